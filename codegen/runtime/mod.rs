@@ -37,6 +37,7 @@ pub use custom_fields::{CustomFieldKey, CustomFieldValue};
 pub use datetime::{DateTime, ParseDateTimeError};
 pub use error::{ApiCode, Error, ErrorKind, decode_json};
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
+pub use model::OtherValue;
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, ListPage, Pages};
 pub use permissions::WhoAmI;
 pub(crate) use request::{Request, RequestOptions, debug_builder, path_segment};

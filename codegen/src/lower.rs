@@ -60,6 +60,7 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
     lowerer.declare_components();
     lowerer.convert_components();
     let mut resources = lowerer.resources();
+    lowerer.name_field_enums();
     let mut types = lowerer.types;
     box_cycles(&mut types);
     mark_custom_fields(&mut types);
@@ -76,8 +77,8 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
 
 /// Finds Halo's custom fields by shape: a model whose optional `customfields` is an array of a model with optional
 /// `id` (an integer), `name` (a string) and `value` (any JSON). Such entry models get `CustomFieldEntry`, and the
-/// models holding them `CustomFields` (the methods `custom_field` and `custom_fields_update`, whose names cannot
-/// collide with fields' `with_`/`clear_` methods).
+/// models holding them `CustomFields` (the methods `custom_field` and `custom_fields_update`, beside the models'
+/// `clear` and `raw`; methods and fields are separate namespaces, so no field name can collide with them).
 fn mark_custom_fields(types: &mut BTreeMap<TypeId, TypeDef>) {
     fn entry_of(def: &TypeDef) -> Option<CustomFieldEntry> {
         let TypeKind::Struct(s) = &def.kind else { return None };
@@ -135,6 +136,16 @@ struct Lowerer<'s> {
 }
 
 impl<'s> Lowerer<'s> {
+    /// Names each struct's field enum `<Model>Field` in the models namespace, after every model (models win a
+    /// collision: a model `Custom` next to a model `CustomField` gets `CustomField2`), in order of type ID.
+    fn name_field_enums(&mut self) {
+        for def in self.types.values_mut() {
+            if let TypeKind::Struct(s) = &mut def.kind {
+                s.field_enum = self.names.claim(&format!("{}Field", def.rust_name));
+            }
+        }
+    }
+
     /// Gives every component schema an ID and a name before any is converted, in sorted order of schema name.
     fn declare_components(&mut self) {
         let Some(components) = &self.model.components else { return };
@@ -229,9 +240,13 @@ impl<'s> Lowerer<'s> {
         let mut namespace = Namespace::new(&[]);
         let field_names = namespace.assign(&wanted);
         let extra_field = namespace.claim("extra");
+        let kept_field = namespace.claim("kept");
+        let wanted_variants: Vec<(&str, String)> =
+            properties.iter().map(|(wire, _)| (wire.as_str(), names::camel(wire))).collect();
+        let variant_names = Namespace::new(&[]).assign(&wanted_variants);
         let list_key = extension_str(&schema.schema_data.extensions, syntax::LIST_KEY);
         let mut fields = Vec::new();
-        for ((wire, property), rust) in properties.into_iter().zip(field_names) {
+        for (((wire, property), rust), variant_name) in properties.into_iter().zip(field_names).zip(variant_names) {
             let hint = format!("{rust_name}_{wire}");
             let (ty, nullable, docs) = match property {
                 ReferenceOr::Reference { reference } => (self.named(reference), false, Vec::new()),
@@ -241,13 +256,9 @@ impl<'s> Lowerer<'s> {
             };
             let is_list_items = list_key.as_deref() == Some(wire.as_str());
             let optional = !is_list_items && (nullable || !required.contains(wire));
-            let setter_name = names::setter(&rust);
-            // A record's `id` is never blanked: an update takes it as an argument of its own.
-            let clear_name = (optional && wire != "id").then(|| names::clearer(&rust));
             fields.push(Field {
                 rust_name: rust,
-                setter_name,
-                clear_name,
+                variant_name,
                 wire_name: wire.clone(),
                 docs,
                 ty,
@@ -268,7 +279,9 @@ impl<'s> Lowerer<'s> {
             let record_count_field = fields.iter().position(|f| f.wire_name == "record_count");
             ListWrapper { items_field, record_count_field, item }
         });
-        Struct { fields, extra_field, list, custom_fields: None, custom_field_entry: None }
+        // Named once every model has its name (`name_field_enums`).
+        let field_enum = String::new();
+        Struct { fields, extra_field, kept_field, field_enum, list, custom_fields: None, custom_field_entry: None }
     }
 
     /// The type of a schema used in a field, an item or a body; inline enums and objects become named types.
@@ -625,7 +638,7 @@ fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) 
             TypeKind::Struct(s) => s.fields.iter().find(|f| f.optional && f.rust_name != upsert.id_field),
             _ => None,
         }
-        .map(|f| format!(".{}(..)", f.setter_name))
+        .map(|f| format!("item.{} = Some(..); ", f.rust_name))
         .unwrap_or_default();
         let item = &item.rust_name;
         let id = names::unraw(&upsert.id_field).to_owned();
@@ -651,7 +664,7 @@ fn upsert_docs(operations: &mut [Operation], types: &BTreeMap<TypeId, TypeDef>) 
                 format!("`{create}`."),
                 String::new(),
                 "Only the fields that are set are sent, so Halo keeps the others:".to_owned(),
-                format!("`{update}(42, models::{item}::default(){example_field})`."),
+                format!("`let mut item = models::{item}::default(); {example_field}{update}(42, item)`."),
             ],
         };
         let summary = op.docs.clone();

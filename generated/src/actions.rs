@@ -135,7 +135,7 @@ impl<'a> Actions<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Action::default().with_ticket_id(..))`.
+    /// `let mut item = models::Action::default(); item.ticket_id = Some(..); update(42, item)`.
     ///
     /// Create or update Actions
     ///
@@ -890,7 +890,7 @@ impl<'a> ListActions<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Action::default().with_ticket_id(..))`.
+/// `let mut item = models::Action::default(); item.ticket_id = Some(..); update(42, item)`.
 ///
 /// Create or update Actions
 ///

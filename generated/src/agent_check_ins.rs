@@ -87,7 +87,7 @@ impl<'a> AgentCheckIns<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::AgentCheckIn::default().with_agent_id(..))`.
+    /// `let mut item = models::AgentCheckIn::default(); item.agent_id = Some(..); update(42, item)`.
     ///
     /// Create AgentCheckIn record(s)
     ///
@@ -414,7 +414,7 @@ impl<'a> ListAgentCheckIns<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::AgentCheckIn::default().with_agent_id(..))`.
+/// `let mut item = models::AgentCheckIn::default(); item.agent_id = Some(..); update(42, item)`.
 ///
 /// Create AgentCheckIn record(s)
 ///

@@ -94,7 +94,7 @@ impl<'a> AgentEventSubscriptions<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::AgentEventSubscription::default().with_agent_id(..))`.
+    /// `let mut item = models::AgentEventSubscription::default(); item.agent_id = Some(..); update(42, item)`.
     ///
     /// Create Agent Event Subscription(s)
     ///
@@ -452,7 +452,7 @@ impl<'a> ListAgentEventSubscriptions<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::AgentEventSubscription::default().with_agent_id(..))`.
+/// `let mut item = models::AgentEventSubscription::default(); item.agent_id = Some(..); update(42, item)`.
 ///
 /// Create Agent Event Subscription(s)
 ///

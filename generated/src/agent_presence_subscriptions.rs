@@ -94,7 +94,7 @@ impl<'a> AgentPresenceSubscriptions<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::AgentPresenceSubscription::default().with_agent_id(..))`.
+    /// `let mut item = models::AgentPresenceSubscription::default(); item.agent_id = Some(..); update(42, item)`.
     ///
     /// Create Agent Presence Subscription(s)
     ///
@@ -454,7 +454,7 @@ impl<'a> ListAgentPresenceSubscriptions<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::AgentPresenceSubscription::default().with_agent_id(..))`.
+/// `let mut item = models::AgentPresenceSubscription::default(); item.agent_id = Some(..); update(42, item)`.
 ///
 /// Create Agent Presence Subscription(s)
 ///

@@ -202,7 +202,7 @@ impl<'a> Agents<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Agent::default().with_sites(..))`.
+    /// `let mut item = models::Agent::default(); item.sites = Some(..); update(42, item)`.
     ///
     /// Create Agent(s)
     ///
@@ -1492,7 +1492,7 @@ impl<'a> GetCurrentAgent<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Agent::default().with_sites(..))`.
+/// `let mut item = models::Agent::default(); item.sites = Some(..); update(42, item)`.
 ///
 /// Create Agent(s)
 ///

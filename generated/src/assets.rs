@@ -181,7 +181,7 @@ impl<'a> Assets<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Asset::default().with_os_override(..))`.
+    /// `let mut item = models::Asset::default(); item.os_override = Some(..); update(42, item)`.
     ///
     /// Create or update Assets
     ///
@@ -1462,7 +1462,7 @@ impl<'a> ListAssets<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Asset::default().with_os_override(..))`.
+/// `let mut item = models::Asset::default(); item.os_override = Some(..); update(42, item)`.
 ///
 /// Create or update Assets
 ///

@@ -122,7 +122,7 @@ impl<'a> Attachments<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Attachment::default().with_third_party_id(..))`.
+    /// `let mut item = models::Attachment::default(); item.third_party_id = Some(..); update(42, item)`.
     ///
     /// Create or update Attachments
     ///
@@ -724,7 +724,7 @@ impl<'a> ListAttachments<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Attachment::default().with_third_party_id(..))`.
+/// `let mut item = models::Attachment::default(); item.third_party_id = Some(..); update(42, item)`.
 ///
 /// Create or update Attachments
 ///

@@ -151,7 +151,7 @@ impl<'a> Clients<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Client::default().with_name(..))`.
+    /// `let mut item = models::Client::default(); item.name = Some(..); update(42, item)`.
     ///
     /// Create Client(s)
     ///
@@ -1105,7 +1105,7 @@ impl<'a> ListClients<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Client::default().with_name(..))`.
+/// `let mut item = models::Client::default(); item.name = Some(..); update(42, item)`.
 ///
 /// Create Client(s)
 ///

@@ -147,7 +147,7 @@ impl<'a> Invoices<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Invoice::default().with_disabled(..))`.
+    /// `let mut item = models::Invoice::default(); item.disabled = Some(..); update(42, item)`.
     ///
     /// Create or update Invoices
     ///
@@ -1033,7 +1033,7 @@ impl<'a> ListInvoices<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Invoice::default().with_disabled(..))`.
+/// `let mut item = models::Invoice::default(); item.disabled = Some(..); update(42, item)`.
 ///
 /// Create or update Invoices
 ///

@@ -103,7 +103,7 @@ impl<'a> Notifications<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Notification::default().with_guid(..))`.
+    /// `let mut item = models::Notification::default(); item.guid = Some(..); update(42, item)`.
     ///
     /// Create Notification(s)
     ///
@@ -526,7 +526,7 @@ impl<'a> ListNotifications<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Notification::default().with_guid(..))`.
+/// `let mut item = models::Notification::default(); item.guid = Some(..); update(42, item)`.
 ///
 /// Create Notification(s)
 ///

@@ -132,7 +132,7 @@ impl<'a> Reports<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Report::default().with_name(..))`.
+    /// `let mut item = models::Report::default(); item.name = Some(..); update(42, item)`.
     ///
     /// Create or update Reports
     ///
@@ -847,7 +847,7 @@ impl<'a> ListReports<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Report::default().with_name(..))`.
+/// `let mut item = models::Report::default(); item.name = Some(..); update(42, item)`.
 ///
 /// Create or update Reports
 ///

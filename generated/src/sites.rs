@@ -146,7 +146,7 @@ impl<'a> Sites<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Site::default().with_accountsid(..))`.
+    /// `let mut item = models::Site::default(); item.accountsid = Some(..); update(42, item)`.
     ///
     /// Create or update Sites
     ///
@@ -1018,7 +1018,7 @@ impl<'a> ListSites<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Site::default().with_accountsid(..))`.
+/// `let mut item = models::Site::default(); item.accountsid = Some(..); update(42, item)`.
 ///
 /// Create or update Sites
 ///

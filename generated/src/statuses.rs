@@ -115,7 +115,7 @@ impl<'a> Statuses<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Status::default().with_guid(..))`.
+    /// `let mut item = models::Status::default(); item.guid = Some(..); update(42, item)`.
     ///
     /// Create or update Statuses
     ///
@@ -644,7 +644,7 @@ impl<'a> ListStatuses<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Status::default().with_guid(..))`.
+/// `let mut item = models::Status::default(); item.guid = Some(..); update(42, item)`.
 ///
 /// Create or update Statuses
 ///

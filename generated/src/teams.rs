@@ -131,7 +131,7 @@ impl<'a> Teams<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Team::default().with_guid(..))`.
+    /// `let mut item = models::Team::default(); item.guid = Some(..); update(42, item)`.
     ///
     /// Create Team(s)
     ///
@@ -774,7 +774,7 @@ impl<'a> ListTeams<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Team::default().with_guid(..))`.
+/// `let mut item = models::Team::default(); item.guid = Some(..); update(42, item)`.
 ///
 /// Create Team(s)
 ///

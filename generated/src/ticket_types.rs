@@ -131,7 +131,7 @@ impl<'a> TicketTypes<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::TicketType::default().with_guid(..))`.
+    /// `let mut item = models::TicketType::default(); item.guid = Some(..); update(42, item)`.
     ///
     /// Create or update Ticket Types
     ///
@@ -840,7 +840,7 @@ impl<'a> ListTicketTypes<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::TicketType::default().with_guid(..))`.
+/// `let mut item = models::TicketType::default(); item.guid = Some(..); update(42, item)`.
 ///
 /// Create or update Ticket Types
 ///

@@ -314,7 +314,7 @@ impl<'a> Tickets<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::Ticket::default().with_oppjobtitle(..))`.
+    /// `let mut item = models::Ticket::default(); item.oppjobtitle = Some(..); update(42, item)`.
     ///
     /// Create or update Tickets
     ///
@@ -3072,7 +3072,7 @@ impl<'a> ListTickets<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::Ticket::default().with_oppjobtitle(..))`.
+/// `let mut item = models::Ticket::default(); item.oppjobtitle = Some(..); update(42, item)`.
 ///
 /// Create or update Tickets
 ///

@@ -95,7 +95,7 @@ impl<'a> UserRoles<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::UserRole::default().with_guid(..))`.
+    /// `let mut item = models::UserRole::default(); item.guid = Some(..); update(42, item)`.
     ///
     /// Create User Role(s)
     ///
@@ -442,7 +442,7 @@ impl<'a> ListUserRoles<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::UserRole::default().with_guid(..))`.
+/// `let mut item = models::UserRole::default(); item.guid = Some(..); update(42, item)`.
 ///
 /// Create User Role(s)
 ///

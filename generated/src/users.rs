@@ -178,7 +178,7 @@ impl<'a> Users<'a> {
     /// `create`.
     ///
     /// Only the fields that are set are sent, so Halo keeps the others:
-    /// `update(42, models::User::default().with_is_comms_user(..))`.
+    /// `let mut item = models::User::default(); item.is_comms_user = Some(..); update(42, item)`.
     ///
     /// Create User(s)
     ///
@@ -1388,7 +1388,7 @@ impl<'a> GetCurrentUser<'a> {
 /// `create`.
 ///
 /// Only the fields that are set are sent, so Halo keeps the others:
-/// `update(42, models::User::default().with_is_comms_user(..))`.
+/// `let mut item = models::User::default(); item.is_comms_user = Some(..); update(42, item)`.
 ///
 /// Create User(s)
 ///

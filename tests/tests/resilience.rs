@@ -260,7 +260,8 @@ async fn licence_seat_exhaustion_has_a_code_to_match() {
     let fake = FakeHalo::builder().seed_agents(1).start().await;
     fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
     let client = client(&fake);
-    let new = Agent::default().with_name("New Hire");
+    let mut new = Agent::default();
+    new.name = Some("New Hire".into());
     let error = client.agents().create([new]).send().await.unwrap_err();
     assert_eq!(
         (error.kind(), error.status(), error.code()),
@@ -397,7 +398,8 @@ async fn hundreds_of_hostile_bodies_end_every_call_without_a_panic() {
                     .await
                 }
                 _ => {
-                    let item = Agent::default().with_name("x");
+                    let mut item = Agent::default();
+                    item.name = Some("x".into());
                     tokio::time::timeout(bound, async { client.agents().create([item]).send().await.map(drop) }).await
                 }
             };

@@ -45,7 +45,9 @@ async fn a_successful_call_gives_its_status_headers_and_trace_id() {
     // Every kind of answer: a record, a saved list, nothing, bytes; and the escape hatch.
     let agent = client.agents().get(1).send_with_response().await.unwrap();
     assert_eq!((agent.status(), agent.value().id), (StatusCode::OK, Some(1)));
-    let saved = client.agents().update(2, Agent::default().with_name("Renamed")).send_with_response().await.unwrap();
+    let mut renamed = Agent::default();
+    renamed.name = Some("Renamed".into());
+    let saved = client.agents().update(2, renamed).send_with_response().await.unwrap();
     assert_eq!(saved.value().len(), 1);
     assert!(saved.trace_id().is_some());
     let deleted = client.agents().delete(3).send_with_response().await.unwrap();
@@ -134,7 +136,9 @@ async fn errors_in_200_answers_and_decode_errors_keep_the_trace_id_too() {
     fake.inject(Fault::error(200, ErrorBody::Json(json!([1, 2]))).times(1).on(Target::get("/api/Agent/1")));
     let client = builder(&fake).build().unwrap();
 
-    let error = client.agents().create([Agent::default().with_name("Hire")]).send().await.unwrap_err();
+    let mut hire = Agent::default();
+    hire.name = Some("Hire".into());
+    let error = client.agents().create([hire]).send().await.unwrap_err();
     let trace_id = api_calls(&fake, "/api/Agent")[0].trace_id();
     assert_eq!((error.status(), error.trace_id()), (Some(200), Some(trace_id.as_str())));
     assert!(error.body_excerpt().unwrap().contains("No licence seats available"), "{error:?}");
@@ -367,7 +371,8 @@ async fn a_builder_debug_is_short_shows_what_is_set_and_no_secret() {
     let get = format!("{:?}", client.agents().get(12));
     assert_eq!(get, "GetAgent { request: GET /Agent/{id}, id: 12 }");
 
-    let mut hire = Agent::default().with_name("Jane");
+    let mut hire = Agent::default();
+    hire.name = Some("Jane".into());
     hire.password = Some("hunter2-password".into());
     let create = format!("{:?}", client.agents().create([hire]));
     assert_eq!(create, "CreateAgents { request: POST /Agent, body: [1 items] }");

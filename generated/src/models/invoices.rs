@@ -6,7 +6,7 @@ use super::*;
 /// The `Invoice` schema.
 ///
 /// Halo's internal name for this schema is `InvoiceHeader`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Invoice {
     /// `disabled`.
@@ -143,9 +143,9 @@ pub struct Invoice {
     pub shipaddress: Option<AddressStore>,
     /// `originaddress`.
     pub originaddress: Option<AddressStore>,
-    /// Halo's `InvoiceDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `InvoiceDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub lines: Option<Vec<serde_json::Value>>,
-    /// Halo's `InvoiceDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `InvoiceDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub add_lines: Option<Vec<serde_json::Value>>,
     /// `_print_preview`.
     pub print_preview: Option<bool>,
@@ -183,7 +183,7 @@ pub struct Invoice {
     pub nextcreationdate: Option<crate::DateTime>,
     /// `period`.
     pub period: Option<i32>,
-    /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub schedule: Option<serde_json::Value>,
     /// `create_recurring_invoice`.
     pub create_recurring_invoice: Option<bool>,
@@ -209,7 +209,7 @@ pub struct Invoice {
     pub add_salesorder: Option<i32>,
     /// `force_creation`.
     pub force_creation: Option<bool>,
-    /// Halo's `AreaItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AreaItem` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub create_from_areaitems: Option<Vec<serde_json::Value>>,
     /// `_create_from_contract`.
     pub create_from_contract: Option<i32>,
@@ -253,7 +253,7 @@ pub struct Invoice {
     pub original_client_name: Option<String>,
     /// `xero_status`.
     pub xero_status: Option<String>,
-    /// Halo's `InvoiceHeaderMerge` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `InvoiceHeaderMerge` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub merge_data: Option<Vec<serde_json::Value>>,
     /// `snelstart_id`.
     pub snelstart_id: Option<String>,
@@ -285,7 +285,7 @@ pub struct Invoice {
     pub period_start_date: Option<crate::DateTime>,
     /// `period_end_date`.
     pub period_end_date: Option<crate::DateTime>,
-    /// Halo's `InvoicePayment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `InvoicePayment_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub payments: Option<Vec<serde_json::Value>>,
     /// `markaspaid`.
     pub markaspaid: Option<bool>,
@@ -497,7 +497,7 @@ pub struct Invoice {
     pub tax_total: Option<f64>,
     /// `revenue`.
     pub revenue: Option<f64>,
-    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub external_links: Option<Vec<serde_json::Value>>,
     /// `_importtypeid`.
     pub importtypeid: Option<i32>,
@@ -505,5851 +505,1302 @@ pub struct Invoice {
     pub importthirdpartyid: Option<String>,
     /// `_importtype`.
     pub importtype: Option<String>,
-    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_external_link: Option<serde_json::Value>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Invoice {
-    /// Sets `disabled` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_disabled(mut self, value: bool) -> Self {
-        self.disabled = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sitenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitenumber(mut self, value: i32) -> Self {
-        self.sitenumber = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `accountsid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsid(mut self, value: impl Into<String>) -> Self {
-        self.accountsid = Some(value.into());
-        self
-    }
-
-    /// Sets `uid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_uid(mut self, value: i32) -> Self {
-        self.uid = Some(value);
-        self
-    }
-
-    /// Sets `invoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.invoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartyinvoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartyinvoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartyinvoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `posted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_posted(mut self, value: bool) -> Self {
-        self.posted = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `address1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address1(mut self, value: impl Into<String>) -> Self {
-        self.address1 = Some(value.into());
-        self
-    }
-
-    /// Sets `address2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address2(mut self, value: impl Into<String>) -> Self {
-        self.address2 = Some(value.into());
-        self
-    }
-
-    /// Sets `address3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address3(mut self, value: impl Into<String>) -> Self {
-        self.address3 = Some(value.into());
-        self
-    }
-
-    /// Sets `address4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address4(mut self, value: impl Into<String>) -> Self {
-        self.address4 = Some(value.into());
-        self
-    }
-
-    /// Sets `address5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address5(mut self, value: impl Into<String>) -> Self {
-        self.address5 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress1(mut self, value: impl Into<String>) -> Self {
-        self.deladdress1 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress2(mut self, value: impl Into<String>) -> Self {
-        self.deladdress2 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress3(mut self, value: impl Into<String>) -> Self {
-        self.deladdress3 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress4(mut self, value: impl Into<String>) -> Self {
-        self.deladdress4 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress5(mut self, value: impl Into<String>) -> Self {
-        self.deladdress5 = Some(value.into());
-        self
-    }
-
-    /// Sets `tel_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tel_number(mut self, value: impl Into<String>) -> Self {
-        self.tel_number = Some(value.into());
-        self
-    }
-
-    /// Sets `contactname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contactname(mut self, value: impl Into<String>) -> Self {
-        self.contactname = Some(value.into());
-        self
-    }
-
-    /// Sets `global_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_global_tax_code(mut self, value: impl Into<String>) -> Self {
-        self.global_tax_code = Some(value.into());
-        self
-    }
-
-    /// Sets `invoice_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.invoice_date = Some(value.into());
-        self
-    }
-
-    /// Sets `schedule_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.schedule_date = Some(value.into());
-        self
-    }
-
-    /// Sets `dateposted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dateposted(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.dateposted = Some(value.into());
-        self
-    }
-
-    /// Sets `last_synced` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_synced(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_synced = Some(value.into());
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `notes_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes_1(mut self, value: impl Into<String>) -> Self {
-        self.notes_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `notes_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes_2(mut self, value: impl Into<String>) -> Self {
-        self.notes_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `notes_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes_3(mut self, value: impl Into<String>) -> Self {
-        self.notes_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `taken_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_taken_by(mut self, value: impl Into<String>) -> Self {
-        self.taken_by = Some(value.into());
-        self
-    }
-
-    /// Sets `order_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_order_number(mut self, value: impl Into<String>) -> Self {
-        self.order_number = Some(value.into());
-        self
-    }
-
-    /// Sets `cust_order_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cust_order_number(mut self, value: impl Into<String>) -> Self {
-        self.cust_order_number = Some(value.into());
-        self
-    }
-
-    /// Sets `payment_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_payment_ref(mut self, value: impl Into<String>) -> Self {
-        self.payment_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `global_nom_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_global_nom_code(mut self, value: impl Into<String>) -> Self {
-        self.global_nom_code = Some(value.into());
-        self
-    }
-
-    /// Sets `global_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_global_details(mut self, value: impl Into<String>) -> Self {
-        self.global_details = Some(value.into());
-        self
-    }
-
-    /// Sets `invoice_type_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_type_code(mut self, value: impl Into<String>) -> Self {
-        self.invoice_type_code = Some(value.into());
-        self
-    }
-
-    /// Sets `salesorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_id(mut self, value: i32) -> Self {
-        self.salesorder_id = Some(value);
-        self
-    }
-
-    /// Sets `datetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datetype(mut self, value: i32) -> Self {
-        self.datetype = Some(value);
-        self
-    }
-
-    /// Sets `percentold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_percentold(mut self, value: i32) -> Self {
-        self.percentold = Some(value);
-        self
-    }
-
-    /// Sets `percent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_percent(mut self, value: f64) -> Self {
-        self.percent = Some(value);
-        self
-    }
-
-    /// Sets `contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_id(mut self, value: i32) -> Self {
-        self.contract_id = Some(value);
-        self
-    }
-
-    /// Sets `contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `datesent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datesent(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datesent = Some(value.into());
-        self
-    }
-
-    /// Sets `currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency(mut self, value: impl Into<String>) -> Self {
-        self.currency = Some(value.into());
-        self
-    }
-
-    /// Sets `currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_code(mut self, value: i32) -> Self {
-        self.currency_code = Some(value);
-        self
-    }
-
-    /// Sets `currency_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_code_name(mut self, value: impl Into<String>) -> Self {
-        self.currency_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `currency_conversion_rate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_conversion_rate(mut self, value: f64) -> Self {
-        self.currency_conversion_rate = Some(value);
-        self
-    }
-
-    /// Sets `paymentterms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_paymentterms(mut self, value: i32) -> Self {
-        self.paymentterms = Some(value);
-        self
-    }
-
-    /// Sets `hideinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hideinvoice(mut self, value: bool) -> Self {
-        self.hideinvoice = Some(value);
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `invoicetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicetype(mut self, value: i32) -> Self {
-        self.invoicetype = Some(value);
-        self
-    }
-
-    /// Sets `datepaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datepaid(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datepaid = Some(value.into());
-        self
-    }
-
-    /// Sets `paymentstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_paymentstatus(mut self, value: i32) -> Self {
-        self.paymentstatus = Some(value);
-        self
-    }
-
-    /// Sets `xeroid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xeroid(mut self, value: impl Into<String>) -> Self {
-        self.xeroid = Some(value.into());
-        self
-    }
-
-    /// Sets `amountpaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_amountpaid(mut self, value: f64) -> Self {
-        self.amountpaid = Some(value);
-        self
-    }
-
-    /// Sets `amountdue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_amountdue(mut self, value: f64) -> Self {
-        self.amountdue = Some(value);
-        self
-    }
-
-    /// Sets `amount_remaining` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_amount_remaining(mut self, value: f64) -> Self {
-        self.amount_remaining = Some(value);
-        self
-    }
-
-    /// Sets `emailstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailstatus(mut self, value: i32) -> Self {
-        self.emailstatus = Some(value);
-        self
-    }
-
-    /// Sets `address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address(mut self, value: AddressStore) -> Self {
-        self.address = Some(value);
-        self
-    }
-
-    /// Sets `shipaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shipaddress(mut self, value: AddressStore) -> Self {
-        self.shipaddress = Some(value);
-        self
-    }
-
-    /// Sets `originaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress(mut self, value: AddressStore) -> Self {
-        self.originaddress = Some(value);
-        self
-    }
-
-    /// Sets `lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lines(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.lines = Some(value);
-        self
-    }
-
-    /// Sets `add_lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_lines(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.add_lines = Some(value);
-        self
-    }
-
-    /// Sets `_print_preview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_preview(mut self, value: bool) -> Self {
-        self.print_preview = Some(value);
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `pdf_attachment_date_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_date_created(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.pdf_attachment_date_created = Some(value.into());
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `composite_tax_total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_composite_tax_total(mut self, value: f64) -> Self {
-        self.composite_tax_total = Some(value);
-        self
-    }
-
-    /// Sets `total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_total(mut self, value: f64) -> Self {
-        self.total = Some(value);
-        self
-    }
-
-    /// Sets `reference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reference(mut self, value: impl Into<String>) -> Self {
-        self.reference = Some(value.into());
-        self
-    }
-
-    /// Sets `duedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_duedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.duedate = Some(value.into());
-        self
-    }
-
-    /// Sets `_is_invoice_run` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_invoice_run(mut self, value: bool) -> Self {
-        self.is_invoice_run = Some(value);
-        self
-    }
-
-    /// Sets `_billing_cut_off` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billing_cut_off(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.billing_cut_off = Some(value.into());
-        self
-    }
-
-    /// Sets `is_recurring_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_recurring_invoice(mut self, value: bool) -> Self {
-        self.is_recurring_invoice = Some(value);
-        self
-    }
-
-    /// Sets `schedule_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule_id(mut self, value: i32) -> Self {
-        self.schedule_id = Some(value);
-        self
-    }
-
-    /// Sets `lastcreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastcreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastcreated = Some(value.into());
-        self
-    }
-
-    /// Sets `nextcreationdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcreationdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextcreationdate = Some(value.into());
-        self
-    }
-
-    /// Sets `period` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_period(mut self, value: i32) -> Self {
-        self.period = Some(value);
-        self
-    }
-
-    /// Sets `schedule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule(mut self, value: serde_json::Value) -> Self {
-        self.schedule = Some(value);
-        self
-    }
-
-    /// Sets `create_recurring_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_recurring_invoice(mut self, value: bool) -> Self {
-        self.create_recurring_invoice = Some(value);
-        self
-    }
-
-    /// Sets `take_auto_payment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_take_auto_payment(mut self, value: bool) -> Self {
-        self.take_auto_payment = Some(value);
-        self
-    }
-
-    /// Sets `recurring_invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurring_invoice_id(mut self, value: i32) -> Self {
-        self.recurring_invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `add_contract_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_contract_assets(mut self, value: i32) -> Self {
-        self.add_contract_assets = Some(value);
-        self
-    }
-
-    /// Sets `add_labour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_labour(mut self, value: i32) -> Self {
-        self.add_labour = Some(value);
-        self
-    }
-
-    /// Sets `add_project` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_project(mut self, value: i32) -> Self {
-        self.add_project = Some(value);
-        self
-    }
-
-    /// Sets `add_travel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_travel(mut self, value: i32) -> Self {
-        self.add_travel = Some(value);
-        self
-    }
-
-    /// Sets `add_mileage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_mileage(mut self, value: i32) -> Self {
-        self.add_mileage = Some(value);
-        self
-    }
-
-    /// Sets `add_itemsissued` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_itemsissued(mut self, value: i32) -> Self {
-        self.add_itemsissued = Some(value);
-        self
-    }
-
-    /// Sets `add_prepay` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_prepay(mut self, value: i32) -> Self {
-        self.add_prepay = Some(value);
-        self
-    }
-
-    /// Sets `add_salesorder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_salesorder(mut self, value: i32) -> Self {
-        self.add_salesorder = Some(value);
-        self
-    }
-
-    /// Sets `force_creation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_force_creation(mut self, value: bool) -> Self {
-        self.force_creation = Some(value);
-        self
-    }
-
-    /// Sets `_create_from_areaitems` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_from_areaitems(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.create_from_areaitems = Some(value);
-        self
-    }
-
-    /// Sets `_create_from_contract` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_from_contract(mut self, value: i32) -> Self {
-        self.create_from_contract = Some(value);
-        self
-    }
-
-    /// Sets `_validateonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validateonly(mut self, value: bool) -> Self {
-        self.validateonly = Some(value);
-        self
-    }
-
-    /// Sets `qboid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qboid(mut self, value: i32) -> Self {
-        self.qboid = Some(value);
-        self
-    }
-
-    /// Sets `billingcategory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingcategory(mut self, value: i32) -> Self {
-        self.billingcategory = Some(value);
-        self
-    }
-
-    /// Sets `_sendmassinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendmassinvoice(mut self, value: bool) -> Self {
-        self.sendmassinvoice = Some(value);
-        self
-    }
-
-    /// Sets `xero_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_branding_theme_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_branding_theme_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_branding_theme_id = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_branding_theme_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_branding_theme_name(mut self, value: impl Into<String>) -> Self {
-        self.xero_branding_theme_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_branding_theme` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_branding_theme(mut self, value: KeyPair2) -> Self {
-        self.xero_branding_theme = Some(value);
-        self
-    }
-
-    /// Sets `due_date_int` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_due_date_int(mut self, value: i32) -> Self {
-        self.due_date_int = Some(value);
-        self
-    }
-
-    /// Sets `due_date_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_due_date_type(mut self, value: i32) -> Self {
-        self.due_date_type = Some(value);
-        self
-    }
-
-    /// Sets `createdbyagentname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdbyagentname(mut self, value: impl Into<String>) -> Self {
-        self.createdbyagentname = Some(value.into());
-        self
-    }
-
-    /// Sets `internal_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internal_note(mut self, value: impl Into<String>) -> Self {
-        self.internal_note = Some(value.into());
-        self
-    }
-
-    /// Sets `mailboxid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailboxid(mut self, value: i32) -> Self {
-        self.mailboxid = Some(value);
-        self
-    }
-
-    /// Sets `period_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_period_type(mut self, value: i32) -> Self {
-        self.period_type = Some(value);
-        self
-    }
-
-    /// Sets `kashflow_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant_id(mut self, value: i32) -> Self {
-        self.kashflow_tenant_id = Some(value);
-        self
-    }
-
-    /// Sets `kashflowid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflowid(mut self, value: i32) -> Self {
-        self.kashflowid = Some(value);
-        self
-    }
-
-    /// Sets `kashflow_pdf` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_pdf(mut self, value: impl Into<String>) -> Self {
-        self.kashflow_pdf = Some(value.into());
-        self
-    }
-
-    /// Sets `original_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_original_client_id(mut self, value: i32) -> Self {
-        self.original_client_id = Some(value);
-        self
-    }
-
-    /// Sets `original_client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_original_client_name(mut self, value: impl Into<String>) -> Self {
-        self.original_client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_status(mut self, value: impl Into<String>) -> Self {
-        self.xero_status = Some(value.into());
-        self
-    }
-
-    /// Sets `merge_data` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_merge_data(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.merge_data = Some(value);
-        self
-    }
-
-    /// Sets `snelstart_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snelstart_id(mut self, value: impl Into<String>) -> Self {
-        self.snelstart_id = Some(value.into());
-        self
-    }
-
-    /// Sets `time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_time(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.time = Some(value.into());
-        self
-    }
-
-    /// Sets `startdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.startdate = Some(value.into());
-        self
-    }
-
-    /// Sets `enddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.enddate = Some(value.into());
-        self
-    }
-
-    /// Sets `daysplus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_daysplus(mut self, value: i32) -> Self {
-        self.daysplus = Some(value);
-        self
-    }
-
-    /// Sets `periodname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_periodname(mut self, value: impl Into<String>) -> Self {
-        self.periodname = Some(value.into());
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `duedatename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_duedatename(mut self, value: impl Into<String>) -> Self {
-        self.duedatename = Some(value.into());
-        self
-    }
-
-    /// Sets `date_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date_created = Some(value.into());
-        self
-    }
-
-    /// Sets `invoice_prorata_periods_ahead` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_prorata_periods_ahead(mut self, value: i32) -> Self {
-        self.invoice_prorata_periods_ahead = Some(value);
-        self
-    }
-
-    /// Sets `nextcreationperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcreationperiod(mut self, value: impl Into<String>) -> Self {
-        self.nextcreationperiod = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_id(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_recordno` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_recordno(mut self, value: i32) -> Self {
-        self.intacct_recordno = Some(value);
-        self
-    }
-
-    /// Sets `period_start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_period_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.period_start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `period_end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_period_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.period_end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `payments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_payments(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.payments = Some(value);
-        self
-    }
-
-    /// Sets `markaspaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_markaspaid(mut self, value: bool) -> Self {
-        self.markaspaid = Some(value);
-        self
-    }
-
-    /// Sets `markaspaidmoduleid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_markaspaidmoduleid(mut self, value: i32) -> Self {
-        self.markaspaidmoduleid = Some(value);
-        self
-    }
-
-    /// Sets `dbc_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dbc_id(mut self, value: impl Into<String>) -> Self {
-        self.dbc_id = Some(value.into());
-        self
-    }
-
-    /// Sets `dbc_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dbc_company_id(mut self, value: impl Into<String>) -> Self {
-        self.dbc_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `reviewrequired` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reviewrequired(mut self, value: bool) -> Self {
-        self.reviewrequired = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `_xmlwarning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xmlwarning(mut self, value: impl Into<String>) -> Self {
-        self.xmlwarning = Some(value.into());
-        self
-    }
-
-    /// Sets `creditlinkedtoinvoiceid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_creditlinkedtoinvoiceid(mut self, value: i32) -> Self {
-        self.creditlinkedtoinvoiceid = Some(value);
-        self
-    }
-
-    /// Sets `creditlinkedtoinvoiceid_thirdpartynumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_creditlinkedtoinvoiceid_thirdpartynumber(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.creditlinkedtoinvoiceid_thirdpartynumber = Some(value.into());
-        self
-    }
-
-    /// Sets `creditlinkedtoinvoiceid_typeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_creditlinkedtoinvoiceid_typeid(mut self, value: i32) -> Self {
-        self.creditlinkedtoinvoiceid_typeid = Some(value);
-        self
-    }
-
-    /// Sets `purchaseorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchaseorder_id(mut self, value: i32) -> Self {
-        self.purchaseorder_id = Some(value);
-        self
-    }
-
-    /// Sets `sage_business_cloud_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sage_business_cloud_details_id(mut self, value: i32) -> Self {
-        self.sage_business_cloud_details_id = Some(value);
-        self
-    }
-
-    /// Sets `sage_business_cloud_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sage_business_cloud_id(mut self, value: impl Into<String>) -> Self {
-        self.sage_business_cloud_id = Some(value.into());
-        self
-    }
-
-    /// Sets `exact_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_id(mut self, value: impl Into<String>) -> Self {
-        self.exact_id = Some(value.into());
-        self
-    }
-
-    /// Sets `exact_division` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_division(mut self, value: i32) -> Self {
-        self.exact_division = Some(value);
-        self
-    }
-
-    /// Sets `xero_line_tax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_line_tax(mut self, value: impl Into<String>) -> Self {
-        self.xero_line_tax = Some(value.into());
-        self
-    }
-
-    /// Sets `invoice_auto_increase_period` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_auto_increase_period(mut self, value: i32) -> Self {
-        self.invoice_auto_increase_period = Some(value);
-        self
-    }
-
-    /// Sets `invoice_percent_increase` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_percent_increase(mut self, value: f64) -> Self {
-        self.invoice_percent_increase = Some(value);
-        self
-    }
-
-    /// Sets `schedule_ignore_delete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule_ignore_delete(mut self, value: bool) -> Self {
-        self.schedule_ignore_delete = Some(value);
-        self
-    }
-
-    /// Sets `assigned_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assigned_agent(mut self, value: i32) -> Self {
-        self.assigned_agent = Some(value);
-        self
-    }
-
-    /// Sets `assigned_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assigned_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.assigned_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_status(mut self, value: i32) -> Self {
-        self.approval_status = Some(value);
-        self
-    }
-
-    /// Sets `approvalagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalagent(mut self, value: i32) -> Self {
-        self.approvalagent = Some(value);
-        self
-    }
-
-    /// Sets `approvalemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.approvalemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalnote(mut self, value: impl Into<String>) -> Self {
-        self.approvalnote = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalagentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalagentid(mut self, value: i32) -> Self {
-        self.approvalagentid = Some(value);
-        self
-    }
-
-    /// Sets `approvaldatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.approvaldatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_summary(mut self, value: impl Into<String>) -> Self {
-        self.ticket_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_note(mut self, value: impl Into<String>) -> Self {
-        self.ticket_note = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_start(mut self, value: bool) -> Self {
-        self.approval_start = Some(value);
-        self
-    }
-
-    /// Sets `requires_approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requires_approval(mut self, value: bool) -> Self {
-        self.requires_approval = Some(value);
-        self
-    }
-
-    /// Sets `xero_online_invoice_payment_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_online_invoice_payment_url(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.xero_online_invoice_payment_url = Some(value.into());
-        self
-    }
-
-    /// Sets `generic_online_invoice_payment_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_generic_online_invoice_payment_url(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.generic_online_invoice_payment_url = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_save_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_save_location(mut self, value: impl Into<String>) -> Self {
-        self.intacct_save_location = Some(value.into());
-        self
-    }
-
-    /// Sets `intacctseparatetaxline` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacctseparatetaxline(mut self, value: i32) -> Self {
-        self.intacctseparatetaxline = Some(value);
-        self
-    }
-
-    /// Sets `intacct_class` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_class_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class_name(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class_name = Some(value.into());
-        self
-    }
-
-    /// Sets `take_payment_on_duedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_take_payment_on_duedate(mut self, value: i32) -> Self {
-        self.take_payment_on_duedate = Some(value);
-        self
-    }
-
-    /// Sets `contains_calculated_quantity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contains_calculated_quantity(mut self, value: bool) -> Self {
-        self.contains_calculated_quantity = Some(value);
-        self
-    }
-
-    /// Sets `intacct_tax_solution` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_tax_solution(mut self, value: impl Into<String>) -> Self {
-        self.intacct_tax_solution = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_tax_solution_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_tax_solution_name(mut self, value: impl Into<String>) -> Self {
-        self.intacct_tax_solution_name = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_project` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_project(mut self, value: impl Into<String>) -> Self {
-        self.intacct_project = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_project_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_project_name(mut self, value: impl Into<String>) -> Self {
-        self.intacct_project_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_create_credit_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_credit_note(mut self, value: bool) -> Self {
-        self.create_credit_note = Some(value);
-        self
-    }
-
-    /// Sets `credit_total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_credit_total(mut self, value: f64) -> Self {
-        self.credit_total = Some(value);
-        self
-    }
-
-    /// Sets `supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_id(mut self, value: i32) -> Self {
-        self.supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
-        self.dont_fire_automations = Some(value);
-        self
-    }
-
-    /// Sets `_is_process` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_process(mut self, value: bool) -> Self {
-        self.is_process = Some(value);
-        self
-    }
-
-    /// Sets `_is_task_schedule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_task_schedule(mut self, value: bool) -> Self {
-        self.is_task_schedule = Some(value);
-        self
-    }
-
-    /// Sets `payments_pending` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_payments_pending(mut self, value: i32) -> Self {
-        self.payments_pending = Some(value);
-        self
-    }
-
-    /// Sets `include_in_autopay` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_include_in_autopay(mut self, value: bool) -> Self {
-        self.include_in_autopay = Some(value);
-        self
-    }
-
-    /// Sets `_forcethirdpartysync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forcethirdpartysync(mut self, value: bool) -> Self {
-        self.forcethirdpartysync = Some(value);
-        self
-    }
-
-    /// Sets `client_to_invoice_to_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_to_invoice_to_id(mut self, value: i32) -> Self {
-        self.client_to_invoice_to_id = Some(value);
-        self
-    }
-
-    /// Sets `creation_source` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_creation_source(mut self, value: impl Into<String>) -> Self {
-        self.creation_source = Some(value.into());
-        self
-    }
-
-    /// Sets `typeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_typeid(mut self, value: i32) -> Self {
-        self.typeid = Some(value);
-        self
-    }
-
-    /// Sets `twilio_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twilio_invoice(mut self, value: bool) -> Self {
-        self.twilio_invoice = Some(value);
-        self
-    }
-
-    /// Sets `invoice_separately` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_separately(mut self, value: bool) -> Self {
-        self.invoice_separately = Some(value);
-        self
-    }
-
-    /// Sets `minimum_price_active` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minimum_price_active(mut self, value: bool) -> Self {
-        self.minimum_price_active = Some(value);
-        self
-    }
-
-    /// Sets `minimum_line_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minimum_line_description(mut self, value: impl Into<String>) -> Self {
-        self.minimum_line_description = Some(value.into());
-        self
-    }
-
-    /// Sets `minimum_amount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minimum_amount(mut self, value: f64) -> Self {
-        self.minimum_amount = Some(value);
-        self
-    }
-
-    /// Sets `avalara_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_details_id(mut self, value: i32) -> Self {
-        self.avalara_details_id = Some(value);
-        self
-    }
-
-    /// Sets `qbo_term_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_term_name(mut self, value: impl Into<String>) -> Self {
-        self.qbo_term_name = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_term_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_term_id(mut self, value: i32) -> Self {
-        self.qbo_term_id = Some(value);
-        self
-    }
-
-    /// Sets `qbo_term` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_term(mut self, value: KeyPair2) -> Self {
-        self.qbo_term = Some(value);
-        self
-    }
-
-    /// Sets `exact_payment_conditon_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_payment_conditon_name(mut self, value: impl Into<String>) -> Self {
-        self.exact_payment_conditon_name = Some(value.into());
-        self
-    }
-
-    /// Sets `exact_payment_conditon_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_payment_conditon_id(mut self, value: impl Into<String>) -> Self {
-        self.exact_payment_conditon_id = Some(value.into());
-        self
-    }
-
-    /// Sets `exact_payment_conditon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_payment_conditon(mut self, value: KeyPair2) -> Self {
-        self.exact_payment_conditon = Some(value);
-        self
-    }
-
-    /// Sets `avalara_details_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_details_name(mut self, value: impl Into<String>) -> Self {
-        self.avalara_details_name = Some(value.into());
-        self
-    }
-
-    /// Sets `voided` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_voided(mut self, value: bool) -> Self {
-        self.voided = Some(value);
-        self
-    }
-
-    /// Sets `credit_outstanding_for_customer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_credit_outstanding_for_customer(mut self, value: f64) -> Self {
-        self.credit_outstanding_for_customer = Some(value);
-        self
-    }
-
-    /// Sets `credit_outstanding` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_credit_outstanding(mut self, value: f64) -> Self {
-        self.credit_outstanding = Some(value);
-        self
-    }
-
-    /// Sets `credit_used` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_credit_used(mut self, value: f64) -> Self {
-        self.credit_used = Some(value);
-        self
-    }
-
-    /// Sets `mark_credit_as_used` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mark_credit_as_used(mut self, value: bool) -> Self {
-        self.mark_credit_as_used = Some(value);
-        self
-    }
-
-    /// Sets `apply_credit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_credit(mut self, value: bool) -> Self {
-        self.apply_credit = Some(value);
-        self
-    }
-
-    /// Sets `apply_credit_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_credit_id(mut self, value: i32) -> Self {
-        self.apply_credit_id = Some(value);
-        self
-    }
-
-    /// Sets `apply_credit_amount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_credit_amount(mut self, value: f64) -> Self {
-        self.apply_credit_amount = Some(value);
-        self
-    }
-
-    /// Sets `apply_credit_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_credit_description(mut self, value: impl Into<String>) -> Self {
-        self.apply_credit_description = Some(value.into());
-        self
-    }
-
-    /// Sets `apply_credit_long_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_credit_long_description(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.apply_credit_long_description = Some(value.into());
-        self
-    }
-
-    /// Sets `apply_credit_tax_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_credit_tax_type(mut self, value: i32) -> Self {
-        self.apply_credit_tax_type = Some(value);
-        self
-    }
-
-    /// Sets `invoice_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_display(mut self, value: impl Into<String>) -> Self {
-        self.invoice_display = Some(value.into());
-        self
-    }
-
-    /// Sets `_novalidate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_novalidate(mut self, value: bool) -> Self {
-        self.novalidate = Some(value);
-        self
-    }
-
-    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
-        self.sqlimport_id = Some(value);
-        self
-    }
-
-    /// Sets `invoice_match_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_match_id(mut self, value: impl Into<String>) -> Self {
-        self.invoice_match_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sync_include_paid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_include_paid(mut self, value: bool) -> Self {
-        self.sync_include_paid = Some(value);
-        self
-    }
-
-    /// Sets `dont_set_original_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_set_original_client_id(mut self, value: bool) -> Self {
-        self.dont_set_original_client_id = Some(value);
-        self
-    }
-
-    /// Sets `_docommitsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_docommitsync(mut self, value: bool) -> Self {
-        self.docommitsync = Some(value);
-        self
-    }
-
-    /// Sets `_ignore_dont_send_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignore_dont_send_invoice(mut self, value: bool) -> Self {
-        self.ignore_dont_send_invoice = Some(value);
-        self
-    }
-
-    /// Sets `ticket_client_to_invoice_to_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_client_to_invoice_to_id(mut self, value: i32) -> Self {
-        self.ticket_client_to_invoice_to_id = Some(value);
-        self
-    }
-
-    /// Sets `originaddress1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress1(mut self, value: impl Into<String>) -> Self {
-        self.originaddress1 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress2(mut self, value: impl Into<String>) -> Self {
-        self.originaddress2 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress3(mut self, value: impl Into<String>) -> Self {
-        self.originaddress3 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress4(mut self, value: impl Into<String>) -> Self {
-        self.originaddress4 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress5(mut self, value: impl Into<String>) -> Self {
-        self.originaddress5 = Some(value.into());
-        self
-    }
-
-    /// Sets `most_recent_invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_most_recent_invoice_id(mut self, value: i32) -> Self {
-        self.most_recent_invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `most_recent_invoice_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_most_recent_invoice_type(mut self, value: i32) -> Self {
-        self.most_recent_invoice_type = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `update_invoice_conversion_rate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_invoice_conversion_rate(mut self, value: bool) -> Self {
-        self.update_invoice_conversion_rate = Some(value);
-        self
-    }
-
-    /// Sets `conversion_rate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_conversion_rate(mut self, value: f64) -> Self {
-        self.conversion_rate = Some(value);
-        self
-    }
-
-    /// Sets `dont_sync_to_3rd_party` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_sync_to_3rd_party(mut self, value: bool) -> Self {
-        self.dont_sync_to_3rd_party = Some(value);
-        self
-    }
-
-    /// Sets `is_invoice_screen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_invoice_screen(mut self, value: bool) -> Self {
-        self.is_invoice_screen = Some(value);
-        self
-    }
-
-    /// Sets `_dotaxsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dotaxsync(mut self, value: bool) -> Self {
-        self.dotaxsync = Some(value);
-        self
-    }
-
-    /// Sets `tax_total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tax_total(mut self, value: f64) -> Self {
-        self.tax_total = Some(value);
-        self
-    }
-
-    /// Sets `revenue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_revenue(mut self, value: f64) -> Self {
-        self.revenue = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: serde_json::Value) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sends `disabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_disabled(mut self) -> Self {
-        self.disabled = None;
-        self.extra.insert("disabled".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitenumber(mut self) -> Self {
-        self.sitenumber = None;
-        self.extra.insert("sitenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsid(mut self) -> Self {
-        self.accountsid = None;
-        self.extra.insert("accountsid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `uid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_uid(mut self) -> Self {
-        self.uid = None;
-        self.extra.insert("uid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicenumber(mut self) -> Self {
-        self.invoicenumber = None;
-        self.extra.insert("invoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartyinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartyinvoicenumber(mut self) -> Self {
-        self.thirdpartyinvoicenumber = None;
-        self.extra.insert("thirdpartyinvoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `posted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_posted(mut self) -> Self {
-        self.posted = None;
-        self.extra.insert("posted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address1(mut self) -> Self {
-        self.address1 = None;
-        self.extra.insert("address1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address2(mut self) -> Self {
-        self.address2 = None;
-        self.extra.insert("address2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address3(mut self) -> Self {
-        self.address3 = None;
-        self.extra.insert("address3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address4(mut self) -> Self {
-        self.address4 = None;
-        self.extra.insert("address4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address5(mut self) -> Self {
-        self.address5 = None;
-        self.extra.insert("address5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress1(mut self) -> Self {
-        self.deladdress1 = None;
-        self.extra.insert("deladdress1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress2(mut self) -> Self {
-        self.deladdress2 = None;
-        self.extra.insert("deladdress2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress3(mut self) -> Self {
-        self.deladdress3 = None;
-        self.extra.insert("deladdress3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress4(mut self) -> Self {
-        self.deladdress4 = None;
-        self.extra.insert("deladdress4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress5(mut self) -> Self {
-        self.deladdress5 = None;
-        self.extra.insert("deladdress5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tel_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tel_number(mut self) -> Self {
-        self.tel_number = None;
-        self.extra.insert("tel_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contactname(mut self) -> Self {
-        self.contactname = None;
-        self.extra.insert("contactname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `global_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_global_tax_code(mut self) -> Self {
-        self.global_tax_code = None;
-        self.extra.insert("global_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_date(mut self) -> Self {
-        self.invoice_date = None;
-        self.extra.insert("invoice_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule_date(mut self) -> Self {
-        self.schedule_date = None;
-        self.extra.insert("schedule_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dateposted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dateposted(mut self) -> Self {
-        self.dateposted = None;
-        self.extra.insert("dateposted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_synced` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_synced(mut self) -> Self {
-        self.last_synced = None;
-        self.extra.insert("last_synced".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes_1(mut self) -> Self {
-        self.notes_1 = None;
-        self.extra.insert("notes_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes_2(mut self) -> Self {
-        self.notes_2 = None;
-        self.extra.insert("notes_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes_3(mut self) -> Self {
-        self.notes_3 = None;
-        self.extra.insert("notes_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `taken_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_taken_by(mut self) -> Self {
-        self.taken_by = None;
-        self.extra.insert("taken_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `order_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_order_number(mut self) -> Self {
-        self.order_number = None;
-        self.extra.insert("order_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cust_order_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cust_order_number(mut self) -> Self {
-        self.cust_order_number = None;
-        self.extra.insert("cust_order_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `payment_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_payment_ref(mut self) -> Self {
-        self.payment_ref = None;
-        self.extra.insert("payment_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `global_nom_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_global_nom_code(mut self) -> Self {
-        self.global_nom_code = None;
-        self.extra.insert("global_nom_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `global_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_global_details(mut self) -> Self {
-        self.global_details = None;
-        self.extra.insert("global_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_type_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_type_code(mut self) -> Self {
-        self.invoice_type_code = None;
-        self.extra.insert("invoice_type_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_id(mut self) -> Self {
-        self.salesorder_id = None;
-        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datetype(mut self) -> Self {
-        self.datetype = None;
-        self.extra.insert("datetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `percentold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_percentold(mut self) -> Self {
-        self.percentold = None;
-        self.extra.insert("percentold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `percent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_percent(mut self) -> Self {
-        self.percent = None;
-        self.extra.insert("percent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_id(mut self) -> Self {
-        self.contract_id = None;
-        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_ref(mut self) -> Self {
-        self.contract_ref = None;
-        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datesent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datesent(mut self) -> Self {
-        self.datesent = None;
-        self.extra.insert("datesent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency(mut self) -> Self {
-        self.currency = None;
-        self.extra.insert("currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_code(mut self) -> Self {
-        self.currency_code = None;
-        self.extra.insert("currency_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_code_name(mut self) -> Self {
-        self.currency_code_name = None;
-        self.extra.insert("currency_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_conversion_rate(mut self) -> Self {
-        self.currency_conversion_rate = None;
-        self.extra
-            .insert("currency_conversion_rate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `paymentterms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_paymentterms(mut self) -> Self {
-        self.paymentterms = None;
-        self.extra.insert("paymentterms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hideinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hideinvoice(mut self) -> Self {
-        self.hideinvoice = None;
-        self.extra.insert("hideinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicetype(mut self) -> Self {
-        self.invoicetype = None;
-        self.extra.insert("invoicetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datepaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datepaid(mut self) -> Self {
-        self.datepaid = None;
-        self.extra.insert("datepaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `paymentstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_paymentstatus(mut self) -> Self {
-        self.paymentstatus = None;
-        self.extra.insert("paymentstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xeroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xeroid(mut self) -> Self {
-        self.xeroid = None;
-        self.extra.insert("xeroid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `amountpaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_amountpaid(mut self) -> Self {
-        self.amountpaid = None;
-        self.extra.insert("amountpaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `amountdue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_amountdue(mut self) -> Self {
-        self.amountdue = None;
-        self.extra.insert("amountdue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `amount_remaining` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_amount_remaining(mut self) -> Self {
-        self.amount_remaining = None;
-        self.extra.insert("amount_remaining".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailstatus(mut self) -> Self {
-        self.emailstatus = None;
-        self.extra.insert("emailstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address(mut self) -> Self {
-        self.address = None;
-        self.extra.insert("address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shipaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shipaddress(mut self) -> Self {
-        self.shipaddress = None;
-        self.extra.insert("shipaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress(mut self) -> Self {
-        self.originaddress = None;
-        self.extra.insert("originaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lines(mut self) -> Self {
-        self.lines = None;
-        self.extra.insert("lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_lines(mut self) -> Self {
-        self.add_lines = None;
-        self.extra.insert("add_lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_preview(mut self) -> Self {
-        self.print_preview = None;
-        self.extra.insert("_print_preview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_date_created(mut self) -> Self {
-        self.pdf_attachment_date_created = None;
-        self.extra
-            .insert("pdf_attachment_date_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `composite_tax_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_composite_tax_total(mut self) -> Self {
-        self.composite_tax_total = None;
-        self.extra.insert("composite_tax_total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_total(mut self) -> Self {
-        self.total = None;
-        self.extra.insert("total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reference(mut self) -> Self {
-        self.reference = None;
-        self.extra.insert("reference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `duedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_duedate(mut self) -> Self {
-        self.duedate = None;
-        self.extra.insert("duedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_is_invoice_run` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_invoice_run(mut self) -> Self {
-        self.is_invoice_run = None;
-        self.extra.insert("_is_invoice_run".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_billing_cut_off` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billing_cut_off(mut self) -> Self {
-        self.billing_cut_off = None;
-        self.extra.insert("_billing_cut_off".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_recurring_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_recurring_invoice(mut self) -> Self {
-        self.is_recurring_invoice = None;
-        self.extra.insert("is_recurring_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule_id(mut self) -> Self {
-        self.schedule_id = None;
-        self.extra.insert("schedule_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastcreated(mut self) -> Self {
-        self.lastcreated = None;
-        self.extra.insert("lastcreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcreationdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcreationdate(mut self) -> Self {
-        self.nextcreationdate = None;
-        self.extra.insert("nextcreationdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `period` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_period(mut self) -> Self {
-        self.period = None;
-        self.extra.insert("period".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule(mut self) -> Self {
-        self.schedule = None;
-        self.extra.insert("schedule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `create_recurring_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_recurring_invoice(mut self) -> Self {
-        self.create_recurring_invoice = None;
-        self.extra
-            .insert("create_recurring_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `take_auto_payment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_take_auto_payment(mut self) -> Self {
-        self.take_auto_payment = None;
-        self.extra.insert("take_auto_payment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurring_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurring_invoice_id(mut self) -> Self {
-        self.recurring_invoice_id = None;
-        self.extra.insert("recurring_invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_contract_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_contract_assets(mut self) -> Self {
-        self.add_contract_assets = None;
-        self.extra.insert("add_contract_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_labour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_labour(mut self) -> Self {
-        self.add_labour = None;
-        self.extra.insert("add_labour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_project` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_project(mut self) -> Self {
-        self.add_project = None;
-        self.extra.insert("add_project".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_travel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_travel(mut self) -> Self {
-        self.add_travel = None;
-        self.extra.insert("add_travel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_mileage(mut self) -> Self {
-        self.add_mileage = None;
-        self.extra.insert("add_mileage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_itemsissued` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_itemsissued(mut self) -> Self {
-        self.add_itemsissued = None;
-        self.extra.insert("add_itemsissued".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_prepay` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_prepay(mut self) -> Self {
-        self.add_prepay = None;
-        self.extra.insert("add_prepay".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_salesorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_salesorder(mut self) -> Self {
-        self.add_salesorder = None;
-        self.extra.insert("add_salesorder".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `force_creation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_force_creation(mut self) -> Self {
-        self.force_creation = None;
-        self.extra.insert("force_creation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_from_areaitems` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_from_areaitems(mut self) -> Self {
-        self.create_from_areaitems = None;
-        self.extra.insert("_create_from_areaitems".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_from_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_from_contract(mut self) -> Self {
-        self.create_from_contract = None;
-        self.extra.insert("_create_from_contract".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validateonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validateonly(mut self) -> Self {
-        self.validateonly = None;
-        self.extra.insert("_validateonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qboid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qboid(mut self) -> Self {
-        self.qboid = None;
-        self.extra.insert("qboid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingcategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingcategory(mut self) -> Self {
-        self.billingcategory = None;
-        self.extra.insert("billingcategory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_sendmassinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendmassinvoice(mut self) -> Self {
-        self.sendmassinvoice = None;
-        self.extra.insert("_sendmassinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_id(mut self) -> Self {
-        self.xero_tenant_id = None;
-        self.extra.insert("xero_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_branding_theme_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_branding_theme_id(mut self) -> Self {
-        self.xero_branding_theme_id = None;
-        self.extra.insert("xero_branding_theme_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_branding_theme_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_branding_theme_name(mut self) -> Self {
-        self.xero_branding_theme_name = None;
-        self.extra
-            .insert("xero_branding_theme_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_branding_theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_branding_theme(mut self) -> Self {
-        self.xero_branding_theme = None;
-        self.extra.insert("xero_branding_theme".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `due_date_int` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_due_date_int(mut self) -> Self {
-        self.due_date_int = None;
-        self.extra.insert("due_date_int".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `due_date_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_due_date_type(mut self) -> Self {
-        self.due_date_type = None;
-        self.extra.insert("due_date_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdbyagentname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdbyagentname(mut self) -> Self {
-        self.createdbyagentname = None;
-        self.extra.insert("createdbyagentname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internal_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internal_note(mut self) -> Self {
-        self.internal_note = None;
-        self.extra.insert("internal_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailboxid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailboxid(mut self) -> Self {
-        self.mailboxid = None;
-        self.extra.insert("mailboxid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `period_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_period_type(mut self) -> Self {
-        self.period_type = None;
-        self.extra.insert("period_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant_id(mut self) -> Self {
-        self.kashflow_tenant_id = None;
-        self.extra.insert("kashflow_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflowid(mut self) -> Self {
-        self.kashflowid = None;
-        self.extra.insert("kashflowid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_pdf` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_pdf(mut self) -> Self {
-        self.kashflow_pdf = None;
-        self.extra.insert("kashflow_pdf".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `original_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_original_client_id(mut self) -> Self {
-        self.original_client_id = None;
-        self.extra.insert("original_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `original_client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_original_client_name(mut self) -> Self {
-        self.original_client_name = None;
-        self.extra.insert("original_client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_status(mut self) -> Self {
-        self.xero_status = None;
-        self.extra.insert("xero_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `merge_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_merge_data(mut self) -> Self {
-        self.merge_data = None;
-        self.extra.insert("merge_data".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snelstart_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snelstart_id(mut self) -> Self {
-        self.snelstart_id = None;
-        self.extra.insert("snelstart_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_time(mut self) -> Self {
-        self.time = None;
-        self.extra.insert("time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate(mut self) -> Self {
-        self.startdate = None;
-        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enddate(mut self) -> Self {
-        self.enddate = None;
-        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `daysplus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_daysplus(mut self) -> Self {
-        self.daysplus = None;
-        self.extra.insert("daysplus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `periodname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_periodname(mut self) -> Self {
-        self.periodname = None;
-        self.extra.insert("periodname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `duedatename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_duedatename(mut self) -> Self {
-        self.duedatename = None;
-        self.extra.insert("duedatename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_created(mut self) -> Self {
-        self.date_created = None;
-        self.extra.insert("date_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_prorata_periods_ahead` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_prorata_periods_ahead(mut self) -> Self {
-        self.invoice_prorata_periods_ahead = None;
-        self.extra
-            .insert("invoice_prorata_periods_ahead".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcreationperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcreationperiod(mut self) -> Self {
-        self.nextcreationperiod = None;
-        self.extra.insert("nextcreationperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_id(mut self) -> Self {
-        self.qbo_company_id = None;
-        self.extra.insert("qbo_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_recordno` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_recordno(mut self) -> Self {
-        self.intacct_recordno = None;
-        self.extra.insert("intacct_recordno".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `period_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_period_start_date(mut self) -> Self {
-        self.period_start_date = None;
-        self.extra.insert("period_start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `period_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_period_end_date(mut self) -> Self {
-        self.period_end_date = None;
-        self.extra.insert("period_end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `payments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_payments(mut self) -> Self {
-        self.payments = None;
-        self.extra.insert("payments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `markaspaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_markaspaid(mut self) -> Self {
-        self.markaspaid = None;
-        self.extra.insert("markaspaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `markaspaidmoduleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_markaspaidmoduleid(mut self) -> Self {
-        self.markaspaidmoduleid = None;
-        self.extra.insert("markaspaidmoduleid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dbc_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dbc_id(mut self) -> Self {
-        self.dbc_id = None;
-        self.extra.insert("dbc_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dbc_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dbc_company_id(mut self) -> Self {
-        self.dbc_company_id = None;
-        self.extra.insert("dbc_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reviewrequired` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reviewrequired(mut self) -> Self {
-        self.reviewrequired = None;
-        self.extra.insert("reviewrequired".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_xmlwarning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xmlwarning(mut self) -> Self {
-        self.xmlwarning = None;
-        self.extra.insert("_xmlwarning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `creditlinkedtoinvoiceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_creditlinkedtoinvoiceid(mut self) -> Self {
-        self.creditlinkedtoinvoiceid = None;
-        self.extra.insert("creditlinkedtoinvoiceid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `creditlinkedtoinvoiceid_thirdpartynumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_creditlinkedtoinvoiceid_thirdpartynumber(mut self) -> Self {
-        self.creditlinkedtoinvoiceid_thirdpartynumber = None;
-        self.extra
-            .insert(
-                "creditlinkedtoinvoiceid_thirdpartynumber".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `creditlinkedtoinvoiceid_typeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_creditlinkedtoinvoiceid_typeid(mut self) -> Self {
-        self.creditlinkedtoinvoiceid_typeid = None;
-        self.extra
-            .insert(
-                "creditlinkedtoinvoiceid_typeid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `purchaseorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchaseorder_id(mut self) -> Self {
-        self.purchaseorder_id = None;
-        self.extra.insert("purchaseorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sage_business_cloud_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sage_business_cloud_details_id(mut self) -> Self {
-        self.sage_business_cloud_details_id = None;
-        self.extra
-            .insert(
-                "sage_business_cloud_details_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `sage_business_cloud_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sage_business_cloud_id(mut self) -> Self {
-        self.sage_business_cloud_id = None;
-        self.extra.insert("sage_business_cloud_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_id(mut self) -> Self {
-        self.exact_id = None;
-        self.extra.insert("exact_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_division` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_division(mut self) -> Self {
-        self.exact_division = None;
-        self.extra.insert("exact_division".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_line_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_line_tax(mut self) -> Self {
-        self.xero_line_tax = None;
-        self.extra.insert("xero_line_tax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_auto_increase_period` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_auto_increase_period(mut self) -> Self {
-        self.invoice_auto_increase_period = None;
-        self.extra
-            .insert("invoice_auto_increase_period".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_percent_increase` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_percent_increase(mut self) -> Self {
-        self.invoice_percent_increase = None;
-        self.extra
-            .insert("invoice_percent_increase".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule_ignore_delete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule_ignore_delete(mut self) -> Self {
-        self.schedule_ignore_delete = None;
-        self.extra.insert("schedule_ignore_delete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assigned_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assigned_agent(mut self) -> Self {
-        self.assigned_agent = None;
-        self.extra.insert("assigned_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assigned_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assigned_agent_name(mut self) -> Self {
-        self.assigned_agent_name = None;
-        self.extra.insert("assigned_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_status(mut self) -> Self {
-        self.approval_status = None;
-        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalagent(mut self) -> Self {
-        self.approvalagent = None;
-        self.extra.insert("approvalagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalemailaddress(mut self) -> Self {
-        self.approvalemailaddress = None;
-        self.extra.insert("approvalemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalnote(mut self) -> Self {
-        self.approvalnote = None;
-        self.extra.insert("approvalnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalagentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalagentid(mut self) -> Self {
-        self.approvalagentid = None;
-        self.extra.insert("approvalagentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvaldatetime(mut self) -> Self {
-        self.approvaldatetime = None;
-        self.extra.insert("approvaldatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_summary(mut self) -> Self {
-        self.ticket_summary = None;
-        self.extra.insert("ticket_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_note(mut self) -> Self {
-        self.ticket_note = None;
-        self.extra.insert("ticket_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_start(mut self) -> Self {
-        self.approval_start = None;
-        self.extra.insert("approval_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requires_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requires_approval(mut self) -> Self {
-        self.requires_approval = None;
-        self.extra.insert("requires_approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_online_invoice_payment_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_online_invoice_payment_url(mut self) -> Self {
-        self.xero_online_invoice_payment_url = None;
-        self.extra
-            .insert(
-                "xero_online_invoice_payment_url".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `generic_online_invoice_payment_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_generic_online_invoice_payment_url(mut self) -> Self {
-        self.generic_online_invoice_payment_url = None;
-        self.extra
-            .insert(
-                "generic_online_invoice_payment_url".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `intacct_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_save_location(mut self) -> Self {
-        self.intacct_save_location = None;
-        self.extra.insert("intacct_save_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacctseparatetaxline` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacctseparatetaxline(mut self) -> Self {
-        self.intacctseparatetaxline = None;
-        self.extra.insert("intacctseparatetaxline".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class(mut self) -> Self {
-        self.intacct_class = None;
-        self.extra.insert("intacct_class".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class_name(mut self) -> Self {
-        self.intacct_class_name = None;
-        self.extra.insert("intacct_class_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `take_payment_on_duedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_take_payment_on_duedate(mut self) -> Self {
-        self.take_payment_on_duedate = None;
-        self.extra.insert("take_payment_on_duedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contains_calculated_quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contains_calculated_quantity(mut self) -> Self {
-        self.contains_calculated_quantity = None;
-        self.extra
-            .insert("contains_calculated_quantity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_tax_solution` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_tax_solution(mut self) -> Self {
-        self.intacct_tax_solution = None;
-        self.extra.insert("intacct_tax_solution".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_tax_solution_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_tax_solution_name(mut self) -> Self {
-        self.intacct_tax_solution_name = None;
-        self.extra
-            .insert("intacct_tax_solution_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_project` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_project(mut self) -> Self {
-        self.intacct_project = None;
-        self.extra.insert("intacct_project".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_project_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_project_name(mut self) -> Self {
-        self.intacct_project_name = None;
-        self.extra.insert("intacct_project_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_credit_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_credit_note(mut self) -> Self {
-        self.create_credit_note = None;
-        self.extra.insert("_create_credit_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `credit_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_credit_total(mut self) -> Self {
-        self.credit_total = None;
-        self.extra.insert("credit_total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_id(mut self) -> Self {
-        self.supplier_id = None;
-        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name(mut self) -> Self {
-        self.supplier_name = None;
-        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_fire_automations(mut self) -> Self {
-        self.dont_fire_automations = None;
-        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_is_process` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_process(mut self) -> Self {
-        self.is_process = None;
-        self.extra.insert("_is_process".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_is_task_schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_task_schedule(mut self) -> Self {
-        self.is_task_schedule = None;
-        self.extra.insert("_is_task_schedule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `payments_pending` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_payments_pending(mut self) -> Self {
-        self.payments_pending = None;
-        self.extra.insert("payments_pending".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `include_in_autopay` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_include_in_autopay(mut self) -> Self {
-        self.include_in_autopay = None;
-        self.extra.insert("include_in_autopay".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_forcethirdpartysync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forcethirdpartysync(mut self) -> Self {
-        self.forcethirdpartysync = None;
-        self.extra.insert("_forcethirdpartysync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_to_invoice_to_id(mut self) -> Self {
-        self.client_to_invoice_to_id = None;
-        self.extra.insert("client_to_invoice_to_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `creation_source` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_creation_source(mut self) -> Self {
-        self.creation_source = None;
-        self.extra.insert("creation_source".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `typeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_typeid(mut self) -> Self {
-        self.typeid = None;
-        self.extra.insert("typeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twilio_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twilio_invoice(mut self) -> Self {
-        self.twilio_invoice = None;
-        self.extra.insert("twilio_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_separately` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_separately(mut self) -> Self {
-        self.invoice_separately = None;
-        self.extra.insert("invoice_separately".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minimum_price_active` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minimum_price_active(mut self) -> Self {
-        self.minimum_price_active = None;
-        self.extra.insert("minimum_price_active".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minimum_line_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minimum_line_description(mut self) -> Self {
-        self.minimum_line_description = None;
-        self.extra
-            .insert("minimum_line_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minimum_amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minimum_amount(mut self) -> Self {
-        self.minimum_amount = None;
-        self.extra.insert("minimum_amount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_details_id(mut self) -> Self {
-        self.avalara_details_id = None;
-        self.extra.insert("avalara_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_term_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_term_name(mut self) -> Self {
-        self.qbo_term_name = None;
-        self.extra.insert("qbo_term_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_term_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_term_id(mut self) -> Self {
-        self.qbo_term_id = None;
-        self.extra.insert("qbo_term_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_term` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_term(mut self) -> Self {
-        self.qbo_term = None;
-        self.extra.insert("qbo_term".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_payment_conditon_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_payment_conditon_name(mut self) -> Self {
-        self.exact_payment_conditon_name = None;
-        self.extra
-            .insert("exact_payment_conditon_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_payment_conditon_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_payment_conditon_id(mut self) -> Self {
-        self.exact_payment_conditon_id = None;
-        self.extra
-            .insert("exact_payment_conditon_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_payment_conditon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_payment_conditon(mut self) -> Self {
-        self.exact_payment_conditon = None;
-        self.extra.insert("exact_payment_conditon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_details_name(mut self) -> Self {
-        self.avalara_details_name = None;
-        self.extra.insert("avalara_details_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `voided` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_voided(mut self) -> Self {
-        self.voided = None;
-        self.extra.insert("voided".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `credit_outstanding_for_customer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_credit_outstanding_for_customer(mut self) -> Self {
-        self.credit_outstanding_for_customer = None;
-        self.extra
-            .insert(
-                "credit_outstanding_for_customer".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `credit_outstanding` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_credit_outstanding(mut self) -> Self {
-        self.credit_outstanding = None;
-        self.extra.insert("credit_outstanding".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `credit_used` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_credit_used(mut self) -> Self {
-        self.credit_used = None;
-        self.extra.insert("credit_used".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mark_credit_as_used` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mark_credit_as_used(mut self) -> Self {
-        self.mark_credit_as_used = None;
-        self.extra.insert("mark_credit_as_used".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_credit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_credit(mut self) -> Self {
-        self.apply_credit = None;
-        self.extra.insert("apply_credit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_credit_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_credit_id(mut self) -> Self {
-        self.apply_credit_id = None;
-        self.extra.insert("apply_credit_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_credit_amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_credit_amount(mut self) -> Self {
-        self.apply_credit_amount = None;
-        self.extra.insert("apply_credit_amount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_credit_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_credit_description(mut self) -> Self {
-        self.apply_credit_description = None;
-        self.extra
-            .insert("apply_credit_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_credit_long_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_credit_long_description(mut self) -> Self {
-        self.apply_credit_long_description = None;
-        self.extra
-            .insert("apply_credit_long_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_credit_tax_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_credit_tax_type(mut self) -> Self {
-        self.apply_credit_tax_type = None;
-        self.extra.insert("apply_credit_tax_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_display(mut self) -> Self {
-        self.invoice_display = None;
-        self.extra.insert("invoice_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_novalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_novalidate(mut self) -> Self {
-        self.novalidate = None;
-        self.extra.insert("_novalidate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_id(mut self) -> Self {
-        self.sqlimport_id = None;
-        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_match_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_match_id(mut self) -> Self {
-        self.invoice_match_id = None;
-        self.extra.insert("invoice_match_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_include_paid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_include_paid(mut self) -> Self {
-        self.sync_include_paid = None;
-        self.extra.insert("sync_include_paid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_set_original_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_set_original_client_id(mut self) -> Self {
-        self.dont_set_original_client_id = None;
-        self.extra
-            .insert("dont_set_original_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_docommitsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_docommitsync(mut self) -> Self {
-        self.docommitsync = None;
-        self.extra.insert("_docommitsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ignore_dont_send_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignore_dont_send_invoice(mut self) -> Self {
-        self.ignore_dont_send_invoice = None;
-        self.extra
-            .insert("_ignore_dont_send_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_client_to_invoice_to_id(mut self) -> Self {
-        self.ticket_client_to_invoice_to_id = None;
-        self.extra
-            .insert(
-                "ticket_client_to_invoice_to_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `originaddress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress1(mut self) -> Self {
-        self.originaddress1 = None;
-        self.extra.insert("originaddress1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress2(mut self) -> Self {
-        self.originaddress2 = None;
-        self.extra.insert("originaddress2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress3(mut self) -> Self {
-        self.originaddress3 = None;
-        self.extra.insert("originaddress3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress4(mut self) -> Self {
-        self.originaddress4 = None;
-        self.extra.insert("originaddress4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress5(mut self) -> Self {
-        self.originaddress5 = None;
-        self.extra.insert("originaddress5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `most_recent_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_most_recent_invoice_id(mut self) -> Self {
-        self.most_recent_invoice_id = None;
-        self.extra.insert("most_recent_invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `most_recent_invoice_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_most_recent_invoice_type(mut self) -> Self {
-        self.most_recent_invoice_type = None;
-        self.extra
-            .insert("most_recent_invoice_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_invoice_conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_invoice_conversion_rate(mut self) -> Self {
-        self.update_invoice_conversion_rate = None;
-        self.extra
-            .insert(
-                "update_invoice_conversion_rate".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_conversion_rate(mut self) -> Self {
-        self.conversion_rate = None;
-        self.extra.insert("conversion_rate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_sync_to_3rd_party` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_sync_to_3rd_party(mut self) -> Self {
-        self.dont_sync_to_3rd_party = None;
-        self.extra.insert("dont_sync_to_3rd_party".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_invoice_screen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_invoice_screen(mut self) -> Self {
-        self.is_invoice_screen = None;
-        self.extra.insert("is_invoice_screen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dotaxsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dotaxsync(mut self) -> Self {
-        self.dotaxsync = None;
-        self.extra.insert("_dotaxsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tax_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tax_total(mut self) -> Self {
-        self.tax_total = None;
-        self.extra.insert("tax_total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `revenue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_revenue(mut self) -> Self {
-        self.revenue = None;
-        self.extra.insert("revenue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Invoice {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "disabled", &self.disabled, &self.extra)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "sitenumber", &self.sitenumber, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "accountsid", &self.accountsid, &self.extra)?;
-        model::opt_entry(&mut map, "uid", &self.uid, &self.extra)?;
-        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartyinvoicenumber",
-            &self.thirdpartyinvoicenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "posted", &self.posted, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "address1", &self.address1, &self.extra)?;
-        model::opt_entry(&mut map, "address2", &self.address2, &self.extra)?;
-        model::opt_entry(&mut map, "address3", &self.address3, &self.extra)?;
-        model::opt_entry(&mut map, "address4", &self.address4, &self.extra)?;
-        model::opt_entry(&mut map, "address5", &self.address5, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress1", &self.deladdress1, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress2", &self.deladdress2, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress3", &self.deladdress3, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress4", &self.deladdress4, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress5", &self.deladdress5, &self.extra)?;
-        model::opt_entry(&mut map, "tel_number", &self.tel_number, &self.extra)?;
-        model::opt_entry(&mut map, "contactname", &self.contactname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "global_tax_code",
-            &self.global_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoice_date", &self.invoice_date, &self.extra)?;
-        model::opt_entry(&mut map, "schedule_date", &self.schedule_date, &self.extra)?;
-        model::opt_entry(&mut map, "dateposted", &self.dateposted, &self.extra)?;
-        model::opt_entry(&mut map, "last_synced", &self.last_synced, &self.extra)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(&mut map, "notes_1", &self.notes_1, &self.extra)?;
-        model::opt_entry(&mut map, "notes_2", &self.notes_2, &self.extra)?;
-        model::opt_entry(&mut map, "notes_3", &self.notes_3, &self.extra)?;
-        model::opt_entry(&mut map, "taken_by", &self.taken_by, &self.extra)?;
-        model::opt_entry(&mut map, "order_number", &self.order_number, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "cust_order_number",
-            &self.cust_order_number,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "payment_ref", &self.payment_ref, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "global_nom_code",
-            &self.global_nom_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "global_details", &self.global_details, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoice_type_code",
-            &self.invoice_type_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
-        model::opt_entry(&mut map, "datetype", &self.datetype, &self.extra)?;
-        model::opt_entry(&mut map, "percentold", &self.percentold, &self.extra)?;
-        model::opt_entry(&mut map, "percent", &self.percent, &self.extra)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
-        model::opt_entry(&mut map, "datesent", &self.datesent, &self.extra)?;
-        model::opt_entry(&mut map, "currency", &self.currency, &self.extra)?;
-        model::opt_entry(&mut map, "currency_code", &self.currency_code, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "currency_code_name",
-            &self.currency_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "currency_conversion_rate",
-            &self.currency_conversion_rate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "paymentterms", &self.paymentterms, &self.extra)?;
-        model::opt_entry(&mut map, "hideinvoice", &self.hideinvoice, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "invoicetype", &self.invoicetype, &self.extra)?;
-        model::opt_entry(&mut map, "datepaid", &self.datepaid, &self.extra)?;
-        model::opt_entry(&mut map, "paymentstatus", &self.paymentstatus, &self.extra)?;
-        model::opt_entry(&mut map, "xeroid", &self.xeroid, &self.extra)?;
-        model::opt_entry(&mut map, "amountpaid", &self.amountpaid, &self.extra)?;
-        model::opt_entry(&mut map, "amountdue", &self.amountdue, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "amount_remaining",
-            &self.amount_remaining,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailstatus", &self.emailstatus, &self.extra)?;
-        model::opt_entry(&mut map, "address", &self.address, &self.extra)?;
-        model::opt_entry(&mut map, "shipaddress", &self.shipaddress, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress", &self.originaddress, &self.extra)?;
-        model::opt_entry(&mut map, "lines", &self.lines, &self.extra)?;
-        model::opt_entry(&mut map, "add_lines", &self.add_lines, &self.extra)?;
-        model::opt_entry(&mut map, "_print_preview", &self.print_preview, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_date_created",
-            &self.pdf_attachment_date_created,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "composite_tax_total",
-            &self.composite_tax_total,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "total", &self.total, &self.extra)?;
-        model::opt_entry(&mut map, "reference", &self.reference, &self.extra)?;
-        model::opt_entry(&mut map, "duedate", &self.duedate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_is_invoice_run",
-            &self.is_invoice_run,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_billing_cut_off",
-            &self.billing_cut_off,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "is_recurring_invoice",
-            &self.is_recurring_invoice,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "schedule_id", &self.schedule_id, &self.extra)?;
-        model::opt_entry(&mut map, "lastcreated", &self.lastcreated, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nextcreationdate",
-            &self.nextcreationdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "period", &self.period, &self.extra)?;
-        model::opt_entry(&mut map, "schedule", &self.schedule, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "create_recurring_invoice",
-            &self.create_recurring_invoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "take_auto_payment",
-            &self.take_auto_payment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "recurring_invoice_id",
-            &self.recurring_invoice_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "add_contract_assets",
-            &self.add_contract_assets,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "add_labour", &self.add_labour, &self.extra)?;
-        model::opt_entry(&mut map, "add_project", &self.add_project, &self.extra)?;
-        model::opt_entry(&mut map, "add_travel", &self.add_travel, &self.extra)?;
-        model::opt_entry(&mut map, "add_mileage", &self.add_mileage, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "add_itemsissued",
-            &self.add_itemsissued,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "add_prepay", &self.add_prepay, &self.extra)?;
-        model::opt_entry(&mut map, "add_salesorder", &self.add_salesorder, &self.extra)?;
-        model::opt_entry(&mut map, "force_creation", &self.force_creation, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_create_from_areaitems",
-            &self.create_from_areaitems,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_from_contract",
-            &self.create_from_contract,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_validateonly", &self.validateonly, &self.extra)?;
-        model::opt_entry(&mut map, "qboid", &self.qboid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billingcategory",
-            &self.billingcategory,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_sendmassinvoice",
-            &self.sendmassinvoice,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "xero_branding_theme_id",
-            &self.xero_branding_theme_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_branding_theme_name",
-            &self.xero_branding_theme_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_branding_theme",
-            &self.xero_branding_theme,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "due_date_int", &self.due_date_int, &self.extra)?;
-        model::opt_entry(&mut map, "due_date_type", &self.due_date_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "createdbyagentname",
-            &self.createdbyagentname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "internal_note", &self.internal_note, &self.extra)?;
-        model::opt_entry(&mut map, "mailboxid", &self.mailboxid, &self.extra)?;
-        model::opt_entry(&mut map, "period_type", &self.period_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant_id",
-            &self.kashflow_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "kashflowid", &self.kashflowid, &self.extra)?;
-        model::opt_entry(&mut map, "kashflow_pdf", &self.kashflow_pdf, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "original_client_id",
-            &self.original_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "original_client_name",
-            &self.original_client_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xero_status", &self.xero_status, &self.extra)?;
-        model::opt_entry(&mut map, "merge_data", &self.merge_data, &self.extra)?;
-        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id, &self.extra)?;
-        model::opt_entry(&mut map, "time", &self.time, &self.extra)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
-        model::opt_entry(&mut map, "daysplus", &self.daysplus, &self.extra)?;
-        model::opt_entry(&mut map, "periodname", &self.periodname, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "duedatename", &self.duedatename, &self.extra)?;
-        model::opt_entry(&mut map, "date_created", &self.date_created, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoice_prorata_periods_ahead",
-            &self.invoice_prorata_periods_ahead,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nextcreationperiod",
-            &self.nextcreationperiod,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "intacct_recordno",
-            &self.intacct_recordno,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "period_start_date",
-            &self.period_start_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "period_end_date",
-            &self.period_end_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "payments", &self.payments, &self.extra)?;
-        model::opt_entry(&mut map, "markaspaid", &self.markaspaid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "markaspaidmoduleid",
-            &self.markaspaidmoduleid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "dbc_id", &self.dbc_id, &self.extra)?;
-        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id, &self.extra)?;
-        model::opt_entry(&mut map, "reviewrequired", &self.reviewrequired, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "_xmlwarning", &self.xmlwarning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "creditlinkedtoinvoiceid",
-            &self.creditlinkedtoinvoiceid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "creditlinkedtoinvoiceid_thirdpartynumber",
-            &self.creditlinkedtoinvoiceid_thirdpartynumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "creditlinkedtoinvoiceid_typeid",
-            &self.creditlinkedtoinvoiceid_typeid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchaseorder_id",
-            &self.purchaseorder_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sage_business_cloud_details_id",
-            &self.sage_business_cloud_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sage_business_cloud_id",
-            &self.sage_business_cloud_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "exact_id", &self.exact_id, &self.extra)?;
-        model::opt_entry(&mut map, "exact_division", &self.exact_division, &self.extra)?;
-        model::opt_entry(&mut map, "xero_line_tax", &self.xero_line_tax, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoice_auto_increase_period",
-            &self.invoice_auto_increase_period,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_percent_increase",
-            &self.invoice_percent_increase,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "schedule_ignore_delete",
-            &self.schedule_ignore_delete,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "assigned_agent", &self.assigned_agent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assigned_agent_name",
-            &self.assigned_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_status",
-            &self.approval_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approvalagent", &self.approvalagent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approvalemailaddress",
-            &self.approvalemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approvalnote", &self.approvalnote, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approvalagentid",
-            &self.approvalagentid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approvaldatetime",
-            &self.approvaldatetime,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_summary", &self.ticket_summary, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_note", &self.ticket_note, &self.extra)?;
-        model::opt_entry(&mut map, "approval_start", &self.approval_start, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "requires_approval",
-            &self.requires_approval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_online_invoice_payment_url",
-            &self.xero_online_invoice_payment_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "generic_online_invoice_payment_url",
-            &self.generic_online_invoice_payment_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_save_location",
-            &self.intacct_save_location,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacctseparatetaxline",
-            &self.intacctseparatetaxline,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "intacct_class", &self.intacct_class, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "intacct_class_name",
-            &self.intacct_class_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "take_payment_on_duedate",
-            &self.take_payment_on_duedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contains_calculated_quantity",
-            &self.contains_calculated_quantity,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_tax_solution",
-            &self.intacct_tax_solution,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_tax_solution_name",
-            &self.intacct_tax_solution_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_project",
-            &self.intacct_project,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_project_name",
-            &self.intacct_project_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_credit_note",
-            &self.create_credit_note,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "credit_total", &self.credit_total, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dont_fire_automations",
-            &self.dont_fire_automations,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_is_process", &self.is_process, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_is_task_schedule",
-            &self.is_task_schedule,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "payments_pending",
-            &self.payments_pending,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "include_in_autopay",
-            &self.include_in_autopay,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_forcethirdpartysync",
-            &self.forcethirdpartysync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_to_invoice_to_id",
-            &self.client_to_invoice_to_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "creation_source",
-            &self.creation_source,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "typeid", &self.typeid, &self.extra)?;
-        model::opt_entry(&mut map, "twilio_invoice", &self.twilio_invoice, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoice_separately",
-            &self.invoice_separately,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "minimum_price_active",
-            &self.minimum_price_active,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "minimum_line_description",
-            &self.minimum_line_description,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "minimum_amount", &self.minimum_amount, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "avalara_details_id",
-            &self.avalara_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "qbo_term_name", &self.qbo_term_name, &self.extra)?;
-        model::opt_entry(&mut map, "qbo_term_id", &self.qbo_term_id, &self.extra)?;
-        model::opt_entry(&mut map, "qbo_term", &self.qbo_term, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exact_payment_conditon_name",
-            &self.exact_payment_conditon_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exact_payment_conditon_id",
-            &self.exact_payment_conditon_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exact_payment_conditon",
-            &self.exact_payment_conditon,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "avalara_details_name",
-            &self.avalara_details_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "voided", &self.voided, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "credit_outstanding_for_customer",
-            &self.credit_outstanding_for_customer,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "credit_outstanding",
-            &self.credit_outstanding,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "credit_used", &self.credit_used, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "mark_credit_as_used",
-            &self.mark_credit_as_used,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "apply_credit", &self.apply_credit, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "apply_credit_id",
-            &self.apply_credit_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "apply_credit_amount",
-            &self.apply_credit_amount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "apply_credit_description",
-            &self.apply_credit_description,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "apply_credit_long_description",
-            &self.apply_credit_long_description,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "apply_credit_tax_type",
-            &self.apply_credit_tax_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_display",
-            &self.invoice_display,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_novalidate", &self.novalidate, &self.extra)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoice_match_id",
-            &self.invoice_match_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_include_paid",
-            &self.sync_include_paid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_set_original_client_id",
-            &self.dont_set_original_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_docommitsync", &self.docommitsync, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_ignore_dont_send_invoice",
-            &self.ignore_dont_send_invoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_client_to_invoice_to_id",
-            &self.ticket_client_to_invoice_to_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "originaddress1", &self.originaddress1, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress2", &self.originaddress2, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress3", &self.originaddress3, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress4", &self.originaddress4, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress5", &self.originaddress5, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "most_recent_invoice_id",
-            &self.most_recent_invoice_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "most_recent_invoice_type",
-            &self.most_recent_invoice_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "update_invoice_conversion_rate",
-            &self.update_invoice_conversion_rate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "conversion_rate",
-            &self.conversion_rate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_sync_to_3rd_party",
-            &self.dont_sync_to_3rd_party,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "is_invoice_screen",
-            &self.is_invoice_screen,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_dotaxsync", &self.dotaxsync, &self.extra)?;
-        model::opt_entry(&mut map, "tax_total", &self.tax_total, &self.extra)?;
-        model::opt_entry(&mut map, "revenue", &self.revenue, &self.extra)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Invoice {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Invoice`], to name one in [`Invoice::clear`] (send it as `null`) and
+/// [`Invoice::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum InvoiceField {
+    /// `disabled`.
+    Disabled,
+    /// `customfields`.
+    Customfields,
+    /// `id`.
+    Id,
+    /// `use`.
+    Use,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `sitenumber`.
+    Sitenumber,
+    /// `site_name`.
+    SiteName,
+    /// `accountsid`.
+    Accountsid,
+    /// `uid`.
+    Uid,
+    /// `invoicenumber`.
+    Invoicenumber,
+    /// `thirdpartyinvoicenumber`.
+    Thirdpartyinvoicenumber,
+    /// `posted`.
+    Posted,
+    /// `name`.
+    Name,
+    /// `address1`.
+    Address1,
+    /// `address2`.
+    Address2,
+    /// `address3`.
+    Address3,
+    /// `address4`.
+    Address4,
+    /// `address5`.
+    Address5,
+    /// `deladdress1`.
+    Deladdress1,
+    /// `deladdress2`.
+    Deladdress2,
+    /// `deladdress3`.
+    Deladdress3,
+    /// `deladdress4`.
+    Deladdress4,
+    /// `deladdress5`.
+    Deladdress5,
+    /// `tel_number`.
+    TelNumber,
+    /// `contactname`.
+    Contactname,
+    /// `global_tax_code`.
+    GlobalTaxCode,
+    /// `invoice_date`.
+    InvoiceDate,
+    /// `schedule_date`.
+    ScheduleDate,
+    /// `dateposted`.
+    Dateposted,
+    /// `last_synced`.
+    LastSynced,
+    /// `last_modified`.
+    LastModified,
+    /// `notes_1`.
+    Notes1,
+    /// `notes_2`.
+    Notes2,
+    /// `notes_3`.
+    Notes3,
+    /// `taken_by`.
+    TakenBy,
+    /// `order_number`.
+    OrderNumber,
+    /// `cust_order_number`.
+    CustOrderNumber,
+    /// `payment_ref`.
+    PaymentRef,
+    /// `global_nom_code`.
+    GlobalNomCode,
+    /// `global_details`.
+    GlobalDetails,
+    /// `invoice_type_code`.
+    InvoiceTypeCode,
+    /// `salesorder_id`.
+    SalesorderId,
+    /// `datetype`.
+    Datetype,
+    /// `percentold`.
+    Percentold,
+    /// `percent`.
+    Percent,
+    /// `contract_id`.
+    ContractId,
+    /// `contract_ref`.
+    ContractRef,
+    /// `datesent`.
+    Datesent,
+    /// `currency`.
+    Currency,
+    /// `currency_code`.
+    CurrencyCode,
+    /// `currency_code_name`.
+    CurrencyCodeName,
+    /// `currency_conversion_rate`.
+    CurrencyConversionRate,
+    /// `paymentterms`.
+    Paymentterms,
+    /// `hideinvoice`.
+    Hideinvoice,
+    /// `ticket_id`.
+    TicketId,
+    /// `invoicetype`.
+    Invoicetype,
+    /// `datepaid`.
+    Datepaid,
+    /// `paymentstatus`.
+    Paymentstatus,
+    /// `xeroid`.
+    Xeroid,
+    /// `amountpaid`.
+    Amountpaid,
+    /// `amountdue`.
+    Amountdue,
+    /// `amount_remaining`.
+    AmountRemaining,
+    /// `emailstatus`.
+    Emailstatus,
+    /// `address`.
+    Address,
+    /// `shipaddress`.
+    Shipaddress,
+    /// `originaddress`.
+    Originaddress,
+    /// `lines`.
+    Lines,
+    /// `add_lines`.
+    AddLines,
+    /// `_print_preview`.
+    PrintPreview,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `pdf_attachment_date_created`.
+    PdfAttachmentDateCreated,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `composite_tax_total`.
+    CompositeTaxTotal,
+    /// `total`.
+    Total,
+    /// `reference`.
+    Reference,
+    /// `duedate`.
+    Duedate,
+    /// `_is_invoice_run`.
+    IsInvoiceRun,
+    /// `_billing_cut_off`.
+    BillingCutOff,
+    /// `is_recurring_invoice`.
+    IsRecurringInvoice,
+    /// `schedule_id`.
+    ScheduleId,
+    /// `lastcreated`.
+    Lastcreated,
+    /// `nextcreationdate`.
+    Nextcreationdate,
+    /// `period`.
+    Period,
+    /// `schedule`.
+    Schedule,
+    /// `create_recurring_invoice`.
+    CreateRecurringInvoice,
+    /// `take_auto_payment`.
+    TakeAutoPayment,
+    /// `recurring_invoice_id`.
+    RecurringInvoiceId,
+    /// `add_contract_assets`.
+    AddContractAssets,
+    /// `add_labour`.
+    AddLabour,
+    /// `add_project`.
+    AddProject,
+    /// `add_travel`.
+    AddTravel,
+    /// `add_mileage`.
+    AddMileage,
+    /// `add_itemsissued`.
+    AddItemsissued,
+    /// `add_prepay`.
+    AddPrepay,
+    /// `add_salesorder`.
+    AddSalesorder,
+    /// `force_creation`.
+    ForceCreation,
+    /// `_create_from_areaitems`.
+    CreateFromAreaitems,
+    /// `_create_from_contract`.
+    CreateFromContract,
+    /// `_validateonly`.
+    Validateonly,
+    /// `qboid`.
+    Qboid,
+    /// `billingcategory`.
+    Billingcategory,
+    /// `_sendmassinvoice`.
+    Sendmassinvoice,
+    /// `xero_tenant_id`.
+    XeroTenantId,
+    /// `xero_branding_theme_id`.
+    XeroBrandingThemeId,
+    /// `xero_branding_theme_name`.
+    XeroBrandingThemeName,
+    /// `xero_branding_theme`.
+    XeroBrandingTheme,
+    /// `due_date_int`.
+    DueDateInt,
+    /// `due_date_type`.
+    DueDateType,
+    /// `createdbyagentname`.
+    Createdbyagentname,
+    /// `internal_note`.
+    InternalNote,
+    /// `mailboxid`.
+    Mailboxid,
+    /// `period_type`.
+    PeriodType,
+    /// `kashflow_tenant_id`.
+    KashflowTenantId,
+    /// `kashflowid`.
+    Kashflowid,
+    /// `kashflow_pdf`.
+    KashflowPdf,
+    /// `original_client_id`.
+    OriginalClientId,
+    /// `original_client_name`.
+    OriginalClientName,
+    /// `xero_status`.
+    XeroStatus,
+    /// `merge_data`.
+    MergeData,
+    /// `snelstart_id`.
+    SnelstartId,
+    /// `time`.
+    Time,
+    /// `startdate`.
+    Startdate,
+    /// `enddate`.
+    Enddate,
+    /// `daysplus`.
+    Daysplus,
+    /// `periodname`.
+    Periodname,
+    /// `_isimport`.
+    Isimport,
+    /// `duedatename`.
+    Duedatename,
+    /// `date_created`.
+    DateCreated,
+    /// `invoice_prorata_periods_ahead`.
+    InvoiceProrataPeriodsAhead,
+    /// `nextcreationperiod`.
+    Nextcreationperiod,
+    /// `qbo_company_id`.
+    QboCompanyId,
+    /// `intacct_recordno`.
+    IntacctRecordno,
+    /// `period_start_date`.
+    PeriodStartDate,
+    /// `period_end_date`.
+    PeriodEndDate,
+    /// `payments`.
+    Payments,
+    /// `markaspaid`.
+    Markaspaid,
+    /// `markaspaidmoduleid`.
+    Markaspaidmoduleid,
+    /// `dbc_id`.
+    DbcId,
+    /// `dbc_company_id`.
+    DbcCompanyId,
+    /// `reviewrequired`.
+    Reviewrequired,
+    /// `_warning`.
+    Warning,
+    /// `_xmlwarning`.
+    Xmlwarning,
+    /// `creditlinkedtoinvoiceid`.
+    Creditlinkedtoinvoiceid,
+    /// `creditlinkedtoinvoiceid_thirdpartynumber`.
+    CreditlinkedtoinvoiceidThirdpartynumber,
+    /// `creditlinkedtoinvoiceid_typeid`.
+    CreditlinkedtoinvoiceidTypeid,
+    /// `purchaseorder_id`.
+    PurchaseorderId,
+    /// `sage_business_cloud_details_id`.
+    SageBusinessCloudDetailsId,
+    /// `sage_business_cloud_id`.
+    SageBusinessCloudId,
+    /// `exact_id`.
+    ExactId,
+    /// `exact_division`.
+    ExactDivision,
+    /// `xero_line_tax`.
+    XeroLineTax,
+    /// `invoice_auto_increase_period`.
+    InvoiceAutoIncreasePeriod,
+    /// `invoice_percent_increase`.
+    InvoicePercentIncrease,
+    /// `schedule_ignore_delete`.
+    ScheduleIgnoreDelete,
+    /// `assigned_agent`.
+    AssignedAgent,
+    /// `assigned_agent_name`.
+    AssignedAgentName,
+    /// `approval_status`.
+    ApprovalStatus,
+    /// `approvalagent`.
+    Approvalagent,
+    /// `approvalemailaddress`.
+    Approvalemailaddress,
+    /// `approvalnote`.
+    Approvalnote,
+    /// `approvalagentid`.
+    Approvalagentid,
+    /// `approvaldatetime`.
+    Approvaldatetime,
+    /// `ticket_summary`.
+    TicketSummary,
+    /// `ticket_note`.
+    TicketNote,
+    /// `approval_start`.
+    ApprovalStart,
+    /// `requires_approval`.
+    RequiresApproval,
+    /// `xero_online_invoice_payment_url`.
+    XeroOnlineInvoicePaymentUrl,
+    /// `generic_online_invoice_payment_url`.
+    GenericOnlineInvoicePaymentUrl,
+    /// `intacct_save_location`.
+    IntacctSaveLocation,
+    /// `intacctseparatetaxline`.
+    Intacctseparatetaxline,
+    /// `intacct_class`.
+    IntacctClass,
+    /// `intacct_class_name`.
+    IntacctClassName,
+    /// `take_payment_on_duedate`.
+    TakePaymentOnDuedate,
+    /// `contains_calculated_quantity`.
+    ContainsCalculatedQuantity,
+    /// `intacct_tax_solution`.
+    IntacctTaxSolution,
+    /// `intacct_tax_solution_name`.
+    IntacctTaxSolutionName,
+    /// `intacct_project`.
+    IntacctProject,
+    /// `intacct_project_name`.
+    IntacctProjectName,
+    /// `_create_credit_note`.
+    CreateCreditNote,
+    /// `credit_total`.
+    CreditTotal,
+    /// `supplier_id`.
+    SupplierId,
+    /// `supplier_name`.
+    SupplierName,
+    /// `_dont_fire_automations`.
+    DontFireAutomations,
+    /// `_is_process`.
+    IsProcess,
+    /// `_is_task_schedule`.
+    IsTaskSchedule,
+    /// `payments_pending`.
+    PaymentsPending,
+    /// `include_in_autopay`.
+    IncludeInAutopay,
+    /// `_forcethirdpartysync`.
+    Forcethirdpartysync,
+    /// `client_to_invoice_to_id`.
+    ClientToInvoiceToId,
+    /// `creation_source`.
+    CreationSource,
+    /// `typeid`.
+    Typeid,
+    /// `twilio_invoice`.
+    TwilioInvoice,
+    /// `invoice_separately`.
+    InvoiceSeparately,
+    /// `minimum_price_active`.
+    MinimumPriceActive,
+    /// `minimum_line_description`.
+    MinimumLineDescription,
+    /// `minimum_amount`.
+    MinimumAmount,
+    /// `avalara_details_id`.
+    AvalaraDetailsId,
+    /// `qbo_term_name`.
+    QboTermName,
+    /// `qbo_term_id`.
+    QboTermId,
+    /// `qbo_term`.
+    QboTerm,
+    /// `exact_payment_conditon_name`.
+    ExactPaymentConditonName,
+    /// `exact_payment_conditon_id`.
+    ExactPaymentConditonId,
+    /// `exact_payment_conditon`.
+    ExactPaymentConditon,
+    /// `avalara_details_name`.
+    AvalaraDetailsName,
+    /// `voided`.
+    Voided,
+    /// `credit_outstanding_for_customer`.
+    CreditOutstandingForCustomer,
+    /// `credit_outstanding`.
+    CreditOutstanding,
+    /// `credit_used`.
+    CreditUsed,
+    /// `mark_credit_as_used`.
+    MarkCreditAsUsed,
+    /// `apply_credit`.
+    ApplyCredit,
+    /// `apply_credit_id`.
+    ApplyCreditId,
+    /// `apply_credit_amount`.
+    ApplyCreditAmount,
+    /// `apply_credit_description`.
+    ApplyCreditDescription,
+    /// `apply_credit_long_description`.
+    ApplyCreditLongDescription,
+    /// `apply_credit_tax_type`.
+    ApplyCreditTaxType,
+    /// `invoice_display`.
+    InvoiceDisplay,
+    /// `_novalidate`.
+    Novalidate,
+    /// `sqlimport_id`.
+    SqlimportId,
+    /// `invoice_match_id`.
+    InvoiceMatchId,
+    /// `sync_include_paid`.
+    SyncIncludePaid,
+    /// `dont_set_original_client_id`.
+    DontSetOriginalClientId,
+    /// `_docommitsync`.
+    Docommitsync,
+    /// `_ignore_dont_send_invoice`.
+    IgnoreDontSendInvoice,
+    /// `ticket_client_to_invoice_to_id`.
+    TicketClientToInvoiceToId,
+    /// `originaddress1`.
+    Originaddress1,
+    /// `originaddress2`.
+    Originaddress2,
+    /// `originaddress3`.
+    Originaddress3,
+    /// `originaddress4`.
+    Originaddress4,
+    /// `originaddress5`.
+    Originaddress5,
+    /// `most_recent_invoice_id`.
+    MostRecentInvoiceId,
+    /// `most_recent_invoice_type`.
+    MostRecentInvoiceType,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `extratabs`.
+    Extratabs,
+    /// `update_invoice_conversion_rate`.
+    UpdateInvoiceConversionRate,
+    /// `conversion_rate`.
+    ConversionRate,
+    /// `dont_sync_to_3rd_party`.
+    DontSyncTo3rdParty,
+    /// `is_invoice_screen`.
+    IsInvoiceScreen,
+    /// `_dotaxsync`.
+    Dotaxsync,
+    /// `tax_total`.
+    TaxTotal,
+    /// `revenue`.
+    Revenue,
+    /// `external_links`.
+    ExternalLinks,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
+    /// `_importtype`.
+    Importtype,
+    /// `new_external_link`.
+    NewExternalLink,
 }
 
 impl crate::runtime::model::Model for Invoice {
-    const EXPECTING: &'static str = "struct Invoice";
+    const NAME: &'static str = "Invoice";
     const FIELDS: &'static [&'static str] = &[
-        "_billing_cut_off",
-        "_create_credit_note",
-        "_create_from_areaitems",
-        "_create_from_contract",
-        "_docommitsync",
-        "_dont_fire_automations",
-        "_dotaxsync",
-        "_forcethirdpartysync",
-        "_ignore_dont_send_invoice",
-        "_importthirdpartyid",
-        "_importtype",
-        "_importtypeid",
-        "_is_invoice_run",
-        "_is_process",
-        "_is_task_schedule",
-        "_isimport",
-        "_novalidate",
-        "_print_generate",
-        "_print_preview",
-        "_sendmassinvoice",
-        "_validateonly",
-        "_warning",
-        "_xmlwarning",
+        "disabled",
+        "customfields",
+        "id",
+        "use",
+        "client_id",
+        "client_name",
+        "sitenumber",
+        "site_name",
         "accountsid",
-        "add_contract_assets",
-        "add_itemsissued",
-        "add_labour",
-        "add_lines",
-        "add_mileage",
-        "add_prepay",
-        "add_project",
-        "add_salesorder",
-        "add_travel",
-        "address",
+        "uid",
+        "invoicenumber",
+        "thirdpartyinvoicenumber",
+        "posted",
+        "name",
         "address1",
         "address2",
         "address3",
         "address4",
         "address5",
-        "amount_remaining",
-        "amountdue",
-        "amountpaid",
-        "apply_credit",
-        "apply_credit_amount",
-        "apply_credit_description",
-        "apply_credit_id",
-        "apply_credit_long_description",
-        "apply_credit_tax_type",
-        "approval_start",
-        "approval_status",
-        "approvalagent",
-        "approvalagentid",
-        "approvaldatetime",
-        "approvalemailaddress",
-        "approvalnote",
-        "assigned_agent",
-        "assigned_agent_name",
-        "avalara_details_id",
-        "avalara_details_name",
-        "billingcategory",
-        "client_id",
-        "client_name",
-        "client_to_invoice_to_id",
-        "composite_tax_total",
-        "contactname",
-        "contains_calculated_quantity",
-        "contract_id",
-        "contract_ref",
-        "conversion_rate",
-        "create_recurring_invoice",
-        "createdbyagentname",
-        "creation_source",
-        "credit_outstanding",
-        "credit_outstanding_for_customer",
-        "credit_total",
-        "credit_used",
-        "creditlinkedtoinvoiceid",
-        "creditlinkedtoinvoiceid_thirdpartynumber",
-        "creditlinkedtoinvoiceid_typeid",
-        "currency",
-        "currency_code",
-        "currency_code_name",
-        "currency_conversion_rate",
-        "cust_order_number",
-        "custombuttons",
-        "customfields",
-        "date_created",
-        "datepaid",
-        "dateposted",
-        "datesent",
-        "datetype",
-        "daysplus",
-        "dbc_company_id",
-        "dbc_id",
         "deladdress1",
         "deladdress2",
         "deladdress3",
         "deladdress4",
         "deladdress5",
-        "disabled",
-        "dont_set_original_client_id",
-        "dont_sync_to_3rd_party",
-        "due_date_int",
-        "due_date_type",
-        "duedate",
-        "duedatename",
-        "emailstatus",
-        "enddate",
-        "exact_division",
-        "exact_id",
-        "exact_payment_conditon",
-        "exact_payment_conditon_id",
-        "exact_payment_conditon_name",
-        "external_links",
-        "extratabs",
-        "force_creation",
-        "generic_online_invoice_payment_url",
-        "global_details",
-        "global_nom_code",
+        "tel_number",
+        "contactname",
         "global_tax_code",
-        "hideinvoice",
-        "id",
-        "include_in_autopay",
-        "intacct_class",
-        "intacct_class_name",
-        "intacct_project",
-        "intacct_project_name",
-        "intacct_recordno",
-        "intacct_save_location",
-        "intacct_tax_solution",
-        "intacct_tax_solution_name",
-        "intacctseparatetaxline",
-        "internal_note",
-        "invoice_auto_increase_period",
         "invoice_date",
-        "invoice_display",
-        "invoice_match_id",
-        "invoice_percent_increase",
-        "invoice_prorata_periods_ahead",
-        "invoice_separately",
-        "invoice_type_code",
-        "invoicenumber",
-        "invoicetype",
-        "is_invoice_screen",
-        "is_recurring_invoice",
-        "kashflow_pdf",
-        "kashflow_tenant_id",
-        "kashflowid",
-        "last_modified",
+        "schedule_date",
+        "dateposted",
         "last_synced",
-        "lastcreated",
-        "lines",
-        "mailboxid",
-        "mark_credit_as_used",
-        "markaspaid",
-        "markaspaidmoduleid",
-        "merge_data",
-        "minimum_amount",
-        "minimum_line_description",
-        "minimum_price_active",
-        "most_recent_invoice_id",
-        "most_recent_invoice_type",
-        "name",
-        "new_external_link",
-        "nextcreationdate",
-        "nextcreationperiod",
+        "last_modified",
         "notes_1",
         "notes_2",
         "notes_3",
+        "taken_by",
         "order_number",
+        "cust_order_number",
+        "payment_ref",
+        "global_nom_code",
+        "global_details",
+        "invoice_type_code",
+        "salesorder_id",
+        "datetype",
+        "percentold",
+        "percent",
+        "contract_id",
+        "contract_ref",
+        "datesent",
+        "currency",
+        "currency_code",
+        "currency_code_name",
+        "currency_conversion_rate",
+        "paymentterms",
+        "hideinvoice",
+        "ticket_id",
+        "invoicetype",
+        "datepaid",
+        "paymentstatus",
+        "xeroid",
+        "amountpaid",
+        "amountdue",
+        "amount_remaining",
+        "emailstatus",
+        "address",
+        "shipaddress",
         "originaddress",
+        "lines",
+        "add_lines",
+        "_print_preview",
+        "_print_generate",
+        "printhtml",
+        "pdf_attachment_id",
+        "pdf_attachment_date_created",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "composite_tax_total",
+        "total",
+        "reference",
+        "duedate",
+        "_is_invoice_run",
+        "_billing_cut_off",
+        "is_recurring_invoice",
+        "schedule_id",
+        "lastcreated",
+        "nextcreationdate",
+        "period",
+        "schedule",
+        "create_recurring_invoice",
+        "take_auto_payment",
+        "recurring_invoice_id",
+        "add_contract_assets",
+        "add_labour",
+        "add_project",
+        "add_travel",
+        "add_mileage",
+        "add_itemsissued",
+        "add_prepay",
+        "add_salesorder",
+        "force_creation",
+        "_create_from_areaitems",
+        "_create_from_contract",
+        "_validateonly",
+        "qboid",
+        "billingcategory",
+        "_sendmassinvoice",
+        "xero_tenant_id",
+        "xero_branding_theme_id",
+        "xero_branding_theme_name",
+        "xero_branding_theme",
+        "due_date_int",
+        "due_date_type",
+        "createdbyagentname",
+        "internal_note",
+        "mailboxid",
+        "period_type",
+        "kashflow_tenant_id",
+        "kashflowid",
+        "kashflow_pdf",
+        "original_client_id",
+        "original_client_name",
+        "xero_status",
+        "merge_data",
+        "snelstart_id",
+        "time",
+        "startdate",
+        "enddate",
+        "daysplus",
+        "periodname",
+        "_isimport",
+        "duedatename",
+        "date_created",
+        "invoice_prorata_periods_ahead",
+        "nextcreationperiod",
+        "qbo_company_id",
+        "intacct_recordno",
+        "period_start_date",
+        "period_end_date",
+        "payments",
+        "markaspaid",
+        "markaspaidmoduleid",
+        "dbc_id",
+        "dbc_company_id",
+        "reviewrequired",
+        "_warning",
+        "_xmlwarning",
+        "creditlinkedtoinvoiceid",
+        "creditlinkedtoinvoiceid_thirdpartynumber",
+        "creditlinkedtoinvoiceid_typeid",
+        "purchaseorder_id",
+        "sage_business_cloud_details_id",
+        "sage_business_cloud_id",
+        "exact_id",
+        "exact_division",
+        "xero_line_tax",
+        "invoice_auto_increase_period",
+        "invoice_percent_increase",
+        "schedule_ignore_delete",
+        "assigned_agent",
+        "assigned_agent_name",
+        "approval_status",
+        "approvalagent",
+        "approvalemailaddress",
+        "approvalnote",
+        "approvalagentid",
+        "approvaldatetime",
+        "ticket_summary",
+        "ticket_note",
+        "approval_start",
+        "requires_approval",
+        "xero_online_invoice_payment_url",
+        "generic_online_invoice_payment_url",
+        "intacct_save_location",
+        "intacctseparatetaxline",
+        "intacct_class",
+        "intacct_class_name",
+        "take_payment_on_duedate",
+        "contains_calculated_quantity",
+        "intacct_tax_solution",
+        "intacct_tax_solution_name",
+        "intacct_project",
+        "intacct_project_name",
+        "_create_credit_note",
+        "credit_total",
+        "supplier_id",
+        "supplier_name",
+        "_dont_fire_automations",
+        "_is_process",
+        "_is_task_schedule",
+        "payments_pending",
+        "include_in_autopay",
+        "_forcethirdpartysync",
+        "client_to_invoice_to_id",
+        "creation_source",
+        "typeid",
+        "twilio_invoice",
+        "invoice_separately",
+        "minimum_price_active",
+        "minimum_line_description",
+        "minimum_amount",
+        "avalara_details_id",
+        "qbo_term_name",
+        "qbo_term_id",
+        "qbo_term",
+        "exact_payment_conditon_name",
+        "exact_payment_conditon_id",
+        "exact_payment_conditon",
+        "avalara_details_name",
+        "voided",
+        "credit_outstanding_for_customer",
+        "credit_outstanding",
+        "credit_used",
+        "mark_credit_as_used",
+        "apply_credit",
+        "apply_credit_id",
+        "apply_credit_amount",
+        "apply_credit_description",
+        "apply_credit_long_description",
+        "apply_credit_tax_type",
+        "invoice_display",
+        "_novalidate",
+        "sqlimport_id",
+        "invoice_match_id",
+        "sync_include_paid",
+        "dont_set_original_client_id",
+        "_docommitsync",
+        "_ignore_dont_send_invoice",
+        "ticket_client_to_invoice_to_id",
         "originaddress1",
         "originaddress2",
         "originaddress3",
         "originaddress4",
         "originaddress5",
-        "original_client_id",
-        "original_client_name",
-        "payment_ref",
-        "payments",
-        "payments_pending",
-        "paymentstatus",
-        "paymentterms",
-        "pdf_attachment_date_created",
-        "pdf_attachment_id",
-        "pdftemplate_id",
-        "pdftemplate_name",
-        "percent",
-        "percentold",
-        "period",
-        "period_end_date",
-        "period_start_date",
-        "period_type",
-        "periodname",
-        "posted",
-        "printhtml",
-        "purchaseorder_id",
-        "qbo_company_id",
-        "qbo_term",
-        "qbo_term_id",
-        "qbo_term_name",
-        "qboid",
-        "recurring_invoice_id",
-        "reference",
-        "requires_approval",
-        "revenue",
-        "reviewrequired",
-        "sage_business_cloud_details_id",
-        "sage_business_cloud_id",
-        "salesorder_id",
-        "schedule",
-        "schedule_date",
-        "schedule_id",
-        "schedule_ignore_delete",
-        "shipaddress",
-        "site_name",
-        "sitenumber",
-        "snelstart_id",
-        "sqlimport_id",
-        "startdate",
-        "supplier_id",
-        "supplier_name",
-        "sync_include_paid",
-        "take_auto_payment",
-        "take_payment_on_duedate",
-        "taken_by",
-        "tax_total",
-        "tel_number",
-        "thirdpartyinvoicenumber",
-        "ticket_client_to_invoice_to_id",
-        "ticket_id",
-        "ticket_note",
-        "ticket_summary",
-        "time",
-        "total",
-        "twilio_invoice",
-        "typeid",
-        "uid",
+        "most_recent_invoice_id",
+        "most_recent_invoice_type",
+        "custombuttons",
+        "extratabs",
         "update_invoice_conversion_rate",
-        "use",
-        "voided",
-        "xero_branding_theme",
-        "xero_branding_theme_id",
-        "xero_branding_theme_name",
-        "xero_line_tax",
-        "xero_online_invoice_payment_url",
-        "xero_status",
-        "xero_tenant_id",
-        "xeroid",
+        "conversion_rate",
+        "dont_sync_to_3rd_party",
+        "is_invoice_screen",
+        "_dotaxsync",
+        "tax_total",
+        "revenue",
+        "external_links",
+        "_importtypeid",
+        "_importthirdpartyid",
+        "_importtype",
+        "new_external_link",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.billing_cut_off = model::value(map)?,
-            1 => self.create_credit_note = model::opt_bool(map)?,
-            2 => self.create_from_areaitems = model::value(map)?,
-            3 => self.create_from_contract = model::opt_i32(map)?,
-            4 => self.docommitsync = model::opt_bool(map)?,
-            5 => self.dont_fire_automations = model::opt_bool(map)?,
-            6 => self.dotaxsync = model::opt_bool(map)?,
-            7 => self.forcethirdpartysync = model::opt_bool(map)?,
-            8 => self.ignore_dont_send_invoice = model::opt_bool(map)?,
-            9 => self.importthirdpartyid = model::value(map)?,
-            10 => self.importtype = model::value(map)?,
-            11 => self.importtypeid = model::opt_i32(map)?,
-            12 => self.is_invoice_run = model::opt_bool(map)?,
-            13 => self.is_process = model::opt_bool(map)?,
-            14 => self.is_task_schedule = model::opt_bool(map)?,
-            15 => self.isimport = model::opt_bool(map)?,
-            16 => self.novalidate = model::opt_bool(map)?,
-            17 => self.print_generate = model::opt_bool(map)?,
-            18 => self.print_preview = model::opt_bool(map)?,
-            19 => self.sendmassinvoice = model::opt_bool(map)?,
-            20 => self.validateonly = model::opt_bool(map)?,
-            21 => self.warning = model::value(map)?,
-            22 => self.xmlwarning = model::value(map)?,
-            23 => self.accountsid = model::value(map)?,
-            24 => self.add_contract_assets = model::opt_i32(map)?,
-            25 => self.add_itemsissued = model::opt_i32(map)?,
-            26 => self.add_labour = model::opt_i32(map)?,
-            27 => self.add_lines = model::value(map)?,
-            28 => self.add_mileage = model::opt_i32(map)?,
-            29 => self.add_prepay = model::opt_i32(map)?,
-            30 => self.add_project = model::opt_i32(map)?,
-            31 => self.add_salesorder = model::opt_i32(map)?,
-            32 => self.add_travel = model::opt_i32(map)?,
-            33 => self.address = model::value(map)?,
-            34 => self.address1 = model::value(map)?,
-            35 => self.address2 = model::value(map)?,
-            36 => self.address3 = model::value(map)?,
-            37 => self.address4 = model::value(map)?,
-            38 => self.address5 = model::value(map)?,
-            39 => self.amount_remaining = model::opt_f64(map)?,
-            40 => self.amountdue = model::opt_f64(map)?,
-            41 => self.amountpaid = model::opt_f64(map)?,
-            42 => self.apply_credit = model::opt_bool(map)?,
-            43 => self.apply_credit_amount = model::opt_f64(map)?,
-            44 => self.apply_credit_description = model::value(map)?,
-            45 => self.apply_credit_id = model::opt_i32(map)?,
-            46 => self.apply_credit_long_description = model::value(map)?,
-            47 => self.apply_credit_tax_type = model::opt_i32(map)?,
-            48 => self.approval_start = model::opt_bool(map)?,
-            49 => self.approval_status = model::opt_i32(map)?,
-            50 => self.approvalagent = model::opt_i32(map)?,
-            51 => self.approvalagentid = model::opt_i32(map)?,
-            52 => self.approvaldatetime = model::value(map)?,
-            53 => self.approvalemailaddress = model::value(map)?,
-            54 => self.approvalnote = model::value(map)?,
-            55 => self.assigned_agent = model::opt_i32(map)?,
-            56 => self.assigned_agent_name = model::value(map)?,
-            57 => self.avalara_details_id = model::opt_i32(map)?,
-            58 => self.avalara_details_name = model::value(map)?,
-            59 => self.billingcategory = model::opt_i32(map)?,
-            60 => self.client_id = model::opt_i32(map)?,
-            61 => self.client_name = model::value(map)?,
-            62 => self.client_to_invoice_to_id = model::opt_i32(map)?,
-            63 => self.composite_tax_total = model::opt_f64(map)?,
-            64 => self.contactname = model::value(map)?,
-            65 => self.contains_calculated_quantity = model::opt_bool(map)?,
-            66 => self.contract_id = model::opt_i32(map)?,
-            67 => self.contract_ref = model::value(map)?,
-            68 => self.conversion_rate = model::opt_f64(map)?,
-            69 => self.create_recurring_invoice = model::opt_bool(map)?,
-            70 => self.createdbyagentname = model::value(map)?,
-            71 => self.creation_source = model::value(map)?,
-            72 => self.credit_outstanding = model::opt_f64(map)?,
-            73 => self.credit_outstanding_for_customer = model::opt_f64(map)?,
-            74 => self.credit_total = model::opt_f64(map)?,
-            75 => self.credit_used = model::opt_f64(map)?,
-            76 => self.creditlinkedtoinvoiceid = model::opt_i32(map)?,
-            77 => self.creditlinkedtoinvoiceid_thirdpartynumber = model::value(map)?,
-            78 => self.creditlinkedtoinvoiceid_typeid = model::opt_i32(map)?,
-            79 => self.currency = model::value(map)?,
-            80 => self.currency_code = model::opt_i32(map)?,
-            81 => self.currency_code_name = model::value(map)?,
-            82 => self.currency_conversion_rate = model::opt_f64(map)?,
-            83 => self.cust_order_number = model::value(map)?,
-            84 => self.custombuttons = model::value(map)?,
-            85 => self.customfields = model::value(map)?,
-            86 => self.date_created = model::value(map)?,
-            87 => self.datepaid = model::value(map)?,
-            88 => self.dateposted = model::value(map)?,
-            89 => self.datesent = model::value(map)?,
-            90 => self.datetype = model::opt_i32(map)?,
-            91 => self.daysplus = model::opt_i32(map)?,
-            92 => self.dbc_company_id = model::value(map)?,
-            93 => self.dbc_id = model::value(map)?,
-            94 => self.deladdress1 = model::value(map)?,
-            95 => self.deladdress2 = model::value(map)?,
-            96 => self.deladdress3 = model::value(map)?,
-            97 => self.deladdress4 = model::value(map)?,
-            98 => self.deladdress5 = model::value(map)?,
-            99 => self.disabled = model::opt_bool(map)?,
-            100 => self.dont_set_original_client_id = model::opt_bool(map)?,
-            101 => self.dont_sync_to_3rd_party = model::opt_bool(map)?,
-            102 => self.due_date_int = model::opt_i32(map)?,
-            103 => self.due_date_type = model::opt_i32(map)?,
-            104 => self.duedate = model::value(map)?,
-            105 => self.duedatename = model::value(map)?,
-            106 => self.emailstatus = model::opt_i32(map)?,
-            107 => self.enddate = model::value(map)?,
-            108 => self.exact_division = model::opt_i32(map)?,
-            109 => self.exact_id = model::value(map)?,
-            110 => self.exact_payment_conditon = model::value(map)?,
-            111 => self.exact_payment_conditon_id = model::value(map)?,
-            112 => self.exact_payment_conditon_name = model::value(map)?,
-            113 => self.external_links = model::value(map)?,
-            114 => self.extratabs = model::value(map)?,
-            115 => self.force_creation = model::opt_bool(map)?,
-            116 => self.generic_online_invoice_payment_url = model::value(map)?,
-            117 => self.global_details = model::value(map)?,
-            118 => self.global_nom_code = model::value(map)?,
-            119 => self.global_tax_code = model::value(map)?,
-            120 => self.hideinvoice = model::opt_bool(map)?,
-            121 => self.id = model::opt_i32(map)?,
-            122 => self.include_in_autopay = model::opt_bool(map)?,
-            123 => self.intacct_class = model::value(map)?,
-            124 => self.intacct_class_name = model::value(map)?,
-            125 => self.intacct_project = model::value(map)?,
-            126 => self.intacct_project_name = model::value(map)?,
-            127 => self.intacct_recordno = model::opt_i32(map)?,
-            128 => self.intacct_save_location = model::value(map)?,
-            129 => self.intacct_tax_solution = model::value(map)?,
-            130 => self.intacct_tax_solution_name = model::value(map)?,
-            131 => self.intacctseparatetaxline = model::opt_i32(map)?,
-            132 => self.internal_note = model::value(map)?,
-            133 => self.invoice_auto_increase_period = model::opt_i32(map)?,
-            134 => self.invoice_date = model::value(map)?,
-            135 => self.invoice_display = model::value(map)?,
-            136 => self.invoice_match_id = model::value(map)?,
-            137 => self.invoice_percent_increase = model::opt_f64(map)?,
-            138 => self.invoice_prorata_periods_ahead = model::opt_i32(map)?,
-            139 => self.invoice_separately = model::opt_bool(map)?,
-            140 => self.invoice_type_code = model::value(map)?,
-            141 => self.invoicenumber = model::value(map)?,
-            142 => self.invoicetype = model::opt_i32(map)?,
-            143 => self.is_invoice_screen = model::opt_bool(map)?,
-            144 => self.is_recurring_invoice = model::opt_bool(map)?,
-            145 => self.kashflow_pdf = model::value(map)?,
-            146 => self.kashflow_tenant_id = model::opt_i32(map)?,
-            147 => self.kashflowid = model::opt_i32(map)?,
-            148 => self.last_modified = model::value(map)?,
-            149 => self.last_synced = model::value(map)?,
-            150 => self.lastcreated = model::value(map)?,
-            151 => self.lines = model::value(map)?,
-            152 => self.mailboxid = model::opt_i32(map)?,
-            153 => self.mark_credit_as_used = model::opt_bool(map)?,
-            154 => self.markaspaid = model::opt_bool(map)?,
-            155 => self.markaspaidmoduleid = model::opt_i32(map)?,
-            156 => self.merge_data = model::value(map)?,
-            157 => self.minimum_amount = model::opt_f64(map)?,
-            158 => self.minimum_line_description = model::value(map)?,
-            159 => self.minimum_price_active = model::opt_bool(map)?,
-            160 => self.most_recent_invoice_id = model::opt_i32(map)?,
-            161 => self.most_recent_invoice_type = model::opt_i32(map)?,
-            162 => self.name = model::value(map)?,
-            163 => self.new_external_link = model::value(map)?,
-            164 => self.nextcreationdate = model::value(map)?,
-            165 => self.nextcreationperiod = model::value(map)?,
-            166 => self.notes_1 = model::value(map)?,
-            167 => self.notes_2 = model::value(map)?,
-            168 => self.notes_3 = model::value(map)?,
-            169 => self.order_number = model::value(map)?,
-            170 => self.originaddress = model::value(map)?,
-            171 => self.originaddress1 = model::value(map)?,
-            172 => self.originaddress2 = model::value(map)?,
-            173 => self.originaddress3 = model::value(map)?,
-            174 => self.originaddress4 = model::value(map)?,
-            175 => self.originaddress5 = model::value(map)?,
-            176 => self.original_client_id = model::opt_i32(map)?,
-            177 => self.original_client_name = model::value(map)?,
-            178 => self.payment_ref = model::value(map)?,
-            179 => self.payments = model::value(map)?,
-            180 => self.payments_pending = model::opt_i32(map)?,
-            181 => self.paymentstatus = model::opt_i32(map)?,
-            182 => self.paymentterms = model::opt_i32(map)?,
-            183 => self.pdf_attachment_date_created = model::value(map)?,
-            184 => self.pdf_attachment_id = model::opt_i32(map)?,
-            185 => self.pdftemplate_id = model::opt_i32(map)?,
-            186 => self.pdftemplate_name = model::value(map)?,
-            187 => self.percent = model::opt_f64(map)?,
-            188 => self.percentold = model::opt_i32(map)?,
-            189 => self.period = model::opt_i32(map)?,
-            190 => self.period_end_date = model::value(map)?,
-            191 => self.period_start_date = model::value(map)?,
-            192 => self.period_type = model::opt_i32(map)?,
-            193 => self.periodname = model::value(map)?,
-            194 => self.posted = model::opt_bool(map)?,
-            195 => self.printhtml = model::value(map)?,
-            196 => self.purchaseorder_id = model::opt_i32(map)?,
-            197 => self.qbo_company_id = model::value(map)?,
-            198 => self.qbo_term = model::value(map)?,
-            199 => self.qbo_term_id = model::opt_i32(map)?,
-            200 => self.qbo_term_name = model::value(map)?,
-            201 => self.qboid = model::opt_i32(map)?,
-            202 => self.recurring_invoice_id = model::opt_i32(map)?,
-            203 => self.reference = model::value(map)?,
-            204 => self.requires_approval = model::opt_bool(map)?,
-            205 => self.revenue = model::opt_f64(map)?,
-            206 => self.reviewrequired = model::opt_bool(map)?,
-            207 => self.sage_business_cloud_details_id = model::opt_i32(map)?,
-            208 => self.sage_business_cloud_id = model::value(map)?,
-            209 => self.salesorder_id = model::opt_i32(map)?,
-            210 => self.schedule = model::value(map)?,
-            211 => self.schedule_date = model::value(map)?,
-            212 => self.schedule_id = model::opt_i32(map)?,
-            213 => self.schedule_ignore_delete = model::opt_bool(map)?,
-            214 => self.shipaddress = model::value(map)?,
-            215 => self.site_name = model::value(map)?,
-            216 => self.sitenumber = model::opt_i32(map)?,
-            217 => self.snelstart_id = model::value(map)?,
-            218 => self.sqlimport_id = model::opt_i32(map)?,
-            219 => self.startdate = model::value(map)?,
-            220 => self.supplier_id = model::opt_i32(map)?,
-            221 => self.supplier_name = model::value(map)?,
-            222 => self.sync_include_paid = model::opt_bool(map)?,
-            223 => self.take_auto_payment = model::opt_bool(map)?,
-            224 => self.take_payment_on_duedate = model::opt_i32(map)?,
-            225 => self.taken_by = model::value(map)?,
-            226 => self.tax_total = model::opt_f64(map)?,
-            227 => self.tel_number = model::value(map)?,
-            228 => self.thirdpartyinvoicenumber = model::value(map)?,
-            229 => self.ticket_client_to_invoice_to_id = model::opt_i32(map)?,
-            230 => self.ticket_id = model::opt_i32(map)?,
-            231 => self.ticket_note = model::value(map)?,
-            232 => self.ticket_summary = model::value(map)?,
-            233 => self.time = model::value(map)?,
-            234 => self.total = model::opt_f64(map)?,
-            235 => self.twilio_invoice = model::opt_bool(map)?,
-            236 => self.typeid = model::opt_i32(map)?,
-            237 => self.uid = model::opt_i32(map)?,
-            238 => self.update_invoice_conversion_rate = model::opt_bool(map)?,
-            239 => self.r#use = model::value(map)?,
-            240 => self.voided = model::opt_bool(map)?,
-            241 => self.xero_branding_theme = model::value(map)?,
-            242 => self.xero_branding_theme_id = model::value(map)?,
-            243 => self.xero_branding_theme_name = model::value(map)?,
-            244 => self.xero_line_tax = model::value(map)?,
-            245 => self.xero_online_invoice_payment_url = model::value(map)?,
-            246 => self.xero_status = model::value(map)?,
-            247 => self.xero_tenant_id = model::value(map)?,
-            248 => self.xeroid = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        81, 182, 100, 101, 225, 186, 241, 191, 226, 246, 247, 245, 80, 187, 188, 129,
+        220, 70, 69, 105, 102, 144, 145, 8, 91, 96, 92, 68, 95, 97, 93, 98, 94, 64, 14,
+        15, 16, 17, 18, 62, 61, 60, 213, 215, 216, 214, 217, 218, 168, 160, 161, 164,
+        165, 162, 163, 158, 159, 200, 207, 104, 4, 5, 192, 76, 25, 177, 46, 47, 238, 88,
+        112, 193, 210, 209, 183, 211, 146, 147, 148, 49, 50, 51, 52, 37, 235, 1, 131, 57,
+        29, 48, 43, 127, 142, 141, 19, 20, 21, 22, 23, 0, 224, 239, 110, 111, 79, 130,
+        63, 126, 153, 152, 206, 205, 204, 244, 236, 99, 171, 40, 39, 26, 54, 2, 190, 174,
+        175, 180, 181, 135, 172, 178, 179, 173, 113, 155, 27, 219, 222, 156, 132, 196,
+        41, 10, 56, 240, 82, 118, 116, 117, 31, 30, 84, 67, 114, 212, 139, 140, 122, 199,
+        198, 197, 233, 234, 13, 248, 85, 133, 32, 33, 34, 36, 66, 228, 229, 230, 231,
+        232, 119, 120, 38, 138, 189, 58, 53, 73, 72, 74, 75, 45, 44, 86, 137, 136, 115,
+        128, 12, 71, 149, 134, 203, 202, 201, 103, 90, 78, 169, 243, 143, 150, 151, 42,
+        87, 28, 83, 157, 65, 7, 6, 123, 221, 125, 184, 185, 223, 89, 176, 35, 242, 24,
+        11, 227, 55, 167, 166, 124, 77, 195, 194, 9, 237, 3, 208, 109, 107, 108, 154,
+        170, 121, 106, 59,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.disabled);
+        v.f(&self.customfields);
+        v.f(&self.id);
+        v.f(&self.r#use);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.sitenumber);
+        v.f(&self.site_name);
+        v.f(&self.accountsid);
+        v.f(&self.uid);
+        v.f(&self.invoicenumber);
+        v.f(&self.thirdpartyinvoicenumber);
+        v.f(&self.posted);
+        v.f(&self.name);
+        v.f(&self.address1);
+        v.f(&self.address2);
+        v.f(&self.address3);
+        v.f(&self.address4);
+        v.f(&self.address5);
+        v.f(&self.deladdress1);
+        v.f(&self.deladdress2);
+        v.f(&self.deladdress3);
+        v.f(&self.deladdress4);
+        v.f(&self.deladdress5);
+        v.f(&self.tel_number);
+        v.f(&self.contactname);
+        v.f(&self.global_tax_code);
+        v.f(&self.invoice_date);
+        v.f(&self.schedule_date);
+        v.f(&self.dateposted);
+        v.f(&self.last_synced);
+        v.f(&self.last_modified);
+        v.f(&self.notes_1);
+        v.f(&self.notes_2);
+        v.f(&self.notes_3);
+        v.f(&self.taken_by);
+        v.f(&self.order_number);
+        v.f(&self.cust_order_number);
+        v.f(&self.payment_ref);
+        v.f(&self.global_nom_code);
+        v.f(&self.global_details);
+        v.f(&self.invoice_type_code);
+        v.f(&self.salesorder_id);
+        v.f(&self.datetype);
+        v.f(&self.percentold);
+        v.f(&self.percent);
+        v.f(&self.contract_id);
+        v.f(&self.contract_ref);
+        v.f(&self.datesent);
+        v.f(&self.currency);
+        v.f(&self.currency_code);
+        v.f(&self.currency_code_name);
+        v.f(&self.currency_conversion_rate);
+        v.f(&self.paymentterms);
+        v.f(&self.hideinvoice);
+        v.f(&self.ticket_id);
+        v.f(&self.invoicetype);
+        v.f(&self.datepaid);
+        v.f(&self.paymentstatus);
+        v.f(&self.xeroid);
+        v.f(&self.amountpaid);
+        v.f(&self.amountdue);
+        v.f(&self.amount_remaining);
+        v.f(&self.emailstatus);
+        v.f(&self.address);
+        v.f(&self.shipaddress);
+        v.f(&self.originaddress);
+        v.f(&self.lines);
+        v.f(&self.add_lines);
+        v.f(&self.print_preview);
+        v.f(&self.print_generate);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.pdf_attachment_date_created);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.composite_tax_total);
+        v.f(&self.total);
+        v.f(&self.reference);
+        v.f(&self.duedate);
+        v.f(&self.is_invoice_run);
+        v.f(&self.billing_cut_off);
+        v.f(&self.is_recurring_invoice);
+        v.f(&self.schedule_id);
+        v.f(&self.lastcreated);
+        v.f(&self.nextcreationdate);
+        v.f(&self.period);
+        v.f(&self.schedule);
+        v.f(&self.create_recurring_invoice);
+        v.f(&self.take_auto_payment);
+        v.f(&self.recurring_invoice_id);
+        v.f(&self.add_contract_assets);
+        v.f(&self.add_labour);
+        v.f(&self.add_project);
+        v.f(&self.add_travel);
+        v.f(&self.add_mileage);
+        v.f(&self.add_itemsissued);
+        v.f(&self.add_prepay);
+        v.f(&self.add_salesorder);
+        v.f(&self.force_creation);
+        v.f(&self.create_from_areaitems);
+        v.f(&self.create_from_contract);
+        v.f(&self.validateonly);
+        v.f(&self.qboid);
+        v.f(&self.billingcategory);
+        v.f(&self.sendmassinvoice);
+        v.f(&self.xero_tenant_id);
+        v.f(&self.xero_branding_theme_id);
+        v.f(&self.xero_branding_theme_name);
+        v.f(&self.xero_branding_theme);
+        v.f(&self.due_date_int);
+        v.f(&self.due_date_type);
+        v.f(&self.createdbyagentname);
+        v.f(&self.internal_note);
+        v.f(&self.mailboxid);
+        v.f(&self.period_type);
+        v.f(&self.kashflow_tenant_id);
+        v.f(&self.kashflowid);
+        v.f(&self.kashflow_pdf);
+        v.f(&self.original_client_id);
+        v.f(&self.original_client_name);
+        v.f(&self.xero_status);
+        v.f(&self.merge_data);
+        v.f(&self.snelstart_id);
+        v.f(&self.time);
+        v.f(&self.startdate);
+        v.f(&self.enddate);
+        v.f(&self.daysplus);
+        v.f(&self.periodname);
+        v.f(&self.isimport);
+        v.f(&self.duedatename);
+        v.f(&self.date_created);
+        v.f(&self.invoice_prorata_periods_ahead);
+        v.f(&self.nextcreationperiod);
+        v.f(&self.qbo_company_id);
+        v.f(&self.intacct_recordno);
+        v.f(&self.period_start_date);
+        v.f(&self.period_end_date);
+        v.f(&self.payments);
+        v.f(&self.markaspaid);
+        v.f(&self.markaspaidmoduleid);
+        v.f(&self.dbc_id);
+        v.f(&self.dbc_company_id);
+        v.f(&self.reviewrequired);
+        v.f(&self.warning);
+        v.f(&self.xmlwarning);
+        v.f(&self.creditlinkedtoinvoiceid);
+        v.f(&self.creditlinkedtoinvoiceid_thirdpartynumber);
+        v.f(&self.creditlinkedtoinvoiceid_typeid);
+        v.f(&self.purchaseorder_id);
+        v.f(&self.sage_business_cloud_details_id);
+        v.f(&self.sage_business_cloud_id);
+        v.f(&self.exact_id);
+        v.f(&self.exact_division);
+        v.f(&self.xero_line_tax);
+        v.f(&self.invoice_auto_increase_period);
+        v.f(&self.invoice_percent_increase);
+        v.f(&self.schedule_ignore_delete);
+        v.f(&self.assigned_agent);
+        v.f(&self.assigned_agent_name);
+        v.f(&self.approval_status);
+        v.f(&self.approvalagent);
+        v.f(&self.approvalemailaddress);
+        v.f(&self.approvalnote);
+        v.f(&self.approvalagentid);
+        v.f(&self.approvaldatetime);
+        v.f(&self.ticket_summary);
+        v.f(&self.ticket_note);
+        v.f(&self.approval_start);
+        v.f(&self.requires_approval);
+        v.f(&self.xero_online_invoice_payment_url);
+        v.f(&self.generic_online_invoice_payment_url);
+        v.f(&self.intacct_save_location);
+        v.f(&self.intacctseparatetaxline);
+        v.f(&self.intacct_class);
+        v.f(&self.intacct_class_name);
+        v.f(&self.take_payment_on_duedate);
+        v.f(&self.contains_calculated_quantity);
+        v.f(&self.intacct_tax_solution);
+        v.f(&self.intacct_tax_solution_name);
+        v.f(&self.intacct_project);
+        v.f(&self.intacct_project_name);
+        v.f(&self.create_credit_note);
+        v.f(&self.credit_total);
+        v.f(&self.supplier_id);
+        v.f(&self.supplier_name);
+        v.f(&self.dont_fire_automations);
+        v.f(&self.is_process);
+        v.f(&self.is_task_schedule);
+        v.f(&self.payments_pending);
+        v.f(&self.include_in_autopay);
+        v.f(&self.forcethirdpartysync);
+        v.f(&self.client_to_invoice_to_id);
+        v.f(&self.creation_source);
+        v.f(&self.typeid);
+        v.f(&self.twilio_invoice);
+        v.f(&self.invoice_separately);
+        v.f(&self.minimum_price_active);
+        v.f(&self.minimum_line_description);
+        v.f(&self.minimum_amount);
+        v.f(&self.avalara_details_id);
+        v.f(&self.qbo_term_name);
+        v.f(&self.qbo_term_id);
+        v.f(&self.qbo_term);
+        v.f(&self.exact_payment_conditon_name);
+        v.f(&self.exact_payment_conditon_id);
+        v.f(&self.exact_payment_conditon);
+        v.f(&self.avalara_details_name);
+        v.f(&self.voided);
+        v.f(&self.credit_outstanding_for_customer);
+        v.f(&self.credit_outstanding);
+        v.f(&self.credit_used);
+        v.f(&self.mark_credit_as_used);
+        v.f(&self.apply_credit);
+        v.f(&self.apply_credit_id);
+        v.f(&self.apply_credit_amount);
+        v.f(&self.apply_credit_description);
+        v.f(&self.apply_credit_long_description);
+        v.f(&self.apply_credit_tax_type);
+        v.f(&self.invoice_display);
+        v.f(&self.novalidate);
+        v.f(&self.sqlimport_id);
+        v.f(&self.invoice_match_id);
+        v.f(&self.sync_include_paid);
+        v.f(&self.dont_set_original_client_id);
+        v.f(&self.docommitsync);
+        v.f(&self.ignore_dont_send_invoice);
+        v.f(&self.ticket_client_to_invoice_to_id);
+        v.f(&self.originaddress1);
+        v.f(&self.originaddress2);
+        v.f(&self.originaddress3);
+        v.f(&self.originaddress4);
+        v.f(&self.originaddress5);
+        v.f(&self.most_recent_invoice_id);
+        v.f(&self.most_recent_invoice_type);
+        v.f(&self.custombuttons);
+        v.f(&self.extratabs);
+        v.f(&self.update_invoice_conversion_rate);
+        v.f(&self.conversion_rate);
+        v.f(&self.dont_sync_to_3rd_party);
+        v.f(&self.is_invoice_screen);
+        v.f(&self.dotaxsync);
+        v.f(&self.tax_total);
+        v.f(&self.revenue);
+        v.f(&self.external_links);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
+        v.f(&self.importtype);
+        v.f(&self.new_external_link);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.disabled),
+            1 => o.f(&mut self.customfields),
+            2 => o.f(&mut self.id),
+            3 => o.f(&mut self.r#use),
+            4 => o.f(&mut self.client_id),
+            5 => o.f(&mut self.client_name),
+            6 => o.f(&mut self.sitenumber),
+            7 => o.f(&mut self.site_name),
+            8 => o.f(&mut self.accountsid),
+            9 => o.f(&mut self.uid),
+            10 => o.f(&mut self.invoicenumber),
+            11 => o.f(&mut self.thirdpartyinvoicenumber),
+            12 => o.f(&mut self.posted),
+            13 => o.f(&mut self.name),
+            14 => o.f(&mut self.address1),
+            15 => o.f(&mut self.address2),
+            16 => o.f(&mut self.address3),
+            17 => o.f(&mut self.address4),
+            18 => o.f(&mut self.address5),
+            19 => o.f(&mut self.deladdress1),
+            20 => o.f(&mut self.deladdress2),
+            21 => o.f(&mut self.deladdress3),
+            22 => o.f(&mut self.deladdress4),
+            23 => o.f(&mut self.deladdress5),
+            24 => o.f(&mut self.tel_number),
+            25 => o.f(&mut self.contactname),
+            26 => o.f(&mut self.global_tax_code),
+            27 => o.f(&mut self.invoice_date),
+            28 => o.f(&mut self.schedule_date),
+            29 => o.f(&mut self.dateposted),
+            30 => o.f(&mut self.last_synced),
+            31 => o.f(&mut self.last_modified),
+            32 => o.f(&mut self.notes_1),
+            33 => o.f(&mut self.notes_2),
+            34 => o.f(&mut self.notes_3),
+            35 => o.f(&mut self.taken_by),
+            36 => o.f(&mut self.order_number),
+            37 => o.f(&mut self.cust_order_number),
+            38 => o.f(&mut self.payment_ref),
+            39 => o.f(&mut self.global_nom_code),
+            40 => o.f(&mut self.global_details),
+            41 => o.f(&mut self.invoice_type_code),
+            42 => o.f(&mut self.salesorder_id),
+            43 => o.f(&mut self.datetype),
+            44 => o.f(&mut self.percentold),
+            45 => o.f(&mut self.percent),
+            46 => o.f(&mut self.contract_id),
+            47 => o.f(&mut self.contract_ref),
+            48 => o.f(&mut self.datesent),
+            49 => o.f(&mut self.currency),
+            50 => o.f(&mut self.currency_code),
+            51 => o.f(&mut self.currency_code_name),
+            52 => o.f(&mut self.currency_conversion_rate),
+            53 => o.f(&mut self.paymentterms),
+            54 => o.f(&mut self.hideinvoice),
+            55 => o.f(&mut self.ticket_id),
+            56 => o.f(&mut self.invoicetype),
+            57 => o.f(&mut self.datepaid),
+            58 => o.f(&mut self.paymentstatus),
+            59 => o.f(&mut self.xeroid),
+            60 => o.f(&mut self.amountpaid),
+            61 => o.f(&mut self.amountdue),
+            62 => o.f(&mut self.amount_remaining),
+            63 => o.f(&mut self.emailstatus),
+            64 => o.f(&mut self.address),
+            65 => o.f(&mut self.shipaddress),
+            66 => o.f(&mut self.originaddress),
+            67 => o.f(&mut self.lines),
+            68 => o.f(&mut self.add_lines),
+            69 => o.f(&mut self.print_preview),
+            70 => o.f(&mut self.print_generate),
+            71 => o.f(&mut self.printhtml),
+            72 => o.f(&mut self.pdf_attachment_id),
+            73 => o.f(&mut self.pdf_attachment_date_created),
+            74 => o.f(&mut self.pdftemplate_id),
+            75 => o.f(&mut self.pdftemplate_name),
+            76 => o.f(&mut self.composite_tax_total),
+            77 => o.f(&mut self.total),
+            78 => o.f(&mut self.reference),
+            79 => o.f(&mut self.duedate),
+            80 => o.f(&mut self.is_invoice_run),
+            81 => o.f(&mut self.billing_cut_off),
+            82 => o.f(&mut self.is_recurring_invoice),
+            83 => o.f(&mut self.schedule_id),
+            84 => o.f(&mut self.lastcreated),
+            85 => o.f(&mut self.nextcreationdate),
+            86 => o.f(&mut self.period),
+            87 => o.f(&mut self.schedule),
+            88 => o.f(&mut self.create_recurring_invoice),
+            89 => o.f(&mut self.take_auto_payment),
+            90 => o.f(&mut self.recurring_invoice_id),
+            91 => o.f(&mut self.add_contract_assets),
+            92 => o.f(&mut self.add_labour),
+            93 => o.f(&mut self.add_project),
+            94 => o.f(&mut self.add_travel),
+            95 => o.f(&mut self.add_mileage),
+            96 => o.f(&mut self.add_itemsissued),
+            97 => o.f(&mut self.add_prepay),
+            98 => o.f(&mut self.add_salesorder),
+            99 => o.f(&mut self.force_creation),
+            100 => o.f(&mut self.create_from_areaitems),
+            101 => o.f(&mut self.create_from_contract),
+            102 => o.f(&mut self.validateonly),
+            103 => o.f(&mut self.qboid),
+            104 => o.f(&mut self.billingcategory),
+            105 => o.f(&mut self.sendmassinvoice),
+            106 => o.f(&mut self.xero_tenant_id),
+            107 => o.f(&mut self.xero_branding_theme_id),
+            108 => o.f(&mut self.xero_branding_theme_name),
+            109 => o.f(&mut self.xero_branding_theme),
+            110 => o.f(&mut self.due_date_int),
+            111 => o.f(&mut self.due_date_type),
+            112 => o.f(&mut self.createdbyagentname),
+            113 => o.f(&mut self.internal_note),
+            114 => o.f(&mut self.mailboxid),
+            115 => o.f(&mut self.period_type),
+            116 => o.f(&mut self.kashflow_tenant_id),
+            117 => o.f(&mut self.kashflowid),
+            118 => o.f(&mut self.kashflow_pdf),
+            119 => o.f(&mut self.original_client_id),
+            120 => o.f(&mut self.original_client_name),
+            121 => o.f(&mut self.xero_status),
+            122 => o.f(&mut self.merge_data),
+            123 => o.f(&mut self.snelstart_id),
+            124 => o.f(&mut self.time),
+            125 => o.f(&mut self.startdate),
+            126 => o.f(&mut self.enddate),
+            127 => o.f(&mut self.daysplus),
+            128 => o.f(&mut self.periodname),
+            129 => o.f(&mut self.isimport),
+            130 => o.f(&mut self.duedatename),
+            131 => o.f(&mut self.date_created),
+            132 => o.f(&mut self.invoice_prorata_periods_ahead),
+            133 => o.f(&mut self.nextcreationperiod),
+            134 => o.f(&mut self.qbo_company_id),
+            135 => o.f(&mut self.intacct_recordno),
+            136 => o.f(&mut self.period_start_date),
+            137 => o.f(&mut self.period_end_date),
+            138 => o.f(&mut self.payments),
+            139 => o.f(&mut self.markaspaid),
+            140 => o.f(&mut self.markaspaidmoduleid),
+            141 => o.f(&mut self.dbc_id),
+            142 => o.f(&mut self.dbc_company_id),
+            143 => o.f(&mut self.reviewrequired),
+            144 => o.f(&mut self.warning),
+            145 => o.f(&mut self.xmlwarning),
+            146 => o.f(&mut self.creditlinkedtoinvoiceid),
+            147 => o.f(&mut self.creditlinkedtoinvoiceid_thirdpartynumber),
+            148 => o.f(&mut self.creditlinkedtoinvoiceid_typeid),
+            149 => o.f(&mut self.purchaseorder_id),
+            150 => o.f(&mut self.sage_business_cloud_details_id),
+            151 => o.f(&mut self.sage_business_cloud_id),
+            152 => o.f(&mut self.exact_id),
+            153 => o.f(&mut self.exact_division),
+            154 => o.f(&mut self.xero_line_tax),
+            155 => o.f(&mut self.invoice_auto_increase_period),
+            156 => o.f(&mut self.invoice_percent_increase),
+            157 => o.f(&mut self.schedule_ignore_delete),
+            158 => o.f(&mut self.assigned_agent),
+            159 => o.f(&mut self.assigned_agent_name),
+            160 => o.f(&mut self.approval_status),
+            161 => o.f(&mut self.approvalagent),
+            162 => o.f(&mut self.approvalemailaddress),
+            163 => o.f(&mut self.approvalnote),
+            164 => o.f(&mut self.approvalagentid),
+            165 => o.f(&mut self.approvaldatetime),
+            166 => o.f(&mut self.ticket_summary),
+            167 => o.f(&mut self.ticket_note),
+            168 => o.f(&mut self.approval_start),
+            169 => o.f(&mut self.requires_approval),
+            170 => o.f(&mut self.xero_online_invoice_payment_url),
+            171 => o.f(&mut self.generic_online_invoice_payment_url),
+            172 => o.f(&mut self.intacct_save_location),
+            173 => o.f(&mut self.intacctseparatetaxline),
+            174 => o.f(&mut self.intacct_class),
+            175 => o.f(&mut self.intacct_class_name),
+            176 => o.f(&mut self.take_payment_on_duedate),
+            177 => o.f(&mut self.contains_calculated_quantity),
+            178 => o.f(&mut self.intacct_tax_solution),
+            179 => o.f(&mut self.intacct_tax_solution_name),
+            180 => o.f(&mut self.intacct_project),
+            181 => o.f(&mut self.intacct_project_name),
+            182 => o.f(&mut self.create_credit_note),
+            183 => o.f(&mut self.credit_total),
+            184 => o.f(&mut self.supplier_id),
+            185 => o.f(&mut self.supplier_name),
+            186 => o.f(&mut self.dont_fire_automations),
+            187 => o.f(&mut self.is_process),
+            188 => o.f(&mut self.is_task_schedule),
+            189 => o.f(&mut self.payments_pending),
+            190 => o.f(&mut self.include_in_autopay),
+            191 => o.f(&mut self.forcethirdpartysync),
+            192 => o.f(&mut self.client_to_invoice_to_id),
+            193 => o.f(&mut self.creation_source),
+            194 => o.f(&mut self.typeid),
+            195 => o.f(&mut self.twilio_invoice),
+            196 => o.f(&mut self.invoice_separately),
+            197 => o.f(&mut self.minimum_price_active),
+            198 => o.f(&mut self.minimum_line_description),
+            199 => o.f(&mut self.minimum_amount),
+            200 => o.f(&mut self.avalara_details_id),
+            201 => o.f(&mut self.qbo_term_name),
+            202 => o.f(&mut self.qbo_term_id),
+            203 => o.f(&mut self.qbo_term),
+            204 => o.f(&mut self.exact_payment_conditon_name),
+            205 => o.f(&mut self.exact_payment_conditon_id),
+            206 => o.f(&mut self.exact_payment_conditon),
+            207 => o.f(&mut self.avalara_details_name),
+            208 => o.f(&mut self.voided),
+            209 => o.f(&mut self.credit_outstanding_for_customer),
+            210 => o.f(&mut self.credit_outstanding),
+            211 => o.f(&mut self.credit_used),
+            212 => o.f(&mut self.mark_credit_as_used),
+            213 => o.f(&mut self.apply_credit),
+            214 => o.f(&mut self.apply_credit_id),
+            215 => o.f(&mut self.apply_credit_amount),
+            216 => o.f(&mut self.apply_credit_description),
+            217 => o.f(&mut self.apply_credit_long_description),
+            218 => o.f(&mut self.apply_credit_tax_type),
+            219 => o.f(&mut self.invoice_display),
+            220 => o.f(&mut self.novalidate),
+            221 => o.f(&mut self.sqlimport_id),
+            222 => o.f(&mut self.invoice_match_id),
+            223 => o.f(&mut self.sync_include_paid),
+            224 => o.f(&mut self.dont_set_original_client_id),
+            225 => o.f(&mut self.docommitsync),
+            226 => o.f(&mut self.ignore_dont_send_invoice),
+            227 => o.f(&mut self.ticket_client_to_invoice_to_id),
+            228 => o.f(&mut self.originaddress1),
+            229 => o.f(&mut self.originaddress2),
+            230 => o.f(&mut self.originaddress3),
+            231 => o.f(&mut self.originaddress4),
+            232 => o.f(&mut self.originaddress5),
+            233 => o.f(&mut self.most_recent_invoice_id),
+            234 => o.f(&mut self.most_recent_invoice_type),
+            235 => o.f(&mut self.custombuttons),
+            236 => o.f(&mut self.extratabs),
+            237 => o.f(&mut self.update_invoice_conversion_rate),
+            238 => o.f(&mut self.conversion_rate),
+            239 => o.f(&mut self.dont_sync_to_3rd_party),
+            240 => o.f(&mut self.is_invoice_screen),
+            241 => o.f(&mut self.dotaxsync),
+            242 => o.f(&mut self.tax_total),
+            243 => o.f(&mut self.revenue),
+            244 => o.f(&mut self.external_links),
+            245 => o.f(&mut self.importtypeid),
+            246 => o.f(&mut self.importthirdpartyid),
+            247 => o.f(&mut self.importtype),
+            248 => o.f(&mut self.new_external_link),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Invoice, InvoiceField, extra, kept);
 impl Invoice {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -6363,8 +1814,8 @@ impl Invoice {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -6394,7 +1845,7 @@ impl Invoice {
 }
 
 /// A page of invoices: `{"record_count": N, "invoices": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct InvoiceList {
     /// The number of records matching the request, across all pages.
@@ -6407,123 +1858,57 @@ pub struct InvoiceList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl InvoiceList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `invoices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoices(mut self, value: Vec<Invoice>) -> Self {
-        self.invoices = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for InvoiceList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "invoices", &self.invoices)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for InvoiceList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`InvoiceList`], to name one in [`InvoiceList::clear`] (send it as `null`) and
+/// [`InvoiceList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum InvoiceListField {
+    /// `record_count`.
+    RecordCount,
+    /// `invoices`.
+    Invoices,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for InvoiceList {
-    const EXPECTING: &'static str = "struct InvoiceList";
+    const NAME: &'static str = "InvoiceList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "invoices",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.invoices = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.invoices);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.invoices),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(InvoiceList, InvoiceListField, extra, kept);
 impl crate::runtime::ListPage for InvoiceList {
     type Item = Invoice;
     fn from_items(items: Vec<Invoice>) -> Self {
@@ -6555,18 +1940,18 @@ impl crate::runtime::ListPage for InvoiceList {
 }
 
 /// Which invoices a list returns (GET /Invoice `rinvoice_type`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum InvoiceTypeFilter {
     /// `contracts`: Contract invoices.
-    #[default]
     Contracts,
     /// `invoices`: Invoices.
     Invoices,
     /// `both`: Both.
     Both,
-    /// A value the spec does not list, kept as received or sent as given.
-    Other(String),
+    /// A value the spec does not list, as Halo sent it or as given to `From`, which turns a listed value
+    /// into its own variant: so this never holds a listed value.
+    Other(crate::OtherValue<String>),
 }
 
 impl InvoiceTypeFilter {
@@ -6576,7 +1961,7 @@ impl InvoiceTypeFilter {
             Self::Contracts => "contracts",
             Self::Invoices => "invoices",
             Self::Both => "both",
-            Self::Other(value) => value,
+            Self::Other(value) => value.as_str(),
         }
     }
 }
@@ -6587,27 +1972,9 @@ impl From<String> for InvoiceTypeFilter {
             "contracts" => Self::Contracts,
             "invoices" => Self::Invoices,
             "both" => Self::Both,
-            _ => Self::Other(value),
+            _ => Self::Other(crate::OtherValue(value)),
         }
     }
 }
 
-impl From<&str> for InvoiceTypeFilter {
-    fn from(value: &str) -> Self {
-        Self::from(value.to_owned())
-    }
-}
-
-impl serde::Serialize for InvoiceTypeFilter {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for InvoiceTypeFilter {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
-    }
-}
+crate::runtime::model::string_enum!(InvoiceTypeFilter);

@@ -4,16 +4,16 @@
 use super::*;
 
 /// The portal's ticket filter (GET /Tickets `extraportalfilter`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PortalTicketFilter {
     /// `MyTicketsOnly`: The user's own tickets.
-    #[default]
     MyTicketsOnly,
     /// `MyClientTickets`: The tickets of the user's client.
     MyClientTickets,
-    /// A value the spec does not list, kept as received or sent as given.
-    Other(String),
+    /// A value the spec does not list, as Halo sent it or as given to `From`, which turns a listed value
+    /// into its own variant: so this never holds a listed value.
+    Other(crate::OtherValue<String>),
 }
 
 impl PortalTicketFilter {
@@ -22,7 +22,7 @@ impl PortalTicketFilter {
         match self {
             Self::MyTicketsOnly => "MyTicketsOnly",
             Self::MyClientTickets => "MyClientTickets",
-            Self::Other(value) => value,
+            Self::Other(value) => value.as_str(),
         }
     }
 }
@@ -32,35 +32,16 @@ impl From<String> for PortalTicketFilter {
         match value.as_str() {
             "MyTicketsOnly" => Self::MyTicketsOnly,
             "MyClientTickets" => Self::MyClientTickets,
-            _ => Self::Other(value),
+            _ => Self::Other(crate::OtherValue(value)),
         }
     }
 }
 
-impl From<&str> for PortalTicketFilter {
-    fn from(value: &str) -> Self {
-        Self::from(value.to_owned())
-    }
-}
-
-impl serde::Serialize for PortalTicketFilter {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PortalTicketFilter {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
-    }
-}
-
+crate::runtime::model::string_enum!(PortalTicketFilter);
 /// The `Ticket` schema.
 ///
 /// Halo's internal name for this schema is `Faults`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Ticket {
     /// `oppjobtitle`.
@@ -307,7 +288,7 @@ pub struct Ticket {
     pub startdate: Option<crate::DateTime>,
     /// `startdate_timezone`.
     pub startdate_timezone: Option<String>,
-    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub startdate_with_timezone: Option<serde_json::Value>,
     /// `starttime`.
     pub starttime: Option<String>,
@@ -317,7 +298,7 @@ pub struct Ticket {
     pub targetdate: Option<crate::DateTime>,
     /// `targetdate_timezone`.
     pub targetdate_timezone: Option<String>,
-    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub targetdate_with_timezone: Option<serde_json::Value>,
     /// `targettime`.
     pub targettime: Option<String>,
@@ -435,7 +416,7 @@ pub struct Ticket {
     pub appointment_type: Option<i32>,
     /// `customfields`.
     pub customfields: Option<Vec<CustomField>>,
-    /// Halo's `FaultsTimeEntry` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultsTimeEntry` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub timeentries: Option<Vec<serde_json::Value>>,
     /// `section_timezone`.
     pub section_timezone: Option<String>,
@@ -917,9 +898,9 @@ pub struct Ticket {
     pub new_approvalprocess_email: Option<String>,
     /// `new_approvalprocess_cab_id`.
     pub new_approvalprocess_cab_id: Option<i32>,
-    /// Halo's `FaultApproval` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultApproval` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub approvers: Option<Vec<serde_json::Value>>,
-    /// Halo's `FaultApproval` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultApproval` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub approvers_history: Option<Vec<serde_json::Value>>,
     /// `appointment_count`.
     pub appointment_count: Option<i32>,
@@ -929,7 +910,7 @@ pub struct Ticket {
     pub task_count: Option<i32>,
     /// `create_article`.
     pub create_article: Option<bool>,
-    /// Halo's `Qualification` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Qualification` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub qualifications: Option<Vec<serde_json::Value>>,
     /// `target_adjust`.
     pub target_adjust: Option<i32>,
@@ -971,7 +952,7 @@ pub struct Ticket {
     pub current_action_name: Option<String>,
     /// `_ispreview`.
     pub ispreview: Option<bool>,
-    /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub assets: Option<Vec<serde_json::Value>>,
     /// `nochangesequpdate`.
     pub nochangesequpdate: Option<bool>,
@@ -999,7 +980,7 @@ pub struct Ticket {
     pub clone_count: Option<i32>,
     /// `todo_count`.
     pub todo_count: Option<i32>,
-    /// Halo's `FaultToDo` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultToDo` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub todo_list: Option<Vec<serde_json::Value>>,
     /// `service_count`.
     pub service_count: Option<i32>,
@@ -1011,9 +992,9 @@ pub struct Ticket {
     pub is_project: Option<bool>,
     /// `items_issued_count`.
     pub items_issued_count: Option<i32>,
-    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub items_issued: Option<Vec<serde_json::Value>>,
-    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub project_items_issued: Option<Vec<serde_json::Value>>,
     /// `quotation_count`.
     pub quotation_count: Option<i32>,
@@ -1049,7 +1030,7 @@ pub struct Ticket {
     pub budgettype_id: Option<i32>,
     /// `budgettype_name`.
     pub budgettype_name: Option<String>,
-    /// Halo's `FaultBudget` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultBudget` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub budgets: Option<Vec<serde_json::Value>>,
     /// `process_ai`.
     pub process_ai: Option<bool>,
@@ -1069,7 +1050,7 @@ pub struct Ticket {
     pub utcoffset: Option<f64>,
     /// `form_id`.
     pub form_id: Option<String>,
-    /// Halo's `PartsLookupResult` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `PartsLookupResult` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub database_lookup_result: Option<serde_json::Value>,
     /// `azure_tenants`.
     pub azure_tenants: Option<String>,
@@ -1111,7 +1092,7 @@ pub struct Ticket {
     pub printhtml: Option<String>,
     /// `pdf_attachment_id`.
     pub pdf_attachment_id: Option<i32>,
-    /// Halo's `Journey` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Journey` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub journeys: Option<Vec<serde_json::Value>>,
     /// `devops_agent`.
     pub devops_agent: Option<String>,
@@ -1247,13 +1228,13 @@ pub struct Ticket {
     pub laststatuschangestatusdate: Option<crate::DateTime>,
     /// `mark_as_read_only`.
     pub mark_as_read_only: Option<bool>,
-    /// Halo's `Audit` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Audit` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub audit_log: Option<Vec<serde_json::Value>>,
     /// `meraki_device`.
     pub meraki_device: Option<String>,
     /// `meraki_alert_type`.
     pub meraki_alert_type: Option<String>,
-    /// Halo's `FaultRuleMatch` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultRuleMatch` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub matched_rules: Option<Vec<serde_json::Value>>,
     /// `powershell_script_count`.
     pub powershell_script_count: Option<i32>,
@@ -1303,7 +1284,7 @@ pub struct Ticket {
     pub article_notes: Option<String>,
     /// `article_type`.
     pub article_type: Option<i32>,
-    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub tags: Option<Vec<serde_json::Value>>,
     /// `dontcreatechild`.
     pub dontcreatechild: Option<bool>,
@@ -1377,7 +1358,7 @@ pub struct Ticket {
     pub ninja_alert_type: Option<String>,
     /// `freshdesk_id`.
     pub freshdesk_id: Option<i32>,
-    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub external_links: Option<Vec<serde_json::Value>>,
     /// `_match_thirdparty_id`.
     pub match_thirdparty_id: Option<String>,
@@ -1423,7 +1404,7 @@ pub struct Ticket {
     pub visible_child_tickets: Option<i32>,
     /// `check_status_freeze`.
     pub check_status_freeze: Option<bool>,
-    /// Halo's `Expense` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Expense` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub expenses: Option<Vec<serde_json::Value>>,
     /// `clear_feedback`.
     pub clear_feedback: Option<bool>,
@@ -1489,7 +1470,7 @@ pub struct Ticket {
     pub sms_override: Option<String>,
     /// `device_name`.
     pub device_name: Option<String>,
-    /// Halo's `MileStone` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `MileStone` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub milestones: Option<Vec<serde_json::Value>>,
     /// `email_message_id`.
     pub email_message_id: Option<String>,
@@ -1509,15 +1490,15 @@ pub struct Ticket {
     pub linked_ecommerce_order_number: Option<String>,
     /// `linked_ecommerce_order_url`.
     pub linked_ecommerce_order_url: Option<String>,
-    /// Halo's `MileStone` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `MileStone` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub parent_milestones: Option<Vec<serde_json::Value>>,
-    /// Halo's `FaultVector` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultVector` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub vectors: Option<Vec<serde_json::Value>>,
-    /// Halo's `FaultVectorScore` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultVectorScore` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub ai_matched_tickets: Option<Vec<serde_json::Value>>,
-    /// Halo's `FaultVectorScore` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultVectorScore` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub ai_matched_articles: Option<Vec<serde_json::Value>>,
-    /// Halo's `AiSuggestionFault` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AiSuggestionFault` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub ai_suggestions: Option<Vec<serde_json::Value>>,
     /// `_apply_ai_suggestions`.
     pub apply_ai_suggestions: Option<Vec<i32>>,
@@ -1551,19 +1532,19 @@ pub struct Ticket {
     pub new_related_tickets: Option<Vec<Ticket>>,
     /// `unrelate_from_ticket_id`.
     pub unrelate_from_ticket_id: Option<i32>,
-    /// Halo's `EcommerceOrderFault` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `EcommerceOrderFault` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub ecommerce_orders: Option<Vec<serde_json::Value>>,
     /// `hide_feedback`.
     pub hide_feedback: Option<bool>,
-    /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub workflow_history: Option<Vec<serde_json::Value>>,
     /// `connectwisermm_ticketid`.
     pub connectwisermm_ticketid: Option<String>,
     /// `colour_rule`.
     pub colour_rule: Option<i32>,
-    /// Halo's `GoogleBusinessReview` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `GoogleBusinessReview` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub google_reviewdata: Option<serde_json::Value>,
-    /// Halo's `GoogleBusinessQuestion` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `GoogleBusinessQuestion` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub google_questiondata: Option<serde_json::Value>,
     /// `original_agent`.
     pub original_agent: Option<i32>,
@@ -1573,7 +1554,7 @@ pub struct Ticket {
     pub liongard_system_id: Option<i32>,
     /// `bigpanda_id`.
     pub bigpanda_id: Option<String>,
-    /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub contributors: Option<Vec<serde_json::Value>>,
     /// `internet_message_id`.
     pub internet_message_id: Option<String>,
@@ -1583,11 +1564,11 @@ pub struct Ticket {
     pub sqlimport_id: Option<i32>,
     /// `respondbydateadjusted`.
     pub respondbydateadjusted: Option<bool>,
-    /// Halo's `FaultsDateDependencies` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultsDateDependencies` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub date_dependencies: Option<Vec<serde_json::Value>>,
     /// `new_milestone_ticket`.
     pub new_milestone_ticket: Option<i32>,
-    /// Halo's `ViewColumnsDetails` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ViewColumnsDetails` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub assets_columns: Option<Vec<serde_json::Value>>,
     /// `slaresponseexcuse`.
     pub slaresponseexcuse: Option<String>,
@@ -1597,11 +1578,11 @@ pub struct Ticket {
     pub fromchatprofileid: Option<String>,
     /// `lapsafe_count`.
     pub lapsafe_count: Option<i32>,
-    /// Halo's `FaultOLA` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultOLA` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub olas: Option<Vec<serde_json::Value>>,
     /// `ola_count`.
     pub ola_count: Option<i32>,
-    /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_workflow_history: Option<Vec<serde_json::Value>>,
     /// `default_slack_channel_name`.
     pub default_slack_channel_name: Option<String>,
@@ -1633,7 +1614,7 @@ pub struct Ticket {
     pub ai_survey_score: Option<i32>,
     /// `ai_survey_comment`.
     pub ai_survey_comment: Option<String>,
-    /// Halo's `FreshdeskTicket` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FreshdeskTicket` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub freshdesk_ticket_data: Option<serde_json::Value>,
     /// `freshdesk_group_name`.
     pub freshdesk_group_name: Option<String>,
@@ -1669,7 +1650,7 @@ pub struct Ticket {
     pub lookup_search: Option<String>,
     /// `agent_booking_type`.
     pub agent_booking_type: Option<i32>,
-    /// Halo's `Appointment` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Appointment` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub agent_booking: Option<serde_json::Value>,
     /// `pandadoc_attachment`.
     pub pandadoc_attachment: Option<i32>,
@@ -1699,9 +1680,9 @@ pub struct Ticket {
     pub prevent_outgoing: Option<bool>,
     /// `dont_copy_history`.
     pub dont_copy_history: Option<bool>,
-    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub user_linked_sites: Option<Vec<serde_json::Value>>,
-    /// Halo's `PrePayThreshold` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `PrePayThreshold` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub prepay_threshold: Option<serde_json::Value>,
     /// `automation_entity_type`.
     pub automation_entity_type: Option<i32>,
@@ -1709,7 +1690,7 @@ pub struct Ticket {
     pub make_automation_entity_inactive: Option<bool>,
     /// `is_downtime`.
     pub is_downtime: Option<bool>,
-    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub add_tags: Option<Vec<serde_json::Value>>,
     /// `locked_by_agentid`.
     pub locked_by_agentid: Option<i32>,
@@ -1719,7 +1700,7 @@ pub struct Ticket {
     pub is_aisuggestion_merge: Option<bool>,
     /// `service_linked_device`.
     pub service_linked_device: Option<i32>,
-    /// Halo's `TableEnum` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `TableEnum` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub table: Option<serde_json::Value>,
     /// `use`.
     pub r#use: Option<String>,
@@ -1813,13 +1794,13 @@ pub struct Ticket {
     pub budgethours: Option<String>,
     /// `created_by`.
     pub created_by: Option<String>,
-    /// Halo's `FaultAdditionalAgents` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultAdditionalAgents` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub additional_agents: Option<Vec<serde_json::Value>>,
     /// `client_to_invoice_to_id`.
     pub client_to_invoice_to_id: Option<i32>,
-    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub primary_issue: Option<serde_json::Value>,
-    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub primary_workitem: Option<serde_json::Value>,
     /// `billing_plan_text`.
     pub billing_plan_text: Option<String>,
@@ -1841,21293 +1822,4554 @@ pub struct Ticket {
     pub importthirdpartyid: Option<String>,
     /// `_importtype`.
     pub importtype: Option<String>,
-    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_external_link: Option<serde_json::Value>,
     /// `guid`.
     pub guid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Ticket {
-    /// Sets `oppjobtitle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppjobtitle(mut self, value: impl Into<String>) -> Self {
-        self.oppjobtitle = Some(value.into());
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `dateoccurred` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dateoccurred(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.dateoccurred = Some(value.into());
-        self
-    }
-
-    /// Sets `summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
-        self.summary = Some(value.into());
-        self
-    }
-
-    /// Sets `details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_details(mut self, value: impl Into<String>) -> Self {
-        self.details = Some(value.into());
-        self
-    }
-
-    /// Sets `status_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status_id(mut self, value: i32) -> Self {
-        self.status_id = Some(value);
-        self
-    }
-
-    /// Sets `status_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status_name(mut self, value: impl Into<String>) -> Self {
-        self.status_name = Some(value.into());
-        self
-    }
-
-    /// Sets `tickettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettype_id(mut self, value: i32) -> Self {
-        self.tickettype_id = Some(value);
-        self
-    }
-
-    /// Sets `tickettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettype_name(mut self, value: impl Into<String>) -> Self {
-        self.tickettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_id(mut self, value: i32) -> Self {
-        self.sla_id = Some(value);
-        self
-    }
-
-    /// Sets `sla_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_name(mut self, value: impl Into<String>) -> Self {
-        self.sla_name = Some(value.into());
-        self
-    }
-
-    /// Sets `priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priority_id(mut self, value: i32) -> Self {
-        self.priority_id = Some(value);
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team(mut self, value: impl Into<String>) -> Self {
-        self.team = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `category_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_1(mut self, value: impl Into<String>) -> Self {
-        self.category_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_2(mut self, value: impl Into<String>) -> Self {
-        self.category_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_3(mut self, value: impl Into<String>) -> Self {
-        self.category_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_4(mut self, value: impl Into<String>) -> Self {
-        self.category_4 = Some(value.into());
-        self
-    }
-
-    /// Sets `categoryid_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_categoryid_1(mut self, value: i32) -> Self {
-        self.categoryid_1 = Some(value);
-        self
-    }
-
-    /// Sets `categoryid_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_categoryid_2(mut self, value: i32) -> Self {
-        self.categoryid_2 = Some(value);
-        self
-    }
-
-    /// Sets `categoryid_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_categoryid_3(mut self, value: i32) -> Self {
-        self.categoryid_3 = Some(value);
-        self
-    }
-
-    /// Sets `categoryid_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_categoryid_4(mut self, value: i32) -> Self {
-        self.categoryid_4 = Some(value);
-        self
-    }
-
-    /// Sets `category_1_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_1_display(mut self, value: impl Into<String>) -> Self {
-        self.category_1_display = Some(value.into());
-        self
-    }
-
-    /// Sets `category_2_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_2_display(mut self, value: impl Into<String>) -> Self {
-        self.category_2_display = Some(value.into());
-        self
-    }
-
-    /// Sets `category_3_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_3_display(mut self, value: impl Into<String>) -> Self {
-        self.category_3_display = Some(value.into());
-        self
-    }
-
-    /// Sets `category_4_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_4_display(mut self, value: impl Into<String>) -> Self {
-        self.category_4_display = Some(value.into());
-        self
-    }
-
-    /// Sets `estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_estimate(mut self, value: f64) -> Self {
-        self.estimate = Some(value);
-        self
-    }
-
-    /// Sets `estimatedays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_estimatedays(mut self, value: f64) -> Self {
-        self.estimatedays = Some(value);
-        self
-    }
-
-    /// Sets `projecttimepercentage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projecttimepercentage(mut self, value: f64) -> Self {
-        self.projecttimepercentage = Some(value);
-        self
-    }
-
-    /// Sets `projectcompletionpercentage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectcompletionpercentage(mut self, value: f64) -> Self {
-        self.projectcompletionpercentage = Some(value);
-        self
-    }
-
-    /// Sets `projectearlieststart` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectearlieststart(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.projectearlieststart = Some(value.into());
-        self
-    }
-
-    /// Sets `projectlatestend` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectlatestend(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.projectlatestend = Some(value.into());
-        self
-    }
-
-    /// Sets `timetaken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timetaken(mut self, value: f64) -> Self {
-        self.timetaken = Some(value);
-        self
-    }
-
-    /// Sets `chargehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargehours(mut self, value: f64) -> Self {
-        self.chargehours = Some(value);
-        self
-    }
-
-    /// Sets `nonchargehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nonchargehours(mut self, value: f64) -> Self {
-        self.nonchargehours = Some(value);
-        self
-    }
-
-    /// Sets `travelhours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_travelhours(mut self, value: f64) -> Self {
-        self.travelhours = Some(value);
-        self
-    }
-
-    /// Sets `totalmileage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_totalmileage(mut self, value: f64) -> Self {
-        self.totalmileage = Some(value);
-        self
-    }
-
-    /// Sets `itemsprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itemsprice(mut self, value: f64) -> Self {
-        self.itemsprice = Some(value);
-        self
-    }
-
-    /// Sets `items` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items(mut self, value: impl Into<String>) -> Self {
-        self.items = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_id(mut self, value: i32) -> Self {
-        self.parent_id = Some(value);
-        self
-    }
-
-    /// Sets `child_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_count(mut self, value: i32) -> Self {
-        self.child_count = Some(value);
-        self
-    }
-
-    /// Sets `child_count_open` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_count_open(mut self, value: i32) -> Self {
-        self.child_count_open = Some(value);
-        self
-    }
-
-    /// Sets `attachment_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachment_count(mut self, value: i32) -> Self {
-        self.attachment_count = Some(value);
-        self
-    }
-
-    /// Sets `flagged` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_flagged(mut self, value: bool) -> Self {
-        self.flagged = Some(value);
-        self
-    }
-
-    /// Sets `read` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_read(mut self, value: bool) -> Self {
-        self.read = Some(value);
-        self
-    }
-
-    /// Sets `enduserstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enduserstatus(mut self, value: i32) -> Self {
-        self.enduserstatus = Some(value);
-        self
-    }
-
-    /// Sets `onhold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onhold(mut self, value: bool) -> Self {
-        self.onhold = Some(value);
-        self
-    }
-
-    /// Sets `respondbydate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_respondbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.respondbydate = Some(value.into());
-        self
-    }
-
-    /// Sets `responsedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_responsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.responsedate = Some(value.into());
-        self
-    }
-
-    /// Sets `first_responsedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_first_responsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.first_responsedate = Some(value.into());
-        self
-    }
-
-    /// Sets `responsestartdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_responsestartdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.responsestartdate = Some(value.into());
-        self
-    }
-
-    /// Sets `slaresponsestate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaresponsestate(mut self, value: impl Into<String>) -> Self {
-        self.slaresponsestate = Some(value.into());
-        self
-    }
-
-    /// Sets `fixbydate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.fixbydate = Some(value.into());
-        self
-    }
-
-    /// Sets `dateclosed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dateclosed(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.dateclosed = Some(value.into());
-        self
-    }
-
-    /// Sets `dateassigned` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dateassigned(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.dateassigned = Some(value.into());
-        self
-    }
-
-    /// Sets `excludefromsla` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_excludefromsla(mut self, value: bool) -> Self {
-        self.excludefromsla = Some(value);
-        self
-    }
-
-    /// Sets `slaholdtime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaholdtime(mut self, value: f64) -> Self {
-        self.slaholdtime = Some(value);
-        self
-    }
-
-    /// Sets `site_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_timezone(mut self, value: impl Into<String>) -> Self {
-        self.site_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `parentguid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentguid(mut self, value: impl Into<String>) -> Self {
-        self.parentguid = Some(value.into());
-        self
-    }
-
-    /// Sets `parentassign` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentassign(mut self, value: bool) -> Self {
-        self.parentassign = Some(value);
-        self
-    }
-
-    /// Sets `slaactiondate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.slaactiondate = Some(value.into());
-        self
-    }
-
-    /// Sets `slapercused` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slapercused(mut self, value: f64) -> Self {
-        self.slapercused = Some(value);
-        self
-    }
-
-    /// Sets `slatimeleft` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slatimeleft(mut self, value: f64) -> Self {
-        self.slatimeleft = Some(value);
-        self
-    }
-
-    /// Sets `currentelapsedhours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currentelapsedhours(mut self, value: f64) -> Self {
-        self.currentelapsedhours = Some(value);
-        self
-    }
-
-    /// Sets `lastactiondate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastactiondate = Some(value.into());
-        self
-    }
-
-    /// Sets `last_update` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_update(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_update = Some(value.into());
-        self
-    }
-
-    /// Sets `lastchildactiondate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastchildactiondate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.lastchildactiondate = Some(value.into());
-        self
-    }
-
-    /// Sets `organisation_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_organisation_id(mut self, value: i32) -> Self {
-        self.organisation_id = Some(value);
-        self
-    }
-
-    /// Sets `department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_id(mut self, value: i32) -> Self {
-        self.department_id = Some(value);
-        self
-    }
-
-    /// Sets `reportedby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportedby(mut self, value: impl Into<String>) -> Self {
-        self.reportedby = Some(value.into());
-        self
-    }
-
-    /// Sets `user_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_email(mut self, value: impl Into<String>) -> Self {
-        self.user_email = Some(value.into());
-        self
-    }
-
-    /// Sets `emailtolist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtolist(mut self, value: impl Into<String>) -> Self {
-        self.emailtolist = Some(value.into());
-        self
-    }
-
-    /// Sets `emailtolistsupplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtolistsupplier(mut self, value: impl Into<String>) -> Self {
-        self.emailtolistsupplier = Some(value.into());
-        self
-    }
-
-    /// Sets `emailcclist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailcclist(mut self, value: impl Into<String>) -> Self {
-        self.emailcclist = Some(value.into());
-        self
-    }
-
-    /// Sets `emailcclistsupplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailcclistsupplier(mut self, value: impl Into<String>) -> Self {
-        self.emailcclistsupplier = Some(value.into());
-        self
-    }
-
-    /// Sets `matched_kb_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matched_kb_id(mut self, value: i32) -> Self {
-        self.matched_kb_id = Some(value);
-        self
-    }
-
-    /// Sets `release_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release_note(mut self, value: impl Into<String>) -> Self {
-        self.release_note = Some(value.into());
-        self
-    }
-
-    /// Sets `product_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_product_id(mut self, value: i32) -> Self {
-        self.product_id = Some(value);
-        self
-    }
-
-    /// Sets `product_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_product_name(mut self, value: impl Into<String>) -> Self {
-        self.product_name = Some(value.into());
-        self
-    }
-
-    /// Sets `release_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release_id(mut self, value: i32) -> Self {
-        self.release_id = Some(value);
-        self
-    }
-
-    /// Sets `release_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release_name(mut self, value: impl Into<String>) -> Self {
-        self.release_name = Some(value.into());
-        self
-    }
-
-    /// Sets `release2_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release2_id(mut self, value: i32) -> Self {
-        self.release2_id = Some(value);
-        self
-    }
-
-    /// Sets `release2_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release2_name(mut self, value: impl Into<String>) -> Self {
-        self.release2_name = Some(value.into());
-        self
-    }
-
-    /// Sets `release3_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release3_id(mut self, value: i32) -> Self {
-        self.release3_id = Some(value);
-        self
-    }
-
-    /// Sets `release3_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release3_name(mut self, value: impl Into<String>) -> Self {
-        self.release3_name = Some(value.into());
-        self
-    }
-
-    /// Sets `child_ticket_id_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_ticket_id_string(mut self, value: impl Into<String>) -> Self {
-        self.child_ticket_id_string = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_key_field_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_key_field_string(mut self, value: impl Into<String>) -> Self {
-        self.asset_key_field_string = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_type_name(mut self, value: impl Into<String>) -> Self {
-        self.asset_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_name(mut self, value: impl Into<String>) -> Self {
-        self.workflow_name = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_stage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_stage(mut self, value: impl Into<String>) -> Self {
-        self.workflow_stage = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_stage_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_stage_id(mut self, value: i32) -> Self {
-        self.workflow_stage_id = Some(value);
-        self
-    }
-
-    /// Sets `workflow_stage_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_stage_number(mut self, value: impl Into<String>) -> Self {
-        self.workflow_stage_number = Some(value.into());
-        self
-    }
-
-    /// Sets `lastincomingemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastincomingemail(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastincomingemail = Some(value.into());
-        self
-    }
-
-    /// Sets `child_ticket_ids` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_ticket_ids(mut self, value: Vec<i32>) -> Self {
-        self.child_ticket_ids = Some(value);
-        self
-    }
-
-    /// Sets `nextactivitydate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextactivitydate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextactivitydate = Some(value.into());
-        self
-    }
-
-    /// Sets `inventory_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inventory_number(mut self, value: impl Into<String>) -> Self {
-        self.inventory_number = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_id(mut self, value: i32) -> Self {
-        self.workflow_id = Some(value);
-        self
-    }
-
-    /// Sets `workflow_step` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_step(mut self, value: i32) -> Self {
-        self.workflow_step = Some(value);
-        self
-    }
-
-    /// Sets `workflow_seq` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_seq(mut self, value: i32) -> Self {
-        self.workflow_seq = Some(value);
-        self
-    }
-
-    /// Sets `pipeline_stage_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pipeline_stage_id(mut self, value: i32) -> Self {
-        self.pipeline_stage_id = Some(value);
-        self
-    }
-
-    /// Sets `pipeline_stage_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pipeline_stage_name(mut self, value: impl Into<String>) -> Self {
-        self.pipeline_stage_name = Some(value.into());
-        self
-    }
-
-    /// Sets `hasbeenclosed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasbeenclosed(mut self, value: bool) -> Self {
-        self.hasbeenclosed = Some(value);
-        self
-    }
-
-    /// Sets `unread_child_action_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unread_child_action_count(mut self, value: i32) -> Self {
-        self.unread_child_action_count = Some(value);
-        self
-    }
-
-    /// Sets `unread_related_action_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unread_related_action_count(mut self, value: i32) -> Self {
-        self.unread_related_action_count = Some(value);
-        self
-    }
-
-    /// Sets `child_action_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_action_count(mut self, value: i32) -> Self {
-        self.child_action_count = Some(value);
-        self
-    }
-
-    /// Sets `parent_subject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_subject(mut self, value: impl Into<String>) -> Self {
-        self.parent_subject = Some(value.into());
-        self
-    }
-
-    /// Sets `related_action_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_action_count(mut self, value: i32) -> Self {
-        self.related_action_count = Some(value);
-        self
-    }
-
-    /// Sets `is_vip` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_vip(mut self, value: bool) -> Self {
-        self.is_vip = Some(value);
-        self
-    }
-
-    /// Sets `isimportantcontact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimportantcontact(mut self, value: bool) -> Self {
-        self.isimportantcontact = Some(value);
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `impact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_impact(mut self, value: i32) -> Self {
-        self.impact = Some(value);
-        self
-    }
-
-    /// Sets `urgency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_urgency(mut self, value: i32) -> Self {
-        self.urgency = Some(value);
-        self
-    }
-
-    /// Sets `startdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.startdate = Some(value.into());
-        self
-    }
-
-    /// Sets `startdate_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate_timezone(mut self, value: impl Into<String>) -> Self {
-        self.startdate_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `startdate_with_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate_with_timezone(mut self, value: serde_json::Value) -> Self {
-        self.startdate_with_timezone = Some(value);
-        self
-    }
-
-    /// Sets `starttime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_starttime(mut self, value: impl Into<String>) -> Self {
-        self.starttime = Some(value.into());
-        self
-    }
-
-    /// Sets `starttimeslot` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_starttimeslot(mut self, value: i32) -> Self {
-        self.starttimeslot = Some(value);
-        self
-    }
-
-    /// Sets `targetdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_targetdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.targetdate = Some(value.into());
-        self
-    }
-
-    /// Sets `targetdate_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_targetdate_timezone(mut self, value: impl Into<String>) -> Self {
-        self.targetdate_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `targetdate_with_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_targetdate_with_timezone(mut self, value: serde_json::Value) -> Self {
-        self.targetdate_with_timezone = Some(value);
-        self
-    }
-
-    /// Sets `targettime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_targettime(mut self, value: impl Into<String>) -> Self {
-        self.targettime = Some(value.into());
-        self
-    }
-
-    /// Sets `targettimeslot` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_targettimeslot(mut self, value: i32) -> Self {
-        self.targettimeslot = Some(value);
-        self
-    }
-
-    /// Sets `deadlinedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deadlinedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.deadlinedate = Some(value.into());
-        self
-    }
-
-    /// Sets `followupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.followupdate = Some(value.into());
-        self
-    }
-
-    /// Sets `oppcontactname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcontactname(mut self, value: impl Into<String>) -> Self {
-        self.oppcontactname = Some(value.into());
-        self
-    }
-
-    /// Sets `oppcompanyname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcompanyname(mut self, value: impl Into<String>) -> Self {
-        self.oppcompanyname = Some(value.into());
-        self
-    }
-
-    /// Sets `oppemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.oppemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `oppcustomertitle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcustomertitle(mut self, value: impl Into<String>) -> Self {
-        self.oppcustomertitle = Some(value.into());
-        self
-    }
-
-    /// Sets `opptel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opptel(mut self, value: impl Into<String>) -> Self {
-        self.opptel = Some(value.into());
-        self
-    }
-
-    /// Sets `oppaddr1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppaddr1(mut self, value: impl Into<String>) -> Self {
-        self.oppaddr1 = Some(value.into());
-        self
-    }
-
-    /// Sets `oppaddr2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppaddr2(mut self, value: impl Into<String>) -> Self {
-        self.oppaddr2 = Some(value.into());
-        self
-    }
-
-    /// Sets `oppaddr3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppaddr3(mut self, value: impl Into<String>) -> Self {
-        self.oppaddr3 = Some(value.into());
-        self
-    }
-
-    /// Sets `oppaddr4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppaddr4(mut self, value: impl Into<String>) -> Self {
-        self.oppaddr4 = Some(value.into());
-        self
-    }
-
-    /// Sets `opppostcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opppostcode(mut self, value: impl Into<String>) -> Self {
-        self.opppostcode = Some(value.into());
-        self
-    }
-
-    /// Sets `oppcountry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcountry(mut self, value: impl Into<String>) -> Self {
-        self.oppcountry = Some(value.into());
-        self
-    }
-
-    /// Sets `oppregion` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppregion(mut self, value: impl Into<String>) -> Self {
-        self.oppregion = Some(value.into());
-        self
-    }
-
-    /// Sets `opptype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opptype(mut self, value: impl Into<String>) -> Self {
-        self.opptype = Some(value.into());
-        self
-    }
-
-    /// Sets `oppvalue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppvalue(mut self, value: f64) -> Self {
-        self.oppvalue = Some(value);
-        self
-    }
-
-    /// Sets `oppvalue_monthly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppvalue_monthly(mut self, value: f64) -> Self {
-        self.oppvalue_monthly = Some(value);
-        self
-    }
-
-    /// Sets `oppvalue_annual` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppvalue_annual(mut self, value: f64) -> Self {
-        self.oppvalue_annual = Some(value);
-        self
-    }
-
-    /// Sets `oppvalue_oneoff` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppvalue_oneoff(mut self, value: f64) -> Self {
-        self.oppvalue_oneoff = Some(value);
-        self
-    }
-
-    /// Sets `oppconversionprobability` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppconversionprobability(mut self, value: f64) -> Self {
-        self.oppconversionprobability = Some(value);
-        self
-    }
-
-    /// Sets `oppvalueadjusted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppvalueadjusted(mut self, value: f64) -> Self {
-        self.oppvalueadjusted = Some(value);
-        self
-    }
-
-    /// Sets `oppprofit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppprofit(mut self, value: f64) -> Self {
-        self.oppprofit = Some(value);
-        self
-    }
-
-    /// Sets `oppcurrentsystem` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcurrentsystem(mut self, value: impl Into<String>) -> Self {
-        self.oppcurrentsystem = Some(value.into());
-        self
-    }
-
-    /// Sets `oppcompetitors` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcompetitors(mut self, value: impl Into<String>) -> Self {
-        self.oppcompetitors = Some(value.into());
-        self
-    }
-
-    /// Sets `opptrialdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opptrialdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.opptrialdate = Some(value.into());
-        self
-    }
-
-    /// Sets `oppdemodate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppdemodate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.oppdemodate = Some(value.into());
-        self
-    }
-
-    /// Sets `oppdiscountdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppdiscountdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.oppdiscountdate = Some(value.into());
-        self
-    }
-
-    /// Sets `oppattemptsmade` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppattemptsmade(mut self, value: i32) -> Self {
-        self.oppattemptsmade = Some(value);
-        self
-    }
-
-    /// Sets `oppconverteddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppconverteddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.oppconverteddate = Some(value.into());
-        self
-    }
-
-    /// Sets `oppproductchosen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppproductchosen(mut self, value: impl Into<String>) -> Self {
-        self.oppproductchosen = Some(value.into());
-        self
-    }
-
-    /// Sets `oppreason` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppreason(mut self, value: impl Into<String>) -> Self {
-        self.oppreason = Some(value.into());
-        self
-    }
-
-    /// Sets `opphear` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opphear(mut self, value: impl Into<String>) -> Self {
-        self.opphear = Some(value.into());
-        self
-    }
-
-    /// Sets `opptimezonename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opptimezonename(mut self, value: impl Into<String>) -> Self {
-        self.opptimezonename = Some(value.into());
-        self
-    }
-
-    /// Sets `oppclosurecategory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppclosurecategory(mut self, value: i32) -> Self {
-        self.oppclosurecategory = Some(value);
-        self
-    }
-
-    /// Sets `cost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cost(mut self, value: f64) -> Self {
-        self.cost = Some(value);
-        self
-    }
-
-    /// Sets `quantity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quantity(mut self, value: i32) -> Self {
-        self.quantity = Some(value);
-        self
-    }
-
-    /// Sets `projecttimebudget` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projecttimebudget(mut self, value: f64) -> Self {
-        self.projecttimebudget = Some(value);
-        self
-    }
-
-    /// Sets `projectmoneybudget` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectmoneybudget(mut self, value: f64) -> Self {
-        self.projectmoneybudget = Some(value);
-        self
-    }
-
-    /// Sets `projecttimeactual` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projecttimeactual(mut self, value: f64) -> Self {
-        self.projecttimeactual = Some(value);
-        self
-    }
-
-    /// Sets `projectmoneyactual` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectmoneyactual(mut self, value: f64) -> Self {
-        self.projectmoneyactual = Some(value);
-        self
-    }
-
-    /// Sets `lastnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastnote(mut self, value: impl Into<String>) -> Self {
-        self.lastnote = Some(value.into());
-        self
-    }
-
-    /// Sets `userdef1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdef1(mut self, value: impl Into<String>) -> Self {
-        self.userdef1 = Some(value.into());
-        self
-    }
-
-    /// Sets `userdef2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdef2(mut self, value: impl Into<String>) -> Self {
-        self.userdef2 = Some(value.into());
-        self
-    }
-
-    /// Sets `userdef3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdef3(mut self, value: impl Into<String>) -> Self {
-        self.userdef3 = Some(value.into());
-        self
-    }
-
-    /// Sets `userdef4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdef4(mut self, value: impl Into<String>) -> Self {
-        self.userdef4 = Some(value.into());
-        self
-    }
-
-    /// Sets `userdef5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdef5(mut self, value: impl Into<String>) -> Self {
-        self.userdef5 = Some(value.into());
-        self
-    }
-
-    /// Sets `source` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_source(mut self, value: i32) -> Self {
-        self.source = Some(value);
-        self
-    }
-
-    /// Sets `release_important` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_release_important(mut self, value: bool) -> Self {
-        self.release_important = Some(value);
-        self
-    }
-
-    /// Sets `releasenotegroup_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releasenotegroup_name(mut self, value: impl Into<String>) -> Self {
-        self.releasenotegroup_name = Some(value.into());
-        self
-    }
-
-    /// Sets `releasenotegroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releasenotegroup_id(mut self, value: i32) -> Self {
-        self.releasenotegroup_id = Some(value);
-        self
-    }
-
-    /// Sets `third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id(mut self, value: i32) -> Self {
-        self.third_party_id = Some(value);
-        self
-    }
-
-    /// Sets `third_party_id_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id_string(mut self, value: impl Into<String>) -> Self {
-        self.third_party_id_string = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_status(mut self, value: i32) -> Self {
-        self.supplier_status = Some(value);
-        self
-    }
-
-    /// Sets `contract_refextra` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_refextra(mut self, value: impl Into<String>) -> Self {
-        self.contract_refextra = Some(value.into());
-        self
-    }
-
-    /// Sets `appointment_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_type(mut self, value: i32) -> Self {
-        self.appointment_type = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `timeentries` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timeentries(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.timeentries = Some(value);
-        self
-    }
-
-    /// Sets `section_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_section_timezone(mut self, value: impl Into<String>) -> Self {
-        self.section_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `itilname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itilname(mut self, value: impl Into<String>) -> Self {
-        self.itilname = Some(value.into());
-        self
-    }
-
-    /// Sets `related_service_descriptions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_service_descriptions(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.related_service_descriptions = Some(value.into());
-        self
-    }
-
-    /// Sets `related_service_category_names` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_service_category_names(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.related_service_category_names = Some(value.into());
-        self
-    }
-
-    /// Sets `projectinternaltask` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectinternaltask(mut self, value: bool) -> Self {
-        self.projectinternaltask = Some(value);
-        self
-    }
-
-    /// Sets `appointment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_id(mut self, value: i32) -> Self {
-        self.appointment_id = Some(value);
-        self
-    }
-
-    /// Sets `nextappointmentdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextappointmentdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.nextappointmentdate = Some(value.into());
-        self
-    }
-
-    /// Sets `firstname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_firstname(mut self, value: impl Into<String>) -> Self {
-        self.firstname = Some(value.into());
-        self
-    }
-
-    /// Sets `lastname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastname(mut self, value: impl Into<String>) -> Self {
-        self.lastname = Some(value.into());
-        self
-    }
-
-    /// Sets `connectedinstance_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectedinstance_id(mut self, value: i32) -> Self {
-        self.connectedinstance_id = Some(value);
-        self
-    }
-
-    /// Sets `web_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_web_url(mut self, value: impl Into<String>) -> Self {
-        self.web_url = Some(value.into());
-        self
-    }
-
-    /// Sets `api_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_api_url(mut self, value: impl Into<String>) -> Self {
-        self.api_url = Some(value.into());
-        self
-    }
-
-    /// Sets `action_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_number(mut self, value: i32) -> Self {
-        self.action_number = Some(value);
-        self
-    }
-
-    /// Sets `action_ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_ticket_id(mut self, value: i32) -> Self {
-        self.action_ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `action_datetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.action_datetime = Some(value.into());
-        self
-    }
-
-    /// Sets `action_outcome` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_outcome(mut self, value: impl Into<String>) -> Self {
-        self.action_outcome = Some(value.into());
-        self
-    }
-
-    /// Sets `action_chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_chargerate(mut self, value: impl Into<String>) -> Self {
-        self.action_chargerate = Some(value.into());
-        self
-    }
-
-    /// Sets `action_contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.action_contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `action_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_note(mut self, value: impl Into<String>) -> Self {
-        self.action_note = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_invoices_for_each_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_invoices_for_each_site(mut self, value: bool) -> Self {
-        self.ticket_invoices_for_each_site = Some(value);
-        self
-    }
-
-    /// Sets `salesorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_id(mut self, value: i32) -> Self {
-        self.salesorder_id = Some(value);
-        self
-    }
-
-    /// Sets `orderhead_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orderhead_id(mut self, value: i32) -> Self {
-        self.orderhead_id = Some(value);
-        self
-    }
-
-    /// Sets `budgettype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgettype(mut self, value: impl Into<String>) -> Self {
-        self.budgettype = Some(value.into());
-        self
-    }
-
-    /// Sets `requesttype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requesttype_name(mut self, value: impl Into<String>) -> Self {
-        self.requesttype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `recalculate_billing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recalculate_billing(mut self, value: bool) -> Self {
-        self.recalculate_billing = Some(value);
-        self
-    }
-
-    /// Sets `impactlevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_impactlevel(mut self, value: i32) -> Self {
-        self.impactlevel = Some(value);
-        self
-    }
-
-    /// Sets `supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_id(mut self, value: i32) -> Self {
-        self.supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `pr_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pr_id(mut self, value: i32) -> Self {
-        self.pr_id = Some(value);
-        self
-    }
-
-    /// Sets `branch_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_branch_id(mut self, value: i32) -> Self {
-        self.branch_id = Some(value);
-        self
-    }
-
-    /// Sets `branch_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_branch_name(mut self, value: impl Into<String>) -> Self {
-        self.branch_name = Some(value.into());
-        self
-    }
-
-    /// Sets `update_milestone_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_milestone_id(mut self, value: i32) -> Self {
-        self.update_milestone_id = Some(value);
-        self
-    }
-
-    /// Sets `milestone_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_id(mut self, value: i32) -> Self {
-        self.milestone_id = Some(value);
-        self
-    }
-
-    /// Sets `milestone_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_name(mut self, value: impl Into<String>) -> Self {
-        self.milestone_name = Some(value.into());
-        self
-    }
-
-    /// Sets `milestone_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_value(mut self, value: f64) -> Self {
-        self.milestone_value = Some(value);
-        self
-    }
-
-    /// Sets `milestone_sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_sequence(mut self, value: i32) -> Self {
-        self.milestone_sequence = Some(value);
-        self
-    }
-
-    /// Sets `milestone_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_status(mut self, value: i32) -> Self {
-        self.milestone_status = Some(value);
-        self
-    }
-
-    /// Sets `milestone_startdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_startdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.milestone_startdate = Some(value.into());
-        self
-    }
-
-    /// Sets `milestone_enddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.milestone_enddate = Some(value.into());
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `reviewed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reviewed(mut self, value: bool) -> Self {
-        self.reviewed = Some(value);
-        self
-    }
-
-    /// Sets `action_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.action_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `merged_into_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_merged_into_id(mut self, value: i32) -> Self {
-        self.merged_into_id = Some(value);
-        self
-    }
-
-    /// Sets `reassigncount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reassigncount(mut self, value: i32) -> Self {
-        self.reassigncount = Some(value);
-        self
-    }
-
-    /// Sets `parent_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_status(mut self, value: i32) -> Self {
-        self.parent_status = Some(value);
-        self
-    }
-
-    /// Sets `parent_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_agent(mut self, value: i32) -> Self {
-        self.parent_agent = Some(value);
-        self
-    }
-
-    /// Sets `child_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_status(mut self, value: i32) -> Self {
-        self.child_status = Some(value);
-        self
-    }
-
-    /// Sets `date_fully_closed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_fully_closed(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date_fully_closed = Some(value.into());
-        self
-    }
-
-    /// Sets `lastaction_chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastaction_chargerate(mut self, value: impl Into<String>) -> Self {
-        self.lastaction_chargerate = Some(value.into());
-        self
-    }
-
-    /// Sets `hover_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hover_summary(mut self, value: impl Into<String>) -> Self {
-        self.hover_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `slatimeelapsed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slatimeelapsed(mut self, value: f64) -> Self {
-        self.slatimeelapsed = Some(value);
-        self
-    }
-
-    /// Sets `ai_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_summary(mut self, value: impl Into<String>) -> Self {
-        self.ai_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `search_score` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_search_score(mut self, value: f64) -> Self {
-        self.search_score = Some(value);
-        self
-    }
-
-    /// Sets `phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `details_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_details_html(mut self, value: impl Into<String>) -> Self {
-        self.details_html = Some(value.into());
-        self
-    }
-
-    /// Sets `takenby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_takenby(mut self, value: impl Into<String>) -> Self {
-        self.takenby = Some(value.into());
-        self
-    }
-
-    /// Sets `datecreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datecreated = Some(value.into());
-        self
-    }
-
-    /// Sets `createdfrom_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfrom_id(mut self, value: i32) -> Self {
-        self.createdfrom_id = Some(value);
-        self
-    }
-
-    /// Sets `createdfrom_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfrom_summary(mut self, value: impl Into<String>) -> Self {
-        self.createdfrom_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `clonedfrom_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clonedfrom_id(mut self, value: i32) -> Self {
-        self.clonedfrom_id = Some(value);
-        self
-    }
-
-    /// Sets `clonedfrom_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clonedfrom_summary(mut self, value: impl Into<String>) -> Self {
-        self.clonedfrom_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `closure_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closure_note(mut self, value: impl Into<String>) -> Self {
-        self.closure_note = Some(value.into());
-        self
-    }
-
-    /// Sets `closure_note_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closure_note_html(mut self, value: impl Into<String>) -> Self {
-        self.closure_note_html = Some(value.into());
-        self
-    }
-
-    /// Sets `closure_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closure_time(mut self, value: f64) -> Self {
-        self.closure_time = Some(value);
-        self
-    }
-
-    /// Sets `top_level_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_top_level_id(mut self, value: i32) -> Self {
-        self.top_level_id = Some(value);
-        self
-    }
-
-    /// Sets `customer_relationships` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customer_relationships(mut self, value: impl Into<String>) -> Self {
-        self.customer_relationships = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_number(mut self, value: i32) -> Self {
-        self.asset_number = Some(value);
-        self
-    }
-
-    /// Sets `asset_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_site(mut self, value: i32) -> Self {
-        self.asset_site = Some(value);
-        self
-    }
-
-    /// Sets `slastate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slastate(mut self, value: impl Into<String>) -> Self {
-        self.slastate = Some(value.into());
-        self
-    }
-
-    /// Sets `slaexcuse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaexcuse(mut self, value: impl Into<String>) -> Self {
-        self.slaexcuse = Some(value.into());
-        self
-    }
-
-    /// Sets `site_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_sla_id(mut self, value: i32) -> Self {
-        self.site_sla_id = Some(value);
-        self
-    }
-
-    /// Sets `client_reference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_reference(mut self, value: impl Into<String>) -> Self {
-        self.client_reference = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_slaexcuse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_slaexcuse(mut self, value: impl Into<String>) -> Self {
-        self.supplier_slaexcuse = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.supplier_date = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_contract_id(mut self, value: i32) -> Self {
-        self.supplier_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.supplier_contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_sla_id(mut self, value: i32) -> Self {
-        self.supplier_sla_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_priority_id(mut self, value: i32) -> Self {
-        self.supplier_priority_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_responsestate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_responsestate(mut self, value: impl Into<String>) -> Self {
-        self.supplier_responsestate = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_responsedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_responsedate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.supplier_responsedate = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_responsetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_responsetime(mut self, value: f64) -> Self {
-        self.supplier_responsetime = Some(value);
-        self
-    }
-
-    /// Sets `supplier_respondbydate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_respondbydate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.supplier_respondbydate = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_slastate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_slastate(mut self, value: impl Into<String>) -> Self {
-        self.supplier_slastate = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_slatimeelapsed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_slatimeelapsed(mut self, value: f64) -> Self {
-        self.supplier_slatimeelapsed = Some(value);
-        self
-    }
-
-    /// Sets `supplier_dateclosed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_dateclosed(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.supplier_dateclosed = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_fixbydate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.supplier_fixbydate = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_breachrespsent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_breachrespsent(mut self, value: bool) -> Self {
-        self.supplier_breachrespsent = Some(value);
-        self
-    }
-
-    /// Sets `supplier_breachfixbysent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_breachfixbysent(mut self, value: bool) -> Self {
-        self.supplier_breachfixbysent = Some(value);
-        self
-    }
-
-    /// Sets `changestate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changestate(mut self, value: impl Into<String>) -> Self {
-        self.changestate = Some(value.into());
-        self
-    }
-
-    /// Sets `approvedby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvedby(mut self, value: i32) -> Self {
-        self.approvedby = Some(value);
-        self
-    }
-
-    /// Sets `showforusers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showforusers(mut self, value: bool) -> Self {
-        self.showforusers = Some(value);
-        self
-    }
-
-    /// Sets `messsent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messsent(mut self, value: impl Into<String>) -> Self {
-        self.messsent = Some(value.into());
-        self
-    }
-
-    /// Sets `satisfactionlevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_satisfactionlevel(mut self, value: i32) -> Self {
-        self.satisfactionlevel = Some(value);
-        self
-    }
-
-    /// Sets `satisfactioncomment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_satisfactioncomment(mut self, value: impl Into<String>) -> Self {
-        self.satisfactioncomment = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.invoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicenote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicenote(mut self, value: impl Into<String>) -> Self {
-        self.invoicenote = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.invoicedate = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicepaiddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicepaiddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.invoicepaiddate = Some(value.into());
-        self
-    }
-
-    /// Sets `nonbillable_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nonbillable_time(mut self, value: f64) -> Self {
-        self.nonbillable_time = Some(value);
-        self
-    }
-
-    /// Sets `mileage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mileage(mut self, value: f64) -> Self {
-        self.mileage = Some(value);
-        self
-    }
-
-    /// Sets `planneddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_planneddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.planneddate = Some(value.into());
-        self
-    }
-
-    /// Sets `ccaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ccaddress(mut self, value: impl Into<String>) -> Self {
-        self.ccaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `agreedcleared` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agreedcleared(mut self, value: bool) -> Self {
-        self.agreedcleared = Some(value);
-        self
-    }
-
-    /// Sets `responsetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_responsetime(mut self, value: f64) -> Self {
-        self.responsetime = Some(value);
-        self
-    }
-
-    /// Sets `first_responsetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_first_responsetime(mut self, value: f64) -> Self {
-        self.first_responsetime = Some(value);
-        self
-    }
-
-    /// Sets `alsoinform` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alsoinform(mut self, value: impl Into<String>) -> Self {
-        self.alsoinform = Some(value.into());
-        self
-    }
-
-    /// Sets `justification` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_justification(mut self, value: impl Into<String>) -> Self {
-        self.justification = Some(value.into());
-        self
-    }
-
-    /// Sets `backoutplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_backoutplan(mut self, value: impl Into<String>) -> Self {
-        self.backoutplan = Some(value.into());
-        self
-    }
-
-    /// Sets `communicationplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_communicationplan(mut self, value: impl Into<String>) -> Self {
-        self.communicationplan = Some(value.into());
-        self
-    }
-
-    /// Sets `testplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_testplan(mut self, value: impl Into<String>) -> Self {
-        self.testplan = Some(value.into());
-        self
-    }
-
-    /// Sets `riskdescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_riskdescription(mut self, value: impl Into<String>) -> Self {
-        self.riskdescription = Some(value.into());
-        self
-    }
-
-    /// Sets `risklevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_risklevel(mut self, value: i32) -> Self {
-        self.risklevel = Some(value);
-        self
-    }
-
-    /// Sets `impactdescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_impactdescription(mut self, value: impl Into<String>) -> Self {
-        self.impactdescription = Some(value.into());
-        self
-    }
-
-    /// Sets `service_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_id(mut self, value: i32) -> Self {
-        self.service_id = Some(value);
-        self
-    }
-
-    /// Sets `isparentservice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isparentservice(mut self, value: bool) -> Self {
-        self.isparentservice = Some(value);
-        self
-    }
-
-    /// Sets `surveysent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surveysent(mut self, value: bool) -> Self {
-        self.surveysent = Some(value);
-        self
-    }
-
-    /// Sets `planneddateend` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_planneddateend(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.planneddateend = Some(value.into());
-        self
-    }
-
-    /// Sets `currentfaactionnumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currentfaactionnumber(mut self, value: i32) -> Self {
-        self.currentfaactionnumber = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_step` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_step(mut self, value: i32) -> Self {
-        self.approval_process_step = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_step_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_step_name(mut self, value: impl Into<String>) -> Self {
-        self.approval_process_step_name = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_cab_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_cab_name(mut self, value: impl Into<String>) -> Self {
-        self.approval_cab_name = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_process_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_id(mut self, value: i32) -> Self {
-        self.approval_process_id = Some(value);
-        self
-    }
-
-    /// Sets `faultcodeopen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faultcodeopen(mut self, value: i32) -> Self {
-        self.faultcodeopen = Some(value);
-        self
-    }
-
-    /// Sets `faultcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faultcode(mut self, value: i32) -> Self {
-        self.faultcode = Some(value);
-        self
-    }
-
-    /// Sets `laststatus3rdparty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_laststatus3rdparty(mut self, value: i32) -> Self {
-        self.laststatus3rdparty = Some(value);
-        self
-    }
-
-    /// Sets `inform3rdpartysystem` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inform3rdpartysystem(mut self, value: bool) -> Self {
-        self.inform3rdpartysystem = Some(value);
-        self
-    }
-
-    /// Sets `deliverycontact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deliverycontact(mut self, value: impl Into<String>) -> Self {
-        self.deliverycontact = Some(value.into());
-        self
-    }
-
-    /// Sets `delivery_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delivery_address(mut self, value: AddressStore) -> Self {
-        self.delivery_address = Some(value);
-        self
-    }
-
-    /// Sets `surveyneeded` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surveyneeded(mut self, value: bool) -> Self {
-        self.surveyneeded = Some(value);
-        self
-    }
-
-    /// Sets `knownerror` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_knownerror(mut self, value: bool) -> Self {
-        self.knownerror = Some(value);
-        self
-    }
-
-    /// Sets `development` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_development(mut self, value: bool) -> Self {
-        self.development = Some(value);
-        self
-    }
-
-    /// Sets `causedby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_causedby(mut self, value: i32) -> Self {
-        self.causedby = Some(value);
-        self
-    }
-
-    /// Sets `messsentlast` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messsentlast(mut self, value: impl Into<String>) -> Self {
-        self.messsentlast = Some(value.into());
-        self
-    }
-
-    /// Sets `unapprovedchangestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unapprovedchangestatus(mut self, value: i32) -> Self {
-        self.unapprovedchangestatus = Some(value);
-        self
-    }
-
-    /// Sets `changeseq` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changeseq(mut self, value: i32) -> Self {
-        self.changeseq = Some(value);
-        self
-    }
-
-    /// Sets `lastrecurringemailsentdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastrecurringemailsentdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.lastrecurringemailsentdate = Some(value.into());
-        self
-    }
-
-    /// Sets `template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_template_id(mut self, value: i32) -> Self {
-        self.template_id = Some(value);
-        self
-    }
-
-    /// Sets `template_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_template_name(mut self, value: impl Into<String>) -> Self {
-        self.template_name = Some(value.into());
-        self
-    }
-
-    /// Sets `child_template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_template_id(mut self, value: i32) -> Self {
-        self.child_template_id = Some(value);
-        self
-    }
-
-    /// Sets `slaholdreminderdatelastemailed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaholdreminderdatelastemailed(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.slaholdreminderdatelastemailed = Some(value.into());
-        self
-    }
-
-    /// Sets `closurereminderdatelastemailed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closurereminderdatelastemailed(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.closurereminderdatelastemailed = Some(value.into());
-        self
-    }
-
-    /// Sets `assetstring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetstring(mut self, value: impl Into<String>) -> Self {
-        self.assetstring = Some(value.into());
-        self
-    }
-
-    /// Sets `mailboxid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailboxid(mut self, value: i32) -> Self {
-        self.mailboxid = Some(value);
-        self
-    }
-
-    /// Sets `alerttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alerttype(mut self, value: impl Into<String>) -> Self {
-        self.alerttype = Some(value.into());
-        self
-    }
-
-    /// Sets `actisbillabledefault` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actisbillabledefault(mut self, value: bool) -> Self {
-        self.actisbillabledefault = Some(value);
-        self
-    }
-
-    /// Sets `emaildisplayname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emaildisplayname(mut self, value: impl Into<String>) -> Self {
-        self.emaildisplayname = Some(value.into());
-        self
-    }
-
-    /// Sets `emailpriority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailpriority(mut self, value: i32) -> Self {
-        self.emailpriority = Some(value);
-        self
-    }
-
-    /// Sets `chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate(mut self, value: i32) -> Self {
-        self.chargerate = Some(value);
-        self
-    }
-
-    /// Sets `timezonename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timezonename(mut self, value: impl Into<String>) -> Self {
-        self.timezonename = Some(value.into());
-        self
-    }
-
-    /// Sets `forwardinboundupdates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forwardinboundupdates(mut self, value: bool) -> Self {
-        self.forwardinboundupdates = Some(value);
-        self
-    }
-
-    /// Sets `loggedoutofhdworkinghours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_loggedoutofhdworkinghours(mut self, value: bool) -> Self {
-        self.loggedoutofhdworkinghours = Some(value);
-        self
-    }
-
-    /// Sets `acctmaninformedsurvey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acctmaninformedsurvey(mut self, value: bool) -> Self {
-        self.acctmaninformedsurvey = Some(value);
-        self
-    }
-
-    /// Sets `laststatuschangeinformed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_laststatuschangeinformed(mut self, value: i32) -> Self {
-        self.laststatuschangeinformed = Some(value);
-        self
-    }
-
-    /// Sets `gfialerttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_gfialerttype(mut self, value: impl Into<String>) -> Self {
-        self.gfialerttype = Some(value.into());
-        self
-    }
-
-    /// Sets `quotedescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotedescription(mut self, value: impl Into<String>) -> Self {
-        self.quotedescription = Some(value.into());
-        self
-    }
-
-    /// Sets `quotelabouramount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotelabouramount(mut self, value: f64) -> Self {
-        self.quotelabouramount = Some(value);
-        self
-    }
-
-    /// Sets `quotepriority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotepriority(mut self, value: i32) -> Self {
-        self.quotepriority = Some(value);
-        self
-    }
-
-    /// Sets `budgetcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgetcode(mut self, value: i32) -> Self {
-        self.budgetcode = Some(value);
-        self
-    }
-
-    /// Sets `actualcost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actualcost(mut self, value: f64) -> Self {
-        self.actualcost = Some(value);
-        self
-    }
-
-    /// Sets `invoicestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicestatus(mut self, value: i32) -> Self {
-        self.invoicestatus = Some(value);
-        self
-    }
-
-    /// Sets `invoicedescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicedescription(mut self, value: impl Into<String>) -> Self {
-        self.invoicedescription = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicelabouramount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicelabouramount(mut self, value: f64) -> Self {
-        self.invoicelabouramount = Some(value);
-        self
-    }
-
-    /// Sets `invoicematerialsamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicematerialsamount(mut self, value: f64) -> Self {
-        self.invoicematerialsamount = Some(value);
-        self
-    }
-
-    /// Sets `firsttimefix` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_firsttimefix(mut self, value: i32) -> Self {
-        self.firsttimefix = Some(value);
-        self
-    }
-
-    /// Sets `quotematerialsamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotematerialsamount(mut self, value: f64) -> Self {
-        self.quotematerialsamount = Some(value);
-        self
-    }
-
-    /// Sets `ukasaccredited` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ukasaccredited(mut self, value: bool) -> Self {
-        self.ukasaccredited = Some(value);
-        self
-    }
-
-    /// Sets `labno` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labno(mut self, value: impl Into<String>) -> Self {
-        self.labno = Some(value.into());
-        self
-    }
-
-    /// Sets `twitterscreenname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitterscreenname(mut self, value: impl Into<String>) -> Self {
-        self.twitterscreenname = Some(value.into());
-        self
-    }
-
-    /// Sets `twitterid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitterid(mut self, value: i64) -> Self {
-        self.twitterid = Some(value);
-        self
-    }
-
-    /// Sets `facebook_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_id(mut self, value: impl Into<String>) -> Self {
-        self.facebook_id = Some(value.into());
-        self
-    }
-
-    /// Sets `fixbydateadjusted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fixbydateadjusted(mut self, value: bool) -> Self {
-        self.fixbydateadjusted = Some(value);
-        self
-    }
-
-    /// Sets `loggedonbehalfby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_loggedonbehalfby(mut self, value: impl Into<String>) -> Self {
-        self.loggedonbehalfby = Some(value.into());
-        self
-    }
-
-    /// Sets `alternativecontactno` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alternativecontactno(mut self, value: impl Into<String>) -> Self {
-        self.alternativecontactno = Some(value.into());
-        self
-    }
-
-    /// Sets `operationalserviceid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_operationalserviceid(mut self, value: i32) -> Self {
-        self.operationalserviceid = Some(value);
-        self
-    }
-
-    /// Sets `requestdetailsprinted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requestdetailsprinted(mut self, value: bool) -> Self {
-        self.requestdetailsprinted = Some(value);
-        self
-    }
-
-    /// Sets `serviceformprinted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_serviceformprinted(mut self, value: bool) -> Self {
-        self.serviceformprinted = Some(value);
-        self
-    }
-
-    /// Sets `auditstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auditstatus(mut self, value: i32) -> Self {
-        self.auditstatus = Some(value);
-        self
-    }
-
-    /// Sets `auditunum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auditunum(mut self, value: i32) -> Self {
-        self.auditunum = Some(value);
-        self
-    }
-
-    /// Sets `auditdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auditdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.auditdate = Some(value.into());
-        self
-    }
-
-    /// Sets `auditnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auditnote(mut self, value: impl Into<String>) -> Self {
-        self.auditnote = Some(value.into());
-        self
-    }
-
-    /// Sets `auditfaileddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auditfaileddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.auditfaileddate = Some(value.into());
-        self
-    }
-
-    /// Sets `auditfailednote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auditfailednote(mut self, value: impl Into<String>) -> Self {
-        self.auditfailednote = Some(value.into());
-        self
-    }
-
-    /// Sets `userrequestedapprover` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userrequestedapprover(mut self, value: i32) -> Self {
-        self.userrequestedapprover = Some(value);
-        self
-    }
-
-    /// Sets `oppdontaddtomailinglist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppdontaddtomailinglist(mut self, value: bool) -> Self {
-        self.oppdontaddtomailinglist = Some(value);
-        self
-    }
-
-    /// Sets `sendprintrequest` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendprintrequest(mut self, value: i32) -> Self {
-        self.sendprintrequest = Some(value);
-        self
-    }
-
-    /// Sets `pagerdutyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyid(mut self, value: impl Into<String>) -> Self {
-        self.pagerdutyid = Some(value.into());
-        self
-    }
-
-    /// Sets `pagerdutyincidentidstring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyincidentidstring(mut self, value: impl Into<String>) -> Self {
-        self.pagerdutyincidentidstring = Some(value.into());
-        self
-    }
-
-    /// Sets `pagerdutystatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutystatus(mut self, value: i32) -> Self {
-        self.pagerdutystatus = Some(value);
-        self
-    }
-
-    /// Sets `pagerdutyurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyurl(mut self, value: impl Into<String>) -> Self {
-        self.pagerdutyurl = Some(value.into());
-        self
-    }
-
-    /// Sets `pagerdutyincidentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyincidentid(mut self, value: impl Into<String>) -> Self {
-        self.pagerdutyincidentid = Some(value.into());
-        self
-    }
-
-    /// Sets `opportunity_third_party_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opportunity_third_party_url(mut self, value: impl Into<String>) -> Self {
-        self.opportunity_third_party_url = Some(value.into());
-        self
-    }
-
-    /// Sets `pr_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pr_link(mut self, value: impl Into<String>) -> Self {
-        self.pr_link = Some(value.into());
-        self
-    }
-
-    /// Sets `github_repository` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_github_repository(mut self, value: impl Into<String>) -> Self {
-        self.github_repository = Some(value.into());
-        self
-    }
-
-    /// Sets `component_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_component_id(mut self, value: i32) -> Self {
-        self.component_id = Some(value);
-        self
-    }
-
-    /// Sets `component_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_component_name(mut self, value: impl Into<String>) -> Self {
-        self.component_name = Some(value.into());
-        self
-    }
-
-    /// Sets `version_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_version_id(mut self, value: i32) -> Self {
-        self.version_id = Some(value);
-        self
-    }
-
-    /// Sets `version_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_version_name(mut self, value: impl Into<String>) -> Self {
-        self.version_name = Some(value.into());
-        self
-    }
-
-    /// Sets `mailentryid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailentryid(mut self, value: impl Into<String>) -> Self {
-        self.mailentryid = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_id(mut self, value: i32) -> Self {
-        self.contract_id = Some(value);
-        self
-    }
-
-    /// Sets `contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `billing_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billing_address(mut self, value: AddressStore) -> Self {
-        self.billing_address = Some(value);
-        self
-    }
-
-    /// Sets `workflow_stepstarted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_stepstarted(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.workflow_stepstarted = Some(value.into());
-        self
-    }
-
-    /// Sets `lessonslearned` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lessonslearned(mut self, value: impl Into<String>) -> Self {
-        self.lessonslearned = Some(value.into());
-        self
-    }
-
-    /// Sets `laststatuschangeinformedmanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_laststatuschangeinformedmanager(mut self, value: i32) -> Self {
-        self.laststatuschangeinformedmanager = Some(value);
-        self
-    }
-
-    /// Sets `lastbugzillasync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastbugzillasync(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastbugzillasync = Some(value.into());
-        self
-    }
-
-    /// Sets `sapid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sapid(mut self, value: impl Into<String>) -> Self {
-        self.sapid = Some(value.into());
-        self
-    }
-
-    /// Sets `sapattachmentsuuid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sapattachmentsuuid(mut self, value: impl Into<String>) -> Self {
-        self.sapattachmentsuuid = Some(value.into());
-        self
-    }
-
-    /// Sets `currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency(mut self, value: i32) -> Self {
-        self.currency = Some(value);
-        self
-    }
-
-    /// Sets `projectconsignmentheaderid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectconsignmentheaderid(mut self, value: i32) -> Self {
-        self.projectconsignmentheaderid = Some(value);
-        self
-    }
-
-    /// Sets `projectconsignmentdetailid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_projectconsignmentdetailid(mut self, value: i32) -> Self {
-        self.projectconsignmentdetailid = Some(value);
-        self
-    }
-
-    /// Sets `servicefailurestid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicefailurestid(mut self, value: i32) -> Self {
-        self.servicefailurestid = Some(value);
-        self
-    }
-
-    /// Sets `hdid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hdid(mut self, value: i32) -> Self {
-        self.hdid = Some(value);
-        self
-    }
-
-    /// Sets `deleted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deleted(mut self, value: bool) -> Self {
-        self.deleted = Some(value);
-        self
-    }
-
-    /// Sets `matched_rule_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matched_rule_id(mut self, value: i32) -> Self {
-        self.matched_rule_id = Some(value);
-        self
-    }
-
-    /// Sets `matched_rule_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matched_rule_name(mut self, value: impl Into<String>) -> Self {
-        self.matched_rule_name = Some(value.into());
-        self
-    }
-
-    /// Sets `matched_rule_dont_show_notification` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matched_rule_dont_show_notification(mut self, value: bool) -> Self {
-        self.matched_rule_dont_show_notification = Some(value);
-        self
-    }
-
-    /// Sets `ignore_kb_match` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignore_kb_match(mut self, value: bool) -> Self {
-        self.ignore_kb_match = Some(value);
-        self
-    }
-
-    /// Sets `deadlinenotificationhours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deadlinenotificationhours(mut self, value: f64) -> Self {
-        self.deadlinenotificationhours = Some(value);
-        self
-    }
-
-    /// Sets `asset_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_type(mut self, value: i32) -> Self {
-        self.asset_type = Some(value);
-        self
-    }
-
-    /// Sets `showonroadmap` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showonroadmap(mut self, value: bool) -> Self {
-        self.showonroadmap = Some(value);
-        self
-    }
-
-    /// Sets `roadmapnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_roadmapnote(mut self, value: impl Into<String>) -> Self {
-        self.roadmapnote = Some(value.into());
-        self
-    }
-
-    /// Sets `phonenumberfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phonenumberfrom(mut self, value: impl Into<String>) -> Self {
-        self.phonenumberfrom = Some(value.into());
-        self
-    }
-
-    /// Sets `addressfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addressfrom(mut self, value: impl Into<String>) -> Self {
-        self.addressfrom = Some(value.into());
-        self
-    }
-
-    /// Sets `changeinformation_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changeinformation_html(mut self, value: impl Into<String>) -> Self {
-        self.changeinformation_html = Some(value.into());
-        self
-    }
-
-    /// Sets `team_department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team_department_id(mut self, value: i32) -> Self {
-        self.team_department_id = Some(value);
-        self
-    }
-
-    /// Sets `sendack` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendack(mut self, value: bool) -> Self {
-        self.sendack = Some(value);
-        self
-    }
-
-    /// Sets `newaction_emailfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_emailfrom(mut self, value: i32) -> Self {
-        self.newaction_emailfrom = Some(value);
-        self
-    }
-
-    /// Sets `newaction_emailfrom_address_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_emailfrom_address_override(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.newaction_emailfrom_address_override = Some(value.into());
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `_mustupdateticketuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mustupdateticketuser(mut self, value: bool) -> Self {
-        self.mustupdateticketuser = Some(value);
-        self
-    }
-
-    /// Sets `_spam` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_spam(mut self, value: bool) -> Self {
-        self.spam = Some(value);
-        self
-    }
-
-    /// Sets `_spamblock` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_spamblock(mut self, value: bool) -> Self {
-        self.spamblock = Some(value);
-        self
-    }
-
-    /// Sets `users_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_users_name(mut self, value: impl Into<String>) -> Self {
-        self.users_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sibling_count_open` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sibling_count_open(mut self, value: i32) -> Self {
-        self.sibling_count_open = Some(value);
-        self
-    }
-
-    /// Sets `parent_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_summary(mut self, value: impl Into<String>) -> Self {
-        self.parent_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_status_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_status_name(mut self, value: impl Into<String>) -> Self {
-        self.parent_status_name = Some(value.into());
-        self
-    }
-
-    /// Sets `new_approvalprocess` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess(mut self, value: i32) -> Self {
-        self.new_approvalprocess = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_agent_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_user_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_user_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_email(mut self, value: impl Into<String>) -> Self {
-        self.new_approvalprocess_email = Some(value.into());
-        self
-    }
-
-    /// Sets `new_approvalprocess_cab_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_cab_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_cab_id = Some(value);
-        self
-    }
-
-    /// Sets `approvers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvers(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.approvers = Some(value);
-        self
-    }
-
-    /// Sets `approvers_history` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvers_history(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.approvers_history = Some(value);
-        self
-    }
-
-    /// Sets `appointment_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_count(mut self, value: i32) -> Self {
-        self.appointment_count = Some(value);
-        self
-    }
-
-    /// Sets `open_chat_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_chat_count(mut self, value: i32) -> Self {
-        self.open_chat_count = Some(value);
-        self
-    }
-
-    /// Sets `task_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_task_count(mut self, value: i32) -> Self {
-        self.task_count = Some(value);
-        self
-    }
-
-    /// Sets `create_article` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_article(mut self, value: bool) -> Self {
-        self.create_article = Some(value);
-        self
-    }
-
-    /// Sets `qualifications` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualifications(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.qualifications = Some(value);
-        self
-    }
-
-    /// Sets `target_adjust` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_target_adjust(mut self, value: i32) -> Self {
-        self.target_adjust = Some(value);
-        self
-    }
-
-    /// Sets `start_adjust` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_start_adjust(mut self, value: i32) -> Self {
-        self.start_adjust = Some(value);
-        self
-    }
-
-    /// Sets `dont_do_rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_do_rules(mut self, value: bool) -> Self {
-        self.dont_do_rules = Some(value);
-        self
-    }
-
-    /// Sets `dont_do_databaselookups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_do_databaselookups(mut self, value: bool) -> Self {
-        self.dont_do_databaselookups = Some(value);
-        self
-    }
-
-    /// Sets `apply_rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_rules(mut self, value: bool) -> Self {
-        self.apply_rules = Some(value);
-        self
-    }
-
-    /// Sets `apply_this_rule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_this_rule(mut self, value: i32) -> Self {
-        self.apply_this_rule = Some(value);
-        self
-    }
-
-    /// Sets `_forcereassign` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forcereassign(mut self, value: bool) -> Self {
-        self.forcereassign = Some(value);
-        self
-    }
-
-    /// Sets `_appointment01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment01_ok(mut self, value: bool) -> Self {
-        self.appointment01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_agent01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent01_ok(mut self, value: bool) -> Self {
-        self.agent01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_agent02_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent02_ok(mut self, value: bool) -> Self {
-        self.agent02_ok = Some(value);
-        self
-    }
-
-    /// Sets `_asset01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset01_ok(mut self, value: bool) -> Self {
-        self.asset01_ok = Some(value);
-        self
-    }
-
-    /// Sets `return_this` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_return_this(mut self, value: bool) -> Self {
-        self.return_this = Some(value);
-        self
-    }
-
-    /// Sets `_validate_form` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validate_form(mut self, value: bool) -> Self {
-        self.validate_form = Some(value);
-        self
-    }
-
-    /// Sets `_validate_updates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validate_updates(mut self, value: bool) -> Self {
-        self.validate_updates = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<Attachment>) -> Self {
-        self.attachments = Some(value);
-        self
-    }
-
-    /// Sets `documents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_documents(mut self, value: Vec<Attachment>) -> Self {
-        self.documents = Some(value);
-        self
-    }
-
-    /// Sets `popup_notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_popup_notes(mut self, value: Vec<AreaPopup>) -> Self {
-        self.popup_notes = Some(value);
-        self
-    }
-
-    /// Sets `current_action_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_current_action_type(mut self, value: impl Into<String>) -> Self {
-        self.current_action_type = Some(value.into());
-        self
-    }
-
-    /// Sets `current_action_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_current_action_name(mut self, value: impl Into<String>) -> Self {
-        self.current_action_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_ispreview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ispreview(mut self, value: bool) -> Self {
-        self.ispreview = Some(value);
-        self
-    }
-
-    /// Sets `assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assets(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.assets = Some(value);
-        self
-    }
-
-    /// Sets `nochangesequpdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nochangesequpdate(mut self, value: bool) -> Self {
-        self.nochangesequpdate = Some(value);
-        self
-    }
-
-    /// Sets `_reclose` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reclose(mut self, value: bool) -> Self {
-        self.reclose = Some(value);
-        self
-    }
-
-    /// Sets `_reclose_oid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reclose_oid(mut self, value: i32) -> Self {
-        self.reclose_oid = Some(value);
-        self
-    }
-
-    /// Sets `_recover` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recover(mut self, value: bool) -> Self {
-        self.recover = Some(value);
-        self
-    }
-
-    /// Sets `reference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reference(mut self, value: impl Into<String>) -> Self {
-        self.reference = Some(value.into());
-        self
-    }
-
-    /// Sets `email_start_tag_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_start_tag_override(mut self, value: impl Into<String>) -> Self {
-        self.email_start_tag_override = Some(value.into());
-        self
-    }
-
-    /// Sets `email_end_tag_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_end_tag_override(mut self, value: impl Into<String>) -> Self {
-        self.email_end_tag_override = Some(value.into());
-        self
-    }
-
-    /// Sets `follower_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_follower_count(mut self, value: i32) -> Self {
-        self.follower_count = Some(value);
-        self
-    }
-
-    /// Sets `contact_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contact_address(mut self, value: AddressStore) -> Self {
-        self.contact_address = Some(value);
-        self
-    }
-
-    /// Sets `chat_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chat_id(mut self, value: i32) -> Self {
-        self.chat_id = Some(value);
-        self
-    }
-
-    /// Sets `actioncode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioncode(mut self, value: i32) -> Self {
-        self.actioncode = Some(value);
-        self
-    }
-
-    /// Sets `clone_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clone_count(mut self, value: i32) -> Self {
-        self.clone_count = Some(value);
-        self
-    }
-
-    /// Sets `todo_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_todo_count(mut self, value: i32) -> Self {
-        self.todo_count = Some(value);
-        self
-    }
-
-    /// Sets `todo_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_todo_list(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.todo_list = Some(value);
-        self
-    }
-
-    /// Sets `service_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_count(mut self, value: i32) -> Self {
-        self.service_count = Some(value);
-        self
-    }
-
-    /// Sets `unsubscribedfromserviceid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unsubscribedfromserviceid(mut self, value: i32) -> Self {
-        self.unsubscribedfromserviceid = Some(value);
-        self
-    }
-
-    /// Sets `is_opportunity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_opportunity(mut self, value: bool) -> Self {
-        self.is_opportunity = Some(value);
-        self
-    }
-
-    /// Sets `is_project` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_project(mut self, value: bool) -> Self {
-        self.is_project = Some(value);
-        self
-    }
-
-    /// Sets `items_issued_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items_issued_count(mut self, value: i32) -> Self {
-        self.items_issued_count = Some(value);
-        self
-    }
-
-    /// Sets `items_issued` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items_issued(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.items_issued = Some(value);
-        self
-    }
-
-    /// Sets `project_items_issued` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_project_items_issued(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.project_items_issued = Some(value);
-        self
-    }
-
-    /// Sets `quotation_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotation_count(mut self, value: i32) -> Self {
-        self.quotation_count = Some(value);
-        self
-    }
-
-    /// Sets `salesorder_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_count(mut self, value: i32) -> Self {
-        self.salesorder_count = Some(value);
-        self
-    }
-
-    /// Sets `purchaseorder_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchaseorder_count(mut self, value: i32) -> Self {
-        self.purchaseorder_count = Some(value);
-        self
-    }
-
-    /// Sets `invoice_line_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_line_count(mut self, value: i32) -> Self {
-        self.invoice_line_count = Some(value);
-        self
-    }
-
-    /// Sets `third_party_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_client_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_refreshresponse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_refreshresponse(mut self, value: bool) -> Self {
-        self.refreshresponse = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_isalert` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isalert(mut self, value: bool) -> Self {
-        self.isalert = Some(value);
-        self
-    }
-
-    /// Sets `_novalidate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_novalidate(mut self, value: bool) -> Self {
-        self.novalidate = Some(value);
-        self
-    }
-
-    /// Sets `is_closure_reminder_closure` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_closure_reminder_closure(mut self, value: bool) -> Self {
-        self.is_closure_reminder_closure = Some(value);
-        self
-    }
-
-    /// Sets `is_slahold_reminder_closure` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_slahold_reminder_closure(mut self, value: bool) -> Self {
-        self.is_slahold_reminder_closure = Some(value);
-        self
-    }
-
-    /// Sets `_importid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importid(mut self, value: i32) -> Self {
-        self.importid = Some(value);
-        self
-    }
-
-    /// Sets `sendtopagerduty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendtopagerduty(mut self, value: bool) -> Self {
-        self.sendtopagerduty = Some(value);
-        self
-    }
-
-    /// Sets `splunkurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splunkurl(mut self, value: impl Into<String>) -> Self {
-        self.splunkurl = Some(value.into());
-        self
-    }
-
-    /// Sets `splunksearch` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splunksearch(mut self, value: impl Into<String>) -> Self {
-        self.splunksearch = Some(value.into());
-        self
-    }
-
-    /// Sets `budgettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgettype_id(mut self, value: i32) -> Self {
-        self.budgettype_id = Some(value);
-        self
-    }
-
-    /// Sets `budgettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgettype_name(mut self, value: impl Into<String>) -> Self {
-        self.budgettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `budgets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgets(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.budgets = Some(value);
-        self
-    }
-
-    /// Sets `process_ai` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_process_ai(mut self, value: bool) -> Self {
-        self.process_ai = Some(value);
-        self
-    }
-
-    /// Sets `send_remoteinvite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_remoteinvite(mut self, value: bool) -> Self {
-        self.send_remoteinvite = Some(value);
-        self
-    }
-
-    /// Sets `invite_emaillist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invite_emaillist(mut self, value: impl Into<String>) -> Self {
-        self.invite_emaillist = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_call_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_call_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_call_id = Some(value.into());
-        self
-    }
-
-    /// Sets `remotetechid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remotetechid(mut self, value: i32) -> Self {
-        self.remotetechid = Some(value);
-        self
-    }
-
-    /// Sets `linkremotesession` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linkremotesession(mut self, value: bool) -> Self {
-        self.linkremotesession = Some(value);
-        self
-    }
-
-    /// Sets `remotesessionid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remotesessionid(mut self, value: i32) -> Self {
-        self.remotesessionid = Some(value);
-        self
-    }
-
-    /// Sets `utcoffset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_utcoffset(mut self, value: f64) -> Self {
-        self.utcoffset = Some(value);
-        self
-    }
-
-    /// Sets `form_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_form_id(mut self, value: impl Into<String>) -> Self {
-        self.form_id = Some(value.into());
-        self
-    }
-
-    /// Sets `database_lookup_result` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_result(mut self, value: serde_json::Value) -> Self {
-        self.database_lookup_result = Some(value);
-        self
-    }
-
-    /// Sets `azure_tenants` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenants(mut self, value: impl Into<String>) -> Self {
-        self.azure_tenants = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_tenants_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenants_name(mut self, value: impl Into<String>) -> Self {
-        self.azure_tenants_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning_is_error` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning_is_error(mut self, value: impl Into<String>) -> Self {
-        self.warning_is_error = Some(value.into());
-        self
-    }
-
-    /// Sets `close_unassigned` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_close_unassigned(mut self, value: bool) -> Self {
-        self.close_unassigned = Some(value);
-        self
-    }
-
-    /// Sets `canbechild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canbechild(mut self, value: bool) -> Self {
-        self.canbechild = Some(value);
-        self
-    }
-
-    /// Sets `_changefreeze01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changefreeze01_ok(mut self, value: bool) -> Self {
-        self.changefreeze01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_force` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_force(mut self, value: bool) -> Self {
-        self.force = Some(value);
-        self
-    }
-
-    /// Sets `_ticketclash01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticketclash01_ok(mut self, value: bool) -> Self {
-        self.ticketclash01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_milestonedate01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestonedate01_ok(mut self, value: bool) -> Self {
-        self.milestonedate01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_ignoremilestonedates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignoremilestonedates(mut self, value: bool) -> Self {
-        self.ignoremilestonedates = Some(value);
-        self
-    }
-
-    /// Sets `locked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_locked(mut self, value: bool) -> Self {
-        self.locked = Some(value);
-        self
-    }
-
-    /// Sets `has_related` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_has_related(mut self, value: bool) -> Self {
-        self.has_related = Some(value);
-        self
-    }
-
-    /// Sets `pagerdutyeragent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyeragent(mut self, value: i32) -> Self {
-        self.pagerdutyeragent = Some(value);
-        self
-    }
-
-    /// Sets `elapsed_response_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_elapsed_response_hours(mut self, value: f64) -> Self {
-        self.elapsed_response_hours = Some(value);
-        self
-    }
-
-    /// Sets `elapsed_resolution_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_elapsed_resolution_hours(mut self, value: f64) -> Self {
-        self.elapsed_resolution_hours = Some(value);
-        self
-    }
-
-    /// Sets `sla_start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.sla_start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `journeys` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_journeys(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.journeys = Some(value);
-        self
-    }
-
-    /// Sets `devops_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_devops_agent(mut self, value: impl Into<String>) -> Self {
-        self.devops_agent = Some(value.into());
-        self
-    }
-
-    /// Sets `_dontupdate_devops` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdate_devops(mut self, value: bool) -> Self {
-        self.dontupdate_devops = Some(value);
-        self
-    }
-
-    /// Sets `category_note_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_note_1(mut self, value: impl Into<String>) -> Self {
-        self.category_note_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_user_note_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_user_note_1(mut self, value: impl Into<String>) -> Self {
-        self.category_user_note_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_include_note_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_include_note_1(mut self, value: bool) -> Self {
-        self.category_include_note_1 = Some(value);
-        self
-    }
-
-    /// Sets `category_itil_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_itil_1(mut self, value: i32) -> Self {
-        self.category_itil_1 = Some(value);
-        self
-    }
-
-    /// Sets `category_note_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_note_2(mut self, value: impl Into<String>) -> Self {
-        self.category_note_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_user_note_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_user_note_2(mut self, value: impl Into<String>) -> Self {
-        self.category_user_note_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_include_note_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_include_note_2(mut self, value: bool) -> Self {
-        self.category_include_note_2 = Some(value);
-        self
-    }
-
-    /// Sets `category_itil_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_itil_2(mut self, value: i32) -> Self {
-        self.category_itil_2 = Some(value);
-        self
-    }
-
-    /// Sets `category_note_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_note_3(mut self, value: impl Into<String>) -> Self {
-        self.category_note_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_user_note_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_user_note_3(mut self, value: impl Into<String>) -> Self {
-        self.category_user_note_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_include_note_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_include_note_3(mut self, value: bool) -> Self {
-        self.category_include_note_3 = Some(value);
-        self
-    }
-
-    /// Sets `category_itil_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_itil_3(mut self, value: i32) -> Self {
-        self.category_itil_3 = Some(value);
-        self
-    }
-
-    /// Sets `category_note_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_note_4(mut self, value: impl Into<String>) -> Self {
-        self.category_note_4 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_user_note_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_user_note_4(mut self, value: impl Into<String>) -> Self {
-        self.category_user_note_4 = Some(value.into());
-        self
-    }
-
-    /// Sets `category_include_note_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_include_note_4(mut self, value: bool) -> Self {
-        self.category_include_note_4 = Some(value);
-        self
-    }
-
-    /// Sets `category_itil_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_itil_4(mut self, value: i32) -> Self {
-        self.category_itil_4 = Some(value);
-        self
-    }
-
-    /// Sets `devops_comment_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_devops_comment_count(mut self, value: i32) -> Self {
-        self.devops_comment_count = Some(value);
-        self
-    }
-
-    /// Sets `_iszapier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iszapier(mut self, value: bool) -> Self {
-        self.iszapier = Some(value);
-        self
-    }
-
-    /// Sets `ncentral_ticketid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ncentral_ticketid(mut self, value: impl Into<String>) -> Self {
-        self.ncentral_ticketid = Some(value.into());
-        self
-    }
-
-    /// Sets `_isnotify` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnotify(mut self, value: bool) -> Self {
-        self.isnotify = Some(value);
-        self
-    }
-
-    /// Sets `created_from_action_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_from_action_id(mut self, value: i32) -> Self {
-        self.created_from_action_id = Some(value);
-        self
-    }
-
-    /// Sets `created_from_action_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_from_action_name(mut self, value: impl Into<String>) -> Self {
-        self.created_from_action_name = Some(value.into());
-        self
-    }
-
-    /// Sets `createacknowledgement` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createacknowledgement(mut self, value: bool) -> Self {
-        self.createacknowledgement = Some(value);
-        self
-    }
-
-    /// Sets `your_vote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_your_vote(mut self, value: i32) -> Self {
-        self.your_vote = Some(value);
-        self
-    }
-
-    /// Sets `your_vote_comment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_your_vote_comment(mut self, value: impl Into<String>) -> Self {
-        self.your_vote_comment = Some(value.into());
-        self
-    }
-
-    /// Sets `donotapplytemplateintheapi` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_donotapplytemplateintheapi(mut self, value: bool) -> Self {
-        self.donotapplytemplateintheapi = Some(value);
-        self
-    }
-
-    /// Sets `_create_outstanding_appointments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_outstanding_appointments(mut self, value: bool) -> Self {
-        self.create_outstanding_appointments = Some(value);
-        self
-    }
-
-    /// Sets `_create_outstanding_appointment_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_outstanding_appointment_email(mut self, value: bool) -> Self {
-        self.create_outstanding_appointment_email = Some(value);
-        self
-    }
-
-    /// Sets `scomalertstate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scomalertstate(mut self, value: i32) -> Self {
-        self.scomalertstate = Some(value);
-        self
-    }
-
-    /// Sets `orionalertid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionalertid(mut self, value: i32) -> Self {
-        self.orionalertid = Some(value);
-        self
-    }
-
-    /// Sets `orionalertactiveid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionalertactiveid(mut self, value: i32) -> Self {
-        self.orionalertactiveid = Some(value);
-        self
-    }
-
-    /// Sets `orionacknowledgestate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionacknowledgestate(mut self, value: i32) -> Self {
-        self.orionacknowledgestate = Some(value);
-        self
-    }
-
-    /// Sets `orionclosestate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionclosestate(mut self, value: i32) -> Self {
-        self.orionclosestate = Some(value);
-        self
-    }
-
-    /// Sets `orionacknowledgedby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionacknowledgedby(mut self, value: i32) -> Self {
-        self.orionacknowledgedby = Some(value);
-        self
-    }
-
-    /// Sets `orionacknowledgedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionacknowledgedate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.orionacknowledgedate = Some(value.into());
-        self
-    }
-
-    /// Sets `_acknowledgealert` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acknowledgealert(mut self, value: bool) -> Self {
-        self.acknowledgealert = Some(value);
-        self
-    }
-
-    /// Sets `orionacknowledgenote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionacknowledgenote(mut self, value: impl Into<String>) -> Self {
-        self.orionacknowledgenote = Some(value.into());
-        self
-    }
-
-    /// Sets `orionacknowledgedbyname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionacknowledgedbyname(mut self, value: impl Into<String>) -> Self {
-        self.orionacknowledgedbyname = Some(value.into());
-        self
-    }
-
-    /// Sets `orionalertname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionalertname(mut self, value: impl Into<String>) -> Self {
-        self.orionalertname = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_id(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_id = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_parent_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_parent_id = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_problem_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_problem_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_problem_id = Some(value.into());
-        self
-    }
-
-    /// Sets `opened_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opened_by(mut self, value: impl Into<String>) -> Self {
-        self.opened_by = Some(value.into());
-        self
-    }
-
-    /// Sets `resolved_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resolved_by(mut self, value: impl Into<String>) -> Self {
-        self.resolved_by = Some(value.into());
-        self
-    }
-
-    /// Sets `sendtosplunkoncall` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendtosplunkoncall(mut self, value: bool) -> Self {
-        self.sendtosplunkoncall = Some(value);
-        self
-    }
-
-    /// Sets `splunkoncalltarget` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splunkoncalltarget(mut self, value: i32) -> Self {
-        self.splunkoncalltarget = Some(value);
-        self
-    }
-
-    /// Sets `splunkoncalltarget_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splunkoncalltarget_id(mut self, value: impl Into<String>) -> Self {
-        self.splunkoncalltarget_id = Some(value.into());
-        self
-    }
-
-    /// Sets `splunkoncall_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splunkoncall_id(mut self, value: impl Into<String>) -> Self {
-        self.splunkoncall_id = Some(value.into());
-        self
-    }
-
-    /// Sets `splunkoncallurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splunkoncallurl(mut self, value: impl Into<String>) -> Self {
-        self.splunkoncallurl = Some(value.into());
-        self
-    }
-
-    /// Sets `splunkoncallstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splunkoncallstatus(mut self, value: i32) -> Self {
-        self.splunkoncallstatus = Some(value);
-        self
-    }
-
-    /// Sets `connectwise_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwise_id(mut self, value: i32) -> Self {
-        self.connectwise_id = Some(value);
-        self
-    }
-
-    /// Sets `connectwise_project_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwise_project_id(mut self, value: i32) -> Self {
-        self.connectwise_project_id = Some(value);
-        self
-    }
-
-    /// Sets `prepay_balance_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_balance_hours(mut self, value: f64) -> Self {
-        self.prepay_balance_hours = Some(value);
-        self
-    }
-
-    /// Sets `prepay_balance_amount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_balance_amount(mut self, value: f64) -> Self {
-        self.prepay_balance_amount = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_number(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_number = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_ticket_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_ticket_type_name(mut self, value: impl Into<String>) -> Self {
-        self.parent_ticket_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `createdfrom_ticket_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfrom_ticket_type_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.createdfrom_ticket_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `clonedfrom_ticket_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clonedfrom_ticket_type_name(mut self, value: impl Into<String>) -> Self {
-        self.clonedfrom_ticket_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `autotask_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotask_id(mut self, value: i32) -> Self {
-        self.autotask_id = Some(value);
-        self
-    }
-
-    /// Sets `autotask_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotask_number(mut self, value: impl Into<String>) -> Self {
-        self.autotask_number = Some(value.into());
-        self
-    }
-
-    /// Sets `atera_alert_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_atera_alert_id(mut self, value: i32) -> Self {
-        self.atera_alert_id = Some(value);
-        self
-    }
-
-    /// Sets `syncro_alert_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_syncro_alert_id(mut self, value: i32) -> Self {
-        self.syncro_alert_id = Some(value);
-        self
-    }
-
-    /// Sets `laststatuschangestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_laststatuschangestatus(mut self, value: i32) -> Self {
-        self.laststatuschangestatus = Some(value);
-        self
-    }
-
-    /// Sets `laststatuschangestatusdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_laststatuschangestatusdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.laststatuschangestatusdate = Some(value.into());
-        self
-    }
-
-    /// Sets `mark_as_read_only` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mark_as_read_only(mut self, value: bool) -> Self {
-        self.mark_as_read_only = Some(value);
-        self
-    }
-
-    /// Sets `audit_log` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_audit_log(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.audit_log = Some(value);
-        self
-    }
-
-    /// Sets `meraki_device` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_meraki_device(mut self, value: impl Into<String>) -> Self {
-        self.meraki_device = Some(value.into());
-        self
-    }
-
-    /// Sets `meraki_alert_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_meraki_alert_type(mut self, value: impl Into<String>) -> Self {
-        self.meraki_alert_type = Some(value.into());
-        self
-    }
-
-    /// Sets `matched_rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matched_rules(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.matched_rules = Some(value);
-        self
-    }
-
-    /// Sets `powershell_script_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_powershell_script_count(mut self, value: i32) -> Self {
-        self.powershell_script_count = Some(value);
-        self
-    }
-
-    /// Sets `devops_workitem_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_devops_workitem_count(mut self, value: i32) -> Self {
-        self.devops_workitem_count = Some(value);
-        self
-    }
-
-    /// Sets `ninja_alert_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninja_alert_id(mut self, value: impl Into<String>) -> Self {
-        self.ninja_alert_id = Some(value.into());
-        self
-    }
-
-    /// Sets `ninja_device_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninja_device_id(mut self, value: i32) -> Self {
-        self.ninja_device_id = Some(value);
-        self
-    }
-
-    /// Sets `usertype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usertype(mut self, value: i32) -> Self {
-        self.usertype = Some(value);
-        self
-    }
-
-    /// Sets `actionworkflowset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionworkflowset(mut self, value: bool) -> Self {
-        self.actionworkflowset = Some(value);
-        self
-    }
-
-    /// Sets `isbillable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbillable(mut self, value: bool) -> Self {
-        self.isbillable = Some(value);
-        self
-    }
-
-    /// Sets `itemsarebillable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itemsarebillable(mut self, value: bool) -> Self {
-        self.itemsarebillable = Some(value);
-        self
-    }
-
-    /// Sets `childrenlefttocreate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_childrenlefttocreate(mut self, value: bool) -> Self {
-        self.childrenlefttocreate = Some(value);
-        self
-    }
-
-    /// Sets `who` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who(mut self, value: impl Into<String>) -> Self {
-        self.who = Some(value.into());
-        self
-    }
-
-    /// Sets `resourcetype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resourcetype_id(mut self, value: i32) -> Self {
-        self.resourcetype_id = Some(value);
-        self
-    }
-
-    /// Sets `resourcetype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resourcetype_name(mut self, value: impl Into<String>) -> Self {
-        self.resourcetype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `resource_booking_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resource_booking_type(mut self, value: i32) -> Self {
-        self.resource_booking_type = Some(value);
-        self
-    }
-
-    /// Sets `resource_booking_timeslot` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resource_booking_timeslot(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.resource_booking_timeslot = Some(value.into());
-        self
-    }
-
-    /// Sets `resource_booking_asset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resource_booking_asset(mut self, value: i32) -> Self {
-        self.resource_booking_asset = Some(value);
-        self
-    }
-
-    /// Sets `matched_rule_ids` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matched_rule_ids(mut self, value: impl Into<String>) -> Self {
-        self.matched_rule_ids = Some(value.into());
-        self
-    }
-
-    /// Sets `forceruleupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forceruleupdate(mut self, value: bool) -> Self {
-        self.forceruleupdate = Some(value);
-        self
-    }
-
-    /// Sets `teams_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teams_user_id(mut self, value: impl Into<String>) -> Self {
-        self.teams_user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_isteams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isteams(mut self, value: bool) -> Self {
-        self.isteams = Some(value);
-        self
-    }
-
-    /// Sets `faultapprovalfailed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faultapprovalfailed(mut self, value: bool) -> Self {
-        self.faultapprovalfailed = Some(value);
-        self
-    }
-
-    /// Sets `article_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_article_description(mut self, value: impl Into<String>) -> Self {
-        self.article_description = Some(value.into());
-        self
-    }
-
-    /// Sets `article_resolution` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_article_resolution(mut self, value: impl Into<String>) -> Self {
-        self.article_resolution = Some(value.into());
-        self
-    }
-
-    /// Sets `article_notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_article_notes(mut self, value: impl Into<String>) -> Self {
-        self.article_notes = Some(value.into());
-        self
-    }
-
-    /// Sets `article_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_article_type(mut self, value: i32) -> Self {
-        self.article_type = Some(value);
-        self
-    }
-
-    /// Sets `tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tags(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.tags = Some(value);
-        self
-    }
-
-    /// Sets `dontcreatechild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontcreatechild(mut self, value: bool) -> Self {
-        self.dontcreatechild = Some(value);
-        self
-    }
-
-    /// Sets `needcreatechild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_needcreatechild(mut self, value: bool) -> Self {
-        self.needcreatechild = Some(value);
-        self
-    }
-
-    /// Sets `sentinel_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_id(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_resourcegroup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_resourcegroup(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_resourcegroup = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_subscriptionid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_subscriptionid(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_subscriptionid = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_workspace` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_workspace(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_workspace = Some(value.into());
-        self
-    }
-
-    /// Sets `faultapprovalexists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faultapprovalexists(mut self, value: bool) -> Self {
-        self.faultapprovalexists = Some(value);
-        self
-    }
-
-    /// Sets `_validate_only` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validate_only(mut self, value: bool) -> Self {
-        self.validate_only = Some(value);
-        self
-    }
-
-    /// Sets `_validation_key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validation_key(mut self, value: impl Into<String>) -> Self {
-        self.validation_key = Some(value.into());
-        self
-    }
-
-    /// Sets `azuremonitor_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azuremonitor_id(mut self, value: impl Into<String>) -> Self {
-        self.azuremonitor_id = Some(value.into());
-        self
-    }
-
-    /// Sets `domotz_alertid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domotz_alertid(mut self, value: i32) -> Self {
-        self.domotz_alertid = Some(value);
-        self
-    }
-
-    /// Sets `domotz_deviceid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domotz_deviceid(mut self, value: i32) -> Self {
-        self.domotz_deviceid = Some(value);
-        self
-    }
-
-    /// Sets `domerge` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domerge(mut self, value: bool) -> Self {
-        self.domerge = Some(value);
-        self
-    }
-
-    /// Sets `isnew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnew(mut self, value: bool) -> Self {
-        self.isnew = Some(value);
-        self
-    }
-
-    /// Sets `automate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automate_id(mut self, value: i32) -> Self {
-        self.automate_id = Some(value);
-        self
-    }
-
-    /// Sets `device_automate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device_automate_id(mut self, value: i32) -> Self {
-        self.device_automate_id = Some(value);
-        self
-    }
-
-    /// Sets `auvik_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_id(mut self, value: impl Into<String>) -> Self {
-        self.auvik_id = Some(value.into());
-        self
-    }
-
-    /// Sets `auvik_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_url(mut self, value: impl Into<String>) -> Self {
-        self.auvik_url = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_balance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_balance(mut self, value: impl Into<String>) -> Self {
-        self.contract_balance = Some(value.into());
-        self
-    }
-
-    /// Sets `bookingurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bookingurl(mut self, value: impl Into<String>) -> Self {
-        self.bookingurl = Some(value.into());
-        self
-    }
-
-    /// Sets `billable_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billable_time(mut self, value: f64) -> Self {
-        self.billable_time = Some(value);
-        self
-    }
-
-    /// Sets `isclone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isclone(mut self, value: bool) -> Self {
-        self.isclone = Some(value);
-        self
-    }
-
-    /// Sets `clonedfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clonedfrom(mut self, value: i32) -> Self {
-        self.clonedfrom = Some(value);
-        self
-    }
-
-    /// Sets `slatimeremaining` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slatimeremaining(mut self, value: f64) -> Self {
-        self.slatimeremaining = Some(value);
-        self
-    }
-
-    /// Sets `customfieldvalidationreason` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfieldvalidationreason(mut self, value: impl Into<String>) -> Self {
-        self.customfieldvalidationreason = Some(value.into());
-        self
-    }
-
-    /// Sets `_has_automations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_has_automations(mut self, value: bool) -> Self {
-        self.has_automations = Some(value);
-        self
-    }
-
-    /// Sets `chat_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chat_count(mut self, value: i32) -> Self {
-        self.chat_count = Some(value);
-        self
-    }
-
-    /// Sets `_dontupdate_jira` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdate_jira(mut self, value: bool) -> Self {
-        self.dontupdate_jira = Some(value);
-        self
-    }
-
-    /// Sets `jira_issue_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_issue_count(mut self, value: i32) -> Self {
-        self.jira_issue_count = Some(value);
-        self
-    }
-
-    /// Sets `call_log_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_call_log_count(mut self, value: i32) -> Self {
-        self.call_log_count = Some(value);
-        self
-    }
-
-    /// Sets `sentinel_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_url(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_url = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_display_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_display_id(mut self, value: i32) -> Self {
-        self.sentinel_display_id = Some(value);
-        self
-    }
-
-    /// Sets `postloggedview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_postloggedview(mut self, value: i32) -> Self {
-        self.postloggedview = Some(value);
-        self
-    }
-
-    /// Sets `addigy_alert_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addigy_alert_id(mut self, value: impl Into<String>) -> Self {
-        self.addigy_alert_id = Some(value.into());
-        self
-    }
-
-    /// Sets `ninja_alert_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninja_alert_type(mut self, value: impl Into<String>) -> Self {
-        self.ninja_alert_type = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_id(mut self, value: i32) -> Self {
-        self.freshdesk_id = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `kaseya_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kaseya_agent_id(mut self, value: impl Into<String>) -> Self {
-        self.kaseya_agent_id = Some(value.into());
-        self
-    }
-
-    /// Sets `salesforce_contactid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_contactid(mut self, value: impl Into<String>) -> Self {
-        self.salesforce_contactid = Some(value.into());
-        self
-    }
-
-    /// Sets `salesforce_accountid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_accountid(mut self, value: impl Into<String>) -> Self {
-        self.salesforce_accountid = Some(value.into());
-        self
-    }
-
-    /// Sets `salesforce_parentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_parentid(mut self, value: impl Into<String>) -> Self {
-        self.salesforce_parentid = Some(value.into());
-        self
-    }
-
-    /// Sets `salesforce_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_status(mut self, value: impl Into<String>) -> Self {
-        self.salesforce_status = Some(value.into());
-        self
-    }
-
-    /// Sets `newrelic_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newrelic_id(mut self, value: impl Into<String>) -> Self {
-        self.newrelic_id = Some(value.into());
-        self
-    }
-
-    /// Sets `newrelicincident_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newrelicincident_id(mut self, value: impl Into<String>) -> Self {
-        self.newrelicincident_id = Some(value.into());
-        self
-    }
-
-    /// Sets `backup_radar_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_backup_radar_id(mut self, value: i32) -> Self {
-        self.backup_radar_id = Some(value);
-        self
-    }
-
-    /// Sets `backup_radar_state` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_backup_radar_state(mut self, value: i32) -> Self {
-        self.backup_radar_state = Some(value);
-        self
-    }
-
-    /// Sets `linktypesarray` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linktypesarray(mut self, value: Vec<KeyPair>) -> Self {
-        self.linktypesarray = Some(value);
-        self
-    }
-
-    /// Sets `kaseyaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kaseyaid(mut self, value: impl Into<String>) -> Self {
-        self.kaseyaid = Some(value.into());
-        self
-    }
-
-    /// Sets `alluserscanview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alluserscanview(mut self, value: i32) -> Self {
-        self.alluserscanview = Some(value);
-        self
-    }
-
-    /// Sets `_dontupdate_salesforce` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdate_salesforce(mut self, value: bool) -> Self {
-        self.dontupdate_salesforce = Some(value);
-        self
-    }
-
-    /// Sets `sync_to_salesforce` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_to_salesforce(mut self, value: bool) -> Self {
-        self.sync_to_salesforce = Some(value);
-        self
-    }
-
-    /// Sets `salesforce_stage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_stage(mut self, value: i32) -> Self {
-        self.salesforce_stage = Some(value);
-        self
-    }
-
-    /// Sets `_newticket_quickclose` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newticket_quickclose(mut self, value: bool) -> Self {
-        self.newticket_quickclose = Some(value);
-        self
-    }
-
-    /// Sets `service_request_detail_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_request_detail_id(mut self, value: i32) -> Self {
-        self.service_request_detail_id = Some(value);
-        self
-    }
-
-    /// Sets `visible_child_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_visible_child_tickets(mut self, value: i32) -> Self {
-        self.visible_child_tickets = Some(value);
-        self
-    }
-
-    /// Sets `check_status_freeze` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_check_status_freeze(mut self, value: bool) -> Self {
-        self.check_status_freeze = Some(value);
-        self
-    }
-
-    /// Sets `expenses` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_expenses(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.expenses = Some(value);
-        self
-    }
-
-    /// Sets `clear_feedback` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clear_feedback(mut self, value: bool) -> Self {
-        self.clear_feedback = Some(value);
-        self
-    }
-
-    /// Sets `facebook_message_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_message_id(mut self, value: impl Into<String>) -> Self {
-        self.facebook_message_id = Some(value.into());
-        self
-    }
-
-    /// Sets `twitter_message_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitter_message_id(mut self, value: i64) -> Self {
-        self.twitter_message_id = Some(value);
-        self
-    }
-
-    /// Sets `ncentral_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ncentral_details_id(mut self, value: i32) -> Self {
-        self.ncentral_details_id = Some(value);
-        self
-    }
-
-    /// Sets `requesttype_published_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requesttype_published_id(mut self, value: impl Into<String>) -> Self {
-        self.requesttype_published_id = Some(value.into());
-        self
-    }
-
-    /// Sets `chat_key_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chat_key_id(mut self, value: impl Into<String>) -> Self {
-        self.chat_key_id = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_contact_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_contact_id(mut self, value: i32) -> Self {
-        self.supplier_contact_id = Some(value);
-        self
-    }
-
-    /// Sets `parent_itil_ticket_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_itil_ticket_type(mut self, value: i32) -> Self {
-        self.parent_itil_ticket_type = Some(value);
-        self
-    }
-
-    /// Sets `parent_release_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_release_note(mut self, value: impl Into<String>) -> Self {
-        self.parent_release_note = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_release_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_release_name(mut self, value: impl Into<String>) -> Self {
-        self.parent_release_name = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_release2_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_release2_name(mut self, value: impl Into<String>) -> Self {
-        self.parent_release2_name = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_release3_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_release3_name(mut self, value: impl Into<String>) -> Self {
-        self.parent_release3_name = Some(value.into());
-        self
-    }
-
-    /// Sets `pagerdutyservice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyservice(mut self, value: impl Into<String>) -> Self {
-        self.pagerdutyservice = Some(value.into());
-        self
-    }
-
-    /// Sets `pagerdutyservice_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyservice_name(mut self, value: impl Into<String>) -> Self {
-        self.pagerdutyservice_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_dontupdate_pagerduty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdate_pagerduty(mut self, value: bool) -> Self {
-        self.dontupdate_pagerduty = Some(value);
-        self
-    }
-
-    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
-        self.dont_fire_automations = Some(value);
-        self
-    }
-
-    /// Sets `teamsmessage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teamsmessage(mut self, value: impl Into<String>) -> Self {
-        self.teamsmessage = Some(value.into());
-        self
-    }
-
-    /// Sets `default_teams_chat_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_teams_chat_name(mut self, value: impl Into<String>) -> Self {
-        self.default_teams_chat_name = Some(value.into());
-        self
-    }
-
-    /// Sets `show_chat_create` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_chat_create(mut self, value: bool) -> Self {
-        self.show_chat_create = Some(value);
-        self
-    }
-
-    /// Sets `htmlmessage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_htmlmessage(mut self, value: impl Into<String>) -> Self {
-        self.htmlmessage = Some(value.into());
-        self
-    }
-
-    /// Sets `linked_halo_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_halo_ticket_count(mut self, value: i32) -> Self {
-        self.linked_halo_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `halolink_ticketid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_halolink_ticketid(mut self, value: i32) -> Self {
-        self.halolink_ticketid = Some(value);
-        self
-    }
-
-    /// Sets `override_opening_action_who` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_opening_action_who(mut self, value: bool) -> Self {
-        self.override_opening_action_who = Some(value);
-        self
-    }
-
-    /// Sets `whatsappcreatedfromid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_whatsappcreatedfromid(mut self, value: impl Into<String>) -> Self {
-        self.whatsappcreatedfromid = Some(value.into());
-        self
-    }
-
-    /// Sets `unotes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unotes(mut self, value: impl Into<String>) -> Self {
-        self.unotes = Some(value.into());
-        self
-    }
-
-    /// Sets `smemo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_smemo(mut self, value: impl Into<String>) -> Self {
-        self.smemo = Some(value.into());
-        self
-    }
-
-    /// Sets `amemo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_amemo(mut self, value: impl Into<String>) -> Self {
-        self.amemo = Some(value.into());
-        self
-    }
-
-    /// Sets `_matchintacctclass` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matchintacctclass(mut self, value: bool) -> Self {
-        self.matchintacctclass = Some(value);
-        self
-    }
-
-    /// Sets `intacct_class` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_class_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class_name(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sms_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sms_override(mut self, value: impl Into<String>) -> Self {
-        self.sms_override = Some(value.into());
-        self
-    }
-
-    /// Sets `device_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device_name(mut self, value: impl Into<String>) -> Self {
-        self.device_name = Some(value.into());
-        self
-    }
-
-    /// Sets `milestones` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestones(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.milestones = Some(value);
-        self
-    }
-
-    /// Sets `email_message_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_message_id(mut self, value: impl Into<String>) -> Self {
-        self.email_message_id = Some(value.into());
-        self
-    }
-
-    /// Sets `seenby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seenby(mut self, value: impl Into<String>) -> Self {
-        self.seenby = Some(value.into());
-        self
-    }
-
-    /// Sets `recaptcha_token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recaptcha_token(mut self, value: impl Into<String>) -> Self {
-        self.recaptcha_token = Some(value.into());
-        self
-    }
-
-    /// Sets `resource_booking_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resource_booking_site(mut self, value: i32) -> Self {
-        self.resource_booking_site = Some(value);
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_role_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_role_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_customfieldid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_customfieldid(mut self, value: i32) -> Self {
-        self.new_approvalprocess_customfieldid = Some(value);
-        self
-    }
-
-    /// Sets `linked_ecommerce_order_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_ecommerce_order_number(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.linked_ecommerce_order_number = Some(value.into());
-        self
-    }
-
-    /// Sets `linked_ecommerce_order_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_ecommerce_order_url(mut self, value: impl Into<String>) -> Self {
-        self.linked_ecommerce_order_url = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_milestones` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_milestones(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.parent_milestones = Some(value);
-        self
-    }
-
-    /// Sets `vectors` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_vectors(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.vectors = Some(value);
-        self
-    }
-
-    /// Sets `ai_matched_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_matched_tickets(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.ai_matched_tickets = Some(value);
-        self
-    }
-
-    /// Sets `ai_matched_articles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_matched_articles(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.ai_matched_articles = Some(value);
-        self
-    }
-
-    /// Sets `ai_suggestions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_suggestions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.ai_suggestions = Some(value);
-        self
-    }
-
-    /// Sets `_apply_ai_suggestions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_ai_suggestions(mut self, value: Vec<i32>) -> Self {
-        self.apply_ai_suggestions = Some(value);
-        self
-    }
-
-    /// Sets `_dismiss_ai_suggestions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dismiss_ai_suggestions(mut self, value: Vec<i32>) -> Self {
-        self.dismiss_ai_suggestions = Some(value);
-        self
-    }
-
-    /// Sets `suggested_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_suggested_category1(mut self, value: impl Into<String>) -> Self {
-        self.suggested_category1 = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartyreviewscore` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartyreviewscore(mut self, value: i32) -> Self {
-        self.thirdpartyreviewscore = Some(value);
-        self
-    }
-
-    /// Sets `datto_alert_state` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_alert_state(mut self, value: i32) -> Self {
-        self.datto_alert_state = Some(value);
-        self
-    }
-
-    /// Sets `forwarded_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forwarded_by(mut self, value: i32) -> Self {
-        self.forwarded_by = Some(value);
-        self
-    }
-
-    /// Sets `reviewed_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reviewed_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.reviewed_date = Some(value.into());
-        self
-    }
-
-    /// Sets `is_sensitive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_sensitive(mut self, value: bool) -> Self {
-        self.is_sensitive = Some(value);
-        self
-    }
-
-    /// Sets `contract_schedule_plan_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_schedule_plan_id(mut self, value: i32) -> Self {
-        self.contract_schedule_plan_id = Some(value);
-        self
-    }
-
-    /// Sets `instagram_message_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagram_message_id(mut self, value: impl Into<String>) -> Self {
-        self.instagram_message_id = Some(value.into());
-        self
-    }
-
-    /// Sets `default_reporter` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_reporter(mut self, value: i32) -> Self {
-        self.default_reporter = Some(value);
-        self
-    }
-
-    /// Sets `defaultsendattachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultsendattachments(mut self, value: bool) -> Self {
-        self.defaultsendattachments = Some(value);
-        self
-    }
-
-    /// Sets `devops_key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_devops_key(mut self, value: impl Into<String>) -> Self {
-        self.devops_key = Some(value.into());
-        self
-    }
-
-    /// Sets `related_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_tickets(mut self, value: Vec<Ticket>) -> Self {
-        self.related_tickets = Some(value);
-        self
-    }
-
-    /// Sets `new_related_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_related_tickets(mut self, value: Vec<Ticket>) -> Self {
-        self.new_related_tickets = Some(value);
-        self
-    }
-
-    /// Sets `unrelate_from_ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unrelate_from_ticket_id(mut self, value: i32) -> Self {
-        self.unrelate_from_ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `ecommerce_orders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ecommerce_orders(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.ecommerce_orders = Some(value);
-        self
-    }
-
-    /// Sets `hide_feedback` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_feedback(mut self, value: bool) -> Self {
-        self.hide_feedback = Some(value);
-        self
-    }
-
-    /// Sets `workflow_history` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_history(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.workflow_history = Some(value);
-        self
-    }
-
-    /// Sets `connectwisermm_ticketid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwisermm_ticketid(mut self, value: impl Into<String>) -> Self {
-        self.connectwisermm_ticketid = Some(value.into());
-        self
-    }
-
-    /// Sets `colour_rule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour_rule(mut self, value: i32) -> Self {
-        self.colour_rule = Some(value);
-        self
-    }
-
-    /// Sets `google_reviewdata` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_google_reviewdata(mut self, value: serde_json::Value) -> Self {
-        self.google_reviewdata = Some(value);
-        self
-    }
-
-    /// Sets `google_questiondata` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_google_questiondata(mut self, value: serde_json::Value) -> Self {
-        self.google_questiondata = Some(value);
-        self
-    }
-
-    /// Sets `original_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_original_agent(mut self, value: i32) -> Self {
-        self.original_agent = Some(value);
-        self
-    }
-
-    /// Sets `do_lookups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_do_lookups(mut self, value: bool) -> Self {
-        self.do_lookups = Some(value);
-        self
-    }
-
-    /// Sets `liongard_system_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_liongard_system_id(mut self, value: i32) -> Self {
-        self.liongard_system_id = Some(value);
-        self
-    }
-
-    /// Sets `bigpanda_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bigpanda_id(mut self, value: impl Into<String>) -> Self {
-        self.bigpanda_id = Some(value.into());
-        self
-    }
-
-    /// Sets `contributors` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contributors(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.contributors = Some(value);
-        self
-    }
-
-    /// Sets `internet_message_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internet_message_id(mut self, value: impl Into<String>) -> Self {
-        self.internet_message_id = Some(value.into());
-        self
-    }
-
-    /// Sets `matching_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
-        self.matching_value = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
-        self.sqlimport_id = Some(value);
-        self
-    }
-
-    /// Sets `respondbydateadjusted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_respondbydateadjusted(mut self, value: bool) -> Self {
-        self.respondbydateadjusted = Some(value);
-        self
-    }
-
-    /// Sets `date_dependencies` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_dependencies(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.date_dependencies = Some(value);
-        self
-    }
-
-    /// Sets `new_milestone_ticket` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_milestone_ticket(mut self, value: i32) -> Self {
-        self.new_milestone_ticket = Some(value);
-        self
-    }
-
-    /// Sets `assets_columns` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assets_columns(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.assets_columns = Some(value);
-        self
-    }
-
-    /// Sets `slaresponseexcuse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaresponseexcuse(mut self, value: impl Into<String>) -> Self {
-        self.slaresponseexcuse = Some(value.into());
-        self
-    }
-
-    /// Sets `can_add_cc_followers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_add_cc_followers(mut self, value: bool) -> Self {
-        self.can_add_cc_followers = Some(value);
-        self
-    }
-
-    /// Sets `_fromchatprofileid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fromchatprofileid(mut self, value: impl Into<String>) -> Self {
-        self.fromchatprofileid = Some(value.into());
-        self
-    }
-
-    /// Sets `lapsafe_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_count(mut self, value: i32) -> Self {
-        self.lapsafe_count = Some(value);
-        self
-    }
-
-    /// Sets `olas` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_olas(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.olas = Some(value);
-        self
-    }
-
-    /// Sets `ola_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ola_count(mut self, value: i32) -> Self {
-        self.ola_count = Some(value);
-        self
-    }
-
-    /// Sets `new_workflow_history` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_workflow_history(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_workflow_history = Some(value);
-        self
-    }
-
-    /// Sets `default_slack_channel_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_slack_channel_name(mut self, value: impl Into<String>) -> Self {
-        self.default_slack_channel_name = Some(value.into());
-        self
-    }
-
-    /// Sets `show_channel_create` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_channel_create(mut self, value: bool) -> Self {
-        self.show_channel_create = Some(value);
-        self
-    }
-
-    /// Sets `slack_channel_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slack_channel_id(mut self, value: impl Into<String>) -> Self {
-        self.slack_channel_id = Some(value.into());
-        self
-    }
-
-    /// Sets `slack_callback_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slack_callback_id(mut self, value: impl Into<String>) -> Self {
-        self.slack_callback_id = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_suggested_priority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_suggested_priority(mut self, value: impl Into<String>) -> Self {
-        self.ai_suggested_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_suggested_resolution` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_suggested_resolution(mut self, value: impl Into<String>) -> Self {
-        self.ai_suggested_resolution = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_generated_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_generated_summary(mut self, value: impl Into<String>) -> Self {
-        self.ai_generated_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_search_query` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_search_query(mut self, value: impl Into<String>) -> Self {
-        self.ai_search_query = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_suggested_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_suggested_type(mut self, value: impl Into<String>) -> Self {
-        self.ai_suggested_type = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_sentiment_analysis` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_sentiment_analysis(mut self, value: impl Into<String>) -> Self {
-        self.ai_sentiment_analysis = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_satisfaction_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_satisfaction_level(mut self, value: impl Into<String>) -> Self {
-        self.ai_satisfaction_level = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_tonality` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_tonality(mut self, value: impl Into<String>) -> Self {
-        self.ai_tonality = Some(value.into());
-        self
-    }
-
-    /// Sets `_isagentuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isagentuser(mut self, value: bool) -> Self {
-        self.isagentuser = Some(value);
-        self
-    }
-
-    /// Sets `ai_survey_score` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_survey_score(mut self, value: i32) -> Self {
-        self.ai_survey_score = Some(value);
-        self
-    }
-
-    /// Sets `ai_survey_comment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_survey_comment(mut self, value: impl Into<String>) -> Self {
-        self.ai_survey_comment = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_ticket_data` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_ticket_data(mut self, value: serde_json::Value) -> Self {
-        self.freshdesk_ticket_data = Some(value);
-        self
-    }
-
-    /// Sets `freshdesk_group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_group_name(mut self, value: impl Into<String>) -> Self {
-        self.freshdesk_group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.freshdesk_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_agent_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_agent_email(mut self, value: impl Into<String>) -> Self {
-        self.freshdesk_agent_email = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_product_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_product_name(mut self, value: impl Into<String>) -> Self {
-        self.freshdesk_product_name = Some(value.into());
-        self
-    }
-
-    /// Sets `matched_kb_id_acessible_to_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matched_kb_id_acessible_to_user(mut self, value: bool) -> Self {
-        self.matched_kb_id_acessible_to_user = Some(value);
-        self
-    }
-
-    /// Sets `remotesession_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remotesession_count(mut self, value: i32) -> Self {
-        self.remotesession_count = Some(value);
-        self
-    }
-
-    /// Sets `search_index_sync_timestamp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_search_index_sync_timestamp(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.search_index_sync_timestamp = Some(value.into());
-        self
-    }
-
-    /// Sets `search_index_sync_batches` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_search_index_sync_batches(mut self, value: i32) -> Self {
-        self.search_index_sync_batches = Some(value);
-        self
-    }
-
-    /// Sets `new_whe_` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_whe(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_whe = Some(value.into());
-        self
-    }
-
-    /// Sets `new_actioncode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_actioncode(mut self, value: i32) -> Self {
-        self.new_actioncode = Some(value);
-        self
-    }
-
-    /// Sets `notepad` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notepad(mut self, value: impl Into<String>) -> Self {
-        self.notepad = Some(value.into());
-        self
-    }
-
-    /// Sets `embedding_match_timestamp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_embedding_match_timestamp(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.embedding_match_timestamp = Some(value.into());
-        self
-    }
-
-    /// Sets `_re_index` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_re_index(mut self, value: bool) -> Self {
-        self.re_index = Some(value);
-        self
-    }
-
-    /// Sets `_fetch_matches` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fetch_matches(mut self, value: bool) -> Self {
-        self.fetch_matches = Some(value);
-        self
-    }
-
-    /// Sets `workflow_move_date_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_move_date_override(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.workflow_move_date_override = Some(value.into());
-        self
-    }
-
-    /// Sets `lookup_search` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lookup_search(mut self, value: impl Into<String>) -> Self {
-        self.lookup_search = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_booking_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_booking_type(mut self, value: i32) -> Self {
-        self.agent_booking_type = Some(value);
-        self
-    }
-
-    /// Sets `agent_booking` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_booking(mut self, value: serde_json::Value) -> Self {
-        self.agent_booking = Some(value);
-        self
-    }
-
-    /// Sets `pandadoc_attachment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pandadoc_attachment(mut self, value: i32) -> Self {
-        self.pandadoc_attachment = Some(value);
-        self
-    }
-
-    /// Sets `pandadoc_attachment_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pandadoc_attachment_name(mut self, value: impl Into<String>) -> Self {
-        self.pandadoc_attachment_name = Some(value.into());
-        self
-    }
-
-    /// Sets `pandadoc_attachment_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pandadoc_attachment_url(mut self, value: impl Into<String>) -> Self {
-        self.pandadoc_attachment_url = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdparty_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdparty_url(mut self, value: impl Into<String>) -> Self {
-        self.thirdparty_url = Some(value.into());
-        self
-    }
-
-    /// Sets `security_signal_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_security_signal_id(mut self, value: impl Into<String>) -> Self {
-        self.security_signal_id = Some(value.into());
-        self
-    }
-
-    /// Sets `datadog_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datadog_id(mut self, value: impl Into<String>) -> Self {
-        self.datadog_id = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_conversation_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_conversation_summary(mut self, value: impl Into<String>) -> Self {
-        self.ai_conversation_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `incomingevent_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_incomingevent_count(mut self, value: i32) -> Self {
-        self.incomingevent_count = Some(value);
-        self
-    }
-
-    /// Sets `azure_connection_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connection_id(mut self, value: i32) -> Self {
-        self.azure_connection_id = Some(value);
-        self
-    }
-
-    /// Sets `kblinkid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kblinkid(mut self, value: i32) -> Self {
-        self.kblinkid = Some(value);
-        self
-    }
-
-    /// Sets `ticket_client_to_invoice_to_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_client_to_invoice_to_id(mut self, value: i32) -> Self {
-        self.ticket_client_to_invoice_to_id = Some(value);
-        self
-    }
-
-    /// Sets `ticket_client_to_invoice_to_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_client_to_invoice_to_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.ticket_client_to_invoice_to_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_prevent_outgoing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prevent_outgoing(mut self, value: bool) -> Self {
-        self.prevent_outgoing = Some(value);
-        self
-    }
-
-    /// Sets `dont_copy_history` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_copy_history(mut self, value: bool) -> Self {
-        self.dont_copy_history = Some(value);
-        self
-    }
-
-    /// Sets `user_linked_sites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_linked_sites(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.user_linked_sites = Some(value);
-        self
-    }
-
-    /// Sets `prepay_threshold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_threshold(mut self, value: serde_json::Value) -> Self {
-        self.prepay_threshold = Some(value);
-        self
-    }
-
-    /// Sets `automation_entity_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automation_entity_type(mut self, value: i32) -> Self {
-        self.automation_entity_type = Some(value);
-        self
-    }
-
-    /// Sets `make_automation_entity_inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_make_automation_entity_inactive(mut self, value: bool) -> Self {
-        self.make_automation_entity_inactive = Some(value);
-        self
-    }
-
-    /// Sets `is_downtime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_downtime(mut self, value: bool) -> Self {
-        self.is_downtime = Some(value);
-        self
-    }
-
-    /// Sets `add_tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_tags(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.add_tags = Some(value);
-        self
-    }
-
-    /// Sets `locked_by_agentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_locked_by_agentid(mut self, value: i32) -> Self {
-        self.locked_by_agentid = Some(value);
-        self
-    }
-
-    /// Sets `_forceunlock` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forceunlock(mut self, value: bool) -> Self {
-        self.forceunlock = Some(value);
-        self
-    }
-
-    /// Sets `_is_aisuggestion_merge` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_aisuggestion_merge(mut self, value: bool) -> Self {
-        self.is_aisuggestion_merge = Some(value);
-        self
-    }
-
-    /// Sets `service_linked_device` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_linked_device(mut self, value: i32) -> Self {
-        self.service_linked_device = Some(value);
-        self
-    }
-
-    /// Sets `table` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table(mut self, value: serde_json::Value) -> Self {
-        self.table = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `canbevotedfor` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canbevotedfor(mut self, value: bool) -> Self {
-        self.canbevotedfor = Some(value);
-        self
-    }
-
-    /// Sets `supplier_reference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_reference(mut self, value: impl Into<String>) -> Self {
-        self.supplier_reference = Some(value.into());
-        self
-    }
-
-    /// Sets `top_level_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_top_level_name(mut self, value: impl Into<String>) -> Self {
-        self.top_level_name = Some(value.into());
-        self
-    }
-
-    /// Sets `isbeingclosed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbeingclosed(mut self, value: bool) -> Self {
-        self.isbeingclosed = Some(value);
-        self
-    }
-
-    /// Sets `maximumRestrictedPriority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_maximum_restricted_priority(mut self, value: i32) -> Self {
-        self.maximum_restricted_priority = Some(value);
-        self
-    }
-
-    /// Sets `primary_service_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_service_name(mut self, value: impl Into<String>) -> Self {
-        self.primary_service_name = Some(value.into());
-        self
-    }
-
-    /// Sets `idsummary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_idsummary(mut self, value: impl Into<String>) -> Self {
-        self.idsummary = Some(value.into());
-        self
-    }
-
-    /// Sets `scomclearance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scomclearance(mut self, value: impl Into<String>) -> Self {
-        self.scomclearance = Some(value.into());
-        self
-    }
-
-    /// Sets `scomalertid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scomalertid(mut self, value: impl Into<String>) -> Self {
-        self.scomalertid = Some(value.into());
-        self
-    }
-
-    /// Sets `statusseq` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusseq(mut self, value: i32) -> Self {
-        self.statusseq = Some(value);
-        self
-    }
-
-    /// Sets `statuscolor` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statuscolor(mut self, value: impl Into<String>) -> Self {
-        self.statuscolor = Some(value.into());
-        self
-    }
-
-    /// Sets `next_appointment_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_next_appointment_type(mut self, value: i32) -> Self {
-        self.next_appointment_type = Some(value);
-        self
-    }
-
-    /// Sets `account_manager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_account_manager(mut self, value: impl Into<String>) -> Self {
-        self.account_manager = Some(value.into());
-        self
-    }
-
-    /// Sets `orionalert` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionalert(mut self, value: i32) -> Self {
-        self.orionalert = Some(value);
-        self
-    }
-
-    /// Sets `orionnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionnote(mut self, value: impl Into<String>) -> Self {
-        self.orionnote = Some(value.into());
-        self
-    }
-
-    /// Sets `orionwho` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orionwho(mut self, value: i32) -> Self {
-        self.orionwho = Some(value);
-        self
-    }
-
-    /// Sets `product_key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_product_key(mut self, value: impl Into<String>) -> Self {
-        self.product_key = Some(value.into());
-        self
-    }
-
-    /// Sets `ticketage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticketage(mut self, value: f64) -> Self {
-        self.ticketage = Some(value);
-        self
-    }
-
-    /// Sets `ninja_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninja_id(mut self, value: impl Into<String>) -> Self {
-        self.ninja_id = Some(value.into());
-        self
-    }
-
-    /// Sets `teams_ticket_icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teams_ticket_icon(mut self, value: impl Into<String>) -> Self {
-        self.teams_ticket_icon = Some(value.into());
-        self
-    }
-
-    /// Sets `lastactiondateteams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastactiondateteams(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.lastactiondateteams = Some(value.into());
-        self
-    }
-
-    /// Sets `priority_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priority_name(mut self, value: impl Into<String>) -> Self {
-        self.priority_name = Some(value.into());
-        self
-    }
-
-    /// Sets `useful_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useful_count(mut self, value: i32) -> Self {
-        self.useful_count = Some(value);
-        self
-    }
-
-    /// Sets `notuseful_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notuseful_count(mut self, value: i32) -> Self {
-        self.notuseful_count = Some(value);
-        self
-    }
-
-    /// Sets `sitepostcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitepostcode(mut self, value: impl Into<String>) -> Self {
-        self.sitepostcode = Some(value.into());
-        self
-    }
-
-    /// Sets `mailbox` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailbox(mut self, value: impl Into<String>) -> Self {
-        self.mailbox = Some(value.into());
-        self
-    }
-
-    /// Sets `userdepartments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdepartments(mut self, value: impl Into<String>) -> Self {
-        self.userdepartments = Some(value.into());
-        self
-    }
-
-    /// Sets `updateservicestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_updateservicestatus(mut self, value: bool) -> Self {
-        self.updateservicestatus = Some(value);
-        self
-    }
-
-    /// Sets `servicestatusnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicestatusnote(mut self, value: impl Into<String>) -> Self {
-        self.servicestatusnote = Some(value.into());
-        self
-    }
-
-    /// Sets `itil_requesttype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itil_requesttype_id(mut self, value: i32) -> Self {
-        self.itil_requesttype_id = Some(value);
-        self
-    }
-
-    /// Sets `startdatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.startdatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `enddatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enddatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.enddatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `closure_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closure_agent_id(mut self, value: i32) -> Self {
-        self.closure_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `closed_in_integration_system` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closed_in_integration_system(mut self, value: bool) -> Self {
-        self.closed_in_integration_system = Some(value);
-        self
-    }
-
-    /// Sets `createdfromautomationstdid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfromautomationstdid(mut self, value: i32) -> Self {
-        self.createdfromautomationstdid = Some(value);
-        self
-    }
-
-    /// Sets `ticket_tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_tags(mut self, value: impl Into<String>) -> Self {
-        self.ticket_tags = Some(value.into());
-        self
-    }
-
-    /// Sets `status_change_frozen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status_change_frozen(mut self, value: bool) -> Self {
-        self.status_change_frozen = Some(value);
-        self
-    }
-
-    /// Sets `approval_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_status(mut self, value: i32) -> Self {
-        self.approval_status = Some(value);
-        self
-    }
-
-    /// Sets `opp_country_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opp_country_name(mut self, value: impl Into<String>) -> Self {
-        self.opp_country_name = Some(value.into());
-        self
-    }
-
-    /// Sets `opp_region_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opp_region_name(mut self, value: impl Into<String>) -> Self {
-        self.opp_region_name = Some(value.into());
-        self
-    }
-
-    /// Sets `invoiceseperatelyoverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoiceseperatelyoverride(mut self, value: bool) -> Self {
-        self.invoiceseperatelyoverride = Some(value);
-        self
-    }
-
-    /// Sets `purchaseordernumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchaseordernumber(mut self, value: impl Into<String>) -> Self {
-        self.purchaseordernumber = Some(value.into());
-        self
-    }
-
-    /// Sets `overrideticketcost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overrideticketcost(mut self, value: f64) -> Self {
-        self.overrideticketcost = Some(value);
-        self
-    }
-
-    /// Sets `budgethours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgethours(mut self, value: impl Into<String>) -> Self {
-        self.budgethours = Some(value.into());
-        self
-    }
-
-    /// Sets `created_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_by(mut self, value: impl Into<String>) -> Self {
-        self.created_by = Some(value.into());
-        self
-    }
-
-    /// Sets `additional_agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_additional_agents(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.additional_agents = Some(value);
-        self
-    }
-
-    /// Sets `client_to_invoice_to_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_to_invoice_to_id(mut self, value: i32) -> Self {
-        self.client_to_invoice_to_id = Some(value);
-        self
-    }
-
-    /// Sets `primary_issue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_issue(mut self, value: serde_json::Value) -> Self {
-        self.primary_issue = Some(value);
-        self
-    }
-
-    /// Sets `primary_workitem` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_workitem(mut self, value: serde_json::Value) -> Self {
-        self.primary_workitem = Some(value);
-        self
-    }
-
-    /// Sets `billing_plan_text` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billing_plan_text(mut self, value: impl Into<String>) -> Self {
-        self.billing_plan_text = Some(value.into());
-        self
-    }
-
-    /// Sets `default_appointment_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_appointment_summary(mut self, value: impl Into<String>) -> Self {
-        self.default_appointment_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `default_appointment_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_appointment_details(mut self, value: impl Into<String>) -> Self {
-        self.default_appointment_details = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_signature(mut self, value: impl Into<String>) -> Self {
-        self.agent_signature = Some(value.into());
-        self
-    }
-
-    /// Sets `customer_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customer_signature(mut self, value: impl Into<String>) -> Self {
-        self.customer_signature = Some(value.into());
-        self
-    }
-
-    /// Sets `new_agent_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_agent_signature(mut self, value: impl Into<String>) -> Self {
-        self.new_agent_signature = Some(value.into());
-        self
-    }
-
-    /// Sets `new_customer_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_customer_signature(mut self, value: impl Into<String>) -> Self {
-        self.new_customer_signature = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: serde_json::Value) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sends `oppjobtitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppjobtitle(mut self) -> Self {
-        self.oppjobtitle = None;
-        self.extra.insert("oppjobtitle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dateoccurred` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dateoccurred(mut self) -> Self {
-        self.dateoccurred = None;
-        self.extra.insert("dateoccurred".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_summary(mut self) -> Self {
-        self.summary = None;
-        self.extra.insert("summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_details(mut self) -> Self {
-        self.details = None;
-        self.extra.insert("details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status_id(mut self) -> Self {
-        self.status_id = None;
-        self.extra.insert("status_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status_name(mut self) -> Self {
-        self.status_name = None;
-        self.extra.insert("status_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettype_id(mut self) -> Self {
-        self.tickettype_id = None;
-        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettype_name(mut self) -> Self {
-        self.tickettype_name = None;
-        self.extra.insert("tickettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_id(mut self) -> Self {
-        self.sla_id = None;
-        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_name(mut self) -> Self {
-        self.sla_name = None;
-        self.extra.insert("sla_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priority_id(mut self) -> Self {
-        self.priority_id = None;
-        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_name(mut self) -> Self {
-        self.user_name = None;
-        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team(mut self) -> Self {
-        self.team = None;
-        self.extra.insert("team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_1(mut self) -> Self {
-        self.category_1 = None;
-        self.extra.insert("category_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_2(mut self) -> Self {
-        self.category_2 = None;
-        self.extra.insert("category_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_3(mut self) -> Self {
-        self.category_3 = None;
-        self.extra.insert("category_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_4(mut self) -> Self {
-        self.category_4 = None;
-        self.extra.insert("category_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `categoryid_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_categoryid_1(mut self) -> Self {
-        self.categoryid_1 = None;
-        self.extra.insert("categoryid_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `categoryid_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_categoryid_2(mut self) -> Self {
-        self.categoryid_2 = None;
-        self.extra.insert("categoryid_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `categoryid_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_categoryid_3(mut self) -> Self {
-        self.categoryid_3 = None;
-        self.extra.insert("categoryid_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `categoryid_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_categoryid_4(mut self) -> Self {
-        self.categoryid_4 = None;
-        self.extra.insert("categoryid_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_1_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_1_display(mut self) -> Self {
-        self.category_1_display = None;
-        self.extra.insert("category_1_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_2_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_2_display(mut self) -> Self {
-        self.category_2_display = None;
-        self.extra.insert("category_2_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_3_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_3_display(mut self) -> Self {
-        self.category_3_display = None;
-        self.extra.insert("category_3_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_4_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_4_display(mut self) -> Self {
-        self.category_4_display = None;
-        self.extra.insert("category_4_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_estimate(mut self) -> Self {
-        self.estimate = None;
-        self.extra.insert("estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `estimatedays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_estimatedays(mut self) -> Self {
-        self.estimatedays = None;
-        self.extra.insert("estimatedays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projecttimepercentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projecttimepercentage(mut self) -> Self {
-        self.projecttimepercentage = None;
-        self.extra.insert("projecttimepercentage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projectcompletionpercentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectcompletionpercentage(mut self) -> Self {
-        self.projectcompletionpercentage = None;
-        self.extra
-            .insert("projectcompletionpercentage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projectearlieststart` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectearlieststart(mut self) -> Self {
-        self.projectearlieststart = None;
-        self.extra.insert("projectearlieststart".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projectlatestend` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectlatestend(mut self) -> Self {
-        self.projectlatestend = None;
-        self.extra.insert("projectlatestend".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timetaken(mut self) -> Self {
-        self.timetaken = None;
-        self.extra.insert("timetaken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargehours(mut self) -> Self {
-        self.chargehours = None;
-        self.extra.insert("chargehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nonchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nonchargehours(mut self) -> Self {
-        self.nonchargehours = None;
-        self.extra.insert("nonchargehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `travelhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_travelhours(mut self) -> Self {
-        self.travelhours = None;
-        self.extra.insert("travelhours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `totalmileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_totalmileage(mut self) -> Self {
-        self.totalmileage = None;
-        self.extra.insert("totalmileage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itemsprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itemsprice(mut self) -> Self {
-        self.itemsprice = None;
-        self.extra.insert("itemsprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `items` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_items(mut self) -> Self {
-        self.items = None;
-        self.extra.insert("items".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name(mut self) -> Self {
-        self.supplier_name = None;
-        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_id(mut self) -> Self {
-        self.parent_id = None;
-        self.extra.insert("parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_count(mut self) -> Self {
-        self.child_count = None;
-        self.extra.insert("child_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_count_open` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_count_open(mut self) -> Self {
-        self.child_count_open = None;
-        self.extra.insert("child_count_open".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachment_count(mut self) -> Self {
-        self.attachment_count = None;
-        self.extra.insert("attachment_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `flagged` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_flagged(mut self) -> Self {
-        self.flagged = None;
-        self.extra.insert("flagged".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `read` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_read(mut self) -> Self {
-        self.read = None;
-        self.extra.insert("read".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enduserstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enduserstatus(mut self) -> Self {
-        self.enduserstatus = None;
-        self.extra.insert("enduserstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onhold(mut self) -> Self {
-        self.onhold = None;
-        self.extra.insert("onhold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `respondbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_respondbydate(mut self) -> Self {
-        self.respondbydate = None;
-        self.extra.insert("respondbydate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `responsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_responsedate(mut self) -> Self {
-        self.responsedate = None;
-        self.extra.insert("responsedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `first_responsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_first_responsedate(mut self) -> Self {
-        self.first_responsedate = None;
-        self.extra.insert("first_responsedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `responsestartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_responsestartdate(mut self) -> Self {
-        self.responsestartdate = None;
-        self.extra.insert("responsestartdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaresponsestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaresponsestate(mut self) -> Self {
-        self.slaresponsestate = None;
-        self.extra.insert("slaresponsestate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fixbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fixbydate(mut self) -> Self {
-        self.fixbydate = None;
-        self.extra.insert("fixbydate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dateclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dateclosed(mut self) -> Self {
-        self.dateclosed = None;
-        self.extra.insert("dateclosed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dateassigned` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dateassigned(mut self) -> Self {
-        self.dateassigned = None;
-        self.extra.insert("dateassigned".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `excludefromsla` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_excludefromsla(mut self) -> Self {
-        self.excludefromsla = None;
-        self.extra.insert("excludefromsla".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaholdtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaholdtime(mut self) -> Self {
-        self.slaholdtime = None;
-        self.extra.insert("slaholdtime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_timezone(mut self) -> Self {
-        self.site_timezone = None;
-        self.extra.insert("site_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentguid(mut self) -> Self {
-        self.parentguid = None;
-        self.extra.insert("parentguid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentassign(mut self) -> Self {
-        self.parentassign = None;
-        self.extra.insert("parentassign".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaactiondate(mut self) -> Self {
-        self.slaactiondate = None;
-        self.extra.insert("slaactiondate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slapercused` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slapercused(mut self) -> Self {
-        self.slapercused = None;
-        self.extra.insert("slapercused".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slatimeleft` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slatimeleft(mut self) -> Self {
-        self.slatimeleft = None;
-        self.extra.insert("slatimeleft".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currentelapsedhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currentelapsedhours(mut self) -> Self {
-        self.currentelapsedhours = None;
-        self.extra.insert("currentelapsedhours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastactiondate(mut self) -> Self {
-        self.lastactiondate = None;
-        self.extra.insert("lastactiondate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_update` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_update(mut self) -> Self {
-        self.last_update = None;
-        self.extra.insert("last_update".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastchildactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastchildactiondate(mut self) -> Self {
-        self.lastchildactiondate = None;
-        self.extra.insert("lastchildactiondate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_organisation_id(mut self) -> Self {
-        self.organisation_id = None;
-        self.extra.insert("organisation_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_id(mut self) -> Self {
-        self.department_id = None;
-        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportedby(mut self) -> Self {
-        self.reportedby = None;
-        self.extra.insert("reportedby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_email(mut self) -> Self {
-        self.user_email = None;
-        self.extra.insert("user_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtolist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtolist(mut self) -> Self {
-        self.emailtolist = None;
-        self.extra.insert("emailtolist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtolistsupplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtolistsupplier(mut self) -> Self {
-        self.emailtolistsupplier = None;
-        self.extra.insert("emailtolistsupplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailcclist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailcclist(mut self) -> Self {
-        self.emailcclist = None;
-        self.extra.insert("emailcclist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailcclistsupplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailcclistsupplier(mut self) -> Self {
-        self.emailcclistsupplier = None;
-        self.extra.insert("emailcclistsupplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matched_kb_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matched_kb_id(mut self) -> Self {
-        self.matched_kb_id = None;
-        self.extra.insert("matched_kb_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release_note(mut self) -> Self {
-        self.release_note = None;
-        self.extra.insert("release_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_product_id(mut self) -> Self {
-        self.product_id = None;
-        self.extra.insert("product_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `product_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_product_name(mut self) -> Self {
-        self.product_name = None;
-        self.extra.insert("product_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release_id(mut self) -> Self {
-        self.release_id = None;
-        self.extra.insert("release_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release_name(mut self) -> Self {
-        self.release_name = None;
-        self.extra.insert("release_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release2_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release2_id(mut self) -> Self {
-        self.release2_id = None;
-        self.extra.insert("release2_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release2_name(mut self) -> Self {
-        self.release2_name = None;
-        self.extra.insert("release2_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release3_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release3_id(mut self) -> Self {
-        self.release3_id = None;
-        self.extra.insert("release3_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release3_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release3_name(mut self) -> Self {
-        self.release3_name = None;
-        self.extra.insert("release3_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_ticket_id_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_ticket_id_string(mut self) -> Self {
-        self.child_ticket_id_string = None;
-        self.extra.insert("child_ticket_id_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_key_field_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_key_field_string(mut self) -> Self {
-        self.asset_key_field_string = None;
-        self.extra.insert("asset_key_field_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_type_name(mut self) -> Self {
-        self.asset_type_name = None;
-        self.extra.insert("asset_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_name(mut self) -> Self {
-        self.workflow_name = None;
-        self.extra.insert("workflow_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_stage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_stage(mut self) -> Self {
-        self.workflow_stage = None;
-        self.extra.insert("workflow_stage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_stage_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_stage_id(mut self) -> Self {
-        self.workflow_stage_id = None;
-        self.extra.insert("workflow_stage_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_stage_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_stage_number(mut self) -> Self {
-        self.workflow_stage_number = None;
-        self.extra.insert("workflow_stage_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastincomingemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastincomingemail(mut self) -> Self {
-        self.lastincomingemail = None;
-        self.extra.insert("lastincomingemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_ticket_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_ticket_ids(mut self) -> Self {
-        self.child_ticket_ids = None;
-        self.extra.insert("child_ticket_ids".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextactivitydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextactivitydate(mut self) -> Self {
-        self.nextactivitydate = None;
-        self.extra.insert("nextactivitydate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inventory_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inventory_number(mut self) -> Self {
-        self.inventory_number = None;
-        self.extra.insert("inventory_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_id(mut self) -> Self {
-        self.workflow_id = None;
-        self.extra.insert("workflow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_step` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_step(mut self) -> Self {
-        self.workflow_step = None;
-        self.extra.insert("workflow_step".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_seq` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_seq(mut self) -> Self {
-        self.workflow_seq = None;
-        self.extra.insert("workflow_seq".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pipeline_stage_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pipeline_stage_id(mut self) -> Self {
-        self.pipeline_stage_id = None;
-        self.extra.insert("pipeline_stage_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pipeline_stage_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pipeline_stage_name(mut self) -> Self {
-        self.pipeline_stage_name = None;
-        self.extra.insert("pipeline_stage_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hasbeenclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasbeenclosed(mut self) -> Self {
-        self.hasbeenclosed = None;
-        self.extra.insert("hasbeenclosed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unread_child_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unread_child_action_count(mut self) -> Self {
-        self.unread_child_action_count = None;
-        self.extra
-            .insert("unread_child_action_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unread_related_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unread_related_action_count(mut self) -> Self {
-        self.unread_related_action_count = None;
-        self.extra
-            .insert("unread_related_action_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_action_count(mut self) -> Self {
-        self.child_action_count = None;
-        self.extra.insert("child_action_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_subject(mut self) -> Self {
-        self.parent_subject = None;
-        self.extra.insert("parent_subject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_action_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_action_count(mut self) -> Self {
-        self.related_action_count = None;
-        self.extra.insert("related_action_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_vip` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_vip(mut self) -> Self {
-        self.is_vip = None;
-        self.extra.insert("is_vip".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isimportantcontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimportantcontact(mut self) -> Self {
-        self.isimportantcontact = None;
-        self.extra.insert("isimportantcontact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_impact(mut self) -> Self {
-        self.impact = None;
-        self.extra.insert("impact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `urgency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_urgency(mut self) -> Self {
-        self.urgency = None;
-        self.extra.insert("urgency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate(mut self) -> Self {
-        self.startdate = None;
-        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate_timezone(mut self) -> Self {
-        self.startdate_timezone = None;
-        self.extra.insert("startdate_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate_with_timezone(mut self) -> Self {
-        self.startdate_with_timezone = None;
-        self.extra.insert("startdate_with_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `starttime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_starttime(mut self) -> Self {
-        self.starttime = None;
-        self.extra.insert("starttime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `starttimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_starttimeslot(mut self) -> Self {
-        self.starttimeslot = None;
-        self.extra.insert("starttimeslot".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `targetdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_targetdate(mut self) -> Self {
-        self.targetdate = None;
-        self.extra.insert("targetdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `targetdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_targetdate_timezone(mut self) -> Self {
-        self.targetdate_timezone = None;
-        self.extra.insert("targetdate_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `targetdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_targetdate_with_timezone(mut self) -> Self {
-        self.targetdate_with_timezone = None;
-        self.extra
-            .insert("targetdate_with_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `targettime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_targettime(mut self) -> Self {
-        self.targettime = None;
-        self.extra.insert("targettime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `targettimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_targettimeslot(mut self) -> Self {
-        self.targettimeslot = None;
-        self.extra.insert("targettimeslot".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deadlinedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deadlinedate(mut self) -> Self {
-        self.deadlinedate = None;
-        self.extra.insert("deadlinedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followupdate(mut self) -> Self {
-        self.followupdate = None;
-        self.extra.insert("followupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcontactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcontactname(mut self) -> Self {
-        self.oppcontactname = None;
-        self.extra.insert("oppcontactname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcompanyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcompanyname(mut self) -> Self {
-        self.oppcompanyname = None;
-        self.extra.insert("oppcompanyname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppemailaddress(mut self) -> Self {
-        self.oppemailaddress = None;
-        self.extra.insert("oppemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcustomertitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcustomertitle(mut self) -> Self {
-        self.oppcustomertitle = None;
-        self.extra.insert("oppcustomertitle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opptel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opptel(mut self) -> Self {
-        self.opptel = None;
-        self.extra.insert("opptel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppaddr1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppaddr1(mut self) -> Self {
-        self.oppaddr1 = None;
-        self.extra.insert("oppaddr1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppaddr2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppaddr2(mut self) -> Self {
-        self.oppaddr2 = None;
-        self.extra.insert("oppaddr2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppaddr3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppaddr3(mut self) -> Self {
-        self.oppaddr3 = None;
-        self.extra.insert("oppaddr3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppaddr4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppaddr4(mut self) -> Self {
-        self.oppaddr4 = None;
-        self.extra.insert("oppaddr4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opppostcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opppostcode(mut self) -> Self {
-        self.opppostcode = None;
-        self.extra.insert("opppostcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcountry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcountry(mut self) -> Self {
-        self.oppcountry = None;
-        self.extra.insert("oppcountry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppregion` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppregion(mut self) -> Self {
-        self.oppregion = None;
-        self.extra.insert("oppregion".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opptype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opptype(mut self) -> Self {
-        self.opptype = None;
-        self.extra.insert("opptype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppvalue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppvalue(mut self) -> Self {
-        self.oppvalue = None;
-        self.extra.insert("oppvalue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppvalue_monthly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppvalue_monthly(mut self) -> Self {
-        self.oppvalue_monthly = None;
-        self.extra.insert("oppvalue_monthly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppvalue_annual` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppvalue_annual(mut self) -> Self {
-        self.oppvalue_annual = None;
-        self.extra.insert("oppvalue_annual".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppvalue_oneoff` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppvalue_oneoff(mut self) -> Self {
-        self.oppvalue_oneoff = None;
-        self.extra.insert("oppvalue_oneoff".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppconversionprobability` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppconversionprobability(mut self) -> Self {
-        self.oppconversionprobability = None;
-        self.extra
-            .insert("oppconversionprobability".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppvalueadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppvalueadjusted(mut self) -> Self {
-        self.oppvalueadjusted = None;
-        self.extra.insert("oppvalueadjusted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppprofit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppprofit(mut self) -> Self {
-        self.oppprofit = None;
-        self.extra.insert("oppprofit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcurrentsystem` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcurrentsystem(mut self) -> Self {
-        self.oppcurrentsystem = None;
-        self.extra.insert("oppcurrentsystem".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcompetitors` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcompetitors(mut self) -> Self {
-        self.oppcompetitors = None;
-        self.extra.insert("oppcompetitors".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opptrialdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opptrialdate(mut self) -> Self {
-        self.opptrialdate = None;
-        self.extra.insert("opptrialdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppdemodate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppdemodate(mut self) -> Self {
-        self.oppdemodate = None;
-        self.extra.insert("oppdemodate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppdiscountdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppdiscountdate(mut self) -> Self {
-        self.oppdiscountdate = None;
-        self.extra.insert("oppdiscountdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppattemptsmade` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppattemptsmade(mut self) -> Self {
-        self.oppattemptsmade = None;
-        self.extra.insert("oppattemptsmade".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppconverteddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppconverteddate(mut self) -> Self {
-        self.oppconverteddate = None;
-        self.extra.insert("oppconverteddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppproductchosen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppproductchosen(mut self) -> Self {
-        self.oppproductchosen = None;
-        self.extra.insert("oppproductchosen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppreason(mut self) -> Self {
-        self.oppreason = None;
-        self.extra.insert("oppreason".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opphear` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opphear(mut self) -> Self {
-        self.opphear = None;
-        self.extra.insert("opphear".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opptimezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opptimezonename(mut self) -> Self {
-        self.opptimezonename = None;
-        self.extra.insert("opptimezonename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppclosurecategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppclosurecategory(mut self) -> Self {
-        self.oppclosurecategory = None;
-        self.extra.insert("oppclosurecategory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cost(mut self) -> Self {
-        self.cost = None;
-        self.extra.insert("cost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quantity(mut self) -> Self {
-        self.quantity = None;
-        self.extra.insert("quantity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projecttimebudget` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projecttimebudget(mut self) -> Self {
-        self.projecttimebudget = None;
-        self.extra.insert("projecttimebudget".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projectmoneybudget` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectmoneybudget(mut self) -> Self {
-        self.projectmoneybudget = None;
-        self.extra.insert("projectmoneybudget".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projecttimeactual` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projecttimeactual(mut self) -> Self {
-        self.projecttimeactual = None;
-        self.extra.insert("projecttimeactual".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projectmoneyactual` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectmoneyactual(mut self) -> Self {
-        self.projectmoneyactual = None;
-        self.extra.insert("projectmoneyactual".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastnote(mut self) -> Self {
-        self.lastnote = None;
-        self.extra.insert("lastnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdef1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdef1(mut self) -> Self {
-        self.userdef1 = None;
-        self.extra.insert("userdef1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdef2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdef2(mut self) -> Self {
-        self.userdef2 = None;
-        self.extra.insert("userdef2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdef3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdef3(mut self) -> Self {
-        self.userdef3 = None;
-        self.extra.insert("userdef3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdef4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdef4(mut self) -> Self {
-        self.userdef4 = None;
-        self.extra.insert("userdef4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdef5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdef5(mut self) -> Self {
-        self.userdef5 = None;
-        self.extra.insert("userdef5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `source` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_source(mut self) -> Self {
-        self.source = None;
-        self.extra.insert("source".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `release_important` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_release_important(mut self) -> Self {
-        self.release_important = None;
-        self.extra.insert("release_important".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releasenotegroup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releasenotegroup_name(mut self) -> Self {
-        self.releasenotegroup_name = None;
-        self.extra.insert("releasenotegroup_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releasenotegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releasenotegroup_id(mut self) -> Self {
-        self.releasenotegroup_id = None;
-        self.extra.insert("releasenotegroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id(mut self) -> Self {
-        self.third_party_id = None;
-        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id_string(mut self) -> Self {
-        self.third_party_id_string = None;
-        self.extra.insert("third_party_id_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_status(mut self) -> Self {
-        self.supplier_status = None;
-        self.extra.insert("supplier_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_refextra` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_refextra(mut self) -> Self {
-        self.contract_refextra = None;
-        self.extra.insert("contract_refextra".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_type(mut self) -> Self {
-        self.appointment_type = None;
-        self.extra.insert("appointment_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timeentries` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timeentries(mut self) -> Self {
-        self.timeentries = None;
-        self.extra.insert("timeentries".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `section_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_section_timezone(mut self) -> Self {
-        self.section_timezone = None;
-        self.extra.insert("section_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itilname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itilname(mut self) -> Self {
-        self.itilname = None;
-        self.extra.insert("itilname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_service_descriptions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_service_descriptions(mut self) -> Self {
-        self.related_service_descriptions = None;
-        self.extra
-            .insert("related_service_descriptions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_service_category_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_service_category_names(mut self) -> Self {
-        self.related_service_category_names = None;
-        self.extra
-            .insert(
-                "related_service_category_names".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `projectinternaltask` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectinternaltask(mut self) -> Self {
-        self.projectinternaltask = None;
-        self.extra.insert("projectinternaltask".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_id(mut self) -> Self {
-        self.appointment_id = None;
-        self.extra.insert("appointment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextappointmentdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextappointmentdate(mut self) -> Self {
-        self.nextappointmentdate = None;
-        self.extra.insert("nextappointmentdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `firstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_firstname(mut self) -> Self {
-        self.firstname = None;
-        self.extra.insert("firstname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastname(mut self) -> Self {
-        self.lastname = None;
-        self.extra.insert("lastname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectedinstance_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectedinstance_id(mut self) -> Self {
-        self.connectedinstance_id = None;
-        self.extra.insert("connectedinstance_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `web_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_web_url(mut self) -> Self {
-        self.web_url = None;
-        self.extra.insert("web_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `api_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_api_url(mut self) -> Self {
-        self.api_url = None;
-        self.extra.insert("api_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_number(mut self) -> Self {
-        self.action_number = None;
-        self.extra.insert("action_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_ticket_id(mut self) -> Self {
-        self.action_ticket_id = None;
-        self.extra.insert("action_ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_datetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_datetime(mut self) -> Self {
-        self.action_datetime = None;
-        self.extra.insert("action_datetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_outcome` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_outcome(mut self) -> Self {
-        self.action_outcome = None;
-        self.extra.insert("action_outcome".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_chargerate(mut self) -> Self {
-        self.action_chargerate = None;
-        self.extra.insert("action_chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_contract_ref(mut self) -> Self {
-        self.action_contract_ref = None;
-        self.extra.insert("action_contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_note(mut self) -> Self {
-        self.action_note = None;
-        self.extra.insert("action_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_invoices_for_each_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_invoices_for_each_site(mut self) -> Self {
-        self.ticket_invoices_for_each_site = None;
-        self.extra
-            .insert("ticket_invoices_for_each_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_id(mut self) -> Self {
-        self.salesorder_id = None;
-        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orderhead_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orderhead_id(mut self) -> Self {
-        self.orderhead_id = None;
-        self.extra.insert("orderhead_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `budgettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgettype(mut self) -> Self {
-        self.budgettype = None;
-        self.extra.insert("budgettype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requesttype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requesttype_name(mut self) -> Self {
-        self.requesttype_name = None;
-        self.extra.insert("requesttype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recalculate_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recalculate_billing(mut self) -> Self {
-        self.recalculate_billing = None;
-        self.extra.insert("recalculate_billing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `impactlevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_impactlevel(mut self) -> Self {
-        self.impactlevel = None;
-        self.extra.insert("impactlevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_id(mut self) -> Self {
-        self.supplier_id = None;
-        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pr_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pr_id(mut self) -> Self {
-        self.pr_id = None;
-        self.extra.insert("pr_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `branch_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_branch_id(mut self) -> Self {
-        self.branch_id = None;
-        self.extra.insert("branch_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `branch_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_branch_name(mut self) -> Self {
-        self.branch_name = None;
-        self.extra.insert("branch_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_milestone_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_milestone_id(mut self) -> Self {
-        self.update_milestone_id = None;
-        self.extra.insert("update_milestone_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_id(mut self) -> Self {
-        self.milestone_id = None;
-        self.extra.insert("milestone_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_name(mut self) -> Self {
-        self.milestone_name = None;
-        self.extra.insert("milestone_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_value(mut self) -> Self {
-        self.milestone_value = None;
-        self.extra.insert("milestone_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_sequence(mut self) -> Self {
-        self.milestone_sequence = None;
-        self.extra.insert("milestone_sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_status(mut self) -> Self {
-        self.milestone_status = None;
-        self.extra.insert("milestone_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_startdate(mut self) -> Self {
-        self.milestone_startdate = None;
-        self.extra.insert("milestone_startdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_enddate(mut self) -> Self {
-        self.milestone_enddate = None;
-        self.extra.insert("milestone_enddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reviewed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reviewed(mut self) -> Self {
-        self.reviewed = None;
-        self.extra.insert("reviewed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_agent_name(mut self) -> Self {
-        self.action_agent_name = None;
-        self.extra.insert("action_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `merged_into_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_merged_into_id(mut self) -> Self {
-        self.merged_into_id = None;
-        self.extra.insert("merged_into_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reassigncount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reassigncount(mut self) -> Self {
-        self.reassigncount = None;
-        self.extra.insert("reassigncount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_status(mut self) -> Self {
-        self.parent_status = None;
-        self.extra.insert("parent_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_agent(mut self) -> Self {
-        self.parent_agent = None;
-        self.extra.insert("parent_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_status(mut self) -> Self {
-        self.child_status = None;
-        self.extra.insert("child_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_fully_closed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_fully_closed(mut self) -> Self {
-        self.date_fully_closed = None;
-        self.extra.insert("date_fully_closed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastaction_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastaction_chargerate(mut self) -> Self {
-        self.lastaction_chargerate = None;
-        self.extra.insert("lastaction_chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hover_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hover_summary(mut self) -> Self {
-        self.hover_summary = None;
-        self.extra.insert("hover_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slatimeelapsed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slatimeelapsed(mut self) -> Self {
-        self.slatimeelapsed = None;
-        self.extra.insert("slatimeelapsed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_summary(mut self) -> Self {
-        self.ai_summary = None;
-        self.extra.insert("ai_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `search_score` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_search_score(mut self) -> Self {
-        self.search_score = None;
-        self.extra.insert("search_score".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phonenumber(mut self) -> Self {
-        self.phonenumber = None;
-        self.extra.insert("phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `details_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_details_html(mut self) -> Self {
-        self.details_html = None;
-        self.extra.insert("details_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `takenby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_takenby(mut self) -> Self {
-        self.takenby = None;
-        self.extra.insert("takenby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datecreated(mut self) -> Self {
-        self.datecreated = None;
-        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfrom_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfrom_id(mut self) -> Self {
-        self.createdfrom_id = None;
-        self.extra.insert("createdfrom_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfrom_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfrom_summary(mut self) -> Self {
-        self.createdfrom_summary = None;
-        self.extra.insert("createdfrom_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clonedfrom_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clonedfrom_id(mut self) -> Self {
-        self.clonedfrom_id = None;
-        self.extra.insert("clonedfrom_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clonedfrom_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clonedfrom_summary(mut self) -> Self {
-        self.clonedfrom_summary = None;
-        self.extra.insert("clonedfrom_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closure_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closure_note(mut self) -> Self {
-        self.closure_note = None;
-        self.extra.insert("closure_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closure_note_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closure_note_html(mut self) -> Self {
-        self.closure_note_html = None;
-        self.extra.insert("closure_note_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closure_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closure_time(mut self) -> Self {
-        self.closure_time = None;
-        self.extra.insert("closure_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `top_level_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_top_level_id(mut self) -> Self {
-        self.top_level_id = None;
-        self.extra.insert("top_level_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customer_relationships` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customer_relationships(mut self) -> Self {
-        self.customer_relationships = None;
-        self.extra.insert("customer_relationships".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_number(mut self) -> Self {
-        self.asset_number = None;
-        self.extra.insert("asset_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_site(mut self) -> Self {
-        self.asset_site = None;
-        self.extra.insert("asset_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slastate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slastate(mut self) -> Self {
-        self.slastate = None;
-        self.extra.insert("slastate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaexcuse(mut self) -> Self {
-        self.slaexcuse = None;
-        self.extra.insert("slaexcuse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_sla_id(mut self) -> Self {
-        self.site_sla_id = None;
-        self.extra.insert("site_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_reference(mut self) -> Self {
-        self.client_reference = None;
-        self.extra.insert("client_reference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_slaexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_slaexcuse(mut self) -> Self {
-        self.supplier_slaexcuse = None;
-        self.extra.insert("supplier_slaexcuse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_date(mut self) -> Self {
-        self.supplier_date = None;
-        self.extra.insert("supplier_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_contract_id(mut self) -> Self {
-        self.supplier_contract_id = None;
-        self.extra.insert("supplier_contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_contract_ref(mut self) -> Self {
-        self.supplier_contract_ref = None;
-        self.extra.insert("supplier_contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_sla_id(mut self) -> Self {
-        self.supplier_sla_id = None;
-        self.extra.insert("supplier_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_priority_id(mut self) -> Self {
-        self.supplier_priority_id = None;
-        self.extra.insert("supplier_priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_responsestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_responsestate(mut self) -> Self {
-        self.supplier_responsestate = None;
-        self.extra.insert("supplier_responsestate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_responsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_responsedate(mut self) -> Self {
-        self.supplier_responsedate = None;
-        self.extra.insert("supplier_responsedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_responsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_responsetime(mut self) -> Self {
-        self.supplier_responsetime = None;
-        self.extra.insert("supplier_responsetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_respondbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_respondbydate(mut self) -> Self {
-        self.supplier_respondbydate = None;
-        self.extra.insert("supplier_respondbydate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_slastate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_slastate(mut self) -> Self {
-        self.supplier_slastate = None;
-        self.extra.insert("supplier_slastate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_slatimeelapsed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_slatimeelapsed(mut self) -> Self {
-        self.supplier_slatimeelapsed = None;
-        self.extra.insert("supplier_slatimeelapsed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_dateclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_dateclosed(mut self) -> Self {
-        self.supplier_dateclosed = None;
-        self.extra.insert("supplier_dateclosed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_fixbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_fixbydate(mut self) -> Self {
-        self.supplier_fixbydate = None;
-        self.extra.insert("supplier_fixbydate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_breachrespsent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_breachrespsent(mut self) -> Self {
-        self.supplier_breachrespsent = None;
-        self.extra.insert("supplier_breachrespsent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_breachfixbysent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_breachfixbysent(mut self) -> Self {
-        self.supplier_breachfixbysent = None;
-        self.extra
-            .insert("supplier_breachfixbysent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changestate(mut self) -> Self {
-        self.changestate = None;
-        self.extra.insert("changestate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvedby(mut self) -> Self {
-        self.approvedby = None;
-        self.extra.insert("approvedby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showforusers(mut self) -> Self {
-        self.showforusers = None;
-        self.extra.insert("showforusers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messsent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messsent(mut self) -> Self {
-        self.messsent = None;
-        self.extra.insert("messsent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `satisfactionlevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_satisfactionlevel(mut self) -> Self {
-        self.satisfactionlevel = None;
-        self.extra.insert("satisfactionlevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `satisfactioncomment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_satisfactioncomment(mut self) -> Self {
-        self.satisfactioncomment = None;
-        self.extra.insert("satisfactioncomment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicenumber(mut self) -> Self {
-        self.invoicenumber = None;
-        self.extra.insert("invoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicenote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicenote(mut self) -> Self {
-        self.invoicenote = None;
-        self.extra.insert("invoicenote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicedate(mut self) -> Self {
-        self.invoicedate = None;
-        self.extra.insert("invoicedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicepaiddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicepaiddate(mut self) -> Self {
-        self.invoicepaiddate = None;
-        self.extra.insert("invoicepaiddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nonbillable_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nonbillable_time(mut self) -> Self {
-        self.nonbillable_time = None;
-        self.extra.insert("nonbillable_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mileage(mut self) -> Self {
-        self.mileage = None;
-        self.extra.insert("mileage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `planneddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_planneddate(mut self) -> Self {
-        self.planneddate = None;
-        self.extra.insert("planneddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ccaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ccaddress(mut self) -> Self {
-        self.ccaddress = None;
-        self.extra.insert("ccaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agreedcleared` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agreedcleared(mut self) -> Self {
-        self.agreedcleared = None;
-        self.extra.insert("agreedcleared".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `responsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_responsetime(mut self) -> Self {
-        self.responsetime = None;
-        self.extra.insert("responsetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `first_responsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_first_responsetime(mut self) -> Self {
-        self.first_responsetime = None;
-        self.extra.insert("first_responsetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alsoinform` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alsoinform(mut self) -> Self {
-        self.alsoinform = None;
-        self.extra.insert("alsoinform".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `justification` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_justification(mut self) -> Self {
-        self.justification = None;
-        self.extra.insert("justification".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `backoutplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_backoutplan(mut self) -> Self {
-        self.backoutplan = None;
-        self.extra.insert("backoutplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `communicationplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_communicationplan(mut self) -> Self {
-        self.communicationplan = None;
-        self.extra.insert("communicationplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `testplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_testplan(mut self) -> Self {
-        self.testplan = None;
-        self.extra.insert("testplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `riskdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_riskdescription(mut self) -> Self {
-        self.riskdescription = None;
-        self.extra.insert("riskdescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `risklevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_risklevel(mut self) -> Self {
-        self.risklevel = None;
-        self.extra.insert("risklevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `impactdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_impactdescription(mut self) -> Self {
-        self.impactdescription = None;
-        self.extra.insert("impactdescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_id(mut self) -> Self {
-        self.service_id = None;
-        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isparentservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isparentservice(mut self) -> Self {
-        self.isparentservice = None;
-        self.extra.insert("isparentservice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surveysent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surveysent(mut self) -> Self {
-        self.surveysent = None;
-        self.extra.insert("surveysent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `planneddateend` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_planneddateend(mut self) -> Self {
-        self.planneddateend = None;
-        self.extra.insert("planneddateend".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currentfaactionnumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currentfaactionnumber(mut self) -> Self {
-        self.currentfaactionnumber = None;
-        self.extra.insert("currentfaactionnumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_step` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_step(mut self) -> Self {
-        self.approval_process_step = None;
-        self.extra.insert("approval_process_step".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_step_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_step_name(mut self) -> Self {
-        self.approval_process_step_name = None;
-        self.extra
-            .insert("approval_process_step_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_cab_name(mut self) -> Self {
-        self.approval_cab_name = None;
-        self.extra.insert("approval_cab_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_id(mut self) -> Self {
-        self.approval_process_id = None;
-        self.extra.insert("approval_process_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faultcodeopen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faultcodeopen(mut self) -> Self {
-        self.faultcodeopen = None;
-        self.extra.insert("faultcodeopen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faultcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faultcode(mut self) -> Self {
-        self.faultcode = None;
-        self.extra.insert("faultcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `laststatus3rdparty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_laststatus3rdparty(mut self) -> Self {
-        self.laststatus3rdparty = None;
-        self.extra.insert("laststatus3rdparty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inform3rdpartysystem` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inform3rdpartysystem(mut self) -> Self {
-        self.inform3rdpartysystem = None;
-        self.extra.insert("inform3rdpartysystem".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deliverycontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deliverycontact(mut self) -> Self {
-        self.deliverycontact = None;
-        self.extra.insert("deliverycontact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delivery_address(mut self) -> Self {
-        self.delivery_address = None;
-        self.extra.insert("delivery_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surveyneeded` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surveyneeded(mut self) -> Self {
-        self.surveyneeded = None;
-        self.extra.insert("surveyneeded".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `knownerror` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_knownerror(mut self) -> Self {
-        self.knownerror = None;
-        self.extra.insert("knownerror".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `development` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_development(mut self) -> Self {
-        self.development = None;
-        self.extra.insert("development".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `causedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_causedby(mut self) -> Self {
-        self.causedby = None;
-        self.extra.insert("causedby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messsentlast` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messsentlast(mut self) -> Self {
-        self.messsentlast = None;
-        self.extra.insert("messsentlast".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unapprovedchangestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unapprovedchangestatus(mut self) -> Self {
-        self.unapprovedchangestatus = None;
-        self.extra.insert("unapprovedchangestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changeseq` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changeseq(mut self) -> Self {
-        self.changeseq = None;
-        self.extra.insert("changeseq".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastrecurringemailsentdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastrecurringemailsentdate(mut self) -> Self {
-        self.lastrecurringemailsentdate = None;
-        self.extra
-            .insert("lastrecurringemailsentdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_template_id(mut self) -> Self {
-        self.template_id = None;
-        self.extra.insert("template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `template_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_template_name(mut self) -> Self {
-        self.template_name = None;
-        self.extra.insert("template_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_template_id(mut self) -> Self {
-        self.child_template_id = None;
-        self.extra.insert("child_template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaholdreminderdatelastemailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaholdreminderdatelastemailed(mut self) -> Self {
-        self.slaholdreminderdatelastemailed = None;
-        self.extra
-            .insert(
-                "slaholdreminderdatelastemailed".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `closurereminderdatelastemailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closurereminderdatelastemailed(mut self) -> Self {
-        self.closurereminderdatelastemailed = None;
-        self.extra
-            .insert(
-                "closurereminderdatelastemailed".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `assetstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetstring(mut self) -> Self {
-        self.assetstring = None;
-        self.extra.insert("assetstring".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailboxid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailboxid(mut self) -> Self {
-        self.mailboxid = None;
-        self.extra.insert("mailboxid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alerttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alerttype(mut self) -> Self {
-        self.alerttype = None;
-        self.extra.insert("alerttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actisbillabledefault` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actisbillabledefault(mut self) -> Self {
-        self.actisbillabledefault = None;
-        self.extra.insert("actisbillabledefault".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emaildisplayname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emaildisplayname(mut self) -> Self {
-        self.emaildisplayname = None;
-        self.extra.insert("emaildisplayname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailpriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailpriority(mut self) -> Self {
-        self.emailpriority = None;
-        self.extra.insert("emailpriority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate(mut self) -> Self {
-        self.chargerate = None;
-        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timezonename(mut self) -> Self {
-        self.timezonename = None;
-        self.extra.insert("timezonename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forwardinboundupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forwardinboundupdates(mut self) -> Self {
-        self.forwardinboundupdates = None;
-        self.extra.insert("forwardinboundupdates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `loggedoutofhdworkinghours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_loggedoutofhdworkinghours(mut self) -> Self {
-        self.loggedoutofhdworkinghours = None;
-        self.extra
-            .insert("loggedoutofhdworkinghours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `acctmaninformedsurvey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acctmaninformedsurvey(mut self) -> Self {
-        self.acctmaninformedsurvey = None;
-        self.extra.insert("acctmaninformedsurvey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `laststatuschangeinformed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_laststatuschangeinformed(mut self) -> Self {
-        self.laststatuschangeinformed = None;
-        self.extra
-            .insert("laststatuschangeinformed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `gfialerttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_gfialerttype(mut self) -> Self {
-        self.gfialerttype = None;
-        self.extra.insert("gfialerttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotedescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotedescription(mut self) -> Self {
-        self.quotedescription = None;
-        self.extra.insert("quotedescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotelabouramount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotelabouramount(mut self) -> Self {
-        self.quotelabouramount = None;
-        self.extra.insert("quotelabouramount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotepriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotepriority(mut self) -> Self {
-        self.quotepriority = None;
-        self.extra.insert("quotepriority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `budgetcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgetcode(mut self) -> Self {
-        self.budgetcode = None;
-        self.extra.insert("budgetcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actualcost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actualcost(mut self) -> Self {
-        self.actualcost = None;
-        self.extra.insert("actualcost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicestatus(mut self) -> Self {
-        self.invoicestatus = None;
-        self.extra.insert("invoicestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicedescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicedescription(mut self) -> Self {
-        self.invoicedescription = None;
-        self.extra.insert("invoicedescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicelabouramount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicelabouramount(mut self) -> Self {
-        self.invoicelabouramount = None;
-        self.extra.insert("invoicelabouramount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicematerialsamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicematerialsamount(mut self) -> Self {
-        self.invoicematerialsamount = None;
-        self.extra.insert("invoicematerialsamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `firsttimefix` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_firsttimefix(mut self) -> Self {
-        self.firsttimefix = None;
-        self.extra.insert("firsttimefix".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotematerialsamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotematerialsamount(mut self) -> Self {
-        self.quotematerialsamount = None;
-        self.extra.insert("quotematerialsamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ukasaccredited` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ukasaccredited(mut self) -> Self {
-        self.ukasaccredited = None;
-        self.extra.insert("ukasaccredited".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labno` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labno(mut self) -> Self {
-        self.labno = None;
-        self.extra.insert("labno".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitterscreenname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitterscreenname(mut self) -> Self {
-        self.twitterscreenname = None;
-        self.extra.insert("twitterscreenname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitterid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitterid(mut self) -> Self {
-        self.twitterid = None;
-        self.extra.insert("twitterid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_id(mut self) -> Self {
-        self.facebook_id = None;
-        self.extra.insert("facebook_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fixbydateadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fixbydateadjusted(mut self) -> Self {
-        self.fixbydateadjusted = None;
-        self.extra.insert("fixbydateadjusted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `loggedonbehalfby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_loggedonbehalfby(mut self) -> Self {
-        self.loggedonbehalfby = None;
-        self.extra.insert("loggedonbehalfby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alternativecontactno` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alternativecontactno(mut self) -> Self {
-        self.alternativecontactno = None;
-        self.extra.insert("alternativecontactno".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `operationalserviceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_operationalserviceid(mut self) -> Self {
-        self.operationalserviceid = None;
-        self.extra.insert("operationalserviceid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requestdetailsprinted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requestdetailsprinted(mut self) -> Self {
-        self.requestdetailsprinted = None;
-        self.extra.insert("requestdetailsprinted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `serviceformprinted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_serviceformprinted(mut self) -> Self {
-        self.serviceformprinted = None;
-        self.extra.insert("serviceformprinted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auditstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auditstatus(mut self) -> Self {
-        self.auditstatus = None;
-        self.extra.insert("auditstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auditunum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auditunum(mut self) -> Self {
-        self.auditunum = None;
-        self.extra.insert("auditunum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auditdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auditdate(mut self) -> Self {
-        self.auditdate = None;
-        self.extra.insert("auditdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auditnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auditnote(mut self) -> Self {
-        self.auditnote = None;
-        self.extra.insert("auditnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auditfaileddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auditfaileddate(mut self) -> Self {
-        self.auditfaileddate = None;
-        self.extra.insert("auditfaileddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auditfailednote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auditfailednote(mut self) -> Self {
-        self.auditfailednote = None;
-        self.extra.insert("auditfailednote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userrequestedapprover` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userrequestedapprover(mut self) -> Self {
-        self.userrequestedapprover = None;
-        self.extra.insert("userrequestedapprover".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppdontaddtomailinglist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppdontaddtomailinglist(mut self) -> Self {
-        self.oppdontaddtomailinglist = None;
-        self.extra.insert("oppdontaddtomailinglist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendprintrequest` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendprintrequest(mut self) -> Self {
-        self.sendprintrequest = None;
-        self.extra.insert("sendprintrequest".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyid(mut self) -> Self {
-        self.pagerdutyid = None;
-        self.extra.insert("pagerdutyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyincidentidstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyincidentidstring(mut self) -> Self {
-        self.pagerdutyincidentidstring = None;
-        self.extra
-            .insert("pagerdutyincidentidstring".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutystatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutystatus(mut self) -> Self {
-        self.pagerdutystatus = None;
-        self.extra.insert("pagerdutystatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyurl(mut self) -> Self {
-        self.pagerdutyurl = None;
-        self.extra.insert("pagerdutyurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyincidentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyincidentid(mut self) -> Self {
-        self.pagerdutyincidentid = None;
-        self.extra.insert("pagerdutyincidentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opportunity_third_party_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opportunity_third_party_url(mut self) -> Self {
-        self.opportunity_third_party_url = None;
-        self.extra
-            .insert("opportunity_third_party_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pr_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pr_link(mut self) -> Self {
-        self.pr_link = None;
-        self.extra.insert("pr_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `github_repository` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_github_repository(mut self) -> Self {
-        self.github_repository = None;
-        self.extra.insert("github_repository".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `component_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_component_id(mut self) -> Self {
-        self.component_id = None;
-        self.extra.insert("component_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `component_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_component_name(mut self) -> Self {
-        self.component_name = None;
-        self.extra.insert("component_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `version_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_version_id(mut self) -> Self {
-        self.version_id = None;
-        self.extra.insert("version_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `version_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_version_name(mut self) -> Self {
-        self.version_name = None;
-        self.extra.insert("version_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailentryid(mut self) -> Self {
-        self.mailentryid = None;
-        self.extra.insert("mailentryid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_id(mut self) -> Self {
-        self.contract_id = None;
-        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_ref(mut self) -> Self {
-        self.contract_ref = None;
-        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billing_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billing_address(mut self) -> Self {
-        self.billing_address = None;
-        self.extra.insert("billing_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_stepstarted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_stepstarted(mut self) -> Self {
-        self.workflow_stepstarted = None;
-        self.extra.insert("workflow_stepstarted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lessonslearned` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lessonslearned(mut self) -> Self {
-        self.lessonslearned = None;
-        self.extra.insert("lessonslearned".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `laststatuschangeinformedmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_laststatuschangeinformedmanager(mut self) -> Self {
-        self.laststatuschangeinformedmanager = None;
-        self.extra
-            .insert(
-                "laststatuschangeinformedmanager".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `lastbugzillasync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastbugzillasync(mut self) -> Self {
-        self.lastbugzillasync = None;
-        self.extra.insert("lastbugzillasync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sapid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sapid(mut self) -> Self {
-        self.sapid = None;
-        self.extra.insert("sapid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sapattachmentsuuid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sapattachmentsuuid(mut self) -> Self {
-        self.sapattachmentsuuid = None;
-        self.extra.insert("sapattachmentsuuid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency(mut self) -> Self {
-        self.currency = None;
-        self.extra.insert("currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projectconsignmentheaderid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectconsignmentheaderid(mut self) -> Self {
-        self.projectconsignmentheaderid = None;
-        self.extra
-            .insert("projectconsignmentheaderid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `projectconsignmentdetailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_projectconsignmentdetailid(mut self) -> Self {
-        self.projectconsignmentdetailid = None;
-        self.extra
-            .insert("projectconsignmentdetailid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicefailurestid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicefailurestid(mut self) -> Self {
-        self.servicefailurestid = None;
-        self.extra.insert("servicefailurestid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hdid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hdid(mut self) -> Self {
-        self.hdid = None;
-        self.extra.insert("hdid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deleted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deleted(mut self) -> Self {
-        self.deleted = None;
-        self.extra.insert("deleted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matched_rule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matched_rule_id(mut self) -> Self {
-        self.matched_rule_id = None;
-        self.extra.insert("matched_rule_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matched_rule_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matched_rule_name(mut self) -> Self {
-        self.matched_rule_name = None;
-        self.extra.insert("matched_rule_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matched_rule_dont_show_notification` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matched_rule_dont_show_notification(mut self) -> Self {
-        self.matched_rule_dont_show_notification = None;
-        self.extra
-            .insert(
-                "matched_rule_dont_show_notification".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `ignore_kb_match` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignore_kb_match(mut self) -> Self {
-        self.ignore_kb_match = None;
-        self.extra.insert("ignore_kb_match".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deadlinenotificationhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deadlinenotificationhours(mut self) -> Self {
-        self.deadlinenotificationhours = None;
-        self.extra
-            .insert("deadlinenotificationhours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_type(mut self) -> Self {
-        self.asset_type = None;
-        self.extra.insert("asset_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showonroadmap` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showonroadmap(mut self) -> Self {
-        self.showonroadmap = None;
-        self.extra.insert("showonroadmap".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `roadmapnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_roadmapnote(mut self) -> Self {
-        self.roadmapnote = None;
-        self.extra.insert("roadmapnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phonenumberfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phonenumberfrom(mut self) -> Self {
-        self.phonenumberfrom = None;
-        self.extra.insert("phonenumberfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addressfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addressfrom(mut self) -> Self {
-        self.addressfrom = None;
-        self.extra.insert("addressfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changeinformation_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changeinformation_html(mut self) -> Self {
-        self.changeinformation_html = None;
-        self.extra.insert("changeinformation_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team_department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team_department_id(mut self) -> Self {
-        self.team_department_id = None;
-        self.extra.insert("team_department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendack` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendack(mut self) -> Self {
-        self.sendack = None;
-        self.extra.insert("sendack".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_emailfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_emailfrom(mut self) -> Self {
-        self.newaction_emailfrom = None;
-        self.extra.insert("newaction_emailfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_emailfrom_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_emailfrom_address_override(mut self) -> Self {
-        self.newaction_emailfrom_address_override = None;
-        self.extra
-            .insert(
-                "newaction_emailfrom_address_override".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_mustupdateticketuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mustupdateticketuser(mut self) -> Self {
-        self.mustupdateticketuser = None;
-        self.extra.insert("_mustupdateticketuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_spam` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_spam(mut self) -> Self {
-        self.spam = None;
-        self.extra.insert("_spam".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_spamblock` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_spamblock(mut self) -> Self {
-        self.spamblock = None;
-        self.extra.insert("_spamblock".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `users_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_users_name(mut self) -> Self {
-        self.users_name = None;
-        self.extra.insert("users_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sibling_count_open` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sibling_count_open(mut self) -> Self {
-        self.sibling_count_open = None;
-        self.extra.insert("sibling_count_open".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_summary(mut self) -> Self {
-        self.parent_summary = None;
-        self.extra.insert("parent_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_status_name(mut self) -> Self {
-        self.parent_status_name = None;
-        self.extra.insert("parent_status_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess(mut self) -> Self {
-        self.new_approvalprocess = None;
-        self.extra.insert("new_approvalprocess".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_agent_id(mut self) -> Self {
-        self.new_approvalprocess_agent_id = None;
-        self.extra
-            .insert("new_approvalprocess_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_user_id(mut self) -> Self {
-        self.new_approvalprocess_user_id = None;
-        self.extra
-            .insert("new_approvalprocess_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_email(mut self) -> Self {
-        self.new_approvalprocess_email = None;
-        self.extra
-            .insert("new_approvalprocess_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_cab_id(mut self) -> Self {
-        self.new_approvalprocess_cab_id = None;
-        self.extra
-            .insert("new_approvalprocess_cab_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvers(mut self) -> Self {
-        self.approvers = None;
-        self.extra.insert("approvers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvers_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvers_history(mut self) -> Self {
-        self.approvers_history = None;
-        self.extra.insert("approvers_history".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_count(mut self) -> Self {
-        self.appointment_count = None;
-        self.extra.insert("appointment_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_chat_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_chat_count(mut self) -> Self {
-        self.open_chat_count = None;
-        self.extra.insert("open_chat_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `task_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_task_count(mut self) -> Self {
-        self.task_count = None;
-        self.extra.insert("task_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `create_article` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_article(mut self) -> Self {
-        self.create_article = None;
-        self.extra.insert("create_article".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualifications(mut self) -> Self {
-        self.qualifications = None;
-        self.extra.insert("qualifications".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `target_adjust` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_target_adjust(mut self) -> Self {
-        self.target_adjust = None;
-        self.extra.insert("target_adjust".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `start_adjust` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_start_adjust(mut self) -> Self {
-        self.start_adjust = None;
-        self.extra.insert("start_adjust".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_do_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_do_rules(mut self) -> Self {
-        self.dont_do_rules = None;
-        self.extra.insert("dont_do_rules".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_do_databaselookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_do_databaselookups(mut self) -> Self {
-        self.dont_do_databaselookups = None;
-        self.extra.insert("dont_do_databaselookups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_rules(mut self) -> Self {
-        self.apply_rules = None;
-        self.extra.insert("apply_rules".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_this_rule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_this_rule(mut self) -> Self {
-        self.apply_this_rule = None;
-        self.extra.insert("apply_this_rule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_forcereassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forcereassign(mut self) -> Self {
-        self.forcereassign = None;
-        self.extra.insert("_forcereassign".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_appointment01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment01_ok(mut self) -> Self {
-        self.appointment01_ok = None;
-        self.extra.insert("_appointment01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_agent01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent01_ok(mut self) -> Self {
-        self.agent01_ok = None;
-        self.extra.insert("_agent01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_agent02_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent02_ok(mut self) -> Self {
-        self.agent02_ok = None;
-        self.extra.insert("_agent02_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_asset01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset01_ok(mut self) -> Self {
-        self.asset01_ok = None;
-        self.extra.insert("_asset01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `return_this` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_return_this(mut self) -> Self {
-        self.return_this = None;
-        self.extra.insert("return_this".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validate_form` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validate_form(mut self) -> Self {
-        self.validate_form = None;
-        self.extra.insert("_validate_form".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validate_updates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validate_updates(mut self) -> Self {
-        self.validate_updates = None;
-        self.extra.insert("_validate_updates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachments(mut self) -> Self {
-        self.attachments = None;
-        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `documents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_documents(mut self) -> Self {
-        self.documents = None;
-        self.extra.insert("documents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `popup_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_popup_notes(mut self) -> Self {
-        self.popup_notes = None;
-        self.extra.insert("popup_notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `current_action_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_current_action_type(mut self) -> Self {
-        self.current_action_type = None;
-        self.extra.insert("current_action_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `current_action_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_current_action_name(mut self) -> Self {
-        self.current_action_name = None;
-        self.extra.insert("current_action_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ispreview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ispreview(mut self) -> Self {
-        self.ispreview = None;
-        self.extra.insert("_ispreview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assets(mut self) -> Self {
-        self.assets = None;
-        self.extra.insert("assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nochangesequpdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nochangesequpdate(mut self) -> Self {
-        self.nochangesequpdate = None;
-        self.extra.insert("nochangesequpdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_reclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reclose(mut self) -> Self {
-        self.reclose = None;
-        self.extra.insert("_reclose".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_reclose_oid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reclose_oid(mut self) -> Self {
-        self.reclose_oid = None;
-        self.extra.insert("_reclose_oid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_recover` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recover(mut self) -> Self {
-        self.recover = None;
-        self.extra.insert("_recover".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reference(mut self) -> Self {
-        self.reference = None;
-        self.extra.insert("reference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_start_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_start_tag_override(mut self) -> Self {
-        self.email_start_tag_override = None;
-        self.extra
-            .insert("email_start_tag_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_end_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_end_tag_override(mut self) -> Self {
-        self.email_end_tag_override = None;
-        self.extra.insert("email_end_tag_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `follower_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_follower_count(mut self) -> Self {
-        self.follower_count = None;
-        self.extra.insert("follower_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contact_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contact_address(mut self) -> Self {
-        self.contact_address = None;
-        self.extra.insert("contact_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chat_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chat_id(mut self) -> Self {
-        self.chat_id = None;
-        self.extra.insert("chat_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioncode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioncode(mut self) -> Self {
-        self.actioncode = None;
-        self.extra.insert("actioncode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clone_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clone_count(mut self) -> Self {
-        self.clone_count = None;
-        self.extra.insert("clone_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `todo_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_todo_count(mut self) -> Self {
-        self.todo_count = None;
-        self.extra.insert("todo_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `todo_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_todo_list(mut self) -> Self {
-        self.todo_list = None;
-        self.extra.insert("todo_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_count(mut self) -> Self {
-        self.service_count = None;
-        self.extra.insert("service_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unsubscribedfromserviceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unsubscribedfromserviceid(mut self) -> Self {
-        self.unsubscribedfromserviceid = None;
-        self.extra
-            .insert("unsubscribedfromserviceid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_opportunity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_opportunity(mut self) -> Self {
-        self.is_opportunity = None;
-        self.extra.insert("is_opportunity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_project` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_project(mut self) -> Self {
-        self.is_project = None;
-        self.extra.insert("is_project".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `items_issued_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_items_issued_count(mut self) -> Self {
-        self.items_issued_count = None;
-        self.extra.insert("items_issued_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_items_issued(mut self) -> Self {
-        self.items_issued = None;
-        self.extra.insert("items_issued".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `project_items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_project_items_issued(mut self) -> Self {
-        self.project_items_issued = None;
-        self.extra.insert("project_items_issued".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotation_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotation_count(mut self) -> Self {
-        self.quotation_count = None;
-        self.extra.insert("quotation_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_count(mut self) -> Self {
-        self.salesorder_count = None;
-        self.extra.insert("salesorder_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchaseorder_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchaseorder_count(mut self) -> Self {
-        self.purchaseorder_count = None;
-        self.extra.insert("purchaseorder_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_line_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_line_count(mut self) -> Self {
-        self.invoice_line_count = None;
-        self.extra.insert("invoice_line_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_client_id(mut self) -> Self {
-        self.third_party_client_id = None;
-        self.extra.insert("third_party_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_refreshresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_refreshresponse(mut self) -> Self {
-        self.refreshresponse = None;
-        self.extra.insert("_refreshresponse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isalert` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isalert(mut self) -> Self {
-        self.isalert = None;
-        self.extra.insert("_isalert".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_novalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_novalidate(mut self) -> Self {
-        self.novalidate = None;
-        self.extra.insert("_novalidate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_closure_reminder_closure` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_closure_reminder_closure(mut self) -> Self {
-        self.is_closure_reminder_closure = None;
-        self.extra
-            .insert("is_closure_reminder_closure".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_slahold_reminder_closure` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_slahold_reminder_closure(mut self) -> Self {
-        self.is_slahold_reminder_closure = None;
-        self.extra
-            .insert("is_slahold_reminder_closure".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importid(mut self) -> Self {
-        self.importid = None;
-        self.extra.insert("_importid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendtopagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendtopagerduty(mut self) -> Self {
-        self.sendtopagerduty = None;
-        self.extra.insert("sendtopagerduty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splunkurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splunkurl(mut self) -> Self {
-        self.splunkurl = None;
-        self.extra.insert("splunkurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splunksearch` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splunksearch(mut self) -> Self {
-        self.splunksearch = None;
-        self.extra.insert("splunksearch".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `budgettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgettype_id(mut self) -> Self {
-        self.budgettype_id = None;
-        self.extra.insert("budgettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `budgettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgettype_name(mut self) -> Self {
-        self.budgettype_name = None;
-        self.extra.insert("budgettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `budgets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgets(mut self) -> Self {
-        self.budgets = None;
-        self.extra.insert("budgets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `process_ai` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_process_ai(mut self) -> Self {
-        self.process_ai = None;
-        self.extra.insert("process_ai".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_remoteinvite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_remoteinvite(mut self) -> Self {
-        self.send_remoteinvite = None;
-        self.extra.insert("send_remoteinvite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invite_emaillist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invite_emaillist(mut self) -> Self {
-        self.invite_emaillist = None;
-        self.extra.insert("invite_emaillist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_call_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_call_id(mut self) -> Self {
-        self.third_party_call_id = None;
-        self.extra.insert("third_party_call_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `remotetechid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remotetechid(mut self) -> Self {
-        self.remotetechid = None;
-        self.extra.insert("remotetechid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linkremotesession` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linkremotesession(mut self) -> Self {
-        self.linkremotesession = None;
-        self.extra.insert("linkremotesession".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `remotesessionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remotesessionid(mut self) -> Self {
-        self.remotesessionid = None;
-        self.extra.insert("remotesessionid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `utcoffset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_utcoffset(mut self) -> Self {
-        self.utcoffset = None;
-        self.extra.insert("utcoffset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `form_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_form_id(mut self) -> Self {
-        self.form_id = None;
-        self.extra.insert("form_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_result` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_result(mut self) -> Self {
-        self.database_lookup_result = None;
-        self.extra.insert("database_lookup_result".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_tenants` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenants(mut self) -> Self {
-        self.azure_tenants = None;
-        self.extra.insert("azure_tenants".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_tenants_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenants_name(mut self) -> Self {
-        self.azure_tenants_name = None;
-        self.extra.insert("azure_tenants_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning_is_error` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning_is_error(mut self) -> Self {
-        self.warning_is_error = None;
-        self.extra.insert("_warning_is_error".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `close_unassigned` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_close_unassigned(mut self) -> Self {
-        self.close_unassigned = None;
-        self.extra.insert("close_unassigned".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canbechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canbechild(mut self) -> Self {
-        self.canbechild = None;
-        self.extra.insert("canbechild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_changefreeze01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changefreeze01_ok(mut self) -> Self {
-        self.changefreeze01_ok = None;
-        self.extra.insert("_changefreeze01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_force` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_force(mut self) -> Self {
-        self.force = None;
-        self.extra.insert("_force".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ticketclash01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticketclash01_ok(mut self) -> Self {
-        self.ticketclash01_ok = None;
-        self.extra.insert("_ticketclash01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_milestonedate01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestonedate01_ok(mut self) -> Self {
-        self.milestonedate01_ok = None;
-        self.extra.insert("_milestonedate01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ignoremilestonedates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignoremilestonedates(mut self) -> Self {
-        self.ignoremilestonedates = None;
-        self.extra.insert("_ignoremilestonedates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_locked(mut self) -> Self {
-        self.locked = None;
-        self.extra.insert("locked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `has_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_has_related(mut self) -> Self {
-        self.has_related = None;
-        self.extra.insert("has_related".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyeragent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyeragent(mut self) -> Self {
-        self.pagerdutyeragent = None;
-        self.extra.insert("pagerdutyeragent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `elapsed_response_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_elapsed_response_hours(mut self) -> Self {
-        self.elapsed_response_hours = None;
-        self.extra.insert("elapsed_response_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `elapsed_resolution_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_elapsed_resolution_hours(mut self) -> Self {
-        self.elapsed_resolution_hours = None;
-        self.extra
-            .insert("elapsed_resolution_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_start_date(mut self) -> Self {
-        self.sla_start_date = None;
-        self.extra.insert("sla_start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `journeys` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_journeys(mut self) -> Self {
-        self.journeys = None;
-        self.extra.insert("journeys".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `devops_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_devops_agent(mut self) -> Self {
-        self.devops_agent = None;
-        self.extra.insert("devops_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdate_devops` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdate_devops(mut self) -> Self {
-        self.dontupdate_devops = None;
-        self.extra.insert("_dontupdate_devops".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_note_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_note_1(mut self) -> Self {
-        self.category_note_1 = None;
-        self.extra.insert("category_note_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_user_note_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_user_note_1(mut self) -> Self {
-        self.category_user_note_1 = None;
-        self.extra.insert("category_user_note_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_include_note_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_include_note_1(mut self) -> Self {
-        self.category_include_note_1 = None;
-        self.extra.insert("category_include_note_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_itil_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_itil_1(mut self) -> Self {
-        self.category_itil_1 = None;
-        self.extra.insert("category_itil_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_note_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_note_2(mut self) -> Self {
-        self.category_note_2 = None;
-        self.extra.insert("category_note_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_user_note_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_user_note_2(mut self) -> Self {
-        self.category_user_note_2 = None;
-        self.extra.insert("category_user_note_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_include_note_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_include_note_2(mut self) -> Self {
-        self.category_include_note_2 = None;
-        self.extra.insert("category_include_note_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_itil_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_itil_2(mut self) -> Self {
-        self.category_itil_2 = None;
-        self.extra.insert("category_itil_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_note_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_note_3(mut self) -> Self {
-        self.category_note_3 = None;
-        self.extra.insert("category_note_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_user_note_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_user_note_3(mut self) -> Self {
-        self.category_user_note_3 = None;
-        self.extra.insert("category_user_note_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_include_note_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_include_note_3(mut self) -> Self {
-        self.category_include_note_3 = None;
-        self.extra.insert("category_include_note_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_itil_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_itil_3(mut self) -> Self {
-        self.category_itil_3 = None;
-        self.extra.insert("category_itil_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_note_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_note_4(mut self) -> Self {
-        self.category_note_4 = None;
-        self.extra.insert("category_note_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_user_note_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_user_note_4(mut self) -> Self {
-        self.category_user_note_4 = None;
-        self.extra.insert("category_user_note_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_include_note_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_include_note_4(mut self) -> Self {
-        self.category_include_note_4 = None;
-        self.extra.insert("category_include_note_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_itil_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_itil_4(mut self) -> Self {
-        self.category_itil_4 = None;
-        self.extra.insert("category_itil_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `devops_comment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_devops_comment_count(mut self) -> Self {
-        self.devops_comment_count = None;
-        self.extra.insert("devops_comment_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_iszapier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iszapier(mut self) -> Self {
-        self.iszapier = None;
-        self.extra.insert("_iszapier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ncentral_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ncentral_ticketid(mut self) -> Self {
-        self.ncentral_ticketid = None;
-        self.extra.insert("ncentral_ticketid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isnotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnotify(mut self) -> Self {
-        self.isnotify = None;
-        self.extra.insert("_isnotify".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_from_action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_from_action_id(mut self) -> Self {
-        self.created_from_action_id = None;
-        self.extra.insert("created_from_action_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_from_action_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_from_action_name(mut self) -> Self {
-        self.created_from_action_name = None;
-        self.extra
-            .insert("created_from_action_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createacknowledgement` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createacknowledgement(mut self) -> Self {
-        self.createacknowledgement = None;
-        self.extra.insert("createacknowledgement".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `your_vote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_your_vote(mut self) -> Self {
-        self.your_vote = None;
-        self.extra.insert("your_vote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `your_vote_comment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_your_vote_comment(mut self) -> Self {
-        self.your_vote_comment = None;
-        self.extra.insert("your_vote_comment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `donotapplytemplateintheapi` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_donotapplytemplateintheapi(mut self) -> Self {
-        self.donotapplytemplateintheapi = None;
-        self.extra
-            .insert("donotapplytemplateintheapi".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_outstanding_appointments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_outstanding_appointments(mut self) -> Self {
-        self.create_outstanding_appointments = None;
-        self.extra
-            .insert(
-                "_create_outstanding_appointments".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_create_outstanding_appointment_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_outstanding_appointment_email(mut self) -> Self {
-        self.create_outstanding_appointment_email = None;
-        self.extra
-            .insert(
-                "_create_outstanding_appointment_email".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `scomalertstate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scomalertstate(mut self) -> Self {
-        self.scomalertstate = None;
-        self.extra.insert("scomalertstate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionalertid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionalertid(mut self) -> Self {
-        self.orionalertid = None;
-        self.extra.insert("orionalertid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionalertactiveid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionalertactiveid(mut self) -> Self {
-        self.orionalertactiveid = None;
-        self.extra.insert("orionalertactiveid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionacknowledgestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionacknowledgestate(mut self) -> Self {
-        self.orionacknowledgestate = None;
-        self.extra.insert("orionacknowledgestate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionclosestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionclosestate(mut self) -> Self {
-        self.orionclosestate = None;
-        self.extra.insert("orionclosestate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionacknowledgedby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionacknowledgedby(mut self) -> Self {
-        self.orionacknowledgedby = None;
-        self.extra.insert("orionacknowledgedby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionacknowledgedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionacknowledgedate(mut self) -> Self {
-        self.orionacknowledgedate = None;
-        self.extra.insert("orionacknowledgedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_acknowledgealert` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acknowledgealert(mut self) -> Self {
-        self.acknowledgealert = None;
-        self.extra.insert("_acknowledgealert".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionacknowledgenote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionacknowledgenote(mut self) -> Self {
-        self.orionacknowledgenote = None;
-        self.extra.insert("orionacknowledgenote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionacknowledgedbyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionacknowledgedbyname(mut self) -> Self {
-        self.orionacknowledgedbyname = None;
-        self.extra.insert("orionacknowledgedbyname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionalertname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionalertname(mut self) -> Self {
-        self.orionalertname = None;
-        self.extra.insert("orionalertname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_id(mut self) -> Self {
-        self.servicenow_id = None;
-        self.extra.insert("servicenow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_parent_id(mut self) -> Self {
-        self.third_party_parent_id = None;
-        self.extra.insert("third_party_parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_problem_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_problem_id(mut self) -> Self {
-        self.third_party_problem_id = None;
-        self.extra.insert("third_party_problem_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opened_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opened_by(mut self) -> Self {
-        self.opened_by = None;
-        self.extra.insert("opened_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resolved_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resolved_by(mut self) -> Self {
-        self.resolved_by = None;
-        self.extra.insert("resolved_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendtosplunkoncall` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendtosplunkoncall(mut self) -> Self {
-        self.sendtosplunkoncall = None;
-        self.extra.insert("sendtosplunkoncall".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splunkoncalltarget` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splunkoncalltarget(mut self) -> Self {
-        self.splunkoncalltarget = None;
-        self.extra.insert("splunkoncalltarget".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splunkoncalltarget_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splunkoncalltarget_id(mut self) -> Self {
-        self.splunkoncalltarget_id = None;
-        self.extra.insert("splunkoncalltarget_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splunkoncall_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splunkoncall_id(mut self) -> Self {
-        self.splunkoncall_id = None;
-        self.extra.insert("splunkoncall_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splunkoncallurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splunkoncallurl(mut self) -> Self {
-        self.splunkoncallurl = None;
-        self.extra.insert("splunkoncallurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splunkoncallstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splunkoncallstatus(mut self) -> Self {
-        self.splunkoncallstatus = None;
-        self.extra.insert("splunkoncallstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwise_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwise_id(mut self) -> Self {
-        self.connectwise_id = None;
-        self.extra.insert("connectwise_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwise_project_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwise_project_id(mut self) -> Self {
-        self.connectwise_project_id = None;
-        self.extra.insert("connectwise_project_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_balance_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_balance_hours(mut self) -> Self {
-        self.prepay_balance_hours = None;
-        self.extra.insert("prepay_balance_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_balance_amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_balance_amount(mut self) -> Self {
-        self.prepay_balance_amount = None;
-        self.extra.insert("prepay_balance_amount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_number(mut self) -> Self {
-        self.servicenow_number = None;
-        self.extra.insert("servicenow_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_ticket_type_name(mut self) -> Self {
-        self.parent_ticket_type_name = None;
-        self.extra.insert("parent_ticket_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfrom_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfrom_ticket_type_name(mut self) -> Self {
-        self.createdfrom_ticket_type_name = None;
-        self.extra
-            .insert("createdfrom_ticket_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clonedfrom_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clonedfrom_ticket_type_name(mut self) -> Self {
-        self.clonedfrom_ticket_type_name = None;
-        self.extra
-            .insert("clonedfrom_ticket_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotask_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotask_id(mut self) -> Self {
-        self.autotask_id = None;
-        self.extra.insert("autotask_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotask_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotask_number(mut self) -> Self {
-        self.autotask_number = None;
-        self.extra.insert("autotask_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `atera_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_atera_alert_id(mut self) -> Self {
-        self.atera_alert_id = None;
-        self.extra.insert("atera_alert_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `syncro_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_syncro_alert_id(mut self) -> Self {
-        self.syncro_alert_id = None;
-        self.extra.insert("syncro_alert_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `laststatuschangestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_laststatuschangestatus(mut self) -> Self {
-        self.laststatuschangestatus = None;
-        self.extra.insert("laststatuschangestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `laststatuschangestatusdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_laststatuschangestatusdate(mut self) -> Self {
-        self.laststatuschangestatusdate = None;
-        self.extra
-            .insert("laststatuschangestatusdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mark_as_read_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mark_as_read_only(mut self) -> Self {
-        self.mark_as_read_only = None;
-        self.extra.insert("mark_as_read_only".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `audit_log` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_audit_log(mut self) -> Self {
-        self.audit_log = None;
-        self.extra.insert("audit_log".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `meraki_device` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_meraki_device(mut self) -> Self {
-        self.meraki_device = None;
-        self.extra.insert("meraki_device".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `meraki_alert_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_meraki_alert_type(mut self) -> Self {
-        self.meraki_alert_type = None;
-        self.extra.insert("meraki_alert_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matched_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matched_rules(mut self) -> Self {
-        self.matched_rules = None;
-        self.extra.insert("matched_rules".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `powershell_script_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_powershell_script_count(mut self) -> Self {
-        self.powershell_script_count = None;
-        self.extra.insert("powershell_script_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `devops_workitem_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_devops_workitem_count(mut self) -> Self {
-        self.devops_workitem_count = None;
-        self.extra.insert("devops_workitem_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninja_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninja_alert_id(mut self) -> Self {
-        self.ninja_alert_id = None;
-        self.extra.insert("ninja_alert_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninja_device_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninja_device_id(mut self) -> Self {
-        self.ninja_device_id = None;
-        self.extra.insert("ninja_device_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usertype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usertype(mut self) -> Self {
-        self.usertype = None;
-        self.extra.insert("usertype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionworkflowset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionworkflowset(mut self) -> Self {
-        self.actionworkflowset = None;
-        self.extra.insert("actionworkflowset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbillable(mut self) -> Self {
-        self.isbillable = None;
-        self.extra.insert("isbillable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itemsarebillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itemsarebillable(mut self) -> Self {
-        self.itemsarebillable = None;
-        self.extra.insert("itemsarebillable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `childrenlefttocreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_childrenlefttocreate(mut self) -> Self {
-        self.childrenlefttocreate = None;
-        self.extra.insert("childrenlefttocreate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who(mut self) -> Self {
-        self.who = None;
-        self.extra.insert("who".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resourcetype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resourcetype_id(mut self) -> Self {
-        self.resourcetype_id = None;
-        self.extra.insert("resourcetype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resourcetype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resourcetype_name(mut self) -> Self {
-        self.resourcetype_name = None;
-        self.extra.insert("resourcetype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resource_booking_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resource_booking_type(mut self) -> Self {
-        self.resource_booking_type = None;
-        self.extra.insert("resource_booking_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resource_booking_timeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resource_booking_timeslot(mut self) -> Self {
-        self.resource_booking_timeslot = None;
-        self.extra
-            .insert("resource_booking_timeslot".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resource_booking_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resource_booking_asset(mut self) -> Self {
-        self.resource_booking_asset = None;
-        self.extra.insert("resource_booking_asset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matched_rule_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matched_rule_ids(mut self) -> Self {
-        self.matched_rule_ids = None;
-        self.extra.insert("matched_rule_ids".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forceruleupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forceruleupdate(mut self) -> Self {
-        self.forceruleupdate = None;
-        self.extra.insert("forceruleupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teams_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teams_user_id(mut self) -> Self {
-        self.teams_user_id = None;
-        self.extra.insert("teams_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isteams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isteams(mut self) -> Self {
-        self.isteams = None;
-        self.extra.insert("_isteams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faultapprovalfailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faultapprovalfailed(mut self) -> Self {
-        self.faultapprovalfailed = None;
-        self.extra.insert("faultapprovalfailed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `article_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_article_description(mut self) -> Self {
-        self.article_description = None;
-        self.extra.insert("article_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `article_resolution` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_article_resolution(mut self) -> Self {
-        self.article_resolution = None;
-        self.extra.insert("article_resolution".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `article_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_article_notes(mut self) -> Self {
-        self.article_notes = None;
-        self.extra.insert("article_notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `article_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_article_type(mut self) -> Self {
-        self.article_type = None;
-        self.extra.insert("article_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tags(mut self) -> Self {
-        self.tags = None;
-        self.extra.insert("tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontcreatechild(mut self) -> Self {
-        self.dontcreatechild = None;
-        self.extra.insert("dontcreatechild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `needcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_needcreatechild(mut self) -> Self {
-        self.needcreatechild = None;
-        self.extra.insert("needcreatechild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_id(mut self) -> Self {
-        self.sentinel_id = None;
-        self.extra.insert("sentinel_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_resourcegroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_resourcegroup(mut self) -> Self {
-        self.sentinel_resourcegroup = None;
-        self.extra.insert("sentinel_resourcegroup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_subscriptionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_subscriptionid(mut self) -> Self {
-        self.sentinel_subscriptionid = None;
-        self.extra.insert("sentinel_subscriptionid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_workspace` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_workspace(mut self) -> Self {
-        self.sentinel_workspace = None;
-        self.extra.insert("sentinel_workspace".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faultapprovalexists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faultapprovalexists(mut self) -> Self {
-        self.faultapprovalexists = None;
-        self.extra.insert("faultapprovalexists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validate_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validate_only(mut self) -> Self {
-        self.validate_only = None;
-        self.extra.insert("_validate_only".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validation_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validation_key(mut self) -> Self {
-        self.validation_key = None;
-        self.extra.insert("_validation_key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azuremonitor_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azuremonitor_id(mut self) -> Self {
-        self.azuremonitor_id = None;
-        self.extra.insert("azuremonitor_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domotz_alertid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domotz_alertid(mut self) -> Self {
-        self.domotz_alertid = None;
-        self.extra.insert("domotz_alertid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domotz_deviceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domotz_deviceid(mut self) -> Self {
-        self.domotz_deviceid = None;
-        self.extra.insert("domotz_deviceid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domerge` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domerge(mut self) -> Self {
-        self.domerge = None;
-        self.extra.insert("domerge".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnew(mut self) -> Self {
-        self.isnew = None;
-        self.extra.insert("isnew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automate_id(mut self) -> Self {
-        self.automate_id = None;
-        self.extra.insert("automate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device_automate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device_automate_id(mut self) -> Self {
-        self.device_automate_id = None;
-        self.extra.insert("device_automate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_id(mut self) -> Self {
-        self.auvik_id = None;
-        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_url(mut self) -> Self {
-        self.auvik_url = None;
-        self.extra.insert("auvik_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_balance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_balance(mut self) -> Self {
-        self.contract_balance = None;
-        self.extra.insert("contract_balance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bookingurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bookingurl(mut self) -> Self {
-        self.bookingurl = None;
-        self.extra.insert("bookingurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billable_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billable_time(mut self) -> Self {
-        self.billable_time = None;
-        self.extra.insert("billable_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isclone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isclone(mut self) -> Self {
-        self.isclone = None;
-        self.extra.insert("isclone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clonedfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clonedfrom(mut self) -> Self {
-        self.clonedfrom = None;
-        self.extra.insert("clonedfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slatimeremaining` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slatimeremaining(mut self) -> Self {
-        self.slatimeremaining = None;
-        self.extra.insert("slatimeremaining".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfieldvalidationreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfieldvalidationreason(mut self) -> Self {
-        self.customfieldvalidationreason = None;
-        self.extra
-            .insert("customfieldvalidationreason".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_has_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_has_automations(mut self) -> Self {
-        self.has_automations = None;
-        self.extra.insert("_has_automations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chat_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chat_count(mut self) -> Self {
-        self.chat_count = None;
-        self.extra.insert("chat_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdate_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdate_jira(mut self) -> Self {
-        self.dontupdate_jira = None;
-        self.extra.insert("_dontupdate_jira".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_issue_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_issue_count(mut self) -> Self {
-        self.jira_issue_count = None;
-        self.extra.insert("jira_issue_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `call_log_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_call_log_count(mut self) -> Self {
-        self.call_log_count = None;
-        self.extra.insert("call_log_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_url(mut self) -> Self {
-        self.sentinel_url = None;
-        self.extra.insert("sentinel_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_display_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_display_id(mut self) -> Self {
-        self.sentinel_display_id = None;
-        self.extra.insert("sentinel_display_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `postloggedview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_postloggedview(mut self) -> Self {
-        self.postloggedview = None;
-        self.extra.insert("postloggedview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addigy_alert_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addigy_alert_id(mut self) -> Self {
-        self.addigy_alert_id = None;
-        self.extra.insert("addigy_alert_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninja_alert_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninja_alert_type(mut self) -> Self {
-        self.ninja_alert_type = None;
-        self.extra.insert("ninja_alert_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_id(mut self) -> Self {
-        self.freshdesk_id = None;
-        self.extra.insert("freshdesk_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kaseya_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kaseya_agent_id(mut self) -> Self {
-        self.kaseya_agent_id = None;
-        self.extra.insert("kaseya_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_contactid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_contactid(mut self) -> Self {
-        self.salesforce_contactid = None;
-        self.extra.insert("salesforce_contactid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_accountid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_accountid(mut self) -> Self {
-        self.salesforce_accountid = None;
-        self.extra.insert("salesforce_accountid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_parentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_parentid(mut self) -> Self {
-        self.salesforce_parentid = None;
-        self.extra.insert("salesforce_parentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_status(mut self) -> Self {
-        self.salesforce_status = None;
-        self.extra.insert("salesforce_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newrelic_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newrelic_id(mut self) -> Self {
-        self.newrelic_id = None;
-        self.extra.insert("newrelic_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newrelicincident_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newrelicincident_id(mut self) -> Self {
-        self.newrelicincident_id = None;
-        self.extra.insert("newrelicincident_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `backup_radar_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_backup_radar_id(mut self) -> Self {
-        self.backup_radar_id = None;
-        self.extra.insert("backup_radar_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `backup_radar_state` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_backup_radar_state(mut self) -> Self {
-        self.backup_radar_state = None;
-        self.extra.insert("backup_radar_state".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linktypesarray` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linktypesarray(mut self) -> Self {
-        self.linktypesarray = None;
-        self.extra.insert("linktypesarray".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kaseyaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kaseyaid(mut self) -> Self {
-        self.kaseyaid = None;
-        self.extra.insert("kaseyaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alluserscanview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alluserscanview(mut self) -> Self {
-        self.alluserscanview = None;
-        self.extra.insert("alluserscanview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdate_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdate_salesforce(mut self) -> Self {
-        self.dontupdate_salesforce = None;
-        self.extra.insert("_dontupdate_salesforce".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_to_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_to_salesforce(mut self) -> Self {
-        self.sync_to_salesforce = None;
-        self.extra.insert("sync_to_salesforce".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_stage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_stage(mut self) -> Self {
-        self.salesforce_stage = None;
-        self.extra.insert("salesforce_stage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_newticket_quickclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newticket_quickclose(mut self) -> Self {
-        self.newticket_quickclose = None;
-        self.extra.insert("_newticket_quickclose".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_request_detail_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_request_detail_id(mut self) -> Self {
-        self.service_request_detail_id = None;
-        self.extra
-            .insert("service_request_detail_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `visible_child_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_visible_child_tickets(mut self) -> Self {
-        self.visible_child_tickets = None;
-        self.extra.insert("visible_child_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `check_status_freeze` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_check_status_freeze(mut self) -> Self {
-        self.check_status_freeze = None;
-        self.extra.insert("check_status_freeze".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `expenses` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_expenses(mut self) -> Self {
-        self.expenses = None;
-        self.extra.insert("expenses".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clear_feedback` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clear_feedback(mut self) -> Self {
-        self.clear_feedback = None;
-        self.extra.insert("clear_feedback".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_message_id(mut self) -> Self {
-        self.facebook_message_id = None;
-        self.extra.insert("facebook_message_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitter_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitter_message_id(mut self) -> Self {
-        self.twitter_message_id = None;
-        self.extra.insert("twitter_message_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ncentral_details_id(mut self) -> Self {
-        self.ncentral_details_id = None;
-        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requesttype_published_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requesttype_published_id(mut self) -> Self {
-        self.requesttype_published_id = None;
-        self.extra
-            .insert("requesttype_published_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chat_key_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chat_key_id(mut self) -> Self {
-        self.chat_key_id = None;
-        self.extra.insert("chat_key_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_contact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_contact_id(mut self) -> Self {
-        self.supplier_contact_id = None;
-        self.extra.insert("supplier_contact_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_itil_ticket_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_itil_ticket_type(mut self) -> Self {
-        self.parent_itil_ticket_type = None;
-        self.extra.insert("parent_itil_ticket_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_release_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_release_note(mut self) -> Self {
-        self.parent_release_note = None;
-        self.extra.insert("parent_release_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_release_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_release_name(mut self) -> Self {
-        self.parent_release_name = None;
-        self.extra.insert("parent_release_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_release2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_release2_name(mut self) -> Self {
-        self.parent_release2_name = None;
-        self.extra.insert("parent_release2_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_release3_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_release3_name(mut self) -> Self {
-        self.parent_release3_name = None;
-        self.extra.insert("parent_release3_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyservice(mut self) -> Self {
-        self.pagerdutyservice = None;
-        self.extra.insert("pagerdutyservice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyservice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyservice_name(mut self) -> Self {
-        self.pagerdutyservice_name = None;
-        self.extra.insert("pagerdutyservice_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdate_pagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdate_pagerduty(mut self) -> Self {
-        self.dontupdate_pagerduty = None;
-        self.extra.insert("_dontupdate_pagerduty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_fire_automations(mut self) -> Self {
-        self.dont_fire_automations = None;
-        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teamsmessage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teamsmessage(mut self) -> Self {
-        self.teamsmessage = None;
-        self.extra.insert("teamsmessage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_teams_chat_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_teams_chat_name(mut self) -> Self {
-        self.default_teams_chat_name = None;
-        self.extra.insert("default_teams_chat_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_chat_create` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_chat_create(mut self) -> Self {
-        self.show_chat_create = None;
-        self.extra.insert("show_chat_create".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `htmlmessage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_htmlmessage(mut self) -> Self {
-        self.htmlmessage = None;
-        self.extra.insert("htmlmessage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_halo_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_halo_ticket_count(mut self) -> Self {
-        self.linked_halo_ticket_count = None;
-        self.extra
-            .insert("linked_halo_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `halolink_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_halolink_ticketid(mut self) -> Self {
-        self.halolink_ticketid = None;
-        self.extra.insert("halolink_ticketid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_opening_action_who` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_opening_action_who(mut self) -> Self {
-        self.override_opening_action_who = None;
-        self.extra
-            .insert("override_opening_action_who".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `whatsappcreatedfromid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_whatsappcreatedfromid(mut self) -> Self {
-        self.whatsappcreatedfromid = None;
-        self.extra.insert("whatsappcreatedfromid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unotes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unotes(mut self) -> Self {
-        self.unotes = None;
-        self.extra.insert("unotes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `smemo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_smemo(mut self) -> Self {
-        self.smemo = None;
-        self.extra.insert("smemo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `amemo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_amemo(mut self) -> Self {
-        self.amemo = None;
-        self.extra.insert("amemo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_matchintacctclass` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matchintacctclass(mut self) -> Self {
-        self.matchintacctclass = None;
-        self.extra.insert("_matchintacctclass".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class(mut self) -> Self {
-        self.intacct_class = None;
-        self.extra.insert("intacct_class".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class_name(mut self) -> Self {
-        self.intacct_class_name = None;
-        self.extra.insert("intacct_class_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sms_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sms_override(mut self) -> Self {
-        self.sms_override = None;
-        self.extra.insert("sms_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device_name(mut self) -> Self {
-        self.device_name = None;
-        self.extra.insert("device_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestones` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestones(mut self) -> Self {
-        self.milestones = None;
-        self.extra.insert("milestones".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_message_id(mut self) -> Self {
-        self.email_message_id = None;
-        self.extra.insert("email_message_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seenby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seenby(mut self) -> Self {
-        self.seenby = None;
-        self.extra.insert("seenby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recaptcha_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recaptcha_token(mut self) -> Self {
-        self.recaptcha_token = None;
-        self.extra.insert("recaptcha_token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resource_booking_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resource_booking_site(mut self) -> Self {
-        self.resource_booking_site = None;
-        self.extra.insert("resource_booking_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_role_id(mut self) -> Self {
-        self.new_approvalprocess_role_id = None;
-        self.extra
-            .insert("new_approvalprocess_role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_customfieldid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_customfieldid(mut self) -> Self {
-        self.new_approvalprocess_customfieldid = None;
-        self.extra
-            .insert(
-                "new_approvalprocess_customfieldid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `linked_ecommerce_order_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_ecommerce_order_number(mut self) -> Self {
-        self.linked_ecommerce_order_number = None;
-        self.extra
-            .insert("linked_ecommerce_order_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_ecommerce_order_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_ecommerce_order_url(mut self) -> Self {
-        self.linked_ecommerce_order_url = None;
-        self.extra
-            .insert("linked_ecommerce_order_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_milestones` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_milestones(mut self) -> Self {
-        self.parent_milestones = None;
-        self.extra.insert("parent_milestones".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `vectors` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_vectors(mut self) -> Self {
-        self.vectors = None;
-        self.extra.insert("vectors".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_matched_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_matched_tickets(mut self) -> Self {
-        self.ai_matched_tickets = None;
-        self.extra.insert("ai_matched_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_matched_articles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_matched_articles(mut self) -> Self {
-        self.ai_matched_articles = None;
-        self.extra.insert("ai_matched_articles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_suggestions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_suggestions(mut self) -> Self {
-        self.ai_suggestions = None;
-        self.extra.insert("ai_suggestions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_apply_ai_suggestions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_ai_suggestions(mut self) -> Self {
-        self.apply_ai_suggestions = None;
-        self.extra.insert("_apply_ai_suggestions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dismiss_ai_suggestions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dismiss_ai_suggestions(mut self) -> Self {
-        self.dismiss_ai_suggestions = None;
-        self.extra.insert("_dismiss_ai_suggestions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `suggested_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_suggested_category1(mut self) -> Self {
-        self.suggested_category1 = None;
-        self.extra.insert("suggested_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartyreviewscore` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartyreviewscore(mut self) -> Self {
-        self.thirdpartyreviewscore = None;
-        self.extra.insert("thirdpartyreviewscore".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_alert_state` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_alert_state(mut self) -> Self {
-        self.datto_alert_state = None;
-        self.extra.insert("datto_alert_state".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forwarded_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forwarded_by(mut self) -> Self {
-        self.forwarded_by = None;
-        self.extra.insert("forwarded_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reviewed_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reviewed_date(mut self) -> Self {
-        self.reviewed_date = None;
-        self.extra.insert("reviewed_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_sensitive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_sensitive(mut self) -> Self {
-        self.is_sensitive = None;
-        self.extra.insert("is_sensitive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_schedule_plan_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_schedule_plan_id(mut self) -> Self {
-        self.contract_schedule_plan_id = None;
-        self.extra
-            .insert("contract_schedule_plan_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagram_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagram_message_id(mut self) -> Self {
-        self.instagram_message_id = None;
-        self.extra.insert("instagram_message_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_reporter` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_reporter(mut self) -> Self {
-        self.default_reporter = None;
-        self.extra.insert("default_reporter".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultsendattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultsendattachments(mut self) -> Self {
-        self.defaultsendattachments = None;
-        self.extra.insert("defaultsendattachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `devops_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_devops_key(mut self) -> Self {
-        self.devops_key = None;
-        self.extra.insert("devops_key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_tickets(mut self) -> Self {
-        self.related_tickets = None;
-        self.extra.insert("related_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_related_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_related_tickets(mut self) -> Self {
-        self.new_related_tickets = None;
-        self.extra.insert("new_related_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unrelate_from_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unrelate_from_ticket_id(mut self) -> Self {
-        self.unrelate_from_ticket_id = None;
-        self.extra.insert("unrelate_from_ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ecommerce_orders` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ecommerce_orders(mut self) -> Self {
-        self.ecommerce_orders = None;
-        self.extra.insert("ecommerce_orders".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_feedback` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_feedback(mut self) -> Self {
-        self.hide_feedback = None;
-        self.extra.insert("hide_feedback".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_history(mut self) -> Self {
-        self.workflow_history = None;
-        self.extra.insert("workflow_history".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwisermm_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwisermm_ticketid(mut self) -> Self {
-        self.connectwisermm_ticketid = None;
-        self.extra.insert("connectwisermm_ticketid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour_rule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour_rule(mut self) -> Self {
-        self.colour_rule = None;
-        self.extra.insert("colour_rule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `google_reviewdata` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_google_reviewdata(mut self) -> Self {
-        self.google_reviewdata = None;
-        self.extra.insert("google_reviewdata".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `google_questiondata` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_google_questiondata(mut self) -> Self {
-        self.google_questiondata = None;
-        self.extra.insert("google_questiondata".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `original_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_original_agent(mut self) -> Self {
-        self.original_agent = None;
-        self.extra.insert("original_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `do_lookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_do_lookups(mut self) -> Self {
-        self.do_lookups = None;
-        self.extra.insert("do_lookups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `liongard_system_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_liongard_system_id(mut self) -> Self {
-        self.liongard_system_id = None;
-        self.extra.insert("liongard_system_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bigpanda_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bigpanda_id(mut self) -> Self {
-        self.bigpanda_id = None;
-        self.extra.insert("bigpanda_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contributors` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contributors(mut self) -> Self {
-        self.contributors = None;
-        self.extra.insert("contributors".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internet_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internet_message_id(mut self) -> Self {
-        self.internet_message_id = None;
-        self.extra.insert("internet_message_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matching_value(mut self) -> Self {
-        self.matching_value = None;
-        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_id(mut self) -> Self {
-        self.sqlimport_id = None;
-        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `respondbydateadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_respondbydateadjusted(mut self) -> Self {
-        self.respondbydateadjusted = None;
-        self.extra.insert("respondbydateadjusted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_dependencies` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_dependencies(mut self) -> Self {
-        self.date_dependencies = None;
-        self.extra.insert("date_dependencies".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_milestone_ticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_milestone_ticket(mut self) -> Self {
-        self.new_milestone_ticket = None;
-        self.extra.insert("new_milestone_ticket".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assets_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assets_columns(mut self) -> Self {
-        self.assets_columns = None;
-        self.extra.insert("assets_columns".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaresponseexcuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaresponseexcuse(mut self) -> Self {
-        self.slaresponseexcuse = None;
-        self.extra.insert("slaresponseexcuse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_add_cc_followers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_add_cc_followers(mut self) -> Self {
-        self.can_add_cc_followers = None;
-        self.extra.insert("can_add_cc_followers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_fromchatprofileid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fromchatprofileid(mut self) -> Self {
-        self.fromchatprofileid = None;
-        self.extra.insert("_fromchatprofileid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_count(mut self) -> Self {
-        self.lapsafe_count = None;
-        self.extra.insert("lapsafe_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `olas` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_olas(mut self) -> Self {
-        self.olas = None;
-        self.extra.insert("olas".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ola_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ola_count(mut self) -> Self {
-        self.ola_count = None;
-        self.extra.insert("ola_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_workflow_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_workflow_history(mut self) -> Self {
-        self.new_workflow_history = None;
-        self.extra.insert("new_workflow_history".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_slack_channel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_slack_channel_name(mut self) -> Self {
-        self.default_slack_channel_name = None;
-        self.extra
-            .insert("default_slack_channel_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_channel_create` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_channel_create(mut self) -> Self {
-        self.show_channel_create = None;
-        self.extra.insert("show_channel_create".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slack_channel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slack_channel_id(mut self) -> Self {
-        self.slack_channel_id = None;
-        self.extra.insert("slack_channel_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slack_callback_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slack_callback_id(mut self) -> Self {
-        self.slack_callback_id = None;
-        self.extra.insert("slack_callback_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_suggested_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_suggested_priority(mut self) -> Self {
-        self.ai_suggested_priority = None;
-        self.extra.insert("ai_suggested_priority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_suggested_resolution` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_suggested_resolution(mut self) -> Self {
-        self.ai_suggested_resolution = None;
-        self.extra.insert("ai_suggested_resolution".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_generated_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_generated_summary(mut self) -> Self {
-        self.ai_generated_summary = None;
-        self.extra.insert("ai_generated_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_search_query` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_search_query(mut self) -> Self {
-        self.ai_search_query = None;
-        self.extra.insert("ai_search_query".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_suggested_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_suggested_type(mut self) -> Self {
-        self.ai_suggested_type = None;
-        self.extra.insert("ai_suggested_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_sentiment_analysis` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_sentiment_analysis(mut self) -> Self {
-        self.ai_sentiment_analysis = None;
-        self.extra.insert("ai_sentiment_analysis".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_satisfaction_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_satisfaction_level(mut self) -> Self {
-        self.ai_satisfaction_level = None;
-        self.extra.insert("ai_satisfaction_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_tonality` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_tonality(mut self) -> Self {
-        self.ai_tonality = None;
-        self.extra.insert("ai_tonality".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isagentuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isagentuser(mut self) -> Self {
-        self.isagentuser = None;
-        self.extra.insert("_isagentuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_survey_score` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_survey_score(mut self) -> Self {
-        self.ai_survey_score = None;
-        self.extra.insert("ai_survey_score".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_survey_comment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_survey_comment(mut self) -> Self {
-        self.ai_survey_comment = None;
-        self.extra.insert("ai_survey_comment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_ticket_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_ticket_data(mut self) -> Self {
-        self.freshdesk_ticket_data = None;
-        self.extra.insert("freshdesk_ticket_data".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_group_name(mut self) -> Self {
-        self.freshdesk_group_name = None;
-        self.extra.insert("freshdesk_group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_agent_name(mut self) -> Self {
-        self.freshdesk_agent_name = None;
-        self.extra.insert("freshdesk_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_agent_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_agent_email(mut self) -> Self {
-        self.freshdesk_agent_email = None;
-        self.extra.insert("freshdesk_agent_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_product_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_product_name(mut self) -> Self {
-        self.freshdesk_product_name = None;
-        self.extra.insert("freshdesk_product_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matched_kb_id_acessible_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matched_kb_id_acessible_to_user(mut self) -> Self {
-        self.matched_kb_id_acessible_to_user = None;
-        self.extra
-            .insert(
-                "matched_kb_id_acessible_to_user".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `remotesession_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remotesession_count(mut self) -> Self {
-        self.remotesession_count = None;
-        self.extra.insert("remotesession_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `search_index_sync_timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_search_index_sync_timestamp(mut self) -> Self {
-        self.search_index_sync_timestamp = None;
-        self.extra
-            .insert("search_index_sync_timestamp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `search_index_sync_batches` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_search_index_sync_batches(mut self) -> Self {
-        self.search_index_sync_batches = None;
-        self.extra
-            .insert("search_index_sync_batches".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_whe_` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_whe(mut self) -> Self {
-        self.new_whe = None;
-        self.extra.insert("new_whe_".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_actioncode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_actioncode(mut self) -> Self {
-        self.new_actioncode = None;
-        self.extra.insert("new_actioncode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notepad` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notepad(mut self) -> Self {
-        self.notepad = None;
-        self.extra.insert("notepad".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `embedding_match_timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_embedding_match_timestamp(mut self) -> Self {
-        self.embedding_match_timestamp = None;
-        self.extra
-            .insert("embedding_match_timestamp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_re_index` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_re_index(mut self) -> Self {
-        self.re_index = None;
-        self.extra.insert("_re_index".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_fetch_matches` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fetch_matches(mut self) -> Self {
-        self.fetch_matches = None;
-        self.extra.insert("_fetch_matches".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_move_date_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_move_date_override(mut self) -> Self {
-        self.workflow_move_date_override = None;
-        self.extra
-            .insert("workflow_move_date_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lookup_search` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lookup_search(mut self) -> Self {
-        self.lookup_search = None;
-        self.extra.insert("lookup_search".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_booking_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_booking_type(mut self) -> Self {
-        self.agent_booking_type = None;
-        self.extra.insert("agent_booking_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_booking` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_booking(mut self) -> Self {
-        self.agent_booking = None;
-        self.extra.insert("agent_booking".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pandadoc_attachment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pandadoc_attachment(mut self) -> Self {
-        self.pandadoc_attachment = None;
-        self.extra.insert("pandadoc_attachment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pandadoc_attachment_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pandadoc_attachment_name(mut self) -> Self {
-        self.pandadoc_attachment_name = None;
-        self.extra
-            .insert("pandadoc_attachment_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pandadoc_attachment_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pandadoc_attachment_url(mut self) -> Self {
-        self.pandadoc_attachment_url = None;
-        self.extra.insert("pandadoc_attachment_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdparty_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdparty_url(mut self) -> Self {
-        self.thirdparty_url = None;
-        self.extra.insert("thirdparty_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `security_signal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_security_signal_id(mut self) -> Self {
-        self.security_signal_id = None;
-        self.extra.insert("security_signal_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datadog_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datadog_id(mut self) -> Self {
-        self.datadog_id = None;
-        self.extra.insert("datadog_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_conversation_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_conversation_summary(mut self) -> Self {
-        self.ai_conversation_summary = None;
-        self.extra.insert("ai_conversation_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `incomingevent_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_incomingevent_count(mut self) -> Self {
-        self.incomingevent_count = None;
-        self.extra.insert("incomingevent_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connection_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connection_id(mut self) -> Self {
-        self.azure_connection_id = None;
-        self.extra.insert("azure_connection_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kblinkid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kblinkid(mut self) -> Self {
-        self.kblinkid = None;
-        self.extra.insert("kblinkid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_client_to_invoice_to_id(mut self) -> Self {
-        self.ticket_client_to_invoice_to_id = None;
-        self.extra
-            .insert(
-                "ticket_client_to_invoice_to_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `ticket_client_to_invoice_to_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_client_to_invoice_to_name(mut self) -> Self {
-        self.ticket_client_to_invoice_to_name = None;
-        self.extra
-            .insert(
-                "ticket_client_to_invoice_to_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_prevent_outgoing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prevent_outgoing(mut self) -> Self {
-        self.prevent_outgoing = None;
-        self.extra.insert("_prevent_outgoing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_copy_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_copy_history(mut self) -> Self {
-        self.dont_copy_history = None;
-        self.extra.insert("dont_copy_history".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_linked_sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_linked_sites(mut self) -> Self {
-        self.user_linked_sites = None;
-        self.extra.insert("user_linked_sites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_threshold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_threshold(mut self) -> Self {
-        self.prepay_threshold = None;
-        self.extra.insert("prepay_threshold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automation_entity_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automation_entity_type(mut self) -> Self {
-        self.automation_entity_type = None;
-        self.extra.insert("automation_entity_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `make_automation_entity_inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_make_automation_entity_inactive(mut self) -> Self {
-        self.make_automation_entity_inactive = None;
-        self.extra
-            .insert(
-                "make_automation_entity_inactive".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `is_downtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_downtime(mut self) -> Self {
-        self.is_downtime = None;
-        self.extra.insert("is_downtime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_tags(mut self) -> Self {
-        self.add_tags = None;
-        self.extra.insert("add_tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `locked_by_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_locked_by_agentid(mut self) -> Self {
-        self.locked_by_agentid = None;
-        self.extra.insert("locked_by_agentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_forceunlock` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forceunlock(mut self) -> Self {
-        self.forceunlock = None;
-        self.extra.insert("_forceunlock".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_is_aisuggestion_merge` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_aisuggestion_merge(mut self) -> Self {
-        self.is_aisuggestion_merge = None;
-        self.extra.insert("_is_aisuggestion_merge".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_linked_device` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_linked_device(mut self) -> Self {
-        self.service_linked_device = None;
-        self.extra.insert("service_linked_device".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table(mut self) -> Self {
-        self.table = None;
-        self.extra.insert("table".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canbevotedfor` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canbevotedfor(mut self) -> Self {
-        self.canbevotedfor = None;
-        self.extra.insert("canbevotedfor".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_reference(mut self) -> Self {
-        self.supplier_reference = None;
-        self.extra.insert("supplier_reference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `top_level_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_top_level_name(mut self) -> Self {
-        self.top_level_name = None;
-        self.extra.insert("top_level_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isbeingclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbeingclosed(mut self) -> Self {
-        self.isbeingclosed = None;
-        self.extra.insert("isbeingclosed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `maximumRestrictedPriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_maximum_restricted_priority(mut self) -> Self {
-        self.maximum_restricted_priority = None;
-        self.extra
-            .insert("maximumRestrictedPriority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_service_name(mut self) -> Self {
-        self.primary_service_name = None;
-        self.extra.insert("primary_service_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `idsummary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_idsummary(mut self) -> Self {
-        self.idsummary = None;
-        self.extra.insert("idsummary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `scomclearance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scomclearance(mut self) -> Self {
-        self.scomclearance = None;
-        self.extra.insert("scomclearance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `scomalertid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scomalertid(mut self) -> Self {
-        self.scomalertid = None;
-        self.extra.insert("scomalertid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusseq` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusseq(mut self) -> Self {
-        self.statusseq = None;
-        self.extra.insert("statusseq".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statuscolor` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statuscolor(mut self) -> Self {
-        self.statuscolor = None;
-        self.extra.insert("statuscolor".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `next_appointment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_next_appointment_type(mut self) -> Self {
-        self.next_appointment_type = None;
-        self.extra.insert("next_appointment_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `account_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_account_manager(mut self) -> Self {
-        self.account_manager = None;
-        self.extra.insert("account_manager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionalert` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionalert(mut self) -> Self {
-        self.orionalert = None;
-        self.extra.insert("orionalert".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionnote(mut self) -> Self {
-        self.orionnote = None;
-        self.extra.insert("orionnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orionwho` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orionwho(mut self) -> Self {
-        self.orionwho = None;
-        self.extra.insert("orionwho".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `product_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_product_key(mut self) -> Self {
-        self.product_key = None;
-        self.extra.insert("product_key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticketage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticketage(mut self) -> Self {
-        self.ticketage = None;
-        self.extra.insert("ticketage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninja_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninja_id(mut self) -> Self {
-        self.ninja_id = None;
-        self.extra.insert("ninja_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teams_ticket_icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teams_ticket_icon(mut self) -> Self {
-        self.teams_ticket_icon = None;
-        self.extra.insert("teams_ticket_icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastactiondateteams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastactiondateteams(mut self) -> Self {
-        self.lastactiondateteams = None;
-        self.extra.insert("lastactiondateteams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priority_name(mut self) -> Self {
-        self.priority_name = None;
-        self.extra.insert("priority_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `useful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useful_count(mut self) -> Self {
-        self.useful_count = None;
-        self.extra.insert("useful_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notuseful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notuseful_count(mut self) -> Self {
-        self.notuseful_count = None;
-        self.extra.insert("notuseful_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitepostcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitepostcode(mut self) -> Self {
-        self.sitepostcode = None;
-        self.extra.insert("sitepostcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailbox` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailbox(mut self) -> Self {
-        self.mailbox = None;
-        self.extra.insert("mailbox".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdepartments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdepartments(mut self) -> Self {
-        self.userdepartments = None;
-        self.extra.insert("userdepartments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `updateservicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_updateservicestatus(mut self) -> Self {
-        self.updateservicestatus = None;
-        self.extra.insert("updateservicestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicestatusnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicestatusnote(mut self) -> Self {
-        self.servicestatusnote = None;
-        self.extra.insert("servicestatusnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itil_requesttype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itil_requesttype_id(mut self) -> Self {
-        self.itil_requesttype_id = None;
-        self.extra.insert("itil_requesttype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdatetime(mut self) -> Self {
-        self.startdatetime = None;
-        self.extra.insert("startdatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enddatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enddatetime(mut self) -> Self {
-        self.enddatetime = None;
-        self.extra.insert("enddatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closure_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closure_agent_id(mut self) -> Self {
-        self.closure_agent_id = None;
-        self.extra.insert("closure_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closed_in_integration_system` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closed_in_integration_system(mut self) -> Self {
-        self.closed_in_integration_system = None;
-        self.extra
-            .insert("closed_in_integration_system".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfromautomationstdid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfromautomationstdid(mut self) -> Self {
-        self.createdfromautomationstdid = None;
-        self.extra
-            .insert("createdfromautomationstdid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_tags(mut self) -> Self {
-        self.ticket_tags = None;
-        self.extra.insert("ticket_tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status_change_frozen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status_change_frozen(mut self) -> Self {
-        self.status_change_frozen = None;
-        self.extra.insert("status_change_frozen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_status(mut self) -> Self {
-        self.approval_status = None;
-        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opp_country_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opp_country_name(mut self) -> Self {
-        self.opp_country_name = None;
-        self.extra.insert("opp_country_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opp_region_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opp_region_name(mut self) -> Self {
-        self.opp_region_name = None;
-        self.extra.insert("opp_region_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoiceseperatelyoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoiceseperatelyoverride(mut self) -> Self {
-        self.invoiceseperatelyoverride = None;
-        self.extra
-            .insert("invoiceseperatelyoverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchaseordernumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchaseordernumber(mut self) -> Self {
-        self.purchaseordernumber = None;
-        self.extra.insert("purchaseordernumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overrideticketcost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overrideticketcost(mut self) -> Self {
-        self.overrideticketcost = None;
-        self.extra.insert("overrideticketcost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `budgethours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgethours(mut self) -> Self {
-        self.budgethours = None;
-        self.extra.insert("budgethours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_by(mut self) -> Self {
-        self.created_by = None;
-        self.extra.insert("created_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `additional_agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_additional_agents(mut self) -> Self {
-        self.additional_agents = None;
-        self.extra.insert("additional_agents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_to_invoice_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_to_invoice_to_id(mut self) -> Self {
-        self.client_to_invoice_to_id = None;
-        self.extra.insert("client_to_invoice_to_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_issue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_issue(mut self) -> Self {
-        self.primary_issue = None;
-        self.extra.insert("primary_issue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_workitem` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_workitem(mut self) -> Self {
-        self.primary_workitem = None;
-        self.extra.insert("primary_workitem".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billing_plan_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billing_plan_text(mut self) -> Self {
-        self.billing_plan_text = None;
-        self.extra.insert("billing_plan_text".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_appointment_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_appointment_summary(mut self) -> Self {
-        self.default_appointment_summary = None;
-        self.extra
-            .insert("default_appointment_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_appointment_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_appointment_details(mut self) -> Self {
-        self.default_appointment_details = None;
-        self.extra
-            .insert("default_appointment_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_signature(mut self) -> Self {
-        self.agent_signature = None;
-        self.extra.insert("agent_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customer_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customer_signature(mut self) -> Self {
-        self.customer_signature = None;
-        self.extra.insert("customer_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_agent_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_agent_signature(mut self) -> Self {
-        self.new_agent_signature = None;
-        self.extra.insert("new_agent_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_customer_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_customer_signature(mut self) -> Self {
-        self.new_customer_signature = None;
-        self.extra.insert("new_customer_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Ticket {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "oppjobtitle", &self.oppjobtitle, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "dateoccurred", &self.dateoccurred, &self.extra)?;
-        model::opt_entry(&mut map, "summary", &self.summary, &self.extra)?;
-        model::opt_entry(&mut map, "details", &self.details, &self.extra)?;
-        model::opt_entry(&mut map, "status_id", &self.status_id, &self.extra)?;
-        model::opt_entry(&mut map, "status_name", &self.status_name, &self.extra)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "tickettype_name",
-            &self.tickettype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
-        model::opt_entry(&mut map, "sla_name", &self.sla_name, &self.extra)?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
-        model::opt_entry(&mut map, "team", &self.team, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "category_1", &self.category_1, &self.extra)?;
-        model::opt_entry(&mut map, "category_2", &self.category_2, &self.extra)?;
-        model::opt_entry(&mut map, "category_3", &self.category_3, &self.extra)?;
-        model::opt_entry(&mut map, "category_4", &self.category_4, &self.extra)?;
-        model::opt_entry(&mut map, "categoryid_1", &self.categoryid_1, &self.extra)?;
-        model::opt_entry(&mut map, "categoryid_2", &self.categoryid_2, &self.extra)?;
-        model::opt_entry(&mut map, "categoryid_3", &self.categoryid_3, &self.extra)?;
-        model::opt_entry(&mut map, "categoryid_4", &self.categoryid_4, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "category_1_display",
-            &self.category_1_display,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_2_display",
-            &self.category_2_display,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_3_display",
-            &self.category_3_display,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_4_display",
-            &self.category_4_display,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "estimate", &self.estimate, &self.extra)?;
-        model::opt_entry(&mut map, "estimatedays", &self.estimatedays, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "projecttimepercentage",
-            &self.projecttimepercentage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projectcompletionpercentage",
-            &self.projectcompletionpercentage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projectearlieststart",
-            &self.projectearlieststart,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projectlatestend",
-            &self.projectlatestend,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "timetaken", &self.timetaken, &self.extra)?;
-        model::opt_entry(&mut map, "chargehours", &self.chargehours, &self.extra)?;
-        model::opt_entry(&mut map, "nonchargehours", &self.nonchargehours, &self.extra)?;
-        model::opt_entry(&mut map, "travelhours", &self.travelhours, &self.extra)?;
-        model::opt_entry(&mut map, "totalmileage", &self.totalmileage, &self.extra)?;
-        model::opt_entry(&mut map, "itemsprice", &self.itemsprice, &self.extra)?;
-        model::opt_entry(&mut map, "items", &self.items, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
-        model::opt_entry(&mut map, "parent_id", &self.parent_id, &self.extra)?;
-        model::opt_entry(&mut map, "child_count", &self.child_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "child_count_open",
-            &self.child_count_open,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "attachment_count",
-            &self.attachment_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "flagged", &self.flagged, &self.extra)?;
-        model::opt_entry(&mut map, "read", &self.read, &self.extra)?;
-        model::opt_entry(&mut map, "enduserstatus", &self.enduserstatus, &self.extra)?;
-        model::opt_entry(&mut map, "onhold", &self.onhold, &self.extra)?;
-        model::opt_entry(&mut map, "respondbydate", &self.respondbydate, &self.extra)?;
-        model::opt_entry(&mut map, "responsedate", &self.responsedate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "first_responsedate",
-            &self.first_responsedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "responsestartdate",
-            &self.responsestartdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slaresponsestate",
-            &self.slaresponsestate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "fixbydate", &self.fixbydate, &self.extra)?;
-        model::opt_entry(&mut map, "dateclosed", &self.dateclosed, &self.extra)?;
-        model::opt_entry(&mut map, "dateassigned", &self.dateassigned, &self.extra)?;
-        model::opt_entry(&mut map, "excludefromsla", &self.excludefromsla, &self.extra)?;
-        model::opt_entry(&mut map, "slaholdtime", &self.slaholdtime, &self.extra)?;
-        model::opt_entry(&mut map, "site_timezone", &self.site_timezone, &self.extra)?;
-        model::opt_entry(&mut map, "parentguid", &self.parentguid, &self.extra)?;
-        model::opt_entry(&mut map, "parentassign", &self.parentassign, &self.extra)?;
-        model::opt_entry(&mut map, "slaactiondate", &self.slaactiondate, &self.extra)?;
-        model::opt_entry(&mut map, "slapercused", &self.slapercused, &self.extra)?;
-        model::opt_entry(&mut map, "slatimeleft", &self.slatimeleft, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "currentelapsedhours",
-            &self.currentelapsedhours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lastactiondate", &self.lastactiondate, &self.extra)?;
-        model::opt_entry(&mut map, "last_update", &self.last_update, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lastchildactiondate",
-            &self.lastchildactiondate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "organisation_id",
-            &self.organisation_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
-        model::opt_entry(&mut map, "reportedby", &self.reportedby, &self.extra)?;
-        model::opt_entry(&mut map, "user_email", &self.user_email, &self.extra)?;
-        model::opt_entry(&mut map, "emailtolist", &self.emailtolist, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "emailtolistsupplier",
-            &self.emailtolistsupplier,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailcclist", &self.emailcclist, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "emailcclistsupplier",
-            &self.emailcclistsupplier,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "matched_kb_id", &self.matched_kb_id, &self.extra)?;
-        model::opt_entry(&mut map, "release_note", &self.release_note, &self.extra)?;
-        model::opt_entry(&mut map, "product_id", &self.product_id, &self.extra)?;
-        model::opt_entry(&mut map, "product_name", &self.product_name, &self.extra)?;
-        model::opt_entry(&mut map, "release_id", &self.release_id, &self.extra)?;
-        model::opt_entry(&mut map, "release_name", &self.release_name, &self.extra)?;
-        model::opt_entry(&mut map, "release2_id", &self.release2_id, &self.extra)?;
-        model::opt_entry(&mut map, "release2_name", &self.release2_name, &self.extra)?;
-        model::opt_entry(&mut map, "release3_id", &self.release3_id, &self.extra)?;
-        model::opt_entry(&mut map, "release3_name", &self.release3_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "child_ticket_id_string",
-            &self.child_ticket_id_string,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "asset_key_field_string",
-            &self.asset_key_field_string,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "asset_type_name",
-            &self.asset_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workflow_name", &self.workflow_name, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_stage", &self.workflow_stage, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "workflow_stage_id",
-            &self.workflow_stage_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "workflow_stage_number",
-            &self.workflow_stage_number,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lastincomingemail",
-            &self.lastincomingemail,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_ticket_ids",
-            &self.child_ticket_ids,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nextactivitydate",
-            &self.nextactivitydate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inventory_number",
-            &self.inventory_number,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workflow_id", &self.workflow_id, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_step", &self.workflow_step, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_seq", &self.workflow_seq, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pipeline_stage_id",
-            &self.pipeline_stage_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pipeline_stage_name",
-            &self.pipeline_stage_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hasbeenclosed", &self.hasbeenclosed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "unread_child_action_count",
-            &self.unread_child_action_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "unread_related_action_count",
-            &self.unread_related_action_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_action_count",
-            &self.child_action_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "parent_subject", &self.parent_subject, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "related_action_count",
-            &self.related_action_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_vip", &self.is_vip, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isimportantcontact",
-            &self.isimportantcontact,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(&mut map, "impact", &self.impact, &self.extra)?;
-        model::opt_entry(&mut map, "urgency", &self.urgency, &self.extra)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "startdate_timezone",
-            &self.startdate_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "startdate_with_timezone",
-            &self.startdate_with_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "starttime", &self.starttime, &self.extra)?;
-        model::opt_entry(&mut map, "starttimeslot", &self.starttimeslot, &self.extra)?;
-        model::opt_entry(&mut map, "targetdate", &self.targetdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "targetdate_timezone",
-            &self.targetdate_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "targetdate_with_timezone",
-            &self.targetdate_with_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "targettime", &self.targettime, &self.extra)?;
-        model::opt_entry(&mut map, "targettimeslot", &self.targettimeslot, &self.extra)?;
-        model::opt_entry(&mut map, "deadlinedate", &self.deadlinedate, &self.extra)?;
-        model::opt_entry(&mut map, "followupdate", &self.followupdate, &self.extra)?;
-        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname, &self.extra)?;
-        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "oppemailaddress",
-            &self.oppemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppcustomertitle",
-            &self.oppcustomertitle,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "opptel", &self.opptel, &self.extra)?;
-        model::opt_entry(&mut map, "oppaddr1", &self.oppaddr1, &self.extra)?;
-        model::opt_entry(&mut map, "oppaddr2", &self.oppaddr2, &self.extra)?;
-        model::opt_entry(&mut map, "oppaddr3", &self.oppaddr3, &self.extra)?;
-        model::opt_entry(&mut map, "oppaddr4", &self.oppaddr4, &self.extra)?;
-        model::opt_entry(&mut map, "opppostcode", &self.opppostcode, &self.extra)?;
-        model::opt_entry(&mut map, "oppcountry", &self.oppcountry, &self.extra)?;
-        model::opt_entry(&mut map, "oppregion", &self.oppregion, &self.extra)?;
-        model::opt_entry(&mut map, "opptype", &self.opptype, &self.extra)?;
-        model::opt_entry(&mut map, "oppvalue", &self.oppvalue, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "oppvalue_monthly",
-            &self.oppvalue_monthly,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppvalue_annual",
-            &self.oppvalue_annual,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppvalue_oneoff",
-            &self.oppvalue_oneoff,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppconversionprobability",
-            &self.oppconversionprobability,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppvalueadjusted",
-            &self.oppvalueadjusted,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "oppprofit", &self.oppprofit, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "oppcurrentsystem",
-            &self.oppcurrentsystem,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "oppcompetitors", &self.oppcompetitors, &self.extra)?;
-        model::opt_entry(&mut map, "opptrialdate", &self.opptrialdate, &self.extra)?;
-        model::opt_entry(&mut map, "oppdemodate", &self.oppdemodate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "oppdiscountdate",
-            &self.oppdiscountdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppattemptsmade",
-            &self.oppattemptsmade,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppconverteddate",
-            &self.oppconverteddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppproductchosen",
-            &self.oppproductchosen,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "oppreason", &self.oppreason, &self.extra)?;
-        model::opt_entry(&mut map, "opphear", &self.opphear, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "opptimezonename",
-            &self.opptimezonename,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppclosurecategory",
-            &self.oppclosurecategory,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "cost", &self.cost, &self.extra)?;
-        model::opt_entry(&mut map, "quantity", &self.quantity, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "projecttimebudget",
-            &self.projecttimebudget,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projectmoneybudget",
-            &self.projectmoneybudget,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projecttimeactual",
-            &self.projecttimeactual,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projectmoneyactual",
-            &self.projectmoneyactual,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lastnote", &self.lastnote, &self.extra)?;
-        model::opt_entry(&mut map, "userdef1", &self.userdef1, &self.extra)?;
-        model::opt_entry(&mut map, "userdef2", &self.userdef2, &self.extra)?;
-        model::opt_entry(&mut map, "userdef3", &self.userdef3, &self.extra)?;
-        model::opt_entry(&mut map, "userdef4", &self.userdef4, &self.extra)?;
-        model::opt_entry(&mut map, "userdef5", &self.userdef5, &self.extra)?;
-        model::opt_entry(&mut map, "source", &self.source, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "release_important",
-            &self.release_important,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "releasenotegroup_name",
-            &self.releasenotegroup_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "releasenotegroup_id",
-            &self.releasenotegroup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "third_party_id_string",
-            &self.third_party_id_string,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_status",
-            &self.supplier_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_refextra",
-            &self.contract_refextra,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_type",
-            &self.appointment_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "timeentries", &self.timeentries, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "section_timezone",
-            &self.section_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "itilname", &self.itilname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "related_service_descriptions",
-            &self.related_service_descriptions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "related_service_category_names",
-            &self.related_service_category_names,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projectinternaltask",
-            &self.projectinternaltask,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "appointment_id", &self.appointment_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nextappointmentdate",
-            &self.nextappointmentdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "firstname", &self.firstname, &self.extra)?;
-        model::opt_entry(&mut map, "lastname", &self.lastname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "connectedinstance_id",
-            &self.connectedinstance_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "web_url", &self.web_url, &self.extra)?;
-        model::opt_entry(&mut map, "api_url", &self.api_url, &self.extra)?;
-        model::opt_entry(&mut map, "action_number", &self.action_number, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "action_ticket_id",
-            &self.action_ticket_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_datetime",
-            &self.action_datetime,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "action_outcome", &self.action_outcome, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "action_chargerate",
-            &self.action_chargerate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_contract_ref",
-            &self.action_contract_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "action_note", &self.action_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ticket_invoices_for_each_site",
-            &self.ticket_invoices_for_each_site,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
-        model::opt_entry(&mut map, "orderhead_id", &self.orderhead_id, &self.extra)?;
-        model::opt_entry(&mut map, "budgettype", &self.budgettype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "requesttype_name",
-            &self.requesttype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "recalculate_billing",
-            &self.recalculate_billing,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "impactlevel", &self.impactlevel, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
-        model::opt_entry(&mut map, "pr_id", &self.pr_id, &self.extra)?;
-        model::opt_entry(&mut map, "branch_id", &self.branch_id, &self.extra)?;
-        model::opt_entry(&mut map, "branch_name", &self.branch_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "update_milestone_id",
-            &self.update_milestone_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "milestone_id", &self.milestone_id, &self.extra)?;
-        model::opt_entry(&mut map, "milestone_name", &self.milestone_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "milestone_value",
-            &self.milestone_value,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "milestone_sequence",
-            &self.milestone_sequence,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "milestone_status",
-            &self.milestone_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "milestone_startdate",
-            &self.milestone_startdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "milestone_enddate",
-            &self.milestone_enddate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "reviewed", &self.reviewed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "action_agent_name",
-            &self.action_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "merged_into_id", &self.merged_into_id, &self.extra)?;
-        model::opt_entry(&mut map, "reassigncount", &self.reassigncount, &self.extra)?;
-        model::opt_entry(&mut map, "parent_status", &self.parent_status, &self.extra)?;
-        model::opt_entry(&mut map, "parent_agent", &self.parent_agent, &self.extra)?;
-        model::opt_entry(&mut map, "child_status", &self.child_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "date_fully_closed",
-            &self.date_fully_closed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lastaction_chargerate",
-            &self.lastaction_chargerate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hover_summary", &self.hover_summary, &self.extra)?;
-        model::opt_entry(&mut map, "slatimeelapsed", &self.slatimeelapsed, &self.extra)?;
-        model::opt_entry(&mut map, "ai_summary", &self.ai_summary, &self.extra)?;
-        model::opt_entry(&mut map, "search_score", &self.search_score, &self.extra)?;
-        model::opt_entry(&mut map, "phonenumber", &self.phonenumber, &self.extra)?;
-        model::opt_entry(&mut map, "details_html", &self.details_html, &self.extra)?;
-        model::opt_entry(&mut map, "takenby", &self.takenby, &self.extra)?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
-        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "createdfrom_summary",
-            &self.createdfrom_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "clonedfrom_id", &self.clonedfrom_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "clonedfrom_summary",
-            &self.clonedfrom_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "closure_note", &self.closure_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "closure_note_html",
-            &self.closure_note_html,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "closure_time", &self.closure_time, &self.extra)?;
-        model::opt_entry(&mut map, "top_level_id", &self.top_level_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "customer_relationships",
-            &self.customer_relationships,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "asset_number", &self.asset_number, &self.extra)?;
-        model::opt_entry(&mut map, "asset_site", &self.asset_site, &self.extra)?;
-        model::opt_entry(&mut map, "slastate", &self.slastate, &self.extra)?;
-        model::opt_entry(&mut map, "slaexcuse", &self.slaexcuse, &self.extra)?;
-        model::opt_entry(&mut map, "site_sla_id", &self.site_sla_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "client_reference",
-            &self.client_reference,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_slaexcuse",
-            &self.supplier_slaexcuse,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "supplier_date", &self.supplier_date, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_contract_id",
-            &self.supplier_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_contract_ref",
-            &self.supplier_contract_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_sla_id",
-            &self.supplier_sla_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_priority_id",
-            &self.supplier_priority_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_responsestate",
-            &self.supplier_responsestate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_responsedate",
-            &self.supplier_responsedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_responsetime",
-            &self.supplier_responsetime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_respondbydate",
-            &self.supplier_respondbydate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_slastate",
-            &self.supplier_slastate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_slatimeelapsed",
-            &self.supplier_slatimeelapsed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_dateclosed",
-            &self.supplier_dateclosed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_fixbydate",
-            &self.supplier_fixbydate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_breachrespsent",
-            &self.supplier_breachrespsent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_breachfixbysent",
-            &self.supplier_breachfixbysent,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "changestate", &self.changestate, &self.extra)?;
-        model::opt_entry(&mut map, "approvedby", &self.approvedby, &self.extra)?;
-        model::opt_entry(&mut map, "showforusers", &self.showforusers, &self.extra)?;
-        model::opt_entry(&mut map, "messsent", &self.messsent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "satisfactionlevel",
-            &self.satisfactionlevel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "satisfactioncomment",
-            &self.satisfactioncomment,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber, &self.extra)?;
-        model::opt_entry(&mut map, "invoicenote", &self.invoicenote, &self.extra)?;
-        model::opt_entry(&mut map, "invoicedate", &self.invoicedate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoicepaiddate",
-            &self.invoicepaiddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nonbillable_time",
-            &self.nonbillable_time,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "mileage", &self.mileage, &self.extra)?;
-        model::opt_entry(&mut map, "planneddate", &self.planneddate, &self.extra)?;
-        model::opt_entry(&mut map, "ccaddress", &self.ccaddress, &self.extra)?;
-        model::opt_entry(&mut map, "agreedcleared", &self.agreedcleared, &self.extra)?;
-        model::opt_entry(&mut map, "responsetime", &self.responsetime, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "first_responsetime",
-            &self.first_responsetime,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "alsoinform", &self.alsoinform, &self.extra)?;
-        model::opt_entry(&mut map, "justification", &self.justification, &self.extra)?;
-        model::opt_entry(&mut map, "backoutplan", &self.backoutplan, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "communicationplan",
-            &self.communicationplan,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "testplan", &self.testplan, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "riskdescription",
-            &self.riskdescription,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "risklevel", &self.risklevel, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "impactdescription",
-            &self.impactdescription,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isparentservice",
-            &self.isparentservice,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "surveysent", &self.surveysent, &self.extra)?;
-        model::opt_entry(&mut map, "planneddateend", &self.planneddateend, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "currentfaactionnumber",
-            &self.currentfaactionnumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_step",
-            &self.approval_process_step,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_step_name",
-            &self.approval_process_step_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_cab_name",
-            &self.approval_cab_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_id",
-            &self.approval_process_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "faultcodeopen", &self.faultcodeopen, &self.extra)?;
-        model::opt_entry(&mut map, "faultcode", &self.faultcode, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "laststatus3rdparty",
-            &self.laststatus3rdparty,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inform3rdpartysystem",
-            &self.inform3rdpartysystem,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "deliverycontact",
-            &self.deliverycontact,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delivery_address",
-            &self.delivery_address,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "surveyneeded", &self.surveyneeded, &self.extra)?;
-        model::opt_entry(&mut map, "knownerror", &self.knownerror, &self.extra)?;
-        model::opt_entry(&mut map, "development", &self.development, &self.extra)?;
-        model::opt_entry(&mut map, "causedby", &self.causedby, &self.extra)?;
-        model::opt_entry(&mut map, "messsentlast", &self.messsentlast, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "unapprovedchangestatus",
-            &self.unapprovedchangestatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "changeseq", &self.changeseq, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lastrecurringemailsentdate",
-            &self.lastrecurringemailsentdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "template_id", &self.template_id, &self.extra)?;
-        model::opt_entry(&mut map, "template_name", &self.template_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "child_template_id",
-            &self.child_template_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slaholdreminderdatelastemailed",
-            &self.slaholdreminderdatelastemailed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closurereminderdatelastemailed",
-            &self.closurereminderdatelastemailed,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "assetstring", &self.assetstring, &self.extra)?;
-        model::opt_entry(&mut map, "mailboxid", &self.mailboxid, &self.extra)?;
-        model::opt_entry(&mut map, "alerttype", &self.alerttype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actisbillabledefault",
-            &self.actisbillabledefault,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "emaildisplayname",
-            &self.emaildisplayname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailpriority", &self.emailpriority, &self.extra)?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
-        model::opt_entry(&mut map, "timezonename", &self.timezonename, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "forwardinboundupdates",
-            &self.forwardinboundupdates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "loggedoutofhdworkinghours",
-            &self.loggedoutofhdworkinghours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "acctmaninformedsurvey",
-            &self.acctmaninformedsurvey,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "laststatuschangeinformed",
-            &self.laststatuschangeinformed,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "gfialerttype", &self.gfialerttype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "quotedescription",
-            &self.quotedescription,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quotelabouramount",
-            &self.quotelabouramount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "quotepriority", &self.quotepriority, &self.extra)?;
-        model::opt_entry(&mut map, "budgetcode", &self.budgetcode, &self.extra)?;
-        model::opt_entry(&mut map, "actualcost", &self.actualcost, &self.extra)?;
-        model::opt_entry(&mut map, "invoicestatus", &self.invoicestatus, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoicedescription",
-            &self.invoicedescription,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoicelabouramount",
-            &self.invoicelabouramount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoicematerialsamount",
-            &self.invoicematerialsamount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "firsttimefix", &self.firsttimefix, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "quotematerialsamount",
-            &self.quotematerialsamount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ukasaccredited", &self.ukasaccredited, &self.extra)?;
-        model::opt_entry(&mut map, "labno", &self.labno, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "twitterscreenname",
-            &self.twitterscreenname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "twitterid", &self.twitterid, &self.extra)?;
-        model::opt_entry(&mut map, "facebook_id", &self.facebook_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "fixbydateadjusted",
-            &self.fixbydateadjusted,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "loggedonbehalfby",
-            &self.loggedonbehalfby,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "alternativecontactno",
-            &self.alternativecontactno,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "operationalserviceid",
-            &self.operationalserviceid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requestdetailsprinted",
-            &self.requestdetailsprinted,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "serviceformprinted",
-            &self.serviceformprinted,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "auditstatus", &self.auditstatus, &self.extra)?;
-        model::opt_entry(&mut map, "auditunum", &self.auditunum, &self.extra)?;
-        model::opt_entry(&mut map, "auditdate", &self.auditdate, &self.extra)?;
-        model::opt_entry(&mut map, "auditnote", &self.auditnote, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "auditfaileddate",
-            &self.auditfaileddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auditfailednote",
-            &self.auditfailednote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "userrequestedapprover",
-            &self.userrequestedapprover,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "oppdontaddtomailinglist",
-            &self.oppdontaddtomailinglist,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sendprintrequest",
-            &self.sendprintrequest,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pagerdutyincidentidstring",
-            &self.pagerdutyincidentidstring,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pagerdutystatus",
-            &self.pagerdutystatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pagerdutyurl", &self.pagerdutyurl, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pagerdutyincidentid",
-            &self.pagerdutyincidentid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "opportunity_third_party_url",
-            &self.opportunity_third_party_url,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pr_link", &self.pr_link, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "github_repository",
-            &self.github_repository,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "component_id", &self.component_id, &self.extra)?;
-        model::opt_entry(&mut map, "component_name", &self.component_name, &self.extra)?;
-        model::opt_entry(&mut map, "version_id", &self.version_id, &self.extra)?;
-        model::opt_entry(&mut map, "version_name", &self.version_name, &self.extra)?;
-        model::opt_entry(&mut map, "mailentryid", &self.mailentryid, &self.extra)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billing_address",
-            &self.billing_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "workflow_stepstarted",
-            &self.workflow_stepstarted,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lessonslearned", &self.lessonslearned, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "laststatuschangeinformedmanager",
-            &self.laststatuschangeinformedmanager,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lastbugzillasync",
-            &self.lastbugzillasync,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sapid", &self.sapid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sapattachmentsuuid",
-            &self.sapattachmentsuuid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "currency", &self.currency, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "projectconsignmentheaderid",
-            &self.projectconsignmentheaderid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "projectconsignmentdetailid",
-            &self.projectconsignmentdetailid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicefailurestid",
-            &self.servicefailurestid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hdid", &self.hdid, &self.extra)?;
-        model::opt_entry(&mut map, "deleted", &self.deleted, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "matched_rule_id",
-            &self.matched_rule_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "matched_rule_name",
-            &self.matched_rule_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "matched_rule_dont_show_notification",
-            &self.matched_rule_dont_show_notification,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ignore_kb_match",
-            &self.ignore_kb_match,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "deadlinenotificationhours",
-            &self.deadlinenotificationhours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "asset_type", &self.asset_type, &self.extra)?;
-        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap, &self.extra)?;
-        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "phonenumberfrom",
-            &self.phonenumberfrom,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "addressfrom", &self.addressfrom, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "changeinformation_html",
-            &self.changeinformation_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "team_department_id",
-            &self.team_department_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sendack", &self.sendack, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "newaction_emailfrom",
-            &self.newaction_emailfrom,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_emailfrom_address_override",
-            &self.newaction_emailfrom_address_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_mustupdateticketuser",
-            &self.mustupdateticketuser,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_spam", &self.spam, &self.extra)?;
-        model::opt_entry(&mut map, "_spamblock", &self.spamblock, &self.extra)?;
-        model::opt_entry(&mut map, "users_name", &self.users_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sibling_count_open",
-            &self.sibling_count_open,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "parent_summary", &self.parent_summary, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "parent_status_name",
-            &self.parent_status_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess",
-            &self.new_approvalprocess,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_agent_id",
-            &self.new_approvalprocess_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_user_id",
-            &self.new_approvalprocess_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_email",
-            &self.new_approvalprocess_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_cab_id",
-            &self.new_approvalprocess_cab_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approvers", &self.approvers, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approvers_history",
-            &self.approvers_history,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_count",
-            &self.appointment_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "open_chat_count",
-            &self.open_chat_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "task_count", &self.task_count, &self.extra)?;
-        model::opt_entry(&mut map, "create_article", &self.create_article, &self.extra)?;
-        model::opt_entry(&mut map, "qualifications", &self.qualifications, &self.extra)?;
-        model::opt_entry(&mut map, "target_adjust", &self.target_adjust, &self.extra)?;
-        model::opt_entry(&mut map, "start_adjust", &self.start_adjust, &self.extra)?;
-        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dont_do_databaselookups",
-            &self.dont_do_databaselookups,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "apply_rules", &self.apply_rules, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "apply_this_rule",
-            &self.apply_this_rule,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_appointment01_ok",
-            &self.appointment01_ok,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok, &self.extra)?;
-        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok, &self.extra)?;
-        model::opt_entry(&mut map, "_asset01_ok", &self.asset01_ok, &self.extra)?;
-        model::opt_entry(&mut map, "return_this", &self.return_this, &self.extra)?;
-        model::opt_entry(&mut map, "_validate_form", &self.validate_form, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_validate_updates",
-            &self.validate_updates,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
-        model::opt_entry(&mut map, "documents", &self.documents, &self.extra)?;
-        model::opt_entry(&mut map, "popup_notes", &self.popup_notes, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "current_action_type",
-            &self.current_action_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "current_action_name",
-            &self.current_action_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_ispreview", &self.ispreview, &self.extra)?;
-        model::opt_entry(&mut map, "assets", &self.assets, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nochangesequpdate",
-            &self.nochangesequpdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_reclose", &self.reclose, &self.extra)?;
-        model::opt_entry(&mut map, "_reclose_oid", &self.reclose_oid, &self.extra)?;
-        model::opt_entry(&mut map, "_recover", &self.recover, &self.extra)?;
-        model::opt_entry(&mut map, "reference", &self.reference, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "email_start_tag_override",
-            &self.email_start_tag_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "email_end_tag_override",
-            &self.email_end_tag_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "follower_count", &self.follower_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contact_address",
-            &self.contact_address,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chat_id", &self.chat_id, &self.extra)?;
-        model::opt_entry(&mut map, "actioncode", &self.actioncode, &self.extra)?;
-        model::opt_entry(&mut map, "clone_count", &self.clone_count, &self.extra)?;
-        model::opt_entry(&mut map, "todo_count", &self.todo_count, &self.extra)?;
-        model::opt_entry(&mut map, "todo_list", &self.todo_list, &self.extra)?;
-        model::opt_entry(&mut map, "service_count", &self.service_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "unsubscribedfromserviceid",
-            &self.unsubscribedfromserviceid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_opportunity", &self.is_opportunity, &self.extra)?;
-        model::opt_entry(&mut map, "is_project", &self.is_project, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "items_issued_count",
-            &self.items_issued_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "items_issued", &self.items_issued, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "project_items_issued",
-            &self.project_items_issued,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quotation_count",
-            &self.quotation_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesorder_count",
-            &self.salesorder_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchaseorder_count",
-            &self.purchaseorder_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_line_count",
-            &self.invoice_line_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_client_id",
-            &self.third_party_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_refreshresponse",
-            &self.refreshresponse,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_isalert", &self.isalert, &self.extra)?;
-        model::opt_entry(&mut map, "_novalidate", &self.novalidate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "is_closure_reminder_closure",
-            &self.is_closure_reminder_closure,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "is_slahold_reminder_closure",
-            &self.is_slahold_reminder_closure,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importid", &self.importid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sendtopagerduty",
-            &self.sendtopagerduty,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "splunkurl", &self.splunkurl, &self.extra)?;
-        model::opt_entry(&mut map, "splunksearch", &self.splunksearch, &self.extra)?;
-        model::opt_entry(&mut map, "budgettype_id", &self.budgettype_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "budgettype_name",
-            &self.budgettype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "budgets", &self.budgets, &self.extra)?;
-        model::opt_entry(&mut map, "process_ai", &self.process_ai, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "send_remoteinvite",
-            &self.send_remoteinvite,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invite_emaillist",
-            &self.invite_emaillist,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_call_id",
-            &self.third_party_call_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "remotetechid", &self.remotetechid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linkremotesession",
-            &self.linkremotesession,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "remotesessionid",
-            &self.remotesessionid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "utcoffset", &self.utcoffset, &self.extra)?;
-        model::opt_entry(&mut map, "form_id", &self.form_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_result",
-            &self.database_lookup_result,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_tenants_name",
-            &self.azure_tenants_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_warning_is_error",
-            &self.warning_is_error,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "close_unassigned",
-            &self.close_unassigned,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "canbechild", &self.canbechild, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_changefreeze01_ok",
-            &self.changefreeze01_ok,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_force", &self.force, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_ticketclash01_ok",
-            &self.ticketclash01_ok,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_milestonedate01_ok",
-            &self.milestonedate01_ok,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_ignoremilestonedates",
-            &self.ignoremilestonedates,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "locked", &self.locked, &self.extra)?;
-        model::opt_entry(&mut map, "has_related", &self.has_related, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pagerdutyeragent",
-            &self.pagerdutyeragent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "elapsed_response_hours",
-            &self.elapsed_response_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "elapsed_resolution_hours",
-            &self.elapsed_resolution_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sla_start_date", &self.sla_start_date, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "journeys", &self.journeys, &self.extra)?;
-        model::opt_entry(&mut map, "devops_agent", &self.devops_agent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdate_devops",
-            &self.dontupdate_devops,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_note_1",
-            &self.category_note_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_user_note_1",
-            &self.category_user_note_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_include_note_1",
-            &self.category_include_note_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_itil_1",
-            &self.category_itil_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_note_2",
-            &self.category_note_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_user_note_2",
-            &self.category_user_note_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_include_note_2",
-            &self.category_include_note_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_itil_2",
-            &self.category_itil_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_note_3",
-            &self.category_note_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_user_note_3",
-            &self.category_user_note_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_include_note_3",
-            &self.category_include_note_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_itil_3",
-            &self.category_itil_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_note_4",
-            &self.category_note_4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_user_note_4",
-            &self.category_user_note_4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_include_note_4",
-            &self.category_include_note_4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "category_itil_4",
-            &self.category_itil_4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "devops_comment_count",
-            &self.devops_comment_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_iszapier", &self.iszapier, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ncentral_ticketid",
-            &self.ncentral_ticketid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isnotify", &self.isnotify, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "created_from_action_id",
-            &self.created_from_action_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "created_from_action_name",
-            &self.created_from_action_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "createacknowledgement",
-            &self.createacknowledgement,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "your_vote", &self.your_vote, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "your_vote_comment",
-            &self.your_vote_comment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "donotapplytemplateintheapi",
-            &self.donotapplytemplateintheapi,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_outstanding_appointments",
-            &self.create_outstanding_appointments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_outstanding_appointment_email",
-            &self.create_outstanding_appointment_email,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "scomalertstate", &self.scomalertstate, &self.extra)?;
-        model::opt_entry(&mut map, "orionalertid", &self.orionalertid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "orionalertactiveid",
-            &self.orionalertactiveid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "orionacknowledgestate",
-            &self.orionacknowledgestate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "orionclosestate",
-            &self.orionclosestate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "orionacknowledgedby",
-            &self.orionacknowledgedby,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "orionacknowledgedate",
-            &self.orionacknowledgedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_acknowledgealert",
-            &self.acknowledgealert,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "orionacknowledgenote",
-            &self.orionacknowledgenote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "orionacknowledgedbyname",
-            &self.orionacknowledgedbyname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "orionalertname", &self.orionalertname, &self.extra)?;
-        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "third_party_parent_id",
-            &self.third_party_parent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_problem_id",
-            &self.third_party_problem_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "opened_by", &self.opened_by, &self.extra)?;
-        model::opt_entry(&mut map, "resolved_by", &self.resolved_by, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sendtosplunkoncall",
-            &self.sendtosplunkoncall,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "splunkoncalltarget",
-            &self.splunkoncalltarget,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "splunkoncalltarget_id",
-            &self.splunkoncalltarget_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "splunkoncall_id",
-            &self.splunkoncall_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "splunkoncallurl",
-            &self.splunkoncallurl,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "splunkoncallstatus",
-            &self.splunkoncallstatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "connectwise_id", &self.connectwise_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "connectwise_project_id",
-            &self.connectwise_project_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepay_balance_hours",
-            &self.prepay_balance_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepay_balance_amount",
-            &self.prepay_balance_amount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_number",
-            &self.servicenow_number,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_ticket_type_name",
-            &self.parent_ticket_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "createdfrom_ticket_type_name",
-            &self.createdfrom_ticket_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "clonedfrom_ticket_type_name",
-            &self.clonedfrom_ticket_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "autotask_id", &self.autotask_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "autotask_number",
-            &self.autotask_number,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "atera_alert_id", &self.atera_alert_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "syncro_alert_id",
-            &self.syncro_alert_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "laststatuschangestatus",
-            &self.laststatuschangestatus,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "laststatuschangestatusdate",
-            &self.laststatuschangestatusdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "mark_as_read_only",
-            &self.mark_as_read_only,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "audit_log", &self.audit_log, &self.extra)?;
-        model::opt_entry(&mut map, "meraki_device", &self.meraki_device, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "meraki_alert_type",
-            &self.meraki_alert_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "matched_rules", &self.matched_rules, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "powershell_script_count",
-            &self.powershell_script_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "devops_workitem_count",
-            &self.devops_workitem_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ninja_alert_id", &self.ninja_alert_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ninja_device_id",
-            &self.ninja_device_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "usertype", &self.usertype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionworkflowset",
-            &self.actionworkflowset,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isbillable", &self.isbillable, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "itemsarebillable",
-            &self.itemsarebillable,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "childrenlefttocreate",
-            &self.childrenlefttocreate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "who", &self.who, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "resourcetype_id",
-            &self.resourcetype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resourcetype_name",
-            &self.resourcetype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resource_booking_type",
-            &self.resource_booking_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resource_booking_timeslot",
-            &self.resource_booking_timeslot,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resource_booking_asset",
-            &self.resource_booking_asset,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "matched_rule_ids",
-            &self.matched_rule_ids,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "forceruleupdate",
-            &self.forceruleupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "teams_user_id", &self.teams_user_id, &self.extra)?;
-        model::opt_entry(&mut map, "_isteams", &self.isteams, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "faultapprovalfailed",
-            &self.faultapprovalfailed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "article_description",
-            &self.article_description,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "article_resolution",
-            &self.article_resolution,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "article_notes", &self.article_notes, &self.extra)?;
-        model::opt_entry(&mut map, "article_type", &self.article_type, &self.extra)?;
-        model::opt_entry(&mut map, "tags", &self.tags, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dontcreatechild",
-            &self.dontcreatechild,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "needcreatechild",
-            &self.needcreatechild,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_resourcegroup",
-            &self.sentinel_resourcegroup,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_subscriptionid",
-            &self.sentinel_subscriptionid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_workspace",
-            &self.sentinel_workspace,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "faultapprovalexists",
-            &self.faultapprovalexists,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_validate_only", &self.validate_only, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_validation_key",
-            &self.validation_key,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azuremonitor_id",
-            &self.azuremonitor_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "domotz_alertid", &self.domotz_alertid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "domotz_deviceid",
-            &self.domotz_deviceid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "domerge", &self.domerge, &self.extra)?;
-        model::opt_entry(&mut map, "isnew", &self.isnew, &self.extra)?;
-        model::opt_entry(&mut map, "automate_id", &self.automate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "device_automate_id",
-            &self.device_automate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
-        model::opt_entry(&mut map, "auvik_url", &self.auvik_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contract_balance",
-            &self.contract_balance,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "bookingurl", &self.bookingurl, &self.extra)?;
-        model::opt_entry(&mut map, "billable_time", &self.billable_time, &self.extra)?;
-        model::opt_entry(&mut map, "isclone", &self.isclone, &self.extra)?;
-        model::opt_entry(&mut map, "clonedfrom", &self.clonedfrom, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "slatimeremaining",
-            &self.slatimeremaining,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customfieldvalidationreason",
-            &self.customfieldvalidationreason,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_has_automations",
-            &self.has_automations,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chat_count", &self.chat_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdate_jira",
-            &self.dontupdate_jira,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_issue_count",
-            &self.jira_issue_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "call_log_count", &self.call_log_count, &self.extra)?;
-        model::opt_entry(&mut map, "sentinel_url", &self.sentinel_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_display_id",
-            &self.sentinel_display_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "postloggedview", &self.postloggedview, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "addigy_alert_id",
-            &self.addigy_alert_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ninja_alert_type",
-            &self.ninja_alert_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "freshdesk_id", &self.freshdesk_id, &self.extra)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kaseya_agent_id",
-            &self.kaseya_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_contactid",
-            &self.salesforce_contactid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_accountid",
-            &self.salesforce_accountid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_parentid",
-            &self.salesforce_parentid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_status",
-            &self.salesforce_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "newrelic_id", &self.newrelic_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "newrelicincident_id",
-            &self.newrelicincident_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "backup_radar_id",
-            &self.backup_radar_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "backup_radar_state",
-            &self.backup_radar_state,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "linktypesarray", &self.linktypesarray, &self.extra)?;
-        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "alluserscanview",
-            &self.alluserscanview,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdate_salesforce",
-            &self.dontupdate_salesforce,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_to_salesforce",
-            &self.sync_to_salesforce,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_stage",
-            &self.salesforce_stage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_newticket_quickclose",
-            &self.newticket_quickclose,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "service_request_detail_id",
-            &self.service_request_detail_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "visible_child_tickets",
-            &self.visible_child_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "check_status_freeze",
-            &self.check_status_freeze,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "expenses", &self.expenses, &self.extra)?;
-        model::opt_entry(&mut map, "clear_feedback", &self.clear_feedback, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "facebook_message_id",
-            &self.facebook_message_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twitter_message_id",
-            &self.twitter_message_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ncentral_details_id",
-            &self.ncentral_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requesttype_published_id",
-            &self.requesttype_published_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chat_key_id", &self.chat_key_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_contact_id",
-            &self.supplier_contact_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_itil_ticket_type",
-            &self.parent_itil_ticket_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_release_note",
-            &self.parent_release_note,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_release_name",
-            &self.parent_release_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_release2_name",
-            &self.parent_release2_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_release3_name",
-            &self.parent_release3_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pagerdutyservice",
-            &self.pagerdutyservice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pagerdutyservice_name",
-            &self.pagerdutyservice_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdate_pagerduty",
-            &self.dontupdate_pagerduty,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dont_fire_automations",
-            &self.dont_fire_automations,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "teamsmessage", &self.teamsmessage, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_teams_chat_name",
-            &self.default_teams_chat_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_chat_create",
-            &self.show_chat_create,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "htmlmessage", &self.htmlmessage, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_halo_ticket_count",
-            &self.linked_halo_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "halolink_ticketid",
-            &self.halolink_ticketid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_opening_action_who",
-            &self.override_opening_action_who,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "whatsappcreatedfromid",
-            &self.whatsappcreatedfromid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "unotes", &self.unotes, &self.extra)?;
-        model::opt_entry(&mut map, "smemo", &self.smemo, &self.extra)?;
-        model::opt_entry(&mut map, "amemo", &self.amemo, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_matchintacctclass",
-            &self.matchintacctclass,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "intacct_class", &self.intacct_class, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "intacct_class_name",
-            &self.intacct_class_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sms_override", &self.sms_override, &self.extra)?;
-        model::opt_entry(&mut map, "device_name", &self.device_name, &self.extra)?;
-        model::opt_entry(&mut map, "milestones", &self.milestones, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "email_message_id",
-            &self.email_message_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "seenby", &self.seenby, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "recaptcha_token",
-            &self.recaptcha_token,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resource_booking_site",
-            &self.resource_booking_site,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_role_id",
-            &self.new_approvalprocess_role_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_customfieldid",
-            &self.new_approvalprocess_customfieldid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linked_ecommerce_order_number",
-            &self.linked_ecommerce_order_number,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linked_ecommerce_order_url",
-            &self.linked_ecommerce_order_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_milestones",
-            &self.parent_milestones,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "vectors", &self.vectors, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ai_matched_tickets",
-            &self.ai_matched_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_matched_articles",
-            &self.ai_matched_articles,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ai_suggestions", &self.ai_suggestions, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_apply_ai_suggestions",
-            &self.apply_ai_suggestions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dismiss_ai_suggestions",
-            &self.dismiss_ai_suggestions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "suggested_category1",
-            &self.suggested_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartyreviewscore",
-            &self.thirdpartyreviewscore,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "datto_alert_state",
-            &self.datto_alert_state,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "forwarded_by", &self.forwarded_by, &self.extra)?;
-        model::opt_entry(&mut map, "reviewed_date", &self.reviewed_date, &self.extra)?;
-        model::opt_entry(&mut map, "is_sensitive", &self.is_sensitive, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contract_schedule_plan_id",
-            &self.contract_schedule_plan_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "instagram_message_id",
-            &self.instagram_message_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_reporter",
-            &self.default_reporter,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultsendattachments",
-            &self.defaultsendattachments,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "devops_key", &self.devops_key, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "related_tickets",
-            &self.related_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_related_tickets",
-            &self.new_related_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "unrelate_from_ticket_id",
-            &self.unrelate_from_ticket_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ecommerce_orders",
-            &self.ecommerce_orders,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hide_feedback", &self.hide_feedback, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "workflow_history",
-            &self.workflow_history,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "connectwisermm_ticketid",
-            &self.connectwisermm_ticketid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "colour_rule", &self.colour_rule, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "google_reviewdata",
-            &self.google_reviewdata,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "google_questiondata",
-            &self.google_questiondata,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "original_agent", &self.original_agent, &self.extra)?;
-        model::opt_entry(&mut map, "do_lookups", &self.do_lookups, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "liongard_system_id",
-            &self.liongard_system_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id, &self.extra)?;
-        model::opt_entry(&mut map, "contributors", &self.contributors, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "internet_message_id",
-            &self.internet_message_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "respondbydateadjusted",
-            &self.respondbydateadjusted,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "date_dependencies",
-            &self.date_dependencies,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_milestone_ticket",
-            &self.new_milestone_ticket,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "assets_columns", &self.assets_columns, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "slaresponseexcuse",
-            &self.slaresponseexcuse,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "can_add_cc_followers",
-            &self.can_add_cc_followers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_fromchatprofileid",
-            &self.fromchatprofileid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lapsafe_count", &self.lapsafe_count, &self.extra)?;
-        model::opt_entry(&mut map, "olas", &self.olas, &self.extra)?;
-        model::opt_entry(&mut map, "ola_count", &self.ola_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_workflow_history",
-            &self.new_workflow_history,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_slack_channel_name",
-            &self.default_slack_channel_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_channel_create",
-            &self.show_channel_create,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slack_channel_id",
-            &self.slack_channel_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slack_callback_id",
-            &self.slack_callback_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_suggested_priority",
-            &self.ai_suggested_priority,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_suggested_resolution",
-            &self.ai_suggested_resolution,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_generated_summary",
-            &self.ai_generated_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_search_query",
-            &self.ai_search_query,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_suggested_type",
-            &self.ai_suggested_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_sentiment_analysis",
-            &self.ai_sentiment_analysis,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_satisfaction_level",
-            &self.ai_satisfaction_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ai_tonality", &self.ai_tonality, &self.extra)?;
-        model::opt_entry(&mut map, "_isagentuser", &self.isagentuser, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ai_survey_score",
-            &self.ai_survey_score,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ai_survey_comment",
-            &self.ai_survey_comment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "freshdesk_ticket_data",
-            &self.freshdesk_ticket_data,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "freshdesk_group_name",
-            &self.freshdesk_group_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "freshdesk_agent_name",
-            &self.freshdesk_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "freshdesk_agent_email",
-            &self.freshdesk_agent_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "freshdesk_product_name",
-            &self.freshdesk_product_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "matched_kb_id_acessible_to_user",
-            &self.matched_kb_id_acessible_to_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "remotesession_count",
-            &self.remotesession_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "search_index_sync_timestamp",
-            &self.search_index_sync_timestamp,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "search_index_sync_batches",
-            &self.search_index_sync_batches,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_whe_", &self.new_whe, &self.extra)?;
-        model::opt_entry(&mut map, "new_actioncode", &self.new_actioncode, &self.extra)?;
-        model::opt_entry(&mut map, "notepad", &self.notepad, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "embedding_match_timestamp",
-            &self.embedding_match_timestamp,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_re_index", &self.re_index, &self.extra)?;
-        model::opt_entry(&mut map, "_fetch_matches", &self.fetch_matches, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "workflow_move_date_override",
-            &self.workflow_move_date_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lookup_search", &self.lookup_search, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "agent_booking_type",
-            &self.agent_booking_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "agent_booking", &self.agent_booking, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pandadoc_attachment",
-            &self.pandadoc_attachment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pandadoc_attachment_name",
-            &self.pandadoc_attachment_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pandadoc_attachment_url",
-            &self.pandadoc_attachment_url,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "thirdparty_url", &self.thirdparty_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "security_signal_id",
-            &self.security_signal_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datadog_id", &self.datadog_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ai_conversation_summary",
-            &self.ai_conversation_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "incomingevent_count",
-            &self.incomingevent_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_connection_id",
-            &self.azure_connection_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "kblinkid", &self.kblinkid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ticket_client_to_invoice_to_id",
-            &self.ticket_client_to_invoice_to_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_client_to_invoice_to_name",
-            &self.ticket_client_to_invoice_to_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_prevent_outgoing",
-            &self.prevent_outgoing,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_copy_history",
-            &self.dont_copy_history,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "user_linked_sites",
-            &self.user_linked_sites,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepay_threshold",
-            &self.prepay_threshold,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "automation_entity_type",
-            &self.automation_entity_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "make_automation_entity_inactive",
-            &self.make_automation_entity_inactive,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_downtime", &self.is_downtime, &self.extra)?;
-        model::opt_entry(&mut map, "add_tags", &self.add_tags, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "locked_by_agentid",
-            &self.locked_by_agentid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_forceunlock", &self.forceunlock, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_is_aisuggestion_merge",
-            &self.is_aisuggestion_merge,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "service_linked_device",
-            &self.service_linked_device,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "canbevotedfor", &self.canbevotedfor, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_reference",
-            &self.supplier_reference,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "top_level_name", &self.top_level_name, &self.extra)?;
-        model::opt_entry(&mut map, "isbeingclosed", &self.isbeingclosed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "maximumRestrictedPriority",
-            &self.maximum_restricted_priority,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_service_name",
-            &self.primary_service_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "idsummary", &self.idsummary, &self.extra)?;
-        model::opt_entry(&mut map, "scomclearance", &self.scomclearance, &self.extra)?;
-        model::opt_entry(&mut map, "scomalertid", &self.scomalertid, &self.extra)?;
-        model::opt_entry(&mut map, "statusseq", &self.statusseq, &self.extra)?;
-        model::opt_entry(&mut map, "statuscolor", &self.statuscolor, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "next_appointment_type",
-            &self.next_appointment_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "account_manager",
-            &self.account_manager,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "orionalert", &self.orionalert, &self.extra)?;
-        model::opt_entry(&mut map, "orionnote", &self.orionnote, &self.extra)?;
-        model::opt_entry(&mut map, "orionwho", &self.orionwho, &self.extra)?;
-        model::opt_entry(&mut map, "product_key", &self.product_key, &self.extra)?;
-        model::opt_entry(&mut map, "ticketage", &self.ticketage, &self.extra)?;
-        model::opt_entry(&mut map, "ninja_id", &self.ninja_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "teams_ticket_icon",
-            &self.teams_ticket_icon,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lastactiondateteams",
-            &self.lastactiondateteams,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "priority_name", &self.priority_name, &self.extra)?;
-        model::opt_entry(&mut map, "useful_count", &self.useful_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "notuseful_count",
-            &self.notuseful_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sitepostcode", &self.sitepostcode, &self.extra)?;
-        model::opt_entry(&mut map, "mailbox", &self.mailbox, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "userdepartments",
-            &self.userdepartments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "updateservicestatus",
-            &self.updateservicestatus,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicestatusnote",
-            &self.servicestatusnote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "itil_requesttype_id",
-            &self.itil_requesttype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "startdatetime", &self.startdatetime, &self.extra)?;
-        model::opt_entry(&mut map, "enddatetime", &self.enddatetime, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "closure_agent_id",
-            &self.closure_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closed_in_integration_system",
-            &self.closed_in_integration_system,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "createdfromautomationstdid",
-            &self.createdfromautomationstdid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_tags", &self.ticket_tags, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "status_change_frozen",
-            &self.status_change_frozen,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_status",
-            &self.approval_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "opp_country_name",
-            &self.opp_country_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "opp_region_name",
-            &self.opp_region_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoiceseperatelyoverride",
-            &self.invoiceseperatelyoverride,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchaseordernumber",
-            &self.purchaseordernumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overrideticketcost",
-            &self.overrideticketcost,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "budgethours", &self.budgethours, &self.extra)?;
-        model::opt_entry(&mut map, "created_by", &self.created_by, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "additional_agents",
-            &self.additional_agents,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_to_invoice_to_id",
-            &self.client_to_invoice_to_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "primary_issue", &self.primary_issue, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "primary_workitem",
-            &self.primary_workitem,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billing_plan_text",
-            &self.billing_plan_text,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_appointment_summary",
-            &self.default_appointment_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_appointment_details",
-            &self.default_appointment_details,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "agent_signature",
-            &self.agent_signature,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customer_signature",
-            &self.customer_signature,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_agent_signature",
-            &self.new_agent_signature,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_customer_signature",
-            &self.new_customer_signature,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Ticket {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Ticket`], to name one in [`Ticket::clear`] (send it as `null`) and
+/// [`Ticket::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TicketField {
+    /// `oppjobtitle`.
+    Oppjobtitle,
+    /// `id`.
+    Id,
+    /// `dateoccurred`.
+    Dateoccurred,
+    /// `summary`.
+    Summary,
+    /// `details`.
+    Details,
+    /// `status_id`.
+    StatusId,
+    /// `status_name`.
+    StatusName,
+    /// `tickettype_id`.
+    TickettypeId,
+    /// `tickettype_name`.
+    TickettypeName,
+    /// `sla_id`.
+    SlaId,
+    /// `sla_name`.
+    SlaName,
+    /// `priority_id`.
+    PriorityId,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `user_id`.
+    UserId,
+    /// `user_name`.
+    UserName,
+    /// `team`.
+    Team,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `category_1`.
+    Category1,
+    /// `category_2`.
+    Category2,
+    /// `category_3`.
+    Category3,
+    /// `category_4`.
+    Category4,
+    /// `categoryid_1`.
+    Categoryid1,
+    /// `categoryid_2`.
+    Categoryid2,
+    /// `categoryid_3`.
+    Categoryid3,
+    /// `categoryid_4`.
+    Categoryid4,
+    /// `category_1_display`.
+    Category1Display,
+    /// `category_2_display`.
+    Category2Display,
+    /// `category_3_display`.
+    Category3Display,
+    /// `category_4_display`.
+    Category4Display,
+    /// `estimate`.
+    Estimate,
+    /// `estimatedays`.
+    Estimatedays,
+    /// `projecttimepercentage`.
+    Projecttimepercentage,
+    /// `projectcompletionpercentage`.
+    Projectcompletionpercentage,
+    /// `projectearlieststart`.
+    Projectearlieststart,
+    /// `projectlatestend`.
+    Projectlatestend,
+    /// `timetaken`.
+    Timetaken,
+    /// `chargehours`.
+    Chargehours,
+    /// `nonchargehours`.
+    Nonchargehours,
+    /// `travelhours`.
+    Travelhours,
+    /// `totalmileage`.
+    Totalmileage,
+    /// `itemsprice`.
+    Itemsprice,
+    /// `items`.
+    Items,
+    /// `supplier_name`.
+    SupplierName,
+    /// `parent_id`.
+    ParentId,
+    /// `child_count`.
+    ChildCount,
+    /// `child_count_open`.
+    ChildCountOpen,
+    /// `attachment_count`.
+    AttachmentCount,
+    /// `flagged`.
+    Flagged,
+    /// `read`.
+    Read,
+    /// `enduserstatus`.
+    Enduserstatus,
+    /// `onhold`.
+    Onhold,
+    /// `respondbydate`.
+    Respondbydate,
+    /// `responsedate`.
+    Responsedate,
+    /// `first_responsedate`.
+    FirstResponsedate,
+    /// `responsestartdate`.
+    Responsestartdate,
+    /// `slaresponsestate`.
+    Slaresponsestate,
+    /// `fixbydate`.
+    Fixbydate,
+    /// `dateclosed`.
+    Dateclosed,
+    /// `dateassigned`.
+    Dateassigned,
+    /// `excludefromsla`.
+    Excludefromsla,
+    /// `slaholdtime`.
+    Slaholdtime,
+    /// `site_timezone`.
+    SiteTimezone,
+    /// `parentguid`.
+    Parentguid,
+    /// `parentassign`.
+    Parentassign,
+    /// `slaactiondate`.
+    Slaactiondate,
+    /// `slapercused`.
+    Slapercused,
+    /// `slatimeleft`.
+    Slatimeleft,
+    /// `currentelapsedhours`.
+    Currentelapsedhours,
+    /// `lastactiondate`.
+    Lastactiondate,
+    /// `last_update`.
+    LastUpdate,
+    /// `lastchildactiondate`.
+    Lastchildactiondate,
+    /// `organisation_id`.
+    OrganisationId,
+    /// `department_id`.
+    DepartmentId,
+    /// `reportedby`.
+    Reportedby,
+    /// `user_email`.
+    UserEmail,
+    /// `emailtolist`.
+    Emailtolist,
+    /// `emailtolistsupplier`.
+    Emailtolistsupplier,
+    /// `emailcclist`.
+    Emailcclist,
+    /// `emailcclistsupplier`.
+    Emailcclistsupplier,
+    /// `matched_kb_id`.
+    MatchedKbId,
+    /// `release_note`.
+    ReleaseNote,
+    /// `product_id`.
+    ProductId,
+    /// `product_name`.
+    ProductName,
+    /// `release_id`.
+    ReleaseId,
+    /// `release_name`.
+    ReleaseName,
+    /// `release2_id`.
+    Release2Id,
+    /// `release2_name`.
+    Release2Name,
+    /// `release3_id`.
+    Release3Id,
+    /// `release3_name`.
+    Release3Name,
+    /// `child_ticket_id_string`.
+    ChildTicketIdString,
+    /// `asset_key_field_string`.
+    AssetKeyFieldString,
+    /// `asset_type_name`.
+    AssetTypeName,
+    /// `workflow_name`.
+    WorkflowName,
+    /// `workflow_stage`.
+    WorkflowStage,
+    /// `workflow_stage_id`.
+    WorkflowStageId,
+    /// `workflow_stage_number`.
+    WorkflowStageNumber,
+    /// `lastincomingemail`.
+    Lastincomingemail,
+    /// `child_ticket_ids`.
+    ChildTicketIds,
+    /// `nextactivitydate`.
+    Nextactivitydate,
+    /// `inventory_number`.
+    InventoryNumber,
+    /// `workflow_id`.
+    WorkflowId,
+    /// `workflow_step`.
+    WorkflowStep,
+    /// `workflow_seq`.
+    WorkflowSeq,
+    /// `pipeline_stage_id`.
+    PipelineStageId,
+    /// `pipeline_stage_name`.
+    PipelineStageName,
+    /// `hasbeenclosed`.
+    Hasbeenclosed,
+    /// `unread_child_action_count`.
+    UnreadChildActionCount,
+    /// `unread_related_action_count`.
+    UnreadRelatedActionCount,
+    /// `child_action_count`.
+    ChildActionCount,
+    /// `parent_subject`.
+    ParentSubject,
+    /// `related_action_count`.
+    RelatedActionCount,
+    /// `is_vip`.
+    IsVip,
+    /// `isimportantcontact`.
+    Isimportantcontact,
+    /// `inactive`.
+    Inactive,
+    /// `impact`.
+    Impact,
+    /// `urgency`.
+    Urgency,
+    /// `startdate`.
+    Startdate,
+    /// `startdate_timezone`.
+    StartdateTimezone,
+    /// `startdate_with_timezone`.
+    StartdateWithTimezone,
+    /// `starttime`.
+    Starttime,
+    /// `starttimeslot`.
+    Starttimeslot,
+    /// `targetdate`.
+    Targetdate,
+    /// `targetdate_timezone`.
+    TargetdateTimezone,
+    /// `targetdate_with_timezone`.
+    TargetdateWithTimezone,
+    /// `targettime`.
+    Targettime,
+    /// `targettimeslot`.
+    Targettimeslot,
+    /// `deadlinedate`.
+    Deadlinedate,
+    /// `followupdate`.
+    Followupdate,
+    /// `oppcontactname`.
+    Oppcontactname,
+    /// `oppcompanyname`.
+    Oppcompanyname,
+    /// `oppemailaddress`.
+    Oppemailaddress,
+    /// `oppcustomertitle`.
+    Oppcustomertitle,
+    /// `opptel`.
+    Opptel,
+    /// `oppaddr1`.
+    Oppaddr1,
+    /// `oppaddr2`.
+    Oppaddr2,
+    /// `oppaddr3`.
+    Oppaddr3,
+    /// `oppaddr4`.
+    Oppaddr4,
+    /// `opppostcode`.
+    Opppostcode,
+    /// `oppcountry`.
+    Oppcountry,
+    /// `oppregion`.
+    Oppregion,
+    /// `opptype`.
+    Opptype,
+    /// `oppvalue`.
+    Oppvalue,
+    /// `oppvalue_monthly`.
+    OppvalueMonthly,
+    /// `oppvalue_annual`.
+    OppvalueAnnual,
+    /// `oppvalue_oneoff`.
+    OppvalueOneoff,
+    /// `oppconversionprobability`.
+    Oppconversionprobability,
+    /// `oppvalueadjusted`.
+    Oppvalueadjusted,
+    /// `oppprofit`.
+    Oppprofit,
+    /// `oppcurrentsystem`.
+    Oppcurrentsystem,
+    /// `oppcompetitors`.
+    Oppcompetitors,
+    /// `opptrialdate`.
+    Opptrialdate,
+    /// `oppdemodate`.
+    Oppdemodate,
+    /// `oppdiscountdate`.
+    Oppdiscountdate,
+    /// `oppattemptsmade`.
+    Oppattemptsmade,
+    /// `oppconverteddate`.
+    Oppconverteddate,
+    /// `oppproductchosen`.
+    Oppproductchosen,
+    /// `oppreason`.
+    Oppreason,
+    /// `opphear`.
+    Opphear,
+    /// `opptimezonename`.
+    Opptimezonename,
+    /// `oppclosurecategory`.
+    Oppclosurecategory,
+    /// `cost`.
+    Cost,
+    /// `quantity`.
+    Quantity,
+    /// `projecttimebudget`.
+    Projecttimebudget,
+    /// `projectmoneybudget`.
+    Projectmoneybudget,
+    /// `projecttimeactual`.
+    Projecttimeactual,
+    /// `projectmoneyactual`.
+    Projectmoneyactual,
+    /// `lastnote`.
+    Lastnote,
+    /// `userdef1`.
+    Userdef1,
+    /// `userdef2`.
+    Userdef2,
+    /// `userdef3`.
+    Userdef3,
+    /// `userdef4`.
+    Userdef4,
+    /// `userdef5`.
+    Userdef5,
+    /// `source`.
+    Source,
+    /// `release_important`.
+    ReleaseImportant,
+    /// `releasenotegroup_name`.
+    ReleasenotegroupName,
+    /// `releasenotegroup_id`.
+    ReleasenotegroupId,
+    /// `third_party_id`.
+    ThirdPartyId,
+    /// `third_party_id_string`.
+    ThirdPartyIdString,
+    /// `supplier_status`.
+    SupplierStatus,
+    /// `contract_refextra`.
+    ContractRefextra,
+    /// `appointment_type`.
+    AppointmentType,
+    /// `customfields`.
+    Customfields,
+    /// `timeentries`.
+    Timeentries,
+    /// `section_timezone`.
+    SectionTimezone,
+    /// `itilname`.
+    Itilname,
+    /// `related_service_descriptions`.
+    RelatedServiceDescriptions,
+    /// `related_service_category_names`.
+    RelatedServiceCategoryNames,
+    /// `projectinternaltask`.
+    Projectinternaltask,
+    /// `appointment_id`.
+    AppointmentId,
+    /// `nextappointmentdate`.
+    Nextappointmentdate,
+    /// `firstname`.
+    Firstname,
+    /// `lastname`.
+    Lastname,
+    /// `connectedinstance_id`.
+    ConnectedinstanceId,
+    /// `web_url`.
+    WebUrl,
+    /// `api_url`.
+    ApiUrl,
+    /// `action_number`.
+    ActionNumber,
+    /// `action_ticket_id`.
+    ActionTicketId,
+    /// `action_datetime`.
+    ActionDatetime,
+    /// `action_outcome`.
+    ActionOutcome,
+    /// `action_chargerate`.
+    ActionChargerate,
+    /// `action_contract_ref`.
+    ActionContractRef,
+    /// `action_note`.
+    ActionNote,
+    /// `ticket_invoices_for_each_site`.
+    TicketInvoicesForEachSite,
+    /// `salesorder_id`.
+    SalesorderId,
+    /// `orderhead_id`.
+    OrderheadId,
+    /// `budgettype`.
+    Budgettype,
+    /// `requesttype_name`.
+    RequesttypeName,
+    /// `recalculate_billing`.
+    RecalculateBilling,
+    /// `impactlevel`.
+    Impactlevel,
+    /// `supplier_id`.
+    SupplierId,
+    /// `pr_id`.
+    PrId,
+    /// `branch_id`.
+    BranchId,
+    /// `branch_name`.
+    BranchName,
+    /// `update_milestone_id`.
+    UpdateMilestoneId,
+    /// `milestone_id`.
+    MilestoneId,
+    /// `milestone_name`.
+    MilestoneName,
+    /// `milestone_value`.
+    MilestoneValue,
+    /// `milestone_sequence`.
+    MilestoneSequence,
+    /// `milestone_status`.
+    MilestoneStatus,
+    /// `milestone_startdate`.
+    MilestoneStartdate,
+    /// `milestone_enddate`.
+    MilestoneEnddate,
+    /// `colour`.
+    Colour,
+    /// `reviewed`.
+    Reviewed,
+    /// `action_agent_name`.
+    ActionAgentName,
+    /// `merged_into_id`.
+    MergedIntoId,
+    /// `reassigncount`.
+    Reassigncount,
+    /// `parent_status`.
+    ParentStatus,
+    /// `parent_agent`.
+    ParentAgent,
+    /// `child_status`.
+    ChildStatus,
+    /// `date_fully_closed`.
+    DateFullyClosed,
+    /// `lastaction_chargerate`.
+    LastactionChargerate,
+    /// `hover_summary`.
+    HoverSummary,
+    /// `slatimeelapsed`.
+    Slatimeelapsed,
+    /// `ai_summary`.
+    AiSummary,
+    /// `search_score`.
+    SearchScore,
+    /// `phonenumber`.
+    Phonenumber,
+    /// `details_html`.
+    DetailsHtml,
+    /// `takenby`.
+    Takenby,
+    /// `datecreated`.
+    Datecreated,
+    /// `createdfrom_id`.
+    CreatedfromId,
+    /// `createdfrom_summary`.
+    CreatedfromSummary,
+    /// `clonedfrom_id`.
+    ClonedfromId,
+    /// `clonedfrom_summary`.
+    ClonedfromSummary,
+    /// `closure_note`.
+    ClosureNote,
+    /// `closure_note_html`.
+    ClosureNoteHtml,
+    /// `closure_time`.
+    ClosureTime,
+    /// `top_level_id`.
+    TopLevelId,
+    /// `customer_relationships`.
+    CustomerRelationships,
+    /// `asset_number`.
+    AssetNumber,
+    /// `asset_site`.
+    AssetSite,
+    /// `slastate`.
+    Slastate,
+    /// `slaexcuse`.
+    Slaexcuse,
+    /// `site_sla_id`.
+    SiteSlaId,
+    /// `client_reference`.
+    ClientReference,
+    /// `supplier_slaexcuse`.
+    SupplierSlaexcuse,
+    /// `supplier_date`.
+    SupplierDate,
+    /// `supplier_contract_id`.
+    SupplierContractId,
+    /// `supplier_contract_ref`.
+    SupplierContractRef,
+    /// `supplier_sla_id`.
+    SupplierSlaId,
+    /// `supplier_priority_id`.
+    SupplierPriorityId,
+    /// `supplier_responsestate`.
+    SupplierResponsestate,
+    /// `supplier_responsedate`.
+    SupplierResponsedate,
+    /// `supplier_responsetime`.
+    SupplierResponsetime,
+    /// `supplier_respondbydate`.
+    SupplierRespondbydate,
+    /// `supplier_slastate`.
+    SupplierSlastate,
+    /// `supplier_slatimeelapsed`.
+    SupplierSlatimeelapsed,
+    /// `supplier_dateclosed`.
+    SupplierDateclosed,
+    /// `supplier_fixbydate`.
+    SupplierFixbydate,
+    /// `supplier_breachrespsent`.
+    SupplierBreachrespsent,
+    /// `supplier_breachfixbysent`.
+    SupplierBreachfixbysent,
+    /// `changestate`.
+    Changestate,
+    /// `approvedby`.
+    Approvedby,
+    /// `showforusers`.
+    Showforusers,
+    /// `messsent`.
+    Messsent,
+    /// `satisfactionlevel`.
+    Satisfactionlevel,
+    /// `satisfactioncomment`.
+    Satisfactioncomment,
+    /// `invoicenumber`.
+    Invoicenumber,
+    /// `invoicenote`.
+    Invoicenote,
+    /// `invoicedate`.
+    Invoicedate,
+    /// `invoicepaiddate`.
+    Invoicepaiddate,
+    /// `nonbillable_time`.
+    NonbillableTime,
+    /// `mileage`.
+    Mileage,
+    /// `planneddate`.
+    Planneddate,
+    /// `ccaddress`.
+    Ccaddress,
+    /// `agreedcleared`.
+    Agreedcleared,
+    /// `responsetime`.
+    Responsetime,
+    /// `first_responsetime`.
+    FirstResponsetime,
+    /// `alsoinform`.
+    Alsoinform,
+    /// `justification`.
+    Justification,
+    /// `backoutplan`.
+    Backoutplan,
+    /// `communicationplan`.
+    Communicationplan,
+    /// `testplan`.
+    Testplan,
+    /// `riskdescription`.
+    Riskdescription,
+    /// `risklevel`.
+    Risklevel,
+    /// `impactdescription`.
+    Impactdescription,
+    /// `service_id`.
+    ServiceId,
+    /// `isparentservice`.
+    Isparentservice,
+    /// `surveysent`.
+    Surveysent,
+    /// `planneddateend`.
+    Planneddateend,
+    /// `currentfaactionnumber`.
+    Currentfaactionnumber,
+    /// `approval_process_step`.
+    ApprovalProcessStep,
+    /// `approval_process_step_name`.
+    ApprovalProcessStepName,
+    /// `approval_cab_name`.
+    ApprovalCabName,
+    /// `approval_process_id`.
+    ApprovalProcessId,
+    /// `faultcodeopen`.
+    Faultcodeopen,
+    /// `faultcode`.
+    Faultcode,
+    /// `laststatus3rdparty`.
+    Laststatus3rdparty,
+    /// `inform3rdpartysystem`.
+    Inform3rdpartysystem,
+    /// `deliverycontact`.
+    Deliverycontact,
+    /// `delivery_address`.
+    DeliveryAddress,
+    /// `surveyneeded`.
+    Surveyneeded,
+    /// `knownerror`.
+    Knownerror,
+    /// `development`.
+    Development,
+    /// `causedby`.
+    Causedby,
+    /// `messsentlast`.
+    Messsentlast,
+    /// `unapprovedchangestatus`.
+    Unapprovedchangestatus,
+    /// `changeseq`.
+    Changeseq,
+    /// `lastrecurringemailsentdate`.
+    Lastrecurringemailsentdate,
+    /// `template_id`.
+    TemplateId,
+    /// `template_name`.
+    TemplateName,
+    /// `child_template_id`.
+    ChildTemplateId,
+    /// `slaholdreminderdatelastemailed`.
+    Slaholdreminderdatelastemailed,
+    /// `closurereminderdatelastemailed`.
+    Closurereminderdatelastemailed,
+    /// `assetstring`.
+    Assetstring,
+    /// `mailboxid`.
+    Mailboxid,
+    /// `alerttype`.
+    Alerttype,
+    /// `actisbillabledefault`.
+    Actisbillabledefault,
+    /// `emaildisplayname`.
+    Emaildisplayname,
+    /// `emailpriority`.
+    Emailpriority,
+    /// `chargerate`.
+    Chargerate,
+    /// `timezonename`.
+    Timezonename,
+    /// `forwardinboundupdates`.
+    Forwardinboundupdates,
+    /// `loggedoutofhdworkinghours`.
+    Loggedoutofhdworkinghours,
+    /// `acctmaninformedsurvey`.
+    Acctmaninformedsurvey,
+    /// `laststatuschangeinformed`.
+    Laststatuschangeinformed,
+    /// `gfialerttype`.
+    Gfialerttype,
+    /// `quotedescription`.
+    Quotedescription,
+    /// `quotelabouramount`.
+    Quotelabouramount,
+    /// `quotepriority`.
+    Quotepriority,
+    /// `budgetcode`.
+    Budgetcode,
+    /// `actualcost`.
+    Actualcost,
+    /// `invoicestatus`.
+    Invoicestatus,
+    /// `invoicedescription`.
+    Invoicedescription,
+    /// `invoicelabouramount`.
+    Invoicelabouramount,
+    /// `invoicematerialsamount`.
+    Invoicematerialsamount,
+    /// `firsttimefix`.
+    Firsttimefix,
+    /// `quotematerialsamount`.
+    Quotematerialsamount,
+    /// `ukasaccredited`.
+    Ukasaccredited,
+    /// `labno`.
+    Labno,
+    /// `twitterscreenname`.
+    Twitterscreenname,
+    /// `twitterid`.
+    Twitterid,
+    /// `facebook_id`.
+    FacebookId,
+    /// `fixbydateadjusted`.
+    Fixbydateadjusted,
+    /// `loggedonbehalfby`.
+    Loggedonbehalfby,
+    /// `alternativecontactno`.
+    Alternativecontactno,
+    /// `operationalserviceid`.
+    Operationalserviceid,
+    /// `requestdetailsprinted`.
+    Requestdetailsprinted,
+    /// `serviceformprinted`.
+    Serviceformprinted,
+    /// `auditstatus`.
+    Auditstatus,
+    /// `auditunum`.
+    Auditunum,
+    /// `auditdate`.
+    Auditdate,
+    /// `auditnote`.
+    Auditnote,
+    /// `auditfaileddate`.
+    Auditfaileddate,
+    /// `auditfailednote`.
+    Auditfailednote,
+    /// `userrequestedapprover`.
+    Userrequestedapprover,
+    /// `oppdontaddtomailinglist`.
+    Oppdontaddtomailinglist,
+    /// `sendprintrequest`.
+    Sendprintrequest,
+    /// `pagerdutyid`.
+    Pagerdutyid,
+    /// `pagerdutyincidentidstring`.
+    Pagerdutyincidentidstring,
+    /// `pagerdutystatus`.
+    Pagerdutystatus,
+    /// `pagerdutyurl`.
+    Pagerdutyurl,
+    /// `pagerdutyincidentid`.
+    Pagerdutyincidentid,
+    /// `opportunity_third_party_url`.
+    OpportunityThirdPartyUrl,
+    /// `pr_link`.
+    PrLink,
+    /// `github_repository`.
+    GithubRepository,
+    /// `component_id`.
+    ComponentId,
+    /// `component_name`.
+    ComponentName,
+    /// `version_id`.
+    VersionId,
+    /// `version_name`.
+    VersionName,
+    /// `mailentryid`.
+    Mailentryid,
+    /// `contract_id`.
+    ContractId,
+    /// `contract_ref`.
+    ContractRef,
+    /// `billing_address`.
+    BillingAddress,
+    /// `workflow_stepstarted`.
+    WorkflowStepstarted,
+    /// `lessonslearned`.
+    Lessonslearned,
+    /// `laststatuschangeinformedmanager`.
+    Laststatuschangeinformedmanager,
+    /// `lastbugzillasync`.
+    Lastbugzillasync,
+    /// `sapid`.
+    Sapid,
+    /// `sapattachmentsuuid`.
+    Sapattachmentsuuid,
+    /// `currency`.
+    Currency,
+    /// `projectconsignmentheaderid`.
+    Projectconsignmentheaderid,
+    /// `projectconsignmentdetailid`.
+    Projectconsignmentdetailid,
+    /// `servicefailurestid`.
+    Servicefailurestid,
+    /// `hdid`.
+    Hdid,
+    /// `deleted`.
+    Deleted,
+    /// `matched_rule_id`.
+    MatchedRuleId,
+    /// `matched_rule_name`.
+    MatchedRuleName,
+    /// `matched_rule_dont_show_notification`.
+    MatchedRuleDontShowNotification,
+    /// `ignore_kb_match`.
+    IgnoreKbMatch,
+    /// `deadlinenotificationhours`.
+    Deadlinenotificationhours,
+    /// `asset_type`.
+    AssetType,
+    /// `showonroadmap`.
+    Showonroadmap,
+    /// `roadmapnote`.
+    Roadmapnote,
+    /// `phonenumberfrom`.
+    Phonenumberfrom,
+    /// `addressfrom`.
+    Addressfrom,
+    /// `changeinformation_html`.
+    ChangeinformationHtml,
+    /// `team_department_id`.
+    TeamDepartmentId,
+    /// `sendack`.
+    Sendack,
+    /// `newaction_emailfrom`.
+    NewactionEmailfrom,
+    /// `newaction_emailfrom_address_override`.
+    NewactionEmailfromAddressOverride,
+    /// `_canupdate`.
+    Canupdate,
+    /// `_mustupdateticketuser`.
+    Mustupdateticketuser,
+    /// `_spam`.
+    Spam,
+    /// `_spamblock`.
+    Spamblock,
+    /// `users_name`.
+    UsersName,
+    /// `sibling_count_open`.
+    SiblingCountOpen,
+    /// `parent_summary`.
+    ParentSummary,
+    /// `parent_status_name`.
+    ParentStatusName,
+    /// `new_approvalprocess`.
+    NewApprovalprocess,
+    /// `new_approvalprocess_agent_id`.
+    NewApprovalprocessAgentId,
+    /// `new_approvalprocess_user_id`.
+    NewApprovalprocessUserId,
+    /// `new_approvalprocess_email`.
+    NewApprovalprocessEmail,
+    /// `new_approvalprocess_cab_id`.
+    NewApprovalprocessCabId,
+    /// `approvers`.
+    Approvers,
+    /// `approvers_history`.
+    ApproversHistory,
+    /// `appointment_count`.
+    AppointmentCount,
+    /// `open_chat_count`.
+    OpenChatCount,
+    /// `task_count`.
+    TaskCount,
+    /// `create_article`.
+    CreateArticle,
+    /// `qualifications`.
+    Qualifications,
+    /// `target_adjust`.
+    TargetAdjust,
+    /// `start_adjust`.
+    StartAdjust,
+    /// `dont_do_rules`.
+    DontDoRules,
+    /// `dont_do_databaselookups`.
+    DontDoDatabaselookups,
+    /// `apply_rules`.
+    ApplyRules,
+    /// `apply_this_rule`.
+    ApplyThisRule,
+    /// `_forcereassign`.
+    Forcereassign,
+    /// `_appointment01_ok`.
+    Appointment01Ok,
+    /// `_agent01_ok`.
+    Agent01Ok,
+    /// `_agent02_ok`.
+    Agent02Ok,
+    /// `_asset01_ok`.
+    Asset01Ok,
+    /// `return_this`.
+    ReturnThis,
+    /// `_validate_form`.
+    ValidateForm,
+    /// `_validate_updates`.
+    ValidateUpdates,
+    /// `attachments`.
+    Attachments,
+    /// `documents`.
+    Documents,
+    /// `popup_notes`.
+    PopupNotes,
+    /// `current_action_type`.
+    CurrentActionType,
+    /// `current_action_name`.
+    CurrentActionName,
+    /// `_ispreview`.
+    Ispreview,
+    /// `assets`.
+    Assets,
+    /// `nochangesequpdate`.
+    Nochangesequpdate,
+    /// `_reclose`.
+    Reclose,
+    /// `_reclose_oid`.
+    RecloseOid,
+    /// `_recover`.
+    Recover,
+    /// `reference`.
+    Reference,
+    /// `email_start_tag_override`.
+    EmailStartTagOverride,
+    /// `email_end_tag_override`.
+    EmailEndTagOverride,
+    /// `follower_count`.
+    FollowerCount,
+    /// `contact_address`.
+    ContactAddress,
+    /// `chat_id`.
+    ChatId,
+    /// `actioncode`.
+    Actioncode,
+    /// `clone_count`.
+    CloneCount,
+    /// `todo_count`.
+    TodoCount,
+    /// `todo_list`.
+    TodoList,
+    /// `service_count`.
+    ServiceCount,
+    /// `unsubscribedfromserviceid`.
+    Unsubscribedfromserviceid,
+    /// `is_opportunity`.
+    IsOpportunity,
+    /// `is_project`.
+    IsProject,
+    /// `items_issued_count`.
+    ItemsIssuedCount,
+    /// `items_issued`.
+    ItemsIssued,
+    /// `project_items_issued`.
+    ProjectItemsIssued,
+    /// `quotation_count`.
+    QuotationCount,
+    /// `salesorder_count`.
+    SalesorderCount,
+    /// `purchaseorder_count`.
+    PurchaseorderCount,
+    /// `invoice_line_count`.
+    InvoiceLineCount,
+    /// `third_party_client_id`.
+    ThirdPartyClientId,
+    /// `_refreshresponse`.
+    Refreshresponse,
+    /// `_isimport`.
+    Isimport,
+    /// `_isalert`.
+    Isalert,
+    /// `_novalidate`.
+    Novalidate,
+    /// `is_closure_reminder_closure`.
+    IsClosureReminderClosure,
+    /// `is_slahold_reminder_closure`.
+    IsSlaholdReminderClosure,
+    /// `_importid`.
+    Importid,
+    /// `sendtopagerduty`.
+    Sendtopagerduty,
+    /// `splunkurl`.
+    Splunkurl,
+    /// `splunksearch`.
+    Splunksearch,
+    /// `budgettype_id`.
+    BudgettypeId,
+    /// `budgettype_name`.
+    BudgettypeName,
+    /// `budgets`.
+    Budgets,
+    /// `process_ai`.
+    ProcessAi,
+    /// `send_remoteinvite`.
+    SendRemoteinvite,
+    /// `invite_emaillist`.
+    InviteEmaillist,
+    /// `third_party_call_id`.
+    ThirdPartyCallId,
+    /// `remotetechid`.
+    Remotetechid,
+    /// `linkremotesession`.
+    Linkremotesession,
+    /// `remotesessionid`.
+    Remotesessionid,
+    /// `utcoffset`.
+    Utcoffset,
+    /// `form_id`.
+    FormId,
+    /// `database_lookup_result`.
+    DatabaseLookupResult,
+    /// `azure_tenants`.
+    AzureTenants,
+    /// `azure_tenants_name`.
+    AzureTenantsName,
+    /// `_warning`.
+    Warning,
+    /// `_warning_is_error`.
+    WarningIsError,
+    /// `close_unassigned`.
+    CloseUnassigned,
+    /// `canbechild`.
+    Canbechild,
+    /// `_changefreeze01_ok`.
+    Changefreeze01Ok,
+    /// `_force`.
+    Force,
+    /// `_ticketclash01_ok`.
+    Ticketclash01Ok,
+    /// `_milestonedate01_ok`.
+    Milestonedate01Ok,
+    /// `_ignoremilestonedates`.
+    Ignoremilestonedates,
+    /// `locked`.
+    Locked,
+    /// `has_related`.
+    HasRelated,
+    /// `pagerdutyeragent`.
+    Pagerdutyeragent,
+    /// `elapsed_response_hours`.
+    ElapsedResponseHours,
+    /// `elapsed_resolution_hours`.
+    ElapsedResolutionHours,
+    /// `sla_start_date`.
+    SlaStartDate,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `journeys`.
+    Journeys,
+    /// `devops_agent`.
+    DevopsAgent,
+    /// `_dontupdate_devops`.
+    DontupdateDevops,
+    /// `category_note_1`.
+    CategoryNote1,
+    /// `category_user_note_1`.
+    CategoryUserNote1,
+    /// `category_include_note_1`.
+    CategoryIncludeNote1,
+    /// `category_itil_1`.
+    CategoryItil1,
+    /// `category_note_2`.
+    CategoryNote2,
+    /// `category_user_note_2`.
+    CategoryUserNote2,
+    /// `category_include_note_2`.
+    CategoryIncludeNote2,
+    /// `category_itil_2`.
+    CategoryItil2,
+    /// `category_note_3`.
+    CategoryNote3,
+    /// `category_user_note_3`.
+    CategoryUserNote3,
+    /// `category_include_note_3`.
+    CategoryIncludeNote3,
+    /// `category_itil_3`.
+    CategoryItil3,
+    /// `category_note_4`.
+    CategoryNote4,
+    /// `category_user_note_4`.
+    CategoryUserNote4,
+    /// `category_include_note_4`.
+    CategoryIncludeNote4,
+    /// `category_itil_4`.
+    CategoryItil4,
+    /// `devops_comment_count`.
+    DevopsCommentCount,
+    /// `_iszapier`.
+    Iszapier,
+    /// `ncentral_ticketid`.
+    NcentralTicketid,
+    /// `_isnotify`.
+    Isnotify,
+    /// `created_from_action_id`.
+    CreatedFromActionId,
+    /// `created_from_action_name`.
+    CreatedFromActionName,
+    /// `createacknowledgement`.
+    Createacknowledgement,
+    /// `your_vote`.
+    YourVote,
+    /// `your_vote_comment`.
+    YourVoteComment,
+    /// `donotapplytemplateintheapi`.
+    Donotapplytemplateintheapi,
+    /// `_create_outstanding_appointments`.
+    CreateOutstandingAppointments,
+    /// `_create_outstanding_appointment_email`.
+    CreateOutstandingAppointmentEmail,
+    /// `scomalertstate`.
+    Scomalertstate,
+    /// `orionalertid`.
+    Orionalertid,
+    /// `orionalertactiveid`.
+    Orionalertactiveid,
+    /// `orionacknowledgestate`.
+    Orionacknowledgestate,
+    /// `orionclosestate`.
+    Orionclosestate,
+    /// `orionacknowledgedby`.
+    Orionacknowledgedby,
+    /// `orionacknowledgedate`.
+    Orionacknowledgedate,
+    /// `_acknowledgealert`.
+    Acknowledgealert,
+    /// `orionacknowledgenote`.
+    Orionacknowledgenote,
+    /// `orionacknowledgedbyname`.
+    Orionacknowledgedbyname,
+    /// `orionalertname`.
+    Orionalertname,
+    /// `servicenow_id`.
+    ServicenowId,
+    /// `third_party_parent_id`.
+    ThirdPartyParentId,
+    /// `third_party_problem_id`.
+    ThirdPartyProblemId,
+    /// `opened_by`.
+    OpenedBy,
+    /// `resolved_by`.
+    ResolvedBy,
+    /// `sendtosplunkoncall`.
+    Sendtosplunkoncall,
+    /// `splunkoncalltarget`.
+    Splunkoncalltarget,
+    /// `splunkoncalltarget_id`.
+    SplunkoncalltargetId,
+    /// `splunkoncall_id`.
+    SplunkoncallId,
+    /// `splunkoncallurl`.
+    Splunkoncallurl,
+    /// `splunkoncallstatus`.
+    Splunkoncallstatus,
+    /// `connectwise_id`.
+    ConnectwiseId,
+    /// `connectwise_project_id`.
+    ConnectwiseProjectId,
+    /// `prepay_balance_hours`.
+    PrepayBalanceHours,
+    /// `prepay_balance_amount`.
+    PrepayBalanceAmount,
+    /// `servicenow_number`.
+    ServicenowNumber,
+    /// `parent_ticket_type_name`.
+    ParentTicketTypeName,
+    /// `createdfrom_ticket_type_name`.
+    CreatedfromTicketTypeName,
+    /// `clonedfrom_ticket_type_name`.
+    ClonedfromTicketTypeName,
+    /// `autotask_id`.
+    AutotaskId,
+    /// `autotask_number`.
+    AutotaskNumber,
+    /// `atera_alert_id`.
+    AteraAlertId,
+    /// `syncro_alert_id`.
+    SyncroAlertId,
+    /// `laststatuschangestatus`.
+    Laststatuschangestatus,
+    /// `laststatuschangestatusdate`.
+    Laststatuschangestatusdate,
+    /// `mark_as_read_only`.
+    MarkAsReadOnly,
+    /// `audit_log`.
+    AuditLog,
+    /// `meraki_device`.
+    MerakiDevice,
+    /// `meraki_alert_type`.
+    MerakiAlertType,
+    /// `matched_rules`.
+    MatchedRules,
+    /// `powershell_script_count`.
+    PowershellScriptCount,
+    /// `devops_workitem_count`.
+    DevopsWorkitemCount,
+    /// `ninja_alert_id`.
+    NinjaAlertId,
+    /// `ninja_device_id`.
+    NinjaDeviceId,
+    /// `usertype`.
+    Usertype,
+    /// `actionworkflowset`.
+    Actionworkflowset,
+    /// `isbillable`.
+    Isbillable,
+    /// `itemsarebillable`.
+    Itemsarebillable,
+    /// `childrenlefttocreate`.
+    Childrenlefttocreate,
+    /// `who`.
+    Who,
+    /// `resourcetype_id`.
+    ResourcetypeId,
+    /// `resourcetype_name`.
+    ResourcetypeName,
+    /// `resource_booking_type`.
+    ResourceBookingType,
+    /// `resource_booking_timeslot`.
+    ResourceBookingTimeslot,
+    /// `resource_booking_asset`.
+    ResourceBookingAsset,
+    /// `matched_rule_ids`.
+    MatchedRuleIds,
+    /// `forceruleupdate`.
+    Forceruleupdate,
+    /// `teams_user_id`.
+    TeamsUserId,
+    /// `_isteams`.
+    Isteams,
+    /// `faultapprovalfailed`.
+    Faultapprovalfailed,
+    /// `article_description`.
+    ArticleDescription,
+    /// `article_resolution`.
+    ArticleResolution,
+    /// `article_notes`.
+    ArticleNotes,
+    /// `article_type`.
+    ArticleType,
+    /// `tags`.
+    Tags,
+    /// `dontcreatechild`.
+    Dontcreatechild,
+    /// `needcreatechild`.
+    Needcreatechild,
+    /// `sentinel_id`.
+    SentinelId,
+    /// `sentinel_resourcegroup`.
+    SentinelResourcegroup,
+    /// `sentinel_subscriptionid`.
+    SentinelSubscriptionid,
+    /// `sentinel_workspace`.
+    SentinelWorkspace,
+    /// `faultapprovalexists`.
+    Faultapprovalexists,
+    /// `_validate_only`.
+    ValidateOnly,
+    /// `_validation_key`.
+    ValidationKey,
+    /// `azuremonitor_id`.
+    AzuremonitorId,
+    /// `domotz_alertid`.
+    DomotzAlertid,
+    /// `domotz_deviceid`.
+    DomotzDeviceid,
+    /// `domerge`.
+    Domerge,
+    /// `isnew`.
+    Isnew,
+    /// `automate_id`.
+    AutomateId,
+    /// `device_automate_id`.
+    DeviceAutomateId,
+    /// `auvik_id`.
+    AuvikId,
+    /// `auvik_url`.
+    AuvikUrl,
+    /// `contract_balance`.
+    ContractBalance,
+    /// `bookingurl`.
+    Bookingurl,
+    /// `billable_time`.
+    BillableTime,
+    /// `isclone`.
+    Isclone,
+    /// `clonedfrom`.
+    Clonedfrom,
+    /// `slatimeremaining`.
+    Slatimeremaining,
+    /// `customfieldvalidationreason`.
+    Customfieldvalidationreason,
+    /// `_has_automations`.
+    HasAutomations,
+    /// `chat_count`.
+    ChatCount,
+    /// `_dontupdate_jira`.
+    DontupdateJira,
+    /// `jira_issue_count`.
+    JiraIssueCount,
+    /// `call_log_count`.
+    CallLogCount,
+    /// `sentinel_url`.
+    SentinelUrl,
+    /// `sentinel_display_id`.
+    SentinelDisplayId,
+    /// `postloggedview`.
+    Postloggedview,
+    /// `addigy_alert_id`.
+    AddigyAlertId,
+    /// `ninja_alert_type`.
+    NinjaAlertType,
+    /// `freshdesk_id`.
+    FreshdeskId,
+    /// `external_links`.
+    ExternalLinks,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `kaseya_agent_id`.
+    KaseyaAgentId,
+    /// `salesforce_contactid`.
+    SalesforceContactid,
+    /// `salesforce_accountid`.
+    SalesforceAccountid,
+    /// `salesforce_parentid`.
+    SalesforceParentid,
+    /// `salesforce_status`.
+    SalesforceStatus,
+    /// `newrelic_id`.
+    NewrelicId,
+    /// `newrelicincident_id`.
+    NewrelicincidentId,
+    /// `backup_radar_id`.
+    BackupRadarId,
+    /// `backup_radar_state`.
+    BackupRadarState,
+    /// `linktypesarray`.
+    Linktypesarray,
+    /// `kaseyaid`.
+    Kaseyaid,
+    /// `alluserscanview`.
+    Alluserscanview,
+    /// `_dontupdate_salesforce`.
+    DontupdateSalesforce,
+    /// `sync_to_salesforce`.
+    SyncToSalesforce,
+    /// `salesforce_stage`.
+    SalesforceStage,
+    /// `_newticket_quickclose`.
+    NewticketQuickclose,
+    /// `service_request_detail_id`.
+    ServiceRequestDetailId,
+    /// `visible_child_tickets`.
+    VisibleChildTickets,
+    /// `check_status_freeze`.
+    CheckStatusFreeze,
+    /// `expenses`.
+    Expenses,
+    /// `clear_feedback`.
+    ClearFeedback,
+    /// `facebook_message_id`.
+    FacebookMessageId,
+    /// `twitter_message_id`.
+    TwitterMessageId,
+    /// `ncentral_details_id`.
+    NcentralDetailsId,
+    /// `requesttype_published_id`.
+    RequesttypePublishedId,
+    /// `chat_key_id`.
+    ChatKeyId,
+    /// `supplier_contact_id`.
+    SupplierContactId,
+    /// `parent_itil_ticket_type`.
+    ParentItilTicketType,
+    /// `parent_release_note`.
+    ParentReleaseNote,
+    /// `parent_release_name`.
+    ParentReleaseName,
+    /// `parent_release2_name`.
+    ParentRelease2Name,
+    /// `parent_release3_name`.
+    ParentRelease3Name,
+    /// `pagerdutyservice`.
+    Pagerdutyservice,
+    /// `pagerdutyservice_name`.
+    PagerdutyserviceName,
+    /// `_dontupdate_pagerduty`.
+    DontupdatePagerduty,
+    /// `_dont_fire_automations`.
+    DontFireAutomations,
+    /// `teamsmessage`.
+    Teamsmessage,
+    /// `default_teams_chat_name`.
+    DefaultTeamsChatName,
+    /// `show_chat_create`.
+    ShowChatCreate,
+    /// `htmlmessage`.
+    Htmlmessage,
+    /// `linked_halo_ticket_count`.
+    LinkedHaloTicketCount,
+    /// `halolink_ticketid`.
+    HalolinkTicketid,
+    /// `override_opening_action_who`.
+    OverrideOpeningActionWho,
+    /// `whatsappcreatedfromid`.
+    Whatsappcreatedfromid,
+    /// `unotes`.
+    Unotes,
+    /// `smemo`.
+    Smemo,
+    /// `amemo`.
+    Amemo,
+    /// `_matchintacctclass`.
+    Matchintacctclass,
+    /// `intacct_class`.
+    IntacctClass,
+    /// `intacct_class_name`.
+    IntacctClassName,
+    /// `sms_override`.
+    SmsOverride,
+    /// `device_name`.
+    DeviceName,
+    /// `milestones`.
+    Milestones,
+    /// `email_message_id`.
+    EmailMessageId,
+    /// `seenby`.
+    Seenby,
+    /// `recaptcha_token`.
+    RecaptchaToken,
+    /// `resource_booking_site`.
+    ResourceBookingSite,
+    /// `extratabs`.
+    Extratabs,
+    /// `new_approvalprocess_role_id`.
+    NewApprovalprocessRoleId,
+    /// `new_approvalprocess_customfieldid`.
+    NewApprovalprocessCustomfieldid,
+    /// `linked_ecommerce_order_number`.
+    LinkedEcommerceOrderNumber,
+    /// `linked_ecommerce_order_url`.
+    LinkedEcommerceOrderUrl,
+    /// `parent_milestones`.
+    ParentMilestones,
+    /// `vectors`.
+    Vectors,
+    /// `ai_matched_tickets`.
+    AiMatchedTickets,
+    /// `ai_matched_articles`.
+    AiMatchedArticles,
+    /// `ai_suggestions`.
+    AiSuggestions,
+    /// `_apply_ai_suggestions`.
+    ApplyAiSuggestions,
+    /// `_dismiss_ai_suggestions`.
+    DismissAiSuggestions,
+    /// `suggested_category1`.
+    SuggestedCategory1,
+    /// `thirdpartyreviewscore`.
+    Thirdpartyreviewscore,
+    /// `datto_alert_state`.
+    DattoAlertState,
+    /// `forwarded_by`.
+    ForwardedBy,
+    /// `reviewed_date`.
+    ReviewedDate,
+    /// `is_sensitive`.
+    IsSensitive,
+    /// `contract_schedule_plan_id`.
+    ContractSchedulePlanId,
+    /// `instagram_message_id`.
+    InstagramMessageId,
+    /// `default_reporter`.
+    DefaultReporter,
+    /// `defaultsendattachments`.
+    Defaultsendattachments,
+    /// `devops_key`.
+    DevopsKey,
+    /// `related_tickets`.
+    RelatedTickets,
+    /// `new_related_tickets`.
+    NewRelatedTickets,
+    /// `unrelate_from_ticket_id`.
+    UnrelateFromTicketId,
+    /// `ecommerce_orders`.
+    EcommerceOrders,
+    /// `hide_feedback`.
+    HideFeedback,
+    /// `workflow_history`.
+    WorkflowHistory,
+    /// `connectwisermm_ticketid`.
+    ConnectwisermmTicketid,
+    /// `colour_rule`.
+    ColourRule,
+    /// `google_reviewdata`.
+    GoogleReviewdata,
+    /// `google_questiondata`.
+    GoogleQuestiondata,
+    /// `original_agent`.
+    OriginalAgent,
+    /// `do_lookups`.
+    DoLookups,
+    /// `liongard_system_id`.
+    LiongardSystemId,
+    /// `bigpanda_id`.
+    BigpandaId,
+    /// `contributors`.
+    Contributors,
+    /// `internet_message_id`.
+    InternetMessageId,
+    /// `matching_value`.
+    MatchingValue,
+    /// `sqlimport_id`.
+    SqlimportId,
+    /// `respondbydateadjusted`.
+    Respondbydateadjusted,
+    /// `date_dependencies`.
+    DateDependencies,
+    /// `new_milestone_ticket`.
+    NewMilestoneTicket,
+    /// `assets_columns`.
+    AssetsColumns,
+    /// `slaresponseexcuse`.
+    Slaresponseexcuse,
+    /// `can_add_cc_followers`.
+    CanAddCcFollowers,
+    /// `_fromchatprofileid`.
+    Fromchatprofileid,
+    /// `lapsafe_count`.
+    LapsafeCount,
+    /// `olas`.
+    Olas,
+    /// `ola_count`.
+    OlaCount,
+    /// `new_workflow_history`.
+    NewWorkflowHistory,
+    /// `default_slack_channel_name`.
+    DefaultSlackChannelName,
+    /// `show_channel_create`.
+    ShowChannelCreate,
+    /// `slack_channel_id`.
+    SlackChannelId,
+    /// `slack_callback_id`.
+    SlackCallbackId,
+    /// `ai_suggested_priority`.
+    AiSuggestedPriority,
+    /// `ai_suggested_resolution`.
+    AiSuggestedResolution,
+    /// `ai_generated_summary`.
+    AiGeneratedSummary,
+    /// `ai_search_query`.
+    AiSearchQuery,
+    /// `ai_suggested_type`.
+    AiSuggestedType,
+    /// `ai_sentiment_analysis`.
+    AiSentimentAnalysis,
+    /// `ai_satisfaction_level`.
+    AiSatisfactionLevel,
+    /// `ai_tonality`.
+    AiTonality,
+    /// `_isagentuser`.
+    Isagentuser,
+    /// `ai_survey_score`.
+    AiSurveyScore,
+    /// `ai_survey_comment`.
+    AiSurveyComment,
+    /// `freshdesk_ticket_data`.
+    FreshdeskTicketData,
+    /// `freshdesk_group_name`.
+    FreshdeskGroupName,
+    /// `freshdesk_agent_name`.
+    FreshdeskAgentName,
+    /// `freshdesk_agent_email`.
+    FreshdeskAgentEmail,
+    /// `freshdesk_product_name`.
+    FreshdeskProductName,
+    /// `matched_kb_id_acessible_to_user`.
+    MatchedKbIdAcessibleToUser,
+    /// `remotesession_count`.
+    RemotesessionCount,
+    /// `search_index_sync_timestamp`.
+    SearchIndexSyncTimestamp,
+    /// `search_index_sync_batches`.
+    SearchIndexSyncBatches,
+    /// `new_whe_`.
+    NewWhe,
+    /// `new_actioncode`.
+    NewActioncode,
+    /// `notepad`.
+    Notepad,
+    /// `embedding_match_timestamp`.
+    EmbeddingMatchTimestamp,
+    /// `_re_index`.
+    ReIndex,
+    /// `_fetch_matches`.
+    FetchMatches,
+    /// `workflow_move_date_override`.
+    WorkflowMoveDateOverride,
+    /// `lookup_search`.
+    LookupSearch,
+    /// `agent_booking_type`.
+    AgentBookingType,
+    /// `agent_booking`.
+    AgentBooking,
+    /// `pandadoc_attachment`.
+    PandadocAttachment,
+    /// `pandadoc_attachment_name`.
+    PandadocAttachmentName,
+    /// `pandadoc_attachment_url`.
+    PandadocAttachmentUrl,
+    /// `thirdparty_url`.
+    ThirdpartyUrl,
+    /// `security_signal_id`.
+    SecuritySignalId,
+    /// `datadog_id`.
+    DatadogId,
+    /// `ai_conversation_summary`.
+    AiConversationSummary,
+    /// `incomingevent_count`.
+    IncomingeventCount,
+    /// `azure_connection_id`.
+    AzureConnectionId,
+    /// `kblinkid`.
+    Kblinkid,
+    /// `ticket_client_to_invoice_to_id`.
+    TicketClientToInvoiceToId,
+    /// `ticket_client_to_invoice_to_name`.
+    TicketClientToInvoiceToName,
+    /// `_prevent_outgoing`.
+    PreventOutgoing,
+    /// `dont_copy_history`.
+    DontCopyHistory,
+    /// `user_linked_sites`.
+    UserLinkedSites,
+    /// `prepay_threshold`.
+    PrepayThreshold,
+    /// `automation_entity_type`.
+    AutomationEntityType,
+    /// `make_automation_entity_inactive`.
+    MakeAutomationEntityInactive,
+    /// `is_downtime`.
+    IsDowntime,
+    /// `add_tags`.
+    AddTags,
+    /// `locked_by_agentid`.
+    LockedByAgentid,
+    /// `_forceunlock`.
+    Forceunlock,
+    /// `_is_aisuggestion_merge`.
+    IsAisuggestionMerge,
+    /// `service_linked_device`.
+    ServiceLinkedDevice,
+    /// `table`.
+    Table,
+    /// `use`.
+    Use,
+    /// `canbevotedfor`.
+    Canbevotedfor,
+    /// `supplier_reference`.
+    SupplierReference,
+    /// `top_level_name`.
+    TopLevelName,
+    /// `isbeingclosed`.
+    Isbeingclosed,
+    /// `maximumRestrictedPriority`.
+    MaximumRestrictedPriority,
+    /// `primary_service_name`.
+    PrimaryServiceName,
+    /// `idsummary`.
+    Idsummary,
+    /// `scomclearance`.
+    Scomclearance,
+    /// `scomalertid`.
+    Scomalertid,
+    /// `statusseq`.
+    Statusseq,
+    /// `statuscolor`.
+    Statuscolor,
+    /// `next_appointment_type`.
+    NextAppointmentType,
+    /// `account_manager`.
+    AccountManager,
+    /// `orionalert`.
+    Orionalert,
+    /// `orionnote`.
+    Orionnote,
+    /// `orionwho`.
+    Orionwho,
+    /// `product_key`.
+    ProductKey,
+    /// `ticketage`.
+    Ticketage,
+    /// `ninja_id`.
+    NinjaId,
+    /// `teams_ticket_icon`.
+    TeamsTicketIcon,
+    /// `lastactiondateteams`.
+    Lastactiondateteams,
+    /// `priority_name`.
+    PriorityName,
+    /// `useful_count`.
+    UsefulCount,
+    /// `notuseful_count`.
+    NotusefulCount,
+    /// `sitepostcode`.
+    Sitepostcode,
+    /// `mailbox`.
+    Mailbox,
+    /// `userdepartments`.
+    Userdepartments,
+    /// `updateservicestatus`.
+    Updateservicestatus,
+    /// `servicestatusnote`.
+    Servicestatusnote,
+    /// `itil_requesttype_id`.
+    ItilRequesttypeId,
+    /// `startdatetime`.
+    Startdatetime,
+    /// `enddatetime`.
+    Enddatetime,
+    /// `closure_agent_id`.
+    ClosureAgentId,
+    /// `closed_in_integration_system`.
+    ClosedInIntegrationSystem,
+    /// `createdfromautomationstdid`.
+    Createdfromautomationstdid,
+    /// `ticket_tags`.
+    TicketTags,
+    /// `status_change_frozen`.
+    StatusChangeFrozen,
+    /// `approval_status`.
+    ApprovalStatus,
+    /// `opp_country_name`.
+    OppCountryName,
+    /// `opp_region_name`.
+    OppRegionName,
+    /// `invoiceseperatelyoverride`.
+    Invoiceseperatelyoverride,
+    /// `purchaseordernumber`.
+    Purchaseordernumber,
+    /// `overrideticketcost`.
+    Overrideticketcost,
+    /// `budgethours`.
+    Budgethours,
+    /// `created_by`.
+    CreatedBy,
+    /// `additional_agents`.
+    AdditionalAgents,
+    /// `client_to_invoice_to_id`.
+    ClientToInvoiceToId,
+    /// `primary_issue`.
+    PrimaryIssue,
+    /// `primary_workitem`.
+    PrimaryWorkitem,
+    /// `billing_plan_text`.
+    BillingPlanText,
+    /// `default_appointment_summary`.
+    DefaultAppointmentSummary,
+    /// `default_appointment_details`.
+    DefaultAppointmentDetails,
+    /// `agent_signature`.
+    AgentSignature,
+    /// `customer_signature`.
+    CustomerSignature,
+    /// `new_agent_signature`.
+    NewAgentSignature,
+    /// `new_customer_signature`.
+    NewCustomerSignature,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
+    /// `_importtype`.
+    Importtype,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `guid`.
+    Guid,
 }
 
 impl crate::runtime::model::Model for Ticket {
-    const EXPECTING: &'static str = "struct Ticket";
+    const NAME: &'static str = "Ticket";
     const FIELDS: &'static [&'static str] = &[
-        "_acknowledgealert",
-        "_agent01_ok",
-        "_agent02_ok",
-        "_apply_ai_suggestions",
-        "_appointment01_ok",
-        "_asset01_ok",
-        "_canupdate",
-        "_changefreeze01_ok",
-        "_create_outstanding_appointment_email",
-        "_create_outstanding_appointments",
-        "_dismiss_ai_suggestions",
-        "_dont_fire_automations",
-        "_dontupdate_devops",
-        "_dontupdate_jira",
-        "_dontupdate_pagerduty",
-        "_dontupdate_salesforce",
-        "_fetch_matches",
-        "_force",
-        "_forcereassign",
-        "_forceunlock",
-        "_fromchatprofileid",
-        "_has_automations",
-        "_ignoremilestonedates",
-        "_importid",
-        "_importthirdpartyid",
-        "_importtype",
-        "_importtypeid",
-        "_is_aisuggestion_merge",
-        "_isagentuser",
-        "_isalert",
-        "_isimport",
-        "_isnotify",
-        "_ispreview",
-        "_isteams",
-        "_iszapier",
-        "_match_integration_id",
-        "_match_integration_name",
-        "_match_thirdparty_id",
-        "_matchintacctclass",
-        "_milestonedate01_ok",
-        "_mustupdateticketuser",
-        "_newticket_quickclose",
-        "_novalidate",
-        "_prevent_outgoing",
-        "_print_generate",
-        "_re_index",
-        "_reclose",
-        "_reclose_oid",
-        "_recover",
-        "_refreshresponse",
-        "_spam",
-        "_spamblock",
-        "_ticketclash01_ok",
-        "_validate_form",
-        "_validate_only",
-        "_validate_updates",
-        "_validation_key",
-        "_warning",
-        "_warning_is_error",
-        "account_manager",
-        "acctmaninformedsurvey",
-        "action_agent_name",
-        "action_chargerate",
-        "action_contract_ref",
-        "action_datetime",
-        "action_note",
-        "action_number",
-        "action_outcome",
-        "action_ticket_id",
-        "actioncode",
-        "actionworkflowset",
-        "actisbillabledefault",
-        "actualcost",
-        "add_tags",
-        "addigy_alert_id",
-        "additional_agents",
-        "addressfrom",
-        "agent_booking",
-        "agent_booking_type",
+        "oppjobtitle",
+        "id",
+        "dateoccurred",
+        "summary",
+        "details",
+        "status_id",
+        "status_name",
+        "tickettype_id",
+        "tickettype_name",
+        "sla_id",
+        "sla_name",
+        "priority_id",
+        "client_id",
+        "client_name",
+        "site_id",
+        "site_name",
+        "user_id",
+        "user_name",
+        "team",
         "agent_id",
         "agent_name",
-        "agent_signature",
-        "agreedcleared",
-        "ai_conversation_summary",
-        "ai_generated_summary",
-        "ai_matched_articles",
-        "ai_matched_tickets",
-        "ai_satisfaction_level",
-        "ai_search_query",
-        "ai_sentiment_analysis",
-        "ai_suggested_priority",
-        "ai_suggested_resolution",
-        "ai_suggested_type",
-        "ai_suggestions",
-        "ai_summary",
-        "ai_survey_comment",
-        "ai_survey_score",
-        "ai_tonality",
-        "alerttype",
-        "alluserscanview",
-        "alsoinform",
-        "alternativecontactno",
-        "amemo",
-        "api_url",
-        "apply_rules",
-        "apply_this_rule",
-        "appointment_count",
-        "appointment_id",
-        "appointment_type",
-        "approval_cab_name",
-        "approval_process_id",
-        "approval_process_step",
-        "approval_process_step_name",
-        "approval_status",
-        "approvedby",
-        "approvers",
-        "approvers_history",
-        "article_description",
-        "article_notes",
-        "article_resolution",
-        "article_type",
-        "asset_key_field_string",
-        "asset_number",
-        "asset_site",
-        "asset_type",
-        "asset_type_name",
-        "assets",
-        "assets_columns",
-        "assetstring",
-        "atera_alert_id",
-        "attachment_count",
-        "attachments",
-        "audit_log",
-        "auditdate",
-        "auditfaileddate",
-        "auditfailednote",
-        "auditnote",
-        "auditstatus",
-        "auditunum",
-        "automate_id",
-        "automation_entity_type",
-        "autotask_id",
-        "autotask_number",
-        "auvik_id",
-        "auvik_url",
-        "azure_connection_id",
-        "azure_tenants",
-        "azure_tenants_name",
-        "azuremonitor_id",
-        "backoutplan",
-        "backup_radar_id",
-        "backup_radar_state",
-        "bigpanda_id",
-        "billable_time",
-        "billing_address",
-        "billing_plan_text",
-        "bookingurl",
-        "branch_id",
-        "branch_name",
-        "budgetcode",
-        "budgethours",
-        "budgets",
-        "budgettype",
-        "budgettype_id",
-        "budgettype_name",
-        "call_log_count",
-        "can_add_cc_followers",
-        "canbechild",
-        "canbevotedfor",
         "category_1",
-        "category_1_display",
         "category_2",
-        "category_2_display",
         "category_3",
-        "category_3_display",
         "category_4",
-        "category_4_display",
-        "category_include_note_1",
-        "category_include_note_2",
-        "category_include_note_3",
-        "category_include_note_4",
-        "category_itil_1",
-        "category_itil_2",
-        "category_itil_3",
-        "category_itil_4",
-        "category_note_1",
-        "category_note_2",
-        "category_note_3",
-        "category_note_4",
-        "category_user_note_1",
-        "category_user_note_2",
-        "category_user_note_3",
-        "category_user_note_4",
         "categoryid_1",
         "categoryid_2",
         "categoryid_3",
         "categoryid_4",
-        "causedby",
-        "ccaddress",
-        "changeinformation_html",
-        "changeseq",
-        "changestate",
-        "chargehours",
-        "chargerate",
-        "chat_count",
-        "chat_id",
-        "chat_key_id",
-        "check_status_freeze",
-        "child_action_count",
-        "child_count",
-        "child_count_open",
-        "child_status",
-        "child_template_id",
-        "child_ticket_id_string",
-        "child_ticket_ids",
-        "childrenlefttocreate",
-        "clear_feedback",
-        "client_id",
-        "client_name",
-        "client_reference",
-        "client_to_invoice_to_id",
-        "clone_count",
-        "clonedfrom",
-        "clonedfrom_id",
-        "clonedfrom_summary",
-        "clonedfrom_ticket_type_name",
-        "close_unassigned",
-        "closed_in_integration_system",
-        "closure_agent_id",
-        "closure_note",
-        "closure_note_html",
-        "closure_time",
-        "closurereminderdatelastemailed",
-        "colour",
-        "colour_rule",
-        "communicationplan",
-        "component_id",
-        "component_name",
-        "connectedinstance_id",
-        "connectwise_id",
-        "connectwise_project_id",
-        "connectwisermm_ticketid",
-        "contact_address",
-        "contract_balance",
-        "contract_id",
-        "contract_ref",
-        "contract_refextra",
-        "contract_schedule_plan_id",
-        "contributors",
-        "cost",
-        "create_article",
-        "createacknowledgement",
-        "created_by",
-        "created_from_action_id",
-        "created_from_action_name",
-        "createdfrom_id",
-        "createdfrom_summary",
-        "createdfrom_ticket_type_name",
-        "createdfromautomationstdid",
-        "currency",
-        "current_action_name",
-        "current_action_type",
-        "currentelapsedhours",
-        "currentfaactionnumber",
-        "customer_relationships",
-        "customer_signature",
-        "customfields",
-        "customfieldvalidationreason",
-        "database_lookup_result",
-        "datadog_id",
-        "date_dependencies",
-        "date_fully_closed",
-        "dateassigned",
-        "dateclosed",
-        "datecreated",
-        "dateoccurred",
-        "datto_alert_state",
-        "deadlinedate",
-        "deadlinenotificationhours",
-        "default_appointment_details",
-        "default_appointment_summary",
-        "default_reporter",
-        "default_slack_channel_name",
-        "default_teams_chat_name",
-        "defaultsendattachments",
-        "deleted",
-        "delivery_address",
-        "deliverycontact",
-        "department_id",
-        "details",
-        "details_html",
-        "development",
-        "device_automate_id",
-        "device_name",
-        "devops_agent",
-        "devops_comment_count",
-        "devops_key",
-        "devops_workitem_count",
-        "do_lookups",
-        "documents",
-        "domerge",
-        "domotz_alertid",
-        "domotz_deviceid",
-        "donotapplytemplateintheapi",
-        "dont_copy_history",
-        "dont_do_databaselookups",
-        "dont_do_rules",
-        "dontcreatechild",
-        "ecommerce_orders",
-        "elapsed_resolution_hours",
-        "elapsed_response_hours",
-        "email_end_tag_override",
-        "email_message_id",
-        "email_start_tag_override",
-        "emailcclist",
-        "emailcclistsupplier",
-        "emaildisplayname",
-        "emailpriority",
-        "emailtolist",
-        "emailtolistsupplier",
-        "embedding_match_timestamp",
-        "enddatetime",
-        "enduserstatus",
+        "category_1_display",
+        "category_2_display",
+        "category_3_display",
+        "category_4_display",
         "estimate",
         "estimatedays",
-        "excludefromsla",
-        "expenses",
-        "external_links",
-        "extratabs",
-        "facebook_id",
-        "facebook_message_id",
-        "faultapprovalexists",
-        "faultapprovalfailed",
-        "faultcode",
-        "faultcodeopen",
-        "first_responsedate",
-        "first_responsetime",
-        "firstname",
-        "firsttimefix",
-        "fixbydate",
-        "fixbydateadjusted",
-        "flagged",
-        "follower_count",
-        "followupdate",
-        "forceruleupdate",
-        "form_id",
-        "forwarded_by",
-        "forwardinboundupdates",
-        "freshdesk_agent_email",
-        "freshdesk_agent_name",
-        "freshdesk_group_name",
-        "freshdesk_id",
-        "freshdesk_product_name",
-        "freshdesk_ticket_data",
-        "gfialerttype",
-        "github_repository",
-        "google_questiondata",
-        "google_reviewdata",
-        "guid",
-        "halolink_ticketid",
-        "has_related",
-        "hasbeenclosed",
-        "hdid",
-        "hide_feedback",
-        "hover_summary",
-        "htmlmessage",
-        "id",
-        "idsummary",
-        "ignore_kb_match",
-        "impact",
-        "impactdescription",
-        "impactlevel",
-        "inactive",
-        "incomingevent_count",
-        "inform3rdpartysystem",
-        "instagram_message_id",
-        "intacct_class",
-        "intacct_class_name",
-        "internet_message_id",
-        "inventory_number",
-        "invite_emaillist",
-        "invoice_line_count",
-        "invoicedate",
-        "invoicedescription",
-        "invoicelabouramount",
-        "invoicematerialsamount",
-        "invoicenote",
-        "invoicenumber",
-        "invoicepaiddate",
-        "invoiceseperatelyoverride",
-        "invoicestatus",
-        "is_closure_reminder_closure",
-        "is_downtime",
-        "is_opportunity",
-        "is_project",
-        "is_sensitive",
-        "is_slahold_reminder_closure",
-        "is_vip",
-        "isbeingclosed",
-        "isbillable",
-        "isclone",
-        "isimportantcontact",
-        "isnew",
-        "isparentservice",
-        "items",
-        "items_issued",
-        "items_issued_count",
-        "itemsarebillable",
-        "itemsprice",
-        "itil_requesttype_id",
-        "itilname",
-        "jira_issue_count",
-        "journeys",
-        "justification",
-        "kaseya_agent_id",
-        "kaseyaid",
-        "kblinkid",
-        "knownerror",
-        "labno",
-        "lapsafe_count",
-        "last_update",
-        "lastaction_chargerate",
-        "lastactiondate",
-        "lastactiondateteams",
-        "lastbugzillasync",
-        "lastchildactiondate",
-        "lastincomingemail",
-        "lastname",
-        "lastnote",
-        "lastrecurringemailsentdate",
-        "laststatus3rdparty",
-        "laststatuschangeinformed",
-        "laststatuschangeinformedmanager",
-        "laststatuschangestatus",
-        "laststatuschangestatusdate",
-        "lessonslearned",
-        "linked_ecommerce_order_number",
-        "linked_ecommerce_order_url",
-        "linked_halo_ticket_count",
-        "linkremotesession",
-        "linktypesarray",
-        "liongard_system_id",
-        "locked",
-        "locked_by_agentid",
-        "loggedonbehalfby",
-        "loggedoutofhdworkinghours",
-        "lookup_search",
-        "mailbox",
-        "mailboxid",
-        "mailentryid",
-        "make_automation_entity_inactive",
-        "mark_as_read_only",
-        "matched_kb_id",
-        "matched_kb_id_acessible_to_user",
-        "matched_rule_dont_show_notification",
-        "matched_rule_id",
-        "matched_rule_ids",
-        "matched_rule_name",
-        "matched_rules",
-        "matching_value",
-        "maximumRestrictedPriority",
-        "meraki_alert_type",
-        "meraki_device",
-        "merged_into_id",
-        "messsent",
-        "messsentlast",
-        "mileage",
-        "milestone_enddate",
-        "milestone_id",
-        "milestone_name",
-        "milestone_sequence",
-        "milestone_startdate",
-        "milestone_status",
-        "milestone_value",
-        "milestones",
-        "ncentral_details_id",
-        "ncentral_ticketid",
-        "needcreatechild",
-        "new_actioncode",
-        "new_agent_signature",
-        "new_approvalprocess",
-        "new_approvalprocess_agent_id",
-        "new_approvalprocess_cab_id",
-        "new_approvalprocess_customfieldid",
-        "new_approvalprocess_email",
-        "new_approvalprocess_role_id",
-        "new_approvalprocess_user_id",
-        "new_customer_signature",
-        "new_external_link",
-        "new_milestone_ticket",
-        "new_related_tickets",
-        "new_whe_",
-        "new_workflow_history",
-        "newaction_emailfrom",
-        "newaction_emailfrom_address_override",
-        "newrelic_id",
-        "newrelicincident_id",
-        "next_appointment_type",
-        "nextactivitydate",
-        "nextappointmentdate",
-        "ninja_alert_id",
-        "ninja_alert_type",
-        "ninja_device_id",
-        "ninja_id",
-        "nochangesequpdate",
-        "nonbillable_time",
-        "nonchargehours",
-        "notepad",
-        "notuseful_count",
-        "ola_count",
-        "olas",
-        "onhold",
-        "open_chat_count",
-        "opened_by",
-        "operationalserviceid",
-        "opp_country_name",
-        "opp_region_name",
-        "oppaddr1",
-        "oppaddr2",
-        "oppaddr3",
-        "oppaddr4",
-        "oppattemptsmade",
-        "oppclosurecategory",
-        "oppcompanyname",
-        "oppcompetitors",
-        "oppcontactname",
-        "oppconversionprobability",
-        "oppconverteddate",
-        "oppcountry",
-        "oppcurrentsystem",
-        "oppcustomertitle",
-        "oppdemodate",
-        "oppdiscountdate",
-        "oppdontaddtomailinglist",
-        "oppemailaddress",
-        "opphear",
-        "oppjobtitle",
-        "opportunity_third_party_url",
-        "opppostcode",
-        "oppproductchosen",
-        "oppprofit",
-        "oppreason",
-        "oppregion",
-        "opptel",
-        "opptimezonename",
-        "opptrialdate",
-        "opptype",
-        "oppvalue",
-        "oppvalue_annual",
-        "oppvalue_monthly",
-        "oppvalue_oneoff",
-        "oppvalueadjusted",
-        "orderhead_id",
-        "organisation_id",
-        "original_agent",
-        "orionacknowledgedate",
-        "orionacknowledgedby",
-        "orionacknowledgedbyname",
-        "orionacknowledgenote",
-        "orionacknowledgestate",
-        "orionalert",
-        "orionalertactiveid",
-        "orionalertid",
-        "orionalertname",
-        "orionclosestate",
-        "orionnote",
-        "orionwho",
-        "override_opening_action_who",
-        "overrideticketcost",
-        "pagerdutyeragent",
-        "pagerdutyid",
-        "pagerdutyincidentid",
-        "pagerdutyincidentidstring",
-        "pagerdutyservice",
-        "pagerdutyservice_name",
-        "pagerdutystatus",
-        "pagerdutyurl",
-        "pandadoc_attachment",
-        "pandadoc_attachment_name",
-        "pandadoc_attachment_url",
-        "parent_agent",
-        "parent_id",
-        "parent_itil_ticket_type",
-        "parent_milestones",
-        "parent_release2_name",
-        "parent_release3_name",
-        "parent_release_name",
-        "parent_release_note",
-        "parent_status",
-        "parent_status_name",
-        "parent_subject",
-        "parent_summary",
-        "parent_ticket_type_name",
-        "parentassign",
-        "parentguid",
-        "pdf_attachment_id",
-        "phonenumber",
-        "phonenumberfrom",
-        "pipeline_stage_id",
-        "pipeline_stage_name",
-        "planneddate",
-        "planneddateend",
-        "popup_notes",
-        "postloggedview",
-        "powershell_script_count",
-        "pr_id",
-        "pr_link",
-        "prepay_balance_amount",
-        "prepay_balance_hours",
-        "prepay_threshold",
-        "primary_issue",
-        "primary_service_name",
-        "primary_workitem",
-        "printhtml",
-        "priority_id",
-        "priority_name",
-        "process_ai",
-        "product_id",
-        "product_key",
-        "product_name",
-        "project_items_issued",
-        "projectcompletionpercentage",
-        "projectconsignmentdetailid",
-        "projectconsignmentheaderid",
-        "projectearlieststart",
-        "projectinternaltask",
-        "projectlatestend",
-        "projectmoneyactual",
-        "projectmoneybudget",
-        "projecttimeactual",
-        "projecttimebudget",
         "projecttimepercentage",
-        "purchaseorder_count",
-        "purchaseordernumber",
-        "qualifications",
-        "quantity",
-        "quotation_count",
-        "quotedescription",
-        "quotelabouramount",
-        "quotematerialsamount",
-        "quotepriority",
+        "projectcompletionpercentage",
+        "projectearlieststart",
+        "projectlatestend",
+        "timetaken",
+        "chargehours",
+        "nonchargehours",
+        "travelhours",
+        "totalmileage",
+        "itemsprice",
+        "items",
+        "supplier_name",
+        "parent_id",
+        "child_count",
+        "child_count_open",
+        "attachment_count",
+        "flagged",
         "read",
-        "reassigncount",
-        "recalculate_billing",
-        "recaptcha_token",
-        "reference",
-        "related_action_count",
-        "related_service_category_names",
-        "related_service_descriptions",
-        "related_tickets",
+        "enduserstatus",
+        "onhold",
+        "respondbydate",
+        "responsedate",
+        "first_responsedate",
+        "responsestartdate",
+        "slaresponsestate",
+        "fixbydate",
+        "dateclosed",
+        "dateassigned",
+        "excludefromsla",
+        "slaholdtime",
+        "site_timezone",
+        "parentguid",
+        "parentassign",
+        "slaactiondate",
+        "slapercused",
+        "slatimeleft",
+        "currentelapsedhours",
+        "lastactiondate",
+        "last_update",
+        "lastchildactiondate",
+        "organisation_id",
+        "department_id",
+        "reportedby",
+        "user_email",
+        "emailtolist",
+        "emailtolistsupplier",
+        "emailcclist",
+        "emailcclistsupplier",
+        "matched_kb_id",
+        "release_note",
+        "product_id",
+        "product_name",
+        "release_id",
+        "release_name",
         "release2_id",
         "release2_name",
         "release3_id",
         "release3_name",
-        "release_id",
-        "release_important",
-        "release_name",
-        "release_note",
-        "releasenotegroup_id",
-        "releasenotegroup_name",
-        "remotesession_count",
-        "remotesessionid",
-        "remotetechid",
-        "reportedby",
-        "requestdetailsprinted",
-        "requesttype_name",
-        "requesttype_published_id",
-        "resolved_by",
-        "resource_booking_asset",
-        "resource_booking_site",
-        "resource_booking_timeslot",
-        "resource_booking_type",
-        "resourcetype_id",
-        "resourcetype_name",
-        "respondbydate",
-        "respondbydateadjusted",
-        "responsedate",
-        "responsestartdate",
-        "responsetime",
-        "return_this",
-        "reviewed",
-        "reviewed_date",
-        "riskdescription",
-        "risklevel",
-        "roadmapnote",
-        "salesforce_accountid",
-        "salesforce_contactid",
-        "salesforce_parentid",
-        "salesforce_stage",
-        "salesforce_status",
-        "salesorder_count",
-        "salesorder_id",
-        "sapattachmentsuuid",
-        "sapid",
-        "satisfactioncomment",
-        "satisfactionlevel",
-        "scomalertid",
-        "scomalertstate",
-        "scomclearance",
-        "search_index_sync_batches",
-        "search_index_sync_timestamp",
-        "search_score",
-        "section_timezone",
-        "security_signal_id",
-        "seenby",
-        "send_remoteinvite",
-        "sendack",
-        "sendprintrequest",
-        "sendtopagerduty",
-        "sendtosplunkoncall",
-        "sentinel_display_id",
-        "sentinel_id",
-        "sentinel_resourcegroup",
-        "sentinel_subscriptionid",
-        "sentinel_url",
-        "sentinel_workspace",
-        "service_count",
-        "service_id",
-        "service_linked_device",
-        "service_request_detail_id",
-        "servicefailurestid",
-        "serviceformprinted",
-        "servicenow_id",
-        "servicenow_number",
-        "servicestatusnote",
-        "show_channel_create",
-        "show_chat_create",
-        "showforusers",
-        "showonroadmap",
-        "sibling_count_open",
-        "site_id",
-        "site_name",
-        "site_sla_id",
-        "site_timezone",
-        "sitepostcode",
-        "sla_id",
-        "sla_name",
-        "sla_start_date",
-        "slaactiondate",
-        "slack_callback_id",
-        "slack_channel_id",
-        "slaexcuse",
-        "slaholdreminderdatelastemailed",
-        "slaholdtime",
-        "slapercused",
-        "slaresponseexcuse",
-        "slaresponsestate",
-        "slastate",
-        "slatimeelapsed",
-        "slatimeleft",
-        "slatimeremaining",
-        "smemo",
-        "sms_override",
-        "source",
-        "splunkoncall_id",
-        "splunkoncallstatus",
-        "splunkoncalltarget",
-        "splunkoncalltarget_id",
-        "splunkoncallurl",
-        "splunksearch",
-        "splunkurl",
-        "sqlimport_id",
-        "start_adjust",
+        "child_ticket_id_string",
+        "asset_key_field_string",
+        "asset_type_name",
+        "workflow_name",
+        "workflow_stage",
+        "workflow_stage_id",
+        "workflow_stage_number",
+        "lastincomingemail",
+        "child_ticket_ids",
+        "nextactivitydate",
+        "inventory_number",
+        "workflow_id",
+        "workflow_step",
+        "workflow_seq",
+        "pipeline_stage_id",
+        "pipeline_stage_name",
+        "hasbeenclosed",
+        "unread_child_action_count",
+        "unread_related_action_count",
+        "child_action_count",
+        "parent_subject",
+        "related_action_count",
+        "is_vip",
+        "isimportantcontact",
+        "inactive",
+        "impact",
+        "urgency",
         "startdate",
         "startdate_timezone",
         "startdate_with_timezone",
-        "startdatetime",
         "starttime",
         "starttimeslot",
-        "status_change_frozen",
-        "status_id",
-        "status_name",
-        "statuscolor",
-        "statusseq",
-        "suggested_category1",
-        "summary",
-        "supplier_breachfixbysent",
-        "supplier_breachrespsent",
-        "supplier_contact_id",
-        "supplier_contract_id",
-        "supplier_contract_ref",
-        "supplier_date",
-        "supplier_dateclosed",
-        "supplier_fixbydate",
-        "supplier_id",
-        "supplier_name",
-        "supplier_priority_id",
-        "supplier_reference",
-        "supplier_respondbydate",
-        "supplier_responsedate",
-        "supplier_responsestate",
-        "supplier_responsetime",
-        "supplier_sla_id",
-        "supplier_slaexcuse",
-        "supplier_slastate",
-        "supplier_slatimeelapsed",
-        "supplier_status",
-        "surveyneeded",
-        "surveysent",
-        "sync_to_salesforce",
-        "syncro_alert_id",
-        "table",
-        "tags",
-        "takenby",
-        "target_adjust",
         "targetdate",
         "targetdate_timezone",
         "targetdate_with_timezone",
         "targettime",
         "targettimeslot",
-        "task_count",
-        "team",
-        "team_department_id",
-        "teams_ticket_icon",
-        "teams_user_id",
-        "teamsmessage",
-        "template_id",
-        "template_name",
-        "testplan",
-        "third_party_call_id",
-        "third_party_client_id",
-        "third_party_id",
-        "third_party_id_string",
-        "third_party_parent_id",
-        "third_party_problem_id",
-        "thirdparty_url",
-        "thirdpartyreviewscore",
-        "ticket_client_to_invoice_to_id",
-        "ticket_client_to_invoice_to_name",
-        "ticket_invoices_for_each_site",
-        "ticket_tags",
-        "ticketage",
-        "tickettype_id",
-        "tickettype_name",
-        "timeentries",
-        "timetaken",
-        "timezonename",
-        "todo_count",
-        "todo_list",
-        "top_level_id",
-        "top_level_name",
-        "totalmileage",
-        "travelhours",
-        "twitter_message_id",
-        "twitterid",
-        "twitterscreenname",
-        "ukasaccredited",
-        "unapprovedchangestatus",
-        "unotes",
-        "unread_child_action_count",
-        "unread_related_action_count",
-        "unrelate_from_ticket_id",
-        "unsubscribedfromserviceid",
-        "update_milestone_id",
-        "updateservicestatus",
-        "urgency",
-        "use",
-        "useful_count",
-        "user_email",
-        "user_id",
-        "user_linked_sites",
-        "user_name",
+        "deadlinedate",
+        "followupdate",
+        "oppcontactname",
+        "oppcompanyname",
+        "oppemailaddress",
+        "oppcustomertitle",
+        "opptel",
+        "oppaddr1",
+        "oppaddr2",
+        "oppaddr3",
+        "oppaddr4",
+        "opppostcode",
+        "oppcountry",
+        "oppregion",
+        "opptype",
+        "oppvalue",
+        "oppvalue_monthly",
+        "oppvalue_annual",
+        "oppvalue_oneoff",
+        "oppconversionprobability",
+        "oppvalueadjusted",
+        "oppprofit",
+        "oppcurrentsystem",
+        "oppcompetitors",
+        "opptrialdate",
+        "oppdemodate",
+        "oppdiscountdate",
+        "oppattemptsmade",
+        "oppconverteddate",
+        "oppproductchosen",
+        "oppreason",
+        "opphear",
+        "opptimezonename",
+        "oppclosurecategory",
+        "cost",
+        "quantity",
+        "projecttimebudget",
+        "projectmoneybudget",
+        "projecttimeactual",
+        "projectmoneyactual",
+        "lastnote",
         "userdef1",
         "userdef2",
         "userdef3",
         "userdef4",
         "userdef5",
-        "userdepartments",
+        "source",
+        "release_important",
+        "releasenotegroup_name",
+        "releasenotegroup_id",
+        "third_party_id",
+        "third_party_id_string",
+        "supplier_status",
+        "contract_refextra",
+        "appointment_type",
+        "customfields",
+        "timeentries",
+        "section_timezone",
+        "itilname",
+        "related_service_descriptions",
+        "related_service_category_names",
+        "projectinternaltask",
+        "appointment_id",
+        "nextappointmentdate",
+        "firstname",
+        "lastname",
+        "connectedinstance_id",
+        "web_url",
+        "api_url",
+        "action_number",
+        "action_ticket_id",
+        "action_datetime",
+        "action_outcome",
+        "action_chargerate",
+        "action_contract_ref",
+        "action_note",
+        "ticket_invoices_for_each_site",
+        "salesorder_id",
+        "orderhead_id",
+        "budgettype",
+        "requesttype_name",
+        "recalculate_billing",
+        "impactlevel",
+        "supplier_id",
+        "pr_id",
+        "branch_id",
+        "branch_name",
+        "update_milestone_id",
+        "milestone_id",
+        "milestone_name",
+        "milestone_value",
+        "milestone_sequence",
+        "milestone_status",
+        "milestone_startdate",
+        "milestone_enddate",
+        "colour",
+        "reviewed",
+        "action_agent_name",
+        "merged_into_id",
+        "reassigncount",
+        "parent_status",
+        "parent_agent",
+        "child_status",
+        "date_fully_closed",
+        "lastaction_chargerate",
+        "hover_summary",
+        "slatimeelapsed",
+        "ai_summary",
+        "search_score",
+        "phonenumber",
+        "details_html",
+        "takenby",
+        "datecreated",
+        "createdfrom_id",
+        "createdfrom_summary",
+        "clonedfrom_id",
+        "clonedfrom_summary",
+        "closure_note",
+        "closure_note_html",
+        "closure_time",
+        "top_level_id",
+        "customer_relationships",
+        "asset_number",
+        "asset_site",
+        "slastate",
+        "slaexcuse",
+        "site_sla_id",
+        "client_reference",
+        "supplier_slaexcuse",
+        "supplier_date",
+        "supplier_contract_id",
+        "supplier_contract_ref",
+        "supplier_sla_id",
+        "supplier_priority_id",
+        "supplier_responsestate",
+        "supplier_responsedate",
+        "supplier_responsetime",
+        "supplier_respondbydate",
+        "supplier_slastate",
+        "supplier_slatimeelapsed",
+        "supplier_dateclosed",
+        "supplier_fixbydate",
+        "supplier_breachrespsent",
+        "supplier_breachfixbysent",
+        "changestate",
+        "approvedby",
+        "showforusers",
+        "messsent",
+        "satisfactionlevel",
+        "satisfactioncomment",
+        "invoicenumber",
+        "invoicenote",
+        "invoicedate",
+        "invoicepaiddate",
+        "nonbillable_time",
+        "mileage",
+        "planneddate",
+        "ccaddress",
+        "agreedcleared",
+        "responsetime",
+        "first_responsetime",
+        "alsoinform",
+        "justification",
+        "backoutplan",
+        "communicationplan",
+        "testplan",
+        "riskdescription",
+        "risklevel",
+        "impactdescription",
+        "service_id",
+        "isparentservice",
+        "surveysent",
+        "planneddateend",
+        "currentfaactionnumber",
+        "approval_process_step",
+        "approval_process_step_name",
+        "approval_cab_name",
+        "approval_process_id",
+        "faultcodeopen",
+        "faultcode",
+        "laststatus3rdparty",
+        "inform3rdpartysystem",
+        "deliverycontact",
+        "delivery_address",
+        "surveyneeded",
+        "knownerror",
+        "development",
+        "causedby",
+        "messsentlast",
+        "unapprovedchangestatus",
+        "changeseq",
+        "lastrecurringemailsentdate",
+        "template_id",
+        "template_name",
+        "child_template_id",
+        "slaholdreminderdatelastemailed",
+        "closurereminderdatelastemailed",
+        "assetstring",
+        "mailboxid",
+        "alerttype",
+        "actisbillabledefault",
+        "emaildisplayname",
+        "emailpriority",
+        "chargerate",
+        "timezonename",
+        "forwardinboundupdates",
+        "loggedoutofhdworkinghours",
+        "acctmaninformedsurvey",
+        "laststatuschangeinformed",
+        "gfialerttype",
+        "quotedescription",
+        "quotelabouramount",
+        "quotepriority",
+        "budgetcode",
+        "actualcost",
+        "invoicestatus",
+        "invoicedescription",
+        "invoicelabouramount",
+        "invoicematerialsamount",
+        "firsttimefix",
+        "quotematerialsamount",
+        "ukasaccredited",
+        "labno",
+        "twitterscreenname",
+        "twitterid",
+        "facebook_id",
+        "fixbydateadjusted",
+        "loggedonbehalfby",
+        "alternativecontactno",
+        "operationalserviceid",
+        "requestdetailsprinted",
+        "serviceformprinted",
+        "auditstatus",
+        "auditunum",
+        "auditdate",
+        "auditnote",
+        "auditfaileddate",
+        "auditfailednote",
         "userrequestedapprover",
-        "users_name",
-        "usertype",
-        "utcoffset",
-        "vectors",
+        "oppdontaddtomailinglist",
+        "sendprintrequest",
+        "pagerdutyid",
+        "pagerdutyincidentidstring",
+        "pagerdutystatus",
+        "pagerdutyurl",
+        "pagerdutyincidentid",
+        "opportunity_third_party_url",
+        "pr_link",
+        "github_repository",
+        "component_id",
+        "component_name",
         "version_id",
         "version_name",
-        "visible_child_tickets",
-        "web_url",
-        "whatsappcreatedfromid",
-        "who",
-        "workflow_history",
-        "workflow_id",
-        "workflow_move_date_override",
-        "workflow_name",
-        "workflow_seq",
-        "workflow_stage",
-        "workflow_stage_id",
-        "workflow_stage_number",
-        "workflow_step",
+        "mailentryid",
+        "contract_id",
+        "contract_ref",
+        "billing_address",
         "workflow_stepstarted",
+        "lessonslearned",
+        "laststatuschangeinformedmanager",
+        "lastbugzillasync",
+        "sapid",
+        "sapattachmentsuuid",
+        "currency",
+        "projectconsignmentheaderid",
+        "projectconsignmentdetailid",
+        "servicefailurestid",
+        "hdid",
+        "deleted",
+        "matched_rule_id",
+        "matched_rule_name",
+        "matched_rule_dont_show_notification",
+        "ignore_kb_match",
+        "deadlinenotificationhours",
+        "asset_type",
+        "showonroadmap",
+        "roadmapnote",
+        "phonenumberfrom",
+        "addressfrom",
+        "changeinformation_html",
+        "team_department_id",
+        "sendack",
+        "newaction_emailfrom",
+        "newaction_emailfrom_address_override",
+        "_canupdate",
+        "_mustupdateticketuser",
+        "_spam",
+        "_spamblock",
+        "users_name",
+        "sibling_count_open",
+        "parent_summary",
+        "parent_status_name",
+        "new_approvalprocess",
+        "new_approvalprocess_agent_id",
+        "new_approvalprocess_user_id",
+        "new_approvalprocess_email",
+        "new_approvalprocess_cab_id",
+        "approvers",
+        "approvers_history",
+        "appointment_count",
+        "open_chat_count",
+        "task_count",
+        "create_article",
+        "qualifications",
+        "target_adjust",
+        "start_adjust",
+        "dont_do_rules",
+        "dont_do_databaselookups",
+        "apply_rules",
+        "apply_this_rule",
+        "_forcereassign",
+        "_appointment01_ok",
+        "_agent01_ok",
+        "_agent02_ok",
+        "_asset01_ok",
+        "return_this",
+        "_validate_form",
+        "_validate_updates",
+        "attachments",
+        "documents",
+        "popup_notes",
+        "current_action_type",
+        "current_action_name",
+        "_ispreview",
+        "assets",
+        "nochangesequpdate",
+        "_reclose",
+        "_reclose_oid",
+        "_recover",
+        "reference",
+        "email_start_tag_override",
+        "email_end_tag_override",
+        "follower_count",
+        "contact_address",
+        "chat_id",
+        "actioncode",
+        "clone_count",
+        "todo_count",
+        "todo_list",
+        "service_count",
+        "unsubscribedfromserviceid",
+        "is_opportunity",
+        "is_project",
+        "items_issued_count",
+        "items_issued",
+        "project_items_issued",
+        "quotation_count",
+        "salesorder_count",
+        "purchaseorder_count",
+        "invoice_line_count",
+        "third_party_client_id",
+        "_refreshresponse",
+        "_isimport",
+        "_isalert",
+        "_novalidate",
+        "is_closure_reminder_closure",
+        "is_slahold_reminder_closure",
+        "_importid",
+        "sendtopagerduty",
+        "splunkurl",
+        "splunksearch",
+        "budgettype_id",
+        "budgettype_name",
+        "budgets",
+        "process_ai",
+        "send_remoteinvite",
+        "invite_emaillist",
+        "third_party_call_id",
+        "remotetechid",
+        "linkremotesession",
+        "remotesessionid",
+        "utcoffset",
+        "form_id",
+        "database_lookup_result",
+        "azure_tenants",
+        "azure_tenants_name",
+        "_warning",
+        "_warning_is_error",
+        "close_unassigned",
+        "canbechild",
+        "_changefreeze01_ok",
+        "_force",
+        "_ticketclash01_ok",
+        "_milestonedate01_ok",
+        "_ignoremilestonedates",
+        "locked",
+        "has_related",
+        "pagerdutyeragent",
+        "elapsed_response_hours",
+        "elapsed_resolution_hours",
+        "sla_start_date",
+        "_print_generate",
+        "printhtml",
+        "pdf_attachment_id",
+        "journeys",
+        "devops_agent",
+        "_dontupdate_devops",
+        "category_note_1",
+        "category_user_note_1",
+        "category_include_note_1",
+        "category_itil_1",
+        "category_note_2",
+        "category_user_note_2",
+        "category_include_note_2",
+        "category_itil_2",
+        "category_note_3",
+        "category_user_note_3",
+        "category_include_note_3",
+        "category_itil_3",
+        "category_note_4",
+        "category_user_note_4",
+        "category_include_note_4",
+        "category_itil_4",
+        "devops_comment_count",
+        "_iszapier",
+        "ncentral_ticketid",
+        "_isnotify",
+        "created_from_action_id",
+        "created_from_action_name",
+        "createacknowledgement",
         "your_vote",
         "your_vote_comment",
+        "donotapplytemplateintheapi",
+        "_create_outstanding_appointments",
+        "_create_outstanding_appointment_email",
+        "scomalertstate",
+        "orionalertid",
+        "orionalertactiveid",
+        "orionacknowledgestate",
+        "orionclosestate",
+        "orionacknowledgedby",
+        "orionacknowledgedate",
+        "_acknowledgealert",
+        "orionacknowledgenote",
+        "orionacknowledgedbyname",
+        "orionalertname",
+        "servicenow_id",
+        "third_party_parent_id",
+        "third_party_problem_id",
+        "opened_by",
+        "resolved_by",
+        "sendtosplunkoncall",
+        "splunkoncalltarget",
+        "splunkoncalltarget_id",
+        "splunkoncall_id",
+        "splunkoncallurl",
+        "splunkoncallstatus",
+        "connectwise_id",
+        "connectwise_project_id",
+        "prepay_balance_hours",
+        "prepay_balance_amount",
+        "servicenow_number",
+        "parent_ticket_type_name",
+        "createdfrom_ticket_type_name",
+        "clonedfrom_ticket_type_name",
+        "autotask_id",
+        "autotask_number",
+        "atera_alert_id",
+        "syncro_alert_id",
+        "laststatuschangestatus",
+        "laststatuschangestatusdate",
+        "mark_as_read_only",
+        "audit_log",
+        "meraki_device",
+        "meraki_alert_type",
+        "matched_rules",
+        "powershell_script_count",
+        "devops_workitem_count",
+        "ninja_alert_id",
+        "ninja_device_id",
+        "usertype",
+        "actionworkflowset",
+        "isbillable",
+        "itemsarebillable",
+        "childrenlefttocreate",
+        "who",
+        "resourcetype_id",
+        "resourcetype_name",
+        "resource_booking_type",
+        "resource_booking_timeslot",
+        "resource_booking_asset",
+        "matched_rule_ids",
+        "forceruleupdate",
+        "teams_user_id",
+        "_isteams",
+        "faultapprovalfailed",
+        "article_description",
+        "article_resolution",
+        "article_notes",
+        "article_type",
+        "tags",
+        "dontcreatechild",
+        "needcreatechild",
+        "sentinel_id",
+        "sentinel_resourcegroup",
+        "sentinel_subscriptionid",
+        "sentinel_workspace",
+        "faultapprovalexists",
+        "_validate_only",
+        "_validation_key",
+        "azuremonitor_id",
+        "domotz_alertid",
+        "domotz_deviceid",
+        "domerge",
+        "isnew",
+        "automate_id",
+        "device_automate_id",
+        "auvik_id",
+        "auvik_url",
+        "contract_balance",
+        "bookingurl",
+        "billable_time",
+        "isclone",
+        "clonedfrom",
+        "slatimeremaining",
+        "customfieldvalidationreason",
+        "_has_automations",
+        "chat_count",
+        "_dontupdate_jira",
+        "jira_issue_count",
+        "call_log_count",
+        "sentinel_url",
+        "sentinel_display_id",
+        "postloggedview",
+        "addigy_alert_id",
+        "ninja_alert_type",
+        "freshdesk_id",
+        "external_links",
+        "_match_thirdparty_id",
+        "_match_integration_id",
+        "_match_integration_name",
+        "kaseya_agent_id",
+        "salesforce_contactid",
+        "salesforce_accountid",
+        "salesforce_parentid",
+        "salesforce_status",
+        "newrelic_id",
+        "newrelicincident_id",
+        "backup_radar_id",
+        "backup_radar_state",
+        "linktypesarray",
+        "kaseyaid",
+        "alluserscanview",
+        "_dontupdate_salesforce",
+        "sync_to_salesforce",
+        "salesforce_stage",
+        "_newticket_quickclose",
+        "service_request_detail_id",
+        "visible_child_tickets",
+        "check_status_freeze",
+        "expenses",
+        "clear_feedback",
+        "facebook_message_id",
+        "twitter_message_id",
+        "ncentral_details_id",
+        "requesttype_published_id",
+        "chat_key_id",
+        "supplier_contact_id",
+        "parent_itil_ticket_type",
+        "parent_release_note",
+        "parent_release_name",
+        "parent_release2_name",
+        "parent_release3_name",
+        "pagerdutyservice",
+        "pagerdutyservice_name",
+        "_dontupdate_pagerduty",
+        "_dont_fire_automations",
+        "teamsmessage",
+        "default_teams_chat_name",
+        "show_chat_create",
+        "htmlmessage",
+        "linked_halo_ticket_count",
+        "halolink_ticketid",
+        "override_opening_action_who",
+        "whatsappcreatedfromid",
+        "unotes",
+        "smemo",
+        "amemo",
+        "_matchintacctclass",
+        "intacct_class",
+        "intacct_class_name",
+        "sms_override",
+        "device_name",
+        "milestones",
+        "email_message_id",
+        "seenby",
+        "recaptcha_token",
+        "resource_booking_site",
+        "extratabs",
+        "new_approvalprocess_role_id",
+        "new_approvalprocess_customfieldid",
+        "linked_ecommerce_order_number",
+        "linked_ecommerce_order_url",
+        "parent_milestones",
+        "vectors",
+        "ai_matched_tickets",
+        "ai_matched_articles",
+        "ai_suggestions",
+        "_apply_ai_suggestions",
+        "_dismiss_ai_suggestions",
+        "suggested_category1",
+        "thirdpartyreviewscore",
+        "datto_alert_state",
+        "forwarded_by",
+        "reviewed_date",
+        "is_sensitive",
+        "contract_schedule_plan_id",
+        "instagram_message_id",
+        "default_reporter",
+        "defaultsendattachments",
+        "devops_key",
+        "related_tickets",
+        "new_related_tickets",
+        "unrelate_from_ticket_id",
+        "ecommerce_orders",
+        "hide_feedback",
+        "workflow_history",
+        "connectwisermm_ticketid",
+        "colour_rule",
+        "google_reviewdata",
+        "google_questiondata",
+        "original_agent",
+        "do_lookups",
+        "liongard_system_id",
+        "bigpanda_id",
+        "contributors",
+        "internet_message_id",
+        "matching_value",
+        "sqlimport_id",
+        "respondbydateadjusted",
+        "date_dependencies",
+        "new_milestone_ticket",
+        "assets_columns",
+        "slaresponseexcuse",
+        "can_add_cc_followers",
+        "_fromchatprofileid",
+        "lapsafe_count",
+        "olas",
+        "ola_count",
+        "new_workflow_history",
+        "default_slack_channel_name",
+        "show_channel_create",
+        "slack_channel_id",
+        "slack_callback_id",
+        "ai_suggested_priority",
+        "ai_suggested_resolution",
+        "ai_generated_summary",
+        "ai_search_query",
+        "ai_suggested_type",
+        "ai_sentiment_analysis",
+        "ai_satisfaction_level",
+        "ai_tonality",
+        "_isagentuser",
+        "ai_survey_score",
+        "ai_survey_comment",
+        "freshdesk_ticket_data",
+        "freshdesk_group_name",
+        "freshdesk_agent_name",
+        "freshdesk_agent_email",
+        "freshdesk_product_name",
+        "matched_kb_id_acessible_to_user",
+        "remotesession_count",
+        "search_index_sync_timestamp",
+        "search_index_sync_batches",
+        "new_whe_",
+        "new_actioncode",
+        "notepad",
+        "embedding_match_timestamp",
+        "_re_index",
+        "_fetch_matches",
+        "workflow_move_date_override",
+        "lookup_search",
+        "agent_booking_type",
+        "agent_booking",
+        "pandadoc_attachment",
+        "pandadoc_attachment_name",
+        "pandadoc_attachment_url",
+        "thirdparty_url",
+        "security_signal_id",
+        "datadog_id",
+        "ai_conversation_summary",
+        "incomingevent_count",
+        "azure_connection_id",
+        "kblinkid",
+        "ticket_client_to_invoice_to_id",
+        "ticket_client_to_invoice_to_name",
+        "_prevent_outgoing",
+        "dont_copy_history",
+        "user_linked_sites",
+        "prepay_threshold",
+        "automation_entity_type",
+        "make_automation_entity_inactive",
+        "is_downtime",
+        "add_tags",
+        "locked_by_agentid",
+        "_forceunlock",
+        "_is_aisuggestion_merge",
+        "service_linked_device",
+        "table",
+        "use",
+        "canbevotedfor",
+        "supplier_reference",
+        "top_level_name",
+        "isbeingclosed",
+        "maximumRestrictedPriority",
+        "primary_service_name",
+        "idsummary",
+        "scomclearance",
+        "scomalertid",
+        "statusseq",
+        "statuscolor",
+        "next_appointment_type",
+        "account_manager",
+        "orionalert",
+        "orionnote",
+        "orionwho",
+        "product_key",
+        "ticketage",
+        "ninja_id",
+        "teams_ticket_icon",
+        "lastactiondateteams",
+        "priority_name",
+        "useful_count",
+        "notuseful_count",
+        "sitepostcode",
+        "mailbox",
+        "userdepartments",
+        "updateservicestatus",
+        "servicestatusnote",
+        "itil_requesttype_id",
+        "startdatetime",
+        "enddatetime",
+        "closure_agent_id",
+        "closed_in_integration_system",
+        "createdfromautomationstdid",
+        "ticket_tags",
+        "status_change_frozen",
+        "approval_status",
+        "opp_country_name",
+        "opp_region_name",
+        "invoiceseperatelyoverride",
+        "purchaseordernumber",
+        "overrideticketcost",
+        "budgethours",
+        "created_by",
+        "additional_agents",
+        "client_to_invoice_to_id",
+        "primary_issue",
+        "primary_workitem",
+        "billing_plan_text",
+        "default_appointment_summary",
+        "default_appointment_details",
+        "agent_signature",
+        "customer_signature",
+        "new_agent_signature",
+        "new_customer_signature",
+        "_importtypeid",
+        "_importthirdpartyid",
+        "_importtype",
+        "new_external_link",
+        "guid",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.acknowledgealert = model::opt_bool(map)?,
-            1 => self.agent01_ok = model::opt_bool(map)?,
-            2 => self.agent02_ok = model::opt_bool(map)?,
-            3 => self.apply_ai_suggestions = model::value(map)?,
-            4 => self.appointment01_ok = model::opt_bool(map)?,
-            5 => self.asset01_ok = model::opt_bool(map)?,
-            6 => self.canupdate = model::opt_bool(map)?,
-            7 => self.changefreeze01_ok = model::opt_bool(map)?,
-            8 => self.create_outstanding_appointment_email = model::opt_bool(map)?,
-            9 => self.create_outstanding_appointments = model::opt_bool(map)?,
-            10 => self.dismiss_ai_suggestions = model::value(map)?,
-            11 => self.dont_fire_automations = model::opt_bool(map)?,
-            12 => self.dontupdate_devops = model::opt_bool(map)?,
-            13 => self.dontupdate_jira = model::opt_bool(map)?,
-            14 => self.dontupdate_pagerduty = model::opt_bool(map)?,
-            15 => self.dontupdate_salesforce = model::opt_bool(map)?,
-            16 => self.fetch_matches = model::opt_bool(map)?,
-            17 => self.force = model::opt_bool(map)?,
-            18 => self.forcereassign = model::opt_bool(map)?,
-            19 => self.forceunlock = model::opt_bool(map)?,
-            20 => self.fromchatprofileid = model::value(map)?,
-            21 => self.has_automations = model::opt_bool(map)?,
-            22 => self.ignoremilestonedates = model::opt_bool(map)?,
-            23 => self.importid = model::opt_i32(map)?,
-            24 => self.importthirdpartyid = model::value(map)?,
-            25 => self.importtype = model::value(map)?,
-            26 => self.importtypeid = model::opt_i32(map)?,
-            27 => self.is_aisuggestion_merge = model::opt_bool(map)?,
-            28 => self.isagentuser = model::opt_bool(map)?,
-            29 => self.isalert = model::opt_bool(map)?,
-            30 => self.isimport = model::opt_bool(map)?,
-            31 => self.isnotify = model::opt_bool(map)?,
-            32 => self.ispreview = model::opt_bool(map)?,
-            33 => self.isteams = model::opt_bool(map)?,
-            34 => self.iszapier = model::opt_bool(map)?,
-            35 => self.match_integration_id = model::opt_i32(map)?,
-            36 => self.match_integration_name = model::value(map)?,
-            37 => self.match_thirdparty_id = model::value(map)?,
-            38 => self.matchintacctclass = model::opt_bool(map)?,
-            39 => self.milestonedate01_ok = model::opt_bool(map)?,
-            40 => self.mustupdateticketuser = model::opt_bool(map)?,
-            41 => self.newticket_quickclose = model::opt_bool(map)?,
-            42 => self.novalidate = model::opt_bool(map)?,
-            43 => self.prevent_outgoing = model::opt_bool(map)?,
-            44 => self.print_generate = model::opt_bool(map)?,
-            45 => self.re_index = model::opt_bool(map)?,
-            46 => self.reclose = model::opt_bool(map)?,
-            47 => self.reclose_oid = model::opt_i32(map)?,
-            48 => self.recover = model::opt_bool(map)?,
-            49 => self.refreshresponse = model::opt_bool(map)?,
-            50 => self.spam = model::opt_bool(map)?,
-            51 => self.spamblock = model::opt_bool(map)?,
-            52 => self.ticketclash01_ok = model::opt_bool(map)?,
-            53 => self.validate_form = model::opt_bool(map)?,
-            54 => self.validate_only = model::opt_bool(map)?,
-            55 => self.validate_updates = model::opt_bool(map)?,
-            56 => self.validation_key = model::value(map)?,
-            57 => self.warning = model::value(map)?,
-            58 => self.warning_is_error = model::value(map)?,
-            59 => self.account_manager = model::value(map)?,
-            60 => self.acctmaninformedsurvey = model::opt_bool(map)?,
-            61 => self.action_agent_name = model::value(map)?,
-            62 => self.action_chargerate = model::value(map)?,
-            63 => self.action_contract_ref = model::value(map)?,
-            64 => self.action_datetime = model::value(map)?,
-            65 => self.action_note = model::value(map)?,
-            66 => self.action_number = model::opt_i32(map)?,
-            67 => self.action_outcome = model::value(map)?,
-            68 => self.action_ticket_id = model::opt_i32(map)?,
-            69 => self.actioncode = model::opt_i32(map)?,
-            70 => self.actionworkflowset = model::opt_bool(map)?,
-            71 => self.actisbillabledefault = model::opt_bool(map)?,
-            72 => self.actualcost = model::opt_f64(map)?,
-            73 => self.add_tags = model::value(map)?,
-            74 => self.addigy_alert_id = model::value(map)?,
-            75 => self.additional_agents = model::value(map)?,
-            76 => self.addressfrom = model::value(map)?,
-            77 => self.agent_booking = model::value(map)?,
-            78 => self.agent_booking_type = model::opt_i32(map)?,
-            79 => self.agent_id = model::opt_i32(map)?,
-            80 => self.agent_name = model::value(map)?,
-            81 => self.agent_signature = model::value(map)?,
-            82 => self.agreedcleared = model::opt_bool(map)?,
-            83 => self.ai_conversation_summary = model::value(map)?,
-            84 => self.ai_generated_summary = model::value(map)?,
-            85 => self.ai_matched_articles = model::value(map)?,
-            86 => self.ai_matched_tickets = model::value(map)?,
-            87 => self.ai_satisfaction_level = model::value(map)?,
-            88 => self.ai_search_query = model::value(map)?,
-            89 => self.ai_sentiment_analysis = model::value(map)?,
-            90 => self.ai_suggested_priority = model::value(map)?,
-            91 => self.ai_suggested_resolution = model::value(map)?,
-            92 => self.ai_suggested_type = model::value(map)?,
-            93 => self.ai_suggestions = model::value(map)?,
-            94 => self.ai_summary = model::value(map)?,
-            95 => self.ai_survey_comment = model::value(map)?,
-            96 => self.ai_survey_score = model::opt_i32(map)?,
-            97 => self.ai_tonality = model::value(map)?,
-            98 => self.alerttype = model::value(map)?,
-            99 => self.alluserscanview = model::opt_i32(map)?,
-            100 => self.alsoinform = model::value(map)?,
-            101 => self.alternativecontactno = model::value(map)?,
-            102 => self.amemo = model::value(map)?,
-            103 => self.api_url = model::value(map)?,
-            104 => self.apply_rules = model::opt_bool(map)?,
-            105 => self.apply_this_rule = model::opt_i32(map)?,
-            106 => self.appointment_count = model::opt_i32(map)?,
-            107 => self.appointment_id = model::opt_i32(map)?,
-            108 => self.appointment_type = model::opt_i32(map)?,
-            109 => self.approval_cab_name = model::value(map)?,
-            110 => self.approval_process_id = model::opt_i32(map)?,
-            111 => self.approval_process_step = model::opt_i32(map)?,
-            112 => self.approval_process_step_name = model::value(map)?,
-            113 => self.approval_status = model::opt_i32(map)?,
-            114 => self.approvedby = model::opt_i32(map)?,
-            115 => self.approvers = model::value(map)?,
-            116 => self.approvers_history = model::value(map)?,
-            117 => self.article_description = model::value(map)?,
-            118 => self.article_notes = model::value(map)?,
-            119 => self.article_resolution = model::value(map)?,
-            120 => self.article_type = model::opt_i32(map)?,
-            121 => self.asset_key_field_string = model::value(map)?,
-            122 => self.asset_number = model::opt_i32(map)?,
-            123 => self.asset_site = model::opt_i32(map)?,
-            124 => self.asset_type = model::opt_i32(map)?,
-            125 => self.asset_type_name = model::value(map)?,
-            126 => self.assets = model::value(map)?,
-            127 => self.assets_columns = model::value(map)?,
-            128 => self.assetstring = model::value(map)?,
-            129 => self.atera_alert_id = model::opt_i32(map)?,
-            130 => self.attachment_count = model::opt_i32(map)?,
-            131 => self.attachments = model::value(map)?,
-            132 => self.audit_log = model::value(map)?,
-            133 => self.auditdate = model::value(map)?,
-            134 => self.auditfaileddate = model::value(map)?,
-            135 => self.auditfailednote = model::value(map)?,
-            136 => self.auditnote = model::value(map)?,
-            137 => self.auditstatus = model::opt_i32(map)?,
-            138 => self.auditunum = model::opt_i32(map)?,
-            139 => self.automate_id = model::opt_i32(map)?,
-            140 => self.automation_entity_type = model::opt_i32(map)?,
-            141 => self.autotask_id = model::opt_i32(map)?,
-            142 => self.autotask_number = model::value(map)?,
-            143 => self.auvik_id = model::value(map)?,
-            144 => self.auvik_url = model::value(map)?,
-            145 => self.azure_connection_id = model::opt_i32(map)?,
-            146 => self.azure_tenants = model::value(map)?,
-            147 => self.azure_tenants_name = model::value(map)?,
-            148 => self.azuremonitor_id = model::value(map)?,
-            149 => self.backoutplan = model::value(map)?,
-            150 => self.backup_radar_id = model::opt_i32(map)?,
-            151 => self.backup_radar_state = model::opt_i32(map)?,
-            152 => self.bigpanda_id = model::value(map)?,
-            153 => self.billable_time = model::opt_f64(map)?,
-            154 => self.billing_address = model::value(map)?,
-            155 => self.billing_plan_text = model::value(map)?,
-            156 => self.bookingurl = model::value(map)?,
-            157 => self.branch_id = model::opt_i32(map)?,
-            158 => self.branch_name = model::value(map)?,
-            159 => self.budgetcode = model::opt_i32(map)?,
-            160 => self.budgethours = model::value(map)?,
-            161 => self.budgets = model::value(map)?,
-            162 => self.budgettype = model::value(map)?,
-            163 => self.budgettype_id = model::opt_i32(map)?,
-            164 => self.budgettype_name = model::value(map)?,
-            165 => self.call_log_count = model::opt_i32(map)?,
-            166 => self.can_add_cc_followers = model::opt_bool(map)?,
-            167 => self.canbechild = model::opt_bool(map)?,
-            168 => self.canbevotedfor = model::opt_bool(map)?,
-            169 => self.category_1 = model::value(map)?,
-            170 => self.category_1_display = model::value(map)?,
-            171 => self.category_2 = model::value(map)?,
-            172 => self.category_2_display = model::value(map)?,
-            173 => self.category_3 = model::value(map)?,
-            174 => self.category_3_display = model::value(map)?,
-            175 => self.category_4 = model::value(map)?,
-            176 => self.category_4_display = model::value(map)?,
-            177 => self.category_include_note_1 = model::opt_bool(map)?,
-            178 => self.category_include_note_2 = model::opt_bool(map)?,
-            179 => self.category_include_note_3 = model::opt_bool(map)?,
-            180 => self.category_include_note_4 = model::opt_bool(map)?,
-            181 => self.category_itil_1 = model::opt_i32(map)?,
-            182 => self.category_itil_2 = model::opt_i32(map)?,
-            183 => self.category_itil_3 = model::opt_i32(map)?,
-            184 => self.category_itil_4 = model::opt_i32(map)?,
-            185 => self.category_note_1 = model::value(map)?,
-            186 => self.category_note_2 = model::value(map)?,
-            187 => self.category_note_3 = model::value(map)?,
-            188 => self.category_note_4 = model::value(map)?,
-            189 => self.category_user_note_1 = model::value(map)?,
-            190 => self.category_user_note_2 = model::value(map)?,
-            191 => self.category_user_note_3 = model::value(map)?,
-            192 => self.category_user_note_4 = model::value(map)?,
-            193 => self.categoryid_1 = model::opt_i32(map)?,
-            194 => self.categoryid_2 = model::opt_i32(map)?,
-            195 => self.categoryid_3 = model::opt_i32(map)?,
-            196 => self.categoryid_4 = model::opt_i32(map)?,
-            197 => self.causedby = model::opt_i32(map)?,
-            198 => self.ccaddress = model::value(map)?,
-            199 => self.changeinformation_html = model::value(map)?,
-            200 => self.changeseq = model::opt_i32(map)?,
-            201 => self.changestate = model::value(map)?,
-            202 => self.chargehours = model::opt_f64(map)?,
-            203 => self.chargerate = model::opt_i32(map)?,
-            204 => self.chat_count = model::opt_i32(map)?,
-            205 => self.chat_id = model::opt_i32(map)?,
-            206 => self.chat_key_id = model::value(map)?,
-            207 => self.check_status_freeze = model::opt_bool(map)?,
-            208 => self.child_action_count = model::opt_i32(map)?,
-            209 => self.child_count = model::opt_i32(map)?,
-            210 => self.child_count_open = model::opt_i32(map)?,
-            211 => self.child_status = model::opt_i32(map)?,
-            212 => self.child_template_id = model::opt_i32(map)?,
-            213 => self.child_ticket_id_string = model::value(map)?,
-            214 => self.child_ticket_ids = model::value(map)?,
-            215 => self.childrenlefttocreate = model::opt_bool(map)?,
-            216 => self.clear_feedback = model::opt_bool(map)?,
-            217 => self.client_id = model::opt_i32(map)?,
-            218 => self.client_name = model::value(map)?,
-            219 => self.client_reference = model::value(map)?,
-            220 => self.client_to_invoice_to_id = model::opt_i32(map)?,
-            221 => self.clone_count = model::opt_i32(map)?,
-            222 => self.clonedfrom = model::opt_i32(map)?,
-            223 => self.clonedfrom_id = model::opt_i32(map)?,
-            224 => self.clonedfrom_summary = model::value(map)?,
-            225 => self.clonedfrom_ticket_type_name = model::value(map)?,
-            226 => self.close_unassigned = model::opt_bool(map)?,
-            227 => self.closed_in_integration_system = model::opt_bool(map)?,
-            228 => self.closure_agent_id = model::opt_i32(map)?,
-            229 => self.closure_note = model::value(map)?,
-            230 => self.closure_note_html = model::value(map)?,
-            231 => self.closure_time = model::opt_f64(map)?,
-            232 => self.closurereminderdatelastemailed = model::value(map)?,
-            233 => self.colour = model::value(map)?,
-            234 => self.colour_rule = model::opt_i32(map)?,
-            235 => self.communicationplan = model::value(map)?,
-            236 => self.component_id = model::opt_i32(map)?,
-            237 => self.component_name = model::value(map)?,
-            238 => self.connectedinstance_id = model::opt_i32(map)?,
-            239 => self.connectwise_id = model::opt_i32(map)?,
-            240 => self.connectwise_project_id = model::opt_i32(map)?,
-            241 => self.connectwisermm_ticketid = model::value(map)?,
-            242 => self.contact_address = model::value(map)?,
-            243 => self.contract_balance = model::value(map)?,
-            244 => self.contract_id = model::opt_i32(map)?,
-            245 => self.contract_ref = model::value(map)?,
-            246 => self.contract_refextra = model::value(map)?,
-            247 => self.contract_schedule_plan_id = model::opt_i32(map)?,
-            248 => self.contributors = model::value(map)?,
-            249 => self.cost = model::opt_f64(map)?,
-            250 => self.create_article = model::opt_bool(map)?,
-            251 => self.createacknowledgement = model::opt_bool(map)?,
-            252 => self.created_by = model::value(map)?,
-            253 => self.created_from_action_id = model::opt_i32(map)?,
-            254 => self.created_from_action_name = model::value(map)?,
-            255 => self.createdfrom_id = model::opt_i32(map)?,
-            256 => self.createdfrom_summary = model::value(map)?,
-            257 => self.createdfrom_ticket_type_name = model::value(map)?,
-            258 => self.createdfromautomationstdid = model::opt_i32(map)?,
-            259 => self.currency = model::opt_i32(map)?,
-            260 => self.current_action_name = model::value(map)?,
-            261 => self.current_action_type = model::value(map)?,
-            262 => self.currentelapsedhours = model::opt_f64(map)?,
-            263 => self.currentfaactionnumber = model::opt_i32(map)?,
-            264 => self.customer_relationships = model::value(map)?,
-            265 => self.customer_signature = model::value(map)?,
-            266 => self.customfields = model::value(map)?,
-            267 => self.customfieldvalidationreason = model::value(map)?,
-            268 => self.database_lookup_result = model::value(map)?,
-            269 => self.datadog_id = model::value(map)?,
-            270 => self.date_dependencies = model::value(map)?,
-            271 => self.date_fully_closed = model::value(map)?,
-            272 => self.dateassigned = model::value(map)?,
-            273 => self.dateclosed = model::value(map)?,
-            274 => self.datecreated = model::value(map)?,
-            275 => self.dateoccurred = model::value(map)?,
-            276 => self.datto_alert_state = model::opt_i32(map)?,
-            277 => self.deadlinedate = model::value(map)?,
-            278 => self.deadlinenotificationhours = model::opt_f64(map)?,
-            279 => self.default_appointment_details = model::value(map)?,
-            280 => self.default_appointment_summary = model::value(map)?,
-            281 => self.default_reporter = model::opt_i32(map)?,
-            282 => self.default_slack_channel_name = model::value(map)?,
-            283 => self.default_teams_chat_name = model::value(map)?,
-            284 => self.defaultsendattachments = model::opt_bool(map)?,
-            285 => self.deleted = model::opt_bool(map)?,
-            286 => self.delivery_address = model::value(map)?,
-            287 => self.deliverycontact = model::value(map)?,
-            288 => self.department_id = model::opt_i32(map)?,
-            289 => self.details = model::value(map)?,
-            290 => self.details_html = model::value(map)?,
-            291 => self.development = model::opt_bool(map)?,
-            292 => self.device_automate_id = model::opt_i32(map)?,
-            293 => self.device_name = model::value(map)?,
-            294 => self.devops_agent = model::value(map)?,
-            295 => self.devops_comment_count = model::opt_i32(map)?,
-            296 => self.devops_key = model::value(map)?,
-            297 => self.devops_workitem_count = model::opt_i32(map)?,
-            298 => self.do_lookups = model::opt_bool(map)?,
-            299 => self.documents = model::value(map)?,
-            300 => self.domerge = model::opt_bool(map)?,
-            301 => self.domotz_alertid = model::opt_i32(map)?,
-            302 => self.domotz_deviceid = model::opt_i32(map)?,
-            303 => self.donotapplytemplateintheapi = model::opt_bool(map)?,
-            304 => self.dont_copy_history = model::opt_bool(map)?,
-            305 => self.dont_do_databaselookups = model::opt_bool(map)?,
-            306 => self.dont_do_rules = model::opt_bool(map)?,
-            307 => self.dontcreatechild = model::opt_bool(map)?,
-            308 => self.ecommerce_orders = model::value(map)?,
-            309 => self.elapsed_resolution_hours = model::opt_f64(map)?,
-            310 => self.elapsed_response_hours = model::opt_f64(map)?,
-            311 => self.email_end_tag_override = model::value(map)?,
-            312 => self.email_message_id = model::value(map)?,
-            313 => self.email_start_tag_override = model::value(map)?,
-            314 => self.emailcclist = model::value(map)?,
-            315 => self.emailcclistsupplier = model::value(map)?,
-            316 => self.emaildisplayname = model::value(map)?,
-            317 => self.emailpriority = model::opt_i32(map)?,
-            318 => self.emailtolist = model::value(map)?,
-            319 => self.emailtolistsupplier = model::value(map)?,
-            320 => self.embedding_match_timestamp = model::value(map)?,
-            321 => self.enddatetime = model::value(map)?,
-            322 => self.enduserstatus = model::opt_i32(map)?,
-            323 => self.estimate = model::opt_f64(map)?,
-            324 => self.estimatedays = model::opt_f64(map)?,
-            325 => self.excludefromsla = model::opt_bool(map)?,
-            326 => self.expenses = model::value(map)?,
-            327 => self.external_links = model::value(map)?,
-            328 => self.extratabs = model::value(map)?,
-            329 => self.facebook_id = model::value(map)?,
-            330 => self.facebook_message_id = model::value(map)?,
-            331 => self.faultapprovalexists = model::opt_bool(map)?,
-            332 => self.faultapprovalfailed = model::opt_bool(map)?,
-            333 => self.faultcode = model::opt_i32(map)?,
-            334 => self.faultcodeopen = model::opt_i32(map)?,
-            335 => self.first_responsedate = model::value(map)?,
-            336 => self.first_responsetime = model::opt_f64(map)?,
-            337 => self.firstname = model::value(map)?,
-            338 => self.firsttimefix = model::opt_i32(map)?,
-            339 => self.fixbydate = model::value(map)?,
-            340 => self.fixbydateadjusted = model::opt_bool(map)?,
-            341 => self.flagged = model::opt_bool(map)?,
-            342 => self.follower_count = model::opt_i32(map)?,
-            343 => self.followupdate = model::value(map)?,
-            344 => self.forceruleupdate = model::opt_bool(map)?,
-            345 => self.form_id = model::value(map)?,
-            346 => self.forwarded_by = model::opt_i32(map)?,
-            347 => self.forwardinboundupdates = model::opt_bool(map)?,
-            348 => self.freshdesk_agent_email = model::value(map)?,
-            349 => self.freshdesk_agent_name = model::value(map)?,
-            350 => self.freshdesk_group_name = model::value(map)?,
-            351 => self.freshdesk_id = model::opt_i32(map)?,
-            352 => self.freshdesk_product_name = model::value(map)?,
-            353 => self.freshdesk_ticket_data = model::value(map)?,
-            354 => self.gfialerttype = model::value(map)?,
-            355 => self.github_repository = model::value(map)?,
-            356 => self.google_questiondata = model::value(map)?,
-            357 => self.google_reviewdata = model::value(map)?,
-            358 => self.guid = model::value(map)?,
-            359 => self.halolink_ticketid = model::opt_i32(map)?,
-            360 => self.has_related = model::opt_bool(map)?,
-            361 => self.hasbeenclosed = model::opt_bool(map)?,
-            362 => self.hdid = model::opt_i32(map)?,
-            363 => self.hide_feedback = model::opt_bool(map)?,
-            364 => self.hover_summary = model::value(map)?,
-            365 => self.htmlmessage = model::value(map)?,
-            366 => self.id = model::opt_i32(map)?,
-            367 => self.idsummary = model::value(map)?,
-            368 => self.ignore_kb_match = model::opt_bool(map)?,
-            369 => self.impact = model::opt_i32(map)?,
-            370 => self.impactdescription = model::value(map)?,
-            371 => self.impactlevel = model::opt_i32(map)?,
-            372 => self.inactive = model::opt_bool(map)?,
-            373 => self.incomingevent_count = model::opt_i32(map)?,
-            374 => self.inform3rdpartysystem = model::opt_bool(map)?,
-            375 => self.instagram_message_id = model::value(map)?,
-            376 => self.intacct_class = model::value(map)?,
-            377 => self.intacct_class_name = model::value(map)?,
-            378 => self.internet_message_id = model::value(map)?,
-            379 => self.inventory_number = model::value(map)?,
-            380 => self.invite_emaillist = model::value(map)?,
-            381 => self.invoice_line_count = model::opt_i32(map)?,
-            382 => self.invoicedate = model::value(map)?,
-            383 => self.invoicedescription = model::value(map)?,
-            384 => self.invoicelabouramount = model::opt_f64(map)?,
-            385 => self.invoicematerialsamount = model::opt_f64(map)?,
-            386 => self.invoicenote = model::value(map)?,
-            387 => self.invoicenumber = model::value(map)?,
-            388 => self.invoicepaiddate = model::value(map)?,
-            389 => self.invoiceseperatelyoverride = model::opt_bool(map)?,
-            390 => self.invoicestatus = model::opt_i32(map)?,
-            391 => self.is_closure_reminder_closure = model::opt_bool(map)?,
-            392 => self.is_downtime = model::opt_bool(map)?,
-            393 => self.is_opportunity = model::opt_bool(map)?,
-            394 => self.is_project = model::opt_bool(map)?,
-            395 => self.is_sensitive = model::opt_bool(map)?,
-            396 => self.is_slahold_reminder_closure = model::opt_bool(map)?,
-            397 => self.is_vip = model::opt_bool(map)?,
-            398 => self.isbeingclosed = model::opt_bool(map)?,
-            399 => self.isbillable = model::opt_bool(map)?,
-            400 => self.isclone = model::opt_bool(map)?,
-            401 => self.isimportantcontact = model::opt_bool(map)?,
-            402 => self.isnew = model::opt_bool(map)?,
-            403 => self.isparentservice = model::opt_bool(map)?,
-            404 => self.items = model::value(map)?,
-            405 => self.items_issued = model::value(map)?,
-            406 => self.items_issued_count = model::opt_i32(map)?,
-            407 => self.itemsarebillable = model::opt_bool(map)?,
-            408 => self.itemsprice = model::opt_f64(map)?,
-            409 => self.itil_requesttype_id = model::opt_i32(map)?,
-            410 => self.itilname = model::value(map)?,
-            411 => self.jira_issue_count = model::opt_i32(map)?,
-            412 => self.journeys = model::value(map)?,
-            413 => self.justification = model::value(map)?,
-            414 => self.kaseya_agent_id = model::value(map)?,
-            415 => self.kaseyaid = model::value(map)?,
-            416 => self.kblinkid = model::opt_i32(map)?,
-            417 => self.knownerror = model::opt_bool(map)?,
-            418 => self.labno = model::value(map)?,
-            419 => self.lapsafe_count = model::opt_i32(map)?,
-            420 => self.last_update = model::value(map)?,
-            421 => self.lastaction_chargerate = model::value(map)?,
-            422 => self.lastactiondate = model::value(map)?,
-            423 => self.lastactiondateteams = model::value(map)?,
-            424 => self.lastbugzillasync = model::value(map)?,
-            425 => self.lastchildactiondate = model::value(map)?,
-            426 => self.lastincomingemail = model::value(map)?,
-            427 => self.lastname = model::value(map)?,
-            428 => self.lastnote = model::value(map)?,
-            429 => self.lastrecurringemailsentdate = model::value(map)?,
-            430 => self.laststatus3rdparty = model::opt_i32(map)?,
-            431 => self.laststatuschangeinformed = model::opt_i32(map)?,
-            432 => self.laststatuschangeinformedmanager = model::opt_i32(map)?,
-            433 => self.laststatuschangestatus = model::opt_i32(map)?,
-            434 => self.laststatuschangestatusdate = model::value(map)?,
-            435 => self.lessonslearned = model::value(map)?,
-            436 => self.linked_ecommerce_order_number = model::value(map)?,
-            437 => self.linked_ecommerce_order_url = model::value(map)?,
-            438 => self.linked_halo_ticket_count = model::opt_i32(map)?,
-            439 => self.linkremotesession = model::opt_bool(map)?,
-            440 => self.linktypesarray = model::value(map)?,
-            441 => self.liongard_system_id = model::opt_i32(map)?,
-            442 => self.locked = model::opt_bool(map)?,
-            443 => self.locked_by_agentid = model::opt_i32(map)?,
-            444 => self.loggedonbehalfby = model::value(map)?,
-            445 => self.loggedoutofhdworkinghours = model::opt_bool(map)?,
-            446 => self.lookup_search = model::value(map)?,
-            447 => self.mailbox = model::value(map)?,
-            448 => self.mailboxid = model::opt_i32(map)?,
-            449 => self.mailentryid = model::value(map)?,
-            450 => self.make_automation_entity_inactive = model::opt_bool(map)?,
-            451 => self.mark_as_read_only = model::opt_bool(map)?,
-            452 => self.matched_kb_id = model::opt_i32(map)?,
-            453 => self.matched_kb_id_acessible_to_user = model::opt_bool(map)?,
-            454 => self.matched_rule_dont_show_notification = model::opt_bool(map)?,
-            455 => self.matched_rule_id = model::opt_i32(map)?,
-            456 => self.matched_rule_ids = model::value(map)?,
-            457 => self.matched_rule_name = model::value(map)?,
-            458 => self.matched_rules = model::value(map)?,
-            459 => self.matching_value = model::value(map)?,
-            460 => self.maximum_restricted_priority = model::opt_i32(map)?,
-            461 => self.meraki_alert_type = model::value(map)?,
-            462 => self.meraki_device = model::value(map)?,
-            463 => self.merged_into_id = model::opt_i32(map)?,
-            464 => self.messsent = model::value(map)?,
-            465 => self.messsentlast = model::value(map)?,
-            466 => self.mileage = model::opt_f64(map)?,
-            467 => self.milestone_enddate = model::value(map)?,
-            468 => self.milestone_id = model::opt_i32(map)?,
-            469 => self.milestone_name = model::value(map)?,
-            470 => self.milestone_sequence = model::opt_i32(map)?,
-            471 => self.milestone_startdate = model::value(map)?,
-            472 => self.milestone_status = model::opt_i32(map)?,
-            473 => self.milestone_value = model::opt_f64(map)?,
-            474 => self.milestones = model::value(map)?,
-            475 => self.ncentral_details_id = model::opt_i32(map)?,
-            476 => self.ncentral_ticketid = model::value(map)?,
-            477 => self.needcreatechild = model::opt_bool(map)?,
-            478 => self.new_actioncode = model::opt_i32(map)?,
-            479 => self.new_agent_signature = model::value(map)?,
-            480 => self.new_approvalprocess = model::opt_i32(map)?,
-            481 => self.new_approvalprocess_agent_id = model::opt_i32(map)?,
-            482 => self.new_approvalprocess_cab_id = model::opt_i32(map)?,
-            483 => self.new_approvalprocess_customfieldid = model::opt_i32(map)?,
-            484 => self.new_approvalprocess_email = model::value(map)?,
-            485 => self.new_approvalprocess_role_id = model::opt_i32(map)?,
-            486 => self.new_approvalprocess_user_id = model::opt_i32(map)?,
-            487 => self.new_customer_signature = model::value(map)?,
-            488 => self.new_external_link = model::value(map)?,
-            489 => self.new_milestone_ticket = model::opt_i32(map)?,
-            490 => self.new_related_tickets = model::value(map)?,
-            491 => self.new_whe = model::value(map)?,
-            492 => self.new_workflow_history = model::value(map)?,
-            493 => self.newaction_emailfrom = model::opt_i32(map)?,
-            494 => self.newaction_emailfrom_address_override = model::value(map)?,
-            495 => self.newrelic_id = model::value(map)?,
-            496 => self.newrelicincident_id = model::value(map)?,
-            497 => self.next_appointment_type = model::opt_i32(map)?,
-            498 => self.nextactivitydate = model::value(map)?,
-            499 => self.nextappointmentdate = model::value(map)?,
-            500 => self.ninja_alert_id = model::value(map)?,
-            501 => self.ninja_alert_type = model::value(map)?,
-            502 => self.ninja_device_id = model::opt_i32(map)?,
-            503 => self.ninja_id = model::value(map)?,
-            504 => self.nochangesequpdate = model::opt_bool(map)?,
-            505 => self.nonbillable_time = model::opt_f64(map)?,
-            506 => self.nonchargehours = model::opt_f64(map)?,
-            507 => self.notepad = model::value(map)?,
-            508 => self.notuseful_count = model::opt_i32(map)?,
-            509 => self.ola_count = model::opt_i32(map)?,
-            510 => self.olas = model::value(map)?,
-            511 => self.onhold = model::opt_bool(map)?,
-            512 => self.open_chat_count = model::opt_i32(map)?,
-            513 => self.opened_by = model::value(map)?,
-            514 => self.operationalserviceid = model::opt_i32(map)?,
-            515 => self.opp_country_name = model::value(map)?,
-            516 => self.opp_region_name = model::value(map)?,
-            517 => self.oppaddr1 = model::value(map)?,
-            518 => self.oppaddr2 = model::value(map)?,
-            519 => self.oppaddr3 = model::value(map)?,
-            520 => self.oppaddr4 = model::value(map)?,
-            521 => self.oppattemptsmade = model::opt_i32(map)?,
-            522 => self.oppclosurecategory = model::opt_i32(map)?,
-            523 => self.oppcompanyname = model::value(map)?,
-            524 => self.oppcompetitors = model::value(map)?,
-            525 => self.oppcontactname = model::value(map)?,
-            526 => self.oppconversionprobability = model::opt_f64(map)?,
-            527 => self.oppconverteddate = model::value(map)?,
-            528 => self.oppcountry = model::value(map)?,
-            529 => self.oppcurrentsystem = model::value(map)?,
-            530 => self.oppcustomertitle = model::value(map)?,
-            531 => self.oppdemodate = model::value(map)?,
-            532 => self.oppdiscountdate = model::value(map)?,
-            533 => self.oppdontaddtomailinglist = model::opt_bool(map)?,
-            534 => self.oppemailaddress = model::value(map)?,
-            535 => self.opphear = model::value(map)?,
-            536 => self.oppjobtitle = model::value(map)?,
-            537 => self.opportunity_third_party_url = model::value(map)?,
-            538 => self.opppostcode = model::value(map)?,
-            539 => self.oppproductchosen = model::value(map)?,
-            540 => self.oppprofit = model::opt_f64(map)?,
-            541 => self.oppreason = model::value(map)?,
-            542 => self.oppregion = model::value(map)?,
-            543 => self.opptel = model::value(map)?,
-            544 => self.opptimezonename = model::value(map)?,
-            545 => self.opptrialdate = model::value(map)?,
-            546 => self.opptype = model::value(map)?,
-            547 => self.oppvalue = model::opt_f64(map)?,
-            548 => self.oppvalue_annual = model::opt_f64(map)?,
-            549 => self.oppvalue_monthly = model::opt_f64(map)?,
-            550 => self.oppvalue_oneoff = model::opt_f64(map)?,
-            551 => self.oppvalueadjusted = model::opt_f64(map)?,
-            552 => self.orderhead_id = model::opt_i32(map)?,
-            553 => self.organisation_id = model::opt_i32(map)?,
-            554 => self.original_agent = model::opt_i32(map)?,
-            555 => self.orionacknowledgedate = model::value(map)?,
-            556 => self.orionacknowledgedby = model::opt_i32(map)?,
-            557 => self.orionacknowledgedbyname = model::value(map)?,
-            558 => self.orionacknowledgenote = model::value(map)?,
-            559 => self.orionacknowledgestate = model::opt_i32(map)?,
-            560 => self.orionalert = model::opt_i32(map)?,
-            561 => self.orionalertactiveid = model::opt_i32(map)?,
-            562 => self.orionalertid = model::opt_i32(map)?,
-            563 => self.orionalertname = model::value(map)?,
-            564 => self.orionclosestate = model::opt_i32(map)?,
-            565 => self.orionnote = model::value(map)?,
-            566 => self.orionwho = model::opt_i32(map)?,
-            567 => self.override_opening_action_who = model::opt_bool(map)?,
-            568 => self.overrideticketcost = model::opt_f64(map)?,
-            569 => self.pagerdutyeragent = model::opt_i32(map)?,
-            570 => self.pagerdutyid = model::value(map)?,
-            571 => self.pagerdutyincidentid = model::value(map)?,
-            572 => self.pagerdutyincidentidstring = model::value(map)?,
-            573 => self.pagerdutyservice = model::value(map)?,
-            574 => self.pagerdutyservice_name = model::value(map)?,
-            575 => self.pagerdutystatus = model::opt_i32(map)?,
-            576 => self.pagerdutyurl = model::value(map)?,
-            577 => self.pandadoc_attachment = model::opt_i32(map)?,
-            578 => self.pandadoc_attachment_name = model::value(map)?,
-            579 => self.pandadoc_attachment_url = model::value(map)?,
-            580 => self.parent_agent = model::opt_i32(map)?,
-            581 => self.parent_id = model::opt_i32(map)?,
-            582 => self.parent_itil_ticket_type = model::opt_i32(map)?,
-            583 => self.parent_milestones = model::value(map)?,
-            584 => self.parent_release2_name = model::value(map)?,
-            585 => self.parent_release3_name = model::value(map)?,
-            586 => self.parent_release_name = model::value(map)?,
-            587 => self.parent_release_note = model::value(map)?,
-            588 => self.parent_status = model::opt_i32(map)?,
-            589 => self.parent_status_name = model::value(map)?,
-            590 => self.parent_subject = model::value(map)?,
-            591 => self.parent_summary = model::value(map)?,
-            592 => self.parent_ticket_type_name = model::value(map)?,
-            593 => self.parentassign = model::opt_bool(map)?,
-            594 => self.parentguid = model::value(map)?,
-            595 => self.pdf_attachment_id = model::opt_i32(map)?,
-            596 => self.phonenumber = model::value(map)?,
-            597 => self.phonenumberfrom = model::value(map)?,
-            598 => self.pipeline_stage_id = model::opt_i32(map)?,
-            599 => self.pipeline_stage_name = model::value(map)?,
-            600 => self.planneddate = model::value(map)?,
-            601 => self.planneddateend = model::value(map)?,
-            602 => self.popup_notes = model::value(map)?,
-            603 => self.postloggedview = model::opt_i32(map)?,
-            604 => self.powershell_script_count = model::opt_i32(map)?,
-            605 => self.pr_id = model::opt_i32(map)?,
-            606 => self.pr_link = model::value(map)?,
-            607 => self.prepay_balance_amount = model::opt_f64(map)?,
-            608 => self.prepay_balance_hours = model::opt_f64(map)?,
-            609 => self.prepay_threshold = model::value(map)?,
-            610 => self.primary_issue = model::value(map)?,
-            611 => self.primary_service_name = model::value(map)?,
-            612 => self.primary_workitem = model::value(map)?,
-            613 => self.printhtml = model::value(map)?,
-            614 => self.priority_id = model::opt_i32(map)?,
-            615 => self.priority_name = model::value(map)?,
-            616 => self.process_ai = model::opt_bool(map)?,
-            617 => self.product_id = model::opt_i32(map)?,
-            618 => self.product_key = model::value(map)?,
-            619 => self.product_name = model::value(map)?,
-            620 => self.project_items_issued = model::value(map)?,
-            621 => self.projectcompletionpercentage = model::opt_f64(map)?,
-            622 => self.projectconsignmentdetailid = model::opt_i32(map)?,
-            623 => self.projectconsignmentheaderid = model::opt_i32(map)?,
-            624 => self.projectearlieststart = model::value(map)?,
-            625 => self.projectinternaltask = model::opt_bool(map)?,
-            626 => self.projectlatestend = model::value(map)?,
-            627 => self.projectmoneyactual = model::opt_f64(map)?,
-            628 => self.projectmoneybudget = model::opt_f64(map)?,
-            629 => self.projecttimeactual = model::opt_f64(map)?,
-            630 => self.projecttimebudget = model::opt_f64(map)?,
-            631 => self.projecttimepercentage = model::opt_f64(map)?,
-            632 => self.purchaseorder_count = model::opt_i32(map)?,
-            633 => self.purchaseordernumber = model::value(map)?,
-            634 => self.qualifications = model::value(map)?,
-            635 => self.quantity = model::opt_i32(map)?,
-            636 => self.quotation_count = model::opt_i32(map)?,
-            637 => self.quotedescription = model::value(map)?,
-            638 => self.quotelabouramount = model::opt_f64(map)?,
-            639 => self.quotematerialsamount = model::opt_f64(map)?,
-            640 => self.quotepriority = model::opt_i32(map)?,
-            641 => self.read = model::opt_bool(map)?,
-            642 => self.reassigncount = model::opt_i32(map)?,
-            643 => self.recalculate_billing = model::opt_bool(map)?,
-            644 => self.recaptcha_token = model::value(map)?,
-            645 => self.reference = model::value(map)?,
-            646 => self.related_action_count = model::opt_i32(map)?,
-            647 => self.related_service_category_names = model::value(map)?,
-            648 => self.related_service_descriptions = model::value(map)?,
-            649 => self.related_tickets = model::value(map)?,
-            650 => self.release2_id = model::opt_i32(map)?,
-            651 => self.release2_name = model::value(map)?,
-            652 => self.release3_id = model::opt_i32(map)?,
-            653 => self.release3_name = model::value(map)?,
-            654 => self.release_id = model::opt_i32(map)?,
-            655 => self.release_important = model::opt_bool(map)?,
-            656 => self.release_name = model::value(map)?,
-            657 => self.release_note = model::value(map)?,
-            658 => self.releasenotegroup_id = model::opt_i32(map)?,
-            659 => self.releasenotegroup_name = model::value(map)?,
-            660 => self.remotesession_count = model::opt_i32(map)?,
-            661 => self.remotesessionid = model::opt_i32(map)?,
-            662 => self.remotetechid = model::opt_i32(map)?,
-            663 => self.reportedby = model::value(map)?,
-            664 => self.requestdetailsprinted = model::opt_bool(map)?,
-            665 => self.requesttype_name = model::value(map)?,
-            666 => self.requesttype_published_id = model::value(map)?,
-            667 => self.resolved_by = model::value(map)?,
-            668 => self.resource_booking_asset = model::opt_i32(map)?,
-            669 => self.resource_booking_site = model::opt_i32(map)?,
-            670 => self.resource_booking_timeslot = model::value(map)?,
-            671 => self.resource_booking_type = model::opt_i32(map)?,
-            672 => self.resourcetype_id = model::opt_i32(map)?,
-            673 => self.resourcetype_name = model::value(map)?,
-            674 => self.respondbydate = model::value(map)?,
-            675 => self.respondbydateadjusted = model::opt_bool(map)?,
-            676 => self.responsedate = model::value(map)?,
-            677 => self.responsestartdate = model::value(map)?,
-            678 => self.responsetime = model::opt_f64(map)?,
-            679 => self.return_this = model::opt_bool(map)?,
-            680 => self.reviewed = model::opt_bool(map)?,
-            681 => self.reviewed_date = model::value(map)?,
-            682 => self.riskdescription = model::value(map)?,
-            683 => self.risklevel = model::opt_i32(map)?,
-            684 => self.roadmapnote = model::value(map)?,
-            685 => self.salesforce_accountid = model::value(map)?,
-            686 => self.salesforce_contactid = model::value(map)?,
-            687 => self.salesforce_parentid = model::value(map)?,
-            688 => self.salesforce_stage = model::opt_i32(map)?,
-            689 => self.salesforce_status = model::value(map)?,
-            690 => self.salesorder_count = model::opt_i32(map)?,
-            691 => self.salesorder_id = model::opt_i32(map)?,
-            692 => self.sapattachmentsuuid = model::value(map)?,
-            693 => self.sapid = model::value(map)?,
-            694 => self.satisfactioncomment = model::value(map)?,
-            695 => self.satisfactionlevel = model::opt_i32(map)?,
-            696 => self.scomalertid = model::value(map)?,
-            697 => self.scomalertstate = model::opt_i32(map)?,
-            698 => self.scomclearance = model::value(map)?,
-            699 => self.search_index_sync_batches = model::opt_i32(map)?,
-            700 => self.search_index_sync_timestamp = model::value(map)?,
-            701 => self.search_score = model::opt_f64(map)?,
-            702 => self.section_timezone = model::value(map)?,
-            703 => self.security_signal_id = model::value(map)?,
-            704 => self.seenby = model::value(map)?,
-            705 => self.send_remoteinvite = model::opt_bool(map)?,
-            706 => self.sendack = model::opt_bool(map)?,
-            707 => self.sendprintrequest = model::opt_i32(map)?,
-            708 => self.sendtopagerduty = model::opt_bool(map)?,
-            709 => self.sendtosplunkoncall = model::opt_bool(map)?,
-            710 => self.sentinel_display_id = model::opt_i32(map)?,
-            711 => self.sentinel_id = model::value(map)?,
-            712 => self.sentinel_resourcegroup = model::value(map)?,
-            713 => self.sentinel_subscriptionid = model::value(map)?,
-            714 => self.sentinel_url = model::value(map)?,
-            715 => self.sentinel_workspace = model::value(map)?,
-            716 => self.service_count = model::opt_i32(map)?,
-            717 => self.service_id = model::opt_i32(map)?,
-            718 => self.service_linked_device = model::opt_i32(map)?,
-            719 => self.service_request_detail_id = model::opt_i32(map)?,
-            720 => self.servicefailurestid = model::opt_i32(map)?,
-            721 => self.serviceformprinted = model::opt_bool(map)?,
-            722 => self.servicenow_id = model::value(map)?,
-            723 => self.servicenow_number = model::value(map)?,
-            724 => self.servicestatusnote = model::value(map)?,
-            725 => self.show_channel_create = model::opt_bool(map)?,
-            726 => self.show_chat_create = model::opt_bool(map)?,
-            727 => self.showforusers = model::opt_bool(map)?,
-            728 => self.showonroadmap = model::opt_bool(map)?,
-            729 => self.sibling_count_open = model::opt_i32(map)?,
-            730 => self.site_id = model::opt_i32(map)?,
-            731 => self.site_name = model::value(map)?,
-            732 => self.site_sla_id = model::opt_i32(map)?,
-            733 => self.site_timezone = model::value(map)?,
-            734 => self.sitepostcode = model::value(map)?,
-            735 => self.sla_id = model::opt_i32(map)?,
-            736 => self.sla_name = model::value(map)?,
-            737 => self.sla_start_date = model::value(map)?,
-            738 => self.slaactiondate = model::value(map)?,
-            739 => self.slack_callback_id = model::value(map)?,
-            740 => self.slack_channel_id = model::value(map)?,
-            741 => self.slaexcuse = model::value(map)?,
-            742 => self.slaholdreminderdatelastemailed = model::value(map)?,
-            743 => self.slaholdtime = model::opt_f64(map)?,
-            744 => self.slapercused = model::opt_f64(map)?,
-            745 => self.slaresponseexcuse = model::value(map)?,
-            746 => self.slaresponsestate = model::value(map)?,
-            747 => self.slastate = model::value(map)?,
-            748 => self.slatimeelapsed = model::opt_f64(map)?,
-            749 => self.slatimeleft = model::opt_f64(map)?,
-            750 => self.slatimeremaining = model::opt_f64(map)?,
-            751 => self.smemo = model::value(map)?,
-            752 => self.sms_override = model::value(map)?,
-            753 => self.source = model::opt_i32(map)?,
-            754 => self.splunkoncall_id = model::value(map)?,
-            755 => self.splunkoncallstatus = model::opt_i32(map)?,
-            756 => self.splunkoncalltarget = model::opt_i32(map)?,
-            757 => self.splunkoncalltarget_id = model::value(map)?,
-            758 => self.splunkoncallurl = model::value(map)?,
-            759 => self.splunksearch = model::value(map)?,
-            760 => self.splunkurl = model::value(map)?,
-            761 => self.sqlimport_id = model::opt_i32(map)?,
-            762 => self.start_adjust = model::opt_i32(map)?,
-            763 => self.startdate = model::value(map)?,
-            764 => self.startdate_timezone = model::value(map)?,
-            765 => self.startdate_with_timezone = model::value(map)?,
-            766 => self.startdatetime = model::value(map)?,
-            767 => self.starttime = model::value(map)?,
-            768 => self.starttimeslot = model::opt_i32(map)?,
-            769 => self.status_change_frozen = model::opt_bool(map)?,
-            770 => self.status_id = model::opt_i32(map)?,
-            771 => self.status_name = model::value(map)?,
-            772 => self.statuscolor = model::value(map)?,
-            773 => self.statusseq = model::opt_i32(map)?,
-            774 => self.suggested_category1 = model::value(map)?,
-            775 => self.summary = model::value(map)?,
-            776 => self.supplier_breachfixbysent = model::opt_bool(map)?,
-            777 => self.supplier_breachrespsent = model::opt_bool(map)?,
-            778 => self.supplier_contact_id = model::opt_i32(map)?,
-            779 => self.supplier_contract_id = model::opt_i32(map)?,
-            780 => self.supplier_contract_ref = model::value(map)?,
-            781 => self.supplier_date = model::value(map)?,
-            782 => self.supplier_dateclosed = model::value(map)?,
-            783 => self.supplier_fixbydate = model::value(map)?,
-            784 => self.supplier_id = model::opt_i32(map)?,
-            785 => self.supplier_name = model::value(map)?,
-            786 => self.supplier_priority_id = model::opt_i32(map)?,
-            787 => self.supplier_reference = model::value(map)?,
-            788 => self.supplier_respondbydate = model::value(map)?,
-            789 => self.supplier_responsedate = model::value(map)?,
-            790 => self.supplier_responsestate = model::value(map)?,
-            791 => self.supplier_responsetime = model::opt_f64(map)?,
-            792 => self.supplier_sla_id = model::opt_i32(map)?,
-            793 => self.supplier_slaexcuse = model::value(map)?,
-            794 => self.supplier_slastate = model::value(map)?,
-            795 => self.supplier_slatimeelapsed = model::opt_f64(map)?,
-            796 => self.supplier_status = model::opt_i32(map)?,
-            797 => self.surveyneeded = model::opt_bool(map)?,
-            798 => self.surveysent = model::opt_bool(map)?,
-            799 => self.sync_to_salesforce = model::opt_bool(map)?,
-            800 => self.syncro_alert_id = model::opt_i32(map)?,
-            801 => self.table = model::value(map)?,
-            802 => self.tags = model::value(map)?,
-            803 => self.takenby = model::value(map)?,
-            804 => self.target_adjust = model::opt_i32(map)?,
-            805 => self.targetdate = model::value(map)?,
-            806 => self.targetdate_timezone = model::value(map)?,
-            807 => self.targetdate_with_timezone = model::value(map)?,
-            808 => self.targettime = model::value(map)?,
-            809 => self.targettimeslot = model::opt_i32(map)?,
-            810 => self.task_count = model::opt_i32(map)?,
-            811 => self.team = model::value(map)?,
-            812 => self.team_department_id = model::opt_i32(map)?,
-            813 => self.teams_ticket_icon = model::value(map)?,
-            814 => self.teams_user_id = model::value(map)?,
-            815 => self.teamsmessage = model::value(map)?,
-            816 => self.template_id = model::opt_i32(map)?,
-            817 => self.template_name = model::value(map)?,
-            818 => self.testplan = model::value(map)?,
-            819 => self.third_party_call_id = model::value(map)?,
-            820 => self.third_party_client_id = model::value(map)?,
-            821 => self.third_party_id = model::opt_i32(map)?,
-            822 => self.third_party_id_string = model::value(map)?,
-            823 => self.third_party_parent_id = model::value(map)?,
-            824 => self.third_party_problem_id = model::value(map)?,
-            825 => self.thirdparty_url = model::value(map)?,
-            826 => self.thirdpartyreviewscore = model::opt_i32(map)?,
-            827 => self.ticket_client_to_invoice_to_id = model::opt_i32(map)?,
-            828 => self.ticket_client_to_invoice_to_name = model::value(map)?,
-            829 => self.ticket_invoices_for_each_site = model::opt_bool(map)?,
-            830 => self.ticket_tags = model::value(map)?,
-            831 => self.ticketage = model::opt_f64(map)?,
-            832 => self.tickettype_id = model::opt_i32(map)?,
-            833 => self.tickettype_name = model::value(map)?,
-            834 => self.timeentries = model::value(map)?,
-            835 => self.timetaken = model::opt_f64(map)?,
-            836 => self.timezonename = model::value(map)?,
-            837 => self.todo_count = model::opt_i32(map)?,
-            838 => self.todo_list = model::value(map)?,
-            839 => self.top_level_id = model::opt_i32(map)?,
-            840 => self.top_level_name = model::value(map)?,
-            841 => self.totalmileage = model::opt_f64(map)?,
-            842 => self.travelhours = model::opt_f64(map)?,
-            843 => self.twitter_message_id = model::opt_i64(map)?,
-            844 => self.twitterid = model::opt_i64(map)?,
-            845 => self.twitterscreenname = model::value(map)?,
-            846 => self.ukasaccredited = model::opt_bool(map)?,
-            847 => self.unapprovedchangestatus = model::opt_i32(map)?,
-            848 => self.unotes = model::value(map)?,
-            849 => self.unread_child_action_count = model::opt_i32(map)?,
-            850 => self.unread_related_action_count = model::opt_i32(map)?,
-            851 => self.unrelate_from_ticket_id = model::opt_i32(map)?,
-            852 => self.unsubscribedfromserviceid = model::opt_i32(map)?,
-            853 => self.update_milestone_id = model::opt_i32(map)?,
-            854 => self.updateservicestatus = model::opt_bool(map)?,
-            855 => self.urgency = model::opt_i32(map)?,
-            856 => self.r#use = model::value(map)?,
-            857 => self.useful_count = model::opt_i32(map)?,
-            858 => self.user_email = model::value(map)?,
-            859 => self.user_id = model::opt_i32(map)?,
-            860 => self.user_linked_sites = model::value(map)?,
-            861 => self.user_name = model::value(map)?,
-            862 => self.userdef1 = model::value(map)?,
-            863 => self.userdef2 = model::value(map)?,
-            864 => self.userdef3 = model::value(map)?,
-            865 => self.userdef4 = model::value(map)?,
-            866 => self.userdef5 = model::value(map)?,
-            867 => self.userdepartments = model::value(map)?,
-            868 => self.userrequestedapprover = model::opt_i32(map)?,
-            869 => self.users_name = model::value(map)?,
-            870 => self.usertype = model::opt_i32(map)?,
-            871 => self.utcoffset = model::opt_f64(map)?,
-            872 => self.vectors = model::value(map)?,
-            873 => self.version_id = model::opt_i32(map)?,
-            874 => self.version_name = model::value(map)?,
-            875 => self.visible_child_tickets = model::opt_i32(map)?,
-            876 => self.web_url = model::value(map)?,
-            877 => self.whatsappcreatedfromid = model::value(map)?,
-            878 => self.who = model::value(map)?,
-            879 => self.workflow_history = model::value(map)?,
-            880 => self.workflow_id = model::opt_i32(map)?,
-            881 => self.workflow_move_date_override = model::value(map)?,
-            882 => self.workflow_name = model::value(map)?,
-            883 => self.workflow_seq = model::opt_i32(map)?,
-            884 => self.workflow_stage = model::value(map)?,
-            885 => self.workflow_stage_id = model::opt_i32(map)?,
-            886 => self.workflow_stage_number = model::value(map)?,
-            887 => self.workflow_step = model::opt_i32(map)?,
-            888 => self.workflow_stepstarted = model::value(map)?,
-            889 => self.your_vote = model::opt_i32(map)?,
-            890 => self.your_vote_comment = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        562, 442, 443, 728, 441, 444, 414, 510, 554, 553, 729, 696, 526, 648, 695, 673,
+        799, 511, 440, 825, 765, 646, 514, 487, 887, 888, 886, 826, 782, 483, 482, 546,
+        453, 614, 544, 659, 660, 658, 708, 513, 415, 676, 484, 816, 521, 798, 456, 457,
+        458, 481, 416, 417, 512, 446, 628, 447, 629, 506, 507, 842, 337, 227, 203, 204,
+        201, 205, 199, 202, 200, 465, 601, 330, 344, 823, 654, 875, 408, 803, 802, 19,
+        20, 882, 288, 810, 776, 726, 725, 780, 777, 779, 774, 775, 778, 727, 237, 784,
+        783, 781, 329, 672, 291, 358, 707, 198, 438, 439, 429, 192, 184, 306, 307, 304,
+        305, 867, 275, 427, 428, 616, 618, 617, 619, 94, 252, 253, 404, 95, 454, 762,
+        327, 587, 50, 448, 592, 364, 366, 367, 365, 362, 363, 635, 820, 585, 586, 637,
+        638, 812, 504, 505, 630, 293, 668, 669, 754, 641, 386, 879, 640, 215, 216, 343,
+        873, 493, 209, 491, 492, 650, 764, 509, 830, 21, 29, 22, 30, 23, 31, 24, 32, 529,
+        533, 537, 541, 530, 534, 538, 542, 527, 531, 535, 539, 528, 532, 536, 540, 25,
+        26, 27, 28, 317, 287, 409, 320, 274, 40, 333, 647, 464, 686, 679, 112, 48, 49,
+        232, 324, 93, 101, 604, 681, 12, 13, 257, 876, 466, 643, 245, 246, 584, 508, 863,
+        862, 247, 248, 249, 326, 225, 748, 294, 379, 380, 196, 577, 578, 747, 463, 639,
+        384, 385, 183, 736, 755, 164, 432, 549, 874, 547, 548, 243, 244, 583, 864, 393,
+        452, 451, 71, 303, 251, 883, 185, 645, 503, 809, 760, 233, 62, 61, 242, 2, 732,
+        130, 403, 881, 880, 738, 770, 698, 739, 398, 313, 312, 76, 4, 240, 316, 636, 712,
+        525, 543, 740, 597, 752, 449, 633, 631, 632, 552, 817, 437, 436, 621, 744, 519,
+        518, 461, 714, 460, 81, 82, 331, 332, 79, 80, 797, 861, 53, 33, 34, 63, 680, 657,
+        718, 355, 682, 627, 615, 309, 308, 57, 290, 194, 349, 60, 356, 51, 462, 131, 612,
+        502, 733, 335, 788, 787, 786, 656, 789, 785, 339, 378, 750, 749, 890, 702, 516,
+        109, 397, 745, 235, 700, 1, 836, 402, 118, 298, 212, 117, 811, 311, 737, 709,
+        710, 756, 103, 496, 479, 282, 346, 347, 348, 281, 280, 283, 870, 345, 485, 822,
+        471, 472, 735, 486, 115, 833, 602, 642, 116, 634, 300, 45, 474, 473, 603, 44,
+        859, 188, 649, 524, 292, 661, 671, 813, 315, 352, 766, 73, 234, 72, 850, 390, 74,
+        100, 195, 170, 321, 310, 338, 389, 589, 590, 388, 721, 722, 701, 499, 670, 753,
+        515, 824, 357, 336, 801, 855, 328, 383, 821, 591, 83, 790, 401, 399, 611, 400,
+        595, 757, 834, 594, 593, 228, 277, 318, 285, 224, 218, 219, 221, 223, 222, 220,
+        713, 684, 545, 622, 795, 884, 422, 423, 426, 720, 425, 719, 424, 885, 889, 761,
+        742, 794, 769, 412, 413, 666, 667, 841, 102, 193, 598, 655, 599, 848, 455, 284,
+        41, 796, 853, 768, 767, 54, 430, 569, 359, 868, 869, 137, 138, 139, 140, 157,
+        163, 133, 153, 132, 149, 158, 142, 152, 135, 155, 156, 369, 134, 161, 0, 376,
+        141, 159, 151, 160, 143, 136, 162, 154, 144, 145, 147, 146, 148, 150, 208, 75,
+        751, 561, 560, 564, 563, 558, 843, 557, 556, 565, 559, 844, 845, 703, 872, 517,
+        371, 375, 372, 693, 694, 373, 374, 804, 805, 806, 231, 47, 688, 723, 691, 692,
+        690, 689, 230, 421, 113, 420, 582, 67, 66, 523, 239, 407, 107, 108, 286, 302,
+        450, 653, 596, 214, 377, 580, 579, 819, 877, 835, 878, 522, 11, 851, 494, 85,
+        846, 86, 475, 36, 395, 394, 37, 191, 38, 169, 167, 168, 166, 35, 478, 871, 433,
+        165, 476, 340, 341, 350, 342, 52, 229, 211, 716, 459, 114, 190, 189, 741, 89, 90,
+        91, 92, 87, 177, 88, 84, 179, 178, 791, 500, 498, 77, 360, 210, 685, 570, 610,
+        717, 609, 608, 606, 607, 55, 759, 56, 58, 289, 445, 226, 734, 296, 297, 406, 663,
+        662, 664, 675, 665, 477, 207, 392, 391, 279, 278, 838, 555, 837, 793, 792, 238,
+        187, 808, 715, 495, 411, 370, 488, 571, 652, 623, 624, 625, 651, 626, 469, 299,
+        827, 677, 396, 361, 566, 581, 858, 771, 699, 276, 405, 419, 14, 15, 256, 65, 854,
+        9, 10, 520, 68, 773, 772, 255, 325, 64, 69, 763, 59, 254, 236, 70, 644, 706, 711,
+        176, 574, 576, 572, 573, 575, 490, 489, 758, 435, 120, 121, 122, 860, 123, 124,
+        866, 5, 6, 840, 839, 730, 3, 273, 272, 687, 260, 261, 259, 270, 271, 213, 46,
+        263, 831, 267, 265, 264, 266, 262, 258, 268, 269, 182, 314, 301, 674, 588, 828,
+        620, 241, 434, 125, 126, 127, 128, 129, 431, 18, 410, 849, 613, 697, 322, 323,
+        295, 497, 480, 180, 181, 567, 568, 807, 731, 814, 815, 206, 865, 847, 7, 8, 186,
+        39, 334, 467, 468, 250, 832, 43, 42, 683, 354, 353, 351, 319, 705, 110, 111, 743,
+        470, 217, 857, 119, 829, 852, 78, 16, 818, 17, 171, 172, 173, 174, 175, 856, 368,
+        418, 600, 501, 724, 381, 382, 678, 197, 704, 605, 746, 104, 800, 96, 106, 97, 98,
+        99, 105, 387, 550, 551,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.oppjobtitle);
+        v.f(&self.id);
+        v.f(&self.dateoccurred);
+        v.f(&self.summary);
+        v.f(&self.details);
+        v.f(&self.status_id);
+        v.f(&self.status_name);
+        v.f(&self.tickettype_id);
+        v.f(&self.tickettype_name);
+        v.f(&self.sla_id);
+        v.f(&self.sla_name);
+        v.f(&self.priority_id);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.user_id);
+        v.f(&self.user_name);
+        v.f(&self.team);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.category_1);
+        v.f(&self.category_2);
+        v.f(&self.category_3);
+        v.f(&self.category_4);
+        v.f(&self.categoryid_1);
+        v.f(&self.categoryid_2);
+        v.f(&self.categoryid_3);
+        v.f(&self.categoryid_4);
+        v.f(&self.category_1_display);
+        v.f(&self.category_2_display);
+        v.f(&self.category_3_display);
+        v.f(&self.category_4_display);
+        v.f(&self.estimate);
+        v.f(&self.estimatedays);
+        v.f(&self.projecttimepercentage);
+        v.f(&self.projectcompletionpercentage);
+        v.f(&self.projectearlieststart);
+        v.f(&self.projectlatestend);
+        v.f(&self.timetaken);
+        v.f(&self.chargehours);
+        v.f(&self.nonchargehours);
+        v.f(&self.travelhours);
+        v.f(&self.totalmileage);
+        v.f(&self.itemsprice);
+        v.f(&self.items);
+        v.f(&self.supplier_name);
+        v.f(&self.parent_id);
+        v.f(&self.child_count);
+        v.f(&self.child_count_open);
+        v.f(&self.attachment_count);
+        v.f(&self.flagged);
+        v.f(&self.read);
+        v.f(&self.enduserstatus);
+        v.f(&self.onhold);
+        v.f(&self.respondbydate);
+        v.f(&self.responsedate);
+        v.f(&self.first_responsedate);
+        v.f(&self.responsestartdate);
+        v.f(&self.slaresponsestate);
+        v.f(&self.fixbydate);
+        v.f(&self.dateclosed);
+        v.f(&self.dateassigned);
+        v.f(&self.excludefromsla);
+        v.f(&self.slaholdtime);
+        v.f(&self.site_timezone);
+        v.f(&self.parentguid);
+        v.f(&self.parentassign);
+        v.f(&self.slaactiondate);
+        v.f(&self.slapercused);
+        v.f(&self.slatimeleft);
+        v.f(&self.currentelapsedhours);
+        v.f(&self.lastactiondate);
+        v.f(&self.last_update);
+        v.f(&self.lastchildactiondate);
+        v.f(&self.organisation_id);
+        v.f(&self.department_id);
+        v.f(&self.reportedby);
+        v.f(&self.user_email);
+        v.f(&self.emailtolist);
+        v.f(&self.emailtolistsupplier);
+        v.f(&self.emailcclist);
+        v.f(&self.emailcclistsupplier);
+        v.f(&self.matched_kb_id);
+        v.f(&self.release_note);
+        v.f(&self.product_id);
+        v.f(&self.product_name);
+        v.f(&self.release_id);
+        v.f(&self.release_name);
+        v.f(&self.release2_id);
+        v.f(&self.release2_name);
+        v.f(&self.release3_id);
+        v.f(&self.release3_name);
+        v.f(&self.child_ticket_id_string);
+        v.f(&self.asset_key_field_string);
+        v.f(&self.asset_type_name);
+        v.f(&self.workflow_name);
+        v.f(&self.workflow_stage);
+        v.f(&self.workflow_stage_id);
+        v.f(&self.workflow_stage_number);
+        v.f(&self.lastincomingemail);
+        v.f(&self.child_ticket_ids);
+        v.f(&self.nextactivitydate);
+        v.f(&self.inventory_number);
+        v.f(&self.workflow_id);
+        v.f(&self.workflow_step);
+        v.f(&self.workflow_seq);
+        v.f(&self.pipeline_stage_id);
+        v.f(&self.pipeline_stage_name);
+        v.f(&self.hasbeenclosed);
+        v.f(&self.unread_child_action_count);
+        v.f(&self.unread_related_action_count);
+        v.f(&self.child_action_count);
+        v.f(&self.parent_subject);
+        v.f(&self.related_action_count);
+        v.f(&self.is_vip);
+        v.f(&self.isimportantcontact);
+        v.f(&self.inactive);
+        v.f(&self.impact);
+        v.f(&self.urgency);
+        v.f(&self.startdate);
+        v.f(&self.startdate_timezone);
+        v.f(&self.startdate_with_timezone);
+        v.f(&self.starttime);
+        v.f(&self.starttimeslot);
+        v.f(&self.targetdate);
+        v.f(&self.targetdate_timezone);
+        v.f(&self.targetdate_with_timezone);
+        v.f(&self.targettime);
+        v.f(&self.targettimeslot);
+        v.f(&self.deadlinedate);
+        v.f(&self.followupdate);
+        v.f(&self.oppcontactname);
+        v.f(&self.oppcompanyname);
+        v.f(&self.oppemailaddress);
+        v.f(&self.oppcustomertitle);
+        v.f(&self.opptel);
+        v.f(&self.oppaddr1);
+        v.f(&self.oppaddr2);
+        v.f(&self.oppaddr3);
+        v.f(&self.oppaddr4);
+        v.f(&self.opppostcode);
+        v.f(&self.oppcountry);
+        v.f(&self.oppregion);
+        v.f(&self.opptype);
+        v.f(&self.oppvalue);
+        v.f(&self.oppvalue_monthly);
+        v.f(&self.oppvalue_annual);
+        v.f(&self.oppvalue_oneoff);
+        v.f(&self.oppconversionprobability);
+        v.f(&self.oppvalueadjusted);
+        v.f(&self.oppprofit);
+        v.f(&self.oppcurrentsystem);
+        v.f(&self.oppcompetitors);
+        v.f(&self.opptrialdate);
+        v.f(&self.oppdemodate);
+        v.f(&self.oppdiscountdate);
+        v.f(&self.oppattemptsmade);
+        v.f(&self.oppconverteddate);
+        v.f(&self.oppproductchosen);
+        v.f(&self.oppreason);
+        v.f(&self.opphear);
+        v.f(&self.opptimezonename);
+        v.f(&self.oppclosurecategory);
+        v.f(&self.cost);
+        v.f(&self.quantity);
+        v.f(&self.projecttimebudget);
+        v.f(&self.projectmoneybudget);
+        v.f(&self.projecttimeactual);
+        v.f(&self.projectmoneyactual);
+        v.f(&self.lastnote);
+        v.f(&self.userdef1);
+        v.f(&self.userdef2);
+        v.f(&self.userdef3);
+        v.f(&self.userdef4);
+        v.f(&self.userdef5);
+        v.f(&self.source);
+        v.f(&self.release_important);
+        v.f(&self.releasenotegroup_name);
+        v.f(&self.releasenotegroup_id);
+        v.f(&self.third_party_id);
+        v.f(&self.third_party_id_string);
+        v.f(&self.supplier_status);
+        v.f(&self.contract_refextra);
+        v.f(&self.appointment_type);
+        v.f(&self.customfields);
+        v.f(&self.timeentries);
+        v.f(&self.section_timezone);
+        v.f(&self.itilname);
+        v.f(&self.related_service_descriptions);
+        v.f(&self.related_service_category_names);
+        v.f(&self.projectinternaltask);
+        v.f(&self.appointment_id);
+        v.f(&self.nextappointmentdate);
+        v.f(&self.firstname);
+        v.f(&self.lastname);
+        v.f(&self.connectedinstance_id);
+        v.f(&self.web_url);
+        v.f(&self.api_url);
+        v.f(&self.action_number);
+        v.f(&self.action_ticket_id);
+        v.f(&self.action_datetime);
+        v.f(&self.action_outcome);
+        v.f(&self.action_chargerate);
+        v.f(&self.action_contract_ref);
+        v.f(&self.action_note);
+        v.f(&self.ticket_invoices_for_each_site);
+        v.f(&self.salesorder_id);
+        v.f(&self.orderhead_id);
+        v.f(&self.budgettype);
+        v.f(&self.requesttype_name);
+        v.f(&self.recalculate_billing);
+        v.f(&self.impactlevel);
+        v.f(&self.supplier_id);
+        v.f(&self.pr_id);
+        v.f(&self.branch_id);
+        v.f(&self.branch_name);
+        v.f(&self.update_milestone_id);
+        v.f(&self.milestone_id);
+        v.f(&self.milestone_name);
+        v.f(&self.milestone_value);
+        v.f(&self.milestone_sequence);
+        v.f(&self.milestone_status);
+        v.f(&self.milestone_startdate);
+        v.f(&self.milestone_enddate);
+        v.f(&self.colour);
+        v.f(&self.reviewed);
+        v.f(&self.action_agent_name);
+        v.f(&self.merged_into_id);
+        v.f(&self.reassigncount);
+        v.f(&self.parent_status);
+        v.f(&self.parent_agent);
+        v.f(&self.child_status);
+        v.f(&self.date_fully_closed);
+        v.f(&self.lastaction_chargerate);
+        v.f(&self.hover_summary);
+        v.f(&self.slatimeelapsed);
+        v.f(&self.ai_summary);
+        v.f(&self.search_score);
+        v.f(&self.phonenumber);
+        v.f(&self.details_html);
+        v.f(&self.takenby);
+        v.f(&self.datecreated);
+        v.f(&self.createdfrom_id);
+        v.f(&self.createdfrom_summary);
+        v.f(&self.clonedfrom_id);
+        v.f(&self.clonedfrom_summary);
+        v.f(&self.closure_note);
+        v.f(&self.closure_note_html);
+        v.f(&self.closure_time);
+        v.f(&self.top_level_id);
+        v.f(&self.customer_relationships);
+        v.f(&self.asset_number);
+        v.f(&self.asset_site);
+        v.f(&self.slastate);
+        v.f(&self.slaexcuse);
+        v.f(&self.site_sla_id);
+        v.f(&self.client_reference);
+        v.f(&self.supplier_slaexcuse);
+        v.f(&self.supplier_date);
+        v.f(&self.supplier_contract_id);
+        v.f(&self.supplier_contract_ref);
+        v.f(&self.supplier_sla_id);
+        v.f(&self.supplier_priority_id);
+        v.f(&self.supplier_responsestate);
+        v.f(&self.supplier_responsedate);
+        v.f(&self.supplier_responsetime);
+        v.f(&self.supplier_respondbydate);
+        v.f(&self.supplier_slastate);
+        v.f(&self.supplier_slatimeelapsed);
+        v.f(&self.supplier_dateclosed);
+        v.f(&self.supplier_fixbydate);
+        v.f(&self.supplier_breachrespsent);
+        v.f(&self.supplier_breachfixbysent);
+        v.f(&self.changestate);
+        v.f(&self.approvedby);
+        v.f(&self.showforusers);
+        v.f(&self.messsent);
+        v.f(&self.satisfactionlevel);
+        v.f(&self.satisfactioncomment);
+        v.f(&self.invoicenumber);
+        v.f(&self.invoicenote);
+        v.f(&self.invoicedate);
+        v.f(&self.invoicepaiddate);
+        v.f(&self.nonbillable_time);
+        v.f(&self.mileage);
+        v.f(&self.planneddate);
+        v.f(&self.ccaddress);
+        v.f(&self.agreedcleared);
+        v.f(&self.responsetime);
+        v.f(&self.first_responsetime);
+        v.f(&self.alsoinform);
+        v.f(&self.justification);
+        v.f(&self.backoutplan);
+        v.f(&self.communicationplan);
+        v.f(&self.testplan);
+        v.f(&self.riskdescription);
+        v.f(&self.risklevel);
+        v.f(&self.impactdescription);
+        v.f(&self.service_id);
+        v.f(&self.isparentservice);
+        v.f(&self.surveysent);
+        v.f(&self.planneddateend);
+        v.f(&self.currentfaactionnumber);
+        v.f(&self.approval_process_step);
+        v.f(&self.approval_process_step_name);
+        v.f(&self.approval_cab_name);
+        v.f(&self.approval_process_id);
+        v.f(&self.faultcodeopen);
+        v.f(&self.faultcode);
+        v.f(&self.laststatus3rdparty);
+        v.f(&self.inform3rdpartysystem);
+        v.f(&self.deliverycontact);
+        v.f(&self.delivery_address);
+        v.f(&self.surveyneeded);
+        v.f(&self.knownerror);
+        v.f(&self.development);
+        v.f(&self.causedby);
+        v.f(&self.messsentlast);
+        v.f(&self.unapprovedchangestatus);
+        v.f(&self.changeseq);
+        v.f(&self.lastrecurringemailsentdate);
+        v.f(&self.template_id);
+        v.f(&self.template_name);
+        v.f(&self.child_template_id);
+        v.f(&self.slaholdreminderdatelastemailed);
+        v.f(&self.closurereminderdatelastemailed);
+        v.f(&self.assetstring);
+        v.f(&self.mailboxid);
+        v.f(&self.alerttype);
+        v.f(&self.actisbillabledefault);
+        v.f(&self.emaildisplayname);
+        v.f(&self.emailpriority);
+        v.f(&self.chargerate);
+        v.f(&self.timezonename);
+        v.f(&self.forwardinboundupdates);
+        v.f(&self.loggedoutofhdworkinghours);
+        v.f(&self.acctmaninformedsurvey);
+        v.f(&self.laststatuschangeinformed);
+        v.f(&self.gfialerttype);
+        v.f(&self.quotedescription);
+        v.f(&self.quotelabouramount);
+        v.f(&self.quotepriority);
+        v.f(&self.budgetcode);
+        v.f(&self.actualcost);
+        v.f(&self.invoicestatus);
+        v.f(&self.invoicedescription);
+        v.f(&self.invoicelabouramount);
+        v.f(&self.invoicematerialsamount);
+        v.f(&self.firsttimefix);
+        v.f(&self.quotematerialsamount);
+        v.f(&self.ukasaccredited);
+        v.f(&self.labno);
+        v.f(&self.twitterscreenname);
+        v.f(&self.twitterid);
+        v.f(&self.facebook_id);
+        v.f(&self.fixbydateadjusted);
+        v.f(&self.loggedonbehalfby);
+        v.f(&self.alternativecontactno);
+        v.f(&self.operationalserviceid);
+        v.f(&self.requestdetailsprinted);
+        v.f(&self.serviceformprinted);
+        v.f(&self.auditstatus);
+        v.f(&self.auditunum);
+        v.f(&self.auditdate);
+        v.f(&self.auditnote);
+        v.f(&self.auditfaileddate);
+        v.f(&self.auditfailednote);
+        v.f(&self.userrequestedapprover);
+        v.f(&self.oppdontaddtomailinglist);
+        v.f(&self.sendprintrequest);
+        v.f(&self.pagerdutyid);
+        v.f(&self.pagerdutyincidentidstring);
+        v.f(&self.pagerdutystatus);
+        v.f(&self.pagerdutyurl);
+        v.f(&self.pagerdutyincidentid);
+        v.f(&self.opportunity_third_party_url);
+        v.f(&self.pr_link);
+        v.f(&self.github_repository);
+        v.f(&self.component_id);
+        v.f(&self.component_name);
+        v.f(&self.version_id);
+        v.f(&self.version_name);
+        v.f(&self.mailentryid);
+        v.f(&self.contract_id);
+        v.f(&self.contract_ref);
+        v.f(&self.billing_address);
+        v.f(&self.workflow_stepstarted);
+        v.f(&self.lessonslearned);
+        v.f(&self.laststatuschangeinformedmanager);
+        v.f(&self.lastbugzillasync);
+        v.f(&self.sapid);
+        v.f(&self.sapattachmentsuuid);
+        v.f(&self.currency);
+        v.f(&self.projectconsignmentheaderid);
+        v.f(&self.projectconsignmentdetailid);
+        v.f(&self.servicefailurestid);
+        v.f(&self.hdid);
+        v.f(&self.deleted);
+        v.f(&self.matched_rule_id);
+        v.f(&self.matched_rule_name);
+        v.f(&self.matched_rule_dont_show_notification);
+        v.f(&self.ignore_kb_match);
+        v.f(&self.deadlinenotificationhours);
+        v.f(&self.asset_type);
+        v.f(&self.showonroadmap);
+        v.f(&self.roadmapnote);
+        v.f(&self.phonenumberfrom);
+        v.f(&self.addressfrom);
+        v.f(&self.changeinformation_html);
+        v.f(&self.team_department_id);
+        v.f(&self.sendack);
+        v.f(&self.newaction_emailfrom);
+        v.f(&self.newaction_emailfrom_address_override);
+        v.f(&self.canupdate);
+        v.f(&self.mustupdateticketuser);
+        v.f(&self.spam);
+        v.f(&self.spamblock);
+        v.f(&self.users_name);
+        v.f(&self.sibling_count_open);
+        v.f(&self.parent_summary);
+        v.f(&self.parent_status_name);
+        v.f(&self.new_approvalprocess);
+        v.f(&self.new_approvalprocess_agent_id);
+        v.f(&self.new_approvalprocess_user_id);
+        v.f(&self.new_approvalprocess_email);
+        v.f(&self.new_approvalprocess_cab_id);
+        v.f(&self.approvers);
+        v.f(&self.approvers_history);
+        v.f(&self.appointment_count);
+        v.f(&self.open_chat_count);
+        v.f(&self.task_count);
+        v.f(&self.create_article);
+        v.f(&self.qualifications);
+        v.f(&self.target_adjust);
+        v.f(&self.start_adjust);
+        v.f(&self.dont_do_rules);
+        v.f(&self.dont_do_databaselookups);
+        v.f(&self.apply_rules);
+        v.f(&self.apply_this_rule);
+        v.f(&self.forcereassign);
+        v.f(&self.appointment01_ok);
+        v.f(&self.agent01_ok);
+        v.f(&self.agent02_ok);
+        v.f(&self.asset01_ok);
+        v.f(&self.return_this);
+        v.f(&self.validate_form);
+        v.f(&self.validate_updates);
+        v.f(&self.attachments);
+        v.f(&self.documents);
+        v.f(&self.popup_notes);
+        v.f(&self.current_action_type);
+        v.f(&self.current_action_name);
+        v.f(&self.ispreview);
+        v.f(&self.assets);
+        v.f(&self.nochangesequpdate);
+        v.f(&self.reclose);
+        v.f(&self.reclose_oid);
+        v.f(&self.recover);
+        v.f(&self.reference);
+        v.f(&self.email_start_tag_override);
+        v.f(&self.email_end_tag_override);
+        v.f(&self.follower_count);
+        v.f(&self.contact_address);
+        v.f(&self.chat_id);
+        v.f(&self.actioncode);
+        v.f(&self.clone_count);
+        v.f(&self.todo_count);
+        v.f(&self.todo_list);
+        v.f(&self.service_count);
+        v.f(&self.unsubscribedfromserviceid);
+        v.f(&self.is_opportunity);
+        v.f(&self.is_project);
+        v.f(&self.items_issued_count);
+        v.f(&self.items_issued);
+        v.f(&self.project_items_issued);
+        v.f(&self.quotation_count);
+        v.f(&self.salesorder_count);
+        v.f(&self.purchaseorder_count);
+        v.f(&self.invoice_line_count);
+        v.f(&self.third_party_client_id);
+        v.f(&self.refreshresponse);
+        v.f(&self.isimport);
+        v.f(&self.isalert);
+        v.f(&self.novalidate);
+        v.f(&self.is_closure_reminder_closure);
+        v.f(&self.is_slahold_reminder_closure);
+        v.f(&self.importid);
+        v.f(&self.sendtopagerduty);
+        v.f(&self.splunkurl);
+        v.f(&self.splunksearch);
+        v.f(&self.budgettype_id);
+        v.f(&self.budgettype_name);
+        v.f(&self.budgets);
+        v.f(&self.process_ai);
+        v.f(&self.send_remoteinvite);
+        v.f(&self.invite_emaillist);
+        v.f(&self.third_party_call_id);
+        v.f(&self.remotetechid);
+        v.f(&self.linkremotesession);
+        v.f(&self.remotesessionid);
+        v.f(&self.utcoffset);
+        v.f(&self.form_id);
+        v.f(&self.database_lookup_result);
+        v.f(&self.azure_tenants);
+        v.f(&self.azure_tenants_name);
+        v.f(&self.warning);
+        v.f(&self.warning_is_error);
+        v.f(&self.close_unassigned);
+        v.f(&self.canbechild);
+        v.f(&self.changefreeze01_ok);
+        v.f(&self.force);
+        v.f(&self.ticketclash01_ok);
+        v.f(&self.milestonedate01_ok);
+        v.f(&self.ignoremilestonedates);
+        v.f(&self.locked);
+        v.f(&self.has_related);
+        v.f(&self.pagerdutyeragent);
+        v.f(&self.elapsed_response_hours);
+        v.f(&self.elapsed_resolution_hours);
+        v.f(&self.sla_start_date);
+        v.f(&self.print_generate);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.journeys);
+        v.f(&self.devops_agent);
+        v.f(&self.dontupdate_devops);
+        v.f(&self.category_note_1);
+        v.f(&self.category_user_note_1);
+        v.f(&self.category_include_note_1);
+        v.f(&self.category_itil_1);
+        v.f(&self.category_note_2);
+        v.f(&self.category_user_note_2);
+        v.f(&self.category_include_note_2);
+        v.f(&self.category_itil_2);
+        v.f(&self.category_note_3);
+        v.f(&self.category_user_note_3);
+        v.f(&self.category_include_note_3);
+        v.f(&self.category_itil_3);
+        v.f(&self.category_note_4);
+        v.f(&self.category_user_note_4);
+        v.f(&self.category_include_note_4);
+        v.f(&self.category_itil_4);
+        v.f(&self.devops_comment_count);
+        v.f(&self.iszapier);
+        v.f(&self.ncentral_ticketid);
+        v.f(&self.isnotify);
+        v.f(&self.created_from_action_id);
+        v.f(&self.created_from_action_name);
+        v.f(&self.createacknowledgement);
+        v.f(&self.your_vote);
+        v.f(&self.your_vote_comment);
+        v.f(&self.donotapplytemplateintheapi);
+        v.f(&self.create_outstanding_appointments);
+        v.f(&self.create_outstanding_appointment_email);
+        v.f(&self.scomalertstate);
+        v.f(&self.orionalertid);
+        v.f(&self.orionalertactiveid);
+        v.f(&self.orionacknowledgestate);
+        v.f(&self.orionclosestate);
+        v.f(&self.orionacknowledgedby);
+        v.f(&self.orionacknowledgedate);
+        v.f(&self.acknowledgealert);
+        v.f(&self.orionacknowledgenote);
+        v.f(&self.orionacknowledgedbyname);
+        v.f(&self.orionalertname);
+        v.f(&self.servicenow_id);
+        v.f(&self.third_party_parent_id);
+        v.f(&self.third_party_problem_id);
+        v.f(&self.opened_by);
+        v.f(&self.resolved_by);
+        v.f(&self.sendtosplunkoncall);
+        v.f(&self.splunkoncalltarget);
+        v.f(&self.splunkoncalltarget_id);
+        v.f(&self.splunkoncall_id);
+        v.f(&self.splunkoncallurl);
+        v.f(&self.splunkoncallstatus);
+        v.f(&self.connectwise_id);
+        v.f(&self.connectwise_project_id);
+        v.f(&self.prepay_balance_hours);
+        v.f(&self.prepay_balance_amount);
+        v.f(&self.servicenow_number);
+        v.f(&self.parent_ticket_type_name);
+        v.f(&self.createdfrom_ticket_type_name);
+        v.f(&self.clonedfrom_ticket_type_name);
+        v.f(&self.autotask_id);
+        v.f(&self.autotask_number);
+        v.f(&self.atera_alert_id);
+        v.f(&self.syncro_alert_id);
+        v.f(&self.laststatuschangestatus);
+        v.f(&self.laststatuschangestatusdate);
+        v.f(&self.mark_as_read_only);
+        v.f(&self.audit_log);
+        v.f(&self.meraki_device);
+        v.f(&self.meraki_alert_type);
+        v.f(&self.matched_rules);
+        v.f(&self.powershell_script_count);
+        v.f(&self.devops_workitem_count);
+        v.f(&self.ninja_alert_id);
+        v.f(&self.ninja_device_id);
+        v.f(&self.usertype);
+        v.f(&self.actionworkflowset);
+        v.f(&self.isbillable);
+        v.f(&self.itemsarebillable);
+        v.f(&self.childrenlefttocreate);
+        v.f(&self.who);
+        v.f(&self.resourcetype_id);
+        v.f(&self.resourcetype_name);
+        v.f(&self.resource_booking_type);
+        v.f(&self.resource_booking_timeslot);
+        v.f(&self.resource_booking_asset);
+        v.f(&self.matched_rule_ids);
+        v.f(&self.forceruleupdate);
+        v.f(&self.teams_user_id);
+        v.f(&self.isteams);
+        v.f(&self.faultapprovalfailed);
+        v.f(&self.article_description);
+        v.f(&self.article_resolution);
+        v.f(&self.article_notes);
+        v.f(&self.article_type);
+        v.f(&self.tags);
+        v.f(&self.dontcreatechild);
+        v.f(&self.needcreatechild);
+        v.f(&self.sentinel_id);
+        v.f(&self.sentinel_resourcegroup);
+        v.f(&self.sentinel_subscriptionid);
+        v.f(&self.sentinel_workspace);
+        v.f(&self.faultapprovalexists);
+        v.f(&self.validate_only);
+        v.f(&self.validation_key);
+        v.f(&self.azuremonitor_id);
+        v.f(&self.domotz_alertid);
+        v.f(&self.domotz_deviceid);
+        v.f(&self.domerge);
+        v.f(&self.isnew);
+        v.f(&self.automate_id);
+        v.f(&self.device_automate_id);
+        v.f(&self.auvik_id);
+        v.f(&self.auvik_url);
+        v.f(&self.contract_balance);
+        v.f(&self.bookingurl);
+        v.f(&self.billable_time);
+        v.f(&self.isclone);
+        v.f(&self.clonedfrom);
+        v.f(&self.slatimeremaining);
+        v.f(&self.customfieldvalidationreason);
+        v.f(&self.has_automations);
+        v.f(&self.chat_count);
+        v.f(&self.dontupdate_jira);
+        v.f(&self.jira_issue_count);
+        v.f(&self.call_log_count);
+        v.f(&self.sentinel_url);
+        v.f(&self.sentinel_display_id);
+        v.f(&self.postloggedview);
+        v.f(&self.addigy_alert_id);
+        v.f(&self.ninja_alert_type);
+        v.f(&self.freshdesk_id);
+        v.f(&self.external_links);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.kaseya_agent_id);
+        v.f(&self.salesforce_contactid);
+        v.f(&self.salesforce_accountid);
+        v.f(&self.salesforce_parentid);
+        v.f(&self.salesforce_status);
+        v.f(&self.newrelic_id);
+        v.f(&self.newrelicincident_id);
+        v.f(&self.backup_radar_id);
+        v.f(&self.backup_radar_state);
+        v.f(&self.linktypesarray);
+        v.f(&self.kaseyaid);
+        v.f(&self.alluserscanview);
+        v.f(&self.dontupdate_salesforce);
+        v.f(&self.sync_to_salesforce);
+        v.f(&self.salesforce_stage);
+        v.f(&self.newticket_quickclose);
+        v.f(&self.service_request_detail_id);
+        v.f(&self.visible_child_tickets);
+        v.f(&self.check_status_freeze);
+        v.f(&self.expenses);
+        v.f(&self.clear_feedback);
+        v.f(&self.facebook_message_id);
+        v.f(&self.twitter_message_id);
+        v.f(&self.ncentral_details_id);
+        v.f(&self.requesttype_published_id);
+        v.f(&self.chat_key_id);
+        v.f(&self.supplier_contact_id);
+        v.f(&self.parent_itil_ticket_type);
+        v.f(&self.parent_release_note);
+        v.f(&self.parent_release_name);
+        v.f(&self.parent_release2_name);
+        v.f(&self.parent_release3_name);
+        v.f(&self.pagerdutyservice);
+        v.f(&self.pagerdutyservice_name);
+        v.f(&self.dontupdate_pagerduty);
+        v.f(&self.dont_fire_automations);
+        v.f(&self.teamsmessage);
+        v.f(&self.default_teams_chat_name);
+        v.f(&self.show_chat_create);
+        v.f(&self.htmlmessage);
+        v.f(&self.linked_halo_ticket_count);
+        v.f(&self.halolink_ticketid);
+        v.f(&self.override_opening_action_who);
+        v.f(&self.whatsappcreatedfromid);
+        v.f(&self.unotes);
+        v.f(&self.smemo);
+        v.f(&self.amemo);
+        v.f(&self.matchintacctclass);
+        v.f(&self.intacct_class);
+        v.f(&self.intacct_class_name);
+        v.f(&self.sms_override);
+        v.f(&self.device_name);
+        v.f(&self.milestones);
+        v.f(&self.email_message_id);
+        v.f(&self.seenby);
+        v.f(&self.recaptcha_token);
+        v.f(&self.resource_booking_site);
+        v.f(&self.extratabs);
+        v.f(&self.new_approvalprocess_role_id);
+        v.f(&self.new_approvalprocess_customfieldid);
+        v.f(&self.linked_ecommerce_order_number);
+        v.f(&self.linked_ecommerce_order_url);
+        v.f(&self.parent_milestones);
+        v.f(&self.vectors);
+        v.f(&self.ai_matched_tickets);
+        v.f(&self.ai_matched_articles);
+        v.f(&self.ai_suggestions);
+        v.f(&self.apply_ai_suggestions);
+        v.f(&self.dismiss_ai_suggestions);
+        v.f(&self.suggested_category1);
+        v.f(&self.thirdpartyreviewscore);
+        v.f(&self.datto_alert_state);
+        v.f(&self.forwarded_by);
+        v.f(&self.reviewed_date);
+        v.f(&self.is_sensitive);
+        v.f(&self.contract_schedule_plan_id);
+        v.f(&self.instagram_message_id);
+        v.f(&self.default_reporter);
+        v.f(&self.defaultsendattachments);
+        v.f(&self.devops_key);
+        v.f(&self.related_tickets);
+        v.f(&self.new_related_tickets);
+        v.f(&self.unrelate_from_ticket_id);
+        v.f(&self.ecommerce_orders);
+        v.f(&self.hide_feedback);
+        v.f(&self.workflow_history);
+        v.f(&self.connectwisermm_ticketid);
+        v.f(&self.colour_rule);
+        v.f(&self.google_reviewdata);
+        v.f(&self.google_questiondata);
+        v.f(&self.original_agent);
+        v.f(&self.do_lookups);
+        v.f(&self.liongard_system_id);
+        v.f(&self.bigpanda_id);
+        v.f(&self.contributors);
+        v.f(&self.internet_message_id);
+        v.f(&self.matching_value);
+        v.f(&self.sqlimport_id);
+        v.f(&self.respondbydateadjusted);
+        v.f(&self.date_dependencies);
+        v.f(&self.new_milestone_ticket);
+        v.f(&self.assets_columns);
+        v.f(&self.slaresponseexcuse);
+        v.f(&self.can_add_cc_followers);
+        v.f(&self.fromchatprofileid);
+        v.f(&self.lapsafe_count);
+        v.f(&self.olas);
+        v.f(&self.ola_count);
+        v.f(&self.new_workflow_history);
+        v.f(&self.default_slack_channel_name);
+        v.f(&self.show_channel_create);
+        v.f(&self.slack_channel_id);
+        v.f(&self.slack_callback_id);
+        v.f(&self.ai_suggested_priority);
+        v.f(&self.ai_suggested_resolution);
+        v.f(&self.ai_generated_summary);
+        v.f(&self.ai_search_query);
+        v.f(&self.ai_suggested_type);
+        v.f(&self.ai_sentiment_analysis);
+        v.f(&self.ai_satisfaction_level);
+        v.f(&self.ai_tonality);
+        v.f(&self.isagentuser);
+        v.f(&self.ai_survey_score);
+        v.f(&self.ai_survey_comment);
+        v.f(&self.freshdesk_ticket_data);
+        v.f(&self.freshdesk_group_name);
+        v.f(&self.freshdesk_agent_name);
+        v.f(&self.freshdesk_agent_email);
+        v.f(&self.freshdesk_product_name);
+        v.f(&self.matched_kb_id_acessible_to_user);
+        v.f(&self.remotesession_count);
+        v.f(&self.search_index_sync_timestamp);
+        v.f(&self.search_index_sync_batches);
+        v.f(&self.new_whe);
+        v.f(&self.new_actioncode);
+        v.f(&self.notepad);
+        v.f(&self.embedding_match_timestamp);
+        v.f(&self.re_index);
+        v.f(&self.fetch_matches);
+        v.f(&self.workflow_move_date_override);
+        v.f(&self.lookup_search);
+        v.f(&self.agent_booking_type);
+        v.f(&self.agent_booking);
+        v.f(&self.pandadoc_attachment);
+        v.f(&self.pandadoc_attachment_name);
+        v.f(&self.pandadoc_attachment_url);
+        v.f(&self.thirdparty_url);
+        v.f(&self.security_signal_id);
+        v.f(&self.datadog_id);
+        v.f(&self.ai_conversation_summary);
+        v.f(&self.incomingevent_count);
+        v.f(&self.azure_connection_id);
+        v.f(&self.kblinkid);
+        v.f(&self.ticket_client_to_invoice_to_id);
+        v.f(&self.ticket_client_to_invoice_to_name);
+        v.f(&self.prevent_outgoing);
+        v.f(&self.dont_copy_history);
+        v.f(&self.user_linked_sites);
+        v.f(&self.prepay_threshold);
+        v.f(&self.automation_entity_type);
+        v.f(&self.make_automation_entity_inactive);
+        v.f(&self.is_downtime);
+        v.f(&self.add_tags);
+        v.f(&self.locked_by_agentid);
+        v.f(&self.forceunlock);
+        v.f(&self.is_aisuggestion_merge);
+        v.f(&self.service_linked_device);
+        v.f(&self.table);
+        v.f(&self.r#use);
+        v.f(&self.canbevotedfor);
+        v.f(&self.supplier_reference);
+        v.f(&self.top_level_name);
+        v.f(&self.isbeingclosed);
+        v.f(&self.maximum_restricted_priority);
+        v.f(&self.primary_service_name);
+        v.f(&self.idsummary);
+        v.f(&self.scomclearance);
+        v.f(&self.scomalertid);
+        v.f(&self.statusseq);
+        v.f(&self.statuscolor);
+        v.f(&self.next_appointment_type);
+        v.f(&self.account_manager);
+        v.f(&self.orionalert);
+        v.f(&self.orionnote);
+        v.f(&self.orionwho);
+        v.f(&self.product_key);
+        v.f(&self.ticketage);
+        v.f(&self.ninja_id);
+        v.f(&self.teams_ticket_icon);
+        v.f(&self.lastactiondateteams);
+        v.f(&self.priority_name);
+        v.f(&self.useful_count);
+        v.f(&self.notuseful_count);
+        v.f(&self.sitepostcode);
+        v.f(&self.mailbox);
+        v.f(&self.userdepartments);
+        v.f(&self.updateservicestatus);
+        v.f(&self.servicestatusnote);
+        v.f(&self.itil_requesttype_id);
+        v.f(&self.startdatetime);
+        v.f(&self.enddatetime);
+        v.f(&self.closure_agent_id);
+        v.f(&self.closed_in_integration_system);
+        v.f(&self.createdfromautomationstdid);
+        v.f(&self.ticket_tags);
+        v.f(&self.status_change_frozen);
+        v.f(&self.approval_status);
+        v.f(&self.opp_country_name);
+        v.f(&self.opp_region_name);
+        v.f(&self.invoiceseperatelyoverride);
+        v.f(&self.purchaseordernumber);
+        v.f(&self.overrideticketcost);
+        v.f(&self.budgethours);
+        v.f(&self.created_by);
+        v.f(&self.additional_agents);
+        v.f(&self.client_to_invoice_to_id);
+        v.f(&self.primary_issue);
+        v.f(&self.primary_workitem);
+        v.f(&self.billing_plan_text);
+        v.f(&self.default_appointment_summary);
+        v.f(&self.default_appointment_details);
+        v.f(&self.agent_signature);
+        v.f(&self.customer_signature);
+        v.f(&self.new_agent_signature);
+        v.f(&self.new_customer_signature);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
+        v.f(&self.importtype);
+        v.f(&self.new_external_link);
+        v.f(&self.guid);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.oppjobtitle),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.dateoccurred),
+            3 => o.f(&mut self.summary),
+            4 => o.f(&mut self.details),
+            5 => o.f(&mut self.status_id),
+            6 => o.f(&mut self.status_name),
+            7 => o.f(&mut self.tickettype_id),
+            8 => o.f(&mut self.tickettype_name),
+            9 => o.f(&mut self.sla_id),
+            10 => o.f(&mut self.sla_name),
+            11 => o.f(&mut self.priority_id),
+            12 => o.f(&mut self.client_id),
+            13 => o.f(&mut self.client_name),
+            14 => o.f(&mut self.site_id),
+            15 => o.f(&mut self.site_name),
+            16 => o.f(&mut self.user_id),
+            17 => o.f(&mut self.user_name),
+            18 => o.f(&mut self.team),
+            19 => o.f(&mut self.agent_id),
+            20 => o.f(&mut self.agent_name),
+            21 => o.f(&mut self.category_1),
+            22 => o.f(&mut self.category_2),
+            23 => o.f(&mut self.category_3),
+            24 => o.f(&mut self.category_4),
+            25 => o.f(&mut self.categoryid_1),
+            26 => o.f(&mut self.categoryid_2),
+            27 => o.f(&mut self.categoryid_3),
+            28 => o.f(&mut self.categoryid_4),
+            29 => o.f(&mut self.category_1_display),
+            30 => o.f(&mut self.category_2_display),
+            31 => o.f(&mut self.category_3_display),
+            32 => o.f(&mut self.category_4_display),
+            33 => o.f(&mut self.estimate),
+            34 => o.f(&mut self.estimatedays),
+            35 => o.f(&mut self.projecttimepercentage),
+            36 => o.f(&mut self.projectcompletionpercentage),
+            37 => o.f(&mut self.projectearlieststart),
+            38 => o.f(&mut self.projectlatestend),
+            39 => o.f(&mut self.timetaken),
+            40 => o.f(&mut self.chargehours),
+            41 => o.f(&mut self.nonchargehours),
+            42 => o.f(&mut self.travelhours),
+            43 => o.f(&mut self.totalmileage),
+            44 => o.f(&mut self.itemsprice),
+            45 => o.f(&mut self.items),
+            46 => o.f(&mut self.supplier_name),
+            47 => o.f(&mut self.parent_id),
+            48 => o.f(&mut self.child_count),
+            49 => o.f(&mut self.child_count_open),
+            50 => o.f(&mut self.attachment_count),
+            51 => o.f(&mut self.flagged),
+            52 => o.f(&mut self.read),
+            53 => o.f(&mut self.enduserstatus),
+            54 => o.f(&mut self.onhold),
+            55 => o.f(&mut self.respondbydate),
+            56 => o.f(&mut self.responsedate),
+            57 => o.f(&mut self.first_responsedate),
+            58 => o.f(&mut self.responsestartdate),
+            59 => o.f(&mut self.slaresponsestate),
+            60 => o.f(&mut self.fixbydate),
+            61 => o.f(&mut self.dateclosed),
+            62 => o.f(&mut self.dateassigned),
+            63 => o.f(&mut self.excludefromsla),
+            64 => o.f(&mut self.slaholdtime),
+            65 => o.f(&mut self.site_timezone),
+            66 => o.f(&mut self.parentguid),
+            67 => o.f(&mut self.parentassign),
+            68 => o.f(&mut self.slaactiondate),
+            69 => o.f(&mut self.slapercused),
+            70 => o.f(&mut self.slatimeleft),
+            71 => o.f(&mut self.currentelapsedhours),
+            72 => o.f(&mut self.lastactiondate),
+            73 => o.f(&mut self.last_update),
+            74 => o.f(&mut self.lastchildactiondate),
+            75 => o.f(&mut self.organisation_id),
+            76 => o.f(&mut self.department_id),
+            77 => o.f(&mut self.reportedby),
+            78 => o.f(&mut self.user_email),
+            79 => o.f(&mut self.emailtolist),
+            80 => o.f(&mut self.emailtolistsupplier),
+            81 => o.f(&mut self.emailcclist),
+            82 => o.f(&mut self.emailcclistsupplier),
+            83 => o.f(&mut self.matched_kb_id),
+            84 => o.f(&mut self.release_note),
+            85 => o.f(&mut self.product_id),
+            86 => o.f(&mut self.product_name),
+            87 => o.f(&mut self.release_id),
+            88 => o.f(&mut self.release_name),
+            89 => o.f(&mut self.release2_id),
+            90 => o.f(&mut self.release2_name),
+            91 => o.f(&mut self.release3_id),
+            92 => o.f(&mut self.release3_name),
+            93 => o.f(&mut self.child_ticket_id_string),
+            94 => o.f(&mut self.asset_key_field_string),
+            95 => o.f(&mut self.asset_type_name),
+            96 => o.f(&mut self.workflow_name),
+            97 => o.f(&mut self.workflow_stage),
+            98 => o.f(&mut self.workflow_stage_id),
+            99 => o.f(&mut self.workflow_stage_number),
+            100 => o.f(&mut self.lastincomingemail),
+            101 => o.f(&mut self.child_ticket_ids),
+            102 => o.f(&mut self.nextactivitydate),
+            103 => o.f(&mut self.inventory_number),
+            104 => o.f(&mut self.workflow_id),
+            105 => o.f(&mut self.workflow_step),
+            106 => o.f(&mut self.workflow_seq),
+            107 => o.f(&mut self.pipeline_stage_id),
+            108 => o.f(&mut self.pipeline_stage_name),
+            109 => o.f(&mut self.hasbeenclosed),
+            110 => o.f(&mut self.unread_child_action_count),
+            111 => o.f(&mut self.unread_related_action_count),
+            112 => o.f(&mut self.child_action_count),
+            113 => o.f(&mut self.parent_subject),
+            114 => o.f(&mut self.related_action_count),
+            115 => o.f(&mut self.is_vip),
+            116 => o.f(&mut self.isimportantcontact),
+            117 => o.f(&mut self.inactive),
+            118 => o.f(&mut self.impact),
+            119 => o.f(&mut self.urgency),
+            120 => o.f(&mut self.startdate),
+            121 => o.f(&mut self.startdate_timezone),
+            122 => o.f(&mut self.startdate_with_timezone),
+            123 => o.f(&mut self.starttime),
+            124 => o.f(&mut self.starttimeslot),
+            125 => o.f(&mut self.targetdate),
+            126 => o.f(&mut self.targetdate_timezone),
+            127 => o.f(&mut self.targetdate_with_timezone),
+            128 => o.f(&mut self.targettime),
+            129 => o.f(&mut self.targettimeslot),
+            130 => o.f(&mut self.deadlinedate),
+            131 => o.f(&mut self.followupdate),
+            132 => o.f(&mut self.oppcontactname),
+            133 => o.f(&mut self.oppcompanyname),
+            134 => o.f(&mut self.oppemailaddress),
+            135 => o.f(&mut self.oppcustomertitle),
+            136 => o.f(&mut self.opptel),
+            137 => o.f(&mut self.oppaddr1),
+            138 => o.f(&mut self.oppaddr2),
+            139 => o.f(&mut self.oppaddr3),
+            140 => o.f(&mut self.oppaddr4),
+            141 => o.f(&mut self.opppostcode),
+            142 => o.f(&mut self.oppcountry),
+            143 => o.f(&mut self.oppregion),
+            144 => o.f(&mut self.opptype),
+            145 => o.f(&mut self.oppvalue),
+            146 => o.f(&mut self.oppvalue_monthly),
+            147 => o.f(&mut self.oppvalue_annual),
+            148 => o.f(&mut self.oppvalue_oneoff),
+            149 => o.f(&mut self.oppconversionprobability),
+            150 => o.f(&mut self.oppvalueadjusted),
+            151 => o.f(&mut self.oppprofit),
+            152 => o.f(&mut self.oppcurrentsystem),
+            153 => o.f(&mut self.oppcompetitors),
+            154 => o.f(&mut self.opptrialdate),
+            155 => o.f(&mut self.oppdemodate),
+            156 => o.f(&mut self.oppdiscountdate),
+            157 => o.f(&mut self.oppattemptsmade),
+            158 => o.f(&mut self.oppconverteddate),
+            159 => o.f(&mut self.oppproductchosen),
+            160 => o.f(&mut self.oppreason),
+            161 => o.f(&mut self.opphear),
+            162 => o.f(&mut self.opptimezonename),
+            163 => o.f(&mut self.oppclosurecategory),
+            164 => o.f(&mut self.cost),
+            165 => o.f(&mut self.quantity),
+            166 => o.f(&mut self.projecttimebudget),
+            167 => o.f(&mut self.projectmoneybudget),
+            168 => o.f(&mut self.projecttimeactual),
+            169 => o.f(&mut self.projectmoneyactual),
+            170 => o.f(&mut self.lastnote),
+            171 => o.f(&mut self.userdef1),
+            172 => o.f(&mut self.userdef2),
+            173 => o.f(&mut self.userdef3),
+            174 => o.f(&mut self.userdef4),
+            175 => o.f(&mut self.userdef5),
+            176 => o.f(&mut self.source),
+            177 => o.f(&mut self.release_important),
+            178 => o.f(&mut self.releasenotegroup_name),
+            179 => o.f(&mut self.releasenotegroup_id),
+            180 => o.f(&mut self.third_party_id),
+            181 => o.f(&mut self.third_party_id_string),
+            182 => o.f(&mut self.supplier_status),
+            183 => o.f(&mut self.contract_refextra),
+            184 => o.f(&mut self.appointment_type),
+            185 => o.f(&mut self.customfields),
+            186 => o.f(&mut self.timeentries),
+            187 => o.f(&mut self.section_timezone),
+            188 => o.f(&mut self.itilname),
+            189 => o.f(&mut self.related_service_descriptions),
+            190 => o.f(&mut self.related_service_category_names),
+            191 => o.f(&mut self.projectinternaltask),
+            192 => o.f(&mut self.appointment_id),
+            193 => o.f(&mut self.nextappointmentdate),
+            194 => o.f(&mut self.firstname),
+            195 => o.f(&mut self.lastname),
+            196 => o.f(&mut self.connectedinstance_id),
+            197 => o.f(&mut self.web_url),
+            198 => o.f(&mut self.api_url),
+            199 => o.f(&mut self.action_number),
+            200 => o.f(&mut self.action_ticket_id),
+            201 => o.f(&mut self.action_datetime),
+            202 => o.f(&mut self.action_outcome),
+            203 => o.f(&mut self.action_chargerate),
+            204 => o.f(&mut self.action_contract_ref),
+            205 => o.f(&mut self.action_note),
+            206 => o.f(&mut self.ticket_invoices_for_each_site),
+            207 => o.f(&mut self.salesorder_id),
+            208 => o.f(&mut self.orderhead_id),
+            209 => o.f(&mut self.budgettype),
+            210 => o.f(&mut self.requesttype_name),
+            211 => o.f(&mut self.recalculate_billing),
+            212 => o.f(&mut self.impactlevel),
+            213 => o.f(&mut self.supplier_id),
+            214 => o.f(&mut self.pr_id),
+            215 => o.f(&mut self.branch_id),
+            216 => o.f(&mut self.branch_name),
+            217 => o.f(&mut self.update_milestone_id),
+            218 => o.f(&mut self.milestone_id),
+            219 => o.f(&mut self.milestone_name),
+            220 => o.f(&mut self.milestone_value),
+            221 => o.f(&mut self.milestone_sequence),
+            222 => o.f(&mut self.milestone_status),
+            223 => o.f(&mut self.milestone_startdate),
+            224 => o.f(&mut self.milestone_enddate),
+            225 => o.f(&mut self.colour),
+            226 => o.f(&mut self.reviewed),
+            227 => o.f(&mut self.action_agent_name),
+            228 => o.f(&mut self.merged_into_id),
+            229 => o.f(&mut self.reassigncount),
+            230 => o.f(&mut self.parent_status),
+            231 => o.f(&mut self.parent_agent),
+            232 => o.f(&mut self.child_status),
+            233 => o.f(&mut self.date_fully_closed),
+            234 => o.f(&mut self.lastaction_chargerate),
+            235 => o.f(&mut self.hover_summary),
+            236 => o.f(&mut self.slatimeelapsed),
+            237 => o.f(&mut self.ai_summary),
+            238 => o.f(&mut self.search_score),
+            239 => o.f(&mut self.phonenumber),
+            240 => o.f(&mut self.details_html),
+            241 => o.f(&mut self.takenby),
+            242 => o.f(&mut self.datecreated),
+            243 => o.f(&mut self.createdfrom_id),
+            244 => o.f(&mut self.createdfrom_summary),
+            245 => o.f(&mut self.clonedfrom_id),
+            246 => o.f(&mut self.clonedfrom_summary),
+            247 => o.f(&mut self.closure_note),
+            248 => o.f(&mut self.closure_note_html),
+            249 => o.f(&mut self.closure_time),
+            250 => o.f(&mut self.top_level_id),
+            251 => o.f(&mut self.customer_relationships),
+            252 => o.f(&mut self.asset_number),
+            253 => o.f(&mut self.asset_site),
+            254 => o.f(&mut self.slastate),
+            255 => o.f(&mut self.slaexcuse),
+            256 => o.f(&mut self.site_sla_id),
+            257 => o.f(&mut self.client_reference),
+            258 => o.f(&mut self.supplier_slaexcuse),
+            259 => o.f(&mut self.supplier_date),
+            260 => o.f(&mut self.supplier_contract_id),
+            261 => o.f(&mut self.supplier_contract_ref),
+            262 => o.f(&mut self.supplier_sla_id),
+            263 => o.f(&mut self.supplier_priority_id),
+            264 => o.f(&mut self.supplier_responsestate),
+            265 => o.f(&mut self.supplier_responsedate),
+            266 => o.f(&mut self.supplier_responsetime),
+            267 => o.f(&mut self.supplier_respondbydate),
+            268 => o.f(&mut self.supplier_slastate),
+            269 => o.f(&mut self.supplier_slatimeelapsed),
+            270 => o.f(&mut self.supplier_dateclosed),
+            271 => o.f(&mut self.supplier_fixbydate),
+            272 => o.f(&mut self.supplier_breachrespsent),
+            273 => o.f(&mut self.supplier_breachfixbysent),
+            274 => o.f(&mut self.changestate),
+            275 => o.f(&mut self.approvedby),
+            276 => o.f(&mut self.showforusers),
+            277 => o.f(&mut self.messsent),
+            278 => o.f(&mut self.satisfactionlevel),
+            279 => o.f(&mut self.satisfactioncomment),
+            280 => o.f(&mut self.invoicenumber),
+            281 => o.f(&mut self.invoicenote),
+            282 => o.f(&mut self.invoicedate),
+            283 => o.f(&mut self.invoicepaiddate),
+            284 => o.f(&mut self.nonbillable_time),
+            285 => o.f(&mut self.mileage),
+            286 => o.f(&mut self.planneddate),
+            287 => o.f(&mut self.ccaddress),
+            288 => o.f(&mut self.agreedcleared),
+            289 => o.f(&mut self.responsetime),
+            290 => o.f(&mut self.first_responsetime),
+            291 => o.f(&mut self.alsoinform),
+            292 => o.f(&mut self.justification),
+            293 => o.f(&mut self.backoutplan),
+            294 => o.f(&mut self.communicationplan),
+            295 => o.f(&mut self.testplan),
+            296 => o.f(&mut self.riskdescription),
+            297 => o.f(&mut self.risklevel),
+            298 => o.f(&mut self.impactdescription),
+            299 => o.f(&mut self.service_id),
+            300 => o.f(&mut self.isparentservice),
+            301 => o.f(&mut self.surveysent),
+            302 => o.f(&mut self.planneddateend),
+            303 => o.f(&mut self.currentfaactionnumber),
+            304 => o.f(&mut self.approval_process_step),
+            305 => o.f(&mut self.approval_process_step_name),
+            306 => o.f(&mut self.approval_cab_name),
+            307 => o.f(&mut self.approval_process_id),
+            308 => o.f(&mut self.faultcodeopen),
+            309 => o.f(&mut self.faultcode),
+            310 => o.f(&mut self.laststatus3rdparty),
+            311 => o.f(&mut self.inform3rdpartysystem),
+            312 => o.f(&mut self.deliverycontact),
+            313 => o.f(&mut self.delivery_address),
+            314 => o.f(&mut self.surveyneeded),
+            315 => o.f(&mut self.knownerror),
+            316 => o.f(&mut self.development),
+            317 => o.f(&mut self.causedby),
+            318 => o.f(&mut self.messsentlast),
+            319 => o.f(&mut self.unapprovedchangestatus),
+            320 => o.f(&mut self.changeseq),
+            321 => o.f(&mut self.lastrecurringemailsentdate),
+            322 => o.f(&mut self.template_id),
+            323 => o.f(&mut self.template_name),
+            324 => o.f(&mut self.child_template_id),
+            325 => o.f(&mut self.slaholdreminderdatelastemailed),
+            326 => o.f(&mut self.closurereminderdatelastemailed),
+            327 => o.f(&mut self.assetstring),
+            328 => o.f(&mut self.mailboxid),
+            329 => o.f(&mut self.alerttype),
+            330 => o.f(&mut self.actisbillabledefault),
+            331 => o.f(&mut self.emaildisplayname),
+            332 => o.f(&mut self.emailpriority),
+            333 => o.f(&mut self.chargerate),
+            334 => o.f(&mut self.timezonename),
+            335 => o.f(&mut self.forwardinboundupdates),
+            336 => o.f(&mut self.loggedoutofhdworkinghours),
+            337 => o.f(&mut self.acctmaninformedsurvey),
+            338 => o.f(&mut self.laststatuschangeinformed),
+            339 => o.f(&mut self.gfialerttype),
+            340 => o.f(&mut self.quotedescription),
+            341 => o.f(&mut self.quotelabouramount),
+            342 => o.f(&mut self.quotepriority),
+            343 => o.f(&mut self.budgetcode),
+            344 => o.f(&mut self.actualcost),
+            345 => o.f(&mut self.invoicestatus),
+            346 => o.f(&mut self.invoicedescription),
+            347 => o.f(&mut self.invoicelabouramount),
+            348 => o.f(&mut self.invoicematerialsamount),
+            349 => o.f(&mut self.firsttimefix),
+            350 => o.f(&mut self.quotematerialsamount),
+            351 => o.f(&mut self.ukasaccredited),
+            352 => o.f(&mut self.labno),
+            353 => o.f(&mut self.twitterscreenname),
+            354 => o.f(&mut self.twitterid),
+            355 => o.f(&mut self.facebook_id),
+            356 => o.f(&mut self.fixbydateadjusted),
+            357 => o.f(&mut self.loggedonbehalfby),
+            358 => o.f(&mut self.alternativecontactno),
+            359 => o.f(&mut self.operationalserviceid),
+            360 => o.f(&mut self.requestdetailsprinted),
+            361 => o.f(&mut self.serviceformprinted),
+            362 => o.f(&mut self.auditstatus),
+            363 => o.f(&mut self.auditunum),
+            364 => o.f(&mut self.auditdate),
+            365 => o.f(&mut self.auditnote),
+            366 => o.f(&mut self.auditfaileddate),
+            367 => o.f(&mut self.auditfailednote),
+            368 => o.f(&mut self.userrequestedapprover),
+            369 => o.f(&mut self.oppdontaddtomailinglist),
+            370 => o.f(&mut self.sendprintrequest),
+            371 => o.f(&mut self.pagerdutyid),
+            372 => o.f(&mut self.pagerdutyincidentidstring),
+            373 => o.f(&mut self.pagerdutystatus),
+            374 => o.f(&mut self.pagerdutyurl),
+            375 => o.f(&mut self.pagerdutyincidentid),
+            376 => o.f(&mut self.opportunity_third_party_url),
+            377 => o.f(&mut self.pr_link),
+            378 => o.f(&mut self.github_repository),
+            379 => o.f(&mut self.component_id),
+            380 => o.f(&mut self.component_name),
+            381 => o.f(&mut self.version_id),
+            382 => o.f(&mut self.version_name),
+            383 => o.f(&mut self.mailentryid),
+            384 => o.f(&mut self.contract_id),
+            385 => o.f(&mut self.contract_ref),
+            386 => o.f(&mut self.billing_address),
+            387 => o.f(&mut self.workflow_stepstarted),
+            388 => o.f(&mut self.lessonslearned),
+            389 => o.f(&mut self.laststatuschangeinformedmanager),
+            390 => o.f(&mut self.lastbugzillasync),
+            391 => o.f(&mut self.sapid),
+            392 => o.f(&mut self.sapattachmentsuuid),
+            393 => o.f(&mut self.currency),
+            394 => o.f(&mut self.projectconsignmentheaderid),
+            395 => o.f(&mut self.projectconsignmentdetailid),
+            396 => o.f(&mut self.servicefailurestid),
+            397 => o.f(&mut self.hdid),
+            398 => o.f(&mut self.deleted),
+            399 => o.f(&mut self.matched_rule_id),
+            400 => o.f(&mut self.matched_rule_name),
+            401 => o.f(&mut self.matched_rule_dont_show_notification),
+            402 => o.f(&mut self.ignore_kb_match),
+            403 => o.f(&mut self.deadlinenotificationhours),
+            404 => o.f(&mut self.asset_type),
+            405 => o.f(&mut self.showonroadmap),
+            406 => o.f(&mut self.roadmapnote),
+            407 => o.f(&mut self.phonenumberfrom),
+            408 => o.f(&mut self.addressfrom),
+            409 => o.f(&mut self.changeinformation_html),
+            410 => o.f(&mut self.team_department_id),
+            411 => o.f(&mut self.sendack),
+            412 => o.f(&mut self.newaction_emailfrom),
+            413 => o.f(&mut self.newaction_emailfrom_address_override),
+            414 => o.f(&mut self.canupdate),
+            415 => o.f(&mut self.mustupdateticketuser),
+            416 => o.f(&mut self.spam),
+            417 => o.f(&mut self.spamblock),
+            418 => o.f(&mut self.users_name),
+            419 => o.f(&mut self.sibling_count_open),
+            420 => o.f(&mut self.parent_summary),
+            421 => o.f(&mut self.parent_status_name),
+            422 => o.f(&mut self.new_approvalprocess),
+            423 => o.f(&mut self.new_approvalprocess_agent_id),
+            424 => o.f(&mut self.new_approvalprocess_user_id),
+            425 => o.f(&mut self.new_approvalprocess_email),
+            426 => o.f(&mut self.new_approvalprocess_cab_id),
+            427 => o.f(&mut self.approvers),
+            428 => o.f(&mut self.approvers_history),
+            429 => o.f(&mut self.appointment_count),
+            430 => o.f(&mut self.open_chat_count),
+            431 => o.f(&mut self.task_count),
+            432 => o.f(&mut self.create_article),
+            433 => o.f(&mut self.qualifications),
+            434 => o.f(&mut self.target_adjust),
+            435 => o.f(&mut self.start_adjust),
+            436 => o.f(&mut self.dont_do_rules),
+            437 => o.f(&mut self.dont_do_databaselookups),
+            438 => o.f(&mut self.apply_rules),
+            439 => o.f(&mut self.apply_this_rule),
+            440 => o.f(&mut self.forcereassign),
+            441 => o.f(&mut self.appointment01_ok),
+            442 => o.f(&mut self.agent01_ok),
+            443 => o.f(&mut self.agent02_ok),
+            444 => o.f(&mut self.asset01_ok),
+            445 => o.f(&mut self.return_this),
+            446 => o.f(&mut self.validate_form),
+            447 => o.f(&mut self.validate_updates),
+            448 => o.f(&mut self.attachments),
+            449 => o.f(&mut self.documents),
+            450 => o.f(&mut self.popup_notes),
+            451 => o.f(&mut self.current_action_type),
+            452 => o.f(&mut self.current_action_name),
+            453 => o.f(&mut self.ispreview),
+            454 => o.f(&mut self.assets),
+            455 => o.f(&mut self.nochangesequpdate),
+            456 => o.f(&mut self.reclose),
+            457 => o.f(&mut self.reclose_oid),
+            458 => o.f(&mut self.recover),
+            459 => o.f(&mut self.reference),
+            460 => o.f(&mut self.email_start_tag_override),
+            461 => o.f(&mut self.email_end_tag_override),
+            462 => o.f(&mut self.follower_count),
+            463 => o.f(&mut self.contact_address),
+            464 => o.f(&mut self.chat_id),
+            465 => o.f(&mut self.actioncode),
+            466 => o.f(&mut self.clone_count),
+            467 => o.f(&mut self.todo_count),
+            468 => o.f(&mut self.todo_list),
+            469 => o.f(&mut self.service_count),
+            470 => o.f(&mut self.unsubscribedfromserviceid),
+            471 => o.f(&mut self.is_opportunity),
+            472 => o.f(&mut self.is_project),
+            473 => o.f(&mut self.items_issued_count),
+            474 => o.f(&mut self.items_issued),
+            475 => o.f(&mut self.project_items_issued),
+            476 => o.f(&mut self.quotation_count),
+            477 => o.f(&mut self.salesorder_count),
+            478 => o.f(&mut self.purchaseorder_count),
+            479 => o.f(&mut self.invoice_line_count),
+            480 => o.f(&mut self.third_party_client_id),
+            481 => o.f(&mut self.refreshresponse),
+            482 => o.f(&mut self.isimport),
+            483 => o.f(&mut self.isalert),
+            484 => o.f(&mut self.novalidate),
+            485 => o.f(&mut self.is_closure_reminder_closure),
+            486 => o.f(&mut self.is_slahold_reminder_closure),
+            487 => o.f(&mut self.importid),
+            488 => o.f(&mut self.sendtopagerduty),
+            489 => o.f(&mut self.splunkurl),
+            490 => o.f(&mut self.splunksearch),
+            491 => o.f(&mut self.budgettype_id),
+            492 => o.f(&mut self.budgettype_name),
+            493 => o.f(&mut self.budgets),
+            494 => o.f(&mut self.process_ai),
+            495 => o.f(&mut self.send_remoteinvite),
+            496 => o.f(&mut self.invite_emaillist),
+            497 => o.f(&mut self.third_party_call_id),
+            498 => o.f(&mut self.remotetechid),
+            499 => o.f(&mut self.linkremotesession),
+            500 => o.f(&mut self.remotesessionid),
+            501 => o.f(&mut self.utcoffset),
+            502 => o.f(&mut self.form_id),
+            503 => o.f(&mut self.database_lookup_result),
+            504 => o.f(&mut self.azure_tenants),
+            505 => o.f(&mut self.azure_tenants_name),
+            506 => o.f(&mut self.warning),
+            507 => o.f(&mut self.warning_is_error),
+            508 => o.f(&mut self.close_unassigned),
+            509 => o.f(&mut self.canbechild),
+            510 => o.f(&mut self.changefreeze01_ok),
+            511 => o.f(&mut self.force),
+            512 => o.f(&mut self.ticketclash01_ok),
+            513 => o.f(&mut self.milestonedate01_ok),
+            514 => o.f(&mut self.ignoremilestonedates),
+            515 => o.f(&mut self.locked),
+            516 => o.f(&mut self.has_related),
+            517 => o.f(&mut self.pagerdutyeragent),
+            518 => o.f(&mut self.elapsed_response_hours),
+            519 => o.f(&mut self.elapsed_resolution_hours),
+            520 => o.f(&mut self.sla_start_date),
+            521 => o.f(&mut self.print_generate),
+            522 => o.f(&mut self.printhtml),
+            523 => o.f(&mut self.pdf_attachment_id),
+            524 => o.f(&mut self.journeys),
+            525 => o.f(&mut self.devops_agent),
+            526 => o.f(&mut self.dontupdate_devops),
+            527 => o.f(&mut self.category_note_1),
+            528 => o.f(&mut self.category_user_note_1),
+            529 => o.f(&mut self.category_include_note_1),
+            530 => o.f(&mut self.category_itil_1),
+            531 => o.f(&mut self.category_note_2),
+            532 => o.f(&mut self.category_user_note_2),
+            533 => o.f(&mut self.category_include_note_2),
+            534 => o.f(&mut self.category_itil_2),
+            535 => o.f(&mut self.category_note_3),
+            536 => o.f(&mut self.category_user_note_3),
+            537 => o.f(&mut self.category_include_note_3),
+            538 => o.f(&mut self.category_itil_3),
+            539 => o.f(&mut self.category_note_4),
+            540 => o.f(&mut self.category_user_note_4),
+            541 => o.f(&mut self.category_include_note_4),
+            542 => o.f(&mut self.category_itil_4),
+            543 => o.f(&mut self.devops_comment_count),
+            544 => o.f(&mut self.iszapier),
+            545 => o.f(&mut self.ncentral_ticketid),
+            546 => o.f(&mut self.isnotify),
+            547 => o.f(&mut self.created_from_action_id),
+            548 => o.f(&mut self.created_from_action_name),
+            549 => o.f(&mut self.createacknowledgement),
+            550 => o.f(&mut self.your_vote),
+            551 => o.f(&mut self.your_vote_comment),
+            552 => o.f(&mut self.donotapplytemplateintheapi),
+            553 => o.f(&mut self.create_outstanding_appointments),
+            554 => o.f(&mut self.create_outstanding_appointment_email),
+            555 => o.f(&mut self.scomalertstate),
+            556 => o.f(&mut self.orionalertid),
+            557 => o.f(&mut self.orionalertactiveid),
+            558 => o.f(&mut self.orionacknowledgestate),
+            559 => o.f(&mut self.orionclosestate),
+            560 => o.f(&mut self.orionacknowledgedby),
+            561 => o.f(&mut self.orionacknowledgedate),
+            562 => o.f(&mut self.acknowledgealert),
+            563 => o.f(&mut self.orionacknowledgenote),
+            564 => o.f(&mut self.orionacknowledgedbyname),
+            565 => o.f(&mut self.orionalertname),
+            566 => o.f(&mut self.servicenow_id),
+            567 => o.f(&mut self.third_party_parent_id),
+            568 => o.f(&mut self.third_party_problem_id),
+            569 => o.f(&mut self.opened_by),
+            570 => o.f(&mut self.resolved_by),
+            571 => o.f(&mut self.sendtosplunkoncall),
+            572 => o.f(&mut self.splunkoncalltarget),
+            573 => o.f(&mut self.splunkoncalltarget_id),
+            574 => o.f(&mut self.splunkoncall_id),
+            575 => o.f(&mut self.splunkoncallurl),
+            576 => o.f(&mut self.splunkoncallstatus),
+            577 => o.f(&mut self.connectwise_id),
+            578 => o.f(&mut self.connectwise_project_id),
+            579 => o.f(&mut self.prepay_balance_hours),
+            580 => o.f(&mut self.prepay_balance_amount),
+            581 => o.f(&mut self.servicenow_number),
+            582 => o.f(&mut self.parent_ticket_type_name),
+            583 => o.f(&mut self.createdfrom_ticket_type_name),
+            584 => o.f(&mut self.clonedfrom_ticket_type_name),
+            585 => o.f(&mut self.autotask_id),
+            586 => o.f(&mut self.autotask_number),
+            587 => o.f(&mut self.atera_alert_id),
+            588 => o.f(&mut self.syncro_alert_id),
+            589 => o.f(&mut self.laststatuschangestatus),
+            590 => o.f(&mut self.laststatuschangestatusdate),
+            591 => o.f(&mut self.mark_as_read_only),
+            592 => o.f(&mut self.audit_log),
+            593 => o.f(&mut self.meraki_device),
+            594 => o.f(&mut self.meraki_alert_type),
+            595 => o.f(&mut self.matched_rules),
+            596 => o.f(&mut self.powershell_script_count),
+            597 => o.f(&mut self.devops_workitem_count),
+            598 => o.f(&mut self.ninja_alert_id),
+            599 => o.f(&mut self.ninja_device_id),
+            600 => o.f(&mut self.usertype),
+            601 => o.f(&mut self.actionworkflowset),
+            602 => o.f(&mut self.isbillable),
+            603 => o.f(&mut self.itemsarebillable),
+            604 => o.f(&mut self.childrenlefttocreate),
+            605 => o.f(&mut self.who),
+            606 => o.f(&mut self.resourcetype_id),
+            607 => o.f(&mut self.resourcetype_name),
+            608 => o.f(&mut self.resource_booking_type),
+            609 => o.f(&mut self.resource_booking_timeslot),
+            610 => o.f(&mut self.resource_booking_asset),
+            611 => o.f(&mut self.matched_rule_ids),
+            612 => o.f(&mut self.forceruleupdate),
+            613 => o.f(&mut self.teams_user_id),
+            614 => o.f(&mut self.isteams),
+            615 => o.f(&mut self.faultapprovalfailed),
+            616 => o.f(&mut self.article_description),
+            617 => o.f(&mut self.article_resolution),
+            618 => o.f(&mut self.article_notes),
+            619 => o.f(&mut self.article_type),
+            620 => o.f(&mut self.tags),
+            621 => o.f(&mut self.dontcreatechild),
+            622 => o.f(&mut self.needcreatechild),
+            623 => o.f(&mut self.sentinel_id),
+            624 => o.f(&mut self.sentinel_resourcegroup),
+            625 => o.f(&mut self.sentinel_subscriptionid),
+            626 => o.f(&mut self.sentinel_workspace),
+            627 => o.f(&mut self.faultapprovalexists),
+            628 => o.f(&mut self.validate_only),
+            629 => o.f(&mut self.validation_key),
+            630 => o.f(&mut self.azuremonitor_id),
+            631 => o.f(&mut self.domotz_alertid),
+            632 => o.f(&mut self.domotz_deviceid),
+            633 => o.f(&mut self.domerge),
+            634 => o.f(&mut self.isnew),
+            635 => o.f(&mut self.automate_id),
+            636 => o.f(&mut self.device_automate_id),
+            637 => o.f(&mut self.auvik_id),
+            638 => o.f(&mut self.auvik_url),
+            639 => o.f(&mut self.contract_balance),
+            640 => o.f(&mut self.bookingurl),
+            641 => o.f(&mut self.billable_time),
+            642 => o.f(&mut self.isclone),
+            643 => o.f(&mut self.clonedfrom),
+            644 => o.f(&mut self.slatimeremaining),
+            645 => o.f(&mut self.customfieldvalidationreason),
+            646 => o.f(&mut self.has_automations),
+            647 => o.f(&mut self.chat_count),
+            648 => o.f(&mut self.dontupdate_jira),
+            649 => o.f(&mut self.jira_issue_count),
+            650 => o.f(&mut self.call_log_count),
+            651 => o.f(&mut self.sentinel_url),
+            652 => o.f(&mut self.sentinel_display_id),
+            653 => o.f(&mut self.postloggedview),
+            654 => o.f(&mut self.addigy_alert_id),
+            655 => o.f(&mut self.ninja_alert_type),
+            656 => o.f(&mut self.freshdesk_id),
+            657 => o.f(&mut self.external_links),
+            658 => o.f(&mut self.match_thirdparty_id),
+            659 => o.f(&mut self.match_integration_id),
+            660 => o.f(&mut self.match_integration_name),
+            661 => o.f(&mut self.kaseya_agent_id),
+            662 => o.f(&mut self.salesforce_contactid),
+            663 => o.f(&mut self.salesforce_accountid),
+            664 => o.f(&mut self.salesforce_parentid),
+            665 => o.f(&mut self.salesforce_status),
+            666 => o.f(&mut self.newrelic_id),
+            667 => o.f(&mut self.newrelicincident_id),
+            668 => o.f(&mut self.backup_radar_id),
+            669 => o.f(&mut self.backup_radar_state),
+            670 => o.f(&mut self.linktypesarray),
+            671 => o.f(&mut self.kaseyaid),
+            672 => o.f(&mut self.alluserscanview),
+            673 => o.f(&mut self.dontupdate_salesforce),
+            674 => o.f(&mut self.sync_to_salesforce),
+            675 => o.f(&mut self.salesforce_stage),
+            676 => o.f(&mut self.newticket_quickclose),
+            677 => o.f(&mut self.service_request_detail_id),
+            678 => o.f(&mut self.visible_child_tickets),
+            679 => o.f(&mut self.check_status_freeze),
+            680 => o.f(&mut self.expenses),
+            681 => o.f(&mut self.clear_feedback),
+            682 => o.f(&mut self.facebook_message_id),
+            683 => o.f(&mut self.twitter_message_id),
+            684 => o.f(&mut self.ncentral_details_id),
+            685 => o.f(&mut self.requesttype_published_id),
+            686 => o.f(&mut self.chat_key_id),
+            687 => o.f(&mut self.supplier_contact_id),
+            688 => o.f(&mut self.parent_itil_ticket_type),
+            689 => o.f(&mut self.parent_release_note),
+            690 => o.f(&mut self.parent_release_name),
+            691 => o.f(&mut self.parent_release2_name),
+            692 => o.f(&mut self.parent_release3_name),
+            693 => o.f(&mut self.pagerdutyservice),
+            694 => o.f(&mut self.pagerdutyservice_name),
+            695 => o.f(&mut self.dontupdate_pagerduty),
+            696 => o.f(&mut self.dont_fire_automations),
+            697 => o.f(&mut self.teamsmessage),
+            698 => o.f(&mut self.default_teams_chat_name),
+            699 => o.f(&mut self.show_chat_create),
+            700 => o.f(&mut self.htmlmessage),
+            701 => o.f(&mut self.linked_halo_ticket_count),
+            702 => o.f(&mut self.halolink_ticketid),
+            703 => o.f(&mut self.override_opening_action_who),
+            704 => o.f(&mut self.whatsappcreatedfromid),
+            705 => o.f(&mut self.unotes),
+            706 => o.f(&mut self.smemo),
+            707 => o.f(&mut self.amemo),
+            708 => o.f(&mut self.matchintacctclass),
+            709 => o.f(&mut self.intacct_class),
+            710 => o.f(&mut self.intacct_class_name),
+            711 => o.f(&mut self.sms_override),
+            712 => o.f(&mut self.device_name),
+            713 => o.f(&mut self.milestones),
+            714 => o.f(&mut self.email_message_id),
+            715 => o.f(&mut self.seenby),
+            716 => o.f(&mut self.recaptcha_token),
+            717 => o.f(&mut self.resource_booking_site),
+            718 => o.f(&mut self.extratabs),
+            719 => o.f(&mut self.new_approvalprocess_role_id),
+            720 => o.f(&mut self.new_approvalprocess_customfieldid),
+            721 => o.f(&mut self.linked_ecommerce_order_number),
+            722 => o.f(&mut self.linked_ecommerce_order_url),
+            723 => o.f(&mut self.parent_milestones),
+            724 => o.f(&mut self.vectors),
+            725 => o.f(&mut self.ai_matched_tickets),
+            726 => o.f(&mut self.ai_matched_articles),
+            727 => o.f(&mut self.ai_suggestions),
+            728 => o.f(&mut self.apply_ai_suggestions),
+            729 => o.f(&mut self.dismiss_ai_suggestions),
+            730 => o.f(&mut self.suggested_category1),
+            731 => o.f(&mut self.thirdpartyreviewscore),
+            732 => o.f(&mut self.datto_alert_state),
+            733 => o.f(&mut self.forwarded_by),
+            734 => o.f(&mut self.reviewed_date),
+            735 => o.f(&mut self.is_sensitive),
+            736 => o.f(&mut self.contract_schedule_plan_id),
+            737 => o.f(&mut self.instagram_message_id),
+            738 => o.f(&mut self.default_reporter),
+            739 => o.f(&mut self.defaultsendattachments),
+            740 => o.f(&mut self.devops_key),
+            741 => o.f(&mut self.related_tickets),
+            742 => o.f(&mut self.new_related_tickets),
+            743 => o.f(&mut self.unrelate_from_ticket_id),
+            744 => o.f(&mut self.ecommerce_orders),
+            745 => o.f(&mut self.hide_feedback),
+            746 => o.f(&mut self.workflow_history),
+            747 => o.f(&mut self.connectwisermm_ticketid),
+            748 => o.f(&mut self.colour_rule),
+            749 => o.f(&mut self.google_reviewdata),
+            750 => o.f(&mut self.google_questiondata),
+            751 => o.f(&mut self.original_agent),
+            752 => o.f(&mut self.do_lookups),
+            753 => o.f(&mut self.liongard_system_id),
+            754 => o.f(&mut self.bigpanda_id),
+            755 => o.f(&mut self.contributors),
+            756 => o.f(&mut self.internet_message_id),
+            757 => o.f(&mut self.matching_value),
+            758 => o.f(&mut self.sqlimport_id),
+            759 => o.f(&mut self.respondbydateadjusted),
+            760 => o.f(&mut self.date_dependencies),
+            761 => o.f(&mut self.new_milestone_ticket),
+            762 => o.f(&mut self.assets_columns),
+            763 => o.f(&mut self.slaresponseexcuse),
+            764 => o.f(&mut self.can_add_cc_followers),
+            765 => o.f(&mut self.fromchatprofileid),
+            766 => o.f(&mut self.lapsafe_count),
+            767 => o.f(&mut self.olas),
+            768 => o.f(&mut self.ola_count),
+            769 => o.f(&mut self.new_workflow_history),
+            770 => o.f(&mut self.default_slack_channel_name),
+            771 => o.f(&mut self.show_channel_create),
+            772 => o.f(&mut self.slack_channel_id),
+            773 => o.f(&mut self.slack_callback_id),
+            774 => o.f(&mut self.ai_suggested_priority),
+            775 => o.f(&mut self.ai_suggested_resolution),
+            776 => o.f(&mut self.ai_generated_summary),
+            777 => o.f(&mut self.ai_search_query),
+            778 => o.f(&mut self.ai_suggested_type),
+            779 => o.f(&mut self.ai_sentiment_analysis),
+            780 => o.f(&mut self.ai_satisfaction_level),
+            781 => o.f(&mut self.ai_tonality),
+            782 => o.f(&mut self.isagentuser),
+            783 => o.f(&mut self.ai_survey_score),
+            784 => o.f(&mut self.ai_survey_comment),
+            785 => o.f(&mut self.freshdesk_ticket_data),
+            786 => o.f(&mut self.freshdesk_group_name),
+            787 => o.f(&mut self.freshdesk_agent_name),
+            788 => o.f(&mut self.freshdesk_agent_email),
+            789 => o.f(&mut self.freshdesk_product_name),
+            790 => o.f(&mut self.matched_kb_id_acessible_to_user),
+            791 => o.f(&mut self.remotesession_count),
+            792 => o.f(&mut self.search_index_sync_timestamp),
+            793 => o.f(&mut self.search_index_sync_batches),
+            794 => o.f(&mut self.new_whe),
+            795 => o.f(&mut self.new_actioncode),
+            796 => o.f(&mut self.notepad),
+            797 => o.f(&mut self.embedding_match_timestamp),
+            798 => o.f(&mut self.re_index),
+            799 => o.f(&mut self.fetch_matches),
+            800 => o.f(&mut self.workflow_move_date_override),
+            801 => o.f(&mut self.lookup_search),
+            802 => o.f(&mut self.agent_booking_type),
+            803 => o.f(&mut self.agent_booking),
+            804 => o.f(&mut self.pandadoc_attachment),
+            805 => o.f(&mut self.pandadoc_attachment_name),
+            806 => o.f(&mut self.pandadoc_attachment_url),
+            807 => o.f(&mut self.thirdparty_url),
+            808 => o.f(&mut self.security_signal_id),
+            809 => o.f(&mut self.datadog_id),
+            810 => o.f(&mut self.ai_conversation_summary),
+            811 => o.f(&mut self.incomingevent_count),
+            812 => o.f(&mut self.azure_connection_id),
+            813 => o.f(&mut self.kblinkid),
+            814 => o.f(&mut self.ticket_client_to_invoice_to_id),
+            815 => o.f(&mut self.ticket_client_to_invoice_to_name),
+            816 => o.f(&mut self.prevent_outgoing),
+            817 => o.f(&mut self.dont_copy_history),
+            818 => o.f(&mut self.user_linked_sites),
+            819 => o.f(&mut self.prepay_threshold),
+            820 => o.f(&mut self.automation_entity_type),
+            821 => o.f(&mut self.make_automation_entity_inactive),
+            822 => o.f(&mut self.is_downtime),
+            823 => o.f(&mut self.add_tags),
+            824 => o.f(&mut self.locked_by_agentid),
+            825 => o.f(&mut self.forceunlock),
+            826 => o.f(&mut self.is_aisuggestion_merge),
+            827 => o.f(&mut self.service_linked_device),
+            828 => o.f(&mut self.table),
+            829 => o.f(&mut self.r#use),
+            830 => o.f(&mut self.canbevotedfor),
+            831 => o.f(&mut self.supplier_reference),
+            832 => o.f(&mut self.top_level_name),
+            833 => o.f(&mut self.isbeingclosed),
+            834 => o.f(&mut self.maximum_restricted_priority),
+            835 => o.f(&mut self.primary_service_name),
+            836 => o.f(&mut self.idsummary),
+            837 => o.f(&mut self.scomclearance),
+            838 => o.f(&mut self.scomalertid),
+            839 => o.f(&mut self.statusseq),
+            840 => o.f(&mut self.statuscolor),
+            841 => o.f(&mut self.next_appointment_type),
+            842 => o.f(&mut self.account_manager),
+            843 => o.f(&mut self.orionalert),
+            844 => o.f(&mut self.orionnote),
+            845 => o.f(&mut self.orionwho),
+            846 => o.f(&mut self.product_key),
+            847 => o.f(&mut self.ticketage),
+            848 => o.f(&mut self.ninja_id),
+            849 => o.f(&mut self.teams_ticket_icon),
+            850 => o.f(&mut self.lastactiondateteams),
+            851 => o.f(&mut self.priority_name),
+            852 => o.f(&mut self.useful_count),
+            853 => o.f(&mut self.notuseful_count),
+            854 => o.f(&mut self.sitepostcode),
+            855 => o.f(&mut self.mailbox),
+            856 => o.f(&mut self.userdepartments),
+            857 => o.f(&mut self.updateservicestatus),
+            858 => o.f(&mut self.servicestatusnote),
+            859 => o.f(&mut self.itil_requesttype_id),
+            860 => o.f(&mut self.startdatetime),
+            861 => o.f(&mut self.enddatetime),
+            862 => o.f(&mut self.closure_agent_id),
+            863 => o.f(&mut self.closed_in_integration_system),
+            864 => o.f(&mut self.createdfromautomationstdid),
+            865 => o.f(&mut self.ticket_tags),
+            866 => o.f(&mut self.status_change_frozen),
+            867 => o.f(&mut self.approval_status),
+            868 => o.f(&mut self.opp_country_name),
+            869 => o.f(&mut self.opp_region_name),
+            870 => o.f(&mut self.invoiceseperatelyoverride),
+            871 => o.f(&mut self.purchaseordernumber),
+            872 => o.f(&mut self.overrideticketcost),
+            873 => o.f(&mut self.budgethours),
+            874 => o.f(&mut self.created_by),
+            875 => o.f(&mut self.additional_agents),
+            876 => o.f(&mut self.client_to_invoice_to_id),
+            877 => o.f(&mut self.primary_issue),
+            878 => o.f(&mut self.primary_workitem),
+            879 => o.f(&mut self.billing_plan_text),
+            880 => o.f(&mut self.default_appointment_summary),
+            881 => o.f(&mut self.default_appointment_details),
+            882 => o.f(&mut self.agent_signature),
+            883 => o.f(&mut self.customer_signature),
+            884 => o.f(&mut self.new_agent_signature),
+            885 => o.f(&mut self.new_customer_signature),
+            886 => o.f(&mut self.importtypeid),
+            887 => o.f(&mut self.importthirdpartyid),
+            888 => o.f(&mut self.importtype),
+            889 => o.f(&mut self.new_external_link),
+            890 => o.f(&mut self.guid),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Ticket, TicketField, extra, kept);
 impl Ticket {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -23141,8 +6383,8 @@ impl Ticket {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -23172,14 +6414,14 @@ impl Ticket {
 }
 
 /// The RMM whose alert id a ticket list includes (GET /Tickets `alerttype`): Halo documents `ninjarmm` only.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TicketAlertType {
     /// `ninjarmm`: NinjaRMM: includes the `fninjaalertid` field.
-    #[default]
     NinjaRmm,
-    /// A value the spec does not list, kept as received or sent as given.
-    Other(String),
+    /// A value the spec does not list, as Halo sent it or as given to `From`, which turns a listed value
+    /// into its own variant: so this never holds a listed value.
+    Other(crate::OtherValue<String>),
 }
 
 impl TicketAlertType {
@@ -23187,7 +6429,7 @@ impl TicketAlertType {
     pub fn as_str(&self) -> &str {
         match self {
             Self::NinjaRmm => "ninjarmm",
-            Self::Other(value) => value,
+            Self::Other(value) => value.as_str(),
         }
     }
 }
@@ -23196,33 +6438,14 @@ impl From<String> for TicketAlertType {
     fn from(value: String) -> Self {
         match value.as_str() {
             "ninjarmm" => Self::NinjaRmm,
-            _ => Self::Other(value),
+            _ => Self::Other(crate::OtherValue(value)),
         }
     }
 }
 
-impl From<&str> for TicketAlertType {
-    fn from(value: &str) -> Self {
-        Self::from(value.to_owned())
-    }
-}
-
-impl serde::Serialize for TicketAlertType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TicketAlertType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
-    }
-}
-
+crate::runtime::model::string_enum!(TicketAlertType);
 /// A page of tickets: `{"record_count": N, "tickets": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct TicketList {
     /// The number of records matching the request, across all pages.
@@ -23235,123 +6458,57 @@ pub struct TicketList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl TicketList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickets(mut self, value: Vec<Ticket>) -> Self {
-        self.tickets = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for TicketList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "tickets", &self.tickets)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TicketList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`TicketList`], to name one in [`TicketList::clear`] (send it as `null`) and
+/// [`TicketList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TicketListField {
+    /// `record_count`.
+    RecordCount,
+    /// `tickets`.
+    Tickets,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for TicketList {
-    const EXPECTING: &'static str = "struct TicketList";
+    const NAME: &'static str = "TicketList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "tickets",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.tickets = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.tickets);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.tickets),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(TicketList, TicketListField, extra, kept);
 impl crate::runtime::ListPage for TicketList {
     type Item = Ticket;
     fn from_items(items: Vec<Ticket>) -> Self {

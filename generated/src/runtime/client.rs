@@ -51,6 +51,7 @@ pub(crate) struct Inner {
     pub(crate) limiter: Option<Limiter>,
     pub(crate) timeout: Duration,
     pub(crate) hooks: Hooks,
+    strict_decoding: bool,
 }
 
 impl fmt::Debug for Client {
@@ -95,6 +96,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     refresh_margin: Duration,
     hooks: Hooks,
+    strict_decoding: bool,
 }
 
 impl Client {
@@ -118,6 +120,7 @@ impl Client {
             allow_insecure_http: false,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             hooks: Hooks::default(),
+            strict_decoding: false,
         }
     }
 
@@ -198,7 +201,7 @@ impl Client {
             loop {
                 let mut reply = self.execute(&req, accept, &mut retrier, &recorder).await?;
                 let (status, headers) = (reply.status, std::mem::take(&mut reply.headers));
-                match decode(reply) {
+                match super::model::decoding(self.inner.strict_decoding, || decode(reply)) {
                     Err(error) if error.failure() == Some(Failure::Garbled) => {
                         if Failure::Garbled.may_retry(req.idempotent) {
                             if let Some(delay) = retrier.next_delay(None) {
@@ -519,6 +522,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a value of another type than the spec says (type drift: `"string"` where an integer is expected)
+    /// fails the decoding of an answer, naming the field (`ErrorKind::Decode`). Off by default: such a value leaves
+    /// the field `None`, is kept and sent back unchanged (see the `models` module), and one `tracing` warning per
+    /// field and answer names it. Turn it on in tests, to see drift as an error.
+    pub fn strict_decoding(mut self, strict: bool) -> Self {
+        self.strict_decoding = strict;
+        self
+    }
+
     /// Adds a [`Hook`] that sees every request the client sends (each attempt of each API call, and each token
     /// request) and every answer. Hooks run in the order they were added; see [`Hook`].
     pub fn hook(mut self, hook: impl Hook) -> Self {
@@ -619,6 +631,7 @@ impl ClientBuilder {
                 limiter: self.rate_limit.map(Limiter::new),
                 timeout: self.timeout,
                 hooks: self.hooks,
+                strict_decoding: self.strict_decoding,
             }),
         })
     }
