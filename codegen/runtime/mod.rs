@@ -1,10 +1,10 @@
 //! Runtime support of the generated client: HTTP, authentication, retries and rate limits, pagination, errors and
-//! lenient decoding.
+//! the models' generic code (serde, type drift, lenient numbers).
 //!
 //! This module is hand-written (in `codegen/runtime/` of the generator) and copied verbatim into the crate. It is
 //! private: the crate root re-exports what applications use ([`Client`], [`ClientBuilder`], [`Error`],
 //! [`RetryPolicy`], [`RateLimit`], [`Pages`], [`Response`], [`Hook`], ...). Generated code also uses [`Request`],
-//! [`RequestOptions`], `debug_builder`, the `Client::send_*` methods, [`ListPage`] and the `lenient` helpers: the generator's contract with the runtime,
+//! [`RequestOptions`], `debug_builder`, the `Client::send_*` methods, [`ListPage`] and the `model` traits and macros: the generator's contract with the runtime,
 //! free to change in any release (ARCHITECTURE.md, "The generated crate ↔ runtime contract").
 
 // With fewer resources than the default, parts of that contract go unused (a resource without paged lists needs no

@@ -116,9 +116,12 @@ async fn strict_decoding_fails_naming_the_model_and_field() {
     client(&fake).agents().get(i32::try_from(id).unwrap()).send().await.unwrap();
 }
 
+/// The fields of one event.
+type Event = Vec<(&'static str, String)>;
+
 /// A tracing subscriber that keeps the warnings the client logs.
 #[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<Vec<(&'static str, String)>>>>);
+struct Warnings(Arc<Mutex<Vec<Event>>>);
 
 struct Fields<'a>(&'a mut Vec<(&'static str, String)>);
 

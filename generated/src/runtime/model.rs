@@ -44,7 +44,9 @@ pub(crate) trait Model: Default + Clone + Parts + 'static {
     fn field_mut<O: FieldOp>(&mut self, index: usize, op: &mut O) -> Result<(), O::Error>;
 }
 
-/// What reads every field of a model in turn: optional fields (`f`) and required ones (`req`).
+/// What reads every field of a model in turn: optional fields (`f`) and required ones (`req`). Implementations
+/// mark both `#[inline(never)]`: a model's `fields` is then one call per field, not the visitor's body inlined per
+/// field, which made a release build half again as long (BENCHMARKS.md, "Lean models").
 pub(crate) trait Visit<'a> {
     fn f<T: Wire>(&mut self, value: &'a Option<T>);
     fn req<T: Wire + Default>(&mut self, value: &'a T);
@@ -753,6 +755,7 @@ struct Decode<'m, 'de, A> {
 impl<'de, A: MapAccess<'de>> FieldOp for Decode<'_, 'de, A> {
     type Error = A::Error;
 
+    #[inline(never)]
     fn f<T: Wire>(&mut self, slot: &mut Option<T>) -> Result<(), A::Error> {
         match decode_value::<A, T>(self.map)? {
             Got::Value(value) => *slot = Some(value),
@@ -765,6 +768,7 @@ impl<'de, A: MapAccess<'de>> FieldOp for Decode<'_, 'de, A> {
         Ok(())
     }
 
+    #[inline(never)]
     fn req<T: Wire + Default>(&mut self, slot: &mut T) -> Result<(), A::Error> {
         match decode_value::<A, T>(self.map)? {
             Got::Value(value) => *slot = value,
@@ -1012,6 +1016,7 @@ impl<M: SerializeMap> Ser<'_, M> {
 }
 
 impl<'a, M: SerializeMap> Visit<'a> for Ser<'_, M> {
+    #[inline(never)]
     fn f<T: Wire>(&mut self, value: &'a Option<T>) {
         let index = self.index;
         self.index += 1;
@@ -1025,6 +1030,7 @@ impl<'a, M: SerializeMap> Visit<'a> for Ser<'_, M> {
         self.done(result);
     }
 
+    #[inline(never)]
     fn req<T: Wire + Default>(&mut self, value: &'a T) {
         let index = self.index;
         self.index += 1;
@@ -1072,6 +1078,7 @@ struct Dbg<'a, 'b> {
 }
 
 impl<'v> Visit<'v> for Dbg<'_, '_> {
+    #[inline(never)]
     fn f<T: Wire>(&mut self, value: &'v Option<T>) {
         if let Some(value) = value {
             self.out.field(self.fields[self.index], value);
@@ -1079,6 +1086,7 @@ impl<'v> Visit<'v> for Dbg<'_, '_> {
         self.index += 1;
     }
 
+    #[inline(never)]
     fn req<T: Wire + Default>(&mut self, value: &'v T) {
         self.out.field(self.fields[self.index], value);
         self.index += 1;
@@ -1101,10 +1109,12 @@ pub(crate) fn eq<M: Model>(a: &M, b: &M) -> bool {
 struct Collect<'a>(Vec<&'a dyn Any>);
 
 impl<'a> Visit<'a> for Collect<'a> {
+    #[inline(never)]
     fn f<T: Wire>(&mut self, value: &'a Option<T>) {
         self.0.push(value);
     }
 
+    #[inline(never)]
     fn req<T: Wire + Default>(&mut self, value: &'a T) {
         self.0.push(value);
     }
@@ -1117,11 +1127,13 @@ struct Compare<'a> {
 }
 
 impl<'a, 'v> Visit<'v> for Compare<'a> {
+    #[inline(never)]
     fn f<T: Wire>(&mut self, value: &'v Option<T>) {
         let other = self.others.next().and_then(|other| other.downcast_ref::<Option<T>>());
         self.equal &= other == Some(value);
     }
 
+    #[inline(never)]
     fn req<T: Wire + Default>(&mut self, value: &'v T) {
         let other = self.others.next().and_then(|other| other.downcast_ref::<T>());
         self.equal &= other == Some(value);
@@ -1140,11 +1152,13 @@ struct Clear;
 impl FieldOp for Clear {
     type Error = std::convert::Infallible;
 
+    #[inline(never)]
     fn f<T: Wire>(&mut self, slot: &mut Option<T>) -> Result<(), Self::Error> {
         *slot = None;
         Ok(())
     }
 
+    #[inline(never)]
     fn req<T: Wire + Default>(&mut self, slot: &mut T) -> Result<(), Self::Error> {
         *slot = T::default();
         Ok(())
