@@ -31,7 +31,8 @@ const NEVER: &str = "1900-01-01T00:00:00";
 ///   A JSON value that is not a string (a number) is a decode error, as before.
 /// * **Writing.** A value decoded from Halo is sent back byte for byte as it came. A new value made from a
 ///   [`time::OffsetDateTime`] (or a [`time::PrimitiveDateTime`], taken as UTC) is written the way Halo writes
-///   times: in UTC, without an offset, with only the fractional digits needed (`2026-11-20T16:42:11.283`).
+///   times: in UTC, without an offset, with only the fractional digits needed and at most 7 (Halo's 100 ns;
+///   finer digits are cut): `2026-11-20T16:42:11.283`.
 ///   [`FromStr`] takes any text this type can read and sends it as given.
 ///
 /// Two values are equal when their text is: `2026-01-01T10:00:00Z` and `2026-01-01T11:00:00+01:00` are the same
@@ -94,7 +95,7 @@ fn never_date() -> Date {
 }
 
 impl From<OffsetDateTime> for DateTime {
-    /// Writes the instant as Halo does: in UTC, without an offset, with only the fractional digits needed.
+    /// Writes the instant as Halo does: in UTC, without an offset, with only the fractional digits needed (at most 7).
     fn from(at: OffsetDateTime) -> Self {
         let utc = at.to_offset(UtcOffset::UTC);
         DateTime(format(utc.date(), utc.time()))
@@ -159,6 +160,17 @@ impl<'de> serde::Deserialize<'de> for DateTime {
     }
 }
 
+/// A model field: any JSON string, kept as it came; any other value is of another type (type drift).
+impl super::model::Scalar for DateTime {
+    const EXPECTING: &'static str = "a date-time string";
+    fn from_str(text: &str) -> super::model::Take<Self> {
+        super::model::Take::Value(DateTime(text.to_owned()))
+    }
+    fn from_string(text: String) -> Result<super::model::Take<Self>, String> {
+        Ok(super::model::Take::Value(DateTime(text)))
+    }
+}
+
 impl super::request::QueryValue for DateTime {
     fn write_query(&self, out: &mut String) {
         out.push_str(&self.0);
@@ -177,7 +189,7 @@ impl fmt::Display for ParseDateTimeError {
 
 impl std::error::Error for ParseDateTimeError {}
 
-/// `YYYY-MM-DDTHH:MM:SS`, then a `.` and the fractional digits without trailing zeros, if any.
+/// `YYYY-MM-DDTHH:MM:SS`, then a `.` and at most 7 fractional digits without trailing zeros, if any.
 fn format(date: Date, time: Time) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(29);
@@ -197,9 +209,11 @@ fn format(date: Date, time: Time) -> String {
         time.minute(),
         time.second()
     );
-    let nanos = time.nanosecond();
-    if nanos != 0 {
-        let digits = format!("{nanos:09}");
+    // Halo (.NET) keeps times to 100 ns and writes at most 7 fractional digits; finer digits are cut, as .NET cuts
+    // them, rather than rounded (which could carry into the next second).
+    let ticks = time.nanosecond() / 100;
+    if ticks != 0 {
+        let digits = format!("{ticks:07}");
         let _ = write!(out, ".{}", digits.trim_end_matches('0'));
     }
     out
@@ -406,7 +420,7 @@ mod tests {
             (datetime!(2026-11-20 16:42:11 UTC), "2026-11-20T16:42:11"),
             (datetime!(2026-11-20 16:42:11.283 UTC), "2026-11-20T16:42:11.283"),
             (datetime!(2026-11-20 16:42:11.2833171 UTC), "2026-11-20T16:42:11.2833171"),
-            (datetime!(2026-11-20 16:42:11.000000001 UTC), "2026-11-20T16:42:11.000000001"),
+            (datetime!(2026-11-20 16:42:11.0000001 UTC), "2026-11-20T16:42:11.0000001"),
             (datetime!(2026-11-21 00:30 +01:00), "2026-11-20T23:30:00"),
             (datetime!(2026-11-20 19:00 -05:00), "2026-11-21T00:00:00"),
             (datetime!(0001-01-01 0:00 UTC), "0001-01-01T00:00:00"),
@@ -417,6 +431,16 @@ mod tests {
             assert_eq!(value.to_offset_date_time(), Some(at), "reads back as the same instant");
         }
         assert_eq!(DateTime::from(datetime!(2026-11-20 16:42:11)).as_str(), "2026-11-20T16:42:11");
+        // At most 7 fractional digits, as Halo writes them: finer ones are cut, never rounded into the next second.
+        let finer = [
+            (datetime!(2026-11-20 16:42:11.283317123 UTC), "2026-11-20T16:42:11.2833171"),
+            (datetime!(2026-11-20 16:42:11.999999999 UTC), "2026-11-20T16:42:11.9999999"),
+            (datetime!(2026-11-20 16:42:11.000000099 UTC), "2026-11-20T16:42:11"),
+            (datetime!(2026-11-20 16:42:11.12345678 UTC), "2026-11-20T16:42:11.1234567"),
+        ];
+        for (at, text) in finer {
+            assert_eq!(DateTime::from(at).as_str(), text);
+        }
         assert!(DateTime::from(datetime!(1900-01-01 0:00 UTC)).is_never());
     }
 

@@ -1,10 +1,10 @@
 //! Runtime support of the generated client: HTTP, authentication, retries and rate limits, pagination, errors and
-//! lenient decoding.
+//! the models' generic code (serde, type drift, lenient numbers).
 //!
 //! This module is hand-written (in `codegen/runtime/` of the generator) and copied verbatim into the crate. It is
 //! private: the crate root re-exports what applications use ([`Client`], [`ClientBuilder`], [`Error`],
 //! [`RetryPolicy`], [`RateLimit`], [`Pages`], [`Response`], [`Hook`], ...). Generated code also uses [`Call`] and
-//! [`answer`] (every request builder), [`ListPage`] (list wrappers), `model` and `custom_fields` (models): the
+//! [`answer`] (every request builder), [`ListPage`] (list wrappers), `model` (its traits and the `impls!` macro) and `custom_fields` (models): the
 //! generator's contract with the runtime, free to change in any release (ARCHITECTURE.md, "The generated crate ↔
 //! runtime contract").
 
@@ -49,6 +49,7 @@ pub use custom_fields::{CustomFieldKey, CustomFieldValue};
 pub use datetime::{DateTime, ParseDateTimeError};
 pub use error::{ApiCode, Error, ErrorKind, FieldError, SETTLE_TIME, decode_json};
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
+pub use model::OtherValue;
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, Pages};
 // Generated code uses these only if the spec has list wrappers (`ListPage`) and path parameters (`path_segment`).
 #[allow(unused_imports)]

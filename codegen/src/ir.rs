@@ -90,7 +90,7 @@ pub struct TypeDef {
 /// The shape of a named type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeKind {
-    /// A struct with named fields and a flattened map of unknown fields.
+    /// A struct with named fields, a map of unknown fields and a private side table.
     Struct(Struct),
     /// An enum with an `Other` fallback.
     Enum(Enum),
@@ -103,8 +103,13 @@ pub enum TypeKind {
 pub struct Struct {
     /// Fields in document order (the order Halo serialises them).
     pub fields: Vec<Field>,
-    /// The Rust name of the flattened map that keeps unknown fields.
+    /// The Rust name of the map that keeps unknown fields.
     pub extra_field: String,
+    /// The Rust name of the private side table (explicit nulls, values of another type).
+    pub kept_field: String,
+    /// The enum that names the fields (`AgentField`), for `clear(field)` and `raw(field)`: one variant per field,
+    /// its discriminant the field's index.
+    pub field_enum: String,
     /// Set when this struct is a list wrapper (`x-halo-list-key`).
     pub list: Option<ListWrapper>,
     /// Set on a model that carries Halo's custom fields: it gets methods to read one and to update some.
@@ -154,12 +159,8 @@ pub struct ListWrapper {
 pub struct Field {
     /// The Rust name.
     pub rust_name: String,
-    /// The chainable setter of the field (`with_isdisabled`): models are `#[non_exhaustive]`, so outside the crate
-    /// this, not a struct expression, is how a value is built.
-    pub setter_name: String,
-    /// For an optional field, the method that sends it as `null` in an update (`clear_phonenumber`), which makes
-    /// Halo blank it; `None` for a required field.
-    pub clear_name: Option<String>,
+    /// The field's variant in the struct's field enum (`Sms` of `AgentField::Sms`).
+    pub variant_name: String,
     /// The JSON name.
     pub wire_name: String,
     /// Doc lines.

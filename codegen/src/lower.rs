@@ -121,9 +121,12 @@ const MODEL_RESERVED: &[&str] = &[
     "IntoIterator",
     "K",
     "None",
+    "O",
     "Ok",
     "Option",
+    "Ord",
     "PartialEq",
+    "PartialOrd",
     "Result",
     "S",
     "Self",
@@ -168,6 +171,7 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
     lowerer.declare_components();
     lowerer.convert_components();
     let mut resources = lowerer.resources();
+    lowerer.name_field_enums();
     let mut types = lowerer.types;
     box_cycles(&mut types);
     mark_custom_fields(&mut types);
@@ -205,8 +209,8 @@ fn feature_groups(model: &openapiv3::OpenAPI, resources: &[Resource]) -> Vec<Fea
 
 /// Finds Halo's custom fields by shape: a model whose optional `customfields` is an array of a model with optional
 /// `id` (an integer), `name` (a string) and `value` (any JSON). Such entry models get `CustomFieldEntry`, and the
-/// models holding them `CustomFields` (the methods `custom_field` and `custom_fields_update`, whose names cannot
-/// collide with fields' `with_`/`clear_` methods).
+/// models holding them `CustomFields` (the methods `custom_field` and `custom_fields_update`, beside the models'
+/// `clear` and `raw`; methods and fields are separate namespaces, so no field name can collide with them).
 fn mark_custom_fields(types: &mut BTreeMap<TypeId, TypeDef>) {
     fn entry_of(def: &TypeDef) -> Option<CustomFieldEntry> {
         let TypeKind::Struct(s) = &def.kind else { return None };
@@ -264,6 +268,16 @@ struct Lowerer<'s> {
 }
 
 impl<'s> Lowerer<'s> {
+    /// Names each struct's field enum `<Model>Field` in the models namespace, after every model (models win a
+    /// collision: a model `Custom` next to a model `CustomField` gets `CustomField2`), in order of type ID.
+    fn name_field_enums(&mut self) {
+        for def in self.types.values_mut() {
+            if let TypeKind::Struct(s) = &mut def.kind {
+                s.field_enum = self.names.claim(&format!("{}Field", def.rust_name));
+            }
+        }
+    }
+
     /// Gives every component schema an ID and a name before any is converted, in sorted order of schema name.
     fn declare_components(&mut self) {
         let Some(components) = &self.model.components else { return };
@@ -358,9 +372,13 @@ impl<'s> Lowerer<'s> {
         let mut namespace = Namespace::new(&[]);
         let field_names = namespace.assign(&wanted);
         let extra_field = namespace.claim("extra");
+        let kept_field = namespace.claim("kept");
+        let wanted_variants: Vec<(&str, String)> =
+            properties.iter().map(|(wire, _)| (wire.as_str(), names::camel(wire))).collect();
+        let variant_names = Namespace::new(&[]).assign(&wanted_variants);
         let list_key = extension_str(&schema.schema_data.extensions, syntax::LIST_KEY);
         let mut fields = Vec::new();
-        for ((wire, property), rust) in properties.into_iter().zip(field_names) {
+        for (((wire, property), rust), variant_name) in properties.into_iter().zip(field_names).zip(variant_names) {
             let hint = format!("{rust_name}_{wire}");
             let (ty, nullable, docs) = match property {
                 ReferenceOr::Reference { reference } => (self.named(reference), false, Vec::new()),
@@ -370,13 +388,9 @@ impl<'s> Lowerer<'s> {
             };
             let is_list_items = list_key.as_deref() == Some(wire.as_str());
             let optional = !is_list_items && (nullable || !required.contains(wire));
-            let setter_name = names::setter(&rust);
-            // A record's `id` is never blanked: an update takes it as an argument of its own.
-            let clear_name = (optional && wire != "id").then(|| names::clearer(&rust));
             fields.push(Field {
                 rust_name: rust,
-                setter_name,
-                clear_name,
+                variant_name,
                 wire_name: wire.clone(),
                 docs,
                 ty,
@@ -397,7 +411,9 @@ impl<'s> Lowerer<'s> {
             let record_count_field = fields.iter().position(|f| f.wire_name == "record_count");
             ListWrapper { items_field, record_count_field, item }
         });
-        Struct { fields, extra_field, list, custom_fields: None, custom_field_entry: None }
+        // Named once every model has its name (`name_field_enums`).
+        let field_enum = String::new();
+        Struct { fields, extra_field, kept_field, field_enum, list, custom_fields: None, custom_field_entry: None }
     }
 
     /// The type of a schema used in a field, an item or a body; inline enums and objects become named types.

@@ -49,22 +49,6 @@ fn escape(name: &str) -> String {
     }
 }
 
-/// The chainable setter of a model field: `with_` + the field's name (`isdisabled` → `with_isdisabled`, `r#type` →
-/// `with_type`, `_2faemailallowed` → `with_2faemailallowed`). Field names are unique in their struct and the prefix
-/// keeps this one-to-one (only a digit-led name starts with `_`, and no field name starts with a digit), so setters
-/// need no namespace of their own.
-pub fn setter(field: &str) -> String {
-    let name = unraw(field);
-    let name = name.strip_prefix('_').filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(name);
-    format!("with_{name}")
-}
-
-/// The method that sends an optional field as `null` in an update (`clear_phonenumber`): the setter's name with
-/// `clear_` for `with_`, so it is one-to-one with fields just as setters are.
-pub fn clearer(field: &str) -> String {
-    format!("clear_{}", &setter(field)["with_".len()..])
-}
-
 /// The name without a leading `r#`: what serde sees as the field's wire name.
 pub fn unraw(name: &str) -> &str {
     name.strip_prefix("r#").unwrap_or(name)
@@ -149,10 +133,6 @@ mod tests {
         assert_eq!(snake("excludeAgent"), "exclude_agent");
         assert_eq!(snake("odata.id"), "odata_id");
         assert_eq!(snake("_signature"), "signature");
-        assert_eq!(setter("isdisabled"), "with_isdisabled");
-        assert_eq!(setter("r#type"), "with_type");
-        assert_eq!(setter("self_"), "with_self_");
-        assert_eq!(setter("_2faemailallowed"), "with_2faemailallowed");
         assert_eq!(camel("Uname_List"), "UnameList");
         assert_eq!(camel("self"), "Self_");
         assert_eq!(camel("2fa"), "_2fa");

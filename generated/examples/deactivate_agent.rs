@@ -72,7 +72,8 @@ async fn run(email: &str) -> Result<(), String> {
     }
 
     // `update` writes the id itself; every field left at `None` is not sent, so Halo keeps it.
-    let change = Agent::default().with_isdisabled(true);
+    let mut change = Agent::default();
+    change.isdisabled = Some(true);
     let saved =
         client.agents().update(id, change).send().await.map_err(|e| format!("cannot deactivate agent {id}: {e}"))?;
     // `update` returns the one record Halo saved (an answer without it is an error of `send()`).

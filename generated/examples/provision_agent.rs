@@ -74,11 +74,14 @@ async fn run(name: &str, email: &str, team_name: &str) -> Result<(), String> {
     }
 
     // 3. Create it. `create` refuses items with an id, so this can only ever add a record.
-    let agent = Agent::default()
-        .with_name(name)
-        .with_email(email)
-        .with_team(&team_name)
-        .with_teams(vec![AgentTeam::default().with_team_id(team_id).with_team_name(&team_name)]);
+    let mut membership = AgentTeam::default();
+    membership.team_id = Some(team_id);
+    membership.team_name = Some(team_name.clone());
+    let mut agent = Agent::default();
+    agent.name = Some(name.to_owned());
+    agent.email = Some(email.to_owned());
+    agent.team = Some(team_name.clone());
+    agent.teams = Some(vec![membership]);
     let created = client.agents().create(agent).send().await.map_err(|e| format!("cannot create the agent: {e}"))?;
 
     // 4. Check what Halo saved: an id, enabled, in the team. (An error body with status 200, such as "no licence

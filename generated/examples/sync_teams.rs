@@ -132,17 +132,19 @@ async fn run(options: &Options) -> Result<(), String> {
     let mut updates = Vec::new();
     for person in &people {
         let (team_id, team) = &team_ids[&person.team.to_lowercase()];
-        let membership = vec![AgentTeam::default().with_team_id(*team_id).with_team_name(team)];
+        let mut member = AgentTeam::default();
+        member.team_id = Some(*team_id);
+        member.team_name = Some(team.clone());
+        let membership = vec![member];
         match by_email.get(&person.email.to_lowercase()) {
             None => {
                 println!("create  {} <{}> in {team}", person.name, person.email);
-                creates.push(
-                    Agent::default()
-                        .with_name(&person.name)
-                        .with_email(&person.email)
-                        .with_team(team)
-                        .with_teams(membership),
-                );
+                let mut agent = Agent::default();
+                agent.name = Some(person.name.clone());
+                agent.email = Some(person.email.clone());
+                agent.team = Some(team.clone());
+                agent.teams = Some(membership);
+                creates.push(agent);
             }
             Some(agent) => {
                 let Some(id) = agent.id else {
@@ -175,7 +177,9 @@ async fn run(options: &Options) -> Result<(), String> {
                 agent.isdisabled == Some(true) || agent.isapiagent == Some(true) || listed.contains(email);
             if let (false, Some(id)) = (leave_alone, agent.id) {
                 println!("disable {email}");
-                updates.push((id, Agent::default().with_isdisabled(true)));
+                let mut change = Agent::default();
+                change.isdisabled = Some(true);
+                updates.push((id, change));
             }
         }
     }

@@ -86,7 +86,9 @@ async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
 }
 
 fn new_agent(name: &str) -> Agent {
-    Agent::default().with_name(name)
+    let mut agent = Agent::default();
+    agent.name = Some(name.to_owned());
+    agent
 }
 
 fn agents_named(fake: &FakeHalo, name: &str) -> usize {
@@ -177,7 +179,8 @@ async fn a_503_is_retried_for_reads_updates_deletes_and_creates_but_a_502_not_fo
 
     // A 502 leaves it open whether Halo acted: an update (idempotent) is retried, a create is not.
     fake.clear_requests();
-    let change = Agent::default().with_jobtitle("Lead");
+    let mut change = Agent::default();
+    change.jobtitle = Some("Lead".into());
     fake.inject(Fault::error(502, ErrorBody::Text("bad gateway".into())).times(1).on(Target::post("/api/Agent")));
     client.agents().update(2, change).send().await.expect("update retried after 502");
     assert_eq!(statuses(&calls(&fake, "POST", "/api/Agent")), [502, 200]);

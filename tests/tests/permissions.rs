@@ -36,7 +36,7 @@ async fn a_token_without_edit_agents_gets_an_error_naming_the_missing_scope() {
     // Reading works: the token was granted read:agents.
     assert_eq!(client.agents().list().all().await.unwrap().len(), 11);
 
-    let error = client.agents().update(3, Agent::default().with_isdisabled(true)).send().await.unwrap_err();
+    let error = client.agents().update(3, disable()).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(403));
     assert_eq!(error.missing_scopes(), Some(&EDIT_AGENTS.map(String::from)[..]));
@@ -66,7 +66,7 @@ async fn a_token_response_without_scope_granted_what_was_asked_for() {
     fake.inject(Fault::error(200, ErrorBody::Json(answer)).on(Target::token()));
     let client = reader(&fake, &["read:agents"]);
 
-    let error = client.agents().update(3, Agent::default().with_isdisabled(true)).send().await.unwrap_err();
+    let error = client.agents().update(3, disable()).send().await.unwrap_err();
 
     assert_eq!(error.status(), Some(403));
     assert_eq!(error.missing_scopes(), Some(&EDIT_AGENTS.map(String::from)[..]));
@@ -250,4 +250,11 @@ async fn the_default_application_can_be_limited_and_replaced() {
     // The same client id again replaces the application; tokens are granted from the new scopes.
     fake.add_api_application(ApiApplication::new(fake.client_id(), fake.client_secret()).scopes(["all"]));
     assert_eq!(client(&["all"]).agents().list().all().await.unwrap().len(), 10);
+}
+
+/// An update that disables an agent.
+fn disable() -> Agent {
+    let mut change = Agent::default();
+    change.isdisabled = Some(true);
+    change
 }

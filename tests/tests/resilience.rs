@@ -262,7 +262,8 @@ async fn licence_seat_exhaustion_has_a_code_to_match() {
     let fake = FakeHalo::builder().seed_agents(1).start().await;
     fake.inject(Fault::no_licence_seats().on(Target::post("/api/Agent").creates_only()));
     let client = client(&fake);
-    let new = Agent::default().with_name("New Hire");
+    let mut new = Agent::default();
+    new.name = Some("New Hire".into());
     let error = client.agents().create(new).send().await.unwrap_err();
     assert_eq!(
         (error.kind(), error.status(), error.code()),
@@ -399,7 +400,8 @@ async fn hundreds_of_hostile_bodies_end_every_call_without_a_panic() {
                     .await
                 }
                 _ => {
-                    let item = Agent::default().with_name("x");
+                    let mut item = Agent::default();
+                    item.name = Some("x".into());
                     tokio::time::timeout(bound, async { client.agents().create(item).send().await.map(drop) }).await
                 }
             };
@@ -769,16 +771,20 @@ impl TableOp {
         match self {
             TableOp::Read => client.tickets().get(ticket).timeout(timeout).send().await.map(drop),
             TableOp::Update => {
-                let change = Ticket::default().with_summary("changed");
+                let mut change = Ticket::default();
+                change.summary = Some("changed".into());
                 client.tickets().update(ticket, change).timeout(timeout).send().await.map(drop)
             }
             TableOp::ReportRun => {
-                let run = Report::default().with_sql("SELECT id FROM faults").with_loadreportonly(true);
-                client.reports().create_many([run]).timeout(timeout).send().await.map(drop)
+                let mut run = Report::default();
+                run.sql = Some("SELECT id FROM faults".into());
+                run.loadreportonly = Some(true);
+                client.reports().create(run).timeout(timeout).send().await.map(drop)
             }
             TableOp::Create => {
-                let new = Ticket::default().with_summary("new");
-                client.tickets().create_many([new]).timeout(timeout).send().await.map(drop)
+                let mut new = Ticket::default();
+                new.summary = Some("new".into());
+                client.tickets().create(new).timeout(timeout).send().await.map(drop)
             }
         }
     }

@@ -74,11 +74,11 @@ async fn provision(client: &Client, name: &str, email: &str, team_name: &str) ->
     if let Some(existing) = agents_with_email(client, email).await.map_err(|e| e.to_string())?.into_iter().next() {
         return Ok(Provisioned::AlreadyThere(existing));
     }
-    let agent = Agent::default()
-        .with_name(name)
-        .with_email(email)
-        .with_team(&team_name)
-        .with_teams(vec![AgentTeam::default().with_team_id(team_id).with_team_name(team_name)]);
+    let mut agent = Agent::default();
+    agent.name = Some(name.to_owned());
+    agent.email = Some(email.to_owned());
+    agent.team = Some(team_name.clone());
+    agent.teams = Some(vec![membership(team_id, &team_name)]);
     let saved = client.agents().create(agent).send().await.map_err(|e| e.to_string())?;
     Ok(Provisioned::Created(saved))
 }
@@ -171,12 +171,7 @@ async fn deactivate_an_offboarded_agent_found_by_email() {
     let found = agents_with_email(&client, "lee.ver@acme.test").await.expect("search works");
     let ids: Vec<Option<i32>> = found.iter().map(|a| a.id).collect();
     assert_eq!(ids, [Some(leaver as i32)], "exactly the leaver");
-    let saved = client
-        .agents()
-        .update(leaver as i32, Agent::default().with_isdisabled(true))
-        .send()
-        .await
-        .expect("deactivation succeeds");
+    let saved = client.agents().update(leaver as i32, disable()).send().await.expect("deactivation succeeds");
     assert_eq!((saved.id, saved.isdisabled), (Some(leaver as i32), Some(true)));
 
     // The record: disabled, every other field as it was; every other agent untouched.
@@ -243,16 +238,15 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
     for person in hr {
         let (team_id, team) =
             team_ids.get(&person.team.to_lowercase()).ok_or(format!("unknown team {}", person.team))?;
-        let membership = vec![AgentTeam::default().with_team_id(*team_id).with_team_name(team)];
+        let membership = vec![membership(*team_id, team)];
         let Some(agent) = by_email.get(&person.email.to_lowercase()) else {
             report.created += 1;
-            creates.push(
-                Agent::default()
-                    .with_name(&person.name)
-                    .with_email(&person.email)
-                    .with_team(team)
-                    .with_teams(membership),
-            );
+            let mut new = Agent::default();
+            new.name = Some(person.name.clone());
+            new.email = Some(person.email.clone());
+            new.team = Some(team.clone());
+            new.teams = Some(membership);
+            creates.push(new);
             continue;
         };
         let in_team = agent.team.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(team))
@@ -277,7 +271,7 @@ async fn sync(client: &Client, hr: &[HrAgent]) -> Result<SyncReport, String> {
     for (email, agent) in &by_email {
         if !listed.contains(email) && agent.isdisabled != Some(true) && agent.isapiagent != Some(true) {
             report.disabled += 1;
-            updates.push((agent.id.ok_or("agent without id")?, Agent::default().with_isdisabled(true)));
+            updates.push((agent.id.ok_or("agent without id")?, disable()));
         }
     }
     for batch in creates.chunks(BATCH) {
@@ -546,4 +540,19 @@ async fn hr_sync_under_every_fault_at_once_with_the_default_policy_ends_exact() 
     let again = sync(&client, &hr).await.expect("the second sync ends without an error");
     assert_eq!((again.created, again.moved, again.enabled, again.disabled, again.posts), (0, 0, 0, 0, 0));
     assert_exact(&fake, &intended);
+}
+
+/// One team membership of an agent.
+fn membership(team_id: i32, team_name: &str) -> AgentTeam {
+    let mut member = AgentTeam::default();
+    member.team_id = Some(team_id);
+    member.team_name = Some(team_name.to_owned());
+    member
+}
+
+/// An update that disables an agent.
+fn disable() -> Agent {
+    let mut change = Agent::default();
+    change.isdisabled = Some(true);
+    change
 }

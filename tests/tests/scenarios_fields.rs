@@ -1,7 +1,7 @@
 //! Models that read like Rust, end to end against the fake Halo: dates that round-trip byte for byte, clearing a
 //! field with an explicit `null`, and custom fields read by name or id and updated without blanking the others.
 
-use halopsa::models::{Agent, CustomField};
+use halopsa::models::{Agent, AgentField, CustomField};
 use halopsa::time::{Duration, UtcOffset};
 use halopsa::{Client, CustomFieldKey, DateTime, ErrorKind};
 use halopsa_tests::fake_halo::{FakeHalo, RecordedRequest};
@@ -53,7 +53,8 @@ async fn blank_a_phone_number_and_set_one_custom_field_without_changing_another(
     assert_eq!(agent.custom_field("CFFirstAider").and_then(|f| f.as_bool()), Some(true));
     assert_eq!(agent.custom_field("CFMissing"), None);
 
-    let change = agent.custom_fields_update([("CFEmployeeNumber", "E8")]).unwrap().clear_sms();
+    let mut change = agent.custom_fields_update([("CFEmployeeNumber", "E8")]).unwrap();
+    change.clear(AgentField::Sms);
     client.agents().update(id, change).send().await.unwrap();
 
     // On the wire: the explicit null, the whole custom-field array, and nothing else.
@@ -88,7 +89,11 @@ async fn sending_one_custom_field_alone_blanks_the_others_and_unset_fields_are_u
     let (id, stored_id) = agent_with_custom_fields(&fake);
     let client = client(&fake);
 
-    let alone = Agent::default().with_customfields(vec![CustomField::default().with_id(142).with_value(json!("E9"))]);
+    let mut field = CustomField::default();
+    field.id = Some(142);
+    field.value = Some(json!("E9"));
+    let mut alone = Agent::default();
+    alone.customfields = Some(vec![field]);
     client.agents().update(id, alone).send().await.unwrap();
     let stored = fake.agent(stored_id).unwrap();
     assert_eq!(stored_custom_field(&stored, "CFEmployeeNumber")["value"], "E9");

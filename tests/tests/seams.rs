@@ -45,7 +45,9 @@ async fn a_successful_call_gives_its_status_headers_and_trace_id() {
     // Every kind of answer: a record, a saved list, nothing, bytes; and the escape hatch.
     let agent = client.agents().get(1).send_with_response().await.unwrap();
     assert_eq!((agent.status(), agent.value().id), (StatusCode::OK, Some(1)));
-    let saved = client.agents().update(2, Agent::default().with_name("Renamed")).send_with_response().await.unwrap();
+    let mut renamed = Agent::default();
+    renamed.name = Some("Renamed".into());
+    let saved = client.agents().update(2, renamed).send_with_response().await.unwrap();
     assert_eq!(saved.value().name.as_deref(), Some("Renamed"));
     assert!(saved.trace_id().is_some());
     let deleted = client.agents().delete(3).send_with_response().await.unwrap();
@@ -134,7 +136,9 @@ async fn errors_in_200_answers_and_decode_errors_keep_the_trace_id_too() {
     fake.inject(Fault::error(200, ErrorBody::Json(json!([1, 2]))).times(1).on(Target::get("/api/Agent/1")));
     let client = builder(&fake).build().unwrap();
 
-    let error = client.agents().create(Agent::default().with_name("Hire")).send().await.unwrap_err();
+    let mut hire = Agent::default();
+    hire.name = Some("Hire".into());
+    let error = client.agents().create(hire).send().await.unwrap_err();
     let trace_id = api_calls(&fake, "/api/Agent")[0].trace_id();
     assert_eq!((error.status(), error.trace_id()), (Some(200), Some(trace_id.as_str())));
     assert!(error.body_excerpt().unwrap().contains("No licence seats available"), "{error:?}");
@@ -370,7 +374,8 @@ async fn a_builder_debug_is_short_shows_what_is_set_and_no_secret() {
     let get = format!("{:?}", client.agents().get(12));
     assert_eq!(get, "GetAgent(GET /Agent/12)");
 
-    let mut hire = Agent::default().with_name("Jane");
+    let mut hire = Agent::default();
+    hire.name = Some("Jane".into());
     hire.password = Some("hunter2-password".into());
     let create = format!("{:?}", client.agents().create(hire.clone()));
     assert_eq!(create, "CreateAgent(POST /Agent, body: [1 item])");
@@ -398,7 +403,7 @@ async fn halos_messages_keep_their_words_while_credentials_are_scrubbed() {
         Fault::error(400, ErrorBody::Message("Password is mandatory".into())).times(1).on(Target::post("/api/Agent")),
     );
     let client = builder(&fake).build().unwrap();
-    let error = client.agents().create_many([Agent::default().with_name("Hire")]).send().await.unwrap_err();
+    let error = client.agents().create(hire()).send().await.unwrap_err();
     assert_eq!(error.message(), "Password is mandatory");
     assert!(error.to_string().contains("halo answered 400 Bad Request: Password is mandatory"), "{error}");
     assert_eq!(error.body_excerpt(), Some(r#"{"Message":"Password is mandatory"}"#));
@@ -412,7 +417,7 @@ async fn halos_messages_keep_their_words_while_credentials_are_scrubbed() {
             .on(Target::post("/api/Agent")),
     );
     fake.inject(Fault::error(400, ErrorBody::Json(echo)).times(1).on(Target::post("/api/Agent")));
-    let error = client.agents().create_many([Agent::default().with_name("Hire")]).send().await.unwrap_err();
+    let error = client.agents().create(hire()).send().await.unwrap_err();
     let shown = format!("{error} | {error:?} | {:?}", error.body_excerpt());
     for leak in ["hunter2-pw", "tok-123456", "k3y-value"] {
         assert!(!shown.contains(leak), "{leak} leaked: {shown}");
@@ -421,4 +426,11 @@ async fn halos_messages_keep_their_words_while_credentials_are_scrubbed() {
     let headers = error.headers().expect("headers");
     assert_eq!(headers["x-api-key"], "***", "a header named for a credential keeps its name, not its value");
     assert_eq!(headers["x-note"], "password is fine");
+}
+
+/// A new agent with a name only.
+fn hire() -> Agent {
+    let mut hire = Agent::default();
+    hire.name = Some("Hire".into());
+    hire
 }

@@ -153,14 +153,16 @@ async fn wrong_credentials_and_bad_bodies_are_refused_before_the_handler() {
         "",
         "[1, 2]",
         r#"{"id": "e2", "timestamp": 20260101}"#,
-        r#"[{"id": "e3", "ticket": {"id": 3}}, {"id": "e4", "ticket": {"id": "four"}}]"#,
+        // A ticket that is not an object. (A field of another type inside a ticket, `{"id": "four"}`, is type drift:
+        // the field is `None` and its value kept, as in the client's answers, not a bad delivery.)
+        r#"[{"id": "e3", "ticket": {"id": 3}}, {"id": "e4", "ticket": "four"}]"#,
     ];
     for body in bad {
         let response = post_raw(&format!("{base}/basic"), &[("authorization", &right)], body).await;
         assert_eq!(response.status(), 400, "{body}");
         let text = response.text().await.unwrap();
         if body.starts_with("[{") {
-            assert!(text.starts_with("[1].ticket.id: "), "names the bad event: {text}");
+            assert!(text.starts_with("[1].ticket: "), "names the bad event: {text}");
         }
     }
     assert!(taken.lock().unwrap().deliveries.is_empty());

@@ -44,7 +44,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         /// The headers of a [`Response`], an [`Error`] and a [`Hook`]'s request (reqwest's, re-exported), and the
         /// value of a header a hook adds.
         pub use reqwest::header::{HeaderMap, HeaderValue};
-        pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, ParseDateTimeError};
+        pub use runtime::{CustomFieldKey, CustomFieldValue, DateTime, OtherValue, ParseDateTimeError};
         /// The `time` crate (re-exported), whose [`time::OffsetDateTime`] a [`DateTime`] is read as.
         pub use time;
         #[cfg(feature = "webhook-receiver")]

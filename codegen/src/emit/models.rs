@@ -68,13 +68,49 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
             //! The data types of the API: one struct per schema of the spec, with unknown fields kept.
             //!
             //! Every field is optional and omitted from the JSON when `None`, so an update sends only what you set
-            //! (Halo blanks fields it is sent as `null`). Fields the spec does not describe are kept in `extra` and sent
-            //! back unchanged, so a GET → change → POST round trip loses nothing.
+            //! (Halo blanks fields it is sent as `null`). Fields the spec does not describe are kept in `extra` and
+            //! sent back unchanged, so a GET → change → POST round trip loses nothing.
             //!
-            //! Models and enums are `#[non_exhaustive]`, so a property or value Halo adds is not a breaking change.
-            //! Build a model from its `Default` with one chainable setter per field,
-            //! `Agent::default().with_isdisabled(true)`, or assign its public fields; read fields directly. Match an
-            //! enum with a `_` arm (a value the spec does not list arrives as its `Other` variant, which keeps it).
+            //! # Building a record
+            //!
+            //! Start from `Default` and assign the public fields: `let mut change = Agent::default();`
+            //! `change.isdisabled = Some(true);`. Models and enums are `#[non_exhaustive]` (a property or value
+            //! Halo adds is not a breaking change), so a struct expression does not compile outside the crate.
+            //! Each model has a handful of methods besides its fields: `clear(field)` and `raw(field)` (below), and
+            //! on models with custom fields `custom_field(key)` and `custom_fields_update(changes)`.
+            //!
+            //! # Clearing a field
+            //!
+            //! To blank a field in Halo, send it as an explicit `null`: `change.clear(AgentField::Sms)`. Each model
+            //! has an enum of its fields (`AgentField`: one variant per field, documented with its wire name) for
+            //! this. A value assigned to the field afterwards is sent instead.
+            //!
+            //! # Values of another type (type drift)
+            //!
+            //! Halo's types change between versions, and self-hosted instances lag: a field the spec types as an
+            //! integer may come as a string. Such a value does not fail the record: the field is `None`, the value
+            //! is kept as it came (`raw(field)` reads it) and sent back unchanged unless you assign or clear the
+            //! field, and the client logs one `tracing` warning per field and answer. Numbers and flags are read
+            //! leniently first (`21.0` and `"21"` are 21; `"true"` and `1` are true). In tests,
+            //! `ClientBuilder::strict_decoding(true)` makes such a value a decode error naming the field.
+            //!
+            //! # Depth of the models
+            //!
+            //! Where the spec keeps a nested Halo model as free-form JSON (`serde_json::Value`; the field's docs say
+            //! which model), it is one the curated spec does not type, to keep the crate small: the JSON is kept and
+            //! sent back unchanged, and it can be read with `serde_json` into a type of your own.
+            //!
+            //! # Custom fields
+            //!
+            //! Halo replaces the whole array of custom fields (and other arrays, such as an agent's teams) it is
+            //! sent in an update, and blanks every entry left out. So an update sends the whole array as read, with
+            //! the changed entries: `custom_fields_update(changes)` builds one from a fresh read of the record.
+            //!
+            //! # Enums
+            //!
+            //! Match an enum with a `_` arm: a value the spec does not list arrives as its `Other` variant, which
+            //! keeps it ([`OtherValue`](crate::OtherValue)). Enums are made from their wire value with `From`,
+            //! which gives a listed value its own variant.
             #(#declarations)*
         }),
     ));
@@ -113,7 +149,7 @@ fn references(def: &TypeDef) -> Vec<TypeId> {
 }
 
 fn type_docs(def: &TypeDef) -> TokenStream {
-    let mut lines = def.docs.clone();
+    let mut lines = for_docs_rs(&def.docs);
     if lines.is_empty() {
         lines.push(format!("The `{}` schema.", def.wire_name));
     }
@@ -148,7 +184,7 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenSt
     let docs = type_docs(def);
     let name = ident(&def.rust_name);
     let fields = s.fields.iter().map(|field| {
-        let mut lines = field.docs.clone();
+        let mut lines = for_docs_rs(&field.docs);
         if lines.is_empty() {
             lines.push(format!("`{}`.", field.wire_name));
         }
@@ -167,26 +203,106 @@ fn structure(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenSt
         }
     });
     let extra = ident(&s.extra_field);
-    let setters = setters(api, def, s, cfg);
-    let serde_impls = serde_impls(def, s, cfg);
+    let kept = ident(&s.kept_field);
+    let field_enum = field_enum(def, s, cfg);
+    let model_impl = model_impl(def, s, cfg);
     let list_impl = s.list.as_ref().map(|list| list_page(api, def, s, list, cfg));
     let custom_fields = s.custom_fields.as_ref().map(|custom| custom_field_methods(def, s, custom, cfg));
     let custom_field_entry = s.custom_field_entry.as_ref().map(|entry| custom_field_entry(def, s, entry, cfg));
     quote! {
         #docs
         #cfg
-        #[derive(Debug, Clone, Default, PartialEq)]
+        #[derive(Clone, Default)]
         #[non_exhaustive]
         pub struct #name {
             #(#fields)*
             /// Fields Halo sent that the spec does not describe, sent back unchanged.
             pub #extra: serde_json::Map<String, serde_json::Value>,
+            #kept: crate::runtime::model::Kept,
         }
-        #setters
-        #serde_impls
+        #field_enum
+        #model_impl
         #list_impl
         #custom_fields
         #custom_field_entry
+    }
+}
+
+/// The enum naming the fields of a model (`AgentField::Sms`), which `clear` and `raw` take: one variant per field,
+/// its discriminant the field's index, its doc the wire name.
+fn field_enum(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
+    let model = &def.rust_name;
+    let name = ident(&s.field_enum);
+    let docs = doc_attrs(&[
+        format!("The fields of [`{model}`], to name one in [`{model}::clear`] (send it as `null`) and"),
+        format!("[`{model}::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the"),
+        "wire name.".to_owned(),
+    ]);
+    let variants = s.fields.iter().map(|field| {
+        let variant = ident(&field.variant_name);
+        let doc = format!(" `{}`.", field.wire_name);
+        quote! {
+            #[doc = #doc]
+            #variant,
+        }
+    });
+    quote! {
+        #docs
+        #cfg
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+        }
+    }
+}
+
+/// The model's part of `runtime::model`: its wire names, one line per field for the visitors and one `match` arm
+/// per field for decoding and clearing; `impls!` adds `clear`, `raw`, serde, `Debug` and `PartialEq` through the
+/// runtime's generic functions (BENCHMARKS.md, "Lean models": derived or per-field code was most of the crate's
+/// check time).
+fn model_impl(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
+    let name = ident(&def.rust_name);
+    let model_name = &def.rust_name;
+    let wire_names = s.fields.iter().map(|field| &field.wire_name);
+    // The indices sorted by wire name (byte order): `runtime::model` finds a key by binary search.
+    let mut sorted: Vec<usize> = (0..s.fields.len()).collect();
+    sorted.sort_by(|a, b| s.fields[*a].wire_name.cmp(&s.fields[*b].wire_name));
+    let sorted = sorted.into_iter().map(|index| proc_macro2::Literal::u16_unsuffixed(index as u16));
+    let visits = s.fields.iter().map(|field| {
+        let field_name = ident(&field.rust_name);
+        if field.optional { quote!(v.f(&self.#field_name);) } else { quote!(v.req(&self.#field_name);) }
+    });
+    let arms = s.fields.iter().enumerate().map(|(index, field)| {
+        let field_name = ident(&field.rust_name);
+        let index = proc_macro2::Literal::usize_unsuffixed(index);
+        if field.optional {
+            quote!(#index => o.f(&mut self.#field_name),)
+        } else {
+            quote!(#index => o.req(&mut self.#field_name),)
+        }
+    });
+    let field_enum = ident(&s.field_enum);
+    let extra = ident(&s.extra_field);
+    let kept = ident(&s.kept_field);
+    quote! {
+        #cfg
+        impl crate::runtime::model::Model for #name {
+            const NAME: &'static str = #model_name;
+            const FIELDS: &'static [&'static str] = &[#(#wire_names),*];
+            const SORTED: &'static [u16] = &[#(#sorted),*];
+            fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+                #(#visits)*
+            }
+            fn field_mut<O: crate::runtime::model::FieldOp>(&mut self, index: usize, o: &mut O) -> Result<(), O::Error> {
+                match index {
+                    #(#arms)*
+                    _ => Ok(()),
+                }
+            }
+        }
+        #cfg
+        crate::runtime::model::impls!(#name, #field_enum, #extra, #kept);
     }
 }
 
@@ -209,9 +325,9 @@ fn custom_field_methods(def: &TypeDef, s: &Struct, custom: &CustomFields, cfg: &
     let update_docs = doc_attrs(&[
         "An update that sets the custom fields `changes` name and keeps all the others: a model with only".to_owned(),
         format!("`{wire}` set, to the whole array this record came with, the changed entries' values replaced"),
-        "(an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other"
+        "(an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning"
             .to_owned(),
-        "setters if needed.".to_owned(),
+        "other fields if needed.".to_owned(),
         String::new(),
         format!("Halo replaces a record's whole `{wire}` array on an update and blanks every entry left out"),
         "(HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before"
@@ -288,160 +404,6 @@ fn custom_field_entry(def: &TypeDef, s: &Struct, entry: &CustomFieldEntry, cfg: 
     }
 }
 
-/// One chainable setter per field (`Agent::default().with_isdisabled(true)`): the struct is `#[non_exhaustive]`
-/// (so that a property Halo adds is not a breaking change), which forbids struct expressions outside the crate.
-/// `#[inline]` keeps thousands of unused setters out of the crate's own code generation.
-fn setters(api: &Api, def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
-    let name = ident(&def.rust_name);
-    let extra = ident(&s.extra_field);
-    let clears = s.fields.iter().filter_map(|field| {
-        let clear = ident(field.clear_name.as_ref()?);
-        let field_name = ident(&field.rust_name);
-        let wire = &field.wire_name;
-        let docs = doc_attrs(&[
-            format!("Sends `{wire}` as `null`, which makes Halo blank it: sets the field to `None` and records the"),
-            format!("null in `{}` (a value set afterwards is sent instead).", s.extra_field),
-        ]);
-        Some(quote! {
-            #docs
-            #[inline]
-            #[must_use]
-            pub fn #clear(mut self) -> Self {
-                self.#field_name = None;
-                self.#extra.insert(#wire.to_owned(), serde_json::Value::Null);
-                self
-            }
-        })
-    });
-    let setters = s.fields.iter().map(|field| {
-        let field_name = ident(&field.rust_name);
-        let setter = ident(&field.setter_name);
-        let doc = format!(" Sets `{}` and returns the model, to build it in one expression.", field.wire_name);
-        let (param, mut value) = match &field.ty {
-            Ty::String if !field.boxed => (quote!(impl Into<String>), quote!(value.into())),
-            Ty::DateTime if !field.boxed => (quote!(impl Into<crate::DateTime>), quote!(value.into())),
-            ty => (ty_tokens(api, ty, &quote!()), quote!(value)),
-        };
-        if field.boxed {
-            value = quote!(Box::new(#value));
-        }
-        if field.optional {
-            value = quote!(Some(#value));
-        }
-        quote! {
-            #[doc = #doc]
-            #[inline]
-            #[must_use]
-            pub fn #setter(mut self, value: #param) -> Self {
-                self.#field_name = #value;
-                self
-            }
-        }
-    });
-    quote! {
-        #cfg
-        impl #name {
-            #(#setters)*
-            #(#clears)*
-        }
-    }
-}
-
-/// `Serialize` and `Deserialize` through `runtime::model` rather than serde's derive, whose `#[serde(flatten)]`
-/// code for wide structs made a release build take half an hour (BENCHMARKS.md). The JSON is the same: fields in
-/// declaration order by wire name, `None` omitted, then `extra`; a missing field keeps its default.
-fn serde_impls(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
-    let name = ident(&def.rust_name);
-    let extra = ident(&s.extra_field);
-    let expecting = format!("struct {}", def.rust_name);
-    let serialize = s.fields.iter().map(|field| {
-        let field_name = ident(&field.rust_name);
-        let wire = &field.wire_name;
-        if field.optional {
-            quote!(model::opt_entry(&mut map, #wire, &self.#field_name, &self.#extra)?;)
-        } else {
-            quote!(model::entry(&mut map, #wire, &self.#field_name)?;)
-        }
-    });
-    // Sorted by wire name (byte order): `runtime::model` finds a key by binary search, and its index is the arm.
-    let mut sorted: Vec<&Field> = s.fields.iter().collect();
-    sorted.sort_by(|a, b| a.wire_name.cmp(&b.wire_name));
-    let wire_names = sorted.iter().map(|field| &field.wire_name);
-    let arms = sorted.iter().enumerate().map(|(index, field)| {
-        let field_name = ident(&field.rust_name);
-        let decode = field_decoder(field);
-        let index = proc_macro2::Literal::usize_unsuffixed(index);
-        quote!(#index => self.#field_name = model::#decode(map)?,)
-    });
-    let decode_field = if s.fields.is_empty() {
-        quote!(let _ = (index, map);)
-    } else if s.fields.len() == 1 {
-        // A one-armed `match` is clippy's `single_match`.
-        let field_name = ident(&s.fields[0].rust_name);
-        let decode = field_decoder(&s.fields[0]);
-        quote! {
-            if index == 0 {
-                self.#field_name = crate::runtime::model::#decode(map)?;
-            }
-        }
-    } else {
-        quote! {
-            use crate::runtime::model;
-            match index {
-                #(#arms)*
-                _ => {}
-            }
-        }
-    };
-    quote! {
-        #cfg
-        impl serde::Serialize for #name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                use crate::runtime::model;
-                use serde::ser::SerializeMap;
-                let mut map = serializer.serialize_map(None)?;
-                #(#serialize)*
-                model::extra(&mut map, &self.#extra, <Self as model::Model>::FIELDS)?;
-                map.end()
-            }
-        }
-        #cfg
-        impl<'de> serde::Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::runtime::model::deserialize(deserializer)
-            }
-        }
-        #cfg
-        impl crate::runtime::model::Model for #name {
-            const EXPECTING: &'static str = #expecting;
-            const FIELDS: &'static [&'static str] = &[#(#wire_names),*];
-            fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-                &mut self,
-                index: usize,
-                map: &mut A,
-            ) -> Result<(), A::Error> {
-                #decode_field
-                Ok(())
-            }
-            fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-                &mut self.#extra
-            }
-        }
-    }
-}
-
-/// The `runtime::model` function that decodes a field. Halo sends ids as `21.0` or `"21"` and flags as `"true"` or
-/// `1` at times: optional numbers and booleans decode leniently.
-fn field_decoder(field: &Field) -> TokenStream {
-    match (&field.ty, field.optional && !field.boxed) {
-        (Ty::Bool, true) => quote!(opt_bool),
-        (Ty::I32, true) => quote!(opt_i32),
-        (Ty::I64, true) => quote!(opt_i64),
-        (Ty::F64, true) => quote!(opt_f64),
-        _ => quote!(value),
-    }
-}
-
 fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &TokenStream) -> TokenStream {
     let name = ident(&def.rust_name);
     let item = ident(&api.ty(list.item).rust_name);
@@ -508,7 +470,7 @@ fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
     let docs = type_docs(def);
     let name = ident(&def.rust_name);
     let unknown = ident(&e.fallback_variant);
-    let variants = e.variants.iter().enumerate().map(|(index, variant)| {
+    let variants = e.variants.iter().map(|variant| {
         let variant_name = ident(&variant.rust_name);
         let wire = match &variant.value {
             EnumValue::String(text) => format!("`{text}`"),
@@ -521,20 +483,14 @@ fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
             None => lines.push(format!("{wire}.")),
         }
         let docs = doc_attrs(&lines);
-        let default = if index == 0 { quote!(#[default]) } else { quote!() };
         quote! {
             #docs
-            #default
             #variant_name,
         }
     });
-    let (wire_ty, as_fn, as_doc, serialize) = match e.repr {
-        EnumRepr::String => {
-            (quote!(String), quote!(as_str), " The value as sent on the wire.", quote!(serialize_str(self.as_str())))
-        }
-        EnumRepr::Integer => {
-            (quote!(i64), quote!(as_i64), " The value as sent on the wire.", quote!(serialize_i64(self.as_i64())))
-        }
+    let (wire_ty, as_fn, other_as, impls) = match e.repr {
+        EnumRepr::String => (quote!(String), quote!(as_str), quote!(as_str), quote!(string_enum)),
+        EnumRepr::Integer => (quote!(i64), quote!(as_i64), quote!(as_i64), quote!(integer_enum)),
     };
     let to_wire = e.variants.iter().map(|variant| {
         let variant_name = ident(&variant.rust_name);
@@ -550,39 +506,28 @@ fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
             EnumValue::Integer(n) => quote!(#n => Self::#variant_name,),
         }
     });
-    let (return_ty, unknown_arm, match_on) = match e.repr {
-        EnumRepr::String => (quote!(&str), quote!(Self::#unknown(value) => value,), quote!(value.as_str())),
-        EnumRepr::Integer => (quote!(i64), quote!(Self::#unknown(value) => *value,), quote!(value)),
+    let (return_ty, match_on) = match e.repr {
+        EnumRepr::String => (quote!(&str), quote!(value.as_str())),
+        EnumRepr::Integer => (quote!(i64), quote!(value)),
     };
-    let derive_default = if e.variants.is_empty() { quote!() } else { quote!(Default,) };
-    // A string enum is also made from a `&str`, so a setter taking `impl Into<Enum>` takes `"opps"` as well.
-    let from_str = (e.repr == EnumRepr::String).then(|| {
-        quote! {
-            #cfg
-            impl From<&str> for #name {
-                fn from(value: &str) -> Self {
-                    Self::from(value.to_owned())
-                }
-            }
-        }
-    });
     quote! {
         #docs
         #cfg
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum #name {
             #(#variants)*
-            /// A value the spec does not list, kept as received or sent as given.
-            #unknown(#wire_ty),
+            /// A value the spec does not list, as Halo sent it or as given to `From`, which turns a listed value
+            /// into its own variant: so this never holds a listed value.
+            #unknown(crate::OtherValue<#wire_ty>),
         }
         #cfg
         impl #name {
-            #[doc = #as_doc]
+            /// The value as sent on the wire.
             pub fn #as_fn(&self) -> #return_ty {
                 match self {
                     #(#to_wire)*
-                    #unknown_arm
+                    Self::#unknown(value) => value.#other_as(),
                 }
             }
         }
@@ -591,22 +536,28 @@ fn enumeration(def: &TypeDef, e: &Enum, cfg: &TokenStream) -> TokenStream {
             fn from(value: #wire_ty) -> Self {
                 match #match_on {
                     #(#from_wire)*
-                    _ => Self::#unknown(value),
+                    _ => Self::#unknown(crate::OtherValue(value)),
                 }
             }
         }
-        #from_str
         #cfg
-        impl serde::Serialize for #name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.#serialize
-            }
-        }
-        #cfg
-        impl<'de> serde::Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <#wire_ty as serde::Deserialize>::deserialize(deserializer).map(Self::from)
-            }
-        }
+        crate::runtime::model::#impls!(#name);
     }
+}
+
+/// Doc lines as a docs.rs reader sees them, who has the crate and not the repository: a citation of a repository
+/// file (`spec/README.md`, the project's `HALO-NOTES`) becomes a link into the crate's own docs where they say the
+/// same (`models`' sections), or is dropped where the sentence stands without it.
+fn for_docs_rs(lines: &[String]) -> Vec<String> {
+    const REWRITES: &[(&str, &str)] = &[
+        (
+            "(see spec/README.md, \"Depth of the models\")",
+            "(see [the depth of the models](crate::models#depth-of-the-models))",
+        ),
+        ("(as it does custom fields, spec/README.md)", "(as it does [custom fields](crate::models#custom-fields))"),
+        (" (HALO-NOTES.md, \"Auth\"; HaloAPI reads these two fields)", " (HaloAPI reads these two fields)"),
+        (" (HALO-NOTES, observed on a live tenant)", " (observed on a live tenant)"),
+        ("(Halo's `_`-prefixed fields, HALO-NOTES)", "(Halo's `_`-prefixed fields)"),
+    ];
+    lines.iter().map(|line| REWRITES.iter().fold(line.clone(), |line, (from, to)| line.replace(from, to))).collect()
 }

@@ -184,9 +184,17 @@ fn the_tables_cover_every_name_the_generated_code_uses() {
         let mut model_given: BTreeSet<String> = BTreeSet::new();
         for def in api.types.values() {
             model_given.insert(def.rust_name.clone());
-            if let TypeKind::Enum(e) = &def.kind {
-                model_given.extend(e.variants.iter().map(|v| v.rust_name.clone()));
-                model_given.insert(e.fallback_variant.clone());
+            match &def.kind {
+                TypeKind::Enum(e) => {
+                    model_given.extend(e.variants.iter().map(|v| v.rust_name.clone()));
+                    model_given.insert(e.fallback_variant.clone());
+                }
+                // A struct's field enum and its variants (`AgentField::Sms`).
+                TypeKind::Struct(s) => {
+                    model_given.insert(s.field_enum.clone());
+                    model_given.extend(s.fields.iter().map(|f| f.variant_name.clone()));
+                }
+                TypeKind::Alias(_) => {}
             }
         }
         for file in &files {

@@ -6,7 +6,7 @@ use super::*;
 /// The `Action` schema.
 ///
 /// Halo's internal name for this schema is `Actions`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Action {
     /// `ticket_id`.
@@ -55,7 +55,7 @@ pub struct Action {
     pub twitter_user_name: Option<String>,
     /// `tweet_sent`.
     pub tweet_sent: Option<bool>,
-    /// Halo's `Attachment_View` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Attachment_View` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub attachment_list: Option<serde_json::Value>,
     /// `customfields`.
     pub customfields: Option<Vec<CustomField>>,
@@ -73,13 +73,13 @@ pub struct Action {
     pub facebook_sent: Option<bool>,
     /// `merged_from_ticketid`.
     pub merged_from_ticketid: Option<i32>,
-    /// Halo's `ActionReaction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ActionReaction` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub reactions: Option<Vec<serde_json::Value>>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub translations: Option<Vec<serde_json::Value>>,
     /// `email_message_id`.
     pub email_message_id: Option<String>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub post_translations: Option<Vec<serde_json::Value>>,
     /// `ticket_guid`.
     pub ticket_guid: Option<String>,
@@ -305,7 +305,7 @@ pub struct Action {
     pub new_startdate: Option<crate::DateTime>,
     /// `new_startdate_timezone`.
     pub new_startdate_timezone: Option<String>,
-    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_startdate_with_timezone: Option<serde_json::Value>,
     /// `new_project_time_budget`.
     pub new_project_time_budget: Option<f64>,
@@ -319,7 +319,7 @@ pub struct Action {
     pub new_targetdate: Option<crate::DateTime>,
     /// `new_targetdate_timezone`.
     pub new_targetdate_timezone: Option<String>,
-    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DateTimeZone` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_targetdate_with_timezone: Option<serde_json::Value>,
     /// `new_targettime`.
     pub new_targettime: Option<String>,
@@ -385,13 +385,13 @@ pub struct Action {
     pub new_approvalprocess_agent_id: Option<i32>,
     /// `new_approvalprocess_user_id`.
     pub new_approvalprocess_user_id: Option<i32>,
-    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_approvalprocess_users: Option<Vec<serde_json::Value>>,
     /// `new_approvalprocess_email`.
     pub new_approvalprocess_email: Option<String>,
     /// `new_approvalprocess_cab_id`.
     pub new_approvalprocess_cab_id: Option<i32>,
-    /// Halo's `CabMember` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CabMember` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_approvalprocess_cab: Option<Vec<serde_json::Value>>,
     /// `new_product_id`.
     pub new_product_id: Option<i32>,
@@ -487,7 +487,7 @@ pub struct Action {
     pub ticketclash01_ok: Option<bool>,
     /// `_canupdate`.
     pub canupdate: Option<bool>,
-    /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub assets: Option<Vec<serde_json::Value>>,
     /// `dont_do_rules`.
     pub dont_do_rules: Option<bool>,
@@ -623,11 +623,11 @@ pub struct Action {
     pub new_article_notes: Option<String>,
     /// `new_article_type`.
     pub new_article_type: Option<i32>,
-    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_tags: Option<Vec<serde_json::Value>>,
-    /// Halo's `FAQListHead` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FAQListHead` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_faqlists: Option<Vec<serde_json::Value>>,
-    /// Halo's `KBEntry_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `KBEntry_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_related_articles: Option<Vec<serde_json::Value>>,
     /// `ignoredatedoneisstartdate`.
     pub ignoredatedoneisstartdate: Option<bool>,
@@ -675,9 +675,9 @@ pub struct Action {
     pub rmm_close: Option<bool>,
     /// `dattormm_close`.
     pub dattormm_close: Option<bool>,
-    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub external_links: Option<Vec<serde_json::Value>>,
-    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_external_link: Option<serde_json::Value>,
     /// `_match_thirdparty_id`.
     pub match_thirdparty_id: Option<String>,
@@ -691,7 +691,7 @@ pub struct Action {
     pub isbillingaction: Option<bool>,
     /// `ishiddenfrominternalit`.
     pub ishiddenfrominternalit: Option<bool>,
-    /// Halo's `ConsignmentHeader` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ConsignmentHeader` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_consignment: Option<Vec<serde_json::Value>>,
     /// `faultstimeentryid`.
     pub faultstimeentryid: Option<i32>,
@@ -701,7 +701,7 @@ pub struct Action {
     pub sync_to_servicenow: Option<bool>,
     /// `new_service_id`.
     pub new_service_id: Option<i32>,
-    /// Halo's `Device` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_asset: Option<serde_json::Value>,
     /// `contract_date_override`.
     pub contract_date_override: Option<crate::DateTime>,
@@ -713,13 +713,13 @@ pub struct Action {
     pub parentactiondate: Option<crate::DateTime>,
     /// `user_creation_failed`.
     pub user_creation_failed: Option<bool>,
-    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub followers_user: Option<Vec<serde_json::Value>>,
-    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_items_issued: Option<Vec<serde_json::Value>>,
     /// `purchaseordernumber`.
     pub purchaseordernumber: Option<String>,
-    /// Halo's `PartsLookupResult` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `PartsLookupResult` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub database_lookup_result: Option<serde_json::Value>,
     /// `new_supplier_contact_id`.
     pub new_supplier_contact_id: Option<i32>,
@@ -761,7 +761,7 @@ pub struct Action {
     pub new_approvalprocess_customfieldid: Option<i32>,
     /// `new_thirdpartyreviewscore`.
     pub new_thirdpartyreviewscore: Option<i32>,
-    /// Halo's `FaultAdditionalAgents` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultAdditionalAgents` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_additional_agents: Option<Vec<serde_json::Value>>,
     /// `instagramid`.
     pub instagramid: Option<String>,
@@ -835,17 +835,17 @@ pub struct Action {
     pub devops_pipeline_version: Option<String>,
     /// `new_step`.
     pub new_step: Option<i32>,
-    /// Halo's `RoundRobinLog` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RoundRobinLog` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub rr_log: Option<serde_json::Value>,
-    /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Contributors` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_contributors: Option<Vec<serde_json::Value>>,
     /// `nextcalldate`.
     pub nextcalldate: Option<crate::DateTime>,
     /// `satisfaction`.
     pub satisfaction: Option<String>,
-    /// Halo's `AreaNote` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AreaNote` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_crm_note: Option<serde_json::Value>,
-    /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `StdRequest` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_template: Option<serde_json::Value>,
     /// `_agent03_ok`.
     pub agent03_ok: Option<bool>,
@@ -865,7 +865,7 @@ pub struct Action {
     pub new_site_id: Option<i32>,
     /// `new_user_id`.
     pub new_user_id: Option<i32>,
-    /// Halo's `PrePayThreshold` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `PrePayThreshold` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub prepay_threshold: Option<serde_json::Value>,
     /// `outgoingid`.
     pub outgoingid: Option<i32>,
@@ -875,7 +875,7 @@ pub struct Action {
     pub isundeliverable: Option<bool>,
     /// `new_distribution_list`.
     pub new_distribution_list: Option<i32>,
-    /// Halo's `BulkEmail` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `BulkEmail` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_bulkemail: Option<serde_json::Value>,
     /// `bulkemail_users`.
     pub bulkemail_users: Option<Vec<i32>>,
@@ -957,11421 +957,2432 @@ pub struct Action {
     pub hide_user_visibility_toggle: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Action {
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `outcome` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outcome(mut self, value: impl Into<String>) -> Self {
-        self.outcome = Some(value.into());
-        self
-    }
-
-    /// Sets `who_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who_type(mut self, value: i32) -> Self {
-        self.who_type = Some(value);
-        self
-    }
-
-    /// Sets `who_imgpath` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who_imgpath(mut self, value: impl Into<String>) -> Self {
-        self.who_imgpath = Some(value.into());
-        self
-    }
-
-    /// Sets `who_agentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who_agentid(mut self, value: i32) -> Self {
-        self.who_agentid = Some(value);
-        self
-    }
-
-    /// Sets `who_initials` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who_initials(mut self, value: impl Into<String>) -> Self {
-        self.who_initials = Some(value.into());
-        self
-    }
-
-    /// Sets `who_colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who_colour(mut self, value: impl Into<String>) -> Self {
-        self.who_colour = Some(value.into());
-        self
-    }
-
-    /// Sets `who_onlinestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who_onlinestatus(mut self, value: i32) -> Self {
-        self.who_onlinestatus = Some(value);
-        self
-    }
-
-    /// Sets `datetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datetime = Some(value.into());
-        self
-    }
-
-    /// Sets `last_updated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_updated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_updated = Some(value.into());
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `replied_to_ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replied_to_ticket_id(mut self, value: i32) -> Self {
-        self.replied_to_ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `replied_to_action_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replied_to_action_id(mut self, value: i32) -> Self {
-        self.replied_to_action_id = Some(value);
-        self
-    }
-
-    /// Sets `created_from_ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_from_ticket_id(mut self, value: i32) -> Self {
-        self.created_from_ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `created_from_action_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_from_action_id(mut self, value: i32) -> Self {
-        self.created_from_action_id = Some(value);
-        self
-    }
-
-    /// Sets `action_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_contract_id(mut self, value: i32) -> Self {
-        self.action_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `action_contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.action_contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `action_travel_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_travel_contract_id(mut self, value: i32) -> Self {
-        self.action_travel_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `project_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_project_id(mut self, value: i32) -> Self {
-        self.project_id = Some(value);
-        self
-    }
-
-    /// Sets `twitter_id_str` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitter_id_str(mut self, value: impl Into<String>) -> Self {
-        self.twitter_id_str = Some(value.into());
-        self
-    }
-
-    /// Sets `twitter_user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitter_user_name(mut self, value: impl Into<String>) -> Self {
-        self.twitter_user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `tweet_sent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tweet_sent(mut self, value: bool) -> Self {
-        self.tweet_sent = Some(value);
-        self
-    }
-
-    /// Sets `attachment_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachment_list(mut self, value: serde_json::Value) -> Self {
-        self.attachment_list = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `personal_unread` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_personal_unread(mut self, value: bool) -> Self {
-        self.personal_unread = Some(value);
-        self
-    }
-
-    /// Sets `actionarrivaldate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionarrivaldate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.actionarrivaldate = Some(value.into());
-        self
-    }
-
-    /// Sets `actioncompletiondate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioncompletiondate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.actioncompletiondate = Some(value.into());
-        self
-    }
-
-    /// Sets `isjson` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isjson(mut self, value: bool) -> Self {
-        self.isjson = Some(value);
-        self
-    }
-
-    /// Sets `facebook_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_id(mut self, value: impl Into<String>) -> Self {
-        self.facebook_id = Some(value.into());
-        self
-    }
-
-    /// Sets `facebook_sent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_sent(mut self, value: bool) -> Self {
-        self.facebook_sent = Some(value);
-        self
-    }
-
-    /// Sets `merged_from_ticketid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_merged_from_ticketid(mut self, value: i32) -> Self {
-        self.merged_from_ticketid = Some(value);
-        self
-    }
-
-    /// Sets `reactions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reactions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.reactions = Some(value);
-        self
-    }
-
-    /// Sets `translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.translations = Some(value);
-        self
-    }
-
-    /// Sets `email_message_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_message_id(mut self, value: impl Into<String>) -> Self {
-        self.email_message_id = Some(value.into());
-        self
-    }
-
-    /// Sets `post_translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_post_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.post_translations = Some(value);
-        self
-    }
-
-    /// Sets `ticket_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_guid(mut self, value: impl Into<String>) -> Self {
-        self.ticket_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `instagram_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagram_id(mut self, value: impl Into<String>) -> Self {
-        self.instagram_id = Some(value.into());
-        self
-    }
-
-    /// Sets `instagram_sent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagram_sent(mut self, value: bool) -> Self {
-        self.instagram_sent = Some(value);
-        self
-    }
-
-    /// Sets `on_behalf_of` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_on_behalf_of(mut self, value: i32) -> Self {
-        self.on_behalf_of = Some(value);
-        self
-    }
-
-    /// Sets `on_behalf_of_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_on_behalf_of_name(mut self, value: impl Into<String>) -> Self {
-        self.on_behalf_of_name = Some(value.into());
-        self
-    }
-
-    /// Sets `actionby_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionby_agent_id(mut self, value: i32) -> Self {
-        self.actionby_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `warning_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning_type(mut self, value: i32) -> Self {
-        self.warning_type = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `actioncontractid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioncontractid(mut self, value: i32) -> Self {
-        self.actioncontractid = Some(value);
-        self
-    }
-
-    /// Sets `actisbillable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actisbillable(mut self, value: bool) -> Self {
-        self.actisbillable = Some(value);
-        self
-    }
-
-    /// Sets `actisreadyforprocessing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actisreadyforprocessing(mut self, value: bool) -> Self {
-        self.actisreadyforprocessing = Some(value);
-        self
-    }
-
-    /// Sets `actioninternetmessageid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioninternetmessageid(mut self, value: impl Into<String>) -> Self {
-        self.actioninternetmessageid = Some(value.into());
-        self
-    }
-
-    /// Sets `senttowhatsapp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_senttowhatsapp(mut self, value: bool) -> Self {
-        self.senttowhatsapp = Some(value);
-        self
-    }
-
-    /// Sets `twa_delivered_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twa_delivered_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.twa_delivered_date = Some(value.into());
-        self
-    }
-
-    /// Sets `twa_read_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twa_read_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.twa_read_date = Some(value.into());
-        self
-    }
-
-    /// Sets `travelisreadyforprocessing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_travelisreadyforprocessing(mut self, value: bool) -> Self {
-        self.travelisreadyforprocessing = Some(value);
-        self
-    }
-
-    /// Sets `emailbody` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailbody(mut self, value: impl Into<String>) -> Self {
-        self.emailbody = Some(value.into());
-        self
-    }
-
-    /// Sets `emailsubject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailsubject(mut self, value: impl Into<String>) -> Self {
-        self.emailsubject = Some(value.into());
-        self
-    }
-
-    /// Sets `note_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note_html(mut self, value: impl Into<String>) -> Self {
-        self.note_html = Some(value.into());
-        self
-    }
-
-    /// Sets `emailbody_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailbody_html(mut self, value: impl Into<String>) -> Self {
-        self.emailbody_html = Some(value.into());
-        self
-    }
-
-    /// Sets `actionuserdef` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionuserdef(mut self, value: i32) -> Self {
-        self.actionuserdef = Some(value);
-        self
-    }
-
-    /// Sets `userdesc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdesc(mut self, value: impl Into<String>) -> Self {
-        self.userdesc = Some(value.into());
-        self
-    }
-
-    /// Sets `actiondatecreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiondatecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.actiondatecreated = Some(value.into());
-        self
-    }
-
-    /// Sets `actioninvoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioninvoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.actioninvoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `actioninvoicenumber_isproject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioninvoicenumber_isproject(mut self, value: bool) -> Self {
-        self.actioninvoicenumber_isproject = Some(value);
-        self
-    }
-
-    /// Sets `action_invoice_line_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_invoice_line_id(mut self, value: i32) -> Self {
-        self.action_invoice_line_id = Some(value);
-        self
-    }
-
-    /// Sets `actiontravelinvoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontravelinvoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.actiontravelinvoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `actionmileageinvoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionmileageinvoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.actionmileageinvoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `externalinvoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_externalinvoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.externalinvoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `actprocessid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actprocessid(mut self, value: i32) -> Self {
-        self.actprocessid = Some(value);
-        self
-    }
-
-    /// Sets `actiontravelamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontravelamount(mut self, value: f64) -> Self {
-        self.actiontravelamount = Some(value);
-        self
-    }
-
-    /// Sets `actionmileageamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionmileageamount(mut self, value: f64) -> Self {
-        self.actionmileageamount = Some(value);
-        self
-    }
-
-    /// Sets `actiontravelmileageinvoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontravelmileageinvoicenumber(mut self, value: i32) -> Self {
-        self.actiontravelmileageinvoicenumber = Some(value);
-        self
-    }
-
-    /// Sets `actionbillingplanid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionbillingplanid(mut self, value: i32) -> Self {
-        self.actionbillingplanid = Some(value);
-        self
-    }
-
-    /// Sets `actiontravelbillingplanid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontravelbillingplanid(mut self, value: i32) -> Self {
-        self.actiontravelbillingplanid = Some(value);
-        self
-    }
-
-    /// Sets `actioncalendarstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioncalendarstatus(mut self, value: i32) -> Self {
-        self.actioncalendarstatus = Some(value);
-        self
-    }
-
-    /// Sets `actionapptid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionapptid(mut self, value: impl Into<String>) -> Self {
-        self.actionapptid = Some(value.into());
-        self
-    }
-
-    /// Sets `actionsmsstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionsmsstatus(mut self, value: i32) -> Self {
-        self.actionsmsstatus = Some(value);
-        self
-    }
-
-    /// Sets `sitevisitunits` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitevisitunits(mut self, value: f64) -> Self {
-        self.sitevisitunits = Some(value);
-        self
-    }
-
-    /// Sets `svid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_svid(mut self, value: i32) -> Self {
-        self.svid = Some(value);
-        self
-    }
-
-    /// Sets `asset_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_id(mut self, value: i32) -> Self {
-        self.asset_id = Some(value);
-        self
-    }
-
-    /// Sets `asset_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_site(mut self, value: i32) -> Self {
-        self.asset_site = Some(value);
-        self
-    }
-
-    /// Sets `lwwarrantyreported` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lwwarrantyreported(mut self, value: bool) -> Self {
-        self.lwwarrantyreported = Some(value);
-        self
-    }
-
-    /// Sets `from_mailbox_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_from_mailbox_id(mut self, value: i32) -> Self {
-        self.from_mailbox_id = Some(value);
-        self
-    }
-
-    /// Sets `sales_mailbox_override_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sales_mailbox_override_id(mut self, value: i32) -> Self {
-        self.sales_mailbox_override_id = Some(value);
-        self
-    }
-
-    /// Sets `from_address_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_from_address_override(mut self, value: impl Into<String>) -> Self {
-        self.from_address_override = Some(value.into());
-        self
-    }
-
-    /// Sets `actiontravelstartdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontravelstartdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.actiontravelstartdate = Some(value.into());
-        self
-    }
-
-    /// Sets `actiontravelenddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontravelenddate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.actiontravelenddate = Some(value.into());
-        self
-    }
-
-    /// Sets `actionactualresponse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionactualresponse(mut self, value: f64) -> Self {
-        self.actionactualresponse = Some(value);
-        self
-    }
-
-    /// Sets `actionslaresponsestate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionslaresponsestate(mut self, value: impl Into<String>) -> Self {
-        self.actionslaresponsestate = Some(value.into());
-        self
-    }
-
-    /// Sets `labourwarranty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labourwarranty(mut self, value: bool) -> Self {
-        self.labourwarranty = Some(value);
-        self
-    }
-
-    /// Sets `actreviewed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actreviewed(mut self, value: bool) -> Self {
-        self.actreviewed = Some(value);
-        self
-    }
-
-    /// Sets `actprocesseddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actprocesseddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.actprocesseddate = Some(value.into());
-        self
-    }
-
-    /// Sets `dateinvoicedtraveltime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dateinvoicedtraveltime(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.dateinvoicedtraveltime = Some(value.into());
-        self
-    }
-
-    /// Sets `dateinvoicedmileage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dateinvoicedmileage(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.dateinvoicedmileage = Some(value.into());
-        self
-    }
-
-    /// Sets `actionuserdefineddata` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionuserdefineddata(mut self, value: impl Into<String>) -> Self {
-        self.actionuserdefineddata = Some(value.into());
-        self
-    }
-
-    /// Sets `emailtolistall` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtolistall(mut self, value: impl Into<String>) -> Self {
-        self.emailtolistall = Some(value.into());
-        self
-    }
-
-    /// Sets `reply_direct` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reply_direct(mut self, value: bool) -> Self {
-        self.reply_direct = Some(value);
-        self
-    }
-
-    /// Sets `actioninformownerofaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actioninformownerofaction(mut self, value: bool) -> Self {
-        self.actioninformownerofaction = Some(value);
-        self
-    }
-
-    /// Sets `agentnotificationneeded` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agentnotificationneeded(mut self, value: i32) -> Self {
-        self.agentnotificationneeded = Some(value);
-        self
-    }
-
-    /// Sets `surchargeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surchargeid(mut self, value: i32) -> Self {
-        self.surchargeid = Some(value);
-        self
-    }
-
-    /// Sets `travel_surchargeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_travel_surchargeid(mut self, value: i32) -> Self {
-        self.travel_surchargeid = Some(value);
-        self
-    }
-
-    /// Sets `achargetotalaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_achargetotalaction(mut self, value: bool) -> Self {
-        self.achargetotalaction = Some(value);
-        self
-    }
-
-    /// Sets `achargetotalprocessed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_achargetotalprocessed(mut self, value: bool) -> Self {
-        self.achargetotalprocessed = Some(value);
-        self
-    }
-
-    /// Sets `tweetsent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tweetsent(mut self, value: bool) -> Self {
-        self.tweetsent = Some(value);
-        self
-    }
-
-    /// Sets `tweetfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tweetfrom(mut self, value: impl Into<String>) -> Self {
-        self.tweetfrom = Some(value.into());
-        self
-    }
-
-    /// Sets `twitterid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitterid(mut self, value: i64) -> Self {
-        self.twitterid = Some(value);
-        self
-    }
-
-    /// Sets `send_to_facebook` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_to_facebook(mut self, value: bool) -> Self {
-        self.send_to_facebook = Some(value);
-        self
-    }
-
-    /// Sets `replyto_facebook_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replyto_facebook_id(mut self, value: impl Into<String>) -> Self {
-        self.replyto_facebook_id = Some(value.into());
-        self
-    }
-
-    /// Sets `senttofb` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_senttofb(mut self, value: bool) -> Self {
-        self.senttofb = Some(value);
-        self
-    }
-
-    /// Sets `facebookid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebookid(mut self, value: impl Into<String>) -> Self {
-        self.facebookid = Some(value.into());
-        self
-    }
-
-    /// Sets `facebookname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebookname(mut self, value: impl Into<String>) -> Self {
-        self.facebookname = Some(value.into());
-        self
-    }
-
-    /// Sets `facebook_parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_parent_id(mut self, value: impl Into<String>) -> Self {
-        self.facebook_parent_id = Some(value.into());
-        self
-    }
-
-    /// Sets `calloutcomenum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calloutcomenum(mut self, value: i32) -> Self {
-        self.calloutcomenum = Some(value);
-        self
-    }
-
-    /// Sets `actionresponsedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionresponsedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.actionresponsedate = Some(value.into());
-        self
-    }
-
-    /// Sets `actiontargetresponsedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontargetresponsedate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.actiontargetresponsedate = Some(value.into());
-        self
-    }
-
-    /// Sets `pagerdutysendstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutysendstatus(mut self, value: i32) -> Self {
-        self.pagerdutysendstatus = Some(value);
-        self
-    }
-
-    /// Sets `mailentryid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailentryid(mut self, value: impl Into<String>) -> Self {
-        self.mailentryid = Some(value.into());
-        self
-    }
-
-    /// Sets `replytoaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replytoaddress(mut self, value: impl Into<String>) -> Self {
-        self.replytoaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `actsapuuid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actsapuuid(mut self, value: impl Into<String>) -> Self {
-        self.actsapuuid = Some(value.into());
-        self
-    }
-
-    /// Sets `whowith` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_whowith(mut self, value: impl Into<String>) -> Self {
-        self.whowith = Some(value.into());
-        self
-    }
-
-    /// Sets `chatid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chatid(mut self, value: i32) -> Self {
-        self.chatid = Some(value);
-        self
-    }
-
-    /// Sets `dynamicsactionid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dynamicsactionid(mut self, value: impl Into<String>) -> Self {
-        self.dynamicsactionid = Some(value.into());
-        self
-    }
-
-    /// Sets `action_appointment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_appointment_id(mut self, value: i32) -> Self {
-        self.action_appointment_id = Some(value);
-        self
-    }
-
-    /// Sets `action_supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_supplier_id(mut self, value: i32) -> Self {
-        self.action_supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `action_supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.action_supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `new_tickettype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_tickettype(mut self, value: i32) -> Self {
-        self.new_tickettype = Some(value);
-        self
-    }
-
-    /// Sets `new_chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_chargerate(mut self, value: i32) -> Self {
-        self.new_chargerate = Some(value);
-        self
-    }
-
-    /// Sets `new_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_contract_id(mut self, value: i32) -> Self {
-        self.new_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `new_parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_parent_id(mut self, value: i32) -> Self {
-        self.new_parent_id = Some(value);
-        self
-    }
-
-    /// Sets `new_priority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_priority(mut self, value: i32) -> Self {
-        self.new_priority = Some(value);
-        self
-    }
-
-    /// Sets `new_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_category1(mut self, value: impl Into<String>) -> Self {
-        self.new_category1 = Some(value.into());
-        self
-    }
-
-    /// Sets `new_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_category2(mut self, value: impl Into<String>) -> Self {
-        self.new_category2 = Some(value.into());
-        self
-    }
-
-    /// Sets `new_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_category3(mut self, value: impl Into<String>) -> Self {
-        self.new_category3 = Some(value.into());
-        self
-    }
-
-    /// Sets `new_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_category4(mut self, value: impl Into<String>) -> Self {
-        self.new_category4 = Some(value.into());
-        self
-    }
-
-    /// Sets `new_estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_estimate(mut self, value: f64) -> Self {
-        self.new_estimate = Some(value);
-        self
-    }
-
-    /// Sets `new_estimatedays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_estimatedays(mut self, value: f64) -> Self {
-        self.new_estimatedays = Some(value);
-        self
-    }
-
-    /// Sets `new_impact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_impact(mut self, value: i32) -> Self {
-        self.new_impact = Some(value);
-        self
-    }
-
-    /// Sets `new_urgency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_urgency(mut self, value: i32) -> Self {
-        self.new_urgency = Some(value);
-        self
-    }
-
-    /// Sets `new_source` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_source(mut self, value: i32) -> Self {
-        self.new_source = Some(value);
-        self
-    }
-
-    /// Sets `new_matched_rule_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_matched_rule_id(mut self, value: i32) -> Self {
-        self.new_matched_rule_id = Some(value);
-        self
-    }
-
-    /// Sets `new_firsttimefix` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_firsttimefix(mut self, value: bool) -> Self {
-        self.new_firsttimefix = Some(value);
-        self
-    }
-
-    /// Sets `new_team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_team(mut self, value: impl Into<String>) -> Self {
-        self.new_team = Some(value.into());
-        self
-    }
-
-    /// Sets `new_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_agent(mut self, value: i32) -> Self {
-        self.new_agent = Some(value);
-        self
-    }
-
-    /// Sets `new_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_sla_id(mut self, value: i32) -> Self {
-        self.new_sla_id = Some(value);
-        self
-    }
-
-    /// Sets `new_slastatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_slastatus(mut self, value: i32) -> Self {
-        self.new_slastatus = Some(value);
-        self
-    }
-
-    /// Sets `new_fixbydate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_fixbydate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_fixbydate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_followupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_followupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_followupdate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_deadlinedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_deadlinedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_deadlinedate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_deadlinenotificationhours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_deadlinenotificationhours(mut self, value: f64) -> Self {
-        self.new_deadlinenotificationhours = Some(value);
-        self
-    }
-
-    /// Sets `new_startdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_startdate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_startdate_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_startdate_timezone(mut self, value: impl Into<String>) -> Self {
-        self.new_startdate_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `new_startdate_with_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_startdate_with_timezone(mut self, value: serde_json::Value) -> Self {
-        self.new_startdate_with_timezone = Some(value);
-        self
-    }
-
-    /// Sets `new_project_time_budget` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_project_time_budget(mut self, value: f64) -> Self {
-        self.new_project_time_budget = Some(value);
-        self
-    }
-
-    /// Sets `new_project_money_budget` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_project_money_budget(mut self, value: f64) -> Self {
-        self.new_project_money_budget = Some(value);
-        self
-    }
-
-    /// Sets `new_starttime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_starttime(mut self, value: impl Into<String>) -> Self {
-        self.new_starttime = Some(value.into());
-        self
-    }
-
-    /// Sets `new_starttimeslot` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_starttimeslot(mut self, value: i32) -> Self {
-        self.new_starttimeslot = Some(value);
-        self
-    }
-
-    /// Sets `new_targetdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_targetdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_targetdate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_targetdate_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_targetdate_timezone(mut self, value: impl Into<String>) -> Self {
-        self.new_targetdate_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `new_targetdate_with_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_targetdate_with_timezone(
-        mut self,
-        value: serde_json::Value,
-    ) -> Self {
-        self.new_targetdate_with_timezone = Some(value);
-        self
-    }
-
-    /// Sets `new_targettime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_targettime(mut self, value: impl Into<String>) -> Self {
-        self.new_targettime = Some(value.into());
-        self
-    }
-
-    /// Sets `new_targettimeslot` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_targettimeslot(mut self, value: i32) -> Self {
-        self.new_targettimeslot = Some(value);
-        self
-    }
-
-    /// Sets `new_oppcontactname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppcontactname(mut self, value: impl Into<String>) -> Self {
-        self.new_oppcontactname = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppcompanyname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppcompanyname(mut self, value: impl Into<String>) -> Self {
-        self.new_oppcompanyname = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.new_oppemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppcustomertitle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppcustomertitle(mut self, value: impl Into<String>) -> Self {
-        self.new_oppcustomertitle = Some(value.into());
-        self
-    }
-
-    /// Sets `new_opptel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_opptel(mut self, value: impl Into<String>) -> Self {
-        self.new_opptel = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppcountry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppcountry(mut self, value: impl Into<String>) -> Self {
-        self.new_oppcountry = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppregion` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppregion(mut self, value: impl Into<String>) -> Self {
-        self.new_oppregion = Some(value.into());
-        self
-    }
-
-    /// Sets `new_opptype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_opptype(mut self, value: impl Into<String>) -> Self {
-        self.new_opptype = Some(value.into());
-        self
-    }
-
-    /// Sets `new_opphear` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_opphear(mut self, value: impl Into<String>) -> Self {
-        self.new_opphear = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppvalue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppvalue(mut self, value: f64) -> Self {
-        self.new_oppvalue = Some(value);
-        self
-    }
-
-    /// Sets `new_foppvalue_monthly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_foppvalue_monthly(mut self, value: f64) -> Self {
-        self.new_foppvalue_monthly = Some(value);
-        self
-    }
-
-    /// Sets `new_foppvalue_annual` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_foppvalue_annual(mut self, value: f64) -> Self {
-        self.new_foppvalue_annual = Some(value);
-        self
-    }
-
-    /// Sets `new_foppvalue_oneoff` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_foppvalue_oneoff(mut self, value: f64) -> Self {
-        self.new_foppvalue_oneoff = Some(value);
-        self
-    }
-
-    /// Sets `new_oppconversionprobability` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppconversionprobability(mut self, value: f64) -> Self {
-        self.new_oppconversionprobability = Some(value);
-        self
-    }
-
-    /// Sets `new_oppprofit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppprofit(mut self, value: f64) -> Self {
-        self.new_oppprofit = Some(value);
-        self
-    }
-
-    /// Sets `new_oppcurrentsystem` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppcurrentsystem(mut self, value: impl Into<String>) -> Self {
-        self.new_oppcurrentsystem = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppcompetitors` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppcompetitors(mut self, value: impl Into<String>) -> Self {
-        self.new_oppcompetitors = Some(value.into());
-        self
-    }
-
-    /// Sets `new_opptrialdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_opptrialdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_opptrialdate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppdemodate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppdemodate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.new_oppdemodate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppdiscountdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppdiscountdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.new_oppdiscountdate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppattemptsmade` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppattemptsmade(mut self, value: i32) -> Self {
-        self.new_oppattemptsmade = Some(value);
-        self
-    }
-
-    /// Sets `new_oppconverteddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppconverteddate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.new_oppconverteddate = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppproductchosen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppproductchosen(mut self, value: impl Into<String>) -> Self {
-        self.new_oppproductchosen = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppreason` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppreason(mut self, value: impl Into<String>) -> Self {
-        self.new_oppreason = Some(value.into());
-        self
-    }
-
-    /// Sets `new_opptimezonename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_opptimezonename(mut self, value: impl Into<String>) -> Self {
-        self.new_opptimezonename = Some(value.into());
-        self
-    }
-
-    /// Sets `new_oppclosurecategory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppclosurecategory(mut self, value: i32) -> Self {
-        self.new_oppclosurecategory = Some(value);
-        self
-    }
-
-    /// Sets `new_oppdontaddtomailinglist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_oppdontaddtomailinglist(mut self, value: bool) -> Self {
-        self.new_oppdontaddtomailinglist = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess(mut self, value: i32) -> Self {
-        self.new_approvalprocess = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_agent_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_user_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_user_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_users(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.new_approvalprocess_users = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_email(mut self, value: impl Into<String>) -> Self {
-        self.new_approvalprocess_email = Some(value.into());
-        self
-    }
-
-    /// Sets `new_approvalprocess_cab_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_cab_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_cab_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_cab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_cab(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.new_approvalprocess_cab = Some(value);
-        self
-    }
-
-    /// Sets `new_product_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_product_id(mut self, value: i32) -> Self {
-        self.new_product_id = Some(value);
-        self
-    }
-
-    /// Sets `new_component_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_component_id(mut self, value: i32) -> Self {
-        self.new_component_id = Some(value);
-        self
-    }
-
-    /// Sets `new_version_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_version_id(mut self, value: i32) -> Self {
-        self.new_version_id = Some(value);
-        self
-    }
-
-    /// Sets `new_matched_kb_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_matched_kb_id(mut self, value: i32) -> Self {
-        self.new_matched_kb_id = Some(value);
-        self
-    }
-
-    /// Sets `new_matched_linked_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_matched_linked_id(mut self, value: i32) -> Self {
-        self.new_matched_linked_id = Some(value);
-        self
-    }
-
-    /// Sets `new_linkedticket_template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_linkedticket_template_id(mut self, value: i32) -> Self {
-        self.new_linkedticket_template_id = Some(value);
-        self
-    }
-
-    /// Sets `new_supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_supplier_id(mut self, value: i32) -> Self {
-        self.new_supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `new_supplier_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_supplier_ref(mut self, value: impl Into<String>) -> Self {
-        self.new_supplier_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `new_customer_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_customer_ref(mut self, value: impl Into<String>) -> Self {
-        self.new_customer_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `new_supplier_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_supplier_contract_id(mut self, value: i32) -> Self {
-        self.new_supplier_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `new_supplier_priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_supplier_priority_id(mut self, value: i32) -> Self {
-        self.new_supplier_priority_id = Some(value);
-        self
-    }
-
-    /// Sets `new_supplier_response_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_supplier_response_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.new_supplier_response_date = Some(value.into());
-        self
-    }
-
-    /// Sets `new_supplier_fix_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_supplier_fix_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.new_supplier_fix_date = Some(value.into());
-        self
-    }
-
-    /// Sets `new_linkedticket_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_linkedticket_status(mut self, value: i32) -> Self {
-        self.new_linkedticket_status = Some(value);
-        self
-    }
-
-    /// Sets `new_appointment_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_appointment_type(mut self, value: i32) -> Self {
-        self.new_appointment_type = Some(value);
-        self
-    }
-
-    /// Sets `emailtemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtemplate_id(mut self, value: i32) -> Self {
-        self.emailtemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `create_article` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_article(mut self, value: bool) -> Self {
-        self.create_article = Some(value);
-        self
-    }
-
-    /// Sets `sendemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendemail(mut self, value: bool) -> Self {
-        self.sendemail = Some(value);
-        self
-    }
-
-    /// Sets `action_showpreview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_showpreview(mut self, value: bool) -> Self {
-        self.action_showpreview = Some(value);
-        self
-    }
-
-    /// Sets `setnotetoemailbody` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_setnotetoemailbody(mut self, value: bool) -> Self {
-        self.setnotetoemailbody = Some(value);
-        self
-    }
-
-    /// Sets `action_isresponse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_isresponse(mut self, value: bool) -> Self {
-        self.action_isresponse = Some(value);
-        self
-    }
-
-    /// Sets `validate_response` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validate_response(mut self, value: bool) -> Self {
-        self.validate_response = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<Attachment>) -> Self {
-        self.attachments = Some(value);
-        self
-    }
-
-    /// Sets `update_children` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_children(mut self, value: bool) -> Self {
-        self.update_children = Some(value);
-        self
-    }
-
-    /// Sets `update_parent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_parent(mut self, value: bool) -> Self {
-        self.update_parent = Some(value);
-        self
-    }
-
-    /// Sets `send_survey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_survey(mut self, value: bool) -> Self {
-        self.send_survey = Some(value);
-        self
-    }
-
-    /// Sets `signature_customer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_customer(mut self, value: impl Into<String>) -> Self {
-        self.signature_customer = Some(value.into());
-        self
-    }
-
-    /// Sets `signature_customer_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_customer_name(mut self, value: impl Into<String>) -> Self {
-        self.signature_customer_name = Some(value.into());
-        self
-    }
-
-    /// Sets `signature_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_agent(mut self, value: impl Into<String>) -> Self {
-        self.signature_agent = Some(value.into());
-        self
-    }
-
-    /// Sets `signature_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.signature_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `follow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_follow(mut self, value: bool) -> Self {
-        self.follow = Some(value);
-        self
-    }
-
-    /// Sets `unfollow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unfollow(mut self, value: bool) -> Self {
-        self.unfollow = Some(value);
-        self
-    }
-
-    /// Sets `primaryserviceusersfollow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primaryserviceusersfollow(mut self, value: bool) -> Self {
-        self.primaryserviceusersfollow = Some(value);
-        self
-    }
-
-    /// Sets `appointment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_id(mut self, value: i32) -> Self {
-        self.appointment_id = Some(value);
-        self
-    }
-
-    /// Sets `appointment_complete_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_complete_status(mut self, value: i32) -> Self {
-        self.appointment_complete_status = Some(value);
-        self
-    }
-
-    /// Sets `add_followup_appointment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_followup_appointment(mut self, value: bool) -> Self {
-        self.add_followup_appointment = Some(value);
-        self
-    }
-
-    /// Sets `add_followup_task` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_followup_task(mut self, value: bool) -> Self {
-        self.add_followup_task = Some(value);
-        self
-    }
-
-    /// Sets `_appointment_force` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_force(mut self, value: bool) -> Self {
-        self.appointment_force = Some(value);
-        self
-    }
-
-    /// Sets `copy_to_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copy_to_id(mut self, value: i32) -> Self {
-        self.copy_to_id = Some(value);
-        self
-    }
-
-    /// Sets `third_party_product_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_product_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_product_id = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_version_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_version_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_version_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_forcereassign` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forcereassign(mut self, value: bool) -> Self {
-        self.forcereassign = Some(value);
-        self
-    }
-
-    /// Sets `_appointment01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment01_ok(mut self, value: bool) -> Self {
-        self.appointment01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_agent01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent01_ok(mut self, value: bool) -> Self {
-        self.agent01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_agent02_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent02_ok(mut self, value: bool) -> Self {
-        self.agent02_ok = Some(value);
-        self
-    }
-
-    /// Sets `_ticketclash01_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticketclash01_ok(mut self, value: bool) -> Self {
-        self.ticketclash01_ok = Some(value);
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assets(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.assets = Some(value);
-        self
-    }
-
-    /// Sets `dont_do_rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_do_rules(mut self, value: bool) -> Self {
-        self.dont_do_rules = Some(value);
-        self
-    }
-
-    /// Sets `_includeticketinresponse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeticketinresponse(mut self, value: bool) -> Self {
-        self.includeticketinresponse = Some(value);
-        self
-    }
-
-    /// Sets `jira_original_estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_original_estimate(mut self, value: f64) -> Self {
-        self.jira_original_estimate = Some(value);
-        self
-    }
-
-    /// Sets `jira_remaining_estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_remaining_estimate(mut self, value: f64) -> Self {
-        self.jira_remaining_estimate = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `actionoohtime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionoohtime(mut self, value: f64) -> Self {
-        self.actionoohtime = Some(value);
-        self
-    }
-
-    /// Sets `actionholidaytime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionholidaytime(mut self, value: f64) -> Self {
-        self.actionholidaytime = Some(value);
-        self
-    }
-
-    /// Sets `actiontotaloohtime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontotaloohtime(mut self, value: f64) -> Self {
-        self.actiontotaloohtime = Some(value);
-        self
-    }
-
-    /// Sets `quotation_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotation_id(mut self, value: i32) -> Self {
-        self.quotation_id = Some(value);
-        self
-    }
-
-    /// Sets `salesorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_id(mut self, value: i32) -> Self {
-        self.salesorder_id = Some(value);
-        self
-    }
-
-    /// Sets `purchaseorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchaseorder_id(mut self, value: i32) -> Self {
-        self.purchaseorder_id = Some(value);
-        self
-    }
-
-    /// Sets `invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_id(mut self, value: i32) -> Self {
-        self.invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `recalculate_billing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recalculate_billing(mut self, value: bool) -> Self {
-        self.recalculate_billing = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_isinboundsales` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isinboundsales(mut self, value: bool) -> Self {
-        self.isinboundsales = Some(value);
-        self
-    }
-
-    /// Sets `sendactiontopagerduty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendactiontopagerduty(mut self, value: bool) -> Self {
-        self.sendactiontopagerduty = Some(value);
-        self
-    }
-
-    /// Sets `oktoclose` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oktoclose(mut self, value: bool) -> Self {
-        self.oktoclose = Some(value);
-        self
-    }
-
-    /// Sets `remotetechid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remotetechid(mut self, value: i32) -> Self {
-        self.remotetechid = Some(value);
-        self
-    }
-
-    /// Sets `utcoffset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_utcoffset(mut self, value: f64) -> Self {
-        self.utcoffset = Some(value);
-        self
-    }
-
-    /// Sets `statisfaction_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statisfaction_level(mut self, value: i32) -> Self {
-        self.statisfaction_level = Some(value);
-        self
-    }
-
-    /// Sets `senttoapisupplierid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_senttoapisupplierid(mut self, value: i32) -> Self {
-        self.senttoapisupplierid = Some(value);
-        self
-    }
-
-    /// Sets `send_jira_attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_jira_attachments(mut self, value: bool) -> Self {
-        self.send_jira_attachments = Some(value);
-        self
-    }
-
-    /// Sets `jira_reporter` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_reporter(mut self, value: i32) -> Self {
-        self.jira_reporter = Some(value);
-        self
-    }
-
-    /// Sets `smsto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_smsto(mut self, value: impl Into<String>) -> Self {
-        self.smsto = Some(value.into());
-        self
-    }
-
-    /// Sets `sendsms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendsms(mut self, value: bool) -> Self {
-        self.sendsms = Some(value);
-        self
-    }
-
-    /// Sets `_dontupdate_devops` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdate_devops(mut self, value: bool) -> Self {
-        self.dontupdate_devops = Some(value);
-        self
-    }
-
-    /// Sets `send_devops_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_devops_note(mut self, value: bool) -> Self {
-        self.send_devops_note = Some(value);
-        self
-    }
-
-    /// Sets `_isnotify` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnotify(mut self, value: bool) -> Self {
-        self.isnotify = Some(value);
-        self
-    }
-
-    /// Sets `move_to_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_move_to_id(mut self, value: i32) -> Self {
-        self.move_to_id = Some(value);
-        self
-    }
-
-    /// Sets `sendactiontosplunkoncall` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendactiontosplunkoncall(mut self, value: bool) -> Self {
-        self.sendactiontosplunkoncall = Some(value);
-        self
-    }
-
-    /// Sets `third_party_who` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_who(mut self, value: impl Into<String>) -> Self {
-        self.third_party_who = Some(value.into());
-        self
-    }
-
-    /// Sets `_faultForce` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fault_force(mut self, value: bool) -> Self {
-        self.fault_force = Some(value);
-        self
-    }
-
-    /// Sets `private_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_private_note(mut self, value: impl Into<String>) -> Self {
-        self.private_note = Some(value.into());
-        self
-    }
-
-    /// Sets `isBulkEmail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_bulk_email(mut self, value: bool) -> Self {
-        self.is_bulk_email = Some(value);
-        self
-    }
-
-    /// Sets `new_workflow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_workflow_id(mut self, value: i32) -> Self {
-        self.new_workflow_id = Some(value);
-        self
-    }
-
-    /// Sets `_sendtweet` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendtweet(mut self, value: bool) -> Self {
-        self.sendtweet = Some(value);
-        self
-    }
-
-    /// Sets `replyto_tweet_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replyto_tweet_id(mut self, value: i64) -> Self {
-        self.replyto_tweet_id = Some(value);
-        self
-    }
-
-    /// Sets `replyto_tweet_haloid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replyto_tweet_haloid(mut self, value: i32) -> Self {
-        self.replyto_tweet_haloid = Some(value);
-        self
-    }
-
-    /// Sets `changeinformationhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changeinformationhtml(mut self, value: impl Into<String>) -> Self {
-        self.changeinformationhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `justification` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_justification(mut self, value: impl Into<String>) -> Self {
-        self.justification = Some(value.into());
-        self
-    }
-
-    /// Sets `impactlevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_impactlevel(mut self, value: i32) -> Self {
-        self.impactlevel = Some(value);
-        self
-    }
-
-    /// Sets `impactdescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_impactdescription(mut self, value: impl Into<String>) -> Self {
-        self.impactdescription = Some(value.into());
-        self
-    }
-
-    /// Sets `risklevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_risklevel(mut self, value: i32) -> Self {
-        self.risklevel = Some(value);
-        self
-    }
-
-    /// Sets `riskdescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_riskdescription(mut self, value: impl Into<String>) -> Self {
-        self.riskdescription = Some(value.into());
-        self
-    }
-
-    /// Sets `backoutplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_backoutplan(mut self, value: impl Into<String>) -> Self {
-        self.backoutplan = Some(value.into());
-        self
-    }
-
-    /// Sets `communicationplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_communicationplan(mut self, value: impl Into<String>) -> Self {
-        self.communicationplan = Some(value.into());
-        self
-    }
-
-    /// Sets `testplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_testplan(mut self, value: impl Into<String>) -> Self {
-        self.testplan = Some(value.into());
-        self
-    }
-
-    /// Sets `showonroadmap` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showonroadmap(mut self, value: bool) -> Self {
-        self.showonroadmap = Some(value);
-        self
-    }
-
-    /// Sets `roadmapnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_roadmapnote(mut self, value: impl Into<String>) -> Self {
-        self.roadmapnote = Some(value.into());
-        self
-    }
-
-    /// Sets `releasenote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releasenote(mut self, value: impl Into<String>) -> Self {
-        self.releasenote = Some(value.into());
-        self
-    }
-
-    /// Sets `releaseid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releaseid(mut self, value: i32) -> Self {
-        self.releaseid = Some(value);
-        self
-    }
-
-    /// Sets `releaseid2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releaseid2(mut self, value: i32) -> Self {
-        self.releaseid2 = Some(value);
-        self
-    }
-
-    /// Sets `releaseid3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releaseid3(mut self, value: i32) -> Self {
-        self.releaseid3 = Some(value);
-        self
-    }
-
-    /// Sets `releasenotegroupid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releasenotegroupid(mut self, value: i32) -> Self {
-        self.releasenotegroupid = Some(value);
-        self
-    }
-
-    /// Sets `releaseimportant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releaseimportant(mut self, value: bool) -> Self {
-        self.releaseimportant = Some(value);
-        self
-    }
-
-    /// Sets `new_jira_components` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_jira_components(mut self, value: Vec<KeyPair2>) -> Self {
-        self.new_jira_components = Some(value);
-        self
-    }
-
-    /// Sets `faultidfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faultidfrom(mut self, value: i32) -> Self {
-        self.faultidfrom = Some(value);
-        self
-    }
-
-    /// Sets `actionnumberfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionnumberfrom(mut self, value: i32) -> Self {
-        self.actionnumberfrom = Some(value);
-        self
-    }
-
-    /// Sets `new_template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_template_id(mut self, value: i32) -> Self {
-        self.new_template_id = Some(value);
-        self
-    }
-
-    /// Sets `new_primary_asset_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_primary_asset_status(mut self, value: i32) -> Self {
-        self.new_primary_asset_status = Some(value);
-        self
-    }
-
-    /// Sets `primary_asset_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_asset_id(mut self, value: i32) -> Self {
-        self.primary_asset_id = Some(value);
-        self
-    }
-
-    /// Sets `new_rule_ids` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_rule_ids(mut self, value: impl Into<String>) -> Self {
-        self.new_rule_ids = Some(value.into());
-        self
-    }
-
-    /// Sets `dont_update_fault` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_update_fault(mut self, value: bool) -> Self {
-        self.dont_update_fault = Some(value);
-        self
-    }
-
-    /// Sets `new_article_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_article_description(mut self, value: impl Into<String>) -> Self {
-        self.new_article_description = Some(value.into());
-        self
-    }
-
-    /// Sets `new_article_resolution` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_article_resolution(mut self, value: impl Into<String>) -> Self {
-        self.new_article_resolution = Some(value.into());
-        self
-    }
-
-    /// Sets `new_article_notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_article_notes(mut self, value: impl Into<String>) -> Self {
-        self.new_article_notes = Some(value.into());
-        self
-    }
-
-    /// Sets `new_article_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_article_type(mut self, value: i32) -> Self {
-        self.new_article_type = Some(value);
-        self
-    }
-
-    /// Sets `new_tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_tags(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_tags = Some(value);
-        self
-    }
-
-    /// Sets `new_faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_faqlists(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_faqlists = Some(value);
-        self
-    }
-
-    /// Sets `new_related_articles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_related_articles(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_related_articles = Some(value);
-        self
-    }
-
-    /// Sets `ignoredatedoneisstartdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignoredatedoneisstartdate(mut self, value: bool) -> Self {
-        self.ignoredatedoneisstartdate = Some(value);
-        self
-    }
-
-    /// Sets `sentinel_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_id(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_validate_travel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validate_travel(mut self, value: bool) -> Self {
-        self.validate_travel = Some(value);
-        self
-    }
-
-    /// Sets `sync_to_sentinel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_to_sentinel(mut self, value: bool) -> Self {
-        self.sync_to_sentinel = Some(value);
-        self
-    }
-
-    /// Sets `sentinel_classification` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_classification(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_classification = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_classification_reason` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_classification_reason(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.sentinel_classification_reason = Some(value.into());
-        self
-    }
-
-    /// Sets `g2aremote_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_g2aremote_id(mut self, value: impl Into<String>) -> Self {
-        self.g2aremote_id = Some(value.into());
-        self
-    }
-
-    /// Sets `dontcreatechild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontcreatechild(mut self, value: bool) -> Self {
-        self.dontcreatechild = Some(value);
-        self
-    }
-
-    /// Sets `needcreatechild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_needcreatechild(mut self, value: bool) -> Self {
-        self.needcreatechild = Some(value);
-        self
-    }
-
-    /// Sets `customfieldvalidationreason` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfieldvalidationreason(mut self, value: impl Into<String>) -> Self {
-        self.customfieldvalidationreason = Some(value.into());
-        self
-    }
-
-    /// Sets `servicestatusnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicestatusnote(mut self, value: impl Into<String>) -> Self {
-        self.servicestatusnote = Some(value.into());
-        self
-    }
-
-    /// Sets `updateservicestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_updateservicestatus(mut self, value: bool) -> Self {
-        self.updateservicestatus = Some(value);
-        self
-    }
-
-    /// Sets `new_child_cat_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_child_cat_1(mut self, value: impl Into<String>) -> Self {
-        self.new_child_cat_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `new_child_cat_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_child_cat_2(mut self, value: impl Into<String>) -> Self {
-        self.new_child_cat_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `new_child_cat_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_child_cat_3(mut self, value: impl Into<String>) -> Self {
-        self.new_child_cat_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `new_child_cat_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_child_cat_4(mut self, value: impl Into<String>) -> Self {
-        self.new_child_cat_4 = Some(value.into());
-        self
-    }
-
-    /// Sets `usecroverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usecroverride(mut self, value: bool) -> Self {
-        self.usecroverride = Some(value);
-        self
-    }
-
-    /// Sets `azure_action_complete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_action_complete(mut self, value: bool) -> Self {
-        self.azure_action_complete = Some(value);
-        self
-    }
-
-    /// Sets `_dontupdate_jira` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdate_jira(mut self, value: bool) -> Self {
-        self.dontupdate_jira = Some(value);
-        self
-    }
-
-    /// Sets `send_jira_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_jira_note(mut self, value: bool) -> Self {
-        self.send_jira_note = Some(value);
-        self
-    }
-
-    /// Sets `entity_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_entity_type(mut self, value: impl Into<String>) -> Self {
-        self.entity_type = Some(value.into());
-        self
-    }
-
-    /// Sets `rmm_close` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rmm_close(mut self, value: bool) -> Self {
-        self.rmm_close = Some(value);
-        self
-    }
-
-    /// Sets `dattormm_close` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dattormm_close(mut self, value: bool) -> Self {
-        self.dattormm_close = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: serde_json::Value) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sync_to_salesforce` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_to_salesforce(mut self, value: bool) -> Self {
-        self.sync_to_salesforce = Some(value);
-        self
-    }
-
-    /// Sets `isbillingaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbillingaction(mut self, value: bool) -> Self {
-        self.isbillingaction = Some(value);
-        self
-    }
-
-    /// Sets `ishiddenfrominternalit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ishiddenfrominternalit(mut self, value: bool) -> Self {
-        self.ishiddenfrominternalit = Some(value);
-        self
-    }
-
-    /// Sets `new_consignment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_consignment(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_consignment = Some(value);
-        self
-    }
-
-    /// Sets `faultstimeentryid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faultstimeentryid(mut self, value: i32) -> Self {
-        self.faultstimeentryid = Some(value);
-        self
-    }
-
-    /// Sets `billingoverriddenbytimeentry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingoverriddenbytimeentry(mut self, value: i32) -> Self {
-        self.billingoverriddenbytimeentry = Some(value);
-        self
-    }
-
-    /// Sets `sync_to_servicenow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_to_servicenow(mut self, value: bool) -> Self {
-        self.sync_to_servicenow = Some(value);
-        self
-    }
-
-    /// Sets `new_service_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_service_id(mut self, value: i32) -> Self {
-        self.new_service_id = Some(value);
-        self
-    }
-
-    /// Sets `new_asset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_asset(mut self, value: serde_json::Value) -> Self {
-        self.new_asset = Some(value);
-        self
-    }
-
-    /// Sets `contract_date_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_date_override(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.contract_date_override = Some(value.into());
-        self
-    }
-
-    /// Sets `parentactionnumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentactionnumber(mut self, value: i32) -> Self {
-        self.parentactionnumber = Some(value);
-        self
-    }
-
-    /// Sets `parentactiondetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentactiondetails(mut self, value: impl Into<String>) -> Self {
-        self.parentactiondetails = Some(value.into());
-        self
-    }
-
-    /// Sets `parentactiondate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentactiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.parentactiondate = Some(value.into());
-        self
-    }
-
-    /// Sets `user_creation_failed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_creation_failed(mut self, value: bool) -> Self {
-        self.user_creation_failed = Some(value);
-        self
-    }
-
-    /// Sets `followers_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followers_user(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.followers_user = Some(value);
-        self
-    }
-
-    /// Sets `new_items_issued` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_items_issued(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_items_issued = Some(value);
-        self
-    }
-
-    /// Sets `purchaseordernumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchaseordernumber(mut self, value: impl Into<String>) -> Self {
-        self.purchaseordernumber = Some(value.into());
-        self
-    }
-
-    /// Sets `database_lookup_result` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_result(mut self, value: serde_json::Value) -> Self {
-        self.database_lookup_result = Some(value);
-        self
-    }
-
-    /// Sets `new_supplier_contact_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_supplier_contact_id(mut self, value: i32) -> Self {
-        self.new_supplier_contact_id = Some(value);
-        self
-    }
-
-    /// Sets `new_pr_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_pr_id(mut self, value: i32) -> Self {
-        self.new_pr_id = Some(value);
-        self
-    }
-
-    /// Sets `new_branch_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_branch_id(mut self, value: i32) -> Self {
-        self.new_branch_id = Some(value);
-        self
-    }
-
-    /// Sets `_dontupdate_pagerduty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdate_pagerduty(mut self, value: bool) -> Self {
-        self.dontupdate_pagerduty = Some(value);
-        self
-    }
-
-    /// Sets `pagerdutyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerdutyid(mut self, value: impl Into<String>) -> Self {
-        self.pagerdutyid = Some(value.into());
-        self
-    }
-
-    /// Sets `facebook_from_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_from_id(mut self, value: impl Into<String>) -> Self {
-        self.facebook_from_id = Some(value.into());
-        self
-    }
-
-    /// Sets `twitter_from_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitter_from_id(mut self, value: impl Into<String>) -> Self {
-        self.twitter_from_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sync_to_jira` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_to_jira(mut self, value: bool) -> Self {
-        self.sync_to_jira = Some(value);
-        self
-    }
-
-    /// Sets `is_jira_supplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_jira_supplier(mut self, value: bool) -> Self {
-        self.is_jira_supplier = Some(value);
-        self
-    }
-
-    /// Sets `senttojirasupplierid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_senttojirasupplierid(mut self, value: i32) -> Self {
-        self.senttojirasupplierid = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `itsm_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itsm_summary(mut self, value: impl Into<String>) -> Self {
-        self.itsm_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `send_to_halo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_to_halo(mut self, value: bool) -> Self {
-        self.send_to_halo = Some(value);
-        self
-    }
-
-    /// Sets `send_to_whatsapp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_to_whatsapp(mut self, value: bool) -> Self {
-        self.send_to_whatsapp = Some(value);
-        self
-    }
-
-    /// Sets `_ignore_ai` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignore_ai(mut self, value: bool) -> Self {
-        self.ignore_ai = Some(value);
-        self
-    }
-
-    /// Sets `_ignore_translate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignore_translate(mut self, value: bool) -> Self {
-        self.ignore_translate = Some(value);
-        self
-    }
-
-    /// Sets `translate_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translate_note(mut self, value: bool) -> Self {
-        self.translate_note = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_role_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_role_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_customfieldid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_customfieldid(mut self, value: i32) -> Self {
-        self.new_approvalprocess_customfieldid = Some(value);
-        self
-    }
-
-    /// Sets `new_thirdpartyreviewscore` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_thirdpartyreviewscore(mut self, value: i32) -> Self {
-        self.new_thirdpartyreviewscore = Some(value);
-        self
-    }
-
-    /// Sets `new_additional_agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_additional_agents(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_additional_agents = Some(value);
-        self
-    }
-
-    /// Sets `instagramid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagramid(mut self, value: impl Into<String>) -> Self {
-        self.instagramid = Some(value.into());
-        self
-    }
-
-    /// Sets `instagramname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagramname(mut self, value: impl Into<String>) -> Self {
-        self.instagramname = Some(value.into());
-        self
-    }
-
-    /// Sets `instagram_parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagram_parent_id(mut self, value: impl Into<String>) -> Self {
-        self.instagram_parent_id = Some(value.into());
-        self
-    }
-
-    /// Sets `send_to_instagram` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_to_instagram(mut self, value: bool) -> Self {
-        self.send_to_instagram = Some(value);
-        self
-    }
-
-    /// Sets `replyto_instagram_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replyto_instagram_id(mut self, value: impl Into<String>) -> Self {
-        self.replyto_instagram_id = Some(value.into());
-        self
-    }
-
-    /// Sets `senttoinsta` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_senttoinsta(mut self, value: bool) -> Self {
-        self.senttoinsta = Some(value);
-        self
-    }
-
-    /// Sets `instagram_from_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagram_from_id(mut self, value: impl Into<String>) -> Self {
-        self.instagram_from_id = Some(value.into());
-        self
-    }
-
-    /// Sets `dont_recalculate_billing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_recalculate_billing(mut self, value: bool) -> Self {
-        self.dont_recalculate_billing = Some(value);
-        self
-    }
-
-    /// Sets `is_third_party_supplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_third_party_supplier(mut self, value: bool) -> Self {
-        self.is_third_party_supplier = Some(value);
-        self
-    }
-
-    /// Sets `senttoservicenowsupplierid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_senttoservicenowsupplierid(mut self, value: i32) -> Self {
-        self.senttoservicenowsupplierid = Some(value);
-        self
-    }
-
-    /// Sets `timesheet_approval_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timesheet_approval_status(mut self, value: i32) -> Self {
-        self.timesheet_approval_status = Some(value);
-        self
-    }
-
-    /// Sets `_changeprivate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changeprivate(mut self, value: bool) -> Self {
-        self.changeprivate = Some(value);
-        self
-    }
-
-    /// Sets `defprepayinvoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defprepayinvoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.defprepayinvoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `defprepaydateinvoiced` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defprepaydateinvoiced(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.defprepaydateinvoiced = Some(value.into());
-        self
-    }
-
-    /// Sets `defprepayamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defprepayamount(mut self, value: f64) -> Self {
-        self.defprepayamount = Some(value);
-        self
-    }
-
-    /// Sets `new_colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_colour(mut self, value: impl Into<String>) -> Self {
-        self.new_colour = Some(value.into());
-        self
-    }
-
-    /// Sets `send_to_googlebusiness` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_to_googlebusiness(mut self, value: bool) -> Self {
-        self.send_to_googlebusiness = Some(value);
-        self
-    }
-
-    /// Sets `original_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_original_agent(mut self, value: i32) -> Self {
-        self.original_agent = Some(value);
-        self
-    }
-
-    /// Sets `_isreplyaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isreplyaction(mut self, value: bool) -> Self {
-        self.isreplyaction = Some(value);
-        self
-    }
-
-    /// Sets `milestone_bill_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_bill_id(mut self, value: i32) -> Self {
-        self.milestone_bill_id = Some(value);
-        self
-    }
-
-    /// Sets `new_foppjobtitle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_foppjobtitle(mut self, value: impl Into<String>) -> Self {
-        self.new_foppjobtitle = Some(value.into());
-        self
-    }
-
-    /// Sets `bigpanda_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bigpanda_id(mut self, value: impl Into<String>) -> Self {
-        self.bigpanda_id = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_type(mut self, value: i32) -> Self {
-        self.servicenow_type = Some(value);
-        self
-    }
-
-    /// Sets `internet_message_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internet_message_id(mut self, value: impl Into<String>) -> Self {
-        self.internet_message_id = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_automation_on_related` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_automation_on_related(mut self, value: bool) -> Self {
-        self.allow_automation_on_related = Some(value);
-        self
-    }
-
-    /// Sets `replying_to` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replying_to(mut self, value: i32) -> Self {
-        self.replying_to = Some(value);
-        self
-    }
-
-    /// Sets `lapsafe_expiry_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_expiry_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.lapsafe_expiry_date = Some(value.into());
-        self
-    }
-
-    /// Sets `lapsafe_asset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_asset(mut self, value: impl Into<String>) -> Self {
-        self.lapsafe_asset = Some(value.into());
-        self
-    }
-
-    /// Sets `lapsafe_bay` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_bay(mut self, value: i32) -> Self {
-        self.lapsafe_bay = Some(value);
-        self
-    }
-
-    /// Sets `lapsafe_bay_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_bay_id(mut self, value: impl Into<String>) -> Self {
-        self.lapsafe_bay_id = Some(value.into());
-        self
-    }
-
-    /// Sets `lapsafe_installation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_installation(mut self, value: impl Into<String>) -> Self {
-        self.lapsafe_installation = Some(value.into());
-        self
-    }
-
-    /// Sets `_slackaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slackaction(mut self, value: i32) -> Self {
-        self.slackaction = Some(value);
-        self
-    }
-
-    /// Sets `_isportalagentnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isportalagentnote(mut self, value: bool) -> Self {
-        self.isportalagentnote = Some(value);
-        self
-    }
-
-    /// Sets `devops_pipeline_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_devops_pipeline_id(mut self, value: i32) -> Self {
-        self.devops_pipeline_id = Some(value);
-        self
-    }
-
-    /// Sets `devops_pipeline_version` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_devops_pipeline_version(mut self, value: impl Into<String>) -> Self {
-        self.devops_pipeline_version = Some(value.into());
-        self
-    }
-
-    /// Sets `new_step` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_step(mut self, value: i32) -> Self {
-        self.new_step = Some(value);
-        self
-    }
-
-    /// Sets `rr_log` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rr_log(mut self, value: serde_json::Value) -> Self {
-        self.rr_log = Some(value);
-        self
-    }
-
-    /// Sets `new_contributors` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_contributors(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_contributors = Some(value);
-        self
-    }
-
-    /// Sets `nextcalldate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcalldate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextcalldate = Some(value.into());
-        self
-    }
-
-    /// Sets `satisfaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_satisfaction(mut self, value: impl Into<String>) -> Self {
-        self.satisfaction = Some(value.into());
-        self
-    }
-
-    /// Sets `new_CRM_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_crm_note(mut self, value: serde_json::Value) -> Self {
-        self.new_crm_note = Some(value);
-        self
-    }
-
-    /// Sets `new_template` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_template(mut self, value: serde_json::Value) -> Self {
-        self.new_template = Some(value);
-        self
-    }
-
-    /// Sets `_agent03_ok` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent03_ok(mut self, value: bool) -> Self {
-        self.agent03_ok = Some(value);
-        self
-    }
-
-    /// Sets `_can_edit_billing_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_edit_billing_time(mut self, value: bool) -> Self {
-        self.can_edit_billing_time = Some(value);
-        self
-    }
-
-    /// Sets `run_ai_insights` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_run_ai_insights(mut self, value: bool) -> Self {
-        self.run_ai_insights = Some(value);
-        self
-    }
-
-    /// Sets `new_customer_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_customer_signature(mut self, value: impl Into<String>) -> Self {
-        self.new_customer_signature = Some(value.into());
-        self
-    }
-
-    /// Sets `new_agent_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_agent_signature(mut self, value: impl Into<String>) -> Self {
-        self.new_agent_signature = Some(value.into());
-        self
-    }
-
-    /// Sets `_prevent_outgoing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prevent_outgoing(mut self, value: bool) -> Self {
-        self.prevent_outgoing = Some(value);
-        self
-    }
-
-    /// Sets `new_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_client_id(mut self, value: i32) -> Self {
-        self.new_client_id = Some(value);
-        self
-    }
-
-    /// Sets `new_site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_site_id(mut self, value: i32) -> Self {
-        self.new_site_id = Some(value);
-        self
-    }
-
-    /// Sets `new_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_user_id(mut self, value: i32) -> Self {
-        self.new_user_id = Some(value);
-        self
-    }
-
-    /// Sets `prepay_threshold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_threshold(mut self, value: serde_json::Value) -> Self {
-        self.prepay_threshold = Some(value);
-        self
-    }
-
-    /// Sets `outgoingid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outgoingid(mut self, value: i32) -> Self {
-        self.outgoingid = Some(value);
-        self
-    }
-
-    /// Sets `is_halo_ack` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_halo_ack(mut self, value: bool) -> Self {
-        self.is_halo_ack = Some(value);
-        self
-    }
-
-    /// Sets `isundeliverable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isundeliverable(mut self, value: bool) -> Self {
-        self.isundeliverable = Some(value);
-        self
-    }
-
-    /// Sets `new_distribution_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_distribution_list(mut self, value: i32) -> Self {
-        self.new_distribution_list = Some(value);
-        self
-    }
-
-    /// Sets `new_bulkemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_bulkemail(mut self, value: serde_json::Value) -> Self {
-        self.new_bulkemail = Some(value);
-        self
-    }
-
-    /// Sets `bulkemail_users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bulkemail_users(mut self, value: Vec<i32>) -> Self {
-        self.bulkemail_users = Some(value);
-        self
-    }
-
-    /// Sets `outcome_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outcome_id(mut self, value: i32) -> Self {
-        self.outcome_id = Some(value);
-        self
-    }
-
-    /// Sets `action_systemid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_systemid(mut self, value: i32) -> Self {
-        self.action_systemid = Some(value);
-        self
-    }
-
-    /// Sets `dateemailed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dateemailed(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.dateemailed = Some(value.into());
-        self
-    }
-
-    /// Sets `timetaken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timetaken(mut self, value: f64) -> Self {
-        self.timetaken = Some(value);
-        self
-    }
-
-    /// Sets `timetakendays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timetakendays(mut self, value: f64) -> Self {
-        self.timetakendays = Some(value);
-        self
-    }
-
-    /// Sets `timetakenadjusted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timetakenadjusted(mut self, value: f64) -> Self {
-        self.timetakenadjusted = Some(value);
-        self
-    }
-
-    /// Sets `nonbilltime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nonbilltime(mut self, value: f64) -> Self {
-        self.nonbilltime = Some(value);
-        self
-    }
-
-    /// Sets `traveltime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_traveltime(mut self, value: f64) -> Self {
-        self.traveltime = Some(value);
-        self
-    }
-
-    /// Sets `mileage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mileage(mut self, value: f64) -> Self {
-        self.mileage = Some(value);
-        self
-    }
-
-    /// Sets `actionchargehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionchargehours(mut self, value: f64) -> Self {
-        self.actionchargehours = Some(value);
-        self
-    }
-
-    /// Sets `actionnonchargeamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionnonchargeamount(mut self, value: f64) -> Self {
-        self.actionnonchargeamount = Some(value);
-        self
-    }
-
-    /// Sets `actionnonchargehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionnonchargehours(mut self, value: f64) -> Self {
-        self.actionnonchargehours = Some(value);
-        self
-    }
-
-    /// Sets `actionchargeamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionchargeamount(mut self, value: f64) -> Self {
-        self.actionchargeamount = Some(value);
-        self
-    }
-
-    /// Sets `actionprepayhours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionprepayhours(mut self, value: f64) -> Self {
-        self.actionprepayhours = Some(value);
-        self
-    }
-
-    /// Sets `actionprepayamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionprepayamount(mut self, value: f64) -> Self {
-        self.actionprepayamount = Some(value);
-        self
-    }
-
-    /// Sets `actiontravelchargehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actiontravelchargehours(mut self, value: f64) -> Self {
-        self.actiontravelchargehours = Some(value);
-        self
-    }
-
-    /// Sets `chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate(mut self, value: i32) -> Self {
-        self.chargerate = Some(value);
-        self
-    }
-
-    /// Sets `travel_chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_travel_chargerate(mut self, value: i32) -> Self {
-        self.travel_chargerate = Some(value);
-        self
-    }
-
-    /// Sets `hiddenfromuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hiddenfromuser(mut self, value: bool) -> Self {
-        self.hiddenfromuser = Some(value);
-        self
-    }
-
-    /// Sets `important` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_important(mut self, value: bool) -> Self {
-        self.important = Some(value);
-        self
-    }
-
-    /// Sets `old_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_old_status(mut self, value: i32) -> Self {
-        self.old_status = Some(value);
-        self
-    }
-
-    /// Sets `new_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_status(mut self, value: i32) -> Self {
-        self.new_status = Some(value);
-        self
-    }
-
-    /// Sets `new_status_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_status_name(mut self, value: impl Into<String>) -> Self {
-        self.new_status_name = Some(value.into());
-        self
-    }
-
-    /// Sets `emailfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailfrom(mut self, value: impl Into<String>) -> Self {
-        self.emailfrom = Some(value.into());
-        self
-    }
-
-    /// Sets `emailtonew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtonew(mut self, value: impl Into<String>) -> Self {
-        self.emailtonew = Some(value.into());
-        self
-    }
-
-    /// Sets `emailto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailto(mut self, value: impl Into<String>) -> Self {
-        self.emailto = Some(value.into());
-        self
-    }
-
-    /// Sets `emailccnew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailccnew(mut self, value: impl Into<String>) -> Self {
-        self.emailccnew = Some(value.into());
-        self
-    }
-
-    /// Sets `emaildirection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emaildirection(mut self, value: impl Into<String>) -> Self {
-        self.emaildirection = Some(value.into());
-        self
-    }
-
-    /// Sets `emailcc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailcc(mut self, value: impl Into<String>) -> Self {
-        self.emailcc = Some(value.into());
-        self
-    }
-
-    /// Sets `emailsubjectnew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailsubjectnew(mut self, value: impl Into<String>) -> Self {
-        self.emailsubjectnew = Some(value.into());
-        self
-    }
-
-    /// Sets `senttoapiurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_senttoapiurl(mut self, value: impl Into<String>) -> Self {
-        self.senttoapiurl = Some(value.into());
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `attachment_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachment_count(mut self, value: i32) -> Self {
-        self.attachment_count = Some(value);
-        self
-    }
-
-    /// Sets `unread` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unread(mut self, value: i32) -> Self {
-        self.unread = Some(value);
-        self
-    }
-
-    /// Sets `actionby_application_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionby_application_id(mut self, value: impl Into<String>) -> Self {
-        self.actionby_application_id = Some(value.into());
-        self
-    }
-
-    /// Sets `action_travel_contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_travel_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.action_travel_contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `actionby_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionby_user_id(mut self, value: i32) -> Self {
-        self.actionby_user_id = Some(value);
-        self
-    }
-
-    /// Sets `hide_user_visibility_toggle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_user_visibility_toggle(mut self, value: bool) -> Self {
-        self.hide_user_visibility_toggle = Some(value);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outcome` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outcome(mut self) -> Self {
-        self.outcome = None;
-        self.extra.insert("outcome".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who_type(mut self) -> Self {
-        self.who_type = None;
-        self.extra.insert("who_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who_imgpath` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who_imgpath(mut self) -> Self {
-        self.who_imgpath = None;
-        self.extra.insert("who_imgpath".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who_agentid(mut self) -> Self {
-        self.who_agentid = None;
-        self.extra.insert("who_agentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who_initials` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who_initials(mut self) -> Self {
-        self.who_initials = None;
-        self.extra.insert("who_initials".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who_colour(mut self) -> Self {
-        self.who_colour = None;
-        self.extra.insert("who_colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who_onlinestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who_onlinestatus(mut self) -> Self {
-        self.who_onlinestatus = None;
-        self.extra.insert("who_onlinestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datetime(mut self) -> Self {
-        self.datetime = None;
-        self.extra.insert("datetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_updated(mut self) -> Self {
-        self.last_updated = None;
-        self.extra.insert("last_updated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replied_to_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replied_to_ticket_id(mut self) -> Self {
-        self.replied_to_ticket_id = None;
-        self.extra.insert("replied_to_ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replied_to_action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replied_to_action_id(mut self) -> Self {
-        self.replied_to_action_id = None;
-        self.extra.insert("replied_to_action_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_from_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_from_ticket_id(mut self) -> Self {
-        self.created_from_ticket_id = None;
-        self.extra.insert("created_from_ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_from_action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_from_action_id(mut self) -> Self {
-        self.created_from_action_id = None;
-        self.extra.insert("created_from_action_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_contract_id(mut self) -> Self {
-        self.action_contract_id = None;
-        self.extra.insert("action_contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_contract_ref(mut self) -> Self {
-        self.action_contract_ref = None;
-        self.extra.insert("action_contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_travel_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_travel_contract_id(mut self) -> Self {
-        self.action_travel_contract_id = None;
-        self.extra
-            .insert("action_travel_contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `project_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_project_id(mut self) -> Self {
-        self.project_id = None;
-        self.extra.insert("project_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitter_id_str` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitter_id_str(mut self) -> Self {
-        self.twitter_id_str = None;
-        self.extra.insert("twitter_id_str".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitter_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitter_user_name(mut self) -> Self {
-        self.twitter_user_name = None;
-        self.extra.insert("twitter_user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tweet_sent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tweet_sent(mut self) -> Self {
-        self.tweet_sent = None;
-        self.extra.insert("tweet_sent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachment_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachment_list(mut self) -> Self {
-        self.attachment_list = None;
-        self.extra.insert("attachment_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `personal_unread` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_personal_unread(mut self) -> Self {
-        self.personal_unread = None;
-        self.extra.insert("personal_unread".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionarrivaldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionarrivaldate(mut self) -> Self {
-        self.actionarrivaldate = None;
-        self.extra.insert("actionarrivaldate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioncompletiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioncompletiondate(mut self) -> Self {
-        self.actioncompletiondate = None;
-        self.extra.insert("actioncompletiondate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isjson` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isjson(mut self) -> Self {
-        self.isjson = None;
-        self.extra.insert("isjson".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_id(mut self) -> Self {
-        self.facebook_id = None;
-        self.extra.insert("facebook_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_sent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_sent(mut self) -> Self {
-        self.facebook_sent = None;
-        self.extra.insert("facebook_sent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `merged_from_ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_merged_from_ticketid(mut self) -> Self {
-        self.merged_from_ticketid = None;
-        self.extra.insert("merged_from_ticketid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reactions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reactions(mut self) -> Self {
-        self.reactions = None;
-        self.extra.insert("reactions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = None;
-        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_message_id(mut self) -> Self {
-        self.email_message_id = None;
-        self.extra.insert("email_message_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `post_translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_post_translations(mut self) -> Self {
-        self.post_translations = None;
-        self.extra.insert("post_translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_guid(mut self) -> Self {
-        self.ticket_guid = None;
-        self.extra.insert("ticket_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagram_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagram_id(mut self) -> Self {
-        self.instagram_id = None;
-        self.extra.insert("instagram_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagram_sent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagram_sent(mut self) -> Self {
-        self.instagram_sent = None;
-        self.extra.insert("instagram_sent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `on_behalf_of` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_on_behalf_of(mut self) -> Self {
-        self.on_behalf_of = None;
-        self.extra.insert("on_behalf_of".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `on_behalf_of_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_on_behalf_of_name(mut self) -> Self {
-        self.on_behalf_of_name = None;
-        self.extra.insert("on_behalf_of_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionby_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionby_agent_id(mut self) -> Self {
-        self.actionby_agent_id = None;
-        self.extra.insert("actionby_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warning_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning_type(mut self) -> Self {
-        self.warning_type = None;
-        self.extra.insert("warning_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioncontractid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioncontractid(mut self) -> Self {
-        self.actioncontractid = None;
-        self.extra.insert("actioncontractid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actisbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actisbillable(mut self) -> Self {
-        self.actisbillable = None;
-        self.extra.insert("actisbillable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actisreadyforprocessing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actisreadyforprocessing(mut self) -> Self {
-        self.actisreadyforprocessing = None;
-        self.extra.insert("actisreadyforprocessing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioninternetmessageid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioninternetmessageid(mut self) -> Self {
-        self.actioninternetmessageid = None;
-        self.extra.insert("actioninternetmessageid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `senttowhatsapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_senttowhatsapp(mut self) -> Self {
-        self.senttowhatsapp = None;
-        self.extra.insert("senttowhatsapp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twa_delivered_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twa_delivered_date(mut self) -> Self {
-        self.twa_delivered_date = None;
-        self.extra.insert("twa_delivered_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twa_read_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twa_read_date(mut self) -> Self {
-        self.twa_read_date = None;
-        self.extra.insert("twa_read_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `travelisreadyforprocessing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_travelisreadyforprocessing(mut self) -> Self {
-        self.travelisreadyforprocessing = None;
-        self.extra
-            .insert("travelisreadyforprocessing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailbody` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailbody(mut self) -> Self {
-        self.emailbody = None;
-        self.extra.insert("emailbody".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailsubject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailsubject(mut self) -> Self {
-        self.emailsubject = None;
-        self.extra.insert("emailsubject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note_html(mut self) -> Self {
-        self.note_html = None;
-        self.extra.insert("note_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailbody_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailbody_html(mut self) -> Self {
-        self.emailbody_html = None;
-        self.extra.insert("emailbody_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionuserdef` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionuserdef(mut self) -> Self {
-        self.actionuserdef = None;
-        self.extra.insert("actionuserdef".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdesc(mut self) -> Self {
-        self.userdesc = None;
-        self.extra.insert("userdesc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiondatecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiondatecreated(mut self) -> Self {
-        self.actiondatecreated = None;
-        self.extra.insert("actiondatecreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioninvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioninvoicenumber(mut self) -> Self {
-        self.actioninvoicenumber = None;
-        self.extra.insert("actioninvoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioninvoicenumber_isproject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioninvoicenumber_isproject(mut self) -> Self {
-        self.actioninvoicenumber_isproject = None;
-        self.extra
-            .insert("actioninvoicenumber_isproject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_invoice_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_invoice_line_id(mut self) -> Self {
-        self.action_invoice_line_id = None;
-        self.extra.insert("action_invoice_line_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontravelinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontravelinvoicenumber(mut self) -> Self {
-        self.actiontravelinvoicenumber = None;
-        self.extra
-            .insert("actiontravelinvoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionmileageinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionmileageinvoicenumber(mut self) -> Self {
-        self.actionmileageinvoicenumber = None;
-        self.extra
-            .insert("actionmileageinvoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `externalinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_externalinvoicenumber(mut self) -> Self {
-        self.externalinvoicenumber = None;
-        self.extra.insert("externalinvoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actprocessid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actprocessid(mut self) -> Self {
-        self.actprocessid = None;
-        self.extra.insert("actprocessid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontravelamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontravelamount(mut self) -> Self {
-        self.actiontravelamount = None;
-        self.extra.insert("actiontravelamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionmileageamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionmileageamount(mut self) -> Self {
-        self.actionmileageamount = None;
-        self.extra.insert("actionmileageamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontravelmileageinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontravelmileageinvoicenumber(mut self) -> Self {
-        self.actiontravelmileageinvoicenumber = None;
-        self.extra
-            .insert(
-                "actiontravelmileageinvoicenumber".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `actionbillingplanid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionbillingplanid(mut self) -> Self {
-        self.actionbillingplanid = None;
-        self.extra.insert("actionbillingplanid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontravelbillingplanid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontravelbillingplanid(mut self) -> Self {
-        self.actiontravelbillingplanid = None;
-        self.extra
-            .insert("actiontravelbillingplanid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioncalendarstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioncalendarstatus(mut self) -> Self {
-        self.actioncalendarstatus = None;
-        self.extra.insert("actioncalendarstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionapptid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionapptid(mut self) -> Self {
-        self.actionapptid = None;
-        self.extra.insert("actionapptid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionsmsstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionsmsstatus(mut self) -> Self {
-        self.actionsmsstatus = None;
-        self.extra.insert("actionsmsstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitevisitunits` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitevisitunits(mut self) -> Self {
-        self.sitevisitunits = None;
-        self.extra.insert("sitevisitunits".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `svid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_svid(mut self) -> Self {
-        self.svid = None;
-        self.extra.insert("svid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_id(mut self) -> Self {
-        self.asset_id = None;
-        self.extra.insert("asset_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_site(mut self) -> Self {
-        self.asset_site = None;
-        self.extra.insert("asset_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lwwarrantyreported` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lwwarrantyreported(mut self) -> Self {
-        self.lwwarrantyreported = None;
-        self.extra.insert("lwwarrantyreported".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `from_mailbox_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_from_mailbox_id(mut self) -> Self {
-        self.from_mailbox_id = None;
-        self.extra.insert("from_mailbox_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sales_mailbox_override_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sales_mailbox_override_id(mut self) -> Self {
-        self.sales_mailbox_override_id = None;
-        self.extra
-            .insert("sales_mailbox_override_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `from_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_from_address_override(mut self) -> Self {
-        self.from_address_override = None;
-        self.extra.insert("from_address_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontravelstartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontravelstartdate(mut self) -> Self {
-        self.actiontravelstartdate = None;
-        self.extra.insert("actiontravelstartdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontravelenddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontravelenddate(mut self) -> Self {
-        self.actiontravelenddate = None;
-        self.extra.insert("actiontravelenddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionactualresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionactualresponse(mut self) -> Self {
-        self.actionactualresponse = None;
-        self.extra.insert("actionactualresponse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionslaresponsestate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionslaresponsestate(mut self) -> Self {
-        self.actionslaresponsestate = None;
-        self.extra.insert("actionslaresponsestate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labourwarranty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labourwarranty(mut self) -> Self {
-        self.labourwarranty = None;
-        self.extra.insert("labourwarranty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actreviewed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actreviewed(mut self) -> Self {
-        self.actreviewed = None;
-        self.extra.insert("actreviewed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actprocesseddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actprocesseddate(mut self) -> Self {
-        self.actprocesseddate = None;
-        self.extra.insert("actprocesseddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dateinvoicedtraveltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dateinvoicedtraveltime(mut self) -> Self {
-        self.dateinvoicedtraveltime = None;
-        self.extra.insert("dateinvoicedtraveltime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dateinvoicedmileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dateinvoicedmileage(mut self) -> Self {
-        self.dateinvoicedmileage = None;
-        self.extra.insert("dateinvoicedmileage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionuserdefineddata` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionuserdefineddata(mut self) -> Self {
-        self.actionuserdefineddata = None;
-        self.extra.insert("actionuserdefineddata".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtolistall` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtolistall(mut self) -> Self {
-        self.emailtolistall = None;
-        self.extra.insert("emailtolistall".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reply_direct` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reply_direct(mut self) -> Self {
-        self.reply_direct = None;
-        self.extra.insert("reply_direct".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actioninformownerofaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actioninformownerofaction(mut self) -> Self {
-        self.actioninformownerofaction = None;
-        self.extra
-            .insert("actioninformownerofaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agentnotificationneeded` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agentnotificationneeded(mut self) -> Self {
-        self.agentnotificationneeded = None;
-        self.extra.insert("agentnotificationneeded".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surchargeid(mut self) -> Self {
-        self.surchargeid = None;
-        self.extra.insert("surchargeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `travel_surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_travel_surchargeid(mut self) -> Self {
-        self.travel_surchargeid = None;
-        self.extra.insert("travel_surchargeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `achargetotalaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_achargetotalaction(mut self) -> Self {
-        self.achargetotalaction = None;
-        self.extra.insert("achargetotalaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `achargetotalprocessed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_achargetotalprocessed(mut self) -> Self {
-        self.achargetotalprocessed = None;
-        self.extra.insert("achargetotalprocessed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tweetsent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tweetsent(mut self) -> Self {
-        self.tweetsent = None;
-        self.extra.insert("tweetsent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tweetfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tweetfrom(mut self) -> Self {
-        self.tweetfrom = None;
-        self.extra.insert("tweetfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitterid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitterid(mut self) -> Self {
-        self.twitterid = None;
-        self.extra.insert("twitterid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_to_facebook` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_to_facebook(mut self) -> Self {
-        self.send_to_facebook = None;
-        self.extra.insert("send_to_facebook".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replyto_facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replyto_facebook_id(mut self) -> Self {
-        self.replyto_facebook_id = None;
-        self.extra.insert("replyto_facebook_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `senttofb` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_senttofb(mut self) -> Self {
-        self.senttofb = None;
-        self.extra.insert("senttofb".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebookid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebookid(mut self) -> Self {
-        self.facebookid = None;
-        self.extra.insert("facebookid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebookname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebookname(mut self) -> Self {
-        self.facebookname = None;
-        self.extra.insert("facebookname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_parent_id(mut self) -> Self {
-        self.facebook_parent_id = None;
-        self.extra.insert("facebook_parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calloutcomenum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calloutcomenum(mut self) -> Self {
-        self.calloutcomenum = None;
-        self.extra.insert("calloutcomenum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionresponsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionresponsedate(mut self) -> Self {
-        self.actionresponsedate = None;
-        self.extra.insert("actionresponsedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontargetresponsedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontargetresponsedate(mut self) -> Self {
-        self.actiontargetresponsedate = None;
-        self.extra
-            .insert("actiontargetresponsedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutysendstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutysendstatus(mut self) -> Self {
-        self.pagerdutysendstatus = None;
-        self.extra.insert("pagerdutysendstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailentryid(mut self) -> Self {
-        self.mailentryid = None;
-        self.extra.insert("mailentryid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replytoaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replytoaddress(mut self) -> Self {
-        self.replytoaddress = None;
-        self.extra.insert("replytoaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actsapuuid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actsapuuid(mut self) -> Self {
-        self.actsapuuid = None;
-        self.extra.insert("actsapuuid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `whowith` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_whowith(mut self) -> Self {
-        self.whowith = None;
-        self.extra.insert("whowith".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chatid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chatid(mut self) -> Self {
-        self.chatid = None;
-        self.extra.insert("chatid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dynamicsactionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dynamicsactionid(mut self) -> Self {
-        self.dynamicsactionid = None;
-        self.extra.insert("dynamicsactionid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_appointment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_appointment_id(mut self) -> Self {
-        self.action_appointment_id = None;
-        self.extra.insert("action_appointment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_supplier_id(mut self) -> Self {
-        self.action_supplier_id = None;
-        self.extra.insert("action_supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_supplier_name(mut self) -> Self {
-        self.action_supplier_name = None;
-        self.extra.insert("action_supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_tickettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_tickettype(mut self) -> Self {
-        self.new_tickettype = None;
-        self.extra.insert("new_tickettype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_chargerate(mut self) -> Self {
-        self.new_chargerate = None;
-        self.extra.insert("new_chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_contract_id(mut self) -> Self {
-        self.new_contract_id = None;
-        self.extra.insert("new_contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_parent_id(mut self) -> Self {
-        self.new_parent_id = None;
-        self.extra.insert("new_parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_priority(mut self) -> Self {
-        self.new_priority = None;
-        self.extra.insert("new_priority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_category1(mut self) -> Self {
-        self.new_category1 = None;
-        self.extra.insert("new_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_category2(mut self) -> Self {
-        self.new_category2 = None;
-        self.extra.insert("new_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_category3(mut self) -> Self {
-        self.new_category3 = None;
-        self.extra.insert("new_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_category4(mut self) -> Self {
-        self.new_category4 = None;
-        self.extra.insert("new_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_estimate(mut self) -> Self {
-        self.new_estimate = None;
-        self.extra.insert("new_estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_estimatedays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_estimatedays(mut self) -> Self {
-        self.new_estimatedays = None;
-        self.extra.insert("new_estimatedays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_impact(mut self) -> Self {
-        self.new_impact = None;
-        self.extra.insert("new_impact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_urgency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_urgency(mut self) -> Self {
-        self.new_urgency = None;
-        self.extra.insert("new_urgency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_source` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_source(mut self) -> Self {
-        self.new_source = None;
-        self.extra.insert("new_source".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_matched_rule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_matched_rule_id(mut self) -> Self {
-        self.new_matched_rule_id = None;
-        self.extra.insert("new_matched_rule_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_firsttimefix` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_firsttimefix(mut self) -> Self {
-        self.new_firsttimefix = None;
-        self.extra.insert("new_firsttimefix".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_team(mut self) -> Self {
-        self.new_team = None;
-        self.extra.insert("new_team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_agent(mut self) -> Self {
-        self.new_agent = None;
-        self.extra.insert("new_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_sla_id(mut self) -> Self {
-        self.new_sla_id = None;
-        self.extra.insert("new_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_slastatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_slastatus(mut self) -> Self {
-        self.new_slastatus = None;
-        self.extra.insert("new_slastatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_fixbydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_fixbydate(mut self) -> Self {
-        self.new_fixbydate = None;
-        self.extra.insert("new_fixbydate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_followupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_followupdate(mut self) -> Self {
-        self.new_followupdate = None;
-        self.extra.insert("new_followupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_deadlinedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_deadlinedate(mut self) -> Self {
-        self.new_deadlinedate = None;
-        self.extra.insert("new_deadlinedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_deadlinenotificationhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_deadlinenotificationhours(mut self) -> Self {
-        self.new_deadlinenotificationhours = None;
-        self.extra
-            .insert("new_deadlinenotificationhours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_startdate(mut self) -> Self {
-        self.new_startdate = None;
-        self.extra.insert("new_startdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_startdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_startdate_timezone(mut self) -> Self {
-        self.new_startdate_timezone = None;
-        self.extra.insert("new_startdate_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_startdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_startdate_with_timezone(mut self) -> Self {
-        self.new_startdate_with_timezone = None;
-        self.extra
-            .insert("new_startdate_with_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_project_time_budget` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_project_time_budget(mut self) -> Self {
-        self.new_project_time_budget = None;
-        self.extra.insert("new_project_time_budget".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_project_money_budget` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_project_money_budget(mut self) -> Self {
-        self.new_project_money_budget = None;
-        self.extra
-            .insert("new_project_money_budget".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_starttime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_starttime(mut self) -> Self {
-        self.new_starttime = None;
-        self.extra.insert("new_starttime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_starttimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_starttimeslot(mut self) -> Self {
-        self.new_starttimeslot = None;
-        self.extra.insert("new_starttimeslot".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_targetdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_targetdate(mut self) -> Self {
-        self.new_targetdate = None;
-        self.extra.insert("new_targetdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_targetdate_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_targetdate_timezone(mut self) -> Self {
-        self.new_targetdate_timezone = None;
-        self.extra.insert("new_targetdate_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_targetdate_with_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_targetdate_with_timezone(mut self) -> Self {
-        self.new_targetdate_with_timezone = None;
-        self.extra
-            .insert("new_targetdate_with_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_targettime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_targettime(mut self) -> Self {
-        self.new_targettime = None;
-        self.extra.insert("new_targettime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_targettimeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_targettimeslot(mut self) -> Self {
-        self.new_targettimeslot = None;
-        self.extra.insert("new_targettimeslot".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppcontactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppcontactname(mut self) -> Self {
-        self.new_oppcontactname = None;
-        self.extra.insert("new_oppcontactname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppcompanyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppcompanyname(mut self) -> Self {
-        self.new_oppcompanyname = None;
-        self.extra.insert("new_oppcompanyname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppemailaddress(mut self) -> Self {
-        self.new_oppemailaddress = None;
-        self.extra.insert("new_oppemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppcustomertitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppcustomertitle(mut self) -> Self {
-        self.new_oppcustomertitle = None;
-        self.extra.insert("new_oppcustomertitle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_opptel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_opptel(mut self) -> Self {
-        self.new_opptel = None;
-        self.extra.insert("new_opptel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppcountry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppcountry(mut self) -> Self {
-        self.new_oppcountry = None;
-        self.extra.insert("new_oppcountry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppregion` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppregion(mut self) -> Self {
-        self.new_oppregion = None;
-        self.extra.insert("new_oppregion".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_opptype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_opptype(mut self) -> Self {
-        self.new_opptype = None;
-        self.extra.insert("new_opptype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_opphear` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_opphear(mut self) -> Self {
-        self.new_opphear = None;
-        self.extra.insert("new_opphear".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppvalue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppvalue(mut self) -> Self {
-        self.new_oppvalue = None;
-        self.extra.insert("new_oppvalue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_foppvalue_monthly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_foppvalue_monthly(mut self) -> Self {
-        self.new_foppvalue_monthly = None;
-        self.extra.insert("new_foppvalue_monthly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_foppvalue_annual` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_foppvalue_annual(mut self) -> Self {
-        self.new_foppvalue_annual = None;
-        self.extra.insert("new_foppvalue_annual".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_foppvalue_oneoff` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_foppvalue_oneoff(mut self) -> Self {
-        self.new_foppvalue_oneoff = None;
-        self.extra.insert("new_foppvalue_oneoff".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppconversionprobability` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppconversionprobability(mut self) -> Self {
-        self.new_oppconversionprobability = None;
-        self.extra
-            .insert("new_oppconversionprobability".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppprofit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppprofit(mut self) -> Self {
-        self.new_oppprofit = None;
-        self.extra.insert("new_oppprofit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppcurrentsystem` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppcurrentsystem(mut self) -> Self {
-        self.new_oppcurrentsystem = None;
-        self.extra.insert("new_oppcurrentsystem".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppcompetitors` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppcompetitors(mut self) -> Self {
-        self.new_oppcompetitors = None;
-        self.extra.insert("new_oppcompetitors".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_opptrialdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_opptrialdate(mut self) -> Self {
-        self.new_opptrialdate = None;
-        self.extra.insert("new_opptrialdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppdemodate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppdemodate(mut self) -> Self {
-        self.new_oppdemodate = None;
-        self.extra.insert("new_oppdemodate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppdiscountdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppdiscountdate(mut self) -> Self {
-        self.new_oppdiscountdate = None;
-        self.extra.insert("new_oppdiscountdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppattemptsmade` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppattemptsmade(mut self) -> Self {
-        self.new_oppattemptsmade = None;
-        self.extra.insert("new_oppattemptsmade".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppconverteddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppconverteddate(mut self) -> Self {
-        self.new_oppconverteddate = None;
-        self.extra.insert("new_oppconverteddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppproductchosen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppproductchosen(mut self) -> Self {
-        self.new_oppproductchosen = None;
-        self.extra.insert("new_oppproductchosen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppreason(mut self) -> Self {
-        self.new_oppreason = None;
-        self.extra.insert("new_oppreason".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_opptimezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_opptimezonename(mut self) -> Self {
-        self.new_opptimezonename = None;
-        self.extra.insert("new_opptimezonename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppclosurecategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppclosurecategory(mut self) -> Self {
-        self.new_oppclosurecategory = None;
-        self.extra.insert("new_oppclosurecategory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_oppdontaddtomailinglist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_oppdontaddtomailinglist(mut self) -> Self {
-        self.new_oppdontaddtomailinglist = None;
-        self.extra
-            .insert("new_oppdontaddtomailinglist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess(mut self) -> Self {
-        self.new_approvalprocess = None;
-        self.extra.insert("new_approvalprocess".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_agent_id(mut self) -> Self {
-        self.new_approvalprocess_agent_id = None;
-        self.extra
-            .insert("new_approvalprocess_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_user_id(mut self) -> Self {
-        self.new_approvalprocess_user_id = None;
-        self.extra
-            .insert("new_approvalprocess_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_users(mut self) -> Self {
-        self.new_approvalprocess_users = None;
-        self.extra
-            .insert("new_approvalprocess_users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_email(mut self) -> Self {
-        self.new_approvalprocess_email = None;
-        self.extra
-            .insert("new_approvalprocess_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_cab_id(mut self) -> Self {
-        self.new_approvalprocess_cab_id = None;
-        self.extra
-            .insert("new_approvalprocess_cab_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_cab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_cab(mut self) -> Self {
-        self.new_approvalprocess_cab = None;
-        self.extra.insert("new_approvalprocess_cab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_product_id(mut self) -> Self {
-        self.new_product_id = None;
-        self.extra.insert("new_product_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_component_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_component_id(mut self) -> Self {
-        self.new_component_id = None;
-        self.extra.insert("new_component_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_version_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_version_id(mut self) -> Self {
-        self.new_version_id = None;
-        self.extra.insert("new_version_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_matched_kb_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_matched_kb_id(mut self) -> Self {
-        self.new_matched_kb_id = None;
-        self.extra.insert("new_matched_kb_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_matched_linked_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_matched_linked_id(mut self) -> Self {
-        self.new_matched_linked_id = None;
-        self.extra.insert("new_matched_linked_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_linkedticket_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_linkedticket_template_id(mut self) -> Self {
-        self.new_linkedticket_template_id = None;
-        self.extra
-            .insert("new_linkedticket_template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_supplier_id(mut self) -> Self {
-        self.new_supplier_id = None;
-        self.extra.insert("new_supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_supplier_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_supplier_ref(mut self) -> Self {
-        self.new_supplier_ref = None;
-        self.extra.insert("new_supplier_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_customer_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_customer_ref(mut self) -> Self {
-        self.new_customer_ref = None;
-        self.extra.insert("new_customer_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_supplier_contract_id(mut self) -> Self {
-        self.new_supplier_contract_id = None;
-        self.extra
-            .insert("new_supplier_contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_supplier_priority_id(mut self) -> Self {
-        self.new_supplier_priority_id = None;
-        self.extra
-            .insert("new_supplier_priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_supplier_response_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_supplier_response_date(mut self) -> Self {
-        self.new_supplier_response_date = None;
-        self.extra
-            .insert("new_supplier_response_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_supplier_fix_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_supplier_fix_date(mut self) -> Self {
-        self.new_supplier_fix_date = None;
-        self.extra.insert("new_supplier_fix_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_linkedticket_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_linkedticket_status(mut self) -> Self {
-        self.new_linkedticket_status = None;
-        self.extra.insert("new_linkedticket_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_appointment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_appointment_type(mut self) -> Self {
-        self.new_appointment_type = None;
-        self.extra.insert("new_appointment_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtemplate_id(mut self) -> Self {
-        self.emailtemplate_id = None;
-        self.extra.insert("emailtemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `create_article` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_article(mut self) -> Self {
-        self.create_article = None;
-        self.extra.insert("create_article".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendemail(mut self) -> Self {
-        self.sendemail = None;
-        self.extra.insert("sendemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_showpreview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_showpreview(mut self) -> Self {
-        self.action_showpreview = None;
-        self.extra.insert("action_showpreview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `setnotetoemailbody` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_setnotetoemailbody(mut self) -> Self {
-        self.setnotetoemailbody = None;
-        self.extra.insert("setnotetoemailbody".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_isresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_isresponse(mut self) -> Self {
-        self.action_isresponse = None;
-        self.extra.insert("action_isresponse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `validate_response` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validate_response(mut self) -> Self {
-        self.validate_response = None;
-        self.extra.insert("validate_response".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachments(mut self) -> Self {
-        self.attachments = None;
-        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_children` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_children(mut self) -> Self {
-        self.update_children = None;
-        self.extra.insert("update_children".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_parent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_parent(mut self) -> Self {
-        self.update_parent = None;
-        self.extra.insert("update_parent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_survey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_survey(mut self) -> Self {
-        self.send_survey = None;
-        self.extra.insert("send_survey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature_customer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_customer(mut self) -> Self {
-        self.signature_customer = None;
-        self.extra.insert("signature_customer".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature_customer_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_customer_name(mut self) -> Self {
-        self.signature_customer_name = None;
-        self.extra.insert("signature_customer_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_agent(mut self) -> Self {
-        self.signature_agent = None;
-        self.extra.insert("signature_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_agent_name(mut self) -> Self {
-        self.signature_agent_name = None;
-        self.extra.insert("signature_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `follow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_follow(mut self) -> Self {
-        self.follow = None;
-        self.extra.insert("follow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unfollow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unfollow(mut self) -> Self {
-        self.unfollow = None;
-        self.extra.insert("unfollow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primaryserviceusersfollow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primaryserviceusersfollow(mut self) -> Self {
-        self.primaryserviceusersfollow = None;
-        self.extra
-            .insert("primaryserviceusersfollow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_id(mut self) -> Self {
-        self.appointment_id = None;
-        self.extra.insert("appointment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_complete_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_complete_status(mut self) -> Self {
-        self.appointment_complete_status = None;
-        self.extra
-            .insert("appointment_complete_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_followup_appointment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_followup_appointment(mut self) -> Self {
-        self.add_followup_appointment = None;
-        self.extra
-            .insert("add_followup_appointment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_followup_task` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_followup_task(mut self) -> Self {
-        self.add_followup_task = None;
-        self.extra.insert("add_followup_task".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_appointment_force` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_force(mut self) -> Self {
-        self.appointment_force = None;
-        self.extra.insert("_appointment_force".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copy_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copy_to_id(mut self) -> Self {
-        self.copy_to_id = None;
-        self.extra.insert("copy_to_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_product_id(mut self) -> Self {
-        self.third_party_product_id = None;
-        self.extra.insert("third_party_product_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_version_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_version_id(mut self) -> Self {
-        self.third_party_version_id = None;
-        self.extra.insert("third_party_version_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_forcereassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forcereassign(mut self) -> Self {
-        self.forcereassign = None;
-        self.extra.insert("_forcereassign".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_appointment01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment01_ok(mut self) -> Self {
-        self.appointment01_ok = None;
-        self.extra.insert("_appointment01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_agent01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent01_ok(mut self) -> Self {
-        self.agent01_ok = None;
-        self.extra.insert("_agent01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_agent02_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent02_ok(mut self) -> Self {
-        self.agent02_ok = None;
-        self.extra.insert("_agent02_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ticketclash01_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticketclash01_ok(mut self) -> Self {
-        self.ticketclash01_ok = None;
-        self.extra.insert("_ticketclash01_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assets(mut self) -> Self {
-        self.assets = None;
-        self.extra.insert("assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_do_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_do_rules(mut self) -> Self {
-        self.dont_do_rules = None;
-        self.extra.insert("dont_do_rules".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_includeticketinresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeticketinresponse(mut self) -> Self {
-        self.includeticketinresponse = None;
-        self.extra
-            .insert("_includeticketinresponse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_original_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_original_estimate(mut self) -> Self {
-        self.jira_original_estimate = None;
-        self.extra.insert("jira_original_estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_remaining_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_remaining_estimate(mut self) -> Self {
-        self.jira_remaining_estimate = None;
-        self.extra.insert("jira_remaining_estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionoohtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionoohtime(mut self) -> Self {
-        self.actionoohtime = None;
-        self.extra.insert("actionoohtime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionholidaytime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionholidaytime(mut self) -> Self {
-        self.actionholidaytime = None;
-        self.extra.insert("actionholidaytime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontotaloohtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontotaloohtime(mut self) -> Self {
-        self.actiontotaloohtime = None;
-        self.extra.insert("actiontotaloohtime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotation_id(mut self) -> Self {
-        self.quotation_id = None;
-        self.extra.insert("quotation_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_id(mut self) -> Self {
-        self.salesorder_id = None;
-        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchaseorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchaseorder_id(mut self) -> Self {
-        self.purchaseorder_id = None;
-        self.extra.insert("purchaseorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_id(mut self) -> Self {
-        self.invoice_id = None;
-        self.extra.insert("invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recalculate_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recalculate_billing(mut self) -> Self {
-        self.recalculate_billing = None;
-        self.extra.insert("recalculate_billing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isinboundsales` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isinboundsales(mut self) -> Self {
-        self.isinboundsales = None;
-        self.extra.insert("_isinboundsales".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendactiontopagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendactiontopagerduty(mut self) -> Self {
-        self.sendactiontopagerduty = None;
-        self.extra.insert("sendactiontopagerduty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oktoclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oktoclose(mut self) -> Self {
-        self.oktoclose = None;
-        self.extra.insert("oktoclose".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `remotetechid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remotetechid(mut self) -> Self {
-        self.remotetechid = None;
-        self.extra.insert("remotetechid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `utcoffset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_utcoffset(mut self) -> Self {
-        self.utcoffset = None;
-        self.extra.insert("utcoffset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statisfaction_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statisfaction_level(mut self) -> Self {
-        self.statisfaction_level = None;
-        self.extra.insert("statisfaction_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `senttoapisupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_senttoapisupplierid(mut self) -> Self {
-        self.senttoapisupplierid = None;
-        self.extra.insert("senttoapisupplierid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_jira_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_jira_attachments(mut self) -> Self {
-        self.send_jira_attachments = None;
-        self.extra.insert("send_jira_attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_reporter` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_reporter(mut self) -> Self {
-        self.jira_reporter = None;
-        self.extra.insert("jira_reporter".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `smsto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_smsto(mut self) -> Self {
-        self.smsto = None;
-        self.extra.insert("smsto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendsms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendsms(mut self) -> Self {
-        self.sendsms = None;
-        self.extra.insert("sendsms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdate_devops` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdate_devops(mut self) -> Self {
-        self.dontupdate_devops = None;
-        self.extra.insert("_dontupdate_devops".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_devops_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_devops_note(mut self) -> Self {
-        self.send_devops_note = None;
-        self.extra.insert("send_devops_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isnotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnotify(mut self) -> Self {
-        self.isnotify = None;
-        self.extra.insert("_isnotify".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `move_to_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_move_to_id(mut self) -> Self {
-        self.move_to_id = None;
-        self.extra.insert("move_to_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendactiontosplunkoncall` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendactiontosplunkoncall(mut self) -> Self {
-        self.sendactiontosplunkoncall = None;
-        self.extra
-            .insert("sendactiontosplunkoncall".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_who` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_who(mut self) -> Self {
-        self.third_party_who = None;
-        self.extra.insert("third_party_who".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_faultForce` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fault_force(mut self) -> Self {
-        self.fault_force = None;
-        self.extra.insert("_faultForce".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `private_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_private_note(mut self) -> Self {
-        self.private_note = None;
-        self.extra.insert("private_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isBulkEmail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_bulk_email(mut self) -> Self {
-        self.is_bulk_email = None;
-        self.extra.insert("isBulkEmail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_workflow_id(mut self) -> Self {
-        self.new_workflow_id = None;
-        self.extra.insert("new_workflow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_sendtweet` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendtweet(mut self) -> Self {
-        self.sendtweet = None;
-        self.extra.insert("_sendtweet".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replyto_tweet_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replyto_tweet_id(mut self) -> Self {
-        self.replyto_tweet_id = None;
-        self.extra.insert("replyto_tweet_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replyto_tweet_haloid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replyto_tweet_haloid(mut self) -> Self {
-        self.replyto_tweet_haloid = None;
-        self.extra.insert("replyto_tweet_haloid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changeinformationhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changeinformationhtml(mut self) -> Self {
-        self.changeinformationhtml = None;
-        self.extra.insert("changeinformationhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `justification` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_justification(mut self) -> Self {
-        self.justification = None;
-        self.extra.insert("justification".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `impactlevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_impactlevel(mut self) -> Self {
-        self.impactlevel = None;
-        self.extra.insert("impactlevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `impactdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_impactdescription(mut self) -> Self {
-        self.impactdescription = None;
-        self.extra.insert("impactdescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `risklevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_risklevel(mut self) -> Self {
-        self.risklevel = None;
-        self.extra.insert("risklevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `riskdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_riskdescription(mut self) -> Self {
-        self.riskdescription = None;
-        self.extra.insert("riskdescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `backoutplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_backoutplan(mut self) -> Self {
-        self.backoutplan = None;
-        self.extra.insert("backoutplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `communicationplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_communicationplan(mut self) -> Self {
-        self.communicationplan = None;
-        self.extra.insert("communicationplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `testplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_testplan(mut self) -> Self {
-        self.testplan = None;
-        self.extra.insert("testplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showonroadmap` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showonroadmap(mut self) -> Self {
-        self.showonroadmap = None;
-        self.extra.insert("showonroadmap".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `roadmapnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_roadmapnote(mut self) -> Self {
-        self.roadmapnote = None;
-        self.extra.insert("roadmapnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releasenote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releasenote(mut self) -> Self {
-        self.releasenote = None;
-        self.extra.insert("releasenote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releaseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releaseid(mut self) -> Self {
-        self.releaseid = None;
-        self.extra.insert("releaseid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releaseid2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releaseid2(mut self) -> Self {
-        self.releaseid2 = None;
-        self.extra.insert("releaseid2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releaseid3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releaseid3(mut self) -> Self {
-        self.releaseid3 = None;
-        self.extra.insert("releaseid3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releasenotegroupid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releasenotegroupid(mut self) -> Self {
-        self.releasenotegroupid = None;
-        self.extra.insert("releasenotegroupid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releaseimportant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releaseimportant(mut self) -> Self {
-        self.releaseimportant = None;
-        self.extra.insert("releaseimportant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_jira_components` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_jira_components(mut self) -> Self {
-        self.new_jira_components = None;
-        self.extra.insert("new_jira_components".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faultidfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faultidfrom(mut self) -> Self {
-        self.faultidfrom = None;
-        self.extra.insert("faultidfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionnumberfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionnumberfrom(mut self) -> Self {
-        self.actionnumberfrom = None;
-        self.extra.insert("actionnumberfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_template_id(mut self) -> Self {
-        self.new_template_id = None;
-        self.extra.insert("new_template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_primary_asset_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_primary_asset_status(mut self) -> Self {
-        self.new_primary_asset_status = None;
-        self.extra
-            .insert("new_primary_asset_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_asset_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_asset_id(mut self) -> Self {
-        self.primary_asset_id = None;
-        self.extra.insert("primary_asset_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_rule_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_rule_ids(mut self) -> Self {
-        self.new_rule_ids = None;
-        self.extra.insert("new_rule_ids".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_update_fault` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_update_fault(mut self) -> Self {
-        self.dont_update_fault = None;
-        self.extra.insert("dont_update_fault".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_article_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_article_description(mut self) -> Self {
-        self.new_article_description = None;
-        self.extra.insert("new_article_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_article_resolution` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_article_resolution(mut self) -> Self {
-        self.new_article_resolution = None;
-        self.extra.insert("new_article_resolution".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_article_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_article_notes(mut self) -> Self {
-        self.new_article_notes = None;
-        self.extra.insert("new_article_notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_article_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_article_type(mut self) -> Self {
-        self.new_article_type = None;
-        self.extra.insert("new_article_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_tags(mut self) -> Self {
-        self.new_tags = None;
-        self.extra.insert("new_tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_faqlists(mut self) -> Self {
-        self.new_faqlists = None;
-        self.extra.insert("new_faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_related_articles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_related_articles(mut self) -> Self {
-        self.new_related_articles = None;
-        self.extra.insert("new_related_articles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ignoredatedoneisstartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignoredatedoneisstartdate(mut self) -> Self {
-        self.ignoredatedoneisstartdate = None;
-        self.extra
-            .insert("ignoredatedoneisstartdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_id(mut self) -> Self {
-        self.sentinel_id = None;
-        self.extra.insert("sentinel_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validate_travel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validate_travel(mut self) -> Self {
-        self.validate_travel = None;
-        self.extra.insert("_validate_travel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_to_sentinel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_to_sentinel(mut self) -> Self {
-        self.sync_to_sentinel = None;
-        self.extra.insert("sync_to_sentinel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_classification` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_classification(mut self) -> Self {
-        self.sentinel_classification = None;
-        self.extra.insert("sentinel_classification".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_classification_reason` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_classification_reason(mut self) -> Self {
-        self.sentinel_classification_reason = None;
-        self.extra
-            .insert(
-                "sentinel_classification_reason".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `g2aremote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_g2aremote_id(mut self) -> Self {
-        self.g2aremote_id = None;
-        self.extra.insert("g2aremote_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontcreatechild(mut self) -> Self {
-        self.dontcreatechild = None;
-        self.extra.insert("dontcreatechild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `needcreatechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_needcreatechild(mut self) -> Self {
-        self.needcreatechild = None;
-        self.extra.insert("needcreatechild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfieldvalidationreason` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfieldvalidationreason(mut self) -> Self {
-        self.customfieldvalidationreason = None;
-        self.extra
-            .insert("customfieldvalidationreason".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicestatusnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicestatusnote(mut self) -> Self {
-        self.servicestatusnote = None;
-        self.extra.insert("servicestatusnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `updateservicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_updateservicestatus(mut self) -> Self {
-        self.updateservicestatus = None;
-        self.extra.insert("updateservicestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_child_cat_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_child_cat_1(mut self) -> Self {
-        self.new_child_cat_1 = None;
-        self.extra.insert("new_child_cat_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_child_cat_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_child_cat_2(mut self) -> Self {
-        self.new_child_cat_2 = None;
-        self.extra.insert("new_child_cat_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_child_cat_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_child_cat_3(mut self) -> Self {
-        self.new_child_cat_3 = None;
-        self.extra.insert("new_child_cat_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_child_cat_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_child_cat_4(mut self) -> Self {
-        self.new_child_cat_4 = None;
-        self.extra.insert("new_child_cat_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usecroverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usecroverride(mut self) -> Self {
-        self.usecroverride = None;
-        self.extra.insert("usecroverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_action_complete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_action_complete(mut self) -> Self {
-        self.azure_action_complete = None;
-        self.extra.insert("azure_action_complete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdate_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdate_jira(mut self) -> Self {
-        self.dontupdate_jira = None;
-        self.extra.insert("_dontupdate_jira".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_jira_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_jira_note(mut self) -> Self {
-        self.send_jira_note = None;
-        self.extra.insert("send_jira_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `entity_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_entity_type(mut self) -> Self {
-        self.entity_type = None;
-        self.extra.insert("entity_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rmm_close` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rmm_close(mut self) -> Self {
-        self.rmm_close = None;
-        self.extra.insert("rmm_close".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dattormm_close` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dattormm_close(mut self) -> Self {
-        self.dattormm_close = None;
-        self.extra.insert("dattormm_close".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_to_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_to_salesforce(mut self) -> Self {
-        self.sync_to_salesforce = None;
-        self.extra.insert("sync_to_salesforce".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isbillingaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbillingaction(mut self) -> Self {
-        self.isbillingaction = None;
-        self.extra.insert("isbillingaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ishiddenfrominternalit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ishiddenfrominternalit(mut self) -> Self {
-        self.ishiddenfrominternalit = None;
-        self.extra.insert("ishiddenfrominternalit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_consignment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_consignment(mut self) -> Self {
-        self.new_consignment = None;
-        self.extra.insert("new_consignment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faultstimeentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faultstimeentryid(mut self) -> Self {
-        self.faultstimeentryid = None;
-        self.extra.insert("faultstimeentryid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingoverriddenbytimeentry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingoverriddenbytimeentry(mut self) -> Self {
-        self.billingoverriddenbytimeentry = None;
-        self.extra
-            .insert("billingoverriddenbytimeentry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_to_servicenow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_to_servicenow(mut self) -> Self {
-        self.sync_to_servicenow = None;
-        self.extra.insert("sync_to_servicenow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_service_id(mut self) -> Self {
-        self.new_service_id = None;
-        self.extra.insert("new_service_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_asset(mut self) -> Self {
-        self.new_asset = None;
-        self.extra.insert("new_asset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_date_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_date_override(mut self) -> Self {
-        self.contract_date_override = None;
-        self.extra.insert("contract_date_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentactionnumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentactionnumber(mut self) -> Self {
-        self.parentactionnumber = None;
-        self.extra.insert("parentactionnumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentactiondetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentactiondetails(mut self) -> Self {
-        self.parentactiondetails = None;
-        self.extra.insert("parentactiondetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentactiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentactiondate(mut self) -> Self {
-        self.parentactiondate = None;
-        self.extra.insert("parentactiondate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_creation_failed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_creation_failed(mut self) -> Self {
-        self.user_creation_failed = None;
-        self.extra.insert("user_creation_failed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followers_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followers_user(mut self) -> Self {
-        self.followers_user = None;
-        self.extra.insert("followers_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_items_issued(mut self) -> Self {
-        self.new_items_issued = None;
-        self.extra.insert("new_items_issued".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchaseordernumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchaseordernumber(mut self) -> Self {
-        self.purchaseordernumber = None;
-        self.extra.insert("purchaseordernumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_result` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_result(mut self) -> Self {
-        self.database_lookup_result = None;
-        self.extra.insert("database_lookup_result".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_supplier_contact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_supplier_contact_id(mut self) -> Self {
-        self.new_supplier_contact_id = None;
-        self.extra.insert("new_supplier_contact_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_pr_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_pr_id(mut self) -> Self {
-        self.new_pr_id = None;
-        self.extra.insert("new_pr_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_branch_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_branch_id(mut self) -> Self {
-        self.new_branch_id = None;
-        self.extra.insert("new_branch_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdate_pagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdate_pagerduty(mut self) -> Self {
-        self.dontupdate_pagerduty = None;
-        self.extra.insert("_dontupdate_pagerduty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagerdutyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerdutyid(mut self) -> Self {
-        self.pagerdutyid = None;
-        self.extra.insert("pagerdutyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_from_id(mut self) -> Self {
-        self.facebook_from_id = None;
-        self.extra.insert("facebook_from_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitter_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitter_from_id(mut self) -> Self {
-        self.twitter_from_id = None;
-        self.extra.insert("twitter_from_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_to_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_to_jira(mut self) -> Self {
-        self.sync_to_jira = None;
-        self.extra.insert("sync_to_jira".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_jira_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_jira_supplier(mut self) -> Self {
-        self.is_jira_supplier = None;
-        self.extra.insert("is_jira_supplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `senttojirasupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_senttojirasupplierid(mut self) -> Self {
-        self.senttojirasupplierid = None;
-        self.extra.insert("senttojirasupplierid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itsm_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itsm_summary(mut self) -> Self {
-        self.itsm_summary = None;
-        self.extra.insert("itsm_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_to_halo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_to_halo(mut self) -> Self {
-        self.send_to_halo = None;
-        self.extra.insert("send_to_halo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_to_whatsapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_to_whatsapp(mut self) -> Self {
-        self.send_to_whatsapp = None;
-        self.extra.insert("send_to_whatsapp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ignore_ai` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignore_ai(mut self) -> Self {
-        self.ignore_ai = None;
-        self.extra.insert("_ignore_ai".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ignore_translate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignore_translate(mut self) -> Self {
-        self.ignore_translate = None;
-        self.extra.insert("_ignore_translate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translate_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translate_note(mut self) -> Self {
-        self.translate_note = None;
-        self.extra.insert("translate_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_role_id(mut self) -> Self {
-        self.new_approvalprocess_role_id = None;
-        self.extra
-            .insert("new_approvalprocess_role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_customfieldid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_customfieldid(mut self) -> Self {
-        self.new_approvalprocess_customfieldid = None;
-        self.extra
-            .insert(
-                "new_approvalprocess_customfieldid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `new_thirdpartyreviewscore` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_thirdpartyreviewscore(mut self) -> Self {
-        self.new_thirdpartyreviewscore = None;
-        self.extra
-            .insert("new_thirdpartyreviewscore".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_additional_agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_additional_agents(mut self) -> Self {
-        self.new_additional_agents = None;
-        self.extra.insert("new_additional_agents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagramid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagramid(mut self) -> Self {
-        self.instagramid = None;
-        self.extra.insert("instagramid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagramname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagramname(mut self) -> Self {
-        self.instagramname = None;
-        self.extra.insert("instagramname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagram_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagram_parent_id(mut self) -> Self {
-        self.instagram_parent_id = None;
-        self.extra.insert("instagram_parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_to_instagram` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_to_instagram(mut self) -> Self {
-        self.send_to_instagram = None;
-        self.extra.insert("send_to_instagram".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replyto_instagram_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replyto_instagram_id(mut self) -> Self {
-        self.replyto_instagram_id = None;
-        self.extra.insert("replyto_instagram_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `senttoinsta` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_senttoinsta(mut self) -> Self {
-        self.senttoinsta = None;
-        self.extra.insert("senttoinsta".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagram_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagram_from_id(mut self) -> Self {
-        self.instagram_from_id = None;
-        self.extra.insert("instagram_from_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_recalculate_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_recalculate_billing(mut self) -> Self {
-        self.dont_recalculate_billing = None;
-        self.extra
-            .insert("dont_recalculate_billing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_third_party_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_third_party_supplier(mut self) -> Self {
-        self.is_third_party_supplier = None;
-        self.extra.insert("is_third_party_supplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `senttoservicenowsupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_senttoservicenowsupplierid(mut self) -> Self {
-        self.senttoservicenowsupplierid = None;
-        self.extra
-            .insert("senttoservicenowsupplierid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timesheet_approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timesheet_approval_status(mut self) -> Self {
-        self.timesheet_approval_status = None;
-        self.extra
-            .insert("timesheet_approval_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_changeprivate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changeprivate(mut self) -> Self {
-        self.changeprivate = None;
-        self.extra.insert("_changeprivate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defprepayinvoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defprepayinvoicenumber(mut self) -> Self {
-        self.defprepayinvoicenumber = None;
-        self.extra.insert("defprepayinvoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defprepaydateinvoiced` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defprepaydateinvoiced(mut self) -> Self {
-        self.defprepaydateinvoiced = None;
-        self.extra.insert("defprepaydateinvoiced".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defprepayamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defprepayamount(mut self) -> Self {
-        self.defprepayamount = None;
-        self.extra.insert("defprepayamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_colour(mut self) -> Self {
-        self.new_colour = None;
-        self.extra.insert("new_colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_to_googlebusiness` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_to_googlebusiness(mut self) -> Self {
-        self.send_to_googlebusiness = None;
-        self.extra.insert("send_to_googlebusiness".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `original_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_original_agent(mut self) -> Self {
-        self.original_agent = None;
-        self.extra.insert("original_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isreplyaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isreplyaction(mut self) -> Self {
-        self.isreplyaction = None;
-        self.extra.insert("_isreplyaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_bill_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_bill_id(mut self) -> Self {
-        self.milestone_bill_id = None;
-        self.extra.insert("milestone_bill_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_foppjobtitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_foppjobtitle(mut self) -> Self {
-        self.new_foppjobtitle = None;
-        self.extra.insert("new_foppjobtitle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bigpanda_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bigpanda_id(mut self) -> Self {
-        self.bigpanda_id = None;
-        self.extra.insert("bigpanda_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_type(mut self) -> Self {
-        self.servicenow_type = None;
-        self.extra.insert("servicenow_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internet_message_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internet_message_id(mut self) -> Self {
-        self.internet_message_id = None;
-        self.extra.insert("internet_message_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_automation_on_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_automation_on_related(mut self) -> Self {
-        self.allow_automation_on_related = None;
-        self.extra
-            .insert("allow_automation_on_related".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replying_to` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replying_to(mut self) -> Self {
-        self.replying_to = None;
-        self.extra.insert("replying_to".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_expiry_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_expiry_date(mut self) -> Self {
-        self.lapsafe_expiry_date = None;
-        self.extra.insert("lapsafe_expiry_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_asset(mut self) -> Self {
-        self.lapsafe_asset = None;
-        self.extra.insert("lapsafe_asset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_bay` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_bay(mut self) -> Self {
-        self.lapsafe_bay = None;
-        self.extra.insert("lapsafe_bay".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_bay_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_bay_id(mut self) -> Self {
-        self.lapsafe_bay_id = None;
-        self.extra.insert("lapsafe_bay_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_installation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_installation(mut self) -> Self {
-        self.lapsafe_installation = None;
-        self.extra.insert("lapsafe_installation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_slackaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slackaction(mut self) -> Self {
-        self.slackaction = None;
-        self.extra.insert("_slackaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isportalagentnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isportalagentnote(mut self) -> Self {
-        self.isportalagentnote = None;
-        self.extra.insert("_isportalagentnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `devops_pipeline_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_devops_pipeline_id(mut self) -> Self {
-        self.devops_pipeline_id = None;
-        self.extra.insert("devops_pipeline_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `devops_pipeline_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_devops_pipeline_version(mut self) -> Self {
-        self.devops_pipeline_version = None;
-        self.extra.insert("devops_pipeline_version".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_step` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_step(mut self) -> Self {
-        self.new_step = None;
-        self.extra.insert("new_step".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rr_log` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rr_log(mut self) -> Self {
-        self.rr_log = None;
-        self.extra.insert("rr_log".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_contributors` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_contributors(mut self) -> Self {
-        self.new_contributors = None;
-        self.extra.insert("new_contributors".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcalldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcalldate(mut self) -> Self {
-        self.nextcalldate = None;
-        self.extra.insert("nextcalldate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `satisfaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_satisfaction(mut self) -> Self {
-        self.satisfaction = None;
-        self.extra.insert("satisfaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_CRM_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_crm_note(mut self) -> Self {
-        self.new_crm_note = None;
-        self.extra.insert("new_CRM_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_template(mut self) -> Self {
-        self.new_template = None;
-        self.extra.insert("new_template".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_agent03_ok` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent03_ok(mut self) -> Self {
-        self.agent03_ok = None;
-        self.extra.insert("_agent03_ok".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_can_edit_billing_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_edit_billing_time(mut self) -> Self {
-        self.can_edit_billing_time = None;
-        self.extra.insert("_can_edit_billing_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `run_ai_insights` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_run_ai_insights(mut self) -> Self {
-        self.run_ai_insights = None;
-        self.extra.insert("run_ai_insights".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_customer_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_customer_signature(mut self) -> Self {
-        self.new_customer_signature = None;
-        self.extra.insert("new_customer_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_agent_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_agent_signature(mut self) -> Self {
-        self.new_agent_signature = None;
-        self.extra.insert("new_agent_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_prevent_outgoing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prevent_outgoing(mut self) -> Self {
-        self.prevent_outgoing = None;
-        self.extra.insert("_prevent_outgoing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_client_id(mut self) -> Self {
-        self.new_client_id = None;
-        self.extra.insert("new_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_site_id(mut self) -> Self {
-        self.new_site_id = None;
-        self.extra.insert("new_site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_user_id(mut self) -> Self {
-        self.new_user_id = None;
-        self.extra.insert("new_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_threshold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_threshold(mut self) -> Self {
-        self.prepay_threshold = None;
-        self.extra.insert("prepay_threshold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outgoingid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outgoingid(mut self) -> Self {
-        self.outgoingid = None;
-        self.extra.insert("outgoingid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_halo_ack` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_halo_ack(mut self) -> Self {
-        self.is_halo_ack = None;
-        self.extra.insert("is_halo_ack".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isundeliverable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isundeliverable(mut self) -> Self {
-        self.isundeliverable = None;
-        self.extra.insert("isundeliverable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_distribution_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_distribution_list(mut self) -> Self {
-        self.new_distribution_list = None;
-        self.extra.insert("new_distribution_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_bulkemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_bulkemail(mut self) -> Self {
-        self.new_bulkemail = None;
-        self.extra.insert("new_bulkemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bulkemail_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bulkemail_users(mut self) -> Self {
-        self.bulkemail_users = None;
-        self.extra.insert("bulkemail_users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outcome_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outcome_id(mut self) -> Self {
-        self.outcome_id = None;
-        self.extra.insert("outcome_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_systemid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_systemid(mut self) -> Self {
-        self.action_systemid = None;
-        self.extra.insert("action_systemid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dateemailed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dateemailed(mut self) -> Self {
-        self.dateemailed = None;
-        self.extra.insert("dateemailed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timetaken(mut self) -> Self {
-        self.timetaken = None;
-        self.extra.insert("timetaken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timetakendays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timetakendays(mut self) -> Self {
-        self.timetakendays = None;
-        self.extra.insert("timetakendays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timetakenadjusted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timetakenadjusted(mut self) -> Self {
-        self.timetakenadjusted = None;
-        self.extra.insert("timetakenadjusted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nonbilltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nonbilltime(mut self) -> Self {
-        self.nonbilltime = None;
-        self.extra.insert("nonbilltime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `traveltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_traveltime(mut self) -> Self {
-        self.traveltime = None;
-        self.extra.insert("traveltime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mileage(mut self) -> Self {
-        self.mileage = None;
-        self.extra.insert("mileage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionchargehours(mut self) -> Self {
-        self.actionchargehours = None;
-        self.extra.insert("actionchargehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionnonchargeamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionnonchargeamount(mut self) -> Self {
-        self.actionnonchargeamount = None;
-        self.extra.insert("actionnonchargeamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionnonchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionnonchargehours(mut self) -> Self {
-        self.actionnonchargehours = None;
-        self.extra.insert("actionnonchargehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionchargeamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionchargeamount(mut self) -> Self {
-        self.actionchargeamount = None;
-        self.extra.insert("actionchargeamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionprepayhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionprepayhours(mut self) -> Self {
-        self.actionprepayhours = None;
-        self.extra.insert("actionprepayhours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionprepayamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionprepayamount(mut self) -> Self {
-        self.actionprepayamount = None;
-        self.extra.insert("actionprepayamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actiontravelchargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actiontravelchargehours(mut self) -> Self {
-        self.actiontravelchargehours = None;
-        self.extra.insert("actiontravelchargehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate(mut self) -> Self {
-        self.chargerate = None;
-        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `travel_chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_travel_chargerate(mut self) -> Self {
-        self.travel_chargerate = None;
-        self.extra.insert("travel_chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hiddenfromuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hiddenfromuser(mut self) -> Self {
-        self.hiddenfromuser = None;
-        self.extra.insert("hiddenfromuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `important` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_important(mut self) -> Self {
-        self.important = None;
-        self.extra.insert("important".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `old_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_old_status(mut self) -> Self {
-        self.old_status = None;
-        self.extra.insert("old_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_status(mut self) -> Self {
-        self.new_status = None;
-        self.extra.insert("new_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_status_name(mut self) -> Self {
-        self.new_status_name = None;
-        self.extra.insert("new_status_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailfrom(mut self) -> Self {
-        self.emailfrom = None;
-        self.extra.insert("emailfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtonew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtonew(mut self) -> Self {
-        self.emailtonew = None;
-        self.extra.insert("emailtonew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailto(mut self) -> Self {
-        self.emailto = None;
-        self.extra.insert("emailto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailccnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailccnew(mut self) -> Self {
-        self.emailccnew = None;
-        self.extra.insert("emailccnew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emaildirection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emaildirection(mut self) -> Self {
-        self.emaildirection = None;
-        self.extra.insert("emaildirection".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailcc(mut self) -> Self {
-        self.emailcc = None;
-        self.extra.insert("emailcc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailsubjectnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailsubjectnew(mut self) -> Self {
-        self.emailsubjectnew = None;
-        self.extra.insert("emailsubjectnew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `senttoapiurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_senttoapiurl(mut self) -> Self {
-        self.senttoapiurl = None;
-        self.extra.insert("senttoapiurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachment_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachment_count(mut self) -> Self {
-        self.attachment_count = None;
-        self.extra.insert("attachment_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unread` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unread(mut self) -> Self {
-        self.unread = None;
-        self.extra.insert("unread".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionby_application_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionby_application_id(mut self) -> Self {
-        self.actionby_application_id = None;
-        self.extra.insert("actionby_application_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_travel_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_travel_contract_ref(mut self) -> Self {
-        self.action_travel_contract_ref = None;
-        self.extra
-            .insert("action_travel_contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionby_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionby_user_id(mut self) -> Self {
-        self.actionby_user_id = None;
-        self.extra.insert("actionby_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_user_visibility_toggle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_user_visibility_toggle(mut self) -> Self {
-        self.hide_user_visibility_toggle = None;
-        self.extra
-            .insert("hide_user_visibility_toggle".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Action {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "outcome", &self.outcome, &self.extra)?;
-        model::opt_entry(&mut map, "who_type", &self.who_type, &self.extra)?;
-        model::opt_entry(&mut map, "who_imgpath", &self.who_imgpath, &self.extra)?;
-        model::opt_entry(&mut map, "who_agentid", &self.who_agentid, &self.extra)?;
-        model::opt_entry(&mut map, "who_initials", &self.who_initials, &self.extra)?;
-        model::opt_entry(&mut map, "who_colour", &self.who_colour, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "who_onlinestatus",
-            &self.who_onlinestatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datetime", &self.datetime, &self.extra)?;
-        model::opt_entry(&mut map, "last_updated", &self.last_updated, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "replied_to_ticket_id",
-            &self.replied_to_ticket_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "replied_to_action_id",
-            &self.replied_to_action_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "created_from_ticket_id",
-            &self.created_from_ticket_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "created_from_action_id",
-            &self.created_from_action_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_contract_id",
-            &self.action_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_contract_ref",
-            &self.action_contract_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_travel_contract_id",
-            &self.action_travel_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "project_id", &self.project_id, &self.extra)?;
-        model::opt_entry(&mut map, "twitter_id_str", &self.twitter_id_str, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "twitter_user_name",
-            &self.twitter_user_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tweet_sent", &self.tweet_sent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "attachment_list",
-            &self.attachment_list,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "personal_unread",
-            &self.personal_unread,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionarrivaldate",
-            &self.actionarrivaldate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actioncompletiondate",
-            &self.actioncompletiondate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isjson", &self.isjson, &self.extra)?;
-        model::opt_entry(&mut map, "facebook_id", &self.facebook_id, &self.extra)?;
-        model::opt_entry(&mut map, "facebook_sent", &self.facebook_sent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "merged_from_ticketid",
-            &self.merged_from_ticketid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "reactions", &self.reactions, &self.extra)?;
-        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "email_message_id",
-            &self.email_message_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "post_translations",
-            &self.post_translations,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_guid", &self.ticket_guid, &self.extra)?;
-        model::opt_entry(&mut map, "instagram_id", &self.instagram_id, &self.extra)?;
-        model::opt_entry(&mut map, "instagram_sent", &self.instagram_sent, &self.extra)?;
-        model::opt_entry(&mut map, "on_behalf_of", &self.on_behalf_of, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "on_behalf_of_name",
-            &self.on_behalf_of_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionby_agent_id",
-            &self.actionby_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "warning_type", &self.warning_type, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actioncontractid",
-            &self.actioncontractid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "actisbillable", &self.actisbillable, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actisreadyforprocessing",
-            &self.actisreadyforprocessing,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actioninternetmessageid",
-            &self.actioninternetmessageid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "senttowhatsapp", &self.senttowhatsapp, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "twa_delivered_date",
-            &self.twa_delivered_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "twa_read_date", &self.twa_read_date, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "travelisreadyforprocessing",
-            &self.travelisreadyforprocessing,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailbody", &self.emailbody, &self.extra)?;
-        model::opt_entry(&mut map, "emailsubject", &self.emailsubject, &self.extra)?;
-        model::opt_entry(&mut map, "note_html", &self.note_html, &self.extra)?;
-        model::opt_entry(&mut map, "emailbody_html", &self.emailbody_html, &self.extra)?;
-        model::opt_entry(&mut map, "actionuserdef", &self.actionuserdef, &self.extra)?;
-        model::opt_entry(&mut map, "userdesc", &self.userdesc, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actiondatecreated",
-            &self.actiondatecreated,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actioninvoicenumber",
-            &self.actioninvoicenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actioninvoicenumber_isproject",
-            &self.actioninvoicenumber_isproject,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_invoice_line_id",
-            &self.action_invoice_line_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontravelinvoicenumber",
-            &self.actiontravelinvoicenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionmileageinvoicenumber",
-            &self.actionmileageinvoicenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "externalinvoicenumber",
-            &self.externalinvoicenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "actprocessid", &self.actprocessid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actiontravelamount",
-            &self.actiontravelamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionmileageamount",
-            &self.actionmileageamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontravelmileageinvoicenumber",
-            &self.actiontravelmileageinvoicenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionbillingplanid",
-            &self.actionbillingplanid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontravelbillingplanid",
-            &self.actiontravelbillingplanid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actioncalendarstatus",
-            &self.actioncalendarstatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "actionapptid", &self.actionapptid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionsmsstatus",
-            &self.actionsmsstatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sitevisitunits", &self.sitevisitunits, &self.extra)?;
-        model::opt_entry(&mut map, "svid", &self.svid, &self.extra)?;
-        model::opt_entry(&mut map, "asset_id", &self.asset_id, &self.extra)?;
-        model::opt_entry(&mut map, "asset_site", &self.asset_site, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lwwarrantyreported",
-            &self.lwwarrantyreported,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "from_mailbox_id",
-            &self.from_mailbox_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sales_mailbox_override_id",
-            &self.sales_mailbox_override_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "from_address_override",
-            &self.from_address_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontravelstartdate",
-            &self.actiontravelstartdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontravelenddate",
-            &self.actiontravelenddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionactualresponse",
-            &self.actionactualresponse,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionslaresponsestate",
-            &self.actionslaresponsestate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "labourwarranty", &self.labourwarranty, &self.extra)?;
-        model::opt_entry(&mut map, "actreviewed", &self.actreviewed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actprocesseddate",
-            &self.actprocesseddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dateinvoicedtraveltime",
-            &self.dateinvoicedtraveltime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dateinvoicedmileage",
-            &self.dateinvoicedmileage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionuserdefineddata",
-            &self.actionuserdefineddata,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailtolistall", &self.emailtolistall, &self.extra)?;
-        model::opt_entry(&mut map, "reply_direct", &self.reply_direct, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actioninformownerofaction",
-            &self.actioninformownerofaction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "agentnotificationneeded",
-            &self.agentnotificationneeded,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "surchargeid", &self.surchargeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "travel_surchargeid",
-            &self.travel_surchargeid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "achargetotalaction",
-            &self.achargetotalaction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "achargetotalprocessed",
-            &self.achargetotalprocessed,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tweetsent", &self.tweetsent, &self.extra)?;
-        model::opt_entry(&mut map, "tweetfrom", &self.tweetfrom, &self.extra)?;
-        model::opt_entry(&mut map, "twitterid", &self.twitterid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "send_to_facebook",
-            &self.send_to_facebook,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "replyto_facebook_id",
-            &self.replyto_facebook_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "senttofb", &self.senttofb, &self.extra)?;
-        model::opt_entry(&mut map, "facebookid", &self.facebookid, &self.extra)?;
-        model::opt_entry(&mut map, "facebookname", &self.facebookname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "facebook_parent_id",
-            &self.facebook_parent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "calloutcomenum", &self.calloutcomenum, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionresponsedate",
-            &self.actionresponsedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontargetresponsedate",
-            &self.actiontargetresponsedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pagerdutysendstatus",
-            &self.pagerdutysendstatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "mailentryid", &self.mailentryid, &self.extra)?;
-        model::opt_entry(&mut map, "replytoaddress", &self.replytoaddress, &self.extra)?;
-        model::opt_entry(&mut map, "actsapuuid", &self.actsapuuid, &self.extra)?;
-        model::opt_entry(&mut map, "whowith", &self.whowith, &self.extra)?;
-        model::opt_entry(&mut map, "chatid", &self.chatid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dynamicsactionid",
-            &self.dynamicsactionid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_appointment_id",
-            &self.action_appointment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_supplier_id",
-            &self.action_supplier_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_supplier_name",
-            &self.action_supplier_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_tickettype", &self.new_tickettype, &self.extra)?;
-        model::opt_entry(&mut map, "new_chargerate", &self.new_chargerate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_contract_id",
-            &self.new_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_parent_id", &self.new_parent_id, &self.extra)?;
-        model::opt_entry(&mut map, "new_priority", &self.new_priority, &self.extra)?;
-        model::opt_entry(&mut map, "new_category1", &self.new_category1, &self.extra)?;
-        model::opt_entry(&mut map, "new_category2", &self.new_category2, &self.extra)?;
-        model::opt_entry(&mut map, "new_category3", &self.new_category3, &self.extra)?;
-        model::opt_entry(&mut map, "new_category4", &self.new_category4, &self.extra)?;
-        model::opt_entry(&mut map, "new_estimate", &self.new_estimate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_estimatedays",
-            &self.new_estimatedays,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_impact", &self.new_impact, &self.extra)?;
-        model::opt_entry(&mut map, "new_urgency", &self.new_urgency, &self.extra)?;
-        model::opt_entry(&mut map, "new_source", &self.new_source, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_matched_rule_id",
-            &self.new_matched_rule_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_firsttimefix",
-            &self.new_firsttimefix,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_team", &self.new_team, &self.extra)?;
-        model::opt_entry(&mut map, "new_agent", &self.new_agent, &self.extra)?;
-        model::opt_entry(&mut map, "new_sla_id", &self.new_sla_id, &self.extra)?;
-        model::opt_entry(&mut map, "new_slastatus", &self.new_slastatus, &self.extra)?;
-        model::opt_entry(&mut map, "new_fixbydate", &self.new_fixbydate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_followupdate",
-            &self.new_followupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_deadlinedate",
-            &self.new_deadlinedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_deadlinenotificationhours",
-            &self.new_deadlinenotificationhours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_startdate", &self.new_startdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_startdate_timezone",
-            &self.new_startdate_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_startdate_with_timezone",
-            &self.new_startdate_with_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_project_time_budget",
-            &self.new_project_time_budget,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_project_money_budget",
-            &self.new_project_money_budget,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_starttime", &self.new_starttime, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_starttimeslot",
-            &self.new_starttimeslot,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_targetdate", &self.new_targetdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_targetdate_timezone",
-            &self.new_targetdate_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_targetdate_with_timezone",
-            &self.new_targetdate_with_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_targettime", &self.new_targettime, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_targettimeslot",
-            &self.new_targettimeslot,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppcontactname",
-            &self.new_oppcontactname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppcompanyname",
-            &self.new_oppcompanyname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppemailaddress",
-            &self.new_oppemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppcustomertitle",
-            &self.new_oppcustomertitle,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_opptel", &self.new_opptel, &self.extra)?;
-        model::opt_entry(&mut map, "new_oppcountry", &self.new_oppcountry, &self.extra)?;
-        model::opt_entry(&mut map, "new_oppregion", &self.new_oppregion, &self.extra)?;
-        model::opt_entry(&mut map, "new_opptype", &self.new_opptype, &self.extra)?;
-        model::opt_entry(&mut map, "new_opphear", &self.new_opphear, &self.extra)?;
-        model::opt_entry(&mut map, "new_oppvalue", &self.new_oppvalue, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_foppvalue_monthly",
-            &self.new_foppvalue_monthly,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_foppvalue_annual",
-            &self.new_foppvalue_annual,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_foppvalue_oneoff",
-            &self.new_foppvalue_oneoff,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppconversionprobability",
-            &self.new_oppconversionprobability,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_oppprofit", &self.new_oppprofit, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_oppcurrentsystem",
-            &self.new_oppcurrentsystem,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppcompetitors",
-            &self.new_oppcompetitors,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_opptrialdate",
-            &self.new_opptrialdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppdemodate",
-            &self.new_oppdemodate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppdiscountdate",
-            &self.new_oppdiscountdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppattemptsmade",
-            &self.new_oppattemptsmade,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppconverteddate",
-            &self.new_oppconverteddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppproductchosen",
-            &self.new_oppproductchosen,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_oppreason", &self.new_oppreason, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_opptimezonename",
-            &self.new_opptimezonename,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppclosurecategory",
-            &self.new_oppclosurecategory,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_oppdontaddtomailinglist",
-            &self.new_oppdontaddtomailinglist,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess",
-            &self.new_approvalprocess,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_agent_id",
-            &self.new_approvalprocess_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_user_id",
-            &self.new_approvalprocess_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_users",
-            &self.new_approvalprocess_users,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_email",
-            &self.new_approvalprocess_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_cab_id",
-            &self.new_approvalprocess_cab_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_cab",
-            &self.new_approvalprocess_cab,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_product_id", &self.new_product_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_component_id",
-            &self.new_component_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_version_id", &self.new_version_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_matched_kb_id",
-            &self.new_matched_kb_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_matched_linked_id",
-            &self.new_matched_linked_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_linkedticket_template_id",
-            &self.new_linkedticket_template_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_supplier_id",
-            &self.new_supplier_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_supplier_ref",
-            &self.new_supplier_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_customer_ref",
-            &self.new_customer_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_supplier_contract_id",
-            &self.new_supplier_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_supplier_priority_id",
-            &self.new_supplier_priority_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_supplier_response_date",
-            &self.new_supplier_response_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_supplier_fix_date",
-            &self.new_supplier_fix_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_linkedticket_status",
-            &self.new_linkedticket_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_appointment_type",
-            &self.new_appointment_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "emailtemplate_id",
-            &self.emailtemplate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "create_article", &self.create_article, &self.extra)?;
-        model::opt_entry(&mut map, "sendemail", &self.sendemail, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "action_showpreview",
-            &self.action_showpreview,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "setnotetoemailbody",
-            &self.setnotetoemailbody,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_isresponse",
-            &self.action_isresponse,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "validate_response",
-            &self.validate_response,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "update_children",
-            &self.update_children,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "update_parent", &self.update_parent, &self.extra)?;
-        model::opt_entry(&mut map, "send_survey", &self.send_survey, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "signature_customer",
-            &self.signature_customer,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "signature_customer_name",
-            &self.signature_customer_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "signature_agent",
-            &self.signature_agent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "signature_agent_name",
-            &self.signature_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "follow", &self.follow, &self.extra)?;
-        model::opt_entry(&mut map, "unfollow", &self.unfollow, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "primaryserviceusersfollow",
-            &self.primaryserviceusersfollow,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "appointment_id", &self.appointment_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "appointment_complete_status",
-            &self.appointment_complete_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "add_followup_appointment",
-            &self.add_followup_appointment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "add_followup_task",
-            &self.add_followup_task,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_appointment_force",
-            &self.appointment_force,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "copy_to_id", &self.copy_to_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "third_party_product_id",
-            &self.third_party_product_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_version_id",
-            &self.third_party_version_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_forcereassign", &self.forcereassign, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_appointment01_ok",
-            &self.appointment01_ok,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_agent01_ok", &self.agent01_ok, &self.extra)?;
-        model::opt_entry(&mut map, "_agent02_ok", &self.agent02_ok, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_ticketclash01_ok",
-            &self.ticketclash01_ok,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(&mut map, "assets", &self.assets, &self.extra)?;
-        model::opt_entry(&mut map, "dont_do_rules", &self.dont_do_rules, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_includeticketinresponse",
-            &self.includeticketinresponse,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_original_estimate",
-            &self.jira_original_estimate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_remaining_estimate",
-            &self.jira_remaining_estimate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "actionoohtime", &self.actionoohtime, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionholidaytime",
-            &self.actionholidaytime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontotaloohtime",
-            &self.actiontotaloohtime,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "quotation_id", &self.quotation_id, &self.extra)?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "purchaseorder_id",
-            &self.purchaseorder_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoice_id", &self.invoice_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "recalculate_billing",
-            &self.recalculate_billing,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_isinboundsales",
-            &self.isinboundsales,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sendactiontopagerduty",
-            &self.sendactiontopagerduty,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "oktoclose", &self.oktoclose, &self.extra)?;
-        model::opt_entry(&mut map, "remotetechid", &self.remotetechid, &self.extra)?;
-        model::opt_entry(&mut map, "utcoffset", &self.utcoffset, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "statisfaction_level",
-            &self.statisfaction_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "senttoapisupplierid",
-            &self.senttoapisupplierid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "send_jira_attachments",
-            &self.send_jira_attachments,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "jira_reporter", &self.jira_reporter, &self.extra)?;
-        model::opt_entry(&mut map, "smsto", &self.smsto, &self.extra)?;
-        model::opt_entry(&mut map, "sendsms", &self.sendsms, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdate_devops",
-            &self.dontupdate_devops,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "send_devops_note",
-            &self.send_devops_note,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isnotify", &self.isnotify, &self.extra)?;
-        model::opt_entry(&mut map, "move_to_id", &self.move_to_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sendactiontosplunkoncall",
-            &self.sendactiontosplunkoncall,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_who",
-            &self.third_party_who,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_faultForce", &self.fault_force, &self.extra)?;
-        model::opt_entry(&mut map, "private_note", &self.private_note, &self.extra)?;
-        model::opt_entry(&mut map, "isBulkEmail", &self.is_bulk_email, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_workflow_id",
-            &self.new_workflow_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_sendtweet", &self.sendtweet, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "replyto_tweet_id",
-            &self.replyto_tweet_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "replyto_tweet_haloid",
-            &self.replyto_tweet_haloid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "changeinformationhtml",
-            &self.changeinformationhtml,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "justification", &self.justification, &self.extra)?;
-        model::opt_entry(&mut map, "impactlevel", &self.impactlevel, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "impactdescription",
-            &self.impactdescription,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "risklevel", &self.risklevel, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "riskdescription",
-            &self.riskdescription,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "backoutplan", &self.backoutplan, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "communicationplan",
-            &self.communicationplan,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "testplan", &self.testplan, &self.extra)?;
-        model::opt_entry(&mut map, "showonroadmap", &self.showonroadmap, &self.extra)?;
-        model::opt_entry(&mut map, "roadmapnote", &self.roadmapnote, &self.extra)?;
-        model::opt_entry(&mut map, "releasenote", &self.releasenote, &self.extra)?;
-        model::opt_entry(&mut map, "releaseid", &self.releaseid, &self.extra)?;
-        model::opt_entry(&mut map, "releaseid2", &self.releaseid2, &self.extra)?;
-        model::opt_entry(&mut map, "releaseid3", &self.releaseid3, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "releasenotegroupid",
-            &self.releasenotegroupid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "releaseimportant",
-            &self.releaseimportant,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_jira_components",
-            &self.new_jira_components,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "faultidfrom", &self.faultidfrom, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionnumberfrom",
-            &self.actionnumberfrom,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_template_id",
-            &self.new_template_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_primary_asset_status",
-            &self.new_primary_asset_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_asset_id",
-            &self.primary_asset_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_rule_ids", &self.new_rule_ids, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dont_update_fault",
-            &self.dont_update_fault,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_article_description",
-            &self.new_article_description,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_article_resolution",
-            &self.new_article_resolution,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_article_notes",
-            &self.new_article_notes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_article_type",
-            &self.new_article_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_tags", &self.new_tags, &self.extra)?;
-        model::opt_entry(&mut map, "new_faqlists", &self.new_faqlists, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_related_articles",
-            &self.new_related_articles,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ignoredatedoneisstartdate",
-            &self.ignoredatedoneisstartdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sentinel_id", &self.sentinel_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_validate_travel",
-            &self.validate_travel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_to_sentinel",
-            &self.sync_to_sentinel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_classification",
-            &self.sentinel_classification,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_classification_reason",
-            &self.sentinel_classification_reason,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "g2aremote_id", &self.g2aremote_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dontcreatechild",
-            &self.dontcreatechild,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "needcreatechild",
-            &self.needcreatechild,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customfieldvalidationreason",
-            &self.customfieldvalidationreason,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicestatusnote",
-            &self.servicestatusnote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "updateservicestatus",
-            &self.updateservicestatus,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_child_cat_1",
-            &self.new_child_cat_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_child_cat_2",
-            &self.new_child_cat_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_child_cat_3",
-            &self.new_child_cat_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_child_cat_4",
-            &self.new_child_cat_4,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "usecroverride", &self.usecroverride, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_action_complete",
-            &self.azure_action_complete,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdate_jira",
-            &self.dontupdate_jira,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "send_jira_note", &self.send_jira_note, &self.extra)?;
-        model::opt_entry(&mut map, "entity_type", &self.entity_type, &self.extra)?;
-        model::opt_entry(&mut map, "rmm_close", &self.rmm_close, &self.extra)?;
-        model::opt_entry(&mut map, "dattormm_close", &self.dattormm_close, &self.extra)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_to_salesforce",
-            &self.sync_to_salesforce,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "isbillingaction",
-            &self.isbillingaction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ishiddenfrominternalit",
-            &self.ishiddenfrominternalit,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_consignment",
-            &self.new_consignment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "faultstimeentryid",
-            &self.faultstimeentryid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billingoverriddenbytimeentry",
-            &self.billingoverriddenbytimeentry,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_to_servicenow",
-            &self.sync_to_servicenow,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_service_id", &self.new_service_id, &self.extra)?;
-        model::opt_entry(&mut map, "new_asset", &self.new_asset, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contract_date_override",
-            &self.contract_date_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parentactionnumber",
-            &self.parentactionnumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parentactiondetails",
-            &self.parentactiondetails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parentactiondate",
-            &self.parentactiondate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "user_creation_failed",
-            &self.user_creation_failed,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "followers_user", &self.followers_user, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_items_issued",
-            &self.new_items_issued,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchaseordernumber",
-            &self.purchaseordernumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_result",
-            &self.database_lookup_result,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_supplier_contact_id",
-            &self.new_supplier_contact_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_pr_id", &self.new_pr_id, &self.extra)?;
-        model::opt_entry(&mut map, "new_branch_id", &self.new_branch_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdate_pagerduty",
-            &self.dontupdate_pagerduty,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pagerdutyid", &self.pagerdutyid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "facebook_from_id",
-            &self.facebook_from_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twitter_from_id",
-            &self.twitter_from_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sync_to_jira", &self.sync_to_jira, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "is_jira_supplier",
-            &self.is_jira_supplier,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "senttojirasupplierid",
-            &self.senttojirasupplierid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "itsm_summary", &self.itsm_summary, &self.extra)?;
-        model::opt_entry(&mut map, "send_to_halo", &self.send_to_halo, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "send_to_whatsapp",
-            &self.send_to_whatsapp,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_ignore_ai", &self.ignore_ai, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_ignore_translate",
-            &self.ignore_translate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "translate_note", &self.translate_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_role_id",
-            &self.new_approvalprocess_role_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_customfieldid",
-            &self.new_approvalprocess_customfieldid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_thirdpartyreviewscore",
-            &self.new_thirdpartyreviewscore,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_additional_agents",
-            &self.new_additional_agents,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "instagramid", &self.instagramid, &self.extra)?;
-        model::opt_entry(&mut map, "instagramname", &self.instagramname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "instagram_parent_id",
-            &self.instagram_parent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "send_to_instagram",
-            &self.send_to_instagram,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "replyto_instagram_id",
-            &self.replyto_instagram_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "senttoinsta", &self.senttoinsta, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "instagram_from_id",
-            &self.instagram_from_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_recalculate_billing",
-            &self.dont_recalculate_billing,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "is_third_party_supplier",
-            &self.is_third_party_supplier,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "senttoservicenowsupplierid",
-            &self.senttoservicenowsupplierid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "timesheet_approval_status",
-            &self.timesheet_approval_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_changeprivate", &self.changeprivate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "defprepayinvoicenumber",
-            &self.defprepayinvoicenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defprepaydateinvoiced",
-            &self.defprepaydateinvoiced,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defprepayamount",
-            &self.defprepayamount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_colour", &self.new_colour, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "send_to_googlebusiness",
-            &self.send_to_googlebusiness,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "original_agent", &self.original_agent, &self.extra)?;
-        model::opt_entry(&mut map, "_isreplyaction", &self.isreplyaction, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "milestone_bill_id",
-            &self.milestone_bill_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_foppjobtitle",
-            &self.new_foppjobtitle,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "bigpanda_id", &self.bigpanda_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_type",
-            &self.servicenow_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internet_message_id",
-            &self.internet_message_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allow_automation_on_related",
-            &self.allow_automation_on_related,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "replying_to", &self.replying_to, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lapsafe_expiry_date",
-            &self.lapsafe_expiry_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lapsafe_asset", &self.lapsafe_asset, &self.extra)?;
-        model::opt_entry(&mut map, "lapsafe_bay", &self.lapsafe_bay, &self.extra)?;
-        model::opt_entry(&mut map, "lapsafe_bay_id", &self.lapsafe_bay_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lapsafe_installation",
-            &self.lapsafe_installation,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_slackaction", &self.slackaction, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_isportalagentnote",
-            &self.isportalagentnote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "devops_pipeline_id",
-            &self.devops_pipeline_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "devops_pipeline_version",
-            &self.devops_pipeline_version,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_step", &self.new_step, &self.extra)?;
-        model::opt_entry(&mut map, "rr_log", &self.rr_log, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_contributors",
-            &self.new_contributors,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate, &self.extra)?;
-        model::opt_entry(&mut map, "satisfaction", &self.satisfaction, &self.extra)?;
-        model::opt_entry(&mut map, "new_CRM_note", &self.new_crm_note, &self.extra)?;
-        model::opt_entry(&mut map, "new_template", &self.new_template, &self.extra)?;
-        model::opt_entry(&mut map, "_agent03_ok", &self.agent03_ok, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_can_edit_billing_time",
-            &self.can_edit_billing_time,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "run_ai_insights",
-            &self.run_ai_insights,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_customer_signature",
-            &self.new_customer_signature,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_agent_signature",
-            &self.new_agent_signature,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_prevent_outgoing",
-            &self.prevent_outgoing,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_client_id", &self.new_client_id, &self.extra)?;
-        model::opt_entry(&mut map, "new_site_id", &self.new_site_id, &self.extra)?;
-        model::opt_entry(&mut map, "new_user_id", &self.new_user_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "prepay_threshold",
-            &self.prepay_threshold,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "outgoingid", &self.outgoingid, &self.extra)?;
-        model::opt_entry(&mut map, "is_halo_ack", &self.is_halo_ack, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isundeliverable",
-            &self.isundeliverable,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_distribution_list",
-            &self.new_distribution_list,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_bulkemail", &self.new_bulkemail, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "bulkemail_users",
-            &self.bulkemail_users,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "outcome_id", &self.outcome_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "action_systemid",
-            &self.action_systemid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "dateemailed", &self.dateemailed, &self.extra)?;
-        model::opt_entry(&mut map, "timetaken", &self.timetaken, &self.extra)?;
-        model::opt_entry(&mut map, "timetakendays", &self.timetakendays, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "timetakenadjusted",
-            &self.timetakenadjusted,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "nonbilltime", &self.nonbilltime, &self.extra)?;
-        model::opt_entry(&mut map, "traveltime", &self.traveltime, &self.extra)?;
-        model::opt_entry(&mut map, "mileage", &self.mileage, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionchargehours",
-            &self.actionchargehours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionnonchargeamount",
-            &self.actionnonchargeamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionnonchargehours",
-            &self.actionnonchargehours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionchargeamount",
-            &self.actionchargeamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionprepayhours",
-            &self.actionprepayhours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionprepayamount",
-            &self.actionprepayamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actiontravelchargehours",
-            &self.actiontravelchargehours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "travel_chargerate",
-            &self.travel_chargerate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hiddenfromuser", &self.hiddenfromuser, &self.extra)?;
-        model::opt_entry(&mut map, "important", &self.important, &self.extra)?;
-        model::opt_entry(&mut map, "old_status", &self.old_status, &self.extra)?;
-        model::opt_entry(&mut map, "new_status", &self.new_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_status_name",
-            &self.new_status_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailfrom", &self.emailfrom, &self.extra)?;
-        model::opt_entry(&mut map, "emailtonew", &self.emailtonew, &self.extra)?;
-        model::opt_entry(&mut map, "emailto", &self.emailto, &self.extra)?;
-        model::opt_entry(&mut map, "emailccnew", &self.emailccnew, &self.extra)?;
-        model::opt_entry(&mut map, "emaildirection", &self.emaildirection, &self.extra)?;
-        model::opt_entry(&mut map, "emailcc", &self.emailcc, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "emailsubjectnew",
-            &self.emailsubjectnew,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "senttoapiurl", &self.senttoapiurl, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "attachment_count",
-            &self.attachment_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "unread", &self.unread, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionby_application_id",
-            &self.actionby_application_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_travel_contract_ref",
-            &self.action_travel_contract_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionby_user_id",
-            &self.actionby_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hide_user_visibility_toggle",
-            &self.hide_user_visibility_toggle,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Action {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Action`], to name one in [`Action::clear`] (send it as `null`) and
+/// [`Action::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ActionField {
+    /// `ticket_id`.
+    TicketId,
+    /// `id`.
+    Id,
+    /// `outcome`.
+    Outcome,
+    /// `who_type`.
+    WhoType,
+    /// `who_imgpath`.
+    WhoImgpath,
+    /// `who_agentid`.
+    WhoAgentid,
+    /// `who_initials`.
+    WhoInitials,
+    /// `who_colour`.
+    WhoColour,
+    /// `who_onlinestatus`.
+    WhoOnlinestatus,
+    /// `datetime`.
+    Datetime,
+    /// `last_updated`.
+    LastUpdated,
+    /// `note`.
+    Note,
+    /// `replied_to_ticket_id`.
+    RepliedToTicketId,
+    /// `replied_to_action_id`.
+    RepliedToActionId,
+    /// `created_from_ticket_id`.
+    CreatedFromTicketId,
+    /// `created_from_action_id`.
+    CreatedFromActionId,
+    /// `action_contract_id`.
+    ActionContractId,
+    /// `action_contract_ref`.
+    ActionContractRef,
+    /// `action_travel_contract_id`.
+    ActionTravelContractId,
+    /// `project_id`.
+    ProjectId,
+    /// `twitter_id_str`.
+    TwitterIdStr,
+    /// `twitter_user_name`.
+    TwitterUserName,
+    /// `tweet_sent`.
+    TweetSent,
+    /// `attachment_list`.
+    AttachmentList,
+    /// `customfields`.
+    Customfields,
+    /// `personal_unread`.
+    PersonalUnread,
+    /// `actionarrivaldate`.
+    Actionarrivaldate,
+    /// `actioncompletiondate`.
+    Actioncompletiondate,
+    /// `isjson`.
+    Isjson,
+    /// `facebook_id`.
+    FacebookId,
+    /// `facebook_sent`.
+    FacebookSent,
+    /// `merged_from_ticketid`.
+    MergedFromTicketid,
+    /// `reactions`.
+    Reactions,
+    /// `translations`.
+    Translations,
+    /// `email_message_id`.
+    EmailMessageId,
+    /// `post_translations`.
+    PostTranslations,
+    /// `ticket_guid`.
+    TicketGuid,
+    /// `instagram_id`.
+    InstagramId,
+    /// `instagram_sent`.
+    InstagramSent,
+    /// `on_behalf_of`.
+    OnBehalfOf,
+    /// `on_behalf_of_name`.
+    OnBehalfOfName,
+    /// `actionby_agent_id`.
+    ActionbyAgentId,
+    /// `warning_type`.
+    WarningType,
+    /// `guid`.
+    Guid,
+    /// `actioncontractid`.
+    Actioncontractid,
+    /// `actisbillable`.
+    Actisbillable,
+    /// `actisreadyforprocessing`.
+    Actisreadyforprocessing,
+    /// `actioninternetmessageid`.
+    Actioninternetmessageid,
+    /// `senttowhatsapp`.
+    Senttowhatsapp,
+    /// `twa_delivered_date`.
+    TwaDeliveredDate,
+    /// `twa_read_date`.
+    TwaReadDate,
+    /// `travelisreadyforprocessing`.
+    Travelisreadyforprocessing,
+    /// `emailbody`.
+    Emailbody,
+    /// `emailsubject`.
+    Emailsubject,
+    /// `note_html`.
+    NoteHtml,
+    /// `emailbody_html`.
+    EmailbodyHtml,
+    /// `actionuserdef`.
+    Actionuserdef,
+    /// `userdesc`.
+    Userdesc,
+    /// `actiondatecreated`.
+    Actiondatecreated,
+    /// `actioninvoicenumber`.
+    Actioninvoicenumber,
+    /// `actioninvoicenumber_isproject`.
+    ActioninvoicenumberIsproject,
+    /// `action_invoice_line_id`.
+    ActionInvoiceLineId,
+    /// `actiontravelinvoicenumber`.
+    Actiontravelinvoicenumber,
+    /// `actionmileageinvoicenumber`.
+    Actionmileageinvoicenumber,
+    /// `externalinvoicenumber`.
+    Externalinvoicenumber,
+    /// `actprocessid`.
+    Actprocessid,
+    /// `actiontravelamount`.
+    Actiontravelamount,
+    /// `actionmileageamount`.
+    Actionmileageamount,
+    /// `actiontravelmileageinvoicenumber`.
+    Actiontravelmileageinvoicenumber,
+    /// `actionbillingplanid`.
+    Actionbillingplanid,
+    /// `actiontravelbillingplanid`.
+    Actiontravelbillingplanid,
+    /// `actioncalendarstatus`.
+    Actioncalendarstatus,
+    /// `actionapptid`.
+    Actionapptid,
+    /// `actionsmsstatus`.
+    Actionsmsstatus,
+    /// `sitevisitunits`.
+    Sitevisitunits,
+    /// `svid`.
+    Svid,
+    /// `asset_id`.
+    AssetId,
+    /// `asset_site`.
+    AssetSite,
+    /// `lwwarrantyreported`.
+    Lwwarrantyreported,
+    /// `from_mailbox_id`.
+    FromMailboxId,
+    /// `sales_mailbox_override_id`.
+    SalesMailboxOverrideId,
+    /// `from_address_override`.
+    FromAddressOverride,
+    /// `actiontravelstartdate`.
+    Actiontravelstartdate,
+    /// `actiontravelenddate`.
+    Actiontravelenddate,
+    /// `actionactualresponse`.
+    Actionactualresponse,
+    /// `actionslaresponsestate`.
+    Actionslaresponsestate,
+    /// `labourwarranty`.
+    Labourwarranty,
+    /// `actreviewed`.
+    Actreviewed,
+    /// `actprocesseddate`.
+    Actprocesseddate,
+    /// `dateinvoicedtraveltime`.
+    Dateinvoicedtraveltime,
+    /// `dateinvoicedmileage`.
+    Dateinvoicedmileage,
+    /// `actionuserdefineddata`.
+    Actionuserdefineddata,
+    /// `emailtolistall`.
+    Emailtolistall,
+    /// `reply_direct`.
+    ReplyDirect,
+    /// `actioninformownerofaction`.
+    Actioninformownerofaction,
+    /// `agentnotificationneeded`.
+    Agentnotificationneeded,
+    /// `surchargeid`.
+    Surchargeid,
+    /// `travel_surchargeid`.
+    TravelSurchargeid,
+    /// `achargetotalaction`.
+    Achargetotalaction,
+    /// `achargetotalprocessed`.
+    Achargetotalprocessed,
+    /// `tweetsent`.
+    Tweetsent,
+    /// `tweetfrom`.
+    Tweetfrom,
+    /// `twitterid`.
+    Twitterid,
+    /// `send_to_facebook`.
+    SendToFacebook,
+    /// `replyto_facebook_id`.
+    ReplytoFacebookId,
+    /// `senttofb`.
+    Senttofb,
+    /// `facebookid`.
+    Facebookid,
+    /// `facebookname`.
+    Facebookname,
+    /// `facebook_parent_id`.
+    FacebookParentId,
+    /// `calloutcomenum`.
+    Calloutcomenum,
+    /// `actionresponsedate`.
+    Actionresponsedate,
+    /// `actiontargetresponsedate`.
+    Actiontargetresponsedate,
+    /// `pagerdutysendstatus`.
+    Pagerdutysendstatus,
+    /// `mailentryid`.
+    Mailentryid,
+    /// `replytoaddress`.
+    Replytoaddress,
+    /// `actsapuuid`.
+    Actsapuuid,
+    /// `whowith`.
+    Whowith,
+    /// `chatid`.
+    Chatid,
+    /// `dynamicsactionid`.
+    Dynamicsactionid,
+    /// `action_appointment_id`.
+    ActionAppointmentId,
+    /// `action_supplier_id`.
+    ActionSupplierId,
+    /// `action_supplier_name`.
+    ActionSupplierName,
+    /// `new_tickettype`.
+    NewTickettype,
+    /// `new_chargerate`.
+    NewChargerate,
+    /// `new_contract_id`.
+    NewContractId,
+    /// `new_parent_id`.
+    NewParentId,
+    /// `new_priority`.
+    NewPriority,
+    /// `new_category1`.
+    NewCategory1,
+    /// `new_category2`.
+    NewCategory2,
+    /// `new_category3`.
+    NewCategory3,
+    /// `new_category4`.
+    NewCategory4,
+    /// `new_estimate`.
+    NewEstimate,
+    /// `new_estimatedays`.
+    NewEstimatedays,
+    /// `new_impact`.
+    NewImpact,
+    /// `new_urgency`.
+    NewUrgency,
+    /// `new_source`.
+    NewSource,
+    /// `new_matched_rule_id`.
+    NewMatchedRuleId,
+    /// `new_firsttimefix`.
+    NewFirsttimefix,
+    /// `new_team`.
+    NewTeam,
+    /// `new_agent`.
+    NewAgent,
+    /// `new_sla_id`.
+    NewSlaId,
+    /// `new_slastatus`.
+    NewSlastatus,
+    /// `new_fixbydate`.
+    NewFixbydate,
+    /// `new_followupdate`.
+    NewFollowupdate,
+    /// `new_deadlinedate`.
+    NewDeadlinedate,
+    /// `new_deadlinenotificationhours`.
+    NewDeadlinenotificationhours,
+    /// `new_startdate`.
+    NewStartdate,
+    /// `new_startdate_timezone`.
+    NewStartdateTimezone,
+    /// `new_startdate_with_timezone`.
+    NewStartdateWithTimezone,
+    /// `new_project_time_budget`.
+    NewProjectTimeBudget,
+    /// `new_project_money_budget`.
+    NewProjectMoneyBudget,
+    /// `new_starttime`.
+    NewStarttime,
+    /// `new_starttimeslot`.
+    NewStarttimeslot,
+    /// `new_targetdate`.
+    NewTargetdate,
+    /// `new_targetdate_timezone`.
+    NewTargetdateTimezone,
+    /// `new_targetdate_with_timezone`.
+    NewTargetdateWithTimezone,
+    /// `new_targettime`.
+    NewTargettime,
+    /// `new_targettimeslot`.
+    NewTargettimeslot,
+    /// `new_oppcontactname`.
+    NewOppcontactname,
+    /// `new_oppcompanyname`.
+    NewOppcompanyname,
+    /// `new_oppemailaddress`.
+    NewOppemailaddress,
+    /// `new_oppcustomertitle`.
+    NewOppcustomertitle,
+    /// `new_opptel`.
+    NewOpptel,
+    /// `new_oppcountry`.
+    NewOppcountry,
+    /// `new_oppregion`.
+    NewOppregion,
+    /// `new_opptype`.
+    NewOpptype,
+    /// `new_opphear`.
+    NewOpphear,
+    /// `new_oppvalue`.
+    NewOppvalue,
+    /// `new_foppvalue_monthly`.
+    NewFoppvalueMonthly,
+    /// `new_foppvalue_annual`.
+    NewFoppvalueAnnual,
+    /// `new_foppvalue_oneoff`.
+    NewFoppvalueOneoff,
+    /// `new_oppconversionprobability`.
+    NewOppconversionprobability,
+    /// `new_oppprofit`.
+    NewOppprofit,
+    /// `new_oppcurrentsystem`.
+    NewOppcurrentsystem,
+    /// `new_oppcompetitors`.
+    NewOppcompetitors,
+    /// `new_opptrialdate`.
+    NewOpptrialdate,
+    /// `new_oppdemodate`.
+    NewOppdemodate,
+    /// `new_oppdiscountdate`.
+    NewOppdiscountdate,
+    /// `new_oppattemptsmade`.
+    NewOppattemptsmade,
+    /// `new_oppconverteddate`.
+    NewOppconverteddate,
+    /// `new_oppproductchosen`.
+    NewOppproductchosen,
+    /// `new_oppreason`.
+    NewOppreason,
+    /// `new_opptimezonename`.
+    NewOpptimezonename,
+    /// `new_oppclosurecategory`.
+    NewOppclosurecategory,
+    /// `new_oppdontaddtomailinglist`.
+    NewOppdontaddtomailinglist,
+    /// `new_approvalprocess`.
+    NewApprovalprocess,
+    /// `new_approvalprocess_agent_id`.
+    NewApprovalprocessAgentId,
+    /// `new_approvalprocess_user_id`.
+    NewApprovalprocessUserId,
+    /// `new_approvalprocess_users`.
+    NewApprovalprocessUsers,
+    /// `new_approvalprocess_email`.
+    NewApprovalprocessEmail,
+    /// `new_approvalprocess_cab_id`.
+    NewApprovalprocessCabId,
+    /// `new_approvalprocess_cab`.
+    NewApprovalprocessCab,
+    /// `new_product_id`.
+    NewProductId,
+    /// `new_component_id`.
+    NewComponentId,
+    /// `new_version_id`.
+    NewVersionId,
+    /// `new_matched_kb_id`.
+    NewMatchedKbId,
+    /// `new_matched_linked_id`.
+    NewMatchedLinkedId,
+    /// `new_linkedticket_template_id`.
+    NewLinkedticketTemplateId,
+    /// `new_supplier_id`.
+    NewSupplierId,
+    /// `new_supplier_ref`.
+    NewSupplierRef,
+    /// `new_customer_ref`.
+    NewCustomerRef,
+    /// `new_supplier_contract_id`.
+    NewSupplierContractId,
+    /// `new_supplier_priority_id`.
+    NewSupplierPriorityId,
+    /// `new_supplier_response_date`.
+    NewSupplierResponseDate,
+    /// `new_supplier_fix_date`.
+    NewSupplierFixDate,
+    /// `new_linkedticket_status`.
+    NewLinkedticketStatus,
+    /// `new_appointment_type`.
+    NewAppointmentType,
+    /// `emailtemplate_id`.
+    EmailtemplateId,
+    /// `create_article`.
+    CreateArticle,
+    /// `sendemail`.
+    Sendemail,
+    /// `action_showpreview`.
+    ActionShowpreview,
+    /// `setnotetoemailbody`.
+    Setnotetoemailbody,
+    /// `action_isresponse`.
+    ActionIsresponse,
+    /// `validate_response`.
+    ValidateResponse,
+    /// `attachments`.
+    Attachments,
+    /// `update_children`.
+    UpdateChildren,
+    /// `update_parent`.
+    UpdateParent,
+    /// `send_survey`.
+    SendSurvey,
+    /// `signature_customer`.
+    SignatureCustomer,
+    /// `signature_customer_name`.
+    SignatureCustomerName,
+    /// `signature_agent`.
+    SignatureAgent,
+    /// `signature_agent_name`.
+    SignatureAgentName,
+    /// `follow`.
+    Follow,
+    /// `unfollow`.
+    Unfollow,
+    /// `primaryserviceusersfollow`.
+    Primaryserviceusersfollow,
+    /// `appointment_id`.
+    AppointmentId,
+    /// `appointment_complete_status`.
+    AppointmentCompleteStatus,
+    /// `add_followup_appointment`.
+    AddFollowupAppointment,
+    /// `add_followup_task`.
+    AddFollowupTask,
+    /// `_appointment_force`.
+    AppointmentForce,
+    /// `copy_to_id`.
+    CopyToId,
+    /// `third_party_product_id`.
+    ThirdPartyProductId,
+    /// `third_party_version_id`.
+    ThirdPartyVersionId,
+    /// `_forcereassign`.
+    Forcereassign,
+    /// `_appointment01_ok`.
+    Appointment01Ok,
+    /// `_agent01_ok`.
+    Agent01Ok,
+    /// `_agent02_ok`.
+    Agent02Ok,
+    /// `_ticketclash01_ok`.
+    Ticketclash01Ok,
+    /// `_canupdate`.
+    Canupdate,
+    /// `assets`.
+    Assets,
+    /// `dont_do_rules`.
+    DontDoRules,
+    /// `_includeticketinresponse`.
+    Includeticketinresponse,
+    /// `jira_original_estimate`.
+    JiraOriginalEstimate,
+    /// `jira_remaining_estimate`.
+    JiraRemainingEstimate,
+    /// `_warning`.
+    Warning,
+    /// `actionoohtime`.
+    Actionoohtime,
+    /// `actionholidaytime`.
+    Actionholidaytime,
+    /// `actiontotaloohtime`.
+    Actiontotaloohtime,
+    /// `quotation_id`.
+    QuotationId,
+    /// `salesorder_id`.
+    SalesorderId,
+    /// `purchaseorder_id`.
+    PurchaseorderId,
+    /// `invoice_id`.
+    InvoiceId,
+    /// `recalculate_billing`.
+    RecalculateBilling,
+    /// `_isimport`.
+    Isimport,
+    /// `_isinboundsales`.
+    Isinboundsales,
+    /// `sendactiontopagerduty`.
+    Sendactiontopagerduty,
+    /// `oktoclose`.
+    Oktoclose,
+    /// `remotetechid`.
+    Remotetechid,
+    /// `utcoffset`.
+    Utcoffset,
+    /// `statisfaction_level`.
+    StatisfactionLevel,
+    /// `senttoapisupplierid`.
+    Senttoapisupplierid,
+    /// `send_jira_attachments`.
+    SendJiraAttachments,
+    /// `jira_reporter`.
+    JiraReporter,
+    /// `smsto`.
+    Smsto,
+    /// `sendsms`.
+    Sendsms,
+    /// `_dontupdate_devops`.
+    DontupdateDevops,
+    /// `send_devops_note`.
+    SendDevopsNote,
+    /// `_isnotify`.
+    Isnotify,
+    /// `move_to_id`.
+    MoveToId,
+    /// `sendactiontosplunkoncall`.
+    Sendactiontosplunkoncall,
+    /// `third_party_who`.
+    ThirdPartyWho,
+    /// `_faultForce`.
+    FaultForce,
+    /// `private_note`.
+    PrivateNote,
+    /// `isBulkEmail`.
+    IsBulkEmail,
+    /// `new_workflow_id`.
+    NewWorkflowId,
+    /// `_sendtweet`.
+    Sendtweet,
+    /// `replyto_tweet_id`.
+    ReplytoTweetId,
+    /// `replyto_tweet_haloid`.
+    ReplytoTweetHaloid,
+    /// `changeinformationhtml`.
+    Changeinformationhtml,
+    /// `justification`.
+    Justification,
+    /// `impactlevel`.
+    Impactlevel,
+    /// `impactdescription`.
+    Impactdescription,
+    /// `risklevel`.
+    Risklevel,
+    /// `riskdescription`.
+    Riskdescription,
+    /// `backoutplan`.
+    Backoutplan,
+    /// `communicationplan`.
+    Communicationplan,
+    /// `testplan`.
+    Testplan,
+    /// `showonroadmap`.
+    Showonroadmap,
+    /// `roadmapnote`.
+    Roadmapnote,
+    /// `releasenote`.
+    Releasenote,
+    /// `releaseid`.
+    Releaseid,
+    /// `releaseid2`.
+    Releaseid2,
+    /// `releaseid3`.
+    Releaseid3,
+    /// `releasenotegroupid`.
+    Releasenotegroupid,
+    /// `releaseimportant`.
+    Releaseimportant,
+    /// `new_jira_components`.
+    NewJiraComponents,
+    /// `faultidfrom`.
+    Faultidfrom,
+    /// `actionnumberfrom`.
+    Actionnumberfrom,
+    /// `new_template_id`.
+    NewTemplateId,
+    /// `new_primary_asset_status`.
+    NewPrimaryAssetStatus,
+    /// `primary_asset_id`.
+    PrimaryAssetId,
+    /// `new_rule_ids`.
+    NewRuleIds,
+    /// `dont_update_fault`.
+    DontUpdateFault,
+    /// `new_article_description`.
+    NewArticleDescription,
+    /// `new_article_resolution`.
+    NewArticleResolution,
+    /// `new_article_notes`.
+    NewArticleNotes,
+    /// `new_article_type`.
+    NewArticleType,
+    /// `new_tags`.
+    NewTags,
+    /// `new_faqlists`.
+    NewFaqlists,
+    /// `new_related_articles`.
+    NewRelatedArticles,
+    /// `ignoredatedoneisstartdate`.
+    Ignoredatedoneisstartdate,
+    /// `sentinel_id`.
+    SentinelId,
+    /// `_validate_travel`.
+    ValidateTravel,
+    /// `sync_to_sentinel`.
+    SyncToSentinel,
+    /// `sentinel_classification`.
+    SentinelClassification,
+    /// `sentinel_classification_reason`.
+    SentinelClassificationReason,
+    /// `g2aremote_id`.
+    G2aremoteId,
+    /// `dontcreatechild`.
+    Dontcreatechild,
+    /// `needcreatechild`.
+    Needcreatechild,
+    /// `customfieldvalidationreason`.
+    Customfieldvalidationreason,
+    /// `servicestatusnote`.
+    Servicestatusnote,
+    /// `updateservicestatus`.
+    Updateservicestatus,
+    /// `new_child_cat_1`.
+    NewChildCat1,
+    /// `new_child_cat_2`.
+    NewChildCat2,
+    /// `new_child_cat_3`.
+    NewChildCat3,
+    /// `new_child_cat_4`.
+    NewChildCat4,
+    /// `usecroverride`.
+    Usecroverride,
+    /// `azure_action_complete`.
+    AzureActionComplete,
+    /// `_dontupdate_jira`.
+    DontupdateJira,
+    /// `send_jira_note`.
+    SendJiraNote,
+    /// `entity_type`.
+    EntityType,
+    /// `rmm_close`.
+    RmmClose,
+    /// `dattormm_close`.
+    DattormmClose,
+    /// `external_links`.
+    ExternalLinks,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `sync_to_salesforce`.
+    SyncToSalesforce,
+    /// `isbillingaction`.
+    Isbillingaction,
+    /// `ishiddenfrominternalit`.
+    Ishiddenfrominternalit,
+    /// `new_consignment`.
+    NewConsignment,
+    /// `faultstimeentryid`.
+    Faultstimeentryid,
+    /// `billingoverriddenbytimeentry`.
+    Billingoverriddenbytimeentry,
+    /// `sync_to_servicenow`.
+    SyncToServicenow,
+    /// `new_service_id`.
+    NewServiceId,
+    /// `new_asset`.
+    NewAsset,
+    /// `contract_date_override`.
+    ContractDateOverride,
+    /// `parentactionnumber`.
+    Parentactionnumber,
+    /// `parentactiondetails`.
+    Parentactiondetails,
+    /// `parentactiondate`.
+    Parentactiondate,
+    /// `user_creation_failed`.
+    UserCreationFailed,
+    /// `followers_user`.
+    FollowersUser,
+    /// `new_items_issued`.
+    NewItemsIssued,
+    /// `purchaseordernumber`.
+    Purchaseordernumber,
+    /// `database_lookup_result`.
+    DatabaseLookupResult,
+    /// `new_supplier_contact_id`.
+    NewSupplierContactId,
+    /// `new_pr_id`.
+    NewPrId,
+    /// `new_branch_id`.
+    NewBranchId,
+    /// `_dontupdate_pagerduty`.
+    DontupdatePagerduty,
+    /// `pagerdutyid`.
+    Pagerdutyid,
+    /// `facebook_from_id`.
+    FacebookFromId,
+    /// `twitter_from_id`.
+    TwitterFromId,
+    /// `sync_to_jira`.
+    SyncToJira,
+    /// `is_jira_supplier`.
+    IsJiraSupplier,
+    /// `senttojirasupplierid`.
+    Senttojirasupplierid,
+    /// `_importtype`.
+    Importtype,
+    /// `itsm_summary`.
+    ItsmSummary,
+    /// `send_to_halo`.
+    SendToHalo,
+    /// `send_to_whatsapp`.
+    SendToWhatsapp,
+    /// `_ignore_ai`.
+    IgnoreAi,
+    /// `_ignore_translate`.
+    IgnoreTranslate,
+    /// `translate_note`.
+    TranslateNote,
+    /// `new_approvalprocess_role_id`.
+    NewApprovalprocessRoleId,
+    /// `new_approvalprocess_customfieldid`.
+    NewApprovalprocessCustomfieldid,
+    /// `new_thirdpartyreviewscore`.
+    NewThirdpartyreviewscore,
+    /// `new_additional_agents`.
+    NewAdditionalAgents,
+    /// `instagramid`.
+    Instagramid,
+    /// `instagramname`.
+    Instagramname,
+    /// `instagram_parent_id`.
+    InstagramParentId,
+    /// `send_to_instagram`.
+    SendToInstagram,
+    /// `replyto_instagram_id`.
+    ReplytoInstagramId,
+    /// `senttoinsta`.
+    Senttoinsta,
+    /// `instagram_from_id`.
+    InstagramFromId,
+    /// `dont_recalculate_billing`.
+    DontRecalculateBilling,
+    /// `is_third_party_supplier`.
+    IsThirdPartySupplier,
+    /// `senttoservicenowsupplierid`.
+    Senttoservicenowsupplierid,
+    /// `timesheet_approval_status`.
+    TimesheetApprovalStatus,
+    /// `_changeprivate`.
+    Changeprivate,
+    /// `defprepayinvoicenumber`.
+    Defprepayinvoicenumber,
+    /// `defprepaydateinvoiced`.
+    Defprepaydateinvoiced,
+    /// `defprepayamount`.
+    Defprepayamount,
+    /// `new_colour`.
+    NewColour,
+    /// `send_to_googlebusiness`.
+    SendToGooglebusiness,
+    /// `original_agent`.
+    OriginalAgent,
+    /// `_isreplyaction`.
+    Isreplyaction,
+    /// `milestone_bill_id`.
+    MilestoneBillId,
+    /// `new_foppjobtitle`.
+    NewFoppjobtitle,
+    /// `bigpanda_id`.
+    BigpandaId,
+    /// `servicenow_type`.
+    ServicenowType,
+    /// `internet_message_id`.
+    InternetMessageId,
+    /// `allow_automation_on_related`.
+    AllowAutomationOnRelated,
+    /// `replying_to`.
+    ReplyingTo,
+    /// `lapsafe_expiry_date`.
+    LapsafeExpiryDate,
+    /// `lapsafe_asset`.
+    LapsafeAsset,
+    /// `lapsafe_bay`.
+    LapsafeBay,
+    /// `lapsafe_bay_id`.
+    LapsafeBayId,
+    /// `lapsafe_installation`.
+    LapsafeInstallation,
+    /// `_slackaction`.
+    Slackaction,
+    /// `_isportalagentnote`.
+    Isportalagentnote,
+    /// `devops_pipeline_id`.
+    DevopsPipelineId,
+    /// `devops_pipeline_version`.
+    DevopsPipelineVersion,
+    /// `new_step`.
+    NewStep,
+    /// `rr_log`.
+    RrLog,
+    /// `new_contributors`.
+    NewContributors,
+    /// `nextcalldate`.
+    Nextcalldate,
+    /// `satisfaction`.
+    Satisfaction,
+    /// `new_CRM_note`.
+    NewCrmNote,
+    /// `new_template`.
+    NewTemplate,
+    /// `_agent03_ok`.
+    Agent03Ok,
+    /// `_can_edit_billing_time`.
+    CanEditBillingTime,
+    /// `run_ai_insights`.
+    RunAiInsights,
+    /// `new_customer_signature`.
+    NewCustomerSignature,
+    /// `new_agent_signature`.
+    NewAgentSignature,
+    /// `_prevent_outgoing`.
+    PreventOutgoing,
+    /// `new_client_id`.
+    NewClientId,
+    /// `new_site_id`.
+    NewSiteId,
+    /// `new_user_id`.
+    NewUserId,
+    /// `prepay_threshold`.
+    PrepayThreshold,
+    /// `outgoingid`.
+    Outgoingid,
+    /// `is_halo_ack`.
+    IsHaloAck,
+    /// `isundeliverable`.
+    Isundeliverable,
+    /// `new_distribution_list`.
+    NewDistributionList,
+    /// `new_bulkemail`.
+    NewBulkemail,
+    /// `bulkemail_users`.
+    BulkemailUsers,
+    /// `outcome_id`.
+    OutcomeId,
+    /// `action_systemid`.
+    ActionSystemid,
+    /// `dateemailed`.
+    Dateemailed,
+    /// `timetaken`.
+    Timetaken,
+    /// `timetakendays`.
+    Timetakendays,
+    /// `timetakenadjusted`.
+    Timetakenadjusted,
+    /// `nonbilltime`.
+    Nonbilltime,
+    /// `traveltime`.
+    Traveltime,
+    /// `mileage`.
+    Mileage,
+    /// `actionchargehours`.
+    Actionchargehours,
+    /// `actionnonchargeamount`.
+    Actionnonchargeamount,
+    /// `actionnonchargehours`.
+    Actionnonchargehours,
+    /// `actionchargeamount`.
+    Actionchargeamount,
+    /// `actionprepayhours`.
+    Actionprepayhours,
+    /// `actionprepayamount`.
+    Actionprepayamount,
+    /// `actiontravelchargehours`.
+    Actiontravelchargehours,
+    /// `chargerate`.
+    Chargerate,
+    /// `travel_chargerate`.
+    TravelChargerate,
+    /// `hiddenfromuser`.
+    Hiddenfromuser,
+    /// `important`.
+    Important,
+    /// `old_status`.
+    OldStatus,
+    /// `new_status`.
+    NewStatus,
+    /// `new_status_name`.
+    NewStatusName,
+    /// `emailfrom`.
+    Emailfrom,
+    /// `emailtonew`.
+    Emailtonew,
+    /// `emailto`.
+    Emailto,
+    /// `emailccnew`.
+    Emailccnew,
+    /// `emaildirection`.
+    Emaildirection,
+    /// `emailcc`.
+    Emailcc,
+    /// `emailsubjectnew`.
+    Emailsubjectnew,
+    /// `senttoapiurl`.
+    Senttoapiurl,
+    /// `colour`.
+    Colour,
+    /// `attachment_count`.
+    AttachmentCount,
+    /// `unread`.
+    Unread,
+    /// `actionby_application_id`.
+    ActionbyApplicationId,
+    /// `action_travel_contract_ref`.
+    ActionTravelContractRef,
+    /// `actionby_user_id`.
+    ActionbyUserId,
+    /// `hide_user_visibility_toggle`.
+    HideUserVisibilityToggle,
 }
 
 impl crate::runtime::model::Model for Action {
-    const EXPECTING: &'static str = "struct Action";
+    const NAME: &'static str = "Action";
     const FIELDS: &'static [&'static str] = &[
-        "_agent01_ok",
-        "_agent02_ok",
-        "_agent03_ok",
-        "_appointment01_ok",
-        "_appointment_force",
-        "_can_edit_billing_time",
-        "_canupdate",
-        "_changeprivate",
-        "_dontupdate_devops",
-        "_dontupdate_jira",
-        "_dontupdate_pagerduty",
-        "_faultForce",
-        "_forcereassign",
-        "_ignore_ai",
-        "_ignore_translate",
-        "_importtype",
-        "_includeticketinresponse",
-        "_isimport",
-        "_isinboundsales",
-        "_isnotify",
-        "_isportalagentnote",
-        "_isreplyaction",
-        "_match_integration_id",
-        "_match_integration_name",
-        "_match_thirdparty_id",
-        "_prevent_outgoing",
-        "_sendtweet",
-        "_slackaction",
-        "_ticketclash01_ok",
-        "_validate_travel",
-        "_warning",
-        "achargetotalaction",
-        "achargetotalprocessed",
-        "action_appointment_id",
+        "ticket_id",
+        "id",
+        "outcome",
+        "who_type",
+        "who_imgpath",
+        "who_agentid",
+        "who_initials",
+        "who_colour",
+        "who_onlinestatus",
+        "datetime",
+        "last_updated",
+        "note",
+        "replied_to_ticket_id",
+        "replied_to_action_id",
+        "created_from_ticket_id",
+        "created_from_action_id",
         "action_contract_id",
         "action_contract_ref",
-        "action_invoice_line_id",
-        "action_isresponse",
-        "action_showpreview",
-        "action_supplier_id",
-        "action_supplier_name",
-        "action_systemid",
         "action_travel_contract_id",
-        "action_travel_contract_ref",
-        "actionactualresponse",
-        "actionapptid",
+        "project_id",
+        "twitter_id_str",
+        "twitter_user_name",
+        "tweet_sent",
+        "attachment_list",
+        "customfields",
+        "personal_unread",
         "actionarrivaldate",
-        "actionbillingplanid",
-        "actionby_agent_id",
-        "actionby_application_id",
-        "actionby_user_id",
-        "actioncalendarstatus",
-        "actionchargeamount",
-        "actionchargehours",
         "actioncompletiondate",
+        "isjson",
+        "facebook_id",
+        "facebook_sent",
+        "merged_from_ticketid",
+        "reactions",
+        "translations",
+        "email_message_id",
+        "post_translations",
+        "ticket_guid",
+        "instagram_id",
+        "instagram_sent",
+        "on_behalf_of",
+        "on_behalf_of_name",
+        "actionby_agent_id",
+        "warning_type",
+        "guid",
         "actioncontractid",
-        "actiondatecreated",
-        "actionholidaytime",
-        "actioninformownerofaction",
-        "actioninternetmessageid",
-        "actioninvoicenumber",
-        "actioninvoicenumber_isproject",
-        "actionmileageamount",
-        "actionmileageinvoicenumber",
-        "actionnonchargeamount",
-        "actionnonchargehours",
-        "actionnumberfrom",
-        "actionoohtime",
-        "actionprepayamount",
-        "actionprepayhours",
-        "actionresponsedate",
-        "actionslaresponsestate",
-        "actionsmsstatus",
-        "actiontargetresponsedate",
-        "actiontotaloohtime",
-        "actiontravelamount",
-        "actiontravelbillingplanid",
-        "actiontravelchargehours",
-        "actiontravelenddate",
-        "actiontravelinvoicenumber",
-        "actiontravelmileageinvoicenumber",
-        "actiontravelstartdate",
-        "actionuserdef",
-        "actionuserdefineddata",
         "actisbillable",
         "actisreadyforprocessing",
-        "actprocesseddate",
+        "actioninternetmessageid",
+        "senttowhatsapp",
+        "twa_delivered_date",
+        "twa_read_date",
+        "travelisreadyforprocessing",
+        "emailbody",
+        "emailsubject",
+        "note_html",
+        "emailbody_html",
+        "actionuserdef",
+        "userdesc",
+        "actiondatecreated",
+        "actioninvoicenumber",
+        "actioninvoicenumber_isproject",
+        "action_invoice_line_id",
+        "actiontravelinvoicenumber",
+        "actionmileageinvoicenumber",
+        "externalinvoicenumber",
         "actprocessid",
-        "actreviewed",
-        "actsapuuid",
-        "add_followup_appointment",
-        "add_followup_task",
-        "agentnotificationneeded",
-        "allow_automation_on_related",
-        "appointment_complete_status",
-        "appointment_id",
+        "actiontravelamount",
+        "actionmileageamount",
+        "actiontravelmileageinvoicenumber",
+        "actionbillingplanid",
+        "actiontravelbillingplanid",
+        "actioncalendarstatus",
+        "actionapptid",
+        "actionsmsstatus",
+        "sitevisitunits",
+        "svid",
         "asset_id",
         "asset_site",
-        "assets",
-        "attachment_count",
-        "attachment_list",
-        "attachments",
-        "azure_action_complete",
-        "backoutplan",
-        "bigpanda_id",
-        "billingoverriddenbytimeentry",
-        "bulkemail_users",
-        "calloutcomenum",
-        "changeinformationhtml",
-        "chargerate",
-        "chatid",
-        "colour",
-        "communicationplan",
-        "contract_date_override",
-        "copy_to_id",
-        "create_article",
-        "created_from_action_id",
-        "created_from_ticket_id",
-        "customfields",
-        "customfieldvalidationreason",
-        "database_lookup_result",
-        "dateemailed",
-        "dateinvoicedmileage",
+        "lwwarrantyreported",
+        "from_mailbox_id",
+        "sales_mailbox_override_id",
+        "from_address_override",
+        "actiontravelstartdate",
+        "actiontravelenddate",
+        "actionactualresponse",
+        "actionslaresponsestate",
+        "labourwarranty",
+        "actreviewed",
+        "actprocesseddate",
         "dateinvoicedtraveltime",
-        "datetime",
-        "dattormm_close",
-        "defprepayamount",
-        "defprepaydateinvoiced",
-        "defprepayinvoicenumber",
-        "devops_pipeline_id",
-        "devops_pipeline_version",
-        "dont_do_rules",
-        "dont_recalculate_billing",
-        "dont_update_fault",
-        "dontcreatechild",
-        "dynamicsactionid",
-        "email_message_id",
-        "emailbody",
-        "emailbody_html",
-        "emailcc",
-        "emailccnew",
-        "emaildirection",
-        "emailfrom",
-        "emailsubject",
-        "emailsubjectnew",
-        "emailtemplate_id",
-        "emailto",
+        "dateinvoicedmileage",
+        "actionuserdefineddata",
         "emailtolistall",
-        "emailtonew",
-        "entity_type",
-        "external_links",
-        "externalinvoicenumber",
-        "facebook_from_id",
-        "facebook_id",
-        "facebook_parent_id",
-        "facebook_sent",
+        "reply_direct",
+        "actioninformownerofaction",
+        "agentnotificationneeded",
+        "surchargeid",
+        "travel_surchargeid",
+        "achargetotalaction",
+        "achargetotalprocessed",
+        "tweetsent",
+        "tweetfrom",
+        "twitterid",
+        "send_to_facebook",
+        "replyto_facebook_id",
+        "senttofb",
         "facebookid",
         "facebookname",
-        "faultidfrom",
-        "faultstimeentryid",
-        "follow",
-        "followers_user",
-        "from_address_override",
-        "from_mailbox_id",
-        "g2aremote_id",
-        "guid",
-        "hiddenfromuser",
-        "hide_user_visibility_toggle",
-        "id",
-        "ignoredatedoneisstartdate",
-        "impactdescription",
-        "impactlevel",
-        "important",
-        "instagram_from_id",
-        "instagram_id",
-        "instagram_parent_id",
-        "instagram_sent",
-        "instagramid",
-        "instagramname",
-        "internet_message_id",
-        "invoice_id",
-        "isBulkEmail",
-        "is_halo_ack",
-        "is_jira_supplier",
-        "is_third_party_supplier",
-        "isbillingaction",
-        "ishiddenfrominternalit",
-        "isjson",
-        "isundeliverable",
-        "itsm_summary",
-        "jira_original_estimate",
-        "jira_remaining_estimate",
-        "jira_reporter",
-        "justification",
-        "labourwarranty",
-        "lapsafe_asset",
-        "lapsafe_bay",
-        "lapsafe_bay_id",
-        "lapsafe_expiry_date",
-        "lapsafe_installation",
-        "last_updated",
-        "lwwarrantyreported",
+        "facebook_parent_id",
+        "calloutcomenum",
+        "actionresponsedate",
+        "actiontargetresponsedate",
+        "pagerdutysendstatus",
         "mailentryid",
-        "merged_from_ticketid",
-        "mileage",
-        "milestone_bill_id",
-        "move_to_id",
-        "needcreatechild",
-        "new_CRM_note",
-        "new_additional_agents",
-        "new_agent",
-        "new_agent_signature",
-        "new_appointment_type",
-        "new_approvalprocess",
-        "new_approvalprocess_agent_id",
-        "new_approvalprocess_cab",
-        "new_approvalprocess_cab_id",
-        "new_approvalprocess_customfieldid",
-        "new_approvalprocess_email",
-        "new_approvalprocess_role_id",
-        "new_approvalprocess_user_id",
-        "new_approvalprocess_users",
-        "new_article_description",
-        "new_article_notes",
-        "new_article_resolution",
-        "new_article_type",
-        "new_asset",
-        "new_branch_id",
-        "new_bulkemail",
+        "replytoaddress",
+        "actsapuuid",
+        "whowith",
+        "chatid",
+        "dynamicsactionid",
+        "action_appointment_id",
+        "action_supplier_id",
+        "action_supplier_name",
+        "new_tickettype",
+        "new_chargerate",
+        "new_contract_id",
+        "new_parent_id",
+        "new_priority",
         "new_category1",
         "new_category2",
         "new_category3",
         "new_category4",
-        "new_chargerate",
-        "new_child_cat_1",
-        "new_child_cat_2",
-        "new_child_cat_3",
-        "new_child_cat_4",
-        "new_client_id",
-        "new_colour",
-        "new_component_id",
-        "new_consignment",
-        "new_contract_id",
-        "new_contributors",
-        "new_customer_ref",
-        "new_customer_signature",
-        "new_deadlinedate",
-        "new_deadlinenotificationhours",
-        "new_distribution_list",
         "new_estimate",
         "new_estimatedays",
-        "new_external_link",
-        "new_faqlists",
-        "new_firsttimefix",
-        "new_fixbydate",
-        "new_followupdate",
-        "new_foppjobtitle",
-        "new_foppvalue_annual",
-        "new_foppvalue_monthly",
-        "new_foppvalue_oneoff",
         "new_impact",
-        "new_items_issued",
-        "new_jira_components",
-        "new_linkedticket_status",
-        "new_linkedticket_template_id",
-        "new_matched_kb_id",
-        "new_matched_linked_id",
+        "new_urgency",
+        "new_source",
         "new_matched_rule_id",
-        "new_oppattemptsmade",
-        "new_oppclosurecategory",
-        "new_oppcompanyname",
-        "new_oppcompetitors",
-        "new_oppcontactname",
-        "new_oppconversionprobability",
-        "new_oppconverteddate",
-        "new_oppcountry",
-        "new_oppcurrentsystem",
-        "new_oppcustomertitle",
-        "new_oppdemodate",
-        "new_oppdiscountdate",
-        "new_oppdontaddtomailinglist",
-        "new_oppemailaddress",
-        "new_opphear",
-        "new_oppproductchosen",
-        "new_oppprofit",
-        "new_oppreason",
-        "new_oppregion",
-        "new_opptel",
-        "new_opptimezonename",
-        "new_opptrialdate",
-        "new_opptype",
-        "new_oppvalue",
-        "new_parent_id",
-        "new_pr_id",
-        "new_primary_asset_status",
-        "new_priority",
-        "new_product_id",
-        "new_project_money_budget",
-        "new_project_time_budget",
-        "new_related_articles",
-        "new_rule_ids",
-        "new_service_id",
-        "new_site_id",
+        "new_firsttimefix",
+        "new_team",
+        "new_agent",
         "new_sla_id",
         "new_slastatus",
-        "new_source",
+        "new_fixbydate",
+        "new_followupdate",
+        "new_deadlinedate",
+        "new_deadlinenotificationhours",
         "new_startdate",
         "new_startdate_timezone",
         "new_startdate_with_timezone",
+        "new_project_time_budget",
+        "new_project_money_budget",
         "new_starttime",
         "new_starttimeslot",
-        "new_status",
-        "new_status_name",
-        "new_step",
-        "new_supplier_contact_id",
-        "new_supplier_contract_id",
-        "new_supplier_fix_date",
-        "new_supplier_id",
-        "new_supplier_priority_id",
-        "new_supplier_ref",
-        "new_supplier_response_date",
-        "new_tags",
         "new_targetdate",
         "new_targetdate_timezone",
         "new_targetdate_with_timezone",
         "new_targettime",
         "new_targettimeslot",
-        "new_team",
-        "new_template",
-        "new_template_id",
-        "new_thirdpartyreviewscore",
-        "new_tickettype",
-        "new_urgency",
-        "new_user_id",
+        "new_oppcontactname",
+        "new_oppcompanyname",
+        "new_oppemailaddress",
+        "new_oppcustomertitle",
+        "new_opptel",
+        "new_oppcountry",
+        "new_oppregion",
+        "new_opptype",
+        "new_opphear",
+        "new_oppvalue",
+        "new_foppvalue_monthly",
+        "new_foppvalue_annual",
+        "new_foppvalue_oneoff",
+        "new_oppconversionprobability",
+        "new_oppprofit",
+        "new_oppcurrentsystem",
+        "new_oppcompetitors",
+        "new_opptrialdate",
+        "new_oppdemodate",
+        "new_oppdiscountdate",
+        "new_oppattemptsmade",
+        "new_oppconverteddate",
+        "new_oppproductchosen",
+        "new_oppreason",
+        "new_opptimezonename",
+        "new_oppclosurecategory",
+        "new_oppdontaddtomailinglist",
+        "new_approvalprocess",
+        "new_approvalprocess_agent_id",
+        "new_approvalprocess_user_id",
+        "new_approvalprocess_users",
+        "new_approvalprocess_email",
+        "new_approvalprocess_cab_id",
+        "new_approvalprocess_cab",
+        "new_product_id",
+        "new_component_id",
         "new_version_id",
-        "new_workflow_id",
-        "nextcalldate",
-        "nonbilltime",
-        "note",
-        "note_html",
-        "oktoclose",
-        "old_status",
-        "on_behalf_of",
-        "on_behalf_of_name",
-        "original_agent",
-        "outcome",
-        "outcome_id",
-        "outgoingid",
-        "pagerdutyid",
-        "pagerdutysendstatus",
-        "parentactiondate",
-        "parentactiondetails",
-        "parentactionnumber",
-        "personal_unread",
-        "post_translations",
-        "prepay_threshold",
-        "primary_asset_id",
+        "new_matched_kb_id",
+        "new_matched_linked_id",
+        "new_linkedticket_template_id",
+        "new_supplier_id",
+        "new_supplier_ref",
+        "new_customer_ref",
+        "new_supplier_contract_id",
+        "new_supplier_priority_id",
+        "new_supplier_response_date",
+        "new_supplier_fix_date",
+        "new_linkedticket_status",
+        "new_appointment_type",
+        "emailtemplate_id",
+        "create_article",
+        "sendemail",
+        "action_showpreview",
+        "setnotetoemailbody",
+        "action_isresponse",
+        "validate_response",
+        "attachments",
+        "update_children",
+        "update_parent",
+        "send_survey",
+        "signature_customer",
+        "signature_customer_name",
+        "signature_agent",
+        "signature_agent_name",
+        "follow",
+        "unfollow",
         "primaryserviceusersfollow",
-        "private_note",
-        "project_id",
-        "purchaseorder_id",
-        "purchaseordernumber",
+        "appointment_id",
+        "appointment_complete_status",
+        "add_followup_appointment",
+        "add_followup_task",
+        "_appointment_force",
+        "copy_to_id",
+        "third_party_product_id",
+        "third_party_version_id",
+        "_forcereassign",
+        "_appointment01_ok",
+        "_agent01_ok",
+        "_agent02_ok",
+        "_ticketclash01_ok",
+        "_canupdate",
+        "assets",
+        "dont_do_rules",
+        "_includeticketinresponse",
+        "jira_original_estimate",
+        "jira_remaining_estimate",
+        "_warning",
+        "actionoohtime",
+        "actionholidaytime",
+        "actiontotaloohtime",
         "quotation_id",
-        "reactions",
+        "salesorder_id",
+        "purchaseorder_id",
+        "invoice_id",
         "recalculate_billing",
+        "_isimport",
+        "_isinboundsales",
+        "sendactiontopagerduty",
+        "oktoclose",
+        "remotetechid",
+        "utcoffset",
+        "statisfaction_level",
+        "senttoapisupplierid",
+        "send_jira_attachments",
+        "jira_reporter",
+        "smsto",
+        "sendsms",
+        "_dontupdate_devops",
+        "send_devops_note",
+        "_isnotify",
+        "move_to_id",
+        "sendactiontosplunkoncall",
+        "third_party_who",
+        "_faultForce",
+        "private_note",
+        "isBulkEmail",
+        "new_workflow_id",
+        "_sendtweet",
+        "replyto_tweet_id",
+        "replyto_tweet_haloid",
+        "changeinformationhtml",
+        "justification",
+        "impactlevel",
+        "impactdescription",
+        "risklevel",
+        "riskdescription",
+        "backoutplan",
+        "communicationplan",
+        "testplan",
+        "showonroadmap",
+        "roadmapnote",
+        "releasenote",
         "releaseid",
         "releaseid2",
         "releaseid3",
-        "releaseimportant",
-        "releasenote",
         "releasenotegroupid",
-        "remotetechid",
-        "replied_to_action_id",
-        "replied_to_ticket_id",
-        "reply_direct",
-        "replying_to",
-        "replyto_facebook_id",
-        "replyto_instagram_id",
-        "replyto_tweet_haloid",
-        "replyto_tweet_id",
-        "replytoaddress",
-        "riskdescription",
-        "risklevel",
-        "rmm_close",
-        "roadmapnote",
-        "rr_log",
-        "run_ai_insights",
-        "sales_mailbox_override_id",
-        "salesorder_id",
-        "satisfaction",
-        "send_devops_note",
-        "send_jira_attachments",
-        "send_jira_note",
-        "send_survey",
-        "send_to_facebook",
-        "send_to_googlebusiness",
-        "send_to_halo",
-        "send_to_instagram",
-        "send_to_whatsapp",
-        "sendactiontopagerduty",
-        "sendactiontosplunkoncall",
-        "sendemail",
-        "sendsms",
+        "releaseimportant",
+        "new_jira_components",
+        "faultidfrom",
+        "actionnumberfrom",
+        "new_template_id",
+        "new_primary_asset_status",
+        "primary_asset_id",
+        "new_rule_ids",
+        "dont_update_fault",
+        "new_article_description",
+        "new_article_resolution",
+        "new_article_notes",
+        "new_article_type",
+        "new_tags",
+        "new_faqlists",
+        "new_related_articles",
+        "ignoredatedoneisstartdate",
+        "sentinel_id",
+        "_validate_travel",
+        "sync_to_sentinel",
         "sentinel_classification",
         "sentinel_classification_reason",
-        "sentinel_id",
-        "senttoapisupplierid",
-        "senttoapiurl",
-        "senttofb",
-        "senttoinsta",
-        "senttojirasupplierid",
-        "senttoservicenowsupplierid",
-        "senttowhatsapp",
-        "servicenow_type",
+        "g2aremote_id",
+        "dontcreatechild",
+        "needcreatechild",
+        "customfieldvalidationreason",
         "servicestatusnote",
-        "setnotetoemailbody",
-        "showonroadmap",
-        "signature_agent",
-        "signature_agent_name",
-        "signature_customer",
-        "signature_customer_name",
-        "sitevisitunits",
-        "smsto",
-        "statisfaction_level",
-        "surchargeid",
-        "svid",
-        "sync_to_jira",
-        "sync_to_salesforce",
-        "sync_to_sentinel",
-        "sync_to_servicenow",
-        "testplan",
-        "third_party_product_id",
-        "third_party_version_id",
-        "third_party_who",
-        "ticket_guid",
-        "ticket_id",
-        "timesheet_approval_status",
-        "timetaken",
-        "timetakenadjusted",
-        "timetakendays",
-        "translate_note",
-        "translations",
-        "travel_chargerate",
-        "travel_surchargeid",
-        "travelisreadyforprocessing",
-        "traveltime",
-        "twa_delivered_date",
-        "twa_read_date",
-        "tweet_sent",
-        "tweetfrom",
-        "tweetsent",
-        "twitter_from_id",
-        "twitter_id_str",
-        "twitter_user_name",
-        "twitterid",
-        "unfollow",
-        "unread",
-        "update_children",
-        "update_parent",
         "updateservicestatus",
+        "new_child_cat_1",
+        "new_child_cat_2",
+        "new_child_cat_3",
+        "new_child_cat_4",
         "usecroverride",
+        "azure_action_complete",
+        "_dontupdate_jira",
+        "send_jira_note",
+        "entity_type",
+        "rmm_close",
+        "dattormm_close",
+        "external_links",
+        "new_external_link",
+        "_match_thirdparty_id",
+        "_match_integration_id",
+        "_match_integration_name",
+        "sync_to_salesforce",
+        "isbillingaction",
+        "ishiddenfrominternalit",
+        "new_consignment",
+        "faultstimeentryid",
+        "billingoverriddenbytimeentry",
+        "sync_to_servicenow",
+        "new_service_id",
+        "new_asset",
+        "contract_date_override",
+        "parentactionnumber",
+        "parentactiondetails",
+        "parentactiondate",
         "user_creation_failed",
-        "userdesc",
-        "utcoffset",
-        "validate_response",
-        "warning_type",
-        "who_agentid",
-        "who_colour",
-        "who_imgpath",
-        "who_initials",
-        "who_onlinestatus",
-        "who_type",
-        "whowith",
+        "followers_user",
+        "new_items_issued",
+        "purchaseordernumber",
+        "database_lookup_result",
+        "new_supplier_contact_id",
+        "new_pr_id",
+        "new_branch_id",
+        "_dontupdate_pagerduty",
+        "pagerdutyid",
+        "facebook_from_id",
+        "twitter_from_id",
+        "sync_to_jira",
+        "is_jira_supplier",
+        "senttojirasupplierid",
+        "_importtype",
+        "itsm_summary",
+        "send_to_halo",
+        "send_to_whatsapp",
+        "_ignore_ai",
+        "_ignore_translate",
+        "translate_note",
+        "new_approvalprocess_role_id",
+        "new_approvalprocess_customfieldid",
+        "new_thirdpartyreviewscore",
+        "new_additional_agents",
+        "instagramid",
+        "instagramname",
+        "instagram_parent_id",
+        "send_to_instagram",
+        "replyto_instagram_id",
+        "senttoinsta",
+        "instagram_from_id",
+        "dont_recalculate_billing",
+        "is_third_party_supplier",
+        "senttoservicenowsupplierid",
+        "timesheet_approval_status",
+        "_changeprivate",
+        "defprepayinvoicenumber",
+        "defprepaydateinvoiced",
+        "defprepayamount",
+        "new_colour",
+        "send_to_googlebusiness",
+        "original_agent",
+        "_isreplyaction",
+        "milestone_bill_id",
+        "new_foppjobtitle",
+        "bigpanda_id",
+        "servicenow_type",
+        "internet_message_id",
+        "allow_automation_on_related",
+        "replying_to",
+        "lapsafe_expiry_date",
+        "lapsafe_asset",
+        "lapsafe_bay",
+        "lapsafe_bay_id",
+        "lapsafe_installation",
+        "_slackaction",
+        "_isportalagentnote",
+        "devops_pipeline_id",
+        "devops_pipeline_version",
+        "new_step",
+        "rr_log",
+        "new_contributors",
+        "nextcalldate",
+        "satisfaction",
+        "new_CRM_note",
+        "new_template",
+        "_agent03_ok",
+        "_can_edit_billing_time",
+        "run_ai_insights",
+        "new_customer_signature",
+        "new_agent_signature",
+        "_prevent_outgoing",
+        "new_client_id",
+        "new_site_id",
+        "new_user_id",
+        "prepay_threshold",
+        "outgoingid",
+        "is_halo_ack",
+        "isundeliverable",
+        "new_distribution_list",
+        "new_bulkemail",
+        "bulkemail_users",
+        "outcome_id",
+        "action_systemid",
+        "dateemailed",
+        "timetaken",
+        "timetakendays",
+        "timetakenadjusted",
+        "nonbilltime",
+        "traveltime",
+        "mileage",
+        "actionchargehours",
+        "actionnonchargeamount",
+        "actionnonchargehours",
+        "actionchargeamount",
+        "actionprepayhours",
+        "actionprepayamount",
+        "actiontravelchargehours",
+        "chargerate",
+        "travel_chargerate",
+        "hiddenfromuser",
+        "important",
+        "old_status",
+        "new_status",
+        "new_status_name",
+        "emailfrom",
+        "emailtonew",
+        "emailto",
+        "emailccnew",
+        "emaildirection",
+        "emailcc",
+        "emailsubjectnew",
+        "senttoapiurl",
+        "colour",
+        "attachment_count",
+        "unread",
+        "actionby_application_id",
+        "action_travel_contract_ref",
+        "actionby_user_id",
+        "hide_user_visibility_toggle",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.agent01_ok = model::opt_bool(map)?,
-            1 => self.agent02_ok = model::opt_bool(map)?,
-            2 => self.agent03_ok = model::opt_bool(map)?,
-            3 => self.appointment01_ok = model::opt_bool(map)?,
-            4 => self.appointment_force = model::opt_bool(map)?,
-            5 => self.can_edit_billing_time = model::opt_bool(map)?,
-            6 => self.canupdate = model::opt_bool(map)?,
-            7 => self.changeprivate = model::opt_bool(map)?,
-            8 => self.dontupdate_devops = model::opt_bool(map)?,
-            9 => self.dontupdate_jira = model::opt_bool(map)?,
-            10 => self.dontupdate_pagerduty = model::opt_bool(map)?,
-            11 => self.fault_force = model::opt_bool(map)?,
-            12 => self.forcereassign = model::opt_bool(map)?,
-            13 => self.ignore_ai = model::opt_bool(map)?,
-            14 => self.ignore_translate = model::opt_bool(map)?,
-            15 => self.importtype = model::value(map)?,
-            16 => self.includeticketinresponse = model::opt_bool(map)?,
-            17 => self.isimport = model::opt_bool(map)?,
-            18 => self.isinboundsales = model::opt_bool(map)?,
-            19 => self.isnotify = model::opt_bool(map)?,
-            20 => self.isportalagentnote = model::opt_bool(map)?,
-            21 => self.isreplyaction = model::opt_bool(map)?,
-            22 => self.match_integration_id = model::opt_i32(map)?,
-            23 => self.match_integration_name = model::value(map)?,
-            24 => self.match_thirdparty_id = model::value(map)?,
-            25 => self.prevent_outgoing = model::opt_bool(map)?,
-            26 => self.sendtweet = model::opt_bool(map)?,
-            27 => self.slackaction = model::opt_i32(map)?,
-            28 => self.ticketclash01_ok = model::opt_bool(map)?,
-            29 => self.validate_travel = model::opt_bool(map)?,
-            30 => self.warning = model::value(map)?,
-            31 => self.achargetotalaction = model::opt_bool(map)?,
-            32 => self.achargetotalprocessed = model::opt_bool(map)?,
-            33 => self.action_appointment_id = model::opt_i32(map)?,
-            34 => self.action_contract_id = model::opt_i32(map)?,
-            35 => self.action_contract_ref = model::value(map)?,
-            36 => self.action_invoice_line_id = model::opt_i32(map)?,
-            37 => self.action_isresponse = model::opt_bool(map)?,
-            38 => self.action_showpreview = model::opt_bool(map)?,
-            39 => self.action_supplier_id = model::opt_i32(map)?,
-            40 => self.action_supplier_name = model::value(map)?,
-            41 => self.action_systemid = model::opt_i32(map)?,
-            42 => self.action_travel_contract_id = model::opt_i32(map)?,
-            43 => self.action_travel_contract_ref = model::value(map)?,
-            44 => self.actionactualresponse = model::opt_f64(map)?,
-            45 => self.actionapptid = model::value(map)?,
-            46 => self.actionarrivaldate = model::value(map)?,
-            47 => self.actionbillingplanid = model::opt_i32(map)?,
-            48 => self.actionby_agent_id = model::opt_i32(map)?,
-            49 => self.actionby_application_id = model::value(map)?,
-            50 => self.actionby_user_id = model::opt_i32(map)?,
-            51 => self.actioncalendarstatus = model::opt_i32(map)?,
-            52 => self.actionchargeamount = model::opt_f64(map)?,
-            53 => self.actionchargehours = model::opt_f64(map)?,
-            54 => self.actioncompletiondate = model::value(map)?,
-            55 => self.actioncontractid = model::opt_i32(map)?,
-            56 => self.actiondatecreated = model::value(map)?,
-            57 => self.actionholidaytime = model::opt_f64(map)?,
-            58 => self.actioninformownerofaction = model::opt_bool(map)?,
-            59 => self.actioninternetmessageid = model::value(map)?,
-            60 => self.actioninvoicenumber = model::value(map)?,
-            61 => self.actioninvoicenumber_isproject = model::opt_bool(map)?,
-            62 => self.actionmileageamount = model::opt_f64(map)?,
-            63 => self.actionmileageinvoicenumber = model::value(map)?,
-            64 => self.actionnonchargeamount = model::opt_f64(map)?,
-            65 => self.actionnonchargehours = model::opt_f64(map)?,
-            66 => self.actionnumberfrom = model::opt_i32(map)?,
-            67 => self.actionoohtime = model::opt_f64(map)?,
-            68 => self.actionprepayamount = model::opt_f64(map)?,
-            69 => self.actionprepayhours = model::opt_f64(map)?,
-            70 => self.actionresponsedate = model::value(map)?,
-            71 => self.actionslaresponsestate = model::value(map)?,
-            72 => self.actionsmsstatus = model::opt_i32(map)?,
-            73 => self.actiontargetresponsedate = model::value(map)?,
-            74 => self.actiontotaloohtime = model::opt_f64(map)?,
-            75 => self.actiontravelamount = model::opt_f64(map)?,
-            76 => self.actiontravelbillingplanid = model::opt_i32(map)?,
-            77 => self.actiontravelchargehours = model::opt_f64(map)?,
-            78 => self.actiontravelenddate = model::value(map)?,
-            79 => self.actiontravelinvoicenumber = model::value(map)?,
-            80 => self.actiontravelmileageinvoicenumber = model::opt_i32(map)?,
-            81 => self.actiontravelstartdate = model::value(map)?,
-            82 => self.actionuserdef = model::opt_i32(map)?,
-            83 => self.actionuserdefineddata = model::value(map)?,
-            84 => self.actisbillable = model::opt_bool(map)?,
-            85 => self.actisreadyforprocessing = model::opt_bool(map)?,
-            86 => self.actprocesseddate = model::value(map)?,
-            87 => self.actprocessid = model::opt_i32(map)?,
-            88 => self.actreviewed = model::opt_bool(map)?,
-            89 => self.actsapuuid = model::value(map)?,
-            90 => self.add_followup_appointment = model::opt_bool(map)?,
-            91 => self.add_followup_task = model::opt_bool(map)?,
-            92 => self.agentnotificationneeded = model::opt_i32(map)?,
-            93 => self.allow_automation_on_related = model::opt_bool(map)?,
-            94 => self.appointment_complete_status = model::opt_i32(map)?,
-            95 => self.appointment_id = model::opt_i32(map)?,
-            96 => self.asset_id = model::opt_i32(map)?,
-            97 => self.asset_site = model::opt_i32(map)?,
-            98 => self.assets = model::value(map)?,
-            99 => self.attachment_count = model::opt_i32(map)?,
-            100 => self.attachment_list = model::value(map)?,
-            101 => self.attachments = model::value(map)?,
-            102 => self.azure_action_complete = model::opt_bool(map)?,
-            103 => self.backoutplan = model::value(map)?,
-            104 => self.bigpanda_id = model::value(map)?,
-            105 => self.billingoverriddenbytimeentry = model::opt_i32(map)?,
-            106 => self.bulkemail_users = model::value(map)?,
-            107 => self.calloutcomenum = model::opt_i32(map)?,
-            108 => self.changeinformationhtml = model::value(map)?,
-            109 => self.chargerate = model::opt_i32(map)?,
-            110 => self.chatid = model::opt_i32(map)?,
-            111 => self.colour = model::value(map)?,
-            112 => self.communicationplan = model::value(map)?,
-            113 => self.contract_date_override = model::value(map)?,
-            114 => self.copy_to_id = model::opt_i32(map)?,
-            115 => self.create_article = model::opt_bool(map)?,
-            116 => self.created_from_action_id = model::opt_i32(map)?,
-            117 => self.created_from_ticket_id = model::opt_i32(map)?,
-            118 => self.customfields = model::value(map)?,
-            119 => self.customfieldvalidationreason = model::value(map)?,
-            120 => self.database_lookup_result = model::value(map)?,
-            121 => self.dateemailed = model::value(map)?,
-            122 => self.dateinvoicedmileage = model::value(map)?,
-            123 => self.dateinvoicedtraveltime = model::value(map)?,
-            124 => self.datetime = model::value(map)?,
-            125 => self.dattormm_close = model::opt_bool(map)?,
-            126 => self.defprepayamount = model::opt_f64(map)?,
-            127 => self.defprepaydateinvoiced = model::value(map)?,
-            128 => self.defprepayinvoicenumber = model::value(map)?,
-            129 => self.devops_pipeline_id = model::opt_i32(map)?,
-            130 => self.devops_pipeline_version = model::value(map)?,
-            131 => self.dont_do_rules = model::opt_bool(map)?,
-            132 => self.dont_recalculate_billing = model::opt_bool(map)?,
-            133 => self.dont_update_fault = model::opt_bool(map)?,
-            134 => self.dontcreatechild = model::opt_bool(map)?,
-            135 => self.dynamicsactionid = model::value(map)?,
-            136 => self.email_message_id = model::value(map)?,
-            137 => self.emailbody = model::value(map)?,
-            138 => self.emailbody_html = model::value(map)?,
-            139 => self.emailcc = model::value(map)?,
-            140 => self.emailccnew = model::value(map)?,
-            141 => self.emaildirection = model::value(map)?,
-            142 => self.emailfrom = model::value(map)?,
-            143 => self.emailsubject = model::value(map)?,
-            144 => self.emailsubjectnew = model::value(map)?,
-            145 => self.emailtemplate_id = model::opt_i32(map)?,
-            146 => self.emailto = model::value(map)?,
-            147 => self.emailtolistall = model::value(map)?,
-            148 => self.emailtonew = model::value(map)?,
-            149 => self.entity_type = model::value(map)?,
-            150 => self.external_links = model::value(map)?,
-            151 => self.externalinvoicenumber = model::value(map)?,
-            152 => self.facebook_from_id = model::value(map)?,
-            153 => self.facebook_id = model::value(map)?,
-            154 => self.facebook_parent_id = model::value(map)?,
-            155 => self.facebook_sent = model::opt_bool(map)?,
-            156 => self.facebookid = model::value(map)?,
-            157 => self.facebookname = model::value(map)?,
-            158 => self.faultidfrom = model::opt_i32(map)?,
-            159 => self.faultstimeentryid = model::opt_i32(map)?,
-            160 => self.follow = model::opt_bool(map)?,
-            161 => self.followers_user = model::value(map)?,
-            162 => self.from_address_override = model::value(map)?,
-            163 => self.from_mailbox_id = model::opt_i32(map)?,
-            164 => self.g2aremote_id = model::value(map)?,
-            165 => self.guid = model::value(map)?,
-            166 => self.hiddenfromuser = model::opt_bool(map)?,
-            167 => self.hide_user_visibility_toggle = model::opt_bool(map)?,
-            168 => self.id = model::opt_i32(map)?,
-            169 => self.ignoredatedoneisstartdate = model::opt_bool(map)?,
-            170 => self.impactdescription = model::value(map)?,
-            171 => self.impactlevel = model::opt_i32(map)?,
-            172 => self.important = model::opt_bool(map)?,
-            173 => self.instagram_from_id = model::value(map)?,
-            174 => self.instagram_id = model::value(map)?,
-            175 => self.instagram_parent_id = model::value(map)?,
-            176 => self.instagram_sent = model::opt_bool(map)?,
-            177 => self.instagramid = model::value(map)?,
-            178 => self.instagramname = model::value(map)?,
-            179 => self.internet_message_id = model::value(map)?,
-            180 => self.invoice_id = model::opt_i32(map)?,
-            181 => self.is_bulk_email = model::opt_bool(map)?,
-            182 => self.is_halo_ack = model::opt_bool(map)?,
-            183 => self.is_jira_supplier = model::opt_bool(map)?,
-            184 => self.is_third_party_supplier = model::opt_bool(map)?,
-            185 => self.isbillingaction = model::opt_bool(map)?,
-            186 => self.ishiddenfrominternalit = model::opt_bool(map)?,
-            187 => self.isjson = model::opt_bool(map)?,
-            188 => self.isundeliverable = model::opt_bool(map)?,
-            189 => self.itsm_summary = model::value(map)?,
-            190 => self.jira_original_estimate = model::opt_f64(map)?,
-            191 => self.jira_remaining_estimate = model::opt_f64(map)?,
-            192 => self.jira_reporter = model::opt_i32(map)?,
-            193 => self.justification = model::value(map)?,
-            194 => self.labourwarranty = model::opt_bool(map)?,
-            195 => self.lapsafe_asset = model::value(map)?,
-            196 => self.lapsafe_bay = model::opt_i32(map)?,
-            197 => self.lapsafe_bay_id = model::value(map)?,
-            198 => self.lapsafe_expiry_date = model::value(map)?,
-            199 => self.lapsafe_installation = model::value(map)?,
-            200 => self.last_updated = model::value(map)?,
-            201 => self.lwwarrantyreported = model::opt_bool(map)?,
-            202 => self.mailentryid = model::value(map)?,
-            203 => self.merged_from_ticketid = model::opt_i32(map)?,
-            204 => self.mileage = model::opt_f64(map)?,
-            205 => self.milestone_bill_id = model::opt_i32(map)?,
-            206 => self.move_to_id = model::opt_i32(map)?,
-            207 => self.needcreatechild = model::opt_bool(map)?,
-            208 => self.new_crm_note = model::value(map)?,
-            209 => self.new_additional_agents = model::value(map)?,
-            210 => self.new_agent = model::opt_i32(map)?,
-            211 => self.new_agent_signature = model::value(map)?,
-            212 => self.new_appointment_type = model::opt_i32(map)?,
-            213 => self.new_approvalprocess = model::opt_i32(map)?,
-            214 => self.new_approvalprocess_agent_id = model::opt_i32(map)?,
-            215 => self.new_approvalprocess_cab = model::value(map)?,
-            216 => self.new_approvalprocess_cab_id = model::opt_i32(map)?,
-            217 => self.new_approvalprocess_customfieldid = model::opt_i32(map)?,
-            218 => self.new_approvalprocess_email = model::value(map)?,
-            219 => self.new_approvalprocess_role_id = model::opt_i32(map)?,
-            220 => self.new_approvalprocess_user_id = model::opt_i32(map)?,
-            221 => self.new_approvalprocess_users = model::value(map)?,
-            222 => self.new_article_description = model::value(map)?,
-            223 => self.new_article_notes = model::value(map)?,
-            224 => self.new_article_resolution = model::value(map)?,
-            225 => self.new_article_type = model::opt_i32(map)?,
-            226 => self.new_asset = model::value(map)?,
-            227 => self.new_branch_id = model::opt_i32(map)?,
-            228 => self.new_bulkemail = model::value(map)?,
-            229 => self.new_category1 = model::value(map)?,
-            230 => self.new_category2 = model::value(map)?,
-            231 => self.new_category3 = model::value(map)?,
-            232 => self.new_category4 = model::value(map)?,
-            233 => self.new_chargerate = model::opt_i32(map)?,
-            234 => self.new_child_cat_1 = model::value(map)?,
-            235 => self.new_child_cat_2 = model::value(map)?,
-            236 => self.new_child_cat_3 = model::value(map)?,
-            237 => self.new_child_cat_4 = model::value(map)?,
-            238 => self.new_client_id = model::opt_i32(map)?,
-            239 => self.new_colour = model::value(map)?,
-            240 => self.new_component_id = model::opt_i32(map)?,
-            241 => self.new_consignment = model::value(map)?,
-            242 => self.new_contract_id = model::opt_i32(map)?,
-            243 => self.new_contributors = model::value(map)?,
-            244 => self.new_customer_ref = model::value(map)?,
-            245 => self.new_customer_signature = model::value(map)?,
-            246 => self.new_deadlinedate = model::value(map)?,
-            247 => self.new_deadlinenotificationhours = model::opt_f64(map)?,
-            248 => self.new_distribution_list = model::opt_i32(map)?,
-            249 => self.new_estimate = model::opt_f64(map)?,
-            250 => self.new_estimatedays = model::opt_f64(map)?,
-            251 => self.new_external_link = model::value(map)?,
-            252 => self.new_faqlists = model::value(map)?,
-            253 => self.new_firsttimefix = model::opt_bool(map)?,
-            254 => self.new_fixbydate = model::value(map)?,
-            255 => self.new_followupdate = model::value(map)?,
-            256 => self.new_foppjobtitle = model::value(map)?,
-            257 => self.new_foppvalue_annual = model::opt_f64(map)?,
-            258 => self.new_foppvalue_monthly = model::opt_f64(map)?,
-            259 => self.new_foppvalue_oneoff = model::opt_f64(map)?,
-            260 => self.new_impact = model::opt_i32(map)?,
-            261 => self.new_items_issued = model::value(map)?,
-            262 => self.new_jira_components = model::value(map)?,
-            263 => self.new_linkedticket_status = model::opt_i32(map)?,
-            264 => self.new_linkedticket_template_id = model::opt_i32(map)?,
-            265 => self.new_matched_kb_id = model::opt_i32(map)?,
-            266 => self.new_matched_linked_id = model::opt_i32(map)?,
-            267 => self.new_matched_rule_id = model::opt_i32(map)?,
-            268 => self.new_oppattemptsmade = model::opt_i32(map)?,
-            269 => self.new_oppclosurecategory = model::opt_i32(map)?,
-            270 => self.new_oppcompanyname = model::value(map)?,
-            271 => self.new_oppcompetitors = model::value(map)?,
-            272 => self.new_oppcontactname = model::value(map)?,
-            273 => self.new_oppconversionprobability = model::opt_f64(map)?,
-            274 => self.new_oppconverteddate = model::value(map)?,
-            275 => self.new_oppcountry = model::value(map)?,
-            276 => self.new_oppcurrentsystem = model::value(map)?,
-            277 => self.new_oppcustomertitle = model::value(map)?,
-            278 => self.new_oppdemodate = model::value(map)?,
-            279 => self.new_oppdiscountdate = model::value(map)?,
-            280 => self.new_oppdontaddtomailinglist = model::opt_bool(map)?,
-            281 => self.new_oppemailaddress = model::value(map)?,
-            282 => self.new_opphear = model::value(map)?,
-            283 => self.new_oppproductchosen = model::value(map)?,
-            284 => self.new_oppprofit = model::opt_f64(map)?,
-            285 => self.new_oppreason = model::value(map)?,
-            286 => self.new_oppregion = model::value(map)?,
-            287 => self.new_opptel = model::value(map)?,
-            288 => self.new_opptimezonename = model::value(map)?,
-            289 => self.new_opptrialdate = model::value(map)?,
-            290 => self.new_opptype = model::value(map)?,
-            291 => self.new_oppvalue = model::opt_f64(map)?,
-            292 => self.new_parent_id = model::opt_i32(map)?,
-            293 => self.new_pr_id = model::opt_i32(map)?,
-            294 => self.new_primary_asset_status = model::opt_i32(map)?,
-            295 => self.new_priority = model::opt_i32(map)?,
-            296 => self.new_product_id = model::opt_i32(map)?,
-            297 => self.new_project_money_budget = model::opt_f64(map)?,
-            298 => self.new_project_time_budget = model::opt_f64(map)?,
-            299 => self.new_related_articles = model::value(map)?,
-            300 => self.new_rule_ids = model::value(map)?,
-            301 => self.new_service_id = model::opt_i32(map)?,
-            302 => self.new_site_id = model::opt_i32(map)?,
-            303 => self.new_sla_id = model::opt_i32(map)?,
-            304 => self.new_slastatus = model::opt_i32(map)?,
-            305 => self.new_source = model::opt_i32(map)?,
-            306 => self.new_startdate = model::value(map)?,
-            307 => self.new_startdate_timezone = model::value(map)?,
-            308 => self.new_startdate_with_timezone = model::value(map)?,
-            309 => self.new_starttime = model::value(map)?,
-            310 => self.new_starttimeslot = model::opt_i32(map)?,
-            311 => self.new_status = model::opt_i32(map)?,
-            312 => self.new_status_name = model::value(map)?,
-            313 => self.new_step = model::opt_i32(map)?,
-            314 => self.new_supplier_contact_id = model::opt_i32(map)?,
-            315 => self.new_supplier_contract_id = model::opt_i32(map)?,
-            316 => self.new_supplier_fix_date = model::value(map)?,
-            317 => self.new_supplier_id = model::opt_i32(map)?,
-            318 => self.new_supplier_priority_id = model::opt_i32(map)?,
-            319 => self.new_supplier_ref = model::value(map)?,
-            320 => self.new_supplier_response_date = model::value(map)?,
-            321 => self.new_tags = model::value(map)?,
-            322 => self.new_targetdate = model::value(map)?,
-            323 => self.new_targetdate_timezone = model::value(map)?,
-            324 => self.new_targetdate_with_timezone = model::value(map)?,
-            325 => self.new_targettime = model::value(map)?,
-            326 => self.new_targettimeslot = model::opt_i32(map)?,
-            327 => self.new_team = model::value(map)?,
-            328 => self.new_template = model::value(map)?,
-            329 => self.new_template_id = model::opt_i32(map)?,
-            330 => self.new_thirdpartyreviewscore = model::opt_i32(map)?,
-            331 => self.new_tickettype = model::opt_i32(map)?,
-            332 => self.new_urgency = model::opt_i32(map)?,
-            333 => self.new_user_id = model::opt_i32(map)?,
-            334 => self.new_version_id = model::opt_i32(map)?,
-            335 => self.new_workflow_id = model::opt_i32(map)?,
-            336 => self.nextcalldate = model::value(map)?,
-            337 => self.nonbilltime = model::opt_f64(map)?,
-            338 => self.note = model::value(map)?,
-            339 => self.note_html = model::value(map)?,
-            340 => self.oktoclose = model::opt_bool(map)?,
-            341 => self.old_status = model::opt_i32(map)?,
-            342 => self.on_behalf_of = model::opt_i32(map)?,
-            343 => self.on_behalf_of_name = model::value(map)?,
-            344 => self.original_agent = model::opt_i32(map)?,
-            345 => self.outcome = model::value(map)?,
-            346 => self.outcome_id = model::opt_i32(map)?,
-            347 => self.outgoingid = model::opt_i32(map)?,
-            348 => self.pagerdutyid = model::value(map)?,
-            349 => self.pagerdutysendstatus = model::opt_i32(map)?,
-            350 => self.parentactiondate = model::value(map)?,
-            351 => self.parentactiondetails = model::value(map)?,
-            352 => self.parentactionnumber = model::opt_i32(map)?,
-            353 => self.personal_unread = model::opt_bool(map)?,
-            354 => self.post_translations = model::value(map)?,
-            355 => self.prepay_threshold = model::value(map)?,
-            356 => self.primary_asset_id = model::opt_i32(map)?,
-            357 => self.primaryserviceusersfollow = model::opt_bool(map)?,
-            358 => self.private_note = model::value(map)?,
-            359 => self.project_id = model::opt_i32(map)?,
-            360 => self.purchaseorder_id = model::opt_i32(map)?,
-            361 => self.purchaseordernumber = model::value(map)?,
-            362 => self.quotation_id = model::opt_i32(map)?,
-            363 => self.reactions = model::value(map)?,
-            364 => self.recalculate_billing = model::opt_bool(map)?,
-            365 => self.releaseid = model::opt_i32(map)?,
-            366 => self.releaseid2 = model::opt_i32(map)?,
-            367 => self.releaseid3 = model::opt_i32(map)?,
-            368 => self.releaseimportant = model::opt_bool(map)?,
-            369 => self.releasenote = model::value(map)?,
-            370 => self.releasenotegroupid = model::opt_i32(map)?,
-            371 => self.remotetechid = model::opt_i32(map)?,
-            372 => self.replied_to_action_id = model::opt_i32(map)?,
-            373 => self.replied_to_ticket_id = model::opt_i32(map)?,
-            374 => self.reply_direct = model::opt_bool(map)?,
-            375 => self.replying_to = model::opt_i32(map)?,
-            376 => self.replyto_facebook_id = model::value(map)?,
-            377 => self.replyto_instagram_id = model::value(map)?,
-            378 => self.replyto_tweet_haloid = model::opt_i32(map)?,
-            379 => self.replyto_tweet_id = model::opt_i64(map)?,
-            380 => self.replytoaddress = model::value(map)?,
-            381 => self.riskdescription = model::value(map)?,
-            382 => self.risklevel = model::opt_i32(map)?,
-            383 => self.rmm_close = model::opt_bool(map)?,
-            384 => self.roadmapnote = model::value(map)?,
-            385 => self.rr_log = model::value(map)?,
-            386 => self.run_ai_insights = model::opt_bool(map)?,
-            387 => self.sales_mailbox_override_id = model::opt_i32(map)?,
-            388 => self.salesorder_id = model::opt_i32(map)?,
-            389 => self.satisfaction = model::value(map)?,
-            390 => self.send_devops_note = model::opt_bool(map)?,
-            391 => self.send_jira_attachments = model::opt_bool(map)?,
-            392 => self.send_jira_note = model::opt_bool(map)?,
-            393 => self.send_survey = model::opt_bool(map)?,
-            394 => self.send_to_facebook = model::opt_bool(map)?,
-            395 => self.send_to_googlebusiness = model::opt_bool(map)?,
-            396 => self.send_to_halo = model::opt_bool(map)?,
-            397 => self.send_to_instagram = model::opt_bool(map)?,
-            398 => self.send_to_whatsapp = model::opt_bool(map)?,
-            399 => self.sendactiontopagerduty = model::opt_bool(map)?,
-            400 => self.sendactiontosplunkoncall = model::opt_bool(map)?,
-            401 => self.sendemail = model::opt_bool(map)?,
-            402 => self.sendsms = model::opt_bool(map)?,
-            403 => self.sentinel_classification = model::value(map)?,
-            404 => self.sentinel_classification_reason = model::value(map)?,
-            405 => self.sentinel_id = model::value(map)?,
-            406 => self.senttoapisupplierid = model::opt_i32(map)?,
-            407 => self.senttoapiurl = model::value(map)?,
-            408 => self.senttofb = model::opt_bool(map)?,
-            409 => self.senttoinsta = model::opt_bool(map)?,
-            410 => self.senttojirasupplierid = model::opt_i32(map)?,
-            411 => self.senttoservicenowsupplierid = model::opt_i32(map)?,
-            412 => self.senttowhatsapp = model::opt_bool(map)?,
-            413 => self.servicenow_type = model::opt_i32(map)?,
-            414 => self.servicestatusnote = model::value(map)?,
-            415 => self.setnotetoemailbody = model::opt_bool(map)?,
-            416 => self.showonroadmap = model::opt_bool(map)?,
-            417 => self.signature_agent = model::value(map)?,
-            418 => self.signature_agent_name = model::value(map)?,
-            419 => self.signature_customer = model::value(map)?,
-            420 => self.signature_customer_name = model::value(map)?,
-            421 => self.sitevisitunits = model::opt_f64(map)?,
-            422 => self.smsto = model::value(map)?,
-            423 => self.statisfaction_level = model::opt_i32(map)?,
-            424 => self.surchargeid = model::opt_i32(map)?,
-            425 => self.svid = model::opt_i32(map)?,
-            426 => self.sync_to_jira = model::opt_bool(map)?,
-            427 => self.sync_to_salesforce = model::opt_bool(map)?,
-            428 => self.sync_to_sentinel = model::opt_bool(map)?,
-            429 => self.sync_to_servicenow = model::opt_bool(map)?,
-            430 => self.testplan = model::value(map)?,
-            431 => self.third_party_product_id = model::value(map)?,
-            432 => self.third_party_version_id = model::value(map)?,
-            433 => self.third_party_who = model::value(map)?,
-            434 => self.ticket_guid = model::value(map)?,
-            435 => self.ticket_id = model::opt_i32(map)?,
-            436 => self.timesheet_approval_status = model::opt_i32(map)?,
-            437 => self.timetaken = model::opt_f64(map)?,
-            438 => self.timetakenadjusted = model::opt_f64(map)?,
-            439 => self.timetakendays = model::opt_f64(map)?,
-            440 => self.translate_note = model::opt_bool(map)?,
-            441 => self.translations = model::value(map)?,
-            442 => self.travel_chargerate = model::opt_i32(map)?,
-            443 => self.travel_surchargeid = model::opt_i32(map)?,
-            444 => self.travelisreadyforprocessing = model::opt_bool(map)?,
-            445 => self.traveltime = model::opt_f64(map)?,
-            446 => self.twa_delivered_date = model::value(map)?,
-            447 => self.twa_read_date = model::value(map)?,
-            448 => self.tweet_sent = model::opt_bool(map)?,
-            449 => self.tweetfrom = model::value(map)?,
-            450 => self.tweetsent = model::opt_bool(map)?,
-            451 => self.twitter_from_id = model::value(map)?,
-            452 => self.twitter_id_str = model::value(map)?,
-            453 => self.twitter_user_name = model::value(map)?,
-            454 => self.twitterid = model::opt_i64(map)?,
-            455 => self.unfollow = model::opt_bool(map)?,
-            456 => self.unread = model::opt_i32(map)?,
-            457 => self.update_children = model::opt_bool(map)?,
-            458 => self.update_parent = model::opt_bool(map)?,
-            459 => self.updateservicestatus = model::opt_bool(map)?,
-            460 => self.usecroverride = model::opt_bool(map)?,
-            461 => self.user_creation_failed = model::opt_bool(map)?,
-            462 => self.userdesc = model::value(map)?,
-            463 => self.utcoffset = model::opt_f64(map)?,
-            464 => self.validate_response = model::opt_bool(map)?,
-            465 => self.warning_type = model::opt_i32(map)?,
-            466 => self.who_agentid = model::opt_i32(map)?,
-            467 => self.who_colour = model::value(map)?,
-            468 => self.who_imgpath = model::value(map)?,
-            469 => self.who_initials = model::value(map)?,
-            470 => self.who_onlinestatus = model::opt_i32(map)?,
-            471 => self.who_type = model::opt_i32(map)?,
-            472 => self.whowith = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        235, 236, 419, 234, 229, 420, 238, 388, 265, 328, 359, 271, 233, 370, 371, 366,
+        241, 253, 254, 267, 409, 395, 336, 337, 335, 424, 275, 408, 237, 312, 244, 98,
+        99, 119, 16, 17, 61, 212, 210, 120, 121, 436, 18, 470, 84, 72, 26, 69, 41, 469,
+        471, 71, 447, 444, 27, 44, 58, 246, 94, 47, 59, 60, 67, 63, 445, 446, 297, 245,
+        449, 448, 110, 85, 73, 111, 247, 66, 70, 450, 83, 62, 68, 82, 56, 91, 45, 46, 88,
+        65, 87, 115, 227, 228, 95, 401, 226, 225, 76, 77, 239, 467, 23, 214, 327, 284,
+        398, 343, 434, 109, 278, 451, 117, 466, 285, 347, 230, 208, 15, 14, 24, 319, 355,
+        437, 90, 89, 9, 332, 391, 390, 389, 410, 411, 240, 384, 302, 317, 118, 34, 52,
+        55, 463, 461, 462, 458, 53, 464, 207, 460, 92, 459, 330, 333, 64, 361, 29, 108,
+        30, 106, 107, 296, 342, 222, 352, 81, 79, 316, 43, 453, 472, 1, 310, 281, 280,
+        454, 383, 37, 379, 38, 377, 378, 400, 251, 273, 430, 364, 385, 339, 340, 28, 431,
+        367, 242, 243, 262, 279, 86, 404, 405, 406, 403, 407, 10, 78, 113, 31, 443, 396,
+        268, 318, 417, 376, 139, 423, 206, 185, 186, 191, 190, 374, 189, 373, 187, 188,
+        303, 305, 304, 306, 346, 358, 433, 127, 128, 129, 130, 123, 322, 323, 324, 325,
+        425, 392, 193, 341, 124, 414, 200, 422, 144, 145, 432, 131, 132, 334, 308, 137,
+        142, 143, 397, 169, 168, 170, 133, 353, 295, 205, 197, 195, 196, 136, 178, 183,
+        159, 174, 158, 171, 179, 163, 173, 161, 176, 177, 184, 160, 166, 180, 172, 181,
+        164, 162, 182, 175, 165, 167, 125, 357, 299, 126, 192, 150, 149, 309, 301, 345,
+        426, 140, 141, 135, 146, 147, 148, 151, 152, 456, 457, 412, 356, 201, 204, 198,
+        202, 199, 203, 307, 153, 154, 155, 156, 157, 138, 418, 298, 375, 122, 134, 427,
+        194, 274, 415, 441, 11, 54, 256, 455, 39, 40, 394, 2, 435, 429, 360, 112, 350,
+        349, 348, 25, 35, 428, 300, 224, 272, 19, 250, 354, 248, 32, 252, 290, 291, 292,
+        294, 289, 293, 257, 13, 12, 93, 402, 104, 381, 277, 276, 114, 283, 282, 331, 288,
+        413, 421, 80, 249, 416, 266, 261, 329, 217, 103, 393, 368, 380, 369, 255, 269,
+        209, 264, 314, 315, 311, 260, 465, 105, 382, 365, 386, 48, 399, 320, 211, 287,
+        220, 221, 218, 219, 74, 263, 259, 96, 75, 363, 338, 313, 344, 286, 231, 232, 270,
+        36, 0, 387, 438, 440, 439, 372, 33, 452, 97, 51, 442, 49, 50, 22, 101, 100, 362,
+        20, 21, 102, 223, 468, 215, 216, 321, 326, 351, 57, 258, 213, 42, 5, 7, 4, 6, 8,
+        3, 116,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.ticket_id);
+        v.f(&self.id);
+        v.f(&self.outcome);
+        v.f(&self.who_type);
+        v.f(&self.who_imgpath);
+        v.f(&self.who_agentid);
+        v.f(&self.who_initials);
+        v.f(&self.who_colour);
+        v.f(&self.who_onlinestatus);
+        v.f(&self.datetime);
+        v.f(&self.last_updated);
+        v.f(&self.note);
+        v.f(&self.replied_to_ticket_id);
+        v.f(&self.replied_to_action_id);
+        v.f(&self.created_from_ticket_id);
+        v.f(&self.created_from_action_id);
+        v.f(&self.action_contract_id);
+        v.f(&self.action_contract_ref);
+        v.f(&self.action_travel_contract_id);
+        v.f(&self.project_id);
+        v.f(&self.twitter_id_str);
+        v.f(&self.twitter_user_name);
+        v.f(&self.tweet_sent);
+        v.f(&self.attachment_list);
+        v.f(&self.customfields);
+        v.f(&self.personal_unread);
+        v.f(&self.actionarrivaldate);
+        v.f(&self.actioncompletiondate);
+        v.f(&self.isjson);
+        v.f(&self.facebook_id);
+        v.f(&self.facebook_sent);
+        v.f(&self.merged_from_ticketid);
+        v.f(&self.reactions);
+        v.f(&self.translations);
+        v.f(&self.email_message_id);
+        v.f(&self.post_translations);
+        v.f(&self.ticket_guid);
+        v.f(&self.instagram_id);
+        v.f(&self.instagram_sent);
+        v.f(&self.on_behalf_of);
+        v.f(&self.on_behalf_of_name);
+        v.f(&self.actionby_agent_id);
+        v.f(&self.warning_type);
+        v.f(&self.guid);
+        v.f(&self.actioncontractid);
+        v.f(&self.actisbillable);
+        v.f(&self.actisreadyforprocessing);
+        v.f(&self.actioninternetmessageid);
+        v.f(&self.senttowhatsapp);
+        v.f(&self.twa_delivered_date);
+        v.f(&self.twa_read_date);
+        v.f(&self.travelisreadyforprocessing);
+        v.f(&self.emailbody);
+        v.f(&self.emailsubject);
+        v.f(&self.note_html);
+        v.f(&self.emailbody_html);
+        v.f(&self.actionuserdef);
+        v.f(&self.userdesc);
+        v.f(&self.actiondatecreated);
+        v.f(&self.actioninvoicenumber);
+        v.f(&self.actioninvoicenumber_isproject);
+        v.f(&self.action_invoice_line_id);
+        v.f(&self.actiontravelinvoicenumber);
+        v.f(&self.actionmileageinvoicenumber);
+        v.f(&self.externalinvoicenumber);
+        v.f(&self.actprocessid);
+        v.f(&self.actiontravelamount);
+        v.f(&self.actionmileageamount);
+        v.f(&self.actiontravelmileageinvoicenumber);
+        v.f(&self.actionbillingplanid);
+        v.f(&self.actiontravelbillingplanid);
+        v.f(&self.actioncalendarstatus);
+        v.f(&self.actionapptid);
+        v.f(&self.actionsmsstatus);
+        v.f(&self.sitevisitunits);
+        v.f(&self.svid);
+        v.f(&self.asset_id);
+        v.f(&self.asset_site);
+        v.f(&self.lwwarrantyreported);
+        v.f(&self.from_mailbox_id);
+        v.f(&self.sales_mailbox_override_id);
+        v.f(&self.from_address_override);
+        v.f(&self.actiontravelstartdate);
+        v.f(&self.actiontravelenddate);
+        v.f(&self.actionactualresponse);
+        v.f(&self.actionslaresponsestate);
+        v.f(&self.labourwarranty);
+        v.f(&self.actreviewed);
+        v.f(&self.actprocesseddate);
+        v.f(&self.dateinvoicedtraveltime);
+        v.f(&self.dateinvoicedmileage);
+        v.f(&self.actionuserdefineddata);
+        v.f(&self.emailtolistall);
+        v.f(&self.reply_direct);
+        v.f(&self.actioninformownerofaction);
+        v.f(&self.agentnotificationneeded);
+        v.f(&self.surchargeid);
+        v.f(&self.travel_surchargeid);
+        v.f(&self.achargetotalaction);
+        v.f(&self.achargetotalprocessed);
+        v.f(&self.tweetsent);
+        v.f(&self.tweetfrom);
+        v.f(&self.twitterid);
+        v.f(&self.send_to_facebook);
+        v.f(&self.replyto_facebook_id);
+        v.f(&self.senttofb);
+        v.f(&self.facebookid);
+        v.f(&self.facebookname);
+        v.f(&self.facebook_parent_id);
+        v.f(&self.calloutcomenum);
+        v.f(&self.actionresponsedate);
+        v.f(&self.actiontargetresponsedate);
+        v.f(&self.pagerdutysendstatus);
+        v.f(&self.mailentryid);
+        v.f(&self.replytoaddress);
+        v.f(&self.actsapuuid);
+        v.f(&self.whowith);
+        v.f(&self.chatid);
+        v.f(&self.dynamicsactionid);
+        v.f(&self.action_appointment_id);
+        v.f(&self.action_supplier_id);
+        v.f(&self.action_supplier_name);
+        v.f(&self.new_tickettype);
+        v.f(&self.new_chargerate);
+        v.f(&self.new_contract_id);
+        v.f(&self.new_parent_id);
+        v.f(&self.new_priority);
+        v.f(&self.new_category1);
+        v.f(&self.new_category2);
+        v.f(&self.new_category3);
+        v.f(&self.new_category4);
+        v.f(&self.new_estimate);
+        v.f(&self.new_estimatedays);
+        v.f(&self.new_impact);
+        v.f(&self.new_urgency);
+        v.f(&self.new_source);
+        v.f(&self.new_matched_rule_id);
+        v.f(&self.new_firsttimefix);
+        v.f(&self.new_team);
+        v.f(&self.new_agent);
+        v.f(&self.new_sla_id);
+        v.f(&self.new_slastatus);
+        v.f(&self.new_fixbydate);
+        v.f(&self.new_followupdate);
+        v.f(&self.new_deadlinedate);
+        v.f(&self.new_deadlinenotificationhours);
+        v.f(&self.new_startdate);
+        v.f(&self.new_startdate_timezone);
+        v.f(&self.new_startdate_with_timezone);
+        v.f(&self.new_project_time_budget);
+        v.f(&self.new_project_money_budget);
+        v.f(&self.new_starttime);
+        v.f(&self.new_starttimeslot);
+        v.f(&self.new_targetdate);
+        v.f(&self.new_targetdate_timezone);
+        v.f(&self.new_targetdate_with_timezone);
+        v.f(&self.new_targettime);
+        v.f(&self.new_targettimeslot);
+        v.f(&self.new_oppcontactname);
+        v.f(&self.new_oppcompanyname);
+        v.f(&self.new_oppemailaddress);
+        v.f(&self.new_oppcustomertitle);
+        v.f(&self.new_opptel);
+        v.f(&self.new_oppcountry);
+        v.f(&self.new_oppregion);
+        v.f(&self.new_opptype);
+        v.f(&self.new_opphear);
+        v.f(&self.new_oppvalue);
+        v.f(&self.new_foppvalue_monthly);
+        v.f(&self.new_foppvalue_annual);
+        v.f(&self.new_foppvalue_oneoff);
+        v.f(&self.new_oppconversionprobability);
+        v.f(&self.new_oppprofit);
+        v.f(&self.new_oppcurrentsystem);
+        v.f(&self.new_oppcompetitors);
+        v.f(&self.new_opptrialdate);
+        v.f(&self.new_oppdemodate);
+        v.f(&self.new_oppdiscountdate);
+        v.f(&self.new_oppattemptsmade);
+        v.f(&self.new_oppconverteddate);
+        v.f(&self.new_oppproductchosen);
+        v.f(&self.new_oppreason);
+        v.f(&self.new_opptimezonename);
+        v.f(&self.new_oppclosurecategory);
+        v.f(&self.new_oppdontaddtomailinglist);
+        v.f(&self.new_approvalprocess);
+        v.f(&self.new_approvalprocess_agent_id);
+        v.f(&self.new_approvalprocess_user_id);
+        v.f(&self.new_approvalprocess_users);
+        v.f(&self.new_approvalprocess_email);
+        v.f(&self.new_approvalprocess_cab_id);
+        v.f(&self.new_approvalprocess_cab);
+        v.f(&self.new_product_id);
+        v.f(&self.new_component_id);
+        v.f(&self.new_version_id);
+        v.f(&self.new_matched_kb_id);
+        v.f(&self.new_matched_linked_id);
+        v.f(&self.new_linkedticket_template_id);
+        v.f(&self.new_supplier_id);
+        v.f(&self.new_supplier_ref);
+        v.f(&self.new_customer_ref);
+        v.f(&self.new_supplier_contract_id);
+        v.f(&self.new_supplier_priority_id);
+        v.f(&self.new_supplier_response_date);
+        v.f(&self.new_supplier_fix_date);
+        v.f(&self.new_linkedticket_status);
+        v.f(&self.new_appointment_type);
+        v.f(&self.emailtemplate_id);
+        v.f(&self.create_article);
+        v.f(&self.sendemail);
+        v.f(&self.action_showpreview);
+        v.f(&self.setnotetoemailbody);
+        v.f(&self.action_isresponse);
+        v.f(&self.validate_response);
+        v.f(&self.attachments);
+        v.f(&self.update_children);
+        v.f(&self.update_parent);
+        v.f(&self.send_survey);
+        v.f(&self.signature_customer);
+        v.f(&self.signature_customer_name);
+        v.f(&self.signature_agent);
+        v.f(&self.signature_agent_name);
+        v.f(&self.follow);
+        v.f(&self.unfollow);
+        v.f(&self.primaryserviceusersfollow);
+        v.f(&self.appointment_id);
+        v.f(&self.appointment_complete_status);
+        v.f(&self.add_followup_appointment);
+        v.f(&self.add_followup_task);
+        v.f(&self.appointment_force);
+        v.f(&self.copy_to_id);
+        v.f(&self.third_party_product_id);
+        v.f(&self.third_party_version_id);
+        v.f(&self.forcereassign);
+        v.f(&self.appointment01_ok);
+        v.f(&self.agent01_ok);
+        v.f(&self.agent02_ok);
+        v.f(&self.ticketclash01_ok);
+        v.f(&self.canupdate);
+        v.f(&self.assets);
+        v.f(&self.dont_do_rules);
+        v.f(&self.includeticketinresponse);
+        v.f(&self.jira_original_estimate);
+        v.f(&self.jira_remaining_estimate);
+        v.f(&self.warning);
+        v.f(&self.actionoohtime);
+        v.f(&self.actionholidaytime);
+        v.f(&self.actiontotaloohtime);
+        v.f(&self.quotation_id);
+        v.f(&self.salesorder_id);
+        v.f(&self.purchaseorder_id);
+        v.f(&self.invoice_id);
+        v.f(&self.recalculate_billing);
+        v.f(&self.isimport);
+        v.f(&self.isinboundsales);
+        v.f(&self.sendactiontopagerduty);
+        v.f(&self.oktoclose);
+        v.f(&self.remotetechid);
+        v.f(&self.utcoffset);
+        v.f(&self.statisfaction_level);
+        v.f(&self.senttoapisupplierid);
+        v.f(&self.send_jira_attachments);
+        v.f(&self.jira_reporter);
+        v.f(&self.smsto);
+        v.f(&self.sendsms);
+        v.f(&self.dontupdate_devops);
+        v.f(&self.send_devops_note);
+        v.f(&self.isnotify);
+        v.f(&self.move_to_id);
+        v.f(&self.sendactiontosplunkoncall);
+        v.f(&self.third_party_who);
+        v.f(&self.fault_force);
+        v.f(&self.private_note);
+        v.f(&self.is_bulk_email);
+        v.f(&self.new_workflow_id);
+        v.f(&self.sendtweet);
+        v.f(&self.replyto_tweet_id);
+        v.f(&self.replyto_tweet_haloid);
+        v.f(&self.changeinformationhtml);
+        v.f(&self.justification);
+        v.f(&self.impactlevel);
+        v.f(&self.impactdescription);
+        v.f(&self.risklevel);
+        v.f(&self.riskdescription);
+        v.f(&self.backoutplan);
+        v.f(&self.communicationplan);
+        v.f(&self.testplan);
+        v.f(&self.showonroadmap);
+        v.f(&self.roadmapnote);
+        v.f(&self.releasenote);
+        v.f(&self.releaseid);
+        v.f(&self.releaseid2);
+        v.f(&self.releaseid3);
+        v.f(&self.releasenotegroupid);
+        v.f(&self.releaseimportant);
+        v.f(&self.new_jira_components);
+        v.f(&self.faultidfrom);
+        v.f(&self.actionnumberfrom);
+        v.f(&self.new_template_id);
+        v.f(&self.new_primary_asset_status);
+        v.f(&self.primary_asset_id);
+        v.f(&self.new_rule_ids);
+        v.f(&self.dont_update_fault);
+        v.f(&self.new_article_description);
+        v.f(&self.new_article_resolution);
+        v.f(&self.new_article_notes);
+        v.f(&self.new_article_type);
+        v.f(&self.new_tags);
+        v.f(&self.new_faqlists);
+        v.f(&self.new_related_articles);
+        v.f(&self.ignoredatedoneisstartdate);
+        v.f(&self.sentinel_id);
+        v.f(&self.validate_travel);
+        v.f(&self.sync_to_sentinel);
+        v.f(&self.sentinel_classification);
+        v.f(&self.sentinel_classification_reason);
+        v.f(&self.g2aremote_id);
+        v.f(&self.dontcreatechild);
+        v.f(&self.needcreatechild);
+        v.f(&self.customfieldvalidationreason);
+        v.f(&self.servicestatusnote);
+        v.f(&self.updateservicestatus);
+        v.f(&self.new_child_cat_1);
+        v.f(&self.new_child_cat_2);
+        v.f(&self.new_child_cat_3);
+        v.f(&self.new_child_cat_4);
+        v.f(&self.usecroverride);
+        v.f(&self.azure_action_complete);
+        v.f(&self.dontupdate_jira);
+        v.f(&self.send_jira_note);
+        v.f(&self.entity_type);
+        v.f(&self.rmm_close);
+        v.f(&self.dattormm_close);
+        v.f(&self.external_links);
+        v.f(&self.new_external_link);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.sync_to_salesforce);
+        v.f(&self.isbillingaction);
+        v.f(&self.ishiddenfrominternalit);
+        v.f(&self.new_consignment);
+        v.f(&self.faultstimeentryid);
+        v.f(&self.billingoverriddenbytimeentry);
+        v.f(&self.sync_to_servicenow);
+        v.f(&self.new_service_id);
+        v.f(&self.new_asset);
+        v.f(&self.contract_date_override);
+        v.f(&self.parentactionnumber);
+        v.f(&self.parentactiondetails);
+        v.f(&self.parentactiondate);
+        v.f(&self.user_creation_failed);
+        v.f(&self.followers_user);
+        v.f(&self.new_items_issued);
+        v.f(&self.purchaseordernumber);
+        v.f(&self.database_lookup_result);
+        v.f(&self.new_supplier_contact_id);
+        v.f(&self.new_pr_id);
+        v.f(&self.new_branch_id);
+        v.f(&self.dontupdate_pagerduty);
+        v.f(&self.pagerdutyid);
+        v.f(&self.facebook_from_id);
+        v.f(&self.twitter_from_id);
+        v.f(&self.sync_to_jira);
+        v.f(&self.is_jira_supplier);
+        v.f(&self.senttojirasupplierid);
+        v.f(&self.importtype);
+        v.f(&self.itsm_summary);
+        v.f(&self.send_to_halo);
+        v.f(&self.send_to_whatsapp);
+        v.f(&self.ignore_ai);
+        v.f(&self.ignore_translate);
+        v.f(&self.translate_note);
+        v.f(&self.new_approvalprocess_role_id);
+        v.f(&self.new_approvalprocess_customfieldid);
+        v.f(&self.new_thirdpartyreviewscore);
+        v.f(&self.new_additional_agents);
+        v.f(&self.instagramid);
+        v.f(&self.instagramname);
+        v.f(&self.instagram_parent_id);
+        v.f(&self.send_to_instagram);
+        v.f(&self.replyto_instagram_id);
+        v.f(&self.senttoinsta);
+        v.f(&self.instagram_from_id);
+        v.f(&self.dont_recalculate_billing);
+        v.f(&self.is_third_party_supplier);
+        v.f(&self.senttoservicenowsupplierid);
+        v.f(&self.timesheet_approval_status);
+        v.f(&self.changeprivate);
+        v.f(&self.defprepayinvoicenumber);
+        v.f(&self.defprepaydateinvoiced);
+        v.f(&self.defprepayamount);
+        v.f(&self.new_colour);
+        v.f(&self.send_to_googlebusiness);
+        v.f(&self.original_agent);
+        v.f(&self.isreplyaction);
+        v.f(&self.milestone_bill_id);
+        v.f(&self.new_foppjobtitle);
+        v.f(&self.bigpanda_id);
+        v.f(&self.servicenow_type);
+        v.f(&self.internet_message_id);
+        v.f(&self.allow_automation_on_related);
+        v.f(&self.replying_to);
+        v.f(&self.lapsafe_expiry_date);
+        v.f(&self.lapsafe_asset);
+        v.f(&self.lapsafe_bay);
+        v.f(&self.lapsafe_bay_id);
+        v.f(&self.lapsafe_installation);
+        v.f(&self.slackaction);
+        v.f(&self.isportalagentnote);
+        v.f(&self.devops_pipeline_id);
+        v.f(&self.devops_pipeline_version);
+        v.f(&self.new_step);
+        v.f(&self.rr_log);
+        v.f(&self.new_contributors);
+        v.f(&self.nextcalldate);
+        v.f(&self.satisfaction);
+        v.f(&self.new_crm_note);
+        v.f(&self.new_template);
+        v.f(&self.agent03_ok);
+        v.f(&self.can_edit_billing_time);
+        v.f(&self.run_ai_insights);
+        v.f(&self.new_customer_signature);
+        v.f(&self.new_agent_signature);
+        v.f(&self.prevent_outgoing);
+        v.f(&self.new_client_id);
+        v.f(&self.new_site_id);
+        v.f(&self.new_user_id);
+        v.f(&self.prepay_threshold);
+        v.f(&self.outgoingid);
+        v.f(&self.is_halo_ack);
+        v.f(&self.isundeliverable);
+        v.f(&self.new_distribution_list);
+        v.f(&self.new_bulkemail);
+        v.f(&self.bulkemail_users);
+        v.f(&self.outcome_id);
+        v.f(&self.action_systemid);
+        v.f(&self.dateemailed);
+        v.f(&self.timetaken);
+        v.f(&self.timetakendays);
+        v.f(&self.timetakenadjusted);
+        v.f(&self.nonbilltime);
+        v.f(&self.traveltime);
+        v.f(&self.mileage);
+        v.f(&self.actionchargehours);
+        v.f(&self.actionnonchargeamount);
+        v.f(&self.actionnonchargehours);
+        v.f(&self.actionchargeamount);
+        v.f(&self.actionprepayhours);
+        v.f(&self.actionprepayamount);
+        v.f(&self.actiontravelchargehours);
+        v.f(&self.chargerate);
+        v.f(&self.travel_chargerate);
+        v.f(&self.hiddenfromuser);
+        v.f(&self.important);
+        v.f(&self.old_status);
+        v.f(&self.new_status);
+        v.f(&self.new_status_name);
+        v.f(&self.emailfrom);
+        v.f(&self.emailtonew);
+        v.f(&self.emailto);
+        v.f(&self.emailccnew);
+        v.f(&self.emaildirection);
+        v.f(&self.emailcc);
+        v.f(&self.emailsubjectnew);
+        v.f(&self.senttoapiurl);
+        v.f(&self.colour);
+        v.f(&self.attachment_count);
+        v.f(&self.unread);
+        v.f(&self.actionby_application_id);
+        v.f(&self.action_travel_contract_ref);
+        v.f(&self.actionby_user_id);
+        v.f(&self.hide_user_visibility_toggle);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.ticket_id),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.outcome),
+            3 => o.f(&mut self.who_type),
+            4 => o.f(&mut self.who_imgpath),
+            5 => o.f(&mut self.who_agentid),
+            6 => o.f(&mut self.who_initials),
+            7 => o.f(&mut self.who_colour),
+            8 => o.f(&mut self.who_onlinestatus),
+            9 => o.f(&mut self.datetime),
+            10 => o.f(&mut self.last_updated),
+            11 => o.f(&mut self.note),
+            12 => o.f(&mut self.replied_to_ticket_id),
+            13 => o.f(&mut self.replied_to_action_id),
+            14 => o.f(&mut self.created_from_ticket_id),
+            15 => o.f(&mut self.created_from_action_id),
+            16 => o.f(&mut self.action_contract_id),
+            17 => o.f(&mut self.action_contract_ref),
+            18 => o.f(&mut self.action_travel_contract_id),
+            19 => o.f(&mut self.project_id),
+            20 => o.f(&mut self.twitter_id_str),
+            21 => o.f(&mut self.twitter_user_name),
+            22 => o.f(&mut self.tweet_sent),
+            23 => o.f(&mut self.attachment_list),
+            24 => o.f(&mut self.customfields),
+            25 => o.f(&mut self.personal_unread),
+            26 => o.f(&mut self.actionarrivaldate),
+            27 => o.f(&mut self.actioncompletiondate),
+            28 => o.f(&mut self.isjson),
+            29 => o.f(&mut self.facebook_id),
+            30 => o.f(&mut self.facebook_sent),
+            31 => o.f(&mut self.merged_from_ticketid),
+            32 => o.f(&mut self.reactions),
+            33 => o.f(&mut self.translations),
+            34 => o.f(&mut self.email_message_id),
+            35 => o.f(&mut self.post_translations),
+            36 => o.f(&mut self.ticket_guid),
+            37 => o.f(&mut self.instagram_id),
+            38 => o.f(&mut self.instagram_sent),
+            39 => o.f(&mut self.on_behalf_of),
+            40 => o.f(&mut self.on_behalf_of_name),
+            41 => o.f(&mut self.actionby_agent_id),
+            42 => o.f(&mut self.warning_type),
+            43 => o.f(&mut self.guid),
+            44 => o.f(&mut self.actioncontractid),
+            45 => o.f(&mut self.actisbillable),
+            46 => o.f(&mut self.actisreadyforprocessing),
+            47 => o.f(&mut self.actioninternetmessageid),
+            48 => o.f(&mut self.senttowhatsapp),
+            49 => o.f(&mut self.twa_delivered_date),
+            50 => o.f(&mut self.twa_read_date),
+            51 => o.f(&mut self.travelisreadyforprocessing),
+            52 => o.f(&mut self.emailbody),
+            53 => o.f(&mut self.emailsubject),
+            54 => o.f(&mut self.note_html),
+            55 => o.f(&mut self.emailbody_html),
+            56 => o.f(&mut self.actionuserdef),
+            57 => o.f(&mut self.userdesc),
+            58 => o.f(&mut self.actiondatecreated),
+            59 => o.f(&mut self.actioninvoicenumber),
+            60 => o.f(&mut self.actioninvoicenumber_isproject),
+            61 => o.f(&mut self.action_invoice_line_id),
+            62 => o.f(&mut self.actiontravelinvoicenumber),
+            63 => o.f(&mut self.actionmileageinvoicenumber),
+            64 => o.f(&mut self.externalinvoicenumber),
+            65 => o.f(&mut self.actprocessid),
+            66 => o.f(&mut self.actiontravelamount),
+            67 => o.f(&mut self.actionmileageamount),
+            68 => o.f(&mut self.actiontravelmileageinvoicenumber),
+            69 => o.f(&mut self.actionbillingplanid),
+            70 => o.f(&mut self.actiontravelbillingplanid),
+            71 => o.f(&mut self.actioncalendarstatus),
+            72 => o.f(&mut self.actionapptid),
+            73 => o.f(&mut self.actionsmsstatus),
+            74 => o.f(&mut self.sitevisitunits),
+            75 => o.f(&mut self.svid),
+            76 => o.f(&mut self.asset_id),
+            77 => o.f(&mut self.asset_site),
+            78 => o.f(&mut self.lwwarrantyreported),
+            79 => o.f(&mut self.from_mailbox_id),
+            80 => o.f(&mut self.sales_mailbox_override_id),
+            81 => o.f(&mut self.from_address_override),
+            82 => o.f(&mut self.actiontravelstartdate),
+            83 => o.f(&mut self.actiontravelenddate),
+            84 => o.f(&mut self.actionactualresponse),
+            85 => o.f(&mut self.actionslaresponsestate),
+            86 => o.f(&mut self.labourwarranty),
+            87 => o.f(&mut self.actreviewed),
+            88 => o.f(&mut self.actprocesseddate),
+            89 => o.f(&mut self.dateinvoicedtraveltime),
+            90 => o.f(&mut self.dateinvoicedmileage),
+            91 => o.f(&mut self.actionuserdefineddata),
+            92 => o.f(&mut self.emailtolistall),
+            93 => o.f(&mut self.reply_direct),
+            94 => o.f(&mut self.actioninformownerofaction),
+            95 => o.f(&mut self.agentnotificationneeded),
+            96 => o.f(&mut self.surchargeid),
+            97 => o.f(&mut self.travel_surchargeid),
+            98 => o.f(&mut self.achargetotalaction),
+            99 => o.f(&mut self.achargetotalprocessed),
+            100 => o.f(&mut self.tweetsent),
+            101 => o.f(&mut self.tweetfrom),
+            102 => o.f(&mut self.twitterid),
+            103 => o.f(&mut self.send_to_facebook),
+            104 => o.f(&mut self.replyto_facebook_id),
+            105 => o.f(&mut self.senttofb),
+            106 => o.f(&mut self.facebookid),
+            107 => o.f(&mut self.facebookname),
+            108 => o.f(&mut self.facebook_parent_id),
+            109 => o.f(&mut self.calloutcomenum),
+            110 => o.f(&mut self.actionresponsedate),
+            111 => o.f(&mut self.actiontargetresponsedate),
+            112 => o.f(&mut self.pagerdutysendstatus),
+            113 => o.f(&mut self.mailentryid),
+            114 => o.f(&mut self.replytoaddress),
+            115 => o.f(&mut self.actsapuuid),
+            116 => o.f(&mut self.whowith),
+            117 => o.f(&mut self.chatid),
+            118 => o.f(&mut self.dynamicsactionid),
+            119 => o.f(&mut self.action_appointment_id),
+            120 => o.f(&mut self.action_supplier_id),
+            121 => o.f(&mut self.action_supplier_name),
+            122 => o.f(&mut self.new_tickettype),
+            123 => o.f(&mut self.new_chargerate),
+            124 => o.f(&mut self.new_contract_id),
+            125 => o.f(&mut self.new_parent_id),
+            126 => o.f(&mut self.new_priority),
+            127 => o.f(&mut self.new_category1),
+            128 => o.f(&mut self.new_category2),
+            129 => o.f(&mut self.new_category3),
+            130 => o.f(&mut self.new_category4),
+            131 => o.f(&mut self.new_estimate),
+            132 => o.f(&mut self.new_estimatedays),
+            133 => o.f(&mut self.new_impact),
+            134 => o.f(&mut self.new_urgency),
+            135 => o.f(&mut self.new_source),
+            136 => o.f(&mut self.new_matched_rule_id),
+            137 => o.f(&mut self.new_firsttimefix),
+            138 => o.f(&mut self.new_team),
+            139 => o.f(&mut self.new_agent),
+            140 => o.f(&mut self.new_sla_id),
+            141 => o.f(&mut self.new_slastatus),
+            142 => o.f(&mut self.new_fixbydate),
+            143 => o.f(&mut self.new_followupdate),
+            144 => o.f(&mut self.new_deadlinedate),
+            145 => o.f(&mut self.new_deadlinenotificationhours),
+            146 => o.f(&mut self.new_startdate),
+            147 => o.f(&mut self.new_startdate_timezone),
+            148 => o.f(&mut self.new_startdate_with_timezone),
+            149 => o.f(&mut self.new_project_time_budget),
+            150 => o.f(&mut self.new_project_money_budget),
+            151 => o.f(&mut self.new_starttime),
+            152 => o.f(&mut self.new_starttimeslot),
+            153 => o.f(&mut self.new_targetdate),
+            154 => o.f(&mut self.new_targetdate_timezone),
+            155 => o.f(&mut self.new_targetdate_with_timezone),
+            156 => o.f(&mut self.new_targettime),
+            157 => o.f(&mut self.new_targettimeslot),
+            158 => o.f(&mut self.new_oppcontactname),
+            159 => o.f(&mut self.new_oppcompanyname),
+            160 => o.f(&mut self.new_oppemailaddress),
+            161 => o.f(&mut self.new_oppcustomertitle),
+            162 => o.f(&mut self.new_opptel),
+            163 => o.f(&mut self.new_oppcountry),
+            164 => o.f(&mut self.new_oppregion),
+            165 => o.f(&mut self.new_opptype),
+            166 => o.f(&mut self.new_opphear),
+            167 => o.f(&mut self.new_oppvalue),
+            168 => o.f(&mut self.new_foppvalue_monthly),
+            169 => o.f(&mut self.new_foppvalue_annual),
+            170 => o.f(&mut self.new_foppvalue_oneoff),
+            171 => o.f(&mut self.new_oppconversionprobability),
+            172 => o.f(&mut self.new_oppprofit),
+            173 => o.f(&mut self.new_oppcurrentsystem),
+            174 => o.f(&mut self.new_oppcompetitors),
+            175 => o.f(&mut self.new_opptrialdate),
+            176 => o.f(&mut self.new_oppdemodate),
+            177 => o.f(&mut self.new_oppdiscountdate),
+            178 => o.f(&mut self.new_oppattemptsmade),
+            179 => o.f(&mut self.new_oppconverteddate),
+            180 => o.f(&mut self.new_oppproductchosen),
+            181 => o.f(&mut self.new_oppreason),
+            182 => o.f(&mut self.new_opptimezonename),
+            183 => o.f(&mut self.new_oppclosurecategory),
+            184 => o.f(&mut self.new_oppdontaddtomailinglist),
+            185 => o.f(&mut self.new_approvalprocess),
+            186 => o.f(&mut self.new_approvalprocess_agent_id),
+            187 => o.f(&mut self.new_approvalprocess_user_id),
+            188 => o.f(&mut self.new_approvalprocess_users),
+            189 => o.f(&mut self.new_approvalprocess_email),
+            190 => o.f(&mut self.new_approvalprocess_cab_id),
+            191 => o.f(&mut self.new_approvalprocess_cab),
+            192 => o.f(&mut self.new_product_id),
+            193 => o.f(&mut self.new_component_id),
+            194 => o.f(&mut self.new_version_id),
+            195 => o.f(&mut self.new_matched_kb_id),
+            196 => o.f(&mut self.new_matched_linked_id),
+            197 => o.f(&mut self.new_linkedticket_template_id),
+            198 => o.f(&mut self.new_supplier_id),
+            199 => o.f(&mut self.new_supplier_ref),
+            200 => o.f(&mut self.new_customer_ref),
+            201 => o.f(&mut self.new_supplier_contract_id),
+            202 => o.f(&mut self.new_supplier_priority_id),
+            203 => o.f(&mut self.new_supplier_response_date),
+            204 => o.f(&mut self.new_supplier_fix_date),
+            205 => o.f(&mut self.new_linkedticket_status),
+            206 => o.f(&mut self.new_appointment_type),
+            207 => o.f(&mut self.emailtemplate_id),
+            208 => o.f(&mut self.create_article),
+            209 => o.f(&mut self.sendemail),
+            210 => o.f(&mut self.action_showpreview),
+            211 => o.f(&mut self.setnotetoemailbody),
+            212 => o.f(&mut self.action_isresponse),
+            213 => o.f(&mut self.validate_response),
+            214 => o.f(&mut self.attachments),
+            215 => o.f(&mut self.update_children),
+            216 => o.f(&mut self.update_parent),
+            217 => o.f(&mut self.send_survey),
+            218 => o.f(&mut self.signature_customer),
+            219 => o.f(&mut self.signature_customer_name),
+            220 => o.f(&mut self.signature_agent),
+            221 => o.f(&mut self.signature_agent_name),
+            222 => o.f(&mut self.follow),
+            223 => o.f(&mut self.unfollow),
+            224 => o.f(&mut self.primaryserviceusersfollow),
+            225 => o.f(&mut self.appointment_id),
+            226 => o.f(&mut self.appointment_complete_status),
+            227 => o.f(&mut self.add_followup_appointment),
+            228 => o.f(&mut self.add_followup_task),
+            229 => o.f(&mut self.appointment_force),
+            230 => o.f(&mut self.copy_to_id),
+            231 => o.f(&mut self.third_party_product_id),
+            232 => o.f(&mut self.third_party_version_id),
+            233 => o.f(&mut self.forcereassign),
+            234 => o.f(&mut self.appointment01_ok),
+            235 => o.f(&mut self.agent01_ok),
+            236 => o.f(&mut self.agent02_ok),
+            237 => o.f(&mut self.ticketclash01_ok),
+            238 => o.f(&mut self.canupdate),
+            239 => o.f(&mut self.assets),
+            240 => o.f(&mut self.dont_do_rules),
+            241 => o.f(&mut self.includeticketinresponse),
+            242 => o.f(&mut self.jira_original_estimate),
+            243 => o.f(&mut self.jira_remaining_estimate),
+            244 => o.f(&mut self.warning),
+            245 => o.f(&mut self.actionoohtime),
+            246 => o.f(&mut self.actionholidaytime),
+            247 => o.f(&mut self.actiontotaloohtime),
+            248 => o.f(&mut self.quotation_id),
+            249 => o.f(&mut self.salesorder_id),
+            250 => o.f(&mut self.purchaseorder_id),
+            251 => o.f(&mut self.invoice_id),
+            252 => o.f(&mut self.recalculate_billing),
+            253 => o.f(&mut self.isimport),
+            254 => o.f(&mut self.isinboundsales),
+            255 => o.f(&mut self.sendactiontopagerduty),
+            256 => o.f(&mut self.oktoclose),
+            257 => o.f(&mut self.remotetechid),
+            258 => o.f(&mut self.utcoffset),
+            259 => o.f(&mut self.statisfaction_level),
+            260 => o.f(&mut self.senttoapisupplierid),
+            261 => o.f(&mut self.send_jira_attachments),
+            262 => o.f(&mut self.jira_reporter),
+            263 => o.f(&mut self.smsto),
+            264 => o.f(&mut self.sendsms),
+            265 => o.f(&mut self.dontupdate_devops),
+            266 => o.f(&mut self.send_devops_note),
+            267 => o.f(&mut self.isnotify),
+            268 => o.f(&mut self.move_to_id),
+            269 => o.f(&mut self.sendactiontosplunkoncall),
+            270 => o.f(&mut self.third_party_who),
+            271 => o.f(&mut self.fault_force),
+            272 => o.f(&mut self.private_note),
+            273 => o.f(&mut self.is_bulk_email),
+            274 => o.f(&mut self.new_workflow_id),
+            275 => o.f(&mut self.sendtweet),
+            276 => o.f(&mut self.replyto_tweet_id),
+            277 => o.f(&mut self.replyto_tweet_haloid),
+            278 => o.f(&mut self.changeinformationhtml),
+            279 => o.f(&mut self.justification),
+            280 => o.f(&mut self.impactlevel),
+            281 => o.f(&mut self.impactdescription),
+            282 => o.f(&mut self.risklevel),
+            283 => o.f(&mut self.riskdescription),
+            284 => o.f(&mut self.backoutplan),
+            285 => o.f(&mut self.communicationplan),
+            286 => o.f(&mut self.testplan),
+            287 => o.f(&mut self.showonroadmap),
+            288 => o.f(&mut self.roadmapnote),
+            289 => o.f(&mut self.releasenote),
+            290 => o.f(&mut self.releaseid),
+            291 => o.f(&mut self.releaseid2),
+            292 => o.f(&mut self.releaseid3),
+            293 => o.f(&mut self.releasenotegroupid),
+            294 => o.f(&mut self.releaseimportant),
+            295 => o.f(&mut self.new_jira_components),
+            296 => o.f(&mut self.faultidfrom),
+            297 => o.f(&mut self.actionnumberfrom),
+            298 => o.f(&mut self.new_template_id),
+            299 => o.f(&mut self.new_primary_asset_status),
+            300 => o.f(&mut self.primary_asset_id),
+            301 => o.f(&mut self.new_rule_ids),
+            302 => o.f(&mut self.dont_update_fault),
+            303 => o.f(&mut self.new_article_description),
+            304 => o.f(&mut self.new_article_resolution),
+            305 => o.f(&mut self.new_article_notes),
+            306 => o.f(&mut self.new_article_type),
+            307 => o.f(&mut self.new_tags),
+            308 => o.f(&mut self.new_faqlists),
+            309 => o.f(&mut self.new_related_articles),
+            310 => o.f(&mut self.ignoredatedoneisstartdate),
+            311 => o.f(&mut self.sentinel_id),
+            312 => o.f(&mut self.validate_travel),
+            313 => o.f(&mut self.sync_to_sentinel),
+            314 => o.f(&mut self.sentinel_classification),
+            315 => o.f(&mut self.sentinel_classification_reason),
+            316 => o.f(&mut self.g2aremote_id),
+            317 => o.f(&mut self.dontcreatechild),
+            318 => o.f(&mut self.needcreatechild),
+            319 => o.f(&mut self.customfieldvalidationreason),
+            320 => o.f(&mut self.servicestatusnote),
+            321 => o.f(&mut self.updateservicestatus),
+            322 => o.f(&mut self.new_child_cat_1),
+            323 => o.f(&mut self.new_child_cat_2),
+            324 => o.f(&mut self.new_child_cat_3),
+            325 => o.f(&mut self.new_child_cat_4),
+            326 => o.f(&mut self.usecroverride),
+            327 => o.f(&mut self.azure_action_complete),
+            328 => o.f(&mut self.dontupdate_jira),
+            329 => o.f(&mut self.send_jira_note),
+            330 => o.f(&mut self.entity_type),
+            331 => o.f(&mut self.rmm_close),
+            332 => o.f(&mut self.dattormm_close),
+            333 => o.f(&mut self.external_links),
+            334 => o.f(&mut self.new_external_link),
+            335 => o.f(&mut self.match_thirdparty_id),
+            336 => o.f(&mut self.match_integration_id),
+            337 => o.f(&mut self.match_integration_name),
+            338 => o.f(&mut self.sync_to_salesforce),
+            339 => o.f(&mut self.isbillingaction),
+            340 => o.f(&mut self.ishiddenfrominternalit),
+            341 => o.f(&mut self.new_consignment),
+            342 => o.f(&mut self.faultstimeentryid),
+            343 => o.f(&mut self.billingoverriddenbytimeentry),
+            344 => o.f(&mut self.sync_to_servicenow),
+            345 => o.f(&mut self.new_service_id),
+            346 => o.f(&mut self.new_asset),
+            347 => o.f(&mut self.contract_date_override),
+            348 => o.f(&mut self.parentactionnumber),
+            349 => o.f(&mut self.parentactiondetails),
+            350 => o.f(&mut self.parentactiondate),
+            351 => o.f(&mut self.user_creation_failed),
+            352 => o.f(&mut self.followers_user),
+            353 => o.f(&mut self.new_items_issued),
+            354 => o.f(&mut self.purchaseordernumber),
+            355 => o.f(&mut self.database_lookup_result),
+            356 => o.f(&mut self.new_supplier_contact_id),
+            357 => o.f(&mut self.new_pr_id),
+            358 => o.f(&mut self.new_branch_id),
+            359 => o.f(&mut self.dontupdate_pagerduty),
+            360 => o.f(&mut self.pagerdutyid),
+            361 => o.f(&mut self.facebook_from_id),
+            362 => o.f(&mut self.twitter_from_id),
+            363 => o.f(&mut self.sync_to_jira),
+            364 => o.f(&mut self.is_jira_supplier),
+            365 => o.f(&mut self.senttojirasupplierid),
+            366 => o.f(&mut self.importtype),
+            367 => o.f(&mut self.itsm_summary),
+            368 => o.f(&mut self.send_to_halo),
+            369 => o.f(&mut self.send_to_whatsapp),
+            370 => o.f(&mut self.ignore_ai),
+            371 => o.f(&mut self.ignore_translate),
+            372 => o.f(&mut self.translate_note),
+            373 => o.f(&mut self.new_approvalprocess_role_id),
+            374 => o.f(&mut self.new_approvalprocess_customfieldid),
+            375 => o.f(&mut self.new_thirdpartyreviewscore),
+            376 => o.f(&mut self.new_additional_agents),
+            377 => o.f(&mut self.instagramid),
+            378 => o.f(&mut self.instagramname),
+            379 => o.f(&mut self.instagram_parent_id),
+            380 => o.f(&mut self.send_to_instagram),
+            381 => o.f(&mut self.replyto_instagram_id),
+            382 => o.f(&mut self.senttoinsta),
+            383 => o.f(&mut self.instagram_from_id),
+            384 => o.f(&mut self.dont_recalculate_billing),
+            385 => o.f(&mut self.is_third_party_supplier),
+            386 => o.f(&mut self.senttoservicenowsupplierid),
+            387 => o.f(&mut self.timesheet_approval_status),
+            388 => o.f(&mut self.changeprivate),
+            389 => o.f(&mut self.defprepayinvoicenumber),
+            390 => o.f(&mut self.defprepaydateinvoiced),
+            391 => o.f(&mut self.defprepayamount),
+            392 => o.f(&mut self.new_colour),
+            393 => o.f(&mut self.send_to_googlebusiness),
+            394 => o.f(&mut self.original_agent),
+            395 => o.f(&mut self.isreplyaction),
+            396 => o.f(&mut self.milestone_bill_id),
+            397 => o.f(&mut self.new_foppjobtitle),
+            398 => o.f(&mut self.bigpanda_id),
+            399 => o.f(&mut self.servicenow_type),
+            400 => o.f(&mut self.internet_message_id),
+            401 => o.f(&mut self.allow_automation_on_related),
+            402 => o.f(&mut self.replying_to),
+            403 => o.f(&mut self.lapsafe_expiry_date),
+            404 => o.f(&mut self.lapsafe_asset),
+            405 => o.f(&mut self.lapsafe_bay),
+            406 => o.f(&mut self.lapsafe_bay_id),
+            407 => o.f(&mut self.lapsafe_installation),
+            408 => o.f(&mut self.slackaction),
+            409 => o.f(&mut self.isportalagentnote),
+            410 => o.f(&mut self.devops_pipeline_id),
+            411 => o.f(&mut self.devops_pipeline_version),
+            412 => o.f(&mut self.new_step),
+            413 => o.f(&mut self.rr_log),
+            414 => o.f(&mut self.new_contributors),
+            415 => o.f(&mut self.nextcalldate),
+            416 => o.f(&mut self.satisfaction),
+            417 => o.f(&mut self.new_crm_note),
+            418 => o.f(&mut self.new_template),
+            419 => o.f(&mut self.agent03_ok),
+            420 => o.f(&mut self.can_edit_billing_time),
+            421 => o.f(&mut self.run_ai_insights),
+            422 => o.f(&mut self.new_customer_signature),
+            423 => o.f(&mut self.new_agent_signature),
+            424 => o.f(&mut self.prevent_outgoing),
+            425 => o.f(&mut self.new_client_id),
+            426 => o.f(&mut self.new_site_id),
+            427 => o.f(&mut self.new_user_id),
+            428 => o.f(&mut self.prepay_threshold),
+            429 => o.f(&mut self.outgoingid),
+            430 => o.f(&mut self.is_halo_ack),
+            431 => o.f(&mut self.isundeliverable),
+            432 => o.f(&mut self.new_distribution_list),
+            433 => o.f(&mut self.new_bulkemail),
+            434 => o.f(&mut self.bulkemail_users),
+            435 => o.f(&mut self.outcome_id),
+            436 => o.f(&mut self.action_systemid),
+            437 => o.f(&mut self.dateemailed),
+            438 => o.f(&mut self.timetaken),
+            439 => o.f(&mut self.timetakendays),
+            440 => o.f(&mut self.timetakenadjusted),
+            441 => o.f(&mut self.nonbilltime),
+            442 => o.f(&mut self.traveltime),
+            443 => o.f(&mut self.mileage),
+            444 => o.f(&mut self.actionchargehours),
+            445 => o.f(&mut self.actionnonchargeamount),
+            446 => o.f(&mut self.actionnonchargehours),
+            447 => o.f(&mut self.actionchargeamount),
+            448 => o.f(&mut self.actionprepayhours),
+            449 => o.f(&mut self.actionprepayamount),
+            450 => o.f(&mut self.actiontravelchargehours),
+            451 => o.f(&mut self.chargerate),
+            452 => o.f(&mut self.travel_chargerate),
+            453 => o.f(&mut self.hiddenfromuser),
+            454 => o.f(&mut self.important),
+            455 => o.f(&mut self.old_status),
+            456 => o.f(&mut self.new_status),
+            457 => o.f(&mut self.new_status_name),
+            458 => o.f(&mut self.emailfrom),
+            459 => o.f(&mut self.emailtonew),
+            460 => o.f(&mut self.emailto),
+            461 => o.f(&mut self.emailccnew),
+            462 => o.f(&mut self.emaildirection),
+            463 => o.f(&mut self.emailcc),
+            464 => o.f(&mut self.emailsubjectnew),
+            465 => o.f(&mut self.senttoapiurl),
+            466 => o.f(&mut self.colour),
+            467 => o.f(&mut self.attachment_count),
+            468 => o.f(&mut self.unread),
+            469 => o.f(&mut self.actionby_application_id),
+            470 => o.f(&mut self.action_travel_contract_ref),
+            471 => o.f(&mut self.actionby_user_id),
+            472 => o.f(&mut self.hide_user_visibility_toggle),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Action, ActionField, extra, kept);
 impl Action {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -12385,8 +3396,8 @@ impl Action {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -12416,7 +3427,7 @@ impl Action {
 }
 
 /// A page of actions: `{"record_count": N, "actions": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ActionList {
     /// The number of records matching the request, across all pages.
@@ -12429,123 +3440,57 @@ pub struct ActionList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ActionList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `actions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actions(mut self, value: Vec<Action>) -> Self {
-        self.actions = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ActionList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "actions", &self.actions)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ActionList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ActionList`], to name one in [`ActionList::clear`] (send it as `null`) and
+/// [`ActionList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ActionListField {
+    /// `record_count`.
+    RecordCount,
+    /// `actions`.
+    Actions,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for ActionList {
-    const EXPECTING: &'static str = "struct ActionList";
+    const NAME: &'static str = "ActionList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "actions",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.actions = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.actions);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.actions),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ActionList, ActionListField, extra, kept);
 impl crate::runtime::ListPage for ActionList {
     type Item = Action;
     fn from_items(items: Vec<Action>) -> Self {

@@ -6,7 +6,7 @@ use super::*;
 /// A subscription of an agent to an event (webhook action).
 ///
 /// Halo's internal name for this schema is `UnameEventSubscription`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AgentEventSubscription {
     /// `id`.
@@ -31,279 +31,91 @@ pub struct AgentEventSubscription {
     pub agent_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AgentEventSubscription {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `azure_identifier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_identifier(mut self, value: impl Into<String>) -> Self {
-        self.azure_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `_subscriptionaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subscriptionaction(mut self, value: WebhookSubscriptionAction) -> Self {
-        self.subscriptionaction = Some(value);
-        self
-    }
-
-    /// Sets `subscription_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subscription_id(mut self, value: impl Into<String>) -> Self {
-        self.subscription_id = Some(value.into());
-        self
-    }
-
-    /// Sets `subscription_expiry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subscription_expiry(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.subscription_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `subscribed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subscribed(mut self, value: bool) -> Self {
-        self.subscribed = Some(value);
-        self
-    }
-
-    /// Sets `new_subscription_key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_subscription_key(mut self, value: impl Into<String>) -> Self {
-        self.new_subscription_key = Some(value.into());
-        self
-    }
-
-    /// Sets `_dosave` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dosave(mut self, value: bool) -> Self {
-        self.dosave = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_identifier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_identifier(mut self) -> Self {
-        self.azure_identifier = None;
-        self.extra.insert("azure_identifier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_subscriptionaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_subscriptionaction(mut self) -> Self {
-        self.subscriptionaction = None;
-        self.extra.insert("_subscriptionaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `subscription_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_subscription_id(mut self) -> Self {
-        self.subscription_id = None;
-        self.extra.insert("subscription_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `subscription_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_subscription_expiry(mut self) -> Self {
-        self.subscription_expiry = None;
-        self.extra.insert("subscription_expiry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `subscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_subscribed(mut self) -> Self {
-        self.subscribed = None;
-        self.extra.insert("subscribed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_subscription_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_subscription_key(mut self) -> Self {
-        self.new_subscription_key = None;
-        self.extra.insert("new_subscription_key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dosave` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dosave(mut self) -> Self {
-        self.dosave = None;
-        self.extra.insert("_dosave".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AgentEventSubscription {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_identifier",
-            &self.azure_identifier,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_subscriptionaction",
-            &self.subscriptionaction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "subscription_id",
-            &self.subscription_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "subscription_expiry",
-            &self.subscription_expiry,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "subscribed", &self.subscribed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_subscription_key",
-            &self.new_subscription_key,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_dosave", &self.dosave, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AgentEventSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AgentEventSubscription`], to name one in [`AgentEventSubscription::clear`] (send it as `null`) and
+/// [`AgentEventSubscription::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AgentEventSubscriptionField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `azure_identifier`.
+    AzureIdentifier,
+    /// `_subscriptionaction`.
+    Subscriptionaction,
+    /// `subscription_id`.
+    SubscriptionId,
+    /// `subscription_expiry`.
+    SubscriptionExpiry,
+    /// `subscribed`.
+    Subscribed,
+    /// `new_subscription_key`.
+    NewSubscriptionKey,
+    /// `_dosave`.
+    Dosave,
+    /// `agent_name`.
+    AgentName,
 }
 
 impl crate::runtime::model::Model for AgentEventSubscription {
-    const EXPECTING: &'static str = "struct AgentEventSubscription";
+    const NAME: &'static str = "AgentEventSubscription";
     const FIELDS: &'static [&'static str] = &[
-        "_dosave",
-        "_subscriptionaction",
-        "agent_id",
-        "agent_name",
-        "azure_identifier",
         "id",
-        "new_subscription_key",
-        "subscribed",
-        "subscription_expiry",
+        "agent_id",
+        "azure_identifier",
+        "_subscriptionaction",
         "subscription_id",
+        "subscription_expiry",
+        "subscribed",
+        "new_subscription_key",
+        "_dosave",
+        "agent_name",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.dosave = model::opt_bool(map)?,
-            1 => self.subscriptionaction = model::value(map)?,
-            2 => self.agent_id = model::opt_i32(map)?,
-            3 => self.agent_name = model::value(map)?,
-            4 => self.azure_identifier = model::value(map)?,
-            5 => self.id = model::opt_i32(map)?,
-            6 => self.new_subscription_key = model::value(map)?,
-            7 => self.subscribed = model::opt_bool(map)?,
-            8 => self.subscription_expiry = model::value(map)?,
-            9 => self.subscription_id = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[8, 3, 1, 9, 2, 0, 7, 6, 5, 4];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.azure_identifier);
+        v.f(&self.subscriptionaction);
+        v.f(&self.subscription_id);
+        v.f(&self.subscription_expiry);
+        v.f(&self.subscribed);
+        v.f(&self.new_subscription_key);
+        v.f(&self.dosave);
+        v.f(&self.agent_name);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.azure_identifier),
+            3 => o.f(&mut self.subscriptionaction),
+            4 => o.f(&mut self.subscription_id),
+            5 => o.f(&mut self.subscription_expiry),
+            6 => o.f(&mut self.subscribed),
+            7 => o.f(&mut self.new_subscription_key),
+            8 => o.f(&mut self.dosave),
+            9 => o.f(&mut self.agent_name),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    AgentEventSubscription, AgentEventSubscriptionField, extra, kept
+);
 /// A page of agent event subscriptions: `{"record_count": N, "subscriptions": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AgentEventSubscriptionList {
     /// The number of records matching the request, across all pages.
@@ -316,123 +128,59 @@ pub struct AgentEventSubscriptionList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AgentEventSubscriptionList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `subscriptions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subscriptions(mut self, value: Vec<AgentEventSubscription>) -> Self {
-        self.subscriptions = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AgentEventSubscriptionList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "subscriptions", &self.subscriptions)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AgentEventSubscriptionList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AgentEventSubscriptionList`], to name one in [`AgentEventSubscriptionList::clear`] (send it as `null`) and
+/// [`AgentEventSubscriptionList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AgentEventSubscriptionListField {
+    /// `record_count`.
+    RecordCount,
+    /// `subscriptions`.
+    Subscriptions,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for AgentEventSubscriptionList {
-    const EXPECTING: &'static str = "struct AgentEventSubscriptionList";
+    const NAME: &'static str = "AgentEventSubscriptionList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "subscriptions",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.subscriptions = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.subscriptions);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.subscriptions),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    AgentEventSubscriptionList, AgentEventSubscriptionListField, extra, kept
+);
 impl crate::runtime::ListPage for AgentEventSubscriptionList {
     type Item = AgentEventSubscription;
     fn from_items(items: Vec<AgentEventSubscription>) -> Self {

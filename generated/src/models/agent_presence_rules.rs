@@ -4,7 +4,7 @@
 /// A rule that sets agent presence.
 ///
 /// Halo's internal name for this schema is `UnamePresenceRule`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AgentPresenceRule {
     /// `id`.
@@ -21,167 +21,69 @@ pub struct AgentPresenceRule {
     pub must_be_online: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AgentPresenceRule {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `seq` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seq(mut self, value: i32) -> Self {
-        self.seq = Some(value);
-        self
-    }
-
-    /// Sets `activity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_activity(mut self, value: impl Into<String>) -> Self {
-        self.activity = Some(value.into());
-        self
-    }
-
-    /// Sets `availability` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_availability(mut self, value: impl Into<String>) -> Self {
-        self.availability = Some(value.into());
-        self
-    }
-
-    /// Sets `outcome` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outcome(mut self, value: i32) -> Self {
-        self.outcome = Some(value);
-        self
-    }
-
-    /// Sets `must_be_online` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_must_be_online(mut self, value: bool) -> Self {
-        self.must_be_online = Some(value);
-        self
-    }
-
-    /// Sends `seq` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seq(mut self) -> Self {
-        self.seq = None;
-        self.extra.insert("seq".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `activity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_activity(mut self) -> Self {
-        self.activity = None;
-        self.extra.insert("activity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `availability` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_availability(mut self) -> Self {
-        self.availability = None;
-        self.extra.insert("availability".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outcome` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outcome(mut self) -> Self {
-        self.outcome = None;
-        self.extra.insert("outcome".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `must_be_online` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_must_be_online(mut self) -> Self {
-        self.must_be_online = None;
-        self.extra.insert("must_be_online".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AgentPresenceRule {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "seq", &self.seq, &self.extra)?;
-        model::opt_entry(&mut map, "activity", &self.activity, &self.extra)?;
-        model::opt_entry(&mut map, "availability", &self.availability, &self.extra)?;
-        model::opt_entry(&mut map, "outcome", &self.outcome, &self.extra)?;
-        model::opt_entry(&mut map, "must_be_online", &self.must_be_online, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AgentPresenceRule {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AgentPresenceRule`], to name one in [`AgentPresenceRule::clear`] (send it as `null`) and
+/// [`AgentPresenceRule::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AgentPresenceRuleField {
+    /// `id`.
+    Id,
+    /// `seq`.
+    Seq,
+    /// `activity`.
+    Activity,
+    /// `availability`.
+    Availability,
+    /// `outcome`.
+    Outcome,
+    /// `must_be_online`.
+    MustBeOnline,
 }
 
 impl crate::runtime::model::Model for AgentPresenceRule {
-    const EXPECTING: &'static str = "struct AgentPresenceRule";
+    const NAME: &'static str = "AgentPresenceRule";
     const FIELDS: &'static [&'static str] = &[
+        "id",
+        "seq",
         "activity",
         "availability",
-        "id",
-        "must_be_online",
         "outcome",
-        "seq",
+        "must_be_online",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.activity = model::value(map)?,
-            1 => self.availability = model::value(map)?,
-            2 => self.id = model::opt_i32(map)?,
-            3 => self.must_be_online = model::opt_bool(map)?,
-            4 => self.outcome = model::opt_i32(map)?,
-            5 => self.seq = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 5, 4, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.seq);
+        v.f(&self.activity);
+        v.f(&self.availability);
+        v.f(&self.outcome);
+        v.f(&self.must_be_online);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.seq),
+            2 => o.f(&mut self.activity),
+            3 => o.f(&mut self.availability),
+            4 => o.f(&mut self.outcome),
+            5 => o.f(&mut self.must_be_online),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AgentPresenceRule, AgentPresenceRuleField, extra, kept);
 /// A page of agent presence rules: `{"record_count": N, "rules": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key is not confirmed by any source: if Halo answers with another one, decoding fails loudly rather than dropping records.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AgentPresenceRuleList {
     /// The number of records matching the request, across all pages.
@@ -194,123 +96,59 @@ pub struct AgentPresenceRuleList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AgentPresenceRuleList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rules(mut self, value: Vec<AgentPresenceRule>) -> Self {
-        self.rules = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AgentPresenceRuleList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "rules", &self.rules)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AgentPresenceRuleList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AgentPresenceRuleList`], to name one in [`AgentPresenceRuleList::clear`] (send it as `null`) and
+/// [`AgentPresenceRuleList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AgentPresenceRuleListField {
+    /// `record_count`.
+    RecordCount,
+    /// `rules`.
+    Rules,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for AgentPresenceRuleList {
-    const EXPECTING: &'static str = "struct AgentPresenceRuleList";
+    const NAME: &'static str = "AgentPresenceRuleList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "rules",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.rules = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.rules);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.rules),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    AgentPresenceRuleList, AgentPresenceRuleListField, extra, kept
+);
 impl crate::runtime::ListPage for AgentPresenceRuleList {
     type Item = AgentPresenceRule;
     fn from_items(items: Vec<AgentPresenceRule>) -> Self {

@@ -6,7 +6,7 @@ use super::*;
 /// An agent (technician): someone who works tickets. Halo calls the model `Uname`. Deactivate an agent with `isdisabled: true` rather than deleting it. The integration guide's agent model also lists `username` ("defaults to email"), `phone` and `mobile`, which Halo's agent model (`Uname`, swagger 2025-03) does not have; the nearest fields are `email`, `extensionnumber` and `sms`.
 ///
 /// Halo's internal name for this schema is `Uname`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Agent {
     /// The agent's sites (`UnameSite` records). The integration guide's `site_id` is not a field of Halo's agent model.
@@ -23,7 +23,7 @@ pub struct Agent {
     pub is_online: Option<bool>,
     /// When the agent was last online.
     pub lastonline: Option<crate::DateTime>,
-    /// The name of the agent's primary team: a team name (`Team.name`), not an id. The integration guide's `team_id` is not a field of Halo's agent model; the team's id is in `teams`. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does custom fields, spec/README.md), and so does the fake Halo the tests run against.
+    /// The name of the agent's primary team: a team name (`Team.name`), not an id. The integration guide's `team_id` is not a field of Halo's agent model; the team's id is in `teams`. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does [custom fields](crate::models#custom-fields)), and so does the fake Halo the tests run against.
     pub team: Option<String>,
     /// Whether the agent is disabled. Set `true` to deactivate an agent without deleting it, and `false` to re-enable it: this is the integration guide's `isactive` (inverted), which Halo's model does not have. Prefer it to deleting: deletion is permanent and breaks the agent's ticket history (integration guide).
     pub isdisabled: Option<bool>,
@@ -55,7 +55,7 @@ pub struct Agent {
     pub is_agent: Option<bool>,
     /// `one_client`.
     pub one_client: Option<i32>,
-    /// The agent's team memberships, one `AgentTeam` per team (`team_id`, `team_name`, and the membership's role and access flags). This is where the integration guide's `team_id` lives. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does custom fields, spec/README.md), and so does the fake Halo the tests run against.
+    /// The agent's team memberships, one `AgentTeam` per team (`team_id`, `team_name`, and the membership's role and access flags). This is where the integration guide's `team_id` lives. To move an agent to a team, update it with `teams` holding its memberships (one `AgentTeam` per team: `team_id` from `client.teams().list()`, and `team_name`) and `team` set to the primary team's name, as the `sync_teams` and `provision_agent` examples do. Send every team the agent stays in: Halo replaces an array it is sent (as it does [custom fields](crate::models#custom-fields)), and so does the fake Halo the tests run against.
     pub teams: Option<Vec<AgentTeam>>,
     /// The agent's department memberships, one `AgentDepartment` per department (`department_id`, `department_name`). The integration guide's `department_id` is set here.
     pub departments: Option<Vec<AgentDepartment>>,
@@ -103,7 +103,7 @@ pub struct Agent {
     pub google_mail_authorized: Option<bool>,
     /// `inbox_clientid`.
     pub inbox_clientid: Option<String>,
-    /// Whether the agent is an API-only agent. GET /Agent's `includeapiagents` and `includedisabled` are independent filters: an API agent is not a disabled one (HALO-NOTES, observed on a live tenant).
+    /// Whether the agent is an API-only agent. GET /Agent's `includeapiagents` and `includedisabled` are independent filters: an API agent is not a disabled one (observed on a live tenant).
     pub isapiagent: Option<bool>,
     /// `splashtop_authorized`.
     pub splashtop_authorized: Option<bool>,
@@ -241,7 +241,7 @@ pub struct Agent {
     pub access_control: Option<Vec<AccessControl>>,
     /// Whether two-factor authentication is on for the agent.
     pub twofactor_enabled: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isnew: Option<bool>,
     /// `adconnection`.
     pub adconnection: Option<i32>,
@@ -261,9 +261,9 @@ pub struct Agent {
     pub isinvite: Option<bool>,
     /// `is_sales`.
     pub is_sales: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub getlogmeinid: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `_importtype`.
     pub importtype: Option<String>,
@@ -315,7 +315,7 @@ pub struct Agent {
     pub exchange_token_expiry: Option<crate::DateTime>,
     /// `exchange_redirect`.
     pub exchange_redirect: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub getoauthtoken: Option<bool>,
     /// `oauth_code`.
     pub oauth_code: Option<String>,
@@ -329,7 +329,7 @@ pub struct Agent {
     pub new_token_type: Option<String>,
     /// `new_refresh_token`.
     pub new_refresh_token: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to disconnect an integration.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to disconnect an integration.
     pub disconnectintegration: Option<String>,
     /// When the agent's Microsoft Sentinel integration token expires.
     pub sentinel_token_expiry: Option<crate::DateTime>,
@@ -357,15 +357,15 @@ pub struct Agent {
     pub delegation_user_id: Option<i32>,
     /// `delegation_user_name`.
     pub delegation_user_name: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub reassign_all_accounts_to_agent: Option<i32>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub kick: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the agent's tokens.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to revoke the agent's tokens.
     pub revoke_tokens: Option<bool>,
     /// `authenticatorapp_configured`.
     pub authenticatorapp_configured: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the agent's authenticator app.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to revoke the agent's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
     /// `ispasswordreset`.
     pub ispasswordreset: Option<bool>,
@@ -377,7 +377,7 @@ pub struct Agent {
     pub holiday_allowance: Option<f64>,
     /// What remains of the agent's holiday allowance.
     pub remaining_holiday_allowance: Option<f64>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isbatch: Option<bool>,
     /// `import_photo`.
     pub import_photo: Option<bool>,
@@ -385,9 +385,9 @@ pub struct Agent {
     pub travelrate: Option<i32>,
     /// The agent's GitHub user name.
     pub github_username: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub signature_id: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub signature_2: Option<String>,
     /// Whether the agent is an administrator.
     pub is_admin: Option<bool>,
@@ -435,11 +435,11 @@ pub struct Agent {
     pub default_view_clients_selectedname: Option<String>,
     /// `default_view_assets_selectedname`.
     pub default_view_assets_selectedname: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub do_reassign01: Option<bool>,
     /// `check_reassign01`.
     pub check_reassign01: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub force: Option<bool>,
     /// `default_view_customers_selectedid`.
     pub default_view_customers_selectedid: Option<i32>,
@@ -635,7628 +635,1617 @@ pub struct Agent {
     pub guid_string: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Agent {
-    /// Sets `sites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sites(mut self, value: Vec<UnameSite>) -> Self {
-        self.sites = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `onlinestatus_actual` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onlinestatus_actual(mut self, value: i32) -> Self {
-        self.onlinestatus_actual = Some(value);
-        self
-    }
-
-    /// Sets `onlinestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onlinestatus(mut self, value: i32) -> Self {
-        self.onlinestatus = Some(value);
-        self
-    }
-
-    /// Sets `is_online` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_online(mut self, value: bool) -> Self {
-        self.is_online = Some(value);
-        self
-    }
-
-    /// Sets `lastonline` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastonline(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastonline = Some(value.into());
-        self
-    }
-
-    /// Sets `team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team(mut self, value: impl Into<String>) -> Self {
-        self.team = Some(value.into());
-        self
-    }
-
-    /// Sets `isdisabled` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isdisabled(mut self, value: bool) -> Self {
-        self.isdisabled = Some(value);
-        self
-    }
-
-    /// Sets `email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `ad` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ad(mut self, value: impl Into<String>) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `lastlogindate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastlogindate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastlogindate = Some(value.into());
-        self
-    }
-
-    /// Sets `agentphotopath` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agentphotopath(mut self, value: impl Into<String>) -> Self {
-        self.agentphotopath = Some(value.into());
-        self
-    }
-
-    /// Sets `initials` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_initials(mut self, value: impl Into<String>) -> Self {
-        self.initials = Some(value.into());
-        self
-    }
-
-    /// Sets `firstname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_firstname(mut self, value: impl Into<String>) -> Self {
-        self.firstname = Some(value.into());
-        self
-    }
-
-    /// Sets `surname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surname(mut self, value: impl Into<String>) -> Self {
-        self.surname = Some(value.into());
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `jobtitle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jobtitle(mut self, value: impl Into<String>) -> Self {
-        self.jobtitle = Some(value.into());
-        self
-    }
-
-    /// Sets `sms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sms(mut self, value: impl Into<String>) -> Self {
-        self.sms = Some(value.into());
-        self
-    }
-
-    /// Sets `extensionnumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extensionnumber(mut self, value: impl Into<String>) -> Self {
-        self.extensionnumber = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_count(mut self, value: i32) -> Self {
-        self.ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `is_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_agent(mut self, value: bool) -> Self {
-        self.is_agent = Some(value);
-        self
-    }
-
-    /// Sets `one_client` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_one_client(mut self, value: i32) -> Self {
-        self.one_client = Some(value);
-        self
-    }
-
-    /// Sets `teams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teams(mut self, value: Vec<AgentTeam>) -> Self {
-        self.teams = Some(value);
-        self
-    }
-
-    /// Sets `departments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_departments(mut self, value: Vec<AgentDepartment>) -> Self {
-        self.departments = Some(value);
-        self
-    }
-
-    /// Sets `clients` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clients(mut self, value: Vec<UnameAreaRestriction>) -> Self {
-        self.clients = Some(value);
-        self
-    }
-
-    /// Sets `tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettypes(mut self, value: Vec<UnameRequestType>) -> Self {
-        self.tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `qualifications` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualifications(mut self, value: Vec<UnameQualification>) -> Self {
-        self.qualifications = Some(value);
-        self
-    }
-
-    /// Sets `qualification_weighting` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualification_weighting(mut self, value: i32) -> Self {
-        self.qualification_weighting = Some(value);
-        self
-    }
-
-    /// Sets `qualified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualified(mut self, value: bool) -> Self {
-        self.qualified = Some(value);
-        self
-    }
-
-    /// Sets `role_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_list(mut self, value: impl Into<String>) -> Self {
-        self.role_list = Some(value.into());
-        self
-    }
-
-    /// Sets `current_action_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_current_action_type(mut self, value: impl Into<String>) -> Self {
-        self.current_action_type = Some(value.into());
-        self
-    }
-
-    /// Sets `current_action_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_current_action_name(mut self, value: impl Into<String>) -> Self {
-        self.current_action_name = Some(value.into());
-        self
-    }
-
-    /// Sets `assettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettypes(mut self, value: Vec<UnameXtype>) -> Self {
-        self.assettypes = Some(value);
-        self
-    }
-
-    /// Sets `googleemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_googleemail(mut self, value: impl Into<String>) -> Self {
-        self.googleemail = Some(value.into());
-        self
-    }
-
-    /// Sets `linemanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linemanager(mut self, value: i32) -> Self {
-        self.linemanager = Some(value);
-        self
-    }
-
-    /// Sets `linemanager_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linemanager_name(mut self, value: impl Into<String>) -> Self {
-        self.linemanager_name = Some(value.into());
-        self
-    }
-
-    /// Sets `inboxes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inboxes(mut self, value: i32) -> Self {
-        self.inboxes = Some(value);
-        self
-    }
-
-    /// Sets `exchange_authorized` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchange_authorized(mut self, value: bool) -> Self {
-        self.exchange_authorized = Some(value);
-        self
-    }
-
-    /// Sets `exchange_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchange_account(mut self, value: impl Into<String>) -> Self {
-        self.exchange_account = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_authorized` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_authorized(mut self, value: bool) -> Self {
-        self.sentinel_authorized = Some(value);
-        self
-    }
-
-    /// Sets `licence_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_type(mut self, value: i32) -> Self {
-        self.licence_type = Some(value);
-        self
-    }
-
-    /// Sets `named_licences_in_use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_named_licences_in_use(mut self, value: i32) -> Self {
-        self.named_licences_in_use = Some(value);
-        self
-    }
-
-    /// Sets `concurrent_licences_in_use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_concurrent_licences_in_use(mut self, value: i32) -> Self {
-        self.concurrent_licences_in_use = Some(value);
-        self
-    }
-
-    /// Sets `concurrent_agent_total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_concurrent_agent_total(mut self, value: i32) -> Self {
-        self.concurrent_agent_total = Some(value);
-        self
-    }
-
-    /// Sets `google_mail_authorized` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_google_mail_authorized(mut self, value: bool) -> Self {
-        self.google_mail_authorized = Some(value);
-        self
-    }
-
-    /// Sets `inbox_clientid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inbox_clientid(mut self, value: impl Into<String>) -> Self {
-        self.inbox_clientid = Some(value.into());
-        self
-    }
-
-    /// Sets `isapiagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isapiagent(mut self, value: bool) -> Self {
-        self.isapiagent = Some(value);
-        self
-    }
-
-    /// Sets `splashtop_authorized` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splashtop_authorized(mut self, value: bool) -> Self {
-        self.splashtop_authorized = Some(value);
-        self
-    }
-
-    /// Sets `gotoresolve_authorized` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_gotoresolve_authorized(mut self, value: bool) -> Self {
-        self.gotoresolve_authorized = Some(value);
-        self
-    }
-
-    /// Sets `datecreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datecreated = Some(value.into());
-        self
-    }
-
-    /// Sets `password` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets `lunchbreak` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lunchbreak(mut self, value: f64) -> Self {
-        self.lunchbreak = Some(value);
-        self
-    }
-
-    /// Sets `agentphotodata` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agentphotodata(mut self, value: impl Into<String>) -> Self {
-        self.agentphotodata = Some(value.into());
-        self
-    }
-
-    /// Sets `pagesize` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagesize(mut self, value: i32) -> Self {
-        self.pagesize = Some(value);
-        self
-    }
-
-    /// Sets `signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature(mut self, value: impl Into<String>) -> Self {
-        self.signature = Some(value.into());
-        self
-    }
-
-    /// Sets `default_filter_id_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_filter_id_tickets(mut self, value: i32) -> Self {
-        self.default_filter_id_tickets = Some(value);
-        self
-    }
-
-    /// Sets `default_filter_name_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_filter_name_tickets(mut self, value: impl Into<String>) -> Self {
-        self.default_filter_name_tickets = Some(value.into());
-        self
-    }
-
-    /// Sets `default_columns_id_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_tickets(mut self, value: i32) -> Self {
-        self.default_columns_id_tickets = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_name_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_name_tickets(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_columns_name_tickets = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_tickets(mut self, value: impl Into<String>) -> Self {
-        self.default_view_tickets = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_tickets_selectedid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_tickets_selectedid(mut self, value: i32) -> Self {
-        self.default_view_tickets_selectedid = Some(value);
-        self
-    }
-
-    /// Sets `default_view_tickets_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_tickets_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_tickets_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_filter_id_opps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_filter_id_opps(mut self, value: i32) -> Self {
-        self.default_filter_id_opps = Some(value);
-        self
-    }
-
-    /// Sets `default_filter_name_opps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_filter_name_opps(mut self, value: impl Into<String>) -> Self {
-        self.default_filter_name_opps = Some(value.into());
-        self
-    }
-
-    /// Sets `default_columns_id_opps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_opps(mut self, value: i32) -> Self {
-        self.default_columns_id_opps = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_name_opps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_name_opps(mut self, value: impl Into<String>) -> Self {
-        self.default_columns_name_opps = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_opps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_opps(mut self, value: impl Into<String>) -> Self {
-        self.default_view_opps = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_opps_selectedid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_opps_selectedid(mut self, value: i32) -> Self {
-        self.default_view_opps_selectedid = Some(value);
-        self
-    }
-
-    /// Sets `default_view_opps_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_opps_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_opps_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_action_view` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_action_view(mut self, value: impl Into<String>) -> Self {
-        self.default_action_view = Some(value.into());
-        self
-    }
-
-    /// Sets `default_action_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_action_display(mut self, value: i32) -> Self {
-        self.default_action_display = Some(value);
-        self
-    }
-
-    /// Sets `default_feed_view` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_feed_view(mut self, value: impl Into<String>) -> Self {
-        self.default_feed_view = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_preview_mode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_preview_mode(mut self, value: i32) -> Self {
-        self.ticket_preview_mode = Some(value);
-        self
-    }
-
-    /// Sets `default_ticket_preview_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_ticket_preview_size(mut self, value: i32) -> Self {
-        self.default_ticket_preview_size = Some(value);
-        self
-    }
-
-    /// Sets `list_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_list_type(mut self, value: i32) -> Self {
-        self.list_type = Some(value);
-        self
-    }
-
-    /// Sets `navmenu_mode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_navmenu_mode(mut self, value: i32) -> Self {
-        self.navmenu_mode = Some(value);
-        self
-    }
-
-    /// Sets `default_calendar_view` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_calendar_view(mut self, value: impl Into<String>) -> Self {
-        self.default_calendar_view = Some(value.into());
-        self
-    }
-
-    /// Sets `calendar_options` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calendar_options(mut self, value: impl Into<String>) -> Self {
-        self.calendar_options = Some(value.into());
-        self
-    }
-
-    /// Sets `search_options` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_search_options(mut self, value: impl Into<String>) -> Self {
-        self.search_options = Some(value.into());
-        self
-    }
-
-    /// Sets `newtabpref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newtabpref(mut self, value: i32) -> Self {
-        self.newtabpref = Some(value);
-        self
-    }
-
-    /// Sets `theme` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
-        self.theme = Some(value.into());
-        self
-    }
-
-    /// Sets `theme_revert` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_theme_revert(mut self, value: impl Into<String>) -> Self {
-        self.theme_revert = Some(value.into());
-        self
-    }
-
-    /// Sets `language_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_language_id(mut self, value: i32) -> Self {
-        self.language_id = Some(value);
-        self
-    }
-
-    /// Sets `language_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_language_name(mut self, value: impl Into<String>) -> Self {
-        self.language_name = Some(value.into());
-        self
-    }
-
-    /// Sets `app_colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_app_colour(mut self, value: impl Into<String>) -> Self {
-        self.app_colour = Some(value.into());
-        self
-    }
-
-    /// Sets `app_colour_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_app_colour_type(mut self, value: i32) -> Self {
-        self.app_colour_type = Some(value);
-        self
-    }
-
-    /// Sets `nav_display_mode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nav_display_mode(mut self, value: i32) -> Self {
-        self.nav_display_mode = Some(value);
-        self
-    }
-
-    /// Sets `enablehighcontrast` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enablehighcontrast(mut self, value: bool) -> Self {
-        self.enablehighcontrast = Some(value);
-        self
-    }
-
-    /// Sets `actionscreen_display_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionscreen_display_type(mut self, value: i32) -> Self {
-        self.actionscreen_display_type = Some(value);
-        self
-    }
-
-    /// Sets `homescreenchartid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homescreenchartid(mut self, value: i32) -> Self {
-        self.homescreenchartid = Some(value);
-        self
-    }
-
-    /// Sets `homescreenchartname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homescreenchartname(mut self, value: impl Into<String>) -> Self {
-        self.homescreenchartname = Some(value.into());
-        self
-    }
-
-    /// Sets `homescreenchartpublishedid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homescreenchartpublishedid(mut self, value: impl Into<String>) -> Self {
-        self.homescreenchartpublishedid = Some(value.into());
-        self
-    }
-
-    /// Sets `homescreendashboardid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homescreendashboardid(mut self, value: i32) -> Self {
-        self.homescreendashboardid = Some(value);
-        self
-    }
-
-    /// Sets `homescreendashboardname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homescreendashboardname(mut self, value: impl Into<String>) -> Self {
-        self.homescreendashboardname = Some(value.into());
-        self
-    }
-
-    /// Sets `sidemenudashboardid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sidemenudashboardid(mut self, value: i32) -> Self {
-        self.sidemenudashboardid = Some(value);
-        self
-    }
-
-    /// Sets `sidemenudashboardname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sidemenudashboardname(mut self, value: impl Into<String>) -> Self {
-        self.sidemenudashboardname = Some(value.into());
-        self
-    }
-
-    /// Sets `clientdetails_layout_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clientdetails_layout_id(mut self, value: i32) -> Self {
-        self.clientdetails_layout_id = Some(value);
-        self
-    }
-
-    /// Sets `clientdetails_layout_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clientdetails_layout_name(mut self, value: impl Into<String>) -> Self {
-        self.clientdetails_layout_name = Some(value.into());
-        self
-    }
-
-    /// Sets `nav_layout_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nav_layout_id(mut self, value: i32) -> Self {
-        self.nav_layout_id = Some(value);
-        self
-    }
-
-    /// Sets `nav_layout_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nav_layout_name(mut self, value: impl Into<String>) -> Self {
-        self.nav_layout_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sendowneremails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendowneremails(mut self, value: bool) -> Self {
-        self.sendowneremails = Some(value);
-        self
-    }
-
-    /// Sets `warnifnoscan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warnifnoscan(mut self, value: bool) -> Self {
-        self.warnifnoscan = Some(value);
-        self
-    }
-
-    /// Sets `dontemailmeifiloggedit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontemailmeifiloggedit(mut self, value: bool) -> Self {
-        self.dontemailmeifiloggedit = Some(value);
-        self
-    }
-
-    /// Sets `workhour_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workhour_start(mut self, value: f64) -> Self {
-        self.workhour_start = Some(value);
-        self
-    }
-
-    /// Sets `workhour_end` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workhour_end(mut self, value: f64) -> Self {
-        self.workhour_end = Some(value);
-        self
-    }
-
-    /// Sets `activedirectory_dn` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_activedirectory_dn(mut self, value: impl Into<String>) -> Self {
-        self.activedirectory_dn = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_guid(mut self, value: impl Into<String>) -> Self {
-        self.third_party_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `roles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_roles(mut self, value: Vec<Role>) -> Self {
-        self.roles = Some(value);
-        self
-    }
-
-    /// Sets `add_roles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_roles(mut self, value: Vec<Role>) -> Self {
-        self.add_roles = Some(value);
-        self
-    }
-
-    /// Sets `claims` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_claims(mut self, value: Vec<NhdClaim>) -> Self {
-        self.claims = Some(value);
-        self
-    }
-
-    /// Sets `department` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department(mut self, value: impl Into<String>) -> Self {
-        self.department = Some(value.into());
-        self
-    }
-
-    /// Sets `_is_a_departmentmanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_a_departmentmanager(mut self, value: bool) -> Self {
-        self.is_a_departmentmanager = Some(value);
-        self
-    }
-
-    /// Sets `_is_a_teammanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_a_teammanager(mut self, value: bool) -> Self {
-        self.is_a_teammanager = Some(value);
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `twofactor_enabled` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twofactor_enabled(mut self, value: bool) -> Self {
-        self.twofactor_enabled = Some(value);
-        self
-    }
-
-    /// Sets `_isnew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnew(mut self, value: bool) -> Self {
-        self.isnew = Some(value);
-        self
-    }
-
-    /// Sets `adconnection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_adconnection(mut self, value: i32) -> Self {
-        self.adconnection = Some(value);
-        self
-    }
-
-    /// Sets `useadlogin` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useadlogin(mut self, value: i32) -> Self {
-        self.useadlogin = Some(value);
-        self
-    }
-
-    /// Sets `container_dn` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_container_dn(mut self, value: impl Into<String>) -> Self {
-        self.container_dn = Some(value.into());
-        self
-    }
-
-    /// Sets `notifications` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notifications(mut self, value: Vec<Notification>) -> Self {
-        self.notifications = Some(value);
-        self
-    }
-
-    /// Sets `notifications_personal` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notifications_personal(mut self, value: Vec<Notification>) -> Self {
-        self.notifications_personal = Some(value);
-        self
-    }
-
-    /// Sets `emailconfirmed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailconfirmed(mut self, value: bool) -> Self {
-        self.emailconfirmed = Some(value);
-        self
-    }
-
-    /// Sets `accountconfirmed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountconfirmed(mut self, value: bool) -> Self {
-        self.accountconfirmed = Some(value);
-        self
-    }
-
-    /// Sets `isinvite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isinvite(mut self, value: bool) -> Self {
-        self.isinvite = Some(value);
-        self
-    }
-
-    /// Sets `is_sales` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_sales(mut self, value: bool) -> Self {
-        self.is_sales = Some(value);
-        self
-    }
-
-    /// Sets `_getlogmeinid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_getlogmeinid(mut self, value: bool) -> Self {
-        self.getlogmeinid = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtoken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtoken(mut self, value: impl Into<String>) -> Self {
-        self.importtoken = Some(value.into());
-        self
-    }
-
-    /// Sets `beyondtrust_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_beyondtrust_name(mut self, value: impl Into<String>) -> Self {
-        self.beyondtrust_name = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_roleid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_roleid(mut self, value: i32) -> Self {
-        self.azure_roleid = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `chargerates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerates(mut self, value: Vec<Restriction>) -> Self {
-        self.chargerates = Some(value);
-        self
-    }
-
-    /// Sets `warnifnoscan_integrator` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warnifnoscan_integrator(mut self, value: bool) -> Self {
-        self.warnifnoscan_integrator = Some(value);
-        self
-    }
-
-    /// Sets `warnifnoscan_integrator_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warnifnoscan_integrator_hours(mut self, value: i32) -> Self {
-        self.warnifnoscan_integrator_hours = Some(value);
-        self
-    }
-
-    /// Sets `orion_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orion_username(mut self, value: impl Into<String>) -> Self {
-        self.orion_username = Some(value.into());
-        self
-    }
-
-    /// Sets `orion_password` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orion_password(mut self, value: impl Into<String>) -> Self {
-        self.orion_password = Some(value.into());
-        self
-    }
-
-    /// Sets `ncentral_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ncentral_username(mut self, value: impl Into<String>) -> Self {
-        self.ncentral_username = Some(value.into());
-        self
-    }
-
-    /// Sets `soc_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_soc_username(mut self, value: impl Into<String>) -> Self {
-        self.soc_username = Some(value.into());
-        self
-    }
-
-    /// Sets `autotaskid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotaskid(mut self, value: i32) -> Self {
-        self.autotaskid = Some(value);
-        self
-    }
-
-    /// Sets `oktaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oktaid(mut self, value: impl Into<String>) -> Self {
-        self.oktaid = Some(value.into());
-        self
-    }
-
-    /// Sets `okta_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_okta_status(mut self, value: impl Into<String>) -> Self {
-        self.okta_status = Some(value.into());
-        self
-    }
-
-    /// Sets `new_ncentral_key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_ncentral_key(mut self, value: impl Into<String>) -> Self {
-        self.new_ncentral_key = Some(value.into());
-        self
-    }
-
-    /// Sets `pomincostforapprovaltype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pomincostforapprovaltype(mut self, value: i32) -> Self {
-        self.pomincostforapprovaltype = Some(value);
-        self
-    }
-
-    /// Sets `pomincostforapproval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pomincostforapproval(mut self, value: f64) -> Self {
-        self.pomincostforapproval = Some(value);
-        self
-    }
-
-    /// Sets `quotemarginforapprovaltype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotemarginforapprovaltype(mut self, value: i32) -> Self {
-        self.quotemarginforapprovaltype = Some(value);
-        self
-    }
-
-    /// Sets `quotemarginforapproval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotemarginforapproval(mut self, value: f64) -> Self {
-        self.quotemarginforapproval = Some(value);
-        self
-    }
-
-    /// Sets `new_orion_password` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_orion_password(mut self, value: impl Into<String>) -> Self {
-        self.new_orion_password = Some(value.into());
-        self
-    }
-
-    /// Sets `orion_access` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_orion_access(mut self, value: bool) -> Self {
-        self.orion_access = Some(value);
-        self
-    }
-
-    /// Sets `new_method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_method(mut self, value: bool) -> Self {
-        self.new_method = Some(value);
-        self
-    }
-
-    /// Sets `exchange_token_expiry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchange_token_expiry(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.exchange_token_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `exchange_redirect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchange_redirect(mut self, value: impl Into<String>) -> Self {
-        self.exchange_redirect = Some(value.into());
-        self
-    }
-
-    /// Sets `_getoauthtoken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_getoauthtoken(mut self, value: bool) -> Self {
-        self.getoauthtoken = Some(value);
-        self
-    }
-
-    /// Sets `oauth_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oauth_code(mut self, value: impl Into<String>) -> Self {
-        self.oauth_code = Some(value.into());
-        self
-    }
-
-    /// Sets `oauth_redirect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oauth_redirect(mut self, value: impl Into<String>) -> Self {
-        self.oauth_redirect = Some(value.into());
-        self
-    }
-
-    /// Sets `oauth_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oauth_type(mut self, value: impl Into<String>) -> Self {
-        self.oauth_type = Some(value.into());
-        self
-    }
-
-    /// Sets `new_access_token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_access_token(mut self, value: impl Into<String>) -> Self {
-        self.new_access_token = Some(value.into());
-        self
-    }
-
-    /// Sets `new_token_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_token_type(mut self, value: impl Into<String>) -> Self {
-        self.new_token_type = Some(value.into());
-        self
-    }
-
-    /// Sets `new_refresh_token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_refresh_token(mut self, value: impl Into<String>) -> Self {
-        self.new_refresh_token = Some(value.into());
-        self
-    }
-
-    /// Sets `_disconnectintegration` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_disconnectintegration(mut self, value: impl Into<String>) -> Self {
-        self.disconnectintegration = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_token_expiry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_token_expiry(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.sentinel_token_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_redirect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_redirect(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_redirect = Some(value.into());
-        self
-    }
-
-    /// Sets `default_columns_id_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_assets(mut self, value: i32) -> Self {
-        self.default_columns_id_assets = Some(value);
-        self
-    }
-
-    /// Sets `Oo_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oo_name(mut self, value: impl Into<String>) -> Self {
-        self.oo_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `isagentdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isagentdetails(mut self, value: bool) -> Self {
-        self.isagentdetails = Some(value);
-        self
-    }
-
-    /// Sets `excludefromresourcebooking` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_excludefromresourcebooking(mut self, value: bool) -> Self {
-        self.excludefromresourcebooking = Some(value);
-        self
-    }
-
-    /// Sets `delegation_activated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_activated(mut self, value: bool) -> Self {
-        self.delegation_activated = Some(value);
-        self
-    }
-
-    /// Sets `delegation_timebased` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_timebased(mut self, value: bool) -> Self {
-        self.delegation_timebased = Some(value);
-        self
-    }
-
-    /// Sets `delegation_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_start(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.delegation_start = Some(value.into());
-        self
-    }
-
-    /// Sets `delegation_end` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_end(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.delegation_end = Some(value.into());
-        self
-    }
-
-    /// Sets `delegation_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_user_id(mut self, value: i32) -> Self {
-        self.delegation_user_id = Some(value);
-        self
-    }
-
-    /// Sets `delegation_user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_user_name(mut self, value: impl Into<String>) -> Self {
-        self.delegation_user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_reassign_all_accounts_to_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reassign_all_accounts_to_agent(mut self, value: i32) -> Self {
-        self.reassign_all_accounts_to_agent = Some(value);
-        self
-    }
-
-    /// Sets `_kick` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kick(mut self, value: bool) -> Self {
-        self.kick = Some(value);
-        self
-    }
-
-    /// Sets `_revoke_tokens` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_revoke_tokens(mut self, value: bool) -> Self {
-        self.revoke_tokens = Some(value);
-        self
-    }
-
-    /// Sets `authenticatorapp_configured` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_authenticatorapp_configured(mut self, value: bool) -> Self {
-        self.authenticatorapp_configured = Some(value);
-        self
-    }
-
-    /// Sets `_revoke_authenticatorapp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_revoke_authenticatorapp(mut self, value: bool) -> Self {
-        self.revoke_authenticatorapp = Some(value);
-        self
-    }
-
-    /// Sets `ispasswordreset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ispasswordreset(mut self, value: bool) -> Self {
-        self.ispasswordreset = Some(value);
-        self
-    }
-
-    /// Sets `graph_host` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_graph_host(mut self, value: impl Into<String>) -> Self {
-        self.graph_host = Some(value.into());
-        self
-    }
-
-    /// Sets `linked_halo_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_halo_url(mut self, value: impl Into<String>) -> Self {
-        self.linked_halo_url = Some(value.into());
-        self
-    }
-
-    /// Sets `holiday_allowance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_holiday_allowance(mut self, value: f64) -> Self {
-        self.holiday_allowance = Some(value);
-        self
-    }
-
-    /// Sets `remaining_holiday_allowance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remaining_holiday_allowance(mut self, value: f64) -> Self {
-        self.remaining_holiday_allowance = Some(value);
-        self
-    }
-
-    /// Sets `_isbatch` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbatch(mut self, value: bool) -> Self {
-        self.isbatch = Some(value);
-        self
-    }
-
-    /// Sets `import_photo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_photo(mut self, value: bool) -> Self {
-        self.import_photo = Some(value);
-        self
-    }
-
-    /// Sets `travelrate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_travelrate(mut self, value: i32) -> Self {
-        self.travelrate = Some(value);
-        self
-    }
-
-    /// Sets `github_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_github_username(mut self, value: impl Into<String>) -> Self {
-        self.github_username = Some(value.into());
-        self
-    }
-
-    /// Sets `_signature_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_id(mut self, value: impl Into<String>) -> Self {
-        self.signature_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_2(mut self, value: impl Into<String>) -> Self {
-        self.signature_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `is_admin` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_admin(mut self, value: bool) -> Self {
-        self.is_admin = Some(value);
-        self
-    }
-
-    /// Sets `ac_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_tickettypes(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `ac_approvals` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_approvals(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_approvals = Some(value);
-        self
-    }
-
-    /// Sets `ac_rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_rules(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_rules = Some(value);
-        self
-    }
-
-    /// Sets `ac_cannedtext` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_cannedtext(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_cannedtext = Some(value);
-        self
-    }
-
-    /// Sets `ac_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_customfields(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_customfields = Some(value);
-        self
-    }
-
-    /// Sets `ac_customtables` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_customtables(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_customtables = Some(value);
-        self
-    }
-
-    /// Sets `ac_dashboards` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_dashboards(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_dashboards = Some(value);
-        self
-    }
-
-    /// Sets `ac_workflows` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_workflows(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_workflows = Some(value);
-        self
-    }
-
-    /// Sets `ac_roles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_roles(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_roles = Some(value);
-        self
-    }
-
-    /// Sets `ac_slas` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_slas(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_slas = Some(value);
-        self
-    }
-
-    /// Sets `ac_templates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_templates(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_templates = Some(value);
-        self
-    }
-
-    /// Sets `ac_outcomes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_outcomes(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_outcomes = Some(value);
-        self
-    }
-
-    /// Sets `ac_workdays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_workdays(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_workdays = Some(value);
-        self
-    }
-
-    /// Sets `ac_emailtemplates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_emailtemplates(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_emailtemplates = Some(value);
-        self
-    }
-
-    /// Sets `ac_messagegroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_messagegroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_messagegroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_reportgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_reportgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_reportgroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_fieldgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_fieldgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_fieldgroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_languagepacks` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_languagepacks(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_languagepacks = Some(value);
-        self
-    }
-
-    /// Sets `ac_itemgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_itemgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_itemgroups = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_id_clients` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_clients(mut self, value: i32) -> Self {
-        self.default_columns_id_clients = Some(value);
-        self
-    }
-
-    /// Sets `default_view_clients_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_clients_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_clients_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_assets_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_assets_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_assets_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `_do_reassign01` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_do_reassign01(mut self, value: bool) -> Self {
-        self.do_reassign01 = Some(value);
-        self
-    }
-
-    /// Sets `check_reassign01` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_check_reassign01(mut self, value: bool) -> Self {
-        self.check_reassign01 = Some(value);
-        self
-    }
-
-    /// Sets `_force` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_force(mut self, value: bool) -> Self {
-        self.force = Some(value);
-        self
-    }
-
-    /// Sets `default_view_customers_selectedid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_customers_selectedid(mut self, value: i32) -> Self {
-        self.default_view_customers_selectedid = Some(value);
-        self
-    }
-
-    /// Sets `default_view_customers_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_customers_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_customers_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_users_selectedid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_users_selectedid(mut self, value: i32) -> Self {
-        self.default_view_users_selectedid = Some(value);
-        self
-    }
-
-    /// Sets `default_view_users_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_users_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_users_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_columns_id_contracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_contracts(mut self, value: i32) -> Self {
-        self.default_columns_id_contracts = Some(value);
-        self
-    }
-
-    /// Sets `default_view_contracts_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_contracts_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_contracts_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_columns_id_sites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_sites(mut self, value: i32) -> Self {
-        self.default_columns_id_sites = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_sites_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_sites_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_columns_sites_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_columns_id_users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_users(mut self, value: i32) -> Self {
-        self.default_columns_id_users = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_users_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_users_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_columns_users_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `pagerduty_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pagerduty_email(mut self, value: impl Into<String>) -> Self {
-        self.pagerduty_email = Some(value.into());
-        self
-    }
-
-    /// Sets `ac_assettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_assettypes(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_assettypes = Some(value);
-        self
-    }
-
-    /// Sets `ac_assetgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_assetgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_assetgroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_servicecategories` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_servicecategories(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_servicecategories = Some(value);
-        self
-    }
-
-    /// Sets `ac_services` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_services(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_services = Some(value);
-        self
-    }
-
-    /// Sets `ac_suppliers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_suppliers(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_suppliers = Some(value);
-        self
-    }
-
-    /// Sets `ac_suppliercontracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_suppliercontracts(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_suppliercontracts = Some(value);
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_instance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_instance(mut self, value: i32) -> Self {
-        self.jira_instance = Some(value);
-        self
-    }
-
-    /// Sets `jira_instance_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_instance_name(mut self, value: impl Into<String>) -> Self {
-        self.jira_instance_name = Some(value.into());
-        self
-    }
-
-    /// Sets `pref_notification_sound` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pref_notification_sound(mut self, value: i32) -> Self {
-        self.pref_notification_sound = Some(value);
-        self
-    }
-
-    /// Sets `pref_chat_sound` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pref_chat_sound(mut self, value: i32) -> Self {
-        self.pref_chat_sound = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_id_supplier_contracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_supplier_contracts(mut self, value: i32) -> Self {
-        self.default_columns_id_supplier_contracts = Some(value);
-        self
-    }
-
-    /// Sets `default_view_supplier_contracts_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_supplier_contracts_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_supplier_contracts_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_assets(mut self, value: impl Into<String>) -> Self {
-        self.default_view_assets = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_assets_selectedid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_assets_selectedid(mut self, value: i32) -> Self {
-        self.default_view_assets_selectedid = Some(value);
-        self
-    }
-
-    /// Sets `default_view_assets_selectedid_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_assets_selectedid_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_assets_selectedid_name = Some(value.into());
-        self
-    }
-
-    /// Sets `matching_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
-        self.matching_value = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
-        self.sqlimport_id = Some(value);
-        self
-    }
-
-    /// Sets `splashtop_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splashtop_url(mut self, value: impl Into<String>) -> Self {
-        self.splashtop_url = Some(value.into());
-        self
-    }
-
-    /// Sets `splashtop_token_expiry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splashtop_token_expiry(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.splashtop_token_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `default_splashtop_channelname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_splashtop_channelname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_splashtop_channelname = Some(value.into());
-        self
-    }
-
-    /// Sets `splashtop_channel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_splashtop_channel(mut self, value: KeyPair2) -> Self {
-        self.splashtop_channel = Some(value);
-        self
-    }
-
-    /// Sets `ac_chatprofiles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_chatprofiles(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_chatprofiles = Some(value);
-        self
-    }
-
-    /// Sets `ac_faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_faqlists(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_faqlists = Some(value);
-        self
-    }
-
-    /// Sets `allow_automatic_call_scripts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_automatic_call_scripts(mut self, value: bool) -> Self {
-        self.allow_automatic_call_scripts = Some(value);
-        self
-    }
-
-    /// Sets `gotoresolve_token_expiry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_gotoresolve_token_expiry(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.gotoresolve_token_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `ac_devices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_devices(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_devices = Some(value);
-        self
-    }
-
-    /// Sets `azure_connectionid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connectionid(mut self, value: i32) -> Self {
-        self.azure_connectionid = Some(value);
-        self
-    }
-
-    /// Sets `allow_presence_notifications` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_presence_notifications(mut self, value: bool) -> Self {
-        self.allow_presence_notifications = Some(value);
-        self
-    }
-
-    /// Sets `azure_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.azure_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_client_id(mut self, value: impl Into<String>) -> Self {
-        self.azure_client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `presence_subscription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_presence_subscription(
-        mut self,
-        value: AgentPresenceSubscription,
-    ) -> Self {
-        self.presence_subscription = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_id_supplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_supplier(mut self, value: i32) -> Self {
-        self.default_columns_id_supplier = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_supplier_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_supplier_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_columns_supplier_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `default_view_suppliers_selectedid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_suppliers_selectedid(mut self, value: i32) -> Self {
-        self.default_view_suppliers_selectedid = Some(value);
-        self
-    }
-
-    /// Sets `default_view_suppliers_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_suppliers_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_suppliers_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `linked_user_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_user_client_id(mut self, value: i32) -> Self {
-        self.linked_user_client_id = Some(value);
-        self
-    }
-
-    /// Sets `contractdetails_layout_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contractdetails_layout_id(mut self, value: i32) -> Self {
-        self.contractdetails_layout_id = Some(value);
-        self
-    }
-
-    /// Sets `contractdetails_layout_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contractdetails_layout_name(mut self, value: impl Into<String>) -> Self {
-        self.contractdetails_layout_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_action_date_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_action_date_display(mut self, value: i32) -> Self {
-        self.default_action_date_display = Some(value);
-        self
-    }
-
-    /// Sets `signature_image` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_image(mut self, value: impl Into<String>) -> Self {
-        self.signature_image = Some(value.into());
-        self
-    }
-
-    /// Sets `exclude_from_automatic_assigning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exclude_from_automatic_assigning(mut self, value: bool) -> Self {
-        self.exclude_from_automatic_assigning = Some(value);
-        self
-    }
-
-    /// Sets `userdetails_layout_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdetails_layout_id(mut self, value: i32) -> Self {
-        self.userdetails_layout_id = Some(value);
-        self
-    }
-
-    /// Sets `userdetails_layout_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdetails_layout_name(mut self, value: impl Into<String>) -> Self {
-        self.userdetails_layout_name = Some(value.into());
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `calendar_options_multi` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calendar_options_multi(mut self, value: Vec<KeyPair2>) -> Self {
-        self.calendar_options_multi = Some(value);
-        self
-    }
-
-    /// Sets `ac_databaselookups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_databaselookups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_databaselookups = Some(value);
-        self
-    }
-
-    /// Sets `default_columns_id_pos` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_columns_id_pos(mut self, value: i32) -> Self {
-        self.default_columns_id_pos = Some(value);
-        self
-    }
-
-    /// Sets `default_view_pos_selectedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_view_pos_selectedname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_view_pos_selectedname = Some(value.into());
-        self
-    }
-
-    /// Sets `sitedetails_layout_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitedetails_layout_id(mut self, value: i32) -> Self {
-        self.sitedetails_layout_id = Some(value);
-        self
-    }
-
-    /// Sets `sitedetails_layout_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitedetails_layout_name(mut self, value: impl Into<String>) -> Self {
-        self.sitedetails_layout_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enable_teams_shifts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enable_teams_shifts(mut self, value: bool) -> Self {
-        self.enable_teams_shifts = Some(value);
-        self
-    }
-
-    /// Sets `warnif_incomplete_ts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warnif_incomplete_ts(mut self, value: bool) -> Self {
-        self.warnif_incomplete_ts = Some(value);
-        self
-    }
-
-    /// Sets `warnif_incomplete_ts_manager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warnif_incomplete_ts_manager(mut self, value: bool) -> Self {
-        self.warnif_incomplete_ts_manager = Some(value);
-        self
-    }
-
-    /// Sets `incomplete_ts_threshold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_incomplete_ts_threshold(mut self, value: i32) -> Self {
-        self.incomplete_ts_threshold = Some(value);
-        self
-    }
-
-    /// Sets `incomplete_ts_sendtime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_incomplete_ts_sendtime(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.incomplete_ts_sendtime = Some(value.into());
-        self
-    }
-
-    /// Sets `incomplete_ts_lastcreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_incomplete_ts_lastcreated(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.incomplete_ts_lastcreated = Some(value.into());
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `assetfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetfields(mut self, value: Vec<UnameField>) -> Self {
-        self.assetfields = Some(value);
-        self
-    }
-
-    /// Sets `unamecustomfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unamecustomfields(mut self, value: Vec<UnameCustom>) -> Self {
-        self.unamecustomfields = Some(value);
-        self
-    }
-
-    /// Sets `unameappointmenttypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unameappointmenttypes(mut self, value: Vec<UnameAppointment>) -> Self {
-        self.unameappointmenttypes = Some(value);
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `_canupdate_moreinfo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate_moreinfo(mut self, value: bool) -> Self {
-        self.canupdate_moreinfo = Some(value);
-        self
-    }
-
-    /// Sets `logmeinid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logmeinid(mut self, value: impl Into<String>) -> Self {
-        self.logmeinid = Some(value.into());
-        self
-    }
-
-    /// Sets `allowbeyondtrustinvites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowbeyondtrustinvites(mut self, value: bool) -> Self {
-        self.allowbeyondtrustinvites = Some(value);
-        self
-    }
-
-    /// Sets `jira_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_id(mut self, value: impl Into<String>) -> Self {
-        self.jira_id = Some(value.into());
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<UnameButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `namewithinactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_namewithinactive(mut self, value: impl Into<String>) -> Self {
-        self.namewithinactive = Some(value.into());
-        self
-    }
-
-    /// Sets `apptsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apptsync(mut self, value: i32) -> Self {
-        self.apptsync = Some(value);
-        self
-    }
-
-    /// Sets `okta_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_okta_id(mut self, value: impl Into<String>) -> Self {
-        self.okta_id = Some(value.into());
-        self
-    }
-
-    /// Sets `enableshifts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enableshifts(mut self, value: bool) -> Self {
-        self.enableshifts = Some(value);
-        self
-    }
-
-    /// Sets `sendemailerrors` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendemailerrors(mut self, value: bool) -> Self {
-        self.sendemailerrors = Some(value);
-        self
-    }
-
-    /// Sets `uname_usercustomfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_uname_usercustomfields(mut self, value: Vec<UnameCustom>) -> Self {
-        self.uname_usercustomfields = Some(value);
-        self
-    }
-
-    /// Sets `can_approve_purchaseorder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_approve_purchaseorder(mut self, value: bool) -> Self {
-        self.can_approve_purchaseorder = Some(value);
-        self
-    }
-
-    /// Sets `can_approve_quote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_approve_quote(mut self, value: bool) -> Self {
-        self.can_approve_quote = Some(value);
-        self
-    }
-
-    /// Sets `can_approve_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_approve_invoice(mut self, value: bool) -> Self {
-        self.can_approve_invoice = Some(value);
-        self
-    }
-
-    /// Sets `default_splashtop_channel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_splashtop_channel(mut self, value: i32) -> Self {
-        self.default_splashtop_channel = Some(value);
-        self
-    }
-
-    /// Sets `workday_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workday_id(mut self, value: i32) -> Self {
-        self.workday_id = Some(value);
-        self
-    }
-
-    /// Sets `workday_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workday_name(mut self, value: impl Into<String>) -> Self {
-        self.workday_name = Some(value.into());
-        self
-    }
-
-    /// Sets `workday_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workday_timezone(mut self, value: impl Into<String>) -> Self {
-        self.workday_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `costprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_costprice(mut self, value: f64) -> Self {
-        self.costprice = Some(value);
-        self
-    }
-
-    /// Sets `chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate(mut self, value: i32) -> Self {
-        self.chargerate = Some(value);
-        self
-    }
-
-    /// Sets `first_role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_first_role_id(mut self, value: impl Into<String>) -> Self {
-        self.first_role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `in_queried_team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_in_queried_team(mut self, value: bool) -> Self {
-        self.in_queried_team = Some(value);
-        self
-    }
-
-    /// Sets `guid_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid_string(mut self, value: impl Into<String>) -> Self {
-        self.guid_string = Some(value.into());
-        self
-    }
-
-    /// Sends `sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sites(mut self) -> Self {
-        self.sites = None;
-        self.extra.insert("sites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onlinestatus_actual` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onlinestatus_actual(mut self) -> Self {
-        self.onlinestatus_actual = None;
-        self.extra.insert("onlinestatus_actual".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onlinestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onlinestatus(mut self) -> Self {
-        self.onlinestatus = None;
-        self.extra.insert("onlinestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_online` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_online(mut self) -> Self {
-        self.is_online = None;
-        self.extra.insert("is_online".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastonline` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastonline(mut self) -> Self {
-        self.lastonline = None;
-        self.extra.insert("lastonline".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team(mut self) -> Self {
-        self.team = None;
-        self.extra.insert("team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isdisabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isdisabled(mut self) -> Self {
-        self.isdisabled = None;
-        self.extra.insert("isdisabled".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email(mut self) -> Self {
-        self.email = None;
-        self.extra.insert("email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ad` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ad(mut self) -> Self {
-        self.ad = None;
-        self.extra.insert("ad".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastlogindate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastlogindate(mut self) -> Self {
-        self.lastlogindate = None;
-        self.extra.insert("lastlogindate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agentphotopath` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agentphotopath(mut self) -> Self {
-        self.agentphotopath = None;
-        self.extra.insert("agentphotopath".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `initials` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_initials(mut self) -> Self {
-        self.initials = None;
-        self.extra.insert("initials".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `firstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_firstname(mut self) -> Self {
-        self.firstname = None;
-        self.extra.insert("firstname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surname(mut self) -> Self {
-        self.surname = None;
-        self.extra.insert("surname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jobtitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jobtitle(mut self) -> Self {
-        self.jobtitle = None;
-        self.extra.insert("jobtitle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sms(mut self) -> Self {
-        self.sms = None;
-        self.extra.insert("sms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extensionnumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extensionnumber(mut self) -> Self {
-        self.extensionnumber = None;
-        self.extra.insert("extensionnumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_count(mut self) -> Self {
-        self.ticket_count = None;
-        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_agent(mut self) -> Self {
-        self.is_agent = None;
-        self.extra.insert("is_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `one_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_one_client(mut self) -> Self {
-        self.one_client = None;
-        self.extra.insert("one_client".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teams(mut self) -> Self {
-        self.teams = None;
-        self.extra.insert("teams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_departments(mut self) -> Self {
-        self.departments = None;
-        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clients(mut self) -> Self {
-        self.clients = None;
-        self.extra.insert("clients".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettypes(mut self) -> Self {
-        self.tickettypes = None;
-        self.extra.insert("tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualifications(mut self) -> Self {
-        self.qualifications = None;
-        self.extra.insert("qualifications".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualification_weighting` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualification_weighting(mut self) -> Self {
-        self.qualification_weighting = None;
-        self.extra.insert("qualification_weighting".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualified(mut self) -> Self {
-        self.qualified = None;
-        self.extra.insert("qualified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_list(mut self) -> Self {
-        self.role_list = None;
-        self.extra.insert("role_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `current_action_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_current_action_type(mut self) -> Self {
-        self.current_action_type = None;
-        self.extra.insert("current_action_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `current_action_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_current_action_name(mut self) -> Self {
-        self.current_action_name = None;
-        self.extra.insert("current_action_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettypes(mut self) -> Self {
-        self.assettypes = None;
-        self.extra.insert("assettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `googleemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_googleemail(mut self) -> Self {
-        self.googleemail = None;
-        self.extra.insert("googleemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linemanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linemanager(mut self) -> Self {
-        self.linemanager = None;
-        self.extra.insert("linemanager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linemanager_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linemanager_name(mut self) -> Self {
-        self.linemanager_name = None;
-        self.extra.insert("linemanager_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inboxes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inboxes(mut self) -> Self {
-        self.inboxes = None;
-        self.extra.insert("inboxes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchange_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchange_authorized(mut self) -> Self {
-        self.exchange_authorized = None;
-        self.extra.insert("exchange_authorized".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchange_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchange_account(mut self) -> Self {
-        self.exchange_account = None;
-        self.extra.insert("exchange_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_authorized(mut self) -> Self {
-        self.sentinel_authorized = None;
-        self.extra.insert("sentinel_authorized".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licence_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_type(mut self) -> Self {
-        self.licence_type = None;
-        self.extra.insert("licence_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `named_licences_in_use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_named_licences_in_use(mut self) -> Self {
-        self.named_licences_in_use = None;
-        self.extra.insert("named_licences_in_use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `concurrent_licences_in_use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_concurrent_licences_in_use(mut self) -> Self {
-        self.concurrent_licences_in_use = None;
-        self.extra
-            .insert("concurrent_licences_in_use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `concurrent_agent_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_concurrent_agent_total(mut self) -> Self {
-        self.concurrent_agent_total = None;
-        self.extra.insert("concurrent_agent_total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `google_mail_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_google_mail_authorized(mut self) -> Self {
-        self.google_mail_authorized = None;
-        self.extra.insert("google_mail_authorized".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inbox_clientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inbox_clientid(mut self) -> Self {
-        self.inbox_clientid = None;
-        self.extra.insert("inbox_clientid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isapiagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isapiagent(mut self) -> Self {
-        self.isapiagent = None;
-        self.extra.insert("isapiagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splashtop_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splashtop_authorized(mut self) -> Self {
-        self.splashtop_authorized = None;
-        self.extra.insert("splashtop_authorized".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `gotoresolve_authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_gotoresolve_authorized(mut self) -> Self {
-        self.gotoresolve_authorized = None;
-        self.extra.insert("gotoresolve_authorized".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datecreated(mut self) -> Self {
-        self.datecreated = None;
-        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `password` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_password(mut self) -> Self {
-        self.password = None;
-        self.extra.insert("password".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lunchbreak` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lunchbreak(mut self) -> Self {
-        self.lunchbreak = None;
-        self.extra.insert("lunchbreak".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agentphotodata` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agentphotodata(mut self) -> Self {
-        self.agentphotodata = None;
-        self.extra.insert("agentphotodata".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pagesize` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagesize(mut self) -> Self {
-        self.pagesize = None;
-        self.extra.insert("pagesize".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature(mut self) -> Self {
-        self.signature = None;
-        self.extra.insert("signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_filter_id_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_filter_id_tickets(mut self) -> Self {
-        self.default_filter_id_tickets = None;
-        self.extra
-            .insert("default_filter_id_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_filter_name_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_filter_name_tickets(mut self) -> Self {
-        self.default_filter_name_tickets = None;
-        self.extra
-            .insert("default_filter_name_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_id_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_tickets(mut self) -> Self {
-        self.default_columns_id_tickets = None;
-        self.extra
-            .insert("default_columns_id_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_name_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_name_tickets(mut self) -> Self {
-        self.default_columns_name_tickets = None;
-        self.extra
-            .insert("default_columns_name_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_tickets(mut self) -> Self {
-        self.default_view_tickets = None;
-        self.extra.insert("default_view_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_tickets_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_tickets_selectedid(mut self) -> Self {
-        self.default_view_tickets_selectedid = None;
-        self.extra
-            .insert(
-                "default_view_tickets_selectedid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_tickets_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_tickets_selectedname(mut self) -> Self {
-        self.default_view_tickets_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_tickets_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_filter_id_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_filter_id_opps(mut self) -> Self {
-        self.default_filter_id_opps = None;
-        self.extra.insert("default_filter_id_opps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_filter_name_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_filter_name_opps(mut self) -> Self {
-        self.default_filter_name_opps = None;
-        self.extra
-            .insert("default_filter_name_opps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_id_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_opps(mut self) -> Self {
-        self.default_columns_id_opps = None;
-        self.extra.insert("default_columns_id_opps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_name_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_name_opps(mut self) -> Self {
-        self.default_columns_name_opps = None;
-        self.extra
-            .insert("default_columns_name_opps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_opps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_opps(mut self) -> Self {
-        self.default_view_opps = None;
-        self.extra.insert("default_view_opps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_opps_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_opps_selectedid(mut self) -> Self {
-        self.default_view_opps_selectedid = None;
-        self.extra
-            .insert("default_view_opps_selectedid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_opps_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_opps_selectedname(mut self) -> Self {
-        self.default_view_opps_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_opps_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_action_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_action_view(mut self) -> Self {
-        self.default_action_view = None;
-        self.extra.insert("default_action_view".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_action_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_action_display(mut self) -> Self {
-        self.default_action_display = None;
-        self.extra.insert("default_action_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_feed_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_feed_view(mut self) -> Self {
-        self.default_feed_view = None;
-        self.extra.insert("default_feed_view".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_preview_mode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_preview_mode(mut self) -> Self {
-        self.ticket_preview_mode = None;
-        self.extra.insert("ticket_preview_mode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_ticket_preview_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_ticket_preview_size(mut self) -> Self {
-        self.default_ticket_preview_size = None;
-        self.extra
-            .insert("default_ticket_preview_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `list_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_list_type(mut self) -> Self {
-        self.list_type = None;
-        self.extra.insert("list_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `navmenu_mode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_navmenu_mode(mut self) -> Self {
-        self.navmenu_mode = None;
-        self.extra.insert("navmenu_mode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_calendar_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_calendar_view(mut self) -> Self {
-        self.default_calendar_view = None;
-        self.extra.insert("default_calendar_view".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calendar_options` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calendar_options(mut self) -> Self {
-        self.calendar_options = None;
-        self.extra.insert("calendar_options".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `search_options` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_search_options(mut self) -> Self {
-        self.search_options = None;
-        self.extra.insert("search_options".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newtabpref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newtabpref(mut self) -> Self {
-        self.newtabpref = None;
-        self.extra.insert("newtabpref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_theme(mut self) -> Self {
-        self.theme = None;
-        self.extra.insert("theme".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `theme_revert` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_theme_revert(mut self) -> Self {
-        self.theme_revert = None;
-        self.extra.insert("theme_revert".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `language_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_language_id(mut self) -> Self {
-        self.language_id = None;
-        self.extra.insert("language_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `language_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_language_name(mut self) -> Self {
-        self.language_name = None;
-        self.extra.insert("language_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `app_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_app_colour(mut self) -> Self {
-        self.app_colour = None;
-        self.extra.insert("app_colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `app_colour_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_app_colour_type(mut self) -> Self {
-        self.app_colour_type = None;
-        self.extra.insert("app_colour_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nav_display_mode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nav_display_mode(mut self) -> Self {
-        self.nav_display_mode = None;
-        self.extra.insert("nav_display_mode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enablehighcontrast` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enablehighcontrast(mut self) -> Self {
-        self.enablehighcontrast = None;
-        self.extra.insert("enablehighcontrast".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionscreen_display_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionscreen_display_type(mut self) -> Self {
-        self.actionscreen_display_type = None;
-        self.extra
-            .insert("actionscreen_display_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homescreenchartid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homescreenchartid(mut self) -> Self {
-        self.homescreenchartid = None;
-        self.extra.insert("homescreenchartid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homescreenchartname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homescreenchartname(mut self) -> Self {
-        self.homescreenchartname = None;
-        self.extra.insert("homescreenchartname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homescreenchartpublishedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homescreenchartpublishedid(mut self) -> Self {
-        self.homescreenchartpublishedid = None;
-        self.extra
-            .insert("homescreenchartpublishedid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homescreendashboardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homescreendashboardid(mut self) -> Self {
-        self.homescreendashboardid = None;
-        self.extra.insert("homescreendashboardid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homescreendashboardname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homescreendashboardname(mut self) -> Self {
-        self.homescreendashboardname = None;
-        self.extra.insert("homescreendashboardname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sidemenudashboardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sidemenudashboardid(mut self) -> Self {
-        self.sidemenudashboardid = None;
-        self.extra.insert("sidemenudashboardid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sidemenudashboardname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sidemenudashboardname(mut self) -> Self {
-        self.sidemenudashboardname = None;
-        self.extra.insert("sidemenudashboardname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clientdetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clientdetails_layout_id(mut self) -> Self {
-        self.clientdetails_layout_id = None;
-        self.extra.insert("clientdetails_layout_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clientdetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clientdetails_layout_name(mut self) -> Self {
-        self.clientdetails_layout_name = None;
-        self.extra
-            .insert("clientdetails_layout_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nav_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nav_layout_id(mut self) -> Self {
-        self.nav_layout_id = None;
-        self.extra.insert("nav_layout_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nav_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nav_layout_name(mut self) -> Self {
-        self.nav_layout_name = None;
-        self.extra.insert("nav_layout_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendowneremails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendowneremails(mut self) -> Self {
-        self.sendowneremails = None;
-        self.extra.insert("sendowneremails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warnifnoscan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warnifnoscan(mut self) -> Self {
-        self.warnifnoscan = None;
-        self.extra.insert("warnifnoscan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontemailmeifiloggedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontemailmeifiloggedit(mut self) -> Self {
-        self.dontemailmeifiloggedit = None;
-        self.extra.insert("dontemailmeifiloggedit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workhour_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workhour_start(mut self) -> Self {
-        self.workhour_start = None;
-        self.extra.insert("workhour_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workhour_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workhour_end(mut self) -> Self {
-        self.workhour_end = None;
-        self.extra.insert("workhour_end".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `activedirectory_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_activedirectory_dn(mut self) -> Self {
-        self.activedirectory_dn = None;
-        self.extra.insert("activedirectory_dn".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_guid(mut self) -> Self {
-        self.third_party_guid = None;
-        self.extra.insert("third_party_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_roles(mut self) -> Self {
-        self.roles = None;
-        self.extra.insert("roles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_roles(mut self) -> Self {
-        self.add_roles = None;
-        self.extra.insert("add_roles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `claims` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_claims(mut self) -> Self {
-        self.claims = None;
-        self.extra.insert("claims".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department(mut self) -> Self {
-        self.department = None;
-        self.extra.insert("department".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_is_a_departmentmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_a_departmentmanager(mut self) -> Self {
-        self.is_a_departmentmanager = None;
-        self.extra.insert("_is_a_departmentmanager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_is_a_teammanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_a_teammanager(mut self) -> Self {
-        self.is_a_teammanager = None;
-        self.extra.insert("_is_a_teammanager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twofactor_enabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twofactor_enabled(mut self) -> Self {
-        self.twofactor_enabled = None;
-        self.extra.insert("twofactor_enabled".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnew(mut self) -> Self {
-        self.isnew = None;
-        self.extra.insert("_isnew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `adconnection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_adconnection(mut self) -> Self {
-        self.adconnection = None;
-        self.extra.insert("adconnection".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `useadlogin` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useadlogin(mut self) -> Self {
-        self.useadlogin = None;
-        self.extra.insert("useadlogin".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `container_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_container_dn(mut self) -> Self {
-        self.container_dn = None;
-        self.extra.insert("container_dn".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notifications(mut self) -> Self {
-        self.notifications = None;
-        self.extra.insert("notifications".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notifications_personal` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notifications_personal(mut self) -> Self {
-        self.notifications_personal = None;
-        self.extra.insert("notifications_personal".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailconfirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailconfirmed(mut self) -> Self {
-        self.emailconfirmed = None;
-        self.extra.insert("emailconfirmed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountconfirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountconfirmed(mut self) -> Self {
-        self.accountconfirmed = None;
-        self.extra.insert("accountconfirmed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isinvite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isinvite(mut self) -> Self {
-        self.isinvite = None;
-        self.extra.insert("isinvite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_sales` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_sales(mut self) -> Self {
-        self.is_sales = None;
-        self.extra.insert("is_sales".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_getlogmeinid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_getlogmeinid(mut self) -> Self {
-        self.getlogmeinid = None;
-        self.extra.insert("_getlogmeinid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtoken(mut self) -> Self {
-        self.importtoken = None;
-        self.extra.insert("_importtoken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `beyondtrust_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_beyondtrust_name(mut self) -> Self {
-        self.beyondtrust_name = None;
-        self.extra.insert("beyondtrust_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_roleid(mut self) -> Self {
-        self.azure_roleid = None;
-        self.extra.insert("azure_roleid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerates(mut self) -> Self {
-        self.chargerates = None;
-        self.extra.insert("chargerates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warnifnoscan_integrator` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warnifnoscan_integrator(mut self) -> Self {
-        self.warnifnoscan_integrator = None;
-        self.extra.insert("warnifnoscan_integrator".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warnifnoscan_integrator_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warnifnoscan_integrator_hours(mut self) -> Self {
-        self.warnifnoscan_integrator_hours = None;
-        self.extra
-            .insert("warnifnoscan_integrator_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orion_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orion_username(mut self) -> Self {
-        self.orion_username = None;
-        self.extra.insert("orion_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orion_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orion_password(mut self) -> Self {
-        self.orion_password = None;
-        self.extra.insert("orion_password".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ncentral_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ncentral_username(mut self) -> Self {
-        self.ncentral_username = None;
-        self.extra.insert("ncentral_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `soc_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_soc_username(mut self) -> Self {
-        self.soc_username = None;
-        self.extra.insert("soc_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotaskid(mut self) -> Self {
-        self.autotaskid = None;
-        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oktaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oktaid(mut self) -> Self {
-        self.oktaid = None;
-        self.extra.insert("oktaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `okta_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_okta_status(mut self) -> Self {
-        self.okta_status = None;
-        self.extra.insert("okta_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_ncentral_key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_ncentral_key(mut self) -> Self {
-        self.new_ncentral_key = None;
-        self.extra.insert("new_ncentral_key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pomincostforapprovaltype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pomincostforapprovaltype(mut self) -> Self {
-        self.pomincostforapprovaltype = None;
-        self.extra
-            .insert("pomincostforapprovaltype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pomincostforapproval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pomincostforapproval(mut self) -> Self {
-        self.pomincostforapproval = None;
-        self.extra.insert("pomincostforapproval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotemarginforapprovaltype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotemarginforapprovaltype(mut self) -> Self {
-        self.quotemarginforapprovaltype = None;
-        self.extra
-            .insert("quotemarginforapprovaltype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quotemarginforapproval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quotemarginforapproval(mut self) -> Self {
-        self.quotemarginforapproval = None;
-        self.extra.insert("quotemarginforapproval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_orion_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_orion_password(mut self) -> Self {
-        self.new_orion_password = None;
-        self.extra.insert("new_orion_password".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `orion_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_orion_access(mut self) -> Self {
-        self.orion_access = None;
-        self.extra.insert("orion_access".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_method(mut self) -> Self {
-        self.new_method = None;
-        self.extra.insert("new_method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchange_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchange_token_expiry(mut self) -> Self {
-        self.exchange_token_expiry = None;
-        self.extra.insert("exchange_token_expiry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchange_redirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchange_redirect(mut self) -> Self {
-        self.exchange_redirect = None;
-        self.extra.insert("exchange_redirect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_getoauthtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_getoauthtoken(mut self) -> Self {
-        self.getoauthtoken = None;
-        self.extra.insert("_getoauthtoken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oauth_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oauth_code(mut self) -> Self {
-        self.oauth_code = None;
-        self.extra.insert("oauth_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oauth_redirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oauth_redirect(mut self) -> Self {
-        self.oauth_redirect = None;
-        self.extra.insert("oauth_redirect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oauth_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oauth_type(mut self) -> Self {
-        self.oauth_type = None;
-        self.extra.insert("oauth_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_access_token(mut self) -> Self {
-        self.new_access_token = None;
-        self.extra.insert("new_access_token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_token_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_token_type(mut self) -> Self {
-        self.new_token_type = None;
-        self.extra.insert("new_token_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_refresh_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_refresh_token(mut self) -> Self {
-        self.new_refresh_token = None;
-        self.extra.insert("new_refresh_token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_disconnectintegration` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_disconnectintegration(mut self) -> Self {
-        self.disconnectintegration = None;
-        self.extra.insert("_disconnectintegration".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_token_expiry(mut self) -> Self {
-        self.sentinel_token_expiry = None;
-        self.extra.insert("sentinel_token_expiry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_redirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_redirect(mut self) -> Self {
-        self.sentinel_redirect = None;
-        self.extra.insert("sentinel_redirect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_id_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_assets(mut self) -> Self {
-        self.default_columns_id_assets = None;
-        self.extra
-            .insert("default_columns_id_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `Oo_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oo_name(mut self) -> Self {
-        self.oo_name = None;
-        self.extra.insert("Oo_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isagentdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isagentdetails(mut self) -> Self {
-        self.isagentdetails = None;
-        self.extra.insert("isagentdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `excludefromresourcebooking` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_excludefromresourcebooking(mut self) -> Self {
-        self.excludefromresourcebooking = None;
-        self.extra
-            .insert("excludefromresourcebooking".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_activated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_activated(mut self) -> Self {
-        self.delegation_activated = None;
-        self.extra.insert("delegation_activated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_timebased` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_timebased(mut self) -> Self {
-        self.delegation_timebased = None;
-        self.extra.insert("delegation_timebased".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_start(mut self) -> Self {
-        self.delegation_start = None;
-        self.extra.insert("delegation_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_end(mut self) -> Self {
-        self.delegation_end = None;
-        self.extra.insert("delegation_end".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_user_id(mut self) -> Self {
-        self.delegation_user_id = None;
-        self.extra.insert("delegation_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_user_name(mut self) -> Self {
-        self.delegation_user_name = None;
-        self.extra.insert("delegation_user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_reassign_all_accounts_to_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reassign_all_accounts_to_agent(mut self) -> Self {
-        self.reassign_all_accounts_to_agent = None;
-        self.extra
-            .insert(
-                "_reassign_all_accounts_to_agent".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_kick` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kick(mut self) -> Self {
-        self.kick = None;
-        self.extra.insert("_kick".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_revoke_tokens` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_revoke_tokens(mut self) -> Self {
-        self.revoke_tokens = None;
-        self.extra.insert("_revoke_tokens".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `authenticatorapp_configured` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_authenticatorapp_configured(mut self) -> Self {
-        self.authenticatorapp_configured = None;
-        self.extra
-            .insert("authenticatorapp_configured".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_revoke_authenticatorapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_revoke_authenticatorapp(mut self) -> Self {
-        self.revoke_authenticatorapp = None;
-        self.extra
-            .insert("_revoke_authenticatorapp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ispasswordreset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ispasswordreset(mut self) -> Self {
-        self.ispasswordreset = None;
-        self.extra.insert("ispasswordreset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `graph_host` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_graph_host(mut self) -> Self {
-        self.graph_host = None;
-        self.extra.insert("graph_host".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_halo_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_halo_url(mut self) -> Self {
-        self.linked_halo_url = None;
-        self.extra.insert("linked_halo_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `holiday_allowance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_holiday_allowance(mut self) -> Self {
-        self.holiday_allowance = None;
-        self.extra.insert("holiday_allowance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `remaining_holiday_allowance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remaining_holiday_allowance(mut self) -> Self {
-        self.remaining_holiday_allowance = None;
-        self.extra
-            .insert("remaining_holiday_allowance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbatch(mut self) -> Self {
-        self.isbatch = None;
-        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_photo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_photo(mut self) -> Self {
-        self.import_photo = None;
-        self.extra.insert("import_photo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `travelrate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_travelrate(mut self) -> Self {
-        self.travelrate = None;
-        self.extra.insert("travelrate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `github_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_github_username(mut self) -> Self {
-        self.github_username = None;
-        self.extra.insert("github_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_signature_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_id(mut self) -> Self {
-        self.signature_id = None;
-        self.extra.insert("_signature_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_2(mut self) -> Self {
-        self.signature_2 = None;
-        self.extra.insert("_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_admin` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_admin(mut self) -> Self {
-        self.is_admin = None;
-        self.extra.insert("is_admin".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_tickettypes(mut self) -> Self {
-        self.ac_tickettypes = None;
-        self.extra.insert("ac_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_approvals` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_approvals(mut self) -> Self {
-        self.ac_approvals = None;
-        self.extra.insert("ac_approvals".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_rules(mut self) -> Self {
-        self.ac_rules = None;
-        self.extra.insert("ac_rules".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_cannedtext` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_cannedtext(mut self) -> Self {
-        self.ac_cannedtext = None;
-        self.extra.insert("ac_cannedtext".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_customfields(mut self) -> Self {
-        self.ac_customfields = None;
-        self.extra.insert("ac_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_customtables` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_customtables(mut self) -> Self {
-        self.ac_customtables = None;
-        self.extra.insert("ac_customtables".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_dashboards` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_dashboards(mut self) -> Self {
-        self.ac_dashboards = None;
-        self.extra.insert("ac_dashboards".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_workflows` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_workflows(mut self) -> Self {
-        self.ac_workflows = None;
-        self.extra.insert("ac_workflows".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_roles(mut self) -> Self {
-        self.ac_roles = None;
-        self.extra.insert("ac_roles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_slas` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_slas(mut self) -> Self {
-        self.ac_slas = None;
-        self.extra.insert("ac_slas".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_templates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_templates(mut self) -> Self {
-        self.ac_templates = None;
-        self.extra.insert("ac_templates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_outcomes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_outcomes(mut self) -> Self {
-        self.ac_outcomes = None;
-        self.extra.insert("ac_outcomes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_workdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_workdays(mut self) -> Self {
-        self.ac_workdays = None;
-        self.extra.insert("ac_workdays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_emailtemplates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_emailtemplates(mut self) -> Self {
-        self.ac_emailtemplates = None;
-        self.extra.insert("ac_emailtemplates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_messagegroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_messagegroups(mut self) -> Self {
-        self.ac_messagegroups = None;
-        self.extra.insert("ac_messagegroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_reportgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_reportgroups(mut self) -> Self {
-        self.ac_reportgroups = None;
-        self.extra.insert("ac_reportgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_fieldgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_fieldgroups(mut self) -> Self {
-        self.ac_fieldgroups = None;
-        self.extra.insert("ac_fieldgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_languagepacks` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_languagepacks(mut self) -> Self {
-        self.ac_languagepacks = None;
-        self.extra.insert("ac_languagepacks".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_itemgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_itemgroups(mut self) -> Self {
-        self.ac_itemgroups = None;
-        self.extra.insert("ac_itemgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_id_clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_clients(mut self) -> Self {
-        self.default_columns_id_clients = None;
-        self.extra
-            .insert("default_columns_id_clients".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_clients_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_clients_selectedname(mut self) -> Self {
-        self.default_view_clients_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_clients_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_assets_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_assets_selectedname(mut self) -> Self {
-        self.default_view_assets_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_assets_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_do_reassign01` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_do_reassign01(mut self) -> Self {
-        self.do_reassign01 = None;
-        self.extra.insert("_do_reassign01".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `check_reassign01` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_check_reassign01(mut self) -> Self {
-        self.check_reassign01 = None;
-        self.extra.insert("check_reassign01".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_force` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_force(mut self) -> Self {
-        self.force = None;
-        self.extra.insert("_force".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_customers_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_customers_selectedid(mut self) -> Self {
-        self.default_view_customers_selectedid = None;
-        self.extra
-            .insert(
-                "default_view_customers_selectedid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_customers_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_customers_selectedname(mut self) -> Self {
-        self.default_view_customers_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_customers_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_users_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_users_selectedid(mut self) -> Self {
-        self.default_view_users_selectedid = None;
-        self.extra
-            .insert("default_view_users_selectedid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_users_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_users_selectedname(mut self) -> Self {
-        self.default_view_users_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_users_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_columns_id_contracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_contracts(mut self) -> Self {
-        self.default_columns_id_contracts = None;
-        self.extra
-            .insert("default_columns_id_contracts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_contracts_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_contracts_selectedname(mut self) -> Self {
-        self.default_view_contracts_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_contracts_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_columns_id_sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_sites(mut self) -> Self {
-        self.default_columns_id_sites = None;
-        self.extra
-            .insert("default_columns_id_sites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_sites_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_sites_selectedname(mut self) -> Self {
-        self.default_columns_sites_selectedname = None;
-        self.extra
-            .insert(
-                "default_columns_sites_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_columns_id_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_users(mut self) -> Self {
-        self.default_columns_id_users = None;
-        self.extra
-            .insert("default_columns_id_users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_users_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_users_selectedname(mut self) -> Self {
-        self.default_columns_users_selectedname = None;
-        self.extra
-            .insert(
-                "default_columns_users_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `pagerduty_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pagerduty_email(mut self) -> Self {
-        self.pagerduty_email = None;
-        self.extra.insert("pagerduty_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_assettypes(mut self) -> Self {
-        self.ac_assettypes = None;
-        self.extra.insert("ac_assettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_assetgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_assetgroups(mut self) -> Self {
-        self.ac_assetgroups = None;
-        self.extra.insert("ac_assetgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_servicecategories` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_servicecategories(mut self) -> Self {
-        self.ac_servicecategories = None;
-        self.extra.insert("ac_servicecategories".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_services(mut self) -> Self {
-        self.ac_services = None;
-        self.extra.insert("ac_services".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_suppliers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_suppliers(mut self) -> Self {
-        self.ac_suppliers = None;
-        self.extra.insert("ac_suppliers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_suppliercontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_suppliercontracts(mut self) -> Self {
-        self.ac_suppliercontracts = None;
-        self.extra.insert("ac_suppliercontracts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_instance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_instance(mut self) -> Self {
-        self.jira_instance = None;
-        self.extra.insert("jira_instance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_instance_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_instance_name(mut self) -> Self {
-        self.jira_instance_name = None;
-        self.extra.insert("jira_instance_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pref_notification_sound` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pref_notification_sound(mut self) -> Self {
-        self.pref_notification_sound = None;
-        self.extra.insert("pref_notification_sound".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pref_chat_sound` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pref_chat_sound(mut self) -> Self {
-        self.pref_chat_sound = None;
-        self.extra.insert("pref_chat_sound".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_id_supplier_contracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_supplier_contracts(mut self) -> Self {
-        self.default_columns_id_supplier_contracts = None;
-        self.extra
-            .insert(
-                "default_columns_id_supplier_contracts".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_supplier_contracts_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_supplier_contracts_selectedname(mut self) -> Self {
-        self.default_view_supplier_contracts_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_supplier_contracts_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_assets(mut self) -> Self {
-        self.default_view_assets = None;
-        self.extra.insert("default_view_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_assets_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_assets_selectedid(mut self) -> Self {
-        self.default_view_assets_selectedid = None;
-        self.extra
-            .insert(
-                "default_view_assets_selectedid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_assets_selectedid_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_assets_selectedid_name(mut self) -> Self {
-        self.default_view_assets_selectedid_name = None;
-        self.extra
-            .insert(
-                "default_view_assets_selectedid_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matching_value(mut self) -> Self {
-        self.matching_value = None;
-        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_id(mut self) -> Self {
-        self.sqlimport_id = None;
-        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splashtop_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splashtop_url(mut self) -> Self {
-        self.splashtop_url = None;
-        self.extra.insert("splashtop_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splashtop_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splashtop_token_expiry(mut self) -> Self {
-        self.splashtop_token_expiry = None;
-        self.extra.insert("splashtop_token_expiry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_splashtop_channelname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_splashtop_channelname(mut self) -> Self {
-        self.default_splashtop_channelname = None;
-        self.extra
-            .insert("default_splashtop_channelname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `splashtop_channel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_splashtop_channel(mut self) -> Self {
-        self.splashtop_channel = None;
-        self.extra.insert("splashtop_channel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_chatprofiles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_chatprofiles(mut self) -> Self {
-        self.ac_chatprofiles = None;
-        self.extra.insert("ac_chatprofiles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_faqlists(mut self) -> Self {
-        self.ac_faqlists = None;
-        self.extra.insert("ac_faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_automatic_call_scripts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_automatic_call_scripts(mut self) -> Self {
-        self.allow_automatic_call_scripts = None;
-        self.extra
-            .insert("allow_automatic_call_scripts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `gotoresolve_token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_gotoresolve_token_expiry(mut self) -> Self {
-        self.gotoresolve_token_expiry = None;
-        self.extra
-            .insert("gotoresolve_token_expiry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_devices(mut self) -> Self {
-        self.ac_devices = None;
-        self.extra.insert("ac_devices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connectionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connectionid(mut self) -> Self {
-        self.azure_connectionid = None;
-        self.extra.insert("azure_connectionid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_presence_notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_presence_notifications(mut self) -> Self {
-        self.allow_presence_notifications = None;
-        self.extra
-            .insert("allow_presence_notifications".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenant_id(mut self) -> Self {
-        self.azure_tenant_id = None;
-        self.extra.insert("azure_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_client_id(mut self) -> Self {
-        self.azure_client_id = None;
-        self.extra.insert("azure_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `presence_subscription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_presence_subscription(mut self) -> Self {
-        self.presence_subscription = None;
-        self.extra.insert("presence_subscription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_id_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_supplier(mut self) -> Self {
-        self.default_columns_id_supplier = None;
-        self.extra
-            .insert("default_columns_id_supplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_supplier_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_supplier_selectedname(mut self) -> Self {
-        self.default_columns_supplier_selectedname = None;
-        self.extra
-            .insert(
-                "default_columns_supplier_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_suppliers_selectedid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_suppliers_selectedid(mut self) -> Self {
-        self.default_view_suppliers_selectedid = None;
-        self.extra
-            .insert(
-                "default_view_suppliers_selectedid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_view_suppliers_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_suppliers_selectedname(mut self) -> Self {
-        self.default_view_suppliers_selectedname = None;
-        self.extra
-            .insert(
-                "default_view_suppliers_selectedname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `linked_user_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_user_client_id(mut self) -> Self {
-        self.linked_user_client_id = None;
-        self.extra.insert("linked_user_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contractdetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contractdetails_layout_id(mut self) -> Self {
-        self.contractdetails_layout_id = None;
-        self.extra
-            .insert("contractdetails_layout_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contractdetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contractdetails_layout_name(mut self) -> Self {
-        self.contractdetails_layout_name = None;
-        self.extra
-            .insert("contractdetails_layout_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_action_date_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_action_date_display(mut self) -> Self {
-        self.default_action_date_display = None;
-        self.extra
-            .insert("default_action_date_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature_image` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_image(mut self) -> Self {
-        self.signature_image = None;
-        self.extra.insert("signature_image".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exclude_from_automatic_assigning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exclude_from_automatic_assigning(mut self) -> Self {
-        self.exclude_from_automatic_assigning = None;
-        self.extra
-            .insert(
-                "exclude_from_automatic_assigning".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `userdetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdetails_layout_id(mut self) -> Self {
-        self.userdetails_layout_id = None;
-        self.extra.insert("userdetails_layout_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdetails_layout_name(mut self) -> Self {
-        self.userdetails_layout_name = None;
-        self.extra.insert("userdetails_layout_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calendar_options_multi` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calendar_options_multi(mut self) -> Self {
-        self.calendar_options_multi = None;
-        self.extra.insert("calendar_options_multi".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_databaselookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_databaselookups(mut self) -> Self {
-        self.ac_databaselookups = None;
-        self.extra.insert("ac_databaselookups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_columns_id_pos` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_columns_id_pos(mut self) -> Self {
-        self.default_columns_id_pos = None;
-        self.extra.insert("default_columns_id_pos".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_view_pos_selectedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_view_pos_selectedname(mut self) -> Self {
-        self.default_view_pos_selectedname = None;
-        self.extra
-            .insert("default_view_pos_selectedname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitedetails_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitedetails_layout_id(mut self) -> Self {
-        self.sitedetails_layout_id = None;
-        self.extra.insert("sitedetails_layout_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitedetails_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitedetails_layout_name(mut self) -> Self {
-        self.sitedetails_layout_name = None;
-        self.extra.insert("sitedetails_layout_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enable_teams_shifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enable_teams_shifts(mut self) -> Self {
-        self.enable_teams_shifts = None;
-        self.extra.insert("enable_teams_shifts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warnif_incomplete_ts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warnif_incomplete_ts(mut self) -> Self {
-        self.warnif_incomplete_ts = None;
-        self.extra.insert("warnif_incomplete_ts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warnif_incomplete_ts_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warnif_incomplete_ts_manager(mut self) -> Self {
-        self.warnif_incomplete_ts_manager = None;
-        self.extra
-            .insert("warnif_incomplete_ts_manager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `incomplete_ts_threshold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_incomplete_ts_threshold(mut self) -> Self {
-        self.incomplete_ts_threshold = None;
-        self.extra.insert("incomplete_ts_threshold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `incomplete_ts_sendtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_incomplete_ts_sendtime(mut self) -> Self {
-        self.incomplete_ts_sendtime = None;
-        self.extra.insert("incomplete_ts_sendtime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `incomplete_ts_lastcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_incomplete_ts_lastcreated(mut self) -> Self {
-        self.incomplete_ts_lastcreated = None;
-        self.extra
-            .insert("incomplete_ts_lastcreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assetfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetfields(mut self) -> Self {
-        self.assetfields = None;
-        self.extra.insert("assetfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unamecustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unamecustomfields(mut self) -> Self {
-        self.unamecustomfields = None;
-        self.extra.insert("unamecustomfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unameappointmenttypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unameappointmenttypes(mut self) -> Self {
-        self.unameappointmenttypes = None;
-        self.extra.insert("unameappointmenttypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate_moreinfo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate_moreinfo(mut self) -> Self {
-        self.canupdate_moreinfo = None;
-        self.extra.insert("_canupdate_moreinfo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logmeinid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logmeinid(mut self) -> Self {
-        self.logmeinid = None;
-        self.extra.insert("logmeinid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowbeyondtrustinvites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowbeyondtrustinvites(mut self) -> Self {
-        self.allowbeyondtrustinvites = None;
-        self.extra.insert("allowbeyondtrustinvites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_id(mut self) -> Self {
-        self.jira_id = None;
-        self.extra.insert("jira_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `namewithinactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_namewithinactive(mut self) -> Self {
-        self.namewithinactive = None;
-        self.extra.insert("namewithinactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apptsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apptsync(mut self) -> Self {
-        self.apptsync = None;
-        self.extra.insert("apptsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `okta_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_okta_id(mut self) -> Self {
-        self.okta_id = None;
-        self.extra.insert("okta_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enableshifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enableshifts(mut self) -> Self {
-        self.enableshifts = None;
-        self.extra.insert("enableshifts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendemailerrors` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendemailerrors(mut self) -> Self {
-        self.sendemailerrors = None;
-        self.extra.insert("sendemailerrors".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `uname_usercustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_uname_usercustomfields(mut self) -> Self {
-        self.uname_usercustomfields = None;
-        self.extra.insert("uname_usercustomfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_approve_purchaseorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_approve_purchaseorder(mut self) -> Self {
-        self.can_approve_purchaseorder = None;
-        self.extra
-            .insert("can_approve_purchaseorder".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_approve_quote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_approve_quote(mut self) -> Self {
-        self.can_approve_quote = None;
-        self.extra.insert("can_approve_quote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_approve_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_approve_invoice(mut self) -> Self {
-        self.can_approve_invoice = None;
-        self.extra.insert("can_approve_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_splashtop_channel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_splashtop_channel(mut self) -> Self {
-        self.default_splashtop_channel = None;
-        self.extra
-            .insert("default_splashtop_channel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workday_id(mut self) -> Self {
-        self.workday_id = None;
-        self.extra.insert("workday_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workday_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workday_name(mut self) -> Self {
-        self.workday_name = None;
-        self.extra.insert("workday_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workday_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workday_timezone(mut self) -> Self {
-        self.workday_timezone = None;
-        self.extra.insert("workday_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `costprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_costprice(mut self) -> Self {
-        self.costprice = None;
-        self.extra.insert("costprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate(mut self) -> Self {
-        self.chargerate = None;
-        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `first_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_first_role_id(mut self) -> Self {
-        self.first_role_id = None;
-        self.extra.insert("first_role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `in_queried_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_in_queried_team(mut self) -> Self {
-        self.in_queried_team = None;
-        self.extra.insert("in_queried_team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `guid_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid_string(mut self) -> Self {
-        self.guid_string = None;
-        self.extra.insert("guid_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Agent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "sites", &self.sites, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "onlinestatus_actual",
-            &self.onlinestatus_actual,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "onlinestatus", &self.onlinestatus, &self.extra)?;
-        model::opt_entry(&mut map, "is_online", &self.is_online, &self.extra)?;
-        model::opt_entry(&mut map, "lastonline", &self.lastonline, &self.extra)?;
-        model::opt_entry(&mut map, "team", &self.team, &self.extra)?;
-        model::opt_entry(&mut map, "isdisabled", &self.isdisabled, &self.extra)?;
-        model::opt_entry(&mut map, "email", &self.email, &self.extra)?;
-        model::opt_entry(&mut map, "ad", &self.ad, &self.extra)?;
-        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate, &self.extra)?;
-        model::opt_entry(&mut map, "agentphotopath", &self.agentphotopath, &self.extra)?;
-        model::opt_entry(&mut map, "initials", &self.initials, &self.extra)?;
-        model::opt_entry(&mut map, "firstname", &self.firstname, &self.extra)?;
-        model::opt_entry(&mut map, "surname", &self.surname, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "jobtitle", &self.jobtitle, &self.extra)?;
-        model::opt_entry(&mut map, "sms", &self.sms, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "extensionnumber",
-            &self.extensionnumber,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
-        model::opt_entry(&mut map, "is_agent", &self.is_agent, &self.extra)?;
-        model::opt_entry(&mut map, "one_client", &self.one_client, &self.extra)?;
-        model::opt_entry(&mut map, "teams", &self.teams, &self.extra)?;
-        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
-        model::opt_entry(&mut map, "clients", &self.clients, &self.extra)?;
-        model::opt_entry(&mut map, "tickettypes", &self.tickettypes, &self.extra)?;
-        model::opt_entry(&mut map, "qualifications", &self.qualifications, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "qualification_weighting",
-            &self.qualification_weighting,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "qualified", &self.qualified, &self.extra)?;
-        model::opt_entry(&mut map, "role_list", &self.role_list, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "current_action_type",
-            &self.current_action_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "current_action_name",
-            &self.current_action_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "assettypes", &self.assettypes, &self.extra)?;
-        model::opt_entry(&mut map, "googleemail", &self.googleemail, &self.extra)?;
-        model::opt_entry(&mut map, "linemanager", &self.linemanager, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linemanager_name",
-            &self.linemanager_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "inboxes", &self.inboxes, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exchange_authorized",
-            &self.exchange_authorized,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exchange_account",
-            &self.exchange_account,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_authorized",
-            &self.sentinel_authorized,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "licence_type", &self.licence_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "named_licences_in_use",
-            &self.named_licences_in_use,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "concurrent_licences_in_use",
-            &self.concurrent_licences_in_use,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "concurrent_agent_total",
-            &self.concurrent_agent_total,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "google_mail_authorized",
-            &self.google_mail_authorized,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "inbox_clientid", &self.inbox_clientid, &self.extra)?;
-        model::opt_entry(&mut map, "isapiagent", &self.isapiagent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "splashtop_authorized",
-            &self.splashtop_authorized,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "gotoresolve_authorized",
-            &self.gotoresolve_authorized,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
-        model::opt_entry(&mut map, "password", &self.password, &self.extra)?;
-        model::opt_entry(&mut map, "lunchbreak", &self.lunchbreak, &self.extra)?;
-        model::opt_entry(&mut map, "agentphotodata", &self.agentphotodata, &self.extra)?;
-        model::opt_entry(&mut map, "pagesize", &self.pagesize, &self.extra)?;
-        model::opt_entry(&mut map, "signature", &self.signature, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_filter_id_tickets",
-            &self.default_filter_id_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_filter_name_tickets",
-            &self.default_filter_name_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_tickets",
-            &self.default_columns_id_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_name_tickets",
-            &self.default_columns_name_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_tickets",
-            &self.default_view_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_tickets_selectedid",
-            &self.default_view_tickets_selectedid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_tickets_selectedname",
-            &self.default_view_tickets_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_filter_id_opps",
-            &self.default_filter_id_opps,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_filter_name_opps",
-            &self.default_filter_name_opps,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_opps",
-            &self.default_columns_id_opps,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_name_opps",
-            &self.default_columns_name_opps,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_opps",
-            &self.default_view_opps,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_opps_selectedid",
-            &self.default_view_opps_selectedid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_opps_selectedname",
-            &self.default_view_opps_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_action_view",
-            &self.default_action_view,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_action_display",
-            &self.default_action_display,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_feed_view",
-            &self.default_feed_view,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_preview_mode",
-            &self.ticket_preview_mode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_ticket_preview_size",
-            &self.default_ticket_preview_size,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "list_type", &self.list_type, &self.extra)?;
-        model::opt_entry(&mut map, "navmenu_mode", &self.navmenu_mode, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_calendar_view",
-            &self.default_calendar_view,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "calendar_options",
-            &self.calendar_options,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "search_options", &self.search_options, &self.extra)?;
-        model::opt_entry(&mut map, "newtabpref", &self.newtabpref, &self.extra)?;
-        model::opt_entry(&mut map, "theme", &self.theme, &self.extra)?;
-        model::opt_entry(&mut map, "theme_revert", &self.theme_revert, &self.extra)?;
-        model::opt_entry(&mut map, "language_id", &self.language_id, &self.extra)?;
-        model::opt_entry(&mut map, "language_name", &self.language_name, &self.extra)?;
-        model::opt_entry(&mut map, "app_colour", &self.app_colour, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "app_colour_type",
-            &self.app_colour_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nav_display_mode",
-            &self.nav_display_mode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "enablehighcontrast",
-            &self.enablehighcontrast,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actionscreen_display_type",
-            &self.actionscreen_display_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "homescreenchartid",
-            &self.homescreenchartid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "homescreenchartname",
-            &self.homescreenchartname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "homescreenchartpublishedid",
-            &self.homescreenchartpublishedid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "homescreendashboardid",
-            &self.homescreendashboardid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "homescreendashboardname",
-            &self.homescreendashboardname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sidemenudashboardid",
-            &self.sidemenudashboardid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sidemenudashboardname",
-            &self.sidemenudashboardname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "clientdetails_layout_id",
-            &self.clientdetails_layout_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "clientdetails_layout_name",
-            &self.clientdetails_layout_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "nav_layout_id", &self.nav_layout_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nav_layout_name",
-            &self.nav_layout_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sendowneremails",
-            &self.sendowneremails,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "warnifnoscan", &self.warnifnoscan, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dontemailmeifiloggedit",
-            &self.dontemailmeifiloggedit,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workhour_start", &self.workhour_start, &self.extra)?;
-        model::opt_entry(&mut map, "workhour_end", &self.workhour_end, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "activedirectory_dn",
-            &self.activedirectory_dn,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_guid",
-            &self.third_party_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "roles", &self.roles, &self.extra)?;
-        model::opt_entry(&mut map, "add_roles", &self.add_roles, &self.extra)?;
-        model::opt_entry(&mut map, "claims", &self.claims, &self.extra)?;
-        model::opt_entry(&mut map, "department", &self.department, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_is_a_departmentmanager",
-            &self.is_a_departmentmanager,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_is_a_teammanager",
-            &self.is_a_teammanager,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "twofactor_enabled",
-            &self.twofactor_enabled,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isnew", &self.isnew, &self.extra)?;
-        model::opt_entry(&mut map, "adconnection", &self.adconnection, &self.extra)?;
-        model::opt_entry(&mut map, "useadlogin", &self.useadlogin, &self.extra)?;
-        model::opt_entry(&mut map, "container_dn", &self.container_dn, &self.extra)?;
-        model::opt_entry(&mut map, "notifications", &self.notifications, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "notifications_personal",
-            &self.notifications_personal,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "accountconfirmed",
-            &self.accountconfirmed,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isinvite", &self.isinvite, &self.extra)?;
-        model::opt_entry(&mut map, "is_sales", &self.is_sales, &self.extra)?;
-        model::opt_entry(&mut map, "_getlogmeinid", &self.getlogmeinid, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "_importtoken", &self.importtoken, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "beyondtrust_name",
-            &self.beyondtrust_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid, &self.extra)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "chargerates", &self.chargerates, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "warnifnoscan_integrator",
-            &self.warnifnoscan_integrator,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "warnifnoscan_integrator_hours",
-            &self.warnifnoscan_integrator_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "orion_username", &self.orion_username, &self.extra)?;
-        model::opt_entry(&mut map, "orion_password", &self.orion_password, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ncentral_username",
-            &self.ncentral_username,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "soc_username", &self.soc_username, &self.extra)?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
-        model::opt_entry(&mut map, "oktaid", &self.oktaid, &self.extra)?;
-        model::opt_entry(&mut map, "okta_status", &self.okta_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_ncentral_key",
-            &self.new_ncentral_key,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pomincostforapprovaltype",
-            &self.pomincostforapprovaltype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pomincostforapproval",
-            &self.pomincostforapproval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quotemarginforapprovaltype",
-            &self.quotemarginforapprovaltype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quotemarginforapproval",
-            &self.quotemarginforapproval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_orion_password",
-            &self.new_orion_password,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "orion_access", &self.orion_access, &self.extra)?;
-        model::opt_entry(&mut map, "new_method", &self.new_method, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exchange_token_expiry",
-            &self.exchange_token_expiry,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exchange_redirect",
-            &self.exchange_redirect,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_getoauthtoken", &self.getoauthtoken, &self.extra)?;
-        model::opt_entry(&mut map, "oauth_code", &self.oauth_code, &self.extra)?;
-        model::opt_entry(&mut map, "oauth_redirect", &self.oauth_redirect, &self.extra)?;
-        model::opt_entry(&mut map, "oauth_type", &self.oauth_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_access_token",
-            &self.new_access_token,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_token_type", &self.new_token_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_refresh_token",
-            &self.new_refresh_token,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_disconnectintegration",
-            &self.disconnectintegration,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_token_expiry",
-            &self.sentinel_token_expiry,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_redirect",
-            &self.sentinel_redirect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_assets",
-            &self.default_columns_id_assets,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "Oo_name", &self.oo_name, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "isagentdetails", &self.isagentdetails, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "excludefromresourcebooking",
-            &self.excludefromresourcebooking,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_activated",
-            &self.delegation_activated,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_timebased",
-            &self.delegation_timebased,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_start",
-            &self.delegation_start,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "delegation_end", &self.delegation_end, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "delegation_user_id",
-            &self.delegation_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_user_name",
-            &self.delegation_user_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_reassign_all_accounts_to_agent",
-            &self.reassign_all_accounts_to_agent,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_kick", &self.kick, &self.extra)?;
-        model::opt_entry(&mut map, "_revoke_tokens", &self.revoke_tokens, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "authenticatorapp_configured",
-            &self.authenticatorapp_configured,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_revoke_authenticatorapp",
-            &self.revoke_authenticatorapp,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ispasswordreset",
-            &self.ispasswordreset,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "graph_host", &self.graph_host, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_halo_url",
-            &self.linked_halo_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "holiday_allowance",
-            &self.holiday_allowance,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "remaining_holiday_allowance",
-            &self.remaining_holiday_allowance,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
-        model::opt_entry(&mut map, "import_photo", &self.import_photo, &self.extra)?;
-        model::opt_entry(&mut map, "travelrate", &self.travelrate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "github_username",
-            &self.github_username,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_signature_id", &self.signature_id, &self.extra)?;
-        model::opt_entry(&mut map, "_signature", &self.signature_2, &self.extra)?;
-        model::opt_entry(&mut map, "is_admin", &self.is_admin, &self.extra)?;
-        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes, &self.extra)?;
-        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals, &self.extra)?;
-        model::opt_entry(&mut map, "ac_rules", &self.ac_rules, &self.extra)?;
-        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_customfields",
-            &self.ac_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_customtables",
-            &self.ac_customtables,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards, &self.extra)?;
-        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows, &self.extra)?;
-        model::opt_entry(&mut map, "ac_roles", &self.ac_roles, &self.extra)?;
-        model::opt_entry(&mut map, "ac_slas", &self.ac_slas, &self.extra)?;
-        model::opt_entry(&mut map, "ac_templates", &self.ac_templates, &self.extra)?;
-        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes, &self.extra)?;
-        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_emailtemplates",
-            &self.ac_emailtemplates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_messagegroups",
-            &self.ac_messagegroups,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_reportgroups",
-            &self.ac_reportgroups,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_languagepacks",
-            &self.ac_languagepacks,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_clients",
-            &self.default_columns_id_clients,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_clients_selectedname",
-            &self.default_view_clients_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_assets_selectedname",
-            &self.default_view_assets_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_do_reassign01", &self.do_reassign01, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "check_reassign01",
-            &self.check_reassign01,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_force", &self.force, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_view_customers_selectedid",
-            &self.default_view_customers_selectedid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_customers_selectedname",
-            &self.default_view_customers_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_users_selectedid",
-            &self.default_view_users_selectedid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_users_selectedname",
-            &self.default_view_users_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_contracts",
-            &self.default_columns_id_contracts,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_contracts_selectedname",
-            &self.default_view_contracts_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_sites",
-            &self.default_columns_id_sites,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_sites_selectedname",
-            &self.default_columns_sites_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_users",
-            &self.default_columns_id_users,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_users_selectedname",
-            &self.default_columns_users_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pagerduty_email",
-            &self.pagerduty_email,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes, &self.extra)?;
-        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_servicecategories",
-            &self.ac_servicecategories,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_services", &self.ac_services, &self.extra)?;
-        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_suppliercontracts",
-            &self.ac_suppliercontracts,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(&mut map, "jira_instance", &self.jira_instance, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_instance_name",
-            &self.jira_instance_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pref_notification_sound",
-            &self.pref_notification_sound,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pref_chat_sound",
-            &self.pref_chat_sound,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_supplier_contracts",
-            &self.default_columns_id_supplier_contracts,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_supplier_contracts_selectedname",
-            &self.default_view_supplier_contracts_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_assets",
-            &self.default_view_assets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_assets_selectedid",
-            &self.default_view_assets_selectedid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_assets_selectedid_name",
-            &self.default_view_assets_selectedid_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
-        model::opt_entry(&mut map, "splashtop_url", &self.splashtop_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "splashtop_token_expiry",
-            &self.splashtop_token_expiry,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_splashtop_channelname",
-            &self.default_splashtop_channelname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "splashtop_channel",
-            &self.splashtop_channel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_chatprofiles",
-            &self.ac_chatprofiles,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allow_automatic_call_scripts",
-            &self.allow_automatic_call_scripts,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "gotoresolve_token_expiry",
-            &self.gotoresolve_token_expiry,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_devices", &self.ac_devices, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_connectionid",
-            &self.azure_connectionid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allow_presence_notifications",
-            &self.allow_presence_notifications,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_tenant_id",
-            &self.azure_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_client_id",
-            &self.azure_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "presence_subscription",
-            &self.presence_subscription,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_supplier",
-            &self.default_columns_id_supplier,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_supplier_selectedname",
-            &self.default_columns_supplier_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_suppliers_selectedid",
-            &self.default_view_suppliers_selectedid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_suppliers_selectedname",
-            &self.default_view_suppliers_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linked_user_client_id",
-            &self.linked_user_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contractdetails_layout_id",
-            &self.contractdetails_layout_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contractdetails_layout_name",
-            &self.contractdetails_layout_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_action_date_display",
-            &self.default_action_date_display,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "signature_image",
-            &self.signature_image,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exclude_from_automatic_assigning",
-            &self.exclude_from_automatic_assigning,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "userdetails_layout_id",
-            &self.userdetails_layout_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "userdetails_layout_name",
-            &self.userdetails_layout_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "calendar_options_multi",
-            &self.calendar_options_multi,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_databaselookups",
-            &self.ac_databaselookups,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_columns_id_pos",
-            &self.default_columns_id_pos,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_view_pos_selectedname",
-            &self.default_view_pos_selectedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sitedetails_layout_id",
-            &self.sitedetails_layout_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sitedetails_layout_name",
-            &self.sitedetails_layout_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "enable_teams_shifts",
-            &self.enable_teams_shifts,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "warnif_incomplete_ts",
-            &self.warnif_incomplete_ts,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "warnif_incomplete_ts_manager",
-            &self.warnif_incomplete_ts_manager,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "incomplete_ts_threshold",
-            &self.incomplete_ts_threshold,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "incomplete_ts_sendtime",
-            &self.incomplete_ts_sendtime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "incomplete_ts_lastcreated",
-            &self.incomplete_ts_lastcreated,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "assetfields", &self.assetfields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "unamecustomfields",
-            &self.unamecustomfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "unameappointmenttypes",
-            &self.unameappointmenttypes,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_canupdate_moreinfo",
-            &self.canupdate_moreinfo,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "logmeinid", &self.logmeinid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowbeyondtrustinvites",
-            &self.allowbeyondtrustinvites,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "jira_id", &self.jira_id, &self.extra)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "namewithinactive",
-            &self.namewithinactive,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "apptsync", &self.apptsync, &self.extra)?;
-        model::opt_entry(&mut map, "okta_id", &self.okta_id, &self.extra)?;
-        model::opt_entry(&mut map, "enableshifts", &self.enableshifts, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sendemailerrors",
-            &self.sendemailerrors,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "uname_usercustomfields",
-            &self.uname_usercustomfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "can_approve_purchaseorder",
-            &self.can_approve_purchaseorder,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "can_approve_quote",
-            &self.can_approve_quote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "can_approve_invoice",
-            &self.can_approve_invoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_splashtop_channel",
-            &self.default_splashtop_channel,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workday_id", &self.workday_id, &self.extra)?;
-        model::opt_entry(&mut map, "workday_name", &self.workday_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "workday_timezone",
-            &self.workday_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "costprice", &self.costprice, &self.extra)?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
-        model::opt_entry(&mut map, "first_role_id", &self.first_role_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "in_queried_team",
-            &self.in_queried_team,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "guid_string", &self.guid_string, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Agent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Agent`], to name one in [`Agent::clear`] (send it as `null`) and
+/// [`Agent::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AgentField {
+    /// `sites`.
+    Sites,
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `onlinestatus_actual`.
+    OnlinestatusActual,
+    /// `onlinestatus`.
+    Onlinestatus,
+    /// `is_online`.
+    IsOnline,
+    /// `lastonline`.
+    Lastonline,
+    /// `team`.
+    Team,
+    /// `isdisabled`.
+    Isdisabled,
+    /// `email`.
+    Email,
+    /// `ad`.
+    Ad,
+    /// `lastlogindate`.
+    Lastlogindate,
+    /// `agentphotopath`.
+    Agentphotopath,
+    /// `initials`.
+    Initials,
+    /// `firstname`.
+    Firstname,
+    /// `surname`.
+    Surname,
+    /// `colour`.
+    Colour,
+    /// `jobtitle`.
+    Jobtitle,
+    /// `sms`.
+    Sms,
+    /// `extensionnumber`.
+    Extensionnumber,
+    /// `ticket_count`.
+    TicketCount,
+    /// `is_agent`.
+    IsAgent,
+    /// `one_client`.
+    OneClient,
+    /// `teams`.
+    Teams,
+    /// `departments`.
+    Departments,
+    /// `clients`.
+    Clients,
+    /// `tickettypes`.
+    Tickettypes,
+    /// `qualifications`.
+    Qualifications,
+    /// `qualification_weighting`.
+    QualificationWeighting,
+    /// `qualified`.
+    Qualified,
+    /// `role_list`.
+    RoleList,
+    /// `current_action_type`.
+    CurrentActionType,
+    /// `current_action_name`.
+    CurrentActionName,
+    /// `assettypes`.
+    Assettypes,
+    /// `googleemail`.
+    Googleemail,
+    /// `linemanager`.
+    Linemanager,
+    /// `linemanager_name`.
+    LinemanagerName,
+    /// `inboxes`.
+    Inboxes,
+    /// `exchange_authorized`.
+    ExchangeAuthorized,
+    /// `exchange_account`.
+    ExchangeAccount,
+    /// `sentinel_authorized`.
+    SentinelAuthorized,
+    /// `licence_type`.
+    LicenceType,
+    /// `named_licences_in_use`.
+    NamedLicencesInUse,
+    /// `concurrent_licences_in_use`.
+    ConcurrentLicencesInUse,
+    /// `concurrent_agent_total`.
+    ConcurrentAgentTotal,
+    /// `google_mail_authorized`.
+    GoogleMailAuthorized,
+    /// `inbox_clientid`.
+    InboxClientid,
+    /// `isapiagent`.
+    Isapiagent,
+    /// `splashtop_authorized`.
+    SplashtopAuthorized,
+    /// `gotoresolve_authorized`.
+    GotoresolveAuthorized,
+    /// `datecreated`.
+    Datecreated,
+    /// `password`.
+    Password,
+    /// `lunchbreak`.
+    Lunchbreak,
+    /// `agentphotodata`.
+    Agentphotodata,
+    /// `pagesize`.
+    Pagesize,
+    /// `signature`.
+    Signature,
+    /// `default_filter_id_tickets`.
+    DefaultFilterIdTickets,
+    /// `default_filter_name_tickets`.
+    DefaultFilterNameTickets,
+    /// `default_columns_id_tickets`.
+    DefaultColumnsIdTickets,
+    /// `default_columns_name_tickets`.
+    DefaultColumnsNameTickets,
+    /// `default_view_tickets`.
+    DefaultViewTickets,
+    /// `default_view_tickets_selectedid`.
+    DefaultViewTicketsSelectedid,
+    /// `default_view_tickets_selectedname`.
+    DefaultViewTicketsSelectedname,
+    /// `default_filter_id_opps`.
+    DefaultFilterIdOpps,
+    /// `default_filter_name_opps`.
+    DefaultFilterNameOpps,
+    /// `default_columns_id_opps`.
+    DefaultColumnsIdOpps,
+    /// `default_columns_name_opps`.
+    DefaultColumnsNameOpps,
+    /// `default_view_opps`.
+    DefaultViewOpps,
+    /// `default_view_opps_selectedid`.
+    DefaultViewOppsSelectedid,
+    /// `default_view_opps_selectedname`.
+    DefaultViewOppsSelectedname,
+    /// `default_action_view`.
+    DefaultActionView,
+    /// `default_action_display`.
+    DefaultActionDisplay,
+    /// `default_feed_view`.
+    DefaultFeedView,
+    /// `ticket_preview_mode`.
+    TicketPreviewMode,
+    /// `default_ticket_preview_size`.
+    DefaultTicketPreviewSize,
+    /// `list_type`.
+    ListType,
+    /// `navmenu_mode`.
+    NavmenuMode,
+    /// `default_calendar_view`.
+    DefaultCalendarView,
+    /// `calendar_options`.
+    CalendarOptions,
+    /// `search_options`.
+    SearchOptions,
+    /// `newtabpref`.
+    Newtabpref,
+    /// `theme`.
+    Theme,
+    /// `theme_revert`.
+    ThemeRevert,
+    /// `language_id`.
+    LanguageId,
+    /// `language_name`.
+    LanguageName,
+    /// `app_colour`.
+    AppColour,
+    /// `app_colour_type`.
+    AppColourType,
+    /// `nav_display_mode`.
+    NavDisplayMode,
+    /// `enablehighcontrast`.
+    Enablehighcontrast,
+    /// `actionscreen_display_type`.
+    ActionscreenDisplayType,
+    /// `homescreenchartid`.
+    Homescreenchartid,
+    /// `homescreenchartname`.
+    Homescreenchartname,
+    /// `homescreenchartpublishedid`.
+    Homescreenchartpublishedid,
+    /// `homescreendashboardid`.
+    Homescreendashboardid,
+    /// `homescreendashboardname`.
+    Homescreendashboardname,
+    /// `sidemenudashboardid`.
+    Sidemenudashboardid,
+    /// `sidemenudashboardname`.
+    Sidemenudashboardname,
+    /// `clientdetails_layout_id`.
+    ClientdetailsLayoutId,
+    /// `clientdetails_layout_name`.
+    ClientdetailsLayoutName,
+    /// `nav_layout_id`.
+    NavLayoutId,
+    /// `nav_layout_name`.
+    NavLayoutName,
+    /// `sendowneremails`.
+    Sendowneremails,
+    /// `warnifnoscan`.
+    Warnifnoscan,
+    /// `dontemailmeifiloggedit`.
+    Dontemailmeifiloggedit,
+    /// `workhour_start`.
+    WorkhourStart,
+    /// `workhour_end`.
+    WorkhourEnd,
+    /// `activedirectory_dn`.
+    ActivedirectoryDn,
+    /// `third_party_guid`.
+    ThirdPartyGuid,
+    /// `roles`.
+    Roles,
+    /// `add_roles`.
+    AddRoles,
+    /// `claims`.
+    Claims,
+    /// `department`.
+    Department,
+    /// `_is_a_departmentmanager`.
+    IsADepartmentmanager,
+    /// `_is_a_teammanager`.
+    IsATeammanager,
+    /// `access_control`.
+    AccessControl,
+    /// `twofactor_enabled`.
+    TwofactorEnabled,
+    /// `_isnew`.
+    Isnew,
+    /// `adconnection`.
+    Adconnection,
+    /// `useadlogin`.
+    Useadlogin,
+    /// `container_dn`.
+    ContainerDn,
+    /// `notifications`.
+    Notifications,
+    /// `notifications_personal`.
+    NotificationsPersonal,
+    /// `emailconfirmed`.
+    Emailconfirmed,
+    /// `accountconfirmed`.
+    Accountconfirmed,
+    /// `isinvite`.
+    Isinvite,
+    /// `is_sales`.
+    IsSales,
+    /// `_getlogmeinid`.
+    Getlogmeinid,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `_importtoken`.
+    Importtoken,
+    /// `beyondtrust_name`.
+    BeyondtrustName,
+    /// `azure_roleid`.
+    AzureRoleid,
+    /// `customfields`.
+    Customfields,
+    /// `chargerates`.
+    Chargerates,
+    /// `warnifnoscan_integrator`.
+    WarnifnoscanIntegrator,
+    /// `warnifnoscan_integrator_hours`.
+    WarnifnoscanIntegratorHours,
+    /// `orion_username`.
+    OrionUsername,
+    /// `orion_password`.
+    OrionPassword,
+    /// `ncentral_username`.
+    NcentralUsername,
+    /// `soc_username`.
+    SocUsername,
+    /// `autotaskid`.
+    Autotaskid,
+    /// `oktaid`.
+    Oktaid,
+    /// `okta_status`.
+    OktaStatus,
+    /// `new_ncentral_key`.
+    NewNcentralKey,
+    /// `pomincostforapprovaltype`.
+    Pomincostforapprovaltype,
+    /// `pomincostforapproval`.
+    Pomincostforapproval,
+    /// `quotemarginforapprovaltype`.
+    Quotemarginforapprovaltype,
+    /// `quotemarginforapproval`.
+    Quotemarginforapproval,
+    /// `new_orion_password`.
+    NewOrionPassword,
+    /// `orion_access`.
+    OrionAccess,
+    /// `new_method`.
+    NewMethod,
+    /// `exchange_token_expiry`.
+    ExchangeTokenExpiry,
+    /// `exchange_redirect`.
+    ExchangeRedirect,
+    /// `_getoauthtoken`.
+    Getoauthtoken,
+    /// `oauth_code`.
+    OauthCode,
+    /// `oauth_redirect`.
+    OauthRedirect,
+    /// `oauth_type`.
+    OauthType,
+    /// `new_access_token`.
+    NewAccessToken,
+    /// `new_token_type`.
+    NewTokenType,
+    /// `new_refresh_token`.
+    NewRefreshToken,
+    /// `_disconnectintegration`.
+    Disconnectintegration,
+    /// `sentinel_token_expiry`.
+    SentinelTokenExpiry,
+    /// `sentinel_redirect`.
+    SentinelRedirect,
+    /// `default_columns_id_assets`.
+    DefaultColumnsIdAssets,
+    /// `Oo_name`.
+    OoName,
+    /// `_warning`.
+    Warning,
+    /// `isagentdetails`.
+    Isagentdetails,
+    /// `excludefromresourcebooking`.
+    Excludefromresourcebooking,
+    /// `delegation_activated`.
+    DelegationActivated,
+    /// `delegation_timebased`.
+    DelegationTimebased,
+    /// `delegation_start`.
+    DelegationStart,
+    /// `delegation_end`.
+    DelegationEnd,
+    /// `delegation_user_id`.
+    DelegationUserId,
+    /// `delegation_user_name`.
+    DelegationUserName,
+    /// `_reassign_all_accounts_to_agent`.
+    ReassignAllAccountsToAgent,
+    /// `_kick`.
+    Kick,
+    /// `_revoke_tokens`.
+    RevokeTokens,
+    /// `authenticatorapp_configured`.
+    AuthenticatorappConfigured,
+    /// `_revoke_authenticatorapp`.
+    RevokeAuthenticatorapp,
+    /// `ispasswordreset`.
+    Ispasswordreset,
+    /// `graph_host`.
+    GraphHost,
+    /// `linked_halo_url`.
+    LinkedHaloUrl,
+    /// `holiday_allowance`.
+    HolidayAllowance,
+    /// `remaining_holiday_allowance`.
+    RemainingHolidayAllowance,
+    /// `_isbatch`.
+    Isbatch,
+    /// `import_photo`.
+    ImportPhoto,
+    /// `travelrate`.
+    Travelrate,
+    /// `github_username`.
+    GithubUsername,
+    /// `_signature_id`.
+    SignatureId,
+    /// `_signature`.
+    Signature2,
+    /// `is_admin`.
+    IsAdmin,
+    /// `ac_tickettypes`.
+    AcTickettypes,
+    /// `ac_approvals`.
+    AcApprovals,
+    /// `ac_rules`.
+    AcRules,
+    /// `ac_cannedtext`.
+    AcCannedtext,
+    /// `ac_customfields`.
+    AcCustomfields,
+    /// `ac_customtables`.
+    AcCustomtables,
+    /// `ac_dashboards`.
+    AcDashboards,
+    /// `ac_workflows`.
+    AcWorkflows,
+    /// `ac_roles`.
+    AcRoles,
+    /// `ac_slas`.
+    AcSlas,
+    /// `ac_templates`.
+    AcTemplates,
+    /// `ac_outcomes`.
+    AcOutcomes,
+    /// `ac_workdays`.
+    AcWorkdays,
+    /// `ac_emailtemplates`.
+    AcEmailtemplates,
+    /// `ac_messagegroups`.
+    AcMessagegroups,
+    /// `ac_reportgroups`.
+    AcReportgroups,
+    /// `ac_fieldgroups`.
+    AcFieldgroups,
+    /// `ac_languagepacks`.
+    AcLanguagepacks,
+    /// `ac_itemgroups`.
+    AcItemgroups,
+    /// `default_columns_id_clients`.
+    DefaultColumnsIdClients,
+    /// `default_view_clients_selectedname`.
+    DefaultViewClientsSelectedname,
+    /// `default_view_assets_selectedname`.
+    DefaultViewAssetsSelectedname,
+    /// `_do_reassign01`.
+    DoReassign01,
+    /// `check_reassign01`.
+    CheckReassign01,
+    /// `_force`.
+    Force,
+    /// `default_view_customers_selectedid`.
+    DefaultViewCustomersSelectedid,
+    /// `default_view_customers_selectedname`.
+    DefaultViewCustomersSelectedname,
+    /// `default_view_users_selectedid`.
+    DefaultViewUsersSelectedid,
+    /// `default_view_users_selectedname`.
+    DefaultViewUsersSelectedname,
+    /// `default_columns_id_contracts`.
+    DefaultColumnsIdContracts,
+    /// `default_view_contracts_selectedname`.
+    DefaultViewContractsSelectedname,
+    /// `default_columns_id_sites`.
+    DefaultColumnsIdSites,
+    /// `default_columns_sites_selectedname`.
+    DefaultColumnsSitesSelectedname,
+    /// `default_columns_id_users`.
+    DefaultColumnsIdUsers,
+    /// `default_columns_users_selectedname`.
+    DefaultColumnsUsersSelectedname,
+    /// `pagerduty_email`.
+    PagerdutyEmail,
+    /// `ac_assettypes`.
+    AcAssettypes,
+    /// `ac_assetgroups`.
+    AcAssetgroups,
+    /// `ac_servicecategories`.
+    AcServicecategories,
+    /// `ac_services`.
+    AcServices,
+    /// `ac_suppliers`.
+    AcSuppliers,
+    /// `ac_suppliercontracts`.
+    AcSuppliercontracts,
+    /// `last_modified`.
+    LastModified,
+    /// `jira_instance`.
+    JiraInstance,
+    /// `jira_instance_name`.
+    JiraInstanceName,
+    /// `pref_notification_sound`.
+    PrefNotificationSound,
+    /// `pref_chat_sound`.
+    PrefChatSound,
+    /// `default_columns_id_supplier_contracts`.
+    DefaultColumnsIdSupplierContracts,
+    /// `default_view_supplier_contracts_selectedname`.
+    DefaultViewSupplierContractsSelectedname,
+    /// `default_view_assets`.
+    DefaultViewAssets,
+    /// `default_view_assets_selectedid`.
+    DefaultViewAssetsSelectedid,
+    /// `default_view_assets_selectedid_name`.
+    DefaultViewAssetsSelectedidName,
+    /// `matching_value`.
+    MatchingValue,
+    /// `sqlimport_id`.
+    SqlimportId,
+    /// `splashtop_url`.
+    SplashtopUrl,
+    /// `splashtop_token_expiry`.
+    SplashtopTokenExpiry,
+    /// `default_splashtop_channelname`.
+    DefaultSplashtopChannelname,
+    /// `splashtop_channel`.
+    SplashtopChannel,
+    /// `ac_chatprofiles`.
+    AcChatprofiles,
+    /// `ac_faqlists`.
+    AcFaqlists,
+    /// `allow_automatic_call_scripts`.
+    AllowAutomaticCallScripts,
+    /// `gotoresolve_token_expiry`.
+    GotoresolveTokenExpiry,
+    /// `ac_devices`.
+    AcDevices,
+    /// `azure_connectionid`.
+    AzureConnectionid,
+    /// `allow_presence_notifications`.
+    AllowPresenceNotifications,
+    /// `azure_tenant_id`.
+    AzureTenantId,
+    /// `azure_client_id`.
+    AzureClientId,
+    /// `presence_subscription`.
+    PresenceSubscription,
+    /// `default_columns_id_supplier`.
+    DefaultColumnsIdSupplier,
+    /// `default_columns_supplier_selectedname`.
+    DefaultColumnsSupplierSelectedname,
+    /// `default_view_suppliers_selectedid`.
+    DefaultViewSuppliersSelectedid,
+    /// `default_view_suppliers_selectedname`.
+    DefaultViewSuppliersSelectedname,
+    /// `linked_user_client_id`.
+    LinkedUserClientId,
+    /// `contractdetails_layout_id`.
+    ContractdetailsLayoutId,
+    /// `contractdetails_layout_name`.
+    ContractdetailsLayoutName,
+    /// `default_action_date_display`.
+    DefaultActionDateDisplay,
+    /// `signature_image`.
+    SignatureImage,
+    /// `exclude_from_automatic_assigning`.
+    ExcludeFromAutomaticAssigning,
+    /// `userdetails_layout_id`.
+    UserdetailsLayoutId,
+    /// `userdetails_layout_name`.
+    UserdetailsLayoutName,
+    /// `guid`.
+    Guid,
+    /// `calendar_options_multi`.
+    CalendarOptionsMulti,
+    /// `ac_databaselookups`.
+    AcDatabaselookups,
+    /// `default_columns_id_pos`.
+    DefaultColumnsIdPos,
+    /// `default_view_pos_selectedname`.
+    DefaultViewPosSelectedname,
+    /// `sitedetails_layout_id`.
+    SitedetailsLayoutId,
+    /// `sitedetails_layout_name`.
+    SitedetailsLayoutName,
+    /// `enable_teams_shifts`.
+    EnableTeamsShifts,
+    /// `warnif_incomplete_ts`.
+    WarnifIncompleteTs,
+    /// `warnif_incomplete_ts_manager`.
+    WarnifIncompleteTsManager,
+    /// `incomplete_ts_threshold`.
+    IncompleteTsThreshold,
+    /// `incomplete_ts_sendtime`.
+    IncompleteTsSendtime,
+    /// `incomplete_ts_lastcreated`.
+    IncompleteTsLastcreated,
+    /// `use`.
+    Use,
+    /// `assetfields`.
+    Assetfields,
+    /// `unamecustomfields`.
+    Unamecustomfields,
+    /// `unameappointmenttypes`.
+    Unameappointmenttypes,
+    /// `_canupdate`.
+    Canupdate,
+    /// `_canupdate_moreinfo`.
+    CanupdateMoreinfo,
+    /// `logmeinid`.
+    Logmeinid,
+    /// `allowbeyondtrustinvites`.
+    Allowbeyondtrustinvites,
+    /// `jira_id`.
+    JiraId,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `namewithinactive`.
+    Namewithinactive,
+    /// `apptsync`.
+    Apptsync,
+    /// `okta_id`.
+    OktaId,
+    /// `enableshifts`.
+    Enableshifts,
+    /// `sendemailerrors`.
+    Sendemailerrors,
+    /// `uname_usercustomfields`.
+    UnameUsercustomfields,
+    /// `can_approve_purchaseorder`.
+    CanApprovePurchaseorder,
+    /// `can_approve_quote`.
+    CanApproveQuote,
+    /// `can_approve_invoice`.
+    CanApproveInvoice,
+    /// `default_splashtop_channel`.
+    DefaultSplashtopChannel,
+    /// `workday_id`.
+    WorkdayId,
+    /// `workday_name`.
+    WorkdayName,
+    /// `workday_timezone`.
+    WorkdayTimezone,
+    /// `costprice`.
+    Costprice,
+    /// `chargerate`.
+    Chargerate,
+    /// `first_role_id`.
+    FirstRoleId,
+    /// `in_queried_team`.
+    InQueriedTeam,
+    /// `guid_string`.
+    GuidString,
 }
 
 impl crate::runtime::model::Model for Agent {
-    const EXPECTING: &'static str = "struct Agent";
+    const NAME: &'static str = "Agent";
     const FIELDS: &'static [&'static str] = &[
-        "Oo_name",
-        "_canupdate",
-        "_canupdate_moreinfo",
-        "_disconnectintegration",
-        "_do_reassign01",
-        "_force",
-        "_getlogmeinid",
-        "_getoauthtoken",
-        "_importtoken",
-        "_importtype",
-        "_is_a_departmentmanager",
-        "_is_a_teammanager",
-        "_isbatch",
-        "_isimport",
-        "_isnew",
-        "_kick",
-        "_reassign_all_accounts_to_agent",
-        "_revoke_authenticatorapp",
-        "_revoke_tokens",
-        "_signature",
-        "_signature_id",
-        "_warning",
-        "ac_approvals",
-        "ac_assetgroups",
-        "ac_assettypes",
-        "ac_cannedtext",
-        "ac_chatprofiles",
-        "ac_customfields",
-        "ac_customtables",
-        "ac_dashboards",
-        "ac_databaselookups",
-        "ac_devices",
-        "ac_emailtemplates",
-        "ac_faqlists",
-        "ac_fieldgroups",
-        "ac_itemgroups",
-        "ac_languagepacks",
-        "ac_messagegroups",
-        "ac_outcomes",
-        "ac_reportgroups",
-        "ac_roles",
-        "ac_rules",
-        "ac_servicecategories",
-        "ac_services",
-        "ac_slas",
-        "ac_suppliercontracts",
-        "ac_suppliers",
-        "ac_templates",
-        "ac_tickettypes",
-        "ac_workdays",
-        "ac_workflows",
-        "access_control",
-        "accountconfirmed",
-        "actionscreen_display_type",
-        "activedirectory_dn",
+        "sites",
+        "id",
+        "name",
+        "onlinestatus_actual",
+        "onlinestatus",
+        "is_online",
+        "lastonline",
+        "team",
+        "isdisabled",
+        "email",
         "ad",
-        "adconnection",
-        "add_roles",
-        "agentphotodata",
+        "lastlogindate",
         "agentphotopath",
-        "allow_automatic_call_scripts",
-        "allow_presence_notifications",
-        "allowbeyondtrustinvites",
-        "app_colour",
-        "app_colour_type",
-        "apptsync",
-        "assetfields",
-        "assettypes",
-        "authenticatorapp_configured",
-        "autotaskid",
-        "azure_client_id",
-        "azure_connectionid",
-        "azure_roleid",
-        "azure_tenant_id",
-        "beyondtrust_name",
-        "calendar_options",
-        "calendar_options_multi",
-        "can_approve_invoice",
-        "can_approve_purchaseorder",
-        "can_approve_quote",
-        "chargerate",
-        "chargerates",
-        "check_reassign01",
-        "claims",
-        "clientdetails_layout_id",
-        "clientdetails_layout_name",
-        "clients",
+        "initials",
+        "firstname",
+        "surname",
         "colour",
-        "concurrent_agent_total",
-        "concurrent_licences_in_use",
-        "container_dn",
-        "contractdetails_layout_id",
-        "contractdetails_layout_name",
-        "costprice",
-        "current_action_name",
+        "jobtitle",
+        "sms",
+        "extensionnumber",
+        "ticket_count",
+        "is_agent",
+        "one_client",
+        "teams",
+        "departments",
+        "clients",
+        "tickettypes",
+        "qualifications",
+        "qualification_weighting",
+        "qualified",
+        "role_list",
         "current_action_type",
-        "custombuttons",
-        "customfields",
+        "current_action_name",
+        "assettypes",
+        "googleemail",
+        "linemanager",
+        "linemanager_name",
+        "inboxes",
+        "exchange_authorized",
+        "exchange_account",
+        "sentinel_authorized",
+        "licence_type",
+        "named_licences_in_use",
+        "concurrent_licences_in_use",
+        "concurrent_agent_total",
+        "google_mail_authorized",
+        "inbox_clientid",
+        "isapiagent",
+        "splashtop_authorized",
+        "gotoresolve_authorized",
         "datecreated",
-        "default_action_date_display",
-        "default_action_display",
-        "default_action_view",
-        "default_calendar_view",
-        "default_columns_id_assets",
-        "default_columns_id_clients",
-        "default_columns_id_contracts",
-        "default_columns_id_opps",
-        "default_columns_id_pos",
-        "default_columns_id_sites",
-        "default_columns_id_supplier",
-        "default_columns_id_supplier_contracts",
-        "default_columns_id_tickets",
-        "default_columns_id_users",
-        "default_columns_name_opps",
-        "default_columns_name_tickets",
-        "default_columns_sites_selectedname",
-        "default_columns_supplier_selectedname",
-        "default_columns_users_selectedname",
-        "default_feed_view",
-        "default_filter_id_opps",
+        "password",
+        "lunchbreak",
+        "agentphotodata",
+        "pagesize",
+        "signature",
         "default_filter_id_tickets",
-        "default_filter_name_opps",
         "default_filter_name_tickets",
-        "default_splashtop_channel",
-        "default_splashtop_channelname",
-        "default_ticket_preview_size",
-        "default_view_assets",
-        "default_view_assets_selectedid",
-        "default_view_assets_selectedid_name",
-        "default_view_assets_selectedname",
-        "default_view_clients_selectedname",
-        "default_view_contracts_selectedname",
-        "default_view_customers_selectedid",
-        "default_view_customers_selectedname",
-        "default_view_opps",
-        "default_view_opps_selectedid",
-        "default_view_opps_selectedname",
-        "default_view_pos_selectedname",
-        "default_view_supplier_contracts_selectedname",
-        "default_view_suppliers_selectedid",
-        "default_view_suppliers_selectedname",
+        "default_columns_id_tickets",
+        "default_columns_name_tickets",
         "default_view_tickets",
         "default_view_tickets_selectedid",
         "default_view_tickets_selectedname",
-        "default_view_users_selectedid",
-        "default_view_users_selectedname",
-        "delegation_activated",
-        "delegation_end",
-        "delegation_start",
-        "delegation_timebased",
-        "delegation_user_id",
-        "delegation_user_name",
-        "department",
-        "departments",
-        "dontemailmeifiloggedit",
-        "email",
-        "emailconfirmed",
-        "enable_teams_shifts",
+        "default_filter_id_opps",
+        "default_filter_name_opps",
+        "default_columns_id_opps",
+        "default_columns_name_opps",
+        "default_view_opps",
+        "default_view_opps_selectedid",
+        "default_view_opps_selectedname",
+        "default_action_view",
+        "default_action_display",
+        "default_feed_view",
+        "ticket_preview_mode",
+        "default_ticket_preview_size",
+        "list_type",
+        "navmenu_mode",
+        "default_calendar_view",
+        "calendar_options",
+        "search_options",
+        "newtabpref",
+        "theme",
+        "theme_revert",
+        "language_id",
+        "language_name",
+        "app_colour",
+        "app_colour_type",
+        "nav_display_mode",
         "enablehighcontrast",
-        "enableshifts",
-        "exchange_account",
-        "exchange_authorized",
-        "exchange_redirect",
-        "exchange_token_expiry",
-        "exclude_from_automatic_assigning",
-        "excludefromresourcebooking",
-        "extensionnumber",
-        "first_role_id",
-        "firstname",
-        "github_username",
-        "google_mail_authorized",
-        "googleemail",
-        "gotoresolve_authorized",
-        "gotoresolve_token_expiry",
-        "graph_host",
-        "guid",
-        "guid_string",
-        "holiday_allowance",
+        "actionscreen_display_type",
         "homescreenchartid",
         "homescreenchartname",
         "homescreenchartpublishedid",
         "homescreendashboardid",
         "homescreendashboardname",
-        "id",
-        "import_photo",
-        "in_queried_team",
-        "inbox_clientid",
-        "inboxes",
-        "incomplete_ts_lastcreated",
-        "incomplete_ts_sendtime",
-        "incomplete_ts_threshold",
-        "initials",
-        "is_admin",
-        "is_agent",
-        "is_online",
-        "is_sales",
-        "isagentdetails",
-        "isapiagent",
-        "isdisabled",
-        "isinvite",
-        "ispasswordreset",
-        "jira_id",
-        "jira_instance",
-        "jira_instance_name",
-        "jobtitle",
-        "language_id",
-        "language_name",
-        "last_modified",
-        "lastlogindate",
-        "lastonline",
-        "licence_type",
-        "linemanager",
-        "linemanager_name",
-        "linked_halo_url",
-        "linked_user_client_id",
-        "list_type",
-        "logmeinid",
-        "lunchbreak",
-        "matching_value",
-        "name",
-        "named_licences_in_use",
-        "namewithinactive",
-        "nav_display_mode",
+        "sidemenudashboardid",
+        "sidemenudashboardname",
+        "clientdetails_layout_id",
+        "clientdetails_layout_name",
         "nav_layout_id",
         "nav_layout_name",
-        "navmenu_mode",
-        "ncentral_username",
-        "new_access_token",
-        "new_method",
-        "new_ncentral_key",
-        "new_orion_password",
-        "new_refresh_token",
-        "new_token_type",
-        "newtabpref",
+        "sendowneremails",
+        "warnifnoscan",
+        "dontemailmeifiloggedit",
+        "workhour_start",
+        "workhour_end",
+        "activedirectory_dn",
+        "third_party_guid",
+        "roles",
+        "add_roles",
+        "claims",
+        "department",
+        "_is_a_departmentmanager",
+        "_is_a_teammanager",
+        "access_control",
+        "twofactor_enabled",
+        "_isnew",
+        "adconnection",
+        "useadlogin",
+        "container_dn",
         "notifications",
         "notifications_personal",
+        "emailconfirmed",
+        "accountconfirmed",
+        "isinvite",
+        "is_sales",
+        "_getlogmeinid",
+        "_isimport",
+        "_importtype",
+        "_importtoken",
+        "beyondtrust_name",
+        "azure_roleid",
+        "customfields",
+        "chargerates",
+        "warnifnoscan_integrator",
+        "warnifnoscan_integrator_hours",
+        "orion_username",
+        "orion_password",
+        "ncentral_username",
+        "soc_username",
+        "autotaskid",
+        "oktaid",
+        "okta_status",
+        "new_ncentral_key",
+        "pomincostforapprovaltype",
+        "pomincostforapproval",
+        "quotemarginforapprovaltype",
+        "quotemarginforapproval",
+        "new_orion_password",
+        "orion_access",
+        "new_method",
+        "exchange_token_expiry",
+        "exchange_redirect",
+        "_getoauthtoken",
         "oauth_code",
         "oauth_redirect",
         "oauth_type",
-        "okta_id",
-        "okta_status",
-        "oktaid",
-        "one_client",
-        "onlinestatus",
-        "onlinestatus_actual",
-        "orion_access",
-        "orion_password",
-        "orion_username",
-        "pagerduty_email",
-        "pagesize",
-        "password",
-        "pomincostforapproval",
-        "pomincostforapprovaltype",
-        "pref_chat_sound",
-        "pref_notification_sound",
-        "presence_subscription",
-        "qualification_weighting",
-        "qualifications",
-        "qualified",
-        "quotemarginforapproval",
-        "quotemarginforapprovaltype",
-        "remaining_holiday_allowance",
-        "role_list",
-        "roles",
-        "search_options",
-        "sendemailerrors",
-        "sendowneremails",
-        "sentinel_authorized",
-        "sentinel_redirect",
+        "new_access_token",
+        "new_token_type",
+        "new_refresh_token",
+        "_disconnectintegration",
         "sentinel_token_expiry",
-        "sidemenudashboardid",
-        "sidemenudashboardname",
-        "signature",
-        "signature_image",
-        "sitedetails_layout_id",
-        "sitedetails_layout_name",
-        "sites",
-        "sms",
-        "soc_username",
-        "splashtop_authorized",
-        "splashtop_channel",
-        "splashtop_token_expiry",
-        "splashtop_url",
-        "sqlimport_id",
-        "surname",
-        "team",
-        "teams",
-        "theme",
-        "theme_revert",
-        "third_party_guid",
-        "ticket_count",
-        "ticket_preview_mode",
-        "tickettypes",
+        "sentinel_redirect",
+        "default_columns_id_assets",
+        "Oo_name",
+        "_warning",
+        "isagentdetails",
+        "excludefromresourcebooking",
+        "delegation_activated",
+        "delegation_timebased",
+        "delegation_start",
+        "delegation_end",
+        "delegation_user_id",
+        "delegation_user_name",
+        "_reassign_all_accounts_to_agent",
+        "_kick",
+        "_revoke_tokens",
+        "authenticatorapp_configured",
+        "_revoke_authenticatorapp",
+        "ispasswordreset",
+        "graph_host",
+        "linked_halo_url",
+        "holiday_allowance",
+        "remaining_holiday_allowance",
+        "_isbatch",
+        "import_photo",
         "travelrate",
-        "twofactor_enabled",
-        "uname_usercustomfields",
-        "unameappointmenttypes",
-        "unamecustomfields",
-        "use",
-        "useadlogin",
+        "github_username",
+        "_signature_id",
+        "_signature",
+        "is_admin",
+        "ac_tickettypes",
+        "ac_approvals",
+        "ac_rules",
+        "ac_cannedtext",
+        "ac_customfields",
+        "ac_customtables",
+        "ac_dashboards",
+        "ac_workflows",
+        "ac_roles",
+        "ac_slas",
+        "ac_templates",
+        "ac_outcomes",
+        "ac_workdays",
+        "ac_emailtemplates",
+        "ac_messagegroups",
+        "ac_reportgroups",
+        "ac_fieldgroups",
+        "ac_languagepacks",
+        "ac_itemgroups",
+        "default_columns_id_clients",
+        "default_view_clients_selectedname",
+        "default_view_assets_selectedname",
+        "_do_reassign01",
+        "check_reassign01",
+        "_force",
+        "default_view_customers_selectedid",
+        "default_view_customers_selectedname",
+        "default_view_users_selectedid",
+        "default_view_users_selectedname",
+        "default_columns_id_contracts",
+        "default_view_contracts_selectedname",
+        "default_columns_id_sites",
+        "default_columns_sites_selectedname",
+        "default_columns_id_users",
+        "default_columns_users_selectedname",
+        "pagerduty_email",
+        "ac_assettypes",
+        "ac_assetgroups",
+        "ac_servicecategories",
+        "ac_services",
+        "ac_suppliers",
+        "ac_suppliercontracts",
+        "last_modified",
+        "jira_instance",
+        "jira_instance_name",
+        "pref_notification_sound",
+        "pref_chat_sound",
+        "default_columns_id_supplier_contracts",
+        "default_view_supplier_contracts_selectedname",
+        "default_view_assets",
+        "default_view_assets_selectedid",
+        "default_view_assets_selectedid_name",
+        "matching_value",
+        "sqlimport_id",
+        "splashtop_url",
+        "splashtop_token_expiry",
+        "default_splashtop_channelname",
+        "splashtop_channel",
+        "ac_chatprofiles",
+        "ac_faqlists",
+        "allow_automatic_call_scripts",
+        "gotoresolve_token_expiry",
+        "ac_devices",
+        "azure_connectionid",
+        "allow_presence_notifications",
+        "azure_tenant_id",
+        "azure_client_id",
+        "presence_subscription",
+        "default_columns_id_supplier",
+        "default_columns_supplier_selectedname",
+        "default_view_suppliers_selectedid",
+        "default_view_suppliers_selectedname",
+        "linked_user_client_id",
+        "contractdetails_layout_id",
+        "contractdetails_layout_name",
+        "default_action_date_display",
+        "signature_image",
+        "exclude_from_automatic_assigning",
         "userdetails_layout_id",
         "userdetails_layout_name",
+        "guid",
+        "calendar_options_multi",
+        "ac_databaselookups",
+        "default_columns_id_pos",
+        "default_view_pos_selectedname",
+        "sitedetails_layout_id",
+        "sitedetails_layout_name",
+        "enable_teams_shifts",
         "warnif_incomplete_ts",
         "warnif_incomplete_ts_manager",
-        "warnifnoscan",
-        "warnifnoscan_integrator",
-        "warnifnoscan_integrator_hours",
+        "incomplete_ts_threshold",
+        "incomplete_ts_sendtime",
+        "incomplete_ts_lastcreated",
+        "use",
+        "assetfields",
+        "unamecustomfields",
+        "unameappointmenttypes",
+        "_canupdate",
+        "_canupdate_moreinfo",
+        "logmeinid",
+        "allowbeyondtrustinvites",
+        "jira_id",
+        "custombuttons",
+        "namewithinactive",
+        "apptsync",
+        "okta_id",
+        "enableshifts",
+        "sendemailerrors",
+        "uname_usercustomfields",
+        "can_approve_purchaseorder",
+        "can_approve_quote",
+        "can_approve_invoice",
+        "default_splashtop_channel",
         "workday_id",
         "workday_name",
         "workday_timezone",
-        "workhour_end",
-        "workhour_start",
+        "costprice",
+        "chargerate",
+        "first_role_id",
+        "in_queried_team",
+        "guid_string",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.oo_name = model::value(map)?,
-            1 => self.canupdate = model::opt_bool(map)?,
-            2 => self.canupdate_moreinfo = model::opt_bool(map)?,
-            3 => self.disconnectintegration = model::value(map)?,
-            4 => self.do_reassign01 = model::opt_bool(map)?,
-            5 => self.force = model::opt_bool(map)?,
-            6 => self.getlogmeinid = model::opt_bool(map)?,
-            7 => self.getoauthtoken = model::opt_bool(map)?,
-            8 => self.importtoken = model::value(map)?,
-            9 => self.importtype = model::value(map)?,
-            10 => self.is_a_departmentmanager = model::opt_bool(map)?,
-            11 => self.is_a_teammanager = model::opt_bool(map)?,
-            12 => self.isbatch = model::opt_bool(map)?,
-            13 => self.isimport = model::opt_bool(map)?,
-            14 => self.isnew = model::opt_bool(map)?,
-            15 => self.kick = model::opt_bool(map)?,
-            16 => self.reassign_all_accounts_to_agent = model::opt_i32(map)?,
-            17 => self.revoke_authenticatorapp = model::opt_bool(map)?,
-            18 => self.revoke_tokens = model::opt_bool(map)?,
-            19 => self.signature_2 = model::value(map)?,
-            20 => self.signature_id = model::value(map)?,
-            21 => self.warning = model::value(map)?,
-            22 => self.ac_approvals = model::value(map)?,
-            23 => self.ac_assetgroups = model::value(map)?,
-            24 => self.ac_assettypes = model::value(map)?,
-            25 => self.ac_cannedtext = model::value(map)?,
-            26 => self.ac_chatprofiles = model::value(map)?,
-            27 => self.ac_customfields = model::value(map)?,
-            28 => self.ac_customtables = model::value(map)?,
-            29 => self.ac_dashboards = model::value(map)?,
-            30 => self.ac_databaselookups = model::value(map)?,
-            31 => self.ac_devices = model::value(map)?,
-            32 => self.ac_emailtemplates = model::value(map)?,
-            33 => self.ac_faqlists = model::value(map)?,
-            34 => self.ac_fieldgroups = model::value(map)?,
-            35 => self.ac_itemgroups = model::value(map)?,
-            36 => self.ac_languagepacks = model::value(map)?,
-            37 => self.ac_messagegroups = model::value(map)?,
-            38 => self.ac_outcomes = model::value(map)?,
-            39 => self.ac_reportgroups = model::value(map)?,
-            40 => self.ac_roles = model::value(map)?,
-            41 => self.ac_rules = model::value(map)?,
-            42 => self.ac_servicecategories = model::value(map)?,
-            43 => self.ac_services = model::value(map)?,
-            44 => self.ac_slas = model::value(map)?,
-            45 => self.ac_suppliercontracts = model::value(map)?,
-            46 => self.ac_suppliers = model::value(map)?,
-            47 => self.ac_templates = model::value(map)?,
-            48 => self.ac_tickettypes = model::value(map)?,
-            49 => self.ac_workdays = model::value(map)?,
-            50 => self.ac_workflows = model::value(map)?,
-            51 => self.access_control = model::value(map)?,
-            52 => self.accountconfirmed = model::opt_bool(map)?,
-            53 => self.actionscreen_display_type = model::opt_i32(map)?,
-            54 => self.activedirectory_dn = model::value(map)?,
-            55 => self.ad = model::value(map)?,
-            56 => self.adconnection = model::opt_i32(map)?,
-            57 => self.add_roles = model::value(map)?,
-            58 => self.agentphotodata = model::value(map)?,
-            59 => self.agentphotopath = model::value(map)?,
-            60 => self.allow_automatic_call_scripts = model::opt_bool(map)?,
-            61 => self.allow_presence_notifications = model::opt_bool(map)?,
-            62 => self.allowbeyondtrustinvites = model::opt_bool(map)?,
-            63 => self.app_colour = model::value(map)?,
-            64 => self.app_colour_type = model::opt_i32(map)?,
-            65 => self.apptsync = model::opt_i32(map)?,
-            66 => self.assetfields = model::value(map)?,
-            67 => self.assettypes = model::value(map)?,
-            68 => self.authenticatorapp_configured = model::opt_bool(map)?,
-            69 => self.autotaskid = model::opt_i32(map)?,
-            70 => self.azure_client_id = model::value(map)?,
-            71 => self.azure_connectionid = model::opt_i32(map)?,
-            72 => self.azure_roleid = model::opt_i32(map)?,
-            73 => self.azure_tenant_id = model::value(map)?,
-            74 => self.beyondtrust_name = model::value(map)?,
-            75 => self.calendar_options = model::value(map)?,
-            76 => self.calendar_options_multi = model::value(map)?,
-            77 => self.can_approve_invoice = model::opt_bool(map)?,
-            78 => self.can_approve_purchaseorder = model::opt_bool(map)?,
-            79 => self.can_approve_quote = model::opt_bool(map)?,
-            80 => self.chargerate = model::opt_i32(map)?,
-            81 => self.chargerates = model::value(map)?,
-            82 => self.check_reassign01 = model::opt_bool(map)?,
-            83 => self.claims = model::value(map)?,
-            84 => self.clientdetails_layout_id = model::opt_i32(map)?,
-            85 => self.clientdetails_layout_name = model::value(map)?,
-            86 => self.clients = model::value(map)?,
-            87 => self.colour = model::value(map)?,
-            88 => self.concurrent_agent_total = model::opt_i32(map)?,
-            89 => self.concurrent_licences_in_use = model::opt_i32(map)?,
-            90 => self.container_dn = model::value(map)?,
-            91 => self.contractdetails_layout_id = model::opt_i32(map)?,
-            92 => self.contractdetails_layout_name = model::value(map)?,
-            93 => self.costprice = model::opt_f64(map)?,
-            94 => self.current_action_name = model::value(map)?,
-            95 => self.current_action_type = model::value(map)?,
-            96 => self.custombuttons = model::value(map)?,
-            97 => self.customfields = model::value(map)?,
-            98 => self.datecreated = model::value(map)?,
-            99 => self.default_action_date_display = model::opt_i32(map)?,
-            100 => self.default_action_display = model::opt_i32(map)?,
-            101 => self.default_action_view = model::value(map)?,
-            102 => self.default_calendar_view = model::value(map)?,
-            103 => self.default_columns_id_assets = model::opt_i32(map)?,
-            104 => self.default_columns_id_clients = model::opt_i32(map)?,
-            105 => self.default_columns_id_contracts = model::opt_i32(map)?,
-            106 => self.default_columns_id_opps = model::opt_i32(map)?,
-            107 => self.default_columns_id_pos = model::opt_i32(map)?,
-            108 => self.default_columns_id_sites = model::opt_i32(map)?,
-            109 => self.default_columns_id_supplier = model::opt_i32(map)?,
-            110 => self.default_columns_id_supplier_contracts = model::opt_i32(map)?,
-            111 => self.default_columns_id_tickets = model::opt_i32(map)?,
-            112 => self.default_columns_id_users = model::opt_i32(map)?,
-            113 => self.default_columns_name_opps = model::value(map)?,
-            114 => self.default_columns_name_tickets = model::value(map)?,
-            115 => self.default_columns_sites_selectedname = model::value(map)?,
-            116 => self.default_columns_supplier_selectedname = model::value(map)?,
-            117 => self.default_columns_users_selectedname = model::value(map)?,
-            118 => self.default_feed_view = model::value(map)?,
-            119 => self.default_filter_id_opps = model::opt_i32(map)?,
-            120 => self.default_filter_id_tickets = model::opt_i32(map)?,
-            121 => self.default_filter_name_opps = model::value(map)?,
-            122 => self.default_filter_name_tickets = model::value(map)?,
-            123 => self.default_splashtop_channel = model::opt_i32(map)?,
-            124 => self.default_splashtop_channelname = model::value(map)?,
-            125 => self.default_ticket_preview_size = model::opt_i32(map)?,
-            126 => self.default_view_assets = model::value(map)?,
-            127 => self.default_view_assets_selectedid = model::opt_i32(map)?,
-            128 => self.default_view_assets_selectedid_name = model::value(map)?,
-            129 => self.default_view_assets_selectedname = model::value(map)?,
-            130 => self.default_view_clients_selectedname = model::value(map)?,
-            131 => self.default_view_contracts_selectedname = model::value(map)?,
-            132 => self.default_view_customers_selectedid = model::opt_i32(map)?,
-            133 => self.default_view_customers_selectedname = model::value(map)?,
-            134 => self.default_view_opps = model::value(map)?,
-            135 => self.default_view_opps_selectedid = model::opt_i32(map)?,
-            136 => self.default_view_opps_selectedname = model::value(map)?,
-            137 => self.default_view_pos_selectedname = model::value(map)?,
-            138 => self.default_view_supplier_contracts_selectedname = model::value(map)?,
-            139 => self.default_view_suppliers_selectedid = model::opt_i32(map)?,
-            140 => self.default_view_suppliers_selectedname = model::value(map)?,
-            141 => self.default_view_tickets = model::value(map)?,
-            142 => self.default_view_tickets_selectedid = model::opt_i32(map)?,
-            143 => self.default_view_tickets_selectedname = model::value(map)?,
-            144 => self.default_view_users_selectedid = model::opt_i32(map)?,
-            145 => self.default_view_users_selectedname = model::value(map)?,
-            146 => self.delegation_activated = model::opt_bool(map)?,
-            147 => self.delegation_end = model::value(map)?,
-            148 => self.delegation_start = model::value(map)?,
-            149 => self.delegation_timebased = model::opt_bool(map)?,
-            150 => self.delegation_user_id = model::opt_i32(map)?,
-            151 => self.delegation_user_name = model::value(map)?,
-            152 => self.department = model::value(map)?,
-            153 => self.departments = model::value(map)?,
-            154 => self.dontemailmeifiloggedit = model::opt_bool(map)?,
-            155 => self.email = model::value(map)?,
-            156 => self.emailconfirmed = model::opt_bool(map)?,
-            157 => self.enable_teams_shifts = model::opt_bool(map)?,
-            158 => self.enablehighcontrast = model::opt_bool(map)?,
-            159 => self.enableshifts = model::opt_bool(map)?,
-            160 => self.exchange_account = model::value(map)?,
-            161 => self.exchange_authorized = model::opt_bool(map)?,
-            162 => self.exchange_redirect = model::value(map)?,
-            163 => self.exchange_token_expiry = model::value(map)?,
-            164 => self.exclude_from_automatic_assigning = model::opt_bool(map)?,
-            165 => self.excludefromresourcebooking = model::opt_bool(map)?,
-            166 => self.extensionnumber = model::value(map)?,
-            167 => self.first_role_id = model::value(map)?,
-            168 => self.firstname = model::value(map)?,
-            169 => self.github_username = model::value(map)?,
-            170 => self.google_mail_authorized = model::opt_bool(map)?,
-            171 => self.googleemail = model::value(map)?,
-            172 => self.gotoresolve_authorized = model::opt_bool(map)?,
-            173 => self.gotoresolve_token_expiry = model::value(map)?,
-            174 => self.graph_host = model::value(map)?,
-            175 => self.guid = model::value(map)?,
-            176 => self.guid_string = model::value(map)?,
-            177 => self.holiday_allowance = model::opt_f64(map)?,
-            178 => self.homescreenchartid = model::opt_i32(map)?,
-            179 => self.homescreenchartname = model::value(map)?,
-            180 => self.homescreenchartpublishedid = model::value(map)?,
-            181 => self.homescreendashboardid = model::opt_i32(map)?,
-            182 => self.homescreendashboardname = model::value(map)?,
-            183 => self.id = model::opt_i32(map)?,
-            184 => self.import_photo = model::opt_bool(map)?,
-            185 => self.in_queried_team = model::opt_bool(map)?,
-            186 => self.inbox_clientid = model::value(map)?,
-            187 => self.inboxes = model::opt_i32(map)?,
-            188 => self.incomplete_ts_lastcreated = model::value(map)?,
-            189 => self.incomplete_ts_sendtime = model::value(map)?,
-            190 => self.incomplete_ts_threshold = model::opt_i32(map)?,
-            191 => self.initials = model::value(map)?,
-            192 => self.is_admin = model::opt_bool(map)?,
-            193 => self.is_agent = model::opt_bool(map)?,
-            194 => self.is_online = model::opt_bool(map)?,
-            195 => self.is_sales = model::opt_bool(map)?,
-            196 => self.isagentdetails = model::opt_bool(map)?,
-            197 => self.isapiagent = model::opt_bool(map)?,
-            198 => self.isdisabled = model::opt_bool(map)?,
-            199 => self.isinvite = model::opt_bool(map)?,
-            200 => self.ispasswordreset = model::opt_bool(map)?,
-            201 => self.jira_id = model::value(map)?,
-            202 => self.jira_instance = model::opt_i32(map)?,
-            203 => self.jira_instance_name = model::value(map)?,
-            204 => self.jobtitle = model::value(map)?,
-            205 => self.language_id = model::opt_i32(map)?,
-            206 => self.language_name = model::value(map)?,
-            207 => self.last_modified = model::value(map)?,
-            208 => self.lastlogindate = model::value(map)?,
-            209 => self.lastonline = model::value(map)?,
-            210 => self.licence_type = model::opt_i32(map)?,
-            211 => self.linemanager = model::opt_i32(map)?,
-            212 => self.linemanager_name = model::value(map)?,
-            213 => self.linked_halo_url = model::value(map)?,
-            214 => self.linked_user_client_id = model::opt_i32(map)?,
-            215 => self.list_type = model::opt_i32(map)?,
-            216 => self.logmeinid = model::value(map)?,
-            217 => self.lunchbreak = model::opt_f64(map)?,
-            218 => self.matching_value = model::value(map)?,
-            219 => self.name = model::value(map)?,
-            220 => self.named_licences_in_use = model::opt_i32(map)?,
-            221 => self.namewithinactive = model::value(map)?,
-            222 => self.nav_display_mode = model::opt_i32(map)?,
-            223 => self.nav_layout_id = model::opt_i32(map)?,
-            224 => self.nav_layout_name = model::value(map)?,
-            225 => self.navmenu_mode = model::opt_i32(map)?,
-            226 => self.ncentral_username = model::value(map)?,
-            227 => self.new_access_token = model::value(map)?,
-            228 => self.new_method = model::opt_bool(map)?,
-            229 => self.new_ncentral_key = model::value(map)?,
-            230 => self.new_orion_password = model::value(map)?,
-            231 => self.new_refresh_token = model::value(map)?,
-            232 => self.new_token_type = model::value(map)?,
-            233 => self.newtabpref = model::opt_i32(map)?,
-            234 => self.notifications = model::value(map)?,
-            235 => self.notifications_personal = model::value(map)?,
-            236 => self.oauth_code = model::value(map)?,
-            237 => self.oauth_redirect = model::value(map)?,
-            238 => self.oauth_type = model::value(map)?,
-            239 => self.okta_id = model::value(map)?,
-            240 => self.okta_status = model::value(map)?,
-            241 => self.oktaid = model::value(map)?,
-            242 => self.one_client = model::opt_i32(map)?,
-            243 => self.onlinestatus = model::opt_i32(map)?,
-            244 => self.onlinestatus_actual = model::opt_i32(map)?,
-            245 => self.orion_access = model::opt_bool(map)?,
-            246 => self.orion_password = model::value(map)?,
-            247 => self.orion_username = model::value(map)?,
-            248 => self.pagerduty_email = model::value(map)?,
-            249 => self.pagesize = model::opt_i32(map)?,
-            250 => self.password = model::value(map)?,
-            251 => self.pomincostforapproval = model::opt_f64(map)?,
-            252 => self.pomincostforapprovaltype = model::opt_i32(map)?,
-            253 => self.pref_chat_sound = model::opt_i32(map)?,
-            254 => self.pref_notification_sound = model::opt_i32(map)?,
-            255 => self.presence_subscription = model::value(map)?,
-            256 => self.qualification_weighting = model::opt_i32(map)?,
-            257 => self.qualifications = model::value(map)?,
-            258 => self.qualified = model::opt_bool(map)?,
-            259 => self.quotemarginforapproval = model::opt_f64(map)?,
-            260 => self.quotemarginforapprovaltype = model::opt_i32(map)?,
-            261 => self.remaining_holiday_allowance = model::opt_f64(map)?,
-            262 => self.role_list = model::value(map)?,
-            263 => self.roles = model::value(map)?,
-            264 => self.search_options = model::value(map)?,
-            265 => self.sendemailerrors = model::opt_bool(map)?,
-            266 => self.sendowneremails = model::opt_bool(map)?,
-            267 => self.sentinel_authorized = model::opt_bool(map)?,
-            268 => self.sentinel_redirect = model::value(map)?,
-            269 => self.sentinel_token_expiry = model::value(map)?,
-            270 => self.sidemenudashboardid = model::opt_i32(map)?,
-            271 => self.sidemenudashboardname = model::value(map)?,
-            272 => self.signature = model::value(map)?,
-            273 => self.signature_image = model::value(map)?,
-            274 => self.sitedetails_layout_id = model::opt_i32(map)?,
-            275 => self.sitedetails_layout_name = model::value(map)?,
-            276 => self.sites = model::value(map)?,
-            277 => self.sms = model::value(map)?,
-            278 => self.soc_username = model::value(map)?,
-            279 => self.splashtop_authorized = model::opt_bool(map)?,
-            280 => self.splashtop_channel = model::value(map)?,
-            281 => self.splashtop_token_expiry = model::value(map)?,
-            282 => self.splashtop_url = model::value(map)?,
-            283 => self.sqlimport_id = model::opt_i32(map)?,
-            284 => self.surname = model::value(map)?,
-            285 => self.team = model::value(map)?,
-            286 => self.teams = model::value(map)?,
-            287 => self.theme = model::value(map)?,
-            288 => self.theme_revert = model::value(map)?,
-            289 => self.third_party_guid = model::value(map)?,
-            290 => self.ticket_count = model::opt_i32(map)?,
-            291 => self.ticket_preview_mode = model::opt_i32(map)?,
-            292 => self.tickettypes = model::value(map)?,
-            293 => self.travelrate = model::opt_i32(map)?,
-            294 => self.twofactor_enabled = model::opt_bool(map)?,
-            295 => self.uname_usercustomfields = model::value(map)?,
-            296 => self.unameappointmenttypes = model::value(map)?,
-            297 => self.unamecustomfields = model::value(map)?,
-            298 => self.r#use = model::value(map)?,
-            299 => self.useadlogin = model::opt_i32(map)?,
-            300 => self.userdetails_layout_id = model::opt_i32(map)?,
-            301 => self.userdetails_layout_name = model::value(map)?,
-            302 => self.warnif_incomplete_ts = model::opt_bool(map)?,
-            303 => self.warnif_incomplete_ts_manager = model::opt_bool(map)?,
-            304 => self.warnifnoscan = model::opt_bool(map)?,
-            305 => self.warnifnoscan_integrator = model::opt_bool(map)?,
-            306 => self.warnifnoscan_integrator_hours = model::opt_i32(map)?,
-            307 => self.workday_id = model::opt_i32(map)?,
-            308 => self.workday_name = model::value(map)?,
-            309 => self.workday_timezone = model::value(map)?,
-            310 => self.workhour_end = model::opt_f64(map)?,
-            311 => self.workhour_start = model::opt_f64(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        164, 288, 289, 160, 213, 215, 126, 153, 129, 128, 112, 113, 184, 127, 116, 175,
+        174, 178, 176, 189, 188, 165, 192, 228, 227, 194, 249, 195, 196, 197, 273, 253,
+        204, 250, 207, 209, 208, 205, 202, 206, 199, 193, 229, 230, 200, 232, 231, 201,
+        191, 203, 198, 114, 123, 89, 106, 10, 117, 109, 53, 12, 251, 255, 291, 85, 86,
+        295, 285, 33, 177, 140, 257, 254, 131, 256, 130, 78, 272, 302, 300, 301, 308,
+        133, 214, 110, 97, 98, 25, 16, 44, 43, 119, 264, 265, 307, 32, 31, 293, 132, 50,
+        266, 71, 70, 77, 163, 210, 220, 65, 274, 222, 259, 238, 58, 224, 66, 59, 223,
+        260, 225, 72, 63, 56, 64, 57, 303, 247, 74, 240, 241, 242, 212, 211, 221, 216,
+        217, 67, 68, 69, 275, 239, 261, 262, 60, 61, 62, 218, 219, 168, 171, 170, 169,
+        172, 173, 111, 24, 103, 9, 122, 278, 88, 297, 39, 38, 152, 151, 268, 167, 19,
+        309, 14, 187, 45, 34, 49, 252, 180, 271, 311, 182, 90, 91, 92, 93, 94, 1, 185,
+        310, 46, 37, 283, 282, 281, 13, 190, 21, 5, 125, 166, 47, 8, 124, 179, 292, 234,
+        235, 17, 83, 84, 233, 11, 6, 41, 35, 36, 181, 263, 75, 290, 52, 243, 2, 42, 294,
+        87, 99, 100, 76, 138, 157, 150, 143, 148, 159, 158, 80, 120, 121, 154, 155, 156,
+        296, 142, 141, 22, 4, 3, 149, 137, 136, 226, 54, 51, 145, 144, 237, 236, 258, 28,
+        27, 29, 147, 146, 183, 30, 108, 79, 298, 101, 40, 162, 161, 95, 96, 55, 267, 276,
+        277, 0, 18, 139, 48, 248, 246, 245, 244, 15, 7, 23, 81, 82, 107, 20, 73, 26, 186,
+        115, 299, 287, 286, 284, 118, 269, 270, 279, 280, 102, 134, 135, 304, 305, 306,
+        105, 104,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.sites);
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.onlinestatus_actual);
+        v.f(&self.onlinestatus);
+        v.f(&self.is_online);
+        v.f(&self.lastonline);
+        v.f(&self.team);
+        v.f(&self.isdisabled);
+        v.f(&self.email);
+        v.f(&self.ad);
+        v.f(&self.lastlogindate);
+        v.f(&self.agentphotopath);
+        v.f(&self.initials);
+        v.f(&self.firstname);
+        v.f(&self.surname);
+        v.f(&self.colour);
+        v.f(&self.jobtitle);
+        v.f(&self.sms);
+        v.f(&self.extensionnumber);
+        v.f(&self.ticket_count);
+        v.f(&self.is_agent);
+        v.f(&self.one_client);
+        v.f(&self.teams);
+        v.f(&self.departments);
+        v.f(&self.clients);
+        v.f(&self.tickettypes);
+        v.f(&self.qualifications);
+        v.f(&self.qualification_weighting);
+        v.f(&self.qualified);
+        v.f(&self.role_list);
+        v.f(&self.current_action_type);
+        v.f(&self.current_action_name);
+        v.f(&self.assettypes);
+        v.f(&self.googleemail);
+        v.f(&self.linemanager);
+        v.f(&self.linemanager_name);
+        v.f(&self.inboxes);
+        v.f(&self.exchange_authorized);
+        v.f(&self.exchange_account);
+        v.f(&self.sentinel_authorized);
+        v.f(&self.licence_type);
+        v.f(&self.named_licences_in_use);
+        v.f(&self.concurrent_licences_in_use);
+        v.f(&self.concurrent_agent_total);
+        v.f(&self.google_mail_authorized);
+        v.f(&self.inbox_clientid);
+        v.f(&self.isapiagent);
+        v.f(&self.splashtop_authorized);
+        v.f(&self.gotoresolve_authorized);
+        v.f(&self.datecreated);
+        v.f(&self.password);
+        v.f(&self.lunchbreak);
+        v.f(&self.agentphotodata);
+        v.f(&self.pagesize);
+        v.f(&self.signature);
+        v.f(&self.default_filter_id_tickets);
+        v.f(&self.default_filter_name_tickets);
+        v.f(&self.default_columns_id_tickets);
+        v.f(&self.default_columns_name_tickets);
+        v.f(&self.default_view_tickets);
+        v.f(&self.default_view_tickets_selectedid);
+        v.f(&self.default_view_tickets_selectedname);
+        v.f(&self.default_filter_id_opps);
+        v.f(&self.default_filter_name_opps);
+        v.f(&self.default_columns_id_opps);
+        v.f(&self.default_columns_name_opps);
+        v.f(&self.default_view_opps);
+        v.f(&self.default_view_opps_selectedid);
+        v.f(&self.default_view_opps_selectedname);
+        v.f(&self.default_action_view);
+        v.f(&self.default_action_display);
+        v.f(&self.default_feed_view);
+        v.f(&self.ticket_preview_mode);
+        v.f(&self.default_ticket_preview_size);
+        v.f(&self.list_type);
+        v.f(&self.navmenu_mode);
+        v.f(&self.default_calendar_view);
+        v.f(&self.calendar_options);
+        v.f(&self.search_options);
+        v.f(&self.newtabpref);
+        v.f(&self.theme);
+        v.f(&self.theme_revert);
+        v.f(&self.language_id);
+        v.f(&self.language_name);
+        v.f(&self.app_colour);
+        v.f(&self.app_colour_type);
+        v.f(&self.nav_display_mode);
+        v.f(&self.enablehighcontrast);
+        v.f(&self.actionscreen_display_type);
+        v.f(&self.homescreenchartid);
+        v.f(&self.homescreenchartname);
+        v.f(&self.homescreenchartpublishedid);
+        v.f(&self.homescreendashboardid);
+        v.f(&self.homescreendashboardname);
+        v.f(&self.sidemenudashboardid);
+        v.f(&self.sidemenudashboardname);
+        v.f(&self.clientdetails_layout_id);
+        v.f(&self.clientdetails_layout_name);
+        v.f(&self.nav_layout_id);
+        v.f(&self.nav_layout_name);
+        v.f(&self.sendowneremails);
+        v.f(&self.warnifnoscan);
+        v.f(&self.dontemailmeifiloggedit);
+        v.f(&self.workhour_start);
+        v.f(&self.workhour_end);
+        v.f(&self.activedirectory_dn);
+        v.f(&self.third_party_guid);
+        v.f(&self.roles);
+        v.f(&self.add_roles);
+        v.f(&self.claims);
+        v.f(&self.department);
+        v.f(&self.is_a_departmentmanager);
+        v.f(&self.is_a_teammanager);
+        v.f(&self.access_control);
+        v.f(&self.twofactor_enabled);
+        v.f(&self.isnew);
+        v.f(&self.adconnection);
+        v.f(&self.useadlogin);
+        v.f(&self.container_dn);
+        v.f(&self.notifications);
+        v.f(&self.notifications_personal);
+        v.f(&self.emailconfirmed);
+        v.f(&self.accountconfirmed);
+        v.f(&self.isinvite);
+        v.f(&self.is_sales);
+        v.f(&self.getlogmeinid);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.importtoken);
+        v.f(&self.beyondtrust_name);
+        v.f(&self.azure_roleid);
+        v.f(&self.customfields);
+        v.f(&self.chargerates);
+        v.f(&self.warnifnoscan_integrator);
+        v.f(&self.warnifnoscan_integrator_hours);
+        v.f(&self.orion_username);
+        v.f(&self.orion_password);
+        v.f(&self.ncentral_username);
+        v.f(&self.soc_username);
+        v.f(&self.autotaskid);
+        v.f(&self.oktaid);
+        v.f(&self.okta_status);
+        v.f(&self.new_ncentral_key);
+        v.f(&self.pomincostforapprovaltype);
+        v.f(&self.pomincostforapproval);
+        v.f(&self.quotemarginforapprovaltype);
+        v.f(&self.quotemarginforapproval);
+        v.f(&self.new_orion_password);
+        v.f(&self.orion_access);
+        v.f(&self.new_method);
+        v.f(&self.exchange_token_expiry);
+        v.f(&self.exchange_redirect);
+        v.f(&self.getoauthtoken);
+        v.f(&self.oauth_code);
+        v.f(&self.oauth_redirect);
+        v.f(&self.oauth_type);
+        v.f(&self.new_access_token);
+        v.f(&self.new_token_type);
+        v.f(&self.new_refresh_token);
+        v.f(&self.disconnectintegration);
+        v.f(&self.sentinel_token_expiry);
+        v.f(&self.sentinel_redirect);
+        v.f(&self.default_columns_id_assets);
+        v.f(&self.oo_name);
+        v.f(&self.warning);
+        v.f(&self.isagentdetails);
+        v.f(&self.excludefromresourcebooking);
+        v.f(&self.delegation_activated);
+        v.f(&self.delegation_timebased);
+        v.f(&self.delegation_start);
+        v.f(&self.delegation_end);
+        v.f(&self.delegation_user_id);
+        v.f(&self.delegation_user_name);
+        v.f(&self.reassign_all_accounts_to_agent);
+        v.f(&self.kick);
+        v.f(&self.revoke_tokens);
+        v.f(&self.authenticatorapp_configured);
+        v.f(&self.revoke_authenticatorapp);
+        v.f(&self.ispasswordreset);
+        v.f(&self.graph_host);
+        v.f(&self.linked_halo_url);
+        v.f(&self.holiday_allowance);
+        v.f(&self.remaining_holiday_allowance);
+        v.f(&self.isbatch);
+        v.f(&self.import_photo);
+        v.f(&self.travelrate);
+        v.f(&self.github_username);
+        v.f(&self.signature_id);
+        v.f(&self.signature_2);
+        v.f(&self.is_admin);
+        v.f(&self.ac_tickettypes);
+        v.f(&self.ac_approvals);
+        v.f(&self.ac_rules);
+        v.f(&self.ac_cannedtext);
+        v.f(&self.ac_customfields);
+        v.f(&self.ac_customtables);
+        v.f(&self.ac_dashboards);
+        v.f(&self.ac_workflows);
+        v.f(&self.ac_roles);
+        v.f(&self.ac_slas);
+        v.f(&self.ac_templates);
+        v.f(&self.ac_outcomes);
+        v.f(&self.ac_workdays);
+        v.f(&self.ac_emailtemplates);
+        v.f(&self.ac_messagegroups);
+        v.f(&self.ac_reportgroups);
+        v.f(&self.ac_fieldgroups);
+        v.f(&self.ac_languagepacks);
+        v.f(&self.ac_itemgroups);
+        v.f(&self.default_columns_id_clients);
+        v.f(&self.default_view_clients_selectedname);
+        v.f(&self.default_view_assets_selectedname);
+        v.f(&self.do_reassign01);
+        v.f(&self.check_reassign01);
+        v.f(&self.force);
+        v.f(&self.default_view_customers_selectedid);
+        v.f(&self.default_view_customers_selectedname);
+        v.f(&self.default_view_users_selectedid);
+        v.f(&self.default_view_users_selectedname);
+        v.f(&self.default_columns_id_contracts);
+        v.f(&self.default_view_contracts_selectedname);
+        v.f(&self.default_columns_id_sites);
+        v.f(&self.default_columns_sites_selectedname);
+        v.f(&self.default_columns_id_users);
+        v.f(&self.default_columns_users_selectedname);
+        v.f(&self.pagerduty_email);
+        v.f(&self.ac_assettypes);
+        v.f(&self.ac_assetgroups);
+        v.f(&self.ac_servicecategories);
+        v.f(&self.ac_services);
+        v.f(&self.ac_suppliers);
+        v.f(&self.ac_suppliercontracts);
+        v.f(&self.last_modified);
+        v.f(&self.jira_instance);
+        v.f(&self.jira_instance_name);
+        v.f(&self.pref_notification_sound);
+        v.f(&self.pref_chat_sound);
+        v.f(&self.default_columns_id_supplier_contracts);
+        v.f(&self.default_view_supplier_contracts_selectedname);
+        v.f(&self.default_view_assets);
+        v.f(&self.default_view_assets_selectedid);
+        v.f(&self.default_view_assets_selectedid_name);
+        v.f(&self.matching_value);
+        v.f(&self.sqlimport_id);
+        v.f(&self.splashtop_url);
+        v.f(&self.splashtop_token_expiry);
+        v.f(&self.default_splashtop_channelname);
+        v.f(&self.splashtop_channel);
+        v.f(&self.ac_chatprofiles);
+        v.f(&self.ac_faqlists);
+        v.f(&self.allow_automatic_call_scripts);
+        v.f(&self.gotoresolve_token_expiry);
+        v.f(&self.ac_devices);
+        v.f(&self.azure_connectionid);
+        v.f(&self.allow_presence_notifications);
+        v.f(&self.azure_tenant_id);
+        v.f(&self.azure_client_id);
+        v.f(&self.presence_subscription);
+        v.f(&self.default_columns_id_supplier);
+        v.f(&self.default_columns_supplier_selectedname);
+        v.f(&self.default_view_suppliers_selectedid);
+        v.f(&self.default_view_suppliers_selectedname);
+        v.f(&self.linked_user_client_id);
+        v.f(&self.contractdetails_layout_id);
+        v.f(&self.contractdetails_layout_name);
+        v.f(&self.default_action_date_display);
+        v.f(&self.signature_image);
+        v.f(&self.exclude_from_automatic_assigning);
+        v.f(&self.userdetails_layout_id);
+        v.f(&self.userdetails_layout_name);
+        v.f(&self.guid);
+        v.f(&self.calendar_options_multi);
+        v.f(&self.ac_databaselookups);
+        v.f(&self.default_columns_id_pos);
+        v.f(&self.default_view_pos_selectedname);
+        v.f(&self.sitedetails_layout_id);
+        v.f(&self.sitedetails_layout_name);
+        v.f(&self.enable_teams_shifts);
+        v.f(&self.warnif_incomplete_ts);
+        v.f(&self.warnif_incomplete_ts_manager);
+        v.f(&self.incomplete_ts_threshold);
+        v.f(&self.incomplete_ts_sendtime);
+        v.f(&self.incomplete_ts_lastcreated);
+        v.f(&self.r#use);
+        v.f(&self.assetfields);
+        v.f(&self.unamecustomfields);
+        v.f(&self.unameappointmenttypes);
+        v.f(&self.canupdate);
+        v.f(&self.canupdate_moreinfo);
+        v.f(&self.logmeinid);
+        v.f(&self.allowbeyondtrustinvites);
+        v.f(&self.jira_id);
+        v.f(&self.custombuttons);
+        v.f(&self.namewithinactive);
+        v.f(&self.apptsync);
+        v.f(&self.okta_id);
+        v.f(&self.enableshifts);
+        v.f(&self.sendemailerrors);
+        v.f(&self.uname_usercustomfields);
+        v.f(&self.can_approve_purchaseorder);
+        v.f(&self.can_approve_quote);
+        v.f(&self.can_approve_invoice);
+        v.f(&self.default_splashtop_channel);
+        v.f(&self.workday_id);
+        v.f(&self.workday_name);
+        v.f(&self.workday_timezone);
+        v.f(&self.costprice);
+        v.f(&self.chargerate);
+        v.f(&self.first_role_id);
+        v.f(&self.in_queried_team);
+        v.f(&self.guid_string);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.sites),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.name),
+            3 => o.f(&mut self.onlinestatus_actual),
+            4 => o.f(&mut self.onlinestatus),
+            5 => o.f(&mut self.is_online),
+            6 => o.f(&mut self.lastonline),
+            7 => o.f(&mut self.team),
+            8 => o.f(&mut self.isdisabled),
+            9 => o.f(&mut self.email),
+            10 => o.f(&mut self.ad),
+            11 => o.f(&mut self.lastlogindate),
+            12 => o.f(&mut self.agentphotopath),
+            13 => o.f(&mut self.initials),
+            14 => o.f(&mut self.firstname),
+            15 => o.f(&mut self.surname),
+            16 => o.f(&mut self.colour),
+            17 => o.f(&mut self.jobtitle),
+            18 => o.f(&mut self.sms),
+            19 => o.f(&mut self.extensionnumber),
+            20 => o.f(&mut self.ticket_count),
+            21 => o.f(&mut self.is_agent),
+            22 => o.f(&mut self.one_client),
+            23 => o.f(&mut self.teams),
+            24 => o.f(&mut self.departments),
+            25 => o.f(&mut self.clients),
+            26 => o.f(&mut self.tickettypes),
+            27 => o.f(&mut self.qualifications),
+            28 => o.f(&mut self.qualification_weighting),
+            29 => o.f(&mut self.qualified),
+            30 => o.f(&mut self.role_list),
+            31 => o.f(&mut self.current_action_type),
+            32 => o.f(&mut self.current_action_name),
+            33 => o.f(&mut self.assettypes),
+            34 => o.f(&mut self.googleemail),
+            35 => o.f(&mut self.linemanager),
+            36 => o.f(&mut self.linemanager_name),
+            37 => o.f(&mut self.inboxes),
+            38 => o.f(&mut self.exchange_authorized),
+            39 => o.f(&mut self.exchange_account),
+            40 => o.f(&mut self.sentinel_authorized),
+            41 => o.f(&mut self.licence_type),
+            42 => o.f(&mut self.named_licences_in_use),
+            43 => o.f(&mut self.concurrent_licences_in_use),
+            44 => o.f(&mut self.concurrent_agent_total),
+            45 => o.f(&mut self.google_mail_authorized),
+            46 => o.f(&mut self.inbox_clientid),
+            47 => o.f(&mut self.isapiagent),
+            48 => o.f(&mut self.splashtop_authorized),
+            49 => o.f(&mut self.gotoresolve_authorized),
+            50 => o.f(&mut self.datecreated),
+            51 => o.f(&mut self.password),
+            52 => o.f(&mut self.lunchbreak),
+            53 => o.f(&mut self.agentphotodata),
+            54 => o.f(&mut self.pagesize),
+            55 => o.f(&mut self.signature),
+            56 => o.f(&mut self.default_filter_id_tickets),
+            57 => o.f(&mut self.default_filter_name_tickets),
+            58 => o.f(&mut self.default_columns_id_tickets),
+            59 => o.f(&mut self.default_columns_name_tickets),
+            60 => o.f(&mut self.default_view_tickets),
+            61 => o.f(&mut self.default_view_tickets_selectedid),
+            62 => o.f(&mut self.default_view_tickets_selectedname),
+            63 => o.f(&mut self.default_filter_id_opps),
+            64 => o.f(&mut self.default_filter_name_opps),
+            65 => o.f(&mut self.default_columns_id_opps),
+            66 => o.f(&mut self.default_columns_name_opps),
+            67 => o.f(&mut self.default_view_opps),
+            68 => o.f(&mut self.default_view_opps_selectedid),
+            69 => o.f(&mut self.default_view_opps_selectedname),
+            70 => o.f(&mut self.default_action_view),
+            71 => o.f(&mut self.default_action_display),
+            72 => o.f(&mut self.default_feed_view),
+            73 => o.f(&mut self.ticket_preview_mode),
+            74 => o.f(&mut self.default_ticket_preview_size),
+            75 => o.f(&mut self.list_type),
+            76 => o.f(&mut self.navmenu_mode),
+            77 => o.f(&mut self.default_calendar_view),
+            78 => o.f(&mut self.calendar_options),
+            79 => o.f(&mut self.search_options),
+            80 => o.f(&mut self.newtabpref),
+            81 => o.f(&mut self.theme),
+            82 => o.f(&mut self.theme_revert),
+            83 => o.f(&mut self.language_id),
+            84 => o.f(&mut self.language_name),
+            85 => o.f(&mut self.app_colour),
+            86 => o.f(&mut self.app_colour_type),
+            87 => o.f(&mut self.nav_display_mode),
+            88 => o.f(&mut self.enablehighcontrast),
+            89 => o.f(&mut self.actionscreen_display_type),
+            90 => o.f(&mut self.homescreenchartid),
+            91 => o.f(&mut self.homescreenchartname),
+            92 => o.f(&mut self.homescreenchartpublishedid),
+            93 => o.f(&mut self.homescreendashboardid),
+            94 => o.f(&mut self.homescreendashboardname),
+            95 => o.f(&mut self.sidemenudashboardid),
+            96 => o.f(&mut self.sidemenudashboardname),
+            97 => o.f(&mut self.clientdetails_layout_id),
+            98 => o.f(&mut self.clientdetails_layout_name),
+            99 => o.f(&mut self.nav_layout_id),
+            100 => o.f(&mut self.nav_layout_name),
+            101 => o.f(&mut self.sendowneremails),
+            102 => o.f(&mut self.warnifnoscan),
+            103 => o.f(&mut self.dontemailmeifiloggedit),
+            104 => o.f(&mut self.workhour_start),
+            105 => o.f(&mut self.workhour_end),
+            106 => o.f(&mut self.activedirectory_dn),
+            107 => o.f(&mut self.third_party_guid),
+            108 => o.f(&mut self.roles),
+            109 => o.f(&mut self.add_roles),
+            110 => o.f(&mut self.claims),
+            111 => o.f(&mut self.department),
+            112 => o.f(&mut self.is_a_departmentmanager),
+            113 => o.f(&mut self.is_a_teammanager),
+            114 => o.f(&mut self.access_control),
+            115 => o.f(&mut self.twofactor_enabled),
+            116 => o.f(&mut self.isnew),
+            117 => o.f(&mut self.adconnection),
+            118 => o.f(&mut self.useadlogin),
+            119 => o.f(&mut self.container_dn),
+            120 => o.f(&mut self.notifications),
+            121 => o.f(&mut self.notifications_personal),
+            122 => o.f(&mut self.emailconfirmed),
+            123 => o.f(&mut self.accountconfirmed),
+            124 => o.f(&mut self.isinvite),
+            125 => o.f(&mut self.is_sales),
+            126 => o.f(&mut self.getlogmeinid),
+            127 => o.f(&mut self.isimport),
+            128 => o.f(&mut self.importtype),
+            129 => o.f(&mut self.importtoken),
+            130 => o.f(&mut self.beyondtrust_name),
+            131 => o.f(&mut self.azure_roleid),
+            132 => o.f(&mut self.customfields),
+            133 => o.f(&mut self.chargerates),
+            134 => o.f(&mut self.warnifnoscan_integrator),
+            135 => o.f(&mut self.warnifnoscan_integrator_hours),
+            136 => o.f(&mut self.orion_username),
+            137 => o.f(&mut self.orion_password),
+            138 => o.f(&mut self.ncentral_username),
+            139 => o.f(&mut self.soc_username),
+            140 => o.f(&mut self.autotaskid),
+            141 => o.f(&mut self.oktaid),
+            142 => o.f(&mut self.okta_status),
+            143 => o.f(&mut self.new_ncentral_key),
+            144 => o.f(&mut self.pomincostforapprovaltype),
+            145 => o.f(&mut self.pomincostforapproval),
+            146 => o.f(&mut self.quotemarginforapprovaltype),
+            147 => o.f(&mut self.quotemarginforapproval),
+            148 => o.f(&mut self.new_orion_password),
+            149 => o.f(&mut self.orion_access),
+            150 => o.f(&mut self.new_method),
+            151 => o.f(&mut self.exchange_token_expiry),
+            152 => o.f(&mut self.exchange_redirect),
+            153 => o.f(&mut self.getoauthtoken),
+            154 => o.f(&mut self.oauth_code),
+            155 => o.f(&mut self.oauth_redirect),
+            156 => o.f(&mut self.oauth_type),
+            157 => o.f(&mut self.new_access_token),
+            158 => o.f(&mut self.new_token_type),
+            159 => o.f(&mut self.new_refresh_token),
+            160 => o.f(&mut self.disconnectintegration),
+            161 => o.f(&mut self.sentinel_token_expiry),
+            162 => o.f(&mut self.sentinel_redirect),
+            163 => o.f(&mut self.default_columns_id_assets),
+            164 => o.f(&mut self.oo_name),
+            165 => o.f(&mut self.warning),
+            166 => o.f(&mut self.isagentdetails),
+            167 => o.f(&mut self.excludefromresourcebooking),
+            168 => o.f(&mut self.delegation_activated),
+            169 => o.f(&mut self.delegation_timebased),
+            170 => o.f(&mut self.delegation_start),
+            171 => o.f(&mut self.delegation_end),
+            172 => o.f(&mut self.delegation_user_id),
+            173 => o.f(&mut self.delegation_user_name),
+            174 => o.f(&mut self.reassign_all_accounts_to_agent),
+            175 => o.f(&mut self.kick),
+            176 => o.f(&mut self.revoke_tokens),
+            177 => o.f(&mut self.authenticatorapp_configured),
+            178 => o.f(&mut self.revoke_authenticatorapp),
+            179 => o.f(&mut self.ispasswordreset),
+            180 => o.f(&mut self.graph_host),
+            181 => o.f(&mut self.linked_halo_url),
+            182 => o.f(&mut self.holiday_allowance),
+            183 => o.f(&mut self.remaining_holiday_allowance),
+            184 => o.f(&mut self.isbatch),
+            185 => o.f(&mut self.import_photo),
+            186 => o.f(&mut self.travelrate),
+            187 => o.f(&mut self.github_username),
+            188 => o.f(&mut self.signature_id),
+            189 => o.f(&mut self.signature_2),
+            190 => o.f(&mut self.is_admin),
+            191 => o.f(&mut self.ac_tickettypes),
+            192 => o.f(&mut self.ac_approvals),
+            193 => o.f(&mut self.ac_rules),
+            194 => o.f(&mut self.ac_cannedtext),
+            195 => o.f(&mut self.ac_customfields),
+            196 => o.f(&mut self.ac_customtables),
+            197 => o.f(&mut self.ac_dashboards),
+            198 => o.f(&mut self.ac_workflows),
+            199 => o.f(&mut self.ac_roles),
+            200 => o.f(&mut self.ac_slas),
+            201 => o.f(&mut self.ac_templates),
+            202 => o.f(&mut self.ac_outcomes),
+            203 => o.f(&mut self.ac_workdays),
+            204 => o.f(&mut self.ac_emailtemplates),
+            205 => o.f(&mut self.ac_messagegroups),
+            206 => o.f(&mut self.ac_reportgroups),
+            207 => o.f(&mut self.ac_fieldgroups),
+            208 => o.f(&mut self.ac_languagepacks),
+            209 => o.f(&mut self.ac_itemgroups),
+            210 => o.f(&mut self.default_columns_id_clients),
+            211 => o.f(&mut self.default_view_clients_selectedname),
+            212 => o.f(&mut self.default_view_assets_selectedname),
+            213 => o.f(&mut self.do_reassign01),
+            214 => o.f(&mut self.check_reassign01),
+            215 => o.f(&mut self.force),
+            216 => o.f(&mut self.default_view_customers_selectedid),
+            217 => o.f(&mut self.default_view_customers_selectedname),
+            218 => o.f(&mut self.default_view_users_selectedid),
+            219 => o.f(&mut self.default_view_users_selectedname),
+            220 => o.f(&mut self.default_columns_id_contracts),
+            221 => o.f(&mut self.default_view_contracts_selectedname),
+            222 => o.f(&mut self.default_columns_id_sites),
+            223 => o.f(&mut self.default_columns_sites_selectedname),
+            224 => o.f(&mut self.default_columns_id_users),
+            225 => o.f(&mut self.default_columns_users_selectedname),
+            226 => o.f(&mut self.pagerduty_email),
+            227 => o.f(&mut self.ac_assettypes),
+            228 => o.f(&mut self.ac_assetgroups),
+            229 => o.f(&mut self.ac_servicecategories),
+            230 => o.f(&mut self.ac_services),
+            231 => o.f(&mut self.ac_suppliers),
+            232 => o.f(&mut self.ac_suppliercontracts),
+            233 => o.f(&mut self.last_modified),
+            234 => o.f(&mut self.jira_instance),
+            235 => o.f(&mut self.jira_instance_name),
+            236 => o.f(&mut self.pref_notification_sound),
+            237 => o.f(&mut self.pref_chat_sound),
+            238 => o.f(&mut self.default_columns_id_supplier_contracts),
+            239 => o.f(&mut self.default_view_supplier_contracts_selectedname),
+            240 => o.f(&mut self.default_view_assets),
+            241 => o.f(&mut self.default_view_assets_selectedid),
+            242 => o.f(&mut self.default_view_assets_selectedid_name),
+            243 => o.f(&mut self.matching_value),
+            244 => o.f(&mut self.sqlimport_id),
+            245 => o.f(&mut self.splashtop_url),
+            246 => o.f(&mut self.splashtop_token_expiry),
+            247 => o.f(&mut self.default_splashtop_channelname),
+            248 => o.f(&mut self.splashtop_channel),
+            249 => o.f(&mut self.ac_chatprofiles),
+            250 => o.f(&mut self.ac_faqlists),
+            251 => o.f(&mut self.allow_automatic_call_scripts),
+            252 => o.f(&mut self.gotoresolve_token_expiry),
+            253 => o.f(&mut self.ac_devices),
+            254 => o.f(&mut self.azure_connectionid),
+            255 => o.f(&mut self.allow_presence_notifications),
+            256 => o.f(&mut self.azure_tenant_id),
+            257 => o.f(&mut self.azure_client_id),
+            258 => o.f(&mut self.presence_subscription),
+            259 => o.f(&mut self.default_columns_id_supplier),
+            260 => o.f(&mut self.default_columns_supplier_selectedname),
+            261 => o.f(&mut self.default_view_suppliers_selectedid),
+            262 => o.f(&mut self.default_view_suppliers_selectedname),
+            263 => o.f(&mut self.linked_user_client_id),
+            264 => o.f(&mut self.contractdetails_layout_id),
+            265 => o.f(&mut self.contractdetails_layout_name),
+            266 => o.f(&mut self.default_action_date_display),
+            267 => o.f(&mut self.signature_image),
+            268 => o.f(&mut self.exclude_from_automatic_assigning),
+            269 => o.f(&mut self.userdetails_layout_id),
+            270 => o.f(&mut self.userdetails_layout_name),
+            271 => o.f(&mut self.guid),
+            272 => o.f(&mut self.calendar_options_multi),
+            273 => o.f(&mut self.ac_databaselookups),
+            274 => o.f(&mut self.default_columns_id_pos),
+            275 => o.f(&mut self.default_view_pos_selectedname),
+            276 => o.f(&mut self.sitedetails_layout_id),
+            277 => o.f(&mut self.sitedetails_layout_name),
+            278 => o.f(&mut self.enable_teams_shifts),
+            279 => o.f(&mut self.warnif_incomplete_ts),
+            280 => o.f(&mut self.warnif_incomplete_ts_manager),
+            281 => o.f(&mut self.incomplete_ts_threshold),
+            282 => o.f(&mut self.incomplete_ts_sendtime),
+            283 => o.f(&mut self.incomplete_ts_lastcreated),
+            284 => o.f(&mut self.r#use),
+            285 => o.f(&mut self.assetfields),
+            286 => o.f(&mut self.unamecustomfields),
+            287 => o.f(&mut self.unameappointmenttypes),
+            288 => o.f(&mut self.canupdate),
+            289 => o.f(&mut self.canupdate_moreinfo),
+            290 => o.f(&mut self.logmeinid),
+            291 => o.f(&mut self.allowbeyondtrustinvites),
+            292 => o.f(&mut self.jira_id),
+            293 => o.f(&mut self.custombuttons),
+            294 => o.f(&mut self.namewithinactive),
+            295 => o.f(&mut self.apptsync),
+            296 => o.f(&mut self.okta_id),
+            297 => o.f(&mut self.enableshifts),
+            298 => o.f(&mut self.sendemailerrors),
+            299 => o.f(&mut self.uname_usercustomfields),
+            300 => o.f(&mut self.can_approve_purchaseorder),
+            301 => o.f(&mut self.can_approve_quote),
+            302 => o.f(&mut self.can_approve_invoice),
+            303 => o.f(&mut self.default_splashtop_channel),
+            304 => o.f(&mut self.workday_id),
+            305 => o.f(&mut self.workday_name),
+            306 => o.f(&mut self.workday_timezone),
+            307 => o.f(&mut self.costprice),
+            308 => o.f(&mut self.chargerate),
+            309 => o.f(&mut self.first_role_id),
+            310 => o.f(&mut self.in_queried_team),
+            311 => o.f(&mut self.guid_string),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Agent, AgentField, extra, kept);
 impl Agent {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -8270,8 +2259,8 @@ impl Agent {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -8303,7 +2292,7 @@ impl Agent {
 /// An agent's membership of a department.
 ///
 /// Halo's internal name for this schema is `UnameDepartment`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AgentDepartment {
     /// `id`.
@@ -8328,271 +2317,89 @@ pub struct AgentDepartment {
     pub includeteamsintree: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AgentDepartment {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_id(mut self, value: i32) -> Self {
-        self.department_id = Some(value);
-        self
-    }
-
-    /// Sets `department_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_guid(mut self, value: impl Into<String>) -> Self {
-        self.department_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `department_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_name(mut self, value: impl Into<String>) -> Self {
-        self.department_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `membershiplevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_membershiplevel(mut self, value: i32) -> Self {
-        self.membershiplevel = Some(value);
-        self
-    }
-
-    /// Sets `includeteamsintree` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeteamsintree(mut self, value: bool) -> Self {
-        self.includeteamsintree = Some(value);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_id(mut self) -> Self {
-        self.department_id = None;
-        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_guid(mut self) -> Self {
-        self.department_guid = None;
-        self.extra.insert("department_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_name(mut self) -> Self {
-        self.department_name = None;
-        self.extra.insert("department_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `membershiplevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_membershiplevel(mut self) -> Self {
-        self.membershiplevel = None;
-        self.extra.insert("membershiplevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includeteamsintree` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeteamsintree(mut self) -> Self {
-        self.includeteamsintree = None;
-        self.extra.insert("includeteamsintree".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AgentDepartment {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "department_guid",
-            &self.department_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "department_name",
-            &self.department_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "membershiplevel",
-            &self.membershiplevel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includeteamsintree",
-            &self.includeteamsintree,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AgentDepartment {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AgentDepartment`], to name one in [`AgentDepartment::clear`] (send it as `null`) and
+/// [`AgentDepartment::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AgentDepartmentField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `department_id`.
+    DepartmentId,
+    /// `department_guid`.
+    DepartmentGuid,
+    /// `department_name`.
+    DepartmentName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `membershiplevel`.
+    Membershiplevel,
+    /// `includeteamsintree`.
+    Includeteamsintree,
 }
 
 impl crate::runtime::model::Model for AgentDepartment {
-    const EXPECTING: &'static str = "struct AgentDepartment";
+    const NAME: &'static str = "AgentDepartment";
     const FIELDS: &'static [&'static str] = &[
+        "id",
         "agent_id",
         "agent_name",
-        "department_guid",
         "department_id",
+        "department_guid",
         "department_name",
-        "id",
-        "includeteamsintree",
-        "membershiplevel",
         "role_id",
         "role_name",
+        "membershiplevel",
+        "includeteamsintree",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.agent_id = model::opt_i32(map)?,
-            1 => self.agent_name = model::value(map)?,
-            2 => self.department_guid = model::value(map)?,
-            3 => self.department_id = model::opt_i32(map)?,
-            4 => self.department_name = model::value(map)?,
-            5 => self.id = model::opt_i32(map)?,
-            6 => self.includeteamsintree = model::opt_bool(map)?,
-            7 => self.membershiplevel = model::opt_i32(map)?,
-            8 => self.role_id = model::value(map)?,
-            9 => self.role_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 4, 3, 5, 0, 9, 8, 6, 7];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.department_id);
+        v.f(&self.department_guid);
+        v.f(&self.department_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.membershiplevel);
+        v.f(&self.includeteamsintree);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.department_id),
+            4 => o.f(&mut self.department_guid),
+            5 => o.f(&mut self.department_name),
+            6 => o.f(&mut self.role_id),
+            7 => o.f(&mut self.role_name),
+            8 => o.f(&mut self.membershiplevel),
+            9 => o.f(&mut self.includeteamsintree),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AgentDepartment, AgentDepartmentField, extra, kept);
 /// A page of agents: `{"record_count": N, "agents": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AgentList {
     /// The number of records matching the request, across all pages.
@@ -8605,123 +2412,57 @@ pub struct AgentList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AgentList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agents(mut self, value: Vec<Agent>) -> Self {
-        self.agents = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AgentList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "agents", &self.agents)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AgentList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AgentList`], to name one in [`AgentList::clear`] (send it as `null`) and
+/// [`AgentList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AgentListField {
+    /// `record_count`.
+    RecordCount,
+    /// `agents`.
+    Agents,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for AgentList {
-    const EXPECTING: &'static str = "struct AgentList";
+    const NAME: &'static str = "AgentList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "agents",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.agents = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.agents);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.agents),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AgentList, AgentListField, extra, kept);
 impl crate::runtime::ListPage for AgentList {
     type Item = Agent;
     fn from_items(items: Vec<Agent>) -> Self {
@@ -8753,16 +2494,16 @@ impl crate::runtime::ListPage for AgentList {
 }
 
 /// The remote-support tool agent invite permissions are filtered on (GET /Agent `remoteagenttype`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RemoteAgentType {
     /// `beyondtrust`: BeyondTrust.
-    #[default]
     BeyondTrust,
     /// `logmein`: LogMeIn.
     LogMeIn,
-    /// A value the spec does not list, kept as received or sent as given.
-    Other(String),
+    /// A value the spec does not list, as Halo sent it or as given to `From`, which turns a listed value
+    /// into its own variant: so this never holds a listed value.
+    Other(crate::OtherValue<String>),
 }
 
 impl RemoteAgentType {
@@ -8771,7 +2512,7 @@ impl RemoteAgentType {
         match self {
             Self::BeyondTrust => "beyondtrust",
             Self::LogMeIn => "logmein",
-            Self::Other(value) => value,
+            Self::Other(value) => value.as_str(),
         }
     }
 }
@@ -8781,33 +2522,14 @@ impl From<String> for RemoteAgentType {
         match value.as_str() {
             "beyondtrust" => Self::BeyondTrust,
             "logmein" => Self::LogMeIn,
-            _ => Self::Other(value),
+            _ => Self::Other(crate::OtherValue(value)),
         }
     }
 }
 
-impl From<&str> for RemoteAgentType {
-    fn from(value: &str) -> Self {
-        Self::from(value.to_owned())
-    }
-}
-
-impl serde::Serialize for RemoteAgentType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RemoteAgentType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
-    }
-}
-
+crate::runtime::model::string_enum!(RemoteAgentType);
 /// The `Restriction` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Restriction {
     /// `id`.
@@ -8832,213 +2554,42 @@ pub struct Restriction {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Restriction {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `key1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key1(mut self, value: i32) -> Self {
-        self.key1 = Some(value);
-        self
-    }
-
-    /// Sets `key1_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key1_name(mut self, value: impl Into<String>) -> Self {
-        self.key1_name = Some(value.into());
-        self
-    }
-
-    /// Sets `key2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key2(mut self, value: i32) -> Self {
-        self.key2 = Some(value);
-        self
-    }
-
-    /// Sets `key2_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key2_guid(mut self, value: impl Into<String>) -> Self {
-        self.key2_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `key2_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key2_name(mut self, value: impl Into<String>) -> Self {
-        self.key2_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key1(mut self) -> Self {
-        self.key1 = None;
-        self.extra.insert("key1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key1_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key1_name(mut self) -> Self {
-        self.key1_name = None;
-        self.extra.insert("key1_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key2(mut self) -> Self {
-        self.key2 = None;
-        self.extra.insert("key2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key2_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key2_guid(mut self) -> Self {
-        self.key2_guid = None;
-        self.extra.insert("key2_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key2_name(mut self) -> Self {
-        self.key2_name = None;
-        self.extra.insert("key2_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Restriction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "key1", &self.key1, &self.extra)?;
-        model::opt_entry(&mut map, "key1_name", &self.key1_name, &self.extra)?;
-        model::opt_entry(&mut map, "key2", &self.key2, &self.extra)?;
-        model::opt_entry(&mut map, "key2_guid", &self.key2_guid, &self.extra)?;
-        model::opt_entry(&mut map, "key2_name", &self.key2_name, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Restriction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Restriction`], to name one in [`Restriction::clear`] (send it as `null`) and
+/// [`Restriction::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum RestrictionField {
+    /// `id`.
+    Id,
+    /// `type`.
+    Type,
+    /// `key1`.
+    Key1,
+    /// `key1_name`.
+    Key1Name,
+    /// `key2`.
+    Key2,
+    /// `key2_guid`.
+    Key2Guid,
+    /// `key2_name`.
+    Key2Name,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for Restriction {
-    const EXPECTING: &'static str = "struct Restriction";
+    const NAME: &'static str = "Restriction";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
         "id",
+        "type",
         "key1",
         "key1_name",
         "key2",
@@ -9046,39 +2597,48 @@ impl crate::runtime::model::Model for Restriction {
         "key2_name",
         "role_id",
         "role_name",
-        "type",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.id = model::opt_i32(map)?,
-            2 => self.key1 = model::opt_i32(map)?,
-            3 => self.key1_name = model::value(map)?,
-            4 => self.key2 = model::opt_i32(map)?,
-            5 => self.key2_guid = model::value(map)?,
-            6 => self.key2_name = model::value(map)?,
-            7 => self.role_id = model::value(map)?,
-            8 => self.role_name = model::value(map)?,
-            9 => self.r#type = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[9, 0, 2, 3, 4, 5, 6, 7, 8, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.r#type);
+        v.f(&self.key1);
+        v.f(&self.key1_name);
+        v.f(&self.key2);
+        v.f(&self.key2_guid);
+        v.f(&self.key2_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.r#type),
+            2 => o.f(&mut self.key1),
+            3 => o.f(&mut self.key1_name),
+            4 => o.f(&mut self.key2),
+            5 => o.f(&mut self.key2_guid),
+            6 => o.f(&mut self.key2_name),
+            7 => o.f(&mut self.role_id),
+            8 => o.f(&mut self.role_name),
+            9 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Restriction, RestrictionField, extra, kept);
 /// An agent role (permission set).
 ///
 /// Halo's internal name for this schema is `NHD_Roles`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Role {
     /// `intent`.
@@ -9193,1276 +2753,318 @@ pub struct Role {
     pub concurrency_stamp: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Role {
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `chargerates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerates(mut self, value: Vec<Restriction>) -> Self {
-        self.chargerates = Some(value);
-        self
-    }
-
-    /// Sets `id_int` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id_int(mut self, value: i32) -> Self {
-        self.id_int = Some(value);
-        self
-    }
-
-    /// Sets `notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
-        self.notes = Some(value.into());
-        self
-    }
-
-    /// Sets `teams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teams(mut self, value: Vec<AgentTeam>) -> Self {
-        self.teams = Some(value);
-        self
-    }
-
-    /// Sets `departments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_departments(mut self, value: Vec<AgentDepartment>) -> Self {
-        self.departments = Some(value);
-        self
-    }
-
-    /// Sets `clients` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clients(mut self, value: Vec<UnameAreaRestriction>) -> Self {
-        self.clients = Some(value);
-        self
-    }
-
-    /// Sets `tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettypes(mut self, value: Vec<UnameRequestType>) -> Self {
-        self.tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `assetfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetfields(mut self, value: Vec<UnameField>) -> Self {
-        self.assetfields = Some(value);
-        self
-    }
-
-    /// Sets `unamecustomfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unamecustomfields(mut self, value: Vec<UnameCustom>) -> Self {
-        self.unamecustomfields = Some(value);
-        self
-    }
-
-    /// Sets `unameappointmenttypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unameappointmenttypes(mut self, value: Vec<UnameAppointment>) -> Self {
-        self.unameappointmenttypes = Some(value);
-        self
-    }
-
-    /// Sets `notifications` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notifications(mut self, value: Vec<Notification>) -> Self {
-        self.notifications = Some(value);
-        self
-    }
-
-    /// Sets `claims` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_claims(mut self, value: Vec<NhdClaim>) -> Self {
-        self.claims = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<UnameButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `assettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettypes(mut self, value: Vec<UnameXtype>) -> Self {
-        self.assettypes = Some(value);
-        self
-    }
-
-    /// Sets `Oo_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oo_name(mut self, value: impl Into<String>) -> Self {
-        self.oo_name = Some(value.into());
-        self
-    }
-
-    /// Sets `uname_usercustomfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_uname_usercustomfields(mut self, value: Vec<UnameCustom>) -> Self {
-        self.uname_usercustomfields = Some(value);
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `ac_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_tickettypes(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `ac_approvals` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_approvals(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_approvals = Some(value);
-        self
-    }
-
-    /// Sets `ac_rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_rules(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_rules = Some(value);
-        self
-    }
-
-    /// Sets `ac_cannedtext` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_cannedtext(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_cannedtext = Some(value);
-        self
-    }
-
-    /// Sets `ac_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_customfields(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_customfields = Some(value);
-        self
-    }
-
-    /// Sets `ac_customtables` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_customtables(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_customtables = Some(value);
-        self
-    }
-
-    /// Sets `ac_dashboards` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_dashboards(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_dashboards = Some(value);
-        self
-    }
-
-    /// Sets `ac_workflows` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_workflows(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_workflows = Some(value);
-        self
-    }
-
-    /// Sets `ac_roles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_roles(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_roles = Some(value);
-        self
-    }
-
-    /// Sets `ac_slas` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_slas(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_slas = Some(value);
-        self
-    }
-
-    /// Sets `ac_templates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_templates(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_templates = Some(value);
-        self
-    }
-
-    /// Sets `ac_outcomes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_outcomes(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_outcomes = Some(value);
-        self
-    }
-
-    /// Sets `ac_workdays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_workdays(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_workdays = Some(value);
-        self
-    }
-
-    /// Sets `ac_emailtemplates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_emailtemplates(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_emailtemplates = Some(value);
-        self
-    }
-
-    /// Sets `ac_messagegroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_messagegroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_messagegroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_reportgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_reportgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_reportgroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_fieldgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_fieldgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_fieldgroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_languagepacks` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_languagepacks(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_languagepacks = Some(value);
-        self
-    }
-
-    /// Sets `ac_itemgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_itemgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_itemgroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_suppliers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_suppliers(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_suppliers = Some(value);
-        self
-    }
-
-    /// Sets `ac_suppliercontracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_suppliercontracts(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_suppliercontracts = Some(value);
-        self
-    }
-
-    /// Sets `is_integration` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_integration(mut self, value: bool) -> Self {
-        self.is_integration = Some(value);
-        self
-    }
-
-    /// Sets `ac_assettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_assettypes(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_assettypes = Some(value);
-        self
-    }
-
-    /// Sets `ac_assetgroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_assetgroups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_assetgroups = Some(value);
-        self
-    }
-
-    /// Sets `ac_servicecategories` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_servicecategories(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_servicecategories = Some(value);
-        self
-    }
-
-    /// Sets `ac_services` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_services(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_services = Some(value);
-        self
-    }
-
-    /// Sets `ac_chatprofiles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_chatprofiles(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_chatprofiles = Some(value);
-        self
-    }
-
-    /// Sets `ac_faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_faqlists(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_faqlists = Some(value);
-        self
-    }
-
-    /// Sets `ac_devices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_devices(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_devices = Some(value);
-        self
-    }
-
-    /// Sets `sites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sites(mut self, value: Vec<UnameSite>) -> Self {
-        self.sites = Some(value);
-        self
-    }
-
-    /// Sets `ac_databaselookups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ac_databaselookups(mut self, value: Vec<AccessControl>) -> Self {
-        self.ac_databaselookups = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: impl Into<String>) -> Self {
-        self.id = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `normalizedName` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_normalized_name(mut self, value: impl Into<String>) -> Self {
-        self.normalized_name = Some(value.into());
-        self
-    }
-
-    /// Sets `concurrencyStamp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_concurrency_stamp(mut self, value: impl Into<String>) -> Self {
-        self.concurrency_stamp = Some(value.into());
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerates(mut self) -> Self {
-        self.chargerates = None;
-        self.extra.insert("chargerates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `id_int` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_id_int(mut self) -> Self {
-        self.id_int = None;
-        self.extra.insert("id_int".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes(mut self) -> Self {
-        self.notes = None;
-        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teams(mut self) -> Self {
-        self.teams = None;
-        self.extra.insert("teams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_departments(mut self) -> Self {
-        self.departments = None;
-        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clients(mut self) -> Self {
-        self.clients = None;
-        self.extra.insert("clients".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettypes(mut self) -> Self {
-        self.tickettypes = None;
-        self.extra.insert("tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assetfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetfields(mut self) -> Self {
-        self.assetfields = None;
-        self.extra.insert("assetfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unamecustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unamecustomfields(mut self) -> Self {
-        self.unamecustomfields = None;
-        self.extra.insert("unamecustomfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unameappointmenttypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unameappointmenttypes(mut self) -> Self {
-        self.unameappointmenttypes = None;
-        self.extra.insert("unameappointmenttypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notifications` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notifications(mut self) -> Self {
-        self.notifications = None;
-        self.extra.insert("notifications".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `claims` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_claims(mut self) -> Self {
-        self.claims = None;
-        self.extra.insert("claims".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettypes(mut self) -> Self {
-        self.assettypes = None;
-        self.extra.insert("assettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `Oo_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oo_name(mut self) -> Self {
-        self.oo_name = None;
-        self.extra.insert("Oo_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `uname_usercustomfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_uname_usercustomfields(mut self) -> Self {
-        self.uname_usercustomfields = None;
-        self.extra.insert("uname_usercustomfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_tickettypes(mut self) -> Self {
-        self.ac_tickettypes = None;
-        self.extra.insert("ac_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_approvals` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_approvals(mut self) -> Self {
-        self.ac_approvals = None;
-        self.extra.insert("ac_approvals".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_rules(mut self) -> Self {
-        self.ac_rules = None;
-        self.extra.insert("ac_rules".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_cannedtext` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_cannedtext(mut self) -> Self {
-        self.ac_cannedtext = None;
-        self.extra.insert("ac_cannedtext".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_customfields(mut self) -> Self {
-        self.ac_customfields = None;
-        self.extra.insert("ac_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_customtables` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_customtables(mut self) -> Self {
-        self.ac_customtables = None;
-        self.extra.insert("ac_customtables".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_dashboards` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_dashboards(mut self) -> Self {
-        self.ac_dashboards = None;
-        self.extra.insert("ac_dashboards".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_workflows` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_workflows(mut self) -> Self {
-        self.ac_workflows = None;
-        self.extra.insert("ac_workflows".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_roles(mut self) -> Self {
-        self.ac_roles = None;
-        self.extra.insert("ac_roles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_slas` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_slas(mut self) -> Self {
-        self.ac_slas = None;
-        self.extra.insert("ac_slas".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_templates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_templates(mut self) -> Self {
-        self.ac_templates = None;
-        self.extra.insert("ac_templates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_outcomes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_outcomes(mut self) -> Self {
-        self.ac_outcomes = None;
-        self.extra.insert("ac_outcomes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_workdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_workdays(mut self) -> Self {
-        self.ac_workdays = None;
-        self.extra.insert("ac_workdays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_emailtemplates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_emailtemplates(mut self) -> Self {
-        self.ac_emailtemplates = None;
-        self.extra.insert("ac_emailtemplates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_messagegroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_messagegroups(mut self) -> Self {
-        self.ac_messagegroups = None;
-        self.extra.insert("ac_messagegroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_reportgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_reportgroups(mut self) -> Self {
-        self.ac_reportgroups = None;
-        self.extra.insert("ac_reportgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_fieldgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_fieldgroups(mut self) -> Self {
-        self.ac_fieldgroups = None;
-        self.extra.insert("ac_fieldgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_languagepacks` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_languagepacks(mut self) -> Self {
-        self.ac_languagepacks = None;
-        self.extra.insert("ac_languagepacks".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_itemgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_itemgroups(mut self) -> Self {
-        self.ac_itemgroups = None;
-        self.extra.insert("ac_itemgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_suppliers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_suppliers(mut self) -> Self {
-        self.ac_suppliers = None;
-        self.extra.insert("ac_suppliers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_suppliercontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_suppliercontracts(mut self) -> Self {
-        self.ac_suppliercontracts = None;
-        self.extra.insert("ac_suppliercontracts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_integration` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_integration(mut self) -> Self {
-        self.is_integration = None;
-        self.extra.insert("is_integration".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_assettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_assettypes(mut self) -> Self {
-        self.ac_assettypes = None;
-        self.extra.insert("ac_assettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_assetgroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_assetgroups(mut self) -> Self {
-        self.ac_assetgroups = None;
-        self.extra.insert("ac_assetgroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_servicecategories` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_servicecategories(mut self) -> Self {
-        self.ac_servicecategories = None;
-        self.extra.insert("ac_servicecategories".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_services(mut self) -> Self {
-        self.ac_services = None;
-        self.extra.insert("ac_services".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_chatprofiles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_chatprofiles(mut self) -> Self {
-        self.ac_chatprofiles = None;
-        self.extra.insert("ac_chatprofiles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_faqlists(mut self) -> Self {
-        self.ac_faqlists = None;
-        self.extra.insert("ac_faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_devices(mut self) -> Self {
-        self.ac_devices = None;
-        self.extra.insert("ac_devices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sites(mut self) -> Self {
-        self.sites = None;
-        self.extra.insert("sites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ac_databaselookups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ac_databaselookups(mut self) -> Self {
-        self.ac_databaselookups = None;
-        self.extra.insert("ac_databaselookups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `normalizedName` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_normalized_name(mut self) -> Self {
-        self.normalized_name = None;
-        self.extra.insert("normalizedName".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `concurrencyStamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_concurrency_stamp(mut self) -> Self {
-        self.concurrency_stamp = None;
-        self.extra.insert("concurrencyStamp".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Role {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "chargerates", &self.chargerates, &self.extra)?;
-        model::opt_entry(&mut map, "id_int", &self.id_int, &self.extra)?;
-        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
-        model::opt_entry(&mut map, "teams", &self.teams, &self.extra)?;
-        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
-        model::opt_entry(&mut map, "clients", &self.clients, &self.extra)?;
-        model::opt_entry(&mut map, "tickettypes", &self.tickettypes, &self.extra)?;
-        model::opt_entry(&mut map, "assetfields", &self.assetfields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "unamecustomfields",
-            &self.unamecustomfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "unameappointmenttypes",
-            &self.unameappointmenttypes,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "notifications", &self.notifications, &self.extra)?;
-        model::opt_entry(&mut map, "claims", &self.claims, &self.extra)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "assettypes", &self.assettypes, &self.extra)?;
-        model::opt_entry(&mut map, "Oo_name", &self.oo_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "uname_usercustomfields",
-            &self.uname_usercustomfields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_tickettypes", &self.ac_tickettypes, &self.extra)?;
-        model::opt_entry(&mut map, "ac_approvals", &self.ac_approvals, &self.extra)?;
-        model::opt_entry(&mut map, "ac_rules", &self.ac_rules, &self.extra)?;
-        model::opt_entry(&mut map, "ac_cannedtext", &self.ac_cannedtext, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_customfields",
-            &self.ac_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_customtables",
-            &self.ac_customtables,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_dashboards", &self.ac_dashboards, &self.extra)?;
-        model::opt_entry(&mut map, "ac_workflows", &self.ac_workflows, &self.extra)?;
-        model::opt_entry(&mut map, "ac_roles", &self.ac_roles, &self.extra)?;
-        model::opt_entry(&mut map, "ac_slas", &self.ac_slas, &self.extra)?;
-        model::opt_entry(&mut map, "ac_templates", &self.ac_templates, &self.extra)?;
-        model::opt_entry(&mut map, "ac_outcomes", &self.ac_outcomes, &self.extra)?;
-        model::opt_entry(&mut map, "ac_workdays", &self.ac_workdays, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_emailtemplates",
-            &self.ac_emailtemplates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_messagegroups",
-            &self.ac_messagegroups,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ac_reportgroups",
-            &self.ac_reportgroups,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_fieldgroups", &self.ac_fieldgroups, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_languagepacks",
-            &self.ac_languagepacks,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_itemgroups", &self.ac_itemgroups, &self.extra)?;
-        model::opt_entry(&mut map, "ac_suppliers", &self.ac_suppliers, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_suppliercontracts",
-            &self.ac_suppliercontracts,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_integration", &self.is_integration, &self.extra)?;
-        model::opt_entry(&mut map, "ac_assettypes", &self.ac_assettypes, &self.extra)?;
-        model::opt_entry(&mut map, "ac_assetgroups", &self.ac_assetgroups, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_servicecategories",
-            &self.ac_servicecategories,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_services", &self.ac_services, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_chatprofiles",
-            &self.ac_chatprofiles,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ac_faqlists", &self.ac_faqlists, &self.extra)?;
-        model::opt_entry(&mut map, "ac_devices", &self.ac_devices, &self.extra)?;
-        model::opt_entry(&mut map, "sites", &self.sites, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ac_databaselookups",
-            &self.ac_databaselookups,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "normalizedName",
-            &self.normalized_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "concurrencyStamp",
-            &self.concurrency_stamp,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Role {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Role`], to name one in [`Role::clear`] (send it as `null`) and
+/// [`Role::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum RoleField {
+    /// `intent`.
+    Intent,
+    /// `chargerates`.
+    Chargerates,
+    /// `id_int`.
+    IdInt,
+    /// `notes`.
+    Notes,
+    /// `teams`.
+    Teams,
+    /// `departments`.
+    Departments,
+    /// `clients`.
+    Clients,
+    /// `tickettypes`.
+    Tickettypes,
+    /// `assetfields`.
+    Assetfields,
+    /// `unamecustomfields`.
+    Unamecustomfields,
+    /// `unameappointmenttypes`.
+    Unameappointmenttypes,
+    /// `notifications`.
+    Notifications,
+    /// `claims`.
+    Claims,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `_warning`.
+    Warning,
+    /// `assettypes`.
+    Assettypes,
+    /// `Oo_name`.
+    OoName,
+    /// `uname_usercustomfields`.
+    UnameUsercustomfields,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `ac_tickettypes`.
+    AcTickettypes,
+    /// `ac_approvals`.
+    AcApprovals,
+    /// `ac_rules`.
+    AcRules,
+    /// `ac_cannedtext`.
+    AcCannedtext,
+    /// `ac_customfields`.
+    AcCustomfields,
+    /// `ac_customtables`.
+    AcCustomtables,
+    /// `ac_dashboards`.
+    AcDashboards,
+    /// `ac_workflows`.
+    AcWorkflows,
+    /// `ac_roles`.
+    AcRoles,
+    /// `ac_slas`.
+    AcSlas,
+    /// `ac_templates`.
+    AcTemplates,
+    /// `ac_outcomes`.
+    AcOutcomes,
+    /// `ac_workdays`.
+    AcWorkdays,
+    /// `ac_emailtemplates`.
+    AcEmailtemplates,
+    /// `ac_messagegroups`.
+    AcMessagegroups,
+    /// `ac_reportgroups`.
+    AcReportgroups,
+    /// `ac_fieldgroups`.
+    AcFieldgroups,
+    /// `ac_languagepacks`.
+    AcLanguagepacks,
+    /// `ac_itemgroups`.
+    AcItemgroups,
+    /// `ac_suppliers`.
+    AcSuppliers,
+    /// `ac_suppliercontracts`.
+    AcSuppliercontracts,
+    /// `is_integration`.
+    IsIntegration,
+    /// `ac_assettypes`.
+    AcAssettypes,
+    /// `ac_assetgroups`.
+    AcAssetgroups,
+    /// `ac_servicecategories`.
+    AcServicecategories,
+    /// `ac_services`.
+    AcServices,
+    /// `ac_chatprofiles`.
+    AcChatprofiles,
+    /// `ac_faqlists`.
+    AcFaqlists,
+    /// `ac_devices`.
+    AcDevices,
+    /// `sites`.
+    Sites,
+    /// `ac_databaselookups`.
+    AcDatabaselookups,
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `normalizedName`.
+    NormalizedName,
+    /// `concurrencyStamp`.
+    ConcurrencyStamp,
 }
 
 impl crate::runtime::model::Model for Role {
-    const EXPECTING: &'static str = "struct Role";
+    const NAME: &'static str = "Role";
     const FIELDS: &'static [&'static str] = &[
-        "Oo_name",
+        "intent",
+        "chargerates",
+        "id_int",
+        "notes",
+        "teams",
+        "departments",
+        "clients",
+        "tickettypes",
+        "assetfields",
+        "unamecustomfields",
+        "unameappointmenttypes",
+        "notifications",
+        "claims",
+        "custombuttons",
         "_warning",
+        "assettypes",
+        "Oo_name",
+        "uname_usercustomfields",
+        "access_control",
+        "access_control_level",
+        "ac_tickettypes",
         "ac_approvals",
-        "ac_assetgroups",
-        "ac_assettypes",
+        "ac_rules",
         "ac_cannedtext",
-        "ac_chatprofiles",
         "ac_customfields",
         "ac_customtables",
         "ac_dashboards",
-        "ac_databaselookups",
-        "ac_devices",
-        "ac_emailtemplates",
-        "ac_faqlists",
-        "ac_fieldgroups",
-        "ac_itemgroups",
-        "ac_languagepacks",
-        "ac_messagegroups",
-        "ac_outcomes",
-        "ac_reportgroups",
+        "ac_workflows",
         "ac_roles",
-        "ac_rules",
+        "ac_slas",
+        "ac_templates",
+        "ac_outcomes",
+        "ac_workdays",
+        "ac_emailtemplates",
+        "ac_messagegroups",
+        "ac_reportgroups",
+        "ac_fieldgroups",
+        "ac_languagepacks",
+        "ac_itemgroups",
+        "ac_suppliers",
+        "ac_suppliercontracts",
+        "is_integration",
+        "ac_assettypes",
+        "ac_assetgroups",
         "ac_servicecategories",
         "ac_services",
-        "ac_slas",
-        "ac_suppliercontracts",
-        "ac_suppliers",
-        "ac_templates",
-        "ac_tickettypes",
-        "ac_workdays",
-        "ac_workflows",
-        "access_control",
-        "access_control_level",
-        "assetfields",
-        "assettypes",
-        "chargerates",
-        "claims",
-        "clients",
-        "concurrencyStamp",
-        "custombuttons",
-        "departments",
+        "ac_chatprofiles",
+        "ac_faqlists",
+        "ac_devices",
+        "sites",
+        "ac_databaselookups",
         "id",
-        "id_int",
-        "intent",
-        "is_integration",
         "name",
         "normalizedName",
-        "notes",
-        "notifications",
-        "sites",
-        "teams",
-        "tickettypes",
-        "uname_usercustomfields",
-        "unameappointmenttypes",
-        "unamecustomfields",
+        "concurrencyStamp",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.oo_name = model::value(map)?,
-            1 => self.warning = model::value(map)?,
-            2 => self.ac_approvals = model::value(map)?,
-            3 => self.ac_assetgroups = model::value(map)?,
-            4 => self.ac_assettypes = model::value(map)?,
-            5 => self.ac_cannedtext = model::value(map)?,
-            6 => self.ac_chatprofiles = model::value(map)?,
-            7 => self.ac_customfields = model::value(map)?,
-            8 => self.ac_customtables = model::value(map)?,
-            9 => self.ac_dashboards = model::value(map)?,
-            10 => self.ac_databaselookups = model::value(map)?,
-            11 => self.ac_devices = model::value(map)?,
-            12 => self.ac_emailtemplates = model::value(map)?,
-            13 => self.ac_faqlists = model::value(map)?,
-            14 => self.ac_fieldgroups = model::value(map)?,
-            15 => self.ac_itemgroups = model::value(map)?,
-            16 => self.ac_languagepacks = model::value(map)?,
-            17 => self.ac_messagegroups = model::value(map)?,
-            18 => self.ac_outcomes = model::value(map)?,
-            19 => self.ac_reportgroups = model::value(map)?,
-            20 => self.ac_roles = model::value(map)?,
-            21 => self.ac_rules = model::value(map)?,
-            22 => self.ac_servicecategories = model::value(map)?,
-            23 => self.ac_services = model::value(map)?,
-            24 => self.ac_slas = model::value(map)?,
-            25 => self.ac_suppliercontracts = model::value(map)?,
-            26 => self.ac_suppliers = model::value(map)?,
-            27 => self.ac_templates = model::value(map)?,
-            28 => self.ac_tickettypes = model::value(map)?,
-            29 => self.ac_workdays = model::value(map)?,
-            30 => self.ac_workflows = model::value(map)?,
-            31 => self.access_control = model::value(map)?,
-            32 => self.access_control_level = model::opt_i32(map)?,
-            33 => self.assetfields = model::value(map)?,
-            34 => self.assettypes = model::value(map)?,
-            35 => self.chargerates = model::value(map)?,
-            36 => self.claims = model::value(map)?,
-            37 => self.clients = model::value(map)?,
-            38 => self.concurrency_stamp = model::value(map)?,
-            39 => self.custombuttons = model::value(map)?,
-            40 => self.departments = model::value(map)?,
-            41 => self.id = model::value(map)?,
-            42 => self.id_int = model::opt_i32(map)?,
-            43 => self.intent = model::value(map)?,
-            44 => self.is_integration = model::opt_bool(map)?,
-            45 => self.name = model::value(map)?,
-            46 => self.normalized_name = model::value(map)?,
-            47 => self.notes = model::value(map)?,
-            48 => self.notifications = model::value(map)?,
-            49 => self.sites = model::value(map)?,
-            50 => self.teams = model::value(map)?,
-            51 => self.tickettypes = model::value(map)?,
-            52 => self.uname_usercustomfields = model::value(map)?,
-            53 => self.unameappointmenttypes = model::value(map)?,
-            54 => self.unamecustomfields = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        16, 14, 21, 43, 42, 23, 46, 24, 25, 26, 50, 48, 33, 47, 36, 38, 37, 34, 31, 35,
+        28, 22, 44, 45, 29, 40, 39, 30, 20, 32, 27, 18, 19, 8, 15, 1, 12, 6, 54, 13, 5,
+        51, 2, 0, 41, 52, 53, 3, 11, 49, 4, 7, 17, 10, 9,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.intent);
+        v.f(&self.chargerates);
+        v.f(&self.id_int);
+        v.f(&self.notes);
+        v.f(&self.teams);
+        v.f(&self.departments);
+        v.f(&self.clients);
+        v.f(&self.tickettypes);
+        v.f(&self.assetfields);
+        v.f(&self.unamecustomfields);
+        v.f(&self.unameappointmenttypes);
+        v.f(&self.notifications);
+        v.f(&self.claims);
+        v.f(&self.custombuttons);
+        v.f(&self.warning);
+        v.f(&self.assettypes);
+        v.f(&self.oo_name);
+        v.f(&self.uname_usercustomfields);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.ac_tickettypes);
+        v.f(&self.ac_approvals);
+        v.f(&self.ac_rules);
+        v.f(&self.ac_cannedtext);
+        v.f(&self.ac_customfields);
+        v.f(&self.ac_customtables);
+        v.f(&self.ac_dashboards);
+        v.f(&self.ac_workflows);
+        v.f(&self.ac_roles);
+        v.f(&self.ac_slas);
+        v.f(&self.ac_templates);
+        v.f(&self.ac_outcomes);
+        v.f(&self.ac_workdays);
+        v.f(&self.ac_emailtemplates);
+        v.f(&self.ac_messagegroups);
+        v.f(&self.ac_reportgroups);
+        v.f(&self.ac_fieldgroups);
+        v.f(&self.ac_languagepacks);
+        v.f(&self.ac_itemgroups);
+        v.f(&self.ac_suppliers);
+        v.f(&self.ac_suppliercontracts);
+        v.f(&self.is_integration);
+        v.f(&self.ac_assettypes);
+        v.f(&self.ac_assetgroups);
+        v.f(&self.ac_servicecategories);
+        v.f(&self.ac_services);
+        v.f(&self.ac_chatprofiles);
+        v.f(&self.ac_faqlists);
+        v.f(&self.ac_devices);
+        v.f(&self.sites);
+        v.f(&self.ac_databaselookups);
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.normalized_name);
+        v.f(&self.concurrency_stamp);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.intent),
+            1 => o.f(&mut self.chargerates),
+            2 => o.f(&mut self.id_int),
+            3 => o.f(&mut self.notes),
+            4 => o.f(&mut self.teams),
+            5 => o.f(&mut self.departments),
+            6 => o.f(&mut self.clients),
+            7 => o.f(&mut self.tickettypes),
+            8 => o.f(&mut self.assetfields),
+            9 => o.f(&mut self.unamecustomfields),
+            10 => o.f(&mut self.unameappointmenttypes),
+            11 => o.f(&mut self.notifications),
+            12 => o.f(&mut self.claims),
+            13 => o.f(&mut self.custombuttons),
+            14 => o.f(&mut self.warning),
+            15 => o.f(&mut self.assettypes),
+            16 => o.f(&mut self.oo_name),
+            17 => o.f(&mut self.uname_usercustomfields),
+            18 => o.f(&mut self.access_control),
+            19 => o.f(&mut self.access_control_level),
+            20 => o.f(&mut self.ac_tickettypes),
+            21 => o.f(&mut self.ac_approvals),
+            22 => o.f(&mut self.ac_rules),
+            23 => o.f(&mut self.ac_cannedtext),
+            24 => o.f(&mut self.ac_customfields),
+            25 => o.f(&mut self.ac_customtables),
+            26 => o.f(&mut self.ac_dashboards),
+            27 => o.f(&mut self.ac_workflows),
+            28 => o.f(&mut self.ac_roles),
+            29 => o.f(&mut self.ac_slas),
+            30 => o.f(&mut self.ac_templates),
+            31 => o.f(&mut self.ac_outcomes),
+            32 => o.f(&mut self.ac_workdays),
+            33 => o.f(&mut self.ac_emailtemplates),
+            34 => o.f(&mut self.ac_messagegroups),
+            35 => o.f(&mut self.ac_reportgroups),
+            36 => o.f(&mut self.ac_fieldgroups),
+            37 => o.f(&mut self.ac_languagepacks),
+            38 => o.f(&mut self.ac_itemgroups),
+            39 => o.f(&mut self.ac_suppliers),
+            40 => o.f(&mut self.ac_suppliercontracts),
+            41 => o.f(&mut self.is_integration),
+            42 => o.f(&mut self.ac_assettypes),
+            43 => o.f(&mut self.ac_assetgroups),
+            44 => o.f(&mut self.ac_servicecategories),
+            45 => o.f(&mut self.ac_services),
+            46 => o.f(&mut self.ac_chatprofiles),
+            47 => o.f(&mut self.ac_faqlists),
+            48 => o.f(&mut self.ac_devices),
+            49 => o.f(&mut self.sites),
+            50 => o.f(&mut self.ac_databaselookups),
+            51 => o.f(&mut self.id),
+            52 => o.f(&mut self.name),
+            53 => o.f(&mut self.normalized_name),
+            54 => o.f(&mut self.concurrency_stamp),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Role, RoleField, extra, kept);
 /// The `UnameAppointment` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameAppointment {
     /// `id`.
@@ -10487,251 +3089,89 @@ pub struct UnameAppointment {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameAppointment {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `field_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_id(mut self, value: i32) -> Self {
-        self.field_id = Some(value);
-        self
-    }
-
-    /// Sets `field_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_name(mut self, value: impl Into<String>) -> Self {
-        self.field_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `field_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_type(mut self, value: impl Into<String>) -> Self {
-        self.field_type = Some(value.into());
-        self
-    }
-
-    /// Sets `level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_level(mut self, value: i32) -> Self {
-        self.level = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_id(mut self) -> Self {
-        self.field_id = None;
-        self.extra.insert("field_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_name(mut self) -> Self {
-        self.field_name = None;
-        self.extra.insert("field_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_type(mut self) -> Self {
-        self.field_type = None;
-        self.extra.insert("field_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_level(mut self) -> Self {
-        self.level = None;
-        self.extra.insert("level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameAppointment {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "field_id", &self.field_id, &self.extra)?;
-        model::opt_entry(&mut map, "field_name", &self.field_name, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "field_type", &self.field_type, &self.extra)?;
-        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameAppointment {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameAppointment`], to name one in [`UnameAppointment::clear`] (send it as `null`) and
+/// [`UnameAppointment::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameAppointmentField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `field_id`.
+    FieldId,
+    /// `field_name`.
+    FieldName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `field_type`.
+    FieldType,
+    /// `level`.
+    Level,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UnameAppointment {
-    const EXPECTING: &'static str = "struct UnameAppointment";
+    const NAME: &'static str = "UnameAppointment";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
         "field_id",
         "field_name",
-        "field_type",
-        "id",
-        "level",
         "role_id",
         "role_name",
+        "field_type",
+        "level",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.field_id = model::opt_i32(map)?,
-            4 => self.field_name = model::value(map)?,
-            5 => self.field_type = model::value(map)?,
-            6 => self.id = model::opt_i32(map)?,
-            7 => self.level = model::opt_i32(map)?,
-            8 => self.role_id = model::value(map)?,
-            9 => self.role_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[9, 1, 2, 3, 4, 7, 0, 8, 5, 6];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.field_id);
+        v.f(&self.field_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.field_type);
+        v.f(&self.level);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.field_id),
+            4 => o.f(&mut self.field_name),
+            5 => o.f(&mut self.role_id),
+            6 => o.f(&mut self.role_name),
+            7 => o.f(&mut self.field_type),
+            8 => o.f(&mut self.level),
+            9 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UnameAppointment, UnameAppointmentField, extra, kept);
 /// The `UnameAreaRestriction` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameAreaRestriction {
     /// `id`.
@@ -10750,188 +3190,76 @@ pub struct UnameAreaRestriction {
     pub role_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameAreaRestriction {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameAreaRestriction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameAreaRestriction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameAreaRestriction`], to name one in [`UnameAreaRestriction::clear`] (send it as `null`) and
+/// [`UnameAreaRestriction::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameAreaRestrictionField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
 }
 
 impl crate::runtime::model::Model for UnameAreaRestriction {
-    const EXPECTING: &'static str = "struct UnameAreaRestriction";
+    const NAME: &'static str = "UnameAreaRestriction";
     const FIELDS: &'static [&'static str] = &[
+        "id",
         "agent_id",
         "agent_name",
         "client_id",
         "client_name",
-        "id",
         "role_id",
         "role_name",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.agent_id = model::opt_i32(map)?,
-            1 => self.agent_name = model::value(map)?,
-            2 => self.client_id = model::opt_i32(map)?,
-            3 => self.client_name = model::value(map)?,
-            4 => self.id = model::opt_i32(map)?,
-            5 => self.role_id = model::value(map)?,
-            6 => self.role_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 4, 0, 5, 6];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.client_id),
+            4 => o.f(&mut self.client_name),
+            5 => o.f(&mut self.role_id),
+            6 => o.f(&mut self.role_name),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    UnameAreaRestriction, UnameAreaRestrictionField, extra, kept
+);
 /// The `UnameButton` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameButton {
     /// `id`.
@@ -10954,230 +3282,84 @@ pub struct UnameButton {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameButton {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `roleid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_roleid(mut self, value: impl Into<String>) -> Self {
-        self.roleid = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `button_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_button_id(mut self, value: i32) -> Self {
-        self.button_id = Some(value);
-        self
-    }
-
-    /// Sets `button_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_button_name(mut self, value: impl Into<String>) -> Self {
-        self.button_name = Some(value.into());
-        self
-    }
-
-    /// Sets `can_access` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_access(mut self, value: bool) -> Self {
-        self.can_access = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_roleid(mut self) -> Self {
-        self.roleid = None;
-        self.extra.insert("roleid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `button_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_button_id(mut self) -> Self {
-        self.button_id = None;
-        self.extra.insert("button_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `button_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_button_name(mut self) -> Self {
-        self.button_name = None;
-        self.extra.insert("button_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_access(mut self) -> Self {
-        self.can_access = None;
-        self.extra.insert("can_access".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameButton {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "roleid", &self.roleid, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "button_id", &self.button_id, &self.extra)?;
-        model::opt_entry(&mut map, "button_name", &self.button_name, &self.extra)?;
-        model::opt_entry(&mut map, "can_access", &self.can_access, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameButton {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameButton`], to name one in [`UnameButton::clear`] (send it as `null`) and
+/// [`UnameButton::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameButtonField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `roleid`.
+    Roleid,
+    /// `role_name`.
+    RoleName,
+    /// `button_id`.
+    ButtonId,
+    /// `button_name`.
+    ButtonName,
+    /// `can_access`.
+    CanAccess,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UnameButton {
-    const EXPECTING: &'static str = "struct UnameButton";
+    const NAME: &'static str = "UnameButton";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
+        "roleid",
+        "role_name",
         "button_id",
         "button_name",
         "can_access",
-        "id",
-        "role_name",
-        "roleid",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.button_id = model::opt_i32(map)?,
-            4 => self.button_name = model::value(map)?,
-            5 => self.can_access = model::opt_bool(map)?,
-            6 => self.id = model::opt_i32(map)?,
-            7 => self.role_name = model::value(map)?,
-            8 => self.roleid = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[8, 1, 2, 5, 6, 7, 0, 4, 3];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.roleid);
+        v.f(&self.role_name);
+        v.f(&self.button_id);
+        v.f(&self.button_name);
+        v.f(&self.can_access);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.roleid),
+            4 => o.f(&mut self.role_name),
+            5 => o.f(&mut self.button_id),
+            6 => o.f(&mut self.button_name),
+            7 => o.f(&mut self.can_access),
+            8 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UnameButton, UnameButtonField, extra, kept);
 /// The `UnameCustom` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameCustom {
     /// `id`.
@@ -11210,340 +3392,109 @@ pub struct UnameCustom {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameCustom {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `field_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_id(mut self, value: i32) -> Self {
-        self.field_id = Some(value);
-        self
-    }
-
-    /// Sets `field_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_name(mut self, value: impl Into<String>) -> Self {
-        self.field_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `field_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_type(mut self, value: impl Into<String>) -> Self {
-        self.field_type = Some(value.into());
-        self
-    }
-
-    /// Sets `level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_level(mut self, value: i32) -> Self {
-        self.level = Some(value);
-        self
-    }
-
-    /// Sets `canadd` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canadd(mut self, value: bool) -> Self {
-        self.canadd = Some(value);
-        self
-    }
-
-    /// Sets `candelete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_candelete(mut self, value: bool) -> Self {
-        self.candelete = Some(value);
-        self
-    }
-
-    /// Sets `canedit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canedit(mut self, value: bool) -> Self {
-        self.canedit = Some(value);
-        self
-    }
-
-    /// Sets `customfield_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfield_type(mut self, value: i32) -> Self {
-        self.customfield_type = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_id(mut self) -> Self {
-        self.field_id = None;
-        self.extra.insert("field_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_name(mut self) -> Self {
-        self.field_name = None;
-        self.extra.insert("field_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_type(mut self) -> Self {
-        self.field_type = None;
-        self.extra.insert("field_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_level(mut self) -> Self {
-        self.level = None;
-        self.extra.insert("level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canadd` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canadd(mut self) -> Self {
-        self.canadd = None;
-        self.extra.insert("canadd".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `candelete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_candelete(mut self) -> Self {
-        self.candelete = None;
-        self.extra.insert("candelete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canedit(mut self) -> Self {
-        self.canedit = None;
-        self.extra.insert("canedit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfield_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfield_type(mut self) -> Self {
-        self.customfield_type = None;
-        self.extra.insert("customfield_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameCustom {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "field_id", &self.field_id, &self.extra)?;
-        model::opt_entry(&mut map, "field_name", &self.field_name, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "field_type", &self.field_type, &self.extra)?;
-        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
-        model::opt_entry(&mut map, "canadd", &self.canadd, &self.extra)?;
-        model::opt_entry(&mut map, "candelete", &self.candelete, &self.extra)?;
-        model::opt_entry(&mut map, "canedit", &self.canedit, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "customfield_type",
-            &self.customfield_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameCustom {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameCustom`], to name one in [`UnameCustom::clear`] (send it as `null`) and
+/// [`UnameCustom::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameCustomField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `field_id`.
+    FieldId,
+    /// `field_name`.
+    FieldName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `field_type`.
+    FieldType,
+    /// `level`.
+    Level,
+    /// `canadd`.
+    Canadd,
+    /// `candelete`.
+    Candelete,
+    /// `canedit`.
+    Canedit,
+    /// `customfield_type`.
+    CustomfieldType,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UnameCustom {
-    const EXPECTING: &'static str = "struct UnameCustom";
+    const NAME: &'static str = "UnameCustom";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
+        "field_id",
+        "field_name",
+        "role_id",
+        "role_name",
+        "field_type",
+        "level",
         "canadd",
         "candelete",
         "canedit",
         "customfield_type",
-        "field_id",
-        "field_name",
-        "field_type",
-        "id",
-        "level",
-        "role_id",
-        "role_name",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.canadd = model::opt_bool(map)?,
-            4 => self.candelete = model::opt_bool(map)?,
-            5 => self.canedit = model::opt_bool(map)?,
-            6 => self.customfield_type = model::opt_i32(map)?,
-            7 => self.field_id = model::opt_i32(map)?,
-            8 => self.field_name = model::value(map)?,
-            9 => self.field_type = model::value(map)?,
-            10 => self.id = model::opt_i32(map)?,
-            11 => self.level = model::opt_i32(map)?,
-            12 => self.role_id = model::value(map)?,
-            13 => self.role_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[13, 1, 2, 9, 10, 11, 12, 3, 4, 7, 0, 8, 5, 6];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.field_id);
+        v.f(&self.field_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.field_type);
+        v.f(&self.level);
+        v.f(&self.canadd);
+        v.f(&self.candelete);
+        v.f(&self.canedit);
+        v.f(&self.customfield_type);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.field_id),
+            4 => o.f(&mut self.field_name),
+            5 => o.f(&mut self.role_id),
+            6 => o.f(&mut self.role_name),
+            7 => o.f(&mut self.field_type),
+            8 => o.f(&mut self.level),
+            9 => o.f(&mut self.canadd),
+            10 => o.f(&mut self.candelete),
+            11 => o.f(&mut self.canedit),
+            12 => o.f(&mut self.customfield_type),
+            13 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UnameCustom, UnameCustomField, extra, kept);
 /// The `UnameField` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameField {
     /// `id`.
@@ -11568,251 +3519,89 @@ pub struct UnameField {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameField {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `field_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_id(mut self, value: i32) -> Self {
-        self.field_id = Some(value);
-        self
-    }
-
-    /// Sets `field_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_name(mut self, value: impl Into<String>) -> Self {
-        self.field_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `field_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_field_type(mut self, value: impl Into<String>) -> Self {
-        self.field_type = Some(value.into());
-        self
-    }
-
-    /// Sets `level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_level(mut self, value: i32) -> Self {
-        self.level = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_id(mut self) -> Self {
-        self.field_id = None;
-        self.extra.insert("field_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_name(mut self) -> Self {
-        self.field_name = None;
-        self.extra.insert("field_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `field_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_field_type(mut self) -> Self {
-        self.field_type = None;
-        self.extra.insert("field_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_level(mut self) -> Self {
-        self.level = None;
-        self.extra.insert("level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameField {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "field_id", &self.field_id, &self.extra)?;
-        model::opt_entry(&mut map, "field_name", &self.field_name, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "field_type", &self.field_type, &self.extra)?;
-        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameField {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameField`], to name one in [`UnameField::clear`] (send it as `null`) and
+/// [`UnameField::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameFieldField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `field_id`.
+    FieldId,
+    /// `field_name`.
+    FieldName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `field_type`.
+    FieldType,
+    /// `level`.
+    Level,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UnameField {
-    const EXPECTING: &'static str = "struct UnameField";
+    const NAME: &'static str = "UnameField";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
         "field_id",
         "field_name",
-        "field_type",
-        "id",
-        "level",
         "role_id",
         "role_name",
+        "field_type",
+        "level",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.field_id = model::opt_i32(map)?,
-            4 => self.field_name = model::value(map)?,
-            5 => self.field_type = model::value(map)?,
-            6 => self.id = model::opt_i32(map)?,
-            7 => self.level = model::opt_i32(map)?,
-            8 => self.role_id = model::value(map)?,
-            9 => self.role_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[9, 1, 2, 3, 4, 7, 0, 8, 5, 6];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.field_id);
+        v.f(&self.field_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.field_type);
+        v.f(&self.level);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.field_id),
+            4 => o.f(&mut self.field_name),
+            5 => o.f(&mut self.role_id),
+            6 => o.f(&mut self.role_name),
+            7 => o.f(&mut self.field_type),
+            8 => o.f(&mut self.level),
+            9 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UnameField, UnameFieldField, extra, kept);
 /// The `UnameQualification` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameQualification {
     /// `id`.
@@ -11837,261 +3626,89 @@ pub struct UnameQualification {
     pub enddate: Option<crate::DateTime>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameQualification {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `qualification_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualification_id(mut self, value: i32) -> Self {
-        self.qualification_id = Some(value);
-        self
-    }
-
-    /// Sets `qualification_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualification_name(mut self, value: impl Into<String>) -> Self {
-        self.qualification_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `enddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.enddate = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualification_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualification_id(mut self) -> Self {
-        self.qualification_id = None;
-        self.extra.insert("qualification_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualification_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualification_name(mut self) -> Self {
-        self.qualification_name = None;
-        self.extra.insert("qualification_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date(mut self) -> Self {
-        self.date = None;
-        self.extra.insert("date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enddate(mut self) -> Self {
-        self.enddate = None;
-        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameQualification {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "qualification_id",
-            &self.qualification_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qualification_name",
-            &self.qualification_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "date", &self.date, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameQualification {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameQualification`], to name one in [`UnameQualification::clear`] (send it as `null`) and
+/// [`UnameQualification::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameQualificationField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `qualification_id`.
+    QualificationId,
+    /// `qualification_name`.
+    QualificationName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `date`.
+    Date,
+    /// `_warning`.
+    Warning,
+    /// `enddate`.
+    Enddate,
 }
 
 impl crate::runtime::model::Model for UnameQualification {
-    const EXPECTING: &'static str = "struct UnameQualification";
+    const NAME: &'static str = "UnameQualification";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
-        "date",
-        "enddate",
-        "id",
         "qualification_id",
         "qualification_name",
         "role_id",
         "role_name",
+        "date",
+        "_warning",
+        "enddate",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.date = model::value(map)?,
-            4 => self.enddate = model::value(map)?,
-            5 => self.id = model::opt_i32(map)?,
-            6 => self.qualification_id = model::opt_i32(map)?,
-            7 => self.qualification_name = model::value(map)?,
-            8 => self.role_id = model::value(map)?,
-            9 => self.role_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[8, 1, 2, 7, 9, 0, 3, 4, 5, 6];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.qualification_id);
+        v.f(&self.qualification_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.date);
+        v.f(&self.warning);
+        v.f(&self.enddate);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.qualification_id),
+            4 => o.f(&mut self.qualification_name),
+            5 => o.f(&mut self.role_id),
+            6 => o.f(&mut self.role_name),
+            7 => o.f(&mut self.date),
+            8 => o.f(&mut self.warning),
+            9 => o.f(&mut self.enddate),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UnameQualification, UnameQualificationField, extra, kept);
 /// The `UnameRequestType` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameRequestType {
     /// `id`.
@@ -12118,277 +3735,94 @@ pub struct UnameRequestType {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameRequestType {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `tickettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettype_id(mut self, value: i32) -> Self {
-        self.tickettype_id = Some(value);
-        self
-    }
-
-    /// Sets `tickettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettype_name(mut self, value: impl Into<String>) -> Self {
-        self.tickettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `cancreate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cancreate(mut self, value: bool) -> Self {
-        self.cancreate = Some(value);
-        self
-    }
-
-    /// Sets `canview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canview(mut self, value: bool) -> Self {
-        self.canview = Some(value);
-        self
-    }
-
-    /// Sets `canedit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canedit(mut self, value: bool) -> Self {
-        self.canedit = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettype_id(mut self) -> Self {
-        self.tickettype_id = None;
-        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettype_name(mut self) -> Self {
-        self.tickettype_name = None;
-        self.extra.insert("tickettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cancreate(mut self) -> Self {
-        self.cancreate = None;
-        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canview(mut self) -> Self {
-        self.canview = None;
-        self.extra.insert("canview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canedit(mut self) -> Self {
-        self.canedit = None;
-        self.extra.insert("canedit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameRequestType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "tickettype_name",
-            &self.tickettype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
-        model::opt_entry(&mut map, "canview", &self.canview, &self.extra)?;
-        model::opt_entry(&mut map, "canedit", &self.canedit, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameRequestType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameRequestType`], to name one in [`UnameRequestType::clear`] (send it as `null`) and
+/// [`UnameRequestType::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameRequestTypeField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `tickettype_id`.
+    TickettypeId,
+    /// `tickettype_name`.
+    TickettypeName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `cancreate`.
+    Cancreate,
+    /// `canview`.
+    Canview,
+    /// `canedit`.
+    Canedit,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UnameRequestType {
-    const EXPECTING: &'static str = "struct UnameRequestType";
+    const NAME: &'static str = "UnameRequestType";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
-        "cancreate",
-        "canedit",
-        "canview",
-        "id",
-        "role_id",
-        "role_name",
         "tickettype_id",
         "tickettype_name",
+        "role_id",
+        "role_name",
+        "cancreate",
+        "canview",
+        "canedit",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.cancreate = model::opt_bool(map)?,
-            4 => self.canedit = model::opt_bool(map)?,
-            5 => self.canview = model::opt_bool(map)?,
-            6 => self.id = model::opt_i32(map)?,
-            7 => self.role_id = model::value(map)?,
-            8 => self.role_name = model::value(map)?,
-            9 => self.tickettype_id = model::opt_i32(map)?,
-            10 => self.tickettype_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[10, 1, 2, 7, 9, 8, 0, 5, 6, 3, 4];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.tickettype_id);
+        v.f(&self.tickettype_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.cancreate);
+        v.f(&self.canview);
+        v.f(&self.canedit);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.tickettype_id),
+            4 => o.f(&mut self.tickettype_name),
+            5 => o.f(&mut self.role_id),
+            6 => o.f(&mut self.role_name),
+            7 => o.f(&mut self.cancreate),
+            8 => o.f(&mut self.canview),
+            9 => o.f(&mut self.canedit),
+            10 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UnameRequestType, UnameRequestTypeField, extra, kept);
 /// The `UnameSite` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameSite {
     /// `id`.
@@ -12411,230 +3845,84 @@ pub struct UnameSite {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameSite {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_level(mut self, value: i32) -> Self {
-        self.level = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_level(mut self) -> Self {
-        self.level = None;
-        self.extra.insert("level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameSite {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "level", &self.level, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameSite {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameSite`], to name one in [`UnameSite::clear`] (send it as `null`) and
+/// [`UnameSite::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameSiteField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `level`.
+    Level,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UnameSite {
-    const EXPECTING: &'static str = "struct UnameSite";
+    const NAME: &'static str = "UnameSite";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
-        "id",
-        "level",
         "role_id",
         "role_name",
         "site_id",
         "site_name",
+        "level",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.id = model::opt_i32(map)?,
-            4 => self.level = model::opt_i32(map)?,
-            5 => self.role_id = model::value(map)?,
-            6 => self.role_name = model::value(map)?,
-            7 => self.site_id = model::opt_i32(map)?,
-            8 => self.site_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[8, 1, 2, 0, 7, 3, 4, 5, 6];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.level);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.role_id),
+            4 => o.f(&mut self.role_name),
+            5 => o.f(&mut self.site_id),
+            6 => o.f(&mut self.site_name),
+            7 => o.f(&mut self.level),
+            8 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UnameSite, UnameSiteField, extra, kept);
 /// The `UnameXtype` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UnameXtype {
     /// `id`.
@@ -12661,266 +3949,89 @@ pub struct UnameXtype {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UnameXtype {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `assettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_id(mut self, value: i32) -> Self {
-        self.assettype_id = Some(value);
-        self
-    }
-
-    /// Sets `assettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_name(mut self, value: impl Into<String>) -> Self {
-        self.assettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: impl Into<String>) -> Self {
-        self.role_id = Some(value.into());
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `cancreate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cancreate(mut self, value: bool) -> Self {
-        self.cancreate = Some(value);
-        self
-    }
-
-    /// Sets `canview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canview(mut self, value: bool) -> Self {
-        self.canview = Some(value);
-        self
-    }
-
-    /// Sets `canedit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canedit(mut self, value: bool) -> Self {
-        self.canedit = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_id(mut self) -> Self {
-        self.assettype_id = None;
-        self.extra.insert("assettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_name(mut self) -> Self {
-        self.assettype_name = None;
-        self.extra.insert("assettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cancreate(mut self) -> Self {
-        self.cancreate = None;
-        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canview(mut self) -> Self {
-        self.canview = None;
-        self.extra.insert("canview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canedit(mut self) -> Self {
-        self.canedit = None;
-        self.extra.insert("canedit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UnameXtype {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "assettype_id", &self.assettype_id, &self.extra)?;
-        model::opt_entry(&mut map, "assettype_name", &self.assettype_name, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
-        model::opt_entry(&mut map, "canview", &self.canview, &self.extra)?;
-        model::opt_entry(&mut map, "canedit", &self.canedit, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UnameXtype {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UnameXtype`], to name one in [`UnameXtype::clear`] (send it as `null`) and
+/// [`UnameXtype::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UnameXtypeField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `assettype_id`.
+    AssettypeId,
+    /// `assettype_name`.
+    AssettypeName,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `cancreate`.
+    Cancreate,
+    /// `canview`.
+    Canview,
+    /// `canedit`.
+    Canedit,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UnameXtype {
-    const EXPECTING: &'static str = "struct UnameXtype";
+    const NAME: &'static str = "UnameXtype";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "agent_id",
         "agent_name",
         "assettype_id",
         "assettype_name",
-        "cancreate",
-        "canedit",
-        "canview",
-        "id",
         "role_id",
         "role_name",
+        "cancreate",
+        "canview",
+        "canedit",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.agent_id = model::opt_i32(map)?,
-            2 => self.agent_name = model::value(map)?,
-            3 => self.assettype_id = model::opt_i32(map)?,
-            4 => self.assettype_name = model::value(map)?,
-            5 => self.cancreate = model::opt_bool(map)?,
-            6 => self.canedit = model::opt_bool(map)?,
-            7 => self.canview = model::opt_bool(map)?,
-            8 => self.id = model::opt_i32(map)?,
-            9 => self.role_id = model::value(map)?,
-            10 => self.role_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[10, 1, 2, 3, 4, 7, 9, 8, 0, 5, 6];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.assettype_id);
+        v.f(&self.assettype_name);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.cancreate);
+        v.f(&self.canview);
+        v.f(&self.canedit);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.assettype_id),
+            4 => o.f(&mut self.assettype_name),
+            5 => o.f(&mut self.role_id),
+            6 => o.f(&mut self.role_name),
+            7 => o.f(&mut self.cancreate),
+            8 => o.f(&mut self.canview),
+            9 => o.f(&mut self.canedit),
+            10 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
+
+crate::runtime::model::impls!(UnameXtype, UnameXtypeField, extra, kept);

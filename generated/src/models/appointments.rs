@@ -4,10 +4,10 @@
 use super::*;
 
 /// An appointment, task or shift in agents' calendars, possibly of a ticket (`ticket_id`). The fields of Halo's list rows (`Appointment_List`) are part of it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Appointment {
-    /// Halo's `Uname` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Uname` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub agents: Option<Vec<serde_json::Value>>,
     /// `collection_id`.
     pub collection_id: Option<String>,
@@ -95,7 +95,7 @@ pub struct Appointment {
     pub followup_inform_agents: Option<bool>,
     /// `followup_inform_user`.
     pub followup_inform_user: Option<bool>,
-    /// Halo's `Uname` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Uname` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub followup_agents: Option<Vec<serde_json::Value>>,
     /// `followup_user_id`.
     pub followup_user_id: Option<i32>,
@@ -129,7 +129,7 @@ pub struct Appointment {
     pub complete_timetaken: Option<f64>,
     /// `contact_address`.
     pub contact_address: Option<AddressStore>,
-    /// Halo's `TOutcome` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `TOutcome` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub outcomes: Option<Vec<serde_json::Value>>,
     /// `utcoffset`.
     pub utcoffset: Option<f64>,
@@ -201,7 +201,7 @@ pub struct Appointment {
     pub defaultbookingtype: Option<i32>,
     /// `team_id`.
     pub team_id: Option<i32>,
-    /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_resourcebooking_teams: Option<Vec<serde_json::Value>>,
     /// `resourcebookingteam`.
     pub resourcebookingteam: Option<i32>,
@@ -215,7 +215,7 @@ pub struct Appointment {
     pub appointment_status: Option<i32>,
     /// `primary_ticket_appointment`.
     pub primary_ticket_appointment: Option<bool>,
-    /// Halo's `Schedule` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Schedule` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub schedule: Option<serde_json::Value>,
     /// `schedulehandledtype`.
     pub schedulehandledtype: Option<i32>,
@@ -359,4133 +359,925 @@ pub struct Appointment {
     pub crmnote_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Appointment {
-    /// Sets `agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agents(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.agents = Some(value);
-        self
-    }
-
-    /// Sets `collection_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_collection_id(mut self, value: impl Into<String>) -> Self {
-        self.collection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `appointment_type_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_type_id(mut self, value: i32) -> Self {
-        self.appointment_type_id = Some(value);
-        self
-    }
-
-    /// Sets `confirmed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_confirmed(mut self, value: bool) -> Self {
-        self.confirmed = Some(value);
-        self
-    }
-
-    /// Sets `exchangestartdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchangestartdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.exchangestartdate = Some(value.into());
-        self
-    }
-
-    /// Sets `exchangeenddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchangeenddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.exchangeenddate = Some(value.into());
-        self
-    }
-
-    /// Sets `exchangemailboxfqdn` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchangemailboxfqdn(mut self, value: impl Into<String>) -> Self {
-        self.exchangemailboxfqdn = Some(value.into());
-        self
-    }
-
-    /// Sets `status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status(mut self, value: i32) -> Self {
-        self.status = Some(value);
-        self
-    }
-
-    /// Sets `messagestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messagestatus(mut self, value: i32) -> Self {
-        self.messagestatus = Some(value);
-        self
-    }
-
-    /// Sets `agent_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_status(mut self, value: i32) -> Self {
-        self.agent_status = Some(value);
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `note_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note_html(mut self, value: impl Into<String>) -> Self {
-        self.note_html = Some(value.into());
-        self
-    }
-
-    /// Sets `betweenstart` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_betweenstart(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.betweenstart = Some(value.into());
-        self
-    }
-
-    /// Sets `betweenend` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_betweenend(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.betweenend = Some(value.into());
-        self
-    }
-
-    /// Sets `tolist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tolist(mut self, value: impl Into<String>) -> Self {
-        self.tolist = Some(value.into());
-        self
-    }
-
-    /// Sets `cclist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cclist(mut self, value: impl Into<String>) -> Self {
-        self.cclist = Some(value.into());
-        self
-    }
-
-    /// Sets `bcclist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bcclist(mut self, value: impl Into<String>) -> Self {
-        self.bcclist = Some(value.into());
-        self
-    }
-
-    /// Sets `usermessagestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usermessagestatus(mut self, value: i32) -> Self {
-        self.usermessagestatus = Some(value);
-        self
-    }
-
-    /// Sets `reminderminutes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reminderminutes(mut self, value: i32) -> Self {
-        self.reminderminutes = Some(value);
-        self
-    }
-
-    /// Sets `reminderstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reminderstatus(mut self, value: i32) -> Self {
-        self.reminderstatus = Some(value);
-        self
-    }
-
-    /// Sets `reminderdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reminderdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.reminderdate = Some(value.into());
-        self
-    }
-
-    /// Sets `complete_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_complete_note(mut self, value: impl Into<String>) -> Self {
-        self.complete_note = Some(value.into());
-        self
-    }
-
-    /// Sets `complete_notehtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_complete_notehtml(mut self, value: impl Into<String>) -> Self {
-        self.complete_notehtml = Some(value.into());
-        self
-    }
-
-    /// Sets `fromcompletedapid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fromcompletedapid(mut self, value: i32) -> Self {
-        self.fromcompletedapid = Some(value);
-        self
-    }
-
-    /// Sets `complete_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_complete_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.complete_date = Some(value.into());
-        self
-    }
-
-    /// Sets `complete_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_complete_agent_id(mut self, value: i32) -> Self {
-        self.complete_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `offhold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_offhold(mut self, value: bool) -> Self {
-        self.offhold = Some(value);
-        self
-    }
-
-    /// Sets `changedinnhd` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changedinnhd(mut self, value: bool) -> Self {
-        self.changedinnhd = Some(value);
-        self
-    }
-
-    /// Sets `estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_estimate(mut self, value: f64) -> Self {
-        self.estimate = Some(value);
-        self
-    }
-
-    /// Sets `meetingtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_meetingtype(mut self, value: i32) -> Self {
-        self.meetingtype = Some(value);
-        self
-    }
-
-    /// Sets `commisionable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_commisionable(mut self, value: bool) -> Self {
-        self.commisionable = Some(value);
-        self
-    }
-
-    /// Sets `invitesent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invitesent(mut self, value: i32) -> Self {
-        self.invitesent = Some(value);
-        self
-    }
-
-    /// Sets `cspid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cspid(mut self, value: i32) -> Self {
-        self.cspid = Some(value);
-        self
-    }
-
-    /// Sets `inform_agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inform_agents(mut self, value: bool) -> Self {
-        self.inform_agents = Some(value);
-        self
-    }
-
-    /// Sets `inform_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inform_user(mut self, value: bool) -> Self {
-        self.inform_user = Some(value);
-        self
-    }
-
-    /// Sets `_force` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_force(mut self, value: bool) -> Self {
-        self.force = Some(value);
-        self
-    }
-
-    /// Sets `add_followup_appointment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_followup_appointment(mut self, value: bool) -> Self {
-        self.add_followup_appointment = Some(value);
-        self
-    }
-
-    /// Sets `add_followup_task` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_followup_task(mut self, value: bool) -> Self {
-        self.add_followup_task = Some(value);
-        self
-    }
-
-    /// Sets `followup_subject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_subject(mut self, value: impl Into<String>) -> Self {
-        self.followup_subject = Some(value.into());
-        self
-    }
-
-    /// Sets `followup_start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_start_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.followup_start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `followup_end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.followup_end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `followup_allday` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_allday(mut self, value: bool) -> Self {
-        self.followup_allday = Some(value);
-        self
-    }
-
-    /// Sets `followup_inform_agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_inform_agents(mut self, value: bool) -> Self {
-        self.followup_inform_agents = Some(value);
-        self
-    }
-
-    /// Sets `followup_inform_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_inform_user(mut self, value: bool) -> Self {
-        self.followup_inform_user = Some(value);
-        self
-    }
-
-    /// Sets `followup_agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_agents(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.followup_agents = Some(value);
-        self
-    }
-
-    /// Sets `followup_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_user_id(mut self, value: i32) -> Self {
-        self.followup_user_id = Some(value);
-        self
-    }
-
-    /// Sets `followup_is_private` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_is_private(mut self, value: bool) -> Self {
-        self.followup_is_private = Some(value);
-        self
-    }
-
-    /// Sets `followup_reminderminutes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_reminderminutes(mut self, value: i32) -> Self {
-        self.followup_reminderminutes = Some(value);
-        self
-    }
-
-    /// Sets `followup_agent_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_agent_status(mut self, value: i32) -> Self {
-        self.followup_agent_status = Some(value);
-        self
-    }
-
-    /// Sets `followup_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.followup_date = Some(value.into());
-        self
-    }
-
-    /// Sets `followup_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_note(mut self, value: impl Into<String>) -> Self {
-        self.followup_note = Some(value.into());
-        self
-    }
-
-    /// Sets `followup_note_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_note_html(mut self, value: impl Into<String>) -> Self {
-        self.followup_note_html = Some(value.into());
-        self
-    }
-
-    /// Sets `followup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_id(mut self, value: i32) -> Self {
-        self.followup_id = Some(value);
-        self
-    }
-
-    /// Sets `followup_appointmenttype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_appointmenttype_id(mut self, value: i32) -> Self {
-        self.followup_appointmenttype_id = Some(value);
-        self
-    }
-
-    /// Sets `reassign_ticket` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reassign_ticket(mut self, value: bool) -> Self {
-        self.reassign_ticket = Some(value);
-        self
-    }
-
-    /// Sets `contact_emailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contact_emailaddress(mut self, value: impl Into<String>) -> Self {
-        self.contact_emailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `contact_phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contact_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.contact_phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `appointment_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_hours(mut self, value: f64) -> Self {
-        self.appointment_hours = Some(value);
-        self
-    }
-
-    /// Sets `appointment_work_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_work_hours(mut self, value: f64) -> Self {
-        self.appointment_work_hours = Some(value);
-        self
-    }
-
-    /// Sets `complete_timetaken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_complete_timetaken(mut self, value: f64) -> Self {
-        self.complete_timetaken = Some(value);
-        self
-    }
-
-    /// Sets `contact_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contact_address(mut self, value: AddressStore) -> Self {
-        self.contact_address = Some(value);
-        self
-    }
-
-    /// Sets `outcomes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outcomes(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.outcomes = Some(value);
-        self
-    }
-
-    /// Sets `utcoffset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_utcoffset(mut self, value: f64) -> Self {
-        self.utcoffset = Some(value);
-        self
-    }
-
-    /// Sets `start_date_only` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_start_date_only(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.start_date_only = Some(value.into());
-        self
-    }
-
-    /// Sets `end_date_only` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_end_date_only(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.end_date_only = Some(value.into());
-        self
-    }
-
-    /// Sets `chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate(mut self, value: i32) -> Self {
-        self.chargerate = Some(value);
-        self
-    }
-
-    /// Sets `_validateonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validateonly(mut self, value: bool) -> Self {
-        self.validateonly = Some(value);
-        self
-    }
-
-    /// Sets `_iscloning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iscloning(mut self, value: bool) -> Self {
-        self.iscloning = Some(value);
-        self
-    }
-
-    /// Sets `_collectionmaster` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_collectionmaster(mut self, value: bool) -> Self {
-        self.collectionmaster = Some(value);
-        self
-    }
-
-    /// Sets `conference_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_conference_id(mut self, value: impl Into<String>) -> Self {
-        self.conference_id = Some(value.into());
-        self
-    }
-
-    /// Sets `toll_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_toll_number(mut self, value: impl Into<String>) -> Self {
-        self.toll_number = Some(value.into());
-        self
-    }
-
-    /// Sets `exchange_uid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchange_uid(mut self, value: impl Into<String>) -> Self {
-        self.exchange_uid = Some(value.into());
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `_importemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importemail(mut self, value: impl Into<String>) -> Self {
-        self.importemail = Some(value.into());
-        self
-    }
-
-    /// Sets `external_organizer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_organizer(mut self, value: bool) -> Self {
-        self.external_organizer = Some(value);
-        self
-    }
-
-    /// Sets `followup_attendees` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followup_attendees(mut self, value: impl Into<String>) -> Self {
-        self.followup_attendees = Some(value.into());
-        self
-    }
-
-    /// Sets `apfaultidremoved` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apfaultidremoved(mut self, value: bool) -> Self {
-        self.apfaultidremoved = Some(value);
-        self
-    }
-
-    /// Sets `category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category1(mut self, value: impl Into<String>) -> Self {
-        self.category1 = Some(value.into());
-        self
-    }
-
-    /// Sets `category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category2(mut self, value: impl Into<String>) -> Self {
-        self.category2 = Some(value.into());
-        self
-    }
-
-    /// Sets `category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category3(mut self, value: impl Into<String>) -> Self {
-        self.category3 = Some(value.into());
-        self
-    }
-
-    /// Sets `category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category4(mut self, value: impl Into<String>) -> Self {
-        self.category4 = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_id(mut self, value: i32) -> Self {
-        self.contract_id = Some(value);
-        self
-    }
-
-    /// Sets `key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key(mut self, value: impl Into<String>) -> Self {
-        self.key = Some(value.into());
-        self
-    }
-
-    /// Sets `resource_booking_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resource_booking_type(mut self, value: i32) -> Self {
-        self.resource_booking_type = Some(value);
-        self
-    }
-
-    /// Sets `resource_booking_timeslot` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resource_booking_timeslot(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.resource_booking_timeslot = Some(value.into());
-        self
-    }
-
-    /// Sets `booking_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_booking_name(mut self, value: impl Into<String>) -> Self {
-        self.booking_name = Some(value.into());
-        self
-    }
-
-    /// Sets `booking_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_booking_email(mut self, value: impl Into<String>) -> Self {
-        self.booking_email = Some(value.into());
-        self
-    }
-
-    /// Sets `booking_phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_booking_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.booking_phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `do_reopen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_do_reopen(mut self, value: bool) -> Self {
-        self.do_reopen = Some(value);
-        self
-    }
-
-    /// Sets `requesttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requesttype(mut self, value: i32) -> Self {
-        self.requesttype = Some(value);
-        self
-    }
-
-    /// Sets `resourcebookingtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resourcebookingtype(mut self, value: i32) -> Self {
-        self.resourcebookingtype = Some(value);
-        self
-    }
-
-    /// Sets `resourcebookingtypeagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resourcebookingtypeagent(mut self, value: i32) -> Self {
-        self.resourcebookingtypeagent = Some(value);
-        self
-    }
-
-    /// Sets `defaultresourcetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultresourcetype(mut self, value: i32) -> Self {
-        self.defaultresourcetype = Some(value);
-        self
-    }
-
-    /// Sets `defaultbookingtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultbookingtype(mut self, value: i32) -> Self {
-        self.defaultbookingtype = Some(value);
-        self
-    }
-
-    /// Sets `team_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team_id(mut self, value: i32) -> Self {
-        self.team_id = Some(value);
-        self
-    }
-
-    /// Sets `allowed_resourcebooking_teams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_resourcebooking_teams(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.allowed_resourcebooking_teams = Some(value);
-        self
-    }
-
-    /// Sets `resourcebookingteam` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resourcebookingteam(mut self, value: i32) -> Self {
-        self.resourcebookingteam = Some(value);
-        self
-    }
-
-    /// Sets `organizer_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_organizer_email(mut self, value: impl Into<String>) -> Self {
-        self.organizer_email = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.ticket_phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_emailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_emailaddress(mut self, value: impl Into<String>) -> Self {
-        self.ticket_emailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `appointment_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_status(mut self, value: i32) -> Self {
-        self.appointment_status = Some(value);
-        self
-    }
-
-    /// Sets `primary_ticket_appointment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_ticket_appointment(mut self, value: bool) -> Self {
-        self.primary_ticket_appointment = Some(value);
-        self
-    }
-
-    /// Sets `schedule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule(mut self, value: serde_json::Value) -> Self {
-        self.schedule = Some(value);
-        self
-    }
-
-    /// Sets `schedulehandledtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedulehandledtype(mut self, value: i32) -> Self {
-        self.schedulehandledtype = Some(value);
-        self
-    }
-
-    /// Sets `createnextappt` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createnextappt(mut self, value: bool) -> Self {
-        self.createnextappt = Some(value);
-        self
-    }
-
-    /// Sets `halo_recurring_master_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_halo_recurring_master_id(mut self, value: i32) -> Self {
-        self.halo_recurring_master_id = Some(value);
-        self
-    }
-
-    /// Sets `approval_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_start(mut self, value: bool) -> Self {
-        self.approval_start = Some(value);
-        self
-    }
-
-    /// Sets `requires_approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requires_approval(mut self, value: bool) -> Self {
-        self.requires_approval = Some(value);
-        self
-    }
-
-    /// Sets `autocomplete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autocomplete(mut self, value: bool) -> Self {
-        self.autocomplete = Some(value);
-        self
-    }
-
-    /// Sets `approvalagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalagent(mut self, value: i32) -> Self {
-        self.approvalagent = Some(value);
-        self
-    }
-
-    /// Sets `approvalnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalnote(mut self, value: impl Into<String>) -> Self {
-        self.approvalnote = Some(value.into());
-        self
-    }
-
-    /// Sets `appointment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_id(mut self, value: i32) -> Self {
-        self.appointment_id = Some(value);
-        self
-    }
-
-    /// Sets `approvaldatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.approvaldatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `import_agent_ids` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_agent_ids(mut self, value: impl Into<String>) -> Self {
-        self.import_agent_ids = Some(value.into());
-        self
-    }
-
-    /// Sets `import_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_user(mut self, value: impl Into<String>) -> Self {
-        self.import_user = Some(value.into());
-        self
-    }
-
-    /// Sets `import_open_appointment_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_open_appointment_status(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.import_open_appointment_status = Some(value.into());
-        self
-    }
-
-    /// Sets `import_appointment_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_appointment_type(mut self, value: impl Into<String>) -> Self {
-        self.import_appointment_type = Some(value.into());
-        self
-    }
-
-    /// Sets `import_shift_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_shift_type(mut self, value: impl Into<String>) -> Self {
-        self.import_shift_type = Some(value.into());
-        self
-    }
-
-    /// Sets `import_agent_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_agent_status(mut self, value: impl Into<String>) -> Self {
-        self.import_agent_status = Some(value.into());
-        self
-    }
-
-    /// Sets `update_ticket_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_ticket_status(mut self, value: i32) -> Self {
-        self.update_ticket_status = Some(value);
-        self
-    }
-
-    /// Sets `has_immutable_exchange_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_has_immutable_exchange_id(mut self, value: bool) -> Self {
-        self.has_immutable_exchange_id = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `allday` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allday(mut self, value: bool) -> Self {
-        self.allday = Some(value);
-        self
-    }
-
-    /// Sets `holiday_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_holiday_id(mut self, value: impl Into<String>) -> Self {
-        self.holiday_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `_cancomplete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cancomplete(mut self, value: bool) -> Self {
-        self.cancomplete = Some(value);
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `entity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_entity(mut self, value: f64) -> Self {
-        self.entity = Some(value);
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `subject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `holiday_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_holiday_type(mut self, value: i32) -> Self {
-        self.holiday_type = Some(value);
-        self
-    }
-
-    /// Sets `appointment_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_type_name(mut self, value: impl Into<String>) -> Self {
-        self.appointment_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `complete_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_complete_status(mut self, value: i32) -> Self {
-        self.complete_status = Some(value);
-        self
-    }
-
-    /// Sets `is_private` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_private(mut self, value: bool) -> Self {
-        self.is_private = Some(value);
-        self
-    }
-
-    /// Sets `reminder_shown` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reminder_shown(mut self, value: bool) -> Self {
-        self.reminder_shown = Some(value);
-        self
-    }
-
-    /// Sets `is_task` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_task(mut self, value: bool) -> Self {
-        self.is_task = Some(value);
-        self
-    }
-
-    /// Sets `online_meeting_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_online_meeting_url(mut self, value: impl Into<String>) -> Self {
-        self.online_meeting_url = Some(value.into());
-        self
-    }
-
-    /// Sets `organizer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_organizer(mut self, value: i32) -> Self {
-        self.organizer = Some(value);
-        self
-    }
-
-    /// Sets `entryid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_entryid(mut self, value: impl Into<String>) -> Self {
-        self.entryid = Some(value.into());
-        self
-    }
-
-    /// Sets `changekey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changekey(mut self, value: impl Into<String>) -> Self {
-        self.changekey = Some(value.into());
-        self
-    }
-
-    /// Sets `attendees` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attendees(mut self, value: impl Into<String>) -> Self {
-        self.attendees = Some(value.into());
-        self
-    }
-
-    /// Sets `_recurringmaster` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurringmaster(mut self, value: bool) -> Self {
-        self.recurringmaster = Some(value);
-        self
-    }
-
-    /// Sets `recurring_master_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurring_master_id(mut self, value: impl Into<String>) -> Self {
-        self.recurring_master_id = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `open_appointment_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_appointment_status(mut self, value: i32) -> Self {
-        self.open_appointment_status = Some(value);
-        self
-    }
-
-    /// Sets `appointment_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_location(mut self, value: i32) -> Self {
-        self.appointment_location = Some(value);
-        self
-    }
-
-    /// Sets `appointment_location_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_location_name(mut self, value: impl Into<String>) -> Self {
-        self.appointment_location_name = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.approvalemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `requestedapprovalagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requestedapprovalagent(mut self, value: i32) -> Self {
-        self.requestedapprovalagent = Some(value);
-        self
-    }
-
-    /// Sets `approval_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_status(mut self, value: i32) -> Self {
-        self.approval_status = Some(value);
-        self
-    }
-
-    /// Sets `_candelete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_candelete(mut self, value: bool) -> Self {
-        self.candelete = Some(value);
-        self
-    }
-
-    /// Sets `appointment_location_free_text` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_location_free_text(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.appointment_location_free_text = Some(value.into());
-        self
-    }
-
-    /// Sets `other1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other1(mut self, value: i32) -> Self {
-        self.other1 = Some(value);
-        self
-    }
-
-    /// Sets `other2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other2(mut self, value: i32) -> Self {
-        self.other2 = Some(value);
-        self
-    }
-
-    /// Sets `calendar_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calendar_id(mut self, value: impl Into<String>) -> Self {
-        self.calendar_id = Some(value.into());
-        self
-    }
-
-    /// Sets `exchangelastmodifieddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchangelastmodifieddate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.exchangelastmodifieddate = Some(value.into());
-        self
-    }
-
-    /// Sets `shift_type_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shift_type_id(mut self, value: i32) -> Self {
-        self.shift_type_id = Some(value);
-        self
-    }
-
-    /// Sets `shift_team_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shift_team_id(mut self, value: i32) -> Self {
-        self.shift_team_id = Some(value);
-        self
-    }
-
-    /// Sets `shift_team_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shift_team_name(mut self, value: impl Into<String>) -> Self {
-        self.shift_team_name = Some(value.into());
-        self
-    }
-
-    /// Sets `recurring_desc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurring_desc(mut self, value: impl Into<String>) -> Self {
-        self.recurring_desc = Some(value.into());
-        self
-    }
-
-    /// Sets `crmnote_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_crmnote_id(mut self, value: i32) -> Self {
-        self.crmnote_id = Some(value);
-        self
-    }
-
-    /// Sends `agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agents(mut self) -> Self {
-        self.agents = None;
-        self.extra.insert("agents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `collection_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_collection_id(mut self) -> Self {
-        self.collection_id = None;
-        self.extra.insert("collection_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_type_id(mut self) -> Self {
-        self.appointment_type_id = None;
-        self.extra.insert("appointment_type_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `confirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_confirmed(mut self) -> Self {
-        self.confirmed = None;
-        self.extra.insert("confirmed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchangestartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchangestartdate(mut self) -> Self {
-        self.exchangestartdate = None;
-        self.extra.insert("exchangestartdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchangeenddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchangeenddate(mut self) -> Self {
-        self.exchangeenddate = None;
-        self.extra.insert("exchangeenddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchangemailboxfqdn` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchangemailboxfqdn(mut self) -> Self {
-        self.exchangemailboxfqdn = None;
-        self.extra.insert("exchangemailboxfqdn".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status(mut self) -> Self {
-        self.status = None;
-        self.extra.insert("status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messagestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messagestatus(mut self) -> Self {
-        self.messagestatus = None;
-        self.extra.insert("messagestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_status(mut self) -> Self {
-        self.agent_status = None;
-        self.extra.insert("agent_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note_html(mut self) -> Self {
-        self.note_html = None;
-        self.extra.insert("note_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `betweenstart` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_betweenstart(mut self) -> Self {
-        self.betweenstart = None;
-        self.extra.insert("betweenstart".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `betweenend` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_betweenend(mut self) -> Self {
-        self.betweenend = None;
-        self.extra.insert("betweenend".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tolist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tolist(mut self) -> Self {
-        self.tolist = None;
-        self.extra.insert("tolist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cclist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cclist(mut self) -> Self {
-        self.cclist = None;
-        self.extra.insert("cclist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bcclist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bcclist(mut self) -> Self {
-        self.bcclist = None;
-        self.extra.insert("bcclist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usermessagestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usermessagestatus(mut self) -> Self {
-        self.usermessagestatus = None;
-        self.extra.insert("usermessagestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reminderminutes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reminderminutes(mut self) -> Self {
-        self.reminderminutes = None;
-        self.extra.insert("reminderminutes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reminderstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reminderstatus(mut self) -> Self {
-        self.reminderstatus = None;
-        self.extra.insert("reminderstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reminderdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reminderdate(mut self) -> Self {
-        self.reminderdate = None;
-        self.extra.insert("reminderdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `complete_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_complete_note(mut self) -> Self {
-        self.complete_note = None;
-        self.extra.insert("complete_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `complete_notehtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_complete_notehtml(mut self) -> Self {
-        self.complete_notehtml = None;
-        self.extra.insert("complete_notehtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fromcompletedapid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fromcompletedapid(mut self) -> Self {
-        self.fromcompletedapid = None;
-        self.extra.insert("fromcompletedapid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `complete_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_complete_date(mut self) -> Self {
-        self.complete_date = None;
-        self.extra.insert("complete_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `complete_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_complete_agent_id(mut self) -> Self {
-        self.complete_agent_id = None;
-        self.extra.insert("complete_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `offhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_offhold(mut self) -> Self {
-        self.offhold = None;
-        self.extra.insert("offhold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changedinnhd` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changedinnhd(mut self) -> Self {
-        self.changedinnhd = None;
-        self.extra.insert("changedinnhd".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_estimate(mut self) -> Self {
-        self.estimate = None;
-        self.extra.insert("estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `meetingtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_meetingtype(mut self) -> Self {
-        self.meetingtype = None;
-        self.extra.insert("meetingtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `commisionable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_commisionable(mut self) -> Self {
-        self.commisionable = None;
-        self.extra.insert("commisionable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invitesent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invitesent(mut self) -> Self {
-        self.invitesent = None;
-        self.extra.insert("invitesent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cspid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cspid(mut self) -> Self {
-        self.cspid = None;
-        self.extra.insert("cspid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inform_agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inform_agents(mut self) -> Self {
-        self.inform_agents = None;
-        self.extra.insert("inform_agents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inform_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inform_user(mut self) -> Self {
-        self.inform_user = None;
-        self.extra.insert("inform_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_force` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_force(mut self) -> Self {
-        self.force = None;
-        self.extra.insert("_force".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_followup_appointment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_followup_appointment(mut self) -> Self {
-        self.add_followup_appointment = None;
-        self.extra
-            .insert("add_followup_appointment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_followup_task` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_followup_task(mut self) -> Self {
-        self.add_followup_task = None;
-        self.extra.insert("add_followup_task".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_subject(mut self) -> Self {
-        self.followup_subject = None;
-        self.extra.insert("followup_subject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_start_date(mut self) -> Self {
-        self.followup_start_date = None;
-        self.extra.insert("followup_start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_end_date(mut self) -> Self {
-        self.followup_end_date = None;
-        self.extra.insert("followup_end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_allday` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_allday(mut self) -> Self {
-        self.followup_allday = None;
-        self.extra.insert("followup_allday".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_inform_agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_inform_agents(mut self) -> Self {
-        self.followup_inform_agents = None;
-        self.extra.insert("followup_inform_agents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_inform_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_inform_user(mut self) -> Self {
-        self.followup_inform_user = None;
-        self.extra.insert("followup_inform_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_agents(mut self) -> Self {
-        self.followup_agents = None;
-        self.extra.insert("followup_agents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_user_id(mut self) -> Self {
-        self.followup_user_id = None;
-        self.extra.insert("followup_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_is_private` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_is_private(mut self) -> Self {
-        self.followup_is_private = None;
-        self.extra.insert("followup_is_private".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_reminderminutes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_reminderminutes(mut self) -> Self {
-        self.followup_reminderminutes = None;
-        self.extra
-            .insert("followup_reminderminutes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_agent_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_agent_status(mut self) -> Self {
-        self.followup_agent_status = None;
-        self.extra.insert("followup_agent_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_date(mut self) -> Self {
-        self.followup_date = None;
-        self.extra.insert("followup_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_note(mut self) -> Self {
-        self.followup_note = None;
-        self.extra.insert("followup_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_note_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_note_html(mut self) -> Self {
-        self.followup_note_html = None;
-        self.extra.insert("followup_note_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_id(mut self) -> Self {
-        self.followup_id = None;
-        self.extra.insert("followup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_appointmenttype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_appointmenttype_id(mut self) -> Self {
-        self.followup_appointmenttype_id = None;
-        self.extra
-            .insert("followup_appointmenttype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reassign_ticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reassign_ticket(mut self) -> Self {
-        self.reassign_ticket = None;
-        self.extra.insert("reassign_ticket".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contact_emailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contact_emailaddress(mut self) -> Self {
-        self.contact_emailaddress = None;
-        self.extra.insert("contact_emailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contact_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contact_phonenumber(mut self) -> Self {
-        self.contact_phonenumber = None;
-        self.extra.insert("contact_phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_hours(mut self) -> Self {
-        self.appointment_hours = None;
-        self.extra.insert("appointment_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_work_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_work_hours(mut self) -> Self {
-        self.appointment_work_hours = None;
-        self.extra.insert("appointment_work_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `complete_timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_complete_timetaken(mut self) -> Self {
-        self.complete_timetaken = None;
-        self.extra.insert("complete_timetaken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contact_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contact_address(mut self) -> Self {
-        self.contact_address = None;
-        self.extra.insert("contact_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outcomes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outcomes(mut self) -> Self {
-        self.outcomes = None;
-        self.extra.insert("outcomes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `utcoffset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_utcoffset(mut self) -> Self {
-        self.utcoffset = None;
-        self.extra.insert("utcoffset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `start_date_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_start_date_only(mut self) -> Self {
-        self.start_date_only = None;
-        self.extra.insert("start_date_only".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `end_date_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_end_date_only(mut self) -> Self {
-        self.end_date_only = None;
-        self.extra.insert("end_date_only".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate(mut self) -> Self {
-        self.chargerate = None;
-        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validateonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validateonly(mut self) -> Self {
-        self.validateonly = None;
-        self.extra.insert("_validateonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_iscloning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iscloning(mut self) -> Self {
-        self.iscloning = None;
-        self.extra.insert("_iscloning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_collectionmaster` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_collectionmaster(mut self) -> Self {
-        self.collectionmaster = None;
-        self.extra.insert("_collectionmaster".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `conference_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_conference_id(mut self) -> Self {
-        self.conference_id = None;
-        self.extra.insert("conference_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `toll_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_toll_number(mut self) -> Self {
-        self.toll_number = None;
-        self.extra.insert("toll_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchange_uid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchange_uid(mut self) -> Self {
-        self.exchange_uid = None;
-        self.extra.insert("exchange_uid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importemail(mut self) -> Self {
-        self.importemail = None;
-        self.extra.insert("_importemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_organizer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_organizer(mut self) -> Self {
-        self.external_organizer = None;
-        self.extra.insert("external_organizer".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followup_attendees` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followup_attendees(mut self) -> Self {
-        self.followup_attendees = None;
-        self.extra.insert("followup_attendees".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apfaultidremoved` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apfaultidremoved(mut self) -> Self {
-        self.apfaultidremoved = None;
-        self.extra.insert("apfaultidremoved".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category1(mut self) -> Self {
-        self.category1 = None;
-        self.extra.insert("category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category2(mut self) -> Self {
-        self.category2 = None;
-        self.extra.insert("category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category3(mut self) -> Self {
-        self.category3 = None;
-        self.extra.insert("category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category4(mut self) -> Self {
-        self.category4 = None;
-        self.extra.insert("category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_id(mut self) -> Self {
-        self.contract_id = None;
-        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key(mut self) -> Self {
-        self.key = None;
-        self.extra.insert("key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resource_booking_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resource_booking_type(mut self) -> Self {
-        self.resource_booking_type = None;
-        self.extra.insert("resource_booking_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resource_booking_timeslot` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resource_booking_timeslot(mut self) -> Self {
-        self.resource_booking_timeslot = None;
-        self.extra
-            .insert("resource_booking_timeslot".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `booking_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_booking_name(mut self) -> Self {
-        self.booking_name = None;
-        self.extra.insert("booking_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `booking_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_booking_email(mut self) -> Self {
-        self.booking_email = None;
-        self.extra.insert("booking_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `booking_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_booking_phonenumber(mut self) -> Self {
-        self.booking_phonenumber = None;
-        self.extra.insert("booking_phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `do_reopen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_do_reopen(mut self) -> Self {
-        self.do_reopen = None;
-        self.extra.insert("do_reopen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requesttype(mut self) -> Self {
-        self.requesttype = None;
-        self.extra.insert("requesttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resourcebookingtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resourcebookingtype(mut self) -> Self {
-        self.resourcebookingtype = None;
-        self.extra.insert("resourcebookingtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resourcebookingtypeagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resourcebookingtypeagent(mut self) -> Self {
-        self.resourcebookingtypeagent = None;
-        self.extra
-            .insert("resourcebookingtypeagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultresourcetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultresourcetype(mut self) -> Self {
-        self.defaultresourcetype = None;
-        self.extra.insert("defaultresourcetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultbookingtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultbookingtype(mut self) -> Self {
-        self.defaultbookingtype = None;
-        self.extra.insert("defaultbookingtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team_id(mut self) -> Self {
-        self.team_id = None;
-        self.extra.insert("team_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_resourcebooking_teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_resourcebooking_teams(mut self) -> Self {
-        self.allowed_resourcebooking_teams = None;
-        self.extra
-            .insert("allowed_resourcebooking_teams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resourcebookingteam` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resourcebookingteam(mut self) -> Self {
-        self.resourcebookingteam = None;
-        self.extra.insert("resourcebookingteam".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `organizer_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_organizer_email(mut self) -> Self {
-        self.organizer_email = None;
-        self.extra.insert("organizer_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_phonenumber(mut self) -> Self {
-        self.ticket_phonenumber = None;
-        self.extra.insert("ticket_phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_emailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_emailaddress(mut self) -> Self {
-        self.ticket_emailaddress = None;
-        self.extra.insert("ticket_emailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_status(mut self) -> Self {
-        self.appointment_status = None;
-        self.extra.insert("appointment_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_ticket_appointment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_ticket_appointment(mut self) -> Self {
-        self.primary_ticket_appointment = None;
-        self.extra
-            .insert("primary_ticket_appointment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule(mut self) -> Self {
-        self.schedule = None;
-        self.extra.insert("schedule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedulehandledtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedulehandledtype(mut self) -> Self {
-        self.schedulehandledtype = None;
-        self.extra.insert("schedulehandledtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createnextappt` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createnextappt(mut self) -> Self {
-        self.createnextappt = None;
-        self.extra.insert("createnextappt".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `halo_recurring_master_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_halo_recurring_master_id(mut self) -> Self {
-        self.halo_recurring_master_id = None;
-        self.extra
-            .insert("halo_recurring_master_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_start(mut self) -> Self {
-        self.approval_start = None;
-        self.extra.insert("approval_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requires_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requires_approval(mut self) -> Self {
-        self.requires_approval = None;
-        self.extra.insert("requires_approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autocomplete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autocomplete(mut self) -> Self {
-        self.autocomplete = None;
-        self.extra.insert("autocomplete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalagent(mut self) -> Self {
-        self.approvalagent = None;
-        self.extra.insert("approvalagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalnote(mut self) -> Self {
-        self.approvalnote = None;
-        self.extra.insert("approvalnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_id(mut self) -> Self {
-        self.appointment_id = None;
-        self.extra.insert("appointment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvaldatetime(mut self) -> Self {
-        self.approvaldatetime = None;
-        self.extra.insert("approvaldatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_agent_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_agent_ids(mut self) -> Self {
-        self.import_agent_ids = None;
-        self.extra.insert("import_agent_ids".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_user(mut self) -> Self {
-        self.import_user = None;
-        self.extra.insert("import_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_open_appointment_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_open_appointment_status(mut self) -> Self {
-        self.import_open_appointment_status = None;
-        self.extra
-            .insert(
-                "import_open_appointment_status".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `import_appointment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_appointment_type(mut self) -> Self {
-        self.import_appointment_type = None;
-        self.extra.insert("import_appointment_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_shift_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_shift_type(mut self) -> Self {
-        self.import_shift_type = None;
-        self.extra.insert("import_shift_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_agent_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_agent_status(mut self) -> Self {
-        self.import_agent_status = None;
-        self.extra.insert("import_agent_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_ticket_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_ticket_status(mut self) -> Self {
-        self.update_ticket_status = None;
-        self.extra.insert("update_ticket_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `has_immutable_exchange_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_has_immutable_exchange_id(mut self) -> Self {
-        self.has_immutable_exchange_id = None;
-        self.extra
-            .insert("has_immutable_exchange_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_start_date(mut self) -> Self {
-        self.start_date = None;
-        self.extra.insert("start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_end_date(mut self) -> Self {
-        self.end_date = None;
-        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allday` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allday(mut self) -> Self {
-        self.allday = None;
-        self.extra.insert("allday".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `holiday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_holiday_id(mut self) -> Self {
-        self.holiday_id = None;
-        self.extra.insert("holiday_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_cancomplete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cancomplete(mut self) -> Self {
-        self.cancomplete = None;
-        self.extra.insert("_cancomplete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `entity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_entity(mut self) -> Self {
-        self.entity = None;
-        self.extra.insert("entity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_subject(mut self) -> Self {
-        self.subject = None;
-        self.extra.insert("subject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_name(mut self) -> Self {
-        self.user_name = None;
-        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `holiday_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_holiday_type(mut self) -> Self {
-        self.holiday_type = None;
-        self.extra.insert("holiday_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_type_name(mut self) -> Self {
-        self.appointment_type_name = None;
-        self.extra.insert("appointment_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `complete_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_complete_status(mut self) -> Self {
-        self.complete_status = None;
-        self.extra.insert("complete_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_private` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_private(mut self) -> Self {
-        self.is_private = None;
-        self.extra.insert("is_private".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reminder_shown` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reminder_shown(mut self) -> Self {
-        self.reminder_shown = None;
-        self.extra.insert("reminder_shown".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_task` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_task(mut self) -> Self {
-        self.is_task = None;
-        self.extra.insert("is_task".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `online_meeting_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_online_meeting_url(mut self) -> Self {
-        self.online_meeting_url = None;
-        self.extra.insert("online_meeting_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `organizer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_organizer(mut self) -> Self {
-        self.organizer = None;
-        self.extra.insert("organizer".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `entryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_entryid(mut self) -> Self {
-        self.entryid = None;
-        self.extra.insert("entryid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changekey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changekey(mut self) -> Self {
-        self.changekey = None;
-        self.extra.insert("changekey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attendees` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attendees(mut self) -> Self {
-        self.attendees = None;
-        self.extra.insert("attendees".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_recurringmaster` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurringmaster(mut self) -> Self {
-        self.recurringmaster = None;
-        self.extra.insert("_recurringmaster".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurring_master_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurring_master_id(mut self) -> Self {
-        self.recurring_master_id = None;
-        self.extra.insert("recurring_master_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_appointment_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_appointment_status(mut self) -> Self {
-        self.open_appointment_status = None;
-        self.extra.insert("open_appointment_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_location(mut self) -> Self {
-        self.appointment_location = None;
-        self.extra.insert("appointment_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_location_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_location_name(mut self) -> Self {
-        self.appointment_location_name = None;
-        self.extra
-            .insert("appointment_location_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalemailaddress(mut self) -> Self {
-        self.approvalemailaddress = None;
-        self.extra.insert("approvalemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requestedapprovalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requestedapprovalagent(mut self) -> Self {
-        self.requestedapprovalagent = None;
-        self.extra.insert("requestedapprovalagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_status(mut self) -> Self {
-        self.approval_status = None;
-        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_candelete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_candelete(mut self) -> Self {
-        self.candelete = None;
-        self.extra.insert("_candelete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_location_free_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_location_free_text(mut self) -> Self {
-        self.appointment_location_free_text = None;
-        self.extra
-            .insert(
-                "appointment_location_free_text".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `other1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other1(mut self) -> Self {
-        self.other1 = None;
-        self.extra.insert("other1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other2(mut self) -> Self {
-        self.other2 = None;
-        self.extra.insert("other2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calendar_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calendar_id(mut self) -> Self {
-        self.calendar_id = None;
-        self.extra.insert("calendar_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchangelastmodifieddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchangelastmodifieddate(mut self) -> Self {
-        self.exchangelastmodifieddate = None;
-        self.extra
-            .insert("exchangelastmodifieddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shift_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shift_type_id(mut self) -> Self {
-        self.shift_type_id = None;
-        self.extra.insert("shift_type_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shift_team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shift_team_id(mut self) -> Self {
-        self.shift_team_id = None;
-        self.extra.insert("shift_team_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shift_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shift_team_name(mut self) -> Self {
-        self.shift_team_name = None;
-        self.extra.insert("shift_team_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurring_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurring_desc(mut self) -> Self {
-        self.recurring_desc = None;
-        self.extra.insert("recurring_desc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `crmnote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_crmnote_id(mut self) -> Self {
-        self.crmnote_id = None;
-        self.extra.insert("crmnote_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Appointment {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "agents", &self.agents, &self.extra)?;
-        model::opt_entry(&mut map, "collection_id", &self.collection_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "appointment_type_id",
-            &self.appointment_type_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "confirmed", &self.confirmed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exchangestartdate",
-            &self.exchangestartdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exchangeenddate",
-            &self.exchangeenddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exchangemailboxfqdn",
-            &self.exchangemailboxfqdn,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "status", &self.status, &self.extra)?;
-        model::opt_entry(&mut map, "messagestatus", &self.messagestatus, &self.extra)?;
-        model::opt_entry(&mut map, "agent_status", &self.agent_status, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "note_html", &self.note_html, &self.extra)?;
-        model::opt_entry(&mut map, "betweenstart", &self.betweenstart, &self.extra)?;
-        model::opt_entry(&mut map, "betweenend", &self.betweenend, &self.extra)?;
-        model::opt_entry(&mut map, "tolist", &self.tolist, &self.extra)?;
-        model::opt_entry(&mut map, "cclist", &self.cclist, &self.extra)?;
-        model::opt_entry(&mut map, "bcclist", &self.bcclist, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "usermessagestatus",
-            &self.usermessagestatus,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "reminderminutes",
-            &self.reminderminutes,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "reminderstatus", &self.reminderstatus, &self.extra)?;
-        model::opt_entry(&mut map, "reminderdate", &self.reminderdate, &self.extra)?;
-        model::opt_entry(&mut map, "complete_note", &self.complete_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "complete_notehtml",
-            &self.complete_notehtml,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "fromcompletedapid",
-            &self.fromcompletedapid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "complete_date", &self.complete_date, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "complete_agent_id",
-            &self.complete_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "offhold", &self.offhold, &self.extra)?;
-        model::opt_entry(&mut map, "changedinnhd", &self.changedinnhd, &self.extra)?;
-        model::opt_entry(&mut map, "estimate", &self.estimate, &self.extra)?;
-        model::opt_entry(&mut map, "meetingtype", &self.meetingtype, &self.extra)?;
-        model::opt_entry(&mut map, "commisionable", &self.commisionable, &self.extra)?;
-        model::opt_entry(&mut map, "invitesent", &self.invitesent, &self.extra)?;
-        model::opt_entry(&mut map, "cspid", &self.cspid, &self.extra)?;
-        model::opt_entry(&mut map, "inform_agents", &self.inform_agents, &self.extra)?;
-        model::opt_entry(&mut map, "inform_user", &self.inform_user, &self.extra)?;
-        model::opt_entry(&mut map, "_force", &self.force, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "add_followup_appointment",
-            &self.add_followup_appointment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "add_followup_task",
-            &self.add_followup_task,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_subject",
-            &self.followup_subject,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_start_date",
-            &self.followup_start_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_end_date",
-            &self.followup_end_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_allday",
-            &self.followup_allday,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_inform_agents",
-            &self.followup_inform_agents,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_inform_user",
-            &self.followup_inform_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_agents",
-            &self.followup_agents,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_user_id",
-            &self.followup_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_is_private",
-            &self.followup_is_private,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_reminderminutes",
-            &self.followup_reminderminutes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_agent_status",
-            &self.followup_agent_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "followup_date", &self.followup_date, &self.extra)?;
-        model::opt_entry(&mut map, "followup_note", &self.followup_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "followup_note_html",
-            &self.followup_note_html,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "followup_id", &self.followup_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "followup_appointmenttype_id",
-            &self.followup_appointmenttype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "reassign_ticket",
-            &self.reassign_ticket,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contact_emailaddress",
-            &self.contact_emailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contact_phonenumber",
-            &self.contact_phonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_hours",
-            &self.appointment_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_work_hours",
-            &self.appointment_work_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "complete_timetaken",
-            &self.complete_timetaken,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contact_address",
-            &self.contact_address,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "outcomes", &self.outcomes, &self.extra)?;
-        model::opt_entry(&mut map, "utcoffset", &self.utcoffset, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "start_date_only",
-            &self.start_date_only,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "end_date_only", &self.end_date_only, &self.extra)?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
-        model::opt_entry(&mut map, "_validateonly", &self.validateonly, &self.extra)?;
-        model::opt_entry(&mut map, "_iscloning", &self.iscloning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_collectionmaster",
-            &self.collectionmaster,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "conference_id", &self.conference_id, &self.extra)?;
-        model::opt_entry(&mut map, "toll_number", &self.toll_number, &self.extra)?;
-        model::opt_entry(&mut map, "exchange_uid", &self.exchange_uid, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "_importemail", &self.importemail, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "external_organizer",
-            &self.external_organizer,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "followup_attendees",
-            &self.followup_attendees,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "apfaultidremoved",
-            &self.apfaultidremoved,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "category1", &self.category1, &self.extra)?;
-        model::opt_entry(&mut map, "category2", &self.category2, &self.extra)?;
-        model::opt_entry(&mut map, "category3", &self.category3, &self.extra)?;
-        model::opt_entry(&mut map, "category4", &self.category4, &self.extra)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
-        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "resource_booking_type",
-            &self.resource_booking_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resource_booking_timeslot",
-            &self.resource_booking_timeslot,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "booking_name", &self.booking_name, &self.extra)?;
-        model::opt_entry(&mut map, "booking_email", &self.booking_email, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "booking_phonenumber",
-            &self.booking_phonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "do_reopen", &self.do_reopen, &self.extra)?;
-        model::opt_entry(&mut map, "requesttype", &self.requesttype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "resourcebookingtype",
-            &self.resourcebookingtype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resourcebookingtypeagent",
-            &self.resourcebookingtypeagent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultresourcetype",
-            &self.defaultresourcetype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultbookingtype",
-            &self.defaultbookingtype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "team_id", &self.team_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowed_resourcebooking_teams",
-            &self.allowed_resourcebooking_teams,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resourcebookingteam",
-            &self.resourcebookingteam,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "organizer_email",
-            &self.organizer_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_phonenumber",
-            &self.ticket_phonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_emailaddress",
-            &self.ticket_emailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_status",
-            &self.appointment_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_ticket_appointment",
-            &self.primary_ticket_appointment,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "schedule", &self.schedule, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "schedulehandledtype",
-            &self.schedulehandledtype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "createnextappt", &self.createnextappt, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "halo_recurring_master_id",
-            &self.halo_recurring_master_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approval_start", &self.approval_start, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "requires_approval",
-            &self.requires_approval,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "autocomplete", &self.autocomplete, &self.extra)?;
-        model::opt_entry(&mut map, "approvalagent", &self.approvalagent, &self.extra)?;
-        model::opt_entry(&mut map, "approvalnote", &self.approvalnote, &self.extra)?;
-        model::opt_entry(&mut map, "appointment_id", &self.appointment_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approvaldatetime",
-            &self.approvaldatetime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "import_agent_ids",
-            &self.import_agent_ids,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "import_user", &self.import_user, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "import_open_appointment_status",
-            &self.import_open_appointment_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "import_appointment_type",
-            &self.import_appointment_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "import_shift_type",
-            &self.import_shift_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "import_agent_status",
-            &self.import_agent_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "update_ticket_status",
-            &self.update_ticket_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "has_immutable_exchange_id",
-            &self.has_immutable_exchange_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "start_date", &self.start_date, &self.extra)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(&mut map, "allday", &self.allday, &self.extra)?;
-        model::opt_entry(&mut map, "holiday_id", &self.holiday_id, &self.extra)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(&mut map, "_cancomplete", &self.cancomplete, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "entity", &self.entity, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "subject", &self.subject, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "holiday_type", &self.holiday_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "appointment_type_name",
-            &self.appointment_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "complete_status",
-            &self.complete_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_private", &self.is_private, &self.extra)?;
-        model::opt_entry(&mut map, "reminder_shown", &self.reminder_shown, &self.extra)?;
-        model::opt_entry(&mut map, "is_task", &self.is_task, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "online_meeting_url",
-            &self.online_meeting_url,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "organizer", &self.organizer, &self.extra)?;
-        model::opt_entry(&mut map, "entryid", &self.entryid, &self.extra)?;
-        model::opt_entry(&mut map, "changekey", &self.changekey, &self.extra)?;
-        model::opt_entry(&mut map, "attendees", &self.attendees, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_recurringmaster",
-            &self.recurringmaster,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "recurring_master_id",
-            &self.recurring_master_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "open_appointment_status",
-            &self.open_appointment_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_location",
-            &self.appointment_location,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_location_name",
-            &self.appointment_location_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approvalemailaddress",
-            &self.approvalemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requestedapprovalagent",
-            &self.requestedapprovalagent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_status",
-            &self.approval_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_candelete", &self.candelete, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "appointment_location_free_text",
-            &self.appointment_location_free_text,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "other1", &self.other1, &self.extra)?;
-        model::opt_entry(&mut map, "other2", &self.other2, &self.extra)?;
-        model::opt_entry(&mut map, "calendar_id", &self.calendar_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exchangelastmodifieddate",
-            &self.exchangelastmodifieddate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "shift_type_id", &self.shift_type_id, &self.extra)?;
-        model::opt_entry(&mut map, "shift_team_id", &self.shift_team_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "shift_team_name",
-            &self.shift_team_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "recurring_desc", &self.recurring_desc, &self.extra)?;
-        model::opt_entry(&mut map, "crmnote_id", &self.crmnote_id, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Appointment {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Appointment`], to name one in [`Appointment::clear`] (send it as `null`) and
+/// [`Appointment::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AppointmentField {
+    /// `agents`.
+    Agents,
+    /// `collection_id`.
+    CollectionId,
+    /// `appointment_type_id`.
+    AppointmentTypeId,
+    /// `confirmed`.
+    Confirmed,
+    /// `exchangestartdate`.
+    Exchangestartdate,
+    /// `exchangeenddate`.
+    Exchangeenddate,
+    /// `exchangemailboxfqdn`.
+    Exchangemailboxfqdn,
+    /// `status`.
+    Status,
+    /// `messagestatus`.
+    Messagestatus,
+    /// `agent_status`.
+    AgentStatus,
+    /// `note`.
+    Note,
+    /// `note_html`.
+    NoteHtml,
+    /// `betweenstart`.
+    Betweenstart,
+    /// `betweenend`.
+    Betweenend,
+    /// `tolist`.
+    Tolist,
+    /// `cclist`.
+    Cclist,
+    /// `bcclist`.
+    Bcclist,
+    /// `usermessagestatus`.
+    Usermessagestatus,
+    /// `reminderminutes`.
+    Reminderminutes,
+    /// `reminderstatus`.
+    Reminderstatus,
+    /// `reminderdate`.
+    Reminderdate,
+    /// `complete_note`.
+    CompleteNote,
+    /// `complete_notehtml`.
+    CompleteNotehtml,
+    /// `fromcompletedapid`.
+    Fromcompletedapid,
+    /// `complete_date`.
+    CompleteDate,
+    /// `complete_agent_id`.
+    CompleteAgentId,
+    /// `offhold`.
+    Offhold,
+    /// `changedinnhd`.
+    Changedinnhd,
+    /// `estimate`.
+    Estimate,
+    /// `meetingtype`.
+    Meetingtype,
+    /// `commisionable`.
+    Commisionable,
+    /// `invitesent`.
+    Invitesent,
+    /// `cspid`.
+    Cspid,
+    /// `inform_agents`.
+    InformAgents,
+    /// `inform_user`.
+    InformUser,
+    /// `_force`.
+    Force,
+    /// `add_followup_appointment`.
+    AddFollowupAppointment,
+    /// `add_followup_task`.
+    AddFollowupTask,
+    /// `followup_subject`.
+    FollowupSubject,
+    /// `followup_start_date`.
+    FollowupStartDate,
+    /// `followup_end_date`.
+    FollowupEndDate,
+    /// `followup_allday`.
+    FollowupAllday,
+    /// `followup_inform_agents`.
+    FollowupInformAgents,
+    /// `followup_inform_user`.
+    FollowupInformUser,
+    /// `followup_agents`.
+    FollowupAgents,
+    /// `followup_user_id`.
+    FollowupUserId,
+    /// `followup_is_private`.
+    FollowupIsPrivate,
+    /// `followup_reminderminutes`.
+    FollowupReminderminutes,
+    /// `followup_agent_status`.
+    FollowupAgentStatus,
+    /// `followup_date`.
+    FollowupDate,
+    /// `followup_note`.
+    FollowupNote,
+    /// `followup_note_html`.
+    FollowupNoteHtml,
+    /// `followup_id`.
+    FollowupId,
+    /// `followup_appointmenttype_id`.
+    FollowupAppointmenttypeId,
+    /// `reassign_ticket`.
+    ReassignTicket,
+    /// `contact_emailaddress`.
+    ContactEmailaddress,
+    /// `contact_phonenumber`.
+    ContactPhonenumber,
+    /// `appointment_hours`.
+    AppointmentHours,
+    /// `appointment_work_hours`.
+    AppointmentWorkHours,
+    /// `complete_timetaken`.
+    CompleteTimetaken,
+    /// `contact_address`.
+    ContactAddress,
+    /// `outcomes`.
+    Outcomes,
+    /// `utcoffset`.
+    Utcoffset,
+    /// `start_date_only`.
+    StartDateOnly,
+    /// `end_date_only`.
+    EndDateOnly,
+    /// `chargerate`.
+    Chargerate,
+    /// `_validateonly`.
+    Validateonly,
+    /// `_iscloning`.
+    Iscloning,
+    /// `_collectionmaster`.
+    Collectionmaster,
+    /// `conference_id`.
+    ConferenceId,
+    /// `toll_number`.
+    TollNumber,
+    /// `exchange_uid`.
+    ExchangeUid,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `_importemail`.
+    Importemail,
+    /// `external_organizer`.
+    ExternalOrganizer,
+    /// `followup_attendees`.
+    FollowupAttendees,
+    /// `apfaultidremoved`.
+    Apfaultidremoved,
+    /// `category1`.
+    Category1,
+    /// `category2`.
+    Category2,
+    /// `category3`.
+    Category3,
+    /// `category4`.
+    Category4,
+    /// `contract_id`.
+    ContractId,
+    /// `key`.
+    Key,
+    /// `resource_booking_type`.
+    ResourceBookingType,
+    /// `resource_booking_timeslot`.
+    ResourceBookingTimeslot,
+    /// `booking_name`.
+    BookingName,
+    /// `booking_email`.
+    BookingEmail,
+    /// `booking_phonenumber`.
+    BookingPhonenumber,
+    /// `_warning`.
+    Warning,
+    /// `do_reopen`.
+    DoReopen,
+    /// `requesttype`.
+    Requesttype,
+    /// `resourcebookingtype`.
+    Resourcebookingtype,
+    /// `resourcebookingtypeagent`.
+    Resourcebookingtypeagent,
+    /// `defaultresourcetype`.
+    Defaultresourcetype,
+    /// `defaultbookingtype`.
+    Defaultbookingtype,
+    /// `team_id`.
+    TeamId,
+    /// `allowed_resourcebooking_teams`.
+    AllowedResourcebookingTeams,
+    /// `resourcebookingteam`.
+    Resourcebookingteam,
+    /// `organizer_email`.
+    OrganizerEmail,
+    /// `ticket_phonenumber`.
+    TicketPhonenumber,
+    /// `ticket_emailaddress`.
+    TicketEmailaddress,
+    /// `appointment_status`.
+    AppointmentStatus,
+    /// `primary_ticket_appointment`.
+    PrimaryTicketAppointment,
+    /// `schedule`.
+    Schedule,
+    /// `schedulehandledtype`.
+    Schedulehandledtype,
+    /// `createnextappt`.
+    Createnextappt,
+    /// `halo_recurring_master_id`.
+    HaloRecurringMasterId,
+    /// `approval_start`.
+    ApprovalStart,
+    /// `requires_approval`.
+    RequiresApproval,
+    /// `autocomplete`.
+    Autocomplete,
+    /// `approvalagent`.
+    Approvalagent,
+    /// `approvalnote`.
+    Approvalnote,
+    /// `appointment_id`.
+    AppointmentId,
+    /// `approvaldatetime`.
+    Approvaldatetime,
+    /// `import_agent_ids`.
+    ImportAgentIds,
+    /// `import_user`.
+    ImportUser,
+    /// `import_open_appointment_status`.
+    ImportOpenAppointmentStatus,
+    /// `import_appointment_type`.
+    ImportAppointmentType,
+    /// `import_shift_type`.
+    ImportShiftType,
+    /// `import_agent_status`.
+    ImportAgentStatus,
+    /// `update_ticket_status`.
+    UpdateTicketStatus,
+    /// `has_immutable_exchange_id`.
+    HasImmutableExchangeId,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `start_date`.
+    StartDate,
+    /// `end_date`.
+    EndDate,
+    /// `last_modified`.
+    LastModified,
+    /// `allday`.
+    Allday,
+    /// `holiday_id`.
+    HolidayId,
+    /// `_canupdate`.
+    Canupdate,
+    /// `_cancomplete`.
+    Cancomplete,
+    /// `colour`.
+    Colour,
+    /// `entity`.
+    Entity,
+    /// `ticket_id`.
+    TicketId,
+    /// `subject`.
+    Subject,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `user_id`.
+    UserId,
+    /// `user_name`.
+    UserName,
+    /// `agent_name`.
+    AgentName,
+    /// `holiday_type`.
+    HolidayType,
+    /// `appointment_type_name`.
+    AppointmentTypeName,
+    /// `complete_status`.
+    CompleteStatus,
+    /// `is_private`.
+    IsPrivate,
+    /// `reminder_shown`.
+    ReminderShown,
+    /// `is_task`.
+    IsTask,
+    /// `online_meeting_url`.
+    OnlineMeetingUrl,
+    /// `organizer`.
+    Organizer,
+    /// `entryid`.
+    Entryid,
+    /// `changekey`.
+    Changekey,
+    /// `attendees`.
+    Attendees,
+    /// `_recurringmaster`.
+    Recurringmaster,
+    /// `recurring_master_id`.
+    RecurringMasterId,
+    /// `type`.
+    Type,
+    /// `open_appointment_status`.
+    OpenAppointmentStatus,
+    /// `appointment_location`.
+    AppointmentLocation,
+    /// `appointment_location_name`.
+    AppointmentLocationName,
+    /// `approvalemailaddress`.
+    Approvalemailaddress,
+    /// `requestedapprovalagent`.
+    Requestedapprovalagent,
+    /// `approval_status`.
+    ApprovalStatus,
+    /// `_candelete`.
+    Candelete,
+    /// `appointment_location_free_text`.
+    AppointmentLocationFreeText,
+    /// `other1`.
+    Other1,
+    /// `other2`.
+    Other2,
+    /// `calendar_id`.
+    CalendarId,
+    /// `exchangelastmodifieddate`.
+    Exchangelastmodifieddate,
+    /// `shift_type_id`.
+    ShiftTypeId,
+    /// `shift_team_id`.
+    ShiftTeamId,
+    /// `shift_team_name`.
+    ShiftTeamName,
+    /// `recurring_desc`.
+    RecurringDesc,
+    /// `crmnote_id`.
+    CrmnoteId,
 }
 
 impl crate::runtime::model::Model for Appointment {
-    const EXPECTING: &'static str = "struct Appointment";
+    const NAME: &'static str = "Appointment";
     const FIELDS: &'static [&'static str] = &[
-        "_cancomplete",
-        "_candelete",
-        "_canupdate",
-        "_collectionmaster",
+        "agents",
+        "collection_id",
+        "appointment_type_id",
+        "confirmed",
+        "exchangestartdate",
+        "exchangeenddate",
+        "exchangemailboxfqdn",
+        "status",
+        "messagestatus",
+        "agent_status",
+        "note",
+        "note_html",
+        "betweenstart",
+        "betweenend",
+        "tolist",
+        "cclist",
+        "bcclist",
+        "usermessagestatus",
+        "reminderminutes",
+        "reminderstatus",
+        "reminderdate",
+        "complete_note",
+        "complete_notehtml",
+        "fromcompletedapid",
+        "complete_date",
+        "complete_agent_id",
+        "offhold",
+        "changedinnhd",
+        "estimate",
+        "meetingtype",
+        "commisionable",
+        "invitesent",
+        "cspid",
+        "inform_agents",
+        "inform_user",
         "_force",
-        "_importemail",
-        "_importtype",
-        "_iscloning",
-        "_isimport",
-        "_recurringmaster",
-        "_validateonly",
-        "_warning",
         "add_followup_appointment",
         "add_followup_task",
-        "agent_id",
-        "agent_name",
-        "agent_status",
-        "agents",
-        "allday",
-        "allowed_resourcebooking_teams",
-        "apfaultidremoved",
+        "followup_subject",
+        "followup_start_date",
+        "followup_end_date",
+        "followup_allday",
+        "followup_inform_agents",
+        "followup_inform_user",
+        "followup_agents",
+        "followup_user_id",
+        "followup_is_private",
+        "followup_reminderminutes",
+        "followup_agent_status",
+        "followup_date",
+        "followup_note",
+        "followup_note_html",
+        "followup_id",
+        "followup_appointmenttype_id",
+        "reassign_ticket",
+        "contact_emailaddress",
+        "contact_phonenumber",
         "appointment_hours",
-        "appointment_id",
-        "appointment_location",
-        "appointment_location_free_text",
-        "appointment_location_name",
-        "appointment_status",
-        "appointment_type_id",
-        "appointment_type_name",
         "appointment_work_hours",
-        "approval_start",
-        "approval_status",
-        "approvalagent",
-        "approvaldatetime",
-        "approvalemailaddress",
-        "approvalnote",
-        "attendees",
-        "autocomplete",
-        "bcclist",
-        "betweenend",
-        "betweenstart",
-        "booking_email",
-        "booking_name",
-        "booking_phonenumber",
-        "calendar_id",
+        "complete_timetaken",
+        "contact_address",
+        "outcomes",
+        "utcoffset",
+        "start_date_only",
+        "end_date_only",
+        "chargerate",
+        "_validateonly",
+        "_iscloning",
+        "_collectionmaster",
+        "conference_id",
+        "toll_number",
+        "exchange_uid",
+        "_isimport",
+        "_importtype",
+        "_importemail",
+        "external_organizer",
+        "followup_attendees",
+        "apfaultidremoved",
         "category1",
         "category2",
         "category3",
         "category4",
-        "cclist",
-        "changedinnhd",
-        "changekey",
-        "chargerate",
-        "client_id",
-        "client_name",
-        "collection_id",
-        "colour",
-        "commisionable",
-        "complete_agent_id",
-        "complete_date",
-        "complete_note",
-        "complete_notehtml",
-        "complete_status",
-        "complete_timetaken",
-        "conference_id",
-        "confirmed",
-        "contact_address",
-        "contact_emailaddress",
-        "contact_phonenumber",
         "contract_id",
-        "createnextappt",
-        "crmnote_id",
-        "cspid",
-        "defaultbookingtype",
-        "defaultresourcetype",
-        "do_reopen",
-        "end_date",
-        "end_date_only",
-        "entity",
-        "entryid",
-        "estimate",
-        "exchange_uid",
-        "exchangeenddate",
-        "exchangelastmodifieddate",
-        "exchangemailboxfqdn",
-        "exchangestartdate",
-        "external_organizer",
-        "followup_agent_status",
-        "followup_agents",
-        "followup_allday",
-        "followup_appointmenttype_id",
-        "followup_attendees",
-        "followup_date",
-        "followup_end_date",
-        "followup_id",
-        "followup_inform_agents",
-        "followup_inform_user",
-        "followup_is_private",
-        "followup_note",
-        "followup_note_html",
-        "followup_reminderminutes",
-        "followup_start_date",
-        "followup_subject",
-        "followup_user_id",
-        "fromcompletedapid",
-        "halo_recurring_master_id",
-        "has_immutable_exchange_id",
-        "holiday_id",
-        "holiday_type",
-        "id",
-        "import_agent_ids",
-        "import_agent_status",
-        "import_appointment_type",
-        "import_open_appointment_status",
-        "import_shift_type",
-        "import_user",
-        "inform_agents",
-        "inform_user",
-        "invitesent",
-        "is_private",
-        "is_task",
         "key",
-        "last_modified",
-        "meetingtype",
-        "messagestatus",
-        "new_external_link",
-        "note",
-        "note_html",
-        "offhold",
-        "online_meeting_url",
-        "open_appointment_status",
-        "organizer",
-        "organizer_email",
-        "other1",
-        "other2",
-        "outcomes",
-        "primary_ticket_appointment",
-        "reassign_ticket",
-        "recurring_desc",
-        "recurring_master_id",
-        "reminder_shown",
-        "reminderdate",
-        "reminderminutes",
-        "reminderstatus",
-        "requestedapprovalagent",
-        "requesttype",
-        "requires_approval",
-        "resource_booking_timeslot",
         "resource_booking_type",
-        "resourcebookingteam",
+        "resource_booking_timeslot",
+        "booking_name",
+        "booking_email",
+        "booking_phonenumber",
+        "_warning",
+        "do_reopen",
+        "requesttype",
         "resourcebookingtype",
         "resourcebookingtypeagent",
+        "defaultresourcetype",
+        "defaultbookingtype",
+        "team_id",
+        "allowed_resourcebooking_teams",
+        "resourcebookingteam",
+        "organizer_email",
+        "ticket_phonenumber",
+        "ticket_emailaddress",
+        "appointment_status",
+        "primary_ticket_appointment",
         "schedule",
         "schedulehandledtype",
-        "shift_team_id",
-        "shift_team_name",
-        "shift_type_id",
+        "createnextappt",
+        "halo_recurring_master_id",
+        "approval_start",
+        "requires_approval",
+        "autocomplete",
+        "approvalagent",
+        "approvalnote",
+        "appointment_id",
+        "approvaldatetime",
+        "import_agent_ids",
+        "import_user",
+        "import_open_appointment_status",
+        "import_appointment_type",
+        "import_shift_type",
+        "import_agent_status",
+        "update_ticket_status",
+        "has_immutable_exchange_id",
+        "new_external_link",
+        "id",
+        "agent_id",
+        "start_date",
+        "end_date",
+        "last_modified",
+        "allday",
+        "holiday_id",
+        "_canupdate",
+        "_cancomplete",
+        "colour",
+        "entity",
+        "ticket_id",
+        "subject",
+        "client_id",
+        "client_name",
         "site_id",
         "site_name",
-        "start_date",
-        "start_date_only",
-        "status",
-        "subject",
-        "team_id",
-        "ticket_emailaddress",
-        "ticket_id",
-        "ticket_phonenumber",
-        "tolist",
-        "toll_number",
-        "type",
-        "update_ticket_status",
         "user_id",
         "user_name",
-        "usermessagestatus",
-        "utcoffset",
+        "agent_name",
+        "holiday_type",
+        "appointment_type_name",
+        "complete_status",
+        "is_private",
+        "reminder_shown",
+        "is_task",
+        "online_meeting_url",
+        "organizer",
+        "entryid",
+        "changekey",
+        "attendees",
+        "_recurringmaster",
+        "recurring_master_id",
+        "type",
+        "open_appointment_status",
+        "appointment_location",
+        "appointment_location_name",
+        "approvalemailaddress",
+        "requestedapprovalagent",
+        "approval_status",
+        "_candelete",
+        "appointment_location_free_text",
+        "other1",
+        "other2",
+        "calendar_id",
+        "exchangelastmodifieddate",
+        "shift_type_id",
+        "shift_team_id",
+        "shift_team_name",
+        "recurring_desc",
+        "crmnote_id",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.cancomplete = model::opt_bool(map)?,
-            1 => self.candelete = model::opt_bool(map)?,
-            2 => self.canupdate = model::opt_bool(map)?,
-            3 => self.collectionmaster = model::opt_bool(map)?,
-            4 => self.force = model::opt_bool(map)?,
-            5 => self.importemail = model::value(map)?,
-            6 => self.importtype = model::value(map)?,
-            7 => self.iscloning = model::opt_bool(map)?,
-            8 => self.isimport = model::opt_bool(map)?,
-            9 => self.recurringmaster = model::opt_bool(map)?,
-            10 => self.validateonly = model::opt_bool(map)?,
-            11 => self.warning = model::value(map)?,
-            12 => self.add_followup_appointment = model::opt_bool(map)?,
-            13 => self.add_followup_task = model::opt_bool(map)?,
-            14 => self.agent_id = model::opt_i32(map)?,
-            15 => self.agent_name = model::value(map)?,
-            16 => self.agent_status = model::opt_i32(map)?,
-            17 => self.agents = model::value(map)?,
-            18 => self.allday = model::opt_bool(map)?,
-            19 => self.allowed_resourcebooking_teams = model::value(map)?,
-            20 => self.apfaultidremoved = model::opt_bool(map)?,
-            21 => self.appointment_hours = model::opt_f64(map)?,
-            22 => self.appointment_id = model::opt_i32(map)?,
-            23 => self.appointment_location = model::opt_i32(map)?,
-            24 => self.appointment_location_free_text = model::value(map)?,
-            25 => self.appointment_location_name = model::value(map)?,
-            26 => self.appointment_status = model::opt_i32(map)?,
-            27 => self.appointment_type_id = model::opt_i32(map)?,
-            28 => self.appointment_type_name = model::value(map)?,
-            29 => self.appointment_work_hours = model::opt_f64(map)?,
-            30 => self.approval_start = model::opt_bool(map)?,
-            31 => self.approval_status = model::opt_i32(map)?,
-            32 => self.approvalagent = model::opt_i32(map)?,
-            33 => self.approvaldatetime = model::value(map)?,
-            34 => self.approvalemailaddress = model::value(map)?,
-            35 => self.approvalnote = model::value(map)?,
-            36 => self.attendees = model::value(map)?,
-            37 => self.autocomplete = model::opt_bool(map)?,
-            38 => self.bcclist = model::value(map)?,
-            39 => self.betweenend = model::value(map)?,
-            40 => self.betweenstart = model::value(map)?,
-            41 => self.booking_email = model::value(map)?,
-            42 => self.booking_name = model::value(map)?,
-            43 => self.booking_phonenumber = model::value(map)?,
-            44 => self.calendar_id = model::value(map)?,
-            45 => self.category1 = model::value(map)?,
-            46 => self.category2 = model::value(map)?,
-            47 => self.category3 = model::value(map)?,
-            48 => self.category4 = model::value(map)?,
-            49 => self.cclist = model::value(map)?,
-            50 => self.changedinnhd = model::opt_bool(map)?,
-            51 => self.changekey = model::value(map)?,
-            52 => self.chargerate = model::opt_i32(map)?,
-            53 => self.client_id = model::opt_i32(map)?,
-            54 => self.client_name = model::value(map)?,
-            55 => self.collection_id = model::value(map)?,
-            56 => self.colour = model::value(map)?,
-            57 => self.commisionable = model::opt_bool(map)?,
-            58 => self.complete_agent_id = model::opt_i32(map)?,
-            59 => self.complete_date = model::value(map)?,
-            60 => self.complete_note = model::value(map)?,
-            61 => self.complete_notehtml = model::value(map)?,
-            62 => self.complete_status = model::opt_i32(map)?,
-            63 => self.complete_timetaken = model::opt_f64(map)?,
-            64 => self.conference_id = model::value(map)?,
-            65 => self.confirmed = model::opt_bool(map)?,
-            66 => self.contact_address = model::value(map)?,
-            67 => self.contact_emailaddress = model::value(map)?,
-            68 => self.contact_phonenumber = model::value(map)?,
-            69 => self.contract_id = model::opt_i32(map)?,
-            70 => self.createnextappt = model::opt_bool(map)?,
-            71 => self.crmnote_id = model::opt_i32(map)?,
-            72 => self.cspid = model::opt_i32(map)?,
-            73 => self.defaultbookingtype = model::opt_i32(map)?,
-            74 => self.defaultresourcetype = model::opt_i32(map)?,
-            75 => self.do_reopen = model::opt_bool(map)?,
-            76 => self.end_date = model::value(map)?,
-            77 => self.end_date_only = model::value(map)?,
-            78 => self.entity = model::opt_f64(map)?,
-            79 => self.entryid = model::value(map)?,
-            80 => self.estimate = model::opt_f64(map)?,
-            81 => self.exchange_uid = model::value(map)?,
-            82 => self.exchangeenddate = model::value(map)?,
-            83 => self.exchangelastmodifieddate = model::value(map)?,
-            84 => self.exchangemailboxfqdn = model::value(map)?,
-            85 => self.exchangestartdate = model::value(map)?,
-            86 => self.external_organizer = model::opt_bool(map)?,
-            87 => self.followup_agent_status = model::opt_i32(map)?,
-            88 => self.followup_agents = model::value(map)?,
-            89 => self.followup_allday = model::opt_bool(map)?,
-            90 => self.followup_appointmenttype_id = model::opt_i32(map)?,
-            91 => self.followup_attendees = model::value(map)?,
-            92 => self.followup_date = model::value(map)?,
-            93 => self.followup_end_date = model::value(map)?,
-            94 => self.followup_id = model::opt_i32(map)?,
-            95 => self.followup_inform_agents = model::opt_bool(map)?,
-            96 => self.followup_inform_user = model::opt_bool(map)?,
-            97 => self.followup_is_private = model::opt_bool(map)?,
-            98 => self.followup_note = model::value(map)?,
-            99 => self.followup_note_html = model::value(map)?,
-            100 => self.followup_reminderminutes = model::opt_i32(map)?,
-            101 => self.followup_start_date = model::value(map)?,
-            102 => self.followup_subject = model::value(map)?,
-            103 => self.followup_user_id = model::opt_i32(map)?,
-            104 => self.fromcompletedapid = model::opt_i32(map)?,
-            105 => self.halo_recurring_master_id = model::opt_i32(map)?,
-            106 => self.has_immutable_exchange_id = model::opt_bool(map)?,
-            107 => self.holiday_id = model::value(map)?,
-            108 => self.holiday_type = model::opt_i32(map)?,
-            109 => self.id = model::opt_i32(map)?,
-            110 => self.import_agent_ids = model::value(map)?,
-            111 => self.import_agent_status = model::value(map)?,
-            112 => self.import_appointment_type = model::value(map)?,
-            113 => self.import_open_appointment_status = model::value(map)?,
-            114 => self.import_shift_type = model::value(map)?,
-            115 => self.import_user = model::value(map)?,
-            116 => self.inform_agents = model::opt_bool(map)?,
-            117 => self.inform_user = model::opt_bool(map)?,
-            118 => self.invitesent = model::opt_i32(map)?,
-            119 => self.is_private = model::opt_bool(map)?,
-            120 => self.is_task = model::opt_bool(map)?,
-            121 => self.key = model::value(map)?,
-            122 => self.last_modified = model::value(map)?,
-            123 => self.meetingtype = model::opt_i32(map)?,
-            124 => self.messagestatus = model::opt_i32(map)?,
-            125 => self.new_external_link = model::value(map)?,
-            126 => self.note = model::value(map)?,
-            127 => self.note_html = model::value(map)?,
-            128 => self.offhold = model::opt_bool(map)?,
-            129 => self.online_meeting_url = model::value(map)?,
-            130 => self.open_appointment_status = model::opt_i32(map)?,
-            131 => self.organizer = model::opt_i32(map)?,
-            132 => self.organizer_email = model::value(map)?,
-            133 => self.other1 = model::opt_i32(map)?,
-            134 => self.other2 = model::opt_i32(map)?,
-            135 => self.outcomes = model::value(map)?,
-            136 => self.primary_ticket_appointment = model::opt_bool(map)?,
-            137 => self.reassign_ticket = model::opt_bool(map)?,
-            138 => self.recurring_desc = model::value(map)?,
-            139 => self.recurring_master_id = model::value(map)?,
-            140 => self.reminder_shown = model::opt_bool(map)?,
-            141 => self.reminderdate = model::value(map)?,
-            142 => self.reminderminutes = model::opt_i32(map)?,
-            143 => self.reminderstatus = model::opt_i32(map)?,
-            144 => self.requestedapprovalagent = model::opt_i32(map)?,
-            145 => self.requesttype = model::opt_i32(map)?,
-            146 => self.requires_approval = model::opt_bool(map)?,
-            147 => self.resource_booking_timeslot = model::value(map)?,
-            148 => self.resource_booking_type = model::opt_i32(map)?,
-            149 => self.resourcebookingteam = model::opt_i32(map)?,
-            150 => self.resourcebookingtype = model::opt_i32(map)?,
-            151 => self.resourcebookingtypeagent = model::opt_i32(map)?,
-            152 => self.schedule = model::value(map)?,
-            153 => self.schedulehandledtype = model::opt_i32(map)?,
-            154 => self.shift_team_id = model::opt_i32(map)?,
-            155 => self.shift_team_name = model::value(map)?,
-            156 => self.shift_type_id = model::opt_i32(map)?,
-            157 => self.site_id = model::opt_i32(map)?,
-            158 => self.site_name = model::value(map)?,
-            159 => self.start_date = model::value(map)?,
-            160 => self.start_date_only = model::value(map)?,
-            161 => self.status = model::opt_i32(map)?,
-            162 => self.subject = model::value(map)?,
-            163 => self.team_id = model::opt_i32(map)?,
-            164 => self.ticket_emailaddress = model::value(map)?,
-            165 => self.ticket_id = model::opt_i32(map)?,
-            166 => self.ticket_phonenumber = model::value(map)?,
-            167 => self.tolist = model::value(map)?,
-            168 => self.toll_number = model::value(map)?,
-            169 => self.r#type = model::opt_i32(map)?,
-            170 => self.update_ticket_status = model::opt_i32(map)?,
-            171 => self.user_id = model::opt_i32(map)?,
-            172 => self.user_name = model::value(map)?,
-            173 => self.usermessagestatus = model::opt_i32(map)?,
-            174 => self.utcoffset = model::opt_f64(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        132, 164, 131, 68, 35, 74, 73, 67, 72, 155, 66, 89, 36, 37, 125, 143, 9, 0, 129,
+        97, 77, 57, 113, 159, 165, 160, 102, 2, 145, 58, 108, 163, 111, 114, 161, 112,
+        154, 110, 16, 13, 12, 87, 86, 88, 168, 78, 79, 80, 81, 15, 27, 153, 65, 137, 138,
+        1, 133, 30, 25, 24, 21, 22, 146, 59, 69, 3, 60, 55, 56, 82, 106, 174, 32, 95, 94,
+        90, 127, 64, 134, 152, 28, 71, 5, 169, 6, 4, 75, 48, 44, 41, 53, 76, 49, 40, 52,
+        42, 43, 46, 50, 51, 47, 39, 38, 45, 23, 107, 122, 130, 144, 124, 115, 120, 118,
+        117, 119, 116, 33, 34, 31, 147, 149, 83, 128, 29, 8, 123, 10, 11, 26, 150, 158,
+        151, 99, 166, 167, 61, 103, 54, 173, 156, 148, 20, 18, 19, 162, 91, 109, 85, 84,
+        98, 92, 93, 104, 105, 171, 172, 170, 139, 140, 126, 63, 7, 136, 96, 101, 135,
+        100, 14, 70, 157, 121, 141, 142, 17, 62,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.agents);
+        v.f(&self.collection_id);
+        v.f(&self.appointment_type_id);
+        v.f(&self.confirmed);
+        v.f(&self.exchangestartdate);
+        v.f(&self.exchangeenddate);
+        v.f(&self.exchangemailboxfqdn);
+        v.f(&self.status);
+        v.f(&self.messagestatus);
+        v.f(&self.agent_status);
+        v.f(&self.note);
+        v.f(&self.note_html);
+        v.f(&self.betweenstart);
+        v.f(&self.betweenend);
+        v.f(&self.tolist);
+        v.f(&self.cclist);
+        v.f(&self.bcclist);
+        v.f(&self.usermessagestatus);
+        v.f(&self.reminderminutes);
+        v.f(&self.reminderstatus);
+        v.f(&self.reminderdate);
+        v.f(&self.complete_note);
+        v.f(&self.complete_notehtml);
+        v.f(&self.fromcompletedapid);
+        v.f(&self.complete_date);
+        v.f(&self.complete_agent_id);
+        v.f(&self.offhold);
+        v.f(&self.changedinnhd);
+        v.f(&self.estimate);
+        v.f(&self.meetingtype);
+        v.f(&self.commisionable);
+        v.f(&self.invitesent);
+        v.f(&self.cspid);
+        v.f(&self.inform_agents);
+        v.f(&self.inform_user);
+        v.f(&self.force);
+        v.f(&self.add_followup_appointment);
+        v.f(&self.add_followup_task);
+        v.f(&self.followup_subject);
+        v.f(&self.followup_start_date);
+        v.f(&self.followup_end_date);
+        v.f(&self.followup_allday);
+        v.f(&self.followup_inform_agents);
+        v.f(&self.followup_inform_user);
+        v.f(&self.followup_agents);
+        v.f(&self.followup_user_id);
+        v.f(&self.followup_is_private);
+        v.f(&self.followup_reminderminutes);
+        v.f(&self.followup_agent_status);
+        v.f(&self.followup_date);
+        v.f(&self.followup_note);
+        v.f(&self.followup_note_html);
+        v.f(&self.followup_id);
+        v.f(&self.followup_appointmenttype_id);
+        v.f(&self.reassign_ticket);
+        v.f(&self.contact_emailaddress);
+        v.f(&self.contact_phonenumber);
+        v.f(&self.appointment_hours);
+        v.f(&self.appointment_work_hours);
+        v.f(&self.complete_timetaken);
+        v.f(&self.contact_address);
+        v.f(&self.outcomes);
+        v.f(&self.utcoffset);
+        v.f(&self.start_date_only);
+        v.f(&self.end_date_only);
+        v.f(&self.chargerate);
+        v.f(&self.validateonly);
+        v.f(&self.iscloning);
+        v.f(&self.collectionmaster);
+        v.f(&self.conference_id);
+        v.f(&self.toll_number);
+        v.f(&self.exchange_uid);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.importemail);
+        v.f(&self.external_organizer);
+        v.f(&self.followup_attendees);
+        v.f(&self.apfaultidremoved);
+        v.f(&self.category1);
+        v.f(&self.category2);
+        v.f(&self.category3);
+        v.f(&self.category4);
+        v.f(&self.contract_id);
+        v.f(&self.key);
+        v.f(&self.resource_booking_type);
+        v.f(&self.resource_booking_timeslot);
+        v.f(&self.booking_name);
+        v.f(&self.booking_email);
+        v.f(&self.booking_phonenumber);
+        v.f(&self.warning);
+        v.f(&self.do_reopen);
+        v.f(&self.requesttype);
+        v.f(&self.resourcebookingtype);
+        v.f(&self.resourcebookingtypeagent);
+        v.f(&self.defaultresourcetype);
+        v.f(&self.defaultbookingtype);
+        v.f(&self.team_id);
+        v.f(&self.allowed_resourcebooking_teams);
+        v.f(&self.resourcebookingteam);
+        v.f(&self.organizer_email);
+        v.f(&self.ticket_phonenumber);
+        v.f(&self.ticket_emailaddress);
+        v.f(&self.appointment_status);
+        v.f(&self.primary_ticket_appointment);
+        v.f(&self.schedule);
+        v.f(&self.schedulehandledtype);
+        v.f(&self.createnextappt);
+        v.f(&self.halo_recurring_master_id);
+        v.f(&self.approval_start);
+        v.f(&self.requires_approval);
+        v.f(&self.autocomplete);
+        v.f(&self.approvalagent);
+        v.f(&self.approvalnote);
+        v.f(&self.appointment_id);
+        v.f(&self.approvaldatetime);
+        v.f(&self.import_agent_ids);
+        v.f(&self.import_user);
+        v.f(&self.import_open_appointment_status);
+        v.f(&self.import_appointment_type);
+        v.f(&self.import_shift_type);
+        v.f(&self.import_agent_status);
+        v.f(&self.update_ticket_status);
+        v.f(&self.has_immutable_exchange_id);
+        v.f(&self.new_external_link);
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.start_date);
+        v.f(&self.end_date);
+        v.f(&self.last_modified);
+        v.f(&self.allday);
+        v.f(&self.holiday_id);
+        v.f(&self.canupdate);
+        v.f(&self.cancomplete);
+        v.f(&self.colour);
+        v.f(&self.entity);
+        v.f(&self.ticket_id);
+        v.f(&self.subject);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.user_id);
+        v.f(&self.user_name);
+        v.f(&self.agent_name);
+        v.f(&self.holiday_type);
+        v.f(&self.appointment_type_name);
+        v.f(&self.complete_status);
+        v.f(&self.is_private);
+        v.f(&self.reminder_shown);
+        v.f(&self.is_task);
+        v.f(&self.online_meeting_url);
+        v.f(&self.organizer);
+        v.f(&self.entryid);
+        v.f(&self.changekey);
+        v.f(&self.attendees);
+        v.f(&self.recurringmaster);
+        v.f(&self.recurring_master_id);
+        v.f(&self.r#type);
+        v.f(&self.open_appointment_status);
+        v.f(&self.appointment_location);
+        v.f(&self.appointment_location_name);
+        v.f(&self.approvalemailaddress);
+        v.f(&self.requestedapprovalagent);
+        v.f(&self.approval_status);
+        v.f(&self.candelete);
+        v.f(&self.appointment_location_free_text);
+        v.f(&self.other1);
+        v.f(&self.other2);
+        v.f(&self.calendar_id);
+        v.f(&self.exchangelastmodifieddate);
+        v.f(&self.shift_type_id);
+        v.f(&self.shift_team_id);
+        v.f(&self.shift_team_name);
+        v.f(&self.recurring_desc);
+        v.f(&self.crmnote_id);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.agents),
+            1 => o.f(&mut self.collection_id),
+            2 => o.f(&mut self.appointment_type_id),
+            3 => o.f(&mut self.confirmed),
+            4 => o.f(&mut self.exchangestartdate),
+            5 => o.f(&mut self.exchangeenddate),
+            6 => o.f(&mut self.exchangemailboxfqdn),
+            7 => o.f(&mut self.status),
+            8 => o.f(&mut self.messagestatus),
+            9 => o.f(&mut self.agent_status),
+            10 => o.f(&mut self.note),
+            11 => o.f(&mut self.note_html),
+            12 => o.f(&mut self.betweenstart),
+            13 => o.f(&mut self.betweenend),
+            14 => o.f(&mut self.tolist),
+            15 => o.f(&mut self.cclist),
+            16 => o.f(&mut self.bcclist),
+            17 => o.f(&mut self.usermessagestatus),
+            18 => o.f(&mut self.reminderminutes),
+            19 => o.f(&mut self.reminderstatus),
+            20 => o.f(&mut self.reminderdate),
+            21 => o.f(&mut self.complete_note),
+            22 => o.f(&mut self.complete_notehtml),
+            23 => o.f(&mut self.fromcompletedapid),
+            24 => o.f(&mut self.complete_date),
+            25 => o.f(&mut self.complete_agent_id),
+            26 => o.f(&mut self.offhold),
+            27 => o.f(&mut self.changedinnhd),
+            28 => o.f(&mut self.estimate),
+            29 => o.f(&mut self.meetingtype),
+            30 => o.f(&mut self.commisionable),
+            31 => o.f(&mut self.invitesent),
+            32 => o.f(&mut self.cspid),
+            33 => o.f(&mut self.inform_agents),
+            34 => o.f(&mut self.inform_user),
+            35 => o.f(&mut self.force),
+            36 => o.f(&mut self.add_followup_appointment),
+            37 => o.f(&mut self.add_followup_task),
+            38 => o.f(&mut self.followup_subject),
+            39 => o.f(&mut self.followup_start_date),
+            40 => o.f(&mut self.followup_end_date),
+            41 => o.f(&mut self.followup_allday),
+            42 => o.f(&mut self.followup_inform_agents),
+            43 => o.f(&mut self.followup_inform_user),
+            44 => o.f(&mut self.followup_agents),
+            45 => o.f(&mut self.followup_user_id),
+            46 => o.f(&mut self.followup_is_private),
+            47 => o.f(&mut self.followup_reminderminutes),
+            48 => o.f(&mut self.followup_agent_status),
+            49 => o.f(&mut self.followup_date),
+            50 => o.f(&mut self.followup_note),
+            51 => o.f(&mut self.followup_note_html),
+            52 => o.f(&mut self.followup_id),
+            53 => o.f(&mut self.followup_appointmenttype_id),
+            54 => o.f(&mut self.reassign_ticket),
+            55 => o.f(&mut self.contact_emailaddress),
+            56 => o.f(&mut self.contact_phonenumber),
+            57 => o.f(&mut self.appointment_hours),
+            58 => o.f(&mut self.appointment_work_hours),
+            59 => o.f(&mut self.complete_timetaken),
+            60 => o.f(&mut self.contact_address),
+            61 => o.f(&mut self.outcomes),
+            62 => o.f(&mut self.utcoffset),
+            63 => o.f(&mut self.start_date_only),
+            64 => o.f(&mut self.end_date_only),
+            65 => o.f(&mut self.chargerate),
+            66 => o.f(&mut self.validateonly),
+            67 => o.f(&mut self.iscloning),
+            68 => o.f(&mut self.collectionmaster),
+            69 => o.f(&mut self.conference_id),
+            70 => o.f(&mut self.toll_number),
+            71 => o.f(&mut self.exchange_uid),
+            72 => o.f(&mut self.isimport),
+            73 => o.f(&mut self.importtype),
+            74 => o.f(&mut self.importemail),
+            75 => o.f(&mut self.external_organizer),
+            76 => o.f(&mut self.followup_attendees),
+            77 => o.f(&mut self.apfaultidremoved),
+            78 => o.f(&mut self.category1),
+            79 => o.f(&mut self.category2),
+            80 => o.f(&mut self.category3),
+            81 => o.f(&mut self.category4),
+            82 => o.f(&mut self.contract_id),
+            83 => o.f(&mut self.key),
+            84 => o.f(&mut self.resource_booking_type),
+            85 => o.f(&mut self.resource_booking_timeslot),
+            86 => o.f(&mut self.booking_name),
+            87 => o.f(&mut self.booking_email),
+            88 => o.f(&mut self.booking_phonenumber),
+            89 => o.f(&mut self.warning),
+            90 => o.f(&mut self.do_reopen),
+            91 => o.f(&mut self.requesttype),
+            92 => o.f(&mut self.resourcebookingtype),
+            93 => o.f(&mut self.resourcebookingtypeagent),
+            94 => o.f(&mut self.defaultresourcetype),
+            95 => o.f(&mut self.defaultbookingtype),
+            96 => o.f(&mut self.team_id),
+            97 => o.f(&mut self.allowed_resourcebooking_teams),
+            98 => o.f(&mut self.resourcebookingteam),
+            99 => o.f(&mut self.organizer_email),
+            100 => o.f(&mut self.ticket_phonenumber),
+            101 => o.f(&mut self.ticket_emailaddress),
+            102 => o.f(&mut self.appointment_status),
+            103 => o.f(&mut self.primary_ticket_appointment),
+            104 => o.f(&mut self.schedule),
+            105 => o.f(&mut self.schedulehandledtype),
+            106 => o.f(&mut self.createnextappt),
+            107 => o.f(&mut self.halo_recurring_master_id),
+            108 => o.f(&mut self.approval_start),
+            109 => o.f(&mut self.requires_approval),
+            110 => o.f(&mut self.autocomplete),
+            111 => o.f(&mut self.approvalagent),
+            112 => o.f(&mut self.approvalnote),
+            113 => o.f(&mut self.appointment_id),
+            114 => o.f(&mut self.approvaldatetime),
+            115 => o.f(&mut self.import_agent_ids),
+            116 => o.f(&mut self.import_user),
+            117 => o.f(&mut self.import_open_appointment_status),
+            118 => o.f(&mut self.import_appointment_type),
+            119 => o.f(&mut self.import_shift_type),
+            120 => o.f(&mut self.import_agent_status),
+            121 => o.f(&mut self.update_ticket_status),
+            122 => o.f(&mut self.has_immutable_exchange_id),
+            123 => o.f(&mut self.new_external_link),
+            124 => o.f(&mut self.id),
+            125 => o.f(&mut self.agent_id),
+            126 => o.f(&mut self.start_date),
+            127 => o.f(&mut self.end_date),
+            128 => o.f(&mut self.last_modified),
+            129 => o.f(&mut self.allday),
+            130 => o.f(&mut self.holiday_id),
+            131 => o.f(&mut self.canupdate),
+            132 => o.f(&mut self.cancomplete),
+            133 => o.f(&mut self.colour),
+            134 => o.f(&mut self.entity),
+            135 => o.f(&mut self.ticket_id),
+            136 => o.f(&mut self.subject),
+            137 => o.f(&mut self.client_id),
+            138 => o.f(&mut self.client_name),
+            139 => o.f(&mut self.site_id),
+            140 => o.f(&mut self.site_name),
+            141 => o.f(&mut self.user_id),
+            142 => o.f(&mut self.user_name),
+            143 => o.f(&mut self.agent_name),
+            144 => o.f(&mut self.holiday_type),
+            145 => o.f(&mut self.appointment_type_name),
+            146 => o.f(&mut self.complete_status),
+            147 => o.f(&mut self.is_private),
+            148 => o.f(&mut self.reminder_shown),
+            149 => o.f(&mut self.is_task),
+            150 => o.f(&mut self.online_meeting_url),
+            151 => o.f(&mut self.organizer),
+            152 => o.f(&mut self.entryid),
+            153 => o.f(&mut self.changekey),
+            154 => o.f(&mut self.attendees),
+            155 => o.f(&mut self.recurringmaster),
+            156 => o.f(&mut self.recurring_master_id),
+            157 => o.f(&mut self.r#type),
+            158 => o.f(&mut self.open_appointment_status),
+            159 => o.f(&mut self.appointment_location),
+            160 => o.f(&mut self.appointment_location_name),
+            161 => o.f(&mut self.approvalemailaddress),
+            162 => o.f(&mut self.requestedapprovalagent),
+            163 => o.f(&mut self.approval_status),
+            164 => o.f(&mut self.candelete),
+            165 => o.f(&mut self.appointment_location_free_text),
+            166 => o.f(&mut self.other1),
+            167 => o.f(&mut self.other2),
+            168 => o.f(&mut self.calendar_id),
+            169 => o.f(&mut self.exchangelastmodifieddate),
+            170 => o.f(&mut self.shift_type_id),
+            171 => o.f(&mut self.shift_team_id),
+            172 => o.f(&mut self.shift_team_name),
+            173 => o.f(&mut self.recurring_desc),
+            174 => o.f(&mut self.crmnote_id),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Appointment, AppointmentField, extra, kept);
 /// A page of appointments: `{"record_count": N, "appointments": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloAppointment`, netaryx/pyhalopsa and asachs01/node-halopsa read `appointments`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AppointmentList {
     /// The number of records matching the request, across all pages.
@@ -4498,123 +1290,57 @@ pub struct AppointmentList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AppointmentList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `appointments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointments(mut self, value: Vec<Appointment>) -> Self {
-        self.appointments = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AppointmentList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "appointments", &self.appointments)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AppointmentList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AppointmentList`], to name one in [`AppointmentList::clear`] (send it as `null`) and
+/// [`AppointmentList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AppointmentListField {
+    /// `record_count`.
+    RecordCount,
+    /// `appointments`.
+    Appointments,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for AppointmentList {
-    const EXPECTING: &'static str = "struct AppointmentList";
+    const NAME: &'static str = "AppointmentList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "appointments",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.appointments = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.appointments);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.appointments),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AppointmentList, AppointmentListField, extra, kept);
 impl crate::runtime::ListPage for AppointmentList {
     type Item = Appointment;
     fn from_items(items: Vec<Appointment>) -> Self {

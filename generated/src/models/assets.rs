@@ -6,7 +6,7 @@ use super::*;
 /// The `Asset` schema.
 ///
 /// Halo's internal name for this schema is `Device`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Asset {
     /// `os_override`.
@@ -193,7 +193,7 @@ pub struct Asset {
     pub child_assets: Option<Vec<Asset>>,
     /// `hierarchy`.
     pub hierarchy: Option<Vec<Asset>>,
-    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub users: Option<Vec<serde_json::Value>>,
     /// `clone_count`.
     pub clone_count: Option<i32>,
@@ -213,9 +213,9 @@ pub struct Asset {
     pub clone_inventory_numbers: Option<String>,
     /// `_isclone`.
     pub isclone: Option<bool>,
-    /// Halo's `ContractHeader_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ContractHeader_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub contracts: Option<Vec<serde_json::Value>>,
-    /// Halo's `StdRequest_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `StdRequest_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub scheduled_tickets: Option<Vec<serde_json::Value>>,
     /// `site_guid`.
     pub site_guid: Option<String>,
@@ -223,7 +223,7 @@ pub struct Asset {
     pub sqlimport_user: Option<String>,
     /// `sqlimport_id`.
     pub sqlimport_id: Option<i32>,
-    /// Halo's `DeviceApplications` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DeviceApplications` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub software: Option<Vec<serde_json::Value>>,
     /// `businesscentral_id`.
     pub businesscentral_id: Option<String>,
@@ -235,7 +235,7 @@ pub struct Asset {
     pub azure_userid: Option<String>,
     /// `azure_userprincipalname`.
     pub azure_userprincipalname: Option<String>,
-    /// Halo's `ItemStock` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ItemStock` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub stockdetails: Option<serde_json::Value>,
     /// `assetgroup_name`.
     pub assetgroup_name: Option<String>,
@@ -245,23 +245,23 @@ pub struct Asset {
     pub prtg_details_id: Option<i32>,
     /// `status_name`.
     pub status_name: Option<String>,
-    /// Halo's `ServSite_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ServSite_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub services: Option<Vec<serde_json::Value>>,
     /// `datto_site_uid`.
     pub datto_site_uid: Option<String>,
     /// `ateraid`.
     pub ateraid: Option<String>,
-    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaultItem` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub items_issued: Option<Vec<serde_json::Value>>,
     /// `lansweeper_id`.
     pub lansweeper_id: Option<String>,
     /// `lansweeper_url`.
     pub lansweeper_url: Option<String>,
-    /// Halo's `LansweeperSoftware` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LansweeperSoftware` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub lansweeper_software: Option<Vec<serde_json::Value>>,
     /// `dlastupdate`.
     pub dlastupdate: Option<crate::DateTime>,
-    /// Halo's `SupplierOrderHeader` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SupplierOrderHeader` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub createdfrompurchaseorder: Option<serde_json::Value>,
     /// `stockdate`.
     pub stockdate: Option<crate::DateTime>,
@@ -271,7 +271,7 @@ pub struct Asset {
     pub old_software_version: Option<String>,
     /// `new_software_version`.
     pub new_software_version: Option<String>,
-    /// Halo's `DeviceUserCount` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DeviceUserCount` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub user_role_breakdown: Option<Vec<serde_json::Value>>,
     /// `itglue_id`.
     pub itglue_id: Option<String>,
@@ -307,19 +307,19 @@ pub struct Asset {
     pub auvik_network_id: Option<String>,
     /// `parent_third_party_ids`.
     pub parent_third_party_ids: Option<Vec<String>>,
-    /// Halo's `SnowComputerUserAbstract` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SnowComputerUserAbstract` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub snow_users: Option<Vec<serde_json::Value>>,
-    /// Halo's `TabConfig` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `TabConfig` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub tab_config: Option<Vec<serde_json::Value>>,
     /// `qualys_id`.
     pub qualys_id: Option<String>,
-    /// Halo's `Xtype` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Xtype` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub assettype_config: Option<serde_json::Value>,
     /// `passportal_client_id`.
     pub passportal_client_id: Option<i64>,
     /// `addigy_policy_id`.
     pub addigy_policy_id: Option<String>,
-    /// Halo's `AddigyApplication` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AddigyApplication` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub addigy_applications: Option<Vec<serde_json::Value>>,
     /// `addigy_users`.
     pub addigy_users: Option<Vec<String>>,
@@ -337,13 +337,13 @@ pub struct Asset {
     pub donotvalidate: Option<bool>,
     /// `datto_remote_url`.
     pub datto_remote_url: Option<String>,
-    /// Halo's `QualysHostAssetSoftwareHostAssetSoftware` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `QualysHostAssetSoftwareHostAssetSoftware` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub qualys_software: Option<Vec<serde_json::Value>>,
-    /// Halo's `RT_Permission` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RT_Permission` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub xtypeunamecanedit: Option<Vec<serde_json::Value>>,
-    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub external_links: Option<Vec<serde_json::Value>>,
-    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ExternalLink_List` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_external_link: Option<serde_json::Value>,
     /// `_match_thirdparty_id`.
     pub match_thirdparty_id: Option<String>,
@@ -359,7 +359,7 @@ pub struct Asset {
     pub physical_memory_in_bytes: Option<String>,
     /// `azureTenantId`.
     pub azure_tenant_id: Option<String>,
-    /// Halo's `ServSite` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ServSite` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub services_hierarchy: Option<Vec<serde_json::Value>>,
     /// `_validateonly`.
     pub validateonly: Option<bool>,
@@ -367,9 +367,9 @@ pub struct Asset {
     pub copy_unmapped_info_fields: Option<bool>,
     /// `user_email`.
     pub user_email: Option<String>,
-    /// Halo's `LansweeperRelation` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LansweeperRelation` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub lansweeper_relations: Option<Vec<serde_json::Value>>,
-    /// Halo's `KBEntry_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `KBEntry_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub kbs: Option<Vec<serde_json::Value>>,
     /// `site_external_link_id`.
     pub site_external_link_id: Option<String>,
@@ -415,9 +415,9 @@ pub struct Asset {
     pub thirdparty_client_id: Option<i32>,
     /// `syncro_asset_type`.
     pub syncro_asset_type: Option<String>,
-    /// Halo's `DynatraceRelationship` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DynatraceRelationship` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub dynatrace_to_relations: Option<Vec<serde_json::Value>>,
-    /// Halo's `DynatraceRelationship` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DynatraceRelationship` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub dynatrace_from_relations: Option<Vec<serde_json::Value>>,
     /// `open_incident_count`.
     pub open_incident_count: Option<i32>,
@@ -439,11 +439,11 @@ pub struct Asset {
     pub sibling_asset_names: Option<String>,
     /// `related_kb_names`.
     pub related_kb_names: Option<String>,
-    /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub licences: Option<Vec<serde_json::Value>>,
-    /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub add_licences: Option<Vec<serde_json::Value>>,
-    /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Licence_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub licences_hierarchy: Option<Vec<serde_json::Value>>,
     /// `sqlimport_accountsid`.
     pub sqlimport_accountsid: Option<String>,
@@ -453,7 +453,7 @@ pub struct Asset {
     pub sqlimport_did: Option<i32>,
     /// `extratabs`.
     pub extratabs: Option<Vec<Tabname>>,
-    /// Halo's `ServSite` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ServSite` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub linked_service: Option<serde_json::Value>,
     /// `is_linked_service`.
     pub is_linked_service: Option<bool>,
@@ -533,7 +533,7 @@ pub struct Asset {
     pub auvik_url: Option<String>,
     /// `allowallstatus`.
     pub allowallstatus: Option<bool>,
-    /// Halo's `XTypeStatus` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `XTypeStatus` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_status: Option<Vec<serde_json::Value>>,
     /// `datto_id`.
     pub datto_id: Option<String>,
@@ -647,7429 +647,1647 @@ pub struct Asset {
     pub lansweeperid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Asset {
-    /// Sets `os_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_os_override(mut self, value: impl Into<String>) -> Self {
-        self.os_override = Some(value.into());
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `changeguid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changeguid(mut self, value: impl Into<String>) -> Self {
-        self.changeguid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `inventory_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inventory_number(mut self, value: impl Into<String>) -> Self {
-        self.inventory_number = Some(value.into());
-        self
-    }
-
-    /// Sets `key_field` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key_field(mut self, value: impl Into<String>) -> Self {
-        self.key_field = Some(value.into());
-        self
-    }
-
-    /// Sets `key_field2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key_field2(mut self, value: impl Into<String>) -> Self {
-        self.key_field2 = Some(value.into());
-        self
-    }
-
-    /// Sets `key_field3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key_field3(mut self, value: impl Into<String>) -> Self {
-        self.key_field3 = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `business_owner_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_business_owner_id(mut self, value: i32) -> Self {
-        self.business_owner_id = Some(value);
-        self
-    }
-
-    /// Sets `business_owner_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_business_owner_name(mut self, value: impl Into<String>) -> Self {
-        self.business_owner_name = Some(value.into());
-        self
-    }
-
-    /// Sets `business_owner_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_business_owner_site(mut self, value: impl Into<String>) -> Self {
-        self.business_owner_site = Some(value.into());
-        self
-    }
-
-    /// Sets `business_owner_client` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_business_owner_client(mut self, value: impl Into<String>) -> Self {
-        self.business_owner_client = Some(value.into());
-        self
-    }
-
-    /// Sets `business_owner_cab_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_business_owner_cab_id(mut self, value: i32) -> Self {
-        self.business_owner_cab_id = Some(value);
-        self
-    }
-
-    /// Sets `business_owner_cab_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_business_owner_cab_name(mut self, value: impl Into<String>) -> Self {
-        self.business_owner_cab_name = Some(value.into());
-        self
-    }
-
-    /// Sets `username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_username(mut self, value: impl Into<String>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets `technical_owner_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_technical_owner_id(mut self, value: i32) -> Self {
-        self.technical_owner_id = Some(value);
-        self
-    }
-
-    /// Sets `technical_owner_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_technical_owner_name(mut self, value: impl Into<String>) -> Self {
-        self.technical_owner_name = Some(value.into());
-        self
-    }
-
-    /// Sets `technical_owner_cab_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_technical_owner_cab_id(mut self, value: i32) -> Self {
-        self.technical_owner_cab_id = Some(value);
-        self
-    }
-
-    /// Sets `technical_owner_cab_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_technical_owner_cab_name(mut self, value: impl Into<String>) -> Self {
-        self.technical_owner_cab_name = Some(value.into());
-        self
-    }
-
-    /// Sets `intune_default_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intune_default_site(mut self, value: i32) -> Self {
-        self.intune_default_site = Some(value);
-        self
-    }
-
-    /// Sets `assettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_id(mut self, value: i32) -> Self {
-        self.assettype_id = Some(value);
-        self
-    }
-
-    /// Sets `assettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_name(mut self, value: impl Into<String>) -> Self {
-        self.assettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icon(mut self, value: impl Into<String>) -> Self {
-        self.icon = Some(value.into());
-        self
-    }
-
-    /// Sets `warranty_end` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warranty_end(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.warranty_end = Some(value.into());
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `is_primary_asset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_primary_asset(mut self, value: bool) -> Self {
-        self.is_primary_asset = Some(value);
-        self
-    }
-
-    /// Sets `parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_id(mut self, value: i32) -> Self {
-        self.parent_id = Some(value);
-        self
-    }
-
-    /// Sets `lansweeper_parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lansweeper_parent_id(mut self, value: impl Into<String>) -> Self {
-        self.lansweeper_parent_id = Some(value.into());
-        self
-    }
-
-    /// Sets `child_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_id(mut self, value: i32) -> Self {
-        self.child_id = Some(value);
-        self
-    }
-
-    /// Sets `sibling_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sibling_id(mut self, value: bool) -> Self {
-        self.sibling_id = Some(value);
-        self
-    }
-
-    /// Sets `contract_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_value(mut self, value: f64) -> Self {
-        self.contract_value = Some(value);
-        self
-    }
-
-    /// Sets `contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_id(mut self, value: i32) -> Self {
-        self.supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_contract_id(mut self, value: i32) -> Self {
-        self.supplier_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.supplier_contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_sla_id(mut self, value: i32) -> Self {
-        self.supplier_sla_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_priority_id(mut self, value: i32) -> Self {
-        self.supplier_priority_id = Some(value);
-        self
-    }
-
-    /// Sets `fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fields(mut self, value: Vec<FieldHelper>) -> Self {
-        self.fields = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `relationship_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_relationship_id(mut self, value: i32) -> Self {
-        self.relationship_id = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `default_contract_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_contract_value(mut self, value: f64) -> Self {
-        self.default_contract_value = Some(value);
-        self
-    }
-
-    /// Sets `itemstock_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itemstock_id(mut self, value: i32) -> Self {
-        self.itemstock_id = Some(value);
-        self
-    }
-
-    /// Sets `item_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_id(mut self, value: i32) -> Self {
-        self.item_id = Some(value);
-        self
-    }
-
-    /// Sets `stock_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stock_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.stock_date = Some(value.into());
-        self
-    }
-
-    /// Sets `non_consignable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_non_consignable(mut self, value: bool) -> Self {
-        self.non_consignable = Some(value);
-        self
-    }
-
-    /// Sets `reserved_salesorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reserved_salesorder_id(mut self, value: i32) -> Self {
-        self.reserved_salesorder_id = Some(value);
-        self
-    }
-
-    /// Sets `reserved_salesorder_line_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reserved_salesorder_line_id(mut self, value: i32) -> Self {
-        self.reserved_salesorder_line_id = Some(value);
-        self
-    }
-
-    /// Sets `matching_field` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matching_field(mut self, value: impl Into<String>) -> Self {
-        self.matching_field = Some(value.into());
-        self
-    }
-
-    /// Sets `device42_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device42_id(mut self, value: i32) -> Self {
-        self.device42_id = Some(value);
-        self
-    }
-
-    /// Sets `device42_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device42_url(mut self, value: impl Into<String>) -> Self {
-        self.device42_url = Some(value.into());
-        self
-    }
-
-    /// Sets `related_services` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_services(mut self, value: impl Into<String>) -> Self {
-        self.related_services = Some(value.into());
-        self
-    }
-
-    /// Sets `technical_owner` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_technical_owner(mut self, value: impl Into<String>) -> Self {
-        self.technical_owner = Some(value.into());
-        self
-    }
-
-    /// Sets `business_owner` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_business_owner(mut self, value: impl Into<String>) -> Self {
-        self.business_owner = Some(value.into());
-        self
-    }
-
-    /// Sets `primary_asset_chart_json` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_asset_chart_json(mut self, value: impl Into<String>) -> Self {
-        self.primary_asset_chart_json = Some(value.into());
-        self
-    }
-
-    /// Sets `criticality` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_criticality(mut self, value: i32) -> Self {
-        self.criticality = Some(value);
-        self
-    }
-
-    /// Sets `service_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_id(mut self, value: i32) -> Self {
-        self.service_id = Some(value);
-        self
-    }
-
-    /// Sets `ascendant_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ascendant_count(mut self, value: i32) -> Self {
-        self.ascendant_count = Some(value);
-        self
-    }
-
-    /// Sets `ascendant_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ascendant_assets(mut self, value: Vec<Asset>) -> Self {
-        self.ascendant_assets = Some(value);
-        self
-    }
-
-    /// Sets `descendant_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_descendant_count(mut self, value: i32) -> Self {
-        self.descendant_count = Some(value);
-        self
-    }
-
-    /// Sets `descendant_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_descendant_assets(mut self, value: Vec<Asset>) -> Self {
-        self.descendant_assets = Some(value);
-        self
-    }
-
-    /// Sets `service_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_count(mut self, value: i32) -> Self {
-        self.service_count = Some(value);
-        self
-    }
-
-    /// Sets `user_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_count(mut self, value: i32) -> Self {
-        self.user_count = Some(value);
-        self
-    }
-
-    /// Sets `licence_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_count(mut self, value: i32) -> Self {
-        self.licence_count = Some(value);
-        self
-    }
-
-    /// Sets `notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
-        self.notes = Some(value.into());
-        self
-    }
-
-    /// Sets `pingservice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pingservice(mut self, value: i32) -> Self {
-        self.pingservice = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `import_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_guid(mut self, value: impl Into<String>) -> Self {
-        self.import_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_id(mut self, value: i32) -> Self {
-        self.contract_id = Some(value);
-        self
-    }
-
-    /// Sets `contractvaluecurrent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contractvaluecurrent(mut self, value: f64) -> Self {
-        self.contractvaluecurrent = Some(value);
-        self
-    }
-
-    /// Sets `contractvalueprior` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contractvalueprior(mut self, value: f64) -> Self {
-        self.contractvalueprior = Some(value);
-        self
-    }
-
-    /// Sets `warranty_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warranty_note(mut self, value: impl Into<String>) -> Self {
-        self.warranty_note = Some(value.into());
-        self
-    }
-
-    /// Sets `goodsin_po_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_goodsin_po_id(mut self, value: i32) -> Self {
-        self.goodsin_po_id = Some(value);
-        self
-    }
-
-    /// Sets `issue_consignment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_issue_consignment_id(mut self, value: i32) -> Self {
-        self.issue_consignment_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_expirydate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_expirydate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.supplier_expirydate = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_reference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_reference(mut self, value: impl Into<String>) -> Self {
-        self.supplier_reference = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_id_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id_string(mut self, value: impl Into<String>) -> Self {
-        self.third_party_id_string = Some(value.into());
-        self
-    }
-
-    /// Sets `supplierheaderid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplierheaderid(mut self, value: i32) -> Self {
-        self.supplierheaderid = Some(value);
-        self
-    }
-
-    /// Sets `purchaseorder_line_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchaseorder_line_id(mut self, value: i32) -> Self {
-        self.purchaseorder_line_id = Some(value);
-        self
-    }
-
-    /// Sets `teamviewerpassword` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teamviewerpassword(mut self, value: impl Into<String>) -> Self {
-        self.teamviewerpassword = Some(value.into());
-        self
-    }
-
-    /// Sets `commissioned` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_commissioned(mut self, value: i32) -> Self {
-        self.commissioned = Some(value);
-        self
-    }
-
-    /// Sets `kaseyaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kaseyaid(mut self, value: impl Into<String>) -> Self {
-        self.kaseyaid = Some(value.into());
-        self
-    }
-
-    /// Sets `children` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_children(mut self, value: Vec<Asset>) -> Self {
-        self.children = Some(value);
-        self
-    }
-
-    /// Sets `parent_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_assets(mut self, value: Vec<Asset>) -> Self {
-        self.parent_assets = Some(value);
-        self
-    }
-
-    /// Sets `child_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_assets(mut self, value: Vec<Asset>) -> Self {
-        self.child_assets = Some(value);
-        self
-    }
-
-    /// Sets `hierarchy` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hierarchy(mut self, value: Vec<Asset>) -> Self {
-        self.hierarchy = Some(value);
-        self
-    }
-
-    /// Sets `users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_users(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.users = Some(value);
-        self
-    }
-
-    /// Sets `clone_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clone_count(mut self, value: i32) -> Self {
-        self.clone_count = Some(value);
-        self
-    }
-
-    /// Sets `_dontaddnewfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontaddnewfields(mut self, value: bool) -> Self {
-        self.dontaddnewfields = Some(value);
-        self
-    }
-
-    /// Sets `_dontupdatetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdatetype(mut self, value: bool) -> Self {
-        self.dontupdatetype = Some(value);
-        self
-    }
-
-    /// Sets `sla_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_name(mut self, value: impl Into<String>) -> Self {
-        self.sla_name = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_sla_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_sla_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_sla_name = Some(value.into());
-        self
-    }
-
-    /// Sets `priority_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priority_name(mut self, value: impl Into<String>) -> Self {
-        self.priority_name = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_priority_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_priority_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_priority_name = Some(value.into());
-        self
-    }
-
-    /// Sets `clone_inventory_numbers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clone_inventory_numbers(mut self, value: impl Into<String>) -> Self {
-        self.clone_inventory_numbers = Some(value.into());
-        self
-    }
-
-    /// Sets `_isclone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isclone(mut self, value: bool) -> Self {
-        self.isclone = Some(value);
-        self
-    }
-
-    /// Sets `contracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contracts(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.contracts = Some(value);
-        self
-    }
-
-    /// Sets `scheduled_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scheduled_tickets(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.scheduled_tickets = Some(value);
-        self
-    }
-
-    /// Sets `site_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_guid(mut self, value: impl Into<String>) -> Self {
-        self.site_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlimport_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_user(mut self, value: impl Into<String>) -> Self {
-        self.sqlimport_user = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
-        self.sqlimport_id = Some(value);
-        self
-    }
-
-    /// Sets `software` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_software(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.software = Some(value);
-        self
-    }
-
-    /// Sets `businesscentral_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_businesscentral_id(mut self, value: impl Into<String>) -> Self {
-        self.businesscentral_id = Some(value.into());
-        self
-    }
-
-    /// Sets `intune_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intune_id(mut self, value: impl Into<String>) -> Self {
-        self.intune_id = Some(value.into());
-        self
-    }
-
-    /// Sets `intune_connectionid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intune_connectionid(mut self, value: i32) -> Self {
-        self.intune_connectionid = Some(value);
-        self
-    }
-
-    /// Sets `azure_userid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_userid(mut self, value: impl Into<String>) -> Self {
-        self.azure_userid = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_userprincipalname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_userprincipalname(mut self, value: impl Into<String>) -> Self {
-        self.azure_userprincipalname = Some(value.into());
-        self
-    }
-
-    /// Sets `stockdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stockdetails(mut self, value: serde_json::Value) -> Self {
-        self.stockdetails = Some(value);
-        self
-    }
-
-    /// Sets `assetgroup_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetgroup_name(mut self, value: impl Into<String>) -> Self {
-        self.assetgroup_name = Some(value.into());
-        self
-    }
-
-    /// Sets `prtg_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prtg_id(mut self, value: i32) -> Self {
-        self.prtg_id = Some(value);
-        self
-    }
-
-    /// Sets `prtg_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prtg_details_id(mut self, value: i32) -> Self {
-        self.prtg_details_id = Some(value);
-        self
-    }
-
-    /// Sets `status_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status_name(mut self, value: impl Into<String>) -> Self {
-        self.status_name = Some(value.into());
-        self
-    }
-
-    /// Sets `services` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_services(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.services = Some(value);
-        self
-    }
-
-    /// Sets `datto_site_uid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_site_uid(mut self, value: impl Into<String>) -> Self {
-        self.datto_site_uid = Some(value.into());
-        self
-    }
-
-    /// Sets `ateraid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ateraid(mut self, value: impl Into<String>) -> Self {
-        self.ateraid = Some(value.into());
-        self
-    }
-
-    /// Sets `items_issued` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items_issued(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.items_issued = Some(value);
-        self
-    }
-
-    /// Sets `lansweeper_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lansweeper_id(mut self, value: impl Into<String>) -> Self {
-        self.lansweeper_id = Some(value.into());
-        self
-    }
-
-    /// Sets `lansweeper_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lansweeper_url(mut self, value: impl Into<String>) -> Self {
-        self.lansweeper_url = Some(value.into());
-        self
-    }
-
-    /// Sets `lansweeper_software` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lansweeper_software(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.lansweeper_software = Some(value);
-        self
-    }
-
-    /// Sets `dlastupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dlastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.dlastupdate = Some(value.into());
-        self
-    }
-
-    /// Sets `createdfrompurchaseorder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfrompurchaseorder(mut self, value: serde_json::Value) -> Self {
-        self.createdfrompurchaseorder = Some(value);
-        self
-    }
-
-    /// Sets `stockdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stockdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.stockdate = Some(value.into());
-        self
-    }
-
-    /// Sets `item_cost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_cost(mut self, value: f64) -> Self {
-        self.item_cost = Some(value);
-        self
-    }
-
-    /// Sets `old_software_version` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_old_software_version(mut self, value: impl Into<String>) -> Self {
-        self.old_software_version = Some(value.into());
-        self
-    }
-
-    /// Sets `new_software_version` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_software_version(mut self, value: impl Into<String>) -> Self {
-        self.new_software_version = Some(value.into());
-        self
-    }
-
-    /// Sets `user_role_breakdown` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_role_breakdown(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.user_role_breakdown = Some(value);
-        self
-    }
-
-    /// Sets `itglue_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itglue_id(mut self, value: impl Into<String>) -> Self {
-        self.itglue_id = Some(value.into());
-        self
-    }
-
-    /// Sets `area_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_area_guid(mut self, value: impl Into<String>) -> Self {
-        self.area_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `jamf_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jamf_id(mut self, value: i32) -> Self {
-        self.jamf_id = Some(value);
-        self
-    }
-
-    /// Sets `jamf_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jamf_type(mut self, value: impl Into<String>) -> Self {
-        self.jamf_type = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `bookmarked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bookmarked(mut self, value: bool) -> Self {
-        self.bookmarked = Some(value);
-        self
-    }
-
-    /// Sets `open_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_ticket_count(mut self, value: i32) -> Self {
-        self.open_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `onhold_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onhold_ticket_count(mut self, value: i32) -> Self {
-        self.onhold_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `total_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_total_ticket_count(mut self, value: i32) -> Self {
-        self.total_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `opened_thismonth_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opened_thismonth_count(mut self, value: i32) -> Self {
-        self.opened_thismonth_count = Some(value);
-        self
-    }
-
-    /// Sets `domotz_agentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domotz_agentid(mut self, value: i32) -> Self {
-        self.domotz_agentid = Some(value);
-        self
-    }
-
-    /// Sets `domotz_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domotz_id(mut self, value: i32) -> Self {
-        self.domotz_id = Some(value);
-        self
-    }
-
-    /// Sets `domotz_type_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domotz_type_id(mut self, value: i32) -> Self {
-        self.domotz_type_id = Some(value);
-        self
-    }
-
-    /// Sets `snow_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snow_client_id(mut self, value: i32) -> Self {
-        self.snow_client_id = Some(value);
-        self
-    }
-
-    /// Sets `deactivate_child_devices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deactivate_child_devices(mut self, value: bool) -> Self {
-        self.deactivate_child_devices = Some(value);
-        self
-    }
-
-    /// Sets `auvik_network_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_network_id(mut self, value: impl Into<String>) -> Self {
-        self.auvik_network_id = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_third_party_ids` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_third_party_ids(mut self, value: Vec<String>) -> Self {
-        self.parent_third_party_ids = Some(value);
-        self
-    }
-
-    /// Sets `snowUsers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snow_users(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.snow_users = Some(value);
-        self
-    }
-
-    /// Sets `tab_config` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_config(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.tab_config = Some(value);
-        self
-    }
-
-    /// Sets `qualys_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualys_id(mut self, value: impl Into<String>) -> Self {
-        self.qualys_id = Some(value.into());
-        self
-    }
-
-    /// Sets `assettype_config` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_config(mut self, value: serde_json::Value) -> Self {
-        self.assettype_config = Some(value);
-        self
-    }
-
-    /// Sets `passportal_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_passportal_client_id(mut self, value: i64) -> Self {
-        self.passportal_client_id = Some(value);
-        self
-    }
-
-    /// Sets `addigy_policy_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addigy_policy_id(mut self, value: impl Into<String>) -> Self {
-        self.addigy_policy_id = Some(value.into());
-        self
-    }
-
-    /// Sets `addigy_applications` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addigy_applications(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.addigy_applications = Some(value);
-        self
-    }
-
-    /// Sets `addigy_users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addigy_users(mut self, value: Vec<String>) -> Self {
-        self.addigy_users = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `isassetdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isassetdetails(mut self, value: bool) -> Self {
-        self.isassetdetails = Some(value);
-        self
-    }
-
-    /// Sets `domotz_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domotz_agent(mut self, value: impl Into<String>) -> Self {
-        self.domotz_agent = Some(value.into());
-        self
-    }
-
-    /// Sets `liongardid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_liongardid(mut self, value: i32) -> Self {
-        self.liongardid = Some(value);
-        self
-    }
-
-    /// Sets `iskaseyaagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iskaseyaagent(mut self, value: bool) -> Self {
-        self.iskaseyaagent = Some(value);
-        self
-    }
-
-    /// Sets `_donotvalidate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_donotvalidate(mut self, value: bool) -> Self {
-        self.donotvalidate = Some(value);
-        self
-    }
-
-    /// Sets `datto_remote_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_remote_url(mut self, value: impl Into<String>) -> Self {
-        self.datto_remote_url = Some(value.into());
-        self
-    }
-
-    /// Sets `qualys_software` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qualys_software(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.qualys_software = Some(value);
-        self
-    }
-
-    /// Sets `xtypeunamecanedit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xtypeunamecanedit(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.xtypeunamecanedit = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: serde_json::Value) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `stockbin_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stockbin_id(mut self, value: i32) -> Self {
-        self.stockbin_id = Some(value);
-        self
-    }
-
-    /// Sets `ethernetMacAddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ethernet_mac_address(mut self, value: impl Into<String>) -> Self {
-        self.ethernet_mac_address = Some(value.into());
-        self
-    }
-
-    /// Sets `physicalMemoryInBytes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_physical_memory_in_bytes(mut self, value: impl Into<String>) -> Self {
-        self.physical_memory_in_bytes = Some(value.into());
-        self
-    }
-
-    /// Sets `azureTenantId` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.azure_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `services_hierarchy` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_services_hierarchy(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.services_hierarchy = Some(value);
-        self
-    }
-
-    /// Sets `_validateonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validateonly(mut self, value: bool) -> Self {
-        self.validateonly = Some(value);
-        self
-    }
-
-    /// Sets `copy_unmapped_info_fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copy_unmapped_info_fields(mut self, value: bool) -> Self {
-        self.copy_unmapped_info_fields = Some(value);
-        self
-    }
-
-    /// Sets `user_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_email(mut self, value: impl Into<String>) -> Self {
-        self.user_email = Some(value.into());
-        self
-    }
-
-    /// Sets `lansweeper_relations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lansweeper_relations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.lansweeper_relations = Some(value);
-        self
-    }
-
-    /// Sets `kbs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kbs(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.kbs = Some(value);
-        self
-    }
-
-    /// Sets `site_external_link_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_external_link_id(mut self, value: impl Into<String>) -> Self {
-        self.site_external_link_id = Some(value.into());
-        self
-    }
-
-    /// Sets `workspace_orgunitpath` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workspace_orgunitpath(mut self, value: impl Into<String>) -> Self {
-        self.workspace_orgunitpath = Some(value.into());
-        self
-    }
-
-    /// Sets `sibling_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sibling_assets(mut self, value: Vec<Asset>) -> Self {
-        self.sibling_assets = Some(value);
-        self
-    }
-
-    /// Sets `import_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_details_id(mut self, value: i32) -> Self {
-        self.import_details_id = Some(value);
-        self
-    }
-
-    /// Sets `icinga_hostname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icinga_hostname(mut self, value: impl Into<String>) -> Self {
-        self.icinga_hostname = Some(value.into());
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `new_access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.new_access_control = Some(value);
-        self
-    }
-
-    /// Sets `jamf_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jamf_details_id(mut self, value: i32) -> Self {
-        self.jamf_details_id = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `is_stock_change` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_stock_change(mut self, value: bool) -> Self {
-        self.is_stock_change = Some(value);
-        self
-    }
-
-    /// Sets `parent_third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_third_party_id(mut self, value: i32) -> Self {
-        self.parent_third_party_id = Some(value);
-        self
-    }
-
-    /// Sets `is_return` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_return(mut self, value: bool) -> Self {
-        self.is_return = Some(value);
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
-        self.dont_fire_automations = Some(value);
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_chart_json` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_chart_json(mut self, value: impl Into<String>) -> Self {
-        self.asset_chart_json = Some(value.into());
-        self
-    }
-
-    /// Sets `lansweeper_site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lansweeper_site_id(mut self, value: impl Into<String>) -> Self {
-        self.lansweeper_site_id = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdparty_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdparty_client_id(mut self, value: i32) -> Self {
-        self.thirdparty_client_id = Some(value);
-        self
-    }
-
-    /// Sets `syncro_asset_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_syncro_asset_type(mut self, value: impl Into<String>) -> Self {
-        self.syncro_asset_type = Some(value.into());
-        self
-    }
-
-    /// Sets `dynatrace_to_relations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dynatrace_to_relations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.dynatrace_to_relations = Some(value);
-        self
-    }
-
-    /// Sets `dynatrace_from_relations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dynatrace_from_relations(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.dynatrace_from_relations = Some(value);
-        self
-    }
-
-    /// Sets `open_incident_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_incident_count(mut self, value: i32) -> Self {
-        self.open_incident_count = Some(value);
-        self
-    }
-
-    /// Sets `open_change_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_change_count(mut self, value: i32) -> Self {
-        self.open_change_count = Some(value);
-        self
-    }
-
-    /// Sets `thirdparty_type_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdparty_type_id(mut self, value: i32) -> Self {
-        self.thirdparty_type_id = Some(value);
-        self
-    }
-
-    /// Sets `is_stock_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_stock_site(mut self, value: bool) -> Self {
-        self.is_stock_site = Some(value);
-        self
-    }
-
-    /// Sets `matching_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
-        self.matching_value = Some(value.into());
-        self
-    }
-
-    /// Sets `related_service_names` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_service_names(mut self, value: impl Into<String>) -> Self {
-        self.related_service_names = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_asset_names` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_asset_names(mut self, value: impl Into<String>) -> Self {
-        self.parent_asset_names = Some(value.into());
-        self
-    }
-
-    /// Sets `child_asset_names` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_asset_names(mut self, value: impl Into<String>) -> Self {
-        self.child_asset_names = Some(value.into());
-        self
-    }
-
-    /// Sets `sibling_asset_names` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sibling_asset_names(mut self, value: impl Into<String>) -> Self {
-        self.sibling_asset_names = Some(value.into());
-        self
-    }
-
-    /// Sets `related_kb_names` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_kb_names(mut self, value: impl Into<String>) -> Self {
-        self.related_kb_names = Some(value.into());
-        self
-    }
-
-    /// Sets `licences` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licences(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.licences = Some(value);
-        self
-    }
-
-    /// Sets `add_licences` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_licences(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.add_licences = Some(value);
-        self
-    }
-
-    /// Sets `licences_hierarchy` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licences_hierarchy(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.licences_hierarchy = Some(value);
-        self
-    }
-
-    /// Sets `sqlimport_accountsid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_accountsid(mut self, value: impl Into<String>) -> Self {
-        self.sqlimport_accountsid = Some(value.into());
-        self
-    }
-
-    /// Sets `created_from_template` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_from_template(mut self, value: i32) -> Self {
-        self.created_from_template = Some(value);
-        self
-    }
-
-    /// Sets `sqlimport_did` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_did(mut self, value: i32) -> Self {
-        self.sqlimport_did = Some(value);
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `linked_service` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_service(mut self, value: serde_json::Value) -> Self {
-        self.linked_service = Some(value);
-        self
-    }
-
-    /// Sets `is_linked_service` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_linked_service(mut self, value: bool) -> Self {
-        self.is_linked_service = Some(value);
-        self
-    }
-
-    /// Sets `runbook_button_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_runbook_button_id(mut self, value: i32) -> Self {
-        self.runbook_button_id = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `device_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device_number(mut self, value: i32) -> Self {
-        self.device_number = Some(value);
-        self
-    }
-
-    /// Sets `assettype_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_guid(mut self, value: impl Into<String>) -> Self {
-        self.assettype_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `warranty_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warranty_start(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.warranty_start = Some(value.into());
-        self
-    }
-
-    /// Sets `labour_warranty_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labour_warranty_start(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.labour_warranty_start = Some(value.into());
-        self
-    }
-
-    /// Sets `labour_warranty_end` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labour_warranty_end(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.labour_warranty_end = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_guid(mut self, value: impl Into<String>) -> Self {
-        self.parent_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `child_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_guid(mut self, value: impl Into<String>) -> Self {
-        self.child_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `status_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status_id(mut self, value: i32) -> Self {
-        self.status_id = Some(value);
-        self
-    }
-
-    /// Sets `third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id(mut self, value: i32) -> Self {
-        self.third_party_id = Some(value);
-        self
-    }
-
-    /// Sets `latest_contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_latest_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.latest_contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sequence(mut self, value: i32) -> Self {
-        self.sequence = Some(value);
-        self
-    }
-
-    /// Sets `ncentral_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ncentral_url(mut self, value: impl Into<String>) -> Self {
-        self.ncentral_url = Some(value.into());
-        self
-    }
-
-    /// Sets `ncentral_remote_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ncentral_remote_url(mut self, value: impl Into<String>) -> Self {
-        self.ncentral_remote_url = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.contract_end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `atera_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_atera_id(mut self, value: impl Into<String>) -> Self {
-        self.atera_id = Some(value.into());
-        self
-    }
-
-    /// Sets `automate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automate_id(mut self, value: i32) -> Self {
-        self.automate_id = Some(value);
-        self
-    }
-
-    /// Sets `automate_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automate_url(mut self, value: impl Into<String>) -> Self {
-        self.automate_url = Some(value.into());
-        self
-    }
-
-    /// Sets `connectwise_control_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwise_control_url(mut self, value: impl Into<String>) -> Self {
-        self.connectwise_control_url = Some(value.into());
-        self
-    }
-
-    /// Sets `ninjarmm_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninjarmm_id(mut self, value: i32) -> Self {
-        self.ninjarmm_id = Some(value);
-        self
-    }
-
-    /// Sets `ninja_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninja_url(mut self, value: impl Into<String>) -> Self {
-        self.ninja_url = Some(value.into());
-        self
-    }
-
-    /// Sets `ninja_remote_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninja_remote_url(mut self, value: impl Into<String>) -> Self {
-        self.ninja_remote_url = Some(value.into());
-        self
-    }
-
-    /// Sets `syncro_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_syncro_url(mut self, value: impl Into<String>) -> Self {
-        self.syncro_url = Some(value.into());
-        self
-    }
-
-    /// Sets `syncroid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_syncroid(mut self, value: i32) -> Self {
-        self.syncroid = Some(value);
-        self
-    }
-
-    /// Sets `itglue_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itglue_url(mut self, value: impl Into<String>) -> Self {
-        self.itglue_url = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultsequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultsequence(mut self, value: i32) -> Self {
-        self.defaultsequence = Some(value);
-        self
-    }
-
-    /// Sets `service_ids` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_ids(mut self, value: impl Into<String>) -> Self {
-        self.service_ids = Some(value.into());
-        self
-    }
-
-    /// Sets `bulkcreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bulkcreated(mut self, value: bool) -> Self {
-        self.bulkcreated = Some(value);
-        self
-    }
-
-    /// Sets `bulkbillingperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bulkbillingperiod(mut self, value: i32) -> Self {
-        self.bulkbillingperiod = Some(value);
-        self
-    }
-
-    /// Sets `asset_field` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_field(mut self, value: impl Into<String>) -> Self {
-        self.asset_field = Some(value.into());
-        self
-    }
-
-    /// Sets `datto_alternate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_alternate_id(mut self, value: i32) -> Self {
-        self.datto_alternate_id = Some(value);
-        self
-    }
-
-    /// Sets `syncro_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_syncro_id(mut self, value: impl Into<String>) -> Self {
-        self.syncro_id = Some(value.into());
-        self
-    }
-
-    /// Sets `snow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snow_id(mut self, value: i32) -> Self {
-        self.snow_id = Some(value);
-        self
-    }
-
-    /// Sets `passportal_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_passportal_id(mut self, value: i64) -> Self {
-        self.passportal_id = Some(value);
-        self
-    }
-
-    /// Sets `auvik_device_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_device_id(mut self, value: impl Into<String>) -> Self {
-        self.auvik_device_id = Some(value.into());
-        self
-    }
-
-    /// Sets `auvik_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_url(mut self, value: impl Into<String>) -> Self {
-        self.auvik_url = Some(value.into());
-        self
-    }
-
-    /// Sets `allowallstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowallstatus(mut self, value: bool) -> Self {
-        self.allowallstatus = Some(value);
-        self
-    }
-
-    /// Sets `allowed_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_status(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.allowed_status = Some(value);
-        self
-    }
-
-    /// Sets `datto_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_id(mut self, value: impl Into<String>) -> Self {
-        self.datto_id = Some(value.into());
-        self
-    }
-
-    /// Sets `addigy_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addigy_id(mut self, value: impl Into<String>) -> Self {
-        self.addigy_id = Some(value.into());
-        self
-    }
-
-    /// Sets `liongard_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_liongard_url(mut self, value: impl Into<String>) -> Self {
-        self.liongard_url = Some(value.into());
-        self
-    }
-
-    /// Sets `liongard_environmnet_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_liongard_environmnet_id(mut self, value: i32) -> Self {
-        self.liongard_environmnet_id = Some(value);
-        self
-    }
-
-    /// Sets `liongard_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_liongard_id(mut self, value: impl Into<String>) -> Self {
-        self.liongard_id = Some(value.into());
-        self
-    }
-
-    /// Sets `kaseya_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kaseya_id(mut self, value: impl Into<String>) -> Self {
-        self.kaseya_id = Some(value.into());
-        self
-    }
-
-    /// Sets `kaseyavsa_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kaseyavsa_url(mut self, value: impl Into<String>) -> Self {
-        self.kaseyavsa_url = Some(value.into());
-        self
-    }
-
-    /// Sets `teamviewerid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teamviewerid(mut self, value: impl Into<String>) -> Self {
-        self.teamviewerid = Some(value.into());
-        self
-    }
-
-    /// Sets `serialization_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_serialization_user(mut self, value: i32) -> Self {
-        self.serialization_user = Some(value);
-        self
-    }
-
-    /// Sets `zabbix_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zabbix_id(mut self, value: impl Into<String>) -> Self {
-        self.zabbix_id = Some(value.into());
-        self
-    }
-
-    /// Sets `zabbix_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zabbix_url(mut self, value: impl Into<String>) -> Self {
-        self.zabbix_url = Some(value.into());
-        self
-    }
-
-    /// Sets `stockbin_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stockbin_name(mut self, value: impl Into<String>) -> Self {
-        self.stockbin_name = Some(value.into());
-        self
-    }
-
-    /// Sets `issue_consignment_line_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_issue_consignment_line_id(mut self, value: i32) -> Self {
-        self.issue_consignment_line_id = Some(value);
-        self
-    }
-
-    /// Sets `item_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_name(mut self, value: impl Into<String>) -> Self {
-        self.item_name = Some(value.into());
-        self
-    }
-
-    /// Sets `datto_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_url(mut self, value: impl Into<String>) -> Self {
-        self.datto_url = Some(value.into());
-        self
-    }
-
-    /// Sets `ncentral_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ncentral_details_id(mut self, value: i32) -> Self {
-        self.ncentral_details_id = Some(value);
-        self
-    }
-
-    /// Sets `nable_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nable_id(mut self, value: impl Into<String>) -> Self {
-        self.nable_id = Some(value.into());
-        self
-    }
-
-    /// Sets `connectwisecontrolid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwisecontrolid(mut self, value: impl Into<String>) -> Self {
-        self.connectwisecontrolid = Some(value.into());
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `workspace_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workspace_id(mut self, value: impl Into<String>) -> Self {
-        self.workspace_id = Some(value.into());
-        self
-    }
-
-    /// Sets `workspace_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workspace_url(mut self, value: impl Into<String>) -> Self {
-        self.workspace_url = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_purchasedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_purchasedate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.supplier_purchasedate = Some(value.into());
-        self
-    }
-
-    /// Sets `logicmonitor_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logicmonitor_id(mut self, value: impl Into<String>) -> Self {
-        self.logicmonitor_id = Some(value.into());
-        self
-    }
-
-    /// Sets `barracudarmm_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_barracudarmm_id(mut self, value: impl Into<String>) -> Self {
-        self.barracudarmm_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_id(mut self, value: i32) -> Self {
-        self.sla_id = Some(value);
-        self
-    }
-
-    /// Sets `priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priority_id(mut self, value: i32) -> Self {
-        self.priority_id = Some(value);
-        self
-    }
-
-    /// Sets `icinga_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icinga_id(mut self, value: impl Into<String>) -> Self {
-        self.icinga_id = Some(value.into());
-        self
-    }
-
-    /// Sets `related_service_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_service_name(mut self, value: impl Into<String>) -> Self {
-        self.related_service_name = Some(value.into());
-        self
-    }
-
-    /// Sets `related_service_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_service_count(mut self, value: i32) -> Self {
-        self.related_service_count = Some(value);
-        self
-    }
-
-    /// Sets `connectwisermm_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwisermm_id(mut self, value: impl Into<String>) -> Self {
-        self.connectwisermm_id = Some(value.into());
-        self
-    }
-
-    /// Sets `xensam_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xensam_id(mut self, value: impl Into<String>) -> Self {
-        self.xensam_id = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_type_priority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_type_priority(mut self, value: i32) -> Self {
-        self.asset_type_priority = Some(value);
-        self
-    }
-
-    /// Sets `snipeit_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snipeit_id(mut self, value: impl Into<String>) -> Self {
-        self.snipeit_id = Some(value.into());
-        self
-    }
-
-    /// Sets `prometheus_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prometheus_id(mut self, value: impl Into<String>) -> Self {
-        self.prometheus_id = Some(value.into());
-        self
-    }
-
-    /// Sets `dynatrace_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dynatrace_id(mut self, value: impl Into<String>) -> Self {
-        self.dynatrace_id = Some(value.into());
-        self
-    }
-
-    /// Sets `vmworkspace_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_vmworkspace_id(mut self, value: impl Into<String>) -> Self {
-        self.vmworkspace_id = Some(value.into());
-        self
-    }
-
-    /// Sets `tanium_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tanium_id(mut self, value: impl Into<String>) -> Self {
-        self.tanium_id = Some(value.into());
-        self
-    }
-
-    /// Sets `tenable_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tenable_id(mut self, value: impl Into<String>) -> Self {
-        self.tenable_id = Some(value.into());
-        self
-    }
-
-    /// Sets `kandji_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kandji_id(mut self, value: impl Into<String>) -> Self {
-        self.kandji_id = Some(value.into());
-        self
-    }
-
-    /// Sets `criticality_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_criticality_description(mut self, value: impl Into<String>) -> Self {
-        self.criticality_description = Some(value.into());
-        self
-    }
-
-    /// Sets `auvik_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_id(mut self, value: impl Into<String>) -> Self {
-        self.auvik_id = Some(value.into());
-        self
-    }
-
-    /// Sets `is_template` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_template(mut self, value: bool) -> Self {
-        self.is_template = Some(value);
-        self
-    }
-
-    /// Sets `aws_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_aws_id(mut self, value: impl Into<String>) -> Self {
-        self.aws_id = Some(value.into());
-        self
-    }
-
-    /// Sets `manageengine_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_manageengine_id(mut self, value: impl Into<String>) -> Self {
-        self.manageengine_id = Some(value.into());
-        self
-    }
-
-    /// Sets `manageengine_customer_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_manageengine_customer_id(mut self, value: impl Into<String>) -> Self {
-        self.manageengine_customer_id = Some(value.into());
-        self
-    }
-
-    /// Sets `lastchangeofvaluedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastchangeofvaluedate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.lastchangeofvaluedate = Some(value.into());
-        self
-    }
-
-    /// Sets `commissiondate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_commissiondate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.commissiondate = Some(value.into());
-        self
-    }
-
-    /// Sets `first_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_first_user_id(mut self, value: i32) -> Self {
-        self.first_user_id = Some(value);
-        self
-    }
-
-    /// Sets `changebackupexists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changebackupexists(mut self, value: bool) -> Self {
-        self.changebackupexists = Some(value);
-        self
-    }
-
-    /// Sets `_isbatch` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbatch(mut self, value: bool) -> Self {
-        self.isbatch = Some(value);
-        self
-    }
-
-    /// Sets `virima_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_virima_id(mut self, value: impl Into<String>) -> Self {
-        self.virima_id = Some(value.into());
-        self
-    }
-
-    /// Sets `service_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_guid(mut self, value: impl Into<String>) -> Self {
-        self.service_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `service_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_name(mut self, value: impl Into<String>) -> Self {
-        self.service_name = Some(value.into());
-        self
-    }
-
-    /// Sets `lansweeperid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lansweeperid(mut self, value: impl Into<String>) -> Self {
-        self.lansweeperid = Some(value.into());
-        self
-    }
-
-    /// Sends `os_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_os_override(mut self) -> Self {
-        self.os_override = None;
-        self.extra.insert("os_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changeguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changeguid(mut self) -> Self {
-        self.changeguid = None;
-        self.extra.insert("changeguid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inventory_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inventory_number(mut self) -> Self {
-        self.inventory_number = None;
-        self.extra.insert("inventory_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key_field(mut self) -> Self {
-        self.key_field = None;
-        self.extra.insert("key_field".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key_field2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key_field2(mut self) -> Self {
-        self.key_field2 = None;
-        self.extra.insert("key_field2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key_field3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key_field3(mut self) -> Self {
-        self.key_field3 = None;
-        self.extra.insert("key_field3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `business_owner_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_business_owner_id(mut self) -> Self {
-        self.business_owner_id = None;
-        self.extra.insert("business_owner_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `business_owner_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_business_owner_name(mut self) -> Self {
-        self.business_owner_name = None;
-        self.extra.insert("business_owner_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `business_owner_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_business_owner_site(mut self) -> Self {
-        self.business_owner_site = None;
-        self.extra.insert("business_owner_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `business_owner_client` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_business_owner_client(mut self) -> Self {
-        self.business_owner_client = None;
-        self.extra.insert("business_owner_client".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `business_owner_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_business_owner_cab_id(mut self) -> Self {
-        self.business_owner_cab_id = None;
-        self.extra.insert("business_owner_cab_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `business_owner_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_business_owner_cab_name(mut self) -> Self {
-        self.business_owner_cab_name = None;
-        self.extra.insert("business_owner_cab_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_username(mut self) -> Self {
-        self.username = None;
-        self.extra.insert("username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `technical_owner_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_technical_owner_id(mut self) -> Self {
-        self.technical_owner_id = None;
-        self.extra.insert("technical_owner_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `technical_owner_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_technical_owner_name(mut self) -> Self {
-        self.technical_owner_name = None;
-        self.extra.insert("technical_owner_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `technical_owner_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_technical_owner_cab_id(mut self) -> Self {
-        self.technical_owner_cab_id = None;
-        self.extra.insert("technical_owner_cab_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `technical_owner_cab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_technical_owner_cab_name(mut self) -> Self {
-        self.technical_owner_cab_name = None;
-        self.extra
-            .insert("technical_owner_cab_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intune_default_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intune_default_site(mut self) -> Self {
-        self.intune_default_site = None;
-        self.extra.insert("intune_default_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_id(mut self) -> Self {
-        self.assettype_id = None;
-        self.extra.insert("assettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_name(mut self) -> Self {
-        self.assettype_name = None;
-        self.extra.insert("assettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icon(mut self) -> Self {
-        self.icon = None;
-        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warranty_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warranty_end(mut self) -> Self {
-        self.warranty_end = None;
-        self.extra.insert("warranty_end".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_primary_asset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_primary_asset(mut self) -> Self {
-        self.is_primary_asset = None;
-        self.extra.insert("is_primary_asset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_id(mut self) -> Self {
-        self.parent_id = None;
-        self.extra.insert("parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lansweeper_parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lansweeper_parent_id(mut self) -> Self {
-        self.lansweeper_parent_id = None;
-        self.extra.insert("lansweeper_parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_id(mut self) -> Self {
-        self.child_id = None;
-        self.extra.insert("child_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sibling_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sibling_id(mut self) -> Self {
-        self.sibling_id = None;
-        self.extra.insert("sibling_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_value(mut self) -> Self {
-        self.contract_value = None;
-        self.extra.insert("contract_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_ref(mut self) -> Self {
-        self.contract_ref = None;
-        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_id(mut self) -> Self {
-        self.supplier_id = None;
-        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name(mut self) -> Self {
-        self.supplier_name = None;
-        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_contract_id(mut self) -> Self {
-        self.supplier_contract_id = None;
-        self.extra.insert("supplier_contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_contract_ref(mut self) -> Self {
-        self.supplier_contract_ref = None;
-        self.extra.insert("supplier_contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_sla_id(mut self) -> Self {
-        self.supplier_sla_id = None;
-        self.extra.insert("supplier_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_priority_id(mut self) -> Self {
-        self.supplier_priority_id = None;
-        self.extra.insert("supplier_priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fields(mut self) -> Self {
-        self.fields = None;
-        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `relationship_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_relationship_id(mut self) -> Self {
-        self.relationship_id = None;
-        self.extra.insert("relationship_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_contract_value(mut self) -> Self {
-        self.default_contract_value = None;
-        self.extra.insert("default_contract_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itemstock_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itemstock_id(mut self) -> Self {
-        self.itemstock_id = None;
-        self.extra.insert("itemstock_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_id(mut self) -> Self {
-        self.item_id = None;
-        self.extra.insert("item_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stock_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stock_date(mut self) -> Self {
-        self.stock_date = None;
-        self.extra.insert("stock_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `non_consignable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_non_consignable(mut self) -> Self {
-        self.non_consignable = None;
-        self.extra.insert("non_consignable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reserved_salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reserved_salesorder_id(mut self) -> Self {
-        self.reserved_salesorder_id = None;
-        self.extra.insert("reserved_salesorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reserved_salesorder_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reserved_salesorder_line_id(mut self) -> Self {
-        self.reserved_salesorder_line_id = None;
-        self.extra
-            .insert("reserved_salesorder_line_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matching_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matching_field(mut self) -> Self {
-        self.matching_field = None;
-        self.extra.insert("matching_field".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device42_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device42_id(mut self) -> Self {
-        self.device42_id = None;
-        self.extra.insert("device42_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device42_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device42_url(mut self) -> Self {
-        self.device42_url = None;
-        self.extra.insert("device42_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_services(mut self) -> Self {
-        self.related_services = None;
-        self.extra.insert("related_services".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `technical_owner` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_technical_owner(mut self) -> Self {
-        self.technical_owner = None;
-        self.extra.insert("technical_owner".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `business_owner` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_business_owner(mut self) -> Self {
-        self.business_owner = None;
-        self.extra.insert("business_owner".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_asset_chart_json` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_asset_chart_json(mut self) -> Self {
-        self.primary_asset_chart_json = None;
-        self.extra
-            .insert("primary_asset_chart_json".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `criticality` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_criticality(mut self) -> Self {
-        self.criticality = None;
-        self.extra.insert("criticality".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_id(mut self) -> Self {
-        self.service_id = None;
-        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ascendant_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ascendant_count(mut self) -> Self {
-        self.ascendant_count = None;
-        self.extra.insert("ascendant_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ascendant_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ascendant_assets(mut self) -> Self {
-        self.ascendant_assets = None;
-        self.extra.insert("ascendant_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `descendant_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_descendant_count(mut self) -> Self {
-        self.descendant_count = None;
-        self.extra.insert("descendant_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `descendant_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_descendant_assets(mut self) -> Self {
-        self.descendant_assets = None;
-        self.extra.insert("descendant_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_count(mut self) -> Self {
-        self.service_count = None;
-        self.extra.insert("service_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_count(mut self) -> Self {
-        self.user_count = None;
-        self.extra.insert("user_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licence_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_count(mut self) -> Self {
-        self.licence_count = None;
-        self.extra.insert("licence_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes(mut self) -> Self {
-        self.notes = None;
-        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pingservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pingservice(mut self) -> Self {
-        self.pingservice = None;
-        self.extra.insert("pingservice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_guid(mut self) -> Self {
-        self.import_guid = None;
-        self.extra.insert("import_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_id(mut self) -> Self {
-        self.contract_id = None;
-        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contractvaluecurrent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contractvaluecurrent(mut self) -> Self {
-        self.contractvaluecurrent = None;
-        self.extra.insert("contractvaluecurrent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contractvalueprior` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contractvalueprior(mut self) -> Self {
-        self.contractvalueprior = None;
-        self.extra.insert("contractvalueprior".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warranty_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warranty_note(mut self) -> Self {
-        self.warranty_note = None;
-        self.extra.insert("warranty_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `goodsin_po_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_goodsin_po_id(mut self) -> Self {
-        self.goodsin_po_id = None;
-        self.extra.insert("goodsin_po_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `issue_consignment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_issue_consignment_id(mut self) -> Self {
-        self.issue_consignment_id = None;
-        self.extra.insert("issue_consignment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_expirydate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_expirydate(mut self) -> Self {
-        self.supplier_expirydate = None;
-        self.extra.insert("supplier_expirydate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_reference(mut self) -> Self {
-        self.supplier_reference = None;
-        self.extra.insert("supplier_reference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id_string(mut self) -> Self {
-        self.third_party_id_string = None;
-        self.extra.insert("third_party_id_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplierheaderid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplierheaderid(mut self) -> Self {
-        self.supplierheaderid = None;
-        self.extra.insert("supplierheaderid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchaseorder_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchaseorder_line_id(mut self) -> Self {
-        self.purchaseorder_line_id = None;
-        self.extra.insert("purchaseorder_line_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teamviewerpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teamviewerpassword(mut self) -> Self {
-        self.teamviewerpassword = None;
-        self.extra.insert("teamviewerpassword".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `commissioned` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_commissioned(mut self) -> Self {
-        self.commissioned = None;
-        self.extra.insert("commissioned".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kaseyaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kaseyaid(mut self) -> Self {
-        self.kaseyaid = None;
-        self.extra.insert("kaseyaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `children` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_children(mut self) -> Self {
-        self.children = None;
-        self.extra.insert("children".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_assets(mut self) -> Self {
-        self.parent_assets = None;
-        self.extra.insert("parent_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_assets(mut self) -> Self {
-        self.child_assets = None;
-        self.extra.insert("child_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hierarchy` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hierarchy(mut self) -> Self {
-        self.hierarchy = None;
-        self.extra.insert("hierarchy".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_users(mut self) -> Self {
-        self.users = None;
-        self.extra.insert("users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clone_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clone_count(mut self) -> Self {
-        self.clone_count = None;
-        self.extra.insert("clone_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontaddnewfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontaddnewfields(mut self) -> Self {
-        self.dontaddnewfields = None;
-        self.extra.insert("_dontaddnewfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dontupdatetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdatetype(mut self) -> Self {
-        self.dontupdatetype = None;
-        self.extra.insert("_dontupdatetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_name(mut self) -> Self {
-        self.sla_name = None;
-        self.extra.insert("sla_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_sla_name(mut self) -> Self {
-        self.supplier_sla_name = None;
-        self.extra.insert("supplier_sla_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priority_name(mut self) -> Self {
-        self.priority_name = None;
-        self.extra.insert("priority_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_priority_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_priority_name(mut self) -> Self {
-        self.supplier_priority_name = None;
-        self.extra.insert("supplier_priority_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clone_inventory_numbers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clone_inventory_numbers(mut self) -> Self {
-        self.clone_inventory_numbers = None;
-        self.extra.insert("clone_inventory_numbers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isclone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isclone(mut self) -> Self {
-        self.isclone = None;
-        self.extra.insert("_isclone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contracts(mut self) -> Self {
-        self.contracts = None;
-        self.extra.insert("contracts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `scheduled_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scheduled_tickets(mut self) -> Self {
-        self.scheduled_tickets = None;
-        self.extra.insert("scheduled_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_guid(mut self) -> Self {
-        self.site_guid = None;
-        self.extra.insert("site_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_user(mut self) -> Self {
-        self.sqlimport_user = None;
-        self.extra.insert("sqlimport_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_id(mut self) -> Self {
-        self.sqlimport_id = None;
-        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `software` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_software(mut self) -> Self {
-        self.software = None;
-        self.extra.insert("software".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `businesscentral_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_businesscentral_id(mut self) -> Self {
-        self.businesscentral_id = None;
-        self.extra.insert("businesscentral_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intune_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intune_id(mut self) -> Self {
-        self.intune_id = None;
-        self.extra.insert("intune_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intune_connectionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intune_connectionid(mut self) -> Self {
-        self.intune_connectionid = None;
-        self.extra.insert("intune_connectionid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_userid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_userid(mut self) -> Self {
-        self.azure_userid = None;
-        self.extra.insert("azure_userid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_userprincipalname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_userprincipalname(mut self) -> Self {
-        self.azure_userprincipalname = None;
-        self.extra.insert("azure_userprincipalname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stockdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stockdetails(mut self) -> Self {
-        self.stockdetails = None;
-        self.extra.insert("stockdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assetgroup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetgroup_name(mut self) -> Self {
-        self.assetgroup_name = None;
-        self.extra.insert("assetgroup_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prtg_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prtg_id(mut self) -> Self {
-        self.prtg_id = None;
-        self.extra.insert("prtg_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prtg_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prtg_details_id(mut self) -> Self {
-        self.prtg_details_id = None;
-        self.extra.insert("prtg_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status_name(mut self) -> Self {
-        self.status_name = None;
-        self.extra.insert("status_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `services` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_services(mut self) -> Self {
-        self.services = None;
-        self.extra.insert("services".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_site_uid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_site_uid(mut self) -> Self {
-        self.datto_site_uid = None;
-        self.extra.insert("datto_site_uid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ateraid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ateraid(mut self) -> Self {
-        self.ateraid = None;
-        self.extra.insert("ateraid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `items_issued` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_items_issued(mut self) -> Self {
-        self.items_issued = None;
-        self.extra.insert("items_issued".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lansweeper_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lansweeper_id(mut self) -> Self {
-        self.lansweeper_id = None;
-        self.extra.insert("lansweeper_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lansweeper_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lansweeper_url(mut self) -> Self {
-        self.lansweeper_url = None;
-        self.extra.insert("lansweeper_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lansweeper_software` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lansweeper_software(mut self) -> Self {
-        self.lansweeper_software = None;
-        self.extra.insert("lansweeper_software".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dlastupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dlastupdate(mut self) -> Self {
-        self.dlastupdate = None;
-        self.extra.insert("dlastupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfrompurchaseorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfrompurchaseorder(mut self) -> Self {
-        self.createdfrompurchaseorder = None;
-        self.extra
-            .insert("createdfrompurchaseorder".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stockdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stockdate(mut self) -> Self {
-        self.stockdate = None;
-        self.extra.insert("stockdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_cost(mut self) -> Self {
-        self.item_cost = None;
-        self.extra.insert("item_cost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `old_software_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_old_software_version(mut self) -> Self {
-        self.old_software_version = None;
-        self.extra.insert("old_software_version".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_software_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_software_version(mut self) -> Self {
-        self.new_software_version = None;
-        self.extra.insert("new_software_version".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_role_breakdown` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_role_breakdown(mut self) -> Self {
-        self.user_role_breakdown = None;
-        self.extra.insert("user_role_breakdown".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itglue_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itglue_id(mut self) -> Self {
-        self.itglue_id = None;
-        self.extra.insert("itglue_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `area_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_area_guid(mut self) -> Self {
-        self.area_guid = None;
-        self.extra.insert("area_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jamf_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jamf_id(mut self) -> Self {
-        self.jamf_id = None;
-        self.extra.insert("jamf_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jamf_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jamf_type(mut self) -> Self {
-        self.jamf_type = None;
-        self.extra.insert("jamf_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phone_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phone_number(mut self) -> Self {
-        self.phone_number = None;
-        self.extra.insert("phone_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bookmarked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bookmarked(mut self) -> Self {
-        self.bookmarked = None;
-        self.extra.insert("bookmarked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_ticket_count(mut self) -> Self {
-        self.open_ticket_count = None;
-        self.extra.insert("open_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onhold_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onhold_ticket_count(mut self) -> Self {
-        self.onhold_ticket_count = None;
-        self.extra.insert("onhold_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `total_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_total_ticket_count(mut self) -> Self {
-        self.total_ticket_count = None;
-        self.extra.insert("total_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opened_thismonth_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opened_thismonth_count(mut self) -> Self {
-        self.opened_thismonth_count = None;
-        self.extra.insert("opened_thismonth_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domotz_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domotz_agentid(mut self) -> Self {
-        self.domotz_agentid = None;
-        self.extra.insert("domotz_agentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domotz_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domotz_id(mut self) -> Self {
-        self.domotz_id = None;
-        self.extra.insert("domotz_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domotz_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domotz_type_id(mut self) -> Self {
-        self.domotz_type_id = None;
-        self.extra.insert("domotz_type_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snow_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snow_client_id(mut self) -> Self {
-        self.snow_client_id = None;
-        self.extra.insert("snow_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deactivate_child_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deactivate_child_devices(mut self) -> Self {
-        self.deactivate_child_devices = None;
-        self.extra
-            .insert("deactivate_child_devices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_network_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_network_id(mut self) -> Self {
-        self.auvik_network_id = None;
-        self.extra.insert("auvik_network_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_third_party_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_third_party_ids(mut self) -> Self {
-        self.parent_third_party_ids = None;
-        self.extra.insert("parent_third_party_ids".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snowUsers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snow_users(mut self) -> Self {
-        self.snow_users = None;
-        self.extra.insert("snowUsers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_config` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_config(mut self) -> Self {
-        self.tab_config = None;
-        self.extra.insert("tab_config".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualys_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualys_id(mut self) -> Self {
-        self.qualys_id = None;
-        self.extra.insert("qualys_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_config` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_config(mut self) -> Self {
-        self.assettype_config = None;
-        self.extra.insert("assettype_config".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `passportal_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_passportal_client_id(mut self) -> Self {
-        self.passportal_client_id = None;
-        self.extra.insert("passportal_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addigy_policy_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addigy_policy_id(mut self) -> Self {
-        self.addigy_policy_id = None;
-        self.extra.insert("addigy_policy_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addigy_applications` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addigy_applications(mut self) -> Self {
-        self.addigy_applications = None;
-        self.extra.insert("addigy_applications".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addigy_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addigy_users(mut self) -> Self {
-        self.addigy_users = None;
-        self.extra.insert("addigy_users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isassetdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isassetdetails(mut self) -> Self {
-        self.isassetdetails = None;
-        self.extra.insert("isassetdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domotz_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domotz_agent(mut self) -> Self {
-        self.domotz_agent = None;
-        self.extra.insert("domotz_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `liongardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_liongardid(mut self) -> Self {
-        self.liongardid = None;
-        self.extra.insert("liongardid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `iskaseyaagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iskaseyaagent(mut self) -> Self {
-        self.iskaseyaagent = None;
-        self.extra.insert("iskaseyaagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_donotvalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_donotvalidate(mut self) -> Self {
-        self.donotvalidate = None;
-        self.extra.insert("_donotvalidate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_remote_url(mut self) -> Self {
-        self.datto_remote_url = None;
-        self.extra.insert("datto_remote_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qualys_software` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qualys_software(mut self) -> Self {
-        self.qualys_software = None;
-        self.extra.insert("qualys_software".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xtypeunamecanedit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xtypeunamecanedit(mut self) -> Self {
-        self.xtypeunamecanedit = None;
-        self.extra.insert("xtypeunamecanedit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stockbin_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stockbin_id(mut self) -> Self {
-        self.stockbin_id = None;
-        self.extra.insert("stockbin_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ethernetMacAddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ethernet_mac_address(mut self) -> Self {
-        self.ethernet_mac_address = None;
-        self.extra.insert("ethernetMacAddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `physicalMemoryInBytes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_physical_memory_in_bytes(mut self) -> Self {
-        self.physical_memory_in_bytes = None;
-        self.extra.insert("physicalMemoryInBytes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azureTenantId` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenant_id(mut self) -> Self {
-        self.azure_tenant_id = None;
-        self.extra.insert("azureTenantId".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `services_hierarchy` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_services_hierarchy(mut self) -> Self {
-        self.services_hierarchy = None;
-        self.extra.insert("services_hierarchy".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validateonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validateonly(mut self) -> Self {
-        self.validateonly = None;
-        self.extra.insert("_validateonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copy_unmapped_info_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copy_unmapped_info_fields(mut self) -> Self {
-        self.copy_unmapped_info_fields = None;
-        self.extra
-            .insert("copy_unmapped_info_fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_email(mut self) -> Self {
-        self.user_email = None;
-        self.extra.insert("user_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lansweeper_relations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lansweeper_relations(mut self) -> Self {
-        self.lansweeper_relations = None;
-        self.extra.insert("lansweeper_relations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kbs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kbs(mut self) -> Self {
-        self.kbs = None;
-        self.extra.insert("kbs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_external_link_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_external_link_id(mut self) -> Self {
-        self.site_external_link_id = None;
-        self.extra.insert("site_external_link_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workspace_orgunitpath` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workspace_orgunitpath(mut self) -> Self {
-        self.workspace_orgunitpath = None;
-        self.extra.insert("workspace_orgunitpath".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sibling_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sibling_assets(mut self) -> Self {
-        self.sibling_assets = None;
-        self.extra.insert("sibling_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_details_id(mut self) -> Self {
-        self.import_details_id = None;
-        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icinga_hostname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icinga_hostname(mut self) -> Self {
-        self.icinga_hostname = None;
-        self.extra.insert("icinga_hostname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_access_control(mut self) -> Self {
-        self.new_access_control = None;
-        self.extra.insert("new_access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jamf_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jamf_details_id(mut self) -> Self {
-        self.jamf_details_id = None;
-        self.extra.insert("jamf_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_stock_change` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_stock_change(mut self) -> Self {
-        self.is_stock_change = None;
-        self.extra.insert("is_stock_change".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_third_party_id(mut self) -> Self {
-        self.parent_third_party_id = None;
-        self.extra.insert("parent_third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_return` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_return(mut self) -> Self {
-        self.is_return = None;
-        self.extra.insert("is_return".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_fire_automations(mut self) -> Self {
-        self.dont_fire_automations = None;
-        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_chart_json` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_chart_json(mut self) -> Self {
-        self.asset_chart_json = None;
-        self.extra.insert("asset_chart_json".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lansweeper_site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lansweeper_site_id(mut self) -> Self {
-        self.lansweeper_site_id = None;
-        self.extra.insert("lansweeper_site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdparty_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdparty_client_id(mut self) -> Self {
-        self.thirdparty_client_id = None;
-        self.extra.insert("thirdparty_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `syncro_asset_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_syncro_asset_type(mut self) -> Self {
-        self.syncro_asset_type = None;
-        self.extra.insert("syncro_asset_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dynatrace_to_relations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dynatrace_to_relations(mut self) -> Self {
-        self.dynatrace_to_relations = None;
-        self.extra.insert("dynatrace_to_relations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dynatrace_from_relations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dynatrace_from_relations(mut self) -> Self {
-        self.dynatrace_from_relations = None;
-        self.extra
-            .insert("dynatrace_from_relations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_incident_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_incident_count(mut self) -> Self {
-        self.open_incident_count = None;
-        self.extra.insert("open_incident_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_change_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_change_count(mut self) -> Self {
-        self.open_change_count = None;
-        self.extra.insert("open_change_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdparty_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdparty_type_id(mut self) -> Self {
-        self.thirdparty_type_id = None;
-        self.extra.insert("thirdparty_type_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_stock_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_stock_site(mut self) -> Self {
-        self.is_stock_site = None;
-        self.extra.insert("is_stock_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matching_value(mut self) -> Self {
-        self.matching_value = None;
-        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_service_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_service_names(mut self) -> Self {
-        self.related_service_names = None;
-        self.extra.insert("related_service_names".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_asset_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_asset_names(mut self) -> Self {
-        self.parent_asset_names = None;
-        self.extra.insert("parent_asset_names".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_asset_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_asset_names(mut self) -> Self {
-        self.child_asset_names = None;
-        self.extra.insert("child_asset_names".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sibling_asset_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sibling_asset_names(mut self) -> Self {
-        self.sibling_asset_names = None;
-        self.extra.insert("sibling_asset_names".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_kb_names` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_kb_names(mut self) -> Self {
-        self.related_kb_names = None;
-        self.extra.insert("related_kb_names".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licences(mut self) -> Self {
-        self.licences = None;
-        self.extra.insert("licences".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_licences(mut self) -> Self {
-        self.add_licences = None;
-        self.extra.insert("add_licences".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licences_hierarchy` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licences_hierarchy(mut self) -> Self {
-        self.licences_hierarchy = None;
-        self.extra.insert("licences_hierarchy".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_accountsid(mut self) -> Self {
-        self.sqlimport_accountsid = None;
-        self.extra.insert("sqlimport_accountsid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_from_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_from_template(mut self) -> Self {
-        self.created_from_template = None;
-        self.extra.insert("created_from_template".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_did` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_did(mut self) -> Self {
-        self.sqlimport_did = None;
-        self.extra.insert("sqlimport_did".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_service` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_service(mut self) -> Self {
-        self.linked_service = None;
-        self.extra.insert("linked_service".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_linked_service` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_linked_service(mut self) -> Self {
-        self.is_linked_service = None;
-        self.extra.insert("is_linked_service".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `runbook_button_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_runbook_button_id(mut self) -> Self {
-        self.runbook_button_id = None;
-        self.extra.insert("runbook_button_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device_number(mut self) -> Self {
-        self.device_number = None;
-        self.extra.insert("device_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_guid(mut self) -> Self {
-        self.assettype_guid = None;
-        self.extra.insert("assettype_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warranty_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warranty_start(mut self) -> Self {
-        self.warranty_start = None;
-        self.extra.insert("warranty_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labour_warranty_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labour_warranty_start(mut self) -> Self {
-        self.labour_warranty_start = None;
-        self.extra.insert("labour_warranty_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labour_warranty_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labour_warranty_end(mut self) -> Self {
-        self.labour_warranty_end = None;
-        self.extra.insert("labour_warranty_end".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_guid(mut self) -> Self {
-        self.parent_guid = None;
-        self.extra.insert("parent_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_guid(mut self) -> Self {
-        self.child_guid = None;
-        self.extra.insert("child_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status_id(mut self) -> Self {
-        self.status_id = None;
-        self.extra.insert("status_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id(mut self) -> Self {
-        self.third_party_id = None;
-        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `latest_contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_latest_contract_ref(mut self) -> Self {
-        self.latest_contract_ref = None;
-        self.extra.insert("latest_contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sequence(mut self) -> Self {
-        self.sequence = None;
-        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ncentral_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ncentral_url(mut self) -> Self {
-        self.ncentral_url = None;
-        self.extra.insert("ncentral_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ncentral_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ncentral_remote_url(mut self) -> Self {
-        self.ncentral_remote_url = None;
-        self.extra.insert("ncentral_remote_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_end_date(mut self) -> Self {
-        self.contract_end_date = None;
-        self.extra.insert("contract_end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `atera_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_atera_id(mut self) -> Self {
-        self.atera_id = None;
-        self.extra.insert("atera_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automate_id(mut self) -> Self {
-        self.automate_id = None;
-        self.extra.insert("automate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automate_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automate_url(mut self) -> Self {
-        self.automate_url = None;
-        self.extra.insert("automate_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwise_control_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwise_control_url(mut self) -> Self {
-        self.connectwise_control_url = None;
-        self.extra.insert("connectwise_control_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninjarmm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninjarmm_id(mut self) -> Self {
-        self.ninjarmm_id = None;
-        self.extra.insert("ninjarmm_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninja_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninja_url(mut self) -> Self {
-        self.ninja_url = None;
-        self.extra.insert("ninja_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninja_remote_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninja_remote_url(mut self) -> Self {
-        self.ninja_remote_url = None;
-        self.extra.insert("ninja_remote_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `syncro_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_syncro_url(mut self) -> Self {
-        self.syncro_url = None;
-        self.extra.insert("syncro_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `syncroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_syncroid(mut self) -> Self {
-        self.syncroid = None;
-        self.extra.insert("syncroid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itglue_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itglue_url(mut self) -> Self {
-        self.itglue_url = None;
-        self.extra.insert("itglue_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultsequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultsequence(mut self) -> Self {
-        self.defaultsequence = None;
-        self.extra.insert("defaultsequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_ids` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_ids(mut self) -> Self {
-        self.service_ids = None;
-        self.extra.insert("service_ids".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bulkcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bulkcreated(mut self) -> Self {
-        self.bulkcreated = None;
-        self.extra.insert("bulkcreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bulkbillingperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bulkbillingperiod(mut self) -> Self {
-        self.bulkbillingperiod = None;
-        self.extra.insert("bulkbillingperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_field(mut self) -> Self {
-        self.asset_field = None;
-        self.extra.insert("asset_field".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_alternate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_alternate_id(mut self) -> Self {
-        self.datto_alternate_id = None;
-        self.extra.insert("datto_alternate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `syncro_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_syncro_id(mut self) -> Self {
-        self.syncro_id = None;
-        self.extra.insert("syncro_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snow_id(mut self) -> Self {
-        self.snow_id = None;
-        self.extra.insert("snow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_passportal_id(mut self) -> Self {
-        self.passportal_id = None;
-        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_device_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_device_id(mut self) -> Self {
-        self.auvik_device_id = None;
-        self.extra.insert("auvik_device_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_url(mut self) -> Self {
-        self.auvik_url = None;
-        self.extra.insert("auvik_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowallstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowallstatus(mut self) -> Self {
-        self.allowallstatus = None;
-        self.extra.insert("allowallstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_status(mut self) -> Self {
-        self.allowed_status = None;
-        self.extra.insert("allowed_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_id(mut self) -> Self {
-        self.datto_id = None;
-        self.extra.insert("datto_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addigy_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addigy_id(mut self) -> Self {
-        self.addigy_id = None;
-        self.extra.insert("addigy_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `liongard_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_liongard_url(mut self) -> Self {
-        self.liongard_url = None;
-        self.extra.insert("liongard_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `liongard_environmnet_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_liongard_environmnet_id(mut self) -> Self {
-        self.liongard_environmnet_id = None;
-        self.extra.insert("liongard_environmnet_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `liongard_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_liongard_id(mut self) -> Self {
-        self.liongard_id = None;
-        self.extra.insert("liongard_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kaseya_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kaseya_id(mut self) -> Self {
-        self.kaseya_id = None;
-        self.extra.insert("kaseya_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kaseyavsa_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kaseyavsa_url(mut self) -> Self {
-        self.kaseyavsa_url = None;
-        self.extra.insert("kaseyavsa_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teamviewerid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teamviewerid(mut self) -> Self {
-        self.teamviewerid = None;
-        self.extra.insert("teamviewerid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `serialization_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_serialization_user(mut self) -> Self {
-        self.serialization_user = None;
-        self.extra.insert("serialization_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zabbix_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zabbix_id(mut self) -> Self {
-        self.zabbix_id = None;
-        self.extra.insert("zabbix_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zabbix_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zabbix_url(mut self) -> Self {
-        self.zabbix_url = None;
-        self.extra.insert("zabbix_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stockbin_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stockbin_name(mut self) -> Self {
-        self.stockbin_name = None;
-        self.extra.insert("stockbin_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `issue_consignment_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_issue_consignment_line_id(mut self) -> Self {
-        self.issue_consignment_line_id = None;
-        self.extra
-            .insert("issue_consignment_line_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_name(mut self) -> Self {
-        self.item_name = None;
-        self.extra.insert("item_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_url(mut self) -> Self {
-        self.datto_url = None;
-        self.extra.insert("datto_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ncentral_details_id(mut self) -> Self {
-        self.ncentral_details_id = None;
-        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nable_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nable_id(mut self) -> Self {
-        self.nable_id = None;
-        self.extra.insert("nable_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwisecontrolid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwisecontrolid(mut self) -> Self {
-        self.connectwisecontrolid = None;
-        self.extra.insert("connectwisecontrolid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workspace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workspace_id(mut self) -> Self {
-        self.workspace_id = None;
-        self.extra.insert("workspace_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workspace_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workspace_url(mut self) -> Self {
-        self.workspace_url = None;
-        self.extra.insert("workspace_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_purchasedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_purchasedate(mut self) -> Self {
-        self.supplier_purchasedate = None;
-        self.extra.insert("supplier_purchasedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logicmonitor_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logicmonitor_id(mut self) -> Self {
-        self.logicmonitor_id = None;
-        self.extra.insert("logicmonitor_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `barracudarmm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_barracudarmm_id(mut self) -> Self {
-        self.barracudarmm_id = None;
-        self.extra.insert("barracudarmm_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_id(mut self) -> Self {
-        self.sla_id = None;
-        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priority_id(mut self) -> Self {
-        self.priority_id = None;
-        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icinga_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icinga_id(mut self) -> Self {
-        self.icinga_id = None;
-        self.extra.insert("icinga_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_service_name(mut self) -> Self {
-        self.related_service_name = None;
-        self.extra.insert("related_service_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_service_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_service_count(mut self) -> Self {
-        self.related_service_count = None;
-        self.extra.insert("related_service_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwisermm_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwisermm_id(mut self) -> Self {
-        self.connectwisermm_id = None;
-        self.extra.insert("connectwisermm_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xensam_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xensam_id(mut self) -> Self {
-        self.xensam_id = None;
-        self.extra.insert("xensam_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_type_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_type_priority(mut self) -> Self {
-        self.asset_type_priority = None;
-        self.extra.insert("asset_type_priority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snipeit_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snipeit_id(mut self) -> Self {
-        self.snipeit_id = None;
-        self.extra.insert("snipeit_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prometheus_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prometheus_id(mut self) -> Self {
-        self.prometheus_id = None;
-        self.extra.insert("prometheus_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dynatrace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dynatrace_id(mut self) -> Self {
-        self.dynatrace_id = None;
-        self.extra.insert("dynatrace_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `vmworkspace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_vmworkspace_id(mut self) -> Self {
-        self.vmworkspace_id = None;
-        self.extra.insert("vmworkspace_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tanium_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tanium_id(mut self) -> Self {
-        self.tanium_id = None;
-        self.extra.insert("tanium_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tenable_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tenable_id(mut self) -> Self {
-        self.tenable_id = None;
-        self.extra.insert("tenable_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kandji_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kandji_id(mut self) -> Self {
-        self.kandji_id = None;
-        self.extra.insert("kandji_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `criticality_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_criticality_description(mut self) -> Self {
-        self.criticality_description = None;
-        self.extra.insert("criticality_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_id(mut self) -> Self {
-        self.auvik_id = None;
-        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_template(mut self) -> Self {
-        self.is_template = None;
-        self.extra.insert("is_template".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `aws_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_aws_id(mut self) -> Self {
-        self.aws_id = None;
-        self.extra.insert("aws_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `manageengine_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_manageengine_id(mut self) -> Self {
-        self.manageengine_id = None;
-        self.extra.insert("manageengine_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `manageengine_customer_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_manageengine_customer_id(mut self) -> Self {
-        self.manageengine_customer_id = None;
-        self.extra
-            .insert("manageengine_customer_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastchangeofvaluedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastchangeofvaluedate(mut self) -> Self {
-        self.lastchangeofvaluedate = None;
-        self.extra.insert("lastchangeofvaluedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `commissiondate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_commissiondate(mut self) -> Self {
-        self.commissiondate = None;
-        self.extra.insert("commissiondate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `first_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_first_user_id(mut self) -> Self {
-        self.first_user_id = None;
-        self.extra.insert("first_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changebackupexists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changebackupexists(mut self) -> Self {
-        self.changebackupexists = None;
-        self.extra.insert("changebackupexists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbatch(mut self) -> Self {
-        self.isbatch = None;
-        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `virima_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_virima_id(mut self) -> Self {
-        self.virima_id = None;
-        self.extra.insert("virima_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_guid(mut self) -> Self {
-        self.service_guid = None;
-        self.extra.insert("service_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_name(mut self) -> Self {
-        self.service_name = None;
-        self.extra.insert("service_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lansweeperid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lansweeperid(mut self) -> Self {
-        self.lansweeperid = None;
-        self.extra.insert("lansweeperid".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Asset {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "os_override", &self.os_override, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "changeguid", &self.changeguid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "inventory_number",
-            &self.inventory_number,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "key_field", &self.key_field, &self.extra)?;
-        model::opt_entry(&mut map, "key_field2", &self.key_field2, &self.extra)?;
-        model::opt_entry(&mut map, "key_field3", &self.key_field3, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "business_owner_id",
-            &self.business_owner_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "business_owner_name",
-            &self.business_owner_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "business_owner_site",
-            &self.business_owner_site,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "business_owner_client",
-            &self.business_owner_client,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "business_owner_cab_id",
-            &self.business_owner_cab_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "business_owner_cab_name",
-            &self.business_owner_cab_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "username", &self.username, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "technical_owner_id",
-            &self.technical_owner_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "technical_owner_name",
-            &self.technical_owner_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "technical_owner_cab_id",
-            &self.technical_owner_cab_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "technical_owner_cab_name",
-            &self.technical_owner_cab_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intune_default_site",
-            &self.intune_default_site,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "assettype_id", &self.assettype_id, &self.extra)?;
-        model::opt_entry(&mut map, "assettype_name", &self.assettype_name, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
-        model::opt_entry(&mut map, "warranty_end", &self.warranty_end, &self.extra)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "is_primary_asset",
-            &self.is_primary_asset,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "parent_id", &self.parent_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lansweeper_parent_id",
-            &self.lansweeper_parent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "child_id", &self.child_id, &self.extra)?;
-        model::opt_entry(&mut map, "sibling_id", &self.sibling_id, &self.extra)?;
-        model::opt_entry(&mut map, "contract_value", &self.contract_value, &self.extra)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_contract_id",
-            &self.supplier_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_contract_ref",
-            &self.supplier_contract_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_sla_id",
-            &self.supplier_sla_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_priority_id",
-            &self.supplier_priority_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "relationship_id",
-            &self.relationship_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_contract_value",
-            &self.default_contract_value,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "itemstock_id", &self.itemstock_id, &self.extra)?;
-        model::opt_entry(&mut map, "item_id", &self.item_id, &self.extra)?;
-        model::opt_entry(&mut map, "stock_date", &self.stock_date, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "non_consignable",
-            &self.non_consignable,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "reserved_salesorder_id",
-            &self.reserved_salesorder_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "reserved_salesorder_line_id",
-            &self.reserved_salesorder_line_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "matching_field", &self.matching_field, &self.extra)?;
-        model::opt_entry(&mut map, "device42_id", &self.device42_id, &self.extra)?;
-        model::opt_entry(&mut map, "device42_url", &self.device42_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "related_services",
-            &self.related_services,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "technical_owner",
-            &self.technical_owner,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "business_owner", &self.business_owner, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "primary_asset_chart_json",
-            &self.primary_asset_chart_json,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "criticality", &self.criticality, &self.extra)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ascendant_count",
-            &self.ascendant_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ascendant_assets",
-            &self.ascendant_assets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "descendant_count",
-            &self.descendant_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "descendant_assets",
-            &self.descendant_assets,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "service_count", &self.service_count, &self.extra)?;
-        model::opt_entry(&mut map, "user_count", &self.user_count, &self.extra)?;
-        model::opt_entry(&mut map, "licence_count", &self.licence_count, &self.extra)?;
-        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
-        model::opt_entry(&mut map, "pingservice", &self.pingservice, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "import_guid", &self.import_guid, &self.extra)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contractvaluecurrent",
-            &self.contractvaluecurrent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contractvalueprior",
-            &self.contractvalueprior,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "warranty_note", &self.warranty_note, &self.extra)?;
-        model::opt_entry(&mut map, "goodsin_po_id", &self.goodsin_po_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "issue_consignment_id",
-            &self.issue_consignment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_expirydate",
-            &self.supplier_expirydate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_reference",
-            &self.supplier_reference,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_id_string",
-            &self.third_party_id_string,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplierheaderid",
-            &self.supplierheaderid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchaseorder_line_id",
-            &self.purchaseorder_line_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "teamviewerpassword",
-            &self.teamviewerpassword,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "commissioned", &self.commissioned, &self.extra)?;
-        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid, &self.extra)?;
-        model::opt_entry(&mut map, "children", &self.children, &self.extra)?;
-        model::opt_entry(&mut map, "parent_assets", &self.parent_assets, &self.extra)?;
-        model::opt_entry(&mut map, "child_assets", &self.child_assets, &self.extra)?;
-        model::opt_entry(&mut map, "hierarchy", &self.hierarchy, &self.extra)?;
-        model::opt_entry(&mut map, "users", &self.users, &self.extra)?;
-        model::opt_entry(&mut map, "clone_count", &self.clone_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dontaddnewfields",
-            &self.dontaddnewfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dontupdatetype",
-            &self.dontupdatetype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sla_name", &self.sla_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_sla_name",
-            &self.supplier_sla_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "priority_name", &self.priority_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_priority_name",
-            &self.supplier_priority_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "clone_inventory_numbers",
-            &self.clone_inventory_numbers,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isclone", &self.isclone, &self.extra)?;
-        model::opt_entry(&mut map, "contracts", &self.contracts, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "scheduled_tickets",
-            &self.scheduled_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "site_guid", &self.site_guid, &self.extra)?;
-        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user, &self.extra)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
-        model::opt_entry(&mut map, "software", &self.software, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "businesscentral_id",
-            &self.businesscentral_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "intune_id", &self.intune_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "intune_connectionid",
-            &self.intune_connectionid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "azure_userid", &self.azure_userid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_userprincipalname",
-            &self.azure_userprincipalname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "stockdetails", &self.stockdetails, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assetgroup_name",
-            &self.assetgroup_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "prtg_id", &self.prtg_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "prtg_details_id",
-            &self.prtg_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "status_name", &self.status_name, &self.extra)?;
-        model::opt_entry(&mut map, "services", &self.services, &self.extra)?;
-        model::opt_entry(&mut map, "datto_site_uid", &self.datto_site_uid, &self.extra)?;
-        model::opt_entry(&mut map, "ateraid", &self.ateraid, &self.extra)?;
-        model::opt_entry(&mut map, "items_issued", &self.items_issued, &self.extra)?;
-        model::opt_entry(&mut map, "lansweeper_id", &self.lansweeper_id, &self.extra)?;
-        model::opt_entry(&mut map, "lansweeper_url", &self.lansweeper_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lansweeper_software",
-            &self.lansweeper_software,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "dlastupdate", &self.dlastupdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "createdfrompurchaseorder",
-            &self.createdfrompurchaseorder,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "stockdate", &self.stockdate, &self.extra)?;
-        model::opt_entry(&mut map, "item_cost", &self.item_cost, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "old_software_version",
-            &self.old_software_version,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_software_version",
-            &self.new_software_version,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "user_role_breakdown",
-            &self.user_role_breakdown,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "itglue_id", &self.itglue_id, &self.extra)?;
-        model::opt_entry(&mut map, "area_guid", &self.area_guid, &self.extra)?;
-        model::opt_entry(&mut map, "jamf_id", &self.jamf_id, &self.extra)?;
-        model::opt_entry(&mut map, "jamf_type", &self.jamf_type, &self.extra)?;
-        model::opt_entry(&mut map, "phone_number", &self.phone_number, &self.extra)?;
-        model::opt_entry(&mut map, "bookmarked", &self.bookmarked, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "open_ticket_count",
-            &self.open_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "onhold_ticket_count",
-            &self.onhold_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "total_ticket_count",
-            &self.total_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "opened_thismonth_count",
-            &self.opened_thismonth_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "domotz_agentid", &self.domotz_agentid, &self.extra)?;
-        model::opt_entry(&mut map, "domotz_id", &self.domotz_id, &self.extra)?;
-        model::opt_entry(&mut map, "domotz_type_id", &self.domotz_type_id, &self.extra)?;
-        model::opt_entry(&mut map, "snow_client_id", &self.snow_client_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "deactivate_child_devices",
-            &self.deactivate_child_devices,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auvik_network_id",
-            &self.auvik_network_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_third_party_ids",
-            &self.parent_third_party_ids,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "snowUsers", &self.snow_users, &self.extra)?;
-        model::opt_entry(&mut map, "tab_config", &self.tab_config, &self.extra)?;
-        model::opt_entry(&mut map, "qualys_id", &self.qualys_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assettype_config",
-            &self.assettype_config,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "passportal_client_id",
-            &self.passportal_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "addigy_policy_id",
-            &self.addigy_policy_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "addigy_applications",
-            &self.addigy_applications,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "addigy_users", &self.addigy_users, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "isassetdetails", &self.isassetdetails, &self.extra)?;
-        model::opt_entry(&mut map, "domotz_agent", &self.domotz_agent, &self.extra)?;
-        model::opt_entry(&mut map, "liongardid", &self.liongardid, &self.extra)?;
-        model::opt_entry(&mut map, "iskaseyaagent", &self.iskaseyaagent, &self.extra)?;
-        model::opt_entry(&mut map, "_donotvalidate", &self.donotvalidate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "datto_remote_url",
-            &self.datto_remote_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qualys_software",
-            &self.qualys_software,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xtypeunamecanedit",
-            &self.xtypeunamecanedit,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "stockbin_id", &self.stockbin_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ethernetMacAddress",
-            &self.ethernet_mac_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "physicalMemoryInBytes",
-            &self.physical_memory_in_bytes,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "azureTenantId", &self.azure_tenant_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "services_hierarchy",
-            &self.services_hierarchy,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_validateonly", &self.validateonly, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "copy_unmapped_info_fields",
-            &self.copy_unmapped_info_fields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "user_email", &self.user_email, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lansweeper_relations",
-            &self.lansweeper_relations,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "kbs", &self.kbs, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "site_external_link_id",
-            &self.site_external_link_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "workspace_orgunitpath",
-            &self.workspace_orgunitpath,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sibling_assets", &self.sibling_assets, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "import_details_id",
-            &self.import_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "icinga_hostname",
-            &self.icinga_hostname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_access_control",
-            &self.new_access_control,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jamf_details_id",
-            &self.jamf_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "is_stock_change",
-            &self.is_stock_change,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_third_party_id",
-            &self.parent_third_party_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_return", &self.is_return, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dont_fire_automations",
-            &self.dont_fire_automations,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "asset_chart_json",
-            &self.asset_chart_json,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lansweeper_site_id",
-            &self.lansweeper_site_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdparty_client_id",
-            &self.thirdparty_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "syncro_asset_type",
-            &self.syncro_asset_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dynatrace_to_relations",
-            &self.dynatrace_to_relations,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dynatrace_from_relations",
-            &self.dynatrace_from_relations,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "open_incident_count",
-            &self.open_incident_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "open_change_count",
-            &self.open_change_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdparty_type_id",
-            &self.thirdparty_type_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_stock_site", &self.is_stock_site, &self.extra)?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "related_service_names",
-            &self.related_service_names,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parent_asset_names",
-            &self.parent_asset_names,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_asset_names",
-            &self.child_asset_names,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sibling_asset_names",
-            &self.sibling_asset_names,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "related_kb_names",
-            &self.related_kb_names,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "licences", &self.licences, &self.extra)?;
-        model::opt_entry(&mut map, "add_licences", &self.add_licences, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "licences_hierarchy",
-            &self.licences_hierarchy,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sqlimport_accountsid",
-            &self.sqlimport_accountsid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "created_from_template",
-            &self.created_from_template,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sqlimport_did", &self.sqlimport_did, &self.extra)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(&mut map, "linked_service", &self.linked_service, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "is_linked_service",
-            &self.is_linked_service,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "runbook_button_id",
-            &self.runbook_button_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "device_number", &self.device_number, &self.extra)?;
-        model::opt_entry(&mut map, "assettype_guid", &self.assettype_guid, &self.extra)?;
-        model::opt_entry(&mut map, "warranty_start", &self.warranty_start, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "labour_warranty_start",
-            &self.labour_warranty_start,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "labour_warranty_end",
-            &self.labour_warranty_end,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "parent_guid", &self.parent_guid, &self.extra)?;
-        model::opt_entry(&mut map, "child_guid", &self.child_guid, &self.extra)?;
-        model::opt_entry(&mut map, "status_id", &self.status_id, &self.extra)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "latest_contract_ref",
-            &self.latest_contract_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
-        model::opt_entry(&mut map, "ncentral_url", &self.ncentral_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ncentral_remote_url",
-            &self.ncentral_remote_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_end_date",
-            &self.contract_end_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "atera_id", &self.atera_id, &self.extra)?;
-        model::opt_entry(&mut map, "automate_id", &self.automate_id, &self.extra)?;
-        model::opt_entry(&mut map, "automate_url", &self.automate_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "connectwise_control_url",
-            &self.connectwise_control_url,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ninjarmm_id", &self.ninjarmm_id, &self.extra)?;
-        model::opt_entry(&mut map, "ninja_url", &self.ninja_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ninja_remote_url",
-            &self.ninja_remote_url,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "syncro_url", &self.syncro_url, &self.extra)?;
-        model::opt_entry(&mut map, "syncroid", &self.syncroid, &self.extra)?;
-        model::opt_entry(&mut map, "itglue_url", &self.itglue_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "defaultsequence",
-            &self.defaultsequence,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "service_ids", &self.service_ids, &self.extra)?;
-        model::opt_entry(&mut map, "bulkcreated", &self.bulkcreated, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "bulkbillingperiod",
-            &self.bulkbillingperiod,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "asset_field", &self.asset_field, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "datto_alternate_id",
-            &self.datto_alternate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "syncro_id", &self.syncro_id, &self.extra)?;
-        model::opt_entry(&mut map, "snow_id", &self.snow_id, &self.extra)?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "auvik_device_id",
-            &self.auvik_device_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "auvik_url", &self.auvik_url, &self.extra)?;
-        model::opt_entry(&mut map, "allowallstatus", &self.allowallstatus, &self.extra)?;
-        model::opt_entry(&mut map, "allowed_status", &self.allowed_status, &self.extra)?;
-        model::opt_entry(&mut map, "datto_id", &self.datto_id, &self.extra)?;
-        model::opt_entry(&mut map, "addigy_id", &self.addigy_id, &self.extra)?;
-        model::opt_entry(&mut map, "liongard_url", &self.liongard_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "liongard_environmnet_id",
-            &self.liongard_environmnet_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "liongard_id", &self.liongard_id, &self.extra)?;
-        model::opt_entry(&mut map, "kaseya_id", &self.kaseya_id, &self.extra)?;
-        model::opt_entry(&mut map, "kaseyavsa_url", &self.kaseyavsa_url, &self.extra)?;
-        model::opt_entry(&mut map, "teamviewerid", &self.teamviewerid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "serialization_user",
-            &self.serialization_user,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "zabbix_id", &self.zabbix_id, &self.extra)?;
-        model::opt_entry(&mut map, "zabbix_url", &self.zabbix_url, &self.extra)?;
-        model::opt_entry(&mut map, "stockbin_name", &self.stockbin_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "issue_consignment_line_id",
-            &self.issue_consignment_line_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "item_name", &self.item_name, &self.extra)?;
-        model::opt_entry(&mut map, "datto_url", &self.datto_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ncentral_details_id",
-            &self.ncentral_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "nable_id", &self.nable_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "connectwisecontrolid",
-            &self.connectwisecontrolid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "workspace_id", &self.workspace_id, &self.extra)?;
-        model::opt_entry(&mut map, "workspace_url", &self.workspace_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_purchasedate",
-            &self.supplier_purchasedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "logicmonitor_id",
-            &self.logicmonitor_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "barracudarmm_id",
-            &self.barracudarmm_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
-        model::opt_entry(&mut map, "icinga_id", &self.icinga_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "related_service_name",
-            &self.related_service_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "related_service_count",
-            &self.related_service_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "connectwisermm_id",
-            &self.connectwisermm_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xensam_id", &self.xensam_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "asset_type_priority",
-            &self.asset_type_priority,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "snipeit_id", &self.snipeit_id, &self.extra)?;
-        model::opt_entry(&mut map, "prometheus_id", &self.prometheus_id, &self.extra)?;
-        model::opt_entry(&mut map, "dynatrace_id", &self.dynatrace_id, &self.extra)?;
-        model::opt_entry(&mut map, "vmworkspace_id", &self.vmworkspace_id, &self.extra)?;
-        model::opt_entry(&mut map, "tanium_id", &self.tanium_id, &self.extra)?;
-        model::opt_entry(&mut map, "tenable_id", &self.tenable_id, &self.extra)?;
-        model::opt_entry(&mut map, "kandji_id", &self.kandji_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "criticality_description",
-            &self.criticality_description,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
-        model::opt_entry(&mut map, "is_template", &self.is_template, &self.extra)?;
-        model::opt_entry(&mut map, "aws_id", &self.aws_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "manageengine_id",
-            &self.manageengine_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "manageengine_customer_id",
-            &self.manageengine_customer_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lastchangeofvaluedate",
-            &self.lastchangeofvaluedate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "commissiondate", &self.commissiondate, &self.extra)?;
-        model::opt_entry(&mut map, "first_user_id", &self.first_user_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "changebackupexists",
-            &self.changebackupexists,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
-        model::opt_entry(&mut map, "virima_id", &self.virima_id, &self.extra)?;
-        model::opt_entry(&mut map, "service_guid", &self.service_guid, &self.extra)?;
-        model::opt_entry(&mut map, "service_name", &self.service_name, &self.extra)?;
-        model::opt_entry(&mut map, "lansweeperid", &self.lansweeperid, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Asset {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Asset`], to name one in [`Asset::clear`] (send it as `null`) and
+/// [`Asset::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AssetField {
+    /// `os_override`.
+    OsOverride,
+    /// `id`.
+    Id,
+    /// `changeguid`.
+    Changeguid,
+    /// `intent`.
+    Intent,
+    /// `inventory_number`.
+    InventoryNumber,
+    /// `key_field`.
+    KeyField,
+    /// `key_field2`.
+    KeyField2,
+    /// `key_field3`.
+    KeyField3,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `business_owner_id`.
+    BusinessOwnerId,
+    /// `business_owner_name`.
+    BusinessOwnerName,
+    /// `business_owner_site`.
+    BusinessOwnerSite,
+    /// `business_owner_client`.
+    BusinessOwnerClient,
+    /// `business_owner_cab_id`.
+    BusinessOwnerCabId,
+    /// `business_owner_cab_name`.
+    BusinessOwnerCabName,
+    /// `username`.
+    Username,
+    /// `technical_owner_id`.
+    TechnicalOwnerId,
+    /// `technical_owner_name`.
+    TechnicalOwnerName,
+    /// `technical_owner_cab_id`.
+    TechnicalOwnerCabId,
+    /// `technical_owner_cab_name`.
+    TechnicalOwnerCabName,
+    /// `intune_default_site`.
+    IntuneDefaultSite,
+    /// `assettype_id`.
+    AssettypeId,
+    /// `assettype_name`.
+    AssettypeName,
+    /// `colour`.
+    Colour,
+    /// `icon`.
+    Icon,
+    /// `warranty_end`.
+    WarrantyEnd,
+    /// `inactive`.
+    Inactive,
+    /// `is_primary_asset`.
+    IsPrimaryAsset,
+    /// `parent_id`.
+    ParentId,
+    /// `lansweeper_parent_id`.
+    LansweeperParentId,
+    /// `child_id`.
+    ChildId,
+    /// `sibling_id`.
+    SiblingId,
+    /// `contract_value`.
+    ContractValue,
+    /// `contract_ref`.
+    ContractRef,
+    /// `supplier_id`.
+    SupplierId,
+    /// `supplier_name`.
+    SupplierName,
+    /// `supplier_contract_id`.
+    SupplierContractId,
+    /// `supplier_contract_ref`.
+    SupplierContractRef,
+    /// `supplier_sla_id`.
+    SupplierSlaId,
+    /// `supplier_priority_id`.
+    SupplierPriorityId,
+    /// `fields`.
+    Fields,
+    /// `customfields`.
+    Customfields,
+    /// `relationship_id`.
+    RelationshipId,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `default_contract_value`.
+    DefaultContractValue,
+    /// `itemstock_id`.
+    ItemstockId,
+    /// `item_id`.
+    ItemId,
+    /// `stock_date`.
+    StockDate,
+    /// `non_consignable`.
+    NonConsignable,
+    /// `reserved_salesorder_id`.
+    ReservedSalesorderId,
+    /// `reserved_salesorder_line_id`.
+    ReservedSalesorderLineId,
+    /// `matching_field`.
+    MatchingField,
+    /// `device42_id`.
+    Device42Id,
+    /// `device42_url`.
+    Device42Url,
+    /// `related_services`.
+    RelatedServices,
+    /// `technical_owner`.
+    TechnicalOwner,
+    /// `business_owner`.
+    BusinessOwner,
+    /// `primary_asset_chart_json`.
+    PrimaryAssetChartJson,
+    /// `criticality`.
+    Criticality,
+    /// `service_id`.
+    ServiceId,
+    /// `ascendant_count`.
+    AscendantCount,
+    /// `ascendant_assets`.
+    AscendantAssets,
+    /// `descendant_count`.
+    DescendantCount,
+    /// `descendant_assets`.
+    DescendantAssets,
+    /// `service_count`.
+    ServiceCount,
+    /// `user_count`.
+    UserCount,
+    /// `licence_count`.
+    LicenceCount,
+    /// `notes`.
+    Notes,
+    /// `pingservice`.
+    Pingservice,
+    /// `guid`.
+    Guid,
+    /// `import_guid`.
+    ImportGuid,
+    /// `contract_id`.
+    ContractId,
+    /// `contractvaluecurrent`.
+    Contractvaluecurrent,
+    /// `contractvalueprior`.
+    Contractvalueprior,
+    /// `warranty_note`.
+    WarrantyNote,
+    /// `goodsin_po_id`.
+    GoodsinPoId,
+    /// `issue_consignment_id`.
+    IssueConsignmentId,
+    /// `supplier_expirydate`.
+    SupplierExpirydate,
+    /// `supplier_reference`.
+    SupplierReference,
+    /// `third_party_id_string`.
+    ThirdPartyIdString,
+    /// `supplierheaderid`.
+    Supplierheaderid,
+    /// `purchaseorder_line_id`.
+    PurchaseorderLineId,
+    /// `teamviewerpassword`.
+    Teamviewerpassword,
+    /// `commissioned`.
+    Commissioned,
+    /// `kaseyaid`.
+    Kaseyaid,
+    /// `children`.
+    Children,
+    /// `parent_assets`.
+    ParentAssets,
+    /// `child_assets`.
+    ChildAssets,
+    /// `hierarchy`.
+    Hierarchy,
+    /// `users`.
+    Users,
+    /// `clone_count`.
+    CloneCount,
+    /// `_dontaddnewfields`.
+    Dontaddnewfields,
+    /// `_dontupdatetype`.
+    Dontupdatetype,
+    /// `sla_name`.
+    SlaName,
+    /// `supplier_sla_name`.
+    SupplierSlaName,
+    /// `priority_name`.
+    PriorityName,
+    /// `supplier_priority_name`.
+    SupplierPriorityName,
+    /// `clone_inventory_numbers`.
+    CloneInventoryNumbers,
+    /// `_isclone`.
+    Isclone,
+    /// `contracts`.
+    Contracts,
+    /// `scheduled_tickets`.
+    ScheduledTickets,
+    /// `site_guid`.
+    SiteGuid,
+    /// `sqlimport_user`.
+    SqlimportUser,
+    /// `sqlimport_id`.
+    SqlimportId,
+    /// `software`.
+    Software,
+    /// `businesscentral_id`.
+    BusinesscentralId,
+    /// `intune_id`.
+    IntuneId,
+    /// `intune_connectionid`.
+    IntuneConnectionid,
+    /// `azure_userid`.
+    AzureUserid,
+    /// `azure_userprincipalname`.
+    AzureUserprincipalname,
+    /// `stockdetails`.
+    Stockdetails,
+    /// `assetgroup_name`.
+    AssetgroupName,
+    /// `prtg_id`.
+    PrtgId,
+    /// `prtg_details_id`.
+    PrtgDetailsId,
+    /// `status_name`.
+    StatusName,
+    /// `services`.
+    Services,
+    /// `datto_site_uid`.
+    DattoSiteUid,
+    /// `ateraid`.
+    Ateraid,
+    /// `items_issued`.
+    ItemsIssued,
+    /// `lansweeper_id`.
+    LansweeperId,
+    /// `lansweeper_url`.
+    LansweeperUrl,
+    /// `lansweeper_software`.
+    LansweeperSoftware,
+    /// `dlastupdate`.
+    Dlastupdate,
+    /// `createdfrompurchaseorder`.
+    Createdfrompurchaseorder,
+    /// `stockdate`.
+    Stockdate,
+    /// `item_cost`.
+    ItemCost,
+    /// `old_software_version`.
+    OldSoftwareVersion,
+    /// `new_software_version`.
+    NewSoftwareVersion,
+    /// `user_role_breakdown`.
+    UserRoleBreakdown,
+    /// `itglue_id`.
+    ItglueId,
+    /// `area_guid`.
+    AreaGuid,
+    /// `jamf_id`.
+    JamfId,
+    /// `jamf_type`.
+    JamfType,
+    /// `phone_number`.
+    PhoneNumber,
+    /// `bookmarked`.
+    Bookmarked,
+    /// `open_ticket_count`.
+    OpenTicketCount,
+    /// `onhold_ticket_count`.
+    OnholdTicketCount,
+    /// `total_ticket_count`.
+    TotalTicketCount,
+    /// `opened_thismonth_count`.
+    OpenedThismonthCount,
+    /// `domotz_agentid`.
+    DomotzAgentid,
+    /// `domotz_id`.
+    DomotzId,
+    /// `domotz_type_id`.
+    DomotzTypeId,
+    /// `snow_client_id`.
+    SnowClientId,
+    /// `deactivate_child_devices`.
+    DeactivateChildDevices,
+    /// `auvik_network_id`.
+    AuvikNetworkId,
+    /// `parent_third_party_ids`.
+    ParentThirdPartyIds,
+    /// `snowUsers`.
+    SnowUsers,
+    /// `tab_config`.
+    TabConfig,
+    /// `qualys_id`.
+    QualysId,
+    /// `assettype_config`.
+    AssettypeConfig,
+    /// `passportal_client_id`.
+    PassportalClientId,
+    /// `addigy_policy_id`.
+    AddigyPolicyId,
+    /// `addigy_applications`.
+    AddigyApplications,
+    /// `addigy_users`.
+    AddigyUsers,
+    /// `_warning`.
+    Warning,
+    /// `isassetdetails`.
+    Isassetdetails,
+    /// `domotz_agent`.
+    DomotzAgent,
+    /// `liongardid`.
+    Liongardid,
+    /// `iskaseyaagent`.
+    Iskaseyaagent,
+    /// `_donotvalidate`.
+    Donotvalidate,
+    /// `datto_remote_url`.
+    DattoRemoteUrl,
+    /// `qualys_software`.
+    QualysSoftware,
+    /// `xtypeunamecanedit`.
+    Xtypeunamecanedit,
+    /// `external_links`.
+    ExternalLinks,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `stockbin_id`.
+    StockbinId,
+    /// `ethernetMacAddress`.
+    EthernetMacAddress,
+    /// `physicalMemoryInBytes`.
+    PhysicalMemoryInBytes,
+    /// `azureTenantId`.
+    AzureTenantId,
+    /// `services_hierarchy`.
+    ServicesHierarchy,
+    /// `_validateonly`.
+    Validateonly,
+    /// `copy_unmapped_info_fields`.
+    CopyUnmappedInfoFields,
+    /// `user_email`.
+    UserEmail,
+    /// `lansweeper_relations`.
+    LansweeperRelations,
+    /// `kbs`.
+    Kbs,
+    /// `site_external_link_id`.
+    SiteExternalLinkId,
+    /// `workspace_orgunitpath`.
+    WorkspaceOrgunitpath,
+    /// `sibling_assets`.
+    SiblingAssets,
+    /// `import_details_id`.
+    ImportDetailsId,
+    /// `icinga_hostname`.
+    IcingaHostname,
+    /// `access_control`.
+    AccessControl,
+    /// `new_access_control`.
+    NewAccessControl,
+    /// `jamf_details_id`.
+    JamfDetailsId,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `is_stock_change`.
+    IsStockChange,
+    /// `parent_third_party_id`.
+    ParentThirdPartyId,
+    /// `is_return`.
+    IsReturn,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `_dont_fire_automations`.
+    DontFireAutomations,
+    /// `last_modified`.
+    LastModified,
+    /// `asset_chart_json`.
+    AssetChartJson,
+    /// `lansweeper_site_id`.
+    LansweeperSiteId,
+    /// `thirdparty_client_id`.
+    ThirdpartyClientId,
+    /// `syncro_asset_type`.
+    SyncroAssetType,
+    /// `dynatrace_to_relations`.
+    DynatraceToRelations,
+    /// `dynatrace_from_relations`.
+    DynatraceFromRelations,
+    /// `open_incident_count`.
+    OpenIncidentCount,
+    /// `open_change_count`.
+    OpenChangeCount,
+    /// `thirdparty_type_id`.
+    ThirdpartyTypeId,
+    /// `is_stock_site`.
+    IsStockSite,
+    /// `matching_value`.
+    MatchingValue,
+    /// `related_service_names`.
+    RelatedServiceNames,
+    /// `parent_asset_names`.
+    ParentAssetNames,
+    /// `child_asset_names`.
+    ChildAssetNames,
+    /// `sibling_asset_names`.
+    SiblingAssetNames,
+    /// `related_kb_names`.
+    RelatedKbNames,
+    /// `licences`.
+    Licences,
+    /// `add_licences`.
+    AddLicences,
+    /// `licences_hierarchy`.
+    LicencesHierarchy,
+    /// `sqlimport_accountsid`.
+    SqlimportAccountsid,
+    /// `created_from_template`.
+    CreatedFromTemplate,
+    /// `sqlimport_did`.
+    SqlimportDid,
+    /// `extratabs`.
+    Extratabs,
+    /// `linked_service`.
+    LinkedService,
+    /// `is_linked_service`.
+    IsLinkedService,
+    /// `runbook_button_id`.
+    RunbookButtonId,
+    /// `use`.
+    Use,
+    /// `device_number`.
+    DeviceNumber,
+    /// `assettype_guid`.
+    AssettypeGuid,
+    /// `warranty_start`.
+    WarrantyStart,
+    /// `labour_warranty_start`.
+    LabourWarrantyStart,
+    /// `labour_warranty_end`.
+    LabourWarrantyEnd,
+    /// `parent_guid`.
+    ParentGuid,
+    /// `child_guid`.
+    ChildGuid,
+    /// `status_id`.
+    StatusId,
+    /// `third_party_id`.
+    ThirdPartyId,
+    /// `latest_contract_ref`.
+    LatestContractRef,
+    /// `sequence`.
+    Sequence,
+    /// `ncentral_url`.
+    NcentralUrl,
+    /// `ncentral_remote_url`.
+    NcentralRemoteUrl,
+    /// `contract_end_date`.
+    ContractEndDate,
+    /// `atera_id`.
+    AteraId,
+    /// `automate_id`.
+    AutomateId,
+    /// `automate_url`.
+    AutomateUrl,
+    /// `connectwise_control_url`.
+    ConnectwiseControlUrl,
+    /// `ninjarmm_id`.
+    NinjarmmId,
+    /// `ninja_url`.
+    NinjaUrl,
+    /// `ninja_remote_url`.
+    NinjaRemoteUrl,
+    /// `syncro_url`.
+    SyncroUrl,
+    /// `syncroid`.
+    Syncroid,
+    /// `itglue_url`.
+    ItglueUrl,
+    /// `defaultsequence`.
+    Defaultsequence,
+    /// `service_ids`.
+    ServiceIds,
+    /// `bulkcreated`.
+    Bulkcreated,
+    /// `bulkbillingperiod`.
+    Bulkbillingperiod,
+    /// `asset_field`.
+    AssetField,
+    /// `datto_alternate_id`.
+    DattoAlternateId,
+    /// `syncro_id`.
+    SyncroId,
+    /// `snow_id`.
+    SnowId,
+    /// `passportal_id`.
+    PassportalId,
+    /// `auvik_device_id`.
+    AuvikDeviceId,
+    /// `auvik_url`.
+    AuvikUrl,
+    /// `allowallstatus`.
+    Allowallstatus,
+    /// `allowed_status`.
+    AllowedStatus,
+    /// `datto_id`.
+    DattoId,
+    /// `addigy_id`.
+    AddigyId,
+    /// `liongard_url`.
+    LiongardUrl,
+    /// `liongard_environmnet_id`.
+    LiongardEnvironmnetId,
+    /// `liongard_id`.
+    LiongardId,
+    /// `kaseya_id`.
+    KaseyaId,
+    /// `kaseyavsa_url`.
+    KaseyavsaUrl,
+    /// `teamviewerid`.
+    Teamviewerid,
+    /// `serialization_user`.
+    SerializationUser,
+    /// `zabbix_id`.
+    ZabbixId,
+    /// `zabbix_url`.
+    ZabbixUrl,
+    /// `stockbin_name`.
+    StockbinName,
+    /// `issue_consignment_line_id`.
+    IssueConsignmentLineId,
+    /// `item_name`.
+    ItemName,
+    /// `datto_url`.
+    DattoUrl,
+    /// `ncentral_details_id`.
+    NcentralDetailsId,
+    /// `nable_id`.
+    NableId,
+    /// `connectwisecontrolid`.
+    Connectwisecontrolid,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `workspace_id`.
+    WorkspaceId,
+    /// `workspace_url`.
+    WorkspaceUrl,
+    /// `supplier_purchasedate`.
+    SupplierPurchasedate,
+    /// `logicmonitor_id`.
+    LogicmonitorId,
+    /// `barracudarmm_id`.
+    BarracudarmmId,
+    /// `sla_id`.
+    SlaId,
+    /// `priority_id`.
+    PriorityId,
+    /// `icinga_id`.
+    IcingaId,
+    /// `related_service_name`.
+    RelatedServiceName,
+    /// `related_service_count`.
+    RelatedServiceCount,
+    /// `connectwisermm_id`.
+    ConnectwisermmId,
+    /// `xensam_id`.
+    XensamId,
+    /// `asset_type_priority`.
+    AssetTypePriority,
+    /// `snipeit_id`.
+    SnipeitId,
+    /// `prometheus_id`.
+    PrometheusId,
+    /// `dynatrace_id`.
+    DynatraceId,
+    /// `vmworkspace_id`.
+    VmworkspaceId,
+    /// `tanium_id`.
+    TaniumId,
+    /// `tenable_id`.
+    TenableId,
+    /// `kandji_id`.
+    KandjiId,
+    /// `criticality_description`.
+    CriticalityDescription,
+    /// `auvik_id`.
+    AuvikId,
+    /// `is_template`.
+    IsTemplate,
+    /// `aws_id`.
+    AwsId,
+    /// `manageengine_id`.
+    ManageengineId,
+    /// `manageengine_customer_id`.
+    ManageengineCustomerId,
+    /// `lastchangeofvaluedate`.
+    Lastchangeofvaluedate,
+    /// `commissiondate`.
+    Commissiondate,
+    /// `first_user_id`.
+    FirstUserId,
+    /// `changebackupexists`.
+    Changebackupexists,
+    /// `_isbatch`.
+    Isbatch,
+    /// `virima_id`.
+    VirimaId,
+    /// `service_guid`.
+    ServiceGuid,
+    /// `service_name`.
+    ServiceName,
+    /// `lansweeperid`.
+    Lansweeperid,
 }
 
 impl crate::runtime::model::Model for Asset {
-    const EXPECTING: &'static str = "struct Asset";
+    const NAME: &'static str = "Asset";
     const FIELDS: &'static [&'static str] = &[
-        "_donotvalidate",
-        "_dont_fire_automations",
-        "_dontaddnewfields",
-        "_dontupdatetype",
-        "_importtype",
-        "_isbatch",
-        "_isclone",
-        "_isimport",
-        "_match_integration_id",
-        "_match_integration_name",
-        "_match_thirdparty_id",
-        "_print_generate",
-        "_validateonly",
-        "_warning",
-        "access_control",
-        "access_control_level",
-        "add_licences",
-        "addigy_applications",
-        "addigy_id",
-        "addigy_policy_id",
-        "addigy_users",
-        "allowallstatus",
-        "allowed_status",
-        "area_guid",
-        "ascendant_assets",
-        "ascendant_count",
-        "asset_chart_json",
-        "asset_field",
-        "asset_type_priority",
-        "assetgroup_name",
-        "assettype_config",
-        "assettype_guid",
-        "assettype_id",
-        "assettype_name",
-        "atera_id",
-        "ateraid",
-        "automate_id",
-        "automate_url",
-        "auvik_device_id",
-        "auvik_id",
-        "auvik_network_id",
-        "auvik_url",
-        "aws_id",
-        "azureTenantId",
-        "azure_userid",
-        "azure_userprincipalname",
-        "barracudarmm_id",
-        "bookmarked",
-        "bulkbillingperiod",
-        "bulkcreated",
-        "business_owner",
-        "business_owner_cab_id",
-        "business_owner_cab_name",
-        "business_owner_client",
-        "business_owner_id",
-        "business_owner_name",
-        "business_owner_site",
-        "businesscentral_id",
-        "changebackupexists",
-        "changeguid",
-        "child_asset_names",
-        "child_assets",
-        "child_guid",
-        "child_id",
-        "children",
-        "client_id",
-        "client_name",
-        "clone_count",
-        "clone_inventory_numbers",
-        "colour",
-        "commissiondate",
-        "commissioned",
-        "connectwise_control_url",
-        "connectwisecontrolid",
-        "connectwisermm_id",
-        "contract_end_date",
-        "contract_id",
-        "contract_ref",
-        "contract_value",
-        "contracts",
-        "contractvaluecurrent",
-        "contractvalueprior",
-        "copy_unmapped_info_fields",
-        "created_from_template",
-        "createdfrompurchaseorder",
-        "criticality",
-        "criticality_description",
-        "custombuttons",
-        "customfields",
-        "datto_alternate_id",
-        "datto_id",
-        "datto_remote_url",
-        "datto_site_uid",
-        "datto_url",
-        "deactivate_child_devices",
-        "default_contract_value",
-        "defaultsequence",
-        "descendant_assets",
-        "descendant_count",
-        "device42_id",
-        "device42_url",
-        "device_number",
-        "dlastupdate",
-        "domotz_agent",
-        "domotz_agentid",
-        "domotz_id",
-        "domotz_type_id",
-        "dynatrace_from_relations",
-        "dynatrace_id",
-        "dynatrace_to_relations",
-        "ethernetMacAddress",
-        "external_links",
-        "extratabs",
-        "fields",
-        "first_user_id",
-        "goodsin_po_id",
-        "guid",
-        "hierarchy",
-        "icinga_hostname",
-        "icinga_id",
-        "icon",
+        "os_override",
         "id",
-        "import_details_id",
-        "import_guid",
-        "inactive",
+        "changeguid",
         "intent",
-        "intune_connectionid",
-        "intune_default_site",
-        "intune_id",
         "inventory_number",
-        "is_linked_service",
-        "is_primary_asset",
-        "is_return",
-        "is_stock_change",
-        "is_stock_site",
-        "is_template",
-        "isassetdetails",
-        "iskaseyaagent",
-        "issue_consignment_id",
-        "issue_consignment_line_id",
-        "item_cost",
-        "item_id",
-        "item_name",
-        "items_issued",
-        "itemstock_id",
-        "itglue_id",
-        "itglue_url",
-        "jamf_details_id",
-        "jamf_id",
-        "jamf_type",
-        "kandji_id",
-        "kaseya_id",
-        "kaseyaid",
-        "kaseyavsa_url",
-        "kbs",
         "key_field",
         "key_field2",
         "key_field3",
-        "labour_warranty_end",
-        "labour_warranty_start",
-        "lansweeper_id",
-        "lansweeper_parent_id",
-        "lansweeper_relations",
-        "lansweeper_site_id",
-        "lansweeper_software",
-        "lansweeper_url",
-        "lansweeperid",
-        "last_modified",
-        "lastchangeofvaluedate",
-        "latest_contract_ref",
-        "licence_count",
-        "licences",
-        "licences_hierarchy",
-        "linked_service",
-        "liongard_environmnet_id",
-        "liongard_id",
-        "liongard_url",
-        "liongardid",
-        "logicmonitor_id",
-        "manageengine_customer_id",
-        "manageengine_id",
-        "matching_field",
-        "matching_value",
-        "nable_id",
-        "ncentral_details_id",
-        "ncentral_remote_url",
-        "ncentral_url",
-        "new_access_control",
-        "new_external_link",
-        "new_software_version",
-        "ninja_remote_url",
-        "ninja_url",
-        "ninjarmm_id",
-        "non_consignable",
-        "notes",
-        "old_software_version",
-        "onhold_ticket_count",
-        "open_change_count",
-        "open_incident_count",
-        "open_ticket_count",
-        "opened_thismonth_count",
-        "os_override",
-        "parent_asset_names",
-        "parent_assets",
-        "parent_guid",
-        "parent_id",
-        "parent_third_party_id",
-        "parent_third_party_ids",
-        "passportal_client_id",
-        "passportal_id",
-        "pdf_attachment_id",
-        "pdftemplate_id",
-        "phone_number",
-        "physicalMemoryInBytes",
-        "pingservice",
-        "primary_asset_chart_json",
-        "printhtml",
-        "priority_id",
-        "priority_name",
-        "prometheus_id",
-        "prtg_details_id",
-        "prtg_id",
-        "purchaseorder_line_id",
-        "qualys_id",
-        "qualys_software",
-        "related_kb_names",
-        "related_service_count",
-        "related_service_name",
-        "related_service_names",
-        "related_services",
-        "relationship_id",
-        "reserved_salesorder_id",
-        "reserved_salesorder_line_id",
-        "runbook_button_id",
-        "scheduled_tickets",
-        "sequence",
-        "serialization_user",
-        "service_count",
-        "service_guid",
-        "service_id",
-        "service_ids",
-        "service_name",
-        "services",
-        "services_hierarchy",
-        "sibling_asset_names",
-        "sibling_assets",
-        "sibling_id",
-        "site_external_link_id",
-        "site_guid",
+        "client_id",
+        "client_name",
         "site_id",
         "site_name",
-        "sla_id",
-        "sla_name",
-        "snipeit_id",
-        "snowUsers",
-        "snow_client_id",
-        "snow_id",
-        "software",
-        "sqlimport_accountsid",
-        "sqlimport_did",
-        "sqlimport_id",
-        "sqlimport_user",
-        "status_id",
-        "status_name",
-        "stock_date",
-        "stockbin_id",
-        "stockbin_name",
-        "stockdate",
-        "stockdetails",
-        "supplier_contract_id",
-        "supplier_contract_ref",
-        "supplier_expirydate",
-        "supplier_id",
-        "supplier_name",
-        "supplier_priority_id",
-        "supplier_priority_name",
-        "supplier_purchasedate",
-        "supplier_reference",
-        "supplier_sla_id",
-        "supplier_sla_name",
-        "supplierheaderid",
-        "syncro_asset_type",
-        "syncro_id",
-        "syncro_url",
-        "syncroid",
-        "tab_config",
-        "tanium_id",
-        "teamviewerid",
-        "teamviewerpassword",
-        "technical_owner",
-        "technical_owner_cab_id",
-        "technical_owner_cab_name",
+        "business_owner_id",
+        "business_owner_name",
+        "business_owner_site",
+        "business_owner_client",
+        "business_owner_cab_id",
+        "business_owner_cab_name",
+        "username",
         "technical_owner_id",
         "technical_owner_name",
-        "tenable_id",
-        "third_party_id",
-        "third_party_id_string",
-        "thirdparty_client_id",
-        "thirdparty_type_id",
-        "total_ticket_count",
-        "use",
-        "user_count",
-        "user_email",
-        "user_role_breakdown",
-        "username",
-        "users",
-        "virima_id",
-        "vmworkspace_id",
+        "technical_owner_cab_id",
+        "technical_owner_cab_name",
+        "intune_default_site",
+        "assettype_id",
+        "assettype_name",
+        "colour",
+        "icon",
         "warranty_end",
+        "inactive",
+        "is_primary_asset",
+        "parent_id",
+        "lansweeper_parent_id",
+        "child_id",
+        "sibling_id",
+        "contract_value",
+        "contract_ref",
+        "supplier_id",
+        "supplier_name",
+        "supplier_contract_id",
+        "supplier_contract_ref",
+        "supplier_sla_id",
+        "supplier_priority_id",
+        "fields",
+        "customfields",
+        "relationship_id",
+        "custombuttons",
+        "default_contract_value",
+        "itemstock_id",
+        "item_id",
+        "stock_date",
+        "non_consignable",
+        "reserved_salesorder_id",
+        "reserved_salesorder_line_id",
+        "matching_field",
+        "device42_id",
+        "device42_url",
+        "related_services",
+        "technical_owner",
+        "business_owner",
+        "primary_asset_chart_json",
+        "criticality",
+        "service_id",
+        "ascendant_count",
+        "ascendant_assets",
+        "descendant_count",
+        "descendant_assets",
+        "service_count",
+        "user_count",
+        "licence_count",
+        "notes",
+        "pingservice",
+        "guid",
+        "import_guid",
+        "contract_id",
+        "contractvaluecurrent",
+        "contractvalueprior",
         "warranty_note",
-        "warranty_start",
-        "workspace_id",
-        "workspace_orgunitpath",
-        "workspace_url",
-        "xensam_id",
+        "goodsin_po_id",
+        "issue_consignment_id",
+        "supplier_expirydate",
+        "supplier_reference",
+        "third_party_id_string",
+        "supplierheaderid",
+        "purchaseorder_line_id",
+        "teamviewerpassword",
+        "commissioned",
+        "kaseyaid",
+        "children",
+        "parent_assets",
+        "child_assets",
+        "hierarchy",
+        "users",
+        "clone_count",
+        "_dontaddnewfields",
+        "_dontupdatetype",
+        "sla_name",
+        "supplier_sla_name",
+        "priority_name",
+        "supplier_priority_name",
+        "clone_inventory_numbers",
+        "_isclone",
+        "contracts",
+        "scheduled_tickets",
+        "site_guid",
+        "sqlimport_user",
+        "sqlimport_id",
+        "software",
+        "businesscentral_id",
+        "intune_id",
+        "intune_connectionid",
+        "azure_userid",
+        "azure_userprincipalname",
+        "stockdetails",
+        "assetgroup_name",
+        "prtg_id",
+        "prtg_details_id",
+        "status_name",
+        "services",
+        "datto_site_uid",
+        "ateraid",
+        "items_issued",
+        "lansweeper_id",
+        "lansweeper_url",
+        "lansweeper_software",
+        "dlastupdate",
+        "createdfrompurchaseorder",
+        "stockdate",
+        "item_cost",
+        "old_software_version",
+        "new_software_version",
+        "user_role_breakdown",
+        "itglue_id",
+        "area_guid",
+        "jamf_id",
+        "jamf_type",
+        "phone_number",
+        "bookmarked",
+        "open_ticket_count",
+        "onhold_ticket_count",
+        "total_ticket_count",
+        "opened_thismonth_count",
+        "domotz_agentid",
+        "domotz_id",
+        "domotz_type_id",
+        "snow_client_id",
+        "deactivate_child_devices",
+        "auvik_network_id",
+        "parent_third_party_ids",
+        "snowUsers",
+        "tab_config",
+        "qualys_id",
+        "assettype_config",
+        "passportal_client_id",
+        "addigy_policy_id",
+        "addigy_applications",
+        "addigy_users",
+        "_warning",
+        "isassetdetails",
+        "domotz_agent",
+        "liongardid",
+        "iskaseyaagent",
+        "_donotvalidate",
+        "datto_remote_url",
+        "qualys_software",
         "xtypeunamecanedit",
+        "external_links",
+        "new_external_link",
+        "_match_thirdparty_id",
+        "_match_integration_id",
+        "_match_integration_name",
+        "stockbin_id",
+        "ethernetMacAddress",
+        "physicalMemoryInBytes",
+        "azureTenantId",
+        "services_hierarchy",
+        "_validateonly",
+        "copy_unmapped_info_fields",
+        "user_email",
+        "lansweeper_relations",
+        "kbs",
+        "site_external_link_id",
+        "workspace_orgunitpath",
+        "sibling_assets",
+        "import_details_id",
+        "icinga_hostname",
+        "access_control",
+        "new_access_control",
+        "jamf_details_id",
+        "access_control_level",
+        "is_stock_change",
+        "parent_third_party_id",
+        "is_return",
+        "_print_generate",
+        "pdftemplate_id",
+        "printhtml",
+        "pdf_attachment_id",
+        "_dont_fire_automations",
+        "last_modified",
+        "asset_chart_json",
+        "lansweeper_site_id",
+        "thirdparty_client_id",
+        "syncro_asset_type",
+        "dynatrace_to_relations",
+        "dynatrace_from_relations",
+        "open_incident_count",
+        "open_change_count",
+        "thirdparty_type_id",
+        "is_stock_site",
+        "matching_value",
+        "related_service_names",
+        "parent_asset_names",
+        "child_asset_names",
+        "sibling_asset_names",
+        "related_kb_names",
+        "licences",
+        "add_licences",
+        "licences_hierarchy",
+        "sqlimport_accountsid",
+        "created_from_template",
+        "sqlimport_did",
+        "extratabs",
+        "linked_service",
+        "is_linked_service",
+        "runbook_button_id",
+        "use",
+        "device_number",
+        "assettype_guid",
+        "warranty_start",
+        "labour_warranty_start",
+        "labour_warranty_end",
+        "parent_guid",
+        "child_guid",
+        "status_id",
+        "third_party_id",
+        "latest_contract_ref",
+        "sequence",
+        "ncentral_url",
+        "ncentral_remote_url",
+        "contract_end_date",
+        "atera_id",
+        "automate_id",
+        "automate_url",
+        "connectwise_control_url",
+        "ninjarmm_id",
+        "ninja_url",
+        "ninja_remote_url",
+        "syncro_url",
+        "syncroid",
+        "itglue_url",
+        "defaultsequence",
+        "service_ids",
+        "bulkcreated",
+        "bulkbillingperiod",
+        "asset_field",
+        "datto_alternate_id",
+        "syncro_id",
+        "snow_id",
+        "passportal_id",
+        "auvik_device_id",
+        "auvik_url",
+        "allowallstatus",
+        "allowed_status",
+        "datto_id",
+        "addigy_id",
+        "liongard_url",
+        "liongard_environmnet_id",
+        "liongard_id",
+        "kaseya_id",
+        "kaseyavsa_url",
+        "teamviewerid",
+        "serialization_user",
         "zabbix_id",
         "zabbix_url",
+        "stockbin_name",
+        "issue_consignment_line_id",
+        "item_name",
+        "datto_url",
+        "ncentral_details_id",
+        "nable_id",
+        "connectwisecontrolid",
+        "_isimport",
+        "_importtype",
+        "workspace_id",
+        "workspace_url",
+        "supplier_purchasedate",
+        "logicmonitor_id",
+        "barracudarmm_id",
+        "sla_id",
+        "priority_id",
+        "icinga_id",
+        "related_service_name",
+        "related_service_count",
+        "connectwisermm_id",
+        "xensam_id",
+        "asset_type_priority",
+        "snipeit_id",
+        "prometheus_id",
+        "dynatrace_id",
+        "vmworkspace_id",
+        "tanium_id",
+        "tenable_id",
+        "kandji_id",
+        "criticality_description",
+        "auvik_id",
+        "is_template",
+        "aws_id",
+        "manageengine_id",
+        "manageengine_customer_id",
+        "lastchangeofvaluedate",
+        "commissiondate",
+        "first_user_id",
+        "changebackupexists",
+        "_isbatch",
+        "virima_id",
+        "service_guid",
+        "service_name",
+        "lansweeperid",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.donotvalidate = model::opt_bool(map)?,
-            1 => self.dont_fire_automations = model::opt_bool(map)?,
-            2 => self.dontaddnewfields = model::opt_bool(map)?,
-            3 => self.dontupdatetype = model::opt_bool(map)?,
-            4 => self.importtype = model::value(map)?,
-            5 => self.isbatch = model::opt_bool(map)?,
-            6 => self.isclone = model::opt_bool(map)?,
-            7 => self.isimport = model::opt_bool(map)?,
-            8 => self.match_integration_id = model::opt_i32(map)?,
-            9 => self.match_integration_name = model::value(map)?,
-            10 => self.match_thirdparty_id = model::value(map)?,
-            11 => self.print_generate = model::opt_bool(map)?,
-            12 => self.validateonly = model::opt_bool(map)?,
-            13 => self.warning = model::value(map)?,
-            14 => self.access_control = model::value(map)?,
-            15 => self.access_control_level = model::opt_i32(map)?,
-            16 => self.add_licences = model::value(map)?,
-            17 => self.addigy_applications = model::value(map)?,
-            18 => self.addigy_id = model::value(map)?,
-            19 => self.addigy_policy_id = model::value(map)?,
-            20 => self.addigy_users = model::value(map)?,
-            21 => self.allowallstatus = model::opt_bool(map)?,
-            22 => self.allowed_status = model::value(map)?,
-            23 => self.area_guid = model::value(map)?,
-            24 => self.ascendant_assets = model::value(map)?,
-            25 => self.ascendant_count = model::opt_i32(map)?,
-            26 => self.asset_chart_json = model::value(map)?,
-            27 => self.asset_field = model::value(map)?,
-            28 => self.asset_type_priority = model::opt_i32(map)?,
-            29 => self.assetgroup_name = model::value(map)?,
-            30 => self.assettype_config = model::value(map)?,
-            31 => self.assettype_guid = model::value(map)?,
-            32 => self.assettype_id = model::opt_i32(map)?,
-            33 => self.assettype_name = model::value(map)?,
-            34 => self.atera_id = model::value(map)?,
-            35 => self.ateraid = model::value(map)?,
-            36 => self.automate_id = model::opt_i32(map)?,
-            37 => self.automate_url = model::value(map)?,
-            38 => self.auvik_device_id = model::value(map)?,
-            39 => self.auvik_id = model::value(map)?,
-            40 => self.auvik_network_id = model::value(map)?,
-            41 => self.auvik_url = model::value(map)?,
-            42 => self.aws_id = model::value(map)?,
-            43 => self.azure_tenant_id = model::value(map)?,
-            44 => self.azure_userid = model::value(map)?,
-            45 => self.azure_userprincipalname = model::value(map)?,
-            46 => self.barracudarmm_id = model::value(map)?,
-            47 => self.bookmarked = model::opt_bool(map)?,
-            48 => self.bulkbillingperiod = model::opt_i32(map)?,
-            49 => self.bulkcreated = model::opt_bool(map)?,
-            50 => self.business_owner = model::value(map)?,
-            51 => self.business_owner_cab_id = model::opt_i32(map)?,
-            52 => self.business_owner_cab_name = model::value(map)?,
-            53 => self.business_owner_client = model::value(map)?,
-            54 => self.business_owner_id = model::opt_i32(map)?,
-            55 => self.business_owner_name = model::value(map)?,
-            56 => self.business_owner_site = model::value(map)?,
-            57 => self.businesscentral_id = model::value(map)?,
-            58 => self.changebackupexists = model::opt_bool(map)?,
-            59 => self.changeguid = model::value(map)?,
-            60 => self.child_asset_names = model::value(map)?,
-            61 => self.child_assets = model::value(map)?,
-            62 => self.child_guid = model::value(map)?,
-            63 => self.child_id = model::opt_i32(map)?,
-            64 => self.children = model::value(map)?,
-            65 => self.client_id = model::opt_i32(map)?,
-            66 => self.client_name = model::value(map)?,
-            67 => self.clone_count = model::opt_i32(map)?,
-            68 => self.clone_inventory_numbers = model::value(map)?,
-            69 => self.colour = model::value(map)?,
-            70 => self.commissiondate = model::value(map)?,
-            71 => self.commissioned = model::opt_i32(map)?,
-            72 => self.connectwise_control_url = model::value(map)?,
-            73 => self.connectwisecontrolid = model::value(map)?,
-            74 => self.connectwisermm_id = model::value(map)?,
-            75 => self.contract_end_date = model::value(map)?,
-            76 => self.contract_id = model::opt_i32(map)?,
-            77 => self.contract_ref = model::value(map)?,
-            78 => self.contract_value = model::opt_f64(map)?,
-            79 => self.contracts = model::value(map)?,
-            80 => self.contractvaluecurrent = model::opt_f64(map)?,
-            81 => self.contractvalueprior = model::opt_f64(map)?,
-            82 => self.copy_unmapped_info_fields = model::opt_bool(map)?,
-            83 => self.created_from_template = model::opt_i32(map)?,
-            84 => self.createdfrompurchaseorder = model::value(map)?,
-            85 => self.criticality = model::opt_i32(map)?,
-            86 => self.criticality_description = model::value(map)?,
-            87 => self.custombuttons = model::value(map)?,
-            88 => self.customfields = model::value(map)?,
-            89 => self.datto_alternate_id = model::opt_i32(map)?,
-            90 => self.datto_id = model::value(map)?,
-            91 => self.datto_remote_url = model::value(map)?,
-            92 => self.datto_site_uid = model::value(map)?,
-            93 => self.datto_url = model::value(map)?,
-            94 => self.deactivate_child_devices = model::opt_bool(map)?,
-            95 => self.default_contract_value = model::opt_f64(map)?,
-            96 => self.defaultsequence = model::opt_i32(map)?,
-            97 => self.descendant_assets = model::value(map)?,
-            98 => self.descendant_count = model::opt_i32(map)?,
-            99 => self.device42_id = model::opt_i32(map)?,
-            100 => self.device42_url = model::value(map)?,
-            101 => self.device_number = model::opt_i32(map)?,
-            102 => self.dlastupdate = model::value(map)?,
-            103 => self.domotz_agent = model::value(map)?,
-            104 => self.domotz_agentid = model::opt_i32(map)?,
-            105 => self.domotz_id = model::opt_i32(map)?,
-            106 => self.domotz_type_id = model::opt_i32(map)?,
-            107 => self.dynatrace_from_relations = model::value(map)?,
-            108 => self.dynatrace_id = model::value(map)?,
-            109 => self.dynatrace_to_relations = model::value(map)?,
-            110 => self.ethernet_mac_address = model::value(map)?,
-            111 => self.external_links = model::value(map)?,
-            112 => self.extratabs = model::value(map)?,
-            113 => self.fields = model::value(map)?,
-            114 => self.first_user_id = model::opt_i32(map)?,
-            115 => self.goodsin_po_id = model::opt_i32(map)?,
-            116 => self.guid = model::value(map)?,
-            117 => self.hierarchy = model::value(map)?,
-            118 => self.icinga_hostname = model::value(map)?,
-            119 => self.icinga_id = model::value(map)?,
-            120 => self.icon = model::value(map)?,
-            121 => self.id = model::opt_i32(map)?,
-            122 => self.import_details_id = model::opt_i32(map)?,
-            123 => self.import_guid = model::value(map)?,
-            124 => self.inactive = model::opt_bool(map)?,
-            125 => self.intent = model::value(map)?,
-            126 => self.intune_connectionid = model::opt_i32(map)?,
-            127 => self.intune_default_site = model::opt_i32(map)?,
-            128 => self.intune_id = model::value(map)?,
-            129 => self.inventory_number = model::value(map)?,
-            130 => self.is_linked_service = model::opt_bool(map)?,
-            131 => self.is_primary_asset = model::opt_bool(map)?,
-            132 => self.is_return = model::opt_bool(map)?,
-            133 => self.is_stock_change = model::opt_bool(map)?,
-            134 => self.is_stock_site = model::opt_bool(map)?,
-            135 => self.is_template = model::opt_bool(map)?,
-            136 => self.isassetdetails = model::opt_bool(map)?,
-            137 => self.iskaseyaagent = model::opt_bool(map)?,
-            138 => self.issue_consignment_id = model::opt_i32(map)?,
-            139 => self.issue_consignment_line_id = model::opt_i32(map)?,
-            140 => self.item_cost = model::opt_f64(map)?,
-            141 => self.item_id = model::opt_i32(map)?,
-            142 => self.item_name = model::value(map)?,
-            143 => self.items_issued = model::value(map)?,
-            144 => self.itemstock_id = model::opt_i32(map)?,
-            145 => self.itglue_id = model::value(map)?,
-            146 => self.itglue_url = model::value(map)?,
-            147 => self.jamf_details_id = model::opt_i32(map)?,
-            148 => self.jamf_id = model::opt_i32(map)?,
-            149 => self.jamf_type = model::value(map)?,
-            150 => self.kandji_id = model::value(map)?,
-            151 => self.kaseya_id = model::value(map)?,
-            152 => self.kaseyaid = model::value(map)?,
-            153 => self.kaseyavsa_url = model::value(map)?,
-            154 => self.kbs = model::value(map)?,
-            155 => self.key_field = model::value(map)?,
-            156 => self.key_field2 = model::value(map)?,
-            157 => self.key_field3 = model::value(map)?,
-            158 => self.labour_warranty_end = model::value(map)?,
-            159 => self.labour_warranty_start = model::value(map)?,
-            160 => self.lansweeper_id = model::value(map)?,
-            161 => self.lansweeper_parent_id = model::value(map)?,
-            162 => self.lansweeper_relations = model::value(map)?,
-            163 => self.lansweeper_site_id = model::value(map)?,
-            164 => self.lansweeper_software = model::value(map)?,
-            165 => self.lansweeper_url = model::value(map)?,
-            166 => self.lansweeperid = model::value(map)?,
-            167 => self.last_modified = model::value(map)?,
-            168 => self.lastchangeofvaluedate = model::value(map)?,
-            169 => self.latest_contract_ref = model::value(map)?,
-            170 => self.licence_count = model::opt_i32(map)?,
-            171 => self.licences = model::value(map)?,
-            172 => self.licences_hierarchy = model::value(map)?,
-            173 => self.linked_service = model::value(map)?,
-            174 => self.liongard_environmnet_id = model::opt_i32(map)?,
-            175 => self.liongard_id = model::value(map)?,
-            176 => self.liongard_url = model::value(map)?,
-            177 => self.liongardid = model::opt_i32(map)?,
-            178 => self.logicmonitor_id = model::value(map)?,
-            179 => self.manageengine_customer_id = model::value(map)?,
-            180 => self.manageengine_id = model::value(map)?,
-            181 => self.matching_field = model::value(map)?,
-            182 => self.matching_value = model::value(map)?,
-            183 => self.nable_id = model::value(map)?,
-            184 => self.ncentral_details_id = model::opt_i32(map)?,
-            185 => self.ncentral_remote_url = model::value(map)?,
-            186 => self.ncentral_url = model::value(map)?,
-            187 => self.new_access_control = model::value(map)?,
-            188 => self.new_external_link = model::value(map)?,
-            189 => self.new_software_version = model::value(map)?,
-            190 => self.ninja_remote_url = model::value(map)?,
-            191 => self.ninja_url = model::value(map)?,
-            192 => self.ninjarmm_id = model::opt_i32(map)?,
-            193 => self.non_consignable = model::opt_bool(map)?,
-            194 => self.notes = model::value(map)?,
-            195 => self.old_software_version = model::value(map)?,
-            196 => self.onhold_ticket_count = model::opt_i32(map)?,
-            197 => self.open_change_count = model::opt_i32(map)?,
-            198 => self.open_incident_count = model::opt_i32(map)?,
-            199 => self.open_ticket_count = model::opt_i32(map)?,
-            200 => self.opened_thismonth_count = model::opt_i32(map)?,
-            201 => self.os_override = model::value(map)?,
-            202 => self.parent_asset_names = model::value(map)?,
-            203 => self.parent_assets = model::value(map)?,
-            204 => self.parent_guid = model::value(map)?,
-            205 => self.parent_id = model::opt_i32(map)?,
-            206 => self.parent_third_party_id = model::opt_i32(map)?,
-            207 => self.parent_third_party_ids = model::value(map)?,
-            208 => self.passportal_client_id = model::opt_i64(map)?,
-            209 => self.passportal_id = model::opt_i64(map)?,
-            210 => self.pdf_attachment_id = model::opt_i32(map)?,
-            211 => self.pdftemplate_id = model::opt_i32(map)?,
-            212 => self.phone_number = model::value(map)?,
-            213 => self.physical_memory_in_bytes = model::value(map)?,
-            214 => self.pingservice = model::opt_i32(map)?,
-            215 => self.primary_asset_chart_json = model::value(map)?,
-            216 => self.printhtml = model::value(map)?,
-            217 => self.priority_id = model::opt_i32(map)?,
-            218 => self.priority_name = model::value(map)?,
-            219 => self.prometheus_id = model::value(map)?,
-            220 => self.prtg_details_id = model::opt_i32(map)?,
-            221 => self.prtg_id = model::opt_i32(map)?,
-            222 => self.purchaseorder_line_id = model::opt_i32(map)?,
-            223 => self.qualys_id = model::value(map)?,
-            224 => self.qualys_software = model::value(map)?,
-            225 => self.related_kb_names = model::value(map)?,
-            226 => self.related_service_count = model::opt_i32(map)?,
-            227 => self.related_service_name = model::value(map)?,
-            228 => self.related_service_names = model::value(map)?,
-            229 => self.related_services = model::value(map)?,
-            230 => self.relationship_id = model::opt_i32(map)?,
-            231 => self.reserved_salesorder_id = model::opt_i32(map)?,
-            232 => self.reserved_salesorder_line_id = model::opt_i32(map)?,
-            233 => self.runbook_button_id = model::opt_i32(map)?,
-            234 => self.scheduled_tickets = model::value(map)?,
-            235 => self.sequence = model::opt_i32(map)?,
-            236 => self.serialization_user = model::opt_i32(map)?,
-            237 => self.service_count = model::opt_i32(map)?,
-            238 => self.service_guid = model::value(map)?,
-            239 => self.service_id = model::opt_i32(map)?,
-            240 => self.service_ids = model::value(map)?,
-            241 => self.service_name = model::value(map)?,
-            242 => self.services = model::value(map)?,
-            243 => self.services_hierarchy = model::value(map)?,
-            244 => self.sibling_asset_names = model::value(map)?,
-            245 => self.sibling_assets = model::value(map)?,
-            246 => self.sibling_id = model::opt_bool(map)?,
-            247 => self.site_external_link_id = model::value(map)?,
-            248 => self.site_guid = model::value(map)?,
-            249 => self.site_id = model::opt_i32(map)?,
-            250 => self.site_name = model::value(map)?,
-            251 => self.sla_id = model::opt_i32(map)?,
-            252 => self.sla_name = model::value(map)?,
-            253 => self.snipeit_id = model::value(map)?,
-            254 => self.snow_users = model::value(map)?,
-            255 => self.snow_client_id = model::opt_i32(map)?,
-            256 => self.snow_id = model::opt_i32(map)?,
-            257 => self.software = model::value(map)?,
-            258 => self.sqlimport_accountsid = model::value(map)?,
-            259 => self.sqlimport_did = model::opt_i32(map)?,
-            260 => self.sqlimport_id = model::opt_i32(map)?,
-            261 => self.sqlimport_user = model::value(map)?,
-            262 => self.status_id = model::opt_i32(map)?,
-            263 => self.status_name = model::value(map)?,
-            264 => self.stock_date = model::value(map)?,
-            265 => self.stockbin_id = model::opt_i32(map)?,
-            266 => self.stockbin_name = model::value(map)?,
-            267 => self.stockdate = model::value(map)?,
-            268 => self.stockdetails = model::value(map)?,
-            269 => self.supplier_contract_id = model::opt_i32(map)?,
-            270 => self.supplier_contract_ref = model::value(map)?,
-            271 => self.supplier_expirydate = model::value(map)?,
-            272 => self.supplier_id = model::opt_i32(map)?,
-            273 => self.supplier_name = model::value(map)?,
-            274 => self.supplier_priority_id = model::opt_i32(map)?,
-            275 => self.supplier_priority_name = model::value(map)?,
-            276 => self.supplier_purchasedate = model::value(map)?,
-            277 => self.supplier_reference = model::value(map)?,
-            278 => self.supplier_sla_id = model::opt_i32(map)?,
-            279 => self.supplier_sla_name = model::value(map)?,
-            280 => self.supplierheaderid = model::opt_i32(map)?,
-            281 => self.syncro_asset_type = model::value(map)?,
-            282 => self.syncro_id = model::value(map)?,
-            283 => self.syncro_url = model::value(map)?,
-            284 => self.syncroid = model::opt_i32(map)?,
-            285 => self.tab_config = model::value(map)?,
-            286 => self.tanium_id = model::value(map)?,
-            287 => self.teamviewerid = model::value(map)?,
-            288 => self.teamviewerpassword = model::value(map)?,
-            289 => self.technical_owner = model::value(map)?,
-            290 => self.technical_owner_cab_id = model::opt_i32(map)?,
-            291 => self.technical_owner_cab_name = model::value(map)?,
-            292 => self.technical_owner_id = model::opt_i32(map)?,
-            293 => self.technical_owner_name = model::value(map)?,
-            294 => self.tenable_id = model::value(map)?,
-            295 => self.third_party_id = model::opt_i32(map)?,
-            296 => self.third_party_id_string = model::value(map)?,
-            297 => self.thirdparty_client_id = model::opt_i32(map)?,
-            298 => self.thirdparty_type_id = model::opt_i32(map)?,
-            299 => self.total_ticket_count = model::opt_i32(map)?,
-            300 => self.r#use = model::value(map)?,
-            301 => self.user_count = model::opt_i32(map)?,
-            302 => self.user_email = model::value(map)?,
-            303 => self.user_role_breakdown = model::value(map)?,
-            304 => self.username = model::value(map)?,
-            305 => self.users = model::value(map)?,
-            306 => self.virima_id = model::value(map)?,
-            307 => self.vmworkspace_id = model::value(map)?,
-            308 => self.warranty_end = model::value(map)?,
-            309 => self.warranty_note = model::value(map)?,
-            310 => self.warranty_start = model::value(map)?,
-            311 => self.workspace_id = model::value(map)?,
-            312 => self.workspace_orgunitpath = model::value(map)?,
-            313 => self.workspace_url = model::value(map)?,
-            314 => self.xensam_id = model::value(map)?,
-            315 => self.xtypeunamecanedit = model::value(map)?,
-            316 => self.zabbix_id = model::value(map)?,
-            317 => self.zabbix_url = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        162, 197, 94, 95, 282, 313, 101, 281, 169, 170, 168, 193, 176, 157, 186, 189,
+        216, 155, 264, 154, 156, 261, 262, 133, 64, 63, 199, 254, 295, 114, 152, 227, 24,
+        25, 240, 120, 241, 242, 259, 304, 147, 260, 306, 174, 111, 112, 287, 137, 253,
+        252, 59, 16, 17, 15, 12, 13, 14, 108, 312, 2, 212, 90, 232, 33, 88, 8, 9, 93,
+        100, 26, 310, 86, 243, 280, 293, 239, 74, 36, 35, 102, 75, 76, 177, 219, 126, 61,
+        303, 46, 44, 255, 263, 163, 119, 277, 146, 47, 250, 66, 65, 55, 56, 226, 125,
+        159, 142, 143, 144, 204, 298, 203, 172, 166, 221, 43, 311, 78, 72, 91, 185, 290,
+        27, 1, 184, 73, 29, 3, 110, 23, 109, 4, 223, 30, 192, 190, 208, 305, 158, 161,
+        79, 275, 128, 49, 276, 121, 48, 132, 249, 188, 134, 135, 302, 268, 87, 269, 180,
+        5, 6, 7, 230, 229, 122, 32, 179, 200, 124, 123, 317, 198, 309, 235, 69, 215, 217,
+        222, 266, 267, 265, 160, 286, 308, 307, 54, 209, 279, 278, 238, 237, 187, 167,
+        130, 246, 245, 244, 51, 70, 129, 139, 206, 205, 138, 141, 0, 211, 89, 231, 31,
+        191, 148, 153, 258, 196, 194, 136, 173, 71, 60, 195, 289, 98, 297, 116, 115, 84,
+        151, 164, 214, 292, 291, 210, 57, 45, 52, 53, 224, 103, 236, 271, 67, 315, 62,
+        251, 316, 118, 175, 213, 183, 34, 181, 104, 10, 11, 288, 96, 296, 149, 145, 257,
+        107, 218, 220, 106, 105, 233, 117, 50, 171, 274, 127, 113, 39, 40, 80, 37, 38,
+        42, 99, 285, 81, 41, 97, 83, 202, 256, 247, 248, 150, 300, 270, 85, 58, 21, 22,
+        19, 20, 301, 234, 82, 201, 207, 140, 225, 68, 178, 131, 18, 92, 314, 299, 28, 77,
+        228, 283, 182, 284, 294, 165, 272, 273,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.os_override);
+        v.f(&self.id);
+        v.f(&self.changeguid);
+        v.f(&self.intent);
+        v.f(&self.inventory_number);
+        v.f(&self.key_field);
+        v.f(&self.key_field2);
+        v.f(&self.key_field3);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.business_owner_id);
+        v.f(&self.business_owner_name);
+        v.f(&self.business_owner_site);
+        v.f(&self.business_owner_client);
+        v.f(&self.business_owner_cab_id);
+        v.f(&self.business_owner_cab_name);
+        v.f(&self.username);
+        v.f(&self.technical_owner_id);
+        v.f(&self.technical_owner_name);
+        v.f(&self.technical_owner_cab_id);
+        v.f(&self.technical_owner_cab_name);
+        v.f(&self.intune_default_site);
+        v.f(&self.assettype_id);
+        v.f(&self.assettype_name);
+        v.f(&self.colour);
+        v.f(&self.icon);
+        v.f(&self.warranty_end);
+        v.f(&self.inactive);
+        v.f(&self.is_primary_asset);
+        v.f(&self.parent_id);
+        v.f(&self.lansweeper_parent_id);
+        v.f(&self.child_id);
+        v.f(&self.sibling_id);
+        v.f(&self.contract_value);
+        v.f(&self.contract_ref);
+        v.f(&self.supplier_id);
+        v.f(&self.supplier_name);
+        v.f(&self.supplier_contract_id);
+        v.f(&self.supplier_contract_ref);
+        v.f(&self.supplier_sla_id);
+        v.f(&self.supplier_priority_id);
+        v.f(&self.fields);
+        v.f(&self.customfields);
+        v.f(&self.relationship_id);
+        v.f(&self.custombuttons);
+        v.f(&self.default_contract_value);
+        v.f(&self.itemstock_id);
+        v.f(&self.item_id);
+        v.f(&self.stock_date);
+        v.f(&self.non_consignable);
+        v.f(&self.reserved_salesorder_id);
+        v.f(&self.reserved_salesorder_line_id);
+        v.f(&self.matching_field);
+        v.f(&self.device42_id);
+        v.f(&self.device42_url);
+        v.f(&self.related_services);
+        v.f(&self.technical_owner);
+        v.f(&self.business_owner);
+        v.f(&self.primary_asset_chart_json);
+        v.f(&self.criticality);
+        v.f(&self.service_id);
+        v.f(&self.ascendant_count);
+        v.f(&self.ascendant_assets);
+        v.f(&self.descendant_count);
+        v.f(&self.descendant_assets);
+        v.f(&self.service_count);
+        v.f(&self.user_count);
+        v.f(&self.licence_count);
+        v.f(&self.notes);
+        v.f(&self.pingservice);
+        v.f(&self.guid);
+        v.f(&self.import_guid);
+        v.f(&self.contract_id);
+        v.f(&self.contractvaluecurrent);
+        v.f(&self.contractvalueprior);
+        v.f(&self.warranty_note);
+        v.f(&self.goodsin_po_id);
+        v.f(&self.issue_consignment_id);
+        v.f(&self.supplier_expirydate);
+        v.f(&self.supplier_reference);
+        v.f(&self.third_party_id_string);
+        v.f(&self.supplierheaderid);
+        v.f(&self.purchaseorder_line_id);
+        v.f(&self.teamviewerpassword);
+        v.f(&self.commissioned);
+        v.f(&self.kaseyaid);
+        v.f(&self.children);
+        v.f(&self.parent_assets);
+        v.f(&self.child_assets);
+        v.f(&self.hierarchy);
+        v.f(&self.users);
+        v.f(&self.clone_count);
+        v.f(&self.dontaddnewfields);
+        v.f(&self.dontupdatetype);
+        v.f(&self.sla_name);
+        v.f(&self.supplier_sla_name);
+        v.f(&self.priority_name);
+        v.f(&self.supplier_priority_name);
+        v.f(&self.clone_inventory_numbers);
+        v.f(&self.isclone);
+        v.f(&self.contracts);
+        v.f(&self.scheduled_tickets);
+        v.f(&self.site_guid);
+        v.f(&self.sqlimport_user);
+        v.f(&self.sqlimport_id);
+        v.f(&self.software);
+        v.f(&self.businesscentral_id);
+        v.f(&self.intune_id);
+        v.f(&self.intune_connectionid);
+        v.f(&self.azure_userid);
+        v.f(&self.azure_userprincipalname);
+        v.f(&self.stockdetails);
+        v.f(&self.assetgroup_name);
+        v.f(&self.prtg_id);
+        v.f(&self.prtg_details_id);
+        v.f(&self.status_name);
+        v.f(&self.services);
+        v.f(&self.datto_site_uid);
+        v.f(&self.ateraid);
+        v.f(&self.items_issued);
+        v.f(&self.lansweeper_id);
+        v.f(&self.lansweeper_url);
+        v.f(&self.lansweeper_software);
+        v.f(&self.dlastupdate);
+        v.f(&self.createdfrompurchaseorder);
+        v.f(&self.stockdate);
+        v.f(&self.item_cost);
+        v.f(&self.old_software_version);
+        v.f(&self.new_software_version);
+        v.f(&self.user_role_breakdown);
+        v.f(&self.itglue_id);
+        v.f(&self.area_guid);
+        v.f(&self.jamf_id);
+        v.f(&self.jamf_type);
+        v.f(&self.phone_number);
+        v.f(&self.bookmarked);
+        v.f(&self.open_ticket_count);
+        v.f(&self.onhold_ticket_count);
+        v.f(&self.total_ticket_count);
+        v.f(&self.opened_thismonth_count);
+        v.f(&self.domotz_agentid);
+        v.f(&self.domotz_id);
+        v.f(&self.domotz_type_id);
+        v.f(&self.snow_client_id);
+        v.f(&self.deactivate_child_devices);
+        v.f(&self.auvik_network_id);
+        v.f(&self.parent_third_party_ids);
+        v.f(&self.snow_users);
+        v.f(&self.tab_config);
+        v.f(&self.qualys_id);
+        v.f(&self.assettype_config);
+        v.f(&self.passportal_client_id);
+        v.f(&self.addigy_policy_id);
+        v.f(&self.addigy_applications);
+        v.f(&self.addigy_users);
+        v.f(&self.warning);
+        v.f(&self.isassetdetails);
+        v.f(&self.domotz_agent);
+        v.f(&self.liongardid);
+        v.f(&self.iskaseyaagent);
+        v.f(&self.donotvalidate);
+        v.f(&self.datto_remote_url);
+        v.f(&self.qualys_software);
+        v.f(&self.xtypeunamecanedit);
+        v.f(&self.external_links);
+        v.f(&self.new_external_link);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.stockbin_id);
+        v.f(&self.ethernet_mac_address);
+        v.f(&self.physical_memory_in_bytes);
+        v.f(&self.azure_tenant_id);
+        v.f(&self.services_hierarchy);
+        v.f(&self.validateonly);
+        v.f(&self.copy_unmapped_info_fields);
+        v.f(&self.user_email);
+        v.f(&self.lansweeper_relations);
+        v.f(&self.kbs);
+        v.f(&self.site_external_link_id);
+        v.f(&self.workspace_orgunitpath);
+        v.f(&self.sibling_assets);
+        v.f(&self.import_details_id);
+        v.f(&self.icinga_hostname);
+        v.f(&self.access_control);
+        v.f(&self.new_access_control);
+        v.f(&self.jamf_details_id);
+        v.f(&self.access_control_level);
+        v.f(&self.is_stock_change);
+        v.f(&self.parent_third_party_id);
+        v.f(&self.is_return);
+        v.f(&self.print_generate);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.dont_fire_automations);
+        v.f(&self.last_modified);
+        v.f(&self.asset_chart_json);
+        v.f(&self.lansweeper_site_id);
+        v.f(&self.thirdparty_client_id);
+        v.f(&self.syncro_asset_type);
+        v.f(&self.dynatrace_to_relations);
+        v.f(&self.dynatrace_from_relations);
+        v.f(&self.open_incident_count);
+        v.f(&self.open_change_count);
+        v.f(&self.thirdparty_type_id);
+        v.f(&self.is_stock_site);
+        v.f(&self.matching_value);
+        v.f(&self.related_service_names);
+        v.f(&self.parent_asset_names);
+        v.f(&self.child_asset_names);
+        v.f(&self.sibling_asset_names);
+        v.f(&self.related_kb_names);
+        v.f(&self.licences);
+        v.f(&self.add_licences);
+        v.f(&self.licences_hierarchy);
+        v.f(&self.sqlimport_accountsid);
+        v.f(&self.created_from_template);
+        v.f(&self.sqlimport_did);
+        v.f(&self.extratabs);
+        v.f(&self.linked_service);
+        v.f(&self.is_linked_service);
+        v.f(&self.runbook_button_id);
+        v.f(&self.r#use);
+        v.f(&self.device_number);
+        v.f(&self.assettype_guid);
+        v.f(&self.warranty_start);
+        v.f(&self.labour_warranty_start);
+        v.f(&self.labour_warranty_end);
+        v.f(&self.parent_guid);
+        v.f(&self.child_guid);
+        v.f(&self.status_id);
+        v.f(&self.third_party_id);
+        v.f(&self.latest_contract_ref);
+        v.f(&self.sequence);
+        v.f(&self.ncentral_url);
+        v.f(&self.ncentral_remote_url);
+        v.f(&self.contract_end_date);
+        v.f(&self.atera_id);
+        v.f(&self.automate_id);
+        v.f(&self.automate_url);
+        v.f(&self.connectwise_control_url);
+        v.f(&self.ninjarmm_id);
+        v.f(&self.ninja_url);
+        v.f(&self.ninja_remote_url);
+        v.f(&self.syncro_url);
+        v.f(&self.syncroid);
+        v.f(&self.itglue_url);
+        v.f(&self.defaultsequence);
+        v.f(&self.service_ids);
+        v.f(&self.bulkcreated);
+        v.f(&self.bulkbillingperiod);
+        v.f(&self.asset_field);
+        v.f(&self.datto_alternate_id);
+        v.f(&self.syncro_id);
+        v.f(&self.snow_id);
+        v.f(&self.passportal_id);
+        v.f(&self.auvik_device_id);
+        v.f(&self.auvik_url);
+        v.f(&self.allowallstatus);
+        v.f(&self.allowed_status);
+        v.f(&self.datto_id);
+        v.f(&self.addigy_id);
+        v.f(&self.liongard_url);
+        v.f(&self.liongard_environmnet_id);
+        v.f(&self.liongard_id);
+        v.f(&self.kaseya_id);
+        v.f(&self.kaseyavsa_url);
+        v.f(&self.teamviewerid);
+        v.f(&self.serialization_user);
+        v.f(&self.zabbix_id);
+        v.f(&self.zabbix_url);
+        v.f(&self.stockbin_name);
+        v.f(&self.issue_consignment_line_id);
+        v.f(&self.item_name);
+        v.f(&self.datto_url);
+        v.f(&self.ncentral_details_id);
+        v.f(&self.nable_id);
+        v.f(&self.connectwisecontrolid);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.workspace_id);
+        v.f(&self.workspace_url);
+        v.f(&self.supplier_purchasedate);
+        v.f(&self.logicmonitor_id);
+        v.f(&self.barracudarmm_id);
+        v.f(&self.sla_id);
+        v.f(&self.priority_id);
+        v.f(&self.icinga_id);
+        v.f(&self.related_service_name);
+        v.f(&self.related_service_count);
+        v.f(&self.connectwisermm_id);
+        v.f(&self.xensam_id);
+        v.f(&self.asset_type_priority);
+        v.f(&self.snipeit_id);
+        v.f(&self.prometheus_id);
+        v.f(&self.dynatrace_id);
+        v.f(&self.vmworkspace_id);
+        v.f(&self.tanium_id);
+        v.f(&self.tenable_id);
+        v.f(&self.kandji_id);
+        v.f(&self.criticality_description);
+        v.f(&self.auvik_id);
+        v.f(&self.is_template);
+        v.f(&self.aws_id);
+        v.f(&self.manageengine_id);
+        v.f(&self.manageengine_customer_id);
+        v.f(&self.lastchangeofvaluedate);
+        v.f(&self.commissiondate);
+        v.f(&self.first_user_id);
+        v.f(&self.changebackupexists);
+        v.f(&self.isbatch);
+        v.f(&self.virima_id);
+        v.f(&self.service_guid);
+        v.f(&self.service_name);
+        v.f(&self.lansweeperid);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.os_override),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.changeguid),
+            3 => o.f(&mut self.intent),
+            4 => o.f(&mut self.inventory_number),
+            5 => o.f(&mut self.key_field),
+            6 => o.f(&mut self.key_field2),
+            7 => o.f(&mut self.key_field3),
+            8 => o.f(&mut self.client_id),
+            9 => o.f(&mut self.client_name),
+            10 => o.f(&mut self.site_id),
+            11 => o.f(&mut self.site_name),
+            12 => o.f(&mut self.business_owner_id),
+            13 => o.f(&mut self.business_owner_name),
+            14 => o.f(&mut self.business_owner_site),
+            15 => o.f(&mut self.business_owner_client),
+            16 => o.f(&mut self.business_owner_cab_id),
+            17 => o.f(&mut self.business_owner_cab_name),
+            18 => o.f(&mut self.username),
+            19 => o.f(&mut self.technical_owner_id),
+            20 => o.f(&mut self.technical_owner_name),
+            21 => o.f(&mut self.technical_owner_cab_id),
+            22 => o.f(&mut self.technical_owner_cab_name),
+            23 => o.f(&mut self.intune_default_site),
+            24 => o.f(&mut self.assettype_id),
+            25 => o.f(&mut self.assettype_name),
+            26 => o.f(&mut self.colour),
+            27 => o.f(&mut self.icon),
+            28 => o.f(&mut self.warranty_end),
+            29 => o.f(&mut self.inactive),
+            30 => o.f(&mut self.is_primary_asset),
+            31 => o.f(&mut self.parent_id),
+            32 => o.f(&mut self.lansweeper_parent_id),
+            33 => o.f(&mut self.child_id),
+            34 => o.f(&mut self.sibling_id),
+            35 => o.f(&mut self.contract_value),
+            36 => o.f(&mut self.contract_ref),
+            37 => o.f(&mut self.supplier_id),
+            38 => o.f(&mut self.supplier_name),
+            39 => o.f(&mut self.supplier_contract_id),
+            40 => o.f(&mut self.supplier_contract_ref),
+            41 => o.f(&mut self.supplier_sla_id),
+            42 => o.f(&mut self.supplier_priority_id),
+            43 => o.f(&mut self.fields),
+            44 => o.f(&mut self.customfields),
+            45 => o.f(&mut self.relationship_id),
+            46 => o.f(&mut self.custombuttons),
+            47 => o.f(&mut self.default_contract_value),
+            48 => o.f(&mut self.itemstock_id),
+            49 => o.f(&mut self.item_id),
+            50 => o.f(&mut self.stock_date),
+            51 => o.f(&mut self.non_consignable),
+            52 => o.f(&mut self.reserved_salesorder_id),
+            53 => o.f(&mut self.reserved_salesorder_line_id),
+            54 => o.f(&mut self.matching_field),
+            55 => o.f(&mut self.device42_id),
+            56 => o.f(&mut self.device42_url),
+            57 => o.f(&mut self.related_services),
+            58 => o.f(&mut self.technical_owner),
+            59 => o.f(&mut self.business_owner),
+            60 => o.f(&mut self.primary_asset_chart_json),
+            61 => o.f(&mut self.criticality),
+            62 => o.f(&mut self.service_id),
+            63 => o.f(&mut self.ascendant_count),
+            64 => o.f(&mut self.ascendant_assets),
+            65 => o.f(&mut self.descendant_count),
+            66 => o.f(&mut self.descendant_assets),
+            67 => o.f(&mut self.service_count),
+            68 => o.f(&mut self.user_count),
+            69 => o.f(&mut self.licence_count),
+            70 => o.f(&mut self.notes),
+            71 => o.f(&mut self.pingservice),
+            72 => o.f(&mut self.guid),
+            73 => o.f(&mut self.import_guid),
+            74 => o.f(&mut self.contract_id),
+            75 => o.f(&mut self.contractvaluecurrent),
+            76 => o.f(&mut self.contractvalueprior),
+            77 => o.f(&mut self.warranty_note),
+            78 => o.f(&mut self.goodsin_po_id),
+            79 => o.f(&mut self.issue_consignment_id),
+            80 => o.f(&mut self.supplier_expirydate),
+            81 => o.f(&mut self.supplier_reference),
+            82 => o.f(&mut self.third_party_id_string),
+            83 => o.f(&mut self.supplierheaderid),
+            84 => o.f(&mut self.purchaseorder_line_id),
+            85 => o.f(&mut self.teamviewerpassword),
+            86 => o.f(&mut self.commissioned),
+            87 => o.f(&mut self.kaseyaid),
+            88 => o.f(&mut self.children),
+            89 => o.f(&mut self.parent_assets),
+            90 => o.f(&mut self.child_assets),
+            91 => o.f(&mut self.hierarchy),
+            92 => o.f(&mut self.users),
+            93 => o.f(&mut self.clone_count),
+            94 => o.f(&mut self.dontaddnewfields),
+            95 => o.f(&mut self.dontupdatetype),
+            96 => o.f(&mut self.sla_name),
+            97 => o.f(&mut self.supplier_sla_name),
+            98 => o.f(&mut self.priority_name),
+            99 => o.f(&mut self.supplier_priority_name),
+            100 => o.f(&mut self.clone_inventory_numbers),
+            101 => o.f(&mut self.isclone),
+            102 => o.f(&mut self.contracts),
+            103 => o.f(&mut self.scheduled_tickets),
+            104 => o.f(&mut self.site_guid),
+            105 => o.f(&mut self.sqlimport_user),
+            106 => o.f(&mut self.sqlimport_id),
+            107 => o.f(&mut self.software),
+            108 => o.f(&mut self.businesscentral_id),
+            109 => o.f(&mut self.intune_id),
+            110 => o.f(&mut self.intune_connectionid),
+            111 => o.f(&mut self.azure_userid),
+            112 => o.f(&mut self.azure_userprincipalname),
+            113 => o.f(&mut self.stockdetails),
+            114 => o.f(&mut self.assetgroup_name),
+            115 => o.f(&mut self.prtg_id),
+            116 => o.f(&mut self.prtg_details_id),
+            117 => o.f(&mut self.status_name),
+            118 => o.f(&mut self.services),
+            119 => o.f(&mut self.datto_site_uid),
+            120 => o.f(&mut self.ateraid),
+            121 => o.f(&mut self.items_issued),
+            122 => o.f(&mut self.lansweeper_id),
+            123 => o.f(&mut self.lansweeper_url),
+            124 => o.f(&mut self.lansweeper_software),
+            125 => o.f(&mut self.dlastupdate),
+            126 => o.f(&mut self.createdfrompurchaseorder),
+            127 => o.f(&mut self.stockdate),
+            128 => o.f(&mut self.item_cost),
+            129 => o.f(&mut self.old_software_version),
+            130 => o.f(&mut self.new_software_version),
+            131 => o.f(&mut self.user_role_breakdown),
+            132 => o.f(&mut self.itglue_id),
+            133 => o.f(&mut self.area_guid),
+            134 => o.f(&mut self.jamf_id),
+            135 => o.f(&mut self.jamf_type),
+            136 => o.f(&mut self.phone_number),
+            137 => o.f(&mut self.bookmarked),
+            138 => o.f(&mut self.open_ticket_count),
+            139 => o.f(&mut self.onhold_ticket_count),
+            140 => o.f(&mut self.total_ticket_count),
+            141 => o.f(&mut self.opened_thismonth_count),
+            142 => o.f(&mut self.domotz_agentid),
+            143 => o.f(&mut self.domotz_id),
+            144 => o.f(&mut self.domotz_type_id),
+            145 => o.f(&mut self.snow_client_id),
+            146 => o.f(&mut self.deactivate_child_devices),
+            147 => o.f(&mut self.auvik_network_id),
+            148 => o.f(&mut self.parent_third_party_ids),
+            149 => o.f(&mut self.snow_users),
+            150 => o.f(&mut self.tab_config),
+            151 => o.f(&mut self.qualys_id),
+            152 => o.f(&mut self.assettype_config),
+            153 => o.f(&mut self.passportal_client_id),
+            154 => o.f(&mut self.addigy_policy_id),
+            155 => o.f(&mut self.addigy_applications),
+            156 => o.f(&mut self.addigy_users),
+            157 => o.f(&mut self.warning),
+            158 => o.f(&mut self.isassetdetails),
+            159 => o.f(&mut self.domotz_agent),
+            160 => o.f(&mut self.liongardid),
+            161 => o.f(&mut self.iskaseyaagent),
+            162 => o.f(&mut self.donotvalidate),
+            163 => o.f(&mut self.datto_remote_url),
+            164 => o.f(&mut self.qualys_software),
+            165 => o.f(&mut self.xtypeunamecanedit),
+            166 => o.f(&mut self.external_links),
+            167 => o.f(&mut self.new_external_link),
+            168 => o.f(&mut self.match_thirdparty_id),
+            169 => o.f(&mut self.match_integration_id),
+            170 => o.f(&mut self.match_integration_name),
+            171 => o.f(&mut self.stockbin_id),
+            172 => o.f(&mut self.ethernet_mac_address),
+            173 => o.f(&mut self.physical_memory_in_bytes),
+            174 => o.f(&mut self.azure_tenant_id),
+            175 => o.f(&mut self.services_hierarchy),
+            176 => o.f(&mut self.validateonly),
+            177 => o.f(&mut self.copy_unmapped_info_fields),
+            178 => o.f(&mut self.user_email),
+            179 => o.f(&mut self.lansweeper_relations),
+            180 => o.f(&mut self.kbs),
+            181 => o.f(&mut self.site_external_link_id),
+            182 => o.f(&mut self.workspace_orgunitpath),
+            183 => o.f(&mut self.sibling_assets),
+            184 => o.f(&mut self.import_details_id),
+            185 => o.f(&mut self.icinga_hostname),
+            186 => o.f(&mut self.access_control),
+            187 => o.f(&mut self.new_access_control),
+            188 => o.f(&mut self.jamf_details_id),
+            189 => o.f(&mut self.access_control_level),
+            190 => o.f(&mut self.is_stock_change),
+            191 => o.f(&mut self.parent_third_party_id),
+            192 => o.f(&mut self.is_return),
+            193 => o.f(&mut self.print_generate),
+            194 => o.f(&mut self.pdftemplate_id),
+            195 => o.f(&mut self.printhtml),
+            196 => o.f(&mut self.pdf_attachment_id),
+            197 => o.f(&mut self.dont_fire_automations),
+            198 => o.f(&mut self.last_modified),
+            199 => o.f(&mut self.asset_chart_json),
+            200 => o.f(&mut self.lansweeper_site_id),
+            201 => o.f(&mut self.thirdparty_client_id),
+            202 => o.f(&mut self.syncro_asset_type),
+            203 => o.f(&mut self.dynatrace_to_relations),
+            204 => o.f(&mut self.dynatrace_from_relations),
+            205 => o.f(&mut self.open_incident_count),
+            206 => o.f(&mut self.open_change_count),
+            207 => o.f(&mut self.thirdparty_type_id),
+            208 => o.f(&mut self.is_stock_site),
+            209 => o.f(&mut self.matching_value),
+            210 => o.f(&mut self.related_service_names),
+            211 => o.f(&mut self.parent_asset_names),
+            212 => o.f(&mut self.child_asset_names),
+            213 => o.f(&mut self.sibling_asset_names),
+            214 => o.f(&mut self.related_kb_names),
+            215 => o.f(&mut self.licences),
+            216 => o.f(&mut self.add_licences),
+            217 => o.f(&mut self.licences_hierarchy),
+            218 => o.f(&mut self.sqlimport_accountsid),
+            219 => o.f(&mut self.created_from_template),
+            220 => o.f(&mut self.sqlimport_did),
+            221 => o.f(&mut self.extratabs),
+            222 => o.f(&mut self.linked_service),
+            223 => o.f(&mut self.is_linked_service),
+            224 => o.f(&mut self.runbook_button_id),
+            225 => o.f(&mut self.r#use),
+            226 => o.f(&mut self.device_number),
+            227 => o.f(&mut self.assettype_guid),
+            228 => o.f(&mut self.warranty_start),
+            229 => o.f(&mut self.labour_warranty_start),
+            230 => o.f(&mut self.labour_warranty_end),
+            231 => o.f(&mut self.parent_guid),
+            232 => o.f(&mut self.child_guid),
+            233 => o.f(&mut self.status_id),
+            234 => o.f(&mut self.third_party_id),
+            235 => o.f(&mut self.latest_contract_ref),
+            236 => o.f(&mut self.sequence),
+            237 => o.f(&mut self.ncentral_url),
+            238 => o.f(&mut self.ncentral_remote_url),
+            239 => o.f(&mut self.contract_end_date),
+            240 => o.f(&mut self.atera_id),
+            241 => o.f(&mut self.automate_id),
+            242 => o.f(&mut self.automate_url),
+            243 => o.f(&mut self.connectwise_control_url),
+            244 => o.f(&mut self.ninjarmm_id),
+            245 => o.f(&mut self.ninja_url),
+            246 => o.f(&mut self.ninja_remote_url),
+            247 => o.f(&mut self.syncro_url),
+            248 => o.f(&mut self.syncroid),
+            249 => o.f(&mut self.itglue_url),
+            250 => o.f(&mut self.defaultsequence),
+            251 => o.f(&mut self.service_ids),
+            252 => o.f(&mut self.bulkcreated),
+            253 => o.f(&mut self.bulkbillingperiod),
+            254 => o.f(&mut self.asset_field),
+            255 => o.f(&mut self.datto_alternate_id),
+            256 => o.f(&mut self.syncro_id),
+            257 => o.f(&mut self.snow_id),
+            258 => o.f(&mut self.passportal_id),
+            259 => o.f(&mut self.auvik_device_id),
+            260 => o.f(&mut self.auvik_url),
+            261 => o.f(&mut self.allowallstatus),
+            262 => o.f(&mut self.allowed_status),
+            263 => o.f(&mut self.datto_id),
+            264 => o.f(&mut self.addigy_id),
+            265 => o.f(&mut self.liongard_url),
+            266 => o.f(&mut self.liongard_environmnet_id),
+            267 => o.f(&mut self.liongard_id),
+            268 => o.f(&mut self.kaseya_id),
+            269 => o.f(&mut self.kaseyavsa_url),
+            270 => o.f(&mut self.teamviewerid),
+            271 => o.f(&mut self.serialization_user),
+            272 => o.f(&mut self.zabbix_id),
+            273 => o.f(&mut self.zabbix_url),
+            274 => o.f(&mut self.stockbin_name),
+            275 => o.f(&mut self.issue_consignment_line_id),
+            276 => o.f(&mut self.item_name),
+            277 => o.f(&mut self.datto_url),
+            278 => o.f(&mut self.ncentral_details_id),
+            279 => o.f(&mut self.nable_id),
+            280 => o.f(&mut self.connectwisecontrolid),
+            281 => o.f(&mut self.isimport),
+            282 => o.f(&mut self.importtype),
+            283 => o.f(&mut self.workspace_id),
+            284 => o.f(&mut self.workspace_url),
+            285 => o.f(&mut self.supplier_purchasedate),
+            286 => o.f(&mut self.logicmonitor_id),
+            287 => o.f(&mut self.barracudarmm_id),
+            288 => o.f(&mut self.sla_id),
+            289 => o.f(&mut self.priority_id),
+            290 => o.f(&mut self.icinga_id),
+            291 => o.f(&mut self.related_service_name),
+            292 => o.f(&mut self.related_service_count),
+            293 => o.f(&mut self.connectwisermm_id),
+            294 => o.f(&mut self.xensam_id),
+            295 => o.f(&mut self.asset_type_priority),
+            296 => o.f(&mut self.snipeit_id),
+            297 => o.f(&mut self.prometheus_id),
+            298 => o.f(&mut self.dynatrace_id),
+            299 => o.f(&mut self.vmworkspace_id),
+            300 => o.f(&mut self.tanium_id),
+            301 => o.f(&mut self.tenable_id),
+            302 => o.f(&mut self.kandji_id),
+            303 => o.f(&mut self.criticality_description),
+            304 => o.f(&mut self.auvik_id),
+            305 => o.f(&mut self.is_template),
+            306 => o.f(&mut self.aws_id),
+            307 => o.f(&mut self.manageengine_id),
+            308 => o.f(&mut self.manageengine_customer_id),
+            309 => o.f(&mut self.lastchangeofvaluedate),
+            310 => o.f(&mut self.commissiondate),
+            311 => o.f(&mut self.first_user_id),
+            312 => o.f(&mut self.changebackupexists),
+            313 => o.f(&mut self.isbatch),
+            314 => o.f(&mut self.virima_id),
+            315 => o.f(&mut self.service_guid),
+            316 => o.f(&mut self.service_name),
+            317 => o.f(&mut self.lansweeperid),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Asset, AssetField, extra, kept);
 impl Asset {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -8083,8 +2301,8 @@ impl Asset {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -8114,11 +2332,10 @@ impl Asset {
 }
 
 /// The integration an asset was imported through, as Halo's swagger lists them on GET /Asset.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AssetIntegration {
     /// `aterarmm`: Atera RMM.
-    #[default]
     AteraRmm,
     /// `ninjarmm`: NinjaRMM.
     NinjaRmm,
@@ -8138,8 +2355,9 @@ pub enum AssetIntegration {
     Addigy,
     /// `liongard`: Liongard.
     Liongard,
-    /// A value the spec does not list, kept as received or sent as given.
-    Other(String),
+    /// A value the spec does not list, as Halo sent it or as given to `From`, which turns a listed value
+    /// into its own variant: so this never holds a listed value.
+    Other(crate::OtherValue<String>),
 }
 
 impl AssetIntegration {
@@ -8156,7 +2374,7 @@ impl AssetIntegration {
             Self::Passportal => "passportal",
             Self::Addigy => "addigy",
             Self::Liongard => "liongard",
-            Self::Other(value) => value,
+            Self::Other(value) => value.as_str(),
         }
     }
 }
@@ -8174,33 +2392,14 @@ impl From<String> for AssetIntegration {
             "passportal" => Self::Passportal,
             "addigy" => Self::Addigy,
             "liongard" => Self::Liongard,
-            _ => Self::Other(value),
+            _ => Self::Other(crate::OtherValue(value)),
         }
     }
 }
 
-impl From<&str> for AssetIntegration {
-    fn from(value: &str) -> Self {
-        Self::from(value.to_owned())
-    }
-}
-
-impl serde::Serialize for AssetIntegration {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AssetIntegration {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
-    }
-}
-
+crate::runtime::model::string_enum!(AssetIntegration);
 /// A page of assets: `{"record_count": N, "assets": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AssetList {
     /// The number of records matching the request, across all pages.
@@ -8213,123 +2412,57 @@ pub struct AssetList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AssetList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assets(mut self, value: Vec<Asset>) -> Self {
-        self.assets = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AssetList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "assets", &self.assets)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AssetList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AssetList`], to name one in [`AssetList::clear`] (send it as `null`) and
+/// [`AssetList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AssetListField {
+    /// `record_count`.
+    RecordCount,
+    /// `assets`.
+    Assets,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for AssetList {
-    const EXPECTING: &'static str = "struct AssetList";
+    const NAME: &'static str = "AssetList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "assets",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.assets = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.assets);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.assets),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AssetList, AssetListField, extra, kept);
 impl crate::runtime::ListPage for AssetList {
     type Item = Asset;
     fn from_items(items: Vec<Asset>) -> Self {

@@ -6,7 +6,7 @@ use super::*;
 /// A page of attachments: `{"record_count": N, "attachments": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
 ///
 /// Halo's internal name for this schema is `Attachment_View`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AttachmentList {
     /// `type`.
@@ -29,228 +29,82 @@ pub struct AttachmentList {
     pub folders: Option<Vec<KeyPair4>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AttachmentList {
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `unique_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unique_id(mut self, value: i32) -> Self {
-        self.unique_id = Some(value);
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `action_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_id(mut self, value: i32) -> Self {
-        self.action_id = Some(value);
-        self
-    }
-
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<Attachment>) -> Self {
-        self.attachments = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sets `folders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_folders(mut self, value: Vec<KeyPair4>) -> Self {
-        self.folders = Some(value);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unique_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unique_id(mut self) -> Self {
-        self.unique_id = None;
-        self.extra.insert("unique_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_id(mut self) -> Self {
-        self.action_id = None;
-        self.extra.insert("action_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `folders` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_folders(mut self) -> Self {
-        self.folders = None;
-        self.extra.insert("folders".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AttachmentList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "unique_id", &self.unique_id, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "action_id", &self.action_id, &self.extra)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "attachments", &self.attachments)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::opt_entry(&mut map, "folders", &self.folders, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AttachmentList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AttachmentList`], to name one in [`AttachmentList::clear`] (send it as `null`) and
+/// [`AttachmentList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AttachmentListField {
+    /// `type`.
+    Type,
+    /// `unique_id`.
+    UniqueId,
+    /// `ticket_id`.
+    TicketId,
+    /// `action_id`.
+    ActionId,
+    /// `record_count`.
+    RecordCount,
+    /// `attachments`.
+    Attachments,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
+    /// `folders`.
+    Folders,
 }
 
 impl crate::runtime::model::Model for AttachmentList {
-    const EXPECTING: &'static str = "struct AttachmentList";
+    const NAME: &'static str = "AttachmentList";
     const FIELDS: &'static [&'static str] = &[
-        "action_id",
-        "attachments",
-        "folders",
-        "page_no",
-        "page_size",
-        "record_count",
-        "ticket_id",
         "type",
         "unique_id",
+        "ticket_id",
+        "action_id",
+        "record_count",
+        "attachments",
+        "page_no",
+        "page_size",
+        "folders",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.action_id = model::opt_i32(map)?,
-            1 => self.attachments = model::value(map)?,
-            2 => self.folders = model::value(map)?,
-            3 => self.page_no = model::opt_i32(map)?,
-            4 => self.page_size = model::opt_i32(map)?,
-            5 => self.record_count = model::opt_i32(map)?,
-            6 => self.ticket_id = model::opt_i32(map)?,
-            7 => self.r#type = model::opt_i32(map)?,
-            8 => self.unique_id = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[3, 5, 8, 6, 7, 4, 2, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.r#type);
+        v.f(&self.unique_id);
+        v.f(&self.ticket_id);
+        v.f(&self.action_id);
+        v.f(&self.record_count);
+        v.req(&self.attachments);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
+        v.f(&self.folders);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.r#type),
+            1 => o.f(&mut self.unique_id),
+            2 => o.f(&mut self.ticket_id),
+            3 => o.f(&mut self.action_id),
+            4 => o.f(&mut self.record_count),
+            5 => o.req(&mut self.attachments),
+            6 => o.f(&mut self.page_no),
+            7 => o.f(&mut self.page_size),
+            8 => o.f(&mut self.folders),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AttachmentList, AttachmentListField, extra, kept);
 impl crate::runtime::ListPage for AttachmentList {
     type Item = Attachment;
     fn from_items(items: Vec<Attachment>) -> Self {
@@ -282,7 +136,7 @@ impl crate::runtime::ListPage for AttachmentList {
 }
 
 /// The `KeyPair4` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct KeyPair4 {
     /// `id`.
@@ -291,74 +145,41 @@ pub struct KeyPair4 {
     pub name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl KeyPair4 {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i64) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for KeyPair4 {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for KeyPair4 {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`KeyPair4`], to name one in [`KeyPair4::clear`] (send it as `null`) and
+/// [`KeyPair4::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum KeyPair4Field {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
 }
 
 impl crate::runtime::model::Model for KeyPair4 {
-    const EXPECTING: &'static str = "struct KeyPair4";
+    const NAME: &'static str = "KeyPair4";
     const FIELDS: &'static [&'static str] = &["id", "name"];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.id = model::opt_i64(map)?,
-            1 => self.name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            _ => Ok(()),
+        }
     }
 }
+
+crate::runtime::model::impls!(KeyPair4, KeyPair4Field, extra, kept);

@@ -4,7 +4,7 @@
 /// A ticket category (Halo's `CategoryDetail`): a value of one of a ticket's four category fields (`type_id`), `category_name` being its path.
 ///
 /// Halo's internal name for this schema is `CategoryDetail`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Category {
     /// `guid`.
@@ -41,433 +41,135 @@ pub struct Category {
     pub warning: Option<String>,
     /// `is_integration`.
     pub is_integration: Option<bool>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub translations: Option<Vec<serde_json::Value>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Category {
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets `category_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_name(mut self, value: impl Into<String>) -> Self {
-        self.category_name = Some(value.into());
-        self
-    }
-
-    /// Sets `type_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type_id(mut self, value: i32) -> Self {
-        self.type_id = Some(value);
-        self
-    }
-
-    /// Sets `sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_id(mut self, value: i32) -> Self {
-        self.sla_id = Some(value);
-        self
-    }
-
-    /// Sets `priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priority_id(mut self, value: i32) -> Self {
-        self.priority_id = Some(value);
-        self
-    }
-
-    /// Sets `chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate(mut self, value: i32) -> Self {
-        self.chargerate = Some(value);
-        self
-    }
-
-    /// Sets `category_group_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_category_group_id(mut self, value: i32) -> Self {
-        self.category_group_id = Some(value);
-        self
-    }
-
-    /// Sets `_isnew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnew(mut self, value: bool) -> Self {
-        self.isnew = Some(value);
-        self
-    }
-
-    /// Sets `include_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_include_note(mut self, value: bool) -> Self {
-        self.include_note = Some(value);
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `user_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_note(mut self, value: impl Into<String>) -> Self {
-        self.user_note = Some(value.into());
-        self
-    }
-
-    /// Sets `itilrequesttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itilrequesttype(mut self, value: i32) -> Self {
-        self.itilrequesttype = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `is_integration` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_integration(mut self, value: bool) -> Self {
-        self.is_integration = Some(value);
-        self
-    }
-
-    /// Sets `translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.translations = Some(value);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value(mut self) -> Self {
-        self.value = None;
-        self.extra.insert("value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_name(mut self) -> Self {
-        self.category_name = None;
-        self.extra.insert("category_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type_id(mut self) -> Self {
-        self.type_id = None;
-        self.extra.insert("type_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_id(mut self) -> Self {
-        self.sla_id = None;
-        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priority_id(mut self) -> Self {
-        self.priority_id = None;
-        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate(mut self) -> Self {
-        self.chargerate = None;
-        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `category_group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_category_group_id(mut self) -> Self {
-        self.category_group_id = None;
-        self.extra.insert("category_group_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnew(mut self) -> Self {
-        self.isnew = None;
-        self.extra.insert("_isnew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `include_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_include_note(mut self) -> Self {
-        self.include_note = None;
-        self.extra.insert("include_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_note(mut self) -> Self {
-        self.user_note = None;
-        self.extra.insert("user_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itilrequesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itilrequesttype(mut self) -> Self {
-        self.itilrequesttype = None;
-        self.extra.insert("itilrequesttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_integration` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_integration(mut self) -> Self {
-        self.is_integration = None;
-        self.extra.insert("is_integration".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = None;
-        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Category {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "value", &self.value, &self.extra)?;
-        model::opt_entry(&mut map, "category_name", &self.category_name, &self.extra)?;
-        model::opt_entry(&mut map, "type_id", &self.type_id, &self.extra)?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "category_group_id",
-            &self.category_group_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isnew", &self.isnew, &self.extra)?;
-        model::opt_entry(&mut map, "include_note", &self.include_note, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "user_note", &self.user_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "itilrequesttype",
-            &self.itilrequesttype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "is_integration", &self.is_integration, &self.extra)?;
-        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Category {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Category`], to name one in [`Category::clear`] (send it as `null`) and
+/// [`Category::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CategoryField {
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `id`.
+    Id,
+    /// `value`.
+    Value,
+    /// `category_name`.
+    CategoryName,
+    /// `type_id`.
+    TypeId,
+    /// `sla_id`.
+    SlaId,
+    /// `priority_id`.
+    PriorityId,
+    /// `chargerate`.
+    Chargerate,
+    /// `category_group_id`.
+    CategoryGroupId,
+    /// `_isnew`.
+    Isnew,
+    /// `include_note`.
+    IncludeNote,
+    /// `note`.
+    Note,
+    /// `user_note`.
+    UserNote,
+    /// `itilrequesttype`.
+    Itilrequesttype,
+    /// `_warning`.
+    Warning,
+    /// `is_integration`.
+    IsIntegration,
+    /// `translations`.
+    Translations,
 }
 
 impl crate::runtime::model::Model for Category {
-    const EXPECTING: &'static str = "struct Category";
+    const NAME: &'static str = "Category";
     const FIELDS: &'static [&'static str] = &[
-        "_isnew",
-        "_warning",
-        "category_group_id",
-        "category_name",
-        "chargerate",
         "guid",
-        "id",
-        "include_note",
         "intent",
-        "is_integration",
-        "itilrequesttype",
-        "note",
-        "priority_id",
-        "sla_id",
-        "translations",
-        "type_id",
-        "user_note",
+        "id",
         "value",
+        "category_name",
+        "type_id",
+        "sla_id",
+        "priority_id",
+        "chargerate",
+        "category_group_id",
+        "_isnew",
+        "include_note",
+        "note",
+        "user_note",
+        "itilrequesttype",
+        "_warning",
+        "is_integration",
+        "translations",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.isnew = model::opt_bool(map)?,
-            1 => self.warning = model::value(map)?,
-            2 => self.category_group_id = model::opt_i32(map)?,
-            3 => self.category_name = model::value(map)?,
-            4 => self.chargerate = model::opt_i32(map)?,
-            5 => self.guid = model::value(map)?,
-            6 => self.id = model::opt_i32(map)?,
-            7 => self.include_note = model::opt_bool(map)?,
-            8 => self.intent = model::value(map)?,
-            9 => self.is_integration = model::opt_bool(map)?,
-            10 => self.itilrequesttype = model::opt_i32(map)?,
-            11 => self.note = model::value(map)?,
-            12 => self.priority_id = model::opt_i32(map)?,
-            13 => self.sla_id = model::opt_i32(map)?,
-            14 => self.translations = model::value(map)?,
-            15 => self.type_id = model::opt_i32(map)?,
-            16 => self.user_note = model::value(map)?,
-            17 => self.value = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        10, 15, 9, 4, 8, 0, 2, 11, 1, 16, 14, 12, 7, 6, 17, 5, 13, 3,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.id);
+        v.f(&self.value);
+        v.f(&self.category_name);
+        v.f(&self.type_id);
+        v.f(&self.sla_id);
+        v.f(&self.priority_id);
+        v.f(&self.chargerate);
+        v.f(&self.category_group_id);
+        v.f(&self.isnew);
+        v.f(&self.include_note);
+        v.f(&self.note);
+        v.f(&self.user_note);
+        v.f(&self.itilrequesttype);
+        v.f(&self.warning);
+        v.f(&self.is_integration);
+        v.f(&self.translations);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.guid),
+            1 => o.f(&mut self.intent),
+            2 => o.f(&mut self.id),
+            3 => o.f(&mut self.value),
+            4 => o.f(&mut self.category_name),
+            5 => o.f(&mut self.type_id),
+            6 => o.f(&mut self.sla_id),
+            7 => o.f(&mut self.priority_id),
+            8 => o.f(&mut self.chargerate),
+            9 => o.f(&mut self.category_group_id),
+            10 => o.f(&mut self.isnew),
+            11 => o.f(&mut self.include_note),
+            12 => o.f(&mut self.note),
+            13 => o.f(&mut self.user_note),
+            14 => o.f(&mut self.itilrequesttype),
+            15 => o.f(&mut self.warning),
+            16 => o.f(&mut self.is_integration),
+            17 => o.f(&mut self.translations),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Category, CategoryField, extra, kept);
 /// A page of categories: `{"record_count": N, "categories": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloCategory`, netaryx/pyhalopsa and asachs01/node-halopsa read `categories`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct CategoryList {
     /// The number of records matching the request, across all pages.
@@ -480,123 +182,57 @@ pub struct CategoryList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl CategoryList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `categories` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_categories(mut self, value: Vec<Category>) -> Self {
-        self.categories = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for CategoryList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "categories", &self.categories)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CategoryList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`CategoryList`], to name one in [`CategoryList::clear`] (send it as `null`) and
+/// [`CategoryList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CategoryListField {
+    /// `record_count`.
+    RecordCount,
+    /// `categories`.
+    Categories,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for CategoryList {
-    const EXPECTING: &'static str = "struct CategoryList";
+    const NAME: &'static str = "CategoryList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "categories",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.categories = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.categories);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.categories),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(CategoryList, CategoryListField, extra, kept);
 impl crate::runtime::ListPage for CategoryList {
     type Item = Category;
     fn from_items(items: Vec<Category>) -> Self {

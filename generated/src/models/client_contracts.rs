@@ -6,7 +6,7 @@ use super::*;
 /// A contract of a client (Halo's `ContractHeader`): its reference (`ref`), period (`start_date`, `end_date`), billing and SLA (`sla_id`). The fields of Halo's list rows (`ContractHeader_List`) are part of it.
 ///
 /// Halo's internal name for this schema is `ContractHeader`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ClientContract {
     /// `contract_contact_id`.
@@ -151,11 +151,11 @@ pub struct ClientContract {
     pub hasactions: Option<bool>,
     /// `billingperiods`.
     pub billingperiods: Option<i32>,
-    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub assets: Option<Vec<serde_json::Value>>,
-    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub users: Option<Vec<serde_json::Value>>,
-    /// Halo's `ContractPeriod` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ContractPeriod` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub periods: Option<Vec<serde_json::Value>>,
     /// `surchargeid`.
     pub surchargeid: Option<i32>,
@@ -163,7 +163,7 @@ pub struct ClientContract {
     pub chargerate_method: Option<i32>,
     /// `overriding_rates`.
     pub overriding_rates: Option<Vec<ChargeRate>>,
-    /// Halo's `Lookup` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Lookup` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub chargerates: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub isimport: Option<bool>,
@@ -189,9 +189,9 @@ pub struct ClientContract {
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
     pub pdftemplate_name: Option<String>,
-    /// Halo's `ContractSchedule` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ContractSchedule` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub schedule: Option<Vec<serde_json::Value>>,
-    /// Halo's `ContractSchedulePlan` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ContractSchedulePlan` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub scheduleplan: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub send_outstanding_emails: Option<bool>,
@@ -249,9 +249,9 @@ pub struct ClientContract {
     pub labournominalcodeoverride_name: Option<String>,
     /// `prepayrecurringexpirymonths`.
     pub prepayrecurringexpirymonths: Option<i32>,
-    /// Halo's `ContractHeaderContract` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ContractHeaderContract` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub contracts: Option<Vec<serde_json::Value>>,
-    /// Halo's `Site_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Site_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub sites: Option<Vec<serde_json::Value>>,
     /// `emailaddress_to`.
     pub emailaddress_to: Option<String>,
@@ -259,7 +259,7 @@ pub struct ClientContract {
     pub emailaddress_cc: Option<String>,
     /// `use_cost_calculation`.
     pub use_cost_calculation: Option<bool>,
-    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub attachments: Option<Vec<serde_json::Value>>,
     /// `billingplans`.
     pub billingplans: Option<Vec<ContractDetail>>,
@@ -295,7 +295,7 @@ pub struct ClientContract {
     pub can_approve: Option<bool>,
     /// `portal_display_type`.
     pub portal_display_type: Option<i32>,
-    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub contractapprovalfields: Option<Vec<serde_json::Value>>,
     /// `use`.
     pub r#use: Option<String>,
@@ -339,3911 +339,867 @@ pub struct ClientContract {
     pub new_external_link: Option<ExternalLinkList>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ClientContract {
-    /// Sets `contract_contact_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_contact_id(mut self, value: i32) -> Self {
-        self.contract_contact_id = Some(value);
-        self
-    }
-
-    /// Sets `item_desc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_desc(mut self, value: impl Into<String>) -> Self {
-        self.item_desc = Some(value.into());
-        self
-    }
-
-    /// Sets `main_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_site(mut self, value: i32) -> Self {
-        self.main_site = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ref(mut self, value: impl Into<String>) -> Self {
-        self.r#ref = Some(value.into());
-        self
-    }
-
-    /// Sets `refextra` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_refextra(mut self, value: impl Into<String>) -> Self {
-        self.refextra = Some(value.into());
-        self
-    }
-
-    /// Sets `start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `started` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_started(mut self, value: bool) -> Self {
-        self.started = Some(value);
-        self
-    }
-
-    /// Sets `expired` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_expired(mut self, value: bool) -> Self {
-        self.expired = Some(value);
-        self
-    }
-
-    /// Sets `numberofunitsfree` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_numberofunitsfree(mut self, value: f64) -> Self {
-        self.numberofunitsfree = Some(value);
-        self
-    }
-
-    /// Sets `billingperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingperiod(mut self, value: i32) -> Self {
-        self.billingperiod = Some(value);
-        self
-    }
-
-    /// Sets `billingdescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingdescription(mut self, value: i32) -> Self {
-        self.billingdescription = Some(value);
-        self
-    }
-
-    /// Sets `subtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subtype(mut self, value: i32) -> Self {
-        self.subtype = Some(value);
-        self
-    }
-
-    /// Sets `status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status(mut self, value: i32) -> Self {
-        self.status = Some(value);
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_id(mut self, value: i32) -> Self {
-        self.sla_id = Some(value);
-        self
-    }
-
-    /// Sets `periodicinvoicenextdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_periodicinvoicenextdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.periodicinvoicenextdate = Some(value.into());
-        self
-    }
-
-    /// Sets `next_invoice_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_next_invoice_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.next_invoice_date = Some(value.into());
-        self
-    }
-
-    /// Sets `periodchargeamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_periodchargeamount(mut self, value: f64) -> Self {
-        self.periodchargeamount = Some(value);
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_value(mut self, value: f64) -> Self {
-        self.asset_value = Some(value);
-        self
-    }
-
-    /// Sets `refextra2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_refextra2(mut self, value: impl Into<String>) -> Self {
-        self.refextra2 = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_status(mut self, value: impl Into<String>) -> Self {
-        self.contract_status = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_sequence(mut self, value: i32) -> Self {
-        self.asset_sequence = Some(value);
-        self
-    }
-
-    /// Sets `next_call_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_next_call_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.next_call_date = Some(value.into());
-        self
-    }
-
-    /// Sets `accounts_override_mailbox` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accounts_override_mailbox(mut self, value: i32) -> Self {
-        self.accounts_override_mailbox = Some(value);
-        self
-    }
-
-    /// Sets `sla_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_name(mut self, value: impl Into<String>) -> Self {
-        self.sla_name = Some(value.into());
-        self
-    }
-
-    /// Sets `startbalance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startbalance(mut self, value: f64) -> Self {
-        self.startbalance = Some(value);
-        self
-    }
-
-    /// Sets `paymentscheme` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_paymentscheme(mut self, value: i32) -> Self {
-        self.paymentscheme = Some(value);
-        self
-    }
-
-    /// Sets `chargehoursperperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargehoursperperiod(mut self, value: f64) -> Self {
-        self.chargehoursperperiod = Some(value);
-        self
-    }
-
-    /// Sets `chargerollover` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerollover(mut self, value: bool) -> Self {
-        self.chargerollover = Some(value);
-        self
-    }
-
-    /// Sets `outofhoursmultiplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outofhoursmultiplier(mut self, value: f64) -> Self {
-        self.outofhoursmultiplier = Some(value);
-        self
-    }
-
-    /// Sets `requestminimum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requestminimum(mut self, value: f64) -> Self {
-        self.requestminimum = Some(value);
-        self
-    }
-
-    /// Sets `invoiceminimum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoiceminimum(mut self, value: f64) -> Self {
-        self.invoiceminimum = Some(value);
-        self
-    }
-
-    /// Sets `allowfixedprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowfixedprice(mut self, value: bool) -> Self {
-        self.allowfixedprice = Some(value);
-        self
-    }
-
-    /// Sets `allowpyg` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowpyg(mut self, value: bool) -> Self {
-        self.allowpyg = Some(value);
-        self
-    }
-
-    /// Sets `allowprepay` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowprepay(mut self, value: bool) -> Self {
-        self.allowprepay = Some(value);
-        self
-    }
-
-    /// Sets `chargeperdevice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargeperdevice(mut self, value: bool) -> Self {
-        self.chargeperdevice = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringcharge` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringcharge(mut self, value: f64) -> Self {
-        self.prepayrecurringcharge = Some(value);
-        self
-    }
-
-    /// Sets `chargeprepaytravel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargeprepaytravel(mut self, value: bool) -> Self {
-        self.chargeprepaytravel = Some(value);
-        self
-    }
-
-    /// Sets `chargeprepaymileage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargeprepaymileage(mut self, value: bool) -> Self {
-        self.chargeprepaymileage = Some(value);
-        self
-    }
-
-    /// Sets `chargepygtravel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargepygtravel(mut self, value: bool) -> Self {
-        self.chargepygtravel = Some(value);
-        self
-    }
-
-    /// Sets `chargepygmileage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargepygmileage(mut self, value: bool) -> Self {
-        self.chargepygmileage = Some(value);
-        self
-    }
-
-    /// Sets `onlybillatendofperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onlybillatendofperiod(mut self, value: bool) -> Self {
-        self.onlybillatendofperiod = Some(value);
-        self
-    }
-
-    /// Sets `unmatchedcombinations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unmatchedcombinations(mut self, value: i32) -> Self {
-        self.unmatchedcombinations = Some(value);
-        self
-    }
-
-    /// Sets `termmonths` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_termmonths(mut self, value: i32) -> Self {
-        self.termmonths = Some(value);
-        self
-    }
-
-    /// Sets `percentageincrease` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_percentageincrease(mut self, value: f64) -> Self {
-        self.percentageincrease = Some(value);
-        self
-    }
-
-    /// Sets `nextincrementdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextincrementdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextincrementdate = Some(value.into());
-        self
-    }
-
-    /// Sets `datereceived` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datereceived(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datereceived = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicedescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicedescription(mut self, value: impl Into<String>) -> Self {
-        self.invoicedescription = Some(value.into());
-        self
-    }
-
-    /// Sets `datesent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datesent(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datesent = Some(value.into());
-        self
-    }
-
-    /// Sets `paymentmethod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_paymentmethod(mut self, value: i32) -> Self {
-        self.paymentmethod = Some(value);
-        self
-    }
-
-    /// Sets `dontsendalarm` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontsendalarm(mut self, value: bool) -> Self {
-        self.dontsendalarm = Some(value);
-        self
-    }
-
-    /// Sets `createdfrom_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfrom_id(mut self, value: i32) -> Self {
-        self.createdfrom_id = Some(value);
-        self
-    }
-
-    /// Sets `costperperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_costperperiod(mut self, value: f64) -> Self {
-        self.costperperiod = Some(value);
-        self
-    }
-
-    /// Sets `rollingcontract` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rollingcontract(mut self, value: bool) -> Self {
-        self.rollingcontract = Some(value);
-        self
-    }
-
-    /// Sets `previouscontract` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_previouscontract(mut self, value: i32) -> Self {
-        self.previouscontract = Some(value);
-        self
-    }
-
-    /// Sets `dontinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontinvoice(mut self, value: bool) -> Self {
-        self.dontinvoice = Some(value);
-        self
-    }
-
-    /// Sets `ohid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ohid(mut self, value: i32) -> Self {
-        self.ohid = Some(value);
-        self
-    }
-
-    /// Sets `emailaddresses` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailaddresses(mut self, value: impl Into<String>) -> Self {
-        self.emailaddresses = Some(value.into());
-        self
-    }
-
-    /// Sets `scheduleemails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scheduleemails(mut self, value: impl Into<String>) -> Self {
-        self.scheduleemails = Some(value.into());
-        self
-    }
-
-    /// Sets `schedulesendaccountmanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedulesendaccountmanager(mut self, value: bool) -> Self {
-        self.schedulesendaccountmanager = Some(value);
-        self
-    }
-
-    /// Sets `accountsdesc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsdesc(mut self, value: impl Into<String>) -> Self {
-        self.accountsdesc = Some(value.into());
-        self
-    }
-
-    /// Sets `hasactions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasactions(mut self, value: bool) -> Self {
-        self.hasactions = Some(value);
-        self
-    }
-
-    /// Sets `billingperiods` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingperiods(mut self, value: i32) -> Self {
-        self.billingperiods = Some(value);
-        self
-    }
-
-    /// Sets `assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assets(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.assets = Some(value);
-        self
-    }
-
-    /// Sets `users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_users(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.users = Some(value);
-        self
-    }
-
-    /// Sets `periods` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_periods(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.periods = Some(value);
-        self
-    }
-
-    /// Sets `surchargeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surchargeid(mut self, value: i32) -> Self {
-        self.surchargeid = Some(value);
-        self
-    }
-
-    /// Sets `chargerate_method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate_method(mut self, value: i32) -> Self {
-        self.chargerate_method = Some(value);
-        self
-    }
-
-    /// Sets `overriding_rates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overriding_rates(mut self, value: Vec<ChargeRate>) -> Self {
-        self.overriding_rates = Some(value);
-        self
-    }
-
-    /// Sets `chargerates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerates(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chargerates = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_ignore_mandatory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignore_mandatory(mut self, value: bool) -> Self {
-        self.ignore_mandatory = Some(value);
-        self
-    }
-
-    /// Sets `billing_description_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billing_description_string(mut self, value: impl Into<String>) -> Self {
-        self.billing_description_string = Some(value.into());
-        self
-    }
-
-    /// Sets `billing_period_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billing_period_string(mut self, value: impl Into<String>) -> Self {
-        self.billing_period_string = Some(value.into());
-        self
-    }
-
-    /// Sets `dontchargeforitems` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontchargeforitems(mut self, value: bool) -> Self {
-        self.dontchargeforitems = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `_print_preview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_preview(mut self, value: bool) -> Self {
-        self.print_preview = Some(value);
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `schedule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.schedule = Some(value);
-        self
-    }
-
-    /// Sets `scheduleplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scheduleplan(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.scheduleplan = Some(value);
-        self
-    }
-
-    /// Sets `_send_outstanding_emails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_outstanding_emails(mut self, value: bool) -> Self {
-        self.send_outstanding_emails = Some(value);
-        self
-    }
-
-    /// Sets `_send_appointment_invites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_appointment_invites(mut self, value: bool) -> Self {
-        self.send_appointment_invites = Some(value);
-        self
-    }
-
-    /// Sets `autotaskid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotaskid(mut self, value: i32) -> Self {
-        self.autotaskid = Some(value);
-        self
-    }
-
-    /// Sets `import_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_user(mut self, value: impl Into<String>) -> Self {
-        self.import_user = Some(value.into());
-        self
-    }
-
-    /// Sets `salesorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_id(mut self, value: i32) -> Self {
-        self.salesorder_id = Some(value);
-        self
-    }
-
-    /// Sets `salesorder_line_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_line_id(mut self, value: i32) -> Self {
-        self.salesorder_line_id = Some(value);
-        self
-    }
-
-    /// Sets `endtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_endtype(mut self, value: i32) -> Self {
-        self.endtype = Some(value);
-        self
-    }
-
-    /// Sets `new_invoice_start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_invoice_start_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.new_invoice_start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `new_invoice_end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_invoice_end_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.new_invoice_end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `chargeratemultiplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargeratemultiplier(mut self, value: f64) -> Self {
-        self.chargeratemultiplier = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_prepaytotal` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_prepaytotal(mut self, value: f64) -> Self {
-        self.contract_prepaytotal = Some(value);
-        self
-    }
-
-    /// Sets `contract_prepayused` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_prepayused(mut self, value: f64) -> Self {
-        self.contract_prepayused = Some(value);
-        self
-    }
-
-    /// Sets `contract_prepaybalance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_prepaybalance(mut self, value: f64) -> Self {
-        self.contract_prepaybalance = Some(value);
-        self
-    }
-
-    /// Sets `contract_prepayhistory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_prepayhistory(mut self, value: Vec<PrepayHistory>) -> Self {
-        self.contract_prepayhistory = Some(value);
-        self
-    }
-
-    /// Sets `contract_periods` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_periods(mut self, value: Vec<PrepayPeriod>) -> Self {
-        self.contract_periods = Some(value);
-        self
-    }
-
-    /// Sets `contract_prepayasamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_prepayasamount(mut self, value: bool) -> Self {
-        self.contract_prepayasamount = Some(value);
-        self
-    }
-
-    /// Sets `prepay_periods` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_periods(mut self, value: Vec<PrepayPeriod>) -> Self {
-        self.prepay_periods = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringchargenextdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringchargenextdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.prepayrecurringchargenextdate = Some(value.into());
-        self
-    }
-
-    /// Sets `prepayrecurringhours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringhours(mut self, value: f64) -> Self {
-        self.prepayrecurringhours = Some(value);
-        self
-    }
-
-    /// Sets `billforrecurringprepayamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billforrecurringprepayamount(mut self, value: bool) -> Self {
-        self.billforrecurringprepayamount = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringminimumdeduction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringminimumdeduction(mut self, value: f64) -> Self {
-        self.prepayrecurringminimumdeduction = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringminimumdeductiononlyactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringminimumdeductiononlyactive(
-        mut self,
-        value: bool,
-    ) -> Self {
-        self.prepayrecurringminimumdeductiononlyactive = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringautomaticdeduction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringautomaticdeduction(mut self, value: f64) -> Self {
-        self.prepayrecurringautomaticdeduction = Some(value);
-        self
-    }
-
-    /// Sets `iscontractdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iscontractdetails(mut self, value: bool) -> Self {
-        self.iscontractdetails = Some(value);
-        self
-    }
-
-    /// Sets `labournominalcodeoverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labournominalcodeoverride(mut self, value: impl Into<String>) -> Self {
-        self.labournominalcodeoverride = Some(value.into());
-        self
-    }
-
-    /// Sets `labournominalcodeoverride_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labournominalcodeoverride_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.labournominalcodeoverride_name = Some(value.into());
-        self
-    }
-
-    /// Sets `prepayrecurringexpirymonths` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringexpirymonths(mut self, value: i32) -> Self {
-        self.prepayrecurringexpirymonths = Some(value);
-        self
-    }
-
-    /// Sets `contracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contracts(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.contracts = Some(value);
-        self
-    }
-
-    /// Sets `sites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sites(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.sites = Some(value);
-        self
-    }
-
-    /// Sets `emailaddress_to` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailaddress_to(mut self, value: impl Into<String>) -> Self {
-        self.emailaddress_to = Some(value.into());
-        self
-    }
-
-    /// Sets `emailaddress_cc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailaddress_cc(mut self, value: impl Into<String>) -> Self {
-        self.emailaddress_cc = Some(value.into());
-        self
-    }
-
-    /// Sets `use_cost_calculation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use_cost_calculation(mut self, value: bool) -> Self {
-        self.use_cost_calculation = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.attachments = Some(value);
-        self
-    }
-
-    /// Sets `billingplans` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingplans(mut self, value: Vec<ContractDetail>) -> Self {
-        self.billingplans = Some(value);
-        self
-    }
-
-    /// Sets `send_to_oracle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_send_to_oracle(mut self, value: bool) -> Self {
-        self.send_to_oracle = Some(value);
-        self
-    }
-
-    /// Sets `oracle_invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oracle_invoice_id(mut self, value: i32) -> Self {
-        self.oracle_invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `datesent_to_oracle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datesent_to_oracle(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datesent_to_oracle = Some(value.into());
-        self
-    }
-
-    /// Sets `prepay_itemid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_itemid(mut self, value: i32) -> Self {
-        self.prepay_itemid = Some(value);
-        self
-    }
-
-    /// Sets `prepay_itemname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_itemname(mut self, value: impl Into<String>) -> Self {
-        self.prepay_itemname = Some(value.into());
-        self
-    }
-
-    /// Sets `created_from_order` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_from_order(mut self, value: i32) -> Self {
-        self.created_from_order = Some(value);
-        self
-    }
-
-    /// Sets `autotopupthreshhold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopupthreshhold(mut self, value: f64) -> Self {
-        self.autotopupthreshhold = Some(value);
-        self
-    }
-
-    /// Sets `autotopuptoamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopuptoamount(mut self, value: f64) -> Self {
-        self.autotopuptoamount = Some(value);
-        self
-    }
-
-    /// Sets `autotopupcostperhour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopupcostperhour(mut self, value: f64) -> Self {
-        self.autotopupcostperhour = Some(value);
-        self
-    }
-
-    /// Sets `autotopupbyamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopupbyamount(mut self, value: f64) -> Self {
-        self.autotopupbyamount = Some(value);
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `approvername` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvername(mut self, value: impl Into<String>) -> Self {
-        self.approvername = Some(value.into());
-        self
-    }
-
-    /// Sets `approveremailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approveremailaddress(mut self, value: impl Into<String>) -> Self {
-        self.approveremailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature(mut self, value: impl Into<String>) -> Self {
-        self.signature = Some(value.into());
-        self
-    }
-
-    /// Sets `can_approve` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_approve(mut self, value: bool) -> Self {
-        self.can_approve = Some(value);
-        self
-    }
-
-    /// Sets `portal_display_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_display_type(mut self, value: i32) -> Self {
-        self.portal_display_type = Some(value);
-        self
-    }
-
-    /// Sets `contractapprovalfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contractapprovalfields(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.contractapprovalfields = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key(mut self, value: i32) -> Self {
-        self.key = Some(value);
-        self
-    }
-
-    /// Sets `table` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table(mut self, value: TableEnum) -> Self {
-        self.table = Some(value);
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.asset_end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `contracttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contracttype(mut self, value: i32) -> Self {
-        self.contracttype = Some(value);
-        self
-    }
-
-    /// Sets `contracttype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contracttype_name(mut self, value: impl Into<String>) -> Self {
-        self.contracttype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `prepayrecurringchargebp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringchargebp(mut self, value: i32) -> Self {
-        self.prepayrecurringchargebp = Some(value);
-        self
-    }
-
-    /// Sets `force_recalculation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_force_recalculation(mut self, value: bool) -> Self {
-        self.force_recalculation = Some(value);
-        self
-    }
-
-    /// Sets `cost_calculation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cost_calculation(mut self, value: impl Into<String>) -> Self {
-        self.cost_calculation = Some(value.into());
-        self
-    }
-
-    /// Sets `active` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_active(mut self, value: bool) -> Self {
-        self.active = Some(value);
-        self
-    }
-
-    /// Sets `sent_to_oracle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sent_to_oracle(mut self, value: bool) -> Self {
-        self.sent_to_oracle = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `createdby_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdby_id(mut self, value: i32) -> Self {
-        self.createdby_id = Some(value);
-        self
-    }
-
-    /// Sets `createdby_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdby_name(mut self, value: impl Into<String>) -> Self {
-        self.createdby_name = Some(value.into());
-        self
-    }
-
-    /// Sets `billingcategory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingcategory(mut self, value: i32) -> Self {
-        self.billingcategory = Some(value);
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sends `contract_contact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_contact_id(mut self) -> Self {
-        self.contract_contact_id = None;
-        self.extra.insert("contract_contact_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_desc(mut self) -> Self {
-        self.item_desc = None;
-        self.extra.insert("item_desc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_site(mut self) -> Self {
-        self.main_site = None;
-        self.extra.insert("main_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ref(mut self) -> Self {
-        self.r#ref = None;
-        self.extra.insert("ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `refextra` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_refextra(mut self) -> Self {
-        self.refextra = None;
-        self.extra.insert("refextra".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_start_date(mut self) -> Self {
-        self.start_date = None;
-        self.extra.insert("start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_end_date(mut self) -> Self {
-        self.end_date = None;
-        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `started` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_started(mut self) -> Self {
-        self.started = None;
-        self.extra.insert("started".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `expired` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_expired(mut self) -> Self {
-        self.expired = None;
-        self.extra.insert("expired".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `numberofunitsfree` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_numberofunitsfree(mut self) -> Self {
-        self.numberofunitsfree = None;
-        self.extra.insert("numberofunitsfree".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingperiod(mut self) -> Self {
-        self.billingperiod = None;
-        self.extra.insert("billingperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingdescription(mut self) -> Self {
-        self.billingdescription = None;
-        self.extra.insert("billingdescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `subtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_subtype(mut self) -> Self {
-        self.subtype = None;
-        self.extra.insert("subtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status(mut self) -> Self {
-        self.status = None;
-        self.extra.insert("status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_name(mut self) -> Self {
-        self.user_name = None;
-        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_id(mut self) -> Self {
-        self.sla_id = None;
-        self.extra.insert("sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `periodicinvoicenextdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_periodicinvoicenextdate(mut self) -> Self {
-        self.periodicinvoicenextdate = None;
-        self.extra.insert("periodicinvoicenextdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `next_invoice_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_next_invoice_date(mut self) -> Self {
-        self.next_invoice_date = None;
-        self.extra.insert("next_invoice_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `periodchargeamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_periodchargeamount(mut self) -> Self {
-        self.periodchargeamount = None;
-        self.extra.insert("periodchargeamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_value(mut self) -> Self {
-        self.asset_value = None;
-        self.extra.insert("asset_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `refextra2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_refextra2(mut self) -> Self {
-        self.refextra2 = None;
-        self.extra.insert("refextra2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_status(mut self) -> Self {
-        self.contract_status = None;
-        self.extra.insert("contract_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_sequence(mut self) -> Self {
-        self.asset_sequence = None;
-        self.extra.insert("asset_sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `next_call_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_next_call_date(mut self) -> Self {
-        self.next_call_date = None;
-        self.extra.insert("next_call_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accounts_override_mailbox` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accounts_override_mailbox(mut self) -> Self {
-        self.accounts_override_mailbox = None;
-        self.extra
-            .insert("accounts_override_mailbox".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_name(mut self) -> Self {
-        self.sla_name = None;
-        self.extra.insert("sla_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startbalance(mut self) -> Self {
-        self.startbalance = None;
-        self.extra.insert("startbalance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `paymentscheme` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_paymentscheme(mut self) -> Self {
-        self.paymentscheme = None;
-        self.extra.insert("paymentscheme".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargehoursperperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargehoursperperiod(mut self) -> Self {
-        self.chargehoursperperiod = None;
-        self.extra.insert("chargehoursperperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerollover` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerollover(mut self) -> Self {
-        self.chargerollover = None;
-        self.extra.insert("chargerollover".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outofhoursmultiplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outofhoursmultiplier(mut self) -> Self {
-        self.outofhoursmultiplier = None;
-        self.extra.insert("outofhoursmultiplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requestminimum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requestminimum(mut self) -> Self {
-        self.requestminimum = None;
-        self.extra.insert("requestminimum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoiceminimum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoiceminimum(mut self) -> Self {
-        self.invoiceminimum = None;
-        self.extra.insert("invoiceminimum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowfixedprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowfixedprice(mut self) -> Self {
-        self.allowfixedprice = None;
-        self.extra.insert("allowfixedprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowpyg` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowpyg(mut self) -> Self {
-        self.allowpyg = None;
-        self.extra.insert("allowpyg".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowprepay` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowprepay(mut self) -> Self {
-        self.allowprepay = None;
-        self.extra.insert("allowprepay".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargeperdevice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargeperdevice(mut self) -> Self {
-        self.chargeperdevice = None;
-        self.extra.insert("chargeperdevice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringcharge` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringcharge(mut self) -> Self {
-        self.prepayrecurringcharge = None;
-        self.extra.insert("prepayrecurringcharge".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargeprepaytravel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargeprepaytravel(mut self) -> Self {
-        self.chargeprepaytravel = None;
-        self.extra.insert("chargeprepaytravel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargeprepaymileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargeprepaymileage(mut self) -> Self {
-        self.chargeprepaymileage = None;
-        self.extra.insert("chargeprepaymileage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargepygtravel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargepygtravel(mut self) -> Self {
-        self.chargepygtravel = None;
-        self.extra.insert("chargepygtravel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargepygmileage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargepygmileage(mut self) -> Self {
-        self.chargepygmileage = None;
-        self.extra.insert("chargepygmileage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onlybillatendofperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onlybillatendofperiod(mut self) -> Self {
-        self.onlybillatendofperiod = None;
-        self.extra.insert("onlybillatendofperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unmatchedcombinations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unmatchedcombinations(mut self) -> Self {
-        self.unmatchedcombinations = None;
-        self.extra.insert("unmatchedcombinations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `termmonths` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_termmonths(mut self) -> Self {
-        self.termmonths = None;
-        self.extra.insert("termmonths".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `percentageincrease` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_percentageincrease(mut self) -> Self {
-        self.percentageincrease = None;
-        self.extra.insert("percentageincrease".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextincrementdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextincrementdate(mut self) -> Self {
-        self.nextincrementdate = None;
-        self.extra.insert("nextincrementdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datereceived` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datereceived(mut self) -> Self {
-        self.datereceived = None;
-        self.extra.insert("datereceived".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicedescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicedescription(mut self) -> Self {
-        self.invoicedescription = None;
-        self.extra.insert("invoicedescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datesent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datesent(mut self) -> Self {
-        self.datesent = None;
-        self.extra.insert("datesent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `paymentmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_paymentmethod(mut self) -> Self {
-        self.paymentmethod = None;
-        self.extra.insert("paymentmethod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontsendalarm` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontsendalarm(mut self) -> Self {
-        self.dontsendalarm = None;
-        self.extra.insert("dontsendalarm".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfrom_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfrom_id(mut self) -> Self {
-        self.createdfrom_id = None;
-        self.extra.insert("createdfrom_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `costperperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_costperperiod(mut self) -> Self {
-        self.costperperiod = None;
-        self.extra.insert("costperperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rollingcontract` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rollingcontract(mut self) -> Self {
-        self.rollingcontract = None;
-        self.extra.insert("rollingcontract".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `previouscontract` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_previouscontract(mut self) -> Self {
-        self.previouscontract = None;
-        self.extra.insert("previouscontract".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontinvoice(mut self) -> Self {
-        self.dontinvoice = None;
-        self.extra.insert("dontinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ohid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ohid(mut self) -> Self {
-        self.ohid = None;
-        self.extra.insert("ohid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailaddresses` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailaddresses(mut self) -> Self {
-        self.emailaddresses = None;
-        self.extra.insert("emailaddresses".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `scheduleemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scheduleemails(mut self) -> Self {
-        self.scheduleemails = None;
-        self.extra.insert("scheduleemails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedulesendaccountmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedulesendaccountmanager(mut self) -> Self {
-        self.schedulesendaccountmanager = None;
-        self.extra
-            .insert("schedulesendaccountmanager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsdesc(mut self) -> Self {
-        self.accountsdesc = None;
-        self.extra.insert("accountsdesc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hasactions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasactions(mut self) -> Self {
-        self.hasactions = None;
-        self.extra.insert("hasactions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingperiods` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingperiods(mut self) -> Self {
-        self.billingperiods = None;
-        self.extra.insert("billingperiods".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assets(mut self) -> Self {
-        self.assets = None;
-        self.extra.insert("assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_users(mut self) -> Self {
-        self.users = None;
-        self.extra.insert("users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `periods` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_periods(mut self) -> Self {
-        self.periods = None;
-        self.extra.insert("periods".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surchargeid(mut self) -> Self {
-        self.surchargeid = None;
-        self.extra.insert("surchargeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate_method(mut self) -> Self {
-        self.chargerate_method = None;
-        self.extra.insert("chargerate_method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overriding_rates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overriding_rates(mut self) -> Self {
-        self.overriding_rates = None;
-        self.extra.insert("overriding_rates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerates(mut self) -> Self {
-        self.chargerates = None;
-        self.extra.insert("chargerates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ignore_mandatory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignore_mandatory(mut self) -> Self {
-        self.ignore_mandatory = None;
-        self.extra.insert("_ignore_mandatory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billing_description_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billing_description_string(mut self) -> Self {
-        self.billing_description_string = None;
-        self.extra
-            .insert("billing_description_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billing_period_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billing_period_string(mut self) -> Self {
-        self.billing_period_string = None;
-        self.extra.insert("billing_period_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontchargeforitems` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontchargeforitems(mut self) -> Self {
-        self.dontchargeforitems = None;
-        self.extra.insert("dontchargeforitems".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_preview(mut self) -> Self {
-        self.print_preview = None;
-        self.extra.insert("_print_preview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule(mut self) -> Self {
-        self.schedule = None;
-        self.extra.insert("schedule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `scheduleplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scheduleplan(mut self) -> Self {
-        self.scheduleplan = None;
-        self.extra.insert("scheduleplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_send_outstanding_emails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_outstanding_emails(mut self) -> Self {
-        self.send_outstanding_emails = None;
-        self.extra
-            .insert("_send_outstanding_emails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_send_appointment_invites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_appointment_invites(mut self) -> Self {
-        self.send_appointment_invites = None;
-        self.extra
-            .insert("_send_appointment_invites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotaskid(mut self) -> Self {
-        self.autotaskid = None;
-        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_user(mut self) -> Self {
-        self.import_user = None;
-        self.extra.insert("import_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_id(mut self) -> Self {
-        self.salesorder_id = None;
-        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_line_id(mut self) -> Self {
-        self.salesorder_line_id = None;
-        self.extra.insert("salesorder_line_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `endtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_endtype(mut self) -> Self {
-        self.endtype = None;
-        self.extra.insert("endtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_invoice_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_invoice_start_date(mut self) -> Self {
-        self.new_invoice_start_date = None;
-        self.extra.insert("new_invoice_start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_invoice_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_invoice_end_date(mut self) -> Self {
-        self.new_invoice_end_date = None;
-        self.extra.insert("new_invoice_end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargeratemultiplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargeratemultiplier(mut self) -> Self {
-        self.chargeratemultiplier = None;
-        self.extra.insert("chargeratemultiplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_prepaytotal` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_prepaytotal(mut self) -> Self {
-        self.contract_prepaytotal = None;
-        self.extra.insert("contract_prepaytotal".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_prepayused` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_prepayused(mut self) -> Self {
-        self.contract_prepayused = None;
-        self.extra.insert("contract_prepayused".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_prepaybalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_prepaybalance(mut self) -> Self {
-        self.contract_prepaybalance = None;
-        self.extra.insert("contract_prepaybalance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_prepayhistory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_prepayhistory(mut self) -> Self {
-        self.contract_prepayhistory = None;
-        self.extra.insert("contract_prepayhistory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_periods` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_periods(mut self) -> Self {
-        self.contract_periods = None;
-        self.extra.insert("contract_periods".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_prepayasamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_prepayasamount(mut self) -> Self {
-        self.contract_prepayasamount = None;
-        self.extra.insert("contract_prepayasamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_periods` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_periods(mut self) -> Self {
-        self.prepay_periods = None;
-        self.extra.insert("prepay_periods".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringchargenextdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringchargenextdate(mut self) -> Self {
-        self.prepayrecurringchargenextdate = None;
-        self.extra
-            .insert("prepayrecurringchargenextdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringhours(mut self) -> Self {
-        self.prepayrecurringhours = None;
-        self.extra.insert("prepayrecurringhours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billforrecurringprepayamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billforrecurringprepayamount(mut self) -> Self {
-        self.billforrecurringprepayamount = None;
-        self.extra
-            .insert("billforrecurringprepayamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringminimumdeduction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringminimumdeduction(mut self) -> Self {
-        self.prepayrecurringminimumdeduction = None;
-        self.extra
-            .insert(
-                "prepayrecurringminimumdeduction".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `prepayrecurringminimumdeductiononlyactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringminimumdeductiononlyactive(mut self) -> Self {
-        self.prepayrecurringminimumdeductiononlyactive = None;
-        self.extra
-            .insert(
-                "prepayrecurringminimumdeductiononlyactive".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `prepayrecurringautomaticdeduction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringautomaticdeduction(mut self) -> Self {
-        self.prepayrecurringautomaticdeduction = None;
-        self.extra
-            .insert(
-                "prepayrecurringautomaticdeduction".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `iscontractdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iscontractdetails(mut self) -> Self {
-        self.iscontractdetails = None;
-        self.extra.insert("iscontractdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labournominalcodeoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labournominalcodeoverride(mut self) -> Self {
-        self.labournominalcodeoverride = None;
-        self.extra
-            .insert("labournominalcodeoverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labournominalcodeoverride_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labournominalcodeoverride_name(mut self) -> Self {
-        self.labournominalcodeoverride_name = None;
-        self.extra
-            .insert(
-                "labournominalcodeoverride_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `prepayrecurringexpirymonths` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringexpirymonths(mut self) -> Self {
-        self.prepayrecurringexpirymonths = None;
-        self.extra
-            .insert("prepayrecurringexpirymonths".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contracts(mut self) -> Self {
-        self.contracts = None;
-        self.extra.insert("contracts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sites(mut self) -> Self {
-        self.sites = None;
-        self.extra.insert("sites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailaddress_to` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailaddress_to(mut self) -> Self {
-        self.emailaddress_to = None;
-        self.extra.insert("emailaddress_to".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailaddress_cc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailaddress_cc(mut self) -> Self {
-        self.emailaddress_cc = None;
-        self.extra.insert("emailaddress_cc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use_cost_calculation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use_cost_calculation(mut self) -> Self {
-        self.use_cost_calculation = None;
-        self.extra.insert("use_cost_calculation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachments(mut self) -> Self {
-        self.attachments = None;
-        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingplans` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingplans(mut self) -> Self {
-        self.billingplans = None;
-        self.extra.insert("billingplans".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `send_to_oracle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_send_to_oracle(mut self) -> Self {
-        self.send_to_oracle = None;
-        self.extra.insert("send_to_oracle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oracle_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oracle_invoice_id(mut self) -> Self {
-        self.oracle_invoice_id = None;
-        self.extra.insert("oracle_invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datesent_to_oracle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datesent_to_oracle(mut self) -> Self {
-        self.datesent_to_oracle = None;
-        self.extra.insert("datesent_to_oracle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_itemid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_itemid(mut self) -> Self {
-        self.prepay_itemid = None;
-        self.extra.insert("prepay_itemid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_itemname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_itemname(mut self) -> Self {
-        self.prepay_itemname = None;
-        self.extra.insert("prepay_itemname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_from_order` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_from_order(mut self) -> Self {
-        self.created_from_order = None;
-        self.extra.insert("created_from_order".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopupthreshhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopupthreshhold(mut self) -> Self {
-        self.autotopupthreshhold = None;
-        self.extra.insert("autotopupthreshhold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopuptoamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopuptoamount(mut self) -> Self {
-        self.autotopuptoamount = None;
-        self.extra.insert("autotopuptoamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopupcostperhour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopupcostperhour(mut self) -> Self {
-        self.autotopupcostperhour = None;
-        self.extra.insert("autotopupcostperhour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopupbyamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopupbyamount(mut self) -> Self {
-        self.autotopupbyamount = None;
-        self.extra.insert("autotopupbyamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvername` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvername(mut self) -> Self {
-        self.approvername = None;
-        self.extra.insert("approvername".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approveremailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approveremailaddress(mut self) -> Self {
-        self.approveremailaddress = None;
-        self.extra.insert("approveremailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature(mut self) -> Self {
-        self.signature = None;
-        self.extra.insert("signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_approve` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_approve(mut self) -> Self {
-        self.can_approve = None;
-        self.extra.insert("can_approve".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_display_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_display_type(mut self) -> Self {
-        self.portal_display_type = None;
-        self.extra.insert("portal_display_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contractapprovalfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contractapprovalfields(mut self) -> Self {
-        self.contractapprovalfields = None;
-        self.extra.insert("contractapprovalfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key(mut self) -> Self {
-        self.key = None;
-        self.extra.insert("key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table(mut self) -> Self {
-        self.table = None;
-        self.extra.insert("table".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_end_date(mut self) -> Self {
-        self.asset_end_date = None;
-        self.extra.insert("asset_end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contracttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contracttype(mut self) -> Self {
-        self.contracttype = None;
-        self.extra.insert("contracttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contracttype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contracttype_name(mut self) -> Self {
-        self.contracttype_name = None;
-        self.extra.insert("contracttype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringchargebp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringchargebp(mut self) -> Self {
-        self.prepayrecurringchargebp = None;
-        self.extra.insert("prepayrecurringchargebp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `force_recalculation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_force_recalculation(mut self) -> Self {
-        self.force_recalculation = None;
-        self.extra.insert("force_recalculation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cost_calculation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cost_calculation(mut self) -> Self {
-        self.cost_calculation = None;
-        self.extra.insert("cost_calculation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `active` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_active(mut self) -> Self {
-        self.active = None;
-        self.extra.insert("active".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sent_to_oracle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sent_to_oracle(mut self) -> Self {
-        self.sent_to_oracle = None;
-        self.extra.insert("sent_to_oracle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdby_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdby_id(mut self) -> Self {
-        self.createdby_id = None;
-        self.extra.insert("createdby_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdby_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdby_name(mut self) -> Self {
-        self.createdby_name = None;
-        self.extra.insert("createdby_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingcategory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingcategory(mut self) -> Self {
-        self.billingcategory = None;
-        self.extra.insert("billingcategory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ClientContract {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(
-            &mut map,
-            "contract_contact_id",
-            &self.contract_contact_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "item_desc", &self.item_desc, &self.extra)?;
-        model::opt_entry(&mut map, "main_site", &self.main_site, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "ref", &self.r#ref, &self.extra)?;
-        model::opt_entry(&mut map, "refextra", &self.refextra, &self.extra)?;
-        model::opt_entry(&mut map, "start_date", &self.start_date, &self.extra)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
-        model::opt_entry(&mut map, "started", &self.started, &self.extra)?;
-        model::opt_entry(&mut map, "expired", &self.expired, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "numberofunitsfree",
-            &self.numberofunitsfree,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "billingperiod", &self.billingperiod, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billingdescription",
-            &self.billingdescription,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "subtype", &self.subtype, &self.extra)?;
-        model::opt_entry(&mut map, "status", &self.status, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
-        model::opt_entry(&mut map, "sla_id", &self.sla_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "periodicinvoicenextdate",
-            &self.periodicinvoicenextdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "next_invoice_date",
-            &self.next_invoice_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "periodchargeamount",
-            &self.periodchargeamount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "asset_value", &self.asset_value, &self.extra)?;
-        model::opt_entry(&mut map, "refextra2", &self.refextra2, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contract_status",
-            &self.contract_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "asset_sequence", &self.asset_sequence, &self.extra)?;
-        model::opt_entry(&mut map, "next_call_date", &self.next_call_date, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "accounts_override_mailbox",
-            &self.accounts_override_mailbox,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sla_name", &self.sla_name, &self.extra)?;
-        model::opt_entry(&mut map, "startbalance", &self.startbalance, &self.extra)?;
-        model::opt_entry(&mut map, "paymentscheme", &self.paymentscheme, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "chargehoursperperiod",
-            &self.chargehoursperperiod,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chargerollover", &self.chargerollover, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "outofhoursmultiplier",
-            &self.outofhoursmultiplier,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "requestminimum", &self.requestminimum, &self.extra)?;
-        model::opt_entry(&mut map, "invoiceminimum", &self.invoiceminimum, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowfixedprice",
-            &self.allowfixedprice,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "allowpyg", &self.allowpyg, &self.extra)?;
-        model::opt_entry(&mut map, "allowprepay", &self.allowprepay, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "chargeperdevice",
-            &self.chargeperdevice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringcharge",
-            &self.prepayrecurringcharge,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "chargeprepaytravel",
-            &self.chargeprepaytravel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "chargeprepaymileage",
-            &self.chargeprepaymileage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "chargepygtravel",
-            &self.chargepygtravel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "chargepygmileage",
-            &self.chargepygmileage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "onlybillatendofperiod",
-            &self.onlybillatendofperiod,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "unmatchedcombinations",
-            &self.unmatchedcombinations,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "termmonths", &self.termmonths, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "percentageincrease",
-            &self.percentageincrease,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nextincrementdate",
-            &self.nextincrementdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datereceived", &self.datereceived, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoicedescription",
-            &self.invoicedescription,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datesent", &self.datesent, &self.extra)?;
-        model::opt_entry(&mut map, "paymentmethod", &self.paymentmethod, &self.extra)?;
-        model::opt_entry(&mut map, "dontsendalarm", &self.dontsendalarm, &self.extra)?;
-        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id, &self.extra)?;
-        model::opt_entry(&mut map, "costperperiod", &self.costperperiod, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "rollingcontract",
-            &self.rollingcontract,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "previouscontract",
-            &self.previouscontract,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice, &self.extra)?;
-        model::opt_entry(&mut map, "ohid", &self.ohid, &self.extra)?;
-        model::opt_entry(&mut map, "emailaddresses", &self.emailaddresses, &self.extra)?;
-        model::opt_entry(&mut map, "scheduleemails", &self.scheduleemails, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "schedulesendaccountmanager",
-            &self.schedulesendaccountmanager,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "accountsdesc", &self.accountsdesc, &self.extra)?;
-        model::opt_entry(&mut map, "hasactions", &self.hasactions, &self.extra)?;
-        model::opt_entry(&mut map, "billingperiods", &self.billingperiods, &self.extra)?;
-        model::opt_entry(&mut map, "assets", &self.assets, &self.extra)?;
-        model::opt_entry(&mut map, "users", &self.users, &self.extra)?;
-        model::opt_entry(&mut map, "periods", &self.periods, &self.extra)?;
-        model::opt_entry(&mut map, "surchargeid", &self.surchargeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "chargerate_method",
-            &self.chargerate_method,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overriding_rates",
-            &self.overriding_rates,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chargerates", &self.chargerates, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_ignore_mandatory",
-            &self.ignore_mandatory,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billing_description_string",
-            &self.billing_description_string,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billing_period_string",
-            &self.billing_period_string,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dontchargeforitems",
-            &self.dontchargeforitems,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "_print_preview", &self.print_preview, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "schedule", &self.schedule, &self.extra)?;
-        model::opt_entry(&mut map, "scheduleplan", &self.scheduleplan, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_send_outstanding_emails",
-            &self.send_outstanding_emails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_send_appointment_invites",
-            &self.send_appointment_invites,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
-        model::opt_entry(&mut map, "import_user", &self.import_user, &self.extra)?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "salesorder_line_id",
-            &self.salesorder_line_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "endtype", &self.endtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_invoice_start_date",
-            &self.new_invoice_start_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_invoice_end_date",
-            &self.new_invoice_end_date,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "chargeratemultiplier",
-            &self.chargeratemultiplier,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contract_prepaytotal",
-            &self.contract_prepaytotal,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_prepayused",
-            &self.contract_prepayused,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_prepaybalance",
-            &self.contract_prepaybalance,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_prepayhistory",
-            &self.contract_prepayhistory,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_periods",
-            &self.contract_periods,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_prepayasamount",
-            &self.contract_prepayasamount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "prepay_periods", &self.prepay_periods, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringchargenextdate",
-            &self.prepayrecurringchargenextdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringhours",
-            &self.prepayrecurringhours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billforrecurringprepayamount",
-            &self.billforrecurringprepayamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringminimumdeduction",
-            &self.prepayrecurringminimumdeduction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringminimumdeductiononlyactive",
-            &self.prepayrecurringminimumdeductiononlyactive,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringautomaticdeduction",
-            &self.prepayrecurringautomaticdeduction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "iscontractdetails",
-            &self.iscontractdetails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "labournominalcodeoverride",
-            &self.labournominalcodeoverride,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "labournominalcodeoverride_name",
-            &self.labournominalcodeoverride_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringexpirymonths",
-            &self.prepayrecurringexpirymonths,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "contracts", &self.contracts, &self.extra)?;
-        model::opt_entry(&mut map, "sites", &self.sites, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "emailaddress_to",
-            &self.emailaddress_to,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "emailaddress_cc",
-            &self.emailaddress_cc,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "use_cost_calculation",
-            &self.use_cost_calculation,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
-        model::opt_entry(&mut map, "billingplans", &self.billingplans, &self.extra)?;
-        model::opt_entry(&mut map, "send_to_oracle", &self.send_to_oracle, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "oracle_invoice_id",
-            &self.oracle_invoice_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "datesent_to_oracle",
-            &self.datesent_to_oracle,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "prepay_itemid", &self.prepay_itemid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "prepay_itemname",
-            &self.prepay_itemname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "created_from_order",
-            &self.created_from_order,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotopupthreshhold",
-            &self.autotopupthreshhold,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotopuptoamount",
-            &self.autotopuptoamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotopupcostperhour",
-            &self.autotopupcostperhour,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotopupbyamount",
-            &self.autotopupbyamount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(&mut map, "approvername", &self.approvername, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approveremailaddress",
-            &self.approveremailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "signature", &self.signature, &self.extra)?;
-        model::opt_entry(&mut map, "can_approve", &self.can_approve, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "portal_display_type",
-            &self.portal_display_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contractapprovalfields",
-            &self.contractapprovalfields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
-        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(&mut map, "asset_end_date", &self.asset_end_date, &self.extra)?;
-        model::opt_entry(&mut map, "contracttype", &self.contracttype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contracttype_name",
-            &self.contracttype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringchargebp",
-            &self.prepayrecurringchargebp,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "force_recalculation",
-            &self.force_recalculation,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "cost_calculation",
-            &self.cost_calculation,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "active", &self.active, &self.extra)?;
-        model::opt_entry(&mut map, "sent_to_oracle", &self.sent_to_oracle, &self.extra)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "createdby_id", &self.createdby_id, &self.extra)?;
-        model::opt_entry(&mut map, "createdby_name", &self.createdby_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billingcategory",
-            &self.billingcategory,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ClientContract {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ClientContract`], to name one in [`ClientContract::clear`] (send it as `null`) and
+/// [`ClientContract::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ClientContractField {
+    /// `contract_contact_id`.
+    ContractContactId,
+    /// `item_desc`.
+    ItemDesc,
+    /// `main_site`.
+    MainSite,
+    /// `id`.
+    Id,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `ref`.
+    Ref,
+    /// `refextra`.
+    Refextra,
+    /// `start_date`.
+    StartDate,
+    /// `end_date`.
+    EndDate,
+    /// `started`.
+    Started,
+    /// `expired`.
+    Expired,
+    /// `numberofunitsfree`.
+    Numberofunitsfree,
+    /// `billingperiod`.
+    Billingperiod,
+    /// `billingdescription`.
+    Billingdescription,
+    /// `subtype`.
+    Subtype,
+    /// `status`.
+    Status,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `user_id`.
+    UserId,
+    /// `user_name`.
+    UserName,
+    /// `sla_id`.
+    SlaId,
+    /// `periodicinvoicenextdate`.
+    Periodicinvoicenextdate,
+    /// `next_invoice_date`.
+    NextInvoiceDate,
+    /// `periodchargeamount`.
+    Periodchargeamount,
+    /// `note`.
+    Note,
+    /// `asset_value`.
+    AssetValue,
+    /// `refextra2`.
+    Refextra2,
+    /// `contract_status`.
+    ContractStatus,
+    /// `asset_sequence`.
+    AssetSequence,
+    /// `next_call_date`.
+    NextCallDate,
+    /// `accounts_override_mailbox`.
+    AccountsOverrideMailbox,
+    /// `sla_name`.
+    SlaName,
+    /// `startbalance`.
+    Startbalance,
+    /// `paymentscheme`.
+    Paymentscheme,
+    /// `chargehoursperperiod`.
+    Chargehoursperperiod,
+    /// `chargerollover`.
+    Chargerollover,
+    /// `outofhoursmultiplier`.
+    Outofhoursmultiplier,
+    /// `requestminimum`.
+    Requestminimum,
+    /// `invoiceminimum`.
+    Invoiceminimum,
+    /// `allowfixedprice`.
+    Allowfixedprice,
+    /// `allowpyg`.
+    Allowpyg,
+    /// `allowprepay`.
+    Allowprepay,
+    /// `chargeperdevice`.
+    Chargeperdevice,
+    /// `prepayrecurringcharge`.
+    Prepayrecurringcharge,
+    /// `chargeprepaytravel`.
+    Chargeprepaytravel,
+    /// `chargeprepaymileage`.
+    Chargeprepaymileage,
+    /// `chargepygtravel`.
+    Chargepygtravel,
+    /// `chargepygmileage`.
+    Chargepygmileage,
+    /// `onlybillatendofperiod`.
+    Onlybillatendofperiod,
+    /// `unmatchedcombinations`.
+    Unmatchedcombinations,
+    /// `termmonths`.
+    Termmonths,
+    /// `percentageincrease`.
+    Percentageincrease,
+    /// `nextincrementdate`.
+    Nextincrementdate,
+    /// `datereceived`.
+    Datereceived,
+    /// `invoicedescription`.
+    Invoicedescription,
+    /// `datesent`.
+    Datesent,
+    /// `paymentmethod`.
+    Paymentmethod,
+    /// `dontsendalarm`.
+    Dontsendalarm,
+    /// `createdfrom_id`.
+    CreatedfromId,
+    /// `costperperiod`.
+    Costperperiod,
+    /// `rollingcontract`.
+    Rollingcontract,
+    /// `previouscontract`.
+    Previouscontract,
+    /// `dontinvoice`.
+    Dontinvoice,
+    /// `ohid`.
+    Ohid,
+    /// `emailaddresses`.
+    Emailaddresses,
+    /// `scheduleemails`.
+    Scheduleemails,
+    /// `schedulesendaccountmanager`.
+    Schedulesendaccountmanager,
+    /// `accountsdesc`.
+    Accountsdesc,
+    /// `hasactions`.
+    Hasactions,
+    /// `billingperiods`.
+    Billingperiods,
+    /// `assets`.
+    Assets,
+    /// `users`.
+    Users,
+    /// `periods`.
+    Periods,
+    /// `surchargeid`.
+    Surchargeid,
+    /// `chargerate_method`.
+    ChargerateMethod,
+    /// `overriding_rates`.
+    OverridingRates,
+    /// `chargerates`.
+    Chargerates,
+    /// `_isimport`.
+    Isimport,
+    /// `_ignore_mandatory`.
+    IgnoreMandatory,
+    /// `billing_description_string`.
+    BillingDescriptionString,
+    /// `billing_period_string`.
+    BillingPeriodString,
+    /// `dontchargeforitems`.
+    Dontchargeforitems,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `_print_preview`.
+    PrintPreview,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `schedule`.
+    Schedule,
+    /// `scheduleplan`.
+    Scheduleplan,
+    /// `_send_outstanding_emails`.
+    SendOutstandingEmails,
+    /// `_send_appointment_invites`.
+    SendAppointmentInvites,
+    /// `autotaskid`.
+    Autotaskid,
+    /// `import_user`.
+    ImportUser,
+    /// `salesorder_id`.
+    SalesorderId,
+    /// `salesorder_line_id`.
+    SalesorderLineId,
+    /// `endtype`.
+    Endtype,
+    /// `new_invoice_start_date`.
+    NewInvoiceStartDate,
+    /// `new_invoice_end_date`.
+    NewInvoiceEndDate,
+    /// `chargeratemultiplier`.
+    Chargeratemultiplier,
+    /// `_warning`.
+    Warning,
+    /// `contract_prepaytotal`.
+    ContractPrepaytotal,
+    /// `contract_prepayused`.
+    ContractPrepayused,
+    /// `contract_prepaybalance`.
+    ContractPrepaybalance,
+    /// `contract_prepayhistory`.
+    ContractPrepayhistory,
+    /// `contract_periods`.
+    ContractPeriods,
+    /// `contract_prepayasamount`.
+    ContractPrepayasamount,
+    /// `prepay_periods`.
+    PrepayPeriods,
+    /// `prepayrecurringchargenextdate`.
+    Prepayrecurringchargenextdate,
+    /// `prepayrecurringhours`.
+    Prepayrecurringhours,
+    /// `billforrecurringprepayamount`.
+    Billforrecurringprepayamount,
+    /// `prepayrecurringminimumdeduction`.
+    Prepayrecurringminimumdeduction,
+    /// `prepayrecurringminimumdeductiononlyactive`.
+    Prepayrecurringminimumdeductiononlyactive,
+    /// `prepayrecurringautomaticdeduction`.
+    Prepayrecurringautomaticdeduction,
+    /// `iscontractdetails`.
+    Iscontractdetails,
+    /// `labournominalcodeoverride`.
+    Labournominalcodeoverride,
+    /// `labournominalcodeoverride_name`.
+    LabournominalcodeoverrideName,
+    /// `prepayrecurringexpirymonths`.
+    Prepayrecurringexpirymonths,
+    /// `contracts`.
+    Contracts,
+    /// `sites`.
+    Sites,
+    /// `emailaddress_to`.
+    EmailaddressTo,
+    /// `emailaddress_cc`.
+    EmailaddressCc,
+    /// `use_cost_calculation`.
+    UseCostCalculation,
+    /// `attachments`.
+    Attachments,
+    /// `billingplans`.
+    Billingplans,
+    /// `send_to_oracle`.
+    SendToOracle,
+    /// `oracle_invoice_id`.
+    OracleInvoiceId,
+    /// `datesent_to_oracle`.
+    DatesentToOracle,
+    /// `prepay_itemid`.
+    PrepayItemid,
+    /// `prepay_itemname`.
+    PrepayItemname,
+    /// `created_from_order`.
+    CreatedFromOrder,
+    /// `autotopupthreshhold`.
+    Autotopupthreshhold,
+    /// `autotopuptoamount`.
+    Autotopuptoamount,
+    /// `autotopupcostperhour`.
+    Autotopupcostperhour,
+    /// `autotopupbyamount`.
+    Autotopupbyamount,
+    /// `extratabs`.
+    Extratabs,
+    /// `approvername`.
+    Approvername,
+    /// `approveremailaddress`.
+    Approveremailaddress,
+    /// `signature`.
+    Signature,
+    /// `can_approve`.
+    CanApprove,
+    /// `portal_display_type`.
+    PortalDisplayType,
+    /// `contractapprovalfields`.
+    Contractapprovalfields,
+    /// `use`.
+    Use,
+    /// `key`.
+    Key,
+    /// `table`.
+    Table,
+    /// `last_modified`.
+    LastModified,
+    /// `asset_end_date`.
+    AssetEndDate,
+    /// `contracttype`.
+    Contracttype,
+    /// `contracttype_name`.
+    ContracttypeName,
+    /// `prepayrecurringchargebp`.
+    Prepayrecurringchargebp,
+    /// `force_recalculation`.
+    ForceRecalculation,
+    /// `cost_calculation`.
+    CostCalculation,
+    /// `active`.
+    Active,
+    /// `sent_to_oracle`.
+    SentToOracle,
+    /// `customfields`.
+    Customfields,
+    /// `createdby_id`.
+    CreatedbyId,
+    /// `createdby_name`.
+    CreatedbyName,
+    /// `billingcategory`.
+    Billingcategory,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
+    /// `_importtype`.
+    Importtype,
+    /// `new_external_link`.
+    NewExternalLink,
 }
 
 impl crate::runtime::model::Model for ClientContract {
-    const EXPECTING: &'static str = "struct ClientContract";
+    const NAME: &'static str = "ClientContract";
     const FIELDS: &'static [&'static str] = &[
-        "_ignore_mandatory",
-        "_importthirdpartyid",
-        "_importtype",
-        "_importtypeid",
-        "_isimport",
-        "_print_generate",
-        "_print_preview",
-        "_send_appointment_invites",
-        "_send_outstanding_emails",
-        "_warning",
-        "accounts_override_mailbox",
-        "accountsdesc",
-        "active",
-        "allowfixedprice",
-        "allowprepay",
-        "allowpyg",
-        "approveremailaddress",
-        "approvername",
-        "asset_end_date",
-        "asset_sequence",
-        "asset_value",
-        "assets",
-        "attachments",
-        "autotaskid",
-        "autotopupbyamount",
-        "autotopupcostperhour",
-        "autotopupthreshhold",
-        "autotopuptoamount",
-        "billforrecurringprepayamount",
-        "billing_description_string",
-        "billing_period_string",
-        "billingcategory",
-        "billingdescription",
-        "billingperiod",
-        "billingperiods",
-        "billingplans",
-        "can_approve",
-        "chargehoursperperiod",
-        "chargeperdevice",
-        "chargeprepaymileage",
-        "chargeprepaytravel",
-        "chargepygmileage",
-        "chargepygtravel",
-        "chargerate_method",
-        "chargeratemultiplier",
-        "chargerates",
-        "chargerollover",
+        "contract_contact_id",
+        "item_desc",
+        "main_site",
+        "id",
         "client_id",
         "client_name",
-        "contract_contact_id",
-        "contract_periods",
-        "contract_prepayasamount",
-        "contract_prepaybalance",
-        "contract_prepayhistory",
-        "contract_prepaytotal",
-        "contract_prepayused",
-        "contract_status",
-        "contractapprovalfields",
-        "contracts",
-        "contracttype",
-        "contracttype_name",
-        "cost_calculation",
-        "costperperiod",
-        "created_from_order",
-        "createdby_id",
-        "createdby_name",
-        "createdfrom_id",
-        "custombuttons",
-        "customfields",
-        "datereceived",
-        "datesent",
-        "datesent_to_oracle",
-        "dontchargeforitems",
-        "dontinvoice",
-        "dontsendalarm",
-        "emailaddress_cc",
-        "emailaddress_to",
-        "emailaddresses",
+        "ref",
+        "refextra",
+        "start_date",
         "end_date",
-        "endtype",
+        "started",
         "expired",
-        "extratabs",
-        "force_recalculation",
-        "hasactions",
-        "id",
-        "import_user",
-        "invoicedescription",
-        "invoiceminimum",
-        "iscontractdetails",
-        "item_desc",
-        "key",
-        "labournominalcodeoverride",
-        "labournominalcodeoverride_name",
-        "last_modified",
-        "main_site",
-        "new_external_link",
-        "new_invoice_end_date",
-        "new_invoice_start_date",
-        "next_call_date",
-        "next_invoice_date",
-        "nextincrementdate",
-        "note",
         "numberofunitsfree",
-        "ohid",
-        "onlybillatendofperiod",
-        "oracle_invoice_id",
-        "outofhoursmultiplier",
-        "overriding_rates",
-        "paymentmethod",
+        "billingperiod",
+        "billingdescription",
+        "subtype",
+        "status",
+        "site_id",
+        "site_name",
+        "user_id",
+        "user_name",
+        "sla_id",
+        "periodicinvoicenextdate",
+        "next_invoice_date",
+        "periodchargeamount",
+        "note",
+        "asset_value",
+        "refextra2",
+        "contract_status",
+        "asset_sequence",
+        "next_call_date",
+        "accounts_override_mailbox",
+        "sla_name",
+        "startbalance",
         "paymentscheme",
+        "chargehoursperperiod",
+        "chargerollover",
+        "outofhoursmultiplier",
+        "requestminimum",
+        "invoiceminimum",
+        "allowfixedprice",
+        "allowpyg",
+        "allowprepay",
+        "chargeperdevice",
+        "prepayrecurringcharge",
+        "chargeprepaytravel",
+        "chargeprepaymileage",
+        "chargepygtravel",
+        "chargepygmileage",
+        "onlybillatendofperiod",
+        "unmatchedcombinations",
+        "termmonths",
+        "percentageincrease",
+        "nextincrementdate",
+        "datereceived",
+        "invoicedescription",
+        "datesent",
+        "paymentmethod",
+        "dontsendalarm",
+        "createdfrom_id",
+        "costperperiod",
+        "rollingcontract",
+        "previouscontract",
+        "dontinvoice",
+        "ohid",
+        "emailaddresses",
+        "scheduleemails",
+        "schedulesendaccountmanager",
+        "accountsdesc",
+        "hasactions",
+        "billingperiods",
+        "assets",
+        "users",
+        "periods",
+        "surchargeid",
+        "chargerate_method",
+        "overriding_rates",
+        "chargerates",
+        "_isimport",
+        "_ignore_mandatory",
+        "billing_description_string",
+        "billing_period_string",
+        "dontchargeforitems",
+        "custombuttons",
+        "_print_preview",
+        "_print_generate",
+        "printhtml",
         "pdf_attachment_id",
         "pdftemplate_id",
         "pdftemplate_name",
-        "percentageincrease",
-        "periodchargeamount",
-        "periodicinvoicenextdate",
-        "periods",
-        "portal_display_type",
-        "prepay_itemid",
-        "prepay_itemname",
-        "prepay_periods",
-        "prepayrecurringautomaticdeduction",
-        "prepayrecurringcharge",
-        "prepayrecurringchargebp",
-        "prepayrecurringchargenextdate",
-        "prepayrecurringexpirymonths",
-        "prepayrecurringhours",
-        "prepayrecurringminimumdeduction",
-        "prepayrecurringminimumdeductiononlyactive",
-        "previouscontract",
-        "printhtml",
-        "ref",
-        "refextra",
-        "refextra2",
-        "requestminimum",
-        "rollingcontract",
+        "schedule",
+        "scheduleplan",
+        "_send_outstanding_emails",
+        "_send_appointment_invites",
+        "autotaskid",
+        "import_user",
         "salesorder_id",
         "salesorder_line_id",
-        "schedule",
-        "scheduleemails",
-        "scheduleplan",
-        "schedulesendaccountmanager",
-        "send_to_oracle",
-        "sent_to_oracle",
-        "signature",
-        "site_id",
-        "site_name",
+        "endtype",
+        "new_invoice_start_date",
+        "new_invoice_end_date",
+        "chargeratemultiplier",
+        "_warning",
+        "contract_prepaytotal",
+        "contract_prepayused",
+        "contract_prepaybalance",
+        "contract_prepayhistory",
+        "contract_periods",
+        "contract_prepayasamount",
+        "prepay_periods",
+        "prepayrecurringchargenextdate",
+        "prepayrecurringhours",
+        "billforrecurringprepayamount",
+        "prepayrecurringminimumdeduction",
+        "prepayrecurringminimumdeductiononlyactive",
+        "prepayrecurringautomaticdeduction",
+        "iscontractdetails",
+        "labournominalcodeoverride",
+        "labournominalcodeoverride_name",
+        "prepayrecurringexpirymonths",
+        "contracts",
         "sites",
-        "sla_id",
-        "sla_name",
-        "start_date",
-        "startbalance",
-        "started",
-        "status",
-        "subtype",
-        "surchargeid",
-        "table",
-        "termmonths",
-        "unmatchedcombinations",
-        "use",
+        "emailaddress_to",
+        "emailaddress_cc",
         "use_cost_calculation",
-        "user_id",
-        "user_name",
-        "users",
+        "attachments",
+        "billingplans",
+        "send_to_oracle",
+        "oracle_invoice_id",
+        "datesent_to_oracle",
+        "prepay_itemid",
+        "prepay_itemname",
+        "created_from_order",
+        "autotopupthreshhold",
+        "autotopuptoamount",
+        "autotopupcostperhour",
+        "autotopupbyamount",
+        "extratabs",
+        "approvername",
+        "approveremailaddress",
+        "signature",
+        "can_approve",
+        "portal_display_type",
+        "contractapprovalfields",
+        "use",
+        "key",
+        "table",
+        "last_modified",
+        "asset_end_date",
+        "contracttype",
+        "contracttype_name",
+        "prepayrecurringchargebp",
+        "force_recalculation",
+        "cost_calculation",
+        "active",
+        "sent_to_oracle",
+        "customfields",
+        "createdby_id",
+        "createdby_name",
+        "billingcategory",
+        "_importtypeid",
+        "_importthirdpartyid",
+        "_importtype",
+        "new_external_link",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.ignore_mandatory = model::opt_bool(map)?,
-            1 => self.importthirdpartyid = model::value(map)?,
-            2 => self.importtype = model::value(map)?,
-            3 => self.importtypeid = model::opt_i32(map)?,
-            4 => self.isimport = model::opt_bool(map)?,
-            5 => self.print_generate = model::opt_bool(map)?,
-            6 => self.print_preview = model::opt_bool(map)?,
-            7 => self.send_appointment_invites = model::opt_bool(map)?,
-            8 => self.send_outstanding_emails = model::opt_bool(map)?,
-            9 => self.warning = model::value(map)?,
-            10 => self.accounts_override_mailbox = model::opt_i32(map)?,
-            11 => self.accountsdesc = model::value(map)?,
-            12 => self.active = model::opt_bool(map)?,
-            13 => self.allowfixedprice = model::opt_bool(map)?,
-            14 => self.allowprepay = model::opt_bool(map)?,
-            15 => self.allowpyg = model::opt_bool(map)?,
-            16 => self.approveremailaddress = model::value(map)?,
-            17 => self.approvername = model::value(map)?,
-            18 => self.asset_end_date = model::value(map)?,
-            19 => self.asset_sequence = model::opt_i32(map)?,
-            20 => self.asset_value = model::opt_f64(map)?,
-            21 => self.assets = model::value(map)?,
-            22 => self.attachments = model::value(map)?,
-            23 => self.autotaskid = model::opt_i32(map)?,
-            24 => self.autotopupbyamount = model::opt_f64(map)?,
-            25 => self.autotopupcostperhour = model::opt_f64(map)?,
-            26 => self.autotopupthreshhold = model::opt_f64(map)?,
-            27 => self.autotopuptoamount = model::opt_f64(map)?,
-            28 => self.billforrecurringprepayamount = model::opt_bool(map)?,
-            29 => self.billing_description_string = model::value(map)?,
-            30 => self.billing_period_string = model::value(map)?,
-            31 => self.billingcategory = model::opt_i32(map)?,
-            32 => self.billingdescription = model::opt_i32(map)?,
-            33 => self.billingperiod = model::opt_i32(map)?,
-            34 => self.billingperiods = model::opt_i32(map)?,
-            35 => self.billingplans = model::value(map)?,
-            36 => self.can_approve = model::opt_bool(map)?,
-            37 => self.chargehoursperperiod = model::opt_f64(map)?,
-            38 => self.chargeperdevice = model::opt_bool(map)?,
-            39 => self.chargeprepaymileage = model::opt_bool(map)?,
-            40 => self.chargeprepaytravel = model::opt_bool(map)?,
-            41 => self.chargepygmileage = model::opt_bool(map)?,
-            42 => self.chargepygtravel = model::opt_bool(map)?,
-            43 => self.chargerate_method = model::opt_i32(map)?,
-            44 => self.chargeratemultiplier = model::opt_f64(map)?,
-            45 => self.chargerates = model::value(map)?,
-            46 => self.chargerollover = model::opt_bool(map)?,
-            47 => self.client_id = model::opt_i32(map)?,
-            48 => self.client_name = model::value(map)?,
-            49 => self.contract_contact_id = model::opt_i32(map)?,
-            50 => self.contract_periods = model::value(map)?,
-            51 => self.contract_prepayasamount = model::opt_bool(map)?,
-            52 => self.contract_prepaybalance = model::opt_f64(map)?,
-            53 => self.contract_prepayhistory = model::value(map)?,
-            54 => self.contract_prepaytotal = model::opt_f64(map)?,
-            55 => self.contract_prepayused = model::opt_f64(map)?,
-            56 => self.contract_status = model::value(map)?,
-            57 => self.contractapprovalfields = model::value(map)?,
-            58 => self.contracts = model::value(map)?,
-            59 => self.contracttype = model::opt_i32(map)?,
-            60 => self.contracttype_name = model::value(map)?,
-            61 => self.cost_calculation = model::value(map)?,
-            62 => self.costperperiod = model::opt_f64(map)?,
-            63 => self.created_from_order = model::opt_i32(map)?,
-            64 => self.createdby_id = model::opt_i32(map)?,
-            65 => self.createdby_name = model::value(map)?,
-            66 => self.createdfrom_id = model::opt_i32(map)?,
-            67 => self.custombuttons = model::value(map)?,
-            68 => self.customfields = model::value(map)?,
-            69 => self.datereceived = model::value(map)?,
-            70 => self.datesent = model::value(map)?,
-            71 => self.datesent_to_oracle = model::value(map)?,
-            72 => self.dontchargeforitems = model::opt_bool(map)?,
-            73 => self.dontinvoice = model::opt_bool(map)?,
-            74 => self.dontsendalarm = model::opt_bool(map)?,
-            75 => self.emailaddress_cc = model::value(map)?,
-            76 => self.emailaddress_to = model::value(map)?,
-            77 => self.emailaddresses = model::value(map)?,
-            78 => self.end_date = model::value(map)?,
-            79 => self.endtype = model::opt_i32(map)?,
-            80 => self.expired = model::opt_bool(map)?,
-            81 => self.extratabs = model::value(map)?,
-            82 => self.force_recalculation = model::opt_bool(map)?,
-            83 => self.hasactions = model::opt_bool(map)?,
-            84 => self.id = model::opt_i32(map)?,
-            85 => self.import_user = model::value(map)?,
-            86 => self.invoicedescription = model::value(map)?,
-            87 => self.invoiceminimum = model::opt_f64(map)?,
-            88 => self.iscontractdetails = model::opt_bool(map)?,
-            89 => self.item_desc = model::value(map)?,
-            90 => self.key = model::opt_i32(map)?,
-            91 => self.labournominalcodeoverride = model::value(map)?,
-            92 => self.labournominalcodeoverride_name = model::value(map)?,
-            93 => self.last_modified = model::value(map)?,
-            94 => self.main_site = model::opt_i32(map)?,
-            95 => self.new_external_link = model::value(map)?,
-            96 => self.new_invoice_end_date = model::value(map)?,
-            97 => self.new_invoice_start_date = model::value(map)?,
-            98 => self.next_call_date = model::value(map)?,
-            99 => self.next_invoice_date = model::value(map)?,
-            100 => self.nextincrementdate = model::value(map)?,
-            101 => self.note = model::value(map)?,
-            102 => self.numberofunitsfree = model::opt_f64(map)?,
-            103 => self.ohid = model::opt_i32(map)?,
-            104 => self.onlybillatendofperiod = model::opt_bool(map)?,
-            105 => self.oracle_invoice_id = model::opt_i32(map)?,
-            106 => self.outofhoursmultiplier = model::opt_f64(map)?,
-            107 => self.overriding_rates = model::value(map)?,
-            108 => self.paymentmethod = model::opt_i32(map)?,
-            109 => self.paymentscheme = model::opt_i32(map)?,
-            110 => self.pdf_attachment_id = model::opt_i32(map)?,
-            111 => self.pdftemplate_id = model::opt_i32(map)?,
-            112 => self.pdftemplate_name = model::value(map)?,
-            113 => self.percentageincrease = model::opt_f64(map)?,
-            114 => self.periodchargeamount = model::opt_f64(map)?,
-            115 => self.periodicinvoicenextdate = model::value(map)?,
-            116 => self.periods = model::value(map)?,
-            117 => self.portal_display_type = model::opt_i32(map)?,
-            118 => self.prepay_itemid = model::opt_i32(map)?,
-            119 => self.prepay_itemname = model::value(map)?,
-            120 => self.prepay_periods = model::value(map)?,
-            121 => self.prepayrecurringautomaticdeduction = model::opt_f64(map)?,
-            122 => self.prepayrecurringcharge = model::opt_f64(map)?,
-            123 => self.prepayrecurringchargebp = model::opt_i32(map)?,
-            124 => self.prepayrecurringchargenextdate = model::value(map)?,
-            125 => self.prepayrecurringexpirymonths = model::opt_i32(map)?,
-            126 => self.prepayrecurringhours = model::opt_f64(map)?,
-            127 => self.prepayrecurringminimumdeduction = model::opt_f64(map)?,
-            128 => self.prepayrecurringminimumdeductiononlyactive = model::opt_bool(map)?,
-            129 => self.previouscontract = model::opt_i32(map)?,
-            130 => self.printhtml = model::value(map)?,
-            131 => self.r#ref = model::value(map)?,
-            132 => self.refextra = model::value(map)?,
-            133 => self.refextra2 = model::value(map)?,
-            134 => self.requestminimum = model::opt_f64(map)?,
-            135 => self.rollingcontract = model::opt_bool(map)?,
-            136 => self.salesorder_id = model::opt_i32(map)?,
-            137 => self.salesorder_line_id = model::opt_i32(map)?,
-            138 => self.schedule = model::value(map)?,
-            139 => self.scheduleemails = model::value(map)?,
-            140 => self.scheduleplan = model::value(map)?,
-            141 => self.schedulesendaccountmanager = model::opt_bool(map)?,
-            142 => self.send_to_oracle = model::opt_bool(map)?,
-            143 => self.sent_to_oracle = model::opt_bool(map)?,
-            144 => self.signature = model::value(map)?,
-            145 => self.site_id = model::opt_i32(map)?,
-            146 => self.site_name = model::value(map)?,
-            147 => self.sites = model::value(map)?,
-            148 => self.sla_id = model::opt_i32(map)?,
-            149 => self.sla_name = model::value(map)?,
-            150 => self.start_date = model::value(map)?,
-            151 => self.startbalance = model::opt_f64(map)?,
-            152 => self.started = model::opt_bool(map)?,
-            153 => self.status = model::opt_i32(map)?,
-            154 => self.subtype = model::opt_i32(map)?,
-            155 => self.surchargeid = model::opt_i32(map)?,
-            156 => self.table = model::value(map)?,
-            157 => self.termmonths = model::opt_i32(map)?,
-            158 => self.unmatchedcombinations = model::opt_i32(map)?,
-            159 => self.r#use = model::value(map)?,
-            160 => self.use_cost_calculation = model::opt_bool(map)?,
-            161 => self.user_id = model::opt_i32(map)?,
-            162 => self.user_name = model::value(map)?,
-            163 => self.users = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        79, 161, 162, 160, 78, 85, 84, 93, 92, 102, 31, 68, 154, 40, 42, 41, 139, 138,
+        148, 29, 26, 71, 125, 94, 136, 135, 133, 134, 112, 80, 81, 159, 14, 13, 70, 126,
+        141, 35, 43, 46, 45, 48, 47, 75, 101, 77, 36, 4, 5, 0, 107, 108, 105, 106, 103,
+        104, 28, 143, 120, 149, 150, 153, 60, 132, 157, 158, 59, 83, 156, 54, 56, 129,
+        82, 63, 58, 123, 122, 65, 9, 98, 11, 137, 152, 69, 3, 95, 55, 39, 116, 1, 145,
+        117, 118, 147, 2, 163, 100, 99, 30, 23, 53, 25, 12, 64, 49, 128, 37, 76, 57, 34,
+        87, 88, 89, 52, 24, 22, 73, 142, 130, 131, 109, 115, 44, 151, 110, 119, 111, 113,
+        114, 62, 86, 6, 7, 27, 38, 61, 96, 97, 90, 66, 91, 67, 127, 155, 140, 17, 18,
+        121, 21, 32, 8, 33, 10, 16, 15, 74, 146, 51, 50, 144, 124, 19, 20, 72,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.contract_contact_id);
+        v.f(&self.item_desc);
+        v.f(&self.main_site);
+        v.f(&self.id);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.r#ref);
+        v.f(&self.refextra);
+        v.f(&self.start_date);
+        v.f(&self.end_date);
+        v.f(&self.started);
+        v.f(&self.expired);
+        v.f(&self.numberofunitsfree);
+        v.f(&self.billingperiod);
+        v.f(&self.billingdescription);
+        v.f(&self.subtype);
+        v.f(&self.status);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.user_id);
+        v.f(&self.user_name);
+        v.f(&self.sla_id);
+        v.f(&self.periodicinvoicenextdate);
+        v.f(&self.next_invoice_date);
+        v.f(&self.periodchargeamount);
+        v.f(&self.note);
+        v.f(&self.asset_value);
+        v.f(&self.refextra2);
+        v.f(&self.contract_status);
+        v.f(&self.asset_sequence);
+        v.f(&self.next_call_date);
+        v.f(&self.accounts_override_mailbox);
+        v.f(&self.sla_name);
+        v.f(&self.startbalance);
+        v.f(&self.paymentscheme);
+        v.f(&self.chargehoursperperiod);
+        v.f(&self.chargerollover);
+        v.f(&self.outofhoursmultiplier);
+        v.f(&self.requestminimum);
+        v.f(&self.invoiceminimum);
+        v.f(&self.allowfixedprice);
+        v.f(&self.allowpyg);
+        v.f(&self.allowprepay);
+        v.f(&self.chargeperdevice);
+        v.f(&self.prepayrecurringcharge);
+        v.f(&self.chargeprepaytravel);
+        v.f(&self.chargeprepaymileage);
+        v.f(&self.chargepygtravel);
+        v.f(&self.chargepygmileage);
+        v.f(&self.onlybillatendofperiod);
+        v.f(&self.unmatchedcombinations);
+        v.f(&self.termmonths);
+        v.f(&self.percentageincrease);
+        v.f(&self.nextincrementdate);
+        v.f(&self.datereceived);
+        v.f(&self.invoicedescription);
+        v.f(&self.datesent);
+        v.f(&self.paymentmethod);
+        v.f(&self.dontsendalarm);
+        v.f(&self.createdfrom_id);
+        v.f(&self.costperperiod);
+        v.f(&self.rollingcontract);
+        v.f(&self.previouscontract);
+        v.f(&self.dontinvoice);
+        v.f(&self.ohid);
+        v.f(&self.emailaddresses);
+        v.f(&self.scheduleemails);
+        v.f(&self.schedulesendaccountmanager);
+        v.f(&self.accountsdesc);
+        v.f(&self.hasactions);
+        v.f(&self.billingperiods);
+        v.f(&self.assets);
+        v.f(&self.users);
+        v.f(&self.periods);
+        v.f(&self.surchargeid);
+        v.f(&self.chargerate_method);
+        v.f(&self.overriding_rates);
+        v.f(&self.chargerates);
+        v.f(&self.isimport);
+        v.f(&self.ignore_mandatory);
+        v.f(&self.billing_description_string);
+        v.f(&self.billing_period_string);
+        v.f(&self.dontchargeforitems);
+        v.f(&self.custombuttons);
+        v.f(&self.print_preview);
+        v.f(&self.print_generate);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.schedule);
+        v.f(&self.scheduleplan);
+        v.f(&self.send_outstanding_emails);
+        v.f(&self.send_appointment_invites);
+        v.f(&self.autotaskid);
+        v.f(&self.import_user);
+        v.f(&self.salesorder_id);
+        v.f(&self.salesorder_line_id);
+        v.f(&self.endtype);
+        v.f(&self.new_invoice_start_date);
+        v.f(&self.new_invoice_end_date);
+        v.f(&self.chargeratemultiplier);
+        v.f(&self.warning);
+        v.f(&self.contract_prepaytotal);
+        v.f(&self.contract_prepayused);
+        v.f(&self.contract_prepaybalance);
+        v.f(&self.contract_prepayhistory);
+        v.f(&self.contract_periods);
+        v.f(&self.contract_prepayasamount);
+        v.f(&self.prepay_periods);
+        v.f(&self.prepayrecurringchargenextdate);
+        v.f(&self.prepayrecurringhours);
+        v.f(&self.billforrecurringprepayamount);
+        v.f(&self.prepayrecurringminimumdeduction);
+        v.f(&self.prepayrecurringminimumdeductiononlyactive);
+        v.f(&self.prepayrecurringautomaticdeduction);
+        v.f(&self.iscontractdetails);
+        v.f(&self.labournominalcodeoverride);
+        v.f(&self.labournominalcodeoverride_name);
+        v.f(&self.prepayrecurringexpirymonths);
+        v.f(&self.contracts);
+        v.f(&self.sites);
+        v.f(&self.emailaddress_to);
+        v.f(&self.emailaddress_cc);
+        v.f(&self.use_cost_calculation);
+        v.f(&self.attachments);
+        v.f(&self.billingplans);
+        v.f(&self.send_to_oracle);
+        v.f(&self.oracle_invoice_id);
+        v.f(&self.datesent_to_oracle);
+        v.f(&self.prepay_itemid);
+        v.f(&self.prepay_itemname);
+        v.f(&self.created_from_order);
+        v.f(&self.autotopupthreshhold);
+        v.f(&self.autotopuptoamount);
+        v.f(&self.autotopupcostperhour);
+        v.f(&self.autotopupbyamount);
+        v.f(&self.extratabs);
+        v.f(&self.approvername);
+        v.f(&self.approveremailaddress);
+        v.f(&self.signature);
+        v.f(&self.can_approve);
+        v.f(&self.portal_display_type);
+        v.f(&self.contractapprovalfields);
+        v.f(&self.r#use);
+        v.f(&self.key);
+        v.f(&self.table);
+        v.f(&self.last_modified);
+        v.f(&self.asset_end_date);
+        v.f(&self.contracttype);
+        v.f(&self.contracttype_name);
+        v.f(&self.prepayrecurringchargebp);
+        v.f(&self.force_recalculation);
+        v.f(&self.cost_calculation);
+        v.f(&self.active);
+        v.f(&self.sent_to_oracle);
+        v.f(&self.customfields);
+        v.f(&self.createdby_id);
+        v.f(&self.createdby_name);
+        v.f(&self.billingcategory);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
+        v.f(&self.importtype);
+        v.f(&self.new_external_link);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.contract_contact_id),
+            1 => o.f(&mut self.item_desc),
+            2 => o.f(&mut self.main_site),
+            3 => o.f(&mut self.id),
+            4 => o.f(&mut self.client_id),
+            5 => o.f(&mut self.client_name),
+            6 => o.f(&mut self.r#ref),
+            7 => o.f(&mut self.refextra),
+            8 => o.f(&mut self.start_date),
+            9 => o.f(&mut self.end_date),
+            10 => o.f(&mut self.started),
+            11 => o.f(&mut self.expired),
+            12 => o.f(&mut self.numberofunitsfree),
+            13 => o.f(&mut self.billingperiod),
+            14 => o.f(&mut self.billingdescription),
+            15 => o.f(&mut self.subtype),
+            16 => o.f(&mut self.status),
+            17 => o.f(&mut self.site_id),
+            18 => o.f(&mut self.site_name),
+            19 => o.f(&mut self.user_id),
+            20 => o.f(&mut self.user_name),
+            21 => o.f(&mut self.sla_id),
+            22 => o.f(&mut self.periodicinvoicenextdate),
+            23 => o.f(&mut self.next_invoice_date),
+            24 => o.f(&mut self.periodchargeamount),
+            25 => o.f(&mut self.note),
+            26 => o.f(&mut self.asset_value),
+            27 => o.f(&mut self.refextra2),
+            28 => o.f(&mut self.contract_status),
+            29 => o.f(&mut self.asset_sequence),
+            30 => o.f(&mut self.next_call_date),
+            31 => o.f(&mut self.accounts_override_mailbox),
+            32 => o.f(&mut self.sla_name),
+            33 => o.f(&mut self.startbalance),
+            34 => o.f(&mut self.paymentscheme),
+            35 => o.f(&mut self.chargehoursperperiod),
+            36 => o.f(&mut self.chargerollover),
+            37 => o.f(&mut self.outofhoursmultiplier),
+            38 => o.f(&mut self.requestminimum),
+            39 => o.f(&mut self.invoiceminimum),
+            40 => o.f(&mut self.allowfixedprice),
+            41 => o.f(&mut self.allowpyg),
+            42 => o.f(&mut self.allowprepay),
+            43 => o.f(&mut self.chargeperdevice),
+            44 => o.f(&mut self.prepayrecurringcharge),
+            45 => o.f(&mut self.chargeprepaytravel),
+            46 => o.f(&mut self.chargeprepaymileage),
+            47 => o.f(&mut self.chargepygtravel),
+            48 => o.f(&mut self.chargepygmileage),
+            49 => o.f(&mut self.onlybillatendofperiod),
+            50 => o.f(&mut self.unmatchedcombinations),
+            51 => o.f(&mut self.termmonths),
+            52 => o.f(&mut self.percentageincrease),
+            53 => o.f(&mut self.nextincrementdate),
+            54 => o.f(&mut self.datereceived),
+            55 => o.f(&mut self.invoicedescription),
+            56 => o.f(&mut self.datesent),
+            57 => o.f(&mut self.paymentmethod),
+            58 => o.f(&mut self.dontsendalarm),
+            59 => o.f(&mut self.createdfrom_id),
+            60 => o.f(&mut self.costperperiod),
+            61 => o.f(&mut self.rollingcontract),
+            62 => o.f(&mut self.previouscontract),
+            63 => o.f(&mut self.dontinvoice),
+            64 => o.f(&mut self.ohid),
+            65 => o.f(&mut self.emailaddresses),
+            66 => o.f(&mut self.scheduleemails),
+            67 => o.f(&mut self.schedulesendaccountmanager),
+            68 => o.f(&mut self.accountsdesc),
+            69 => o.f(&mut self.hasactions),
+            70 => o.f(&mut self.billingperiods),
+            71 => o.f(&mut self.assets),
+            72 => o.f(&mut self.users),
+            73 => o.f(&mut self.periods),
+            74 => o.f(&mut self.surchargeid),
+            75 => o.f(&mut self.chargerate_method),
+            76 => o.f(&mut self.overriding_rates),
+            77 => o.f(&mut self.chargerates),
+            78 => o.f(&mut self.isimport),
+            79 => o.f(&mut self.ignore_mandatory),
+            80 => o.f(&mut self.billing_description_string),
+            81 => o.f(&mut self.billing_period_string),
+            82 => o.f(&mut self.dontchargeforitems),
+            83 => o.f(&mut self.custombuttons),
+            84 => o.f(&mut self.print_preview),
+            85 => o.f(&mut self.print_generate),
+            86 => o.f(&mut self.printhtml),
+            87 => o.f(&mut self.pdf_attachment_id),
+            88 => o.f(&mut self.pdftemplate_id),
+            89 => o.f(&mut self.pdftemplate_name),
+            90 => o.f(&mut self.schedule),
+            91 => o.f(&mut self.scheduleplan),
+            92 => o.f(&mut self.send_outstanding_emails),
+            93 => o.f(&mut self.send_appointment_invites),
+            94 => o.f(&mut self.autotaskid),
+            95 => o.f(&mut self.import_user),
+            96 => o.f(&mut self.salesorder_id),
+            97 => o.f(&mut self.salesorder_line_id),
+            98 => o.f(&mut self.endtype),
+            99 => o.f(&mut self.new_invoice_start_date),
+            100 => o.f(&mut self.new_invoice_end_date),
+            101 => o.f(&mut self.chargeratemultiplier),
+            102 => o.f(&mut self.warning),
+            103 => o.f(&mut self.contract_prepaytotal),
+            104 => o.f(&mut self.contract_prepayused),
+            105 => o.f(&mut self.contract_prepaybalance),
+            106 => o.f(&mut self.contract_prepayhistory),
+            107 => o.f(&mut self.contract_periods),
+            108 => o.f(&mut self.contract_prepayasamount),
+            109 => o.f(&mut self.prepay_periods),
+            110 => o.f(&mut self.prepayrecurringchargenextdate),
+            111 => o.f(&mut self.prepayrecurringhours),
+            112 => o.f(&mut self.billforrecurringprepayamount),
+            113 => o.f(&mut self.prepayrecurringminimumdeduction),
+            114 => o.f(&mut self.prepayrecurringminimumdeductiononlyactive),
+            115 => o.f(&mut self.prepayrecurringautomaticdeduction),
+            116 => o.f(&mut self.iscontractdetails),
+            117 => o.f(&mut self.labournominalcodeoverride),
+            118 => o.f(&mut self.labournominalcodeoverride_name),
+            119 => o.f(&mut self.prepayrecurringexpirymonths),
+            120 => o.f(&mut self.contracts),
+            121 => o.f(&mut self.sites),
+            122 => o.f(&mut self.emailaddress_to),
+            123 => o.f(&mut self.emailaddress_cc),
+            124 => o.f(&mut self.use_cost_calculation),
+            125 => o.f(&mut self.attachments),
+            126 => o.f(&mut self.billingplans),
+            127 => o.f(&mut self.send_to_oracle),
+            128 => o.f(&mut self.oracle_invoice_id),
+            129 => o.f(&mut self.datesent_to_oracle),
+            130 => o.f(&mut self.prepay_itemid),
+            131 => o.f(&mut self.prepay_itemname),
+            132 => o.f(&mut self.created_from_order),
+            133 => o.f(&mut self.autotopupthreshhold),
+            134 => o.f(&mut self.autotopuptoamount),
+            135 => o.f(&mut self.autotopupcostperhour),
+            136 => o.f(&mut self.autotopupbyamount),
+            137 => o.f(&mut self.extratabs),
+            138 => o.f(&mut self.approvername),
+            139 => o.f(&mut self.approveremailaddress),
+            140 => o.f(&mut self.signature),
+            141 => o.f(&mut self.can_approve),
+            142 => o.f(&mut self.portal_display_type),
+            143 => o.f(&mut self.contractapprovalfields),
+            144 => o.f(&mut self.r#use),
+            145 => o.f(&mut self.key),
+            146 => o.f(&mut self.table),
+            147 => o.f(&mut self.last_modified),
+            148 => o.f(&mut self.asset_end_date),
+            149 => o.f(&mut self.contracttype),
+            150 => o.f(&mut self.contracttype_name),
+            151 => o.f(&mut self.prepayrecurringchargebp),
+            152 => o.f(&mut self.force_recalculation),
+            153 => o.f(&mut self.cost_calculation),
+            154 => o.f(&mut self.active),
+            155 => o.f(&mut self.sent_to_oracle),
+            156 => o.f(&mut self.customfields),
+            157 => o.f(&mut self.createdby_id),
+            158 => o.f(&mut self.createdby_name),
+            159 => o.f(&mut self.billingcategory),
+            160 => o.f(&mut self.importtypeid),
+            161 => o.f(&mut self.importthirdpartyid),
+            162 => o.f(&mut self.importtype),
+            163 => o.f(&mut self.new_external_link),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ClientContract, ClientContractField, extra, kept);
 impl ClientContract {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -4257,8 +1213,8 @@ impl ClientContract {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -4288,7 +1244,7 @@ impl ClientContract {
 }
 
 /// A page of contracts: `{"record_count": N, "contracts": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloContract`, netaryx/pyhalopsa and asachs01/node-halopsa read `contracts`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ClientContractList {
     /// The number of records matching the request, across all pages.
@@ -4301,123 +1257,57 @@ pub struct ClientContractList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ClientContractList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `contracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contracts(mut self, value: Vec<ClientContract>) -> Self {
-        self.contracts = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ClientContractList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "contracts", &self.contracts)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ClientContractList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ClientContractList`], to name one in [`ClientContractList::clear`] (send it as `null`) and
+/// [`ClientContractList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ClientContractListField {
+    /// `record_count`.
+    RecordCount,
+    /// `contracts`.
+    Contracts,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for ClientContractList {
-    const EXPECTING: &'static str = "struct ClientContractList";
+    const NAME: &'static str = "ClientContractList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "contracts",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.contracts = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.contracts);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.contracts),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ClientContractList, ClientContractListField, extra, kept);
 impl crate::runtime::ListPage for ClientContractList {
     type Item = ClientContract;
     fn from_items(items: Vec<ClientContract>) -> Self {

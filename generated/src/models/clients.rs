@@ -4,7 +4,7 @@
 use super::*;
 
 /// The `AreaItem` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AreaItem {
     /// `id`.
@@ -57,570 +57,162 @@ pub struct AreaItem {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AreaItem {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `item_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_id(mut self, value: i32) -> Self {
-        self.item_id = Some(value);
-        self
-    }
-
-    /// Sets `quantity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quantity(mut self, value: f64) -> Self {
-        self.quantity = Some(value);
-        self
-    }
-
-    /// Sets `areaitemdesc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_areaitemdesc(mut self, value: impl Into<String>) -> Self {
-        self.areaitemdesc = Some(value.into());
-        self
-    }
-
-    /// Sets `billingperiod_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingperiod_id(mut self, value: i32) -> Self {
-        self.billingperiod_id = Some(value);
-        self
-    }
-
-    /// Sets `startdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.startdate = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicenumber(mut self, value: impl Into<String>) -> Self {
-        self.invoicenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `lastinvoicedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastinvoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastinvoicedate = Some(value.into());
-        self
-    }
-
-    /// Sets `nextinvoicedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextinvoicedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextinvoicedate = Some(value.into());
-        self
-    }
-
-    /// Sets `autorenew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autorenew(mut self, value: bool) -> Self {
-        self.autorenew = Some(value);
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `costprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_costprice(mut self, value: f64) -> Self {
-        self.costprice = Some(value);
-        self
-    }
-
-    /// Sets `sellingprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sellingprice(mut self, value: f64) -> Self {
-        self.sellingprice = Some(value);
-        self
-    }
-
-    /// Sets `accounts_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accounts_id(mut self, value: impl Into<String>) -> Self {
-        self.accounts_id = Some(value.into());
-        self
-    }
-
-    /// Sets `numberdayswarning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_numberdayswarning(mut self, value: i32) -> Self {
-        self.numberdayswarning = Some(value);
-        self
-    }
-
-    /// Sets `dsite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dsite(mut self, value: i32) -> Self {
-        self.dsite = Some(value);
-        self
-    }
-
-    /// Sets `ddevnum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ddevnum(mut self, value: i32) -> Self {
-        self.ddevnum = Some(value);
-        self
-    }
-
-    /// Sets `technician` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_technician(mut self, value: i32) -> Self {
-        self.technician = Some(value);
-        self
-    }
-
-    /// Sets `billingcategory_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingcategory_id(mut self, value: i32) -> Self {
-        self.billingcategory_id = Some(value);
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `dontinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontinvoice(mut self, value: bool) -> Self {
-        self.dontinvoice = Some(value);
-        self
-    }
-
-    /// Sets `enddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.enddate = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_id(mut self) -> Self {
-        self.item_id = None;
-        self.extra.insert("item_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quantity(mut self) -> Self {
-        self.quantity = None;
-        self.extra.insert("quantity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `areaitemdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_areaitemdesc(mut self) -> Self {
-        self.areaitemdesc = None;
-        self.extra.insert("areaitemdesc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingperiod_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingperiod_id(mut self) -> Self {
-        self.billingperiod_id = None;
-        self.extra.insert("billingperiod_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate(mut self) -> Self {
-        self.startdate = None;
-        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicenumber(mut self) -> Self {
-        self.invoicenumber = None;
-        self.extra.insert("invoicenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastinvoicedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastinvoicedate(mut self) -> Self {
-        self.lastinvoicedate = None;
-        self.extra.insert("lastinvoicedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextinvoicedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextinvoicedate(mut self) -> Self {
-        self.nextinvoicedate = None;
-        self.extra.insert("nextinvoicedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autorenew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autorenew(mut self) -> Self {
-        self.autorenew = None;
-        self.extra.insert("autorenew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `costprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_costprice(mut self) -> Self {
-        self.costprice = None;
-        self.extra.insert("costprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sellingprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sellingprice(mut self) -> Self {
-        self.sellingprice = None;
-        self.extra.insert("sellingprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accounts_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accounts_id(mut self) -> Self {
-        self.accounts_id = None;
-        self.extra.insert("accounts_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `numberdayswarning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_numberdayswarning(mut self) -> Self {
-        self.numberdayswarning = None;
-        self.extra.insert("numberdayswarning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dsite(mut self) -> Self {
-        self.dsite = None;
-        self.extra.insert("dsite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ddevnum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ddevnum(mut self) -> Self {
-        self.ddevnum = None;
-        self.extra.insert("ddevnum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `technician` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_technician(mut self) -> Self {
-        self.technician = None;
-        self.extra.insert("technician".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingcategory_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingcategory_id(mut self) -> Self {
-        self.billingcategory_id = None;
-        self.extra.insert("billingcategory_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontinvoice(mut self) -> Self {
-        self.dontinvoice = None;
-        self.extra.insert("dontinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enddate(mut self) -> Self {
-        self.enddate = None;
-        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AreaItem {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "item_id", &self.item_id, &self.extra)?;
-        model::opt_entry(&mut map, "quantity", &self.quantity, &self.extra)?;
-        model::opt_entry(&mut map, "areaitemdesc", &self.areaitemdesc, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billingperiod_id",
-            &self.billingperiod_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
-        model::opt_entry(&mut map, "invoicenumber", &self.invoicenumber, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lastinvoicedate",
-            &self.lastinvoicedate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nextinvoicedate",
-            &self.nextinvoicedate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "autorenew", &self.autorenew, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "costprice", &self.costprice, &self.extra)?;
-        model::opt_entry(&mut map, "sellingprice", &self.sellingprice, &self.extra)?;
-        model::opt_entry(&mut map, "accounts_id", &self.accounts_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "numberdayswarning",
-            &self.numberdayswarning,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "dsite", &self.dsite, &self.extra)?;
-        model::opt_entry(&mut map, "ddevnum", &self.ddevnum, &self.extra)?;
-        model::opt_entry(&mut map, "technician", &self.technician, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billingcategory_id",
-            &self.billingcategory_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice, &self.extra)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AreaItem {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AreaItem`], to name one in [`AreaItem::clear`] (send it as `null`) and
+/// [`AreaItem::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AreaItemField {
+    /// `id`.
+    Id,
+    /// `client_id`.
+    ClientId,
+    /// `item_id`.
+    ItemId,
+    /// `quantity`.
+    Quantity,
+    /// `areaitemdesc`.
+    Areaitemdesc,
+    /// `billingperiod_id`.
+    BillingperiodId,
+    /// `startdate`.
+    Startdate,
+    /// `invoicenumber`.
+    Invoicenumber,
+    /// `lastinvoicedate`.
+    Lastinvoicedate,
+    /// `nextinvoicedate`.
+    Nextinvoicedate,
+    /// `autorenew`.
+    Autorenew,
+    /// `note`.
+    Note,
+    /// `costprice`.
+    Costprice,
+    /// `sellingprice`.
+    Sellingprice,
+    /// `accounts_id`.
+    AccountsId,
+    /// `numberdayswarning`.
+    Numberdayswarning,
+    /// `dsite`.
+    Dsite,
+    /// `ddevnum`.
+    Ddevnum,
+    /// `technician`.
+    Technician,
+    /// `billingcategory_id`.
+    BillingcategoryId,
+    /// `site_id`.
+    SiteId,
+    /// `dontinvoice`.
+    Dontinvoice,
+    /// `enddate`.
+    Enddate,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for AreaItem {
-    const EXPECTING: &'static str = "struct AreaItem";
+    const NAME: &'static str = "AreaItem";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "accounts_id",
-        "areaitemdesc",
-        "autorenew",
-        "billingcategory_id",
-        "billingperiod_id",
-        "client_id",
-        "costprice",
-        "ddevnum",
-        "dontinvoice",
-        "dsite",
-        "enddate",
         "id",
-        "invoicenumber",
+        "client_id",
         "item_id",
+        "quantity",
+        "areaitemdesc",
+        "billingperiod_id",
+        "startdate",
+        "invoicenumber",
         "lastinvoicedate",
         "nextinvoicedate",
+        "autorenew",
         "note",
-        "numberdayswarning",
-        "quantity",
+        "costprice",
         "sellingprice",
-        "site_id",
-        "startdate",
+        "accounts_id",
+        "numberdayswarning",
+        "dsite",
+        "ddevnum",
         "technician",
+        "billingcategory_id",
+        "site_id",
+        "dontinvoice",
+        "enddate",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.accounts_id = model::value(map)?,
-            2 => self.areaitemdesc = model::value(map)?,
-            3 => self.autorenew = model::opt_bool(map)?,
-            4 => self.billingcategory_id = model::opt_i32(map)?,
-            5 => self.billingperiod_id = model::opt_i32(map)?,
-            6 => self.client_id = model::opt_i32(map)?,
-            7 => self.costprice = model::opt_f64(map)?,
-            8 => self.ddevnum = model::opt_i32(map)?,
-            9 => self.dontinvoice = model::opt_bool(map)?,
-            10 => self.dsite = model::opt_i32(map)?,
-            11 => self.enddate = model::value(map)?,
-            12 => self.id = model::opt_i32(map)?,
-            13 => self.invoicenumber = model::value(map)?,
-            14 => self.item_id = model::opt_i32(map)?,
-            15 => self.lastinvoicedate = model::value(map)?,
-            16 => self.nextinvoicedate = model::value(map)?,
-            17 => self.note = model::value(map)?,
-            18 => self.numberdayswarning = model::opt_i32(map)?,
-            19 => self.quantity = model::opt_f64(map)?,
-            20 => self.sellingprice = model::opt_f64(map)?,
-            21 => self.site_id = model::opt_i32(map)?,
-            22 => self.startdate = model::value(map)?,
-            23 => self.technician = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        23, 14, 4, 10, 19, 5, 1, 12, 17, 21, 16, 22, 0, 7, 2, 8, 9, 11, 15, 3, 13, 20, 6,
+        18,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.client_id);
+        v.f(&self.item_id);
+        v.f(&self.quantity);
+        v.f(&self.areaitemdesc);
+        v.f(&self.billingperiod_id);
+        v.f(&self.startdate);
+        v.f(&self.invoicenumber);
+        v.f(&self.lastinvoicedate);
+        v.f(&self.nextinvoicedate);
+        v.f(&self.autorenew);
+        v.f(&self.note);
+        v.f(&self.costprice);
+        v.f(&self.sellingprice);
+        v.f(&self.accounts_id);
+        v.f(&self.numberdayswarning);
+        v.f(&self.dsite);
+        v.f(&self.ddevnum);
+        v.f(&self.technician);
+        v.f(&self.billingcategory_id);
+        v.f(&self.site_id);
+        v.f(&self.dontinvoice);
+        v.f(&self.enddate);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.client_id),
+            2 => o.f(&mut self.item_id),
+            3 => o.f(&mut self.quantity),
+            4 => o.f(&mut self.areaitemdesc),
+            5 => o.f(&mut self.billingperiod_id),
+            6 => o.f(&mut self.startdate),
+            7 => o.f(&mut self.invoicenumber),
+            8 => o.f(&mut self.lastinvoicedate),
+            9 => o.f(&mut self.nextinvoicedate),
+            10 => o.f(&mut self.autorenew),
+            11 => o.f(&mut self.note),
+            12 => o.f(&mut self.costprice),
+            13 => o.f(&mut self.sellingprice),
+            14 => o.f(&mut self.accounts_id),
+            15 => o.f(&mut self.numberdayswarning),
+            16 => o.f(&mut self.dsite),
+            17 => o.f(&mut self.ddevnum),
+            18 => o.f(&mut self.technician),
+            19 => o.f(&mut self.billingcategory_id),
+            20 => o.f(&mut self.site_id),
+            21 => o.f(&mut self.dontinvoice),
+            22 => o.f(&mut self.enddate),
+            23 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AreaItem, AreaItemField, extra, kept);
 /// The `AreaNote` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AreaNote {
     /// `id`.
@@ -681,652 +273,180 @@ pub struct AreaNote {
     pub createdfromaction: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AreaNote {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_id(mut self, value: i32) -> Self {
-        self.supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `sales_order_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sales_order_id(mut self, value: i32) -> Self {
-        self.sales_order_id = Some(value);
-        self
-    }
-
-    /// Sets `purchase_order_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_order_id(mut self, value: i32) -> Self {
-        self.purchase_order_id = Some(value);
-        self
-    }
-
-    /// Sets `quote_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quote_id(mut self, value: i32) -> Self {
-        self.quote_id = Some(value);
-        self
-    }
-
-    /// Sets `invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_id(mut self, value: i32) -> Self {
-        self.invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `datetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datetime = Some(value.into());
-        self
-    }
-
-    /// Sets `who_agentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_who_agentid(mut self, value: i32) -> Self {
-        self.who_agentid = Some(value);
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `detail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_detail(mut self, value: impl Into<String>) -> Self {
-        self.detail = Some(value.into());
-        self
-    }
-
-    /// Sets `timetaken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timetaken(mut self, value: f64) -> Self {
-        self.timetaken = Some(value);
-        self
-    }
-
-    /// Sets `mailentryid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailentryid(mut self, value: impl Into<String>) -> Self {
-        self.mailentryid = Some(value.into());
-        self
-    }
-
-    /// Sets `nextcalldate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcalldate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextcalldate = Some(value.into());
-        self
-    }
-
-    /// Sets `satisfaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_satisfaction(mut self, value: impl Into<String>) -> Self {
-        self.satisfaction = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_id = Some(value.into());
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `ticketid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticketid(mut self, value: i32) -> Self {
-        self.ticketid = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `hide_time_taken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_time_taken(mut self, value: bool) -> Self {
-        self.hide_time_taken = Some(value);
-        self
-    }
-
-    /// Sets `add_to_calendar` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_to_calendar(mut self, value: bool) -> Self {
-        self.add_to_calendar = Some(value);
-        self
-    }
-
-    /// Sets `app_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_app_user_id(mut self, value: i32) -> Self {
-        self.app_user_id = Some(value);
-        self
-    }
-
-    /// Sets `app_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_app_agent_id(mut self, value: i32) -> Self {
-        self.app_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `app_subject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_app_subject(mut self, value: impl Into<String>) -> Self {
-        self.app_subject = Some(value.into());
-        self
-    }
-
-    /// Sets `nextcallduration` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcallduration(mut self, value: f64) -> Self {
-        self.nextcallduration = Some(value);
-        self
-    }
-
-    /// Sets `createdfromaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfromaction(mut self, value: bool) -> Self {
-        self.createdfromaction = Some(value);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_id(mut self) -> Self {
-        self.supplier_id = None;
-        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sales_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sales_order_id(mut self) -> Self {
-        self.sales_order_id = None;
-        self.extra.insert("sales_order_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_order_id(mut self) -> Self {
-        self.purchase_order_id = None;
-        self.extra.insert("purchase_order_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quote_id(mut self) -> Self {
-        self.quote_id = None;
-        self.extra.insert("quote_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_id(mut self) -> Self {
-        self.invoice_id = None;
-        self.extra.insert("invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datetime(mut self) -> Self {
-        self.datetime = None;
-        self.extra.insert("datetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `who_agentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_who_agentid(mut self) -> Self {
-        self.who_agentid = None;
-        self.extra.insert("who_agentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `detail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_detail(mut self) -> Self {
-        self.detail = None;
-        self.extra.insert("detail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timetaken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timetaken(mut self) -> Self {
-        self.timetaken = None;
-        self.extra.insert("timetaken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailentryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailentryid(mut self) -> Self {
-        self.mailentryid = None;
-        self.extra.insert("mailentryid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcalldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcalldate(mut self) -> Self {
-        self.nextcalldate = None;
-        self.extra.insert("nextcalldate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `satisfaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_satisfaction(mut self) -> Self {
-        self.satisfaction = None;
-        self.extra.insert("satisfaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id(mut self) -> Self {
-        self.third_party_id = None;
-        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticketid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticketid(mut self) -> Self {
-        self.ticketid = None;
-        self.extra.insert("ticketid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_time_taken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_time_taken(mut self) -> Self {
-        self.hide_time_taken = None;
-        self.extra.insert("hide_time_taken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_to_calendar` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_to_calendar(mut self) -> Self {
-        self.add_to_calendar = None;
-        self.extra.insert("add_to_calendar".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `app_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_app_user_id(mut self) -> Self {
-        self.app_user_id = None;
-        self.extra.insert("app_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `app_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_app_agent_id(mut self) -> Self {
-        self.app_agent_id = None;
-        self.extra.insert("app_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `app_subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_app_subject(mut self) -> Self {
-        self.app_subject = None;
-        self.extra.insert("app_subject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcallduration` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcallduration(mut self) -> Self {
-        self.nextcallduration = None;
-        self.extra.insert("nextcallduration".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfromaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfromaction(mut self) -> Self {
-        self.createdfromaction = None;
-        self.extra.insert("createdfromaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AreaNote {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
-        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "purchase_order_id",
-            &self.purchase_order_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "quote_id", &self.quote_id, &self.extra)?;
-        model::opt_entry(&mut map, "invoice_id", &self.invoice_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "datetime", &self.datetime, &self.extra)?;
-        model::opt_entry(&mut map, "who_agentid", &self.who_agentid, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "detail", &self.detail, &self.extra)?;
-        model::opt_entry(&mut map, "timetaken", &self.timetaken, &self.extra)?;
-        model::opt_entry(&mut map, "mailentryid", &self.mailentryid, &self.extra)?;
-        model::opt_entry(&mut map, "nextcalldate", &self.nextcalldate, &self.extra)?;
-        model::opt_entry(&mut map, "satisfaction", &self.satisfaction, &self.extra)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "ticketid", &self.ticketid, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "hide_time_taken",
-            &self.hide_time_taken,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "add_to_calendar",
-            &self.add_to_calendar,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "app_user_id", &self.app_user_id, &self.extra)?;
-        model::opt_entry(&mut map, "app_agent_id", &self.app_agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "app_subject", &self.app_subject, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nextcallduration",
-            &self.nextcallduration,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "createdfromaction",
-            &self.createdfromaction,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AreaNote {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AreaNote`], to name one in [`AreaNote::clear`] (send it as `null`) and
+/// [`AreaNote::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AreaNoteField {
+    /// `id`.
+    Id,
+    /// `client_id`.
+    ClientId,
+    /// `supplier_id`.
+    SupplierId,
+    /// `sales_order_id`.
+    SalesOrderId,
+    /// `purchase_order_id`.
+    PurchaseOrderId,
+    /// `quote_id`.
+    QuoteId,
+    /// `invoice_id`.
+    InvoiceId,
+    /// `site_id`.
+    SiteId,
+    /// `user_id`.
+    UserId,
+    /// `datetime`.
+    Datetime,
+    /// `who_agentid`.
+    WhoAgentid,
+    /// `note`.
+    Note,
+    /// `detail`.
+    Detail,
+    /// `timetaken`.
+    Timetaken,
+    /// `mailentryid`.
+    Mailentryid,
+    /// `nextcalldate`.
+    Nextcalldate,
+    /// `satisfaction`.
+    Satisfaction,
+    /// `third_party_id`.
+    ThirdPartyId,
+    /// `customfields`.
+    Customfields,
+    /// `ticketid`.
+    Ticketid,
+    /// `_warning`.
+    Warning,
+    /// `hide_time_taken`.
+    HideTimeTaken,
+    /// `add_to_calendar`.
+    AddToCalendar,
+    /// `app_user_id`.
+    AppUserId,
+    /// `app_agent_id`.
+    AppAgentId,
+    /// `app_subject`.
+    AppSubject,
+    /// `nextcallduration`.
+    Nextcallduration,
+    /// `createdfromaction`.
+    Createdfromaction,
 }
 
 impl crate::runtime::model::Model for AreaNote {
-    const EXPECTING: &'static str = "struct AreaNote";
+    const NAME: &'static str = "AreaNote";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "add_to_calendar",
-        "app_agent_id",
-        "app_subject",
-        "app_user_id",
-        "client_id",
-        "createdfromaction",
-        "customfields",
-        "datetime",
-        "detail",
-        "hide_time_taken",
         "id",
-        "invoice_id",
-        "mailentryid",
-        "nextcalldate",
-        "nextcallduration",
-        "note",
+        "client_id",
+        "supplier_id",
+        "sales_order_id",
         "purchase_order_id",
         "quote_id",
-        "sales_order_id",
-        "satisfaction",
+        "invoice_id",
         "site_id",
-        "supplier_id",
-        "third_party_id",
-        "ticketid",
-        "timetaken",
         "user_id",
+        "datetime",
         "who_agentid",
+        "note",
+        "detail",
+        "timetaken",
+        "mailentryid",
+        "nextcalldate",
+        "satisfaction",
+        "third_party_id",
+        "customfields",
+        "ticketid",
+        "_warning",
+        "hide_time_taken",
+        "add_to_calendar",
+        "app_user_id",
+        "app_agent_id",
+        "app_subject",
+        "nextcallduration",
+        "createdfromaction",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.add_to_calendar = model::opt_bool(map)?,
-            2 => self.app_agent_id = model::opt_i32(map)?,
-            3 => self.app_subject = model::value(map)?,
-            4 => self.app_user_id = model::opt_i32(map)?,
-            5 => self.client_id = model::opt_i32(map)?,
-            6 => self.createdfromaction = model::opt_bool(map)?,
-            7 => self.customfields = model::value(map)?,
-            8 => self.datetime = model::value(map)?,
-            9 => self.detail = model::value(map)?,
-            10 => self.hide_time_taken = model::opt_bool(map)?,
-            11 => self.id = model::opt_i32(map)?,
-            12 => self.invoice_id = model::opt_i32(map)?,
-            13 => self.mailentryid = model::value(map)?,
-            14 => self.nextcalldate = model::value(map)?,
-            15 => self.nextcallduration = model::opt_f64(map)?,
-            16 => self.note = model::value(map)?,
-            17 => self.purchase_order_id = model::opt_i32(map)?,
-            18 => self.quote_id = model::opt_i32(map)?,
-            19 => self.sales_order_id = model::opt_i32(map)?,
-            20 => self.satisfaction = model::value(map)?,
-            21 => self.site_id = model::opt_i32(map)?,
-            22 => self.supplier_id = model::opt_i32(map)?,
-            23 => self.third_party_id = model::value(map)?,
-            24 => self.ticketid = model::opt_i32(map)?,
-            25 => self.timetaken = model::opt_f64(map)?,
-            26 => self.user_id = model::opt_i32(map)?,
-            27 => self.who_agentid = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        20, 22, 24, 25, 23, 1, 27, 18, 9, 12, 21, 0, 6, 14, 15, 26, 11, 4, 5, 3, 16, 7,
+        2, 17, 19, 13, 8, 10,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.client_id);
+        v.f(&self.supplier_id);
+        v.f(&self.sales_order_id);
+        v.f(&self.purchase_order_id);
+        v.f(&self.quote_id);
+        v.f(&self.invoice_id);
+        v.f(&self.site_id);
+        v.f(&self.user_id);
+        v.f(&self.datetime);
+        v.f(&self.who_agentid);
+        v.f(&self.note);
+        v.f(&self.detail);
+        v.f(&self.timetaken);
+        v.f(&self.mailentryid);
+        v.f(&self.nextcalldate);
+        v.f(&self.satisfaction);
+        v.f(&self.third_party_id);
+        v.f(&self.customfields);
+        v.f(&self.ticketid);
+        v.f(&self.warning);
+        v.f(&self.hide_time_taken);
+        v.f(&self.add_to_calendar);
+        v.f(&self.app_user_id);
+        v.f(&self.app_agent_id);
+        v.f(&self.app_subject);
+        v.f(&self.nextcallduration);
+        v.f(&self.createdfromaction);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.client_id),
+            2 => o.f(&mut self.supplier_id),
+            3 => o.f(&mut self.sales_order_id),
+            4 => o.f(&mut self.purchase_order_id),
+            5 => o.f(&mut self.quote_id),
+            6 => o.f(&mut self.invoice_id),
+            7 => o.f(&mut self.site_id),
+            8 => o.f(&mut self.user_id),
+            9 => o.f(&mut self.datetime),
+            10 => o.f(&mut self.who_agentid),
+            11 => o.f(&mut self.note),
+            12 => o.f(&mut self.detail),
+            13 => o.f(&mut self.timetaken),
+            14 => o.f(&mut self.mailentryid),
+            15 => o.f(&mut self.nextcalldate),
+            16 => o.f(&mut self.satisfaction),
+            17 => o.f(&mut self.third_party_id),
+            18 => o.f(&mut self.customfields),
+            19 => o.f(&mut self.ticketid),
+            20 => o.f(&mut self.warning),
+            21 => o.f(&mut self.hide_time_taken),
+            22 => o.f(&mut self.add_to_calendar),
+            23 => o.f(&mut self.app_user_id),
+            24 => o.f(&mut self.app_agent_id),
+            25 => o.f(&mut self.app_subject),
+            26 => o.f(&mut self.nextcallduration),
+            27 => o.f(&mut self.createdfromaction),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AreaNote, AreaNoteField, extra, kept);
 impl AreaNote {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -1340,8 +460,8 @@ impl AreaNote {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -1371,7 +491,7 @@ impl AreaNote {
 }
 
 /// The `ChargeRateArea` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ChargeRateArea {
     /// `id`.
@@ -1386,148 +506,66 @@ pub struct ChargeRateArea {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ChargeRateArea {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `area` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_area(mut self, value: i32) -> Self {
-        self.area = Some(value);
-        self
-    }
-
-    /// Sets `chargerate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate_id(mut self, value: i32) -> Self {
-        self.chargerate_id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `area` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_area(mut self) -> Self {
-        self.area = None;
-        self.extra.insert("area".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate_id(mut self) -> Self {
-        self.chargerate_id = None;
-        self.extra.insert("chargerate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ChargeRateArea {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "area", &self.area, &self.extra)?;
-        model::opt_entry(&mut map, "chargerate_id", &self.chargerate_id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChargeRateArea {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ChargeRateArea`], to name one in [`ChargeRateArea::clear`] (send it as `null`) and
+/// [`ChargeRateArea::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ChargeRateAreaField {
+    /// `id`.
+    Id,
+    /// `area`.
+    Area,
+    /// `chargerate_id`.
+    ChargerateId,
+    /// `name`.
+    Name,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for ChargeRateArea {
-    const EXPECTING: &'static str = "struct ChargeRateArea";
+    const NAME: &'static str = "ChargeRateArea";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "id",
         "area",
         "chargerate_id",
-        "id",
         "name",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.area = model::opt_i32(map)?,
-            2 => self.chargerate_id = model::opt_i32(map)?,
-            3 => self.id = model::opt_i32(map)?,
-            4 => self.name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[4, 1, 2, 0, 3];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.area);
+        v.f(&self.chargerate_id);
+        v.f(&self.name);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.area),
+            2 => o.f(&mut self.chargerate_id),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ChargeRateArea, ChargeRateAreaField, extra, kept);
 /// A client (customer organisation). Halo calls the model `Area`; the API path is `/Client`.
 ///
 /// Halo's internal name for this schema is `Area`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Client {
     /// The client's id: assigned by Halo on create, read-only. An update names the client by this id (`update(id, ..)`). Users belong to a client through `User.client_id`.
@@ -1866,7 +904,7 @@ pub struct Client {
     pub faqlists: Option<Vec<FaqListHead>>,
     /// `popup_notes`.
     pub popup_notes: Option<Vec<AreaPopup>>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub reassign_all_to_user: Option<i32>,
     /// `allowall_tickettypes`.
     pub allowall_tickettypes: Option<bool>,
@@ -1906,7 +944,7 @@ pub struct Client {
     pub chargerates: Option<Vec<ChargeRateArea>>,
     /// `newclient_siteguid`.
     pub newclient_siteguid: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `_importtype`.
     pub importtype: Option<String>,
@@ -2028,7 +1066,7 @@ pub struct Client {
     pub snelstart_id: Option<String>,
     /// The name of the client's default currency.
     pub default_currency_code_name: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to apply the billing template.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to apply the billing template.
     pub apply_billingtemplate: Option<bool>,
     /// The client's id in Datto Commerce.
     pub datto_commerce_id: Option<i32>,
@@ -2236,7 +1274,7 @@ pub struct Client {
     pub intacct_invoice_save_location: Option<String>,
     /// `ingram_micro_details_id`.
     pub ingram_micro_details_id: Option<i32>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to not run automations for this change.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to not run automations for this change.
     pub dont_fire_automations: Option<bool>,
     /// `main_delivery_address`.
     pub main_delivery_address: Option<AddressStore>,
@@ -2290,13 +1328,13 @@ pub struct Client {
     pub twilio_subaccount_status: Option<String>,
     /// `twilio_subaccount_authtoken`.
     pub twilio_subaccount_authtoken: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to create a Twilio subaccount.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to create a Twilio subaccount.
     pub create_twilio_subaccount: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to close the Twilio subaccount.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to close the Twilio subaccount.
     pub close_twilio_subaccount: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to pause or unpause the Twilio subaccount.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to pause or unpause the Twilio subaccount.
     pub pauseunpause_twilio_subaccount: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to create the Twilio recurring invoice.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to create the Twilio recurring invoice.
     pub create_twilio_recurringinvoice: Option<bool>,
     /// `twilio_recurring_invoice_id`.
     pub twilio_recurring_invoice_id: Option<i32>,
@@ -2330,7 +1368,7 @@ pub struct Client {
     pub invoice_mailbox_override: Option<i32>,
     /// `quote_mailbox_override`.
     pub quote_mailbox_override: Option<i32>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to merge this client into the client whose id it holds.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to merge this client into the client whose id it holds.
     pub merge_client_into: Option<i32>,
     /// `invoice_tickets_seperately_override`.
     pub invoice_tickets_seperately_override: Option<bool>,
@@ -2468,11498 +1506,2406 @@ pub struct Client {
     pub importthirdpartyid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Client {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `toplevel_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_toplevel_id(mut self, value: i32) -> Self {
-        self.toplevel_id = Some(value);
-        self
-    }
-
-    /// Sets `toplevel_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_toplevel_name(mut self, value: impl Into<String>) -> Self {
-        self.toplevel_name = Some(value.into());
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `confirmemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_confirmemail(mut self, value: i32) -> Self {
-        self.confirmemail = Some(value);
-        self
-    }
-
-    /// Sets `actionemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionemail(mut self, value: i32) -> Self {
-        self.actionemail = Some(value);
-        self
-    }
-
-    /// Sets `clearemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clearemail(mut self, value: i32) -> Self {
-        self.clearemail = Some(value);
-        self
-    }
-
-    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
-        self.messagegroup_id = Some(value);
-        self
-    }
-
-    /// Sets `from_address_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_from_address_override(mut self, value: impl Into<String>) -> Self {
-        self.from_address_override = Some(value.into());
-        self
-    }
-
-    /// Sets `override_org_logo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_org_logo(mut self, value: bool) -> Self {
-        self.override_org_logo = Some(value);
-        self
-    }
-
-    /// Sets `override_org_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_org_name(mut self, value: impl Into<String>) -> Self {
-        self.override_org_name = Some(value.into());
-        self
-    }
-
-    /// Sets `override_org_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_org_address(mut self, value: AddressStore) -> Self {
-        self.override_org_address = Some(value);
-        self
-    }
-
-    /// Sets `override_org_phone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_org_phone(mut self, value: impl Into<String>) -> Self {
-        self.override_org_phone = Some(value.into());
-        self
-    }
-
-    /// Sets `override_org_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_org_email(mut self, value: impl Into<String>) -> Self {
-        self.override_org_email = Some(value.into());
-        self
-    }
-
-    /// Sets `override_org_website` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_org_website(mut self, value: impl Into<String>) -> Self {
-        self.override_org_website = Some(value.into());
-        self
-    }
-
-    /// Sets `override_org_portalurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_org_portalurl(mut self, value: impl Into<String>) -> Self {
-        self.override_org_portalurl = Some(value.into());
-        self
-    }
-
-    /// Sets `mailbox_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailbox_override(mut self, value: i32) -> Self {
-        self.mailbox_override = Some(value);
-        self
-    }
-
-    /// Sets `default_mailbox_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_mailbox_id(mut self, value: i32) -> Self {
-        self.default_mailbox_id = Some(value);
-        self
-    }
-
-    /// Sets `calldate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calldate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.calldate = Some(value.into());
-        self
-    }
-
-    /// Sets `item_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_tax_code(mut self, value: i32) -> Self {
-        self.item_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `service_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_tax_code(mut self, value: i32) -> Self {
-        self.service_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `prepay_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_tax_code(mut self, value: i32) -> Self {
-        self.prepay_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `contract_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_tax_code(mut self, value: i32) -> Self {
-        self.contract_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<Attachment>) -> Self {
-        self.attachments = Some(value);
-        self
-    }
-
-    /// Sets `site_fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_fields(mut self, value: Vec<FieldHelper>) -> Self {
-        self.site_fields = Some(value);
-        self
-    }
-
-    /// Sets `pritech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pritech(mut self, value: i32) -> Self {
-        self.pritech = Some(value);
-        self
-    }
-
-    /// Sets `sectech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sectech(mut self, value: i32) -> Self {
-        self.sectech = Some(value);
-        self
-    }
-
-    /// Sets `accountmanagertech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountmanagertech(mut self, value: i32) -> Self {
-        self.accountmanagertech = Some(value);
-        self
-    }
-
-    /// Sets `notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
-        self.notes = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartynhdapiurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdapiurl(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdapiurl = Some(value.into());
-        self
-    }
-
-    /// Sets `xeroid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xeroid(mut self, value: impl Into<String>) -> Self {
-        self.xeroid = Some(value.into());
-        self
-    }
-
-    /// Sets `open_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_ticket_count(mut self, value: i32) -> Self {
-        self.open_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `opps_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opps_ticket_count(mut self, value: i32) -> Self {
-        self.opps_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `datecreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datecreated = Some(value.into());
-        self
-    }
-
-    /// Sets `createdfrom_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdfrom_id(mut self, value: i32) -> Self {
-        self.createdfrom_id = Some(value);
-        self
-    }
-
-    /// Sets `announce` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_announce(mut self, value: impl Into<String>) -> Self {
-        self.announce = Some(value.into());
-        self
-    }
-
-    /// Sets `announcedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_announcedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.announcedate = Some(value.into());
-        self
-    }
-
-    /// Sets `pritech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pritech_name(mut self, value: impl Into<String>) -> Self {
-        self.pritech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sectech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sectech_name(mut self, value: impl Into<String>) -> Self {
-        self.sectech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `prinotify` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prinotify(mut self, value: bool) -> Self {
-        self.prinotify = Some(value);
-        self
-    }
-
-    /// Sets `secnotify` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_secnotify(mut self, value: bool) -> Self {
-        self.secnotify = Some(value);
-        self
-    }
-
-    /// Sets `priassign` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priassign(mut self, value: bool) -> Self {
-        self.priassign = Some(value);
-        self
-    }
-
-    /// Sets `secassign` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_secassign(mut self, value: bool) -> Self {
-        self.secassign = Some(value);
-        self
-    }
-
-    /// Sets `accountmanagertech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountmanagertech_name(mut self, value: impl Into<String>) -> Self {
-        self.accountmanagertech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `accountmanagertech_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountmanagertech_email(mut self, value: impl Into<String>) -> Self {
-        self.accountmanagertech_email = Some(value.into());
-        self
-    }
-
-    /// Sets `chargeperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargeperiod(mut self, value: i32) -> Self {
-        self.chargeperiod = Some(value);
-        self
-    }
-
-    /// Sets `chargehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargehours(mut self, value: f64) -> Self {
-        self.chargehours = Some(value);
-        self
-    }
-
-    /// Sets `chargecarryover` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargecarryover(mut self, value: f64) -> Self {
-        self.chargecarryover = Some(value);
-        self
-    }
-
-    /// Sets `invoiceyes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoiceyes(mut self, value: bool) -> Self {
-        self.invoiceyes = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef1(mut self, value: impl Into<String>) -> Self {
-        self.fluserdef1 = Some(value.into());
-        self
-    }
-
-    /// Sets `fluserdef2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef2(mut self, value: impl Into<String>) -> Self {
-        self.fluserdef2 = Some(value.into());
-        self
-    }
-
-    /// Sets `fluserdef3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef3(mut self, value: impl Into<String>) -> Self {
-        self.fluserdef3 = Some(value.into());
-        self
-    }
-
-    /// Sets `fluserdef4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef4(mut self, value: impl Into<String>) -> Self {
-        self.fluserdef4 = Some(value.into());
-        self
-    }
-
-    /// Sets `fluserdef5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef5(mut self, value: impl Into<String>) -> Self {
-        self.fluserdef5 = Some(value.into());
-        self
-    }
-
-    /// Sets `floverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_floverride(mut self, value: bool) -> Self {
-        self.floverride = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef1hide` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef1hide(mut self, value: bool) -> Self {
-        self.fluserdef1hide = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef2hide` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef2hide(mut self, value: bool) -> Self {
-        self.fluserdef2hide = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef3hide` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef3hide(mut self, value: bool) -> Self {
-        self.fluserdef3hide = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef4hide` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef4hide(mut self, value: bool) -> Self {
-        self.fluserdef4hide = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef5hide` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef5hide(mut self, value: bool) -> Self {
-        self.fluserdef5hide = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef1mand` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef1mand(mut self, value: bool) -> Self {
-        self.fluserdef1mand = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef2mand` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef2mand(mut self, value: bool) -> Self {
-        self.fluserdef2mand = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef3mand` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef3mand(mut self, value: bool) -> Self {
-        self.fluserdef3mand = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef4mand` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef4mand(mut self, value: bool) -> Self {
-        self.fluserdef4mand = Some(value);
-        self
-    }
-
-    /// Sets `fluserdef5mand` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fluserdef5mand(mut self, value: bool) -> Self {
-        self.fluserdef5mand = Some(value);
-        self
-    }
-
-    /// Sets `includeactions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeactions(mut self, value: bool) -> Self {
-        self.includeactions = Some(value);
-        self
-    }
-
-    /// Sets `needsinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_needsinvoice(mut self, value: bool) -> Self {
-        self.needsinvoice = Some(value);
-        self
-    }
-
-    /// Sets `startdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.startdate = Some(value.into());
-        self
-    }
-
-    /// Sets `startbalance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startbalance(mut self, value: f64) -> Self {
-        self.startbalance = Some(value);
-        self
-    }
-
-    /// Sets `hourlyrate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hourlyrate(mut self, value: f64) -> Self {
-        self.hourlyrate = Some(value);
-        self
-    }
-
-    /// Sets `periodcharge` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_periodcharge(mut self, value: f64) -> Self {
-        self.periodcharge = Some(value);
-        self
-    }
-
-    /// Sets `dontinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontinvoice(mut self, value: bool) -> Self {
-        self.dontinvoice = Some(value);
-        self
-    }
-
-    /// Sets `invoicetemplate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicetemplate(mut self, value: impl Into<String>) -> Self {
-        self.invoicetemplate = Some(value.into());
-        self
-    }
-
-    /// Sets `invoicecomment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoicecomment(mut self, value: impl Into<String>) -> Self {
-        self.invoicecomment = Some(value.into());
-        self
-    }
-
-    /// Sets `lastinvoiceenddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastinvoiceenddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastinvoiceenddate = Some(value.into());
-        self
-    }
-
-    /// Sets `showslaonweb` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showslaonweb(mut self, value: bool) -> Self {
-        self.showslaonweb = Some(value);
-        self
-    }
-
-    /// Sets `item_tax_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_tax_code_name(mut self, value: impl Into<String>) -> Self {
-        self.item_tax_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `service_tax_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_tax_code_name(mut self, value: impl Into<String>) -> Self {
-        self.service_tax_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_tax_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_tax_code_name(mut self, value: impl Into<String>) -> Self {
-        self.contract_tax_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `prepay_tax_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepay_tax_code_name(mut self, value: impl Into<String>) -> Self {
-        self.prepay_tax_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `imageindex` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_imageindex(mut self, value: i32) -> Self {
-        self.imageindex = Some(value);
-        self
-    }
-
-    /// Sets `chargehours2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargehours2(mut self, value: f64) -> Self {
-        self.chargehours2 = Some(value);
-        self
-    }
-
-    /// Sets `hourlyrate2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hourlyrate2(mut self, value: f64) -> Self {
-        self.hourlyrate2 = Some(value);
-        self
-    }
-
-    /// Sets `cat2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cat2(mut self, value: impl Into<String>) -> Self {
-        self.cat2 = Some(value.into());
-        self
-    }
-
-    /// Sets `cat3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cat3(mut self, value: impl Into<String>) -> Self {
-        self.cat3 = Some(value.into());
-        self
-    }
-
-    /// Sets `cat4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cat4(mut self, value: impl Into<String>) -> Self {
-        self.cat4 = Some(value.into());
-        self
-    }
-
-    /// Sets `cat5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cat5(mut self, value: impl Into<String>) -> Self {
-        self.cat5 = Some(value.into());
-        self
-    }
-
-    /// Sets `enddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enddate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.enddate = Some(value.into());
-        self
-    }
-
-    /// Sets `ucemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ucemail(mut self, value: i32) -> Self {
-        self.ucemail = Some(value);
-        self
-    }
-
-    /// Sets `fcemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fcemail(mut self, value: i32) -> Self {
-        self.fcemail = Some(value);
-        self
-    }
-
-    /// Sets `actguid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actguid(mut self, value: impl Into<String>) -> Self {
-        self.actguid = Some(value.into());
-        self
-    }
-
-    /// Sets `smsbalance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_smsbalance(mut self, value: i32) -> Self {
-        self.smsbalance = Some(value);
-        self
-    }
-
-    /// Sets `html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_html(mut self, value: impl Into<String>) -> Self {
-        self.html = Some(value.into());
-        self
-    }
-
-    /// Sets `hv` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hv(mut self, value: f64) -> Self {
-        self.hv = Some(value);
-        self
-    }
-
-    /// Sets `hvdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hvdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.hvdate = Some(value.into());
-        self
-    }
-
-    /// Sets `emailinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailinvoice(mut self, value: bool) -> Self {
-        self.emailinvoice = Some(value);
-        self
-    }
-
-    /// Sets `dont_auto_send_invoices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_auto_send_invoices(mut self, value: bool) -> Self {
-        self.dont_auto_send_invoices = Some(value);
-        self
-    }
-
-    /// Sets `seriousnesslevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seriousnesslevel(mut self, value: i32) -> Self {
-        self.seriousnesslevel = Some(value);
-        self
-    }
-
-    /// Sets `defcat1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defcat1(mut self, value: impl Into<String>) -> Self {
-        self.defcat1 = Some(value.into());
-        self
-    }
-
-    /// Sets `defcat2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defcat2(mut self, value: impl Into<String>) -> Self {
-        self.defcat2 = Some(value.into());
-        self
-    }
-
-    /// Sets `defcat3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defcat3(mut self, value: impl Into<String>) -> Self {
-        self.defcat3 = Some(value.into());
-        self
-    }
-
-    /// Sets `defcat4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defcat4(mut self, value: impl Into<String>) -> Self {
-        self.defcat4 = Some(value.into());
-        self
-    }
-
-    /// Sets `thresholdbreached` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thresholdbreached(mut self, value: i32) -> Self {
-        self.thresholdbreached = Some(value);
-        self
-    }
-
-    /// Sets `monthlyreportinclude` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_monthlyreportinclude(mut self, value: bool) -> Self {
-        self.monthlyreportinclude = Some(value);
-        self
-    }
-
-    /// Sets `monthlyreportlastrun` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_monthlyreportlastrun(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.monthlyreportlastrun = Some(value.into());
-        self
-    }
-
-    /// Sets `monthlyreportemaildirect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_monthlyreportemaildirect(mut self, value: bool) -> Self {
-        self.monthlyreportemaildirect = Some(value);
-        self
-    }
-
-    /// Sets `monthlyreportemailmanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_monthlyreportemailmanager(mut self, value: bool) -> Self {
-        self.monthlyreportemailmanager = Some(value);
-        self
-    }
-
-    /// Sets `monthlyreportshowonweb` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_monthlyreportshowonweb(mut self, value: bool) -> Self {
-        self.monthlyreportshowonweb = Some(value);
-        self
-    }
-
-    /// Sets `areatype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_areatype(mut self, value: i32) -> Self {
-        self.areatype = Some(value);
-        self
-    }
-
-    /// Sets `unmatchedcombinations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unmatchedcombinations(mut self, value: i32) -> Self {
-        self.unmatchedcombinations = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringchargenextdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringchargenextdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.prepayrecurringchargenextdate = Some(value.into());
-        self
-    }
-
-    /// Sets `billforrecurringprepayamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billforrecurringprepayamount(mut self, value: bool) -> Self {
-        self.billforrecurringprepayamount = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringcharge` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringcharge(mut self, value: f64) -> Self {
-        self.prepayrecurringcharge = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringhours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringhours(mut self, value: f64) -> Self {
-        self.prepayrecurringhours = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringchargebp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringchargebp(mut self, value: i32) -> Self {
-        self.prepayrecurringchargebp = Some(value);
-        self
-    }
-
-    /// Sets `accountsemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.accountsemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `disclaimermatchstring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_disclaimermatchstring(mut self, value: impl Into<String>) -> Self {
-        self.disclaimermatchstring = Some(value.into());
-        self
-    }
-
-    /// Sets `paymentterms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_paymentterms(mut self, value: i32) -> Self {
-        self.paymentterms = Some(value);
-        self
-    }
-
-    /// Sets `showallnonbillable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showallnonbillable(mut self, value: bool) -> Self {
-        self.showallnonbillable = Some(value);
-        self
-    }
-
-    /// Sets `billinggroup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billinggroup(mut self, value: i32) -> Self {
-        self.billinggroup = Some(value);
-        self
-    }
-
-    /// Sets `autotopupthreshhold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopupthreshhold(mut self, value: f64) -> Self {
-        self.autotopupthreshhold = Some(value);
-        self
-    }
-
-    /// Sets `autotopuptoamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopuptoamount(mut self, value: f64) -> Self {
-        self.autotopuptoamount = Some(value);
-        self
-    }
-
-    /// Sets `autotopupcostperhour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopupcostperhour(mut self, value: f64) -> Self {
-        self.autotopupcostperhour = Some(value);
-        self
-    }
-
-    /// Sets `autotopupbyamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotopupbyamount(mut self, value: f64) -> Self {
-        self.autotopupbyamount = Some(value);
-        self
-    }
-
-    /// Sets `surchargeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surchargeid(mut self, value: i32) -> Self {
-        self.surchargeid = Some(value);
-        self
-    }
-
-    /// Sets `billingtemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingtemplate_id(mut self, value: i32) -> Self {
-        self.billingtemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `billingtemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingtemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.billingtemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `overidegreeting` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overidegreeting(mut self, value: impl Into<String>) -> Self {
-        self.overidegreeting = Some(value.into());
-        self
-    }
-
-    /// Sets `clientpackage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clientpackage(mut self, value: i32) -> Self {
-        self.clientpackage = Some(value);
-        self
-    }
-
-    /// Sets `scopeofbusiness` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scopeofbusiness(mut self, value: i32) -> Self {
-        self.scopeofbusiness = Some(value);
-        self
-    }
-
-    /// Sets `preferredagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_preferredagent(mut self, value: i32) -> Self {
-        self.preferredagent = Some(value);
-        self
-    }
-
-    /// Sets `callhandlingnotes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_callhandlingnotes(mut self, value: impl Into<String>) -> Self {
-        self.callhandlingnotes = Some(value.into());
-        self
-    }
-
-    /// Sets `automatic_callscript_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automatic_callscript_id(mut self, value: i32) -> Self {
-        self.automatic_callscript_id = Some(value);
-        self
-    }
-
-    /// Sets `automatic_callscript_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automatic_callscript_name(mut self, value: impl Into<String>) -> Self {
-        self.automatic_callscript_name = Some(value.into());
-        self
-    }
-
-    /// Sets `teamviewerpassword` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teamviewerpassword(mut self, value: impl Into<String>) -> Self {
-        self.teamviewerpassword = Some(value.into());
-        self
-    }
-
-    /// Sets `customertype_new` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customertype_new(mut self, value: impl Into<String>) -> Self {
-        self.customertype_new = Some(value.into());
-        self
-    }
-
-    /// Sets `discountperc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_discountperc(mut self, value: f64) -> Self {
-        self.discountperc = Some(value);
-        self
-    }
-
-    /// Sets `showfaqfortoplevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showfaqfortoplevel(mut self, value: bool) -> Self {
-        self.showfaqfortoplevel = Some(value);
-        self
-    }
-
-    /// Sets `accountsccemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsccemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.accountsccemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `isopportunity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isopportunity(mut self, value: i32) -> Self {
-        self.isopportunity = Some(value);
-        self
-    }
-
-    /// Sets `snowname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snowname(mut self, value: impl Into<String>) -> Self {
-        self.snowname = Some(value.into());
-        self
-    }
-
-    /// Sets `main_site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_site_id(mut self, value: i32) -> Self {
-        self.main_site_id = Some(value);
-        self
-    }
-
-    /// Sets `main_site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_site_name(mut self, value: impl Into<String>) -> Self {
-        self.main_site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `linked_organisation_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_organisation_id(mut self, value: i32) -> Self {
-        self.linked_organisation_id = Some(value);
-        self
-    }
-
-    /// Sets `all_organisations_allowed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_all_organisations_allowed(mut self, value: bool) -> Self {
-        self.all_organisations_allowed = Some(value);
-        self
-    }
-
-    /// Sets `allowed_organisations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_organisations(mut self, value: Vec<Organisation>) -> Self {
-        self.allowed_organisations = Some(value);
-        self
-    }
-
-    /// Sets `override_signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_signature(mut self, value: impl Into<String>) -> Self {
-        self.override_signature = Some(value.into());
-        self
-    }
-
-    /// Sets `contractaccountsdesc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contractaccountsdesc(mut self, value: impl Into<String>) -> Self {
-        self.contractaccountsdesc = Some(value.into());
-        self
-    }
-
-    /// Sets `prepayaccountsdesc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayaccountsdesc(mut self, value: impl Into<String>) -> Self {
-        self.prepayaccountsdesc = Some(value.into());
-        self
-    }
-
-    /// Sets `site_update` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_update(mut self, value: Vec<Site>) -> Self {
-        self.site_update = Some(value);
-        self
-    }
-
-    /// Sets `newclient_sitename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_sitename(mut self, value: impl Into<String>) -> Self {
-        self.newclient_sitename = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.newclient_phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_domain` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_domain(mut self, value: impl Into<String>) -> Self {
-        self.newclient_domain = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_timezone(mut self, value: impl Into<String>) -> Self {
-        self.newclient_timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_contactname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_contactname(mut self, value: impl Into<String>) -> Self {
-        self.newclient_contactname = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_contactemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_contactemail(mut self, value: impl Into<String>) -> Self {
-        self.newclient_contactemail = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_contacttitle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_contacttitle(mut self, value: impl Into<String>) -> Self {
-        self.newclient_contacttitle = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_web_access_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_web_access_level(mut self, value: i32) -> Self {
-        self.newclient_web_access_level = Some(value);
-        self
-    }
-
-    /// Sets `newclient_sendwelcomeemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_sendwelcomeemail(mut self, value: bool) -> Self {
-        self.newclient_sendwelcomeemail = Some(value);
-        self
-    }
-
-    /// Sets `newclient_delivery_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_delivery_address(mut self, value: AddressStore) -> Self {
-        self.newclient_delivery_address = Some(value);
-        self
-    }
-
-    /// Sets `newclient_countrycode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_countrycode(mut self, value: impl Into<String>) -> Self {
-        self.newclient_countrycode = Some(value.into());
-        self
-    }
-
-    /// Sets `newclient_regioncode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_regioncode(mut self, value: i32) -> Self {
-        self.newclient_regioncode = Some(value);
-        self
-    }
-
-    /// Sets `faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
-        self.faqlists = Some(value);
-        self
-    }
-
-    /// Sets `popup_notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_popup_notes(mut self, value: Vec<AreaPopup>) -> Self {
-        self.popup_notes = Some(value);
-        self
-    }
-
-    /// Sets `_reassign_all_to_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reassign_all_to_user(mut self, value: i32) -> Self {
-        self.reassign_all_to_user = Some(value);
-        self
-    }
-
-    /// Sets `allowall_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_tickettypes(mut self, value: bool) -> Self {
-        self.allowall_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `allowed_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_tickettypes(mut self, value: Vec<RequestTypeList>) -> Self {
-        self.allowed_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category1(mut self, value: bool) -> Self {
-        self.allowall_category1 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category1(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category1 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category2(mut self, value: bool) -> Self {
-        self.allowall_category2 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category2(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category2 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category3(mut self, value: bool) -> Self {
-        self.allowall_category3 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category3(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category3 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category4(mut self, value: bool) -> Self {
-        self.allowall_category4 = Some(value);
-        self
-    }
-
-    /// Sets `alocked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alocked(mut self, value: bool) -> Self {
-        self.alocked = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category4(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category4 = Some(value);
-        self
-    }
-
-    /// Sets `onhold_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onhold_ticket_count(mut self, value: i32) -> Self {
-        self.onhold_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `total_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_total_ticket_count(mut self, value: i32) -> Self {
-        self.total_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `opened_thismonth_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opened_thismonth_count(mut self, value: i32) -> Self {
-        self.opened_thismonth_count = Some(value);
-        self
-    }
-
-    /// Sets `billingplans` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingplans(mut self, value: Vec<ContractDetail>) -> Self {
-        self.billingplans = Some(value);
-        self
-    }
-
-    /// Sets `overriding_rates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overriding_rates(mut self, value: Vec<ChargeRate>) -> Self {
-        self.overriding_rates = Some(value);
-        self
-    }
-
-    /// Sets `allowallchargerates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowallchargerates(mut self, value: bool) -> Self {
-        self.allowallchargerates = Some(value);
-        self
-    }
-
-    /// Sets `chargerates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerates(mut self, value: Vec<ChargeRateArea>) -> Self {
-        self.chargerates = Some(value);
-        self
-    }
-
-    /// Sets `newclient_siteguid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newclient_siteguid(mut self, value: impl Into<String>) -> Self {
-        self.newclient_siteguid = Some(value.into());
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_api_access` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_api_access(mut self, value: bool) -> Self {
-        self.allow_api_access = Some(value);
-        self
-    }
-
-    /// Sets `api_access_clientid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_api_access_clientid(mut self, value: impl Into<String>) -> Self {
-        self.api_access_clientid = Some(value.into());
-        self
-    }
-
-    /// Sets `api_access_clientsecret` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_api_access_clientsecret(mut self, value: impl Into<String>) -> Self {
-        self.api_access_clientsecret = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartynhdauthurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdauthurl(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdauthurl = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartynhdtenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdtenant(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdtenant = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartynhdapiclientid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdapiclientid(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdapiclientid = Some(value.into());
-        self
-    }
-
-    /// Sets `new_thirdpartynhdapiclientsecret` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_thirdpartynhdapiclientsecret(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.new_thirdpartynhdapiclientsecret = Some(value.into());
-        self
-    }
-
-    /// Sets `areaitems` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_areaitems(mut self, value: Vec<AreaItem>) -> Self {
-        self.areaitems = Some(value);
-        self
-    }
-
-    /// Sets `portal_logo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_logo(mut self, value: impl Into<String>) -> Self {
-        self.portal_logo = Some(value.into());
-        self
-    }
-
-    /// Sets `override_portalcolour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_portalcolour(mut self, value: bool) -> Self {
-        self.override_portalcolour = Some(value);
-        self
-    }
-
-    /// Sets `portalcolour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalcolour(mut self, value: impl Into<String>) -> Self {
-        self.portalcolour = Some(value.into());
-        self
-    }
-
-    /// Sets `portalbackgroundimageurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalbackgroundimageurl(mut self, value: impl Into<String>) -> Self {
-        self.portalbackgroundimageurl = Some(value.into());
-        self
-    }
-
-    /// Sets `ninjarmmid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ninjarmmid(mut self, value: i32) -> Self {
-        self.ninjarmmid = Some(value);
-        self
-    }
-
-    /// Sets `sales_tax_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sales_tax_type(mut self, value: impl Into<String>) -> Self {
-        self.sales_tax_type = Some(value.into());
-        self
-    }
-
-    /// Sets `purchase_tax_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_tax_type(mut self, value: impl Into<String>) -> Self {
-        self.purchase_tax_type = Some(value.into());
-        self
-    }
-
-    /// Sets `isarchived_xero` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isarchived_xero(mut self, value: bool) -> Self {
-        self.isarchived_xero = Some(value);
-        self
-    }
-
-    /// Sets `accountsfirstname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsfirstname(mut self, value: impl Into<String>) -> Self {
-        self.accountsfirstname = Some(value.into());
-        self
-    }
-
-    /// Sets `accountslastname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountslastname(mut self, value: impl Into<String>) -> Self {
-        self.accountslastname = Some(value.into());
-        self
-    }
-
-    /// Sets `sales_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sales_tax_code(mut self, value: i32) -> Self {
-        self.sales_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `purchase_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_tax_code(mut self, value: i32) -> Self {
-        self.purchase_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `purchase_tax_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_tax_code_name(mut self, value: impl Into<String>) -> Self {
-        self.purchase_tax_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `prepayhistory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayhistory(mut self, value: Vec<PrepayHistory>) -> Self {
-        self.prepayhistory = Some(value);
-        self
-    }
-
-    /// Sets `periods` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_periods(mut self, value: Vec<PrepayPeriod>) -> Self {
-        self.periods = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringminimumdeduction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringminimumdeduction(mut self, value: f64) -> Self {
-        self.prepayrecurringminimumdeduction = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringminimumdeductiononlyactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringminimumdeductiononlyactive(
-        mut self,
-        value: bool,
-    ) -> Self {
-        self.prepayrecurringminimumdeductiononlyactive = Some(value);
-        self
-    }
-
-    /// Sets `prepayrecurringautomaticdeduction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringautomaticdeduction(mut self, value: f64) -> Self {
-        self.prepayrecurringautomaticdeduction = Some(value);
-        self
-    }
-
-    /// Sets `prepaytotal` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepaytotal(mut self, value: f64) -> Self {
-        self.prepaytotal = Some(value);
-        self
-    }
-
-    /// Sets `prepayused` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayused(mut self, value: f64) -> Self {
-        self.prepayused = Some(value);
-        self
-    }
-
-    /// Sets `prepaybalance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepaybalance(mut self, value: f64) -> Self {
-        self.prepaybalance = Some(value);
-        self
-    }
-
-    /// Sets `preferreddeliverymethod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_preferreddeliverymethod(mut self, value: i32) -> Self {
-        self.preferreddeliverymethod = Some(value);
-        self
-    }
-
-    /// Sets `qbodefaulttax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbodefaulttax(mut self, value: i32) -> Self {
-        self.qbodefaulttax = Some(value);
-        self
-    }
-
-    /// Sets `default_contract` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_contract(mut self, value: i32) -> Self {
-        self.default_contract = Some(value);
-        self
-    }
-
-    /// Sets `device42id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device42id(mut self, value: i32) -> Self {
-        self.device42id = Some(value);
-        self
-    }
-
-    /// Sets `xerodetails_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xerodetails_id(mut self, value: i32) -> Self {
-        self.xerodetails_id = Some(value);
-        self
-    }
-
-    /// Sets `xero_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_tracking_category_1_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tracking_category_1_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.xero_tracking_category_1_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_tracking_category_2_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tracking_category_2_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.xero_tracking_category_2_name = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenowid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenowid(mut self, value: impl Into<String>) -> Self {
-        self.servicenowid = Some(value.into());
-        self
-    }
-
-    /// Sets `isnhserveremaildefault` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnhserveremaildefault(mut self, value: bool) -> Self {
-        self.isnhserveremaildefault = Some(value);
-        self
-    }
-
-    /// Sets `datto_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_id(mut self, value: impl Into<String>) -> Self {
-        self.datto_id = Some(value.into());
-        self
-    }
-
-    /// Sets `datto_alternate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_alternate_id(mut self, value: i32) -> Self {
-        self.datto_alternate_id = Some(value);
-        self
-    }
-
-    /// Sets `datto_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_url(mut self, value: impl Into<String>) -> Self {
-        self.datto_url = Some(value.into());
-        self
-    }
-
-    /// Sets `dattocommerce_tenantid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dattocommerce_tenantid(mut self, value: i32) -> Self {
-        self.dattocommerce_tenantid = Some(value);
-        self
-    }
-
-    /// Sets `qbodefaulttaxcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbodefaulttaxcode(mut self, value: i32) -> Self {
-        self.qbodefaulttaxcode = Some(value);
-        self
-    }
-
-    /// Sets `qbodefaulttaxcodename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbodefaulttaxcodename(mut self, value: impl Into<String>) -> Self {
-        self.qbodefaulttaxcodename = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_default_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_default_tax_code(mut self, value: KeyPair2) -> Self {
-        self.qbo_default_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `connectwiseid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwiseid(mut self, value: i32) -> Self {
-        self.connectwiseid = Some(value);
-        self
-    }
-
-    /// Sets `autotaskid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotaskid(mut self, value: i32) -> Self {
-        self.autotaskid = Some(value);
-        self
-    }
-
-    /// Sets `import_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_address(mut self, value: AddressStore) -> Self {
-        self.import_address = Some(value);
-        self
-    }
-
-    /// Sets `import_notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_notes(mut self, value: Vec<AreaNote>) -> Self {
-        self.import_notes = Some(value);
-        self
-    }
-
-    /// Sets `ateraid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ateraid(mut self, value: i32) -> Self {
-        self.ateraid = Some(value);
-        self
-    }
-
-    /// Sets `kashflowid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflowid(mut self, value: i32) -> Self {
-        self.kashflowid = Some(value);
-        self
-    }
-
-    /// Sets `kashflow_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.kashflow_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `website` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_website(mut self, value: impl Into<String>) -> Self {
-        self.website = Some(value.into());
-        self
-    }
-
-    /// Sets `alastupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.alastupdate = Some(value.into());
-        self
-    }
-
-    /// Sets `service_access` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_access(mut self, value: Vec<ServiceRestriction>) -> Self {
-        self.service_access = Some(value);
-        self
-    }
-
-    /// Sets `service_subscriptions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_subscriptions(mut self, value: Vec<ServiceUser>) -> Self {
-        self.service_subscriptions = Some(value);
-        self
-    }
-
-    /// Sets `snelstart_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snelstart_id(mut self, value: impl Into<String>) -> Self {
-        self.snelstart_id = Some(value.into());
-        self
-    }
-
-    /// Sets `default_currency_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_currency_code_name(mut self, value: impl Into<String>) -> Self {
-        self.default_currency_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_apply_billingtemplate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_billingtemplate(mut self, value: bool) -> Self {
-        self.apply_billingtemplate = Some(value);
-        self
-    }
-
-    /// Sets `datto_commerce_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_commerce_id(mut self, value: i32) -> Self {
-        self.datto_commerce_id = Some(value);
-        self
-    }
-
-    /// Sets `datto_commerce_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_commerce_url(mut self, value: impl Into<String>) -> Self {
-        self.datto_commerce_url = Some(value.into());
-        self
-    }
-
-    /// Sets `import_azure_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_azure_tenant(mut self, value: CspCustomer) -> Self {
-        self.import_azure_tenant = Some(value);
-        self
-    }
-
-    /// Sets `import_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_details_id(mut self, value: i32) -> Self {
-        self.import_details_id = Some(value);
-        self
-    }
-
-    /// Sets `syncroid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_syncroid(mut self, value: i32) -> Self {
-        self.syncroid = Some(value);
-        self
-    }
-
-    /// Sets `kbentries` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kbentries(mut self, value: Vec<KbEntryList>) -> Self {
-        self.kbentries = Some(value);
-        self
-    }
-
-    /// Sets `auvik_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_id(mut self, value: impl Into<String>) -> Self {
-        self.auvik_id = Some(value.into());
-        self
-    }
-
-    /// Sets `hubspot_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_id(mut self, value: impl Into<String>) -> Self {
-        self.hubspot_id = Some(value.into());
-        self
-    }
-
-    /// Sets `hubspot_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_url(mut self, value: impl Into<String>) -> Self {
-        self.hubspot_url = Some(value.into());
-        self
-    }
-
-    /// Sets `hubspot_dont_sync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_dont_sync(mut self, value: bool) -> Self {
-        self.hubspot_dont_sync = Some(value);
-        self
-    }
-
-    /// Sets `hubspot_archived` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_archived(mut self, value: bool) -> Self {
-        self.hubspot_archived = Some(value);
-        self
-    }
-
-    /// Sets `domain` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
-        self.domain = Some(value.into());
-        self
-    }
-
-    /// Sets `passportal_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_passportal_id(mut self, value: i64) -> Self {
-        self.passportal_id = Some(value);
-        self
-    }
-
-    /// Sets `update_licences` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_licences(mut self, value: bool) -> Self {
-        self.update_licences = Some(value);
-        self
-    }
-
-    /// Sets `prepayasamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayasamount(mut self, value: bool) -> Self {
-        self.prepayasamount = Some(value);
-        self
-    }
-
-    /// Sets `synced_to_intacct` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_synced_to_intacct(mut self, value: bool) -> Self {
-        self.synced_to_intacct = Some(value);
-        self
-    }
-
-    /// Sets `qbo_company_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_name(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_name = Some(value.into());
-        self
-    }
-
-    /// Sets `oppid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppid(mut self, value: i32) -> Self {
-        self.oppid = Some(value);
-        self
-    }
-
-    /// Sets `tax_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tax_number(mut self, value: impl Into<String>) -> Self {
-        self.tax_number = Some(value.into());
-        self
-    }
-
-    /// Sets `isclientdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isclientdetails(mut self, value: bool) -> Self {
-        self.isclientdetails = Some(value);
-        self
-    }
-
-    /// Sets `hubspot_lifecycle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_lifecycle(mut self, value: impl Into<String>) -> Self {
-        self.hubspot_lifecycle = Some(value.into());
-        self
-    }
-
-    /// Sets `hudu_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hudu_url(mut self, value: impl Into<String>) -> Self {
-        self.hudu_url = Some(value.into());
-        self
-    }
-
-    /// Sets `prepayrecurringexpirymonths` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prepayrecurringexpirymonths(mut self, value: i32) -> Self {
-        self.prepayrecurringexpirymonths = Some(value);
-        self
-    }
-
-    /// Sets `accountsbccemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsbccemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.accountsbccemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultcontractoverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultcontractoverride(mut self, value: i32) -> Self {
-        self.defaultcontractoverride = Some(value);
-        self
-    }
-
-    /// Sets `defaultcontractoverride_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultcontractoverride_ref(mut self, value: impl Into<String>) -> Self {
-        self.defaultcontractoverride_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
-        self.sqlimport_id = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `donotimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_donotimport(mut self, value: bool) -> Self {
-        self.donotimport = Some(value);
-        self
-    }
-
-    /// Sets `liongardid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_liongardid(mut self, value: i32) -> Self {
-        self.liongardid = Some(value);
-        self
-    }
-
-    /// Sets `liongard_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_liongard_url(mut self, value: impl Into<String>) -> Self {
-        self.liongard_url = Some(value.into());
-        self
-    }
-
-    /// Sets `sync_to_liongard` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_to_liongard(mut self, value: bool) -> Self {
-        self.sync_to_liongard = Some(value);
-        self
-    }
-
-    /// Sets `regmanagertech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_regmanagertech_name(mut self, value: impl Into<String>) -> Self {
-        self.regmanagertech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `logmanagertech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logmanagertech_name(mut self, value: impl Into<String>) -> Self {
-        self.logmanagertech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `salesreptech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesreptech_name(mut self, value: impl Into<String>) -> Self {
-        self.salesreptech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_team_to_salesrep_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_team_to_salesrep_override(mut self, value: bool) -> Self {
-        self.default_team_to_salesrep_override = Some(value);
-        self
-    }
-
-    /// Sets `default_team_to_salesrep_override_team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_team_to_salesrep_override_team(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_team_to_salesrep_override_team = Some(value.into());
-        self
-    }
-
-    /// Sets `cxmleadtech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cxmleadtech_name(mut self, value: impl Into<String>) -> Self {
-        self.cxmleadtech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `portalchatprofile` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalchatprofile(mut self, value: impl Into<String>) -> Self {
-        self.portalchatprofile = Some(value.into());
-        self
-    }
-
-    /// Sets `portalchatprofile_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalchatprofile_name(mut self, value: impl Into<String>) -> Self {
-        self.portalchatprofile_name = Some(value.into());
-        self
-    }
-
-    /// Sets `kaseyaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kaseyaid(mut self, value: impl Into<String>) -> Self {
-        self.kaseyaid = Some(value.into());
-        self
-    }
-
-    /// Sets `trading_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_trading_name(mut self, value: impl Into<String>) -> Self {
-        self.trading_name = Some(value.into());
-        self
-    }
-
-    /// Sets `dbc_company_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dbc_company_name(mut self, value: impl Into<String>) -> Self {
-        self.dbc_company_name = Some(value.into());
-        self
-    }
-
-    /// Sets `salesforce_dontsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_dontsync(mut self, value: bool) -> Self {
-        self.salesforce_dontsync = Some(value);
-        self
-    }
-
-    /// Sets `stripe_customer_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stripe_customer_id(mut self, value: impl Into<String>) -> Self {
-        self.stripe_customer_id = Some(value.into());
-        self
-    }
-
-    /// Sets `stripe_payment_method_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stripe_payment_method_id(mut self, value: impl Into<String>) -> Self {
-        self.stripe_payment_method_id = Some(value.into());
-        self
-    }
-
-    /// Sets `stripe_payment_method_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stripe_payment_method_name(mut self, value: impl Into<String>) -> Self {
-        self.stripe_payment_method_name = Some(value.into());
-        self
-    }
-
-    /// Sets `stripe_paymentmethod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stripe_paymentmethod(mut self, value: StripePaymentMethod) -> Self {
-        self.stripe_paymentmethod = Some(value);
-        self
-    }
-
-    /// Sets `current_licences` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_current_licences(mut self, value: impl Into<String>) -> Self {
-        self.current_licences = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_url(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_url = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_locale` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_locale(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_locale = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_username(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_username = Some(value.into());
-        self
-    }
-
-    /// Sets `new_servicenowkey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_servicenowkey(mut self, value: impl Into<String>) -> Self {
-        self.new_servicenowkey = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_priority_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_priority_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_priority_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_status_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_status_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_status_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_impact_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_impact_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_impact_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_urgency_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_urgency_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_urgency_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_category_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_category_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_category_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_assignment_group` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_assignment_group(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_assignment_group = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_assignment_group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_assignment_group_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.servicenow_assignment_group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_assignmentgroup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_assignmentgroup(mut self, value: KeyPair2) -> Self {
-        self.servicenow_assignmentgroup = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_defaultuser_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_defaultuser_id(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_defaultuser_id = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_defaultuser_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_defaultuser_name(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_defaultuser_name = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_defaultuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_defaultuser(mut self, value: KeyPair2) -> Self {
-        self.servicenow_defaultuser = Some(value);
-        self
-    }
-
-    /// Sets `test_servicenow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_test_servicenow(mut self, value: bool) -> Self {
-        self.test_servicenow = Some(value);
-        self
-    }
-
-    /// Sets `sage_business_cloud_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sage_business_cloud_details_id(mut self, value: i32) -> Self {
-        self.sage_business_cloud_details_id = Some(value);
-        self
-    }
-
-    /// Sets `sage_business_cloud_details_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sage_business_cloud_details_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.sage_business_cloud_details_name = Some(value.into());
-        self
-    }
-
-    /// Sets `exact_division` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_division(mut self, value: i32) -> Self {
-        self.exact_division = Some(value);
-        self
-    }
-
-    /// Sets `exact_division_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_division_name(mut self, value: impl Into<String>) -> Self {
-        self.exact_division_name = Some(value.into());
-        self
-    }
-
-    /// Sets `ncentral_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ncentral_details_id(mut self, value: i32) -> Self {
-        self.ncentral_details_id = Some(value);
-        self
-    }
-
-    /// Sets `currencyisocode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currencyisocode(mut self, value: impl Into<String>) -> Self {
-        self.currencyisocode = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_location_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_location_id(mut self, value: impl Into<String>) -> Self {
-        self.intacct_location_id = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_location_id_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_location_id_list(mut self, value: Vec<KeyPair2>) -> Self {
-        self.intacct_location_id_list = Some(value);
-        self
-    }
-
-    /// Sets `intacct_location_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_location_type(mut self, value: impl Into<String>) -> Self {
-        self.intacct_location_type = Some(value.into());
-        self
-    }
-
-    /// Sets `new_categories` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_categories(mut self, value: Vec<String>) -> Self {
-        self.new_categories = Some(value);
-        self
-    }
-
-    /// Sets `jira_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_url(mut self, value: impl Into<String>) -> Self {
-        self.jira_url = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_username(mut self, value: impl Into<String>) -> Self {
-        self.jira_username = Some(value.into());
-        self
-    }
-
-    /// Sets `new_jirakey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_jirakey(mut self, value: impl Into<String>) -> Self {
-        self.new_jirakey = Some(value.into());
-        self
-    }
-
-    /// Sets `test_jira` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_test_jira(mut self, value: bool) -> Self {
-        self.test_jira = Some(value);
-        self
-    }
-
-    /// Sets `jira_servicedesk_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_servicedesk_id(mut self, value: impl Into<String>) -> Self {
-        self.jira_servicedesk_id = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_servicedesk_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_servicedesk_name(mut self, value: impl Into<String>) -> Self {
-        self.jira_servicedesk_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_servicedesk` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_servicedesk(mut self, value: KeyPair2) -> Self {
-        self.jira_servicedesk = Some(value);
-        self
-    }
-
-    /// Sets `jira_requesttype_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_requesttype_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.jira_requesttype_mappings = Some(value);
-        self
-    }
-
-    /// Sets `jira_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_user_id(mut self, value: impl Into<String>) -> Self {
-        self.jira_user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_user_name(mut self, value: impl Into<String>) -> Self {
-        self.jira_user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_user(mut self, value: KeyPair2) -> Self {
-        self.jira_user = Some(value);
-        self
-    }
-
-    /// Sets `jira_priority_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_priority_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.jira_priority_mappings = Some(value);
-        self
-    }
-
-    /// Sets `jira_status_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_status_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.jira_status_mappings = Some(value);
-        self
-    }
-
-    /// Sets `create_jira_webhook` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_jira_webhook(mut self, value: bool) -> Self {
-        self.create_jira_webhook = Some(value);
-        self
-    }
-
-    /// Sets `jira_webhook_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_webhook_created(mut self, value: bool) -> Self {
-        self.jira_webhook_created = Some(value);
-        self
-    }
-
-    /// Sets `defaultpdftemplateinvoicetickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpdftemplateinvoicetickets(mut self, value: i32) -> Self {
-        self.defaultpdftemplateinvoicetickets = Some(value);
-        self
-    }
-
-    /// Sets `defaultpdftemplateinvoiceorders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpdftemplateinvoiceorders(mut self, value: i32) -> Self {
-        self.defaultpdftemplateinvoiceorders = Some(value);
-        self
-    }
-
-    /// Sets `defaultpdftemplateinvoicerecurring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpdftemplateinvoicerecurring(mut self, value: i32) -> Self {
-        self.defaultpdftemplateinvoicerecurring = Some(value);
-        self
-    }
-
-    /// Sets `defaultpdftemplateinvoicetickets_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpdftemplateinvoicetickets_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.defaultpdftemplateinvoicetickets_name = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultpdftemplateinvoiceorders_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpdftemplateinvoiceorders_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.defaultpdftemplateinvoiceorders_name = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultpdftemplateinvoicerecurring_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpdftemplateinvoicerecurring_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.defaultpdftemplateinvoicerecurring_name = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_invoice_save_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_invoice_save_location(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.intacct_invoice_save_location = Some(value.into());
-        self
-    }
-
-    /// Sets `ingram_micro_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ingram_micro_details_id(mut self, value: i32) -> Self {
-        self.ingram_micro_details_id = Some(value);
-        self
-    }
-
-    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
-        self.dont_fire_automations = Some(value);
-        self
-    }
-
-    /// Sets `main_delivery_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_delivery_address(mut self, value: AddressStore) -> Self {
-        self.main_delivery_address = Some(value);
-        self
-    }
-
-    /// Sets `main_invoice_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_invoice_address(mut self, value: AddressStore) -> Self {
-        self.main_invoice_address = Some(value);
-        self
-    }
-
-    /// Sets `main_contact_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_contact_name(mut self, value: impl Into<String>) -> Self {
-        self.main_contact_name = Some(value.into());
-        self
-    }
-
-    /// Sets `main_contact_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_contact_email(mut self, value: impl Into<String>) -> Self {
-        self.main_contact_email = Some(value.into());
-        self
-    }
-
-    /// Sets `main_contact_phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_contact_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.main_contact_phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `main_contact_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_contact_id(mut self, value: i32) -> Self {
-        self.main_contact_id = Some(value);
-        self
-    }
-
-    /// Sets `main_phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.main_phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `auvik_site_inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auvik_site_inactive(mut self, value: bool) -> Self {
-        self.auvik_site_inactive = Some(value);
-        self
-    }
-
-    /// Sets `invoice_class` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_class(mut self, value: impl Into<String>) -> Self {
-        self.invoice_class = Some(value.into());
-        self
-    }
-
-    /// Sets `new_icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_icon(mut self, value: impl Into<String>) -> Self {
-        self.new_icon = Some(value.into());
-        self
-    }
-
-    /// Sets `fortnox_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fortnox_tenant(mut self, value: i32) -> Self {
-        self.fortnox_tenant = Some(value);
-        self
-    }
-
-    /// Sets `fortnox_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fortnox_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.fortnox_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_enable_webhook` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_enable_webhook(mut self, value: bool) -> Self {
-        self.servicenow_enable_webhook = Some(value);
-        self
-    }
-
-    /// Sets `new_servicenow_webhooksecret` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_servicenow_webhooksecret(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.new_servicenow_webhooksecret = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_webhook_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_webhook_user(mut self, value: i32) -> Self {
-        self.servicenow_webhook_user = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_webhook_user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_webhook_user_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.servicenow_webhook_user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_webhook_tickettype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_webhook_tickettype(mut self, value: i32) -> Self {
-        self.servicenow_webhook_tickettype = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_webhook_tickettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_webhook_tickettype_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.servicenow_webhook_tickettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `myob_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_myob_tenant(mut self, value: i32) -> Self {
-        self.myob_tenant = Some(value);
-        self
-    }
-
-    /// Sets `myob_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_myob_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.myob_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sync_servicenow_attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_servicenow_attachments(mut self, value: i32) -> Self {
-        self.sync_servicenow_attachments = Some(value);
-        self
-    }
-
-    /// Sets `twilio_subaccount_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twilio_subaccount_name(mut self, value: impl Into<String>) -> Self {
-        self.twilio_subaccount_name = Some(value.into());
-        self
-    }
-
-    /// Sets `twilio_subaccount_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twilio_subaccount_created(mut self, value: bool) -> Self {
-        self.twilio_subaccount_created = Some(value);
-        self
-    }
-
-    /// Sets `twilio_subaccount_sid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twilio_subaccount_sid(mut self, value: impl Into<String>) -> Self {
-        self.twilio_subaccount_sid = Some(value.into());
-        self
-    }
-
-    /// Sets `twilio_subaccount_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twilio_subaccount_status(mut self, value: impl Into<String>) -> Self {
-        self.twilio_subaccount_status = Some(value.into());
-        self
-    }
-
-    /// Sets `twilio_subaccount_authtoken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twilio_subaccount_authtoken(mut self, value: impl Into<String>) -> Self {
-        self.twilio_subaccount_authtoken = Some(value.into());
-        self
-    }
-
-    /// Sets `_create_twilio_subaccount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_twilio_subaccount(mut self, value: bool) -> Self {
-        self.create_twilio_subaccount = Some(value);
-        self
-    }
-
-    /// Sets `_close_twilio_subaccount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_close_twilio_subaccount(mut self, value: bool) -> Self {
-        self.close_twilio_subaccount = Some(value);
-        self
-    }
-
-    /// Sets `_pauseunpause_twilio_subaccount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pauseunpause_twilio_subaccount(mut self, value: bool) -> Self {
-        self.pauseunpause_twilio_subaccount = Some(value);
-        self
-    }
-
-    /// Sets `_create_twilio_recurringinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_twilio_recurringinvoice(mut self, value: bool) -> Self {
-        self.create_twilio_recurringinvoice = Some(value);
-        self
-    }
-
-    /// Sets `twilio_recurring_invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twilio_recurring_invoice_id(mut self, value: i32) -> Self {
-        self.twilio_recurring_invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `override_layout_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_layout_id(mut self, value: i32) -> Self {
-        self.override_layout_id = Some(value);
-        self
-    }
-
-    /// Sets `override_layout_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_layout_name(mut self, value: impl Into<String>) -> Self {
-        self.override_layout_name = Some(value.into());
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_team_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_team_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_team_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_ticket_sync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_ticket_sync(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_ticket_sync = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_ticket_sync_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_ticket_sync_list(mut self, value: Vec<KeyPair2>) -> Self {
-        self.servicenow_ticket_sync_list = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_fieldmappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_fieldmappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_fieldmappings = Some(value);
-        self
-    }
-
-    /// Sets `matching_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
-        self.matching_value = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_webhook_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_webhook_user(mut self, value: i32) -> Self {
-        self.jira_webhook_user = Some(value);
-        self
-    }
-
-    /// Sets `jira_webhook_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_webhook_username(mut self, value: impl Into<String>) -> Self {
-        self.jira_webhook_username = Some(value.into());
-        self
-    }
-
-    /// Sets `avalara_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_code(mut self, value: impl Into<String>) -> Self {
-        self.avalara_code = Some(value.into());
-        self
-    }
-
-    /// Sets `avalara_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.avalara_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `avalara_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_id(mut self, value: impl Into<String>) -> Self {
-        self.avalara_id = Some(value.into());
-        self
-    }
-
-    /// Sets `invoice_mailbox_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_mailbox_override(mut self, value: i32) -> Self {
-        self.invoice_mailbox_override = Some(value);
-        self
-    }
-
-    /// Sets `quote_mailbox_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quote_mailbox_override(mut self, value: i32) -> Self {
-        self.quote_mailbox_override = Some(value);
-        self
-    }
-
-    /// Sets `_merge_client_into` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_merge_client_into(mut self, value: i32) -> Self {
-        self.merge_client_into = Some(value);
-        self
-    }
-
-    /// Sets `invoice_tickets_seperately_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_tickets_seperately_override(mut self, value: bool) -> Self {
-        self.invoice_tickets_seperately_override = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_authtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_authtype(mut self, value: i32) -> Self {
-        self.servicenow_authtype = Some(value);
-        self
-    }
-
-    /// Sets `portal_title_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_title_override(mut self, value: bool) -> Self {
-        self.portal_title_override = Some(value);
-        self
-    }
-
-    /// Sets `portal_title` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_title(mut self, value: impl Into<String>) -> Self {
-        self.portal_title = Some(value.into());
-        self
-    }
-
-    /// Sets `reply_address_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reply_address_override(mut self, value: impl Into<String>) -> Self {
-        self.reply_address_override = Some(value.into());
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key(mut self, value: i32) -> Self {
-        self.key = Some(value);
-        self
-    }
-
-    /// Sets `table` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table(mut self, value: TableEnum) -> Self {
-        self.table = Some(value);
-        self
-    }
-
-    /// Sets `logo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logo(mut self, value: impl Into<String>) -> Self {
-        self.logo = Some(value.into());
-        self
-    }
-
-    /// Sets `regmanagertech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_regmanagertech(mut self, value: i32) -> Self {
-        self.regmanagertech = Some(value);
-        self
-    }
-
-    /// Sets `logmanagertech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logmanagertech(mut self, value: i32) -> Self {
-        self.logmanagertech = Some(value);
-        self
-    }
-
-    /// Sets `salesreptech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesreptech(mut self, value: i32) -> Self {
-        self.salesreptech = Some(value);
-        self
-    }
-
-    /// Sets `accountownertech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountownertech(mut self, value: i32) -> Self {
-        self.accountownertech = Some(value);
-        self
-    }
-
-    /// Sets `cxmleadtech` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cxmleadtech(mut self, value: i32) -> Self {
-        self.cxmleadtech = Some(value);
-        self
-    }
-
-    /// Sets `xero_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `accountsid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsid(mut self, value: impl Into<String>) -> Self {
-        self.accountsid = Some(value.into());
-        self
-    }
-
-    /// Sets `excludefrominvoicesync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_excludefrominvoicesync(mut self, value: bool) -> Self {
-        self.excludefrominvoicesync = Some(value);
-        self
-    }
-
-    /// Sets `gficlientid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_gficlientid(mut self, value: impl Into<String>) -> Self {
-        self.gficlientid = Some(value.into());
-        self
-    }
-
-    /// Sets `overridepdftemplateinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridepdftemplateinvoice(mut self, value: i32) -> Self {
-        self.overridepdftemplateinvoice = Some(value);
-        self
-    }
-
-    /// Sets `overridepdftemplateinvoice_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridepdftemplateinvoice_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.overridepdftemplateinvoice_name = Some(value.into());
-        self
-    }
-
-    /// Sets `kashflow_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant_id(mut self, value: i32) -> Self {
-        self.kashflow_tenant_id = Some(value);
-        self
-    }
-
-    /// Sets `client_to_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_to_invoice(mut self, value: i32) -> Self {
-        self.client_to_invoice = Some(value);
-        self
-    }
-
-    /// Sets `client_to_invoice_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_to_invoice_name(mut self, value: impl Into<String>) -> Self {
-        self.client_to_invoice_name = Some(value.into());
-        self
-    }
-
-    /// Sets `invoiceduedaysextraclient` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoiceduedaysextraclient(mut self, value: i32) -> Self {
-        self.invoiceduedaysextraclient = Some(value);
-        self
-    }
-
-    /// Sets `itglue_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itglue_id(mut self, value: impl Into<String>) -> Self {
-        self.itglue_id = Some(value.into());
-        self
-    }
-
-    /// Sets `clientcurrency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clientcurrency(mut self, value: impl Into<String>) -> Self {
-        self.clientcurrency = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_subscription_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_subscription_id(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_subscription_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_workspace_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_workspace_name(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_workspace_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_resource_group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_resource_group_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.sentinel_resource_group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sentinel_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_tenant_id(mut self, value: i32) -> Self {
-        self.sentinel_tenant_id = Some(value);
-        self
-    }
-
-    /// Sets `sentinel_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.sentinel_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_currency_code(mut self, value: i32) -> Self {
-        self.default_currency_code = Some(value);
-        self
-    }
-
-    /// Sets `client_to_invoice_recurring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_to_invoice_recurring(mut self, value: i32) -> Self {
-        self.client_to_invoice_recurring = Some(value);
-        self
-    }
-
-    /// Sets `client_to_invoice_recurring_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_to_invoice_recurring_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.client_to_invoice_recurring_name = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_tenants` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenants(mut self, value: Vec<AreaAzureTenant>) -> Self {
-        self.azure_tenants = Some(value);
-        self
-    }
-
-    /// Sets `azure_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.azure_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `snow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snow_id(mut self, value: i32) -> Self {
-        self.snow_id = Some(value);
-        self
-    }
-
-    /// Sets `snowLicences` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snow_licences(mut self, value: Vec<SnowLicenseAbstract>) -> Self {
-        self.snow_licences = Some(value);
-        self
-    }
-
-    /// Sets `qbo_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_id(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `automatic_sales_tax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automatic_sales_tax(mut self, value: bool) -> Self {
-        self.automatic_sales_tax = Some(value);
-        self
-    }
-
-    /// Sets `cautomateid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cautomateid(mut self, value: i32) -> Self {
-        self.cautomateid = Some(value);
-        self
-    }
-
-    /// Sets `dbc_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dbc_company_id(mut self, value: impl Into<String>) -> Self {
-        self.dbc_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `stopped` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stopped(mut self, value: i32) -> Self {
-        self.stopped = Some(value);
-        self
-    }
-
-    /// Sets `customertype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customertype(mut self, value: i32) -> Self {
-        self.customertype = Some(value);
-        self
-    }
-
-    /// Sets `customer_relationship` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customer_relationship(mut self, value: Vec<KeyPair>) -> Self {
-        self.customer_relationship = Some(value);
-        self
-    }
-
-    /// Sets `customer_relationship_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customer_relationship_list(mut self, value: impl Into<String>) -> Self {
-        self.customer_relationship_list = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_validated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_validated(mut self, value: bool) -> Self {
-        self.servicenow_validated = Some(value);
-        self
-    }
-
-    /// Sets `sentinel_default_user_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_default_user_override(mut self, value: i32) -> Self {
-        self.sentinel_default_user_override = Some(value);
-        self
-    }
-
-    /// Sets `sentinel_default_user_override_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sentinel_default_user_override_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.sentinel_default_user_override_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_validated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_validated(mut self, value: bool) -> Self {
-        self.jira_validated = Some(value);
-        self
-    }
-
-    /// Sets `ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ref(mut self, value: impl Into<String>) -> Self {
-        self.r#ref = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_invoices_for_each_site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_invoices_for_each_site(mut self, value: bool) -> Self {
-        self.ticket_invoices_for_each_site = Some(value);
-        self
-    }
-
-    /// Sets `intacct_save_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_save_location(mut self, value: impl Into<String>) -> Self {
-        self.intacct_save_location = Some(value.into());
-        self
-    }
-
-    /// Sets `is_vip` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_vip(mut self, value: bool) -> Self {
-        self.is_vip = Some(value);
-        self
-    }
-
-    /// Sets `accountownertech_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountownertech_name(mut self, value: impl Into<String>) -> Self {
-        self.accountownertech_name = Some(value.into());
-        self
-    }
-
-    /// Sets `taxable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_taxable(mut self, value: bool) -> Self {
-        self.taxable = Some(value);
-        self
-    }
-
-    /// Sets `quickbooks_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quickbooks_details(mut self, value: QuickBooksDetails) -> Self {
-        self.quickbooks_details = Some(value);
-        self
-    }
-
-    /// Sets `percentage_to_survey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_percentage_to_survey(mut self, value: i32) -> Self {
-        self.percentage_to_survey = Some(value);
-        self
-    }
-
-    /// Sets `billing_plan_text` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billing_plan_text(mut self, value: impl Into<String>) -> Self {
-        self.billing_plan_text = Some(value.into());
-        self
-    }
-
-    /// Sets `overridepdftemplatequote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridepdftemplatequote(mut self, value: i32) -> Self {
-        self.overridepdftemplatequote = Some(value);
-        self
-    }
-
-    /// Sets `overridepdftemplatequote_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridepdftemplatequote_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.overridepdftemplatequote_name = Some(value.into());
-        self
-    }
-
-    /// Sets `avalara_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_tenant(mut self, value: i32) -> Self {
-        self.avalara_tenant = Some(value);
-        self
-    }
-
-    /// Sets `due_date_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_due_date_type(mut self, value: i32) -> Self {
-        self.due_date_type = Some(value);
-        self
-    }
-
-    /// Sets `toplevel_quote_currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_toplevel_quote_currency(mut self, value: i32) -> Self {
-        self.toplevel_quote_currency = Some(value);
-        self
-    }
-
-    /// Sets `is_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_account(mut self, value: bool) -> Self {
-        self.is_account = Some(value);
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `toplevel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_toplevel_id(mut self) -> Self {
-        self.toplevel_id = None;
-        self.extra.insert("toplevel_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `toplevel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_toplevel_name(mut self) -> Self {
-        self.toplevel_name = None;
-        self.extra.insert("toplevel_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `confirmemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_confirmemail(mut self) -> Self {
-        self.confirmemail = None;
-        self.extra.insert("confirmemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionemail(mut self) -> Self {
-        self.actionemail = None;
-        self.extra.insert("actionemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clearemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clearemail(mut self) -> Self {
-        self.clearemail = None;
-        self.extra.insert("clearemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messagegroup_id(mut self) -> Self {
-        self.messagegroup_id = None;
-        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `from_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_from_address_override(mut self) -> Self {
-        self.from_address_override = None;
-        self.extra.insert("from_address_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_org_logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_org_logo(mut self) -> Self {
-        self.override_org_logo = None;
-        self.extra.insert("override_org_logo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_org_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_org_name(mut self) -> Self {
-        self.override_org_name = None;
-        self.extra.insert("override_org_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_org_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_org_address(mut self) -> Self {
-        self.override_org_address = None;
-        self.extra.insert("override_org_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_org_phone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_org_phone(mut self) -> Self {
-        self.override_org_phone = None;
-        self.extra.insert("override_org_phone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_org_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_org_email(mut self) -> Self {
-        self.override_org_email = None;
-        self.extra.insert("override_org_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_org_website` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_org_website(mut self) -> Self {
-        self.override_org_website = None;
-        self.extra.insert("override_org_website".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_org_portalurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_org_portalurl(mut self) -> Self {
-        self.override_org_portalurl = None;
-        self.extra.insert("override_org_portalurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailbox_override(mut self) -> Self {
-        self.mailbox_override = None;
-        self.extra.insert("mailbox_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_mailbox_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_mailbox_id(mut self) -> Self {
-        self.default_mailbox_id = None;
-        self.extra.insert("default_mailbox_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calldate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calldate(mut self) -> Self {
-        self.calldate = None;
-        self.extra.insert("calldate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_tax_code(mut self) -> Self {
-        self.item_tax_code = None;
-        self.extra.insert("item_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_tax_code(mut self) -> Self {
-        self.service_tax_code = None;
-        self.extra.insert("service_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_tax_code(mut self) -> Self {
-        self.prepay_tax_code = None;
-        self.extra.insert("prepay_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_tax_code(mut self) -> Self {
-        self.contract_tax_code = None;
-        self.extra.insert("contract_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachments(mut self) -> Self {
-        self.attachments = None;
-        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_fields(mut self) -> Self {
-        self.site_fields = None;
-        self.extra.insert("site_fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pritech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pritech(mut self) -> Self {
-        self.pritech = None;
-        self.extra.insert("pritech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sectech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sectech(mut self) -> Self {
-        self.sectech = None;
-        self.extra.insert("sectech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountmanagertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountmanagertech(mut self) -> Self {
-        self.accountmanagertech = None;
-        self.extra.insert("accountmanagertech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes(mut self) -> Self {
-        self.notes = None;
-        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdapiurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdapiurl(mut self) -> Self {
-        self.thirdpartynhdapiurl = None;
-        self.extra.insert("thirdpartynhdapiurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xeroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xeroid(mut self) -> Self {
-        self.xeroid = None;
-        self.extra.insert("xeroid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_ticket_count(mut self) -> Self {
-        self.open_ticket_count = None;
-        self.extra.insert("open_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opps_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opps_ticket_count(mut self) -> Self {
-        self.opps_ticket_count = None;
-        self.extra.insert("opps_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datecreated(mut self) -> Self {
-        self.datecreated = None;
-        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdfrom_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdfrom_id(mut self) -> Self {
-        self.createdfrom_id = None;
-        self.extra.insert("createdfrom_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `announce` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_announce(mut self) -> Self {
-        self.announce = None;
-        self.extra.insert("announce".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `announcedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_announcedate(mut self) -> Self {
-        self.announcedate = None;
-        self.extra.insert("announcedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pritech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pritech_name(mut self) -> Self {
-        self.pritech_name = None;
-        self.extra.insert("pritech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sectech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sectech_name(mut self) -> Self {
-        self.sectech_name = None;
-        self.extra.insert("sectech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prinotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prinotify(mut self) -> Self {
-        self.prinotify = None;
-        self.extra.insert("prinotify".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `secnotify` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_secnotify(mut self) -> Self {
-        self.secnotify = None;
-        self.extra.insert("secnotify".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priassign(mut self) -> Self {
-        self.priassign = None;
-        self.extra.insert("priassign".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `secassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_secassign(mut self) -> Self {
-        self.secassign = None;
-        self.extra.insert("secassign".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountmanagertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountmanagertech_name(mut self) -> Self {
-        self.accountmanagertech_name = None;
-        self.extra.insert("accountmanagertech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountmanagertech_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountmanagertech_email(mut self) -> Self {
-        self.accountmanagertech_email = None;
-        self.extra
-            .insert("accountmanagertech_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargeperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargeperiod(mut self) -> Self {
-        self.chargeperiod = None;
-        self.extra.insert("chargeperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargehours(mut self) -> Self {
-        self.chargehours = None;
-        self.extra.insert("chargehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargecarryover` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargecarryover(mut self) -> Self {
-        self.chargecarryover = None;
-        self.extra.insert("chargecarryover".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoiceyes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoiceyes(mut self) -> Self {
-        self.invoiceyes = None;
-        self.extra.insert("invoiceyes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef1(mut self) -> Self {
-        self.fluserdef1 = None;
-        self.extra.insert("fluserdef1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef2(mut self) -> Self {
-        self.fluserdef2 = None;
-        self.extra.insert("fluserdef2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef3(mut self) -> Self {
-        self.fluserdef3 = None;
-        self.extra.insert("fluserdef3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef4(mut self) -> Self {
-        self.fluserdef4 = None;
-        self.extra.insert("fluserdef4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef5(mut self) -> Self {
-        self.fluserdef5 = None;
-        self.extra.insert("fluserdef5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `floverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_floverride(mut self) -> Self {
-        self.floverride = None;
-        self.extra.insert("floverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef1hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef1hide(mut self) -> Self {
-        self.fluserdef1hide = None;
-        self.extra.insert("fluserdef1hide".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef2hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef2hide(mut self) -> Self {
-        self.fluserdef2hide = None;
-        self.extra.insert("fluserdef2hide".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef3hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef3hide(mut self) -> Self {
-        self.fluserdef3hide = None;
-        self.extra.insert("fluserdef3hide".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef4hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef4hide(mut self) -> Self {
-        self.fluserdef4hide = None;
-        self.extra.insert("fluserdef4hide".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef5hide` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef5hide(mut self) -> Self {
-        self.fluserdef5hide = None;
-        self.extra.insert("fluserdef5hide".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef1mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef1mand(mut self) -> Self {
-        self.fluserdef1mand = None;
-        self.extra.insert("fluserdef1mand".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef2mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef2mand(mut self) -> Self {
-        self.fluserdef2mand = None;
-        self.extra.insert("fluserdef2mand".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef3mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef3mand(mut self) -> Self {
-        self.fluserdef3mand = None;
-        self.extra.insert("fluserdef3mand".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef4mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef4mand(mut self) -> Self {
-        self.fluserdef4mand = None;
-        self.extra.insert("fluserdef4mand".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fluserdef5mand` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fluserdef5mand(mut self) -> Self {
-        self.fluserdef5mand = None;
-        self.extra.insert("fluserdef5mand".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includeactions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeactions(mut self) -> Self {
-        self.includeactions = None;
-        self.extra.insert("includeactions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `needsinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_needsinvoice(mut self) -> Self {
-        self.needsinvoice = None;
-        self.extra.insert("needsinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate(mut self) -> Self {
-        self.startdate = None;
-        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startbalance(mut self) -> Self {
-        self.startbalance = None;
-        self.extra.insert("startbalance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hourlyrate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hourlyrate(mut self) -> Self {
-        self.hourlyrate = None;
-        self.extra.insert("hourlyrate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `periodcharge` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_periodcharge(mut self) -> Self {
-        self.periodcharge = None;
-        self.extra.insert("periodcharge".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontinvoice(mut self) -> Self {
-        self.dontinvoice = None;
-        self.extra.insert("dontinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicetemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicetemplate(mut self) -> Self {
-        self.invoicetemplate = None;
-        self.extra.insert("invoicetemplate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoicecomment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoicecomment(mut self) -> Self {
-        self.invoicecomment = None;
-        self.extra.insert("invoicecomment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastinvoiceenddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastinvoiceenddate(mut self) -> Self {
-        self.lastinvoiceenddate = None;
-        self.extra.insert("lastinvoiceenddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showslaonweb` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showslaonweb(mut self) -> Self {
-        self.showslaonweb = None;
-        self.extra.insert("showslaonweb".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_tax_code_name(mut self) -> Self {
-        self.item_tax_code_name = None;
-        self.extra.insert("item_tax_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_tax_code_name(mut self) -> Self {
-        self.service_tax_code_name = None;
-        self.extra.insert("service_tax_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_tax_code_name(mut self) -> Self {
-        self.contract_tax_code_name = None;
-        self.extra.insert("contract_tax_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepay_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepay_tax_code_name(mut self) -> Self {
-        self.prepay_tax_code_name = None;
-        self.extra.insert("prepay_tax_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `imageindex` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_imageindex(mut self) -> Self {
-        self.imageindex = None;
-        self.extra.insert("imageindex".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargehours2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargehours2(mut self) -> Self {
-        self.chargehours2 = None;
-        self.extra.insert("chargehours2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hourlyrate2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hourlyrate2(mut self) -> Self {
-        self.hourlyrate2 = None;
-        self.extra.insert("hourlyrate2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cat2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cat2(mut self) -> Self {
-        self.cat2 = None;
-        self.extra.insert("cat2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cat3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cat3(mut self) -> Self {
-        self.cat3 = None;
-        self.extra.insert("cat3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cat4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cat4(mut self) -> Self {
-        self.cat4 = None;
-        self.extra.insert("cat4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cat5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cat5(mut self) -> Self {
-        self.cat5 = None;
-        self.extra.insert("cat5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enddate(mut self) -> Self {
-        self.enddate = None;
-        self.extra.insert("enddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ucemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ucemail(mut self) -> Self {
-        self.ucemail = None;
-        self.extra.insert("ucemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fcemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fcemail(mut self) -> Self {
-        self.fcemail = None;
-        self.extra.insert("fcemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actguid(mut self) -> Self {
-        self.actguid = None;
-        self.extra.insert("actguid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `smsbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_smsbalance(mut self) -> Self {
-        self.smsbalance = None;
-        self.extra.insert("smsbalance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_html(mut self) -> Self {
-        self.html = None;
-        self.extra.insert("html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hv` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hv(mut self) -> Self {
-        self.hv = None;
-        self.extra.insert("hv".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hvdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hvdate(mut self) -> Self {
-        self.hvdate = None;
-        self.extra.insert("hvdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailinvoice(mut self) -> Self {
-        self.emailinvoice = None;
-        self.extra.insert("emailinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_auto_send_invoices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_auto_send_invoices(mut self) -> Self {
-        self.dont_auto_send_invoices = None;
-        self.extra.insert("dont_auto_send_invoices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seriousnesslevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seriousnesslevel(mut self) -> Self {
-        self.seriousnesslevel = None;
-        self.extra.insert("seriousnesslevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defcat1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defcat1(mut self) -> Self {
-        self.defcat1 = None;
-        self.extra.insert("defcat1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defcat2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defcat2(mut self) -> Self {
-        self.defcat2 = None;
-        self.extra.insert("defcat2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defcat3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defcat3(mut self) -> Self {
-        self.defcat3 = None;
-        self.extra.insert("defcat3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defcat4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defcat4(mut self) -> Self {
-        self.defcat4 = None;
-        self.extra.insert("defcat4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thresholdbreached` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thresholdbreached(mut self) -> Self {
-        self.thresholdbreached = None;
-        self.extra.insert("thresholdbreached".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `monthlyreportinclude` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_monthlyreportinclude(mut self) -> Self {
-        self.monthlyreportinclude = None;
-        self.extra.insert("monthlyreportinclude".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `monthlyreportlastrun` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_monthlyreportlastrun(mut self) -> Self {
-        self.monthlyreportlastrun = None;
-        self.extra.insert("monthlyreportlastrun".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `monthlyreportemaildirect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_monthlyreportemaildirect(mut self) -> Self {
-        self.monthlyreportemaildirect = None;
-        self.extra
-            .insert("monthlyreportemaildirect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `monthlyreportemailmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_monthlyreportemailmanager(mut self) -> Self {
-        self.monthlyreportemailmanager = None;
-        self.extra
-            .insert("monthlyreportemailmanager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `monthlyreportshowonweb` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_monthlyreportshowonweb(mut self) -> Self {
-        self.monthlyreportshowonweb = None;
-        self.extra.insert("monthlyreportshowonweb".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `areatype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_areatype(mut self) -> Self {
-        self.areatype = None;
-        self.extra.insert("areatype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unmatchedcombinations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unmatchedcombinations(mut self) -> Self {
-        self.unmatchedcombinations = None;
-        self.extra.insert("unmatchedcombinations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringchargenextdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringchargenextdate(mut self) -> Self {
-        self.prepayrecurringchargenextdate = None;
-        self.extra
-            .insert("prepayrecurringchargenextdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billforrecurringprepayamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billforrecurringprepayamount(mut self) -> Self {
-        self.billforrecurringprepayamount = None;
-        self.extra
-            .insert("billforrecurringprepayamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringcharge` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringcharge(mut self) -> Self {
-        self.prepayrecurringcharge = None;
-        self.extra.insert("prepayrecurringcharge".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringhours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringhours(mut self) -> Self {
-        self.prepayrecurringhours = None;
-        self.extra.insert("prepayrecurringhours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringchargebp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringchargebp(mut self) -> Self {
-        self.prepayrecurringchargebp = None;
-        self.extra.insert("prepayrecurringchargebp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsemailaddress(mut self) -> Self {
-        self.accountsemailaddress = None;
-        self.extra.insert("accountsemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `disclaimermatchstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_disclaimermatchstring(mut self) -> Self {
-        self.disclaimermatchstring = None;
-        self.extra.insert("disclaimermatchstring".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `paymentterms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_paymentterms(mut self) -> Self {
-        self.paymentterms = None;
-        self.extra.insert("paymentterms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showallnonbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showallnonbillable(mut self) -> Self {
-        self.showallnonbillable = None;
-        self.extra.insert("showallnonbillable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billinggroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billinggroup(mut self) -> Self {
-        self.billinggroup = None;
-        self.extra.insert("billinggroup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopupthreshhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopupthreshhold(mut self) -> Self {
-        self.autotopupthreshhold = None;
-        self.extra.insert("autotopupthreshhold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopuptoamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopuptoamount(mut self) -> Self {
-        self.autotopuptoamount = None;
-        self.extra.insert("autotopuptoamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopupcostperhour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopupcostperhour(mut self) -> Self {
-        self.autotopupcostperhour = None;
-        self.extra.insert("autotopupcostperhour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotopupbyamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotopupbyamount(mut self) -> Self {
-        self.autotopupbyamount = None;
-        self.extra.insert("autotopupbyamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surchargeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surchargeid(mut self) -> Self {
-        self.surchargeid = None;
-        self.extra.insert("surchargeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingtemplate_id(mut self) -> Self {
-        self.billingtemplate_id = None;
-        self.extra.insert("billingtemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingtemplate_name(mut self) -> Self {
-        self.billingtemplate_name = None;
-        self.extra.insert("billingtemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overidegreeting` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overidegreeting(mut self) -> Self {
-        self.overidegreeting = None;
-        self.extra.insert("overidegreeting".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clientpackage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clientpackage(mut self) -> Self {
-        self.clientpackage = None;
-        self.extra.insert("clientpackage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `scopeofbusiness` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scopeofbusiness(mut self) -> Self {
-        self.scopeofbusiness = None;
-        self.extra.insert("scopeofbusiness".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `preferredagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_preferredagent(mut self) -> Self {
-        self.preferredagent = None;
-        self.extra.insert("preferredagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `callhandlingnotes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_callhandlingnotes(mut self) -> Self {
-        self.callhandlingnotes = None;
-        self.extra.insert("callhandlingnotes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automatic_callscript_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automatic_callscript_id(mut self) -> Self {
-        self.automatic_callscript_id = None;
-        self.extra.insert("automatic_callscript_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automatic_callscript_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automatic_callscript_name(mut self) -> Self {
-        self.automatic_callscript_name = None;
-        self.extra
-            .insert("automatic_callscript_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teamviewerpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teamviewerpassword(mut self) -> Self {
-        self.teamviewerpassword = None;
-        self.extra.insert("teamviewerpassword".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customertype_new` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customertype_new(mut self) -> Self {
-        self.customertype_new = None;
-        self.extra.insert("customertype_new".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `discountperc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_discountperc(mut self) -> Self {
-        self.discountperc = None;
-        self.extra.insert("discountperc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showfaqfortoplevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showfaqfortoplevel(mut self) -> Self {
-        self.showfaqfortoplevel = None;
-        self.extra.insert("showfaqfortoplevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsccemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsccemailaddress(mut self) -> Self {
-        self.accountsccemailaddress = None;
-        self.extra.insert("accountsccemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isopportunity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isopportunity(mut self) -> Self {
-        self.isopportunity = None;
-        self.extra.insert("isopportunity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snowname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snowname(mut self) -> Self {
-        self.snowname = None;
-        self.extra.insert("snowname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_site_id(mut self) -> Self {
-        self.main_site_id = None;
-        self.extra.insert("main_site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_site_name(mut self) -> Self {
-        self.main_site_name = None;
-        self.extra.insert("main_site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_organisation_id(mut self) -> Self {
-        self.linked_organisation_id = None;
-        self.extra.insert("linked_organisation_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `all_organisations_allowed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_all_organisations_allowed(mut self) -> Self {
-        self.all_organisations_allowed = None;
-        self.extra
-            .insert("all_organisations_allowed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_organisations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_organisations(mut self) -> Self {
-        self.allowed_organisations = None;
-        self.extra.insert("allowed_organisations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_signature(mut self) -> Self {
-        self.override_signature = None;
-        self.extra.insert("override_signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contractaccountsdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contractaccountsdesc(mut self) -> Self {
-        self.contractaccountsdesc = None;
-        self.extra.insert("contractaccountsdesc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayaccountsdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayaccountsdesc(mut self) -> Self {
-        self.prepayaccountsdesc = None;
-        self.extra.insert("prepayaccountsdesc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_update` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_update(mut self) -> Self {
-        self.site_update = None;
-        self.extra.insert("site_update".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_sitename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_sitename(mut self) -> Self {
-        self.newclient_sitename = None;
-        self.extra.insert("newclient_sitename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_phonenumber(mut self) -> Self {
-        self.newclient_phonenumber = None;
-        self.extra.insert("newclient_phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_domain(mut self) -> Self {
-        self.newclient_domain = None;
-        self.extra.insert("newclient_domain".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_timezone(mut self) -> Self {
-        self.newclient_timezone = None;
-        self.extra.insert("newclient_timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_contactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_contactname(mut self) -> Self {
-        self.newclient_contactname = None;
-        self.extra.insert("newclient_contactname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_contactemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_contactemail(mut self) -> Self {
-        self.newclient_contactemail = None;
-        self.extra.insert("newclient_contactemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_contacttitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_contacttitle(mut self) -> Self {
-        self.newclient_contacttitle = None;
-        self.extra.insert("newclient_contacttitle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_web_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_web_access_level(mut self) -> Self {
-        self.newclient_web_access_level = None;
-        self.extra
-            .insert("newclient_web_access_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_sendwelcomeemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_sendwelcomeemail(mut self) -> Self {
-        self.newclient_sendwelcomeemail = None;
-        self.extra
-            .insert("newclient_sendwelcomeemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_delivery_address(mut self) -> Self {
-        self.newclient_delivery_address = None;
-        self.extra
-            .insert("newclient_delivery_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_countrycode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_countrycode(mut self) -> Self {
-        self.newclient_countrycode = None;
-        self.extra.insert("newclient_countrycode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_regioncode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_regioncode(mut self) -> Self {
-        self.newclient_regioncode = None;
-        self.extra.insert("newclient_regioncode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faqlists(mut self) -> Self {
-        self.faqlists = None;
-        self.extra.insert("faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `popup_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_popup_notes(mut self) -> Self {
-        self.popup_notes = None;
-        self.extra.insert("popup_notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_reassign_all_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reassign_all_to_user(mut self) -> Self {
-        self.reassign_all_to_user = None;
-        self.extra.insert("_reassign_all_to_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_tickettypes(mut self) -> Self {
-        self.allowall_tickettypes = None;
-        self.extra.insert("allowall_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_tickettypes(mut self) -> Self {
-        self.allowed_tickettypes = None;
-        self.extra.insert("allowed_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category1(mut self) -> Self {
-        self.allowall_category1 = None;
-        self.extra.insert("allowall_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category1(mut self) -> Self {
-        self.allowed_category1 = None;
-        self.extra.insert("allowed_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category2(mut self) -> Self {
-        self.allowall_category2 = None;
-        self.extra.insert("allowall_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category2(mut self) -> Self {
-        self.allowed_category2 = None;
-        self.extra.insert("allowed_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category3(mut self) -> Self {
-        self.allowall_category3 = None;
-        self.extra.insert("allowall_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category3(mut self) -> Self {
-        self.allowed_category3 = None;
-        self.extra.insert("allowed_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category4(mut self) -> Self {
-        self.allowall_category4 = None;
-        self.extra.insert("allowall_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alocked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alocked(mut self) -> Self {
-        self.alocked = None;
-        self.extra.insert("alocked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category4(mut self) -> Self {
-        self.allowed_category4 = None;
-        self.extra.insert("allowed_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onhold_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onhold_ticket_count(mut self) -> Self {
-        self.onhold_ticket_count = None;
-        self.extra.insert("onhold_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `total_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_total_ticket_count(mut self) -> Self {
-        self.total_ticket_count = None;
-        self.extra.insert("total_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opened_thismonth_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opened_thismonth_count(mut self) -> Self {
-        self.opened_thismonth_count = None;
-        self.extra.insert("opened_thismonth_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingplans` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingplans(mut self) -> Self {
-        self.billingplans = None;
-        self.extra.insert("billingplans".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overriding_rates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overriding_rates(mut self) -> Self {
-        self.overriding_rates = None;
-        self.extra.insert("overriding_rates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowallchargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowallchargerates(mut self) -> Self {
-        self.allowallchargerates = None;
-        self.extra.insert("allowallchargerates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerates(mut self) -> Self {
-        self.chargerates = None;
-        self.extra.insert("chargerates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newclient_siteguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newclient_siteguid(mut self) -> Self {
-        self.newclient_siteguid = None;
-        self.extra.insert("newclient_siteguid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_api_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_api_access(mut self) -> Self {
-        self.allow_api_access = None;
-        self.extra.insert("allow_api_access".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `api_access_clientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_api_access_clientid(mut self) -> Self {
-        self.api_access_clientid = None;
-        self.extra.insert("api_access_clientid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `api_access_clientsecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_api_access_clientsecret(mut self) -> Self {
-        self.api_access_clientsecret = None;
-        self.extra.insert("api_access_clientsecret".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdauthurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdauthurl(mut self) -> Self {
-        self.thirdpartynhdauthurl = None;
-        self.extra.insert("thirdpartynhdauthurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdtenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdtenant(mut self) -> Self {
-        self.thirdpartynhdtenant = None;
-        self.extra.insert("thirdpartynhdtenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdapiclientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdapiclientid(mut self) -> Self {
-        self.thirdpartynhdapiclientid = None;
-        self.extra
-            .insert("thirdpartynhdapiclientid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_thirdpartynhdapiclientsecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_thirdpartynhdapiclientsecret(mut self) -> Self {
-        self.new_thirdpartynhdapiclientsecret = None;
-        self.extra
-            .insert(
-                "new_thirdpartynhdapiclientsecret".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `areaitems` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_areaitems(mut self) -> Self {
-        self.areaitems = None;
-        self.extra.insert("areaitems".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_logo(mut self) -> Self {
-        self.portal_logo = None;
-        self.extra.insert("portal_logo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_portalcolour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_portalcolour(mut self) -> Self {
-        self.override_portalcolour = None;
-        self.extra.insert("override_portalcolour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalcolour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalcolour(mut self) -> Self {
-        self.portalcolour = None;
-        self.extra.insert("portalcolour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalbackgroundimageurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalbackgroundimageurl(mut self) -> Self {
-        self.portalbackgroundimageurl = None;
-        self.extra
-            .insert("portalbackgroundimageurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ninjarmmid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ninjarmmid(mut self) -> Self {
-        self.ninjarmmid = None;
-        self.extra.insert("ninjarmmid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sales_tax_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sales_tax_type(mut self) -> Self {
-        self.sales_tax_type = None;
-        self.extra.insert("sales_tax_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_tax_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_tax_type(mut self) -> Self {
-        self.purchase_tax_type = None;
-        self.extra.insert("purchase_tax_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isarchived_xero` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isarchived_xero(mut self) -> Self {
-        self.isarchived_xero = None;
-        self.extra.insert("isarchived_xero".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsfirstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsfirstname(mut self) -> Self {
-        self.accountsfirstname = None;
-        self.extra.insert("accountsfirstname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountslastname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountslastname(mut self) -> Self {
-        self.accountslastname = None;
-        self.extra.insert("accountslastname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sales_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sales_tax_code(mut self) -> Self {
-        self.sales_tax_code = None;
-        self.extra.insert("sales_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_tax_code(mut self) -> Self {
-        self.purchase_tax_code = None;
-        self.extra.insert("purchase_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_tax_code_name(mut self) -> Self {
-        self.purchase_tax_code_name = None;
-        self.extra.insert("purchase_tax_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayhistory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayhistory(mut self) -> Self {
-        self.prepayhistory = None;
-        self.extra.insert("prepayhistory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `periods` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_periods(mut self) -> Self {
-        self.periods = None;
-        self.extra.insert("periods".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringminimumdeduction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringminimumdeduction(mut self) -> Self {
-        self.prepayrecurringminimumdeduction = None;
-        self.extra
-            .insert(
-                "prepayrecurringminimumdeduction".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `prepayrecurringminimumdeductiononlyactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringminimumdeductiononlyactive(mut self) -> Self {
-        self.prepayrecurringminimumdeductiononlyactive = None;
-        self.extra
-            .insert(
-                "prepayrecurringminimumdeductiononlyactive".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `prepayrecurringautomaticdeduction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringautomaticdeduction(mut self) -> Self {
-        self.prepayrecurringautomaticdeduction = None;
-        self.extra
-            .insert(
-                "prepayrecurringautomaticdeduction".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `prepaytotal` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepaytotal(mut self) -> Self {
-        self.prepaytotal = None;
-        self.extra.insert("prepaytotal".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayused` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayused(mut self) -> Self {
-        self.prepayused = None;
-        self.extra.insert("prepayused".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepaybalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepaybalance(mut self) -> Self {
-        self.prepaybalance = None;
-        self.extra.insert("prepaybalance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `preferreddeliverymethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_preferreddeliverymethod(mut self) -> Self {
-        self.preferreddeliverymethod = None;
-        self.extra.insert("preferreddeliverymethod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbodefaulttax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbodefaulttax(mut self) -> Self {
-        self.qbodefaulttax = None;
-        self.extra.insert("qbodefaulttax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_contract(mut self) -> Self {
-        self.default_contract = None;
-        self.extra.insert("default_contract".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device42id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device42id(mut self) -> Self {
-        self.device42id = None;
-        self.extra.insert("device42id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xerodetails_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xerodetails_id(mut self) -> Self {
-        self.xerodetails_id = None;
-        self.extra.insert("xerodetails_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_name(mut self) -> Self {
-        self.xero_tenant_name = None;
-        self.extra.insert("xero_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tracking_category_1_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tracking_category_1_name(mut self) -> Self {
-        self.xero_tracking_category_1_name = None;
-        self.extra
-            .insert("xero_tracking_category_1_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tracking_category_2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tracking_category_2_name(mut self) -> Self {
-        self.xero_tracking_category_2_name = None;
-        self.extra
-            .insert("xero_tracking_category_2_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenowid(mut self) -> Self {
-        self.servicenowid = None;
-        self.extra.insert("servicenowid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isnhserveremaildefault` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnhserveremaildefault(mut self) -> Self {
-        self.isnhserveremaildefault = None;
-        self.extra.insert("isnhserveremaildefault".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_id(mut self) -> Self {
-        self.datto_id = None;
-        self.extra.insert("datto_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_alternate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_alternate_id(mut self) -> Self {
-        self.datto_alternate_id = None;
-        self.extra.insert("datto_alternate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_url(mut self) -> Self {
-        self.datto_url = None;
-        self.extra.insert("datto_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dattocommerce_tenantid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dattocommerce_tenantid(mut self) -> Self {
-        self.dattocommerce_tenantid = None;
-        self.extra.insert("dattocommerce_tenantid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbodefaulttaxcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbodefaulttaxcode(mut self) -> Self {
-        self.qbodefaulttaxcode = None;
-        self.extra.insert("qbodefaulttaxcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbodefaulttaxcodename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbodefaulttaxcodename(mut self) -> Self {
-        self.qbodefaulttaxcodename = None;
-        self.extra.insert("qbodefaulttaxcodename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_default_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_default_tax_code(mut self) -> Self {
-        self.qbo_default_tax_code = None;
-        self.extra.insert("qbo_default_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwiseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwiseid(mut self) -> Self {
-        self.connectwiseid = None;
-        self.extra.insert("connectwiseid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotaskid(mut self) -> Self {
-        self.autotaskid = None;
-        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_address(mut self) -> Self {
-        self.import_address = None;
-        self.extra.insert("import_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_notes(mut self) -> Self {
-        self.import_notes = None;
-        self.extra.insert("import_notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ateraid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ateraid(mut self) -> Self {
-        self.ateraid = None;
-        self.extra.insert("ateraid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflowid(mut self) -> Self {
-        self.kashflowid = None;
-        self.extra.insert("kashflowid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant_name(mut self) -> Self {
-        self.kashflow_tenant_name = None;
-        self.extra.insert("kashflow_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `website` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_website(mut self) -> Self {
-        self.website = None;
-        self.extra.insert("website".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alastupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alastupdate(mut self) -> Self {
-        self.alastupdate = None;
-        self.extra.insert("alastupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_access(mut self) -> Self {
-        self.service_access = None;
-        self.extra.insert("service_access".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_subscriptions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_subscriptions(mut self) -> Self {
-        self.service_subscriptions = None;
-        self.extra.insert("service_subscriptions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snelstart_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snelstart_id(mut self) -> Self {
-        self.snelstart_id = None;
-        self.extra.insert("snelstart_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_currency_code_name(mut self) -> Self {
-        self.default_currency_code_name = None;
-        self.extra
-            .insert("default_currency_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_apply_billingtemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_billingtemplate(mut self) -> Self {
-        self.apply_billingtemplate = None;
-        self.extra.insert("_apply_billingtemplate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_commerce_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_commerce_id(mut self) -> Self {
-        self.datto_commerce_id = None;
-        self.extra.insert("datto_commerce_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_commerce_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_commerce_url(mut self) -> Self {
-        self.datto_commerce_url = None;
-        self.extra.insert("datto_commerce_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_azure_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_azure_tenant(mut self) -> Self {
-        self.import_azure_tenant = None;
-        self.extra.insert("import_azure_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_details_id(mut self) -> Self {
-        self.import_details_id = None;
-        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `syncroid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_syncroid(mut self) -> Self {
-        self.syncroid = None;
-        self.extra.insert("syncroid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kbentries` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kbentries(mut self) -> Self {
-        self.kbentries = None;
-        self.extra.insert("kbentries".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_id(mut self) -> Self {
-        self.auvik_id = None;
-        self.extra.insert("auvik_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_id(mut self) -> Self {
-        self.hubspot_id = None;
-        self.extra.insert("hubspot_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_url(mut self) -> Self {
-        self.hubspot_url = None;
-        self.extra.insert("hubspot_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_dont_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_dont_sync(mut self) -> Self {
-        self.hubspot_dont_sync = None;
-        self.extra.insert("hubspot_dont_sync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_archived` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_archived(mut self) -> Self {
-        self.hubspot_archived = None;
-        self.extra.insert("hubspot_archived".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domain(mut self) -> Self {
-        self.domain = None;
-        self.extra.insert("domain".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_passportal_id(mut self) -> Self {
-        self.passportal_id = None;
-        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_licences(mut self) -> Self {
-        self.update_licences = None;
-        self.extra.insert("update_licences".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayasamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayasamount(mut self) -> Self {
-        self.prepayasamount = None;
-        self.extra.insert("prepayasamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `synced_to_intacct` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_synced_to_intacct(mut self) -> Self {
-        self.synced_to_intacct = None;
-        self.extra.insert("synced_to_intacct".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_name(mut self) -> Self {
-        self.qbo_company_name = None;
-        self.extra.insert("qbo_company_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppid(mut self) -> Self {
-        self.oppid = None;
-        self.extra.insert("oppid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tax_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tax_number(mut self) -> Self {
-        self.tax_number = None;
-        self.extra.insert("tax_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isclientdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isclientdetails(mut self) -> Self {
-        self.isclientdetails = None;
-        self.extra.insert("isclientdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_lifecycle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_lifecycle(mut self) -> Self {
-        self.hubspot_lifecycle = None;
-        self.extra.insert("hubspot_lifecycle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hudu_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hudu_url(mut self) -> Self {
-        self.hudu_url = None;
-        self.extra.insert("hudu_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prepayrecurringexpirymonths` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prepayrecurringexpirymonths(mut self) -> Self {
-        self.prepayrecurringexpirymonths = None;
-        self.extra
-            .insert("prepayrecurringexpirymonths".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsbccemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsbccemailaddress(mut self) -> Self {
-        self.accountsbccemailaddress = None;
-        self.extra.insert("accountsbccemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultcontractoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultcontractoverride(mut self) -> Self {
-        self.defaultcontractoverride = None;
-        self.extra.insert("defaultcontractoverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultcontractoverride_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultcontractoverride_ref(mut self) -> Self {
-        self.defaultcontractoverride_ref = None;
-        self.extra
-            .insert("defaultcontractoverride_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_id(mut self) -> Self {
-        self.sqlimport_id = None;
-        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `donotimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_donotimport(mut self) -> Self {
-        self.donotimport = None;
-        self.extra.insert("donotimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `liongardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_liongardid(mut self) -> Self {
-        self.liongardid = None;
-        self.extra.insert("liongardid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `liongard_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_liongard_url(mut self) -> Self {
-        self.liongard_url = None;
-        self.extra.insert("liongard_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_to_liongard` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_to_liongard(mut self) -> Self {
-        self.sync_to_liongard = None;
-        self.extra.insert("sync_to_liongard".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `regmanagertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_regmanagertech_name(mut self) -> Self {
-        self.regmanagertech_name = None;
-        self.extra.insert("regmanagertech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logmanagertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logmanagertech_name(mut self) -> Self {
-        self.logmanagertech_name = None;
-        self.extra.insert("logmanagertech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesreptech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesreptech_name(mut self) -> Self {
-        self.salesreptech_name = None;
-        self.extra.insert("salesreptech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_team_to_salesrep_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_team_to_salesrep_override(mut self) -> Self {
-        self.default_team_to_salesrep_override = None;
-        self.extra
-            .insert(
-                "default_team_to_salesrep_override".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_team_to_salesrep_override_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_team_to_salesrep_override_team(mut self) -> Self {
-        self.default_team_to_salesrep_override_team = None;
-        self.extra
-            .insert(
-                "default_team_to_salesrep_override_team".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `cxmleadtech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cxmleadtech_name(mut self) -> Self {
-        self.cxmleadtech_name = None;
-        self.extra.insert("cxmleadtech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalchatprofile` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalchatprofile(mut self) -> Self {
-        self.portalchatprofile = None;
-        self.extra.insert("portalchatprofile".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalchatprofile_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalchatprofile_name(mut self) -> Self {
-        self.portalchatprofile_name = None;
-        self.extra.insert("portalchatprofile_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kaseyaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kaseyaid(mut self) -> Self {
-        self.kaseyaid = None;
-        self.extra.insert("kaseyaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `trading_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_trading_name(mut self) -> Self {
-        self.trading_name = None;
-        self.extra.insert("trading_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dbc_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dbc_company_name(mut self) -> Self {
-        self.dbc_company_name = None;
-        self.extra.insert("dbc_company_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_dontsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_dontsync(mut self) -> Self {
-        self.salesforce_dontsync = None;
-        self.extra.insert("salesforce_dontsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stripe_customer_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stripe_customer_id(mut self) -> Self {
-        self.stripe_customer_id = None;
-        self.extra.insert("stripe_customer_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stripe_payment_method_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stripe_payment_method_id(mut self) -> Self {
-        self.stripe_payment_method_id = None;
-        self.extra
-            .insert("stripe_payment_method_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stripe_payment_method_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stripe_payment_method_name(mut self) -> Self {
-        self.stripe_payment_method_name = None;
-        self.extra
-            .insert("stripe_payment_method_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stripe_paymentmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stripe_paymentmethod(mut self) -> Self {
-        self.stripe_paymentmethod = None;
-        self.extra.insert("stripe_paymentmethod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `current_licences` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_current_licences(mut self) -> Self {
-        self.current_licences = None;
-        self.extra.insert("current_licences".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_url(mut self) -> Self {
-        self.servicenow_url = None;
-        self.extra.insert("servicenow_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_locale` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_locale(mut self) -> Self {
-        self.servicenow_locale = None;
-        self.extra.insert("servicenow_locale".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_username(mut self) -> Self {
-        self.servicenow_username = None;
-        self.extra.insert("servicenow_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_servicenowkey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_servicenowkey(mut self) -> Self {
-        self.new_servicenowkey = None;
-        self.extra.insert("new_servicenowkey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_priority_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_priority_mappings(mut self) -> Self {
-        self.servicenow_priority_mappings = None;
-        self.extra
-            .insert("servicenow_priority_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_status_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_status_mappings(mut self) -> Self {
-        self.servicenow_status_mappings = None;
-        self.extra
-            .insert("servicenow_status_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_impact_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_impact_mappings(mut self) -> Self {
-        self.servicenow_impact_mappings = None;
-        self.extra
-            .insert("servicenow_impact_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_urgency_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_urgency_mappings(mut self) -> Self {
-        self.servicenow_urgency_mappings = None;
-        self.extra
-            .insert("servicenow_urgency_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_category_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_category_mappings(mut self) -> Self {
-        self.servicenow_category_mappings = None;
-        self.extra
-            .insert("servicenow_category_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_assignment_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_assignment_group(mut self) -> Self {
-        self.servicenow_assignment_group = None;
-        self.extra
-            .insert("servicenow_assignment_group".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_assignment_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_assignment_group_name(mut self) -> Self {
-        self.servicenow_assignment_group_name = None;
-        self.extra
-            .insert(
-                "servicenow_assignment_group_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `servicenow_assignmentgroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_assignmentgroup(mut self) -> Self {
-        self.servicenow_assignmentgroup = None;
-        self.extra
-            .insert("servicenow_assignmentgroup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_defaultuser_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_defaultuser_id(mut self) -> Self {
-        self.servicenow_defaultuser_id = None;
-        self.extra
-            .insert("servicenow_defaultuser_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_defaultuser_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_defaultuser_name(mut self) -> Self {
-        self.servicenow_defaultuser_name = None;
-        self.extra
-            .insert("servicenow_defaultuser_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_defaultuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_defaultuser(mut self) -> Self {
-        self.servicenow_defaultuser = None;
-        self.extra.insert("servicenow_defaultuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `test_servicenow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_test_servicenow(mut self) -> Self {
-        self.test_servicenow = None;
-        self.extra.insert("test_servicenow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sage_business_cloud_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sage_business_cloud_details_id(mut self) -> Self {
-        self.sage_business_cloud_details_id = None;
-        self.extra
-            .insert(
-                "sage_business_cloud_details_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `sage_business_cloud_details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sage_business_cloud_details_name(mut self) -> Self {
-        self.sage_business_cloud_details_name = None;
-        self.extra
-            .insert(
-                "sage_business_cloud_details_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `exact_division` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_division(mut self) -> Self {
-        self.exact_division = None;
-        self.extra.insert("exact_division".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_division_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_division_name(mut self) -> Self {
-        self.exact_division_name = None;
-        self.extra.insert("exact_division_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ncentral_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ncentral_details_id(mut self) -> Self {
-        self.ncentral_details_id = None;
-        self.extra.insert("ncentral_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currencyisocode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currencyisocode(mut self) -> Self {
-        self.currencyisocode = None;
-        self.extra.insert("currencyisocode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_location_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_location_id(mut self) -> Self {
-        self.intacct_location_id = None;
-        self.extra.insert("intacct_location_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_location_id_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_location_id_list(mut self) -> Self {
-        self.intacct_location_id_list = None;
-        self.extra
-            .insert("intacct_location_id_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_location_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_location_type(mut self) -> Self {
-        self.intacct_location_type = None;
-        self.extra.insert("intacct_location_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_categories` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_categories(mut self) -> Self {
-        self.new_categories = None;
-        self.extra.insert("new_categories".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_url(mut self) -> Self {
-        self.jira_url = None;
-        self.extra.insert("jira_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_username(mut self) -> Self {
-        self.jira_username = None;
-        self.extra.insert("jira_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_jirakey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_jirakey(mut self) -> Self {
-        self.new_jirakey = None;
-        self.extra.insert("new_jirakey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `test_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_test_jira(mut self) -> Self {
-        self.test_jira = None;
-        self.extra.insert("test_jira".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_servicedesk_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_servicedesk_id(mut self) -> Self {
-        self.jira_servicedesk_id = None;
-        self.extra.insert("jira_servicedesk_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_servicedesk_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_servicedesk_name(mut self) -> Self {
-        self.jira_servicedesk_name = None;
-        self.extra.insert("jira_servicedesk_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_servicedesk` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_servicedesk(mut self) -> Self {
-        self.jira_servicedesk = None;
-        self.extra.insert("jira_servicedesk".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_requesttype_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_requesttype_mappings(mut self) -> Self {
-        self.jira_requesttype_mappings = None;
-        self.extra
-            .insert("jira_requesttype_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_user_id(mut self) -> Self {
-        self.jira_user_id = None;
-        self.extra.insert("jira_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_user_name(mut self) -> Self {
-        self.jira_user_name = None;
-        self.extra.insert("jira_user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_user(mut self) -> Self {
-        self.jira_user = None;
-        self.extra.insert("jira_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_priority_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_priority_mappings(mut self) -> Self {
-        self.jira_priority_mappings = None;
-        self.extra.insert("jira_priority_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_status_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_status_mappings(mut self) -> Self {
-        self.jira_status_mappings = None;
-        self.extra.insert("jira_status_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `create_jira_webhook` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_jira_webhook(mut self) -> Self {
-        self.create_jira_webhook = None;
-        self.extra.insert("create_jira_webhook".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_webhook_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_webhook_created(mut self) -> Self {
-        self.jira_webhook_created = None;
-        self.extra.insert("jira_webhook_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultpdftemplateinvoicetickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpdftemplateinvoicetickets(mut self) -> Self {
-        self.defaultpdftemplateinvoicetickets = None;
-        self.extra
-            .insert(
-                "defaultpdftemplateinvoicetickets".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `defaultpdftemplateinvoiceorders` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpdftemplateinvoiceorders(mut self) -> Self {
-        self.defaultpdftemplateinvoiceorders = None;
-        self.extra
-            .insert(
-                "defaultpdftemplateinvoiceorders".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `defaultpdftemplateinvoicerecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpdftemplateinvoicerecurring(mut self) -> Self {
-        self.defaultpdftemplateinvoicerecurring = None;
-        self.extra
-            .insert(
-                "defaultpdftemplateinvoicerecurring".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `defaultpdftemplateinvoicetickets_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpdftemplateinvoicetickets_name(mut self) -> Self {
-        self.defaultpdftemplateinvoicetickets_name = None;
-        self.extra
-            .insert(
-                "defaultpdftemplateinvoicetickets_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `defaultpdftemplateinvoiceorders_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpdftemplateinvoiceorders_name(mut self) -> Self {
-        self.defaultpdftemplateinvoiceorders_name = None;
-        self.extra
-            .insert(
-                "defaultpdftemplateinvoiceorders_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `defaultpdftemplateinvoicerecurring_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpdftemplateinvoicerecurring_name(mut self) -> Self {
-        self.defaultpdftemplateinvoicerecurring_name = None;
-        self.extra
-            .insert(
-                "defaultpdftemplateinvoicerecurring_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `intacct_invoice_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_invoice_save_location(mut self) -> Self {
-        self.intacct_invoice_save_location = None;
-        self.extra
-            .insert("intacct_invoice_save_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ingram_micro_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ingram_micro_details_id(mut self) -> Self {
-        self.ingram_micro_details_id = None;
-        self.extra.insert("ingram_micro_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_fire_automations(mut self) -> Self {
-        self.dont_fire_automations = None;
-        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_delivery_address(mut self) -> Self {
-        self.main_delivery_address = None;
-        self.extra.insert("main_delivery_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_invoice_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_invoice_address(mut self) -> Self {
-        self.main_invoice_address = None;
-        self.extra.insert("main_invoice_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_contact_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_contact_name(mut self) -> Self {
-        self.main_contact_name = None;
-        self.extra.insert("main_contact_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_contact_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_contact_email(mut self) -> Self {
-        self.main_contact_email = None;
-        self.extra.insert("main_contact_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_contact_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_contact_phonenumber(mut self) -> Self {
-        self.main_contact_phonenumber = None;
-        self.extra
-            .insert("main_contact_phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_contact_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_contact_id(mut self) -> Self {
-        self.main_contact_id = None;
-        self.extra.insert("main_contact_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_phonenumber(mut self) -> Self {
-        self.main_phonenumber = None;
-        self.extra.insert("main_phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auvik_site_inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auvik_site_inactive(mut self) -> Self {
-        self.auvik_site_inactive = None;
-        self.extra.insert("auvik_site_inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_class(mut self) -> Self {
-        self.invoice_class = None;
-        self.extra.insert("invoice_class".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_icon(mut self) -> Self {
-        self.new_icon = None;
-        self.extra.insert("new_icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fortnox_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fortnox_tenant(mut self) -> Self {
-        self.fortnox_tenant = None;
-        self.extra.insert("fortnox_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fortnox_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fortnox_tenant_name(mut self) -> Self {
-        self.fortnox_tenant_name = None;
-        self.extra.insert("fortnox_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_enable_webhook` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_enable_webhook(mut self) -> Self {
-        self.servicenow_enable_webhook = None;
-        self.extra
-            .insert("servicenow_enable_webhook".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_servicenow_webhooksecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_servicenow_webhooksecret(mut self) -> Self {
-        self.new_servicenow_webhooksecret = None;
-        self.extra
-            .insert("new_servicenow_webhooksecret".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_webhook_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_webhook_user(mut self) -> Self {
-        self.servicenow_webhook_user = None;
-        self.extra.insert("servicenow_webhook_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_webhook_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_webhook_user_name(mut self) -> Self {
-        self.servicenow_webhook_user_name = None;
-        self.extra
-            .insert("servicenow_webhook_user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_webhook_tickettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_webhook_tickettype(mut self) -> Self {
-        self.servicenow_webhook_tickettype = None;
-        self.extra
-            .insert("servicenow_webhook_tickettype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_webhook_tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_webhook_tickettype_name(mut self) -> Self {
-        self.servicenow_webhook_tickettype_name = None;
-        self.extra
-            .insert(
-                "servicenow_webhook_tickettype_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `myob_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_myob_tenant(mut self) -> Self {
-        self.myob_tenant = None;
-        self.extra.insert("myob_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `myob_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_myob_tenant_name(mut self) -> Self {
-        self.myob_tenant_name = None;
-        self.extra.insert("myob_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_servicenow_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_servicenow_attachments(mut self) -> Self {
-        self.sync_servicenow_attachments = None;
-        self.extra
-            .insert("sync_servicenow_attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twilio_subaccount_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twilio_subaccount_name(mut self) -> Self {
-        self.twilio_subaccount_name = None;
-        self.extra.insert("twilio_subaccount_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twilio_subaccount_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twilio_subaccount_created(mut self) -> Self {
-        self.twilio_subaccount_created = None;
-        self.extra
-            .insert("twilio_subaccount_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twilio_subaccount_sid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twilio_subaccount_sid(mut self) -> Self {
-        self.twilio_subaccount_sid = None;
-        self.extra.insert("twilio_subaccount_sid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twilio_subaccount_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twilio_subaccount_status(mut self) -> Self {
-        self.twilio_subaccount_status = None;
-        self.extra
-            .insert("twilio_subaccount_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twilio_subaccount_authtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twilio_subaccount_authtoken(mut self) -> Self {
-        self.twilio_subaccount_authtoken = None;
-        self.extra
-            .insert("twilio_subaccount_authtoken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_twilio_subaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_twilio_subaccount(mut self) -> Self {
-        self.create_twilio_subaccount = None;
-        self.extra
-            .insert("_create_twilio_subaccount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_close_twilio_subaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_close_twilio_subaccount(mut self) -> Self {
-        self.close_twilio_subaccount = None;
-        self.extra
-            .insert("_close_twilio_subaccount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_pauseunpause_twilio_subaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pauseunpause_twilio_subaccount(mut self) -> Self {
-        self.pauseunpause_twilio_subaccount = None;
-        self.extra
-            .insert(
-                "_pauseunpause_twilio_subaccount".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_create_twilio_recurringinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_twilio_recurringinvoice(mut self) -> Self {
-        self.create_twilio_recurringinvoice = None;
-        self.extra
-            .insert(
-                "_create_twilio_recurringinvoice".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `twilio_recurring_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twilio_recurring_invoice_id(mut self) -> Self {
-        self.twilio_recurring_invoice_id = None;
-        self.extra
-            .insert("twilio_recurring_invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_layout_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_layout_id(mut self) -> Self {
-        self.override_layout_id = None;
-        self.extra.insert("override_layout_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_layout_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_layout_name(mut self) -> Self {
-        self.override_layout_name = None;
-        self.extra.insert("override_layout_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_team_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_team_mappings(mut self) -> Self {
-        self.servicenow_team_mappings = None;
-        self.extra
-            .insert("servicenow_team_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_ticket_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_ticket_sync(mut self) -> Self {
-        self.servicenow_ticket_sync = None;
-        self.extra.insert("servicenow_ticket_sync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_ticket_sync_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_ticket_sync_list(mut self) -> Self {
-        self.servicenow_ticket_sync_list = None;
-        self.extra
-            .insert("servicenow_ticket_sync_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_fieldmappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_fieldmappings(mut self) -> Self {
-        self.servicenow_fieldmappings = None;
-        self.extra
-            .insert("servicenow_fieldmappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matching_value(mut self) -> Self {
-        self.matching_value = None;
-        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_webhook_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_webhook_user(mut self) -> Self {
-        self.jira_webhook_user = None;
-        self.extra.insert("jira_webhook_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_webhook_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_webhook_username(mut self) -> Self {
-        self.jira_webhook_username = None;
-        self.extra.insert("jira_webhook_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_code(mut self) -> Self {
-        self.avalara_code = None;
-        self.extra.insert("avalara_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_tenant_name(mut self) -> Self {
-        self.avalara_tenant_name = None;
-        self.extra.insert("avalara_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_id(mut self) -> Self {
-        self.avalara_id = None;
-        self.extra.insert("avalara_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_mailbox_override(mut self) -> Self {
-        self.invoice_mailbox_override = None;
-        self.extra
-            .insert("invoice_mailbox_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quote_mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quote_mailbox_override(mut self) -> Self {
-        self.quote_mailbox_override = None;
-        self.extra.insert("quote_mailbox_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_merge_client_into` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_merge_client_into(mut self) -> Self {
-        self.merge_client_into = None;
-        self.extra.insert("_merge_client_into".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_tickets_seperately_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_tickets_seperately_override(mut self) -> Self {
-        self.invoice_tickets_seperately_override = None;
-        self.extra
-            .insert(
-                "invoice_tickets_seperately_override".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `servicenow_authtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_authtype(mut self) -> Self {
-        self.servicenow_authtype = None;
-        self.extra.insert("servicenow_authtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_title_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_title_override(mut self) -> Self {
-        self.portal_title_override = None;
-        self.extra.insert("portal_title_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_title` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_title(mut self) -> Self {
-        self.portal_title = None;
-        self.extra.insert("portal_title".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reply_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reply_address_override(mut self) -> Self {
-        self.reply_address_override = None;
-        self.extra.insert("reply_address_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key(mut self) -> Self {
-        self.key = None;
-        self.extra.insert("key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table(mut self) -> Self {
-        self.table = None;
-        self.extra.insert("table".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logo(mut self) -> Self {
-        self.logo = None;
-        self.extra.insert("logo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `regmanagertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_regmanagertech(mut self) -> Self {
-        self.regmanagertech = None;
-        self.extra.insert("regmanagertech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logmanagertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logmanagertech(mut self) -> Self {
-        self.logmanagertech = None;
-        self.extra.insert("logmanagertech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesreptech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesreptech(mut self) -> Self {
-        self.salesreptech = None;
-        self.extra.insert("salesreptech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountownertech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountownertech(mut self) -> Self {
-        self.accountownertech = None;
-        self.extra.insert("accountownertech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cxmleadtech` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cxmleadtech(mut self) -> Self {
-        self.cxmleadtech = None;
-        self.extra.insert("cxmleadtech".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_id(mut self) -> Self {
-        self.xero_tenant_id = None;
-        self.extra.insert("xero_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsid(mut self) -> Self {
-        self.accountsid = None;
-        self.extra.insert("accountsid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `excludefrominvoicesync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_excludefrominvoicesync(mut self) -> Self {
-        self.excludefrominvoicesync = None;
-        self.extra.insert("excludefrominvoicesync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `gficlientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_gficlientid(mut self) -> Self {
-        self.gficlientid = None;
-        self.extra.insert("gficlientid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridepdftemplateinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridepdftemplateinvoice(mut self) -> Self {
-        self.overridepdftemplateinvoice = None;
-        self.extra
-            .insert("overridepdftemplateinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridepdftemplateinvoice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridepdftemplateinvoice_name(mut self) -> Self {
-        self.overridepdftemplateinvoice_name = None;
-        self.extra
-            .insert(
-                "overridepdftemplateinvoice_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `kashflow_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant_id(mut self) -> Self {
-        self.kashflow_tenant_id = None;
-        self.extra.insert("kashflow_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_to_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_to_invoice(mut self) -> Self {
-        self.client_to_invoice = None;
-        self.extra.insert("client_to_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_to_invoice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_to_invoice_name(mut self) -> Self {
-        self.client_to_invoice_name = None;
-        self.extra.insert("client_to_invoice_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoiceduedaysextraclient` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoiceduedaysextraclient(mut self) -> Self {
-        self.invoiceduedaysextraclient = None;
-        self.extra
-            .insert("invoiceduedaysextraclient".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itglue_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itglue_id(mut self) -> Self {
-        self.itglue_id = None;
-        self.extra.insert("itglue_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clientcurrency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clientcurrency(mut self) -> Self {
-        self.clientcurrency = None;
-        self.extra.insert("clientcurrency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_subscription_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_subscription_id(mut self) -> Self {
-        self.sentinel_subscription_id = None;
-        self.extra
-            .insert("sentinel_subscription_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_workspace_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_workspace_name(mut self) -> Self {
-        self.sentinel_workspace_name = None;
-        self.extra.insert("sentinel_workspace_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_resource_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_resource_group_name(mut self) -> Self {
-        self.sentinel_resource_group_name = None;
-        self.extra
-            .insert("sentinel_resource_group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_tenant_id(mut self) -> Self {
-        self.sentinel_tenant_id = None;
-        self.extra.insert("sentinel_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_tenant_name(mut self) -> Self {
-        self.sentinel_tenant_name = None;
-        self.extra.insert("sentinel_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_currency_code(mut self) -> Self {
-        self.default_currency_code = None;
-        self.extra.insert("default_currency_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_to_invoice_recurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_to_invoice_recurring(mut self) -> Self {
-        self.client_to_invoice_recurring = None;
-        self.extra
-            .insert("client_to_invoice_recurring".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_to_invoice_recurring_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_to_invoice_recurring_name(mut self) -> Self {
-        self.client_to_invoice_recurring_name = None;
-        self.extra
-            .insert(
-                "client_to_invoice_recurring_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `azure_tenants` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenants(mut self) -> Self {
-        self.azure_tenants = None;
-        self.extra.insert("azure_tenants".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenant_id(mut self) -> Self {
-        self.azure_tenant_id = None;
-        self.extra.insert("azure_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snow_id(mut self) -> Self {
-        self.snow_id = None;
-        self.extra.insert("snow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snowLicences` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snow_licences(mut self) -> Self {
-        self.snow_licences = None;
-        self.extra.insert("snowLicences".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_id(mut self) -> Self {
-        self.qbo_company_id = None;
-        self.extra.insert("qbo_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automatic_sales_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automatic_sales_tax(mut self) -> Self {
-        self.automatic_sales_tax = None;
-        self.extra.insert("automatic_sales_tax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cautomateid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cautomateid(mut self) -> Self {
-        self.cautomateid = None;
-        self.extra.insert("cautomateid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dbc_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dbc_company_id(mut self) -> Self {
-        self.dbc_company_id = None;
-        self.extra.insert("dbc_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stopped` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stopped(mut self) -> Self {
-        self.stopped = None;
-        self.extra.insert("stopped".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customertype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customertype(mut self) -> Self {
-        self.customertype = None;
-        self.extra.insert("customertype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customer_relationship` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customer_relationship(mut self) -> Self {
-        self.customer_relationship = None;
-        self.extra.insert("customer_relationship".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customer_relationship_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customer_relationship_list(mut self) -> Self {
-        self.customer_relationship_list = None;
-        self.extra
-            .insert("customer_relationship_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_validated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_validated(mut self) -> Self {
-        self.servicenow_validated = None;
-        self.extra.insert("servicenow_validated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sentinel_default_user_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_default_user_override(mut self) -> Self {
-        self.sentinel_default_user_override = None;
-        self.extra
-            .insert(
-                "sentinel_default_user_override".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `sentinel_default_user_override_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sentinel_default_user_override_name(mut self) -> Self {
-        self.sentinel_default_user_override_name = None;
-        self.extra
-            .insert(
-                "sentinel_default_user_override_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `jira_validated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_validated(mut self) -> Self {
-        self.jira_validated = None;
-        self.extra.insert("jira_validated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ref(mut self) -> Self {
-        self.r#ref = None;
-        self.extra.insert("ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_invoices_for_each_site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_invoices_for_each_site(mut self) -> Self {
-        self.ticket_invoices_for_each_site = None;
-        self.extra
-            .insert("ticket_invoices_for_each_site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_save_location(mut self) -> Self {
-        self.intacct_save_location = None;
-        self.extra.insert("intacct_save_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_vip` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_vip(mut self) -> Self {
-        self.is_vip = None;
-        self.extra.insert("is_vip".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountownertech_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountownertech_name(mut self) -> Self {
-        self.accountownertech_name = None;
-        self.extra.insert("accountownertech_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `taxable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_taxable(mut self) -> Self {
-        self.taxable = None;
-        self.extra.insert("taxable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quickbooks_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quickbooks_details(mut self) -> Self {
-        self.quickbooks_details = None;
-        self.extra.insert("quickbooks_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `percentage_to_survey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_percentage_to_survey(mut self) -> Self {
-        self.percentage_to_survey = None;
-        self.extra.insert("percentage_to_survey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billing_plan_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billing_plan_text(mut self) -> Self {
-        self.billing_plan_text = None;
-        self.extra.insert("billing_plan_text".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridepdftemplatequote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridepdftemplatequote(mut self) -> Self {
-        self.overridepdftemplatequote = None;
-        self.extra
-            .insert("overridepdftemplatequote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridepdftemplatequote_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridepdftemplatequote_name(mut self) -> Self {
-        self.overridepdftemplatequote_name = None;
-        self.extra
-            .insert("overridepdftemplatequote_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_tenant(mut self) -> Self {
-        self.avalara_tenant = None;
-        self.extra.insert("avalara_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `due_date_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_due_date_type(mut self) -> Self {
-        self.due_date_type = None;
-        self.extra.insert("due_date_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `toplevel_quote_currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_toplevel_quote_currency(mut self) -> Self {
-        self.toplevel_quote_currency = None;
-        self.extra.insert("toplevel_quote_currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_account(mut self) -> Self {
-        self.is_account = None;
-        self.extra.insert("is_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Client {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "toplevel_id", &self.toplevel_id, &self.extra)?;
-        model::opt_entry(&mut map, "toplevel_name", &self.toplevel_name, &self.extra)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "confirmemail", &self.confirmemail, &self.extra)?;
-        model::opt_entry(&mut map, "actionemail", &self.actionemail, &self.extra)?;
-        model::opt_entry(&mut map, "clearemail", &self.clearemail, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "messagegroup_id",
-            &self.messagegroup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "from_address_override",
-            &self.from_address_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_org_logo",
-            &self.override_org_logo,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_org_name",
-            &self.override_org_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_org_address",
-            &self.override_org_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_org_phone",
-            &self.override_org_phone,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_org_email",
-            &self.override_org_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_org_website",
-            &self.override_org_website,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_org_portalurl",
-            &self.override_org_portalurl,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "mailbox_override",
-            &self.mailbox_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_mailbox_id",
-            &self.default_mailbox_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "calldate", &self.calldate, &self.extra)?;
-        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "service_tax_code",
-            &self.service_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepay_tax_code",
-            &self.prepay_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_tax_code",
-            &self.contract_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
-        model::opt_entry(&mut map, "site_fields", &self.site_fields, &self.extra)?;
-        model::opt_entry(&mut map, "pritech", &self.pritech, &self.extra)?;
-        model::opt_entry(&mut map, "sectech", &self.sectech, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "accountmanagertech",
-            &self.accountmanagertech,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdapiurl",
-            &self.thirdpartynhdapiurl,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xeroid", &self.xeroid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "open_ticket_count",
-            &self.open_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "opps_ticket_count",
-            &self.opps_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
-        model::opt_entry(&mut map, "createdfrom_id", &self.createdfrom_id, &self.extra)?;
-        model::opt_entry(&mut map, "announce", &self.announce, &self.extra)?;
-        model::opt_entry(&mut map, "announcedate", &self.announcedate, &self.extra)?;
-        model::opt_entry(&mut map, "pritech_name", &self.pritech_name, &self.extra)?;
-        model::opt_entry(&mut map, "sectech_name", &self.sectech_name, &self.extra)?;
-        model::opt_entry(&mut map, "prinotify", &self.prinotify, &self.extra)?;
-        model::opt_entry(&mut map, "secnotify", &self.secnotify, &self.extra)?;
-        model::opt_entry(&mut map, "priassign", &self.priassign, &self.extra)?;
-        model::opt_entry(&mut map, "secassign", &self.secassign, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "accountmanagertech_name",
-            &self.accountmanagertech_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "accountmanagertech_email",
-            &self.accountmanagertech_email,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chargeperiod", &self.chargeperiod, &self.extra)?;
-        model::opt_entry(&mut map, "chargehours", &self.chargehours, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "chargecarryover",
-            &self.chargecarryover,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoiceyes", &self.invoiceyes, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef1", &self.fluserdef1, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef2", &self.fluserdef2, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef3", &self.fluserdef3, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef4", &self.fluserdef4, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef5", &self.fluserdef5, &self.extra)?;
-        model::opt_entry(&mut map, "floverride", &self.floverride, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef1hide", &self.fluserdef1hide, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef2hide", &self.fluserdef2hide, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef3hide", &self.fluserdef3hide, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef4hide", &self.fluserdef4hide, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef5hide", &self.fluserdef5hide, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef1mand", &self.fluserdef1mand, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef2mand", &self.fluserdef2mand, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef3mand", &self.fluserdef3mand, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef4mand", &self.fluserdef4mand, &self.extra)?;
-        model::opt_entry(&mut map, "fluserdef5mand", &self.fluserdef5mand, &self.extra)?;
-        model::opt_entry(&mut map, "includeactions", &self.includeactions, &self.extra)?;
-        model::opt_entry(&mut map, "needsinvoice", &self.needsinvoice, &self.extra)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
-        model::opt_entry(&mut map, "startbalance", &self.startbalance, &self.extra)?;
-        model::opt_entry(&mut map, "hourlyrate", &self.hourlyrate, &self.extra)?;
-        model::opt_entry(&mut map, "periodcharge", &self.periodcharge, &self.extra)?;
-        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoicetemplate",
-            &self.invoicetemplate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoicecomment", &self.invoicecomment, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lastinvoiceenddate",
-            &self.lastinvoiceenddate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showslaonweb", &self.showslaonweb, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "item_tax_code_name",
-            &self.item_tax_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "service_tax_code_name",
-            &self.service_tax_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_tax_code_name",
-            &self.contract_tax_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepay_tax_code_name",
-            &self.prepay_tax_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "imageindex", &self.imageindex, &self.extra)?;
-        model::opt_entry(&mut map, "chargehours2", &self.chargehours2, &self.extra)?;
-        model::opt_entry(&mut map, "hourlyrate2", &self.hourlyrate2, &self.extra)?;
-        model::opt_entry(&mut map, "cat2", &self.cat2, &self.extra)?;
-        model::opt_entry(&mut map, "cat3", &self.cat3, &self.extra)?;
-        model::opt_entry(&mut map, "cat4", &self.cat4, &self.extra)?;
-        model::opt_entry(&mut map, "cat5", &self.cat5, &self.extra)?;
-        model::opt_entry(&mut map, "enddate", &self.enddate, &self.extra)?;
-        model::opt_entry(&mut map, "ucemail", &self.ucemail, &self.extra)?;
-        model::opt_entry(&mut map, "fcemail", &self.fcemail, &self.extra)?;
-        model::opt_entry(&mut map, "actguid", &self.actguid, &self.extra)?;
-        model::opt_entry(&mut map, "smsbalance", &self.smsbalance, &self.extra)?;
-        model::opt_entry(&mut map, "html", &self.html, &self.extra)?;
-        model::opt_entry(&mut map, "hv", &self.hv, &self.extra)?;
-        model::opt_entry(&mut map, "hvdate", &self.hvdate, &self.extra)?;
-        model::opt_entry(&mut map, "emailinvoice", &self.emailinvoice, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dont_auto_send_invoices",
-            &self.dont_auto_send_invoices,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "seriousnesslevel",
-            &self.seriousnesslevel,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "defcat1", &self.defcat1, &self.extra)?;
-        model::opt_entry(&mut map, "defcat2", &self.defcat2, &self.extra)?;
-        model::opt_entry(&mut map, "defcat3", &self.defcat3, &self.extra)?;
-        model::opt_entry(&mut map, "defcat4", &self.defcat4, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "thresholdbreached",
-            &self.thresholdbreached,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "monthlyreportinclude",
-            &self.monthlyreportinclude,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "monthlyreportlastrun",
-            &self.monthlyreportlastrun,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "monthlyreportemaildirect",
-            &self.monthlyreportemaildirect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "monthlyreportemailmanager",
-            &self.monthlyreportemailmanager,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "monthlyreportshowonweb",
-            &self.monthlyreportshowonweb,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "areatype", &self.areatype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "unmatchedcombinations",
-            &self.unmatchedcombinations,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringchargenextdate",
-            &self.prepayrecurringchargenextdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billforrecurringprepayamount",
-            &self.billforrecurringprepayamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringcharge",
-            &self.prepayrecurringcharge,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringhours",
-            &self.prepayrecurringhours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringchargebp",
-            &self.prepayrecurringchargebp,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "accountsemailaddress",
-            &self.accountsemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "disclaimermatchstring",
-            &self.disclaimermatchstring,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "paymentterms", &self.paymentterms, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showallnonbillable",
-            &self.showallnonbillable,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "billinggroup", &self.billinggroup, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "autotopupthreshhold",
-            &self.autotopupthreshhold,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotopuptoamount",
-            &self.autotopuptoamount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotopupcostperhour",
-            &self.autotopupcostperhour,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotopupbyamount",
-            &self.autotopupbyamount,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "surchargeid", &self.surchargeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billingtemplate_id",
-            &self.billingtemplate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billingtemplate_name",
-            &self.billingtemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overidegreeting",
-            &self.overidegreeting,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "clientpackage", &self.clientpackage, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "scopeofbusiness",
-            &self.scopeofbusiness,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "preferredagent", &self.preferredagent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "callhandlingnotes",
-            &self.callhandlingnotes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "automatic_callscript_id",
-            &self.automatic_callscript_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "automatic_callscript_name",
-            &self.automatic_callscript_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "teamviewerpassword",
-            &self.teamviewerpassword,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customertype_new",
-            &self.customertype_new,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "discountperc", &self.discountperc, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showfaqfortoplevel",
-            &self.showfaqfortoplevel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "accountsccemailaddress",
-            &self.accountsccemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isopportunity", &self.isopportunity, &self.extra)?;
-        model::opt_entry(&mut map, "snowname", &self.snowname, &self.extra)?;
-        model::opt_entry(&mut map, "main_site_id", &self.main_site_id, &self.extra)?;
-        model::opt_entry(&mut map, "main_site_name", &self.main_site_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_organisation_id",
-            &self.linked_organisation_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "all_organisations_allowed",
-            &self.all_organisations_allowed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_organisations",
-            &self.allowed_organisations,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_signature",
-            &self.override_signature,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contractaccountsdesc",
-            &self.contractaccountsdesc,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayaccountsdesc",
-            &self.prepayaccountsdesc,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "site_update", &self.site_update, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "newclient_sitename",
-            &self.newclient_sitename,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_phonenumber",
-            &self.newclient_phonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_domain",
-            &self.newclient_domain,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_timezone",
-            &self.newclient_timezone,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_contactname",
-            &self.newclient_contactname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_contactemail",
-            &self.newclient_contactemail,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_contacttitle",
-            &self.newclient_contacttitle,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_web_access_level",
-            &self.newclient_web_access_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_sendwelcomeemail",
-            &self.newclient_sendwelcomeemail,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_delivery_address",
-            &self.newclient_delivery_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_countrycode",
-            &self.newclient_countrycode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newclient_regioncode",
-            &self.newclient_regioncode,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "faqlists", &self.faqlists, &self.extra)?;
-        model::opt_entry(&mut map, "popup_notes", &self.popup_notes, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_reassign_all_to_user",
-            &self.reassign_all_to_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_tickettypes",
-            &self.allowall_tickettypes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_tickettypes",
-            &self.allowed_tickettypes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category1",
-            &self.allowall_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category1",
-            &self.allowed_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category2",
-            &self.allowall_category2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category2",
-            &self.allowed_category2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category3",
-            &self.allowall_category3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category3",
-            &self.allowed_category3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category4",
-            &self.allowall_category4,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "alocked", &self.alocked, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category4",
-            &self.allowed_category4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "onhold_ticket_count",
-            &self.onhold_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "total_ticket_count",
-            &self.total_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "opened_thismonth_count",
-            &self.opened_thismonth_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "billingplans", &self.billingplans, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "overriding_rates",
-            &self.overriding_rates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowallchargerates",
-            &self.allowallchargerates,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chargerates", &self.chargerates, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "newclient_siteguid",
-            &self.newclient_siteguid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allow_api_access",
-            &self.allow_api_access,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "api_access_clientid",
-            &self.api_access_clientid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "api_access_clientsecret",
-            &self.api_access_clientsecret,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdauthurl",
-            &self.thirdpartynhdauthurl,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdtenant",
-            &self.thirdpartynhdtenant,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdapiclientid",
-            &self.thirdpartynhdapiclientid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_thirdpartynhdapiclientsecret",
-            &self.new_thirdpartynhdapiclientsecret,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "areaitems", &self.areaitems, &self.extra)?;
-        model::opt_entry(&mut map, "portal_logo", &self.portal_logo, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "override_portalcolour",
-            &self.override_portalcolour,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "portalcolour", &self.portalcolour, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "portalbackgroundimageurl",
-            &self.portalbackgroundimageurl,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ninjarmmid", &self.ninjarmmid, &self.extra)?;
-        model::opt_entry(&mut map, "sales_tax_type", &self.sales_tax_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "purchase_tax_type",
-            &self.purchase_tax_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "isarchived_xero",
-            &self.isarchived_xero,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "accountsfirstname",
-            &self.accountsfirstname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "accountslastname",
-            &self.accountslastname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sales_tax_code", &self.sales_tax_code, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "purchase_tax_code",
-            &self.purchase_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchase_tax_code_name",
-            &self.purchase_tax_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "prepayhistory", &self.prepayhistory, &self.extra)?;
-        model::opt_entry(&mut map, "periods", &self.periods, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringminimumdeduction",
-            &self.prepayrecurringminimumdeduction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringminimumdeductiononlyactive",
-            &self.prepayrecurringminimumdeductiononlyactive,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringautomaticdeduction",
-            &self.prepayrecurringautomaticdeduction,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "prepaytotal", &self.prepaytotal, &self.extra)?;
-        model::opt_entry(&mut map, "prepayused", &self.prepayused, &self.extra)?;
-        model::opt_entry(&mut map, "prepaybalance", &self.prepaybalance, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "preferreddeliverymethod",
-            &self.preferreddeliverymethod,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "qbodefaulttax", &self.qbodefaulttax, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_contract",
-            &self.default_contract,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "device42id", &self.device42id, &self.extra)?;
-        model::opt_entry(&mut map, "xerodetails_id", &self.xerodetails_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "xero_tenant_name",
-            &self.xero_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_tracking_category_1_name",
-            &self.xero_tracking_category_1_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_tracking_category_2_name",
-            &self.xero_tracking_category_2_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "servicenowid", &self.servicenowid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isnhserveremaildefault",
-            &self.isnhserveremaildefault,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datto_id", &self.datto_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "datto_alternate_id",
-            &self.datto_alternate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datto_url", &self.datto_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dattocommerce_tenantid",
-            &self.dattocommerce_tenantid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qbodefaulttaxcode",
-            &self.qbodefaulttaxcode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qbodefaulttaxcodename",
-            &self.qbodefaulttaxcodename,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qbo_default_tax_code",
-            &self.qbo_default_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid, &self.extra)?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
-        model::opt_entry(&mut map, "import_address", &self.import_address, &self.extra)?;
-        model::opt_entry(&mut map, "import_notes", &self.import_notes, &self.extra)?;
-        model::opt_entry(&mut map, "ateraid", &self.ateraid, &self.extra)?;
-        model::opt_entry(&mut map, "kashflowid", &self.kashflowid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant_name",
-            &self.kashflow_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "website", &self.website, &self.extra)?;
-        model::opt_entry(&mut map, "alastupdate", &self.alastupdate, &self.extra)?;
-        model::opt_entry(&mut map, "service_access", &self.service_access, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "service_subscriptions",
-            &self.service_subscriptions,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_currency_code_name",
-            &self.default_currency_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_apply_billingtemplate",
-            &self.apply_billingtemplate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "datto_commerce_id",
-            &self.datto_commerce_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "datto_commerce_url",
-            &self.datto_commerce_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "import_azure_tenant",
-            &self.import_azure_tenant,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "import_details_id",
-            &self.import_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "syncroid", &self.syncroid, &self.extra)?;
-        model::opt_entry(&mut map, "kbentries", &self.kbentries, &self.extra)?;
-        model::opt_entry(&mut map, "auvik_id", &self.auvik_id, &self.extra)?;
-        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id, &self.extra)?;
-        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "hubspot_dont_sync",
-            &self.hubspot_dont_sync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hubspot_archived",
-            &self.hubspot_archived,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "domain", &self.domain, &self.extra)?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "update_licences",
-            &self.update_licences,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "prepayasamount", &self.prepayasamount, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "synced_to_intacct",
-            &self.synced_to_intacct,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qbo_company_name",
-            &self.qbo_company_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "oppid", &self.oppid, &self.extra)?;
-        model::opt_entry(&mut map, "tax_number", &self.tax_number, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isclientdetails",
-            &self.isclientdetails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hubspot_lifecycle",
-            &self.hubspot_lifecycle,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hudu_url", &self.hudu_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "prepayrecurringexpirymonths",
-            &self.prepayrecurringexpirymonths,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "accountsbccemailaddress",
-            &self.accountsbccemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultcontractoverride",
-            &self.defaultcontractoverride,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultcontractoverride_ref",
-            &self.defaultcontractoverride_ref,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "donotimport", &self.donotimport, &self.extra)?;
-        model::opt_entry(&mut map, "liongardid", &self.liongardid, &self.extra)?;
-        model::opt_entry(&mut map, "liongard_url", &self.liongard_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sync_to_liongard",
-            &self.sync_to_liongard,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "regmanagertech_name",
-            &self.regmanagertech_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "logmanagertech_name",
-            &self.logmanagertech_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesreptech_name",
-            &self.salesreptech_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_team_to_salesrep_override",
-            &self.default_team_to_salesrep_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_team_to_salesrep_override_team",
-            &self.default_team_to_salesrep_override_team,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "cxmleadtech_name",
-            &self.cxmleadtech_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portalchatprofile",
-            &self.portalchatprofile,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portalchatprofile_name",
-            &self.portalchatprofile_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "kaseyaid", &self.kaseyaid, &self.extra)?;
-        model::opt_entry(&mut map, "trading_name", &self.trading_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dbc_company_name",
-            &self.dbc_company_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_dontsync",
-            &self.salesforce_dontsync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "stripe_customer_id",
-            &self.stripe_customer_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "stripe_payment_method_id",
-            &self.stripe_payment_method_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "stripe_payment_method_name",
-            &self.stripe_payment_method_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "stripe_paymentmethod",
-            &self.stripe_paymentmethod,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "current_licences",
-            &self.current_licences,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "servicenow_url", &self.servicenow_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_locale",
-            &self.servicenow_locale,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_username",
-            &self.servicenow_username,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_servicenowkey",
-            &self.new_servicenowkey,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_priority_mappings",
-            &self.servicenow_priority_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_status_mappings",
-            &self.servicenow_status_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_impact_mappings",
-            &self.servicenow_impact_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_urgency_mappings",
-            &self.servicenow_urgency_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_category_mappings",
-            &self.servicenow_category_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_assignment_group",
-            &self.servicenow_assignment_group,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_assignment_group_name",
-            &self.servicenow_assignment_group_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_assignmentgroup",
-            &self.servicenow_assignmentgroup,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_defaultuser_id",
-            &self.servicenow_defaultuser_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_defaultuser_name",
-            &self.servicenow_defaultuser_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_defaultuser",
-            &self.servicenow_defaultuser,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "test_servicenow",
-            &self.test_servicenow,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sage_business_cloud_details_id",
-            &self.sage_business_cloud_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sage_business_cloud_details_name",
-            &self.sage_business_cloud_details_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "exact_division", &self.exact_division, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exact_division_name",
-            &self.exact_division_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ncentral_details_id",
-            &self.ncentral_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "currencyisocode",
-            &self.currencyisocode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_location_id",
-            &self.intacct_location_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_location_id_list",
-            &self.intacct_location_id_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_location_type",
-            &self.intacct_location_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_categories", &self.new_categories, &self.extra)?;
-        model::opt_entry(&mut map, "jira_url", &self.jira_url, &self.extra)?;
-        model::opt_entry(&mut map, "jira_username", &self.jira_username, &self.extra)?;
-        model::opt_entry(&mut map, "new_jirakey", &self.new_jirakey, &self.extra)?;
-        model::opt_entry(&mut map, "test_jira", &self.test_jira, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_servicedesk_id",
-            &self.jira_servicedesk_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_servicedesk_name",
-            &self.jira_servicedesk_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_servicedesk",
-            &self.jira_servicedesk,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_requesttype_mappings",
-            &self.jira_requesttype_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "jira_user_id", &self.jira_user_id, &self.extra)?;
-        model::opt_entry(&mut map, "jira_user_name", &self.jira_user_name, &self.extra)?;
-        model::opt_entry(&mut map, "jira_user", &self.jira_user, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_priority_mappings",
-            &self.jira_priority_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_status_mappings",
-            &self.jira_status_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "create_jira_webhook",
-            &self.create_jira_webhook,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_webhook_created",
-            &self.jira_webhook_created,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpdftemplateinvoicetickets",
-            &self.defaultpdftemplateinvoicetickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpdftemplateinvoiceorders",
-            &self.defaultpdftemplateinvoiceorders,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpdftemplateinvoicerecurring",
-            &self.defaultpdftemplateinvoicerecurring,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpdftemplateinvoicetickets_name",
-            &self.defaultpdftemplateinvoicetickets_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpdftemplateinvoiceorders_name",
-            &self.defaultpdftemplateinvoiceorders_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpdftemplateinvoicerecurring_name",
-            &self.defaultpdftemplateinvoicerecurring_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_invoice_save_location",
-            &self.intacct_invoice_save_location,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ingram_micro_details_id",
-            &self.ingram_micro_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dont_fire_automations",
-            &self.dont_fire_automations,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "main_delivery_address",
-            &self.main_delivery_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "main_invoice_address",
-            &self.main_invoice_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "main_contact_name",
-            &self.main_contact_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "main_contact_email",
-            &self.main_contact_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "main_contact_phonenumber",
-            &self.main_contact_phonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "main_contact_id",
-            &self.main_contact_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "main_phonenumber",
-            &self.main_phonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auvik_site_inactive",
-            &self.auvik_site_inactive,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoice_class", &self.invoice_class, &self.extra)?;
-        model::opt_entry(&mut map, "new_icon", &self.new_icon, &self.extra)?;
-        model::opt_entry(&mut map, "fortnox_tenant", &self.fortnox_tenant, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "fortnox_tenant_name",
-            &self.fortnox_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_enable_webhook",
-            &self.servicenow_enable_webhook,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_servicenow_webhooksecret",
-            &self.new_servicenow_webhooksecret,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_webhook_user",
-            &self.servicenow_webhook_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_webhook_user_name",
-            &self.servicenow_webhook_user_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_webhook_tickettype",
-            &self.servicenow_webhook_tickettype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_webhook_tickettype_name",
-            &self.servicenow_webhook_tickettype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "myob_tenant", &self.myob_tenant, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "myob_tenant_name",
-            &self.myob_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_servicenow_attachments",
-            &self.sync_servicenow_attachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twilio_subaccount_name",
-            &self.twilio_subaccount_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twilio_subaccount_created",
-            &self.twilio_subaccount_created,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twilio_subaccount_sid",
-            &self.twilio_subaccount_sid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twilio_subaccount_status",
-            &self.twilio_subaccount_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twilio_subaccount_authtoken",
-            &self.twilio_subaccount_authtoken,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_twilio_subaccount",
-            &self.create_twilio_subaccount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_close_twilio_subaccount",
-            &self.close_twilio_subaccount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_pauseunpause_twilio_subaccount",
-            &self.pauseunpause_twilio_subaccount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_twilio_recurringinvoice",
-            &self.create_twilio_recurringinvoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "twilio_recurring_invoice_id",
-            &self.twilio_recurring_invoice_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_layout_id",
-            &self.override_layout_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_layout_name",
-            &self.override_layout_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_team_mappings",
-            &self.servicenow_team_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_ticket_sync",
-            &self.servicenow_ticket_sync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_ticket_sync_list",
-            &self.servicenow_ticket_sync_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_fieldmappings",
-            &self.servicenow_fieldmappings,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_webhook_user",
-            &self.jira_webhook_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_webhook_username",
-            &self.jira_webhook_username,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "avalara_code", &self.avalara_code, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "avalara_tenant_name",
-            &self.avalara_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "avalara_id", &self.avalara_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "invoice_mailbox_override",
-            &self.invoice_mailbox_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quote_mailbox_override",
-            &self.quote_mailbox_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_merge_client_into",
-            &self.merge_client_into,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_tickets_seperately_override",
-            &self.invoice_tickets_seperately_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_authtype",
-            &self.servicenow_authtype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_title_override",
-            &self.portal_title_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "portal_title", &self.portal_title, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "reply_address_override",
-            &self.reply_address_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
-        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
-        model::opt_entry(&mut map, "logo", &self.logo, &self.extra)?;
-        model::opt_entry(&mut map, "regmanagertech", &self.regmanagertech, &self.extra)?;
-        model::opt_entry(&mut map, "logmanagertech", &self.logmanagertech, &self.extra)?;
-        model::opt_entry(&mut map, "salesreptech", &self.salesreptech, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "accountownertech",
-            &self.accountownertech,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "cxmleadtech", &self.cxmleadtech, &self.extra)?;
-        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id, &self.extra)?;
-        model::opt_entry(&mut map, "accountsid", &self.accountsid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "excludefrominvoicesync",
-            &self.excludefrominvoicesync,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "gficlientid", &self.gficlientid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "overridepdftemplateinvoice",
-            &self.overridepdftemplateinvoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overridepdftemplateinvoice_name",
-            &self.overridepdftemplateinvoice_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant_id",
-            &self.kashflow_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_to_invoice",
-            &self.client_to_invoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_to_invoice_name",
-            &self.client_to_invoice_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoiceduedaysextraclient",
-            &self.invoiceduedaysextraclient,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "itglue_id", &self.itglue_id, &self.extra)?;
-        model::opt_entry(&mut map, "clientcurrency", &self.clientcurrency, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_subscription_id",
-            &self.sentinel_subscription_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_workspace_name",
-            &self.sentinel_workspace_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_resource_group_name",
-            &self.sentinel_resource_group_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_tenant_id",
-            &self.sentinel_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_tenant_name",
-            &self.sentinel_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_currency_code",
-            &self.default_currency_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_to_invoice_recurring",
-            &self.client_to_invoice_recurring,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_to_invoice_recurring_name",
-            &self.client_to_invoice_recurring_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "azure_tenants", &self.azure_tenants, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_tenant_id",
-            &self.azure_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "snow_id", &self.snow_id, &self.extra)?;
-        model::opt_entry(&mut map, "snowLicences", &self.snow_licences, &self.extra)?;
-        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "automatic_sales_tax",
-            &self.automatic_sales_tax,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "cautomateid", &self.cautomateid, &self.extra)?;
-        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id, &self.extra)?;
-        model::opt_entry(&mut map, "stopped", &self.stopped, &self.extra)?;
-        model::opt_entry(&mut map, "customertype", &self.customertype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "customer_relationship",
-            &self.customer_relationship,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customer_relationship_list",
-            &self.customer_relationship_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_validated",
-            &self.servicenow_validated,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_default_user_override",
-            &self.sentinel_default_user_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sentinel_default_user_override_name",
-            &self.sentinel_default_user_override_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "jira_validated", &self.jira_validated, &self.extra)?;
-        model::opt_entry(&mut map, "ref", &self.r#ref, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ticket_invoices_for_each_site",
-            &self.ticket_invoices_for_each_site,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_save_location",
-            &self.intacct_save_location,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_vip", &self.is_vip, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "accountownertech_name",
-            &self.accountownertech_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "taxable", &self.taxable, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "quickbooks_details",
-            &self.quickbooks_details,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "percentage_to_survey",
-            &self.percentage_to_survey,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billing_plan_text",
-            &self.billing_plan_text,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overridepdftemplatequote",
-            &self.overridepdftemplatequote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overridepdftemplatequote_name",
-            &self.overridepdftemplatequote_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "avalara_tenant", &self.avalara_tenant, &self.extra)?;
-        model::opt_entry(&mut map, "due_date_type", &self.due_date_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "toplevel_quote_currency",
-            &self.toplevel_quote_currency,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_account", &self.is_account, &self.extra)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Client {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Client`], to name one in [`Client::clear`] (send it as `null`) and
+/// [`Client::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ClientField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `toplevel_id`.
+    ToplevelId,
+    /// `toplevel_name`.
+    ToplevelName,
+    /// `inactive`.
+    Inactive,
+    /// `colour`.
+    Colour,
+    /// `confirmemail`.
+    Confirmemail,
+    /// `actionemail`.
+    Actionemail,
+    /// `clearemail`.
+    Clearemail,
+    /// `messagegroup_id`.
+    MessagegroupId,
+    /// `from_address_override`.
+    FromAddressOverride,
+    /// `override_org_logo`.
+    OverrideOrgLogo,
+    /// `override_org_name`.
+    OverrideOrgName,
+    /// `override_org_address`.
+    OverrideOrgAddress,
+    /// `override_org_phone`.
+    OverrideOrgPhone,
+    /// `override_org_email`.
+    OverrideOrgEmail,
+    /// `override_org_website`.
+    OverrideOrgWebsite,
+    /// `override_org_portalurl`.
+    OverrideOrgPortalurl,
+    /// `mailbox_override`.
+    MailboxOverride,
+    /// `default_mailbox_id`.
+    DefaultMailboxId,
+    /// `calldate`.
+    Calldate,
+    /// `item_tax_code`.
+    ItemTaxCode,
+    /// `service_tax_code`.
+    ServiceTaxCode,
+    /// `prepay_tax_code`.
+    PrepayTaxCode,
+    /// `contract_tax_code`.
+    ContractTaxCode,
+    /// `customfields`.
+    Customfields,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `attachments`.
+    Attachments,
+    /// `site_fields`.
+    SiteFields,
+    /// `pritech`.
+    Pritech,
+    /// `sectech`.
+    Sectech,
+    /// `accountmanagertech`.
+    Accountmanagertech,
+    /// `notes`.
+    Notes,
+    /// `thirdpartynhdapiurl`.
+    Thirdpartynhdapiurl,
+    /// `xeroid`.
+    Xeroid,
+    /// `open_ticket_count`.
+    OpenTicketCount,
+    /// `opps_ticket_count`.
+    OppsTicketCount,
+    /// `datecreated`.
+    Datecreated,
+    /// `createdfrom_id`.
+    CreatedfromId,
+    /// `announce`.
+    Announce,
+    /// `announcedate`.
+    Announcedate,
+    /// `pritech_name`.
+    PritechName,
+    /// `sectech_name`.
+    SectechName,
+    /// `prinotify`.
+    Prinotify,
+    /// `secnotify`.
+    Secnotify,
+    /// `priassign`.
+    Priassign,
+    /// `secassign`.
+    Secassign,
+    /// `accountmanagertech_name`.
+    AccountmanagertechName,
+    /// `accountmanagertech_email`.
+    AccountmanagertechEmail,
+    /// `chargeperiod`.
+    Chargeperiod,
+    /// `chargehours`.
+    Chargehours,
+    /// `chargecarryover`.
+    Chargecarryover,
+    /// `invoiceyes`.
+    Invoiceyes,
+    /// `fluserdef1`.
+    Fluserdef1,
+    /// `fluserdef2`.
+    Fluserdef2,
+    /// `fluserdef3`.
+    Fluserdef3,
+    /// `fluserdef4`.
+    Fluserdef4,
+    /// `fluserdef5`.
+    Fluserdef5,
+    /// `floverride`.
+    Floverride,
+    /// `fluserdef1hide`.
+    Fluserdef1hide,
+    /// `fluserdef2hide`.
+    Fluserdef2hide,
+    /// `fluserdef3hide`.
+    Fluserdef3hide,
+    /// `fluserdef4hide`.
+    Fluserdef4hide,
+    /// `fluserdef5hide`.
+    Fluserdef5hide,
+    /// `fluserdef1mand`.
+    Fluserdef1mand,
+    /// `fluserdef2mand`.
+    Fluserdef2mand,
+    /// `fluserdef3mand`.
+    Fluserdef3mand,
+    /// `fluserdef4mand`.
+    Fluserdef4mand,
+    /// `fluserdef5mand`.
+    Fluserdef5mand,
+    /// `includeactions`.
+    Includeactions,
+    /// `needsinvoice`.
+    Needsinvoice,
+    /// `startdate`.
+    Startdate,
+    /// `startbalance`.
+    Startbalance,
+    /// `hourlyrate`.
+    Hourlyrate,
+    /// `periodcharge`.
+    Periodcharge,
+    /// `dontinvoice`.
+    Dontinvoice,
+    /// `invoicetemplate`.
+    Invoicetemplate,
+    /// `invoicecomment`.
+    Invoicecomment,
+    /// `lastinvoiceenddate`.
+    Lastinvoiceenddate,
+    /// `showslaonweb`.
+    Showslaonweb,
+    /// `item_tax_code_name`.
+    ItemTaxCodeName,
+    /// `service_tax_code_name`.
+    ServiceTaxCodeName,
+    /// `contract_tax_code_name`.
+    ContractTaxCodeName,
+    /// `prepay_tax_code_name`.
+    PrepayTaxCodeName,
+    /// `imageindex`.
+    Imageindex,
+    /// `chargehours2`.
+    Chargehours2,
+    /// `hourlyrate2`.
+    Hourlyrate2,
+    /// `cat2`.
+    Cat2,
+    /// `cat3`.
+    Cat3,
+    /// `cat4`.
+    Cat4,
+    /// `cat5`.
+    Cat5,
+    /// `enddate`.
+    Enddate,
+    /// `ucemail`.
+    Ucemail,
+    /// `fcemail`.
+    Fcemail,
+    /// `actguid`.
+    Actguid,
+    /// `smsbalance`.
+    Smsbalance,
+    /// `html`.
+    Html,
+    /// `hv`.
+    Hv,
+    /// `hvdate`.
+    Hvdate,
+    /// `emailinvoice`.
+    Emailinvoice,
+    /// `dont_auto_send_invoices`.
+    DontAutoSendInvoices,
+    /// `seriousnesslevel`.
+    Seriousnesslevel,
+    /// `defcat1`.
+    Defcat1,
+    /// `defcat2`.
+    Defcat2,
+    /// `defcat3`.
+    Defcat3,
+    /// `defcat4`.
+    Defcat4,
+    /// `thresholdbreached`.
+    Thresholdbreached,
+    /// `monthlyreportinclude`.
+    Monthlyreportinclude,
+    /// `monthlyreportlastrun`.
+    Monthlyreportlastrun,
+    /// `monthlyreportemaildirect`.
+    Monthlyreportemaildirect,
+    /// `monthlyreportemailmanager`.
+    Monthlyreportemailmanager,
+    /// `monthlyreportshowonweb`.
+    Monthlyreportshowonweb,
+    /// `areatype`.
+    Areatype,
+    /// `unmatchedcombinations`.
+    Unmatchedcombinations,
+    /// `prepayrecurringchargenextdate`.
+    Prepayrecurringchargenextdate,
+    /// `billforrecurringprepayamount`.
+    Billforrecurringprepayamount,
+    /// `prepayrecurringcharge`.
+    Prepayrecurringcharge,
+    /// `prepayrecurringhours`.
+    Prepayrecurringhours,
+    /// `prepayrecurringchargebp`.
+    Prepayrecurringchargebp,
+    /// `accountsemailaddress`.
+    Accountsemailaddress,
+    /// `disclaimermatchstring`.
+    Disclaimermatchstring,
+    /// `paymentterms`.
+    Paymentterms,
+    /// `showallnonbillable`.
+    Showallnonbillable,
+    /// `billinggroup`.
+    Billinggroup,
+    /// `autotopupthreshhold`.
+    Autotopupthreshhold,
+    /// `autotopuptoamount`.
+    Autotopuptoamount,
+    /// `autotopupcostperhour`.
+    Autotopupcostperhour,
+    /// `autotopupbyamount`.
+    Autotopupbyamount,
+    /// `surchargeid`.
+    Surchargeid,
+    /// `billingtemplate_id`.
+    BillingtemplateId,
+    /// `billingtemplate_name`.
+    BillingtemplateName,
+    /// `overidegreeting`.
+    Overidegreeting,
+    /// `clientpackage`.
+    Clientpackage,
+    /// `scopeofbusiness`.
+    Scopeofbusiness,
+    /// `preferredagent`.
+    Preferredagent,
+    /// `callhandlingnotes`.
+    Callhandlingnotes,
+    /// `automatic_callscript_id`.
+    AutomaticCallscriptId,
+    /// `automatic_callscript_name`.
+    AutomaticCallscriptName,
+    /// `teamviewerpassword`.
+    Teamviewerpassword,
+    /// `customertype_new`.
+    CustomertypeNew,
+    /// `discountperc`.
+    Discountperc,
+    /// `showfaqfortoplevel`.
+    Showfaqfortoplevel,
+    /// `accountsccemailaddress`.
+    Accountsccemailaddress,
+    /// `isopportunity`.
+    Isopportunity,
+    /// `snowname`.
+    Snowname,
+    /// `main_site_id`.
+    MainSiteId,
+    /// `main_site_name`.
+    MainSiteName,
+    /// `linked_organisation_id`.
+    LinkedOrganisationId,
+    /// `all_organisations_allowed`.
+    AllOrganisationsAllowed,
+    /// `allowed_organisations`.
+    AllowedOrganisations,
+    /// `override_signature`.
+    OverrideSignature,
+    /// `contractaccountsdesc`.
+    Contractaccountsdesc,
+    /// `prepayaccountsdesc`.
+    Prepayaccountsdesc,
+    /// `site_update`.
+    SiteUpdate,
+    /// `newclient_sitename`.
+    NewclientSitename,
+    /// `newclient_phonenumber`.
+    NewclientPhonenumber,
+    /// `newclient_domain`.
+    NewclientDomain,
+    /// `newclient_timezone`.
+    NewclientTimezone,
+    /// `newclient_contactname`.
+    NewclientContactname,
+    /// `newclient_contactemail`.
+    NewclientContactemail,
+    /// `newclient_contacttitle`.
+    NewclientContacttitle,
+    /// `newclient_web_access_level`.
+    NewclientWebAccessLevel,
+    /// `newclient_sendwelcomeemail`.
+    NewclientSendwelcomeemail,
+    /// `newclient_delivery_address`.
+    NewclientDeliveryAddress,
+    /// `newclient_countrycode`.
+    NewclientCountrycode,
+    /// `newclient_regioncode`.
+    NewclientRegioncode,
+    /// `faqlists`.
+    Faqlists,
+    /// `popup_notes`.
+    PopupNotes,
+    /// `_reassign_all_to_user`.
+    ReassignAllToUser,
+    /// `allowall_tickettypes`.
+    AllowallTickettypes,
+    /// `allowed_tickettypes`.
+    AllowedTickettypes,
+    /// `allowall_category1`.
+    AllowallCategory1,
+    /// `allowed_category1`.
+    AllowedCategory1,
+    /// `allowall_category2`.
+    AllowallCategory2,
+    /// `allowed_category2`.
+    AllowedCategory2,
+    /// `allowall_category3`.
+    AllowallCategory3,
+    /// `allowed_category3`.
+    AllowedCategory3,
+    /// `allowall_category4`.
+    AllowallCategory4,
+    /// `alocked`.
+    Alocked,
+    /// `allowed_category4`.
+    AllowedCategory4,
+    /// `onhold_ticket_count`.
+    OnholdTicketCount,
+    /// `total_ticket_count`.
+    TotalTicketCount,
+    /// `opened_thismonth_count`.
+    OpenedThismonthCount,
+    /// `billingplans`.
+    Billingplans,
+    /// `overriding_rates`.
+    OverridingRates,
+    /// `allowallchargerates`.
+    Allowallchargerates,
+    /// `chargerates`.
+    Chargerates,
+    /// `newclient_siteguid`.
+    NewclientSiteguid,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `allow_api_access`.
+    AllowApiAccess,
+    /// `api_access_clientid`.
+    ApiAccessClientid,
+    /// `api_access_clientsecret`.
+    ApiAccessClientsecret,
+    /// `thirdpartynhdauthurl`.
+    Thirdpartynhdauthurl,
+    /// `thirdpartynhdtenant`.
+    Thirdpartynhdtenant,
+    /// `thirdpartynhdapiclientid`.
+    Thirdpartynhdapiclientid,
+    /// `new_thirdpartynhdapiclientsecret`.
+    NewThirdpartynhdapiclientsecret,
+    /// `areaitems`.
+    Areaitems,
+    /// `portal_logo`.
+    PortalLogo,
+    /// `override_portalcolour`.
+    OverridePortalcolour,
+    /// `portalcolour`.
+    Portalcolour,
+    /// `portalbackgroundimageurl`.
+    Portalbackgroundimageurl,
+    /// `ninjarmmid`.
+    Ninjarmmid,
+    /// `sales_tax_type`.
+    SalesTaxType,
+    /// `purchase_tax_type`.
+    PurchaseTaxType,
+    /// `isarchived_xero`.
+    IsarchivedXero,
+    /// `accountsfirstname`.
+    Accountsfirstname,
+    /// `accountslastname`.
+    Accountslastname,
+    /// `sales_tax_code`.
+    SalesTaxCode,
+    /// `purchase_tax_code`.
+    PurchaseTaxCode,
+    /// `purchase_tax_code_name`.
+    PurchaseTaxCodeName,
+    /// `prepayhistory`.
+    Prepayhistory,
+    /// `periods`.
+    Periods,
+    /// `prepayrecurringminimumdeduction`.
+    Prepayrecurringminimumdeduction,
+    /// `prepayrecurringminimumdeductiononlyactive`.
+    Prepayrecurringminimumdeductiononlyactive,
+    /// `prepayrecurringautomaticdeduction`.
+    Prepayrecurringautomaticdeduction,
+    /// `prepaytotal`.
+    Prepaytotal,
+    /// `prepayused`.
+    Prepayused,
+    /// `prepaybalance`.
+    Prepaybalance,
+    /// `preferreddeliverymethod`.
+    Preferreddeliverymethod,
+    /// `qbodefaulttax`.
+    Qbodefaulttax,
+    /// `default_contract`.
+    DefaultContract,
+    /// `device42id`.
+    Device42id,
+    /// `xerodetails_id`.
+    XerodetailsId,
+    /// `xero_tenant_name`.
+    XeroTenantName,
+    /// `xero_tracking_category_1_name`.
+    XeroTrackingCategory1Name,
+    /// `xero_tracking_category_2_name`.
+    XeroTrackingCategory2Name,
+    /// `servicenowid`.
+    Servicenowid,
+    /// `isnhserveremaildefault`.
+    Isnhserveremaildefault,
+    /// `datto_id`.
+    DattoId,
+    /// `datto_alternate_id`.
+    DattoAlternateId,
+    /// `datto_url`.
+    DattoUrl,
+    /// `dattocommerce_tenantid`.
+    DattocommerceTenantid,
+    /// `qbodefaulttaxcode`.
+    Qbodefaulttaxcode,
+    /// `qbodefaulttaxcodename`.
+    Qbodefaulttaxcodename,
+    /// `qbo_default_tax_code`.
+    QboDefaultTaxCode,
+    /// `connectwiseid`.
+    Connectwiseid,
+    /// `autotaskid`.
+    Autotaskid,
+    /// `import_address`.
+    ImportAddress,
+    /// `import_notes`.
+    ImportNotes,
+    /// `ateraid`.
+    Ateraid,
+    /// `kashflowid`.
+    Kashflowid,
+    /// `kashflow_tenant_name`.
+    KashflowTenantName,
+    /// `website`.
+    Website,
+    /// `alastupdate`.
+    Alastupdate,
+    /// `service_access`.
+    ServiceAccess,
+    /// `service_subscriptions`.
+    ServiceSubscriptions,
+    /// `snelstart_id`.
+    SnelstartId,
+    /// `default_currency_code_name`.
+    DefaultCurrencyCodeName,
+    /// `_apply_billingtemplate`.
+    ApplyBillingtemplate,
+    /// `datto_commerce_id`.
+    DattoCommerceId,
+    /// `datto_commerce_url`.
+    DattoCommerceUrl,
+    /// `import_azure_tenant`.
+    ImportAzureTenant,
+    /// `import_details_id`.
+    ImportDetailsId,
+    /// `syncroid`.
+    Syncroid,
+    /// `kbentries`.
+    Kbentries,
+    /// `auvik_id`.
+    AuvikId,
+    /// `hubspot_id`.
+    HubspotId,
+    /// `hubspot_url`.
+    HubspotUrl,
+    /// `hubspot_dont_sync`.
+    HubspotDontSync,
+    /// `hubspot_archived`.
+    HubspotArchived,
+    /// `domain`.
+    Domain,
+    /// `passportal_id`.
+    PassportalId,
+    /// `update_licences`.
+    UpdateLicences,
+    /// `prepayasamount`.
+    Prepayasamount,
+    /// `synced_to_intacct`.
+    SyncedToIntacct,
+    /// `qbo_company_name`.
+    QboCompanyName,
+    /// `oppid`.
+    Oppid,
+    /// `tax_number`.
+    TaxNumber,
+    /// `isclientdetails`.
+    Isclientdetails,
+    /// `hubspot_lifecycle`.
+    HubspotLifecycle,
+    /// `hudu_url`.
+    HuduUrl,
+    /// `prepayrecurringexpirymonths`.
+    Prepayrecurringexpirymonths,
+    /// `accountsbccemailaddress`.
+    Accountsbccemailaddress,
+    /// `defaultcontractoverride`.
+    Defaultcontractoverride,
+    /// `defaultcontractoverride_ref`.
+    DefaultcontractoverrideRef,
+    /// `sqlimport_id`.
+    SqlimportId,
+    /// `external_links`.
+    ExternalLinks,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `_warning`.
+    Warning,
+    /// `donotimport`.
+    Donotimport,
+    /// `liongardid`.
+    Liongardid,
+    /// `liongard_url`.
+    LiongardUrl,
+    /// `sync_to_liongard`.
+    SyncToLiongard,
+    /// `regmanagertech_name`.
+    RegmanagertechName,
+    /// `logmanagertech_name`.
+    LogmanagertechName,
+    /// `salesreptech_name`.
+    SalesreptechName,
+    /// `default_team_to_salesrep_override`.
+    DefaultTeamToSalesrepOverride,
+    /// `default_team_to_salesrep_override_team`.
+    DefaultTeamToSalesrepOverrideTeam,
+    /// `cxmleadtech_name`.
+    CxmleadtechName,
+    /// `portalchatprofile`.
+    Portalchatprofile,
+    /// `portalchatprofile_name`.
+    PortalchatprofileName,
+    /// `kaseyaid`.
+    Kaseyaid,
+    /// `trading_name`.
+    TradingName,
+    /// `dbc_company_name`.
+    DbcCompanyName,
+    /// `salesforce_dontsync`.
+    SalesforceDontsync,
+    /// `stripe_customer_id`.
+    StripeCustomerId,
+    /// `stripe_payment_method_id`.
+    StripePaymentMethodId,
+    /// `stripe_payment_method_name`.
+    StripePaymentMethodName,
+    /// `stripe_paymentmethod`.
+    StripePaymentmethod,
+    /// `current_licences`.
+    CurrentLicences,
+    /// `servicenow_url`.
+    ServicenowUrl,
+    /// `servicenow_locale`.
+    ServicenowLocale,
+    /// `servicenow_username`.
+    ServicenowUsername,
+    /// `new_servicenowkey`.
+    NewServicenowkey,
+    /// `servicenow_priority_mappings`.
+    ServicenowPriorityMappings,
+    /// `servicenow_status_mappings`.
+    ServicenowStatusMappings,
+    /// `servicenow_impact_mappings`.
+    ServicenowImpactMappings,
+    /// `servicenow_urgency_mappings`.
+    ServicenowUrgencyMappings,
+    /// `servicenow_category_mappings`.
+    ServicenowCategoryMappings,
+    /// `servicenow_assignment_group`.
+    ServicenowAssignmentGroup,
+    /// `servicenow_assignment_group_name`.
+    ServicenowAssignmentGroupName,
+    /// `servicenow_assignmentgroup`.
+    ServicenowAssignmentgroup,
+    /// `servicenow_defaultuser_id`.
+    ServicenowDefaultuserId,
+    /// `servicenow_defaultuser_name`.
+    ServicenowDefaultuserName,
+    /// `servicenow_defaultuser`.
+    ServicenowDefaultuser,
+    /// `test_servicenow`.
+    TestServicenow,
+    /// `sage_business_cloud_details_id`.
+    SageBusinessCloudDetailsId,
+    /// `sage_business_cloud_details_name`.
+    SageBusinessCloudDetailsName,
+    /// `exact_division`.
+    ExactDivision,
+    /// `exact_division_name`.
+    ExactDivisionName,
+    /// `ncentral_details_id`.
+    NcentralDetailsId,
+    /// `currencyisocode`.
+    Currencyisocode,
+    /// `intacct_location_id`.
+    IntacctLocationId,
+    /// `intacct_location_id_list`.
+    IntacctLocationIdList,
+    /// `intacct_location_type`.
+    IntacctLocationType,
+    /// `new_categories`.
+    NewCategories,
+    /// `jira_url`.
+    JiraUrl,
+    /// `jira_username`.
+    JiraUsername,
+    /// `new_jirakey`.
+    NewJirakey,
+    /// `test_jira`.
+    TestJira,
+    /// `jira_servicedesk_id`.
+    JiraServicedeskId,
+    /// `jira_servicedesk_name`.
+    JiraServicedeskName,
+    /// `jira_servicedesk`.
+    JiraServicedesk,
+    /// `jira_requesttype_mappings`.
+    JiraRequesttypeMappings,
+    /// `jira_user_id`.
+    JiraUserId,
+    /// `jira_user_name`.
+    JiraUserName,
+    /// `jira_user`.
+    JiraUser,
+    /// `jira_priority_mappings`.
+    JiraPriorityMappings,
+    /// `jira_status_mappings`.
+    JiraStatusMappings,
+    /// `create_jira_webhook`.
+    CreateJiraWebhook,
+    /// `jira_webhook_created`.
+    JiraWebhookCreated,
+    /// `defaultpdftemplateinvoicetickets`.
+    Defaultpdftemplateinvoicetickets,
+    /// `defaultpdftemplateinvoiceorders`.
+    Defaultpdftemplateinvoiceorders,
+    /// `defaultpdftemplateinvoicerecurring`.
+    Defaultpdftemplateinvoicerecurring,
+    /// `defaultpdftemplateinvoicetickets_name`.
+    DefaultpdftemplateinvoiceticketsName,
+    /// `defaultpdftemplateinvoiceorders_name`.
+    DefaultpdftemplateinvoiceordersName,
+    /// `defaultpdftemplateinvoicerecurring_name`.
+    DefaultpdftemplateinvoicerecurringName,
+    /// `intacct_invoice_save_location`.
+    IntacctInvoiceSaveLocation,
+    /// `ingram_micro_details_id`.
+    IngramMicroDetailsId,
+    /// `_dont_fire_automations`.
+    DontFireAutomations,
+    /// `main_delivery_address`.
+    MainDeliveryAddress,
+    /// `main_invoice_address`.
+    MainInvoiceAddress,
+    /// `main_contact_name`.
+    MainContactName,
+    /// `main_contact_email`.
+    MainContactEmail,
+    /// `main_contact_phonenumber`.
+    MainContactPhonenumber,
+    /// `main_contact_id`.
+    MainContactId,
+    /// `main_phonenumber`.
+    MainPhonenumber,
+    /// `auvik_site_inactive`.
+    AuvikSiteInactive,
+    /// `invoice_class`.
+    InvoiceClass,
+    /// `new_icon`.
+    NewIcon,
+    /// `fortnox_tenant`.
+    FortnoxTenant,
+    /// `fortnox_tenant_name`.
+    FortnoxTenantName,
+    /// `servicenow_enable_webhook`.
+    ServicenowEnableWebhook,
+    /// `new_servicenow_webhooksecret`.
+    NewServicenowWebhooksecret,
+    /// `servicenow_webhook_user`.
+    ServicenowWebhookUser,
+    /// `servicenow_webhook_user_name`.
+    ServicenowWebhookUserName,
+    /// `servicenow_webhook_tickettype`.
+    ServicenowWebhookTickettype,
+    /// `servicenow_webhook_tickettype_name`.
+    ServicenowWebhookTickettypeName,
+    /// `myob_tenant`.
+    MyobTenant,
+    /// `myob_tenant_name`.
+    MyobTenantName,
+    /// `sync_servicenow_attachments`.
+    SyncServicenowAttachments,
+    /// `twilio_subaccount_name`.
+    TwilioSubaccountName,
+    /// `twilio_subaccount_created`.
+    TwilioSubaccountCreated,
+    /// `twilio_subaccount_sid`.
+    TwilioSubaccountSid,
+    /// `twilio_subaccount_status`.
+    TwilioSubaccountStatus,
+    /// `twilio_subaccount_authtoken`.
+    TwilioSubaccountAuthtoken,
+    /// `_create_twilio_subaccount`.
+    CreateTwilioSubaccount,
+    /// `_close_twilio_subaccount`.
+    CloseTwilioSubaccount,
+    /// `_pauseunpause_twilio_subaccount`.
+    PauseunpauseTwilioSubaccount,
+    /// `_create_twilio_recurringinvoice`.
+    CreateTwilioRecurringinvoice,
+    /// `twilio_recurring_invoice_id`.
+    TwilioRecurringInvoiceId,
+    /// `override_layout_id`.
+    OverrideLayoutId,
+    /// `override_layout_name`.
+    OverrideLayoutName,
+    /// `extratabs`.
+    Extratabs,
+    /// `servicenow_team_mappings`.
+    ServicenowTeamMappings,
+    /// `servicenow_ticket_sync`.
+    ServicenowTicketSync,
+    /// `servicenow_ticket_sync_list`.
+    ServicenowTicketSyncList,
+    /// `servicenow_fieldmappings`.
+    ServicenowFieldmappings,
+    /// `matching_value`.
+    MatchingValue,
+    /// `jira_webhook_user`.
+    JiraWebhookUser,
+    /// `jira_webhook_username`.
+    JiraWebhookUsername,
+    /// `avalara_code`.
+    AvalaraCode,
+    /// `avalara_tenant_name`.
+    AvalaraTenantName,
+    /// `avalara_id`.
+    AvalaraId,
+    /// `invoice_mailbox_override`.
+    InvoiceMailboxOverride,
+    /// `quote_mailbox_override`.
+    QuoteMailboxOverride,
+    /// `_merge_client_into`.
+    MergeClientInto,
+    /// `invoice_tickets_seperately_override`.
+    InvoiceTicketsSeperatelyOverride,
+    /// `servicenow_authtype`.
+    ServicenowAuthtype,
+    /// `portal_title_override`.
+    PortalTitleOverride,
+    /// `portal_title`.
+    PortalTitle,
+    /// `reply_address_override`.
+    ReplyAddressOverride,
+    /// `use`.
+    Use,
+    /// `key`.
+    Key,
+    /// `table`.
+    Table,
+    /// `logo`.
+    Logo,
+    /// `regmanagertech`.
+    Regmanagertech,
+    /// `logmanagertech`.
+    Logmanagertech,
+    /// `salesreptech`.
+    Salesreptech,
+    /// `accountownertech`.
+    Accountownertech,
+    /// `cxmleadtech`.
+    Cxmleadtech,
+    /// `xero_tenant_id`.
+    XeroTenantId,
+    /// `accountsid`.
+    Accountsid,
+    /// `excludefrominvoicesync`.
+    Excludefrominvoicesync,
+    /// `gficlientid`.
+    Gficlientid,
+    /// `overridepdftemplateinvoice`.
+    Overridepdftemplateinvoice,
+    /// `overridepdftemplateinvoice_name`.
+    OverridepdftemplateinvoiceName,
+    /// `kashflow_tenant_id`.
+    KashflowTenantId,
+    /// `client_to_invoice`.
+    ClientToInvoice,
+    /// `client_to_invoice_name`.
+    ClientToInvoiceName,
+    /// `invoiceduedaysextraclient`.
+    Invoiceduedaysextraclient,
+    /// `itglue_id`.
+    ItglueId,
+    /// `clientcurrency`.
+    Clientcurrency,
+    /// `sentinel_subscription_id`.
+    SentinelSubscriptionId,
+    /// `sentinel_workspace_name`.
+    SentinelWorkspaceName,
+    /// `sentinel_resource_group_name`.
+    SentinelResourceGroupName,
+    /// `sentinel_tenant_id`.
+    SentinelTenantId,
+    /// `sentinel_tenant_name`.
+    SentinelTenantName,
+    /// `default_currency_code`.
+    DefaultCurrencyCode,
+    /// `client_to_invoice_recurring`.
+    ClientToInvoiceRecurring,
+    /// `client_to_invoice_recurring_name`.
+    ClientToInvoiceRecurringName,
+    /// `azure_tenants`.
+    AzureTenants,
+    /// `azure_tenant_id`.
+    AzureTenantId,
+    /// `snow_id`.
+    SnowId,
+    /// `snowLicences`.
+    SnowLicences,
+    /// `qbo_company_id`.
+    QboCompanyId,
+    /// `automatic_sales_tax`.
+    AutomaticSalesTax,
+    /// `cautomateid`.
+    Cautomateid,
+    /// `dbc_company_id`.
+    DbcCompanyId,
+    /// `stopped`.
+    Stopped,
+    /// `customertype`.
+    Customertype,
+    /// `customer_relationship`.
+    CustomerRelationship,
+    /// `customer_relationship_list`.
+    CustomerRelationshipList,
+    /// `servicenow_validated`.
+    ServicenowValidated,
+    /// `sentinel_default_user_override`.
+    SentinelDefaultUserOverride,
+    /// `sentinel_default_user_override_name`.
+    SentinelDefaultUserOverrideName,
+    /// `jira_validated`.
+    JiraValidated,
+    /// `ref`.
+    Ref,
+    /// `ticket_invoices_for_each_site`.
+    TicketInvoicesForEachSite,
+    /// `intacct_save_location`.
+    IntacctSaveLocation,
+    /// `is_vip`.
+    IsVip,
+    /// `accountownertech_name`.
+    AccountownertechName,
+    /// `taxable`.
+    Taxable,
+    /// `quickbooks_details`.
+    QuickbooksDetails,
+    /// `percentage_to_survey`.
+    PercentageToSurvey,
+    /// `billing_plan_text`.
+    BillingPlanText,
+    /// `overridepdftemplatequote`.
+    Overridepdftemplatequote,
+    /// `overridepdftemplatequote_name`.
+    OverridepdftemplatequoteName,
+    /// `avalara_tenant`.
+    AvalaraTenant,
+    /// `due_date_type`.
+    DueDateType,
+    /// `toplevel_quote_currency`.
+    ToplevelQuoteCurrency,
+    /// `is_account`.
+    IsAccount,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
 }
 
 impl crate::runtime::model::Model for Client {
-    const EXPECTING: &'static str = "struct Client";
+    const NAME: &'static str = "Client";
     const FIELDS: &'static [&'static str] = &[
-        "_apply_billingtemplate",
-        "_close_twilio_subaccount",
-        "_create_twilio_recurringinvoice",
-        "_create_twilio_subaccount",
-        "_dont_fire_automations",
-        "_importthirdpartyid",
-        "_importtype",
-        "_importtypeid",
-        "_isimport",
-        "_match_integration_id",
-        "_match_integration_name",
-        "_match_thirdparty_id",
-        "_merge_client_into",
-        "_pauseunpause_twilio_subaccount",
-        "_reassign_all_to_user",
-        "_warning",
-        "accountmanagertech",
-        "accountmanagertech_email",
-        "accountmanagertech_name",
-        "accountownertech",
-        "accountownertech_name",
-        "accountsbccemailaddress",
-        "accountsccemailaddress",
-        "accountsemailaddress",
-        "accountsfirstname",
-        "accountsid",
-        "accountslastname",
-        "actguid",
+        "id",
+        "name",
+        "toplevel_id",
+        "toplevel_name",
+        "inactive",
+        "colour",
+        "confirmemail",
         "actionemail",
-        "alastupdate",
-        "all_organisations_allowed",
-        "allow_api_access",
-        "allowall_category1",
-        "allowall_category2",
-        "allowall_category3",
-        "allowall_category4",
-        "allowall_tickettypes",
-        "allowallchargerates",
-        "allowed_category1",
-        "allowed_category2",
-        "allowed_category3",
-        "allowed_category4",
-        "allowed_organisations",
-        "allowed_tickettypes",
-        "alocked",
+        "clearemail",
+        "messagegroup_id",
+        "from_address_override",
+        "override_org_logo",
+        "override_org_name",
+        "override_org_address",
+        "override_org_phone",
+        "override_org_email",
+        "override_org_website",
+        "override_org_portalurl",
+        "mailbox_override",
+        "default_mailbox_id",
+        "calldate",
+        "item_tax_code",
+        "service_tax_code",
+        "prepay_tax_code",
+        "contract_tax_code",
+        "customfields",
+        "custombuttons",
+        "attachments",
+        "site_fields",
+        "pritech",
+        "sectech",
+        "accountmanagertech",
+        "notes",
+        "thirdpartynhdapiurl",
+        "xeroid",
+        "open_ticket_count",
+        "opps_ticket_count",
+        "datecreated",
+        "createdfrom_id",
         "announce",
         "announcedate",
-        "api_access_clientid",
-        "api_access_clientsecret",
-        "areaitems",
-        "areatype",
-        "ateraid",
-        "attachments",
-        "automatic_callscript_id",
-        "automatic_callscript_name",
-        "automatic_sales_tax",
-        "autotaskid",
-        "autotopupbyamount",
-        "autotopupcostperhour",
-        "autotopupthreshhold",
-        "autotopuptoamount",
-        "auvik_id",
-        "auvik_site_inactive",
-        "avalara_code",
-        "avalara_id",
-        "avalara_tenant",
-        "avalara_tenant_name",
-        "azure_tenant_id",
-        "azure_tenants",
-        "billforrecurringprepayamount",
-        "billing_plan_text",
-        "billinggroup",
-        "billingplans",
-        "billingtemplate_id",
-        "billingtemplate_name",
-        "calldate",
-        "callhandlingnotes",
+        "pritech_name",
+        "sectech_name",
+        "prinotify",
+        "secnotify",
+        "priassign",
+        "secassign",
+        "accountmanagertech_name",
+        "accountmanagertech_email",
+        "chargeperiod",
+        "chargehours",
+        "chargecarryover",
+        "invoiceyes",
+        "fluserdef1",
+        "fluserdef2",
+        "fluserdef3",
+        "fluserdef4",
+        "fluserdef5",
+        "floverride",
+        "fluserdef1hide",
+        "fluserdef2hide",
+        "fluserdef3hide",
+        "fluserdef4hide",
+        "fluserdef5hide",
+        "fluserdef1mand",
+        "fluserdef2mand",
+        "fluserdef3mand",
+        "fluserdef4mand",
+        "fluserdef5mand",
+        "includeactions",
+        "needsinvoice",
+        "startdate",
+        "startbalance",
+        "hourlyrate",
+        "periodcharge",
+        "dontinvoice",
+        "invoicetemplate",
+        "invoicecomment",
+        "lastinvoiceenddate",
+        "showslaonweb",
+        "item_tax_code_name",
+        "service_tax_code_name",
+        "contract_tax_code_name",
+        "prepay_tax_code_name",
+        "imageindex",
+        "chargehours2",
+        "hourlyrate2",
         "cat2",
         "cat3",
         "cat4",
         "cat5",
-        "cautomateid",
-        "chargecarryover",
-        "chargehours",
-        "chargehours2",
-        "chargeperiod",
-        "chargerates",
-        "clearemail",
-        "client_to_invoice",
-        "client_to_invoice_name",
-        "client_to_invoice_recurring",
-        "client_to_invoice_recurring_name",
-        "clientcurrency",
-        "clientpackage",
-        "colour",
-        "confirmemail",
-        "connectwiseid",
-        "contract_tax_code",
-        "contract_tax_code_name",
-        "contractaccountsdesc",
-        "create_jira_webhook",
-        "createdfrom_id",
-        "currencyisocode",
-        "current_licences",
-        "custombuttons",
-        "customer_relationship",
-        "customer_relationship_list",
-        "customertype",
-        "customertype_new",
-        "customfields",
-        "cxmleadtech",
-        "cxmleadtech_name",
-        "datecreated",
-        "datto_alternate_id",
-        "datto_commerce_id",
-        "datto_commerce_url",
-        "datto_id",
-        "datto_url",
-        "dattocommerce_tenantid",
-        "dbc_company_id",
-        "dbc_company_name",
-        "default_contract",
-        "default_currency_code",
-        "default_currency_code_name",
-        "default_mailbox_id",
-        "default_team_to_salesrep_override",
-        "default_team_to_salesrep_override_team",
-        "defaultcontractoverride",
-        "defaultcontractoverride_ref",
-        "defaultpdftemplateinvoiceorders",
-        "defaultpdftemplateinvoiceorders_name",
-        "defaultpdftemplateinvoicerecurring",
-        "defaultpdftemplateinvoicerecurring_name",
-        "defaultpdftemplateinvoicetickets",
-        "defaultpdftemplateinvoicetickets_name",
+        "enddate",
+        "ucemail",
+        "fcemail",
+        "actguid",
+        "smsbalance",
+        "html",
+        "hv",
+        "hvdate",
+        "emailinvoice",
+        "dont_auto_send_invoices",
+        "seriousnesslevel",
         "defcat1",
         "defcat2",
         "defcat3",
         "defcat4",
-        "device42id",
-        "disclaimermatchstring",
-        "discountperc",
-        "domain",
-        "donotimport",
-        "dont_auto_send_invoices",
-        "dontinvoice",
-        "due_date_type",
-        "emailinvoice",
-        "enddate",
-        "exact_division",
-        "exact_division_name",
-        "excludefrominvoicesync",
-        "external_links",
-        "extratabs",
-        "faqlists",
-        "fcemail",
-        "floverride",
-        "fluserdef1",
-        "fluserdef1hide",
-        "fluserdef1mand",
-        "fluserdef2",
-        "fluserdef2hide",
-        "fluserdef2mand",
-        "fluserdef3",
-        "fluserdef3hide",
-        "fluserdef3mand",
-        "fluserdef4",
-        "fluserdef4hide",
-        "fluserdef4mand",
-        "fluserdef5",
-        "fluserdef5hide",
-        "fluserdef5mand",
-        "fortnox_tenant",
-        "fortnox_tenant_name",
-        "from_address_override",
-        "gficlientid",
-        "hourlyrate",
-        "hourlyrate2",
-        "html",
-        "hubspot_archived",
-        "hubspot_dont_sync",
-        "hubspot_id",
-        "hubspot_lifecycle",
-        "hubspot_url",
-        "hudu_url",
-        "hv",
-        "hvdate",
-        "id",
-        "imageindex",
-        "import_address",
-        "import_azure_tenant",
-        "import_details_id",
-        "import_notes",
-        "inactive",
-        "includeactions",
-        "ingram_micro_details_id",
-        "intacct_invoice_save_location",
-        "intacct_location_id",
-        "intacct_location_id_list",
-        "intacct_location_type",
-        "intacct_save_location",
-        "invoice_class",
-        "invoice_mailbox_override",
-        "invoice_tickets_seperately_override",
-        "invoicecomment",
-        "invoiceduedaysextraclient",
-        "invoicetemplate",
-        "invoiceyes",
-        "is_account",
-        "is_vip",
-        "isarchived_xero",
-        "isclientdetails",
-        "isnhserveremaildefault",
-        "isopportunity",
-        "item_tax_code",
-        "item_tax_code_name",
-        "itglue_id",
-        "jira_priority_mappings",
-        "jira_requesttype_mappings",
-        "jira_servicedesk",
-        "jira_servicedesk_id",
-        "jira_servicedesk_name",
-        "jira_status_mappings",
-        "jira_url",
-        "jira_user",
-        "jira_user_id",
-        "jira_user_name",
-        "jira_username",
-        "jira_validated",
-        "jira_webhook_created",
-        "jira_webhook_user",
-        "jira_webhook_username",
-        "kaseyaid",
-        "kashflow_tenant_id",
-        "kashflow_tenant_name",
-        "kashflowid",
-        "kbentries",
-        "key",
-        "lastinvoiceenddate",
-        "linked_organisation_id",
-        "liongard_url",
-        "liongardid",
-        "logmanagertech",
-        "logmanagertech_name",
-        "logo",
-        "mailbox_override",
-        "main_contact_email",
-        "main_contact_id",
-        "main_contact_name",
-        "main_contact_phonenumber",
-        "main_delivery_address",
-        "main_invoice_address",
-        "main_phonenumber",
-        "main_site_id",
-        "main_site_name",
-        "matching_value",
-        "messagegroup_id",
-        "monthlyreportemaildirect",
-        "monthlyreportemailmanager",
+        "thresholdbreached",
         "monthlyreportinclude",
         "monthlyreportlastrun",
+        "monthlyreportemaildirect",
+        "monthlyreportemailmanager",
         "monthlyreportshowonweb",
-        "myob_tenant",
-        "myob_tenant_name",
-        "name",
-        "ncentral_details_id",
-        "needsinvoice",
-        "new_categories",
-        "new_external_link",
-        "new_icon",
-        "new_jirakey",
-        "new_servicenow_webhooksecret",
-        "new_servicenowkey",
-        "new_thirdpartynhdapiclientsecret",
-        "newclient_contactemail",
-        "newclient_contactname",
-        "newclient_contacttitle",
-        "newclient_countrycode",
-        "newclient_delivery_address",
-        "newclient_domain",
-        "newclient_phonenumber",
-        "newclient_regioncode",
-        "newclient_sendwelcomeemail",
-        "newclient_siteguid",
-        "newclient_sitename",
-        "newclient_timezone",
-        "newclient_web_access_level",
-        "ninjarmmid",
-        "notes",
-        "onhold_ticket_count",
-        "open_ticket_count",
-        "opened_thismonth_count",
-        "oppid",
-        "opps_ticket_count",
-        "overidegreeting",
-        "override_layout_id",
-        "override_layout_name",
-        "override_org_address",
-        "override_org_email",
-        "override_org_logo",
-        "override_org_name",
-        "override_org_phone",
-        "override_org_portalurl",
-        "override_org_website",
-        "override_portalcolour",
-        "override_signature",
-        "overridepdftemplateinvoice",
-        "overridepdftemplateinvoice_name",
-        "overridepdftemplatequote",
-        "overridepdftemplatequote_name",
-        "overriding_rates",
-        "passportal_id",
-        "paymentterms",
-        "percentage_to_survey",
-        "periodcharge",
-        "periods",
-        "popup_notes",
-        "portal_logo",
-        "portal_title",
-        "portal_title_override",
-        "portalbackgroundimageurl",
-        "portalchatprofile",
-        "portalchatprofile_name",
-        "portalcolour",
-        "preferredagent",
-        "preferreddeliverymethod",
-        "prepay_tax_code",
-        "prepay_tax_code_name",
-        "prepayaccountsdesc",
-        "prepayasamount",
-        "prepaybalance",
-        "prepayhistory",
-        "prepayrecurringautomaticdeduction",
-        "prepayrecurringcharge",
-        "prepayrecurringchargebp",
+        "areatype",
+        "unmatchedcombinations",
         "prepayrecurringchargenextdate",
-        "prepayrecurringexpirymonths",
+        "billforrecurringprepayamount",
+        "prepayrecurringcharge",
         "prepayrecurringhours",
-        "prepayrecurringminimumdeduction",
-        "prepayrecurringminimumdeductiononlyactive",
-        "prepaytotal",
-        "prepayused",
-        "priassign",
-        "prinotify",
-        "pritech",
-        "pritech_name",
+        "prepayrecurringchargebp",
+        "accountsemailaddress",
+        "disclaimermatchstring",
+        "paymentterms",
+        "showallnonbillable",
+        "billinggroup",
+        "autotopupthreshhold",
+        "autotopuptoamount",
+        "autotopupcostperhour",
+        "autotopupbyamount",
+        "surchargeid",
+        "billingtemplate_id",
+        "billingtemplate_name",
+        "overidegreeting",
+        "clientpackage",
+        "scopeofbusiness",
+        "preferredagent",
+        "callhandlingnotes",
+        "automatic_callscript_id",
+        "automatic_callscript_name",
+        "teamviewerpassword",
+        "customertype_new",
+        "discountperc",
+        "showfaqfortoplevel",
+        "accountsccemailaddress",
+        "isopportunity",
+        "snowname",
+        "main_site_id",
+        "main_site_name",
+        "linked_organisation_id",
+        "all_organisations_allowed",
+        "allowed_organisations",
+        "override_signature",
+        "contractaccountsdesc",
+        "prepayaccountsdesc",
+        "site_update",
+        "newclient_sitename",
+        "newclient_phonenumber",
+        "newclient_domain",
+        "newclient_timezone",
+        "newclient_contactname",
+        "newclient_contactemail",
+        "newclient_contacttitle",
+        "newclient_web_access_level",
+        "newclient_sendwelcomeemail",
+        "newclient_delivery_address",
+        "newclient_countrycode",
+        "newclient_regioncode",
+        "faqlists",
+        "popup_notes",
+        "_reassign_all_to_user",
+        "allowall_tickettypes",
+        "allowed_tickettypes",
+        "allowall_category1",
+        "allowed_category1",
+        "allowall_category2",
+        "allowed_category2",
+        "allowall_category3",
+        "allowed_category3",
+        "allowall_category4",
+        "alocked",
+        "allowed_category4",
+        "onhold_ticket_count",
+        "total_ticket_count",
+        "opened_thismonth_count",
+        "billingplans",
+        "overriding_rates",
+        "allowallchargerates",
+        "chargerates",
+        "newclient_siteguid",
+        "_isimport",
+        "_importtype",
+        "allow_api_access",
+        "api_access_clientid",
+        "api_access_clientsecret",
+        "thirdpartynhdauthurl",
+        "thirdpartynhdtenant",
+        "thirdpartynhdapiclientid",
+        "new_thirdpartynhdapiclientsecret",
+        "areaitems",
+        "portal_logo",
+        "override_portalcolour",
+        "portalcolour",
+        "portalbackgroundimageurl",
+        "ninjarmmid",
+        "sales_tax_type",
+        "purchase_tax_type",
+        "isarchived_xero",
+        "accountsfirstname",
+        "accountslastname",
+        "sales_tax_code",
         "purchase_tax_code",
         "purchase_tax_code_name",
-        "purchase_tax_type",
-        "qbo_company_id",
-        "qbo_company_name",
-        "qbo_default_tax_code",
+        "prepayhistory",
+        "periods",
+        "prepayrecurringminimumdeduction",
+        "prepayrecurringminimumdeductiononlyactive",
+        "prepayrecurringautomaticdeduction",
+        "prepaytotal",
+        "prepayused",
+        "prepaybalance",
+        "preferreddeliverymethod",
         "qbodefaulttax",
+        "default_contract",
+        "device42id",
+        "xerodetails_id",
+        "xero_tenant_name",
+        "xero_tracking_category_1_name",
+        "xero_tracking_category_2_name",
+        "servicenowid",
+        "isnhserveremaildefault",
+        "datto_id",
+        "datto_alternate_id",
+        "datto_url",
+        "dattocommerce_tenantid",
         "qbodefaulttaxcode",
         "qbodefaulttaxcodename",
-        "quickbooks_details",
-        "quote_mailbox_override",
-        "ref",
-        "regmanagertech",
-        "regmanagertech_name",
-        "reply_address_override",
-        "sage_business_cloud_details_id",
-        "sage_business_cloud_details_name",
-        "sales_tax_code",
-        "sales_tax_type",
-        "salesforce_dontsync",
-        "salesreptech",
-        "salesreptech_name",
-        "scopeofbusiness",
-        "secassign",
-        "secnotify",
-        "sectech",
-        "sectech_name",
-        "sentinel_default_user_override",
-        "sentinel_default_user_override_name",
-        "sentinel_resource_group_name",
-        "sentinel_subscription_id",
-        "sentinel_tenant_id",
-        "sentinel_tenant_name",
-        "sentinel_workspace_name",
-        "seriousnesslevel",
+        "qbo_default_tax_code",
+        "connectwiseid",
+        "autotaskid",
+        "import_address",
+        "import_notes",
+        "ateraid",
+        "kashflowid",
+        "kashflow_tenant_name",
+        "website",
+        "alastupdate",
         "service_access",
         "service_subscriptions",
-        "service_tax_code",
-        "service_tax_code_name",
-        "servicenow_assignment_group",
-        "servicenow_assignment_group_name",
-        "servicenow_assignmentgroup",
-        "servicenow_authtype",
-        "servicenow_category_mappings",
-        "servicenow_defaultuser",
-        "servicenow_defaultuser_id",
-        "servicenow_defaultuser_name",
-        "servicenow_enable_webhook",
-        "servicenow_fieldmappings",
-        "servicenow_impact_mappings",
-        "servicenow_locale",
-        "servicenow_priority_mappings",
-        "servicenow_status_mappings",
-        "servicenow_team_mappings",
-        "servicenow_ticket_sync",
-        "servicenow_ticket_sync_list",
-        "servicenow_urgency_mappings",
-        "servicenow_url",
-        "servicenow_username",
-        "servicenow_validated",
-        "servicenow_webhook_tickettype",
-        "servicenow_webhook_tickettype_name",
-        "servicenow_webhook_user",
-        "servicenow_webhook_user_name",
-        "servicenowid",
-        "showallnonbillable",
-        "showfaqfortoplevel",
-        "showslaonweb",
-        "site_fields",
-        "site_update",
-        "smsbalance",
         "snelstart_id",
-        "snowLicences",
-        "snow_id",
-        "snowname",
+        "default_currency_code_name",
+        "_apply_billingtemplate",
+        "datto_commerce_id",
+        "datto_commerce_url",
+        "import_azure_tenant",
+        "import_details_id",
+        "syncroid",
+        "kbentries",
+        "auvik_id",
+        "hubspot_id",
+        "hubspot_url",
+        "hubspot_dont_sync",
+        "hubspot_archived",
+        "domain",
+        "passportal_id",
+        "update_licences",
+        "prepayasamount",
+        "synced_to_intacct",
+        "qbo_company_name",
+        "oppid",
+        "tax_number",
+        "isclientdetails",
+        "hubspot_lifecycle",
+        "hudu_url",
+        "prepayrecurringexpirymonths",
+        "accountsbccemailaddress",
+        "defaultcontractoverride",
+        "defaultcontractoverride_ref",
         "sqlimport_id",
-        "startbalance",
-        "startdate",
-        "stopped",
+        "external_links",
+        "new_external_link",
+        "_match_thirdparty_id",
+        "_match_integration_id",
+        "_match_integration_name",
+        "_warning",
+        "donotimport",
+        "liongardid",
+        "liongard_url",
+        "sync_to_liongard",
+        "regmanagertech_name",
+        "logmanagertech_name",
+        "salesreptech_name",
+        "default_team_to_salesrep_override",
+        "default_team_to_salesrep_override_team",
+        "cxmleadtech_name",
+        "portalchatprofile",
+        "portalchatprofile_name",
+        "kaseyaid",
+        "trading_name",
+        "dbc_company_name",
+        "salesforce_dontsync",
         "stripe_customer_id",
         "stripe_payment_method_id",
         "stripe_payment_method_name",
         "stripe_paymentmethod",
-        "surchargeid",
-        "sync_servicenow_attachments",
-        "sync_to_liongard",
-        "synced_to_intacct",
-        "syncroid",
-        "table",
-        "tax_number",
-        "taxable",
-        "teamviewerpassword",
-        "test_jira",
+        "current_licences",
+        "servicenow_url",
+        "servicenow_locale",
+        "servicenow_username",
+        "new_servicenowkey",
+        "servicenow_priority_mappings",
+        "servicenow_status_mappings",
+        "servicenow_impact_mappings",
+        "servicenow_urgency_mappings",
+        "servicenow_category_mappings",
+        "servicenow_assignment_group",
+        "servicenow_assignment_group_name",
+        "servicenow_assignmentgroup",
+        "servicenow_defaultuser_id",
+        "servicenow_defaultuser_name",
+        "servicenow_defaultuser",
         "test_servicenow",
-        "thirdpartynhdapiclientid",
-        "thirdpartynhdapiurl",
-        "thirdpartynhdauthurl",
-        "thirdpartynhdtenant",
-        "thresholdbreached",
-        "ticket_invoices_for_each_site",
-        "toplevel_id",
-        "toplevel_name",
-        "toplevel_quote_currency",
-        "total_ticket_count",
-        "trading_name",
-        "twilio_recurring_invoice_id",
-        "twilio_subaccount_authtoken",
-        "twilio_subaccount_created",
+        "sage_business_cloud_details_id",
+        "sage_business_cloud_details_name",
+        "exact_division",
+        "exact_division_name",
+        "ncentral_details_id",
+        "currencyisocode",
+        "intacct_location_id",
+        "intacct_location_id_list",
+        "intacct_location_type",
+        "new_categories",
+        "jira_url",
+        "jira_username",
+        "new_jirakey",
+        "test_jira",
+        "jira_servicedesk_id",
+        "jira_servicedesk_name",
+        "jira_servicedesk",
+        "jira_requesttype_mappings",
+        "jira_user_id",
+        "jira_user_name",
+        "jira_user",
+        "jira_priority_mappings",
+        "jira_status_mappings",
+        "create_jira_webhook",
+        "jira_webhook_created",
+        "defaultpdftemplateinvoicetickets",
+        "defaultpdftemplateinvoiceorders",
+        "defaultpdftemplateinvoicerecurring",
+        "defaultpdftemplateinvoicetickets_name",
+        "defaultpdftemplateinvoiceorders_name",
+        "defaultpdftemplateinvoicerecurring_name",
+        "intacct_invoice_save_location",
+        "ingram_micro_details_id",
+        "_dont_fire_automations",
+        "main_delivery_address",
+        "main_invoice_address",
+        "main_contact_name",
+        "main_contact_email",
+        "main_contact_phonenumber",
+        "main_contact_id",
+        "main_phonenumber",
+        "auvik_site_inactive",
+        "invoice_class",
+        "new_icon",
+        "fortnox_tenant",
+        "fortnox_tenant_name",
+        "servicenow_enable_webhook",
+        "new_servicenow_webhooksecret",
+        "servicenow_webhook_user",
+        "servicenow_webhook_user_name",
+        "servicenow_webhook_tickettype",
+        "servicenow_webhook_tickettype_name",
+        "myob_tenant",
+        "myob_tenant_name",
+        "sync_servicenow_attachments",
         "twilio_subaccount_name",
+        "twilio_subaccount_created",
         "twilio_subaccount_sid",
         "twilio_subaccount_status",
-        "ucemail",
-        "unmatchedcombinations",
-        "update_licences",
+        "twilio_subaccount_authtoken",
+        "_create_twilio_subaccount",
+        "_close_twilio_subaccount",
+        "_pauseunpause_twilio_subaccount",
+        "_create_twilio_recurringinvoice",
+        "twilio_recurring_invoice_id",
+        "override_layout_id",
+        "override_layout_name",
+        "extratabs",
+        "servicenow_team_mappings",
+        "servicenow_ticket_sync",
+        "servicenow_ticket_sync_list",
+        "servicenow_fieldmappings",
+        "matching_value",
+        "jira_webhook_user",
+        "jira_webhook_username",
+        "avalara_code",
+        "avalara_tenant_name",
+        "avalara_id",
+        "invoice_mailbox_override",
+        "quote_mailbox_override",
+        "_merge_client_into",
+        "invoice_tickets_seperately_override",
+        "servicenow_authtype",
+        "portal_title_override",
+        "portal_title",
+        "reply_address_override",
         "use",
-        "website",
+        "key",
+        "table",
+        "logo",
+        "regmanagertech",
+        "logmanagertech",
+        "salesreptech",
+        "accountownertech",
+        "cxmleadtech",
         "xero_tenant_id",
-        "xero_tenant_name",
-        "xero_tracking_category_1_name",
-        "xero_tracking_category_2_name",
-        "xerodetails_id",
-        "xeroid",
+        "accountsid",
+        "excludefrominvoicesync",
+        "gficlientid",
+        "overridepdftemplateinvoice",
+        "overridepdftemplateinvoice_name",
+        "kashflow_tenant_id",
+        "client_to_invoice",
+        "client_to_invoice_name",
+        "invoiceduedaysextraclient",
+        "itglue_id",
+        "clientcurrency",
+        "sentinel_subscription_id",
+        "sentinel_workspace_name",
+        "sentinel_resource_group_name",
+        "sentinel_tenant_id",
+        "sentinel_tenant_name",
+        "default_currency_code",
+        "client_to_invoice_recurring",
+        "client_to_invoice_recurring_name",
+        "azure_tenants",
+        "azure_tenant_id",
+        "snow_id",
+        "snowLicences",
+        "qbo_company_id",
+        "automatic_sales_tax",
+        "cautomateid",
+        "dbc_company_id",
+        "stopped",
+        "customertype",
+        "customer_relationship",
+        "customer_relationship_list",
+        "servicenow_validated",
+        "sentinel_default_user_override",
+        "sentinel_default_user_override_name",
+        "jira_validated",
+        "ref",
+        "ticket_invoices_for_each_site",
+        "intacct_save_location",
+        "is_vip",
+        "accountownertech_name",
+        "taxable",
+        "quickbooks_details",
+        "percentage_to_survey",
+        "billing_plan_text",
+        "overridepdftemplatequote",
+        "overridepdftemplatequote_name",
+        "avalara_tenant",
+        "due_date_type",
+        "toplevel_quote_currency",
+        "is_account",
+        "_importtypeid",
+        "_importthirdpartyid",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.apply_billingtemplate = model::opt_bool(map)?,
-            1 => self.close_twilio_subaccount = model::opt_bool(map)?,
-            2 => self.create_twilio_recurringinvoice = model::opt_bool(map)?,
-            3 => self.create_twilio_subaccount = model::opt_bool(map)?,
-            4 => self.dont_fire_automations = model::opt_bool(map)?,
-            5 => self.importthirdpartyid = model::value(map)?,
-            6 => self.importtype = model::value(map)?,
-            7 => self.importtypeid = model::opt_i32(map)?,
-            8 => self.isimport = model::opt_bool(map)?,
-            9 => self.match_integration_id = model::opt_i32(map)?,
-            10 => self.match_integration_name = model::value(map)?,
-            11 => self.match_thirdparty_id = model::value(map)?,
-            12 => self.merge_client_into = model::opt_i32(map)?,
-            13 => self.pauseunpause_twilio_subaccount = model::opt_bool(map)?,
-            14 => self.reassign_all_to_user = model::opt_i32(map)?,
-            15 => self.warning = model::value(map)?,
-            16 => self.accountmanagertech = model::opt_i32(map)?,
-            17 => self.accountmanagertech_email = model::value(map)?,
-            18 => self.accountmanagertech_name = model::value(map)?,
-            19 => self.accountownertech = model::opt_i32(map)?,
-            20 => self.accountownertech_name = model::value(map)?,
-            21 => self.accountsbccemailaddress = model::value(map)?,
-            22 => self.accountsccemailaddress = model::value(map)?,
-            23 => self.accountsemailaddress = model::value(map)?,
-            24 => self.accountsfirstname = model::value(map)?,
-            25 => self.accountsid = model::value(map)?,
-            26 => self.accountslastname = model::value(map)?,
-            27 => self.actguid = model::value(map)?,
-            28 => self.actionemail = model::opt_i32(map)?,
-            29 => self.alastupdate = model::value(map)?,
-            30 => self.all_organisations_allowed = model::opt_bool(map)?,
-            31 => self.allow_api_access = model::opt_bool(map)?,
-            32 => self.allowall_category1 = model::opt_bool(map)?,
-            33 => self.allowall_category2 = model::opt_bool(map)?,
-            34 => self.allowall_category3 = model::opt_bool(map)?,
-            35 => self.allowall_category4 = model::opt_bool(map)?,
-            36 => self.allowall_tickettypes = model::opt_bool(map)?,
-            37 => self.allowallchargerates = model::opt_bool(map)?,
-            38 => self.allowed_category1 = model::value(map)?,
-            39 => self.allowed_category2 = model::value(map)?,
-            40 => self.allowed_category3 = model::value(map)?,
-            41 => self.allowed_category4 = model::value(map)?,
-            42 => self.allowed_organisations = model::value(map)?,
-            43 => self.allowed_tickettypes = model::value(map)?,
-            44 => self.alocked = model::opt_bool(map)?,
-            45 => self.announce = model::value(map)?,
-            46 => self.announcedate = model::value(map)?,
-            47 => self.api_access_clientid = model::value(map)?,
-            48 => self.api_access_clientsecret = model::value(map)?,
-            49 => self.areaitems = model::value(map)?,
-            50 => self.areatype = model::opt_i32(map)?,
-            51 => self.ateraid = model::opt_i32(map)?,
-            52 => self.attachments = model::value(map)?,
-            53 => self.automatic_callscript_id = model::opt_i32(map)?,
-            54 => self.automatic_callscript_name = model::value(map)?,
-            55 => self.automatic_sales_tax = model::opt_bool(map)?,
-            56 => self.autotaskid = model::opt_i32(map)?,
-            57 => self.autotopupbyamount = model::opt_f64(map)?,
-            58 => self.autotopupcostperhour = model::opt_f64(map)?,
-            59 => self.autotopupthreshhold = model::opt_f64(map)?,
-            60 => self.autotopuptoamount = model::opt_f64(map)?,
-            61 => self.auvik_id = model::value(map)?,
-            62 => self.auvik_site_inactive = model::opt_bool(map)?,
-            63 => self.avalara_code = model::value(map)?,
-            64 => self.avalara_id = model::value(map)?,
-            65 => self.avalara_tenant = model::opt_i32(map)?,
-            66 => self.avalara_tenant_name = model::value(map)?,
-            67 => self.azure_tenant_id = model::value(map)?,
-            68 => self.azure_tenants = model::value(map)?,
-            69 => self.billforrecurringprepayamount = model::opt_bool(map)?,
-            70 => self.billing_plan_text = model::value(map)?,
-            71 => self.billinggroup = model::opt_i32(map)?,
-            72 => self.billingplans = model::value(map)?,
-            73 => self.billingtemplate_id = model::opt_i32(map)?,
-            74 => self.billingtemplate_name = model::value(map)?,
-            75 => self.calldate = model::value(map)?,
-            76 => self.callhandlingnotes = model::value(map)?,
-            77 => self.cat2 = model::value(map)?,
-            78 => self.cat3 = model::value(map)?,
-            79 => self.cat4 = model::value(map)?,
-            80 => self.cat5 = model::value(map)?,
-            81 => self.cautomateid = model::opt_i32(map)?,
-            82 => self.chargecarryover = model::opt_f64(map)?,
-            83 => self.chargehours = model::opt_f64(map)?,
-            84 => self.chargehours2 = model::opt_f64(map)?,
-            85 => self.chargeperiod = model::opt_i32(map)?,
-            86 => self.chargerates = model::value(map)?,
-            87 => self.clearemail = model::opt_i32(map)?,
-            88 => self.client_to_invoice = model::opt_i32(map)?,
-            89 => self.client_to_invoice_name = model::value(map)?,
-            90 => self.client_to_invoice_recurring = model::opt_i32(map)?,
-            91 => self.client_to_invoice_recurring_name = model::value(map)?,
-            92 => self.clientcurrency = model::value(map)?,
-            93 => self.clientpackage = model::opt_i32(map)?,
-            94 => self.colour = model::value(map)?,
-            95 => self.confirmemail = model::opt_i32(map)?,
-            96 => self.connectwiseid = model::opt_i32(map)?,
-            97 => self.contract_tax_code = model::opt_i32(map)?,
-            98 => self.contract_tax_code_name = model::value(map)?,
-            99 => self.contractaccountsdesc = model::value(map)?,
-            100 => self.create_jira_webhook = model::opt_bool(map)?,
-            101 => self.createdfrom_id = model::opt_i32(map)?,
-            102 => self.currencyisocode = model::value(map)?,
-            103 => self.current_licences = model::value(map)?,
-            104 => self.custombuttons = model::value(map)?,
-            105 => self.customer_relationship = model::value(map)?,
-            106 => self.customer_relationship_list = model::value(map)?,
-            107 => self.customertype = model::opt_i32(map)?,
-            108 => self.customertype_new = model::value(map)?,
-            109 => self.customfields = model::value(map)?,
-            110 => self.cxmleadtech = model::opt_i32(map)?,
-            111 => self.cxmleadtech_name = model::value(map)?,
-            112 => self.datecreated = model::value(map)?,
-            113 => self.datto_alternate_id = model::opt_i32(map)?,
-            114 => self.datto_commerce_id = model::opt_i32(map)?,
-            115 => self.datto_commerce_url = model::value(map)?,
-            116 => self.datto_id = model::value(map)?,
-            117 => self.datto_url = model::value(map)?,
-            118 => self.dattocommerce_tenantid = model::opt_i32(map)?,
-            119 => self.dbc_company_id = model::value(map)?,
-            120 => self.dbc_company_name = model::value(map)?,
-            121 => self.default_contract = model::opt_i32(map)?,
-            122 => self.default_currency_code = model::opt_i32(map)?,
-            123 => self.default_currency_code_name = model::value(map)?,
-            124 => self.default_mailbox_id = model::opt_i32(map)?,
-            125 => self.default_team_to_salesrep_override = model::opt_bool(map)?,
-            126 => self.default_team_to_salesrep_override_team = model::value(map)?,
-            127 => self.defaultcontractoverride = model::opt_i32(map)?,
-            128 => self.defaultcontractoverride_ref = model::value(map)?,
-            129 => self.defaultpdftemplateinvoiceorders = model::opt_i32(map)?,
-            130 => self.defaultpdftemplateinvoiceorders_name = model::value(map)?,
-            131 => self.defaultpdftemplateinvoicerecurring = model::opt_i32(map)?,
-            132 => self.defaultpdftemplateinvoicerecurring_name = model::value(map)?,
-            133 => self.defaultpdftemplateinvoicetickets = model::opt_i32(map)?,
-            134 => self.defaultpdftemplateinvoicetickets_name = model::value(map)?,
-            135 => self.defcat1 = model::value(map)?,
-            136 => self.defcat2 = model::value(map)?,
-            137 => self.defcat3 = model::value(map)?,
-            138 => self.defcat4 = model::value(map)?,
-            139 => self.device42id = model::opt_i32(map)?,
-            140 => self.disclaimermatchstring = model::value(map)?,
-            141 => self.discountperc = model::opt_f64(map)?,
-            142 => self.domain = model::value(map)?,
-            143 => self.donotimport = model::opt_bool(map)?,
-            144 => self.dont_auto_send_invoices = model::opt_bool(map)?,
-            145 => self.dontinvoice = model::opt_bool(map)?,
-            146 => self.due_date_type = model::opt_i32(map)?,
-            147 => self.emailinvoice = model::opt_bool(map)?,
-            148 => self.enddate = model::value(map)?,
-            149 => self.exact_division = model::opt_i32(map)?,
-            150 => self.exact_division_name = model::value(map)?,
-            151 => self.excludefrominvoicesync = model::opt_bool(map)?,
-            152 => self.external_links = model::value(map)?,
-            153 => self.extratabs = model::value(map)?,
-            154 => self.faqlists = model::value(map)?,
-            155 => self.fcemail = model::opt_i32(map)?,
-            156 => self.floverride = model::opt_bool(map)?,
-            157 => self.fluserdef1 = model::value(map)?,
-            158 => self.fluserdef1hide = model::opt_bool(map)?,
-            159 => self.fluserdef1mand = model::opt_bool(map)?,
-            160 => self.fluserdef2 = model::value(map)?,
-            161 => self.fluserdef2hide = model::opt_bool(map)?,
-            162 => self.fluserdef2mand = model::opt_bool(map)?,
-            163 => self.fluserdef3 = model::value(map)?,
-            164 => self.fluserdef3hide = model::opt_bool(map)?,
-            165 => self.fluserdef3mand = model::opt_bool(map)?,
-            166 => self.fluserdef4 = model::value(map)?,
-            167 => self.fluserdef4hide = model::opt_bool(map)?,
-            168 => self.fluserdef4mand = model::opt_bool(map)?,
-            169 => self.fluserdef5 = model::value(map)?,
-            170 => self.fluserdef5hide = model::opt_bool(map)?,
-            171 => self.fluserdef5mand = model::opt_bool(map)?,
-            172 => self.fortnox_tenant = model::opt_i32(map)?,
-            173 => self.fortnox_tenant_name = model::value(map)?,
-            174 => self.from_address_override = model::value(map)?,
-            175 => self.gficlientid = model::value(map)?,
-            176 => self.hourlyrate = model::opt_f64(map)?,
-            177 => self.hourlyrate2 = model::opt_f64(map)?,
-            178 => self.html = model::value(map)?,
-            179 => self.hubspot_archived = model::opt_bool(map)?,
-            180 => self.hubspot_dont_sync = model::opt_bool(map)?,
-            181 => self.hubspot_id = model::value(map)?,
-            182 => self.hubspot_lifecycle = model::value(map)?,
-            183 => self.hubspot_url = model::value(map)?,
-            184 => self.hudu_url = model::value(map)?,
-            185 => self.hv = model::opt_f64(map)?,
-            186 => self.hvdate = model::value(map)?,
-            187 => self.id = model::opt_i32(map)?,
-            188 => self.imageindex = model::opt_i32(map)?,
-            189 => self.import_address = model::value(map)?,
-            190 => self.import_azure_tenant = model::value(map)?,
-            191 => self.import_details_id = model::opt_i32(map)?,
-            192 => self.import_notes = model::value(map)?,
-            193 => self.inactive = model::opt_bool(map)?,
-            194 => self.includeactions = model::opt_bool(map)?,
-            195 => self.ingram_micro_details_id = model::opt_i32(map)?,
-            196 => self.intacct_invoice_save_location = model::value(map)?,
-            197 => self.intacct_location_id = model::value(map)?,
-            198 => self.intacct_location_id_list = model::value(map)?,
-            199 => self.intacct_location_type = model::value(map)?,
-            200 => self.intacct_save_location = model::value(map)?,
-            201 => self.invoice_class = model::value(map)?,
-            202 => self.invoice_mailbox_override = model::opt_i32(map)?,
-            203 => self.invoice_tickets_seperately_override = model::opt_bool(map)?,
-            204 => self.invoicecomment = model::value(map)?,
-            205 => self.invoiceduedaysextraclient = model::opt_i32(map)?,
-            206 => self.invoicetemplate = model::value(map)?,
-            207 => self.invoiceyes = model::opt_bool(map)?,
-            208 => self.is_account = model::opt_bool(map)?,
-            209 => self.is_vip = model::opt_bool(map)?,
-            210 => self.isarchived_xero = model::opt_bool(map)?,
-            211 => self.isclientdetails = model::opt_bool(map)?,
-            212 => self.isnhserveremaildefault = model::opt_bool(map)?,
-            213 => self.isopportunity = model::opt_i32(map)?,
-            214 => self.item_tax_code = model::opt_i32(map)?,
-            215 => self.item_tax_code_name = model::value(map)?,
-            216 => self.itglue_id = model::value(map)?,
-            217 => self.jira_priority_mappings = model::value(map)?,
-            218 => self.jira_requesttype_mappings = model::value(map)?,
-            219 => self.jira_servicedesk = model::value(map)?,
-            220 => self.jira_servicedesk_id = model::value(map)?,
-            221 => self.jira_servicedesk_name = model::value(map)?,
-            222 => self.jira_status_mappings = model::value(map)?,
-            223 => self.jira_url = model::value(map)?,
-            224 => self.jira_user = model::value(map)?,
-            225 => self.jira_user_id = model::value(map)?,
-            226 => self.jira_user_name = model::value(map)?,
-            227 => self.jira_username = model::value(map)?,
-            228 => self.jira_validated = model::opt_bool(map)?,
-            229 => self.jira_webhook_created = model::opt_bool(map)?,
-            230 => self.jira_webhook_user = model::opt_i32(map)?,
-            231 => self.jira_webhook_username = model::value(map)?,
-            232 => self.kaseyaid = model::value(map)?,
-            233 => self.kashflow_tenant_id = model::opt_i32(map)?,
-            234 => self.kashflow_tenant_name = model::value(map)?,
-            235 => self.kashflowid = model::opt_i32(map)?,
-            236 => self.kbentries = model::value(map)?,
-            237 => self.key = model::opt_i32(map)?,
-            238 => self.lastinvoiceenddate = model::value(map)?,
-            239 => self.linked_organisation_id = model::opt_i32(map)?,
-            240 => self.liongard_url = model::value(map)?,
-            241 => self.liongardid = model::opt_i32(map)?,
-            242 => self.logmanagertech = model::opt_i32(map)?,
-            243 => self.logmanagertech_name = model::value(map)?,
-            244 => self.logo = model::value(map)?,
-            245 => self.mailbox_override = model::opt_i32(map)?,
-            246 => self.main_contact_email = model::value(map)?,
-            247 => self.main_contact_id = model::opt_i32(map)?,
-            248 => self.main_contact_name = model::value(map)?,
-            249 => self.main_contact_phonenumber = model::value(map)?,
-            250 => self.main_delivery_address = model::value(map)?,
-            251 => self.main_invoice_address = model::value(map)?,
-            252 => self.main_phonenumber = model::value(map)?,
-            253 => self.main_site_id = model::opt_i32(map)?,
-            254 => self.main_site_name = model::value(map)?,
-            255 => self.matching_value = model::value(map)?,
-            256 => self.messagegroup_id = model::opt_i32(map)?,
-            257 => self.monthlyreportemaildirect = model::opt_bool(map)?,
-            258 => self.monthlyreportemailmanager = model::opt_bool(map)?,
-            259 => self.monthlyreportinclude = model::opt_bool(map)?,
-            260 => self.monthlyreportlastrun = model::value(map)?,
-            261 => self.monthlyreportshowonweb = model::opt_bool(map)?,
-            262 => self.myob_tenant = model::opt_i32(map)?,
-            263 => self.myob_tenant_name = model::value(map)?,
-            264 => self.name = model::value(map)?,
-            265 => self.ncentral_details_id = model::opt_i32(map)?,
-            266 => self.needsinvoice = model::opt_bool(map)?,
-            267 => self.new_categories = model::value(map)?,
-            268 => self.new_external_link = model::value(map)?,
-            269 => self.new_icon = model::value(map)?,
-            270 => self.new_jirakey = model::value(map)?,
-            271 => self.new_servicenow_webhooksecret = model::value(map)?,
-            272 => self.new_servicenowkey = model::value(map)?,
-            273 => self.new_thirdpartynhdapiclientsecret = model::value(map)?,
-            274 => self.newclient_contactemail = model::value(map)?,
-            275 => self.newclient_contactname = model::value(map)?,
-            276 => self.newclient_contacttitle = model::value(map)?,
-            277 => self.newclient_countrycode = model::value(map)?,
-            278 => self.newclient_delivery_address = model::value(map)?,
-            279 => self.newclient_domain = model::value(map)?,
-            280 => self.newclient_phonenumber = model::value(map)?,
-            281 => self.newclient_regioncode = model::opt_i32(map)?,
-            282 => self.newclient_sendwelcomeemail = model::opt_bool(map)?,
-            283 => self.newclient_siteguid = model::value(map)?,
-            284 => self.newclient_sitename = model::value(map)?,
-            285 => self.newclient_timezone = model::value(map)?,
-            286 => self.newclient_web_access_level = model::opt_i32(map)?,
-            287 => self.ninjarmmid = model::opt_i32(map)?,
-            288 => self.notes = model::value(map)?,
-            289 => self.onhold_ticket_count = model::opt_i32(map)?,
-            290 => self.open_ticket_count = model::opt_i32(map)?,
-            291 => self.opened_thismonth_count = model::opt_i32(map)?,
-            292 => self.oppid = model::opt_i32(map)?,
-            293 => self.opps_ticket_count = model::opt_i32(map)?,
-            294 => self.overidegreeting = model::value(map)?,
-            295 => self.override_layout_id = model::opt_i32(map)?,
-            296 => self.override_layout_name = model::value(map)?,
-            297 => self.override_org_address = model::value(map)?,
-            298 => self.override_org_email = model::value(map)?,
-            299 => self.override_org_logo = model::opt_bool(map)?,
-            300 => self.override_org_name = model::value(map)?,
-            301 => self.override_org_phone = model::value(map)?,
-            302 => self.override_org_portalurl = model::value(map)?,
-            303 => self.override_org_website = model::value(map)?,
-            304 => self.override_portalcolour = model::opt_bool(map)?,
-            305 => self.override_signature = model::value(map)?,
-            306 => self.overridepdftemplateinvoice = model::opt_i32(map)?,
-            307 => self.overridepdftemplateinvoice_name = model::value(map)?,
-            308 => self.overridepdftemplatequote = model::opt_i32(map)?,
-            309 => self.overridepdftemplatequote_name = model::value(map)?,
-            310 => self.overriding_rates = model::value(map)?,
-            311 => self.passportal_id = model::opt_i64(map)?,
-            312 => self.paymentterms = model::opt_i32(map)?,
-            313 => self.percentage_to_survey = model::opt_i32(map)?,
-            314 => self.periodcharge = model::opt_f64(map)?,
-            315 => self.periods = model::value(map)?,
-            316 => self.popup_notes = model::value(map)?,
-            317 => self.portal_logo = model::value(map)?,
-            318 => self.portal_title = model::value(map)?,
-            319 => self.portal_title_override = model::opt_bool(map)?,
-            320 => self.portalbackgroundimageurl = model::value(map)?,
-            321 => self.portalchatprofile = model::value(map)?,
-            322 => self.portalchatprofile_name = model::value(map)?,
-            323 => self.portalcolour = model::value(map)?,
-            324 => self.preferredagent = model::opt_i32(map)?,
-            325 => self.preferreddeliverymethod = model::opt_i32(map)?,
-            326 => self.prepay_tax_code = model::opt_i32(map)?,
-            327 => self.prepay_tax_code_name = model::value(map)?,
-            328 => self.prepayaccountsdesc = model::value(map)?,
-            329 => self.prepayasamount = model::opt_bool(map)?,
-            330 => self.prepaybalance = model::opt_f64(map)?,
-            331 => self.prepayhistory = model::value(map)?,
-            332 => self.prepayrecurringautomaticdeduction = model::opt_f64(map)?,
-            333 => self.prepayrecurringcharge = model::opt_f64(map)?,
-            334 => self.prepayrecurringchargebp = model::opt_i32(map)?,
-            335 => self.prepayrecurringchargenextdate = model::value(map)?,
-            336 => self.prepayrecurringexpirymonths = model::opt_i32(map)?,
-            337 => self.prepayrecurringhours = model::opt_f64(map)?,
-            338 => self.prepayrecurringminimumdeduction = model::opt_f64(map)?,
-            339 => self.prepayrecurringminimumdeductiononlyactive = model::opt_bool(map)?,
-            340 => self.prepaytotal = model::opt_f64(map)?,
-            341 => self.prepayused = model::opt_f64(map)?,
-            342 => self.priassign = model::opt_bool(map)?,
-            343 => self.prinotify = model::opt_bool(map)?,
-            344 => self.pritech = model::opt_i32(map)?,
-            345 => self.pritech_name = model::value(map)?,
-            346 => self.purchase_tax_code = model::opt_i32(map)?,
-            347 => self.purchase_tax_code_name = model::value(map)?,
-            348 => self.purchase_tax_type = model::value(map)?,
-            349 => self.qbo_company_id = model::value(map)?,
-            350 => self.qbo_company_name = model::value(map)?,
-            351 => self.qbo_default_tax_code = model::value(map)?,
-            352 => self.qbodefaulttax = model::opt_i32(map)?,
-            353 => self.qbodefaulttaxcode = model::opt_i32(map)?,
-            354 => self.qbodefaulttaxcodename = model::value(map)?,
-            355 => self.quickbooks_details = model::value(map)?,
-            356 => self.quote_mailbox_override = model::opt_i32(map)?,
-            357 => self.r#ref = model::value(map)?,
-            358 => self.regmanagertech = model::opt_i32(map)?,
-            359 => self.regmanagertech_name = model::value(map)?,
-            360 => self.reply_address_override = model::value(map)?,
-            361 => self.sage_business_cloud_details_id = model::opt_i32(map)?,
-            362 => self.sage_business_cloud_details_name = model::value(map)?,
-            363 => self.sales_tax_code = model::opt_i32(map)?,
-            364 => self.sales_tax_type = model::value(map)?,
-            365 => self.salesforce_dontsync = model::opt_bool(map)?,
-            366 => self.salesreptech = model::opt_i32(map)?,
-            367 => self.salesreptech_name = model::value(map)?,
-            368 => self.scopeofbusiness = model::opt_i32(map)?,
-            369 => self.secassign = model::opt_bool(map)?,
-            370 => self.secnotify = model::opt_bool(map)?,
-            371 => self.sectech = model::opt_i32(map)?,
-            372 => self.sectech_name = model::value(map)?,
-            373 => self.sentinel_default_user_override = model::opt_i32(map)?,
-            374 => self.sentinel_default_user_override_name = model::value(map)?,
-            375 => self.sentinel_resource_group_name = model::value(map)?,
-            376 => self.sentinel_subscription_id = model::value(map)?,
-            377 => self.sentinel_tenant_id = model::opt_i32(map)?,
-            378 => self.sentinel_tenant_name = model::value(map)?,
-            379 => self.sentinel_workspace_name = model::value(map)?,
-            380 => self.seriousnesslevel = model::opt_i32(map)?,
-            381 => self.service_access = model::value(map)?,
-            382 => self.service_subscriptions = model::value(map)?,
-            383 => self.service_tax_code = model::opt_i32(map)?,
-            384 => self.service_tax_code_name = model::value(map)?,
-            385 => self.servicenow_assignment_group = model::value(map)?,
-            386 => self.servicenow_assignment_group_name = model::value(map)?,
-            387 => self.servicenow_assignmentgroup = model::value(map)?,
-            388 => self.servicenow_authtype = model::opt_i32(map)?,
-            389 => self.servicenow_category_mappings = model::value(map)?,
-            390 => self.servicenow_defaultuser = model::value(map)?,
-            391 => self.servicenow_defaultuser_id = model::value(map)?,
-            392 => self.servicenow_defaultuser_name = model::value(map)?,
-            393 => self.servicenow_enable_webhook = model::opt_bool(map)?,
-            394 => self.servicenow_fieldmappings = model::value(map)?,
-            395 => self.servicenow_impact_mappings = model::value(map)?,
-            396 => self.servicenow_locale = model::value(map)?,
-            397 => self.servicenow_priority_mappings = model::value(map)?,
-            398 => self.servicenow_status_mappings = model::value(map)?,
-            399 => self.servicenow_team_mappings = model::value(map)?,
-            400 => self.servicenow_ticket_sync = model::value(map)?,
-            401 => self.servicenow_ticket_sync_list = model::value(map)?,
-            402 => self.servicenow_urgency_mappings = model::value(map)?,
-            403 => self.servicenow_url = model::value(map)?,
-            404 => self.servicenow_username = model::value(map)?,
-            405 => self.servicenow_validated = model::opt_bool(map)?,
-            406 => self.servicenow_webhook_tickettype = model::opt_i32(map)?,
-            407 => self.servicenow_webhook_tickettype_name = model::value(map)?,
-            408 => self.servicenow_webhook_user = model::opt_i32(map)?,
-            409 => self.servicenow_webhook_user_name = model::value(map)?,
-            410 => self.servicenowid = model::value(map)?,
-            411 => self.showallnonbillable = model::opt_bool(map)?,
-            412 => self.showfaqfortoplevel = model::opt_bool(map)?,
-            413 => self.showslaonweb = model::opt_bool(map)?,
-            414 => self.site_fields = model::value(map)?,
-            415 => self.site_update = model::value(map)?,
-            416 => self.smsbalance = model::opt_i32(map)?,
-            417 => self.snelstart_id = model::value(map)?,
-            418 => self.snow_licences = model::value(map)?,
-            419 => self.snow_id = model::opt_i32(map)?,
-            420 => self.snowname = model::value(map)?,
-            421 => self.sqlimport_id = model::opt_i32(map)?,
-            422 => self.startbalance = model::opt_f64(map)?,
-            423 => self.startdate = model::value(map)?,
-            424 => self.stopped = model::opt_i32(map)?,
-            425 => self.stripe_customer_id = model::value(map)?,
-            426 => self.stripe_payment_method_id = model::value(map)?,
-            427 => self.stripe_payment_method_name = model::value(map)?,
-            428 => self.stripe_paymentmethod = model::value(map)?,
-            429 => self.surchargeid = model::opt_i32(map)?,
-            430 => self.sync_servicenow_attachments = model::opt_i32(map)?,
-            431 => self.sync_to_liongard = model::opt_bool(map)?,
-            432 => self.synced_to_intacct = model::opt_bool(map)?,
-            433 => self.syncroid = model::opt_i32(map)?,
-            434 => self.table = model::value(map)?,
-            435 => self.tax_number = model::value(map)?,
-            436 => self.taxable = model::opt_bool(map)?,
-            437 => self.teamviewerpassword = model::value(map)?,
-            438 => self.test_jira = model::opt_bool(map)?,
-            439 => self.test_servicenow = model::opt_bool(map)?,
-            440 => self.thirdpartynhdapiclientid = model::value(map)?,
-            441 => self.thirdpartynhdapiurl = model::value(map)?,
-            442 => self.thirdpartynhdauthurl = model::value(map)?,
-            443 => self.thirdpartynhdtenant = model::value(map)?,
-            444 => self.thresholdbreached = model::opt_i32(map)?,
-            445 => self.ticket_invoices_for_each_site = model::opt_bool(map)?,
-            446 => self.toplevel_id = model::opt_i32(map)?,
-            447 => self.toplevel_name = model::value(map)?,
-            448 => self.toplevel_quote_currency = model::opt_i32(map)?,
-            449 => self.total_ticket_count = model::opt_i32(map)?,
-            450 => self.trading_name = model::value(map)?,
-            451 => self.twilio_recurring_invoice_id = model::opt_i32(map)?,
-            452 => self.twilio_subaccount_authtoken = model::value(map)?,
-            453 => self.twilio_subaccount_created = model::opt_bool(map)?,
-            454 => self.twilio_subaccount_name = model::value(map)?,
-            455 => self.twilio_subaccount_sid = model::value(map)?,
-            456 => self.twilio_subaccount_status = model::value(map)?,
-            457 => self.ucemail = model::opt_i32(map)?,
-            458 => self.unmatchedcombinations = model::opt_i32(map)?,
-            459 => self.update_licences = model::opt_bool(map)?,
-            460 => self.r#use = model::value(map)?,
-            461 => self.website = model::value(map)?,
-            462 => self.xero_tenant_id = model::value(map)?,
-            463 => self.xero_tenant_name = model::value(map)?,
-            464 => self.xero_tracking_category_1_name = model::value(map)?,
-            465 => self.xero_tracking_category_2_name = model::value(map)?,
-            466 => self.xerodetails_id = model::opt_i32(map)?,
-            467 => self.xeroid = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        249, 381, 383, 380, 353, 467, 189, 466, 188, 280, 281, 279, 400, 382, 168, 282,
+        31, 48, 47, 413, 455, 273, 142, 119, 206, 416, 207, 94, 7, 244, 148, 190, 171,
+        173, 175, 177, 169, 185, 172, 174, 176, 179, 149, 170, 178, 39, 40, 191, 192,
+        197, 112, 240, 27, 136, 137, 440, 237, 127, 126, 124, 125, 256, 361, 395, 397,
+        462, 396, 436, 435, 115, 459, 123, 183, 129, 130, 20, 135, 87, 88, 89, 90, 441,
+        51, 50, 85, 49, 186, 8, 422, 423, 433, 434, 426, 132, 5, 6, 236, 24, 82, 151,
+        343, 38, 325, 303, 26, 445, 446, 444, 139, 25, 414, 292, 37, 230, 250, 251, 229,
+        231, 232, 442, 297, 221, 432, 248, 19, 290, 291, 274, 275, 346, 349, 347, 350,
+        345, 348, 102, 103, 104, 105, 222, 120, 140, 261, 283, 100, 75, 463, 99, 91, 322,
+        323, 417, 277, 387, 166, 93, 58, 53, 59, 64, 54, 60, 65, 55, 61, 66, 56, 62, 67,
+        57, 63, 68, 364, 365, 10, 418, 73, 86, 96, 260, 259, 257, 270, 258, 271, 97, 98,
+        0, 84, 238, 252, 253, 239, 4, 69, 352, 351, 326, 327, 328, 453, 362, 398, 401,
+        77, 424, 76, 52, 465, 454, 205, 269, 228, 143, 21, 80, 425, 341, 337, 336, 334,
+        335, 342, 330, 340, 338, 339, 331, 450, 344, 393, 394, 295, 421, 242, 241, 255,
+        407, 78, 147, 285, 284, 411, 288, 409, 18, 357, 359, 356, 358, 354, 355, 360,
+        145, 146, 392, 9, 109, 110, 107, 108, 111, 372, 373, 1, 324, 70, 329, 278, 363,
+        332, 367, 307, 196, 159, 158, 160, 164, 163, 156, 155, 165, 162, 187, 154, 157,
+        161, 202, 32, 180, 35, 182, 267, 36, 131, 385, 386, 13, 15, 11, 12, 14, 17, 16,
+        199, 150, 419, 420, 460, 461, 184, 262, 121, 458, 74, 212, 167, 198, 404, 403,
+        201, 293, 294, 200, 134, 219, 23, 83, 152, 264, 218, 211, 215, 116, 118, 114,
+        272, 117, 213, 214, 216, 217, 45, 43, 29, 41, 209, 210, 204, 439, 266, 235, 220,
+        233, 234, 457, 399, 451, 410, 287, 405, 320, 321, 208, 203, 298, 412, 289, 133,
+        46, 44, 30, 42, 448, 449, 429, 427, 430, 431, 428, 101, 245, 246, 22, 81, 313,
+        314, 315, 402, 312, 318, 316, 317, 366, 391, 310, 305, 308, 309, 388, 389, 390,
+        311, 304, 306, 447, 370, 371, 368, 369, 227, 122, 141, 79, 28, 153, 95, 247, 438,
+        437, 144, 276, 72, 71, 443, 299, 300, 301, 302, 128, 374, 286, 265, 254, 408,
+        268, 456, 138, 333, 319, 195, 33, 193, 194, 106, 452, 2, 3, 464, 181, 296, 384,
+        379, 376, 375, 377, 378, 92, 113, 263, 406, 243, 415, 224, 225, 226, 223, 34,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.toplevel_id);
+        v.f(&self.toplevel_name);
+        v.f(&self.inactive);
+        v.f(&self.colour);
+        v.f(&self.confirmemail);
+        v.f(&self.actionemail);
+        v.f(&self.clearemail);
+        v.f(&self.messagegroup_id);
+        v.f(&self.from_address_override);
+        v.f(&self.override_org_logo);
+        v.f(&self.override_org_name);
+        v.f(&self.override_org_address);
+        v.f(&self.override_org_phone);
+        v.f(&self.override_org_email);
+        v.f(&self.override_org_website);
+        v.f(&self.override_org_portalurl);
+        v.f(&self.mailbox_override);
+        v.f(&self.default_mailbox_id);
+        v.f(&self.calldate);
+        v.f(&self.item_tax_code);
+        v.f(&self.service_tax_code);
+        v.f(&self.prepay_tax_code);
+        v.f(&self.contract_tax_code);
+        v.f(&self.customfields);
+        v.f(&self.custombuttons);
+        v.f(&self.attachments);
+        v.f(&self.site_fields);
+        v.f(&self.pritech);
+        v.f(&self.sectech);
+        v.f(&self.accountmanagertech);
+        v.f(&self.notes);
+        v.f(&self.thirdpartynhdapiurl);
+        v.f(&self.xeroid);
+        v.f(&self.open_ticket_count);
+        v.f(&self.opps_ticket_count);
+        v.f(&self.datecreated);
+        v.f(&self.createdfrom_id);
+        v.f(&self.announce);
+        v.f(&self.announcedate);
+        v.f(&self.pritech_name);
+        v.f(&self.sectech_name);
+        v.f(&self.prinotify);
+        v.f(&self.secnotify);
+        v.f(&self.priassign);
+        v.f(&self.secassign);
+        v.f(&self.accountmanagertech_name);
+        v.f(&self.accountmanagertech_email);
+        v.f(&self.chargeperiod);
+        v.f(&self.chargehours);
+        v.f(&self.chargecarryover);
+        v.f(&self.invoiceyes);
+        v.f(&self.fluserdef1);
+        v.f(&self.fluserdef2);
+        v.f(&self.fluserdef3);
+        v.f(&self.fluserdef4);
+        v.f(&self.fluserdef5);
+        v.f(&self.floverride);
+        v.f(&self.fluserdef1hide);
+        v.f(&self.fluserdef2hide);
+        v.f(&self.fluserdef3hide);
+        v.f(&self.fluserdef4hide);
+        v.f(&self.fluserdef5hide);
+        v.f(&self.fluserdef1mand);
+        v.f(&self.fluserdef2mand);
+        v.f(&self.fluserdef3mand);
+        v.f(&self.fluserdef4mand);
+        v.f(&self.fluserdef5mand);
+        v.f(&self.includeactions);
+        v.f(&self.needsinvoice);
+        v.f(&self.startdate);
+        v.f(&self.startbalance);
+        v.f(&self.hourlyrate);
+        v.f(&self.periodcharge);
+        v.f(&self.dontinvoice);
+        v.f(&self.invoicetemplate);
+        v.f(&self.invoicecomment);
+        v.f(&self.lastinvoiceenddate);
+        v.f(&self.showslaonweb);
+        v.f(&self.item_tax_code_name);
+        v.f(&self.service_tax_code_name);
+        v.f(&self.contract_tax_code_name);
+        v.f(&self.prepay_tax_code_name);
+        v.f(&self.imageindex);
+        v.f(&self.chargehours2);
+        v.f(&self.hourlyrate2);
+        v.f(&self.cat2);
+        v.f(&self.cat3);
+        v.f(&self.cat4);
+        v.f(&self.cat5);
+        v.f(&self.enddate);
+        v.f(&self.ucemail);
+        v.f(&self.fcemail);
+        v.f(&self.actguid);
+        v.f(&self.smsbalance);
+        v.f(&self.html);
+        v.f(&self.hv);
+        v.f(&self.hvdate);
+        v.f(&self.emailinvoice);
+        v.f(&self.dont_auto_send_invoices);
+        v.f(&self.seriousnesslevel);
+        v.f(&self.defcat1);
+        v.f(&self.defcat2);
+        v.f(&self.defcat3);
+        v.f(&self.defcat4);
+        v.f(&self.thresholdbreached);
+        v.f(&self.monthlyreportinclude);
+        v.f(&self.monthlyreportlastrun);
+        v.f(&self.monthlyreportemaildirect);
+        v.f(&self.monthlyreportemailmanager);
+        v.f(&self.monthlyreportshowonweb);
+        v.f(&self.areatype);
+        v.f(&self.unmatchedcombinations);
+        v.f(&self.prepayrecurringchargenextdate);
+        v.f(&self.billforrecurringprepayamount);
+        v.f(&self.prepayrecurringcharge);
+        v.f(&self.prepayrecurringhours);
+        v.f(&self.prepayrecurringchargebp);
+        v.f(&self.accountsemailaddress);
+        v.f(&self.disclaimermatchstring);
+        v.f(&self.paymentterms);
+        v.f(&self.showallnonbillable);
+        v.f(&self.billinggroup);
+        v.f(&self.autotopupthreshhold);
+        v.f(&self.autotopuptoamount);
+        v.f(&self.autotopupcostperhour);
+        v.f(&self.autotopupbyamount);
+        v.f(&self.surchargeid);
+        v.f(&self.billingtemplate_id);
+        v.f(&self.billingtemplate_name);
+        v.f(&self.overidegreeting);
+        v.f(&self.clientpackage);
+        v.f(&self.scopeofbusiness);
+        v.f(&self.preferredagent);
+        v.f(&self.callhandlingnotes);
+        v.f(&self.automatic_callscript_id);
+        v.f(&self.automatic_callscript_name);
+        v.f(&self.teamviewerpassword);
+        v.f(&self.customertype_new);
+        v.f(&self.discountperc);
+        v.f(&self.showfaqfortoplevel);
+        v.f(&self.accountsccemailaddress);
+        v.f(&self.isopportunity);
+        v.f(&self.snowname);
+        v.f(&self.main_site_id);
+        v.f(&self.main_site_name);
+        v.f(&self.linked_organisation_id);
+        v.f(&self.all_organisations_allowed);
+        v.f(&self.allowed_organisations);
+        v.f(&self.override_signature);
+        v.f(&self.contractaccountsdesc);
+        v.f(&self.prepayaccountsdesc);
+        v.f(&self.site_update);
+        v.f(&self.newclient_sitename);
+        v.f(&self.newclient_phonenumber);
+        v.f(&self.newclient_domain);
+        v.f(&self.newclient_timezone);
+        v.f(&self.newclient_contactname);
+        v.f(&self.newclient_contactemail);
+        v.f(&self.newclient_contacttitle);
+        v.f(&self.newclient_web_access_level);
+        v.f(&self.newclient_sendwelcomeemail);
+        v.f(&self.newclient_delivery_address);
+        v.f(&self.newclient_countrycode);
+        v.f(&self.newclient_regioncode);
+        v.f(&self.faqlists);
+        v.f(&self.popup_notes);
+        v.f(&self.reassign_all_to_user);
+        v.f(&self.allowall_tickettypes);
+        v.f(&self.allowed_tickettypes);
+        v.f(&self.allowall_category1);
+        v.f(&self.allowed_category1);
+        v.f(&self.allowall_category2);
+        v.f(&self.allowed_category2);
+        v.f(&self.allowall_category3);
+        v.f(&self.allowed_category3);
+        v.f(&self.allowall_category4);
+        v.f(&self.alocked);
+        v.f(&self.allowed_category4);
+        v.f(&self.onhold_ticket_count);
+        v.f(&self.total_ticket_count);
+        v.f(&self.opened_thismonth_count);
+        v.f(&self.billingplans);
+        v.f(&self.overriding_rates);
+        v.f(&self.allowallchargerates);
+        v.f(&self.chargerates);
+        v.f(&self.newclient_siteguid);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.allow_api_access);
+        v.f(&self.api_access_clientid);
+        v.f(&self.api_access_clientsecret);
+        v.f(&self.thirdpartynhdauthurl);
+        v.f(&self.thirdpartynhdtenant);
+        v.f(&self.thirdpartynhdapiclientid);
+        v.f(&self.new_thirdpartynhdapiclientsecret);
+        v.f(&self.areaitems);
+        v.f(&self.portal_logo);
+        v.f(&self.override_portalcolour);
+        v.f(&self.portalcolour);
+        v.f(&self.portalbackgroundimageurl);
+        v.f(&self.ninjarmmid);
+        v.f(&self.sales_tax_type);
+        v.f(&self.purchase_tax_type);
+        v.f(&self.isarchived_xero);
+        v.f(&self.accountsfirstname);
+        v.f(&self.accountslastname);
+        v.f(&self.sales_tax_code);
+        v.f(&self.purchase_tax_code);
+        v.f(&self.purchase_tax_code_name);
+        v.f(&self.prepayhistory);
+        v.f(&self.periods);
+        v.f(&self.prepayrecurringminimumdeduction);
+        v.f(&self.prepayrecurringminimumdeductiononlyactive);
+        v.f(&self.prepayrecurringautomaticdeduction);
+        v.f(&self.prepaytotal);
+        v.f(&self.prepayused);
+        v.f(&self.prepaybalance);
+        v.f(&self.preferreddeliverymethod);
+        v.f(&self.qbodefaulttax);
+        v.f(&self.default_contract);
+        v.f(&self.device42id);
+        v.f(&self.xerodetails_id);
+        v.f(&self.xero_tenant_name);
+        v.f(&self.xero_tracking_category_1_name);
+        v.f(&self.xero_tracking_category_2_name);
+        v.f(&self.servicenowid);
+        v.f(&self.isnhserveremaildefault);
+        v.f(&self.datto_id);
+        v.f(&self.datto_alternate_id);
+        v.f(&self.datto_url);
+        v.f(&self.dattocommerce_tenantid);
+        v.f(&self.qbodefaulttaxcode);
+        v.f(&self.qbodefaulttaxcodename);
+        v.f(&self.qbo_default_tax_code);
+        v.f(&self.connectwiseid);
+        v.f(&self.autotaskid);
+        v.f(&self.import_address);
+        v.f(&self.import_notes);
+        v.f(&self.ateraid);
+        v.f(&self.kashflowid);
+        v.f(&self.kashflow_tenant_name);
+        v.f(&self.website);
+        v.f(&self.alastupdate);
+        v.f(&self.service_access);
+        v.f(&self.service_subscriptions);
+        v.f(&self.snelstart_id);
+        v.f(&self.default_currency_code_name);
+        v.f(&self.apply_billingtemplate);
+        v.f(&self.datto_commerce_id);
+        v.f(&self.datto_commerce_url);
+        v.f(&self.import_azure_tenant);
+        v.f(&self.import_details_id);
+        v.f(&self.syncroid);
+        v.f(&self.kbentries);
+        v.f(&self.auvik_id);
+        v.f(&self.hubspot_id);
+        v.f(&self.hubspot_url);
+        v.f(&self.hubspot_dont_sync);
+        v.f(&self.hubspot_archived);
+        v.f(&self.domain);
+        v.f(&self.passportal_id);
+        v.f(&self.update_licences);
+        v.f(&self.prepayasamount);
+        v.f(&self.synced_to_intacct);
+        v.f(&self.qbo_company_name);
+        v.f(&self.oppid);
+        v.f(&self.tax_number);
+        v.f(&self.isclientdetails);
+        v.f(&self.hubspot_lifecycle);
+        v.f(&self.hudu_url);
+        v.f(&self.prepayrecurringexpirymonths);
+        v.f(&self.accountsbccemailaddress);
+        v.f(&self.defaultcontractoverride);
+        v.f(&self.defaultcontractoverride_ref);
+        v.f(&self.sqlimport_id);
+        v.f(&self.external_links);
+        v.f(&self.new_external_link);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.warning);
+        v.f(&self.donotimport);
+        v.f(&self.liongardid);
+        v.f(&self.liongard_url);
+        v.f(&self.sync_to_liongard);
+        v.f(&self.regmanagertech_name);
+        v.f(&self.logmanagertech_name);
+        v.f(&self.salesreptech_name);
+        v.f(&self.default_team_to_salesrep_override);
+        v.f(&self.default_team_to_salesrep_override_team);
+        v.f(&self.cxmleadtech_name);
+        v.f(&self.portalchatprofile);
+        v.f(&self.portalchatprofile_name);
+        v.f(&self.kaseyaid);
+        v.f(&self.trading_name);
+        v.f(&self.dbc_company_name);
+        v.f(&self.salesforce_dontsync);
+        v.f(&self.stripe_customer_id);
+        v.f(&self.stripe_payment_method_id);
+        v.f(&self.stripe_payment_method_name);
+        v.f(&self.stripe_paymentmethod);
+        v.f(&self.current_licences);
+        v.f(&self.servicenow_url);
+        v.f(&self.servicenow_locale);
+        v.f(&self.servicenow_username);
+        v.f(&self.new_servicenowkey);
+        v.f(&self.servicenow_priority_mappings);
+        v.f(&self.servicenow_status_mappings);
+        v.f(&self.servicenow_impact_mappings);
+        v.f(&self.servicenow_urgency_mappings);
+        v.f(&self.servicenow_category_mappings);
+        v.f(&self.servicenow_assignment_group);
+        v.f(&self.servicenow_assignment_group_name);
+        v.f(&self.servicenow_assignmentgroup);
+        v.f(&self.servicenow_defaultuser_id);
+        v.f(&self.servicenow_defaultuser_name);
+        v.f(&self.servicenow_defaultuser);
+        v.f(&self.test_servicenow);
+        v.f(&self.sage_business_cloud_details_id);
+        v.f(&self.sage_business_cloud_details_name);
+        v.f(&self.exact_division);
+        v.f(&self.exact_division_name);
+        v.f(&self.ncentral_details_id);
+        v.f(&self.currencyisocode);
+        v.f(&self.intacct_location_id);
+        v.f(&self.intacct_location_id_list);
+        v.f(&self.intacct_location_type);
+        v.f(&self.new_categories);
+        v.f(&self.jira_url);
+        v.f(&self.jira_username);
+        v.f(&self.new_jirakey);
+        v.f(&self.test_jira);
+        v.f(&self.jira_servicedesk_id);
+        v.f(&self.jira_servicedesk_name);
+        v.f(&self.jira_servicedesk);
+        v.f(&self.jira_requesttype_mappings);
+        v.f(&self.jira_user_id);
+        v.f(&self.jira_user_name);
+        v.f(&self.jira_user);
+        v.f(&self.jira_priority_mappings);
+        v.f(&self.jira_status_mappings);
+        v.f(&self.create_jira_webhook);
+        v.f(&self.jira_webhook_created);
+        v.f(&self.defaultpdftemplateinvoicetickets);
+        v.f(&self.defaultpdftemplateinvoiceorders);
+        v.f(&self.defaultpdftemplateinvoicerecurring);
+        v.f(&self.defaultpdftemplateinvoicetickets_name);
+        v.f(&self.defaultpdftemplateinvoiceorders_name);
+        v.f(&self.defaultpdftemplateinvoicerecurring_name);
+        v.f(&self.intacct_invoice_save_location);
+        v.f(&self.ingram_micro_details_id);
+        v.f(&self.dont_fire_automations);
+        v.f(&self.main_delivery_address);
+        v.f(&self.main_invoice_address);
+        v.f(&self.main_contact_name);
+        v.f(&self.main_contact_email);
+        v.f(&self.main_contact_phonenumber);
+        v.f(&self.main_contact_id);
+        v.f(&self.main_phonenumber);
+        v.f(&self.auvik_site_inactive);
+        v.f(&self.invoice_class);
+        v.f(&self.new_icon);
+        v.f(&self.fortnox_tenant);
+        v.f(&self.fortnox_tenant_name);
+        v.f(&self.servicenow_enable_webhook);
+        v.f(&self.new_servicenow_webhooksecret);
+        v.f(&self.servicenow_webhook_user);
+        v.f(&self.servicenow_webhook_user_name);
+        v.f(&self.servicenow_webhook_tickettype);
+        v.f(&self.servicenow_webhook_tickettype_name);
+        v.f(&self.myob_tenant);
+        v.f(&self.myob_tenant_name);
+        v.f(&self.sync_servicenow_attachments);
+        v.f(&self.twilio_subaccount_name);
+        v.f(&self.twilio_subaccount_created);
+        v.f(&self.twilio_subaccount_sid);
+        v.f(&self.twilio_subaccount_status);
+        v.f(&self.twilio_subaccount_authtoken);
+        v.f(&self.create_twilio_subaccount);
+        v.f(&self.close_twilio_subaccount);
+        v.f(&self.pauseunpause_twilio_subaccount);
+        v.f(&self.create_twilio_recurringinvoice);
+        v.f(&self.twilio_recurring_invoice_id);
+        v.f(&self.override_layout_id);
+        v.f(&self.override_layout_name);
+        v.f(&self.extratabs);
+        v.f(&self.servicenow_team_mappings);
+        v.f(&self.servicenow_ticket_sync);
+        v.f(&self.servicenow_ticket_sync_list);
+        v.f(&self.servicenow_fieldmappings);
+        v.f(&self.matching_value);
+        v.f(&self.jira_webhook_user);
+        v.f(&self.jira_webhook_username);
+        v.f(&self.avalara_code);
+        v.f(&self.avalara_tenant_name);
+        v.f(&self.avalara_id);
+        v.f(&self.invoice_mailbox_override);
+        v.f(&self.quote_mailbox_override);
+        v.f(&self.merge_client_into);
+        v.f(&self.invoice_tickets_seperately_override);
+        v.f(&self.servicenow_authtype);
+        v.f(&self.portal_title_override);
+        v.f(&self.portal_title);
+        v.f(&self.reply_address_override);
+        v.f(&self.r#use);
+        v.f(&self.key);
+        v.f(&self.table);
+        v.f(&self.logo);
+        v.f(&self.regmanagertech);
+        v.f(&self.logmanagertech);
+        v.f(&self.salesreptech);
+        v.f(&self.accountownertech);
+        v.f(&self.cxmleadtech);
+        v.f(&self.xero_tenant_id);
+        v.f(&self.accountsid);
+        v.f(&self.excludefrominvoicesync);
+        v.f(&self.gficlientid);
+        v.f(&self.overridepdftemplateinvoice);
+        v.f(&self.overridepdftemplateinvoice_name);
+        v.f(&self.kashflow_tenant_id);
+        v.f(&self.client_to_invoice);
+        v.f(&self.client_to_invoice_name);
+        v.f(&self.invoiceduedaysextraclient);
+        v.f(&self.itglue_id);
+        v.f(&self.clientcurrency);
+        v.f(&self.sentinel_subscription_id);
+        v.f(&self.sentinel_workspace_name);
+        v.f(&self.sentinel_resource_group_name);
+        v.f(&self.sentinel_tenant_id);
+        v.f(&self.sentinel_tenant_name);
+        v.f(&self.default_currency_code);
+        v.f(&self.client_to_invoice_recurring);
+        v.f(&self.client_to_invoice_recurring_name);
+        v.f(&self.azure_tenants);
+        v.f(&self.azure_tenant_id);
+        v.f(&self.snow_id);
+        v.f(&self.snow_licences);
+        v.f(&self.qbo_company_id);
+        v.f(&self.automatic_sales_tax);
+        v.f(&self.cautomateid);
+        v.f(&self.dbc_company_id);
+        v.f(&self.stopped);
+        v.f(&self.customertype);
+        v.f(&self.customer_relationship);
+        v.f(&self.customer_relationship_list);
+        v.f(&self.servicenow_validated);
+        v.f(&self.sentinel_default_user_override);
+        v.f(&self.sentinel_default_user_override_name);
+        v.f(&self.jira_validated);
+        v.f(&self.r#ref);
+        v.f(&self.ticket_invoices_for_each_site);
+        v.f(&self.intacct_save_location);
+        v.f(&self.is_vip);
+        v.f(&self.accountownertech_name);
+        v.f(&self.taxable);
+        v.f(&self.quickbooks_details);
+        v.f(&self.percentage_to_survey);
+        v.f(&self.billing_plan_text);
+        v.f(&self.overridepdftemplatequote);
+        v.f(&self.overridepdftemplatequote_name);
+        v.f(&self.avalara_tenant);
+        v.f(&self.due_date_type);
+        v.f(&self.toplevel_quote_currency);
+        v.f(&self.is_account);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            2 => o.f(&mut self.toplevel_id),
+            3 => o.f(&mut self.toplevel_name),
+            4 => o.f(&mut self.inactive),
+            5 => o.f(&mut self.colour),
+            6 => o.f(&mut self.confirmemail),
+            7 => o.f(&mut self.actionemail),
+            8 => o.f(&mut self.clearemail),
+            9 => o.f(&mut self.messagegroup_id),
+            10 => o.f(&mut self.from_address_override),
+            11 => o.f(&mut self.override_org_logo),
+            12 => o.f(&mut self.override_org_name),
+            13 => o.f(&mut self.override_org_address),
+            14 => o.f(&mut self.override_org_phone),
+            15 => o.f(&mut self.override_org_email),
+            16 => o.f(&mut self.override_org_website),
+            17 => o.f(&mut self.override_org_portalurl),
+            18 => o.f(&mut self.mailbox_override),
+            19 => o.f(&mut self.default_mailbox_id),
+            20 => o.f(&mut self.calldate),
+            21 => o.f(&mut self.item_tax_code),
+            22 => o.f(&mut self.service_tax_code),
+            23 => o.f(&mut self.prepay_tax_code),
+            24 => o.f(&mut self.contract_tax_code),
+            25 => o.f(&mut self.customfields),
+            26 => o.f(&mut self.custombuttons),
+            27 => o.f(&mut self.attachments),
+            28 => o.f(&mut self.site_fields),
+            29 => o.f(&mut self.pritech),
+            30 => o.f(&mut self.sectech),
+            31 => o.f(&mut self.accountmanagertech),
+            32 => o.f(&mut self.notes),
+            33 => o.f(&mut self.thirdpartynhdapiurl),
+            34 => o.f(&mut self.xeroid),
+            35 => o.f(&mut self.open_ticket_count),
+            36 => o.f(&mut self.opps_ticket_count),
+            37 => o.f(&mut self.datecreated),
+            38 => o.f(&mut self.createdfrom_id),
+            39 => o.f(&mut self.announce),
+            40 => o.f(&mut self.announcedate),
+            41 => o.f(&mut self.pritech_name),
+            42 => o.f(&mut self.sectech_name),
+            43 => o.f(&mut self.prinotify),
+            44 => o.f(&mut self.secnotify),
+            45 => o.f(&mut self.priassign),
+            46 => o.f(&mut self.secassign),
+            47 => o.f(&mut self.accountmanagertech_name),
+            48 => o.f(&mut self.accountmanagertech_email),
+            49 => o.f(&mut self.chargeperiod),
+            50 => o.f(&mut self.chargehours),
+            51 => o.f(&mut self.chargecarryover),
+            52 => o.f(&mut self.invoiceyes),
+            53 => o.f(&mut self.fluserdef1),
+            54 => o.f(&mut self.fluserdef2),
+            55 => o.f(&mut self.fluserdef3),
+            56 => o.f(&mut self.fluserdef4),
+            57 => o.f(&mut self.fluserdef5),
+            58 => o.f(&mut self.floverride),
+            59 => o.f(&mut self.fluserdef1hide),
+            60 => o.f(&mut self.fluserdef2hide),
+            61 => o.f(&mut self.fluserdef3hide),
+            62 => o.f(&mut self.fluserdef4hide),
+            63 => o.f(&mut self.fluserdef5hide),
+            64 => o.f(&mut self.fluserdef1mand),
+            65 => o.f(&mut self.fluserdef2mand),
+            66 => o.f(&mut self.fluserdef3mand),
+            67 => o.f(&mut self.fluserdef4mand),
+            68 => o.f(&mut self.fluserdef5mand),
+            69 => o.f(&mut self.includeactions),
+            70 => o.f(&mut self.needsinvoice),
+            71 => o.f(&mut self.startdate),
+            72 => o.f(&mut self.startbalance),
+            73 => o.f(&mut self.hourlyrate),
+            74 => o.f(&mut self.periodcharge),
+            75 => o.f(&mut self.dontinvoice),
+            76 => o.f(&mut self.invoicetemplate),
+            77 => o.f(&mut self.invoicecomment),
+            78 => o.f(&mut self.lastinvoiceenddate),
+            79 => o.f(&mut self.showslaonweb),
+            80 => o.f(&mut self.item_tax_code_name),
+            81 => o.f(&mut self.service_tax_code_name),
+            82 => o.f(&mut self.contract_tax_code_name),
+            83 => o.f(&mut self.prepay_tax_code_name),
+            84 => o.f(&mut self.imageindex),
+            85 => o.f(&mut self.chargehours2),
+            86 => o.f(&mut self.hourlyrate2),
+            87 => o.f(&mut self.cat2),
+            88 => o.f(&mut self.cat3),
+            89 => o.f(&mut self.cat4),
+            90 => o.f(&mut self.cat5),
+            91 => o.f(&mut self.enddate),
+            92 => o.f(&mut self.ucemail),
+            93 => o.f(&mut self.fcemail),
+            94 => o.f(&mut self.actguid),
+            95 => o.f(&mut self.smsbalance),
+            96 => o.f(&mut self.html),
+            97 => o.f(&mut self.hv),
+            98 => o.f(&mut self.hvdate),
+            99 => o.f(&mut self.emailinvoice),
+            100 => o.f(&mut self.dont_auto_send_invoices),
+            101 => o.f(&mut self.seriousnesslevel),
+            102 => o.f(&mut self.defcat1),
+            103 => o.f(&mut self.defcat2),
+            104 => o.f(&mut self.defcat3),
+            105 => o.f(&mut self.defcat4),
+            106 => o.f(&mut self.thresholdbreached),
+            107 => o.f(&mut self.monthlyreportinclude),
+            108 => o.f(&mut self.monthlyreportlastrun),
+            109 => o.f(&mut self.monthlyreportemaildirect),
+            110 => o.f(&mut self.monthlyreportemailmanager),
+            111 => o.f(&mut self.monthlyreportshowonweb),
+            112 => o.f(&mut self.areatype),
+            113 => o.f(&mut self.unmatchedcombinations),
+            114 => o.f(&mut self.prepayrecurringchargenextdate),
+            115 => o.f(&mut self.billforrecurringprepayamount),
+            116 => o.f(&mut self.prepayrecurringcharge),
+            117 => o.f(&mut self.prepayrecurringhours),
+            118 => o.f(&mut self.prepayrecurringchargebp),
+            119 => o.f(&mut self.accountsemailaddress),
+            120 => o.f(&mut self.disclaimermatchstring),
+            121 => o.f(&mut self.paymentterms),
+            122 => o.f(&mut self.showallnonbillable),
+            123 => o.f(&mut self.billinggroup),
+            124 => o.f(&mut self.autotopupthreshhold),
+            125 => o.f(&mut self.autotopuptoamount),
+            126 => o.f(&mut self.autotopupcostperhour),
+            127 => o.f(&mut self.autotopupbyamount),
+            128 => o.f(&mut self.surchargeid),
+            129 => o.f(&mut self.billingtemplate_id),
+            130 => o.f(&mut self.billingtemplate_name),
+            131 => o.f(&mut self.overidegreeting),
+            132 => o.f(&mut self.clientpackage),
+            133 => o.f(&mut self.scopeofbusiness),
+            134 => o.f(&mut self.preferredagent),
+            135 => o.f(&mut self.callhandlingnotes),
+            136 => o.f(&mut self.automatic_callscript_id),
+            137 => o.f(&mut self.automatic_callscript_name),
+            138 => o.f(&mut self.teamviewerpassword),
+            139 => o.f(&mut self.customertype_new),
+            140 => o.f(&mut self.discountperc),
+            141 => o.f(&mut self.showfaqfortoplevel),
+            142 => o.f(&mut self.accountsccemailaddress),
+            143 => o.f(&mut self.isopportunity),
+            144 => o.f(&mut self.snowname),
+            145 => o.f(&mut self.main_site_id),
+            146 => o.f(&mut self.main_site_name),
+            147 => o.f(&mut self.linked_organisation_id),
+            148 => o.f(&mut self.all_organisations_allowed),
+            149 => o.f(&mut self.allowed_organisations),
+            150 => o.f(&mut self.override_signature),
+            151 => o.f(&mut self.contractaccountsdesc),
+            152 => o.f(&mut self.prepayaccountsdesc),
+            153 => o.f(&mut self.site_update),
+            154 => o.f(&mut self.newclient_sitename),
+            155 => o.f(&mut self.newclient_phonenumber),
+            156 => o.f(&mut self.newclient_domain),
+            157 => o.f(&mut self.newclient_timezone),
+            158 => o.f(&mut self.newclient_contactname),
+            159 => o.f(&mut self.newclient_contactemail),
+            160 => o.f(&mut self.newclient_contacttitle),
+            161 => o.f(&mut self.newclient_web_access_level),
+            162 => o.f(&mut self.newclient_sendwelcomeemail),
+            163 => o.f(&mut self.newclient_delivery_address),
+            164 => o.f(&mut self.newclient_countrycode),
+            165 => o.f(&mut self.newclient_regioncode),
+            166 => o.f(&mut self.faqlists),
+            167 => o.f(&mut self.popup_notes),
+            168 => o.f(&mut self.reassign_all_to_user),
+            169 => o.f(&mut self.allowall_tickettypes),
+            170 => o.f(&mut self.allowed_tickettypes),
+            171 => o.f(&mut self.allowall_category1),
+            172 => o.f(&mut self.allowed_category1),
+            173 => o.f(&mut self.allowall_category2),
+            174 => o.f(&mut self.allowed_category2),
+            175 => o.f(&mut self.allowall_category3),
+            176 => o.f(&mut self.allowed_category3),
+            177 => o.f(&mut self.allowall_category4),
+            178 => o.f(&mut self.alocked),
+            179 => o.f(&mut self.allowed_category4),
+            180 => o.f(&mut self.onhold_ticket_count),
+            181 => o.f(&mut self.total_ticket_count),
+            182 => o.f(&mut self.opened_thismonth_count),
+            183 => o.f(&mut self.billingplans),
+            184 => o.f(&mut self.overriding_rates),
+            185 => o.f(&mut self.allowallchargerates),
+            186 => o.f(&mut self.chargerates),
+            187 => o.f(&mut self.newclient_siteguid),
+            188 => o.f(&mut self.isimport),
+            189 => o.f(&mut self.importtype),
+            190 => o.f(&mut self.allow_api_access),
+            191 => o.f(&mut self.api_access_clientid),
+            192 => o.f(&mut self.api_access_clientsecret),
+            193 => o.f(&mut self.thirdpartynhdauthurl),
+            194 => o.f(&mut self.thirdpartynhdtenant),
+            195 => o.f(&mut self.thirdpartynhdapiclientid),
+            196 => o.f(&mut self.new_thirdpartynhdapiclientsecret),
+            197 => o.f(&mut self.areaitems),
+            198 => o.f(&mut self.portal_logo),
+            199 => o.f(&mut self.override_portalcolour),
+            200 => o.f(&mut self.portalcolour),
+            201 => o.f(&mut self.portalbackgroundimageurl),
+            202 => o.f(&mut self.ninjarmmid),
+            203 => o.f(&mut self.sales_tax_type),
+            204 => o.f(&mut self.purchase_tax_type),
+            205 => o.f(&mut self.isarchived_xero),
+            206 => o.f(&mut self.accountsfirstname),
+            207 => o.f(&mut self.accountslastname),
+            208 => o.f(&mut self.sales_tax_code),
+            209 => o.f(&mut self.purchase_tax_code),
+            210 => o.f(&mut self.purchase_tax_code_name),
+            211 => o.f(&mut self.prepayhistory),
+            212 => o.f(&mut self.periods),
+            213 => o.f(&mut self.prepayrecurringminimumdeduction),
+            214 => o.f(&mut self.prepayrecurringminimumdeductiononlyactive),
+            215 => o.f(&mut self.prepayrecurringautomaticdeduction),
+            216 => o.f(&mut self.prepaytotal),
+            217 => o.f(&mut self.prepayused),
+            218 => o.f(&mut self.prepaybalance),
+            219 => o.f(&mut self.preferreddeliverymethod),
+            220 => o.f(&mut self.qbodefaulttax),
+            221 => o.f(&mut self.default_contract),
+            222 => o.f(&mut self.device42id),
+            223 => o.f(&mut self.xerodetails_id),
+            224 => o.f(&mut self.xero_tenant_name),
+            225 => o.f(&mut self.xero_tracking_category_1_name),
+            226 => o.f(&mut self.xero_tracking_category_2_name),
+            227 => o.f(&mut self.servicenowid),
+            228 => o.f(&mut self.isnhserveremaildefault),
+            229 => o.f(&mut self.datto_id),
+            230 => o.f(&mut self.datto_alternate_id),
+            231 => o.f(&mut self.datto_url),
+            232 => o.f(&mut self.dattocommerce_tenantid),
+            233 => o.f(&mut self.qbodefaulttaxcode),
+            234 => o.f(&mut self.qbodefaulttaxcodename),
+            235 => o.f(&mut self.qbo_default_tax_code),
+            236 => o.f(&mut self.connectwiseid),
+            237 => o.f(&mut self.autotaskid),
+            238 => o.f(&mut self.import_address),
+            239 => o.f(&mut self.import_notes),
+            240 => o.f(&mut self.ateraid),
+            241 => o.f(&mut self.kashflowid),
+            242 => o.f(&mut self.kashflow_tenant_name),
+            243 => o.f(&mut self.website),
+            244 => o.f(&mut self.alastupdate),
+            245 => o.f(&mut self.service_access),
+            246 => o.f(&mut self.service_subscriptions),
+            247 => o.f(&mut self.snelstart_id),
+            248 => o.f(&mut self.default_currency_code_name),
+            249 => o.f(&mut self.apply_billingtemplate),
+            250 => o.f(&mut self.datto_commerce_id),
+            251 => o.f(&mut self.datto_commerce_url),
+            252 => o.f(&mut self.import_azure_tenant),
+            253 => o.f(&mut self.import_details_id),
+            254 => o.f(&mut self.syncroid),
+            255 => o.f(&mut self.kbentries),
+            256 => o.f(&mut self.auvik_id),
+            257 => o.f(&mut self.hubspot_id),
+            258 => o.f(&mut self.hubspot_url),
+            259 => o.f(&mut self.hubspot_dont_sync),
+            260 => o.f(&mut self.hubspot_archived),
+            261 => o.f(&mut self.domain),
+            262 => o.f(&mut self.passportal_id),
+            263 => o.f(&mut self.update_licences),
+            264 => o.f(&mut self.prepayasamount),
+            265 => o.f(&mut self.synced_to_intacct),
+            266 => o.f(&mut self.qbo_company_name),
+            267 => o.f(&mut self.oppid),
+            268 => o.f(&mut self.tax_number),
+            269 => o.f(&mut self.isclientdetails),
+            270 => o.f(&mut self.hubspot_lifecycle),
+            271 => o.f(&mut self.hudu_url),
+            272 => o.f(&mut self.prepayrecurringexpirymonths),
+            273 => o.f(&mut self.accountsbccemailaddress),
+            274 => o.f(&mut self.defaultcontractoverride),
+            275 => o.f(&mut self.defaultcontractoverride_ref),
+            276 => o.f(&mut self.sqlimport_id),
+            277 => o.f(&mut self.external_links),
+            278 => o.f(&mut self.new_external_link),
+            279 => o.f(&mut self.match_thirdparty_id),
+            280 => o.f(&mut self.match_integration_id),
+            281 => o.f(&mut self.match_integration_name),
+            282 => o.f(&mut self.warning),
+            283 => o.f(&mut self.donotimport),
+            284 => o.f(&mut self.liongardid),
+            285 => o.f(&mut self.liongard_url),
+            286 => o.f(&mut self.sync_to_liongard),
+            287 => o.f(&mut self.regmanagertech_name),
+            288 => o.f(&mut self.logmanagertech_name),
+            289 => o.f(&mut self.salesreptech_name),
+            290 => o.f(&mut self.default_team_to_salesrep_override),
+            291 => o.f(&mut self.default_team_to_salesrep_override_team),
+            292 => o.f(&mut self.cxmleadtech_name),
+            293 => o.f(&mut self.portalchatprofile),
+            294 => o.f(&mut self.portalchatprofile_name),
+            295 => o.f(&mut self.kaseyaid),
+            296 => o.f(&mut self.trading_name),
+            297 => o.f(&mut self.dbc_company_name),
+            298 => o.f(&mut self.salesforce_dontsync),
+            299 => o.f(&mut self.stripe_customer_id),
+            300 => o.f(&mut self.stripe_payment_method_id),
+            301 => o.f(&mut self.stripe_payment_method_name),
+            302 => o.f(&mut self.stripe_paymentmethod),
+            303 => o.f(&mut self.current_licences),
+            304 => o.f(&mut self.servicenow_url),
+            305 => o.f(&mut self.servicenow_locale),
+            306 => o.f(&mut self.servicenow_username),
+            307 => o.f(&mut self.new_servicenowkey),
+            308 => o.f(&mut self.servicenow_priority_mappings),
+            309 => o.f(&mut self.servicenow_status_mappings),
+            310 => o.f(&mut self.servicenow_impact_mappings),
+            311 => o.f(&mut self.servicenow_urgency_mappings),
+            312 => o.f(&mut self.servicenow_category_mappings),
+            313 => o.f(&mut self.servicenow_assignment_group),
+            314 => o.f(&mut self.servicenow_assignment_group_name),
+            315 => o.f(&mut self.servicenow_assignmentgroup),
+            316 => o.f(&mut self.servicenow_defaultuser_id),
+            317 => o.f(&mut self.servicenow_defaultuser_name),
+            318 => o.f(&mut self.servicenow_defaultuser),
+            319 => o.f(&mut self.test_servicenow),
+            320 => o.f(&mut self.sage_business_cloud_details_id),
+            321 => o.f(&mut self.sage_business_cloud_details_name),
+            322 => o.f(&mut self.exact_division),
+            323 => o.f(&mut self.exact_division_name),
+            324 => o.f(&mut self.ncentral_details_id),
+            325 => o.f(&mut self.currencyisocode),
+            326 => o.f(&mut self.intacct_location_id),
+            327 => o.f(&mut self.intacct_location_id_list),
+            328 => o.f(&mut self.intacct_location_type),
+            329 => o.f(&mut self.new_categories),
+            330 => o.f(&mut self.jira_url),
+            331 => o.f(&mut self.jira_username),
+            332 => o.f(&mut self.new_jirakey),
+            333 => o.f(&mut self.test_jira),
+            334 => o.f(&mut self.jira_servicedesk_id),
+            335 => o.f(&mut self.jira_servicedesk_name),
+            336 => o.f(&mut self.jira_servicedesk),
+            337 => o.f(&mut self.jira_requesttype_mappings),
+            338 => o.f(&mut self.jira_user_id),
+            339 => o.f(&mut self.jira_user_name),
+            340 => o.f(&mut self.jira_user),
+            341 => o.f(&mut self.jira_priority_mappings),
+            342 => o.f(&mut self.jira_status_mappings),
+            343 => o.f(&mut self.create_jira_webhook),
+            344 => o.f(&mut self.jira_webhook_created),
+            345 => o.f(&mut self.defaultpdftemplateinvoicetickets),
+            346 => o.f(&mut self.defaultpdftemplateinvoiceorders),
+            347 => o.f(&mut self.defaultpdftemplateinvoicerecurring),
+            348 => o.f(&mut self.defaultpdftemplateinvoicetickets_name),
+            349 => o.f(&mut self.defaultpdftemplateinvoiceorders_name),
+            350 => o.f(&mut self.defaultpdftemplateinvoicerecurring_name),
+            351 => o.f(&mut self.intacct_invoice_save_location),
+            352 => o.f(&mut self.ingram_micro_details_id),
+            353 => o.f(&mut self.dont_fire_automations),
+            354 => o.f(&mut self.main_delivery_address),
+            355 => o.f(&mut self.main_invoice_address),
+            356 => o.f(&mut self.main_contact_name),
+            357 => o.f(&mut self.main_contact_email),
+            358 => o.f(&mut self.main_contact_phonenumber),
+            359 => o.f(&mut self.main_contact_id),
+            360 => o.f(&mut self.main_phonenumber),
+            361 => o.f(&mut self.auvik_site_inactive),
+            362 => o.f(&mut self.invoice_class),
+            363 => o.f(&mut self.new_icon),
+            364 => o.f(&mut self.fortnox_tenant),
+            365 => o.f(&mut self.fortnox_tenant_name),
+            366 => o.f(&mut self.servicenow_enable_webhook),
+            367 => o.f(&mut self.new_servicenow_webhooksecret),
+            368 => o.f(&mut self.servicenow_webhook_user),
+            369 => o.f(&mut self.servicenow_webhook_user_name),
+            370 => o.f(&mut self.servicenow_webhook_tickettype),
+            371 => o.f(&mut self.servicenow_webhook_tickettype_name),
+            372 => o.f(&mut self.myob_tenant),
+            373 => o.f(&mut self.myob_tenant_name),
+            374 => o.f(&mut self.sync_servicenow_attachments),
+            375 => o.f(&mut self.twilio_subaccount_name),
+            376 => o.f(&mut self.twilio_subaccount_created),
+            377 => o.f(&mut self.twilio_subaccount_sid),
+            378 => o.f(&mut self.twilio_subaccount_status),
+            379 => o.f(&mut self.twilio_subaccount_authtoken),
+            380 => o.f(&mut self.create_twilio_subaccount),
+            381 => o.f(&mut self.close_twilio_subaccount),
+            382 => o.f(&mut self.pauseunpause_twilio_subaccount),
+            383 => o.f(&mut self.create_twilio_recurringinvoice),
+            384 => o.f(&mut self.twilio_recurring_invoice_id),
+            385 => o.f(&mut self.override_layout_id),
+            386 => o.f(&mut self.override_layout_name),
+            387 => o.f(&mut self.extratabs),
+            388 => o.f(&mut self.servicenow_team_mappings),
+            389 => o.f(&mut self.servicenow_ticket_sync),
+            390 => o.f(&mut self.servicenow_ticket_sync_list),
+            391 => o.f(&mut self.servicenow_fieldmappings),
+            392 => o.f(&mut self.matching_value),
+            393 => o.f(&mut self.jira_webhook_user),
+            394 => o.f(&mut self.jira_webhook_username),
+            395 => o.f(&mut self.avalara_code),
+            396 => o.f(&mut self.avalara_tenant_name),
+            397 => o.f(&mut self.avalara_id),
+            398 => o.f(&mut self.invoice_mailbox_override),
+            399 => o.f(&mut self.quote_mailbox_override),
+            400 => o.f(&mut self.merge_client_into),
+            401 => o.f(&mut self.invoice_tickets_seperately_override),
+            402 => o.f(&mut self.servicenow_authtype),
+            403 => o.f(&mut self.portal_title_override),
+            404 => o.f(&mut self.portal_title),
+            405 => o.f(&mut self.reply_address_override),
+            406 => o.f(&mut self.r#use),
+            407 => o.f(&mut self.key),
+            408 => o.f(&mut self.table),
+            409 => o.f(&mut self.logo),
+            410 => o.f(&mut self.regmanagertech),
+            411 => o.f(&mut self.logmanagertech),
+            412 => o.f(&mut self.salesreptech),
+            413 => o.f(&mut self.accountownertech),
+            414 => o.f(&mut self.cxmleadtech),
+            415 => o.f(&mut self.xero_tenant_id),
+            416 => o.f(&mut self.accountsid),
+            417 => o.f(&mut self.excludefrominvoicesync),
+            418 => o.f(&mut self.gficlientid),
+            419 => o.f(&mut self.overridepdftemplateinvoice),
+            420 => o.f(&mut self.overridepdftemplateinvoice_name),
+            421 => o.f(&mut self.kashflow_tenant_id),
+            422 => o.f(&mut self.client_to_invoice),
+            423 => o.f(&mut self.client_to_invoice_name),
+            424 => o.f(&mut self.invoiceduedaysextraclient),
+            425 => o.f(&mut self.itglue_id),
+            426 => o.f(&mut self.clientcurrency),
+            427 => o.f(&mut self.sentinel_subscription_id),
+            428 => o.f(&mut self.sentinel_workspace_name),
+            429 => o.f(&mut self.sentinel_resource_group_name),
+            430 => o.f(&mut self.sentinel_tenant_id),
+            431 => o.f(&mut self.sentinel_tenant_name),
+            432 => o.f(&mut self.default_currency_code),
+            433 => o.f(&mut self.client_to_invoice_recurring),
+            434 => o.f(&mut self.client_to_invoice_recurring_name),
+            435 => o.f(&mut self.azure_tenants),
+            436 => o.f(&mut self.azure_tenant_id),
+            437 => o.f(&mut self.snow_id),
+            438 => o.f(&mut self.snow_licences),
+            439 => o.f(&mut self.qbo_company_id),
+            440 => o.f(&mut self.automatic_sales_tax),
+            441 => o.f(&mut self.cautomateid),
+            442 => o.f(&mut self.dbc_company_id),
+            443 => o.f(&mut self.stopped),
+            444 => o.f(&mut self.customertype),
+            445 => o.f(&mut self.customer_relationship),
+            446 => o.f(&mut self.customer_relationship_list),
+            447 => o.f(&mut self.servicenow_validated),
+            448 => o.f(&mut self.sentinel_default_user_override),
+            449 => o.f(&mut self.sentinel_default_user_override_name),
+            450 => o.f(&mut self.jira_validated),
+            451 => o.f(&mut self.r#ref),
+            452 => o.f(&mut self.ticket_invoices_for_each_site),
+            453 => o.f(&mut self.intacct_save_location),
+            454 => o.f(&mut self.is_vip),
+            455 => o.f(&mut self.accountownertech_name),
+            456 => o.f(&mut self.taxable),
+            457 => o.f(&mut self.quickbooks_details),
+            458 => o.f(&mut self.percentage_to_survey),
+            459 => o.f(&mut self.billing_plan_text),
+            460 => o.f(&mut self.overridepdftemplatequote),
+            461 => o.f(&mut self.overridepdftemplatequote_name),
+            462 => o.f(&mut self.avalara_tenant),
+            463 => o.f(&mut self.due_date_type),
+            464 => o.f(&mut self.toplevel_quote_currency),
+            465 => o.f(&mut self.is_account),
+            466 => o.f(&mut self.importtypeid),
+            467 => o.f(&mut self.importthirdpartyid),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Client, ClientField, extra, kept);
 impl Client {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -13973,8 +3919,8 @@ impl Client {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -14004,7 +3950,7 @@ impl Client {
 }
 
 /// A page of clients: `{"record_count": N, "clients": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ClientList {
     /// The number of records matching the request, across all pages.
@@ -14017,123 +3963,57 @@ pub struct ClientList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ClientList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `clients` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clients(mut self, value: Vec<Client>) -> Self {
-        self.clients = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ClientList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "clients", &self.clients)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ClientList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ClientList`], to name one in [`ClientList::clear`] (send it as `null`) and
+/// [`ClientList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ClientListField {
+    /// `record_count`.
+    RecordCount,
+    /// `clients`.
+    Clients,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for ClientList {
-    const EXPECTING: &'static str = "struct ClientList";
+    const NAME: &'static str = "ClientList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "clients",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.clients = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.clients);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.clients),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ClientList, ClientListField, extra, kept);
 impl crate::runtime::ListPage for ClientList {
     type Item = Client;
     fn from_items(items: Vec<Client>) -> Self {
@@ -14165,125 +4045,65 @@ impl crate::runtime::ListPage for ClientList {
 }
 
 /// The `CSPCustomer` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct CspCustomer {
     /// `id`.
     pub id: Option<String>,
-    /// Halo's `CSPCustomerProfile` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CSPCustomerProfile` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub company_profile: Option<serde_json::Value>,
     /// `relationshipToPartner`.
     pub relationship_to_partner: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl CspCustomer {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: impl Into<String>) -> Self {
-        self.id = Some(value.into());
-        self
-    }
-
-    /// Sets `companyProfile` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_company_profile(mut self, value: serde_json::Value) -> Self {
-        self.company_profile = Some(value);
-        self
-    }
-
-    /// Sets `relationshipToPartner` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_relationship_to_partner(mut self, value: impl Into<String>) -> Self {
-        self.relationship_to_partner = Some(value.into());
-        self
-    }
-
-    /// Sends `companyProfile` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_company_profile(mut self) -> Self {
-        self.company_profile = None;
-        self.extra.insert("companyProfile".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `relationshipToPartner` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_relationship_to_partner(mut self) -> Self {
-        self.relationship_to_partner = None;
-        self.extra.insert("relationshipToPartner".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for CspCustomer {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "companyProfile",
-            &self.company_profile,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "relationshipToPartner",
-            &self.relationship_to_partner,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CspCustomer {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`CspCustomer`], to name one in [`CspCustomer::clear`] (send it as `null`) and
+/// [`CspCustomer::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CspCustomerField {
+    /// `id`.
+    Id,
+    /// `companyProfile`.
+    CompanyProfile,
+    /// `relationshipToPartner`.
+    RelationshipToPartner,
 }
 
 impl crate::runtime::model::Model for CspCustomer {
-    const EXPECTING: &'static str = "struct CspCustomer";
+    const NAME: &'static str = "CspCustomer";
     const FIELDS: &'static [&'static str] = &[
-        "companyProfile",
         "id",
+        "companyProfile",
         "relationshipToPartner",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.company_profile = model::value(map)?,
-            1 => self.id = model::value(map)?,
-            2 => self.relationship_to_partner = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 0, 2];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.company_profile);
+        v.f(&self.relationship_to_partner);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.company_profile),
+            2 => o.f(&mut self.relationship_to_partner),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(CspCustomer, CspCustomerField, extra, kept);
 /// The `Organisation` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Organisation {
     /// `guid`.
@@ -14322,7 +4142,7 @@ pub struct Organisation {
     pub portalcolour: Option<String>,
     /// `portalfolderlocation`.
     pub portalfolderlocation: Option<String>,
-    /// Halo's `Tree_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Tree_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub departments: Option<Vec<serde_json::Value>>,
     /// `linked_client_id`.
     pub linked_client_id: Option<i32>,
@@ -14364,925 +4184,230 @@ pub struct Organisation {
     pub portal_chat_profile_override_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Organisation {
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `reply_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reply_address(mut self, value: impl Into<String>) -> Self {
-        self.reply_address = Some(value.into());
-        self
-    }
-
-    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
-        self.messagegroup_id = Some(value);
-        self
-    }
-
-    /// Sets `address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address(mut self, value: AddressStore) -> Self {
-        self.address = Some(value);
-        self
-    }
-
-    /// Sets `phone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phone(mut self, value: impl Into<String>) -> Self {
-        self.phone = Some(value.into());
-        self
-    }
-
-    /// Sets `fax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fax(mut self, value: impl Into<String>) -> Self {
-        self.fax = Some(value.into());
-        self
-    }
-
-    /// Sets `email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `website` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_website(mut self, value: impl Into<String>) -> Self {
-        self.website = Some(value.into());
-        self
-    }
-
-    /// Sets `logo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logo(mut self, value: impl Into<String>) -> Self {
-        self.logo = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_logo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_logo(mut self, value: impl Into<String>) -> Self {
-        self.portal_logo = Some(value.into());
-        self
-    }
-
-    /// Sets `portalbackgroundimageurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalbackgroundimageurl(mut self, value: impl Into<String>) -> Self {
-        self.portalbackgroundimageurl = Some(value.into());
-        self
-    }
-
-    /// Sets `deliverysite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deliverysite(mut self, value: i32) -> Self {
-        self.deliverysite = Some(value);
-        self
-    }
-
-    /// Sets `portalurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalurl(mut self, value: impl Into<String>) -> Self {
-        self.portalurl = Some(value.into());
-        self
-    }
-
-    /// Sets `portalcolour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalcolour(mut self, value: impl Into<String>) -> Self {
-        self.portalcolour = Some(value.into());
-        self
-    }
-
-    /// Sets `portalfolderlocation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalfolderlocation(mut self, value: impl Into<String>) -> Self {
-        self.portalfolderlocation = Some(value.into());
-        self
-    }
-
-    /// Sets `departments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_departments(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.departments = Some(value);
-        self
-    }
-
-    /// Sets `linked_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_client_id(mut self, value: i32) -> Self {
-        self.linked_client_id = Some(value);
-        self
-    }
-
-    /// Sets `allowall_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_tickettypes(mut self, value: bool) -> Self {
-        self.allowall_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `allowed_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_tickettypes(mut self, value: Vec<RequestTypeList>) -> Self {
-        self.allowed_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
-        self.faqlists = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `isorganisationdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isorganisationdetails(mut self, value: bool) -> Self {
-        self.isorganisationdetails = Some(value);
-        self
-    }
-
-    /// Sets `bank_details_line_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bank_details_line_1(mut self, value: impl Into<String>) -> Self {
-        self.bank_details_line_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `bank_details_line_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bank_details_line_2(mut self, value: impl Into<String>) -> Self {
-        self.bank_details_line_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `bank_details_line_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bank_details_line_3(mut self, value: impl Into<String>) -> Self {
-        self.bank_details_line_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `bank_details_line_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bank_details_line_4(mut self, value: impl Into<String>) -> Self {
-        self.bank_details_line_4 = Some(value.into());
-        self
-    }
-
-    /// Sets `bank_details_line_5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bank_details_line_5(mut self, value: impl Into<String>) -> Self {
-        self.bank_details_line_5 = Some(value.into());
-        self
-    }
-
-    /// Sets `tax_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tax_number(mut self, value: impl Into<String>) -> Self {
-        self.tax_number = Some(value.into());
-        self
-    }
-
-    /// Sets `new_icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_icon(mut self, value: impl Into<String>) -> Self {
-        self.new_icon = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_title` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_title(mut self, value: impl Into<String>) -> Self {
-        self.portal_title = Some(value.into());
-        self
-    }
-
-    /// Sets `user_faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
-        self.user_faqlists = Some(value);
-        self
-    }
-
-    /// Sets `all_user_faqlists_allowed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_all_user_faqlists_allowed(mut self, value: bool) -> Self {
-        self.all_user_faqlists_allowed = Some(value);
-        self
-    }
-
-    /// Sets `portal_chat_profile_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_chat_profile_override(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.portal_chat_profile_override = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_chat_profile_override_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_chat_profile_override_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.portal_chat_profile_override_name = Some(value.into());
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reply_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reply_address(mut self) -> Self {
-        self.reply_address = None;
-        self.extra.insert("reply_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messagegroup_id(mut self) -> Self {
-        self.messagegroup_id = None;
-        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address(mut self) -> Self {
-        self.address = None;
-        self.extra.insert("address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phone(mut self) -> Self {
-        self.phone = None;
-        self.extra.insert("phone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fax(mut self) -> Self {
-        self.fax = None;
-        self.extra.insert("fax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email(mut self) -> Self {
-        self.email = None;
-        self.extra.insert("email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `website` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_website(mut self) -> Self {
-        self.website = None;
-        self.extra.insert("website".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logo(mut self) -> Self {
-        self.logo = None;
-        self.extra.insert("logo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_logo(mut self) -> Self {
-        self.portal_logo = None;
-        self.extra.insert("portal_logo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalbackgroundimageurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalbackgroundimageurl(mut self) -> Self {
-        self.portalbackgroundimageurl = None;
-        self.extra
-            .insert("portalbackgroundimageurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deliverysite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deliverysite(mut self) -> Self {
-        self.deliverysite = None;
-        self.extra.insert("deliverysite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalurl(mut self) -> Self {
-        self.portalurl = None;
-        self.extra.insert("portalurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalcolour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalcolour(mut self) -> Self {
-        self.portalcolour = None;
-        self.extra.insert("portalcolour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalfolderlocation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalfolderlocation(mut self) -> Self {
-        self.portalfolderlocation = None;
-        self.extra.insert("portalfolderlocation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_departments(mut self) -> Self {
-        self.departments = None;
-        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_client_id(mut self) -> Self {
-        self.linked_client_id = None;
-        self.extra.insert("linked_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_tickettypes(mut self) -> Self {
-        self.allowall_tickettypes = None;
-        self.extra.insert("allowall_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_tickettypes(mut self) -> Self {
-        self.allowed_tickettypes = None;
-        self.extra.insert("allowed_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faqlists(mut self) -> Self {
-        self.faqlists = None;
-        self.extra.insert("faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isorganisationdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isorganisationdetails(mut self) -> Self {
-        self.isorganisationdetails = None;
-        self.extra.insert("isorganisationdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bank_details_line_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bank_details_line_1(mut self) -> Self {
-        self.bank_details_line_1 = None;
-        self.extra.insert("bank_details_line_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bank_details_line_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bank_details_line_2(mut self) -> Self {
-        self.bank_details_line_2 = None;
-        self.extra.insert("bank_details_line_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bank_details_line_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bank_details_line_3(mut self) -> Self {
-        self.bank_details_line_3 = None;
-        self.extra.insert("bank_details_line_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bank_details_line_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bank_details_line_4(mut self) -> Self {
-        self.bank_details_line_4 = None;
-        self.extra.insert("bank_details_line_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bank_details_line_5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bank_details_line_5(mut self) -> Self {
-        self.bank_details_line_5 = None;
-        self.extra.insert("bank_details_line_5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tax_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tax_number(mut self) -> Self {
-        self.tax_number = None;
-        self.extra.insert("tax_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_icon(mut self) -> Self {
-        self.new_icon = None;
-        self.extra.insert("new_icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_title` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_title(mut self) -> Self {
-        self.portal_title = None;
-        self.extra.insert("portal_title".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_faqlists(mut self) -> Self {
-        self.user_faqlists = None;
-        self.extra.insert("user_faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `all_user_faqlists_allowed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_all_user_faqlists_allowed(mut self) -> Self {
-        self.all_user_faqlists_allowed = None;
-        self.extra
-            .insert("all_user_faqlists_allowed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_chat_profile_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_chat_profile_override(mut self) -> Self {
-        self.portal_chat_profile_override = None;
-        self.extra
-            .insert("portal_chat_profile_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_chat_profile_override_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_chat_profile_override_name(mut self) -> Self {
-        self.portal_chat_profile_override_name = None;
-        self.extra
-            .insert(
-                "portal_chat_profile_override_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-}
-
-impl serde::Serialize for Organisation {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "reply_address", &self.reply_address, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "messagegroup_id",
-            &self.messagegroup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "address", &self.address, &self.extra)?;
-        model::opt_entry(&mut map, "phone", &self.phone, &self.extra)?;
-        model::opt_entry(&mut map, "fax", &self.fax, &self.extra)?;
-        model::opt_entry(&mut map, "email", &self.email, &self.extra)?;
-        model::opt_entry(&mut map, "website", &self.website, &self.extra)?;
-        model::opt_entry(&mut map, "logo", &self.logo, &self.extra)?;
-        model::opt_entry(&mut map, "portal_logo", &self.portal_logo, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "portalbackgroundimageurl",
-            &self.portalbackgroundimageurl,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "deliverysite", &self.deliverysite, &self.extra)?;
-        model::opt_entry(&mut map, "portalurl", &self.portalurl, &self.extra)?;
-        model::opt_entry(&mut map, "portalcolour", &self.portalcolour, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "portalfolderlocation",
-            &self.portalfolderlocation,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_client_id",
-            &self.linked_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_tickettypes",
-            &self.allowall_tickettypes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_tickettypes",
-            &self.allowed_tickettypes,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "faqlists", &self.faqlists, &self.extra)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isorganisationdetails",
-            &self.isorganisationdetails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "bank_details_line_1",
-            &self.bank_details_line_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "bank_details_line_2",
-            &self.bank_details_line_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "bank_details_line_3",
-            &self.bank_details_line_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "bank_details_line_4",
-            &self.bank_details_line_4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "bank_details_line_5",
-            &self.bank_details_line_5,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tax_number", &self.tax_number, &self.extra)?;
-        model::opt_entry(&mut map, "new_icon", &self.new_icon, &self.extra)?;
-        model::opt_entry(&mut map, "portal_title", &self.portal_title, &self.extra)?;
-        model::opt_entry(&mut map, "user_faqlists", &self.user_faqlists, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "all_user_faqlists_allowed",
-            &self.all_user_faqlists_allowed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_chat_profile_override",
-            &self.portal_chat_profile_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_chat_profile_override_name",
-            &self.portal_chat_profile_override_name,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Organisation {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Organisation`], to name one in [`Organisation::clear`] (send it as `null`) and
+/// [`Organisation::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum OrganisationField {
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `reply_address`.
+    ReplyAddress,
+    /// `messagegroup_id`.
+    MessagegroupId,
+    /// `address`.
+    Address,
+    /// `phone`.
+    Phone,
+    /// `fax`.
+    Fax,
+    /// `email`.
+    Email,
+    /// `website`.
+    Website,
+    /// `logo`.
+    Logo,
+    /// `portal_logo`.
+    PortalLogo,
+    /// `portalbackgroundimageurl`.
+    Portalbackgroundimageurl,
+    /// `deliverysite`.
+    Deliverysite,
+    /// `portalurl`.
+    Portalurl,
+    /// `portalcolour`.
+    Portalcolour,
+    /// `portalfolderlocation`.
+    Portalfolderlocation,
+    /// `departments`.
+    Departments,
+    /// `linked_client_id`.
+    LinkedClientId,
+    /// `allowall_tickettypes`.
+    AllowallTickettypes,
+    /// `allowed_tickettypes`.
+    AllowedTickettypes,
+    /// `faqlists`.
+    Faqlists,
+    /// `customfields`.
+    Customfields,
+    /// `_warning`.
+    Warning,
+    /// `isorganisationdetails`.
+    Isorganisationdetails,
+    /// `bank_details_line_1`.
+    BankDetailsLine1,
+    /// `bank_details_line_2`.
+    BankDetailsLine2,
+    /// `bank_details_line_3`.
+    BankDetailsLine3,
+    /// `bank_details_line_4`.
+    BankDetailsLine4,
+    /// `bank_details_line_5`.
+    BankDetailsLine5,
+    /// `tax_number`.
+    TaxNumber,
+    /// `new_icon`.
+    NewIcon,
+    /// `portal_title`.
+    PortalTitle,
+    /// `user_faqlists`.
+    UserFaqlists,
+    /// `all_user_faqlists_allowed`.
+    AllUserFaqlistsAllowed,
+    /// `portal_chat_profile_override`.
+    PortalChatProfileOverride,
+    /// `portal_chat_profile_override_name`.
+    PortalChatProfileOverrideName,
 }
 
 impl crate::runtime::model::Model for Organisation {
-    const EXPECTING: &'static str = "struct Organisation";
+    const NAME: &'static str = "Organisation";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
+        "guid",
+        "intent",
+        "id",
+        "name",
+        "reply_address",
+        "messagegroup_id",
         "address",
-        "all_user_faqlists_allowed",
+        "phone",
+        "fax",
+        "email",
+        "website",
+        "logo",
+        "portal_logo",
+        "portalbackgroundimageurl",
+        "deliverysite",
+        "portalurl",
+        "portalcolour",
+        "portalfolderlocation",
+        "departments",
+        "linked_client_id",
         "allowall_tickettypes",
         "allowed_tickettypes",
+        "faqlists",
+        "customfields",
+        "_warning",
+        "isorganisationdetails",
         "bank_details_line_1",
         "bank_details_line_2",
         "bank_details_line_3",
         "bank_details_line_4",
         "bank_details_line_5",
-        "customfields",
-        "deliverysite",
-        "departments",
-        "email",
-        "faqlists",
-        "fax",
-        "guid",
-        "id",
-        "intent",
-        "isorganisationdetails",
-        "linked_client_id",
-        "logo",
-        "messagegroup_id",
-        "name",
+        "tax_number",
         "new_icon",
-        "phone",
+        "portal_title",
+        "user_faqlists",
+        "all_user_faqlists_allowed",
         "portal_chat_profile_override",
         "portal_chat_profile_override_name",
-        "portal_logo",
-        "portal_title",
-        "portalbackgroundimageurl",
-        "portalcolour",
-        "portalfolderlocation",
-        "portalurl",
-        "reply_address",
-        "tax_number",
-        "user_faqlists",
-        "website",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.address = model::value(map)?,
-            2 => self.all_user_faqlists_allowed = model::opt_bool(map)?,
-            3 => self.allowall_tickettypes = model::opt_bool(map)?,
-            4 => self.allowed_tickettypes = model::value(map)?,
-            5 => self.bank_details_line_1 = model::value(map)?,
-            6 => self.bank_details_line_2 = model::value(map)?,
-            7 => self.bank_details_line_3 = model::value(map)?,
-            8 => self.bank_details_line_4 = model::value(map)?,
-            9 => self.bank_details_line_5 = model::value(map)?,
-            10 => self.customfields = model::value(map)?,
-            11 => self.deliverysite = model::opt_i32(map)?,
-            12 => self.departments = model::value(map)?,
-            13 => self.email = model::value(map)?,
-            14 => self.faqlists = model::value(map)?,
-            15 => self.fax = model::value(map)?,
-            16 => self.guid = model::value(map)?,
-            17 => self.id = model::opt_i32(map)?,
-            18 => self.intent = model::value(map)?,
-            19 => self.isorganisationdetails = model::opt_bool(map)?,
-            20 => self.linked_client_id = model::opt_i32(map)?,
-            21 => self.logo = model::value(map)?,
-            22 => self.messagegroup_id = model::opt_i32(map)?,
-            23 => self.name = model::value(map)?,
-            24 => self.new_icon = model::value(map)?,
-            25 => self.phone = model::value(map)?,
-            26 => self.portal_chat_profile_override = model::value(map)?,
-            27 => self.portal_chat_profile_override_name = model::value(map)?,
-            28 => self.portal_logo = model::value(map)?,
-            29 => self.portal_title = model::value(map)?,
-            30 => self.portalbackgroundimageurl = model::value(map)?,
-            31 => self.portalcolour = model::value(map)?,
-            32 => self.portalfolderlocation = model::value(map)?,
-            33 => self.portalurl = model::value(map)?,
-            34 => self.reply_address = model::value(map)?,
-            35 => self.tax_number = model::value(map)?,
-            36 => self.user_faqlists = model::value(map)?,
-            37 => self.website = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        24, 6, 35, 20, 21, 26, 27, 28, 29, 30, 23, 14, 18, 9, 22, 8, 0, 2, 1, 25, 19, 11,
+        5, 3, 32, 7, 36, 37, 12, 33, 13, 16, 17, 15, 4, 31, 34, 10,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.reply_address);
+        v.f(&self.messagegroup_id);
+        v.f(&self.address);
+        v.f(&self.phone);
+        v.f(&self.fax);
+        v.f(&self.email);
+        v.f(&self.website);
+        v.f(&self.logo);
+        v.f(&self.portal_logo);
+        v.f(&self.portalbackgroundimageurl);
+        v.f(&self.deliverysite);
+        v.f(&self.portalurl);
+        v.f(&self.portalcolour);
+        v.f(&self.portalfolderlocation);
+        v.f(&self.departments);
+        v.f(&self.linked_client_id);
+        v.f(&self.allowall_tickettypes);
+        v.f(&self.allowed_tickettypes);
+        v.f(&self.faqlists);
+        v.f(&self.customfields);
+        v.f(&self.warning);
+        v.f(&self.isorganisationdetails);
+        v.f(&self.bank_details_line_1);
+        v.f(&self.bank_details_line_2);
+        v.f(&self.bank_details_line_3);
+        v.f(&self.bank_details_line_4);
+        v.f(&self.bank_details_line_5);
+        v.f(&self.tax_number);
+        v.f(&self.new_icon);
+        v.f(&self.portal_title);
+        v.f(&self.user_faqlists);
+        v.f(&self.all_user_faqlists_allowed);
+        v.f(&self.portal_chat_profile_override);
+        v.f(&self.portal_chat_profile_override_name);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.guid),
+            1 => o.f(&mut self.intent),
+            2 => o.f(&mut self.id),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.reply_address),
+            5 => o.f(&mut self.messagegroup_id),
+            6 => o.f(&mut self.address),
+            7 => o.f(&mut self.phone),
+            8 => o.f(&mut self.fax),
+            9 => o.f(&mut self.email),
+            10 => o.f(&mut self.website),
+            11 => o.f(&mut self.logo),
+            12 => o.f(&mut self.portal_logo),
+            13 => o.f(&mut self.portalbackgroundimageurl),
+            14 => o.f(&mut self.deliverysite),
+            15 => o.f(&mut self.portalurl),
+            16 => o.f(&mut self.portalcolour),
+            17 => o.f(&mut self.portalfolderlocation),
+            18 => o.f(&mut self.departments),
+            19 => o.f(&mut self.linked_client_id),
+            20 => o.f(&mut self.allowall_tickettypes),
+            21 => o.f(&mut self.allowed_tickettypes),
+            22 => o.f(&mut self.faqlists),
+            23 => o.f(&mut self.customfields),
+            24 => o.f(&mut self.warning),
+            25 => o.f(&mut self.isorganisationdetails),
+            26 => o.f(&mut self.bank_details_line_1),
+            27 => o.f(&mut self.bank_details_line_2),
+            28 => o.f(&mut self.bank_details_line_3),
+            29 => o.f(&mut self.bank_details_line_4),
+            30 => o.f(&mut self.bank_details_line_5),
+            31 => o.f(&mut self.tax_number),
+            32 => o.f(&mut self.new_icon),
+            33 => o.f(&mut self.portal_title),
+            34 => o.f(&mut self.user_faqlists),
+            35 => o.f(&mut self.all_user_faqlists_allowed),
+            36 => o.f(&mut self.portal_chat_profile_override),
+            37 => o.f(&mut self.portal_chat_profile_override_name),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Organisation, OrganisationField, extra, kept);
 impl Organisation {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -15296,8 +4421,8 @@ impl Organisation {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -15327,7 +4452,7 @@ impl Organisation {
 }
 
 /// The `QuickBooksDetails` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct QuickBooksDetails {
     /// `id`.
@@ -15502,2167 +4627,470 @@ pub struct QuickBooksDetails {
     pub minor_version: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl QuickBooksDetails {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `country` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_country(mut self, value: impl Into<String>) -> Self {
-        self.country = Some(value.into());
-        self
-    }
-
-    /// Sets `company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_company_id(mut self, value: impl Into<String>) -> Self {
-        self.company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `company_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_company_name(mut self, value: impl Into<String>) -> Self {
-        self.company_name = Some(value.into());
-        self
-    }
-
-    /// Sets `new_access_token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_access_token(mut self, value: impl Into<String>) -> Self {
-        self.new_access_token = Some(value.into());
-        self
-    }
-
-    /// Sets `new_refresh_token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_refresh_token(mut self, value: impl Into<String>) -> Self {
-        self.new_refresh_token = Some(value.into());
-        self
-    }
-
-    /// Sets `token_expiry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_token_expiry(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.token_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `authorized` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_authorized(mut self, value: bool) -> Self {
-        self.authorized = Some(value);
-        self
-    }
-
-    /// Sets `redirect_uri` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_redirect_uri(mut self, value: impl Into<String>) -> Self {
-        self.redirect_uri = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_authorization_code(mut self, value: impl Into<String>) -> Self {
-        self.authorization_code = Some(value.into());
-        self
-    }
-
-    /// Sets `_exchangecode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchangecode(mut self, value: bool) -> Self {
-        self.exchangecode = Some(value);
-        self
-    }
-
-    /// Sets `_disconnect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_disconnect(mut self, value: bool) -> Self {
-        self.disconnect = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `new_method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_method(mut self, value: bool) -> Self {
-        self.new_method = Some(value);
-        self
-    }
-
-    /// Sets `automatic_sales_tax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automatic_sales_tax(mut self, value: bool) -> Self {
-        self.automatic_sales_tax = Some(value);
-        self
-    }
-
-    /// Sets `online_payments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_online_payments(mut self, value: bool) -> Self {
-        self.online_payments = Some(value);
-        self
-    }
-
-    /// Sets `api_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_api_url(mut self, value: impl Into<String>) -> Self {
-        self.api_url = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `new_client_secret` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_client_secret(mut self, value: impl Into<String>) -> Self {
-        self.new_client_secret = Some(value.into());
-        self
-    }
-
-    /// Sets `default_tax_code_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_tax_code_id(mut self, value: i32) -> Self {
-        self.default_tax_code_id = Some(value);
-        self
-    }
-
-    /// Sets `default_tax_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_tax_code_name(mut self, value: impl Into<String>) -> Self {
-        self.default_tax_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_tax_code(mut self, value: KeyPair2) -> Self {
-        self.default_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `zero_tax_rate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zero_tax_rate_id(mut self, value: i32) -> Self {
-        self.zero_tax_rate_id = Some(value);
-        self
-    }
-
-    /// Sets `zero_tax_rate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zero_tax_rate_name(mut self, value: impl Into<String>) -> Self {
-        self.zero_tax_rate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `zero_tax_rate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zero_tax_rate(mut self, value: KeyPair2) -> Self {
-        self.zero_tax_rate = Some(value);
-        self
-    }
-
-    /// Sets `client_top_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_top_level(mut self, value: i32) -> Self {
-        self.client_top_level = Some(value);
-        self
-    }
-
-    /// Sets `client_top_level_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_top_level_name(mut self, value: impl Into<String>) -> Self {
-        self.client_top_level_name = Some(value.into());
-        self
-    }
-
-    /// Sets `client_name_field` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name_field(mut self, value: i32) -> Self {
-        self.client_name_field = Some(value);
-        self
-    }
-
-    /// Sets `inventory_item_group` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inventory_item_group(mut self, value: i32) -> Self {
-        self.inventory_item_group = Some(value);
-        self
-    }
-
-    /// Sets `inventory_item_group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inventory_item_group_name(mut self, value: impl Into<String>) -> Self {
-        self.inventory_item_group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `non_inventory_item_group` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_non_inventory_item_group(mut self, value: i32) -> Self {
-        self.non_inventory_item_group = Some(value);
-        self
-    }
-
-    /// Sets `non_inventory_item_group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_non_inventory_item_group_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.non_inventory_item_group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `service_item_group` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_item_group(mut self, value: i32) -> Self {
-        self.service_item_group = Some(value);
-        self
-    }
-
-    /// Sets `service_item_group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_item_group_name(mut self, value: impl Into<String>) -> Self {
-        self.service_item_group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enable_sync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enable_sync(mut self, value: bool) -> Self {
-        self.enable_sync = Some(value);
-        self
-    }
-
-    /// Sets `sync_entities` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_entities(mut self, value: impl Into<String>) -> Self {
-        self.sync_entities = Some(value.into());
-        self
-    }
-
-    /// Sets `sync_entities_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_entities_list(mut self, value: Vec<KeyPair2>) -> Self {
-        self.sync_entities_list = Some(value);
-        self
-    }
-
-    /// Sets `show_message` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_message(mut self, value: bool) -> Self {
-        self.show_message = Some(value);
-        self
-    }
-
-    /// Sets `deactivate_customers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deactivate_customers(mut self, value: bool) -> Self {
-        self.deactivate_customers = Some(value);
-        self
-    }
-
-    /// Sets `default_invoice_item` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_invoice_item(mut self, value: i32) -> Self {
-        self.default_invoice_item = Some(value);
-        self
-    }
-
-    /// Sets `default_order_item` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_order_item(mut self, value: i32) -> Self {
-        self.default_order_item = Some(value);
-        self
-    }
-
-    /// Sets `default_invoice_item_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_invoice_item_name(mut self, value: impl Into<String>) -> Self {
-        self.default_invoice_item_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_order_item_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_order_item_name(mut self, value: impl Into<String>) -> Self {
-        self.default_order_item_name = Some(value.into());
-        self
-    }
-
-    /// Sets `invoice_email_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_email_status(mut self, value: i32) -> Self {
-        self.invoice_email_status = Some(value);
-        self
-    }
-
-    /// Sets `supplier_top_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_top_level(mut self, value: i32) -> Self {
-        self.supplier_top_level = Some(value);
-        self
-    }
-
-    /// Sets `supplier_top_level_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_top_level_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_top_level_name = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_name_field` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name_field(mut self, value: i32) -> Self {
-        self.supplier_name_field = Some(value);
-        self
-    }
-
-    /// Sets `invoice_custom_po` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_custom_po(mut self, value: KeyPair2) -> Self {
-        self.invoice_custom_po = Some(value);
-        self
-    }
-
-    /// Sets `invoice_custom_po_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_custom_po_id(mut self, value: i32) -> Self {
-        self.invoice_custom_po_id = Some(value);
-        self
-    }
-
-    /// Sets `invoice_custom_po_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_custom_po_name(mut self, value: impl Into<String>) -> Self {
-        self.invoice_custom_po_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_order_account_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_order_account_id(mut self, value: i32) -> Self {
-        self.default_order_account_id = Some(value);
-        self
-    }
-
-    /// Sets `default_order_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_order_account_name(mut self, value: impl Into<String>) -> Self {
-        self.default_order_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_order_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_order_account(mut self, value: KeyPair2) -> Self {
-        self.default_order_account = Some(value);
-        self
-    }
-
-    /// Sets `order_email_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_order_email_status(mut self, value: i32) -> Self {
-        self.order_email_status = Some(value);
-        self
-    }
-
-    /// Sets `multi_currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_multi_currency(mut self, value: bool) -> Self {
-        self.multi_currency = Some(value);
-        self
-    }
-
-    /// Sets `default_sales_account_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sales_account_id(mut self, value: i32) -> Self {
-        self.default_sales_account_id = Some(value);
-        self
-    }
-
-    /// Sets `default_sales_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sales_account_name(mut self, value: impl Into<String>) -> Self {
-        self.default_sales_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_sales_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sales_account(mut self, value: KeyPair2) -> Self {
-        self.default_sales_account = Some(value);
-        self
-    }
-
-    /// Sets `default_expense_account_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_expense_account_id(mut self, value: i32) -> Self {
-        self.default_expense_account_id = Some(value);
-        self
-    }
-
-    /// Sets `default_expense_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_expense_account_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_expense_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_expense_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_expense_account(mut self, value: KeyPair2) -> Self {
-        self.default_expense_account = Some(value);
-        self
-    }
-
-    /// Sets `default_asset_account_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_asset_account_id(mut self, value: i32) -> Self {
-        self.default_asset_account_id = Some(value);
-        self
-    }
-
-    /// Sets `default_asset_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_asset_account_name(mut self, value: impl Into<String>) -> Self {
-        self.default_asset_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_asset_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_asset_account(mut self, value: KeyPair2) -> Self {
-        self.default_asset_account = Some(value);
-        self
-    }
-
-    /// Sets `receive_client_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_receive_client_created(mut self, value: bool) -> Self {
-        self.receive_client_created = Some(value);
-        self
-    }
-
-    /// Sets `receive_client_updated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_receive_client_updated(mut self, value: bool) -> Self {
-        self.receive_client_updated = Some(value);
-        self
-    }
-
-    /// Sets `receive_payment_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_receive_payment_created(mut self, value: bool) -> Self {
-        self.receive_payment_created = Some(value);
-        self
-    }
-
-    /// Sets `receive_payment_updated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_receive_payment_updated(mut self, value: bool) -> Self {
-        self.receive_payment_updated = Some(value);
-        self
-    }
-
-    /// Sets `sync_halo_invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_halo_invoice_id(mut self, value: bool) -> Self {
-        self.sync_halo_invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `sync_invoice_class` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_invoice_class(mut self, value: bool) -> Self {
-        self.sync_invoice_class = Some(value);
-        self
-    }
-
-    /// Sets `sync_invoice_bill_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_invoice_bill_address(mut self, value: bool) -> Self {
-        self.sync_invoice_bill_address = Some(value);
-        self
-    }
-
-    /// Sets `sync_invoice_ship_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_invoice_ship_address(mut self, value: bool) -> Self {
-        self.sync_invoice_ship_address = Some(value);
-        self
-    }
-
-    /// Sets `use_qbo_invoice_terms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use_qbo_invoice_terms(mut self, value: bool) -> Self {
-        self.use_qbo_invoice_terms = Some(value);
-        self
-    }
-
-    /// Sets `round_payments_to_2dp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_round_payments_to_2dp(mut self, value: bool) -> Self {
-        self.round_payments_to_2dp = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `default_deferred_code_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_deferred_code_id(mut self, value: i32) -> Self {
-        self.default_deferred_code_id = Some(value);
-        self
-    }
-
-    /// Sets `default_deferred_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_deferred_code_name(mut self, value: impl Into<String>) -> Self {
-        self.default_deferred_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `dont_post_item_quantities` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_post_item_quantities(mut self, value: bool) -> Self {
-        self.dont_post_item_quantities = Some(value);
-        self
-    }
-
-    /// Sets `dont_sync_cost_tracking_lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_sync_cost_tracking_lines(mut self, value: bool) -> Self {
-        self.dont_sync_cost_tracking_lines = Some(value);
-        self
-    }
-
-    /// Sets `remove_unapplied_payments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remove_unapplied_payments(mut self, value: bool) -> Self {
-        self.remove_unapplied_payments = Some(value);
-        self
-    }
-
-    /// Sets `default_deferred_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_deferred_account(mut self, value: KeyPair2) -> Self {
-        self.default_deferred_account = Some(value);
-        self
-    }
-
-    /// Sets `qbo_sitemappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_sitemappings(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.qbo_sitemappings = Some(value);
-        self
-    }
-
-    /// Sets `mark_as_void` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mark_as_void(mut self, value: bool) -> Self {
-        self.mark_as_void = Some(value);
-        self
-    }
-
-    /// Sets `minor_version` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minor_version(mut self, value: i32) -> Self {
-        self.minor_version = Some(value);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `country` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_country(mut self) -> Self {
-        self.country = None;
-        self.extra.insert("country".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_company_id(mut self) -> Self {
-        self.company_id = None;
-        self.extra.insert("company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_company_name(mut self) -> Self {
-        self.company_name = None;
-        self.extra.insert("company_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_access_token(mut self) -> Self {
-        self.new_access_token = None;
-        self.extra.insert("new_access_token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_refresh_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_refresh_token(mut self) -> Self {
-        self.new_refresh_token = None;
-        self.extra.insert("new_refresh_token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `token_expiry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_token_expiry(mut self) -> Self {
-        self.token_expiry = None;
-        self.extra.insert("token_expiry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `authorized` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_authorized(mut self) -> Self {
-        self.authorized = None;
-        self.extra.insert("authorized".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `redirect_uri` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_redirect_uri(mut self) -> Self {
-        self.redirect_uri = None;
-        self.extra.insert("redirect_uri".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `authorization_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_authorization_code(mut self) -> Self {
-        self.authorization_code = None;
-        self.extra.insert("authorization_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_exchangecode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchangecode(mut self) -> Self {
-        self.exchangecode = None;
-        self.extra.insert("_exchangecode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_disconnect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_disconnect(mut self) -> Self {
-        self.disconnect = None;
-        self.extra.insert("_disconnect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_method(mut self) -> Self {
-        self.new_method = None;
-        self.extra.insert("new_method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automatic_sales_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automatic_sales_tax(mut self) -> Self {
-        self.automatic_sales_tax = None;
-        self.extra.insert("automatic_sales_tax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `online_payments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_online_payments(mut self) -> Self {
-        self.online_payments = None;
-        self.extra.insert("online_payments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `api_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_api_url(mut self) -> Self {
-        self.api_url = None;
-        self.extra.insert("api_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_client_secret` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_client_secret(mut self) -> Self {
-        self.new_client_secret = None;
-        self.extra.insert("new_client_secret".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_tax_code_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_tax_code_id(mut self) -> Self {
-        self.default_tax_code_id = None;
-        self.extra.insert("default_tax_code_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_tax_code_name(mut self) -> Self {
-        self.default_tax_code_name = None;
-        self.extra.insert("default_tax_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_tax_code(mut self) -> Self {
-        self.default_tax_code = None;
-        self.extra.insert("default_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zero_tax_rate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zero_tax_rate_id(mut self) -> Self {
-        self.zero_tax_rate_id = None;
-        self.extra.insert("zero_tax_rate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zero_tax_rate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zero_tax_rate_name(mut self) -> Self {
-        self.zero_tax_rate_name = None;
-        self.extra.insert("zero_tax_rate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zero_tax_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zero_tax_rate(mut self) -> Self {
-        self.zero_tax_rate = None;
-        self.extra.insert("zero_tax_rate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_top_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_top_level(mut self) -> Self {
-        self.client_top_level = None;
-        self.extra.insert("client_top_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_top_level_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_top_level_name(mut self) -> Self {
-        self.client_top_level_name = None;
-        self.extra.insert("client_top_level_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name_field(mut self) -> Self {
-        self.client_name_field = None;
-        self.extra.insert("client_name_field".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inventory_item_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inventory_item_group(mut self) -> Self {
-        self.inventory_item_group = None;
-        self.extra.insert("inventory_item_group".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inventory_item_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inventory_item_group_name(mut self) -> Self {
-        self.inventory_item_group_name = None;
-        self.extra
-            .insert("inventory_item_group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `non_inventory_item_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_non_inventory_item_group(mut self) -> Self {
-        self.non_inventory_item_group = None;
-        self.extra
-            .insert("non_inventory_item_group".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `non_inventory_item_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_non_inventory_item_group_name(mut self) -> Self {
-        self.non_inventory_item_group_name = None;
-        self.extra
-            .insert("non_inventory_item_group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_item_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_item_group(mut self) -> Self {
-        self.service_item_group = None;
-        self.extra.insert("service_item_group".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_item_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_item_group_name(mut self) -> Self {
-        self.service_item_group_name = None;
-        self.extra.insert("service_item_group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enable_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enable_sync(mut self) -> Self {
-        self.enable_sync = None;
-        self.extra.insert("enable_sync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_entities` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_entities(mut self) -> Self {
-        self.sync_entities = None;
-        self.extra.insert("sync_entities".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_entities_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_entities_list(mut self) -> Self {
-        self.sync_entities_list = None;
-        self.extra.insert("sync_entities_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_message` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_message(mut self) -> Self {
-        self.show_message = None;
-        self.extra.insert("show_message".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deactivate_customers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deactivate_customers(mut self) -> Self {
-        self.deactivate_customers = None;
-        self.extra.insert("deactivate_customers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_invoice_item` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_invoice_item(mut self) -> Self {
-        self.default_invoice_item = None;
-        self.extra.insert("default_invoice_item".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_order_item` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_order_item(mut self) -> Self {
-        self.default_order_item = None;
-        self.extra.insert("default_order_item".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_invoice_item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_invoice_item_name(mut self) -> Self {
-        self.default_invoice_item_name = None;
-        self.extra
-            .insert("default_invoice_item_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_order_item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_order_item_name(mut self) -> Self {
-        self.default_order_item_name = None;
-        self.extra.insert("default_order_item_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_email_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_email_status(mut self) -> Self {
-        self.invoice_email_status = None;
-        self.extra.insert("invoice_email_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_top_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_top_level(mut self) -> Self {
-        self.supplier_top_level = None;
-        self.extra.insert("supplier_top_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_top_level_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_top_level_name(mut self) -> Self {
-        self.supplier_top_level_name = None;
-        self.extra.insert("supplier_top_level_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name_field` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name_field(mut self) -> Self {
-        self.supplier_name_field = None;
-        self.extra.insert("supplier_name_field".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_custom_po` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_custom_po(mut self) -> Self {
-        self.invoice_custom_po = None;
-        self.extra.insert("invoice_custom_po".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_custom_po_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_custom_po_id(mut self) -> Self {
-        self.invoice_custom_po_id = None;
-        self.extra.insert("invoice_custom_po_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_custom_po_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_custom_po_name(mut self) -> Self {
-        self.invoice_custom_po_name = None;
-        self.extra.insert("invoice_custom_po_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_order_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_order_account_id(mut self) -> Self {
-        self.default_order_account_id = None;
-        self.extra
-            .insert("default_order_account_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_order_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_order_account_name(mut self) -> Self {
-        self.default_order_account_name = None;
-        self.extra
-            .insert("default_order_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_order_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_order_account(mut self) -> Self {
-        self.default_order_account = None;
-        self.extra.insert("default_order_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `order_email_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_order_email_status(mut self) -> Self {
-        self.order_email_status = None;
-        self.extra.insert("order_email_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `multi_currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_multi_currency(mut self) -> Self {
-        self.multi_currency = None;
-        self.extra.insert("multi_currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sales_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sales_account_id(mut self) -> Self {
-        self.default_sales_account_id = None;
-        self.extra
-            .insert("default_sales_account_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sales_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sales_account_name(mut self) -> Self {
-        self.default_sales_account_name = None;
-        self.extra
-            .insert("default_sales_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sales_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sales_account(mut self) -> Self {
-        self.default_sales_account = None;
-        self.extra.insert("default_sales_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_expense_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_expense_account_id(mut self) -> Self {
-        self.default_expense_account_id = None;
-        self.extra
-            .insert("default_expense_account_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_expense_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_expense_account_name(mut self) -> Self {
-        self.default_expense_account_name = None;
-        self.extra
-            .insert("default_expense_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_expense_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_expense_account(mut self) -> Self {
-        self.default_expense_account = None;
-        self.extra.insert("default_expense_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_asset_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_asset_account_id(mut self) -> Self {
-        self.default_asset_account_id = None;
-        self.extra
-            .insert("default_asset_account_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_asset_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_asset_account_name(mut self) -> Self {
-        self.default_asset_account_name = None;
-        self.extra
-            .insert("default_asset_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_asset_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_asset_account(mut self) -> Self {
-        self.default_asset_account = None;
-        self.extra.insert("default_asset_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `receive_client_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_receive_client_created(mut self) -> Self {
-        self.receive_client_created = None;
-        self.extra.insert("receive_client_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `receive_client_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_receive_client_updated(mut self) -> Self {
-        self.receive_client_updated = None;
-        self.extra.insert("receive_client_updated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `receive_payment_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_receive_payment_created(mut self) -> Self {
-        self.receive_payment_created = None;
-        self.extra.insert("receive_payment_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `receive_payment_updated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_receive_payment_updated(mut self) -> Self {
-        self.receive_payment_updated = None;
-        self.extra.insert("receive_payment_updated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_halo_invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_halo_invoice_id(mut self) -> Self {
-        self.sync_halo_invoice_id = None;
-        self.extra.insert("sync_halo_invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_invoice_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_invoice_class(mut self) -> Self {
-        self.sync_invoice_class = None;
-        self.extra.insert("sync_invoice_class".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_invoice_bill_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_invoice_bill_address(mut self) -> Self {
-        self.sync_invoice_bill_address = None;
-        self.extra
-            .insert("sync_invoice_bill_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_invoice_ship_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_invoice_ship_address(mut self) -> Self {
-        self.sync_invoice_ship_address = None;
-        self.extra
-            .insert("sync_invoice_ship_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use_qbo_invoice_terms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use_qbo_invoice_terms(mut self) -> Self {
-        self.use_qbo_invoice_terms = None;
-        self.extra.insert("use_qbo_invoice_terms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `round_payments_to_2dp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_round_payments_to_2dp(mut self) -> Self {
-        self.round_payments_to_2dp = None;
-        self.extra.insert("round_payments_to_2dp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_deferred_code_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_deferred_code_id(mut self) -> Self {
-        self.default_deferred_code_id = None;
-        self.extra
-            .insert("default_deferred_code_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_deferred_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_deferred_code_name(mut self) -> Self {
-        self.default_deferred_code_name = None;
-        self.extra
-            .insert("default_deferred_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_post_item_quantities` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_post_item_quantities(mut self) -> Self {
-        self.dont_post_item_quantities = None;
-        self.extra
-            .insert("dont_post_item_quantities".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_sync_cost_tracking_lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_sync_cost_tracking_lines(mut self) -> Self {
-        self.dont_sync_cost_tracking_lines = None;
-        self.extra
-            .insert("dont_sync_cost_tracking_lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `remove_unapplied_payments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remove_unapplied_payments(mut self) -> Self {
-        self.remove_unapplied_payments = None;
-        self.extra
-            .insert("remove_unapplied_payments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_deferred_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_deferred_account(mut self) -> Self {
-        self.default_deferred_account = None;
-        self.extra
-            .insert("default_deferred_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_sitemappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_sitemappings(mut self) -> Self {
-        self.qbo_sitemappings = None;
-        self.extra.insert("qbo_sitemappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mark_as_void` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mark_as_void(mut self) -> Self {
-        self.mark_as_void = None;
-        self.extra.insert("mark_as_void".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minor_version` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minor_version(mut self) -> Self {
-        self.minor_version = None;
-        self.extra.insert("minor_version".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for QuickBooksDetails {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "country", &self.country, &self.extra)?;
-        model::opt_entry(&mut map, "company_id", &self.company_id, &self.extra)?;
-        model::opt_entry(&mut map, "company_name", &self.company_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_access_token",
-            &self.new_access_token,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_refresh_token",
-            &self.new_refresh_token,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "token_expiry", &self.token_expiry, &self.extra)?;
-        model::opt_entry(&mut map, "authorized", &self.authorized, &self.extra)?;
-        model::opt_entry(&mut map, "redirect_uri", &self.redirect_uri, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "authorization_code",
-            &self.authorization_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_exchangecode", &self.exchangecode, &self.extra)?;
-        model::opt_entry(&mut map, "_disconnect", &self.disconnect, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "new_method", &self.new_method, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "automatic_sales_tax",
-            &self.automatic_sales_tax,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "online_payments",
-            &self.online_payments,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "api_url", &self.api_url, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_client_secret",
-            &self.new_client_secret,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_tax_code_id",
-            &self.default_tax_code_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_tax_code_name",
-            &self.default_tax_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_tax_code",
-            &self.default_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "zero_tax_rate_id",
-            &self.zero_tax_rate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "zero_tax_rate_name",
-            &self.zero_tax_rate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "zero_tax_rate", &self.zero_tax_rate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "client_top_level",
-            &self.client_top_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_top_level_name",
-            &self.client_top_level_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_name_field",
-            &self.client_name_field,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inventory_item_group",
-            &self.inventory_item_group,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inventory_item_group_name",
-            &self.inventory_item_group_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "non_inventory_item_group",
-            &self.non_inventory_item_group,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "non_inventory_item_group_name",
-            &self.non_inventory_item_group_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "service_item_group",
-            &self.service_item_group,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "service_item_group_name",
-            &self.service_item_group_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "enable_sync", &self.enable_sync, &self.extra)?;
-        model::opt_entry(&mut map, "sync_entities", &self.sync_entities, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sync_entities_list",
-            &self.sync_entities_list,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "show_message", &self.show_message, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "deactivate_customers",
-            &self.deactivate_customers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_invoice_item",
-            &self.default_invoice_item,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_order_item",
-            &self.default_order_item,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_invoice_item_name",
-            &self.default_invoice_item_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_order_item_name",
-            &self.default_order_item_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_email_status",
-            &self.invoice_email_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_top_level",
-            &self.supplier_top_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_top_level_name",
-            &self.supplier_top_level_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_name_field",
-            &self.supplier_name_field,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_custom_po",
-            &self.invoice_custom_po,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_custom_po_id",
-            &self.invoice_custom_po_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "invoice_custom_po_name",
-            &self.invoice_custom_po_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_order_account_id",
-            &self.default_order_account_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_order_account_name",
-            &self.default_order_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_order_account",
-            &self.default_order_account,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "order_email_status",
-            &self.order_email_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "multi_currency", &self.multi_currency, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_sales_account_id",
-            &self.default_sales_account_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sales_account_name",
-            &self.default_sales_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sales_account",
-            &self.default_sales_account,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_expense_account_id",
-            &self.default_expense_account_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_expense_account_name",
-            &self.default_expense_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_expense_account",
-            &self.default_expense_account,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_asset_account_id",
-            &self.default_asset_account_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_asset_account_name",
-            &self.default_asset_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_asset_account",
-            &self.default_asset_account,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "receive_client_created",
-            &self.receive_client_created,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "receive_client_updated",
-            &self.receive_client_updated,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "receive_payment_created",
-            &self.receive_payment_created,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "receive_payment_updated",
-            &self.receive_payment_updated,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_halo_invoice_id",
-            &self.sync_halo_invoice_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_invoice_class",
-            &self.sync_invoice_class,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_invoice_bill_address",
-            &self.sync_invoice_bill_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_invoice_ship_address",
-            &self.sync_invoice_ship_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "use_qbo_invoice_terms",
-            &self.use_qbo_invoice_terms,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "round_payments_to_2dp",
-            &self.round_payments_to_2dp,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_deferred_code_id",
-            &self.default_deferred_code_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_deferred_code_name",
-            &self.default_deferred_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_post_item_quantities",
-            &self.dont_post_item_quantities,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_sync_cost_tracking_lines",
-            &self.dont_sync_cost_tracking_lines,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "remove_unapplied_payments",
-            &self.remove_unapplied_payments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_deferred_account",
-            &self.default_deferred_account,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qbo_sitemappings",
-            &self.qbo_sitemappings,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "mark_as_void", &self.mark_as_void, &self.extra)?;
-        model::opt_entry(&mut map, "minor_version", &self.minor_version, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for QuickBooksDetails {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`QuickBooksDetails`], to name one in [`QuickBooksDetails::clear`] (send it as `null`) and
+/// [`QuickBooksDetails::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum QuickBooksDetailsField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `country`.
+    Country,
+    /// `company_id`.
+    CompanyId,
+    /// `company_name`.
+    CompanyName,
+    /// `new_access_token`.
+    NewAccessToken,
+    /// `new_refresh_token`.
+    NewRefreshToken,
+    /// `token_expiry`.
+    TokenExpiry,
+    /// `authorized`.
+    Authorized,
+    /// `redirect_uri`.
+    RedirectUri,
+    /// `authorization_code`.
+    AuthorizationCode,
+    /// `_exchangecode`.
+    Exchangecode,
+    /// `_disconnect`.
+    Disconnect,
+    /// `_importtype`.
+    Importtype,
+    /// `new_method`.
+    NewMethod,
+    /// `automatic_sales_tax`.
+    AutomaticSalesTax,
+    /// `online_payments`.
+    OnlinePayments,
+    /// `api_url`.
+    ApiUrl,
+    /// `client_id`.
+    ClientId,
+    /// `new_client_secret`.
+    NewClientSecret,
+    /// `default_tax_code_id`.
+    DefaultTaxCodeId,
+    /// `default_tax_code_name`.
+    DefaultTaxCodeName,
+    /// `default_tax_code`.
+    DefaultTaxCode,
+    /// `zero_tax_rate_id`.
+    ZeroTaxRateId,
+    /// `zero_tax_rate_name`.
+    ZeroTaxRateName,
+    /// `zero_tax_rate`.
+    ZeroTaxRate,
+    /// `client_top_level`.
+    ClientTopLevel,
+    /// `client_top_level_name`.
+    ClientTopLevelName,
+    /// `client_name_field`.
+    ClientNameField,
+    /// `inventory_item_group`.
+    InventoryItemGroup,
+    /// `inventory_item_group_name`.
+    InventoryItemGroupName,
+    /// `non_inventory_item_group`.
+    NonInventoryItemGroup,
+    /// `non_inventory_item_group_name`.
+    NonInventoryItemGroupName,
+    /// `service_item_group`.
+    ServiceItemGroup,
+    /// `service_item_group_name`.
+    ServiceItemGroupName,
+    /// `enable_sync`.
+    EnableSync,
+    /// `sync_entities`.
+    SyncEntities,
+    /// `sync_entities_list`.
+    SyncEntitiesList,
+    /// `show_message`.
+    ShowMessage,
+    /// `deactivate_customers`.
+    DeactivateCustomers,
+    /// `default_invoice_item`.
+    DefaultInvoiceItem,
+    /// `default_order_item`.
+    DefaultOrderItem,
+    /// `default_invoice_item_name`.
+    DefaultInvoiceItemName,
+    /// `default_order_item_name`.
+    DefaultOrderItemName,
+    /// `invoice_email_status`.
+    InvoiceEmailStatus,
+    /// `supplier_top_level`.
+    SupplierTopLevel,
+    /// `supplier_top_level_name`.
+    SupplierTopLevelName,
+    /// `supplier_name_field`.
+    SupplierNameField,
+    /// `invoice_custom_po`.
+    InvoiceCustomPo,
+    /// `invoice_custom_po_id`.
+    InvoiceCustomPoId,
+    /// `invoice_custom_po_name`.
+    InvoiceCustomPoName,
+    /// `default_order_account_id`.
+    DefaultOrderAccountId,
+    /// `default_order_account_name`.
+    DefaultOrderAccountName,
+    /// `default_order_account`.
+    DefaultOrderAccount,
+    /// `order_email_status`.
+    OrderEmailStatus,
+    /// `multi_currency`.
+    MultiCurrency,
+    /// `default_sales_account_id`.
+    DefaultSalesAccountId,
+    /// `default_sales_account_name`.
+    DefaultSalesAccountName,
+    /// `default_sales_account`.
+    DefaultSalesAccount,
+    /// `default_expense_account_id`.
+    DefaultExpenseAccountId,
+    /// `default_expense_account_name`.
+    DefaultExpenseAccountName,
+    /// `default_expense_account`.
+    DefaultExpenseAccount,
+    /// `default_asset_account_id`.
+    DefaultAssetAccountId,
+    /// `default_asset_account_name`.
+    DefaultAssetAccountName,
+    /// `default_asset_account`.
+    DefaultAssetAccount,
+    /// `receive_client_created`.
+    ReceiveClientCreated,
+    /// `receive_client_updated`.
+    ReceiveClientUpdated,
+    /// `receive_payment_created`.
+    ReceivePaymentCreated,
+    /// `receive_payment_updated`.
+    ReceivePaymentUpdated,
+    /// `sync_halo_invoice_id`.
+    SyncHaloInvoiceId,
+    /// `sync_invoice_class`.
+    SyncInvoiceClass,
+    /// `sync_invoice_bill_address`.
+    SyncInvoiceBillAddress,
+    /// `sync_invoice_ship_address`.
+    SyncInvoiceShipAddress,
+    /// `use_qbo_invoice_terms`.
+    UseQboInvoiceTerms,
+    /// `round_payments_to_2dp`.
+    RoundPaymentsTo2dp,
+    /// `_warning`.
+    Warning,
+    /// `default_deferred_code_id`.
+    DefaultDeferredCodeId,
+    /// `default_deferred_code_name`.
+    DefaultDeferredCodeName,
+    /// `dont_post_item_quantities`.
+    DontPostItemQuantities,
+    /// `dont_sync_cost_tracking_lines`.
+    DontSyncCostTrackingLines,
+    /// `remove_unapplied_payments`.
+    RemoveUnappliedPayments,
+    /// `default_deferred_account`.
+    DefaultDeferredAccount,
+    /// `qbo_sitemappings`.
+    QboSitemappings,
+    /// `mark_as_void`.
+    MarkAsVoid,
+    /// `minor_version`.
+    MinorVersion,
 }
 
 impl crate::runtime::model::Model for QuickBooksDetails {
-    const EXPECTING: &'static str = "struct QuickBooksDetails";
+    const NAME: &'static str = "QuickBooksDetails";
     const FIELDS: &'static [&'static str] = &[
-        "_disconnect",
-        "_exchangecode",
-        "_importtype",
-        "_warning",
-        "api_url",
-        "authorization_code",
-        "authorized",
-        "automatic_sales_tax",
-        "client_id",
-        "client_name_field",
-        "client_top_level",
-        "client_top_level_name",
+        "id",
+        "name",
+        "country",
         "company_id",
         "company_name",
-        "country",
-        "deactivate_customers",
-        "default_asset_account",
-        "default_asset_account_id",
-        "default_asset_account_name",
-        "default_deferred_account",
-        "default_deferred_code_id",
-        "default_deferred_code_name",
-        "default_expense_account",
-        "default_expense_account_id",
-        "default_expense_account_name",
-        "default_invoice_item",
-        "default_invoice_item_name",
-        "default_order_account",
-        "default_order_account_id",
-        "default_order_account_name",
-        "default_order_item",
-        "default_order_item_name",
-        "default_sales_account",
-        "default_sales_account_id",
-        "default_sales_account_name",
-        "default_tax_code",
+        "new_access_token",
+        "new_refresh_token",
+        "token_expiry",
+        "authorized",
+        "redirect_uri",
+        "authorization_code",
+        "_exchangecode",
+        "_disconnect",
+        "_importtype",
+        "new_method",
+        "automatic_sales_tax",
+        "online_payments",
+        "api_url",
+        "client_id",
+        "new_client_secret",
         "default_tax_code_id",
         "default_tax_code_name",
-        "dont_post_item_quantities",
-        "dont_sync_cost_tracking_lines",
-        "enable_sync",
-        "id",
+        "default_tax_code",
+        "zero_tax_rate_id",
+        "zero_tax_rate_name",
+        "zero_tax_rate",
+        "client_top_level",
+        "client_top_level_name",
+        "client_name_field",
         "inventory_item_group",
         "inventory_item_group_name",
+        "non_inventory_item_group",
+        "non_inventory_item_group_name",
+        "service_item_group",
+        "service_item_group_name",
+        "enable_sync",
+        "sync_entities",
+        "sync_entities_list",
+        "show_message",
+        "deactivate_customers",
+        "default_invoice_item",
+        "default_order_item",
+        "default_invoice_item_name",
+        "default_order_item_name",
+        "invoice_email_status",
+        "supplier_top_level",
+        "supplier_top_level_name",
+        "supplier_name_field",
         "invoice_custom_po",
         "invoice_custom_po_id",
         "invoice_custom_po_name",
-        "invoice_email_status",
-        "mark_as_void",
-        "minor_version",
-        "multi_currency",
-        "name",
-        "new_access_token",
-        "new_client_secret",
-        "new_method",
-        "new_refresh_token",
-        "non_inventory_item_group",
-        "non_inventory_item_group_name",
-        "online_payments",
+        "default_order_account_id",
+        "default_order_account_name",
+        "default_order_account",
         "order_email_status",
-        "qbo_sitemappings",
+        "multi_currency",
+        "default_sales_account_id",
+        "default_sales_account_name",
+        "default_sales_account",
+        "default_expense_account_id",
+        "default_expense_account_name",
+        "default_expense_account",
+        "default_asset_account_id",
+        "default_asset_account_name",
+        "default_asset_account",
         "receive_client_created",
         "receive_client_updated",
         "receive_payment_created",
         "receive_payment_updated",
-        "redirect_uri",
-        "remove_unapplied_payments",
-        "round_payments_to_2dp",
-        "service_item_group",
-        "service_item_group_name",
-        "show_message",
-        "supplier_name_field",
-        "supplier_top_level",
-        "supplier_top_level_name",
-        "sync_entities",
-        "sync_entities_list",
         "sync_halo_invoice_id",
-        "sync_invoice_bill_address",
         "sync_invoice_class",
+        "sync_invoice_bill_address",
         "sync_invoice_ship_address",
-        "token_expiry",
         "use_qbo_invoice_terms",
-        "zero_tax_rate",
-        "zero_tax_rate_id",
-        "zero_tax_rate_name",
+        "round_payments_to_2dp",
+        "_warning",
+        "default_deferred_code_id",
+        "default_deferred_code_name",
+        "dont_post_item_quantities",
+        "dont_sync_cost_tracking_lines",
+        "remove_unapplied_payments",
+        "default_deferred_account",
+        "qbo_sitemappings",
+        "mark_as_void",
+        "minor_version",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.disconnect = model::opt_bool(map)?,
-            1 => self.exchangecode = model::opt_bool(map)?,
-            2 => self.importtype = model::value(map)?,
-            3 => self.warning = model::value(map)?,
-            4 => self.api_url = model::value(map)?,
-            5 => self.authorization_code = model::value(map)?,
-            6 => self.authorized = model::opt_bool(map)?,
-            7 => self.automatic_sales_tax = model::opt_bool(map)?,
-            8 => self.client_id = model::value(map)?,
-            9 => self.client_name_field = model::opt_i32(map)?,
-            10 => self.client_top_level = model::opt_i32(map)?,
-            11 => self.client_top_level_name = model::value(map)?,
-            12 => self.company_id = model::value(map)?,
-            13 => self.company_name = model::value(map)?,
-            14 => self.country = model::value(map)?,
-            15 => self.deactivate_customers = model::opt_bool(map)?,
-            16 => self.default_asset_account = model::value(map)?,
-            17 => self.default_asset_account_id = model::opt_i32(map)?,
-            18 => self.default_asset_account_name = model::value(map)?,
-            19 => self.default_deferred_account = model::value(map)?,
-            20 => self.default_deferred_code_id = model::opt_i32(map)?,
-            21 => self.default_deferred_code_name = model::value(map)?,
-            22 => self.default_expense_account = model::value(map)?,
-            23 => self.default_expense_account_id = model::opt_i32(map)?,
-            24 => self.default_expense_account_name = model::value(map)?,
-            25 => self.default_invoice_item = model::opt_i32(map)?,
-            26 => self.default_invoice_item_name = model::value(map)?,
-            27 => self.default_order_account = model::value(map)?,
-            28 => self.default_order_account_id = model::opt_i32(map)?,
-            29 => self.default_order_account_name = model::value(map)?,
-            30 => self.default_order_item = model::opt_i32(map)?,
-            31 => self.default_order_item_name = model::value(map)?,
-            32 => self.default_sales_account = model::value(map)?,
-            33 => self.default_sales_account_id = model::opt_i32(map)?,
-            34 => self.default_sales_account_name = model::value(map)?,
-            35 => self.default_tax_code = model::value(map)?,
-            36 => self.default_tax_code_id = model::opt_i32(map)?,
-            37 => self.default_tax_code_name = model::value(map)?,
-            38 => self.dont_post_item_quantities = model::opt_bool(map)?,
-            39 => self.dont_sync_cost_tracking_lines = model::opt_bool(map)?,
-            40 => self.enable_sync = model::opt_bool(map)?,
-            41 => self.id = model::opt_i32(map)?,
-            42 => self.inventory_item_group = model::opt_i32(map)?,
-            43 => self.inventory_item_group_name = model::value(map)?,
-            44 => self.invoice_custom_po = model::value(map)?,
-            45 => self.invoice_custom_po_id = model::opt_i32(map)?,
-            46 => self.invoice_custom_po_name = model::value(map)?,
-            47 => self.invoice_email_status = model::opt_i32(map)?,
-            48 => self.mark_as_void = model::opt_bool(map)?,
-            49 => self.minor_version = model::opt_i32(map)?,
-            50 => self.multi_currency = model::opt_bool(map)?,
-            51 => self.name = model::value(map)?,
-            52 => self.new_access_token = model::value(map)?,
-            53 => self.new_client_secret = model::value(map)?,
-            54 => self.new_method = model::opt_bool(map)?,
-            55 => self.new_refresh_token = model::value(map)?,
-            56 => self.non_inventory_item_group = model::opt_i32(map)?,
-            57 => self.non_inventory_item_group_name = model::value(map)?,
-            58 => self.online_payments = model::opt_bool(map)?,
-            59 => self.order_email_status = model::opt_i32(map)?,
-            60 => self.qbo_sitemappings = model::value(map)?,
-            61 => self.receive_client_created = model::opt_bool(map)?,
-            62 => self.receive_client_updated = model::opt_bool(map)?,
-            63 => self.receive_payment_created = model::opt_bool(map)?,
-            64 => self.receive_payment_updated = model::opt_bool(map)?,
-            65 => self.redirect_uri = model::value(map)?,
-            66 => self.remove_unapplied_payments = model::opt_bool(map)?,
-            67 => self.round_payments_to_2dp = model::opt_bool(map)?,
-            68 => self.service_item_group = model::opt_i32(map)?,
-            69 => self.service_item_group_name = model::value(map)?,
-            70 => self.show_message = model::opt_bool(map)?,
-            71 => self.supplier_name_field = model::opt_i32(map)?,
-            72 => self.supplier_top_level = model::opt_i32(map)?,
-            73 => self.supplier_top_level_name = model::value(map)?,
-            74 => self.sync_entities = model::value(map)?,
-            75 => self.sync_entities_list = model::value(map)?,
-            76 => self.sync_halo_invoice_id = model::opt_bool(map)?,
-            77 => self.sync_invoice_bill_address = model::opt_bool(map)?,
-            78 => self.sync_invoice_class = model::opt_bool(map)?,
-            79 => self.sync_invoice_ship_address = model::opt_bool(map)?,
-            80 => self.token_expiry = model::value(map)?,
-            81 => self.use_qbo_invoice_terms = model::opt_bool(map)?,
-            82 => self.zero_tax_rate = model::value(map)?,
-            83 => self.zero_tax_rate_id = model::opt_i32(map)?,
-            84 => self.zero_tax_rate_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        12, 11, 13, 75, 17, 10, 8, 15, 18, 28, 26, 27, 3, 4, 2, 39, 64, 62, 63, 81, 76,
+        77, 61, 59, 60, 40, 42, 53, 51, 52, 41, 43, 58, 56, 57, 22, 20, 21, 78, 79, 35,
+        0, 29, 30, 48, 49, 50, 44, 83, 84, 55, 1, 5, 19, 14, 6, 31, 32, 16, 54, 82, 65,
+        66, 67, 68, 9, 80, 74, 33, 34, 38, 47, 45, 46, 36, 37, 69, 71, 70, 72, 7, 73, 25,
+        23, 24,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.country);
+        v.f(&self.company_id);
+        v.f(&self.company_name);
+        v.f(&self.new_access_token);
+        v.f(&self.new_refresh_token);
+        v.f(&self.token_expiry);
+        v.f(&self.authorized);
+        v.f(&self.redirect_uri);
+        v.f(&self.authorization_code);
+        v.f(&self.exchangecode);
+        v.f(&self.disconnect);
+        v.f(&self.importtype);
+        v.f(&self.new_method);
+        v.f(&self.automatic_sales_tax);
+        v.f(&self.online_payments);
+        v.f(&self.api_url);
+        v.f(&self.client_id);
+        v.f(&self.new_client_secret);
+        v.f(&self.default_tax_code_id);
+        v.f(&self.default_tax_code_name);
+        v.f(&self.default_tax_code);
+        v.f(&self.zero_tax_rate_id);
+        v.f(&self.zero_tax_rate_name);
+        v.f(&self.zero_tax_rate);
+        v.f(&self.client_top_level);
+        v.f(&self.client_top_level_name);
+        v.f(&self.client_name_field);
+        v.f(&self.inventory_item_group);
+        v.f(&self.inventory_item_group_name);
+        v.f(&self.non_inventory_item_group);
+        v.f(&self.non_inventory_item_group_name);
+        v.f(&self.service_item_group);
+        v.f(&self.service_item_group_name);
+        v.f(&self.enable_sync);
+        v.f(&self.sync_entities);
+        v.f(&self.sync_entities_list);
+        v.f(&self.show_message);
+        v.f(&self.deactivate_customers);
+        v.f(&self.default_invoice_item);
+        v.f(&self.default_order_item);
+        v.f(&self.default_invoice_item_name);
+        v.f(&self.default_order_item_name);
+        v.f(&self.invoice_email_status);
+        v.f(&self.supplier_top_level);
+        v.f(&self.supplier_top_level_name);
+        v.f(&self.supplier_name_field);
+        v.f(&self.invoice_custom_po);
+        v.f(&self.invoice_custom_po_id);
+        v.f(&self.invoice_custom_po_name);
+        v.f(&self.default_order_account_id);
+        v.f(&self.default_order_account_name);
+        v.f(&self.default_order_account);
+        v.f(&self.order_email_status);
+        v.f(&self.multi_currency);
+        v.f(&self.default_sales_account_id);
+        v.f(&self.default_sales_account_name);
+        v.f(&self.default_sales_account);
+        v.f(&self.default_expense_account_id);
+        v.f(&self.default_expense_account_name);
+        v.f(&self.default_expense_account);
+        v.f(&self.default_asset_account_id);
+        v.f(&self.default_asset_account_name);
+        v.f(&self.default_asset_account);
+        v.f(&self.receive_client_created);
+        v.f(&self.receive_client_updated);
+        v.f(&self.receive_payment_created);
+        v.f(&self.receive_payment_updated);
+        v.f(&self.sync_halo_invoice_id);
+        v.f(&self.sync_invoice_class);
+        v.f(&self.sync_invoice_bill_address);
+        v.f(&self.sync_invoice_ship_address);
+        v.f(&self.use_qbo_invoice_terms);
+        v.f(&self.round_payments_to_2dp);
+        v.f(&self.warning);
+        v.f(&self.default_deferred_code_id);
+        v.f(&self.default_deferred_code_name);
+        v.f(&self.dont_post_item_quantities);
+        v.f(&self.dont_sync_cost_tracking_lines);
+        v.f(&self.remove_unapplied_payments);
+        v.f(&self.default_deferred_account);
+        v.f(&self.qbo_sitemappings);
+        v.f(&self.mark_as_void);
+        v.f(&self.minor_version);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            2 => o.f(&mut self.country),
+            3 => o.f(&mut self.company_id),
+            4 => o.f(&mut self.company_name),
+            5 => o.f(&mut self.new_access_token),
+            6 => o.f(&mut self.new_refresh_token),
+            7 => o.f(&mut self.token_expiry),
+            8 => o.f(&mut self.authorized),
+            9 => o.f(&mut self.redirect_uri),
+            10 => o.f(&mut self.authorization_code),
+            11 => o.f(&mut self.exchangecode),
+            12 => o.f(&mut self.disconnect),
+            13 => o.f(&mut self.importtype),
+            14 => o.f(&mut self.new_method),
+            15 => o.f(&mut self.automatic_sales_tax),
+            16 => o.f(&mut self.online_payments),
+            17 => o.f(&mut self.api_url),
+            18 => o.f(&mut self.client_id),
+            19 => o.f(&mut self.new_client_secret),
+            20 => o.f(&mut self.default_tax_code_id),
+            21 => o.f(&mut self.default_tax_code_name),
+            22 => o.f(&mut self.default_tax_code),
+            23 => o.f(&mut self.zero_tax_rate_id),
+            24 => o.f(&mut self.zero_tax_rate_name),
+            25 => o.f(&mut self.zero_tax_rate),
+            26 => o.f(&mut self.client_top_level),
+            27 => o.f(&mut self.client_top_level_name),
+            28 => o.f(&mut self.client_name_field),
+            29 => o.f(&mut self.inventory_item_group),
+            30 => o.f(&mut self.inventory_item_group_name),
+            31 => o.f(&mut self.non_inventory_item_group),
+            32 => o.f(&mut self.non_inventory_item_group_name),
+            33 => o.f(&mut self.service_item_group),
+            34 => o.f(&mut self.service_item_group_name),
+            35 => o.f(&mut self.enable_sync),
+            36 => o.f(&mut self.sync_entities),
+            37 => o.f(&mut self.sync_entities_list),
+            38 => o.f(&mut self.show_message),
+            39 => o.f(&mut self.deactivate_customers),
+            40 => o.f(&mut self.default_invoice_item),
+            41 => o.f(&mut self.default_order_item),
+            42 => o.f(&mut self.default_invoice_item_name),
+            43 => o.f(&mut self.default_order_item_name),
+            44 => o.f(&mut self.invoice_email_status),
+            45 => o.f(&mut self.supplier_top_level),
+            46 => o.f(&mut self.supplier_top_level_name),
+            47 => o.f(&mut self.supplier_name_field),
+            48 => o.f(&mut self.invoice_custom_po),
+            49 => o.f(&mut self.invoice_custom_po_id),
+            50 => o.f(&mut self.invoice_custom_po_name),
+            51 => o.f(&mut self.default_order_account_id),
+            52 => o.f(&mut self.default_order_account_name),
+            53 => o.f(&mut self.default_order_account),
+            54 => o.f(&mut self.order_email_status),
+            55 => o.f(&mut self.multi_currency),
+            56 => o.f(&mut self.default_sales_account_id),
+            57 => o.f(&mut self.default_sales_account_name),
+            58 => o.f(&mut self.default_sales_account),
+            59 => o.f(&mut self.default_expense_account_id),
+            60 => o.f(&mut self.default_expense_account_name),
+            61 => o.f(&mut self.default_expense_account),
+            62 => o.f(&mut self.default_asset_account_id),
+            63 => o.f(&mut self.default_asset_account_name),
+            64 => o.f(&mut self.default_asset_account),
+            65 => o.f(&mut self.receive_client_created),
+            66 => o.f(&mut self.receive_client_updated),
+            67 => o.f(&mut self.receive_payment_created),
+            68 => o.f(&mut self.receive_payment_updated),
+            69 => o.f(&mut self.sync_halo_invoice_id),
+            70 => o.f(&mut self.sync_invoice_class),
+            71 => o.f(&mut self.sync_invoice_bill_address),
+            72 => o.f(&mut self.sync_invoice_ship_address),
+            73 => o.f(&mut self.use_qbo_invoice_terms),
+            74 => o.f(&mut self.round_payments_to_2dp),
+            75 => o.f(&mut self.warning),
+            76 => o.f(&mut self.default_deferred_code_id),
+            77 => o.f(&mut self.default_deferred_code_name),
+            78 => o.f(&mut self.dont_post_item_quantities),
+            79 => o.f(&mut self.dont_sync_cost_tracking_lines),
+            80 => o.f(&mut self.remove_unapplied_payments),
+            81 => o.f(&mut self.default_deferred_account),
+            82 => o.f(&mut self.qbo_sitemappings),
+            83 => o.f(&mut self.mark_as_void),
+            84 => o.f(&mut self.minor_version),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(QuickBooksDetails, QuickBooksDetailsField, extra, kept);
 /// The `RequestType_List` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct RequestTypeList {
     /// `id`.
@@ -17739,898 +5167,222 @@ pub struct RequestTypeList {
     pub visible: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl RequestTypeList {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sequence(mut self, value: i32) -> Self {
-        self.sequence = Some(value);
-        self
-    }
-
-    /// Sets `default_sla` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sla(mut self, value: i32) -> Self {
-        self.default_sla = Some(value);
-        self
-    }
-
-    /// Sets `default_sla_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sla_guid(mut self, value: impl Into<String>) -> Self {
-        self.default_sla_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `group_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_id(mut self, value: i32) -> Self {
-        self.group_id = Some(value);
-        self
-    }
-
-    /// Sets `group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
-        self.group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_issue_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_issue_type(mut self, value: impl Into<String>) -> Self {
-        self.jira_issue_type = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_count(mut self, value: i32) -> Self {
-        self.ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `cancreate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cancreate(mut self, value: bool) -> Self {
-        self.cancreate = Some(value);
-        self
-    }
-
-    /// Sets `agentscanselect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agentscanselect(mut self, value: bool) -> Self {
-        self.agentscanselect = Some(value);
-        self
-    }
-
-    /// Sets `itilrequesttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itilrequesttype(mut self, value: i32) -> Self {
-        self.itilrequesttype = Some(value);
-        self
-    }
-
-    /// Sets `allowattachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowattachments(mut self, value: bool) -> Self {
-        self.allowattachments = Some(value);
-        self
-    }
-
-    /// Sets `copyattachmentstochild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copyattachmentstochild(mut self, value: bool) -> Self {
-        self.copyattachmentstochild = Some(value);
-        self
-    }
-
-    /// Sets `copyattachmentstorelated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copyattachmentstorelated(mut self, value: bool) -> Self {
-        self.copyattachmentstorelated = Some(value);
-        self
-    }
-
-    /// Sets `is_sprint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_sprint(mut self, value: bool) -> Self {
-        self.is_sprint = Some(value);
-        self
-    }
-
-    /// Sets `fieldidlist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fieldidlist(mut self, value: Vec<i32>) -> Self {
-        self.fieldidlist = Some(value);
-        self
-    }
-
-    /// Sets `enduserscanselect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enduserscanselect(mut self, value: bool) -> Self {
-        self.enduserscanselect = Some(value);
-        self
-    }
-
-    /// Sets `anonymouscanselect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_anonymouscanselect(mut self, value: bool) -> Self {
-        self.anonymouscanselect = Some(value);
-        self
-    }
-
-    /// Sets `hasmandatorytechfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasmandatorytechfields(mut self, value: bool) -> Self {
-        self.hasmandatorytechfields = Some(value);
-        self
-    }
-
-    /// Sets `hasmandatoryuserfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasmandatoryuserfields(mut self, value: bool) -> Self {
-        self.hasmandatoryuserfields = Some(value);
-        self
-    }
-
-    /// Sets `project_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_project_type(mut self, value: i32) -> Self {
-        self.project_type = Some(value);
-        self
-    }
-
-    /// Sets `kanbanstatuschoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kanbanstatuschoice(mut self, value: Vec<KeyPair>) -> Self {
-        self.kanbanstatuschoice = Some(value);
-        self
-    }
-
-    /// Sets `kanbanstatuschoice_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kanbanstatuschoice_list(mut self, value: impl Into<String>) -> Self {
-        self.kanbanstatuschoice_list = Some(value.into());
-        self
-    }
-
-    /// Sets `email_start_tag` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_start_tag(mut self, value: impl Into<String>) -> Self {
-        self.email_start_tag = Some(value.into());
-        self
-    }
-
-    /// Sets `email_end_tag` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_end_tag(mut self, value: impl Into<String>) -> Self {
-        self.email_end_tag = Some(value.into());
-        self
-    }
-
-    /// Sets `default_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_agent(mut self, value: i32) -> Self {
-        self.default_agent = Some(value);
-        self
-    }
-
-    /// Sets `default_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.default_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_team(mut self, value: impl Into<String>) -> Self {
-        self.default_team = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_name(mut self, value: impl Into<String>) -> Self {
-        self.workflow_name = Some(value.into());
-        self
-    }
-
-    /// Sets `overridewiththefollowingtemplatewhenloggingmanuallyname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridewiththefollowingtemplatewhenloggingmanuallyname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanuallyname = Some(
-            value.into(),
-        );
-        self
-    }
-
-    /// Sets `default_priority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_priority(mut self, value: i32) -> Self {
-        self.default_priority = Some(value);
-        self
-    }
-
-    /// Sets `visible` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_visible(mut self, value: bool) -> Self {
-        self.visible = Some(value);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sequence(mut self) -> Self {
-        self.sequence = None;
-        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sla` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sla(mut self) -> Self {
-        self.default_sla = None;
-        self.extra.insert("default_sla".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sla_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sla_guid(mut self) -> Self {
-        self.default_sla_guid = None;
-        self.extra.insert("default_sla_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_id(mut self) -> Self {
-        self.group_id = None;
-        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_name(mut self) -> Self {
-        self.group_name = None;
-        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_issue_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_issue_type(mut self) -> Self {
-        self.jira_issue_type = None;
-        self.extra.insert("jira_issue_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_count(mut self) -> Self {
-        self.ticket_count = None;
-        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cancreate(mut self) -> Self {
-        self.cancreate = None;
-        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agentscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agentscanselect(mut self) -> Self {
-        self.agentscanselect = None;
-        self.extra.insert("agentscanselect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itilrequesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itilrequesttype(mut self) -> Self {
-        self.itilrequesttype = None;
-        self.extra.insert("itilrequesttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowattachments(mut self) -> Self {
-        self.allowattachments = None;
-        self.extra.insert("allowattachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copyattachmentstochild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copyattachmentstochild(mut self) -> Self {
-        self.copyattachmentstochild = None;
-        self.extra.insert("copyattachmentstochild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copyattachmentstorelated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copyattachmentstorelated(mut self) -> Self {
-        self.copyattachmentstorelated = None;
-        self.extra
-            .insert("copyattachmentstorelated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_sprint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_sprint(mut self) -> Self {
-        self.is_sprint = None;
-        self.extra.insert("is_sprint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fieldidlist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fieldidlist(mut self) -> Self {
-        self.fieldidlist = None;
-        self.extra.insert("fieldidlist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enduserscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enduserscanselect(mut self) -> Self {
-        self.enduserscanselect = None;
-        self.extra.insert("enduserscanselect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `anonymouscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_anonymouscanselect(mut self) -> Self {
-        self.anonymouscanselect = None;
-        self.extra.insert("anonymouscanselect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hasmandatorytechfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasmandatorytechfields(mut self) -> Self {
-        self.hasmandatorytechfields = None;
-        self.extra.insert("hasmandatorytechfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hasmandatoryuserfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasmandatoryuserfields(mut self) -> Self {
-        self.hasmandatoryuserfields = None;
-        self.extra.insert("hasmandatoryuserfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `project_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_project_type(mut self) -> Self {
-        self.project_type = None;
-        self.extra.insert("project_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kanbanstatuschoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kanbanstatuschoice(mut self) -> Self {
-        self.kanbanstatuschoice = None;
-        self.extra.insert("kanbanstatuschoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kanbanstatuschoice_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kanbanstatuschoice_list(mut self) -> Self {
-        self.kanbanstatuschoice_list = None;
-        self.extra.insert("kanbanstatuschoice_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_start_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_start_tag(mut self) -> Self {
-        self.email_start_tag = None;
-        self.extra.insert("email_start_tag".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_end_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_end_tag(mut self) -> Self {
-        self.email_end_tag = None;
-        self.extra.insert("email_end_tag".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_agent(mut self) -> Self {
-        self.default_agent = None;
-        self.extra.insert("default_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_agent_name(mut self) -> Self {
-        self.default_agent_name = None;
-        self.extra.insert("default_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_team(mut self) -> Self {
-        self.default_team = None;
-        self.extra.insert("default_team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_name(mut self) -> Self {
-        self.workflow_name = None;
-        self.extra.insert("workflow_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridewiththefollowingtemplatewhenloggingmanuallyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridewiththefollowingtemplatewhenloggingmanuallyname(
-        mut self,
-    ) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanuallyname = None;
-        self.extra
-            .insert(
-                "overridewiththefollowingtemplatewhenloggingmanuallyname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_priority(mut self) -> Self {
-        self.default_priority = None;
-        self.extra.insert("default_priority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `visible` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_visible(mut self) -> Self {
-        self.visible = None;
-        self.extra.insert("visible".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for RequestTypeList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
-        model::opt_entry(&mut map, "default_sla", &self.default_sla, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_sla_guid",
-            &self.default_sla_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_issue_type",
-            &self.jira_issue_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "agentscanselect",
-            &self.agentscanselect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "itilrequesttype",
-            &self.itilrequesttype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowattachments",
-            &self.allowattachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "copyattachmentstochild",
-            &self.copyattachmentstochild,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "copyattachmentstorelated",
-            &self.copyattachmentstorelated,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_sprint", &self.is_sprint, &self.extra)?;
-        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "enduserscanselect",
-            &self.enduserscanselect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "anonymouscanselect",
-            &self.anonymouscanselect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hasmandatorytechfields",
-            &self.hasmandatorytechfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hasmandatoryuserfields",
-            &self.hasmandatoryuserfields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "project_type", &self.project_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "kanbanstatuschoice",
-            &self.kanbanstatuschoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kanbanstatuschoice_list",
-            &self.kanbanstatuschoice_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "email_start_tag",
-            &self.email_start_tag,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag, &self.extra)?;
-        model::opt_entry(&mut map, "default_agent", &self.default_agent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_agent_name",
-            &self.default_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "default_team", &self.default_team, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_name", &self.workflow_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "overridewiththefollowingtemplatewhenloggingmanuallyname",
-            &self.overridewiththefollowingtemplatewhenloggingmanuallyname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_priority",
-            &self.default_priority,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "visible", &self.visible, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RequestTypeList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`RequestTypeList`], to name one in [`RequestTypeList::clear`] (send it as `null`) and
+/// [`RequestTypeList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum RequestTypeListField {
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `name`.
+    Name,
+    /// `use`.
+    Use,
+    /// `sequence`.
+    Sequence,
+    /// `default_sla`.
+    DefaultSla,
+    /// `default_sla_guid`.
+    DefaultSlaGuid,
+    /// `group_id`.
+    GroupId,
+    /// `group_name`.
+    GroupName,
+    /// `jira_issue_type`.
+    JiraIssueType,
+    /// `ticket_count`.
+    TicketCount,
+    /// `cancreate`.
+    Cancreate,
+    /// `agentscanselect`.
+    Agentscanselect,
+    /// `itilrequesttype`.
+    Itilrequesttype,
+    /// `allowattachments`.
+    Allowattachments,
+    /// `copyattachmentstochild`.
+    Copyattachmentstochild,
+    /// `copyattachmentstorelated`.
+    Copyattachmentstorelated,
+    /// `is_sprint`.
+    IsSprint,
+    /// `fieldidlist`.
+    Fieldidlist,
+    /// `enduserscanselect`.
+    Enduserscanselect,
+    /// `anonymouscanselect`.
+    Anonymouscanselect,
+    /// `hasmandatorytechfields`.
+    Hasmandatorytechfields,
+    /// `hasmandatoryuserfields`.
+    Hasmandatoryuserfields,
+    /// `project_type`.
+    ProjectType,
+    /// `kanbanstatuschoice`.
+    Kanbanstatuschoice,
+    /// `kanbanstatuschoice_list`.
+    KanbanstatuschoiceList,
+    /// `email_start_tag`.
+    EmailStartTag,
+    /// `email_end_tag`.
+    EmailEndTag,
+    /// `default_agent`.
+    DefaultAgent,
+    /// `default_agent_name`.
+    DefaultAgentName,
+    /// `default_team`.
+    DefaultTeam,
+    /// `workflow_name`.
+    WorkflowName,
+    /// `overridewiththefollowingtemplatewhenloggingmanuallyname`.
+    Overridewiththefollowingtemplatewhenloggingmanuallyname,
+    /// `default_priority`.
+    DefaultPriority,
+    /// `visible`.
+    Visible,
 }
 
 impl crate::runtime::model::Model for RequestTypeList {
-    const EXPECTING: &'static str = "struct RequestTypeList";
+    const NAME: &'static str = "RequestTypeList";
     const FIELDS: &'static [&'static str] = &[
-        "agentscanselect",
-        "allowattachments",
-        "anonymouscanselect",
-        "cancreate",
-        "copyattachmentstochild",
-        "copyattachmentstorelated",
-        "default_agent",
-        "default_agent_name",
-        "default_priority",
+        "id",
+        "guid",
+        "intent",
+        "name",
+        "use",
+        "sequence",
         "default_sla",
         "default_sla_guid",
-        "default_team",
-        "email_end_tag",
-        "email_start_tag",
-        "enduserscanselect",
-        "fieldidlist",
         "group_id",
         "group_name",
-        "guid",
+        "jira_issue_type",
+        "ticket_count",
+        "cancreate",
+        "agentscanselect",
+        "itilrequesttype",
+        "allowattachments",
+        "copyattachmentstochild",
+        "copyattachmentstorelated",
+        "is_sprint",
+        "fieldidlist",
+        "enduserscanselect",
+        "anonymouscanselect",
         "hasmandatorytechfields",
         "hasmandatoryuserfields",
-        "id",
-        "intent",
-        "is_sprint",
-        "itilrequesttype",
-        "jira_issue_type",
+        "project_type",
         "kanbanstatuschoice",
         "kanbanstatuschoice_list",
-        "name",
-        "overridewiththefollowingtemplatewhenloggingmanuallyname",
-        "project_type",
-        "sequence",
-        "ticket_count",
-        "use",
-        "visible",
+        "email_start_tag",
+        "email_end_tag",
+        "default_agent",
+        "default_agent_name",
+        "default_team",
         "workflow_name",
+        "overridewiththefollowingtemplatewhenloggingmanuallyname",
+        "default_priority",
+        "visible",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.agentscanselect = model::opt_bool(map)?,
-            1 => self.allowattachments = model::opt_bool(map)?,
-            2 => self.anonymouscanselect = model::opt_bool(map)?,
-            3 => self.cancreate = model::opt_bool(map)?,
-            4 => self.copyattachmentstochild = model::opt_bool(map)?,
-            5 => self.copyattachmentstorelated = model::opt_bool(map)?,
-            6 => self.default_agent = model::opt_i32(map)?,
-            7 => self.default_agent_name = model::value(map)?,
-            8 => self.default_priority = model::opt_i32(map)?,
-            9 => self.default_sla = model::opt_i32(map)?,
-            10 => self.default_sla_guid = model::value(map)?,
-            11 => self.default_team = model::value(map)?,
-            12 => self.email_end_tag = model::value(map)?,
-            13 => self.email_start_tag = model::value(map)?,
-            14 => self.enduserscanselect = model::opt_bool(map)?,
-            15 => self.fieldidlist = model::value(map)?,
-            16 => self.group_id = model::opt_i32(map)?,
-            17 => self.group_name = model::value(map)?,
-            18 => self.guid = model::value(map)?,
-            19 => self.hasmandatorytechfields = model::opt_bool(map)?,
-            20 => self.hasmandatoryuserfields = model::opt_bool(map)?,
-            21 => self.id = model::opt_i32(map)?,
-            22 => self.intent = model::value(map)?,
-            23 => self.is_sprint = model::opt_bool(map)?,
-            24 => self.itilrequesttype = model::opt_i32(map)?,
-            25 => self.jira_issue_type = model::value(map)?,
-            26 => self.kanbanstatuschoice = model::value(map)?,
-            27 => self.kanbanstatuschoice_list = model::value(map)?,
-            28 => self.name = model::value(map)?,
-            29 => {
-                self.overridewiththefollowingtemplatewhenloggingmanuallyname = model::value(
-                    map,
-                )?;
-            }
-            30 => self.project_type = model::opt_i32(map)?,
-            31 => self.sequence = model::opt_i32(map)?,
-            32 => self.ticket_count = model::opt_i32(map)?,
-            33 => self.r#use = model::value(map)?,
-            34 => self.visible = model::opt_bool(map)?,
-            35 => self.workflow_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        13, 15, 21, 12, 16, 17, 29, 30, 34, 6, 7, 31, 28, 27, 20, 19, 8, 9, 1, 22, 23, 0,
+        2, 18, 14, 10, 25, 26, 3, 33, 24, 5, 11, 4, 35, 32,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.name);
+        v.f(&self.r#use);
+        v.f(&self.sequence);
+        v.f(&self.default_sla);
+        v.f(&self.default_sla_guid);
+        v.f(&self.group_id);
+        v.f(&self.group_name);
+        v.f(&self.jira_issue_type);
+        v.f(&self.ticket_count);
+        v.f(&self.cancreate);
+        v.f(&self.agentscanselect);
+        v.f(&self.itilrequesttype);
+        v.f(&self.allowattachments);
+        v.f(&self.copyattachmentstochild);
+        v.f(&self.copyattachmentstorelated);
+        v.f(&self.is_sprint);
+        v.f(&self.fieldidlist);
+        v.f(&self.enduserscanselect);
+        v.f(&self.anonymouscanselect);
+        v.f(&self.hasmandatorytechfields);
+        v.f(&self.hasmandatoryuserfields);
+        v.f(&self.project_type);
+        v.f(&self.kanbanstatuschoice);
+        v.f(&self.kanbanstatuschoice_list);
+        v.f(&self.email_start_tag);
+        v.f(&self.email_end_tag);
+        v.f(&self.default_agent);
+        v.f(&self.default_agent_name);
+        v.f(&self.default_team);
+        v.f(&self.workflow_name);
+        v.f(&self.overridewiththefollowingtemplatewhenloggingmanuallyname);
+        v.f(&self.default_priority);
+        v.f(&self.visible);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.guid),
+            2 => o.f(&mut self.intent),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.r#use),
+            5 => o.f(&mut self.sequence),
+            6 => o.f(&mut self.default_sla),
+            7 => o.f(&mut self.default_sla_guid),
+            8 => o.f(&mut self.group_id),
+            9 => o.f(&mut self.group_name),
+            10 => o.f(&mut self.jira_issue_type),
+            11 => o.f(&mut self.ticket_count),
+            12 => o.f(&mut self.cancreate),
+            13 => o.f(&mut self.agentscanselect),
+            14 => o.f(&mut self.itilrequesttype),
+            15 => o.f(&mut self.allowattachments),
+            16 => o.f(&mut self.copyattachmentstochild),
+            17 => o.f(&mut self.copyattachmentstorelated),
+            18 => o.f(&mut self.is_sprint),
+            19 => o.f(&mut self.fieldidlist),
+            20 => o.f(&mut self.enduserscanselect),
+            21 => o.f(&mut self.anonymouscanselect),
+            22 => o.f(&mut self.hasmandatorytechfields),
+            23 => o.f(&mut self.hasmandatoryuserfields),
+            24 => o.f(&mut self.project_type),
+            25 => o.f(&mut self.kanbanstatuschoice),
+            26 => o.f(&mut self.kanbanstatuschoice_list),
+            27 => o.f(&mut self.email_start_tag),
+            28 => o.f(&mut self.email_end_tag),
+            29 => o.f(&mut self.default_agent),
+            30 => o.f(&mut self.default_agent_name),
+            31 => o.f(&mut self.default_team),
+            32 => o.f(&mut self.workflow_name),
+            33 => o.f(&mut self.overridewiththefollowingtemplatewhenloggingmanuallyname),
+            34 => o.f(&mut self.default_priority),
+            35 => o.f(&mut self.visible),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(RequestTypeList, RequestTypeListField, extra, kept);
 /// The `ServiceRestriction` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ServiceRestriction {
     /// `id`.
@@ -18657,277 +5409,94 @@ pub struct ServiceRestriction {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ServiceRestriction {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `service_category_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_category_id(mut self, value: i32) -> Self {
-        self.service_category_id = Some(value);
-        self
-    }
-
-    /// Sets `service_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_id(mut self, value: i32) -> Self {
-        self.service_id = Some(value);
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
-        self.r#type = Some(value.into());
-        self
-    }
-
-    /// Sets `data_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_data_id(mut self, value: i32) -> Self {
-        self.data_id = Some(value);
-        self
-    }
-
-    /// Sets `svrdata_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_svrdata_guid(mut self, value: impl Into<String>) -> Self {
-        self.svrdata_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `data_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_data_name(mut self, value: impl Into<String>) -> Self {
-        self.data_name = Some(value.into());
-        self
-    }
-
-    /// Sets `service_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_name(mut self, value: impl Into<String>) -> Self {
-        self.service_name = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_access` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_access(mut self, value: bool) -> Self {
-        self.allow_access = Some(value);
-        self
-    }
-
-    /// Sets `data_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_data_string(mut self, value: impl Into<String>) -> Self {
-        self.data_string = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `service_category_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_category_id(mut self) -> Self {
-        self.service_category_id = None;
-        self.extra.insert("service_category_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_id(mut self) -> Self {
-        self.service_id = None;
-        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `data_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_data_id(mut self) -> Self {
-        self.data_id = None;
-        self.extra.insert("data_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `svrdata_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_svrdata_guid(mut self) -> Self {
-        self.svrdata_guid = None;
-        self.extra.insert("svrdata_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `data_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_data_name(mut self) -> Self {
-        self.data_name = None;
-        self.extra.insert("data_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_name(mut self) -> Self {
-        self.service_name = None;
-        self.extra.insert("service_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_access(mut self) -> Self {
-        self.allow_access = None;
-        self.extra.insert("allow_access".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `data_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_data_string(mut self) -> Self {
-        self.data_string = None;
-        self.extra.insert("data_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ServiceRestriction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "service_category_id",
-            &self.service_category_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "data_id", &self.data_id, &self.extra)?;
-        model::opt_entry(&mut map, "svrdata_guid", &self.svrdata_guid, &self.extra)?;
-        model::opt_entry(&mut map, "data_name", &self.data_name, &self.extra)?;
-        model::opt_entry(&mut map, "service_name", &self.service_name, &self.extra)?;
-        model::opt_entry(&mut map, "allow_access", &self.allow_access, &self.extra)?;
-        model::opt_entry(&mut map, "data_string", &self.data_string, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ServiceRestriction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ServiceRestriction`], to name one in [`ServiceRestriction::clear`] (send it as `null`) and
+/// [`ServiceRestriction::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ServiceRestrictionField {
+    /// `id`.
+    Id,
+    /// `service_category_id`.
+    ServiceCategoryId,
+    /// `service_id`.
+    ServiceId,
+    /// `type`.
+    Type,
+    /// `data_id`.
+    DataId,
+    /// `svrdata_guid`.
+    SvrdataGuid,
+    /// `data_name`.
+    DataName,
+    /// `service_name`.
+    ServiceName,
+    /// `allow_access`.
+    AllowAccess,
+    /// `data_string`.
+    DataString,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for ServiceRestriction {
-    const EXPECTING: &'static str = "struct ServiceRestriction";
+    const NAME: &'static str = "ServiceRestriction";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "allow_access",
-        "data_id",
-        "data_name",
-        "data_string",
         "id",
         "service_category_id",
         "service_id",
-        "service_name",
-        "svrdata_guid",
         "type",
+        "data_id",
+        "svrdata_guid",
+        "data_name",
+        "service_name",
+        "allow_access",
+        "data_string",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.allow_access = model::opt_bool(map)?,
-            2 => self.data_id = model::opt_i32(map)?,
-            3 => self.data_name = model::value(map)?,
-            4 => self.data_string = model::value(map)?,
-            5 => self.id = model::opt_i32(map)?,
-            6 => self.service_category_id = model::opt_i32(map)?,
-            7 => self.service_id = model::opt_i32(map)?,
-            8 => self.service_name = model::value(map)?,
-            9 => self.svrdata_guid = model::value(map)?,
-            10 => self.r#type = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[10, 8, 4, 6, 9, 0, 1, 2, 7, 5, 3];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.service_category_id);
+        v.f(&self.service_id);
+        v.f(&self.r#type);
+        v.f(&self.data_id);
+        v.f(&self.svrdata_guid);
+        v.f(&self.data_name);
+        v.f(&self.service_name);
+        v.f(&self.allow_access);
+        v.f(&self.data_string);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.service_category_id),
+            2 => o.f(&mut self.service_id),
+            3 => o.f(&mut self.r#type),
+            4 => o.f(&mut self.data_id),
+            5 => o.f(&mut self.svrdata_guid),
+            6 => o.f(&mut self.data_name),
+            7 => o.f(&mut self.service_name),
+            8 => o.f(&mut self.allow_access),
+            9 => o.f(&mut self.data_string),
+            10 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ServiceRestriction, ServiceRestrictionField, extra, kept);
 /// The `ServiceUser` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ServiceUser {
     /// `id`.
@@ -18948,209 +5517,79 @@ pub struct ServiceUser {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ServiceUser {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `service_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_id(mut self, value: i32) -> Self {
-        self.service_id = Some(value);
-        self
-    }
-
-    /// Sets `service_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_name(mut self, value: impl Into<String>) -> Self {
-        self.service_name = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
-        self.r#type = Some(value.into());
-        self
-    }
-
-    /// Sets `data_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_data_id(mut self, value: i32) -> Self {
-        self.data_id = Some(value);
-        self
-    }
-
-    /// Sets `data_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_data_name(mut self, value: impl Into<String>) -> Self {
-        self.data_name = Some(value.into());
-        self
-    }
-
-    /// Sets `emailupdates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailupdates(mut self, value: bool) -> Self {
-        self.emailupdates = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `service_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_id(mut self) -> Self {
-        self.service_id = None;
-        self.extra.insert("service_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_name(mut self) -> Self {
-        self.service_name = None;
-        self.extra.insert("service_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `data_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_data_id(mut self) -> Self {
-        self.data_id = None;
-        self.extra.insert("data_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `data_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_data_name(mut self) -> Self {
-        self.data_name = None;
-        self.extra.insert("data_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailupdates(mut self) -> Self {
-        self.emailupdates = None;
-        self.extra.insert("emailupdates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ServiceUser {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "service_id", &self.service_id, &self.extra)?;
-        model::opt_entry(&mut map, "service_name", &self.service_name, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "data_id", &self.data_id, &self.extra)?;
-        model::opt_entry(&mut map, "data_name", &self.data_name, &self.extra)?;
-        model::opt_entry(&mut map, "emailupdates", &self.emailupdates, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ServiceUser {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ServiceUser`], to name one in [`ServiceUser::clear`] (send it as `null`) and
+/// [`ServiceUser::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ServiceUserField {
+    /// `id`.
+    Id,
+    /// `service_id`.
+    ServiceId,
+    /// `service_name`.
+    ServiceName,
+    /// `type`.
+    Type,
+    /// `data_id`.
+    DataId,
+    /// `data_name`.
+    DataName,
+    /// `emailupdates`.
+    Emailupdates,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for ServiceUser {
-    const EXPECTING: &'static str = "struct ServiceUser";
+    const NAME: &'static str = "ServiceUser";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "data_id",
-        "data_name",
-        "emailupdates",
         "id",
         "service_id",
         "service_name",
         "type",
+        "data_id",
+        "data_name",
+        "emailupdates",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.data_id = model::opt_i32(map)?,
-            2 => self.data_name = model::value(map)?,
-            3 => self.emailupdates = model::opt_bool(map)?,
-            4 => self.id = model::opt_i32(map)?,
-            5 => self.service_id = model::opt_i32(map)?,
-            6 => self.service_name = model::value(map)?,
-            7 => self.r#type = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[7, 4, 5, 6, 0, 1, 2, 3];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.service_id);
+        v.f(&self.service_name);
+        v.f(&self.r#type);
+        v.f(&self.data_id);
+        v.f(&self.data_name);
+        v.f(&self.emailupdates);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.service_id),
+            2 => o.f(&mut self.service_name),
+            3 => o.f(&mut self.r#type),
+            4 => o.f(&mut self.data_id),
+            5 => o.f(&mut self.data_name),
+            6 => o.f(&mut self.emailupdates),
+            7 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ServiceUser, ServiceUserField, extra, kept);
 /// The `SnowLicenseAbstract` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct SnowLicenseAbstract {
     /// `id`.
@@ -19173,291 +5612,100 @@ pub struct SnowLicenseAbstract {
     pub updated_date: Option<crate::DateTime>,
     /// `updatedBy`.
     pub updated_by: Option<String>,
-    /// Halo's `SnowDevice` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SnowDevice` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub snow_devices: Option<Vec<serde_json::Value>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl SnowLicenseAbstract {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `applicationName` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_application_name(mut self, value: impl Into<String>) -> Self {
-        self.application_name = Some(value.into());
-        self
-    }
-
-    /// Sets `manufacturerName` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_manufacturer_name(mut self, value: impl Into<String>) -> Self {
-        self.manufacturer_name = Some(value.into());
-        self
-    }
-
-    /// Sets `metric` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_metric(mut self, value: impl Into<String>) -> Self {
-        self.metric = Some(value.into());
-        self
-    }
-
-    /// Sets `assignmentType` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assignment_type(mut self, value: impl Into<String>) -> Self {
-        self.assignment_type = Some(value.into());
-        self
-    }
-
-    /// Sets `purchaseDate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.purchase_date = Some(value.into());
-        self
-    }
-
-    /// Sets `quantity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quantity(mut self, value: i32) -> Self {
-        self.quantity = Some(value);
-        self
-    }
-
-    /// Sets `isIncomplete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_incomplete(mut self, value: bool) -> Self {
-        self.is_incomplete = Some(value);
-        self
-    }
-
-    /// Sets `updatedDate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_updated_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.updated_date = Some(value.into());
-        self
-    }
-
-    /// Sets `updatedBy` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_updated_by(mut self, value: impl Into<String>) -> Self {
-        self.updated_by = Some(value.into());
-        self
-    }
-
-    /// Sets `snowDevices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snow_devices(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.snow_devices = Some(value);
-        self
-    }
-
-    /// Sends `applicationName` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_application_name(mut self) -> Self {
-        self.application_name = None;
-        self.extra.insert("applicationName".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `manufacturerName` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_manufacturer_name(mut self) -> Self {
-        self.manufacturer_name = None;
-        self.extra.insert("manufacturerName".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `metric` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_metric(mut self) -> Self {
-        self.metric = None;
-        self.extra.insert("metric".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assignmentType` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assignment_type(mut self) -> Self {
-        self.assignment_type = None;
-        self.extra.insert("assignmentType".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchaseDate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_date(mut self) -> Self {
-        self.purchase_date = None;
-        self.extra.insert("purchaseDate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quantity(mut self) -> Self {
-        self.quantity = None;
-        self.extra.insert("quantity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isIncomplete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_incomplete(mut self) -> Self {
-        self.is_incomplete = None;
-        self.extra.insert("isIncomplete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `updatedDate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_updated_date(mut self) -> Self {
-        self.updated_date = None;
-        self.extra.insert("updatedDate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `updatedBy` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_updated_by(mut self) -> Self {
-        self.updated_by = None;
-        self.extra.insert("updatedBy".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snowDevices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snow_devices(mut self) -> Self {
-        self.snow_devices = None;
-        self.extra.insert("snowDevices".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for SnowLicenseAbstract {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "applicationName",
-            &self.application_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "manufacturerName",
-            &self.manufacturer_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "metric", &self.metric, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assignmentType",
-            &self.assignment_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "purchaseDate", &self.purchase_date, &self.extra)?;
-        model::opt_entry(&mut map, "quantity", &self.quantity, &self.extra)?;
-        model::opt_entry(&mut map, "isIncomplete", &self.is_incomplete, &self.extra)?;
-        model::opt_entry(&mut map, "updatedDate", &self.updated_date, &self.extra)?;
-        model::opt_entry(&mut map, "updatedBy", &self.updated_by, &self.extra)?;
-        model::opt_entry(&mut map, "snowDevices", &self.snow_devices, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SnowLicenseAbstract {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`SnowLicenseAbstract`], to name one in [`SnowLicenseAbstract::clear`] (send it as `null`) and
+/// [`SnowLicenseAbstract::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SnowLicenseAbstractField {
+    /// `id`.
+    Id,
+    /// `applicationName`.
+    ApplicationName,
+    /// `manufacturerName`.
+    ManufacturerName,
+    /// `metric`.
+    Metric,
+    /// `assignmentType`.
+    AssignmentType,
+    /// `purchaseDate`.
+    PurchaseDate,
+    /// `quantity`.
+    Quantity,
+    /// `isIncomplete`.
+    IsIncomplete,
+    /// `updatedDate`.
+    UpdatedDate,
+    /// `updatedBy`.
+    UpdatedBy,
+    /// `snowDevices`.
+    SnowDevices,
 }
 
 impl crate::runtime::model::Model for SnowLicenseAbstract {
-    const EXPECTING: &'static str = "struct SnowLicenseAbstract";
+    const NAME: &'static str = "SnowLicenseAbstract";
     const FIELDS: &'static [&'static str] = &[
-        "applicationName",
-        "assignmentType",
         "id",
-        "isIncomplete",
+        "applicationName",
         "manufacturerName",
         "metric",
+        "assignmentType",
         "purchaseDate",
         "quantity",
-        "snowDevices",
-        "updatedBy",
+        "isIncomplete",
         "updatedDate",
+        "updatedBy",
+        "snowDevices",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.application_name = model::value(map)?,
-            1 => self.assignment_type = model::value(map)?,
-            2 => self.id = model::opt_i32(map)?,
-            3 => self.is_incomplete = model::opt_bool(map)?,
-            4 => self.manufacturer_name = model::value(map)?,
-            5 => self.metric = model::value(map)?,
-            6 => self.purchase_date = model::value(map)?,
-            7 => self.quantity = model::opt_i32(map)?,
-            8 => self.snow_devices = model::value(map)?,
-            9 => self.updated_by = model::value(map)?,
-            10 => self.updated_date = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 4, 0, 7, 2, 3, 5, 6, 10, 9, 8];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.application_name);
+        v.f(&self.manufacturer_name);
+        v.f(&self.metric);
+        v.f(&self.assignment_type);
+        v.f(&self.purchase_date);
+        v.f(&self.quantity);
+        v.f(&self.is_incomplete);
+        v.f(&self.updated_date);
+        v.f(&self.updated_by);
+        v.f(&self.snow_devices);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.application_name),
+            2 => o.f(&mut self.manufacturer_name),
+            3 => o.f(&mut self.metric),
+            4 => o.f(&mut self.assignment_type),
+            5 => o.f(&mut self.purchase_date),
+            6 => o.f(&mut self.quantity),
+            7 => o.f(&mut self.is_incomplete),
+            8 => o.f(&mut self.updated_date),
+            9 => o.f(&mut self.updated_by),
+            10 => o.f(&mut self.snow_devices),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    SnowLicenseAbstract, SnowLicenseAbstractField, extra, kept
+);
 /// The `StripePaymentMethod` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct StripePaymentMethod {
     /// `id`.
@@ -19468,94 +5716,47 @@ pub struct StripePaymentMethod {
     pub hint: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl StripePaymentMethod {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: impl Into<String>) -> Self {
-        self.id = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `hint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hint(mut self) -> Self {
-        self.hint = None;
-        self.extra.insert("hint".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for StripePaymentMethod {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "hint", &self.hint, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for StripePaymentMethod {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`StripePaymentMethod`], to name one in [`StripePaymentMethod::clear`] (send it as `null`) and
+/// [`StripePaymentMethod::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum StripePaymentMethodField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `hint`.
+    Hint,
 }
 
 impl crate::runtime::model::Model for StripePaymentMethod {
-    const EXPECTING: &'static str = "struct StripePaymentMethod";
-    const FIELDS: &'static [&'static str] = &["hint", "id", "name"];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.hint = model::value(map)?,
-            1 => self.id = model::value(map)?,
-            2 => self.name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const NAME: &'static str = "StripePaymentMethod";
+    const FIELDS: &'static [&'static str] = &["id", "name", "hint"];
+    const SORTED: &'static [u16] = &[2, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.hint);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            2 => o.f(&mut self.hint),
+            _ => Ok(()),
+        }
     }
 }
+
+crate::runtime::model::impls!(
+    StripePaymentMethod, StripePaymentMethodField, extra, kept
+);

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A custom table: a user-defined table of Halo's, with its fields (`fields`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct CustomTable {
     /// `intent`.
@@ -53,7 +53,7 @@ pub struct CustomTable {
     pub primary_field_2_guid: Option<String>,
     /// `primary_field_2_name`.
     pub primary_field_2_name: Option<String>,
-    /// Halo's `FieldInfo` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FieldInfo` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub fields: Option<Vec<serde_json::Value>>,
     /// `customextratableid`.
     pub customextratableid: Option<i32>,
@@ -83,908 +83,225 @@ pub struct CustomTable {
     pub columns: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl CustomTable {
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `ctfield` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ctfield(mut self, value: CustomField) -> Self {
-        self.ctfield = Some(value);
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `add_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.add_customfields = Some(value);
-        self
-    }
-
-    /// Sets `edit_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_edit_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.edit_customfields = Some(value);
-        self
-    }
-
-    /// Sets `delete_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delete_customfields(mut self, value: Vec<i32>) -> Self {
-        self.delete_customfields = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `db_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_db_name(mut self, value: impl Into<String>) -> Self {
-        self.db_name = Some(value.into());
-        self
-    }
-
-    /// Sets `linkto_table_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linkto_table_id(mut self, value: i32) -> Self {
-        self.linkto_table_id = Some(value);
-        self
-    }
-
-    /// Sets `linkto_table_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linkto_table_guid(mut self, value: impl Into<String>) -> Self {
-        self.linkto_table_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `linkto_table_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linkto_table_name(mut self, value: impl Into<String>) -> Self {
-        self.linkto_table_name = Some(value.into());
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `import_folder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_folder(mut self, value: impl Into<String>) -> Self {
-        self.import_folder = Some(value.into());
-        self
-    }
-
-    /// Sets `data_entry_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_data_entry_type(mut self, value: i32) -> Self {
-        self.data_entry_type = Some(value);
-        self
-    }
-
-    /// Sets `clear_on_close` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clear_on_close(mut self, value: bool) -> Self {
-        self.clear_on_close = Some(value);
-        self
-    }
-
-    /// Sets `primary_field_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_field_1(mut self, value: i32) -> Self {
-        self.primary_field_1 = Some(value);
-        self
-    }
-
-    /// Sets `primary_field_1_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_field_1_guid(mut self, value: impl Into<String>) -> Self {
-        self.primary_field_1_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `primary_field_1_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_field_1_name(mut self, value: impl Into<String>) -> Self {
-        self.primary_field_1_name = Some(value.into());
-        self
-    }
-
-    /// Sets `primary_field_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_field_2(mut self, value: i32) -> Self {
-        self.primary_field_2 = Some(value);
-        self
-    }
-
-    /// Sets `primary_field_2_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_field_2_guid(mut self, value: impl Into<String>) -> Self {
-        self.primary_field_2_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `primary_field_2_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_field_2_name(mut self, value: impl Into<String>) -> Self {
-        self.primary_field_2_name = Some(value.into());
-        self
-    }
-
-    /// Sets `fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fields(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.fields = Some(value);
-        self
-    }
-
-    /// Sets `customextratableid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customextratableid(mut self, value: i32) -> Self {
-        self.customextratableid = Some(value);
-        self
-    }
-
-    /// Sets `can_load_data` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_load_data(mut self, value: bool) -> Self {
-        self.can_load_data = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `customtable_orderby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customtable_orderby(mut self, value: i32) -> Self {
-        self.customtable_orderby = Some(value);
-        self
-    }
-
-    /// Sets `customtable_orderby_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customtable_orderby_guid(mut self, value: impl Into<String>) -> Self {
-        self.customtable_orderby_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `customtable_orderby_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customtable_orderby_name(mut self, value: impl Into<String>) -> Self {
-        self.customtable_orderby_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key(mut self, value: i32) -> Self {
-        self.key = Some(value);
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `import_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_name(mut self, value: impl Into<String>) -> Self {
-        self.import_name = Some(value.into());
-        self
-    }
-
-    /// Sets `columns` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_columns(mut self, value: i32) -> Self {
-        self.columns = Some(value);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ctfield` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ctfield(mut self) -> Self {
-        self.ctfield = None;
-        self.extra.insert("ctfield".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_customfields(mut self) -> Self {
-        self.add_customfields = None;
-        self.extra.insert("add_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `edit_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_edit_customfields(mut self) -> Self {
-        self.edit_customfields = None;
-        self.extra.insert("edit_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delete_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delete_customfields(mut self) -> Self {
-        self.delete_customfields = None;
-        self.extra.insert("delete_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `db_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_db_name(mut self) -> Self {
-        self.db_name = None;
-        self.extra.insert("db_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linkto_table_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linkto_table_id(mut self) -> Self {
-        self.linkto_table_id = None;
-        self.extra.insert("linkto_table_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linkto_table_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linkto_table_guid(mut self) -> Self {
-        self.linkto_table_guid = None;
-        self.extra.insert("linkto_table_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linkto_table_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linkto_table_name(mut self) -> Self {
-        self.linkto_table_name = None;
-        self.extra.insert("linkto_table_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_folder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_folder(mut self) -> Self {
-        self.import_folder = None;
-        self.extra.insert("import_folder".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `data_entry_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_data_entry_type(mut self) -> Self {
-        self.data_entry_type = None;
-        self.extra.insert("data_entry_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clear_on_close` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clear_on_close(mut self) -> Self {
-        self.clear_on_close = None;
-        self.extra.insert("clear_on_close".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_field_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_field_1(mut self) -> Self {
-        self.primary_field_1 = None;
-        self.extra.insert("primary_field_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_field_1_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_field_1_guid(mut self) -> Self {
-        self.primary_field_1_guid = None;
-        self.extra.insert("primary_field_1_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_field_1_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_field_1_name(mut self) -> Self {
-        self.primary_field_1_name = None;
-        self.extra.insert("primary_field_1_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_field_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_field_2(mut self) -> Self {
-        self.primary_field_2 = None;
-        self.extra.insert("primary_field_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_field_2_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_field_2_guid(mut self) -> Self {
-        self.primary_field_2_guid = None;
-        self.extra.insert("primary_field_2_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_field_2_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_field_2_name(mut self) -> Self {
-        self.primary_field_2_name = None;
-        self.extra.insert("primary_field_2_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fields(mut self) -> Self {
-        self.fields = None;
-        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customextratableid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customextratableid(mut self) -> Self {
-        self.customextratableid = None;
-        self.extra.insert("customextratableid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_load_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_load_data(mut self) -> Self {
-        self.can_load_data = None;
-        self.extra.insert("can_load_data".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customtable_orderby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customtable_orderby(mut self) -> Self {
-        self.customtable_orderby = None;
-        self.extra.insert("customtable_orderby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customtable_orderby_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customtable_orderby_guid(mut self) -> Self {
-        self.customtable_orderby_guid = None;
-        self.extra
-            .insert("customtable_orderby_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customtable_orderby_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customtable_orderby_name(mut self) -> Self {
-        self.customtable_orderby_name = None;
-        self.extra
-            .insert("customtable_orderby_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key(mut self) -> Self {
-        self.key = None;
-        self.extra.insert("key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_name(mut self) -> Self {
-        self.import_name = None;
-        self.extra.insert("import_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_columns(mut self) -> Self {
-        self.columns = None;
-        self.extra.insert("columns".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for CustomTable {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "ctfield", &self.ctfield, &self.extra)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "add_customfields",
-            &self.add_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "edit_customfields",
-            &self.edit_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delete_customfields",
-            &self.delete_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "db_name", &self.db_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linkto_table_id",
-            &self.linkto_table_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linkto_table_guid",
-            &self.linkto_table_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linkto_table_name",
-            &self.linkto_table_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "import_folder", &self.import_folder, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "data_entry_type",
-            &self.data_entry_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "clear_on_close", &self.clear_on_close, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "primary_field_1",
-            &self.primary_field_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_field_1_guid",
-            &self.primary_field_1_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_field_1_name",
-            &self.primary_field_1_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_field_2",
-            &self.primary_field_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_field_2_guid",
-            &self.primary_field_2_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "primary_field_2_name",
-            &self.primary_field_2_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "customextratableid",
-            &self.customextratableid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "can_load_data", &self.can_load_data, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "customtable_orderby",
-            &self.customtable_orderby,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customtable_orderby_guid",
-            &self.customtable_orderby_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customtable_orderby_name",
-            &self.customtable_orderby_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "import_name", &self.import_name, &self.extra)?;
-        model::opt_entry(&mut map, "columns", &self.columns, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CustomTable {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`CustomTable`], to name one in [`CustomTable::clear`] (send it as `null`) and
+/// [`CustomTable::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CustomTableField {
+    /// `intent`.
+    Intent,
+    /// `ctfield`.
+    Ctfield,
+    /// `customfields`.
+    Customfields,
+    /// `add_customfields`.
+    AddCustomfields,
+    /// `edit_customfields`.
+    EditCustomfields,
+    /// `delete_customfields`.
+    DeleteCustomfields,
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `name`.
+    Name,
+    /// `db_name`.
+    DbName,
+    /// `linkto_table_id`.
+    LinktoTableId,
+    /// `linkto_table_guid`.
+    LinktoTableGuid,
+    /// `linkto_table_name`.
+    LinktoTableName,
+    /// `note`.
+    Note,
+    /// `import_folder`.
+    ImportFolder,
+    /// `data_entry_type`.
+    DataEntryType,
+    /// `clear_on_close`.
+    ClearOnClose,
+    /// `primary_field_1`.
+    PrimaryField1,
+    /// `primary_field_1_guid`.
+    PrimaryField1Guid,
+    /// `primary_field_1_name`.
+    PrimaryField1Name,
+    /// `primary_field_2`.
+    PrimaryField2,
+    /// `primary_field_2_guid`.
+    PrimaryField2Guid,
+    /// `primary_field_2_name`.
+    PrimaryField2Name,
+    /// `fields`.
+    Fields,
+    /// `customextratableid`.
+    Customextratableid,
+    /// `can_load_data`.
+    CanLoadData,
+    /// `_warning`.
+    Warning,
+    /// `customtable_orderby`.
+    CustomtableOrderby,
+    /// `customtable_orderby_guid`.
+    CustomtableOrderbyGuid,
+    /// `customtable_orderby_name`.
+    CustomtableOrderbyName,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `key`.
+    Key,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `import_name`.
+    ImportName,
+    /// `columns`.
+    Columns,
 }
 
 impl crate::runtime::model::Model for CustomTable {
-    const EXPECTING: &'static str = "struct CustomTable";
+    const NAME: &'static str = "CustomTable";
     const FIELDS: &'static [&'static str] = &[
-        "_importtype",
-        "_isimport",
-        "_warning",
-        "access_control",
-        "access_control_level",
-        "add_customfields",
-        "can_load_data",
-        "clear_on_close",
-        "columns",
-        "ctfield",
-        "customextratableid",
-        "customfields",
-        "customtable_orderby",
-        "customtable_orderby_guid",
-        "customtable_orderby_name",
-        "data_entry_type",
-        "db_name",
-        "delete_customfields",
-        "edit_customfields",
-        "fields",
-        "guid",
-        "id",
-        "import_folder",
-        "import_name",
         "intent",
-        "key",
-        "linkto_table_guid",
-        "linkto_table_id",
-        "linkto_table_name",
+        "ctfield",
+        "customfields",
+        "add_customfields",
+        "edit_customfields",
+        "delete_customfields",
+        "id",
+        "guid",
         "name",
+        "db_name",
+        "linkto_table_id",
+        "linkto_table_guid",
+        "linkto_table_name",
         "note",
+        "import_folder",
+        "data_entry_type",
+        "clear_on_close",
         "primary_field_1",
         "primary_field_1_guid",
         "primary_field_1_name",
         "primary_field_2",
         "primary_field_2_guid",
         "primary_field_2_name",
+        "fields",
+        "customextratableid",
+        "can_load_data",
+        "_warning",
+        "customtable_orderby",
+        "customtable_orderby_guid",
+        "customtable_orderby_name",
+        "_isimport",
+        "_importtype",
+        "key",
+        "access_control",
+        "access_control_level",
+        "import_name",
+        "columns",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.importtype = model::value(map)?,
-            1 => self.isimport = model::opt_bool(map)?,
-            2 => self.warning = model::value(map)?,
-            3 => self.access_control = model::value(map)?,
-            4 => self.access_control_level = model::opt_i32(map)?,
-            5 => self.add_customfields = model::value(map)?,
-            6 => self.can_load_data = model::opt_bool(map)?,
-            7 => self.clear_on_close = model::opt_bool(map)?,
-            8 => self.columns = model::opt_i32(map)?,
-            9 => self.ctfield = model::value(map)?,
-            10 => self.customextratableid = model::opt_i32(map)?,
-            11 => self.customfields = model::value(map)?,
-            12 => self.customtable_orderby = model::opt_i32(map)?,
-            13 => self.customtable_orderby_guid = model::value(map)?,
-            14 => self.customtable_orderby_name = model::value(map)?,
-            15 => self.data_entry_type = model::opt_i32(map)?,
-            16 => self.db_name = model::value(map)?,
-            17 => self.delete_customfields = model::value(map)?,
-            18 => self.edit_customfields = model::value(map)?,
-            19 => self.fields = model::value(map)?,
-            20 => self.guid = model::value(map)?,
-            21 => self.id = model::opt_i32(map)?,
-            22 => self.import_folder = model::value(map)?,
-            23 => self.import_name = model::value(map)?,
-            24 => self.intent = model::value(map)?,
-            25 => self.key = model::opt_i32(map)?,
-            26 => self.linkto_table_guid = model::value(map)?,
-            27 => self.linkto_table_id = model::opt_i32(map)?,
-            28 => self.linkto_table_name = model::value(map)?,
-            29 => self.name = model::value(map)?,
-            30 => self.note = model::value(map)?,
-            31 => self.primary_field_1 = model::opt_i32(map)?,
-            32 => self.primary_field_1_guid = model::value(map)?,
-            33 => self.primary_field_1_name = model::value(map)?,
-            34 => self.primary_field_2 = model::opt_i32(map)?,
-            35 => self.primary_field_2_guid = model::value(map)?,
-            36 => self.primary_field_2_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        31, 30, 26, 33, 34, 3, 25, 16, 36, 1, 24, 2, 27, 28, 29, 15, 9, 5, 4, 23, 7, 6,
+        14, 35, 0, 32, 11, 10, 12, 8, 13, 17, 18, 19, 20, 21, 22,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.intent);
+        v.f(&self.ctfield);
+        v.f(&self.customfields);
+        v.f(&self.add_customfields);
+        v.f(&self.edit_customfields);
+        v.f(&self.delete_customfields);
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.name);
+        v.f(&self.db_name);
+        v.f(&self.linkto_table_id);
+        v.f(&self.linkto_table_guid);
+        v.f(&self.linkto_table_name);
+        v.f(&self.note);
+        v.f(&self.import_folder);
+        v.f(&self.data_entry_type);
+        v.f(&self.clear_on_close);
+        v.f(&self.primary_field_1);
+        v.f(&self.primary_field_1_guid);
+        v.f(&self.primary_field_1_name);
+        v.f(&self.primary_field_2);
+        v.f(&self.primary_field_2_guid);
+        v.f(&self.primary_field_2_name);
+        v.f(&self.fields);
+        v.f(&self.customextratableid);
+        v.f(&self.can_load_data);
+        v.f(&self.warning);
+        v.f(&self.customtable_orderby);
+        v.f(&self.customtable_orderby_guid);
+        v.f(&self.customtable_orderby_name);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.key);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.import_name);
+        v.f(&self.columns);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.intent),
+            1 => o.f(&mut self.ctfield),
+            2 => o.f(&mut self.customfields),
+            3 => o.f(&mut self.add_customfields),
+            4 => o.f(&mut self.edit_customfields),
+            5 => o.f(&mut self.delete_customfields),
+            6 => o.f(&mut self.id),
+            7 => o.f(&mut self.guid),
+            8 => o.f(&mut self.name),
+            9 => o.f(&mut self.db_name),
+            10 => o.f(&mut self.linkto_table_id),
+            11 => o.f(&mut self.linkto_table_guid),
+            12 => o.f(&mut self.linkto_table_name),
+            13 => o.f(&mut self.note),
+            14 => o.f(&mut self.import_folder),
+            15 => o.f(&mut self.data_entry_type),
+            16 => o.f(&mut self.clear_on_close),
+            17 => o.f(&mut self.primary_field_1),
+            18 => o.f(&mut self.primary_field_1_guid),
+            19 => o.f(&mut self.primary_field_1_name),
+            20 => o.f(&mut self.primary_field_2),
+            21 => o.f(&mut self.primary_field_2_guid),
+            22 => o.f(&mut self.primary_field_2_name),
+            23 => o.f(&mut self.fields),
+            24 => o.f(&mut self.customextratableid),
+            25 => o.f(&mut self.can_load_data),
+            26 => o.f(&mut self.warning),
+            27 => o.f(&mut self.customtable_orderby),
+            28 => o.f(&mut self.customtable_orderby_guid),
+            29 => o.f(&mut self.customtable_orderby_name),
+            30 => o.f(&mut self.isimport),
+            31 => o.f(&mut self.importtype),
+            32 => o.f(&mut self.key),
+            33 => o.f(&mut self.access_control),
+            34 => o.f(&mut self.access_control_level),
+            35 => o.f(&mut self.import_name),
+            36 => o.f(&mut self.columns),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(CustomTable, CustomTableField, extra, kept);
 impl CustomTable {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -998,8 +315,8 @@ impl CustomTable {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -1029,7 +346,7 @@ impl CustomTable {
 }
 
 /// A page of custom tables: `{"record_count": N, "customtables": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloCustomTable` reads `customtables`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct CustomTableList {
     /// The number of records matching the request, across all pages.
@@ -1042,123 +359,57 @@ pub struct CustomTableList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl CustomTableList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `customtables` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customtables(mut self, value: Vec<CustomTable>) -> Self {
-        self.customtables = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for CustomTableList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "customtables", &self.customtables)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CustomTableList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`CustomTableList`], to name one in [`CustomTableList::clear`] (send it as `null`) and
+/// [`CustomTableList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CustomTableListField {
+    /// `record_count`.
+    RecordCount,
+    /// `customtables`.
+    Customtables,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for CustomTableList {
-    const EXPECTING: &'static str = "struct CustomTableList";
+    const NAME: &'static str = "CustomTableList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "customtables",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.customtables = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.customtables);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.customtables),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(CustomTableList, CustomTableListField, extra, kept);
 impl crate::runtime::ListPage for CustomTableList {
     type Item = CustomTable;
     fn from_items(items: Vec<CustomTable>) -> Self {

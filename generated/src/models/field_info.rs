@@ -4,7 +4,7 @@
 use super::*;
 
 /// A field definition: Halo's built-in fields and custom fields (`CF...` names) alike, with its type, input type and options.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct FieldInfo {
     /// `intent`.
@@ -81,11 +81,11 @@ pub struct FieldInfo {
     pub ordervalueby: Option<i32>,
     /// `defaultvalue_lookup`.
     pub defaultvalue_lookup: Option<String>,
-    /// Halo's `CustomTableRow` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CustomTableRow` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub defaultvalue_table: Option<Vec<serde_json::Value>>,
-    /// Halo's `Lookup` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Lookup` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub values: Option<Vec<serde_json::Value>>,
-    /// Halo's `CustomTableRow` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CustomTableRow` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub table_values: Option<Vec<serde_json::Value>>,
     /// `new_values`.
     pub new_values: Option<String>,
@@ -95,11 +95,11 @@ pub struct FieldInfo {
     pub faults_field_name: Option<String>,
     /// `actions_field_name`.
     pub actions_field_name: Option<String>,
-    /// Halo's `CustomTable` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CustomTable` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub table_info: Option<serde_json::Value>,
-    /// Halo's `AreaField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AreaField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub client_restrictions: Option<Vec<serde_json::Value>>,
-    /// Halo's `OrganisationField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `OrganisationField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub org_restrictions: Option<Vec<serde_json::Value>>,
     /// `database_lookup_id`.
     pub database_lookup_id: Option<i32>,
@@ -107,7 +107,7 @@ pub struct FieldInfo {
     pub database_lookup_name: Option<String>,
     /// `database_lookup_auto`.
     pub database_lookup_auto: Option<bool>,
-    /// Halo's `PartsLookupField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `PartsLookupField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub database_lookup_triggers: Option<Vec<serde_json::Value>>,
     /// `third_party_name`.
     pub third_party_name: Option<String>,
@@ -157,7 +157,7 @@ pub struct FieldInfo {
     pub deleteafterclosuredays: Option<i32>,
     /// `defaultdate`.
     pub defaultdate: Option<i32>,
-    /// Halo's `CustomFieldValidation` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CustomFieldValidation` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub validation_data: Option<Vec<serde_json::Value>>,
     /// `calculation`.
     pub calculation: Option<String>,
@@ -171,7 +171,7 @@ pub struct FieldInfo {
     pub excludefromallfields: Option<bool>,
     /// `mandatory`.
     pub mandatory: Option<bool>,
-    /// Halo's `CustomFieldVisibility` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CustomFieldVisibility` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub visibility_conditions: Option<Vec<serde_json::Value>>,
     /// `access_control`.
     pub access_control: Option<Vec<AccessControl>>,
@@ -207,7 +207,7 @@ pub struct FieldInfo {
     pub sql_certificate_id: Option<i32>,
     /// `sql_certificate_name`.
     pub sql_certificate_name: Option<String>,
-    /// Halo's `SqlLookupRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SqlLookupRequest` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub lookup_request: Option<serde_json::Value>,
     /// `max_selection`.
     pub max_selection: Option<i32>,
@@ -245,2765 +245,636 @@ pub struct FieldInfo {
     pub simplify_rich: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl FieldInfo {
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `label` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `labellong` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labellong(mut self, value: impl Into<String>) -> Self {
-        self.labellong = Some(value.into());
-        self
-    }
-
-    /// Sets `summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
-        self.summary = Some(value.into());
-        self
-    }
-
-    /// Sets `hint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `lookup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lookup(mut self, value: i32) -> Self {
-        self.lookup = Some(value);
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `custom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custom(mut self, value: i32) -> Self {
-        self.custom = Some(value);
-        self
-    }
-
-    /// Sets `usage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usage(mut self, value: i32) -> Self {
-        self.usage = Some(value);
-        self
-    }
-
-    /// Sets `usage_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usage_guid(mut self, value: impl Into<String>) -> Self {
-        self.usage_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `tab_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_id(mut self, value: i32) -> Self {
-        self.tab_id = Some(value);
-        self
-    }
-
-    /// Sets `tab_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_guid(mut self, value: impl Into<String>) -> Self {
-        self.tab_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `tab_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_name(mut self, value: impl Into<String>) -> Self {
-        self.tab_name = Some(value.into());
-        self
-    }
-
-    /// Sets `tab_sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_sequence(mut self, value: i32) -> Self {
-        self.tab_sequence = Some(value);
-        self
-    }
-
-    /// Sets `tab_columns` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_columns(mut self, value: i32) -> Self {
-        self.tab_columns = Some(value);
-        self
-    }
-
-    /// Sets `table_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_id(mut self, value: i32) -> Self {
-        self.table_id = Some(value);
-        self
-    }
-
-    /// Sets `table_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_guid(mut self, value: impl Into<String>) -> Self {
-        self.table_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `table_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_name(mut self, value: impl Into<String>) -> Self {
-        self.table_name = Some(value.into());
-        self
-    }
-
-    /// Sets `readonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_readonly(mut self, value: bool) -> Self {
-        self.readonly = Some(value);
-        self
-    }
-
-    /// Sets `addunknown` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addunknown(mut self, value: bool) -> Self {
-        self.addunknown = Some(value);
-        self
-    }
-
-    /// Sets `extratype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratype(mut self, value: i32) -> Self {
-        self.extratype = Some(value);
-        self
-    }
-
-    /// Sets `calcfield` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calcfield(mut self, value: impl Into<String>) -> Self {
-        self.calcfield = Some(value.into());
-        self
-    }
-
-    /// Sets `characterlimit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_characterlimit(mut self, value: i32) -> Self {
-        self.characterlimit = Some(value);
-        self
-    }
-
-    /// Sets `characterlimittype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_characterlimittype(mut self, value: i32) -> Self {
-        self.characterlimittype = Some(value);
-        self
-    }
-
-    /// Sets `inputtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inputtype(mut self, value: i32) -> Self {
-        self.inputtype = Some(value);
-        self
-    }
-
-    /// Sets `copytochild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copytochild(mut self, value: bool) -> Self {
-        self.copytochild = Some(value);
-        self
-    }
-
-    /// Sets `copytoparent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copytoparent(mut self, value: bool) -> Self {
-        self.copytoparent = Some(value);
-        self
-    }
-
-    /// Sets `searchable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_searchable(mut self, value: bool) -> Self {
-        self.searchable = Some(value);
-        self
-    }
-
-    /// Sets `user_searchable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_searchable(mut self, value: bool) -> Self {
-        self.user_searchable = Some(value);
-        self
-    }
-
-    /// Sets `calendar_searchable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calendar_searchable(mut self, value: bool) -> Self {
-        self.calendar_searchable = Some(value);
-        self
-    }
-
-    /// Sets `defaultvalue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultvalue(mut self, value: impl Into<String>) -> Self {
-        self.defaultvalue = Some(value.into());
-        self
-    }
-
-    /// Sets `ordervaluesalphanumerically` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ordervaluesalphanumerically(mut self, value: bool) -> Self {
-        self.ordervaluesalphanumerically = Some(value);
-        self
-    }
-
-    /// Sets `ordervalueby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ordervalueby(mut self, value: i32) -> Self {
-        self.ordervalueby = Some(value);
-        self
-    }
-
-    /// Sets `defaultvalue_lookup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultvalue_lookup(mut self, value: impl Into<String>) -> Self {
-        self.defaultvalue_lookup = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultvalue_table` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultvalue_table(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.defaultvalue_table = Some(value);
-        self
-    }
-
-    /// Sets `values` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_values(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.values = Some(value);
-        self
-    }
-
-    /// Sets `table_values` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_values(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.table_values = Some(value);
-        self
-    }
-
-    /// Sets `new_values` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_values(mut self, value: impl Into<String>) -> Self {
-        self.new_values = Some(value.into());
-        self
-    }
-
-    /// Sets `variable_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_variable_name(mut self, value: impl Into<String>) -> Self {
-        self.variable_name = Some(value.into());
-        self
-    }
-
-    /// Sets `faults_field_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faults_field_name(mut self, value: impl Into<String>) -> Self {
-        self.faults_field_name = Some(value.into());
-        self
-    }
-
-    /// Sets `actions_field_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actions_field_name(mut self, value: impl Into<String>) -> Self {
-        self.actions_field_name = Some(value.into());
-        self
-    }
-
-    /// Sets `table_info` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_info(mut self, value: serde_json::Value) -> Self {
-        self.table_info = Some(value);
-        self
-    }
-
-    /// Sets `client_restrictions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_restrictions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.client_restrictions = Some(value);
-        self
-    }
-
-    /// Sets `org_restrictions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_org_restrictions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.org_restrictions = Some(value);
-        self
-    }
-
-    /// Sets `database_lookup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_id(mut self, value: i32) -> Self {
-        self.database_lookup_id = Some(value);
-        self
-    }
-
-    /// Sets `database_lookup_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_name(mut self, value: impl Into<String>) -> Self {
-        self.database_lookup_name = Some(value.into());
-        self
-    }
-
-    /// Sets `database_lookup_auto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_auto(mut self, value: bool) -> Self {
-        self.database_lookup_auto = Some(value);
-        self
-    }
-
-    /// Sets `database_lookup_triggers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_triggers(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.database_lookup_triggers = Some(value);
-        self
-    }
-
-    /// Sets `third_party_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_name(mut self, value: impl Into<String>) -> Self {
-        self.third_party_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sqllookup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqllookup(mut self, value: impl Into<String>) -> Self {
-        self.sqllookup = Some(value.into());
-        self
-    }
-
-    /// Sets `copytochildonupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copytochildonupdate(mut self, value: bool) -> Self {
-        self.copytochildonupdate = Some(value);
-        self
-    }
-
-    /// Sets `copytoparentonupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copytoparentonupdate(mut self, value: bool) -> Self {
-        self.copytoparentonupdate = Some(value);
-        self
-    }
-
-    /// Sets `showintable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showintable(mut self, value: bool) -> Self {
-        self.showintable = Some(value);
-        self
-    }
-
-    /// Sets `importalias` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importalias(mut self, value: impl Into<String>) -> Self {
-        self.importalias = Some(value.into());
-        self
-    }
-
-    /// Sets `hyperlink` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hyperlink(mut self, value: impl Into<String>) -> Self {
-        self.hyperlink = Some(value.into());
-        self
-    }
-
-    /// Sets `seq` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seq(mut self, value: i32) -> Self {
-        self.seq = Some(value);
-        self
-    }
-
-    /// Sets `visibility` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_visibility(mut self, value: i32) -> Self {
-        self.visibility = Some(value);
-        self
-    }
-
-    /// Sets `groupname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_groupname(mut self, value: impl Into<String>) -> Self {
-        self.groupname = Some(value.into());
-        self
-    }
-
-    /// Sets `_testsql` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_testsql(mut self, value: bool) -> Self {
-        self.testsql = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `showhintondetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showhintondetails(mut self, value: bool) -> Self {
-        self.showhintondetails = Some(value);
-        self
-    }
-
-    /// Sets `partslookupusedin` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_partslookupusedin(mut self, value: impl Into<String>) -> Self {
-        self.partslookupusedin = Some(value.into());
-        self
-    }
-
-    /// Sets `showondetailsscreen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showondetailsscreen(mut self, value: bool) -> Self {
-        self.showondetailsscreen = Some(value);
-        self
-    }
-
-    /// Sets `selection_field_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_selection_field_id(mut self, value: i32) -> Self {
-        self.selection_field_id = Some(value);
-        self
-    }
-
-    /// Sets `selection_field_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_selection_field_name(mut self, value: impl Into<String>) -> Self {
-        self.selection_field_name = Some(value.into());
-        self
-    }
-
-    /// Sets `variable_format_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_variable_format_1(mut self, value: impl Into<String>) -> Self {
-        self.variable_format_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `variable_format_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_variable_format_2(mut self, value: impl Into<String>) -> Self {
-        self.variable_format_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `customextratableid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customextratableid(mut self, value: i32) -> Self {
-        self.customextratableid = Some(value);
-        self
-    }
-
-    /// Sets `copytorelated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copytorelated(mut self, value: bool) -> Self {
-        self.copytorelated = Some(value);
-        self
-    }
-
-    /// Sets `deleteafterclosure` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deleteafterclosure(mut self, value: bool) -> Self {
-        self.deleteafterclosure = Some(value);
-        self
-    }
-
-    /// Sets `deleteafterclosuredays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deleteafterclosuredays(mut self, value: i32) -> Self {
-        self.deleteafterclosuredays = Some(value);
-        self
-    }
-
-    /// Sets `defaultdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultdate(mut self, value: i32) -> Self {
-        self.defaultdate = Some(value);
-        self
-    }
-
-    /// Sets `validation_data` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validation_data(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.validation_data = Some(value);
-        self
-    }
-
-    /// Sets `calculation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calculation(mut self, value: impl Into<String>) -> Self {
-        self.calculation = Some(value.into());
-        self
-    }
-
-    /// Sets `rounding` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rounding(mut self, value: i32) -> Self {
-        self.rounding = Some(value);
-        self
-    }
-
-    /// Sets `regex` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_regex(mut self, value: impl Into<String>) -> Self {
-        self.regex = Some(value.into());
-        self
-    }
-
-    /// Sets `onlyshowforagents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onlyshowforagents(mut self, value: bool) -> Self {
-        self.onlyshowforagents = Some(value);
-        self
-    }
-
-    /// Sets `excludefromallfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_excludefromallfields(mut self, value: bool) -> Self {
-        self.excludefromallfields = Some(value);
-        self
-    }
-
-    /// Sets `mandatory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mandatory(mut self, value: bool) -> Self {
-        self.mandatory = Some(value);
-        self
-    }
-
-    /// Sets `visibility_conditions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_visibility_conditions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.visibility_conditions = Some(value);
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `inherit_ac_from_tickettype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inherit_ac_from_tickettype(mut self, value: bool) -> Self {
-        self.inherit_ac_from_tickettype = Some(value);
-        self
-    }
-
-    /// Sets `is_horizontal` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_horizontal(mut self, value: bool) -> Self {
-        self.is_horizontal = Some(value);
-        self
-    }
-
-    /// Sets `sqlcfvariables` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlcfvariables(mut self, value: Vec<i32>) -> Self {
-        self.sqlcfvariables = Some(value);
-        self
-    }
-
-    /// Sets `showoncrmnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showoncrmnote(mut self, value: bool) -> Self {
-        self.showoncrmnote = Some(value);
-        self
-    }
-
-    /// Sets `database_lookup_input` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_input(mut self, value: i32) -> Self {
-        self.database_lookup_input = Some(value);
-        self
-    }
-
-    /// Sets `table_data_entry_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_data_entry_type(mut self, value: i32) -> Self {
-        self.table_data_entry_type = Some(value);
-        self
-    }
-
-    /// Sets `isencrypted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isencrypted(mut self, value: bool) -> Self {
-        self.isencrypted = Some(value);
-        self
-    }
-
-    /// Sets `table_height` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_height(mut self, value: i32) -> Self {
-        self.table_height = Some(value);
-        self
-    }
-
-    /// Sets `sql_connection_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql_connection_type(mut self, value: i32) -> Self {
-        self.sql_connection_type = Some(value);
-        self
-    }
-
-    /// Sets `sql_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql_user(mut self, value: impl Into<String>) -> Self {
-        self.sql_user = Some(value.into());
-        self
-    }
-
-    /// Sets `sql_new_password` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql_new_password(mut self, value: impl Into<String>) -> Self {
-        self.sql_new_password = Some(value.into());
-        self
-    }
-
-    /// Sets `sql_server` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql_server(mut self, value: impl Into<String>) -> Self {
-        self.sql_server = Some(value.into());
-        self
-    }
-
-    /// Sets `sql_database` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql_database(mut self, value: impl Into<String>) -> Self {
-        self.sql_database = Some(value.into());
-        self
-    }
-
-    /// Sets `sql_certificate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql_certificate_id(mut self, value: i32) -> Self {
-        self.sql_certificate_id = Some(value);
-        self
-    }
-
-    /// Sets `sql_certificate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql_certificate_name(mut self, value: impl Into<String>) -> Self {
-        self.sql_certificate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `lookup_request` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lookup_request(mut self, value: serde_json::Value) -> Self {
-        self.lookup_request = Some(value);
-        self
-    }
-
-    /// Sets `max_selection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_max_selection(mut self, value: i32) -> Self {
-        self.max_selection = Some(value);
-        self
-    }
-
-    /// Sets `hint_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hint_type(mut self, value: i32) -> Self {
-        self.hint_type = Some(value);
-        self
-    }
-
-    /// Sets `defaultdays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultdays(mut self, value: i32) -> Self {
-        self.defaultdays = Some(value);
-        self
-    }
-
-    /// Sets `new_storage_method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_storage_method(mut self, value: bool) -> Self {
-        self.new_storage_method = Some(value);
-        self
-    }
-
-    /// Sets `where_sql` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_where_sql(mut self, value: impl Into<String>) -> Self {
-        self.where_sql = Some(value.into());
-        self
-    }
-
-    /// Sets `load_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_load_type(mut self, value: i32) -> Self {
-        self.load_type = Some(value);
-        self
-    }
-
-    /// Sets `hide_from_filters` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_from_filters(mut self, value: bool) -> Self {
-        self.hide_from_filters = Some(value);
-        self
-    }
-
-    /// Sets `lookup_method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lookup_method(mut self, value: i32) -> Self {
-        self.lookup_method = Some(value);
-        self
-    }
-
-    /// Sets `integration_method_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_integration_method_id(mut self, value: i32) -> Self {
-        self.integration_method_id = Some(value);
-        self
-    }
-
-    /// Sets `integration_method_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_integration_method_name(mut self, value: impl Into<String>) -> Self {
-        self.integration_method_name = Some(value.into());
-        self
-    }
-
-    /// Sets `integration_method_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_integration_method_value(mut self, value: i32) -> Self {
-        self.integration_method_value = Some(value);
-        self
-    }
-
-    /// Sets `integration_method_value_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_integration_method_value_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.integration_method_value_name = Some(value.into());
-        self
-    }
-
-    /// Sets `display_property` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_display_property(mut self, value: impl Into<String>) -> Self {
-        self.display_property = Some(value.into());
-        self
-    }
-
-    /// Sets `value_property` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value_property(mut self, value: impl Into<String>) -> Self {
-        self.value_property = Some(value.into());
-        self
-    }
-
-    /// Sets `showinpool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showinpool(mut self, value: bool) -> Self {
-        self.showinpool = Some(value);
-        self
-    }
-
-    /// Sets `allow_pool_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_pool_override(mut self, value: bool) -> Self {
-        self.allow_pool_override = Some(value);
-        self
-    }
-
-    /// Sets `simplify_rich` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_simplify_rich(mut self, value: bool) -> Self {
-        self.simplify_rich = Some(value);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `label` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_label(mut self) -> Self {
-        self.label = None;
-        self.extra.insert("label".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labellong` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labellong(mut self) -> Self {
-        self.labellong = None;
-        self.extra.insert("labellong".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_summary(mut self) -> Self {
-        self.summary = None;
-        self.extra.insert("summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hint(mut self) -> Self {
-        self.hint = None;
-        self.extra.insert("hint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lookup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lookup(mut self) -> Self {
-        self.lookup = None;
-        self.extra.insert("lookup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custom(mut self) -> Self {
-        self.custom = None;
-        self.extra.insert("custom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usage(mut self) -> Self {
-        self.usage = None;
-        self.extra.insert("usage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usage_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usage_guid(mut self) -> Self {
-        self.usage_guid = None;
-        self.extra.insert("usage_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_id(mut self) -> Self {
-        self.tab_id = None;
-        self.extra.insert("tab_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_guid(mut self) -> Self {
-        self.tab_guid = None;
-        self.extra.insert("tab_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_name(mut self) -> Self {
-        self.tab_name = None;
-        self.extra.insert("tab_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_sequence(mut self) -> Self {
-        self.tab_sequence = None;
-        self.extra.insert("tab_sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_columns(mut self) -> Self {
-        self.tab_columns = None;
-        self.extra.insert("tab_columns".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_id(mut self) -> Self {
-        self.table_id = None;
-        self.extra.insert("table_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_guid(mut self) -> Self {
-        self.table_guid = None;
-        self.extra.insert("table_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_name(mut self) -> Self {
-        self.table_name = None;
-        self.extra.insert("table_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `readonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_readonly(mut self) -> Self {
-        self.readonly = None;
-        self.extra.insert("readonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addunknown` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addunknown(mut self) -> Self {
-        self.addunknown = None;
-        self.extra.insert("addunknown".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratype(mut self) -> Self {
-        self.extratype = None;
-        self.extra.insert("extratype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calcfield` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calcfield(mut self) -> Self {
-        self.calcfield = None;
-        self.extra.insert("calcfield".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `characterlimit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_characterlimit(mut self) -> Self {
-        self.characterlimit = None;
-        self.extra.insert("characterlimit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `characterlimittype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_characterlimittype(mut self) -> Self {
-        self.characterlimittype = None;
-        self.extra.insert("characterlimittype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inputtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inputtype(mut self) -> Self {
-        self.inputtype = None;
-        self.extra.insert("inputtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copytochild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copytochild(mut self) -> Self {
-        self.copytochild = None;
-        self.extra.insert("copytochild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copytoparent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copytoparent(mut self) -> Self {
-        self.copytoparent = None;
-        self.extra.insert("copytoparent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `searchable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_searchable(mut self) -> Self {
-        self.searchable = None;
-        self.extra.insert("searchable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_searchable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_searchable(mut self) -> Self {
-        self.user_searchable = None;
-        self.extra.insert("user_searchable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calendar_searchable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calendar_searchable(mut self) -> Self {
-        self.calendar_searchable = None;
-        self.extra.insert("calendar_searchable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultvalue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultvalue(mut self) -> Self {
-        self.defaultvalue = None;
-        self.extra.insert("defaultvalue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ordervaluesalphanumerically` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ordervaluesalphanumerically(mut self) -> Self {
-        self.ordervaluesalphanumerically = None;
-        self.extra
-            .insert("ordervaluesalphanumerically".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ordervalueby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ordervalueby(mut self) -> Self {
-        self.ordervalueby = None;
-        self.extra.insert("ordervalueby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultvalue_lookup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultvalue_lookup(mut self) -> Self {
-        self.defaultvalue_lookup = None;
-        self.extra.insert("defaultvalue_lookup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultvalue_table` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultvalue_table(mut self) -> Self {
-        self.defaultvalue_table = None;
-        self.extra.insert("defaultvalue_table".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `values` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_values(mut self) -> Self {
-        self.values = None;
-        self.extra.insert("values".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_values(mut self) -> Self {
-        self.table_values = None;
-        self.extra.insert("table_values".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_values(mut self) -> Self {
-        self.new_values = None;
-        self.extra.insert("new_values".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `variable_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_variable_name(mut self) -> Self {
-        self.variable_name = None;
-        self.extra.insert("variable_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faults_field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faults_field_name(mut self) -> Self {
-        self.faults_field_name = None;
-        self.extra.insert("faults_field_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actions_field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actions_field_name(mut self) -> Self {
-        self.actions_field_name = None;
-        self.extra.insert("actions_field_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_info` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_info(mut self) -> Self {
-        self.table_info = None;
-        self.extra.insert("table_info".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_restrictions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_restrictions(mut self) -> Self {
-        self.client_restrictions = None;
-        self.extra.insert("client_restrictions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `org_restrictions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_org_restrictions(mut self) -> Self {
-        self.org_restrictions = None;
-        self.extra.insert("org_restrictions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_id(mut self) -> Self {
-        self.database_lookup_id = None;
-        self.extra.insert("database_lookup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_name(mut self) -> Self {
-        self.database_lookup_name = None;
-        self.extra.insert("database_lookup_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_auto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_auto(mut self) -> Self {
-        self.database_lookup_auto = None;
-        self.extra.insert("database_lookup_auto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_triggers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_triggers(mut self) -> Self {
-        self.database_lookup_triggers = None;
-        self.extra
-            .insert("database_lookup_triggers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_name(mut self) -> Self {
-        self.third_party_name = None;
-        self.extra.insert("third_party_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqllookup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqllookup(mut self) -> Self {
-        self.sqllookup = None;
-        self.extra.insert("sqllookup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copytochildonupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copytochildonupdate(mut self) -> Self {
-        self.copytochildonupdate = None;
-        self.extra.insert("copytochildonupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copytoparentonupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copytoparentonupdate(mut self) -> Self {
-        self.copytoparentonupdate = None;
-        self.extra.insert("copytoparentonupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showintable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showintable(mut self) -> Self {
-        self.showintable = None;
-        self.extra.insert("showintable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `importalias` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importalias(mut self) -> Self {
-        self.importalias = None;
-        self.extra.insert("importalias".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hyperlink` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hyperlink(mut self) -> Self {
-        self.hyperlink = None;
-        self.extra.insert("hyperlink".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seq` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seq(mut self) -> Self {
-        self.seq = None;
-        self.extra.insert("seq".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `visibility` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_visibility(mut self) -> Self {
-        self.visibility = None;
-        self.extra.insert("visibility".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `groupname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_groupname(mut self) -> Self {
-        self.groupname = None;
-        self.extra.insert("groupname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_testsql` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_testsql(mut self) -> Self {
-        self.testsql = None;
-        self.extra.insert("_testsql".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showhintondetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showhintondetails(mut self) -> Self {
-        self.showhintondetails = None;
-        self.extra.insert("showhintondetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `partslookupusedin` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_partslookupusedin(mut self) -> Self {
-        self.partslookupusedin = None;
-        self.extra.insert("partslookupusedin".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showondetailsscreen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showondetailsscreen(mut self) -> Self {
-        self.showondetailsscreen = None;
-        self.extra.insert("showondetailsscreen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `selection_field_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_selection_field_id(mut self) -> Self {
-        self.selection_field_id = None;
-        self.extra.insert("selection_field_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `selection_field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_selection_field_name(mut self) -> Self {
-        self.selection_field_name = None;
-        self.extra.insert("selection_field_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `variable_format_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_variable_format_1(mut self) -> Self {
-        self.variable_format_1 = None;
-        self.extra.insert("variable_format_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `variable_format_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_variable_format_2(mut self) -> Self {
-        self.variable_format_2 = None;
-        self.extra.insert("variable_format_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customextratableid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customextratableid(mut self) -> Self {
-        self.customextratableid = None;
-        self.extra.insert("customextratableid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copytorelated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copytorelated(mut self) -> Self {
-        self.copytorelated = None;
-        self.extra.insert("copytorelated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deleteafterclosure` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deleteafterclosure(mut self) -> Self {
-        self.deleteafterclosure = None;
-        self.extra.insert("deleteafterclosure".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deleteafterclosuredays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deleteafterclosuredays(mut self) -> Self {
-        self.deleteafterclosuredays = None;
-        self.extra.insert("deleteafterclosuredays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultdate(mut self) -> Self {
-        self.defaultdate = None;
-        self.extra.insert("defaultdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `validation_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validation_data(mut self) -> Self {
-        self.validation_data = None;
-        self.extra.insert("validation_data".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calculation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calculation(mut self) -> Self {
-        self.calculation = None;
-        self.extra.insert("calculation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rounding` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rounding(mut self) -> Self {
-        self.rounding = None;
-        self.extra.insert("rounding".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `regex` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_regex(mut self) -> Self {
-        self.regex = None;
-        self.extra.insert("regex".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onlyshowforagents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onlyshowforagents(mut self) -> Self {
-        self.onlyshowforagents = None;
-        self.extra.insert("onlyshowforagents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `excludefromallfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_excludefromallfields(mut self) -> Self {
-        self.excludefromallfields = None;
-        self.extra.insert("excludefromallfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mandatory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mandatory(mut self) -> Self {
-        self.mandatory = None;
-        self.extra.insert("mandatory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `visibility_conditions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_visibility_conditions(mut self) -> Self {
-        self.visibility_conditions = None;
-        self.extra.insert("visibility_conditions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inherit_ac_from_tickettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inherit_ac_from_tickettype(mut self) -> Self {
-        self.inherit_ac_from_tickettype = None;
-        self.extra
-            .insert("inherit_ac_from_tickettype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_horizontal` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_horizontal(mut self) -> Self {
-        self.is_horizontal = None;
-        self.extra.insert("is_horizontal".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlcfvariables` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlcfvariables(mut self) -> Self {
-        self.sqlcfvariables = None;
-        self.extra.insert("sqlcfvariables".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showoncrmnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showoncrmnote(mut self) -> Self {
-        self.showoncrmnote = None;
-        self.extra.insert("showoncrmnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_input` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_input(mut self) -> Self {
-        self.database_lookup_input = None;
-        self.extra.insert("database_lookup_input".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_data_entry_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_data_entry_type(mut self) -> Self {
-        self.table_data_entry_type = None;
-        self.extra.insert("table_data_entry_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isencrypted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isencrypted(mut self) -> Self {
-        self.isencrypted = None;
-        self.extra.insert("isencrypted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_height` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_height(mut self) -> Self {
-        self.table_height = None;
-        self.extra.insert("table_height".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql_connection_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql_connection_type(mut self) -> Self {
-        self.sql_connection_type = None;
-        self.extra.insert("sql_connection_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql_user(mut self) -> Self {
-        self.sql_user = None;
-        self.extra.insert("sql_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql_new_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql_new_password(mut self) -> Self {
-        self.sql_new_password = None;
-        self.extra.insert("sql_new_password".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql_server` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql_server(mut self) -> Self {
-        self.sql_server = None;
-        self.extra.insert("sql_server".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql_database` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql_database(mut self) -> Self {
-        self.sql_database = None;
-        self.extra.insert("sql_database".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql_certificate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql_certificate_id(mut self) -> Self {
-        self.sql_certificate_id = None;
-        self.extra.insert("sql_certificate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql_certificate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql_certificate_name(mut self) -> Self {
-        self.sql_certificate_name = None;
-        self.extra.insert("sql_certificate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lookup_request` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lookup_request(mut self) -> Self {
-        self.lookup_request = None;
-        self.extra.insert("lookup_request".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `max_selection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_max_selection(mut self) -> Self {
-        self.max_selection = None;
-        self.extra.insert("max_selection".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hint_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hint_type(mut self) -> Self {
-        self.hint_type = None;
-        self.extra.insert("hint_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultdays(mut self) -> Self {
-        self.defaultdays = None;
-        self.extra.insert("defaultdays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_storage_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_storage_method(mut self) -> Self {
-        self.new_storage_method = None;
-        self.extra.insert("new_storage_method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `where_sql` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_where_sql(mut self) -> Self {
-        self.where_sql = None;
-        self.extra.insert("where_sql".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `load_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_load_type(mut self) -> Self {
-        self.load_type = None;
-        self.extra.insert("load_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_from_filters` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_from_filters(mut self) -> Self {
-        self.hide_from_filters = None;
-        self.extra.insert("hide_from_filters".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lookup_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lookup_method(mut self) -> Self {
-        self.lookup_method = None;
-        self.extra.insert("lookup_method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `integration_method_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_integration_method_id(mut self) -> Self {
-        self.integration_method_id = None;
-        self.extra.insert("integration_method_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `integration_method_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_integration_method_name(mut self) -> Self {
-        self.integration_method_name = None;
-        self.extra.insert("integration_method_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `integration_method_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_integration_method_value(mut self) -> Self {
-        self.integration_method_value = None;
-        self.extra
-            .insert("integration_method_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `integration_method_value_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_integration_method_value_name(mut self) -> Self {
-        self.integration_method_value_name = None;
-        self.extra
-            .insert("integration_method_value_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `display_property` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_display_property(mut self) -> Self {
-        self.display_property = None;
-        self.extra.insert("display_property".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value_property` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value_property(mut self) -> Self {
-        self.value_property = None;
-        self.extra.insert("value_property".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showinpool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showinpool(mut self) -> Self {
-        self.showinpool = None;
-        self.extra.insert("showinpool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_pool_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_pool_override(mut self) -> Self {
-        self.allow_pool_override = None;
-        self.extra.insert("allow_pool_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `simplify_rich` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_simplify_rich(mut self) -> Self {
-        self.simplify_rich = None;
-        self.extra.insert("simplify_rich".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for FieldInfo {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "label", &self.label, &self.extra)?;
-        model::opt_entry(&mut map, "labellong", &self.labellong, &self.extra)?;
-        model::opt_entry(&mut map, "summary", &self.summary, &self.extra)?;
-        model::opt_entry(&mut map, "hint", &self.hint, &self.extra)?;
-        model::opt_entry(&mut map, "lookup", &self.lookup, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "custom", &self.custom, &self.extra)?;
-        model::opt_entry(&mut map, "usage", &self.usage, &self.extra)?;
-        model::opt_entry(&mut map, "usage_guid", &self.usage_guid, &self.extra)?;
-        model::opt_entry(&mut map, "tab_id", &self.tab_id, &self.extra)?;
-        model::opt_entry(&mut map, "tab_guid", &self.tab_guid, &self.extra)?;
-        model::opt_entry(&mut map, "tab_name", &self.tab_name, &self.extra)?;
-        model::opt_entry(&mut map, "tab_sequence", &self.tab_sequence, &self.extra)?;
-        model::opt_entry(&mut map, "tab_columns", &self.tab_columns, &self.extra)?;
-        model::opt_entry(&mut map, "table_id", &self.table_id, &self.extra)?;
-        model::opt_entry(&mut map, "table_guid", &self.table_guid, &self.extra)?;
-        model::opt_entry(&mut map, "table_name", &self.table_name, &self.extra)?;
-        model::opt_entry(&mut map, "readonly", &self.readonly, &self.extra)?;
-        model::opt_entry(&mut map, "addunknown", &self.addunknown, &self.extra)?;
-        model::opt_entry(&mut map, "extratype", &self.extratype, &self.extra)?;
-        model::opt_entry(&mut map, "calcfield", &self.calcfield, &self.extra)?;
-        model::opt_entry(&mut map, "characterlimit", &self.characterlimit, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "characterlimittype",
-            &self.characterlimittype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "inputtype", &self.inputtype, &self.extra)?;
-        model::opt_entry(&mut map, "copytochild", &self.copytochild, &self.extra)?;
-        model::opt_entry(&mut map, "copytoparent", &self.copytoparent, &self.extra)?;
-        model::opt_entry(&mut map, "searchable", &self.searchable, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "user_searchable",
-            &self.user_searchable,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "calendar_searchable",
-            &self.calendar_searchable,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "defaultvalue", &self.defaultvalue, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ordervaluesalphanumerically",
-            &self.ordervaluesalphanumerically,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ordervalueby", &self.ordervalueby, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "defaultvalue_lookup",
-            &self.defaultvalue_lookup,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultvalue_table",
-            &self.defaultvalue_table,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "values", &self.values, &self.extra)?;
-        model::opt_entry(&mut map, "table_values", &self.table_values, &self.extra)?;
-        model::opt_entry(&mut map, "new_values", &self.new_values, &self.extra)?;
-        model::opt_entry(&mut map, "variable_name", &self.variable_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "faults_field_name",
-            &self.faults_field_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "actions_field_name",
-            &self.actions_field_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "table_info", &self.table_info, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "client_restrictions",
-            &self.client_restrictions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "org_restrictions",
-            &self.org_restrictions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_id",
-            &self.database_lookup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_name",
-            &self.database_lookup_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_auto",
-            &self.database_lookup_auto,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_triggers",
-            &self.database_lookup_triggers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_name",
-            &self.third_party_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sqllookup", &self.sqllookup, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "copytochildonupdate",
-            &self.copytochildonupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "copytoparentonupdate",
-            &self.copytoparentonupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showintable", &self.showintable, &self.extra)?;
-        model::opt_entry(&mut map, "importalias", &self.importalias, &self.extra)?;
-        model::opt_entry(&mut map, "hyperlink", &self.hyperlink, &self.extra)?;
-        model::opt_entry(&mut map, "seq", &self.seq, &self.extra)?;
-        model::opt_entry(&mut map, "visibility", &self.visibility, &self.extra)?;
-        model::opt_entry(&mut map, "groupname", &self.groupname, &self.extra)?;
-        model::opt_entry(&mut map, "_testsql", &self.testsql, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showhintondetails",
-            &self.showhintondetails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "partslookupusedin",
-            &self.partslookupusedin,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showondetailsscreen",
-            &self.showondetailsscreen,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "selection_field_id",
-            &self.selection_field_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "selection_field_name",
-            &self.selection_field_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "variable_format_1",
-            &self.variable_format_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "variable_format_2",
-            &self.variable_format_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "customextratableid",
-            &self.customextratableid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "copytorelated", &self.copytorelated, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "deleteafterclosure",
-            &self.deleteafterclosure,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "deleteafterclosuredays",
-            &self.deleteafterclosuredays,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "defaultdate", &self.defaultdate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "validation_data",
-            &self.validation_data,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "calculation", &self.calculation, &self.extra)?;
-        model::opt_entry(&mut map, "rounding", &self.rounding, &self.extra)?;
-        model::opt_entry(&mut map, "regex", &self.regex, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "onlyshowforagents",
-            &self.onlyshowforagents,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "excludefromallfields",
-            &self.excludefromallfields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "mandatory", &self.mandatory, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "visibility_conditions",
-            &self.visibility_conditions,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inherit_ac_from_tickettype",
-            &self.inherit_ac_from_tickettype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_horizontal", &self.is_horizontal, &self.extra)?;
-        model::opt_entry(&mut map, "sqlcfvariables", &self.sqlcfvariables, &self.extra)?;
-        model::opt_entry(&mut map, "showoncrmnote", &self.showoncrmnote, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_input",
-            &self.database_lookup_input,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "table_data_entry_type",
-            &self.table_data_entry_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isencrypted", &self.isencrypted, &self.extra)?;
-        model::opt_entry(&mut map, "table_height", &self.table_height, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sql_connection_type",
-            &self.sql_connection_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sql_user", &self.sql_user, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sql_new_password",
-            &self.sql_new_password,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sql_server", &self.sql_server, &self.extra)?;
-        model::opt_entry(&mut map, "sql_database", &self.sql_database, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sql_certificate_id",
-            &self.sql_certificate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sql_certificate_name",
-            &self.sql_certificate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lookup_request", &self.lookup_request, &self.extra)?;
-        model::opt_entry(&mut map, "max_selection", &self.max_selection, &self.extra)?;
-        model::opt_entry(&mut map, "hint_type", &self.hint_type, &self.extra)?;
-        model::opt_entry(&mut map, "defaultdays", &self.defaultdays, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_storage_method",
-            &self.new_storage_method,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "where_sql", &self.where_sql, &self.extra)?;
-        model::opt_entry(&mut map, "load_type", &self.load_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "hide_from_filters",
-            &self.hide_from_filters,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "lookup_method", &self.lookup_method, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "integration_method_id",
-            &self.integration_method_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "integration_method_name",
-            &self.integration_method_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "integration_method_value",
-            &self.integration_method_value,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "integration_method_value_name",
-            &self.integration_method_value_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "display_property",
-            &self.display_property,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "value_property", &self.value_property, &self.extra)?;
-        model::opt_entry(&mut map, "showinpool", &self.showinpool, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allow_pool_override",
-            &self.allow_pool_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "simplify_rich", &self.simplify_rich, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FieldInfo {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`FieldInfo`], to name one in [`FieldInfo::clear`] (send it as `null`) and
+/// [`FieldInfo::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum FieldInfoField {
+    /// `intent`.
+    Intent,
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `name`.
+    Name,
+    /// `label`.
+    Label,
+    /// `labellong`.
+    Labellong,
+    /// `summary`.
+    Summary,
+    /// `hint`.
+    Hint,
+    /// `lookup`.
+    Lookup,
+    /// `type`.
+    Type,
+    /// `custom`.
+    Custom,
+    /// `usage`.
+    Usage,
+    /// `usage_guid`.
+    UsageGuid,
+    /// `tab_id`.
+    TabId,
+    /// `tab_guid`.
+    TabGuid,
+    /// `tab_name`.
+    TabName,
+    /// `tab_sequence`.
+    TabSequence,
+    /// `tab_columns`.
+    TabColumns,
+    /// `table_id`.
+    TableId,
+    /// `table_guid`.
+    TableGuid,
+    /// `table_name`.
+    TableName,
+    /// `readonly`.
+    Readonly,
+    /// `addunknown`.
+    Addunknown,
+    /// `extratype`.
+    Extratype,
+    /// `calcfield`.
+    Calcfield,
+    /// `characterlimit`.
+    Characterlimit,
+    /// `characterlimittype`.
+    Characterlimittype,
+    /// `inputtype`.
+    Inputtype,
+    /// `copytochild`.
+    Copytochild,
+    /// `copytoparent`.
+    Copytoparent,
+    /// `searchable`.
+    Searchable,
+    /// `user_searchable`.
+    UserSearchable,
+    /// `calendar_searchable`.
+    CalendarSearchable,
+    /// `defaultvalue`.
+    Defaultvalue,
+    /// `ordervaluesalphanumerically`.
+    Ordervaluesalphanumerically,
+    /// `ordervalueby`.
+    Ordervalueby,
+    /// `defaultvalue_lookup`.
+    DefaultvalueLookup,
+    /// `defaultvalue_table`.
+    DefaultvalueTable,
+    /// `values`.
+    Values,
+    /// `table_values`.
+    TableValues,
+    /// `new_values`.
+    NewValues,
+    /// `variable_name`.
+    VariableName,
+    /// `faults_field_name`.
+    FaultsFieldName,
+    /// `actions_field_name`.
+    ActionsFieldName,
+    /// `table_info`.
+    TableInfo,
+    /// `client_restrictions`.
+    ClientRestrictions,
+    /// `org_restrictions`.
+    OrgRestrictions,
+    /// `database_lookup_id`.
+    DatabaseLookupId,
+    /// `database_lookup_name`.
+    DatabaseLookupName,
+    /// `database_lookup_auto`.
+    DatabaseLookupAuto,
+    /// `database_lookup_triggers`.
+    DatabaseLookupTriggers,
+    /// `third_party_name`.
+    ThirdPartyName,
+    /// `sqllookup`.
+    Sqllookup,
+    /// `copytochildonupdate`.
+    Copytochildonupdate,
+    /// `copytoparentonupdate`.
+    Copytoparentonupdate,
+    /// `showintable`.
+    Showintable,
+    /// `importalias`.
+    Importalias,
+    /// `hyperlink`.
+    Hyperlink,
+    /// `seq`.
+    Seq,
+    /// `visibility`.
+    Visibility,
+    /// `groupname`.
+    Groupname,
+    /// `_testsql`.
+    Testsql,
+    /// `_warning`.
+    Warning,
+    /// `showhintondetails`.
+    Showhintondetails,
+    /// `partslookupusedin`.
+    Partslookupusedin,
+    /// `showondetailsscreen`.
+    Showondetailsscreen,
+    /// `selection_field_id`.
+    SelectionFieldId,
+    /// `selection_field_name`.
+    SelectionFieldName,
+    /// `variable_format_1`.
+    VariableFormat1,
+    /// `variable_format_2`.
+    VariableFormat2,
+    /// `customextratableid`.
+    Customextratableid,
+    /// `copytorelated`.
+    Copytorelated,
+    /// `deleteafterclosure`.
+    Deleteafterclosure,
+    /// `deleteafterclosuredays`.
+    Deleteafterclosuredays,
+    /// `defaultdate`.
+    Defaultdate,
+    /// `validation_data`.
+    ValidationData,
+    /// `calculation`.
+    Calculation,
+    /// `rounding`.
+    Rounding,
+    /// `regex`.
+    Regex,
+    /// `onlyshowforagents`.
+    Onlyshowforagents,
+    /// `excludefromallfields`.
+    Excludefromallfields,
+    /// `mandatory`.
+    Mandatory,
+    /// `visibility_conditions`.
+    VisibilityConditions,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `inherit_ac_from_tickettype`.
+    InheritAcFromTickettype,
+    /// `is_horizontal`.
+    IsHorizontal,
+    /// `sqlcfvariables`.
+    Sqlcfvariables,
+    /// `showoncrmnote`.
+    Showoncrmnote,
+    /// `database_lookup_input`.
+    DatabaseLookupInput,
+    /// `table_data_entry_type`.
+    TableDataEntryType,
+    /// `isencrypted`.
+    Isencrypted,
+    /// `table_height`.
+    TableHeight,
+    /// `sql_connection_type`.
+    SqlConnectionType,
+    /// `sql_user`.
+    SqlUser,
+    /// `sql_new_password`.
+    SqlNewPassword,
+    /// `sql_server`.
+    SqlServer,
+    /// `sql_database`.
+    SqlDatabase,
+    /// `sql_certificate_id`.
+    SqlCertificateId,
+    /// `sql_certificate_name`.
+    SqlCertificateName,
+    /// `lookup_request`.
+    LookupRequest,
+    /// `max_selection`.
+    MaxSelection,
+    /// `hint_type`.
+    HintType,
+    /// `defaultdays`.
+    Defaultdays,
+    /// `new_storage_method`.
+    NewStorageMethod,
+    /// `where_sql`.
+    WhereSql,
+    /// `load_type`.
+    LoadType,
+    /// `hide_from_filters`.
+    HideFromFilters,
+    /// `lookup_method`.
+    LookupMethod,
+    /// `integration_method_id`.
+    IntegrationMethodId,
+    /// `integration_method_name`.
+    IntegrationMethodName,
+    /// `integration_method_value`.
+    IntegrationMethodValue,
+    /// `integration_method_value_name`.
+    IntegrationMethodValueName,
+    /// `display_property`.
+    DisplayProperty,
+    /// `value_property`.
+    ValueProperty,
+    /// `showinpool`.
+    Showinpool,
+    /// `allow_pool_override`.
+    AllowPoolOverride,
+    /// `simplify_rich`.
+    SimplifyRich,
 }
 
 impl crate::runtime::model::Model for FieldInfo {
-    const EXPECTING: &'static str = "struct FieldInfo";
+    const NAME: &'static str = "FieldInfo";
     const FIELDS: &'static [&'static str] = &[
-        "_testsql",
-        "_warning",
-        "access_control",
-        "access_control_level",
-        "actions_field_name",
+        "intent",
+        "id",
+        "guid",
+        "name",
+        "label",
+        "labellong",
+        "summary",
+        "hint",
+        "lookup",
+        "type",
+        "custom",
+        "usage",
+        "usage_guid",
+        "tab_id",
+        "tab_guid",
+        "tab_name",
+        "tab_sequence",
+        "tab_columns",
+        "table_id",
+        "table_guid",
+        "table_name",
+        "readonly",
         "addunknown",
-        "allow_pool_override",
+        "extratype",
         "calcfield",
-        "calculation",
-        "calendar_searchable",
         "characterlimit",
         "characterlimittype",
-        "client_restrictions",
+        "inputtype",
         "copytochild",
-        "copytochildonupdate",
         "copytoparent",
-        "copytoparentonupdate",
-        "copytorelated",
-        "custom",
-        "customextratableid",
-        "database_lookup_auto",
-        "database_lookup_id",
-        "database_lookup_input",
-        "database_lookup_name",
-        "database_lookup_triggers",
-        "defaultdate",
-        "defaultdays",
+        "searchable",
+        "user_searchable",
+        "calendar_searchable",
         "defaultvalue",
+        "ordervaluesalphanumerically",
+        "ordervalueby",
         "defaultvalue_lookup",
         "defaultvalue_table",
+        "values",
+        "table_values",
+        "new_values",
+        "variable_name",
+        "faults_field_name",
+        "actions_field_name",
+        "table_info",
+        "client_restrictions",
+        "org_restrictions",
+        "database_lookup_id",
+        "database_lookup_name",
+        "database_lookup_auto",
+        "database_lookup_triggers",
+        "third_party_name",
+        "sqllookup",
+        "copytochildonupdate",
+        "copytoparentonupdate",
+        "showintable",
+        "importalias",
+        "hyperlink",
+        "seq",
+        "visibility",
+        "groupname",
+        "_testsql",
+        "_warning",
+        "showhintondetails",
+        "partslookupusedin",
+        "showondetailsscreen",
+        "selection_field_id",
+        "selection_field_name",
+        "variable_format_1",
+        "variable_format_2",
+        "customextratableid",
+        "copytorelated",
         "deleteafterclosure",
         "deleteafterclosuredays",
-        "display_property",
+        "defaultdate",
+        "validation_data",
+        "calculation",
+        "rounding",
+        "regex",
+        "onlyshowforagents",
         "excludefromallfields",
-        "extratype",
-        "faults_field_name",
-        "groupname",
-        "guid",
-        "hide_from_filters",
-        "hint",
-        "hint_type",
-        "hyperlink",
-        "id",
-        "importalias",
+        "mandatory",
+        "visibility_conditions",
+        "access_control",
+        "access_control_level",
         "inherit_ac_from_tickettype",
-        "inputtype",
+        "is_horizontal",
+        "sqlcfvariables",
+        "showoncrmnote",
+        "database_lookup_input",
+        "table_data_entry_type",
+        "isencrypted",
+        "table_height",
+        "sql_connection_type",
+        "sql_user",
+        "sql_new_password",
+        "sql_server",
+        "sql_database",
+        "sql_certificate_id",
+        "sql_certificate_name",
+        "lookup_request",
+        "max_selection",
+        "hint_type",
+        "defaultdays",
+        "new_storage_method",
+        "where_sql",
+        "load_type",
+        "hide_from_filters",
+        "lookup_method",
         "integration_method_id",
         "integration_method_name",
         "integration_method_value",
         "integration_method_value_name",
-        "intent",
-        "is_horizontal",
-        "isencrypted",
-        "label",
-        "labellong",
-        "load_type",
-        "lookup",
-        "lookup_method",
-        "lookup_request",
-        "mandatory",
-        "max_selection",
-        "name",
-        "new_storage_method",
-        "new_values",
-        "onlyshowforagents",
-        "ordervalueby",
-        "ordervaluesalphanumerically",
-        "org_restrictions",
-        "partslookupusedin",
-        "readonly",
-        "regex",
-        "rounding",
-        "searchable",
-        "selection_field_id",
-        "selection_field_name",
-        "seq",
-        "showhintondetails",
-        "showinpool",
-        "showintable",
-        "showoncrmnote",
-        "showondetailsscreen",
-        "simplify_rich",
-        "sql_certificate_id",
-        "sql_certificate_name",
-        "sql_connection_type",
-        "sql_database",
-        "sql_new_password",
-        "sql_server",
-        "sql_user",
-        "sqlcfvariables",
-        "sqllookup",
-        "summary",
-        "tab_columns",
-        "tab_guid",
-        "tab_id",
-        "tab_name",
-        "tab_sequence",
-        "table_data_entry_type",
-        "table_guid",
-        "table_height",
-        "table_id",
-        "table_info",
-        "table_name",
-        "table_values",
-        "third_party_name",
-        "type",
-        "usage",
-        "usage_guid",
-        "user_searchable",
-        "validation_data",
+        "display_property",
         "value_property",
-        "values",
-        "variable_format_1",
-        "variable_format_2",
-        "variable_name",
-        "visibility",
-        "visibility_conditions",
-        "where_sql",
+        "showinpool",
+        "allow_pool_override",
+        "simplify_rich",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.testsql = model::opt_bool(map)?,
-            1 => self.warning = model::value(map)?,
-            2 => self.access_control = model::value(map)?,
-            3 => self.access_control_level = model::opt_i32(map)?,
-            4 => self.actions_field_name = model::value(map)?,
-            5 => self.addunknown = model::opt_bool(map)?,
-            6 => self.allow_pool_override = model::opt_bool(map)?,
-            7 => self.calcfield = model::value(map)?,
-            8 => self.calculation = model::value(map)?,
-            9 => self.calendar_searchable = model::opt_bool(map)?,
-            10 => self.characterlimit = model::opt_i32(map)?,
-            11 => self.characterlimittype = model::opt_i32(map)?,
-            12 => self.client_restrictions = model::value(map)?,
-            13 => self.copytochild = model::opt_bool(map)?,
-            14 => self.copytochildonupdate = model::opt_bool(map)?,
-            15 => self.copytoparent = model::opt_bool(map)?,
-            16 => self.copytoparentonupdate = model::opt_bool(map)?,
-            17 => self.copytorelated = model::opt_bool(map)?,
-            18 => self.custom = model::opt_i32(map)?,
-            19 => self.customextratableid = model::opt_i32(map)?,
-            20 => self.database_lookup_auto = model::opt_bool(map)?,
-            21 => self.database_lookup_id = model::opt_i32(map)?,
-            22 => self.database_lookup_input = model::opt_i32(map)?,
-            23 => self.database_lookup_name = model::value(map)?,
-            24 => self.database_lookup_triggers = model::value(map)?,
-            25 => self.defaultdate = model::opt_i32(map)?,
-            26 => self.defaultdays = model::opt_i32(map)?,
-            27 => self.defaultvalue = model::value(map)?,
-            28 => self.defaultvalue_lookup = model::value(map)?,
-            29 => self.defaultvalue_table = model::value(map)?,
-            30 => self.deleteafterclosure = model::opt_bool(map)?,
-            31 => self.deleteafterclosuredays = model::opt_i32(map)?,
-            32 => self.display_property = model::value(map)?,
-            33 => self.excludefromallfields = model::opt_bool(map)?,
-            34 => self.extratype = model::opt_i32(map)?,
-            35 => self.faults_field_name = model::value(map)?,
-            36 => self.groupname = model::value(map)?,
-            37 => self.guid = model::value(map)?,
-            38 => self.hide_from_filters = model::opt_bool(map)?,
-            39 => self.hint = model::value(map)?,
-            40 => self.hint_type = model::opt_i32(map)?,
-            41 => self.hyperlink = model::value(map)?,
-            42 => self.id = model::opt_i32(map)?,
-            43 => self.importalias = model::value(map)?,
-            44 => self.inherit_ac_from_tickettype = model::opt_bool(map)?,
-            45 => self.inputtype = model::opt_i32(map)?,
-            46 => self.integration_method_id = model::opt_i32(map)?,
-            47 => self.integration_method_name = model::value(map)?,
-            48 => self.integration_method_value = model::opt_i32(map)?,
-            49 => self.integration_method_value_name = model::value(map)?,
-            50 => self.intent = model::value(map)?,
-            51 => self.is_horizontal = model::opt_bool(map)?,
-            52 => self.isencrypted = model::opt_bool(map)?,
-            53 => self.label = model::value(map)?,
-            54 => self.labellong = model::value(map)?,
-            55 => self.load_type = model::opt_i32(map)?,
-            56 => self.lookup = model::opt_i32(map)?,
-            57 => self.lookup_method = model::opt_i32(map)?,
-            58 => self.lookup_request = model::value(map)?,
-            59 => self.mandatory = model::opt_bool(map)?,
-            60 => self.max_selection = model::opt_i32(map)?,
-            61 => self.name = model::value(map)?,
-            62 => self.new_storage_method = model::opt_bool(map)?,
-            63 => self.new_values = model::value(map)?,
-            64 => self.onlyshowforagents = model::opt_bool(map)?,
-            65 => self.ordervalueby = model::opt_i32(map)?,
-            66 => self.ordervaluesalphanumerically = model::opt_bool(map)?,
-            67 => self.org_restrictions = model::value(map)?,
-            68 => self.partslookupusedin = model::value(map)?,
-            69 => self.readonly = model::opt_bool(map)?,
-            70 => self.regex = model::value(map)?,
-            71 => self.rounding = model::opt_i32(map)?,
-            72 => self.searchable = model::opt_bool(map)?,
-            73 => self.selection_field_id = model::opt_i32(map)?,
-            74 => self.selection_field_name = model::value(map)?,
-            75 => self.seq = model::opt_i32(map)?,
-            76 => self.showhintondetails = model::opt_bool(map)?,
-            77 => self.showinpool = model::opt_bool(map)?,
-            78 => self.showintable = model::opt_bool(map)?,
-            79 => self.showoncrmnote = model::opt_bool(map)?,
-            80 => self.showondetailsscreen = model::opt_bool(map)?,
-            81 => self.simplify_rich = model::opt_bool(map)?,
-            82 => self.sql_certificate_id = model::opt_i32(map)?,
-            83 => self.sql_certificate_name = model::value(map)?,
-            84 => self.sql_connection_type = model::opt_i32(map)?,
-            85 => self.sql_database = model::value(map)?,
-            86 => self.sql_new_password = model::value(map)?,
-            87 => self.sql_server = model::value(map)?,
-            88 => self.sql_user = model::value(map)?,
-            89 => self.sqlcfvariables = model::value(map)?,
-            90 => self.sqllookup = model::value(map)?,
-            91 => self.summary = model::value(map)?,
-            92 => self.tab_columns = model::opt_i32(map)?,
-            93 => self.tab_guid = model::value(map)?,
-            94 => self.tab_id = model::opt_i32(map)?,
-            95 => self.tab_name = model::value(map)?,
-            96 => self.tab_sequence = model::opt_i32(map)?,
-            97 => self.table_data_entry_type = model::opt_i32(map)?,
-            98 => self.table_guid = model::value(map)?,
-            99 => self.table_height = model::opt_i32(map)?,
-            100 => self.table_id = model::opt_i32(map)?,
-            101 => self.table_info = model::value(map)?,
-            102 => self.table_name = model::value(map)?,
-            103 => self.table_values = model::value(map)?,
-            104 => self.third_party_name = model::value(map)?,
-            105 => self.r#type = model::opt_i32(map)?,
-            106 => self.usage = model::opt_i32(map)?,
-            107 => self.usage_guid = model::value(map)?,
-            108 => self.user_searchable = model::opt_bool(map)?,
-            109 => self.validation_data = model::value(map)?,
-            110 => self.value_property = model::value(map)?,
-            111 => self.values = model::value(map)?,
-            112 => self.variable_format_1 = model::value(map)?,
-            113 => self.variable_format_2 = model::value(map)?,
-            114 => self.variable_name = model::value(map)?,
-            115 => self.visibility = model::opt_i32(map)?,
-            116 => self.visibility_conditions = model::value(map)?,
-            117 => self.where_sql = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        61, 62, 83, 84, 43, 22, 116, 24, 76, 32, 25, 26, 45, 28, 53, 29, 54, 71, 10, 70,
+        49, 47, 89, 48, 50, 74, 103, 33, 36, 37, 72, 73, 113, 80, 23, 42, 60, 2, 107, 7,
+        102, 57, 1, 56, 85, 27, 109, 110, 111, 112, 0, 86, 91, 4, 5, 106, 8, 108, 100,
+        81, 101, 3, 104, 40, 79, 35, 34, 46, 64, 21, 78, 77, 30, 66, 67, 58, 63, 115, 55,
+        88, 65, 117, 98, 99, 93, 97, 95, 96, 94, 87, 52, 6, 17, 14, 13, 15, 16, 90, 19,
+        92, 18, 44, 20, 39, 51, 9, 11, 12, 31, 75, 114, 38, 68, 69, 41, 59, 82, 105,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.intent);
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.name);
+        v.f(&self.label);
+        v.f(&self.labellong);
+        v.f(&self.summary);
+        v.f(&self.hint);
+        v.f(&self.lookup);
+        v.f(&self.r#type);
+        v.f(&self.custom);
+        v.f(&self.usage);
+        v.f(&self.usage_guid);
+        v.f(&self.tab_id);
+        v.f(&self.tab_guid);
+        v.f(&self.tab_name);
+        v.f(&self.tab_sequence);
+        v.f(&self.tab_columns);
+        v.f(&self.table_id);
+        v.f(&self.table_guid);
+        v.f(&self.table_name);
+        v.f(&self.readonly);
+        v.f(&self.addunknown);
+        v.f(&self.extratype);
+        v.f(&self.calcfield);
+        v.f(&self.characterlimit);
+        v.f(&self.characterlimittype);
+        v.f(&self.inputtype);
+        v.f(&self.copytochild);
+        v.f(&self.copytoparent);
+        v.f(&self.searchable);
+        v.f(&self.user_searchable);
+        v.f(&self.calendar_searchable);
+        v.f(&self.defaultvalue);
+        v.f(&self.ordervaluesalphanumerically);
+        v.f(&self.ordervalueby);
+        v.f(&self.defaultvalue_lookup);
+        v.f(&self.defaultvalue_table);
+        v.f(&self.values);
+        v.f(&self.table_values);
+        v.f(&self.new_values);
+        v.f(&self.variable_name);
+        v.f(&self.faults_field_name);
+        v.f(&self.actions_field_name);
+        v.f(&self.table_info);
+        v.f(&self.client_restrictions);
+        v.f(&self.org_restrictions);
+        v.f(&self.database_lookup_id);
+        v.f(&self.database_lookup_name);
+        v.f(&self.database_lookup_auto);
+        v.f(&self.database_lookup_triggers);
+        v.f(&self.third_party_name);
+        v.f(&self.sqllookup);
+        v.f(&self.copytochildonupdate);
+        v.f(&self.copytoparentonupdate);
+        v.f(&self.showintable);
+        v.f(&self.importalias);
+        v.f(&self.hyperlink);
+        v.f(&self.seq);
+        v.f(&self.visibility);
+        v.f(&self.groupname);
+        v.f(&self.testsql);
+        v.f(&self.warning);
+        v.f(&self.showhintondetails);
+        v.f(&self.partslookupusedin);
+        v.f(&self.showondetailsscreen);
+        v.f(&self.selection_field_id);
+        v.f(&self.selection_field_name);
+        v.f(&self.variable_format_1);
+        v.f(&self.variable_format_2);
+        v.f(&self.customextratableid);
+        v.f(&self.copytorelated);
+        v.f(&self.deleteafterclosure);
+        v.f(&self.deleteafterclosuredays);
+        v.f(&self.defaultdate);
+        v.f(&self.validation_data);
+        v.f(&self.calculation);
+        v.f(&self.rounding);
+        v.f(&self.regex);
+        v.f(&self.onlyshowforagents);
+        v.f(&self.excludefromallfields);
+        v.f(&self.mandatory);
+        v.f(&self.visibility_conditions);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.inherit_ac_from_tickettype);
+        v.f(&self.is_horizontal);
+        v.f(&self.sqlcfvariables);
+        v.f(&self.showoncrmnote);
+        v.f(&self.database_lookup_input);
+        v.f(&self.table_data_entry_type);
+        v.f(&self.isencrypted);
+        v.f(&self.table_height);
+        v.f(&self.sql_connection_type);
+        v.f(&self.sql_user);
+        v.f(&self.sql_new_password);
+        v.f(&self.sql_server);
+        v.f(&self.sql_database);
+        v.f(&self.sql_certificate_id);
+        v.f(&self.sql_certificate_name);
+        v.f(&self.lookup_request);
+        v.f(&self.max_selection);
+        v.f(&self.hint_type);
+        v.f(&self.defaultdays);
+        v.f(&self.new_storage_method);
+        v.f(&self.where_sql);
+        v.f(&self.load_type);
+        v.f(&self.hide_from_filters);
+        v.f(&self.lookup_method);
+        v.f(&self.integration_method_id);
+        v.f(&self.integration_method_name);
+        v.f(&self.integration_method_value);
+        v.f(&self.integration_method_value_name);
+        v.f(&self.display_property);
+        v.f(&self.value_property);
+        v.f(&self.showinpool);
+        v.f(&self.allow_pool_override);
+        v.f(&self.simplify_rich);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.intent),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.guid),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.label),
+            5 => o.f(&mut self.labellong),
+            6 => o.f(&mut self.summary),
+            7 => o.f(&mut self.hint),
+            8 => o.f(&mut self.lookup),
+            9 => o.f(&mut self.r#type),
+            10 => o.f(&mut self.custom),
+            11 => o.f(&mut self.usage),
+            12 => o.f(&mut self.usage_guid),
+            13 => o.f(&mut self.tab_id),
+            14 => o.f(&mut self.tab_guid),
+            15 => o.f(&mut self.tab_name),
+            16 => o.f(&mut self.tab_sequence),
+            17 => o.f(&mut self.tab_columns),
+            18 => o.f(&mut self.table_id),
+            19 => o.f(&mut self.table_guid),
+            20 => o.f(&mut self.table_name),
+            21 => o.f(&mut self.readonly),
+            22 => o.f(&mut self.addunknown),
+            23 => o.f(&mut self.extratype),
+            24 => o.f(&mut self.calcfield),
+            25 => o.f(&mut self.characterlimit),
+            26 => o.f(&mut self.characterlimittype),
+            27 => o.f(&mut self.inputtype),
+            28 => o.f(&mut self.copytochild),
+            29 => o.f(&mut self.copytoparent),
+            30 => o.f(&mut self.searchable),
+            31 => o.f(&mut self.user_searchable),
+            32 => o.f(&mut self.calendar_searchable),
+            33 => o.f(&mut self.defaultvalue),
+            34 => o.f(&mut self.ordervaluesalphanumerically),
+            35 => o.f(&mut self.ordervalueby),
+            36 => o.f(&mut self.defaultvalue_lookup),
+            37 => o.f(&mut self.defaultvalue_table),
+            38 => o.f(&mut self.values),
+            39 => o.f(&mut self.table_values),
+            40 => o.f(&mut self.new_values),
+            41 => o.f(&mut self.variable_name),
+            42 => o.f(&mut self.faults_field_name),
+            43 => o.f(&mut self.actions_field_name),
+            44 => o.f(&mut self.table_info),
+            45 => o.f(&mut self.client_restrictions),
+            46 => o.f(&mut self.org_restrictions),
+            47 => o.f(&mut self.database_lookup_id),
+            48 => o.f(&mut self.database_lookup_name),
+            49 => o.f(&mut self.database_lookup_auto),
+            50 => o.f(&mut self.database_lookup_triggers),
+            51 => o.f(&mut self.third_party_name),
+            52 => o.f(&mut self.sqllookup),
+            53 => o.f(&mut self.copytochildonupdate),
+            54 => o.f(&mut self.copytoparentonupdate),
+            55 => o.f(&mut self.showintable),
+            56 => o.f(&mut self.importalias),
+            57 => o.f(&mut self.hyperlink),
+            58 => o.f(&mut self.seq),
+            59 => o.f(&mut self.visibility),
+            60 => o.f(&mut self.groupname),
+            61 => o.f(&mut self.testsql),
+            62 => o.f(&mut self.warning),
+            63 => o.f(&mut self.showhintondetails),
+            64 => o.f(&mut self.partslookupusedin),
+            65 => o.f(&mut self.showondetailsscreen),
+            66 => o.f(&mut self.selection_field_id),
+            67 => o.f(&mut self.selection_field_name),
+            68 => o.f(&mut self.variable_format_1),
+            69 => o.f(&mut self.variable_format_2),
+            70 => o.f(&mut self.customextratableid),
+            71 => o.f(&mut self.copytorelated),
+            72 => o.f(&mut self.deleteafterclosure),
+            73 => o.f(&mut self.deleteafterclosuredays),
+            74 => o.f(&mut self.defaultdate),
+            75 => o.f(&mut self.validation_data),
+            76 => o.f(&mut self.calculation),
+            77 => o.f(&mut self.rounding),
+            78 => o.f(&mut self.regex),
+            79 => o.f(&mut self.onlyshowforagents),
+            80 => o.f(&mut self.excludefromallfields),
+            81 => o.f(&mut self.mandatory),
+            82 => o.f(&mut self.visibility_conditions),
+            83 => o.f(&mut self.access_control),
+            84 => o.f(&mut self.access_control_level),
+            85 => o.f(&mut self.inherit_ac_from_tickettype),
+            86 => o.f(&mut self.is_horizontal),
+            87 => o.f(&mut self.sqlcfvariables),
+            88 => o.f(&mut self.showoncrmnote),
+            89 => o.f(&mut self.database_lookup_input),
+            90 => o.f(&mut self.table_data_entry_type),
+            91 => o.f(&mut self.isencrypted),
+            92 => o.f(&mut self.table_height),
+            93 => o.f(&mut self.sql_connection_type),
+            94 => o.f(&mut self.sql_user),
+            95 => o.f(&mut self.sql_new_password),
+            96 => o.f(&mut self.sql_server),
+            97 => o.f(&mut self.sql_database),
+            98 => o.f(&mut self.sql_certificate_id),
+            99 => o.f(&mut self.sql_certificate_name),
+            100 => o.f(&mut self.lookup_request),
+            101 => o.f(&mut self.max_selection),
+            102 => o.f(&mut self.hint_type),
+            103 => o.f(&mut self.defaultdays),
+            104 => o.f(&mut self.new_storage_method),
+            105 => o.f(&mut self.where_sql),
+            106 => o.f(&mut self.load_type),
+            107 => o.f(&mut self.hide_from_filters),
+            108 => o.f(&mut self.lookup_method),
+            109 => o.f(&mut self.integration_method_id),
+            110 => o.f(&mut self.integration_method_name),
+            111 => o.f(&mut self.integration_method_value),
+            112 => o.f(&mut self.integration_method_value_name),
+            113 => o.f(&mut self.display_property),
+            114 => o.f(&mut self.value_property),
+            115 => o.f(&mut self.showinpool),
+            116 => o.f(&mut self.allow_pool_override),
+            117 => o.f(&mut self.simplify_rich),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(FieldInfo, FieldInfoField, extra, kept);
 /// A page of field definitions: `{"record_count": N, "fields": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: asachs01/node-halopsa reads `fields` (HaloAPI's `Get-HaloCustomField` asks for a key `FieldInfo`, which a wrapper it does not find falls back from); unconfirmed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct FieldInfoList {
     /// The number of records matching the request, across all pages.
@@ -3016,123 +887,57 @@ pub struct FieldInfoList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl FieldInfoList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fields(mut self, value: Vec<FieldInfo>) -> Self {
-        self.fields = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for FieldInfoList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "fields", &self.fields)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FieldInfoList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`FieldInfoList`], to name one in [`FieldInfoList::clear`] (send it as `null`) and
+/// [`FieldInfoList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum FieldInfoListField {
+    /// `record_count`.
+    RecordCount,
+    /// `fields`.
+    Fields,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for FieldInfoList {
-    const EXPECTING: &'static str = "struct FieldInfoList";
+    const NAME: &'static str = "FieldInfoList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "fields",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.fields = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.fields);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.fields),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(FieldInfoList, FieldInfoListField, extra, kept);
 impl crate::runtime::ListPage for FieldInfoList {
     type Item = FieldInfo;
     fn from_items(items: Vec<FieldInfo>) -> Self {

@@ -4,7 +4,7 @@
 use super::*;
 
 /// An item: a product or service that is sold, with its prices (`baseprice`, `costprice`) and stock (`quantity_in_stock`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Item {
     /// `asset_type_matching_field_name`.
@@ -149,7 +149,7 @@ pub struct Item {
     pub third_party_id: Option<String>,
     /// `custombuttons`.
     pub custombuttons: Option<Vec<CustomButton>>,
-    /// Halo's `ItemSupplier` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ItemSupplier` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub item_suppliers: Option<Vec<serde_json::Value>>,
     /// `xero_salestax`.
     pub xero_salestax: Option<String>,
@@ -171,7 +171,7 @@ pub struct Item {
     pub qbo_quantity: Option<i32>,
     /// `qboinitial_quantity_date`.
     pub qboinitial_quantity_date: Option<crate::DateTime>,
-    /// Halo's `Site_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Site_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub stocklocations: Option<Vec<serde_json::Value>>,
     /// `xero_tenant_id`.
     pub xero_tenant_id: Option<String>,
@@ -233,7 +233,7 @@ pub struct Item {
     pub snelstart_department_name: Option<String>,
     /// `snelstart_department`.
     pub snelstart_department: Option<KeyPair2>,
-    /// Halo's `ItemDeviceDefaults` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ItemDeviceDefaults` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub linked_asset_defaults: Option<Vec<serde_json::Value>>,
     /// `maxitemdiscount`.
     pub maxitemdiscount: Option<f64>,
@@ -249,7 +249,7 @@ pub struct Item {
     pub qbo_company_id: Option<String>,
     /// `import_details_id`.
     pub import_details_id: Option<i32>,
-    /// Halo's `QuickBooksDetails` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `QuickBooksDetails` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub quickbooks_details: Option<serde_json::Value>,
     /// `qbo_company_name`.
     pub qbo_company_name: Option<String>,
@@ -349,7 +349,7 @@ pub struct Item {
     pub purchase_currency_code: Option<i32>,
     /// `purchase_currency_code_name`.
     pub purchase_currency_code_name: Option<String>,
-    /// Halo's `Currency` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Currency` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub purchase_currency: Option<serde_json::Value>,
     /// `autorenew_quote_line_default`.
     pub autorenew_quote_line_default: Option<bool>,
@@ -359,7 +359,7 @@ pub struct Item {
     pub cost_calculated_from_components: Option<bool>,
     /// `auto_reorder_type`.
     pub auto_reorder_type: Option<i32>,
-    /// Halo's `KeyPair7` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `KeyPair7` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub relatedcategories: Option<Vec<serde_json::Value>>,
     /// `relatedcategories_list`.
     pub relatedcategories_list: Option<String>,
@@ -367,4352 +367,943 @@ pub struct Item {
     pub item_listed_only_on_bundle_setup: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Item {
-    /// Sets `asset_type_matching_field_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_type_matching_field_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.asset_type_matching_field_name = Some(value.into());
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status(mut self, value: i32) -> Self {
-        self.status = Some(value);
-        self
-    }
-
-    /// Sets `assetgroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetgroup_id(mut self, value: i32) -> Self {
-        self.assetgroup_id = Some(value);
-        self
-    }
-
-    /// Sets `assetgroup_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetgroup_name(mut self, value: impl Into<String>) -> Self {
-        self.assetgroup_name = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_assetgroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_assetgroup_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_assetgroup_id = Some(value.into());
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_part_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_part_code(mut self, value: impl Into<String>) -> Self {
-        self.supplier_part_code = Some(value.into());
-        self
-    }
-
-    /// Sets `description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `purchase_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_description(mut self, value: impl Into<String>) -> Self {
-        self.purchase_description = Some(value.into());
-        self
-    }
-
-    /// Sets `internalreference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internalreference(mut self, value: impl Into<String>) -> Self {
-        self.internalreference = Some(value.into());
-        self
-    }
-
-    /// Sets `externalreference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_externalreference(mut self, value: impl Into<String>) -> Self {
-        self.externalreference = Some(value.into());
-        self
-    }
-
-    /// Sets `quantity_in_stock` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quantity_in_stock(mut self, value: f64) -> Self {
-        self.quantity_in_stock = Some(value);
-        self
-    }
-
-    /// Sets `quantity_reserved` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quantity_reserved(mut self, value: f64) -> Self {
-        self.quantity_reserved = Some(value);
-        self
-    }
-
-    /// Sets `quantity_on_order` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quantity_on_order(mut self, value: f64) -> Self {
-        self.quantity_on_order = Some(value);
-        self
-    }
-
-    /// Sets `goodsinunit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_goodsinunit(mut self, value: impl Into<String>) -> Self {
-        self.goodsinunit = Some(value.into());
-        self
-    }
-
-    /// Sets `goodsoutunit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_goodsoutunit(mut self, value: impl Into<String>) -> Self {
-        self.goodsoutunit = Some(value.into());
-        self
-    }
-
-    /// Sets `inoutconversion` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inoutconversion(mut self, value: i32) -> Self {
-        self.inoutconversion = Some(value);
-        self
-    }
-
-    /// Sets `qtyissuedthisyear` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qtyissuedthisyear(mut self, value: f64) -> Self {
-        self.qtyissuedthisyear = Some(value);
-        self
-    }
-
-    /// Sets `baseprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_baseprice(mut self, value: f64) -> Self {
-        self.baseprice = Some(value);
-        self
-    }
-
-    /// Sets `created_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_by(mut self, value: i32) -> Self {
-        self.created_by = Some(value);
-        self
-    }
-
-    /// Sets `supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_id(mut self, value: i32) -> Self {
-        self.supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `manufacturer_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_manufacturer_id(mut self, value: i32) -> Self {
-        self.manufacturer_id = Some(value);
-        self
-    }
-
-    /// Sets `manufacturer_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_manufacturer_name(mut self, value: impl Into<String>) -> Self {
-        self.manufacturer_name = Some(value.into());
-        self
-    }
-
-    /// Sets `assettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_id(mut self, value: i32) -> Self {
-        self.assettype_id = Some(value);
-        self
-    }
-
-    /// Sets `assettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assettype_name(mut self, value: impl Into<String>) -> Self {
-        self.assettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `minstockqty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minstockqty(mut self, value: f64) -> Self {
-        self.minstockqty = Some(value);
-        self
-    }
-
-    /// Sets `min_purchase_qty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_min_purchase_qty(mut self, value: f64) -> Self {
-        self.min_purchase_qty = Some(value);
-        self
-    }
-
-    /// Sets `secondprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_secondprice(mut self, value: f64) -> Self {
-        self.secondprice = Some(value);
-        self
-    }
-
-    /// Sets `promptforprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_promptforprice(mut self, value: bool) -> Self {
-        self.promptforprice = Some(value);
-        self
-    }
-
-    /// Sets `sleeveprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sleeveprice(mut self, value: f64) -> Self {
-        self.sleeveprice = Some(value);
-        self
-    }
-
-    /// Sets `taxcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_taxcode(mut self, value: i32) -> Self {
-        self.taxcode = Some(value);
-        self
-    }
-
-    /// Sets `taxcode_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_taxcode_name(mut self, value: impl Into<String>) -> Self {
-        self.taxcode_name = Some(value.into());
-        self
-    }
-
-    /// Sets `taxcodeother` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_taxcodeother(mut self, value: i32) -> Self {
-        self.taxcodeother = Some(value);
-        self
-    }
-
-    /// Sets `taxcodeother_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_taxcodeother_name(mut self, value: impl Into<String>) -> Self {
-        self.taxcodeother_name = Some(value.into());
-        self
-    }
-
-    /// Sets `costprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_costprice(mut self, value: f64) -> Self {
-        self.costprice = Some(value);
-        self
-    }
-
-    /// Sets `accountsid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accountsid(mut self, value: impl Into<String>) -> Self {
-        self.accountsid = Some(value.into());
-        self
-    }
-
-    /// Sets `margin` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_margin(mut self, value: f64) -> Self {
-        self.margin = Some(value);
-        self
-    }
-
-    /// Sets `reorderqty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reorderqty(mut self, value: f64) -> Self {
-        self.reorderqty = Some(value);
-        self
-    }
-
-    /// Sets `binlocation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_binlocation(mut self, value: impl Into<String>) -> Self {
-        self.binlocation = Some(value.into());
-        self
-    }
-
-    /// Sets `nominalcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nominalcode(mut self, value: impl Into<String>) -> Self {
-        self.nominalcode = Some(value.into());
-        self
-    }
-
-    /// Sets `costingmethod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_costingmethod(mut self, value: i32) -> Self {
-        self.costingmethod = Some(value);
-        self
-    }
-
-    /// Sets `servicefee` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicefee(mut self, value: f64) -> Self {
-        self.servicefee = Some(value);
-        self
-    }
-
-    /// Sets `recovery` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recovery(mut self, value: f64) -> Self {
-        self.recovery = Some(value);
-        self
-    }
-
-    /// Sets `avco` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avco(mut self, value: f64) -> Self {
-        self.avco = Some(value);
-        self
-    }
-
-    /// Sets `qtyonallsalesorders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qtyonallsalesorders(mut self, value: f64) -> Self {
-        self.qtyonallsalesorders = Some(value);
-        self
-    }
-
-    /// Sets `doesnotneedconsigning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_doesnotneedconsigning(mut self, value: bool) -> Self {
-        self.doesnotneedconsigning = Some(value);
-        self
-    }
-
-    /// Sets `shaccountsid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shaccountsid(mut self, value: impl Into<String>) -> Self {
-        self.shaccountsid = Some(value.into());
-        self
-    }
-
-    /// Sets `applydiscount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_applydiscount(mut self, value: bool) -> Self {
-        self.applydiscount = Some(value);
-        self
-    }
-
-    /// Sets `secondhandprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_secondhandprice(mut self, value: f64) -> Self {
-        self.secondhandprice = Some(value);
-        self
-    }
-
-    /// Sets `hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hours(mut self, value: f64) -> Self {
-        self.hours = Some(value);
-        self
-    }
-
-    /// Sets `markupperc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_markupperc(mut self, value: f64) -> Self {
-        self.markupperc = Some(value);
-        self
-    }
-
-    /// Sets `metertype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_metertype(mut self, value: i32) -> Self {
-        self.metertype = Some(value);
-        self
-    }
-
-    /// Sets `meterlife` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_meterlife(mut self, value: i32) -> Self {
-        self.meterlife = Some(value);
-        self
-    }
-
-    /// Sets `isrecurringitem` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isrecurringitem(mut self, value: bool) -> Self {
-        self.isrecurringitem = Some(value);
-        self
-    }
-
-    /// Sets `template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_template_id(mut self, value: i32) -> Self {
-        self.template_id = Some(value);
-        self
-    }
-
-    /// Sets `template_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_template_name(mut self, value: impl Into<String>) -> Self {
-        self.template_name = Some(value.into());
-        self
-    }
-
-    /// Sets `recurringprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurringprice(mut self, value: f64) -> Self {
-        self.recurringprice = Some(value);
-        self
-    }
-
-    /// Sets `showmobilescanner` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showmobilescanner(mut self, value: bool) -> Self {
-        self.showmobilescanner = Some(value);
-        self
-    }
-
-    /// Sets `icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icon(mut self, value: impl Into<String>) -> Self {
-        self.icon = Some(value.into());
-        self
-    }
-
-    /// Sets `icon_download_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icon_download_url(mut self, value: impl Into<String>) -> Self {
-        self.icon_download_url = Some(value.into());
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `group_third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_third_party_id(mut self, value: impl Into<String>) -> Self {
-        self.group_third_party_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sagetoken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sagetoken(mut self, value: impl Into<String>) -> Self {
-        self.sagetoken = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_id = Some(value.into());
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `item_suppliers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_suppliers(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.item_suppliers = Some(value);
-        self
-    }
-
-    /// Sets `xero_salestax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_salestax(mut self, value: impl Into<String>) -> Self {
-        self.xero_salestax = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_purchasetax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_purchasetax(mut self, value: impl Into<String>) -> Self {
-        self.xero_purchasetax = Some(value.into());
-        self
-    }
-
-    /// Sets `purchasenominalcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchasenominalcode(mut self, value: impl Into<String>) -> Self {
-        self.purchasenominalcode = Some(value.into());
-        self
-    }
-
-    /// Sets `fullyqualifiedname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fullyqualifiedname(mut self, value: impl Into<String>) -> Self {
-        self.fullyqualifiedname = Some(value.into());
-        self
-    }
-
-    /// Sets `salestaxincluded` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salestaxincluded(mut self, value: bool) -> Self {
-        self.salestaxincluded = Some(value);
-        self
-    }
-
-    /// Sets `purchasetaxincluded` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchasetaxincluded(mut self, value: bool) -> Self {
-        self.purchasetaxincluded = Some(value);
-        self
-    }
-
-    /// Sets `taxable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_taxable(mut self, value: bool) -> Self {
-        self.taxable = Some(value);
-        self
-    }
-
-    /// Sets `assetaccountcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetaccountcode(mut self, value: i32) -> Self {
-        self.assetaccountcode = Some(value);
-        self
-    }
-
-    /// Sets `qbo_quantity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_quantity(mut self, value: i32) -> Self {
-        self.qbo_quantity = Some(value);
-        self
-    }
-
-    /// Sets `qboinitial_quantity_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qboinitial_quantity_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.qboinitial_quantity_date = Some(value.into());
-        self
-    }
-
-    /// Sets `stocklocations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stocklocations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.stocklocations = Some(value);
-        self
-    }
-
-    /// Sets `xero_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xerodetails_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xerodetails_id(mut self, value: i32) -> Self {
-        self.xerodetails_id = Some(value);
-        self
-    }
-
-    /// Sets `income_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_income_account_name(mut self, value: impl Into<String>) -> Self {
-        self.income_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `expense_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_expense_account_name(mut self, value: impl Into<String>) -> Self {
-        self.expense_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `asset_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_account_name(mut self, value: impl Into<String>) -> Self {
-        self.asset_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `income_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_income_account(mut self, value: KeyPair2) -> Self {
-        self.income_account = Some(value);
-        self
-    }
-
-    /// Sets `expense_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_expense_account(mut self, value: KeyPair2) -> Self {
-        self.expense_account = Some(value);
-        self
-    }
-
-    /// Sets `asset_account` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_account(mut self, value: KeyPair2) -> Self {
-        self.asset_account = Some(value);
-        self
-    }
-
-    /// Sets `qbosku` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbosku(mut self, value: impl Into<String>) -> Self {
-        self.qbosku = Some(value.into());
-        self
-    }
-
-    /// Sets `qbocategoryid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbocategoryid(mut self, value: impl Into<String>) -> Self {
-        self.qbocategoryid = Some(value.into());
-        self
-    }
-
-    /// Sets `qbocategoryname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbocategoryname(mut self, value: impl Into<String>) -> Self {
-        self.qbocategoryname = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_category` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_category(mut self, value: KeyPair2) -> Self {
-        self.qbo_category = Some(value);
-        self
-    }
-
-    /// Sets `autotaskserviceid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotaskserviceid(mut self, value: i32) -> Self {
-        self.autotaskserviceid = Some(value);
-        self
-    }
-
-    /// Sets `autotaskproductid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotaskproductid(mut self, value: i32) -> Self {
-        self.autotaskproductid = Some(value);
-        self
-    }
-
-    /// Sets `iscontractitem` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iscontractitem(mut self, value: bool) -> Self {
-        self.iscontractitem = Some(value);
-        self
-    }
-
-    /// Sets `dontinvoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontinvoice(mut self, value: bool) -> Self {
-        self.dontinvoice = Some(value);
-        self
-    }
-
-    /// Sets `kashflowid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflowid(mut self, value: i32) -> Self {
-        self.kashflowid = Some(value);
-        self
-    }
-
-    /// Sets `kashflow_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant_id(mut self, value: i32) -> Self {
-        self.kashflow_tenant_id = Some(value);
-        self
-    }
-
-    /// Sets `kashflow_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.kashflow_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `nominalcode_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nominalcode_name(mut self, value: impl Into<String>) -> Self {
-        self.nominalcode_name = Some(value.into());
-        self
-    }
-
-    /// Sets `purchasenominalcode_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchasenominalcode_name(mut self, value: impl Into<String>) -> Self {
-        self.purchasenominalcode_name = Some(value.into());
-        self
-    }
-
-    /// Sets `linked_item_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_item_id(mut self, value: i32) -> Self {
-        self.linked_item_id = Some(value);
-        self
-    }
-
-    /// Sets `linked_item_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_item_name(mut self, value: impl Into<String>) -> Self {
-        self.linked_item_name = Some(value.into());
-        self
-    }
-
-    /// Sets `update_recurring_invoice_price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_recurring_invoice_price(mut self, value: bool) -> Self {
-        self.update_recurring_invoice_price = Some(value);
-        self
-    }
-
-    /// Sets `update_recurring_invoice_cost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_recurring_invoice_cost(mut self, value: bool) -> Self {
-        self.update_recurring_invoice_cost = Some(value);
-        self
-    }
-
-    /// Sets `snelstart_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snelstart_id(mut self, value: impl Into<String>) -> Self {
-        self.snelstart_id = Some(value.into());
-        self
-    }
-
-    /// Sets `snelstart_department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snelstart_department_id(mut self, value: impl Into<String>) -> Self {
-        self.snelstart_department_id = Some(value.into());
-        self
-    }
-
-    /// Sets `snelstart_department_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snelstart_department_name(mut self, value: impl Into<String>) -> Self {
-        self.snelstart_department_name = Some(value.into());
-        self
-    }
-
-    /// Sets `snelstart_department` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snelstart_department(mut self, value: KeyPair2) -> Self {
-        self.snelstart_department = Some(value);
-        self
-    }
-
-    /// Sets `linked_asset_defaults` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_asset_defaults(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.linked_asset_defaults = Some(value);
-        self
-    }
-
-    /// Sets `maxitemdiscount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_maxitemdiscount(mut self, value: f64) -> Self {
-        self.maxitemdiscount = Some(value);
-        self
-    }
-
-    /// Sets `item_default_billing_period` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_default_billing_period(mut self, value: i32) -> Self {
-        self.item_default_billing_period = Some(value);
-        self
-    }
-
-    /// Sets `primaryimageid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primaryimageid(mut self, value: i32) -> Self {
-        self.primaryimageid = Some(value);
-        self
-    }
-
-    /// Sets `datecreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datecreated = Some(value.into());
-        self
-    }
-
-    /// Sets `lastmodified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastmodified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastmodified = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_id(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `import_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_details_id(mut self, value: i32) -> Self {
-        self.import_details_id = Some(value);
-        self
-    }
-
-    /// Sets `quickbooks_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quickbooks_details(mut self, value: serde_json::Value) -> Self {
-        self.quickbooks_details = Some(value);
-        self
-    }
-
-    /// Sets `qbo_company_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_name(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_name = Some(value.into());
-        self
-    }
-
-    /// Sets `extra_invoice_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extra_invoice_description(mut self, value: impl Into<String>) -> Self {
-        self.extra_invoice_description = Some(value.into());
-        self
-    }
-
-    /// Sets `isitemdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isitemdetails(mut self, value: bool) -> Self {
-        self.isitemdetails = Some(value);
-        self
-    }
-
-    /// Sets `intacct_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_type(mut self, value: impl Into<String>) -> Self {
-        self.intacct_type = Some(value.into());
-        self
-    }
-
-    /// Sets `item_group_nominalcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_group_nominalcode(mut self, value: impl Into<String>) -> Self {
-        self.item_group_nominalcode = Some(value.into());
-        self
-    }
-
-    /// Sets `item_group_nominalcode_purchase` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_group_nominalcode_purchase(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.item_group_nominalcode_purchase = Some(value.into());
-        self
-    }
-
-    /// Sets `item_group_itemcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_group_itemcode(mut self, value: i32) -> Self {
-        self.item_group_itemcode = Some(value);
-        self
-    }
-
-    /// Sets `item_group_taxcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_group_taxcode(mut self, value: i32) -> Self {
-        self.item_group_taxcode = Some(value);
-        self
-    }
-
-    /// Sets `item_group_taxcode_purchase` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_group_taxcode_purchase(mut self, value: i32) -> Self {
-        self.item_group_taxcode_purchase = Some(value);
-        self
-    }
-
-    /// Sets `recurringcost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurringcost(mut self, value: f64) -> Self {
-        self.recurringcost = Some(value);
-        self
-    }
-
-    /// Sets `dbc_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dbc_company_id(mut self, value: impl Into<String>) -> Self {
-        self.dbc_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `dbc_company_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dbc_company_name(mut self, value: impl Into<String>) -> Self {
-        self.dbc_company_name = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `sage_business_cloud_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sage_business_cloud_details_id(mut self, value: i32) -> Self {
-        self.sage_business_cloud_details_id = Some(value);
-        self
-    }
-
-    /// Sets `sage_business_cloud_details_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sage_business_cloud_details_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.sage_business_cloud_details_name = Some(value.into());
-        self
-    }
-
-    /// Sets `budgettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgettype_id(mut self, value: i32) -> Self {
-        self.budgettype_id = Some(value);
-        self
-    }
-
-    /// Sets `budgettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_budgettype_name(mut self, value: impl Into<String>) -> Self {
-        self.budgettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `serialise_only_one` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_serialise_only_one(mut self, value: bool) -> Self {
-        self.serialise_only_one = Some(value);
-        self
-    }
-
-    /// Sets `exact_division` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_division(mut self, value: i32) -> Self {
-        self.exact_division = Some(value);
-        self
-    }
-
-    /// Sets `exact_division_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exact_division_name(mut self, value: impl Into<String>) -> Self {
-        self.exact_division_name = Some(value.into());
-        self
-    }
-
-    /// Sets `dattocommerce_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dattocommerce_tenant(mut self, value: i32) -> Self {
-        self.dattocommerce_tenant = Some(value);
-        self
-    }
-
-    /// Sets `user_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_description(mut self, value: impl Into<String>) -> Self {
-        self.user_description = Some(value.into());
-        self
-    }
-
-    /// Sets `weight` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_weight(mut self, value: f64) -> Self {
-        self.weight = Some(value);
-        self
-    }
-
-    /// Sets `ignore_from_accounting_sync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignore_from_accounting_sync(mut self, value: bool) -> Self {
-        self.ignore_from_accounting_sync = Some(value);
-        self
-    }
-
-    /// Sets `invoice_class` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_class(mut self, value: impl Into<String>) -> Self {
-        self.invoice_class = Some(value.into());
-        self
-    }
-
-    /// Sets `sage50uk_department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sage50uk_department_id(mut self, value: i32) -> Self {
-        self.sage50uk_department_id = Some(value);
-        self
-    }
-
-    /// Sets `dont_track_stock` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_track_stock(mut self, value: bool) -> Self {
-        self.dont_track_stock = Some(value);
-        self
-    }
-
-    /// Sets `dont_receive_on_po` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_receive_on_po(mut self, value: bool) -> Self {
-        self.dont_receive_on_po = Some(value);
-        self
-    }
-
-    /// Sets `xero_inventory_account_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_inventory_account_code(mut self, value: impl Into<String>) -> Self {
-        self.xero_inventory_account_code = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_cogs_account_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_cogs_account_code(mut self, value: impl Into<String>) -> Self {
-        self.xero_cogs_account_code = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_inventory_account_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_inventory_account_code_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.xero_inventory_account_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_cogs_account_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_cogs_account_code_name(mut self, value: impl Into<String>) -> Self {
-        self.xero_cogs_account_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_product_line_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_product_line_id(mut self, value: impl Into<String>) -> Self {
-        self.intacct_product_line_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_updateitemtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_updateitemtype(mut self, value: i32) -> Self {
-        self.updateitemtype = Some(value);
-        self
-    }
-
-    /// Sets `related_item_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_item_count(mut self, value: i32) -> Self {
-        self.related_item_count = Some(value);
-        self
-    }
-
-    /// Sets `myob_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_myob_tenant(mut self, value: i32) -> Self {
-        self.myob_tenant = Some(value);
-        self
-    }
-
-    /// Sets `myob_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_myob_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.myob_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `myob_asset_account_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_myob_asset_account_code(mut self, value: impl Into<String>) -> Self {
-        self.myob_asset_account_code = Some(value.into());
-        self
-    }
-
-    /// Sets `items_per_buying_price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items_per_buying_price(mut self, value: f64) -> Self {
-        self.items_per_buying_price = Some(value);
-        self
-    }
-
-    /// Sets `items_per_selling_price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items_per_selling_price(mut self, value: f64) -> Self {
-        self.items_per_selling_price = Some(value);
-        self
-    }
-
-    /// Sets `avalara_item_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_item_code(mut self, value: impl Into<String>) -> Self {
-        self.avalara_item_code = Some(value.into());
-        self
-    }
-
-    /// Sets `purchase_currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_currency_code(mut self, value: i32) -> Self {
-        self.purchase_currency_code = Some(value);
-        self
-    }
-
-    /// Sets `purchase_currency_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_currency_code_name(mut self, value: impl Into<String>) -> Self {
-        self.purchase_currency_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `purchase_currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_currency(mut self, value: serde_json::Value) -> Self {
-        self.purchase_currency = Some(value);
-        self
-    }
-
-    /// Sets `autorenew_quote_line_default` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autorenew_quote_line_default(mut self, value: bool) -> Self {
-        self.autorenew_quote_line_default = Some(value);
-        self
-    }
-
-    /// Sets `price_calculated_from_components` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_price_calculated_from_components(mut self, value: bool) -> Self {
-        self.price_calculated_from_components = Some(value);
-        self
-    }
-
-    /// Sets `cost_calculated_from_components` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cost_calculated_from_components(mut self, value: bool) -> Self {
-        self.cost_calculated_from_components = Some(value);
-        self
-    }
-
-    /// Sets `auto_reorder_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_reorder_type(mut self, value: i32) -> Self {
-        self.auto_reorder_type = Some(value);
-        self
-    }
-
-    /// Sets `relatedcategories` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_relatedcategories(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.relatedcategories = Some(value);
-        self
-    }
-
-    /// Sets `relatedcategories_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_relatedcategories_list(mut self, value: impl Into<String>) -> Self {
-        self.relatedcategories_list = Some(value.into());
-        self
-    }
-
-    /// Sets `item_listed_only_on_bundle_setup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_listed_only_on_bundle_setup(mut self, value: bool) -> Self {
-        self.item_listed_only_on_bundle_setup = Some(value);
-        self
-    }
-
-    /// Sends `asset_type_matching_field_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_type_matching_field_name(mut self) -> Self {
-        self.asset_type_matching_field_name = None;
-        self.extra
-            .insert(
-                "asset_type_matching_field_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status(mut self) -> Self {
-        self.status = None;
-        self.extra.insert("status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assetgroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetgroup_id(mut self) -> Self {
-        self.assetgroup_id = None;
-        self.extra.insert("assetgroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assetgroup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetgroup_name(mut self) -> Self {
-        self.assetgroup_name = None;
-        self.extra.insert("assetgroup_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_assetgroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_assetgroup_id(mut self) -> Self {
-        self.third_party_assetgroup_id = None;
-        self.extra
-            .insert("third_party_assetgroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_part_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_part_code(mut self) -> Self {
-        self.supplier_part_code = None;
-        self.extra.insert("supplier_part_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_description(mut self) -> Self {
-        self.description = None;
-        self.extra.insert("description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_description(mut self) -> Self {
-        self.purchase_description = None;
-        self.extra.insert("purchase_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internalreference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internalreference(mut self) -> Self {
-        self.internalreference = None;
-        self.extra.insert("internalreference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `externalreference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_externalreference(mut self) -> Self {
-        self.externalreference = None;
-        self.extra.insert("externalreference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quantity_in_stock` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quantity_in_stock(mut self) -> Self {
-        self.quantity_in_stock = None;
-        self.extra.insert("quantity_in_stock".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quantity_reserved` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quantity_reserved(mut self) -> Self {
-        self.quantity_reserved = None;
-        self.extra.insert("quantity_reserved".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quantity_on_order` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quantity_on_order(mut self) -> Self {
-        self.quantity_on_order = None;
-        self.extra.insert("quantity_on_order".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `goodsinunit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_goodsinunit(mut self) -> Self {
-        self.goodsinunit = None;
-        self.extra.insert("goodsinunit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `goodsoutunit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_goodsoutunit(mut self) -> Self {
-        self.goodsoutunit = None;
-        self.extra.insert("goodsoutunit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inoutconversion` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inoutconversion(mut self) -> Self {
-        self.inoutconversion = None;
-        self.extra.insert("inoutconversion".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qtyissuedthisyear` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qtyissuedthisyear(mut self) -> Self {
-        self.qtyissuedthisyear = None;
-        self.extra.insert("qtyissuedthisyear".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `baseprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_baseprice(mut self) -> Self {
-        self.baseprice = None;
-        self.extra.insert("baseprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_by(mut self) -> Self {
-        self.created_by = None;
-        self.extra.insert("created_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_id(mut self) -> Self {
-        self.supplier_id = None;
-        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name(mut self) -> Self {
-        self.supplier_name = None;
-        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `manufacturer_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_manufacturer_id(mut self) -> Self {
-        self.manufacturer_id = None;
-        self.extra.insert("manufacturer_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `manufacturer_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_manufacturer_name(mut self) -> Self {
-        self.manufacturer_name = None;
-        self.extra.insert("manufacturer_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_id(mut self) -> Self {
-        self.assettype_id = None;
-        self.extra.insert("assettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assettype_name(mut self) -> Self {
-        self.assettype_name = None;
-        self.extra.insert("assettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minstockqty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minstockqty(mut self) -> Self {
-        self.minstockqty = None;
-        self.extra.insert("minstockqty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `min_purchase_qty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_min_purchase_qty(mut self) -> Self {
-        self.min_purchase_qty = None;
-        self.extra.insert("min_purchase_qty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `secondprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_secondprice(mut self) -> Self {
-        self.secondprice = None;
-        self.extra.insert("secondprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `promptforprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_promptforprice(mut self) -> Self {
-        self.promptforprice = None;
-        self.extra.insert("promptforprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sleeveprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sleeveprice(mut self) -> Self {
-        self.sleeveprice = None;
-        self.extra.insert("sleeveprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `taxcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_taxcode(mut self) -> Self {
-        self.taxcode = None;
-        self.extra.insert("taxcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `taxcode_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_taxcode_name(mut self) -> Self {
-        self.taxcode_name = None;
-        self.extra.insert("taxcode_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `taxcodeother` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_taxcodeother(mut self) -> Self {
-        self.taxcodeother = None;
-        self.extra.insert("taxcodeother".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `taxcodeother_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_taxcodeother_name(mut self) -> Self {
-        self.taxcodeother_name = None;
-        self.extra.insert("taxcodeother_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `costprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_costprice(mut self) -> Self {
-        self.costprice = None;
-        self.extra.insert("costprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accountsid(mut self) -> Self {
-        self.accountsid = None;
-        self.extra.insert("accountsid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `margin` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_margin(mut self) -> Self {
-        self.margin = None;
-        self.extra.insert("margin".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reorderqty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reorderqty(mut self) -> Self {
-        self.reorderqty = None;
-        self.extra.insert("reorderqty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `binlocation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_binlocation(mut self) -> Self {
-        self.binlocation = None;
-        self.extra.insert("binlocation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nominalcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nominalcode(mut self) -> Self {
-        self.nominalcode = None;
-        self.extra.insert("nominalcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `costingmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_costingmethod(mut self) -> Self {
-        self.costingmethod = None;
-        self.extra.insert("costingmethod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicefee` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicefee(mut self) -> Self {
-        self.servicefee = None;
-        self.extra.insert("servicefee".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recovery` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recovery(mut self) -> Self {
-        self.recovery = None;
-        self.extra.insert("recovery".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avco` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avco(mut self) -> Self {
-        self.avco = None;
-        self.extra.insert("avco".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qtyonallsalesorders` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qtyonallsalesorders(mut self) -> Self {
-        self.qtyonallsalesorders = None;
-        self.extra.insert("qtyonallsalesorders".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `doesnotneedconsigning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_doesnotneedconsigning(mut self) -> Self {
-        self.doesnotneedconsigning = None;
-        self.extra.insert("doesnotneedconsigning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shaccountsid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shaccountsid(mut self) -> Self {
-        self.shaccountsid = None;
-        self.extra.insert("shaccountsid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `applydiscount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_applydiscount(mut self) -> Self {
-        self.applydiscount = None;
-        self.extra.insert("applydiscount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `secondhandprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_secondhandprice(mut self) -> Self {
-        self.secondhandprice = None;
-        self.extra.insert("secondhandprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hours(mut self) -> Self {
-        self.hours = None;
-        self.extra.insert("hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `markupperc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_markupperc(mut self) -> Self {
-        self.markupperc = None;
-        self.extra.insert("markupperc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `metertype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_metertype(mut self) -> Self {
-        self.metertype = None;
-        self.extra.insert("metertype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `meterlife` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_meterlife(mut self) -> Self {
-        self.meterlife = None;
-        self.extra.insert("meterlife".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isrecurringitem` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isrecurringitem(mut self) -> Self {
-        self.isrecurringitem = None;
-        self.extra.insert("isrecurringitem".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_template_id(mut self) -> Self {
-        self.template_id = None;
-        self.extra.insert("template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `template_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_template_name(mut self) -> Self {
-        self.template_name = None;
-        self.extra.insert("template_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurringprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurringprice(mut self) -> Self {
-        self.recurringprice = None;
-        self.extra.insert("recurringprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showmobilescanner` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showmobilescanner(mut self) -> Self {
-        self.showmobilescanner = None;
-        self.extra.insert("showmobilescanner".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icon(mut self) -> Self {
-        self.icon = None;
-        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icon_download_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icon_download_url(mut self) -> Self {
-        self.icon_download_url = None;
-        self.extra.insert("icon_download_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_third_party_id(mut self) -> Self {
-        self.group_third_party_id = None;
-        self.extra.insert("group_third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sagetoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sagetoken(mut self) -> Self {
-        self.sagetoken = None;
-        self.extra.insert("sagetoken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id(mut self) -> Self {
-        self.third_party_id = None;
-        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_suppliers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_suppliers(mut self) -> Self {
-        self.item_suppliers = None;
-        self.extra.insert("item_suppliers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_salestax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_salestax(mut self) -> Self {
-        self.xero_salestax = None;
-        self.extra.insert("xero_salestax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_purchasetax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_purchasetax(mut self) -> Self {
-        self.xero_purchasetax = None;
-        self.extra.insert("xero_purchasetax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchasenominalcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchasenominalcode(mut self) -> Self {
-        self.purchasenominalcode = None;
-        self.extra.insert("purchasenominalcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fullyqualifiedname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fullyqualifiedname(mut self) -> Self {
-        self.fullyqualifiedname = None;
-        self.extra.insert("fullyqualifiedname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salestaxincluded` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salestaxincluded(mut self) -> Self {
-        self.salestaxincluded = None;
-        self.extra.insert("salestaxincluded".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchasetaxincluded` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchasetaxincluded(mut self) -> Self {
-        self.purchasetaxincluded = None;
-        self.extra.insert("purchasetaxincluded".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `taxable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_taxable(mut self) -> Self {
-        self.taxable = None;
-        self.extra.insert("taxable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assetaccountcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetaccountcode(mut self) -> Self {
-        self.assetaccountcode = None;
-        self.extra.insert("assetaccountcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_quantity(mut self) -> Self {
-        self.qbo_quantity = None;
-        self.extra.insert("qbo_quantity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qboinitial_quantity_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qboinitial_quantity_date(mut self) -> Self {
-        self.qboinitial_quantity_date = None;
-        self.extra
-            .insert("qboinitial_quantity_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stocklocations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stocklocations(mut self) -> Self {
-        self.stocklocations = None;
-        self.extra.insert("stocklocations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_id(mut self) -> Self {
-        self.xero_tenant_id = None;
-        self.extra.insert("xero_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_name(mut self) -> Self {
-        self.xero_tenant_name = None;
-        self.extra.insert("xero_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xerodetails_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xerodetails_id(mut self) -> Self {
-        self.xerodetails_id = None;
-        self.extra.insert("xerodetails_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `income_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_income_account_name(mut self) -> Self {
-        self.income_account_name = None;
-        self.extra.insert("income_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `expense_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_expense_account_name(mut self) -> Self {
-        self.expense_account_name = None;
-        self.extra.insert("expense_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_account_name(mut self) -> Self {
-        self.asset_account_name = None;
-        self.extra.insert("asset_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `income_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_income_account(mut self) -> Self {
-        self.income_account = None;
-        self.extra.insert("income_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `expense_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_expense_account(mut self) -> Self {
-        self.expense_account = None;
-        self.extra.insert("expense_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_account` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_account(mut self) -> Self {
-        self.asset_account = None;
-        self.extra.insert("asset_account".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbosku` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbosku(mut self) -> Self {
-        self.qbosku = None;
-        self.extra.insert("qbosku".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbocategoryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbocategoryid(mut self) -> Self {
-        self.qbocategoryid = None;
-        self.extra.insert("qbocategoryid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbocategoryname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbocategoryname(mut self) -> Self {
-        self.qbocategoryname = None;
-        self.extra.insert("qbocategoryname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_category` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_category(mut self) -> Self {
-        self.qbo_category = None;
-        self.extra.insert("qbo_category".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotaskserviceid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotaskserviceid(mut self) -> Self {
-        self.autotaskserviceid = None;
-        self.extra.insert("autotaskserviceid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotaskproductid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotaskproductid(mut self) -> Self {
-        self.autotaskproductid = None;
-        self.extra.insert("autotaskproductid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `iscontractitem` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iscontractitem(mut self) -> Self {
-        self.iscontractitem = None;
-        self.extra.insert("iscontractitem".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontinvoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontinvoice(mut self) -> Self {
-        self.dontinvoice = None;
-        self.extra.insert("dontinvoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflowid(mut self) -> Self {
-        self.kashflowid = None;
-        self.extra.insert("kashflowid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant_id(mut self) -> Self {
-        self.kashflow_tenant_id = None;
-        self.extra.insert("kashflow_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant_name(mut self) -> Self {
-        self.kashflow_tenant_name = None;
-        self.extra.insert("kashflow_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nominalcode_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nominalcode_name(mut self) -> Self {
-        self.nominalcode_name = None;
-        self.extra.insert("nominalcode_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchasenominalcode_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchasenominalcode_name(mut self) -> Self {
-        self.purchasenominalcode_name = None;
-        self.extra
-            .insert("purchasenominalcode_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_item_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_item_id(mut self) -> Self {
-        self.linked_item_id = None;
-        self.extra.insert("linked_item_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_item_name(mut self) -> Self {
-        self.linked_item_name = None;
-        self.extra.insert("linked_item_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_recurring_invoice_price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_recurring_invoice_price(mut self) -> Self {
-        self.update_recurring_invoice_price = None;
-        self.extra
-            .insert(
-                "update_recurring_invoice_price".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `update_recurring_invoice_cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_recurring_invoice_cost(mut self) -> Self {
-        self.update_recurring_invoice_cost = None;
-        self.extra
-            .insert("update_recurring_invoice_cost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snelstart_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snelstart_id(mut self) -> Self {
-        self.snelstart_id = None;
-        self.extra.insert("snelstart_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snelstart_department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snelstart_department_id(mut self) -> Self {
-        self.snelstart_department_id = None;
-        self.extra.insert("snelstart_department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snelstart_department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snelstart_department_name(mut self) -> Self {
-        self.snelstart_department_name = None;
-        self.extra
-            .insert("snelstart_department_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snelstart_department` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snelstart_department(mut self) -> Self {
-        self.snelstart_department = None;
-        self.extra.insert("snelstart_department".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_asset_defaults` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_asset_defaults(mut self) -> Self {
-        self.linked_asset_defaults = None;
-        self.extra.insert("linked_asset_defaults".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `maxitemdiscount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_maxitemdiscount(mut self) -> Self {
-        self.maxitemdiscount = None;
-        self.extra.insert("maxitemdiscount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_default_billing_period` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_default_billing_period(mut self) -> Self {
-        self.item_default_billing_period = None;
-        self.extra
-            .insert("item_default_billing_period".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primaryimageid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primaryimageid(mut self) -> Self {
-        self.primaryimageid = None;
-        self.extra.insert("primaryimageid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datecreated(mut self) -> Self {
-        self.datecreated = None;
-        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastmodified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastmodified(mut self) -> Self {
-        self.lastmodified = None;
-        self.extra.insert("lastmodified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_id(mut self) -> Self {
-        self.qbo_company_id = None;
-        self.extra.insert("qbo_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_details_id(mut self) -> Self {
-        self.import_details_id = None;
-        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quickbooks_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quickbooks_details(mut self) -> Self {
-        self.quickbooks_details = None;
-        self.extra.insert("quickbooks_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_name(mut self) -> Self {
-        self.qbo_company_name = None;
-        self.extra.insert("qbo_company_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extra_invoice_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extra_invoice_description(mut self) -> Self {
-        self.extra_invoice_description = None;
-        self.extra
-            .insert("extra_invoice_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isitemdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isitemdetails(mut self) -> Self {
-        self.isitemdetails = None;
-        self.extra.insert("isitemdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_type(mut self) -> Self {
-        self.intacct_type = None;
-        self.extra.insert("intacct_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_group_nominalcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_group_nominalcode(mut self) -> Self {
-        self.item_group_nominalcode = None;
-        self.extra.insert("item_group_nominalcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_group_nominalcode_purchase` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_group_nominalcode_purchase(mut self) -> Self {
-        self.item_group_nominalcode_purchase = None;
-        self.extra
-            .insert(
-                "item_group_nominalcode_purchase".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `item_group_itemcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_group_itemcode(mut self) -> Self {
-        self.item_group_itemcode = None;
-        self.extra.insert("item_group_itemcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_group_taxcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_group_taxcode(mut self) -> Self {
-        self.item_group_taxcode = None;
-        self.extra.insert("item_group_taxcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_group_taxcode_purchase` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_group_taxcode_purchase(mut self) -> Self {
-        self.item_group_taxcode_purchase = None;
-        self.extra
-            .insert("item_group_taxcode_purchase".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurringcost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurringcost(mut self) -> Self {
-        self.recurringcost = None;
-        self.extra.insert("recurringcost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dbc_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dbc_company_id(mut self) -> Self {
-        self.dbc_company_id = None;
-        self.extra.insert("dbc_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dbc_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dbc_company_name(mut self) -> Self {
-        self.dbc_company_name = None;
-        self.extra.insert("dbc_company_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sage_business_cloud_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sage_business_cloud_details_id(mut self) -> Self {
-        self.sage_business_cloud_details_id = None;
-        self.extra
-            .insert(
-                "sage_business_cloud_details_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `sage_business_cloud_details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sage_business_cloud_details_name(mut self) -> Self {
-        self.sage_business_cloud_details_name = None;
-        self.extra
-            .insert(
-                "sage_business_cloud_details_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `budgettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgettype_id(mut self) -> Self {
-        self.budgettype_id = None;
-        self.extra.insert("budgettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `budgettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_budgettype_name(mut self) -> Self {
-        self.budgettype_name = None;
-        self.extra.insert("budgettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `serialise_only_one` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_serialise_only_one(mut self) -> Self {
-        self.serialise_only_one = None;
-        self.extra.insert("serialise_only_one".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_division` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_division(mut self) -> Self {
-        self.exact_division = None;
-        self.extra.insert("exact_division".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exact_division_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exact_division_name(mut self) -> Self {
-        self.exact_division_name = None;
-        self.extra.insert("exact_division_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dattocommerce_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dattocommerce_tenant(mut self) -> Self {
-        self.dattocommerce_tenant = None;
-        self.extra.insert("dattocommerce_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_description(mut self) -> Self {
-        self.user_description = None;
-        self.extra.insert("user_description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `weight` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_weight(mut self) -> Self {
-        self.weight = None;
-        self.extra.insert("weight".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ignore_from_accounting_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignore_from_accounting_sync(mut self) -> Self {
-        self.ignore_from_accounting_sync = None;
-        self.extra
-            .insert("ignore_from_accounting_sync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_class(mut self) -> Self {
-        self.invoice_class = None;
-        self.extra.insert("invoice_class".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sage50uk_department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sage50uk_department_id(mut self) -> Self {
-        self.sage50uk_department_id = None;
-        self.extra.insert("sage50uk_department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_track_stock` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_track_stock(mut self) -> Self {
-        self.dont_track_stock = None;
-        self.extra.insert("dont_track_stock".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dont_receive_on_po` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_receive_on_po(mut self) -> Self {
-        self.dont_receive_on_po = None;
-        self.extra.insert("dont_receive_on_po".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_inventory_account_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_inventory_account_code(mut self) -> Self {
-        self.xero_inventory_account_code = None;
-        self.extra
-            .insert("xero_inventory_account_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_cogs_account_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_cogs_account_code(mut self) -> Self {
-        self.xero_cogs_account_code = None;
-        self.extra.insert("xero_cogs_account_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_inventory_account_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_inventory_account_code_name(mut self) -> Self {
-        self.xero_inventory_account_code_name = None;
-        self.extra
-            .insert(
-                "xero_inventory_account_code_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `xero_cogs_account_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_cogs_account_code_name(mut self) -> Self {
-        self.xero_cogs_account_code_name = None;
-        self.extra
-            .insert("xero_cogs_account_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_product_line_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_product_line_id(mut self) -> Self {
-        self.intacct_product_line_id = None;
-        self.extra.insert("intacct_product_line_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_updateitemtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_updateitemtype(mut self) -> Self {
-        self.updateitemtype = None;
-        self.extra.insert("_updateitemtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_item_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_item_count(mut self) -> Self {
-        self.related_item_count = None;
-        self.extra.insert("related_item_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `myob_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_myob_tenant(mut self) -> Self {
-        self.myob_tenant = None;
-        self.extra.insert("myob_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `myob_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_myob_tenant_name(mut self) -> Self {
-        self.myob_tenant_name = None;
-        self.extra.insert("myob_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `myob_asset_account_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_myob_asset_account_code(mut self) -> Self {
-        self.myob_asset_account_code = None;
-        self.extra.insert("myob_asset_account_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `items_per_buying_price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_items_per_buying_price(mut self) -> Self {
-        self.items_per_buying_price = None;
-        self.extra.insert("items_per_buying_price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `items_per_selling_price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_items_per_selling_price(mut self) -> Self {
-        self.items_per_selling_price = None;
-        self.extra.insert("items_per_selling_price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_item_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_item_code(mut self) -> Self {
-        self.avalara_item_code = None;
-        self.extra.insert("avalara_item_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_currency_code(mut self) -> Self {
-        self.purchase_currency_code = None;
-        self.extra.insert("purchase_currency_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_currency_code_name(mut self) -> Self {
-        self.purchase_currency_code_name = None;
-        self.extra
-            .insert("purchase_currency_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_currency(mut self) -> Self {
-        self.purchase_currency = None;
-        self.extra.insert("purchase_currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autorenew_quote_line_default` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autorenew_quote_line_default(mut self) -> Self {
-        self.autorenew_quote_line_default = None;
-        self.extra
-            .insert("autorenew_quote_line_default".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `price_calculated_from_components` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_price_calculated_from_components(mut self) -> Self {
-        self.price_calculated_from_components = None;
-        self.extra
-            .insert(
-                "price_calculated_from_components".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `cost_calculated_from_components` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cost_calculated_from_components(mut self) -> Self {
-        self.cost_calculated_from_components = None;
-        self.extra
-            .insert(
-                "cost_calculated_from_components".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `auto_reorder_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_reorder_type(mut self) -> Self {
-        self.auto_reorder_type = None;
-        self.extra.insert("auto_reorder_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `relatedcategories` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_relatedcategories(mut self) -> Self {
-        self.relatedcategories = None;
-        self.extra.insert("relatedcategories".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `relatedcategories_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_relatedcategories_list(mut self) -> Self {
-        self.relatedcategories_list = None;
-        self.extra.insert("relatedcategories_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_listed_only_on_bundle_setup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_listed_only_on_bundle_setup(mut self) -> Self {
-        self.item_listed_only_on_bundle_setup = None;
-        self.extra
-            .insert(
-                "item_listed_only_on_bundle_setup".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-}
-
-impl serde::Serialize for Item {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(
-            &mut map,
-            "asset_type_matching_field_name",
-            &self.asset_type_matching_field_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "status", &self.status, &self.extra)?;
-        model::opt_entry(&mut map, "assetgroup_id", &self.assetgroup_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assetgroup_name",
-            &self.assetgroup_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_assetgroup_id",
-            &self.third_party_assetgroup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "supplier_part_code",
-            &self.supplier_part_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "description", &self.description, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "purchase_description",
-            &self.purchase_description,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internalreference",
-            &self.internalreference,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "externalreference",
-            &self.externalreference,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quantity_in_stock",
-            &self.quantity_in_stock,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quantity_reserved",
-            &self.quantity_reserved,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quantity_on_order",
-            &self.quantity_on_order,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "goodsinunit", &self.goodsinunit, &self.extra)?;
-        model::opt_entry(&mut map, "goodsoutunit", &self.goodsoutunit, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "inoutconversion",
-            &self.inoutconversion,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qtyissuedthisyear",
-            &self.qtyissuedthisyear,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "baseprice", &self.baseprice, &self.extra)?;
-        model::opt_entry(&mut map, "created_by", &self.created_by, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "manufacturer_id",
-            &self.manufacturer_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "manufacturer_name",
-            &self.manufacturer_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "assettype_id", &self.assettype_id, &self.extra)?;
-        model::opt_entry(&mut map, "assettype_name", &self.assettype_name, &self.extra)?;
-        model::opt_entry(&mut map, "minstockqty", &self.minstockqty, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "min_purchase_qty",
-            &self.min_purchase_qty,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "secondprice", &self.secondprice, &self.extra)?;
-        model::opt_entry(&mut map, "promptforprice", &self.promptforprice, &self.extra)?;
-        model::opt_entry(&mut map, "sleeveprice", &self.sleeveprice, &self.extra)?;
-        model::opt_entry(&mut map, "taxcode", &self.taxcode, &self.extra)?;
-        model::opt_entry(&mut map, "taxcode_name", &self.taxcode_name, &self.extra)?;
-        model::opt_entry(&mut map, "taxcodeother", &self.taxcodeother, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "taxcodeother_name",
-            &self.taxcodeother_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "costprice", &self.costprice, &self.extra)?;
-        model::opt_entry(&mut map, "accountsid", &self.accountsid, &self.extra)?;
-        model::opt_entry(&mut map, "margin", &self.margin, &self.extra)?;
-        model::opt_entry(&mut map, "reorderqty", &self.reorderqty, &self.extra)?;
-        model::opt_entry(&mut map, "binlocation", &self.binlocation, &self.extra)?;
-        model::opt_entry(&mut map, "nominalcode", &self.nominalcode, &self.extra)?;
-        model::opt_entry(&mut map, "costingmethod", &self.costingmethod, &self.extra)?;
-        model::opt_entry(&mut map, "servicefee", &self.servicefee, &self.extra)?;
-        model::opt_entry(&mut map, "recovery", &self.recovery, &self.extra)?;
-        model::opt_entry(&mut map, "avco", &self.avco, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "qtyonallsalesorders",
-            &self.qtyonallsalesorders,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "doesnotneedconsigning",
-            &self.doesnotneedconsigning,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "shaccountsid", &self.shaccountsid, &self.extra)?;
-        model::opt_entry(&mut map, "applydiscount", &self.applydiscount, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "secondhandprice",
-            &self.secondhandprice,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hours", &self.hours, &self.extra)?;
-        model::opt_entry(&mut map, "markupperc", &self.markupperc, &self.extra)?;
-        model::opt_entry(&mut map, "metertype", &self.metertype, &self.extra)?;
-        model::opt_entry(&mut map, "meterlife", &self.meterlife, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isrecurringitem",
-            &self.isrecurringitem,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "template_id", &self.template_id, &self.extra)?;
-        model::opt_entry(&mut map, "template_name", &self.template_name, &self.extra)?;
-        model::opt_entry(&mut map, "recurringprice", &self.recurringprice, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showmobilescanner",
-            &self.showmobilescanner,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "icon_download_url",
-            &self.icon_download_url,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "group_third_party_id",
-            &self.group_third_party_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sagetoken", &self.sagetoken, &self.extra)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "item_suppliers", &self.item_suppliers, &self.extra)?;
-        model::opt_entry(&mut map, "xero_salestax", &self.xero_salestax, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "xero_purchasetax",
-            &self.xero_purchasetax,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchasenominalcode",
-            &self.purchasenominalcode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "fullyqualifiedname",
-            &self.fullyqualifiedname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salestaxincluded",
-            &self.salestaxincluded,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchasetaxincluded",
-            &self.purchasetaxincluded,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "taxable", &self.taxable, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assetaccountcode",
-            &self.assetaccountcode,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "qbo_quantity", &self.qbo_quantity, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "qboinitial_quantity_date",
-            &self.qboinitial_quantity_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "stocklocations", &self.stocklocations, &self.extra)?;
-        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "xero_tenant_name",
-            &self.xero_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xerodetails_id", &self.xerodetails_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "income_account_name",
-            &self.income_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "expense_account_name",
-            &self.expense_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "asset_account_name",
-            &self.asset_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "income_account", &self.income_account, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "expense_account",
-            &self.expense_account,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "asset_account", &self.asset_account, &self.extra)?;
-        model::opt_entry(&mut map, "qbosku", &self.qbosku, &self.extra)?;
-        model::opt_entry(&mut map, "qbocategoryid", &self.qbocategoryid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "qbocategoryname",
-            &self.qbocategoryname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "qbo_category", &self.qbo_category, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "autotaskserviceid",
-            &self.autotaskserviceid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autotaskproductid",
-            &self.autotaskproductid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "iscontractitem", &self.iscontractitem, &self.extra)?;
-        model::opt_entry(&mut map, "dontinvoice", &self.dontinvoice, &self.extra)?;
-        model::opt_entry(&mut map, "kashflowid", &self.kashflowid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant_id",
-            &self.kashflow_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant_name",
-            &self.kashflow_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nominalcode_name",
-            &self.nominalcode_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchasenominalcode_name",
-            &self.purchasenominalcode_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "linked_item_id", &self.linked_item_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_item_name",
-            &self.linked_item_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "update_recurring_invoice_price",
-            &self.update_recurring_invoice_price,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "update_recurring_invoice_cost",
-            &self.update_recurring_invoice_cost,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "snelstart_id", &self.snelstart_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "snelstart_department_id",
-            &self.snelstart_department_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "snelstart_department_name",
-            &self.snelstart_department_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "snelstart_department",
-            &self.snelstart_department,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linked_asset_defaults",
-            &self.linked_asset_defaults,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "maxitemdiscount",
-            &self.maxitemdiscount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "item_default_billing_period",
-            &self.item_default_billing_period,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "primaryimageid", &self.primaryimageid, &self.extra)?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
-        model::opt_entry(&mut map, "lastmodified", &self.lastmodified, &self.extra)?;
-        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "import_details_id",
-            &self.import_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quickbooks_details",
-            &self.quickbooks_details,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qbo_company_name",
-            &self.qbo_company_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "extra_invoice_description",
-            &self.extra_invoice_description,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isitemdetails", &self.isitemdetails, &self.extra)?;
-        model::opt_entry(&mut map, "intacct_type", &self.intacct_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "item_group_nominalcode",
-            &self.item_group_nominalcode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "item_group_nominalcode_purchase",
-            &self.item_group_nominalcode_purchase,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "item_group_itemcode",
-            &self.item_group_itemcode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "item_group_taxcode",
-            &self.item_group_taxcode,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "item_group_taxcode_purchase",
-            &self.item_group_taxcode_purchase,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "recurringcost", &self.recurringcost, &self.extra)?;
-        model::opt_entry(&mut map, "dbc_company_id", &self.dbc_company_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dbc_company_name",
-            &self.dbc_company_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sage_business_cloud_details_id",
-            &self.sage_business_cloud_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sage_business_cloud_details_name",
-            &self.sage_business_cloud_details_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "budgettype_id", &self.budgettype_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "budgettype_name",
-            &self.budgettype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "serialise_only_one",
-            &self.serialise_only_one,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "exact_division", &self.exact_division, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exact_division_name",
-            &self.exact_division_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dattocommerce_tenant",
-            &self.dattocommerce_tenant,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "user_description",
-            &self.user_description,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "weight", &self.weight, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ignore_from_accounting_sync",
-            &self.ignore_from_accounting_sync,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoice_class", &self.invoice_class, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sage50uk_department_id",
-            &self.sage50uk_department_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_track_stock",
-            &self.dont_track_stock,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dont_receive_on_po",
-            &self.dont_receive_on_po,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_inventory_account_code",
-            &self.xero_inventory_account_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_cogs_account_code",
-            &self.xero_cogs_account_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_inventory_account_code_name",
-            &self.xero_inventory_account_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xero_cogs_account_code_name",
-            &self.xero_cogs_account_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_product_line_id",
-            &self.intacct_product_line_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_updateitemtype",
-            &self.updateitemtype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "related_item_count",
-            &self.related_item_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "myob_tenant", &self.myob_tenant, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "myob_tenant_name",
-            &self.myob_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "myob_asset_account_code",
-            &self.myob_asset_account_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "items_per_buying_price",
-            &self.items_per_buying_price,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "items_per_selling_price",
-            &self.items_per_selling_price,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "avalara_item_code",
-            &self.avalara_item_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchase_currency_code",
-            &self.purchase_currency_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchase_currency_code_name",
-            &self.purchase_currency_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchase_currency",
-            &self.purchase_currency,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autorenew_quote_line_default",
-            &self.autorenew_quote_line_default,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "price_calculated_from_components",
-            &self.price_calculated_from_components,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "cost_calculated_from_components",
-            &self.cost_calculated_from_components,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auto_reorder_type",
-            &self.auto_reorder_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "relatedcategories",
-            &self.relatedcategories,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "relatedcategories_list",
-            &self.relatedcategories_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "item_listed_only_on_bundle_setup",
-            &self.item_listed_only_on_bundle_setup,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Item {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Item`], to name one in [`Item::clear`] (send it as `null`) and
+/// [`Item::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ItemField {
+    /// `asset_type_matching_field_name`.
+    AssetTypeMatchingFieldName,
+    /// `id`.
+    Id,
+    /// `use`.
+    Use,
+    /// `name`.
+    Name,
+    /// `status`.
+    Status,
+    /// `assetgroup_id`.
+    AssetgroupId,
+    /// `assetgroup_name`.
+    AssetgroupName,
+    /// `third_party_assetgroup_id`.
+    ThirdPartyAssetgroupId,
+    /// `note`.
+    Note,
+    /// `supplier_part_code`.
+    SupplierPartCode,
+    /// `description`.
+    Description,
+    /// `purchase_description`.
+    PurchaseDescription,
+    /// `internalreference`.
+    Internalreference,
+    /// `externalreference`.
+    Externalreference,
+    /// `quantity_in_stock`.
+    QuantityInStock,
+    /// `quantity_reserved`.
+    QuantityReserved,
+    /// `quantity_on_order`.
+    QuantityOnOrder,
+    /// `goodsinunit`.
+    Goodsinunit,
+    /// `goodsoutunit`.
+    Goodsoutunit,
+    /// `inoutconversion`.
+    Inoutconversion,
+    /// `qtyissuedthisyear`.
+    Qtyissuedthisyear,
+    /// `baseprice`.
+    Baseprice,
+    /// `created_by`.
+    CreatedBy,
+    /// `supplier_id`.
+    SupplierId,
+    /// `supplier_name`.
+    SupplierName,
+    /// `manufacturer_id`.
+    ManufacturerId,
+    /// `manufacturer_name`.
+    ManufacturerName,
+    /// `assettype_id`.
+    AssettypeId,
+    /// `assettype_name`.
+    AssettypeName,
+    /// `minstockqty`.
+    Minstockqty,
+    /// `min_purchase_qty`.
+    MinPurchaseQty,
+    /// `secondprice`.
+    Secondprice,
+    /// `promptforprice`.
+    Promptforprice,
+    /// `sleeveprice`.
+    Sleeveprice,
+    /// `taxcode`.
+    Taxcode,
+    /// `taxcode_name`.
+    TaxcodeName,
+    /// `taxcodeother`.
+    Taxcodeother,
+    /// `taxcodeother_name`.
+    TaxcodeotherName,
+    /// `costprice`.
+    Costprice,
+    /// `accountsid`.
+    Accountsid,
+    /// `margin`.
+    Margin,
+    /// `reorderqty`.
+    Reorderqty,
+    /// `binlocation`.
+    Binlocation,
+    /// `nominalcode`.
+    Nominalcode,
+    /// `costingmethod`.
+    Costingmethod,
+    /// `servicefee`.
+    Servicefee,
+    /// `recovery`.
+    Recovery,
+    /// `avco`.
+    Avco,
+    /// `qtyonallsalesorders`.
+    Qtyonallsalesorders,
+    /// `doesnotneedconsigning`.
+    Doesnotneedconsigning,
+    /// `shaccountsid`.
+    Shaccountsid,
+    /// `applydiscount`.
+    Applydiscount,
+    /// `secondhandprice`.
+    Secondhandprice,
+    /// `hours`.
+    Hours,
+    /// `markupperc`.
+    Markupperc,
+    /// `metertype`.
+    Metertype,
+    /// `meterlife`.
+    Meterlife,
+    /// `isrecurringitem`.
+    Isrecurringitem,
+    /// `template_id`.
+    TemplateId,
+    /// `template_name`.
+    TemplateName,
+    /// `recurringprice`.
+    Recurringprice,
+    /// `showmobilescanner`.
+    Showmobilescanner,
+    /// `icon`.
+    Icon,
+    /// `icon_download_url`.
+    IconDownloadUrl,
+    /// `customfields`.
+    Customfields,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `group_third_party_id`.
+    GroupThirdPartyId,
+    /// `sagetoken`.
+    Sagetoken,
+    /// `third_party_id`.
+    ThirdPartyId,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `item_suppliers`.
+    ItemSuppliers,
+    /// `xero_salestax`.
+    XeroSalestax,
+    /// `xero_purchasetax`.
+    XeroPurchasetax,
+    /// `purchasenominalcode`.
+    Purchasenominalcode,
+    /// `fullyqualifiedname`.
+    Fullyqualifiedname,
+    /// `salestaxincluded`.
+    Salestaxincluded,
+    /// `purchasetaxincluded`.
+    Purchasetaxincluded,
+    /// `taxable`.
+    Taxable,
+    /// `assetaccountcode`.
+    Assetaccountcode,
+    /// `qbo_quantity`.
+    QboQuantity,
+    /// `qboinitial_quantity_date`.
+    QboinitialQuantityDate,
+    /// `stocklocations`.
+    Stocklocations,
+    /// `xero_tenant_id`.
+    XeroTenantId,
+    /// `xero_tenant_name`.
+    XeroTenantName,
+    /// `xerodetails_id`.
+    XerodetailsId,
+    /// `income_account_name`.
+    IncomeAccountName,
+    /// `expense_account_name`.
+    ExpenseAccountName,
+    /// `asset_account_name`.
+    AssetAccountName,
+    /// `income_account`.
+    IncomeAccount,
+    /// `expense_account`.
+    ExpenseAccount,
+    /// `asset_account`.
+    AssetAccount,
+    /// `qbosku`.
+    Qbosku,
+    /// `qbocategoryid`.
+    Qbocategoryid,
+    /// `qbocategoryname`.
+    Qbocategoryname,
+    /// `qbo_category`.
+    QboCategory,
+    /// `autotaskserviceid`.
+    Autotaskserviceid,
+    /// `autotaskproductid`.
+    Autotaskproductid,
+    /// `iscontractitem`.
+    Iscontractitem,
+    /// `dontinvoice`.
+    Dontinvoice,
+    /// `kashflowid`.
+    Kashflowid,
+    /// `kashflow_tenant_id`.
+    KashflowTenantId,
+    /// `kashflow_tenant_name`.
+    KashflowTenantName,
+    /// `nominalcode_name`.
+    NominalcodeName,
+    /// `purchasenominalcode_name`.
+    PurchasenominalcodeName,
+    /// `linked_item_id`.
+    LinkedItemId,
+    /// `linked_item_name`.
+    LinkedItemName,
+    /// `update_recurring_invoice_price`.
+    UpdateRecurringInvoicePrice,
+    /// `update_recurring_invoice_cost`.
+    UpdateRecurringInvoiceCost,
+    /// `snelstart_id`.
+    SnelstartId,
+    /// `snelstart_department_id`.
+    SnelstartDepartmentId,
+    /// `snelstart_department_name`.
+    SnelstartDepartmentName,
+    /// `snelstart_department`.
+    SnelstartDepartment,
+    /// `linked_asset_defaults`.
+    LinkedAssetDefaults,
+    /// `maxitemdiscount`.
+    Maxitemdiscount,
+    /// `item_default_billing_period`.
+    ItemDefaultBillingPeriod,
+    /// `primaryimageid`.
+    Primaryimageid,
+    /// `datecreated`.
+    Datecreated,
+    /// `lastmodified`.
+    Lastmodified,
+    /// `qbo_company_id`.
+    QboCompanyId,
+    /// `import_details_id`.
+    ImportDetailsId,
+    /// `quickbooks_details`.
+    QuickbooksDetails,
+    /// `qbo_company_name`.
+    QboCompanyName,
+    /// `extra_invoice_description`.
+    ExtraInvoiceDescription,
+    /// `isitemdetails`.
+    Isitemdetails,
+    /// `intacct_type`.
+    IntacctType,
+    /// `item_group_nominalcode`.
+    ItemGroupNominalcode,
+    /// `item_group_nominalcode_purchase`.
+    ItemGroupNominalcodePurchase,
+    /// `item_group_itemcode`.
+    ItemGroupItemcode,
+    /// `item_group_taxcode`.
+    ItemGroupTaxcode,
+    /// `item_group_taxcode_purchase`.
+    ItemGroupTaxcodePurchase,
+    /// `recurringcost`.
+    Recurringcost,
+    /// `dbc_company_id`.
+    DbcCompanyId,
+    /// `dbc_company_name`.
+    DbcCompanyName,
+    /// `type`.
+    Type,
+    /// `external_links`.
+    ExternalLinks,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `_warning`.
+    Warning,
+    /// `sage_business_cloud_details_id`.
+    SageBusinessCloudDetailsId,
+    /// `sage_business_cloud_details_name`.
+    SageBusinessCloudDetailsName,
+    /// `budgettype_id`.
+    BudgettypeId,
+    /// `budgettype_name`.
+    BudgettypeName,
+    /// `serialise_only_one`.
+    SerialiseOnlyOne,
+    /// `exact_division`.
+    ExactDivision,
+    /// `exact_division_name`.
+    ExactDivisionName,
+    /// `dattocommerce_tenant`.
+    DattocommerceTenant,
+    /// `user_description`.
+    UserDescription,
+    /// `weight`.
+    Weight,
+    /// `ignore_from_accounting_sync`.
+    IgnoreFromAccountingSync,
+    /// `invoice_class`.
+    InvoiceClass,
+    /// `sage50uk_department_id`.
+    Sage50ukDepartmentId,
+    /// `dont_track_stock`.
+    DontTrackStock,
+    /// `dont_receive_on_po`.
+    DontReceiveOnPo,
+    /// `xero_inventory_account_code`.
+    XeroInventoryAccountCode,
+    /// `xero_cogs_account_code`.
+    XeroCogsAccountCode,
+    /// `xero_inventory_account_code_name`.
+    XeroInventoryAccountCodeName,
+    /// `xero_cogs_account_code_name`.
+    XeroCogsAccountCodeName,
+    /// `intacct_product_line_id`.
+    IntacctProductLineId,
+    /// `_updateitemtype`.
+    Updateitemtype,
+    /// `related_item_count`.
+    RelatedItemCount,
+    /// `myob_tenant`.
+    MyobTenant,
+    /// `myob_tenant_name`.
+    MyobTenantName,
+    /// `myob_asset_account_code`.
+    MyobAssetAccountCode,
+    /// `items_per_buying_price`.
+    ItemsPerBuyingPrice,
+    /// `items_per_selling_price`.
+    ItemsPerSellingPrice,
+    /// `avalara_item_code`.
+    AvalaraItemCode,
+    /// `purchase_currency_code`.
+    PurchaseCurrencyCode,
+    /// `purchase_currency_code_name`.
+    PurchaseCurrencyCodeName,
+    /// `purchase_currency`.
+    PurchaseCurrency,
+    /// `autorenew_quote_line_default`.
+    AutorenewQuoteLineDefault,
+    /// `price_calculated_from_components`.
+    PriceCalculatedFromComponents,
+    /// `cost_calculated_from_components`.
+    CostCalculatedFromComponents,
+    /// `auto_reorder_type`.
+    AutoReorderType,
+    /// `relatedcategories`.
+    Relatedcategories,
+    /// `relatedcategories_list`.
+    RelatedcategoriesList,
+    /// `item_listed_only_on_bundle_setup`.
+    ItemListedOnlyOnBundleSetup,
 }
 
 impl crate::runtime::model::Model for Item {
-    const EXPECTING: &'static str = "struct Item";
+    const NAME: &'static str = "Item";
     const FIELDS: &'static [&'static str] = &[
-        "_importtype",
-        "_isimport",
-        "_match_integration_id",
-        "_match_integration_name",
-        "_match_thirdparty_id",
-        "_updateitemtype",
-        "_warning",
-        "accountsid",
-        "applydiscount",
-        "asset_account",
-        "asset_account_name",
         "asset_type_matching_field_name",
-        "assetaccountcode",
+        "id",
+        "use",
+        "name",
+        "status",
         "assetgroup_id",
         "assetgroup_name",
-        "assettype_id",
-        "assettype_name",
-        "auto_reorder_type",
-        "autorenew_quote_line_default",
-        "autotaskproductid",
-        "autotaskserviceid",
-        "avalara_item_code",
-        "avco",
-        "baseprice",
-        "binlocation",
-        "budgettype_id",
-        "budgettype_name",
-        "cost_calculated_from_components",
-        "costingmethod",
-        "costprice",
-        "created_by",
-        "custombuttons",
-        "customfields",
-        "datecreated",
-        "dattocommerce_tenant",
-        "dbc_company_id",
-        "dbc_company_name",
+        "third_party_assetgroup_id",
+        "note",
+        "supplier_part_code",
         "description",
-        "doesnotneedconsigning",
-        "dont_receive_on_po",
-        "dont_track_stock",
-        "dontinvoice",
-        "exact_division",
-        "exact_division_name",
-        "expense_account",
-        "expense_account_name",
-        "external_links",
+        "purchase_description",
+        "internalreference",
         "externalreference",
-        "extra_invoice_description",
-        "fullyqualifiedname",
+        "quantity_in_stock",
+        "quantity_reserved",
+        "quantity_on_order",
         "goodsinunit",
         "goodsoutunit",
-        "group_third_party_id",
-        "hours",
-        "icon",
-        "icon_download_url",
-        "id",
-        "ignore_from_accounting_sync",
-        "import_details_id",
-        "income_account",
-        "income_account_name",
         "inoutconversion",
-        "intacct_product_line_id",
-        "intacct_type",
-        "internalreference",
-        "invoice_class",
-        "iscontractitem",
-        "isitemdetails",
-        "isrecurringitem",
-        "item_default_billing_period",
-        "item_group_itemcode",
-        "item_group_nominalcode",
-        "item_group_nominalcode_purchase",
-        "item_group_taxcode",
-        "item_group_taxcode_purchase",
-        "item_listed_only_on_bundle_setup",
-        "item_suppliers",
-        "items_per_buying_price",
-        "items_per_selling_price",
-        "kashflow_tenant_id",
-        "kashflow_tenant_name",
-        "kashflowid",
-        "lastmodified",
-        "linked_asset_defaults",
-        "linked_item_id",
-        "linked_item_name",
-        "manufacturer_id",
-        "manufacturer_name",
-        "margin",
-        "markupperc",
-        "maxitemdiscount",
-        "meterlife",
-        "metertype",
-        "min_purchase_qty",
-        "minstockqty",
-        "myob_asset_account_code",
-        "myob_tenant",
-        "myob_tenant_name",
-        "name",
-        "new_external_link",
-        "nominalcode",
-        "nominalcode_name",
-        "note",
-        "price_calculated_from_components",
-        "primaryimageid",
-        "promptforprice",
-        "purchase_currency",
-        "purchase_currency_code",
-        "purchase_currency_code_name",
-        "purchase_description",
-        "purchasenominalcode",
-        "purchasenominalcode_name",
-        "purchasetaxincluded",
-        "qbo_category",
-        "qbo_company_id",
-        "qbo_company_name",
-        "qbo_quantity",
-        "qbocategoryid",
-        "qbocategoryname",
-        "qboinitial_quantity_date",
-        "qbosku",
         "qtyissuedthisyear",
-        "qtyonallsalesorders",
-        "quantity_in_stock",
-        "quantity_on_order",
-        "quantity_reserved",
-        "quickbooks_details",
-        "recovery",
-        "recurringcost",
-        "recurringprice",
-        "related_item_count",
-        "relatedcategories",
-        "relatedcategories_list",
-        "reorderqty",
-        "sage50uk_department_id",
-        "sage_business_cloud_details_id",
-        "sage_business_cloud_details_name",
-        "sagetoken",
-        "salestaxincluded",
-        "secondhandprice",
-        "secondprice",
-        "serialise_only_one",
-        "servicefee",
-        "shaccountsid",
-        "showmobilescanner",
-        "sleeveprice",
-        "snelstart_department",
-        "snelstart_department_id",
-        "snelstart_department_name",
-        "snelstart_id",
-        "status",
-        "stocklocations",
+        "baseprice",
+        "created_by",
         "supplier_id",
         "supplier_name",
-        "supplier_part_code",
-        "taxable",
+        "manufacturer_id",
+        "manufacturer_name",
+        "assettype_id",
+        "assettype_name",
+        "minstockqty",
+        "min_purchase_qty",
+        "secondprice",
+        "promptforprice",
+        "sleeveprice",
         "taxcode",
         "taxcode_name",
         "taxcodeother",
         "taxcodeother_name",
+        "costprice",
+        "accountsid",
+        "margin",
+        "reorderqty",
+        "binlocation",
+        "nominalcode",
+        "costingmethod",
+        "servicefee",
+        "recovery",
+        "avco",
+        "qtyonallsalesorders",
+        "doesnotneedconsigning",
+        "shaccountsid",
+        "applydiscount",
+        "secondhandprice",
+        "hours",
+        "markupperc",
+        "metertype",
+        "meterlife",
+        "isrecurringitem",
         "template_id",
         "template_name",
-        "third_party_assetgroup_id",
+        "recurringprice",
+        "showmobilescanner",
+        "icon",
+        "icon_download_url",
+        "customfields",
+        "_isimport",
+        "_importtype",
+        "group_third_party_id",
+        "sagetoken",
         "third_party_id",
-        "type",
-        "update_recurring_invoice_cost",
-        "update_recurring_invoice_price",
-        "use",
-        "user_description",
-        "weight",
-        "xero_cogs_account_code",
-        "xero_cogs_account_code_name",
-        "xero_inventory_account_code",
-        "xero_inventory_account_code_name",
-        "xero_purchasetax",
+        "custombuttons",
+        "item_suppliers",
         "xero_salestax",
+        "xero_purchasetax",
+        "purchasenominalcode",
+        "fullyqualifiedname",
+        "salestaxincluded",
+        "purchasetaxincluded",
+        "taxable",
+        "assetaccountcode",
+        "qbo_quantity",
+        "qboinitial_quantity_date",
+        "stocklocations",
         "xero_tenant_id",
         "xero_tenant_name",
         "xerodetails_id",
+        "income_account_name",
+        "expense_account_name",
+        "asset_account_name",
+        "income_account",
+        "expense_account",
+        "asset_account",
+        "qbosku",
+        "qbocategoryid",
+        "qbocategoryname",
+        "qbo_category",
+        "autotaskserviceid",
+        "autotaskproductid",
+        "iscontractitem",
+        "dontinvoice",
+        "kashflowid",
+        "kashflow_tenant_id",
+        "kashflow_tenant_name",
+        "nominalcode_name",
+        "purchasenominalcode_name",
+        "linked_item_id",
+        "linked_item_name",
+        "update_recurring_invoice_price",
+        "update_recurring_invoice_cost",
+        "snelstart_id",
+        "snelstart_department_id",
+        "snelstart_department_name",
+        "snelstart_department",
+        "linked_asset_defaults",
+        "maxitemdiscount",
+        "item_default_billing_period",
+        "primaryimageid",
+        "datecreated",
+        "lastmodified",
+        "qbo_company_id",
+        "import_details_id",
+        "quickbooks_details",
+        "qbo_company_name",
+        "extra_invoice_description",
+        "isitemdetails",
+        "intacct_type",
+        "item_group_nominalcode",
+        "item_group_nominalcode_purchase",
+        "item_group_itemcode",
+        "item_group_taxcode",
+        "item_group_taxcode_purchase",
+        "recurringcost",
+        "dbc_company_id",
+        "dbc_company_name",
+        "type",
+        "external_links",
+        "new_external_link",
+        "_match_thirdparty_id",
+        "_match_integration_id",
+        "_match_integration_name",
+        "_warning",
+        "sage_business_cloud_details_id",
+        "sage_business_cloud_details_name",
+        "budgettype_id",
+        "budgettype_name",
+        "serialise_only_one",
+        "exact_division",
+        "exact_division_name",
+        "dattocommerce_tenant",
+        "user_description",
+        "weight",
+        "ignore_from_accounting_sync",
+        "invoice_class",
+        "sage50uk_department_id",
+        "dont_track_stock",
+        "dont_receive_on_po",
+        "xero_inventory_account_code",
+        "xero_cogs_account_code",
+        "xero_inventory_account_code_name",
+        "xero_cogs_account_code_name",
+        "intacct_product_line_id",
+        "_updateitemtype",
+        "related_item_count",
+        "myob_tenant",
+        "myob_tenant_name",
+        "myob_asset_account_code",
+        "items_per_buying_price",
+        "items_per_selling_price",
+        "avalara_item_code",
+        "purchase_currency_code",
+        "purchase_currency_code_name",
+        "purchase_currency",
+        "autorenew_quote_line_default",
+        "price_calculated_from_components",
+        "cost_calculated_from_components",
+        "auto_reorder_type",
+        "relatedcategories",
+        "relatedcategories_list",
+        "item_listed_only_on_bundle_setup",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.importtype = model::value(map)?,
-            1 => self.isimport = model::opt_bool(map)?,
-            2 => self.match_integration_id = model::opt_i32(map)?,
-            3 => self.match_integration_name = model::value(map)?,
-            4 => self.match_thirdparty_id = model::value(map)?,
-            5 => self.updateitemtype = model::opt_i32(map)?,
-            6 => self.warning = model::value(map)?,
-            7 => self.accountsid = model::value(map)?,
-            8 => self.applydiscount = model::opt_bool(map)?,
-            9 => self.asset_account = model::value(map)?,
-            10 => self.asset_account_name = model::value(map)?,
-            11 => self.asset_type_matching_field_name = model::value(map)?,
-            12 => self.assetaccountcode = model::opt_i32(map)?,
-            13 => self.assetgroup_id = model::opt_i32(map)?,
-            14 => self.assetgroup_name = model::value(map)?,
-            15 => self.assettype_id = model::opt_i32(map)?,
-            16 => self.assettype_name = model::value(map)?,
-            17 => self.auto_reorder_type = model::opt_i32(map)?,
-            18 => self.autorenew_quote_line_default = model::opt_bool(map)?,
-            19 => self.autotaskproductid = model::opt_i32(map)?,
-            20 => self.autotaskserviceid = model::opt_i32(map)?,
-            21 => self.avalara_item_code = model::value(map)?,
-            22 => self.avco = model::opt_f64(map)?,
-            23 => self.baseprice = model::opt_f64(map)?,
-            24 => self.binlocation = model::value(map)?,
-            25 => self.budgettype_id = model::opt_i32(map)?,
-            26 => self.budgettype_name = model::value(map)?,
-            27 => self.cost_calculated_from_components = model::opt_bool(map)?,
-            28 => self.costingmethod = model::opt_i32(map)?,
-            29 => self.costprice = model::opt_f64(map)?,
-            30 => self.created_by = model::opt_i32(map)?,
-            31 => self.custombuttons = model::value(map)?,
-            32 => self.customfields = model::value(map)?,
-            33 => self.datecreated = model::value(map)?,
-            34 => self.dattocommerce_tenant = model::opt_i32(map)?,
-            35 => self.dbc_company_id = model::value(map)?,
-            36 => self.dbc_company_name = model::value(map)?,
-            37 => self.description = model::value(map)?,
-            38 => self.doesnotneedconsigning = model::opt_bool(map)?,
-            39 => self.dont_receive_on_po = model::opt_bool(map)?,
-            40 => self.dont_track_stock = model::opt_bool(map)?,
-            41 => self.dontinvoice = model::opt_bool(map)?,
-            42 => self.exact_division = model::opt_i32(map)?,
-            43 => self.exact_division_name = model::value(map)?,
-            44 => self.expense_account = model::value(map)?,
-            45 => self.expense_account_name = model::value(map)?,
-            46 => self.external_links = model::value(map)?,
-            47 => self.externalreference = model::value(map)?,
-            48 => self.extra_invoice_description = model::value(map)?,
-            49 => self.fullyqualifiedname = model::value(map)?,
-            50 => self.goodsinunit = model::value(map)?,
-            51 => self.goodsoutunit = model::value(map)?,
-            52 => self.group_third_party_id = model::value(map)?,
-            53 => self.hours = model::opt_f64(map)?,
-            54 => self.icon = model::value(map)?,
-            55 => self.icon_download_url = model::value(map)?,
-            56 => self.id = model::opt_i32(map)?,
-            57 => self.ignore_from_accounting_sync = model::opt_bool(map)?,
-            58 => self.import_details_id = model::opt_i32(map)?,
-            59 => self.income_account = model::value(map)?,
-            60 => self.income_account_name = model::value(map)?,
-            61 => self.inoutconversion = model::opt_i32(map)?,
-            62 => self.intacct_product_line_id = model::value(map)?,
-            63 => self.intacct_type = model::value(map)?,
-            64 => self.internalreference = model::value(map)?,
-            65 => self.invoice_class = model::value(map)?,
-            66 => self.iscontractitem = model::opt_bool(map)?,
-            67 => self.isitemdetails = model::opt_bool(map)?,
-            68 => self.isrecurringitem = model::opt_bool(map)?,
-            69 => self.item_default_billing_period = model::opt_i32(map)?,
-            70 => self.item_group_itemcode = model::opt_i32(map)?,
-            71 => self.item_group_nominalcode = model::value(map)?,
-            72 => self.item_group_nominalcode_purchase = model::value(map)?,
-            73 => self.item_group_taxcode = model::opt_i32(map)?,
-            74 => self.item_group_taxcode_purchase = model::opt_i32(map)?,
-            75 => self.item_listed_only_on_bundle_setup = model::opt_bool(map)?,
-            76 => self.item_suppliers = model::value(map)?,
-            77 => self.items_per_buying_price = model::opt_f64(map)?,
-            78 => self.items_per_selling_price = model::opt_f64(map)?,
-            79 => self.kashflow_tenant_id = model::opt_i32(map)?,
-            80 => self.kashflow_tenant_name = model::value(map)?,
-            81 => self.kashflowid = model::opt_i32(map)?,
-            82 => self.lastmodified = model::value(map)?,
-            83 => self.linked_asset_defaults = model::value(map)?,
-            84 => self.linked_item_id = model::opt_i32(map)?,
-            85 => self.linked_item_name = model::value(map)?,
-            86 => self.manufacturer_id = model::opt_i32(map)?,
-            87 => self.manufacturer_name = model::value(map)?,
-            88 => self.margin = model::opt_f64(map)?,
-            89 => self.markupperc = model::opt_f64(map)?,
-            90 => self.maxitemdiscount = model::opt_f64(map)?,
-            91 => self.meterlife = model::opt_i32(map)?,
-            92 => self.metertype = model::opt_i32(map)?,
-            93 => self.min_purchase_qty = model::opt_f64(map)?,
-            94 => self.minstockqty = model::opt_f64(map)?,
-            95 => self.myob_asset_account_code = model::value(map)?,
-            96 => self.myob_tenant = model::opt_i32(map)?,
-            97 => self.myob_tenant_name = model::value(map)?,
-            98 => self.name = model::value(map)?,
-            99 => self.new_external_link = model::value(map)?,
-            100 => self.nominalcode = model::value(map)?,
-            101 => self.nominalcode_name = model::value(map)?,
-            102 => self.note = model::value(map)?,
-            103 => self.price_calculated_from_components = model::opt_bool(map)?,
-            104 => self.primaryimageid = model::opt_i32(map)?,
-            105 => self.promptforprice = model::opt_bool(map)?,
-            106 => self.purchase_currency = model::value(map)?,
-            107 => self.purchase_currency_code = model::opt_i32(map)?,
-            108 => self.purchase_currency_code_name = model::value(map)?,
-            109 => self.purchase_description = model::value(map)?,
-            110 => self.purchasenominalcode = model::value(map)?,
-            111 => self.purchasenominalcode_name = model::value(map)?,
-            112 => self.purchasetaxincluded = model::opt_bool(map)?,
-            113 => self.qbo_category = model::value(map)?,
-            114 => self.qbo_company_id = model::value(map)?,
-            115 => self.qbo_company_name = model::value(map)?,
-            116 => self.qbo_quantity = model::opt_i32(map)?,
-            117 => self.qbocategoryid = model::value(map)?,
-            118 => self.qbocategoryname = model::value(map)?,
-            119 => self.qboinitial_quantity_date = model::value(map)?,
-            120 => self.qbosku = model::value(map)?,
-            121 => self.qtyissuedthisyear = model::opt_f64(map)?,
-            122 => self.qtyonallsalesorders = model::opt_f64(map)?,
-            123 => self.quantity_in_stock = model::opt_f64(map)?,
-            124 => self.quantity_on_order = model::opt_f64(map)?,
-            125 => self.quantity_reserved = model::opt_f64(map)?,
-            126 => self.quickbooks_details = model::value(map)?,
-            127 => self.recovery = model::opt_f64(map)?,
-            128 => self.recurringcost = model::opt_f64(map)?,
-            129 => self.recurringprice = model::opt_f64(map)?,
-            130 => self.related_item_count = model::opt_i32(map)?,
-            131 => self.relatedcategories = model::value(map)?,
-            132 => self.relatedcategories_list = model::value(map)?,
-            133 => self.reorderqty = model::opt_f64(map)?,
-            134 => self.sage50uk_department_id = model::opt_i32(map)?,
-            135 => self.sage_business_cloud_details_id = model::opt_i32(map)?,
-            136 => self.sage_business_cloud_details_name = model::value(map)?,
-            137 => self.sagetoken = model::value(map)?,
-            138 => self.salestaxincluded = model::opt_bool(map)?,
-            139 => self.secondhandprice = model::opt_f64(map)?,
-            140 => self.secondprice = model::opt_f64(map)?,
-            141 => self.serialise_only_one = model::opt_bool(map)?,
-            142 => self.servicefee = model::opt_f64(map)?,
-            143 => self.shaccountsid = model::value(map)?,
-            144 => self.showmobilescanner = model::opt_bool(map)?,
-            145 => self.sleeveprice = model::opt_f64(map)?,
-            146 => self.snelstart_department = model::value(map)?,
-            147 => self.snelstart_department_id = model::value(map)?,
-            148 => self.snelstart_department_name = model::value(map)?,
-            149 => self.snelstart_id = model::value(map)?,
-            150 => self.status = model::opt_i32(map)?,
-            151 => self.stocklocations = model::value(map)?,
-            152 => self.supplier_id = model::opt_i32(map)?,
-            153 => self.supplier_name = model::value(map)?,
-            154 => self.supplier_part_code = model::value(map)?,
-            155 => self.taxable = model::opt_bool(map)?,
-            156 => self.taxcode = model::opt_i32(map)?,
-            157 => self.taxcode_name = model::value(map)?,
-            158 => self.taxcodeother = model::opt_i32(map)?,
-            159 => self.taxcodeother_name = model::value(map)?,
-            160 => self.template_id = model::opt_i32(map)?,
-            161 => self.template_name = model::value(map)?,
-            162 => self.third_party_assetgroup_id = model::value(map)?,
-            163 => self.third_party_id = model::value(map)?,
-            164 => self.r#type = model::opt_i32(map)?,
-            165 => self.update_recurring_invoice_cost = model::opt_bool(map)?,
-            166 => self.update_recurring_invoice_price = model::opt_bool(map)?,
-            167 => self.r#use = model::value(map)?,
-            168 => self.user_description = model::value(map)?,
-            169 => self.weight = model::opt_f64(map)?,
-            170 => self.xero_cogs_account_code = model::value(map)?,
-            171 => self.xero_cogs_account_code_name = model::value(map)?,
-            172 => self.xero_inventory_account_code = model::value(map)?,
-            173 => self.xero_inventory_account_code_name = model::value(map)?,
-            174 => self.xero_purchasetax = model::value(map)?,
-            175 => self.xero_salestax = model::value(map)?,
-            176 => self.xero_tenant_id = model::value(map)?,
-            177 => self.xero_tenant_name = model::value(map)?,
-            178 => self.xerodetails_id = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        66, 65, 138, 139, 137, 161, 140, 39, 51, 91, 88, 0, 79, 5, 6, 27, 28, 175, 172,
+        97, 96, 168, 47, 21, 42, 143, 144, 174, 44, 38, 22, 70, 64, 117, 148, 132, 133,
+        10, 49, 155, 154, 99, 146, 147, 90, 87, 135, 13, 123, 75, 17, 18, 67, 53, 62, 63,
+        1, 151, 120, 89, 86, 19, 160, 125, 12, 152, 98, 124, 57, 115, 128, 126, 127, 129,
+        130, 178, 71, 166, 167, 101, 102, 100, 118, 113, 105, 106, 25, 26, 40, 54, 114,
+        56, 55, 30, 29, 165, 163, 164, 3, 136, 43, 103, 8, 173, 116, 32, 171, 169, 170,
+        11, 74, 104, 77, 95, 119, 122, 80, 93, 94, 81, 92, 20, 48, 14, 16, 15, 121, 46,
+        131, 60, 162, 176, 177, 41, 153, 141, 142, 68, 76, 52, 31, 145, 45, 50, 61, 33,
+        112, 110, 111, 109, 4, 82, 23, 24, 9, 78, 34, 35, 36, 37, 58, 59, 7, 69, 134,
+        108, 107, 2, 149, 150, 157, 159, 156, 158, 73, 72, 83, 84, 85,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.asset_type_matching_field_name);
+        v.f(&self.id);
+        v.f(&self.r#use);
+        v.f(&self.name);
+        v.f(&self.status);
+        v.f(&self.assetgroup_id);
+        v.f(&self.assetgroup_name);
+        v.f(&self.third_party_assetgroup_id);
+        v.f(&self.note);
+        v.f(&self.supplier_part_code);
+        v.f(&self.description);
+        v.f(&self.purchase_description);
+        v.f(&self.internalreference);
+        v.f(&self.externalreference);
+        v.f(&self.quantity_in_stock);
+        v.f(&self.quantity_reserved);
+        v.f(&self.quantity_on_order);
+        v.f(&self.goodsinunit);
+        v.f(&self.goodsoutunit);
+        v.f(&self.inoutconversion);
+        v.f(&self.qtyissuedthisyear);
+        v.f(&self.baseprice);
+        v.f(&self.created_by);
+        v.f(&self.supplier_id);
+        v.f(&self.supplier_name);
+        v.f(&self.manufacturer_id);
+        v.f(&self.manufacturer_name);
+        v.f(&self.assettype_id);
+        v.f(&self.assettype_name);
+        v.f(&self.minstockqty);
+        v.f(&self.min_purchase_qty);
+        v.f(&self.secondprice);
+        v.f(&self.promptforprice);
+        v.f(&self.sleeveprice);
+        v.f(&self.taxcode);
+        v.f(&self.taxcode_name);
+        v.f(&self.taxcodeother);
+        v.f(&self.taxcodeother_name);
+        v.f(&self.costprice);
+        v.f(&self.accountsid);
+        v.f(&self.margin);
+        v.f(&self.reorderqty);
+        v.f(&self.binlocation);
+        v.f(&self.nominalcode);
+        v.f(&self.costingmethod);
+        v.f(&self.servicefee);
+        v.f(&self.recovery);
+        v.f(&self.avco);
+        v.f(&self.qtyonallsalesorders);
+        v.f(&self.doesnotneedconsigning);
+        v.f(&self.shaccountsid);
+        v.f(&self.applydiscount);
+        v.f(&self.secondhandprice);
+        v.f(&self.hours);
+        v.f(&self.markupperc);
+        v.f(&self.metertype);
+        v.f(&self.meterlife);
+        v.f(&self.isrecurringitem);
+        v.f(&self.template_id);
+        v.f(&self.template_name);
+        v.f(&self.recurringprice);
+        v.f(&self.showmobilescanner);
+        v.f(&self.icon);
+        v.f(&self.icon_download_url);
+        v.f(&self.customfields);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.group_third_party_id);
+        v.f(&self.sagetoken);
+        v.f(&self.third_party_id);
+        v.f(&self.custombuttons);
+        v.f(&self.item_suppliers);
+        v.f(&self.xero_salestax);
+        v.f(&self.xero_purchasetax);
+        v.f(&self.purchasenominalcode);
+        v.f(&self.fullyqualifiedname);
+        v.f(&self.salestaxincluded);
+        v.f(&self.purchasetaxincluded);
+        v.f(&self.taxable);
+        v.f(&self.assetaccountcode);
+        v.f(&self.qbo_quantity);
+        v.f(&self.qboinitial_quantity_date);
+        v.f(&self.stocklocations);
+        v.f(&self.xero_tenant_id);
+        v.f(&self.xero_tenant_name);
+        v.f(&self.xerodetails_id);
+        v.f(&self.income_account_name);
+        v.f(&self.expense_account_name);
+        v.f(&self.asset_account_name);
+        v.f(&self.income_account);
+        v.f(&self.expense_account);
+        v.f(&self.asset_account);
+        v.f(&self.qbosku);
+        v.f(&self.qbocategoryid);
+        v.f(&self.qbocategoryname);
+        v.f(&self.qbo_category);
+        v.f(&self.autotaskserviceid);
+        v.f(&self.autotaskproductid);
+        v.f(&self.iscontractitem);
+        v.f(&self.dontinvoice);
+        v.f(&self.kashflowid);
+        v.f(&self.kashflow_tenant_id);
+        v.f(&self.kashflow_tenant_name);
+        v.f(&self.nominalcode_name);
+        v.f(&self.purchasenominalcode_name);
+        v.f(&self.linked_item_id);
+        v.f(&self.linked_item_name);
+        v.f(&self.update_recurring_invoice_price);
+        v.f(&self.update_recurring_invoice_cost);
+        v.f(&self.snelstart_id);
+        v.f(&self.snelstart_department_id);
+        v.f(&self.snelstart_department_name);
+        v.f(&self.snelstart_department);
+        v.f(&self.linked_asset_defaults);
+        v.f(&self.maxitemdiscount);
+        v.f(&self.item_default_billing_period);
+        v.f(&self.primaryimageid);
+        v.f(&self.datecreated);
+        v.f(&self.lastmodified);
+        v.f(&self.qbo_company_id);
+        v.f(&self.import_details_id);
+        v.f(&self.quickbooks_details);
+        v.f(&self.qbo_company_name);
+        v.f(&self.extra_invoice_description);
+        v.f(&self.isitemdetails);
+        v.f(&self.intacct_type);
+        v.f(&self.item_group_nominalcode);
+        v.f(&self.item_group_nominalcode_purchase);
+        v.f(&self.item_group_itemcode);
+        v.f(&self.item_group_taxcode);
+        v.f(&self.item_group_taxcode_purchase);
+        v.f(&self.recurringcost);
+        v.f(&self.dbc_company_id);
+        v.f(&self.dbc_company_name);
+        v.f(&self.r#type);
+        v.f(&self.external_links);
+        v.f(&self.new_external_link);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.warning);
+        v.f(&self.sage_business_cloud_details_id);
+        v.f(&self.sage_business_cloud_details_name);
+        v.f(&self.budgettype_id);
+        v.f(&self.budgettype_name);
+        v.f(&self.serialise_only_one);
+        v.f(&self.exact_division);
+        v.f(&self.exact_division_name);
+        v.f(&self.dattocommerce_tenant);
+        v.f(&self.user_description);
+        v.f(&self.weight);
+        v.f(&self.ignore_from_accounting_sync);
+        v.f(&self.invoice_class);
+        v.f(&self.sage50uk_department_id);
+        v.f(&self.dont_track_stock);
+        v.f(&self.dont_receive_on_po);
+        v.f(&self.xero_inventory_account_code);
+        v.f(&self.xero_cogs_account_code);
+        v.f(&self.xero_inventory_account_code_name);
+        v.f(&self.xero_cogs_account_code_name);
+        v.f(&self.intacct_product_line_id);
+        v.f(&self.updateitemtype);
+        v.f(&self.related_item_count);
+        v.f(&self.myob_tenant);
+        v.f(&self.myob_tenant_name);
+        v.f(&self.myob_asset_account_code);
+        v.f(&self.items_per_buying_price);
+        v.f(&self.items_per_selling_price);
+        v.f(&self.avalara_item_code);
+        v.f(&self.purchase_currency_code);
+        v.f(&self.purchase_currency_code_name);
+        v.f(&self.purchase_currency);
+        v.f(&self.autorenew_quote_line_default);
+        v.f(&self.price_calculated_from_components);
+        v.f(&self.cost_calculated_from_components);
+        v.f(&self.auto_reorder_type);
+        v.f(&self.relatedcategories);
+        v.f(&self.relatedcategories_list);
+        v.f(&self.item_listed_only_on_bundle_setup);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.asset_type_matching_field_name),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.r#use),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.status),
+            5 => o.f(&mut self.assetgroup_id),
+            6 => o.f(&mut self.assetgroup_name),
+            7 => o.f(&mut self.third_party_assetgroup_id),
+            8 => o.f(&mut self.note),
+            9 => o.f(&mut self.supplier_part_code),
+            10 => o.f(&mut self.description),
+            11 => o.f(&mut self.purchase_description),
+            12 => o.f(&mut self.internalreference),
+            13 => o.f(&mut self.externalreference),
+            14 => o.f(&mut self.quantity_in_stock),
+            15 => o.f(&mut self.quantity_reserved),
+            16 => o.f(&mut self.quantity_on_order),
+            17 => o.f(&mut self.goodsinunit),
+            18 => o.f(&mut self.goodsoutunit),
+            19 => o.f(&mut self.inoutconversion),
+            20 => o.f(&mut self.qtyissuedthisyear),
+            21 => o.f(&mut self.baseprice),
+            22 => o.f(&mut self.created_by),
+            23 => o.f(&mut self.supplier_id),
+            24 => o.f(&mut self.supplier_name),
+            25 => o.f(&mut self.manufacturer_id),
+            26 => o.f(&mut self.manufacturer_name),
+            27 => o.f(&mut self.assettype_id),
+            28 => o.f(&mut self.assettype_name),
+            29 => o.f(&mut self.minstockqty),
+            30 => o.f(&mut self.min_purchase_qty),
+            31 => o.f(&mut self.secondprice),
+            32 => o.f(&mut self.promptforprice),
+            33 => o.f(&mut self.sleeveprice),
+            34 => o.f(&mut self.taxcode),
+            35 => o.f(&mut self.taxcode_name),
+            36 => o.f(&mut self.taxcodeother),
+            37 => o.f(&mut self.taxcodeother_name),
+            38 => o.f(&mut self.costprice),
+            39 => o.f(&mut self.accountsid),
+            40 => o.f(&mut self.margin),
+            41 => o.f(&mut self.reorderqty),
+            42 => o.f(&mut self.binlocation),
+            43 => o.f(&mut self.nominalcode),
+            44 => o.f(&mut self.costingmethod),
+            45 => o.f(&mut self.servicefee),
+            46 => o.f(&mut self.recovery),
+            47 => o.f(&mut self.avco),
+            48 => o.f(&mut self.qtyonallsalesorders),
+            49 => o.f(&mut self.doesnotneedconsigning),
+            50 => o.f(&mut self.shaccountsid),
+            51 => o.f(&mut self.applydiscount),
+            52 => o.f(&mut self.secondhandprice),
+            53 => o.f(&mut self.hours),
+            54 => o.f(&mut self.markupperc),
+            55 => o.f(&mut self.metertype),
+            56 => o.f(&mut self.meterlife),
+            57 => o.f(&mut self.isrecurringitem),
+            58 => o.f(&mut self.template_id),
+            59 => o.f(&mut self.template_name),
+            60 => o.f(&mut self.recurringprice),
+            61 => o.f(&mut self.showmobilescanner),
+            62 => o.f(&mut self.icon),
+            63 => o.f(&mut self.icon_download_url),
+            64 => o.f(&mut self.customfields),
+            65 => o.f(&mut self.isimport),
+            66 => o.f(&mut self.importtype),
+            67 => o.f(&mut self.group_third_party_id),
+            68 => o.f(&mut self.sagetoken),
+            69 => o.f(&mut self.third_party_id),
+            70 => o.f(&mut self.custombuttons),
+            71 => o.f(&mut self.item_suppliers),
+            72 => o.f(&mut self.xero_salestax),
+            73 => o.f(&mut self.xero_purchasetax),
+            74 => o.f(&mut self.purchasenominalcode),
+            75 => o.f(&mut self.fullyqualifiedname),
+            76 => o.f(&mut self.salestaxincluded),
+            77 => o.f(&mut self.purchasetaxincluded),
+            78 => o.f(&mut self.taxable),
+            79 => o.f(&mut self.assetaccountcode),
+            80 => o.f(&mut self.qbo_quantity),
+            81 => o.f(&mut self.qboinitial_quantity_date),
+            82 => o.f(&mut self.stocklocations),
+            83 => o.f(&mut self.xero_tenant_id),
+            84 => o.f(&mut self.xero_tenant_name),
+            85 => o.f(&mut self.xerodetails_id),
+            86 => o.f(&mut self.income_account_name),
+            87 => o.f(&mut self.expense_account_name),
+            88 => o.f(&mut self.asset_account_name),
+            89 => o.f(&mut self.income_account),
+            90 => o.f(&mut self.expense_account),
+            91 => o.f(&mut self.asset_account),
+            92 => o.f(&mut self.qbosku),
+            93 => o.f(&mut self.qbocategoryid),
+            94 => o.f(&mut self.qbocategoryname),
+            95 => o.f(&mut self.qbo_category),
+            96 => o.f(&mut self.autotaskserviceid),
+            97 => o.f(&mut self.autotaskproductid),
+            98 => o.f(&mut self.iscontractitem),
+            99 => o.f(&mut self.dontinvoice),
+            100 => o.f(&mut self.kashflowid),
+            101 => o.f(&mut self.kashflow_tenant_id),
+            102 => o.f(&mut self.kashflow_tenant_name),
+            103 => o.f(&mut self.nominalcode_name),
+            104 => o.f(&mut self.purchasenominalcode_name),
+            105 => o.f(&mut self.linked_item_id),
+            106 => o.f(&mut self.linked_item_name),
+            107 => o.f(&mut self.update_recurring_invoice_price),
+            108 => o.f(&mut self.update_recurring_invoice_cost),
+            109 => o.f(&mut self.snelstart_id),
+            110 => o.f(&mut self.snelstart_department_id),
+            111 => o.f(&mut self.snelstart_department_name),
+            112 => o.f(&mut self.snelstart_department),
+            113 => o.f(&mut self.linked_asset_defaults),
+            114 => o.f(&mut self.maxitemdiscount),
+            115 => o.f(&mut self.item_default_billing_period),
+            116 => o.f(&mut self.primaryimageid),
+            117 => o.f(&mut self.datecreated),
+            118 => o.f(&mut self.lastmodified),
+            119 => o.f(&mut self.qbo_company_id),
+            120 => o.f(&mut self.import_details_id),
+            121 => o.f(&mut self.quickbooks_details),
+            122 => o.f(&mut self.qbo_company_name),
+            123 => o.f(&mut self.extra_invoice_description),
+            124 => o.f(&mut self.isitemdetails),
+            125 => o.f(&mut self.intacct_type),
+            126 => o.f(&mut self.item_group_nominalcode),
+            127 => o.f(&mut self.item_group_nominalcode_purchase),
+            128 => o.f(&mut self.item_group_itemcode),
+            129 => o.f(&mut self.item_group_taxcode),
+            130 => o.f(&mut self.item_group_taxcode_purchase),
+            131 => o.f(&mut self.recurringcost),
+            132 => o.f(&mut self.dbc_company_id),
+            133 => o.f(&mut self.dbc_company_name),
+            134 => o.f(&mut self.r#type),
+            135 => o.f(&mut self.external_links),
+            136 => o.f(&mut self.new_external_link),
+            137 => o.f(&mut self.match_thirdparty_id),
+            138 => o.f(&mut self.match_integration_id),
+            139 => o.f(&mut self.match_integration_name),
+            140 => o.f(&mut self.warning),
+            141 => o.f(&mut self.sage_business_cloud_details_id),
+            142 => o.f(&mut self.sage_business_cloud_details_name),
+            143 => o.f(&mut self.budgettype_id),
+            144 => o.f(&mut self.budgettype_name),
+            145 => o.f(&mut self.serialise_only_one),
+            146 => o.f(&mut self.exact_division),
+            147 => o.f(&mut self.exact_division_name),
+            148 => o.f(&mut self.dattocommerce_tenant),
+            149 => o.f(&mut self.user_description),
+            150 => o.f(&mut self.weight),
+            151 => o.f(&mut self.ignore_from_accounting_sync),
+            152 => o.f(&mut self.invoice_class),
+            153 => o.f(&mut self.sage50uk_department_id),
+            154 => o.f(&mut self.dont_track_stock),
+            155 => o.f(&mut self.dont_receive_on_po),
+            156 => o.f(&mut self.xero_inventory_account_code),
+            157 => o.f(&mut self.xero_cogs_account_code),
+            158 => o.f(&mut self.xero_inventory_account_code_name),
+            159 => o.f(&mut self.xero_cogs_account_code_name),
+            160 => o.f(&mut self.intacct_product_line_id),
+            161 => o.f(&mut self.updateitemtype),
+            162 => o.f(&mut self.related_item_count),
+            163 => o.f(&mut self.myob_tenant),
+            164 => o.f(&mut self.myob_tenant_name),
+            165 => o.f(&mut self.myob_asset_account_code),
+            166 => o.f(&mut self.items_per_buying_price),
+            167 => o.f(&mut self.items_per_selling_price),
+            168 => o.f(&mut self.avalara_item_code),
+            169 => o.f(&mut self.purchase_currency_code),
+            170 => o.f(&mut self.purchase_currency_code_name),
+            171 => o.f(&mut self.purchase_currency),
+            172 => o.f(&mut self.autorenew_quote_line_default),
+            173 => o.f(&mut self.price_calculated_from_components),
+            174 => o.f(&mut self.cost_calculated_from_components),
+            175 => o.f(&mut self.auto_reorder_type),
+            176 => o.f(&mut self.relatedcategories),
+            177 => o.f(&mut self.relatedcategories_list),
+            178 => o.f(&mut self.item_listed_only_on_bundle_setup),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Item, ItemField, extra, kept);
 impl Item {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -4726,8 +1317,8 @@ impl Item {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -4757,7 +1348,7 @@ impl Item {
 }
 
 /// A page of items: `{"record_count": N, "items": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloItem`, netaryx/pyhalopsa and asachs01/node-halopsa read `items`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ItemList {
     /// The number of records matching the request, across all pages.
@@ -4770,123 +1361,57 @@ pub struct ItemList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ItemList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `items` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items(mut self, value: Vec<Item>) -> Self {
-        self.items = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ItemList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "items", &self.items)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ItemList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ItemList`], to name one in [`ItemList::clear`] (send it as `null`) and
+/// [`ItemList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ItemListField {
+    /// `record_count`.
+    RecordCount,
+    /// `items`.
+    Items,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for ItemList {
-    const EXPECTING: &'static str = "struct ItemList";
+    const NAME: &'static str = "ItemList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "items",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.items = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.items);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.items),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ItemList, ItemListField, extra, kept);
 impl crate::runtime::ListPage for ItemList {
     type Item = Item;
     fn from_items(items: Vec<Item>) -> Self {

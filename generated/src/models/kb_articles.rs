@@ -6,7 +6,7 @@ use super::*;
 /// A knowledge base article (Halo's `KBEntry`): `name` is its title, `description` and `resolution` its text (plain; `description_html` and `resolution_html` as HTML). The fields of Halo's list rows (`KBEntry_List`) are part of it.
 ///
 /// Halo's internal name for this schema is `KBEntry`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct KbArticle {
     /// `id`.
@@ -51,7 +51,7 @@ pub struct KbArticle {
     pub resolution_list: Option<String>,
     /// `link`.
     pub link: Option<String>,
-    /// Halo's `GeoLocationRestriction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `GeoLocationRestriction` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub geo_restrictions: Option<Vec<serde_json::Value>>,
     /// `resolution`.
     pub resolution: Option<String>,
@@ -85,19 +85,19 @@ pub struct KbArticle {
     pub internalmemoagenthtml: Option<String>,
     /// `internalmemomarkdown`.
     pub internalmemomarkdown: Option<String>,
-    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub tags: Option<Vec<serde_json::Value>>,
     /// `faqlists`.
     pub faqlists: Option<Vec<FaqListHead>>,
-    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub fields: Option<Vec<serde_json::Value>>,
-    /// Halo's `SectionDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SectionDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub teams: Option<Vec<serde_json::Value>>,
     /// `your_vote`.
     pub your_vote: Option<i32>,
     /// `showforall`.
     pub showforall: Option<bool>,
-    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub attachments: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub isimport: Option<bool>,
@@ -129,7 +129,7 @@ pub struct KbArticle {
     pub freshdesk_folder_name: Option<String>,
     /// `freshdesk_category_name`.
     pub freshdesk_category_name: Option<String>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub translations: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub print_generate: Option<bool>,
@@ -141,13 +141,13 @@ pub struct KbArticle {
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
     pub pdftemplate_name: Option<String>,
-    /// Halo's `KbEntryAreaAccess` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `KbEntryAreaAccess` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub kbentryclientaccess: Option<Vec<serde_json::Value>>,
-    /// Halo's `KbEntryTopLevelAccess` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `KbEntryTopLevelAccess` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub kbentrytoplevelaccess: Option<Vec<serde_json::Value>>,
     /// `_warning`.
     pub warning: Option<String>,
-    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub devices: Option<Vec<serde_json::Value>>,
     /// `faq_write`.
     pub faq_write: Option<bool>,
@@ -163,21 +163,21 @@ pub struct KbArticle {
     pub import_details_id: Option<i32>,
     /// `external_links`.
     pub external_links: Option<Vec<ExternalLinkList>>,
-    /// A map of Halo's `WordpressComObject` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// A map of Halo's `WordpressComObject` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub wordpress_tags: Option<serde_json::Value>,
-    /// A map of Halo's `WordpressComObject` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// A map of Halo's `WordpressComObject` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub wordpress_categories: Option<serde_json::Value>,
     /// `importtags`.
     pub importtags: Option<String>,
-    /// Halo's `Uname_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Uname_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub owners: Option<Vec<serde_json::Value>>,
     /// `search_index_sync_timestamp`.
     pub search_index_sync_timestamp: Option<crate::DateTime>,
     /// `search_index_sync_batches`.
     pub search_index_sync_batches: Option<i32>,
-    /// Halo's `Permalinks` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Permalinks` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub kbpermalinks: Option<Vec<serde_json::Value>>,
-    /// Halo's `Faults` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Faults` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub negative_feedback_ticket: Option<serde_json::Value>,
     /// `generatetoken`.
     pub generatetoken: Option<bool>,
@@ -199,2188 +199,513 @@ pub struct KbArticle {
     pub importtype: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl KbArticle {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `view_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_view_count(mut self, value: i32) -> Self {
-        self.view_count = Some(value);
-        self
-    }
-
-    /// Sets `useful_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useful_count(mut self, value: i32) -> Self {
-        self.useful_count = Some(value);
-        self
-    }
-
-    /// Sets `notuseful_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notuseful_count(mut self, value: i32) -> Self {
-        self.notuseful_count = Some(value);
-        self
-    }
-
-    /// Sets `date_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_created(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date_created = Some(value.into());
-        self
-    }
-
-    /// Sets `date_edited` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_edited(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date_edited = Some(value.into());
-        self
-    }
-
-    /// Sets `tag_string` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tag_string(mut self, value: impl Into<String>) -> Self {
-        self.tag_string = Some(value.into());
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `next_review_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_next_review_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.next_review_date = Some(value.into());
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `limit_start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_limit_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.limit_start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `limit_end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_limit_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.limit_end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `editor_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_editor_type(mut self, value: i32) -> Self {
-        self.editor_type = Some(value);
-        self
-    }
-
-    /// Sets `kb_tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kb_tags(mut self, value: impl Into<String>) -> Self {
-        self.kb_tags = Some(value.into());
-        self
-    }
-
-    /// Sets `confluence_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_confluence_url(mut self, value: impl Into<String>) -> Self {
-        self.confluence_url = Some(value.into());
-        self
-    }
-
-    /// Sets `search_score` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_search_score(mut self, value: f64) -> Self {
-        self.search_score = Some(value);
-        self
-    }
-
-    /// Sets `resolution_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resolution_list(mut self, value: impl Into<String>) -> Self {
-        self.resolution_list = Some(value.into());
-        self
-    }
-
-    /// Sets `link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_link(mut self, value: impl Into<String>) -> Self {
-        self.link = Some(value.into());
-        self
-    }
-
-    /// Sets `geo_restrictions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_geo_restrictions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.geo_restrictions = Some(value);
-        self
-    }
-
-    /// Sets `resolution` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resolution(mut self, value: impl Into<String>) -> Self {
-        self.resolution = Some(value.into());
-        self
-    }
-
-    /// Sets `creator_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_creator_id(mut self, value: i32) -> Self {
-        self.creator_id = Some(value);
-        self
-    }
-
-    /// Sets `creator_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_creator_name(mut self, value: impl Into<String>) -> Self {
-        self.creator_name = Some(value.into());
-        self
-    }
-
-    /// Sets `editor_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_editor_id(mut self, value: i32) -> Self {
-        self.editor_id = Some(value);
-        self
-    }
-
-    /// Sets `editor_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_editor_name(mut self, value: impl Into<String>) -> Self {
-        self.editor_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xrefkbentry` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xrefkbentry(mut self, value: i32) -> Self {
-        self.xrefkbentry = Some(value);
-        self
-    }
-
-    /// Sets `xreftype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xreftype(mut self, value: i32) -> Self {
-        self.xreftype = Some(value);
-        self
-    }
-
-    /// Sets `xrefdoc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xrefdoc(mut self, value: i32) -> Self {
-        self.xrefdoc = Some(value);
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `description_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_description_html(mut self, value: impl Into<String>) -> Self {
-        self.description_html = Some(value.into());
-        self
-    }
-
-    /// Sets `description_markdown` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_description_markdown(mut self, value: impl Into<String>) -> Self {
-        self.description_markdown = Some(value.into());
-        self
-    }
-
-    /// Sets `resolution_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resolution_html(mut self, value: impl Into<String>) -> Self {
-        self.resolution_html = Some(value.into());
-        self
-    }
-
-    /// Sets `resolution_markdown` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resolution_markdown(mut self, value: impl Into<String>) -> Self {
-        self.resolution_markdown = Some(value.into());
-        self
-    }
-
-    /// Sets `internalmemoagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internalmemoagent(mut self, value: impl Into<String>) -> Self {
-        self.internalmemoagent = Some(value.into());
-        self
-    }
-
-    /// Sets `internalmemoagenthtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internalmemoagenthtml(mut self, value: impl Into<String>) -> Self {
-        self.internalmemoagenthtml = Some(value.into());
-        self
-    }
-
-    /// Sets `internalmemomarkdown` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internalmemomarkdown(mut self, value: impl Into<String>) -> Self {
-        self.internalmemomarkdown = Some(value.into());
-        self
-    }
-
-    /// Sets `tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tags(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.tags = Some(value);
-        self
-    }
-
-    /// Sets `faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faqlists(mut self, value: Vec<FaqListHead>) -> Self {
-        self.faqlists = Some(value);
-        self
-    }
-
-    /// Sets `fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fields(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.fields = Some(value);
-        self
-    }
-
-    /// Sets `teams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teams(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.teams = Some(value);
-        self
-    }
-
-    /// Sets `your_vote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_your_vote(mut self, value: i32) -> Self {
-        self.your_vote = Some(value);
-        self
-    }
-
-    /// Sets `showforall` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showforall(mut self, value: bool) -> Self {
-        self.showforall = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.attachments = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `importfaqs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importfaqs(mut self, value: impl Into<String>) -> Self {
-        self.importfaqs = Some(value.into());
-        self
-    }
-
-    /// Sets `last_review_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_review_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_review_date = Some(value.into());
-        self
-    }
-
-    /// Sets `reviewed_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reviewed_by(mut self, value: i32) -> Self {
-        self.reviewed_by = Some(value);
-        self
-    }
-
-    /// Sets `reviewer_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reviewer_name(mut self, value: impl Into<String>) -> Self {
-        self.reviewer_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_reviewed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reviewed(mut self, value: bool) -> Self {
-        self.reviewed = Some(value);
-        self
-    }
-
-    /// Sets `new_version_from_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_version_from_id(mut self, value: i32) -> Self {
-        self.new_version_from_id = Some(value);
-        self
-    }
-
-    /// Sets `other_versions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other_versions(mut self, value: Vec<KbEntryList>) -> Self {
-        self.other_versions = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_id(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_id = Some(value.into());
-        self
-    }
-
-    /// Sets `import_attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_attachments(mut self, value: Vec<Attachment>) -> Self {
-        self.import_attachments = Some(value);
-        self
-    }
-
-    /// Sets `related_articles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_articles(mut self, value: Vec<KbEntryList>) -> Self {
-        self.related_articles = Some(value);
-        self
-    }
-
-    /// Sets `your_comment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_your_comment(mut self, value: impl Into<String>) -> Self {
-        self.your_comment = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_id(mut self, value: impl Into<String>) -> Self {
-        self.freshdesk_id = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_folder_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_folder_name(mut self, value: impl Into<String>) -> Self {
-        self.freshdesk_folder_name = Some(value.into());
-        self
-    }
-
-    /// Sets `freshdesk_category_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_freshdesk_category_name(mut self, value: impl Into<String>) -> Self {
-        self.freshdesk_category_name = Some(value.into());
-        self
-    }
-
-    /// Sets `translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.translations = Some(value);
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `kbentryclientaccess` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kbentryclientaccess(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.kbentryclientaccess = Some(value);
-        self
-    }
-
-    /// Sets `kbentrytoplevelaccess` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kbentrytoplevelaccess(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.kbentrytoplevelaccess = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `devices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_devices(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.devices = Some(value);
-        self
-    }
-
-    /// Sets `faq_write` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faq_write(mut self, value: bool) -> Self {
-        self.faq_write = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `import_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_import_details_id(mut self, value: i32) -> Self {
-        self.import_details_id = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `wordpress_tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_wordpress_tags(mut self, value: serde_json::Value) -> Self {
-        self.wordpress_tags = Some(value);
-        self
-    }
-
-    /// Sets `wordpress_categories` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_wordpress_categories(mut self, value: serde_json::Value) -> Self {
-        self.wordpress_categories = Some(value);
-        self
-    }
-
-    /// Sets `importtags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtags(mut self, value: impl Into<String>) -> Self {
-        self.importtags = Some(value.into());
-        self
-    }
-
-    /// Sets `owners` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_owners(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.owners = Some(value);
-        self
-    }
-
-    /// Sets `search_index_sync_timestamp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_search_index_sync_timestamp(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.search_index_sync_timestamp = Some(value.into());
-        self
-    }
-
-    /// Sets `search_index_sync_batches` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_search_index_sync_batches(mut self, value: i32) -> Self {
-        self.search_index_sync_batches = Some(value);
-        self
-    }
-
-    /// Sets `kbpermalinks` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kbpermalinks(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.kbpermalinks = Some(value);
-        self
-    }
-
-    /// Sets `negativeFeedbackTicket` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_negative_feedback_ticket(mut self, value: serde_json::Value) -> Self {
-        self.negative_feedback_ticket = Some(value);
-        self
-    }
-
-    /// Sets `generatetoken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_generatetoken(mut self, value: bool) -> Self {
-        self.generatetoken = Some(value);
-        self
-    }
-
-    /// Sets `latestversion` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_latestversion(mut self, value: i32) -> Self {
-        self.latestversion = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key(mut self, value: i32) -> Self {
-        self.key = Some(value);
-        self
-    }
-
-    /// Sets `table` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table(mut self, value: TableEnum) -> Self {
-        self.table = Some(value);
-        self
-    }
-
-    /// Sets `ticket_template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_template_id(mut self, value: i32) -> Self {
-        self.ticket_template_id = Some(value);
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_description(mut self) -> Self {
-        self.description = None;
-        self.extra.insert("description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `view_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_view_count(mut self) -> Self {
-        self.view_count = None;
-        self.extra.insert("view_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `useful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useful_count(mut self) -> Self {
-        self.useful_count = None;
-        self.extra.insert("useful_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notuseful_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notuseful_count(mut self) -> Self {
-        self.notuseful_count = None;
-        self.extra.insert("notuseful_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_created(mut self) -> Self {
-        self.date_created = None;
-        self.extra.insert("date_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_edited` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_edited(mut self) -> Self {
-        self.date_edited = None;
-        self.extra.insert("date_edited".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tag_string` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tag_string(mut self) -> Self {
-        self.tag_string = None;
-        self.extra.insert("tag_string".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `next_review_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_next_review_date(mut self) -> Self {
-        self.next_review_date = None;
-        self.extra.insert("next_review_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `limit_start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_limit_start_date(mut self) -> Self {
-        self.limit_start_date = None;
-        self.extra.insert("limit_start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `limit_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_limit_end_date(mut self) -> Self {
-        self.limit_end_date = None;
-        self.extra.insert("limit_end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `editor_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_editor_type(mut self) -> Self {
-        self.editor_type = None;
-        self.extra.insert("editor_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kb_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kb_tags(mut self) -> Self {
-        self.kb_tags = None;
-        self.extra.insert("kb_tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `confluence_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_confluence_url(mut self) -> Self {
-        self.confluence_url = None;
-        self.extra.insert("confluence_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `search_score` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_search_score(mut self) -> Self {
-        self.search_score = None;
-        self.extra.insert("search_score".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resolution_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resolution_list(mut self) -> Self {
-        self.resolution_list = None;
-        self.extra.insert("resolution_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_link(mut self) -> Self {
-        self.link = None;
-        self.extra.insert("link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `geo_restrictions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_geo_restrictions(mut self) -> Self {
-        self.geo_restrictions = None;
-        self.extra.insert("geo_restrictions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resolution` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resolution(mut self) -> Self {
-        self.resolution = None;
-        self.extra.insert("resolution".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `creator_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_creator_id(mut self) -> Self {
-        self.creator_id = None;
-        self.extra.insert("creator_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `creator_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_creator_name(mut self) -> Self {
-        self.creator_name = None;
-        self.extra.insert("creator_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `editor_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_editor_id(mut self) -> Self {
-        self.editor_id = None;
-        self.extra.insert("editor_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `editor_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_editor_name(mut self) -> Self {
-        self.editor_name = None;
-        self.extra.insert("editor_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xrefkbentry` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xrefkbentry(mut self) -> Self {
-        self.xrefkbentry = None;
-        self.extra.insert("xrefkbentry".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xreftype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xreftype(mut self) -> Self {
-        self.xreftype = None;
-        self.extra.insert("xreftype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xrefdoc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xrefdoc(mut self) -> Self {
-        self.xrefdoc = None;
-        self.extra.insert("xrefdoc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `description_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_description_html(mut self) -> Self {
-        self.description_html = None;
-        self.extra.insert("description_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `description_markdown` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_description_markdown(mut self) -> Self {
-        self.description_markdown = None;
-        self.extra.insert("description_markdown".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resolution_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resolution_html(mut self) -> Self {
-        self.resolution_html = None;
-        self.extra.insert("resolution_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resolution_markdown` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resolution_markdown(mut self) -> Self {
-        self.resolution_markdown = None;
-        self.extra.insert("resolution_markdown".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internalmemoagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internalmemoagent(mut self) -> Self {
-        self.internalmemoagent = None;
-        self.extra.insert("internalmemoagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internalmemoagenthtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internalmemoagenthtml(mut self) -> Self {
-        self.internalmemoagenthtml = None;
-        self.extra.insert("internalmemoagenthtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internalmemomarkdown` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internalmemomarkdown(mut self) -> Self {
-        self.internalmemomarkdown = None;
-        self.extra.insert("internalmemomarkdown".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tags(mut self) -> Self {
-        self.tags = None;
-        self.extra.insert("tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faqlists(mut self) -> Self {
-        self.faqlists = None;
-        self.extra.insert("faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fields(mut self) -> Self {
-        self.fields = None;
-        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teams(mut self) -> Self {
-        self.teams = None;
-        self.extra.insert("teams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `your_vote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_your_vote(mut self) -> Self {
-        self.your_vote = None;
-        self.extra.insert("your_vote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showforall` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showforall(mut self) -> Self {
-        self.showforall = None;
-        self.extra.insert("showforall".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachments(mut self) -> Self {
-        self.attachments = None;
-        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `importfaqs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importfaqs(mut self) -> Self {
-        self.importfaqs = None;
-        self.extra.insert("importfaqs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_review_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_review_date(mut self) -> Self {
-        self.last_review_date = None;
-        self.extra.insert("last_review_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reviewed_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reviewed_by(mut self) -> Self {
-        self.reviewed_by = None;
-        self.extra.insert("reviewed_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reviewer_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reviewer_name(mut self) -> Self {
-        self.reviewer_name = None;
-        self.extra.insert("reviewer_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_reviewed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reviewed(mut self) -> Self {
-        self.reviewed = None;
-        self.extra.insert("_reviewed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_version_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_version_from_id(mut self) -> Self {
-        self.new_version_from_id = None;
-        self.extra.insert("new_version_from_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other_versions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other_versions(mut self) -> Self {
-        self.other_versions = None;
-        self.extra.insert("other_versions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_id(mut self) -> Self {
-        self.servicenow_id = None;
-        self.extra.insert("servicenow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_attachments(mut self) -> Self {
-        self.import_attachments = None;
-        self.extra.insert("import_attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `related_articles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_articles(mut self) -> Self {
-        self.related_articles = None;
-        self.extra.insert("related_articles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `your_comment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_your_comment(mut self) -> Self {
-        self.your_comment = None;
-        self.extra.insert("your_comment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_id(mut self) -> Self {
-        self.freshdesk_id = None;
-        self.extra.insert("freshdesk_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_folder_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_folder_name(mut self) -> Self {
-        self.freshdesk_folder_name = None;
-        self.extra.insert("freshdesk_folder_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `freshdesk_category_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_freshdesk_category_name(mut self) -> Self {
-        self.freshdesk_category_name = None;
-        self.extra.insert("freshdesk_category_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = None;
-        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kbentryclientaccess` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kbentryclientaccess(mut self) -> Self {
-        self.kbentryclientaccess = None;
-        self.extra.insert("kbentryclientaccess".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kbentrytoplevelaccess` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kbentrytoplevelaccess(mut self) -> Self {
-        self.kbentrytoplevelaccess = None;
-        self.extra.insert("kbentrytoplevelaccess".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_devices(mut self) -> Self {
-        self.devices = None;
-        self.extra.insert("devices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faq_write` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faq_write(mut self) -> Self {
-        self.faq_write = None;
-        self.extra.insert("faq_write".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `import_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_import_details_id(mut self) -> Self {
-        self.import_details_id = None;
-        self.extra.insert("import_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `wordpress_tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_wordpress_tags(mut self) -> Self {
-        self.wordpress_tags = None;
-        self.extra.insert("wordpress_tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `wordpress_categories` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_wordpress_categories(mut self) -> Self {
-        self.wordpress_categories = None;
-        self.extra.insert("wordpress_categories".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `importtags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtags(mut self) -> Self {
-        self.importtags = None;
-        self.extra.insert("importtags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `owners` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_owners(mut self) -> Self {
-        self.owners = None;
-        self.extra.insert("owners".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `search_index_sync_timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_search_index_sync_timestamp(mut self) -> Self {
-        self.search_index_sync_timestamp = None;
-        self.extra
-            .insert("search_index_sync_timestamp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `search_index_sync_batches` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_search_index_sync_batches(mut self) -> Self {
-        self.search_index_sync_batches = None;
-        self.extra
-            .insert("search_index_sync_batches".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kbpermalinks` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kbpermalinks(mut self) -> Self {
-        self.kbpermalinks = None;
-        self.extra.insert("kbpermalinks".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `negativeFeedbackTicket` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_negative_feedback_ticket(mut self) -> Self {
-        self.negative_feedback_ticket = None;
-        self.extra.insert("negativeFeedbackTicket".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `generatetoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_generatetoken(mut self) -> Self {
-        self.generatetoken = None;
-        self.extra.insert("generatetoken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `latestversion` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_latestversion(mut self) -> Self {
-        self.latestversion = None;
-        self.extra.insert("latestversion".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key(mut self) -> Self {
-        self.key = None;
-        self.extra.insert("key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table(mut self) -> Self {
-        self.table = None;
-        self.extra.insert("table".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_template_id(mut self) -> Self {
-        self.ticket_template_id = None;
-        self.extra.insert("ticket_template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for KbArticle {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "description", &self.description, &self.extra)?;
-        model::opt_entry(&mut map, "view_count", &self.view_count, &self.extra)?;
-        model::opt_entry(&mut map, "useful_count", &self.useful_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "notuseful_count",
-            &self.notuseful_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "date_created", &self.date_created, &self.extra)?;
-        model::opt_entry(&mut map, "date_edited", &self.date_edited, &self.extra)?;
-        model::opt_entry(&mut map, "tag_string", &self.tag_string, &self.extra)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "next_review_date",
-            &self.next_review_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "limit_start_date",
-            &self.limit_start_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "limit_end_date", &self.limit_end_date, &self.extra)?;
-        model::opt_entry(&mut map, "editor_type", &self.editor_type, &self.extra)?;
-        model::opt_entry(&mut map, "kb_tags", &self.kb_tags, &self.extra)?;
-        model::opt_entry(&mut map, "confluence_url", &self.confluence_url, &self.extra)?;
-        model::opt_entry(&mut map, "search_score", &self.search_score, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "resolution_list",
-            &self.resolution_list,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "link", &self.link, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "geo_restrictions",
-            &self.geo_restrictions,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "resolution", &self.resolution, &self.extra)?;
-        model::opt_entry(&mut map, "creator_id", &self.creator_id, &self.extra)?;
-        model::opt_entry(&mut map, "creator_name", &self.creator_name, &self.extra)?;
-        model::opt_entry(&mut map, "editor_id", &self.editor_id, &self.extra)?;
-        model::opt_entry(&mut map, "editor_name", &self.editor_name, &self.extra)?;
-        model::opt_entry(&mut map, "xrefkbentry", &self.xrefkbentry, &self.extra)?;
-        model::opt_entry(&mut map, "xreftype", &self.xreftype, &self.extra)?;
-        model::opt_entry(&mut map, "xrefdoc", &self.xrefdoc, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "description_html",
-            &self.description_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "description_markdown",
-            &self.description_markdown,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resolution_html",
-            &self.resolution_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "resolution_markdown",
-            &self.resolution_markdown,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internalmemoagent",
-            &self.internalmemoagent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internalmemoagenthtml",
-            &self.internalmemoagenthtml,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internalmemomarkdown",
-            &self.internalmemomarkdown,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tags", &self.tags, &self.extra)?;
-        model::opt_entry(&mut map, "faqlists", &self.faqlists, &self.extra)?;
-        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
-        model::opt_entry(&mut map, "teams", &self.teams, &self.extra)?;
-        model::opt_entry(&mut map, "your_vote", &self.your_vote, &self.extra)?;
-        model::opt_entry(&mut map, "showforall", &self.showforall, &self.extra)?;
-        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "importfaqs", &self.importfaqs, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "last_review_date",
-            &self.last_review_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "reviewed_by", &self.reviewed_by, &self.extra)?;
-        model::opt_entry(&mut map, "reviewer_name", &self.reviewer_name, &self.extra)?;
-        model::opt_entry(&mut map, "_reviewed", &self.reviewed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_version_from_id",
-            &self.new_version_from_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "other_versions", &self.other_versions, &self.extra)?;
-        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "import_attachments",
-            &self.import_attachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "related_articles",
-            &self.related_articles,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "your_comment", &self.your_comment, &self.extra)?;
-        model::opt_entry(&mut map, "freshdesk_id", &self.freshdesk_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "freshdesk_folder_name",
-            &self.freshdesk_folder_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "freshdesk_category_name",
-            &self.freshdesk_category_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kbentryclientaccess",
-            &self.kbentryclientaccess,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kbentrytoplevelaccess",
-            &self.kbentrytoplevelaccess,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "devices", &self.devices, &self.extra)?;
-        model::opt_entry(&mut map, "faq_write", &self.faq_write, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "import_details_id",
-            &self.import_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(&mut map, "wordpress_tags", &self.wordpress_tags, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "wordpress_categories",
-            &self.wordpress_categories,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "importtags", &self.importtags, &self.extra)?;
-        model::opt_entry(&mut map, "owners", &self.owners, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "search_index_sync_timestamp",
-            &self.search_index_sync_timestamp,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "search_index_sync_batches",
-            &self.search_index_sync_batches,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "kbpermalinks", &self.kbpermalinks, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "negativeFeedbackTicket",
-            &self.negative_feedback_ticket,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "generatetoken", &self.generatetoken, &self.extra)?;
-        model::opt_entry(&mut map, "latestversion", &self.latestversion, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
-        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ticket_template_id",
-            &self.ticket_template_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for KbArticle {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`KbArticle`], to name one in [`KbArticle::clear`] (send it as `null`) and
+/// [`KbArticle::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum KbArticleField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `description`.
+    Description,
+    /// `view_count`.
+    ViewCount,
+    /// `useful_count`.
+    UsefulCount,
+    /// `notuseful_count`.
+    NotusefulCount,
+    /// `date_created`.
+    DateCreated,
+    /// `date_edited`.
+    DateEdited,
+    /// `tag_string`.
+    TagString,
+    /// `inactive`.
+    Inactive,
+    /// `type`.
+    Type,
+    /// `next_review_date`.
+    NextReviewDate,
+    /// `customfields`.
+    Customfields,
+    /// `limit_start_date`.
+    LimitStartDate,
+    /// `limit_end_date`.
+    LimitEndDate,
+    /// `editor_type`.
+    EditorType,
+    /// `kb_tags`.
+    KbTags,
+    /// `confluence_url`.
+    ConfluenceUrl,
+    /// `search_score`.
+    SearchScore,
+    /// `resolution_list`.
+    ResolutionList,
+    /// `link`.
+    Link,
+    /// `geo_restrictions`.
+    GeoRestrictions,
+    /// `resolution`.
+    Resolution,
+    /// `creator_id`.
+    CreatorId,
+    /// `creator_name`.
+    CreatorName,
+    /// `editor_id`.
+    EditorId,
+    /// `editor_name`.
+    EditorName,
+    /// `xrefkbentry`.
+    Xrefkbentry,
+    /// `xreftype`.
+    Xreftype,
+    /// `xrefdoc`.
+    Xrefdoc,
+    /// `ticket_id`.
+    TicketId,
+    /// `description_html`.
+    DescriptionHtml,
+    /// `description_markdown`.
+    DescriptionMarkdown,
+    /// `resolution_html`.
+    ResolutionHtml,
+    /// `resolution_markdown`.
+    ResolutionMarkdown,
+    /// `internalmemoagent`.
+    Internalmemoagent,
+    /// `internalmemoagenthtml`.
+    Internalmemoagenthtml,
+    /// `internalmemomarkdown`.
+    Internalmemomarkdown,
+    /// `tags`.
+    Tags,
+    /// `faqlists`.
+    Faqlists,
+    /// `fields`.
+    Fields,
+    /// `teams`.
+    Teams,
+    /// `your_vote`.
+    YourVote,
+    /// `showforall`.
+    Showforall,
+    /// `attachments`.
+    Attachments,
+    /// `_isimport`.
+    Isimport,
+    /// `importfaqs`.
+    Importfaqs,
+    /// `last_review_date`.
+    LastReviewDate,
+    /// `reviewed_by`.
+    ReviewedBy,
+    /// `reviewer_name`.
+    ReviewerName,
+    /// `_reviewed`.
+    Reviewed,
+    /// `new_version_from_id`.
+    NewVersionFromId,
+    /// `other_versions`.
+    OtherVersions,
+    /// `servicenow_id`.
+    ServicenowId,
+    /// `import_attachments`.
+    ImportAttachments,
+    /// `related_articles`.
+    RelatedArticles,
+    /// `your_comment`.
+    YourComment,
+    /// `freshdesk_id`.
+    FreshdeskId,
+    /// `freshdesk_folder_name`.
+    FreshdeskFolderName,
+    /// `freshdesk_category_name`.
+    FreshdeskCategoryName,
+    /// `translations`.
+    Translations,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `kbentryclientaccess`.
+    Kbentryclientaccess,
+    /// `kbentrytoplevelaccess`.
+    Kbentrytoplevelaccess,
+    /// `_warning`.
+    Warning,
+    /// `devices`.
+    Devices,
+    /// `faq_write`.
+    FaqWrite,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `import_details_id`.
+    ImportDetailsId,
+    /// `external_links`.
+    ExternalLinks,
+    /// `wordpress_tags`.
+    WordpressTags,
+    /// `wordpress_categories`.
+    WordpressCategories,
+    /// `importtags`.
+    Importtags,
+    /// `owners`.
+    Owners,
+    /// `search_index_sync_timestamp`.
+    SearchIndexSyncTimestamp,
+    /// `search_index_sync_batches`.
+    SearchIndexSyncBatches,
+    /// `kbpermalinks`.
+    Kbpermalinks,
+    /// `negativeFeedbackTicket`.
+    NegativeFeedbackTicket,
+    /// `generatetoken`.
+    Generatetoken,
+    /// `latestversion`.
+    Latestversion,
+    /// `use`.
+    Use,
+    /// `key`.
+    Key,
+    /// `table`.
+    Table,
+    /// `ticket_template_id`.
+    TicketTemplateId,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
+    /// `_importtype`.
+    Importtype,
 }
 
 impl crate::runtime::model::Model for KbArticle {
-    const EXPECTING: &'static str = "struct KbArticle";
+    const NAME: &'static str = "KbArticle";
     const FIELDS: &'static [&'static str] = &[
-        "_importthirdpartyid",
-        "_importtype",
-        "_importtypeid",
-        "_isimport",
-        "_match_integration_id",
-        "_match_integration_name",
-        "_match_thirdparty_id",
-        "_print_generate",
-        "_reviewed",
-        "_warning",
-        "attachments",
-        "confluence_url",
-        "creator_id",
-        "creator_name",
-        "customfields",
+        "id",
+        "name",
+        "description",
+        "view_count",
+        "useful_count",
+        "notuseful_count",
         "date_created",
         "date_edited",
-        "description",
-        "description_html",
-        "description_markdown",
-        "devices",
+        "tag_string",
+        "inactive",
+        "type",
+        "next_review_date",
+        "customfields",
+        "limit_start_date",
+        "limit_end_date",
+        "editor_type",
+        "kb_tags",
+        "confluence_url",
+        "search_score",
+        "resolution_list",
+        "link",
+        "geo_restrictions",
+        "resolution",
+        "creator_id",
+        "creator_name",
         "editor_id",
         "editor_name",
-        "editor_type",
-        "external_links",
-        "faq_write",
-        "faqlists",
-        "fields",
-        "freshdesk_category_name",
-        "freshdesk_folder_name",
-        "freshdesk_id",
-        "generatetoken",
-        "geo_restrictions",
-        "id",
-        "import_attachments",
-        "import_details_id",
-        "importfaqs",
-        "importtags",
-        "inactive",
+        "xrefkbentry",
+        "xreftype",
+        "xrefdoc",
+        "ticket_id",
+        "description_html",
+        "description_markdown",
+        "resolution_html",
+        "resolution_markdown",
         "internalmemoagent",
         "internalmemoagenthtml",
         "internalmemomarkdown",
-        "kb_tags",
-        "kbentryclientaccess",
-        "kbentrytoplevelaccess",
-        "kbpermalinks",
-        "key",
+        "tags",
+        "faqlists",
+        "fields",
+        "teams",
+        "your_vote",
+        "showforall",
+        "attachments",
+        "_isimport",
+        "importfaqs",
         "last_review_date",
-        "latestversion",
-        "limit_end_date",
-        "limit_start_date",
-        "link",
-        "name",
-        "negativeFeedbackTicket",
-        "new_external_link",
+        "reviewed_by",
+        "reviewer_name",
+        "_reviewed",
         "new_version_from_id",
-        "next_review_date",
-        "notuseful_count",
         "other_versions",
-        "owners",
+        "servicenow_id",
+        "import_attachments",
+        "related_articles",
+        "your_comment",
+        "freshdesk_id",
+        "freshdesk_folder_name",
+        "freshdesk_category_name",
+        "translations",
+        "_print_generate",
+        "printhtml",
         "pdf_attachment_id",
         "pdftemplate_id",
         "pdftemplate_name",
-        "printhtml",
-        "related_articles",
-        "resolution",
-        "resolution_html",
-        "resolution_list",
-        "resolution_markdown",
-        "reviewed_by",
-        "reviewer_name",
-        "search_index_sync_batches",
-        "search_index_sync_timestamp",
-        "search_score",
-        "servicenow_id",
-        "showforall",
-        "table",
-        "tag_string",
-        "tags",
-        "teams",
-        "ticket_id",
-        "ticket_template_id",
-        "translations",
-        "type",
-        "use",
-        "useful_count",
-        "view_count",
-        "wordpress_categories",
+        "kbentryclientaccess",
+        "kbentrytoplevelaccess",
+        "_warning",
+        "devices",
+        "faq_write",
+        "new_external_link",
+        "_match_thirdparty_id",
+        "_match_integration_id",
+        "_match_integration_name",
+        "import_details_id",
+        "external_links",
         "wordpress_tags",
-        "xrefdoc",
-        "xrefkbentry",
-        "xreftype",
-        "your_comment",
-        "your_vote",
+        "wordpress_categories",
+        "importtags",
+        "owners",
+        "search_index_sync_timestamp",
+        "search_index_sync_batches",
+        "kbpermalinks",
+        "negativeFeedbackTicket",
+        "generatetoken",
+        "latestversion",
+        "use",
+        "key",
+        "table",
+        "ticket_template_id",
+        "_importtypeid",
+        "_importthirdpartyid",
+        "_importtype",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.importthirdpartyid = model::value(map)?,
-            1 => self.importtype = model::value(map)?,
-            2 => self.importtypeid = model::opt_i32(map)?,
-            3 => self.isimport = model::opt_bool(map)?,
-            4 => self.match_integration_id = model::opt_i32(map)?,
-            5 => self.match_integration_name = model::value(map)?,
-            6 => self.match_thirdparty_id = model::value(map)?,
-            7 => self.print_generate = model::opt_bool(map)?,
-            8 => self.reviewed = model::opt_bool(map)?,
-            9 => self.warning = model::value(map)?,
-            10 => self.attachments = model::value(map)?,
-            11 => self.confluence_url = model::value(map)?,
-            12 => self.creator_id = model::opt_i32(map)?,
-            13 => self.creator_name = model::value(map)?,
-            14 => self.customfields = model::value(map)?,
-            15 => self.date_created = model::value(map)?,
-            16 => self.date_edited = model::value(map)?,
-            17 => self.description = model::value(map)?,
-            18 => self.description_html = model::value(map)?,
-            19 => self.description_markdown = model::value(map)?,
-            20 => self.devices = model::value(map)?,
-            21 => self.editor_id = model::opt_i32(map)?,
-            22 => self.editor_name = model::value(map)?,
-            23 => self.editor_type = model::opt_i32(map)?,
-            24 => self.external_links = model::value(map)?,
-            25 => self.faq_write = model::opt_bool(map)?,
-            26 => self.faqlists = model::value(map)?,
-            27 => self.fields = model::value(map)?,
-            28 => self.freshdesk_category_name = model::value(map)?,
-            29 => self.freshdesk_folder_name = model::value(map)?,
-            30 => self.freshdesk_id = model::value(map)?,
-            31 => self.generatetoken = model::opt_bool(map)?,
-            32 => self.geo_restrictions = model::value(map)?,
-            33 => self.id = model::opt_i32(map)?,
-            34 => self.import_attachments = model::value(map)?,
-            35 => self.import_details_id = model::opt_i32(map)?,
-            36 => self.importfaqs = model::value(map)?,
-            37 => self.importtags = model::value(map)?,
-            38 => self.inactive = model::opt_bool(map)?,
-            39 => self.internalmemoagent = model::value(map)?,
-            40 => self.internalmemoagenthtml = model::value(map)?,
-            41 => self.internalmemomarkdown = model::value(map)?,
-            42 => self.kb_tags = model::value(map)?,
-            43 => self.kbentryclientaccess = model::value(map)?,
-            44 => self.kbentrytoplevelaccess = model::value(map)?,
-            45 => self.kbpermalinks = model::value(map)?,
-            46 => self.key = model::opt_i32(map)?,
-            47 => self.last_review_date = model::value(map)?,
-            48 => self.latestversion = model::opt_i32(map)?,
-            49 => self.limit_end_date = model::value(map)?,
-            50 => self.limit_start_date = model::value(map)?,
-            51 => self.link = model::value(map)?,
-            52 => self.name = model::value(map)?,
-            53 => self.negative_feedback_ticket = model::value(map)?,
-            54 => self.new_external_link = model::value(map)?,
-            55 => self.new_version_from_id = model::opt_i32(map)?,
-            56 => self.next_review_date = model::value(map)?,
-            57 => self.notuseful_count = model::opt_i32(map)?,
-            58 => self.other_versions = model::value(map)?,
-            59 => self.owners = model::value(map)?,
-            60 => self.pdf_attachment_id = model::opt_i32(map)?,
-            61 => self.pdftemplate_id = model::opt_i32(map)?,
-            62 => self.pdftemplate_name = model::value(map)?,
-            63 => self.printhtml = model::value(map)?,
-            64 => self.related_articles = model::value(map)?,
-            65 => self.resolution = model::value(map)?,
-            66 => self.resolution_html = model::value(map)?,
-            67 => self.resolution_list = model::value(map)?,
-            68 => self.resolution_markdown = model::value(map)?,
-            69 => self.reviewed_by = model::opt_i32(map)?,
-            70 => self.reviewer_name = model::value(map)?,
-            71 => self.search_index_sync_batches = model::opt_i32(map)?,
-            72 => self.search_index_sync_timestamp = model::value(map)?,
-            73 => self.search_score = model::opt_f64(map)?,
-            74 => self.servicenow_id = model::value(map)?,
-            75 => self.showforall = model::opt_bool(map)?,
-            76 => self.table = model::value(map)?,
-            77 => self.tag_string = model::value(map)?,
-            78 => self.tags = model::value(map)?,
-            79 => self.teams = model::value(map)?,
-            80 => self.ticket_id = model::opt_i32(map)?,
-            81 => self.ticket_template_id = model::opt_i32(map)?,
-            82 => self.translations = model::value(map)?,
-            83 => self.r#type = model::opt_i32(map)?,
-            84 => self.r#use = model::value(map)?,
-            85 => self.useful_count = model::opt_i32(map)?,
-            86 => self.view_count = model::opt_i32(map)?,
-            87 => self.wordpress_categories = model::value(map)?,
-            88 => self.wordpress_tags = model::value(map)?,
-            89 => self.xrefdoc = model::opt_i32(map)?,
-            90 => self.xrefkbentry = model::opt_i32(map)?,
-            91 => self.xreftype = model::opt_i32(map)?,
-            92 => self.your_comment = model::value(map)?,
-            93 => self.your_vote = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        92, 93, 91, 45, 73, 74, 72, 61, 50, 68, 44, 17, 23, 24, 12, 6, 7, 2, 31, 32, 69,
+        25, 26, 15, 76, 70, 39, 40, 59, 58, 57, 85, 21, 0, 54, 75, 46, 79, 9, 35, 36, 37,
+        16, 66, 67, 83, 88, 47, 86, 14, 13, 20, 1, 84, 71, 51, 11, 5, 52, 80, 63, 64, 65,
+        62, 55, 22, 33, 19, 34, 48, 49, 82, 81, 18, 53, 43, 89, 8, 38, 41, 30, 90, 60,
+        10, 87, 4, 3, 78, 77, 29, 27, 28, 56, 42,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.description);
+        v.f(&self.view_count);
+        v.f(&self.useful_count);
+        v.f(&self.notuseful_count);
+        v.f(&self.date_created);
+        v.f(&self.date_edited);
+        v.f(&self.tag_string);
+        v.f(&self.inactive);
+        v.f(&self.r#type);
+        v.f(&self.next_review_date);
+        v.f(&self.customfields);
+        v.f(&self.limit_start_date);
+        v.f(&self.limit_end_date);
+        v.f(&self.editor_type);
+        v.f(&self.kb_tags);
+        v.f(&self.confluence_url);
+        v.f(&self.search_score);
+        v.f(&self.resolution_list);
+        v.f(&self.link);
+        v.f(&self.geo_restrictions);
+        v.f(&self.resolution);
+        v.f(&self.creator_id);
+        v.f(&self.creator_name);
+        v.f(&self.editor_id);
+        v.f(&self.editor_name);
+        v.f(&self.xrefkbentry);
+        v.f(&self.xreftype);
+        v.f(&self.xrefdoc);
+        v.f(&self.ticket_id);
+        v.f(&self.description_html);
+        v.f(&self.description_markdown);
+        v.f(&self.resolution_html);
+        v.f(&self.resolution_markdown);
+        v.f(&self.internalmemoagent);
+        v.f(&self.internalmemoagenthtml);
+        v.f(&self.internalmemomarkdown);
+        v.f(&self.tags);
+        v.f(&self.faqlists);
+        v.f(&self.fields);
+        v.f(&self.teams);
+        v.f(&self.your_vote);
+        v.f(&self.showforall);
+        v.f(&self.attachments);
+        v.f(&self.isimport);
+        v.f(&self.importfaqs);
+        v.f(&self.last_review_date);
+        v.f(&self.reviewed_by);
+        v.f(&self.reviewer_name);
+        v.f(&self.reviewed);
+        v.f(&self.new_version_from_id);
+        v.f(&self.other_versions);
+        v.f(&self.servicenow_id);
+        v.f(&self.import_attachments);
+        v.f(&self.related_articles);
+        v.f(&self.your_comment);
+        v.f(&self.freshdesk_id);
+        v.f(&self.freshdesk_folder_name);
+        v.f(&self.freshdesk_category_name);
+        v.f(&self.translations);
+        v.f(&self.print_generate);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.kbentryclientaccess);
+        v.f(&self.kbentrytoplevelaccess);
+        v.f(&self.warning);
+        v.f(&self.devices);
+        v.f(&self.faq_write);
+        v.f(&self.new_external_link);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.import_details_id);
+        v.f(&self.external_links);
+        v.f(&self.wordpress_tags);
+        v.f(&self.wordpress_categories);
+        v.f(&self.importtags);
+        v.f(&self.owners);
+        v.f(&self.search_index_sync_timestamp);
+        v.f(&self.search_index_sync_batches);
+        v.f(&self.kbpermalinks);
+        v.f(&self.negative_feedback_ticket);
+        v.f(&self.generatetoken);
+        v.f(&self.latestversion);
+        v.f(&self.r#use);
+        v.f(&self.key);
+        v.f(&self.table);
+        v.f(&self.ticket_template_id);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
+        v.f(&self.importtype);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            2 => o.f(&mut self.description),
+            3 => o.f(&mut self.view_count),
+            4 => o.f(&mut self.useful_count),
+            5 => o.f(&mut self.notuseful_count),
+            6 => o.f(&mut self.date_created),
+            7 => o.f(&mut self.date_edited),
+            8 => o.f(&mut self.tag_string),
+            9 => o.f(&mut self.inactive),
+            10 => o.f(&mut self.r#type),
+            11 => o.f(&mut self.next_review_date),
+            12 => o.f(&mut self.customfields),
+            13 => o.f(&mut self.limit_start_date),
+            14 => o.f(&mut self.limit_end_date),
+            15 => o.f(&mut self.editor_type),
+            16 => o.f(&mut self.kb_tags),
+            17 => o.f(&mut self.confluence_url),
+            18 => o.f(&mut self.search_score),
+            19 => o.f(&mut self.resolution_list),
+            20 => o.f(&mut self.link),
+            21 => o.f(&mut self.geo_restrictions),
+            22 => o.f(&mut self.resolution),
+            23 => o.f(&mut self.creator_id),
+            24 => o.f(&mut self.creator_name),
+            25 => o.f(&mut self.editor_id),
+            26 => o.f(&mut self.editor_name),
+            27 => o.f(&mut self.xrefkbentry),
+            28 => o.f(&mut self.xreftype),
+            29 => o.f(&mut self.xrefdoc),
+            30 => o.f(&mut self.ticket_id),
+            31 => o.f(&mut self.description_html),
+            32 => o.f(&mut self.description_markdown),
+            33 => o.f(&mut self.resolution_html),
+            34 => o.f(&mut self.resolution_markdown),
+            35 => o.f(&mut self.internalmemoagent),
+            36 => o.f(&mut self.internalmemoagenthtml),
+            37 => o.f(&mut self.internalmemomarkdown),
+            38 => o.f(&mut self.tags),
+            39 => o.f(&mut self.faqlists),
+            40 => o.f(&mut self.fields),
+            41 => o.f(&mut self.teams),
+            42 => o.f(&mut self.your_vote),
+            43 => o.f(&mut self.showforall),
+            44 => o.f(&mut self.attachments),
+            45 => o.f(&mut self.isimport),
+            46 => o.f(&mut self.importfaqs),
+            47 => o.f(&mut self.last_review_date),
+            48 => o.f(&mut self.reviewed_by),
+            49 => o.f(&mut self.reviewer_name),
+            50 => o.f(&mut self.reviewed),
+            51 => o.f(&mut self.new_version_from_id),
+            52 => o.f(&mut self.other_versions),
+            53 => o.f(&mut self.servicenow_id),
+            54 => o.f(&mut self.import_attachments),
+            55 => o.f(&mut self.related_articles),
+            56 => o.f(&mut self.your_comment),
+            57 => o.f(&mut self.freshdesk_id),
+            58 => o.f(&mut self.freshdesk_folder_name),
+            59 => o.f(&mut self.freshdesk_category_name),
+            60 => o.f(&mut self.translations),
+            61 => o.f(&mut self.print_generate),
+            62 => o.f(&mut self.printhtml),
+            63 => o.f(&mut self.pdf_attachment_id),
+            64 => o.f(&mut self.pdftemplate_id),
+            65 => o.f(&mut self.pdftemplate_name),
+            66 => o.f(&mut self.kbentryclientaccess),
+            67 => o.f(&mut self.kbentrytoplevelaccess),
+            68 => o.f(&mut self.warning),
+            69 => o.f(&mut self.devices),
+            70 => o.f(&mut self.faq_write),
+            71 => o.f(&mut self.new_external_link),
+            72 => o.f(&mut self.match_thirdparty_id),
+            73 => o.f(&mut self.match_integration_id),
+            74 => o.f(&mut self.match_integration_name),
+            75 => o.f(&mut self.import_details_id),
+            76 => o.f(&mut self.external_links),
+            77 => o.f(&mut self.wordpress_tags),
+            78 => o.f(&mut self.wordpress_categories),
+            79 => o.f(&mut self.importtags),
+            80 => o.f(&mut self.owners),
+            81 => o.f(&mut self.search_index_sync_timestamp),
+            82 => o.f(&mut self.search_index_sync_batches),
+            83 => o.f(&mut self.kbpermalinks),
+            84 => o.f(&mut self.negative_feedback_ticket),
+            85 => o.f(&mut self.generatetoken),
+            86 => o.f(&mut self.latestversion),
+            87 => o.f(&mut self.r#use),
+            88 => o.f(&mut self.key),
+            89 => o.f(&mut self.table),
+            90 => o.f(&mut self.ticket_template_id),
+            91 => o.f(&mut self.importtypeid),
+            92 => o.f(&mut self.importthirdpartyid),
+            93 => o.f(&mut self.importtype),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(KbArticle, KbArticleField, extra, kept);
 impl KbArticle {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -2394,8 +719,8 @@ impl KbArticle {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -2425,7 +750,7 @@ impl KbArticle {
 }
 
 /// A page of articles: `{"record_count": N, "articles": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloKBArticle`, netaryx/pyhalopsa and asachs01/node-halopsa read `articles`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct KbArticleList {
     /// The number of records matching the request, across all pages.
@@ -2438,123 +763,57 @@ pub struct KbArticleList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl KbArticleList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `articles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_articles(mut self, value: Vec<KbArticle>) -> Self {
-        self.articles = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for KbArticleList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "articles", &self.articles)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for KbArticleList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`KbArticleList`], to name one in [`KbArticleList::clear`] (send it as `null`) and
+/// [`KbArticleList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum KbArticleListField {
+    /// `record_count`.
+    RecordCount,
+    /// `articles`.
+    Articles,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for KbArticleList {
-    const EXPECTING: &'static str = "struct KbArticleList";
+    const NAME: &'static str = "KbArticleList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "articles",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.articles = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.articles);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.articles),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(KbArticleList, KbArticleListField, extra, kept);
 impl crate::runtime::ListPage for KbArticleList {
     type Item = KbArticle;
     fn from_items(items: Vec<KbArticle>) -> Self {

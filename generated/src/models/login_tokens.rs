@@ -2,7 +2,7 @@
 //! Models used only by the `login_tokens` resource (cargo feature `login_tokens`).
 
 /// A login token.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct LoginToken {
     /// `id`.
@@ -29,266 +29,89 @@ pub struct LoginToken {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl LoginToken {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
-        self.r#type = Some(value.into());
-        self
-    }
-
-    /// Sets `timestamp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.timestamp = Some(value.into());
-        self
-    }
-
-    /// Sets `verifier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_verifier(mut self, value: impl Into<String>) -> Self {
-        self.verifier = Some(value.into());
-        self
-    }
-
-    /// Sets `token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_token(mut self, value: impl Into<String>) -> Self {
-        self.token = Some(value.into());
-        self
-    }
-
-    /// Sets `enc_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enc_id(mut self, value: i32) -> Self {
-        self.enc_id = Some(value);
-        self
-    }
-
-    /// Sets `token_used` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_token_used(mut self, value: bool) -> Self {
-        self.token_used = Some(value);
-        self
-    }
-
-    /// Sets `used_timestamp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_used_timestamp(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.used_timestamp = Some(value.into());
-        self
-    }
-
-    /// Sets `used_userid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_used_userid(mut self, value: impl Into<String>) -> Self {
-        self.used_userid = Some(value.into());
-        self
-    }
-
-    /// Sets `jwt` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jwt(mut self, value: impl Into<String>) -> Self {
-        self.jwt = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timestamp(mut self) -> Self {
-        self.timestamp = None;
-        self.extra.insert("timestamp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `verifier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_verifier(mut self) -> Self {
-        self.verifier = None;
-        self.extra.insert("verifier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_token(mut self) -> Self {
-        self.token = None;
-        self.extra.insert("token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enc_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enc_id(mut self) -> Self {
-        self.enc_id = None;
-        self.extra.insert("enc_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `token_used` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_token_used(mut self) -> Self {
-        self.token_used = None;
-        self.extra.insert("token_used".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `used_timestamp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_used_timestamp(mut self) -> Self {
-        self.used_timestamp = None;
-        self.extra.insert("used_timestamp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `used_userid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_used_userid(mut self) -> Self {
-        self.used_userid = None;
-        self.extra.insert("used_userid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jwt` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jwt(mut self) -> Self {
-        self.jwt = None;
-        self.extra.insert("jwt".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for LoginToken {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "timestamp", &self.timestamp, &self.extra)?;
-        model::opt_entry(&mut map, "verifier", &self.verifier, &self.extra)?;
-        model::opt_entry(&mut map, "token", &self.token, &self.extra)?;
-        model::opt_entry(&mut map, "enc_id", &self.enc_id, &self.extra)?;
-        model::opt_entry(&mut map, "token_used", &self.token_used, &self.extra)?;
-        model::opt_entry(&mut map, "used_timestamp", &self.used_timestamp, &self.extra)?;
-        model::opt_entry(&mut map, "used_userid", &self.used_userid, &self.extra)?;
-        model::opt_entry(&mut map, "jwt", &self.jwt, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for LoginToken {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`LoginToken`], to name one in [`LoginToken::clear`] (send it as `null`) and
+/// [`LoginToken::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum LoginTokenField {
+    /// `id`.
+    Id,
+    /// `type`.
+    Type,
+    /// `timestamp`.
+    Timestamp,
+    /// `verifier`.
+    Verifier,
+    /// `token`.
+    Token,
+    /// `enc_id`.
+    EncId,
+    /// `token_used`.
+    TokenUsed,
+    /// `used_timestamp`.
+    UsedTimestamp,
+    /// `used_userid`.
+    UsedUserid,
+    /// `jwt`.
+    Jwt,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for LoginToken {
-    const EXPECTING: &'static str = "struct LoginToken";
+    const NAME: &'static str = "LoginToken";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "enc_id",
         "id",
-        "jwt",
-        "timestamp",
-        "token",
-        "token_used",
         "type",
+        "timestamp",
+        "verifier",
+        "token",
+        "enc_id",
+        "token_used",
         "used_timestamp",
         "used_userid",
-        "verifier",
+        "jwt",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.enc_id = model::opt_i32(map)?,
-            2 => self.id = model::opt_i32(map)?,
-            3 => self.jwt = model::value(map)?,
-            4 => self.timestamp = model::value(map)?,
-            5 => self.token = model::value(map)?,
-            6 => self.token_used = model::opt_bool(map)?,
-            7 => self.r#type = model::value(map)?,
-            8 => self.used_timestamp = model::value(map)?,
-            9 => self.used_userid = model::value(map)?,
-            10 => self.verifier = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[10, 5, 0, 9, 2, 4, 6, 1, 7, 8, 3];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.r#type);
+        v.f(&self.timestamp);
+        v.f(&self.verifier);
+        v.f(&self.token);
+        v.f(&self.enc_id);
+        v.f(&self.token_used);
+        v.f(&self.used_timestamp);
+        v.f(&self.used_userid);
+        v.f(&self.jwt);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.r#type),
+            2 => o.f(&mut self.timestamp),
+            3 => o.f(&mut self.verifier),
+            4 => o.f(&mut self.token),
+            5 => o.f(&mut self.enc_id),
+            6 => o.f(&mut self.token_used),
+            7 => o.f(&mut self.used_timestamp),
+            8 => o.f(&mut self.used_userid),
+            9 => o.f(&mut self.jwt),
+            10 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
+
+crate::runtime::model::impls!(LoginToken, LoginTokenField, extra, kept);

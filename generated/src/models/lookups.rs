@@ -4,7 +4,7 @@
 use super::*;
 
 /// A value of one of Halo's lookups (drop-down lists): `lookupid` is the lookup it belongs to, `name` its text. Custom fields of a selection type take their options from a lookup.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Lookup {
     /// `intent`.
@@ -91,7 +91,7 @@ pub struct Lookup {
     pub sequence: Option<i32>,
     /// Child values, when the lookup is a tree (`istree`).
     pub sub_lookup: Option<Vec<Lookup>>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub translations: Option<Vec<serde_json::Value>>,
     /// `_warning`.
     pub warning: Option<String>,
@@ -103,988 +103,118 @@ pub struct Lookup {
     pub jira_instance_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Lookup {
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `lookupid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lookupid(mut self, value: i32) -> Self {
-        self.lookupid = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `value2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value2(mut self, value: impl Into<String>) -> Self {
-        self.value2 = Some(value.into());
-        self
-    }
-
-    /// Sets `value2_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value2_bool(mut self, value: bool) -> Self {
-        self.value2_bool = Some(value);
-        self
-    }
-
-    /// Sets `value3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value3(mut self, value: impl Into<String>) -> Self {
-        self.value3 = Some(value.into());
-        self
-    }
-
-    /// Sets `value3_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value3_bool(mut self, value: bool) -> Self {
-        self.value3_bool = Some(value);
-        self
-    }
-
-    /// Sets `value4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value4(mut self, value: impl Into<String>) -> Self {
-        self.value4 = Some(value.into());
-        self
-    }
-
-    /// Sets `value4_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value4_bool(mut self, value: bool) -> Self {
-        self.value4_bool = Some(value);
-        self
-    }
-
-    /// Sets `value5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value5(mut self, value: impl Into<String>) -> Self {
-        self.value5 = Some(value.into());
-        self
-    }
-
-    /// Sets `value5_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value5_bool(mut self, value: bool) -> Self {
-        self.value5_bool = Some(value);
-        self
-    }
-
-    /// Sets `value6` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value6(mut self, value: impl Into<String>) -> Self {
-        self.value6 = Some(value.into());
-        self
-    }
-
-    /// Sets `value6_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value6_bool(mut self, value: bool) -> Self {
-        self.value6_bool = Some(value);
-        self
-    }
-
-    /// Sets `value7` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value7(mut self, value: impl Into<String>) -> Self {
-        self.value7 = Some(value.into());
-        self
-    }
-
-    /// Sets `value7_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value7_bool(mut self, value: bool) -> Self {
-        self.value7_bool = Some(value);
-        self
-    }
-
-    /// Sets `value8` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value8(mut self, value: impl Into<String>) -> Self {
-        self.value8 = Some(value.into());
-        self
-    }
-
-    /// Sets `value8_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value8_bool(mut self, value: bool) -> Self {
-        self.value8_bool = Some(value);
-        self
-    }
-
-    /// Sets `value9` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value9(mut self, value: impl Into<String>) -> Self {
-        self.value9 = Some(value.into());
-        self
-    }
-
-    /// Sets `value9_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_value9_bool(mut self, value: bool) -> Self {
-        self.value9_bool = Some(value);
-        self
-    }
-
-    /// Sets `rates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rates(mut self, value: Vec<ChargeRate>) -> Self {
-        self.rates = Some(value);
-        self
-    }
-
-    /// Sets `contract_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_ref(mut self, value: impl Into<String>) -> Self {
-        self.contract_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `overriding_rate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overriding_rate_id(mut self, value: i32) -> Self {
-        self.overriding_rate_id = Some(value);
-        self
-    }
-
-    /// Sets `_isnewcode` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnewcode(mut self, value: bool) -> Self {
-        self.isnewcode = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `kashflow_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant(mut self, value: impl Into<String>) -> Self {
-        self.kashflow_tenant = Some(value.into());
-        self
-    }
-
-    /// Sets `email_template_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_template_name(mut self, value: impl Into<String>) -> Self {
-        self.email_template_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sla_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sla_name(mut self, value: impl Into<String>) -> Self {
-        self.sla_name = Some(value.into());
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `custom1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custom1(mut self, value: impl Into<String>) -> Self {
-        self.custom1 = Some(value.into());
-        self
-    }
-
-    /// Sets `custom1_bool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custom1_bool(mut self, value: bool) -> Self {
-        self.custom1_bool = Some(value);
-        self
-    }
-
-    /// Sets `custom2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custom2(mut self, value: impl Into<String>) -> Self {
-        self.custom2 = Some(value.into());
-        self
-    }
-
-    /// Sets `tax_rate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tax_rate_name(mut self, value: impl Into<String>) -> Self {
-        self.tax_rate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `surcharge_item_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surcharge_item_name(mut self, value: impl Into<String>) -> Self {
-        self.surcharge_item_name = Some(value.into());
-        self
-    }
-
-    /// Sets `dynamics_company_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dynamics_company_name(mut self, value: impl Into<String>) -> Self {
-        self.dynamics_company_name = Some(value.into());
-        self
-    }
-
-    /// Sets `valueint1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_valueint1(mut self, value: i32) -> Self {
-        self.valueint1 = Some(value);
-        self
-    }
-
-    /// Sets `linked_item` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_item(mut self, value: impl Into<String>) -> Self {
-        self.linked_item = Some(value.into());
-        self
-    }
-
-    /// Sets `sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sequence(mut self, value: i32) -> Self {
-        self.sequence = Some(value);
-        self
-    }
-
-    /// Sets `sub_lookup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sub_lookup(mut self, value: Vec<Lookup>) -> Self {
-        self.sub_lookup = Some(value);
-        self
-    }
-
-    /// Sets `translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.translations = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `column_profile_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_column_profile_name(mut self, value: impl Into<String>) -> Self {
-        self.column_profile_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_instance_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_instance_name(mut self, value: impl Into<String>) -> Self {
-        self.jira_instance_name = Some(value.into());
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lookupid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lookupid(mut self) -> Self {
-        self.lookupid = None;
-        self.extra.insert("lookupid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value2(mut self) -> Self {
-        self.value2 = None;
-        self.extra.insert("value2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value2_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value2_bool(mut self) -> Self {
-        self.value2_bool = None;
-        self.extra.insert("value2_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value3(mut self) -> Self {
-        self.value3 = None;
-        self.extra.insert("value3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value3_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value3_bool(mut self) -> Self {
-        self.value3_bool = None;
-        self.extra.insert("value3_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value4(mut self) -> Self {
-        self.value4 = None;
-        self.extra.insert("value4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value4_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value4_bool(mut self) -> Self {
-        self.value4_bool = None;
-        self.extra.insert("value4_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value5(mut self) -> Self {
-        self.value5 = None;
-        self.extra.insert("value5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value5_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value5_bool(mut self) -> Self {
-        self.value5_bool = None;
-        self.extra.insert("value5_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value6` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value6(mut self) -> Self {
-        self.value6 = None;
-        self.extra.insert("value6".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value6_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value6_bool(mut self) -> Self {
-        self.value6_bool = None;
-        self.extra.insert("value6_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value7` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value7(mut self) -> Self {
-        self.value7 = None;
-        self.extra.insert("value7".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value7_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value7_bool(mut self) -> Self {
-        self.value7_bool = None;
-        self.extra.insert("value7_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value8` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value8(mut self) -> Self {
-        self.value8 = None;
-        self.extra.insert("value8".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value8_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value8_bool(mut self) -> Self {
-        self.value8_bool = None;
-        self.extra.insert("value8_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value9` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value9(mut self) -> Self {
-        self.value9 = None;
-        self.extra.insert("value9".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `value9_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_value9_bool(mut self) -> Self {
-        self.value9_bool = None;
-        self.extra.insert("value9_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rates(mut self) -> Self {
-        self.rates = None;
-        self.extra.insert("rates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_ref(mut self) -> Self {
-        self.contract_ref = None;
-        self.extra.insert("contract_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overriding_rate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overriding_rate_id(mut self) -> Self {
-        self.overriding_rate_id = None;
-        self.extra.insert("overriding_rate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isnewcode` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnewcode(mut self) -> Self {
-        self.isnewcode = None;
-        self.extra.insert("_isnewcode".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant(mut self) -> Self {
-        self.kashflow_tenant = None;
-        self.extra.insert("kashflow_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_template_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_template_name(mut self) -> Self {
-        self.email_template_name = None;
-        self.extra.insert("email_template_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sla_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sla_name(mut self) -> Self {
-        self.sla_name = None;
-        self.extra.insert("sla_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custom1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custom1(mut self) -> Self {
-        self.custom1 = None;
-        self.extra.insert("custom1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custom1_bool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custom1_bool(mut self) -> Self {
-        self.custom1_bool = None;
-        self.extra.insert("custom1_bool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custom2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custom2(mut self) -> Self {
-        self.custom2 = None;
-        self.extra.insert("custom2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tax_rate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tax_rate_name(mut self) -> Self {
-        self.tax_rate_name = None;
-        self.extra.insert("tax_rate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_name(mut self) -> Self {
-        self.xero_tenant_name = None;
-        self.extra.insert("xero_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surcharge_item_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surcharge_item_name(mut self) -> Self {
-        self.surcharge_item_name = None;
-        self.extra.insert("surcharge_item_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dynamics_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dynamics_company_name(mut self) -> Self {
-        self.dynamics_company_name = None;
-        self.extra.insert("dynamics_company_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `valueint1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_valueint1(mut self) -> Self {
-        self.valueint1 = None;
-        self.extra.insert("valueint1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_item` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_item(mut self) -> Self {
-        self.linked_item = None;
-        self.extra.insert("linked_item".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sequence(mut self) -> Self {
-        self.sequence = None;
-        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sub_lookup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sub_lookup(mut self) -> Self {
-        self.sub_lookup = None;
-        self.extra.insert("sub_lookup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = None;
-        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `column_profile_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_column_profile_name(mut self) -> Self {
-        self.column_profile_name = None;
-        self.extra.insert("column_profile_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_instance_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_instance_name(mut self) -> Self {
-        self.jira_instance_name = None;
-        self.extra.insert("jira_instance_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Lookup {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "lookupid", &self.lookupid, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "value2", &self.value2, &self.extra)?;
-        model::opt_entry(&mut map, "value2_bool", &self.value2_bool, &self.extra)?;
-        model::opt_entry(&mut map, "value3", &self.value3, &self.extra)?;
-        model::opt_entry(&mut map, "value3_bool", &self.value3_bool, &self.extra)?;
-        model::opt_entry(&mut map, "value4", &self.value4, &self.extra)?;
-        model::opt_entry(&mut map, "value4_bool", &self.value4_bool, &self.extra)?;
-        model::opt_entry(&mut map, "value5", &self.value5, &self.extra)?;
-        model::opt_entry(&mut map, "value5_bool", &self.value5_bool, &self.extra)?;
-        model::opt_entry(&mut map, "value6", &self.value6, &self.extra)?;
-        model::opt_entry(&mut map, "value6_bool", &self.value6_bool, &self.extra)?;
-        model::opt_entry(&mut map, "value7", &self.value7, &self.extra)?;
-        model::opt_entry(&mut map, "value7_bool", &self.value7_bool, &self.extra)?;
-        model::opt_entry(&mut map, "value8", &self.value8, &self.extra)?;
-        model::opt_entry(&mut map, "value8_bool", &self.value8_bool, &self.extra)?;
-        model::opt_entry(&mut map, "value9", &self.value9, &self.extra)?;
-        model::opt_entry(&mut map, "value9_bool", &self.value9_bool, &self.extra)?;
-        model::opt_entry(&mut map, "rates", &self.rates, &self.extra)?;
-        model::opt_entry(&mut map, "contract_ref", &self.contract_ref, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "overriding_rate_id",
-            &self.overriding_rate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isnewcode", &self.isnewcode, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant",
-            &self.kashflow_tenant,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "email_template_name",
-            &self.email_template_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sla_name", &self.sla_name, &self.extra)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "custom1", &self.custom1, &self.extra)?;
-        model::opt_entry(&mut map, "custom1_bool", &self.custom1_bool, &self.extra)?;
-        model::opt_entry(&mut map, "custom2", &self.custom2, &self.extra)?;
-        model::opt_entry(&mut map, "tax_rate_name", &self.tax_rate_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "xero_tenant_name",
-            &self.xero_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "surcharge_item_name",
-            &self.surcharge_item_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dynamics_company_name",
-            &self.dynamics_company_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "valueint1", &self.valueint1, &self.extra)?;
-        model::opt_entry(&mut map, "linked_item", &self.linked_item, &self.extra)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
-        model::opt_entry(&mut map, "sub_lookup", &self.sub_lookup, &self.extra)?;
-        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "column_profile_name",
-            &self.column_profile_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_instance_name",
-            &self.jira_instance_name,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Lookup {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Lookup`], to name one in [`Lookup::clear`] (send it as `null`) and
+/// [`Lookup::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum LookupField {
+    /// `intent`.
+    Intent,
+    /// `lookupid`.
+    Lookupid,
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `value2`.
+    Value2,
+    /// `value2_bool`.
+    Value2Bool,
+    /// `value3`.
+    Value3,
+    /// `value3_bool`.
+    Value3Bool,
+    /// `value4`.
+    Value4,
+    /// `value4_bool`.
+    Value4Bool,
+    /// `value5`.
+    Value5,
+    /// `value5_bool`.
+    Value5Bool,
+    /// `value6`.
+    Value6,
+    /// `value6_bool`.
+    Value6Bool,
+    /// `value7`.
+    Value7,
+    /// `value7_bool`.
+    Value7Bool,
+    /// `value8`.
+    Value8,
+    /// `value8_bool`.
+    Value8Bool,
+    /// `value9`.
+    Value9,
+    /// `value9_bool`.
+    Value9Bool,
+    /// `rates`.
+    Rates,
+    /// `contract_ref`.
+    ContractRef,
+    /// `overriding_rate_id`.
+    OverridingRateId,
+    /// `_isnewcode`.
+    Isnewcode,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `kashflow_tenant`.
+    KashflowTenant,
+    /// `email_template_name`.
+    EmailTemplateName,
+    /// `sla_name`.
+    SlaName,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `custom1`.
+    Custom1,
+    /// `custom1_bool`.
+    Custom1Bool,
+    /// `custom2`.
+    Custom2,
+    /// `tax_rate_name`.
+    TaxRateName,
+    /// `xero_tenant_name`.
+    XeroTenantName,
+    /// `surcharge_item_name`.
+    SurchargeItemName,
+    /// `dynamics_company_name`.
+    DynamicsCompanyName,
+    /// `valueint1`.
+    Valueint1,
+    /// `linked_item`.
+    LinkedItem,
+    /// `sequence`.
+    Sequence,
+    /// `sub_lookup`.
+    SubLookup,
+    /// `translations`.
+    Translations,
+    /// `_warning`.
+    Warning,
+    /// `inactive`.
+    Inactive,
+    /// `column_profile_name`.
+    ColumnProfileName,
+    /// `jira_instance_name`.
+    JiraInstanceName,
 }
 
 impl crate::runtime::model::Model for Lookup {
-    const EXPECTING: &'static str = "struct Lookup";
+    const NAME: &'static str = "Lookup";
     const FIELDS: &'static [&'static str] = &[
-        "_importtype",
-        "_isimport",
-        "_isnewcode",
-        "_warning",
-        "access_control",
-        "access_control_level",
-        "column_profile_name",
-        "contract_ref",
-        "custom1",
-        "custom1_bool",
-        "custom2",
-        "dynamics_company_name",
-        "email_template_name",
-        "id",
-        "inactive",
         "intent",
-        "jira_instance_name",
-        "kashflow_tenant",
-        "linked_item",
         "lookupid",
+        "id",
         "name",
-        "overriding_rate_id",
-        "rates",
-        "sequence",
-        "sla_name",
-        "sub_lookup",
-        "surcharge_item_name",
-        "tax_rate_name",
-        "translations",
         "value2",
         "value2_bool",
         "value3",
@@ -1101,75 +231,150 @@ impl crate::runtime::model::Model for Lookup {
         "value8_bool",
         "value9",
         "value9_bool",
-        "valueint1",
+        "rates",
+        "contract_ref",
+        "overriding_rate_id",
+        "_isnewcode",
+        "_isimport",
+        "_importtype",
+        "kashflow_tenant",
+        "email_template_name",
+        "sla_name",
+        "access_control",
+        "access_control_level",
+        "custom1",
+        "custom1_bool",
+        "custom2",
+        "tax_rate_name",
         "xero_tenant_name",
+        "surcharge_item_name",
+        "dynamics_company_name",
+        "valueint1",
+        "linked_item",
+        "sequence",
+        "sub_lookup",
+        "translations",
+        "_warning",
+        "inactive",
+        "column_profile_name",
+        "jira_instance_name",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.importtype = model::value(map)?,
-            1 => self.isimport = model::opt_bool(map)?,
-            2 => self.isnewcode = model::opt_bool(map)?,
-            3 => self.warning = model::value(map)?,
-            4 => self.access_control = model::value(map)?,
-            5 => self.access_control_level = model::opt_i32(map)?,
-            6 => self.column_profile_name = model::value(map)?,
-            7 => self.contract_ref = model::value(map)?,
-            8 => self.custom1 = model::value(map)?,
-            9 => self.custom1_bool = model::opt_bool(map)?,
-            10 => self.custom2 = model::value(map)?,
-            11 => self.dynamics_company_name = model::value(map)?,
-            12 => self.email_template_name = model::value(map)?,
-            13 => self.id = model::opt_i32(map)?,
-            14 => self.inactive = model::opt_bool(map)?,
-            15 => self.intent = model::value(map)?,
-            16 => self.jira_instance_name = model::value(map)?,
-            17 => self.kashflow_tenant = model::value(map)?,
-            18 => self.linked_item = model::value(map)?,
-            19 => self.lookupid = model::opt_i32(map)?,
-            20 => self.name = model::value(map)?,
-            21 => self.overriding_rate_id = model::opt_i32(map)?,
-            22 => self.rates = model::value(map)?,
-            23 => self.sequence = model::opt_i32(map)?,
-            24 => self.sla_name = model::value(map)?,
-            25 => self.sub_lookup = model::value(map)?,
-            26 => self.surcharge_item_name = model::value(map)?,
-            27 => self.tax_rate_name = model::value(map)?,
-            28 => self.translations = model::value(map)?,
-            29 => self.value2 = model::value(map)?,
-            30 => self.value2_bool = model::opt_bool(map)?,
-            31 => self.value3 = model::value(map)?,
-            32 => self.value3_bool = model::opt_bool(map)?,
-            33 => self.value4 = model::value(map)?,
-            34 => self.value4_bool = model::opt_bool(map)?,
-            35 => self.value5 = model::value(map)?,
-            36 => self.value5_bool = model::opt_bool(map)?,
-            37 => self.value6 = model::value(map)?,
-            38 => self.value6_bool = model::opt_bool(map)?,
-            39 => self.value7 = model::value(map)?,
-            40 => self.value7_bool = model::opt_bool(map)?,
-            41 => self.value8 = model::value(map)?,
-            42 => self.value8_bool = model::opt_bool(map)?,
-            43 => self.value9 = model::value(map)?,
-            44 => self.value9_bool = model::opt_bool(map)?,
-            45 => self.valueint1 = model::opt_i32(map)?,
-            46 => self.xero_tenant_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        25, 24, 23, 43, 29, 30, 45, 21, 31, 32, 33, 37, 27, 2, 44, 0, 46, 26, 39, 1, 3,
+        22, 20, 40, 28, 41, 36, 34, 42, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+        18, 19, 38, 35,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.intent);
+        v.f(&self.lookupid);
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.value2);
+        v.f(&self.value2_bool);
+        v.f(&self.value3);
+        v.f(&self.value3_bool);
+        v.f(&self.value4);
+        v.f(&self.value4_bool);
+        v.f(&self.value5);
+        v.f(&self.value5_bool);
+        v.f(&self.value6);
+        v.f(&self.value6_bool);
+        v.f(&self.value7);
+        v.f(&self.value7_bool);
+        v.f(&self.value8);
+        v.f(&self.value8_bool);
+        v.f(&self.value9);
+        v.f(&self.value9_bool);
+        v.f(&self.rates);
+        v.f(&self.contract_ref);
+        v.f(&self.overriding_rate_id);
+        v.f(&self.isnewcode);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.kashflow_tenant);
+        v.f(&self.email_template_name);
+        v.f(&self.sla_name);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.custom1);
+        v.f(&self.custom1_bool);
+        v.f(&self.custom2);
+        v.f(&self.tax_rate_name);
+        v.f(&self.xero_tenant_name);
+        v.f(&self.surcharge_item_name);
+        v.f(&self.dynamics_company_name);
+        v.f(&self.valueint1);
+        v.f(&self.linked_item);
+        v.f(&self.sequence);
+        v.f(&self.sub_lookup);
+        v.f(&self.translations);
+        v.f(&self.warning);
+        v.f(&self.inactive);
+        v.f(&self.column_profile_name);
+        v.f(&self.jira_instance_name);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.intent),
+            1 => o.f(&mut self.lookupid),
+            2 => o.f(&mut self.id),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.value2),
+            5 => o.f(&mut self.value2_bool),
+            6 => o.f(&mut self.value3),
+            7 => o.f(&mut self.value3_bool),
+            8 => o.f(&mut self.value4),
+            9 => o.f(&mut self.value4_bool),
+            10 => o.f(&mut self.value5),
+            11 => o.f(&mut self.value5_bool),
+            12 => o.f(&mut self.value6),
+            13 => o.f(&mut self.value6_bool),
+            14 => o.f(&mut self.value7),
+            15 => o.f(&mut self.value7_bool),
+            16 => o.f(&mut self.value8),
+            17 => o.f(&mut self.value8_bool),
+            18 => o.f(&mut self.value9),
+            19 => o.f(&mut self.value9_bool),
+            20 => o.f(&mut self.rates),
+            21 => o.f(&mut self.contract_ref),
+            22 => o.f(&mut self.overriding_rate_id),
+            23 => o.f(&mut self.isnewcode),
+            24 => o.f(&mut self.isimport),
+            25 => o.f(&mut self.importtype),
+            26 => o.f(&mut self.kashflow_tenant),
+            27 => o.f(&mut self.email_template_name),
+            28 => o.f(&mut self.sla_name),
+            29 => o.f(&mut self.access_control),
+            30 => o.f(&mut self.access_control_level),
+            31 => o.f(&mut self.custom1),
+            32 => o.f(&mut self.custom1_bool),
+            33 => o.f(&mut self.custom2),
+            34 => o.f(&mut self.tax_rate_name),
+            35 => o.f(&mut self.xero_tenant_name),
+            36 => o.f(&mut self.surcharge_item_name),
+            37 => o.f(&mut self.dynamics_company_name),
+            38 => o.f(&mut self.valueint1),
+            39 => o.f(&mut self.linked_item),
+            40 => o.f(&mut self.sequence),
+            41 => o.f(&mut self.sub_lookup),
+            42 => o.f(&mut self.translations),
+            43 => o.f(&mut self.warning),
+            44 => o.f(&mut self.inactive),
+            45 => o.f(&mut self.column_profile_name),
+            46 => o.f(&mut self.jira_instance_name),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Lookup, LookupField, extra, kept);
 /// A page of lookup values: `{"record_count": N, "lookup": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloLookup` reads `lookup`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct LookupList {
     /// The number of records matching the request, across all pages.
@@ -1182,123 +387,57 @@ pub struct LookupList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl LookupList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `lookup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lookup(mut self, value: Vec<Lookup>) -> Self {
-        self.lookup = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for LookupList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "lookup", &self.lookup)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for LookupList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`LookupList`], to name one in [`LookupList::clear`] (send it as `null`) and
+/// [`LookupList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum LookupListField {
+    /// `record_count`.
+    RecordCount,
+    /// `lookup`.
+    Lookup,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for LookupList {
-    const EXPECTING: &'static str = "struct LookupList";
+    const NAME: &'static str = "LookupList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "lookup",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.lookup = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.lookup);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.lookup),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(LookupList, LookupListField, extra, kept);
 impl crate::runtime::ListPage for LookupList {
     type Item = Lookup;
     fn from_items(items: Vec<Lookup>) -> Self {

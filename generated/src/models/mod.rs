@@ -2,13 +2,49 @@
 //! The data types of the API: one struct per schema of the spec, with unknown fields kept.
 //!
 //! Every field is optional and omitted from the JSON when `None`, so an update sends only what you set
-//! (Halo blanks fields it is sent as `null`). Fields the spec does not describe are kept in `extra` and sent
-//! back unchanged, so a GET → change → POST round trip loses nothing.
+//! (Halo blanks fields it is sent as `null`). Fields the spec does not describe are kept in `extra` and
+//! sent back unchanged, so a GET → change → POST round trip loses nothing.
 //!
-//! Models and enums are `#[non_exhaustive]`, so a property or value Halo adds is not a breaking change.
-//! Build a model from its `Default` with one chainable setter per field,
-//! `Agent::default().with_isdisabled(true)`, or assign its public fields; read fields directly. Match an
-//! enum with a `_` arm (a value the spec does not list arrives as its `Other` variant, which keeps it).
+//! # Building a record
+//!
+//! Start from `Default` and assign the public fields: `let mut change = Agent::default();`
+//! `change.isdisabled = Some(true);`. Models and enums are `#[non_exhaustive]` (a property or value
+//! Halo adds is not a breaking change), so a struct expression does not compile outside the crate.
+//! Each model has a handful of methods besides its fields: `clear(field)` and `raw(field)` (below), and
+//! on models with custom fields `custom_field(key)` and `custom_fields_update(changes)`.
+//!
+//! # Clearing a field
+//!
+//! To blank a field in Halo, send it as an explicit `null`: `change.clear(AgentField::Sms)`. Each model
+//! has an enum of its fields (`AgentField`: one variant per field, documented with its wire name) for
+//! this. A value assigned to the field afterwards is sent instead.
+//!
+//! # Values of another type (type drift)
+//!
+//! Halo's types change between versions, and self-hosted instances lag: a field the spec types as an
+//! integer may come as a string. Such a value does not fail the record: the field is `None`, the value
+//! is kept as it came (`raw(field)` reads it) and sent back unchanged unless you assign or clear the
+//! field, and the client logs one `tracing` warning per field and answer. Numbers and flags are read
+//! leniently first (`21.0` and `"21"` are 21; `"true"` and `1` are true). In tests,
+//! `ClientBuilder::strict_decoding(true)` makes such a value a decode error naming the field.
+//!
+//! # Depth of the models
+//!
+//! Where the spec keeps a nested Halo model as free-form JSON (`serde_json::Value`; the field's docs say
+//! which model), it is one the curated spec does not type, to keep the crate small: the JSON is kept and
+//! sent back unchanged, and it can be read with `serde_json` into a type of your own.
+//!
+//! # Custom fields
+//!
+//! Halo replaces the whole array of custom fields (and other arrays, such as an agent's teams) it is
+//! sent in an update, and blanks every entry left out. So an update sends the whole array as read, with
+//! the changed entries: `custom_fields_update(changes)` builds one from a fresh read of the record.
+//!
+//! # Enums
+//!
+//! Match an enum with a `_` arm: a value the spec does not list arrives as its `Other` variant, which
+//! keeps it ([`OtherValue`](crate::OtherValue)). Enums are made from their wire value with `From`,
+//! which gives a listed value its own variant.
 
 #[cfg(feature = "actions")]
 mod actions;

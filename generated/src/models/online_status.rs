@@ -2,7 +2,7 @@
 //! Models used only by the `online_status` resource (cargo feature `online_status`).
 
 /// The online status of an agent.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct OnlineStatus {
     /// `techID`.
@@ -29,286 +29,89 @@ pub struct OnlineStatus {
     pub is_idle: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl OnlineStatus {
-    /// Sets `techID` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tech_id(mut self, value: i32) -> Self {
-        self.tech_id = Some(value);
-        self
-    }
-
-    /// Sets `lastOnlineDate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_online_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_online_date = Some(value.into());
-        self
-    }
-
-    /// Sets `isOnline` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_online(mut self, value: bool) -> Self {
-        self.is_online = Some(value);
-        self
-    }
-
-    /// Sets `lastOnline` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_online(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_online = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_status(mut self, value: i32) -> Self {
-        self.agent_status = Some(value);
-        self
-    }
-
-    /// Sets `status_overidden` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status_overidden(mut self, value: bool) -> Self {
-        self.status_overidden = Some(value);
-        self
-    }
-
-    /// Sets `fetch_all` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fetch_all(mut self, value: bool) -> Self {
-        self.fetch_all = Some(value);
-        self
-    }
-
-    /// Sets `is_logout` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_logout(mut self, value: bool) -> Self {
-        self.is_logout = Some(value);
-        self
-    }
-
-    /// Sets `command` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_command(mut self, value: impl Into<String>) -> Self {
-        self.command = Some(value.into());
-        self
-    }
-
-    /// Sets `last_active` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_active(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_active = Some(value.into());
-        self
-    }
-
-    /// Sets `is_idle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_idle(mut self, value: bool) -> Self {
-        self.is_idle = Some(value);
-        self
-    }
-
-    /// Sends `techID` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tech_id(mut self) -> Self {
-        self.tech_id = None;
-        self.extra.insert("techID".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastOnlineDate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_online_date(mut self) -> Self {
-        self.last_online_date = None;
-        self.extra.insert("lastOnlineDate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isOnline` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_online(mut self) -> Self {
-        self.is_online = None;
-        self.extra.insert("isOnline".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastOnline` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_online(mut self) -> Self {
-        self.last_online = None;
-        self.extra.insert("lastOnline".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_status(mut self) -> Self {
-        self.agent_status = None;
-        self.extra.insert("agent_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status_overidden` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status_overidden(mut self) -> Self {
-        self.status_overidden = None;
-        self.extra.insert("status_overidden".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fetch_all` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fetch_all(mut self) -> Self {
-        self.fetch_all = None;
-        self.extra.insert("fetch_all".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_logout` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_logout(mut self) -> Self {
-        self.is_logout = None;
-        self.extra.insert("is_logout".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `command` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_command(mut self) -> Self {
-        self.command = None;
-        self.extra.insert("command".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_active` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_active(mut self) -> Self {
-        self.last_active = None;
-        self.extra.insert("last_active".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_idle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_idle(mut self) -> Self {
-        self.is_idle = None;
-        self.extra.insert("is_idle".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for OnlineStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "techID", &self.tech_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "lastOnlineDate",
-            &self.last_online_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isOnline", &self.is_online, &self.extra)?;
-        model::opt_entry(&mut map, "lastOnline", &self.last_online, &self.extra)?;
-        model::opt_entry(&mut map, "agent_status", &self.agent_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "status_overidden",
-            &self.status_overidden,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "fetch_all", &self.fetch_all, &self.extra)?;
-        model::opt_entry(&mut map, "is_logout", &self.is_logout, &self.extra)?;
-        model::opt_entry(&mut map, "command", &self.command, &self.extra)?;
-        model::opt_entry(&mut map, "last_active", &self.last_active, &self.extra)?;
-        model::opt_entry(&mut map, "is_idle", &self.is_idle, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for OnlineStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`OnlineStatus`], to name one in [`OnlineStatus::clear`] (send it as `null`) and
+/// [`OnlineStatus::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum OnlineStatusField {
+    /// `techID`.
+    TechId,
+    /// `lastOnlineDate`.
+    LastOnlineDate,
+    /// `isOnline`.
+    IsOnline,
+    /// `lastOnline`.
+    LastOnline,
+    /// `agent_status`.
+    AgentStatus,
+    /// `status_overidden`.
+    StatusOveridden,
+    /// `fetch_all`.
+    FetchAll,
+    /// `is_logout`.
+    IsLogout,
+    /// `command`.
+    Command,
+    /// `last_active`.
+    LastActive,
+    /// `is_idle`.
+    IsIdle,
 }
 
 impl crate::runtime::model::Model for OnlineStatus {
-    const EXPECTING: &'static str = "struct OnlineStatus";
+    const NAME: &'static str = "OnlineStatus";
     const FIELDS: &'static [&'static str] = &[
-        "agent_status",
-        "command",
-        "fetch_all",
-        "isOnline",
-        "is_idle",
-        "is_logout",
-        "lastOnline",
-        "lastOnlineDate",
-        "last_active",
-        "status_overidden",
         "techID",
+        "lastOnlineDate",
+        "isOnline",
+        "lastOnline",
+        "agent_status",
+        "status_overidden",
+        "fetch_all",
+        "is_logout",
+        "command",
+        "last_active",
+        "is_idle",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.agent_status = model::opt_i32(map)?,
-            1 => self.command = model::value(map)?,
-            2 => self.fetch_all = model::opt_bool(map)?,
-            3 => self.is_online = model::opt_bool(map)?,
-            4 => self.is_idle = model::opt_bool(map)?,
-            5 => self.is_logout = model::opt_bool(map)?,
-            6 => self.last_online = model::value(map)?,
-            7 => self.last_online_date = model::value(map)?,
-            8 => self.last_active = model::value(map)?,
-            9 => self.status_overidden = model::opt_bool(map)?,
-            10 => self.tech_id = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[4, 8, 6, 2, 10, 7, 3, 1, 9, 5, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.tech_id);
+        v.f(&self.last_online_date);
+        v.f(&self.is_online);
+        v.f(&self.last_online);
+        v.f(&self.agent_status);
+        v.f(&self.status_overidden);
+        v.f(&self.fetch_all);
+        v.f(&self.is_logout);
+        v.f(&self.command);
+        v.f(&self.last_active);
+        v.f(&self.is_idle);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.tech_id),
+            1 => o.f(&mut self.last_online_date),
+            2 => o.f(&mut self.is_online),
+            3 => o.f(&mut self.last_online),
+            4 => o.f(&mut self.agent_status),
+            5 => o.f(&mut self.status_overidden),
+            6 => o.f(&mut self.fetch_all),
+            7 => o.f(&mut self.is_logout),
+            8 => o.f(&mut self.command),
+            9 => o.f(&mut self.last_active),
+            10 => o.f(&mut self.is_idle),
+            _ => Ok(()),
+        }
     }
 }
+
+crate::runtime::model::impls!(OnlineStatus, OnlineStatusField, extra, kept);

@@ -6,7 +6,7 @@ use super::*;
 /// An outcome (Halo's `TOutcome`): a kind of action on a ticket (`Private Note`, `Time Entry`, ...), the `outcome` an `Action` names, and what recording it does (`newstatus`, `sendemail`, ...).
 ///
 /// Halo's internal name for this schema is `TOutcome`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Outcome {
     /// `id`.
@@ -215,7 +215,7 @@ pub struct Outcome {
     pub newaction_emailfrom_address_override: Option<String>,
     /// `newaction_projecttimebudget`.
     pub newaction_projecttimebudget: Option<f64>,
-    /// Halo's `Company` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Company` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub newaction_supplier: Option<serde_json::Value>,
     /// `newaction_supplier_contract_id`.
     pub newaction_supplier_contract_id: Option<i32>,
@@ -229,9 +229,9 @@ pub struct Outcome {
     pub newaction_thirdpartynhdapiareaid: Option<i32>,
     /// `newaction_thirdpartynhdapisupplierid`.
     pub newaction_thirdpartynhdapisupplierid: Option<i32>,
-    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub fields: Option<Vec<serde_json::Value>>,
-    /// Halo's `Users` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub newticket_user: Option<serde_json::Value>,
     /// `from_action_id`.
     pub from_action_id: Option<i32>,
@@ -243,7 +243,7 @@ pub struct Outcome {
     pub newticket_details: Option<String>,
     /// `newticket_tickettype_hidden`.
     pub newticket_tickettype_hidden: Option<bool>,
-    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub attachments: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub ticketinfoloaded: Option<bool>,
@@ -337,7 +337,7 @@ pub struct Outcome {
     pub azure_connection_id: Option<i32>,
     /// `azure_connection_name`.
     pub azure_connection_name: Option<String>,
-    /// Halo's `AzureADConnection` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AzureADConnection` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub azure_connection: Option<serde_json::Value>,
     /// `azure_input_mappings`.
     pub azure_input_mappings: Option<Vec<IntegrationFieldMapping>>,
@@ -375,7 +375,7 @@ pub struct Outcome {
     pub default_asset_status: Option<i32>,
     /// `tickettypes`.
     pub tickettypes: Option<Vec<KeyPair2>>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub translations: Option<Vec<serde_json::Value>>,
     /// `travelrate`.
     pub travelrate: Option<i32>,
@@ -499,6012 +499,1274 @@ pub struct Outcome {
     pub default_distribution_list_name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Outcome {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `outcome` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outcome(mut self, value: impl Into<String>) -> Self {
-        self.outcome = Some(value.into());
-        self
-    }
-
-    /// Sets `buttonname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_buttonname(mut self, value: impl Into<String>) -> Self {
-        self.buttonname = Some(value.into());
-        self
-    }
-
-    /// Sets `labellong` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_labellong(mut self, value: impl Into<String>) -> Self {
-        self.labellong = Some(value.into());
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sequence(mut self, value: i32) -> Self {
-        self.sequence = Some(value);
-        self
-    }
-
-    /// Sets `hidden` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hidden(mut self, value: bool) -> Self {
-        self.hidden = Some(value);
-        self
-    }
-
-    /// Sets `systemid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_systemid(mut self, value: i32) -> Self {
-        self.systemid = Some(value);
-        self
-    }
-
-    /// Sets `dontshowscreen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontshowscreen(mut self, value: bool) -> Self {
-        self.dontshowscreen = Some(value);
-        self
-    }
-
-    /// Sets `respondtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_respondtype(mut self, value: i32) -> Self {
-        self.respondtype = Some(value);
-        self
-    }
-
-    /// Sets `update_parent_attachment_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_parent_attachment_type(mut self, value: i32) -> Self {
-        self.update_parent_attachment_type = Some(value);
-        self
-    }
-
-    /// Sets `sendemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendemail(mut self, value: i32) -> Self {
-        self.sendemail = Some(value);
-        self
-    }
-
-    /// Sets `sendsms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendsms(mut self, value: i32) -> Self {
-        self.sendsms = Some(value);
-        self
-    }
-
-    /// Sets `actionvisibility` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actionvisibility(mut self, value: bool) -> Self {
-        self.actionvisibility = Some(value);
-        self
-    }
-
-    /// Sets `child_template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_template_id(mut self, value: i32) -> Self {
-        self.child_template_id = Some(value);
-        self
-    }
-
-    /// Sets `createchildticketortemplate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createchildticketortemplate(mut self, value: i32) -> Self {
-        self.createchildticketortemplate = Some(value);
-        self
-    }
-
-    /// Sets `child_ticket_type_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_ticket_type_id(mut self, value: i32) -> Self {
-        self.child_ticket_type_id = Some(value);
-        self
-    }
-
-    /// Sets `tfstype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tfstype(mut self, value: impl Into<String>) -> Self {
-        self.tfstype = Some(value.into());
-        self
-    }
-
-    /// Sets `icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icon(mut self, value: impl Into<String>) -> Self {
-        self.icon = Some(value.into());
-        self
-    }
-
-    /// Sets `translate_before_sending` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translate_before_sending(mut self, value: bool) -> Self {
-        self.translate_before_sending = Some(value);
-        self
-    }
-
-    /// Sets `colour_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour_type(mut self, value: i32) -> Self {
-        self.colour_type = Some(value);
-        self
-    }
-
-    /// Sets `child_template_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_template_guid(mut self, value: impl Into<String>) -> Self {
-        self.child_template_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `child_ticket_type_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_ticket_type_guid(mut self, value: impl Into<String>) -> Self {
-        self.child_ticket_type_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `newstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newstatus(mut self, value: i32) -> Self {
-        self.newstatus = Some(value);
-        self
-    }
-
-    /// Sets `newstatus_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newstatus_guid(mut self, value: impl Into<String>) -> Self {
-        self.newstatus_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `slaholdischecked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaholdischecked(mut self, value: bool) -> Self {
-        self.slaholdischecked = Some(value);
-        self
-    }
-
-    /// Sets `userdesc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdesc(mut self, value: impl Into<String>) -> Self {
-        self.userdesc = Some(value.into());
-        self
-    }
-
-    /// Sets `emailtemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtemplate_id(mut self, value: i32) -> Self {
-        self.emailtemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `emailtemplate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtemplate_guid(mut self, value: impl Into<String>) -> Self {
-        self.emailtemplate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `emailtemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.emailtemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `slareleaseischecked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slareleaseischecked(mut self, value: bool) -> Self {
-        self.slareleaseischecked = Some(value);
-        self
-    }
-
-    /// Sets `chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate(mut self, value: i32) -> Self {
-        self.chargerate = Some(value);
-        self
-    }
-
-    /// Sets `defaultuserdef` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultuserdef(mut self, value: i32) -> Self {
-        self.defaultuserdef = Some(value);
-        self
-    }
-
-    /// Sets `defaultmanhrs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultmanhrs(mut self, value: f64) -> Self {
-        self.defaultmanhrs = Some(value);
-        self
-    }
-
-    /// Sets `defaultnonbill` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultnonbill(mut self, value: f64) -> Self {
-        self.defaultnonbill = Some(value);
-        self
-    }
-
-    /// Sets `securitylevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_securitylevel(mut self, value: i32) -> Self {
-        self.securitylevel = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_id(mut self, value: i32) -> Self {
-        self.approval_process_id = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_guid(mut self, value: impl Into<String>) -> Self {
-        self.approval_process_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_process_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_name(mut self, value: impl Into<String>) -> Self {
-        self.approval_process_name = Some(value.into());
-        self
-    }
-
-    /// Sets `hidefromuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hidefromuser(mut self, value: bool) -> Self {
-        self.hidefromuser = Some(value);
-        self
-    }
-
-    /// Sets `fieldvisible` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fieldvisible(mut self, value: impl Into<String>) -> Self {
-        self.fieldvisible = Some(value.into());
-        self
-    }
-
-    /// Sets `hotkey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hotkey(mut self, value: impl Into<String>) -> Self {
-        self.hotkey = Some(value.into());
-        self
-    }
-
-    /// Sets `buttonimage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_buttonimage(mut self, value: i32) -> Self {
-        self.buttonimage = Some(value);
-        self
-    }
-
-    /// Sets `hidesendemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hidesendemail(mut self, value: bool) -> Self {
-        self.hidesendemail = Some(value);
-        self
-    }
-
-    /// Sets `hidesendsms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hidesendsms(mut self, value: bool) -> Self {
-        self.hidesendsms = Some(value);
-        self
-    }
-
-    /// Sets `hidecloserequest` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hidecloserequest(mut self, value: bool) -> Self {
-        self.hidecloserequest = Some(value);
-        self
-    }
-
-    /// Sets `defaultagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultagent(mut self, value: i32) -> Self {
-        self.defaultagent = Some(value);
-        self
-    }
-
-    /// Sets `defaultagent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultagent_name(mut self, value: impl Into<String>) -> Self {
-        self.defaultagent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultpriority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpriority(mut self, value: i32) -> Self {
-        self.defaultpriority = Some(value);
-        self
-    }
-
-    /// Sets `defaultteam` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultteam(mut self, value: impl Into<String>) -> Self {
-        self.defaultteam = Some(value.into());
-        self
-    }
-
-    /// Sets `includecc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includecc(mut self, value: bool) -> Self {
-        self.includecc = Some(value);
-        self
-    }
-
-    /// Sets `includeto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeto(mut self, value: bool) -> Self {
-        self.includeto = Some(value);
-        self
-    }
-
-    /// Sets `default_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_note(mut self, value: impl Into<String>) -> Self {
-        self.default_note = Some(value.into());
-        self
-    }
-
-    /// Sets `mustassign` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mustassign(mut self, value: bool) -> Self {
-        self.mustassign = Some(value);
-        self
-    }
-
-    /// Sets `requesttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requesttype(mut self, value: i32) -> Self {
-        self.requesttype = Some(value);
-        self
-    }
-
-    /// Sets `requesttype_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requesttype_guid(mut self, value: impl Into<String>) -> Self {
-        self.requesttype_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `mustaddnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mustaddnote(mut self, value: bool) -> Self {
-        self.mustaddnote = Some(value);
-        self
-    }
-
-    /// Sets `worddocid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_worddocid(mut self, value: i32) -> Self {
-        self.worddocid = Some(value);
-        self
-    }
-
-    /// Sets `worddocpath` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_worddocpath(mut self, value: impl Into<String>) -> Self {
-        self.worddocpath = Some(value.into());
-        self
-    }
-
-    /// Sets `synctosap` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_synctosap(mut self, value: bool) -> Self {
-        self.synctosap = Some(value);
-        self
-    }
-
-    /// Sets `child_template_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_template_name(mut self, value: impl Into<String>) -> Self {
-        self.child_template_name = Some(value.into());
-        self
-    }
-
-    /// Sets `child_ticket_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_ticket_type_name(mut self, value: impl Into<String>) -> Self {
-        self.child_ticket_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `tooverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tooverride(mut self, value: impl Into<String>) -> Self {
-        self.tooverride = Some(value.into());
-        self
-    }
-
-    /// Sets `ccoverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ccoverride(mut self, value: impl Into<String>) -> Self {
-        self.ccoverride = Some(value.into());
-        self
-    }
-
-    /// Sets `bccoverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bccoverride(mut self, value: impl Into<String>) -> Self {
-        self.bccoverride = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_id(mut self, value: i32) -> Self {
-        self.workflow_id = Some(value);
-        self
-    }
-
-    /// Sets `workflow_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_guid(mut self, value: impl Into<String>) -> Self {
-        self.workflow_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_name(mut self, value: impl Into<String>) -> Self {
-        self.workflow_name = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_step_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_step_id(mut self, value: i32) -> Self {
-        self.workflow_step_id = Some(value);
-        self
-    }
-
-    /// Sets `workflow_step_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_step_name(mut self, value: impl Into<String>) -> Self {
-        self.workflow_step_name = Some(value.into());
-        self
-    }
-
-    /// Sets `synctodynamics` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_synctodynamics(mut self, value: bool) -> Self {
-        self.synctodynamics = Some(value);
-        self
-    }
-
-    /// Sets `showhidecheckbox` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showhidecheckbox(mut self, value: bool) -> Self {
-        self.showhidecheckbox = Some(value);
-        self
-    }
-
-    /// Sets `showslacheckbox` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showslacheckbox(mut self, value: bool) -> Self {
-        self.showslacheckbox = Some(value);
-        self
-    }
-
-    /// Sets `showimportantcheckbox` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showimportantcheckbox(mut self, value: bool) -> Self {
-        self.showimportantcheckbox = Some(value);
-        self
-    }
-
-    /// Sets `isimportant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimportant(mut self, value: bool) -> Self {
-        self.isimportant = Some(value);
-        self
-    }
-
-    /// Sets `showfollowcheckbox` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showfollowcheckbox(mut self, value: bool) -> Self {
-        self.showfollowcheckbox = Some(value);
-        self
-    }
-
-    /// Sets `follow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_follow(mut self, value: bool) -> Self {
-        self.follow = Some(value);
-        self
-    }
-
-    /// Sets `primaryserviceusersfollow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primaryserviceusersfollow(mut self, value: bool) -> Self {
-        self.primaryserviceusersfollow = Some(value);
-        self
-    }
-
-    /// Sets `defaultappointmentstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultappointmentstatus(mut self, value: i32) -> Self {
-        self.defaultappointmentstatus = Some(value);
-        self
-    }
-
-    /// Sets `reportid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportid(mut self, value: i32) -> Self {
-        self.reportid = Some(value);
-        self
-    }
-
-    /// Sets `report_attach_pdf` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_attach_pdf(mut self, value: bool) -> Self {
-        self.report_attach_pdf = Some(value);
-        self
-    }
-
-    /// Sets `report_attach_xls` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_attach_xls(mut self, value: bool) -> Self {
-        self.report_attach_xls = Some(value);
-        self
-    }
-
-    /// Sets `report_attach_csv` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_attach_csv(mut self, value: bool) -> Self {
-        self.report_attach_csv = Some(value);
-        self
-    }
-
-    /// Sets `report_attach_json` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_attach_json(mut self, value: bool) -> Self {
-        self.report_attach_json = Some(value);
-        self
-    }
-
-    /// Sets `reportname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportname(mut self, value: impl Into<String>) -> Self {
-        self.reportname = Some(value.into());
-        self
-    }
-
-    /// Sets `todo_template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_todo_template_id(mut self, value: i32) -> Self {
-        self.todo_template_id = Some(value);
-        self
-    }
-
-    /// Sets `todo_template_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_todo_template_guid(mut self, value: impl Into<String>) -> Self {
-        self.todo_template_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `todo_template_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_todo_template_name(mut self, value: impl Into<String>) -> Self {
-        self.todo_template_name = Some(value.into());
-        self
-    }
-
-    /// Sets `child_emailtemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_emailtemplate_id(mut self, value: i32) -> Self {
-        self.child_emailtemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `child_emailtemplate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_emailtemplate_guid(mut self, value: impl Into<String>) -> Self {
-        self.child_emailtemplate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `child_emailtemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_child_emailtemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.child_emailtemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_linkedticket_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_linkedticket_status(mut self, value: i32) -> Self {
-        self.default_linkedticket_status = Some(value);
-        self
-    }
-
-    /// Sets `default_linkedticket_status_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_linkedticket_status_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_linkedticket_status_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_subject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_subject(mut self, value: impl Into<String>) -> Self {
-        self.newaction_subject = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_subject_close` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_subject_close(mut self, value: impl Into<String>) -> Self {
-        self.newaction_subject_close = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_emailto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_emailto(mut self, value: impl Into<String>) -> Self {
-        self.newaction_emailto = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_emailcc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_emailcc(mut self, value: impl Into<String>) -> Self {
-        self.newaction_emailcc = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_emailbcc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_emailbcc(mut self, value: impl Into<String>) -> Self {
-        self.newaction_emailbcc = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_emailfrom` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_emailfrom(mut self, value: i32) -> Self {
-        self.newaction_emailfrom = Some(value);
-        self
-    }
-
-    /// Sets `newaction_emailfrom_address_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_emailfrom_address_override(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.newaction_emailfrom_address_override = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_projecttimebudget` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_projecttimebudget(mut self, value: f64) -> Self {
-        self.newaction_projecttimebudget = Some(value);
-        self
-    }
-
-    /// Sets `newaction_supplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_supplier(mut self, value: serde_json::Value) -> Self {
-        self.newaction_supplier = Some(value);
-        self
-    }
-
-    /// Sets `newaction_supplier_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_supplier_contract_id(mut self, value: i32) -> Self {
-        self.newaction_supplier_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `newaction_supplier_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_supplier_sla_id(mut self, value: i32) -> Self {
-        self.newaction_supplier_sla_id = Some(value);
-        self
-    }
-
-    /// Sets `newaction_supplier_priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_supplier_priority_id(mut self, value: i32) -> Self {
-        self.newaction_supplier_priority_id = Some(value);
-        self
-    }
-
-    /// Sets `newaction_thirdpartynhdapiurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_thirdpartynhdapiurl(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.newaction_thirdpartynhdapiurl = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_thirdpartynhdapiareaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_thirdpartynhdapiareaid(mut self, value: i32) -> Self {
-        self.newaction_thirdpartynhdapiareaid = Some(value);
-        self
-    }
-
-    /// Sets `newaction_thirdpartynhdapisupplierid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_thirdpartynhdapisupplierid(mut self, value: i32) -> Self {
-        self.newaction_thirdpartynhdapisupplierid = Some(value);
-        self
-    }
-
-    /// Sets `fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fields(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.fields = Some(value);
-        self
-    }
-
-    /// Sets `newticket_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newticket_user(mut self, value: serde_json::Value) -> Self {
-        self.newticket_user = Some(value);
-        self
-    }
-
-    /// Sets `from_action_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_from_action_id(mut self, value: i32) -> Self {
-        self.from_action_id = Some(value);
-        self
-    }
-
-    /// Sets `to_ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_to_ticket_id(mut self, value: i32) -> Self {
-        self.to_ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `newticket_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newticket_summary(mut self, value: impl Into<String>) -> Self {
-        self.newticket_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `newticket_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newticket_details(mut self, value: impl Into<String>) -> Self {
-        self.newticket_details = Some(value.into());
-        self
-    }
-
-    /// Sets `newticket_tickettype_hidden` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newticket_tickettype_hidden(mut self, value: bool) -> Self {
-        self.newticket_tickettype_hidden = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.attachments = Some(value);
-        self
-    }
-
-    /// Sets `_ticketinfoloaded` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticketinfoloaded(mut self, value: bool) -> Self {
-        self.ticketinfoloaded = Some(value);
-        self
-    }
-
-    /// Sets `script_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_script_id(mut self, value: i32) -> Self {
-        self.script_id = Some(value);
-        self
-    }
-
-    /// Sets `script_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_script_name(mut self, value: impl Into<String>) -> Self {
-        self.script_name = Some(value.into());
-        self
-    }
-
-    /// Sets `usetimer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usetimer(mut self, value: bool) -> Self {
-        self.usetimer = Some(value);
-        self
-    }
-
-    /// Sets `update_dynamic_email_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_dynamic_email_list(mut self, value: bool) -> Self {
-        self.update_dynamic_email_list = Some(value);
-        self
-    }
-
-    /// Sets `skip_pending_closure` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_skip_pending_closure(mut self, value: bool) -> Self {
-        self.skip_pending_closure = Some(value);
-        self
-    }
-
-    /// Sets `newsummaryfromsource` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newsummaryfromsource(mut self, value: bool) -> Self {
-        self.newsummaryfromsource = Some(value);
-        self
-    }
-
-    /// Sets `newdetailsfromsource` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newdetailsfromsource(mut self, value: bool) -> Self {
-        self.newdetailsfromsource = Some(value);
-        self
-    }
-
-    /// Sets `show_email_fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_email_fields(mut self, value: bool) -> Self {
-        self.show_email_fields = Some(value);
-        self
-    }
-
-    /// Sets `logtimeunits` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logtimeunits(mut self, value: i32) -> Self {
-        self.logtimeunits = Some(value);
-        self
-    }
-
-    /// Sets `callscreencallscript` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_callscreencallscript(mut self, value: i32) -> Self {
-        self.callscreencallscript = Some(value);
-        self
-    }
-
-    /// Sets `callscreencallscript_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_callscreencallscript_name(mut self, value: impl Into<String>) -> Self {
-        self.callscreencallscript_name = Some(value.into());
-        self
-    }
-
-    /// Sets `newaction_smsto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_smsto(mut self, value: impl Into<String>) -> Self {
-        self.newaction_smsto = Some(value.into());
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `excludeFromDynamicLists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exclude_from_dynamic_lists(mut self, value: bool) -> Self {
-        self.exclude_from_dynamic_lists = Some(value);
-        self
-    }
-
-    /// Sets `automation_runbookid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automation_runbookid(mut self, value: impl Into<String>) -> Self {
-        self.automation_runbookid = Some(value.into());
-        self
-    }
-
-    /// Sets `automation_runbookname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automation_runbookname(mut self, value: impl Into<String>) -> Self {
-        self.automation_runbookname = Some(value.into());
-        self
-    }
-
-    /// Sets `integration_method_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_integration_method_id(mut self, value: i32) -> Self {
-        self.integration_method_id = Some(value);
-        self
-    }
-
-    /// Sets `integration_method_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_integration_method_name(mut self, value: impl Into<String>) -> Self {
-        self.integration_method_name = Some(value.into());
-        self
-    }
-
-    /// Sets `setdetailsfromnewticket` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_setdetailsfromnewticket(mut self, value: bool) -> Self {
-        self.setdetailsfromnewticket = Some(value);
-        self
-    }
-
-    /// Sets `hideactionfromcandi` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hideactionfromcandi(mut self, value: bool) -> Self {
-        self.hideactionfromcandi = Some(value);
-        self
-    }
-
-    /// Sets `setemailbodytonote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_setemailbodytonote(mut self, value: bool) -> Self {
-        self.setemailbodytonote = Some(value);
-        self
-    }
-
-    /// Sets `bccfollowers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bccfollowers(mut self, value: bool) -> Self {
-        self.bccfollowers = Some(value);
-        self
-    }
-
-    /// Sets `followersccbcc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_followersccbcc(mut self, value: i32) -> Self {
-        self.followersccbcc = Some(value);
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `showevenifnochild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showevenifnochild(mut self, value: bool) -> Self {
-        self.showevenifnochild = Some(value);
-        self
-    }
-
-    /// Sets `replytype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_replytype(mut self, value: i32) -> Self {
-        self.replytype = Some(value);
-        self
-    }
-
-    /// Sets `parentdefaultuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentdefaultuser(mut self, value: i32) -> Self {
-        self.parentdefaultuser = Some(value);
-        self
-    }
-
-    /// Sets `parentdefaultuser_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentdefaultuser_name(mut self, value: impl Into<String>) -> Self {
-        self.parentdefaultuser_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `assetsearchtext` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assetsearchtext(mut self, value: impl Into<String>) -> Self {
-        self.assetsearchtext = Some(value.into());
-        self
-    }
-
-    /// Sets `action_resets_response` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_action_resets_response(mut self, value: bool) -> Self {
-        self.action_resets_response = Some(value);
-        self
-    }
-
-    /// Sets `showattachmentstouser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showattachmentstouser(mut self, value: bool) -> Self {
-        self.showattachmentstouser = Some(value);
-        self
-    }
-
-    /// Sets `customurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customurl(mut self, value: impl Into<String>) -> Self {
-        self.customurl = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultcat1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultcat1(mut self, value: impl Into<String>) -> Self {
-        self.defaultcat1 = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultcat2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultcat2(mut self, value: impl Into<String>) -> Self {
-        self.defaultcat2 = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultcat3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultcat3(mut self, value: impl Into<String>) -> Self {
-        self.defaultcat3 = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultcat4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultcat4(mut self, value: impl Into<String>) -> Self {
-        self.defaultcat4 = Some(value.into());
-        self
-    }
-
-    /// Sets `includeallattachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeallattachments(mut self, value: bool) -> Self {
-        self.includeallattachments = Some(value);
-        self
-    }
-
-    /// Sets `useremailintellisense` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useremailintellisense(mut self, value: i32) -> Self {
-        self.useremailintellisense = Some(value);
-        self
-    }
-
-    /// Sets `supplieremailintellisense` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplieremailintellisense(mut self, value: i32) -> Self {
-        self.supplieremailintellisense = Some(value);
-        self
-    }
-
-    /// Sets `azure_action` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_action(mut self, value: i32) -> Self {
-        self.azure_action = Some(value);
-        self
-    }
-
-    /// Sets `azure_connection_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connection_id(mut self, value: i32) -> Self {
-        self.azure_connection_id = Some(value);
-        self
-    }
-
-    /// Sets `azure_connection_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connection_name(mut self, value: impl Into<String>) -> Self {
-        self.azure_connection_name = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_connection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connection(mut self, value: serde_json::Value) -> Self {
-        self.azure_connection = Some(value);
-        self
-    }
-
-    /// Sets `azure_input_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_input_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.azure_input_mappings = Some(value);
-        self
-    }
-
-    /// Sets `azure_output_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_output_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.azure_output_mappings = Some(value);
-        self
-    }
-
-    /// Sets `default_sync_to_salesforce` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sync_to_salesforce(mut self, value: bool) -> Self {
-        self.default_sync_to_salesforce = Some(value);
-        self
-    }
-
-    /// Sets `show_to_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_to_user(mut self, value: bool) -> Self {
-        self.show_to_user = Some(value);
-        self
-    }
-
-    /// Sets `defaultsupplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultsupplier_id(mut self, value: i32) -> Self {
-        self.defaultsupplier_id = Some(value);
-        self
-    }
-
-    /// Sets `defaultsupplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultsupplier_name(mut self, value: impl Into<String>) -> Self {
-        self.defaultsupplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `isbillingaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbillingaction(mut self, value: bool) -> Self {
-        self.isbillingaction = Some(value);
-        self
-    }
-
-    /// Sets `ishiddenfrominternalit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ishiddenfrominternalit(mut self, value: bool) -> Self {
-        self.ishiddenfrominternalit = Some(value);
-        self
-    }
-
-    /// Sets `default_sync_to_servicenow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sync_to_servicenow(mut self, value: bool) -> Self {
-        self.default_sync_to_servicenow = Some(value);
-        self
-    }
-
-    /// Sets `default_asset_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_asset_type(mut self, value: i32) -> Self {
-        self.default_asset_type = Some(value);
-        self
-    }
-
-    /// Sets `default_asset_type_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_asset_type_guid(mut self, value: impl Into<String>) -> Self {
-        self.default_asset_type_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `default_asset_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_asset_type_name(mut self, value: impl Into<String>) -> Self {
-        self.default_asset_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `showautorelease` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showautorelease(mut self, value: bool) -> Self {
-        self.showautorelease = Some(value);
-        self
-    }
-
-    /// Sets `workflows` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflows(mut self, value: Vec<KeyPair2>) -> Self {
-        self.workflows = Some(value);
-        self
-    }
-
-    /// Sets `quoter_template` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quoter_template(mut self, value: impl Into<String>) -> Self {
-        self.quoter_template = Some(value.into());
-        self
-    }
-
-    /// Sets `apptcompletetimetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apptcompletetimetype(mut self, value: i32) -> Self {
-        self.apptcompletetimetype = Some(value);
-        self
-    }
-
-    /// Sets `default_asset_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_asset_status(mut self, value: i32) -> Self {
-        self.default_asset_status = Some(value);
-        self
-    }
-
-    /// Sets `tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettypes(mut self, value: Vec<KeyPair2>) -> Self {
-        self.tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.translations = Some(value);
-        self
-    }
-
-    /// Sets `travelrate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_travelrate(mut self, value: i32) -> Self {
-        self.travelrate = Some(value);
-        self
-    }
-
-    /// Sets `default_sync_to_jira` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sync_to_jira(mut self, value: bool) -> Self {
-        self.default_sync_to_jira = Some(value);
-        self
-    }
-
-    /// Sets `newaction_thirdpartynhdjirasupplierid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_thirdpartynhdjirasupplierid(mut self, value: i32) -> Self {
-        self.newaction_thirdpartynhdjirasupplierid = Some(value);
-        self
-    }
-
-    /// Sets `allow_user_attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_user_attachments(mut self, value: bool) -> Self {
-        self.allow_user_attachments = Some(value);
-        self
-    }
-
-    /// Sets `default_send_to_halo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_send_to_halo(mut self, value: bool) -> Self {
-        self.default_send_to_halo = Some(value);
-        self
-    }
-
-    /// Sets `tagreleasetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tagreleasetype(mut self, value: i32) -> Self {
-        self.tagreleasetype = Some(value);
-        self
-    }
-
-    /// Sets `releaseid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releaseid(mut self, value: i32) -> Self {
-        self.releaseid = Some(value);
-        self
-    }
-
-    /// Sets `releasename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releasename(mut self, value: impl Into<String>) -> Self {
-        self.releasename = Some(value.into());
-        self
-    }
-
-    /// Sets `releaseid2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releaseid2(mut self, value: i32) -> Self {
-        self.releaseid2 = Some(value);
-        self
-    }
-
-    /// Sets `releasename2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releasename2(mut self, value: impl Into<String>) -> Self {
-        self.releasename2 = Some(value.into());
-        self
-    }
-
-    /// Sets `releaseid3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releaseid3(mut self, value: i32) -> Self {
-        self.releaseid3 = Some(value);
-        self
-    }
-
-    /// Sets `releasename3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_releasename3(mut self, value: impl Into<String>) -> Self {
-        self.releasename3 = Some(value.into());
-        self
-    }
-
-    /// Sets `showsendtwitter` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showsendtwitter(mut self, value: bool) -> Self {
-        self.showsendtwitter = Some(value);
-        self
-    }
-
-    /// Sets `showsendfacebook` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showsendfacebook(mut self, value: bool) -> Self {
-        self.showsendfacebook = Some(value);
-        self
-    }
-
-    /// Sets `lastusercontactmethod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastusercontactmethod(mut self, value: impl Into<String>) -> Self {
-        self.lastusercontactmethod = Some(value.into());
-        self
-    }
-
-    /// Sets `default_private_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_private_note(mut self, value: impl Into<String>) -> Self {
-        self.default_private_note = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_operation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_operation(mut self, value: i32) -> Self {
-        self.ai_operation = Some(value);
-        self
-    }
-
-    /// Sets `ai_model` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_model(mut self, value: impl Into<String>) -> Self {
-        self.ai_model = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_prompt` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_prompt(mut self, value: impl Into<String>) -> Self {
-        self.ai_prompt = Some(value.into());
-        self
-    }
-
-    /// Sets `showsendwhatsapp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showsendwhatsapp(mut self, value: bool) -> Self {
-        self.showsendwhatsapp = Some(value);
-        self
-    }
-
-    /// Sets `default_opp_closure_cat` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_opp_closure_cat(mut self, value: i32) -> Self {
-        self.default_opp_closure_cat = Some(value);
-        self
-    }
-
-    /// Sets `default_send_to_pagerduty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_send_to_pagerduty(mut self, value: bool) -> Self {
-        self.default_send_to_pagerduty = Some(value);
-        self
-    }
-
-    /// Sets `minattachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minattachments(mut self, value: i32) -> Self {
-        self.minattachments = Some(value);
-        self
-    }
-
-    /// Sets `defaultappointmenttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultappointmenttype(mut self, value: i32) -> Self {
-        self.defaultappointmenttype = Some(value);
-        self
-    }
-
-    /// Sets `showsendsurvey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showsendsurvey(mut self, value: bool) -> Self {
-        self.showsendsurvey = Some(value);
-        self
-    }
-
-    /// Sets `sendsurvey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendsurvey(mut self, value: i32) -> Self {
-        self.sendsurvey = Some(value);
-        self
-    }
-
-    /// Sets `showsendinstagram` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showsendinstagram(mut self, value: bool) -> Self {
-        self.showsendinstagram = Some(value);
-        self
-    }
-
-    /// Sets `showslacheckbox_mandatory` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showslacheckbox_mandatory(mut self, value: bool) -> Self {
-        self.showslacheckbox_mandatory = Some(value);
-        self
-    }
-
-    /// Sets `ai_preview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_preview(mut self, value: bool) -> Self {
-        self.ai_preview = Some(value);
-        self
-    }
-
-    /// Sets `ai_improve_agent_note_default_on` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_improve_agent_note_default_on(mut self, value: bool) -> Self {
-        self.ai_improve_agent_note_default_on = Some(value);
-        self
-    }
-
-    /// Sets `defaultcommunicationmethod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultcommunicationmethod(mut self, value: i32) -> Self {
-        self.defaultcommunicationmethod = Some(value);
-        self
-    }
-
-    /// Sets `newaction_thirdpartynhdservicenowsupplierid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newaction_thirdpartynhdservicenowsupplierid(
-        mut self,
-        value: i32,
-    ) -> Self {
-        self.newaction_thirdpartynhdservicenowsupplierid = Some(value);
-        self
-    }
-
-    /// Sets `related_note_visibility` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_related_note_visibility(mut self, value: i32) -> Self {
-        self.related_note_visibility = Some(value);
-        self
-    }
-
-    /// Sets `override_from_mailbox_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_from_mailbox_id(mut self, value: i32) -> Self {
-        self.override_from_mailbox_id = Some(value);
-        self
-    }
-
-    /// Sets `override_from_mailbox_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_from_mailbox_name(mut self, value: impl Into<String>) -> Self {
-        self.override_from_mailbox_name = Some(value.into());
-        self
-    }
-
-    /// Sets `create_issue_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_issue_type(mut self, value: i32) -> Self {
-        self.create_issue_type = Some(value);
-        self
-    }
-
-    /// Sets `show_when_locked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_when_locked(mut self, value: bool) -> Self {
-        self.show_when_locked = Some(value);
-        self
-    }
-
-    /// Sets `showsendgooglebusiness` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showsendgooglebusiness(mut self, value: bool) -> Self {
-        self.showsendgooglebusiness = Some(value);
-        self
-    }
-
-    /// Sets `submitlabeloverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_submitlabeloverride(mut self, value: impl Into<String>) -> Self {
-        self.submitlabeloverride = Some(value.into());
-        self
-    }
-
-    /// Sets `default_send_jira_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_send_jira_note(mut self, value: bool) -> Self {
-        self.default_send_jira_note = Some(value);
-        self
-    }
-
-    /// Sets `config_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_config_type(mut self, value: i32) -> Self {
-        self.config_type = Some(value);
-        self
-    }
-
-    /// Sets `show_on_parent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_on_parent(mut self, value: i32) -> Self {
-        self.show_on_parent = Some(value);
-        self
-    }
-
-    /// Sets `show_on_child` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_on_child(mut self, value: i32) -> Self {
-        self.show_on_child = Some(value);
-        self
-    }
-
-    /// Sets `newactiondisplay` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newactiondisplay(mut self, value: i32) -> Self {
-        self.newactiondisplay = Some(value);
-        self
-    }
-
-    /// Sets `newactiondisplaysize` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newactiondisplaysize(mut self, value: i32) -> Self {
-        self.newactiondisplaysize = Some(value);
-        self
-    }
-
-    /// Sets `lapsafe_default_installation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_default_installation(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.lapsafe_default_installation = Some(value.into());
-        self
-    }
-
-    /// Sets `lapsafe_default_installation_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_default_installation_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.lapsafe_default_installation_name = Some(value.into());
-        self
-    }
-
-    /// Sets `lapsafe_default_installation_obj` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_default_installation_obj(mut self, value: KeyPair2) -> Self {
-        self.lapsafe_default_installation_obj = Some(value);
-        self
-    }
-
-    /// Sets `hide_header_button` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_header_button(mut self, value: bool) -> Self {
-        self.hide_header_button = Some(value);
-        self
-    }
-
-    /// Sets `charge_rate_overrides_ticket` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_charge_rate_overrides_ticket(mut self, value: bool) -> Self {
-        self.charge_rate_overrides_ticket = Some(value);
-        self
-    }
-
-    /// Sets `linked_from_variable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_from_variable(mut self, value: bool) -> Self {
-        self.linked_from_variable = Some(value);
-        self
-    }
-
-    /// Sets `default_team_to_agents_default` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_team_to_agents_default(mut self, value: bool) -> Self {
-        self.default_team_to_agents_default = Some(value);
-        self
-    }
-
-    /// Sets `do_not_allow_with_open_appointments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_do_not_allow_with_open_appointments(mut self, value: bool) -> Self {
-        self.do_not_allow_with_open_appointments = Some(value);
-        self
-    }
-
-    /// Sets `new_ticket_attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_ticket_attachments(mut self, value: bool) -> Self {
-        self.new_ticket_attachments = Some(value);
-        self
-    }
-
-    /// Sets `run_ai_insights` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_run_ai_insights(mut self, value: bool) -> Self {
-        self.run_ai_insights = Some(value);
-        self
-    }
-
-    /// Sets `sales_mailbox_override_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sales_mailbox_override_id(mut self, value: i32) -> Self {
-        self.sales_mailbox_override_id = Some(value);
-        self
-    }
-
-    /// Sets `hide_user_visibility_toggle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_user_visibility_toggle(mut self, value: bool) -> Self {
-        self.hide_user_visibility_toggle = Some(value);
-        self
-    }
-
-    /// Sets `email_editing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_editing(mut self, value: i32) -> Self {
-        self.email_editing = Some(value);
-        self
-    }
-
-    /// Sets `default_distribution_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_distribution_list(mut self, value: i32) -> Self {
-        self.default_distribution_list = Some(value);
-        self
-    }
-
-    /// Sets `default_distribution_list_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_distribution_list_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_distribution_list_name = Some(value.into());
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outcome` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outcome(mut self) -> Self {
-        self.outcome = None;
-        self.extra.insert("outcome".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `buttonname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_buttonname(mut self) -> Self {
-        self.buttonname = None;
-        self.extra.insert("buttonname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `labellong` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_labellong(mut self) -> Self {
-        self.labellong = None;
-        self.extra.insert("labellong".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sequence(mut self) -> Self {
-        self.sequence = None;
-        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hidden` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hidden(mut self) -> Self {
-        self.hidden = None;
-        self.extra.insert("hidden".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `systemid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_systemid(mut self) -> Self {
-        self.systemid = None;
-        self.extra.insert("systemid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontshowscreen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontshowscreen(mut self) -> Self {
-        self.dontshowscreen = None;
-        self.extra.insert("dontshowscreen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `respondtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_respondtype(mut self) -> Self {
-        self.respondtype = None;
-        self.extra.insert("respondtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_parent_attachment_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_parent_attachment_type(mut self) -> Self {
-        self.update_parent_attachment_type = None;
-        self.extra
-            .insert("update_parent_attachment_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendemail(mut self) -> Self {
-        self.sendemail = None;
-        self.extra.insert("sendemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendsms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendsms(mut self) -> Self {
-        self.sendsms = None;
-        self.extra.insert("sendsms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actionvisibility` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actionvisibility(mut self) -> Self {
-        self.actionvisibility = None;
-        self.extra.insert("actionvisibility".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_template_id(mut self) -> Self {
-        self.child_template_id = None;
-        self.extra.insert("child_template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createchildticketortemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createchildticketortemplate(mut self) -> Self {
-        self.createchildticketortemplate = None;
-        self.extra
-            .insert("createchildticketortemplate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_ticket_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_ticket_type_id(mut self) -> Self {
-        self.child_ticket_type_id = None;
-        self.extra.insert("child_ticket_type_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tfstype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tfstype(mut self) -> Self {
-        self.tfstype = None;
-        self.extra.insert("tfstype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icon(mut self) -> Self {
-        self.icon = None;
-        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translate_before_sending` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translate_before_sending(mut self) -> Self {
-        self.translate_before_sending = None;
-        self.extra
-            .insert("translate_before_sending".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour_type(mut self) -> Self {
-        self.colour_type = None;
-        self.extra.insert("colour_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_template_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_template_guid(mut self) -> Self {
-        self.child_template_guid = None;
-        self.extra.insert("child_template_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_ticket_type_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_ticket_type_guid(mut self) -> Self {
-        self.child_ticket_type_guid = None;
-        self.extra.insert("child_ticket_type_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newstatus(mut self) -> Self {
-        self.newstatus = None;
-        self.extra.insert("newstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newstatus_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newstatus_guid(mut self) -> Self {
-        self.newstatus_guid = None;
-        self.extra.insert("newstatus_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaholdischecked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaholdischecked(mut self) -> Self {
-        self.slaholdischecked = None;
-        self.extra.insert("slaholdischecked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdesc(mut self) -> Self {
-        self.userdesc = None;
-        self.extra.insert("userdesc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtemplate_id(mut self) -> Self {
-        self.emailtemplate_id = None;
-        self.extra.insert("emailtemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtemplate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtemplate_guid(mut self) -> Self {
-        self.emailtemplate_guid = None;
-        self.extra.insert("emailtemplate_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtemplate_name(mut self) -> Self {
-        self.emailtemplate_name = None;
-        self.extra.insert("emailtemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slareleaseischecked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slareleaseischecked(mut self) -> Self {
-        self.slareleaseischecked = None;
-        self.extra.insert("slareleaseischecked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate(mut self) -> Self {
-        self.chargerate = None;
-        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultuserdef` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultuserdef(mut self) -> Self {
-        self.defaultuserdef = None;
-        self.extra.insert("defaultuserdef".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultmanhrs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultmanhrs(mut self) -> Self {
-        self.defaultmanhrs = None;
-        self.extra.insert("defaultmanhrs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultnonbill` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultnonbill(mut self) -> Self {
-        self.defaultnonbill = None;
-        self.extra.insert("defaultnonbill".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `securitylevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_securitylevel(mut self) -> Self {
-        self.securitylevel = None;
-        self.extra.insert("securitylevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_id(mut self) -> Self {
-        self.approval_process_id = None;
-        self.extra.insert("approval_process_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_guid(mut self) -> Self {
-        self.approval_process_guid = None;
-        self.extra.insert("approval_process_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_name(mut self) -> Self {
-        self.approval_process_name = None;
-        self.extra.insert("approval_process_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hidefromuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hidefromuser(mut self) -> Self {
-        self.hidefromuser = None;
-        self.extra.insert("hidefromuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fieldvisible` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fieldvisible(mut self) -> Self {
-        self.fieldvisible = None;
-        self.extra.insert("fieldvisible".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hotkey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hotkey(mut self) -> Self {
-        self.hotkey = None;
-        self.extra.insert("hotkey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `buttonimage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_buttonimage(mut self) -> Self {
-        self.buttonimage = None;
-        self.extra.insert("buttonimage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hidesendemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hidesendemail(mut self) -> Self {
-        self.hidesendemail = None;
-        self.extra.insert("hidesendemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hidesendsms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hidesendsms(mut self) -> Self {
-        self.hidesendsms = None;
-        self.extra.insert("hidesendsms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hidecloserequest` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hidecloserequest(mut self) -> Self {
-        self.hidecloserequest = None;
-        self.extra.insert("hidecloserequest".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultagent(mut self) -> Self {
-        self.defaultagent = None;
-        self.extra.insert("defaultagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultagent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultagent_name(mut self) -> Self {
-        self.defaultagent_name = None;
-        self.extra.insert("defaultagent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultpriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpriority(mut self) -> Self {
-        self.defaultpriority = None;
-        self.extra.insert("defaultpriority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultteam` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultteam(mut self) -> Self {
-        self.defaultteam = None;
-        self.extra.insert("defaultteam".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includecc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includecc(mut self) -> Self {
-        self.includecc = None;
-        self.extra.insert("includecc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includeto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeto(mut self) -> Self {
-        self.includeto = None;
-        self.extra.insert("includeto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_note(mut self) -> Self {
-        self.default_note = None;
-        self.extra.insert("default_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mustassign` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mustassign(mut self) -> Self {
-        self.mustassign = None;
-        self.extra.insert("mustassign".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requesttype(mut self) -> Self {
-        self.requesttype = None;
-        self.extra.insert("requesttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requesttype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requesttype_guid(mut self) -> Self {
-        self.requesttype_guid = None;
-        self.extra.insert("requesttype_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mustaddnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mustaddnote(mut self) -> Self {
-        self.mustaddnote = None;
-        self.extra.insert("mustaddnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `worddocid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_worddocid(mut self) -> Self {
-        self.worddocid = None;
-        self.extra.insert("worddocid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `worddocpath` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_worddocpath(mut self) -> Self {
-        self.worddocpath = None;
-        self.extra.insert("worddocpath".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `synctosap` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_synctosap(mut self) -> Self {
-        self.synctosap = None;
-        self.extra.insert("synctosap".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_template_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_template_name(mut self) -> Self {
-        self.child_template_name = None;
-        self.extra.insert("child_template_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_ticket_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_ticket_type_name(mut self) -> Self {
-        self.child_ticket_type_name = None;
-        self.extra.insert("child_ticket_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tooverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tooverride(mut self) -> Self {
-        self.tooverride = None;
-        self.extra.insert("tooverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ccoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ccoverride(mut self) -> Self {
-        self.ccoverride = None;
-        self.extra.insert("ccoverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bccoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bccoverride(mut self) -> Self {
-        self.bccoverride = None;
-        self.extra.insert("bccoverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_id(mut self) -> Self {
-        self.workflow_id = None;
-        self.extra.insert("workflow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_guid(mut self) -> Self {
-        self.workflow_guid = None;
-        self.extra.insert("workflow_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_name(mut self) -> Self {
-        self.workflow_name = None;
-        self.extra.insert("workflow_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_step_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_step_id(mut self) -> Self {
-        self.workflow_step_id = None;
-        self.extra.insert("workflow_step_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_step_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_step_name(mut self) -> Self {
-        self.workflow_step_name = None;
-        self.extra.insert("workflow_step_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `synctodynamics` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_synctodynamics(mut self) -> Self {
-        self.synctodynamics = None;
-        self.extra.insert("synctodynamics".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showhidecheckbox` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showhidecheckbox(mut self) -> Self {
-        self.showhidecheckbox = None;
-        self.extra.insert("showhidecheckbox".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showslacheckbox` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showslacheckbox(mut self) -> Self {
-        self.showslacheckbox = None;
-        self.extra.insert("showslacheckbox".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showimportantcheckbox` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showimportantcheckbox(mut self) -> Self {
-        self.showimportantcheckbox = None;
-        self.extra.insert("showimportantcheckbox".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isimportant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimportant(mut self) -> Self {
-        self.isimportant = None;
-        self.extra.insert("isimportant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showfollowcheckbox` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showfollowcheckbox(mut self) -> Self {
-        self.showfollowcheckbox = None;
-        self.extra.insert("showfollowcheckbox".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `follow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_follow(mut self) -> Self {
-        self.follow = None;
-        self.extra.insert("follow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primaryserviceusersfollow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primaryserviceusersfollow(mut self) -> Self {
-        self.primaryserviceusersfollow = None;
-        self.extra
-            .insert("primaryserviceusersfollow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultappointmentstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultappointmentstatus(mut self) -> Self {
-        self.defaultappointmentstatus = None;
-        self.extra
-            .insert("defaultappointmentstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportid(mut self) -> Self {
-        self.reportid = None;
-        self.extra.insert("reportid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_attach_pdf` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_attach_pdf(mut self) -> Self {
-        self.report_attach_pdf = None;
-        self.extra.insert("report_attach_pdf".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_attach_xls` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_attach_xls(mut self) -> Self {
-        self.report_attach_xls = None;
-        self.extra.insert("report_attach_xls".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_attach_csv` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_attach_csv(mut self) -> Self {
-        self.report_attach_csv = None;
-        self.extra.insert("report_attach_csv".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_attach_json` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_attach_json(mut self) -> Self {
-        self.report_attach_json = None;
-        self.extra.insert("report_attach_json".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportname(mut self) -> Self {
-        self.reportname = None;
-        self.extra.insert("reportname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `todo_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_todo_template_id(mut self) -> Self {
-        self.todo_template_id = None;
-        self.extra.insert("todo_template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `todo_template_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_todo_template_guid(mut self) -> Self {
-        self.todo_template_guid = None;
-        self.extra.insert("todo_template_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `todo_template_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_todo_template_name(mut self) -> Self {
-        self.todo_template_name = None;
-        self.extra.insert("todo_template_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_emailtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_emailtemplate_id(mut self) -> Self {
-        self.child_emailtemplate_id = None;
-        self.extra.insert("child_emailtemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_emailtemplate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_emailtemplate_guid(mut self) -> Self {
-        self.child_emailtemplate_guid = None;
-        self.extra
-            .insert("child_emailtemplate_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `child_emailtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_child_emailtemplate_name(mut self) -> Self {
-        self.child_emailtemplate_name = None;
-        self.extra
-            .insert("child_emailtemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_linkedticket_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_linkedticket_status(mut self) -> Self {
-        self.default_linkedticket_status = None;
-        self.extra
-            .insert("default_linkedticket_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_linkedticket_status_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_linkedticket_status_guid(mut self) -> Self {
-        self.default_linkedticket_status_guid = None;
-        self.extra
-            .insert(
-                "default_linkedticket_status_guid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `newaction_subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_subject(mut self) -> Self {
-        self.newaction_subject = None;
-        self.extra.insert("newaction_subject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_subject_close` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_subject_close(mut self) -> Self {
-        self.newaction_subject_close = None;
-        self.extra.insert("newaction_subject_close".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_emailto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_emailto(mut self) -> Self {
-        self.newaction_emailto = None;
-        self.extra.insert("newaction_emailto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_emailcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_emailcc(mut self) -> Self {
-        self.newaction_emailcc = None;
-        self.extra.insert("newaction_emailcc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_emailbcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_emailbcc(mut self) -> Self {
-        self.newaction_emailbcc = None;
-        self.extra.insert("newaction_emailbcc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_emailfrom` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_emailfrom(mut self) -> Self {
-        self.newaction_emailfrom = None;
-        self.extra.insert("newaction_emailfrom".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_emailfrom_address_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_emailfrom_address_override(mut self) -> Self {
-        self.newaction_emailfrom_address_override = None;
-        self.extra
-            .insert(
-                "newaction_emailfrom_address_override".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `newaction_projecttimebudget` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_projecttimebudget(mut self) -> Self {
-        self.newaction_projecttimebudget = None;
-        self.extra
-            .insert("newaction_projecttimebudget".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_supplier(mut self) -> Self {
-        self.newaction_supplier = None;
-        self.extra.insert("newaction_supplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_supplier_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_supplier_contract_id(mut self) -> Self {
-        self.newaction_supplier_contract_id = None;
-        self.extra
-            .insert(
-                "newaction_supplier_contract_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `newaction_supplier_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_supplier_sla_id(mut self) -> Self {
-        self.newaction_supplier_sla_id = None;
-        self.extra
-            .insert("newaction_supplier_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_supplier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_supplier_priority_id(mut self) -> Self {
-        self.newaction_supplier_priority_id = None;
-        self.extra
-            .insert(
-                "newaction_supplier_priority_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `newaction_thirdpartynhdapiurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_thirdpartynhdapiurl(mut self) -> Self {
-        self.newaction_thirdpartynhdapiurl = None;
-        self.extra
-            .insert("newaction_thirdpartynhdapiurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_thirdpartynhdapiareaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_thirdpartynhdapiareaid(mut self) -> Self {
-        self.newaction_thirdpartynhdapiareaid = None;
-        self.extra
-            .insert(
-                "newaction_thirdpartynhdapiareaid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `newaction_thirdpartynhdapisupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_thirdpartynhdapisupplierid(mut self) -> Self {
-        self.newaction_thirdpartynhdapisupplierid = None;
-        self.extra
-            .insert(
-                "newaction_thirdpartynhdapisupplierid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fields(mut self) -> Self {
-        self.fields = None;
-        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newticket_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newticket_user(mut self) -> Self {
-        self.newticket_user = None;
-        self.extra.insert("newticket_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `from_action_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_from_action_id(mut self) -> Self {
-        self.from_action_id = None;
-        self.extra.insert("from_action_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `to_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_to_ticket_id(mut self) -> Self {
-        self.to_ticket_id = None;
-        self.extra.insert("to_ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newticket_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newticket_summary(mut self) -> Self {
-        self.newticket_summary = None;
-        self.extra.insert("newticket_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newticket_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newticket_details(mut self) -> Self {
-        self.newticket_details = None;
-        self.extra.insert("newticket_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newticket_tickettype_hidden` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newticket_tickettype_hidden(mut self) -> Self {
-        self.newticket_tickettype_hidden = None;
-        self.extra
-            .insert("newticket_tickettype_hidden".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachments(mut self) -> Self {
-        self.attachments = None;
-        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_ticketinfoloaded` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticketinfoloaded(mut self) -> Self {
-        self.ticketinfoloaded = None;
-        self.extra.insert("_ticketinfoloaded".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `script_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_script_id(mut self) -> Self {
-        self.script_id = None;
-        self.extra.insert("script_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `script_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_script_name(mut self) -> Self {
-        self.script_name = None;
-        self.extra.insert("script_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usetimer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usetimer(mut self) -> Self {
-        self.usetimer = None;
-        self.extra.insert("usetimer".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_dynamic_email_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_dynamic_email_list(mut self) -> Self {
-        self.update_dynamic_email_list = None;
-        self.extra
-            .insert("update_dynamic_email_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `skip_pending_closure` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_skip_pending_closure(mut self) -> Self {
-        self.skip_pending_closure = None;
-        self.extra.insert("skip_pending_closure".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newsummaryfromsource` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newsummaryfromsource(mut self) -> Self {
-        self.newsummaryfromsource = None;
-        self.extra.insert("newsummaryfromsource".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newdetailsfromsource` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newdetailsfromsource(mut self) -> Self {
-        self.newdetailsfromsource = None;
-        self.extra.insert("newdetailsfromsource".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_email_fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_email_fields(mut self) -> Self {
-        self.show_email_fields = None;
-        self.extra.insert("show_email_fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logtimeunits` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logtimeunits(mut self) -> Self {
-        self.logtimeunits = None;
-        self.extra.insert("logtimeunits".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `callscreencallscript` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_callscreencallscript(mut self) -> Self {
-        self.callscreencallscript = None;
-        self.extra.insert("callscreencallscript".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `callscreencallscript_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_callscreencallscript_name(mut self) -> Self {
-        self.callscreencallscript_name = None;
-        self.extra
-            .insert("callscreencallscript_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_smsto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_smsto(mut self) -> Self {
-        self.newaction_smsto = None;
-        self.extra.insert("newaction_smsto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `excludeFromDynamicLists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exclude_from_dynamic_lists(mut self) -> Self {
-        self.exclude_from_dynamic_lists = None;
-        self.extra.insert("excludeFromDynamicLists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automation_runbookid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automation_runbookid(mut self) -> Self {
-        self.automation_runbookid = None;
-        self.extra.insert("automation_runbookid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automation_runbookname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automation_runbookname(mut self) -> Self {
-        self.automation_runbookname = None;
-        self.extra.insert("automation_runbookname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `integration_method_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_integration_method_id(mut self) -> Self {
-        self.integration_method_id = None;
-        self.extra.insert("integration_method_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `integration_method_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_integration_method_name(mut self) -> Self {
-        self.integration_method_name = None;
-        self.extra.insert("integration_method_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `setdetailsfromnewticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_setdetailsfromnewticket(mut self) -> Self {
-        self.setdetailsfromnewticket = None;
-        self.extra.insert("setdetailsfromnewticket".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hideactionfromcandi` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hideactionfromcandi(mut self) -> Self {
-        self.hideactionfromcandi = None;
-        self.extra.insert("hideactionfromcandi".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `setemailbodytonote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_setemailbodytonote(mut self) -> Self {
-        self.setemailbodytonote = None;
-        self.extra.insert("setemailbodytonote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bccfollowers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bccfollowers(mut self) -> Self {
-        self.bccfollowers = None;
-        self.extra.insert("bccfollowers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `followersccbcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_followersccbcc(mut self) -> Self {
-        self.followersccbcc = None;
-        self.extra.insert("followersccbcc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showevenifnochild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showevenifnochild(mut self) -> Self {
-        self.showevenifnochild = None;
-        self.extra.insert("showevenifnochild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `replytype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_replytype(mut self) -> Self {
-        self.replytype = None;
-        self.extra.insert("replytype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentdefaultuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentdefaultuser(mut self) -> Self {
-        self.parentdefaultuser = None;
-        self.extra.insert("parentdefaultuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentdefaultuser_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentdefaultuser_name(mut self) -> Self {
-        self.parentdefaultuser_name = None;
-        self.extra.insert("parentdefaultuser_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assetsearchtext` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assetsearchtext(mut self) -> Self {
-        self.assetsearchtext = None;
-        self.extra.insert("assetsearchtext".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `action_resets_response` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_action_resets_response(mut self) -> Self {
-        self.action_resets_response = None;
-        self.extra.insert("action_resets_response".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showattachmentstouser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showattachmentstouser(mut self) -> Self {
-        self.showattachmentstouser = None;
-        self.extra.insert("showattachmentstouser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customurl(mut self) -> Self {
-        self.customurl = None;
-        self.extra.insert("customurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultcat1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultcat1(mut self) -> Self {
-        self.defaultcat1 = None;
-        self.extra.insert("defaultcat1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultcat2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultcat2(mut self) -> Self {
-        self.defaultcat2 = None;
-        self.extra.insert("defaultcat2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultcat3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultcat3(mut self) -> Self {
-        self.defaultcat3 = None;
-        self.extra.insert("defaultcat3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultcat4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultcat4(mut self) -> Self {
-        self.defaultcat4 = None;
-        self.extra.insert("defaultcat4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includeallattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeallattachments(mut self) -> Self {
-        self.includeallattachments = None;
-        self.extra.insert("includeallattachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `useremailintellisense` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useremailintellisense(mut self) -> Self {
-        self.useremailintellisense = None;
-        self.extra.insert("useremailintellisense".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplieremailintellisense` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplieremailintellisense(mut self) -> Self {
-        self.supplieremailintellisense = None;
-        self.extra
-            .insert("supplieremailintellisense".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_action` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_action(mut self) -> Self {
-        self.azure_action = None;
-        self.extra.insert("azure_action".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connection_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connection_id(mut self) -> Self {
-        self.azure_connection_id = None;
-        self.extra.insert("azure_connection_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connection_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connection_name(mut self) -> Self {
-        self.azure_connection_name = None;
-        self.extra.insert("azure_connection_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connection(mut self) -> Self {
-        self.azure_connection = None;
-        self.extra.insert("azure_connection".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_input_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_input_mappings(mut self) -> Self {
-        self.azure_input_mappings = None;
-        self.extra.insert("azure_input_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_output_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_output_mappings(mut self) -> Self {
-        self.azure_output_mappings = None;
-        self.extra.insert("azure_output_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sync_to_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sync_to_salesforce(mut self) -> Self {
-        self.default_sync_to_salesforce = None;
-        self.extra
-            .insert("default_sync_to_salesforce".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_to_user(mut self) -> Self {
-        self.show_to_user = None;
-        self.extra.insert("show_to_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultsupplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultsupplier_id(mut self) -> Self {
-        self.defaultsupplier_id = None;
-        self.extra.insert("defaultsupplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultsupplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultsupplier_name(mut self) -> Self {
-        self.defaultsupplier_name = None;
-        self.extra.insert("defaultsupplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isbillingaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbillingaction(mut self) -> Self {
-        self.isbillingaction = None;
-        self.extra.insert("isbillingaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ishiddenfrominternalit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ishiddenfrominternalit(mut self) -> Self {
-        self.ishiddenfrominternalit = None;
-        self.extra.insert("ishiddenfrominternalit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sync_to_servicenow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sync_to_servicenow(mut self) -> Self {
-        self.default_sync_to_servicenow = None;
-        self.extra
-            .insert("default_sync_to_servicenow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_asset_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_asset_type(mut self) -> Self {
-        self.default_asset_type = None;
-        self.extra.insert("default_asset_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_asset_type_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_asset_type_guid(mut self) -> Self {
-        self.default_asset_type_guid = None;
-        self.extra.insert("default_asset_type_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_asset_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_asset_type_name(mut self) -> Self {
-        self.default_asset_type_name = None;
-        self.extra.insert("default_asset_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showautorelease` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showautorelease(mut self) -> Self {
-        self.showautorelease = None;
-        self.extra.insert("showautorelease".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflows` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflows(mut self) -> Self {
-        self.workflows = None;
-        self.extra.insert("workflows".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quoter_template` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quoter_template(mut self) -> Self {
-        self.quoter_template = None;
-        self.extra.insert("quoter_template".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apptcompletetimetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apptcompletetimetype(mut self) -> Self {
-        self.apptcompletetimetype = None;
-        self.extra.insert("apptcompletetimetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_asset_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_asset_status(mut self) -> Self {
-        self.default_asset_status = None;
-        self.extra.insert("default_asset_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettypes(mut self) -> Self {
-        self.tickettypes = None;
-        self.extra.insert("tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = None;
-        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `travelrate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_travelrate(mut self) -> Self {
-        self.travelrate = None;
-        self.extra.insert("travelrate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sync_to_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sync_to_jira(mut self) -> Self {
-        self.default_sync_to_jira = None;
-        self.extra.insert("default_sync_to_jira".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_thirdpartynhdjirasupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_thirdpartynhdjirasupplierid(mut self) -> Self {
-        self.newaction_thirdpartynhdjirasupplierid = None;
-        self.extra
-            .insert(
-                "newaction_thirdpartynhdjirasupplierid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `allow_user_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_user_attachments(mut self) -> Self {
-        self.allow_user_attachments = None;
-        self.extra.insert("allow_user_attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_send_to_halo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_send_to_halo(mut self) -> Self {
-        self.default_send_to_halo = None;
-        self.extra.insert("default_send_to_halo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tagreleasetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tagreleasetype(mut self) -> Self {
-        self.tagreleasetype = None;
-        self.extra.insert("tagreleasetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releaseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releaseid(mut self) -> Self {
-        self.releaseid = None;
-        self.extra.insert("releaseid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releasename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releasename(mut self) -> Self {
-        self.releasename = None;
-        self.extra.insert("releasename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releaseid2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releaseid2(mut self) -> Self {
-        self.releaseid2 = None;
-        self.extra.insert("releaseid2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releasename2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releasename2(mut self) -> Self {
-        self.releasename2 = None;
-        self.extra.insert("releasename2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releaseid3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releaseid3(mut self) -> Self {
-        self.releaseid3 = None;
-        self.extra.insert("releaseid3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `releasename3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_releasename3(mut self) -> Self {
-        self.releasename3 = None;
-        self.extra.insert("releasename3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showsendtwitter` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showsendtwitter(mut self) -> Self {
-        self.showsendtwitter = None;
-        self.extra.insert("showsendtwitter".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showsendfacebook` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showsendfacebook(mut self) -> Self {
-        self.showsendfacebook = None;
-        self.extra.insert("showsendfacebook".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastusercontactmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastusercontactmethod(mut self) -> Self {
-        self.lastusercontactmethod = None;
-        self.extra.insert("lastusercontactmethod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_private_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_private_note(mut self) -> Self {
-        self.default_private_note = None;
-        self.extra.insert("default_private_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_operation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_operation(mut self) -> Self {
-        self.ai_operation = None;
-        self.extra.insert("ai_operation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_model` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_model(mut self) -> Self {
-        self.ai_model = None;
-        self.extra.insert("ai_model".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_prompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_prompt(mut self) -> Self {
-        self.ai_prompt = None;
-        self.extra.insert("ai_prompt".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showsendwhatsapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showsendwhatsapp(mut self) -> Self {
-        self.showsendwhatsapp = None;
-        self.extra.insert("showsendwhatsapp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_opp_closure_cat` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_opp_closure_cat(mut self) -> Self {
-        self.default_opp_closure_cat = None;
-        self.extra.insert("default_opp_closure_cat".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_send_to_pagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_send_to_pagerduty(mut self) -> Self {
-        self.default_send_to_pagerduty = None;
-        self.extra
-            .insert("default_send_to_pagerduty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minattachments(mut self) -> Self {
-        self.minattachments = None;
-        self.extra.insert("minattachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultappointmenttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultappointmenttype(mut self) -> Self {
-        self.defaultappointmenttype = None;
-        self.extra.insert("defaultappointmenttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showsendsurvey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showsendsurvey(mut self) -> Self {
-        self.showsendsurvey = None;
-        self.extra.insert("showsendsurvey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendsurvey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendsurvey(mut self) -> Self {
-        self.sendsurvey = None;
-        self.extra.insert("sendsurvey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showsendinstagram` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showsendinstagram(mut self) -> Self {
-        self.showsendinstagram = None;
-        self.extra.insert("showsendinstagram".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showslacheckbox_mandatory` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showslacheckbox_mandatory(mut self) -> Self {
-        self.showslacheckbox_mandatory = None;
-        self.extra
-            .insert("showslacheckbox_mandatory".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_preview(mut self) -> Self {
-        self.ai_preview = None;
-        self.extra.insert("ai_preview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_improve_agent_note_default_on` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_improve_agent_note_default_on(mut self) -> Self {
-        self.ai_improve_agent_note_default_on = None;
-        self.extra
-            .insert(
-                "ai_improve_agent_note_default_on".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `defaultcommunicationmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultcommunicationmethod(mut self) -> Self {
-        self.defaultcommunicationmethod = None;
-        self.extra
-            .insert("defaultcommunicationmethod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newaction_thirdpartynhdservicenowsupplierid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newaction_thirdpartynhdservicenowsupplierid(mut self) -> Self {
-        self.newaction_thirdpartynhdservicenowsupplierid = None;
-        self.extra
-            .insert(
-                "newaction_thirdpartynhdservicenowsupplierid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `related_note_visibility` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_related_note_visibility(mut self) -> Self {
-        self.related_note_visibility = None;
-        self.extra.insert("related_note_visibility".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_from_mailbox_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_from_mailbox_id(mut self) -> Self {
-        self.override_from_mailbox_id = None;
-        self.extra
-            .insert("override_from_mailbox_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_from_mailbox_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_from_mailbox_name(mut self) -> Self {
-        self.override_from_mailbox_name = None;
-        self.extra
-            .insert("override_from_mailbox_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `create_issue_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_issue_type(mut self) -> Self {
-        self.create_issue_type = None;
-        self.extra.insert("create_issue_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_when_locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_when_locked(mut self) -> Self {
-        self.show_when_locked = None;
-        self.extra.insert("show_when_locked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showsendgooglebusiness` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showsendgooglebusiness(mut self) -> Self {
-        self.showsendgooglebusiness = None;
-        self.extra.insert("showsendgooglebusiness".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `submitlabeloverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_submitlabeloverride(mut self) -> Self {
-        self.submitlabeloverride = None;
-        self.extra.insert("submitlabeloverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_send_jira_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_send_jira_note(mut self) -> Self {
-        self.default_send_jira_note = None;
-        self.extra.insert("default_send_jira_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `config_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_config_type(mut self) -> Self {
-        self.config_type = None;
-        self.extra.insert("config_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_on_parent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_on_parent(mut self) -> Self {
-        self.show_on_parent = None;
-        self.extra.insert("show_on_parent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_on_child` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_on_child(mut self) -> Self {
-        self.show_on_child = None;
-        self.extra.insert("show_on_child".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newactiondisplay` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newactiondisplay(mut self) -> Self {
-        self.newactiondisplay = None;
-        self.extra.insert("newactiondisplay".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newactiondisplaysize` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newactiondisplaysize(mut self) -> Self {
-        self.newactiondisplaysize = None;
-        self.extra.insert("newactiondisplaysize".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_default_installation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_default_installation(mut self) -> Self {
-        self.lapsafe_default_installation = None;
-        self.extra
-            .insert("lapsafe_default_installation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_default_installation_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_default_installation_name(mut self) -> Self {
-        self.lapsafe_default_installation_name = None;
-        self.extra
-            .insert(
-                "lapsafe_default_installation_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `lapsafe_default_installation_obj` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_default_installation_obj(mut self) -> Self {
-        self.lapsafe_default_installation_obj = None;
-        self.extra
-            .insert(
-                "lapsafe_default_installation_obj".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `hide_header_button` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_header_button(mut self) -> Self {
-        self.hide_header_button = None;
-        self.extra.insert("hide_header_button".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `charge_rate_overrides_ticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_charge_rate_overrides_ticket(mut self) -> Self {
-        self.charge_rate_overrides_ticket = None;
-        self.extra
-            .insert("charge_rate_overrides_ticket".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_from_variable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_from_variable(mut self) -> Self {
-        self.linked_from_variable = None;
-        self.extra.insert("linked_from_variable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_team_to_agents_default` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_team_to_agents_default(mut self) -> Self {
-        self.default_team_to_agents_default = None;
-        self.extra
-            .insert(
-                "default_team_to_agents_default".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `do_not_allow_with_open_appointments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_do_not_allow_with_open_appointments(mut self) -> Self {
-        self.do_not_allow_with_open_appointments = None;
-        self.extra
-            .insert(
-                "do_not_allow_with_open_appointments".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `new_ticket_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_ticket_attachments(mut self) -> Self {
-        self.new_ticket_attachments = None;
-        self.extra.insert("new_ticket_attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `run_ai_insights` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_run_ai_insights(mut self) -> Self {
-        self.run_ai_insights = None;
-        self.extra.insert("run_ai_insights".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sales_mailbox_override_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sales_mailbox_override_id(mut self) -> Self {
-        self.sales_mailbox_override_id = None;
-        self.extra
-            .insert("sales_mailbox_override_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_user_visibility_toggle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_user_visibility_toggle(mut self) -> Self {
-        self.hide_user_visibility_toggle = None;
-        self.extra
-            .insert("hide_user_visibility_toggle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_editing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_editing(mut self) -> Self {
-        self.email_editing = None;
-        self.extra.insert("email_editing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_distribution_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_distribution_list(mut self) -> Self {
-        self.default_distribution_list = None;
-        self.extra
-            .insert("default_distribution_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_distribution_list_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_distribution_list_name(mut self) -> Self {
-        self.default_distribution_list_name = None;
-        self.extra
-            .insert(
-                "default_distribution_list_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-}
-
-impl serde::Serialize for Outcome {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "outcome", &self.outcome, &self.extra)?;
-        model::opt_entry(&mut map, "buttonname", &self.buttonname, &self.extra)?;
-        model::opt_entry(&mut map, "labellong", &self.labellong, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
-        model::opt_entry(&mut map, "hidden", &self.hidden, &self.extra)?;
-        model::opt_entry(&mut map, "systemid", &self.systemid, &self.extra)?;
-        model::opt_entry(&mut map, "dontshowscreen", &self.dontshowscreen, &self.extra)?;
-        model::opt_entry(&mut map, "respondtype", &self.respondtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "update_parent_attachment_type",
-            &self.update_parent_attachment_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sendemail", &self.sendemail, &self.extra)?;
-        model::opt_entry(&mut map, "sendsms", &self.sendsms, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "actionvisibility",
-            &self.actionvisibility,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_template_id",
-            &self.child_template_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "createchildticketortemplate",
-            &self.createchildticketortemplate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_ticket_type_id",
-            &self.child_ticket_type_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tfstype", &self.tfstype, &self.extra)?;
-        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "translate_before_sending",
-            &self.translate_before_sending,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "colour_type", &self.colour_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "child_template_guid",
-            &self.child_template_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_ticket_type_guid",
-            &self.child_ticket_type_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "newstatus", &self.newstatus, &self.extra)?;
-        model::opt_entry(&mut map, "newstatus_guid", &self.newstatus_guid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "slaholdischecked",
-            &self.slaholdischecked,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "userdesc", &self.userdesc, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "emailtemplate_id",
-            &self.emailtemplate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "emailtemplate_guid",
-            &self.emailtemplate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "emailtemplate_name",
-            &self.emailtemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slareleaseischecked",
-            &self.slareleaseischecked,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
-        model::opt_entry(&mut map, "defaultuserdef", &self.defaultuserdef, &self.extra)?;
-        model::opt_entry(&mut map, "defaultmanhrs", &self.defaultmanhrs, &self.extra)?;
-        model::opt_entry(&mut map, "defaultnonbill", &self.defaultnonbill, &self.extra)?;
-        model::opt_entry(&mut map, "securitylevel", &self.securitylevel, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_id",
-            &self.approval_process_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_guid",
-            &self.approval_process_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_name",
-            &self.approval_process_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hidefromuser", &self.hidefromuser, &self.extra)?;
-        model::opt_entry(&mut map, "fieldvisible", &self.fieldvisible, &self.extra)?;
-        model::opt_entry(&mut map, "hotkey", &self.hotkey, &self.extra)?;
-        model::opt_entry(&mut map, "buttonimage", &self.buttonimage, &self.extra)?;
-        model::opt_entry(&mut map, "hidesendemail", &self.hidesendemail, &self.extra)?;
-        model::opt_entry(&mut map, "hidesendsms", &self.hidesendsms, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "hidecloserequest",
-            &self.hidecloserequest,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "defaultagent", &self.defaultagent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "defaultagent_name",
-            &self.defaultagent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpriority",
-            &self.defaultpriority,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "defaultteam", &self.defaultteam, &self.extra)?;
-        model::opt_entry(&mut map, "includecc", &self.includecc, &self.extra)?;
-        model::opt_entry(&mut map, "includeto", &self.includeto, &self.extra)?;
-        model::opt_entry(&mut map, "default_note", &self.default_note, &self.extra)?;
-        model::opt_entry(&mut map, "mustassign", &self.mustassign, &self.extra)?;
-        model::opt_entry(&mut map, "requesttype", &self.requesttype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "requesttype_guid",
-            &self.requesttype_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "mustaddnote", &self.mustaddnote, &self.extra)?;
-        model::opt_entry(&mut map, "worddocid", &self.worddocid, &self.extra)?;
-        model::opt_entry(&mut map, "worddocpath", &self.worddocpath, &self.extra)?;
-        model::opt_entry(&mut map, "synctosap", &self.synctosap, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "child_template_name",
-            &self.child_template_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_ticket_type_name",
-            &self.child_ticket_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tooverride", &self.tooverride, &self.extra)?;
-        model::opt_entry(&mut map, "ccoverride", &self.ccoverride, &self.extra)?;
-        model::opt_entry(&mut map, "bccoverride", &self.bccoverride, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_id", &self.workflow_id, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_guid", &self.workflow_guid, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_name", &self.workflow_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "workflow_step_id",
-            &self.workflow_step_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "workflow_step_name",
-            &self.workflow_step_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "synctodynamics", &self.synctodynamics, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showhidecheckbox",
-            &self.showhidecheckbox,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showslacheckbox",
-            &self.showslacheckbox,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showimportantcheckbox",
-            &self.showimportantcheckbox,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isimportant", &self.isimportant, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showfollowcheckbox",
-            &self.showfollowcheckbox,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "follow", &self.follow, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "primaryserviceusersfollow",
-            &self.primaryserviceusersfollow,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultappointmentstatus",
-            &self.defaultappointmentstatus,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "reportid", &self.reportid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "report_attach_pdf",
-            &self.report_attach_pdf,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "report_attach_xls",
-            &self.report_attach_xls,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "report_attach_csv",
-            &self.report_attach_csv,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "report_attach_json",
-            &self.report_attach_json,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "reportname", &self.reportname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "todo_template_id",
-            &self.todo_template_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "todo_template_guid",
-            &self.todo_template_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "todo_template_name",
-            &self.todo_template_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_emailtemplate_id",
-            &self.child_emailtemplate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_emailtemplate_guid",
-            &self.child_emailtemplate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "child_emailtemplate_name",
-            &self.child_emailtemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_linkedticket_status",
-            &self.default_linkedticket_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_linkedticket_status_guid",
-            &self.default_linkedticket_status_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_subject",
-            &self.newaction_subject,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_subject_close",
-            &self.newaction_subject_close,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_emailto",
-            &self.newaction_emailto,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_emailcc",
-            &self.newaction_emailcc,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_emailbcc",
-            &self.newaction_emailbcc,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_emailfrom",
-            &self.newaction_emailfrom,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_emailfrom_address_override",
-            &self.newaction_emailfrom_address_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_projecttimebudget",
-            &self.newaction_projecttimebudget,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_supplier",
-            &self.newaction_supplier,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_supplier_contract_id",
-            &self.newaction_supplier_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_supplier_sla_id",
-            &self.newaction_supplier_sla_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_supplier_priority_id",
-            &self.newaction_supplier_priority_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_thirdpartynhdapiurl",
-            &self.newaction_thirdpartynhdapiurl,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_thirdpartynhdapiareaid",
-            &self.newaction_thirdpartynhdapiareaid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_thirdpartynhdapisupplierid",
-            &self.newaction_thirdpartynhdapisupplierid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
-        model::opt_entry(&mut map, "newticket_user", &self.newticket_user, &self.extra)?;
-        model::opt_entry(&mut map, "from_action_id", &self.from_action_id, &self.extra)?;
-        model::opt_entry(&mut map, "to_ticket_id", &self.to_ticket_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "newticket_summary",
-            &self.newticket_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newticket_details",
-            &self.newticket_details,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newticket_tickettype_hidden",
-            &self.newticket_tickettype_hidden,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_ticketinfoloaded",
-            &self.ticketinfoloaded,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "script_id", &self.script_id, &self.extra)?;
-        model::opt_entry(&mut map, "script_name", &self.script_name, &self.extra)?;
-        model::opt_entry(&mut map, "usetimer", &self.usetimer, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "update_dynamic_email_list",
-            &self.update_dynamic_email_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "skip_pending_closure",
-            &self.skip_pending_closure,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newsummaryfromsource",
-            &self.newsummaryfromsource,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newdetailsfromsource",
-            &self.newdetailsfromsource,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_email_fields",
-            &self.show_email_fields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "logtimeunits", &self.logtimeunits, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "callscreencallscript",
-            &self.callscreencallscript,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "callscreencallscript_name",
-            &self.callscreencallscript_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_smsto",
-            &self.newaction_smsto,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "excludeFromDynamicLists",
-            &self.exclude_from_dynamic_lists,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "automation_runbookid",
-            &self.automation_runbookid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "automation_runbookname",
-            &self.automation_runbookname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "integration_method_id",
-            &self.integration_method_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "integration_method_name",
-            &self.integration_method_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "setdetailsfromnewticket",
-            &self.setdetailsfromnewticket,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hideactionfromcandi",
-            &self.hideactionfromcandi,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "setemailbodytonote",
-            &self.setemailbodytonote,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "bccfollowers", &self.bccfollowers, &self.extra)?;
-        model::opt_entry(&mut map, "followersccbcc", &self.followersccbcc, &self.extra)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showevenifnochild",
-            &self.showevenifnochild,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "replytype", &self.replytype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "parentdefaultuser",
-            &self.parentdefaultuser,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parentdefaultuser_name",
-            &self.parentdefaultuser_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assetsearchtext",
-            &self.assetsearchtext,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "action_resets_response",
-            &self.action_resets_response,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showattachmentstouser",
-            &self.showattachmentstouser,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customurl", &self.customurl, &self.extra)?;
-        model::opt_entry(&mut map, "defaultcat1", &self.defaultcat1, &self.extra)?;
-        model::opt_entry(&mut map, "defaultcat2", &self.defaultcat2, &self.extra)?;
-        model::opt_entry(&mut map, "defaultcat3", &self.defaultcat3, &self.extra)?;
-        model::opt_entry(&mut map, "defaultcat4", &self.defaultcat4, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "includeallattachments",
-            &self.includeallattachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "useremailintellisense",
-            &self.useremailintellisense,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplieremailintellisense",
-            &self.supplieremailintellisense,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "azure_action", &self.azure_action, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_connection_id",
-            &self.azure_connection_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_connection_name",
-            &self.azure_connection_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_connection",
-            &self.azure_connection,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_input_mappings",
-            &self.azure_input_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_output_mappings",
-            &self.azure_output_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sync_to_salesforce",
-            &self.default_sync_to_salesforce,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "show_to_user", &self.show_to_user, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "defaultsupplier_id",
-            &self.defaultsupplier_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultsupplier_name",
-            &self.defaultsupplier_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "isbillingaction",
-            &self.isbillingaction,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ishiddenfrominternalit",
-            &self.ishiddenfrominternalit,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sync_to_servicenow",
-            &self.default_sync_to_servicenow,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_asset_type",
-            &self.default_asset_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_asset_type_guid",
-            &self.default_asset_type_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_asset_type_name",
-            &self.default_asset_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showautorelease",
-            &self.showautorelease,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workflows", &self.workflows, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "quoter_template",
-            &self.quoter_template,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "apptcompletetimetype",
-            &self.apptcompletetimetype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_asset_status",
-            &self.default_asset_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tickettypes", &self.tickettypes, &self.extra)?;
-        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
-        model::opt_entry(&mut map, "travelrate", &self.travelrate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_sync_to_jira",
-            &self.default_sync_to_jira,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_thirdpartynhdjirasupplierid",
-            &self.newaction_thirdpartynhdjirasupplierid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allow_user_attachments",
-            &self.allow_user_attachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_send_to_halo",
-            &self.default_send_to_halo,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tagreleasetype", &self.tagreleasetype, &self.extra)?;
-        model::opt_entry(&mut map, "releaseid", &self.releaseid, &self.extra)?;
-        model::opt_entry(&mut map, "releasename", &self.releasename, &self.extra)?;
-        model::opt_entry(&mut map, "releaseid2", &self.releaseid2, &self.extra)?;
-        model::opt_entry(&mut map, "releasename2", &self.releasename2, &self.extra)?;
-        model::opt_entry(&mut map, "releaseid3", &self.releaseid3, &self.extra)?;
-        model::opt_entry(&mut map, "releasename3", &self.releasename3, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showsendtwitter",
-            &self.showsendtwitter,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showsendfacebook",
-            &self.showsendfacebook,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lastusercontactmethod",
-            &self.lastusercontactmethod,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_private_note",
-            &self.default_private_note,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ai_operation", &self.ai_operation, &self.extra)?;
-        model::opt_entry(&mut map, "ai_model", &self.ai_model, &self.extra)?;
-        model::opt_entry(&mut map, "ai_prompt", &self.ai_prompt, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showsendwhatsapp",
-            &self.showsendwhatsapp,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_opp_closure_cat",
-            &self.default_opp_closure_cat,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_send_to_pagerduty",
-            &self.default_send_to_pagerduty,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "minattachments", &self.minattachments, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "defaultappointmenttype",
-            &self.defaultappointmenttype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showsendsurvey", &self.showsendsurvey, &self.extra)?;
-        model::opt_entry(&mut map, "sendsurvey", &self.sendsurvey, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showsendinstagram",
-            &self.showsendinstagram,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showslacheckbox_mandatory",
-            &self.showslacheckbox_mandatory,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ai_preview", &self.ai_preview, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ai_improve_agent_note_default_on",
-            &self.ai_improve_agent_note_default_on,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultcommunicationmethod",
-            &self.defaultcommunicationmethod,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newaction_thirdpartynhdservicenowsupplierid",
-            &self.newaction_thirdpartynhdservicenowsupplierid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "related_note_visibility",
-            &self.related_note_visibility,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_from_mailbox_id",
-            &self.override_from_mailbox_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_from_mailbox_name",
-            &self.override_from_mailbox_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "create_issue_type",
-            &self.create_issue_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_when_locked",
-            &self.show_when_locked,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showsendgooglebusiness",
-            &self.showsendgooglebusiness,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "submitlabeloverride",
-            &self.submitlabeloverride,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_send_jira_note",
-            &self.default_send_jira_note,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "config_type", &self.config_type, &self.extra)?;
-        model::opt_entry(&mut map, "show_on_parent", &self.show_on_parent, &self.extra)?;
-        model::opt_entry(&mut map, "show_on_child", &self.show_on_child, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "newactiondisplay",
-            &self.newactiondisplay,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newactiondisplaysize",
-            &self.newactiondisplaysize,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lapsafe_default_installation",
-            &self.lapsafe_default_installation,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lapsafe_default_installation_name",
-            &self.lapsafe_default_installation_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lapsafe_default_installation_obj",
-            &self.lapsafe_default_installation_obj,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hide_header_button",
-            &self.hide_header_button,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "charge_rate_overrides_ticket",
-            &self.charge_rate_overrides_ticket,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linked_from_variable",
-            &self.linked_from_variable,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_team_to_agents_default",
-            &self.default_team_to_agents_default,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "do_not_allow_with_open_appointments",
-            &self.do_not_allow_with_open_appointments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_ticket_attachments",
-            &self.new_ticket_attachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "run_ai_insights",
-            &self.run_ai_insights,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sales_mailbox_override_id",
-            &self.sales_mailbox_override_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hide_user_visibility_toggle",
-            &self.hide_user_visibility_toggle,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "email_editing", &self.email_editing, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_distribution_list",
-            &self.default_distribution_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_distribution_list_name",
-            &self.default_distribution_list_name,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Outcome {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Outcome`], to name one in [`Outcome::clear`] (send it as `null`) and
+/// [`Outcome::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum OutcomeField {
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `outcome`.
+    Outcome,
+    /// `buttonname`.
+    Buttonname,
+    /// `labellong`.
+    Labellong,
+    /// `colour`.
+    Colour,
+    /// `sequence`.
+    Sequence,
+    /// `hidden`.
+    Hidden,
+    /// `systemid`.
+    Systemid,
+    /// `dontshowscreen`.
+    Dontshowscreen,
+    /// `respondtype`.
+    Respondtype,
+    /// `update_parent_attachment_type`.
+    UpdateParentAttachmentType,
+    /// `sendemail`.
+    Sendemail,
+    /// `sendsms`.
+    Sendsms,
+    /// `actionvisibility`.
+    Actionvisibility,
+    /// `child_template_id`.
+    ChildTemplateId,
+    /// `createchildticketortemplate`.
+    Createchildticketortemplate,
+    /// `child_ticket_type_id`.
+    ChildTicketTypeId,
+    /// `tfstype`.
+    Tfstype,
+    /// `icon`.
+    Icon,
+    /// `translate_before_sending`.
+    TranslateBeforeSending,
+    /// `colour_type`.
+    ColourType,
+    /// `child_template_guid`.
+    ChildTemplateGuid,
+    /// `child_ticket_type_guid`.
+    ChildTicketTypeGuid,
+    /// `newstatus`.
+    Newstatus,
+    /// `newstatus_guid`.
+    NewstatusGuid,
+    /// `slaholdischecked`.
+    Slaholdischecked,
+    /// `userdesc`.
+    Userdesc,
+    /// `emailtemplate_id`.
+    EmailtemplateId,
+    /// `emailtemplate_guid`.
+    EmailtemplateGuid,
+    /// `emailtemplate_name`.
+    EmailtemplateName,
+    /// `slareleaseischecked`.
+    Slareleaseischecked,
+    /// `chargerate`.
+    Chargerate,
+    /// `defaultuserdef`.
+    Defaultuserdef,
+    /// `defaultmanhrs`.
+    Defaultmanhrs,
+    /// `defaultnonbill`.
+    Defaultnonbill,
+    /// `securitylevel`.
+    Securitylevel,
+    /// `approval_process_id`.
+    ApprovalProcessId,
+    /// `approval_process_guid`.
+    ApprovalProcessGuid,
+    /// `approval_process_name`.
+    ApprovalProcessName,
+    /// `hidefromuser`.
+    Hidefromuser,
+    /// `fieldvisible`.
+    Fieldvisible,
+    /// `hotkey`.
+    Hotkey,
+    /// `buttonimage`.
+    Buttonimage,
+    /// `hidesendemail`.
+    Hidesendemail,
+    /// `hidesendsms`.
+    Hidesendsms,
+    /// `hidecloserequest`.
+    Hidecloserequest,
+    /// `defaultagent`.
+    Defaultagent,
+    /// `defaultagent_name`.
+    DefaultagentName,
+    /// `defaultpriority`.
+    Defaultpriority,
+    /// `defaultteam`.
+    Defaultteam,
+    /// `includecc`.
+    Includecc,
+    /// `includeto`.
+    Includeto,
+    /// `default_note`.
+    DefaultNote,
+    /// `mustassign`.
+    Mustassign,
+    /// `requesttype`.
+    Requesttype,
+    /// `requesttype_guid`.
+    RequesttypeGuid,
+    /// `mustaddnote`.
+    Mustaddnote,
+    /// `worddocid`.
+    Worddocid,
+    /// `worddocpath`.
+    Worddocpath,
+    /// `synctosap`.
+    Synctosap,
+    /// `child_template_name`.
+    ChildTemplateName,
+    /// `child_ticket_type_name`.
+    ChildTicketTypeName,
+    /// `tooverride`.
+    Tooverride,
+    /// `ccoverride`.
+    Ccoverride,
+    /// `bccoverride`.
+    Bccoverride,
+    /// `workflow_id`.
+    WorkflowId,
+    /// `workflow_guid`.
+    WorkflowGuid,
+    /// `workflow_name`.
+    WorkflowName,
+    /// `workflow_step_id`.
+    WorkflowStepId,
+    /// `workflow_step_name`.
+    WorkflowStepName,
+    /// `synctodynamics`.
+    Synctodynamics,
+    /// `showhidecheckbox`.
+    Showhidecheckbox,
+    /// `showslacheckbox`.
+    Showslacheckbox,
+    /// `showimportantcheckbox`.
+    Showimportantcheckbox,
+    /// `isimportant`.
+    Isimportant,
+    /// `showfollowcheckbox`.
+    Showfollowcheckbox,
+    /// `follow`.
+    Follow,
+    /// `primaryserviceusersfollow`.
+    Primaryserviceusersfollow,
+    /// `defaultappointmentstatus`.
+    Defaultappointmentstatus,
+    /// `reportid`.
+    Reportid,
+    /// `report_attach_pdf`.
+    ReportAttachPdf,
+    /// `report_attach_xls`.
+    ReportAttachXls,
+    /// `report_attach_csv`.
+    ReportAttachCsv,
+    /// `report_attach_json`.
+    ReportAttachJson,
+    /// `reportname`.
+    Reportname,
+    /// `todo_template_id`.
+    TodoTemplateId,
+    /// `todo_template_guid`.
+    TodoTemplateGuid,
+    /// `todo_template_name`.
+    TodoTemplateName,
+    /// `child_emailtemplate_id`.
+    ChildEmailtemplateId,
+    /// `child_emailtemplate_guid`.
+    ChildEmailtemplateGuid,
+    /// `child_emailtemplate_name`.
+    ChildEmailtemplateName,
+    /// `default_linkedticket_status`.
+    DefaultLinkedticketStatus,
+    /// `default_linkedticket_status_guid`.
+    DefaultLinkedticketStatusGuid,
+    /// `newaction_subject`.
+    NewactionSubject,
+    /// `newaction_subject_close`.
+    NewactionSubjectClose,
+    /// `newaction_emailto`.
+    NewactionEmailto,
+    /// `newaction_emailcc`.
+    NewactionEmailcc,
+    /// `newaction_emailbcc`.
+    NewactionEmailbcc,
+    /// `newaction_emailfrom`.
+    NewactionEmailfrom,
+    /// `newaction_emailfrom_address_override`.
+    NewactionEmailfromAddressOverride,
+    /// `newaction_projecttimebudget`.
+    NewactionProjecttimebudget,
+    /// `newaction_supplier`.
+    NewactionSupplier,
+    /// `newaction_supplier_contract_id`.
+    NewactionSupplierContractId,
+    /// `newaction_supplier_sla_id`.
+    NewactionSupplierSlaId,
+    /// `newaction_supplier_priority_id`.
+    NewactionSupplierPriorityId,
+    /// `newaction_thirdpartynhdapiurl`.
+    NewactionThirdpartynhdapiurl,
+    /// `newaction_thirdpartynhdapiareaid`.
+    NewactionThirdpartynhdapiareaid,
+    /// `newaction_thirdpartynhdapisupplierid`.
+    NewactionThirdpartynhdapisupplierid,
+    /// `fields`.
+    Fields,
+    /// `newticket_user`.
+    NewticketUser,
+    /// `from_action_id`.
+    FromActionId,
+    /// `to_ticket_id`.
+    ToTicketId,
+    /// `newticket_summary`.
+    NewticketSummary,
+    /// `newticket_details`.
+    NewticketDetails,
+    /// `newticket_tickettype_hidden`.
+    NewticketTickettypeHidden,
+    /// `attachments`.
+    Attachments,
+    /// `_ticketinfoloaded`.
+    Ticketinfoloaded,
+    /// `script_id`.
+    ScriptId,
+    /// `script_name`.
+    ScriptName,
+    /// `usetimer`.
+    Usetimer,
+    /// `update_dynamic_email_list`.
+    UpdateDynamicEmailList,
+    /// `skip_pending_closure`.
+    SkipPendingClosure,
+    /// `newsummaryfromsource`.
+    Newsummaryfromsource,
+    /// `newdetailsfromsource`.
+    Newdetailsfromsource,
+    /// `show_email_fields`.
+    ShowEmailFields,
+    /// `logtimeunits`.
+    Logtimeunits,
+    /// `callscreencallscript`.
+    Callscreencallscript,
+    /// `callscreencallscript_name`.
+    CallscreencallscriptName,
+    /// `newaction_smsto`.
+    NewactionSmsto,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `excludeFromDynamicLists`.
+    ExcludeFromDynamicLists,
+    /// `automation_runbookid`.
+    AutomationRunbookid,
+    /// `automation_runbookname`.
+    AutomationRunbookname,
+    /// `integration_method_id`.
+    IntegrationMethodId,
+    /// `integration_method_name`.
+    IntegrationMethodName,
+    /// `setdetailsfromnewticket`.
+    Setdetailsfromnewticket,
+    /// `hideactionfromcandi`.
+    Hideactionfromcandi,
+    /// `setemailbodytonote`.
+    Setemailbodytonote,
+    /// `bccfollowers`.
+    Bccfollowers,
+    /// `followersccbcc`.
+    Followersccbcc,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `showevenifnochild`.
+    Showevenifnochild,
+    /// `replytype`.
+    Replytype,
+    /// `parentdefaultuser`.
+    Parentdefaultuser,
+    /// `parentdefaultuser_name`.
+    ParentdefaultuserName,
+    /// `_warning`.
+    Warning,
+    /// `assetsearchtext`.
+    Assetsearchtext,
+    /// `action_resets_response`.
+    ActionResetsResponse,
+    /// `showattachmentstouser`.
+    Showattachmentstouser,
+    /// `customurl`.
+    Customurl,
+    /// `defaultcat1`.
+    Defaultcat1,
+    /// `defaultcat2`.
+    Defaultcat2,
+    /// `defaultcat3`.
+    Defaultcat3,
+    /// `defaultcat4`.
+    Defaultcat4,
+    /// `includeallattachments`.
+    Includeallattachments,
+    /// `useremailintellisense`.
+    Useremailintellisense,
+    /// `supplieremailintellisense`.
+    Supplieremailintellisense,
+    /// `azure_action`.
+    AzureAction,
+    /// `azure_connection_id`.
+    AzureConnectionId,
+    /// `azure_connection_name`.
+    AzureConnectionName,
+    /// `azure_connection`.
+    AzureConnection,
+    /// `azure_input_mappings`.
+    AzureInputMappings,
+    /// `azure_output_mappings`.
+    AzureOutputMappings,
+    /// `default_sync_to_salesforce`.
+    DefaultSyncToSalesforce,
+    /// `show_to_user`.
+    ShowToUser,
+    /// `defaultsupplier_id`.
+    DefaultsupplierId,
+    /// `defaultsupplier_name`.
+    DefaultsupplierName,
+    /// `isbillingaction`.
+    Isbillingaction,
+    /// `ishiddenfrominternalit`.
+    Ishiddenfrominternalit,
+    /// `default_sync_to_servicenow`.
+    DefaultSyncToServicenow,
+    /// `default_asset_type`.
+    DefaultAssetType,
+    /// `default_asset_type_guid`.
+    DefaultAssetTypeGuid,
+    /// `default_asset_type_name`.
+    DefaultAssetTypeName,
+    /// `showautorelease`.
+    Showautorelease,
+    /// `workflows`.
+    Workflows,
+    /// `quoter_template`.
+    QuoterTemplate,
+    /// `apptcompletetimetype`.
+    Apptcompletetimetype,
+    /// `default_asset_status`.
+    DefaultAssetStatus,
+    /// `tickettypes`.
+    Tickettypes,
+    /// `translations`.
+    Translations,
+    /// `travelrate`.
+    Travelrate,
+    /// `default_sync_to_jira`.
+    DefaultSyncToJira,
+    /// `newaction_thirdpartynhdjirasupplierid`.
+    NewactionThirdpartynhdjirasupplierid,
+    /// `allow_user_attachments`.
+    AllowUserAttachments,
+    /// `default_send_to_halo`.
+    DefaultSendToHalo,
+    /// `tagreleasetype`.
+    Tagreleasetype,
+    /// `releaseid`.
+    Releaseid,
+    /// `releasename`.
+    Releasename,
+    /// `releaseid2`.
+    Releaseid2,
+    /// `releasename2`.
+    Releasename2,
+    /// `releaseid3`.
+    Releaseid3,
+    /// `releasename3`.
+    Releasename3,
+    /// `showsendtwitter`.
+    Showsendtwitter,
+    /// `showsendfacebook`.
+    Showsendfacebook,
+    /// `lastusercontactmethod`.
+    Lastusercontactmethod,
+    /// `default_private_note`.
+    DefaultPrivateNote,
+    /// `ai_operation`.
+    AiOperation,
+    /// `ai_model`.
+    AiModel,
+    /// `ai_prompt`.
+    AiPrompt,
+    /// `showsendwhatsapp`.
+    Showsendwhatsapp,
+    /// `default_opp_closure_cat`.
+    DefaultOppClosureCat,
+    /// `default_send_to_pagerduty`.
+    DefaultSendToPagerduty,
+    /// `minattachments`.
+    Minattachments,
+    /// `defaultappointmenttype`.
+    Defaultappointmenttype,
+    /// `showsendsurvey`.
+    Showsendsurvey,
+    /// `sendsurvey`.
+    Sendsurvey,
+    /// `showsendinstagram`.
+    Showsendinstagram,
+    /// `showslacheckbox_mandatory`.
+    ShowslacheckboxMandatory,
+    /// `ai_preview`.
+    AiPreview,
+    /// `ai_improve_agent_note_default_on`.
+    AiImproveAgentNoteDefaultOn,
+    /// `defaultcommunicationmethod`.
+    Defaultcommunicationmethod,
+    /// `newaction_thirdpartynhdservicenowsupplierid`.
+    NewactionThirdpartynhdservicenowsupplierid,
+    /// `related_note_visibility`.
+    RelatedNoteVisibility,
+    /// `override_from_mailbox_id`.
+    OverrideFromMailboxId,
+    /// `override_from_mailbox_name`.
+    OverrideFromMailboxName,
+    /// `create_issue_type`.
+    CreateIssueType,
+    /// `show_when_locked`.
+    ShowWhenLocked,
+    /// `showsendgooglebusiness`.
+    Showsendgooglebusiness,
+    /// `submitlabeloverride`.
+    Submitlabeloverride,
+    /// `default_send_jira_note`.
+    DefaultSendJiraNote,
+    /// `config_type`.
+    ConfigType,
+    /// `show_on_parent`.
+    ShowOnParent,
+    /// `show_on_child`.
+    ShowOnChild,
+    /// `newactiondisplay`.
+    Newactiondisplay,
+    /// `newactiondisplaysize`.
+    Newactiondisplaysize,
+    /// `lapsafe_default_installation`.
+    LapsafeDefaultInstallation,
+    /// `lapsafe_default_installation_name`.
+    LapsafeDefaultInstallationName,
+    /// `lapsafe_default_installation_obj`.
+    LapsafeDefaultInstallationObj,
+    /// `hide_header_button`.
+    HideHeaderButton,
+    /// `charge_rate_overrides_ticket`.
+    ChargeRateOverridesTicket,
+    /// `linked_from_variable`.
+    LinkedFromVariable,
+    /// `default_team_to_agents_default`.
+    DefaultTeamToAgentsDefault,
+    /// `do_not_allow_with_open_appointments`.
+    DoNotAllowWithOpenAppointments,
+    /// `new_ticket_attachments`.
+    NewTicketAttachments,
+    /// `run_ai_insights`.
+    RunAiInsights,
+    /// `sales_mailbox_override_id`.
+    SalesMailboxOverrideId,
+    /// `hide_user_visibility_toggle`.
+    HideUserVisibilityToggle,
+    /// `email_editing`.
+    EmailEditing,
+    /// `default_distribution_list`.
+    DefaultDistributionList,
+    /// `default_distribution_list_name`.
+    DefaultDistributionListName,
 }
 
 impl crate::runtime::model::Model for Outcome {
-    const EXPECTING: &'static str = "struct Outcome";
+    const NAME: &'static str = "Outcome";
     const FIELDS: &'static [&'static str] = &[
-        "_ticketinfoloaded",
-        "_warning",
-        "access_control",
-        "access_control_level",
-        "action_resets_response",
-        "actionvisibility",
-        "ai_improve_agent_note_default_on",
-        "ai_model",
-        "ai_operation",
-        "ai_preview",
-        "ai_prompt",
-        "allow_user_attachments",
-        "approval_process_guid",
-        "approval_process_id",
-        "approval_process_name",
-        "apptcompletetimetype",
-        "assetsearchtext",
-        "attachments",
-        "automation_runbookid",
-        "automation_runbookname",
-        "azure_action",
-        "azure_connection",
-        "azure_connection_id",
-        "azure_connection_name",
-        "azure_input_mappings",
-        "azure_output_mappings",
-        "bccfollowers",
-        "bccoverride",
-        "buttonimage",
+        "id",
+        "guid",
+        "intent",
+        "outcome",
         "buttonname",
-        "callscreencallscript",
-        "callscreencallscript_name",
-        "ccoverride",
-        "charge_rate_overrides_ticket",
-        "chargerate",
-        "child_emailtemplate_guid",
-        "child_emailtemplate_id",
-        "child_emailtemplate_name",
-        "child_template_guid",
-        "child_template_id",
-        "child_template_name",
-        "child_ticket_type_guid",
-        "child_ticket_type_id",
-        "child_ticket_type_name",
+        "labellong",
         "colour",
-        "colour_type",
-        "config_type",
-        "create_issue_type",
+        "sequence",
+        "hidden",
+        "systemid",
+        "dontshowscreen",
+        "respondtype",
+        "update_parent_attachment_type",
+        "sendemail",
+        "sendsms",
+        "actionvisibility",
+        "child_template_id",
         "createchildticketortemplate",
-        "customurl",
-        "default_asset_status",
-        "default_asset_type",
-        "default_asset_type_guid",
-        "default_asset_type_name",
-        "default_distribution_list",
-        "default_distribution_list_name",
-        "default_linkedticket_status",
-        "default_linkedticket_status_guid",
-        "default_note",
-        "default_opp_closure_cat",
-        "default_private_note",
-        "default_send_jira_note",
-        "default_send_to_halo",
-        "default_send_to_pagerduty",
-        "default_sync_to_jira",
-        "default_sync_to_salesforce",
-        "default_sync_to_servicenow",
-        "default_team_to_agents_default",
+        "child_ticket_type_id",
+        "tfstype",
+        "icon",
+        "translate_before_sending",
+        "colour_type",
+        "child_template_guid",
+        "child_ticket_type_guid",
+        "newstatus",
+        "newstatus_guid",
+        "slaholdischecked",
+        "userdesc",
+        "emailtemplate_id",
+        "emailtemplate_guid",
+        "emailtemplate_name",
+        "slareleaseischecked",
+        "chargerate",
+        "defaultuserdef",
+        "defaultmanhrs",
+        "defaultnonbill",
+        "securitylevel",
+        "approval_process_id",
+        "approval_process_guid",
+        "approval_process_name",
+        "hidefromuser",
+        "fieldvisible",
+        "hotkey",
+        "buttonimage",
+        "hidesendemail",
+        "hidesendsms",
+        "hidecloserequest",
         "defaultagent",
         "defaultagent_name",
+        "defaultpriority",
+        "defaultteam",
+        "includecc",
+        "includeto",
+        "default_note",
+        "mustassign",
+        "requesttype",
+        "requesttype_guid",
+        "mustaddnote",
+        "worddocid",
+        "worddocpath",
+        "synctosap",
+        "child_template_name",
+        "child_ticket_type_name",
+        "tooverride",
+        "ccoverride",
+        "bccoverride",
+        "workflow_id",
+        "workflow_guid",
+        "workflow_name",
+        "workflow_step_id",
+        "workflow_step_name",
+        "synctodynamics",
+        "showhidecheckbox",
+        "showslacheckbox",
+        "showimportantcheckbox",
+        "isimportant",
+        "showfollowcheckbox",
+        "follow",
+        "primaryserviceusersfollow",
         "defaultappointmentstatus",
-        "defaultappointmenttype",
+        "reportid",
+        "report_attach_pdf",
+        "report_attach_xls",
+        "report_attach_csv",
+        "report_attach_json",
+        "reportname",
+        "todo_template_id",
+        "todo_template_guid",
+        "todo_template_name",
+        "child_emailtemplate_id",
+        "child_emailtemplate_guid",
+        "child_emailtemplate_name",
+        "default_linkedticket_status",
+        "default_linkedticket_status_guid",
+        "newaction_subject",
+        "newaction_subject_close",
+        "newaction_emailto",
+        "newaction_emailcc",
+        "newaction_emailbcc",
+        "newaction_emailfrom",
+        "newaction_emailfrom_address_override",
+        "newaction_projecttimebudget",
+        "newaction_supplier",
+        "newaction_supplier_contract_id",
+        "newaction_supplier_sla_id",
+        "newaction_supplier_priority_id",
+        "newaction_thirdpartynhdapiurl",
+        "newaction_thirdpartynhdapiareaid",
+        "newaction_thirdpartynhdapisupplierid",
+        "fields",
+        "newticket_user",
+        "from_action_id",
+        "to_ticket_id",
+        "newticket_summary",
+        "newticket_details",
+        "newticket_tickettype_hidden",
+        "attachments",
+        "_ticketinfoloaded",
+        "script_id",
+        "script_name",
+        "usetimer",
+        "update_dynamic_email_list",
+        "skip_pending_closure",
+        "newsummaryfromsource",
+        "newdetailsfromsource",
+        "show_email_fields",
+        "logtimeunits",
+        "callscreencallscript",
+        "callscreencallscript_name",
+        "newaction_smsto",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "excludeFromDynamicLists",
+        "automation_runbookid",
+        "automation_runbookname",
+        "integration_method_id",
+        "integration_method_name",
+        "setdetailsfromnewticket",
+        "hideactionfromcandi",
+        "setemailbodytonote",
+        "bccfollowers",
+        "followersccbcc",
+        "access_control",
+        "access_control_level",
+        "showevenifnochild",
+        "replytype",
+        "parentdefaultuser",
+        "parentdefaultuser_name",
+        "_warning",
+        "assetsearchtext",
+        "action_resets_response",
+        "showattachmentstouser",
+        "customurl",
         "defaultcat1",
         "defaultcat2",
         "defaultcat3",
         "defaultcat4",
-        "defaultcommunicationmethod",
-        "defaultmanhrs",
-        "defaultnonbill",
-        "defaultpriority",
+        "includeallattachments",
+        "useremailintellisense",
+        "supplieremailintellisense",
+        "azure_action",
+        "azure_connection_id",
+        "azure_connection_name",
+        "azure_connection",
+        "azure_input_mappings",
+        "azure_output_mappings",
+        "default_sync_to_salesforce",
+        "show_to_user",
         "defaultsupplier_id",
         "defaultsupplier_name",
-        "defaultteam",
-        "defaultuserdef",
-        "do_not_allow_with_open_appointments",
-        "dontshowscreen",
-        "email_editing",
-        "emailtemplate_guid",
-        "emailtemplate_id",
-        "emailtemplate_name",
-        "excludeFromDynamicLists",
-        "fields",
-        "fieldvisible",
-        "follow",
-        "followersccbcc",
-        "from_action_id",
-        "guid",
-        "hidden",
-        "hide_header_button",
-        "hide_user_visibility_toggle",
-        "hideactionfromcandi",
-        "hidecloserequest",
-        "hidefromuser",
-        "hidesendemail",
-        "hidesendsms",
-        "hotkey",
-        "icon",
-        "id",
-        "includeallattachments",
-        "includecc",
-        "includeto",
-        "integration_method_id",
-        "integration_method_name",
-        "intent",
         "isbillingaction",
         "ishiddenfrominternalit",
-        "isimportant",
-        "labellong",
+        "default_sync_to_servicenow",
+        "default_asset_type",
+        "default_asset_type_guid",
+        "default_asset_type_name",
+        "showautorelease",
+        "workflows",
+        "quoter_template",
+        "apptcompletetimetype",
+        "default_asset_status",
+        "tickettypes",
+        "translations",
+        "travelrate",
+        "default_sync_to_jira",
+        "newaction_thirdpartynhdjirasupplierid",
+        "allow_user_attachments",
+        "default_send_to_halo",
+        "tagreleasetype",
+        "releaseid",
+        "releasename",
+        "releaseid2",
+        "releasename2",
+        "releaseid3",
+        "releasename3",
+        "showsendtwitter",
+        "showsendfacebook",
+        "lastusercontactmethod",
+        "default_private_note",
+        "ai_operation",
+        "ai_model",
+        "ai_prompt",
+        "showsendwhatsapp",
+        "default_opp_closure_cat",
+        "default_send_to_pagerduty",
+        "minattachments",
+        "defaultappointmenttype",
+        "showsendsurvey",
+        "sendsurvey",
+        "showsendinstagram",
+        "showslacheckbox_mandatory",
+        "ai_preview",
+        "ai_improve_agent_note_default_on",
+        "defaultcommunicationmethod",
+        "newaction_thirdpartynhdservicenowsupplierid",
+        "related_note_visibility",
+        "override_from_mailbox_id",
+        "override_from_mailbox_name",
+        "create_issue_type",
+        "show_when_locked",
+        "showsendgooglebusiness",
+        "submitlabeloverride",
+        "default_send_jira_note",
+        "config_type",
+        "show_on_parent",
+        "show_on_child",
+        "newactiondisplay",
+        "newactiondisplaysize",
         "lapsafe_default_installation",
         "lapsafe_default_installation_name",
         "lapsafe_default_installation_obj",
-        "lastusercontactmethod",
+        "hide_header_button",
+        "charge_rate_overrides_ticket",
         "linked_from_variable",
-        "logtimeunits",
-        "minattachments",
-        "mustaddnote",
-        "mustassign",
+        "default_team_to_agents_default",
+        "do_not_allow_with_open_appointments",
         "new_ticket_attachments",
-        "newaction_emailbcc",
-        "newaction_emailcc",
-        "newaction_emailfrom",
-        "newaction_emailfrom_address_override",
-        "newaction_emailto",
-        "newaction_projecttimebudget",
-        "newaction_smsto",
-        "newaction_subject",
-        "newaction_subject_close",
-        "newaction_supplier",
-        "newaction_supplier_contract_id",
-        "newaction_supplier_priority_id",
-        "newaction_supplier_sla_id",
-        "newaction_thirdpartynhdapiareaid",
-        "newaction_thirdpartynhdapisupplierid",
-        "newaction_thirdpartynhdapiurl",
-        "newaction_thirdpartynhdjirasupplierid",
-        "newaction_thirdpartynhdservicenowsupplierid",
-        "newactiondisplay",
-        "newactiondisplaysize",
-        "newdetailsfromsource",
-        "newstatus",
-        "newstatus_guid",
-        "newsummaryfromsource",
-        "newticket_details",
-        "newticket_summary",
-        "newticket_tickettype_hidden",
-        "newticket_user",
-        "outcome",
-        "override_from_mailbox_id",
-        "override_from_mailbox_name",
-        "parentdefaultuser",
-        "parentdefaultuser_name",
-        "pdftemplate_id",
-        "pdftemplate_name",
-        "primaryserviceusersfollow",
-        "quoter_template",
-        "related_note_visibility",
-        "releaseid",
-        "releaseid2",
-        "releaseid3",
-        "releasename",
-        "releasename2",
-        "releasename3",
-        "replytype",
-        "report_attach_csv",
-        "report_attach_json",
-        "report_attach_pdf",
-        "report_attach_xls",
-        "reportid",
-        "reportname",
-        "requesttype",
-        "requesttype_guid",
-        "respondtype",
         "run_ai_insights",
         "sales_mailbox_override_id",
-        "script_id",
-        "script_name",
-        "securitylevel",
-        "sendemail",
-        "sendsms",
-        "sendsurvey",
-        "sequence",
-        "setdetailsfromnewticket",
-        "setemailbodytonote",
-        "show_email_fields",
-        "show_on_child",
-        "show_on_parent",
-        "show_to_user",
-        "show_when_locked",
-        "showattachmentstouser",
-        "showautorelease",
-        "showevenifnochild",
-        "showfollowcheckbox",
-        "showhidecheckbox",
-        "showimportantcheckbox",
-        "showsendfacebook",
-        "showsendgooglebusiness",
-        "showsendinstagram",
-        "showsendsurvey",
-        "showsendtwitter",
-        "showsendwhatsapp",
-        "showslacheckbox",
-        "showslacheckbox_mandatory",
-        "skip_pending_closure",
-        "slaholdischecked",
-        "slareleaseischecked",
-        "submitlabeloverride",
-        "supplieremailintellisense",
-        "synctodynamics",
-        "synctosap",
-        "systemid",
-        "tagreleasetype",
-        "tfstype",
-        "tickettypes",
-        "to_ticket_id",
-        "todo_template_guid",
-        "todo_template_id",
-        "todo_template_name",
-        "tooverride",
-        "translate_before_sending",
-        "translations",
-        "travelrate",
-        "update_dynamic_email_list",
-        "update_parent_attachment_type",
-        "userdesc",
-        "useremailintellisense",
-        "usetimer",
-        "worddocid",
-        "worddocpath",
-        "workflow_guid",
-        "workflow_id",
-        "workflow_name",
-        "workflow_step_id",
-        "workflow_step_name",
-        "workflows",
+        "hide_user_visibility_toggle",
+        "email_editing",
+        "default_distribution_list",
+        "default_distribution_list_name",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.ticketinfoloaded = model::opt_bool(map)?,
-            1 => self.warning = model::value(map)?,
-            2 => self.access_control = model::value(map)?,
-            3 => self.access_control_level = model::opt_i32(map)?,
-            4 => self.action_resets_response = model::opt_bool(map)?,
-            5 => self.actionvisibility = model::opt_bool(map)?,
-            6 => self.ai_improve_agent_note_default_on = model::opt_bool(map)?,
-            7 => self.ai_model = model::value(map)?,
-            8 => self.ai_operation = model::opt_i32(map)?,
-            9 => self.ai_preview = model::opt_bool(map)?,
-            10 => self.ai_prompt = model::value(map)?,
-            11 => self.allow_user_attachments = model::opt_bool(map)?,
-            12 => self.approval_process_guid = model::value(map)?,
-            13 => self.approval_process_id = model::opt_i32(map)?,
-            14 => self.approval_process_name = model::value(map)?,
-            15 => self.apptcompletetimetype = model::opt_i32(map)?,
-            16 => self.assetsearchtext = model::value(map)?,
-            17 => self.attachments = model::value(map)?,
-            18 => self.automation_runbookid = model::value(map)?,
-            19 => self.automation_runbookname = model::value(map)?,
-            20 => self.azure_action = model::opt_i32(map)?,
-            21 => self.azure_connection = model::value(map)?,
-            22 => self.azure_connection_id = model::opt_i32(map)?,
-            23 => self.azure_connection_name = model::value(map)?,
-            24 => self.azure_input_mappings = model::value(map)?,
-            25 => self.azure_output_mappings = model::value(map)?,
-            26 => self.bccfollowers = model::opt_bool(map)?,
-            27 => self.bccoverride = model::value(map)?,
-            28 => self.buttonimage = model::opt_i32(map)?,
-            29 => self.buttonname = model::value(map)?,
-            30 => self.callscreencallscript = model::opt_i32(map)?,
-            31 => self.callscreencallscript_name = model::value(map)?,
-            32 => self.ccoverride = model::value(map)?,
-            33 => self.charge_rate_overrides_ticket = model::opt_bool(map)?,
-            34 => self.chargerate = model::opt_i32(map)?,
-            35 => self.child_emailtemplate_guid = model::value(map)?,
-            36 => self.child_emailtemplate_id = model::opt_i32(map)?,
-            37 => self.child_emailtemplate_name = model::value(map)?,
-            38 => self.child_template_guid = model::value(map)?,
-            39 => self.child_template_id = model::opt_i32(map)?,
-            40 => self.child_template_name = model::value(map)?,
-            41 => self.child_ticket_type_guid = model::value(map)?,
-            42 => self.child_ticket_type_id = model::opt_i32(map)?,
-            43 => self.child_ticket_type_name = model::value(map)?,
-            44 => self.colour = model::value(map)?,
-            45 => self.colour_type = model::opt_i32(map)?,
-            46 => self.config_type = model::opt_i32(map)?,
-            47 => self.create_issue_type = model::opt_i32(map)?,
-            48 => self.createchildticketortemplate = model::opt_i32(map)?,
-            49 => self.customurl = model::value(map)?,
-            50 => self.default_asset_status = model::opt_i32(map)?,
-            51 => self.default_asset_type = model::opt_i32(map)?,
-            52 => self.default_asset_type_guid = model::value(map)?,
-            53 => self.default_asset_type_name = model::value(map)?,
-            54 => self.default_distribution_list = model::opt_i32(map)?,
-            55 => self.default_distribution_list_name = model::value(map)?,
-            56 => self.default_linkedticket_status = model::opt_i32(map)?,
-            57 => self.default_linkedticket_status_guid = model::value(map)?,
-            58 => self.default_note = model::value(map)?,
-            59 => self.default_opp_closure_cat = model::opt_i32(map)?,
-            60 => self.default_private_note = model::value(map)?,
-            61 => self.default_send_jira_note = model::opt_bool(map)?,
-            62 => self.default_send_to_halo = model::opt_bool(map)?,
-            63 => self.default_send_to_pagerduty = model::opt_bool(map)?,
-            64 => self.default_sync_to_jira = model::opt_bool(map)?,
-            65 => self.default_sync_to_salesforce = model::opt_bool(map)?,
-            66 => self.default_sync_to_servicenow = model::opt_bool(map)?,
-            67 => self.default_team_to_agents_default = model::opt_bool(map)?,
-            68 => self.defaultagent = model::opt_i32(map)?,
-            69 => self.defaultagent_name = model::value(map)?,
-            70 => self.defaultappointmentstatus = model::opt_i32(map)?,
-            71 => self.defaultappointmenttype = model::opt_i32(map)?,
-            72 => self.defaultcat1 = model::value(map)?,
-            73 => self.defaultcat2 = model::value(map)?,
-            74 => self.defaultcat3 = model::value(map)?,
-            75 => self.defaultcat4 = model::value(map)?,
-            76 => self.defaultcommunicationmethod = model::opt_i32(map)?,
-            77 => self.defaultmanhrs = model::opt_f64(map)?,
-            78 => self.defaultnonbill = model::opt_f64(map)?,
-            79 => self.defaultpriority = model::opt_i32(map)?,
-            80 => self.defaultsupplier_id = model::opt_i32(map)?,
-            81 => self.defaultsupplier_name = model::value(map)?,
-            82 => self.defaultteam = model::value(map)?,
-            83 => self.defaultuserdef = model::opt_i32(map)?,
-            84 => self.do_not_allow_with_open_appointments = model::opt_bool(map)?,
-            85 => self.dontshowscreen = model::opt_bool(map)?,
-            86 => self.email_editing = model::opt_i32(map)?,
-            87 => self.emailtemplate_guid = model::value(map)?,
-            88 => self.emailtemplate_id = model::opt_i32(map)?,
-            89 => self.emailtemplate_name = model::value(map)?,
-            90 => self.exclude_from_dynamic_lists = model::opt_bool(map)?,
-            91 => self.fields = model::value(map)?,
-            92 => self.fieldvisible = model::value(map)?,
-            93 => self.follow = model::opt_bool(map)?,
-            94 => self.followersccbcc = model::opt_i32(map)?,
-            95 => self.from_action_id = model::opt_i32(map)?,
-            96 => self.guid = model::value(map)?,
-            97 => self.hidden = model::opt_bool(map)?,
-            98 => self.hide_header_button = model::opt_bool(map)?,
-            99 => self.hide_user_visibility_toggle = model::opt_bool(map)?,
-            100 => self.hideactionfromcandi = model::opt_bool(map)?,
-            101 => self.hidecloserequest = model::opt_bool(map)?,
-            102 => self.hidefromuser = model::opt_bool(map)?,
-            103 => self.hidesendemail = model::opt_bool(map)?,
-            104 => self.hidesendsms = model::opt_bool(map)?,
-            105 => self.hotkey = model::value(map)?,
-            106 => self.icon = model::value(map)?,
-            107 => self.id = model::opt_i32(map)?,
-            108 => self.includeallattachments = model::opt_bool(map)?,
-            109 => self.includecc = model::opt_bool(map)?,
-            110 => self.includeto = model::opt_bool(map)?,
-            111 => self.integration_method_id = model::opt_i32(map)?,
-            112 => self.integration_method_name = model::value(map)?,
-            113 => self.intent = model::value(map)?,
-            114 => self.isbillingaction = model::opt_bool(map)?,
-            115 => self.ishiddenfrominternalit = model::opt_bool(map)?,
-            116 => self.isimportant = model::opt_bool(map)?,
-            117 => self.labellong = model::value(map)?,
-            118 => self.lapsafe_default_installation = model::value(map)?,
-            119 => self.lapsafe_default_installation_name = model::value(map)?,
-            120 => self.lapsafe_default_installation_obj = model::value(map)?,
-            121 => self.lastusercontactmethod = model::value(map)?,
-            122 => self.linked_from_variable = model::opt_bool(map)?,
-            123 => self.logtimeunits = model::opt_i32(map)?,
-            124 => self.minattachments = model::opt_i32(map)?,
-            125 => self.mustaddnote = model::opt_bool(map)?,
-            126 => self.mustassign = model::opt_bool(map)?,
-            127 => self.new_ticket_attachments = model::opt_bool(map)?,
-            128 => self.newaction_emailbcc = model::value(map)?,
-            129 => self.newaction_emailcc = model::value(map)?,
-            130 => self.newaction_emailfrom = model::opt_i32(map)?,
-            131 => self.newaction_emailfrom_address_override = model::value(map)?,
-            132 => self.newaction_emailto = model::value(map)?,
-            133 => self.newaction_projecttimebudget = model::opt_f64(map)?,
-            134 => self.newaction_smsto = model::value(map)?,
-            135 => self.newaction_subject = model::value(map)?,
-            136 => self.newaction_subject_close = model::value(map)?,
-            137 => self.newaction_supplier = model::value(map)?,
-            138 => self.newaction_supplier_contract_id = model::opt_i32(map)?,
-            139 => self.newaction_supplier_priority_id = model::opt_i32(map)?,
-            140 => self.newaction_supplier_sla_id = model::opt_i32(map)?,
-            141 => self.newaction_thirdpartynhdapiareaid = model::opt_i32(map)?,
-            142 => self.newaction_thirdpartynhdapisupplierid = model::opt_i32(map)?,
-            143 => self.newaction_thirdpartynhdapiurl = model::value(map)?,
-            144 => self.newaction_thirdpartynhdjirasupplierid = model::opt_i32(map)?,
-            145 => {
-                self.newaction_thirdpartynhdservicenowsupplierid = model::opt_i32(map)?;
-            }
-            146 => self.newactiondisplay = model::opt_i32(map)?,
-            147 => self.newactiondisplaysize = model::opt_i32(map)?,
-            148 => self.newdetailsfromsource = model::opt_bool(map)?,
-            149 => self.newstatus = model::opt_i32(map)?,
-            150 => self.newstatus_guid = model::value(map)?,
-            151 => self.newsummaryfromsource = model::opt_bool(map)?,
-            152 => self.newticket_details = model::value(map)?,
-            153 => self.newticket_summary = model::value(map)?,
-            154 => self.newticket_tickettype_hidden = model::opt_bool(map)?,
-            155 => self.newticket_user = model::value(map)?,
-            156 => self.outcome = model::value(map)?,
-            157 => self.override_from_mailbox_id = model::opt_i32(map)?,
-            158 => self.override_from_mailbox_name = model::value(map)?,
-            159 => self.parentdefaultuser = model::opt_i32(map)?,
-            160 => self.parentdefaultuser_name = model::value(map)?,
-            161 => self.pdftemplate_id = model::opt_i32(map)?,
-            162 => self.pdftemplate_name = model::value(map)?,
-            163 => self.primaryserviceusersfollow = model::opt_bool(map)?,
-            164 => self.quoter_template = model::value(map)?,
-            165 => self.related_note_visibility = model::opt_i32(map)?,
-            166 => self.releaseid = model::opt_i32(map)?,
-            167 => self.releaseid2 = model::opt_i32(map)?,
-            168 => self.releaseid3 = model::opt_i32(map)?,
-            169 => self.releasename = model::value(map)?,
-            170 => self.releasename2 = model::value(map)?,
-            171 => self.releasename3 = model::value(map)?,
-            172 => self.replytype = model::opt_i32(map)?,
-            173 => self.report_attach_csv = model::opt_bool(map)?,
-            174 => self.report_attach_json = model::opt_bool(map)?,
-            175 => self.report_attach_pdf = model::opt_bool(map)?,
-            176 => self.report_attach_xls = model::opt_bool(map)?,
-            177 => self.reportid = model::opt_i32(map)?,
-            178 => self.reportname = model::value(map)?,
-            179 => self.requesttype = model::opt_i32(map)?,
-            180 => self.requesttype_guid = model::value(map)?,
-            181 => self.respondtype = model::opt_i32(map)?,
-            182 => self.run_ai_insights = model::opt_bool(map)?,
-            183 => self.sales_mailbox_override_id = model::opt_i32(map)?,
-            184 => self.script_id = model::opt_i32(map)?,
-            185 => self.script_name = model::value(map)?,
-            186 => self.securitylevel = model::opt_i32(map)?,
-            187 => self.sendemail = model::opt_i32(map)?,
-            188 => self.sendsms = model::opt_i32(map)?,
-            189 => self.sendsurvey = model::opt_i32(map)?,
-            190 => self.sequence = model::opt_i32(map)?,
-            191 => self.setdetailsfromnewticket = model::opt_bool(map)?,
-            192 => self.setemailbodytonote = model::opt_bool(map)?,
-            193 => self.show_email_fields = model::opt_bool(map)?,
-            194 => self.show_on_child = model::opt_i32(map)?,
-            195 => self.show_on_parent = model::opt_i32(map)?,
-            196 => self.show_to_user = model::opt_bool(map)?,
-            197 => self.show_when_locked = model::opt_bool(map)?,
-            198 => self.showattachmentstouser = model::opt_bool(map)?,
-            199 => self.showautorelease = model::opt_bool(map)?,
-            200 => self.showevenifnochild = model::opt_bool(map)?,
-            201 => self.showfollowcheckbox = model::opt_bool(map)?,
-            202 => self.showhidecheckbox = model::opt_bool(map)?,
-            203 => self.showimportantcheckbox = model::opt_bool(map)?,
-            204 => self.showsendfacebook = model::opt_bool(map)?,
-            205 => self.showsendgooglebusiness = model::opt_bool(map)?,
-            206 => self.showsendinstagram = model::opt_bool(map)?,
-            207 => self.showsendsurvey = model::opt_bool(map)?,
-            208 => self.showsendtwitter = model::opt_bool(map)?,
-            209 => self.showsendwhatsapp = model::opt_bool(map)?,
-            210 => self.showslacheckbox = model::opt_bool(map)?,
-            211 => self.showslacheckbox_mandatory = model::opt_bool(map)?,
-            212 => self.skip_pending_closure = model::opt_bool(map)?,
-            213 => self.slaholdischecked = model::opt_bool(map)?,
-            214 => self.slareleaseischecked = model::opt_bool(map)?,
-            215 => self.submitlabeloverride = model::value(map)?,
-            216 => self.supplieremailintellisense = model::opt_i32(map)?,
-            217 => self.synctodynamics = model::opt_bool(map)?,
-            218 => self.synctosap = model::opt_bool(map)?,
-            219 => self.systemid = model::opt_i32(map)?,
-            220 => self.tagreleasetype = model::opt_i32(map)?,
-            221 => self.tfstype = model::value(map)?,
-            222 => self.tickettypes = model::value(map)?,
-            223 => self.to_ticket_id = model::opt_i32(map)?,
-            224 => self.todo_template_guid = model::value(map)?,
-            225 => self.todo_template_id = model::opt_i32(map)?,
-            226 => self.todo_template_name = model::value(map)?,
-            227 => self.tooverride = model::value(map)?,
-            228 => self.translate_before_sending = model::opt_bool(map)?,
-            229 => self.translations = model::value(map)?,
-            230 => self.travelrate = model::opt_i32(map)?,
-            231 => self.update_dynamic_email_list = model::opt_bool(map)?,
-            232 => self.update_parent_attachment_type = model::opt_i32(map)?,
-            233 => self.userdesc = model::value(map)?,
-            234 => self.useremailintellisense = model::opt_i32(map)?,
-            235 => self.usetimer = model::opt_bool(map)?,
-            236 => self.worddocid = model::opt_i32(map)?,
-            237 => self.worddocpath = model::value(map)?,
-            238 => self.workflow_guid = model::value(map)?,
-            239 => self.workflow_id = model::opt_i32(map)?,
-            240 => self.workflow_name = model::value(map)?,
-            241 => self.workflow_step_id = model::opt_i32(map)?,
-            242 => self.workflow_step_name = model::value(map)?,
-            243 => self.workflows = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        118, 149, 143, 144, 151, 15, 213, 201, 200, 212, 202, 187, 39, 38, 40, 180, 150,
+        117, 134, 135, 161, 164, 162, 163, 165, 166, 141, 66, 44, 4, 128, 129, 65, 233,
+        33, 91, 90, 92, 23, 16, 62, 24, 18, 63, 6, 22, 224, 219, 17, 153, 181, 174, 175,
+        176, 242, 243, 93, 94, 54, 204, 199, 223, 188, 205, 185, 167, 173, 235, 48, 49,
+        80, 207, 154, 155, 156, 157, 214, 35, 36, 50, 169, 170, 51, 34, 236, 10, 241, 30,
+        29, 31, 133, 110, 42, 78, 142, 112, 1, 8, 232, 240, 139, 47, 41, 45, 46, 43, 20,
+        0, 158, 52, 53, 136, 137, 2, 171, 172, 76, 5, 229, 230, 231, 198, 234, 127, 206,
+        58, 55, 237, 99, 98, 100, 101, 97, 102, 130, 95, 96, 103, 104, 106, 105, 108,
+        109, 107, 186, 215, 227, 228, 125, 25, 26, 124, 115, 114, 116, 111, 3, 217, 218,
+        147, 148, 131, 132, 79, 179, 216, 190, 192, 194, 191, 193, 195, 146, 84, 85, 82,
+        83, 81, 86, 56, 57, 11, 238, 239, 119, 120, 37, 13, 14, 209, 7, 138, 140, 126,
+        226, 225, 168, 220, 152, 177, 145, 77, 73, 75, 197, 221, 210, 208, 196, 203, 74,
+        211, 123, 27, 32, 222, 160, 72, 61, 9, 189, 19, 182, 113, 88, 87, 89, 64, 21,
+        183, 184, 122, 12, 28, 159, 121, 59, 60, 68, 67, 69, 70, 71, 178,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.outcome);
+        v.f(&self.buttonname);
+        v.f(&self.labellong);
+        v.f(&self.colour);
+        v.f(&self.sequence);
+        v.f(&self.hidden);
+        v.f(&self.systemid);
+        v.f(&self.dontshowscreen);
+        v.f(&self.respondtype);
+        v.f(&self.update_parent_attachment_type);
+        v.f(&self.sendemail);
+        v.f(&self.sendsms);
+        v.f(&self.actionvisibility);
+        v.f(&self.child_template_id);
+        v.f(&self.createchildticketortemplate);
+        v.f(&self.child_ticket_type_id);
+        v.f(&self.tfstype);
+        v.f(&self.icon);
+        v.f(&self.translate_before_sending);
+        v.f(&self.colour_type);
+        v.f(&self.child_template_guid);
+        v.f(&self.child_ticket_type_guid);
+        v.f(&self.newstatus);
+        v.f(&self.newstatus_guid);
+        v.f(&self.slaholdischecked);
+        v.f(&self.userdesc);
+        v.f(&self.emailtemplate_id);
+        v.f(&self.emailtemplate_guid);
+        v.f(&self.emailtemplate_name);
+        v.f(&self.slareleaseischecked);
+        v.f(&self.chargerate);
+        v.f(&self.defaultuserdef);
+        v.f(&self.defaultmanhrs);
+        v.f(&self.defaultnonbill);
+        v.f(&self.securitylevel);
+        v.f(&self.approval_process_id);
+        v.f(&self.approval_process_guid);
+        v.f(&self.approval_process_name);
+        v.f(&self.hidefromuser);
+        v.f(&self.fieldvisible);
+        v.f(&self.hotkey);
+        v.f(&self.buttonimage);
+        v.f(&self.hidesendemail);
+        v.f(&self.hidesendsms);
+        v.f(&self.hidecloserequest);
+        v.f(&self.defaultagent);
+        v.f(&self.defaultagent_name);
+        v.f(&self.defaultpriority);
+        v.f(&self.defaultteam);
+        v.f(&self.includecc);
+        v.f(&self.includeto);
+        v.f(&self.default_note);
+        v.f(&self.mustassign);
+        v.f(&self.requesttype);
+        v.f(&self.requesttype_guid);
+        v.f(&self.mustaddnote);
+        v.f(&self.worddocid);
+        v.f(&self.worddocpath);
+        v.f(&self.synctosap);
+        v.f(&self.child_template_name);
+        v.f(&self.child_ticket_type_name);
+        v.f(&self.tooverride);
+        v.f(&self.ccoverride);
+        v.f(&self.bccoverride);
+        v.f(&self.workflow_id);
+        v.f(&self.workflow_guid);
+        v.f(&self.workflow_name);
+        v.f(&self.workflow_step_id);
+        v.f(&self.workflow_step_name);
+        v.f(&self.synctodynamics);
+        v.f(&self.showhidecheckbox);
+        v.f(&self.showslacheckbox);
+        v.f(&self.showimportantcheckbox);
+        v.f(&self.isimportant);
+        v.f(&self.showfollowcheckbox);
+        v.f(&self.follow);
+        v.f(&self.primaryserviceusersfollow);
+        v.f(&self.defaultappointmentstatus);
+        v.f(&self.reportid);
+        v.f(&self.report_attach_pdf);
+        v.f(&self.report_attach_xls);
+        v.f(&self.report_attach_csv);
+        v.f(&self.report_attach_json);
+        v.f(&self.reportname);
+        v.f(&self.todo_template_id);
+        v.f(&self.todo_template_guid);
+        v.f(&self.todo_template_name);
+        v.f(&self.child_emailtemplate_id);
+        v.f(&self.child_emailtemplate_guid);
+        v.f(&self.child_emailtemplate_name);
+        v.f(&self.default_linkedticket_status);
+        v.f(&self.default_linkedticket_status_guid);
+        v.f(&self.newaction_subject);
+        v.f(&self.newaction_subject_close);
+        v.f(&self.newaction_emailto);
+        v.f(&self.newaction_emailcc);
+        v.f(&self.newaction_emailbcc);
+        v.f(&self.newaction_emailfrom);
+        v.f(&self.newaction_emailfrom_address_override);
+        v.f(&self.newaction_projecttimebudget);
+        v.f(&self.newaction_supplier);
+        v.f(&self.newaction_supplier_contract_id);
+        v.f(&self.newaction_supplier_sla_id);
+        v.f(&self.newaction_supplier_priority_id);
+        v.f(&self.newaction_thirdpartynhdapiurl);
+        v.f(&self.newaction_thirdpartynhdapiareaid);
+        v.f(&self.newaction_thirdpartynhdapisupplierid);
+        v.f(&self.fields);
+        v.f(&self.newticket_user);
+        v.f(&self.from_action_id);
+        v.f(&self.to_ticket_id);
+        v.f(&self.newticket_summary);
+        v.f(&self.newticket_details);
+        v.f(&self.newticket_tickettype_hidden);
+        v.f(&self.attachments);
+        v.f(&self.ticketinfoloaded);
+        v.f(&self.script_id);
+        v.f(&self.script_name);
+        v.f(&self.usetimer);
+        v.f(&self.update_dynamic_email_list);
+        v.f(&self.skip_pending_closure);
+        v.f(&self.newsummaryfromsource);
+        v.f(&self.newdetailsfromsource);
+        v.f(&self.show_email_fields);
+        v.f(&self.logtimeunits);
+        v.f(&self.callscreencallscript);
+        v.f(&self.callscreencallscript_name);
+        v.f(&self.newaction_smsto);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.exclude_from_dynamic_lists);
+        v.f(&self.automation_runbookid);
+        v.f(&self.automation_runbookname);
+        v.f(&self.integration_method_id);
+        v.f(&self.integration_method_name);
+        v.f(&self.setdetailsfromnewticket);
+        v.f(&self.hideactionfromcandi);
+        v.f(&self.setemailbodytonote);
+        v.f(&self.bccfollowers);
+        v.f(&self.followersccbcc);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.showevenifnochild);
+        v.f(&self.replytype);
+        v.f(&self.parentdefaultuser);
+        v.f(&self.parentdefaultuser_name);
+        v.f(&self.warning);
+        v.f(&self.assetsearchtext);
+        v.f(&self.action_resets_response);
+        v.f(&self.showattachmentstouser);
+        v.f(&self.customurl);
+        v.f(&self.defaultcat1);
+        v.f(&self.defaultcat2);
+        v.f(&self.defaultcat3);
+        v.f(&self.defaultcat4);
+        v.f(&self.includeallattachments);
+        v.f(&self.useremailintellisense);
+        v.f(&self.supplieremailintellisense);
+        v.f(&self.azure_action);
+        v.f(&self.azure_connection_id);
+        v.f(&self.azure_connection_name);
+        v.f(&self.azure_connection);
+        v.f(&self.azure_input_mappings);
+        v.f(&self.azure_output_mappings);
+        v.f(&self.default_sync_to_salesforce);
+        v.f(&self.show_to_user);
+        v.f(&self.defaultsupplier_id);
+        v.f(&self.defaultsupplier_name);
+        v.f(&self.isbillingaction);
+        v.f(&self.ishiddenfrominternalit);
+        v.f(&self.default_sync_to_servicenow);
+        v.f(&self.default_asset_type);
+        v.f(&self.default_asset_type_guid);
+        v.f(&self.default_asset_type_name);
+        v.f(&self.showautorelease);
+        v.f(&self.workflows);
+        v.f(&self.quoter_template);
+        v.f(&self.apptcompletetimetype);
+        v.f(&self.default_asset_status);
+        v.f(&self.tickettypes);
+        v.f(&self.translations);
+        v.f(&self.travelrate);
+        v.f(&self.default_sync_to_jira);
+        v.f(&self.newaction_thirdpartynhdjirasupplierid);
+        v.f(&self.allow_user_attachments);
+        v.f(&self.default_send_to_halo);
+        v.f(&self.tagreleasetype);
+        v.f(&self.releaseid);
+        v.f(&self.releasename);
+        v.f(&self.releaseid2);
+        v.f(&self.releasename2);
+        v.f(&self.releaseid3);
+        v.f(&self.releasename3);
+        v.f(&self.showsendtwitter);
+        v.f(&self.showsendfacebook);
+        v.f(&self.lastusercontactmethod);
+        v.f(&self.default_private_note);
+        v.f(&self.ai_operation);
+        v.f(&self.ai_model);
+        v.f(&self.ai_prompt);
+        v.f(&self.showsendwhatsapp);
+        v.f(&self.default_opp_closure_cat);
+        v.f(&self.default_send_to_pagerduty);
+        v.f(&self.minattachments);
+        v.f(&self.defaultappointmenttype);
+        v.f(&self.showsendsurvey);
+        v.f(&self.sendsurvey);
+        v.f(&self.showsendinstagram);
+        v.f(&self.showslacheckbox_mandatory);
+        v.f(&self.ai_preview);
+        v.f(&self.ai_improve_agent_note_default_on);
+        v.f(&self.defaultcommunicationmethod);
+        v.f(&self.newaction_thirdpartynhdservicenowsupplierid);
+        v.f(&self.related_note_visibility);
+        v.f(&self.override_from_mailbox_id);
+        v.f(&self.override_from_mailbox_name);
+        v.f(&self.create_issue_type);
+        v.f(&self.show_when_locked);
+        v.f(&self.showsendgooglebusiness);
+        v.f(&self.submitlabeloverride);
+        v.f(&self.default_send_jira_note);
+        v.f(&self.config_type);
+        v.f(&self.show_on_parent);
+        v.f(&self.show_on_child);
+        v.f(&self.newactiondisplay);
+        v.f(&self.newactiondisplaysize);
+        v.f(&self.lapsafe_default_installation);
+        v.f(&self.lapsafe_default_installation_name);
+        v.f(&self.lapsafe_default_installation_obj);
+        v.f(&self.hide_header_button);
+        v.f(&self.charge_rate_overrides_ticket);
+        v.f(&self.linked_from_variable);
+        v.f(&self.default_team_to_agents_default);
+        v.f(&self.do_not_allow_with_open_appointments);
+        v.f(&self.new_ticket_attachments);
+        v.f(&self.run_ai_insights);
+        v.f(&self.sales_mailbox_override_id);
+        v.f(&self.hide_user_visibility_toggle);
+        v.f(&self.email_editing);
+        v.f(&self.default_distribution_list);
+        v.f(&self.default_distribution_list_name);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.guid),
+            2 => o.f(&mut self.intent),
+            3 => o.f(&mut self.outcome),
+            4 => o.f(&mut self.buttonname),
+            5 => o.f(&mut self.labellong),
+            6 => o.f(&mut self.colour),
+            7 => o.f(&mut self.sequence),
+            8 => o.f(&mut self.hidden),
+            9 => o.f(&mut self.systemid),
+            10 => o.f(&mut self.dontshowscreen),
+            11 => o.f(&mut self.respondtype),
+            12 => o.f(&mut self.update_parent_attachment_type),
+            13 => o.f(&mut self.sendemail),
+            14 => o.f(&mut self.sendsms),
+            15 => o.f(&mut self.actionvisibility),
+            16 => o.f(&mut self.child_template_id),
+            17 => o.f(&mut self.createchildticketortemplate),
+            18 => o.f(&mut self.child_ticket_type_id),
+            19 => o.f(&mut self.tfstype),
+            20 => o.f(&mut self.icon),
+            21 => o.f(&mut self.translate_before_sending),
+            22 => o.f(&mut self.colour_type),
+            23 => o.f(&mut self.child_template_guid),
+            24 => o.f(&mut self.child_ticket_type_guid),
+            25 => o.f(&mut self.newstatus),
+            26 => o.f(&mut self.newstatus_guid),
+            27 => o.f(&mut self.slaholdischecked),
+            28 => o.f(&mut self.userdesc),
+            29 => o.f(&mut self.emailtemplate_id),
+            30 => o.f(&mut self.emailtemplate_guid),
+            31 => o.f(&mut self.emailtemplate_name),
+            32 => o.f(&mut self.slareleaseischecked),
+            33 => o.f(&mut self.chargerate),
+            34 => o.f(&mut self.defaultuserdef),
+            35 => o.f(&mut self.defaultmanhrs),
+            36 => o.f(&mut self.defaultnonbill),
+            37 => o.f(&mut self.securitylevel),
+            38 => o.f(&mut self.approval_process_id),
+            39 => o.f(&mut self.approval_process_guid),
+            40 => o.f(&mut self.approval_process_name),
+            41 => o.f(&mut self.hidefromuser),
+            42 => o.f(&mut self.fieldvisible),
+            43 => o.f(&mut self.hotkey),
+            44 => o.f(&mut self.buttonimage),
+            45 => o.f(&mut self.hidesendemail),
+            46 => o.f(&mut self.hidesendsms),
+            47 => o.f(&mut self.hidecloserequest),
+            48 => o.f(&mut self.defaultagent),
+            49 => o.f(&mut self.defaultagent_name),
+            50 => o.f(&mut self.defaultpriority),
+            51 => o.f(&mut self.defaultteam),
+            52 => o.f(&mut self.includecc),
+            53 => o.f(&mut self.includeto),
+            54 => o.f(&mut self.default_note),
+            55 => o.f(&mut self.mustassign),
+            56 => o.f(&mut self.requesttype),
+            57 => o.f(&mut self.requesttype_guid),
+            58 => o.f(&mut self.mustaddnote),
+            59 => o.f(&mut self.worddocid),
+            60 => o.f(&mut self.worddocpath),
+            61 => o.f(&mut self.synctosap),
+            62 => o.f(&mut self.child_template_name),
+            63 => o.f(&mut self.child_ticket_type_name),
+            64 => o.f(&mut self.tooverride),
+            65 => o.f(&mut self.ccoverride),
+            66 => o.f(&mut self.bccoverride),
+            67 => o.f(&mut self.workflow_id),
+            68 => o.f(&mut self.workflow_guid),
+            69 => o.f(&mut self.workflow_name),
+            70 => o.f(&mut self.workflow_step_id),
+            71 => o.f(&mut self.workflow_step_name),
+            72 => o.f(&mut self.synctodynamics),
+            73 => o.f(&mut self.showhidecheckbox),
+            74 => o.f(&mut self.showslacheckbox),
+            75 => o.f(&mut self.showimportantcheckbox),
+            76 => o.f(&mut self.isimportant),
+            77 => o.f(&mut self.showfollowcheckbox),
+            78 => o.f(&mut self.follow),
+            79 => o.f(&mut self.primaryserviceusersfollow),
+            80 => o.f(&mut self.defaultappointmentstatus),
+            81 => o.f(&mut self.reportid),
+            82 => o.f(&mut self.report_attach_pdf),
+            83 => o.f(&mut self.report_attach_xls),
+            84 => o.f(&mut self.report_attach_csv),
+            85 => o.f(&mut self.report_attach_json),
+            86 => o.f(&mut self.reportname),
+            87 => o.f(&mut self.todo_template_id),
+            88 => o.f(&mut self.todo_template_guid),
+            89 => o.f(&mut self.todo_template_name),
+            90 => o.f(&mut self.child_emailtemplate_id),
+            91 => o.f(&mut self.child_emailtemplate_guid),
+            92 => o.f(&mut self.child_emailtemplate_name),
+            93 => o.f(&mut self.default_linkedticket_status),
+            94 => o.f(&mut self.default_linkedticket_status_guid),
+            95 => o.f(&mut self.newaction_subject),
+            96 => o.f(&mut self.newaction_subject_close),
+            97 => o.f(&mut self.newaction_emailto),
+            98 => o.f(&mut self.newaction_emailcc),
+            99 => o.f(&mut self.newaction_emailbcc),
+            100 => o.f(&mut self.newaction_emailfrom),
+            101 => o.f(&mut self.newaction_emailfrom_address_override),
+            102 => o.f(&mut self.newaction_projecttimebudget),
+            103 => o.f(&mut self.newaction_supplier),
+            104 => o.f(&mut self.newaction_supplier_contract_id),
+            105 => o.f(&mut self.newaction_supplier_sla_id),
+            106 => o.f(&mut self.newaction_supplier_priority_id),
+            107 => o.f(&mut self.newaction_thirdpartynhdapiurl),
+            108 => o.f(&mut self.newaction_thirdpartynhdapiareaid),
+            109 => o.f(&mut self.newaction_thirdpartynhdapisupplierid),
+            110 => o.f(&mut self.fields),
+            111 => o.f(&mut self.newticket_user),
+            112 => o.f(&mut self.from_action_id),
+            113 => o.f(&mut self.to_ticket_id),
+            114 => o.f(&mut self.newticket_summary),
+            115 => o.f(&mut self.newticket_details),
+            116 => o.f(&mut self.newticket_tickettype_hidden),
+            117 => o.f(&mut self.attachments),
+            118 => o.f(&mut self.ticketinfoloaded),
+            119 => o.f(&mut self.script_id),
+            120 => o.f(&mut self.script_name),
+            121 => o.f(&mut self.usetimer),
+            122 => o.f(&mut self.update_dynamic_email_list),
+            123 => o.f(&mut self.skip_pending_closure),
+            124 => o.f(&mut self.newsummaryfromsource),
+            125 => o.f(&mut self.newdetailsfromsource),
+            126 => o.f(&mut self.show_email_fields),
+            127 => o.f(&mut self.logtimeunits),
+            128 => o.f(&mut self.callscreencallscript),
+            129 => o.f(&mut self.callscreencallscript_name),
+            130 => o.f(&mut self.newaction_smsto),
+            131 => o.f(&mut self.pdftemplate_id),
+            132 => o.f(&mut self.pdftemplate_name),
+            133 => o.f(&mut self.exclude_from_dynamic_lists),
+            134 => o.f(&mut self.automation_runbookid),
+            135 => o.f(&mut self.automation_runbookname),
+            136 => o.f(&mut self.integration_method_id),
+            137 => o.f(&mut self.integration_method_name),
+            138 => o.f(&mut self.setdetailsfromnewticket),
+            139 => o.f(&mut self.hideactionfromcandi),
+            140 => o.f(&mut self.setemailbodytonote),
+            141 => o.f(&mut self.bccfollowers),
+            142 => o.f(&mut self.followersccbcc),
+            143 => o.f(&mut self.access_control),
+            144 => o.f(&mut self.access_control_level),
+            145 => o.f(&mut self.showevenifnochild),
+            146 => o.f(&mut self.replytype),
+            147 => o.f(&mut self.parentdefaultuser),
+            148 => o.f(&mut self.parentdefaultuser_name),
+            149 => o.f(&mut self.warning),
+            150 => o.f(&mut self.assetsearchtext),
+            151 => o.f(&mut self.action_resets_response),
+            152 => o.f(&mut self.showattachmentstouser),
+            153 => o.f(&mut self.customurl),
+            154 => o.f(&mut self.defaultcat1),
+            155 => o.f(&mut self.defaultcat2),
+            156 => o.f(&mut self.defaultcat3),
+            157 => o.f(&mut self.defaultcat4),
+            158 => o.f(&mut self.includeallattachments),
+            159 => o.f(&mut self.useremailintellisense),
+            160 => o.f(&mut self.supplieremailintellisense),
+            161 => o.f(&mut self.azure_action),
+            162 => o.f(&mut self.azure_connection_id),
+            163 => o.f(&mut self.azure_connection_name),
+            164 => o.f(&mut self.azure_connection),
+            165 => o.f(&mut self.azure_input_mappings),
+            166 => o.f(&mut self.azure_output_mappings),
+            167 => o.f(&mut self.default_sync_to_salesforce),
+            168 => o.f(&mut self.show_to_user),
+            169 => o.f(&mut self.defaultsupplier_id),
+            170 => o.f(&mut self.defaultsupplier_name),
+            171 => o.f(&mut self.isbillingaction),
+            172 => o.f(&mut self.ishiddenfrominternalit),
+            173 => o.f(&mut self.default_sync_to_servicenow),
+            174 => o.f(&mut self.default_asset_type),
+            175 => o.f(&mut self.default_asset_type_guid),
+            176 => o.f(&mut self.default_asset_type_name),
+            177 => o.f(&mut self.showautorelease),
+            178 => o.f(&mut self.workflows),
+            179 => o.f(&mut self.quoter_template),
+            180 => o.f(&mut self.apptcompletetimetype),
+            181 => o.f(&mut self.default_asset_status),
+            182 => o.f(&mut self.tickettypes),
+            183 => o.f(&mut self.translations),
+            184 => o.f(&mut self.travelrate),
+            185 => o.f(&mut self.default_sync_to_jira),
+            186 => o.f(&mut self.newaction_thirdpartynhdjirasupplierid),
+            187 => o.f(&mut self.allow_user_attachments),
+            188 => o.f(&mut self.default_send_to_halo),
+            189 => o.f(&mut self.tagreleasetype),
+            190 => o.f(&mut self.releaseid),
+            191 => o.f(&mut self.releasename),
+            192 => o.f(&mut self.releaseid2),
+            193 => o.f(&mut self.releasename2),
+            194 => o.f(&mut self.releaseid3),
+            195 => o.f(&mut self.releasename3),
+            196 => o.f(&mut self.showsendtwitter),
+            197 => o.f(&mut self.showsendfacebook),
+            198 => o.f(&mut self.lastusercontactmethod),
+            199 => o.f(&mut self.default_private_note),
+            200 => o.f(&mut self.ai_operation),
+            201 => o.f(&mut self.ai_model),
+            202 => o.f(&mut self.ai_prompt),
+            203 => o.f(&mut self.showsendwhatsapp),
+            204 => o.f(&mut self.default_opp_closure_cat),
+            205 => o.f(&mut self.default_send_to_pagerduty),
+            206 => o.f(&mut self.minattachments),
+            207 => o.f(&mut self.defaultappointmenttype),
+            208 => o.f(&mut self.showsendsurvey),
+            209 => o.f(&mut self.sendsurvey),
+            210 => o.f(&mut self.showsendinstagram),
+            211 => o.f(&mut self.showslacheckbox_mandatory),
+            212 => o.f(&mut self.ai_preview),
+            213 => o.f(&mut self.ai_improve_agent_note_default_on),
+            214 => o.f(&mut self.defaultcommunicationmethod),
+            215 => o.f(&mut self.newaction_thirdpartynhdservicenowsupplierid),
+            216 => o.f(&mut self.related_note_visibility),
+            217 => o.f(&mut self.override_from_mailbox_id),
+            218 => o.f(&mut self.override_from_mailbox_name),
+            219 => o.f(&mut self.create_issue_type),
+            220 => o.f(&mut self.show_when_locked),
+            221 => o.f(&mut self.showsendgooglebusiness),
+            222 => o.f(&mut self.submitlabeloverride),
+            223 => o.f(&mut self.default_send_jira_note),
+            224 => o.f(&mut self.config_type),
+            225 => o.f(&mut self.show_on_parent),
+            226 => o.f(&mut self.show_on_child),
+            227 => o.f(&mut self.newactiondisplay),
+            228 => o.f(&mut self.newactiondisplaysize),
+            229 => o.f(&mut self.lapsafe_default_installation),
+            230 => o.f(&mut self.lapsafe_default_installation_name),
+            231 => o.f(&mut self.lapsafe_default_installation_obj),
+            232 => o.f(&mut self.hide_header_button),
+            233 => o.f(&mut self.charge_rate_overrides_ticket),
+            234 => o.f(&mut self.linked_from_variable),
+            235 => o.f(&mut self.default_team_to_agents_default),
+            236 => o.f(&mut self.do_not_allow_with_open_appointments),
+            237 => o.f(&mut self.new_ticket_attachments),
+            238 => o.f(&mut self.run_ai_insights),
+            239 => o.f(&mut self.sales_mailbox_override_id),
+            240 => o.f(&mut self.hide_user_visibility_toggle),
+            241 => o.f(&mut self.email_editing),
+            242 => o.f(&mut self.default_distribution_list),
+            243 => o.f(&mut self.default_distribution_list_name),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Outcome, OutcomeField, extra, kept);
 /// A page of outcomes: `{"record_count": N, "outcomes": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloOutcome` reads `outcomes`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct OutcomeList {
     /// The number of records matching the request, across all pages.
@@ -6517,123 +1779,57 @@ pub struct OutcomeList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl OutcomeList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `outcomes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outcomes(mut self, value: Vec<Outcome>) -> Self {
-        self.outcomes = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for OutcomeList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "outcomes", &self.outcomes)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for OutcomeList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`OutcomeList`], to name one in [`OutcomeList::clear`] (send it as `null`) and
+/// [`OutcomeList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum OutcomeListField {
+    /// `record_count`.
+    RecordCount,
+    /// `outcomes`.
+    Outcomes,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for OutcomeList {
-    const EXPECTING: &'static str = "struct OutcomeList";
+    const NAME: &'static str = "OutcomeList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "outcomes",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.outcomes = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.outcomes);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.outcomes),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(OutcomeList, OutcomeListField, extra, kept);
 impl crate::runtime::ListPage for OutcomeList {
     type Item = Outcome;
     fn from_items(items: Vec<Outcome>) -> Self {

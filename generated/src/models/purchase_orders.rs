@@ -6,7 +6,7 @@ use super::*;
 /// A purchase order to a supplier (Halo's `SupplierOrderHeader`), with its lines (`lines`, kept as JSON).
 ///
 /// Halo's internal name for this schema is `SupplierOrderHeader`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct PurchaseOrder {
     /// `customfields`.
@@ -109,9 +109,9 @@ pub struct PurchaseOrder {
     pub ticket_note: Option<String>,
     /// `attachment_id`.
     pub attachment_id: Option<i32>,
-    /// Halo's `SupplierOrderDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SupplierOrderDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub lines: Option<Vec<serde_json::Value>>,
-    /// Halo's `SupplierOrderDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SupplierOrderDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub add_lines: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub validateonly: Option<bool>,
@@ -147,7 +147,7 @@ pub struct PurchaseOrder {
     pub approval_for_below_minimum: Option<bool>,
     /// `_warning`.
     pub warning: Option<String>,
-    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub so_assets: Option<Vec<serde_json::Value>>,
     /// `warrantyurl`.
     pub warrantyurl: Option<String>,
@@ -163,13 +163,13 @@ pub struct PurchaseOrder {
     pub create_invoice_method: Option<i32>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub create_invoice_percentage: Option<f64>,
-    /// Halo's `SupplierOrderDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SupplierOrderDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub create_invoice_lines: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub return_invoice: Option<bool>,
     /// `percentage_invoiced`.
     pub percentage_invoiced: Option<f64>,
-    /// Halo's `InvoiceHeader` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `InvoiceHeader` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub invoices: Option<Vec<serde_json::Value>>,
     /// `invoice_count`.
     pub invoice_count: Option<i32>,
@@ -253,13 +253,13 @@ pub struct PurchaseOrder {
     pub new_approvalprocess_agent_id: Option<i32>,
     /// `new_approvalprocess_user_id`.
     pub new_approvalprocess_user_id: Option<i32>,
-    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_approvalprocess_users: Option<Vec<serde_json::Value>>,
     /// `new_approvalprocess_email`.
     pub new_approvalprocess_email: Option<String>,
     /// `new_approvalprocess_cab_id`.
     pub new_approvalprocess_cab_id: Option<i32>,
-    /// Halo's `CabMember` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CabMember` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_approvalprocess_cab: Option<Vec<serde_json::Value>>,
     /// `new_approvalprocess_role_id`.
     pub new_approvalprocess_role_id: Option<i32>,
@@ -289,3265 +289,741 @@ pub struct PurchaseOrder {
     pub new_external_link: Option<ExternalLinkList>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl PurchaseOrder {
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `title` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_title(mut self, value: impl Into<String>) -> Self {
-        self.title = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status(mut self, value: i32) -> Self {
-        self.status = Some(value);
-        self
-    }
-
-    /// Sets `po_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_po_ref(mut self, value: impl Into<String>) -> Self {
-        self.po_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date = Some(value.into());
-        self
-    }
-
-    /// Sets `datesent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datesent(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datesent = Some(value.into());
-        self
-    }
-
-    /// Sets `carriage_desc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_carriage_desc(mut self, value: impl Into<String>) -> Self {
-        self.carriage_desc = Some(value.into());
-        self
-    }
-
-    /// Sets `carriage_price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_carriage_price(mut self, value: f64) -> Self {
-        self.carriage_price = Some(value);
-        self
-    }
-
-    /// Sets `auth_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auth_by(mut self, value: impl Into<String>) -> Self {
-        self.auth_by = Some(value.into());
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_price(mut self, value: f64) -> Self {
-        self.price = Some(value);
-        self
-    }
-
-    /// Sets `total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_total(mut self, value: f64) -> Self {
-        self.total = Some(value);
-        self
-    }
-
-    /// Sets `supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_id(mut self, value: i32) -> Self {
-        self.supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `goodsin_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_goodsin_status(mut self, value: i32) -> Self {
-        self.goodsin_status = Some(value);
-        self
-    }
-
-    /// Sets `3rd_party_ponumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_3rd_party_ponumber(mut self, value: impl Into<String>) -> Self {
-        self._3rd_party_ponumber = Some(value.into());
-        self
-    }
-
-    /// Sets `date_published` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_published(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date_published = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_status(mut self, value: i32) -> Self {
-        self.approval_status = Some(value);
-        self
-    }
-
-    /// Sets `approval_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_start(mut self, value: bool) -> Self {
-        self.approval_start = Some(value);
-        self
-    }
-
-    /// Sets `assigned_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assigned_agent(mut self, value: i32) -> Self {
-        self.assigned_agent = Some(value);
-        self
-    }
-
-    /// Sets `assigned_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assigned_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.assigned_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalagent(mut self, value: i32) -> Self {
-        self.approvalagent = Some(value);
-        self
-    }
-
-    /// Sets `approvalemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.approvalemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalnote(mut self, value: impl Into<String>) -> Self {
-        self.approvalnote = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalagentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalagentid(mut self, value: i32) -> Self {
-        self.approvalagentid = Some(value);
-        self
-    }
-
-    /// Sets `approvaldatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.approvaldatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdparty_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdparty_status(mut self, value: i32) -> Self {
-        self.thirdparty_status = Some(value);
-        self
-    }
-
-    /// Sets `accounts_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accounts_ref(mut self, value: impl Into<String>) -> Self {
-        self.accounts_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `deliver_to_us` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deliver_to_us(mut self, value: bool) -> Self {
-        self.deliver_to_us = Some(value);
-        self
-    }
-
-    /// Sets `deliver_to_so_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deliver_to_so_address(mut self, value: bool) -> Self {
-        self.deliver_to_so_address = Some(value);
-        self
-    }
-
-    /// Sets `deliver_to_ticket_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deliver_to_ticket_address(mut self, value: bool) -> Self {
-        self.deliver_to_ticket_address = Some(value);
-        self
-    }
-
-    /// Sets `delivery_backup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delivery_backup(mut self, value: i32) -> Self {
-        self.delivery_backup = Some(value);
-        self
-    }
-
-    /// Sets `est_delivery_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_est_delivery_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.est_delivery_date = Some(value.into());
-        self
-    }
-
-    /// Sets `salesorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_id(mut self, value: i32) -> Self {
-        self.salesorder_id = Some(value);
-        self
-    }
-
-    /// Sets `currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency(mut self, value: impl Into<String>) -> Self {
-        self.currency = Some(value.into());
-        self
-    }
-
-    /// Sets `user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user(mut self, value: serde_json::Value) -> Self {
-        self.user = Some(value);
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `cost_centre_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cost_centre_id(mut self, value: i32) -> Self {
-        self.cost_centre_id = Some(value);
-        self
-    }
-
-    /// Sets `cost_centre_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cost_centre_name(mut self, value: impl Into<String>) -> Self {
-        self.cost_centre_name = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_summary(mut self, value: impl Into<String>) -> Self {
-        self.ticket_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_note(mut self, value: impl Into<String>) -> Self {
-        self.ticket_note = Some(value.into());
-        self
-    }
-
-    /// Sets `attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachment_id(mut self, value: i32) -> Self {
-        self.attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lines(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.lines = Some(value);
-        self
-    }
-
-    /// Sets `add_lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_lines(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.add_lines = Some(value);
-        self
-    }
-
-    /// Sets `_validateonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validateonly(mut self, value: bool) -> Self {
-        self.validateonly = Some(value);
-        self
-    }
-
-    /// Sets `_print_preview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_preview(mut self, value: bool) -> Self {
-        self.print_preview = Some(value);
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `createdbyagentname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdbyagentname(mut self, value: impl Into<String>) -> Self {
-        self.createdbyagentname = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_id = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_status(mut self, value: impl Into<String>) -> Self {
-        self.xero_status = Some(value.into());
-        self
-    }
-
-    /// Sets `last_synced` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_synced(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_synced = Some(value.into());
-        self
-    }
-
-    /// Sets `last_update_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_update_time(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_update_time = Some(value.into());
-        self
-    }
-
-    /// Sets `requires_approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requires_approval(mut self, value: bool) -> Self {
-        self.requires_approval = Some(value);
-        self
-    }
-
-    /// Sets `below_approval_minimum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_below_approval_minimum(mut self, value: bool) -> Self {
-        self.below_approval_minimum = Some(value);
-        self
-    }
-
-    /// Sets `approval_for_below_minimum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_for_below_minimum(mut self, value: bool) -> Self {
-        self.approval_for_below_minimum = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `so_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_so_assets(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.so_assets = Some(value);
-        self
-    }
-
-    /// Sets `warrantyurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warrantyurl(mut self, value: impl Into<String>) -> Self {
-        self.warrantyurl = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_id(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_id(mut self, value: i32) -> Self {
-        self.qbo_id = Some(value);
-        self
-    }
-
-    /// Sets `_iscopy` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iscopy(mut self, value: bool) -> Self {
-        self.iscopy = Some(value);
-        self
-    }
-
-    /// Sets `_create_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice(mut self, value: bool) -> Self {
-        self.create_invoice = Some(value);
-        self
-    }
-
-    /// Sets `_create_invoice_method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice_method(mut self, value: i32) -> Self {
-        self.create_invoice_method = Some(value);
-        self
-    }
-
-    /// Sets `_create_invoice_percentage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice_percentage(mut self, value: f64) -> Self {
-        self.create_invoice_percentage = Some(value);
-        self
-    }
-
-    /// Sets `_create_invoice_lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice_lines(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.create_invoice_lines = Some(value);
-        self
-    }
-
-    /// Sets `_return_invoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_return_invoice(mut self, value: bool) -> Self {
-        self.return_invoice = Some(value);
-        self
-    }
-
-    /// Sets `percentage_invoiced` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_percentage_invoiced(mut self, value: f64) -> Self {
-        self.percentage_invoiced = Some(value);
-        self
-    }
-
-    /// Sets `invoices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoices(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.invoices = Some(value);
-        self
-    }
-
-    /// Sets `invoice_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_count(mut self, value: i32) -> Self {
-        self.invoice_count = Some(value);
-        self
-    }
-
-    /// Sets `intacct_save_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_save_location(mut self, value: impl Into<String>) -> Self {
-        self.intacct_save_location = Some(value.into());
-        self
-    }
-
-    /// Sets `currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_code(mut self, value: i32) -> Self {
-        self.currency_code = Some(value);
-        self
-    }
-
-    /// Sets `currency_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_code_name(mut self, value: impl Into<String>) -> Self {
-        self.currency_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `currency_conversion_rate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_conversion_rate(mut self, value: f64) -> Self {
-        self.currency_conversion_rate = Some(value);
-        self
-    }
-
-    /// Sets `duedate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_duedate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.duedate = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_class` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_class_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class_name(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class_name = Some(value.into());
-        self
-    }
-
-    /// Sets `suppliers_order_reference` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_suppliers_order_reference(mut self, value: impl Into<String>) -> Self {
-        self.suppliers_order_reference = Some(value.into());
-        self
-    }
-
-    /// Sets `_create_invoice_invoice_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice_invoice_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.create_invoice_invoice_date = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress1(mut self, value: impl Into<String>) -> Self {
-        self.deladdress1 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress2(mut self, value: impl Into<String>) -> Self {
-        self.deladdress2 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress3(mut self, value: impl Into<String>) -> Self {
-        self.deladdress3 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress4(mut self, value: impl Into<String>) -> Self {
-        self.deladdress4 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress5(mut self, value: impl Into<String>) -> Self {
-        self.deladdress5 = Some(value.into());
-        self
-    }
-
-    /// Sets `delivery_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delivery_address(mut self, value: AddressStore) -> Self {
-        self.delivery_address = Some(value);
-        self
-    }
-
-    /// Sets `_forcethirdpartysync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forcethirdpartysync(mut self, value: bool) -> Self {
-        self.forcethirdpartysync = Some(value);
-        self
-    }
-
-    /// Sets `_create_invoice_amount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice_amount(mut self, value: f64) -> Self {
-        self.create_invoice_amount = Some(value);
-        self
-    }
-
-    /// Sets `_create_invoice_qty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice_qty(mut self, value: f64) -> Self {
-        self.create_invoice_qty = Some(value);
-        self
-    }
-
-    /// Sets `_create_invoice_line_description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_invoice_line_description(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.create_invoice_line_description = Some(value.into());
-        self
-    }
-
-    /// Sets `_ticket_access` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_access(mut self, value: bool) -> Self {
-        self.ticket_access = Some(value);
-        self
-    }
-
-    /// Sets `third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_id = Some(value.into());
-        self
-    }
-
-    /// Sets `is_po_screen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_po_screen(mut self, value: bool) -> Self {
-        self.is_po_screen = Some(value);
-        self
-    }
-
-    /// Sets `avalara_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_details_id(mut self, value: i32) -> Self {
-        self.avalara_details_id = Some(value);
-        self
-    }
-
-    /// Sets `avalara_details_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_details_name(mut self, value: impl Into<String>) -> Self {
-        self.avalara_details_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_purchasing_run` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchasing_run(mut self, value: bool) -> Self {
-        self.purchasing_run = Some(value);
-        self
-    }
-
-    /// Sets `_novalidate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_novalidate(mut self, value: bool) -> Self {
-        self.novalidate = Some(value);
-        self
-    }
-
-    /// Sets `_dodistributorsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dodistributorsync(mut self, value: bool) -> Self {
-        self.dodistributorsync = Some(value);
-        self
-    }
-
-    /// Sets `originaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress(mut self, value: AddressStore) -> Self {
-        self.originaddress = Some(value);
-        self
-    }
-
-    /// Sets `originaddress1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress1(mut self, value: impl Into<String>) -> Self {
-        self.originaddress1 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress2(mut self, value: impl Into<String>) -> Self {
-        self.originaddress2 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress3(mut self, value: impl Into<String>) -> Self {
-        self.originaddress3 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress4(mut self, value: impl Into<String>) -> Self {
-        self.originaddress4 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress5(mut self, value: impl Into<String>) -> Self {
-        self.originaddress5 = Some(value.into());
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
-        self.dont_fire_automations = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_id(mut self, value: i32) -> Self {
-        self.approval_process_id = Some(value);
-        self
-    }
-
-    /// Sets `use_ticket_approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use_ticket_approval(mut self, value: bool) -> Self {
-        self.use_ticket_approval = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_agent_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_user_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_user_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_users(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.new_approvalprocess_users = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_email(mut self, value: impl Into<String>) -> Self {
-        self.new_approvalprocess_email = Some(value.into());
-        self
-    }
-
-    /// Sets `new_approvalprocess_cab_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_cab_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_cab_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_cab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_cab(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.new_approvalprocess_cab = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_role_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_role_id = Some(value);
-        self
-    }
-
-    /// Sets `_isbatch` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbatch(mut self, value: bool) -> Self {
-        self.isbatch = Some(value);
-        self
-    }
-
-    /// Sets `token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_token(mut self, value: impl Into<String>) -> Self {
-        self.token = Some(value.into());
-        self
-    }
-
-    /// Sets `receipt_confirmed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_receipt_confirmed(mut self, value: bool) -> Self {
-        self.receipt_confirmed = Some(value);
-        self
-    }
-
-    /// Sets `receipt_confirmation_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_receipt_confirmation_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.receipt_confirmation_date = Some(value.into());
-        self
-    }
-
-    /// Sets `_dotaxsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dotaxsync(mut self, value: bool) -> Self {
-        self.dotaxsync = Some(value);
-        self
-    }
-
-    /// Sets `tax_total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tax_total(mut self, value: f64) -> Self {
-        self.tax_total = Some(value);
-        self
-    }
-
-    /// Sets `revenue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_revenue(mut self, value: f64) -> Self {
-        self.revenue = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `title` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_title(mut self) -> Self {
-        self.title = None;
-        self.extra.insert("title".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status(mut self) -> Self {
-        self.status = None;
-        self.extra.insert("status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `po_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_po_ref(mut self) -> Self {
-        self.po_ref = None;
-        self.extra.insert("po_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date(mut self) -> Self {
-        self.date = None;
-        self.extra.insert("date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datesent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datesent(mut self) -> Self {
-        self.datesent = None;
-        self.extra.insert("datesent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `carriage_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_carriage_desc(mut self) -> Self {
-        self.carriage_desc = None;
-        self.extra.insert("carriage_desc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `carriage_price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_carriage_price(mut self) -> Self {
-        self.carriage_price = None;
-        self.extra.insert("carriage_price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auth_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auth_by(mut self) -> Self {
-        self.auth_by = None;
-        self.extra.insert("auth_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_price(mut self) -> Self {
-        self.price = None;
-        self.extra.insert("price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_total(mut self) -> Self {
-        self.total = None;
-        self.extra.insert("total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_id(mut self) -> Self {
-        self.supplier_id = None;
-        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name(mut self) -> Self {
-        self.supplier_name = None;
-        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `goodsin_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_goodsin_status(mut self) -> Self {
-        self.goodsin_status = None;
-        self.extra.insert("goodsin_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `3rd_party_ponumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_3rd_party_ponumber(mut self) -> Self {
-        self._3rd_party_ponumber = None;
-        self.extra.insert("3rd_party_ponumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_published` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_published(mut self) -> Self {
-        self.date_published = None;
-        self.extra.insert("date_published".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_status(mut self) -> Self {
-        self.approval_status = None;
-        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_start(mut self) -> Self {
-        self.approval_start = None;
-        self.extra.insert("approval_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assigned_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assigned_agent(mut self) -> Self {
-        self.assigned_agent = None;
-        self.extra.insert("assigned_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assigned_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assigned_agent_name(mut self) -> Self {
-        self.assigned_agent_name = None;
-        self.extra.insert("assigned_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalagent(mut self) -> Self {
-        self.approvalagent = None;
-        self.extra.insert("approvalagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalemailaddress(mut self) -> Self {
-        self.approvalemailaddress = None;
-        self.extra.insert("approvalemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalnote(mut self) -> Self {
-        self.approvalnote = None;
-        self.extra.insert("approvalnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalagentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalagentid(mut self) -> Self {
-        self.approvalagentid = None;
-        self.extra.insert("approvalagentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvaldatetime(mut self) -> Self {
-        self.approvaldatetime = None;
-        self.extra.insert("approvaldatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdparty_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdparty_status(mut self) -> Self {
-        self.thirdparty_status = None;
-        self.extra.insert("thirdparty_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accounts_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accounts_ref(mut self) -> Self {
-        self.accounts_ref = None;
-        self.extra.insert("accounts_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deliver_to_us` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deliver_to_us(mut self) -> Self {
-        self.deliver_to_us = None;
-        self.extra.insert("deliver_to_us".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deliver_to_so_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deliver_to_so_address(mut self) -> Self {
-        self.deliver_to_so_address = None;
-        self.extra.insert("deliver_to_so_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deliver_to_ticket_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deliver_to_ticket_address(mut self) -> Self {
-        self.deliver_to_ticket_address = None;
-        self.extra
-            .insert("deliver_to_ticket_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delivery_backup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delivery_backup(mut self) -> Self {
-        self.delivery_backup = None;
-        self.extra.insert("delivery_backup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `est_delivery_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_est_delivery_date(mut self) -> Self {
-        self.est_delivery_date = None;
-        self.extra.insert("est_delivery_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_id(mut self) -> Self {
-        self.salesorder_id = None;
-        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency(mut self) -> Self {
-        self.currency = None;
-        self.extra.insert("currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user(mut self) -> Self {
-        self.user = None;
-        self.extra.insert("user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_name(mut self) -> Self {
-        self.user_name = None;
-        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cost_centre_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cost_centre_id(mut self) -> Self {
-        self.cost_centre_id = None;
-        self.extra.insert("cost_centre_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cost_centre_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cost_centre_name(mut self) -> Self {
-        self.cost_centre_name = None;
-        self.extra.insert("cost_centre_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_summary(mut self) -> Self {
-        self.ticket_summary = None;
-        self.extra.insert("ticket_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_note(mut self) -> Self {
-        self.ticket_note = None;
-        self.extra.insert("ticket_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachment_id(mut self) -> Self {
-        self.attachment_id = None;
-        self.extra.insert("attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lines(mut self) -> Self {
-        self.lines = None;
-        self.extra.insert("lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_lines(mut self) -> Self {
-        self.add_lines = None;
-        self.extra.insert("add_lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validateonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validateonly(mut self) -> Self {
-        self.validateonly = None;
-        self.extra.insert("_validateonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_preview(mut self) -> Self {
-        self.print_preview = None;
-        self.extra.insert("_print_preview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdbyagentname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdbyagentname(mut self) -> Self {
-        self.createdbyagentname = None;
-        self.extra.insert("createdbyagentname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_id(mut self) -> Self {
-        self.xero_id = None;
-        self.extra.insert("xero_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_id(mut self) -> Self {
-        self.xero_tenant_id = None;
-        self.extra.insert("xero_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_status(mut self) -> Self {
-        self.xero_status = None;
-        self.extra.insert("xero_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_synced` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_synced(mut self) -> Self {
-        self.last_synced = None;
-        self.extra.insert("last_synced".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_update_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_update_time(mut self) -> Self {
-        self.last_update_time = None;
-        self.extra.insert("last_update_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requires_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requires_approval(mut self) -> Self {
-        self.requires_approval = None;
-        self.extra.insert("requires_approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `below_approval_minimum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_below_approval_minimum(mut self) -> Self {
-        self.below_approval_minimum = None;
-        self.extra.insert("below_approval_minimum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_for_below_minimum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_for_below_minimum(mut self) -> Self {
-        self.approval_for_below_minimum = None;
-        self.extra
-            .insert("approval_for_below_minimum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `so_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_so_assets(mut self) -> Self {
-        self.so_assets = None;
-        self.extra.insert("so_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `warrantyurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warrantyurl(mut self) -> Self {
-        self.warrantyurl = None;
-        self.extra.insert("warrantyurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_id(mut self) -> Self {
-        self.qbo_company_id = None;
-        self.extra.insert("qbo_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_id(mut self) -> Self {
-        self.qbo_id = None;
-        self.extra.insert("qbo_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_iscopy` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iscopy(mut self) -> Self {
-        self.iscopy = None;
-        self.extra.insert("_iscopy".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice(mut self) -> Self {
-        self.create_invoice = None;
-        self.extra.insert("_create_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice_method(mut self) -> Self {
-        self.create_invoice_method = None;
-        self.extra.insert("_create_invoice_method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice_percentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice_percentage(mut self) -> Self {
-        self.create_invoice_percentage = None;
-        self.extra
-            .insert("_create_invoice_percentage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice_lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice_lines(mut self) -> Self {
-        self.create_invoice_lines = None;
-        self.extra.insert("_create_invoice_lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_return_invoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_return_invoice(mut self) -> Self {
-        self.return_invoice = None;
-        self.extra.insert("_return_invoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `percentage_invoiced` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_percentage_invoiced(mut self) -> Self {
-        self.percentage_invoiced = None;
-        self.extra.insert("percentage_invoiced".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoices(mut self) -> Self {
-        self.invoices = None;
-        self.extra.insert("invoices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_count(mut self) -> Self {
-        self.invoice_count = None;
-        self.extra.insert("invoice_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_save_location(mut self) -> Self {
-        self.intacct_save_location = None;
-        self.extra.insert("intacct_save_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_code(mut self) -> Self {
-        self.currency_code = None;
-        self.extra.insert("currency_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_code_name(mut self) -> Self {
-        self.currency_code_name = None;
-        self.extra.insert("currency_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_conversion_rate(mut self) -> Self {
-        self.currency_conversion_rate = None;
-        self.extra
-            .insert("currency_conversion_rate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `duedate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_duedate(mut self) -> Self {
-        self.duedate = None;
-        self.extra.insert("duedate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class(mut self) -> Self {
-        self.intacct_class = None;
-        self.extra.insert("intacct_class".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class_name(mut self) -> Self {
-        self.intacct_class_name = None;
-        self.extra.insert("intacct_class_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `suppliers_order_reference` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_suppliers_order_reference(mut self) -> Self {
-        self.suppliers_order_reference = None;
-        self.extra
-            .insert("suppliers_order_reference".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice_invoice_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice_invoice_date(mut self) -> Self {
-        self.create_invoice_invoice_date = None;
-        self.extra
-            .insert("_create_invoice_invoice_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress1(mut self) -> Self {
-        self.deladdress1 = None;
-        self.extra.insert("deladdress1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress2(mut self) -> Self {
-        self.deladdress2 = None;
-        self.extra.insert("deladdress2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress3(mut self) -> Self {
-        self.deladdress3 = None;
-        self.extra.insert("deladdress3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress4(mut self) -> Self {
-        self.deladdress4 = None;
-        self.extra.insert("deladdress4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress5(mut self) -> Self {
-        self.deladdress5 = None;
-        self.extra.insert("deladdress5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delivery_address(mut self) -> Self {
-        self.delivery_address = None;
-        self.extra.insert("delivery_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_forcethirdpartysync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forcethirdpartysync(mut self) -> Self {
-        self.forcethirdpartysync = None;
-        self.extra.insert("_forcethirdpartysync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice_amount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice_amount(mut self) -> Self {
-        self.create_invoice_amount = None;
-        self.extra.insert("_create_invoice_amount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice_qty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice_qty(mut self) -> Self {
-        self.create_invoice_qty = None;
-        self.extra.insert("_create_invoice_qty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_invoice_line_description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_invoice_line_description(mut self) -> Self {
-        self.create_invoice_line_description = None;
-        self.extra
-            .insert(
-                "_create_invoice_line_description".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_ticket_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_access(mut self) -> Self {
-        self.ticket_access = None;
-        self.extra.insert("_ticket_access".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id(mut self) -> Self {
-        self.third_party_id = None;
-        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_po_screen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_po_screen(mut self) -> Self {
-        self.is_po_screen = None;
-        self.extra.insert("is_po_screen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_details_id(mut self) -> Self {
-        self.avalara_details_id = None;
-        self.extra.insert("avalara_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_details_name(mut self) -> Self {
-        self.avalara_details_name = None;
-        self.extra.insert("avalara_details_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_purchasing_run` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchasing_run(mut self) -> Self {
-        self.purchasing_run = None;
-        self.extra.insert("_purchasing_run".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_novalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_novalidate(mut self) -> Self {
-        self.novalidate = None;
-        self.extra.insert("_novalidate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dodistributorsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dodistributorsync(mut self) -> Self {
-        self.dodistributorsync = None;
-        self.extra.insert("_dodistributorsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress(mut self) -> Self {
-        self.originaddress = None;
-        self.extra.insert("originaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress1(mut self) -> Self {
-        self.originaddress1 = None;
-        self.extra.insert("originaddress1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress2(mut self) -> Self {
-        self.originaddress2 = None;
-        self.extra.insert("originaddress2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress3(mut self) -> Self {
-        self.originaddress3 = None;
-        self.extra.insert("originaddress3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress4(mut self) -> Self {
-        self.originaddress4 = None;
-        self.extra.insert("originaddress4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress5(mut self) -> Self {
-        self.originaddress5 = None;
-        self.extra.insert("originaddress5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_fire_automations(mut self) -> Self {
-        self.dont_fire_automations = None;
-        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_id(mut self) -> Self {
-        self.approval_process_id = None;
-        self.extra.insert("approval_process_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use_ticket_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use_ticket_approval(mut self) -> Self {
-        self.use_ticket_approval = None;
-        self.extra.insert("use_ticket_approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_agent_id(mut self) -> Self {
-        self.new_approvalprocess_agent_id = None;
-        self.extra
-            .insert("new_approvalprocess_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_user_id(mut self) -> Self {
-        self.new_approvalprocess_user_id = None;
-        self.extra
-            .insert("new_approvalprocess_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_users(mut self) -> Self {
-        self.new_approvalprocess_users = None;
-        self.extra
-            .insert("new_approvalprocess_users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_email(mut self) -> Self {
-        self.new_approvalprocess_email = None;
-        self.extra
-            .insert("new_approvalprocess_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_cab_id(mut self) -> Self {
-        self.new_approvalprocess_cab_id = None;
-        self.extra
-            .insert("new_approvalprocess_cab_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_cab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_cab(mut self) -> Self {
-        self.new_approvalprocess_cab = None;
-        self.extra.insert("new_approvalprocess_cab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_role_id(mut self) -> Self {
-        self.new_approvalprocess_role_id = None;
-        self.extra
-            .insert("new_approvalprocess_role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbatch(mut self) -> Self {
-        self.isbatch = None;
-        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_token(mut self) -> Self {
-        self.token = None;
-        self.extra.insert("token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `receipt_confirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_receipt_confirmed(mut self) -> Self {
-        self.receipt_confirmed = None;
-        self.extra.insert("receipt_confirmed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `receipt_confirmation_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_receipt_confirmation_date(mut self) -> Self {
-        self.receipt_confirmation_date = None;
-        self.extra
-            .insert("receipt_confirmation_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dotaxsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dotaxsync(mut self) -> Self {
-        self.dotaxsync = None;
-        self.extra.insert("_dotaxsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tax_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tax_total(mut self) -> Self {
-        self.tax_total = None;
-        self.extra.insert("tax_total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `revenue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_revenue(mut self) -> Self {
-        self.revenue = None;
-        self.extra.insert("revenue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for PurchaseOrder {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "title", &self.title, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "status", &self.status, &self.extra)?;
-        model::opt_entry(&mut map, "po_ref", &self.po_ref, &self.extra)?;
-        model::opt_entry(&mut map, "date", &self.date, &self.extra)?;
-        model::opt_entry(&mut map, "datesent", &self.datesent, &self.extra)?;
-        model::opt_entry(&mut map, "carriage_desc", &self.carriage_desc, &self.extra)?;
-        model::opt_entry(&mut map, "carriage_price", &self.carriage_price, &self.extra)?;
-        model::opt_entry(&mut map, "auth_by", &self.auth_by, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "price", &self.price, &self.extra)?;
-        model::opt_entry(&mut map, "total", &self.total, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
-        model::opt_entry(&mut map, "goodsin_status", &self.goodsin_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "3rd_party_ponumber",
-            &self._3rd_party_ponumber,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "date_published", &self.date_published, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approval_status",
-            &self.approval_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approval_start", &self.approval_start, &self.extra)?;
-        model::opt_entry(&mut map, "assigned_agent", &self.assigned_agent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assigned_agent_name",
-            &self.assigned_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approvalagent", &self.approvalagent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approvalemailaddress",
-            &self.approvalemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approvalnote", &self.approvalnote, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approvalagentid",
-            &self.approvalagentid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approvaldatetime",
-            &self.approvaldatetime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdparty_status",
-            &self.thirdparty_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "accounts_ref", &self.accounts_ref, &self.extra)?;
-        model::opt_entry(&mut map, "deliver_to_us", &self.deliver_to_us, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "deliver_to_so_address",
-            &self.deliver_to_so_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "deliver_to_ticket_address",
-            &self.deliver_to_ticket_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delivery_backup",
-            &self.delivery_backup,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "est_delivery_date",
-            &self.est_delivery_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
-        model::opt_entry(&mut map, "currency", &self.currency, &self.extra)?;
-        model::opt_entry(&mut map, "user", &self.user, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "cost_centre_id", &self.cost_centre_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "cost_centre_name",
-            &self.cost_centre_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_summary", &self.ticket_summary, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_note", &self.ticket_note, &self.extra)?;
-        model::opt_entry(&mut map, "attachment_id", &self.attachment_id, &self.extra)?;
-        model::opt_entry(&mut map, "lines", &self.lines, &self.extra)?;
-        model::opt_entry(&mut map, "add_lines", &self.add_lines, &self.extra)?;
-        model::opt_entry(&mut map, "_validateonly", &self.validateonly, &self.extra)?;
-        model::opt_entry(&mut map, "_print_preview", &self.print_preview, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "createdbyagentname",
-            &self.createdbyagentname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xero_id", &self.xero_id, &self.extra)?;
-        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id, &self.extra)?;
-        model::opt_entry(&mut map, "xero_status", &self.xero_status, &self.extra)?;
-        model::opt_entry(&mut map, "last_synced", &self.last_synced, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "last_update_time",
-            &self.last_update_time,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requires_approval",
-            &self.requires_approval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "below_approval_minimum",
-            &self.below_approval_minimum,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_for_below_minimum",
-            &self.approval_for_below_minimum,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "so_assets", &self.so_assets, &self.extra)?;
-        model::opt_entry(&mut map, "warrantyurl", &self.warrantyurl, &self.extra)?;
-        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id, &self.extra)?;
-        model::opt_entry(&mut map, "qbo_id", &self.qbo_id, &self.extra)?;
-        model::opt_entry(&mut map, "_iscopy", &self.iscopy, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice",
-            &self.create_invoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice_method",
-            &self.create_invoice_method,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice_percentage",
-            &self.create_invoice_percentage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice_lines",
-            &self.create_invoice_lines,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_return_invoice",
-            &self.return_invoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "percentage_invoiced",
-            &self.percentage_invoiced,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoices", &self.invoices, &self.extra)?;
-        model::opt_entry(&mut map, "invoice_count", &self.invoice_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "intacct_save_location",
-            &self.intacct_save_location,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "currency_code", &self.currency_code, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "currency_code_name",
-            &self.currency_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "currency_conversion_rate",
-            &self.currency_conversion_rate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "duedate", &self.duedate, &self.extra)?;
-        model::opt_entry(&mut map, "intacct_class", &self.intacct_class, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "intacct_class_name",
-            &self.intacct_class_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "suppliers_order_reference",
-            &self.suppliers_order_reference,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice_invoice_date",
-            &self.create_invoice_invoice_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "deladdress1", &self.deladdress1, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress2", &self.deladdress2, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress3", &self.deladdress3, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress4", &self.deladdress4, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress5", &self.deladdress5, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "delivery_address",
-            &self.delivery_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_forcethirdpartysync",
-            &self.forcethirdpartysync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice_amount",
-            &self.create_invoice_amount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice_qty",
-            &self.create_invoice_qty,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_create_invoice_line_description",
-            &self.create_invoice_line_description,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_ticket_access", &self.ticket_access, &self.extra)?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
-        model::opt_entry(&mut map, "is_po_screen", &self.is_po_screen, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "avalara_details_id",
-            &self.avalara_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "avalara_details_name",
-            &self.avalara_details_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_purchasing_run",
-            &self.purchasing_run,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_novalidate", &self.novalidate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dodistributorsync",
-            &self.dodistributorsync,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "originaddress", &self.originaddress, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress1", &self.originaddress1, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress2", &self.originaddress2, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress3", &self.originaddress3, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress4", &self.originaddress4, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress5", &self.originaddress5, &self.extra)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_dont_fire_automations",
-            &self.dont_fire_automations,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_id",
-            &self.approval_process_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "use_ticket_approval",
-            &self.use_ticket_approval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_agent_id",
-            &self.new_approvalprocess_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_user_id",
-            &self.new_approvalprocess_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_users",
-            &self.new_approvalprocess_users,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_email",
-            &self.new_approvalprocess_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_cab_id",
-            &self.new_approvalprocess_cab_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_cab",
-            &self.new_approvalprocess_cab,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_role_id",
-            &self.new_approvalprocess_role_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
-        model::opt_entry(&mut map, "token", &self.token, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "receipt_confirmed",
-            &self.receipt_confirmed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "receipt_confirmation_date",
-            &self.receipt_confirmation_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_dotaxsync", &self.dotaxsync, &self.extra)?;
-        model::opt_entry(&mut map, "tax_total", &self.tax_total, &self.extra)?;
-        model::opt_entry(&mut map, "revenue", &self.revenue, &self.extra)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PurchaseOrder {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`PurchaseOrder`], to name one in [`PurchaseOrder::clear`] (send it as `null`) and
+/// [`PurchaseOrder::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum PurchaseOrderField {
+    /// `customfields`.
+    Customfields,
+    /// `id`.
+    Id,
+    /// `use`.
+    Use,
+    /// `title`.
+    Title,
+    /// `ticket_id`.
+    TicketId,
+    /// `status`.
+    Status,
+    /// `po_ref`.
+    PoRef,
+    /// `date`.
+    Date,
+    /// `datesent`.
+    Datesent,
+    /// `carriage_desc`.
+    CarriageDesc,
+    /// `carriage_price`.
+    CarriagePrice,
+    /// `auth_by`.
+    AuthBy,
+    /// `note`.
+    Note,
+    /// `price`.
+    Price,
+    /// `total`.
+    Total,
+    /// `supplier_id`.
+    SupplierId,
+    /// `supplier_name`.
+    SupplierName,
+    /// `goodsin_status`.
+    GoodsinStatus,
+    /// `3rd_party_ponumber`.
+    _3rdPartyPonumber,
+    /// `date_published`.
+    DatePublished,
+    /// `approval_status`.
+    ApprovalStatus,
+    /// `approval_start`.
+    ApprovalStart,
+    /// `assigned_agent`.
+    AssignedAgent,
+    /// `assigned_agent_name`.
+    AssignedAgentName,
+    /// `approvalagent`.
+    Approvalagent,
+    /// `approvalemailaddress`.
+    Approvalemailaddress,
+    /// `approvalnote`.
+    Approvalnote,
+    /// `approvalagentid`.
+    Approvalagentid,
+    /// `approvaldatetime`.
+    Approvaldatetime,
+    /// `thirdparty_status`.
+    ThirdpartyStatus,
+    /// `accounts_ref`.
+    AccountsRef,
+    /// `deliver_to_us`.
+    DeliverToUs,
+    /// `deliver_to_so_address`.
+    DeliverToSoAddress,
+    /// `deliver_to_ticket_address`.
+    DeliverToTicketAddress,
+    /// `delivery_backup`.
+    DeliveryBackup,
+    /// `est_delivery_date`.
+    EstDeliveryDate,
+    /// `salesorder_id`.
+    SalesorderId,
+    /// `currency`.
+    Currency,
+    /// `user`.
+    User,
+    /// `user_id`.
+    UserId,
+    /// `user_name`.
+    UserName,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `cost_centre_id`.
+    CostCentreId,
+    /// `cost_centre_name`.
+    CostCentreName,
+    /// `ticket_summary`.
+    TicketSummary,
+    /// `ticket_note`.
+    TicketNote,
+    /// `attachment_id`.
+    AttachmentId,
+    /// `lines`.
+    Lines,
+    /// `add_lines`.
+    AddLines,
+    /// `_validateonly`.
+    Validateonly,
+    /// `_print_preview`.
+    PrintPreview,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `createdbyagentname`.
+    Createdbyagentname,
+    /// `xero_id`.
+    XeroId,
+    /// `xero_tenant_id`.
+    XeroTenantId,
+    /// `xero_status`.
+    XeroStatus,
+    /// `last_synced`.
+    LastSynced,
+    /// `last_update_time`.
+    LastUpdateTime,
+    /// `requires_approval`.
+    RequiresApproval,
+    /// `below_approval_minimum`.
+    BelowApprovalMinimum,
+    /// `approval_for_below_minimum`.
+    ApprovalForBelowMinimum,
+    /// `_warning`.
+    Warning,
+    /// `so_assets`.
+    SoAssets,
+    /// `warrantyurl`.
+    Warrantyurl,
+    /// `qbo_company_id`.
+    QboCompanyId,
+    /// `qbo_id`.
+    QboId,
+    /// `_iscopy`.
+    Iscopy,
+    /// `_create_invoice`.
+    CreateInvoice,
+    /// `_create_invoice_method`.
+    CreateInvoiceMethod,
+    /// `_create_invoice_percentage`.
+    CreateInvoicePercentage,
+    /// `_create_invoice_lines`.
+    CreateInvoiceLines,
+    /// `_return_invoice`.
+    ReturnInvoice,
+    /// `percentage_invoiced`.
+    PercentageInvoiced,
+    /// `invoices`.
+    Invoices,
+    /// `invoice_count`.
+    InvoiceCount,
+    /// `intacct_save_location`.
+    IntacctSaveLocation,
+    /// `currency_code`.
+    CurrencyCode,
+    /// `currency_code_name`.
+    CurrencyCodeName,
+    /// `currency_conversion_rate`.
+    CurrencyConversionRate,
+    /// `duedate`.
+    Duedate,
+    /// `intacct_class`.
+    IntacctClass,
+    /// `intacct_class_name`.
+    IntacctClassName,
+    /// `suppliers_order_reference`.
+    SuppliersOrderReference,
+    /// `_create_invoice_invoice_date`.
+    CreateInvoiceInvoiceDate,
+    /// `deladdress1`.
+    Deladdress1,
+    /// `deladdress2`.
+    Deladdress2,
+    /// `deladdress3`.
+    Deladdress3,
+    /// `deladdress4`.
+    Deladdress4,
+    /// `deladdress5`.
+    Deladdress5,
+    /// `delivery_address`.
+    DeliveryAddress,
+    /// `_forcethirdpartysync`.
+    Forcethirdpartysync,
+    /// `_create_invoice_amount`.
+    CreateInvoiceAmount,
+    /// `_create_invoice_qty`.
+    CreateInvoiceQty,
+    /// `_create_invoice_line_description`.
+    CreateInvoiceLineDescription,
+    /// `_ticket_access`.
+    TicketAccess,
+    /// `third_party_id`.
+    ThirdPartyId,
+    /// `is_po_screen`.
+    IsPoScreen,
+    /// `avalara_details_id`.
+    AvalaraDetailsId,
+    /// `avalara_details_name`.
+    AvalaraDetailsName,
+    /// `_purchasing_run`.
+    PurchasingRun,
+    /// `_novalidate`.
+    Novalidate,
+    /// `_dodistributorsync`.
+    Dodistributorsync,
+    /// `originaddress`.
+    Originaddress,
+    /// `originaddress1`.
+    Originaddress1,
+    /// `originaddress2`.
+    Originaddress2,
+    /// `originaddress3`.
+    Originaddress3,
+    /// `originaddress4`.
+    Originaddress4,
+    /// `originaddress5`.
+    Originaddress5,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `extratabs`.
+    Extratabs,
+    /// `_dont_fire_automations`.
+    DontFireAutomations,
+    /// `approval_process_id`.
+    ApprovalProcessId,
+    /// `use_ticket_approval`.
+    UseTicketApproval,
+    /// `new_approvalprocess_agent_id`.
+    NewApprovalprocessAgentId,
+    /// `new_approvalprocess_user_id`.
+    NewApprovalprocessUserId,
+    /// `new_approvalprocess_users`.
+    NewApprovalprocessUsers,
+    /// `new_approvalprocess_email`.
+    NewApprovalprocessEmail,
+    /// `new_approvalprocess_cab_id`.
+    NewApprovalprocessCabId,
+    /// `new_approvalprocess_cab`.
+    NewApprovalprocessCab,
+    /// `new_approvalprocess_role_id`.
+    NewApprovalprocessRoleId,
+    /// `_isbatch`.
+    Isbatch,
+    /// `token`.
+    Token,
+    /// `receipt_confirmed`.
+    ReceiptConfirmed,
+    /// `receipt_confirmation_date`.
+    ReceiptConfirmationDate,
+    /// `_dotaxsync`.
+    Dotaxsync,
+    /// `tax_total`.
+    TaxTotal,
+    /// `revenue`.
+    Revenue,
+    /// `external_links`.
+    ExternalLinks,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
+    /// `_importtype`.
+    Importtype,
+    /// `new_external_link`.
+    NewExternalLink,
 }
 
 impl crate::runtime::model::Model for PurchaseOrder {
-    const EXPECTING: &'static str = "struct PurchaseOrder";
+    const NAME: &'static str = "PurchaseOrder";
     const FIELDS: &'static [&'static str] = &[
-        "3rd_party_ponumber",
-        "_create_invoice",
-        "_create_invoice_amount",
-        "_create_invoice_invoice_date",
-        "_create_invoice_line_description",
-        "_create_invoice_lines",
-        "_create_invoice_method",
-        "_create_invoice_percentage",
-        "_create_invoice_qty",
-        "_dodistributorsync",
-        "_dont_fire_automations",
-        "_dotaxsync",
-        "_forcethirdpartysync",
-        "_importthirdpartyid",
-        "_importtype",
-        "_importtypeid",
-        "_isbatch",
-        "_iscopy",
-        "_novalidate",
-        "_print_generate",
-        "_print_preview",
-        "_purchasing_run",
-        "_return_invoice",
-        "_ticket_access",
-        "_validateonly",
-        "_warning",
-        "accounts_ref",
-        "add_lines",
-        "approval_for_below_minimum",
-        "approval_process_id",
-        "approval_start",
-        "approval_status",
-        "approvalagent",
-        "approvalagentid",
-        "approvaldatetime",
-        "approvalemailaddress",
-        "approvalnote",
-        "assigned_agent",
-        "assigned_agent_name",
-        "attachment_id",
-        "auth_by",
-        "avalara_details_id",
-        "avalara_details_name",
-        "below_approval_minimum",
+        "customfields",
+        "id",
+        "use",
+        "title",
+        "ticket_id",
+        "status",
+        "po_ref",
+        "date",
+        "datesent",
         "carriage_desc",
         "carriage_price",
+        "auth_by",
+        "note",
+        "price",
+        "total",
+        "supplier_id",
+        "supplier_name",
+        "goodsin_status",
+        "3rd_party_ponumber",
+        "date_published",
+        "approval_status",
+        "approval_start",
+        "assigned_agent",
+        "assigned_agent_name",
+        "approvalagent",
+        "approvalemailaddress",
+        "approvalnote",
+        "approvalagentid",
+        "approvaldatetime",
+        "thirdparty_status",
+        "accounts_ref",
+        "deliver_to_us",
+        "deliver_to_so_address",
+        "deliver_to_ticket_address",
+        "delivery_backup",
+        "est_delivery_date",
+        "salesorder_id",
+        "currency",
+        "user",
+        "user_id",
+        "user_name",
+        "site_id",
+        "site_name",
         "client_id",
         "client_name",
         "cost_centre_id",
         "cost_centre_name",
+        "ticket_summary",
+        "ticket_note",
+        "attachment_id",
+        "lines",
+        "add_lines",
+        "_validateonly",
+        "_print_preview",
+        "_print_generate",
+        "printhtml",
+        "pdf_attachment_id",
+        "pdftemplate_id",
+        "pdftemplate_name",
         "createdbyagentname",
-        "currency",
+        "xero_id",
+        "xero_tenant_id",
+        "xero_status",
+        "last_synced",
+        "last_update_time",
+        "requires_approval",
+        "below_approval_minimum",
+        "approval_for_below_minimum",
+        "_warning",
+        "so_assets",
+        "warrantyurl",
+        "qbo_company_id",
+        "qbo_id",
+        "_iscopy",
+        "_create_invoice",
+        "_create_invoice_method",
+        "_create_invoice_percentage",
+        "_create_invoice_lines",
+        "_return_invoice",
+        "percentage_invoiced",
+        "invoices",
+        "invoice_count",
+        "intacct_save_location",
         "currency_code",
         "currency_code_name",
         "currency_conversion_rate",
-        "custombuttons",
-        "customfields",
-        "date",
-        "date_published",
-        "datesent",
+        "duedate",
+        "intacct_class",
+        "intacct_class_name",
+        "suppliers_order_reference",
+        "_create_invoice_invoice_date",
         "deladdress1",
         "deladdress2",
         "deladdress3",
         "deladdress4",
         "deladdress5",
-        "deliver_to_so_address",
-        "deliver_to_ticket_address",
-        "deliver_to_us",
         "delivery_address",
-        "delivery_backup",
-        "duedate",
-        "est_delivery_date",
-        "external_links",
-        "extratabs",
-        "goodsin_status",
-        "id",
-        "intacct_class",
-        "intacct_class_name",
-        "intacct_save_location",
-        "invoice_count",
-        "invoices",
+        "_forcethirdpartysync",
+        "_create_invoice_amount",
+        "_create_invoice_qty",
+        "_create_invoice_line_description",
+        "_ticket_access",
+        "third_party_id",
         "is_po_screen",
-        "last_synced",
-        "last_update_time",
-        "lines",
-        "new_approvalprocess_agent_id",
-        "new_approvalprocess_cab",
-        "new_approvalprocess_cab_id",
-        "new_approvalprocess_email",
-        "new_approvalprocess_role_id",
-        "new_approvalprocess_user_id",
-        "new_approvalprocess_users",
-        "new_external_link",
-        "note",
+        "avalara_details_id",
+        "avalara_details_name",
+        "_purchasing_run",
+        "_novalidate",
+        "_dodistributorsync",
         "originaddress",
         "originaddress1",
         "originaddress2",
         "originaddress3",
         "originaddress4",
         "originaddress5",
-        "pdf_attachment_id",
-        "pdftemplate_id",
-        "pdftemplate_name",
-        "percentage_invoiced",
-        "po_ref",
-        "price",
-        "printhtml",
-        "qbo_company_id",
-        "qbo_id",
-        "receipt_confirmation_date",
-        "receipt_confirmed",
-        "requires_approval",
-        "revenue",
-        "salesorder_id",
-        "site_id",
-        "site_name",
-        "so_assets",
-        "status",
-        "supplier_id",
-        "supplier_name",
-        "suppliers_order_reference",
-        "tax_total",
-        "third_party_id",
-        "thirdparty_status",
-        "ticket_id",
-        "ticket_note",
-        "ticket_summary",
-        "title",
-        "token",
-        "total",
-        "use",
+        "custombuttons",
+        "extratabs",
+        "_dont_fire_automations",
+        "approval_process_id",
         "use_ticket_approval",
-        "user",
-        "user_id",
-        "user_name",
-        "warrantyurl",
-        "xero_id",
-        "xero_status",
-        "xero_tenant_id",
+        "new_approvalprocess_agent_id",
+        "new_approvalprocess_user_id",
+        "new_approvalprocess_users",
+        "new_approvalprocess_email",
+        "new_approvalprocess_cab_id",
+        "new_approvalprocess_cab",
+        "new_approvalprocess_role_id",
+        "_isbatch",
+        "token",
+        "receipt_confirmed",
+        "receipt_confirmation_date",
+        "_dotaxsync",
+        "tax_total",
+        "revenue",
+        "external_links",
+        "_importtypeid",
+        "_importthirdpartyid",
+        "_importtype",
+        "new_external_link",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self._3rd_party_ponumber = model::value(map)?,
-            1 => self.create_invoice = model::opt_bool(map)?,
-            2 => self.create_invoice_amount = model::opt_f64(map)?,
-            3 => self.create_invoice_invoice_date = model::value(map)?,
-            4 => self.create_invoice_line_description = model::value(map)?,
-            5 => self.create_invoice_lines = model::value(map)?,
-            6 => self.create_invoice_method = model::opt_i32(map)?,
-            7 => self.create_invoice_percentage = model::opt_f64(map)?,
-            8 => self.create_invoice_qty = model::opt_f64(map)?,
-            9 => self.dodistributorsync = model::opt_bool(map)?,
-            10 => self.dont_fire_automations = model::opt_bool(map)?,
-            11 => self.dotaxsync = model::opt_bool(map)?,
-            12 => self.forcethirdpartysync = model::opt_bool(map)?,
-            13 => self.importthirdpartyid = model::value(map)?,
-            14 => self.importtype = model::value(map)?,
-            15 => self.importtypeid = model::opt_i32(map)?,
-            16 => self.isbatch = model::opt_bool(map)?,
-            17 => self.iscopy = model::opt_bool(map)?,
-            18 => self.novalidate = model::opt_bool(map)?,
-            19 => self.print_generate = model::opt_bool(map)?,
-            20 => self.print_preview = model::opt_bool(map)?,
-            21 => self.purchasing_run = model::opt_bool(map)?,
-            22 => self.return_invoice = model::opt_bool(map)?,
-            23 => self.ticket_access = model::opt_bool(map)?,
-            24 => self.validateonly = model::opt_bool(map)?,
-            25 => self.warning = model::value(map)?,
-            26 => self.accounts_ref = model::value(map)?,
-            27 => self.add_lines = model::value(map)?,
-            28 => self.approval_for_below_minimum = model::opt_bool(map)?,
-            29 => self.approval_process_id = model::opt_i32(map)?,
-            30 => self.approval_start = model::opt_bool(map)?,
-            31 => self.approval_status = model::opt_i32(map)?,
-            32 => self.approvalagent = model::opt_i32(map)?,
-            33 => self.approvalagentid = model::opt_i32(map)?,
-            34 => self.approvaldatetime = model::value(map)?,
-            35 => self.approvalemailaddress = model::value(map)?,
-            36 => self.approvalnote = model::value(map)?,
-            37 => self.assigned_agent = model::opt_i32(map)?,
-            38 => self.assigned_agent_name = model::value(map)?,
-            39 => self.attachment_id = model::opt_i32(map)?,
-            40 => self.auth_by = model::value(map)?,
-            41 => self.avalara_details_id = model::opt_i32(map)?,
-            42 => self.avalara_details_name = model::value(map)?,
-            43 => self.below_approval_minimum = model::opt_bool(map)?,
-            44 => self.carriage_desc = model::value(map)?,
-            45 => self.carriage_price = model::opt_f64(map)?,
-            46 => self.client_id = model::opt_i32(map)?,
-            47 => self.client_name = model::value(map)?,
-            48 => self.cost_centre_id = model::opt_i32(map)?,
-            49 => self.cost_centre_name = model::value(map)?,
-            50 => self.createdbyagentname = model::value(map)?,
-            51 => self.currency = model::value(map)?,
-            52 => self.currency_code = model::opt_i32(map)?,
-            53 => self.currency_code_name = model::value(map)?,
-            54 => self.currency_conversion_rate = model::opt_f64(map)?,
-            55 => self.custombuttons = model::value(map)?,
-            56 => self.customfields = model::value(map)?,
-            57 => self.date = model::value(map)?,
-            58 => self.date_published = model::value(map)?,
-            59 => self.datesent = model::value(map)?,
-            60 => self.deladdress1 = model::value(map)?,
-            61 => self.deladdress2 = model::value(map)?,
-            62 => self.deladdress3 = model::value(map)?,
-            63 => self.deladdress4 = model::value(map)?,
-            64 => self.deladdress5 = model::value(map)?,
-            65 => self.deliver_to_so_address = model::opt_bool(map)?,
-            66 => self.deliver_to_ticket_address = model::opt_bool(map)?,
-            67 => self.deliver_to_us = model::opt_bool(map)?,
-            68 => self.delivery_address = model::value(map)?,
-            69 => self.delivery_backup = model::opt_i32(map)?,
-            70 => self.duedate = model::value(map)?,
-            71 => self.est_delivery_date = model::value(map)?,
-            72 => self.external_links = model::value(map)?,
-            73 => self.extratabs = model::value(map)?,
-            74 => self.goodsin_status = model::opt_i32(map)?,
-            75 => self.id = model::opt_i32(map)?,
-            76 => self.intacct_class = model::value(map)?,
-            77 => self.intacct_class_name = model::value(map)?,
-            78 => self.intacct_save_location = model::value(map)?,
-            79 => self.invoice_count = model::opt_i32(map)?,
-            80 => self.invoices = model::value(map)?,
-            81 => self.is_po_screen = model::opt_bool(map)?,
-            82 => self.last_synced = model::value(map)?,
-            83 => self.last_update_time = model::value(map)?,
-            84 => self.lines = model::value(map)?,
-            85 => self.new_approvalprocess_agent_id = model::opt_i32(map)?,
-            86 => self.new_approvalprocess_cab = model::value(map)?,
-            87 => self.new_approvalprocess_cab_id = model::opt_i32(map)?,
-            88 => self.new_approvalprocess_email = model::value(map)?,
-            89 => self.new_approvalprocess_role_id = model::opt_i32(map)?,
-            90 => self.new_approvalprocess_user_id = model::opt_i32(map)?,
-            91 => self.new_approvalprocess_users = model::value(map)?,
-            92 => self.new_external_link = model::value(map)?,
-            93 => self.note = model::value(map)?,
-            94 => self.originaddress = model::value(map)?,
-            95 => self.originaddress1 = model::value(map)?,
-            96 => self.originaddress2 = model::value(map)?,
-            97 => self.originaddress3 = model::value(map)?,
-            98 => self.originaddress4 = model::value(map)?,
-            99 => self.originaddress5 = model::value(map)?,
-            100 => self.pdf_attachment_id = model::opt_i32(map)?,
-            101 => self.pdftemplate_id = model::opt_i32(map)?,
-            102 => self.pdftemplate_name = model::value(map)?,
-            103 => self.percentage_invoiced = model::opt_f64(map)?,
-            104 => self.po_ref = model::value(map)?,
-            105 => self.price = model::opt_f64(map)?,
-            106 => self.printhtml = model::value(map)?,
-            107 => self.qbo_company_id = model::value(map)?,
-            108 => self.qbo_id = model::opt_i32(map)?,
-            109 => self.receipt_confirmation_date = model::value(map)?,
-            110 => self.receipt_confirmed = model::opt_bool(map)?,
-            111 => self.requires_approval = model::opt_bool(map)?,
-            112 => self.revenue = model::opt_f64(map)?,
-            113 => self.salesorder_id = model::opt_i32(map)?,
-            114 => self.site_id = model::opt_i32(map)?,
-            115 => self.site_name = model::value(map)?,
-            116 => self.so_assets = model::value(map)?,
-            117 => self.status = model::opt_i32(map)?,
-            118 => self.supplier_id = model::opt_i32(map)?,
-            119 => self.supplier_name = model::value(map)?,
-            120 => self.suppliers_order_reference = model::value(map)?,
-            121 => self.tax_total = model::opt_f64(map)?,
-            122 => self.third_party_id = model::value(map)?,
-            123 => self.thirdparty_status = model::opt_i32(map)?,
-            124 => self.ticket_id = model::opt_i32(map)?,
-            125 => self.ticket_note = model::value(map)?,
-            126 => self.ticket_summary = model::value(map)?,
-            127 => self.title = model::value(map)?,
-            128 => self.token = model::value(map)?,
-            129 => self.total = model::opt_f64(map)?,
-            130 => self.r#use = model::value(map)?,
-            131 => self.use_ticket_approval = model::opt_bool(map)?,
-            132 => self.user = model::value(map)?,
-            133 => self.user_id = model::opt_i32(map)?,
-            134 => self.user_name = model::value(map)?,
-            135 => self.warrantyurl = model::value(map)?,
-            136 => self.xero_id = model::value(map)?,
-            137 => self.xero_status = model::value(map)?,
-            138 => self.xero_tenant_id = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        18, 74, 98, 90, 100, 77, 75, 76, 99, 108, 117, 131, 97, 136, 137, 135, 127, 73,
+        107, 54, 53, 106, 78, 101, 52, 68, 30, 51, 67, 118, 21, 20, 24, 27, 28, 25, 26,
+        22, 23, 49, 11, 104, 105, 66, 9, 10, 43, 44, 45, 46, 59, 37, 83, 84, 85, 115, 0,
+        7, 19, 8, 91, 92, 93, 94, 95, 32, 33, 31, 96, 34, 86, 35, 134, 116, 17, 1, 87,
+        88, 82, 81, 80, 103, 63, 64, 50, 120, 125, 124, 123, 126, 121, 122, 138, 12, 109,
+        110, 111, 112, 113, 114, 56, 57, 58, 79, 6, 13, 55, 71, 72, 130, 129, 65, 133,
+        36, 41, 42, 69, 5, 15, 16, 89, 132, 102, 29, 4, 48, 47, 3, 128, 14, 2, 119, 38,
+        39, 40, 70, 60, 62, 61,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.customfields);
+        v.f(&self.id);
+        v.f(&self.r#use);
+        v.f(&self.title);
+        v.f(&self.ticket_id);
+        v.f(&self.status);
+        v.f(&self.po_ref);
+        v.f(&self.date);
+        v.f(&self.datesent);
+        v.f(&self.carriage_desc);
+        v.f(&self.carriage_price);
+        v.f(&self.auth_by);
+        v.f(&self.note);
+        v.f(&self.price);
+        v.f(&self.total);
+        v.f(&self.supplier_id);
+        v.f(&self.supplier_name);
+        v.f(&self.goodsin_status);
+        v.f(&self._3rd_party_ponumber);
+        v.f(&self.date_published);
+        v.f(&self.approval_status);
+        v.f(&self.approval_start);
+        v.f(&self.assigned_agent);
+        v.f(&self.assigned_agent_name);
+        v.f(&self.approvalagent);
+        v.f(&self.approvalemailaddress);
+        v.f(&self.approvalnote);
+        v.f(&self.approvalagentid);
+        v.f(&self.approvaldatetime);
+        v.f(&self.thirdparty_status);
+        v.f(&self.accounts_ref);
+        v.f(&self.deliver_to_us);
+        v.f(&self.deliver_to_so_address);
+        v.f(&self.deliver_to_ticket_address);
+        v.f(&self.delivery_backup);
+        v.f(&self.est_delivery_date);
+        v.f(&self.salesorder_id);
+        v.f(&self.currency);
+        v.f(&self.user);
+        v.f(&self.user_id);
+        v.f(&self.user_name);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.cost_centre_id);
+        v.f(&self.cost_centre_name);
+        v.f(&self.ticket_summary);
+        v.f(&self.ticket_note);
+        v.f(&self.attachment_id);
+        v.f(&self.lines);
+        v.f(&self.add_lines);
+        v.f(&self.validateonly);
+        v.f(&self.print_preview);
+        v.f(&self.print_generate);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.createdbyagentname);
+        v.f(&self.xero_id);
+        v.f(&self.xero_tenant_id);
+        v.f(&self.xero_status);
+        v.f(&self.last_synced);
+        v.f(&self.last_update_time);
+        v.f(&self.requires_approval);
+        v.f(&self.below_approval_minimum);
+        v.f(&self.approval_for_below_minimum);
+        v.f(&self.warning);
+        v.f(&self.so_assets);
+        v.f(&self.warrantyurl);
+        v.f(&self.qbo_company_id);
+        v.f(&self.qbo_id);
+        v.f(&self.iscopy);
+        v.f(&self.create_invoice);
+        v.f(&self.create_invoice_method);
+        v.f(&self.create_invoice_percentage);
+        v.f(&self.create_invoice_lines);
+        v.f(&self.return_invoice);
+        v.f(&self.percentage_invoiced);
+        v.f(&self.invoices);
+        v.f(&self.invoice_count);
+        v.f(&self.intacct_save_location);
+        v.f(&self.currency_code);
+        v.f(&self.currency_code_name);
+        v.f(&self.currency_conversion_rate);
+        v.f(&self.duedate);
+        v.f(&self.intacct_class);
+        v.f(&self.intacct_class_name);
+        v.f(&self.suppliers_order_reference);
+        v.f(&self.create_invoice_invoice_date);
+        v.f(&self.deladdress1);
+        v.f(&self.deladdress2);
+        v.f(&self.deladdress3);
+        v.f(&self.deladdress4);
+        v.f(&self.deladdress5);
+        v.f(&self.delivery_address);
+        v.f(&self.forcethirdpartysync);
+        v.f(&self.create_invoice_amount);
+        v.f(&self.create_invoice_qty);
+        v.f(&self.create_invoice_line_description);
+        v.f(&self.ticket_access);
+        v.f(&self.third_party_id);
+        v.f(&self.is_po_screen);
+        v.f(&self.avalara_details_id);
+        v.f(&self.avalara_details_name);
+        v.f(&self.purchasing_run);
+        v.f(&self.novalidate);
+        v.f(&self.dodistributorsync);
+        v.f(&self.originaddress);
+        v.f(&self.originaddress1);
+        v.f(&self.originaddress2);
+        v.f(&self.originaddress3);
+        v.f(&self.originaddress4);
+        v.f(&self.originaddress5);
+        v.f(&self.custombuttons);
+        v.f(&self.extratabs);
+        v.f(&self.dont_fire_automations);
+        v.f(&self.approval_process_id);
+        v.f(&self.use_ticket_approval);
+        v.f(&self.new_approvalprocess_agent_id);
+        v.f(&self.new_approvalprocess_user_id);
+        v.f(&self.new_approvalprocess_users);
+        v.f(&self.new_approvalprocess_email);
+        v.f(&self.new_approvalprocess_cab_id);
+        v.f(&self.new_approvalprocess_cab);
+        v.f(&self.new_approvalprocess_role_id);
+        v.f(&self.isbatch);
+        v.f(&self.token);
+        v.f(&self.receipt_confirmed);
+        v.f(&self.receipt_confirmation_date);
+        v.f(&self.dotaxsync);
+        v.f(&self.tax_total);
+        v.f(&self.revenue);
+        v.f(&self.external_links);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
+        v.f(&self.importtype);
+        v.f(&self.new_external_link);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.customfields),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.r#use),
+            3 => o.f(&mut self.title),
+            4 => o.f(&mut self.ticket_id),
+            5 => o.f(&mut self.status),
+            6 => o.f(&mut self.po_ref),
+            7 => o.f(&mut self.date),
+            8 => o.f(&mut self.datesent),
+            9 => o.f(&mut self.carriage_desc),
+            10 => o.f(&mut self.carriage_price),
+            11 => o.f(&mut self.auth_by),
+            12 => o.f(&mut self.note),
+            13 => o.f(&mut self.price),
+            14 => o.f(&mut self.total),
+            15 => o.f(&mut self.supplier_id),
+            16 => o.f(&mut self.supplier_name),
+            17 => o.f(&mut self.goodsin_status),
+            18 => o.f(&mut self._3rd_party_ponumber),
+            19 => o.f(&mut self.date_published),
+            20 => o.f(&mut self.approval_status),
+            21 => o.f(&mut self.approval_start),
+            22 => o.f(&mut self.assigned_agent),
+            23 => o.f(&mut self.assigned_agent_name),
+            24 => o.f(&mut self.approvalagent),
+            25 => o.f(&mut self.approvalemailaddress),
+            26 => o.f(&mut self.approvalnote),
+            27 => o.f(&mut self.approvalagentid),
+            28 => o.f(&mut self.approvaldatetime),
+            29 => o.f(&mut self.thirdparty_status),
+            30 => o.f(&mut self.accounts_ref),
+            31 => o.f(&mut self.deliver_to_us),
+            32 => o.f(&mut self.deliver_to_so_address),
+            33 => o.f(&mut self.deliver_to_ticket_address),
+            34 => o.f(&mut self.delivery_backup),
+            35 => o.f(&mut self.est_delivery_date),
+            36 => o.f(&mut self.salesorder_id),
+            37 => o.f(&mut self.currency),
+            38 => o.f(&mut self.user),
+            39 => o.f(&mut self.user_id),
+            40 => o.f(&mut self.user_name),
+            41 => o.f(&mut self.site_id),
+            42 => o.f(&mut self.site_name),
+            43 => o.f(&mut self.client_id),
+            44 => o.f(&mut self.client_name),
+            45 => o.f(&mut self.cost_centre_id),
+            46 => o.f(&mut self.cost_centre_name),
+            47 => o.f(&mut self.ticket_summary),
+            48 => o.f(&mut self.ticket_note),
+            49 => o.f(&mut self.attachment_id),
+            50 => o.f(&mut self.lines),
+            51 => o.f(&mut self.add_lines),
+            52 => o.f(&mut self.validateonly),
+            53 => o.f(&mut self.print_preview),
+            54 => o.f(&mut self.print_generate),
+            55 => o.f(&mut self.printhtml),
+            56 => o.f(&mut self.pdf_attachment_id),
+            57 => o.f(&mut self.pdftemplate_id),
+            58 => o.f(&mut self.pdftemplate_name),
+            59 => o.f(&mut self.createdbyagentname),
+            60 => o.f(&mut self.xero_id),
+            61 => o.f(&mut self.xero_tenant_id),
+            62 => o.f(&mut self.xero_status),
+            63 => o.f(&mut self.last_synced),
+            64 => o.f(&mut self.last_update_time),
+            65 => o.f(&mut self.requires_approval),
+            66 => o.f(&mut self.below_approval_minimum),
+            67 => o.f(&mut self.approval_for_below_minimum),
+            68 => o.f(&mut self.warning),
+            69 => o.f(&mut self.so_assets),
+            70 => o.f(&mut self.warrantyurl),
+            71 => o.f(&mut self.qbo_company_id),
+            72 => o.f(&mut self.qbo_id),
+            73 => o.f(&mut self.iscopy),
+            74 => o.f(&mut self.create_invoice),
+            75 => o.f(&mut self.create_invoice_method),
+            76 => o.f(&mut self.create_invoice_percentage),
+            77 => o.f(&mut self.create_invoice_lines),
+            78 => o.f(&mut self.return_invoice),
+            79 => o.f(&mut self.percentage_invoiced),
+            80 => o.f(&mut self.invoices),
+            81 => o.f(&mut self.invoice_count),
+            82 => o.f(&mut self.intacct_save_location),
+            83 => o.f(&mut self.currency_code),
+            84 => o.f(&mut self.currency_code_name),
+            85 => o.f(&mut self.currency_conversion_rate),
+            86 => o.f(&mut self.duedate),
+            87 => o.f(&mut self.intacct_class),
+            88 => o.f(&mut self.intacct_class_name),
+            89 => o.f(&mut self.suppliers_order_reference),
+            90 => o.f(&mut self.create_invoice_invoice_date),
+            91 => o.f(&mut self.deladdress1),
+            92 => o.f(&mut self.deladdress2),
+            93 => o.f(&mut self.deladdress3),
+            94 => o.f(&mut self.deladdress4),
+            95 => o.f(&mut self.deladdress5),
+            96 => o.f(&mut self.delivery_address),
+            97 => o.f(&mut self.forcethirdpartysync),
+            98 => o.f(&mut self.create_invoice_amount),
+            99 => o.f(&mut self.create_invoice_qty),
+            100 => o.f(&mut self.create_invoice_line_description),
+            101 => o.f(&mut self.ticket_access),
+            102 => o.f(&mut self.third_party_id),
+            103 => o.f(&mut self.is_po_screen),
+            104 => o.f(&mut self.avalara_details_id),
+            105 => o.f(&mut self.avalara_details_name),
+            106 => o.f(&mut self.purchasing_run),
+            107 => o.f(&mut self.novalidate),
+            108 => o.f(&mut self.dodistributorsync),
+            109 => o.f(&mut self.originaddress),
+            110 => o.f(&mut self.originaddress1),
+            111 => o.f(&mut self.originaddress2),
+            112 => o.f(&mut self.originaddress3),
+            113 => o.f(&mut self.originaddress4),
+            114 => o.f(&mut self.originaddress5),
+            115 => o.f(&mut self.custombuttons),
+            116 => o.f(&mut self.extratabs),
+            117 => o.f(&mut self.dont_fire_automations),
+            118 => o.f(&mut self.approval_process_id),
+            119 => o.f(&mut self.use_ticket_approval),
+            120 => o.f(&mut self.new_approvalprocess_agent_id),
+            121 => o.f(&mut self.new_approvalprocess_user_id),
+            122 => o.f(&mut self.new_approvalprocess_users),
+            123 => o.f(&mut self.new_approvalprocess_email),
+            124 => o.f(&mut self.new_approvalprocess_cab_id),
+            125 => o.f(&mut self.new_approvalprocess_cab),
+            126 => o.f(&mut self.new_approvalprocess_role_id),
+            127 => o.f(&mut self.isbatch),
+            128 => o.f(&mut self.token),
+            129 => o.f(&mut self.receipt_confirmed),
+            130 => o.f(&mut self.receipt_confirmation_date),
+            131 => o.f(&mut self.dotaxsync),
+            132 => o.f(&mut self.tax_total),
+            133 => o.f(&mut self.revenue),
+            134 => o.f(&mut self.external_links),
+            135 => o.f(&mut self.importtypeid),
+            136 => o.f(&mut self.importthirdpartyid),
+            137 => o.f(&mut self.importtype),
+            138 => o.f(&mut self.new_external_link),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(PurchaseOrder, PurchaseOrderField, extra, kept);
 impl PurchaseOrder {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -3561,8 +1037,8 @@ impl PurchaseOrder {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -3592,7 +1068,7 @@ impl PurchaseOrder {
 }
 
 /// A page of purchase orders: `{"record_count": N, "purchaseorders": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloPurchaseOrder` reads `purchaseorders`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct PurchaseOrderList {
     /// The number of records matching the request, across all pages.
@@ -3605,123 +1081,57 @@ pub struct PurchaseOrderList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl PurchaseOrderList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `purchaseorders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchaseorders(mut self, value: Vec<PurchaseOrder>) -> Self {
-        self.purchaseorders = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for PurchaseOrderList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "purchaseorders", &self.purchaseorders)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PurchaseOrderList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`PurchaseOrderList`], to name one in [`PurchaseOrderList::clear`] (send it as `null`) and
+/// [`PurchaseOrderList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum PurchaseOrderListField {
+    /// `record_count`.
+    RecordCount,
+    /// `purchaseorders`.
+    Purchaseorders,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for PurchaseOrderList {
-    const EXPECTING: &'static str = "struct PurchaseOrderList";
+    const NAME: &'static str = "PurchaseOrderList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
+        "purchaseorders",
         "page_no",
         "page_size",
-        "purchaseorders",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.purchaseorders = model::value(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 1, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.purchaseorders);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.purchaseorders),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(PurchaseOrderList, PurchaseOrderListField, extra, kept);
 impl crate::runtime::ListPage for PurchaseOrderList {
     type Item = PurchaseOrder;
     fn from_items(items: Vec<PurchaseOrder>) -> Self {

@@ -6,7 +6,7 @@ use super::*;
 /// A quote (Halo's `QuotationHeader`), for a client and possibly a ticket, with its lines (`lines`, kept as JSON).
 ///
 /// Halo's internal name for this schema is `QuotationHeader`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Quote {
     /// `customfields`.
@@ -45,7 +45,7 @@ pub struct Quote {
     pub auth_by: Option<String>,
     /// `note`.
     pub note: Option<String>,
-    /// Halo's `Users` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub user: Option<serde_json::Value>,
     /// `user_id`.
     pub user_id: Option<i32>,
@@ -99,7 +99,7 @@ pub struct Quote {
     pub approvalnote: Option<String>,
     /// `approvalstate`.
     pub approvalstate: Option<i32>,
-    /// Halo's `QuotationDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `QuotationDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub lines: Option<Vec<serde_json::Value>>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub validateonly: Option<bool>,
@@ -123,7 +123,7 @@ pub struct Quote {
     pub create_so: Option<bool>,
     /// The id of the sales order made from the quote (by its name).
     pub salesorder_id: Option<i32>,
-    /// Halo's `OrderHead` model (the sales order), kept as free-form JSON: sales orders are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `OrderHead` model (the sales order), kept as free-form JSON: sales orders are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub salesorder: Option<serde_json::Value>,
     /// `signature`.
     pub signature: Option<String>,
@@ -139,7 +139,7 @@ pub struct Quote {
     pub canned_text: Option<String>,
     /// `last_update_time`.
     pub last_update_time: Option<crate::DateTime>,
-    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Attachment_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub images: Option<Vec<serde_json::Value>>,
     /// `internal_approval_status`.
     pub internal_approval_status: Option<i32>,
@@ -187,9 +187,9 @@ pub struct Quote {
     pub dontupdateporef: Option<bool>,
     /// `can_approve`.
     pub can_approve: Option<bool>,
-    /// Halo's `QuotationHeaderPdf` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `QuotationHeaderPdf` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub linked_pdf_list_append: Option<Vec<serde_json::Value>>,
-    /// Halo's `QuotationHeaderPdf` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `QuotationHeaderPdf` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub linked_pdf_list_prepend: Option<Vec<serde_json::Value>>,
     /// `automatic_sales_tax`.
     pub automatic_sales_tax: Option<bool>,
@@ -235,13 +235,13 @@ pub struct Quote {
     pub new_approvalprocess_agent_id: Option<i32>,
     /// `new_approvalprocess_user_id`.
     pub new_approvalprocess_user_id: Option<i32>,
-    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_approvalprocess_users: Option<Vec<serde_json::Value>>,
     /// `new_approvalprocess_email`.
     pub new_approvalprocess_email: Option<String>,
     /// `new_approvalprocess_cab_id`.
     pub new_approvalprocess_cab_id: Option<i32>,
-    /// Halo's `CabMember` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `CabMember` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_approvalprocess_cab: Option<Vec<serde_json::Value>>,
     /// `site_delivery_override`.
     pub site_delivery_override: Option<i32>,
@@ -269,7 +269,7 @@ pub struct Quote {
     pub address: Option<AddressStore>,
     /// `delivery_address`.
     pub delivery_address: Option<AddressStore>,
-    /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `WorkflowHistory` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub workflow_history: Option<Vec<serde_json::Value>>,
     /// `workflow_step`.
     pub workflow_step: Option<i32>,
@@ -285,7 +285,7 @@ pub struct Quote {
     pub customisepdf: Option<bool>,
     /// `is_customised_pdf`.
     pub is_customised_pdf: Option<bool>,
-    /// Halo's `PdfTemplate` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `PdfTemplate` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub customisedpdf: Option<serde_json::Value>,
     /// `new_approvalprocess_role_id`.
     pub new_approvalprocess_role_id: Option<i32>,
@@ -307,13 +307,13 @@ pub struct Quote {
     pub user_approval_unavailable: Option<bool>,
     /// `top_level_purchase_currency_code`.
     pub top_level_purchase_currency_code: Option<i32>,
-    /// Halo's `Currency` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Currency` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub tree_purchase_currency: Option<serde_json::Value>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub updatepurchasecurrency: Option<bool>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub remove_zero_quantity_lines: Option<bool>,
-    /// Halo's `Site` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Site` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub site: Option<serde_json::Value>,
     /// `originaddress`.
     pub originaddress: Option<AddressStore>,
@@ -329,7 +329,7 @@ pub struct Quote {
     pub originaddress5: Option<String>,
     /// `original_revised_from_id`.
     pub original_revised_from_id: Option<i32>,
-    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub quoteapprovalfields: Option<Vec<serde_json::Value>>,
     /// `custombuttons`.
     pub custombuttons: Option<Vec<CustomButton>>,
@@ -351,3781 +351,513 @@ pub struct Quote {
     pub new_external_link: Option<ExternalLinkList>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Quote {
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `table` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table(mut self, value: TableEnum) -> Self {
-        self.table = Some(value);
-        self
-    }
-
-    /// Sets `title` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_title(mut self, value: impl Into<String>) -> Self {
-        self.title = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status(mut self, value: i32) -> Self {
-        self.status = Some(value);
-        self
-    }
-
-    /// Sets `po_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_po_ref(mut self, value: impl Into<String>) -> Self {
-        self.po_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date = Some(value.into());
-        self
-    }
-
-    /// Sets `expiry_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_expiry_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.expiry_date = Some(value.into());
-        self
-    }
-
-    /// Sets `revenue` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_revenue(mut self, value: f64) -> Self {
-        self.revenue = Some(value);
-        self
-    }
-
-    /// Sets `tax_total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tax_total(mut self, value: f64) -> Self {
-        self.tax_total = Some(value);
-        self
-    }
-
-    /// Sets `total` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_total(mut self, value: f64) -> Self {
-        self.total = Some(value);
-        self
-    }
-
-    /// Sets `carriage_desc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_carriage_desc(mut self, value: impl Into<String>) -> Self {
-        self.carriage_desc = Some(value.into());
-        self
-    }
-
-    /// Sets `carriage_price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_carriage_price(mut self, value: f64) -> Self {
-        self.carriage_price = Some(value);
-        self
-    }
-
-    /// Sets `tax_total_estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tax_total_estimate(mut self, value: f64) -> Self {
-        self.tax_total_estimate = Some(value);
-        self
-    }
-
-    /// Sets `auth_by` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auth_by(mut self, value: impl Into<String>) -> Self {
-        self.auth_by = Some(value.into());
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user(mut self, value: serde_json::Value) -> Self {
-        self.user = Some(value);
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `scope` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_scope(mut self, value: impl Into<String>) -> Self {
-        self.scope = Some(value.into());
-        self
-    }
-
-    /// Sets `risk` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_risk(mut self, value: impl Into<String>) -> Self {
-        self.risk = Some(value.into());
-        self
-    }
-
-    /// Sets `qr2filename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qr2filename(mut self, value: impl Into<String>) -> Self {
-        self.qr2filename = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `assigned_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assigned_agent(mut self, value: i32) -> Self {
-        self.assigned_agent = Some(value);
-        self
-    }
-
-    /// Sets `assigned_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assigned_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.assigned_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `includegroupeditemprice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includegroupeditemprice(mut self, value: bool) -> Self {
-        self.includegroupeditemprice = Some(value);
-        self
-    }
-
-    /// Sets `includegroupeditemqty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includegroupeditemqty(mut self, value: bool) -> Self {
-        self.includegroupeditemqty = Some(value);
-        self
-    }
-
-    /// Sets `daystodeliver` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_daystodeliver(mut self, value: i32) -> Self {
-        self.daystodeliver = Some(value);
-        self
-    }
-
-    /// Sets `currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency(mut self, value: impl Into<String>) -> Self {
-        self.currency = Some(value.into());
-        self
-    }
-
-    /// Sets `currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_code(mut self, value: i32) -> Self {
-        self.currency_code = Some(value);
-        self
-    }
-
-    /// Sets `currency_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_code_name(mut self, value: impl Into<String>) -> Self {
-        self.currency_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `currency_conversion_rate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_currency_conversion_rate(mut self, value: f64) -> Self {
-        self.currency_conversion_rate = Some(value);
-        self
-    }
-
-    /// Sets `includequotationlinenotes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includequotationlinenotes(mut self, value: bool) -> Self {
-        self.includequotationlinenotes = Some(value);
-        self
-    }
-
-    /// Sets `includegrouppriceandqty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includegrouppriceandqty(mut self, value: bool) -> Self {
-        self.includegrouppriceandqty = Some(value);
-        self
-    }
-
-    /// Sets `approvalname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalname(mut self, value: impl Into<String>) -> Self {
-        self.approvalname = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.approvalemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `approvaldatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.approvaldatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalnote(mut self, value: impl Into<String>) -> Self {
-        self.approvalnote = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalstate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalstate(mut self, value: i32) -> Self {
-        self.approvalstate = Some(value);
-        self
-    }
-
-    /// Sets `lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lines(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.lines = Some(value);
-        self
-    }
-
-    /// Sets `_validateonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validateonly(mut self, value: bool) -> Self {
-        self.validateonly = Some(value);
-        self
-    }
-
-    /// Sets `_print_preview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_preview(mut self, value: bool) -> Self {
-        self.print_preview = Some(value);
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `ponumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ponumber(mut self, value: impl Into<String>) -> Self {
-        self.ponumber = Some(value.into());
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_display_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_display_type(mut self, value: i32) -> Self {
-        self.portal_display_type = Some(value);
-        self
-    }
-
-    /// Sets `_create_so` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_so(mut self, value: bool) -> Self {
-        self.create_so = Some(value);
-        self
-    }
-
-    /// Sets `salesorder_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder_id(mut self, value: i32) -> Self {
-        self.salesorder_id = Some(value);
-        self
-    }
-
-    /// Sets `salesorder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesorder(mut self, value: serde_json::Value) -> Self {
-        self.salesorder = Some(value);
-        self
-    }
-
-    /// Sets `signature` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature(mut self, value: impl Into<String>) -> Self {
-        self.signature = Some(value.into());
-        self
-    }
-
-    /// Sets `createdbyagentname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_createdbyagentname(mut self, value: impl Into<String>) -> Self {
-        self.createdbyagentname = Some(value.into());
-        self
-    }
-
-    /// Sets `quote_viewed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quote_viewed(mut self, value: bool) -> Self {
-        self.quote_viewed = Some(value);
-        self
-    }
-
-    /// Sets `canned_text_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canned_text_id(mut self, value: i32) -> Self {
-        self.canned_text_id = Some(value);
-        self
-    }
-
-    /// Sets `canned_text_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canned_text_name(mut self, value: impl Into<String>) -> Self {
-        self.canned_text_name = Some(value.into());
-        self
-    }
-
-    /// Sets `canned_text` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canned_text(mut self, value: impl Into<String>) -> Self {
-        self.canned_text = Some(value.into());
-        self
-    }
-
-    /// Sets `last_update_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_update_time(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_update_time = Some(value.into());
-        self
-    }
-
-    /// Sets `images` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_images(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.images = Some(value);
-        self
-    }
-
-    /// Sets `internal_approval_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internal_approval_status(mut self, value: i32) -> Self {
-        self.internal_approval_status = Some(value);
-        self
-    }
-
-    /// Sets `approval_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_start(mut self, value: bool) -> Self {
-        self.approval_start = Some(value);
-        self
-    }
-
-    /// Sets `internal_approvalagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internal_approvalagent(mut self, value: i32) -> Self {
-        self.internal_approvalagent = Some(value);
-        self
-    }
-
-    /// Sets `internal_approvalemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internal_approvalemailaddress(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.internal_approvalemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `internal_approvalnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internal_approvalnote(mut self, value: impl Into<String>) -> Self {
-        self.internal_approvalnote = Some(value.into());
-        self
-    }
-
-    /// Sets `internal_approvalagentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internal_approvalagentid(mut self, value: i32) -> Self {
-        self.internal_approvalagentid = Some(value);
-        self
-    }
-
-    /// Sets `internal_approvaldatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_internal_approvaldatetime(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.internal_approvaldatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `requires_approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requires_approval(mut self, value: bool) -> Self {
-        self.requires_approval = Some(value);
-        self
-    }
-
-    /// Sets `ticket_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_summary(mut self, value: impl Into<String>) -> Self {
-        self.ticket_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_note(mut self, value: impl Into<String>) -> Self {
-        self.ticket_note = Some(value.into());
-        self
-    }
-
-    /// Sets `new_ticket_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_ticket_status(mut self, value: i32) -> Self {
-        self.new_ticket_status = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `datto_commerce_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_commerce_id(mut self, value: i32) -> Self {
-        self.datto_commerce_id = Some(value);
-        self
-    }
-
-    /// Sets `datto_commerce_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datto_commerce_url(mut self, value: impl Into<String>) -> Self {
-        self.datto_commerce_url = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_url(mut self, value: impl Into<String>) -> Self {
-        self.third_party_url = Some(value.into());
-        self
-    }
-
-    /// Sets `dattocommerce_clientid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dattocommerce_clientid(mut self, value: i32) -> Self {
-        self.dattocommerce_clientid = Some(value);
-        self
-    }
-
-    /// Sets `dattocommerce_contactname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dattocommerce_contactname(mut self, value: impl Into<String>) -> Self {
-        self.dattocommerce_contactname = Some(value.into());
-        self
-    }
-
-    /// Sets `dattocommerce_contactemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dattocommerce_contactemail(mut self, value: impl Into<String>) -> Self {
-        self.dattocommerce_contactemail = Some(value.into());
-        self
-    }
-
-    /// Sets `deliveryamount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deliveryamount(mut self, value: f64) -> Self {
-        self.deliveryamount = Some(value);
-        self
-    }
-
-    /// Sets `dattocommerce_tenantid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dattocommerce_tenantid(mut self, value: i32) -> Self {
-        self.dattocommerce_tenantid = Some(value);
-        self
-    }
-
-    /// Sets `deliverytax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deliverytax(mut self, value: f64) -> Self {
-        self.deliverytax = Some(value);
-        self
-    }
-
-    /// Sets `dontupdateporef` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontupdateporef(mut self, value: bool) -> Self {
-        self.dontupdateporef = Some(value);
-        self
-    }
-
-    /// Sets `can_approve` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_can_approve(mut self, value: bool) -> Self {
-        self.can_approve = Some(value);
-        self
-    }
-
-    /// Sets `linked_pdf_list_append` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_pdf_list_append(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.linked_pdf_list_append = Some(value);
-        self
-    }
-
-    /// Sets `linked_pdf_list_prepend` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_pdf_list_prepend(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.linked_pdf_list_prepend = Some(value);
-        self
-    }
-
-    /// Sets `automatic_sales_tax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automatic_sales_tax(mut self, value: bool) -> Self {
-        self.automatic_sales_tax = Some(value);
-        self
-    }
-
-    /// Sets `contactuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contactuser(mut self, value: i32) -> Self {
-        self.contactuser = Some(value);
-        self
-    }
-
-    /// Sets `contactusername` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contactusername(mut self, value: impl Into<String>) -> Self {
-        self.contactusername = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_number(mut self, value: impl Into<String>) -> Self {
-        self.third_party_number = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_class` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_class_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_class_name(mut self, value: impl Into<String>) -> Self {
-        self.intacct_class_name = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_save_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_save_location(mut self, value: impl Into<String>) -> Self {
-        self.intacct_save_location = Some(value.into());
-        self
-    }
-
-    /// Sets `is_leased` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_leased(mut self, value: bool) -> Self {
-        self.is_leased = Some(value);
-        self
-    }
-
-    /// Sets `term_limit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_term_limit(mut self, value: i32) -> Self {
-        self.term_limit = Some(value);
-        self
-    }
-
-    /// Sets `margin` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_margin(mut self, value: f64) -> Self {
-        self.margin = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `billingcontactname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingcontactname(mut self, value: impl Into<String>) -> Self {
-        self.billingcontactname = Some(value.into());
-        self
-    }
-
-    /// Sets `billingcontactemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingcontactemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.billingcontactemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `billingcontactphonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billingcontactphonenumber(mut self, value: impl Into<String>) -> Self {
-        self.billingcontactphonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `so_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_so_number(mut self, value: impl Into<String>) -> Self {
-        self.so_number = Some(value.into());
-        self
-    }
-
-    /// Sets `use_ticket_approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use_ticket_approval(mut self, value: bool) -> Self {
-        self.use_ticket_approval = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_id(mut self, value: i32) -> Self {
-        self.approval_process_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_agent_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_user_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_user_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_users(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.new_approvalprocess_users = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_email(mut self, value: impl Into<String>) -> Self {
-        self.new_approvalprocess_email = Some(value.into());
-        self
-    }
-
-    /// Sets `new_approvalprocess_cab_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_cab_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_cab_id = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_cab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_cab(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.new_approvalprocess_cab = Some(value);
-        self
-    }
-
-    /// Sets `site_delivery_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_delivery_override(mut self, value: i32) -> Self {
-        self.site_delivery_override = Some(value);
-        self
-    }
-
-    /// Sets `address1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address1(mut self, value: impl Into<String>) -> Self {
-        self.address1 = Some(value.into());
-        self
-    }
-
-    /// Sets `address2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address2(mut self, value: impl Into<String>) -> Self {
-        self.address2 = Some(value.into());
-        self
-    }
-
-    /// Sets `address3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address3(mut self, value: impl Into<String>) -> Self {
-        self.address3 = Some(value.into());
-        self
-    }
-
-    /// Sets `address4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address4(mut self, value: impl Into<String>) -> Self {
-        self.address4 = Some(value.into());
-        self
-    }
-
-    /// Sets `address5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address5(mut self, value: impl Into<String>) -> Self {
-        self.address5 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress1(mut self, value: impl Into<String>) -> Self {
-        self.deladdress1 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress2(mut self, value: impl Into<String>) -> Self {
-        self.deladdress2 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress3(mut self, value: impl Into<String>) -> Self {
-        self.deladdress3 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress4(mut self, value: impl Into<String>) -> Self {
-        self.deladdress4 = Some(value.into());
-        self
-    }
-
-    /// Sets `deladdress5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deladdress5(mut self, value: impl Into<String>) -> Self {
-        self.deladdress5 = Some(value.into());
-        self
-    }
-
-    /// Sets `address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address(mut self, value: AddressStore) -> Self {
-        self.address = Some(value);
-        self
-    }
-
-    /// Sets `delivery_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delivery_address(mut self, value: AddressStore) -> Self {
-        self.delivery_address = Some(value);
-        self
-    }
-
-    /// Sets `workflow_history` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_history(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.workflow_history = Some(value);
-        self
-    }
-
-    /// Sets `workflow_step` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_step(mut self, value: i32) -> Self {
-        self.workflow_step = Some(value);
-        self
-    }
-
-    /// Sets `workflow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_id(mut self, value: i32) -> Self {
-        self.workflow_id = Some(value);
-        self
-    }
-
-    /// Sets `_isclone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isclone(mut self, value: bool) -> Self {
-        self.isclone = Some(value);
-        self
-    }
-
-    /// Sets `_revision_from_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_revision_from_id(mut self, value: i32) -> Self {
-        self.revision_from_id = Some(value);
-        self
-    }
-
-    /// Sets `_originalid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originalid(mut self, value: i32) -> Self {
-        self.originalid = Some(value);
-        self
-    }
-
-    /// Sets `_customisepdf` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customisepdf(mut self, value: bool) -> Self {
-        self.customisepdf = Some(value);
-        self
-    }
-
-    /// Sets `is_customised_pdf` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_customised_pdf(mut self, value: bool) -> Self {
-        self.is_customised_pdf = Some(value);
-        self
-    }
-
-    /// Sets `customisedpdf` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customisedpdf(mut self, value: serde_json::Value) -> Self {
-        self.customisedpdf = Some(value);
-        self
-    }
-
-    /// Sets `new_approvalprocess_role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_approvalprocess_role_id(mut self, value: i32) -> Self {
-        self.new_approvalprocess_role_id = Some(value);
-        self
-    }
-
-    /// Sets `is_quote_screen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_quote_screen(mut self, value: bool) -> Self {
-        self.is_quote_screen = Some(value);
-        self
-    }
-
-    /// Sets `_novalidate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_novalidate(mut self, value: bool) -> Self {
-        self.novalidate = Some(value);
-        self
-    }
-
-    /// Sets `avalara_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_details_id(mut self, value: i32) -> Self {
-        self.avalara_details_id = Some(value);
-        self
-    }
-
-    /// Sets `adobe_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_adobe_details_id(mut self, value: i32) -> Self {
-        self.adobe_details_id = Some(value);
-        self
-    }
-
-    /// Sets `avalara_details_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_avalara_details_name(mut self, value: impl Into<String>) -> Self {
-        self.avalara_details_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_startthirdpartysign` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startthirdpartysign(mut self, value: bool) -> Self {
-        self.startthirdpartysign = Some(value);
-        self
-    }
-
-    /// Sets `_hasadobesignopen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasadobesignopen(mut self, value: bool) -> Self {
-        self.hasadobesignopen = Some(value);
-        self
-    }
-
-    /// Sets `user_approval_unavailable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_approval_unavailable(mut self, value: bool) -> Self {
-        self.user_approval_unavailable = Some(value);
-        self
-    }
-
-    /// Sets `top_level_purchase_currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_top_level_purchase_currency_code(mut self, value: i32) -> Self {
-        self.top_level_purchase_currency_code = Some(value);
-        self
-    }
-
-    /// Sets `tree_purchase_currency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tree_purchase_currency(mut self, value: serde_json::Value) -> Self {
-        self.tree_purchase_currency = Some(value);
-        self
-    }
-
-    /// Sets `_updatepurchasecurrency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_updatepurchasecurrency(mut self, value: bool) -> Self {
-        self.updatepurchasecurrency = Some(value);
-        self
-    }
-
-    /// Sets `_remove_zero_quantity_lines` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remove_zero_quantity_lines(mut self, value: bool) -> Self {
-        self.remove_zero_quantity_lines = Some(value);
-        self
-    }
-
-    /// Sets `site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site(mut self, value: serde_json::Value) -> Self {
-        self.site = Some(value);
-        self
-    }
-
-    /// Sets `originaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress(mut self, value: AddressStore) -> Self {
-        self.originaddress = Some(value);
-        self
-    }
-
-    /// Sets `originaddress1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress1(mut self, value: impl Into<String>) -> Self {
-        self.originaddress1 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress2(mut self, value: impl Into<String>) -> Self {
-        self.originaddress2 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress3(mut self, value: impl Into<String>) -> Self {
-        self.originaddress3 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress4(mut self, value: impl Into<String>) -> Self {
-        self.originaddress4 = Some(value.into());
-        self
-    }
-
-    /// Sets `originaddress5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_originaddress5(mut self, value: impl Into<String>) -> Self {
-        self.originaddress5 = Some(value.into());
-        self
-    }
-
-    /// Sets `original_revised_from_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_original_revised_from_id(mut self, value: i32) -> Self {
-        self.original_revised_from_id = Some(value);
-        self
-    }
-
-    /// Sets `quoteapprovalfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quoteapprovalfields(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.quoteapprovalfields = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `status_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status_name(mut self, value: impl Into<String>) -> Self {
-        self.status_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_dotaxsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dotaxsync(mut self, value: bool) -> Self {
-        self.dotaxsync = Some(value);
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table(mut self) -> Self {
-        self.table = None;
-        self.extra.insert("table".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `title` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_title(mut self) -> Self {
-        self.title = None;
-        self.extra.insert("title".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status(mut self) -> Self {
-        self.status = None;
-        self.extra.insert("status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `po_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_po_ref(mut self) -> Self {
-        self.po_ref = None;
-        self.extra.insert("po_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date(mut self) -> Self {
-        self.date = None;
-        self.extra.insert("date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `expiry_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_expiry_date(mut self) -> Self {
-        self.expiry_date = None;
-        self.extra.insert("expiry_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `revenue` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_revenue(mut self) -> Self {
-        self.revenue = None;
-        self.extra.insert("revenue".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tax_total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tax_total(mut self) -> Self {
-        self.tax_total = None;
-        self.extra.insert("tax_total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `total` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_total(mut self) -> Self {
-        self.total = None;
-        self.extra.insert("total".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `carriage_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_carriage_desc(mut self) -> Self {
-        self.carriage_desc = None;
-        self.extra.insert("carriage_desc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `carriage_price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_carriage_price(mut self) -> Self {
-        self.carriage_price = None;
-        self.extra.insert("carriage_price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tax_total_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tax_total_estimate(mut self) -> Self {
-        self.tax_total_estimate = None;
-        self.extra.insert("tax_total_estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auth_by` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auth_by(mut self) -> Self {
-        self.auth_by = None;
-        self.extra.insert("auth_by".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user(mut self) -> Self {
-        self.user = None;
-        self.extra.insert("user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_name(mut self) -> Self {
-        self.user_name = None;
-        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `scope` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_scope(mut self) -> Self {
-        self.scope = None;
-        self.extra.insert("scope".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `risk` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_risk(mut self) -> Self {
-        self.risk = None;
-        self.extra.insert("risk".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qr2filename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qr2filename(mut self) -> Self {
-        self.qr2filename = None;
-        self.extra.insert("qr2filename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assigned_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assigned_agent(mut self) -> Self {
-        self.assigned_agent = None;
-        self.extra.insert("assigned_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assigned_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assigned_agent_name(mut self) -> Self {
-        self.assigned_agent_name = None;
-        self.extra.insert("assigned_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includegroupeditemprice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includegroupeditemprice(mut self) -> Self {
-        self.includegroupeditemprice = None;
-        self.extra.insert("includegroupeditemprice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includegroupeditemqty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includegroupeditemqty(mut self) -> Self {
-        self.includegroupeditemqty = None;
-        self.extra.insert("includegroupeditemqty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `daystodeliver` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_daystodeliver(mut self) -> Self {
-        self.daystodeliver = None;
-        self.extra.insert("daystodeliver".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency(mut self) -> Self {
-        self.currency = None;
-        self.extra.insert("currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_code(mut self) -> Self {
-        self.currency_code = None;
-        self.extra.insert("currency_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_code_name(mut self) -> Self {
-        self.currency_code_name = None;
-        self.extra.insert("currency_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `currency_conversion_rate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_currency_conversion_rate(mut self) -> Self {
-        self.currency_conversion_rate = None;
-        self.extra
-            .insert("currency_conversion_rate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includequotationlinenotes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includequotationlinenotes(mut self) -> Self {
-        self.includequotationlinenotes = None;
-        self.extra
-            .insert("includequotationlinenotes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includegrouppriceandqty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includegrouppriceandqty(mut self) -> Self {
-        self.includegrouppriceandqty = None;
-        self.extra.insert("includegrouppriceandqty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalname(mut self) -> Self {
-        self.approvalname = None;
-        self.extra.insert("approvalname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalemailaddress(mut self) -> Self {
-        self.approvalemailaddress = None;
-        self.extra.insert("approvalemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvaldatetime(mut self) -> Self {
-        self.approvaldatetime = None;
-        self.extra.insert("approvaldatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalnote(mut self) -> Self {
-        self.approvalnote = None;
-        self.extra.insert("approvalnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalstate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalstate(mut self) -> Self {
-        self.approvalstate = None;
-        self.extra.insert("approvalstate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lines(mut self) -> Self {
-        self.lines = None;
-        self.extra.insert("lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_validateonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validateonly(mut self) -> Self {
-        self.validateonly = None;
-        self.extra.insert("_validateonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_preview(mut self) -> Self {
-        self.print_preview = None;
-        self.extra.insert("_print_preview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ponumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ponumber(mut self) -> Self {
-        self.ponumber = None;
-        self.extra.insert("ponumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_display_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_display_type(mut self) -> Self {
-        self.portal_display_type = None;
-        self.extra.insert("portal_display_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_create_so` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_so(mut self) -> Self {
-        self.create_so = None;
-        self.extra.insert("_create_so".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder_id(mut self) -> Self {
-        self.salesorder_id = None;
-        self.extra.insert("salesorder_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesorder(mut self) -> Self {
-        self.salesorder = None;
-        self.extra.insert("salesorder".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature(mut self) -> Self {
-        self.signature = None;
-        self.extra.insert("signature".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `createdbyagentname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_createdbyagentname(mut self) -> Self {
-        self.createdbyagentname = None;
-        self.extra.insert("createdbyagentname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quote_viewed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quote_viewed(mut self) -> Self {
-        self.quote_viewed = None;
-        self.extra.insert("quote_viewed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canned_text_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canned_text_id(mut self) -> Self {
-        self.canned_text_id = None;
-        self.extra.insert("canned_text_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canned_text_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canned_text_name(mut self) -> Self {
-        self.canned_text_name = None;
-        self.extra.insert("canned_text_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canned_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canned_text(mut self) -> Self {
-        self.canned_text = None;
-        self.extra.insert("canned_text".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_update_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_update_time(mut self) -> Self {
-        self.last_update_time = None;
-        self.extra.insert("last_update_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `images` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_images(mut self) -> Self {
-        self.images = None;
-        self.extra.insert("images".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internal_approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internal_approval_status(mut self) -> Self {
-        self.internal_approval_status = None;
-        self.extra
-            .insert("internal_approval_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_start(mut self) -> Self {
-        self.approval_start = None;
-        self.extra.insert("approval_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internal_approvalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internal_approvalagent(mut self) -> Self {
-        self.internal_approvalagent = None;
-        self.extra.insert("internal_approvalagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internal_approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internal_approvalemailaddress(mut self) -> Self {
-        self.internal_approvalemailaddress = None;
-        self.extra
-            .insert("internal_approvalemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internal_approvalnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internal_approvalnote(mut self) -> Self {
-        self.internal_approvalnote = None;
-        self.extra.insert("internal_approvalnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internal_approvalagentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internal_approvalagentid(mut self) -> Self {
-        self.internal_approvalagentid = None;
-        self.extra
-            .insert("internal_approvalagentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `internal_approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_internal_approvaldatetime(mut self) -> Self {
-        self.internal_approvaldatetime = None;
-        self.extra
-            .insert("internal_approvaldatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requires_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requires_approval(mut self) -> Self {
-        self.requires_approval = None;
-        self.extra.insert("requires_approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_summary(mut self) -> Self {
-        self.ticket_summary = None;
-        self.extra.insert("ticket_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_note(mut self) -> Self {
-        self.ticket_note = None;
-        self.extra.insert("ticket_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_ticket_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_ticket_status(mut self) -> Self {
-        self.new_ticket_status = None;
-        self.extra.insert("new_ticket_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_commerce_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_commerce_id(mut self) -> Self {
-        self.datto_commerce_id = None;
-        self.extra.insert("datto_commerce_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datto_commerce_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datto_commerce_url(mut self) -> Self {
-        self.datto_commerce_url = None;
-        self.extra.insert("datto_commerce_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_url(mut self) -> Self {
-        self.third_party_url = None;
-        self.extra.insert("third_party_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dattocommerce_clientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dattocommerce_clientid(mut self) -> Self {
-        self.dattocommerce_clientid = None;
-        self.extra.insert("dattocommerce_clientid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dattocommerce_contactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dattocommerce_contactname(mut self) -> Self {
-        self.dattocommerce_contactname = None;
-        self.extra
-            .insert("dattocommerce_contactname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dattocommerce_contactemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dattocommerce_contactemail(mut self) -> Self {
-        self.dattocommerce_contactemail = None;
-        self.extra
-            .insert("dattocommerce_contactemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deliveryamount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deliveryamount(mut self) -> Self {
-        self.deliveryamount = None;
-        self.extra.insert("deliveryamount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dattocommerce_tenantid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dattocommerce_tenantid(mut self) -> Self {
-        self.dattocommerce_tenantid = None;
-        self.extra.insert("dattocommerce_tenantid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deliverytax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deliverytax(mut self) -> Self {
-        self.deliverytax = None;
-        self.extra.insert("deliverytax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontupdateporef` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontupdateporef(mut self) -> Self {
-        self.dontupdateporef = None;
-        self.extra.insert("dontupdateporef".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `can_approve` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_can_approve(mut self) -> Self {
-        self.can_approve = None;
-        self.extra.insert("can_approve".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_pdf_list_append` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_pdf_list_append(mut self) -> Self {
-        self.linked_pdf_list_append = None;
-        self.extra.insert("linked_pdf_list_append".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_pdf_list_prepend` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_pdf_list_prepend(mut self) -> Self {
-        self.linked_pdf_list_prepend = None;
-        self.extra.insert("linked_pdf_list_prepend".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automatic_sales_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automatic_sales_tax(mut self) -> Self {
-        self.automatic_sales_tax = None;
-        self.extra.insert("automatic_sales_tax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contactuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contactuser(mut self) -> Self {
-        self.contactuser = None;
-        self.extra.insert("contactuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contactusername` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contactusername(mut self) -> Self {
-        self.contactusername = None;
-        self.extra.insert("contactusername".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_number(mut self) -> Self {
-        self.third_party_number = None;
-        self.extra.insert("third_party_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class(mut self) -> Self {
-        self.intacct_class = None;
-        self.extra.insert("intacct_class".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_class_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_class_name(mut self) -> Self {
-        self.intacct_class_name = None;
-        self.extra.insert("intacct_class_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_save_location(mut self) -> Self {
-        self.intacct_save_location = None;
-        self.extra.insert("intacct_save_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_leased` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_leased(mut self) -> Self {
-        self.is_leased = None;
-        self.extra.insert("is_leased".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `term_limit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_term_limit(mut self) -> Self {
-        self.term_limit = None;
-        self.extra.insert("term_limit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `margin` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_margin(mut self) -> Self {
-        self.margin = None;
-        self.extra.insert("margin".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingcontactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingcontactname(mut self) -> Self {
-        self.billingcontactname = None;
-        self.extra.insert("billingcontactname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingcontactemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingcontactemailaddress(mut self) -> Self {
-        self.billingcontactemailaddress = None;
-        self.extra
-            .insert("billingcontactemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billingcontactphonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billingcontactphonenumber(mut self) -> Self {
-        self.billingcontactphonenumber = None;
-        self.extra
-            .insert("billingcontactphonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `so_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_so_number(mut self) -> Self {
-        self.so_number = None;
-        self.extra.insert("so_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use_ticket_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use_ticket_approval(mut self) -> Self {
-        self.use_ticket_approval = None;
-        self.extra.insert("use_ticket_approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_id(mut self) -> Self {
-        self.approval_process_id = None;
-        self.extra.insert("approval_process_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_agent_id(mut self) -> Self {
-        self.new_approvalprocess_agent_id = None;
-        self.extra
-            .insert("new_approvalprocess_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_user_id(mut self) -> Self {
-        self.new_approvalprocess_user_id = None;
-        self.extra
-            .insert("new_approvalprocess_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_users(mut self) -> Self {
-        self.new_approvalprocess_users = None;
-        self.extra
-            .insert("new_approvalprocess_users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_email(mut self) -> Self {
-        self.new_approvalprocess_email = None;
-        self.extra
-            .insert("new_approvalprocess_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_cab_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_cab_id(mut self) -> Self {
-        self.new_approvalprocess_cab_id = None;
-        self.extra
-            .insert("new_approvalprocess_cab_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_cab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_cab(mut self) -> Self {
-        self.new_approvalprocess_cab = None;
-        self.extra.insert("new_approvalprocess_cab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_delivery_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_delivery_override(mut self) -> Self {
-        self.site_delivery_override = None;
-        self.extra.insert("site_delivery_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address1(mut self) -> Self {
-        self.address1 = None;
-        self.extra.insert("address1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address2(mut self) -> Self {
-        self.address2 = None;
-        self.extra.insert("address2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address3(mut self) -> Self {
-        self.address3 = None;
-        self.extra.insert("address3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address4(mut self) -> Self {
-        self.address4 = None;
-        self.extra.insert("address4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address5(mut self) -> Self {
-        self.address5 = None;
-        self.extra.insert("address5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress1(mut self) -> Self {
-        self.deladdress1 = None;
-        self.extra.insert("deladdress1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress2(mut self) -> Self {
-        self.deladdress2 = None;
-        self.extra.insert("deladdress2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress3(mut self) -> Self {
-        self.deladdress3 = None;
-        self.extra.insert("deladdress3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress4(mut self) -> Self {
-        self.deladdress4 = None;
-        self.extra.insert("deladdress4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deladdress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deladdress5(mut self) -> Self {
-        self.deladdress5 = None;
-        self.extra.insert("deladdress5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address(mut self) -> Self {
-        self.address = None;
-        self.extra.insert("address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delivery_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delivery_address(mut self) -> Self {
-        self.delivery_address = None;
-        self.extra.insert("delivery_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_history` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_history(mut self) -> Self {
-        self.workflow_history = None;
-        self.extra.insert("workflow_history".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_step` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_step(mut self) -> Self {
-        self.workflow_step = None;
-        self.extra.insert("workflow_step".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_id(mut self) -> Self {
-        self.workflow_id = None;
-        self.extra.insert("workflow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isclone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isclone(mut self) -> Self {
-        self.isclone = None;
-        self.extra.insert("_isclone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_revision_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_revision_from_id(mut self) -> Self {
-        self.revision_from_id = None;
-        self.extra.insert("_revision_from_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_originalid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originalid(mut self) -> Self {
-        self.originalid = None;
-        self.extra.insert("_originalid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_customisepdf` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customisepdf(mut self) -> Self {
-        self.customisepdf = None;
-        self.extra.insert("_customisepdf".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_customised_pdf` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_customised_pdf(mut self) -> Self {
-        self.is_customised_pdf = None;
-        self.extra.insert("is_customised_pdf".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customisedpdf` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customisedpdf(mut self) -> Self {
-        self.customisedpdf = None;
-        self.extra.insert("customisedpdf".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_approvalprocess_role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_approvalprocess_role_id(mut self) -> Self {
-        self.new_approvalprocess_role_id = None;
-        self.extra
-            .insert("new_approvalprocess_role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_quote_screen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_quote_screen(mut self) -> Self {
-        self.is_quote_screen = None;
-        self.extra.insert("is_quote_screen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_novalidate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_novalidate(mut self) -> Self {
-        self.novalidate = None;
-        self.extra.insert("_novalidate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_details_id(mut self) -> Self {
-        self.avalara_details_id = None;
-        self.extra.insert("avalara_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `adobe_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_adobe_details_id(mut self) -> Self {
-        self.adobe_details_id = None;
-        self.extra.insert("adobe_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `avalara_details_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_avalara_details_name(mut self) -> Self {
-        self.avalara_details_name = None;
-        self.extra.insert("avalara_details_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_startthirdpartysign` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startthirdpartysign(mut self) -> Self {
-        self.startthirdpartysign = None;
-        self.extra.insert("_startthirdpartysign".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_hasadobesignopen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasadobesignopen(mut self) -> Self {
-        self.hasadobesignopen = None;
-        self.extra.insert("_hasadobesignopen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_approval_unavailable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_approval_unavailable(mut self) -> Self {
-        self.user_approval_unavailable = None;
-        self.extra
-            .insert("user_approval_unavailable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `top_level_purchase_currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_top_level_purchase_currency_code(mut self) -> Self {
-        self.top_level_purchase_currency_code = None;
-        self.extra
-            .insert(
-                "top_level_purchase_currency_code".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `tree_purchase_currency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tree_purchase_currency(mut self) -> Self {
-        self.tree_purchase_currency = None;
-        self.extra.insert("tree_purchase_currency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_updatepurchasecurrency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_updatepurchasecurrency(mut self) -> Self {
-        self.updatepurchasecurrency = None;
-        self.extra.insert("_updatepurchasecurrency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_remove_zero_quantity_lines` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remove_zero_quantity_lines(mut self) -> Self {
-        self.remove_zero_quantity_lines = None;
-        self.extra
-            .insert("_remove_zero_quantity_lines".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site(mut self) -> Self {
-        self.site = None;
-        self.extra.insert("site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress(mut self) -> Self {
-        self.originaddress = None;
-        self.extra.insert("originaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress1(mut self) -> Self {
-        self.originaddress1 = None;
-        self.extra.insert("originaddress1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress2(mut self) -> Self {
-        self.originaddress2 = None;
-        self.extra.insert("originaddress2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress3(mut self) -> Self {
-        self.originaddress3 = None;
-        self.extra.insert("originaddress3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress4(mut self) -> Self {
-        self.originaddress4 = None;
-        self.extra.insert("originaddress4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `originaddress5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_originaddress5(mut self) -> Self {
-        self.originaddress5 = None;
-        self.extra.insert("originaddress5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `original_revised_from_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_original_revised_from_id(mut self) -> Self {
-        self.original_revised_from_id = None;
-        self.extra
-            .insert("original_revised_from_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quoteapprovalfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quoteapprovalfields(mut self) -> Self {
-        self.quoteapprovalfields = None;
-        self.extra.insert("quoteapprovalfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status_name(mut self) -> Self {
-        self.status_name = None;
-        self.extra.insert("status_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dotaxsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dotaxsync(mut self) -> Self {
-        self.dotaxsync = None;
-        self.extra.insert("_dotaxsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Quote {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
-        model::opt_entry(&mut map, "title", &self.title, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "status", &self.status, &self.extra)?;
-        model::opt_entry(&mut map, "po_ref", &self.po_ref, &self.extra)?;
-        model::opt_entry(&mut map, "date", &self.date, &self.extra)?;
-        model::opt_entry(&mut map, "expiry_date", &self.expiry_date, &self.extra)?;
-        model::opt_entry(&mut map, "revenue", &self.revenue, &self.extra)?;
-        model::opt_entry(&mut map, "tax_total", &self.tax_total, &self.extra)?;
-        model::opt_entry(&mut map, "total", &self.total, &self.extra)?;
-        model::opt_entry(&mut map, "carriage_desc", &self.carriage_desc, &self.extra)?;
-        model::opt_entry(&mut map, "carriage_price", &self.carriage_price, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "tax_total_estimate",
-            &self.tax_total_estimate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "auth_by", &self.auth_by, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "user", &self.user, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "scope", &self.scope, &self.extra)?;
-        model::opt_entry(&mut map, "risk", &self.risk, &self.extra)?;
-        model::opt_entry(&mut map, "qr2filename", &self.qr2filename, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "assigned_agent", &self.assigned_agent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assigned_agent_name",
-            &self.assigned_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includegroupeditemprice",
-            &self.includegroupeditemprice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includegroupeditemqty",
-            &self.includegroupeditemqty,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "daystodeliver", &self.daystodeliver, &self.extra)?;
-        model::opt_entry(&mut map, "currency", &self.currency, &self.extra)?;
-        model::opt_entry(&mut map, "currency_code", &self.currency_code, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "currency_code_name",
-            &self.currency_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "currency_conversion_rate",
-            &self.currency_conversion_rate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includequotationlinenotes",
-            &self.includequotationlinenotes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includegrouppriceandqty",
-            &self.includegrouppriceandqty,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approvalname", &self.approvalname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "approvalemailaddress",
-            &self.approvalemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approvaldatetime",
-            &self.approvaldatetime,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approvalnote", &self.approvalnote, &self.extra)?;
-        model::opt_entry(&mut map, "approvalstate", &self.approvalstate, &self.extra)?;
-        model::opt_entry(&mut map, "lines", &self.lines, &self.extra)?;
-        model::opt_entry(&mut map, "_validateonly", &self.validateonly, &self.extra)?;
-        model::opt_entry(&mut map, "_print_preview", &self.print_preview, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ponumber", &self.ponumber, &self.extra)?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_display_type",
-            &self.portal_display_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_create_so", &self.create_so, &self.extra)?;
-        model::opt_entry(&mut map, "salesorder_id", &self.salesorder_id, &self.extra)?;
-        model::opt_entry(&mut map, "salesorder", &self.salesorder, &self.extra)?;
-        model::opt_entry(&mut map, "signature", &self.signature, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "createdbyagentname",
-            &self.createdbyagentname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "quote_viewed", &self.quote_viewed, &self.extra)?;
-        model::opt_entry(&mut map, "canned_text_id", &self.canned_text_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "canned_text_name",
-            &self.canned_text_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "canned_text", &self.canned_text, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "last_update_time",
-            &self.last_update_time,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "images", &self.images, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "internal_approval_status",
-            &self.internal_approval_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approval_start", &self.approval_start, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "internal_approvalagent",
-            &self.internal_approvalagent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internal_approvalemailaddress",
-            &self.internal_approvalemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internal_approvalnote",
-            &self.internal_approvalnote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internal_approvalagentid",
-            &self.internal_approvalagentid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "internal_approvaldatetime",
-            &self.internal_approvaldatetime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requires_approval",
-            &self.requires_approval,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_summary", &self.ticket_summary, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_note", &self.ticket_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_ticket_status",
-            &self.new_ticket_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "datto_commerce_id",
-            &self.datto_commerce_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "datto_commerce_url",
-            &self.datto_commerce_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_url",
-            &self.third_party_url,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dattocommerce_clientid",
-            &self.dattocommerce_clientid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dattocommerce_contactname",
-            &self.dattocommerce_contactname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dattocommerce_contactemail",
-            &self.dattocommerce_contactemail,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "deliveryamount", &self.deliveryamount, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dattocommerce_tenantid",
-            &self.dattocommerce_tenantid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "deliverytax", &self.deliverytax, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dontupdateporef",
-            &self.dontupdateporef,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "can_approve", &self.can_approve, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_pdf_list_append",
-            &self.linked_pdf_list_append,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "linked_pdf_list_prepend",
-            &self.linked_pdf_list_prepend,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "automatic_sales_tax",
-            &self.automatic_sales_tax,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "contactuser", &self.contactuser, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "contactusername",
-            &self.contactusername,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_number",
-            &self.third_party_number,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "intacct_class", &self.intacct_class, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "intacct_class_name",
-            &self.intacct_class_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_save_location",
-            &self.intacct_save_location,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_leased", &self.is_leased, &self.extra)?;
-        model::opt_entry(&mut map, "term_limit", &self.term_limit, &self.extra)?;
-        model::opt_entry(&mut map, "margin", &self.margin, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "billingcontactname",
-            &self.billingcontactname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billingcontactemailaddress",
-            &self.billingcontactemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "billingcontactphonenumber",
-            &self.billingcontactphonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "so_number", &self.so_number, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "use_ticket_approval",
-            &self.use_ticket_approval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_id",
-            &self.approval_process_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_agent_id",
-            &self.new_approvalprocess_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_user_id",
-            &self.new_approvalprocess_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_users",
-            &self.new_approvalprocess_users,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_email",
-            &self.new_approvalprocess_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_cab_id",
-            &self.new_approvalprocess_cab_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_cab",
-            &self.new_approvalprocess_cab,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "site_delivery_override",
-            &self.site_delivery_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "address1", &self.address1, &self.extra)?;
-        model::opt_entry(&mut map, "address2", &self.address2, &self.extra)?;
-        model::opt_entry(&mut map, "address3", &self.address3, &self.extra)?;
-        model::opt_entry(&mut map, "address4", &self.address4, &self.extra)?;
-        model::opt_entry(&mut map, "address5", &self.address5, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress1", &self.deladdress1, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress2", &self.deladdress2, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress3", &self.deladdress3, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress4", &self.deladdress4, &self.extra)?;
-        model::opt_entry(&mut map, "deladdress5", &self.deladdress5, &self.extra)?;
-        model::opt_entry(&mut map, "address", &self.address, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "delivery_address",
-            &self.delivery_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "workflow_history",
-            &self.workflow_history,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workflow_step", &self.workflow_step, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_id", &self.workflow_id, &self.extra)?;
-        model::opt_entry(&mut map, "_isclone", &self.isclone, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_revision_from_id",
-            &self.revision_from_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_originalid", &self.originalid, &self.extra)?;
-        model::opt_entry(&mut map, "_customisepdf", &self.customisepdf, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "is_customised_pdf",
-            &self.is_customised_pdf,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customisedpdf", &self.customisedpdf, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_approvalprocess_role_id",
-            &self.new_approvalprocess_role_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "is_quote_screen",
-            &self.is_quote_screen,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_novalidate", &self.novalidate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "avalara_details_id",
-            &self.avalara_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "adobe_details_id",
-            &self.adobe_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "avalara_details_name",
-            &self.avalara_details_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_startthirdpartysign",
-            &self.startthirdpartysign,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_hasadobesignopen",
-            &self.hasadobesignopen,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "user_approval_unavailable",
-            &self.user_approval_unavailable,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "top_level_purchase_currency_code",
-            &self.top_level_purchase_currency_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "tree_purchase_currency",
-            &self.tree_purchase_currency,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_updatepurchasecurrency",
-            &self.updatepurchasecurrency,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_remove_zero_quantity_lines",
-            &self.remove_zero_quantity_lines,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "site", &self.site, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress", &self.originaddress, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress1", &self.originaddress1, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress2", &self.originaddress2, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress3", &self.originaddress3, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress4", &self.originaddress4, &self.extra)?;
-        model::opt_entry(&mut map, "originaddress5", &self.originaddress5, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "original_revised_from_id",
-            &self.original_revised_from_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quoteapprovalfields",
-            &self.quoteapprovalfields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(&mut map, "status_name", &self.status_name, &self.extra)?;
-        model::opt_entry(&mut map, "_dotaxsync", &self.dotaxsync, &self.extra)?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Quote {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Quote`], to name one in [`Quote::clear`] (send it as `null`) and
+/// [`Quote::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum QuoteField {
+    /// `customfields`.
+    Customfields,
+    /// `id`.
+    Id,
+    /// `use`.
+    Use,
+    /// `table`.
+    Table,
+    /// `title`.
+    Title,
+    /// `ticket_id`.
+    TicketId,
+    /// `status`.
+    Status,
+    /// `po_ref`.
+    PoRef,
+    /// `date`.
+    Date,
+    /// `expiry_date`.
+    ExpiryDate,
+    /// `revenue`.
+    Revenue,
+    /// `tax_total`.
+    TaxTotal,
+    /// `total`.
+    Total,
+    /// `carriage_desc`.
+    CarriageDesc,
+    /// `carriage_price`.
+    CarriagePrice,
+    /// `tax_total_estimate`.
+    TaxTotalEstimate,
+    /// `auth_by`.
+    AuthBy,
+    /// `note`.
+    Note,
+    /// `user`.
+    User,
+    /// `user_id`.
+    UserId,
+    /// `user_name`.
+    UserName,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `scope`.
+    Scope,
+    /// `risk`.
+    Risk,
+    /// `qr2filename`.
+    Qr2filename,
+    /// `agent_id`.
+    AgentId,
+    /// `assigned_agent`.
+    AssignedAgent,
+    /// `assigned_agent_name`.
+    AssignedAgentName,
+    /// `includegroupeditemprice`.
+    Includegroupeditemprice,
+    /// `includegroupeditemqty`.
+    Includegroupeditemqty,
+    /// `daystodeliver`.
+    Daystodeliver,
+    /// `currency`.
+    Currency,
+    /// `currency_code`.
+    CurrencyCode,
+    /// `currency_code_name`.
+    CurrencyCodeName,
+    /// `currency_conversion_rate`.
+    CurrencyConversionRate,
+    /// `includequotationlinenotes`.
+    Includequotationlinenotes,
+    /// `includegrouppriceandqty`.
+    Includegrouppriceandqty,
+    /// `approvalname`.
+    Approvalname,
+    /// `approvalemailaddress`.
+    Approvalemailaddress,
+    /// `approvaldatetime`.
+    Approvaldatetime,
+    /// `approvalnote`.
+    Approvalnote,
+    /// `approvalstate`.
+    Approvalstate,
+    /// `lines`.
+    Lines,
+    /// `_validateonly`.
+    Validateonly,
+    /// `_print_preview`.
+    PrintPreview,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `ponumber`.
+    Ponumber,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `portal_display_type`.
+    PortalDisplayType,
+    /// `_create_so`.
+    CreateSo,
+    /// `salesorder_id`.
+    SalesorderId,
+    /// `salesorder`.
+    Salesorder,
+    /// `signature`.
+    Signature,
+    /// `createdbyagentname`.
+    Createdbyagentname,
+    /// `quote_viewed`.
+    QuoteViewed,
+    /// `canned_text_id`.
+    CannedTextId,
+    /// `canned_text_name`.
+    CannedTextName,
+    /// `canned_text`.
+    CannedText,
+    /// `last_update_time`.
+    LastUpdateTime,
+    /// `images`.
+    Images,
+    /// `internal_approval_status`.
+    InternalApprovalStatus,
+    /// `approval_start`.
+    ApprovalStart,
+    /// `internal_approvalagent`.
+    InternalApprovalagent,
+    /// `internal_approvalemailaddress`.
+    InternalApprovalemailaddress,
+    /// `internal_approvalnote`.
+    InternalApprovalnote,
+    /// `internal_approvalagentid`.
+    InternalApprovalagentid,
+    /// `internal_approvaldatetime`.
+    InternalApprovaldatetime,
+    /// `requires_approval`.
+    RequiresApproval,
+    /// `ticket_summary`.
+    TicketSummary,
+    /// `ticket_note`.
+    TicketNote,
+    /// `new_ticket_status`.
+    NewTicketStatus,
+    /// `_isimport`.
+    Isimport,
+    /// `datto_commerce_id`.
+    DattoCommerceId,
+    /// `datto_commerce_url`.
+    DattoCommerceUrl,
+    /// `third_party_url`.
+    ThirdPartyUrl,
+    /// `dattocommerce_clientid`.
+    DattocommerceClientid,
+    /// `dattocommerce_contactname`.
+    DattocommerceContactname,
+    /// `dattocommerce_contactemail`.
+    DattocommerceContactemail,
+    /// `deliveryamount`.
+    Deliveryamount,
+    /// `dattocommerce_tenantid`.
+    DattocommerceTenantid,
+    /// `deliverytax`.
+    Deliverytax,
+    /// `dontupdateporef`.
+    Dontupdateporef,
+    /// `can_approve`.
+    CanApprove,
+    /// `linked_pdf_list_append`.
+    LinkedPdfListAppend,
+    /// `linked_pdf_list_prepend`.
+    LinkedPdfListPrepend,
+    /// `automatic_sales_tax`.
+    AutomaticSalesTax,
+    /// `contactuser`.
+    Contactuser,
+    /// `contactusername`.
+    Contactusername,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `third_party_number`.
+    ThirdPartyNumber,
+    /// `intacct_class`.
+    IntacctClass,
+    /// `intacct_class_name`.
+    IntacctClassName,
+    /// `intacct_save_location`.
+    IntacctSaveLocation,
+    /// `is_leased`.
+    IsLeased,
+    /// `term_limit`.
+    TermLimit,
+    /// `margin`.
+    Margin,
+    /// `_warning`.
+    Warning,
+    /// `billingcontactname`.
+    Billingcontactname,
+    /// `billingcontactemailaddress`.
+    Billingcontactemailaddress,
+    /// `billingcontactphonenumber`.
+    Billingcontactphonenumber,
+    /// `so_number`.
+    SoNumber,
+    /// `use_ticket_approval`.
+    UseTicketApproval,
+    /// `approval_process_id`.
+    ApprovalProcessId,
+    /// `new_approvalprocess_agent_id`.
+    NewApprovalprocessAgentId,
+    /// `new_approvalprocess_user_id`.
+    NewApprovalprocessUserId,
+    /// `new_approvalprocess_users`.
+    NewApprovalprocessUsers,
+    /// `new_approvalprocess_email`.
+    NewApprovalprocessEmail,
+    /// `new_approvalprocess_cab_id`.
+    NewApprovalprocessCabId,
+    /// `new_approvalprocess_cab`.
+    NewApprovalprocessCab,
+    /// `site_delivery_override`.
+    SiteDeliveryOverride,
+    /// `address1`.
+    Address1,
+    /// `address2`.
+    Address2,
+    /// `address3`.
+    Address3,
+    /// `address4`.
+    Address4,
+    /// `address5`.
+    Address5,
+    /// `deladdress1`.
+    Deladdress1,
+    /// `deladdress2`.
+    Deladdress2,
+    /// `deladdress3`.
+    Deladdress3,
+    /// `deladdress4`.
+    Deladdress4,
+    /// `deladdress5`.
+    Deladdress5,
+    /// `address`.
+    Address,
+    /// `delivery_address`.
+    DeliveryAddress,
+    /// `workflow_history`.
+    WorkflowHistory,
+    /// `workflow_step`.
+    WorkflowStep,
+    /// `workflow_id`.
+    WorkflowId,
+    /// `_isclone`.
+    Isclone,
+    /// `_revision_from_id`.
+    RevisionFromId,
+    /// `_originalid`.
+    Originalid,
+    /// `_customisepdf`.
+    Customisepdf,
+    /// `is_customised_pdf`.
+    IsCustomisedPdf,
+    /// `customisedpdf`.
+    Customisedpdf,
+    /// `new_approvalprocess_role_id`.
+    NewApprovalprocessRoleId,
+    /// `is_quote_screen`.
+    IsQuoteScreen,
+    /// `_novalidate`.
+    Novalidate,
+    /// `avalara_details_id`.
+    AvalaraDetailsId,
+    /// `adobe_details_id`.
+    AdobeDetailsId,
+    /// `avalara_details_name`.
+    AvalaraDetailsName,
+    /// `_startthirdpartysign`.
+    Startthirdpartysign,
+    /// `_hasadobesignopen`.
+    Hasadobesignopen,
+    /// `user_approval_unavailable`.
+    UserApprovalUnavailable,
+    /// `top_level_purchase_currency_code`.
+    TopLevelPurchaseCurrencyCode,
+    /// `tree_purchase_currency`.
+    TreePurchaseCurrency,
+    /// `_updatepurchasecurrency`.
+    Updatepurchasecurrency,
+    /// `_remove_zero_quantity_lines`.
+    RemoveZeroQuantityLines,
+    /// `site`.
+    Site,
+    /// `originaddress`.
+    Originaddress,
+    /// `originaddress1`.
+    Originaddress1,
+    /// `originaddress2`.
+    Originaddress2,
+    /// `originaddress3`.
+    Originaddress3,
+    /// `originaddress4`.
+    Originaddress4,
+    /// `originaddress5`.
+    Originaddress5,
+    /// `original_revised_from_id`.
+    OriginalRevisedFromId,
+    /// `quoteapprovalfields`.
+    Quoteapprovalfields,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `extratabs`.
+    Extratabs,
+    /// `status_name`.
+    StatusName,
+    /// `_dotaxsync`.
+    Dotaxsync,
+    /// `external_links`.
+    ExternalLinks,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
+    /// `_importtype`.
+    Importtype,
+    /// `new_external_link`.
+    NewExternalLink,
 }
 
 impl crate::runtime::model::Model for Quote {
-    const EXPECTING: &'static str = "struct Quote";
+    const NAME: &'static str = "Quote";
     const FIELDS: &'static [&'static str] = &[
+        "customfields",
+        "id",
+        "use",
+        "table",
+        "title",
+        "ticket_id",
+        "status",
+        "po_ref",
+        "date",
+        "expiry_date",
+        "revenue",
+        "tax_total",
+        "total",
+        "carriage_desc",
+        "carriage_price",
+        "tax_total_estimate",
+        "auth_by",
+        "note",
+        "user",
+        "user_id",
+        "user_name",
+        "site_id",
+        "site_name",
+        "client_id",
+        "client_name",
+        "scope",
+        "risk",
+        "qr2filename",
+        "agent_id",
+        "assigned_agent",
+        "assigned_agent_name",
+        "includegroupeditemprice",
+        "includegroupeditemqty",
+        "daystodeliver",
+        "currency",
+        "currency_code",
+        "currency_code_name",
+        "currency_conversion_rate",
+        "includequotationlinenotes",
+        "includegrouppriceandqty",
+        "approvalname",
+        "approvalemailaddress",
+        "approvaldatetime",
+        "approvalnote",
+        "approvalstate",
+        "lines",
+        "_validateonly",
+        "_print_preview",
+        "_print_generate",
+        "printhtml",
+        "pdf_attachment_id",
+        "ponumber",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "portal_display_type",
         "_create_so",
-        "_customisepdf",
-        "_dotaxsync",
-        "_hasadobesignopen",
-        "_importthirdpartyid",
-        "_importtype",
-        "_importtypeid",
-        "_isclone",
+        "salesorder_id",
+        "salesorder",
+        "signature",
+        "createdbyagentname",
+        "quote_viewed",
+        "canned_text_id",
+        "canned_text_name",
+        "canned_text",
+        "last_update_time",
+        "images",
+        "internal_approval_status",
+        "approval_start",
+        "internal_approvalagent",
+        "internal_approvalemailaddress",
+        "internal_approvalnote",
+        "internal_approvalagentid",
+        "internal_approvaldatetime",
+        "requires_approval",
+        "ticket_summary",
+        "ticket_note",
+        "new_ticket_status",
         "_isimport",
+        "datto_commerce_id",
+        "datto_commerce_url",
+        "third_party_url",
+        "dattocommerce_clientid",
+        "dattocommerce_contactname",
+        "dattocommerce_contactemail",
+        "deliveryamount",
+        "dattocommerce_tenantid",
+        "deliverytax",
+        "dontupdateporef",
+        "can_approve",
+        "linked_pdf_list_append",
+        "linked_pdf_list_prepend",
+        "automatic_sales_tax",
+        "contactuser",
+        "contactusername",
+        "_match_thirdparty_id",
         "_match_integration_id",
         "_match_integration_name",
-        "_match_thirdparty_id",
-        "_novalidate",
-        "_originalid",
-        "_print_generate",
-        "_print_preview",
-        "_remove_zero_quantity_lines",
-        "_revision_from_id",
-        "_startthirdpartysign",
-        "_updatepurchasecurrency",
-        "_validateonly",
+        "third_party_number",
+        "intacct_class",
+        "intacct_class_name",
+        "intacct_save_location",
+        "is_leased",
+        "term_limit",
+        "margin",
         "_warning",
-        "address",
+        "billingcontactname",
+        "billingcontactemailaddress",
+        "billingcontactphonenumber",
+        "so_number",
+        "use_ticket_approval",
+        "approval_process_id",
+        "new_approvalprocess_agent_id",
+        "new_approvalprocess_user_id",
+        "new_approvalprocess_users",
+        "new_approvalprocess_email",
+        "new_approvalprocess_cab_id",
+        "new_approvalprocess_cab",
+        "site_delivery_override",
         "address1",
         "address2",
         "address3",
         "address4",
         "address5",
-        "adobe_details_id",
-        "agent_id",
-        "approval_process_id",
-        "approval_start",
-        "approvaldatetime",
-        "approvalemailaddress",
-        "approvalname",
-        "approvalnote",
-        "approvalstate",
-        "assigned_agent",
-        "assigned_agent_name",
-        "auth_by",
-        "automatic_sales_tax",
-        "avalara_details_id",
-        "avalara_details_name",
-        "billingcontactemailaddress",
-        "billingcontactname",
-        "billingcontactphonenumber",
-        "can_approve",
-        "canned_text",
-        "canned_text_id",
-        "canned_text_name",
-        "carriage_desc",
-        "carriage_price",
-        "client_id",
-        "client_name",
-        "contactuser",
-        "contactusername",
-        "createdbyagentname",
-        "currency",
-        "currency_code",
-        "currency_code_name",
-        "currency_conversion_rate",
-        "custombuttons",
-        "customfields",
-        "customisedpdf",
-        "date",
-        "datto_commerce_id",
-        "datto_commerce_url",
-        "dattocommerce_clientid",
-        "dattocommerce_contactemail",
-        "dattocommerce_contactname",
-        "dattocommerce_tenantid",
-        "daystodeliver",
         "deladdress1",
         "deladdress2",
         "deladdress3",
         "deladdress4",
         "deladdress5",
+        "address",
         "delivery_address",
-        "deliveryamount",
-        "deliverytax",
-        "dontupdateporef",
-        "expiry_date",
-        "external_links",
-        "extratabs",
-        "id",
-        "images",
-        "includegroupeditemprice",
-        "includegroupeditemqty",
-        "includegrouppriceandqty",
-        "includequotationlinenotes",
-        "intacct_class",
-        "intacct_class_name",
-        "intacct_save_location",
-        "internal_approval_status",
-        "internal_approvalagent",
-        "internal_approvalagentid",
-        "internal_approvaldatetime",
-        "internal_approvalemailaddress",
-        "internal_approvalnote",
+        "workflow_history",
+        "workflow_step",
+        "workflow_id",
+        "_isclone",
+        "_revision_from_id",
+        "_originalid",
+        "_customisepdf",
         "is_customised_pdf",
-        "is_leased",
-        "is_quote_screen",
-        "last_update_time",
-        "lines",
-        "linked_pdf_list_append",
-        "linked_pdf_list_prepend",
-        "margin",
-        "new_approvalprocess_agent_id",
-        "new_approvalprocess_cab",
-        "new_approvalprocess_cab_id",
-        "new_approvalprocess_email",
+        "customisedpdf",
         "new_approvalprocess_role_id",
-        "new_approvalprocess_user_id",
-        "new_approvalprocess_users",
-        "new_external_link",
-        "new_ticket_status",
-        "note",
+        "is_quote_screen",
+        "_novalidate",
+        "avalara_details_id",
+        "adobe_details_id",
+        "avalara_details_name",
+        "_startthirdpartysign",
+        "_hasadobesignopen",
+        "user_approval_unavailable",
+        "top_level_purchase_currency_code",
+        "tree_purchase_currency",
+        "_updatepurchasecurrency",
+        "_remove_zero_quantity_lines",
+        "site",
         "originaddress",
         "originaddress1",
         "originaddress2",
@@ -4133,240 +865,384 @@ impl crate::runtime::model::Model for Quote {
         "originaddress4",
         "originaddress5",
         "original_revised_from_id",
-        "pdf_attachment_id",
-        "pdftemplate_id",
-        "pdftemplate_name",
-        "po_ref",
-        "ponumber",
-        "portal_display_type",
-        "printhtml",
-        "qr2filename",
-        "quote_viewed",
         "quoteapprovalfields",
-        "requires_approval",
-        "revenue",
-        "risk",
-        "salesorder",
-        "salesorder_id",
-        "scope",
-        "signature",
-        "site",
-        "site_delivery_override",
-        "site_id",
-        "site_name",
-        "so_number",
-        "status",
+        "custombuttons",
+        "extratabs",
         "status_name",
-        "table",
-        "tax_total",
-        "tax_total_estimate",
-        "term_limit",
-        "third_party_number",
-        "third_party_url",
-        "ticket_id",
-        "ticket_note",
-        "ticket_summary",
-        "title",
-        "top_level_purchase_currency_code",
-        "total",
-        "tree_purchase_currency",
-        "use",
-        "use_ticket_approval",
-        "user",
-        "user_approval_unavailable",
-        "user_id",
-        "user_name",
-        "workflow_history",
-        "workflow_id",
-        "workflow_step",
+        "_dotaxsync",
+        "external_links",
+        "_importtypeid",
+        "_importthirdpartyid",
+        "_importtype",
+        "new_external_link",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.create_so = model::opt_bool(map)?,
-            1 => self.customisepdf = model::opt_bool(map)?,
-            2 => self.dotaxsync = model::opt_bool(map)?,
-            3 => self.hasadobesignopen = model::opt_bool(map)?,
-            4 => self.importthirdpartyid = model::value(map)?,
-            5 => self.importtype = model::value(map)?,
-            6 => self.importtypeid = model::opt_i32(map)?,
-            7 => self.isclone = model::opt_bool(map)?,
-            8 => self.isimport = model::opt_bool(map)?,
-            9 => self.match_integration_id = model::opt_i32(map)?,
-            10 => self.match_integration_name = model::value(map)?,
-            11 => self.match_thirdparty_id = model::value(map)?,
-            12 => self.novalidate = model::opt_bool(map)?,
-            13 => self.originalid = model::opt_i32(map)?,
-            14 => self.print_generate = model::opt_bool(map)?,
-            15 => self.print_preview = model::opt_bool(map)?,
-            16 => self.remove_zero_quantity_lines = model::opt_bool(map)?,
-            17 => self.revision_from_id = model::opt_i32(map)?,
-            18 => self.startthirdpartysign = model::opt_bool(map)?,
-            19 => self.updatepurchasecurrency = model::opt_bool(map)?,
-            20 => self.validateonly = model::opt_bool(map)?,
-            21 => self.warning = model::value(map)?,
-            22 => self.address = model::value(map)?,
-            23 => self.address1 = model::value(map)?,
-            24 => self.address2 = model::value(map)?,
-            25 => self.address3 = model::value(map)?,
-            26 => self.address4 = model::value(map)?,
-            27 => self.address5 = model::value(map)?,
-            28 => self.adobe_details_id = model::opt_i32(map)?,
-            29 => self.agent_id = model::opt_i32(map)?,
-            30 => self.approval_process_id = model::opt_i32(map)?,
-            31 => self.approval_start = model::opt_bool(map)?,
-            32 => self.approvaldatetime = model::value(map)?,
-            33 => self.approvalemailaddress = model::value(map)?,
-            34 => self.approvalname = model::value(map)?,
-            35 => self.approvalnote = model::value(map)?,
-            36 => self.approvalstate = model::opt_i32(map)?,
-            37 => self.assigned_agent = model::opt_i32(map)?,
-            38 => self.assigned_agent_name = model::value(map)?,
-            39 => self.auth_by = model::value(map)?,
-            40 => self.automatic_sales_tax = model::opt_bool(map)?,
-            41 => self.avalara_details_id = model::opt_i32(map)?,
-            42 => self.avalara_details_name = model::value(map)?,
-            43 => self.billingcontactemailaddress = model::value(map)?,
-            44 => self.billingcontactname = model::value(map)?,
-            45 => self.billingcontactphonenumber = model::value(map)?,
-            46 => self.can_approve = model::opt_bool(map)?,
-            47 => self.canned_text = model::value(map)?,
-            48 => self.canned_text_id = model::opt_i32(map)?,
-            49 => self.canned_text_name = model::value(map)?,
-            50 => self.carriage_desc = model::value(map)?,
-            51 => self.carriage_price = model::opt_f64(map)?,
-            52 => self.client_id = model::opt_i32(map)?,
-            53 => self.client_name = model::value(map)?,
-            54 => self.contactuser = model::opt_i32(map)?,
-            55 => self.contactusername = model::value(map)?,
-            56 => self.createdbyagentname = model::value(map)?,
-            57 => self.currency = model::value(map)?,
-            58 => self.currency_code = model::opt_i32(map)?,
-            59 => self.currency_code_name = model::value(map)?,
-            60 => self.currency_conversion_rate = model::opt_f64(map)?,
-            61 => self.custombuttons = model::value(map)?,
-            62 => self.customfields = model::value(map)?,
-            63 => self.customisedpdf = model::value(map)?,
-            64 => self.date = model::value(map)?,
-            65 => self.datto_commerce_id = model::opt_i32(map)?,
-            66 => self.datto_commerce_url = model::value(map)?,
-            67 => self.dattocommerce_clientid = model::opt_i32(map)?,
-            68 => self.dattocommerce_contactemail = model::value(map)?,
-            69 => self.dattocommerce_contactname = model::value(map)?,
-            70 => self.dattocommerce_tenantid = model::opt_i32(map)?,
-            71 => self.daystodeliver = model::opt_i32(map)?,
-            72 => self.deladdress1 = model::value(map)?,
-            73 => self.deladdress2 = model::value(map)?,
-            74 => self.deladdress3 = model::value(map)?,
-            75 => self.deladdress4 = model::value(map)?,
-            76 => self.deladdress5 = model::value(map)?,
-            77 => self.delivery_address = model::value(map)?,
-            78 => self.deliveryamount = model::opt_f64(map)?,
-            79 => self.deliverytax = model::opt_f64(map)?,
-            80 => self.dontupdateporef = model::opt_bool(map)?,
-            81 => self.expiry_date = model::value(map)?,
-            82 => self.external_links = model::value(map)?,
-            83 => self.extratabs = model::value(map)?,
-            84 => self.id = model::opt_i32(map)?,
-            85 => self.images = model::value(map)?,
-            86 => self.includegroupeditemprice = model::opt_bool(map)?,
-            87 => self.includegroupeditemqty = model::opt_bool(map)?,
-            88 => self.includegrouppriceandqty = model::opt_bool(map)?,
-            89 => self.includequotationlinenotes = model::opt_bool(map)?,
-            90 => self.intacct_class = model::value(map)?,
-            91 => self.intacct_class_name = model::value(map)?,
-            92 => self.intacct_save_location = model::value(map)?,
-            93 => self.internal_approval_status = model::opt_i32(map)?,
-            94 => self.internal_approvalagent = model::opt_i32(map)?,
-            95 => self.internal_approvalagentid = model::opt_i32(map)?,
-            96 => self.internal_approvaldatetime = model::value(map)?,
-            97 => self.internal_approvalemailaddress = model::value(map)?,
-            98 => self.internal_approvalnote = model::value(map)?,
-            99 => self.is_customised_pdf = model::opt_bool(map)?,
-            100 => self.is_leased = model::opt_bool(map)?,
-            101 => self.is_quote_screen = model::opt_bool(map)?,
-            102 => self.last_update_time = model::value(map)?,
-            103 => self.lines = model::value(map)?,
-            104 => self.linked_pdf_list_append = model::value(map)?,
-            105 => self.linked_pdf_list_prepend = model::value(map)?,
-            106 => self.margin = model::opt_f64(map)?,
-            107 => self.new_approvalprocess_agent_id = model::opt_i32(map)?,
-            108 => self.new_approvalprocess_cab = model::value(map)?,
-            109 => self.new_approvalprocess_cab_id = model::opt_i32(map)?,
-            110 => self.new_approvalprocess_email = model::value(map)?,
-            111 => self.new_approvalprocess_role_id = model::opt_i32(map)?,
-            112 => self.new_approvalprocess_user_id = model::opt_i32(map)?,
-            113 => self.new_approvalprocess_users = model::value(map)?,
-            114 => self.new_external_link = model::value(map)?,
-            115 => self.new_ticket_status = model::opt_i32(map)?,
-            116 => self.note = model::value(map)?,
-            117 => self.originaddress = model::value(map)?,
-            118 => self.originaddress1 = model::value(map)?,
-            119 => self.originaddress2 = model::value(map)?,
-            120 => self.originaddress3 = model::value(map)?,
-            121 => self.originaddress4 = model::value(map)?,
-            122 => self.originaddress5 = model::value(map)?,
-            123 => self.original_revised_from_id = model::opt_i32(map)?,
-            124 => self.pdf_attachment_id = model::opt_i32(map)?,
-            125 => self.pdftemplate_id = model::opt_i32(map)?,
-            126 => self.pdftemplate_name = model::value(map)?,
-            127 => self.po_ref = model::value(map)?,
-            128 => self.ponumber = model::value(map)?,
-            129 => self.portal_display_type = model::opt_i32(map)?,
-            130 => self.printhtml = model::value(map)?,
-            131 => self.qr2filename = model::value(map)?,
-            132 => self.quote_viewed = model::opt_bool(map)?,
-            133 => self.quoteapprovalfields = model::value(map)?,
-            134 => self.requires_approval = model::opt_bool(map)?,
-            135 => self.revenue = model::opt_f64(map)?,
-            136 => self.risk = model::value(map)?,
-            137 => self.salesorder = model::value(map)?,
-            138 => self.salesorder_id = model::opt_i32(map)?,
-            139 => self.scope = model::value(map)?,
-            140 => self.signature = model::value(map)?,
-            141 => self.site = model::value(map)?,
-            142 => self.site_delivery_override = model::opt_i32(map)?,
-            143 => self.site_id = model::opt_i32(map)?,
-            144 => self.site_name = model::value(map)?,
-            145 => self.so_number = model::value(map)?,
-            146 => self.status = model::opt_i32(map)?,
-            147 => self.status_name = model::value(map)?,
-            148 => self.table = model::value(map)?,
-            149 => self.tax_total = model::opt_f64(map)?,
-            150 => self.tax_total_estimate = model::opt_f64(map)?,
-            151 => self.term_limit = model::opt_i32(map)?,
-            152 => self.third_party_number = model::value(map)?,
-            153 => self.third_party_url = model::value(map)?,
-            154 => self.ticket_id = model::opt_i32(map)?,
-            155 => self.ticket_note = model::value(map)?,
-            156 => self.ticket_summary = model::value(map)?,
-            157 => self.title = model::value(map)?,
-            158 => self.top_level_purchase_currency_code = model::opt_i32(map)?,
-            159 => self.total = model::opt_f64(map)?,
-            160 => self.tree_purchase_currency = model::value(map)?,
-            161 => self.r#use = model::value(map)?,
-            162 => self.use_ticket_approval = model::opt_bool(map)?,
-            163 => self.user = model::value(map)?,
-            164 => self.user_approval_unavailable = model::opt_bool(map)?,
-            165 => self.user_id = model::opt_i32(map)?,
-            166 => self.user_name = model::value(map)?,
-            167 => self.workflow_history = model::value(map)?,
-            168 => self.workflow_id = model::opt_i32(map)?,
-            169 => self.workflow_step = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        55, 136, 164, 146, 167, 168, 166, 133, 77, 95, 96, 94, 141, 135, 48, 47, 151,
+        134, 145, 150, 46, 104, 128, 118, 119, 120, 121, 122, 143, 28, 110, 67, 42, 41,
+        40, 43, 44, 29, 30, 16, 91, 142, 144, 106, 105, 107, 88, 63, 61, 62, 13, 14, 23,
+        24, 92, 93, 59, 34, 35, 36, 37, 161, 0, 138, 8, 78, 79, 81, 83, 82, 85, 33, 123,
+        124, 125, 126, 127, 129, 84, 86, 87, 9, 165, 162, 1, 65, 31, 32, 39, 38, 98, 99,
+        100, 66, 68, 71, 72, 69, 70, 137, 101, 140, 64, 45, 89, 90, 103, 111, 116, 115,
+        114, 139, 112, 113, 169, 76, 17, 153, 154, 155, 156, 157, 158, 159, 50, 52, 53,
+        7, 51, 54, 49, 27, 60, 160, 73, 10, 26, 57, 56, 25, 58, 152, 117, 21, 22, 108, 6,
+        163, 3, 11, 15, 102, 97, 80, 5, 75, 74, 4, 148, 12, 149, 2, 109, 18, 147, 19, 20,
+        130, 132, 131,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.customfields);
+        v.f(&self.id);
+        v.f(&self.r#use);
+        v.f(&self.table);
+        v.f(&self.title);
+        v.f(&self.ticket_id);
+        v.f(&self.status);
+        v.f(&self.po_ref);
+        v.f(&self.date);
+        v.f(&self.expiry_date);
+        v.f(&self.revenue);
+        v.f(&self.tax_total);
+        v.f(&self.total);
+        v.f(&self.carriage_desc);
+        v.f(&self.carriage_price);
+        v.f(&self.tax_total_estimate);
+        v.f(&self.auth_by);
+        v.f(&self.note);
+        v.f(&self.user);
+        v.f(&self.user_id);
+        v.f(&self.user_name);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.scope);
+        v.f(&self.risk);
+        v.f(&self.qr2filename);
+        v.f(&self.agent_id);
+        v.f(&self.assigned_agent);
+        v.f(&self.assigned_agent_name);
+        v.f(&self.includegroupeditemprice);
+        v.f(&self.includegroupeditemqty);
+        v.f(&self.daystodeliver);
+        v.f(&self.currency);
+        v.f(&self.currency_code);
+        v.f(&self.currency_code_name);
+        v.f(&self.currency_conversion_rate);
+        v.f(&self.includequotationlinenotes);
+        v.f(&self.includegrouppriceandqty);
+        v.f(&self.approvalname);
+        v.f(&self.approvalemailaddress);
+        v.f(&self.approvaldatetime);
+        v.f(&self.approvalnote);
+        v.f(&self.approvalstate);
+        v.f(&self.lines);
+        v.f(&self.validateonly);
+        v.f(&self.print_preview);
+        v.f(&self.print_generate);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.ponumber);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.portal_display_type);
+        v.f(&self.create_so);
+        v.f(&self.salesorder_id);
+        v.f(&self.salesorder);
+        v.f(&self.signature);
+        v.f(&self.createdbyagentname);
+        v.f(&self.quote_viewed);
+        v.f(&self.canned_text_id);
+        v.f(&self.canned_text_name);
+        v.f(&self.canned_text);
+        v.f(&self.last_update_time);
+        v.f(&self.images);
+        v.f(&self.internal_approval_status);
+        v.f(&self.approval_start);
+        v.f(&self.internal_approvalagent);
+        v.f(&self.internal_approvalemailaddress);
+        v.f(&self.internal_approvalnote);
+        v.f(&self.internal_approvalagentid);
+        v.f(&self.internal_approvaldatetime);
+        v.f(&self.requires_approval);
+        v.f(&self.ticket_summary);
+        v.f(&self.ticket_note);
+        v.f(&self.new_ticket_status);
+        v.f(&self.isimport);
+        v.f(&self.datto_commerce_id);
+        v.f(&self.datto_commerce_url);
+        v.f(&self.third_party_url);
+        v.f(&self.dattocommerce_clientid);
+        v.f(&self.dattocommerce_contactname);
+        v.f(&self.dattocommerce_contactemail);
+        v.f(&self.deliveryamount);
+        v.f(&self.dattocommerce_tenantid);
+        v.f(&self.deliverytax);
+        v.f(&self.dontupdateporef);
+        v.f(&self.can_approve);
+        v.f(&self.linked_pdf_list_append);
+        v.f(&self.linked_pdf_list_prepend);
+        v.f(&self.automatic_sales_tax);
+        v.f(&self.contactuser);
+        v.f(&self.contactusername);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.third_party_number);
+        v.f(&self.intacct_class);
+        v.f(&self.intacct_class_name);
+        v.f(&self.intacct_save_location);
+        v.f(&self.is_leased);
+        v.f(&self.term_limit);
+        v.f(&self.margin);
+        v.f(&self.warning);
+        v.f(&self.billingcontactname);
+        v.f(&self.billingcontactemailaddress);
+        v.f(&self.billingcontactphonenumber);
+        v.f(&self.so_number);
+        v.f(&self.use_ticket_approval);
+        v.f(&self.approval_process_id);
+        v.f(&self.new_approvalprocess_agent_id);
+        v.f(&self.new_approvalprocess_user_id);
+        v.f(&self.new_approvalprocess_users);
+        v.f(&self.new_approvalprocess_email);
+        v.f(&self.new_approvalprocess_cab_id);
+        v.f(&self.new_approvalprocess_cab);
+        v.f(&self.site_delivery_override);
+        v.f(&self.address1);
+        v.f(&self.address2);
+        v.f(&self.address3);
+        v.f(&self.address4);
+        v.f(&self.address5);
+        v.f(&self.deladdress1);
+        v.f(&self.deladdress2);
+        v.f(&self.deladdress3);
+        v.f(&self.deladdress4);
+        v.f(&self.deladdress5);
+        v.f(&self.address);
+        v.f(&self.delivery_address);
+        v.f(&self.workflow_history);
+        v.f(&self.workflow_step);
+        v.f(&self.workflow_id);
+        v.f(&self.isclone);
+        v.f(&self.revision_from_id);
+        v.f(&self.originalid);
+        v.f(&self.customisepdf);
+        v.f(&self.is_customised_pdf);
+        v.f(&self.customisedpdf);
+        v.f(&self.new_approvalprocess_role_id);
+        v.f(&self.is_quote_screen);
+        v.f(&self.novalidate);
+        v.f(&self.avalara_details_id);
+        v.f(&self.adobe_details_id);
+        v.f(&self.avalara_details_name);
+        v.f(&self.startthirdpartysign);
+        v.f(&self.hasadobesignopen);
+        v.f(&self.user_approval_unavailable);
+        v.f(&self.top_level_purchase_currency_code);
+        v.f(&self.tree_purchase_currency);
+        v.f(&self.updatepurchasecurrency);
+        v.f(&self.remove_zero_quantity_lines);
+        v.f(&self.site);
+        v.f(&self.originaddress);
+        v.f(&self.originaddress1);
+        v.f(&self.originaddress2);
+        v.f(&self.originaddress3);
+        v.f(&self.originaddress4);
+        v.f(&self.originaddress5);
+        v.f(&self.original_revised_from_id);
+        v.f(&self.quoteapprovalfields);
+        v.f(&self.custombuttons);
+        v.f(&self.extratabs);
+        v.f(&self.status_name);
+        v.f(&self.dotaxsync);
+        v.f(&self.external_links);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
+        v.f(&self.importtype);
+        v.f(&self.new_external_link);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.customfields),
+            1 => o.f(&mut self.id),
+            2 => o.f(&mut self.r#use),
+            3 => o.f(&mut self.table),
+            4 => o.f(&mut self.title),
+            5 => o.f(&mut self.ticket_id),
+            6 => o.f(&mut self.status),
+            7 => o.f(&mut self.po_ref),
+            8 => o.f(&mut self.date),
+            9 => o.f(&mut self.expiry_date),
+            10 => o.f(&mut self.revenue),
+            11 => o.f(&mut self.tax_total),
+            12 => o.f(&mut self.total),
+            13 => o.f(&mut self.carriage_desc),
+            14 => o.f(&mut self.carriage_price),
+            15 => o.f(&mut self.tax_total_estimate),
+            16 => o.f(&mut self.auth_by),
+            17 => o.f(&mut self.note),
+            18 => o.f(&mut self.user),
+            19 => o.f(&mut self.user_id),
+            20 => o.f(&mut self.user_name),
+            21 => o.f(&mut self.site_id),
+            22 => o.f(&mut self.site_name),
+            23 => o.f(&mut self.client_id),
+            24 => o.f(&mut self.client_name),
+            25 => o.f(&mut self.scope),
+            26 => o.f(&mut self.risk),
+            27 => o.f(&mut self.qr2filename),
+            28 => o.f(&mut self.agent_id),
+            29 => o.f(&mut self.assigned_agent),
+            30 => o.f(&mut self.assigned_agent_name),
+            31 => o.f(&mut self.includegroupeditemprice),
+            32 => o.f(&mut self.includegroupeditemqty),
+            33 => o.f(&mut self.daystodeliver),
+            34 => o.f(&mut self.currency),
+            35 => o.f(&mut self.currency_code),
+            36 => o.f(&mut self.currency_code_name),
+            37 => o.f(&mut self.currency_conversion_rate),
+            38 => o.f(&mut self.includequotationlinenotes),
+            39 => o.f(&mut self.includegrouppriceandqty),
+            40 => o.f(&mut self.approvalname),
+            41 => o.f(&mut self.approvalemailaddress),
+            42 => o.f(&mut self.approvaldatetime),
+            43 => o.f(&mut self.approvalnote),
+            44 => o.f(&mut self.approvalstate),
+            45 => o.f(&mut self.lines),
+            46 => o.f(&mut self.validateonly),
+            47 => o.f(&mut self.print_preview),
+            48 => o.f(&mut self.print_generate),
+            49 => o.f(&mut self.printhtml),
+            50 => o.f(&mut self.pdf_attachment_id),
+            51 => o.f(&mut self.ponumber),
+            52 => o.f(&mut self.pdftemplate_id),
+            53 => o.f(&mut self.pdftemplate_name),
+            54 => o.f(&mut self.portal_display_type),
+            55 => o.f(&mut self.create_so),
+            56 => o.f(&mut self.salesorder_id),
+            57 => o.f(&mut self.salesorder),
+            58 => o.f(&mut self.signature),
+            59 => o.f(&mut self.createdbyagentname),
+            60 => o.f(&mut self.quote_viewed),
+            61 => o.f(&mut self.canned_text_id),
+            62 => o.f(&mut self.canned_text_name),
+            63 => o.f(&mut self.canned_text),
+            64 => o.f(&mut self.last_update_time),
+            65 => o.f(&mut self.images),
+            66 => o.f(&mut self.internal_approval_status),
+            67 => o.f(&mut self.approval_start),
+            68 => o.f(&mut self.internal_approvalagent),
+            69 => o.f(&mut self.internal_approvalemailaddress),
+            70 => o.f(&mut self.internal_approvalnote),
+            71 => o.f(&mut self.internal_approvalagentid),
+            72 => o.f(&mut self.internal_approvaldatetime),
+            73 => o.f(&mut self.requires_approval),
+            74 => o.f(&mut self.ticket_summary),
+            75 => o.f(&mut self.ticket_note),
+            76 => o.f(&mut self.new_ticket_status),
+            77 => o.f(&mut self.isimport),
+            78 => o.f(&mut self.datto_commerce_id),
+            79 => o.f(&mut self.datto_commerce_url),
+            80 => o.f(&mut self.third_party_url),
+            81 => o.f(&mut self.dattocommerce_clientid),
+            82 => o.f(&mut self.dattocommerce_contactname),
+            83 => o.f(&mut self.dattocommerce_contactemail),
+            84 => o.f(&mut self.deliveryamount),
+            85 => o.f(&mut self.dattocommerce_tenantid),
+            86 => o.f(&mut self.deliverytax),
+            87 => o.f(&mut self.dontupdateporef),
+            88 => o.f(&mut self.can_approve),
+            89 => o.f(&mut self.linked_pdf_list_append),
+            90 => o.f(&mut self.linked_pdf_list_prepend),
+            91 => o.f(&mut self.automatic_sales_tax),
+            92 => o.f(&mut self.contactuser),
+            93 => o.f(&mut self.contactusername),
+            94 => o.f(&mut self.match_thirdparty_id),
+            95 => o.f(&mut self.match_integration_id),
+            96 => o.f(&mut self.match_integration_name),
+            97 => o.f(&mut self.third_party_number),
+            98 => o.f(&mut self.intacct_class),
+            99 => o.f(&mut self.intacct_class_name),
+            100 => o.f(&mut self.intacct_save_location),
+            101 => o.f(&mut self.is_leased),
+            102 => o.f(&mut self.term_limit),
+            103 => o.f(&mut self.margin),
+            104 => o.f(&mut self.warning),
+            105 => o.f(&mut self.billingcontactname),
+            106 => o.f(&mut self.billingcontactemailaddress),
+            107 => o.f(&mut self.billingcontactphonenumber),
+            108 => o.f(&mut self.so_number),
+            109 => o.f(&mut self.use_ticket_approval),
+            110 => o.f(&mut self.approval_process_id),
+            111 => o.f(&mut self.new_approvalprocess_agent_id),
+            112 => o.f(&mut self.new_approvalprocess_user_id),
+            113 => o.f(&mut self.new_approvalprocess_users),
+            114 => o.f(&mut self.new_approvalprocess_email),
+            115 => o.f(&mut self.new_approvalprocess_cab_id),
+            116 => o.f(&mut self.new_approvalprocess_cab),
+            117 => o.f(&mut self.site_delivery_override),
+            118 => o.f(&mut self.address1),
+            119 => o.f(&mut self.address2),
+            120 => o.f(&mut self.address3),
+            121 => o.f(&mut self.address4),
+            122 => o.f(&mut self.address5),
+            123 => o.f(&mut self.deladdress1),
+            124 => o.f(&mut self.deladdress2),
+            125 => o.f(&mut self.deladdress3),
+            126 => o.f(&mut self.deladdress4),
+            127 => o.f(&mut self.deladdress5),
+            128 => o.f(&mut self.address),
+            129 => o.f(&mut self.delivery_address),
+            130 => o.f(&mut self.workflow_history),
+            131 => o.f(&mut self.workflow_step),
+            132 => o.f(&mut self.workflow_id),
+            133 => o.f(&mut self.isclone),
+            134 => o.f(&mut self.revision_from_id),
+            135 => o.f(&mut self.originalid),
+            136 => o.f(&mut self.customisepdf),
+            137 => o.f(&mut self.is_customised_pdf),
+            138 => o.f(&mut self.customisedpdf),
+            139 => o.f(&mut self.new_approvalprocess_role_id),
+            140 => o.f(&mut self.is_quote_screen),
+            141 => o.f(&mut self.novalidate),
+            142 => o.f(&mut self.avalara_details_id),
+            143 => o.f(&mut self.adobe_details_id),
+            144 => o.f(&mut self.avalara_details_name),
+            145 => o.f(&mut self.startthirdpartysign),
+            146 => o.f(&mut self.hasadobesignopen),
+            147 => o.f(&mut self.user_approval_unavailable),
+            148 => o.f(&mut self.top_level_purchase_currency_code),
+            149 => o.f(&mut self.tree_purchase_currency),
+            150 => o.f(&mut self.updatepurchasecurrency),
+            151 => o.f(&mut self.remove_zero_quantity_lines),
+            152 => o.f(&mut self.site),
+            153 => o.f(&mut self.originaddress),
+            154 => o.f(&mut self.originaddress1),
+            155 => o.f(&mut self.originaddress2),
+            156 => o.f(&mut self.originaddress3),
+            157 => o.f(&mut self.originaddress4),
+            158 => o.f(&mut self.originaddress5),
+            159 => o.f(&mut self.original_revised_from_id),
+            160 => o.f(&mut self.quoteapprovalfields),
+            161 => o.f(&mut self.custombuttons),
+            162 => o.f(&mut self.extratabs),
+            163 => o.f(&mut self.status_name),
+            164 => o.f(&mut self.dotaxsync),
+            165 => o.f(&mut self.external_links),
+            166 => o.f(&mut self.importtypeid),
+            167 => o.f(&mut self.importthirdpartyid),
+            168 => o.f(&mut self.importtype),
+            169 => o.f(&mut self.new_external_link),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Quote, QuoteField, extra, kept);
 impl Quote {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -4380,8 +1256,8 @@ impl Quote {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -4411,7 +1287,7 @@ impl Quote {
 }
 
 /// A page of quotes: `{"record_count": N, "quotes": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloQuote` and netaryx/pyhalopsa read `quotes`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct QuoteList {
     /// The number of records matching the request, across all pages.
@@ -4424,123 +1300,57 @@ pub struct QuoteList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl QuoteList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `quotes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quotes(mut self, value: Vec<Quote>) -> Self {
-        self.quotes = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for QuoteList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "quotes", &self.quotes)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for QuoteList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`QuoteList`], to name one in [`QuoteList::clear`] (send it as `null`) and
+/// [`QuoteList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum QuoteListField {
+    /// `record_count`.
+    RecordCount,
+    /// `quotes`.
+    Quotes,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for QuoteList {
-    const EXPECTING: &'static str = "struct QuoteList";
+    const NAME: &'static str = "QuoteList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
+        "quotes",
         "page_no",
         "page_size",
-        "quotes",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.quotes = model::value(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 1, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.quotes);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.quotes),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(QuoteList, QuoteListField, extra, kept);
 impl crate::runtime::ListPage for QuoteList {
     type Item = Quote;
     fn from_items(items: Vec<Quote>) -> Self {

@@ -6,7 +6,7 @@ use super::*;
 /// The `Report` schema.
 ///
 /// Halo's internal name for this schema is `AnalyzerProfile`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Report {
     /// `id`.
@@ -97,23 +97,23 @@ pub struct Report {
     pub sqlhasdatefilter: Option<bool>,
     /// `usesdynamicsql`.
     pub usesdynamicsql: Option<bool>,
-    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub available_columns: Option<Vec<serde_json::Value>>,
-    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub columns: Option<Vec<serde_json::Value>>,
-    /// Halo's `AnalyzerFilter` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerFilter` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub filters: Option<Vec<serde_json::Value>>,
-    /// Halo's `AnalyzerFilter` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerFilter` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub conditions: Option<Vec<serde_json::Value>>,
-    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub filterable_columns: Option<Vec<serde_json::Value>>,
-    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerProfileColumn` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub filterable_columns_conditions: Option<Vec<serde_json::Value>>,
-    /// Halo's `UnameAnalyzer` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `UnameAnalyzer` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub permissions_agent: Option<Vec<serde_json::Value>>,
-    /// Halo's `UserAnalyzer` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `UserAnalyzer` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub permissions_user: Option<Vec<serde_json::Value>>,
-    /// Halo's `StdRequest_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `StdRequest_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub schedule: Option<Vec<serde_json::Value>>,
     /// `local_library_id`.
     pub local_library_id: Option<i32>,
@@ -163,7 +163,7 @@ pub struct Report {
     pub pdftemplate_id: Option<i32>,
     /// `pdftemplate_name`.
     pub pdftemplate_name: Option<String>,
-    /// Halo's `PdfTemplate` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `PdfTemplate` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub pdftemplate: Option<serde_json::Value>,
     /// `chart_base64`.
     pub chart_base64: Option<String>,
@@ -209,9 +209,9 @@ pub struct Report {
     pub show_trendline: Option<bool>,
     /// `show_datavalues`.
     pub show_datavalues: Option<bool>,
-    /// Halo's `AnalyzerProfileSeries` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerProfileSeries` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub series: Option<Vec<serde_json::Value>>,
-    /// Halo's `AnalyzerProfileColour` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AnalyzerProfileColour` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub colours: Option<Vec<serde_json::Value>>,
     /// `ticket_id`.
     pub ticket_id: Option<i32>,
@@ -231,7 +231,7 @@ pub struct Report {
     pub ai_threadid: Option<String>,
     /// `ai_runid`.
     pub ai_runid: Option<String>,
-    /// Halo's `AIAssistantRequest` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AIAssistantRequest` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub assistant_request: Option<serde_json::Value>,
     /// `publish_type`.
     pub publish_type: Option<i32>,
@@ -263,2922 +263,677 @@ pub struct Report {
     pub apiquery_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Report {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `sql` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sql(mut self, value: impl Into<String>) -> Self {
-        self.sql = Some(value.into());
-        self
-    }
-
-    /// Sets `reportingperiod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportingperiod(mut self, value: i32) -> Self {
-        self.reportingperiod = Some(value);
-        self
-    }
-
-    /// Sets `availablefields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_availablefields(mut self, value: impl Into<String>) -> Self {
-        self.availablefields = Some(value.into());
-        self
-    }
-
-    /// Sets `selectedfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_selectedfields(mut self, value: impl Into<String>) -> Self {
-        self.selectedfields = Some(value.into());
-        self
-    }
-
-    /// Sets `reportingperiodstartdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportingperiodstartdate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.reportingperiodstartdate = Some(value.into());
-        self
-    }
-
-    /// Sets `reportingperiodenddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportingperiodenddate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.reportingperiodenddate = Some(value.into());
-        self
-    }
-
-    /// Sets `reportingperioddatefield` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportingperioddatefield(mut self, value: impl Into<String>) -> Self {
-        self.reportingperioddatefield = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlid(mut self, value: i32) -> Self {
-        self.sqlid = Some(value);
-        self
-    }
-
-    /// Sets `charttitle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_charttitle(mut self, value: impl Into<String>) -> Self {
-        self.charttitle = Some(value.into());
-        self
-    }
-
-    /// Sets `xaxis` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xaxis(mut self, value: impl Into<String>) -> Self {
-        self.xaxis = Some(value.into());
-        self
-    }
-
-    /// Sets `yaxis` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_yaxis(mut self, value: impl Into<String>) -> Self {
-        self.yaxis = Some(value.into());
-        self
-    }
-
-    /// Sets `xaxiscaption` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xaxiscaption(mut self, value: impl Into<String>) -> Self {
-        self.xaxiscaption = Some(value.into());
-        self
-    }
-
-    /// Sets `yaxiscaption` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_yaxiscaption(mut self, value: impl Into<String>) -> Self {
-        self.yaxiscaption = Some(value.into());
-        self
-    }
-
-    /// Sets `graphorderby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_graphorderby(mut self, value: impl Into<String>) -> Self {
-        self.graphorderby = Some(value.into());
-        self
-    }
-
-    /// Sets `charttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_charttype(mut self, value: i32) -> Self {
-        self.charttype = Some(value);
-        self
-    }
-
-    /// Sets `graphorder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_graphorder(mut self, value: i32) -> Self {
-        self.graphorder = Some(value);
-        self
-    }
-
-    /// Sets `count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_count(mut self, value: bool) -> Self {
-        self.count = Some(value);
-        self
-    }
-
-    /// Sets `sum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sum(mut self, value: bool) -> Self {
-        self.sum = Some(value);
-        self
-    }
-
-    /// Sets `average` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_average(mut self, value: bool) -> Self {
-        self.average = Some(value);
-        self
-    }
-
-    /// Sets `averageaspercentage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_averageaspercentage(mut self, value: bool) -> Self {
-        self.averageaspercentage = Some(value);
-        self
-    }
-
-    /// Sets `showgraphvalues` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showgraphvalues(mut self, value: bool) -> Self {
-        self.showgraphvalues = Some(value);
-        self
-    }
-
-    /// Sets `client` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client(mut self, value: impl Into<String>) -> Self {
-        self.client = Some(value.into());
-        self
-    }
-
-    /// Sets `builtinid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_builtinid(mut self, value: bool) -> Self {
-        self.builtinid = Some(value);
-        self
-    }
-
-    /// Sets `seriestype1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seriestype1(mut self, value: i32) -> Self {
-        self.seriestype1 = Some(value);
-        self
-    }
-
-    /// Sets `seriestype2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seriestype2(mut self, value: i32) -> Self {
-        self.seriestype2 = Some(value);
-        self
-    }
-
-    /// Sets `seriestype3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seriestype3(mut self, value: i32) -> Self {
-        self.seriestype3 = Some(value);
-        self
-    }
-
-    /// Sets `seriestype4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seriestype4(mut self, value: i32) -> Self {
-        self.seriestype4 = Some(value);
-        self
-    }
-
-    /// Sets `seriestype5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_seriestype5(mut self, value: i32) -> Self {
-        self.seriestype5 = Some(value);
-        self
-    }
-
-    /// Sets `yaxis1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_yaxis1(mut self, value: impl Into<String>) -> Self {
-        self.yaxis1 = Some(value.into());
-        self
-    }
-
-    /// Sets `yaxis2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_yaxis2(mut self, value: impl Into<String>) -> Self {
-        self.yaxis2 = Some(value.into());
-        self
-    }
-
-    /// Sets `yaxis3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_yaxis3(mut self, value: impl Into<String>) -> Self {
-        self.yaxis3 = Some(value.into());
-        self
-    }
-
-    /// Sets `yaxis4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_yaxis4(mut self, value: impl Into<String>) -> Self {
-        self.yaxis4 = Some(value.into());
-        self
-    }
-
-    /// Sets `yaxis5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_yaxis5(mut self, value: impl Into<String>) -> Self {
-        self.yaxis5 = Some(value.into());
-        self
-    }
-
-    /// Sets `stackbars` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_stackbars(mut self, value: bool) -> Self {
-        self.stackbars = Some(value);
-        self
-    }
-
-    /// Sets `includesummary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includesummary(mut self, value: bool) -> Self {
-        self.includesummary = Some(value);
-        self
-    }
-
-    /// Sets `timezonename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timezonename(mut self, value: impl Into<String>) -> Self {
-        self.timezonename = Some(value.into());
-        self
-    }
-
-    /// Sets `onlyshowsummaries` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onlyshowsummaries(mut self, value: bool) -> Self {
-        self.onlyshowsummaries = Some(value);
-        self
-    }
-
-    /// Sets `usetechlink` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usetechlink(mut self, value: bool) -> Self {
-        self.usetechlink = Some(value);
-        self
-    }
-
-    /// Sets `is_published` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_published(mut self, value: bool) -> Self {
-        self.is_published = Some(value);
-        self
-    }
-
-    /// Sets `published_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_published_id(mut self, value: impl Into<String>) -> Self {
-        self.published_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlhasdatefilter` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlhasdatefilter(mut self, value: bool) -> Self {
-        self.sqlhasdatefilter = Some(value);
-        self
-    }
-
-    /// Sets `usesdynamicsql` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usesdynamicsql(mut self, value: bool) -> Self {
-        self.usesdynamicsql = Some(value);
-        self
-    }
-
-    /// Sets `available_columns` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_available_columns(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.available_columns = Some(value);
-        self
-    }
-
-    /// Sets `columns` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_columns(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.columns = Some(value);
-        self
-    }
-
-    /// Sets `filters` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_filters(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.filters = Some(value);
-        self
-    }
-
-    /// Sets `conditions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_conditions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.conditions = Some(value);
-        self
-    }
-
-    /// Sets `filterable_columns` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_filterable_columns(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.filterable_columns = Some(value);
-        self
-    }
-
-    /// Sets `filterable_columns_conditions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_filterable_columns_conditions(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.filterable_columns_conditions = Some(value);
-        self
-    }
-
-    /// Sets `permissions_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_permissions_agent(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.permissions_agent = Some(value);
-        self
-    }
-
-    /// Sets `permissions_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_permissions_user(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.permissions_user = Some(value);
-        self
-    }
-
-    /// Sets `schedule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.schedule = Some(value);
-        self
-    }
-
-    /// Sets `local_library_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_local_library_id(mut self, value: i32) -> Self {
-        self.local_library_id = Some(value);
-        self
-    }
-
-    /// Sets `is_onlinerepository_report` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_onlinerepository_report(mut self, value: bool) -> Self {
-        self.is_onlinerepository_report = Some(value);
-        self
-    }
-
-    /// Sets `get_reportfield_values` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_get_reportfield_values(mut self, value: impl Into<String>) -> Self {
-        self.get_reportfield_values = Some(value.into());
-        self
-    }
-
-    /// Sets `get_reportcondition_values` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_get_reportcondition_values(mut self, value: impl Into<String>) -> Self {
-        self.get_reportcondition_values = Some(value.into());
-        self
-    }
-
-    /// Sets `filter_lookup_values` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_filter_lookup_values(mut self, value: Vec<KeyPair2>) -> Self {
-        self.filter_lookup_values = Some(value);
-        self
-    }
-
-    /// Sets `report` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report(mut self, value: ReportContent) -> Self {
-        self.report = Some(value);
-        self
-    }
-
-    /// Sets `previous_report` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_previous_report(mut self, value: ReportContent) -> Self {
-        self.previous_report = Some(value);
-        self
-    }
-
-    /// Sets `_testonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_testonly(mut self, value: bool) -> Self {
-        self.testonly = Some(value);
-        self
-    }
-
-    /// Sets `_testchart` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_testchart(mut self, value: bool) -> Self {
-        self.testchart = Some(value);
-        self
-    }
-
-    /// Sets `_loadreportonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_loadreportonly(mut self, value: bool) -> Self {
-        self.loadreportonly = Some(value);
-        self
-    }
-
-    /// Sets `_print_preview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_preview(mut self, value: bool) -> Self {
-        self.print_preview = Some(value);
-        self
-    }
-
-    /// Sets `_print_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_print_generate(mut self, value: bool) -> Self {
-        self.print_generate = Some(value);
-        self
-    }
-
-    /// Sets `_xls_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xls_generate(mut self, value: bool) -> Self {
-        self.xls_generate = Some(value);
-        self
-    }
-
-    /// Sets `_json_generate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_json_generate(mut self, value: bool) -> Self {
-        self.json_generate = Some(value);
-        self
-    }
-
-    /// Sets `printhtml` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_printhtml(mut self, value: impl Into<String>) -> Self {
-        self.printhtml = Some(value.into());
-        self
-    }
-
-    /// Sets `pdf_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdf_attachment_id(mut self, value: i32) -> Self {
-        self.pdf_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `xls_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xls_attachment_id(mut self, value: i32) -> Self {
-        self.xls_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `xls_attachment_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xls_attachment_link(mut self, value: impl Into<String>) -> Self {
-        self.xls_attachment_link = Some(value.into());
-        self
-    }
-
-    /// Sets `csv_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_csv_attachment_id(mut self, value: i32) -> Self {
-        self.csv_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `csv_attachment_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_csv_attachment_link(mut self, value: impl Into<String>) -> Self {
-        self.csv_attachment_link = Some(value.into());
-        self
-    }
-
-    /// Sets `json_attachment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_json_attachment_id(mut self, value: i32) -> Self {
-        self.json_attachment_id = Some(value);
-        self
-    }
-
-    /// Sets `json_attachment_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_json_attachment_link(mut self, value: impl Into<String>) -> Self {
-        self.json_attachment_link = Some(value.into());
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `pdftemplate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate(mut self, value: serde_json::Value) -> Self {
-        self.pdftemplate = Some(value);
-        self
-    }
-
-    /// Sets `chart_base64` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_base64(mut self, value: impl Into<String>) -> Self {
-        self.chart_base64 = Some(value.into());
-        self
-    }
-
-    /// Sets `customise_table_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customise_table_html(mut self, value: bool) -> Self {
-        self.customise_table_html = Some(value);
-        self
-    }
-
-    /// Sets `report_table_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_table_html(mut self, value: impl Into<String>) -> Self {
-        self.report_table_html = Some(value.into());
-        self
-    }
-
-    /// Sets `report_table_row_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_table_row_html(mut self, value: impl Into<String>) -> Self {
-        self.report_table_row_html = Some(value.into());
-        self
-    }
-
-    /// Sets `report_table_group_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_table_group_html(mut self, value: impl Into<String>) -> Self {
-        self.report_table_group_html = Some(value.into());
-        self
-    }
-
-    /// Sets `report_table_total_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_table_total_html(mut self, value: impl Into<String>) -> Self {
-        self.report_table_total_html = Some(value.into());
-        self
-    }
-
-    /// Sets `alreadyconverted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alreadyconverted(mut self, value: bool) -> Self {
-        self.alreadyconverted = Some(value);
-        self
-    }
-
-    /// Sets `invoice_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_invoice_id(mut self, value: i32) -> Self {
-        self.invoice_id = Some(value);
-        self
-    }
-
-    /// Sets `quote_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quote_id(mut self, value: i32) -> Self {
-        self.quote_id = Some(value);
-        self
-    }
-
-    /// Sets `consignment_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_consignment_id(mut self, value: i32) -> Self {
-        self.consignment_id = Some(value);
-        self
-    }
-
-    /// Sets `contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_id(mut self, value: i32) -> Self {
-        self.contract_id = Some(value);
-        self
-    }
-
-    /// Sets `purchase_order_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_order_id(mut self, value: i32) -> Self {
-        self.purchase_order_id = Some(value);
-        self
-    }
-
-    /// Sets `sales_order_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sales_order_id(mut self, value: i32) -> Self {
-        self.sales_order_id = Some(value);
-        self
-    }
-
-    /// Sets `asset_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_asset_id(mut self, value: i32) -> Self {
-        self.asset_id = Some(value);
-        self
-    }
-
-    /// Sets `bookmarked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bookmarked(mut self, value: bool) -> Self {
-        self.bookmarked = Some(value);
-        self
-    }
-
-    /// Sets `report_access_token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_access_token(mut self, value: impl Into<String>) -> Self {
-        self.report_access_token = Some(value.into());
-        self
-    }
-
-    /// Sets `colourpallette` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colourpallette(mut self, value: impl Into<String>) -> Self {
-        self.colourpallette = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `show_top_only` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_top_only(mut self, value: bool) -> Self {
-        self.show_top_only = Some(value);
-        self
-    }
-
-    /// Sets `top_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_top_count(mut self, value: i32) -> Self {
-        self.top_count = Some(value);
-        self
-    }
-
-    /// Sets `show_trendline` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_trendline(mut self, value: bool) -> Self {
-        self.show_trendline = Some(value);
-        self
-    }
-
-    /// Sets `show_datavalues` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_datavalues(mut self, value: bool) -> Self {
-        self.show_datavalues = Some(value);
-        self
-    }
-
-    /// Sets `series` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_series(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.series = Some(value);
-        self
-    }
-
-    /// Sets `colours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colours(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.colours = Some(value);
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `report_comparison` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_report_comparison(mut self, value: i32) -> Self {
-        self.report_comparison = Some(value);
-        self
-    }
-
-    /// Sets `chart_comparison` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_comparison(mut self, value: i32) -> Self {
-        self.chart_comparison = Some(value);
-        self
-    }
-
-    /// Sets `_run_prompt` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_run_prompt(mut self, value: bool) -> Self {
-        self.run_prompt = Some(value);
-        self
-    }
-
-    /// Sets `_check_prompt` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_check_prompt(mut self, value: bool) -> Self {
-        self.check_prompt = Some(value);
-        self
-    }
-
-    /// Sets `ai_prompt` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_prompt(mut self, value: impl Into<String>) -> Self {
-        self.ai_prompt = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_threadid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_threadid(mut self, value: impl Into<String>) -> Self {
-        self.ai_threadid = Some(value.into());
-        self
-    }
-
-    /// Sets `ai_runid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ai_runid(mut self, value: impl Into<String>) -> Self {
-        self.ai_runid = Some(value.into());
-        self
-    }
-
-    /// Sets `assistant_request` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assistant_request(mut self, value: serde_json::Value) -> Self {
-        self.assistant_request = Some(value);
-        self
-    }
-
-    /// Sets `publish_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_publish_type(mut self, value: i32) -> Self {
-        self.publish_type = Some(value);
-        self
-    }
-
-    /// Sets `apply_query_builder_perms` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_query_builder_perms(mut self, value: bool) -> Self {
-        self.apply_query_builder_perms = Some(value);
-        self
-    }
-
-    /// Sets `last_run_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_run_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_run_date = Some(value.into());
-        self
-    }
-
-    /// Sets `group_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_id(mut self, value: i32) -> Self {
-        self.group_id = Some(value);
-        self
-    }
-
-    /// Sets `group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
-        self.group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `description` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `datasource_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datasource_id(mut self, value: i32) -> Self {
-        self.datasource_id = Some(value);
-        self
-    }
-
-    /// Sets `restrictaccess` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictaccess(mut self, value: bool) -> Self {
-        self.restrictaccess = Some(value);
-        self
-    }
-
-    /// Sets `systemreportid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_systemreportid(mut self, value: i32) -> Self {
-        self.systemreportid = Some(value);
-        self
-    }
-
-    /// Sets `mainentity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mainentity(mut self, value: impl Into<String>) -> Self {
-        self.mainentity = Some(value.into());
-        self
-    }
-
-    /// Sets `canbeaccessedbyallusers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canbeaccessedbyallusers(mut self, value: bool) -> Self {
-        self.canbeaccessedbyallusers = Some(value);
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `apiquery_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apiquery_id(mut self, value: i32) -> Self {
-        self.apiquery_id = Some(value);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sql` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sql(mut self) -> Self {
-        self.sql = None;
-        self.extra.insert("sql".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportingperiod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportingperiod(mut self) -> Self {
-        self.reportingperiod = None;
-        self.extra.insert("reportingperiod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `availablefields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_availablefields(mut self) -> Self {
-        self.availablefields = None;
-        self.extra.insert("availablefields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `selectedfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_selectedfields(mut self) -> Self {
-        self.selectedfields = None;
-        self.extra.insert("selectedfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportingperiodstartdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportingperiodstartdate(mut self) -> Self {
-        self.reportingperiodstartdate = None;
-        self.extra
-            .insert("reportingperiodstartdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportingperiodenddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportingperiodenddate(mut self) -> Self {
-        self.reportingperiodenddate = None;
-        self.extra.insert("reportingperiodenddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportingperioddatefield` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportingperioddatefield(mut self) -> Self {
-        self.reportingperioddatefield = None;
-        self.extra
-            .insert("reportingperioddatefield".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlid(mut self) -> Self {
-        self.sqlid = None;
-        self.extra.insert("sqlid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `charttitle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_charttitle(mut self) -> Self {
-        self.charttitle = None;
-        self.extra.insert("charttitle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xaxis` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xaxis(mut self) -> Self {
-        self.xaxis = None;
-        self.extra.insert("xaxis".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `yaxis` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_yaxis(mut self) -> Self {
-        self.yaxis = None;
-        self.extra.insert("yaxis".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xaxiscaption` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xaxiscaption(mut self) -> Self {
-        self.xaxiscaption = None;
-        self.extra.insert("xaxiscaption".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `yaxiscaption` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_yaxiscaption(mut self) -> Self {
-        self.yaxiscaption = None;
-        self.extra.insert("yaxiscaption".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `graphorderby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_graphorderby(mut self) -> Self {
-        self.graphorderby = None;
-        self.extra.insert("graphorderby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `charttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_charttype(mut self) -> Self {
-        self.charttype = None;
-        self.extra.insert("charttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `graphorder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_graphorder(mut self) -> Self {
-        self.graphorder = None;
-        self.extra.insert("graphorder".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_count(mut self) -> Self {
-        self.count = None;
-        self.extra.insert("count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sum(mut self) -> Self {
-        self.sum = None;
-        self.extra.insert("sum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `average` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_average(mut self) -> Self {
-        self.average = None;
-        self.extra.insert("average".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `averageaspercentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_averageaspercentage(mut self) -> Self {
-        self.averageaspercentage = None;
-        self.extra.insert("averageaspercentage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showgraphvalues` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showgraphvalues(mut self) -> Self {
-        self.showgraphvalues = None;
-        self.extra.insert("showgraphvalues".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client(mut self) -> Self {
-        self.client = None;
-        self.extra.insert("client".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `builtinid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_builtinid(mut self) -> Self {
-        self.builtinid = None;
-        self.extra.insert("builtinid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seriestype1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seriestype1(mut self) -> Self {
-        self.seriestype1 = None;
-        self.extra.insert("seriestype1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seriestype2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seriestype2(mut self) -> Self {
-        self.seriestype2 = None;
-        self.extra.insert("seriestype2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seriestype3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seriestype3(mut self) -> Self {
-        self.seriestype3 = None;
-        self.extra.insert("seriestype3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seriestype4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seriestype4(mut self) -> Self {
-        self.seriestype4 = None;
-        self.extra.insert("seriestype4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `seriestype5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_seriestype5(mut self) -> Self {
-        self.seriestype5 = None;
-        self.extra.insert("seriestype5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `yaxis1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_yaxis1(mut self) -> Self {
-        self.yaxis1 = None;
-        self.extra.insert("yaxis1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `yaxis2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_yaxis2(mut self) -> Self {
-        self.yaxis2 = None;
-        self.extra.insert("yaxis2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `yaxis3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_yaxis3(mut self) -> Self {
-        self.yaxis3 = None;
-        self.extra.insert("yaxis3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `yaxis4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_yaxis4(mut self) -> Self {
-        self.yaxis4 = None;
-        self.extra.insert("yaxis4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `yaxis5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_yaxis5(mut self) -> Self {
-        self.yaxis5 = None;
-        self.extra.insert("yaxis5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `stackbars` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_stackbars(mut self) -> Self {
-        self.stackbars = None;
-        self.extra.insert("stackbars".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includesummary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includesummary(mut self) -> Self {
-        self.includesummary = None;
-        self.extra.insert("includesummary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timezonename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timezonename(mut self) -> Self {
-        self.timezonename = None;
-        self.extra.insert("timezonename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onlyshowsummaries` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onlyshowsummaries(mut self) -> Self {
-        self.onlyshowsummaries = None;
-        self.extra.insert("onlyshowsummaries".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usetechlink` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usetechlink(mut self) -> Self {
-        self.usetechlink = None;
-        self.extra.insert("usetechlink".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_published` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_published(mut self) -> Self {
-        self.is_published = None;
-        self.extra.insert("is_published".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `published_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_published_id(mut self) -> Self {
-        self.published_id = None;
-        self.extra.insert("published_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlhasdatefilter` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlhasdatefilter(mut self) -> Self {
-        self.sqlhasdatefilter = None;
-        self.extra.insert("sqlhasdatefilter".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usesdynamicsql` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usesdynamicsql(mut self) -> Self {
-        self.usesdynamicsql = None;
-        self.extra.insert("usesdynamicsql".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `available_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_available_columns(mut self) -> Self {
-        self.available_columns = None;
-        self.extra.insert("available_columns".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_columns(mut self) -> Self {
-        self.columns = None;
-        self.extra.insert("columns".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `filters` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_filters(mut self) -> Self {
-        self.filters = None;
-        self.extra.insert("filters".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `conditions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_conditions(mut self) -> Self {
-        self.conditions = None;
-        self.extra.insert("conditions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `filterable_columns` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_filterable_columns(mut self) -> Self {
-        self.filterable_columns = None;
-        self.extra.insert("filterable_columns".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `filterable_columns_conditions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_filterable_columns_conditions(mut self) -> Self {
-        self.filterable_columns_conditions = None;
-        self.extra
-            .insert("filterable_columns_conditions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `permissions_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_permissions_agent(mut self) -> Self {
-        self.permissions_agent = None;
-        self.extra.insert("permissions_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `permissions_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_permissions_user(mut self) -> Self {
-        self.permissions_user = None;
-        self.extra.insert("permissions_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule(mut self) -> Self {
-        self.schedule = None;
-        self.extra.insert("schedule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `local_library_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_local_library_id(mut self) -> Self {
-        self.local_library_id = None;
-        self.extra.insert("local_library_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_onlinerepository_report` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_onlinerepository_report(mut self) -> Self {
-        self.is_onlinerepository_report = None;
-        self.extra
-            .insert("is_onlinerepository_report".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `get_reportfield_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_get_reportfield_values(mut self) -> Self {
-        self.get_reportfield_values = None;
-        self.extra.insert("get_reportfield_values".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `get_reportcondition_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_get_reportcondition_values(mut self) -> Self {
-        self.get_reportcondition_values = None;
-        self.extra
-            .insert("get_reportcondition_values".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `filter_lookup_values` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_filter_lookup_values(mut self) -> Self {
-        self.filter_lookup_values = None;
-        self.extra.insert("filter_lookup_values".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report(mut self) -> Self {
-        self.report = None;
-        self.extra.insert("report".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `previous_report` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_previous_report(mut self) -> Self {
-        self.previous_report = None;
-        self.extra.insert("previous_report".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_testonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_testonly(mut self) -> Self {
-        self.testonly = None;
-        self.extra.insert("_testonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_testchart` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_testchart(mut self) -> Self {
-        self.testchart = None;
-        self.extra.insert("_testchart".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_loadreportonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_loadreportonly(mut self) -> Self {
-        self.loadreportonly = None;
-        self.extra.insert("_loadreportonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_preview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_preview(mut self) -> Self {
-        self.print_preview = None;
-        self.extra.insert("_print_preview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_print_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_print_generate(mut self) -> Self {
-        self.print_generate = None;
-        self.extra.insert("_print_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_xls_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xls_generate(mut self) -> Self {
-        self.xls_generate = None;
-        self.extra.insert("_xls_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_json_generate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_json_generate(mut self) -> Self {
-        self.json_generate = None;
-        self.extra.insert("_json_generate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `printhtml` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_printhtml(mut self) -> Self {
-        self.printhtml = None;
-        self.extra.insert("printhtml".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdf_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdf_attachment_id(mut self) -> Self {
-        self.pdf_attachment_id = None;
-        self.extra.insert("pdf_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xls_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xls_attachment_id(mut self) -> Self {
-        self.xls_attachment_id = None;
-        self.extra.insert("xls_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xls_attachment_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xls_attachment_link(mut self) -> Self {
-        self.xls_attachment_link = None;
-        self.extra.insert("xls_attachment_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `csv_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_csv_attachment_id(mut self) -> Self {
-        self.csv_attachment_id = None;
-        self.extra.insert("csv_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `csv_attachment_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_csv_attachment_link(mut self) -> Self {
-        self.csv_attachment_link = None;
-        self.extra.insert("csv_attachment_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `json_attachment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_json_attachment_id(mut self) -> Self {
-        self.json_attachment_id = None;
-        self.extra.insert("json_attachment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `json_attachment_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_json_attachment_link(mut self) -> Self {
-        self.json_attachment_link = None;
-        self.extra.insert("json_attachment_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate(mut self) -> Self {
-        self.pdftemplate = None;
-        self.extra.insert("pdftemplate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_base64` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_base64(mut self) -> Self {
-        self.chart_base64 = None;
-        self.extra.insert("chart_base64".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customise_table_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customise_table_html(mut self) -> Self {
-        self.customise_table_html = None;
-        self.extra.insert("customise_table_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_table_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_table_html(mut self) -> Self {
-        self.report_table_html = None;
-        self.extra.insert("report_table_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_table_row_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_table_row_html(mut self) -> Self {
-        self.report_table_row_html = None;
-        self.extra.insert("report_table_row_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_table_group_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_table_group_html(mut self) -> Self {
-        self.report_table_group_html = None;
-        self.extra.insert("report_table_group_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_table_total_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_table_total_html(mut self) -> Self {
-        self.report_table_total_html = None;
-        self.extra.insert("report_table_total_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alreadyconverted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alreadyconverted(mut self) -> Self {
-        self.alreadyconverted = None;
-        self.extra.insert("alreadyconverted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `invoice_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_invoice_id(mut self) -> Self {
-        self.invoice_id = None;
-        self.extra.insert("invoice_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quote_id(mut self) -> Self {
-        self.quote_id = None;
-        self.extra.insert("quote_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `consignment_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_consignment_id(mut self) -> Self {
-        self.consignment_id = None;
-        self.extra.insert("consignment_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_id(mut self) -> Self {
-        self.contract_id = None;
-        self.extra.insert("contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_order_id(mut self) -> Self {
-        self.purchase_order_id = None;
-        self.extra.insert("purchase_order_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sales_order_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sales_order_id(mut self) -> Self {
-        self.sales_order_id = None;
-        self.extra.insert("sales_order_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `asset_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_asset_id(mut self) -> Self {
-        self.asset_id = None;
-        self.extra.insert("asset_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bookmarked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bookmarked(mut self) -> Self {
-        self.bookmarked = None;
-        self.extra.insert("bookmarked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_access_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_access_token(mut self) -> Self {
-        self.report_access_token = None;
-        self.extra.insert("report_access_token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colourpallette` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colourpallette(mut self) -> Self {
-        self.colourpallette = None;
-        self.extra.insert("colourpallette".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_top_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_top_only(mut self) -> Self {
-        self.show_top_only = None;
-        self.extra.insert("show_top_only".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `top_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_top_count(mut self) -> Self {
-        self.top_count = None;
-        self.extra.insert("top_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_trendline` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_trendline(mut self) -> Self {
-        self.show_trendline = None;
-        self.extra.insert("show_trendline".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_datavalues` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_datavalues(mut self) -> Self {
-        self.show_datavalues = None;
-        self.extra.insert("show_datavalues".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `series` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_series(mut self) -> Self {
-        self.series = None;
-        self.extra.insert("series".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colours(mut self) -> Self {
-        self.colours = None;
-        self.extra.insert("colours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `report_comparison` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_report_comparison(mut self) -> Self {
-        self.report_comparison = None;
-        self.extra.insert("report_comparison".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_comparison` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_comparison(mut self) -> Self {
-        self.chart_comparison = None;
-        self.extra.insert("chart_comparison".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_run_prompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_run_prompt(mut self) -> Self {
-        self.run_prompt = None;
-        self.extra.insert("_run_prompt".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_check_prompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_check_prompt(mut self) -> Self {
-        self.check_prompt = None;
-        self.extra.insert("_check_prompt".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_prompt` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_prompt(mut self) -> Self {
-        self.ai_prompt = None;
-        self.extra.insert("ai_prompt".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_threadid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_threadid(mut self) -> Self {
-        self.ai_threadid = None;
-        self.extra.insert("ai_threadid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ai_runid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ai_runid(mut self) -> Self {
-        self.ai_runid = None;
-        self.extra.insert("ai_runid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assistant_request` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assistant_request(mut self) -> Self {
-        self.assistant_request = None;
-        self.extra.insert("assistant_request".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `publish_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_publish_type(mut self) -> Self {
-        self.publish_type = None;
-        self.extra.insert("publish_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_query_builder_perms` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_query_builder_perms(mut self) -> Self {
-        self.apply_query_builder_perms = None;
-        self.extra
-            .insert("apply_query_builder_perms".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_run_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_run_date(mut self) -> Self {
-        self.last_run_date = None;
-        self.extra.insert("last_run_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_id(mut self) -> Self {
-        self.group_id = None;
-        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_name(mut self) -> Self {
-        self.group_name = None;
-        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `description` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_description(mut self) -> Self {
-        self.description = None;
-        self.extra.insert("description".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datasource_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datasource_id(mut self) -> Self {
-        self.datasource_id = None;
-        self.extra.insert("datasource_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictaccess` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictaccess(mut self) -> Self {
-        self.restrictaccess = None;
-        self.extra.insert("restrictaccess".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `systemreportid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_systemreportid(mut self) -> Self {
-        self.systemreportid = None;
-        self.extra.insert("systemreportid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mainentity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mainentity(mut self) -> Self {
-        self.mainentity = None;
-        self.extra.insert("mainentity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canbeaccessedbyallusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canbeaccessedbyallusers(mut self) -> Self {
-        self.canbeaccessedbyallusers = None;
-        self.extra.insert("canbeaccessedbyallusers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apiquery_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apiquery_id(mut self) -> Self {
-        self.apiquery_id = None;
-        self.extra.insert("apiquery_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Report {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "sql", &self.sql, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "reportingperiod",
-            &self.reportingperiod,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "availablefields",
-            &self.availablefields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "selectedfields", &self.selectedfields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "reportingperiodstartdate",
-            &self.reportingperiodstartdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "reportingperiodenddate",
-            &self.reportingperiodenddate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "reportingperioddatefield",
-            &self.reportingperioddatefield,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sqlid", &self.sqlid, &self.extra)?;
-        model::opt_entry(&mut map, "charttitle", &self.charttitle, &self.extra)?;
-        model::opt_entry(&mut map, "xaxis", &self.xaxis, &self.extra)?;
-        model::opt_entry(&mut map, "yaxis", &self.yaxis, &self.extra)?;
-        model::opt_entry(&mut map, "xaxiscaption", &self.xaxiscaption, &self.extra)?;
-        model::opt_entry(&mut map, "yaxiscaption", &self.yaxiscaption, &self.extra)?;
-        model::opt_entry(&mut map, "graphorderby", &self.graphorderby, &self.extra)?;
-        model::opt_entry(&mut map, "charttype", &self.charttype, &self.extra)?;
-        model::opt_entry(&mut map, "graphorder", &self.graphorder, &self.extra)?;
-        model::opt_entry(&mut map, "count", &self.count, &self.extra)?;
-        model::opt_entry(&mut map, "sum", &self.sum, &self.extra)?;
-        model::opt_entry(&mut map, "average", &self.average, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "averageaspercentage",
-            &self.averageaspercentage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showgraphvalues",
-            &self.showgraphvalues,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "client", &self.client, &self.extra)?;
-        model::opt_entry(&mut map, "builtinid", &self.builtinid, &self.extra)?;
-        model::opt_entry(&mut map, "seriestype1", &self.seriestype1, &self.extra)?;
-        model::opt_entry(&mut map, "seriestype2", &self.seriestype2, &self.extra)?;
-        model::opt_entry(&mut map, "seriestype3", &self.seriestype3, &self.extra)?;
-        model::opt_entry(&mut map, "seriestype4", &self.seriestype4, &self.extra)?;
-        model::opt_entry(&mut map, "seriestype5", &self.seriestype5, &self.extra)?;
-        model::opt_entry(&mut map, "yaxis1", &self.yaxis1, &self.extra)?;
-        model::opt_entry(&mut map, "yaxis2", &self.yaxis2, &self.extra)?;
-        model::opt_entry(&mut map, "yaxis3", &self.yaxis3, &self.extra)?;
-        model::opt_entry(&mut map, "yaxis4", &self.yaxis4, &self.extra)?;
-        model::opt_entry(&mut map, "yaxis5", &self.yaxis5, &self.extra)?;
-        model::opt_entry(&mut map, "stackbars", &self.stackbars, &self.extra)?;
-        model::opt_entry(&mut map, "includesummary", &self.includesummary, &self.extra)?;
-        model::opt_entry(&mut map, "timezonename", &self.timezonename, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "onlyshowsummaries",
-            &self.onlyshowsummaries,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "usetechlink", &self.usetechlink, &self.extra)?;
-        model::opt_entry(&mut map, "is_published", &self.is_published, &self.extra)?;
-        model::opt_entry(&mut map, "published_id", &self.published_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sqlhasdatefilter",
-            &self.sqlhasdatefilter,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "usesdynamicsql", &self.usesdynamicsql, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "available_columns",
-            &self.available_columns,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "columns", &self.columns, &self.extra)?;
-        model::opt_entry(&mut map, "filters", &self.filters, &self.extra)?;
-        model::opt_entry(&mut map, "conditions", &self.conditions, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "filterable_columns",
-            &self.filterable_columns,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "filterable_columns_conditions",
-            &self.filterable_columns_conditions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "permissions_agent",
-            &self.permissions_agent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "permissions_user",
-            &self.permissions_user,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "schedule", &self.schedule, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "local_library_id",
-            &self.local_library_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "is_onlinerepository_report",
-            &self.is_onlinerepository_report,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "get_reportfield_values",
-            &self.get_reportfield_values,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "get_reportcondition_values",
-            &self.get_reportcondition_values,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "filter_lookup_values",
-            &self.filter_lookup_values,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "report", &self.report, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "previous_report",
-            &self.previous_report,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_testonly", &self.testonly, &self.extra)?;
-        model::opt_entry(&mut map, "_testchart", &self.testchart, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_loadreportonly",
-            &self.loadreportonly,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_print_preview", &self.print_preview, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_print_generate",
-            &self.print_generate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_xls_generate", &self.xls_generate, &self.extra)?;
-        model::opt_entry(&mut map, "_json_generate", &self.json_generate, &self.extra)?;
-        model::opt_entry(&mut map, "printhtml", &self.printhtml, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdf_attachment_id",
-            &self.pdf_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xls_attachment_id",
-            &self.xls_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "xls_attachment_link",
-            &self.xls_attachment_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "csv_attachment_id",
-            &self.csv_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "csv_attachment_link",
-            &self.csv_attachment_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "json_attachment_id",
-            &self.json_attachment_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "json_attachment_link",
-            &self.json_attachment_link,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate", &self.pdftemplate, &self.extra)?;
-        model::opt_entry(&mut map, "chart_base64", &self.chart_base64, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "customise_table_html",
-            &self.customise_table_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "report_table_html",
-            &self.report_table_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "report_table_row_html",
-            &self.report_table_row_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "report_table_group_html",
-            &self.report_table_group_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "report_table_total_html",
-            &self.report_table_total_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "alreadyconverted",
-            &self.alreadyconverted,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "invoice_id", &self.invoice_id, &self.extra)?;
-        model::opt_entry(&mut map, "quote_id", &self.quote_id, &self.extra)?;
-        model::opt_entry(&mut map, "consignment_id", &self.consignment_id, &self.extra)?;
-        model::opt_entry(&mut map, "contract_id", &self.contract_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "purchase_order_id",
-            &self.purchase_order_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sales_order_id", &self.sales_order_id, &self.extra)?;
-        model::opt_entry(&mut map, "asset_id", &self.asset_id, &self.extra)?;
-        model::opt_entry(&mut map, "bookmarked", &self.bookmarked, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "report_access_token",
-            &self.report_access_token,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "colourpallette", &self.colourpallette, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "show_top_only", &self.show_top_only, &self.extra)?;
-        model::opt_entry(&mut map, "top_count", &self.top_count, &self.extra)?;
-        model::opt_entry(&mut map, "show_trendline", &self.show_trendline, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "show_datavalues",
-            &self.show_datavalues,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "series", &self.series, &self.extra)?;
-        model::opt_entry(&mut map, "colours", &self.colours, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "report_comparison",
-            &self.report_comparison,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "chart_comparison",
-            &self.chart_comparison,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_run_prompt", &self.run_prompt, &self.extra)?;
-        model::opt_entry(&mut map, "_check_prompt", &self.check_prompt, &self.extra)?;
-        model::opt_entry(&mut map, "ai_prompt", &self.ai_prompt, &self.extra)?;
-        model::opt_entry(&mut map, "ai_threadid", &self.ai_threadid, &self.extra)?;
-        model::opt_entry(&mut map, "ai_runid", &self.ai_runid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assistant_request",
-            &self.assistant_request,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "publish_type", &self.publish_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "apply_query_builder_perms",
-            &self.apply_query_builder_perms,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "last_run_date", &self.last_run_date, &self.extra)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
-        model::opt_entry(&mut map, "description", &self.description, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "datasource_id", &self.datasource_id, &self.extra)?;
-        model::opt_entry(&mut map, "restrictaccess", &self.restrictaccess, &self.extra)?;
-        model::opt_entry(&mut map, "systemreportid", &self.systemreportid, &self.extra)?;
-        model::opt_entry(&mut map, "mainentity", &self.mainentity, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "canbeaccessedbyallusers",
-            &self.canbeaccessedbyallusers,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(&mut map, "apiquery_id", &self.apiquery_id, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Report {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Report`], to name one in [`Report::clear`] (send it as `null`) and
+/// [`Report::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ReportField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `sql`.
+    Sql,
+    /// `reportingperiod`.
+    Reportingperiod,
+    /// `availablefields`.
+    Availablefields,
+    /// `selectedfields`.
+    Selectedfields,
+    /// `reportingperiodstartdate`.
+    Reportingperiodstartdate,
+    /// `reportingperiodenddate`.
+    Reportingperiodenddate,
+    /// `reportingperioddatefield`.
+    Reportingperioddatefield,
+    /// `sqlid`.
+    Sqlid,
+    /// `charttitle`.
+    Charttitle,
+    /// `xaxis`.
+    Xaxis,
+    /// `yaxis`.
+    Yaxis,
+    /// `xaxiscaption`.
+    Xaxiscaption,
+    /// `yaxiscaption`.
+    Yaxiscaption,
+    /// `graphorderby`.
+    Graphorderby,
+    /// `charttype`.
+    Charttype,
+    /// `graphorder`.
+    Graphorder,
+    /// `count`.
+    Count,
+    /// `sum`.
+    Sum,
+    /// `average`.
+    Average,
+    /// `averageaspercentage`.
+    Averageaspercentage,
+    /// `showgraphvalues`.
+    Showgraphvalues,
+    /// `client`.
+    Client,
+    /// `builtinid`.
+    Builtinid,
+    /// `seriestype1`.
+    Seriestype1,
+    /// `seriestype2`.
+    Seriestype2,
+    /// `seriestype3`.
+    Seriestype3,
+    /// `seriestype4`.
+    Seriestype4,
+    /// `seriestype5`.
+    Seriestype5,
+    /// `yaxis1`.
+    Yaxis1,
+    /// `yaxis2`.
+    Yaxis2,
+    /// `yaxis3`.
+    Yaxis3,
+    /// `yaxis4`.
+    Yaxis4,
+    /// `yaxis5`.
+    Yaxis5,
+    /// `stackbars`.
+    Stackbars,
+    /// `includesummary`.
+    Includesummary,
+    /// `timezonename`.
+    Timezonename,
+    /// `onlyshowsummaries`.
+    Onlyshowsummaries,
+    /// `usetechlink`.
+    Usetechlink,
+    /// `is_published`.
+    IsPublished,
+    /// `published_id`.
+    PublishedId,
+    /// `sqlhasdatefilter`.
+    Sqlhasdatefilter,
+    /// `usesdynamicsql`.
+    Usesdynamicsql,
+    /// `available_columns`.
+    AvailableColumns,
+    /// `columns`.
+    Columns,
+    /// `filters`.
+    Filters,
+    /// `conditions`.
+    Conditions,
+    /// `filterable_columns`.
+    FilterableColumns,
+    /// `filterable_columns_conditions`.
+    FilterableColumnsConditions,
+    /// `permissions_agent`.
+    PermissionsAgent,
+    /// `permissions_user`.
+    PermissionsUser,
+    /// `schedule`.
+    Schedule,
+    /// `local_library_id`.
+    LocalLibraryId,
+    /// `is_onlinerepository_report`.
+    IsOnlinerepositoryReport,
+    /// `get_reportfield_values`.
+    GetReportfieldValues,
+    /// `get_reportcondition_values`.
+    GetReportconditionValues,
+    /// `filter_lookup_values`.
+    FilterLookupValues,
+    /// `report`.
+    Report,
+    /// `previous_report`.
+    PreviousReport,
+    /// `_testonly`.
+    Testonly,
+    /// `_testchart`.
+    Testchart,
+    /// `_loadreportonly`.
+    Loadreportonly,
+    /// `_print_preview`.
+    PrintPreview,
+    /// `_print_generate`.
+    PrintGenerate,
+    /// `_xls_generate`.
+    XlsGenerate,
+    /// `_json_generate`.
+    JsonGenerate,
+    /// `printhtml`.
+    Printhtml,
+    /// `pdf_attachment_id`.
+    PdfAttachmentId,
+    /// `xls_attachment_id`.
+    XlsAttachmentId,
+    /// `xls_attachment_link`.
+    XlsAttachmentLink,
+    /// `csv_attachment_id`.
+    CsvAttachmentId,
+    /// `csv_attachment_link`.
+    CsvAttachmentLink,
+    /// `json_attachment_id`.
+    JsonAttachmentId,
+    /// `json_attachment_link`.
+    JsonAttachmentLink,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `pdftemplate`.
+    Pdftemplate,
+    /// `chart_base64`.
+    ChartBase64,
+    /// `customise_table_html`.
+    CustomiseTableHtml,
+    /// `report_table_html`.
+    ReportTableHtml,
+    /// `report_table_row_html`.
+    ReportTableRowHtml,
+    /// `report_table_group_html`.
+    ReportTableGroupHtml,
+    /// `report_table_total_html`.
+    ReportTableTotalHtml,
+    /// `alreadyconverted`.
+    Alreadyconverted,
+    /// `invoice_id`.
+    InvoiceId,
+    /// `quote_id`.
+    QuoteId,
+    /// `consignment_id`.
+    ConsignmentId,
+    /// `contract_id`.
+    ContractId,
+    /// `purchase_order_id`.
+    PurchaseOrderId,
+    /// `sales_order_id`.
+    SalesOrderId,
+    /// `asset_id`.
+    AssetId,
+    /// `bookmarked`.
+    Bookmarked,
+    /// `report_access_token`.
+    ReportAccessToken,
+    /// `colourpallette`.
+    Colourpallette,
+    /// `client_id`.
+    ClientId,
+    /// `show_top_only`.
+    ShowTopOnly,
+    /// `top_count`.
+    TopCount,
+    /// `show_trendline`.
+    ShowTrendline,
+    /// `show_datavalues`.
+    ShowDatavalues,
+    /// `series`.
+    Series,
+    /// `colours`.
+    Colours,
+    /// `ticket_id`.
+    TicketId,
+    /// `_warning`.
+    Warning,
+    /// `report_comparison`.
+    ReportComparison,
+    /// `chart_comparison`.
+    ChartComparison,
+    /// `_run_prompt`.
+    RunPrompt,
+    /// `_check_prompt`.
+    CheckPrompt,
+    /// `ai_prompt`.
+    AiPrompt,
+    /// `ai_threadid`.
+    AiThreadid,
+    /// `ai_runid`.
+    AiRunid,
+    /// `assistant_request`.
+    AssistantRequest,
+    /// `publish_type`.
+    PublishType,
+    /// `apply_query_builder_perms`.
+    ApplyQueryBuilderPerms,
+    /// `last_run_date`.
+    LastRunDate,
+    /// `group_id`.
+    GroupId,
+    /// `group_name`.
+    GroupName,
+    /// `description`.
+    Description,
+    /// `type`.
+    Type,
+    /// `datasource_id`.
+    DatasourceId,
+    /// `restrictaccess`.
+    Restrictaccess,
+    /// `systemreportid`.
+    Systemreportid,
+    /// `mainentity`.
+    Mainentity,
+    /// `canbeaccessedbyallusers`.
+    Canbeaccessedbyallusers,
+    /// `_canupdate`.
+    Canupdate,
+    /// `apiquery_id`.
+    ApiqueryId,
 }
 
 impl crate::runtime::model::Model for Report {
-    const EXPECTING: &'static str = "struct Report";
+    const NAME: &'static str = "Report";
     const FIELDS: &'static [&'static str] = &[
-        "_canupdate",
-        "_check_prompt",
-        "_json_generate",
-        "_loadreportonly",
-        "_print_generate",
-        "_print_preview",
-        "_run_prompt",
-        "_testchart",
-        "_testonly",
-        "_warning",
-        "_xls_generate",
-        "ai_prompt",
-        "ai_runid",
-        "ai_threadid",
-        "alreadyconverted",
-        "apiquery_id",
-        "apply_query_builder_perms",
-        "asset_id",
-        "assistant_request",
-        "available_columns",
+        "id",
+        "name",
+        "sql",
+        "reportingperiod",
         "availablefields",
+        "selectedfields",
+        "reportingperiodstartdate",
+        "reportingperiodenddate",
+        "reportingperioddatefield",
+        "sqlid",
+        "charttitle",
+        "xaxis",
+        "yaxis",
+        "xaxiscaption",
+        "yaxiscaption",
+        "graphorderby",
+        "charttype",
+        "graphorder",
+        "count",
+        "sum",
         "average",
         "averageaspercentage",
-        "bookmarked",
-        "builtinid",
-        "canbeaccessedbyallusers",
-        "chart_base64",
-        "chart_comparison",
-        "charttitle",
-        "charttype",
+        "showgraphvalues",
         "client",
-        "client_id",
-        "colourpallette",
-        "colours",
-        "columns",
-        "conditions",
-        "consignment_id",
-        "contract_id",
-        "count",
-        "csv_attachment_id",
-        "csv_attachment_link",
-        "customise_table_html",
-        "datasource_id",
-        "description",
-        "filter_lookup_values",
-        "filterable_columns",
-        "filterable_columns_conditions",
-        "filters",
-        "get_reportcondition_values",
-        "get_reportfield_values",
-        "graphorder",
-        "graphorderby",
-        "group_id",
-        "group_name",
-        "id",
-        "includesummary",
-        "invoice_id",
-        "is_onlinerepository_report",
-        "is_published",
-        "json_attachment_id",
-        "json_attachment_link",
-        "last_run_date",
-        "local_library_id",
-        "mainentity",
-        "name",
-        "onlyshowsummaries",
-        "pdf_attachment_id",
-        "pdftemplate",
-        "pdftemplate_id",
-        "pdftemplate_name",
-        "permissions_agent",
-        "permissions_user",
-        "previous_report",
-        "printhtml",
-        "publish_type",
-        "published_id",
-        "purchase_order_id",
-        "quote_id",
-        "report",
-        "report_access_token",
-        "report_comparison",
-        "report_table_group_html",
-        "report_table_html",
-        "report_table_row_html",
-        "report_table_total_html",
-        "reportingperiod",
-        "reportingperioddatefield",
-        "reportingperiodenddate",
-        "reportingperiodstartdate",
-        "restrictaccess",
-        "sales_order_id",
-        "schedule",
-        "selectedfields",
-        "series",
+        "builtinid",
         "seriestype1",
         "seriestype2",
         "seriestype3",
         "seriestype4",
         "seriestype5",
-        "show_datavalues",
-        "show_top_only",
-        "show_trendline",
-        "showgraphvalues",
-        "sql",
-        "sqlhasdatefilter",
-        "sqlid",
-        "stackbars",
-        "sum",
-        "systemreportid",
-        "ticket_id",
-        "timezonename",
-        "top_count",
-        "type",
-        "usesdynamicsql",
-        "usetechlink",
-        "xaxis",
-        "xaxiscaption",
-        "xls_attachment_id",
-        "xls_attachment_link",
-        "yaxis",
         "yaxis1",
         "yaxis2",
         "yaxis3",
         "yaxis4",
         "yaxis5",
-        "yaxiscaption",
+        "stackbars",
+        "includesummary",
+        "timezonename",
+        "onlyshowsummaries",
+        "usetechlink",
+        "is_published",
+        "published_id",
+        "sqlhasdatefilter",
+        "usesdynamicsql",
+        "available_columns",
+        "columns",
+        "filters",
+        "conditions",
+        "filterable_columns",
+        "filterable_columns_conditions",
+        "permissions_agent",
+        "permissions_user",
+        "schedule",
+        "local_library_id",
+        "is_onlinerepository_report",
+        "get_reportfield_values",
+        "get_reportcondition_values",
+        "filter_lookup_values",
+        "report",
+        "previous_report",
+        "_testonly",
+        "_testchart",
+        "_loadreportonly",
+        "_print_preview",
+        "_print_generate",
+        "_xls_generate",
+        "_json_generate",
+        "printhtml",
+        "pdf_attachment_id",
+        "xls_attachment_id",
+        "xls_attachment_link",
+        "csv_attachment_id",
+        "csv_attachment_link",
+        "json_attachment_id",
+        "json_attachment_link",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "pdftemplate",
+        "chart_base64",
+        "customise_table_html",
+        "report_table_html",
+        "report_table_row_html",
+        "report_table_group_html",
+        "report_table_total_html",
+        "alreadyconverted",
+        "invoice_id",
+        "quote_id",
+        "consignment_id",
+        "contract_id",
+        "purchase_order_id",
+        "sales_order_id",
+        "asset_id",
+        "bookmarked",
+        "report_access_token",
+        "colourpallette",
+        "client_id",
+        "show_top_only",
+        "top_count",
+        "show_trendline",
+        "show_datavalues",
+        "series",
+        "colours",
+        "ticket_id",
+        "_warning",
+        "report_comparison",
+        "chart_comparison",
+        "_run_prompt",
+        "_check_prompt",
+        "ai_prompt",
+        "ai_threadid",
+        "ai_runid",
+        "assistant_request",
+        "publish_type",
+        "apply_query_builder_perms",
+        "last_run_date",
+        "group_id",
+        "group_name",
+        "description",
+        "type",
+        "datasource_id",
+        "restrictaccess",
+        "systemreportid",
+        "mainentity",
+        "canbeaccessedbyallusers",
+        "_canupdate",
+        "apiquery_id",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.canupdate = model::opt_bool(map)?,
-            1 => self.check_prompt = model::opt_bool(map)?,
-            2 => self.json_generate = model::opt_bool(map)?,
-            3 => self.loadreportonly = model::opt_bool(map)?,
-            4 => self.print_generate = model::opt_bool(map)?,
-            5 => self.print_preview = model::opt_bool(map)?,
-            6 => self.run_prompt = model::opt_bool(map)?,
-            7 => self.testchart = model::opt_bool(map)?,
-            8 => self.testonly = model::opt_bool(map)?,
-            9 => self.warning = model::value(map)?,
-            10 => self.xls_generate = model::opt_bool(map)?,
-            11 => self.ai_prompt = model::value(map)?,
-            12 => self.ai_runid = model::value(map)?,
-            13 => self.ai_threadid = model::value(map)?,
-            14 => self.alreadyconverted = model::opt_bool(map)?,
-            15 => self.apiquery_id = model::opt_i32(map)?,
-            16 => self.apply_query_builder_perms = model::opt_bool(map)?,
-            17 => self.asset_id = model::opt_i32(map)?,
-            18 => self.assistant_request = model::value(map)?,
-            19 => self.available_columns = model::value(map)?,
-            20 => self.availablefields = model::value(map)?,
-            21 => self.average = model::opt_bool(map)?,
-            22 => self.averageaspercentage = model::opt_bool(map)?,
-            23 => self.bookmarked = model::opt_bool(map)?,
-            24 => self.builtinid = model::opt_bool(map)?,
-            25 => self.canbeaccessedbyallusers = model::opt_bool(map)?,
-            26 => self.chart_base64 = model::value(map)?,
-            27 => self.chart_comparison = model::opt_i32(map)?,
-            28 => self.charttitle = model::value(map)?,
-            29 => self.charttype = model::opt_i32(map)?,
-            30 => self.client = model::value(map)?,
-            31 => self.client_id = model::opt_i32(map)?,
-            32 => self.colourpallette = model::value(map)?,
-            33 => self.colours = model::value(map)?,
-            34 => self.columns = model::value(map)?,
-            35 => self.conditions = model::value(map)?,
-            36 => self.consignment_id = model::opt_i32(map)?,
-            37 => self.contract_id = model::opt_i32(map)?,
-            38 => self.count = model::opt_bool(map)?,
-            39 => self.csv_attachment_id = model::opt_i32(map)?,
-            40 => self.csv_attachment_link = model::value(map)?,
-            41 => self.customise_table_html = model::opt_bool(map)?,
-            42 => self.datasource_id = model::opt_i32(map)?,
-            43 => self.description = model::value(map)?,
-            44 => self.filter_lookup_values = model::value(map)?,
-            45 => self.filterable_columns = model::value(map)?,
-            46 => self.filterable_columns_conditions = model::value(map)?,
-            47 => self.filters = model::value(map)?,
-            48 => self.get_reportcondition_values = model::value(map)?,
-            49 => self.get_reportfield_values = model::value(map)?,
-            50 => self.graphorder = model::opt_i32(map)?,
-            51 => self.graphorderby = model::value(map)?,
-            52 => self.group_id = model::opt_i32(map)?,
-            53 => self.group_name = model::value(map)?,
-            54 => self.id = model::opt_i32(map)?,
-            55 => self.includesummary = model::opt_bool(map)?,
-            56 => self.invoice_id = model::opt_i32(map)?,
-            57 => self.is_onlinerepository_report = model::opt_bool(map)?,
-            58 => self.is_published = model::opt_bool(map)?,
-            59 => self.json_attachment_id = model::opt_i32(map)?,
-            60 => self.json_attachment_link = model::value(map)?,
-            61 => self.last_run_date = model::value(map)?,
-            62 => self.local_library_id = model::opt_i32(map)?,
-            63 => self.mainentity = model::value(map)?,
-            64 => self.name = model::value(map)?,
-            65 => self.onlyshowsummaries = model::opt_bool(map)?,
-            66 => self.pdf_attachment_id = model::opt_i32(map)?,
-            67 => self.pdftemplate = model::value(map)?,
-            68 => self.pdftemplate_id = model::opt_i32(map)?,
-            69 => self.pdftemplate_name = model::value(map)?,
-            70 => self.permissions_agent = model::value(map)?,
-            71 => self.permissions_user = model::value(map)?,
-            72 => self.previous_report = model::value(map)?,
-            73 => self.printhtml = model::value(map)?,
-            74 => self.publish_type = model::opt_i32(map)?,
-            75 => self.published_id = model::value(map)?,
-            76 => self.purchase_order_id = model::opt_i32(map)?,
-            77 => self.quote_id = model::opt_i32(map)?,
-            78 => self.report = model::value(map)?,
-            79 => self.report_access_token = model::value(map)?,
-            80 => self.report_comparison = model::opt_i32(map)?,
-            81 => self.report_table_group_html = model::value(map)?,
-            82 => self.report_table_html = model::value(map)?,
-            83 => self.report_table_row_html = model::value(map)?,
-            84 => self.report_table_total_html = model::value(map)?,
-            85 => self.reportingperiod = model::opt_i32(map)?,
-            86 => self.reportingperioddatefield = model::value(map)?,
-            87 => self.reportingperiodenddate = model::value(map)?,
-            88 => self.reportingperiodstartdate = model::value(map)?,
-            89 => self.restrictaccess = model::opt_bool(map)?,
-            90 => self.sales_order_id = model::opt_i32(map)?,
-            91 => self.schedule = model::value(map)?,
-            92 => self.selectedfields = model::value(map)?,
-            93 => self.series = model::value(map)?,
-            94 => self.seriestype1 = model::opt_i32(map)?,
-            95 => self.seriestype2 = model::opt_i32(map)?,
-            96 => self.seriestype3 = model::opt_i32(map)?,
-            97 => self.seriestype4 = model::opt_i32(map)?,
-            98 => self.seriestype5 = model::opt_i32(map)?,
-            99 => self.show_datavalues = model::opt_bool(map)?,
-            100 => self.show_top_only = model::opt_bool(map)?,
-            101 => self.show_trendline = model::opt_bool(map)?,
-            102 => self.showgraphvalues = model::opt_bool(map)?,
-            103 => self.sql = model::value(map)?,
-            104 => self.sqlhasdatefilter = model::opt_bool(map)?,
-            105 => self.sqlid = model::opt_i32(map)?,
-            106 => self.stackbars = model::opt_bool(map)?,
-            107 => self.sum = model::opt_bool(map)?,
-            108 => self.systemreportid = model::opt_i32(map)?,
-            109 => self.ticket_id = model::opt_i32(map)?,
-            110 => self.timezonename = model::value(map)?,
-            111 => self.top_count = model::opt_i32(map)?,
-            112 => self.r#type = model::opt_i32(map)?,
-            113 => self.usesdynamicsql = model::opt_bool(map)?,
-            114 => self.usetechlink = model::opt_bool(map)?,
-            115 => self.xaxis = model::value(map)?,
-            116 => self.xaxiscaption = model::value(map)?,
-            117 => self.xls_attachment_id = model::opt_i32(map)?,
-            118 => self.xls_attachment_link = model::value(map)?,
-            119 => self.yaxis = model::value(map)?,
-            120 => self.yaxis1 = model::value(map)?,
-            121 => self.yaxis2 = model::value(map)?,
-            122 => self.yaxis3 = model::value(map)?,
-            123 => self.yaxis4 = model::value(map)?,
-            124 => self.yaxis5 = model::value(map)?,
-            125 => self.yaxiscaption = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        124, 107, 66, 62, 64, 63, 106, 61, 60, 103, 65, 108, 110, 109, 84, 125, 113, 91,
+        111, 44, 4, 20, 21, 92, 24, 123, 78, 105, 10, 16, 23, 95, 94, 101, 45, 47, 87,
+        88, 18, 71, 72, 79, 119, 117, 57, 48, 49, 46, 56, 55, 17, 15, 115, 116, 0, 36,
+        85, 54, 40, 73, 74, 114, 53, 122, 1, 38, 68, 77, 75, 76, 50, 51, 59, 67, 112, 41,
+        89, 86, 58, 93, 104, 82, 80, 81, 83, 3, 8, 7, 6, 120, 90, 52, 5, 100, 25, 26, 27,
+        28, 29, 99, 96, 98, 22, 2, 42, 9, 35, 19, 121, 102, 37, 97, 118, 43, 39, 11, 13,
+        69, 70, 12, 30, 31, 32, 33, 34, 14,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.sql);
+        v.f(&self.reportingperiod);
+        v.f(&self.availablefields);
+        v.f(&self.selectedfields);
+        v.f(&self.reportingperiodstartdate);
+        v.f(&self.reportingperiodenddate);
+        v.f(&self.reportingperioddatefield);
+        v.f(&self.sqlid);
+        v.f(&self.charttitle);
+        v.f(&self.xaxis);
+        v.f(&self.yaxis);
+        v.f(&self.xaxiscaption);
+        v.f(&self.yaxiscaption);
+        v.f(&self.graphorderby);
+        v.f(&self.charttype);
+        v.f(&self.graphorder);
+        v.f(&self.count);
+        v.f(&self.sum);
+        v.f(&self.average);
+        v.f(&self.averageaspercentage);
+        v.f(&self.showgraphvalues);
+        v.f(&self.client);
+        v.f(&self.builtinid);
+        v.f(&self.seriestype1);
+        v.f(&self.seriestype2);
+        v.f(&self.seriestype3);
+        v.f(&self.seriestype4);
+        v.f(&self.seriestype5);
+        v.f(&self.yaxis1);
+        v.f(&self.yaxis2);
+        v.f(&self.yaxis3);
+        v.f(&self.yaxis4);
+        v.f(&self.yaxis5);
+        v.f(&self.stackbars);
+        v.f(&self.includesummary);
+        v.f(&self.timezonename);
+        v.f(&self.onlyshowsummaries);
+        v.f(&self.usetechlink);
+        v.f(&self.is_published);
+        v.f(&self.published_id);
+        v.f(&self.sqlhasdatefilter);
+        v.f(&self.usesdynamicsql);
+        v.f(&self.available_columns);
+        v.f(&self.columns);
+        v.f(&self.filters);
+        v.f(&self.conditions);
+        v.f(&self.filterable_columns);
+        v.f(&self.filterable_columns_conditions);
+        v.f(&self.permissions_agent);
+        v.f(&self.permissions_user);
+        v.f(&self.schedule);
+        v.f(&self.local_library_id);
+        v.f(&self.is_onlinerepository_report);
+        v.f(&self.get_reportfield_values);
+        v.f(&self.get_reportcondition_values);
+        v.f(&self.filter_lookup_values);
+        v.f(&self.report);
+        v.f(&self.previous_report);
+        v.f(&self.testonly);
+        v.f(&self.testchart);
+        v.f(&self.loadreportonly);
+        v.f(&self.print_preview);
+        v.f(&self.print_generate);
+        v.f(&self.xls_generate);
+        v.f(&self.json_generate);
+        v.f(&self.printhtml);
+        v.f(&self.pdf_attachment_id);
+        v.f(&self.xls_attachment_id);
+        v.f(&self.xls_attachment_link);
+        v.f(&self.csv_attachment_id);
+        v.f(&self.csv_attachment_link);
+        v.f(&self.json_attachment_id);
+        v.f(&self.json_attachment_link);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.pdftemplate);
+        v.f(&self.chart_base64);
+        v.f(&self.customise_table_html);
+        v.f(&self.report_table_html);
+        v.f(&self.report_table_row_html);
+        v.f(&self.report_table_group_html);
+        v.f(&self.report_table_total_html);
+        v.f(&self.alreadyconverted);
+        v.f(&self.invoice_id);
+        v.f(&self.quote_id);
+        v.f(&self.consignment_id);
+        v.f(&self.contract_id);
+        v.f(&self.purchase_order_id);
+        v.f(&self.sales_order_id);
+        v.f(&self.asset_id);
+        v.f(&self.bookmarked);
+        v.f(&self.report_access_token);
+        v.f(&self.colourpallette);
+        v.f(&self.client_id);
+        v.f(&self.show_top_only);
+        v.f(&self.top_count);
+        v.f(&self.show_trendline);
+        v.f(&self.show_datavalues);
+        v.f(&self.series);
+        v.f(&self.colours);
+        v.f(&self.ticket_id);
+        v.f(&self.warning);
+        v.f(&self.report_comparison);
+        v.f(&self.chart_comparison);
+        v.f(&self.run_prompt);
+        v.f(&self.check_prompt);
+        v.f(&self.ai_prompt);
+        v.f(&self.ai_threadid);
+        v.f(&self.ai_runid);
+        v.f(&self.assistant_request);
+        v.f(&self.publish_type);
+        v.f(&self.apply_query_builder_perms);
+        v.f(&self.last_run_date);
+        v.f(&self.group_id);
+        v.f(&self.group_name);
+        v.f(&self.description);
+        v.f(&self.r#type);
+        v.f(&self.datasource_id);
+        v.f(&self.restrictaccess);
+        v.f(&self.systemreportid);
+        v.f(&self.mainentity);
+        v.f(&self.canbeaccessedbyallusers);
+        v.f(&self.canupdate);
+        v.f(&self.apiquery_id);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            2 => o.f(&mut self.sql),
+            3 => o.f(&mut self.reportingperiod),
+            4 => o.f(&mut self.availablefields),
+            5 => o.f(&mut self.selectedfields),
+            6 => o.f(&mut self.reportingperiodstartdate),
+            7 => o.f(&mut self.reportingperiodenddate),
+            8 => o.f(&mut self.reportingperioddatefield),
+            9 => o.f(&mut self.sqlid),
+            10 => o.f(&mut self.charttitle),
+            11 => o.f(&mut self.xaxis),
+            12 => o.f(&mut self.yaxis),
+            13 => o.f(&mut self.xaxiscaption),
+            14 => o.f(&mut self.yaxiscaption),
+            15 => o.f(&mut self.graphorderby),
+            16 => o.f(&mut self.charttype),
+            17 => o.f(&mut self.graphorder),
+            18 => o.f(&mut self.count),
+            19 => o.f(&mut self.sum),
+            20 => o.f(&mut self.average),
+            21 => o.f(&mut self.averageaspercentage),
+            22 => o.f(&mut self.showgraphvalues),
+            23 => o.f(&mut self.client),
+            24 => o.f(&mut self.builtinid),
+            25 => o.f(&mut self.seriestype1),
+            26 => o.f(&mut self.seriestype2),
+            27 => o.f(&mut self.seriestype3),
+            28 => o.f(&mut self.seriestype4),
+            29 => o.f(&mut self.seriestype5),
+            30 => o.f(&mut self.yaxis1),
+            31 => o.f(&mut self.yaxis2),
+            32 => o.f(&mut self.yaxis3),
+            33 => o.f(&mut self.yaxis4),
+            34 => o.f(&mut self.yaxis5),
+            35 => o.f(&mut self.stackbars),
+            36 => o.f(&mut self.includesummary),
+            37 => o.f(&mut self.timezonename),
+            38 => o.f(&mut self.onlyshowsummaries),
+            39 => o.f(&mut self.usetechlink),
+            40 => o.f(&mut self.is_published),
+            41 => o.f(&mut self.published_id),
+            42 => o.f(&mut self.sqlhasdatefilter),
+            43 => o.f(&mut self.usesdynamicsql),
+            44 => o.f(&mut self.available_columns),
+            45 => o.f(&mut self.columns),
+            46 => o.f(&mut self.filters),
+            47 => o.f(&mut self.conditions),
+            48 => o.f(&mut self.filterable_columns),
+            49 => o.f(&mut self.filterable_columns_conditions),
+            50 => o.f(&mut self.permissions_agent),
+            51 => o.f(&mut self.permissions_user),
+            52 => o.f(&mut self.schedule),
+            53 => o.f(&mut self.local_library_id),
+            54 => o.f(&mut self.is_onlinerepository_report),
+            55 => o.f(&mut self.get_reportfield_values),
+            56 => o.f(&mut self.get_reportcondition_values),
+            57 => o.f(&mut self.filter_lookup_values),
+            58 => o.f(&mut self.report),
+            59 => o.f(&mut self.previous_report),
+            60 => o.f(&mut self.testonly),
+            61 => o.f(&mut self.testchart),
+            62 => o.f(&mut self.loadreportonly),
+            63 => o.f(&mut self.print_preview),
+            64 => o.f(&mut self.print_generate),
+            65 => o.f(&mut self.xls_generate),
+            66 => o.f(&mut self.json_generate),
+            67 => o.f(&mut self.printhtml),
+            68 => o.f(&mut self.pdf_attachment_id),
+            69 => o.f(&mut self.xls_attachment_id),
+            70 => o.f(&mut self.xls_attachment_link),
+            71 => o.f(&mut self.csv_attachment_id),
+            72 => o.f(&mut self.csv_attachment_link),
+            73 => o.f(&mut self.json_attachment_id),
+            74 => o.f(&mut self.json_attachment_link),
+            75 => o.f(&mut self.pdftemplate_id),
+            76 => o.f(&mut self.pdftemplate_name),
+            77 => o.f(&mut self.pdftemplate),
+            78 => o.f(&mut self.chart_base64),
+            79 => o.f(&mut self.customise_table_html),
+            80 => o.f(&mut self.report_table_html),
+            81 => o.f(&mut self.report_table_row_html),
+            82 => o.f(&mut self.report_table_group_html),
+            83 => o.f(&mut self.report_table_total_html),
+            84 => o.f(&mut self.alreadyconverted),
+            85 => o.f(&mut self.invoice_id),
+            86 => o.f(&mut self.quote_id),
+            87 => o.f(&mut self.consignment_id),
+            88 => o.f(&mut self.contract_id),
+            89 => o.f(&mut self.purchase_order_id),
+            90 => o.f(&mut self.sales_order_id),
+            91 => o.f(&mut self.asset_id),
+            92 => o.f(&mut self.bookmarked),
+            93 => o.f(&mut self.report_access_token),
+            94 => o.f(&mut self.colourpallette),
+            95 => o.f(&mut self.client_id),
+            96 => o.f(&mut self.show_top_only),
+            97 => o.f(&mut self.top_count),
+            98 => o.f(&mut self.show_trendline),
+            99 => o.f(&mut self.show_datavalues),
+            100 => o.f(&mut self.series),
+            101 => o.f(&mut self.colours),
+            102 => o.f(&mut self.ticket_id),
+            103 => o.f(&mut self.warning),
+            104 => o.f(&mut self.report_comparison),
+            105 => o.f(&mut self.chart_comparison),
+            106 => o.f(&mut self.run_prompt),
+            107 => o.f(&mut self.check_prompt),
+            108 => o.f(&mut self.ai_prompt),
+            109 => o.f(&mut self.ai_threadid),
+            110 => o.f(&mut self.ai_runid),
+            111 => o.f(&mut self.assistant_request),
+            112 => o.f(&mut self.publish_type),
+            113 => o.f(&mut self.apply_query_builder_perms),
+            114 => o.f(&mut self.last_run_date),
+            115 => o.f(&mut self.group_id),
+            116 => o.f(&mut self.group_name),
+            117 => o.f(&mut self.description),
+            118 => o.f(&mut self.r#type),
+            119 => o.f(&mut self.datasource_id),
+            120 => o.f(&mut self.restrictaccess),
+            121 => o.f(&mut self.systemreportid),
+            122 => o.f(&mut self.mainentity),
+            123 => o.f(&mut self.canbeaccessedbyallusers),
+            124 => o.f(&mut self.canupdate),
+            125 => o.f(&mut self.apiquery_id),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Report, ReportField, extra, kept);
 /// The `ReportContent` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ReportContent {
     /// `loaded`.
@@ -3209,330 +964,104 @@ pub struct ReportContent {
     pub datasets: Option<std::collections::BTreeMap<String, Vec<serde_json::Value>>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ReportContent {
-    /// Sets `loaded` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_loaded(mut self, value: bool) -> Self {
-        self.loaded = Some(value);
-        self
-    }
-
-    /// Sets `load_error` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_load_error(mut self, value: impl Into<String>) -> Self {
-        self.load_error = Some(value.into());
-        self
-    }
-
-    /// Sets `rows` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rows(
-        mut self,
-        value: Vec<std::collections::BTreeMap<String, serde_json::Value>>,
-    ) -> Self {
-        self.rows = Some(value);
-        self
-    }
-
-    /// Sets `chart_labels` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_labels(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chart_labels = Some(value);
-        self
-    }
-
-    /// Sets `chart_dataset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_dataset(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chart_dataset = Some(value);
-        self
-    }
-
-    /// Sets `chart_dataset1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_dataset1(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chart_dataset1 = Some(value);
-        self
-    }
-
-    /// Sets `chart_dataset2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_dataset2(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chart_dataset2 = Some(value);
-        self
-    }
-
-    /// Sets `chart_dataset3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_dataset3(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chart_dataset3 = Some(value);
-        self
-    }
-
-    /// Sets `chart_dataset4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_dataset4(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chart_dataset4 = Some(value);
-        self
-    }
-
-    /// Sets `chart_dataset5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chart_dataset5(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.chart_dataset5 = Some(value);
-        self
-    }
-
-    /// Sets `base_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_base_link(mut self, value: impl Into<String>) -> Self {
-        self.base_link = Some(value.into());
-        self
-    }
-
-    /// Sets `table_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table_html(mut self, value: impl Into<String>) -> Self {
-        self.table_html = Some(value.into());
-        self
-    }
-
-    /// Sets `datasets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datasets(
-        mut self,
-        value: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
-    ) -> Self {
-        self.datasets = Some(value);
-        self
-    }
-
-    /// Sends `loaded` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_loaded(mut self) -> Self {
-        self.loaded = None;
-        self.extra.insert("loaded".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `load_error` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_load_error(mut self) -> Self {
-        self.load_error = None;
-        self.extra.insert("load_error".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rows` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rows(mut self) -> Self {
-        self.rows = None;
-        self.extra.insert("rows".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_labels` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_labels(mut self) -> Self {
-        self.chart_labels = None;
-        self.extra.insert("chart_labels".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_dataset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_dataset(mut self) -> Self {
-        self.chart_dataset = None;
-        self.extra.insert("chart_dataset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_dataset1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_dataset1(mut self) -> Self {
-        self.chart_dataset1 = None;
-        self.extra.insert("chart_dataset1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_dataset2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_dataset2(mut self) -> Self {
-        self.chart_dataset2 = None;
-        self.extra.insert("chart_dataset2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_dataset3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_dataset3(mut self) -> Self {
-        self.chart_dataset3 = None;
-        self.extra.insert("chart_dataset3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_dataset4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_dataset4(mut self) -> Self {
-        self.chart_dataset4 = None;
-        self.extra.insert("chart_dataset4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chart_dataset5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chart_dataset5(mut self) -> Self {
-        self.chart_dataset5 = None;
-        self.extra.insert("chart_dataset5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `base_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_base_link(mut self) -> Self {
-        self.base_link = None;
-        self.extra.insert("base_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table_html(mut self) -> Self {
-        self.table_html = None;
-        self.extra.insert("table_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datasets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datasets(mut self) -> Self {
-        self.datasets = None;
-        self.extra.insert("datasets".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ReportContent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "loaded", &self.loaded, &self.extra)?;
-        model::opt_entry(&mut map, "load_error", &self.load_error, &self.extra)?;
-        model::opt_entry(&mut map, "rows", &self.rows, &self.extra)?;
-        model::opt_entry(&mut map, "chart_labels", &self.chart_labels, &self.extra)?;
-        model::opt_entry(&mut map, "chart_dataset", &self.chart_dataset, &self.extra)?;
-        model::opt_entry(&mut map, "chart_dataset1", &self.chart_dataset1, &self.extra)?;
-        model::opt_entry(&mut map, "chart_dataset2", &self.chart_dataset2, &self.extra)?;
-        model::opt_entry(&mut map, "chart_dataset3", &self.chart_dataset3, &self.extra)?;
-        model::opt_entry(&mut map, "chart_dataset4", &self.chart_dataset4, &self.extra)?;
-        model::opt_entry(&mut map, "chart_dataset5", &self.chart_dataset5, &self.extra)?;
-        model::opt_entry(&mut map, "base_link", &self.base_link, &self.extra)?;
-        model::opt_entry(&mut map, "table_html", &self.table_html, &self.extra)?;
-        model::opt_entry(&mut map, "datasets", &self.datasets, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ReportContent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ReportContent`], to name one in [`ReportContent::clear`] (send it as `null`) and
+/// [`ReportContent::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ReportContentField {
+    /// `loaded`.
+    Loaded,
+    /// `load_error`.
+    LoadError,
+    /// `rows`.
+    Rows,
+    /// `chart_labels`.
+    ChartLabels,
+    /// `chart_dataset`.
+    ChartDataset,
+    /// `chart_dataset1`.
+    ChartDataset1,
+    /// `chart_dataset2`.
+    ChartDataset2,
+    /// `chart_dataset3`.
+    ChartDataset3,
+    /// `chart_dataset4`.
+    ChartDataset4,
+    /// `chart_dataset5`.
+    ChartDataset5,
+    /// `base_link`.
+    BaseLink,
+    /// `table_html`.
+    TableHtml,
+    /// `datasets`.
+    Datasets,
 }
 
 impl crate::runtime::model::Model for ReportContent {
-    const EXPECTING: &'static str = "struct ReportContent";
+    const NAME: &'static str = "ReportContent";
     const FIELDS: &'static [&'static str] = &[
-        "base_link",
+        "loaded",
+        "load_error",
+        "rows",
+        "chart_labels",
         "chart_dataset",
         "chart_dataset1",
         "chart_dataset2",
         "chart_dataset3",
         "chart_dataset4",
         "chart_dataset5",
-        "chart_labels",
-        "datasets",
-        "load_error",
-        "loaded",
-        "rows",
+        "base_link",
         "table_html",
+        "datasets",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.base_link = model::value(map)?,
-            1 => self.chart_dataset = model::value(map)?,
-            2 => self.chart_dataset1 = model::value(map)?,
-            3 => self.chart_dataset2 = model::value(map)?,
-            4 => self.chart_dataset3 = model::value(map)?,
-            5 => self.chart_dataset4 = model::value(map)?,
-            6 => self.chart_dataset5 = model::value(map)?,
-            7 => self.chart_labels = model::value(map)?,
-            8 => self.datasets = model::value(map)?,
-            9 => self.load_error = model::value(map)?,
-            10 => self.loaded = model::opt_bool(map)?,
-            11 => self.rows = model::value(map)?,
-            12 => self.table_html = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[10, 4, 5, 6, 7, 8, 9, 3, 12, 1, 0, 2, 11];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.loaded);
+        v.f(&self.load_error);
+        v.f(&self.rows);
+        v.f(&self.chart_labels);
+        v.f(&self.chart_dataset);
+        v.f(&self.chart_dataset1);
+        v.f(&self.chart_dataset2);
+        v.f(&self.chart_dataset3);
+        v.f(&self.chart_dataset4);
+        v.f(&self.chart_dataset5);
+        v.f(&self.base_link);
+        v.f(&self.table_html);
+        v.f(&self.datasets);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.loaded),
+            1 => o.f(&mut self.load_error),
+            2 => o.f(&mut self.rows),
+            3 => o.f(&mut self.chart_labels),
+            4 => o.f(&mut self.chart_dataset),
+            5 => o.f(&mut self.chart_dataset1),
+            6 => o.f(&mut self.chart_dataset2),
+            7 => o.f(&mut self.chart_dataset3),
+            8 => o.f(&mut self.chart_dataset4),
+            9 => o.f(&mut self.chart_dataset5),
+            10 => o.f(&mut self.base_link),
+            11 => o.f(&mut self.table_html),
+            12 => o.f(&mut self.datasets),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ReportContent, ReportContentField, extra, kept);
 /// A page of reports: `{"record_count": N, "reports": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ReportList {
     /// The number of records matching the request, across all pages.
@@ -3545,123 +1074,57 @@ pub struct ReportList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl ReportList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `reports` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reports(mut self, value: Vec<Report>) -> Self {
-        self.reports = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for ReportList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "reports", &self.reports)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ReportList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`ReportList`], to name one in [`ReportList::clear`] (send it as `null`) and
+/// [`ReportList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ReportListField {
+    /// `record_count`.
+    RecordCount,
+    /// `reports`.
+    Reports,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for ReportList {
-    const EXPECTING: &'static str = "struct ReportList";
+    const NAME: &'static str = "ReportList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "reports",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.reports = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.reports);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.reports),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(ReportList, ReportListField, extra, kept);
 impl crate::runtime::ListPage for ReportList {
     type Item = Report;
     fn from_items(items: Vec<Report>) -> Self {

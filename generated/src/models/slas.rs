@@ -6,7 +6,7 @@ use super::*;
 /// A service level agreement (Halo's `SlaHead`): its workdays and the priorities (`priorities`) with their targets.
 ///
 /// Halo's internal name for this schema is `SlaHead`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Sla {
     /// `id`.
@@ -27,7 +27,7 @@ pub struct Sla {
     pub responsereset: Option<bool>,
     /// `autoreleaseoption`.
     pub autoreleaseoption: Option<bool>,
-    /// Halo's `Workdays` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Workdays` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub workdays: Option<serde_json::Value>,
     /// `priorities`.
     pub priorities: Option<Vec<Priority>>,
@@ -59,608 +59,162 @@ pub struct Sla {
     pub access_control_level: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Sla {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `hoursaretechslocaltime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hoursaretechslocaltime(mut self, value: bool) -> Self {
-        self.hoursaretechslocaltime = Some(value);
-        self
-    }
-
-    /// Sets `workday_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workday_id(mut self, value: i32) -> Self {
-        self.workday_id = Some(value);
-        self
-    }
-
-    /// Sets `workday_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workday_guid(mut self, value: impl Into<String>) -> Self {
-        self.workday_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `responsereset` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_responsereset(mut self, value: bool) -> Self {
-        self.responsereset = Some(value);
-        self
-    }
-
-    /// Sets `autoreleaseoption` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autoreleaseoption(mut self, value: bool) -> Self {
-        self.autoreleaseoption = Some(value);
-        self
-    }
-
-    /// Sets `workdays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workdays(mut self, value: serde_json::Value) -> Self {
-        self.workdays = Some(value);
-        self
-    }
-
-    /// Sets `priorities` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priorities(mut self, value: Vec<Priority>) -> Self {
-        self.priorities = Some(value);
-        self
-    }
-
-    /// Sets `response_reset_approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_response_reset_approval(mut self, value: bool) -> Self {
-        self.response_reset_approval = Some(value);
-        self
-    }
-
-    /// Sets `autoreleaselimit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autoreleaselimit(mut self, value: i32) -> Self {
-        self.autoreleaselimit = Some(value);
-        self
-    }
-
-    /// Sets `trackslaresponsetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_trackslaresponsetime(mut self, value: bool) -> Self {
-        self.trackslaresponsetime = Some(value);
-        self
-    }
-
-    /// Sets `trackslafixbytime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_trackslafixbytime(mut self, value: bool) -> Self {
-        self.trackslafixbytime = Some(value);
-        self
-    }
-
-    /// Sets `statusafterautorelease` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusafterautorelease(mut self, value: i32) -> Self {
-        self.statusafterautorelease = Some(value);
-        self
-    }
-
-    /// Sets `slstatusafterfirstwarning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slstatusafterfirstwarning(mut self, value: i32) -> Self {
-        self.slstatusafterfirstwarning = Some(value);
-        self
-    }
-
-    /// Sets `slstatusaftersecondwarning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slstatusaftersecondwarning(mut self, value: i32) -> Self {
-        self.slstatusaftersecondwarning = Some(value);
-        self
-    }
-
-    /// Sets `workday_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workday_name(mut self, value: impl Into<String>) -> Self {
-        self.workday_name = Some(value.into());
-        self
-    }
-
-    /// Sets `dontsendholdreminders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontsendholdreminders(mut self, value: bool) -> Self {
-        self.dontsendholdreminders = Some(value);
-        self
-    }
-
-    /// Sets `statusafterautorelease_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusafterautorelease_name(mut self, value: impl Into<String>) -> Self {
-        self.statusafterautorelease_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hoursaretechslocaltime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hoursaretechslocaltime(mut self) -> Self {
-        self.hoursaretechslocaltime = None;
-        self.extra.insert("hoursaretechslocaltime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workday_id(mut self) -> Self {
-        self.workday_id = None;
-        self.extra.insert("workday_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workday_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workday_guid(mut self) -> Self {
-        self.workday_guid = None;
-        self.extra.insert("workday_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `responsereset` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_responsereset(mut self) -> Self {
-        self.responsereset = None;
-        self.extra.insert("responsereset".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autoreleaseoption` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autoreleaseoption(mut self) -> Self {
-        self.autoreleaseoption = None;
-        self.extra.insert("autoreleaseoption".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workdays(mut self) -> Self {
-        self.workdays = None;
-        self.extra.insert("workdays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priorities` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priorities(mut self) -> Self {
-        self.priorities = None;
-        self.extra.insert("priorities".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `response_reset_approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_response_reset_approval(mut self) -> Self {
-        self.response_reset_approval = None;
-        self.extra.insert("response_reset_approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autoreleaselimit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autoreleaselimit(mut self) -> Self {
-        self.autoreleaselimit = None;
-        self.extra.insert("autoreleaselimit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `trackslaresponsetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_trackslaresponsetime(mut self) -> Self {
-        self.trackslaresponsetime = None;
-        self.extra.insert("trackslaresponsetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `trackslafixbytime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_trackslafixbytime(mut self) -> Self {
-        self.trackslafixbytime = None;
-        self.extra.insert("trackslafixbytime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusafterautorelease` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusafterautorelease(mut self) -> Self {
-        self.statusafterautorelease = None;
-        self.extra.insert("statusafterautorelease".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slstatusafterfirstwarning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slstatusafterfirstwarning(mut self) -> Self {
-        self.slstatusafterfirstwarning = None;
-        self.extra
-            .insert("slstatusafterfirstwarning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slstatusaftersecondwarning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slstatusaftersecondwarning(mut self) -> Self {
-        self.slstatusaftersecondwarning = None;
-        self.extra
-            .insert("slstatusaftersecondwarning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workday_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workday_name(mut self) -> Self {
-        self.workday_name = None;
-        self.extra.insert("workday_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontsendholdreminders` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontsendholdreminders(mut self) -> Self {
-        self.dontsendholdreminders = None;
-        self.extra.insert("dontsendholdreminders".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusafterautorelease_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusafterautorelease_name(mut self) -> Self {
-        self.statusafterautorelease_name = None;
-        self.extra
-            .insert("statusafterautorelease_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Sla {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "hoursaretechslocaltime",
-            &self.hoursaretechslocaltime,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workday_id", &self.workday_id, &self.extra)?;
-        model::opt_entry(&mut map, "workday_guid", &self.workday_guid, &self.extra)?;
-        model::opt_entry(&mut map, "responsereset", &self.responsereset, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "autoreleaseoption",
-            &self.autoreleaseoption,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workdays", &self.workdays, &self.extra)?;
-        model::opt_entry(&mut map, "priorities", &self.priorities, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "response_reset_approval",
-            &self.response_reset_approval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autoreleaselimit",
-            &self.autoreleaselimit,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "trackslaresponsetime",
-            &self.trackslaresponsetime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "trackslafixbytime",
-            &self.trackslafixbytime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusafterautorelease",
-            &self.statusafterautorelease,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slstatusafterfirstwarning",
-            &self.slstatusafterfirstwarning,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slstatusaftersecondwarning",
-            &self.slstatusaftersecondwarning,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workday_name", &self.workday_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dontsendholdreminders",
-            &self.dontsendholdreminders,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusafterautorelease_name",
-            &self.statusafterautorelease_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Sla {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Sla`], to name one in [`Sla::clear`] (send it as `null`) and
+/// [`Sla::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SlaField {
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `name`.
+    Name,
+    /// `hoursaretechslocaltime`.
+    Hoursaretechslocaltime,
+    /// `workday_id`.
+    WorkdayId,
+    /// `workday_guid`.
+    WorkdayGuid,
+    /// `responsereset`.
+    Responsereset,
+    /// `autoreleaseoption`.
+    Autoreleaseoption,
+    /// `workdays`.
+    Workdays,
+    /// `priorities`.
+    Priorities,
+    /// `response_reset_approval`.
+    ResponseResetApproval,
+    /// `autoreleaselimit`.
+    Autoreleaselimit,
+    /// `trackslaresponsetime`.
+    Trackslaresponsetime,
+    /// `trackslafixbytime`.
+    Trackslafixbytime,
+    /// `statusafterautorelease`.
+    Statusafterautorelease,
+    /// `slstatusafterfirstwarning`.
+    Slstatusafterfirstwarning,
+    /// `slstatusaftersecondwarning`.
+    Slstatusaftersecondwarning,
+    /// `workday_name`.
+    WorkdayName,
+    /// `dontsendholdreminders`.
+    Dontsendholdreminders,
+    /// `statusafterautorelease_name`.
+    StatusafterautoreleaseName,
+    /// `_warning`.
+    Warning,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
 }
 
 impl crate::runtime::model::Model for Sla {
-    const EXPECTING: &'static str = "struct Sla";
+    const NAME: &'static str = "Sla";
     const FIELDS: &'static [&'static str] = &[
+        "id",
+        "guid",
+        "intent",
+        "name",
+        "hoursaretechslocaltime",
+        "workday_id",
+        "workday_guid",
+        "responsereset",
+        "autoreleaseoption",
+        "workdays",
+        "priorities",
+        "response_reset_approval",
+        "autoreleaselimit",
+        "trackslaresponsetime",
+        "trackslafixbytime",
+        "statusafterautorelease",
+        "slstatusafterfirstwarning",
+        "slstatusaftersecondwarning",
+        "workday_name",
+        "dontsendholdreminders",
+        "statusafterautorelease_name",
         "_warning",
         "access_control",
         "access_control_level",
-        "autoreleaselimit",
-        "autoreleaseoption",
-        "dontsendholdreminders",
-        "guid",
-        "hoursaretechslocaltime",
-        "id",
-        "intent",
-        "name",
-        "priorities",
-        "response_reset_approval",
-        "responsereset",
-        "slstatusafterfirstwarning",
-        "slstatusaftersecondwarning",
-        "statusafterautorelease",
-        "statusafterautorelease_name",
-        "trackslafixbytime",
-        "trackslaresponsetime",
-        "workday_guid",
-        "workday_id",
-        "workday_name",
-        "workdays",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.access_control = model::value(map)?,
-            2 => self.access_control_level = model::opt_i32(map)?,
-            3 => self.autoreleaselimit = model::opt_i32(map)?,
-            4 => self.autoreleaseoption = model::opt_bool(map)?,
-            5 => self.dontsendholdreminders = model::opt_bool(map)?,
-            6 => self.guid = model::value(map)?,
-            7 => self.hoursaretechslocaltime = model::opt_bool(map)?,
-            8 => self.id = model::opt_i32(map)?,
-            9 => self.intent = model::value(map)?,
-            10 => self.name = model::value(map)?,
-            11 => self.priorities = model::value(map)?,
-            12 => self.response_reset_approval = model::opt_bool(map)?,
-            13 => self.responsereset = model::opt_bool(map)?,
-            14 => self.slstatusafterfirstwarning = model::opt_i32(map)?,
-            15 => self.slstatusaftersecondwarning = model::opt_i32(map)?,
-            16 => self.statusafterautorelease = model::opt_i32(map)?,
-            17 => self.statusafterautorelease_name = model::value(map)?,
-            18 => self.trackslafixbytime = model::opt_bool(map)?,
-            19 => self.trackslaresponsetime = model::opt_bool(map)?,
-            20 => self.workday_guid = model::value(map)?,
-            21 => self.workday_id = model::opt_i32(map)?,
-            22 => self.workday_name = model::value(map)?,
-            23 => self.workdays = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        21, 22, 23, 12, 8, 19, 1, 4, 0, 2, 3, 10, 11, 7, 16, 17, 15, 20, 14, 13, 6, 5,
+        18, 9,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.name);
+        v.f(&self.hoursaretechslocaltime);
+        v.f(&self.workday_id);
+        v.f(&self.workday_guid);
+        v.f(&self.responsereset);
+        v.f(&self.autoreleaseoption);
+        v.f(&self.workdays);
+        v.f(&self.priorities);
+        v.f(&self.response_reset_approval);
+        v.f(&self.autoreleaselimit);
+        v.f(&self.trackslaresponsetime);
+        v.f(&self.trackslafixbytime);
+        v.f(&self.statusafterautorelease);
+        v.f(&self.slstatusafterfirstwarning);
+        v.f(&self.slstatusaftersecondwarning);
+        v.f(&self.workday_name);
+        v.f(&self.dontsendholdreminders);
+        v.f(&self.statusafterautorelease_name);
+        v.f(&self.warning);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.guid),
+            2 => o.f(&mut self.intent),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.hoursaretechslocaltime),
+            5 => o.f(&mut self.workday_id),
+            6 => o.f(&mut self.workday_guid),
+            7 => o.f(&mut self.responsereset),
+            8 => o.f(&mut self.autoreleaseoption),
+            9 => o.f(&mut self.workdays),
+            10 => o.f(&mut self.priorities),
+            11 => o.f(&mut self.response_reset_approval),
+            12 => o.f(&mut self.autoreleaselimit),
+            13 => o.f(&mut self.trackslaresponsetime),
+            14 => o.f(&mut self.trackslafixbytime),
+            15 => o.f(&mut self.statusafterautorelease),
+            16 => o.f(&mut self.slstatusafterfirstwarning),
+            17 => o.f(&mut self.slstatusaftersecondwarning),
+            18 => o.f(&mut self.workday_name),
+            19 => o.f(&mut self.dontsendholdreminders),
+            20 => o.f(&mut self.statusafterautorelease_name),
+            21 => o.f(&mut self.warning),
+            22 => o.f(&mut self.access_control),
+            23 => o.f(&mut self.access_control_level),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Sla, SlaField, extra, kept);
 /// A page of SLAs: `{"record_count": N, "slas": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: netaryx/pyhalopsa and asachs01/node-halopsa read `slas`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct SlaList {
     /// The number of records matching the request, across all pages.
@@ -673,123 +227,57 @@ pub struct SlaList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl SlaList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `slas` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slas(mut self, value: Vec<Sla>) -> Self {
-        self.slas = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for SlaList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "slas", &self.slas)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SlaList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`SlaList`], to name one in [`SlaList::clear`] (send it as `null`) and
+/// [`SlaList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SlaListField {
+    /// `record_count`.
+    RecordCount,
+    /// `slas`.
+    Slas,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for SlaList {
-    const EXPECTING: &'static str = "struct SlaList";
+    const NAME: &'static str = "SlaList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "slas",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.slas = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.slas);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.slas),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(SlaList, SlaListField, extra, kept);
 impl crate::runtime::ListPage for SlaList {
     type Item = Sla;
     fn from_items(items: Vec<Sla>) -> Self {

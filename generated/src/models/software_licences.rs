@@ -4,7 +4,7 @@
 /// A software licence or subscription of a client (Halo's `Licence_List`, the only model Halo's swagger has for it): its product, count, prices and term.
 ///
 /// Halo's internal name for this schema is `Licence_List`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct SoftwareLicence {
     /// `id`.
@@ -47,7 +47,7 @@ pub struct SoftwareLicence {
     pub licence_client_name: Option<String>,
     /// `vendor`.
     pub vendor: Option<String>,
-    /// Halo's `LicenceRole` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LicenceRole` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub licence_roles: Option<Vec<serde_json::Value>>,
     /// `end_date`.
     pub end_date: Option<crate::DateTime>,
@@ -91,7 +91,7 @@ pub struct SoftwareLicence {
     pub is_active: Option<bool>,
     /// `azure_connection_id`.
     pub azure_connection_id: Option<i32>,
-    /// Halo's `AzureADConnection` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AzureADConnection` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub azure_connection: Option<serde_json::Value>,
     /// `requested_quantity`.
     pub requested_quantity: Option<i32>,
@@ -113,1385 +113,352 @@ pub struct SoftwareLicence {
     pub vendor_product_sku: Option<String>,
     /// `parent_id`.
     pub parent_id: Option<i32>,
-    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub configuration_items: Option<Vec<serde_json::Value>>,
-    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub add_configuration_items: Option<Vec<serde_json::Value>>,
-    /// Halo's `LicenceMatch` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LicenceMatch` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub licence_match: Option<Vec<serde_json::Value>>,
     /// `device_child_id`.
     pub device_child_id: Option<i32>,
     /// `device_count`.
     pub device_count: Option<i32>,
-    /// Halo's `DeviceApplications` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `DeviceApplications` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_software: Option<serde_json::Value>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl SoftwareLicence {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_count(mut self, value: i32) -> Self {
-        self.count = Some(value);
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `purchase_price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_price(mut self, value: f64) -> Self {
-        self.purchase_price = Some(value);
-        self
-    }
-
-    /// Sets `start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `snowid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snowid(mut self, value: impl Into<String>) -> Self {
-        self.snowid = Some(value.into());
-        self
-    }
-
-    /// Sets `manufacturer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_manufacturer(mut self, value: impl Into<String>) -> Self {
-        self.manufacturer = Some(value.into());
-        self
-    }
-
-    /// Sets `notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
-        self.notes = Some(value.into());
-        self
-    }
-
-    /// Sets `licences_in_use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licences_in_use(mut self, value: i32) -> Self {
-        self.licences_in_use = Some(value);
-        self
-    }
-
-    /// Sets `licences_in_use_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licences_in_use_user(mut self, value: i32) -> Self {
-        self.licences_in_use_user = Some(value);
-        self
-    }
-
-    /// Sets `licences_available` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licences_available(mut self, value: i32) -> Self {
-        self.licences_available = Some(value);
-        self
-    }
-
-    /// Sets `supplier_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_id(mut self, value: i32) -> Self {
-        self.supplier_id = Some(value);
-        self
-    }
-
-    /// Sets `supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `licence_client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_client_name(mut self, value: impl Into<String>) -> Self {
-        self.licence_client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `vendor` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_vendor(mut self, value: impl Into<String>) -> Self {
-        self.vendor = Some(value.into());
-        self
-    }
-
-    /// Sets `licence_roles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_roles(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.licence_roles = Some(value);
-        self
-    }
-
-    /// Sets `end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `name_extra` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name_extra(mut self, value: impl Into<String>) -> Self {
-        self.name_extra = Some(value.into());
-        self
-    }
-
-    /// Sets `deleted` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deleted(mut self, value: bool) -> Self {
-        self.deleted = Some(value);
-        self
-    }
-
-    /// Sets `assigned_at_deletion` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assigned_at_deletion(mut self, value: i32) -> Self {
-        self.assigned_at_deletion = Some(value);
-        self
-    }
-
-    /// Sets `billing_cycle` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_billing_cycle(mut self, value: impl Into<String>) -> Self {
-        self.billing_cycle = Some(value.into());
-        self
-    }
-
-    /// Sets `term_duration` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_term_duration(mut self, value: impl Into<String>) -> Self {
-        self.term_duration = Some(value.into());
-        self
-    }
-
-    /// Sets `status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_status(mut self, value: impl Into<String>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `autorenew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autorenew(mut self, value: bool) -> Self {
-        self.autorenew = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `_importchildren` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importchildren(mut self, value: bool) -> Self {
-        self.importchildren = Some(value);
-        self
-    }
-
-    /// Sets `third_party_product` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_product(mut self, value: impl Into<String>) -> Self {
-        self.third_party_product = Some(value.into());
-        self
-    }
-
-    /// Sets `price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_price(mut self, value: f64) -> Self {
-        self.price = Some(value);
-        self
-    }
-
-    /// Sets `monthly_price` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_monthly_price(mut self, value: f64) -> Self {
-        self.monthly_price = Some(value);
-        self
-    }
-
-    /// Sets `monthly_cost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_monthly_cost(mut self, value: f64) -> Self {
-        self.monthly_cost = Some(value);
-        self
-    }
-
-    /// Sets `_removed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_removed(mut self, value: bool) -> Self {
-        self.removed = Some(value);
-        self
-    }
-
-    /// Sets `distributor` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_distributor(mut self, value: impl Into<String>) -> Self {
-        self.distributor = Some(value.into());
-        self
-    }
-
-    /// Sets `is_active` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_active(mut self, value: bool) -> Self {
-        self.is_active = Some(value);
-        self
-    }
-
-    /// Sets `azure_connection_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connection_id(mut self, value: i32) -> Self {
-        self.azure_connection_id = Some(value);
-        self
-    }
-
-    /// Sets `azure_connection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connection(mut self, value: serde_json::Value) -> Self {
-        self.azure_connection = Some(value);
-        self
-    }
-
-    /// Sets `requested_quantity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requested_quantity(mut self, value: i32) -> Self {
-        self.requested_quantity = Some(value);
-        self
-    }
-
-    /// Sets `requested_quantity_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requested_quantity_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.requested_quantity_date = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `ingram_micro_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ingram_micro_details_id(mut self, value: i32) -> Self {
-        self.ingram_micro_details_id = Some(value);
-        self
-    }
-
-    /// Sets `_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_details_id(mut self, value: i32) -> Self {
-        self.details_id = Some(value);
-        self
-    }
-
-    /// Sets `snow_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snow_client_id(mut self, value: i32) -> Self {
-        self.snow_client_id = Some(value);
-        self
-    }
-
-    /// Sets `thirdparty_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdparty_client_id(mut self, value: impl Into<String>) -> Self {
-        self.thirdparty_client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `product_sku` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_product_sku(mut self, value: impl Into<String>) -> Self {
-        self.product_sku = Some(value.into());
-        self
-    }
-
-    /// Sets `vendor_product_sku` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_vendor_product_sku(mut self, value: impl Into<String>) -> Self {
-        self.vendor_product_sku = Some(value.into());
-        self
-    }
-
-    /// Sets `parent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parent_id(mut self, value: i32) -> Self {
-        self.parent_id = Some(value);
-        self
-    }
-
-    /// Sets `configuration_items` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_configuration_items(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.configuration_items = Some(value);
-        self
-    }
-
-    /// Sets `add_configuration_items` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_configuration_items(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.add_configuration_items = Some(value);
-        self
-    }
-
-    /// Sets `licence_match` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_match(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.licence_match = Some(value);
-        self
-    }
-
-    /// Sets `device_child_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device_child_id(mut self, value: i32) -> Self {
-        self.device_child_id = Some(value);
-        self
-    }
-
-    /// Sets `device_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device_count(mut self, value: i32) -> Self {
-        self.device_count = Some(value);
-        self
-    }
-
-    /// Sets `new_software` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_software(mut self, value: serde_json::Value) -> Self {
-        self.new_software = Some(value);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_count(mut self) -> Self {
-        self.count = None;
-        self.extra.insert("count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_price(mut self) -> Self {
-        self.purchase_price = None;
-        self.extra.insert("purchase_price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_start_date(mut self) -> Self {
-        self.start_date = None;
-        self.extra.insert("start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snowid(mut self) -> Self {
-        self.snowid = None;
-        self.extra.insert("snowid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `manufacturer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_manufacturer(mut self) -> Self {
-        self.manufacturer = None;
-        self.extra.insert("manufacturer".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes(mut self) -> Self {
-        self.notes = None;
-        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licences_in_use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licences_in_use(mut self) -> Self {
-        self.licences_in_use = None;
-        self.extra.insert("licences_in_use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licences_in_use_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licences_in_use_user(mut self) -> Self {
-        self.licences_in_use_user = None;
-        self.extra.insert("licences_in_use_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licences_available` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licences_available(mut self) -> Self {
-        self.licences_available = None;
-        self.extra.insert("licences_available".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_id(mut self) -> Self {
-        self.supplier_id = None;
-        self.extra.insert("supplier_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name(mut self) -> Self {
-        self.supplier_name = None;
-        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licence_client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_client_name(mut self) -> Self {
-        self.licence_client_name = None;
-        self.extra.insert("licence_client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `vendor` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_vendor(mut self) -> Self {
-        self.vendor = None;
-        self.extra.insert("vendor".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licence_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_roles(mut self) -> Self {
-        self.licence_roles = None;
-        self.extra.insert("licence_roles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_end_date(mut self) -> Self {
-        self.end_date = None;
-        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tenant_id(mut self) -> Self {
-        self.tenant_id = None;
-        self.extra.insert("tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tenant_name(mut self) -> Self {
-        self.tenant_name = None;
-        self.extra.insert("tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name_extra` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name_extra(mut self) -> Self {
-        self.name_extra = None;
-        self.extra.insert("name_extra".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deleted` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deleted(mut self) -> Self {
-        self.deleted = None;
-        self.extra.insert("deleted".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assigned_at_deletion` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assigned_at_deletion(mut self) -> Self {
-        self.assigned_at_deletion = None;
-        self.extra.insert("assigned_at_deletion".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `billing_cycle` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_billing_cycle(mut self) -> Self {
-        self.billing_cycle = None;
-        self.extra.insert("billing_cycle".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `term_duration` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_term_duration(mut self) -> Self {
-        self.term_duration = None;
-        self.extra.insert("term_duration".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_status(mut self) -> Self {
-        self.status = None;
-        self.extra.insert("status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autorenew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autorenew(mut self) -> Self {
-        self.autorenew = None;
-        self.extra.insert("autorenew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importchildren` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importchildren(mut self) -> Self {
-        self.importchildren = None;
-        self.extra.insert("_importchildren".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_product` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_product(mut self) -> Self {
-        self.third_party_product = None;
-        self.extra.insert("third_party_product".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_price(mut self) -> Self {
-        self.price = None;
-        self.extra.insert("price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `monthly_price` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_monthly_price(mut self) -> Self {
-        self.monthly_price = None;
-        self.extra.insert("monthly_price".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `monthly_cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_monthly_cost(mut self) -> Self {
-        self.monthly_cost = None;
-        self.extra.insert("monthly_cost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_removed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_removed(mut self) -> Self {
-        self.removed = None;
-        self.extra.insert("_removed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `distributor` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_distributor(mut self) -> Self {
-        self.distributor = None;
-        self.extra.insert("distributor".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_active` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_active(mut self) -> Self {
-        self.is_active = None;
-        self.extra.insert("is_active".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connection_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connection_id(mut self) -> Self {
-        self.azure_connection_id = None;
-        self.extra.insert("azure_connection_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connection(mut self) -> Self {
-        self.azure_connection = None;
-        self.extra.insert("azure_connection".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requested_quantity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requested_quantity(mut self) -> Self {
-        self.requested_quantity = None;
-        self.extra.insert("requested_quantity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requested_quantity_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requested_quantity_date(mut self) -> Self {
-        self.requested_quantity_date = None;
-        self.extra.insert("requested_quantity_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ingram_micro_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ingram_micro_details_id(mut self) -> Self {
-        self.ingram_micro_details_id = None;
-        self.extra.insert("ingram_micro_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_details_id(mut self) -> Self {
-        self.details_id = None;
-        self.extra.insert("_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snow_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snow_client_id(mut self) -> Self {
-        self.snow_client_id = None;
-        self.extra.insert("snow_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdparty_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdparty_client_id(mut self) -> Self {
-        self.thirdparty_client_id = None;
-        self.extra.insert("thirdparty_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `product_sku` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_product_sku(mut self) -> Self {
-        self.product_sku = None;
-        self.extra.insert("product_sku".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `vendor_product_sku` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_vendor_product_sku(mut self) -> Self {
-        self.vendor_product_sku = None;
-        self.extra.insert("vendor_product_sku".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parent_id(mut self) -> Self {
-        self.parent_id = None;
-        self.extra.insert("parent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `configuration_items` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_configuration_items(mut self) -> Self {
-        self.configuration_items = None;
-        self.extra.insert("configuration_items".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_configuration_items` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_configuration_items(mut self) -> Self {
-        self.add_configuration_items = None;
-        self.extra.insert("add_configuration_items".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licence_match` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_match(mut self) -> Self {
-        self.licence_match = None;
-        self.extra.insert("licence_match".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device_child_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device_child_id(mut self) -> Self {
-        self.device_child_id = None;
-        self.extra.insert("device_child_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device_count(mut self) -> Self {
-        self.device_count = None;
-        self.extra.insert("device_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_software` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_software(mut self) -> Self {
-        self.new_software = None;
-        self.extra.insert("new_software".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for SoftwareLicence {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "count", &self.count, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "purchase_price", &self.purchase_price, &self.extra)?;
-        model::opt_entry(&mut map, "start_date", &self.start_date, &self.extra)?;
-        model::opt_entry(&mut map, "snowid", &self.snowid, &self.extra)?;
-        model::opt_entry(&mut map, "manufacturer", &self.manufacturer, &self.extra)?;
-        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "licences_in_use",
-            &self.licences_in_use,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "licences_in_use_user",
-            &self.licences_in_use_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "licences_available",
-            &self.licences_available,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "supplier_id", &self.supplier_id, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "licence_client_name",
-            &self.licence_client_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "vendor", &self.vendor, &self.extra)?;
-        model::opt_entry(&mut map, "licence_roles", &self.licence_roles, &self.extra)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
-        model::opt_entry(&mut map, "tenant_id", &self.tenant_id, &self.extra)?;
-        model::opt_entry(&mut map, "tenant_name", &self.tenant_name, &self.extra)?;
-        model::opt_entry(&mut map, "name_extra", &self.name_extra, &self.extra)?;
-        model::opt_entry(&mut map, "deleted", &self.deleted, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "assigned_at_deletion",
-            &self.assigned_at_deletion,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "billing_cycle", &self.billing_cycle, &self.extra)?;
-        model::opt_entry(&mut map, "term_duration", &self.term_duration, &self.extra)?;
-        model::opt_entry(&mut map, "status", &self.status, &self.extra)?;
-        model::opt_entry(&mut map, "autorenew", &self.autorenew, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importchildren",
-            &self.importchildren,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_product",
-            &self.third_party_product,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "price", &self.price, &self.extra)?;
-        model::opt_entry(&mut map, "monthly_price", &self.monthly_price, &self.extra)?;
-        model::opt_entry(&mut map, "monthly_cost", &self.monthly_cost, &self.extra)?;
-        model::opt_entry(&mut map, "_removed", &self.removed, &self.extra)?;
-        model::opt_entry(&mut map, "distributor", &self.distributor, &self.extra)?;
-        model::opt_entry(&mut map, "is_active", &self.is_active, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_connection_id",
-            &self.azure_connection_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_connection",
-            &self.azure_connection,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requested_quantity",
-            &self.requested_quantity,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requested_quantity_date",
-            &self.requested_quantity_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ingram_micro_details_id",
-            &self.ingram_micro_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_details_id", &self.details_id, &self.extra)?;
-        model::opt_entry(&mut map, "snow_client_id", &self.snow_client_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "thirdparty_client_id",
-            &self.thirdparty_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "product_sku", &self.product_sku, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "vendor_product_sku",
-            &self.vendor_product_sku,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "parent_id", &self.parent_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "configuration_items",
-            &self.configuration_items,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "add_configuration_items",
-            &self.add_configuration_items,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "licence_match", &self.licence_match, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "device_child_id",
-            &self.device_child_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "device_count", &self.device_count, &self.extra)?;
-        model::opt_entry(&mut map, "new_software", &self.new_software, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SoftwareLicence {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`SoftwareLicence`], to name one in [`SoftwareLicence::clear`] (send it as `null`) and
+/// [`SoftwareLicence::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SoftwareLicenceField {
+    /// `id`.
+    Id,
+    /// `type`.
+    Type,
+    /// `name`.
+    Name,
+    /// `count`.
+    Count,
+    /// `client_id`.
+    ClientId,
+    /// `site_id`.
+    SiteId,
+    /// `client_name`.
+    ClientName,
+    /// `site_name`.
+    SiteName,
+    /// `purchase_price`.
+    PurchasePrice,
+    /// `start_date`.
+    StartDate,
+    /// `snowid`.
+    Snowid,
+    /// `manufacturer`.
+    Manufacturer,
+    /// `notes`.
+    Notes,
+    /// `licences_in_use`.
+    LicencesInUse,
+    /// `licences_in_use_user`.
+    LicencesInUseUser,
+    /// `licences_available`.
+    LicencesAvailable,
+    /// `supplier_id`.
+    SupplierId,
+    /// `supplier_name`.
+    SupplierName,
+    /// `licence_client_name`.
+    LicenceClientName,
+    /// `vendor`.
+    Vendor,
+    /// `licence_roles`.
+    LicenceRoles,
+    /// `end_date`.
+    EndDate,
+    /// `tenant_id`.
+    TenantId,
+    /// `tenant_name`.
+    TenantName,
+    /// `name_extra`.
+    NameExtra,
+    /// `deleted`.
+    Deleted,
+    /// `assigned_at_deletion`.
+    AssignedAtDeletion,
+    /// `billing_cycle`.
+    BillingCycle,
+    /// `term_duration`.
+    TermDuration,
+    /// `status`.
+    Status,
+    /// `autorenew`.
+    Autorenew,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `_importchildren`.
+    Importchildren,
+    /// `third_party_product`.
+    ThirdPartyProduct,
+    /// `price`.
+    Price,
+    /// `monthly_price`.
+    MonthlyPrice,
+    /// `monthly_cost`.
+    MonthlyCost,
+    /// `_removed`.
+    Removed,
+    /// `distributor`.
+    Distributor,
+    /// `is_active`.
+    IsActive,
+    /// `azure_connection_id`.
+    AzureConnectionId,
+    /// `azure_connection`.
+    AzureConnection,
+    /// `requested_quantity`.
+    RequestedQuantity,
+    /// `requested_quantity_date`.
+    RequestedQuantityDate,
+    /// `_warning`.
+    Warning,
+    /// `ingram_micro_details_id`.
+    IngramMicroDetailsId,
+    /// `_details_id`.
+    DetailsId,
+    /// `snow_client_id`.
+    SnowClientId,
+    /// `thirdparty_client_id`.
+    ThirdpartyClientId,
+    /// `product_sku`.
+    ProductSku,
+    /// `vendor_product_sku`.
+    VendorProductSku,
+    /// `parent_id`.
+    ParentId,
+    /// `configuration_items`.
+    ConfigurationItems,
+    /// `add_configuration_items`.
+    AddConfigurationItems,
+    /// `licence_match`.
+    LicenceMatch,
+    /// `device_child_id`.
+    DeviceChildId,
+    /// `device_count`.
+    DeviceCount,
+    /// `new_software`.
+    NewSoftware,
 }
 
 impl crate::runtime::model::Model for SoftwareLicence {
-    const EXPECTING: &'static str = "struct SoftwareLicence";
+    const NAME: &'static str = "SoftwareLicence";
     const FIELDS: &'static [&'static str] = &[
-        "_details_id",
-        "_importchildren",
-        "_importtype",
-        "_isimport",
-        "_removed",
-        "_warning",
-        "add_configuration_items",
-        "assigned_at_deletion",
-        "autorenew",
-        "azure_connection",
-        "azure_connection_id",
-        "billing_cycle",
-        "client_id",
-        "client_name",
-        "configuration_items",
-        "count",
-        "deleted",
-        "device_child_id",
-        "device_count",
-        "distributor",
-        "end_date",
         "id",
-        "ingram_micro_details_id",
-        "is_active",
-        "licence_client_name",
-        "licence_match",
-        "licence_roles",
-        "licences_available",
+        "type",
+        "name",
+        "count",
+        "client_id",
+        "site_id",
+        "client_name",
+        "site_name",
+        "purchase_price",
+        "start_date",
+        "snowid",
+        "manufacturer",
+        "notes",
         "licences_in_use",
         "licences_in_use_user",
-        "manufacturer",
-        "monthly_cost",
-        "monthly_price",
-        "name",
-        "name_extra",
-        "new_software",
-        "notes",
-        "parent_id",
-        "price",
-        "product_sku",
-        "purchase_price",
-        "requested_quantity",
-        "requested_quantity_date",
-        "site_id",
-        "site_name",
-        "snow_client_id",
-        "snowid",
-        "start_date",
-        "status",
+        "licences_available",
         "supplier_id",
         "supplier_name",
+        "licence_client_name",
+        "vendor",
+        "licence_roles",
+        "end_date",
         "tenant_id",
         "tenant_name",
+        "name_extra",
+        "deleted",
+        "assigned_at_deletion",
+        "billing_cycle",
         "term_duration",
+        "status",
+        "autorenew",
+        "_isimport",
+        "_importtype",
+        "_importchildren",
         "third_party_product",
+        "price",
+        "monthly_price",
+        "monthly_cost",
+        "_removed",
+        "distributor",
+        "is_active",
+        "azure_connection_id",
+        "azure_connection",
+        "requested_quantity",
+        "requested_quantity_date",
+        "_warning",
+        "ingram_micro_details_id",
+        "_details_id",
+        "snow_client_id",
         "thirdparty_client_id",
-        "type",
-        "vendor",
+        "product_sku",
         "vendor_product_sku",
+        "parent_id",
+        "configuration_items",
+        "add_configuration_items",
+        "licence_match",
+        "device_child_id",
+        "device_count",
+        "new_software",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.details_id = model::opt_i32(map)?,
-            1 => self.importchildren = model::opt_bool(map)?,
-            2 => self.importtype = model::value(map)?,
-            3 => self.isimport = model::opt_bool(map)?,
-            4 => self.removed = model::opt_bool(map)?,
-            5 => self.warning = model::value(map)?,
-            6 => self.add_configuration_items = model::value(map)?,
-            7 => self.assigned_at_deletion = model::opt_i32(map)?,
-            8 => self.autorenew = model::opt_bool(map)?,
-            9 => self.azure_connection = model::value(map)?,
-            10 => self.azure_connection_id = model::opt_i32(map)?,
-            11 => self.billing_cycle = model::value(map)?,
-            12 => self.client_id = model::opt_i32(map)?,
-            13 => self.client_name = model::value(map)?,
-            14 => self.configuration_items = model::value(map)?,
-            15 => self.count = model::opt_i32(map)?,
-            16 => self.deleted = model::opt_bool(map)?,
-            17 => self.device_child_id = model::opt_i32(map)?,
-            18 => self.device_count = model::opt_i32(map)?,
-            19 => self.distributor = model::value(map)?,
-            20 => self.end_date = model::value(map)?,
-            21 => self.id = model::opt_i32(map)?,
-            22 => self.ingram_micro_details_id = model::opt_i32(map)?,
-            23 => self.is_active = model::opt_bool(map)?,
-            24 => self.licence_client_name = model::value(map)?,
-            25 => self.licence_match = model::value(map)?,
-            26 => self.licence_roles = model::value(map)?,
-            27 => self.licences_available = model::opt_i32(map)?,
-            28 => self.licences_in_use = model::opt_i32(map)?,
-            29 => self.licences_in_use_user = model::opt_i32(map)?,
-            30 => self.manufacturer = model::value(map)?,
-            31 => self.monthly_cost = model::opt_f64(map)?,
-            32 => self.monthly_price = model::opt_f64(map)?,
-            33 => self.name = model::value(map)?,
-            34 => self.name_extra = model::value(map)?,
-            35 => self.new_software = model::value(map)?,
-            36 => self.notes = model::value(map)?,
-            37 => self.parent_id = model::opt_i32(map)?,
-            38 => self.price = model::opt_f64(map)?,
-            39 => self.product_sku = model::value(map)?,
-            40 => self.purchase_price = model::opt_f64(map)?,
-            41 => self.requested_quantity = model::opt_i32(map)?,
-            42 => self.requested_quantity_date = model::value(map)?,
-            43 => self.site_id = model::opt_i32(map)?,
-            44 => self.site_name = model::value(map)?,
-            45 => self.snow_client_id = model::opt_i32(map)?,
-            46 => self.snowid = model::value(map)?,
-            47 => self.start_date = model::value(map)?,
-            48 => self.status = model::value(map)?,
-            49 => self.supplier_id = model::opt_i32(map)?,
-            50 => self.supplier_name = model::value(map)?,
-            51 => self.tenant_id = model::value(map)?,
-            52 => self.tenant_name = model::value(map)?,
-            53 => self.term_duration = model::value(map)?,
-            54 => self.third_party_product = model::value(map)?,
-            55 => self.thirdparty_client_id = model::value(map)?,
-            56 => self.r#type = model::opt_i32(map)?,
-            57 => self.vendor = model::value(map)?,
-            58 => self.vendor_product_sku = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        47, 33, 32, 31, 38, 45, 54, 26, 30, 42, 41, 27, 4, 6, 53, 3, 25, 56, 57, 39, 21,
+        0, 46, 40, 18, 55, 20, 15, 13, 14, 11, 37, 36, 2, 24, 58, 12, 52, 35, 50, 8, 43,
+        44, 5, 7, 48, 10, 9, 29, 16, 17, 22, 23, 28, 34, 49, 1, 19, 51,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.r#type);
+        v.f(&self.name);
+        v.f(&self.count);
+        v.f(&self.client_id);
+        v.f(&self.site_id);
+        v.f(&self.client_name);
+        v.f(&self.site_name);
+        v.f(&self.purchase_price);
+        v.f(&self.start_date);
+        v.f(&self.snowid);
+        v.f(&self.manufacturer);
+        v.f(&self.notes);
+        v.f(&self.licences_in_use);
+        v.f(&self.licences_in_use_user);
+        v.f(&self.licences_available);
+        v.f(&self.supplier_id);
+        v.f(&self.supplier_name);
+        v.f(&self.licence_client_name);
+        v.f(&self.vendor);
+        v.f(&self.licence_roles);
+        v.f(&self.end_date);
+        v.f(&self.tenant_id);
+        v.f(&self.tenant_name);
+        v.f(&self.name_extra);
+        v.f(&self.deleted);
+        v.f(&self.assigned_at_deletion);
+        v.f(&self.billing_cycle);
+        v.f(&self.term_duration);
+        v.f(&self.status);
+        v.f(&self.autorenew);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.importchildren);
+        v.f(&self.third_party_product);
+        v.f(&self.price);
+        v.f(&self.monthly_price);
+        v.f(&self.monthly_cost);
+        v.f(&self.removed);
+        v.f(&self.distributor);
+        v.f(&self.is_active);
+        v.f(&self.azure_connection_id);
+        v.f(&self.azure_connection);
+        v.f(&self.requested_quantity);
+        v.f(&self.requested_quantity_date);
+        v.f(&self.warning);
+        v.f(&self.ingram_micro_details_id);
+        v.f(&self.details_id);
+        v.f(&self.snow_client_id);
+        v.f(&self.thirdparty_client_id);
+        v.f(&self.product_sku);
+        v.f(&self.vendor_product_sku);
+        v.f(&self.parent_id);
+        v.f(&self.configuration_items);
+        v.f(&self.add_configuration_items);
+        v.f(&self.licence_match);
+        v.f(&self.device_child_id);
+        v.f(&self.device_count);
+        v.f(&self.new_software);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.r#type),
+            2 => o.f(&mut self.name),
+            3 => o.f(&mut self.count),
+            4 => o.f(&mut self.client_id),
+            5 => o.f(&mut self.site_id),
+            6 => o.f(&mut self.client_name),
+            7 => o.f(&mut self.site_name),
+            8 => o.f(&mut self.purchase_price),
+            9 => o.f(&mut self.start_date),
+            10 => o.f(&mut self.snowid),
+            11 => o.f(&mut self.manufacturer),
+            12 => o.f(&mut self.notes),
+            13 => o.f(&mut self.licences_in_use),
+            14 => o.f(&mut self.licences_in_use_user),
+            15 => o.f(&mut self.licences_available),
+            16 => o.f(&mut self.supplier_id),
+            17 => o.f(&mut self.supplier_name),
+            18 => o.f(&mut self.licence_client_name),
+            19 => o.f(&mut self.vendor),
+            20 => o.f(&mut self.licence_roles),
+            21 => o.f(&mut self.end_date),
+            22 => o.f(&mut self.tenant_id),
+            23 => o.f(&mut self.tenant_name),
+            24 => o.f(&mut self.name_extra),
+            25 => o.f(&mut self.deleted),
+            26 => o.f(&mut self.assigned_at_deletion),
+            27 => o.f(&mut self.billing_cycle),
+            28 => o.f(&mut self.term_duration),
+            29 => o.f(&mut self.status),
+            30 => o.f(&mut self.autorenew),
+            31 => o.f(&mut self.isimport),
+            32 => o.f(&mut self.importtype),
+            33 => o.f(&mut self.importchildren),
+            34 => o.f(&mut self.third_party_product),
+            35 => o.f(&mut self.price),
+            36 => o.f(&mut self.monthly_price),
+            37 => o.f(&mut self.monthly_cost),
+            38 => o.f(&mut self.removed),
+            39 => o.f(&mut self.distributor),
+            40 => o.f(&mut self.is_active),
+            41 => o.f(&mut self.azure_connection_id),
+            42 => o.f(&mut self.azure_connection),
+            43 => o.f(&mut self.requested_quantity),
+            44 => o.f(&mut self.requested_quantity_date),
+            45 => o.f(&mut self.warning),
+            46 => o.f(&mut self.ingram_micro_details_id),
+            47 => o.f(&mut self.details_id),
+            48 => o.f(&mut self.snow_client_id),
+            49 => o.f(&mut self.thirdparty_client_id),
+            50 => o.f(&mut self.product_sku),
+            51 => o.f(&mut self.vendor_product_sku),
+            52 => o.f(&mut self.parent_id),
+            53 => o.f(&mut self.configuration_items),
+            54 => o.f(&mut self.add_configuration_items),
+            55 => o.f(&mut self.licence_match),
+            56 => o.f(&mut self.device_child_id),
+            57 => o.f(&mut self.device_count),
+            58 => o.f(&mut self.new_software),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(SoftwareLicence, SoftwareLicenceField, extra, kept);
 /// A page of licences: `{"record_count": N, "licences": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloSoftwareLicence` reads `licences` (netaryx/pyhalopsa reads `softwarelicences`, asachs01/node-halopsa `software_licences`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct SoftwareLicenceList {
     /// The number of records matching the request, across all pages.
@@ -1504,123 +471,59 @@ pub struct SoftwareLicenceList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl SoftwareLicenceList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `licences` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licences(mut self, value: Vec<SoftwareLicence>) -> Self {
-        self.licences = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for SoftwareLicenceList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "licences", &self.licences)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SoftwareLicenceList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`SoftwareLicenceList`], to name one in [`SoftwareLicenceList::clear`] (send it as `null`) and
+/// [`SoftwareLicenceList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SoftwareLicenceListField {
+    /// `record_count`.
+    RecordCount,
+    /// `licences`.
+    Licences,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for SoftwareLicenceList {
-    const EXPECTING: &'static str = "struct SoftwareLicenceList";
+    const NAME: &'static str = "SoftwareLicenceList";
     const FIELDS: &'static [&'static str] = &[
+        "record_count",
         "licences",
         "page_no",
         "page_size",
-        "record_count",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.licences = model::value(map)?,
-            1 => self.page_no = model::opt_i32(map)?,
-            2 => self.page_size = model::opt_i32(map)?,
-            3 => self.record_count = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[1, 2, 3, 0];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.licences);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.licences),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    SoftwareLicenceList, SoftwareLicenceListField, extra, kept
+);
 impl crate::runtime::ListPage for SoftwareLicenceList {
     type Item = SoftwareLicence;
     fn from_items(items: Vec<SoftwareLicence>) -> Self {

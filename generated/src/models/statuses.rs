@@ -6,7 +6,7 @@ use super::*;
 /// The `Status` schema.
 ///
 /// Halo's internal name for this schema is `TStatus`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Status {
     /// `id`.
@@ -87,1033 +87,246 @@ pub struct Status {
     pub tickettypes: Option<Vec<KeyPair2>>,
     /// `outcomes`.
     pub outcomes: Option<Vec<KeyPair2>>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub translations: Option<Vec<serde_json::Value>>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Status {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `shortname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shortname(mut self, value: impl Into<String>) -> Self {
-        self.shortname = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sequence(mut self, value: i32) -> Self {
-        self.sequence = Some(value);
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `slaaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaaction(mut self, value: impl Into<String>) -> Self {
-        self.slaaction = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_count(mut self, value: i32) -> Self {
-        self.ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `showonquickchange` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showonquickchange(mut self, value: bool) -> Self {
-        self.showonquickchange = Some(value);
-        self
-    }
-
-    /// Sets `timeuntilloffhold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timeuntilloffhold(mut self, value: f64) -> Self {
-        self.timeuntilloffhold = Some(value);
-        self
-    }
-
-    /// Sets `statuschangeto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statuschangeto(mut self, value: i32) -> Self {
-        self.statuschangeto = Some(value);
-        self
-    }
-
-    /// Sets `statuschangetofreq` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statuschangetofreq(mut self, value: f64) -> Self {
-        self.statuschangetofreq = Some(value);
-        self
-    }
-
-    /// Sets `statusnochangehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusnochangehours(mut self, value: f64) -> Self {
-        self.statusnochangehours = Some(value);
-        self
-    }
-
-    /// Sets `nochangehoursrecurring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nochangehoursrecurring(mut self, value: bool) -> Self {
-        self.nochangehoursrecurring = Some(value);
-        self
-    }
-
-    /// Sets `statusnochangehoursmanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusnochangehoursmanager(mut self, value: i32) -> Self {
-        self.statusnochangehoursmanager = Some(value);
-        self
-    }
-
-    /// Sets `statusnochangehoursmanagerrecurring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusnochangehoursmanagerrecurring(mut self, value: bool) -> Self {
-        self.statusnochangehoursmanagerrecurring = Some(value);
-        self
-    }
-
-    /// Sets `statusnochangehourssection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusnochangehourssection(mut self, value: f64) -> Self {
-        self.statusnochangehourssection = Some(value);
-        self
-    }
-
-    /// Sets `statusnochangehourssectionrecurring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusnochangehourssectionrecurring(mut self, value: bool) -> Self {
-        self.statusnochangehourssectionrecurring = Some(value);
-        self
-    }
-
-    /// Sets `nochangetemplate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nochangetemplate(mut self, value: i32) -> Self {
-        self.nochangetemplate = Some(value);
-        self
-    }
-
-    /// Sets `nochangetemplate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nochangetemplate_guid(mut self, value: impl Into<String>) -> Self {
-        self.nochangetemplate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `includeinloadbalance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeinloadbalance(mut self, value: bool) -> Self {
-        self.includeinloadbalance = Some(value);
-        self
-    }
-
-    /// Sets `statusemailfreqdays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusemailfreqdays(mut self, value: i32) -> Self {
-        self.statusemailfreqdays = Some(value);
-        self
-    }
-
-    /// Sets `statusemailid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusemailid(mut self, value: i32) -> Self {
-        self.statusemailid = Some(value);
-        self
-    }
-
-    /// Sets `statusemail_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusemail_guid(mut self, value: impl Into<String>) -> Self {
-        self.statusemail_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `statusemailname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusemailname(mut self, value: impl Into<String>) -> Self {
-        self.statusemailname = Some(value.into());
-        self
-    }
-
-    /// Sets `notifystatuschange` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notifystatuschange(mut self, value: i32) -> Self {
-        self.notifystatuschange = Some(value);
-        self
-    }
-
-    /// Sets `dontsendslareminders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontsendslareminders(mut self, value: bool) -> Self {
-        self.dontsendslareminders = Some(value);
-        self
-    }
-
-    /// Sets `nochangetemplatename` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nochangetemplatename(mut self, value: impl Into<String>) -> Self {
-        self.nochangetemplatename = Some(value.into());
-        self
-    }
-
-    /// Sets `slaignorerelease` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaignorerelease(mut self, value: bool) -> Self {
-        self.slaignorerelease = Some(value);
-        self
-    }
-
-    /// Sets `statuschangetoname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statuschangetoname(mut self, value: impl Into<String>) -> Self {
-        self.statuschangetoname = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `useworkinghours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useworkinghours(mut self, value: i32) -> Self {
-        self.useworkinghours = Some(value);
-        self
-    }
-
-    /// Sets `useworkinghours_statusnochangehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useworkinghours_statusnochangehours(mut self, value: i32) -> Self {
-        self.useworkinghours_statusnochangehours = Some(value);
-        self
-    }
-
-    /// Sets `useworkinghours_statusnochangehourssection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useworkinghours_statusnochangehourssection(
-        mut self,
-        value: i32,
-    ) -> Self {
-        self.useworkinghours_statusnochangehourssection = Some(value);
-        self
-    }
-
-    /// Sets `useworkinghours_statusnochangehoursmanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useworkinghours_statusnochangehoursmanager(
-        mut self,
-        value: i32,
-    ) -> Self {
-        self.useworkinghours_statusnochangehoursmanager = Some(value);
-        self
-    }
-
-    /// Sets `tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettypes(mut self, value: Vec<KeyPair2>) -> Self {
-        self.tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `outcomes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_outcomes(mut self, value: Vec<KeyPair2>) -> Self {
-        self.outcomes = Some(value);
-        self
-    }
-
-    /// Sets `translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.translations = Some(value);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shortname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shortname(mut self) -> Self {
-        self.shortname = None;
-        self.extra.insert("shortname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sequence(mut self) -> Self {
-        self.sequence = None;
-        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaaction(mut self) -> Self {
-        self.slaaction = None;
-        self.extra.insert("slaaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_count(mut self) -> Self {
-        self.ticket_count = None;
-        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showonquickchange` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showonquickchange(mut self) -> Self {
-        self.showonquickchange = None;
-        self.extra.insert("showonquickchange".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timeuntilloffhold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timeuntilloffhold(mut self) -> Self {
-        self.timeuntilloffhold = None;
-        self.extra.insert("timeuntilloffhold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statuschangeto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statuschangeto(mut self) -> Self {
-        self.statuschangeto = None;
-        self.extra.insert("statuschangeto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statuschangetofreq` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statuschangetofreq(mut self) -> Self {
-        self.statuschangetofreq = None;
-        self.extra.insert("statuschangetofreq".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusnochangehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusnochangehours(mut self) -> Self {
-        self.statusnochangehours = None;
-        self.extra.insert("statusnochangehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nochangehoursrecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nochangehoursrecurring(mut self) -> Self {
-        self.nochangehoursrecurring = None;
-        self.extra.insert("nochangehoursrecurring".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusnochangehoursmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusnochangehoursmanager(mut self) -> Self {
-        self.statusnochangehoursmanager = None;
-        self.extra
-            .insert("statusnochangehoursmanager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusnochangehoursmanagerrecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusnochangehoursmanagerrecurring(mut self) -> Self {
-        self.statusnochangehoursmanagerrecurring = None;
-        self.extra
-            .insert(
-                "statusnochangehoursmanagerrecurring".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `statusnochangehourssection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusnochangehourssection(mut self) -> Self {
-        self.statusnochangehourssection = None;
-        self.extra
-            .insert("statusnochangehourssection".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusnochangehourssectionrecurring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusnochangehourssectionrecurring(mut self) -> Self {
-        self.statusnochangehourssectionrecurring = None;
-        self.extra
-            .insert(
-                "statusnochangehourssectionrecurring".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `nochangetemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nochangetemplate(mut self) -> Self {
-        self.nochangetemplate = None;
-        self.extra.insert("nochangetemplate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nochangetemplate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nochangetemplate_guid(mut self) -> Self {
-        self.nochangetemplate_guid = None;
-        self.extra.insert("nochangetemplate_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includeinloadbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeinloadbalance(mut self) -> Self {
-        self.includeinloadbalance = None;
-        self.extra.insert("includeinloadbalance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusemailfreqdays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusemailfreqdays(mut self) -> Self {
-        self.statusemailfreqdays = None;
-        self.extra.insert("statusemailfreqdays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusemailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusemailid(mut self) -> Self {
-        self.statusemailid = None;
-        self.extra.insert("statusemailid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusemail_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusemail_guid(mut self) -> Self {
-        self.statusemail_guid = None;
-        self.extra.insert("statusemail_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusemailname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusemailname(mut self) -> Self {
-        self.statusemailname = None;
-        self.extra.insert("statusemailname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notifystatuschange` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notifystatuschange(mut self) -> Self {
-        self.notifystatuschange = None;
-        self.extra.insert("notifystatuschange".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontsendslareminders` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontsendslareminders(mut self) -> Self {
-        self.dontsendslareminders = None;
-        self.extra.insert("dontsendslareminders".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nochangetemplatename` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nochangetemplatename(mut self) -> Self {
-        self.nochangetemplatename = None;
-        self.extra.insert("nochangetemplatename".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaignorerelease` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaignorerelease(mut self) -> Self {
-        self.slaignorerelease = None;
-        self.extra.insert("slaignorerelease".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statuschangetoname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statuschangetoname(mut self) -> Self {
-        self.statuschangetoname = None;
-        self.extra.insert("statuschangetoname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `useworkinghours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useworkinghours(mut self) -> Self {
-        self.useworkinghours = None;
-        self.extra.insert("useworkinghours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `useworkinghours_statusnochangehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useworkinghours_statusnochangehours(mut self) -> Self {
-        self.useworkinghours_statusnochangehours = None;
-        self.extra
-            .insert(
-                "useworkinghours_statusnochangehours".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `useworkinghours_statusnochangehourssection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useworkinghours_statusnochangehourssection(mut self) -> Self {
-        self.useworkinghours_statusnochangehourssection = None;
-        self.extra
-            .insert(
-                "useworkinghours_statusnochangehourssection".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `useworkinghours_statusnochangehoursmanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useworkinghours_statusnochangehoursmanager(mut self) -> Self {
-        self.useworkinghours_statusnochangehoursmanager = None;
-        self.extra
-            .insert(
-                "useworkinghours_statusnochangehoursmanager".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettypes(mut self) -> Self {
-        self.tickettypes = None;
-        self.extra.insert("tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `outcomes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_outcomes(mut self) -> Self {
-        self.outcomes = None;
-        self.extra.insert("outcomes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = None;
-        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "shortname", &self.shortname, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "slaaction", &self.slaaction, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showonquickchange",
-            &self.showonquickchange,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "timeuntilloffhold",
-            &self.timeuntilloffhold,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "statuschangeto", &self.statuschangeto, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "statuschangetofreq",
-            &self.statuschangetofreq,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusnochangehours",
-            &self.statusnochangehours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nochangehoursrecurring",
-            &self.nochangehoursrecurring,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusnochangehoursmanager",
-            &self.statusnochangehoursmanager,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusnochangehoursmanagerrecurring",
-            &self.statusnochangehoursmanagerrecurring,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusnochangehourssection",
-            &self.statusnochangehourssection,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusnochangehourssectionrecurring",
-            &self.statusnochangehourssectionrecurring,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nochangetemplate",
-            &self.nochangetemplate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nochangetemplate_guid",
-            &self.nochangetemplate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includeinloadbalance",
-            &self.includeinloadbalance,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusemailfreqdays",
-            &self.statusemailfreqdays,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "statusemailid", &self.statusemailid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "statusemail_guid",
-            &self.statusemail_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusemailname",
-            &self.statusemailname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "notifystatuschange",
-            &self.notifystatuschange,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dontsendslareminders",
-            &self.dontsendslareminders,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nochangetemplatename",
-            &self.nochangetemplatename,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slaignorerelease",
-            &self.slaignorerelease,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statuschangetoname",
-            &self.statuschangetoname,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "useworkinghours",
-            &self.useworkinghours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "useworkinghours_statusnochangehours",
-            &self.useworkinghours_statusnochangehours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "useworkinghours_statusnochangehourssection",
-            &self.useworkinghours_statusnochangehourssection,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "useworkinghours_statusnochangehoursmanager",
-            &self.useworkinghours_statusnochangehoursmanager,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tickettypes", &self.tickettypes, &self.extra)?;
-        model::opt_entry(&mut map, "outcomes", &self.outcomes, &self.extra)?;
-        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Status {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Status`], to name one in [`Status::clear`] (send it as `null`) and
+/// [`Status::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum StatusField {
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `name`.
+    Name,
+    /// `shortname`.
+    Shortname,
+    /// `type`.
+    Type,
+    /// `sequence`.
+    Sequence,
+    /// `colour`.
+    Colour,
+    /// `slaaction`.
+    Slaaction,
+    /// `ticket_count`.
+    TicketCount,
+    /// `showonquickchange`.
+    Showonquickchange,
+    /// `timeuntilloffhold`.
+    Timeuntilloffhold,
+    /// `statuschangeto`.
+    Statuschangeto,
+    /// `statuschangetofreq`.
+    Statuschangetofreq,
+    /// `statusnochangehours`.
+    Statusnochangehours,
+    /// `nochangehoursrecurring`.
+    Nochangehoursrecurring,
+    /// `statusnochangehoursmanager`.
+    Statusnochangehoursmanager,
+    /// `statusnochangehoursmanagerrecurring`.
+    Statusnochangehoursmanagerrecurring,
+    /// `statusnochangehourssection`.
+    Statusnochangehourssection,
+    /// `statusnochangehourssectionrecurring`.
+    Statusnochangehourssectionrecurring,
+    /// `nochangetemplate`.
+    Nochangetemplate,
+    /// `nochangetemplate_guid`.
+    NochangetemplateGuid,
+    /// `includeinloadbalance`.
+    Includeinloadbalance,
+    /// `statusemailfreqdays`.
+    Statusemailfreqdays,
+    /// `statusemailid`.
+    Statusemailid,
+    /// `statusemail_guid`.
+    StatusemailGuid,
+    /// `statusemailname`.
+    Statusemailname,
+    /// `notifystatuschange`.
+    Notifystatuschange,
+    /// `dontsendslareminders`.
+    Dontsendslareminders,
+    /// `nochangetemplatename`.
+    Nochangetemplatename,
+    /// `slaignorerelease`.
+    Slaignorerelease,
+    /// `statuschangetoname`.
+    Statuschangetoname,
+    /// `_warning`.
+    Warning,
+    /// `useworkinghours`.
+    Useworkinghours,
+    /// `useworkinghours_statusnochangehours`.
+    UseworkinghoursStatusnochangehours,
+    /// `useworkinghours_statusnochangehourssection`.
+    UseworkinghoursStatusnochangehourssection,
+    /// `useworkinghours_statusnochangehoursmanager`.
+    UseworkinghoursStatusnochangehoursmanager,
+    /// `tickettypes`.
+    Tickettypes,
+    /// `outcomes`.
+    Outcomes,
+    /// `translations`.
+    Translations,
 }
 
 impl crate::runtime::model::Model for Status {
-    const EXPECTING: &'static str = "struct Status";
+    const NAME: &'static str = "Status";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "colour",
-        "dontsendslareminders",
-        "guid",
         "id",
-        "includeinloadbalance",
+        "guid",
         "intent",
         "name",
-        "nochangehoursrecurring",
-        "nochangetemplate",
-        "nochangetemplate_guid",
-        "nochangetemplatename",
-        "notifystatuschange",
-        "outcomes",
-        "sequence",
         "shortname",
-        "showonquickchange",
+        "type",
+        "sequence",
+        "colour",
         "slaaction",
-        "slaignorerelease",
+        "ticket_count",
+        "showonquickchange",
+        "timeuntilloffhold",
         "statuschangeto",
         "statuschangetofreq",
-        "statuschangetoname",
-        "statusemail_guid",
-        "statusemailfreqdays",
-        "statusemailid",
-        "statusemailname",
         "statusnochangehours",
+        "nochangehoursrecurring",
         "statusnochangehoursmanager",
         "statusnochangehoursmanagerrecurring",
         "statusnochangehourssection",
         "statusnochangehourssectionrecurring",
-        "ticket_count",
-        "tickettypes",
-        "timeuntilloffhold",
-        "translations",
-        "type",
+        "nochangetemplate",
+        "nochangetemplate_guid",
+        "includeinloadbalance",
+        "statusemailfreqdays",
+        "statusemailid",
+        "statusemail_guid",
+        "statusemailname",
+        "notifystatuschange",
+        "dontsendslareminders",
+        "nochangetemplatename",
+        "slaignorerelease",
+        "statuschangetoname",
+        "_warning",
         "useworkinghours",
         "useworkinghours_statusnochangehours",
-        "useworkinghours_statusnochangehoursmanager",
         "useworkinghours_statusnochangehourssection",
+        "useworkinghours_statusnochangehoursmanager",
+        "tickettypes",
+        "outcomes",
+        "translations",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.colour = model::value(map)?,
-            2 => self.dontsendslareminders = model::opt_bool(map)?,
-            3 => self.guid = model::value(map)?,
-            4 => self.id = model::opt_i32(map)?,
-            5 => self.includeinloadbalance = model::opt_bool(map)?,
-            6 => self.intent = model::value(map)?,
-            7 => self.name = model::value(map)?,
-            8 => self.nochangehoursrecurring = model::opt_bool(map)?,
-            9 => self.nochangetemplate = model::opt_i32(map)?,
-            10 => self.nochangetemplate_guid = model::value(map)?,
-            11 => self.nochangetemplatename = model::value(map)?,
-            12 => self.notifystatuschange = model::opt_i32(map)?,
-            13 => self.outcomes = model::value(map)?,
-            14 => self.sequence = model::opt_i32(map)?,
-            15 => self.shortname = model::value(map)?,
-            16 => self.showonquickchange = model::opt_bool(map)?,
-            17 => self.slaaction = model::value(map)?,
-            18 => self.slaignorerelease = model::opt_bool(map)?,
-            19 => self.statuschangeto = model::opt_i32(map)?,
-            20 => self.statuschangetofreq = model::opt_f64(map)?,
-            21 => self.statuschangetoname = model::value(map)?,
-            22 => self.statusemail_guid = model::value(map)?,
-            23 => self.statusemailfreqdays = model::opt_i32(map)?,
-            24 => self.statusemailid = model::opt_i32(map)?,
-            25 => self.statusemailname = model::value(map)?,
-            26 => self.statusnochangehours = model::opt_f64(map)?,
-            27 => self.statusnochangehoursmanager = model::opt_i32(map)?,
-            28 => self.statusnochangehoursmanagerrecurring = model::opt_bool(map)?,
-            29 => self.statusnochangehourssection = model::opt_f64(map)?,
-            30 => self.statusnochangehourssectionrecurring = model::opt_bool(map)?,
-            31 => self.ticket_count = model::opt_i32(map)?,
-            32 => self.tickettypes = model::value(map)?,
-            33 => self.timeuntilloffhold = model::opt_f64(map)?,
-            34 => self.translations = model::value(map)?,
-            35 => self.r#type = model::opt_i32(map)?,
-            36 => self.useworkinghours = model::opt_i32(map)?,
-            37 => self.useworkinghours_statusnochangehours = model::opt_i32(map)?,
-            38 => self.useworkinghours_statusnochangehoursmanager = model::opt_i32(map)?,
-            39 => self.useworkinghours_statusnochangehourssection = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        32, 7, 28, 1, 0, 22, 2, 3, 15, 20, 21, 29, 27, 38, 6, 4, 10, 8, 30, 12, 13, 31,
+        25, 23, 24, 26, 14, 16, 17, 18, 19, 9, 37, 11, 39, 5, 33, 34, 36, 35,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.name);
+        v.f(&self.shortname);
+        v.f(&self.r#type);
+        v.f(&self.sequence);
+        v.f(&self.colour);
+        v.f(&self.slaaction);
+        v.f(&self.ticket_count);
+        v.f(&self.showonquickchange);
+        v.f(&self.timeuntilloffhold);
+        v.f(&self.statuschangeto);
+        v.f(&self.statuschangetofreq);
+        v.f(&self.statusnochangehours);
+        v.f(&self.nochangehoursrecurring);
+        v.f(&self.statusnochangehoursmanager);
+        v.f(&self.statusnochangehoursmanagerrecurring);
+        v.f(&self.statusnochangehourssection);
+        v.f(&self.statusnochangehourssectionrecurring);
+        v.f(&self.nochangetemplate);
+        v.f(&self.nochangetemplate_guid);
+        v.f(&self.includeinloadbalance);
+        v.f(&self.statusemailfreqdays);
+        v.f(&self.statusemailid);
+        v.f(&self.statusemail_guid);
+        v.f(&self.statusemailname);
+        v.f(&self.notifystatuschange);
+        v.f(&self.dontsendslareminders);
+        v.f(&self.nochangetemplatename);
+        v.f(&self.slaignorerelease);
+        v.f(&self.statuschangetoname);
+        v.f(&self.warning);
+        v.f(&self.useworkinghours);
+        v.f(&self.useworkinghours_statusnochangehours);
+        v.f(&self.useworkinghours_statusnochangehourssection);
+        v.f(&self.useworkinghours_statusnochangehoursmanager);
+        v.f(&self.tickettypes);
+        v.f(&self.outcomes);
+        v.f(&self.translations);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.guid),
+            2 => o.f(&mut self.intent),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.shortname),
+            5 => o.f(&mut self.r#type),
+            6 => o.f(&mut self.sequence),
+            7 => o.f(&mut self.colour),
+            8 => o.f(&mut self.slaaction),
+            9 => o.f(&mut self.ticket_count),
+            10 => o.f(&mut self.showonquickchange),
+            11 => o.f(&mut self.timeuntilloffhold),
+            12 => o.f(&mut self.statuschangeto),
+            13 => o.f(&mut self.statuschangetofreq),
+            14 => o.f(&mut self.statusnochangehours),
+            15 => o.f(&mut self.nochangehoursrecurring),
+            16 => o.f(&mut self.statusnochangehoursmanager),
+            17 => o.f(&mut self.statusnochangehoursmanagerrecurring),
+            18 => o.f(&mut self.statusnochangehourssection),
+            19 => o.f(&mut self.statusnochangehourssectionrecurring),
+            20 => o.f(&mut self.nochangetemplate),
+            21 => o.f(&mut self.nochangetemplate_guid),
+            22 => o.f(&mut self.includeinloadbalance),
+            23 => o.f(&mut self.statusemailfreqdays),
+            24 => o.f(&mut self.statusemailid),
+            25 => o.f(&mut self.statusemail_guid),
+            26 => o.f(&mut self.statusemailname),
+            27 => o.f(&mut self.notifystatuschange),
+            28 => o.f(&mut self.dontsendslareminders),
+            29 => o.f(&mut self.nochangetemplatename),
+            30 => o.f(&mut self.slaignorerelease),
+            31 => o.f(&mut self.statuschangetoname),
+            32 => o.f(&mut self.warning),
+            33 => o.f(&mut self.useworkinghours),
+            34 => o.f(&mut self.useworkinghours_statusnochangehours),
+            35 => o.f(&mut self.useworkinghours_statusnochangehourssection),
+            36 => o.f(&mut self.useworkinghours_statusnochangehoursmanager),
+            37 => o.f(&mut self.tickettypes),
+            38 => o.f(&mut self.outcomes),
+            39 => o.f(&mut self.translations),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Status, StatusField, extra, kept);
 /// A page of statuses: `{"record_count": N, "statuses": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct StatusList {
     /// The number of records matching the request, across all pages.
@@ -1126,123 +339,57 @@ pub struct StatusList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl StatusList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `statuses` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statuses(mut self, value: Vec<Status>) -> Self {
-        self.statuses = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for StatusList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "statuses", &self.statuses)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for StatusList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`StatusList`], to name one in [`StatusList::clear`] (send it as `null`) and
+/// [`StatusList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum StatusListField {
+    /// `record_count`.
+    RecordCount,
+    /// `statuses`.
+    Statuses,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for StatusList {
-    const EXPECTING: &'static str = "struct StatusList";
+    const NAME: &'static str = "StatusList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "statuses",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.statuses = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.statuses);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.statuses),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(StatusList, StatusListField, extra, kept);
 impl crate::runtime::ListPage for StatusList {
     type Item = Status;
     fn from_items(items: Vec<Status>) -> Self {

@@ -6,7 +6,7 @@ use super::*;
 /// A supplier (Halo's `Company`).
 ///
 /// Halo's internal name for this schema is `Company`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Supplier {
     /// `id`.
@@ -91,7 +91,7 @@ pub struct Supplier {
     pub parentid: Option<i32>,
     /// `emaildomain`.
     pub emaildomain: Option<String>,
-    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Users_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub users: Option<Vec<serde_json::Value>>,
     /// `allow_api_access`.
     pub allow_api_access: Option<bool>,
@@ -277,3286 +277,710 @@ pub struct Supplier {
     pub mobile: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Supplier {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `toplevel_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_toplevel_id(mut self, value: i32) -> Self {
-        self.toplevel_id = Some(value);
-        self
-    }
-
-    /// Sets `toplevel_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_toplevel_name(mut self, value: impl Into<String>) -> Self {
-        self.toplevel_name = Some(value.into());
-        self
-    }
-
-    /// Sets `contact_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contact_name(mut self, value: impl Into<String>) -> Self {
-        self.contact_name = Some(value.into());
-        self
-    }
-
-    /// Sets `email_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_address(mut self, value: impl Into<String>) -> Self {
-        self.email_address = Some(value.into());
-        self
-    }
-
-    /// Sets `support_email_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_support_email_address(mut self, value: impl Into<String>) -> Self {
-        self.support_email_address = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `emailtemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtemplate_id(mut self, value: i32) -> Self {
-        self.emailtemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `default_contract_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_contract_id(mut self, value: i32) -> Self {
-        self.default_contract_id = Some(value);
-        self
-    }
-
-    /// Sets `default_contract_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_contract_sla_id(mut self, value: i32) -> Self {
-        self.default_contract_sla_id = Some(value);
-        self
-    }
-
-    /// Sets `thirdpartynhdapiurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdapiurl(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdapiurl = Some(value.into());
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `contract_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_count(mut self, value: i32) -> Self {
-        self.contract_count = Some(value);
-        self
-    }
-
-    /// Sets `datecreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datecreated = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phone_number_2(mut self, value: impl Into<String>) -> Self {
-        self.phone_number_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phone_number_3(mut self, value: impl Into<String>) -> Self {
-        self.phone_number_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
-        self.notes = Some(value.into());
-        self
-    }
-
-    /// Sets `address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_address(mut self, value: impl Into<String>) -> Self {
-        self.address = Some(value.into());
-        self
-    }
-
-    /// Sets `switchslatosupplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_switchslatosupplier(mut self, value: bool) -> Self {
-        self.switchslatosupplier = Some(value);
-        self
-    }
-
-    /// Sets `emailoverduefixby` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailoverduefixby(mut self, value: bool) -> Self {
-        self.emailoverduefixby = Some(value);
-        self
-    }
-
-    /// Sets `emailoverdueresponse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailoverdueresponse(mut self, value: bool) -> Self {
-        self.emailoverdueresponse = Some(value);
-        self
-    }
-
-    /// Sets `webserviceurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_webserviceurl(mut self, value: impl Into<String>) -> Self {
-        self.webserviceurl = Some(value.into());
-        self
-    }
-
-    /// Sets `emailtemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailtemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.emailtemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `accounts_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_accounts_id(mut self, value: impl Into<String>) -> Self {
-        self.accounts_id = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_url(mut self, value: impl Into<String>) -> Self {
-        self.portal_url = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_ref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_ref(mut self, value: impl Into<String>) -> Self {
-        self.portal_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_username(mut self, value: impl Into<String>) -> Self {
-        self.portal_username = Some(value.into());
-        self
-    }
-
-    /// Sets `portal_password` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_password(mut self, value: impl Into<String>) -> Self {
-        self.portal_password = Some(value.into());
-        self
-    }
-
-    /// Sets `contact_title` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contact_title(mut self, value: impl Into<String>) -> Self {
-        self.contact_title = Some(value.into());
-        self
-    }
-
-    /// Sets `fax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fax(mut self, value: impl Into<String>) -> Self {
-        self.fax = Some(value.into());
-        self
-    }
-
-    /// Sets `email_start_tag` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_start_tag(mut self, value: impl Into<String>) -> Self {
-        self.email_start_tag = Some(value.into());
-        self
-    }
-
-    /// Sets `email_end_tag` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_end_tag(mut self, value: impl Into<String>) -> Self {
-        self.email_end_tag = Some(value.into());
-        self
-    }
-
-    /// Sets `usesnhd` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usesnhd(mut self, value: bool) -> Self {
-        self.usesnhd = Some(value);
-        self
-    }
-
-    /// Sets `nhdurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nhdurl(mut self, value: impl Into<String>) -> Self {
-        self.nhdurl = Some(value.into());
-        self
-    }
-
-    /// Sets `nhdemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nhdemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.nhdemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `nhdpassword` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nhdpassword(mut self, value: impl Into<String>) -> Self {
-        self.nhdpassword = Some(value.into());
-        self
-    }
-
-    /// Sets `parentid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentid(mut self, value: i32) -> Self {
-        self.parentid = Some(value);
-        self
-    }
-
-    /// Sets `emaildomain` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emaildomain(mut self, value: impl Into<String>) -> Self {
-        self.emaildomain = Some(value.into());
-        self
-    }
-
-    /// Sets `users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_users(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.users = Some(value);
-        self
-    }
-
-    /// Sets `allow_api_access` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_api_access(mut self, value: bool) -> Self {
-        self.allow_api_access = Some(value);
-        self
-    }
-
-    /// Sets `api_access_clientid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_api_access_clientid(mut self, value: impl Into<String>) -> Self {
-        self.api_access_clientid = Some(value.into());
-        self
-    }
-
-    /// Sets `api_access_clientsecret` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_api_access_clientsecret(mut self, value: impl Into<String>) -> Self {
-        self.api_access_clientsecret = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartynhdauthurl` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdauthurl(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdauthurl = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartynhdtenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdtenant(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdtenant = Some(value.into());
-        self
-    }
-
-    /// Sets `thirdpartynhdapiclientid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartynhdapiclientid(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartynhdapiclientid = Some(value.into());
-        self
-    }
-
-    /// Sets `new_thirdpartynhdapiclientsecret` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_thirdpartynhdapiclientsecret(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.new_thirdpartynhdapiclientsecret = Some(value.into());
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `kashflowid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflowid(mut self, value: i32) -> Self {
-        self.kashflowid = Some(value);
-        self
-    }
-
-    /// Sets `details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_details_id(mut self, value: i32) -> Self {
-        self.details_id = Some(value);
-        self
-    }
-
-    /// Sets `kashflow_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant_id(mut self, value: i32) -> Self {
-        self.kashflow_tenant_id = Some(value);
-        self
-    }
-
-    /// Sets `kashflow_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kashflow_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.kashflow_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.xero_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `xero_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xero_id(mut self, value: impl Into<String>) -> Self {
-        self.xero_id = Some(value.into());
-        self
-    }
-
-    /// Sets `is_xero_archived` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_xero_archived(mut self, value: bool) -> Self {
-        self.is_xero_archived = Some(value);
-        self
-    }
-
-    /// Sets `qbo_company_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_name(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `issupplierdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_issupplierdetails(mut self, value: bool) -> Self {
-        self.issupplierdetails = Some(value);
-        self
-    }
-
-    /// Sets `jira_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_url(mut self, value: impl Into<String>) -> Self {
-        self.jira_url = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_username(mut self, value: impl Into<String>) -> Self {
-        self.jira_username = Some(value.into());
-        self
-    }
-
-    /// Sets `new_jirakey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_jirakey(mut self, value: impl Into<String>) -> Self {
-        self.new_jirakey = Some(value.into());
-        self
-    }
-
-    /// Sets `test_jira` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_test_jira(mut self, value: bool) -> Self {
-        self.test_jira = Some(value);
-        self
-    }
-
-    /// Sets `jira_servicedesk_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_servicedesk_id(mut self, value: impl Into<String>) -> Self {
-        self.jira_servicedesk_id = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_servicedesk_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_servicedesk_name(mut self, value: impl Into<String>) -> Self {
-        self.jira_servicedesk_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_servicedesk` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_servicedesk(mut self, value: KeyPair2) -> Self {
-        self.jira_servicedesk = Some(value);
-        self
-    }
-
-    /// Sets `jira_requesttype_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_requesttype_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.jira_requesttype_mappings = Some(value);
-        self
-    }
-
-    /// Sets `jira_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_user_id(mut self, value: impl Into<String>) -> Self {
-        self.jira_user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_user_name(mut self, value: impl Into<String>) -> Self {
-        self.jira_user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_user(mut self, value: KeyPair2) -> Self {
-        self.jira_user = Some(value);
-        self
-    }
-
-    /// Sets `jira_priority_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_priority_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.jira_priority_mappings = Some(value);
-        self
-    }
-
-    /// Sets `jira_status_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_status_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.jira_status_mappings = Some(value);
-        self
-    }
-
-    /// Sets `create_jira_webhook` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_jira_webhook(mut self, value: bool) -> Self {
-        self.create_jira_webhook = Some(value);
-        self
-    }
-
-    /// Sets `jira_webhook_created` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_webhook_created(mut self, value: bool) -> Self {
-        self.jira_webhook_created = Some(value);
-        self
-    }
-
-    /// Sets `synced_to_intacct` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_synced_to_intacct(mut self, value: bool) -> Self {
-        self.synced_to_intacct = Some(value);
-        self
-    }
-
-    /// Sets `intacct_location_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_location_id(mut self, value: impl Into<String>) -> Self {
-        self.intacct_location_id = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_location_id_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_location_id_list(mut self, value: Vec<KeyPair2>) -> Self {
-        self.intacct_location_id_list = Some(value);
-        self
-    }
-
-    /// Sets `intacct_location_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_location_type(mut self, value: impl Into<String>) -> Self {
-        self.intacct_location_type = Some(value.into());
-        self
-    }
-
-    /// Sets `intacct_save_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_save_location(mut self, value: impl Into<String>) -> Self {
-        self.intacct_save_location = Some(value.into());
-        self
-    }
-
-    /// Sets `default_currency_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_currency_code_name(mut self, value: impl Into<String>) -> Self {
-        self.default_currency_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `ignore_from_accounting_sync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignore_from_accounting_sync(mut self, value: bool) -> Self {
-        self.ignore_from_accounting_sync = Some(value);
-        self
-    }
-
-    /// Sets `intacct_default_save_loc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intacct_default_save_loc(mut self, value: impl Into<String>) -> Self {
-        self.intacct_default_save_loc = Some(value.into());
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `new_icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_icon(mut self, value: impl Into<String>) -> Self {
-        self.new_icon = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_url(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_url = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_locale` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_locale(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_locale = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_username(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_username = Some(value.into());
-        self
-    }
-
-    /// Sets `new_servicenowkey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_servicenowkey(mut self, value: impl Into<String>) -> Self {
-        self.new_servicenowkey = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_priority_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_priority_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_priority_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_status_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_status_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_status_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_impact_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_impact_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_impact_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_urgency_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_urgency_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_urgency_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_category_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_category_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_category_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_assignment_group` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_assignment_group(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_assignment_group = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_assignment_group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_assignment_group_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.servicenow_assignment_group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_assignmentgroup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_assignmentgroup(mut self, value: KeyPair2) -> Self {
-        self.servicenow_assignmentgroup = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_defaultuser_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_defaultuser_id(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_defaultuser_id = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_defaultuser_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_defaultuser_name(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_defaultuser_name = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_defaultuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_defaultuser(mut self, value: KeyPair2) -> Self {
-        self.servicenow_defaultuser = Some(value);
-        self
-    }
-
-    /// Sets `test_servicenow` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_test_servicenow(mut self, value: bool) -> Self {
-        self.test_servicenow = Some(value);
-        self
-    }
-
-    /// Sets `myob_tenant` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_myob_tenant(mut self, value: i32) -> Self {
-        self.myob_tenant = Some(value);
-        self
-    }
-
-    /// Sets `myob_tenant_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_myob_tenant_name(mut self, value: impl Into<String>) -> Self {
-        self.myob_tenant_name = Some(value.into());
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `purchase_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_tax_code(mut self, value: i32) -> Self {
-        self.purchase_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `purchase_tax_code_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_purchase_tax_code_name(mut self, value: impl Into<String>) -> Self {
-        self.purchase_tax_code_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sync_servicenow_attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sync_servicenow_attachments(mut self, value: i32) -> Self {
-        self.sync_servicenow_attachments = Some(value);
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_team_mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_team_mappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_team_mappings = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_ticket_sync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_ticket_sync(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_ticket_sync = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_ticket_sync_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_ticket_sync_list(mut self, value: Vec<KeyPair2>) -> Self {
-        self.servicenow_ticket_sync_list = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_fieldmappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_fieldmappings(
-        mut self,
-        value: Vec<IntegrationFieldMapping>,
-    ) -> Self {
-        self.servicenow_fieldmappings = Some(value);
-        self
-    }
-
-    /// Sets `jira_webhook_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_webhook_user(mut self, value: i32) -> Self {
-        self.jira_webhook_user = Some(value);
-        self
-    }
-
-    /// Sets `jira_webhook_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_webhook_username(mut self, value: impl Into<String>) -> Self {
-        self.jira_webhook_username = Some(value.into());
-        self
-    }
-
-    /// Sets `supplier_invoice_due_date_extra_days` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_invoice_due_date_extra_days(mut self, value: i32) -> Self {
-        self.supplier_invoice_due_date_extra_days = Some(value);
-        self
-    }
-
-    /// Sets `is_supplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_supplier(mut self, value: bool) -> Self {
-        self.is_supplier = Some(value);
-        self
-    }
-
-    /// Sets `is_manufacturer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_manufacturer(mut self, value: bool) -> Self {
-        self.is_manufacturer = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_authtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_authtype(mut self, value: i32) -> Self {
-        self.servicenow_authtype = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `logo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logo(mut self, value: impl Into<String>) -> Self {
-        self.logo = Some(value.into());
-        self
-    }
-
-    /// Sets `qbo_company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_qbo_company_id(mut self, value: impl Into<String>) -> Self {
-        self.qbo_company_id = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_validated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_validated(mut self, value: bool) -> Self {
-        self.jira_validated = Some(value);
-        self
-    }
-
-    /// Sets `default_currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_currency_code(mut self, value: i32) -> Self {
-        self.default_currency_code = Some(value);
-        self
-    }
-
-    /// Sets `supplier_mailbox_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_mailbox_override(mut self, value: i32) -> Self {
-        self.supplier_mailbox_override = Some(value);
-        self
-    }
-
-    /// Sets `supplier_mailbox_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_mailbox_address(mut self, value: impl Into<String>) -> Self {
-        self.supplier_mailbox_address = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_validated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_validated(mut self, value: bool) -> Self {
-        self.servicenow_validated = Some(value);
-        self
-    }
-
-    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
-        self.messagegroup_id = Some(value);
-        self
-    }
-
-    /// Sets `website` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_website(mut self, value: impl Into<String>) -> Self {
-        self.website = Some(value.into());
-        self
-    }
-
-    /// Sets `mobile` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mobile(mut self, value: impl Into<String>) -> Self {
-        self.mobile = Some(value.into());
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `toplevel_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_toplevel_id(mut self) -> Self {
-        self.toplevel_id = None;
-        self.extra.insert("toplevel_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `toplevel_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_toplevel_name(mut self) -> Self {
-        self.toplevel_name = None;
-        self.extra.insert("toplevel_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contact_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contact_name(mut self) -> Self {
-        self.contact_name = None;
-        self.extra.insert("contact_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_address(mut self) -> Self {
-        self.email_address = None;
-        self.extra.insert("email_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `support_email_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_support_email_address(mut self) -> Self {
-        self.support_email_address = None;
-        self.extra.insert("support_email_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phone_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phone_number(mut self) -> Self {
-        self.phone_number = None;
-        self.extra.insert("phone_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtemplate_id(mut self) -> Self {
-        self.emailtemplate_id = None;
-        self.extra.insert("emailtemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_contract_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_contract_id(mut self) -> Self {
-        self.default_contract_id = None;
-        self.extra.insert("default_contract_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_contract_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_contract_sla_id(mut self) -> Self {
-        self.default_contract_sla_id = None;
-        self.extra.insert("default_contract_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdapiurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdapiurl(mut self) -> Self {
-        self.thirdpartynhdapiurl = None;
-        self.extra.insert("thirdpartynhdapiurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_count(mut self) -> Self {
-        self.contract_count = None;
-        self.extra.insert("contract_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datecreated(mut self) -> Self {
-        self.datecreated = None;
-        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phone_number_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phone_number_2(mut self) -> Self {
-        self.phone_number_2 = None;
-        self.extra.insert("phone_number_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phone_number_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phone_number_3(mut self) -> Self {
-        self.phone_number_3 = None;
-        self.extra.insert("phone_number_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes(mut self) -> Self {
-        self.notes = None;
-        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_address(mut self) -> Self {
-        self.address = None;
-        self.extra.insert("address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `switchslatosupplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_switchslatosupplier(mut self) -> Self {
-        self.switchslatosupplier = None;
-        self.extra.insert("switchslatosupplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailoverduefixby` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailoverduefixby(mut self) -> Self {
-        self.emailoverduefixby = None;
-        self.extra.insert("emailoverduefixby".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailoverdueresponse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailoverdueresponse(mut self) -> Self {
-        self.emailoverdueresponse = None;
-        self.extra.insert("emailoverdueresponse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `webserviceurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_webserviceurl(mut self) -> Self {
-        self.webserviceurl = None;
-        self.extra.insert("webserviceurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailtemplate_name(mut self) -> Self {
-        self.emailtemplate_name = None;
-        self.extra.insert("emailtemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `accounts_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_accounts_id(mut self) -> Self {
-        self.accounts_id = None;
-        self.extra.insert("accounts_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_url(mut self) -> Self {
-        self.portal_url = None;
-        self.extra.insert("portal_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_ref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_ref(mut self) -> Self {
-        self.portal_ref = None;
-        self.extra.insert("portal_ref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_username(mut self) -> Self {
-        self.portal_username = None;
-        self.extra.insert("portal_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_password(mut self) -> Self {
-        self.portal_password = None;
-        self.extra.insert("portal_password".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contact_title` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contact_title(mut self) -> Self {
-        self.contact_title = None;
-        self.extra.insert("contact_title".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fax(mut self) -> Self {
-        self.fax = None;
-        self.extra.insert("fax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_start_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_start_tag(mut self) -> Self {
-        self.email_start_tag = None;
-        self.extra.insert("email_start_tag".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_end_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_end_tag(mut self) -> Self {
-        self.email_end_tag = None;
-        self.extra.insert("email_end_tag".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usesnhd` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usesnhd(mut self) -> Self {
-        self.usesnhd = None;
-        self.extra.insert("usesnhd".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nhdurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nhdurl(mut self) -> Self {
-        self.nhdurl = None;
-        self.extra.insert("nhdurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nhdemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nhdemailaddress(mut self) -> Self {
-        self.nhdemailaddress = None;
-        self.extra.insert("nhdemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nhdpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nhdpassword(mut self) -> Self {
-        self.nhdpassword = None;
-        self.extra.insert("nhdpassword".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentid(mut self) -> Self {
-        self.parentid = None;
-        self.extra.insert("parentid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emaildomain` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emaildomain(mut self) -> Self {
-        self.emaildomain = None;
-        self.extra.insert("emaildomain".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_users(mut self) -> Self {
-        self.users = None;
-        self.extra.insert("users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_api_access` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_api_access(mut self) -> Self {
-        self.allow_api_access = None;
-        self.extra.insert("allow_api_access".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `api_access_clientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_api_access_clientid(mut self) -> Self {
-        self.api_access_clientid = None;
-        self.extra.insert("api_access_clientid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `api_access_clientsecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_api_access_clientsecret(mut self) -> Self {
-        self.api_access_clientsecret = None;
-        self.extra.insert("api_access_clientsecret".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdauthurl` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdauthurl(mut self) -> Self {
-        self.thirdpartynhdauthurl = None;
-        self.extra.insert("thirdpartynhdauthurl".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdtenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdtenant(mut self) -> Self {
-        self.thirdpartynhdtenant = None;
-        self.extra.insert("thirdpartynhdtenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartynhdapiclientid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartynhdapiclientid(mut self) -> Self {
-        self.thirdpartynhdapiclientid = None;
-        self.extra
-            .insert("thirdpartynhdapiclientid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_thirdpartynhdapiclientsecret` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_thirdpartynhdapiclientsecret(mut self) -> Self {
-        self.new_thirdpartynhdapiclientsecret = None;
-        self.extra
-            .insert(
-                "new_thirdpartynhdapiclientsecret".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflowid(mut self) -> Self {
-        self.kashflowid = None;
-        self.extra.insert("kashflowid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_details_id(mut self) -> Self {
-        self.details_id = None;
-        self.extra.insert("details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant_id(mut self) -> Self {
-        self.kashflow_tenant_id = None;
-        self.extra.insert("kashflow_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kashflow_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kashflow_tenant_name(mut self) -> Self {
-        self.kashflow_tenant_name = None;
-        self.extra.insert("kashflow_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_id(mut self) -> Self {
-        self.xero_tenant_id = None;
-        self.extra.insert("xero_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_tenant_name(mut self) -> Self {
-        self.xero_tenant_name = None;
-        self.extra.insert("xero_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `xero_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xero_id(mut self) -> Self {
-        self.xero_id = None;
-        self.extra.insert("xero_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_xero_archived` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_xero_archived(mut self) -> Self {
-        self.is_xero_archived = None;
-        self.extra.insert("is_xero_archived".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_name(mut self) -> Self {
-        self.qbo_company_name = None;
-        self.extra.insert("qbo_company_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `issupplierdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_issupplierdetails(mut self) -> Self {
-        self.issupplierdetails = None;
-        self.extra.insert("issupplierdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_url(mut self) -> Self {
-        self.jira_url = None;
-        self.extra.insert("jira_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_username(mut self) -> Self {
-        self.jira_username = None;
-        self.extra.insert("jira_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_jirakey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_jirakey(mut self) -> Self {
-        self.new_jirakey = None;
-        self.extra.insert("new_jirakey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `test_jira` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_test_jira(mut self) -> Self {
-        self.test_jira = None;
-        self.extra.insert("test_jira".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_servicedesk_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_servicedesk_id(mut self) -> Self {
-        self.jira_servicedesk_id = None;
-        self.extra.insert("jira_servicedesk_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_servicedesk_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_servicedesk_name(mut self) -> Self {
-        self.jira_servicedesk_name = None;
-        self.extra.insert("jira_servicedesk_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_servicedesk` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_servicedesk(mut self) -> Self {
-        self.jira_servicedesk = None;
-        self.extra.insert("jira_servicedesk".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_requesttype_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_requesttype_mappings(mut self) -> Self {
-        self.jira_requesttype_mappings = None;
-        self.extra
-            .insert("jira_requesttype_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_user_id(mut self) -> Self {
-        self.jira_user_id = None;
-        self.extra.insert("jira_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_user_name(mut self) -> Self {
-        self.jira_user_name = None;
-        self.extra.insert("jira_user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_user(mut self) -> Self {
-        self.jira_user = None;
-        self.extra.insert("jira_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_priority_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_priority_mappings(mut self) -> Self {
-        self.jira_priority_mappings = None;
-        self.extra.insert("jira_priority_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_status_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_status_mappings(mut self) -> Self {
-        self.jira_status_mappings = None;
-        self.extra.insert("jira_status_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `create_jira_webhook` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_jira_webhook(mut self) -> Self {
-        self.create_jira_webhook = None;
-        self.extra.insert("create_jira_webhook".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_webhook_created` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_webhook_created(mut self) -> Self {
-        self.jira_webhook_created = None;
-        self.extra.insert("jira_webhook_created".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `synced_to_intacct` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_synced_to_intacct(mut self) -> Self {
-        self.synced_to_intacct = None;
-        self.extra.insert("synced_to_intacct".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_location_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_location_id(mut self) -> Self {
-        self.intacct_location_id = None;
-        self.extra.insert("intacct_location_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_location_id_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_location_id_list(mut self) -> Self {
-        self.intacct_location_id_list = None;
-        self.extra
-            .insert("intacct_location_id_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_location_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_location_type(mut self) -> Self {
-        self.intacct_location_type = None;
-        self.extra.insert("intacct_location_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_save_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_save_location(mut self) -> Self {
-        self.intacct_save_location = None;
-        self.extra.insert("intacct_save_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_currency_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_currency_code_name(mut self) -> Self {
-        self.default_currency_code_name = None;
-        self.extra
-            .insert("default_currency_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ignore_from_accounting_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignore_from_accounting_sync(mut self) -> Self {
-        self.ignore_from_accounting_sync = None;
-        self.extra
-            .insert("ignore_from_accounting_sync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intacct_default_save_loc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intacct_default_save_loc(mut self) -> Self {
-        self.intacct_default_save_loc = None;
-        self.extra
-            .insert("intacct_default_save_loc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_icon(mut self) -> Self {
-        self.new_icon = None;
-        self.extra.insert("new_icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_url(mut self) -> Self {
-        self.servicenow_url = None;
-        self.extra.insert("servicenow_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_locale` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_locale(mut self) -> Self {
-        self.servicenow_locale = None;
-        self.extra.insert("servicenow_locale".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_username(mut self) -> Self {
-        self.servicenow_username = None;
-        self.extra.insert("servicenow_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_servicenowkey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_servicenowkey(mut self) -> Self {
-        self.new_servicenowkey = None;
-        self.extra.insert("new_servicenowkey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_priority_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_priority_mappings(mut self) -> Self {
-        self.servicenow_priority_mappings = None;
-        self.extra
-            .insert("servicenow_priority_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_status_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_status_mappings(mut self) -> Self {
-        self.servicenow_status_mappings = None;
-        self.extra
-            .insert("servicenow_status_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_impact_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_impact_mappings(mut self) -> Self {
-        self.servicenow_impact_mappings = None;
-        self.extra
-            .insert("servicenow_impact_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_urgency_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_urgency_mappings(mut self) -> Self {
-        self.servicenow_urgency_mappings = None;
-        self.extra
-            .insert("servicenow_urgency_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_category_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_category_mappings(mut self) -> Self {
-        self.servicenow_category_mappings = None;
-        self.extra
-            .insert("servicenow_category_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_assignment_group` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_assignment_group(mut self) -> Self {
-        self.servicenow_assignment_group = None;
-        self.extra
-            .insert("servicenow_assignment_group".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_assignment_group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_assignment_group_name(mut self) -> Self {
-        self.servicenow_assignment_group_name = None;
-        self.extra
-            .insert(
-                "servicenow_assignment_group_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `servicenow_assignmentgroup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_assignmentgroup(mut self) -> Self {
-        self.servicenow_assignmentgroup = None;
-        self.extra
-            .insert("servicenow_assignmentgroup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_defaultuser_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_defaultuser_id(mut self) -> Self {
-        self.servicenow_defaultuser_id = None;
-        self.extra
-            .insert("servicenow_defaultuser_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_defaultuser_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_defaultuser_name(mut self) -> Self {
-        self.servicenow_defaultuser_name = None;
-        self.extra
-            .insert("servicenow_defaultuser_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_defaultuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_defaultuser(mut self) -> Self {
-        self.servicenow_defaultuser = None;
-        self.extra.insert("servicenow_defaultuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `test_servicenow` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_test_servicenow(mut self) -> Self {
-        self.test_servicenow = None;
-        self.extra.insert("test_servicenow".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `myob_tenant` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_myob_tenant(mut self) -> Self {
-        self.myob_tenant = None;
-        self.extra.insert("myob_tenant".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `myob_tenant_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_myob_tenant_name(mut self) -> Self {
-        self.myob_tenant_name = None;
-        self.extra.insert("myob_tenant_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_tax_code(mut self) -> Self {
-        self.purchase_tax_code = None;
-        self.extra.insert("purchase_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `purchase_tax_code_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_purchase_tax_code_name(mut self) -> Self {
-        self.purchase_tax_code_name = None;
-        self.extra.insert("purchase_tax_code_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sync_servicenow_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sync_servicenow_attachments(mut self) -> Self {
-        self.sync_servicenow_attachments = None;
-        self.extra
-            .insert("sync_servicenow_attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_team_mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_team_mappings(mut self) -> Self {
-        self.servicenow_team_mappings = None;
-        self.extra
-            .insert("servicenow_team_mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_ticket_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_ticket_sync(mut self) -> Self {
-        self.servicenow_ticket_sync = None;
-        self.extra.insert("servicenow_ticket_sync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_ticket_sync_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_ticket_sync_list(mut self) -> Self {
-        self.servicenow_ticket_sync_list = None;
-        self.extra
-            .insert("servicenow_ticket_sync_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_fieldmappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_fieldmappings(mut self) -> Self {
-        self.servicenow_fieldmappings = None;
-        self.extra
-            .insert("servicenow_fieldmappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_webhook_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_webhook_user(mut self) -> Self {
-        self.jira_webhook_user = None;
-        self.extra.insert("jira_webhook_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_webhook_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_webhook_username(mut self) -> Self {
-        self.jira_webhook_username = None;
-        self.extra.insert("jira_webhook_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_invoice_due_date_extra_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_invoice_due_date_extra_days(mut self) -> Self {
-        self.supplier_invoice_due_date_extra_days = None;
-        self.extra
-            .insert(
-                "supplier_invoice_due_date_extra_days".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `is_supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_supplier(mut self) -> Self {
-        self.is_supplier = None;
-        self.extra.insert("is_supplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_manufacturer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_manufacturer(mut self) -> Self {
-        self.is_manufacturer = None;
-        self.extra.insert("is_manufacturer".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_authtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_authtype(mut self) -> Self {
-        self.servicenow_authtype = None;
-        self.extra.insert("servicenow_authtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logo(mut self) -> Self {
-        self.logo = None;
-        self.extra.insert("logo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `qbo_company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_qbo_company_id(mut self) -> Self {
-        self.qbo_company_id = None;
-        self.extra.insert("qbo_company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_validated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_validated(mut self) -> Self {
-        self.jira_validated = None;
-        self.extra.insert("jira_validated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_currency_code(mut self) -> Self {
-        self.default_currency_code = None;
-        self.extra.insert("default_currency_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_mailbox_override(mut self) -> Self {
-        self.supplier_mailbox_override = None;
-        self.extra
-            .insert("supplier_mailbox_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_mailbox_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_mailbox_address(mut self) -> Self {
-        self.supplier_mailbox_address = None;
-        self.extra
-            .insert("supplier_mailbox_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_validated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_validated(mut self) -> Self {
-        self.servicenow_validated = None;
-        self.extra.insert("servicenow_validated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messagegroup_id(mut self) -> Self {
-        self.messagegroup_id = None;
-        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `website` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_website(mut self) -> Self {
-        self.website = None;
-        self.extra.insert("website".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mobile` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mobile(mut self) -> Self {
-        self.mobile = None;
-        self.extra.insert("mobile".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Supplier {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "toplevel_id", &self.toplevel_id, &self.extra)?;
-        model::opt_entry(&mut map, "toplevel_name", &self.toplevel_name, &self.extra)?;
-        model::opt_entry(&mut map, "contact_name", &self.contact_name, &self.extra)?;
-        model::opt_entry(&mut map, "email_address", &self.email_address, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "support_email_address",
-            &self.support_email_address,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "phone_number", &self.phone_number, &self.extra)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "emailtemplate_id",
-            &self.emailtemplate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_contract_id",
-            &self.default_contract_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_contract_sla_id",
-            &self.default_contract_sla_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdapiurl",
-            &self.thirdpartynhdapiurl,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(&mut map, "contract_count", &self.contract_count, &self.extra)?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
-        model::opt_entry(&mut map, "phone_number_2", &self.phone_number_2, &self.extra)?;
-        model::opt_entry(&mut map, "phone_number_3", &self.phone_number_3, &self.extra)?;
-        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
-        model::opt_entry(&mut map, "address", &self.address, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "switchslatosupplier",
-            &self.switchslatosupplier,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "emailoverduefixby",
-            &self.emailoverduefixby,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "emailoverdueresponse",
-            &self.emailoverdueresponse,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "webserviceurl", &self.webserviceurl, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "emailtemplate_name",
-            &self.emailtemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "accounts_id", &self.accounts_id, &self.extra)?;
-        model::opt_entry(&mut map, "portal_url", &self.portal_url, &self.extra)?;
-        model::opt_entry(&mut map, "portal_ref", &self.portal_ref, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "portal_username",
-            &self.portal_username,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_password",
-            &self.portal_password,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "contact_title", &self.contact_title, &self.extra)?;
-        model::opt_entry(&mut map, "fax", &self.fax, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "email_start_tag",
-            &self.email_start_tag,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag, &self.extra)?;
-        model::opt_entry(&mut map, "usesnhd", &self.usesnhd, &self.extra)?;
-        model::opt_entry(&mut map, "nhdurl", &self.nhdurl, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nhdemailaddress",
-            &self.nhdemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "nhdpassword", &self.nhdpassword, &self.extra)?;
-        model::opt_entry(&mut map, "parentid", &self.parentid, &self.extra)?;
-        model::opt_entry(&mut map, "emaildomain", &self.emaildomain, &self.extra)?;
-        model::opt_entry(&mut map, "users", &self.users, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allow_api_access",
-            &self.allow_api_access,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "api_access_clientid",
-            &self.api_access_clientid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "api_access_clientsecret",
-            &self.api_access_clientsecret,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdauthurl",
-            &self.thirdpartynhdauthurl,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdtenant",
-            &self.thirdpartynhdtenant,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartynhdapiclientid",
-            &self.thirdpartynhdapiclientid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_thirdpartynhdapiclientsecret",
-            &self.new_thirdpartynhdapiclientsecret,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "kashflowid", &self.kashflowid, &self.extra)?;
-        model::opt_entry(&mut map, "details_id", &self.details_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant_id",
-            &self.kashflow_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kashflow_tenant_name",
-            &self.kashflow_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xero_tenant_id", &self.xero_tenant_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "xero_tenant_name",
-            &self.xero_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "xero_id", &self.xero_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "is_xero_archived",
-            &self.is_xero_archived,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "qbo_company_name",
-            &self.qbo_company_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "issupplierdetails",
-            &self.issupplierdetails,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "jira_url", &self.jira_url, &self.extra)?;
-        model::opt_entry(&mut map, "jira_username", &self.jira_username, &self.extra)?;
-        model::opt_entry(&mut map, "new_jirakey", &self.new_jirakey, &self.extra)?;
-        model::opt_entry(&mut map, "test_jira", &self.test_jira, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_servicedesk_id",
-            &self.jira_servicedesk_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_servicedesk_name",
-            &self.jira_servicedesk_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_servicedesk",
-            &self.jira_servicedesk,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_requesttype_mappings",
-            &self.jira_requesttype_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "jira_user_id", &self.jira_user_id, &self.extra)?;
-        model::opt_entry(&mut map, "jira_user_name", &self.jira_user_name, &self.extra)?;
-        model::opt_entry(&mut map, "jira_user", &self.jira_user, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_priority_mappings",
-            &self.jira_priority_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_status_mappings",
-            &self.jira_status_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "create_jira_webhook",
-            &self.create_jira_webhook,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_webhook_created",
-            &self.jira_webhook_created,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "synced_to_intacct",
-            &self.synced_to_intacct,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_location_id",
-            &self.intacct_location_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_location_id_list",
-            &self.intacct_location_id_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_location_type",
-            &self.intacct_location_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_save_location",
-            &self.intacct_save_location,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_currency_code_name",
-            &self.default_currency_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ignore_from_accounting_sync",
-            &self.ignore_from_accounting_sync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "intacct_default_save_loc",
-            &self.intacct_default_save_loc,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_icon", &self.new_icon, &self.extra)?;
-        model::opt_entry(&mut map, "servicenow_url", &self.servicenow_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_locale",
-            &self.servicenow_locale,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_username",
-            &self.servicenow_username,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_servicenowkey",
-            &self.new_servicenowkey,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_priority_mappings",
-            &self.servicenow_priority_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_status_mappings",
-            &self.servicenow_status_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_impact_mappings",
-            &self.servicenow_impact_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_urgency_mappings",
-            &self.servicenow_urgency_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_category_mappings",
-            &self.servicenow_category_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_assignment_group",
-            &self.servicenow_assignment_group,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_assignment_group_name",
-            &self.servicenow_assignment_group_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_assignmentgroup",
-            &self.servicenow_assignmentgroup,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_defaultuser_id",
-            &self.servicenow_defaultuser_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_defaultuser_name",
-            &self.servicenow_defaultuser_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_defaultuser",
-            &self.servicenow_defaultuser,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "test_servicenow",
-            &self.test_servicenow,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "myob_tenant", &self.myob_tenant, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "myob_tenant_name",
-            &self.myob_tenant_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchase_tax_code",
-            &self.purchase_tax_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "purchase_tax_code_name",
-            &self.purchase_tax_code_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sync_servicenow_attachments",
-            &self.sync_servicenow_attachments,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_team_mappings",
-            &self.servicenow_team_mappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_ticket_sync",
-            &self.servicenow_ticket_sync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_ticket_sync_list",
-            &self.servicenow_ticket_sync_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_fieldmappings",
-            &self.servicenow_fieldmappings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_webhook_user",
-            &self.jira_webhook_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "jira_webhook_username",
-            &self.jira_webhook_username,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_invoice_due_date_extra_days",
-            &self.supplier_invoice_due_date_extra_days,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_supplier", &self.is_supplier, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "is_manufacturer",
-            &self.is_manufacturer,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_authtype",
-            &self.servicenow_authtype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "logo", &self.logo, &self.extra)?;
-        model::opt_entry(&mut map, "qbo_company_id", &self.qbo_company_id, &self.extra)?;
-        model::opt_entry(&mut map, "jira_validated", &self.jira_validated, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_currency_code",
-            &self.default_currency_code,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_mailbox_override",
-            &self.supplier_mailbox_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "supplier_mailbox_address",
-            &self.supplier_mailbox_address,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_validated",
-            &self.servicenow_validated,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "messagegroup_id",
-            &self.messagegroup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "website", &self.website, &self.extra)?;
-        model::opt_entry(&mut map, "mobile", &self.mobile, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Supplier {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Supplier`], to name one in [`Supplier::clear`] (send it as `null`) and
+/// [`Supplier::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SupplierField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `toplevel_id`.
+    ToplevelId,
+    /// `toplevel_name`.
+    ToplevelName,
+    /// `contact_name`.
+    ContactName,
+    /// `email_address`.
+    EmailAddress,
+    /// `support_email_address`.
+    SupportEmailAddress,
+    /// `phone_number`.
+    PhoneNumber,
+    /// `inactive`.
+    Inactive,
+    /// `emailtemplate_id`.
+    EmailtemplateId,
+    /// `default_contract_id`.
+    DefaultContractId,
+    /// `default_contract_sla_id`.
+    DefaultContractSlaId,
+    /// `thirdpartynhdapiurl`.
+    Thirdpartynhdapiurl,
+    /// `customfields`.
+    Customfields,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `contract_count`.
+    ContractCount,
+    /// `datecreated`.
+    Datecreated,
+    /// `phone_number_2`.
+    PhoneNumber2,
+    /// `phone_number_3`.
+    PhoneNumber3,
+    /// `notes`.
+    Notes,
+    /// `address`.
+    Address,
+    /// `switchslatosupplier`.
+    Switchslatosupplier,
+    /// `emailoverduefixby`.
+    Emailoverduefixby,
+    /// `emailoverdueresponse`.
+    Emailoverdueresponse,
+    /// `webserviceurl`.
+    Webserviceurl,
+    /// `emailtemplate_name`.
+    EmailtemplateName,
+    /// `accounts_id`.
+    AccountsId,
+    /// `portal_url`.
+    PortalUrl,
+    /// `portal_ref`.
+    PortalRef,
+    /// `portal_username`.
+    PortalUsername,
+    /// `portal_password`.
+    PortalPassword,
+    /// `contact_title`.
+    ContactTitle,
+    /// `fax`.
+    Fax,
+    /// `email_start_tag`.
+    EmailStartTag,
+    /// `email_end_tag`.
+    EmailEndTag,
+    /// `usesnhd`.
+    Usesnhd,
+    /// `nhdurl`.
+    Nhdurl,
+    /// `nhdemailaddress`.
+    Nhdemailaddress,
+    /// `nhdpassword`.
+    Nhdpassword,
+    /// `parentid`.
+    Parentid,
+    /// `emaildomain`.
+    Emaildomain,
+    /// `users`.
+    Users,
+    /// `allow_api_access`.
+    AllowApiAccess,
+    /// `api_access_clientid`.
+    ApiAccessClientid,
+    /// `api_access_clientsecret`.
+    ApiAccessClientsecret,
+    /// `thirdpartynhdauthurl`.
+    Thirdpartynhdauthurl,
+    /// `thirdpartynhdtenant`.
+    Thirdpartynhdtenant,
+    /// `thirdpartynhdapiclientid`.
+    Thirdpartynhdapiclientid,
+    /// `new_thirdpartynhdapiclientsecret`.
+    NewThirdpartynhdapiclientsecret,
+    /// `_isimport`.
+    Isimport,
+    /// `_importtype`.
+    Importtype,
+    /// `kashflowid`.
+    Kashflowid,
+    /// `details_id`.
+    DetailsId,
+    /// `kashflow_tenant_id`.
+    KashflowTenantId,
+    /// `kashflow_tenant_name`.
+    KashflowTenantName,
+    /// `xero_tenant_id`.
+    XeroTenantId,
+    /// `xero_tenant_name`.
+    XeroTenantName,
+    /// `xero_id`.
+    XeroId,
+    /// `is_xero_archived`.
+    IsXeroArchived,
+    /// `qbo_company_name`.
+    QboCompanyName,
+    /// `_warning`.
+    Warning,
+    /// `issupplierdetails`.
+    Issupplierdetails,
+    /// `jira_url`.
+    JiraUrl,
+    /// `jira_username`.
+    JiraUsername,
+    /// `new_jirakey`.
+    NewJirakey,
+    /// `test_jira`.
+    TestJira,
+    /// `jira_servicedesk_id`.
+    JiraServicedeskId,
+    /// `jira_servicedesk_name`.
+    JiraServicedeskName,
+    /// `jira_servicedesk`.
+    JiraServicedesk,
+    /// `jira_requesttype_mappings`.
+    JiraRequesttypeMappings,
+    /// `jira_user_id`.
+    JiraUserId,
+    /// `jira_user_name`.
+    JiraUserName,
+    /// `jira_user`.
+    JiraUser,
+    /// `jira_priority_mappings`.
+    JiraPriorityMappings,
+    /// `jira_status_mappings`.
+    JiraStatusMappings,
+    /// `create_jira_webhook`.
+    CreateJiraWebhook,
+    /// `jira_webhook_created`.
+    JiraWebhookCreated,
+    /// `synced_to_intacct`.
+    SyncedToIntacct,
+    /// `intacct_location_id`.
+    IntacctLocationId,
+    /// `intacct_location_id_list`.
+    IntacctLocationIdList,
+    /// `intacct_location_type`.
+    IntacctLocationType,
+    /// `intacct_save_location`.
+    IntacctSaveLocation,
+    /// `default_currency_code_name`.
+    DefaultCurrencyCodeName,
+    /// `ignore_from_accounting_sync`.
+    IgnoreFromAccountingSync,
+    /// `intacct_default_save_loc`.
+    IntacctDefaultSaveLoc,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `new_icon`.
+    NewIcon,
+    /// `servicenow_url`.
+    ServicenowUrl,
+    /// `servicenow_locale`.
+    ServicenowLocale,
+    /// `servicenow_username`.
+    ServicenowUsername,
+    /// `new_servicenowkey`.
+    NewServicenowkey,
+    /// `servicenow_priority_mappings`.
+    ServicenowPriorityMappings,
+    /// `servicenow_status_mappings`.
+    ServicenowStatusMappings,
+    /// `servicenow_impact_mappings`.
+    ServicenowImpactMappings,
+    /// `servicenow_urgency_mappings`.
+    ServicenowUrgencyMappings,
+    /// `servicenow_category_mappings`.
+    ServicenowCategoryMappings,
+    /// `servicenow_assignment_group`.
+    ServicenowAssignmentGroup,
+    /// `servicenow_assignment_group_name`.
+    ServicenowAssignmentGroupName,
+    /// `servicenow_assignmentgroup`.
+    ServicenowAssignmentgroup,
+    /// `servicenow_defaultuser_id`.
+    ServicenowDefaultuserId,
+    /// `servicenow_defaultuser_name`.
+    ServicenowDefaultuserName,
+    /// `servicenow_defaultuser`.
+    ServicenowDefaultuser,
+    /// `test_servicenow`.
+    TestServicenow,
+    /// `myob_tenant`.
+    MyobTenant,
+    /// `myob_tenant_name`.
+    MyobTenantName,
+    /// `external_links`.
+    ExternalLinks,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `purchase_tax_code`.
+    PurchaseTaxCode,
+    /// `purchase_tax_code_name`.
+    PurchaseTaxCodeName,
+    /// `sync_servicenow_attachments`.
+    SyncServicenowAttachments,
+    /// `last_modified`.
+    LastModified,
+    /// `servicenow_team_mappings`.
+    ServicenowTeamMappings,
+    /// `servicenow_ticket_sync`.
+    ServicenowTicketSync,
+    /// `servicenow_ticket_sync_list`.
+    ServicenowTicketSyncList,
+    /// `servicenow_fieldmappings`.
+    ServicenowFieldmappings,
+    /// `jira_webhook_user`.
+    JiraWebhookUser,
+    /// `jira_webhook_username`.
+    JiraWebhookUsername,
+    /// `supplier_invoice_due_date_extra_days`.
+    SupplierInvoiceDueDateExtraDays,
+    /// `is_supplier`.
+    IsSupplier,
+    /// `is_manufacturer`.
+    IsManufacturer,
+    /// `servicenow_authtype`.
+    ServicenowAuthtype,
+    /// `use`.
+    Use,
+    /// `logo`.
+    Logo,
+    /// `qbo_company_id`.
+    QboCompanyId,
+    /// `jira_validated`.
+    JiraValidated,
+    /// `default_currency_code`.
+    DefaultCurrencyCode,
+    /// `supplier_mailbox_override`.
+    SupplierMailboxOverride,
+    /// `supplier_mailbox_address`.
+    SupplierMailboxAddress,
+    /// `servicenow_validated`.
+    ServicenowValidated,
+    /// `messagegroup_id`.
+    MessagegroupId,
+    /// `website`.
+    Website,
+    /// `mobile`.
+    Mobile,
 }
 
 impl crate::runtime::model::Model for Supplier {
-    const EXPECTING: &'static str = "struct Supplier";
+    const NAME: &'static str = "Supplier";
     const FIELDS: &'static [&'static str] = &[
-        "_importtype",
-        "_isimport",
-        "_warning",
-        "access_control",
-        "access_control_level",
-        "accounts_id",
+        "id",
+        "name",
+        "toplevel_id",
+        "toplevel_name",
+        "contact_name",
+        "email_address",
+        "support_email_address",
+        "phone_number",
+        "inactive",
+        "emailtemplate_id",
+        "default_contract_id",
+        "default_contract_sla_id",
+        "thirdpartynhdapiurl",
+        "customfields",
+        "custombuttons",
+        "contract_count",
+        "datecreated",
+        "phone_number_2",
+        "phone_number_3",
+        "notes",
         "address",
+        "switchslatosupplier",
+        "emailoverduefixby",
+        "emailoverdueresponse",
+        "webserviceurl",
+        "emailtemplate_name",
+        "accounts_id",
+        "portal_url",
+        "portal_ref",
+        "portal_username",
+        "portal_password",
+        "contact_title",
+        "fax",
+        "email_start_tag",
+        "email_end_tag",
+        "usesnhd",
+        "nhdurl",
+        "nhdemailaddress",
+        "nhdpassword",
+        "parentid",
+        "emaildomain",
+        "users",
         "allow_api_access",
         "api_access_clientid",
         "api_access_clientsecret",
-        "contact_name",
-        "contact_title",
-        "contract_count",
-        "create_jira_webhook",
-        "custombuttons",
-        "customfields",
-        "datecreated",
-        "default_contract_id",
-        "default_contract_sla_id",
-        "default_currency_code",
-        "default_currency_code_name",
+        "thirdpartynhdauthurl",
+        "thirdpartynhdtenant",
+        "thirdpartynhdapiclientid",
+        "new_thirdpartynhdapiclientsecret",
+        "_isimport",
+        "_importtype",
+        "kashflowid",
         "details_id",
-        "email_address",
-        "email_end_tag",
-        "email_start_tag",
-        "emaildomain",
-        "emailoverduefixby",
-        "emailoverdueresponse",
-        "emailtemplate_id",
-        "emailtemplate_name",
-        "external_links",
-        "fax",
-        "id",
-        "ignore_from_accounting_sync",
-        "inactive",
-        "intacct_default_save_loc",
+        "kashflow_tenant_id",
+        "kashflow_tenant_name",
+        "xero_tenant_id",
+        "xero_tenant_name",
+        "xero_id",
+        "is_xero_archived",
+        "qbo_company_name",
+        "_warning",
+        "issupplierdetails",
+        "jira_url",
+        "jira_username",
+        "new_jirakey",
+        "test_jira",
+        "jira_servicedesk_id",
+        "jira_servicedesk_name",
+        "jira_servicedesk",
+        "jira_requesttype_mappings",
+        "jira_user_id",
+        "jira_user_name",
+        "jira_user",
+        "jira_priority_mappings",
+        "jira_status_mappings",
+        "create_jira_webhook",
+        "jira_webhook_created",
+        "synced_to_intacct",
         "intacct_location_id",
         "intacct_location_id_list",
         "intacct_location_type",
         "intacct_save_location",
-        "is_manufacturer",
-        "is_supplier",
-        "is_xero_archived",
-        "issupplierdetails",
-        "jira_priority_mappings",
-        "jira_requesttype_mappings",
-        "jira_servicedesk",
-        "jira_servicedesk_id",
-        "jira_servicedesk_name",
-        "jira_status_mappings",
-        "jira_url",
-        "jira_user",
-        "jira_user_id",
-        "jira_user_name",
-        "jira_username",
-        "jira_validated",
-        "jira_webhook_created",
-        "jira_webhook_user",
-        "jira_webhook_username",
-        "kashflow_tenant_id",
-        "kashflow_tenant_name",
-        "kashflowid",
-        "last_modified",
-        "logo",
-        "messagegroup_id",
-        "mobile",
-        "myob_tenant",
-        "myob_tenant_name",
-        "name",
-        "new_external_link",
+        "default_currency_code_name",
+        "ignore_from_accounting_sync",
+        "intacct_default_save_loc",
+        "access_control",
+        "access_control_level",
         "new_icon",
-        "new_jirakey",
+        "servicenow_url",
+        "servicenow_locale",
+        "servicenow_username",
         "new_servicenowkey",
-        "new_thirdpartynhdapiclientsecret",
-        "nhdemailaddress",
-        "nhdpassword",
-        "nhdurl",
-        "notes",
-        "parentid",
-        "phone_number",
-        "phone_number_2",
-        "phone_number_3",
-        "portal_password",
-        "portal_ref",
-        "portal_url",
-        "portal_username",
-        "purchase_tax_code",
-        "purchase_tax_code_name",
-        "qbo_company_id",
-        "qbo_company_name",
+        "servicenow_priority_mappings",
+        "servicenow_status_mappings",
+        "servicenow_impact_mappings",
+        "servicenow_urgency_mappings",
+        "servicenow_category_mappings",
         "servicenow_assignment_group",
         "servicenow_assignment_group_name",
         "servicenow_assignmentgroup",
-        "servicenow_authtype",
-        "servicenow_category_mappings",
-        "servicenow_defaultuser",
         "servicenow_defaultuser_id",
         "servicenow_defaultuser_name",
-        "servicenow_fieldmappings",
-        "servicenow_impact_mappings",
-        "servicenow_locale",
-        "servicenow_priority_mappings",
-        "servicenow_status_mappings",
+        "servicenow_defaultuser",
+        "test_servicenow",
+        "myob_tenant",
+        "myob_tenant_name",
+        "external_links",
+        "new_external_link",
+        "purchase_tax_code",
+        "purchase_tax_code_name",
+        "sync_servicenow_attachments",
+        "last_modified",
         "servicenow_team_mappings",
         "servicenow_ticket_sync",
         "servicenow_ticket_sync_list",
-        "servicenow_urgency_mappings",
-        "servicenow_url",
-        "servicenow_username",
-        "servicenow_validated",
+        "servicenow_fieldmappings",
+        "jira_webhook_user",
+        "jira_webhook_username",
         "supplier_invoice_due_date_extra_days",
-        "supplier_mailbox_address",
-        "supplier_mailbox_override",
-        "support_email_address",
-        "switchslatosupplier",
-        "sync_servicenow_attachments",
-        "synced_to_intacct",
-        "test_jira",
-        "test_servicenow",
-        "thirdpartynhdapiclientid",
-        "thirdpartynhdapiurl",
-        "thirdpartynhdauthurl",
-        "thirdpartynhdtenant",
-        "toplevel_id",
-        "toplevel_name",
+        "is_supplier",
+        "is_manufacturer",
+        "servicenow_authtype",
         "use",
-        "users",
-        "usesnhd",
-        "webserviceurl",
+        "logo",
+        "qbo_company_id",
+        "jira_validated",
+        "default_currency_code",
+        "supplier_mailbox_override",
+        "supplier_mailbox_address",
+        "servicenow_validated",
+        "messagegroup_id",
         "website",
-        "xero_id",
-        "xero_tenant_id",
-        "xero_tenant_name",
+        "mobile",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.importtype = model::value(map)?,
-            1 => self.isimport = model::opt_bool(map)?,
-            2 => self.warning = model::value(map)?,
-            3 => self.access_control = model::value(map)?,
-            4 => self.access_control_level = model::opt_i32(map)?,
-            5 => self.accounts_id = model::value(map)?,
-            6 => self.address = model::value(map)?,
-            7 => self.allow_api_access = model::opt_bool(map)?,
-            8 => self.api_access_clientid = model::value(map)?,
-            9 => self.api_access_clientsecret = model::value(map)?,
-            10 => self.contact_name = model::value(map)?,
-            11 => self.contact_title = model::value(map)?,
-            12 => self.contract_count = model::opt_i32(map)?,
-            13 => self.create_jira_webhook = model::opt_bool(map)?,
-            14 => self.custombuttons = model::value(map)?,
-            15 => self.customfields = model::value(map)?,
-            16 => self.datecreated = model::value(map)?,
-            17 => self.default_contract_id = model::opt_i32(map)?,
-            18 => self.default_contract_sla_id = model::opt_i32(map)?,
-            19 => self.default_currency_code = model::opt_i32(map)?,
-            20 => self.default_currency_code_name = model::value(map)?,
-            21 => self.details_id = model::opt_i32(map)?,
-            22 => self.email_address = model::value(map)?,
-            23 => self.email_end_tag = model::value(map)?,
-            24 => self.email_start_tag = model::value(map)?,
-            25 => self.emaildomain = model::value(map)?,
-            26 => self.emailoverduefixby = model::opt_bool(map)?,
-            27 => self.emailoverdueresponse = model::opt_bool(map)?,
-            28 => self.emailtemplate_id = model::opt_i32(map)?,
-            29 => self.emailtemplate_name = model::value(map)?,
-            30 => self.external_links = model::value(map)?,
-            31 => self.fax = model::value(map)?,
-            32 => self.id = model::opt_i32(map)?,
-            33 => self.ignore_from_accounting_sync = model::opt_bool(map)?,
-            34 => self.inactive = model::opt_bool(map)?,
-            35 => self.intacct_default_save_loc = model::value(map)?,
-            36 => self.intacct_location_id = model::value(map)?,
-            37 => self.intacct_location_id_list = model::value(map)?,
-            38 => self.intacct_location_type = model::value(map)?,
-            39 => self.intacct_save_location = model::value(map)?,
-            40 => self.is_manufacturer = model::opt_bool(map)?,
-            41 => self.is_supplier = model::opt_bool(map)?,
-            42 => self.is_xero_archived = model::opt_bool(map)?,
-            43 => self.issupplierdetails = model::opt_bool(map)?,
-            44 => self.jira_priority_mappings = model::value(map)?,
-            45 => self.jira_requesttype_mappings = model::value(map)?,
-            46 => self.jira_servicedesk = model::value(map)?,
-            47 => self.jira_servicedesk_id = model::value(map)?,
-            48 => self.jira_servicedesk_name = model::value(map)?,
-            49 => self.jira_status_mappings = model::value(map)?,
-            50 => self.jira_url = model::value(map)?,
-            51 => self.jira_user = model::value(map)?,
-            52 => self.jira_user_id = model::value(map)?,
-            53 => self.jira_user_name = model::value(map)?,
-            54 => self.jira_username = model::value(map)?,
-            55 => self.jira_validated = model::opt_bool(map)?,
-            56 => self.jira_webhook_created = model::opt_bool(map)?,
-            57 => self.jira_webhook_user = model::opt_i32(map)?,
-            58 => self.jira_webhook_username = model::value(map)?,
-            59 => self.kashflow_tenant_id = model::opt_i32(map)?,
-            60 => self.kashflow_tenant_name = model::value(map)?,
-            61 => self.kashflowid = model::opt_i32(map)?,
-            62 => self.last_modified = model::value(map)?,
-            63 => self.logo = model::value(map)?,
-            64 => self.messagegroup_id = model::opt_i32(map)?,
-            65 => self.mobile = model::value(map)?,
-            66 => self.myob_tenant = model::opt_i32(map)?,
-            67 => self.myob_tenant_name = model::value(map)?,
-            68 => self.name = model::value(map)?,
-            69 => self.new_external_link = model::value(map)?,
-            70 => self.new_icon = model::value(map)?,
-            71 => self.new_jirakey = model::value(map)?,
-            72 => self.new_servicenowkey = model::value(map)?,
-            73 => self.new_thirdpartynhdapiclientsecret = model::value(map)?,
-            74 => self.nhdemailaddress = model::value(map)?,
-            75 => self.nhdpassword = model::value(map)?,
-            76 => self.nhdurl = model::value(map)?,
-            77 => self.notes = model::value(map)?,
-            78 => self.parentid = model::opt_i32(map)?,
-            79 => self.phone_number = model::value(map)?,
-            80 => self.phone_number_2 = model::value(map)?,
-            81 => self.phone_number_3 = model::value(map)?,
-            82 => self.portal_password = model::value(map)?,
-            83 => self.portal_ref = model::value(map)?,
-            84 => self.portal_url = model::value(map)?,
-            85 => self.portal_username = model::value(map)?,
-            86 => self.purchase_tax_code = model::opt_i32(map)?,
-            87 => self.purchase_tax_code_name = model::value(map)?,
-            88 => self.qbo_company_id = model::value(map)?,
-            89 => self.qbo_company_name = model::value(map)?,
-            90 => self.servicenow_assignment_group = model::value(map)?,
-            91 => self.servicenow_assignment_group_name = model::value(map)?,
-            92 => self.servicenow_assignmentgroup = model::value(map)?,
-            93 => self.servicenow_authtype = model::opt_i32(map)?,
-            94 => self.servicenow_category_mappings = model::value(map)?,
-            95 => self.servicenow_defaultuser = model::value(map)?,
-            96 => self.servicenow_defaultuser_id = model::value(map)?,
-            97 => self.servicenow_defaultuser_name = model::value(map)?,
-            98 => self.servicenow_fieldmappings = model::value(map)?,
-            99 => self.servicenow_impact_mappings = model::value(map)?,
-            100 => self.servicenow_locale = model::value(map)?,
-            101 => self.servicenow_priority_mappings = model::value(map)?,
-            102 => self.servicenow_status_mappings = model::value(map)?,
-            103 => self.servicenow_team_mappings = model::value(map)?,
-            104 => self.servicenow_ticket_sync = model::value(map)?,
-            105 => self.servicenow_ticket_sync_list = model::value(map)?,
-            106 => self.servicenow_urgency_mappings = model::value(map)?,
-            107 => self.servicenow_url = model::value(map)?,
-            108 => self.servicenow_username = model::value(map)?,
-            109 => self.servicenow_validated = model::opt_bool(map)?,
-            110 => self.supplier_invoice_due_date_extra_days = model::opt_i32(map)?,
-            111 => self.supplier_mailbox_address = model::value(map)?,
-            112 => self.supplier_mailbox_override = model::opt_i32(map)?,
-            113 => self.support_email_address = model::value(map)?,
-            114 => self.switchslatosupplier = model::opt_bool(map)?,
-            115 => self.sync_servicenow_attachments = model::opt_i32(map)?,
-            116 => self.synced_to_intacct = model::opt_bool(map)?,
-            117 => self.test_jira = model::opt_bool(map)?,
-            118 => self.test_servicenow = model::opt_bool(map)?,
-            119 => self.thirdpartynhdapiclientid = model::value(map)?,
-            120 => self.thirdpartynhdapiurl = model::value(map)?,
-            121 => self.thirdpartynhdauthurl = model::value(map)?,
-            122 => self.thirdpartynhdtenant = model::value(map)?,
-            123 => self.toplevel_id = model::opt_i32(map)?,
-            124 => self.toplevel_name = model::value(map)?,
-            125 => self.r#use = model::value(map)?,
-            126 => self.users = model::value(map)?,
-            127 => self.usesnhd = model::opt_bool(map)?,
-            128 => self.webserviceurl = model::value(map)?,
-            129 => self.website = model::value(map)?,
-            130 => self.xero_id = model::value(map)?,
-            131 => self.xero_tenant_id = model::value(map)?,
-            132 => self.xero_tenant_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        50, 49, 60, 85, 86, 26, 20, 42, 43, 44, 4, 31, 15, 75, 14, 13, 16, 10, 11, 126,
+        82, 52, 5, 34, 33, 40, 22, 23, 9, 25, 106, 32, 0, 83, 8, 84, 78, 79, 80, 81, 120,
+        119, 58, 61, 73, 69, 68, 66, 67, 74, 62, 72, 70, 71, 63, 125, 76, 116, 117, 53,
+        54, 51, 111, 123, 130, 132, 104, 105, 1, 107, 87, 64, 91, 48, 37, 38, 36, 19, 39,
+        7, 17, 18, 30, 28, 27, 29, 108, 109, 124, 59, 97, 98, 99, 121, 96, 102, 100, 101,
+        115, 94, 89, 92, 93, 112, 113, 114, 95, 88, 90, 129, 118, 128, 127, 6, 21, 110,
+        77, 65, 103, 47, 12, 45, 46, 2, 3, 122, 41, 35, 24, 131, 57, 55, 56,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.toplevel_id);
+        v.f(&self.toplevel_name);
+        v.f(&self.contact_name);
+        v.f(&self.email_address);
+        v.f(&self.support_email_address);
+        v.f(&self.phone_number);
+        v.f(&self.inactive);
+        v.f(&self.emailtemplate_id);
+        v.f(&self.default_contract_id);
+        v.f(&self.default_contract_sla_id);
+        v.f(&self.thirdpartynhdapiurl);
+        v.f(&self.customfields);
+        v.f(&self.custombuttons);
+        v.f(&self.contract_count);
+        v.f(&self.datecreated);
+        v.f(&self.phone_number_2);
+        v.f(&self.phone_number_3);
+        v.f(&self.notes);
+        v.f(&self.address);
+        v.f(&self.switchslatosupplier);
+        v.f(&self.emailoverduefixby);
+        v.f(&self.emailoverdueresponse);
+        v.f(&self.webserviceurl);
+        v.f(&self.emailtemplate_name);
+        v.f(&self.accounts_id);
+        v.f(&self.portal_url);
+        v.f(&self.portal_ref);
+        v.f(&self.portal_username);
+        v.f(&self.portal_password);
+        v.f(&self.contact_title);
+        v.f(&self.fax);
+        v.f(&self.email_start_tag);
+        v.f(&self.email_end_tag);
+        v.f(&self.usesnhd);
+        v.f(&self.nhdurl);
+        v.f(&self.nhdemailaddress);
+        v.f(&self.nhdpassword);
+        v.f(&self.parentid);
+        v.f(&self.emaildomain);
+        v.f(&self.users);
+        v.f(&self.allow_api_access);
+        v.f(&self.api_access_clientid);
+        v.f(&self.api_access_clientsecret);
+        v.f(&self.thirdpartynhdauthurl);
+        v.f(&self.thirdpartynhdtenant);
+        v.f(&self.thirdpartynhdapiclientid);
+        v.f(&self.new_thirdpartynhdapiclientsecret);
+        v.f(&self.isimport);
+        v.f(&self.importtype);
+        v.f(&self.kashflowid);
+        v.f(&self.details_id);
+        v.f(&self.kashflow_tenant_id);
+        v.f(&self.kashflow_tenant_name);
+        v.f(&self.xero_tenant_id);
+        v.f(&self.xero_tenant_name);
+        v.f(&self.xero_id);
+        v.f(&self.is_xero_archived);
+        v.f(&self.qbo_company_name);
+        v.f(&self.warning);
+        v.f(&self.issupplierdetails);
+        v.f(&self.jira_url);
+        v.f(&self.jira_username);
+        v.f(&self.new_jirakey);
+        v.f(&self.test_jira);
+        v.f(&self.jira_servicedesk_id);
+        v.f(&self.jira_servicedesk_name);
+        v.f(&self.jira_servicedesk);
+        v.f(&self.jira_requesttype_mappings);
+        v.f(&self.jira_user_id);
+        v.f(&self.jira_user_name);
+        v.f(&self.jira_user);
+        v.f(&self.jira_priority_mappings);
+        v.f(&self.jira_status_mappings);
+        v.f(&self.create_jira_webhook);
+        v.f(&self.jira_webhook_created);
+        v.f(&self.synced_to_intacct);
+        v.f(&self.intacct_location_id);
+        v.f(&self.intacct_location_id_list);
+        v.f(&self.intacct_location_type);
+        v.f(&self.intacct_save_location);
+        v.f(&self.default_currency_code_name);
+        v.f(&self.ignore_from_accounting_sync);
+        v.f(&self.intacct_default_save_loc);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.new_icon);
+        v.f(&self.servicenow_url);
+        v.f(&self.servicenow_locale);
+        v.f(&self.servicenow_username);
+        v.f(&self.new_servicenowkey);
+        v.f(&self.servicenow_priority_mappings);
+        v.f(&self.servicenow_status_mappings);
+        v.f(&self.servicenow_impact_mappings);
+        v.f(&self.servicenow_urgency_mappings);
+        v.f(&self.servicenow_category_mappings);
+        v.f(&self.servicenow_assignment_group);
+        v.f(&self.servicenow_assignment_group_name);
+        v.f(&self.servicenow_assignmentgroup);
+        v.f(&self.servicenow_defaultuser_id);
+        v.f(&self.servicenow_defaultuser_name);
+        v.f(&self.servicenow_defaultuser);
+        v.f(&self.test_servicenow);
+        v.f(&self.myob_tenant);
+        v.f(&self.myob_tenant_name);
+        v.f(&self.external_links);
+        v.f(&self.new_external_link);
+        v.f(&self.purchase_tax_code);
+        v.f(&self.purchase_tax_code_name);
+        v.f(&self.sync_servicenow_attachments);
+        v.f(&self.last_modified);
+        v.f(&self.servicenow_team_mappings);
+        v.f(&self.servicenow_ticket_sync);
+        v.f(&self.servicenow_ticket_sync_list);
+        v.f(&self.servicenow_fieldmappings);
+        v.f(&self.jira_webhook_user);
+        v.f(&self.jira_webhook_username);
+        v.f(&self.supplier_invoice_due_date_extra_days);
+        v.f(&self.is_supplier);
+        v.f(&self.is_manufacturer);
+        v.f(&self.servicenow_authtype);
+        v.f(&self.r#use);
+        v.f(&self.logo);
+        v.f(&self.qbo_company_id);
+        v.f(&self.jira_validated);
+        v.f(&self.default_currency_code);
+        v.f(&self.supplier_mailbox_override);
+        v.f(&self.supplier_mailbox_address);
+        v.f(&self.servicenow_validated);
+        v.f(&self.messagegroup_id);
+        v.f(&self.website);
+        v.f(&self.mobile);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            2 => o.f(&mut self.toplevel_id),
+            3 => o.f(&mut self.toplevel_name),
+            4 => o.f(&mut self.contact_name),
+            5 => o.f(&mut self.email_address),
+            6 => o.f(&mut self.support_email_address),
+            7 => o.f(&mut self.phone_number),
+            8 => o.f(&mut self.inactive),
+            9 => o.f(&mut self.emailtemplate_id),
+            10 => o.f(&mut self.default_contract_id),
+            11 => o.f(&mut self.default_contract_sla_id),
+            12 => o.f(&mut self.thirdpartynhdapiurl),
+            13 => o.f(&mut self.customfields),
+            14 => o.f(&mut self.custombuttons),
+            15 => o.f(&mut self.contract_count),
+            16 => o.f(&mut self.datecreated),
+            17 => o.f(&mut self.phone_number_2),
+            18 => o.f(&mut self.phone_number_3),
+            19 => o.f(&mut self.notes),
+            20 => o.f(&mut self.address),
+            21 => o.f(&mut self.switchslatosupplier),
+            22 => o.f(&mut self.emailoverduefixby),
+            23 => o.f(&mut self.emailoverdueresponse),
+            24 => o.f(&mut self.webserviceurl),
+            25 => o.f(&mut self.emailtemplate_name),
+            26 => o.f(&mut self.accounts_id),
+            27 => o.f(&mut self.portal_url),
+            28 => o.f(&mut self.portal_ref),
+            29 => o.f(&mut self.portal_username),
+            30 => o.f(&mut self.portal_password),
+            31 => o.f(&mut self.contact_title),
+            32 => o.f(&mut self.fax),
+            33 => o.f(&mut self.email_start_tag),
+            34 => o.f(&mut self.email_end_tag),
+            35 => o.f(&mut self.usesnhd),
+            36 => o.f(&mut self.nhdurl),
+            37 => o.f(&mut self.nhdemailaddress),
+            38 => o.f(&mut self.nhdpassword),
+            39 => o.f(&mut self.parentid),
+            40 => o.f(&mut self.emaildomain),
+            41 => o.f(&mut self.users),
+            42 => o.f(&mut self.allow_api_access),
+            43 => o.f(&mut self.api_access_clientid),
+            44 => o.f(&mut self.api_access_clientsecret),
+            45 => o.f(&mut self.thirdpartynhdauthurl),
+            46 => o.f(&mut self.thirdpartynhdtenant),
+            47 => o.f(&mut self.thirdpartynhdapiclientid),
+            48 => o.f(&mut self.new_thirdpartynhdapiclientsecret),
+            49 => o.f(&mut self.isimport),
+            50 => o.f(&mut self.importtype),
+            51 => o.f(&mut self.kashflowid),
+            52 => o.f(&mut self.details_id),
+            53 => o.f(&mut self.kashflow_tenant_id),
+            54 => o.f(&mut self.kashflow_tenant_name),
+            55 => o.f(&mut self.xero_tenant_id),
+            56 => o.f(&mut self.xero_tenant_name),
+            57 => o.f(&mut self.xero_id),
+            58 => o.f(&mut self.is_xero_archived),
+            59 => o.f(&mut self.qbo_company_name),
+            60 => o.f(&mut self.warning),
+            61 => o.f(&mut self.issupplierdetails),
+            62 => o.f(&mut self.jira_url),
+            63 => o.f(&mut self.jira_username),
+            64 => o.f(&mut self.new_jirakey),
+            65 => o.f(&mut self.test_jira),
+            66 => o.f(&mut self.jira_servicedesk_id),
+            67 => o.f(&mut self.jira_servicedesk_name),
+            68 => o.f(&mut self.jira_servicedesk),
+            69 => o.f(&mut self.jira_requesttype_mappings),
+            70 => o.f(&mut self.jira_user_id),
+            71 => o.f(&mut self.jira_user_name),
+            72 => o.f(&mut self.jira_user),
+            73 => o.f(&mut self.jira_priority_mappings),
+            74 => o.f(&mut self.jira_status_mappings),
+            75 => o.f(&mut self.create_jira_webhook),
+            76 => o.f(&mut self.jira_webhook_created),
+            77 => o.f(&mut self.synced_to_intacct),
+            78 => o.f(&mut self.intacct_location_id),
+            79 => o.f(&mut self.intacct_location_id_list),
+            80 => o.f(&mut self.intacct_location_type),
+            81 => o.f(&mut self.intacct_save_location),
+            82 => o.f(&mut self.default_currency_code_name),
+            83 => o.f(&mut self.ignore_from_accounting_sync),
+            84 => o.f(&mut self.intacct_default_save_loc),
+            85 => o.f(&mut self.access_control),
+            86 => o.f(&mut self.access_control_level),
+            87 => o.f(&mut self.new_icon),
+            88 => o.f(&mut self.servicenow_url),
+            89 => o.f(&mut self.servicenow_locale),
+            90 => o.f(&mut self.servicenow_username),
+            91 => o.f(&mut self.new_servicenowkey),
+            92 => o.f(&mut self.servicenow_priority_mappings),
+            93 => o.f(&mut self.servicenow_status_mappings),
+            94 => o.f(&mut self.servicenow_impact_mappings),
+            95 => o.f(&mut self.servicenow_urgency_mappings),
+            96 => o.f(&mut self.servicenow_category_mappings),
+            97 => o.f(&mut self.servicenow_assignment_group),
+            98 => o.f(&mut self.servicenow_assignment_group_name),
+            99 => o.f(&mut self.servicenow_assignmentgroup),
+            100 => o.f(&mut self.servicenow_defaultuser_id),
+            101 => o.f(&mut self.servicenow_defaultuser_name),
+            102 => o.f(&mut self.servicenow_defaultuser),
+            103 => o.f(&mut self.test_servicenow),
+            104 => o.f(&mut self.myob_tenant),
+            105 => o.f(&mut self.myob_tenant_name),
+            106 => o.f(&mut self.external_links),
+            107 => o.f(&mut self.new_external_link),
+            108 => o.f(&mut self.purchase_tax_code),
+            109 => o.f(&mut self.purchase_tax_code_name),
+            110 => o.f(&mut self.sync_servicenow_attachments),
+            111 => o.f(&mut self.last_modified),
+            112 => o.f(&mut self.servicenow_team_mappings),
+            113 => o.f(&mut self.servicenow_ticket_sync),
+            114 => o.f(&mut self.servicenow_ticket_sync_list),
+            115 => o.f(&mut self.servicenow_fieldmappings),
+            116 => o.f(&mut self.jira_webhook_user),
+            117 => o.f(&mut self.jira_webhook_username),
+            118 => o.f(&mut self.supplier_invoice_due_date_extra_days),
+            119 => o.f(&mut self.is_supplier),
+            120 => o.f(&mut self.is_manufacturer),
+            121 => o.f(&mut self.servicenow_authtype),
+            122 => o.f(&mut self.r#use),
+            123 => o.f(&mut self.logo),
+            124 => o.f(&mut self.qbo_company_id),
+            125 => o.f(&mut self.jira_validated),
+            126 => o.f(&mut self.default_currency_code),
+            127 => o.f(&mut self.supplier_mailbox_override),
+            128 => o.f(&mut self.supplier_mailbox_address),
+            129 => o.f(&mut self.servicenow_validated),
+            130 => o.f(&mut self.messagegroup_id),
+            131 => o.f(&mut self.website),
+            132 => o.f(&mut self.mobile),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Supplier, SupplierField, extra, kept);
 impl Supplier {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -3570,8 +994,8 @@ impl Supplier {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -3601,7 +1025,7 @@ impl Supplier {
 }
 
 /// A page of suppliers: `{"record_count": N, "suppliers": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloSupplier`, netaryx/pyhalopsa and asachs01/node-halopsa read `suppliers`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct SupplierList {
     /// The number of records matching the request, across all pages.
@@ -3614,123 +1038,57 @@ pub struct SupplierList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl SupplierList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `suppliers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_suppliers(mut self, value: Vec<Supplier>) -> Self {
-        self.suppliers = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for SupplierList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "suppliers", &self.suppliers)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SupplierList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`SupplierList`], to name one in [`SupplierList::clear`] (send it as `null`) and
+/// [`SupplierList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SupplierListField {
+    /// `record_count`.
+    RecordCount,
+    /// `suppliers`.
+    Suppliers,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for SupplierList {
-    const EXPECTING: &'static str = "struct SupplierList";
+    const NAME: &'static str = "SupplierList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "suppliers",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.suppliers = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.suppliers);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.suppliers),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(SupplierList, SupplierListField, extra, kept);
 impl crate::runtime::ListPage for SupplierList {
     type Item = Supplier;
     fn from_items(items: Vec<Supplier>) -> Self {

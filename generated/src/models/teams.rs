@@ -6,7 +6,7 @@ use super::*;
 /// The `AppointmentSummary` schema.
 ///
 /// Halo's internal name for this schema is `Appointment_List`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AppointmentSummary {
     /// `id`.
@@ -115,1220 +115,303 @@ pub struct AppointmentSummary {
     pub crmnote_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl AppointmentSummary {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `start_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_start_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.start_date = Some(value.into());
-        self
-    }
-
-    /// Sets `end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `allday` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allday(mut self, value: bool) -> Self {
-        self.allday = Some(value);
-        self
-    }
-
-    /// Sets `holiday_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_holiday_id(mut self, value: impl Into<String>) -> Self {
-        self.holiday_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `_cancomplete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cancomplete(mut self, value: bool) -> Self {
-        self.cancomplete = Some(value);
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `entity` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_entity(mut self, value: f64) -> Self {
-        self.entity = Some(value);
-        self
-    }
-
-    /// Sets `ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_id(mut self, value: i32) -> Self {
-        self.ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `subject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `holiday_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_holiday_type(mut self, value: i32) -> Self {
-        self.holiday_type = Some(value);
-        self
-    }
-
-    /// Sets `appointment_type_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_type_name(mut self, value: impl Into<String>) -> Self {
-        self.appointment_type_name = Some(value.into());
-        self
-    }
-
-    /// Sets `complete_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_complete_status(mut self, value: i32) -> Self {
-        self.complete_status = Some(value);
-        self
-    }
-
-    /// Sets `is_private` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_private(mut self, value: bool) -> Self {
-        self.is_private = Some(value);
-        self
-    }
-
-    /// Sets `reminder_shown` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reminder_shown(mut self, value: bool) -> Self {
-        self.reminder_shown = Some(value);
-        self
-    }
-
-    /// Sets `is_task` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_task(mut self, value: bool) -> Self {
-        self.is_task = Some(value);
-        self
-    }
-
-    /// Sets `online_meeting_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_online_meeting_url(mut self, value: impl Into<String>) -> Self {
-        self.online_meeting_url = Some(value.into());
-        self
-    }
-
-    /// Sets `organizer` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_organizer(mut self, value: i32) -> Self {
-        self.organizer = Some(value);
-        self
-    }
-
-    /// Sets `entryid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_entryid(mut self, value: impl Into<String>) -> Self {
-        self.entryid = Some(value.into());
-        self
-    }
-
-    /// Sets `changekey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_changekey(mut self, value: impl Into<String>) -> Self {
-        self.changekey = Some(value.into());
-        self
-    }
-
-    /// Sets `attendees` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attendees(mut self, value: impl Into<String>) -> Self {
-        self.attendees = Some(value.into());
-        self
-    }
-
-    /// Sets `_recurringmaster` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurringmaster(mut self, value: bool) -> Self {
-        self.recurringmaster = Some(value);
-        self
-    }
-
-    /// Sets `recurring_master_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurring_master_id(mut self, value: impl Into<String>) -> Self {
-        self.recurring_master_id = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `open_appointment_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_appointment_status(mut self, value: i32) -> Self {
-        self.open_appointment_status = Some(value);
-        self
-    }
-
-    /// Sets `appointment_location` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_location(mut self, value: i32) -> Self {
-        self.appointment_location = Some(value);
-        self
-    }
-
-    /// Sets `appointment_location_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_location_name(mut self, value: impl Into<String>) -> Self {
-        self.appointment_location_name = Some(value.into());
-        self
-    }
-
-    /// Sets `approvalemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvalemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.approvalemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `requestedapprovalagent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_requestedapprovalagent(mut self, value: i32) -> Self {
-        self.requestedapprovalagent = Some(value);
-        self
-    }
-
-    /// Sets `approvaldatetime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approvaldatetime(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.approvaldatetime = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_status(mut self, value: i32) -> Self {
-        self.approval_status = Some(value);
-        self
-    }
-
-    /// Sets `_candelete` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_candelete(mut self, value: bool) -> Self {
-        self.candelete = Some(value);
-        self
-    }
-
-    /// Sets `appointment_location_free_text` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointment_location_free_text(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.appointment_location_free_text = Some(value.into());
-        self
-    }
-
-    /// Sets `other1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other1(mut self, value: i32) -> Self {
-        self.other1 = Some(value);
-        self
-    }
-
-    /// Sets `other2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other2(mut self, value: i32) -> Self {
-        self.other2 = Some(value);
-        self
-    }
-
-    /// Sets `calendar_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_calendar_id(mut self, value: impl Into<String>) -> Self {
-        self.calendar_id = Some(value.into());
-        self
-    }
-
-    /// Sets `exchangelastmodifieddate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exchangelastmodifieddate(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.exchangelastmodifieddate = Some(value.into());
-        self
-    }
-
-    /// Sets `shift_type_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shift_type_id(mut self, value: i32) -> Self {
-        self.shift_type_id = Some(value);
-        self
-    }
-
-    /// Sets `shift_team_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shift_team_id(mut self, value: i32) -> Self {
-        self.shift_team_id = Some(value);
-        self
-    }
-
-    /// Sets `shift_team_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_shift_team_name(mut self, value: impl Into<String>) -> Self {
-        self.shift_team_name = Some(value.into());
-        self
-    }
-
-    /// Sets `recurring_desc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurring_desc(mut self, value: impl Into<String>) -> Self {
-        self.recurring_desc = Some(value.into());
-        self
-    }
-
-    /// Sets `crmnote_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_crmnote_id(mut self, value: i32) -> Self {
-        self.crmnote_id = Some(value);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `start_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_start_date(mut self) -> Self {
-        self.start_date = None;
-        self.extra.insert("start_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_end_date(mut self) -> Self {
-        self.end_date = None;
-        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allday` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allday(mut self) -> Self {
-        self.allday = None;
-        self.extra.insert("allday".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `holiday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_holiday_id(mut self) -> Self {
-        self.holiday_id = None;
-        self.extra.insert("holiday_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_cancomplete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cancomplete(mut self) -> Self {
-        self.cancomplete = None;
-        self.extra.insert("_cancomplete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `entity` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_entity(mut self) -> Self {
-        self.entity = None;
-        self.extra.insert("entity".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_id(mut self) -> Self {
-        self.ticket_id = None;
-        self.extra.insert("ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `subject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_subject(mut self) -> Self {
-        self.subject = None;
-        self.extra.insert("subject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_name(mut self) -> Self {
-        self.user_name = None;
-        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `holiday_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_holiday_type(mut self) -> Self {
-        self.holiday_type = None;
-        self.extra.insert("holiday_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_type_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_type_name(mut self) -> Self {
-        self.appointment_type_name = None;
-        self.extra.insert("appointment_type_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `complete_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_complete_status(mut self) -> Self {
-        self.complete_status = None;
-        self.extra.insert("complete_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_private` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_private(mut self) -> Self {
-        self.is_private = None;
-        self.extra.insert("is_private".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reminder_shown` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reminder_shown(mut self) -> Self {
-        self.reminder_shown = None;
-        self.extra.insert("reminder_shown".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_task` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_task(mut self) -> Self {
-        self.is_task = None;
-        self.extra.insert("is_task".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `online_meeting_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_online_meeting_url(mut self) -> Self {
-        self.online_meeting_url = None;
-        self.extra.insert("online_meeting_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `organizer` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_organizer(mut self) -> Self {
-        self.organizer = None;
-        self.extra.insert("organizer".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `entryid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_entryid(mut self) -> Self {
-        self.entryid = None;
-        self.extra.insert("entryid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `changekey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_changekey(mut self) -> Self {
-        self.changekey = None;
-        self.extra.insert("changekey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attendees` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attendees(mut self) -> Self {
-        self.attendees = None;
-        self.extra.insert("attendees".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_recurringmaster` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurringmaster(mut self) -> Self {
-        self.recurringmaster = None;
-        self.extra.insert("_recurringmaster".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurring_master_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurring_master_id(mut self) -> Self {
-        self.recurring_master_id = None;
-        self.extra.insert("recurring_master_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_appointment_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_appointment_status(mut self) -> Self {
-        self.open_appointment_status = None;
-        self.extra.insert("open_appointment_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_location` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_location(mut self) -> Self {
-        self.appointment_location = None;
-        self.extra.insert("appointment_location".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_location_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_location_name(mut self) -> Self {
-        self.appointment_location_name = None;
-        self.extra
-            .insert("appointment_location_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvalemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvalemailaddress(mut self) -> Self {
-        self.approvalemailaddress = None;
-        self.extra.insert("approvalemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `requestedapprovalagent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_requestedapprovalagent(mut self) -> Self {
-        self.requestedapprovalagent = None;
-        self.extra.insert("requestedapprovalagent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approvaldatetime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approvaldatetime(mut self) -> Self {
-        self.approvaldatetime = None;
-        self.extra.insert("approvaldatetime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_status(mut self) -> Self {
-        self.approval_status = None;
-        self.extra.insert("approval_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_candelete` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_candelete(mut self) -> Self {
-        self.candelete = None;
-        self.extra.insert("_candelete".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointment_location_free_text` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointment_location_free_text(mut self) -> Self {
-        self.appointment_location_free_text = None;
-        self.extra
-            .insert(
-                "appointment_location_free_text".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `other1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other1(mut self) -> Self {
-        self.other1 = None;
-        self.extra.insert("other1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other2(mut self) -> Self {
-        self.other2 = None;
-        self.extra.insert("other2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `calendar_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_calendar_id(mut self) -> Self {
-        self.calendar_id = None;
-        self.extra.insert("calendar_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exchangelastmodifieddate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exchangelastmodifieddate(mut self) -> Self {
-        self.exchangelastmodifieddate = None;
-        self.extra
-            .insert("exchangelastmodifieddate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shift_type_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shift_type_id(mut self) -> Self {
-        self.shift_type_id = None;
-        self.extra.insert("shift_type_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shift_team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shift_team_id(mut self) -> Self {
-        self.shift_team_id = None;
-        self.extra.insert("shift_team_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `shift_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_shift_team_name(mut self) -> Self {
-        self.shift_team_name = None;
-        self.extra.insert("shift_team_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurring_desc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurring_desc(mut self) -> Self {
-        self.recurring_desc = None;
-        self.extra.insert("recurring_desc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `crmnote_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_crmnote_id(mut self) -> Self {
-        self.crmnote_id = None;
-        self.extra.insert("crmnote_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for AppointmentSummary {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "start_date", &self.start_date, &self.extra)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(&mut map, "allday", &self.allday, &self.extra)?;
-        model::opt_entry(&mut map, "holiday_id", &self.holiday_id, &self.extra)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(&mut map, "_cancomplete", &self.cancomplete, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "entity", &self.entity, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_id", &self.ticket_id, &self.extra)?;
-        model::opt_entry(&mut map, "subject", &self.subject, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "holiday_type", &self.holiday_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "appointment_type_name",
-            &self.appointment_type_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "complete_status",
-            &self.complete_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_private", &self.is_private, &self.extra)?;
-        model::opt_entry(&mut map, "reminder_shown", &self.reminder_shown, &self.extra)?;
-        model::opt_entry(&mut map, "is_task", &self.is_task, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "online_meeting_url",
-            &self.online_meeting_url,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "organizer", &self.organizer, &self.extra)?;
-        model::opt_entry(&mut map, "entryid", &self.entryid, &self.extra)?;
-        model::opt_entry(&mut map, "changekey", &self.changekey, &self.extra)?;
-        model::opt_entry(&mut map, "attendees", &self.attendees, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_recurringmaster",
-            &self.recurringmaster,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "recurring_master_id",
-            &self.recurring_master_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "open_appointment_status",
-            &self.open_appointment_status,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_location",
-            &self.appointment_location,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointment_location_name",
-            &self.appointment_location_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approvalemailaddress",
-            &self.approvalemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "requestedapprovalagent",
-            &self.requestedapprovalagent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approvaldatetime",
-            &self.approvaldatetime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_status",
-            &self.approval_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_candelete", &self.candelete, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "appointment_location_free_text",
-            &self.appointment_location_free_text,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "other1", &self.other1, &self.extra)?;
-        model::opt_entry(&mut map, "other2", &self.other2, &self.extra)?;
-        model::opt_entry(&mut map, "calendar_id", &self.calendar_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "exchangelastmodifieddate",
-            &self.exchangelastmodifieddate,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "shift_type_id", &self.shift_type_id, &self.extra)?;
-        model::opt_entry(&mut map, "shift_team_id", &self.shift_team_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "shift_team_name",
-            &self.shift_team_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "recurring_desc", &self.recurring_desc, &self.extra)?;
-        model::opt_entry(&mut map, "crmnote_id", &self.crmnote_id, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AppointmentSummary {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`AppointmentSummary`], to name one in [`AppointmentSummary::clear`] (send it as `null`) and
+/// [`AppointmentSummary::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AppointmentSummaryField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `start_date`.
+    StartDate,
+    /// `end_date`.
+    EndDate,
+    /// `last_modified`.
+    LastModified,
+    /// `allday`.
+    Allday,
+    /// `holiday_id`.
+    HolidayId,
+    /// `_canupdate`.
+    Canupdate,
+    /// `_cancomplete`.
+    Cancomplete,
+    /// `colour`.
+    Colour,
+    /// `entity`.
+    Entity,
+    /// `ticket_id`.
+    TicketId,
+    /// `subject`.
+    Subject,
+    /// `client_id`.
+    ClientId,
+    /// `client_name`.
+    ClientName,
+    /// `site_id`.
+    SiteId,
+    /// `site_name`.
+    SiteName,
+    /// `user_id`.
+    UserId,
+    /// `user_name`.
+    UserName,
+    /// `agent_name`.
+    AgentName,
+    /// `holiday_type`.
+    HolidayType,
+    /// `appointment_type_name`.
+    AppointmentTypeName,
+    /// `complete_status`.
+    CompleteStatus,
+    /// `is_private`.
+    IsPrivate,
+    /// `reminder_shown`.
+    ReminderShown,
+    /// `is_task`.
+    IsTask,
+    /// `online_meeting_url`.
+    OnlineMeetingUrl,
+    /// `organizer`.
+    Organizer,
+    /// `entryid`.
+    Entryid,
+    /// `changekey`.
+    Changekey,
+    /// `attendees`.
+    Attendees,
+    /// `_recurringmaster`.
+    Recurringmaster,
+    /// `recurring_master_id`.
+    RecurringMasterId,
+    /// `type`.
+    Type,
+    /// `open_appointment_status`.
+    OpenAppointmentStatus,
+    /// `appointment_location`.
+    AppointmentLocation,
+    /// `appointment_location_name`.
+    AppointmentLocationName,
+    /// `approvalemailaddress`.
+    Approvalemailaddress,
+    /// `requestedapprovalagent`.
+    Requestedapprovalagent,
+    /// `approvaldatetime`.
+    Approvaldatetime,
+    /// `approval_status`.
+    ApprovalStatus,
+    /// `_candelete`.
+    Candelete,
+    /// `appointment_location_free_text`.
+    AppointmentLocationFreeText,
+    /// `other1`.
+    Other1,
+    /// `other2`.
+    Other2,
+    /// `calendar_id`.
+    CalendarId,
+    /// `exchangelastmodifieddate`.
+    Exchangelastmodifieddate,
+    /// `shift_type_id`.
+    ShiftTypeId,
+    /// `shift_team_id`.
+    ShiftTeamId,
+    /// `shift_team_name`.
+    ShiftTeamName,
+    /// `recurring_desc`.
+    RecurringDesc,
+    /// `crmnote_id`.
+    CrmnoteId,
 }
 
 impl crate::runtime::model::Model for AppointmentSummary {
-    const EXPECTING: &'static str = "struct AppointmentSummary";
+    const NAME: &'static str = "AppointmentSummary";
     const FIELDS: &'static [&'static str] = &[
-        "_cancomplete",
-        "_candelete",
-        "_canupdate",
-        "_recurringmaster",
+        "id",
         "agent_id",
-        "agent_name",
+        "start_date",
+        "end_date",
+        "last_modified",
         "allday",
-        "appointment_location",
-        "appointment_location_free_text",
-        "appointment_location_name",
-        "appointment_type_name",
-        "approval_status",
-        "approvaldatetime",
-        "approvalemailaddress",
-        "attendees",
-        "calendar_id",
-        "changekey",
+        "holiday_id",
+        "_canupdate",
+        "_cancomplete",
+        "colour",
+        "entity",
+        "ticket_id",
+        "subject",
         "client_id",
         "client_name",
-        "colour",
-        "complete_status",
-        "crmnote_id",
-        "end_date",
-        "entity",
-        "entryid",
-        "exchangelastmodifieddate",
-        "holiday_id",
-        "holiday_type",
-        "id",
-        "is_private",
-        "is_task",
-        "last_modified",
-        "online_meeting_url",
-        "open_appointment_status",
-        "organizer",
-        "other1",
-        "other2",
-        "recurring_desc",
-        "recurring_master_id",
-        "reminder_shown",
-        "requestedapprovalagent",
-        "shift_team_id",
-        "shift_team_name",
-        "shift_type_id",
         "site_id",
         "site_name",
-        "start_date",
-        "subject",
-        "ticket_id",
-        "type",
         "user_id",
         "user_name",
+        "agent_name",
+        "holiday_type",
+        "appointment_type_name",
+        "complete_status",
+        "is_private",
+        "reminder_shown",
+        "is_task",
+        "online_meeting_url",
+        "organizer",
+        "entryid",
+        "changekey",
+        "attendees",
+        "_recurringmaster",
+        "recurring_master_id",
+        "type",
+        "open_appointment_status",
+        "appointment_location",
+        "appointment_location_name",
+        "approvalemailaddress",
+        "requestedapprovalagent",
+        "approvaldatetime",
+        "approval_status",
+        "_candelete",
+        "appointment_location_free_text",
+        "other1",
+        "other2",
+        "calendar_id",
+        "exchangelastmodifieddate",
+        "shift_type_id",
+        "shift_team_id",
+        "shift_team_name",
+        "recurring_desc",
+        "crmnote_id",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.cancomplete = model::opt_bool(map)?,
-            1 => self.candelete = model::opt_bool(map)?,
-            2 => self.canupdate = model::opt_bool(map)?,
-            3 => self.recurringmaster = model::opt_bool(map)?,
-            4 => self.agent_id = model::opt_i32(map)?,
-            5 => self.agent_name = model::value(map)?,
-            6 => self.allday = model::opt_bool(map)?,
-            7 => self.appointment_location = model::opt_i32(map)?,
-            8 => self.appointment_location_free_text = model::value(map)?,
-            9 => self.appointment_location_name = model::value(map)?,
-            10 => self.appointment_type_name = model::value(map)?,
-            11 => self.approval_status = model::opt_i32(map)?,
-            12 => self.approvaldatetime = model::value(map)?,
-            13 => self.approvalemailaddress = model::value(map)?,
-            14 => self.attendees = model::value(map)?,
-            15 => self.calendar_id = model::value(map)?,
-            16 => self.changekey = model::value(map)?,
-            17 => self.client_id = model::opt_i32(map)?,
-            18 => self.client_name = model::value(map)?,
-            19 => self.colour = model::value(map)?,
-            20 => self.complete_status = model::opt_i32(map)?,
-            21 => self.crmnote_id = model::opt_i32(map)?,
-            22 => self.end_date = model::value(map)?,
-            23 => self.entity = model::opt_f64(map)?,
-            24 => self.entryid = model::value(map)?,
-            25 => self.exchangelastmodifieddate = model::value(map)?,
-            26 => self.holiday_id = model::value(map)?,
-            27 => self.holiday_type = model::opt_i32(map)?,
-            28 => self.id = model::opt_i32(map)?,
-            29 => self.is_private = model::opt_bool(map)?,
-            30 => self.is_task = model::opt_bool(map)?,
-            31 => self.last_modified = model::value(map)?,
-            32 => self.online_meeting_url = model::value(map)?,
-            33 => self.open_appointment_status = model::opt_i32(map)?,
-            34 => self.organizer = model::opt_i32(map)?,
-            35 => self.other1 = model::opt_i32(map)?,
-            36 => self.other2 = model::opt_i32(map)?,
-            37 => self.recurring_desc = model::value(map)?,
-            38 => self.recurring_master_id = model::value(map)?,
-            39 => self.reminder_shown = model::opt_bool(map)?,
-            40 => self.requestedapprovalagent = model::opt_i32(map)?,
-            41 => self.shift_team_id = model::opt_i32(map)?,
-            42 => self.shift_team_name = model::value(map)?,
-            43 => self.shift_type_id = model::opt_i32(map)?,
-            44 => self.site_id = model::opt_i32(map)?,
-            45 => self.site_name = model::value(map)?,
-            46 => self.start_date = model::value(map)?,
-            47 => self.subject = model::value(map)?,
-            48 => self.ticket_id = model::opt_i32(map)?,
-            49 => self.r#type = model::opt_i32(map)?,
-            50 => self.user_id = model::opt_i32(map)?,
-            51 => self.user_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        8, 41, 7, 31, 1, 19, 5, 35, 42, 36, 21, 40, 39, 37, 30, 45, 29, 13, 14, 9, 22,
+        51, 3, 10, 28, 46, 6, 20, 0, 23, 25, 4, 26, 34, 27, 43, 44, 50, 32, 24, 38, 48,
+        49, 47, 15, 16, 2, 12, 11, 33, 17, 18,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.start_date);
+        v.f(&self.end_date);
+        v.f(&self.last_modified);
+        v.f(&self.allday);
+        v.f(&self.holiday_id);
+        v.f(&self.canupdate);
+        v.f(&self.cancomplete);
+        v.f(&self.colour);
+        v.f(&self.entity);
+        v.f(&self.ticket_id);
+        v.f(&self.subject);
+        v.f(&self.client_id);
+        v.f(&self.client_name);
+        v.f(&self.site_id);
+        v.f(&self.site_name);
+        v.f(&self.user_id);
+        v.f(&self.user_name);
+        v.f(&self.agent_name);
+        v.f(&self.holiday_type);
+        v.f(&self.appointment_type_name);
+        v.f(&self.complete_status);
+        v.f(&self.is_private);
+        v.f(&self.reminder_shown);
+        v.f(&self.is_task);
+        v.f(&self.online_meeting_url);
+        v.f(&self.organizer);
+        v.f(&self.entryid);
+        v.f(&self.changekey);
+        v.f(&self.attendees);
+        v.f(&self.recurringmaster);
+        v.f(&self.recurring_master_id);
+        v.f(&self.r#type);
+        v.f(&self.open_appointment_status);
+        v.f(&self.appointment_location);
+        v.f(&self.appointment_location_name);
+        v.f(&self.approvalemailaddress);
+        v.f(&self.requestedapprovalagent);
+        v.f(&self.approvaldatetime);
+        v.f(&self.approval_status);
+        v.f(&self.candelete);
+        v.f(&self.appointment_location_free_text);
+        v.f(&self.other1);
+        v.f(&self.other2);
+        v.f(&self.calendar_id);
+        v.f(&self.exchangelastmodifieddate);
+        v.f(&self.shift_type_id);
+        v.f(&self.shift_team_id);
+        v.f(&self.shift_team_name);
+        v.f(&self.recurring_desc);
+        v.f(&self.crmnote_id);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.start_date),
+            3 => o.f(&mut self.end_date),
+            4 => o.f(&mut self.last_modified),
+            5 => o.f(&mut self.allday),
+            6 => o.f(&mut self.holiday_id),
+            7 => o.f(&mut self.canupdate),
+            8 => o.f(&mut self.cancomplete),
+            9 => o.f(&mut self.colour),
+            10 => o.f(&mut self.entity),
+            11 => o.f(&mut self.ticket_id),
+            12 => o.f(&mut self.subject),
+            13 => o.f(&mut self.client_id),
+            14 => o.f(&mut self.client_name),
+            15 => o.f(&mut self.site_id),
+            16 => o.f(&mut self.site_name),
+            17 => o.f(&mut self.user_id),
+            18 => o.f(&mut self.user_name),
+            19 => o.f(&mut self.agent_name),
+            20 => o.f(&mut self.holiday_type),
+            21 => o.f(&mut self.appointment_type_name),
+            22 => o.f(&mut self.complete_status),
+            23 => o.f(&mut self.is_private),
+            24 => o.f(&mut self.reminder_shown),
+            25 => o.f(&mut self.is_task),
+            26 => o.f(&mut self.online_meeting_url),
+            27 => o.f(&mut self.organizer),
+            28 => o.f(&mut self.entryid),
+            29 => o.f(&mut self.changekey),
+            30 => o.f(&mut self.attendees),
+            31 => o.f(&mut self.recurringmaster),
+            32 => o.f(&mut self.recurring_master_id),
+            33 => o.f(&mut self.r#type),
+            34 => o.f(&mut self.open_appointment_status),
+            35 => o.f(&mut self.appointment_location),
+            36 => o.f(&mut self.appointment_location_name),
+            37 => o.f(&mut self.approvalemailaddress),
+            38 => o.f(&mut self.requestedapprovalagent),
+            39 => o.f(&mut self.approvaldatetime),
+            40 => o.f(&mut self.approval_status),
+            41 => o.f(&mut self.candelete),
+            42 => o.f(&mut self.appointment_location_free_text),
+            43 => o.f(&mut self.other1),
+            44 => o.f(&mut self.other2),
+            45 => o.f(&mut self.calendar_id),
+            46 => o.f(&mut self.exchangelastmodifieddate),
+            47 => o.f(&mut self.shift_type_id),
+            48 => o.f(&mut self.shift_team_id),
+            49 => o.f(&mut self.shift_team_name),
+            50 => o.f(&mut self.recurring_desc),
+            51 => o.f(&mut self.crmnote_id),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(AppointmentSummary, AppointmentSummaryField, extra, kept);
 /// The `CannedText` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct CannedText {
     /// `guid`.
@@ -1373,550 +456,162 @@ pub struct CannedText {
     pub isimport: Option<bool>,
     /// `group_name`.
     pub group_name: Option<String>,
-    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Tag` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub tags: Option<Vec<serde_json::Value>>,
     /// `_warning`.
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl CannedText {
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `group_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_id(mut self, value: i32) -> Self {
-        self.group_id = Some(value);
-        self
-    }
-
-    /// Sets `text` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_text(mut self, value: impl Into<String>) -> Self {
-        self.text = Some(value.into());
-        self
-    }
-
-    /// Sets `html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_html(mut self, value: impl Into<String>) -> Self {
-        self.html = Some(value.into());
-        self
-    }
-
-    /// Sets `restriction_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restriction_type(mut self, value: i32) -> Self {
-        self.restriction_type = Some(value);
-        self
-    }
-
-    /// Sets `department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_id(mut self, value: i32) -> Self {
-        self.department_id = Some(value);
-        self
-    }
-
-    /// Sets `department_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_guid(mut self, value: impl Into<String>) -> Self {
-        self.department_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `department_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_name(mut self, value: impl Into<String>) -> Self {
-        self.department_name = Some(value.into());
-        self
-    }
-
-    /// Sets `team_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team_id(mut self, value: i32) -> Self {
-        self.team_id = Some(value);
-        self
-    }
-
-    /// Sets `team_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team_guid(mut self, value: impl Into<String>) -> Self {
-        self.team_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `team_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team_name(mut self, value: impl Into<String>) -> Self {
-        self.team_name = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
-        self.group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `tags` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tags(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.tags = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_id(mut self) -> Self {
-        self.group_id = None;
-        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `text` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_text(mut self) -> Self {
-        self.text = None;
-        self.extra.insert("text".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_html(mut self) -> Self {
-        self.html = None;
-        self.extra.insert("html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restriction_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restriction_type(mut self) -> Self {
-        self.restriction_type = None;
-        self.extra.insert("restriction_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_id(mut self) -> Self {
-        self.department_id = None;
-        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_guid(mut self) -> Self {
-        self.department_guid = None;
-        self.extra.insert("department_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_name(mut self) -> Self {
-        self.department_name = None;
-        self.extra.insert("department_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team_id(mut self) -> Self {
-        self.team_id = None;
-        self.extra.insert("team_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team_guid(mut self) -> Self {
-        self.team_guid = None;
-        self.extra.insert("team_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team_name(mut self) -> Self {
-        self.team_name = None;
-        self.extra.insert("team_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_name(mut self) -> Self {
-        self.group_name = None;
-        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tags` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tags(mut self) -> Self {
-        self.tags = None;
-        self.extra.insert("tags".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for CannedText {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
-        model::opt_entry(&mut map, "text", &self.text, &self.extra)?;
-        model::opt_entry(&mut map, "html", &self.html, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "restriction_type",
-            &self.restriction_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "department_guid",
-            &self.department_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "department_name",
-            &self.department_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "team_id", &self.team_id, &self.extra)?;
-        model::opt_entry(&mut map, "team_guid", &self.team_guid, &self.extra)?;
-        model::opt_entry(&mut map, "team_name", &self.team_name, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
-        model::opt_entry(&mut map, "tags", &self.tags, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CannedText {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`CannedText`], to name one in [`CannedText::clear`] (send it as `null`) and
+/// [`CannedText::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CannedTextField {
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `group_id`.
+    GroupId,
+    /// `text`.
+    Text,
+    /// `html`.
+    Html,
+    /// `restriction_type`.
+    RestrictionType,
+    /// `department_id`.
+    DepartmentId,
+    /// `department_guid`.
+    DepartmentGuid,
+    /// `department_name`.
+    DepartmentName,
+    /// `team_id`.
+    TeamId,
+    /// `team_guid`.
+    TeamGuid,
+    /// `team_name`.
+    TeamName,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `_canupdate`.
+    Canupdate,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `_isimport`.
+    Isimport,
+    /// `group_name`.
+    GroupName,
+    /// `tags`.
+    Tags,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for CannedText {
-    const EXPECTING: &'static str = "struct CannedText";
+    const NAME: &'static str = "CannedText";
     const FIELDS: &'static [&'static str] = &[
-        "_canupdate",
-        "_isimport",
-        "_warning",
-        "access_control",
-        "access_control_level",
+        "guid",
+        "intent",
+        "id",
+        "name",
+        "group_id",
+        "text",
+        "html",
+        "restriction_type",
+        "department_id",
+        "department_guid",
+        "department_name",
+        "team_id",
+        "team_guid",
+        "team_name",
         "agent_id",
         "agent_name",
-        "department_guid",
-        "department_id",
-        "department_name",
-        "group_id",
+        "_canupdate",
+        "access_control",
+        "access_control_level",
+        "_isimport",
         "group_name",
-        "guid",
-        "html",
-        "id",
-        "intent",
-        "name",
-        "restriction_type",
         "tags",
-        "team_guid",
-        "team_id",
-        "team_name",
-        "text",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.canupdate = model::opt_bool(map)?,
-            1 => self.isimport = model::opt_bool(map)?,
-            2 => self.warning = model::value(map)?,
-            3 => self.access_control = model::value(map)?,
-            4 => self.access_control_level = model::opt_i32(map)?,
-            5 => self.agent_id = model::opt_i32(map)?,
-            6 => self.agent_name = model::value(map)?,
-            7 => self.department_guid = model::value(map)?,
-            8 => self.department_id = model::opt_i32(map)?,
-            9 => self.department_name = model::value(map)?,
-            10 => self.group_id = model::opt_i32(map)?,
-            11 => self.group_name = model::value(map)?,
-            12 => self.guid = model::value(map)?,
-            13 => self.html = model::value(map)?,
-            14 => self.id = model::opt_i32(map)?,
-            15 => self.intent = model::value(map)?,
-            16 => self.name = model::value(map)?,
-            17 => self.restriction_type = model::opt_i32(map)?,
-            18 => self.tags = model::value(map)?,
-            19 => self.team_guid = model::value(map)?,
-            20 => self.team_id = model::opt_i32(map)?,
-            21 => self.team_name = model::value(map)?,
-            22 => self.text = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        16, 19, 22, 17, 18, 14, 15, 9, 8, 10, 4, 20, 0, 6, 2, 1, 3, 7, 21, 12, 11, 13, 5,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.group_id);
+        v.f(&self.text);
+        v.f(&self.html);
+        v.f(&self.restriction_type);
+        v.f(&self.department_id);
+        v.f(&self.department_guid);
+        v.f(&self.department_name);
+        v.f(&self.team_id);
+        v.f(&self.team_guid);
+        v.f(&self.team_name);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.canupdate);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.isimport);
+        v.f(&self.group_name);
+        v.f(&self.tags);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.guid),
+            1 => o.f(&mut self.intent),
+            2 => o.f(&mut self.id),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.group_id),
+            5 => o.f(&mut self.text),
+            6 => o.f(&mut self.html),
+            7 => o.f(&mut self.restriction_type),
+            8 => o.f(&mut self.department_id),
+            9 => o.f(&mut self.department_guid),
+            10 => o.f(&mut self.department_name),
+            11 => o.f(&mut self.team_id),
+            12 => o.f(&mut self.team_guid),
+            13 => o.f(&mut self.team_name),
+            14 => o.f(&mut self.agent_id),
+            15 => o.f(&mut self.agent_name),
+            16 => o.f(&mut self.canupdate),
+            17 => o.f(&mut self.access_control),
+            18 => o.f(&mut self.access_control_level),
+            19 => o.f(&mut self.isimport),
+            20 => o.f(&mut self.group_name),
+            21 => o.f(&mut self.tags),
+            22 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(CannedText, CannedTextField, extra, kept);
 /// The `Manager` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Manager {
     /// `id`.
@@ -1929,120 +624,54 @@ pub struct Manager {
     pub user_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Manager {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Manager {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Manager {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Manager`], to name one in [`Manager::clear`] (send it as `null`) and
+/// [`Manager::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ManagerField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `agent_id`.
+    AgentId,
+    /// `user_id`.
+    UserId,
 }
 
 impl crate::runtime::model::Model for Manager {
-    const EXPECTING: &'static str = "struct Manager";
-    const FIELDS: &'static [&'static str] = &["agent_id", "id", "name", "user_id"];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.agent_id = model::opt_i32(map)?,
-            1 => self.id = model::opt_i32(map)?,
-            2 => self.name = model::value(map)?,
-            3 => self.user_id = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const NAME: &'static str = "Manager";
+    const FIELDS: &'static [&'static str] = &["id", "name", "agent_id", "user_id"];
+    const SORTED: &'static [u16] = &[2, 0, 1, 3];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.agent_id);
+        v.f(&self.user_id);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            2 => o.f(&mut self.agent_id),
+            3 => o.f(&mut self.user_id),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Manager, ManagerField, extra, kept);
 /// The `StdRequest_List` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct StdRequestList {
     /// `id`.
@@ -2079,9 +708,9 @@ pub struct StdRequestList {
     pub tickettype_id: Option<i32>,
     /// `rule_count`.
     pub rule_count: Option<i32>,
-    /// Halo's `StdRequestRule` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `StdRequestRule` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub creation_rules: Option<Vec<serde_json::Value>>,
-    /// Halo's `STDToDo` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `STDToDo` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub todo_list: Option<Vec<serde_json::Value>>,
     /// `emailto`.
     pub emailto: Option<String>,
@@ -2187,1716 +816,396 @@ pub struct StdRequestList {
     pub optional_sla_id: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl StdRequestList {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `domain` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
-        self.domain = Some(value.into());
-        self
-    }
-
-    /// Sets `group_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_id(mut self, value: i32) -> Self {
-        self.group_id = Some(value);
-        self
-    }
-
-    /// Sets `restriction_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restriction_type(mut self, value: impl Into<String>) -> Self {
-        self.restriction_type = Some(value.into());
-        self
-    }
-
-    /// Sets `restrictto_department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_department_id(mut self, value: i32) -> Self {
-        self.restrictto_department_id = Some(value);
-        self
-    }
-
-    /// Sets `restrictto_department_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_department_name(mut self, value: impl Into<String>) -> Self {
-        self.restrictto_department_name = Some(value.into());
-        self
-    }
-
-    /// Sets `restrictto_team_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_team_id(mut self, value: i32) -> Self {
-        self.restrictto_team_id = Some(value);
-        self
-    }
-
-    /// Sets `restrictto_team_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_team_name(mut self, value: impl Into<String>) -> Self {
-        self.restrictto_team_name = Some(value.into());
-        self
-    }
-
-    /// Sets `restrictto_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_agent_id(mut self, value: i32) -> Self {
-        self.restrictto_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `restrictto_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.restrictto_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
-        self.summary = Some(value.into());
-        self
-    }
-
-    /// Sets `tickettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettype_id(mut self, value: i32) -> Self {
-        self.tickettype_id = Some(value);
-        self
-    }
-
-    /// Sets `rule_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rule_count(mut self, value: i32) -> Self {
-        self.rule_count = Some(value);
-        self
-    }
-
-    /// Sets `creation_rules` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_creation_rules(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.creation_rules = Some(value);
-        self
-    }
-
-    /// Sets `todo_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_todo_list(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.todo_list = Some(value);
-        self
-    }
-
-    /// Sets `emailto` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailto(mut self, value: impl Into<String>) -> Self {
-        self.emailto = Some(value.into());
-        self
-    }
-
-    /// Sets `emailcc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailcc(mut self, value: impl Into<String>) -> Self {
-        self.emailcc = Some(value.into());
-        self
-    }
-
-    /// Sets `emailbcc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailbcc(mut self, value: impl Into<String>) -> Self {
-        self.emailbcc = Some(value.into());
-        self
-    }
-
-    /// Sets `emailsubject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailsubject(mut self, value: impl Into<String>) -> Self {
-        self.emailsubject = Some(value.into());
-        self
-    }
-
-    /// Sets `time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_time(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.time = Some(value.into());
-        self
-    }
-
-    /// Sets `disabled` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_disabled(mut self, value: bool) -> Self {
-        self.disabled = Some(value);
-        self
-    }
-
-    /// Sets `lastcreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastcreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastcreated = Some(value.into());
-        self
-    }
-
-    /// Sets `nextcreationdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcreationdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextcreationdate = Some(value.into());
-        self
-    }
-
-    /// Sets `nextcreationdate_after_end` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcreationdate_after_end(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.nextcreationdate_after_end = Some(value.into());
-        self
-    }
-
-    /// Sets `execution_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_execution_type(mut self, value: i32) -> Self {
-        self.execution_type = Some(value);
-        self
-    }
-
-    /// Sets `startdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.startdate = Some(value.into());
-        self
-    }
-
-    /// Sets `end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `period` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_period(mut self, value: i32) -> Self {
-        self.period = Some(value);
-        self
-    }
-
-    /// Sets `create_locked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_create_locked(mut self, value: bool) -> Self {
-        self.create_locked = Some(value);
-        self
-    }
-
-    /// Sets `one_ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_one_ticket_id(mut self, value: i32) -> Self {
-        self.one_ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `created_ticket_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_created_ticket_id(mut self, value: i32) -> Self {
-        self.created_ticket_id = Some(value);
-        self
-    }
-
-    /// Sets `approval_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_id(mut self, value: i32) -> Self {
-        self.approval_id = Some(value);
-        self
-    }
-
-    /// Sets `reportarea` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportarea(mut self, value: i32) -> Self {
-        self.reportarea = Some(value);
-        self
-    }
-
-    /// Sets `reportarea_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reportarea_name(mut self, value: impl Into<String>) -> Self {
-        self.reportarea_name = Some(value.into());
-        self
-    }
-
-    /// Sets `restrictto_department_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_department_guid(mut self, value: impl Into<String>) -> Self {
-        self.restrictto_department_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `restrictto_team_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_restrictto_team_guid(mut self, value: impl Into<String>) -> Self {
-        self.restrictto_team_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `clients` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_clients(mut self, value: impl Into<String>) -> Self {
-        self.clients = Some(value.into());
-        self
-    }
-
-    /// Sets `tickettype_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettype_guid(mut self, value: impl Into<String>) -> Self {
-        self.tickettype_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `automationtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automationtype(mut self, value: i32) -> Self {
-        self.automationtype = Some(value);
-        self
-    }
-
-    /// Sets `optionalservice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optionalservice(mut self, value: i32) -> Self {
-        self.optionalservice = Some(value);
-        self
-    }
-
-    /// Sets `optional_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_agent_id(mut self, value: i32) -> Self {
-        self.optional_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `optional_team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_team(mut self, value: impl Into<String>) -> Self {
-        self.optional_team = Some(value.into());
-        self
-    }
-
-    /// Sets `optional_status_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_status_id(mut self, value: i32) -> Self {
-        self.optional_status_id = Some(value);
-        self
-    }
-
-    /// Sets `optional_tickettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_tickettype_id(mut self, value: i32) -> Self {
-        self.optional_tickettype_id = Some(value);
-        self
-    }
-
-    /// Sets `optional_create_locked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_create_locked(mut self, value: bool) -> Self {
-        self.optional_create_locked = Some(value);
-        self
-    }
-
-    /// Sets `optional_defaultresourcetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_defaultresourcetype(mut self, value: i32) -> Self {
-        self.optional_defaultresourcetype = Some(value);
-        self
-    }
-
-    /// Sets `optional_excludefromsla` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_excludefromsla(mut self, value: i32) -> Self {
-        self.optional_excludefromsla = Some(value);
-        self
-    }
-
-    /// Sets `optional_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.optional_customfields = Some(value);
-        self
-    }
-
-    /// Sets `optional_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_assets(mut self, value: Vec<DeviceList>) -> Self {
-        self.optional_assets = Some(value);
-        self
-    }
-
-    /// Sets `optional_forwardinboundupdates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_forwardinboundupdates(mut self, value: i32) -> Self {
-        self.optional_forwardinboundupdates = Some(value);
-        self
-    }
-
-    /// Sets `optional_showforusers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_showforusers(mut self, value: i32) -> Self {
-        self.optional_showforusers = Some(value);
-        self
-    }
-
-    /// Sets `optional_urgency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_urgency(mut self, value: i32) -> Self {
-        self.optional_urgency = Some(value);
-        self
-    }
-
-    /// Sets `optional_impact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_impact(mut self, value: i32) -> Self {
-        self.optional_impact = Some(value);
-        self
-    }
-
-    /// Sets `optional_workflow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_workflow_id(mut self, value: i32) -> Self {
-        self.optional_workflow_id = Some(value);
-        self
-    }
-
-    /// Sets `optional_estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_estimate(mut self, value: f64) -> Self {
-        self.optional_estimate = Some(value);
-        self
-    }
-
-    /// Sets `optional_category_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_category_1(mut self, value: impl Into<String>) -> Self {
-        self.optional_category_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `optional_category_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_category_2(mut self, value: impl Into<String>) -> Self {
-        self.optional_category_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `optional_category_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_category_3(mut self, value: impl Into<String>) -> Self {
-        self.optional_category_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `optional_category_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_category_4(mut self, value: impl Into<String>) -> Self {
-        self.optional_category_4 = Some(value.into());
-        self
-    }
-
-    /// Sets `optional_priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_priority_id(mut self, value: i32) -> Self {
-        self.optional_priority_id = Some(value);
-        self
-    }
-
-    /// Sets `optional_budgettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_budgettype_id(mut self, value: i32) -> Self {
-        self.optional_budgettype_id = Some(value);
-        self
-    }
-
-    /// Sets `optional_kb_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_kb_id(mut self, value: i32) -> Self {
-        self.optional_kb_id = Some(value);
-        self
-    }
-
-    /// Sets `optional_service` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_service(mut self, value: i32) -> Self {
-        self.optional_service = Some(value);
-        self
-    }
-
-    /// Sets `optional_service_details_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_service_details_id(mut self, value: i32) -> Self {
-        self.optional_service_details_id = Some(value);
-        self
-    }
-
-    /// Sets `service` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service(mut self, value: i32) -> Self {
-        self.service = Some(value);
-        self
-    }
-
-    /// Sets `optional_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_optional_sla_id(mut self, value: i32) -> Self {
-        self.optional_sla_id = Some(value);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_domain(mut self) -> Self {
-        self.domain = None;
-        self.extra.insert("domain".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_id(mut self) -> Self {
-        self.group_id = None;
-        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restriction_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restriction_type(mut self) -> Self {
-        self.restriction_type = None;
-        self.extra.insert("restriction_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_department_id(mut self) -> Self {
-        self.restrictto_department_id = None;
-        self.extra
-            .insert("restrictto_department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_department_name(mut self) -> Self {
-        self.restrictto_department_name = None;
-        self.extra
-            .insert("restrictto_department_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_team_id(mut self) -> Self {
-        self.restrictto_team_id = None;
-        self.extra.insert("restrictto_team_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_team_name(mut self) -> Self {
-        self.restrictto_team_name = None;
-        self.extra.insert("restrictto_team_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_agent_id(mut self) -> Self {
-        self.restrictto_agent_id = None;
-        self.extra.insert("restrictto_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_agent_name(mut self) -> Self {
-        self.restrictto_agent_name = None;
-        self.extra.insert("restrictto_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_summary(mut self) -> Self {
-        self.summary = None;
-        self.extra.insert("summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettype_id(mut self) -> Self {
-        self.tickettype_id = None;
-        self.extra.insert("tickettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rule_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rule_count(mut self) -> Self {
-        self.rule_count = None;
-        self.extra.insert("rule_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `creation_rules` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_creation_rules(mut self) -> Self {
-        self.creation_rules = None;
-        self.extra.insert("creation_rules".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `todo_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_todo_list(mut self) -> Self {
-        self.todo_list = None;
-        self.extra.insert("todo_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailto` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailto(mut self) -> Self {
-        self.emailto = None;
-        self.extra.insert("emailto".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailcc(mut self) -> Self {
-        self.emailcc = None;
-        self.extra.insert("emailcc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailbcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailbcc(mut self) -> Self {
-        self.emailbcc = None;
-        self.extra.insert("emailbcc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailsubject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailsubject(mut self) -> Self {
-        self.emailsubject = None;
-        self.extra.insert("emailsubject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_time(mut self) -> Self {
-        self.time = None;
-        self.extra.insert("time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `disabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_disabled(mut self) -> Self {
-        self.disabled = None;
-        self.extra.insert("disabled".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastcreated(mut self) -> Self {
-        self.lastcreated = None;
-        self.extra.insert("lastcreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcreationdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcreationdate(mut self) -> Self {
-        self.nextcreationdate = None;
-        self.extra.insert("nextcreationdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcreationdate_after_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcreationdate_after_end(mut self) -> Self {
-        self.nextcreationdate_after_end = None;
-        self.extra
-            .insert("nextcreationdate_after_end".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `execution_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_execution_type(mut self) -> Self {
-        self.execution_type = None;
-        self.extra.insert("execution_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate(mut self) -> Self {
-        self.startdate = None;
-        self.extra.insert("startdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_end_date(mut self) -> Self {
-        self.end_date = None;
-        self.extra.insert("end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `period` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_period(mut self) -> Self {
-        self.period = None;
-        self.extra.insert("period".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `create_locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_create_locked(mut self) -> Self {
-        self.create_locked = None;
-        self.extra.insert("create_locked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `one_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_one_ticket_id(mut self) -> Self {
-        self.one_ticket_id = None;
-        self.extra.insert("one_ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `created_ticket_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_created_ticket_id(mut self) -> Self {
-        self.created_ticket_id = None;
-        self.extra.insert("created_ticket_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_id(mut self) -> Self {
-        self.approval_id = None;
-        self.extra.insert("approval_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportarea` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportarea(mut self) -> Self {
-        self.reportarea = None;
-        self.extra.insert("reportarea".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reportarea_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reportarea_name(mut self) -> Self {
-        self.reportarea_name = None;
-        self.extra.insert("reportarea_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_department_guid(mut self) -> Self {
-        self.restrictto_department_guid = None;
-        self.extra
-            .insert("restrictto_department_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `restrictto_team_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_restrictto_team_guid(mut self) -> Self {
-        self.restrictto_team_guid = None;
-        self.extra.insert("restrictto_team_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_clients(mut self) -> Self {
-        self.clients = None;
-        self.extra.insert("clients".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tickettype_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tickettype_guid(mut self) -> Self {
-        self.tickettype_guid = None;
-        self.extra.insert("tickettype_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automationtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automationtype(mut self) -> Self {
-        self.automationtype = None;
-        self.extra.insert("automationtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optionalservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optionalservice(mut self) -> Self {
-        self.optionalservice = None;
-        self.extra.insert("optionalservice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_agent_id(mut self) -> Self {
-        self.optional_agent_id = None;
-        self.extra.insert("optional_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_team(mut self) -> Self {
-        self.optional_team = None;
-        self.extra.insert("optional_team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_status_id(mut self) -> Self {
-        self.optional_status_id = None;
-        self.extra.insert("optional_status_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_tickettype_id(mut self) -> Self {
-        self.optional_tickettype_id = None;
-        self.extra.insert("optional_tickettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_create_locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_create_locked(mut self) -> Self {
-        self.optional_create_locked = None;
-        self.extra.insert("optional_create_locked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_defaultresourcetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_defaultresourcetype(mut self) -> Self {
-        self.optional_defaultresourcetype = None;
-        self.extra
-            .insert("optional_defaultresourcetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_excludefromsla` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_excludefromsla(mut self) -> Self {
-        self.optional_excludefromsla = None;
-        self.extra.insert("optional_excludefromsla".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_customfields(mut self) -> Self {
-        self.optional_customfields = None;
-        self.extra.insert("optional_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_assets(mut self) -> Self {
-        self.optional_assets = None;
-        self.extra.insert("optional_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_forwardinboundupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_forwardinboundupdates(mut self) -> Self {
-        self.optional_forwardinboundupdates = None;
-        self.extra
-            .insert(
-                "optional_forwardinboundupdates".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `optional_showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_showforusers(mut self) -> Self {
-        self.optional_showforusers = None;
-        self.extra.insert("optional_showforusers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_urgency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_urgency(mut self) -> Self {
-        self.optional_urgency = None;
-        self.extra.insert("optional_urgency".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_impact(mut self) -> Self {
-        self.optional_impact = None;
-        self.extra.insert("optional_impact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_workflow_id(mut self) -> Self {
-        self.optional_workflow_id = None;
-        self.extra.insert("optional_workflow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_estimate(mut self) -> Self {
-        self.optional_estimate = None;
-        self.extra.insert("optional_estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_category_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_category_1(mut self) -> Self {
-        self.optional_category_1 = None;
-        self.extra.insert("optional_category_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_category_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_category_2(mut self) -> Self {
-        self.optional_category_2 = None;
-        self.extra.insert("optional_category_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_category_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_category_3(mut self) -> Self {
-        self.optional_category_3 = None;
-        self.extra.insert("optional_category_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_category_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_category_4(mut self) -> Self {
-        self.optional_category_4 = None;
-        self.extra.insert("optional_category_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_priority_id(mut self) -> Self {
-        self.optional_priority_id = None;
-        self.extra.insert("optional_priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_budgettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_budgettype_id(mut self) -> Self {
-        self.optional_budgettype_id = None;
-        self.extra.insert("optional_budgettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_kb_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_kb_id(mut self) -> Self {
-        self.optional_kb_id = None;
-        self.extra.insert("optional_kb_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_service` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_service(mut self) -> Self {
-        self.optional_service = None;
-        self.extra.insert("optional_service".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_service_details_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_service_details_id(mut self) -> Self {
-        self.optional_service_details_id = None;
-        self.extra
-            .insert("optional_service_details_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service(mut self) -> Self {
-        self.service = None;
-        self.extra.insert("service".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `optional_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_optional_sla_id(mut self) -> Self {
-        self.optional_sla_id = None;
-        self.extra.insert("optional_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for StdRequestList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "domain", &self.domain, &self.extra)?;
-        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "restriction_type",
-            &self.restriction_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_department_id",
-            &self.restrictto_department_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_department_name",
-            &self.restrictto_department_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_team_id",
-            &self.restrictto_team_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_team_name",
-            &self.restrictto_team_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_agent_id",
-            &self.restrictto_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_agent_name",
-            &self.restrictto_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "summary", &self.summary, &self.extra)?;
-        model::opt_entry(&mut map, "tickettype_id", &self.tickettype_id, &self.extra)?;
-        model::opt_entry(&mut map, "rule_count", &self.rule_count, &self.extra)?;
-        model::opt_entry(&mut map, "creation_rules", &self.creation_rules, &self.extra)?;
-        model::opt_entry(&mut map, "todo_list", &self.todo_list, &self.extra)?;
-        model::opt_entry(&mut map, "emailto", &self.emailto, &self.extra)?;
-        model::opt_entry(&mut map, "emailcc", &self.emailcc, &self.extra)?;
-        model::opt_entry(&mut map, "emailbcc", &self.emailbcc, &self.extra)?;
-        model::opt_entry(&mut map, "emailsubject", &self.emailsubject, &self.extra)?;
-        model::opt_entry(&mut map, "time", &self.time, &self.extra)?;
-        model::opt_entry(&mut map, "disabled", &self.disabled, &self.extra)?;
-        model::opt_entry(&mut map, "lastcreated", &self.lastcreated, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nextcreationdate",
-            &self.nextcreationdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "nextcreationdate_after_end",
-            &self.nextcreationdate_after_end,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "execution_type", &self.execution_type, &self.extra)?;
-        model::opt_entry(&mut map, "startdate", &self.startdate, &self.extra)?;
-        model::opt_entry(&mut map, "end_date", &self.end_date, &self.extra)?;
-        model::opt_entry(&mut map, "period", &self.period, &self.extra)?;
-        model::opt_entry(&mut map, "create_locked", &self.create_locked, &self.extra)?;
-        model::opt_entry(&mut map, "one_ticket_id", &self.one_ticket_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "created_ticket_id",
-            &self.created_ticket_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "approval_id", &self.approval_id, &self.extra)?;
-        model::opt_entry(&mut map, "reportarea", &self.reportarea, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "reportarea_name",
-            &self.reportarea_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_department_guid",
-            &self.restrictto_department_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "restrictto_team_guid",
-            &self.restrictto_team_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "clients", &self.clients, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "tickettype_guid",
-            &self.tickettype_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "automationtype", &self.automationtype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "optionalservice",
-            &self.optionalservice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_agent_id",
-            &self.optional_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "optional_team", &self.optional_team, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "optional_status_id",
-            &self.optional_status_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_tickettype_id",
-            &self.optional_tickettype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_create_locked",
-            &self.optional_create_locked,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_defaultresourcetype",
-            &self.optional_defaultresourcetype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_excludefromsla",
-            &self.optional_excludefromsla,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_customfields",
-            &self.optional_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_assets",
-            &self.optional_assets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_forwardinboundupdates",
-            &self.optional_forwardinboundupdates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_showforusers",
-            &self.optional_showforusers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_urgency",
-            &self.optional_urgency,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_impact",
-            &self.optional_impact,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_workflow_id",
-            &self.optional_workflow_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_estimate",
-            &self.optional_estimate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_category_1",
-            &self.optional_category_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_category_2",
-            &self.optional_category_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_category_3",
-            &self.optional_category_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_category_4",
-            &self.optional_category_4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_priority_id",
-            &self.optional_priority_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_budgettype_id",
-            &self.optional_budgettype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "optional_kb_id", &self.optional_kb_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "optional_service",
-            &self.optional_service,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "optional_service_details_id",
-            &self.optional_service_details_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "service", &self.service, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "optional_sla_id",
-            &self.optional_sla_id,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for StdRequestList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`StdRequestList`], to name one in [`StdRequestList::clear`] (send it as `null`) and
+/// [`StdRequestList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum StdRequestListField {
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `name`.
+    Name,
+    /// `type`.
+    Type,
+    /// `domain`.
+    Domain,
+    /// `group_id`.
+    GroupId,
+    /// `restriction_type`.
+    RestrictionType,
+    /// `restrictto_department_id`.
+    RestricttoDepartmentId,
+    /// `restrictto_department_name`.
+    RestricttoDepartmentName,
+    /// `restrictto_team_id`.
+    RestricttoTeamId,
+    /// `restrictto_team_name`.
+    RestricttoTeamName,
+    /// `restrictto_agent_id`.
+    RestricttoAgentId,
+    /// `restrictto_agent_name`.
+    RestricttoAgentName,
+    /// `summary`.
+    Summary,
+    /// `tickettype_id`.
+    TickettypeId,
+    /// `rule_count`.
+    RuleCount,
+    /// `creation_rules`.
+    CreationRules,
+    /// `todo_list`.
+    TodoList,
+    /// `emailto`.
+    Emailto,
+    /// `emailcc`.
+    Emailcc,
+    /// `emailbcc`.
+    Emailbcc,
+    /// `emailsubject`.
+    Emailsubject,
+    /// `time`.
+    Time,
+    /// `disabled`.
+    Disabled,
+    /// `lastcreated`.
+    Lastcreated,
+    /// `nextcreationdate`.
+    Nextcreationdate,
+    /// `nextcreationdate_after_end`.
+    NextcreationdateAfterEnd,
+    /// `execution_type`.
+    ExecutionType,
+    /// `startdate`.
+    Startdate,
+    /// `end_date`.
+    EndDate,
+    /// `period`.
+    Period,
+    /// `create_locked`.
+    CreateLocked,
+    /// `one_ticket_id`.
+    OneTicketId,
+    /// `created_ticket_id`.
+    CreatedTicketId,
+    /// `approval_id`.
+    ApprovalId,
+    /// `reportarea`.
+    Reportarea,
+    /// `reportarea_name`.
+    ReportareaName,
+    /// `restrictto_department_guid`.
+    RestricttoDepartmentGuid,
+    /// `restrictto_team_guid`.
+    RestricttoTeamGuid,
+    /// `clients`.
+    Clients,
+    /// `tickettype_guid`.
+    TickettypeGuid,
+    /// `automationtype`.
+    Automationtype,
+    /// `optionalservice`.
+    Optionalservice,
+    /// `optional_agent_id`.
+    OptionalAgentId,
+    /// `optional_team`.
+    OptionalTeam,
+    /// `optional_status_id`.
+    OptionalStatusId,
+    /// `optional_tickettype_id`.
+    OptionalTickettypeId,
+    /// `optional_create_locked`.
+    OptionalCreateLocked,
+    /// `optional_defaultresourcetype`.
+    OptionalDefaultresourcetype,
+    /// `optional_excludefromsla`.
+    OptionalExcludefromsla,
+    /// `optional_customfields`.
+    OptionalCustomfields,
+    /// `optional_assets`.
+    OptionalAssets,
+    /// `optional_forwardinboundupdates`.
+    OptionalForwardinboundupdates,
+    /// `optional_showforusers`.
+    OptionalShowforusers,
+    /// `optional_urgency`.
+    OptionalUrgency,
+    /// `optional_impact`.
+    OptionalImpact,
+    /// `optional_workflow_id`.
+    OptionalWorkflowId,
+    /// `optional_estimate`.
+    OptionalEstimate,
+    /// `optional_category_1`.
+    OptionalCategory1,
+    /// `optional_category_2`.
+    OptionalCategory2,
+    /// `optional_category_3`.
+    OptionalCategory3,
+    /// `optional_category_4`.
+    OptionalCategory4,
+    /// `optional_priority_id`.
+    OptionalPriorityId,
+    /// `optional_budgettype_id`.
+    OptionalBudgettypeId,
+    /// `optional_kb_id`.
+    OptionalKbId,
+    /// `optional_service`.
+    OptionalService,
+    /// `optional_service_details_id`.
+    OptionalServiceDetailsId,
+    /// `service`.
+    Service,
+    /// `optional_sla_id`.
+    OptionalSlaId,
 }
 
 impl crate::runtime::model::Model for StdRequestList {
-    const EXPECTING: &'static str = "struct StdRequestList";
+    const NAME: &'static str = "StdRequestList";
     const FIELDS: &'static [&'static str] = &[
-        "approval_id",
-        "automationtype",
-        "clients",
-        "create_locked",
-        "created_ticket_id",
-        "creation_rules",
-        "disabled",
-        "domain",
-        "emailbcc",
-        "emailcc",
-        "emailsubject",
-        "emailto",
-        "end_date",
-        "execution_type",
-        "group_id",
-        "guid",
         "id",
+        "guid",
         "intent",
-        "lastcreated",
         "name",
+        "type",
+        "domain",
+        "group_id",
+        "restriction_type",
+        "restrictto_department_id",
+        "restrictto_department_name",
+        "restrictto_team_id",
+        "restrictto_team_name",
+        "restrictto_agent_id",
+        "restrictto_agent_name",
+        "summary",
+        "tickettype_id",
+        "rule_count",
+        "creation_rules",
+        "todo_list",
+        "emailto",
+        "emailcc",
+        "emailbcc",
+        "emailsubject",
+        "time",
+        "disabled",
+        "lastcreated",
         "nextcreationdate",
         "nextcreationdate_after_end",
+        "execution_type",
+        "startdate",
+        "end_date",
+        "period",
+        "create_locked",
         "one_ticket_id",
+        "created_ticket_id",
+        "approval_id",
+        "reportarea",
+        "reportarea_name",
+        "restrictto_department_guid",
+        "restrictto_team_guid",
+        "clients",
+        "tickettype_guid",
+        "automationtype",
+        "optionalservice",
         "optional_agent_id",
+        "optional_team",
+        "optional_status_id",
+        "optional_tickettype_id",
+        "optional_create_locked",
+        "optional_defaultresourcetype",
+        "optional_excludefromsla",
+        "optional_customfields",
         "optional_assets",
-        "optional_budgettype_id",
+        "optional_forwardinboundupdates",
+        "optional_showforusers",
+        "optional_urgency",
+        "optional_impact",
+        "optional_workflow_id",
+        "optional_estimate",
         "optional_category_1",
         "optional_category_2",
         "optional_category_3",
         "optional_category_4",
-        "optional_create_locked",
-        "optional_customfields",
-        "optional_defaultresourcetype",
-        "optional_estimate",
-        "optional_excludefromsla",
-        "optional_forwardinboundupdates",
-        "optional_impact",
-        "optional_kb_id",
         "optional_priority_id",
+        "optional_budgettype_id",
+        "optional_kb_id",
         "optional_service",
         "optional_service_details_id",
-        "optional_showforusers",
-        "optional_sla_id",
-        "optional_status_id",
-        "optional_team",
-        "optional_tickettype_id",
-        "optional_urgency",
-        "optional_workflow_id",
-        "optionalservice",
-        "period",
-        "reportarea",
-        "reportarea_name",
-        "restriction_type",
-        "restrictto_agent_id",
-        "restrictto_agent_name",
-        "restrictto_department_guid",
-        "restrictto_department_id",
-        "restrictto_department_name",
-        "restrictto_team_guid",
-        "restrictto_team_id",
-        "restrictto_team_name",
-        "rule_count",
         "service",
-        "startdate",
-        "summary",
-        "tickettype_guid",
-        "tickettype_id",
-        "time",
-        "todo_list",
-        "type",
+        "optional_sla_id",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.approval_id = model::opt_i32(map)?,
-            1 => self.automationtype = model::opt_i32(map)?,
-            2 => self.clients = model::value(map)?,
-            3 => self.create_locked = model::opt_bool(map)?,
-            4 => self.created_ticket_id = model::opt_i32(map)?,
-            5 => self.creation_rules = model::value(map)?,
-            6 => self.disabled = model::opt_bool(map)?,
-            7 => self.domain = model::value(map)?,
-            8 => self.emailbcc = model::value(map)?,
-            9 => self.emailcc = model::value(map)?,
-            10 => self.emailsubject = model::value(map)?,
-            11 => self.emailto = model::value(map)?,
-            12 => self.end_date = model::value(map)?,
-            13 => self.execution_type = model::opt_i32(map)?,
-            14 => self.group_id = model::opt_i32(map)?,
-            15 => self.guid = model::value(map)?,
-            16 => self.id = model::opt_i32(map)?,
-            17 => self.intent = model::value(map)?,
-            18 => self.lastcreated = model::value(map)?,
-            19 => self.name = model::value(map)?,
-            20 => self.nextcreationdate = model::value(map)?,
-            21 => self.nextcreationdate_after_end = model::value(map)?,
-            22 => self.one_ticket_id = model::opt_i32(map)?,
-            23 => self.optional_agent_id = model::opt_i32(map)?,
-            24 => self.optional_assets = model::value(map)?,
-            25 => self.optional_budgettype_id = model::opt_i32(map)?,
-            26 => self.optional_category_1 = model::value(map)?,
-            27 => self.optional_category_2 = model::value(map)?,
-            28 => self.optional_category_3 = model::value(map)?,
-            29 => self.optional_category_4 = model::value(map)?,
-            30 => self.optional_create_locked = model::opt_bool(map)?,
-            31 => self.optional_customfields = model::value(map)?,
-            32 => self.optional_defaultresourcetype = model::opt_i32(map)?,
-            33 => self.optional_estimate = model::opt_f64(map)?,
-            34 => self.optional_excludefromsla = model::opt_i32(map)?,
-            35 => self.optional_forwardinboundupdates = model::opt_i32(map)?,
-            36 => self.optional_impact = model::opt_i32(map)?,
-            37 => self.optional_kb_id = model::opt_i32(map)?,
-            38 => self.optional_priority_id = model::opt_i32(map)?,
-            39 => self.optional_service = model::opt_i32(map)?,
-            40 => self.optional_service_details_id = model::opt_i32(map)?,
-            41 => self.optional_showforusers = model::opt_i32(map)?,
-            42 => self.optional_sla_id = model::opt_i32(map)?,
-            43 => self.optional_status_id = model::opt_i32(map)?,
-            44 => self.optional_team = model::value(map)?,
-            45 => self.optional_tickettype_id = model::opt_i32(map)?,
-            46 => self.optional_urgency = model::opt_i32(map)?,
-            47 => self.optional_workflow_id = model::opt_i32(map)?,
-            48 => self.optionalservice = model::opt_i32(map)?,
-            49 => self.period = model::opt_i32(map)?,
-            50 => self.reportarea = model::opt_i32(map)?,
-            51 => self.reportarea_name = model::value(map)?,
-            52 => self.restriction_type = model::value(map)?,
-            53 => self.restrictto_agent_id = model::opt_i32(map)?,
-            54 => self.restrictto_agent_name = model::value(map)?,
-            55 => self.restrictto_department_guid = model::value(map)?,
-            56 => self.restrictto_department_id = model::opt_i32(map)?,
-            57 => self.restrictto_department_name = model::value(map)?,
-            58 => self.restrictto_team_guid = model::value(map)?,
-            59 => self.restrictto_team_id = model::opt_i32(map)?,
-            60 => self.restrictto_team_name = model::value(map)?,
-            61 => self.rule_count = model::opt_i32(map)?,
-            62 => self.service = model::opt_i32(map)?,
-            63 => self.startdate = model::value(map)?,
-            64 => self.summary = model::value(map)?,
-            65 => self.tickettype_guid = model::value(map)?,
-            66 => self.tickettype_id = model::opt_i32(map)?,
-            67 => self.time = model::value(map)?,
-            68 => self.todo_list = model::value(map)?,
-            69 => self.r#type = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        35, 42, 40, 32, 34, 17, 24, 5, 21, 20, 22, 19, 30, 28, 6, 1, 0, 2, 25, 3, 26, 27,
+        33, 44, 52, 64, 59, 60, 61, 62, 48, 51, 49, 58, 50, 53, 56, 65, 63, 66, 67, 54,
+        69, 46, 45, 47, 55, 57, 43, 31, 36, 37, 7, 12, 13, 38, 8, 9, 39, 10, 11, 16, 68,
+        29, 14, 41, 15, 23, 18, 4,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.name);
+        v.f(&self.r#type);
+        v.f(&self.domain);
+        v.f(&self.group_id);
+        v.f(&self.restriction_type);
+        v.f(&self.restrictto_department_id);
+        v.f(&self.restrictto_department_name);
+        v.f(&self.restrictto_team_id);
+        v.f(&self.restrictto_team_name);
+        v.f(&self.restrictto_agent_id);
+        v.f(&self.restrictto_agent_name);
+        v.f(&self.summary);
+        v.f(&self.tickettype_id);
+        v.f(&self.rule_count);
+        v.f(&self.creation_rules);
+        v.f(&self.todo_list);
+        v.f(&self.emailto);
+        v.f(&self.emailcc);
+        v.f(&self.emailbcc);
+        v.f(&self.emailsubject);
+        v.f(&self.time);
+        v.f(&self.disabled);
+        v.f(&self.lastcreated);
+        v.f(&self.nextcreationdate);
+        v.f(&self.nextcreationdate_after_end);
+        v.f(&self.execution_type);
+        v.f(&self.startdate);
+        v.f(&self.end_date);
+        v.f(&self.period);
+        v.f(&self.create_locked);
+        v.f(&self.one_ticket_id);
+        v.f(&self.created_ticket_id);
+        v.f(&self.approval_id);
+        v.f(&self.reportarea);
+        v.f(&self.reportarea_name);
+        v.f(&self.restrictto_department_guid);
+        v.f(&self.restrictto_team_guid);
+        v.f(&self.clients);
+        v.f(&self.tickettype_guid);
+        v.f(&self.automationtype);
+        v.f(&self.optionalservice);
+        v.f(&self.optional_agent_id);
+        v.f(&self.optional_team);
+        v.f(&self.optional_status_id);
+        v.f(&self.optional_tickettype_id);
+        v.f(&self.optional_create_locked);
+        v.f(&self.optional_defaultresourcetype);
+        v.f(&self.optional_excludefromsla);
+        v.f(&self.optional_customfields);
+        v.f(&self.optional_assets);
+        v.f(&self.optional_forwardinboundupdates);
+        v.f(&self.optional_showforusers);
+        v.f(&self.optional_urgency);
+        v.f(&self.optional_impact);
+        v.f(&self.optional_workflow_id);
+        v.f(&self.optional_estimate);
+        v.f(&self.optional_category_1);
+        v.f(&self.optional_category_2);
+        v.f(&self.optional_category_3);
+        v.f(&self.optional_category_4);
+        v.f(&self.optional_priority_id);
+        v.f(&self.optional_budgettype_id);
+        v.f(&self.optional_kb_id);
+        v.f(&self.optional_service);
+        v.f(&self.optional_service_details_id);
+        v.f(&self.service);
+        v.f(&self.optional_sla_id);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.guid),
+            2 => o.f(&mut self.intent),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.r#type),
+            5 => o.f(&mut self.domain),
+            6 => o.f(&mut self.group_id),
+            7 => o.f(&mut self.restriction_type),
+            8 => o.f(&mut self.restrictto_department_id),
+            9 => o.f(&mut self.restrictto_department_name),
+            10 => o.f(&mut self.restrictto_team_id),
+            11 => o.f(&mut self.restrictto_team_name),
+            12 => o.f(&mut self.restrictto_agent_id),
+            13 => o.f(&mut self.restrictto_agent_name),
+            14 => o.f(&mut self.summary),
+            15 => o.f(&mut self.tickettype_id),
+            16 => o.f(&mut self.rule_count),
+            17 => o.f(&mut self.creation_rules),
+            18 => o.f(&mut self.todo_list),
+            19 => o.f(&mut self.emailto),
+            20 => o.f(&mut self.emailcc),
+            21 => o.f(&mut self.emailbcc),
+            22 => o.f(&mut self.emailsubject),
+            23 => o.f(&mut self.time),
+            24 => o.f(&mut self.disabled),
+            25 => o.f(&mut self.lastcreated),
+            26 => o.f(&mut self.nextcreationdate),
+            27 => o.f(&mut self.nextcreationdate_after_end),
+            28 => o.f(&mut self.execution_type),
+            29 => o.f(&mut self.startdate),
+            30 => o.f(&mut self.end_date),
+            31 => o.f(&mut self.period),
+            32 => o.f(&mut self.create_locked),
+            33 => o.f(&mut self.one_ticket_id),
+            34 => o.f(&mut self.created_ticket_id),
+            35 => o.f(&mut self.approval_id),
+            36 => o.f(&mut self.reportarea),
+            37 => o.f(&mut self.reportarea_name),
+            38 => o.f(&mut self.restrictto_department_guid),
+            39 => o.f(&mut self.restrictto_team_guid),
+            40 => o.f(&mut self.clients),
+            41 => o.f(&mut self.tickettype_guid),
+            42 => o.f(&mut self.automationtype),
+            43 => o.f(&mut self.optionalservice),
+            44 => o.f(&mut self.optional_agent_id),
+            45 => o.f(&mut self.optional_team),
+            46 => o.f(&mut self.optional_status_id),
+            47 => o.f(&mut self.optional_tickettype_id),
+            48 => o.f(&mut self.optional_create_locked),
+            49 => o.f(&mut self.optional_defaultresourcetype),
+            50 => o.f(&mut self.optional_excludefromsla),
+            51 => o.f(&mut self.optional_customfields),
+            52 => o.f(&mut self.optional_assets),
+            53 => o.f(&mut self.optional_forwardinboundupdates),
+            54 => o.f(&mut self.optional_showforusers),
+            55 => o.f(&mut self.optional_urgency),
+            56 => o.f(&mut self.optional_impact),
+            57 => o.f(&mut self.optional_workflow_id),
+            58 => o.f(&mut self.optional_estimate),
+            59 => o.f(&mut self.optional_category_1),
+            60 => o.f(&mut self.optional_category_2),
+            61 => o.f(&mut self.optional_category_3),
+            62 => o.f(&mut self.optional_category_4),
+            63 => o.f(&mut self.optional_priority_id),
+            64 => o.f(&mut self.optional_budgettype_id),
+            65 => o.f(&mut self.optional_kb_id),
+            66 => o.f(&mut self.optional_service),
+            67 => o.f(&mut self.optional_service_details_id),
+            68 => o.f(&mut self.service),
+            69 => o.f(&mut self.optional_sla_id),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(StdRequestList, StdRequestListField, extra, kept);
 /// A team of agents. Halo calls the model `SectionDetail`; the API path is `/Team`.
 ///
 /// Halo's internal name for this schema is `SectionDetail`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Team {
     /// The team's id: assigned by Halo on create, read-only. Agents join a team through `Agent.teams` (`AgentTeam.team_id` is this id); the integration guide resolves team names to these ids with GET /Team.
@@ -4023,1477 +1332,348 @@ pub struct Team {
     pub homescreendashboardname: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Team {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sequence(mut self, value: i32) -> Self {
-        self.sequence = Some(value);
-        self
-    }
-
-    /// Sets `forrequests` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forrequests(mut self, value: bool) -> Self {
-        self.forrequests = Some(value);
-        self
-    }
-
-    /// Sets `foropps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_foropps(mut self, value: bool) -> Self {
-        self.foropps = Some(value);
-        self
-    }
-
-    /// Sets `forprojects` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forprojects(mut self, value: bool) -> Self {
-        self.forprojects = Some(value);
-        self
-    }
-
-    /// Sets `ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_count(mut self, value: i32) -> Self {
-        self.ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `department_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_id(mut self, value: i32) -> Self {
-        self.department_id = Some(value);
-        self
-    }
-
-    /// Sets `department_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_name(mut self, value: impl Into<String>) -> Self {
-        self.department_name = Some(value.into());
-        self
-    }
-
-    /// Sets `org_team_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_org_team_name(mut self, value: impl Into<String>) -> Self {
-        self.org_team_name = Some(value.into());
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `override_column_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_column_id(mut self, value: i32) -> Self {
-        self.override_column_id = Some(value);
-        self
-    }
-
-    /// Sets `managers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_managers(mut self, value: Vec<Manager>) -> Self {
-        self.managers = Some(value);
-        self
-    }
-
-    /// Sets `teamphotopath` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teamphotopath(mut self, value: impl Into<String>) -> Self {
-        self.teamphotopath = Some(value.into());
-        self
-    }
-
-    /// Sets `last_modified` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_modified(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.last_modified = Some(value.into());
-        self
-    }
-
-    /// Sets `hide_agents_in_tree_if_no_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_agents_in_tree_if_no_tickets(mut self, value: bool) -> Self {
-        self.hide_agents_in_tree_if_no_tickets = Some(value);
-        self
-    }
-
-    /// Sets `timesheet_approver` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timesheet_approver(mut self, value: i32) -> Self {
-        self.timesheet_approver = Some(value);
-        self
-    }
-
-    /// Sets `timesheet_approver_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timesheet_approver_name(mut self, value: impl Into<String>) -> Self {
-        self.timesheet_approver_name = Some(value.into());
-        self
-    }
-
-    /// Sets `concurrent_lic_limit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_concurrent_lic_limit(mut self, value: i32) -> Self {
-        self.concurrent_lic_limit = Some(value);
-        self
-    }
-
-    /// Sets `workinghoursbeforealert` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workinghoursbeforealert(mut self, value: f64) -> Self {
-        self.workinghoursbeforealert = Some(value);
-        self
-    }
-
-    /// Sets `emailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailaddress(mut self, value: impl Into<String>) -> Self {
-        self.emailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `addtoallagents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addtoallagents(mut self, value: bool) -> Self {
-        self.addtoallagents = Some(value);
-        self
-    }
-
-    /// Sets `allowlivechat` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowlivechat(mut self, value: bool) -> Self {
-        self.allowlivechat = Some(value);
-        self
-    }
-
-    /// Sets `rtid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rtid(mut self, value: i32) -> Self {
-        self.rtid = Some(value);
-        self
-    }
-
-    /// Sets `mailbox_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailbox_override(mut self, value: i32) -> Self {
-        self.mailbox_override = Some(value);
-        self
-    }
-
-    /// Sets `agents` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agents(mut self, value: Vec<AgentTeam>) -> Self {
-        self.agents = Some(value);
-        self
-    }
-
-    /// Sets `organisation_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_organisation_id(mut self, value: i32) -> Self {
-        self.organisation_id = Some(value);
-        self
-    }
-
-    /// Sets `cannedtext` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cannedtext(mut self, value: Vec<CannedText>) -> Self {
-        self.cannedtext = Some(value);
-        self
-    }
-
-    /// Sets `templates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_templates(mut self, value: Vec<StdRequestList>) -> Self {
-        self.templates = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category1(mut self, value: bool) -> Self {
-        self.allowall_category1 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category1(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category1 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category2(mut self, value: bool) -> Self {
-        self.allowall_category2 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category2(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category2 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category3(mut self, value: bool) -> Self {
-        self.allowall_category3 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category3(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category3 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category4(mut self, value: bool) -> Self {
-        self.allowall_category4 = Some(value);
-        self
-    }
-
-    /// Sets `includeinloadbalance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeinloadbalance(mut self, value: bool) -> Self {
-        self.includeinloadbalance = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category4(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category4 = Some(value);
-        self
-    }
-
-    /// Sets `override_column_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_override_column_name(mut self, value: impl Into<String>) -> Self {
-        self.override_column_name = Some(value.into());
-        self
-    }
-
-    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
-        self.messagegroup_id = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `_canupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate(mut self, value: bool) -> Self {
-        self.canupdate = Some(value);
-        self
-    }
-
-    /// Sets `_canupdate2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canupdate2(mut self, value: bool) -> Self {
-        self.canupdate2 = Some(value);
-        self
-    }
-
-    /// Sets `main_email_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_main_email_address(mut self, value: impl Into<String>) -> Self {
-        self.main_email_address = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `timezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timezone(mut self, value: impl Into<String>) -> Self {
-        self.timezone = Some(value.into());
-        self
-    }
-
-    /// Sets `alternative_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alternative_name(mut self, value: impl Into<String>) -> Self {
-        self.alternative_name = Some(value.into());
-        self
-    }
-
-    /// Sets `logo` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logo(mut self, value: impl Into<String>) -> Self {
-        self.logo = Some(value.into());
-        self
-    }
-
-    /// Sets `dontsendsurvey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontsendsurvey(mut self, value: bool) -> Self {
-        self.dontsendsurvey = Some(value);
-        self
-    }
-
-    /// Sets `team_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_team_note(mut self, value: impl Into<String>) -> Self {
-        self.team_note = Some(value.into());
-        self
-    }
-
-    /// Sets `booking_workday_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_booking_workday_id(mut self, value: i32) -> Self {
-        self.booking_workday_id = Some(value);
-        self
-    }
-
-    /// Sets `booking_workday_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_booking_workday_name(mut self, value: impl Into<String>) -> Self {
-        self.booking_workday_name = Some(value.into());
-        self
-    }
-
-    /// Sets `recurring_shifts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_recurring_shifts(mut self, value: Vec<AppointmentSummary>) -> Self {
-        self.recurring_shifts = Some(value);
-        self
-    }
-
-    /// Sets `third_party_migration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_migration_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_migration_id = Some(value.into());
-        self
-    }
-
-    /// Sets `enable_teams_shifts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enable_teams_shifts(mut self, value: bool) -> Self {
-        self.enable_teams_shifts = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `department_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department_guid(mut self, value: impl Into<String>) -> Self {
-        self.department_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `homescreendashboardid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homescreendashboardid(mut self, value: i32) -> Self {
-        self.homescreendashboardid = Some(value);
-        self
-    }
-
-    /// Sets `homescreendashboardname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homescreendashboardname(mut self, value: impl Into<String>) -> Self {
-        self.homescreendashboardname = Some(value.into());
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sequence(mut self) -> Self {
-        self.sequence = None;
-        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forrequests` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forrequests(mut self) -> Self {
-        self.forrequests = None;
-        self.extra.insert("forrequests".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `foropps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_foropps(mut self) -> Self {
-        self.foropps = None;
-        self.extra.insert("foropps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forprojects` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forprojects(mut self) -> Self {
-        self.forprojects = None;
-        self.extra.insert("forprojects".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_count(mut self) -> Self {
-        self.ticket_count = None;
-        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_id(mut self) -> Self {
-        self.department_id = None;
-        self.extra.insert("department_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_name(mut self) -> Self {
-        self.department_name = None;
-        self.extra.insert("department_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `org_team_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_org_team_name(mut self) -> Self {
-        self.org_team_name = None;
-        self.extra.insert("org_team_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_column_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_column_id(mut self) -> Self {
-        self.override_column_id = None;
-        self.extra.insert("override_column_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `managers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_managers(mut self) -> Self {
-        self.managers = None;
-        self.extra.insert("managers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teamphotopath` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teamphotopath(mut self) -> Self {
-        self.teamphotopath = None;
-        self.extra.insert("teamphotopath".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_modified` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_modified(mut self) -> Self {
-        self.last_modified = None;
-        self.extra.insert("last_modified".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_agents_in_tree_if_no_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_agents_in_tree_if_no_tickets(mut self) -> Self {
-        self.hide_agents_in_tree_if_no_tickets = None;
-        self.extra
-            .insert(
-                "hide_agents_in_tree_if_no_tickets".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `timesheet_approver` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timesheet_approver(mut self) -> Self {
-        self.timesheet_approver = None;
-        self.extra.insert("timesheet_approver".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timesheet_approver_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timesheet_approver_name(mut self) -> Self {
-        self.timesheet_approver_name = None;
-        self.extra.insert("timesheet_approver_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `concurrent_lic_limit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_concurrent_lic_limit(mut self) -> Self {
-        self.concurrent_lic_limit = None;
-        self.extra.insert("concurrent_lic_limit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workinghoursbeforealert` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workinghoursbeforealert(mut self) -> Self {
-        self.workinghoursbeforealert = None;
-        self.extra.insert("workinghoursbeforealert".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailaddress(mut self) -> Self {
-        self.emailaddress = None;
-        self.extra.insert("emailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addtoallagents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addtoallagents(mut self) -> Self {
-        self.addtoallagents = None;
-        self.extra.insert("addtoallagents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowlivechat` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowlivechat(mut self) -> Self {
-        self.allowlivechat = None;
-        self.extra.insert("allowlivechat".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `rtid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rtid(mut self) -> Self {
-        self.rtid = None;
-        self.extra.insert("rtid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailbox_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailbox_override(mut self) -> Self {
-        self.mailbox_override = None;
-        self.extra.insert("mailbox_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agents` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agents(mut self) -> Self {
-        self.agents = None;
-        self.extra.insert("agents".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_organisation_id(mut self) -> Self {
-        self.organisation_id = None;
-        self.extra.insert("organisation_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cannedtext` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cannedtext(mut self) -> Self {
-        self.cannedtext = None;
-        self.extra.insert("cannedtext".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `templates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_templates(mut self) -> Self {
-        self.templates = None;
-        self.extra.insert("templates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category1(mut self) -> Self {
-        self.allowall_category1 = None;
-        self.extra.insert("allowall_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category1(mut self) -> Self {
-        self.allowed_category1 = None;
-        self.extra.insert("allowed_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category2(mut self) -> Self {
-        self.allowall_category2 = None;
-        self.extra.insert("allowall_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category2(mut self) -> Self {
-        self.allowed_category2 = None;
-        self.extra.insert("allowed_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category3(mut self) -> Self {
-        self.allowall_category3 = None;
-        self.extra.insert("allowall_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category3(mut self) -> Self {
-        self.allowed_category3 = None;
-        self.extra.insert("allowed_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category4(mut self) -> Self {
-        self.allowall_category4 = None;
-        self.extra.insert("allowall_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `includeinloadbalance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeinloadbalance(mut self) -> Self {
-        self.includeinloadbalance = None;
-        self.extra.insert("includeinloadbalance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category4(mut self) -> Self {
-        self.allowed_category4 = None;
-        self.extra.insert("allowed_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `override_column_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_override_column_name(mut self) -> Self {
-        self.override_column_name = None;
-        self.extra.insert("override_column_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messagegroup_id(mut self) -> Self {
-        self.messagegroup_id = None;
-        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate(mut self) -> Self {
-        self.canupdate = None;
-        self.extra.insert("_canupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_canupdate2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canupdate2(mut self) -> Self {
-        self.canupdate2 = None;
-        self.extra.insert("_canupdate2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `main_email_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_main_email_address(mut self) -> Self {
-        self.main_email_address = None;
-        self.extra.insert("main_email_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phone_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phone_number(mut self) -> Self {
-        self.phone_number = None;
-        self.extra.insert("phone_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timezone(mut self) -> Self {
-        self.timezone = None;
-        self.extra.insert("timezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alternative_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alternative_name(mut self) -> Self {
-        self.alternative_name = None;
-        self.extra.insert("alternative_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logo` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logo(mut self) -> Self {
-        self.logo = None;
-        self.extra.insert("logo".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontsendsurvey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontsendsurvey(mut self) -> Self {
-        self.dontsendsurvey = None;
-        self.extra.insert("dontsendsurvey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `team_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_team_note(mut self) -> Self {
-        self.team_note = None;
-        self.extra.insert("team_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `booking_workday_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_booking_workday_id(mut self) -> Self {
-        self.booking_workday_id = None;
-        self.extra.insert("booking_workday_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `booking_workday_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_booking_workday_name(mut self) -> Self {
-        self.booking_workday_name = None;
-        self.extra.insert("booking_workday_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `recurring_shifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_recurring_shifts(mut self) -> Self {
-        self.recurring_shifts = None;
-        self.extra.insert("recurring_shifts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_migration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_migration_id(mut self) -> Self {
-        self.third_party_migration_id = None;
-        self.extra
-            .insert("third_party_migration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enable_teams_shifts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enable_teams_shifts(mut self) -> Self {
-        self.enable_teams_shifts = None;
-        self.extra.insert("enable_teams_shifts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department_guid(mut self) -> Self {
-        self.department_guid = None;
-        self.extra.insert("department_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homescreendashboardid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homescreendashboardid(mut self) -> Self {
-        self.homescreendashboardid = None;
-        self.extra.insert("homescreendashboardid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homescreendashboardname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homescreendashboardname(mut self) -> Self {
-        self.homescreendashboardname = None;
-        self.extra.insert("homescreendashboardname".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Team {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
-        model::opt_entry(&mut map, "forrequests", &self.forrequests, &self.extra)?;
-        model::opt_entry(&mut map, "foropps", &self.foropps, &self.extra)?;
-        model::opt_entry(&mut map, "forprojects", &self.forprojects, &self.extra)?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
-        model::opt_entry(&mut map, "department_id", &self.department_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "department_name",
-            &self.department_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "org_team_name", &self.org_team_name, &self.extra)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "override_column_id",
-            &self.override_column_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "managers", &self.managers, &self.extra)?;
-        model::opt_entry(&mut map, "teamphotopath", &self.teamphotopath, &self.extra)?;
-        model::opt_entry(&mut map, "last_modified", &self.last_modified, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "hide_agents_in_tree_if_no_tickets",
-            &self.hide_agents_in_tree_if_no_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "timesheet_approver",
-            &self.timesheet_approver,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "timesheet_approver_name",
-            &self.timesheet_approver_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "concurrent_lic_limit",
-            &self.concurrent_lic_limit,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "workinghoursbeforealert",
-            &self.workinghoursbeforealert,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "emailaddress", &self.emailaddress, &self.extra)?;
-        model::opt_entry(&mut map, "addtoallagents", &self.addtoallagents, &self.extra)?;
-        model::opt_entry(&mut map, "allowlivechat", &self.allowlivechat, &self.extra)?;
-        model::opt_entry(&mut map, "rtid", &self.rtid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "mailbox_override",
-            &self.mailbox_override,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "agents", &self.agents, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "organisation_id",
-            &self.organisation_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "cannedtext", &self.cannedtext, &self.extra)?;
-        model::opt_entry(&mut map, "templates", &self.templates, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category1",
-            &self.allowall_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category1",
-            &self.allowed_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category2",
-            &self.allowall_category2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category2",
-            &self.allowed_category2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category3",
-            &self.allowall_category3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category3",
-            &self.allowed_category3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category4",
-            &self.allowall_category4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includeinloadbalance",
-            &self.includeinloadbalance,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category4",
-            &self.allowed_category4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "override_column_name",
-            &self.override_column_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "messagegroup_id",
-            &self.messagegroup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "_canupdate", &self.canupdate, &self.extra)?;
-        model::opt_entry(&mut map, "_canupdate2", &self.canupdate2, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "main_email_address",
-            &self.main_email_address,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "phone_number", &self.phone_number, &self.extra)?;
-        model::opt_entry(&mut map, "timezone", &self.timezone, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "alternative_name",
-            &self.alternative_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "logo", &self.logo, &self.extra)?;
-        model::opt_entry(&mut map, "dontsendsurvey", &self.dontsendsurvey, &self.extra)?;
-        model::opt_entry(&mut map, "team_note", &self.team_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "booking_workday_id",
-            &self.booking_workday_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "booking_workday_name",
-            &self.booking_workday_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "recurring_shifts",
-            &self.recurring_shifts,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_migration_id",
-            &self.third_party_migration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "enable_teams_shifts",
-            &self.enable_teams_shifts,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "department_guid",
-            &self.department_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "homescreendashboardid",
-            &self.homescreendashboardid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "homescreendashboardname",
-            &self.homescreendashboardname,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Team {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Team`], to name one in [`Team::clear`] (send it as `null`) and
+/// [`Team::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TeamField {
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `name`.
+    Name,
+    /// `sequence`.
+    Sequence,
+    /// `forrequests`.
+    Forrequests,
+    /// `foropps`.
+    Foropps,
+    /// `forprojects`.
+    Forprojects,
+    /// `ticket_count`.
+    TicketCount,
+    /// `department_id`.
+    DepartmentId,
+    /// `department_name`.
+    DepartmentName,
+    /// `org_team_name`.
+    OrgTeamName,
+    /// `inactive`.
+    Inactive,
+    /// `override_column_id`.
+    OverrideColumnId,
+    /// `managers`.
+    Managers,
+    /// `teamphotopath`.
+    Teamphotopath,
+    /// `last_modified`.
+    LastModified,
+    /// `hide_agents_in_tree_if_no_tickets`.
+    HideAgentsInTreeIfNoTickets,
+    /// `timesheet_approver`.
+    TimesheetApprover,
+    /// `timesheet_approver_name`.
+    TimesheetApproverName,
+    /// `concurrent_lic_limit`.
+    ConcurrentLicLimit,
+    /// `workinghoursbeforealert`.
+    Workinghoursbeforealert,
+    /// `emailaddress`.
+    Emailaddress,
+    /// `addtoallagents`.
+    Addtoallagents,
+    /// `allowlivechat`.
+    Allowlivechat,
+    /// `rtid`.
+    Rtid,
+    /// `mailbox_override`.
+    MailboxOverride,
+    /// `agents`.
+    Agents,
+    /// `organisation_id`.
+    OrganisationId,
+    /// `cannedtext`.
+    Cannedtext,
+    /// `templates`.
+    Templates,
+    /// `allowall_category1`.
+    AllowallCategory1,
+    /// `allowed_category1`.
+    AllowedCategory1,
+    /// `allowall_category2`.
+    AllowallCategory2,
+    /// `allowed_category2`.
+    AllowedCategory2,
+    /// `allowall_category3`.
+    AllowallCategory3,
+    /// `allowed_category3`.
+    AllowedCategory3,
+    /// `allowall_category4`.
+    AllowallCategory4,
+    /// `includeinloadbalance`.
+    Includeinloadbalance,
+    /// `allowed_category4`.
+    AllowedCategory4,
+    /// `override_column_name`.
+    OverrideColumnName,
+    /// `messagegroup_id`.
+    MessagegroupId,
+    /// `_warning`.
+    Warning,
+    /// `_canupdate`.
+    Canupdate,
+    /// `_canupdate2`.
+    Canupdate2,
+    /// `main_email_address`.
+    MainEmailAddress,
+    /// `phone_number`.
+    PhoneNumber,
+    /// `timezone`.
+    Timezone,
+    /// `alternative_name`.
+    AlternativeName,
+    /// `logo`.
+    Logo,
+    /// `dontsendsurvey`.
+    Dontsendsurvey,
+    /// `team_note`.
+    TeamNote,
+    /// `booking_workday_id`.
+    BookingWorkdayId,
+    /// `booking_workday_name`.
+    BookingWorkdayName,
+    /// `recurring_shifts`.
+    RecurringShifts,
+    /// `third_party_migration_id`.
+    ThirdPartyMigrationId,
+    /// `enable_teams_shifts`.
+    EnableTeamsShifts,
+    /// `use`.
+    Use,
+    /// `department_guid`.
+    DepartmentGuid,
+    /// `homescreendashboardid`.
+    Homescreendashboardid,
+    /// `homescreendashboardname`.
+    Homescreendashboardname,
 }
 
 impl crate::runtime::model::Model for Team {
-    const EXPECTING: &'static str = "struct Team";
+    const NAME: &'static str = "Team";
     const FIELDS: &'static [&'static str] = &[
-        "_canupdate",
-        "_canupdate2",
-        "_warning",
-        "addtoallagents",
-        "agents",
-        "allowall_category1",
-        "allowall_category2",
-        "allowall_category3",
-        "allowall_category4",
-        "allowed_category1",
-        "allowed_category2",
-        "allowed_category3",
-        "allowed_category4",
-        "allowlivechat",
-        "alternative_name",
-        "booking_workday_id",
-        "booking_workday_name",
-        "cannedtext",
-        "concurrent_lic_limit",
-        "department_guid",
-        "department_id",
-        "department_name",
-        "dontsendsurvey",
-        "emailaddress",
-        "enable_teams_shifts",
+        "id",
+        "guid",
+        "intent",
+        "name",
+        "sequence",
+        "forrequests",
         "foropps",
         "forprojects",
-        "forrequests",
-        "guid",
-        "hide_agents_in_tree_if_no_tickets",
-        "homescreendashboardid",
-        "homescreendashboardname",
-        "id",
-        "inactive",
-        "includeinloadbalance",
-        "intent",
-        "last_modified",
-        "logo",
-        "mailbox_override",
-        "main_email_address",
-        "managers",
-        "messagegroup_id",
-        "name",
-        "org_team_name",
-        "organisation_id",
-        "override_column_id",
-        "override_column_name",
-        "phone_number",
-        "recurring_shifts",
-        "rtid",
-        "sequence",
-        "team_note",
-        "teamphotopath",
-        "templates",
-        "third_party_migration_id",
         "ticket_count",
+        "department_id",
+        "department_name",
+        "org_team_name",
+        "inactive",
+        "override_column_id",
+        "managers",
+        "teamphotopath",
+        "last_modified",
+        "hide_agents_in_tree_if_no_tickets",
         "timesheet_approver",
         "timesheet_approver_name",
-        "timezone",
-        "use",
+        "concurrent_lic_limit",
         "workinghoursbeforealert",
+        "emailaddress",
+        "addtoallagents",
+        "allowlivechat",
+        "rtid",
+        "mailbox_override",
+        "agents",
+        "organisation_id",
+        "cannedtext",
+        "templates",
+        "allowall_category1",
+        "allowed_category1",
+        "allowall_category2",
+        "allowed_category2",
+        "allowall_category3",
+        "allowed_category3",
+        "allowall_category4",
+        "includeinloadbalance",
+        "allowed_category4",
+        "override_column_name",
+        "messagegroup_id",
+        "_warning",
+        "_canupdate",
+        "_canupdate2",
+        "main_email_address",
+        "phone_number",
+        "timezone",
+        "alternative_name",
+        "logo",
+        "dontsendsurvey",
+        "team_note",
+        "booking_workday_id",
+        "booking_workday_name",
+        "recurring_shifts",
+        "third_party_migration_id",
+        "enable_teams_shifts",
+        "use",
+        "department_guid",
+        "homescreendashboardid",
+        "homescreendashboardname",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.canupdate = model::opt_bool(map)?,
-            1 => self.canupdate2 = model::opt_bool(map)?,
-            2 => self.warning = model::value(map)?,
-            3 => self.addtoallagents = model::opt_bool(map)?,
-            4 => self.agents = model::value(map)?,
-            5 => self.allowall_category1 = model::opt_bool(map)?,
-            6 => self.allowall_category2 = model::opt_bool(map)?,
-            7 => self.allowall_category3 = model::opt_bool(map)?,
-            8 => self.allowall_category4 = model::opt_bool(map)?,
-            9 => self.allowed_category1 = model::value(map)?,
-            10 => self.allowed_category2 = model::value(map)?,
-            11 => self.allowed_category3 = model::value(map)?,
-            12 => self.allowed_category4 = model::value(map)?,
-            13 => self.allowlivechat = model::opt_bool(map)?,
-            14 => self.alternative_name = model::value(map)?,
-            15 => self.booking_workday_id = model::opt_i32(map)?,
-            16 => self.booking_workday_name = model::value(map)?,
-            17 => self.cannedtext = model::value(map)?,
-            18 => self.concurrent_lic_limit = model::opt_i32(map)?,
-            19 => self.department_guid = model::value(map)?,
-            20 => self.department_id = model::opt_i32(map)?,
-            21 => self.department_name = model::value(map)?,
-            22 => self.dontsendsurvey = model::opt_bool(map)?,
-            23 => self.emailaddress = model::value(map)?,
-            24 => self.enable_teams_shifts = model::opt_bool(map)?,
-            25 => self.foropps = model::opt_bool(map)?,
-            26 => self.forprojects = model::opt_bool(map)?,
-            27 => self.forrequests = model::opt_bool(map)?,
-            28 => self.guid = model::value(map)?,
-            29 => self.hide_agents_in_tree_if_no_tickets = model::opt_bool(map)?,
-            30 => self.homescreendashboardid = model::opt_i32(map)?,
-            31 => self.homescreendashboardname = model::value(map)?,
-            32 => self.id = model::opt_i32(map)?,
-            33 => self.inactive = model::opt_bool(map)?,
-            34 => self.includeinloadbalance = model::opt_bool(map)?,
-            35 => self.intent = model::value(map)?,
-            36 => self.last_modified = model::value(map)?,
-            37 => self.logo = model::value(map)?,
-            38 => self.mailbox_override = model::opt_i32(map)?,
-            39 => self.main_email_address = model::value(map)?,
-            40 => self.managers = model::value(map)?,
-            41 => self.messagegroup_id = model::opt_i32(map)?,
-            42 => self.name = model::value(map)?,
-            43 => self.org_team_name = model::value(map)?,
-            44 => self.organisation_id = model::opt_i32(map)?,
-            45 => self.override_column_id = model::opt_i32(map)?,
-            46 => self.override_column_name = model::value(map)?,
-            47 => self.phone_number = model::value(map)?,
-            48 => self.recurring_shifts = model::value(map)?,
-            49 => self.rtid = model::opt_i32(map)?,
-            50 => self.sequence = model::opt_i32(map)?,
-            51 => self.team_note = model::value(map)?,
-            52 => self.teamphotopath = model::value(map)?,
-            53 => self.templates = model::value(map)?,
-            54 => self.third_party_migration_id = model::value(map)?,
-            55 => self.ticket_count = model::opt_i32(map)?,
-            56 => self.timesheet_approver = model::opt_i32(map)?,
-            57 => self.timesheet_approver_name = model::value(map)?,
-            58 => self.timezone = model::value(map)?,
-            59 => self.r#use = model::value(map)?,
-            60 => self.workinghoursbeforealert = model::opt_f64(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        43, 44, 42, 23, 27, 31, 33, 35, 37, 32, 34, 36, 39, 24, 48, 52, 53, 29, 20, 58,
+        9, 10, 50, 22, 56, 6, 7, 5, 1, 17, 59, 60, 0, 12, 38, 2, 16, 49, 26, 45, 14, 41,
+        3, 11, 28, 13, 40, 46, 54, 25, 4, 51, 15, 30, 55, 8, 18, 19, 47, 57, 21,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.name);
+        v.f(&self.sequence);
+        v.f(&self.forrequests);
+        v.f(&self.foropps);
+        v.f(&self.forprojects);
+        v.f(&self.ticket_count);
+        v.f(&self.department_id);
+        v.f(&self.department_name);
+        v.f(&self.org_team_name);
+        v.f(&self.inactive);
+        v.f(&self.override_column_id);
+        v.f(&self.managers);
+        v.f(&self.teamphotopath);
+        v.f(&self.last_modified);
+        v.f(&self.hide_agents_in_tree_if_no_tickets);
+        v.f(&self.timesheet_approver);
+        v.f(&self.timesheet_approver_name);
+        v.f(&self.concurrent_lic_limit);
+        v.f(&self.workinghoursbeforealert);
+        v.f(&self.emailaddress);
+        v.f(&self.addtoallagents);
+        v.f(&self.allowlivechat);
+        v.f(&self.rtid);
+        v.f(&self.mailbox_override);
+        v.f(&self.agents);
+        v.f(&self.organisation_id);
+        v.f(&self.cannedtext);
+        v.f(&self.templates);
+        v.f(&self.allowall_category1);
+        v.f(&self.allowed_category1);
+        v.f(&self.allowall_category2);
+        v.f(&self.allowed_category2);
+        v.f(&self.allowall_category3);
+        v.f(&self.allowed_category3);
+        v.f(&self.allowall_category4);
+        v.f(&self.includeinloadbalance);
+        v.f(&self.allowed_category4);
+        v.f(&self.override_column_name);
+        v.f(&self.messagegroup_id);
+        v.f(&self.warning);
+        v.f(&self.canupdate);
+        v.f(&self.canupdate2);
+        v.f(&self.main_email_address);
+        v.f(&self.phone_number);
+        v.f(&self.timezone);
+        v.f(&self.alternative_name);
+        v.f(&self.logo);
+        v.f(&self.dontsendsurvey);
+        v.f(&self.team_note);
+        v.f(&self.booking_workday_id);
+        v.f(&self.booking_workday_name);
+        v.f(&self.recurring_shifts);
+        v.f(&self.third_party_migration_id);
+        v.f(&self.enable_teams_shifts);
+        v.f(&self.r#use);
+        v.f(&self.department_guid);
+        v.f(&self.homescreendashboardid);
+        v.f(&self.homescreendashboardname);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.guid),
+            2 => o.f(&mut self.intent),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.sequence),
+            5 => o.f(&mut self.forrequests),
+            6 => o.f(&mut self.foropps),
+            7 => o.f(&mut self.forprojects),
+            8 => o.f(&mut self.ticket_count),
+            9 => o.f(&mut self.department_id),
+            10 => o.f(&mut self.department_name),
+            11 => o.f(&mut self.org_team_name),
+            12 => o.f(&mut self.inactive),
+            13 => o.f(&mut self.override_column_id),
+            14 => o.f(&mut self.managers),
+            15 => o.f(&mut self.teamphotopath),
+            16 => o.f(&mut self.last_modified),
+            17 => o.f(&mut self.hide_agents_in_tree_if_no_tickets),
+            18 => o.f(&mut self.timesheet_approver),
+            19 => o.f(&mut self.timesheet_approver_name),
+            20 => o.f(&mut self.concurrent_lic_limit),
+            21 => o.f(&mut self.workinghoursbeforealert),
+            22 => o.f(&mut self.emailaddress),
+            23 => o.f(&mut self.addtoallagents),
+            24 => o.f(&mut self.allowlivechat),
+            25 => o.f(&mut self.rtid),
+            26 => o.f(&mut self.mailbox_override),
+            27 => o.f(&mut self.agents),
+            28 => o.f(&mut self.organisation_id),
+            29 => o.f(&mut self.cannedtext),
+            30 => o.f(&mut self.templates),
+            31 => o.f(&mut self.allowall_category1),
+            32 => o.f(&mut self.allowed_category1),
+            33 => o.f(&mut self.allowall_category2),
+            34 => o.f(&mut self.allowed_category2),
+            35 => o.f(&mut self.allowall_category3),
+            36 => o.f(&mut self.allowed_category3),
+            37 => o.f(&mut self.allowall_category4),
+            38 => o.f(&mut self.includeinloadbalance),
+            39 => o.f(&mut self.allowed_category4),
+            40 => o.f(&mut self.override_column_name),
+            41 => o.f(&mut self.messagegroup_id),
+            42 => o.f(&mut self.warning),
+            43 => o.f(&mut self.canupdate),
+            44 => o.f(&mut self.canupdate2),
+            45 => o.f(&mut self.main_email_address),
+            46 => o.f(&mut self.phone_number),
+            47 => o.f(&mut self.timezone),
+            48 => o.f(&mut self.alternative_name),
+            49 => o.f(&mut self.logo),
+            50 => o.f(&mut self.dontsendsurvey),
+            51 => o.f(&mut self.team_note),
+            52 => o.f(&mut self.booking_workday_id),
+            53 => o.f(&mut self.booking_workday_name),
+            54 => o.f(&mut self.recurring_shifts),
+            55 => o.f(&mut self.third_party_migration_id),
+            56 => o.f(&mut self.enable_teams_shifts),
+            57 => o.f(&mut self.r#use),
+            58 => o.f(&mut self.department_guid),
+            59 => o.f(&mut self.homescreendashboardid),
+            60 => o.f(&mut self.homescreendashboardname),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Team, TeamField, extra, kept);
 /// A page of teams: `{"record_count": N, "teams": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct TeamList {
     /// The number of records matching the request, across all pages.
@@ -5506,123 +1686,57 @@ pub struct TeamList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl TeamList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `teams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teams(mut self, value: Vec<Team>) -> Self {
-        self.teams = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for TeamList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "teams", &self.teams)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TeamList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`TeamList`], to name one in [`TeamList::clear`] (send it as `null`) and
+/// [`TeamList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TeamListField {
+    /// `record_count`.
+    RecordCount,
+    /// `teams`.
+    Teams,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for TeamList {
-    const EXPECTING: &'static str = "struct TeamList";
+    const NAME: &'static str = "TeamList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "teams",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.teams = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.teams);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.teams),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(TeamList, TeamListField, extra, kept);
 impl crate::runtime::ListPage for TeamList {
     type Item = Team;
     fn from_items(items: Vec<Team>) -> Self {

@@ -6,7 +6,7 @@ use super::*;
 /// The `TicketType` schema.
 ///
 /// Halo's internal name for this schema is `RequestType`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct TicketType {
     /// `id`.
@@ -143,13 +143,13 @@ pub struct TicketType {
     pub allowall_actions: Option<bool>,
     /// `allowall_team`.
     pub allowall_team: Option<bool>,
-    /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_teams: Option<Vec<serde_json::Value>>,
-    /// Halo's `Restriction` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Restriction` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_actions: Option<Vec<serde_json::Value>>,
     /// `allowall_status`.
     pub allowall_status: Option<bool>,
-    /// Halo's `RequestTypeStatus` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RequestTypeStatus` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_status: Option<Vec<serde_json::Value>>,
     /// `allowall_category1`.
     pub allowall_category1: Option<bool>,
@@ -217,7 +217,7 @@ pub struct TicketType {
     pub apply_workflow_on_type_change: Option<bool>,
     /// `allowtickettypetobechild`.
     pub allowtickettypetobechild: Option<bool>,
-    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `RequestTypeField` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub fields: Option<Vec<serde_json::Value>>,
     /// `default_estimate`.
     pub default_estimate: Option<f64>,
@@ -261,7 +261,7 @@ pub struct TicketType {
     pub auto_respond_logged_manually: Option<i32>,
     /// `autoCloseHours`.
     pub auto_close_hours: Option<i32>,
-    /// Halo's `AreaRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AreaRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_clients: Option<Vec<serde_json::Value>>,
     /// `closedrequestreplylimit`.
     pub closedrequestreplylimit: Option<i32>,
@@ -315,7 +315,7 @@ pub struct TicketType {
     pub display_audit_tab: Option<bool>,
     /// `overwrite_showforusers`.
     pub overwrite_showforusers: Option<bool>,
-    /// Halo's `ServSite_List` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ServSite_List` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub default_services: Option<Vec<serde_json::Value>>,
     /// `access_control`.
     pub access_control: Option<Vec<AccessControl>>,
@@ -365,7 +365,7 @@ pub struct TicketType {
     pub adduserupdatestochildren: Option<bool>,
     /// `default_targetdate`.
     pub default_targetdate: Option<i32>,
-    /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `SectionRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_resourcebooking_teams: Option<Vec<serde_json::Value>>,
     /// `defaultresourcetype_name_agent`.
     pub defaultresourcetype_name_agent: Option<String>,
@@ -419,11 +419,11 @@ pub struct TicketType {
     pub include_appointments_scheduled_hours: Option<bool>,
     /// `ticketlinktype`.
     pub ticketlinktype: Option<i32>,
-    /// Halo's `AppointmentTypeRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AppointmentTypeRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_appointment_types: Option<Vec<serde_json::Value>>,
     /// `allowall_iframe_customtabs`.
     pub allowall_iframe_customtabs: Option<bool>,
-    /// Halo's `IframeTabRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `IframeTabRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_iframe_customtabs: Option<Vec<serde_json::Value>>,
     /// `default_sync_to_salesforce`.
     pub default_sync_to_salesforce: Option<bool>,
@@ -449,7 +449,7 @@ pub struct TicketType {
     pub parentstatusafterallchildclosed_name: Option<String>,
     /// `allowlogonbehalfof`.
     pub allowlogonbehalfof: Option<i32>,
-    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `LanguagePackTranslationsCustom` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub translations: Option<Vec<serde_json::Value>>,
     /// `auto_create_appt`.
     pub auto_create_appt: Option<i32>,
@@ -483,7 +483,7 @@ pub struct TicketType {
     pub sprint_tickettype_name: Option<String>,
     /// `usemilestones`.
     pub usemilestones: Option<bool>,
-    /// Halo's `TabConfig` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `TabConfig` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub tab_config: Option<Vec<serde_json::Value>>,
     /// `enableusermentions`.
     pub enableusermentions: Option<bool>,
@@ -543,7 +543,7 @@ pub struct TicketType {
     pub showopensuppliertickets: Option<bool>,
     /// `allowall_suggestion_faqlists`.
     pub allowall_suggestion_faqlists: Option<bool>,
-    /// Halo's `FaqRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FaqRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_suggestion_faqlists: Option<Vec<serde_json::Value>>,
     /// `startdate_validation`.
     pub startdate_validation: Option<i32>,
@@ -605,11 +605,11 @@ pub struct TicketType {
     pub load_balance_on_schedule: Option<bool>,
     /// `load_balance_schedule_frequency`.
     pub load_balance_schedule_frequency: Option<i32>,
-    /// Halo's `AssignSchedule` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `AssignSchedule` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub load_balance_schedule: Option<serde_json::Value>,
     /// `allowall_child_tickettypes`.
     pub allowall_child_tickettypes: Option<bool>,
-    /// Halo's `ChildRequestType` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `ChildRequestType` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub allowed_child_tickettypes: Option<Vec<serde_json::Value>>,
     /// `portal_summary_hint_is_placeholder`.
     pub portal_summary_hint_is_placeholder: Option<bool>,
@@ -677,8710 +677,1727 @@ pub struct TicketType {
     pub visible: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl TicketType {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_guid(mut self, value: impl Into<String>) -> Self {
-        self.guid = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `sequence` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sequence(mut self, value: i32) -> Self {
-        self.sequence = Some(value);
-        self
-    }
-
-    /// Sets `default_sla_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sla_guid(mut self, value: impl Into<String>) -> Self {
-        self.default_sla_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `group_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_id(mut self, value: i32) -> Self {
-        self.group_id = Some(value);
-        self
-    }
-
-    /// Sets `group_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_group_name(mut self, value: impl Into<String>) -> Self {
-        self.group_name = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_issue_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_issue_type(mut self, value: impl Into<String>) -> Self {
-        self.jira_issue_type = Some(value.into());
-        self
-    }
-
-    /// Sets `ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_count(mut self, value: i32) -> Self {
-        self.ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `cancreate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cancreate(mut self, value: bool) -> Self {
-        self.cancreate = Some(value);
-        self
-    }
-
-    /// Sets `agentscanselect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agentscanselect(mut self, value: bool) -> Self {
-        self.agentscanselect = Some(value);
-        self
-    }
-
-    /// Sets `itilrequesttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_itilrequesttype(mut self, value: i32) -> Self {
-        self.itilrequesttype = Some(value);
-        self
-    }
-
-    /// Sets `allowattachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowattachments(mut self, value: bool) -> Self {
-        self.allowattachments = Some(value);
-        self
-    }
-
-    /// Sets `copyattachmentstochild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copyattachmentstochild(mut self, value: bool) -> Self {
-        self.copyattachmentstochild = Some(value);
-        self
-    }
-
-    /// Sets `copyattachmentstorelated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_copyattachmentstorelated(mut self, value: bool) -> Self {
-        self.copyattachmentstorelated = Some(value);
-        self
-    }
-
-    /// Sets `is_sprint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_sprint(mut self, value: bool) -> Self {
-        self.is_sprint = Some(value);
-        self
-    }
-
-    /// Sets `fieldidlist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fieldidlist(mut self, value: Vec<i32>) -> Self {
-        self.fieldidlist = Some(value);
-        self
-    }
-
-    /// Sets `enduserscanselect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enduserscanselect(mut self, value: bool) -> Self {
-        self.enduserscanselect = Some(value);
-        self
-    }
-
-    /// Sets `anonymouscanselect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_anonymouscanselect(mut self, value: bool) -> Self {
-        self.anonymouscanselect = Some(value);
-        self
-    }
-
-    /// Sets `hasmandatorytechfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasmandatorytechfields(mut self, value: bool) -> Self {
-        self.hasmandatorytechfields = Some(value);
-        self
-    }
-
-    /// Sets `hasmandatoryuserfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasmandatoryuserfields(mut self, value: bool) -> Self {
-        self.hasmandatoryuserfields = Some(value);
-        self
-    }
-
-    /// Sets `statusafteruserupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusafteruserupdate(mut self, value: i32) -> Self {
-        self.statusafteruserupdate = Some(value);
-        self
-    }
-
-    /// Sets `statusafteruserupdate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusafteruserupdate_guid(mut self, value: impl Into<String>) -> Self {
-        self.statusafteruserupdate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `statusaftersupplierupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusaftersupplierupdate(mut self, value: i32) -> Self {
-        self.statusaftersupplierupdate = Some(value);
-        self
-    }
-
-    /// Sets `statusaftersupplierupdate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusaftersupplierupdate_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.statusaftersupplierupdate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `closedrequestswithupdates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closedrequestswithupdates(mut self, value: i32) -> Self {
-        self.closedrequestswithupdates = Some(value);
-        self
-    }
-
-    /// Sets `pendingrequestswithupdates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pendingrequestswithupdates(mut self, value: i32) -> Self {
-        self.pendingrequestswithupdates = Some(value);
-        self
-    }
-
-    /// Sets `portalcanreopen` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portalcanreopen(mut self, value: bool) -> Self {
-        self.portalcanreopen = Some(value);
-        self
-    }
-
-    /// Sets `closedrequestswithupdatesincpending` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closedrequestswithupdatesincpending(mut self, value: bool) -> Self {
-        self.closedrequestswithupdatesincpending = Some(value);
-        self
-    }
-
-    /// Sets `includeinmobiledbsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_includeinmobiledbsync(mut self, value: bool) -> Self {
-        self.includeinmobiledbsync = Some(value);
-        self
-    }
-
-    /// Sets `workflow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_id(mut self, value: i32) -> Self {
-        self.workflow_id = Some(value);
-        self
-    }
-
-    /// Sets `workflow_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_guid(mut self, value: impl Into<String>) -> Self {
-        self.workflow_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `always_bcc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_always_bcc(mut self, value: impl Into<String>) -> Self {
-        self.always_bcc = Some(value.into());
-        self
-    }
-
-    /// Sets `reopenedstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reopenedstatus(mut self, value: i32) -> Self {
-        self.reopenedstatus = Some(value);
-        self
-    }
-
-    /// Sets `reopenedstatus_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reopenedstatus_guid(mut self, value: impl Into<String>) -> Self {
-        self.reopenedstatus_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `closedrequestsemailid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closedrequestsemailid(mut self, value: i32) -> Self {
-        self.closedrequestsemailid = Some(value);
-        self
-    }
-
-    /// Sets `closedrequestsemailguid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closedrequestsemailguid(mut self, value: impl Into<String>) -> Self {
-        self.closedrequestsemailguid = Some(value.into());
-        self
-    }
-
-    /// Sets `pendingrequestsemailid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pendingrequestsemailid(mut self, value: i32) -> Self {
-        self.pendingrequestsemailid = Some(value);
-        self
-    }
-
-    /// Sets `pendingrequestsemailguid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pendingrequestsemailguid(mut self, value: impl Into<String>) -> Self {
-        self.pendingrequestsemailguid = Some(value.into());
-        self
-    }
-
-    /// Sets `closedrequestsemail_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closedrequestsemail_name(mut self, value: impl Into<String>) -> Self {
-        self.closedrequestsemail_name = Some(value.into());
-        self
-    }
-
-    /// Sets `pendingrequestsemail_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pendingrequestsemail_name(mut self, value: impl Into<String>) -> Self {
-        self.pendingrequestsemail_name = Some(value.into());
-        self
-    }
-
-    /// Sets `closeduserupdatehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closeduserupdatehours(mut self, value: f64) -> Self {
-        self.closeduserupdatehours = Some(value);
-        self
-    }
-
-    /// Sets `pendinguserupdatehours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pendinguserupdatehours(mut self, value: f64) -> Self {
-        self.pendinguserupdatehours = Some(value);
-        self
-    }
-
-    /// Sets `webannouncement` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_webannouncement(mut self, value: impl Into<String>) -> Self {
-        self.webannouncement = Some(value.into());
-        self
-    }
-
-    /// Sets `chargerate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargerate(mut self, value: i32) -> Self {
-        self.chargerate = Some(value);
-        self
-    }
-
-    /// Sets `initial_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_initial_status(mut self, value: i32) -> Self {
-        self.initial_status = Some(value);
-        self
-    }
-
-    /// Sets `initial_status_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_initial_status_guid(mut self, value: impl Into<String>) -> Self {
-        self.initial_status_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `default_team_to_agents_default` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_team_to_agents_default(mut self, value: bool) -> Self {
-        self.default_team_to_agents_default = Some(value);
-        self
-    }
-
-    /// Sets `default_sla` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sla(mut self, value: i32) -> Self {
-        self.default_sla = Some(value);
-        self
-    }
-
-    /// Sets `default_category_1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_category_1(mut self, value: impl Into<String>) -> Self {
-        self.default_category_1 = Some(value.into());
-        self
-    }
-
-    /// Sets `default_category_2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_category_2(mut self, value: impl Into<String>) -> Self {
-        self.default_category_2 = Some(value.into());
-        self
-    }
-
-    /// Sets `default_category_3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_category_3(mut self, value: impl Into<String>) -> Self {
-        self.default_category_3 = Some(value.into());
-        self
-    }
-
-    /// Sets `default_category_4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_category_4(mut self, value: impl Into<String>) -> Self {
-        self.default_category_4 = Some(value.into());
-        self
-    }
-
-    /// Sets `default_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_summary(mut self, value: impl Into<String>) -> Self {
-        self.default_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `default_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_details(mut self, value: impl Into<String>) -> Self {
-        self.default_details = Some(value.into());
-        self
-    }
-
-    /// Sets `default_details_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_details_html(mut self, value: impl Into<String>) -> Self {
-        self.default_details_html = Some(value.into());
-        self
-    }
-
-    /// Sets `default_excludefromsla` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_excludefromsla(mut self, value: bool) -> Self {
-        self.default_excludefromsla = Some(value);
-        self
-    }
-
-    /// Sets `default_showforusers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_showforusers(mut self, value: bool) -> Self {
-        self.default_showforusers = Some(value);
-        self
-    }
-
-    /// Sets `default_sendack` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sendack(mut self, value: i32) -> Self {
-        self.default_sendack = Some(value);
-        self
-    }
-
-    /// Sets `default_sendemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sendemail(mut self, value: bool) -> Self {
-        self.default_sendemail = Some(value);
-        self
-    }
-
-    /// Sets `default_matchedkbid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_matchedkbid(mut self, value: i32) -> Self {
-        self.default_matchedkbid = Some(value);
-        self
-    }
-
-    /// Sets `default_kb_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_kb_name(mut self, value: impl Into<String>) -> Self {
-        self.default_kb_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_kb_accessible_for_enduser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_kb_accessible_for_enduser(mut self, value: bool) -> Self {
-        self.default_kb_accessible_for_enduser = Some(value);
-        self
-    }
-
-    /// Sets `allowall_actions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_actions(mut self, value: bool) -> Self {
-        self.allowall_actions = Some(value);
-        self
-    }
-
-    /// Sets `allowall_team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_team(mut self, value: bool) -> Self {
-        self.allowall_team = Some(value);
-        self
-    }
-
-    /// Sets `allowed_teams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_teams(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.allowed_teams = Some(value);
-        self
-    }
-
-    /// Sets `allowed_actions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_actions(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.allowed_actions = Some(value);
-        self
-    }
-
-    /// Sets `allowall_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_status(mut self, value: bool) -> Self {
-        self.allowall_status = Some(value);
-        self
-    }
-
-    /// Sets `allowed_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_status(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.allowed_status = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category1(mut self, value: bool) -> Self {
-        self.allowall_category1 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category1(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category1 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category2(mut self, value: bool) -> Self {
-        self.allowall_category2 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category2(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category2 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category3(mut self, value: bool) -> Self {
-        self.allowall_category3 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category3(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category3 = Some(value);
-        self
-    }
-
-    /// Sets `allowall_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_category4(mut self, value: bool) -> Self {
-        self.allowall_category4 = Some(value);
-        self
-    }
-
-    /// Sets `allowed_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_category4(mut self, value: Vec<CategoryRestriction>) -> Self {
-        self.allowed_category4 = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_id(mut self, value: i32) -> Self {
-        self.approval_process_id = Some(value);
-        self
-    }
-
-    /// Sets `approval_process_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_guid(mut self, value: impl Into<String>) -> Self {
-        self.approval_process_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `approval_process_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_process_name(mut self, value: impl Into<String>) -> Self {
-        self.approval_process_name = Some(value.into());
-        self
-    }
-
-    /// Sets `from_mailbox_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_from_mailbox_id(mut self, value: i32) -> Self {
-        self.from_mailbox_id = Some(value);
-        self
-    }
-
-    /// Sets `hide_respond` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_respond(mut self, value: bool) -> Self {
-        self.hide_respond = Some(value);
-        self
-    }
-
-    /// Sets `close_kb_action` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_close_kb_action(mut self, value: i32) -> Self {
-        self.close_kb_action = Some(value);
-        self
-    }
-
-    /// Sets `default_product_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_product_id(mut self, value: i32) -> Self {
-        self.default_product_id = Some(value);
-        self
-    }
-
-    /// Sets `default_product_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_product_name(mut self, value: impl Into<String>) -> Self {
-        self.default_product_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_budgettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_budgettype_id(mut self, value: i32) -> Self {
-        self.default_budgettype_id = Some(value);
-        self
-    }
-
-    /// Sets `default_budgettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_budgettype_name(mut self, value: impl Into<String>) -> Self {
-        self.default_budgettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `email_start_tag_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_start_tag_override(mut self, value: impl Into<String>) -> Self {
-        self.email_start_tag_override = Some(value.into());
-        self
-    }
-
-    /// Sets `email_end_tag_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_end_tag_override(mut self, value: impl Into<String>) -> Self {
-        self.email_end_tag_override = Some(value.into());
-        self
-    }
-
-    /// Sets `acknowledgementtemplate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acknowledgementtemplate(mut self, value: i32) -> Self {
-        self.acknowledgementtemplate = Some(value);
-        self
-    }
-
-    /// Sets `acknowledgementtemplate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acknowledgementtemplate_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.acknowledgementtemplate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `acknowledgementtemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acknowledgementtemplate_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.acknowledgementtemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `acknowledgementtemplateooh` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acknowledgementtemplateooh(mut self, value: i32) -> Self {
-        self.acknowledgementtemplateooh = Some(value);
-        self
-    }
-
-    /// Sets `acknowledgementtemplateooh_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acknowledgementtemplateooh_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.acknowledgementtemplateooh_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `acknowledgementtemplateooh_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_acknowledgementtemplateooh_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.acknowledgementtemplateooh_name = Some(value.into());
-        self
-    }
-
-    /// Sets `dontsendslareminders` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontsendslareminders(mut self, value: bool) -> Self {
-        self.dontsendslareminders = Some(value);
-        self
-    }
-
-    /// Sets `dontusependingclosure` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontusependingclosure(mut self, value: bool) -> Self {
-        self.dontusependingclosure = Some(value);
-        self
-    }
-
-    /// Sets `database_lookup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_id(mut self, value: i32) -> Self {
-        self.database_lookup_id = Some(value);
-        self
-    }
-
-    /// Sets `database_lookup_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_database_lookup_name(mut self, value: impl Into<String>) -> Self {
-        self.database_lookup_name = Some(value.into());
-        self
-    }
-
-    /// Sets `applydefaultsontypechangebool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_applydefaultsontypechangebool(mut self, value: bool) -> Self {
-        self.applydefaultsontypechangebool = Some(value);
-        self
-    }
-
-    /// Sets `apply_workflow_on_type_change` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_apply_workflow_on_type_change(mut self, value: bool) -> Self {
-        self.apply_workflow_on_type_change = Some(value);
-        self
-    }
-
-    /// Sets `allowtickettypetobechild` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowtickettypetobechild(mut self, value: bool) -> Self {
-        self.allowtickettypetobechild = Some(value);
-        self
-    }
-
-    /// Sets `fields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fields(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.fields = Some(value);
-        self
-    }
-
-    /// Sets `default_estimate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_estimate(mut self, value: f64) -> Self {
-        self.default_estimate = Some(value);
-        self
-    }
-
-    /// Sets `mustclosechildbeforeclosurebool` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mustclosechildbeforeclosurebool(mut self, value: bool) -> Self {
-        self.mustclosechildbeforeclosurebool = Some(value);
-        self
-    }
-
-    /// Sets `default_sendremoteinvite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sendremoteinvite(mut self, value: i32) -> Self {
-        self.default_sendremoteinvite = Some(value);
-        self
-    }
-
-    /// Sets `logtimeindays` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logtimeindays(mut self, value: bool) -> Self {
-        self.logtimeindays = Some(value);
-        self
-    }
-
-    /// Sets `logtimeindaysincrement` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logtimeindaysincrement(mut self, value: f64) -> Self {
-        self.logtimeindaysincrement = Some(value);
-        self
-    }
-
-    /// Sets `usetimeslotsforstartandtargettimes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usetimeslotsforstartandtargettimes(mut self, value: bool) -> Self {
-        self.usetimeslotsforstartandtargettimes = Some(value);
-        self
-    }
-
-    /// Sets `childticketcolumnsoverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_childticketcolumnsoverride(mut self, value: i32) -> Self {
-        self.childticketcolumnsoverride = Some(value);
-        self
-    }
-
-    /// Sets `childticketcolumnsoverride_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_childticketcolumnsoverride_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.childticketcolumnsoverride_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `childticketcolumnsoverride_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_childticketcolumnsoverride_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.childticketcolumnsoverride_name = Some(value.into());
-        self
-    }
-
-    /// Sets `showunborntab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showunborntab(mut self, value: bool) -> Self {
-        self.showunborntab = Some(value);
-        self
-    }
-
-    /// Sets `allowcustomiseunborn` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowcustomiseunborn(mut self, value: bool) -> Self {
-        self.allowcustomiseunborn = Some(value);
-        self
-    }
-
-    /// Sets `inform_account_manager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inform_account_manager(mut self, value: bool) -> Self {
-        self.inform_account_manager = Some(value);
-        self
-    }
-
-    /// Sets `statusaftertechupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusaftertechupdate(mut self, value: i32) -> Self {
-        self.statusaftertechupdate = Some(value);
-        self
-    }
-
-    /// Sets `statusaftertechupdate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusaftertechupdate_guid(mut self, value: impl Into<String>) -> Self {
-        self.statusaftertechupdate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_id(mut self, value: i32) -> Self {
-        self.pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `quote_pdftemplate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quote_pdftemplate_id(mut self, value: i32) -> Self {
-        self.quote_pdftemplate_id = Some(value);
-        self
-    }
-
-    /// Sets `quote_pdftemplate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_quote_pdftemplate_name(mut self, value: impl Into<String>) -> Self {
-        self.quote_pdftemplate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `maximumRestrictedPriority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_maximum_restricted_priority(mut self, value: i32) -> Self {
-        self.maximum_restricted_priority = Some(value);
-        self
-    }
-
-    /// Sets `auto_respond_logged_manually` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_respond_logged_manually(mut self, value: i32) -> Self {
-        self.auto_respond_logged_manually = Some(value);
-        self
-    }
-
-    /// Sets `autoCloseHours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_close_hours(mut self, value: i32) -> Self {
-        self.auto_close_hours = Some(value);
-        self
-    }
-
-    /// Sets `allowed_clients` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_clients(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.allowed_clients = Some(value);
-        self
-    }
-
-    /// Sets `closedrequestreplylimit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_closedrequestreplylimit(mut self, value: i32) -> Self {
-        self.closedrequestreplylimit = Some(value);
-        self
-    }
-
-    /// Sets `pendingrequestreplylimit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pendingrequestreplylimit(mut self, value: i32) -> Self {
-        self.pendingrequestreplylimit = Some(value);
-        self
-    }
-
-    /// Sets `alluserscanviewit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alluserscanviewit(mut self, value: bool) -> Self {
-        self.alluserscanviewit = Some(value);
-        self
-    }
-
-    /// Sets `alluserscanview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_alluserscanview(mut self, value: i32) -> Self {
-        self.alluserscanview = Some(value);
-        self
-    }
-
-    /// Sets `thisentitycanbevotedfor` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thisentitycanbevotedfor(mut self, value: bool) -> Self {
-        self.thisentitycanbevotedfor = Some(value);
-        self
-    }
-
-    /// Sets `show_vote_comment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_vote_comment(mut self, value: bool) -> Self {
-        self.show_vote_comment = Some(value);
-        self
-    }
-
-    /// Sets `overridewiththefollowingtemplatewhenloggingmanually` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridewiththefollowingtemplatewhenloggingmanually(
-        mut self,
-        value: i32,
-    ) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanually = Some(value);
-        self
-    }
-
-    /// Sets `overridewiththefollowingtemplatewhenloggingmanually_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridewiththefollowingtemplatewhenloggingmanually_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanually_guid = Some(
-            value.into(),
-        );
-        self
-    }
-
-    /// Sets `editservstatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_editservstatus(mut self, value: bool) -> Self {
-        self.editservstatus = Some(value);
-        self
-    }
-
-    /// Sets `appointmentdefaultbody` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointmentdefaultbody(mut self, value: i32) -> Self {
-        self.appointmentdefaultbody = Some(value);
-        self
-    }
-
-    /// Sets `appointmentdefaultbody_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointmentdefaultbody_guid(mut self, value: impl Into<String>) -> Self {
-        self.appointmentdefaultbody_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `appointmentdefaultbody_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_appointmentdefaultbody_name(mut self, value: impl Into<String>) -> Self {
-        self.appointmentdefaultbody_name = Some(value.into());
-        self
-    }
-
-    /// Sets `setrelatedservicesfromassets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_setrelatedservicesfromassets(mut self, value: bool) -> Self {
-        self.setrelatedservicesfromassets = Some(value);
-        self
-    }
-
-    /// Sets `default_sendtosoc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sendtosoc(mut self, value: i32) -> Self {
-        self.default_sendtosoc = Some(value);
-        self
-    }
-
-    /// Sets `default_soctargettype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_soctargettype(mut self, value: i32) -> Self {
-        self.default_soctargettype = Some(value);
-        self
-    }
-
-    /// Sets `default_soctargetid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_soctargetid(mut self, value: impl Into<String>) -> Self {
-        self.default_soctargetid = Some(value.into());
-        self
-    }
-
-    /// Sets `default_soctargetname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_soctargetname(mut self, value: impl Into<String>) -> Self {
-        self.default_soctargetname = Some(value.into());
-        self
-    }
-
-    /// Sets `soc_default_target` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_soc_default_target(mut self, value: KeyPair2) -> Self {
-        self.soc_default_target = Some(value);
-        self
-    }
-
-    /// Sets `forwardinboundupdates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forwardinboundupdates(mut self, value: bool) -> Self {
-        self.forwardinboundupdates = Some(value);
-        self
-    }
-
-    /// Sets `default_appointment_summary` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_appointment_summary(mut self, value: impl Into<String>) -> Self {
-        self.default_appointment_summary = Some(value.into());
-        self
-    }
-
-    /// Sets `default_appointment_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_appointment_details(mut self, value: impl Into<String>) -> Self {
-        self.default_appointment_details = Some(value.into());
-        self
-    }
-
-    /// Sets `displayonquicktime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_displayonquicktime(mut self, value: bool) -> Self {
-        self.displayonquicktime = Some(value);
-        self
-    }
-
-    /// Sets `statusafterapproverupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusafterapproverupdate(mut self, value: i32) -> Self {
-        self.statusafterapproverupdate = Some(value);
-        self
-    }
-
-    /// Sets `statusafterapproverupdate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusafterapproverupdate_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.statusafterapproverupdate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `display_audit_tab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_display_audit_tab(mut self, value: bool) -> Self {
-        self.display_audit_tab = Some(value);
-        self
-    }
-
-    /// Sets `overwrite_showforusers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overwrite_showforusers(mut self, value: bool) -> Self {
-        self.overwrite_showforusers = Some(value);
-        self
-    }
-
-    /// Sets `default_services` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_services(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.default_services = Some(value);
-        self
-    }
-
-    /// Sets `access_control` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control(mut self, value: Vec<AccessControl>) -> Self {
-        self.access_control = Some(value);
-        self
-    }
-
-    /// Sets `access_control_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_access_control_level(mut self, value: i32) -> Self {
-        self.access_control_level = Some(value);
-        self
-    }
-
-    /// Sets `showdownvote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showdownvote(mut self, value: bool) -> Self {
-        self.showdownvote = Some(value);
-        self
-    }
-
-    /// Sets `addactionstolinked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addactionstolinked(mut self, value: i32) -> Self {
-        self.addactionstolinked = Some(value);
-        self
-    }
-
-    /// Sets `addnoteonlytolinked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addnoteonlytolinked(mut self, value: bool) -> Self {
-        self.addnoteonlytolinked = Some(value);
-        self
-    }
-
-    /// Sets `dontconfirm_updateparent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontconfirm_updateparent(mut self, value: bool) -> Self {
-        self.dontconfirm_updateparent = Some(value);
-        self
-    }
-
-    /// Sets `default_impact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_impact(mut self, value: i32) -> Self {
-        self.default_impact = Some(value);
-        self
-    }
-
-    /// Sets `default_risklevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_risklevel(mut self, value: i32) -> Self {
-        self.default_risklevel = Some(value);
-        self
-    }
-
-    /// Sets `default_justification` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_justification(mut self, value: impl Into<String>) -> Self {
-        self.default_justification = Some(value.into());
-        self
-    }
-
-    /// Sets `default_impactdescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_impactdescription(mut self, value: impl Into<String>) -> Self {
-        self.default_impactdescription = Some(value.into());
-        self
-    }
-
-    /// Sets `default_riskleveldescription` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_riskleveldescription(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_riskleveldescription = Some(value.into());
-        self
-    }
-
-    /// Sets `default_testplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_testplan(mut self, value: impl Into<String>) -> Self {
-        self.default_testplan = Some(value.into());
-        self
-    }
-
-    /// Sets `default_backoutplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_backoutplan(mut self, value: impl Into<String>) -> Self {
-        self.default_backoutplan = Some(value.into());
-        self
-    }
-
-    /// Sets `default_communicationplan` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_communicationplan(mut self, value: impl Into<String>) -> Self {
-        self.default_communicationplan = Some(value.into());
-        self
-    }
-
-    /// Sets `default_changeinformation_html` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_changeinformation_html(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.default_changeinformation_html = Some(value.into());
-        self
-    }
-
-    /// Sets `isbillable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbillable(mut self, value: bool) -> Self {
-        self.isbillable = Some(value);
-        self
-    }
-
-    /// Sets `items_are_billable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_items_are_billable(mut self, value: bool) -> Self {
-        self.items_are_billable = Some(value);
-        self
-    }
-
-    /// Sets `defaultresourcetype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultresourcetype(mut self, value: i32) -> Self {
-        self.defaultresourcetype = Some(value);
-        self
-    }
-
-    /// Sets `defaultresourcetype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultresourcetype_name(mut self, value: impl Into<String>) -> Self {
-        self.defaultresourcetype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultlisttype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultlisttype(mut self, value: i32) -> Self {
-        self.defaultlisttype = Some(value);
-        self
-    }
-
-    /// Sets `defaulttab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaulttab(mut self, value: i32) -> Self {
-        self.defaulttab = Some(value);
-        self
-    }
-
-    /// Sets `defaultsync_to_sentinel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultsync_to_sentinel(mut self, value: bool) -> Self {
-        self.defaultsync_to_sentinel = Some(value);
-        self
-    }
-
-    /// Sets `adduserupdatestochildren` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_adduserupdatestochildren(mut self, value: bool) -> Self {
-        self.adduserupdatestochildren = Some(value);
-        self
-    }
-
-    /// Sets `default_targetdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_targetdate(mut self, value: i32) -> Self {
-        self.default_targetdate = Some(value);
-        self
-    }
-
-    /// Sets `allowed_resourcebooking_teams` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_resourcebooking_teams(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.allowed_resourcebooking_teams = Some(value);
-        self
-    }
-
-    /// Sets `defaultresourcetype_name_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultresourcetype_name_agent(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.defaultresourcetype_name_agent = Some(value.into());
-        self
-    }
-
-    /// Sets `agentresourcebookingtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agentresourcebookingtype(mut self, value: i32) -> Self {
-        self.agentresourcebookingtype = Some(value);
-        self
-    }
-
-    /// Sets `userbookfromportal` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userbookfromportal(mut self, value: bool) -> Self {
-        self.userbookfromportal = Some(value);
-        self
-    }
-
-    /// Sets `defaultresourcetype_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultresourcetype_agent(mut self, value: i32) -> Self {
-        self.defaultresourcetype_agent = Some(value);
-        self
-    }
-
-    /// Sets `defaultagentresourcebookingduration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultagentresourcebookingduration_id(mut self, value: i32) -> Self {
-        self.defaultagentresourcebookingduration_id = Some(value);
-        self
-    }
-
-    /// Sets `rtdefaultagentresourcebookingduration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_rtdefaultagentresourcebookingduration_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.rtdefaultagentresourcebookingduration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `showotheropenticketsinnewtab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showotheropenticketsinnewtab(mut self, value: bool) -> Self {
-        self.showotheropenticketsinnewtab = Some(value);
-        self
-    }
-
-    /// Sets `showopenusertickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showopenusertickets(mut self, value: bool) -> Self {
-        self.showopenusertickets = Some(value);
-        self
-    }
-
-    /// Sets `showopensitetickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showopensitetickets(mut self, value: bool) -> Self {
-        self.showopensitetickets = Some(value);
-        self
-    }
-
-    /// Sets `showopenclienttickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showopenclienttickets(mut self, value: bool) -> Self {
-        self.showopenclienttickets = Some(value);
-        self
-    }
-
-    /// Sets `showopendevicetickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showopendevicetickets(mut self, value: bool) -> Self {
-        self.showopendevicetickets = Some(value);
-        self
-    }
-
-    /// Sets `showuserfeed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showuserfeed(mut self, value: bool) -> Self {
-        self.showuserfeed = Some(value);
-        self
-    }
-
-    /// Sets `updateservicestatus` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_updateservicestatus(mut self, value: bool) -> Self {
-        self.updateservicestatus = Some(value);
-        self
-    }
-
-    /// Sets `default_servicestatusnote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_servicestatusnote(mut self, value: impl Into<String>) -> Self {
-        self.default_servicestatusnote = Some(value.into());
-        self
-    }
-
-    /// Sets `attendeesenduser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attendeesenduser(mut self, value: i32) -> Self {
-        self.attendeesenduser = Some(value);
-        self
-    }
-
-    /// Sets `showautomationstab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showautomationstab(mut self, value: bool) -> Self {
-        self.showautomationstab = Some(value);
-        self
-    }
-
-    /// Sets `showbillingtab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showbillingtab(mut self, value: bool) -> Self {
-        self.showbillingtab = Some(value);
-        self
-    }
-
-    /// Sets `showsuggestionstab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showsuggestionstab(mut self, value: bool) -> Self {
-        self.showsuggestionstab = Some(value);
-        self
-    }
-
-    /// Sets `showoppcontacttab` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showoppcontacttab(mut self, value: bool) -> Self {
-        self.showoppcontacttab = Some(value);
-        self
-    }
-
-    /// Sets `showactivestatuskanban` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showactivestatuskanban(mut self, value: bool) -> Self {
-        self.showactivestatuskanban = Some(value);
-        self
-    }
-
-    /// Sets `ganttgrandchildview` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ganttgrandchildview(mut self, value: i32) -> Self {
-        self.ganttgrandchildview = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `submitlabeloverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_submitlabeloverride(mut self, value: impl Into<String>) -> Self {
-        self.submitlabeloverride = Some(value.into());
-        self
-    }
-
-    /// Sets `allowall_appointment_types` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_appointment_types(mut self, value: bool) -> Self {
-        self.allowall_appointment_types = Some(value);
-        self
-    }
-
-    /// Sets `include_appointments_scheduled_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_include_appointments_scheduled_hours(mut self, value: bool) -> Self {
-        self.include_appointments_scheduled_hours = Some(value);
-        self
-    }
-
-    /// Sets `ticketlinktype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticketlinktype(mut self, value: i32) -> Self {
-        self.ticketlinktype = Some(value);
-        self
-    }
-
-    /// Sets `allowed_appointment_types` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_appointment_types(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.allowed_appointment_types = Some(value);
-        self
-    }
-
-    /// Sets `allowall_iframe_customtabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_iframe_customtabs(mut self, value: bool) -> Self {
-        self.allowall_iframe_customtabs = Some(value);
-        self
-    }
-
-    /// Sets `allowed_iframe_customtabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_iframe_customtabs(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.allowed_iframe_customtabs = Some(value);
-        self
-    }
-
-    /// Sets `default_sync_to_salesforce` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_sync_to_salesforce(mut self, value: bool) -> Self {
-        self.default_sync_to_salesforce = Some(value);
-        self
-    }
-
-    /// Sets `salesforce_default_stage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_default_stage(mut self, value: i32) -> Self {
-        self.salesforce_default_stage = Some(value);
-        self
-    }
-
-    /// Sets `show_add_note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_add_note(mut self, value: bool) -> Self {
-        self.show_add_note = Some(value);
-        self
-    }
-
-    /// Sets `auto_delete_data` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_delete_data(mut self, value: i32) -> Self {
-        self.auto_delete_data = Some(value);
-        self
-    }
-
-    /// Sets `auto_delete_days` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_delete_days(mut self, value: i32) -> Self {
-        self.auto_delete_days = Some(value);
-        self
-    }
-
-    /// Sets `show_child_tasks_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_child_tasks_type(mut self, value: i32) -> Self {
-        self.show_child_tasks_type = Some(value);
-        self
-    }
-
-    /// Sets `pin_important_actions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pin_important_actions(mut self, value: bool) -> Self {
-        self.pin_important_actions = Some(value);
-        self
-    }
-
-    /// Sets `showdecendantwarningoptions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showdecendantwarningoptions(mut self, value: bool) -> Self {
-        self.showdecendantwarningoptions = Some(value);
-        self
-    }
-
-    /// Sets `statusafterresourcebook` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_statusafterresourcebook(mut self, value: i32) -> Self {
-        self.statusafterresourcebook = Some(value);
-        self
-    }
-
-    /// Sets `parentstatusafterallchildclosed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentstatusafterallchildclosed(mut self, value: i32) -> Self {
-        self.parentstatusafterallchildclosed = Some(value);
-        self
-    }
-
-    /// Sets `parentstatusafterallchildclosed_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_parentstatusafterallchildclosed_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.parentstatusafterallchildclosed_name = Some(value.into());
-        self
-    }
-
-    /// Sets `allowlogonbehalfof` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowlogonbehalfof(mut self, value: i32) -> Self {
-        self.allowlogonbehalfof = Some(value);
-        self
-    }
-
-    /// Sets `translations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_translations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.translations = Some(value);
-        self
-    }
-
-    /// Sets `auto_create_appt` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_create_appt(mut self, value: i32) -> Self {
-        self.auto_create_appt = Some(value);
-        self
-    }
-
-    /// Sets `hide_anon_contact_info` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_anon_contact_info(mut self, value: bool) -> Self {
-        self.hide_anon_contact_info = Some(value);
-        self
-    }
-
-    /// Sets `ticket_created_override` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_created_override(mut self, value: impl Into<String>) -> Self {
-        self.ticket_created_override = Some(value.into());
-        self
-    }
-
-    /// Sets `newrequestmessage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_newrequestmessage(mut self, value: impl Into<String>) -> Self {
-        self.newrequestmessage = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_anonymous_logging` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_anonymous_logging(mut self, value: bool) -> Self {
-        self.allow_anonymous_logging = Some(value);
-        self
-    }
-
-    /// Sets `published_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_published_id(mut self, value: impl Into<String>) -> Self {
-        self.published_id = Some(value.into());
-        self
-    }
-
-    /// Sets `cors_whitelist_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cors_whitelist_list(mut self, value: Vec<KeyPair2>) -> Self {
-        self.cors_whitelist_list = Some(value);
-        self
-    }
-
-    /// Sets `add_ack_attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_ack_attachments(mut self, value: bool) -> Self {
-        self.add_ack_attachments = Some(value);
-        self
-    }
-
-    /// Sets `defaultpagerdutyservice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpagerdutyservice(mut self, value: impl Into<String>) -> Self {
-        self.defaultpagerdutyservice = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultpagerdutyservice_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultpagerdutyservice_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.defaultpagerdutyservice_name = Some(value.into());
-        self
-    }
-
-    /// Sets `defaultsidebarcollapsed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_defaultsidebarcollapsed(mut self, value: bool) -> Self {
-        self.defaultsidebarcollapsed = Some(value);
-        self
-    }
-
-    /// Sets `logonbehalflabeloverride` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_logonbehalflabeloverride(mut self, value: impl Into<String>) -> Self {
-        self.logonbehalflabeloverride = Some(value.into());
-        self
-    }
-
-    /// Sets `tab_display` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_display(mut self, value: i32) -> Self {
-        self.tab_display = Some(value);
-        self
-    }
-
-    /// Sets `sprint_tickettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sprint_tickettype_id(mut self, value: i32) -> Self {
-        self.sprint_tickettype_id = Some(value);
-        self
-    }
-
-    /// Sets `sprint_tickettype_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sprint_tickettype_name(mut self, value: impl Into<String>) -> Self {
-        self.sprint_tickettype_name = Some(value.into());
-        self
-    }
-
-    /// Sets `usemilestones` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usemilestones(mut self, value: bool) -> Self {
-        self.usemilestones = Some(value);
-        self
-    }
-
-    /// Sets `tab_config` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tab_config(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.tab_config = Some(value);
-        self
-    }
-
-    /// Sets `enableusermentions` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enableusermentions(mut self, value: bool) -> Self {
-        self.enableusermentions = Some(value);
-        self
-    }
-
-    /// Sets `sladontclose` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sladontclose(mut self, value: bool) -> Self {
-        self.sladontclose = Some(value);
-        self
-    }
-
-    /// Sets `pendingdontclose` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_pendingdontclose(mut self, value: bool) -> Self {
-        self.pendingdontclose = Some(value);
-        self
-    }
-
-    /// Sets `minattachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minattachments(mut self, value: i32) -> Self {
-        self.minattachments = Some(value);
-        self
-    }
-
-    /// Sets `enableforecasting` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enableforecasting(mut self, value: bool) -> Self {
-        self.enableforecasting = Some(value);
-        self
-    }
-
-    /// Sets `make_cc_followers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_make_cc_followers(mut self, value: bool) -> Self {
-        self.make_cc_followers = Some(value);
-        self
-    }
-
-    /// Sets `default_kanban_view` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_kanban_view(mut self, value: i32) -> Self {
-        self.default_kanban_view = Some(value);
-        self
-    }
-
-    /// Sets `showgeneralsurveyfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showgeneralsurveyfields(mut self, value: bool) -> Self {
-        self.showgeneralsurveyfields = Some(value);
-        self
-    }
-
-    /// Sets `default_send_to_pagerduty` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_send_to_pagerduty(mut self, value: bool) -> Self {
-        self.default_send_to_pagerduty = Some(value);
-        self
-    }
-
-    /// Sets `completion_status_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_completion_status_type(mut self, value: i32) -> Self {
-        self.completion_status_type = Some(value);
-        self
-    }
-
-    /// Sets `show_project_task_dates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_project_task_dates(mut self, value: bool) -> Self {
-        self.show_project_task_dates = Some(value);
-        self
-    }
-
-    /// Sets `auto_forward_email_updates` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_forward_email_updates(mut self, value: i32) -> Self {
-        self.auto_forward_email_updates = Some(value);
-        self
-    }
-
-    /// Sets `default_is_sensitive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_is_sensitive(mut self, value: bool) -> Self {
-        self.default_is_sensitive = Some(value);
-        self
-    }
-
-    /// Sets `process_open_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_process_open_tickets(mut self, value: i32) -> Self {
-        self.process_open_tickets = Some(value);
-        self
-    }
-
-    /// Sets `todolistportalvisibility` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_todolistportalvisibility(mut self, value: i32) -> Self {
-        self.todolistportalvisibility = Some(value);
-        self
-    }
-
-    /// Sets `legacy_print_request_details` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_legacy_print_request_details(mut self, value: bool) -> Self {
-        self.legacy_print_request_details = Some(value);
-        self
-    }
-
-    /// Sets `legacy_print_service_form` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_legacy_print_service_form(mut self, value: bool) -> Self {
-        self.legacy_print_service_form = Some(value);
-        self
-    }
-
-    /// Sets `default_appt_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_appt_type(mut self, value: i32) -> Self {
-        self.default_appt_type = Some(value);
-        self
-    }
-
-    /// Sets `show_child_assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_child_assets(mut self, value: bool) -> Self {
-        self.show_child_assets = Some(value);
-        self
-    }
-
-    /// Sets `hide_anon_phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_anon_phonenumber(mut self, value: bool) -> Self {
-        self.hide_anon_phonenumber = Some(value);
-        self
-    }
-
-    /// Sets `showconfirmemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showconfirmemail(mut self, value: bool) -> Self {
-        self.showconfirmemail = Some(value);
-        self
-    }
-
-    /// Sets `ticket_status_after_appointment` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_status_after_appointment(mut self, value: i32) -> Self {
-        self.ticket_status_after_appointment = Some(value);
-        self
-    }
-
-    /// Sets `max_open_per_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_max_open_per_user(mut self, value: i32) -> Self {
-        self.max_open_per_user = Some(value);
-        self
-    }
-
-    /// Sets `max_total_per_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_max_total_per_user(mut self, value: i32) -> Self {
-        self.max_total_per_user = Some(value);
-        self
-    }
-
-    /// Sets `max_open_per_user_reached` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_max_open_per_user_reached(mut self, value: bool) -> Self {
-        self.max_open_per_user_reached = Some(value);
-        self
-    }
-
-    /// Sets `max_total_per_user_reached` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_max_total_per_user_reached(mut self, value: bool) -> Self {
-        self.max_total_per_user_reached = Some(value);
-        self
-    }
-
-    /// Sets `milestone_billing` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_milestone_billing(mut self, value: bool) -> Self {
-        self.milestone_billing = Some(value);
-        self
-    }
-
-    /// Sets `showopensuppliertickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showopensuppliertickets(mut self, value: bool) -> Self {
-        self.showopensuppliertickets = Some(value);
-        self
-    }
-
-    /// Sets `allowall_suggestion_faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_suggestion_faqlists(mut self, value: bool) -> Self {
-        self.allowall_suggestion_faqlists = Some(value);
-        self
-    }
-
-    /// Sets `allowed_suggestion_faqlists` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_suggestion_faqlists(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.allowed_suggestion_faqlists = Some(value);
-        self
-    }
-
-    /// Sets `startdate_validation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate_validation(mut self, value: i32) -> Self {
-        self.startdate_validation = Some(value);
-        self
-    }
-
-    /// Sets `startdate_validation_days` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_startdate_validation_days(mut self, value: i32) -> Self {
-        self.startdate_validation_days = Some(value);
-        self
-    }
-
-    /// Sets `targetdate_validation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_targetdate_validation(mut self, value: i32) -> Self {
-        self.targetdate_validation = Some(value);
-        self
-    }
-
-    /// Sets `targetdate_validation_days` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_targetdate_validation_days(mut self, value: i32) -> Self {
-        self.targetdate_validation_days = Some(value);
-        self
-    }
-
-    /// Sets `auto_contributor` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_auto_contributor(mut self, value: bool) -> Self {
-        self.auto_contributor = Some(value);
-        self
-    }
-
-    /// Sets `allow_teams_chat_creation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_teams_chat_creation(mut self, value: bool) -> Self {
-        self.allow_teams_chat_creation = Some(value);
-        self
-    }
-
-    /// Sets `teams_chat_default_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_teams_chat_default_name(mut self, value: impl Into<String>) -> Self {
-        self.teams_chat_default_name = Some(value.into());
-        self
-    }
-
-    /// Sets `show_teams_chats_as_tabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_teams_chats_as_tabs(mut self, value: bool) -> Self {
-        self.show_teams_chats_as_tabs = Some(value);
-        self
-    }
-
-    /// Sets `default_servicenow_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_servicenow_type(mut self, value: i32) -> Self {
-        self.default_servicenow_type = Some(value);
-        self
-    }
-
-    /// Sets `enable_task_dependencies` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enable_task_dependencies(mut self, value: bool) -> Self {
-        self.enable_task_dependencies = Some(value);
-        self
-    }
-
-    /// Sets `exclude_from_sales_mailbox_match` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_exclude_from_sales_mailbox_match(mut self, value: bool) -> Self {
-        self.exclude_from_sales_mailbox_match = Some(value);
-        self
-    }
-
-    /// Sets `lapsafe_status_after_webhook` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_status_after_webhook(mut self, value: i32) -> Self {
-        self.lapsafe_status_after_webhook = Some(value);
-        self
-    }
-
-    /// Sets `lapsafe_status_after_webhook_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lapsafe_status_after_webhook_guid(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.lapsafe_status_after_webhook_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `show_status_on_portal` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_status_on_portal(mut self, value: bool) -> Self {
-        self.show_status_on_portal = Some(value);
-        self
-    }
-
-    /// Sets `allow_slack_channel_creation` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allow_slack_channel_creation(mut self, value: bool) -> Self {
-        self.allow_slack_channel_creation = Some(value);
-        self
-    }
-
-    /// Sets `slack_channel_default_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slack_channel_default_name(mut self, value: impl Into<String>) -> Self {
-        self.slack_channel_default_name = Some(value.into());
-        self
-    }
-
-    /// Sets `show_slack_channels_as_tabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_slack_channels_as_tabs(mut self, value: bool) -> Self {
-        self.show_slack_channels_as_tabs = Some(value);
-        self
-    }
-
-    /// Sets `slack_channel_access_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slack_channel_access_type(mut self, value: i32) -> Self {
-        self.slack_channel_access_type = Some(value);
-        self
-    }
-
-    /// Sets `slack_channel_workspace` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slack_channel_workspace(mut self, value: i32) -> Self {
-        self.slack_channel_workspace = Some(value);
-        self
-    }
-
-    /// Sets `slack_channel_workspace_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slack_channel_workspace_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.slack_channel_workspace_name = Some(value.into());
-        self
-    }
-
-    /// Sets `hide_anon_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hide_anon_email(mut self, value: i32) -> Self {
-        self.hide_anon_email = Some(value);
-        self
-    }
-
-    /// Sets `continue_autorelease` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_continue_autorelease(mut self, value: bool) -> Self {
-        self.continue_autorelease = Some(value);
-        self
-    }
-
-    /// Sets `do_ai_survey` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_do_ai_survey(mut self, value: bool) -> Self {
-        self.do_ai_survey = Some(value);
-        self
-    }
-
-    /// Sets `enduserscanlog` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_enduserscanlog(mut self, value: bool) -> Self {
-        self.enduserscanlog = Some(value);
-        self
-    }
-
-    /// Sets `anonymouscanlog` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_anonymouscanlog(mut self, value: bool) -> Self {
-        self.anonymouscanlog = Some(value);
-        self
-    }
-
-    /// Sets `generate_ai_embeddings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_generate_ai_embeddings(mut self, value: bool) -> Self {
-        self.generate_ai_embeddings = Some(value);
-        self
-    }
-
-    /// Sets `load_balance_interval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_load_balance_interval(mut self, value: i32) -> Self {
-        self.load_balance_interval = Some(value);
-        self
-    }
-
-    /// Sets `load_balance_max_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_load_balance_max_tickets(mut self, value: i32) -> Self {
-        self.load_balance_max_tickets = Some(value);
-        self
-    }
-
-    /// Sets `load_balance_on_schedule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_load_balance_on_schedule(mut self, value: bool) -> Self {
-        self.load_balance_on_schedule = Some(value);
-        self
-    }
-
-    /// Sets `load_balance_schedule_frequency` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_load_balance_schedule_frequency(mut self, value: i32) -> Self {
-        self.load_balance_schedule_frequency = Some(value);
-        self
-    }
-
-    /// Sets `load_balance_schedule` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_load_balance_schedule(mut self, value: serde_json::Value) -> Self {
-        self.load_balance_schedule = Some(value);
-        self
-    }
-
-    /// Sets `allowall_child_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowall_child_tickettypes(mut self, value: bool) -> Self {
-        self.allowall_child_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `allowed_child_tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_child_tickettypes(
-        mut self,
-        value: Vec<serde_json::Value>,
-    ) -> Self {
-        self.allowed_child_tickettypes = Some(value);
-        self
-    }
-
-    /// Sets `portal_summary_hint_is_placeholder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_summary_hint_is_placeholder(mut self, value: bool) -> Self {
-        self.portal_summary_hint_is_placeholder = Some(value);
-        self
-    }
-
-    /// Sets `portal_details_hint_is_placeholder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_details_hint_is_placeholder(mut self, value: bool) -> Self {
-        self.portal_details_hint_is_placeholder = Some(value);
-        self
-    }
-
-    /// Sets `agent_summary_hint_is_placeholder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_summary_hint_is_placeholder(mut self, value: bool) -> Self {
-        self.agent_summary_hint_is_placeholder = Some(value);
-        self
-    }
-
-    /// Sets `agent_details_hint_is_placeholder` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_details_hint_is_placeholder(mut self, value: bool) -> Self {
-        self.agent_details_hint_is_placeholder = Some(value);
-        self
-    }
-
-    /// Sets `portal_screen_after_logging` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_portal_screen_after_logging(mut self, value: i32) -> Self {
-        self.portal_screen_after_logging = Some(value);
-        self
-    }
-
-    /// Sets `show_related_of_related` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_related_of_related(mut self, value: i32) -> Self {
-        self.show_related_of_related = Some(value);
-        self
-    }
-
-    /// Sets `show_all_related` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_show_all_related(mut self, value: i32) -> Self {
-        self.show_all_related = Some(value);
-        self
-    }
-
-    /// Sets `hideuserdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hideuserdetails(mut self, value: bool) -> Self {
-        self.hideuserdetails = Some(value);
-        self
-    }
-
-    /// Sets `allowanonattachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowanonattachments(mut self, value: bool) -> Self {
-        self.allowanonattachments = Some(value);
-        self
-    }
-
-    /// Sets `inherit_parent_category1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inherit_parent_category1(mut self, value: bool) -> Self {
-        self.inherit_parent_category1 = Some(value);
-        self
-    }
-
-    /// Sets `inherit_parent_category2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inherit_parent_category2(mut self, value: bool) -> Self {
-        self.inherit_parent_category2 = Some(value);
-        self
-    }
-
-    /// Sets `inherit_parent_category3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inherit_parent_category3(mut self, value: bool) -> Self {
-        self.inherit_parent_category3 = Some(value);
-        self
-    }
-
-    /// Sets `inherit_parent_category4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inherit_parent_category4(mut self, value: bool) -> Self {
-        self.inherit_parent_category4 = Some(value);
-        self
-    }
-
-    /// Sets `default_is_downtime` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_is_downtime(mut self, value: bool) -> Self {
-        self.default_is_downtime = Some(value);
-        self
-    }
-
-    /// Sets `is_chat_ticket` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_chat_ticket(mut self, value: bool) -> Self {
-        self.is_chat_ticket = Some(value);
-        self
-    }
-
-    /// Sets `add_related_assets_to_parent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_related_assets_to_parent(mut self, value: bool) -> Self {
-        self.add_related_assets_to_parent = Some(value);
-        self
-    }
-
-    /// Sets `third_party_migration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_migration_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_migration_id = Some(value.into());
-        self
-    }
-
-    /// Sets `wait_time_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_wait_time_type(mut self, value: i32) -> Self {
-        self.wait_time_type = Some(value);
-        self
-    }
-
-    /// Sets `default_wait_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_wait_time(mut self, value: f64) -> Self {
-        self.default_wait_time = Some(value);
-        self
-    }
-
-    /// Sets `wait_time_calc_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_wait_time_calc_hours(mut self, value: i32) -> Self {
-        self.wait_time_calc_hours = Some(value);
-        self
-    }
-
-    /// Sets `project_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_project_type(mut self, value: i32) -> Self {
-        self.project_type = Some(value);
-        self
-    }
-
-    /// Sets `kanbanstatuschoice` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kanbanstatuschoice(mut self, value: Vec<KeyPair>) -> Self {
-        self.kanbanstatuschoice = Some(value);
-        self
-    }
-
-    /// Sets `kanbanstatuschoice_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_kanbanstatuschoice_list(mut self, value: impl Into<String>) -> Self {
-        self.kanbanstatuschoice_list = Some(value.into());
-        self
-    }
-
-    /// Sets `email_start_tag` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_start_tag(mut self, value: impl Into<String>) -> Self {
-        self.email_start_tag = Some(value.into());
-        self
-    }
-
-    /// Sets `email_end_tag` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_end_tag(mut self, value: impl Into<String>) -> Self {
-        self.email_end_tag = Some(value.into());
-        self
-    }
-
-    /// Sets `default_agent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_agent(mut self, value: i32) -> Self {
-        self.default_agent = Some(value);
-        self
-    }
-
-    /// Sets `default_agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.default_agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `default_team` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_team(mut self, value: impl Into<String>) -> Self {
-        self.default_team = Some(value.into());
-        self
-    }
-
-    /// Sets `workflow_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workflow_name(mut self, value: impl Into<String>) -> Self {
-        self.workflow_name = Some(value.into());
-        self
-    }
-
-    /// Sets `overridewiththefollowingtemplatewhenloggingmanuallyname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridewiththefollowingtemplatewhenloggingmanuallyname(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanuallyname = Some(
-            value.into(),
-        );
-        self
-    }
-
-    /// Sets `default_priority` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_priority(mut self, value: i32) -> Self {
-        self.default_priority = Some(value);
-        self
-    }
-
-    /// Sets `visible` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_visible(mut self, value: bool) -> Self {
-        self.visible = Some(value);
-        self
-    }
-
-    /// Sends `guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_guid(mut self) -> Self {
-        self.guid = None;
-        self.extra.insert("guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sequence` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sequence(mut self) -> Self {
-        self.sequence = None;
-        self.extra.insert("sequence".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sla_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sla_guid(mut self) -> Self {
-        self.default_sla_guid = None;
-        self.extra.insert("default_sla_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_id(mut self) -> Self {
-        self.group_id = None;
-        self.extra.insert("group_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `group_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_group_name(mut self) -> Self {
-        self.group_name = None;
-        self.extra.insert("group_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_issue_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_issue_type(mut self) -> Self {
-        self.jira_issue_type = None;
-        self.extra.insert("jira_issue_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_count(mut self) -> Self {
-        self.ticket_count = None;
-        self.extra.insert("ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cancreate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cancreate(mut self) -> Self {
-        self.cancreate = None;
-        self.extra.insert("cancreate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agentscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agentscanselect(mut self) -> Self {
-        self.agentscanselect = None;
-        self.extra.insert("agentscanselect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `itilrequesttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_itilrequesttype(mut self) -> Self {
-        self.itilrequesttype = None;
-        self.extra.insert("itilrequesttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowattachments(mut self) -> Self {
-        self.allowattachments = None;
-        self.extra.insert("allowattachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copyattachmentstochild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copyattachmentstochild(mut self) -> Self {
-        self.copyattachmentstochild = None;
-        self.extra.insert("copyattachmentstochild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `copyattachmentstorelated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_copyattachmentstorelated(mut self) -> Self {
-        self.copyattachmentstorelated = None;
-        self.extra
-            .insert("copyattachmentstorelated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_sprint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_sprint(mut self) -> Self {
-        self.is_sprint = None;
-        self.extra.insert("is_sprint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fieldidlist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fieldidlist(mut self) -> Self {
-        self.fieldidlist = None;
-        self.extra.insert("fieldidlist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enduserscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enduserscanselect(mut self) -> Self {
-        self.enduserscanselect = None;
-        self.extra.insert("enduserscanselect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `anonymouscanselect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_anonymouscanselect(mut self) -> Self {
-        self.anonymouscanselect = None;
-        self.extra.insert("anonymouscanselect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hasmandatorytechfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasmandatorytechfields(mut self) -> Self {
-        self.hasmandatorytechfields = None;
-        self.extra.insert("hasmandatorytechfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hasmandatoryuserfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasmandatoryuserfields(mut self) -> Self {
-        self.hasmandatoryuserfields = None;
-        self.extra.insert("hasmandatoryuserfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusafteruserupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusafteruserupdate(mut self) -> Self {
-        self.statusafteruserupdate = None;
-        self.extra.insert("statusafteruserupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusafteruserupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusafteruserupdate_guid(mut self) -> Self {
-        self.statusafteruserupdate_guid = None;
-        self.extra
-            .insert("statusafteruserupdate_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusaftersupplierupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusaftersupplierupdate(mut self) -> Self {
-        self.statusaftersupplierupdate = None;
-        self.extra
-            .insert("statusaftersupplierupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusaftersupplierupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusaftersupplierupdate_guid(mut self) -> Self {
-        self.statusaftersupplierupdate_guid = None;
-        self.extra
-            .insert(
-                "statusaftersupplierupdate_guid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `closedrequestswithupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closedrequestswithupdates(mut self) -> Self {
-        self.closedrequestswithupdates = None;
-        self.extra
-            .insert("closedrequestswithupdates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pendingrequestswithupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pendingrequestswithupdates(mut self) -> Self {
-        self.pendingrequestswithupdates = None;
-        self.extra
-            .insert("pendingrequestswithupdates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portalcanreopen` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portalcanreopen(mut self) -> Self {
-        self.portalcanreopen = None;
-        self.extra.insert("portalcanreopen".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closedrequestswithupdatesincpending` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closedrequestswithupdatesincpending(mut self) -> Self {
-        self.closedrequestswithupdatesincpending = None;
-        self.extra
-            .insert(
-                "closedrequestswithupdatesincpending".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `includeinmobiledbsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_includeinmobiledbsync(mut self) -> Self {
-        self.includeinmobiledbsync = None;
-        self.extra.insert("includeinmobiledbsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_id(mut self) -> Self {
-        self.workflow_id = None;
-        self.extra.insert("workflow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_guid(mut self) -> Self {
-        self.workflow_guid = None;
-        self.extra.insert("workflow_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `always_bcc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_always_bcc(mut self) -> Self {
-        self.always_bcc = None;
-        self.extra.insert("always_bcc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reopenedstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reopenedstatus(mut self) -> Self {
-        self.reopenedstatus = None;
-        self.extra.insert("reopenedstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `reopenedstatus_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reopenedstatus_guid(mut self) -> Self {
-        self.reopenedstatus_guid = None;
-        self.extra.insert("reopenedstatus_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closedrequestsemailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closedrequestsemailid(mut self) -> Self {
-        self.closedrequestsemailid = None;
-        self.extra.insert("closedrequestsemailid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closedrequestsemailguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closedrequestsemailguid(mut self) -> Self {
-        self.closedrequestsemailguid = None;
-        self.extra.insert("closedrequestsemailguid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pendingrequestsemailid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pendingrequestsemailid(mut self) -> Self {
-        self.pendingrequestsemailid = None;
-        self.extra.insert("pendingrequestsemailid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pendingrequestsemailguid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pendingrequestsemailguid(mut self) -> Self {
-        self.pendingrequestsemailguid = None;
-        self.extra
-            .insert("pendingrequestsemailguid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closedrequestsemail_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closedrequestsemail_name(mut self) -> Self {
-        self.closedrequestsemail_name = None;
-        self.extra
-            .insert("closedrequestsemail_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pendingrequestsemail_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pendingrequestsemail_name(mut self) -> Self {
-        self.pendingrequestsemail_name = None;
-        self.extra
-            .insert("pendingrequestsemail_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closeduserupdatehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closeduserupdatehours(mut self) -> Self {
-        self.closeduserupdatehours = None;
-        self.extra.insert("closeduserupdatehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pendinguserupdatehours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pendinguserupdatehours(mut self) -> Self {
-        self.pendinguserupdatehours = None;
-        self.extra.insert("pendinguserupdatehours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `webannouncement` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_webannouncement(mut self) -> Self {
-        self.webannouncement = None;
-        self.extra.insert("webannouncement".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargerate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargerate(mut self) -> Self {
-        self.chargerate = None;
-        self.extra.insert("chargerate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `initial_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_initial_status(mut self) -> Self {
-        self.initial_status = None;
-        self.extra.insert("initial_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `initial_status_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_initial_status_guid(mut self) -> Self {
-        self.initial_status_guid = None;
-        self.extra.insert("initial_status_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_team_to_agents_default` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_team_to_agents_default(mut self) -> Self {
-        self.default_team_to_agents_default = None;
-        self.extra
-            .insert(
-                "default_team_to_agents_default".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_sla` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sla(mut self) -> Self {
-        self.default_sla = None;
-        self.extra.insert("default_sla".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_category_1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_category_1(mut self) -> Self {
-        self.default_category_1 = None;
-        self.extra.insert("default_category_1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_category_2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_category_2(mut self) -> Self {
-        self.default_category_2 = None;
-        self.extra.insert("default_category_2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_category_3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_category_3(mut self) -> Self {
-        self.default_category_3 = None;
-        self.extra.insert("default_category_3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_category_4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_category_4(mut self) -> Self {
-        self.default_category_4 = None;
-        self.extra.insert("default_category_4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_summary(mut self) -> Self {
-        self.default_summary = None;
-        self.extra.insert("default_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_details(mut self) -> Self {
-        self.default_details = None;
-        self.extra.insert("default_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_details_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_details_html(mut self) -> Self {
-        self.default_details_html = None;
-        self.extra.insert("default_details_html".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_excludefromsla` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_excludefromsla(mut self) -> Self {
-        self.default_excludefromsla = None;
-        self.extra.insert("default_excludefromsla".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_showforusers(mut self) -> Self {
-        self.default_showforusers = None;
-        self.extra.insert("default_showforusers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sendack` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sendack(mut self) -> Self {
-        self.default_sendack = None;
-        self.extra.insert("default_sendack".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sendemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sendemail(mut self) -> Self {
-        self.default_sendemail = None;
-        self.extra.insert("default_sendemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_matchedkbid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_matchedkbid(mut self) -> Self {
-        self.default_matchedkbid = None;
-        self.extra.insert("default_matchedkbid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_kb_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_kb_name(mut self) -> Self {
-        self.default_kb_name = None;
-        self.extra.insert("default_kb_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_kb_accessible_for_enduser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_kb_accessible_for_enduser(mut self) -> Self {
-        self.default_kb_accessible_for_enduser = None;
-        self.extra
-            .insert(
-                "default_kb_accessible_for_enduser".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `allowall_actions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_actions(mut self) -> Self {
-        self.allowall_actions = None;
-        self.extra.insert("allowall_actions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_team(mut self) -> Self {
-        self.allowall_team = None;
-        self.extra.insert("allowall_team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_teams(mut self) -> Self {
-        self.allowed_teams = None;
-        self.extra.insert("allowed_teams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_actions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_actions(mut self) -> Self {
-        self.allowed_actions = None;
-        self.extra.insert("allowed_actions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_status(mut self) -> Self {
-        self.allowall_status = None;
-        self.extra.insert("allowall_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_status(mut self) -> Self {
-        self.allowed_status = None;
-        self.extra.insert("allowed_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category1(mut self) -> Self {
-        self.allowall_category1 = None;
-        self.extra.insert("allowall_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category1(mut self) -> Self {
-        self.allowed_category1 = None;
-        self.extra.insert("allowed_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category2(mut self) -> Self {
-        self.allowall_category2 = None;
-        self.extra.insert("allowall_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category2(mut self) -> Self {
-        self.allowed_category2 = None;
-        self.extra.insert("allowed_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category3(mut self) -> Self {
-        self.allowall_category3 = None;
-        self.extra.insert("allowall_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category3(mut self) -> Self {
-        self.allowed_category3 = None;
-        self.extra.insert("allowed_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_category4(mut self) -> Self {
-        self.allowall_category4 = None;
-        self.extra.insert("allowall_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_category4(mut self) -> Self {
-        self.allowed_category4 = None;
-        self.extra.insert("allowed_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_id(mut self) -> Self {
-        self.approval_process_id = None;
-        self.extra.insert("approval_process_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_guid(mut self) -> Self {
-        self.approval_process_guid = None;
-        self.extra.insert("approval_process_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval_process_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_process_name(mut self) -> Self {
-        self.approval_process_name = None;
-        self.extra.insert("approval_process_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `from_mailbox_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_from_mailbox_id(mut self) -> Self {
-        self.from_mailbox_id = None;
-        self.extra.insert("from_mailbox_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_respond` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_respond(mut self) -> Self {
-        self.hide_respond = None;
-        self.extra.insert("hide_respond".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `close_kb_action` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_close_kb_action(mut self) -> Self {
-        self.close_kb_action = None;
-        self.extra.insert("close_kb_action".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_product_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_product_id(mut self) -> Self {
-        self.default_product_id = None;
-        self.extra.insert("default_product_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_product_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_product_name(mut self) -> Self {
-        self.default_product_name = None;
-        self.extra.insert("default_product_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_budgettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_budgettype_id(mut self) -> Self {
-        self.default_budgettype_id = None;
-        self.extra.insert("default_budgettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_budgettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_budgettype_name(mut self) -> Self {
-        self.default_budgettype_name = None;
-        self.extra.insert("default_budgettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_start_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_start_tag_override(mut self) -> Self {
-        self.email_start_tag_override = None;
-        self.extra
-            .insert("email_start_tag_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_end_tag_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_end_tag_override(mut self) -> Self {
-        self.email_end_tag_override = None;
-        self.extra.insert("email_end_tag_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `acknowledgementtemplate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acknowledgementtemplate(mut self) -> Self {
-        self.acknowledgementtemplate = None;
-        self.extra.insert("acknowledgementtemplate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `acknowledgementtemplate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acknowledgementtemplate_guid(mut self) -> Self {
-        self.acknowledgementtemplate_guid = None;
-        self.extra
-            .insert("acknowledgementtemplate_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `acknowledgementtemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acknowledgementtemplate_name(mut self) -> Self {
-        self.acknowledgementtemplate_name = None;
-        self.extra
-            .insert("acknowledgementtemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `acknowledgementtemplateooh` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acknowledgementtemplateooh(mut self) -> Self {
-        self.acknowledgementtemplateooh = None;
-        self.extra
-            .insert("acknowledgementtemplateooh".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `acknowledgementtemplateooh_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acknowledgementtemplateooh_guid(mut self) -> Self {
-        self.acknowledgementtemplateooh_guid = None;
-        self.extra
-            .insert(
-                "acknowledgementtemplateooh_guid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `acknowledgementtemplateooh_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_acknowledgementtemplateooh_name(mut self) -> Self {
-        self.acknowledgementtemplateooh_name = None;
-        self.extra
-            .insert(
-                "acknowledgementtemplateooh_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `dontsendslareminders` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontsendslareminders(mut self) -> Self {
-        self.dontsendslareminders = None;
-        self.extra.insert("dontsendslareminders".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontusependingclosure` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontusependingclosure(mut self) -> Self {
-        self.dontusependingclosure = None;
-        self.extra.insert("dontusependingclosure".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_id(mut self) -> Self {
-        self.database_lookup_id = None;
-        self.extra.insert("database_lookup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `database_lookup_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_database_lookup_name(mut self) -> Self {
-        self.database_lookup_name = None;
-        self.extra.insert("database_lookup_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `applydefaultsontypechangebool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_applydefaultsontypechangebool(mut self) -> Self {
-        self.applydefaultsontypechangebool = None;
-        self.extra
-            .insert("applydefaultsontypechangebool".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `apply_workflow_on_type_change` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_apply_workflow_on_type_change(mut self) -> Self {
-        self.apply_workflow_on_type_change = None;
-        self.extra
-            .insert("apply_workflow_on_type_change".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowtickettypetobechild` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowtickettypetobechild(mut self) -> Self {
-        self.allowtickettypetobechild = None;
-        self.extra
-            .insert("allowtickettypetobechild".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fields(mut self) -> Self {
-        self.fields = None;
-        self.extra.insert("fields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_estimate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_estimate(mut self) -> Self {
-        self.default_estimate = None;
-        self.extra.insert("default_estimate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mustclosechildbeforeclosurebool` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mustclosechildbeforeclosurebool(mut self) -> Self {
-        self.mustclosechildbeforeclosurebool = None;
-        self.extra
-            .insert(
-                "mustclosechildbeforeclosurebool".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_sendremoteinvite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sendremoteinvite(mut self) -> Self {
-        self.default_sendremoteinvite = None;
-        self.extra
-            .insert("default_sendremoteinvite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logtimeindays` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logtimeindays(mut self) -> Self {
-        self.logtimeindays = None;
-        self.extra.insert("logtimeindays".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logtimeindaysincrement` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logtimeindaysincrement(mut self) -> Self {
-        self.logtimeindaysincrement = None;
-        self.extra.insert("logtimeindaysincrement".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usetimeslotsforstartandtargettimes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usetimeslotsforstartandtargettimes(mut self) -> Self {
-        self.usetimeslotsforstartandtargettimes = None;
-        self.extra
-            .insert(
-                "usetimeslotsforstartandtargettimes".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `childticketcolumnsoverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_childticketcolumnsoverride(mut self) -> Self {
-        self.childticketcolumnsoverride = None;
-        self.extra
-            .insert("childticketcolumnsoverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `childticketcolumnsoverride_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_childticketcolumnsoverride_guid(mut self) -> Self {
-        self.childticketcolumnsoverride_guid = None;
-        self.extra
-            .insert(
-                "childticketcolumnsoverride_guid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `childticketcolumnsoverride_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_childticketcolumnsoverride_name(mut self) -> Self {
-        self.childticketcolumnsoverride_name = None;
-        self.extra
-            .insert(
-                "childticketcolumnsoverride_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `showunborntab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showunborntab(mut self) -> Self {
-        self.showunborntab = None;
-        self.extra.insert("showunborntab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowcustomiseunborn` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowcustomiseunborn(mut self) -> Self {
-        self.allowcustomiseunborn = None;
-        self.extra.insert("allowcustomiseunborn".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inform_account_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inform_account_manager(mut self) -> Self {
-        self.inform_account_manager = None;
-        self.extra.insert("inform_account_manager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusaftertechupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusaftertechupdate(mut self) -> Self {
-        self.statusaftertechupdate = None;
-        self.extra.insert("statusaftertechupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusaftertechupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusaftertechupdate_guid(mut self) -> Self {
-        self.statusaftertechupdate_guid = None;
-        self.extra
-            .insert("statusaftertechupdate_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_id(mut self) -> Self {
-        self.pdftemplate_id = None;
-        self.extra.insert("pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pdftemplate_name(mut self) -> Self {
-        self.pdftemplate_name = None;
-        self.extra.insert("pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quote_pdftemplate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quote_pdftemplate_id(mut self) -> Self {
-        self.quote_pdftemplate_id = None;
-        self.extra.insert("quote_pdftemplate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `quote_pdftemplate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_quote_pdftemplate_name(mut self) -> Self {
-        self.quote_pdftemplate_name = None;
-        self.extra.insert("quote_pdftemplate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `maximumRestrictedPriority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_maximum_restricted_priority(mut self) -> Self {
-        self.maximum_restricted_priority = None;
-        self.extra
-            .insert("maximumRestrictedPriority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auto_respond_logged_manually` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_respond_logged_manually(mut self) -> Self {
-        self.auto_respond_logged_manually = None;
-        self.extra
-            .insert("auto_respond_logged_manually".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autoCloseHours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_close_hours(mut self) -> Self {
-        self.auto_close_hours = None;
-        self.extra.insert("autoCloseHours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_clients` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_clients(mut self) -> Self {
-        self.allowed_clients = None;
-        self.extra.insert("allowed_clients".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `closedrequestreplylimit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_closedrequestreplylimit(mut self) -> Self {
-        self.closedrequestreplylimit = None;
-        self.extra.insert("closedrequestreplylimit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pendingrequestreplylimit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pendingrequestreplylimit(mut self) -> Self {
-        self.pendingrequestreplylimit = None;
-        self.extra
-            .insert("pendingrequestreplylimit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alluserscanviewit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alluserscanviewit(mut self) -> Self {
-        self.alluserscanviewit = None;
-        self.extra.insert("alluserscanviewit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `alluserscanview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_alluserscanview(mut self) -> Self {
-        self.alluserscanview = None;
-        self.extra.insert("alluserscanview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thisentitycanbevotedfor` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thisentitycanbevotedfor(mut self) -> Self {
-        self.thisentitycanbevotedfor = None;
-        self.extra.insert("thisentitycanbevotedfor".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_vote_comment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_vote_comment(mut self) -> Self {
-        self.show_vote_comment = None;
-        self.extra.insert("show_vote_comment".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridewiththefollowingtemplatewhenloggingmanually` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridewiththefollowingtemplatewhenloggingmanually(mut self) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanually = None;
-        self.extra
-            .insert(
-                "overridewiththefollowingtemplatewhenloggingmanually".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `overridewiththefollowingtemplatewhenloggingmanually_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridewiththefollowingtemplatewhenloggingmanually_guid(
-        mut self,
-    ) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanually_guid = None;
-        self.extra
-            .insert(
-                "overridewiththefollowingtemplatewhenloggingmanually_guid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `editservstatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_editservstatus(mut self) -> Self {
-        self.editservstatus = None;
-        self.extra.insert("editservstatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointmentdefaultbody` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointmentdefaultbody(mut self) -> Self {
-        self.appointmentdefaultbody = None;
-        self.extra.insert("appointmentdefaultbody".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointmentdefaultbody_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointmentdefaultbody_guid(mut self) -> Self {
-        self.appointmentdefaultbody_guid = None;
-        self.extra
-            .insert("appointmentdefaultbody_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `appointmentdefaultbody_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_appointmentdefaultbody_name(mut self) -> Self {
-        self.appointmentdefaultbody_name = None;
-        self.extra
-            .insert("appointmentdefaultbody_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `setrelatedservicesfromassets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_setrelatedservicesfromassets(mut self) -> Self {
-        self.setrelatedservicesfromassets = None;
-        self.extra
-            .insert("setrelatedservicesfromassets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sendtosoc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sendtosoc(mut self) -> Self {
-        self.default_sendtosoc = None;
-        self.extra.insert("default_sendtosoc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_soctargettype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_soctargettype(mut self) -> Self {
-        self.default_soctargettype = None;
-        self.extra.insert("default_soctargettype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_soctargetid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_soctargetid(mut self) -> Self {
-        self.default_soctargetid = None;
-        self.extra.insert("default_soctargetid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_soctargetname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_soctargetname(mut self) -> Self {
-        self.default_soctargetname = None;
-        self.extra.insert("default_soctargetname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `soc_default_target` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_soc_default_target(mut self) -> Self {
-        self.soc_default_target = None;
-        self.extra.insert("soc_default_target".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forwardinboundupdates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forwardinboundupdates(mut self) -> Self {
-        self.forwardinboundupdates = None;
-        self.extra.insert("forwardinboundupdates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_appointment_summary` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_appointment_summary(mut self) -> Self {
-        self.default_appointment_summary = None;
-        self.extra
-            .insert("default_appointment_summary".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_appointment_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_appointment_details(mut self) -> Self {
-        self.default_appointment_details = None;
-        self.extra
-            .insert("default_appointment_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `displayonquicktime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_displayonquicktime(mut self) -> Self {
-        self.displayonquicktime = None;
-        self.extra.insert("displayonquicktime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusafterapproverupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusafterapproverupdate(mut self) -> Self {
-        self.statusafterapproverupdate = None;
-        self.extra
-            .insert("statusafterapproverupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusafterapproverupdate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusafterapproverupdate_guid(mut self) -> Self {
-        self.statusafterapproverupdate_guid = None;
-        self.extra
-            .insert(
-                "statusafterapproverupdate_guid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `display_audit_tab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_display_audit_tab(mut self) -> Self {
-        self.display_audit_tab = None;
-        self.extra.insert("display_audit_tab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overwrite_showforusers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overwrite_showforusers(mut self) -> Self {
-        self.overwrite_showforusers = None;
-        self.extra.insert("overwrite_showforusers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_services` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_services(mut self) -> Self {
-        self.default_services = None;
-        self.extra.insert("default_services".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control(mut self) -> Self {
-        self.access_control = None;
-        self.extra.insert("access_control".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `access_control_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_access_control_level(mut self) -> Self {
-        self.access_control_level = None;
-        self.extra.insert("access_control_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showdownvote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showdownvote(mut self) -> Self {
-        self.showdownvote = None;
-        self.extra.insert("showdownvote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addactionstolinked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addactionstolinked(mut self) -> Self {
-        self.addactionstolinked = None;
-        self.extra.insert("addactionstolinked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addnoteonlytolinked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addnoteonlytolinked(mut self) -> Self {
-        self.addnoteonlytolinked = None;
-        self.extra.insert("addnoteonlytolinked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontconfirm_updateparent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontconfirm_updateparent(mut self) -> Self {
-        self.dontconfirm_updateparent = None;
-        self.extra
-            .insert("dontconfirm_updateparent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_impact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_impact(mut self) -> Self {
-        self.default_impact = None;
-        self.extra.insert("default_impact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_risklevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_risklevel(mut self) -> Self {
-        self.default_risklevel = None;
-        self.extra.insert("default_risklevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_justification` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_justification(mut self) -> Self {
-        self.default_justification = None;
-        self.extra.insert("default_justification".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_impactdescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_impactdescription(mut self) -> Self {
-        self.default_impactdescription = None;
-        self.extra
-            .insert("default_impactdescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_riskleveldescription` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_riskleveldescription(mut self) -> Self {
-        self.default_riskleveldescription = None;
-        self.extra
-            .insert("default_riskleveldescription".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_testplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_testplan(mut self) -> Self {
-        self.default_testplan = None;
-        self.extra.insert("default_testplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_backoutplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_backoutplan(mut self) -> Self {
-        self.default_backoutplan = None;
-        self.extra.insert("default_backoutplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_communicationplan` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_communicationplan(mut self) -> Self {
-        self.default_communicationplan = None;
-        self.extra
-            .insert("default_communicationplan".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_changeinformation_html` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_changeinformation_html(mut self) -> Self {
-        self.default_changeinformation_html = None;
-        self.extra
-            .insert(
-                "default_changeinformation_html".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `isbillable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbillable(mut self) -> Self {
-        self.isbillable = None;
-        self.extra.insert("isbillable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `items_are_billable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_items_are_billable(mut self) -> Self {
-        self.items_are_billable = None;
-        self.extra.insert("items_are_billable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultresourcetype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultresourcetype(mut self) -> Self {
-        self.defaultresourcetype = None;
-        self.extra.insert("defaultresourcetype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultresourcetype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultresourcetype_name(mut self) -> Self {
-        self.defaultresourcetype_name = None;
-        self.extra
-            .insert("defaultresourcetype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultlisttype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultlisttype(mut self) -> Self {
-        self.defaultlisttype = None;
-        self.extra.insert("defaultlisttype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaulttab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaulttab(mut self) -> Self {
-        self.defaulttab = None;
-        self.extra.insert("defaulttab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultsync_to_sentinel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultsync_to_sentinel(mut self) -> Self {
-        self.defaultsync_to_sentinel = None;
-        self.extra.insert("defaultsync_to_sentinel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `adduserupdatestochildren` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_adduserupdatestochildren(mut self) -> Self {
-        self.adduserupdatestochildren = None;
-        self.extra
-            .insert("adduserupdatestochildren".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_targetdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_targetdate(mut self) -> Self {
-        self.default_targetdate = None;
-        self.extra.insert("default_targetdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_resourcebooking_teams` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_resourcebooking_teams(mut self) -> Self {
-        self.allowed_resourcebooking_teams = None;
-        self.extra
-            .insert("allowed_resourcebooking_teams".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultresourcetype_name_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultresourcetype_name_agent(mut self) -> Self {
-        self.defaultresourcetype_name_agent = None;
-        self.extra
-            .insert(
-                "defaultresourcetype_name_agent".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `agentresourcebookingtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agentresourcebookingtype(mut self) -> Self {
-        self.agentresourcebookingtype = None;
-        self.extra
-            .insert("agentresourcebookingtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userbookfromportal` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userbookfromportal(mut self) -> Self {
-        self.userbookfromportal = None;
-        self.extra.insert("userbookfromportal".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultresourcetype_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultresourcetype_agent(mut self) -> Self {
-        self.defaultresourcetype_agent = None;
-        self.extra
-            .insert("defaultresourcetype_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultagentresourcebookingduration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultagentresourcebookingduration_id(mut self) -> Self {
-        self.defaultagentresourcebookingduration_id = None;
-        self.extra
-            .insert(
-                "defaultagentresourcebookingduration_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `rtdefaultagentresourcebookingduration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_rtdefaultagentresourcebookingduration_name(mut self) -> Self {
-        self.rtdefaultagentresourcebookingduration_name = None;
-        self.extra
-            .insert(
-                "rtdefaultagentresourcebookingduration_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `showotheropenticketsinnewtab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showotheropenticketsinnewtab(mut self) -> Self {
-        self.showotheropenticketsinnewtab = None;
-        self.extra
-            .insert("showotheropenticketsinnewtab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showopenusertickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showopenusertickets(mut self) -> Self {
-        self.showopenusertickets = None;
-        self.extra.insert("showopenusertickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showopensitetickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showopensitetickets(mut self) -> Self {
-        self.showopensitetickets = None;
-        self.extra.insert("showopensitetickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showopenclienttickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showopenclienttickets(mut self) -> Self {
-        self.showopenclienttickets = None;
-        self.extra.insert("showopenclienttickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showopendevicetickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showopendevicetickets(mut self) -> Self {
-        self.showopendevicetickets = None;
-        self.extra.insert("showopendevicetickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showuserfeed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showuserfeed(mut self) -> Self {
-        self.showuserfeed = None;
-        self.extra.insert("showuserfeed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `updateservicestatus` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_updateservicestatus(mut self) -> Self {
-        self.updateservicestatus = None;
-        self.extra.insert("updateservicestatus".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_servicestatusnote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_servicestatusnote(mut self) -> Self {
-        self.default_servicestatusnote = None;
-        self.extra
-            .insert("default_servicestatusnote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attendeesenduser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attendeesenduser(mut self) -> Self {
-        self.attendeesenduser = None;
-        self.extra.insert("attendeesenduser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showautomationstab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showautomationstab(mut self) -> Self {
-        self.showautomationstab = None;
-        self.extra.insert("showautomationstab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showbillingtab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showbillingtab(mut self) -> Self {
-        self.showbillingtab = None;
-        self.extra.insert("showbillingtab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showsuggestionstab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showsuggestionstab(mut self) -> Self {
-        self.showsuggestionstab = None;
-        self.extra.insert("showsuggestionstab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showoppcontacttab` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showoppcontacttab(mut self) -> Self {
-        self.showoppcontacttab = None;
-        self.extra.insert("showoppcontacttab".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showactivestatuskanban` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showactivestatuskanban(mut self) -> Self {
-        self.showactivestatuskanban = None;
-        self.extra.insert("showactivestatuskanban".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ganttgrandchildview` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ganttgrandchildview(mut self) -> Self {
-        self.ganttgrandchildview = None;
-        self.extra.insert("ganttgrandchildview".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `submitlabeloverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_submitlabeloverride(mut self) -> Self {
-        self.submitlabeloverride = None;
-        self.extra.insert("submitlabeloverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_appointment_types` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_appointment_types(mut self) -> Self {
-        self.allowall_appointment_types = None;
-        self.extra
-            .insert("allowall_appointment_types".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `include_appointments_scheduled_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_include_appointments_scheduled_hours(mut self) -> Self {
-        self.include_appointments_scheduled_hours = None;
-        self.extra
-            .insert(
-                "include_appointments_scheduled_hours".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `ticketlinktype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticketlinktype(mut self) -> Self {
-        self.ticketlinktype = None;
-        self.extra.insert("ticketlinktype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_appointment_types` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_appointment_types(mut self) -> Self {
-        self.allowed_appointment_types = None;
-        self.extra
-            .insert("allowed_appointment_types".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_iframe_customtabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_iframe_customtabs(mut self) -> Self {
-        self.allowall_iframe_customtabs = None;
-        self.extra
-            .insert("allowall_iframe_customtabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_iframe_customtabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_iframe_customtabs(mut self) -> Self {
-        self.allowed_iframe_customtabs = None;
-        self.extra
-            .insert("allowed_iframe_customtabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_sync_to_salesforce` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_sync_to_salesforce(mut self) -> Self {
-        self.default_sync_to_salesforce = None;
-        self.extra
-            .insert("default_sync_to_salesforce".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_default_stage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_default_stage(mut self) -> Self {
-        self.salesforce_default_stage = None;
-        self.extra
-            .insert("salesforce_default_stage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_add_note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_add_note(mut self) -> Self {
-        self.show_add_note = None;
-        self.extra.insert("show_add_note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auto_delete_data` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_delete_data(mut self) -> Self {
-        self.auto_delete_data = None;
-        self.extra.insert("auto_delete_data".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auto_delete_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_delete_days(mut self) -> Self {
-        self.auto_delete_days = None;
-        self.extra.insert("auto_delete_days".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_child_tasks_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_child_tasks_type(mut self) -> Self {
-        self.show_child_tasks_type = None;
-        self.extra.insert("show_child_tasks_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pin_important_actions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pin_important_actions(mut self) -> Self {
-        self.pin_important_actions = None;
-        self.extra.insert("pin_important_actions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showdecendantwarningoptions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showdecendantwarningoptions(mut self) -> Self {
-        self.showdecendantwarningoptions = None;
-        self.extra
-            .insert("showdecendantwarningoptions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `statusafterresourcebook` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_statusafterresourcebook(mut self) -> Self {
-        self.statusafterresourcebook = None;
-        self.extra.insert("statusafterresourcebook".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `parentstatusafterallchildclosed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentstatusafterallchildclosed(mut self) -> Self {
-        self.parentstatusafterallchildclosed = None;
-        self.extra
-            .insert(
-                "parentstatusafterallchildclosed".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `parentstatusafterallchildclosed_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_parentstatusafterallchildclosed_name(mut self) -> Self {
-        self.parentstatusafterallchildclosed_name = None;
-        self.extra
-            .insert(
-                "parentstatusafterallchildclosed_name".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `allowlogonbehalfof` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowlogonbehalfof(mut self) -> Self {
-        self.allowlogonbehalfof = None;
-        self.extra.insert("allowlogonbehalfof".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `translations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = None;
-        self.extra.insert("translations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auto_create_appt` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_create_appt(mut self) -> Self {
-        self.auto_create_appt = None;
-        self.extra.insert("auto_create_appt".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_anon_contact_info` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_anon_contact_info(mut self) -> Self {
-        self.hide_anon_contact_info = None;
-        self.extra.insert("hide_anon_contact_info".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_created_override` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_created_override(mut self) -> Self {
-        self.ticket_created_override = None;
-        self.extra.insert("ticket_created_override".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `newrequestmessage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_newrequestmessage(mut self) -> Self {
-        self.newrequestmessage = None;
-        self.extra.insert("newrequestmessage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_anonymous_logging` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_anonymous_logging(mut self) -> Self {
-        self.allow_anonymous_logging = None;
-        self.extra.insert("allow_anonymous_logging".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `published_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_published_id(mut self) -> Self {
-        self.published_id = None;
-        self.extra.insert("published_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cors_whitelist_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cors_whitelist_list(mut self) -> Self {
-        self.cors_whitelist_list = None;
-        self.extra.insert("cors_whitelist_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_ack_attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_ack_attachments(mut self) -> Self {
-        self.add_ack_attachments = None;
-        self.extra.insert("add_ack_attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultpagerdutyservice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpagerdutyservice(mut self) -> Self {
-        self.defaultpagerdutyservice = None;
-        self.extra.insert("defaultpagerdutyservice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultpagerdutyservice_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultpagerdutyservice_name(mut self) -> Self {
-        self.defaultpagerdutyservice_name = None;
-        self.extra
-            .insert("defaultpagerdutyservice_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `defaultsidebarcollapsed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_defaultsidebarcollapsed(mut self) -> Self {
-        self.defaultsidebarcollapsed = None;
-        self.extra.insert("defaultsidebarcollapsed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `logonbehalflabeloverride` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_logonbehalflabeloverride(mut self) -> Self {
-        self.logonbehalflabeloverride = None;
-        self.extra
-            .insert("logonbehalflabeloverride".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_display` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_display(mut self) -> Self {
-        self.tab_display = None;
-        self.extra.insert("tab_display".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sprint_tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sprint_tickettype_id(mut self) -> Self {
-        self.sprint_tickettype_id = None;
-        self.extra.insert("sprint_tickettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sprint_tickettype_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sprint_tickettype_name(mut self) -> Self {
-        self.sprint_tickettype_name = None;
-        self.extra.insert("sprint_tickettype_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usemilestones` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usemilestones(mut self) -> Self {
-        self.usemilestones = None;
-        self.extra.insert("usemilestones".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `tab_config` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_tab_config(mut self) -> Self {
-        self.tab_config = None;
-        self.extra.insert("tab_config".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enableusermentions` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enableusermentions(mut self) -> Self {
-        self.enableusermentions = None;
-        self.extra.insert("enableusermentions".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sladontclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sladontclose(mut self) -> Self {
-        self.sladontclose = None;
-        self.extra.insert("sladontclose".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `pendingdontclose` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_pendingdontclose(mut self) -> Self {
-        self.pendingdontclose = None;
-        self.extra.insert("pendingdontclose".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minattachments(mut self) -> Self {
-        self.minattachments = None;
-        self.extra.insert("minattachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enableforecasting` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enableforecasting(mut self) -> Self {
-        self.enableforecasting = None;
-        self.extra.insert("enableforecasting".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `make_cc_followers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_make_cc_followers(mut self) -> Self {
-        self.make_cc_followers = None;
-        self.extra.insert("make_cc_followers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_kanban_view` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_kanban_view(mut self) -> Self {
-        self.default_kanban_view = None;
-        self.extra.insert("default_kanban_view".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showgeneralsurveyfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showgeneralsurveyfields(mut self) -> Self {
-        self.showgeneralsurveyfields = None;
-        self.extra.insert("showgeneralsurveyfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_send_to_pagerduty` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_send_to_pagerduty(mut self) -> Self {
-        self.default_send_to_pagerduty = None;
-        self.extra
-            .insert("default_send_to_pagerduty".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `completion_status_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_completion_status_type(mut self) -> Self {
-        self.completion_status_type = None;
-        self.extra.insert("completion_status_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_project_task_dates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_project_task_dates(mut self) -> Self {
-        self.show_project_task_dates = None;
-        self.extra.insert("show_project_task_dates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auto_forward_email_updates` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_forward_email_updates(mut self) -> Self {
-        self.auto_forward_email_updates = None;
-        self.extra
-            .insert("auto_forward_email_updates".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_is_sensitive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_is_sensitive(mut self) -> Self {
-        self.default_is_sensitive = None;
-        self.extra.insert("default_is_sensitive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `process_open_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_process_open_tickets(mut self) -> Self {
-        self.process_open_tickets = None;
-        self.extra.insert("process_open_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `todolistportalvisibility` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_todolistportalvisibility(mut self) -> Self {
-        self.todolistportalvisibility = None;
-        self.extra
-            .insert("todolistportalvisibility".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `legacy_print_request_details` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_legacy_print_request_details(mut self) -> Self {
-        self.legacy_print_request_details = None;
-        self.extra
-            .insert("legacy_print_request_details".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `legacy_print_service_form` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_legacy_print_service_form(mut self) -> Self {
-        self.legacy_print_service_form = None;
-        self.extra
-            .insert("legacy_print_service_form".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_appt_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_appt_type(mut self) -> Self {
-        self.default_appt_type = None;
-        self.extra.insert("default_appt_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_child_assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_child_assets(mut self) -> Self {
-        self.show_child_assets = None;
-        self.extra.insert("show_child_assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_anon_phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_anon_phonenumber(mut self) -> Self {
-        self.hide_anon_phonenumber = None;
-        self.extra.insert("hide_anon_phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showconfirmemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showconfirmemail(mut self) -> Self {
-        self.showconfirmemail = None;
-        self.extra.insert("showconfirmemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_status_after_appointment` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_status_after_appointment(mut self) -> Self {
-        self.ticket_status_after_appointment = None;
-        self.extra
-            .insert(
-                "ticket_status_after_appointment".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `max_open_per_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_max_open_per_user(mut self) -> Self {
-        self.max_open_per_user = None;
-        self.extra.insert("max_open_per_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `max_total_per_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_max_total_per_user(mut self) -> Self {
-        self.max_total_per_user = None;
-        self.extra.insert("max_total_per_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `max_open_per_user_reached` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_max_open_per_user_reached(mut self) -> Self {
-        self.max_open_per_user_reached = None;
-        self.extra
-            .insert("max_open_per_user_reached".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `max_total_per_user_reached` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_max_total_per_user_reached(mut self) -> Self {
-        self.max_total_per_user_reached = None;
-        self.extra
-            .insert("max_total_per_user_reached".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `milestone_billing` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_milestone_billing(mut self) -> Self {
-        self.milestone_billing = None;
-        self.extra.insert("milestone_billing".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showopensuppliertickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showopensuppliertickets(mut self) -> Self {
-        self.showopensuppliertickets = None;
-        self.extra.insert("showopensuppliertickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_suggestion_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_suggestion_faqlists(mut self) -> Self {
-        self.allowall_suggestion_faqlists = None;
-        self.extra
-            .insert("allowall_suggestion_faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_suggestion_faqlists` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_suggestion_faqlists(mut self) -> Self {
-        self.allowed_suggestion_faqlists = None;
-        self.extra
-            .insert("allowed_suggestion_faqlists".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate_validation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate_validation(mut self) -> Self {
-        self.startdate_validation = None;
-        self.extra.insert("startdate_validation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `startdate_validation_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_startdate_validation_days(mut self) -> Self {
-        self.startdate_validation_days = None;
-        self.extra
-            .insert("startdate_validation_days".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `targetdate_validation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_targetdate_validation(mut self) -> Self {
-        self.targetdate_validation = None;
-        self.extra.insert("targetdate_validation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `targetdate_validation_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_targetdate_validation_days(mut self) -> Self {
-        self.targetdate_validation_days = None;
-        self.extra
-            .insert("targetdate_validation_days".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `auto_contributor` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_auto_contributor(mut self) -> Self {
-        self.auto_contributor = None;
-        self.extra.insert("auto_contributor".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_teams_chat_creation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_teams_chat_creation(mut self) -> Self {
-        self.allow_teams_chat_creation = None;
-        self.extra
-            .insert("allow_teams_chat_creation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `teams_chat_default_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_teams_chat_default_name(mut self) -> Self {
-        self.teams_chat_default_name = None;
-        self.extra.insert("teams_chat_default_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_teams_chats_as_tabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_teams_chats_as_tabs(mut self) -> Self {
-        self.show_teams_chats_as_tabs = None;
-        self.extra
-            .insert("show_teams_chats_as_tabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_servicenow_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_servicenow_type(mut self) -> Self {
-        self.default_servicenow_type = None;
-        self.extra.insert("default_servicenow_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enable_task_dependencies` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enable_task_dependencies(mut self) -> Self {
-        self.enable_task_dependencies = None;
-        self.extra
-            .insert("enable_task_dependencies".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `exclude_from_sales_mailbox_match` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_exclude_from_sales_mailbox_match(mut self) -> Self {
-        self.exclude_from_sales_mailbox_match = None;
-        self.extra
-            .insert(
-                "exclude_from_sales_mailbox_match".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `lapsafe_status_after_webhook` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_status_after_webhook(mut self) -> Self {
-        self.lapsafe_status_after_webhook = None;
-        self.extra
-            .insert("lapsafe_status_after_webhook".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lapsafe_status_after_webhook_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lapsafe_status_after_webhook_guid(mut self) -> Self {
-        self.lapsafe_status_after_webhook_guid = None;
-        self.extra
-            .insert(
-                "lapsafe_status_after_webhook_guid".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `show_status_on_portal` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_status_on_portal(mut self) -> Self {
-        self.show_status_on_portal = None;
-        self.extra.insert("show_status_on_portal".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allow_slack_channel_creation` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allow_slack_channel_creation(mut self) -> Self {
-        self.allow_slack_channel_creation = None;
-        self.extra
-            .insert("allow_slack_channel_creation".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slack_channel_default_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slack_channel_default_name(mut self) -> Self {
-        self.slack_channel_default_name = None;
-        self.extra
-            .insert("slack_channel_default_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_slack_channels_as_tabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_slack_channels_as_tabs(mut self) -> Self {
-        self.show_slack_channels_as_tabs = None;
-        self.extra
-            .insert("show_slack_channels_as_tabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slack_channel_access_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slack_channel_access_type(mut self) -> Self {
-        self.slack_channel_access_type = None;
-        self.extra
-            .insert("slack_channel_access_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slack_channel_workspace` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slack_channel_workspace(mut self) -> Self {
-        self.slack_channel_workspace = None;
-        self.extra.insert("slack_channel_workspace".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slack_channel_workspace_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slack_channel_workspace_name(mut self) -> Self {
-        self.slack_channel_workspace_name = None;
-        self.extra
-            .insert("slack_channel_workspace_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hide_anon_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hide_anon_email(mut self) -> Self {
-        self.hide_anon_email = None;
-        self.extra.insert("hide_anon_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `continue_autorelease` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_continue_autorelease(mut self) -> Self {
-        self.continue_autorelease = None;
-        self.extra.insert("continue_autorelease".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `do_ai_survey` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_do_ai_survey(mut self) -> Self {
-        self.do_ai_survey = None;
-        self.extra.insert("do_ai_survey".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `enduserscanlog` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_enduserscanlog(mut self) -> Self {
-        self.enduserscanlog = None;
-        self.extra.insert("enduserscanlog".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `anonymouscanlog` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_anonymouscanlog(mut self) -> Self {
-        self.anonymouscanlog = None;
-        self.extra.insert("anonymouscanlog".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `generate_ai_embeddings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_generate_ai_embeddings(mut self) -> Self {
-        self.generate_ai_embeddings = None;
-        self.extra.insert("generate_ai_embeddings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `load_balance_interval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_load_balance_interval(mut self) -> Self {
-        self.load_balance_interval = None;
-        self.extra.insert("load_balance_interval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `load_balance_max_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_load_balance_max_tickets(mut self) -> Self {
-        self.load_balance_max_tickets = None;
-        self.extra
-            .insert("load_balance_max_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `load_balance_on_schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_load_balance_on_schedule(mut self) -> Self {
-        self.load_balance_on_schedule = None;
-        self.extra
-            .insert("load_balance_on_schedule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `load_balance_schedule_frequency` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_load_balance_schedule_frequency(mut self) -> Self {
-        self.load_balance_schedule_frequency = None;
-        self.extra
-            .insert(
-                "load_balance_schedule_frequency".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `load_balance_schedule` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_load_balance_schedule(mut self) -> Self {
-        self.load_balance_schedule = None;
-        self.extra.insert("load_balance_schedule".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowall_child_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowall_child_tickettypes(mut self) -> Self {
-        self.allowall_child_tickettypes = None;
-        self.extra
-            .insert("allowall_child_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_child_tickettypes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_child_tickettypes(mut self) -> Self {
-        self.allowed_child_tickettypes = None;
-        self.extra
-            .insert("allowed_child_tickettypes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `portal_summary_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_summary_hint_is_placeholder(mut self) -> Self {
-        self.portal_summary_hint_is_placeholder = None;
-        self.extra
-            .insert(
-                "portal_summary_hint_is_placeholder".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `portal_details_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_details_hint_is_placeholder(mut self) -> Self {
-        self.portal_details_hint_is_placeholder = None;
-        self.extra
-            .insert(
-                "portal_details_hint_is_placeholder".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `agent_summary_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_summary_hint_is_placeholder(mut self) -> Self {
-        self.agent_summary_hint_is_placeholder = None;
-        self.extra
-            .insert(
-                "agent_summary_hint_is_placeholder".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `agent_details_hint_is_placeholder` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_details_hint_is_placeholder(mut self) -> Self {
-        self.agent_details_hint_is_placeholder = None;
-        self.extra
-            .insert(
-                "agent_details_hint_is_placeholder".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `portal_screen_after_logging` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_portal_screen_after_logging(mut self) -> Self {
-        self.portal_screen_after_logging = None;
-        self.extra
-            .insert("portal_screen_after_logging".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_related_of_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_related_of_related(mut self) -> Self {
-        self.show_related_of_related = None;
-        self.extra.insert("show_related_of_related".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `show_all_related` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_show_all_related(mut self) -> Self {
-        self.show_all_related = None;
-        self.extra.insert("show_all_related".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hideuserdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hideuserdetails(mut self) -> Self {
-        self.hideuserdetails = None;
-        self.extra.insert("hideuserdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowanonattachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowanonattachments(mut self) -> Self {
-        self.allowanonattachments = None;
-        self.extra.insert("allowanonattachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inherit_parent_category1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inherit_parent_category1(mut self) -> Self {
-        self.inherit_parent_category1 = None;
-        self.extra
-            .insert("inherit_parent_category1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inherit_parent_category2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inherit_parent_category2(mut self) -> Self {
-        self.inherit_parent_category2 = None;
-        self.extra
-            .insert("inherit_parent_category2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inherit_parent_category3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inherit_parent_category3(mut self) -> Self {
-        self.inherit_parent_category3 = None;
-        self.extra
-            .insert("inherit_parent_category3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inherit_parent_category4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inherit_parent_category4(mut self) -> Self {
-        self.inherit_parent_category4 = None;
-        self.extra
-            .insert("inherit_parent_category4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_is_downtime` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_is_downtime(mut self) -> Self {
-        self.default_is_downtime = None;
-        self.extra.insert("default_is_downtime".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_chat_ticket` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_chat_ticket(mut self) -> Self {
-        self.is_chat_ticket = None;
-        self.extra.insert("is_chat_ticket".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_related_assets_to_parent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_related_assets_to_parent(mut self) -> Self {
-        self.add_related_assets_to_parent = None;
-        self.extra
-            .insert("add_related_assets_to_parent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_migration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_migration_id(mut self) -> Self {
-        self.third_party_migration_id = None;
-        self.extra
-            .insert("third_party_migration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `wait_time_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_wait_time_type(mut self) -> Self {
-        self.wait_time_type = None;
-        self.extra.insert("wait_time_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_wait_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_wait_time(mut self) -> Self {
-        self.default_wait_time = None;
-        self.extra.insert("default_wait_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `wait_time_calc_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_wait_time_calc_hours(mut self) -> Self {
-        self.wait_time_calc_hours = None;
-        self.extra.insert("wait_time_calc_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `project_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_project_type(mut self) -> Self {
-        self.project_type = None;
-        self.extra.insert("project_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kanbanstatuschoice` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kanbanstatuschoice(mut self) -> Self {
-        self.kanbanstatuschoice = None;
-        self.extra.insert("kanbanstatuschoice".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `kanbanstatuschoice_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_kanbanstatuschoice_list(mut self) -> Self {
-        self.kanbanstatuschoice_list = None;
-        self.extra.insert("kanbanstatuschoice_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_start_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_start_tag(mut self) -> Self {
-        self.email_start_tag = None;
-        self.extra.insert("email_start_tag".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_end_tag` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_end_tag(mut self) -> Self {
-        self.email_end_tag = None;
-        self.extra.insert("email_end_tag".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_agent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_agent(mut self) -> Self {
-        self.default_agent = None;
-        self.extra.insert("default_agent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_agent_name(mut self) -> Self {
-        self.default_agent_name = None;
-        self.extra.insert("default_agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_team` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_team(mut self) -> Self {
-        self.default_team = None;
-        self.extra.insert("default_team".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workflow_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workflow_name(mut self) -> Self {
-        self.workflow_name = None;
-        self.extra.insert("workflow_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridewiththefollowingtemplatewhenloggingmanuallyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridewiththefollowingtemplatewhenloggingmanuallyname(
-        mut self,
-    ) -> Self {
-        self.overridewiththefollowingtemplatewhenloggingmanuallyname = None;
-        self.extra
-            .insert(
-                "overridewiththefollowingtemplatewhenloggingmanuallyname".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `default_priority` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_priority(mut self) -> Self {
-        self.default_priority = None;
-        self.extra.insert("default_priority".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `visible` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_visible(mut self) -> Self {
-        self.visible = None;
-        self.extra.insert("visible".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for TicketType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "guid", &self.guid, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "sequence", &self.sequence, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_sla_guid",
-            &self.default_sla_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "group_id", &self.group_id, &self.extra)?;
-        model::opt_entry(&mut map, "group_name", &self.group_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_issue_type",
-            &self.jira_issue_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticket_count", &self.ticket_count, &self.extra)?;
-        model::opt_entry(&mut map, "cancreate", &self.cancreate, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "agentscanselect",
-            &self.agentscanselect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "itilrequesttype",
-            &self.itilrequesttype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowattachments",
-            &self.allowattachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "copyattachmentstochild",
-            &self.copyattachmentstochild,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "copyattachmentstorelated",
-            &self.copyattachmentstorelated,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_sprint", &self.is_sprint, &self.extra)?;
-        model::opt_entry(&mut map, "fieldidlist", &self.fieldidlist, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "enduserscanselect",
-            &self.enduserscanselect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "anonymouscanselect",
-            &self.anonymouscanselect,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hasmandatorytechfields",
-            &self.hasmandatorytechfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hasmandatoryuserfields",
-            &self.hasmandatoryuserfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusafteruserupdate",
-            &self.statusafteruserupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusafteruserupdate_guid",
-            &self.statusafteruserupdate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusaftersupplierupdate",
-            &self.statusaftersupplierupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusaftersupplierupdate_guid",
-            &self.statusaftersupplierupdate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closedrequestswithupdates",
-            &self.closedrequestswithupdates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pendingrequestswithupdates",
-            &self.pendingrequestswithupdates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portalcanreopen",
-            &self.portalcanreopen,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closedrequestswithupdatesincpending",
-            &self.closedrequestswithupdatesincpending,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "includeinmobiledbsync",
-            &self.includeinmobiledbsync,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "workflow_id", &self.workflow_id, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_guid", &self.workflow_guid, &self.extra)?;
-        model::opt_entry(&mut map, "always_bcc", &self.always_bcc, &self.extra)?;
-        model::opt_entry(&mut map, "reopenedstatus", &self.reopenedstatus, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "reopenedstatus_guid",
-            &self.reopenedstatus_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closedrequestsemailid",
-            &self.closedrequestsemailid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closedrequestsemailguid",
-            &self.closedrequestsemailguid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pendingrequestsemailid",
-            &self.pendingrequestsemailid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pendingrequestsemailguid",
-            &self.pendingrequestsemailguid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closedrequestsemail_name",
-            &self.closedrequestsemail_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pendingrequestsemail_name",
-            &self.pendingrequestsemail_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closeduserupdatehours",
-            &self.closeduserupdatehours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pendinguserupdatehours",
-            &self.pendinguserupdatehours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "webannouncement",
-            &self.webannouncement,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "chargerate", &self.chargerate, &self.extra)?;
-        model::opt_entry(&mut map, "initial_status", &self.initial_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "initial_status_guid",
-            &self.initial_status_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_team_to_agents_default",
-            &self.default_team_to_agents_default,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "default_sla", &self.default_sla, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_category_1",
-            &self.default_category_1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_category_2",
-            &self.default_category_2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_category_3",
-            &self.default_category_3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_category_4",
-            &self.default_category_4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_summary",
-            &self.default_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_details",
-            &self.default_details,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_details_html",
-            &self.default_details_html,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_excludefromsla",
-            &self.default_excludefromsla,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_showforusers",
-            &self.default_showforusers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sendack",
-            &self.default_sendack,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sendemail",
-            &self.default_sendemail,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_matchedkbid",
-            &self.default_matchedkbid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_kb_name",
-            &self.default_kb_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_kb_accessible_for_enduser",
-            &self.default_kb_accessible_for_enduser,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_actions",
-            &self.allowall_actions,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "allowall_team", &self.allowall_team, &self.extra)?;
-        model::opt_entry(&mut map, "allowed_teams", &self.allowed_teams, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowed_actions",
-            &self.allowed_actions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_status",
-            &self.allowall_status,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "allowed_status", &self.allowed_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category1",
-            &self.allowall_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category1",
-            &self.allowed_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category2",
-            &self.allowall_category2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category2",
-            &self.allowed_category2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category3",
-            &self.allowall_category3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category3",
-            &self.allowed_category3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_category4",
-            &self.allowall_category4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_category4",
-            &self.allowed_category4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_id",
-            &self.approval_process_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_guid",
-            &self.approval_process_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "approval_process_name",
-            &self.approval_process_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "from_mailbox_id",
-            &self.from_mailbox_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hide_respond", &self.hide_respond, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "close_kb_action",
-            &self.close_kb_action,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_product_id",
-            &self.default_product_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_product_name",
-            &self.default_product_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_budgettype_id",
-            &self.default_budgettype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_budgettype_name",
-            &self.default_budgettype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "email_start_tag_override",
-            &self.email_start_tag_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "email_end_tag_override",
-            &self.email_end_tag_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "acknowledgementtemplate",
-            &self.acknowledgementtemplate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "acknowledgementtemplate_guid",
-            &self.acknowledgementtemplate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "acknowledgementtemplate_name",
-            &self.acknowledgementtemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "acknowledgementtemplateooh",
-            &self.acknowledgementtemplateooh,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "acknowledgementtemplateooh_guid",
-            &self.acknowledgementtemplateooh_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "acknowledgementtemplateooh_name",
-            &self.acknowledgementtemplateooh_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dontsendslareminders",
-            &self.dontsendslareminders,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dontusependingclosure",
-            &self.dontusependingclosure,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_id",
-            &self.database_lookup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "database_lookup_name",
-            &self.database_lookup_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "applydefaultsontypechangebool",
-            &self.applydefaultsontypechangebool,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "apply_workflow_on_type_change",
-            &self.apply_workflow_on_type_change,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowtickettypetobechild",
-            &self.allowtickettypetobechild,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "fields", &self.fields, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_estimate",
-            &self.default_estimate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "mustclosechildbeforeclosurebool",
-            &self.mustclosechildbeforeclosurebool,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sendremoteinvite",
-            &self.default_sendremoteinvite,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "logtimeindays", &self.logtimeindays, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "logtimeindaysincrement",
-            &self.logtimeindaysincrement,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "usetimeslotsforstartandtargettimes",
-            &self.usetimeslotsforstartandtargettimes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "childticketcolumnsoverride",
-            &self.childticketcolumnsoverride,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "childticketcolumnsoverride_guid",
-            &self.childticketcolumnsoverride_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "childticketcolumnsoverride_name",
-            &self.childticketcolumnsoverride_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showunborntab", &self.showunborntab, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowcustomiseunborn",
-            &self.allowcustomiseunborn,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inform_account_manager",
-            &self.inform_account_manager,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusaftertechupdate",
-            &self.statusaftertechupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusaftertechupdate_guid",
-            &self.statusaftertechupdate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "pdftemplate_id", &self.pdftemplate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pdftemplate_name",
-            &self.pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quote_pdftemplate_id",
-            &self.quote_pdftemplate_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "quote_pdftemplate_name",
-            &self.quote_pdftemplate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "maximumRestrictedPriority",
-            &self.maximum_restricted_priority,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auto_respond_logged_manually",
-            &self.auto_respond_logged_manually,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "autoCloseHours",
-            &self.auto_close_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_clients",
-            &self.allowed_clients,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "closedrequestreplylimit",
-            &self.closedrequestreplylimit,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pendingrequestreplylimit",
-            &self.pendingrequestreplylimit,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "alluserscanviewit",
-            &self.alluserscanviewit,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "alluserscanview",
-            &self.alluserscanview,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thisentitycanbevotedfor",
-            &self.thisentitycanbevotedfor,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_vote_comment",
-            &self.show_vote_comment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overridewiththefollowingtemplatewhenloggingmanually",
-            &self.overridewiththefollowingtemplatewhenloggingmanually,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overridewiththefollowingtemplatewhenloggingmanually_guid",
-            &self.overridewiththefollowingtemplatewhenloggingmanually_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "editservstatus", &self.editservstatus, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "appointmentdefaultbody",
-            &self.appointmentdefaultbody,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointmentdefaultbody_guid",
-            &self.appointmentdefaultbody_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "appointmentdefaultbody_name",
-            &self.appointmentdefaultbody_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "setrelatedservicesfromassets",
-            &self.setrelatedservicesfromassets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sendtosoc",
-            &self.default_sendtosoc,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_soctargettype",
-            &self.default_soctargettype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_soctargetid",
-            &self.default_soctargetid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_soctargetname",
-            &self.default_soctargetname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "soc_default_target",
-            &self.soc_default_target,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "forwardinboundupdates",
-            &self.forwardinboundupdates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_appointment_summary",
-            &self.default_appointment_summary,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_appointment_details",
-            &self.default_appointment_details,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "displayonquicktime",
-            &self.displayonquicktime,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusafterapproverupdate",
-            &self.statusafterapproverupdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusafterapproverupdate_guid",
-            &self.statusafterapproverupdate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "display_audit_tab",
-            &self.display_audit_tab,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overwrite_showforusers",
-            &self.overwrite_showforusers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_services",
-            &self.default_services,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "access_control", &self.access_control, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "access_control_level",
-            &self.access_control_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showdownvote", &self.showdownvote, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "addactionstolinked",
-            &self.addactionstolinked,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "addnoteonlytolinked",
-            &self.addnoteonlytolinked,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "dontconfirm_updateparent",
-            &self.dontconfirm_updateparent,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "default_impact", &self.default_impact, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_risklevel",
-            &self.default_risklevel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_justification",
-            &self.default_justification,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_impactdescription",
-            &self.default_impactdescription,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_riskleveldescription",
-            &self.default_riskleveldescription,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_testplan",
-            &self.default_testplan,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_backoutplan",
-            &self.default_backoutplan,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_communicationplan",
-            &self.default_communicationplan,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_changeinformation_html",
-            &self.default_changeinformation_html,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "isbillable", &self.isbillable, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "items_are_billable",
-            &self.items_are_billable,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultresourcetype",
-            &self.defaultresourcetype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultresourcetype_name",
-            &self.defaultresourcetype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultlisttype",
-            &self.defaultlisttype,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "defaulttab", &self.defaulttab, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "defaultsync_to_sentinel",
-            &self.defaultsync_to_sentinel,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "adduserupdatestochildren",
-            &self.adduserupdatestochildren,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_targetdate",
-            &self.default_targetdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_resourcebooking_teams",
-            &self.allowed_resourcebooking_teams,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultresourcetype_name_agent",
-            &self.defaultresourcetype_name_agent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "agentresourcebookingtype",
-            &self.agentresourcebookingtype,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "userbookfromportal",
-            &self.userbookfromportal,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultresourcetype_agent",
-            &self.defaultresourcetype_agent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultagentresourcebookingduration_id",
-            &self.defaultagentresourcebookingduration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "rtdefaultagentresourcebookingduration_name",
-            &self.rtdefaultagentresourcebookingduration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showotheropenticketsinnewtab",
-            &self.showotheropenticketsinnewtab,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showopenusertickets",
-            &self.showopenusertickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showopensitetickets",
-            &self.showopensitetickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showopenclienttickets",
-            &self.showopenclienttickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showopendevicetickets",
-            &self.showopendevicetickets,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showuserfeed", &self.showuserfeed, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "updateservicestatus",
-            &self.updateservicestatus,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_servicestatusnote",
-            &self.default_servicestatusnote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "attendeesenduser",
-            &self.attendeesenduser,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showautomationstab",
-            &self.showautomationstab,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showbillingtab", &self.showbillingtab, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "showsuggestionstab",
-            &self.showsuggestionstab,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showoppcontacttab",
-            &self.showoppcontacttab,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showactivestatuskanban",
-            &self.showactivestatuskanban,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ganttgrandchildview",
-            &self.ganttgrandchildview,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "submitlabeloverride",
-            &self.submitlabeloverride,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_appointment_types",
-            &self.allowall_appointment_types,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "include_appointments_scheduled_hours",
-            &self.include_appointments_scheduled_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ticketlinktype", &self.ticketlinktype, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowed_appointment_types",
-            &self.allowed_appointment_types,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_iframe_customtabs",
-            &self.allowall_iframe_customtabs,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_iframe_customtabs",
-            &self.allowed_iframe_customtabs,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_sync_to_salesforce",
-            &self.default_sync_to_salesforce,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_default_stage",
-            &self.salesforce_default_stage,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "show_add_note", &self.show_add_note, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "auto_delete_data",
-            &self.auto_delete_data,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auto_delete_days",
-            &self.auto_delete_days,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_child_tasks_type",
-            &self.show_child_tasks_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "pin_important_actions",
-            &self.pin_important_actions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showdecendantwarningoptions",
-            &self.showdecendantwarningoptions,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "statusafterresourcebook",
-            &self.statusafterresourcebook,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parentstatusafterallchildclosed",
-            &self.parentstatusafterallchildclosed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "parentstatusafterallchildclosed_name",
-            &self.parentstatusafterallchildclosed_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowlogonbehalfof",
-            &self.allowlogonbehalfof,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "translations", &self.translations, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "auto_create_appt",
-            &self.auto_create_appt,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hide_anon_contact_info",
-            &self.hide_anon_contact_info,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_created_override",
-            &self.ticket_created_override,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "newrequestmessage",
-            &self.newrequestmessage,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allow_anonymous_logging",
-            &self.allow_anonymous_logging,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "published_id", &self.published_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "cors_whitelist_list",
-            &self.cors_whitelist_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "add_ack_attachments",
-            &self.add_ack_attachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpagerdutyservice",
-            &self.defaultpagerdutyservice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultpagerdutyservice_name",
-            &self.defaultpagerdutyservice_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "defaultsidebarcollapsed",
-            &self.defaultsidebarcollapsed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "logonbehalflabeloverride",
-            &self.logonbehalflabeloverride,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "tab_display", &self.tab_display, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sprint_tickettype_id",
-            &self.sprint_tickettype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sprint_tickettype_name",
-            &self.sprint_tickettype_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "usemilestones", &self.usemilestones, &self.extra)?;
-        model::opt_entry(&mut map, "tab_config", &self.tab_config, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "enableusermentions",
-            &self.enableusermentions,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sladontclose", &self.sladontclose, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "pendingdontclose",
-            &self.pendingdontclose,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "minattachments", &self.minattachments, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "enableforecasting",
-            &self.enableforecasting,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "make_cc_followers",
-            &self.make_cc_followers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_kanban_view",
-            &self.default_kanban_view,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showgeneralsurveyfields",
-            &self.showgeneralsurveyfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_send_to_pagerduty",
-            &self.default_send_to_pagerduty,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "completion_status_type",
-            &self.completion_status_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_project_task_dates",
-            &self.show_project_task_dates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auto_forward_email_updates",
-            &self.auto_forward_email_updates,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_is_sensitive",
-            &self.default_is_sensitive,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "process_open_tickets",
-            &self.process_open_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "todolistportalvisibility",
-            &self.todolistportalvisibility,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "legacy_print_request_details",
-            &self.legacy_print_request_details,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "legacy_print_service_form",
-            &self.legacy_print_service_form,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_appt_type",
-            &self.default_appt_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_child_assets",
-            &self.show_child_assets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hide_anon_phonenumber",
-            &self.hide_anon_phonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showconfirmemail",
-            &self.showconfirmemail,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_status_after_appointment",
-            &self.ticket_status_after_appointment,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "max_open_per_user",
-            &self.max_open_per_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "max_total_per_user",
-            &self.max_total_per_user,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "max_open_per_user_reached",
-            &self.max_open_per_user_reached,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "max_total_per_user_reached",
-            &self.max_total_per_user_reached,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "milestone_billing",
-            &self.milestone_billing,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "showopensuppliertickets",
-            &self.showopensuppliertickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_suggestion_faqlists",
-            &self.allowall_suggestion_faqlists,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_suggestion_faqlists",
-            &self.allowed_suggestion_faqlists,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "startdate_validation",
-            &self.startdate_validation,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "startdate_validation_days",
-            &self.startdate_validation_days,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "targetdate_validation",
-            &self.targetdate_validation,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "targetdate_validation_days",
-            &self.targetdate_validation_days,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "auto_contributor",
-            &self.auto_contributor,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allow_teams_chat_creation",
-            &self.allow_teams_chat_creation,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "teams_chat_default_name",
-            &self.teams_chat_default_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_teams_chats_as_tabs",
-            &self.show_teams_chats_as_tabs,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_servicenow_type",
-            &self.default_servicenow_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "enable_task_dependencies",
-            &self.enable_task_dependencies,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "exclude_from_sales_mailbox_match",
-            &self.exclude_from_sales_mailbox_match,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lapsafe_status_after_webhook",
-            &self.lapsafe_status_after_webhook,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "lapsafe_status_after_webhook_guid",
-            &self.lapsafe_status_after_webhook_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_status_on_portal",
-            &self.show_status_on_portal,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allow_slack_channel_creation",
-            &self.allow_slack_channel_creation,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slack_channel_default_name",
-            &self.slack_channel_default_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_slack_channels_as_tabs",
-            &self.show_slack_channels_as_tabs,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slack_channel_access_type",
-            &self.slack_channel_access_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slack_channel_workspace",
-            &self.slack_channel_workspace,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "slack_channel_workspace_name",
-            &self.slack_channel_workspace_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hide_anon_email",
-            &self.hide_anon_email,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "continue_autorelease",
-            &self.continue_autorelease,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "do_ai_survey", &self.do_ai_survey, &self.extra)?;
-        model::opt_entry(&mut map, "enduserscanlog", &self.enduserscanlog, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "anonymouscanlog",
-            &self.anonymouscanlog,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "generate_ai_embeddings",
-            &self.generate_ai_embeddings,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "load_balance_interval",
-            &self.load_balance_interval,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "load_balance_max_tickets",
-            &self.load_balance_max_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "load_balance_on_schedule",
-            &self.load_balance_on_schedule,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "load_balance_schedule_frequency",
-            &self.load_balance_schedule_frequency,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "load_balance_schedule",
-            &self.load_balance_schedule,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowall_child_tickettypes",
-            &self.allowall_child_tickettypes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowed_child_tickettypes",
-            &self.allowed_child_tickettypes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_summary_hint_is_placeholder",
-            &self.portal_summary_hint_is_placeholder,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_details_hint_is_placeholder",
-            &self.portal_details_hint_is_placeholder,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "agent_summary_hint_is_placeholder",
-            &self.agent_summary_hint_is_placeholder,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "agent_details_hint_is_placeholder",
-            &self.agent_details_hint_is_placeholder,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "portal_screen_after_logging",
-            &self.portal_screen_after_logging,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_related_of_related",
-            &self.show_related_of_related,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "show_all_related",
-            &self.show_all_related,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hideuserdetails",
-            &self.hideuserdetails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "allowanonattachments",
-            &self.allowanonattachments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inherit_parent_category1",
-            &self.inherit_parent_category1,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inherit_parent_category2",
-            &self.inherit_parent_category2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inherit_parent_category3",
-            &self.inherit_parent_category3,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inherit_parent_category4",
-            &self.inherit_parent_category4,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_is_downtime",
-            &self.default_is_downtime,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_chat_ticket", &self.is_chat_ticket, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "add_related_assets_to_parent",
-            &self.add_related_assets_to_parent,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_migration_id",
-            &self.third_party_migration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "wait_time_type", &self.wait_time_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_wait_time",
-            &self.default_wait_time,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "wait_time_calc_hours",
-            &self.wait_time_calc_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "project_type", &self.project_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "kanbanstatuschoice",
-            &self.kanbanstatuschoice,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "kanbanstatuschoice_list",
-            &self.kanbanstatuschoice_list,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "email_start_tag",
-            &self.email_start_tag,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "email_end_tag", &self.email_end_tag, &self.extra)?;
-        model::opt_entry(&mut map, "default_agent", &self.default_agent, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "default_agent_name",
-            &self.default_agent_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "default_team", &self.default_team, &self.extra)?;
-        model::opt_entry(&mut map, "workflow_name", &self.workflow_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "overridewiththefollowingtemplatewhenloggingmanuallyname",
-            &self.overridewiththefollowingtemplatewhenloggingmanuallyname,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_priority",
-            &self.default_priority,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "visible", &self.visible, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TicketType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`TicketType`], to name one in [`TicketType::clear`] (send it as `null`) and
+/// [`TicketType::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TicketTypeField {
+    /// `id`.
+    Id,
+    /// `guid`.
+    Guid,
+    /// `intent`.
+    Intent,
+    /// `name`.
+    Name,
+    /// `use`.
+    Use,
+    /// `sequence`.
+    Sequence,
+    /// `default_sla_guid`.
+    DefaultSlaGuid,
+    /// `group_id`.
+    GroupId,
+    /// `group_name`.
+    GroupName,
+    /// `jira_issue_type`.
+    JiraIssueType,
+    /// `ticket_count`.
+    TicketCount,
+    /// `cancreate`.
+    Cancreate,
+    /// `agentscanselect`.
+    Agentscanselect,
+    /// `itilrequesttype`.
+    Itilrequesttype,
+    /// `allowattachments`.
+    Allowattachments,
+    /// `copyattachmentstochild`.
+    Copyattachmentstochild,
+    /// `copyattachmentstorelated`.
+    Copyattachmentstorelated,
+    /// `is_sprint`.
+    IsSprint,
+    /// `fieldidlist`.
+    Fieldidlist,
+    /// `enduserscanselect`.
+    Enduserscanselect,
+    /// `anonymouscanselect`.
+    Anonymouscanselect,
+    /// `hasmandatorytechfields`.
+    Hasmandatorytechfields,
+    /// `hasmandatoryuserfields`.
+    Hasmandatoryuserfields,
+    /// `statusafteruserupdate`.
+    Statusafteruserupdate,
+    /// `statusafteruserupdate_guid`.
+    StatusafteruserupdateGuid,
+    /// `statusaftersupplierupdate`.
+    Statusaftersupplierupdate,
+    /// `statusaftersupplierupdate_guid`.
+    StatusaftersupplierupdateGuid,
+    /// `closedrequestswithupdates`.
+    Closedrequestswithupdates,
+    /// `pendingrequestswithupdates`.
+    Pendingrequestswithupdates,
+    /// `portalcanreopen`.
+    Portalcanreopen,
+    /// `closedrequestswithupdatesincpending`.
+    Closedrequestswithupdatesincpending,
+    /// `includeinmobiledbsync`.
+    Includeinmobiledbsync,
+    /// `workflow_id`.
+    WorkflowId,
+    /// `workflow_guid`.
+    WorkflowGuid,
+    /// `always_bcc`.
+    AlwaysBcc,
+    /// `reopenedstatus`.
+    Reopenedstatus,
+    /// `reopenedstatus_guid`.
+    ReopenedstatusGuid,
+    /// `closedrequestsemailid`.
+    Closedrequestsemailid,
+    /// `closedrequestsemailguid`.
+    Closedrequestsemailguid,
+    /// `pendingrequestsemailid`.
+    Pendingrequestsemailid,
+    /// `pendingrequestsemailguid`.
+    Pendingrequestsemailguid,
+    /// `closedrequestsemail_name`.
+    ClosedrequestsemailName,
+    /// `pendingrequestsemail_name`.
+    PendingrequestsemailName,
+    /// `closeduserupdatehours`.
+    Closeduserupdatehours,
+    /// `pendinguserupdatehours`.
+    Pendinguserupdatehours,
+    /// `webannouncement`.
+    Webannouncement,
+    /// `chargerate`.
+    Chargerate,
+    /// `initial_status`.
+    InitialStatus,
+    /// `initial_status_guid`.
+    InitialStatusGuid,
+    /// `default_team_to_agents_default`.
+    DefaultTeamToAgentsDefault,
+    /// `default_sla`.
+    DefaultSla,
+    /// `default_category_1`.
+    DefaultCategory1,
+    /// `default_category_2`.
+    DefaultCategory2,
+    /// `default_category_3`.
+    DefaultCategory3,
+    /// `default_category_4`.
+    DefaultCategory4,
+    /// `default_summary`.
+    DefaultSummary,
+    /// `default_details`.
+    DefaultDetails,
+    /// `default_details_html`.
+    DefaultDetailsHtml,
+    /// `default_excludefromsla`.
+    DefaultExcludefromsla,
+    /// `default_showforusers`.
+    DefaultShowforusers,
+    /// `default_sendack`.
+    DefaultSendack,
+    /// `default_sendemail`.
+    DefaultSendemail,
+    /// `default_matchedkbid`.
+    DefaultMatchedkbid,
+    /// `default_kb_name`.
+    DefaultKbName,
+    /// `default_kb_accessible_for_enduser`.
+    DefaultKbAccessibleForEnduser,
+    /// `allowall_actions`.
+    AllowallActions,
+    /// `allowall_team`.
+    AllowallTeam,
+    /// `allowed_teams`.
+    AllowedTeams,
+    /// `allowed_actions`.
+    AllowedActions,
+    /// `allowall_status`.
+    AllowallStatus,
+    /// `allowed_status`.
+    AllowedStatus,
+    /// `allowall_category1`.
+    AllowallCategory1,
+    /// `allowed_category1`.
+    AllowedCategory1,
+    /// `allowall_category2`.
+    AllowallCategory2,
+    /// `allowed_category2`.
+    AllowedCategory2,
+    /// `allowall_category3`.
+    AllowallCategory3,
+    /// `allowed_category3`.
+    AllowedCategory3,
+    /// `allowall_category4`.
+    AllowallCategory4,
+    /// `allowed_category4`.
+    AllowedCategory4,
+    /// `approval_process_id`.
+    ApprovalProcessId,
+    /// `approval_process_guid`.
+    ApprovalProcessGuid,
+    /// `approval_process_name`.
+    ApprovalProcessName,
+    /// `from_mailbox_id`.
+    FromMailboxId,
+    /// `hide_respond`.
+    HideRespond,
+    /// `close_kb_action`.
+    CloseKbAction,
+    /// `default_product_id`.
+    DefaultProductId,
+    /// `default_product_name`.
+    DefaultProductName,
+    /// `default_budgettype_id`.
+    DefaultBudgettypeId,
+    /// `default_budgettype_name`.
+    DefaultBudgettypeName,
+    /// `email_start_tag_override`.
+    EmailStartTagOverride,
+    /// `email_end_tag_override`.
+    EmailEndTagOverride,
+    /// `acknowledgementtemplate`.
+    Acknowledgementtemplate,
+    /// `acknowledgementtemplate_guid`.
+    AcknowledgementtemplateGuid,
+    /// `acknowledgementtemplate_name`.
+    AcknowledgementtemplateName,
+    /// `acknowledgementtemplateooh`.
+    Acknowledgementtemplateooh,
+    /// `acknowledgementtemplateooh_guid`.
+    AcknowledgementtemplateoohGuid,
+    /// `acknowledgementtemplateooh_name`.
+    AcknowledgementtemplateoohName,
+    /// `dontsendslareminders`.
+    Dontsendslareminders,
+    /// `dontusependingclosure`.
+    Dontusependingclosure,
+    /// `database_lookup_id`.
+    DatabaseLookupId,
+    /// `database_lookup_name`.
+    DatabaseLookupName,
+    /// `applydefaultsontypechangebool`.
+    Applydefaultsontypechangebool,
+    /// `apply_workflow_on_type_change`.
+    ApplyWorkflowOnTypeChange,
+    /// `allowtickettypetobechild`.
+    Allowtickettypetobechild,
+    /// `fields`.
+    Fields,
+    /// `default_estimate`.
+    DefaultEstimate,
+    /// `mustclosechildbeforeclosurebool`.
+    Mustclosechildbeforeclosurebool,
+    /// `default_sendremoteinvite`.
+    DefaultSendremoteinvite,
+    /// `logtimeindays`.
+    Logtimeindays,
+    /// `logtimeindaysincrement`.
+    Logtimeindaysincrement,
+    /// `usetimeslotsforstartandtargettimes`.
+    Usetimeslotsforstartandtargettimes,
+    /// `childticketcolumnsoverride`.
+    Childticketcolumnsoverride,
+    /// `childticketcolumnsoverride_guid`.
+    ChildticketcolumnsoverrideGuid,
+    /// `childticketcolumnsoverride_name`.
+    ChildticketcolumnsoverrideName,
+    /// `showunborntab`.
+    Showunborntab,
+    /// `allowcustomiseunborn`.
+    Allowcustomiseunborn,
+    /// `inform_account_manager`.
+    InformAccountManager,
+    /// `statusaftertechupdate`.
+    Statusaftertechupdate,
+    /// `statusaftertechupdate_guid`.
+    StatusaftertechupdateGuid,
+    /// `pdftemplate_id`.
+    PdftemplateId,
+    /// `pdftemplate_name`.
+    PdftemplateName,
+    /// `quote_pdftemplate_id`.
+    QuotePdftemplateId,
+    /// `quote_pdftemplate_name`.
+    QuotePdftemplateName,
+    /// `maximumRestrictedPriority`.
+    MaximumRestrictedPriority,
+    /// `auto_respond_logged_manually`.
+    AutoRespondLoggedManually,
+    /// `autoCloseHours`.
+    AutoCloseHours,
+    /// `allowed_clients`.
+    AllowedClients,
+    /// `closedrequestreplylimit`.
+    Closedrequestreplylimit,
+    /// `pendingrequestreplylimit`.
+    Pendingrequestreplylimit,
+    /// `alluserscanviewit`.
+    Alluserscanviewit,
+    /// `alluserscanview`.
+    Alluserscanview,
+    /// `thisentitycanbevotedfor`.
+    Thisentitycanbevotedfor,
+    /// `show_vote_comment`.
+    ShowVoteComment,
+    /// `overridewiththefollowingtemplatewhenloggingmanually`.
+    Overridewiththefollowingtemplatewhenloggingmanually,
+    /// `overridewiththefollowingtemplatewhenloggingmanually_guid`.
+    OverridewiththefollowingtemplatewhenloggingmanuallyGuid,
+    /// `editservstatus`.
+    Editservstatus,
+    /// `appointmentdefaultbody`.
+    Appointmentdefaultbody,
+    /// `appointmentdefaultbody_guid`.
+    AppointmentdefaultbodyGuid,
+    /// `appointmentdefaultbody_name`.
+    AppointmentdefaultbodyName,
+    /// `setrelatedservicesfromassets`.
+    Setrelatedservicesfromassets,
+    /// `default_sendtosoc`.
+    DefaultSendtosoc,
+    /// `default_soctargettype`.
+    DefaultSoctargettype,
+    /// `default_soctargetid`.
+    DefaultSoctargetid,
+    /// `default_soctargetname`.
+    DefaultSoctargetname,
+    /// `soc_default_target`.
+    SocDefaultTarget,
+    /// `forwardinboundupdates`.
+    Forwardinboundupdates,
+    /// `default_appointment_summary`.
+    DefaultAppointmentSummary,
+    /// `default_appointment_details`.
+    DefaultAppointmentDetails,
+    /// `displayonquicktime`.
+    Displayonquicktime,
+    /// `statusafterapproverupdate`.
+    Statusafterapproverupdate,
+    /// `statusafterapproverupdate_guid`.
+    StatusafterapproverupdateGuid,
+    /// `display_audit_tab`.
+    DisplayAuditTab,
+    /// `overwrite_showforusers`.
+    OverwriteShowforusers,
+    /// `default_services`.
+    DefaultServices,
+    /// `access_control`.
+    AccessControl,
+    /// `access_control_level`.
+    AccessControlLevel,
+    /// `showdownvote`.
+    Showdownvote,
+    /// `addactionstolinked`.
+    Addactionstolinked,
+    /// `addnoteonlytolinked`.
+    Addnoteonlytolinked,
+    /// `dontconfirm_updateparent`.
+    DontconfirmUpdateparent,
+    /// `default_impact`.
+    DefaultImpact,
+    /// `default_risklevel`.
+    DefaultRisklevel,
+    /// `default_justification`.
+    DefaultJustification,
+    /// `default_impactdescription`.
+    DefaultImpactdescription,
+    /// `default_riskleveldescription`.
+    DefaultRiskleveldescription,
+    /// `default_testplan`.
+    DefaultTestplan,
+    /// `default_backoutplan`.
+    DefaultBackoutplan,
+    /// `default_communicationplan`.
+    DefaultCommunicationplan,
+    /// `default_changeinformation_html`.
+    DefaultChangeinformationHtml,
+    /// `isbillable`.
+    Isbillable,
+    /// `items_are_billable`.
+    ItemsAreBillable,
+    /// `defaultresourcetype`.
+    Defaultresourcetype,
+    /// `defaultresourcetype_name`.
+    DefaultresourcetypeName,
+    /// `defaultlisttype`.
+    Defaultlisttype,
+    /// `defaulttab`.
+    Defaulttab,
+    /// `defaultsync_to_sentinel`.
+    DefaultsyncToSentinel,
+    /// `adduserupdatestochildren`.
+    Adduserupdatestochildren,
+    /// `default_targetdate`.
+    DefaultTargetdate,
+    /// `allowed_resourcebooking_teams`.
+    AllowedResourcebookingTeams,
+    /// `defaultresourcetype_name_agent`.
+    DefaultresourcetypeNameAgent,
+    /// `agentresourcebookingtype`.
+    Agentresourcebookingtype,
+    /// `userbookfromportal`.
+    Userbookfromportal,
+    /// `defaultresourcetype_agent`.
+    DefaultresourcetypeAgent,
+    /// `defaultagentresourcebookingduration_id`.
+    DefaultagentresourcebookingdurationId,
+    /// `rtdefaultagentresourcebookingduration_name`.
+    RtdefaultagentresourcebookingdurationName,
+    /// `showotheropenticketsinnewtab`.
+    Showotheropenticketsinnewtab,
+    /// `showopenusertickets`.
+    Showopenusertickets,
+    /// `showopensitetickets`.
+    Showopensitetickets,
+    /// `showopenclienttickets`.
+    Showopenclienttickets,
+    /// `showopendevicetickets`.
+    Showopendevicetickets,
+    /// `showuserfeed`.
+    Showuserfeed,
+    /// `updateservicestatus`.
+    Updateservicestatus,
+    /// `default_servicestatusnote`.
+    DefaultServicestatusnote,
+    /// `attendeesenduser`.
+    Attendeesenduser,
+    /// `showautomationstab`.
+    Showautomationstab,
+    /// `showbillingtab`.
+    Showbillingtab,
+    /// `showsuggestionstab`.
+    Showsuggestionstab,
+    /// `showoppcontacttab`.
+    Showoppcontacttab,
+    /// `showactivestatuskanban`.
+    Showactivestatuskanban,
+    /// `ganttgrandchildview`.
+    Ganttgrandchildview,
+    /// `_warning`.
+    Warning,
+    /// `submitlabeloverride`.
+    Submitlabeloverride,
+    /// `allowall_appointment_types`.
+    AllowallAppointmentTypes,
+    /// `include_appointments_scheduled_hours`.
+    IncludeAppointmentsScheduledHours,
+    /// `ticketlinktype`.
+    Ticketlinktype,
+    /// `allowed_appointment_types`.
+    AllowedAppointmentTypes,
+    /// `allowall_iframe_customtabs`.
+    AllowallIframeCustomtabs,
+    /// `allowed_iframe_customtabs`.
+    AllowedIframeCustomtabs,
+    /// `default_sync_to_salesforce`.
+    DefaultSyncToSalesforce,
+    /// `salesforce_default_stage`.
+    SalesforceDefaultStage,
+    /// `show_add_note`.
+    ShowAddNote,
+    /// `auto_delete_data`.
+    AutoDeleteData,
+    /// `auto_delete_days`.
+    AutoDeleteDays,
+    /// `show_child_tasks_type`.
+    ShowChildTasksType,
+    /// `pin_important_actions`.
+    PinImportantActions,
+    /// `showdecendantwarningoptions`.
+    Showdecendantwarningoptions,
+    /// `statusafterresourcebook`.
+    Statusafterresourcebook,
+    /// `parentstatusafterallchildclosed`.
+    Parentstatusafterallchildclosed,
+    /// `parentstatusafterallchildclosed_name`.
+    ParentstatusafterallchildclosedName,
+    /// `allowlogonbehalfof`.
+    Allowlogonbehalfof,
+    /// `translations`.
+    Translations,
+    /// `auto_create_appt`.
+    AutoCreateAppt,
+    /// `hide_anon_contact_info`.
+    HideAnonContactInfo,
+    /// `ticket_created_override`.
+    TicketCreatedOverride,
+    /// `newrequestmessage`.
+    Newrequestmessage,
+    /// `allow_anonymous_logging`.
+    AllowAnonymousLogging,
+    /// `published_id`.
+    PublishedId,
+    /// `cors_whitelist_list`.
+    CorsWhitelistList,
+    /// `add_ack_attachments`.
+    AddAckAttachments,
+    /// `defaultpagerdutyservice`.
+    Defaultpagerdutyservice,
+    /// `defaultpagerdutyservice_name`.
+    DefaultpagerdutyserviceName,
+    /// `defaultsidebarcollapsed`.
+    Defaultsidebarcollapsed,
+    /// `logonbehalflabeloverride`.
+    Logonbehalflabeloverride,
+    /// `tab_display`.
+    TabDisplay,
+    /// `sprint_tickettype_id`.
+    SprintTickettypeId,
+    /// `sprint_tickettype_name`.
+    SprintTickettypeName,
+    /// `usemilestones`.
+    Usemilestones,
+    /// `tab_config`.
+    TabConfig,
+    /// `enableusermentions`.
+    Enableusermentions,
+    /// `sladontclose`.
+    Sladontclose,
+    /// `pendingdontclose`.
+    Pendingdontclose,
+    /// `minattachments`.
+    Minattachments,
+    /// `enableforecasting`.
+    Enableforecasting,
+    /// `make_cc_followers`.
+    MakeCcFollowers,
+    /// `default_kanban_view`.
+    DefaultKanbanView,
+    /// `showgeneralsurveyfields`.
+    Showgeneralsurveyfields,
+    /// `default_send_to_pagerduty`.
+    DefaultSendToPagerduty,
+    /// `completion_status_type`.
+    CompletionStatusType,
+    /// `show_project_task_dates`.
+    ShowProjectTaskDates,
+    /// `auto_forward_email_updates`.
+    AutoForwardEmailUpdates,
+    /// `default_is_sensitive`.
+    DefaultIsSensitive,
+    /// `process_open_tickets`.
+    ProcessOpenTickets,
+    /// `todolistportalvisibility`.
+    Todolistportalvisibility,
+    /// `legacy_print_request_details`.
+    LegacyPrintRequestDetails,
+    /// `legacy_print_service_form`.
+    LegacyPrintServiceForm,
+    /// `default_appt_type`.
+    DefaultApptType,
+    /// `show_child_assets`.
+    ShowChildAssets,
+    /// `hide_anon_phonenumber`.
+    HideAnonPhonenumber,
+    /// `showconfirmemail`.
+    Showconfirmemail,
+    /// `ticket_status_after_appointment`.
+    TicketStatusAfterAppointment,
+    /// `max_open_per_user`.
+    MaxOpenPerUser,
+    /// `max_total_per_user`.
+    MaxTotalPerUser,
+    /// `max_open_per_user_reached`.
+    MaxOpenPerUserReached,
+    /// `max_total_per_user_reached`.
+    MaxTotalPerUserReached,
+    /// `milestone_billing`.
+    MilestoneBilling,
+    /// `showopensuppliertickets`.
+    Showopensuppliertickets,
+    /// `allowall_suggestion_faqlists`.
+    AllowallSuggestionFaqlists,
+    /// `allowed_suggestion_faqlists`.
+    AllowedSuggestionFaqlists,
+    /// `startdate_validation`.
+    StartdateValidation,
+    /// `startdate_validation_days`.
+    StartdateValidationDays,
+    /// `targetdate_validation`.
+    TargetdateValidation,
+    /// `targetdate_validation_days`.
+    TargetdateValidationDays,
+    /// `auto_contributor`.
+    AutoContributor,
+    /// `allow_teams_chat_creation`.
+    AllowTeamsChatCreation,
+    /// `teams_chat_default_name`.
+    TeamsChatDefaultName,
+    /// `show_teams_chats_as_tabs`.
+    ShowTeamsChatsAsTabs,
+    /// `default_servicenow_type`.
+    DefaultServicenowType,
+    /// `enable_task_dependencies`.
+    EnableTaskDependencies,
+    /// `exclude_from_sales_mailbox_match`.
+    ExcludeFromSalesMailboxMatch,
+    /// `lapsafe_status_after_webhook`.
+    LapsafeStatusAfterWebhook,
+    /// `lapsafe_status_after_webhook_guid`.
+    LapsafeStatusAfterWebhookGuid,
+    /// `show_status_on_portal`.
+    ShowStatusOnPortal,
+    /// `allow_slack_channel_creation`.
+    AllowSlackChannelCreation,
+    /// `slack_channel_default_name`.
+    SlackChannelDefaultName,
+    /// `show_slack_channels_as_tabs`.
+    ShowSlackChannelsAsTabs,
+    /// `slack_channel_access_type`.
+    SlackChannelAccessType,
+    /// `slack_channel_workspace`.
+    SlackChannelWorkspace,
+    /// `slack_channel_workspace_name`.
+    SlackChannelWorkspaceName,
+    /// `hide_anon_email`.
+    HideAnonEmail,
+    /// `continue_autorelease`.
+    ContinueAutorelease,
+    /// `do_ai_survey`.
+    DoAiSurvey,
+    /// `enduserscanlog`.
+    Enduserscanlog,
+    /// `anonymouscanlog`.
+    Anonymouscanlog,
+    /// `generate_ai_embeddings`.
+    GenerateAiEmbeddings,
+    /// `load_balance_interval`.
+    LoadBalanceInterval,
+    /// `load_balance_max_tickets`.
+    LoadBalanceMaxTickets,
+    /// `load_balance_on_schedule`.
+    LoadBalanceOnSchedule,
+    /// `load_balance_schedule_frequency`.
+    LoadBalanceScheduleFrequency,
+    /// `load_balance_schedule`.
+    LoadBalanceSchedule,
+    /// `allowall_child_tickettypes`.
+    AllowallChildTickettypes,
+    /// `allowed_child_tickettypes`.
+    AllowedChildTickettypes,
+    /// `portal_summary_hint_is_placeholder`.
+    PortalSummaryHintIsPlaceholder,
+    /// `portal_details_hint_is_placeholder`.
+    PortalDetailsHintIsPlaceholder,
+    /// `agent_summary_hint_is_placeholder`.
+    AgentSummaryHintIsPlaceholder,
+    /// `agent_details_hint_is_placeholder`.
+    AgentDetailsHintIsPlaceholder,
+    /// `portal_screen_after_logging`.
+    PortalScreenAfterLogging,
+    /// `show_related_of_related`.
+    ShowRelatedOfRelated,
+    /// `show_all_related`.
+    ShowAllRelated,
+    /// `hideuserdetails`.
+    Hideuserdetails,
+    /// `allowanonattachments`.
+    Allowanonattachments,
+    /// `inherit_parent_category1`.
+    InheritParentCategory1,
+    /// `inherit_parent_category2`.
+    InheritParentCategory2,
+    /// `inherit_parent_category3`.
+    InheritParentCategory3,
+    /// `inherit_parent_category4`.
+    InheritParentCategory4,
+    /// `default_is_downtime`.
+    DefaultIsDowntime,
+    /// `is_chat_ticket`.
+    IsChatTicket,
+    /// `add_related_assets_to_parent`.
+    AddRelatedAssetsToParent,
+    /// `third_party_migration_id`.
+    ThirdPartyMigrationId,
+    /// `wait_time_type`.
+    WaitTimeType,
+    /// `default_wait_time`.
+    DefaultWaitTime,
+    /// `wait_time_calc_hours`.
+    WaitTimeCalcHours,
+    /// `project_type`.
+    ProjectType,
+    /// `kanbanstatuschoice`.
+    Kanbanstatuschoice,
+    /// `kanbanstatuschoice_list`.
+    KanbanstatuschoiceList,
+    /// `email_start_tag`.
+    EmailStartTag,
+    /// `email_end_tag`.
+    EmailEndTag,
+    /// `default_agent`.
+    DefaultAgent,
+    /// `default_agent_name`.
+    DefaultAgentName,
+    /// `default_team`.
+    DefaultTeam,
+    /// `workflow_name`.
+    WorkflowName,
+    /// `overridewiththefollowingtemplatewhenloggingmanuallyname`.
+    Overridewiththefollowingtemplatewhenloggingmanuallyname,
+    /// `default_priority`.
+    DefaultPriority,
+    /// `visible`.
+    Visible,
 }
 
 impl crate::runtime::model::Model for TicketType {
-    const EXPECTING: &'static str = "struct TicketType";
+    const NAME: &'static str = "TicketType";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "access_control",
-        "access_control_level",
+        "id",
+        "guid",
+        "intent",
+        "name",
+        "use",
+        "sequence",
+        "default_sla_guid",
+        "group_id",
+        "group_name",
+        "jira_issue_type",
+        "ticket_count",
+        "cancreate",
+        "agentscanselect",
+        "itilrequesttype",
+        "allowattachments",
+        "copyattachmentstochild",
+        "copyattachmentstorelated",
+        "is_sprint",
+        "fieldidlist",
+        "enduserscanselect",
+        "anonymouscanselect",
+        "hasmandatorytechfields",
+        "hasmandatoryuserfields",
+        "statusafteruserupdate",
+        "statusafteruserupdate_guid",
+        "statusaftersupplierupdate",
+        "statusaftersupplierupdate_guid",
+        "closedrequestswithupdates",
+        "pendingrequestswithupdates",
+        "portalcanreopen",
+        "closedrequestswithupdatesincpending",
+        "includeinmobiledbsync",
+        "workflow_id",
+        "workflow_guid",
+        "always_bcc",
+        "reopenedstatus",
+        "reopenedstatus_guid",
+        "closedrequestsemailid",
+        "closedrequestsemailguid",
+        "pendingrequestsemailid",
+        "pendingrequestsemailguid",
+        "closedrequestsemail_name",
+        "pendingrequestsemail_name",
+        "closeduserupdatehours",
+        "pendinguserupdatehours",
+        "webannouncement",
+        "chargerate",
+        "initial_status",
+        "initial_status_guid",
+        "default_team_to_agents_default",
+        "default_sla",
+        "default_category_1",
+        "default_category_2",
+        "default_category_3",
+        "default_category_4",
+        "default_summary",
+        "default_details",
+        "default_details_html",
+        "default_excludefromsla",
+        "default_showforusers",
+        "default_sendack",
+        "default_sendemail",
+        "default_matchedkbid",
+        "default_kb_name",
+        "default_kb_accessible_for_enduser",
+        "allowall_actions",
+        "allowall_team",
+        "allowed_teams",
+        "allowed_actions",
+        "allowall_status",
+        "allowed_status",
+        "allowall_category1",
+        "allowed_category1",
+        "allowall_category2",
+        "allowed_category2",
+        "allowall_category3",
+        "allowed_category3",
+        "allowall_category4",
+        "allowed_category4",
+        "approval_process_id",
+        "approval_process_guid",
+        "approval_process_name",
+        "from_mailbox_id",
+        "hide_respond",
+        "close_kb_action",
+        "default_product_id",
+        "default_product_name",
+        "default_budgettype_id",
+        "default_budgettype_name",
+        "email_start_tag_override",
+        "email_end_tag_override",
         "acknowledgementtemplate",
         "acknowledgementtemplate_guid",
         "acknowledgementtemplate_name",
         "acknowledgementtemplateooh",
         "acknowledgementtemplateooh_guid",
         "acknowledgementtemplateooh_name",
-        "add_ack_attachments",
-        "add_related_assets_to_parent",
-        "addactionstolinked",
-        "addnoteonlytolinked",
-        "adduserupdatestochildren",
-        "agent_details_hint_is_placeholder",
-        "agent_summary_hint_is_placeholder",
-        "agentresourcebookingtype",
-        "agentscanselect",
-        "allow_anonymous_logging",
-        "allow_slack_channel_creation",
-        "allow_teams_chat_creation",
-        "allowall_actions",
-        "allowall_appointment_types",
-        "allowall_category1",
-        "allowall_category2",
-        "allowall_category3",
-        "allowall_category4",
-        "allowall_child_tickettypes",
-        "allowall_iframe_customtabs",
-        "allowall_status",
-        "allowall_suggestion_faqlists",
-        "allowall_team",
-        "allowanonattachments",
-        "allowattachments",
-        "allowcustomiseunborn",
-        "allowed_actions",
-        "allowed_appointment_types",
-        "allowed_category1",
-        "allowed_category2",
-        "allowed_category3",
-        "allowed_category4",
-        "allowed_child_tickettypes",
-        "allowed_clients",
-        "allowed_iframe_customtabs",
-        "allowed_resourcebooking_teams",
-        "allowed_status",
-        "allowed_suggestion_faqlists",
-        "allowed_teams",
-        "allowlogonbehalfof",
-        "allowtickettypetobechild",
-        "alluserscanview",
-        "alluserscanviewit",
-        "always_bcc",
-        "anonymouscanlog",
-        "anonymouscanselect",
-        "apply_workflow_on_type_change",
+        "dontsendslareminders",
+        "dontusependingclosure",
+        "database_lookup_id",
+        "database_lookup_name",
         "applydefaultsontypechangebool",
-        "appointmentdefaultbody",
-        "appointmentdefaultbody_guid",
-        "appointmentdefaultbody_name",
-        "approval_process_guid",
-        "approval_process_id",
-        "approval_process_name",
-        "attendeesenduser",
-        "autoCloseHours",
-        "auto_contributor",
-        "auto_create_appt",
-        "auto_delete_data",
-        "auto_delete_days",
-        "auto_forward_email_updates",
-        "auto_respond_logged_manually",
-        "cancreate",
-        "chargerate",
+        "apply_workflow_on_type_change",
+        "allowtickettypetobechild",
+        "fields",
+        "default_estimate",
+        "mustclosechildbeforeclosurebool",
+        "default_sendremoteinvite",
+        "logtimeindays",
+        "logtimeindaysincrement",
+        "usetimeslotsforstartandtargettimes",
         "childticketcolumnsoverride",
         "childticketcolumnsoverride_guid",
         "childticketcolumnsoverride_name",
-        "close_kb_action",
+        "showunborntab",
+        "allowcustomiseunborn",
+        "inform_account_manager",
+        "statusaftertechupdate",
+        "statusaftertechupdate_guid",
+        "pdftemplate_id",
+        "pdftemplate_name",
+        "quote_pdftemplate_id",
+        "quote_pdftemplate_name",
+        "maximumRestrictedPriority",
+        "auto_respond_logged_manually",
+        "autoCloseHours",
+        "allowed_clients",
         "closedrequestreplylimit",
-        "closedrequestsemail_name",
-        "closedrequestsemailguid",
-        "closedrequestsemailid",
-        "closedrequestswithupdates",
-        "closedrequestswithupdatesincpending",
-        "closeduserupdatehours",
-        "completion_status_type",
-        "continue_autorelease",
-        "copyattachmentstochild",
-        "copyattachmentstorelated",
-        "cors_whitelist_list",
-        "database_lookup_id",
-        "database_lookup_name",
-        "default_agent",
-        "default_agent_name",
-        "default_appointment_details",
-        "default_appointment_summary",
-        "default_appt_type",
-        "default_backoutplan",
-        "default_budgettype_id",
-        "default_budgettype_name",
-        "default_category_1",
-        "default_category_2",
-        "default_category_3",
-        "default_category_4",
-        "default_changeinformation_html",
-        "default_communicationplan",
-        "default_details",
-        "default_details_html",
-        "default_estimate",
-        "default_excludefromsla",
-        "default_impact",
-        "default_impactdescription",
-        "default_is_downtime",
-        "default_is_sensitive",
-        "default_justification",
-        "default_kanban_view",
-        "default_kb_accessible_for_enduser",
-        "default_kb_name",
-        "default_matchedkbid",
-        "default_priority",
-        "default_product_id",
-        "default_product_name",
-        "default_risklevel",
-        "default_riskleveldescription",
-        "default_send_to_pagerduty",
-        "default_sendack",
-        "default_sendemail",
-        "default_sendremoteinvite",
+        "pendingrequestreplylimit",
+        "alluserscanviewit",
+        "alluserscanview",
+        "thisentitycanbevotedfor",
+        "show_vote_comment",
+        "overridewiththefollowingtemplatewhenloggingmanually",
+        "overridewiththefollowingtemplatewhenloggingmanually_guid",
+        "editservstatus",
+        "appointmentdefaultbody",
+        "appointmentdefaultbody_guid",
+        "appointmentdefaultbody_name",
+        "setrelatedservicesfromassets",
         "default_sendtosoc",
-        "default_servicenow_type",
-        "default_services",
-        "default_servicestatusnote",
-        "default_showforusers",
-        "default_sla",
-        "default_sla_guid",
+        "default_soctargettype",
         "default_soctargetid",
         "default_soctargetname",
-        "default_soctargettype",
-        "default_summary",
-        "default_sync_to_salesforce",
-        "default_targetdate",
-        "default_team",
-        "default_team_to_agents_default",
+        "soc_default_target",
+        "forwardinboundupdates",
+        "default_appointment_summary",
+        "default_appointment_details",
+        "displayonquicktime",
+        "statusafterapproverupdate",
+        "statusafterapproverupdate_guid",
+        "display_audit_tab",
+        "overwrite_showforusers",
+        "default_services",
+        "access_control",
+        "access_control_level",
+        "showdownvote",
+        "addactionstolinked",
+        "addnoteonlytolinked",
+        "dontconfirm_updateparent",
+        "default_impact",
+        "default_risklevel",
+        "default_justification",
+        "default_impactdescription",
+        "default_riskleveldescription",
         "default_testplan",
-        "default_wait_time",
-        "defaultagentresourcebookingduration_id",
+        "default_backoutplan",
+        "default_communicationplan",
+        "default_changeinformation_html",
+        "isbillable",
+        "items_are_billable",
+        "defaultresourcetype",
+        "defaultresourcetype_name",
         "defaultlisttype",
+        "defaulttab",
+        "defaultsync_to_sentinel",
+        "adduserupdatestochildren",
+        "default_targetdate",
+        "allowed_resourcebooking_teams",
+        "defaultresourcetype_name_agent",
+        "agentresourcebookingtype",
+        "userbookfromportal",
+        "defaultresourcetype_agent",
+        "defaultagentresourcebookingduration_id",
+        "rtdefaultagentresourcebookingduration_name",
+        "showotheropenticketsinnewtab",
+        "showopenusertickets",
+        "showopensitetickets",
+        "showopenclienttickets",
+        "showopendevicetickets",
+        "showuserfeed",
+        "updateservicestatus",
+        "default_servicestatusnote",
+        "attendeesenduser",
+        "showautomationstab",
+        "showbillingtab",
+        "showsuggestionstab",
+        "showoppcontacttab",
+        "showactivestatuskanban",
+        "ganttgrandchildview",
+        "_warning",
+        "submitlabeloverride",
+        "allowall_appointment_types",
+        "include_appointments_scheduled_hours",
+        "ticketlinktype",
+        "allowed_appointment_types",
+        "allowall_iframe_customtabs",
+        "allowed_iframe_customtabs",
+        "default_sync_to_salesforce",
+        "salesforce_default_stage",
+        "show_add_note",
+        "auto_delete_data",
+        "auto_delete_days",
+        "show_child_tasks_type",
+        "pin_important_actions",
+        "showdecendantwarningoptions",
+        "statusafterresourcebook",
+        "parentstatusafterallchildclosed",
+        "parentstatusafterallchildclosed_name",
+        "allowlogonbehalfof",
+        "translations",
+        "auto_create_appt",
+        "hide_anon_contact_info",
+        "ticket_created_override",
+        "newrequestmessage",
+        "allow_anonymous_logging",
+        "published_id",
+        "cors_whitelist_list",
+        "add_ack_attachments",
         "defaultpagerdutyservice",
         "defaultpagerdutyservice_name",
-        "defaultresourcetype",
-        "defaultresourcetype_agent",
-        "defaultresourcetype_name",
-        "defaultresourcetype_name_agent",
         "defaultsidebarcollapsed",
-        "defaultsync_to_sentinel",
-        "defaulttab",
-        "display_audit_tab",
-        "displayonquicktime",
-        "do_ai_survey",
-        "dontconfirm_updateparent",
-        "dontsendslareminders",
-        "dontusependingclosure",
-        "editservstatus",
-        "email_end_tag",
-        "email_end_tag_override",
-        "email_start_tag",
-        "email_start_tag_override",
-        "enable_task_dependencies",
-        "enableforecasting",
+        "logonbehalflabeloverride",
+        "tab_display",
+        "sprint_tickettype_id",
+        "sprint_tickettype_name",
+        "usemilestones",
+        "tab_config",
         "enableusermentions",
-        "enduserscanlog",
-        "enduserscanselect",
-        "exclude_from_sales_mailbox_match",
-        "fieldidlist",
-        "fields",
-        "forwardinboundupdates",
-        "from_mailbox_id",
-        "ganttgrandchildview",
-        "generate_ai_embeddings",
-        "group_id",
-        "group_name",
-        "guid",
-        "hasmandatorytechfields",
-        "hasmandatoryuserfields",
-        "hide_anon_contact_info",
-        "hide_anon_email",
+        "sladontclose",
+        "pendingdontclose",
+        "minattachments",
+        "enableforecasting",
+        "make_cc_followers",
+        "default_kanban_view",
+        "showgeneralsurveyfields",
+        "default_send_to_pagerduty",
+        "completion_status_type",
+        "show_project_task_dates",
+        "auto_forward_email_updates",
+        "default_is_sensitive",
+        "process_open_tickets",
+        "todolistportalvisibility",
+        "legacy_print_request_details",
+        "legacy_print_service_form",
+        "default_appt_type",
+        "show_child_assets",
         "hide_anon_phonenumber",
-        "hide_respond",
+        "showconfirmemail",
+        "ticket_status_after_appointment",
+        "max_open_per_user",
+        "max_total_per_user",
+        "max_open_per_user_reached",
+        "max_total_per_user_reached",
+        "milestone_billing",
+        "showopensuppliertickets",
+        "allowall_suggestion_faqlists",
+        "allowed_suggestion_faqlists",
+        "startdate_validation",
+        "startdate_validation_days",
+        "targetdate_validation",
+        "targetdate_validation_days",
+        "auto_contributor",
+        "allow_teams_chat_creation",
+        "teams_chat_default_name",
+        "show_teams_chats_as_tabs",
+        "default_servicenow_type",
+        "enable_task_dependencies",
+        "exclude_from_sales_mailbox_match",
+        "lapsafe_status_after_webhook",
+        "lapsafe_status_after_webhook_guid",
+        "show_status_on_portal",
+        "allow_slack_channel_creation",
+        "slack_channel_default_name",
+        "show_slack_channels_as_tabs",
+        "slack_channel_access_type",
+        "slack_channel_workspace",
+        "slack_channel_workspace_name",
+        "hide_anon_email",
+        "continue_autorelease",
+        "do_ai_survey",
+        "enduserscanlog",
+        "anonymouscanlog",
+        "generate_ai_embeddings",
+        "load_balance_interval",
+        "load_balance_max_tickets",
+        "load_balance_on_schedule",
+        "load_balance_schedule_frequency",
+        "load_balance_schedule",
+        "allowall_child_tickettypes",
+        "allowed_child_tickettypes",
+        "portal_summary_hint_is_placeholder",
+        "portal_details_hint_is_placeholder",
+        "agent_summary_hint_is_placeholder",
+        "agent_details_hint_is_placeholder",
+        "portal_screen_after_logging",
+        "show_related_of_related",
+        "show_all_related",
         "hideuserdetails",
-        "id",
-        "include_appointments_scheduled_hours",
-        "includeinmobiledbsync",
-        "inform_account_manager",
+        "allowanonattachments",
         "inherit_parent_category1",
         "inherit_parent_category2",
         "inherit_parent_category3",
         "inherit_parent_category4",
-        "initial_status",
-        "initial_status_guid",
-        "intent",
+        "default_is_downtime",
         "is_chat_ticket",
-        "is_sprint",
-        "isbillable",
-        "items_are_billable",
-        "itilrequesttype",
-        "jira_issue_type",
+        "add_related_assets_to_parent",
+        "third_party_migration_id",
+        "wait_time_type",
+        "default_wait_time",
+        "wait_time_calc_hours",
+        "project_type",
         "kanbanstatuschoice",
         "kanbanstatuschoice_list",
-        "lapsafe_status_after_webhook",
-        "lapsafe_status_after_webhook_guid",
-        "legacy_print_request_details",
-        "legacy_print_service_form",
-        "load_balance_interval",
-        "load_balance_max_tickets",
-        "load_balance_on_schedule",
-        "load_balance_schedule",
-        "load_balance_schedule_frequency",
-        "logonbehalflabeloverride",
-        "logtimeindays",
-        "logtimeindaysincrement",
-        "make_cc_followers",
-        "max_open_per_user",
-        "max_open_per_user_reached",
-        "max_total_per_user",
-        "max_total_per_user_reached",
-        "maximumRestrictedPriority",
-        "milestone_billing",
-        "minattachments",
-        "mustclosechildbeforeclosurebool",
-        "name",
-        "newrequestmessage",
-        "overridewiththefollowingtemplatewhenloggingmanually",
-        "overridewiththefollowingtemplatewhenloggingmanually_guid",
-        "overridewiththefollowingtemplatewhenloggingmanuallyname",
-        "overwrite_showforusers",
-        "parentstatusafterallchildclosed",
-        "parentstatusafterallchildclosed_name",
-        "pdftemplate_id",
-        "pdftemplate_name",
-        "pendingdontclose",
-        "pendingrequestreplylimit",
-        "pendingrequestsemail_name",
-        "pendingrequestsemailguid",
-        "pendingrequestsemailid",
-        "pendingrequestswithupdates",
-        "pendinguserupdatehours",
-        "pin_important_actions",
-        "portal_details_hint_is_placeholder",
-        "portal_screen_after_logging",
-        "portal_summary_hint_is_placeholder",
-        "portalcanreopen",
-        "process_open_tickets",
-        "project_type",
-        "published_id",
-        "quote_pdftemplate_id",
-        "quote_pdftemplate_name",
-        "reopenedstatus",
-        "reopenedstatus_guid",
-        "rtdefaultagentresourcebookingduration_name",
-        "salesforce_default_stage",
-        "sequence",
-        "setrelatedservicesfromassets",
-        "show_add_note",
-        "show_all_related",
-        "show_child_assets",
-        "show_child_tasks_type",
-        "show_project_task_dates",
-        "show_related_of_related",
-        "show_slack_channels_as_tabs",
-        "show_status_on_portal",
-        "show_teams_chats_as_tabs",
-        "show_vote_comment",
-        "showactivestatuskanban",
-        "showautomationstab",
-        "showbillingtab",
-        "showconfirmemail",
-        "showdecendantwarningoptions",
-        "showdownvote",
-        "showgeneralsurveyfields",
-        "showopenclienttickets",
-        "showopendevicetickets",
-        "showopensitetickets",
-        "showopensuppliertickets",
-        "showopenusertickets",
-        "showoppcontacttab",
-        "showotheropenticketsinnewtab",
-        "showsuggestionstab",
-        "showunborntab",
-        "showuserfeed",
-        "slack_channel_access_type",
-        "slack_channel_default_name",
-        "slack_channel_workspace",
-        "slack_channel_workspace_name",
-        "sladontclose",
-        "soc_default_target",
-        "sprint_tickettype_id",
-        "sprint_tickettype_name",
-        "startdate_validation",
-        "startdate_validation_days",
-        "statusafterapproverupdate",
-        "statusafterapproverupdate_guid",
-        "statusafterresourcebook",
-        "statusaftersupplierupdate",
-        "statusaftersupplierupdate_guid",
-        "statusaftertechupdate",
-        "statusaftertechupdate_guid",
-        "statusafteruserupdate",
-        "statusafteruserupdate_guid",
-        "submitlabeloverride",
-        "tab_config",
-        "tab_display",
-        "targetdate_validation",
-        "targetdate_validation_days",
-        "teams_chat_default_name",
-        "third_party_migration_id",
-        "thisentitycanbevotedfor",
-        "ticket_count",
-        "ticket_created_override",
-        "ticket_status_after_appointment",
-        "ticketlinktype",
-        "todolistportalvisibility",
-        "translations",
-        "updateservicestatus",
-        "use",
-        "usemilestones",
-        "userbookfromportal",
-        "usetimeslotsforstartandtargettimes",
-        "visible",
-        "wait_time_calc_hours",
-        "wait_time_type",
-        "webannouncement",
-        "workflow_guid",
-        "workflow_id",
+        "email_start_tag",
+        "email_end_tag",
+        "default_agent",
+        "default_agent_name",
+        "default_team",
         "workflow_name",
+        "overridewiththefollowingtemplatewhenloggingmanuallyname",
+        "default_priority",
+        "visible",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.access_control = model::value(map)?,
-            2 => self.access_control_level = model::opt_i32(map)?,
-            3 => self.acknowledgementtemplate = model::opt_i32(map)?,
-            4 => self.acknowledgementtemplate_guid = model::value(map)?,
-            5 => self.acknowledgementtemplate_name = model::value(map)?,
-            6 => self.acknowledgementtemplateooh = model::opt_i32(map)?,
-            7 => self.acknowledgementtemplateooh_guid = model::value(map)?,
-            8 => self.acknowledgementtemplateooh_name = model::value(map)?,
-            9 => self.add_ack_attachments = model::opt_bool(map)?,
-            10 => self.add_related_assets_to_parent = model::opt_bool(map)?,
-            11 => self.addactionstolinked = model::opt_i32(map)?,
-            12 => self.addnoteonlytolinked = model::opt_bool(map)?,
-            13 => self.adduserupdatestochildren = model::opt_bool(map)?,
-            14 => self.agent_details_hint_is_placeholder = model::opt_bool(map)?,
-            15 => self.agent_summary_hint_is_placeholder = model::opt_bool(map)?,
-            16 => self.agentresourcebookingtype = model::opt_i32(map)?,
-            17 => self.agentscanselect = model::opt_bool(map)?,
-            18 => self.allow_anonymous_logging = model::opt_bool(map)?,
-            19 => self.allow_slack_channel_creation = model::opt_bool(map)?,
-            20 => self.allow_teams_chat_creation = model::opt_bool(map)?,
-            21 => self.allowall_actions = model::opt_bool(map)?,
-            22 => self.allowall_appointment_types = model::opt_bool(map)?,
-            23 => self.allowall_category1 = model::opt_bool(map)?,
-            24 => self.allowall_category2 = model::opt_bool(map)?,
-            25 => self.allowall_category3 = model::opt_bool(map)?,
-            26 => self.allowall_category4 = model::opt_bool(map)?,
-            27 => self.allowall_child_tickettypes = model::opt_bool(map)?,
-            28 => self.allowall_iframe_customtabs = model::opt_bool(map)?,
-            29 => self.allowall_status = model::opt_bool(map)?,
-            30 => self.allowall_suggestion_faqlists = model::opt_bool(map)?,
-            31 => self.allowall_team = model::opt_bool(map)?,
-            32 => self.allowanonattachments = model::opt_bool(map)?,
-            33 => self.allowattachments = model::opt_bool(map)?,
-            34 => self.allowcustomiseunborn = model::opt_bool(map)?,
-            35 => self.allowed_actions = model::value(map)?,
-            36 => self.allowed_appointment_types = model::value(map)?,
-            37 => self.allowed_category1 = model::value(map)?,
-            38 => self.allowed_category2 = model::value(map)?,
-            39 => self.allowed_category3 = model::value(map)?,
-            40 => self.allowed_category4 = model::value(map)?,
-            41 => self.allowed_child_tickettypes = model::value(map)?,
-            42 => self.allowed_clients = model::value(map)?,
-            43 => self.allowed_iframe_customtabs = model::value(map)?,
-            44 => self.allowed_resourcebooking_teams = model::value(map)?,
-            45 => self.allowed_status = model::value(map)?,
-            46 => self.allowed_suggestion_faqlists = model::value(map)?,
-            47 => self.allowed_teams = model::value(map)?,
-            48 => self.allowlogonbehalfof = model::opt_i32(map)?,
-            49 => self.allowtickettypetobechild = model::opt_bool(map)?,
-            50 => self.alluserscanview = model::opt_i32(map)?,
-            51 => self.alluserscanviewit = model::opt_bool(map)?,
-            52 => self.always_bcc = model::value(map)?,
-            53 => self.anonymouscanlog = model::opt_bool(map)?,
-            54 => self.anonymouscanselect = model::opt_bool(map)?,
-            55 => self.apply_workflow_on_type_change = model::opt_bool(map)?,
-            56 => self.applydefaultsontypechangebool = model::opt_bool(map)?,
-            57 => self.appointmentdefaultbody = model::opt_i32(map)?,
-            58 => self.appointmentdefaultbody_guid = model::value(map)?,
-            59 => self.appointmentdefaultbody_name = model::value(map)?,
-            60 => self.approval_process_guid = model::value(map)?,
-            61 => self.approval_process_id = model::opt_i32(map)?,
-            62 => self.approval_process_name = model::value(map)?,
-            63 => self.attendeesenduser = model::opt_i32(map)?,
-            64 => self.auto_close_hours = model::opt_i32(map)?,
-            65 => self.auto_contributor = model::opt_bool(map)?,
-            66 => self.auto_create_appt = model::opt_i32(map)?,
-            67 => self.auto_delete_data = model::opt_i32(map)?,
-            68 => self.auto_delete_days = model::opt_i32(map)?,
-            69 => self.auto_forward_email_updates = model::opt_i32(map)?,
-            70 => self.auto_respond_logged_manually = model::opt_i32(map)?,
-            71 => self.cancreate = model::opt_bool(map)?,
-            72 => self.chargerate = model::opt_i32(map)?,
-            73 => self.childticketcolumnsoverride = model::opt_i32(map)?,
-            74 => self.childticketcolumnsoverride_guid = model::value(map)?,
-            75 => self.childticketcolumnsoverride_name = model::value(map)?,
-            76 => self.close_kb_action = model::opt_i32(map)?,
-            77 => self.closedrequestreplylimit = model::opt_i32(map)?,
-            78 => self.closedrequestsemail_name = model::value(map)?,
-            79 => self.closedrequestsemailguid = model::value(map)?,
-            80 => self.closedrequestsemailid = model::opt_i32(map)?,
-            81 => self.closedrequestswithupdates = model::opt_i32(map)?,
-            82 => self.closedrequestswithupdatesincpending = model::opt_bool(map)?,
-            83 => self.closeduserupdatehours = model::opt_f64(map)?,
-            84 => self.completion_status_type = model::opt_i32(map)?,
-            85 => self.continue_autorelease = model::opt_bool(map)?,
-            86 => self.copyattachmentstochild = model::opt_bool(map)?,
-            87 => self.copyattachmentstorelated = model::opt_bool(map)?,
-            88 => self.cors_whitelist_list = model::value(map)?,
-            89 => self.database_lookup_id = model::opt_i32(map)?,
-            90 => self.database_lookup_name = model::value(map)?,
-            91 => self.default_agent = model::opt_i32(map)?,
-            92 => self.default_agent_name = model::value(map)?,
-            93 => self.default_appointment_details = model::value(map)?,
-            94 => self.default_appointment_summary = model::value(map)?,
-            95 => self.default_appt_type = model::opt_i32(map)?,
-            96 => self.default_backoutplan = model::value(map)?,
-            97 => self.default_budgettype_id = model::opt_i32(map)?,
-            98 => self.default_budgettype_name = model::value(map)?,
-            99 => self.default_category_1 = model::value(map)?,
-            100 => self.default_category_2 = model::value(map)?,
-            101 => self.default_category_3 = model::value(map)?,
-            102 => self.default_category_4 = model::value(map)?,
-            103 => self.default_changeinformation_html = model::value(map)?,
-            104 => self.default_communicationplan = model::value(map)?,
-            105 => self.default_details = model::value(map)?,
-            106 => self.default_details_html = model::value(map)?,
-            107 => self.default_estimate = model::opt_f64(map)?,
-            108 => self.default_excludefromsla = model::opt_bool(map)?,
-            109 => self.default_impact = model::opt_i32(map)?,
-            110 => self.default_impactdescription = model::value(map)?,
-            111 => self.default_is_downtime = model::opt_bool(map)?,
-            112 => self.default_is_sensitive = model::opt_bool(map)?,
-            113 => self.default_justification = model::value(map)?,
-            114 => self.default_kanban_view = model::opt_i32(map)?,
-            115 => self.default_kb_accessible_for_enduser = model::opt_bool(map)?,
-            116 => self.default_kb_name = model::value(map)?,
-            117 => self.default_matchedkbid = model::opt_i32(map)?,
-            118 => self.default_priority = model::opt_i32(map)?,
-            119 => self.default_product_id = model::opt_i32(map)?,
-            120 => self.default_product_name = model::value(map)?,
-            121 => self.default_risklevel = model::opt_i32(map)?,
-            122 => self.default_riskleveldescription = model::value(map)?,
-            123 => self.default_send_to_pagerduty = model::opt_bool(map)?,
-            124 => self.default_sendack = model::opt_i32(map)?,
-            125 => self.default_sendemail = model::opt_bool(map)?,
-            126 => self.default_sendremoteinvite = model::opt_i32(map)?,
-            127 => self.default_sendtosoc = model::opt_i32(map)?,
-            128 => self.default_servicenow_type = model::opt_i32(map)?,
-            129 => self.default_services = model::value(map)?,
-            130 => self.default_servicestatusnote = model::value(map)?,
-            131 => self.default_showforusers = model::opt_bool(map)?,
-            132 => self.default_sla = model::opt_i32(map)?,
-            133 => self.default_sla_guid = model::value(map)?,
-            134 => self.default_soctargetid = model::value(map)?,
-            135 => self.default_soctargetname = model::value(map)?,
-            136 => self.default_soctargettype = model::opt_i32(map)?,
-            137 => self.default_summary = model::value(map)?,
-            138 => self.default_sync_to_salesforce = model::opt_bool(map)?,
-            139 => self.default_targetdate = model::opt_i32(map)?,
-            140 => self.default_team = model::value(map)?,
-            141 => self.default_team_to_agents_default = model::opt_bool(map)?,
-            142 => self.default_testplan = model::value(map)?,
-            143 => self.default_wait_time = model::opt_f64(map)?,
-            144 => self.defaultagentresourcebookingduration_id = model::opt_i32(map)?,
-            145 => self.defaultlisttype = model::opt_i32(map)?,
-            146 => self.defaultpagerdutyservice = model::value(map)?,
-            147 => self.defaultpagerdutyservice_name = model::value(map)?,
-            148 => self.defaultresourcetype = model::opt_i32(map)?,
-            149 => self.defaultresourcetype_agent = model::opt_i32(map)?,
-            150 => self.defaultresourcetype_name = model::value(map)?,
-            151 => self.defaultresourcetype_name_agent = model::value(map)?,
-            152 => self.defaultsidebarcollapsed = model::opt_bool(map)?,
-            153 => self.defaultsync_to_sentinel = model::opt_bool(map)?,
-            154 => self.defaulttab = model::opt_i32(map)?,
-            155 => self.display_audit_tab = model::opt_bool(map)?,
-            156 => self.displayonquicktime = model::opt_bool(map)?,
-            157 => self.do_ai_survey = model::opt_bool(map)?,
-            158 => self.dontconfirm_updateparent = model::opt_bool(map)?,
-            159 => self.dontsendslareminders = model::opt_bool(map)?,
-            160 => self.dontusependingclosure = model::opt_bool(map)?,
-            161 => self.editservstatus = model::opt_bool(map)?,
-            162 => self.email_end_tag = model::value(map)?,
-            163 => self.email_end_tag_override = model::value(map)?,
-            164 => self.email_start_tag = model::value(map)?,
-            165 => self.email_start_tag_override = model::value(map)?,
-            166 => self.enable_task_dependencies = model::opt_bool(map)?,
-            167 => self.enableforecasting = model::opt_bool(map)?,
-            168 => self.enableusermentions = model::opt_bool(map)?,
-            169 => self.enduserscanlog = model::opt_bool(map)?,
-            170 => self.enduserscanselect = model::opt_bool(map)?,
-            171 => self.exclude_from_sales_mailbox_match = model::opt_bool(map)?,
-            172 => self.fieldidlist = model::value(map)?,
-            173 => self.fields = model::value(map)?,
-            174 => self.forwardinboundupdates = model::opt_bool(map)?,
-            175 => self.from_mailbox_id = model::opt_i32(map)?,
-            176 => self.ganttgrandchildview = model::opt_i32(map)?,
-            177 => self.generate_ai_embeddings = model::opt_bool(map)?,
-            178 => self.group_id = model::opt_i32(map)?,
-            179 => self.group_name = model::value(map)?,
-            180 => self.guid = model::value(map)?,
-            181 => self.hasmandatorytechfields = model::opt_bool(map)?,
-            182 => self.hasmandatoryuserfields = model::opt_bool(map)?,
-            183 => self.hide_anon_contact_info = model::opt_bool(map)?,
-            184 => self.hide_anon_email = model::opt_i32(map)?,
-            185 => self.hide_anon_phonenumber = model::opt_bool(map)?,
-            186 => self.hide_respond = model::opt_bool(map)?,
-            187 => self.hideuserdetails = model::opt_bool(map)?,
-            188 => self.id = model::opt_i32(map)?,
-            189 => self.include_appointments_scheduled_hours = model::opt_bool(map)?,
-            190 => self.includeinmobiledbsync = model::opt_bool(map)?,
-            191 => self.inform_account_manager = model::opt_bool(map)?,
-            192 => self.inherit_parent_category1 = model::opt_bool(map)?,
-            193 => self.inherit_parent_category2 = model::opt_bool(map)?,
-            194 => self.inherit_parent_category3 = model::opt_bool(map)?,
-            195 => self.inherit_parent_category4 = model::opt_bool(map)?,
-            196 => self.initial_status = model::opt_i32(map)?,
-            197 => self.initial_status_guid = model::value(map)?,
-            198 => self.intent = model::value(map)?,
-            199 => self.is_chat_ticket = model::opt_bool(map)?,
-            200 => self.is_sprint = model::opt_bool(map)?,
-            201 => self.isbillable = model::opt_bool(map)?,
-            202 => self.items_are_billable = model::opt_bool(map)?,
-            203 => self.itilrequesttype = model::opt_i32(map)?,
-            204 => self.jira_issue_type = model::value(map)?,
-            205 => self.kanbanstatuschoice = model::value(map)?,
-            206 => self.kanbanstatuschoice_list = model::value(map)?,
-            207 => self.lapsafe_status_after_webhook = model::opt_i32(map)?,
-            208 => self.lapsafe_status_after_webhook_guid = model::value(map)?,
-            209 => self.legacy_print_request_details = model::opt_bool(map)?,
-            210 => self.legacy_print_service_form = model::opt_bool(map)?,
-            211 => self.load_balance_interval = model::opt_i32(map)?,
-            212 => self.load_balance_max_tickets = model::opt_i32(map)?,
-            213 => self.load_balance_on_schedule = model::opt_bool(map)?,
-            214 => self.load_balance_schedule = model::value(map)?,
-            215 => self.load_balance_schedule_frequency = model::opt_i32(map)?,
-            216 => self.logonbehalflabeloverride = model::value(map)?,
-            217 => self.logtimeindays = model::opt_bool(map)?,
-            218 => self.logtimeindaysincrement = model::opt_f64(map)?,
-            219 => self.make_cc_followers = model::opt_bool(map)?,
-            220 => self.max_open_per_user = model::opt_i32(map)?,
-            221 => self.max_open_per_user_reached = model::opt_bool(map)?,
-            222 => self.max_total_per_user = model::opt_i32(map)?,
-            223 => self.max_total_per_user_reached = model::opt_bool(map)?,
-            224 => self.maximum_restricted_priority = model::opt_i32(map)?,
-            225 => self.milestone_billing = model::opt_bool(map)?,
-            226 => self.minattachments = model::opt_i32(map)?,
-            227 => self.mustclosechildbeforeclosurebool = model::opt_bool(map)?,
-            228 => self.name = model::value(map)?,
-            229 => self.newrequestmessage = model::value(map)?,
-            230 => {
-                self.overridewiththefollowingtemplatewhenloggingmanually = model::opt_i32(
-                    map,
-                )?;
-            }
-            231 => {
-                self.overridewiththefollowingtemplatewhenloggingmanually_guid = model::value(
-                    map,
-                )?;
-            }
-            232 => {
-                self.overridewiththefollowingtemplatewhenloggingmanuallyname = model::value(
-                    map,
-                )?;
-            }
-            233 => self.overwrite_showforusers = model::opt_bool(map)?,
-            234 => self.parentstatusafterallchildclosed = model::opt_i32(map)?,
-            235 => self.parentstatusafterallchildclosed_name = model::value(map)?,
-            236 => self.pdftemplate_id = model::opt_i32(map)?,
-            237 => self.pdftemplate_name = model::value(map)?,
-            238 => self.pendingdontclose = model::opt_bool(map)?,
-            239 => self.pendingrequestreplylimit = model::opt_i32(map)?,
-            240 => self.pendingrequestsemail_name = model::value(map)?,
-            241 => self.pendingrequestsemailguid = model::value(map)?,
-            242 => self.pendingrequestsemailid = model::opt_i32(map)?,
-            243 => self.pendingrequestswithupdates = model::opt_i32(map)?,
-            244 => self.pendinguserupdatehours = model::opt_f64(map)?,
-            245 => self.pin_important_actions = model::opt_bool(map)?,
-            246 => self.portal_details_hint_is_placeholder = model::opt_bool(map)?,
-            247 => self.portal_screen_after_logging = model::opt_i32(map)?,
-            248 => self.portal_summary_hint_is_placeholder = model::opt_bool(map)?,
-            249 => self.portalcanreopen = model::opt_bool(map)?,
-            250 => self.process_open_tickets = model::opt_i32(map)?,
-            251 => self.project_type = model::opt_i32(map)?,
-            252 => self.published_id = model::value(map)?,
-            253 => self.quote_pdftemplate_id = model::opt_i32(map)?,
-            254 => self.quote_pdftemplate_name = model::value(map)?,
-            255 => self.reopenedstatus = model::opt_i32(map)?,
-            256 => self.reopenedstatus_guid = model::value(map)?,
-            257 => self.rtdefaultagentresourcebookingduration_name = model::value(map)?,
-            258 => self.salesforce_default_stage = model::opt_i32(map)?,
-            259 => self.sequence = model::opt_i32(map)?,
-            260 => self.setrelatedservicesfromassets = model::opt_bool(map)?,
-            261 => self.show_add_note = model::opt_bool(map)?,
-            262 => self.show_all_related = model::opt_i32(map)?,
-            263 => self.show_child_assets = model::opt_bool(map)?,
-            264 => self.show_child_tasks_type = model::opt_i32(map)?,
-            265 => self.show_project_task_dates = model::opt_bool(map)?,
-            266 => self.show_related_of_related = model::opt_i32(map)?,
-            267 => self.show_slack_channels_as_tabs = model::opt_bool(map)?,
-            268 => self.show_status_on_portal = model::opt_bool(map)?,
-            269 => self.show_teams_chats_as_tabs = model::opt_bool(map)?,
-            270 => self.show_vote_comment = model::opt_bool(map)?,
-            271 => self.showactivestatuskanban = model::opt_bool(map)?,
-            272 => self.showautomationstab = model::opt_bool(map)?,
-            273 => self.showbillingtab = model::opt_bool(map)?,
-            274 => self.showconfirmemail = model::opt_bool(map)?,
-            275 => self.showdecendantwarningoptions = model::opt_bool(map)?,
-            276 => self.showdownvote = model::opt_bool(map)?,
-            277 => self.showgeneralsurveyfields = model::opt_bool(map)?,
-            278 => self.showopenclienttickets = model::opt_bool(map)?,
-            279 => self.showopendevicetickets = model::opt_bool(map)?,
-            280 => self.showopensitetickets = model::opt_bool(map)?,
-            281 => self.showopensuppliertickets = model::opt_bool(map)?,
-            282 => self.showopenusertickets = model::opt_bool(map)?,
-            283 => self.showoppcontacttab = model::opt_bool(map)?,
-            284 => self.showotheropenticketsinnewtab = model::opt_bool(map)?,
-            285 => self.showsuggestionstab = model::opt_bool(map)?,
-            286 => self.showunborntab = model::opt_bool(map)?,
-            287 => self.showuserfeed = model::opt_bool(map)?,
-            288 => self.slack_channel_access_type = model::opt_i32(map)?,
-            289 => self.slack_channel_default_name = model::value(map)?,
-            290 => self.slack_channel_workspace = model::opt_i32(map)?,
-            291 => self.slack_channel_workspace_name = model::value(map)?,
-            292 => self.sladontclose = model::opt_bool(map)?,
-            293 => self.soc_default_target = model::value(map)?,
-            294 => self.sprint_tickettype_id = model::opt_i32(map)?,
-            295 => self.sprint_tickettype_name = model::value(map)?,
-            296 => self.startdate_validation = model::opt_i32(map)?,
-            297 => self.startdate_validation_days = model::opt_i32(map)?,
-            298 => self.statusafterapproverupdate = model::opt_i32(map)?,
-            299 => self.statusafterapproverupdate_guid = model::value(map)?,
-            300 => self.statusafterresourcebook = model::opt_i32(map)?,
-            301 => self.statusaftersupplierupdate = model::opt_i32(map)?,
-            302 => self.statusaftersupplierupdate_guid = model::value(map)?,
-            303 => self.statusaftertechupdate = model::opt_i32(map)?,
-            304 => self.statusaftertechupdate_guid = model::value(map)?,
-            305 => self.statusafteruserupdate = model::opt_i32(map)?,
-            306 => self.statusafteruserupdate_guid = model::value(map)?,
-            307 => self.submitlabeloverride = model::value(map)?,
-            308 => self.tab_config = model::value(map)?,
-            309 => self.tab_display = model::opt_i32(map)?,
-            310 => self.targetdate_validation = model::opt_i32(map)?,
-            311 => self.targetdate_validation_days = model::opt_i32(map)?,
-            312 => self.teams_chat_default_name = model::value(map)?,
-            313 => self.third_party_migration_id = model::value(map)?,
-            314 => self.thisentitycanbevotedfor = model::opt_bool(map)?,
-            315 => self.ticket_count = model::opt_i32(map)?,
-            316 => self.ticket_created_override = model::value(map)?,
-            317 => self.ticket_status_after_appointment = model::opt_i32(map)?,
-            318 => self.ticketlinktype = model::opt_i32(map)?,
-            319 => self.todolistportalvisibility = model::opt_i32(map)?,
-            320 => self.translations = model::value(map)?,
-            321 => self.updateservicestatus = model::opt_bool(map)?,
-            322 => self.r#use = model::value(map)?,
-            323 => self.usemilestones = model::opt_bool(map)?,
-            324 => self.userbookfromportal = model::opt_bool(map)?,
-            325 => self.usetimeslotsforstartandtargettimes = model::opt_bool(map)?,
-            326 => self.visible = model::opt_bool(map)?,
-            327 => self.wait_time_calc_hours = model::opt_i32(map)?,
-            328 => self.wait_time_type = model::opt_i32(map)?,
-            329 => self.webannouncement = model::value(map)?,
-            330 => self.workflow_guid = model::value(map)?,
-            331 => self.workflow_id = model::opt_i32(map)?,
-            332 => self.workflow_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        200, 154, 155, 91, 92, 93, 94, 95, 96, 228, 316, 157, 158, 176, 304, 303, 180,
+        12, 225, 282, 273, 65, 202, 71, 73, 75, 77, 299, 206, 69, 266, 66, 309, 14, 115,
+        68, 205, 72, 74, 76, 78, 300, 126, 207, 178, 70, 267, 67, 219, 103, 130, 129, 34,
+        292, 20, 102, 101, 136, 137, 138, 80, 79, 81, 193, 125, 272, 221, 211, 212, 249,
+        124, 11, 46, 111, 112, 113, 84, 127, 41, 38, 37, 27, 30, 43, 247, 289, 15, 16,
+        227, 99, 100, 326, 327, 147, 146, 255, 166, 87, 88, 51, 52, 53, 54, 168, 167, 56,
+        57, 105, 58, 160, 163, 314, 250, 162, 244, 64, 63, 62, 331, 85, 86, 161, 164,
+        246, 60, 61, 107, 140, 276, 153, 192, 59, 50, 6, 142, 143, 141, 55, 208, 177,
+        328, 49, 165, 319, 183, 173, 229, 230, 171, 182, 172, 179, 231, 175, 174, 151,
+        148, 290, 159, 97, 98, 135, 325, 90, 324, 89, 277, 242, 238, 291, 19, 278, 18,
+        104, 145, 82, 199, 293, 7, 8, 1, 21, 22, 222, 288, 257, 83, 308, 0, 203, 31, 116,
+        310, 311, 312, 313, 47, 48, 2, 315, 17, 169, 170, 13, 9, 322, 323, 279, 280, 253,
+        254, 294, 295, 296, 298, 297, 232, 108, 109, 243, 260, 262, 261, 263, 123, 264,
+        241, 106, 3, 224, 133, 134, 330, 152, 217, 218, 119, 120, 240, 128, 42, 40, 39,
+        28, 44, 214, 302, 305, 301, 29, 251, 321, 226, 121, 122, 35, 36, 184, 209, 5,
+        139, 210, 307, 256, 213, 248, 306, 284, 281, 275, 132, 198, 194, 195, 258, 215,
+        156, 245, 188, 189, 187, 265, 186, 197, 185, 196, 114, 190, 285, 283, 286, 287,
+        239, 144, 234, 235, 268, 269, 149, 150, 216, 25, 26, 117, 118, 23, 24, 201, 237,
+        233, 270, 271, 274, 317, 131, 10, 223, 259, 204, 252, 220, 191, 4, 236, 181, 110,
+        332, 320, 318, 45, 33, 32, 329,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.guid);
+        v.f(&self.intent);
+        v.f(&self.name);
+        v.f(&self.r#use);
+        v.f(&self.sequence);
+        v.f(&self.default_sla_guid);
+        v.f(&self.group_id);
+        v.f(&self.group_name);
+        v.f(&self.jira_issue_type);
+        v.f(&self.ticket_count);
+        v.f(&self.cancreate);
+        v.f(&self.agentscanselect);
+        v.f(&self.itilrequesttype);
+        v.f(&self.allowattachments);
+        v.f(&self.copyattachmentstochild);
+        v.f(&self.copyattachmentstorelated);
+        v.f(&self.is_sprint);
+        v.f(&self.fieldidlist);
+        v.f(&self.enduserscanselect);
+        v.f(&self.anonymouscanselect);
+        v.f(&self.hasmandatorytechfields);
+        v.f(&self.hasmandatoryuserfields);
+        v.f(&self.statusafteruserupdate);
+        v.f(&self.statusafteruserupdate_guid);
+        v.f(&self.statusaftersupplierupdate);
+        v.f(&self.statusaftersupplierupdate_guid);
+        v.f(&self.closedrequestswithupdates);
+        v.f(&self.pendingrequestswithupdates);
+        v.f(&self.portalcanreopen);
+        v.f(&self.closedrequestswithupdatesincpending);
+        v.f(&self.includeinmobiledbsync);
+        v.f(&self.workflow_id);
+        v.f(&self.workflow_guid);
+        v.f(&self.always_bcc);
+        v.f(&self.reopenedstatus);
+        v.f(&self.reopenedstatus_guid);
+        v.f(&self.closedrequestsemailid);
+        v.f(&self.closedrequestsemailguid);
+        v.f(&self.pendingrequestsemailid);
+        v.f(&self.pendingrequestsemailguid);
+        v.f(&self.closedrequestsemail_name);
+        v.f(&self.pendingrequestsemail_name);
+        v.f(&self.closeduserupdatehours);
+        v.f(&self.pendinguserupdatehours);
+        v.f(&self.webannouncement);
+        v.f(&self.chargerate);
+        v.f(&self.initial_status);
+        v.f(&self.initial_status_guid);
+        v.f(&self.default_team_to_agents_default);
+        v.f(&self.default_sla);
+        v.f(&self.default_category_1);
+        v.f(&self.default_category_2);
+        v.f(&self.default_category_3);
+        v.f(&self.default_category_4);
+        v.f(&self.default_summary);
+        v.f(&self.default_details);
+        v.f(&self.default_details_html);
+        v.f(&self.default_excludefromsla);
+        v.f(&self.default_showforusers);
+        v.f(&self.default_sendack);
+        v.f(&self.default_sendemail);
+        v.f(&self.default_matchedkbid);
+        v.f(&self.default_kb_name);
+        v.f(&self.default_kb_accessible_for_enduser);
+        v.f(&self.allowall_actions);
+        v.f(&self.allowall_team);
+        v.f(&self.allowed_teams);
+        v.f(&self.allowed_actions);
+        v.f(&self.allowall_status);
+        v.f(&self.allowed_status);
+        v.f(&self.allowall_category1);
+        v.f(&self.allowed_category1);
+        v.f(&self.allowall_category2);
+        v.f(&self.allowed_category2);
+        v.f(&self.allowall_category3);
+        v.f(&self.allowed_category3);
+        v.f(&self.allowall_category4);
+        v.f(&self.allowed_category4);
+        v.f(&self.approval_process_id);
+        v.f(&self.approval_process_guid);
+        v.f(&self.approval_process_name);
+        v.f(&self.from_mailbox_id);
+        v.f(&self.hide_respond);
+        v.f(&self.close_kb_action);
+        v.f(&self.default_product_id);
+        v.f(&self.default_product_name);
+        v.f(&self.default_budgettype_id);
+        v.f(&self.default_budgettype_name);
+        v.f(&self.email_start_tag_override);
+        v.f(&self.email_end_tag_override);
+        v.f(&self.acknowledgementtemplate);
+        v.f(&self.acknowledgementtemplate_guid);
+        v.f(&self.acknowledgementtemplate_name);
+        v.f(&self.acknowledgementtemplateooh);
+        v.f(&self.acknowledgementtemplateooh_guid);
+        v.f(&self.acknowledgementtemplateooh_name);
+        v.f(&self.dontsendslareminders);
+        v.f(&self.dontusependingclosure);
+        v.f(&self.database_lookup_id);
+        v.f(&self.database_lookup_name);
+        v.f(&self.applydefaultsontypechangebool);
+        v.f(&self.apply_workflow_on_type_change);
+        v.f(&self.allowtickettypetobechild);
+        v.f(&self.fields);
+        v.f(&self.default_estimate);
+        v.f(&self.mustclosechildbeforeclosurebool);
+        v.f(&self.default_sendremoteinvite);
+        v.f(&self.logtimeindays);
+        v.f(&self.logtimeindaysincrement);
+        v.f(&self.usetimeslotsforstartandtargettimes);
+        v.f(&self.childticketcolumnsoverride);
+        v.f(&self.childticketcolumnsoverride_guid);
+        v.f(&self.childticketcolumnsoverride_name);
+        v.f(&self.showunborntab);
+        v.f(&self.allowcustomiseunborn);
+        v.f(&self.inform_account_manager);
+        v.f(&self.statusaftertechupdate);
+        v.f(&self.statusaftertechupdate_guid);
+        v.f(&self.pdftemplate_id);
+        v.f(&self.pdftemplate_name);
+        v.f(&self.quote_pdftemplate_id);
+        v.f(&self.quote_pdftemplate_name);
+        v.f(&self.maximum_restricted_priority);
+        v.f(&self.auto_respond_logged_manually);
+        v.f(&self.auto_close_hours);
+        v.f(&self.allowed_clients);
+        v.f(&self.closedrequestreplylimit);
+        v.f(&self.pendingrequestreplylimit);
+        v.f(&self.alluserscanviewit);
+        v.f(&self.alluserscanview);
+        v.f(&self.thisentitycanbevotedfor);
+        v.f(&self.show_vote_comment);
+        v.f(&self.overridewiththefollowingtemplatewhenloggingmanually);
+        v.f(&self.overridewiththefollowingtemplatewhenloggingmanually_guid);
+        v.f(&self.editservstatus);
+        v.f(&self.appointmentdefaultbody);
+        v.f(&self.appointmentdefaultbody_guid);
+        v.f(&self.appointmentdefaultbody_name);
+        v.f(&self.setrelatedservicesfromassets);
+        v.f(&self.default_sendtosoc);
+        v.f(&self.default_soctargettype);
+        v.f(&self.default_soctargetid);
+        v.f(&self.default_soctargetname);
+        v.f(&self.soc_default_target);
+        v.f(&self.forwardinboundupdates);
+        v.f(&self.default_appointment_summary);
+        v.f(&self.default_appointment_details);
+        v.f(&self.displayonquicktime);
+        v.f(&self.statusafterapproverupdate);
+        v.f(&self.statusafterapproverupdate_guid);
+        v.f(&self.display_audit_tab);
+        v.f(&self.overwrite_showforusers);
+        v.f(&self.default_services);
+        v.f(&self.access_control);
+        v.f(&self.access_control_level);
+        v.f(&self.showdownvote);
+        v.f(&self.addactionstolinked);
+        v.f(&self.addnoteonlytolinked);
+        v.f(&self.dontconfirm_updateparent);
+        v.f(&self.default_impact);
+        v.f(&self.default_risklevel);
+        v.f(&self.default_justification);
+        v.f(&self.default_impactdescription);
+        v.f(&self.default_riskleveldescription);
+        v.f(&self.default_testplan);
+        v.f(&self.default_backoutplan);
+        v.f(&self.default_communicationplan);
+        v.f(&self.default_changeinformation_html);
+        v.f(&self.isbillable);
+        v.f(&self.items_are_billable);
+        v.f(&self.defaultresourcetype);
+        v.f(&self.defaultresourcetype_name);
+        v.f(&self.defaultlisttype);
+        v.f(&self.defaulttab);
+        v.f(&self.defaultsync_to_sentinel);
+        v.f(&self.adduserupdatestochildren);
+        v.f(&self.default_targetdate);
+        v.f(&self.allowed_resourcebooking_teams);
+        v.f(&self.defaultresourcetype_name_agent);
+        v.f(&self.agentresourcebookingtype);
+        v.f(&self.userbookfromportal);
+        v.f(&self.defaultresourcetype_agent);
+        v.f(&self.defaultagentresourcebookingduration_id);
+        v.f(&self.rtdefaultagentresourcebookingduration_name);
+        v.f(&self.showotheropenticketsinnewtab);
+        v.f(&self.showopenusertickets);
+        v.f(&self.showopensitetickets);
+        v.f(&self.showopenclienttickets);
+        v.f(&self.showopendevicetickets);
+        v.f(&self.showuserfeed);
+        v.f(&self.updateservicestatus);
+        v.f(&self.default_servicestatusnote);
+        v.f(&self.attendeesenduser);
+        v.f(&self.showautomationstab);
+        v.f(&self.showbillingtab);
+        v.f(&self.showsuggestionstab);
+        v.f(&self.showoppcontacttab);
+        v.f(&self.showactivestatuskanban);
+        v.f(&self.ganttgrandchildview);
+        v.f(&self.warning);
+        v.f(&self.submitlabeloverride);
+        v.f(&self.allowall_appointment_types);
+        v.f(&self.include_appointments_scheduled_hours);
+        v.f(&self.ticketlinktype);
+        v.f(&self.allowed_appointment_types);
+        v.f(&self.allowall_iframe_customtabs);
+        v.f(&self.allowed_iframe_customtabs);
+        v.f(&self.default_sync_to_salesforce);
+        v.f(&self.salesforce_default_stage);
+        v.f(&self.show_add_note);
+        v.f(&self.auto_delete_data);
+        v.f(&self.auto_delete_days);
+        v.f(&self.show_child_tasks_type);
+        v.f(&self.pin_important_actions);
+        v.f(&self.showdecendantwarningoptions);
+        v.f(&self.statusafterresourcebook);
+        v.f(&self.parentstatusafterallchildclosed);
+        v.f(&self.parentstatusafterallchildclosed_name);
+        v.f(&self.allowlogonbehalfof);
+        v.f(&self.translations);
+        v.f(&self.auto_create_appt);
+        v.f(&self.hide_anon_contact_info);
+        v.f(&self.ticket_created_override);
+        v.f(&self.newrequestmessage);
+        v.f(&self.allow_anonymous_logging);
+        v.f(&self.published_id);
+        v.f(&self.cors_whitelist_list);
+        v.f(&self.add_ack_attachments);
+        v.f(&self.defaultpagerdutyservice);
+        v.f(&self.defaultpagerdutyservice_name);
+        v.f(&self.defaultsidebarcollapsed);
+        v.f(&self.logonbehalflabeloverride);
+        v.f(&self.tab_display);
+        v.f(&self.sprint_tickettype_id);
+        v.f(&self.sprint_tickettype_name);
+        v.f(&self.usemilestones);
+        v.f(&self.tab_config);
+        v.f(&self.enableusermentions);
+        v.f(&self.sladontclose);
+        v.f(&self.pendingdontclose);
+        v.f(&self.minattachments);
+        v.f(&self.enableforecasting);
+        v.f(&self.make_cc_followers);
+        v.f(&self.default_kanban_view);
+        v.f(&self.showgeneralsurveyfields);
+        v.f(&self.default_send_to_pagerduty);
+        v.f(&self.completion_status_type);
+        v.f(&self.show_project_task_dates);
+        v.f(&self.auto_forward_email_updates);
+        v.f(&self.default_is_sensitive);
+        v.f(&self.process_open_tickets);
+        v.f(&self.todolistportalvisibility);
+        v.f(&self.legacy_print_request_details);
+        v.f(&self.legacy_print_service_form);
+        v.f(&self.default_appt_type);
+        v.f(&self.show_child_assets);
+        v.f(&self.hide_anon_phonenumber);
+        v.f(&self.showconfirmemail);
+        v.f(&self.ticket_status_after_appointment);
+        v.f(&self.max_open_per_user);
+        v.f(&self.max_total_per_user);
+        v.f(&self.max_open_per_user_reached);
+        v.f(&self.max_total_per_user_reached);
+        v.f(&self.milestone_billing);
+        v.f(&self.showopensuppliertickets);
+        v.f(&self.allowall_suggestion_faqlists);
+        v.f(&self.allowed_suggestion_faqlists);
+        v.f(&self.startdate_validation);
+        v.f(&self.startdate_validation_days);
+        v.f(&self.targetdate_validation);
+        v.f(&self.targetdate_validation_days);
+        v.f(&self.auto_contributor);
+        v.f(&self.allow_teams_chat_creation);
+        v.f(&self.teams_chat_default_name);
+        v.f(&self.show_teams_chats_as_tabs);
+        v.f(&self.default_servicenow_type);
+        v.f(&self.enable_task_dependencies);
+        v.f(&self.exclude_from_sales_mailbox_match);
+        v.f(&self.lapsafe_status_after_webhook);
+        v.f(&self.lapsafe_status_after_webhook_guid);
+        v.f(&self.show_status_on_portal);
+        v.f(&self.allow_slack_channel_creation);
+        v.f(&self.slack_channel_default_name);
+        v.f(&self.show_slack_channels_as_tabs);
+        v.f(&self.slack_channel_access_type);
+        v.f(&self.slack_channel_workspace);
+        v.f(&self.slack_channel_workspace_name);
+        v.f(&self.hide_anon_email);
+        v.f(&self.continue_autorelease);
+        v.f(&self.do_ai_survey);
+        v.f(&self.enduserscanlog);
+        v.f(&self.anonymouscanlog);
+        v.f(&self.generate_ai_embeddings);
+        v.f(&self.load_balance_interval);
+        v.f(&self.load_balance_max_tickets);
+        v.f(&self.load_balance_on_schedule);
+        v.f(&self.load_balance_schedule_frequency);
+        v.f(&self.load_balance_schedule);
+        v.f(&self.allowall_child_tickettypes);
+        v.f(&self.allowed_child_tickettypes);
+        v.f(&self.portal_summary_hint_is_placeholder);
+        v.f(&self.portal_details_hint_is_placeholder);
+        v.f(&self.agent_summary_hint_is_placeholder);
+        v.f(&self.agent_details_hint_is_placeholder);
+        v.f(&self.portal_screen_after_logging);
+        v.f(&self.show_related_of_related);
+        v.f(&self.show_all_related);
+        v.f(&self.hideuserdetails);
+        v.f(&self.allowanonattachments);
+        v.f(&self.inherit_parent_category1);
+        v.f(&self.inherit_parent_category2);
+        v.f(&self.inherit_parent_category3);
+        v.f(&self.inherit_parent_category4);
+        v.f(&self.default_is_downtime);
+        v.f(&self.is_chat_ticket);
+        v.f(&self.add_related_assets_to_parent);
+        v.f(&self.third_party_migration_id);
+        v.f(&self.wait_time_type);
+        v.f(&self.default_wait_time);
+        v.f(&self.wait_time_calc_hours);
+        v.f(&self.project_type);
+        v.f(&self.kanbanstatuschoice);
+        v.f(&self.kanbanstatuschoice_list);
+        v.f(&self.email_start_tag);
+        v.f(&self.email_end_tag);
+        v.f(&self.default_agent);
+        v.f(&self.default_agent_name);
+        v.f(&self.default_team);
+        v.f(&self.workflow_name);
+        v.f(&self.overridewiththefollowingtemplatewhenloggingmanuallyname);
+        v.f(&self.default_priority);
+        v.f(&self.visible);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.guid),
+            2 => o.f(&mut self.intent),
+            3 => o.f(&mut self.name),
+            4 => o.f(&mut self.r#use),
+            5 => o.f(&mut self.sequence),
+            6 => o.f(&mut self.default_sla_guid),
+            7 => o.f(&mut self.group_id),
+            8 => o.f(&mut self.group_name),
+            9 => o.f(&mut self.jira_issue_type),
+            10 => o.f(&mut self.ticket_count),
+            11 => o.f(&mut self.cancreate),
+            12 => o.f(&mut self.agentscanselect),
+            13 => o.f(&mut self.itilrequesttype),
+            14 => o.f(&mut self.allowattachments),
+            15 => o.f(&mut self.copyattachmentstochild),
+            16 => o.f(&mut self.copyattachmentstorelated),
+            17 => o.f(&mut self.is_sprint),
+            18 => o.f(&mut self.fieldidlist),
+            19 => o.f(&mut self.enduserscanselect),
+            20 => o.f(&mut self.anonymouscanselect),
+            21 => o.f(&mut self.hasmandatorytechfields),
+            22 => o.f(&mut self.hasmandatoryuserfields),
+            23 => o.f(&mut self.statusafteruserupdate),
+            24 => o.f(&mut self.statusafteruserupdate_guid),
+            25 => o.f(&mut self.statusaftersupplierupdate),
+            26 => o.f(&mut self.statusaftersupplierupdate_guid),
+            27 => o.f(&mut self.closedrequestswithupdates),
+            28 => o.f(&mut self.pendingrequestswithupdates),
+            29 => o.f(&mut self.portalcanreopen),
+            30 => o.f(&mut self.closedrequestswithupdatesincpending),
+            31 => o.f(&mut self.includeinmobiledbsync),
+            32 => o.f(&mut self.workflow_id),
+            33 => o.f(&mut self.workflow_guid),
+            34 => o.f(&mut self.always_bcc),
+            35 => o.f(&mut self.reopenedstatus),
+            36 => o.f(&mut self.reopenedstatus_guid),
+            37 => o.f(&mut self.closedrequestsemailid),
+            38 => o.f(&mut self.closedrequestsemailguid),
+            39 => o.f(&mut self.pendingrequestsemailid),
+            40 => o.f(&mut self.pendingrequestsemailguid),
+            41 => o.f(&mut self.closedrequestsemail_name),
+            42 => o.f(&mut self.pendingrequestsemail_name),
+            43 => o.f(&mut self.closeduserupdatehours),
+            44 => o.f(&mut self.pendinguserupdatehours),
+            45 => o.f(&mut self.webannouncement),
+            46 => o.f(&mut self.chargerate),
+            47 => o.f(&mut self.initial_status),
+            48 => o.f(&mut self.initial_status_guid),
+            49 => o.f(&mut self.default_team_to_agents_default),
+            50 => o.f(&mut self.default_sla),
+            51 => o.f(&mut self.default_category_1),
+            52 => o.f(&mut self.default_category_2),
+            53 => o.f(&mut self.default_category_3),
+            54 => o.f(&mut self.default_category_4),
+            55 => o.f(&mut self.default_summary),
+            56 => o.f(&mut self.default_details),
+            57 => o.f(&mut self.default_details_html),
+            58 => o.f(&mut self.default_excludefromsla),
+            59 => o.f(&mut self.default_showforusers),
+            60 => o.f(&mut self.default_sendack),
+            61 => o.f(&mut self.default_sendemail),
+            62 => o.f(&mut self.default_matchedkbid),
+            63 => o.f(&mut self.default_kb_name),
+            64 => o.f(&mut self.default_kb_accessible_for_enduser),
+            65 => o.f(&mut self.allowall_actions),
+            66 => o.f(&mut self.allowall_team),
+            67 => o.f(&mut self.allowed_teams),
+            68 => o.f(&mut self.allowed_actions),
+            69 => o.f(&mut self.allowall_status),
+            70 => o.f(&mut self.allowed_status),
+            71 => o.f(&mut self.allowall_category1),
+            72 => o.f(&mut self.allowed_category1),
+            73 => o.f(&mut self.allowall_category2),
+            74 => o.f(&mut self.allowed_category2),
+            75 => o.f(&mut self.allowall_category3),
+            76 => o.f(&mut self.allowed_category3),
+            77 => o.f(&mut self.allowall_category4),
+            78 => o.f(&mut self.allowed_category4),
+            79 => o.f(&mut self.approval_process_id),
+            80 => o.f(&mut self.approval_process_guid),
+            81 => o.f(&mut self.approval_process_name),
+            82 => o.f(&mut self.from_mailbox_id),
+            83 => o.f(&mut self.hide_respond),
+            84 => o.f(&mut self.close_kb_action),
+            85 => o.f(&mut self.default_product_id),
+            86 => o.f(&mut self.default_product_name),
+            87 => o.f(&mut self.default_budgettype_id),
+            88 => o.f(&mut self.default_budgettype_name),
+            89 => o.f(&mut self.email_start_tag_override),
+            90 => o.f(&mut self.email_end_tag_override),
+            91 => o.f(&mut self.acknowledgementtemplate),
+            92 => o.f(&mut self.acknowledgementtemplate_guid),
+            93 => o.f(&mut self.acknowledgementtemplate_name),
+            94 => o.f(&mut self.acknowledgementtemplateooh),
+            95 => o.f(&mut self.acknowledgementtemplateooh_guid),
+            96 => o.f(&mut self.acknowledgementtemplateooh_name),
+            97 => o.f(&mut self.dontsendslareminders),
+            98 => o.f(&mut self.dontusependingclosure),
+            99 => o.f(&mut self.database_lookup_id),
+            100 => o.f(&mut self.database_lookup_name),
+            101 => o.f(&mut self.applydefaultsontypechangebool),
+            102 => o.f(&mut self.apply_workflow_on_type_change),
+            103 => o.f(&mut self.allowtickettypetobechild),
+            104 => o.f(&mut self.fields),
+            105 => o.f(&mut self.default_estimate),
+            106 => o.f(&mut self.mustclosechildbeforeclosurebool),
+            107 => o.f(&mut self.default_sendremoteinvite),
+            108 => o.f(&mut self.logtimeindays),
+            109 => o.f(&mut self.logtimeindaysincrement),
+            110 => o.f(&mut self.usetimeslotsforstartandtargettimes),
+            111 => o.f(&mut self.childticketcolumnsoverride),
+            112 => o.f(&mut self.childticketcolumnsoverride_guid),
+            113 => o.f(&mut self.childticketcolumnsoverride_name),
+            114 => o.f(&mut self.showunborntab),
+            115 => o.f(&mut self.allowcustomiseunborn),
+            116 => o.f(&mut self.inform_account_manager),
+            117 => o.f(&mut self.statusaftertechupdate),
+            118 => o.f(&mut self.statusaftertechupdate_guid),
+            119 => o.f(&mut self.pdftemplate_id),
+            120 => o.f(&mut self.pdftemplate_name),
+            121 => o.f(&mut self.quote_pdftemplate_id),
+            122 => o.f(&mut self.quote_pdftemplate_name),
+            123 => o.f(&mut self.maximum_restricted_priority),
+            124 => o.f(&mut self.auto_respond_logged_manually),
+            125 => o.f(&mut self.auto_close_hours),
+            126 => o.f(&mut self.allowed_clients),
+            127 => o.f(&mut self.closedrequestreplylimit),
+            128 => o.f(&mut self.pendingrequestreplylimit),
+            129 => o.f(&mut self.alluserscanviewit),
+            130 => o.f(&mut self.alluserscanview),
+            131 => o.f(&mut self.thisentitycanbevotedfor),
+            132 => o.f(&mut self.show_vote_comment),
+            133 => o.f(&mut self.overridewiththefollowingtemplatewhenloggingmanually),
+            134 => {
+                o.f(&mut self.overridewiththefollowingtemplatewhenloggingmanually_guid)
+            }
+            135 => o.f(&mut self.editservstatus),
+            136 => o.f(&mut self.appointmentdefaultbody),
+            137 => o.f(&mut self.appointmentdefaultbody_guid),
+            138 => o.f(&mut self.appointmentdefaultbody_name),
+            139 => o.f(&mut self.setrelatedservicesfromassets),
+            140 => o.f(&mut self.default_sendtosoc),
+            141 => o.f(&mut self.default_soctargettype),
+            142 => o.f(&mut self.default_soctargetid),
+            143 => o.f(&mut self.default_soctargetname),
+            144 => o.f(&mut self.soc_default_target),
+            145 => o.f(&mut self.forwardinboundupdates),
+            146 => o.f(&mut self.default_appointment_summary),
+            147 => o.f(&mut self.default_appointment_details),
+            148 => o.f(&mut self.displayonquicktime),
+            149 => o.f(&mut self.statusafterapproverupdate),
+            150 => o.f(&mut self.statusafterapproverupdate_guid),
+            151 => o.f(&mut self.display_audit_tab),
+            152 => o.f(&mut self.overwrite_showforusers),
+            153 => o.f(&mut self.default_services),
+            154 => o.f(&mut self.access_control),
+            155 => o.f(&mut self.access_control_level),
+            156 => o.f(&mut self.showdownvote),
+            157 => o.f(&mut self.addactionstolinked),
+            158 => o.f(&mut self.addnoteonlytolinked),
+            159 => o.f(&mut self.dontconfirm_updateparent),
+            160 => o.f(&mut self.default_impact),
+            161 => o.f(&mut self.default_risklevel),
+            162 => o.f(&mut self.default_justification),
+            163 => o.f(&mut self.default_impactdescription),
+            164 => o.f(&mut self.default_riskleveldescription),
+            165 => o.f(&mut self.default_testplan),
+            166 => o.f(&mut self.default_backoutplan),
+            167 => o.f(&mut self.default_communicationplan),
+            168 => o.f(&mut self.default_changeinformation_html),
+            169 => o.f(&mut self.isbillable),
+            170 => o.f(&mut self.items_are_billable),
+            171 => o.f(&mut self.defaultresourcetype),
+            172 => o.f(&mut self.defaultresourcetype_name),
+            173 => o.f(&mut self.defaultlisttype),
+            174 => o.f(&mut self.defaulttab),
+            175 => o.f(&mut self.defaultsync_to_sentinel),
+            176 => o.f(&mut self.adduserupdatestochildren),
+            177 => o.f(&mut self.default_targetdate),
+            178 => o.f(&mut self.allowed_resourcebooking_teams),
+            179 => o.f(&mut self.defaultresourcetype_name_agent),
+            180 => o.f(&mut self.agentresourcebookingtype),
+            181 => o.f(&mut self.userbookfromportal),
+            182 => o.f(&mut self.defaultresourcetype_agent),
+            183 => o.f(&mut self.defaultagentresourcebookingduration_id),
+            184 => o.f(&mut self.rtdefaultagentresourcebookingduration_name),
+            185 => o.f(&mut self.showotheropenticketsinnewtab),
+            186 => o.f(&mut self.showopenusertickets),
+            187 => o.f(&mut self.showopensitetickets),
+            188 => o.f(&mut self.showopenclienttickets),
+            189 => o.f(&mut self.showopendevicetickets),
+            190 => o.f(&mut self.showuserfeed),
+            191 => o.f(&mut self.updateservicestatus),
+            192 => o.f(&mut self.default_servicestatusnote),
+            193 => o.f(&mut self.attendeesenduser),
+            194 => o.f(&mut self.showautomationstab),
+            195 => o.f(&mut self.showbillingtab),
+            196 => o.f(&mut self.showsuggestionstab),
+            197 => o.f(&mut self.showoppcontacttab),
+            198 => o.f(&mut self.showactivestatuskanban),
+            199 => o.f(&mut self.ganttgrandchildview),
+            200 => o.f(&mut self.warning),
+            201 => o.f(&mut self.submitlabeloverride),
+            202 => o.f(&mut self.allowall_appointment_types),
+            203 => o.f(&mut self.include_appointments_scheduled_hours),
+            204 => o.f(&mut self.ticketlinktype),
+            205 => o.f(&mut self.allowed_appointment_types),
+            206 => o.f(&mut self.allowall_iframe_customtabs),
+            207 => o.f(&mut self.allowed_iframe_customtabs),
+            208 => o.f(&mut self.default_sync_to_salesforce),
+            209 => o.f(&mut self.salesforce_default_stage),
+            210 => o.f(&mut self.show_add_note),
+            211 => o.f(&mut self.auto_delete_data),
+            212 => o.f(&mut self.auto_delete_days),
+            213 => o.f(&mut self.show_child_tasks_type),
+            214 => o.f(&mut self.pin_important_actions),
+            215 => o.f(&mut self.showdecendantwarningoptions),
+            216 => o.f(&mut self.statusafterresourcebook),
+            217 => o.f(&mut self.parentstatusafterallchildclosed),
+            218 => o.f(&mut self.parentstatusafterallchildclosed_name),
+            219 => o.f(&mut self.allowlogonbehalfof),
+            220 => o.f(&mut self.translations),
+            221 => o.f(&mut self.auto_create_appt),
+            222 => o.f(&mut self.hide_anon_contact_info),
+            223 => o.f(&mut self.ticket_created_override),
+            224 => o.f(&mut self.newrequestmessage),
+            225 => o.f(&mut self.allow_anonymous_logging),
+            226 => o.f(&mut self.published_id),
+            227 => o.f(&mut self.cors_whitelist_list),
+            228 => o.f(&mut self.add_ack_attachments),
+            229 => o.f(&mut self.defaultpagerdutyservice),
+            230 => o.f(&mut self.defaultpagerdutyservice_name),
+            231 => o.f(&mut self.defaultsidebarcollapsed),
+            232 => o.f(&mut self.logonbehalflabeloverride),
+            233 => o.f(&mut self.tab_display),
+            234 => o.f(&mut self.sprint_tickettype_id),
+            235 => o.f(&mut self.sprint_tickettype_name),
+            236 => o.f(&mut self.usemilestones),
+            237 => o.f(&mut self.tab_config),
+            238 => o.f(&mut self.enableusermentions),
+            239 => o.f(&mut self.sladontclose),
+            240 => o.f(&mut self.pendingdontclose),
+            241 => o.f(&mut self.minattachments),
+            242 => o.f(&mut self.enableforecasting),
+            243 => o.f(&mut self.make_cc_followers),
+            244 => o.f(&mut self.default_kanban_view),
+            245 => o.f(&mut self.showgeneralsurveyfields),
+            246 => o.f(&mut self.default_send_to_pagerduty),
+            247 => o.f(&mut self.completion_status_type),
+            248 => o.f(&mut self.show_project_task_dates),
+            249 => o.f(&mut self.auto_forward_email_updates),
+            250 => o.f(&mut self.default_is_sensitive),
+            251 => o.f(&mut self.process_open_tickets),
+            252 => o.f(&mut self.todolistportalvisibility),
+            253 => o.f(&mut self.legacy_print_request_details),
+            254 => o.f(&mut self.legacy_print_service_form),
+            255 => o.f(&mut self.default_appt_type),
+            256 => o.f(&mut self.show_child_assets),
+            257 => o.f(&mut self.hide_anon_phonenumber),
+            258 => o.f(&mut self.showconfirmemail),
+            259 => o.f(&mut self.ticket_status_after_appointment),
+            260 => o.f(&mut self.max_open_per_user),
+            261 => o.f(&mut self.max_total_per_user),
+            262 => o.f(&mut self.max_open_per_user_reached),
+            263 => o.f(&mut self.max_total_per_user_reached),
+            264 => o.f(&mut self.milestone_billing),
+            265 => o.f(&mut self.showopensuppliertickets),
+            266 => o.f(&mut self.allowall_suggestion_faqlists),
+            267 => o.f(&mut self.allowed_suggestion_faqlists),
+            268 => o.f(&mut self.startdate_validation),
+            269 => o.f(&mut self.startdate_validation_days),
+            270 => o.f(&mut self.targetdate_validation),
+            271 => o.f(&mut self.targetdate_validation_days),
+            272 => o.f(&mut self.auto_contributor),
+            273 => o.f(&mut self.allow_teams_chat_creation),
+            274 => o.f(&mut self.teams_chat_default_name),
+            275 => o.f(&mut self.show_teams_chats_as_tabs),
+            276 => o.f(&mut self.default_servicenow_type),
+            277 => o.f(&mut self.enable_task_dependencies),
+            278 => o.f(&mut self.exclude_from_sales_mailbox_match),
+            279 => o.f(&mut self.lapsafe_status_after_webhook),
+            280 => o.f(&mut self.lapsafe_status_after_webhook_guid),
+            281 => o.f(&mut self.show_status_on_portal),
+            282 => o.f(&mut self.allow_slack_channel_creation),
+            283 => o.f(&mut self.slack_channel_default_name),
+            284 => o.f(&mut self.show_slack_channels_as_tabs),
+            285 => o.f(&mut self.slack_channel_access_type),
+            286 => o.f(&mut self.slack_channel_workspace),
+            287 => o.f(&mut self.slack_channel_workspace_name),
+            288 => o.f(&mut self.hide_anon_email),
+            289 => o.f(&mut self.continue_autorelease),
+            290 => o.f(&mut self.do_ai_survey),
+            291 => o.f(&mut self.enduserscanlog),
+            292 => o.f(&mut self.anonymouscanlog),
+            293 => o.f(&mut self.generate_ai_embeddings),
+            294 => o.f(&mut self.load_balance_interval),
+            295 => o.f(&mut self.load_balance_max_tickets),
+            296 => o.f(&mut self.load_balance_on_schedule),
+            297 => o.f(&mut self.load_balance_schedule_frequency),
+            298 => o.f(&mut self.load_balance_schedule),
+            299 => o.f(&mut self.allowall_child_tickettypes),
+            300 => o.f(&mut self.allowed_child_tickettypes),
+            301 => o.f(&mut self.portal_summary_hint_is_placeholder),
+            302 => o.f(&mut self.portal_details_hint_is_placeholder),
+            303 => o.f(&mut self.agent_summary_hint_is_placeholder),
+            304 => o.f(&mut self.agent_details_hint_is_placeholder),
+            305 => o.f(&mut self.portal_screen_after_logging),
+            306 => o.f(&mut self.show_related_of_related),
+            307 => o.f(&mut self.show_all_related),
+            308 => o.f(&mut self.hideuserdetails),
+            309 => o.f(&mut self.allowanonattachments),
+            310 => o.f(&mut self.inherit_parent_category1),
+            311 => o.f(&mut self.inherit_parent_category2),
+            312 => o.f(&mut self.inherit_parent_category3),
+            313 => o.f(&mut self.inherit_parent_category4),
+            314 => o.f(&mut self.default_is_downtime),
+            315 => o.f(&mut self.is_chat_ticket),
+            316 => o.f(&mut self.add_related_assets_to_parent),
+            317 => o.f(&mut self.third_party_migration_id),
+            318 => o.f(&mut self.wait_time_type),
+            319 => o.f(&mut self.default_wait_time),
+            320 => o.f(&mut self.wait_time_calc_hours),
+            321 => o.f(&mut self.project_type),
+            322 => o.f(&mut self.kanbanstatuschoice),
+            323 => o.f(&mut self.kanbanstatuschoice_list),
+            324 => o.f(&mut self.email_start_tag),
+            325 => o.f(&mut self.email_end_tag),
+            326 => o.f(&mut self.default_agent),
+            327 => o.f(&mut self.default_agent_name),
+            328 => o.f(&mut self.default_team),
+            329 => o.f(&mut self.workflow_name),
+            330 => o.f(&mut self.overridewiththefollowingtemplatewhenloggingmanuallyname),
+            331 => o.f(&mut self.default_priority),
+            332 => o.f(&mut self.visible),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(TicketType, TicketTypeField, extra, kept);
 /// A page of ticket types: `{"record_count": N, "tickettypes": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key `tickettypes` is the one HaloAPI reads; no source confirms Halo's wrapped answer for this list, and a bare array decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct TicketTypeList {
     /// The number of records matching the request, across all pages.
@@ -9393,123 +2410,57 @@ pub struct TicketTypeList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl TicketTypeList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `tickettypes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_tickettypes(mut self, value: Vec<TicketType>) -> Self {
-        self.tickettypes = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for TicketTypeList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "tickettypes", &self.tickettypes)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TicketTypeList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`TicketTypeList`], to name one in [`TicketTypeList::clear`] (send it as `null`) and
+/// [`TicketTypeList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TicketTypeListField {
+    /// `record_count`.
+    RecordCount,
+    /// `tickettypes`.
+    Tickettypes,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for TicketTypeList {
-    const EXPECTING: &'static str = "struct TicketTypeList";
+    const NAME: &'static str = "TicketTypeList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "tickettypes",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.tickettypes = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.tickettypes);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.tickettypes),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(TicketTypeList, TicketTypeListField, extra, kept);
 impl crate::runtime::ListPage for TicketTypeList {
     type Item = TicketType;
     fn from_items(items: Vec<TicketType>) -> Self {

@@ -4,7 +4,7 @@
 use super::*;
 
 /// An agent's timesheet for one day: target, actual and break hours, and the day's events (`events`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Timesheet {
     /// `id`.
@@ -53,7 +53,7 @@ pub struct Timesheet {
     pub approve: Option<bool>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub reject: Option<bool>,
-    /// Halo's `TimesheetApproval` model, kept as free-form JSON: it is not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `TimesheetApproval` model, kept as free-form JSON: it is not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub approval: Option<serde_json::Value>,
     /// Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.
     pub approval_message: Option<String>,
@@ -63,651 +63,177 @@ pub struct Timesheet {
     pub forecasting_hours: Option<f64>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Timesheet {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_id(mut self, value: i32) -> Self {
-        self.agent_id = Some(value);
-        self
-    }
-
-    /// Sets `agent_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_name(mut self, value: impl Into<String>) -> Self {
-        self.agent_name = Some(value.into());
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date = Some(value.into());
-        self
-    }
-
-    /// Sets `start_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_start_time(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.start_time = Some(value.into());
-        self
-    }
-
-    /// Sets `end_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_end_time(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.end_time = Some(value.into());
-        self
-    }
-
-    /// Sets `estimated_start_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_estimated_start_time(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.estimated_start_time = Some(value.into());
-        self
-    }
-
-    /// Sets `estimated_end_time` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_estimated_end_time(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.estimated_end_time = Some(value.into());
-        self
-    }
-
-    /// Sets `target_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_target_hours(mut self, value: f64) -> Self {
-        self.target_hours = Some(value);
-        self
-    }
-
-    /// Sets `actual_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_actual_hours(mut self, value: f64) -> Self {
-        self.actual_hours = Some(value);
-        self
-    }
-
-    /// Sets `break_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_break_hours(mut self, value: f64) -> Self {
-        self.break_hours = Some(value);
-        self
-    }
-
-    /// Sets `unlogged_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unlogged_hours(mut self, value: f64) -> Self {
-        self.unlogged_hours = Some(value);
-        self
-    }
-
-    /// Sets `allowed_break_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowed_break_hours(mut self, value: f64) -> Self {
-        self.allowed_break_hours = Some(value);
-        self
-    }
-
-    /// Sets `work_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_work_hours(mut self, value: f64) -> Self {
-        self.work_hours = Some(value);
-        self
-    }
-
-    /// Sets `percentage` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_percentage(mut self, value: f64) -> Self {
-        self.percentage = Some(value);
-        self
-    }
-
-    /// Sets `workdayid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_workdayid(mut self, value: i32) -> Self {
-        self.workdayid = Some(value);
-        self
-    }
-
-    /// Sets `events` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_events(mut self, value: Vec<TimesheetEvent>) -> Self {
-        self.events = Some(value);
-        self
-    }
-
-    /// Sets `timesheet_manager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timesheet_manager(mut self, value: i32) -> Self {
-        self.timesheet_manager = Some(value);
-        self
-    }
-
-    /// Sets `forecasting_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forecasting_id(mut self, value: i32) -> Self {
-        self.forecasting_id = Some(value);
-        self
-    }
-
-    /// Sets `_submitapproval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_submitapproval(mut self, value: bool) -> Self {
-        self.submitapproval = Some(value);
-        self
-    }
-
-    /// Sets `_approve` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approve(mut self, value: bool) -> Self {
-        self.approve = Some(value);
-        self
-    }
-
-    /// Sets `_reject` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reject(mut self, value: bool) -> Self {
-        self.reject = Some(value);
-        self
-    }
-
-    /// Sets `approval` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval(mut self, value: serde_json::Value) -> Self {
-        self.approval = Some(value);
-        self
-    }
-
-    /// Sets `_approval_message` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_approval_message(mut self, value: impl Into<String>) -> Self {
-        self.approval_message = Some(value.into());
-        self
-    }
-
-    /// Sets `chargeable_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_chargeable_hours(mut self, value: f64) -> Self {
-        self.chargeable_hours = Some(value);
-        self
-    }
-
-    /// Sets `forecasting_hours` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_forecasting_hours(mut self, value: f64) -> Self {
-        self.forecasting_hours = Some(value);
-        self
-    }
-
-    /// Sends `agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_id(mut self) -> Self {
-        self.agent_id = None;
-        self.extra.insert("agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_name(mut self) -> Self {
-        self.agent_name = None;
-        self.extra.insert("agent_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date(mut self) -> Self {
-        self.date = None;
-        self.extra.insert("date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `start_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_start_time(mut self) -> Self {
-        self.start_time = None;
-        self.extra.insert("start_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `end_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_end_time(mut self) -> Self {
-        self.end_time = None;
-        self.extra.insert("end_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `estimated_start_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_estimated_start_time(mut self) -> Self {
-        self.estimated_start_time = None;
-        self.extra.insert("estimated_start_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `estimated_end_time` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_estimated_end_time(mut self) -> Self {
-        self.estimated_end_time = None;
-        self.extra.insert("estimated_end_time".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `target_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_target_hours(mut self) -> Self {
-        self.target_hours = None;
-        self.extra.insert("target_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `actual_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_actual_hours(mut self) -> Self {
-        self.actual_hours = None;
-        self.extra.insert("actual_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `break_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_break_hours(mut self) -> Self {
-        self.break_hours = None;
-        self.extra.insert("break_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unlogged_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unlogged_hours(mut self) -> Self {
-        self.unlogged_hours = None;
-        self.extra.insert("unlogged_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowed_break_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowed_break_hours(mut self) -> Self {
-        self.allowed_break_hours = None;
-        self.extra.insert("allowed_break_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `work_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_work_hours(mut self) -> Self {
-        self.work_hours = None;
-        self.extra.insert("work_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `percentage` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_percentage(mut self) -> Self {
-        self.percentage = None;
-        self.extra.insert("percentage".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `workdayid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_workdayid(mut self) -> Self {
-        self.workdayid = None;
-        self.extra.insert("workdayid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `events` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_events(mut self) -> Self {
-        self.events = None;
-        self.extra.insert("events".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `timesheet_manager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_timesheet_manager(mut self) -> Self {
-        self.timesheet_manager = None;
-        self.extra.insert("timesheet_manager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forecasting_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forecasting_id(mut self) -> Self {
-        self.forecasting_id = None;
-        self.extra.insert("forecasting_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_submitapproval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_submitapproval(mut self) -> Self {
-        self.submitapproval = None;
-        self.extra.insert("_submitapproval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_approve` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approve(mut self) -> Self {
-        self.approve = None;
-        self.extra.insert("_approve".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_reject` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reject(mut self) -> Self {
-        self.reject = None;
-        self.extra.insert("_reject".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `approval` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval(mut self) -> Self {
-        self.approval = None;
-        self.extra.insert("approval".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_approval_message` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_approval_message(mut self) -> Self {
-        self.approval_message = None;
-        self.extra.insert("_approval_message".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `chargeable_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_chargeable_hours(mut self) -> Self {
-        self.chargeable_hours = None;
-        self.extra.insert("chargeable_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `forecasting_hours` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_forecasting_hours(mut self) -> Self {
-        self.forecasting_hours = None;
-        self.extra.insert("forecasting_hours".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Timesheet {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_id", &self.agent_id, &self.extra)?;
-        model::opt_entry(&mut map, "agent_name", &self.agent_name, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(&mut map, "date", &self.date, &self.extra)?;
-        model::opt_entry(&mut map, "start_time", &self.start_time, &self.extra)?;
-        model::opt_entry(&mut map, "end_time", &self.end_time, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "estimated_start_time",
-            &self.estimated_start_time,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "estimated_end_time",
-            &self.estimated_end_time,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "target_hours", &self.target_hours, &self.extra)?;
-        model::opt_entry(&mut map, "actual_hours", &self.actual_hours, &self.extra)?;
-        model::opt_entry(&mut map, "break_hours", &self.break_hours, &self.extra)?;
-        model::opt_entry(&mut map, "unlogged_hours", &self.unlogged_hours, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowed_break_hours",
-            &self.allowed_break_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "work_hours", &self.work_hours, &self.extra)?;
-        model::opt_entry(&mut map, "percentage", &self.percentage, &self.extra)?;
-        model::opt_entry(&mut map, "workdayid", &self.workdayid, &self.extra)?;
-        model::opt_entry(&mut map, "events", &self.events, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "timesheet_manager",
-            &self.timesheet_manager,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "forecasting_id", &self.forecasting_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_submitapproval",
-            &self.submitapproval,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_approve", &self.approve, &self.extra)?;
-        model::opt_entry(&mut map, "_reject", &self.reject, &self.extra)?;
-        model::opt_entry(&mut map, "approval", &self.approval, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_approval_message",
-            &self.approval_message,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "chargeable_hours",
-            &self.chargeable_hours,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "forecasting_hours",
-            &self.forecasting_hours,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Timesheet {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Timesheet`], to name one in [`Timesheet::clear`] (send it as `null`) and
+/// [`Timesheet::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TimesheetField {
+    /// `id`.
+    Id,
+    /// `agent_id`.
+    AgentId,
+    /// `agent_name`.
+    AgentName,
+    /// `colour`.
+    Colour,
+    /// `date`.
+    Date,
+    /// `start_time`.
+    StartTime,
+    /// `end_time`.
+    EndTime,
+    /// `estimated_start_time`.
+    EstimatedStartTime,
+    /// `estimated_end_time`.
+    EstimatedEndTime,
+    /// `target_hours`.
+    TargetHours,
+    /// `actual_hours`.
+    ActualHours,
+    /// `break_hours`.
+    BreakHours,
+    /// `unlogged_hours`.
+    UnloggedHours,
+    /// `allowed_break_hours`.
+    AllowedBreakHours,
+    /// `work_hours`.
+    WorkHours,
+    /// `percentage`.
+    Percentage,
+    /// `workdayid`.
+    Workdayid,
+    /// `events`.
+    Events,
+    /// `timesheet_manager`.
+    TimesheetManager,
+    /// `forecasting_id`.
+    ForecastingId,
+    /// `_submitapproval`.
+    Submitapproval,
+    /// `_approve`.
+    Approve,
+    /// `_reject`.
+    Reject,
+    /// `approval`.
+    Approval,
+    /// `_approval_message`.
+    ApprovalMessage,
+    /// `chargeable_hours`.
+    ChargeableHours,
+    /// `forecasting_hours`.
+    ForecastingHours,
 }
 
 impl crate::runtime::model::Model for Timesheet {
-    const EXPECTING: &'static str = "struct Timesheet";
+    const NAME: &'static str = "Timesheet";
     const FIELDS: &'static [&'static str] = &[
-        "_approval_message",
-        "_approve",
-        "_reject",
-        "_submitapproval",
-        "actual_hours",
+        "id",
         "agent_id",
         "agent_name",
-        "allowed_break_hours",
-        "approval",
-        "break_hours",
-        "chargeable_hours",
         "colour",
         "date",
-        "end_time",
-        "estimated_end_time",
-        "estimated_start_time",
-        "events",
-        "forecasting_hours",
-        "forecasting_id",
-        "id",
-        "percentage",
         "start_time",
+        "end_time",
+        "estimated_start_time",
+        "estimated_end_time",
         "target_hours",
-        "timesheet_manager",
+        "actual_hours",
+        "break_hours",
         "unlogged_hours",
+        "allowed_break_hours",
         "work_hours",
+        "percentage",
         "workdayid",
+        "events",
+        "timesheet_manager",
+        "forecasting_id",
+        "_submitapproval",
+        "_approve",
+        "_reject",
+        "approval",
+        "_approval_message",
+        "chargeable_hours",
+        "forecasting_hours",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.approval_message = model::value(map)?,
-            1 => self.approve = model::opt_bool(map)?,
-            2 => self.reject = model::opt_bool(map)?,
-            3 => self.submitapproval = model::opt_bool(map)?,
-            4 => self.actual_hours = model::opt_f64(map)?,
-            5 => self.agent_id = model::opt_i32(map)?,
-            6 => self.agent_name = model::value(map)?,
-            7 => self.allowed_break_hours = model::opt_f64(map)?,
-            8 => self.approval = model::value(map)?,
-            9 => self.break_hours = model::opt_f64(map)?,
-            10 => self.chargeable_hours = model::opt_f64(map)?,
-            11 => self.colour = model::value(map)?,
-            12 => self.date = model::value(map)?,
-            13 => self.end_time = model::value(map)?,
-            14 => self.estimated_end_time = model::value(map)?,
-            15 => self.estimated_start_time = model::value(map)?,
-            16 => self.events = model::value(map)?,
-            17 => self.forecasting_hours = model::opt_f64(map)?,
-            18 => self.forecasting_id = model::opt_i32(map)?,
-            19 => self.id = model::opt_i32(map)?,
-            20 => self.percentage = model::opt_f64(map)?,
-            21 => self.start_time = model::value(map)?,
-            22 => self.target_hours = model::opt_f64(map)?,
-            23 => self.timesheet_manager = model::opt_i32(map)?,
-            24 => self.unlogged_hours = model::opt_f64(map)?,
-            25 => self.work_hours = model::opt_f64(map)?,
-            26 => self.workdayid = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        24, 21, 22, 20, 10, 1, 2, 13, 23, 11, 25, 3, 4, 6, 8, 7, 17, 26, 19, 0, 15, 5, 9,
+        18, 12, 14, 16,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.agent_id);
+        v.f(&self.agent_name);
+        v.f(&self.colour);
+        v.f(&self.date);
+        v.f(&self.start_time);
+        v.f(&self.end_time);
+        v.f(&self.estimated_start_time);
+        v.f(&self.estimated_end_time);
+        v.f(&self.target_hours);
+        v.f(&self.actual_hours);
+        v.f(&self.break_hours);
+        v.f(&self.unlogged_hours);
+        v.f(&self.allowed_break_hours);
+        v.f(&self.work_hours);
+        v.f(&self.percentage);
+        v.f(&self.workdayid);
+        v.f(&self.events);
+        v.f(&self.timesheet_manager);
+        v.f(&self.forecasting_id);
+        v.f(&self.submitapproval);
+        v.f(&self.approve);
+        v.f(&self.reject);
+        v.f(&self.approval);
+        v.f(&self.approval_message);
+        v.f(&self.chargeable_hours);
+        v.f(&self.forecasting_hours);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.agent_id),
+            2 => o.f(&mut self.agent_name),
+            3 => o.f(&mut self.colour),
+            4 => o.f(&mut self.date),
+            5 => o.f(&mut self.start_time),
+            6 => o.f(&mut self.end_time),
+            7 => o.f(&mut self.estimated_start_time),
+            8 => o.f(&mut self.estimated_end_time),
+            9 => o.f(&mut self.target_hours),
+            10 => o.f(&mut self.actual_hours),
+            11 => o.f(&mut self.break_hours),
+            12 => o.f(&mut self.unlogged_hours),
+            13 => o.f(&mut self.allowed_break_hours),
+            14 => o.f(&mut self.work_hours),
+            15 => o.f(&mut self.percentage),
+            16 => o.f(&mut self.workdayid),
+            17 => o.f(&mut self.events),
+            18 => o.f(&mut self.timesheet_manager),
+            19 => o.f(&mut self.forecasting_id),
+            20 => o.f(&mut self.submitapproval),
+            21 => o.f(&mut self.approve),
+            22 => o.f(&mut self.reject),
+            23 => o.f(&mut self.approval),
+            24 => o.f(&mut self.approval_message),
+            25 => o.f(&mut self.chargeable_hours),
+            26 => o.f(&mut self.forecasting_hours),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Timesheet, TimesheetField, extra, kept);
 /// A page of timesheets: `{"record_count": N, "timesheets": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: HaloAPI's `Get-HaloTimesheet` and netaryx/pyhalopsa read `timesheets`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct TimesheetList {
     /// The number of records matching the request, across all pages.
@@ -720,123 +246,57 @@ pub struct TimesheetList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl TimesheetList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `timesheets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_timesheets(mut self, value: Vec<Timesheet>) -> Self {
-        self.timesheets = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for TimesheetList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "timesheets", &self.timesheets)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TimesheetList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`TimesheetList`], to name one in [`TimesheetList::clear`] (send it as `null`) and
+/// [`TimesheetList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TimesheetListField {
+    /// `record_count`.
+    RecordCount,
+    /// `timesheets`.
+    Timesheets,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for TimesheetList {
-    const EXPECTING: &'static str = "struct TimesheetList";
+    const NAME: &'static str = "TimesheetList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "timesheets",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.timesheets = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.timesheets);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.timesheets),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(TimesheetList, TimesheetListField, extra, kept);
 impl crate::runtime::ListPage for TimesheetList {
     type Item = Timesheet;
     fn from_items(items: Vec<Timesheet>) -> Self {

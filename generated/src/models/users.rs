@@ -4,7 +4,7 @@
 use super::*;
 
 /// The `DeviceApplications` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct DeviceApplications {
     /// `id`.
@@ -43,472 +43,147 @@ pub struct DeviceApplications {
     pub moduleid: Option<i32>,
     /// `new_users`.
     pub new_users: Option<Vec<User>>,
-    /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `Device` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub new_devices: Option<Vec<serde_json::Value>>,
     /// `_warning`.
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl DeviceApplications {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `licence_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_id(mut self, value: i32) -> Self {
-        self.licence_id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_count(mut self, value: i32) -> Self {
-        self.count = Some(value);
-        self
-    }
-
-    /// Sets `did` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_did(mut self, value: i32) -> Self {
-        self.did = Some(value);
-        self
-    }
-
-    /// Sets `bundledesc` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_bundledesc(mut self, value: impl Into<String>) -> Self {
-        self.bundledesc = Some(value.into());
-        self
-    }
-
-    /// Sets `cost` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cost(mut self, value: f64) -> Self {
-        self.cost = Some(value);
-        self
-    }
-
-    /// Sets `lastused` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastused(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastused = Some(value.into());
-        self
-    }
-
-    /// Sets `install_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_install_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.install_date = Some(value.into());
-        self
-    }
-
-    /// Sets `snowid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_snowid(mut self, value: impl Into<String>) -> Self {
-        self.snowid = Some(value.into());
-        self
-    }
-
-    /// Sets `licence_required` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_required(mut self, value: bool) -> Self {
-        self.licence_required = Some(value);
-        self
-    }
-
-    /// Sets `version` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_version(mut self, value: impl Into<String>) -> Self {
-        self.version = Some(value.into());
-        self
-    }
-
-    /// Sets `licence_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_licence_name(mut self, value: impl Into<String>) -> Self {
-        self.licence_name = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `role_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_id(mut self, value: i32) -> Self {
-        self.role_id = Some(value);
-        self
-    }
-
-    /// Sets `role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_name(mut self, value: impl Into<String>) -> Self {
-        self.role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `moduleid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_moduleid(mut self, value: i32) -> Self {
-        self.moduleid = Some(value);
-        self
-    }
-
-    /// Sets `new_users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_users(mut self, value: Vec<User>) -> Self {
-        self.new_users = Some(value);
-        self
-    }
-
-    /// Sets `new_devices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_devices(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.new_devices = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `licence_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_id(mut self) -> Self {
-        self.licence_id = None;
-        self.extra.insert("licence_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_count(mut self) -> Self {
-        self.count = None;
-        self.extra.insert("count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `did` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_did(mut self) -> Self {
-        self.did = None;
-        self.extra.insert("did".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `bundledesc` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_bundledesc(mut self) -> Self {
-        self.bundledesc = None;
-        self.extra.insert("bundledesc".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cost` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cost(mut self) -> Self {
-        self.cost = None;
-        self.extra.insert("cost".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastused` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastused(mut self) -> Self {
-        self.lastused = None;
-        self.extra.insert("lastused".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `install_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_install_date(mut self) -> Self {
-        self.install_date = None;
-        self.extra.insert("install_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `snowid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_snowid(mut self) -> Self {
-        self.snowid = None;
-        self.extra.insert("snowid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licence_required` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_required(mut self) -> Self {
-        self.licence_required = None;
-        self.extra.insert("licence_required".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `version` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_version(mut self) -> Self {
-        self.version = None;
-        self.extra.insert("version".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `licence_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_licence_name(mut self) -> Self {
-        self.licence_name = None;
-        self.extra.insert("licence_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_id(mut self) -> Self {
-        self.role_id = None;
-        self.extra.insert("role_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_name(mut self) -> Self {
-        self.role_name = None;
-        self.extra.insert("role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `moduleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_moduleid(mut self) -> Self {
-        self.moduleid = None;
-        self.extra.insert("moduleid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_users` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_users(mut self) -> Self {
-        self.new_users = None;
-        self.extra.insert("new_users".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_devices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_devices(mut self) -> Self {
-        self.new_devices = None;
-        self.extra.insert("new_devices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for DeviceApplications {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "licence_id", &self.licence_id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "count", &self.count, &self.extra)?;
-        model::opt_entry(&mut map, "did", &self.did, &self.extra)?;
-        model::opt_entry(&mut map, "bundledesc", &self.bundledesc, &self.extra)?;
-        model::opt_entry(&mut map, "cost", &self.cost, &self.extra)?;
-        model::opt_entry(&mut map, "lastused", &self.lastused, &self.extra)?;
-        model::opt_entry(&mut map, "install_date", &self.install_date, &self.extra)?;
-        model::opt_entry(&mut map, "snowid", &self.snowid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "licence_required",
-            &self.licence_required,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "version", &self.version, &self.extra)?;
-        model::opt_entry(&mut map, "licence_name", &self.licence_name, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_id", &self.role_id, &self.extra)?;
-        model::opt_entry(&mut map, "role_name", &self.role_name, &self.extra)?;
-        model::opt_entry(&mut map, "moduleid", &self.moduleid, &self.extra)?;
-        model::opt_entry(&mut map, "new_users", &self.new_users, &self.extra)?;
-        model::opt_entry(&mut map, "new_devices", &self.new_devices, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DeviceApplications {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`DeviceApplications`], to name one in [`DeviceApplications::clear`] (send it as `null`) and
+/// [`DeviceApplications::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum DeviceApplicationsField {
+    /// `id`.
+    Id,
+    /// `licence_id`.
+    LicenceId,
+    /// `name`.
+    Name,
+    /// `count`.
+    Count,
+    /// `did`.
+    Did,
+    /// `bundledesc`.
+    Bundledesc,
+    /// `cost`.
+    Cost,
+    /// `lastused`.
+    Lastused,
+    /// `install_date`.
+    InstallDate,
+    /// `snowid`.
+    Snowid,
+    /// `licence_required`.
+    LicenceRequired,
+    /// `version`.
+    Version,
+    /// `licence_name`.
+    LicenceName,
+    /// `user_id`.
+    UserId,
+    /// `role_id`.
+    RoleId,
+    /// `role_name`.
+    RoleName,
+    /// `moduleid`.
+    Moduleid,
+    /// `new_users`.
+    NewUsers,
+    /// `new_devices`.
+    NewDevices,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for DeviceApplications {
-    const EXPECTING: &'static str = "struct DeviceApplications";
+    const NAME: &'static str = "DeviceApplications";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
-        "bundledesc",
-        "cost",
+        "id",
+        "licence_id",
+        "name",
         "count",
         "did",
-        "id",
-        "install_date",
+        "bundledesc",
+        "cost",
         "lastused",
-        "licence_id",
-        "licence_name",
+        "install_date",
+        "snowid",
         "licence_required",
-        "moduleid",
-        "name",
-        "new_devices",
-        "new_users",
+        "version",
+        "licence_name",
+        "user_id",
         "role_id",
         "role_name",
-        "snowid",
-        "user_id",
-        "version",
+        "moduleid",
+        "new_users",
+        "new_devices",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.bundledesc = model::value(map)?,
-            2 => self.cost = model::opt_f64(map)?,
-            3 => self.count = model::opt_i32(map)?,
-            4 => self.did = model::opt_i32(map)?,
-            5 => self.id = model::opt_i32(map)?,
-            6 => self.install_date = model::value(map)?,
-            7 => self.lastused = model::value(map)?,
-            8 => self.licence_id = model::opt_i32(map)?,
-            9 => self.licence_name = model::value(map)?,
-            10 => self.licence_required = model::opt_bool(map)?,
-            11 => self.moduleid = model::opt_i32(map)?,
-            12 => self.name = model::value(map)?,
-            13 => self.new_devices = model::value(map)?,
-            14 => self.new_users = model::value(map)?,
-            15 => self.role_id = model::opt_i32(map)?,
-            16 => self.role_name = model::value(map)?,
-            17 => self.snowid = model::value(map)?,
-            18 => self.user_id = model::opt_i32(map)?,
-            19 => self.version = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        19, 5, 6, 3, 4, 0, 8, 7, 1, 12, 10, 16, 2, 18, 17, 14, 15, 9, 13, 11,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.licence_id);
+        v.f(&self.name);
+        v.f(&self.count);
+        v.f(&self.did);
+        v.f(&self.bundledesc);
+        v.f(&self.cost);
+        v.f(&self.lastused);
+        v.f(&self.install_date);
+        v.f(&self.snowid);
+        v.f(&self.licence_required);
+        v.f(&self.version);
+        v.f(&self.licence_name);
+        v.f(&self.user_id);
+        v.f(&self.role_id);
+        v.f(&self.role_name);
+        v.f(&self.moduleid);
+        v.f(&self.new_users);
+        v.f(&self.new_devices);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.licence_id),
+            2 => o.f(&mut self.name),
+            3 => o.f(&mut self.count),
+            4 => o.f(&mut self.did),
+            5 => o.f(&mut self.bundledesc),
+            6 => o.f(&mut self.cost),
+            7 => o.f(&mut self.lastused),
+            8 => o.f(&mut self.install_date),
+            9 => o.f(&mut self.snowid),
+            10 => o.f(&mut self.licence_required),
+            11 => o.f(&mut self.version),
+            12 => o.f(&mut self.licence_name),
+            13 => o.f(&mut self.user_id),
+            14 => o.f(&mut self.role_id),
+            15 => o.f(&mut self.role_name),
+            16 => o.f(&mut self.moduleid),
+            17 => o.f(&mut self.new_users),
+            18 => o.f(&mut self.new_devices),
+            19 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(DeviceApplications, DeviceApplicationsField, extra, kept);
 /// The `MarketingUnsubscribe` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct MarketingUnsubscribe {
     /// `id`.
@@ -537,320 +212,103 @@ pub struct MarketingUnsubscribe {
     pub unsub_all: Option<bool>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl MarketingUnsubscribe {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `mailcampaign_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailcampaign_id(mut self, value: i32) -> Self {
-        self.mailcampaign_id = Some(value);
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `email_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_address(mut self, value: impl Into<String>) -> Self {
-        self.email_address = Some(value.into());
-        self
-    }
-
-    /// Sets `email_unsubscribed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_unsubscribed(mut self, value: i32) -> Self {
-        self.email_unsubscribed = Some(value);
-        self
-    }
-
-    /// Sets `date_unsubscribed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_unsubscribed(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date_unsubscribed = Some(value.into());
-        self
-    }
-
-    /// Sets `user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `mailcampaign_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mailcampaign_name(mut self, value: impl Into<String>) -> Self {
-        self.mailcampaign_name = Some(value.into());
-        self
-    }
-
-    /// Sets `email_unsubscribed_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_unsubscribed_name(mut self, value: impl Into<String>) -> Self {
-        self.email_unsubscribed_name = Some(value.into());
-        self
-    }
-
-    /// Sets `token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_token(mut self, value: impl Into<String>) -> Self {
-        self.token = Some(value.into());
-        self
-    }
-
-    /// Sets `validate_token` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_validate_token(mut self, value: bool) -> Self {
-        self.validate_token = Some(value);
-        self
-    }
-
-    /// Sets `unsub_all` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unsub_all(mut self, value: bool) -> Self {
-        self.unsub_all = Some(value);
-        self
-    }
-
-    /// Sends `mailcampaign_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailcampaign_id(mut self) -> Self {
-        self.mailcampaign_id = None;
-        self.extra.insert("mailcampaign_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_address(mut self) -> Self {
-        self.email_address = None;
-        self.extra.insert("email_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_unsubscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_unsubscribed(mut self) -> Self {
-        self.email_unsubscribed = None;
-        self.extra.insert("email_unsubscribed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_unsubscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_unsubscribed(mut self) -> Self {
-        self.date_unsubscribed = None;
-        self.extra.insert("date_unsubscribed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_name(mut self) -> Self {
-        self.user_name = None;
-        self.extra.insert("user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mailcampaign_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mailcampaign_name(mut self) -> Self {
-        self.mailcampaign_name = None;
-        self.extra.insert("mailcampaign_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email_unsubscribed_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_unsubscribed_name(mut self) -> Self {
-        self.email_unsubscribed_name = None;
-        self.extra.insert("email_unsubscribed_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_token(mut self) -> Self {
-        self.token = None;
-        self.extra.insert("token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `validate_token` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_validate_token(mut self) -> Self {
-        self.validate_token = None;
-        self.extra.insert("validate_token".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unsub_all` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unsub_all(mut self) -> Self {
-        self.unsub_all = None;
-        self.extra.insert("unsub_all".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for MarketingUnsubscribe {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "mailcampaign_id",
-            &self.mailcampaign_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "email_address", &self.email_address, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "email_unsubscribed",
-            &self.email_unsubscribed,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "date_unsubscribed",
-            &self.date_unsubscribed,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "user_name", &self.user_name, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "mailcampaign_name",
-            &self.mailcampaign_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "email_unsubscribed_name",
-            &self.email_unsubscribed_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "token", &self.token, &self.extra)?;
-        model::opt_entry(&mut map, "validate_token", &self.validate_token, &self.extra)?;
-        model::opt_entry(&mut map, "unsub_all", &self.unsub_all, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MarketingUnsubscribe {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`MarketingUnsubscribe`], to name one in [`MarketingUnsubscribe::clear`] (send it as `null`) and
+/// [`MarketingUnsubscribe::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum MarketingUnsubscribeField {
+    /// `id`.
+    Id,
+    /// `mailcampaign_id`.
+    MailcampaignId,
+    /// `user_id`.
+    UserId,
+    /// `email_address`.
+    EmailAddress,
+    /// `email_unsubscribed`.
+    EmailUnsubscribed,
+    /// `date_unsubscribed`.
+    DateUnsubscribed,
+    /// `user_name`.
+    UserName,
+    /// `mailcampaign_name`.
+    MailcampaignName,
+    /// `email_unsubscribed_name`.
+    EmailUnsubscribedName,
+    /// `token`.
+    Token,
+    /// `validate_token`.
+    ValidateToken,
+    /// `unsub_all`.
+    UnsubAll,
 }
 
 impl crate::runtime::model::Model for MarketingUnsubscribe {
-    const EXPECTING: &'static str = "struct MarketingUnsubscribe";
+    const NAME: &'static str = "MarketingUnsubscribe";
     const FIELDS: &'static [&'static str] = &[
-        "date_unsubscribed",
-        "email_address",
-        "email_unsubscribed",
-        "email_unsubscribed_name",
         "id",
         "mailcampaign_id",
-        "mailcampaign_name",
-        "token",
-        "unsub_all",
         "user_id",
+        "email_address",
+        "email_unsubscribed",
+        "date_unsubscribed",
         "user_name",
+        "mailcampaign_name",
+        "email_unsubscribed_name",
+        "token",
         "validate_token",
+        "unsub_all",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.date_unsubscribed = model::value(map)?,
-            1 => self.email_address = model::value(map)?,
-            2 => self.email_unsubscribed = model::opt_i32(map)?,
-            3 => self.email_unsubscribed_name = model::value(map)?,
-            4 => self.id = model::opt_i32(map)?,
-            5 => self.mailcampaign_id = model::opt_i32(map)?,
-            6 => self.mailcampaign_name = model::value(map)?,
-            7 => self.token = model::value(map)?,
-            8 => self.unsub_all = model::opt_bool(map)?,
-            9 => self.user_id = model::opt_i32(map)?,
-            10 => self.user_name = model::value(map)?,
-            11 => self.validate_token = model::opt_bool(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[5, 3, 4, 8, 0, 1, 7, 9, 11, 2, 6, 10];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.mailcampaign_id);
+        v.f(&self.user_id);
+        v.f(&self.email_address);
+        v.f(&self.email_unsubscribed);
+        v.f(&self.date_unsubscribed);
+        v.f(&self.user_name);
+        v.f(&self.mailcampaign_name);
+        v.f(&self.email_unsubscribed_name);
+        v.f(&self.token);
+        v.f(&self.validate_token);
+        v.f(&self.unsub_all);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.mailcampaign_id),
+            2 => o.f(&mut self.user_id),
+            3 => o.f(&mut self.email_address),
+            4 => o.f(&mut self.email_unsubscribed),
+            5 => o.f(&mut self.date_unsubscribed),
+            6 => o.f(&mut self.user_name),
+            7 => o.f(&mut self.mailcampaign_name),
+            8 => o.f(&mut self.email_unsubscribed_name),
+            9 => o.f(&mut self.token),
+            10 => o.f(&mut self.validate_token),
+            11 => o.f(&mut self.unsub_all),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    MarketingUnsubscribe, MarketingUnsubscribeField, extra, kept
+);
 /// A supplier as a user record refers to it: its id and name (Halo's `Supplier`; the supplier record itself is `Supplier`, Halo's `Company`, of `/Supplier`).
 ///
 /// Halo's internal name for this schema is `Supplier`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct SupplierRef {
     /// `id`.
@@ -859,82 +317,48 @@ pub struct SupplierRef {
     pub name: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl SupplierRef {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for SupplierRef {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SupplierRef {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`SupplierRef`], to name one in [`SupplierRef::clear`] (send it as `null`) and
+/// [`SupplierRef::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SupplierRefField {
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
 }
 
 impl crate::runtime::model::Model for SupplierRef {
-    const EXPECTING: &'static str = "struct SupplierRef";
+    const NAME: &'static str = "SupplierRef";
     const FIELDS: &'static [&'static str] = &["id", "name"];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.id = model::opt_i32(map)?,
-            1 => self.name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.name);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.name),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(SupplierRef, SupplierRefField, extra, kept);
 /// A user: a contact of a client (end user). Halo calls the model `Users`; the API path is `/Users`.
 ///
 /// Halo's internal name for this schema is `Users`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct User {
     /// `is_comms_user`.
@@ -1277,9 +701,9 @@ pub struct User {
     pub welcomeemail_template_id: Option<i32>,
     /// `resetpassword`.
     pub resetpassword: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to anonymise the user.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to anonymise the user.
     pub anonymise: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub reassign_all_to_user: Option<i32>,
     /// Whether the user is the client's main contact.
     pub ismaincontact: Option<bool>,
@@ -1301,9 +725,9 @@ pub struct User {
     pub total_ticket_count: Option<i32>,
     /// The number of tickets the user opened this month.
     pub opened_thismonth_count: Option<i32>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isnew: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isimport: Option<bool>,
     /// `memberof`.
     pub memberof: Option<String>,
@@ -1375,11 +799,11 @@ pub struct User {
     pub okta_status: Option<String>,
     /// `authenticatorapp_configured`.
     pub authenticatorapp_configured: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to revoke the user's authenticator app.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to revoke the user's authenticator app.
     pub revoke_authenticatorapp: Option<bool>,
     /// When the user record was last updated.
     pub ulastupdate: Option<crate::DateTime>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isopp: Option<bool>,
     /// `oppcompanyname`.
     pub oppcompanyname: Option<String>,
@@ -1451,7 +875,7 @@ pub struct User {
     pub hascontactsenabled: Option<bool>,
     /// `new_site_name`.
     pub new_site_name: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub isbatch: Option<bool>,
     /// The user's roles.
     pub roles: Option<Vec<UserRole>>,
@@ -1467,11 +891,11 @@ pub struct User {
     pub twitter_id: Option<i64>,
     /// The user's user name in X (Twitter).
     pub twitter_username: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to merge this user into the user whose id it holds.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to merge this user into the user whose id it holds.
     pub merge_user_into: Option<i32>,
     /// `_email_collision`.
     pub email_collision: Option<i32>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it, to not run automations for this change.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it, to not run automations for this change.
     pub dont_fire_automations: Option<bool>,
     /// `device_access_level`.
     pub device_access_level: Option<i32>,
@@ -1479,9 +903,9 @@ pub struct User {
     pub ticket_customfields: Option<Vec<CustomField>>,
     /// The email address of the user's manager.
     pub manager_email: Option<String>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub remove_licenses: Option<bool>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub new_usersite_only: Option<bool>,
     /// `thirdpartygroups`.
     pub thirdpartygroups: Option<Vec<UserThirdPartyGroup>>,
@@ -1527,7 +951,7 @@ pub struct User {
     pub prospect_account_id: Option<i32>,
     /// The number of the user's open opportunities.
     pub open_opportunity_count: Option<i32>,
-    /// A command field rather than stored data (Halo's `_`-prefixed fields, HALO-NOTES): Halo acts on it when an update sends it.
+    /// A command field rather than stored data (Halo's `_`-prefixed fields): Halo acts on it when an update sends it.
     pub convert_phonenumbers: Option<bool>,
     /// `update_user_tickets`.
     pub update_user_tickets: Option<bool>,
@@ -1581,7374 +1005,1662 @@ pub struct User {
     pub importthirdpartyid: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl User {
-    /// Sets `is_comms_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_comms_user(mut self, value: bool) -> Self {
-        self.is_comms_user = Some(value);
-        self
-    }
-
-    /// Sets `ischangeapprover2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ischangeapprover2(mut self, value: bool) -> Self {
-        self.ischangeapprover2 = Some(value);
-        self
-    }
-
-    /// Sets `sitephonenumberint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitephonenumberint(mut self, value: i64) -> Self {
-        self.sitephonenumberint = Some(value);
-        self
-    }
-
-    /// Sets `phonenumberint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phonenumberint(mut self, value: i64) -> Self {
-        self.phonenumberint = Some(value);
-        self
-    }
-
-    /// Sets `homenumberint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homenumberint(mut self, value: i64) -> Self {
-        self.homenumberint = Some(value);
-        self
-    }
-
-    /// Sets `mobileint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mobileint(mut self, value: i64) -> Self {
-        self.mobileint = Some(value);
-        self
-    }
-
-    /// Sets `mobilenumber2int` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mobilenumber2int(mut self, value: i64) -> Self {
-        self.mobilenumber2int = Some(value);
-        self
-    }
-
-    /// Sets `faxint` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_faxint(mut self, value: i64) -> Self {
-        self.faxint = Some(value);
-        self
-    }
-
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id(mut self, value: i32) -> Self {
-        self.site_id = Some(value);
-        self
-    }
-
-    /// Sets `site_id_int` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_id_int(mut self, value: i32) -> Self {
-        self.site_id_int = Some(value);
-        self
-    }
-
-    /// Sets `site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_name(mut self, value: impl Into<String>) -> Self {
-        self.site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_name(mut self, value: impl Into<String>) -> Self {
-        self.client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `firstname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_firstname(mut self, value: impl Into<String>) -> Self {
-        self.firstname = Some(value.into());
-        self
-    }
-
-    /// Sets `surname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_surname(mut self, value: impl Into<String>) -> Self {
-        self.surname = Some(value.into());
-        self
-    }
-
-    /// Sets `initials` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_initials(mut self, value: impl Into<String>) -> Self {
-        self.initials = Some(value.into());
-        self
-    }
-
-    /// Sets `title` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_title(mut self, value: impl Into<String>) -> Self {
-        self.title = Some(value.into());
-        self
-    }
-
-    /// Sets `emailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailaddress(mut self, value: impl Into<String>) -> Self {
-        self.emailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `phonenumber_preferred` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phonenumber_preferred(mut self, value: impl Into<String>) -> Self {
-        self.phonenumber_preferred = Some(value.into());
-        self
-    }
-
-    /// Sets `sitephonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitephonenumber(mut self, value: impl Into<String>) -> Self {
-        self.sitephonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `phonenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_phonenumber(mut self, value: impl Into<String>) -> Self {
-        self.phonenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `homenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_homenumber(mut self, value: impl Into<String>) -> Self {
-        self.homenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `mobilenumber` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mobilenumber(mut self, value: impl Into<String>) -> Self {
-        self.mobilenumber = Some(value.into());
-        self
-    }
-
-    /// Sets `mobilenumber2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mobilenumber2(mut self, value: impl Into<String>) -> Self {
-        self.mobilenumber2 = Some(value.into());
-        self
-    }
-
-    /// Sets `fax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_fax(mut self, value: impl Into<String>) -> Self {
-        self.fax = Some(value.into());
-        self
-    }
-
-    /// Sets `telpref` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_telpref(mut self, value: i32) -> Self {
-        self.telpref = Some(value);
-        self
-    }
-
-    /// Sets `activedirectory_dn` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_activedirectory_dn(mut self, value: impl Into<String>) -> Self {
-        self.activedirectory_dn = Some(value.into());
-        self
-    }
-
-    /// Sets `onpremise_activedirectory_dn` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onpremise_activedirectory_dn(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.onpremise_activedirectory_dn = Some(value.into());
-        self
-    }
-
-    /// Sets `container_dn` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_container_dn(mut self, value: impl Into<String>) -> Self {
-        self.container_dn = Some(value.into());
-        self
-    }
-
-    /// Sets `login` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_login(mut self, value: impl Into<String>) -> Self {
-        self.login = Some(value.into());
-        self
-    }
-
-    /// Sets `inactive` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inactive(mut self, value: bool) -> Self {
-        self.inactive = Some(value);
-        self
-    }
-
-    /// Sets `colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_colour(mut self, value: impl Into<String>) -> Self {
-        self.colour = Some(value.into());
-        self
-    }
-
-    /// Sets `isimportantcontact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimportantcontact(mut self, value: bool) -> Self {
-        self.isimportantcontact = Some(value);
-        self
-    }
-
-    /// Sets `other1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other1(mut self, value: impl Into<String>) -> Self {
-        self.other1 = Some(value.into());
-        self
-    }
-
-    /// Sets `other2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other2(mut self, value: impl Into<String>) -> Self {
-        self.other2 = Some(value.into());
-        self
-    }
-
-    /// Sets `other3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other3(mut self, value: impl Into<String>) -> Self {
-        self.other3 = Some(value.into());
-        self
-    }
-
-    /// Sets `other4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other4(mut self, value: impl Into<String>) -> Self {
-        self.other4 = Some(value.into());
-        self
-    }
-
-    /// Sets `other5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_other5(mut self, value: impl Into<String>) -> Self {
-        self.other5 = Some(value.into());
-        self
-    }
-
-    /// Sets `notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notes(mut self, value: impl Into<String>) -> Self {
-        self.notes = Some(value.into());
-        self
-    }
-
-    /// Sets `neversendemails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_neversendemails(mut self, value: bool) -> Self {
-        self.neversendemails = Some(value);
-        self
-    }
-
-    /// Sets `default_currency_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_default_currency_code(mut self, value: i32) -> Self {
-        self.default_currency_code = Some(value);
-        self
-    }
-
-    /// Sets `site_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_guid(mut self, value: impl Into<String>) -> Self {
-        self.site_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `area_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_area_guid(mut self, value: impl Into<String>) -> Self {
-        self.area_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `site_cautomate_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_cautomate_guid(mut self, value: impl Into<String>) -> Self {
-        self.site_cautomate_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_priority_id(mut self, value: i32) -> Self {
-        self.priority_id = Some(value);
-        self
-    }
-
-    /// Sets `linked_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_agent_id(mut self, value: i32) -> Self {
-        self.linked_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `covered_by_contract` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_covered_by_contract(mut self, value: bool) -> Self {
-        self.covered_by_contract = Some(value);
-        self
-    }
-
-    /// Sets `contract_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_value(mut self, value: f64) -> Self {
-        self.contract_value = Some(value);
-        self
-    }
-
-    /// Sets `software_role_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_software_role_name(mut self, value: impl Into<String>) -> Self {
-        self.software_role_name = Some(value.into());
-        self
-    }
-
-    /// Sets `customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.customfields = Some(value);
-        self
-    }
-
-    /// Sets `attachments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_attachments(mut self, value: Vec<Attachment>) -> Self {
-        self.attachments = Some(value);
-        self
-    }
-
-    /// Sets `custombuttons` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custombuttons(mut self, value: Vec<CustomButton>) -> Self {
-        self.custombuttons = Some(value);
-        self
-    }
-
-    /// Sets `relationship_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_relationship_id(mut self, value: i32) -> Self {
-        self.relationship_id = Some(value);
-        self
-    }
-
-    /// Sets `user_relationships` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_relationships(mut self, value: Vec<XTypeRole>) -> Self {
-        self.user_relationships = Some(value);
-        self
-    }
-
-    /// Sets `uddevsite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_uddevsite(mut self, value: i32) -> Self {
-        self.uddevsite = Some(value);
-        self
-    }
-
-    /// Sets `uddevnum` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_uddevnum(mut self, value: i32) -> Self {
-        self.uddevnum = Some(value);
-        self
-    }
-
-    /// Sets `uduserid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_uduserid(mut self, value: i32) -> Self {
-        self.uduserid = Some(value);
-        self
-    }
-
-    /// Sets `userdevicerolecount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdevicerolecount(mut self, value: i32) -> Self {
-        self.userdevicerolecount = Some(value);
-        self
-    }
-
-    /// Sets `site_hubspot_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_hubspot_guid(mut self, value: impl Into<String>) -> Self {
-        self.site_hubspot_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `isserviceaccount` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isserviceaccount(mut self, value: bool) -> Self {
-        self.isserviceaccount = Some(value);
-        self
-    }
-
-    /// Sets `ignoreautomatedbilling` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ignoreautomatedbilling(mut self, value: bool) -> Self {
-        self.ignoreautomatedbilling = Some(value);
-        self
-    }
-
-    /// Sets `isimportantcontact2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimportantcontact2(mut self, value: bool) -> Self {
-        self.isimportantcontact2 = Some(value);
-        self
-    }
-
-    /// Sets `connectwiseid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_connectwiseid(mut self, value: i32) -> Self {
-        self.connectwiseid = Some(value);
-        self
-    }
-
-    /// Sets `autotaskid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_autotaskid(mut self, value: i32) -> Self {
-        self.autotaskid = Some(value);
-        self
-    }
-
-    /// Sets `messagegroup_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_messagegroup_id(mut self, value: i32) -> Self {
-        self.messagegroup_id = Some(value);
-        self
-    }
-
-    /// Sets `role_list` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_role_list(mut self, value: impl Into<String>) -> Self {
-        self.role_list = Some(value.into());
-        self
-    }
-
-    /// Sets `sitetimezone` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sitetimezone(mut self, value: impl Into<String>) -> Self {
-        self.sitetimezone = Some(value.into());
-        self
-    }
-
-    /// Sets `client_account_manager_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_account_manager_id(mut self, value: i32) -> Self {
-        self.client_account_manager_id = Some(value);
-        self
-    }
-
-    /// Sets `datecreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_datecreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.datecreated = Some(value.into());
-        self
-    }
-
-    /// Sets `inv1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv1(mut self, value: i32) -> Self {
-        self.inv1 = Some(value);
-        self
-    }
-
-    /// Sets `inv2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv2(mut self, value: i32) -> Self {
-        self.inv2 = Some(value);
-        self
-    }
-
-    /// Sets `inv3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv3(mut self, value: i32) -> Self {
-        self.inv3 = Some(value);
-        self
-    }
-
-    /// Sets `inv4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv4(mut self, value: i32) -> Self {
-        self.inv4 = Some(value);
-        self
-    }
-
-    /// Sets `slaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_slaid(mut self, value: i32) -> Self {
-        self.slaid = Some(value);
-        self
-    }
-
-    /// Sets `new_password` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_password(mut self, value: impl Into<String>) -> Self {
-        self.new_password = Some(value.into());
-        self
-    }
-
-    /// Sets `dontackemails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontackemails(mut self, value: bool) -> Self {
-        self.dontackemails = Some(value);
-        self
-    }
-
-    /// Sets `web_access_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_web_access_level(mut self, value: i32) -> Self {
-        self.web_access_level = Some(value);
-        self
-    }
-
-    /// Sets `showmeonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showmeonly(mut self, value: i32) -> Self {
-        self.showmeonly = Some(value);
-        self
-    }
-
-    /// Sets `showrecentonly` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showrecentonly(mut self, value: i32) -> Self {
-        self.showrecentonly = Some(value);
-        self
-    }
-
-    /// Sets `inform` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inform(mut self, value: bool) -> Self {
-        self.inform = Some(value);
-        self
-    }
-
-    /// Sets `inv1site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv1site(mut self, value: i32) -> Self {
-        self.inv1site = Some(value);
-        self
-    }
-
-    /// Sets `inv2site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv2site(mut self, value: i32) -> Self {
-        self.inv2site = Some(value);
-        self
-    }
-
-    /// Sets `inv3site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv3site(mut self, value: i32) -> Self {
-        self.inv3site = Some(value);
-        self
-    }
-
-    /// Sets `inv4site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv4site(mut self, value: i32) -> Self {
-        self.inv4site = Some(value);
-        self
-    }
-
-    /// Sets `inv5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv5(mut self, value: i32) -> Self {
-        self.inv5 = Some(value);
-        self
-    }
-
-    /// Sets `inv6` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv6(mut self, value: i32) -> Self {
-        self.inv6 = Some(value);
-        self
-    }
-
-    /// Sets `inv7` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv7(mut self, value: i32) -> Self {
-        self.inv7 = Some(value);
-        self
-    }
-
-    /// Sets `inv8` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv8(mut self, value: i32) -> Self {
-        self.inv8 = Some(value);
-        self
-    }
-
-    /// Sets `inv9` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv9(mut self, value: i32) -> Self {
-        self.inv9 = Some(value);
-        self
-    }
-
-    /// Sets `inv10` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv10(mut self, value: i32) -> Self {
-        self.inv10 = Some(value);
-        self
-    }
-
-    /// Sets `inv5site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv5site(mut self, value: i32) -> Self {
-        self.inv5site = Some(value);
-        self
-    }
-
-    /// Sets `inv6site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv6site(mut self, value: i32) -> Self {
-        self.inv6site = Some(value);
-        self
-    }
-
-    /// Sets `inv7site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv7site(mut self, value: i32) -> Self {
-        self.inv7site = Some(value);
-        self
-    }
-
-    /// Sets `inv8site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv8site(mut self, value: i32) -> Self {
-        self.inv8site = Some(value);
-        self
-    }
-
-    /// Sets `inv9site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv9site(mut self, value: i32) -> Self {
-        self.inv9site = Some(value);
-        self
-    }
-
-    /// Sets `inv10site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv10site(mut self, value: i32) -> Self {
-        self.inv10site = Some(value);
-        self
-    }
-
-    /// Sets `informaction` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_informaction(mut self, value: bool) -> Self {
-        self.informaction = Some(value);
-        self
-    }
-
-    /// Sets `informclearance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_informclearance(mut self, value: bool) -> Self {
-        self.informclearance = Some(value);
-        self
-    }
-
-    /// Sets `inv11` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv11(mut self, value: i32) -> Self {
-        self.inv11 = Some(value);
-        self
-    }
-
-    /// Sets `inv12` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv12(mut self, value: i32) -> Self {
-        self.inv12 = Some(value);
-        self
-    }
-
-    /// Sets `inv13` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv13(mut self, value: i32) -> Self {
-        self.inv13 = Some(value);
-        self
-    }
-
-    /// Sets `inv14` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv14(mut self, value: i32) -> Self {
-        self.inv14 = Some(value);
-        self
-    }
-
-    /// Sets `inv15` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv15(mut self, value: i32) -> Self {
-        self.inv15 = Some(value);
-        self
-    }
-
-    /// Sets `inv16` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv16(mut self, value: i32) -> Self {
-        self.inv16 = Some(value);
-        self
-    }
-
-    /// Sets `inv17` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv17(mut self, value: i32) -> Self {
-        self.inv17 = Some(value);
-        self
-    }
-
-    /// Sets `inv18` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv18(mut self, value: i32) -> Self {
-        self.inv18 = Some(value);
-        self
-    }
-
-    /// Sets `inv19` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv19(mut self, value: i32) -> Self {
-        self.inv19 = Some(value);
-        self
-    }
-
-    /// Sets `inv20` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv20(mut self, value: i32) -> Self {
-        self.inv20 = Some(value);
-        self
-    }
-
-    /// Sets `inv21` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv21(mut self, value: i32) -> Self {
-        self.inv21 = Some(value);
-        self
-    }
-
-    /// Sets `inv22` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv22(mut self, value: i32) -> Self {
-        self.inv22 = Some(value);
-        self
-    }
-
-    /// Sets `inv23` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv23(mut self, value: i32) -> Self {
-        self.inv23 = Some(value);
-        self
-    }
-
-    /// Sets `inv24` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv24(mut self, value: i32) -> Self {
-        self.inv24 = Some(value);
-        self
-    }
-
-    /// Sets `inv25` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv25(mut self, value: i32) -> Self {
-        self.inv25 = Some(value);
-        self
-    }
-
-    /// Sets `inv11site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv11site(mut self, value: i32) -> Self {
-        self.inv11site = Some(value);
-        self
-    }
-
-    /// Sets `inv12site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv12site(mut self, value: i32) -> Self {
-        self.inv12site = Some(value);
-        self
-    }
-
-    /// Sets `inv13site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv13site(mut self, value: i32) -> Self {
-        self.inv13site = Some(value);
-        self
-    }
-
-    /// Sets `inv14site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv14site(mut self, value: i32) -> Self {
-        self.inv14site = Some(value);
-        self
-    }
-
-    /// Sets `inv15site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv15site(mut self, value: i32) -> Self {
-        self.inv15site = Some(value);
-        self
-    }
-
-    /// Sets `inv16site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv16site(mut self, value: i32) -> Self {
-        self.inv16site = Some(value);
-        self
-    }
-
-    /// Sets `inv17site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv17site(mut self, value: i32) -> Self {
-        self.inv17site = Some(value);
-        self
-    }
-
-    /// Sets `inv18site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv18site(mut self, value: i32) -> Self {
-        self.inv18site = Some(value);
-        self
-    }
-
-    /// Sets `inv19site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv19site(mut self, value: i32) -> Self {
-        self.inv19site = Some(value);
-        self
-    }
-
-    /// Sets `inv20site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv20site(mut self, value: i32) -> Self {
-        self.inv20site = Some(value);
-        self
-    }
-
-    /// Sets `inv21site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv21site(mut self, value: i32) -> Self {
-        self.inv21site = Some(value);
-        self
-    }
-
-    /// Sets `inv22site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv22site(mut self, value: i32) -> Self {
-        self.inv22site = Some(value);
-        self
-    }
-
-    /// Sets `inv23site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv23site(mut self, value: i32) -> Self {
-        self.inv23site = Some(value);
-        self
-    }
-
-    /// Sets `inv24site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv24site(mut self, value: i32) -> Self {
-        self.inv24site = Some(value);
-        self
-    }
-
-    /// Sets `inv25site` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inv25site(mut self, value: i32) -> Self {
-        self.inv25site = Some(value);
-        self
-    }
-
-    /// Sets `showslatimes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_showslatimes(mut self, value: bool) -> Self {
-        self.showslatimes = Some(value);
-        self
-    }
-
-    /// Sets `canadd` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canadd(mut self, value: bool) -> Self {
-        self.canadd = Some(value);
-        self
-    }
-
-    /// Sets `allowviewsitedocs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowviewsitedocs(mut self, value: bool) -> Self {
-        self.allowviewsitedocs = Some(value);
-        self
-    }
-
-    /// Sets `third_party_guid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_guid(mut self, value: impl Into<String>) -> Self {
-        self.third_party_guid = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_sql` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_sql(mut self, value: impl Into<String>) -> Self {
-        self.third_party_sql = Some(value.into());
-        self
-    }
-
-    /// Sets `ischangeapprover` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ischangeapprover(mut self, value: bool) -> Self {
-        self.ischangeapprover = Some(value);
-        self
-    }
-
-    /// Sets `cancreateuser` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cancreateuser(mut self, value: bool) -> Self {
-        self.cancreateuser = Some(value);
-        self
-    }
-
-    /// Sets `department` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_department(mut self, value: impl Into<String>) -> Self {
-        self.department = Some(value.into());
-        self
-    }
-
-    /// Sets `isheadofdept` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isheadofdept(mut self, value: bool) -> Self {
-        self.isheadofdept = Some(value);
-        self
-    }
-
-    /// Sets `deputysite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deputysite(mut self, value: i32) -> Self {
-        self.deputysite = Some(value);
-        self
-    }
-
-    /// Sets `deputyusername` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_deputyusername(mut self, value: impl Into<String>) -> Self {
-        self.deputyusername = Some(value.into());
-        self
-    }
-
-    /// Sets `cat2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cat2(mut self, value: impl Into<String>) -> Self {
-        self.cat2 = Some(value.into());
-        self
-    }
-
-    /// Sets `lastlogindate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastlogindate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastlogindate = Some(value.into());
-        self
-    }
-
-    /// Sets `email2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email2(mut self, value: impl Into<String>) -> Self {
-        self.email2 = Some(value.into());
-        self
-    }
-
-    /// Sets `email3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email3(mut self, value: impl Into<String>) -> Self {
-        self.email3 = Some(value.into());
-        self
-    }
-
-    /// Sets `iscontractcontact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iscontractcontact(mut self, value: bool) -> Self {
-        self.iscontractcontact = Some(value);
-        self
-    }
-
-    /// Sets `informnewarea` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_informnewarea(mut self, value: bool) -> Self {
-        self.informnewarea = Some(value);
-        self
-    }
-
-    /// Sets `informactionarea` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_informactionarea(mut self, value: bool) -> Self {
-        self.informactionarea = Some(value);
-        self
-    }
-
-    /// Sets `informclearancearea` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_informclearancearea(mut self, value: bool) -> Self {
-        self.informclearancearea = Some(value);
-        self
-    }
-
-    /// Sets `disclaimermatchstring` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_disclaimermatchstring(mut self, value: impl Into<String>) -> Self {
-        self.disclaimermatchstring = Some(value.into());
-        self
-    }
-
-    /// Sets `viewallcleared` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_viewallcleared(mut self, value: bool) -> Self {
-        self.viewallcleared = Some(value);
-        self
-    }
-
-    /// Sets `isexternal` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isexternal(mut self, value: bool) -> Self {
-        self.isexternal = Some(value);
-        self
-    }
-
-    /// Sets `question1` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_question1(mut self, value: i32) -> Self {
-        self.question1 = Some(value);
-        self
-    }
-
-    /// Sets `question2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_question2(mut self, value: i32) -> Self {
-        self.question2 = Some(value);
-        self
-    }
-
-    /// Sets `question3` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_question3(mut self, value: i32) -> Self {
-        self.question3 = Some(value);
-        self
-    }
-
-    /// Sets `question4` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_question4(mut self, value: i32) -> Self {
-        self.question4 = Some(value);
-        self
-    }
-
-    /// Sets `question5` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_question5(mut self, value: i32) -> Self {
-        self.question5 = Some(value);
-        self
-    }
-
-    /// Sets `dontaddtomailinglist` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontaddtomailinglist(mut self, value: bool) -> Self {
-        self.dontaddtomailinglist = Some(value);
-        self
-    }
-
-    /// Sets `caneditwebdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_caneditwebdetails(mut self, value: bool) -> Self {
-        self.caneditwebdetails = Some(value);
-        self
-    }
-
-    /// Sets `cataloglevel` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cataloglevel(mut self, value: i32) -> Self {
-        self.cataloglevel = Some(value);
-        self
-    }
-
-    /// Sets `canaccesscatalog` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canaccesscatalog(mut self, value: bool) -> Self {
-        self.canaccesscatalog = Some(value);
-        self
-    }
-
-    /// Sets `hasbeentrained` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hasbeentrained(mut self, value: bool) -> Self {
-        self.hasbeentrained = Some(value);
-        self
-    }
-
-    /// Sets `admanager` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_admanager(mut self, value: impl Into<String>) -> Self {
-        self.admanager = Some(value.into());
-        self
-    }
-
-    /// Sets `canviewcontracts` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canviewcontracts(mut self, value: bool) -> Self {
-        self.canviewcontracts = Some(value);
-        self
-    }
-
-    /// Sets `ispoapprover` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ispoapprover(mut self, value: bool) -> Self {
-        self.ispoapprover = Some(value);
-        self
-    }
-
-    /// Sets `encmethod` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_encmethod(mut self, value: i32) -> Self {
-        self.encmethod = Some(value);
-        self
-    }
-
-    /// Sets `adconnection` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_adconnection(mut self, value: i32) -> Self {
-        self.adconnection = Some(value);
-        self
-    }
-
-    /// Sets `useadlogin` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_useadlogin(mut self, value: i32) -> Self {
-        self.useadlogin = Some(value);
-        self
-    }
-
-    /// Sets `sendwelcomeemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendwelcomeemail(mut self, value: bool) -> Self {
-        self.sendwelcomeemail = Some(value);
-        self
-    }
-
-    /// Sets `welcomeemail_template_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_welcomeemail_template_id(mut self, value: i32) -> Self {
-        self.welcomeemail_template_id = Some(value);
-        self
-    }
-
-    /// Sets `resetpassword` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_resetpassword(mut self, value: bool) -> Self {
-        self.resetpassword = Some(value);
-        self
-    }
-
-    /// Sets `_anonymise` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_anonymise(mut self, value: bool) -> Self {
-        self.anonymise = Some(value);
-        self
-    }
-
-    /// Sets `_reassign_all_to_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_reassign_all_to_user(mut self, value: i32) -> Self {
-        self.reassign_all_to_user = Some(value);
-        self
-    }
-
-    /// Sets `ismaincontact` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ismaincontact(mut self, value: bool) -> Self {
-        self.ismaincontact = Some(value);
-        self
-    }
-
-    /// Sets `primary_address` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_primary_address(mut self, value: AddressStore) -> Self {
-        self.primary_address = Some(value);
-        self
-    }
-
-    /// Sets `addresses` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_addresses(mut self, value: Vec<AddressStore>) -> Self {
-        self.addresses = Some(value);
-        self
-    }
-
-    /// Sets `departments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_departments(mut self, value: Vec<UserDepartment>) -> Self {
-        self.departments = Some(value);
-        self
-    }
-
-    /// Sets `organisation_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_organisation_id(mut self, value: i32) -> Self {
-        self.organisation_id = Some(value);
-        self
-    }
-
-    /// Sets `popup_notes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_popup_notes(mut self, value: Vec<AreaPopup>) -> Self {
-        self.popup_notes = Some(value);
-        self
-    }
-
-    /// Sets `open_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_ticket_count(mut self, value: i32) -> Self {
-        self.open_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `onhold_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_onhold_ticket_count(mut self, value: i32) -> Self {
-        self.onhold_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `total_ticket_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_total_ticket_count(mut self, value: i32) -> Self {
-        self.total_ticket_count = Some(value);
-        self
-    }
-
-    /// Sets `opened_thismonth_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opened_thismonth_count(mut self, value: i32) -> Self {
-        self.opened_thismonth_count = Some(value);
-        self
-    }
-
-    /// Sets `_isnew` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnew(mut self, value: bool) -> Self {
-        self.isnew = Some(value);
-        self
-    }
-
-    /// Sets `_isimport` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isimport(mut self, value: bool) -> Self {
-        self.isimport = Some(value);
-        self
-    }
-
-    /// Sets `memberof` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_memberof(mut self, value: impl Into<String>) -> Self {
-        self.memberof = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtype` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtype(mut self, value: impl Into<String>) -> Self {
-        self.importtype = Some(value.into());
-        self
-    }
-
-    /// Sets `usercompany` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_usercompany(mut self, value: Vec<UserCompany>) -> Self {
-        self.usercompany = Some(value);
-        self
-    }
-
-    /// Sets `supplier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier(mut self, value: SupplierRef) -> Self {
-        self.supplier = Some(value);
-        self
-    }
-
-    /// Sets `supplier_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_supplier_name(mut self, value: impl Into<String>) -> Self {
-        self.supplier_name = Some(value.into());
-        self
-    }
-
-    /// Sets `claims` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_claims(mut self, value: Vec<NhdClaim>) -> Self {
-        self.claims = Some(value);
-        self
-    }
-
-    /// Sets `app_colour` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_app_colour(mut self, value: impl Into<String>) -> Self {
-        self.app_colour = Some(value.into());
-        self
-    }
-
-    /// Sets `emailconfirmed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_emailconfirmed(mut self, value: bool) -> Self {
-        self.emailconfirmed = Some(value);
-        self
-    }
-
-    /// Sets `agent_app_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_agent_app_url(mut self, value: impl Into<String>) -> Self {
-        self.agent_app_url = Some(value.into());
-        self
-    }
-
-    /// Sets `imagedata` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_imagedata(mut self, value: impl Into<String>) -> Self {
-        self.imagedata = Some(value.into());
-        self
-    }
-
-    /// Sets `webannouncement` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_webannouncement(mut self, value: impl Into<String>) -> Self {
-        self.webannouncement = Some(value.into());
-        self
-    }
-
-    /// Sets `cautomateid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_cautomateid(mut self, value: i32) -> Self {
-        self.cautomateid = Some(value);
-        self
-    }
-
-    /// Sets `azure_connectionid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_connectionid(mut self, value: i32) -> Self {
-        self.azure_connectionid = Some(value);
-        self
-    }
-
-    /// Sets `_importtoken` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtoken(mut self, value: impl Into<String>) -> Self {
-        self.importtoken = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_id(mut self, value: impl Into<String>) -> Self {
-        self.jira_id = Some(value.into());
-        self
-    }
-
-    /// Sets `zapier_client_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_client_name(mut self, value: impl Into<String>) -> Self {
-        self.zapier_client_name = Some(value.into());
-        self
-    }
-
-    /// Sets `delegation_activated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_activated(mut self, value: bool) -> Self {
-        self.delegation_activated = Some(value);
-        self
-    }
-
-    /// Sets `delegation_timebased` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_timebased(mut self, value: bool) -> Self {
-        self.delegation_timebased = Some(value);
-        self
-    }
-
-    /// Sets `delegation_start` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_start(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.delegation_start = Some(value.into());
-        self
-    }
-
-    /// Sets `delegation_end` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_end(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.delegation_end = Some(value.into());
-        self
-    }
-
-    /// Sets `delegation_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_user_id(mut self, value: i32) -> Self {
-        self.delegation_user_id = Some(value);
-        self
-    }
-
-    /// Sets `delegation_user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_delegation_user_name(mut self, value: impl Into<String>) -> Self {
-        self.delegation_user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `googleworkplace_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_googleworkplace_id(mut self, value: impl Into<String>) -> Self {
-        self.googleworkplace_id = Some(value.into());
-        self
-    }
-
-    /// Sets `isnhserveremaildefault` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isnhserveremaildefault(mut self, value: bool) -> Self {
-        self.isnhserveremaildefault = Some(value);
-        self
-    }
-
-    /// Sets `matchprimaryemail` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matchprimaryemail(mut self, value: bool) -> Self {
-        self.matchprimaryemail = Some(value);
-        self
-    }
-
-    /// Sets `servicenow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_id(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_id = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_username(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_username = Some(value.into());
-        self
-    }
-
-    /// Sets `site_servicenow_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_servicenow_id(mut self, value: impl Into<String>) -> Self {
-        self.site_servicenow_id = Some(value.into());
-        self
-    }
-
-    /// Sets `sgatewayid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sgatewayid(mut self, value: impl Into<String>) -> Self {
-        self.sgatewayid = Some(value.into());
-        self
-    }
-
-    /// Sets `software` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_software(mut self, value: Vec<DeviceApplications>) -> Self {
-        self.software = Some(value);
-        self
-    }
-
-    /// Sets `canaccessinvoices` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canaccessinvoices(mut self, value: bool) -> Self {
-        self.canaccessinvoices = Some(value);
-        self
-    }
-
-    /// Sets `samaccountname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_samaccountname(mut self, value: impl Into<String>) -> Self {
-        self.samaccountname = Some(value.into());
-        self
-    }
-
-    /// Sets `oktaid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oktaid(mut self, value: impl Into<String>) -> Self {
-        self.oktaid = Some(value.into());
-        self
-    }
-
-    /// Sets `okta_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_okta_status(mut self, value: impl Into<String>) -> Self {
-        self.okta_status = Some(value.into());
-        self
-    }
-
-    /// Sets `authenticatorapp_configured` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_authenticatorapp_configured(mut self, value: bool) -> Self {
-        self.authenticatorapp_configured = Some(value);
-        self
-    }
-
-    /// Sets `_revoke_authenticatorapp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_revoke_authenticatorapp(mut self, value: bool) -> Self {
-        self.revoke_authenticatorapp = Some(value);
-        self
-    }
-
-    /// Sets `ulastupdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ulastupdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.ulastupdate = Some(value.into());
-        self
-    }
-
-    /// Sets `_isopp` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isopp(mut self, value: bool) -> Self {
-        self.isopp = Some(value);
-        self
-    }
-
-    /// Sets `oppcompanyname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcompanyname(mut self, value: impl Into<String>) -> Self {
-        self.oppcompanyname = Some(value.into());
-        self
-    }
-
-    /// Sets `oppcontactname` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppcontactname(mut self, value: impl Into<String>) -> Self {
-        self.oppcontactname = Some(value.into());
-        self
-    }
-
-    /// Sets `oppemailaddress` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_oppemailaddress(mut self, value: impl Into<String>) -> Self {
-        self.oppemailaddress = Some(value.into());
-        self
-    }
-
-    /// Sets `assets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_assets(mut self, value: Vec<DeviceList>) -> Self {
-        self.assets = Some(value);
-        self
-    }
-
-    /// Sets `locked` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_locked(mut self, value: bool) -> Self {
-        self.locked = Some(value);
-        self
-    }
-
-    /// Sets `site_guid2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_site_guid2(mut self, value: impl Into<String>) -> Self {
-        self.site_guid2 = Some(value.into());
-        self
-    }
-
-    /// Sets `allowviewclientdocs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_allowviewclientdocs(mut self, value: bool) -> Self {
-        self.allowviewclientdocs = Some(value);
-        self
-    }
-
-    /// Sets `azure_tenant_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenant_id(mut self, value: impl Into<String>) -> Self {
-        self.azure_tenant_id = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_last_login_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_last_login_date(
-        mut self,
-        value: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.azure_last_login_date = Some(value.into());
-        self
-    }
-
-    /// Sets `linked_user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_user_id(mut self, value: i32) -> Self {
-        self.linked_user_id = Some(value);
-        self
-    }
-
-    /// Sets `linked_user_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_user_name(mut self, value: impl Into<String>) -> Self {
-        self.linked_user_name = Some(value.into());
-        self
-    }
-
-    /// Sets `hubspot_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_id(mut self, value: impl Into<String>) -> Self {
-        self.hubspot_id = Some(value.into());
-        self
-    }
-
-    /// Sets `hubspot_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_url(mut self, value: impl Into<String>) -> Self {
-        self.hubspot_url = Some(value.into());
-        self
-    }
-
-    /// Sets `hubspot_dont_sync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_dont_sync(mut self, value: bool) -> Self {
-        self.hubspot_dont_sync = Some(value);
-        self
-    }
-
-    /// Sets `hubspot_archived` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hubspot_archived(mut self, value: bool) -> Self {
-        self.hubspot_archived = Some(value);
-        self
-    }
-
-    /// Sets `passportal_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_passportal_id(mut self, value: i64) -> Self {
-        self.passportal_id = Some(value);
-        self
-    }
-
-    /// Sets `passportal_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_passportal_client_id(mut self, value: i64) -> Self {
-        self.passportal_client_id = Some(value);
-        self
-    }
-
-    /// Sets `opportunity_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_opportunity_id(mut self, value: i32) -> Self {
-        self.opportunity_id = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sets `isuserdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isuserdetails(mut self, value: bool) -> Self {
-        self.isuserdetails = Some(value);
-        self
-    }
-
-    /// Sets `hudu_url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hudu_url(mut self, value: impl Into<String>) -> Self {
-        self.hudu_url = Some(value.into());
-        self
-    }
-
-    /// Sets `sqlimport_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_id(mut self, value: i32) -> Self {
-        self.sqlimport_id = Some(value);
-        self
-    }
-
-    /// Sets `sqlimport_user` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sqlimport_user(mut self, value: impl Into<String>) -> Self {
-        self.sqlimport_user = Some(value.into());
-        self
-    }
-
-    /// Sets `unsubscribed` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_unsubscribed(mut self, value: bool) -> Self {
-        self.unsubscribed = Some(value);
-        self
-    }
-
-    /// Sets `canviewopps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canviewopps(mut self, value: bool) -> Self {
-        self.canviewopps = Some(value);
-        self
-    }
-
-    /// Sets `azure_tenant_domain` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_tenant_domain(mut self, value: impl Into<String>) -> Self {
-        self.azure_tenant_domain = Some(value.into());
-        self
-    }
-
-    /// Sets `servicenow_companyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_servicenow_companyid(mut self, value: impl Into<String>) -> Self {
-        self.servicenow_companyid = Some(value.into());
-        self
-    }
-
-    /// Sets `external_links` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_external_links(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.external_links = Some(value);
-        self
-    }
-
-    /// Sets `new_external_link` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_external_link(mut self, value: ExternalLinkList) -> Self {
-        self.new_external_link = Some(value);
-        self
-    }
-
-    /// Sets `_match_thirdparty_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_thirdparty_id(mut self, value: impl Into<String>) -> Self {
-        self.match_thirdparty_id = Some(value.into());
-        self
-    }
-
-    /// Sets `_match_integration_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_id(mut self, value: i32) -> Self {
-        self.match_integration_id = Some(value);
-        self
-    }
-
-    /// Sets `_match_integration_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_match_integration_name(mut self, value: impl Into<String>) -> Self {
-        self.match_integration_name = Some(value.into());
-        self
-    }
-
-    /// Sets `salesforce_dontsync` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_salesforce_dontsync(mut self, value: bool) -> Self {
-        self.salesforce_dontsync = Some(value);
-        self
-    }
-
-    /// Sets `_hascontactsenabled` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_hascontactsenabled(mut self, value: bool) -> Self {
-        self.hascontactsenabled = Some(value);
-        self
-    }
-
-    /// Sets `new_site_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_site_name(mut self, value: impl Into<String>) -> Self {
-        self.new_site_name = Some(value.into());
-        self
-    }
-
-    /// Sets `_isbatch` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_isbatch(mut self, value: bool) -> Self {
-        self.isbatch = Some(value);
-        self
-    }
-
-    /// Sets `roles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_roles(mut self, value: Vec<UserRole>) -> Self {
-        self.roles = Some(value);
-        self
-    }
-
-    /// Sets `azure_roleid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_roleid(mut self, value: i32) -> Self {
-        self.azure_roleid = Some(value);
-        self
-    }
-
-    /// Sets `add_roles` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_add_roles(mut self, value: Vec<UserRole>) -> Self {
-        self.add_roles = Some(value);
-        self
-    }
-
-    /// Sets `facebook_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_id(mut self, value: i64) -> Self {
-        self.facebook_id = Some(value);
-        self
-    }
-
-    /// Sets `facebook_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_facebook_username(mut self, value: impl Into<String>) -> Self {
-        self.facebook_username = Some(value.into());
-        self
-    }
-
-    /// Sets `twitter_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitter_id(mut self, value: i64) -> Self {
-        self.twitter_id = Some(value);
-        self
-    }
-
-    /// Sets `twitter_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_twitter_username(mut self, value: impl Into<String>) -> Self {
-        self.twitter_username = Some(value.into());
-        self
-    }
-
-    /// Sets `_merge_user_into` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_merge_user_into(mut self, value: i32) -> Self {
-        self.merge_user_into = Some(value);
-        self
-    }
-
-    /// Sets `_email_collision` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_email_collision(mut self, value: i32) -> Self {
-        self.email_collision = Some(value);
-        self
-    }
-
-    /// Sets `_dont_fire_automations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dont_fire_automations(mut self, value: bool) -> Self {
-        self.dont_fire_automations = Some(value);
-        self
-    }
-
-    /// Sets `device_access_level` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_device_access_level(mut self, value: i32) -> Self {
-        self.device_access_level = Some(value);
-        self
-    }
-
-    /// Sets `ticket_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_ticket_customfields(mut self, value: Vec<CustomField>) -> Self {
-        self.ticket_customfields = Some(value);
-        self
-    }
-
-    /// Sets `manager_email` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_manager_email(mut self, value: impl Into<String>) -> Self {
-        self.manager_email = Some(value.into());
-        self
-    }
-
-    /// Sets `_remove_licenses` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_remove_licenses(mut self, value: bool) -> Self {
-        self.remove_licenses = Some(value);
-        self
-    }
-
-    /// Sets `_new_usersite_only` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_usersite_only(mut self, value: bool) -> Self {
-        self.new_usersite_only = Some(value);
-        self
-    }
-
-    /// Sets `thirdpartygroups` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartygroups(mut self, value: Vec<UserThirdPartyGroup>) -> Self {
-        self.thirdpartygroups = Some(value);
-        self
-    }
-
-    /// Sets `linked_sites` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_linked_sites(mut self, value: Vec<ExternalLinkList>) -> Self {
-        self.linked_sites = Some(value);
-        self
-    }
-
-    /// Sets `dontackemails2` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_dontackemails2(mut self, value: bool) -> Self {
-        self.dontackemails2 = Some(value);
-        self
-    }
-
-    /// Sets `instagram_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagram_id(mut self, value: i64) -> Self {
-        self.instagram_id = Some(value);
-        self
-    }
-
-    /// Sets `instagram_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_instagram_username(mut self, value: impl Into<String>) -> Self {
-        self.instagram_username = Some(value.into());
-        self
-    }
-
-    /// Sets `jira_instance` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_instance(mut self, value: i32) -> Self {
-        self.jira_instance = Some(value);
-        self
-    }
-
-    /// Sets `jira_instance_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_jira_instance_name(mut self, value: impl Into<String>) -> Self {
-        self.jira_instance_name = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_third_party_id(mut self, value: impl Into<String>) -> Self {
-        self.third_party_id = Some(value.into());
-        self
-    }
-
-    /// Sets `no_manager_roleid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_no_manager_roleid(mut self, value: i32) -> Self {
-        self.no_manager_roleid = Some(value);
-        self
-    }
-
-    /// Sets `matching_value` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_matching_value(mut self, value: impl Into<String>) -> Self {
-        self.matching_value = Some(value.into());
-        self
-    }
-
-    /// Sets `theme` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
-        self.theme = Some(value.into());
-        self
-    }
-
-    /// Sets `lang` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lang(mut self, value: impl Into<String>) -> Self {
-        self.lang = Some(value.into());
-        self
-    }
-
-    /// Sets `gocardless_customfields` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_gocardless_customfields(
-        mut self,
-        value: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.gocardless_customfields = Some(value);
-        self
-    }
-
-    /// Sets `service_account_overridden` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_service_account_overridden(mut self, value: bool) -> Self {
-        self.service_account_overridden = Some(value);
-        self
-    }
-
-    /// Sets `sendaccountsemails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_sendaccountsemails(mut self, value: bool) -> Self {
-        self.sendaccountsemails = Some(value);
-        self
-    }
-
-    /// Sets `extratabs` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_extratabs(mut self, value: Vec<Tabname>) -> Self {
-        self.extratabs = Some(value);
-        self
-    }
-
-    /// Sets `informifack` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_informifack(mut self, value: bool) -> Self {
-        self.informifack = Some(value);
-        self
-    }
-
-    /// Sets `informnewareaifack` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_informnewareaifack(mut self, value: bool) -> Self {
-        self.informnewareaifack = Some(value);
-        self
-    }
-
-    /// Sets `marketing_unsubscribes` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_marketing_unsubscribes(
-        mut self,
-        value: Vec<MarketingUnsubscribe>,
-    ) -> Self {
-        self.marketing_unsubscribes = Some(value);
-        self
-    }
-
-    /// Sets `new_account_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_new_account_name(mut self, value: impl Into<String>) -> Self {
-        self.new_account_name = Some(value.into());
-        self
-    }
-
-    /// Sets `prospect_account_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_prospect_account_id(mut self, value: i32) -> Self {
-        self.prospect_account_id = Some(value);
-        self
-    }
-
-    /// Sets `open_opportunity_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_open_opportunity_count(mut self, value: i32) -> Self {
-        self.open_opportunity_count = Some(value);
-        self
-    }
-
-    /// Sets `_convert_phonenumbers` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_convert_phonenumbers(mut self, value: bool) -> Self {
-        self.convert_phonenumbers = Some(value);
-        self
-    }
-
-    /// Sets `update_user_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_update_user_tickets(mut self, value: bool) -> Self {
-        self.update_user_tickets = Some(value);
-        self
-    }
-
-    /// Sets `check_update_user_tickets` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_check_update_user_tickets(mut self, value: bool) -> Self {
-        self.check_update_user_tickets = Some(value);
-        self
-    }
-
-    /// Sets `canuploaddocuments` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_canuploaddocuments(mut self, value: bool) -> Self {
-        self.canuploaddocuments = Some(value);
-        self
-    }
-
-    /// Sets `runbook_button_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_runbook_button_id(mut self, value: i32) -> Self {
-        self.runbook_button_id = Some(value);
-        self
-    }
-
-    /// Sets `use` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_use(mut self, value: impl Into<String>) -> Self {
-        self.r#use = Some(value.into());
-        self
-    }
-
-    /// Sets `key` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_key(mut self, value: i32) -> Self {
-        self.key = Some(value);
-        self
-    }
-
-    /// Sets `table` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_table(mut self, value: TableEnum) -> Self {
-        self.table = Some(value);
-        self
-    }
-
-    /// Sets `client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_id(mut self, value: i32) -> Self {
-        self.client_id = Some(value);
-        self
-    }
-
-    /// Sets `item_tax_code` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_item_tax_code(mut self, value: i32) -> Self {
-        self.item_tax_code = Some(value);
-        self
-    }
-
-    /// Sets `automatic_sales_tax` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_automatic_sales_tax(mut self, value: bool) -> Self {
-        self.automatic_sales_tax = Some(value);
-        self
-    }
-
-    /// Sets `client_taxable` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_taxable(mut self, value: bool) -> Self {
-        self.client_taxable = Some(value);
-        self
-    }
-
-    /// Sets `overridepdftemplatequote` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridepdftemplatequote(mut self, value: i32) -> Self {
-        self.overridepdftemplatequote = Some(value);
-        self
-    }
-
-    /// Sets `overridepdftemplatequote_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_overridepdftemplatequote_name(
-        mut self,
-        value: impl Into<String>,
-    ) -> Self {
-        self.overridepdftemplatequote_name = Some(value.into());
-        self
-    }
-
-    /// Sets `contract_end_date` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_contract_end_date(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.contract_end_date = Some(value.into());
-        self
-    }
-
-    /// Sets `okta_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_okta_id(mut self, value: impl Into<String>) -> Self {
-        self.okta_id = Some(value.into());
-        self
-    }
-
-    /// Sets `azure_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azure_id(mut self, value: impl Into<String>) -> Self {
-        self.azure_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_with_clientsite` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_with_clientsite(mut self, value: impl Into<String>) -> Self {
-        self.user_with_clientsite = Some(value.into());
-        self
-    }
-
-    /// Sets `client_automatic_callscript_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_client_automatic_callscript_id(mut self, value: i32) -> Self {
-        self.client_automatic_callscript_id = Some(value);
-        self
-    }
-
-    /// Sets `neversendmarketingemails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_neversendmarketingemails(mut self, value: bool) -> Self {
-        self.neversendmarketingemails = Some(value);
-        self
-    }
-
-    /// Sets `is_prospect` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_is_prospect(mut self, value: bool) -> Self {
-        self.is_prospect = Some(value);
-        self
-    }
-
-    /// Sets `whatsapp_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_whatsapp_number(mut self, value: impl Into<String>) -> Self {
-        self.whatsapp_number = Some(value.into());
-        self
-    }
-
-    /// Sets `azureoid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_azureoid(mut self, value: impl Into<String>) -> Self {
-        self.azureoid = Some(value.into());
-        self
-    }
-
-    /// Sets `date_of_birth` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_date_of_birth(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.date_of_birth = Some(value.into());
-        self
-    }
-
-    /// Sets `_importtypeid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importtypeid(mut self, value: i32) -> Self {
-        self.importtypeid = Some(value);
-        self
-    }
-
-    /// Sets `_importthirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_importthirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.importthirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sends `is_comms_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_comms_user(mut self) -> Self {
-        self.is_comms_user = None;
-        self.extra.insert("is_comms_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ischangeapprover2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ischangeapprover2(mut self) -> Self {
-        self.ischangeapprover2 = None;
-        self.extra.insert("ischangeapprover2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitephonenumberint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitephonenumberint(mut self) -> Self {
-        self.sitephonenumberint = None;
-        self.extra.insert("sitephonenumberint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phonenumberint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phonenumberint(mut self) -> Self {
-        self.phonenumberint = None;
-        self.extra.insert("phonenumberint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homenumberint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homenumberint(mut self) -> Self {
-        self.homenumberint = None;
-        self.extra.insert("homenumberint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mobileint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mobileint(mut self) -> Self {
-        self.mobileint = None;
-        self.extra.insert("mobileint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mobilenumber2int` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mobilenumber2int(mut self) -> Self {
-        self.mobilenumber2int = None;
-        self.extra.insert("mobilenumber2int".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `faxint` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_faxint(mut self) -> Self {
-        self.faxint = None;
-        self.extra.insert("faxint".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id(mut self) -> Self {
-        self.site_id = None;
-        self.extra.insert("site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_id_int` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_id_int(mut self) -> Self {
-        self.site_id_int = None;
-        self.extra.insert("site_id_int".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_name(mut self) -> Self {
-        self.site_name = None;
-        self.extra.insert("site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_name(mut self) -> Self {
-        self.client_name = None;
-        self.extra.insert("client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `firstname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_firstname(mut self) -> Self {
-        self.firstname = None;
-        self.extra.insert("firstname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `surname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_surname(mut self) -> Self {
-        self.surname = None;
-        self.extra.insert("surname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `initials` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_initials(mut self) -> Self {
-        self.initials = None;
-        self.extra.insert("initials".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `title` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_title(mut self) -> Self {
-        self.title = None;
-        self.extra.insert("title".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailaddress(mut self) -> Self {
-        self.emailaddress = None;
-        self.extra.insert("emailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phonenumber_preferred` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phonenumber_preferred(mut self) -> Self {
-        self.phonenumber_preferred = None;
-        self.extra.insert("phonenumber_preferred".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitephonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitephonenumber(mut self) -> Self {
-        self.sitephonenumber = None;
-        self.extra.insert("sitephonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `phonenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_phonenumber(mut self) -> Self {
-        self.phonenumber = None;
-        self.extra.insert("phonenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `homenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_homenumber(mut self) -> Self {
-        self.homenumber = None;
-        self.extra.insert("homenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mobilenumber` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mobilenumber(mut self) -> Self {
-        self.mobilenumber = None;
-        self.extra.insert("mobilenumber".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mobilenumber2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mobilenumber2(mut self) -> Self {
-        self.mobilenumber2 = None;
-        self.extra.insert("mobilenumber2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `fax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_fax(mut self) -> Self {
-        self.fax = None;
-        self.extra.insert("fax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `telpref` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_telpref(mut self) -> Self {
-        self.telpref = None;
-        self.extra.insert("telpref".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `activedirectory_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_activedirectory_dn(mut self) -> Self {
-        self.activedirectory_dn = None;
-        self.extra.insert("activedirectory_dn".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onpremise_activedirectory_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onpremise_activedirectory_dn(mut self) -> Self {
-        self.onpremise_activedirectory_dn = None;
-        self.extra
-            .insert("onpremise_activedirectory_dn".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `container_dn` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_container_dn(mut self) -> Self {
-        self.container_dn = None;
-        self.extra.insert("container_dn".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `login` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_login(mut self) -> Self {
-        self.login = None;
-        self.extra.insert("login".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inactive` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inactive(mut self) -> Self {
-        self.inactive = None;
-        self.extra.insert("inactive".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_colour(mut self) -> Self {
-        self.colour = None;
-        self.extra.insert("colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isimportantcontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimportantcontact(mut self) -> Self {
-        self.isimportantcontact = None;
-        self.extra.insert("isimportantcontact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other1(mut self) -> Self {
-        self.other1 = None;
-        self.extra.insert("other1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other2(mut self) -> Self {
-        self.other2 = None;
-        self.extra.insert("other2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other3(mut self) -> Self {
-        self.other3 = None;
-        self.extra.insert("other3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other4(mut self) -> Self {
-        self.other4 = None;
-        self.extra.insert("other4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `other5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_other5(mut self) -> Self {
-        self.other5 = None;
-        self.extra.insert("other5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notes(mut self) -> Self {
-        self.notes = None;
-        self.extra.insert("notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `neversendemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_neversendemails(mut self) -> Self {
-        self.neversendemails = None;
-        self.extra.insert("neversendemails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `default_currency_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_default_currency_code(mut self) -> Self {
-        self.default_currency_code = None;
-        self.extra.insert("default_currency_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_guid(mut self) -> Self {
-        self.site_guid = None;
-        self.extra.insert("site_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `area_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_area_guid(mut self) -> Self {
-        self.area_guid = None;
-        self.extra.insert("area_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_cautomate_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_cautomate_guid(mut self) -> Self {
-        self.site_cautomate_guid = None;
-        self.extra.insert("site_cautomate_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_priority_id(mut self) -> Self {
-        self.priority_id = None;
-        self.extra.insert("priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_agent_id(mut self) -> Self {
-        self.linked_agent_id = None;
-        self.extra.insert("linked_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `covered_by_contract` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_covered_by_contract(mut self) -> Self {
-        self.covered_by_contract = None;
-        self.extra.insert("covered_by_contract".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_value(mut self) -> Self {
-        self.contract_value = None;
-        self.extra.insert("contract_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `software_role_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_software_role_name(mut self) -> Self {
-        self.software_role_name = None;
-        self.extra.insert("software_role_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_customfields(mut self) -> Self {
-        self.customfields = None;
-        self.extra.insert("customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `attachments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_attachments(mut self) -> Self {
-        self.attachments = None;
-        self.extra.insert("attachments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custombuttons` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custombuttons(mut self) -> Self {
-        self.custombuttons = None;
-        self.extra.insert("custombuttons".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `relationship_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_relationship_id(mut self) -> Self {
-        self.relationship_id = None;
-        self.extra.insert("relationship_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_relationships` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_relationships(mut self) -> Self {
-        self.user_relationships = None;
-        self.extra.insert("user_relationships".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `uddevsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_uddevsite(mut self) -> Self {
-        self.uddevsite = None;
-        self.extra.insert("uddevsite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `uddevnum` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_uddevnum(mut self) -> Self {
-        self.uddevnum = None;
-        self.extra.insert("uddevnum".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `uduserid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_uduserid(mut self) -> Self {
-        self.uduserid = None;
-        self.extra.insert("uduserid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdevicerolecount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdevicerolecount(mut self) -> Self {
-        self.userdevicerolecount = None;
-        self.extra.insert("userdevicerolecount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_hubspot_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_hubspot_guid(mut self) -> Self {
-        self.site_hubspot_guid = None;
-        self.extra.insert("site_hubspot_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isserviceaccount` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isserviceaccount(mut self) -> Self {
-        self.isserviceaccount = None;
-        self.extra.insert("isserviceaccount".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ignoreautomatedbilling` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ignoreautomatedbilling(mut self) -> Self {
-        self.ignoreautomatedbilling = None;
-        self.extra.insert("ignoreautomatedbilling".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isimportantcontact2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimportantcontact2(mut self) -> Self {
-        self.isimportantcontact2 = None;
-        self.extra.insert("isimportantcontact2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `connectwiseid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_connectwiseid(mut self) -> Self {
-        self.connectwiseid = None;
-        self.extra.insert("connectwiseid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `autotaskid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_autotaskid(mut self) -> Self {
-        self.autotaskid = None;
-        self.extra.insert("autotaskid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `messagegroup_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_messagegroup_id(mut self) -> Self {
-        self.messagegroup_id = None;
-        self.extra.insert("messagegroup_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `role_list` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_role_list(mut self) -> Self {
-        self.role_list = None;
-        self.extra.insert("role_list".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sitetimezone` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sitetimezone(mut self) -> Self {
-        self.sitetimezone = None;
-        self.extra.insert("sitetimezone".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_account_manager_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_account_manager_id(mut self) -> Self {
-        self.client_account_manager_id = None;
-        self.extra
-            .insert("client_account_manager_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `datecreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_datecreated(mut self) -> Self {
-        self.datecreated = None;
-        self.extra.insert("datecreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv1(mut self) -> Self {
-        self.inv1 = None;
-        self.extra.insert("inv1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv2(mut self) -> Self {
-        self.inv2 = None;
-        self.extra.insert("inv2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv3(mut self) -> Self {
-        self.inv3 = None;
-        self.extra.insert("inv3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv4(mut self) -> Self {
-        self.inv4 = None;
-        self.extra.insert("inv4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `slaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_slaid(mut self) -> Self {
-        self.slaid = None;
-        self.extra.insert("slaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_password(mut self) -> Self {
-        self.new_password = None;
-        self.extra.insert("new_password".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontackemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontackemails(mut self) -> Self {
-        self.dontackemails = None;
-        self.extra.insert("dontackemails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `web_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_web_access_level(mut self) -> Self {
-        self.web_access_level = None;
-        self.extra.insert("web_access_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showmeonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showmeonly(mut self) -> Self {
-        self.showmeonly = None;
-        self.extra.insert("showmeonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showrecentonly` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showrecentonly(mut self) -> Self {
-        self.showrecentonly = None;
-        self.extra.insert("showrecentonly".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inform` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inform(mut self) -> Self {
-        self.inform = None;
-        self.extra.insert("inform".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv1site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv1site(mut self) -> Self {
-        self.inv1site = None;
-        self.extra.insert("inv1site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv2site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv2site(mut self) -> Self {
-        self.inv2site = None;
-        self.extra.insert("inv2site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv3site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv3site(mut self) -> Self {
-        self.inv3site = None;
-        self.extra.insert("inv3site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv4site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv4site(mut self) -> Self {
-        self.inv4site = None;
-        self.extra.insert("inv4site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv5(mut self) -> Self {
-        self.inv5 = None;
-        self.extra.insert("inv5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv6` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv6(mut self) -> Self {
-        self.inv6 = None;
-        self.extra.insert("inv6".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv7` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv7(mut self) -> Self {
-        self.inv7 = None;
-        self.extra.insert("inv7".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv8` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv8(mut self) -> Self {
-        self.inv8 = None;
-        self.extra.insert("inv8".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv9` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv9(mut self) -> Self {
-        self.inv9 = None;
-        self.extra.insert("inv9".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv10` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv10(mut self) -> Self {
-        self.inv10 = None;
-        self.extra.insert("inv10".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv5site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv5site(mut self) -> Self {
-        self.inv5site = None;
-        self.extra.insert("inv5site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv6site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv6site(mut self) -> Self {
-        self.inv6site = None;
-        self.extra.insert("inv6site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv7site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv7site(mut self) -> Self {
-        self.inv7site = None;
-        self.extra.insert("inv7site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv8site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv8site(mut self) -> Self {
-        self.inv8site = None;
-        self.extra.insert("inv8site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv9site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv9site(mut self) -> Self {
-        self.inv9site = None;
-        self.extra.insert("inv9site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv10site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv10site(mut self) -> Self {
-        self.inv10site = None;
-        self.extra.insert("inv10site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `informaction` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_informaction(mut self) -> Self {
-        self.informaction = None;
-        self.extra.insert("informaction".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `informclearance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_informclearance(mut self) -> Self {
-        self.informclearance = None;
-        self.extra.insert("informclearance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv11` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv11(mut self) -> Self {
-        self.inv11 = None;
-        self.extra.insert("inv11".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv12` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv12(mut self) -> Self {
-        self.inv12 = None;
-        self.extra.insert("inv12".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv13` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv13(mut self) -> Self {
-        self.inv13 = None;
-        self.extra.insert("inv13".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv14` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv14(mut self) -> Self {
-        self.inv14 = None;
-        self.extra.insert("inv14".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv15` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv15(mut self) -> Self {
-        self.inv15 = None;
-        self.extra.insert("inv15".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv16` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv16(mut self) -> Self {
-        self.inv16 = None;
-        self.extra.insert("inv16".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv17` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv17(mut self) -> Self {
-        self.inv17 = None;
-        self.extra.insert("inv17".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv18` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv18(mut self) -> Self {
-        self.inv18 = None;
-        self.extra.insert("inv18".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv19` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv19(mut self) -> Self {
-        self.inv19 = None;
-        self.extra.insert("inv19".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv20` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv20(mut self) -> Self {
-        self.inv20 = None;
-        self.extra.insert("inv20".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv21` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv21(mut self) -> Self {
-        self.inv21 = None;
-        self.extra.insert("inv21".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv22` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv22(mut self) -> Self {
-        self.inv22 = None;
-        self.extra.insert("inv22".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv23` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv23(mut self) -> Self {
-        self.inv23 = None;
-        self.extra.insert("inv23".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv24` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv24(mut self) -> Self {
-        self.inv24 = None;
-        self.extra.insert("inv24".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv25` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv25(mut self) -> Self {
-        self.inv25 = None;
-        self.extra.insert("inv25".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv11site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv11site(mut self) -> Self {
-        self.inv11site = None;
-        self.extra.insert("inv11site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv12site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv12site(mut self) -> Self {
-        self.inv12site = None;
-        self.extra.insert("inv12site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv13site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv13site(mut self) -> Self {
-        self.inv13site = None;
-        self.extra.insert("inv13site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv14site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv14site(mut self) -> Self {
-        self.inv14site = None;
-        self.extra.insert("inv14site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv15site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv15site(mut self) -> Self {
-        self.inv15site = None;
-        self.extra.insert("inv15site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv16site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv16site(mut self) -> Self {
-        self.inv16site = None;
-        self.extra.insert("inv16site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv17site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv17site(mut self) -> Self {
-        self.inv17site = None;
-        self.extra.insert("inv17site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv18site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv18site(mut self) -> Self {
-        self.inv18site = None;
-        self.extra.insert("inv18site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv19site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv19site(mut self) -> Self {
-        self.inv19site = None;
-        self.extra.insert("inv19site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv20site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv20site(mut self) -> Self {
-        self.inv20site = None;
-        self.extra.insert("inv20site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv21site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv21site(mut self) -> Self {
-        self.inv21site = None;
-        self.extra.insert("inv21site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv22site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv22site(mut self) -> Self {
-        self.inv22site = None;
-        self.extra.insert("inv22site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv23site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv23site(mut self) -> Self {
-        self.inv23site = None;
-        self.extra.insert("inv23site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv24site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv24site(mut self) -> Self {
-        self.inv24site = None;
-        self.extra.insert("inv24site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inv25site` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inv25site(mut self) -> Self {
-        self.inv25site = None;
-        self.extra.insert("inv25site".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `showslatimes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_showslatimes(mut self) -> Self {
-        self.showslatimes = None;
-        self.extra.insert("showslatimes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canadd` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canadd(mut self) -> Self {
-        self.canadd = None;
-        self.extra.insert("canadd".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowviewsitedocs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowviewsitedocs(mut self) -> Self {
-        self.allowviewsitedocs = None;
-        self.extra.insert("allowviewsitedocs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_guid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_guid(mut self) -> Self {
-        self.third_party_guid = None;
-        self.extra.insert("third_party_guid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_sql` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_sql(mut self) -> Self {
-        self.third_party_sql = None;
-        self.extra.insert("third_party_sql".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ischangeapprover` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ischangeapprover(mut self) -> Self {
-        self.ischangeapprover = None;
-        self.extra.insert("ischangeapprover".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cancreateuser` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cancreateuser(mut self) -> Self {
-        self.cancreateuser = None;
-        self.extra.insert("cancreateuser".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `department` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_department(mut self) -> Self {
-        self.department = None;
-        self.extra.insert("department".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isheadofdept` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isheadofdept(mut self) -> Self {
-        self.isheadofdept = None;
-        self.extra.insert("isheadofdept".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deputysite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deputysite(mut self) -> Self {
-        self.deputysite = None;
-        self.extra.insert("deputysite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `deputyusername` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_deputyusername(mut self) -> Self {
-        self.deputyusername = None;
-        self.extra.insert("deputyusername".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cat2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cat2(mut self) -> Self {
-        self.cat2 = None;
-        self.extra.insert("cat2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastlogindate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastlogindate(mut self) -> Self {
-        self.lastlogindate = None;
-        self.extra.insert("lastlogindate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email2(mut self) -> Self {
-        self.email2 = None;
-        self.extra.insert("email2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `email3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email3(mut self) -> Self {
-        self.email3 = None;
-        self.extra.insert("email3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `iscontractcontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iscontractcontact(mut self) -> Self {
-        self.iscontractcontact = None;
-        self.extra.insert("iscontractcontact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `informnewarea` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_informnewarea(mut self) -> Self {
-        self.informnewarea = None;
-        self.extra.insert("informnewarea".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `informactionarea` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_informactionarea(mut self) -> Self {
-        self.informactionarea = None;
-        self.extra.insert("informactionarea".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `informclearancearea` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_informclearancearea(mut self) -> Self {
-        self.informclearancearea = None;
-        self.extra.insert("informclearancearea".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `disclaimermatchstring` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_disclaimermatchstring(mut self) -> Self {
-        self.disclaimermatchstring = None;
-        self.extra.insert("disclaimermatchstring".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `viewallcleared` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_viewallcleared(mut self) -> Self {
-        self.viewallcleared = None;
-        self.extra.insert("viewallcleared".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isexternal` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isexternal(mut self) -> Self {
-        self.isexternal = None;
-        self.extra.insert("isexternal".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `question1` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_question1(mut self) -> Self {
-        self.question1 = None;
-        self.extra.insert("question1".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `question2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_question2(mut self) -> Self {
-        self.question2 = None;
-        self.extra.insert("question2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `question3` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_question3(mut self) -> Self {
-        self.question3 = None;
-        self.extra.insert("question3".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `question4` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_question4(mut self) -> Self {
-        self.question4 = None;
-        self.extra.insert("question4".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `question5` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_question5(mut self) -> Self {
-        self.question5 = None;
-        self.extra.insert("question5".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontaddtomailinglist` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontaddtomailinglist(mut self) -> Self {
-        self.dontaddtomailinglist = None;
-        self.extra.insert("dontaddtomailinglist".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `caneditwebdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_caneditwebdetails(mut self) -> Self {
-        self.caneditwebdetails = None;
-        self.extra.insert("caneditwebdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cataloglevel` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cataloglevel(mut self) -> Self {
-        self.cataloglevel = None;
-        self.extra.insert("cataloglevel".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canaccesscatalog` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canaccesscatalog(mut self) -> Self {
-        self.canaccesscatalog = None;
-        self.extra.insert("canaccesscatalog".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hasbeentrained` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hasbeentrained(mut self) -> Self {
-        self.hasbeentrained = None;
-        self.extra.insert("hasbeentrained".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `admanager` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_admanager(mut self) -> Self {
-        self.admanager = None;
-        self.extra.insert("admanager".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canviewcontracts` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canviewcontracts(mut self) -> Self {
-        self.canviewcontracts = None;
-        self.extra.insert("canviewcontracts".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ispoapprover` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ispoapprover(mut self) -> Self {
-        self.ispoapprover = None;
-        self.extra.insert("ispoapprover".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `encmethod` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_encmethod(mut self) -> Self {
-        self.encmethod = None;
-        self.extra.insert("encmethod".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `adconnection` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_adconnection(mut self) -> Self {
-        self.adconnection = None;
-        self.extra.insert("adconnection".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `useadlogin` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_useadlogin(mut self) -> Self {
-        self.useadlogin = None;
-        self.extra.insert("useadlogin".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendwelcomeemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendwelcomeemail(mut self) -> Self {
-        self.sendwelcomeemail = None;
-        self.extra.insert("sendwelcomeemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `welcomeemail_template_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_welcomeemail_template_id(mut self) -> Self {
-        self.welcomeemail_template_id = None;
-        self.extra
-            .insert("welcomeemail_template_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `resetpassword` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_resetpassword(mut self) -> Self {
-        self.resetpassword = None;
-        self.extra.insert("resetpassword".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_anonymise` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_anonymise(mut self) -> Self {
-        self.anonymise = None;
-        self.extra.insert("_anonymise".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_reassign_all_to_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_reassign_all_to_user(mut self) -> Self {
-        self.reassign_all_to_user = None;
-        self.extra.insert("_reassign_all_to_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ismaincontact` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ismaincontact(mut self) -> Self {
-        self.ismaincontact = None;
-        self.extra.insert("ismaincontact".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `primary_address` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_primary_address(mut self) -> Self {
-        self.primary_address = None;
-        self.extra.insert("primary_address".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `addresses` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_addresses(mut self) -> Self {
-        self.addresses = None;
-        self.extra.insert("addresses".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `departments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_departments(mut self) -> Self {
-        self.departments = None;
-        self.extra.insert("departments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `organisation_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_organisation_id(mut self) -> Self {
-        self.organisation_id = None;
-        self.extra.insert("organisation_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `popup_notes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_popup_notes(mut self) -> Self {
-        self.popup_notes = None;
-        self.extra.insert("popup_notes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_ticket_count(mut self) -> Self {
-        self.open_ticket_count = None;
-        self.extra.insert("open_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `onhold_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_onhold_ticket_count(mut self) -> Self {
-        self.onhold_ticket_count = None;
-        self.extra.insert("onhold_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `total_ticket_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_total_ticket_count(mut self) -> Self {
-        self.total_ticket_count = None;
-        self.extra.insert("total_ticket_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opened_thismonth_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opened_thismonth_count(mut self) -> Self {
-        self.opened_thismonth_count = None;
-        self.extra.insert("opened_thismonth_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isnew` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnew(mut self) -> Self {
-        self.isnew = None;
-        self.extra.insert("_isnew".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isimport` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isimport(mut self) -> Self {
-        self.isimport = None;
-        self.extra.insert("_isimport".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `memberof` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_memberof(mut self) -> Self {
-        self.memberof = None;
-        self.extra.insert("memberof".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtype` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtype(mut self) -> Self {
-        self.importtype = None;
-        self.extra.insert("_importtype".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `usercompany` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_usercompany(mut self) -> Self {
-        self.usercompany = None;
-        self.extra.insert("usercompany".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier(mut self) -> Self {
-        self.supplier = None;
-        self.extra.insert("supplier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `supplier_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_supplier_name(mut self) -> Self {
-        self.supplier_name = None;
-        self.extra.insert("supplier_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `claims` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_claims(mut self) -> Self {
-        self.claims = None;
-        self.extra.insert("claims".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `app_colour` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_app_colour(mut self) -> Self {
-        self.app_colour = None;
-        self.extra.insert("app_colour".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `emailconfirmed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_emailconfirmed(mut self) -> Self {
-        self.emailconfirmed = None;
-        self.extra.insert("emailconfirmed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `agent_app_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_agent_app_url(mut self) -> Self {
-        self.agent_app_url = None;
-        self.extra.insert("agent_app_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `imagedata` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_imagedata(mut self) -> Self {
-        self.imagedata = None;
-        self.extra.insert("imagedata".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `webannouncement` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_webannouncement(mut self) -> Self {
-        self.webannouncement = None;
-        self.extra.insert("webannouncement".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `cautomateid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_cautomateid(mut self) -> Self {
-        self.cautomateid = None;
-        self.extra.insert("cautomateid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_connectionid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_connectionid(mut self) -> Self {
-        self.azure_connectionid = None;
-        self.extra.insert("azure_connectionid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtoken` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtoken(mut self) -> Self {
-        self.importtoken = None;
-        self.extra.insert("_importtoken".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_id(mut self) -> Self {
-        self.jira_id = None;
-        self.extra.insert("jira_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_client_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_client_name(mut self) -> Self {
-        self.zapier_client_name = None;
-        self.extra.insert("zapier_client_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_activated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_activated(mut self) -> Self {
-        self.delegation_activated = None;
-        self.extra.insert("delegation_activated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_timebased` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_timebased(mut self) -> Self {
-        self.delegation_timebased = None;
-        self.extra.insert("delegation_timebased".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_start` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_start(mut self) -> Self {
-        self.delegation_start = None;
-        self.extra.insert("delegation_start".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_end` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_end(mut self) -> Self {
-        self.delegation_end = None;
-        self.extra.insert("delegation_end".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_user_id(mut self) -> Self {
-        self.delegation_user_id = None;
-        self.extra.insert("delegation_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `delegation_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_delegation_user_name(mut self) -> Self {
-        self.delegation_user_name = None;
-        self.extra.insert("delegation_user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `googleworkplace_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_googleworkplace_id(mut self) -> Self {
-        self.googleworkplace_id = None;
-        self.extra.insert("googleworkplace_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isnhserveremaildefault` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isnhserveremaildefault(mut self) -> Self {
-        self.isnhserveremaildefault = None;
-        self.extra.insert("isnhserveremaildefault".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matchprimaryemail` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matchprimaryemail(mut self) -> Self {
-        self.matchprimaryemail = None;
-        self.extra.insert("matchprimaryemail".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_id(mut self) -> Self {
-        self.servicenow_id = None;
-        self.extra.insert("servicenow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_username(mut self) -> Self {
-        self.servicenow_username = None;
-        self.extra.insert("servicenow_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_servicenow_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_servicenow_id(mut self) -> Self {
-        self.site_servicenow_id = None;
-        self.extra.insert("site_servicenow_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sgatewayid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sgatewayid(mut self) -> Self {
-        self.sgatewayid = None;
-        self.extra.insert("sgatewayid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `software` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_software(mut self) -> Self {
-        self.software = None;
-        self.extra.insert("software".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canaccessinvoices` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canaccessinvoices(mut self) -> Self {
-        self.canaccessinvoices = None;
-        self.extra.insert("canaccessinvoices".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `samaccountname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_samaccountname(mut self) -> Self {
-        self.samaccountname = None;
-        self.extra.insert("samaccountname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oktaid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oktaid(mut self) -> Self {
-        self.oktaid = None;
-        self.extra.insert("oktaid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `okta_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_okta_status(mut self) -> Self {
-        self.okta_status = None;
-        self.extra.insert("okta_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `authenticatorapp_configured` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_authenticatorapp_configured(mut self) -> Self {
-        self.authenticatorapp_configured = None;
-        self.extra
-            .insert("authenticatorapp_configured".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_revoke_authenticatorapp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_revoke_authenticatorapp(mut self) -> Self {
-        self.revoke_authenticatorapp = None;
-        self.extra
-            .insert("_revoke_authenticatorapp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ulastupdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ulastupdate(mut self) -> Self {
-        self.ulastupdate = None;
-        self.extra.insert("ulastupdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isopp` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isopp(mut self) -> Self {
-        self.isopp = None;
-        self.extra.insert("_isopp".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcompanyname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcompanyname(mut self) -> Self {
-        self.oppcompanyname = None;
-        self.extra.insert("oppcompanyname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppcontactname` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppcontactname(mut self) -> Self {
-        self.oppcontactname = None;
-        self.extra.insert("oppcontactname".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `oppemailaddress` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_oppemailaddress(mut self) -> Self {
-        self.oppemailaddress = None;
-        self.extra.insert("oppemailaddress".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `assets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_assets(mut self) -> Self {
-        self.assets = None;
-        self.extra.insert("assets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `locked` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_locked(mut self) -> Self {
-        self.locked = None;
-        self.extra.insert("locked".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `site_guid2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_site_guid2(mut self) -> Self {
-        self.site_guid2 = None;
-        self.extra.insert("site_guid2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `allowviewclientdocs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_allowviewclientdocs(mut self) -> Self {
-        self.allowviewclientdocs = None;
-        self.extra.insert("allowviewclientdocs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_tenant_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenant_id(mut self) -> Self {
-        self.azure_tenant_id = None;
-        self.extra.insert("azure_tenant_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_last_login_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_last_login_date(mut self) -> Self {
-        self.azure_last_login_date = None;
-        self.extra.insert("azure_last_login_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_user_id(mut self) -> Self {
-        self.linked_user_id = None;
-        self.extra.insert("linked_user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_user_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_user_name(mut self) -> Self {
-        self.linked_user_name = None;
-        self.extra.insert("linked_user_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_id(mut self) -> Self {
-        self.hubspot_id = None;
-        self.extra.insert("hubspot_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_url(mut self) -> Self {
-        self.hubspot_url = None;
-        self.extra.insert("hubspot_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_dont_sync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_dont_sync(mut self) -> Self {
-        self.hubspot_dont_sync = None;
-        self.extra.insert("hubspot_dont_sync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hubspot_archived` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hubspot_archived(mut self) -> Self {
-        self.hubspot_archived = None;
-        self.extra.insert("hubspot_archived".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `passportal_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_passportal_id(mut self) -> Self {
-        self.passportal_id = None;
-        self.extra.insert("passportal_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `passportal_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_passportal_client_id(mut self) -> Self {
-        self.passportal_client_id = None;
-        self.extra.insert("passportal_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `opportunity_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_opportunity_id(mut self) -> Self {
-        self.opportunity_id = None;
-        self.extra.insert("opportunity_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `isuserdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isuserdetails(mut self) -> Self {
-        self.isuserdetails = None;
-        self.extra.insert("isuserdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `hudu_url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hudu_url(mut self) -> Self {
-        self.hudu_url = None;
-        self.extra.insert("hudu_url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_id(mut self) -> Self {
-        self.sqlimport_id = None;
-        self.extra.insert("sqlimport_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sqlimport_user` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sqlimport_user(mut self) -> Self {
-        self.sqlimport_user = None;
-        self.extra.insert("sqlimport_user".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `unsubscribed` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_unsubscribed(mut self) -> Self {
-        self.unsubscribed = None;
-        self.extra.insert("unsubscribed".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canviewopps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canviewopps(mut self) -> Self {
-        self.canviewopps = None;
-        self.extra.insert("canviewopps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_tenant_domain` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_tenant_domain(mut self) -> Self {
-        self.azure_tenant_domain = None;
-        self.extra.insert("azure_tenant_domain".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `servicenow_companyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_servicenow_companyid(mut self) -> Self {
-        self.servicenow_companyid = None;
-        self.extra.insert("servicenow_companyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `external_links` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_external_links(mut self) -> Self {
-        self.external_links = None;
-        self.extra.insert("external_links".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_external_link` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_external_link(mut self) -> Self {
-        self.new_external_link = None;
-        self.extra.insert("new_external_link".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_thirdparty_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_thirdparty_id(mut self) -> Self {
-        self.match_thirdparty_id = None;
-        self.extra.insert("_match_thirdparty_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_id(mut self) -> Self {
-        self.match_integration_id = None;
-        self.extra.insert("_match_integration_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_match_integration_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_match_integration_name(mut self) -> Self {
-        self.match_integration_name = None;
-        self.extra.insert("_match_integration_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `salesforce_dontsync` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_salesforce_dontsync(mut self) -> Self {
-        self.salesforce_dontsync = None;
-        self.extra.insert("salesforce_dontsync".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_hascontactsenabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_hascontactsenabled(mut self) -> Self {
-        self.hascontactsenabled = None;
-        self.extra.insert("_hascontactsenabled".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_site_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_site_name(mut self) -> Self {
-        self.new_site_name = None;
-        self.extra.insert("new_site_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_isbatch` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_isbatch(mut self) -> Self {
-        self.isbatch = None;
-        self.extra.insert("_isbatch".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_roles(mut self) -> Self {
-        self.roles = None;
-        self.extra.insert("roles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_roleid(mut self) -> Self {
-        self.azure_roleid = None;
-        self.extra.insert("azure_roleid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `add_roles` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_add_roles(mut self) -> Self {
-        self.add_roles = None;
-        self.extra.insert("add_roles".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_id(mut self) -> Self {
-        self.facebook_id = None;
-        self.extra.insert("facebook_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `facebook_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_facebook_username(mut self) -> Self {
-        self.facebook_username = None;
-        self.extra.insert("facebook_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitter_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitter_id(mut self) -> Self {
-        self.twitter_id = None;
-        self.extra.insert("twitter_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `twitter_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_twitter_username(mut self) -> Self {
-        self.twitter_username = None;
-        self.extra.insert("twitter_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_merge_user_into` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_merge_user_into(mut self) -> Self {
-        self.merge_user_into = None;
-        self.extra.insert("_merge_user_into".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_email_collision` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_email_collision(mut self) -> Self {
-        self.email_collision = None;
-        self.extra.insert("_email_collision".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_dont_fire_automations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dont_fire_automations(mut self) -> Self {
-        self.dont_fire_automations = None;
-        self.extra.insert("_dont_fire_automations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `device_access_level` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_device_access_level(mut self) -> Self {
-        self.device_access_level = None;
-        self.extra.insert("device_access_level".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `ticket_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_ticket_customfields(mut self) -> Self {
-        self.ticket_customfields = None;
-        self.extra.insert("ticket_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `manager_email` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_manager_email(mut self) -> Self {
-        self.manager_email = None;
-        self.extra.insert("manager_email".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_remove_licenses` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_remove_licenses(mut self) -> Self {
-        self.remove_licenses = None;
-        self.extra.insert("_remove_licenses".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_new_usersite_only` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_usersite_only(mut self) -> Self {
-        self.new_usersite_only = None;
-        self.extra.insert("_new_usersite_only".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartygroups` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartygroups(mut self) -> Self {
-        self.thirdpartygroups = None;
-        self.extra.insert("thirdpartygroups".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `linked_sites` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_linked_sites(mut self) -> Self {
-        self.linked_sites = None;
-        self.extra.insert("linked_sites".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `dontackemails2` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_dontackemails2(mut self) -> Self {
-        self.dontackemails2 = None;
-        self.extra.insert("dontackemails2".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagram_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagram_id(mut self) -> Self {
-        self.instagram_id = None;
-        self.extra.insert("instagram_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `instagram_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_instagram_username(mut self) -> Self {
-        self.instagram_username = None;
-        self.extra.insert("instagram_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_instance` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_instance(mut self) -> Self {
-        self.jira_instance = None;
-        self.extra.insert("jira_instance".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `jira_instance_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_jira_instance_name(mut self) -> Self {
-        self.jira_instance_name = None;
-        self.extra.insert("jira_instance_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `third_party_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_third_party_id(mut self) -> Self {
-        self.third_party_id = None;
-        self.extra.insert("third_party_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `no_manager_roleid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_no_manager_roleid(mut self) -> Self {
-        self.no_manager_roleid = None;
-        self.extra.insert("no_manager_roleid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `matching_value` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_matching_value(mut self) -> Self {
-        self.matching_value = None;
-        self.extra.insert("matching_value".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_theme(mut self) -> Self {
-        self.theme = None;
-        self.extra.insert("theme".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lang` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lang(mut self) -> Self {
-        self.lang = None;
-        self.extra.insert("lang".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `gocardless_customfields` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_gocardless_customfields(mut self) -> Self {
-        self.gocardless_customfields = None;
-        self.extra.insert("gocardless_customfields".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `service_account_overridden` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_service_account_overridden(mut self) -> Self {
-        self.service_account_overridden = None;
-        self.extra
-            .insert("service_account_overridden".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `sendaccountsemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_sendaccountsemails(mut self) -> Self {
-        self.sendaccountsemails = None;
-        self.extra.insert("sendaccountsemails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `extratabs` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_extratabs(mut self) -> Self {
-        self.extratabs = None;
-        self.extra.insert("extratabs".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `informifack` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_informifack(mut self) -> Self {
-        self.informifack = None;
-        self.extra.insert("informifack".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `informnewareaifack` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_informnewareaifack(mut self) -> Self {
-        self.informnewareaifack = None;
-        self.extra.insert("informnewareaifack".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `marketing_unsubscribes` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_marketing_unsubscribes(mut self) -> Self {
-        self.marketing_unsubscribes = None;
-        self.extra.insert("marketing_unsubscribes".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `new_account_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_new_account_name(mut self) -> Self {
-        self.new_account_name = None;
-        self.extra.insert("new_account_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `prospect_account_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_prospect_account_id(mut self) -> Self {
-        self.prospect_account_id = None;
-        self.extra.insert("prospect_account_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `open_opportunity_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_open_opportunity_count(mut self) -> Self {
-        self.open_opportunity_count = None;
-        self.extra.insert("open_opportunity_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_convert_phonenumbers` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_convert_phonenumbers(mut self) -> Self {
-        self.convert_phonenumbers = None;
-        self.extra.insert("_convert_phonenumbers".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `update_user_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_update_user_tickets(mut self) -> Self {
-        self.update_user_tickets = None;
-        self.extra.insert("update_user_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `check_update_user_tickets` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_check_update_user_tickets(mut self) -> Self {
-        self.check_update_user_tickets = None;
-        self.extra
-            .insert("check_update_user_tickets".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `canuploaddocuments` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_canuploaddocuments(mut self) -> Self {
-        self.canuploaddocuments = None;
-        self.extra.insert("canuploaddocuments".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `runbook_button_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_runbook_button_id(mut self) -> Self {
-        self.runbook_button_id = None;
-        self.extra.insert("runbook_button_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `use` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_use(mut self) -> Self {
-        self.r#use = None;
-        self.extra.insert("use".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `key` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_key(mut self) -> Self {
-        self.key = None;
-        self.extra.insert("key".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `table` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_table(mut self) -> Self {
-        self.table = None;
-        self.extra.insert("table".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = None;
-        self.extra.insert("client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `item_tax_code` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_item_tax_code(mut self) -> Self {
-        self.item_tax_code = None;
-        self.extra.insert("item_tax_code".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `automatic_sales_tax` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_automatic_sales_tax(mut self) -> Self {
-        self.automatic_sales_tax = None;
-        self.extra.insert("automatic_sales_tax".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_taxable` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_taxable(mut self) -> Self {
-        self.client_taxable = None;
-        self.extra.insert("client_taxable".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridepdftemplatequote` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridepdftemplatequote(mut self) -> Self {
-        self.overridepdftemplatequote = None;
-        self.extra
-            .insert("overridepdftemplatequote".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `overridepdftemplatequote_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_overridepdftemplatequote_name(mut self) -> Self {
-        self.overridepdftemplatequote_name = None;
-        self.extra
-            .insert("overridepdftemplatequote_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `contract_end_date` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_contract_end_date(mut self) -> Self {
-        self.contract_end_date = None;
-        self.extra.insert("contract_end_date".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `okta_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_okta_id(mut self) -> Self {
-        self.okta_id = None;
-        self.extra.insert("okta_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azure_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azure_id(mut self) -> Self {
-        self.azure_id = None;
-        self.extra.insert("azure_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_with_clientsite` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_with_clientsite(mut self) -> Self {
-        self.user_with_clientsite = None;
-        self.extra.insert("user_with_clientsite".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `client_automatic_callscript_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_client_automatic_callscript_id(mut self) -> Self {
-        self.client_automatic_callscript_id = None;
-        self.extra
-            .insert(
-                "client_automatic_callscript_id".to_owned(),
-                serde_json::Value::Null,
-            );
-        self
-    }
-
-    /// Sends `neversendmarketingemails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_neversendmarketingemails(mut self) -> Self {
-        self.neversendmarketingemails = None;
-        self.extra
-            .insert("neversendmarketingemails".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `is_prospect` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_is_prospect(mut self) -> Self {
-        self.is_prospect = None;
-        self.extra.insert("is_prospect".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `whatsapp_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_whatsapp_number(mut self) -> Self {
-        self.whatsapp_number = None;
-        self.extra.insert("whatsapp_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `azureoid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_azureoid(mut self) -> Self {
-        self.azureoid = None;
-        self.extra.insert("azureoid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `date_of_birth` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_date_of_birth(mut self) -> Self {
-        self.date_of_birth = None;
-        self.extra.insert("date_of_birth".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importtypeid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importtypeid(mut self) -> Self {
-        self.importtypeid = None;
-        self.extra.insert("_importtypeid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_importthirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_importthirdpartyid(mut self) -> Self {
-        self.importthirdpartyid = None;
-        self.extra.insert("_importthirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for User {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "is_comms_user", &self.is_comms_user, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "ischangeapprover2",
-            &self.ischangeapprover2,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sitephonenumberint",
-            &self.sitephonenumberint,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "phonenumberint", &self.phonenumberint, &self.extra)?;
-        model::opt_entry(&mut map, "homenumberint", &self.homenumberint, &self.extra)?;
-        model::opt_entry(&mut map, "mobileint", &self.mobileint, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "mobilenumber2int",
-            &self.mobilenumber2int,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "faxint", &self.faxint, &self.extra)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "site_id", &self.site_id, &self.extra)?;
-        model::opt_entry(&mut map, "site_id_int", &self.site_id_int, &self.extra)?;
-        model::opt_entry(&mut map, "site_name", &self.site_name, &self.extra)?;
-        model::opt_entry(&mut map, "client_name", &self.client_name, &self.extra)?;
-        model::opt_entry(&mut map, "firstname", &self.firstname, &self.extra)?;
-        model::opt_entry(&mut map, "surname", &self.surname, &self.extra)?;
-        model::opt_entry(&mut map, "initials", &self.initials, &self.extra)?;
-        model::opt_entry(&mut map, "title", &self.title, &self.extra)?;
-        model::opt_entry(&mut map, "emailaddress", &self.emailaddress, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "phonenumber_preferred",
-            &self.phonenumber_preferred,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sitephonenumber",
-            &self.sitephonenumber,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "phonenumber", &self.phonenumber, &self.extra)?;
-        model::opt_entry(&mut map, "homenumber", &self.homenumber, &self.extra)?;
-        model::opt_entry(&mut map, "mobilenumber", &self.mobilenumber, &self.extra)?;
-        model::opt_entry(&mut map, "mobilenumber2", &self.mobilenumber2, &self.extra)?;
-        model::opt_entry(&mut map, "fax", &self.fax, &self.extra)?;
-        model::opt_entry(&mut map, "telpref", &self.telpref, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "activedirectory_dn",
-            &self.activedirectory_dn,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "onpremise_activedirectory_dn",
-            &self.onpremise_activedirectory_dn,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "container_dn", &self.container_dn, &self.extra)?;
-        model::opt_entry(&mut map, "login", &self.login, &self.extra)?;
-        model::opt_entry(&mut map, "inactive", &self.inactive, &self.extra)?;
-        model::opt_entry(&mut map, "colour", &self.colour, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "isimportantcontact",
-            &self.isimportantcontact,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "other1", &self.other1, &self.extra)?;
-        model::opt_entry(&mut map, "other2", &self.other2, &self.extra)?;
-        model::opt_entry(&mut map, "other3", &self.other3, &self.extra)?;
-        model::opt_entry(&mut map, "other4", &self.other4, &self.extra)?;
-        model::opt_entry(&mut map, "other5", &self.other5, &self.extra)?;
-        model::opt_entry(&mut map, "notes", &self.notes, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "neversendemails",
-            &self.neversendemails,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "default_currency_code",
-            &self.default_currency_code,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "site_guid", &self.site_guid, &self.extra)?;
-        model::opt_entry(&mut map, "area_guid", &self.area_guid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "site_cautomate_guid",
-            &self.site_cautomate_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "priority_id", &self.priority_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_agent_id",
-            &self.linked_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "covered_by_contract",
-            &self.covered_by_contract,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "contract_value", &self.contract_value, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "software_role_name",
-            &self.software_role_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "customfields", &self.customfields, &self.extra)?;
-        model::opt_entry(&mut map, "attachments", &self.attachments, &self.extra)?;
-        model::opt_entry(&mut map, "custombuttons", &self.custombuttons, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "relationship_id",
-            &self.relationship_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "user_relationships",
-            &self.user_relationships,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "uddevsite", &self.uddevsite, &self.extra)?;
-        model::opt_entry(&mut map, "uddevnum", &self.uddevnum, &self.extra)?;
-        model::opt_entry(&mut map, "uduserid", &self.uduserid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "userdevicerolecount",
-            &self.userdevicerolecount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "site_hubspot_guid",
-            &self.site_hubspot_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "isserviceaccount",
-            &self.isserviceaccount,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ignoreautomatedbilling",
-            &self.ignoreautomatedbilling,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "isimportantcontact2",
-            &self.isimportantcontact2,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "connectwiseid", &self.connectwiseid, &self.extra)?;
-        model::opt_entry(&mut map, "autotaskid", &self.autotaskid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "messagegroup_id",
-            &self.messagegroup_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "role_list", &self.role_list, &self.extra)?;
-        model::opt_entry(&mut map, "sitetimezone", &self.sitetimezone, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "client_account_manager_id",
-            &self.client_account_manager_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "datecreated", &self.datecreated, &self.extra)?;
-        model::opt_entry(&mut map, "inv1", &self.inv1, &self.extra)?;
-        model::opt_entry(&mut map, "inv2", &self.inv2, &self.extra)?;
-        model::opt_entry(&mut map, "inv3", &self.inv3, &self.extra)?;
-        model::opt_entry(&mut map, "inv4", &self.inv4, &self.extra)?;
-        model::opt_entry(&mut map, "slaid", &self.slaid, &self.extra)?;
-        model::opt_entry(&mut map, "new_password", &self.new_password, &self.extra)?;
-        model::opt_entry(&mut map, "dontackemails", &self.dontackemails, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "web_access_level",
-            &self.web_access_level,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "showmeonly", &self.showmeonly, &self.extra)?;
-        model::opt_entry(&mut map, "showrecentonly", &self.showrecentonly, &self.extra)?;
-        model::opt_entry(&mut map, "inform", &self.inform, &self.extra)?;
-        model::opt_entry(&mut map, "inv1site", &self.inv1site, &self.extra)?;
-        model::opt_entry(&mut map, "inv2site", &self.inv2site, &self.extra)?;
-        model::opt_entry(&mut map, "inv3site", &self.inv3site, &self.extra)?;
-        model::opt_entry(&mut map, "inv4site", &self.inv4site, &self.extra)?;
-        model::opt_entry(&mut map, "inv5", &self.inv5, &self.extra)?;
-        model::opt_entry(&mut map, "inv6", &self.inv6, &self.extra)?;
-        model::opt_entry(&mut map, "inv7", &self.inv7, &self.extra)?;
-        model::opt_entry(&mut map, "inv8", &self.inv8, &self.extra)?;
-        model::opt_entry(&mut map, "inv9", &self.inv9, &self.extra)?;
-        model::opt_entry(&mut map, "inv10", &self.inv10, &self.extra)?;
-        model::opt_entry(&mut map, "inv5site", &self.inv5site, &self.extra)?;
-        model::opt_entry(&mut map, "inv6site", &self.inv6site, &self.extra)?;
-        model::opt_entry(&mut map, "inv7site", &self.inv7site, &self.extra)?;
-        model::opt_entry(&mut map, "inv8site", &self.inv8site, &self.extra)?;
-        model::opt_entry(&mut map, "inv9site", &self.inv9site, &self.extra)?;
-        model::opt_entry(&mut map, "inv10site", &self.inv10site, &self.extra)?;
-        model::opt_entry(&mut map, "informaction", &self.informaction, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "informclearance",
-            &self.informclearance,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "inv11", &self.inv11, &self.extra)?;
-        model::opt_entry(&mut map, "inv12", &self.inv12, &self.extra)?;
-        model::opt_entry(&mut map, "inv13", &self.inv13, &self.extra)?;
-        model::opt_entry(&mut map, "inv14", &self.inv14, &self.extra)?;
-        model::opt_entry(&mut map, "inv15", &self.inv15, &self.extra)?;
-        model::opt_entry(&mut map, "inv16", &self.inv16, &self.extra)?;
-        model::opt_entry(&mut map, "inv17", &self.inv17, &self.extra)?;
-        model::opt_entry(&mut map, "inv18", &self.inv18, &self.extra)?;
-        model::opt_entry(&mut map, "inv19", &self.inv19, &self.extra)?;
-        model::opt_entry(&mut map, "inv20", &self.inv20, &self.extra)?;
-        model::opt_entry(&mut map, "inv21", &self.inv21, &self.extra)?;
-        model::opt_entry(&mut map, "inv22", &self.inv22, &self.extra)?;
-        model::opt_entry(&mut map, "inv23", &self.inv23, &self.extra)?;
-        model::opt_entry(&mut map, "inv24", &self.inv24, &self.extra)?;
-        model::opt_entry(&mut map, "inv25", &self.inv25, &self.extra)?;
-        model::opt_entry(&mut map, "inv11site", &self.inv11site, &self.extra)?;
-        model::opt_entry(&mut map, "inv12site", &self.inv12site, &self.extra)?;
-        model::opt_entry(&mut map, "inv13site", &self.inv13site, &self.extra)?;
-        model::opt_entry(&mut map, "inv14site", &self.inv14site, &self.extra)?;
-        model::opt_entry(&mut map, "inv15site", &self.inv15site, &self.extra)?;
-        model::opt_entry(&mut map, "inv16site", &self.inv16site, &self.extra)?;
-        model::opt_entry(&mut map, "inv17site", &self.inv17site, &self.extra)?;
-        model::opt_entry(&mut map, "inv18site", &self.inv18site, &self.extra)?;
-        model::opt_entry(&mut map, "inv19site", &self.inv19site, &self.extra)?;
-        model::opt_entry(&mut map, "inv20site", &self.inv20site, &self.extra)?;
-        model::opt_entry(&mut map, "inv21site", &self.inv21site, &self.extra)?;
-        model::opt_entry(&mut map, "inv22site", &self.inv22site, &self.extra)?;
-        model::opt_entry(&mut map, "inv23site", &self.inv23site, &self.extra)?;
-        model::opt_entry(&mut map, "inv24site", &self.inv24site, &self.extra)?;
-        model::opt_entry(&mut map, "inv25site", &self.inv25site, &self.extra)?;
-        model::opt_entry(&mut map, "showslatimes", &self.showslatimes, &self.extra)?;
-        model::opt_entry(&mut map, "canadd", &self.canadd, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowviewsitedocs",
-            &self.allowviewsitedocs,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_guid",
-            &self.third_party_guid,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "third_party_sql",
-            &self.third_party_sql,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ischangeapprover",
-            &self.ischangeapprover,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "cancreateuser", &self.cancreateuser, &self.extra)?;
-        model::opt_entry(&mut map, "department", &self.department, &self.extra)?;
-        model::opt_entry(&mut map, "isheadofdept", &self.isheadofdept, &self.extra)?;
-        model::opt_entry(&mut map, "deputysite", &self.deputysite, &self.extra)?;
-        model::opt_entry(&mut map, "deputyusername", &self.deputyusername, &self.extra)?;
-        model::opt_entry(&mut map, "cat2", &self.cat2, &self.extra)?;
-        model::opt_entry(&mut map, "lastlogindate", &self.lastlogindate, &self.extra)?;
-        model::opt_entry(&mut map, "email2", &self.email2, &self.extra)?;
-        model::opt_entry(&mut map, "email3", &self.email3, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "iscontractcontact",
-            &self.iscontractcontact,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "informnewarea", &self.informnewarea, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "informactionarea",
-            &self.informactionarea,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "informclearancearea",
-            &self.informclearancearea,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "disclaimermatchstring",
-            &self.disclaimermatchstring,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "viewallcleared", &self.viewallcleared, &self.extra)?;
-        model::opt_entry(&mut map, "isexternal", &self.isexternal, &self.extra)?;
-        model::opt_entry(&mut map, "question1", &self.question1, &self.extra)?;
-        model::opt_entry(&mut map, "question2", &self.question2, &self.extra)?;
-        model::opt_entry(&mut map, "question3", &self.question3, &self.extra)?;
-        model::opt_entry(&mut map, "question4", &self.question4, &self.extra)?;
-        model::opt_entry(&mut map, "question5", &self.question5, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "dontaddtomailinglist",
-            &self.dontaddtomailinglist,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "caneditwebdetails",
-            &self.caneditwebdetails,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "cataloglevel", &self.cataloglevel, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "canaccesscatalog",
-            &self.canaccesscatalog,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hasbeentrained", &self.hasbeentrained, &self.extra)?;
-        model::opt_entry(&mut map, "admanager", &self.admanager, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "canviewcontracts",
-            &self.canviewcontracts,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ispoapprover", &self.ispoapprover, &self.extra)?;
-        model::opt_entry(&mut map, "encmethod", &self.encmethod, &self.extra)?;
-        model::opt_entry(&mut map, "adconnection", &self.adconnection, &self.extra)?;
-        model::opt_entry(&mut map, "useadlogin", &self.useadlogin, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "sendwelcomeemail",
-            &self.sendwelcomeemail,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "welcomeemail_template_id",
-            &self.welcomeemail_template_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "resetpassword", &self.resetpassword, &self.extra)?;
-        model::opt_entry(&mut map, "_anonymise", &self.anonymise, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_reassign_all_to_user",
-            &self.reassign_all_to_user,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ismaincontact", &self.ismaincontact, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "primary_address",
-            &self.primary_address,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "addresses", &self.addresses, &self.extra)?;
-        model::opt_entry(&mut map, "departments", &self.departments, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "organisation_id",
-            &self.organisation_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "popup_notes", &self.popup_notes, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "open_ticket_count",
-            &self.open_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "onhold_ticket_count",
-            &self.onhold_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "total_ticket_count",
-            &self.total_ticket_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "opened_thismonth_count",
-            &self.opened_thismonth_count,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_isnew", &self.isnew, &self.extra)?;
-        model::opt_entry(&mut map, "_isimport", &self.isimport, &self.extra)?;
-        model::opt_entry(&mut map, "memberof", &self.memberof, &self.extra)?;
-        model::opt_entry(&mut map, "_importtype", &self.importtype, &self.extra)?;
-        model::opt_entry(&mut map, "usercompany", &self.usercompany, &self.extra)?;
-        model::opt_entry(&mut map, "supplier", &self.supplier, &self.extra)?;
-        model::opt_entry(&mut map, "supplier_name", &self.supplier_name, &self.extra)?;
-        model::opt_entry(&mut map, "claims", &self.claims, &self.extra)?;
-        model::opt_entry(&mut map, "app_colour", &self.app_colour, &self.extra)?;
-        model::opt_entry(&mut map, "emailconfirmed", &self.emailconfirmed, &self.extra)?;
-        model::opt_entry(&mut map, "agent_app_url", &self.agent_app_url, &self.extra)?;
-        model::opt_entry(&mut map, "imagedata", &self.imagedata, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "webannouncement",
-            &self.webannouncement,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "cautomateid", &self.cautomateid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_connectionid",
-            &self.azure_connectionid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_importtoken", &self.importtoken, &self.extra)?;
-        model::opt_entry(&mut map, "jira_id", &self.jira_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "zapier_client_name",
-            &self.zapier_client_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_activated",
-            &self.delegation_activated,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_timebased",
-            &self.delegation_timebased,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_start",
-            &self.delegation_start,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "delegation_end", &self.delegation_end, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "delegation_user_id",
-            &self.delegation_user_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "delegation_user_name",
-            &self.delegation_user_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "googleworkplace_id",
-            &self.googleworkplace_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "isnhserveremaildefault",
-            &self.isnhserveremaildefault,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "matchprimaryemail",
-            &self.matchprimaryemail,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "servicenow_id", &self.servicenow_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_username",
-            &self.servicenow_username,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "site_servicenow_id",
-            &self.site_servicenow_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "sgatewayid", &self.sgatewayid, &self.extra)?;
-        model::opt_entry(&mut map, "software", &self.software, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "canaccessinvoices",
-            &self.canaccessinvoices,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "samaccountname", &self.samaccountname, &self.extra)?;
-        model::opt_entry(&mut map, "oktaid", &self.oktaid, &self.extra)?;
-        model::opt_entry(&mut map, "okta_status", &self.okta_status, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "authenticatorapp_configured",
-            &self.authenticatorapp_configured,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_revoke_authenticatorapp",
-            &self.revoke_authenticatorapp,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "ulastupdate", &self.ulastupdate, &self.extra)?;
-        model::opt_entry(&mut map, "_isopp", &self.isopp, &self.extra)?;
-        model::opt_entry(&mut map, "oppcompanyname", &self.oppcompanyname, &self.extra)?;
-        model::opt_entry(&mut map, "oppcontactname", &self.oppcontactname, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "oppemailaddress",
-            &self.oppemailaddress,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "assets", &self.assets, &self.extra)?;
-        model::opt_entry(&mut map, "locked", &self.locked, &self.extra)?;
-        model::opt_entry(&mut map, "site_guid2", &self.site_guid2, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "allowviewclientdocs",
-            &self.allowviewclientdocs,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_tenant_id",
-            &self.azure_tenant_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "azure_last_login_date",
-            &self.azure_last_login_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "linked_user_id", &self.linked_user_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "linked_user_name",
-            &self.linked_user_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "hubspot_id", &self.hubspot_id, &self.extra)?;
-        model::opt_entry(&mut map, "hubspot_url", &self.hubspot_url, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "hubspot_dont_sync",
-            &self.hubspot_dont_sync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "hubspot_archived",
-            &self.hubspot_archived,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "passportal_id", &self.passportal_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "passportal_client_id",
-            &self.passportal_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "opportunity_id", &self.opportunity_id, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::opt_entry(&mut map, "isuserdetails", &self.isuserdetails, &self.extra)?;
-        model::opt_entry(&mut map, "hudu_url", &self.hudu_url, &self.extra)?;
-        model::opt_entry(&mut map, "sqlimport_id", &self.sqlimport_id, &self.extra)?;
-        model::opt_entry(&mut map, "sqlimport_user", &self.sqlimport_user, &self.extra)?;
-        model::opt_entry(&mut map, "unsubscribed", &self.unsubscribed, &self.extra)?;
-        model::opt_entry(&mut map, "canviewopps", &self.canviewopps, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "azure_tenant_domain",
-            &self.azure_tenant_domain,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "servicenow_companyid",
-            &self.servicenow_companyid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "external_links", &self.external_links, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "new_external_link",
-            &self.new_external_link,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_thirdparty_id",
-            &self.match_thirdparty_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_id",
-            &self.match_integration_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_match_integration_name",
-            &self.match_integration_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "salesforce_dontsync",
-            &self.salesforce_dontsync,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_hascontactsenabled",
-            &self.hascontactsenabled,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "new_site_name", &self.new_site_name, &self.extra)?;
-        model::opt_entry(&mut map, "_isbatch", &self.isbatch, &self.extra)?;
-        model::opt_entry(&mut map, "roles", &self.roles, &self.extra)?;
-        model::opt_entry(&mut map, "azure_roleid", &self.azure_roleid, &self.extra)?;
-        model::opt_entry(&mut map, "add_roles", &self.add_roles, &self.extra)?;
-        model::opt_entry(&mut map, "facebook_id", &self.facebook_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "facebook_username",
-            &self.facebook_username,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "twitter_id", &self.twitter_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "twitter_username",
-            &self.twitter_username,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_merge_user_into",
-            &self.merge_user_into,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_email_collision",
-            &self.email_collision,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_dont_fire_automations",
-            &self.dont_fire_automations,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "device_access_level",
-            &self.device_access_level,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "ticket_customfields",
-            &self.ticket_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "manager_email", &self.manager_email, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_remove_licenses",
-            &self.remove_licenses,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_new_usersite_only",
-            &self.new_usersite_only,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "thirdpartygroups",
-            &self.thirdpartygroups,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "linked_sites", &self.linked_sites, &self.extra)?;
-        model::opt_entry(&mut map, "dontackemails2", &self.dontackemails2, &self.extra)?;
-        model::opt_entry(&mut map, "instagram_id", &self.instagram_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "instagram_username",
-            &self.instagram_username,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "jira_instance", &self.jira_instance, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "jira_instance_name",
-            &self.jira_instance_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "third_party_id", &self.third_party_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "no_manager_roleid",
-            &self.no_manager_roleid,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "matching_value", &self.matching_value, &self.extra)?;
-        model::opt_entry(&mut map, "theme", &self.theme, &self.extra)?;
-        model::opt_entry(&mut map, "lang", &self.lang, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "gocardless_customfields",
-            &self.gocardless_customfields,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "service_account_overridden",
-            &self.service_account_overridden,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "sendaccountsemails",
-            &self.sendaccountsemails,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "extratabs", &self.extratabs, &self.extra)?;
-        model::opt_entry(&mut map, "informifack", &self.informifack, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "informnewareaifack",
-            &self.informnewareaifack,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "marketing_unsubscribes",
-            &self.marketing_unsubscribes,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "new_account_name",
-            &self.new_account_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "prospect_account_id",
-            &self.prospect_account_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "open_opportunity_count",
-            &self.open_opportunity_count,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "_convert_phonenumbers",
-            &self.convert_phonenumbers,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "update_user_tickets",
-            &self.update_user_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "check_update_user_tickets",
-            &self.check_update_user_tickets,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "canuploaddocuments",
-            &self.canuploaddocuments,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "runbook_button_id",
-            &self.runbook_button_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "use", &self.r#use, &self.extra)?;
-        model::opt_entry(&mut map, "key", &self.key, &self.extra)?;
-        model::opt_entry(&mut map, "table", &self.table, &self.extra)?;
-        model::opt_entry(&mut map, "client_id", &self.client_id, &self.extra)?;
-        model::opt_entry(&mut map, "item_tax_code", &self.item_tax_code, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "automatic_sales_tax",
-            &self.automatic_sales_tax,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "client_taxable", &self.client_taxable, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "overridepdftemplatequote",
-            &self.overridepdftemplatequote,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "overridepdftemplatequote_name",
-            &self.overridepdftemplatequote_name,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "contract_end_date",
-            &self.contract_end_date,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "okta_id", &self.okta_id, &self.extra)?;
-        model::opt_entry(&mut map, "azure_id", &self.azure_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "user_with_clientsite",
-            &self.user_with_clientsite,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "client_automatic_callscript_id",
-            &self.client_automatic_callscript_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "neversendmarketingemails",
-            &self.neversendmarketingemails,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "is_prospect", &self.is_prospect, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "whatsapp_number",
-            &self.whatsapp_number,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "azureoid", &self.azureoid, &self.extra)?;
-        model::opt_entry(&mut map, "date_of_birth", &self.date_of_birth, &self.extra)?;
-        model::opt_entry(&mut map, "_importtypeid", &self.importtypeid, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "_importthirdpartyid",
-            &self.importthirdpartyid,
-            &self.extra,
-        )?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`User`], to name one in [`User::clear`] (send it as `null`) and
+/// [`User::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UserField {
+    /// `is_comms_user`.
+    IsCommsUser,
+    /// `ischangeapprover2`.
+    Ischangeapprover2,
+    /// `sitephonenumberint`.
+    Sitephonenumberint,
+    /// `phonenumberint`.
+    Phonenumberint,
+    /// `homenumberint`.
+    Homenumberint,
+    /// `mobileint`.
+    Mobileint,
+    /// `mobilenumber2int`.
+    Mobilenumber2int,
+    /// `faxint`.
+    Faxint,
+    /// `id`.
+    Id,
+    /// `name`.
+    Name,
+    /// `site_id`.
+    SiteId,
+    /// `site_id_int`.
+    SiteIdInt,
+    /// `site_name`.
+    SiteName,
+    /// `client_name`.
+    ClientName,
+    /// `firstname`.
+    Firstname,
+    /// `surname`.
+    Surname,
+    /// `initials`.
+    Initials,
+    /// `title`.
+    Title,
+    /// `emailaddress`.
+    Emailaddress,
+    /// `phonenumber_preferred`.
+    PhonenumberPreferred,
+    /// `sitephonenumber`.
+    Sitephonenumber,
+    /// `phonenumber`.
+    Phonenumber,
+    /// `homenumber`.
+    Homenumber,
+    /// `mobilenumber`.
+    Mobilenumber,
+    /// `mobilenumber2`.
+    Mobilenumber2,
+    /// `fax`.
+    Fax,
+    /// `telpref`.
+    Telpref,
+    /// `activedirectory_dn`.
+    ActivedirectoryDn,
+    /// `onpremise_activedirectory_dn`.
+    OnpremiseActivedirectoryDn,
+    /// `container_dn`.
+    ContainerDn,
+    /// `login`.
+    Login,
+    /// `inactive`.
+    Inactive,
+    /// `colour`.
+    Colour,
+    /// `isimportantcontact`.
+    Isimportantcontact,
+    /// `other1`.
+    Other1,
+    /// `other2`.
+    Other2,
+    /// `other3`.
+    Other3,
+    /// `other4`.
+    Other4,
+    /// `other5`.
+    Other5,
+    /// `notes`.
+    Notes,
+    /// `neversendemails`.
+    Neversendemails,
+    /// `default_currency_code`.
+    DefaultCurrencyCode,
+    /// `site_guid`.
+    SiteGuid,
+    /// `area_guid`.
+    AreaGuid,
+    /// `site_cautomate_guid`.
+    SiteCautomateGuid,
+    /// `priority_id`.
+    PriorityId,
+    /// `linked_agent_id`.
+    LinkedAgentId,
+    /// `covered_by_contract`.
+    CoveredByContract,
+    /// `contract_value`.
+    ContractValue,
+    /// `software_role_name`.
+    SoftwareRoleName,
+    /// `customfields`.
+    Customfields,
+    /// `attachments`.
+    Attachments,
+    /// `custombuttons`.
+    Custombuttons,
+    /// `relationship_id`.
+    RelationshipId,
+    /// `user_relationships`.
+    UserRelationships,
+    /// `uddevsite`.
+    Uddevsite,
+    /// `uddevnum`.
+    Uddevnum,
+    /// `uduserid`.
+    Uduserid,
+    /// `userdevicerolecount`.
+    Userdevicerolecount,
+    /// `site_hubspot_guid`.
+    SiteHubspotGuid,
+    /// `isserviceaccount`.
+    Isserviceaccount,
+    /// `ignoreautomatedbilling`.
+    Ignoreautomatedbilling,
+    /// `isimportantcontact2`.
+    Isimportantcontact2,
+    /// `connectwiseid`.
+    Connectwiseid,
+    /// `autotaskid`.
+    Autotaskid,
+    /// `messagegroup_id`.
+    MessagegroupId,
+    /// `role_list`.
+    RoleList,
+    /// `sitetimezone`.
+    Sitetimezone,
+    /// `client_account_manager_id`.
+    ClientAccountManagerId,
+    /// `datecreated`.
+    Datecreated,
+    /// `inv1`.
+    Inv1,
+    /// `inv2`.
+    Inv2,
+    /// `inv3`.
+    Inv3,
+    /// `inv4`.
+    Inv4,
+    /// `slaid`.
+    Slaid,
+    /// `new_password`.
+    NewPassword,
+    /// `dontackemails`.
+    Dontackemails,
+    /// `web_access_level`.
+    WebAccessLevel,
+    /// `showmeonly`.
+    Showmeonly,
+    /// `showrecentonly`.
+    Showrecentonly,
+    /// `inform`.
+    Inform,
+    /// `inv1site`.
+    Inv1site,
+    /// `inv2site`.
+    Inv2site,
+    /// `inv3site`.
+    Inv3site,
+    /// `inv4site`.
+    Inv4site,
+    /// `inv5`.
+    Inv5,
+    /// `inv6`.
+    Inv6,
+    /// `inv7`.
+    Inv7,
+    /// `inv8`.
+    Inv8,
+    /// `inv9`.
+    Inv9,
+    /// `inv10`.
+    Inv10,
+    /// `inv5site`.
+    Inv5site,
+    /// `inv6site`.
+    Inv6site,
+    /// `inv7site`.
+    Inv7site,
+    /// `inv8site`.
+    Inv8site,
+    /// `inv9site`.
+    Inv9site,
+    /// `inv10site`.
+    Inv10site,
+    /// `informaction`.
+    Informaction,
+    /// `informclearance`.
+    Informclearance,
+    /// `inv11`.
+    Inv11,
+    /// `inv12`.
+    Inv12,
+    /// `inv13`.
+    Inv13,
+    /// `inv14`.
+    Inv14,
+    /// `inv15`.
+    Inv15,
+    /// `inv16`.
+    Inv16,
+    /// `inv17`.
+    Inv17,
+    /// `inv18`.
+    Inv18,
+    /// `inv19`.
+    Inv19,
+    /// `inv20`.
+    Inv20,
+    /// `inv21`.
+    Inv21,
+    /// `inv22`.
+    Inv22,
+    /// `inv23`.
+    Inv23,
+    /// `inv24`.
+    Inv24,
+    /// `inv25`.
+    Inv25,
+    /// `inv11site`.
+    Inv11site,
+    /// `inv12site`.
+    Inv12site,
+    /// `inv13site`.
+    Inv13site,
+    /// `inv14site`.
+    Inv14site,
+    /// `inv15site`.
+    Inv15site,
+    /// `inv16site`.
+    Inv16site,
+    /// `inv17site`.
+    Inv17site,
+    /// `inv18site`.
+    Inv18site,
+    /// `inv19site`.
+    Inv19site,
+    /// `inv20site`.
+    Inv20site,
+    /// `inv21site`.
+    Inv21site,
+    /// `inv22site`.
+    Inv22site,
+    /// `inv23site`.
+    Inv23site,
+    /// `inv24site`.
+    Inv24site,
+    /// `inv25site`.
+    Inv25site,
+    /// `showslatimes`.
+    Showslatimes,
+    /// `canadd`.
+    Canadd,
+    /// `allowviewsitedocs`.
+    Allowviewsitedocs,
+    /// `third_party_guid`.
+    ThirdPartyGuid,
+    /// `third_party_sql`.
+    ThirdPartySql,
+    /// `ischangeapprover`.
+    Ischangeapprover,
+    /// `cancreateuser`.
+    Cancreateuser,
+    /// `department`.
+    Department,
+    /// `isheadofdept`.
+    Isheadofdept,
+    /// `deputysite`.
+    Deputysite,
+    /// `deputyusername`.
+    Deputyusername,
+    /// `cat2`.
+    Cat2,
+    /// `lastlogindate`.
+    Lastlogindate,
+    /// `email2`.
+    Email2,
+    /// `email3`.
+    Email3,
+    /// `iscontractcontact`.
+    Iscontractcontact,
+    /// `informnewarea`.
+    Informnewarea,
+    /// `informactionarea`.
+    Informactionarea,
+    /// `informclearancearea`.
+    Informclearancearea,
+    /// `disclaimermatchstring`.
+    Disclaimermatchstring,
+    /// `viewallcleared`.
+    Viewallcleared,
+    /// `isexternal`.
+    Isexternal,
+    /// `question1`.
+    Question1,
+    /// `question2`.
+    Question2,
+    /// `question3`.
+    Question3,
+    /// `question4`.
+    Question4,
+    /// `question5`.
+    Question5,
+    /// `dontaddtomailinglist`.
+    Dontaddtomailinglist,
+    /// `caneditwebdetails`.
+    Caneditwebdetails,
+    /// `cataloglevel`.
+    Cataloglevel,
+    /// `canaccesscatalog`.
+    Canaccesscatalog,
+    /// `hasbeentrained`.
+    Hasbeentrained,
+    /// `admanager`.
+    Admanager,
+    /// `canviewcontracts`.
+    Canviewcontracts,
+    /// `ispoapprover`.
+    Ispoapprover,
+    /// `encmethod`.
+    Encmethod,
+    /// `adconnection`.
+    Adconnection,
+    /// `useadlogin`.
+    Useadlogin,
+    /// `sendwelcomeemail`.
+    Sendwelcomeemail,
+    /// `welcomeemail_template_id`.
+    WelcomeemailTemplateId,
+    /// `resetpassword`.
+    Resetpassword,
+    /// `_anonymise`.
+    Anonymise,
+    /// `_reassign_all_to_user`.
+    ReassignAllToUser,
+    /// `ismaincontact`.
+    Ismaincontact,
+    /// `primary_address`.
+    PrimaryAddress,
+    /// `addresses`.
+    Addresses,
+    /// `departments`.
+    Departments,
+    /// `organisation_id`.
+    OrganisationId,
+    /// `popup_notes`.
+    PopupNotes,
+    /// `open_ticket_count`.
+    OpenTicketCount,
+    /// `onhold_ticket_count`.
+    OnholdTicketCount,
+    /// `total_ticket_count`.
+    TotalTicketCount,
+    /// `opened_thismonth_count`.
+    OpenedThismonthCount,
+    /// `_isnew`.
+    Isnew,
+    /// `_isimport`.
+    Isimport,
+    /// `memberof`.
+    Memberof,
+    /// `_importtype`.
+    Importtype,
+    /// `usercompany`.
+    Usercompany,
+    /// `supplier`.
+    Supplier,
+    /// `supplier_name`.
+    SupplierName,
+    /// `claims`.
+    Claims,
+    /// `app_colour`.
+    AppColour,
+    /// `emailconfirmed`.
+    Emailconfirmed,
+    /// `agent_app_url`.
+    AgentAppUrl,
+    /// `imagedata`.
+    Imagedata,
+    /// `webannouncement`.
+    Webannouncement,
+    /// `cautomateid`.
+    Cautomateid,
+    /// `azure_connectionid`.
+    AzureConnectionid,
+    /// `_importtoken`.
+    Importtoken,
+    /// `jira_id`.
+    JiraId,
+    /// `zapier_client_name`.
+    ZapierClientName,
+    /// `delegation_activated`.
+    DelegationActivated,
+    /// `delegation_timebased`.
+    DelegationTimebased,
+    /// `delegation_start`.
+    DelegationStart,
+    /// `delegation_end`.
+    DelegationEnd,
+    /// `delegation_user_id`.
+    DelegationUserId,
+    /// `delegation_user_name`.
+    DelegationUserName,
+    /// `googleworkplace_id`.
+    GoogleworkplaceId,
+    /// `isnhserveremaildefault`.
+    Isnhserveremaildefault,
+    /// `matchprimaryemail`.
+    Matchprimaryemail,
+    /// `servicenow_id`.
+    ServicenowId,
+    /// `servicenow_username`.
+    ServicenowUsername,
+    /// `site_servicenow_id`.
+    SiteServicenowId,
+    /// `sgatewayid`.
+    Sgatewayid,
+    /// `software`.
+    Software,
+    /// `canaccessinvoices`.
+    Canaccessinvoices,
+    /// `samaccountname`.
+    Samaccountname,
+    /// `oktaid`.
+    Oktaid,
+    /// `okta_status`.
+    OktaStatus,
+    /// `authenticatorapp_configured`.
+    AuthenticatorappConfigured,
+    /// `_revoke_authenticatorapp`.
+    RevokeAuthenticatorapp,
+    /// `ulastupdate`.
+    Ulastupdate,
+    /// `_isopp`.
+    Isopp,
+    /// `oppcompanyname`.
+    Oppcompanyname,
+    /// `oppcontactname`.
+    Oppcontactname,
+    /// `oppemailaddress`.
+    Oppemailaddress,
+    /// `assets`.
+    Assets,
+    /// `locked`.
+    Locked,
+    /// `site_guid2`.
+    SiteGuid2,
+    /// `allowviewclientdocs`.
+    Allowviewclientdocs,
+    /// `azure_tenant_id`.
+    AzureTenantId,
+    /// `azure_last_login_date`.
+    AzureLastLoginDate,
+    /// `linked_user_id`.
+    LinkedUserId,
+    /// `linked_user_name`.
+    LinkedUserName,
+    /// `hubspot_id`.
+    HubspotId,
+    /// `hubspot_url`.
+    HubspotUrl,
+    /// `hubspot_dont_sync`.
+    HubspotDontSync,
+    /// `hubspot_archived`.
+    HubspotArchived,
+    /// `passportal_id`.
+    PassportalId,
+    /// `passportal_client_id`.
+    PassportalClientId,
+    /// `opportunity_id`.
+    OpportunityId,
+    /// `_warning`.
+    Warning,
+    /// `isuserdetails`.
+    Isuserdetails,
+    /// `hudu_url`.
+    HuduUrl,
+    /// `sqlimport_id`.
+    SqlimportId,
+    /// `sqlimport_user`.
+    SqlimportUser,
+    /// `unsubscribed`.
+    Unsubscribed,
+    /// `canviewopps`.
+    Canviewopps,
+    /// `azure_tenant_domain`.
+    AzureTenantDomain,
+    /// `servicenow_companyid`.
+    ServicenowCompanyid,
+    /// `external_links`.
+    ExternalLinks,
+    /// `new_external_link`.
+    NewExternalLink,
+    /// `_match_thirdparty_id`.
+    MatchThirdpartyId,
+    /// `_match_integration_id`.
+    MatchIntegrationId,
+    /// `_match_integration_name`.
+    MatchIntegrationName,
+    /// `salesforce_dontsync`.
+    SalesforceDontsync,
+    /// `_hascontactsenabled`.
+    Hascontactsenabled,
+    /// `new_site_name`.
+    NewSiteName,
+    /// `_isbatch`.
+    Isbatch,
+    /// `roles`.
+    Roles,
+    /// `azure_roleid`.
+    AzureRoleid,
+    /// `add_roles`.
+    AddRoles,
+    /// `facebook_id`.
+    FacebookId,
+    /// `facebook_username`.
+    FacebookUsername,
+    /// `twitter_id`.
+    TwitterId,
+    /// `twitter_username`.
+    TwitterUsername,
+    /// `_merge_user_into`.
+    MergeUserInto,
+    /// `_email_collision`.
+    EmailCollision,
+    /// `_dont_fire_automations`.
+    DontFireAutomations,
+    /// `device_access_level`.
+    DeviceAccessLevel,
+    /// `ticket_customfields`.
+    TicketCustomfields,
+    /// `manager_email`.
+    ManagerEmail,
+    /// `_remove_licenses`.
+    RemoveLicenses,
+    /// `_new_usersite_only`.
+    NewUsersiteOnly,
+    /// `thirdpartygroups`.
+    Thirdpartygroups,
+    /// `linked_sites`.
+    LinkedSites,
+    /// `dontackemails2`.
+    Dontackemails2,
+    /// `instagram_id`.
+    InstagramId,
+    /// `instagram_username`.
+    InstagramUsername,
+    /// `jira_instance`.
+    JiraInstance,
+    /// `jira_instance_name`.
+    JiraInstanceName,
+    /// `third_party_id`.
+    ThirdPartyId,
+    /// `no_manager_roleid`.
+    NoManagerRoleid,
+    /// `matching_value`.
+    MatchingValue,
+    /// `theme`.
+    Theme,
+    /// `lang`.
+    Lang,
+    /// `gocardless_customfields`.
+    GocardlessCustomfields,
+    /// `service_account_overridden`.
+    ServiceAccountOverridden,
+    /// `sendaccountsemails`.
+    Sendaccountsemails,
+    /// `extratabs`.
+    Extratabs,
+    /// `informifack`.
+    Informifack,
+    /// `informnewareaifack`.
+    Informnewareaifack,
+    /// `marketing_unsubscribes`.
+    MarketingUnsubscribes,
+    /// `new_account_name`.
+    NewAccountName,
+    /// `prospect_account_id`.
+    ProspectAccountId,
+    /// `open_opportunity_count`.
+    OpenOpportunityCount,
+    /// `_convert_phonenumbers`.
+    ConvertPhonenumbers,
+    /// `update_user_tickets`.
+    UpdateUserTickets,
+    /// `check_update_user_tickets`.
+    CheckUpdateUserTickets,
+    /// `canuploaddocuments`.
+    Canuploaddocuments,
+    /// `runbook_button_id`.
+    RunbookButtonId,
+    /// `use`.
+    Use,
+    /// `key`.
+    Key,
+    /// `table`.
+    Table,
+    /// `client_id`.
+    ClientId,
+    /// `item_tax_code`.
+    ItemTaxCode,
+    /// `automatic_sales_tax`.
+    AutomaticSalesTax,
+    /// `client_taxable`.
+    ClientTaxable,
+    /// `overridepdftemplatequote`.
+    Overridepdftemplatequote,
+    /// `overridepdftemplatequote_name`.
+    OverridepdftemplatequoteName,
+    /// `contract_end_date`.
+    ContractEndDate,
+    /// `okta_id`.
+    OktaId,
+    /// `azure_id`.
+    AzureId,
+    /// `user_with_clientsite`.
+    UserWithClientsite,
+    /// `client_automatic_callscript_id`.
+    ClientAutomaticCallscriptId,
+    /// `neversendmarketingemails`.
+    Neversendmarketingemails,
+    /// `is_prospect`.
+    IsProspect,
+    /// `whatsapp_number`.
+    WhatsappNumber,
+    /// `azureoid`.
+    Azureoid,
+    /// `date_of_birth`.
+    DateOfBirth,
+    /// `_importtypeid`.
+    Importtypeid,
+    /// `_importthirdpartyid`.
+    Importthirdpartyid,
 }
 
 impl crate::runtime::model::Model for User {
-    const EXPECTING: &'static str = "struct User";
+    const NAME: &'static str = "User";
     const FIELDS: &'static [&'static str] = &[
-        "_anonymise",
-        "_convert_phonenumbers",
-        "_dont_fire_automations",
-        "_email_collision",
-        "_hascontactsenabled",
-        "_importthirdpartyid",
-        "_importtoken",
-        "_importtype",
-        "_importtypeid",
-        "_isbatch",
-        "_isimport",
-        "_isnew",
-        "_isopp",
-        "_match_integration_id",
-        "_match_integration_name",
-        "_match_thirdparty_id",
-        "_merge_user_into",
-        "_new_usersite_only",
-        "_reassign_all_to_user",
-        "_remove_licenses",
-        "_revoke_authenticatorapp",
-        "_warning",
-        "activedirectory_dn",
-        "adconnection",
-        "add_roles",
-        "addresses",
-        "admanager",
-        "agent_app_url",
-        "allowviewclientdocs",
-        "allowviewsitedocs",
-        "app_colour",
-        "area_guid",
-        "assets",
-        "attachments",
-        "authenticatorapp_configured",
-        "automatic_sales_tax",
-        "autotaskid",
-        "azure_connectionid",
-        "azure_id",
-        "azure_last_login_date",
-        "azure_roleid",
-        "azure_tenant_domain",
-        "azure_tenant_id",
-        "azureoid",
-        "canaccesscatalog",
-        "canaccessinvoices",
-        "canadd",
-        "cancreateuser",
-        "caneditwebdetails",
-        "canuploaddocuments",
-        "canviewcontracts",
-        "canviewopps",
-        "cat2",
-        "cataloglevel",
-        "cautomateid",
-        "check_update_user_tickets",
-        "claims",
-        "client_account_manager_id",
-        "client_automatic_callscript_id",
-        "client_id",
-        "client_name",
-        "client_taxable",
-        "colour",
-        "connectwiseid",
-        "container_dn",
-        "contract_end_date",
-        "contract_value",
-        "covered_by_contract",
-        "custombuttons",
-        "customfields",
-        "date_of_birth",
-        "datecreated",
-        "default_currency_code",
-        "delegation_activated",
-        "delegation_end",
-        "delegation_start",
-        "delegation_timebased",
-        "delegation_user_id",
-        "delegation_user_name",
-        "department",
-        "departments",
-        "deputysite",
-        "deputyusername",
-        "device_access_level",
-        "disclaimermatchstring",
-        "dontackemails",
-        "dontackemails2",
-        "dontaddtomailinglist",
-        "email2",
-        "email3",
-        "emailaddress",
-        "emailconfirmed",
-        "encmethod",
-        "external_links",
-        "extratabs",
-        "facebook_id",
-        "facebook_username",
-        "fax",
-        "faxint",
-        "firstname",
-        "gocardless_customfields",
-        "googleworkplace_id",
-        "hasbeentrained",
-        "homenumber",
-        "homenumberint",
-        "hubspot_archived",
-        "hubspot_dont_sync",
-        "hubspot_id",
-        "hubspot_url",
-        "hudu_url",
-        "id",
-        "ignoreautomatedbilling",
-        "imagedata",
-        "inactive",
-        "inform",
-        "informaction",
-        "informactionarea",
-        "informclearance",
-        "informclearancearea",
-        "informifack",
-        "informnewarea",
-        "informnewareaifack",
-        "initials",
-        "instagram_id",
-        "instagram_username",
-        "inv1",
-        "inv10",
-        "inv10site",
-        "inv11",
-        "inv11site",
-        "inv12",
-        "inv12site",
-        "inv13",
-        "inv13site",
-        "inv14",
-        "inv14site",
-        "inv15",
-        "inv15site",
-        "inv16",
-        "inv16site",
-        "inv17",
-        "inv17site",
-        "inv18",
-        "inv18site",
-        "inv19",
-        "inv19site",
-        "inv1site",
-        "inv2",
-        "inv20",
-        "inv20site",
-        "inv21",
-        "inv21site",
-        "inv22",
-        "inv22site",
-        "inv23",
-        "inv23site",
-        "inv24",
-        "inv24site",
-        "inv25",
-        "inv25site",
-        "inv2site",
-        "inv3",
-        "inv3site",
-        "inv4",
-        "inv4site",
-        "inv5",
-        "inv5site",
-        "inv6",
-        "inv6site",
-        "inv7",
-        "inv7site",
-        "inv8",
-        "inv8site",
-        "inv9",
-        "inv9site",
         "is_comms_user",
-        "is_prospect",
-        "ischangeapprover",
         "ischangeapprover2",
-        "iscontractcontact",
-        "isexternal",
-        "isheadofdept",
-        "isimportantcontact",
-        "isimportantcontact2",
-        "ismaincontact",
-        "isnhserveremaildefault",
-        "ispoapprover",
-        "isserviceaccount",
-        "isuserdetails",
-        "item_tax_code",
-        "jira_id",
-        "jira_instance",
-        "jira_instance_name",
-        "key",
-        "lang",
-        "lastlogindate",
-        "linked_agent_id",
-        "linked_sites",
-        "linked_user_id",
-        "linked_user_name",
-        "locked",
-        "login",
-        "manager_email",
-        "marketing_unsubscribes",
-        "matching_value",
-        "matchprimaryemail",
-        "memberof",
-        "messagegroup_id",
+        "sitephonenumberint",
+        "phonenumberint",
+        "homenumberint",
         "mobileint",
+        "mobilenumber2int",
+        "faxint",
+        "id",
+        "name",
+        "site_id",
+        "site_id_int",
+        "site_name",
+        "client_name",
+        "firstname",
+        "surname",
+        "initials",
+        "title",
+        "emailaddress",
+        "phonenumber_preferred",
+        "sitephonenumber",
+        "phonenumber",
+        "homenumber",
         "mobilenumber",
         "mobilenumber2",
-        "mobilenumber2int",
-        "name",
-        "neversendemails",
-        "neversendmarketingemails",
-        "new_account_name",
-        "new_external_link",
-        "new_password",
-        "new_site_name",
-        "no_manager_roleid",
-        "notes",
-        "okta_id",
-        "okta_status",
-        "oktaid",
-        "onhold_ticket_count",
+        "fax",
+        "telpref",
+        "activedirectory_dn",
         "onpremise_activedirectory_dn",
-        "open_opportunity_count",
-        "open_ticket_count",
-        "opened_thismonth_count",
-        "oppcompanyname",
-        "oppcontactname",
-        "oppemailaddress",
-        "opportunity_id",
-        "organisation_id",
+        "container_dn",
+        "login",
+        "inactive",
+        "colour",
+        "isimportantcontact",
         "other1",
         "other2",
         "other3",
         "other4",
         "other5",
-        "overridepdftemplatequote",
-        "overridepdftemplatequote_name",
-        "passportal_client_id",
-        "passportal_id",
-        "phonenumber",
-        "phonenumber_preferred",
-        "phonenumberint",
-        "popup_notes",
-        "primary_address",
+        "notes",
+        "neversendemails",
+        "default_currency_code",
+        "site_guid",
+        "area_guid",
+        "site_cautomate_guid",
         "priority_id",
-        "prospect_account_id",
+        "linked_agent_id",
+        "covered_by_contract",
+        "contract_value",
+        "software_role_name",
+        "customfields",
+        "attachments",
+        "custombuttons",
+        "relationship_id",
+        "user_relationships",
+        "uddevsite",
+        "uddevnum",
+        "uduserid",
+        "userdevicerolecount",
+        "site_hubspot_guid",
+        "isserviceaccount",
+        "ignoreautomatedbilling",
+        "isimportantcontact2",
+        "connectwiseid",
+        "autotaskid",
+        "messagegroup_id",
+        "role_list",
+        "sitetimezone",
+        "client_account_manager_id",
+        "datecreated",
+        "inv1",
+        "inv2",
+        "inv3",
+        "inv4",
+        "slaid",
+        "new_password",
+        "dontackemails",
+        "web_access_level",
+        "showmeonly",
+        "showrecentonly",
+        "inform",
+        "inv1site",
+        "inv2site",
+        "inv3site",
+        "inv4site",
+        "inv5",
+        "inv6",
+        "inv7",
+        "inv8",
+        "inv9",
+        "inv10",
+        "inv5site",
+        "inv6site",
+        "inv7site",
+        "inv8site",
+        "inv9site",
+        "inv10site",
+        "informaction",
+        "informclearance",
+        "inv11",
+        "inv12",
+        "inv13",
+        "inv14",
+        "inv15",
+        "inv16",
+        "inv17",
+        "inv18",
+        "inv19",
+        "inv20",
+        "inv21",
+        "inv22",
+        "inv23",
+        "inv24",
+        "inv25",
+        "inv11site",
+        "inv12site",
+        "inv13site",
+        "inv14site",
+        "inv15site",
+        "inv16site",
+        "inv17site",
+        "inv18site",
+        "inv19site",
+        "inv20site",
+        "inv21site",
+        "inv22site",
+        "inv23site",
+        "inv24site",
+        "inv25site",
+        "showslatimes",
+        "canadd",
+        "allowviewsitedocs",
+        "third_party_guid",
+        "third_party_sql",
+        "ischangeapprover",
+        "cancreateuser",
+        "department",
+        "isheadofdept",
+        "deputysite",
+        "deputyusername",
+        "cat2",
+        "lastlogindate",
+        "email2",
+        "email3",
+        "iscontractcontact",
+        "informnewarea",
+        "informactionarea",
+        "informclearancearea",
+        "disclaimermatchstring",
+        "viewallcleared",
+        "isexternal",
         "question1",
         "question2",
         "question3",
         "question4",
         "question5",
-        "relationship_id",
-        "resetpassword",
-        "role_list",
-        "roles",
-        "runbook_button_id",
-        "salesforce_dontsync",
-        "samaccountname",
-        "sendaccountsemails",
+        "dontaddtomailinglist",
+        "caneditwebdetails",
+        "cataloglevel",
+        "canaccesscatalog",
+        "hasbeentrained",
+        "admanager",
+        "canviewcontracts",
+        "ispoapprover",
+        "encmethod",
+        "adconnection",
+        "useadlogin",
         "sendwelcomeemail",
-        "service_account_overridden",
-        "servicenow_companyid",
-        "servicenow_id",
-        "servicenow_username",
-        "sgatewayid",
-        "showmeonly",
-        "showrecentonly",
-        "showslatimes",
-        "site_cautomate_guid",
-        "site_guid",
-        "site_guid2",
-        "site_hubspot_guid",
-        "site_id",
-        "site_id_int",
-        "site_name",
-        "site_servicenow_id",
-        "sitephonenumber",
-        "sitephonenumberint",
-        "sitetimezone",
-        "slaid",
-        "software",
-        "software_role_name",
-        "sqlimport_id",
-        "sqlimport_user",
+        "welcomeemail_template_id",
+        "resetpassword",
+        "_anonymise",
+        "_reassign_all_to_user",
+        "ismaincontact",
+        "primary_address",
+        "addresses",
+        "departments",
+        "organisation_id",
+        "popup_notes",
+        "open_ticket_count",
+        "onhold_ticket_count",
+        "total_ticket_count",
+        "opened_thismonth_count",
+        "_isnew",
+        "_isimport",
+        "memberof",
+        "_importtype",
+        "usercompany",
         "supplier",
         "supplier_name",
-        "surname",
-        "table",
-        "telpref",
-        "theme",
-        "third_party_guid",
-        "third_party_id",
-        "third_party_sql",
-        "thirdpartygroups",
-        "ticket_customfields",
-        "title",
-        "total_ticket_count",
+        "claims",
+        "app_colour",
+        "emailconfirmed",
+        "agent_app_url",
+        "imagedata",
+        "webannouncement",
+        "cautomateid",
+        "azure_connectionid",
+        "_importtoken",
+        "jira_id",
+        "zapier_client_name",
+        "delegation_activated",
+        "delegation_timebased",
+        "delegation_start",
+        "delegation_end",
+        "delegation_user_id",
+        "delegation_user_name",
+        "googleworkplace_id",
+        "isnhserveremaildefault",
+        "matchprimaryemail",
+        "servicenow_id",
+        "servicenow_username",
+        "site_servicenow_id",
+        "sgatewayid",
+        "software",
+        "canaccessinvoices",
+        "samaccountname",
+        "oktaid",
+        "okta_status",
+        "authenticatorapp_configured",
+        "_revoke_authenticatorapp",
+        "ulastupdate",
+        "_isopp",
+        "oppcompanyname",
+        "oppcontactname",
+        "oppemailaddress",
+        "assets",
+        "locked",
+        "site_guid2",
+        "allowviewclientdocs",
+        "azure_tenant_id",
+        "azure_last_login_date",
+        "linked_user_id",
+        "linked_user_name",
+        "hubspot_id",
+        "hubspot_url",
+        "hubspot_dont_sync",
+        "hubspot_archived",
+        "passportal_id",
+        "passportal_client_id",
+        "opportunity_id",
+        "_warning",
+        "isuserdetails",
+        "hudu_url",
+        "sqlimport_id",
+        "sqlimport_user",
+        "unsubscribed",
+        "canviewopps",
+        "azure_tenant_domain",
+        "servicenow_companyid",
+        "external_links",
+        "new_external_link",
+        "_match_thirdparty_id",
+        "_match_integration_id",
+        "_match_integration_name",
+        "salesforce_dontsync",
+        "_hascontactsenabled",
+        "new_site_name",
+        "_isbatch",
+        "roles",
+        "azure_roleid",
+        "add_roles",
+        "facebook_id",
+        "facebook_username",
         "twitter_id",
         "twitter_username",
-        "uddevnum",
-        "uddevsite",
-        "uduserid",
-        "ulastupdate",
-        "unsubscribed",
+        "_merge_user_into",
+        "_email_collision",
+        "_dont_fire_automations",
+        "device_access_level",
+        "ticket_customfields",
+        "manager_email",
+        "_remove_licenses",
+        "_new_usersite_only",
+        "thirdpartygroups",
+        "linked_sites",
+        "dontackemails2",
+        "instagram_id",
+        "instagram_username",
+        "jira_instance",
+        "jira_instance_name",
+        "third_party_id",
+        "no_manager_roleid",
+        "matching_value",
+        "theme",
+        "lang",
+        "gocardless_customfields",
+        "service_account_overridden",
+        "sendaccountsemails",
+        "extratabs",
+        "informifack",
+        "informnewareaifack",
+        "marketing_unsubscribes",
+        "new_account_name",
+        "prospect_account_id",
+        "open_opportunity_count",
+        "_convert_phonenumbers",
         "update_user_tickets",
+        "check_update_user_tickets",
+        "canuploaddocuments",
+        "runbook_button_id",
         "use",
-        "useadlogin",
-        "user_relationships",
+        "key",
+        "table",
+        "client_id",
+        "item_tax_code",
+        "automatic_sales_tax",
+        "client_taxable",
+        "overridepdftemplatequote",
+        "overridepdftemplatequote_name",
+        "contract_end_date",
+        "okta_id",
+        "azure_id",
         "user_with_clientsite",
-        "usercompany",
-        "userdevicerolecount",
-        "viewallcleared",
-        "web_access_level",
-        "webannouncement",
-        "welcomeemail_template_id",
+        "client_automatic_callscript_id",
+        "neversendmarketingemails",
+        "is_prospect",
         "whatsapp_number",
-        "zapier_client_name",
+        "azureoid",
+        "date_of_birth",
+        "_importtypeid",
+        "_importthirdpartyid",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.anonymise = model::opt_bool(map)?,
-            1 => self.convert_phonenumbers = model::opt_bool(map)?,
-            2 => self.dont_fire_automations = model::opt_bool(map)?,
-            3 => self.email_collision = model::opt_i32(map)?,
-            4 => self.hascontactsenabled = model::opt_bool(map)?,
-            5 => self.importthirdpartyid = model::value(map)?,
-            6 => self.importtoken = model::value(map)?,
-            7 => self.importtype = model::value(map)?,
-            8 => self.importtypeid = model::opt_i32(map)?,
-            9 => self.isbatch = model::opt_bool(map)?,
-            10 => self.isimport = model::opt_bool(map)?,
-            11 => self.isnew = model::opt_bool(map)?,
-            12 => self.isopp = model::opt_bool(map)?,
-            13 => self.match_integration_id = model::opt_i32(map)?,
-            14 => self.match_integration_name = model::value(map)?,
-            15 => self.match_thirdparty_id = model::value(map)?,
-            16 => self.merge_user_into = model::opt_i32(map)?,
-            17 => self.new_usersite_only = model::opt_bool(map)?,
-            18 => self.reassign_all_to_user = model::opt_i32(map)?,
-            19 => self.remove_licenses = model::opt_bool(map)?,
-            20 => self.revoke_authenticatorapp = model::opt_bool(map)?,
-            21 => self.warning = model::value(map)?,
-            22 => self.activedirectory_dn = model::value(map)?,
-            23 => self.adconnection = model::opt_i32(map)?,
-            24 => self.add_roles = model::value(map)?,
-            25 => self.addresses = model::value(map)?,
-            26 => self.admanager = model::value(map)?,
-            27 => self.agent_app_url = model::value(map)?,
-            28 => self.allowviewclientdocs = model::opt_bool(map)?,
-            29 => self.allowviewsitedocs = model::opt_bool(map)?,
-            30 => self.app_colour = model::value(map)?,
-            31 => self.area_guid = model::value(map)?,
-            32 => self.assets = model::value(map)?,
-            33 => self.attachments = model::value(map)?,
-            34 => self.authenticatorapp_configured = model::opt_bool(map)?,
-            35 => self.automatic_sales_tax = model::opt_bool(map)?,
-            36 => self.autotaskid = model::opt_i32(map)?,
-            37 => self.azure_connectionid = model::opt_i32(map)?,
-            38 => self.azure_id = model::value(map)?,
-            39 => self.azure_last_login_date = model::value(map)?,
-            40 => self.azure_roleid = model::opt_i32(map)?,
-            41 => self.azure_tenant_domain = model::value(map)?,
-            42 => self.azure_tenant_id = model::value(map)?,
-            43 => self.azureoid = model::value(map)?,
-            44 => self.canaccesscatalog = model::opt_bool(map)?,
-            45 => self.canaccessinvoices = model::opt_bool(map)?,
-            46 => self.canadd = model::opt_bool(map)?,
-            47 => self.cancreateuser = model::opt_bool(map)?,
-            48 => self.caneditwebdetails = model::opt_bool(map)?,
-            49 => self.canuploaddocuments = model::opt_bool(map)?,
-            50 => self.canviewcontracts = model::opt_bool(map)?,
-            51 => self.canviewopps = model::opt_bool(map)?,
-            52 => self.cat2 = model::value(map)?,
-            53 => self.cataloglevel = model::opt_i32(map)?,
-            54 => self.cautomateid = model::opt_i32(map)?,
-            55 => self.check_update_user_tickets = model::opt_bool(map)?,
-            56 => self.claims = model::value(map)?,
-            57 => self.client_account_manager_id = model::opt_i32(map)?,
-            58 => self.client_automatic_callscript_id = model::opt_i32(map)?,
-            59 => self.client_id = model::opt_i32(map)?,
-            60 => self.client_name = model::value(map)?,
-            61 => self.client_taxable = model::opt_bool(map)?,
-            62 => self.colour = model::value(map)?,
-            63 => self.connectwiseid = model::opt_i32(map)?,
-            64 => self.container_dn = model::value(map)?,
-            65 => self.contract_end_date = model::value(map)?,
-            66 => self.contract_value = model::opt_f64(map)?,
-            67 => self.covered_by_contract = model::opt_bool(map)?,
-            68 => self.custombuttons = model::value(map)?,
-            69 => self.customfields = model::value(map)?,
-            70 => self.date_of_birth = model::value(map)?,
-            71 => self.datecreated = model::value(map)?,
-            72 => self.default_currency_code = model::opt_i32(map)?,
-            73 => self.delegation_activated = model::opt_bool(map)?,
-            74 => self.delegation_end = model::value(map)?,
-            75 => self.delegation_start = model::value(map)?,
-            76 => self.delegation_timebased = model::opt_bool(map)?,
-            77 => self.delegation_user_id = model::opt_i32(map)?,
-            78 => self.delegation_user_name = model::value(map)?,
-            79 => self.department = model::value(map)?,
-            80 => self.departments = model::value(map)?,
-            81 => self.deputysite = model::opt_i32(map)?,
-            82 => self.deputyusername = model::value(map)?,
-            83 => self.device_access_level = model::opt_i32(map)?,
-            84 => self.disclaimermatchstring = model::value(map)?,
-            85 => self.dontackemails = model::opt_bool(map)?,
-            86 => self.dontackemails2 = model::opt_bool(map)?,
-            87 => self.dontaddtomailinglist = model::opt_bool(map)?,
-            88 => self.email2 = model::value(map)?,
-            89 => self.email3 = model::value(map)?,
-            90 => self.emailaddress = model::value(map)?,
-            91 => self.emailconfirmed = model::opt_bool(map)?,
-            92 => self.encmethod = model::opt_i32(map)?,
-            93 => self.external_links = model::value(map)?,
-            94 => self.extratabs = model::value(map)?,
-            95 => self.facebook_id = model::opt_i64(map)?,
-            96 => self.facebook_username = model::value(map)?,
-            97 => self.fax = model::value(map)?,
-            98 => self.faxint = model::opt_i64(map)?,
-            99 => self.firstname = model::value(map)?,
-            100 => self.gocardless_customfields = model::value(map)?,
-            101 => self.googleworkplace_id = model::value(map)?,
-            102 => self.hasbeentrained = model::opt_bool(map)?,
-            103 => self.homenumber = model::value(map)?,
-            104 => self.homenumberint = model::opt_i64(map)?,
-            105 => self.hubspot_archived = model::opt_bool(map)?,
-            106 => self.hubspot_dont_sync = model::opt_bool(map)?,
-            107 => self.hubspot_id = model::value(map)?,
-            108 => self.hubspot_url = model::value(map)?,
-            109 => self.hudu_url = model::value(map)?,
-            110 => self.id = model::opt_i32(map)?,
-            111 => self.ignoreautomatedbilling = model::opt_bool(map)?,
-            112 => self.imagedata = model::value(map)?,
-            113 => self.inactive = model::opt_bool(map)?,
-            114 => self.inform = model::opt_bool(map)?,
-            115 => self.informaction = model::opt_bool(map)?,
-            116 => self.informactionarea = model::opt_bool(map)?,
-            117 => self.informclearance = model::opt_bool(map)?,
-            118 => self.informclearancearea = model::opt_bool(map)?,
-            119 => self.informifack = model::opt_bool(map)?,
-            120 => self.informnewarea = model::opt_bool(map)?,
-            121 => self.informnewareaifack = model::opt_bool(map)?,
-            122 => self.initials = model::value(map)?,
-            123 => self.instagram_id = model::opt_i64(map)?,
-            124 => self.instagram_username = model::value(map)?,
-            125 => self.inv1 = model::opt_i32(map)?,
-            126 => self.inv10 = model::opt_i32(map)?,
-            127 => self.inv10site = model::opt_i32(map)?,
-            128 => self.inv11 = model::opt_i32(map)?,
-            129 => self.inv11site = model::opt_i32(map)?,
-            130 => self.inv12 = model::opt_i32(map)?,
-            131 => self.inv12site = model::opt_i32(map)?,
-            132 => self.inv13 = model::opt_i32(map)?,
-            133 => self.inv13site = model::opt_i32(map)?,
-            134 => self.inv14 = model::opt_i32(map)?,
-            135 => self.inv14site = model::opt_i32(map)?,
-            136 => self.inv15 = model::opt_i32(map)?,
-            137 => self.inv15site = model::opt_i32(map)?,
-            138 => self.inv16 = model::opt_i32(map)?,
-            139 => self.inv16site = model::opt_i32(map)?,
-            140 => self.inv17 = model::opt_i32(map)?,
-            141 => self.inv17site = model::opt_i32(map)?,
-            142 => self.inv18 = model::opt_i32(map)?,
-            143 => self.inv18site = model::opt_i32(map)?,
-            144 => self.inv19 = model::opt_i32(map)?,
-            145 => self.inv19site = model::opt_i32(map)?,
-            146 => self.inv1site = model::opt_i32(map)?,
-            147 => self.inv2 = model::opt_i32(map)?,
-            148 => self.inv20 = model::opt_i32(map)?,
-            149 => self.inv20site = model::opt_i32(map)?,
-            150 => self.inv21 = model::opt_i32(map)?,
-            151 => self.inv21site = model::opt_i32(map)?,
-            152 => self.inv22 = model::opt_i32(map)?,
-            153 => self.inv22site = model::opt_i32(map)?,
-            154 => self.inv23 = model::opt_i32(map)?,
-            155 => self.inv23site = model::opt_i32(map)?,
-            156 => self.inv24 = model::opt_i32(map)?,
-            157 => self.inv24site = model::opt_i32(map)?,
-            158 => self.inv25 = model::opt_i32(map)?,
-            159 => self.inv25site = model::opt_i32(map)?,
-            160 => self.inv2site = model::opt_i32(map)?,
-            161 => self.inv3 = model::opt_i32(map)?,
-            162 => self.inv3site = model::opt_i32(map)?,
-            163 => self.inv4 = model::opt_i32(map)?,
-            164 => self.inv4site = model::opt_i32(map)?,
-            165 => self.inv5 = model::opt_i32(map)?,
-            166 => self.inv5site = model::opt_i32(map)?,
-            167 => self.inv6 = model::opt_i32(map)?,
-            168 => self.inv6site = model::opt_i32(map)?,
-            169 => self.inv7 = model::opt_i32(map)?,
-            170 => self.inv7site = model::opt_i32(map)?,
-            171 => self.inv8 = model::opt_i32(map)?,
-            172 => self.inv8site = model::opt_i32(map)?,
-            173 => self.inv9 = model::opt_i32(map)?,
-            174 => self.inv9site = model::opt_i32(map)?,
-            175 => self.is_comms_user = model::opt_bool(map)?,
-            176 => self.is_prospect = model::opt_bool(map)?,
-            177 => self.ischangeapprover = model::opt_bool(map)?,
-            178 => self.ischangeapprover2 = model::opt_bool(map)?,
-            179 => self.iscontractcontact = model::opt_bool(map)?,
-            180 => self.isexternal = model::opt_bool(map)?,
-            181 => self.isheadofdept = model::opt_bool(map)?,
-            182 => self.isimportantcontact = model::opt_bool(map)?,
-            183 => self.isimportantcontact2 = model::opt_bool(map)?,
-            184 => self.ismaincontact = model::opt_bool(map)?,
-            185 => self.isnhserveremaildefault = model::opt_bool(map)?,
-            186 => self.ispoapprover = model::opt_bool(map)?,
-            187 => self.isserviceaccount = model::opt_bool(map)?,
-            188 => self.isuserdetails = model::opt_bool(map)?,
-            189 => self.item_tax_code = model::opt_i32(map)?,
-            190 => self.jira_id = model::value(map)?,
-            191 => self.jira_instance = model::opt_i32(map)?,
-            192 => self.jira_instance_name = model::value(map)?,
-            193 => self.key = model::opt_i32(map)?,
-            194 => self.lang = model::value(map)?,
-            195 => self.lastlogindate = model::value(map)?,
-            196 => self.linked_agent_id = model::opt_i32(map)?,
-            197 => self.linked_sites = model::value(map)?,
-            198 => self.linked_user_id = model::opt_i32(map)?,
-            199 => self.linked_user_name = model::value(map)?,
-            200 => self.locked = model::opt_bool(map)?,
-            201 => self.login = model::value(map)?,
-            202 => self.manager_email = model::value(map)?,
-            203 => self.marketing_unsubscribes = model::value(map)?,
-            204 => self.matching_value = model::value(map)?,
-            205 => self.matchprimaryemail = model::opt_bool(map)?,
-            206 => self.memberof = model::value(map)?,
-            207 => self.messagegroup_id = model::opt_i32(map)?,
-            208 => self.mobileint = model::opt_i64(map)?,
-            209 => self.mobilenumber = model::value(map)?,
-            210 => self.mobilenumber2 = model::value(map)?,
-            211 => self.mobilenumber2int = model::opt_i64(map)?,
-            212 => self.name = model::value(map)?,
-            213 => self.neversendemails = model::opt_bool(map)?,
-            214 => self.neversendmarketingemails = model::opt_bool(map)?,
-            215 => self.new_account_name = model::value(map)?,
-            216 => self.new_external_link = model::value(map)?,
-            217 => self.new_password = model::value(map)?,
-            218 => self.new_site_name = model::value(map)?,
-            219 => self.no_manager_roleid = model::opt_i32(map)?,
-            220 => self.notes = model::value(map)?,
-            221 => self.okta_id = model::value(map)?,
-            222 => self.okta_status = model::value(map)?,
-            223 => self.oktaid = model::value(map)?,
-            224 => self.onhold_ticket_count = model::opt_i32(map)?,
-            225 => self.onpremise_activedirectory_dn = model::value(map)?,
-            226 => self.open_opportunity_count = model::opt_i32(map)?,
-            227 => self.open_ticket_count = model::opt_i32(map)?,
-            228 => self.opened_thismonth_count = model::opt_i32(map)?,
-            229 => self.oppcompanyname = model::value(map)?,
-            230 => self.oppcontactname = model::value(map)?,
-            231 => self.oppemailaddress = model::value(map)?,
-            232 => self.opportunity_id = model::opt_i32(map)?,
-            233 => self.organisation_id = model::opt_i32(map)?,
-            234 => self.other1 = model::value(map)?,
-            235 => self.other2 = model::value(map)?,
-            236 => self.other3 = model::value(map)?,
-            237 => self.other4 = model::value(map)?,
-            238 => self.other5 = model::value(map)?,
-            239 => self.overridepdftemplatequote = model::opt_i32(map)?,
-            240 => self.overridepdftemplatequote_name = model::value(map)?,
-            241 => self.passportal_client_id = model::opt_i64(map)?,
-            242 => self.passportal_id = model::opt_i64(map)?,
-            243 => self.phonenumber = model::value(map)?,
-            244 => self.phonenumber_preferred = model::value(map)?,
-            245 => self.phonenumberint = model::opt_i64(map)?,
-            246 => self.popup_notes = model::value(map)?,
-            247 => self.primary_address = model::value(map)?,
-            248 => self.priority_id = model::opt_i32(map)?,
-            249 => self.prospect_account_id = model::opt_i32(map)?,
-            250 => self.question1 = model::opt_i32(map)?,
-            251 => self.question2 = model::opt_i32(map)?,
-            252 => self.question3 = model::opt_i32(map)?,
-            253 => self.question4 = model::opt_i32(map)?,
-            254 => self.question5 = model::opt_i32(map)?,
-            255 => self.relationship_id = model::opt_i32(map)?,
-            256 => self.resetpassword = model::opt_bool(map)?,
-            257 => self.role_list = model::value(map)?,
-            258 => self.roles = model::value(map)?,
-            259 => self.runbook_button_id = model::opt_i32(map)?,
-            260 => self.salesforce_dontsync = model::opt_bool(map)?,
-            261 => self.samaccountname = model::value(map)?,
-            262 => self.sendaccountsemails = model::opt_bool(map)?,
-            263 => self.sendwelcomeemail = model::opt_bool(map)?,
-            264 => self.service_account_overridden = model::opt_bool(map)?,
-            265 => self.servicenow_companyid = model::value(map)?,
-            266 => self.servicenow_id = model::value(map)?,
-            267 => self.servicenow_username = model::value(map)?,
-            268 => self.sgatewayid = model::value(map)?,
-            269 => self.showmeonly = model::opt_i32(map)?,
-            270 => self.showrecentonly = model::opt_i32(map)?,
-            271 => self.showslatimes = model::opt_bool(map)?,
-            272 => self.site_cautomate_guid = model::value(map)?,
-            273 => self.site_guid = model::value(map)?,
-            274 => self.site_guid2 = model::value(map)?,
-            275 => self.site_hubspot_guid = model::value(map)?,
-            276 => self.site_id = model::opt_i32(map)?,
-            277 => self.site_id_int = model::opt_i32(map)?,
-            278 => self.site_name = model::value(map)?,
-            279 => self.site_servicenow_id = model::value(map)?,
-            280 => self.sitephonenumber = model::value(map)?,
-            281 => self.sitephonenumberint = model::opt_i64(map)?,
-            282 => self.sitetimezone = model::value(map)?,
-            283 => self.slaid = model::opt_i32(map)?,
-            284 => self.software = model::value(map)?,
-            285 => self.software_role_name = model::value(map)?,
-            286 => self.sqlimport_id = model::opt_i32(map)?,
-            287 => self.sqlimport_user = model::value(map)?,
-            288 => self.supplier = model::value(map)?,
-            289 => self.supplier_name = model::value(map)?,
-            290 => self.surname = model::value(map)?,
-            291 => self.table = model::value(map)?,
-            292 => self.telpref = model::opt_i32(map)?,
-            293 => self.theme = model::value(map)?,
-            294 => self.third_party_guid = model::value(map)?,
-            295 => self.third_party_id = model::value(map)?,
-            296 => self.third_party_sql = model::value(map)?,
-            297 => self.thirdpartygroups = model::value(map)?,
-            298 => self.ticket_customfields = model::value(map)?,
-            299 => self.title = model::value(map)?,
-            300 => self.total_ticket_count = model::opt_i32(map)?,
-            301 => self.twitter_id = model::opt_i64(map)?,
-            302 => self.twitter_username = model::value(map)?,
-            303 => self.uddevnum = model::opt_i32(map)?,
-            304 => self.uddevsite = model::opt_i32(map)?,
-            305 => self.uduserid = model::opt_i32(map)?,
-            306 => self.ulastupdate = model::value(map)?,
-            307 => self.unsubscribed = model::opt_bool(map)?,
-            308 => self.update_user_tickets = model::opt_bool(map)?,
-            309 => self.r#use = model::value(map)?,
-            310 => self.useadlogin = model::opt_i32(map)?,
-            311 => self.user_relationships = model::value(map)?,
-            312 => self.user_with_clientsite = model::value(map)?,
-            313 => self.usercompany = model::value(map)?,
-            314 => self.userdevicerolecount = model::opt_i32(map)?,
-            315 => self.viewallcleared = model::opt_bool(map)?,
-            316 => self.web_access_level = model::opt_i32(map)?,
-            317 => self.webannouncement = model::value(map)?,
-            318 => self.welcomeemail_template_id = model::opt_i32(map)?,
-            319 => self.whatsapp_number = model::value(map)?,
-            320 => self.zapier_client_name = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        170, 295, 267, 266, 255, 320, 197, 185, 319, 257, 183, 182, 221, 252, 253, 251,
+        265, 272, 171, 271, 219, 240, 27, 165, 260, 174, 161, 192, 228, 131, 190, 43,
+        225, 51, 218, 305, 64, 196, 311, 230, 259, 247, 229, 317, 159, 214, 130, 135,
+        157, 298, 162, 246, 140, 158, 195, 297, 189, 68, 313, 303, 13, 306, 32, 63, 29,
+        309, 48, 47, 52, 50, 318, 69, 41, 200, 203, 202, 201, 204, 205, 136, 175, 138,
+        139, 268, 148, 76, 275, 156, 142, 143, 18, 191, 164, 249, 288, 261, 262, 25, 7,
+        14, 285, 206, 160, 22, 4, 236, 235, 233, 234, 242, 8, 61, 193, 31, 80, 97, 146,
+        98, 147, 289, 145, 290, 16, 276, 277, 70, 90, 96, 99, 114, 100, 115, 101, 116,
+        102, 117, 103, 118, 104, 119, 105, 120, 106, 121, 107, 122, 81, 71, 108, 123,
+        109, 124, 110, 125, 111, 126, 112, 127, 113, 128, 82, 72, 83, 73, 84, 85, 91, 86,
+        92, 87, 93, 88, 94, 89, 95, 0, 315, 134, 1, 144, 150, 137, 33, 62, 172, 207, 163,
+        60, 241, 304, 198, 278, 279, 301, 284, 141, 46, 274, 231, 232, 226, 30, 270, 291,
+        282, 208, 184, 65, 5, 23, 24, 6, 9, 40, 314, 292, 250, 75, 256, 281, 39, 310,
+        217, 216, 179, 28, 294, 178, 181, 222, 223, 224, 239, 176, 34, 35, 36, 37, 38,
+        307, 308, 238, 237, 21, 19, 3, 177, 173, 45, 293, 151, 152, 153, 154, 155, 53,
+        169, 66, 258, 299, 254, 215, 287, 167, 286, 248, 209, 210, 212, 78, 79, 129, 44,
+        42, 227, 59, 10, 11, 12, 211, 20, 2, 67, 74, 213, 49, 243, 244, 187, 188, 15,
+        302, 26, 283, 132, 280, 133, 273, 269, 17, 180, 263, 264, 56, 55, 57, 220, 245,
+        296, 300, 166, 54, 312, 186, 58, 149, 77, 194, 168, 316, 199,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.is_comms_user);
+        v.f(&self.ischangeapprover2);
+        v.f(&self.sitephonenumberint);
+        v.f(&self.phonenumberint);
+        v.f(&self.homenumberint);
+        v.f(&self.mobileint);
+        v.f(&self.mobilenumber2int);
+        v.f(&self.faxint);
+        v.f(&self.id);
+        v.f(&self.name);
+        v.f(&self.site_id);
+        v.f(&self.site_id_int);
+        v.f(&self.site_name);
+        v.f(&self.client_name);
+        v.f(&self.firstname);
+        v.f(&self.surname);
+        v.f(&self.initials);
+        v.f(&self.title);
+        v.f(&self.emailaddress);
+        v.f(&self.phonenumber_preferred);
+        v.f(&self.sitephonenumber);
+        v.f(&self.phonenumber);
+        v.f(&self.homenumber);
+        v.f(&self.mobilenumber);
+        v.f(&self.mobilenumber2);
+        v.f(&self.fax);
+        v.f(&self.telpref);
+        v.f(&self.activedirectory_dn);
+        v.f(&self.onpremise_activedirectory_dn);
+        v.f(&self.container_dn);
+        v.f(&self.login);
+        v.f(&self.inactive);
+        v.f(&self.colour);
+        v.f(&self.isimportantcontact);
+        v.f(&self.other1);
+        v.f(&self.other2);
+        v.f(&self.other3);
+        v.f(&self.other4);
+        v.f(&self.other5);
+        v.f(&self.notes);
+        v.f(&self.neversendemails);
+        v.f(&self.default_currency_code);
+        v.f(&self.site_guid);
+        v.f(&self.area_guid);
+        v.f(&self.site_cautomate_guid);
+        v.f(&self.priority_id);
+        v.f(&self.linked_agent_id);
+        v.f(&self.covered_by_contract);
+        v.f(&self.contract_value);
+        v.f(&self.software_role_name);
+        v.f(&self.customfields);
+        v.f(&self.attachments);
+        v.f(&self.custombuttons);
+        v.f(&self.relationship_id);
+        v.f(&self.user_relationships);
+        v.f(&self.uddevsite);
+        v.f(&self.uddevnum);
+        v.f(&self.uduserid);
+        v.f(&self.userdevicerolecount);
+        v.f(&self.site_hubspot_guid);
+        v.f(&self.isserviceaccount);
+        v.f(&self.ignoreautomatedbilling);
+        v.f(&self.isimportantcontact2);
+        v.f(&self.connectwiseid);
+        v.f(&self.autotaskid);
+        v.f(&self.messagegroup_id);
+        v.f(&self.role_list);
+        v.f(&self.sitetimezone);
+        v.f(&self.client_account_manager_id);
+        v.f(&self.datecreated);
+        v.f(&self.inv1);
+        v.f(&self.inv2);
+        v.f(&self.inv3);
+        v.f(&self.inv4);
+        v.f(&self.slaid);
+        v.f(&self.new_password);
+        v.f(&self.dontackemails);
+        v.f(&self.web_access_level);
+        v.f(&self.showmeonly);
+        v.f(&self.showrecentonly);
+        v.f(&self.inform);
+        v.f(&self.inv1site);
+        v.f(&self.inv2site);
+        v.f(&self.inv3site);
+        v.f(&self.inv4site);
+        v.f(&self.inv5);
+        v.f(&self.inv6);
+        v.f(&self.inv7);
+        v.f(&self.inv8);
+        v.f(&self.inv9);
+        v.f(&self.inv10);
+        v.f(&self.inv5site);
+        v.f(&self.inv6site);
+        v.f(&self.inv7site);
+        v.f(&self.inv8site);
+        v.f(&self.inv9site);
+        v.f(&self.inv10site);
+        v.f(&self.informaction);
+        v.f(&self.informclearance);
+        v.f(&self.inv11);
+        v.f(&self.inv12);
+        v.f(&self.inv13);
+        v.f(&self.inv14);
+        v.f(&self.inv15);
+        v.f(&self.inv16);
+        v.f(&self.inv17);
+        v.f(&self.inv18);
+        v.f(&self.inv19);
+        v.f(&self.inv20);
+        v.f(&self.inv21);
+        v.f(&self.inv22);
+        v.f(&self.inv23);
+        v.f(&self.inv24);
+        v.f(&self.inv25);
+        v.f(&self.inv11site);
+        v.f(&self.inv12site);
+        v.f(&self.inv13site);
+        v.f(&self.inv14site);
+        v.f(&self.inv15site);
+        v.f(&self.inv16site);
+        v.f(&self.inv17site);
+        v.f(&self.inv18site);
+        v.f(&self.inv19site);
+        v.f(&self.inv20site);
+        v.f(&self.inv21site);
+        v.f(&self.inv22site);
+        v.f(&self.inv23site);
+        v.f(&self.inv24site);
+        v.f(&self.inv25site);
+        v.f(&self.showslatimes);
+        v.f(&self.canadd);
+        v.f(&self.allowviewsitedocs);
+        v.f(&self.third_party_guid);
+        v.f(&self.third_party_sql);
+        v.f(&self.ischangeapprover);
+        v.f(&self.cancreateuser);
+        v.f(&self.department);
+        v.f(&self.isheadofdept);
+        v.f(&self.deputysite);
+        v.f(&self.deputyusername);
+        v.f(&self.cat2);
+        v.f(&self.lastlogindate);
+        v.f(&self.email2);
+        v.f(&self.email3);
+        v.f(&self.iscontractcontact);
+        v.f(&self.informnewarea);
+        v.f(&self.informactionarea);
+        v.f(&self.informclearancearea);
+        v.f(&self.disclaimermatchstring);
+        v.f(&self.viewallcleared);
+        v.f(&self.isexternal);
+        v.f(&self.question1);
+        v.f(&self.question2);
+        v.f(&self.question3);
+        v.f(&self.question4);
+        v.f(&self.question5);
+        v.f(&self.dontaddtomailinglist);
+        v.f(&self.caneditwebdetails);
+        v.f(&self.cataloglevel);
+        v.f(&self.canaccesscatalog);
+        v.f(&self.hasbeentrained);
+        v.f(&self.admanager);
+        v.f(&self.canviewcontracts);
+        v.f(&self.ispoapprover);
+        v.f(&self.encmethod);
+        v.f(&self.adconnection);
+        v.f(&self.useadlogin);
+        v.f(&self.sendwelcomeemail);
+        v.f(&self.welcomeemail_template_id);
+        v.f(&self.resetpassword);
+        v.f(&self.anonymise);
+        v.f(&self.reassign_all_to_user);
+        v.f(&self.ismaincontact);
+        v.f(&self.primary_address);
+        v.f(&self.addresses);
+        v.f(&self.departments);
+        v.f(&self.organisation_id);
+        v.f(&self.popup_notes);
+        v.f(&self.open_ticket_count);
+        v.f(&self.onhold_ticket_count);
+        v.f(&self.total_ticket_count);
+        v.f(&self.opened_thismonth_count);
+        v.f(&self.isnew);
+        v.f(&self.isimport);
+        v.f(&self.memberof);
+        v.f(&self.importtype);
+        v.f(&self.usercompany);
+        v.f(&self.supplier);
+        v.f(&self.supplier_name);
+        v.f(&self.claims);
+        v.f(&self.app_colour);
+        v.f(&self.emailconfirmed);
+        v.f(&self.agent_app_url);
+        v.f(&self.imagedata);
+        v.f(&self.webannouncement);
+        v.f(&self.cautomateid);
+        v.f(&self.azure_connectionid);
+        v.f(&self.importtoken);
+        v.f(&self.jira_id);
+        v.f(&self.zapier_client_name);
+        v.f(&self.delegation_activated);
+        v.f(&self.delegation_timebased);
+        v.f(&self.delegation_start);
+        v.f(&self.delegation_end);
+        v.f(&self.delegation_user_id);
+        v.f(&self.delegation_user_name);
+        v.f(&self.googleworkplace_id);
+        v.f(&self.isnhserveremaildefault);
+        v.f(&self.matchprimaryemail);
+        v.f(&self.servicenow_id);
+        v.f(&self.servicenow_username);
+        v.f(&self.site_servicenow_id);
+        v.f(&self.sgatewayid);
+        v.f(&self.software);
+        v.f(&self.canaccessinvoices);
+        v.f(&self.samaccountname);
+        v.f(&self.oktaid);
+        v.f(&self.okta_status);
+        v.f(&self.authenticatorapp_configured);
+        v.f(&self.revoke_authenticatorapp);
+        v.f(&self.ulastupdate);
+        v.f(&self.isopp);
+        v.f(&self.oppcompanyname);
+        v.f(&self.oppcontactname);
+        v.f(&self.oppemailaddress);
+        v.f(&self.assets);
+        v.f(&self.locked);
+        v.f(&self.site_guid2);
+        v.f(&self.allowviewclientdocs);
+        v.f(&self.azure_tenant_id);
+        v.f(&self.azure_last_login_date);
+        v.f(&self.linked_user_id);
+        v.f(&self.linked_user_name);
+        v.f(&self.hubspot_id);
+        v.f(&self.hubspot_url);
+        v.f(&self.hubspot_dont_sync);
+        v.f(&self.hubspot_archived);
+        v.f(&self.passportal_id);
+        v.f(&self.passportal_client_id);
+        v.f(&self.opportunity_id);
+        v.f(&self.warning);
+        v.f(&self.isuserdetails);
+        v.f(&self.hudu_url);
+        v.f(&self.sqlimport_id);
+        v.f(&self.sqlimport_user);
+        v.f(&self.unsubscribed);
+        v.f(&self.canviewopps);
+        v.f(&self.azure_tenant_domain);
+        v.f(&self.servicenow_companyid);
+        v.f(&self.external_links);
+        v.f(&self.new_external_link);
+        v.f(&self.match_thirdparty_id);
+        v.f(&self.match_integration_id);
+        v.f(&self.match_integration_name);
+        v.f(&self.salesforce_dontsync);
+        v.f(&self.hascontactsenabled);
+        v.f(&self.new_site_name);
+        v.f(&self.isbatch);
+        v.f(&self.roles);
+        v.f(&self.azure_roleid);
+        v.f(&self.add_roles);
+        v.f(&self.facebook_id);
+        v.f(&self.facebook_username);
+        v.f(&self.twitter_id);
+        v.f(&self.twitter_username);
+        v.f(&self.merge_user_into);
+        v.f(&self.email_collision);
+        v.f(&self.dont_fire_automations);
+        v.f(&self.device_access_level);
+        v.f(&self.ticket_customfields);
+        v.f(&self.manager_email);
+        v.f(&self.remove_licenses);
+        v.f(&self.new_usersite_only);
+        v.f(&self.thirdpartygroups);
+        v.f(&self.linked_sites);
+        v.f(&self.dontackemails2);
+        v.f(&self.instagram_id);
+        v.f(&self.instagram_username);
+        v.f(&self.jira_instance);
+        v.f(&self.jira_instance_name);
+        v.f(&self.third_party_id);
+        v.f(&self.no_manager_roleid);
+        v.f(&self.matching_value);
+        v.f(&self.theme);
+        v.f(&self.lang);
+        v.f(&self.gocardless_customfields);
+        v.f(&self.service_account_overridden);
+        v.f(&self.sendaccountsemails);
+        v.f(&self.extratabs);
+        v.f(&self.informifack);
+        v.f(&self.informnewareaifack);
+        v.f(&self.marketing_unsubscribes);
+        v.f(&self.new_account_name);
+        v.f(&self.prospect_account_id);
+        v.f(&self.open_opportunity_count);
+        v.f(&self.convert_phonenumbers);
+        v.f(&self.update_user_tickets);
+        v.f(&self.check_update_user_tickets);
+        v.f(&self.canuploaddocuments);
+        v.f(&self.runbook_button_id);
+        v.f(&self.r#use);
+        v.f(&self.key);
+        v.f(&self.table);
+        v.f(&self.client_id);
+        v.f(&self.item_tax_code);
+        v.f(&self.automatic_sales_tax);
+        v.f(&self.client_taxable);
+        v.f(&self.overridepdftemplatequote);
+        v.f(&self.overridepdftemplatequote_name);
+        v.f(&self.contract_end_date);
+        v.f(&self.okta_id);
+        v.f(&self.azure_id);
+        v.f(&self.user_with_clientsite);
+        v.f(&self.client_automatic_callscript_id);
+        v.f(&self.neversendmarketingemails);
+        v.f(&self.is_prospect);
+        v.f(&self.whatsapp_number);
+        v.f(&self.azureoid);
+        v.f(&self.date_of_birth);
+        v.f(&self.importtypeid);
+        v.f(&self.importthirdpartyid);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.is_comms_user),
+            1 => o.f(&mut self.ischangeapprover2),
+            2 => o.f(&mut self.sitephonenumberint),
+            3 => o.f(&mut self.phonenumberint),
+            4 => o.f(&mut self.homenumberint),
+            5 => o.f(&mut self.mobileint),
+            6 => o.f(&mut self.mobilenumber2int),
+            7 => o.f(&mut self.faxint),
+            8 => o.f(&mut self.id),
+            9 => o.f(&mut self.name),
+            10 => o.f(&mut self.site_id),
+            11 => o.f(&mut self.site_id_int),
+            12 => o.f(&mut self.site_name),
+            13 => o.f(&mut self.client_name),
+            14 => o.f(&mut self.firstname),
+            15 => o.f(&mut self.surname),
+            16 => o.f(&mut self.initials),
+            17 => o.f(&mut self.title),
+            18 => o.f(&mut self.emailaddress),
+            19 => o.f(&mut self.phonenumber_preferred),
+            20 => o.f(&mut self.sitephonenumber),
+            21 => o.f(&mut self.phonenumber),
+            22 => o.f(&mut self.homenumber),
+            23 => o.f(&mut self.mobilenumber),
+            24 => o.f(&mut self.mobilenumber2),
+            25 => o.f(&mut self.fax),
+            26 => o.f(&mut self.telpref),
+            27 => o.f(&mut self.activedirectory_dn),
+            28 => o.f(&mut self.onpremise_activedirectory_dn),
+            29 => o.f(&mut self.container_dn),
+            30 => o.f(&mut self.login),
+            31 => o.f(&mut self.inactive),
+            32 => o.f(&mut self.colour),
+            33 => o.f(&mut self.isimportantcontact),
+            34 => o.f(&mut self.other1),
+            35 => o.f(&mut self.other2),
+            36 => o.f(&mut self.other3),
+            37 => o.f(&mut self.other4),
+            38 => o.f(&mut self.other5),
+            39 => o.f(&mut self.notes),
+            40 => o.f(&mut self.neversendemails),
+            41 => o.f(&mut self.default_currency_code),
+            42 => o.f(&mut self.site_guid),
+            43 => o.f(&mut self.area_guid),
+            44 => o.f(&mut self.site_cautomate_guid),
+            45 => o.f(&mut self.priority_id),
+            46 => o.f(&mut self.linked_agent_id),
+            47 => o.f(&mut self.covered_by_contract),
+            48 => o.f(&mut self.contract_value),
+            49 => o.f(&mut self.software_role_name),
+            50 => o.f(&mut self.customfields),
+            51 => o.f(&mut self.attachments),
+            52 => o.f(&mut self.custombuttons),
+            53 => o.f(&mut self.relationship_id),
+            54 => o.f(&mut self.user_relationships),
+            55 => o.f(&mut self.uddevsite),
+            56 => o.f(&mut self.uddevnum),
+            57 => o.f(&mut self.uduserid),
+            58 => o.f(&mut self.userdevicerolecount),
+            59 => o.f(&mut self.site_hubspot_guid),
+            60 => o.f(&mut self.isserviceaccount),
+            61 => o.f(&mut self.ignoreautomatedbilling),
+            62 => o.f(&mut self.isimportantcontact2),
+            63 => o.f(&mut self.connectwiseid),
+            64 => o.f(&mut self.autotaskid),
+            65 => o.f(&mut self.messagegroup_id),
+            66 => o.f(&mut self.role_list),
+            67 => o.f(&mut self.sitetimezone),
+            68 => o.f(&mut self.client_account_manager_id),
+            69 => o.f(&mut self.datecreated),
+            70 => o.f(&mut self.inv1),
+            71 => o.f(&mut self.inv2),
+            72 => o.f(&mut self.inv3),
+            73 => o.f(&mut self.inv4),
+            74 => o.f(&mut self.slaid),
+            75 => o.f(&mut self.new_password),
+            76 => o.f(&mut self.dontackemails),
+            77 => o.f(&mut self.web_access_level),
+            78 => o.f(&mut self.showmeonly),
+            79 => o.f(&mut self.showrecentonly),
+            80 => o.f(&mut self.inform),
+            81 => o.f(&mut self.inv1site),
+            82 => o.f(&mut self.inv2site),
+            83 => o.f(&mut self.inv3site),
+            84 => o.f(&mut self.inv4site),
+            85 => o.f(&mut self.inv5),
+            86 => o.f(&mut self.inv6),
+            87 => o.f(&mut self.inv7),
+            88 => o.f(&mut self.inv8),
+            89 => o.f(&mut self.inv9),
+            90 => o.f(&mut self.inv10),
+            91 => o.f(&mut self.inv5site),
+            92 => o.f(&mut self.inv6site),
+            93 => o.f(&mut self.inv7site),
+            94 => o.f(&mut self.inv8site),
+            95 => o.f(&mut self.inv9site),
+            96 => o.f(&mut self.inv10site),
+            97 => o.f(&mut self.informaction),
+            98 => o.f(&mut self.informclearance),
+            99 => o.f(&mut self.inv11),
+            100 => o.f(&mut self.inv12),
+            101 => o.f(&mut self.inv13),
+            102 => o.f(&mut self.inv14),
+            103 => o.f(&mut self.inv15),
+            104 => o.f(&mut self.inv16),
+            105 => o.f(&mut self.inv17),
+            106 => o.f(&mut self.inv18),
+            107 => o.f(&mut self.inv19),
+            108 => o.f(&mut self.inv20),
+            109 => o.f(&mut self.inv21),
+            110 => o.f(&mut self.inv22),
+            111 => o.f(&mut self.inv23),
+            112 => o.f(&mut self.inv24),
+            113 => o.f(&mut self.inv25),
+            114 => o.f(&mut self.inv11site),
+            115 => o.f(&mut self.inv12site),
+            116 => o.f(&mut self.inv13site),
+            117 => o.f(&mut self.inv14site),
+            118 => o.f(&mut self.inv15site),
+            119 => o.f(&mut self.inv16site),
+            120 => o.f(&mut self.inv17site),
+            121 => o.f(&mut self.inv18site),
+            122 => o.f(&mut self.inv19site),
+            123 => o.f(&mut self.inv20site),
+            124 => o.f(&mut self.inv21site),
+            125 => o.f(&mut self.inv22site),
+            126 => o.f(&mut self.inv23site),
+            127 => o.f(&mut self.inv24site),
+            128 => o.f(&mut self.inv25site),
+            129 => o.f(&mut self.showslatimes),
+            130 => o.f(&mut self.canadd),
+            131 => o.f(&mut self.allowviewsitedocs),
+            132 => o.f(&mut self.third_party_guid),
+            133 => o.f(&mut self.third_party_sql),
+            134 => o.f(&mut self.ischangeapprover),
+            135 => o.f(&mut self.cancreateuser),
+            136 => o.f(&mut self.department),
+            137 => o.f(&mut self.isheadofdept),
+            138 => o.f(&mut self.deputysite),
+            139 => o.f(&mut self.deputyusername),
+            140 => o.f(&mut self.cat2),
+            141 => o.f(&mut self.lastlogindate),
+            142 => o.f(&mut self.email2),
+            143 => o.f(&mut self.email3),
+            144 => o.f(&mut self.iscontractcontact),
+            145 => o.f(&mut self.informnewarea),
+            146 => o.f(&mut self.informactionarea),
+            147 => o.f(&mut self.informclearancearea),
+            148 => o.f(&mut self.disclaimermatchstring),
+            149 => o.f(&mut self.viewallcleared),
+            150 => o.f(&mut self.isexternal),
+            151 => o.f(&mut self.question1),
+            152 => o.f(&mut self.question2),
+            153 => o.f(&mut self.question3),
+            154 => o.f(&mut self.question4),
+            155 => o.f(&mut self.question5),
+            156 => o.f(&mut self.dontaddtomailinglist),
+            157 => o.f(&mut self.caneditwebdetails),
+            158 => o.f(&mut self.cataloglevel),
+            159 => o.f(&mut self.canaccesscatalog),
+            160 => o.f(&mut self.hasbeentrained),
+            161 => o.f(&mut self.admanager),
+            162 => o.f(&mut self.canviewcontracts),
+            163 => o.f(&mut self.ispoapprover),
+            164 => o.f(&mut self.encmethod),
+            165 => o.f(&mut self.adconnection),
+            166 => o.f(&mut self.useadlogin),
+            167 => o.f(&mut self.sendwelcomeemail),
+            168 => o.f(&mut self.welcomeemail_template_id),
+            169 => o.f(&mut self.resetpassword),
+            170 => o.f(&mut self.anonymise),
+            171 => o.f(&mut self.reassign_all_to_user),
+            172 => o.f(&mut self.ismaincontact),
+            173 => o.f(&mut self.primary_address),
+            174 => o.f(&mut self.addresses),
+            175 => o.f(&mut self.departments),
+            176 => o.f(&mut self.organisation_id),
+            177 => o.f(&mut self.popup_notes),
+            178 => o.f(&mut self.open_ticket_count),
+            179 => o.f(&mut self.onhold_ticket_count),
+            180 => o.f(&mut self.total_ticket_count),
+            181 => o.f(&mut self.opened_thismonth_count),
+            182 => o.f(&mut self.isnew),
+            183 => o.f(&mut self.isimport),
+            184 => o.f(&mut self.memberof),
+            185 => o.f(&mut self.importtype),
+            186 => o.f(&mut self.usercompany),
+            187 => o.f(&mut self.supplier),
+            188 => o.f(&mut self.supplier_name),
+            189 => o.f(&mut self.claims),
+            190 => o.f(&mut self.app_colour),
+            191 => o.f(&mut self.emailconfirmed),
+            192 => o.f(&mut self.agent_app_url),
+            193 => o.f(&mut self.imagedata),
+            194 => o.f(&mut self.webannouncement),
+            195 => o.f(&mut self.cautomateid),
+            196 => o.f(&mut self.azure_connectionid),
+            197 => o.f(&mut self.importtoken),
+            198 => o.f(&mut self.jira_id),
+            199 => o.f(&mut self.zapier_client_name),
+            200 => o.f(&mut self.delegation_activated),
+            201 => o.f(&mut self.delegation_timebased),
+            202 => o.f(&mut self.delegation_start),
+            203 => o.f(&mut self.delegation_end),
+            204 => o.f(&mut self.delegation_user_id),
+            205 => o.f(&mut self.delegation_user_name),
+            206 => o.f(&mut self.googleworkplace_id),
+            207 => o.f(&mut self.isnhserveremaildefault),
+            208 => o.f(&mut self.matchprimaryemail),
+            209 => o.f(&mut self.servicenow_id),
+            210 => o.f(&mut self.servicenow_username),
+            211 => o.f(&mut self.site_servicenow_id),
+            212 => o.f(&mut self.sgatewayid),
+            213 => o.f(&mut self.software),
+            214 => o.f(&mut self.canaccessinvoices),
+            215 => o.f(&mut self.samaccountname),
+            216 => o.f(&mut self.oktaid),
+            217 => o.f(&mut self.okta_status),
+            218 => o.f(&mut self.authenticatorapp_configured),
+            219 => o.f(&mut self.revoke_authenticatorapp),
+            220 => o.f(&mut self.ulastupdate),
+            221 => o.f(&mut self.isopp),
+            222 => o.f(&mut self.oppcompanyname),
+            223 => o.f(&mut self.oppcontactname),
+            224 => o.f(&mut self.oppemailaddress),
+            225 => o.f(&mut self.assets),
+            226 => o.f(&mut self.locked),
+            227 => o.f(&mut self.site_guid2),
+            228 => o.f(&mut self.allowviewclientdocs),
+            229 => o.f(&mut self.azure_tenant_id),
+            230 => o.f(&mut self.azure_last_login_date),
+            231 => o.f(&mut self.linked_user_id),
+            232 => o.f(&mut self.linked_user_name),
+            233 => o.f(&mut self.hubspot_id),
+            234 => o.f(&mut self.hubspot_url),
+            235 => o.f(&mut self.hubspot_dont_sync),
+            236 => o.f(&mut self.hubspot_archived),
+            237 => o.f(&mut self.passportal_id),
+            238 => o.f(&mut self.passportal_client_id),
+            239 => o.f(&mut self.opportunity_id),
+            240 => o.f(&mut self.warning),
+            241 => o.f(&mut self.isuserdetails),
+            242 => o.f(&mut self.hudu_url),
+            243 => o.f(&mut self.sqlimport_id),
+            244 => o.f(&mut self.sqlimport_user),
+            245 => o.f(&mut self.unsubscribed),
+            246 => o.f(&mut self.canviewopps),
+            247 => o.f(&mut self.azure_tenant_domain),
+            248 => o.f(&mut self.servicenow_companyid),
+            249 => o.f(&mut self.external_links),
+            250 => o.f(&mut self.new_external_link),
+            251 => o.f(&mut self.match_thirdparty_id),
+            252 => o.f(&mut self.match_integration_id),
+            253 => o.f(&mut self.match_integration_name),
+            254 => o.f(&mut self.salesforce_dontsync),
+            255 => o.f(&mut self.hascontactsenabled),
+            256 => o.f(&mut self.new_site_name),
+            257 => o.f(&mut self.isbatch),
+            258 => o.f(&mut self.roles),
+            259 => o.f(&mut self.azure_roleid),
+            260 => o.f(&mut self.add_roles),
+            261 => o.f(&mut self.facebook_id),
+            262 => o.f(&mut self.facebook_username),
+            263 => o.f(&mut self.twitter_id),
+            264 => o.f(&mut self.twitter_username),
+            265 => o.f(&mut self.merge_user_into),
+            266 => o.f(&mut self.email_collision),
+            267 => o.f(&mut self.dont_fire_automations),
+            268 => o.f(&mut self.device_access_level),
+            269 => o.f(&mut self.ticket_customfields),
+            270 => o.f(&mut self.manager_email),
+            271 => o.f(&mut self.remove_licenses),
+            272 => o.f(&mut self.new_usersite_only),
+            273 => o.f(&mut self.thirdpartygroups),
+            274 => o.f(&mut self.linked_sites),
+            275 => o.f(&mut self.dontackemails2),
+            276 => o.f(&mut self.instagram_id),
+            277 => o.f(&mut self.instagram_username),
+            278 => o.f(&mut self.jira_instance),
+            279 => o.f(&mut self.jira_instance_name),
+            280 => o.f(&mut self.third_party_id),
+            281 => o.f(&mut self.no_manager_roleid),
+            282 => o.f(&mut self.matching_value),
+            283 => o.f(&mut self.theme),
+            284 => o.f(&mut self.lang),
+            285 => o.f(&mut self.gocardless_customfields),
+            286 => o.f(&mut self.service_account_overridden),
+            287 => o.f(&mut self.sendaccountsemails),
+            288 => o.f(&mut self.extratabs),
+            289 => o.f(&mut self.informifack),
+            290 => o.f(&mut self.informnewareaifack),
+            291 => o.f(&mut self.marketing_unsubscribes),
+            292 => o.f(&mut self.new_account_name),
+            293 => o.f(&mut self.prospect_account_id),
+            294 => o.f(&mut self.open_opportunity_count),
+            295 => o.f(&mut self.convert_phonenumbers),
+            296 => o.f(&mut self.update_user_tickets),
+            297 => o.f(&mut self.check_update_user_tickets),
+            298 => o.f(&mut self.canuploaddocuments),
+            299 => o.f(&mut self.runbook_button_id),
+            300 => o.f(&mut self.r#use),
+            301 => o.f(&mut self.key),
+            302 => o.f(&mut self.table),
+            303 => o.f(&mut self.client_id),
+            304 => o.f(&mut self.item_tax_code),
+            305 => o.f(&mut self.automatic_sales_tax),
+            306 => o.f(&mut self.client_taxable),
+            307 => o.f(&mut self.overridepdftemplatequote),
+            308 => o.f(&mut self.overridepdftemplatequote_name),
+            309 => o.f(&mut self.contract_end_date),
+            310 => o.f(&mut self.okta_id),
+            311 => o.f(&mut self.azure_id),
+            312 => o.f(&mut self.user_with_clientsite),
+            313 => o.f(&mut self.client_automatic_callscript_id),
+            314 => o.f(&mut self.neversendmarketingemails),
+            315 => o.f(&mut self.is_prospect),
+            316 => o.f(&mut self.whatsapp_number),
+            317 => o.f(&mut self.azureoid),
+            318 => o.f(&mut self.date_of_birth),
+            319 => o.f(&mut self.importtypeid),
+            320 => o.f(&mut self.importthirdpartyid),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(User, UserField, extra, kept);
 impl User {
     /// The custom field `key` names, by its name (`"CFEmployeeNumber"`) or its id (`141`), among the `customfields`
     /// this record came with; `None` if it has no such field. Read the value with the typed accessors of
@@ -8962,8 +2674,8 @@ impl User {
 
     /// An update that sets the custom fields `changes` name and keeps all the others: a model with only
     /// `customfields` set, to the whole array this record came with, the changed entries' values replaced
-    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, chained with other
-    /// setters if needed.
+    /// (an entry the record lacks is added with the key given). Send it with `update(id, ..)`, after assigning
+    /// other fields if needed.
     ///
     /// Halo replaces a record's whole `customfields` array on an update and blanks every entry left out
     /// (HaloAPI issue #13), so the array must come from a fresh read of the record: read it by id right before
@@ -8993,7 +2705,7 @@ impl User {
 }
 
 /// The `UserCompany` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UserCompany {
     /// `company_id`.
@@ -9006,135 +2718,59 @@ pub struct UserCompany {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UserCompany {
-    /// Sets `company_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_company_id(mut self, value: i32) -> Self {
-        self.company_id = Some(value);
-        self
-    }
-
-    /// Sets `user_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_user_id(mut self, value: i32) -> Self {
-        self.user_id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `company_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_company_id(mut self) -> Self {
-        self.company_id = None;
-        self.extra.insert("company_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `user_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = None;
-        self.extra.insert("user_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UserCompany {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "company_id", &self.company_id, &self.extra)?;
-        model::opt_entry(&mut map, "user_id", &self.user_id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UserCompany {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UserCompany`], to name one in [`UserCompany::clear`] (send it as `null`) and
+/// [`UserCompany::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UserCompanyField {
+    /// `company_id`.
+    CompanyId,
+    /// `user_id`.
+    UserId,
+    /// `name`.
+    Name,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UserCompany {
-    const EXPECTING: &'static str = "struct UserCompany";
+    const NAME: &'static str = "UserCompany";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
         "company_id",
-        "name",
         "user_id",
+        "name",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.company_id = model::opt_i32(map)?,
-            2 => self.name = model::value(map)?,
-            3 => self.user_id = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[3, 0, 2, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.company_id);
+        v.f(&self.user_id);
+        v.f(&self.name);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.company_id),
+            1 => o.f(&mut self.user_id),
+            2 => o.f(&mut self.name),
+            3 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UserCompany, UserCompanyField, extra, kept);
 /// A page of users: `{"record_count": N, "users": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UserList {
     /// The number of records matching the request, across all pages.
@@ -9147,123 +2783,57 @@ pub struct UserList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UserList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `users` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_users(mut self, value: Vec<User>) -> Self {
-        self.users = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UserList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "users", &self.users)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UserList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UserList`], to name one in [`UserList::clear`] (send it as `null`) and
+/// [`UserList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UserListField {
+    /// `record_count`.
+    RecordCount,
+    /// `users`.
+    Users,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for UserList {
-    const EXPECTING: &'static str = "struct UserList";
+    const NAME: &'static str = "UserList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "users",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.users = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.users);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.users),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UserList, UserListField, extra, kept);
 impl crate::runtime::ListPage for UserList {
     type Item = User;
     fn from_items(items: Vec<User>) -> Self {
@@ -9295,7 +2865,7 @@ impl crate::runtime::ListPage for UserList {
 }
 
 /// Preferences of a user.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UserPrefs {
     /// `id`.
@@ -9308,120 +2878,54 @@ pub struct UserPrefs {
     pub userdetails: Option<User>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UserPrefs {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `lang` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lang(mut self, value: i32) -> Self {
-        self.lang = Some(value);
-        self
-    }
-
-    /// Sets `theme` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
-        self.theme = Some(value.into());
-        self
-    }
-
-    /// Sets `userdetails` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userdetails(mut self, value: User) -> Self {
-        self.userdetails = Some(value);
-        self
-    }
-
-    /// Sends `lang` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lang(mut self) -> Self {
-        self.lang = None;
-        self.extra.insert("lang".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `theme` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_theme(mut self) -> Self {
-        self.theme = None;
-        self.extra.insert("theme".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `userdetails` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userdetails(mut self) -> Self {
-        self.userdetails = None;
-        self.extra.insert("userdetails".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UserPrefs {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "lang", &self.lang, &self.extra)?;
-        model::opt_entry(&mut map, "theme", &self.theme, &self.extra)?;
-        model::opt_entry(&mut map, "userdetails", &self.userdetails, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UserPrefs {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UserPrefs`], to name one in [`UserPrefs::clear`] (send it as `null`) and
+/// [`UserPrefs::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UserPrefsField {
+    /// `id`.
+    Id,
+    /// `lang`.
+    Lang,
+    /// `theme`.
+    Theme,
+    /// `userdetails`.
+    Userdetails,
 }
 
 impl crate::runtime::model::Model for UserPrefs {
-    const EXPECTING: &'static str = "struct UserPrefs";
+    const NAME: &'static str = "UserPrefs";
     const FIELDS: &'static [&'static str] = &["id", "lang", "theme", "userdetails"];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.id = model::opt_i32(map)?,
-            1 => self.lang = model::opt_i32(map)?,
-            2 => self.theme = model::value(map)?,
-            3 => self.userdetails = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[0, 1, 2, 3];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.lang);
+        v.f(&self.theme);
+        v.f(&self.userdetails);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.lang),
+            2 => o.f(&mut self.theme),
+            3 => o.f(&mut self.userdetails),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(UserPrefs, UserPrefsField, extra, kept);
 /// The `UserThirdPartyGroup` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UserThirdPartyGroup {
     /// `id`.
@@ -9434,125 +2938,61 @@ pub struct UserThirdPartyGroup {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl UserThirdPartyGroup {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `userid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_userid(mut self, value: i32) -> Self {
-        self.userid = Some(value);
-        self
-    }
-
-    /// Sets `thirdpartyid` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_thirdpartyid(mut self, value: impl Into<String>) -> Self {
-        self.thirdpartyid = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `userid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_userid(mut self) -> Self {
-        self.userid = None;
-        self.extra.insert("userid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `thirdpartyid` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_thirdpartyid(mut self) -> Self {
-        self.thirdpartyid = None;
-        self.extra.insert("thirdpartyid".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for UserThirdPartyGroup {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "userid", &self.userid, &self.extra)?;
-        model::opt_entry(&mut map, "thirdpartyid", &self.thirdpartyid, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for UserThirdPartyGroup {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`UserThirdPartyGroup`], to name one in [`UserThirdPartyGroup::clear`] (send it as `null`) and
+/// [`UserThirdPartyGroup::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum UserThirdPartyGroupField {
+    /// `id`.
+    Id,
+    /// `userid`.
+    Userid,
+    /// `thirdpartyid`.
+    Thirdpartyid,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for UserThirdPartyGroup {
-    const EXPECTING: &'static str = "struct UserThirdPartyGroup";
+    const NAME: &'static str = "UserThirdPartyGroup";
     const FIELDS: &'static [&'static str] = &[
-        "_warning",
         "id",
-        "thirdpartyid",
         "userid",
+        "thirdpartyid",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.id = model::opt_i32(map)?,
-            2 => self.thirdpartyid = model::value(map)?,
-            3 => self.userid = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[3, 0, 2, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.userid);
+        v.f(&self.thirdpartyid);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.userid),
+            2 => o.f(&mut self.thirdpartyid),
+            3 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(
+    UserThirdPartyGroup, UserThirdPartyGroupField, extra, kept
+);
 /// The `XTypeRole` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct XTypeRole {
     /// `id`.
@@ -9565,114 +3005,49 @@ pub struct XTypeRole {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl XTypeRole {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: i32) -> Self {
-        self.id = Some(value);
-        self
-    }
-
-    /// Sets `xtype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_xtype_id(mut self, value: i32) -> Self {
-        self.xtype_id = Some(value);
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `xtype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_xtype_id(mut self) -> Self {
-        self.xtype_id = None;
-        self.extra.insert("xtype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for XTypeRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "xtype_id", &self.xtype_id, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for XTypeRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`XTypeRole`], to name one in [`XTypeRole::clear`] (send it as `null`) and
+/// [`XTypeRole::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum XTypeRoleField {
+    /// `id`.
+    Id,
+    /// `xtype_id`.
+    XtypeId,
+    /// `name`.
+    Name,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for XTypeRole {
-    const EXPECTING: &'static str = "struct XTypeRole";
-    const FIELDS: &'static [&'static str] = &["_warning", "id", "name", "xtype_id"];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.warning = model::value(map)?,
-            1 => self.id = model::opt_i32(map)?,
-            2 => self.name = model::value(map)?,
-            3 => self.xtype_id = model::opt_i32(map)?,
-            _ => {}
-        }
-        Ok(())
+    const NAME: &'static str = "XTypeRole";
+    const FIELDS: &'static [&'static str] = &["id", "xtype_id", "name", "_warning"];
+    const SORTED: &'static [u16] = &[3, 0, 2, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.xtype_id);
+        v.f(&self.name);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.xtype_id),
+            2 => o.f(&mut self.name),
+            3 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
+
+crate::runtime::model::impls!(XTypeRole, XTypeRoleField, extra, kept);

@@ -2,7 +2,7 @@
 //! Models used only by the `webhooks` resource (cargo feature `webhooks`).
 
 /// A webhook (and Halo's other runbooks stored as webhooks): where Halo sends events (`url`, `method`, `authentication_type`) and which (`events`). Its `id` is a uuid.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct Webhook {
     /// `id`.
@@ -31,7 +31,7 @@ pub struct Webhook {
     pub certificate_name: Option<String>,
     /// `active`.
     pub active: Option<bool>,
-    /// Halo's `UnameNotification` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `UnameNotification` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub events: Option<Vec<serde_json::Value>>,
     /// `last_status`.
     pub last_status: Option<i32>,
@@ -71,7 +71,7 @@ pub struct Webhook {
     pub zapier_team_id: Option<i32>,
     /// `zapier_agent_id`.
     pub zapier_agent_id: Option<i32>,
-    /// Halo's `WebhookMapping` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `WebhookMapping` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub mappings: Option<Vec<serde_json::Value>>,
     /// `custom_payload`.
     pub custom_payload: Option<bool>,
@@ -97,13 +97,13 @@ pub struct Webhook {
     pub note: Option<String>,
     /// `install_popup`.
     pub install_popup: Option<String>,
-    /// Halo's `FlowDetail` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `FlowDetail` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub steps: Option<Vec<serde_json::Value>>,
-    /// Halo's `OutboundIntegrationMethodValue` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `OutboundIntegrationMethodValue` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub input_variables: Option<Vec<serde_json::Value>>,
-    /// Halo's `OutboundIntegrationMethod` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `OutboundIntegrationMethod` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub standalone_methods: Option<Vec<serde_json::Value>>,
-    /// Halo's `OutboundIntegration` models, kept as free-form JSON: they are not part of the curated resources (see spec/README.md, "Depth of the models").
+    /// Halo's `OutboundIntegration` models, kept as free-form JSON: they are not part of the curated resources (see [the depth of the models](crate::models#depth-of-the-models)).
     pub integrations: Option<Vec<serde_json::Value>>,
     /// `schedule_id`.
     pub schedule_id: Option<i32>,
@@ -131,1465 +131,353 @@ pub struct Webhook {
     pub warning: Option<String>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl Webhook {
-    /// Sets `id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_id(mut self, value: impl Into<String>) -> Self {
-        self.id = Some(value.into());
-        self
-    }
-
-    /// Sets `intent` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_intent(mut self, value: impl Into<String>) -> Self {
-        self.intent = Some(value.into());
-        self
-    }
-
-    /// Sets `name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_type(mut self, value: i32) -> Self {
-        self.r#type = Some(value);
-        self
-    }
-
-    /// Sets `url` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_url(mut self, value: impl Into<String>) -> Self {
-        self.url = Some(value.into());
-        self
-    }
-
-    /// Sets `content_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_content_type(mut self, value: impl Into<String>) -> Self {
-        self.content_type = Some(value.into());
-        self
-    }
-
-    /// Sets `authentication_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_authentication_type(mut self, value: i32) -> Self {
-        self.authentication_type = Some(value);
-        self
-    }
-
-    /// Sets `method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_method(mut self, value: i32) -> Self {
-        self.method = Some(value);
-        self
-    }
-
-    /// Sets `basic_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_basic_username(mut self, value: impl Into<String>) -> Self {
-        self.basic_username = Some(value.into());
-        self
-    }
-
-    /// Sets `basic_password` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_basic_password(mut self, value: impl Into<String>) -> Self {
-        self.basic_password = Some(value.into());
-        self
-    }
-
-    /// Sets `certificate_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_certificate_id(mut self, value: i32) -> Self {
-        self.certificate_id = Some(value);
-        self
-    }
-
-    /// Sets `certificate_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_certificate_name(mut self, value: impl Into<String>) -> Self {
-        self.certificate_name = Some(value.into());
-        self
-    }
-
-    /// Sets `active` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_active(mut self, value: bool) -> Self {
-        self.active = Some(value);
-        self
-    }
-
-    /// Sets `events` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_events(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.events = Some(value);
-        self
-    }
-
-    /// Sets `last_status` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_last_status(mut self, value: i32) -> Self {
-        self.last_status = Some(value);
-        self
-    }
-
-    /// Sets `systemuse` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_systemuse(mut self, value: impl Into<String>) -> Self {
-        self.systemuse = Some(value.into());
-        self
-    }
-
-    /// Sets `runbook_start_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_runbook_start_type(mut self, value: i32) -> Self {
-        self.runbook_start_type = Some(value);
-        self
-    }
-
-    /// Sets `inbound_authentication_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_inbound_authentication_type(mut self, value: i32) -> Self {
-        self.inbound_authentication_type = Some(value);
-        self
-    }
-
-    /// Sets `authentication_header` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_authentication_header(mut self, value: impl Into<String>) -> Self {
-        self.authentication_header = Some(value.into());
-        self
-    }
-
-    /// Sets `algorithm` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_algorithm(mut self, value: i32) -> Self {
-        self.algorithm = Some(value);
-        self
-    }
-
-    /// Sets `digest` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_digest(mut self, value: i32) -> Self {
-        self.digest = Some(value);
-        self
-    }
-
-    /// Sets `signature_prefix` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_signature_prefix(mut self, value: impl Into<String>) -> Self {
-        self.signature_prefix = Some(value.into());
-        self
-    }
-
-    /// Sets `_iszapier` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_iszapier(mut self, value: bool) -> Self {
-        self.iszapier = Some(value);
-        self
-    }
-
-    /// Sets `zapier_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_type(mut self, value: i32) -> Self {
-        self.zapier_type = Some(value);
-        self
-    }
-
-    /// Sets `zapier_client_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_client_id(mut self, value: i32) -> Self {
-        self.zapier_client_id = Some(value);
-        self
-    }
-
-    /// Sets `zapier_site_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_site_id(mut self, value: i32) -> Self {
-        self.zapier_site_id = Some(value);
-        self
-    }
-
-    /// Sets `zapier_username` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_username(mut self, value: impl Into<String>) -> Self {
-        self.zapier_username = Some(value.into());
-        self
-    }
-
-    /// Sets `zapier_tickettype_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_tickettype_id(mut self, value: i32) -> Self {
-        self.zapier_tickettype_id = Some(value);
-        self
-    }
-
-    /// Sets `zapier_status_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_status_id(mut self, value: i32) -> Self {
-        self.zapier_status_id = Some(value);
-        self
-    }
-
-    /// Sets `zapier_sla_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_sla_id(mut self, value: i32) -> Self {
-        self.zapier_sla_id = Some(value);
-        self
-    }
-
-    /// Sets `zapier_priority_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_priority_id(mut self, value: i32) -> Self {
-        self.zapier_priority_id = Some(value);
-        self
-    }
-
-    /// Sets `zapier_team_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_team_id(mut self, value: i32) -> Self {
-        self.zapier_team_id = Some(value);
-        self
-    }
-
-    /// Sets `zapier_agent_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_zapier_agent_id(mut self, value: i32) -> Self {
-        self.zapier_agent_id = Some(value);
-        self
-    }
-
-    /// Sets `mappings` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_mappings(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.mappings = Some(value);
-        self
-    }
-
-    /// Sets `custom_payload` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_custom_payload(mut self, value: bool) -> Self {
-        self.custom_payload = Some(value);
-        self
-    }
-
-    /// Sets `payload_type` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_payload_type(mut self, value: i32) -> Self {
-        self.payload_type = Some(value);
-        self
-    }
-
-    /// Sets `flow_chart_json` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_flow_chart_json(mut self, value: impl Into<String>) -> Self {
-        self.flow_chart_json = Some(value.into());
-        self
-    }
-
-    /// Sets `library_licence_name` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_library_licence_name(mut self, value: impl Into<String>) -> Self {
-        self.library_licence_name = Some(value.into());
-        self
-    }
-
-    /// Sets `icon_base64` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icon_base64(mut self, value: impl Into<String>) -> Self {
-        self.icon_base64 = Some(value.into());
-        self
-    }
-
-    /// Sets `icon` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_icon(mut self, value: impl Into<String>) -> Self {
-        self.icon = Some(value.into());
-        self
-    }
-
-    /// Sets `major_version_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_major_version_number(mut self, value: i32) -> Self {
-        self.major_version_number = Some(value);
-        self
-    }
-
-    /// Sets `minor_version_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_minor_version_number(mut self, value: i32) -> Self {
-        self.minor_version_number = Some(value);
-        self
-    }
-
-    /// Sets `patch_version_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_patch_version_number(mut self, value: i32) -> Self {
-        self.patch_version_number = Some(value);
-        self
-    }
-
-    /// Sets `version_number` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_version_number(mut self, value: impl Into<String>) -> Self {
-        self.version_number = Some(value.into());
-        self
-    }
-
-    /// Sets `note` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_note(mut self, value: impl Into<String>) -> Self {
-        self.note = Some(value.into());
-        self
-    }
-
-    /// Sets `install_popup` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_install_popup(mut self, value: impl Into<String>) -> Self {
-        self.install_popup = Some(value.into());
-        self
-    }
-
-    /// Sets `steps` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_steps(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.steps = Some(value);
-        self
-    }
-
-    /// Sets `input_variables` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_input_variables(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.input_variables = Some(value);
-        self
-    }
-
-    /// Sets `standalone_methods` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_standalone_methods(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.standalone_methods = Some(value);
-        self
-    }
-
-    /// Sets `integrations` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_integrations(mut self, value: Vec<serde_json::Value>) -> Self {
-        self.integrations = Some(value);
-        self
-    }
-
-    /// Sets `schedule_id` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_schedule_id(mut self, value: i32) -> Self {
-        self.schedule_id = Some(value);
-        self
-    }
-
-    /// Sets `disabled` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_disabled(mut self, value: bool) -> Self {
-        self.disabled = Some(value);
-        self
-    }
-
-    /// Sets `lastcreated` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_lastcreated(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.lastcreated = Some(value.into());
-        self
-    }
-
-    /// Sets `nextcreationdate` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_nextcreationdate(mut self, value: impl Into<crate::DateTime>) -> Self {
-        self.nextcreationdate = Some(value.into());
-        self
-    }
-
-    /// Sets `log_retention_policy_days` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_log_retention_policy_days(mut self, value: i32) -> Self {
-        self.log_retention_policy_days = Some(value);
-        self
-    }
-
-    /// Sets `batch_method` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_batch_method(mut self, value: i32) -> Self {
-        self.batch_method = Some(value);
-        self
-    }
-
-    /// Sets `batch_delay_seconds` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_batch_delay_seconds(mut self, value: i32) -> Self {
-        self.batch_delay_seconds = Some(value);
-        self
-    }
-
-    /// Sets `batch_limit` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_batch_limit(mut self, value: i32) -> Self {
-        self.batch_limit = Some(value);
-        self
-    }
-
-    /// Sets `infinite_loop_threshold` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_infinite_loop_threshold(mut self, value: i32) -> Self {
-        self.infinite_loop_threshold = Some(value);
-        self
-    }
-
-    /// Sets `notify_on_failure` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_notify_on_failure(mut self, value: bool) -> Self {
-        self.notify_on_failure = Some(value);
-        self
-    }
-
-    /// Sets `_test` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_test(mut self, value: bool) -> Self {
-        self.test = Some(value);
-        self
-    }
-
-    /// Sets `_warning` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_warning(mut self, value: impl Into<String>) -> Self {
-        self.warning = Some(value.into());
-        self
-    }
-
-    /// Sends `intent` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_intent(mut self) -> Self {
-        self.intent = None;
-        self.extra.insert("intent".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_name(mut self) -> Self {
-        self.name = None;
-        self.extra.insert("name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_type(mut self) -> Self {
-        self.r#type = None;
-        self.extra.insert("type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `url` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_url(mut self) -> Self {
-        self.url = None;
-        self.extra.insert("url".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `content_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_content_type(mut self) -> Self {
-        self.content_type = None;
-        self.extra.insert("content_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `authentication_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_authentication_type(mut self) -> Self {
-        self.authentication_type = None;
-        self.extra.insert("authentication_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_method(mut self) -> Self {
-        self.method = None;
-        self.extra.insert("method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `basic_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_basic_username(mut self) -> Self {
-        self.basic_username = None;
-        self.extra.insert("basic_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `basic_password` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_basic_password(mut self) -> Self {
-        self.basic_password = None;
-        self.extra.insert("basic_password".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `certificate_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_certificate_id(mut self) -> Self {
-        self.certificate_id = None;
-        self.extra.insert("certificate_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `certificate_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_certificate_name(mut self) -> Self {
-        self.certificate_name = None;
-        self.extra.insert("certificate_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `active` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_active(mut self) -> Self {
-        self.active = None;
-        self.extra.insert("active".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `events` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_events(mut self) -> Self {
-        self.events = None;
-        self.extra.insert("events".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `last_status` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_last_status(mut self) -> Self {
-        self.last_status = None;
-        self.extra.insert("last_status".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `systemuse` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_systemuse(mut self) -> Self {
-        self.systemuse = None;
-        self.extra.insert("systemuse".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `runbook_start_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_runbook_start_type(mut self) -> Self {
-        self.runbook_start_type = None;
-        self.extra.insert("runbook_start_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `inbound_authentication_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_inbound_authentication_type(mut self) -> Self {
-        self.inbound_authentication_type = None;
-        self.extra
-            .insert("inbound_authentication_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `authentication_header` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_authentication_header(mut self) -> Self {
-        self.authentication_header = None;
-        self.extra.insert("authentication_header".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `algorithm` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_algorithm(mut self) -> Self {
-        self.algorithm = None;
-        self.extra.insert("algorithm".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `digest` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_digest(mut self) -> Self {
-        self.digest = None;
-        self.extra.insert("digest".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `signature_prefix` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_signature_prefix(mut self) -> Self {
-        self.signature_prefix = None;
-        self.extra.insert("signature_prefix".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_iszapier` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_iszapier(mut self) -> Self {
-        self.iszapier = None;
-        self.extra.insert("_iszapier".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_type(mut self) -> Self {
-        self.zapier_type = None;
-        self.extra.insert("zapier_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_client_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_client_id(mut self) -> Self {
-        self.zapier_client_id = None;
-        self.extra.insert("zapier_client_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_site_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_site_id(mut self) -> Self {
-        self.zapier_site_id = None;
-        self.extra.insert("zapier_site_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_username` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_username(mut self) -> Self {
-        self.zapier_username = None;
-        self.extra.insert("zapier_username".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_tickettype_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_tickettype_id(mut self) -> Self {
-        self.zapier_tickettype_id = None;
-        self.extra.insert("zapier_tickettype_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_status_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_status_id(mut self) -> Self {
-        self.zapier_status_id = None;
-        self.extra.insert("zapier_status_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_sla_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_sla_id(mut self) -> Self {
-        self.zapier_sla_id = None;
-        self.extra.insert("zapier_sla_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_priority_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_priority_id(mut self) -> Self {
-        self.zapier_priority_id = None;
-        self.extra.insert("zapier_priority_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_team_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_team_id(mut self) -> Self {
-        self.zapier_team_id = None;
-        self.extra.insert("zapier_team_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `zapier_agent_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_zapier_agent_id(mut self) -> Self {
-        self.zapier_agent_id = None;
-        self.extra.insert("zapier_agent_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `mappings` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_mappings(mut self) -> Self {
-        self.mappings = None;
-        self.extra.insert("mappings".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `custom_payload` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_custom_payload(mut self) -> Self {
-        self.custom_payload = None;
-        self.extra.insert("custom_payload".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `payload_type` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_payload_type(mut self) -> Self {
-        self.payload_type = None;
-        self.extra.insert("payload_type".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `flow_chart_json` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_flow_chart_json(mut self) -> Self {
-        self.flow_chart_json = None;
-        self.extra.insert("flow_chart_json".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `library_licence_name` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_library_licence_name(mut self) -> Self {
-        self.library_licence_name = None;
-        self.extra.insert("library_licence_name".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icon_base64` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icon_base64(mut self) -> Self {
-        self.icon_base64 = None;
-        self.extra.insert("icon_base64".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `icon` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_icon(mut self) -> Self {
-        self.icon = None;
-        self.extra.insert("icon".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `major_version_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_major_version_number(mut self) -> Self {
-        self.major_version_number = None;
-        self.extra.insert("major_version_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `minor_version_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_minor_version_number(mut self) -> Self {
-        self.minor_version_number = None;
-        self.extra.insert("minor_version_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `patch_version_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_patch_version_number(mut self) -> Self {
-        self.patch_version_number = None;
-        self.extra.insert("patch_version_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `version_number` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_version_number(mut self) -> Self {
-        self.version_number = None;
-        self.extra.insert("version_number".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `note` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_note(mut self) -> Self {
-        self.note = None;
-        self.extra.insert("note".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `install_popup` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_install_popup(mut self) -> Self {
-        self.install_popup = None;
-        self.extra.insert("install_popup".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `steps` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_steps(mut self) -> Self {
-        self.steps = None;
-        self.extra.insert("steps".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `input_variables` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_input_variables(mut self) -> Self {
-        self.input_variables = None;
-        self.extra.insert("input_variables".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `standalone_methods` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_standalone_methods(mut self) -> Self {
-        self.standalone_methods = None;
-        self.extra.insert("standalone_methods".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `integrations` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_integrations(mut self) -> Self {
-        self.integrations = None;
-        self.extra.insert("integrations".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `schedule_id` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_schedule_id(mut self) -> Self {
-        self.schedule_id = None;
-        self.extra.insert("schedule_id".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `disabled` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_disabled(mut self) -> Self {
-        self.disabled = None;
-        self.extra.insert("disabled".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `lastcreated` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_lastcreated(mut self) -> Self {
-        self.lastcreated = None;
-        self.extra.insert("lastcreated".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `nextcreationdate` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_nextcreationdate(mut self) -> Self {
-        self.nextcreationdate = None;
-        self.extra.insert("nextcreationdate".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `log_retention_policy_days` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_log_retention_policy_days(mut self) -> Self {
-        self.log_retention_policy_days = None;
-        self.extra
-            .insert("log_retention_policy_days".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `batch_method` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_batch_method(mut self) -> Self {
-        self.batch_method = None;
-        self.extra.insert("batch_method".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `batch_delay_seconds` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_batch_delay_seconds(mut self) -> Self {
-        self.batch_delay_seconds = None;
-        self.extra.insert("batch_delay_seconds".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `batch_limit` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_batch_limit(mut self) -> Self {
-        self.batch_limit = None;
-        self.extra.insert("batch_limit".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `infinite_loop_threshold` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_infinite_loop_threshold(mut self) -> Self {
-        self.infinite_loop_threshold = None;
-        self.extra.insert("infinite_loop_threshold".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `notify_on_failure` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_notify_on_failure(mut self) -> Self {
-        self.notify_on_failure = None;
-        self.extra.insert("notify_on_failure".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_test` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_test(mut self) -> Self {
-        self.test = None;
-        self.extra.insert("_test".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `_warning` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_warning(mut self) -> Self {
-        self.warning = None;
-        self.extra.insert("_warning".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for Webhook {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "id", &self.id, &self.extra)?;
-        model::opt_entry(&mut map, "intent", &self.intent, &self.extra)?;
-        model::opt_entry(&mut map, "name", &self.name, &self.extra)?;
-        model::opt_entry(&mut map, "type", &self.r#type, &self.extra)?;
-        model::opt_entry(&mut map, "url", &self.url, &self.extra)?;
-        model::opt_entry(&mut map, "content_type", &self.content_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "authentication_type",
-            &self.authentication_type,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "method", &self.method, &self.extra)?;
-        model::opt_entry(&mut map, "basic_username", &self.basic_username, &self.extra)?;
-        model::opt_entry(&mut map, "basic_password", &self.basic_password, &self.extra)?;
-        model::opt_entry(&mut map, "certificate_id", &self.certificate_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "certificate_name",
-            &self.certificate_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "active", &self.active, &self.extra)?;
-        model::opt_entry(&mut map, "events", &self.events, &self.extra)?;
-        model::opt_entry(&mut map, "last_status", &self.last_status, &self.extra)?;
-        model::opt_entry(&mut map, "systemuse", &self.systemuse, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "runbook_start_type",
-            &self.runbook_start_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "inbound_authentication_type",
-            &self.inbound_authentication_type,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "authentication_header",
-            &self.authentication_header,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "algorithm", &self.algorithm, &self.extra)?;
-        model::opt_entry(&mut map, "digest", &self.digest, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "signature_prefix",
-            &self.signature_prefix,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_iszapier", &self.iszapier, &self.extra)?;
-        model::opt_entry(&mut map, "zapier_type", &self.zapier_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "zapier_client_id",
-            &self.zapier_client_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "zapier_site_id", &self.zapier_site_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "zapier_username",
-            &self.zapier_username,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "zapier_tickettype_id",
-            &self.zapier_tickettype_id,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "zapier_status_id",
-            &self.zapier_status_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "zapier_sla_id", &self.zapier_sla_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "zapier_priority_id",
-            &self.zapier_priority_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "zapier_team_id", &self.zapier_team_id, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "zapier_agent_id",
-            &self.zapier_agent_id,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "mappings", &self.mappings, &self.extra)?;
-        model::opt_entry(&mut map, "custom_payload", &self.custom_payload, &self.extra)?;
-        model::opt_entry(&mut map, "payload_type", &self.payload_type, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "flow_chart_json",
-            &self.flow_chart_json,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "library_licence_name",
-            &self.library_licence_name,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "icon_base64", &self.icon_base64, &self.extra)?;
-        model::opt_entry(&mut map, "icon", &self.icon, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "major_version_number",
-            &self.major_version_number,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "minor_version_number",
-            &self.minor_version_number,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "patch_version_number",
-            &self.patch_version_number,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "version_number", &self.version_number, &self.extra)?;
-        model::opt_entry(&mut map, "note", &self.note, &self.extra)?;
-        model::opt_entry(&mut map, "install_popup", &self.install_popup, &self.extra)?;
-        model::opt_entry(&mut map, "steps", &self.steps, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "input_variables",
-            &self.input_variables,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "standalone_methods",
-            &self.standalone_methods,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "integrations", &self.integrations, &self.extra)?;
-        model::opt_entry(&mut map, "schedule_id", &self.schedule_id, &self.extra)?;
-        model::opt_entry(&mut map, "disabled", &self.disabled, &self.extra)?;
-        model::opt_entry(&mut map, "lastcreated", &self.lastcreated, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "nextcreationdate",
-            &self.nextcreationdate,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "log_retention_policy_days",
-            &self.log_retention_policy_days,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "batch_method", &self.batch_method, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "batch_delay_seconds",
-            &self.batch_delay_seconds,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "batch_limit", &self.batch_limit, &self.extra)?;
-        model::opt_entry(
-            &mut map,
-            "infinite_loop_threshold",
-            &self.infinite_loop_threshold,
-            &self.extra,
-        )?;
-        model::opt_entry(
-            &mut map,
-            "notify_on_failure",
-            &self.notify_on_failure,
-            &self.extra,
-        )?;
-        model::opt_entry(&mut map, "_test", &self.test, &self.extra)?;
-        model::opt_entry(&mut map, "_warning", &self.warning, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Webhook {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`Webhook`], to name one in [`Webhook::clear`] (send it as `null`) and
+/// [`Webhook::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum WebhookField {
+    /// `id`.
+    Id,
+    /// `intent`.
+    Intent,
+    /// `name`.
+    Name,
+    /// `type`.
+    Type,
+    /// `url`.
+    Url,
+    /// `content_type`.
+    ContentType,
+    /// `authentication_type`.
+    AuthenticationType,
+    /// `method`.
+    Method,
+    /// `basic_username`.
+    BasicUsername,
+    /// `basic_password`.
+    BasicPassword,
+    /// `certificate_id`.
+    CertificateId,
+    /// `certificate_name`.
+    CertificateName,
+    /// `active`.
+    Active,
+    /// `events`.
+    Events,
+    /// `last_status`.
+    LastStatus,
+    /// `systemuse`.
+    Systemuse,
+    /// `runbook_start_type`.
+    RunbookStartType,
+    /// `inbound_authentication_type`.
+    InboundAuthenticationType,
+    /// `authentication_header`.
+    AuthenticationHeader,
+    /// `algorithm`.
+    Algorithm,
+    /// `digest`.
+    Digest,
+    /// `signature_prefix`.
+    SignaturePrefix,
+    /// `_iszapier`.
+    Iszapier,
+    /// `zapier_type`.
+    ZapierType,
+    /// `zapier_client_id`.
+    ZapierClientId,
+    /// `zapier_site_id`.
+    ZapierSiteId,
+    /// `zapier_username`.
+    ZapierUsername,
+    /// `zapier_tickettype_id`.
+    ZapierTickettypeId,
+    /// `zapier_status_id`.
+    ZapierStatusId,
+    /// `zapier_sla_id`.
+    ZapierSlaId,
+    /// `zapier_priority_id`.
+    ZapierPriorityId,
+    /// `zapier_team_id`.
+    ZapierTeamId,
+    /// `zapier_agent_id`.
+    ZapierAgentId,
+    /// `mappings`.
+    Mappings,
+    /// `custom_payload`.
+    CustomPayload,
+    /// `payload_type`.
+    PayloadType,
+    /// `flow_chart_json`.
+    FlowChartJson,
+    /// `library_licence_name`.
+    LibraryLicenceName,
+    /// `icon_base64`.
+    IconBase64,
+    /// `icon`.
+    Icon,
+    /// `major_version_number`.
+    MajorVersionNumber,
+    /// `minor_version_number`.
+    MinorVersionNumber,
+    /// `patch_version_number`.
+    PatchVersionNumber,
+    /// `version_number`.
+    VersionNumber,
+    /// `note`.
+    Note,
+    /// `install_popup`.
+    InstallPopup,
+    /// `steps`.
+    Steps,
+    /// `input_variables`.
+    InputVariables,
+    /// `standalone_methods`.
+    StandaloneMethods,
+    /// `integrations`.
+    Integrations,
+    /// `schedule_id`.
+    ScheduleId,
+    /// `disabled`.
+    Disabled,
+    /// `lastcreated`.
+    Lastcreated,
+    /// `nextcreationdate`.
+    Nextcreationdate,
+    /// `log_retention_policy_days`.
+    LogRetentionPolicyDays,
+    /// `batch_method`.
+    BatchMethod,
+    /// `batch_delay_seconds`.
+    BatchDelaySeconds,
+    /// `batch_limit`.
+    BatchLimit,
+    /// `infinite_loop_threshold`.
+    InfiniteLoopThreshold,
+    /// `notify_on_failure`.
+    NotifyOnFailure,
+    /// `_test`.
+    Test,
+    /// `_warning`.
+    Warning,
 }
 
 impl crate::runtime::model::Model for Webhook {
-    const EXPECTING: &'static str = "struct Webhook";
+    const NAME: &'static str = "Webhook";
     const FIELDS: &'static [&'static str] = &[
-        "_iszapier",
-        "_test",
-        "_warning",
-        "active",
-        "algorithm",
-        "authentication_header",
-        "authentication_type",
-        "basic_password",
-        "basic_username",
-        "batch_delay_seconds",
-        "batch_limit",
-        "batch_method",
-        "certificate_id",
-        "certificate_name",
-        "content_type",
-        "custom_payload",
-        "digest",
-        "disabled",
-        "events",
-        "flow_chart_json",
-        "icon",
-        "icon_base64",
         "id",
-        "inbound_authentication_type",
-        "infinite_loop_threshold",
-        "input_variables",
-        "install_popup",
-        "integrations",
         "intent",
-        "last_status",
-        "lastcreated",
-        "library_licence_name",
-        "log_retention_policy_days",
-        "major_version_number",
-        "mappings",
-        "method",
-        "minor_version_number",
         "name",
-        "nextcreationdate",
-        "note",
-        "notify_on_failure",
-        "patch_version_number",
-        "payload_type",
-        "runbook_start_type",
-        "schedule_id",
-        "signature_prefix",
-        "standalone_methods",
-        "steps",
-        "systemuse",
         "type",
         "url",
-        "version_number",
-        "zapier_agent_id",
-        "zapier_client_id",
-        "zapier_priority_id",
-        "zapier_site_id",
-        "zapier_sla_id",
-        "zapier_status_id",
-        "zapier_team_id",
-        "zapier_tickettype_id",
+        "content_type",
+        "authentication_type",
+        "method",
+        "basic_username",
+        "basic_password",
+        "certificate_id",
+        "certificate_name",
+        "active",
+        "events",
+        "last_status",
+        "systemuse",
+        "runbook_start_type",
+        "inbound_authentication_type",
+        "authentication_header",
+        "algorithm",
+        "digest",
+        "signature_prefix",
+        "_iszapier",
         "zapier_type",
+        "zapier_client_id",
+        "zapier_site_id",
         "zapier_username",
+        "zapier_tickettype_id",
+        "zapier_status_id",
+        "zapier_sla_id",
+        "zapier_priority_id",
+        "zapier_team_id",
+        "zapier_agent_id",
+        "mappings",
+        "custom_payload",
+        "payload_type",
+        "flow_chart_json",
+        "library_licence_name",
+        "icon_base64",
+        "icon",
+        "major_version_number",
+        "minor_version_number",
+        "patch_version_number",
+        "version_number",
+        "note",
+        "install_popup",
+        "steps",
+        "input_variables",
+        "standalone_methods",
+        "integrations",
+        "schedule_id",
+        "disabled",
+        "lastcreated",
+        "nextcreationdate",
+        "log_retention_policy_days",
+        "batch_method",
+        "batch_delay_seconds",
+        "batch_limit",
+        "infinite_loop_threshold",
+        "notify_on_failure",
+        "_test",
+        "_warning",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.iszapier = model::opt_bool(map)?,
-            1 => self.test = model::opt_bool(map)?,
-            2 => self.warning = model::value(map)?,
-            3 => self.active = model::opt_bool(map)?,
-            4 => self.algorithm = model::opt_i32(map)?,
-            5 => self.authentication_header = model::value(map)?,
-            6 => self.authentication_type = model::opt_i32(map)?,
-            7 => self.basic_password = model::value(map)?,
-            8 => self.basic_username = model::value(map)?,
-            9 => self.batch_delay_seconds = model::opt_i32(map)?,
-            10 => self.batch_limit = model::opt_i32(map)?,
-            11 => self.batch_method = model::opt_i32(map)?,
-            12 => self.certificate_id = model::opt_i32(map)?,
-            13 => self.certificate_name = model::value(map)?,
-            14 => self.content_type = model::value(map)?,
-            15 => self.custom_payload = model::opt_bool(map)?,
-            16 => self.digest = model::opt_i32(map)?,
-            17 => self.disabled = model::opt_bool(map)?,
-            18 => self.events = model::value(map)?,
-            19 => self.flow_chart_json = model::value(map)?,
-            20 => self.icon = model::value(map)?,
-            21 => self.icon_base64 = model::value(map)?,
-            22 => self.id = model::value(map)?,
-            23 => self.inbound_authentication_type = model::opt_i32(map)?,
-            24 => self.infinite_loop_threshold = model::opt_i32(map)?,
-            25 => self.input_variables = model::value(map)?,
-            26 => self.install_popup = model::value(map)?,
-            27 => self.integrations = model::value(map)?,
-            28 => self.intent = model::value(map)?,
-            29 => self.last_status = model::opt_i32(map)?,
-            30 => self.lastcreated = model::value(map)?,
-            31 => self.library_licence_name = model::value(map)?,
-            32 => self.log_retention_policy_days = model::opt_i32(map)?,
-            33 => self.major_version_number = model::opt_i32(map)?,
-            34 => self.mappings = model::value(map)?,
-            35 => self.method = model::opt_i32(map)?,
-            36 => self.minor_version_number = model::opt_i32(map)?,
-            37 => self.name = model::value(map)?,
-            38 => self.nextcreationdate = model::value(map)?,
-            39 => self.note = model::value(map)?,
-            40 => self.notify_on_failure = model::opt_bool(map)?,
-            41 => self.patch_version_number = model::opt_i32(map)?,
-            42 => self.payload_type = model::opt_i32(map)?,
-            43 => self.runbook_start_type = model::opt_i32(map)?,
-            44 => self.schedule_id = model::opt_i32(map)?,
-            45 => self.signature_prefix = model::value(map)?,
-            46 => self.standalone_methods = model::value(map)?,
-            47 => self.steps = model::value(map)?,
-            48 => self.systemuse = model::value(map)?,
-            49 => self.r#type = model::opt_i32(map)?,
-            50 => self.url = model::value(map)?,
-            51 => self.version_number = model::value(map)?,
-            52 => self.zapier_agent_id = model::opt_i32(map)?,
-            53 => self.zapier_client_id = model::opt_i32(map)?,
-            54 => self.zapier_priority_id = model::opt_i32(map)?,
-            55 => self.zapier_site_id = model::opt_i32(map)?,
-            56 => self.zapier_sla_id = model::opt_i32(map)?,
-            57 => self.zapier_status_id = model::opt_i32(map)?,
-            58 => self.zapier_team_id = model::opt_i32(map)?,
-            59 => self.zapier_tickettype_id = model::opt_i32(map)?,
-            60 => self.zapier_type = model::opt_i32(map)?,
-            61 => self.zapier_username = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[
+        22, 60, 61, 12, 19, 18, 6, 9, 8, 56, 57, 55, 10, 11, 5, 34, 20, 51, 13, 36, 39,
+        38, 0, 17, 58, 47, 45, 49, 1, 14, 52, 37, 54, 40, 33, 7, 41, 2, 53, 44, 59, 42,
+        35, 16, 50, 21, 48, 46, 15, 3, 4, 43, 32, 24, 30, 25, 29, 28, 31, 27, 23, 26,
+    ];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.id);
+        v.f(&self.intent);
+        v.f(&self.name);
+        v.f(&self.r#type);
+        v.f(&self.url);
+        v.f(&self.content_type);
+        v.f(&self.authentication_type);
+        v.f(&self.method);
+        v.f(&self.basic_username);
+        v.f(&self.basic_password);
+        v.f(&self.certificate_id);
+        v.f(&self.certificate_name);
+        v.f(&self.active);
+        v.f(&self.events);
+        v.f(&self.last_status);
+        v.f(&self.systemuse);
+        v.f(&self.runbook_start_type);
+        v.f(&self.inbound_authentication_type);
+        v.f(&self.authentication_header);
+        v.f(&self.algorithm);
+        v.f(&self.digest);
+        v.f(&self.signature_prefix);
+        v.f(&self.iszapier);
+        v.f(&self.zapier_type);
+        v.f(&self.zapier_client_id);
+        v.f(&self.zapier_site_id);
+        v.f(&self.zapier_username);
+        v.f(&self.zapier_tickettype_id);
+        v.f(&self.zapier_status_id);
+        v.f(&self.zapier_sla_id);
+        v.f(&self.zapier_priority_id);
+        v.f(&self.zapier_team_id);
+        v.f(&self.zapier_agent_id);
+        v.f(&self.mappings);
+        v.f(&self.custom_payload);
+        v.f(&self.payload_type);
+        v.f(&self.flow_chart_json);
+        v.f(&self.library_licence_name);
+        v.f(&self.icon_base64);
+        v.f(&self.icon);
+        v.f(&self.major_version_number);
+        v.f(&self.minor_version_number);
+        v.f(&self.patch_version_number);
+        v.f(&self.version_number);
+        v.f(&self.note);
+        v.f(&self.install_popup);
+        v.f(&self.steps);
+        v.f(&self.input_variables);
+        v.f(&self.standalone_methods);
+        v.f(&self.integrations);
+        v.f(&self.schedule_id);
+        v.f(&self.disabled);
+        v.f(&self.lastcreated);
+        v.f(&self.nextcreationdate);
+        v.f(&self.log_retention_policy_days);
+        v.f(&self.batch_method);
+        v.f(&self.batch_delay_seconds);
+        v.f(&self.batch_limit);
+        v.f(&self.infinite_loop_threshold);
+        v.f(&self.notify_on_failure);
+        v.f(&self.test);
+        v.f(&self.warning);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.id),
+            1 => o.f(&mut self.intent),
+            2 => o.f(&mut self.name),
+            3 => o.f(&mut self.r#type),
+            4 => o.f(&mut self.url),
+            5 => o.f(&mut self.content_type),
+            6 => o.f(&mut self.authentication_type),
+            7 => o.f(&mut self.method),
+            8 => o.f(&mut self.basic_username),
+            9 => o.f(&mut self.basic_password),
+            10 => o.f(&mut self.certificate_id),
+            11 => o.f(&mut self.certificate_name),
+            12 => o.f(&mut self.active),
+            13 => o.f(&mut self.events),
+            14 => o.f(&mut self.last_status),
+            15 => o.f(&mut self.systemuse),
+            16 => o.f(&mut self.runbook_start_type),
+            17 => o.f(&mut self.inbound_authentication_type),
+            18 => o.f(&mut self.authentication_header),
+            19 => o.f(&mut self.algorithm),
+            20 => o.f(&mut self.digest),
+            21 => o.f(&mut self.signature_prefix),
+            22 => o.f(&mut self.iszapier),
+            23 => o.f(&mut self.zapier_type),
+            24 => o.f(&mut self.zapier_client_id),
+            25 => o.f(&mut self.zapier_site_id),
+            26 => o.f(&mut self.zapier_username),
+            27 => o.f(&mut self.zapier_tickettype_id),
+            28 => o.f(&mut self.zapier_status_id),
+            29 => o.f(&mut self.zapier_sla_id),
+            30 => o.f(&mut self.zapier_priority_id),
+            31 => o.f(&mut self.zapier_team_id),
+            32 => o.f(&mut self.zapier_agent_id),
+            33 => o.f(&mut self.mappings),
+            34 => o.f(&mut self.custom_payload),
+            35 => o.f(&mut self.payload_type),
+            36 => o.f(&mut self.flow_chart_json),
+            37 => o.f(&mut self.library_licence_name),
+            38 => o.f(&mut self.icon_base64),
+            39 => o.f(&mut self.icon),
+            40 => o.f(&mut self.major_version_number),
+            41 => o.f(&mut self.minor_version_number),
+            42 => o.f(&mut self.patch_version_number),
+            43 => o.f(&mut self.version_number),
+            44 => o.f(&mut self.note),
+            45 => o.f(&mut self.install_popup),
+            46 => o.f(&mut self.steps),
+            47 => o.f(&mut self.input_variables),
+            48 => o.f(&mut self.standalone_methods),
+            49 => o.f(&mut self.integrations),
+            50 => o.f(&mut self.schedule_id),
+            51 => o.f(&mut self.disabled),
+            52 => o.f(&mut self.lastcreated),
+            53 => o.f(&mut self.nextcreationdate),
+            54 => o.f(&mut self.log_retention_policy_days),
+            55 => o.f(&mut self.batch_method),
+            56 => o.f(&mut self.batch_delay_seconds),
+            57 => o.f(&mut self.batch_limit),
+            58 => o.f(&mut self.infinite_loop_threshold),
+            59 => o.f(&mut self.notify_on_failure),
+            60 => o.f(&mut self.test),
+            61 => o.f(&mut self.warning),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(Webhook, WebhookField, extra, kept);
 /// A page of webhooks: `{"record_count": N, "webhooks": \[...\]}`. Halo also answers some list requests with a bare array, which decodes into the same type. The key: netaryx/pyhalopsa reads `webhooks`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct WebhookList {
     /// The number of records matching the request, across all pages.
@@ -1602,123 +490,57 @@ pub struct WebhookList {
     pub page_size: Option<i32>,
     /// Fields Halo sent that the spec does not describe, sent back unchanged.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    kept: crate::runtime::model::Kept,
 }
 
-impl WebhookList {
-    /// Sets `record_count` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_record_count(mut self, value: i32) -> Self {
-        self.record_count = Some(value);
-        self
-    }
-
-    /// Sets `webhooks` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_webhooks(mut self, value: Vec<Webhook>) -> Self {
-        self.webhooks = value;
-        self
-    }
-
-    /// Sets `page_no` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_no(mut self, value: i32) -> Self {
-        self.page_no = Some(value);
-        self
-    }
-
-    /// Sets `page_size` and returns the model, to build it in one expression.
-    #[inline]
-    #[must_use]
-    pub fn with_page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
-        self
-    }
-
-    /// Sends `record_count` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_record_count(mut self) -> Self {
-        self.record_count = None;
-        self.extra.insert("record_count".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_no` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_no(mut self) -> Self {
-        self.page_no = None;
-        self.extra.insert("page_no".to_owned(), serde_json::Value::Null);
-        self
-    }
-
-    /// Sends `page_size` as `null`, which makes Halo blank it: sets the field to `None` and records the
-    /// null in `extra` (a value set afterwards is sent instead).
-    #[inline]
-    #[must_use]
-    pub fn clear_page_size(mut self) -> Self {
-        self.page_size = None;
-        self.extra.insert("page_size".to_owned(), serde_json::Value::Null);
-        self
-    }
-}
-
-impl serde::Serialize for WebhookList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::runtime::model;
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        model::opt_entry(&mut map, "record_count", &self.record_count, &self.extra)?;
-        model::entry(&mut map, "webhooks", &self.webhooks)?;
-        model::opt_entry(&mut map, "page_no", &self.page_no, &self.extra)?;
-        model::opt_entry(&mut map, "page_size", &self.page_size, &self.extra)?;
-        model::extra(&mut map, &self.extra, <Self as model::Model>::FIELDS)?;
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WebhookList {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::runtime::model::deserialize(deserializer)
-    }
+/// The fields of [`WebhookList`], to name one in [`WebhookList::clear`] (send it as `null`) and
+/// [`WebhookList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
+/// wire name.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum WebhookListField {
+    /// `record_count`.
+    RecordCount,
+    /// `webhooks`.
+    Webhooks,
+    /// `page_no`.
+    PageNo,
+    /// `page_size`.
+    PageSize,
 }
 
 impl crate::runtime::model::Model for WebhookList {
-    const EXPECTING: &'static str = "struct WebhookList";
+    const NAME: &'static str = "WebhookList";
     const FIELDS: &'static [&'static str] = &[
-        "page_no",
-        "page_size",
         "record_count",
         "webhooks",
+        "page_no",
+        "page_size",
     ];
-    fn decode_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        use crate::runtime::model;
-        match index {
-            0 => self.page_no = model::opt_i32(map)?,
-            1 => self.page_size = model::opt_i32(map)?,
-            2 => self.record_count = model::opt_i32(map)?,
-            3 => self.webhooks = model::value(map)?,
-            _ => {}
-        }
-        Ok(())
+    const SORTED: &'static [u16] = &[2, 3, 0, 1];
+    fn fields<'a, V: crate::runtime::model::Visit<'a>>(&'a self, v: &mut V) {
+        v.f(&self.record_count);
+        v.req(&self.webhooks);
+        v.f(&self.page_no);
+        v.f(&self.page_size);
     }
 
-    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.extra
+    fn field_mut<O: crate::runtime::model::FieldOp>(
+        &mut self,
+        index: usize,
+        o: &mut O,
+    ) -> Result<(), O::Error> {
+        match index {
+            0 => o.f(&mut self.record_count),
+            1 => o.req(&mut self.webhooks),
+            2 => o.f(&mut self.page_no),
+            3 => o.f(&mut self.page_size),
+            _ => Ok(()),
+        }
     }
 }
 
+crate::runtime::model::impls!(WebhookList, WebhookListField, extra, kept);
 impl crate::runtime::ListPage for WebhookList {
     type Item = Webhook;
     fn from_items(items: Vec<Webhook>) -> Self {

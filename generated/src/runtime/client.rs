@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) hooks: Hooks,
     /// Plain http to hosts other than loopback: for the API, the token endpoint and the links Halo answers with.
     allow_insecure_http: bool,
+    /// A value of the wrong type in an answer is a decode error (`ClientBuilder::strict_decoding`).
+    strict_decoding: bool,
 }
 
 impl fmt::Debug for Client {
@@ -97,6 +99,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     refresh_margin: Duration,
     hooks: Hooks,
+    strict_decoding: bool,
 }
 
 impl Client {
@@ -120,6 +123,7 @@ impl Client {
             allow_insecure_http: false,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             hooks: Hooks::default(),
+            strict_decoding: false,
         }
     }
 
@@ -237,7 +241,7 @@ impl Client {
                 let (status, headers) = (reply.status, std::mem::take(&mut reply.headers));
                 let outcome = match reply.cut_short(&req.method) {
                     Some(error) => Err(error),
-                    None => decode(reply),
+                    None => super::model::decoding(self.inner.strict_decoding, || decode(reply)),
                 };
                 match outcome {
                     Err(error) if error.failure() == Some(Failure::Garbled) => {
@@ -624,6 +628,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a value of another type than the spec says (type drift: `"string"` where an integer is expected)
+    /// fails the decoding of an answer, naming the field (`ErrorKind::Decode`). Off by default: such a value leaves
+    /// the field `None`, is kept and sent back unchanged (see the `models` module), and one `tracing` warning per
+    /// field and answer names it. Turn it on in tests, to see drift as an error.
+    pub fn strict_decoding(mut self, strict: bool) -> Self {
+        self.strict_decoding = strict;
+        self
+    }
+
     /// Adds a [`Hook`] that sees every request the client sends (each attempt of each API call, and each token
     /// request) and every answer. Hooks run in the order they were added; see [`Hook`].
     pub fn hook(mut self, hook: impl Hook) -> Self {
@@ -725,6 +738,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 hooks: self.hooks,
                 allow_insecure_http: self.allow_insecure_http,
+                strict_decoding: self.strict_decoding,
             }),
         })
     }

@@ -25,15 +25,15 @@ struct Envelope {
     id: Option<String>,
     #[serde(deserialize_with = "text")]
     webhook_id: Option<String>,
-    #[serde(deserialize_with = "crate::runtime::lenient::opt_i64")]
+    #[serde(deserialize_with = "crate::runtime::lenient::opt")]
     notification_id: Option<i64>,
     #[serde(deserialize_with = "text")]
     escmsg_id: Option<String>,
     event: Option<String>,
     message: Option<String>,
-    #[serde(deserialize_with = "crate::runtime::lenient::opt_i64")]
+    #[serde(deserialize_with = "crate::runtime::lenient::opt")]
     object_id: Option<i64>,
-    #[serde(deserialize_with = "crate::runtime::lenient::opt_i64")]
+    #[serde(deserialize_with = "crate::runtime::lenient::opt")]
     agent_id: Option<i64>,
     timestamp: Option<DateTime>,
 }

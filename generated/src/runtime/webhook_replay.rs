@@ -153,9 +153,9 @@ struct Logged {
     id: Option<String>,
     timestamp: Option<DateTime>,
     requestbody: Option<String>,
-    #[serde(deserialize_with = "crate::runtime::lenient::opt_i64")]
+    #[serde(deserialize_with = "crate::runtime::lenient::opt")]
     responsestatus: Option<i64>,
-    #[serde(deserialize_with = "crate::runtime::lenient::opt_bool")]
+    #[serde(deserialize_with = "crate::runtime::lenient::opt")]
     error: Option<bool>,
 }
 
