@@ -49,6 +49,7 @@ pub(crate) trait Model: Default + Clone + Parts + 'static {
 /// field, which made a release build half again as long (BENCHMARKS.md, "Lean models").
 pub(crate) trait Visit<'a> {
     fn f<T: Wire>(&mut self, value: &'a Option<T>);
+    #[allow(dead_code)] // generated code calls it only if the spec has a model with a required field
     fn req<T: Wire + Default>(&mut self, value: &'a T);
 }
 
@@ -56,6 +57,7 @@ pub(crate) trait Visit<'a> {
 pub(crate) trait FieldOp {
     type Error;
     fn f<T: Wire>(&mut self, slot: &mut Option<T>) -> Result<(), Self::Error>;
+    #[allow(dead_code)] // generated code calls it only if the spec has a model with a required field
     fn req<T: Wire + Default>(&mut self, slot: &mut T) -> Result<(), Self::Error>;
 }
 
@@ -274,6 +276,7 @@ macro_rules! scalar_wire {
         }
     )*};
 }
+#[allow(unused_imports)] // generated code uses it only if the spec has an enum (string_enum!, integer_enum!)
 pub(crate) use scalar_wire;
 
 scalar_wire!(bool, i32, i64, f64, u8, String, super::DateTime);
