@@ -19,8 +19,9 @@
 //!   ([`Rejection::www_authenticate`] says what to challenge with). Secrets are compared in constant time
 //!   (`subtle`), and never printed.
 //! * **All or nothing.** A body that is not JSON, not an object or an array of objects, or one of whose events has
-//!   a field of the wrong type (for the envelope, or for your `T`) is a 400 for the whole delivery, whose message
-//!   names the event (`[3].ticket.status_id: ...`). Nothing of it is handed over: a 2xx answer then always means
+//!   a field of the wrong type for the envelope or does not decode as your `T` is a 400 for the whole delivery,
+//!   whose message names the event (`[3].ticket: ...`). (A field of one of the crate's models with a value of another
+//!   type is type drift, as in answers: the field is `None` and the value kept.) Nothing of it is handed over: a 2xx answer then always means
 //!   "every event of this delivery was taken", which is what Halo's delivery log records. A bad event is a bug (of
 //!   Halo, of a custom payload, or of `T`) that retrying will not fix; after fixing it, re-deliver the logged
 //!   deliveries with [`Replay`].
