@@ -3,8 +3,6 @@
 //! an array element, an enum); the record and the page still decode; one warning per field and answer; strict
 //! decoding fails naming the field.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
 use halopsa::models::{Action, ActionField, AgentField, AgentTeamField, UserField};
 use halopsa::{Client, ErrorKind};
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, RecordedRequest, Target};
@@ -114,81 +112,4 @@ async fn strict_decoding_fails_naming_the_model_and_field() {
     assert!(error.message().contains(r#"got string "string""#), "{error}");
     // The same answer decodes without strict mode.
     client(&fake).agents().get(i32::try_from(id).unwrap()).send().await.unwrap();
-}
-
-/// The fields of one event.
-type Event = Vec<(&'static str, String)>;
-
-/// A tracing subscriber that keeps the warnings the client logs.
-#[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<Event>>>);
-
-struct Fields<'a>(&'a mut Vec<(&'static str, String)>);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.push((field.name(), value.to_owned()));
-    }
-
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.push((field.name(), format!("{value:?}")));
-    }
-}
-
-impl tracing::Subscriber for Warnings {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target().starts_with("halopsa") && *metadata.level() == tracing::Level::WARN
-    }
-
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut fields = Vec::new();
-        event.record(&mut Fields(&mut fields));
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(fields);
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-impl Warnings {
-    fn field(event: &[(&'static str, String)], name: &str) -> Option<String> {
-        event.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone())
-    }
-}
-
-/// One warning per model field and answer, with the count, not one per record; a second answer warns again.
-#[tokio::test]
-async fn one_warning_per_field_and_answer() {
-    let fake = FakeHalo::start().await;
-    for n in 0..3 {
-        fake.add_agent(json!({ "name": format!("Old {n}"), "teams": [{"team_id": 1, "role_id": "string"}] }));
-    }
-    let client = client(&fake);
-    let warnings = Warnings::default();
-    let _guard = tracing::subscriber::set_default(warnings.clone());
-    // The other tests of this binary decode on threads without a subscriber; if one of them reached the warning's
-    // callsite first, tracing cached it as uninteresting for every thread: rebuild that cache for this subscriber.
-    tracing::callsite::rebuild_interest_cache();
-
-    let agents = client.agents().list().send().await.unwrap().agents;
-    assert_eq!(agents.iter().filter(|agent| agent.teams.is_some()).count(), 3);
-    let events = warnings.0.lock().unwrap().clone();
-    assert_eq!(events.len(), 1, "one warning, not one per record: {events:?}");
-    assert_eq!(Warnings::field(&events[0], "model").as_deref(), Some("AgentTeam"));
-    assert_eq!(Warnings::field(&events[0], "field").as_deref(), Some("role_id"));
-    assert_eq!(Warnings::field(&events[0], "count").as_deref(), Some("3"));
-    let message = Warnings::field(&events[0], "message").unwrap();
-    assert!(message.contains("`AgentTeam.role_id`"), "{message}");
-
-    client.agents().list().send().await.unwrap();
-    assert_eq!(warnings.0.lock().unwrap().len(), 2, "each answer says it once");
 }
