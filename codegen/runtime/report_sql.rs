@@ -229,8 +229,29 @@ fn columns_of(record: &Map<String, Value>, first_row: Option<&Value>) -> Vec<Sql
 /// Keywords that write, change the schema or run code: a report's statement must have none of them outside
 /// strings, comments and quoted names (`INTO` for `SELECT ... INTO`, which creates a table).
 const WRITES: &[&str] = &[
-    "ALTER", "BACKUP", "BULK", "CREATE", "DBCC", "DECLARE", "DELETE", "DENY", "DROP", "EXEC", "EXECUTE", "GRANT",
-    "INSERT", "INTO", "KILL", "MERGE", "OPENROWSET", "RESTORE", "REVOKE", "SHUTDOWN", "TRUNCATE", "UPDATE", "USE",
+    "ALTER",
+    "BACKUP",
+    "BULK",
+    "CREATE",
+    "DBCC",
+    "DECLARE",
+    "DELETE",
+    "DENY",
+    "DROP",
+    "EXEC",
+    "EXECUTE",
+    "GRANT",
+    "INSERT",
+    "INTO",
+    "KILL",
+    "MERGE",
+    "OPENROWSET",
+    "RESTORE",
+    "REVOKE",
+    "SHUTDOWN",
+    "TRUNCATE",
+    "UPDATE",
+    "USE",
 ];
 
 /// Checks a report's statement before it is sent (see [`SqlQuery`]); returns it without a trailing `;`.
@@ -252,7 +273,10 @@ pub(crate) fn check_sql(sql: &str) -> Result<String> {
         return refuse(format!("the SQL starts with `{first}`: a report runs one SELECT (or WITH ... SELECT)"));
     }
     if let Some((word, _)) = words.iter().find(|(word, _)| WRITES.iter().any(|w| w.eq_ignore_ascii_case(word))) {
-        return refuse(format!("the SQL has `{}`, which writes or runs code: a report only reads", word.to_uppercase()));
+        return refuse(format!(
+            "the SQL has `{}`, which writes or runs code: a report only reads",
+            word.to_uppercase()
+        ));
     }
     Ok(sql[..body_end].trim_start().to_owned())
 }
@@ -309,7 +333,8 @@ fn scan(sql: &str) -> (Vec<(&str, usize)>, Vec<usize>) {
             }
             byte if byte.is_ascii_alphabetic() || byte == b'_' || byte == b'@' || byte == b'#' => {
                 let start = at;
-                while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || matches!(bytes[at], b'_' | b'@' | b'#' | b'$'))
+                while at < bytes.len()
+                    && (bytes[at].is_ascii_alphanumeric() || matches!(bytes[at], b'_' | b'@' | b'#' | b'$'))
                 {
                     at += 1;
                 }

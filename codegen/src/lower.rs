@@ -63,6 +63,7 @@ const MODULE_RESERVED: &[&str] = &[
     "Ok",
     "Option",
     "Pages",
+    "R",
     "Request",
     "Response",
     "Result",

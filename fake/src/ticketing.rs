@@ -193,7 +193,8 @@ impl Default for TicketingStore {
             store.insert(Ticketing::Statuses, json!({ "id": id, "name": name }));
         }
         // Each ticket type's default SLA (`default_sla`), whose priorities its tickets take (`/Priority?slaid=`).
-        for (id, name, sla) in [(1, "Incident", 1), (2, "Problem", 1), (3, "Service Request", 2), (4, "Change Request", 0)]
+        for (id, name, sla) in
+            [(1, "Incident", 1), (2, "Problem", 1), (3, "Service Request", 2), (4, "Change Request", 0)]
         {
             store.insert(Ticketing::TicketTypes, json!({ "id": id, "name": name, "default_sla": sla }));
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use halopsa::models::Ticket;
 use halopsa::{BulkOutcome, Catalog, CatalogError, Client, ErrorKind, RetryPolicy};
-use halopsa_tests::fake_halo::{ErrorBody, Fault, FakeHalo, Target, Ticketing};
+use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, Target, Ticketing};
 use serde_json::{Value, json};
 
 fn client(fake: &FakeHalo) -> Client {
@@ -296,7 +296,10 @@ async fn a_typed_sql_report_with_its_columns_retried_like_a_read() {
     assert_eq!(columns, [("id", Some("int")), ("summary", Some("nvarchar"))]);
     assert_eq!(posts(&fake, "/api/Report"), 2);
     let sent = fake.requests().into_iter().rev().find(|r| r.method == "POST").and_then(|r| r.body).unwrap();
-    assert_eq!(sent, json!([{ "sql": "SELECT faultid AS id, symptom AS summary FROM faults WHERE areaint = 1", "_loadreportonly": true }]));
+    assert_eq!(
+        sent,
+        json!([{ "sql": "SELECT faultid AS id, symptom AS summary FROM faults WHERE areaint = 1", "_loadreportonly": true }])
+    );
 }
 
 #[tokio::test]

@@ -104,8 +104,11 @@ fn kit(api: &Api, resource: &Resource) -> (TokenStream, TokenStream) {
         let ty = ty_tokens(api, ty, &models_path());
         let id_ty = ty_tokens(api, &upsert.id_ty, &models_path());
         let id = ident(&upsert.id_field);
-        let (read_id, set_id) =
-            if upsert.id_optional { (quote!(item.#id), quote!(Some(id))) } else { (quote!(Some(item.#id)), quote!(id)) };
+        let (read_id, set_id) = if upsert.id_optional {
+            (quote!(item.#id), quote!(Some(id)))
+        } else {
+            (quote!(Some(item.#id)), quote!(id))
+        };
         let route = method_and_path(op);
         let operation_id = &op.operation_id;
         let scopes = &op.scopes;

@@ -16,7 +16,8 @@ usage: fake-halo [options]
   --seed-users N        users to seed (default 0)
   --seed-clients N      clients to seed (default 0)
   --seed-assets N       assets to seed, spread over clients 1, 2 and 3 (default 0)
-  --seed-tickets N      open tickets to seed, spread over clients 1, 2 and 3 and ticket types 1, 2 and 3 (default 0)
+  --seed-tickets N      open tickets (status 1, priority 1) to seed, spread over clients 1, 2 and 3 and, within
+                        each client, ticket types 1, 2 and 3 (default 0)
   --seed-catalog        seed priorities (per SLA), outcomes and categories (FakeHalo::seed_catalog)
   --client-id ID        accepted client id (default fake-halo-client)
   --client-secret S     accepted client secret (default fake-halo-secret)
@@ -168,7 +169,7 @@ async fn main() -> ExitCode {
         let ticket = json!({
             "summary": format!("Ticket {}", n + 1),
             "client_id": n % 3 + 1,
-            "tickettype_id": n % 3 + 1,
+            "tickettype_id": (n / 3) % 3 + 1,
             "status_id": 1,
             "priority_id": 1,
         });

@@ -25,6 +25,9 @@ use serde_json::{Map, Value};
 use super::retry::Failure;
 use super::{Call, Error, ErrorKind, answer};
 
+/// Reads an item's id (the generated code's `|item| item.id`).
+type ReadId<T> = Arc<dyn Fn(&T) -> Option<i64> + Send + Sync>;
+
 /// The most items Halo is sent in one request of a bulk call (HaloAPI's batch size; Halo's page cap is 100 too).
 pub const MAX_BULK_CHUNK: usize = 100;
 
@@ -72,7 +75,7 @@ pub struct Bulk<T> {
     call: Call<answer::Saved<Value>>,
     update: bool,
     entries: Vec<Entry<T>>,
-    read_id: Arc<dyn Fn(&T) -> Option<i64> + Send + Sync>,
+    read_id: ReadId<T>,
     chunk_size: usize,
     check_field: Option<String>,
 }
@@ -108,7 +111,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Bulk<T> {
         items: impl IntoIterator<Item = T>,
         id: impl Fn(&T) -> Option<I> + Send + Sync + 'static,
     ) -> Self {
-        let read_id: Arc<dyn Fn(&T) -> Option<i64> + Send + Sync> = Arc::new(move |item| id(item).map(Into::into));
+        let read_id: ReadId<T> = Arc::new(move |item| id(item).map(Into::into));
         let entries = items
             .into_iter()
             .enumerate()
@@ -135,7 +138,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Bulk<T> {
         id: impl Fn(&T) -> Option<I> + Send + Sync + 'static,
         set_id: impl Fn(&mut T, I),
     ) -> Self {
-        let read_id: Arc<dyn Fn(&T) -> Option<i64> + Send + Sync> = Arc::new(move |item| id(item).map(Into::into));
+        let read_id: ReadId<T> = Arc::new(move |item| id(item).map(Into::into));
         let mut first_of = std::collections::BTreeMap::new();
         let entries = pairs
             .into_iter()
@@ -226,11 +229,13 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Bulk<T> {
                 let changes = match (entry.refused, entry.id) {
                     (Some(error), _) => Err(error),
                     (None, Some(id)) if update => {
-                        if !current.contains_key(&id) {
-                            let read = client.request(Method::GET, format!("{path}/{id}")).send::<Value>().await;
-                            current.insert(id, read);
-                        }
-                        match &current[&id] {
+                        let read = match current.entry(id) {
+                            std::collections::btree_map::Entry::Occupied(read) => read.into_mut(),
+                            std::collections::btree_map::Entry::Vacant(slot) => {
+                                slot.insert(client.request(Method::GET, format!("{path}/{id}")).send::<Value>().await)
+                            }
+                        };
+                        match read {
                             Ok(record) => to_json(&entry.item).map(|item| changes(&item, Some(record))),
                             Err(error) => Err(error.clone()),
                         }
@@ -248,7 +253,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Bulk<T> {
 struct Sender<T> {
     call: Call<answer::Saved<Value>>,
     update: bool,
-    read_id: Arc<dyn Fn(&T) -> Option<i64> + Send + Sync>,
+    read_id: ReadId<T>,
     check_field: Option<String>,
 }
 
@@ -330,9 +335,8 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Sender<T> {
                 .collect();
         }
         let sent = batch.len();
-        let mut mismatch = (records.len() != sent).then(|| {
-            format!("halo answered {} records for the {sent} items of this request", records.len())
-        });
+        let mut mismatch = (records.len() != sent)
+            .then(|| format!("halo answered {} records for the {sent} items of this request", records.len()));
         if mismatch.is_none() {
             if let Some(field) = &self.check_field {
                 for (position, (entry, record)) in batch.iter().zip(&records).enumerate() {
@@ -347,7 +351,8 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Sender<T> {
                 }
             }
         }
-        let decoded: Vec<Option<T>> = records.iter().map(|record| serde_json::from_value(record.clone()).ok()).collect();
+        let decoded: Vec<Option<T>> =
+            records.iter().map(|record| serde_json::from_value(record.clone()).ok()).collect();
         if mismatch.is_none() && decoded.iter().any(Option::is_none) {
             mismatch = Some("a record of halo's answer cannot be decoded".to_owned());
         }

@@ -197,16 +197,14 @@ impl Catalog {
     /// The id of the priority called `name` (`"High"`) for tickets of `ticket_type` (its id or name): Halo's
     /// priorities belong to an SLA, so this is the priority of the ticket type's default SLA (its `default_sla`),
     /// the number a ticket's `priority_id` takes.
-    pub async fn priority_for(
-        &self,
-        ticket_type: impl Into<TicketTypeRef>,
-        name: &str,
-    ) -> Result<i64, CatalogError> {
+    pub async fn priority_for(&self, ticket_type: impl Into<TicketTypeRef>, name: &str) -> Result<i64, CatalogError> {
         let types = self.list(List::TicketType, None).await?;
         let ticket_type = match ticket_type.into() {
-            TicketTypeRef::Id(id) => types.iter().find(|t| t.id == id).cloned().ok_or_else(|| {
-                not_found(List::TicketType, &id.to_string(), &types)
-            })?,
+            TicketTypeRef::Id(id) => types
+                .iter()
+                .find(|t| t.id == id)
+                .cloned()
+                .ok_or_else(|| not_found(List::TicketType, &id.to_string(), &types))?,
             TicketTypeRef::Name(name) => {
                 let id = find(List::TicketType, &name, &types)?;
                 types.iter().find(|t| t.id == id).cloned().ok_or_else(|| not_found(List::TicketType, &name, &types))?
@@ -358,7 +356,8 @@ fn not_found(list: List, name: &str, records: &[Named]) -> CatalogError {
 /// Up to five names close to `name`: one containing the other (ignoring case and punctuation), or within a few
 /// edits (a quarter of the name's length, at least one), closest first.
 fn near_matches(name: &str, valid: &[String]) -> Vec<String> {
-    let fold = |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let fold =
+        |text: &str| text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
     let wanted = fold(name);
     if wanted.is_empty() {
         return Vec::new();
@@ -550,7 +549,9 @@ mod tests {
             "no status is called \"Shelved\" (valid: \"Closed\", \"In Progress\", \"New\", \"Pending Closure\")"
         );
         let sites = named(&["Head Office", "head office", "Depot"]);
-        assert!(matches!(find(List::Site, "Head Office", &sites), Err(CatalogError::Ambiguous { ids, .. }) if ids == [1, 2]));
+        assert!(
+            matches!(find(List::Site, "Head Office", &sites), Err(CatalogError::Ambiguous { ids, .. }) if ids == [1, 2])
+        );
         let converted: Error = find(List::Status, "x", &statuses).unwrap_err().into();
         assert_eq!(converted.kind(), ErrorKind::InvalidRequest);
     }
@@ -564,7 +565,8 @@ mod tests {
 
     #[test]
     fn lists_of_either_shape_decode() {
-        let wrapped: JsonList = serde_json::from_str(r#"{"record_count": 2, "statuses": [{"id": 1}, {"id": "2"}]}"#).unwrap();
+        let wrapped: JsonList =
+            serde_json::from_str(r#"{"record_count": 2, "statuses": [{"id": 1}, {"id": "2"}]}"#).unwrap();
         assert_eq!((wrapped.items.len(), wrapped.record_count), (2, Some(2)));
         assert_eq!(JsonList::item_id(&wrapped.items[1]), Some(2));
         let bare: JsonList = serde_json::from_str(r#"[{"id": 1.0}]"#).unwrap();
