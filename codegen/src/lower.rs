@@ -37,10 +37,14 @@ const BUILDER_RESERVED: &[&str] = &[
     "stream",
     "timeout",
 ];
+/// Methods the runtime adds to a resource accessor (issue 20, `emit/resources.rs`'s `kit`): no operation takes them
+/// (`bulk_create` and `bulk_update` where Halo's create-or-update is, `sql` where its report runs are).
+const ACCESSOR_RESERVED: &[&str] = &["bulk_create", "bulk_update", "sql"];
 /// Names a resource module imports, or uses unqualified (the prelude's), besides its builders: a builder or the
 /// accessor type named `Some` or `Default` would shadow them.
 const MODULE_RESERVED: &[&str] = &[
     "answer",
+    "Bulk",
     "Call",
     "Client",
     "Clone",
@@ -59,11 +63,13 @@ const MODULE_RESERVED: &[&str] = &[
     "Ok",
     "Option",
     "Pages",
+    "R",
     "Request",
     "Response",
     "Result",
     "Send",
     "Some",
+    "SqlQuery",
     "String",
     "Vec",
     "models",
@@ -496,7 +502,7 @@ impl<'s> Lowerer<'s> {
             let type_name = module_namespace.claim(&names::camel(&tag));
             let info = tag_info.get(tag.as_str());
             let mut operations = Vec::new();
-            let mut methods = Namespace::new(&[]);
+            let mut methods = Namespace::new(ACCESSOR_RESERVED);
             let mut ops = by_tag.remove(&tag).unwrap_or_default();
             // Sorted by operationId so the names handed out by the collision rule never depend on path order.
             ops.sort_by(|a, b| a.2.operation_id.cmp(&b.2.operation_id));

@@ -64,7 +64,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 pub use auth::ApiApplication;
@@ -584,5 +584,27 @@ impl FakeHalo {
     pub fn insert_plain(&self, resource: Plain, record: Value) -> Value {
         assert!(record.is_object(), "fake Halo records are JSON objects, got {record}");
         self.shared.lock().plain.insert(resource, record)
+    }
+
+    /// Seeds what a service desk's configuration has besides the statuses and ticket types every fake has: the
+    /// priorities of SLAs 1 and 2 (`Low`, `Medium`, `High`, `Critical`; `priorityid` 1-4 and 5-8; the seeded ticket
+    /// types name these SLAs in `default_sla`), outcomes (`Private Note`, `Time Entry`, `Close Ticket`) and categories
+    /// (`Hardware>Laptop`, `Hardware>Printer`, `Software`). For issue 20's catalog.
+    pub fn seed_catalog(&self) {
+        for (sla, first) in [(1, 1), (2, 5)] {
+            for (offset, name) in ["Low", "Medium", "High", "Critical"].into_iter().enumerate() {
+                let priorityid = first + offset as i64;
+                self.insert_plain(
+                    Plain::Priorities,
+                    json!({ "slaid": sla, "priorityid": priorityid, "name": name, "fixtime": 8 * (4 - offset) }),
+                );
+            }
+        }
+        for (id, outcome) in [(1, "Private Note"), (2, "Time Entry"), (3, "Close Ticket")] {
+            self.insert_plain(Plain::Outcomes, json!({ "id": id, "outcome": outcome }));
+        }
+        for (id, value) in [(1, "Hardware>Laptop"), (2, "Hardware>Printer"), (3, "Software")] {
+            self.insert_plain(Plain::Categories, json!({ "id": id, "value": value, "type_id": 1 }));
+        }
     }
 }

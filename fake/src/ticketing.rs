@@ -192,8 +192,11 @@ impl Default for TicketingStore {
         {
             store.insert(Ticketing::Statuses, json!({ "id": id, "name": name }));
         }
-        for (id, name) in [(1, "Incident"), (2, "Problem"), (3, "Service Request"), (4, "Change Request")] {
-            store.insert(Ticketing::TicketTypes, json!({ "id": id, "name": name }));
+        // Each ticket type's default SLA (`default_sla`), whose priorities its tickets take (`/Priority?slaid=`).
+        for (id, name, sla) in
+            [(1, "Incident", 1), (2, "Problem", 1), (3, "Service Request", 2), (4, "Change Request", 0)]
+        {
+            store.insert(Ticketing::TicketTypes, json!({ "id": id, "name": name, "default_sla": sla }));
         }
         store
     }
@@ -327,7 +330,9 @@ impl TicketingStore {
         for (id, fields, file) in plan {
             if resource == Ticketing::Reports && fields.get("_loadreportonly").is_some_and(|v| v == &json!(true)) {
                 let mut report = fields.clone();
-                report.insert("report".into(), self.run_sql(fields.get("sql").and_then(Value::as_str).unwrap_or("")));
+                let (content, columns) = self.run_sql(fields.get("sql").and_then(Value::as_str).unwrap_or(""));
+                report.insert("report".into(), content);
+                report.insert("columns".into(), columns);
                 saved.push(Value::Object(report));
                 continue;
             }
@@ -416,7 +421,9 @@ impl TicketingStore {
         let Some(Value::Object(mut report)) = self.get(Ticketing::Reports, id) else { return Ok(None) };
         if params.bool("loadreport")?.unwrap_or(false) {
             let sql = report.get("sql").and_then(Value::as_str).unwrap_or("").to_owned();
-            report.insert("report".into(), self.run_sql(&sql));
+            let (content, columns) = self.run_sql(&sql);
+            report.insert("report".into(), content);
+            report.insert("columns".into(), columns);
         }
         Ok(Some(Value::Object(report)))
     }
@@ -425,11 +432,31 @@ impl TicketingStore {
     /// the fake's tables, by Halo's SQL table names (`faults`, `actions`, `device`, `site`, `invoiceheader`, ...)
     /// and, for the columns Halo's database names otherwise, its column names (`faults.faultid`, `symptom`,
     /// `areaint`, ...; [`column`](Self::column)) as well as the fields' own.
-    /// Anything else answers like Halo: `loaded: false` and the database's error in `load_error`.
-    fn run_sql(&self, sql: &str) -> Value {
+    /// Anything else answers like Halo: `loaded: false` and the database's error in `load_error` (HaloAPI's
+    /// `Invoke-HaloSQL` reads it there), with status 200. Halo runs the statement inside a query of its own, so an
+    /// `ORDER BY` without `TOP` is SQL Server's error 1033 there (why Halo's SQL clients sort rows themselves).
+    /// Beside the rows, the report's `columns` describe the selected columns (`name`, `data_type`), as Halo's
+    /// `AnalyzerProfileColumn`s do.
+    fn run_sql(&self, sql: &str) -> (Value, Value) {
         match self.query(sql) {
-            Ok(rows) => json!({ "loaded": true, "rows": rows }),
-            Err(error) => json!({ "loaded": false, "load_error": error, "rows": [] }),
+            Ok((rows, names)) => {
+                let columns: Vec<Value> = names
+                    .iter()
+                    .map(|name| {
+                        let value = rows.first().and_then(|row| row.get(name.as_str()));
+                        let data_type = match value {
+                            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => json!("int"),
+                            Some(Value::Number(_)) => json!("float"),
+                            Some(Value::Bool(_)) => json!("bit"),
+                            Some(Value::String(_)) => json!("nvarchar"),
+                            _ => Value::Null,
+                        };
+                        json!({ "name": name, "data_type": data_type })
+                    })
+                    .collect();
+                (json!({ "loaded": true, "rows": rows }), Value::Array(columns))
+            }
+            Err(error) => (json!({ "loaded": false, "load_error": error, "rows": [] }), json!([])),
         }
     }
 
@@ -458,10 +485,15 @@ impl TicketingStore {
         known.iter().find(|(sql, _)| *sql == column).map_or(column, |(_, field)| field)
     }
 
-    fn query(&self, sql: &str) -> Result<Vec<Value>, String> {
+    fn query(&self, sql: &str) -> Result<(Vec<Value>, Vec<String>), String> {
         let text = sql.trim().trim_end_matches(';');
         let lower = text.to_ascii_lowercase();
         let syntax = || format!("Incorrect syntax near '{}'.", text.split_whitespace().last().unwrap_or(""));
+        if lower.contains(" order by ") && !lower.contains(" top ") {
+            return Err("The ORDER BY clause is invalid in views, inline functions, derived tables, subqueries, and \
+                        common table expressions, unless TOP, OFFSET or FOR XML is also specified."
+                .to_owned());
+        }
         let rest = lower.strip_prefix("select ").ok_or_else(syntax)?;
         let (columns, rest) = rest.split_once(" from ").ok_or_else(syntax)?;
         let (table, filter) = match rest.split_once(" where ") {
@@ -486,6 +518,20 @@ impl TicketingStore {
                 None => (Self::column(resource, column.trim()), column.trim()),
             })
             .collect();
+        let names: Vec<String> = match columns.as_slice() {
+            [("*", _)] => {
+                let mut names: Vec<String> = self
+                    .table(resource)
+                    .rows
+                    .values()
+                    .flat_map(|row| row.as_object().into_iter().flat_map(|map| map.keys().cloned()))
+                    .collect();
+                names.sort();
+                names.dedup();
+                names
+            }
+            _ => columns.iter().map(|(_, name)| name.to_string()).collect(),
+        };
         let rows = self.table(resource).rows.values().filter(|row| {
             conditions.iter().all(|(column, value)| {
                 row.get(column).is_some_and(|v| match v {
@@ -496,7 +542,7 @@ impl TicketingStore {
                 })
             })
         });
-        Ok(rows
+        let rows = rows
             .map(|row| match (columns.as_slice(), row) {
                 ([("*", _)], row) => row.clone(),
                 (_, Value::Object(map)) => Value::Object(
@@ -507,7 +553,8 @@ impl TicketingStore {
                 ),
                 (_, other) => other.clone(),
             })
-            .collect())
+            .collect();
+        Ok((rows, names))
     }
 
     /// A list answer: filters on the usual ids, `open_only`/`closed_only` on tickets, paging (capped at

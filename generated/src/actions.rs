@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Actions resource.
@@ -149,6 +150,40 @@ impl Actions {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Action` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Actions`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Action>,
+    ) -> Bulk<models::Action> {
+        let call = Call::new(
+            &self.0,
+            "POST /Actions",
+            &[],
+            "upsertActions",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Action` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Actions`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Action)>,
+    ) -> Bulk<models::Action> {
+        let call = Call::new(
+            &self.0,
+            "POST /Actions",
+            &[],
+            "upsertActions",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

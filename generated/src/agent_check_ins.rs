@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The AgentCheckIns resource.
@@ -145,6 +146,40 @@ impl AgentCheckIns {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `AgentCheckIn` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /AgentCheckIn`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::AgentCheckIn>,
+    ) -> Bulk<models::AgentCheckIn> {
+        let call = Call::new(
+            &self.0,
+            "POST /AgentCheckIn",
+            &[],
+            "upsertAgentCheckIns",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `AgentCheckIn` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /AgentCheckIn`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::AgentCheckIn)>,
+    ) -> Bulk<models::AgentCheckIn> {
+        let call = Call::new(
+            &self.0,
+            "POST /AgentCheckIn",
+            &[],
+            "upsertAgentCheckIns",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The AgentEventSubscriptions resource.
@@ -196,6 +197,40 @@ impl AgentEventSubscriptions {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `AgentEventSubscription` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /AgentEventSubscription`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::AgentEventSubscription>,
+    ) -> Bulk<models::AgentEventSubscription> {
+        let call = Call::new(
+            &self.0,
+            "POST /AgentEventSubscription",
+            &[],
+            "upsertAgentEventSubscriptions",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `AgentEventSubscription` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /AgentEventSubscription`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::AgentEventSubscription)>,
+    ) -> Bulk<models::AgentEventSubscription> {
+        let call = Call::new(
+            &self.0,
+            "POST /AgentEventSubscription",
+            &[],
+            "upsertAgentEventSubscriptions",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

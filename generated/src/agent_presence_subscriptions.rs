@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The AgentPresenceSubscriptions resource.
@@ -196,6 +197,40 @@ impl AgentPresenceSubscriptions {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `AgentPresenceSubscription` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /AgentPresenceSubscription`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::AgentPresenceSubscription>,
+    ) -> Bulk<models::AgentPresenceSubscription> {
+        let call = Call::new(
+            &self.0,
+            "POST /AgentPresenceSubscription",
+            &[],
+            "upsertAgentPresenceSubscriptions",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `AgentPresenceSubscription` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /AgentPresenceSubscription`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::AgentPresenceSubscription)>,
+    ) -> Bulk<models::AgentPresenceSubscription> {
+        let call = Call::new(
+            &self.0,
+            "POST /AgentPresenceSubscription",
+            &[],
+            "upsertAgentPresenceSubscriptions",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

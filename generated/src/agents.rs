@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Agents resource.
@@ -181,6 +182,40 @@ impl Agents {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Agent` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Agent`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Agent>,
+    ) -> Bulk<models::Agent> {
+        let call = Call::new(
+            &self.0,
+            "POST /Agent",
+            &[],
+            "upsertAgents",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Agent` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Agent`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Agent)>,
+    ) -> Bulk<models::Agent> {
+        let call = Call::new(
+            &self.0,
+            "POST /Agent",
+            &[],
+            "upsertAgents",
+            &["edit:agents", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

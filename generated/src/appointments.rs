@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Appointments resource.
@@ -159,6 +160,40 @@ impl Appointments {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Appointment` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Appointment`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Appointment>,
+    ) -> Bulk<models::Appointment> {
+        let call = Call::new(
+            &self.0,
+            "POST /Appointment",
+            &[],
+            "upsertAppointments",
+            &["edit:calendar", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Appointment` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Appointment`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Appointment)>,
+    ) -> Bulk<models::Appointment> {
+        let call = Call::new(
+            &self.0,
+            "POST /Appointment",
+            &[],
+            "upsertAppointments",
+            &["edit:calendar", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Assets resource.
@@ -149,6 +150,40 @@ impl Assets {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Asset` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Asset`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Asset>,
+    ) -> Bulk<models::Asset> {
+        let call = Call::new(
+            &self.0,
+            "POST /Asset",
+            &[],
+            "upsertAssets",
+            &["edit:assets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Asset` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Asset`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Asset)>,
+    ) -> Bulk<models::Asset> {
+        let call = Call::new(
+            &self.0,
+            "POST /Asset",
+            &[],
+            "upsertAssets",
+            &["edit:assets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

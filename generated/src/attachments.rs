@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Attachments resource.
@@ -165,6 +166,40 @@ impl Attachments {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Attachment` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Attachment`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Attachment>,
+    ) -> Bulk<models::Attachment> {
+        let call = Call::new(
+            &self.0,
+            "POST /Attachment",
+            &[],
+            "upsertAttachments",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Attachment` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Attachment`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Attachment)>,
+    ) -> Bulk<models::Attachment> {
+        let call = Call::new(
+            &self.0,
+            "POST /Attachment",
+            &[],
+            "upsertAttachments",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Categories resource.
@@ -153,6 +154,40 @@ impl Categories {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Category` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Category`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Category>,
+    ) -> Bulk<models::Category> {
+        let call = Call::new(
+            &self.0,
+            "POST /Category",
+            &[],
+            "upsertCategories",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Category` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Category`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Category)>,
+    ) -> Bulk<models::Category> {
+        let call = Call::new(
+            &self.0,
+            "POST /Category",
+            &[],
+            "upsertCategories",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

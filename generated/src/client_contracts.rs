@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The ClientContracts resource.
@@ -189,6 +190,40 @@ impl ClientContracts {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `ClientContract` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /ClientContract`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::ClientContract>,
+    ) -> Bulk<models::ClientContract> {
+        let call = Call::new(
+            &self.0,
+            "POST /ClientContract",
+            &[],
+            "upsertClientContracts",
+            &["edit:contracts", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `ClientContract` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /ClientContract`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::ClientContract)>,
+    ) -> Bulk<models::ClientContract> {
+        let call = Call::new(
+            &self.0,
+            "POST /ClientContract",
+            &[],
+            "upsertClientContracts",
+            &["edit:contracts", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Clients resource.
@@ -147,6 +148,40 @@ impl Clients {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Client` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Client`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Client>,
+    ) -> Bulk<models::Client> {
+        let call = Call::new(
+            &self.0,
+            "POST /Client",
+            &[],
+            "upsertClients",
+            &["edit:customers", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Client` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Client`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Client)>,
+    ) -> Bulk<models::Client> {
+        let call = Call::new(
+            &self.0,
+            "POST /Client",
+            &[],
+            "upsertClients",
+            &["edit:customers", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

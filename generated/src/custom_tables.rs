@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The CustomTables resource.
@@ -159,6 +160,40 @@ impl CustomTables {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `CustomTable` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /CustomTable`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::CustomTable>,
+    ) -> Bulk<models::CustomTable> {
+        let call = Call::new(
+            &self.0,
+            "POST /CustomTable",
+            &[],
+            "upsertCustomTables",
+            &["admin", "all"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `CustomTable` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /CustomTable`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::CustomTable)>,
+    ) -> Bulk<models::CustomTable> {
+        let call = Call::new(
+            &self.0,
+            "POST /CustomTable",
+            &[],
+            "upsertCustomTables",
+            &["admin", "all"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The FieldInfo resource.
@@ -157,6 +158,40 @@ impl FieldInfo {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `FieldInfo` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /FieldInfo`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::FieldInfo>,
+    ) -> Bulk<models::FieldInfo> {
+        let call = Call::new(
+            &self.0,
+            "POST /FieldInfo",
+            &[],
+            "upsertFieldInfo",
+            &["admin", "all"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `FieldInfo` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /FieldInfo`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::FieldInfo)>,
+    ) -> Bulk<models::FieldInfo> {
+        let call = Call::new(
+            &self.0,
+            "POST /FieldInfo",
+            &[],
+            "upsertFieldInfo",
+            &["admin", "all"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Items resource.
@@ -147,6 +148,40 @@ impl Items {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Item` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Item`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Item>,
+    ) -> Bulk<models::Item> {
+        let call = Call::new(
+            &self.0,
+            "POST /Item",
+            &[],
+            "upsertItems",
+            &["edit:items", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Item` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Item`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Item)>,
+    ) -> Bulk<models::Item> {
+        let call = Call::new(
+            &self.0,
+            "POST /Item",
+            &[],
+            "upsertItems",
+            &["edit:items", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

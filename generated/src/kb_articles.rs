@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The KbArticles resource.
@@ -159,6 +160,40 @@ impl KbArticles {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `KbArticle` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /KBArticle`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::KbArticle>,
+    ) -> Bulk<models::KbArticle> {
+        let call = Call::new(
+            &self.0,
+            "POST /KBArticle",
+            &[],
+            "upsertKbArticles",
+            &["edit:kb", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `KbArticle` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /KBArticle`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::KbArticle)>,
+    ) -> Bulk<models::KbArticle> {
+        let call = Call::new(
+            &self.0,
+            "POST /KBArticle",
+            &[],
+            "upsertKbArticles",
+            &["edit:kb", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

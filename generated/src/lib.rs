@@ -145,6 +145,11 @@ pub use runtime::{
     ErrorKind, FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages,
     QueryArg, RateLimit, Response, Result, RetryPolicy, SETTLE_TIME, WhoAmI,
 };
+pub use runtime::{
+    Bulk, BulkItem, BulkOutcome, BulkReport, Catalog, CatalogError, DEFAULT_CATALOG_TTL,
+    FieldChange, MAX_BULK_CHUNK, MAX_SQL_LEN, Planned, SqlColumn, SqlQuery, SqlRows,
+    TicketTypeRef,
+};
 #[doc(hidden)]
 pub use runtime::decode_json;
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).

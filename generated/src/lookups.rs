@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Lookups resource.
@@ -149,6 +150,40 @@ impl Lookups {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Lookup` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Lookup`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Lookup>,
+    ) -> Bulk<models::Lookup> {
+        let call = Call::new(
+            &self.0,
+            "POST /Lookup",
+            &[],
+            "upsertLookups",
+            &["admin", "all"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Lookup` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Lookup`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Lookup)>,
+    ) -> Bulk<models::Lookup> {
+        let call = Call::new(
+            &self.0,
+            "POST /Lookup",
+            &[],
+            "upsertLookups",
+            &["admin", "all"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Notifications resource.
@@ -163,6 +164,40 @@ impl Notifications {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Notification` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Notification`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Notification>,
+    ) -> Bulk<models::Notification> {
+        let call = Call::new(
+            &self.0,
+            "POST /Notification",
+            &[],
+            "upsertNotifications",
+            &["admin", "all"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Notification` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Notification`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Notification)>,
+    ) -> Bulk<models::Notification> {
+        let call = Call::new(
+            &self.0,
+            "POST /Notification",
+            &[],
+            "upsertNotifications",
+            &["admin", "all"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

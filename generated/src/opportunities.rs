@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Opportunities resource.
@@ -165,6 +166,40 @@ impl Opportunities {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Ticket` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Opportunities`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Ticket>,
+    ) -> Bulk<models::Ticket> {
+        let call = Call::new(
+            &self.0,
+            "POST /Opportunities",
+            &[],
+            "upsertOpportunities",
+            &["edit:crm", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Ticket` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Opportunities`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Ticket)>,
+    ) -> Bulk<models::Ticket> {
+        let call = Call::new(
+            &self.0,
+            "POST /Opportunities",
+            &[],
+            "upsertOpportunities",
+            &["edit:crm", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

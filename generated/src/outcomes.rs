@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Outcomes resource.
@@ -149,6 +150,40 @@ impl Outcomes {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Outcome` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Outcome`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Outcome>,
+    ) -> Bulk<models::Outcome> {
+        let call = Call::new(
+            &self.0,
+            "POST /Outcome",
+            &[],
+            "upsertOutcomes",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Outcome` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Outcome`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Outcome)>,
+    ) -> Bulk<models::Outcome> {
+        let call = Call::new(
+            &self.0,
+            "POST /Outcome",
+            &[],
+            "upsertOutcomes",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

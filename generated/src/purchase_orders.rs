@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The PurchaseOrders resource.
@@ -189,6 +190,40 @@ impl PurchaseOrders {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `PurchaseOrder` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /PurchaseOrder`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::PurchaseOrder>,
+    ) -> Bulk<models::PurchaseOrder> {
+        let call = Call::new(
+            &self.0,
+            "POST /PurchaseOrder",
+            &[],
+            "upsertPurchaseOrders",
+            &["edit:pos", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `PurchaseOrder` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /PurchaseOrder`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::PurchaseOrder)>,
+    ) -> Bulk<models::PurchaseOrder> {
+        let call = Call::new(
+            &self.0,
+            "POST /PurchaseOrder",
+            &[],
+            "upsertPurchaseOrders",
+            &["edit:pos", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The RecurringInvoices resource.
@@ -195,6 +196,40 @@ impl RecurringInvoices {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Invoice` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /RecurringInvoice`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Invoice>,
+    ) -> Bulk<models::Invoice> {
+        let call = Call::new(
+            &self.0,
+            "POST /RecurringInvoice",
+            &[],
+            "upsertRecurringInvoices",
+            &["edit:invoices", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Invoice` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /RecurringInvoice`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Invoice)>,
+    ) -> Bulk<models::Invoice> {
+        let call = Call::new(
+            &self.0,
+            "POST /RecurringInvoice",
+            &[],
+            "upsertRecurringInvoices",
+            &["edit:invoices", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

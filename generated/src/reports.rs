@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::{Bulk, SqlQuery};
 
 impl Client {
     /// The Reports resource.
@@ -157,6 +158,58 @@ impl Reports {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Report` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Report`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Report>,
+    ) -> Bulk<models::Report> {
+        let call = Call::new(
+            &self.0,
+            "POST /Report",
+            &[],
+            "upsertReports",
+            &["edit:reporting", "read:reporting", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Report` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Report`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Report)>,
+    ) -> Bulk<models::Report> {
+        let call = Call::new(
+            &self.0,
+            "POST /Report",
+            &[],
+            "upsertReports",
+            &["edit:reporting", "read:reporting", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
+    }
+
+    /// Runs one read-only SQL statement as a report (saving nothing) and decodes its rows as `R`: see
+    /// [`SqlQuery`].
+    ///
+    /// `POST /Report`
+    pub fn sql<R: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        query: impl Into<String>,
+    ) -> SqlQuery<R> {
+        let call = Call::new(
+            &self.0,
+            "POST /Report",
+            &[],
+            "upsertReports",
+            &["edit:reporting", "read:reporting", "all", "all:standard"],
+        );
+        SqlQuery::new(call, query)
     }
 }
 

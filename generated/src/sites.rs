@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Sites resource.
@@ -147,6 +148,40 @@ impl Sites {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Site` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Site`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Site>,
+    ) -> Bulk<models::Site> {
+        let call = Call::new(
+            &self.0,
+            "POST /Site",
+            &[],
+            "upsertSites",
+            &["edit:customers", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Site` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Site`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Site)>,
+    ) -> Bulk<models::Site> {
+        let call = Call::new(
+            &self.0,
+            "POST /Site",
+            &[],
+            "upsertSites",
+            &["edit:customers", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Slas resource.
@@ -147,6 +148,40 @@ impl Slas {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Sla` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /SLA`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Sla>,
+    ) -> Bulk<models::Sla> {
+        let call = Call::new(
+            &self.0,
+            "POST /SLA",
+            &[],
+            "upsertSlas",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Sla` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /SLA`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Sla)>,
+    ) -> Bulk<models::Sla> {
+        let call = Call::new(
+            &self.0,
+            "POST /SLA",
+            &[],
+            "upsertSlas",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

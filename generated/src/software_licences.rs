@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The SoftwareLicences resource.
@@ -199,6 +200,40 @@ impl SoftwareLicences {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `SoftwareLicence` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /SoftwareLicence`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::SoftwareLicence>,
+    ) -> Bulk<models::SoftwareLicence> {
+        let call = Call::new(
+            &self.0,
+            "POST /SoftwareLicence",
+            &[],
+            "upsertSoftwareLicences",
+            &["edit:softwarelicensing", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `SoftwareLicence` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /SoftwareLicence`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::SoftwareLicence)>,
+    ) -> Bulk<models::SoftwareLicence> {
+        let call = Call::new(
+            &self.0,
+            "POST /SoftwareLicence",
+            &[],
+            "upsertSoftwareLicences",
+            &["edit:softwarelicensing", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

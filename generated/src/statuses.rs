@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Statuses resource.
@@ -149,6 +150,40 @@ impl Statuses {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Status` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Status`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Status>,
+    ) -> Bulk<models::Status> {
+        let call = Call::new(
+            &self.0,
+            "POST /Status",
+            &[],
+            "upsertStatuses",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Status` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Status`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Status)>,
+    ) -> Bulk<models::Status> {
+        let call = Call::new(
+            &self.0,
+            "POST /Status",
+            &[],
+            "upsertStatuses",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

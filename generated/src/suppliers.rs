@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Suppliers resource.
@@ -151,6 +152,40 @@ impl Suppliers {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Supplier` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Supplier`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Supplier>,
+    ) -> Bulk<models::Supplier> {
+        let call = Call::new(
+            &self.0,
+            "POST /Supplier",
+            &[],
+            "upsertSuppliers",
+            &["edit:suppliers", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Supplier` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Supplier`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Supplier)>,
+    ) -> Bulk<models::Supplier> {
+        let call = Call::new(
+            &self.0,
+            "POST /Supplier",
+            &[],
+            "upsertSuppliers",
+            &["edit:suppliers", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Teams resource.
@@ -158,6 +159,40 @@ impl Teams {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Team` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Team`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Team>,
+    ) -> Bulk<models::Team> {
+        let call = Call::new(
+            &self.0,
+            "POST /Team",
+            &[],
+            "upsertTeams",
+            &["edit:teams", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Team` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Team`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Team)>,
+    ) -> Bulk<models::Team> {
+        let call = Call::new(
+            &self.0,
+            "POST /Team",
+            &[],
+            "upsertTeams",
+            &["edit:teams", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

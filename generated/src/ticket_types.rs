@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The TicketTypes resource.
@@ -159,6 +160,40 @@ impl TicketTypes {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `TicketType` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /TicketType`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::TicketType>,
+    ) -> Bulk<models::TicketType> {
+        let call = Call::new(
+            &self.0,
+            "POST /TicketType",
+            &[],
+            "upsertTicketTypes",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `TicketType` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /TicketType`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::TicketType)>,
+    ) -> Bulk<models::TicketType> {
+        let call = Call::new(
+            &self.0,
+            "POST /TicketType",
+            &[],
+            "upsertTicketTypes",
+            &["edit:tickets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

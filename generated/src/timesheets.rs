@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Timesheets resource.
@@ -139,6 +140,40 @@ impl Timesheets {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `Timesheet` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Timesheet`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::Timesheet>,
+    ) -> Bulk<models::Timesheet> {
+        let call = Call::new(
+            &self.0,
+            "POST /Timesheet",
+            &[],
+            "upsertTimesheets",
+            &["edit:timesheets", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `Timesheet` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Timesheet`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::Timesheet)>,
+    ) -> Bulk<models::Timesheet> {
+        let call = Call::new(
+            &self.0,
+            "POST /Timesheet",
+            &[],
+            "upsertTimesheets",
+            &["edit:timesheets", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

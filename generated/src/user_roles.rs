@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The UserRoles resource.
@@ -153,6 +154,40 @@ impl UserRoles {
                 .idempotent(true)
                 .update("update_many", items, |item, id| item.id = Some(id)),
         )
+    }
+
+    /// Creates `UserRole` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /UserRoles`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::UserRole>,
+    ) -> Bulk<models::UserRole> {
+        let call = Call::new(
+            &self.0,
+            "POST /UserRoles",
+            &[],
+            "upsertUserRoles",
+            &["admin", "all"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `UserRole` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /UserRoles`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::UserRole)>,
+    ) -> Bulk<models::UserRole> {
+        let call = Call::new(
+            &self.0,
+            "POST /UserRoles",
+            &[],
+            "upsertUserRoles",
+            &["admin", "all"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

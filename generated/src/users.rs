@@ -4,6 +4,7 @@
 use crate::models;
 use crate::runtime::{Call, Client, Response, Result, answer};
 use crate::runtime::{ItemStream, ListError, Pages};
+use crate::runtime::Bulk;
 
 impl Client {
     /// The Users resource.
@@ -167,6 +168,40 @@ impl Users {
             Call::new(&self.0, "POST /Users/prefs", &[], "updateUserPrefs", &[])
                 .body_items(items),
         )
+    }
+
+    /// Creates `User` records, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Users`
+    pub fn bulk_create(
+        &self,
+        items: impl IntoIterator<Item = models::User>,
+    ) -> Bulk<models::User> {
+        let call = Call::new(
+            &self.0,
+            "POST /Users",
+            &[],
+            "upsertUsers",
+            &["edit:customers", "all", "all:standard"],
+        );
+        Bulk::create(call, items, |item| item.id)
+    }
+
+    /// Updates `User` records by id, at most 100 a request, with a result per item: see [`Bulk`].
+    ///
+    /// `POST /Users`
+    pub fn bulk_update(
+        &self,
+        items: impl IntoIterator<Item = (i32, models::User)>,
+    ) -> Bulk<models::User> {
+        let call = Call::new(
+            &self.0,
+            "POST /Users",
+            &[],
+            "upsertUsers",
+            &["edit:customers", "all", "all:standard"],
+        );
+        Bulk::update(call, items, |item| item.id, |item, id| item.id = Some(id))
     }
 }
 

@@ -68,6 +68,12 @@ pub const EXAMPLE_FILES: &[Example] = &[
         features: &["webhook-axum"],
         text: include_str!("../../examples-src/ticket_mirror.rs"),
     },
+    Example {
+        file: "triage.rs",
+        uses: &[("reports", "sql"), ("tickets", "bulk_update")],
+        features: &[],
+        text: include_str!("../../examples-src/triage.rs"),
+    },
 ];
 
 impl Example {
@@ -86,10 +92,20 @@ impl Example {
     }
 }
 
+/// Whether `op` gives its accessor `method`: its own method, or one `resources.rs` adds from it (`kit`):
+/// `bulk_create` and `bulk_update` beside a create-or-update, `sql` beside Halo's report runs.
+fn provides(op: &crate::ir::Operation, method: &str) -> bool {
+    match method {
+        "bulk_create" | "bulk_update" => op.upsert.as_ref().is_some_and(|upsert| upsert.many),
+        "sql" => op.upsert.is_some() && op.idempotent_when.is_some(),
+        _ => op.method_name == method,
+    }
+}
+
 /// The examples whose methods the API has, in file-name order.
 fn available(api: &Api) -> impl Iterator<Item = &'static Example> + '_ {
-    let has = |module: &str, method: &str| {
-        api.resources.iter().any(|r| r.module == module && r.operations.iter().any(|op| op.method_name == method))
+    let has = move |module: &str, method: &str| {
+        api.resources.iter().any(|r| r.module == module && r.operations.iter().any(|op| provides(op, method)))
     };
     EXAMPLE_FILES.iter().filter(move |example| example.uses.iter().all(|(module, method)| has(module, method)))
 }

@@ -62,11 +62,13 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
         )
     });
     let whoami = whoami_agent(api, resource);
+    let (kit_import, kit_methods) = kit(api, resource);
     quote! {
         #![doc = #module_doc]
         #models_import
         use crate::runtime::{Call, Client, Response, Result, answer};
         #lists_import
+        #kit_import
         impl Client {
             #[doc = #accessor_doc]
             pub fn #accessor(&self) -> #type_name {
@@ -78,10 +80,85 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
         pub struct #type_name(Client);
         impl #type_name {
             #(#methods)*
+            #kit_methods
         }
         #(#builders)*
         #whoami
     }
+}
+
+/// Issue 20's methods on a resource accessor, one-line forwards into the runtime: `bulk_create` and `bulk_update`
+/// where Halo's create-or-update POST is (`runtime::Bulk`), and `sql` where its report runs are (the operation marked
+/// `x-halo-idempotent: {"when_items_have": ...}`, `runtime::SqlQuery`). The names are reserved for accessors
+/// (`lower::ACCESSOR_RESERVED`), so no operation takes them.
+fn kit(api: &Api, resource: &Resource) -> (TokenStream, TokenStream) {
+    let mut imports = Vec::new();
+    let mut methods = Vec::new();
+    let creates = resource.operations.iter().filter(|op| {
+        op.path_params.is_empty()
+            && op.upsert.as_ref().is_some_and(|upsert| upsert.role == UpsertRole::Create && upsert.many)
+    });
+    for op in creates {
+        let Some(upsert) = &op.upsert else { continue };
+        let Some(Body { ty, .. }) = &op.body else { continue };
+        let ty = ty_tokens(api, ty, &models_path());
+        let id_ty = ty_tokens(api, &upsert.id_ty, &models_path());
+        let id = ident(&upsert.id_field);
+        let (read_id, set_id) = if upsert.id_optional {
+            (quote!(item.#id), quote!(Some(id)))
+        } else {
+            (quote!(Some(item.#id)), quote!(id))
+        };
+        let route = method_and_path(op);
+        let operation_id = &op.operation_id;
+        let scopes = &op.scopes;
+        let item = match &op.body {
+            Some(Body { ty: Ty::Named(item), .. }) => api.ty(*item).rust_name.clone(),
+            _ => continue,
+        };
+        let create_docs = doc_attrs(&[
+            format!("Creates `{item}` records, at most 100 a request, with a result per item: see [`Bulk`]."),
+            String::new(),
+            format!("`{route}`"),
+        ]);
+        let update_docs = doc_attrs(&[
+            format!("Updates `{item}` records by id, at most 100 a request, with a result per item: see [`Bulk`]."),
+            String::new(),
+            format!("`{route}`"),
+        ]);
+        imports.push(quote!(Bulk));
+        methods.push(quote! {
+            #create_docs
+            pub fn bulk_create(&self, items: impl IntoIterator<Item = #ty>) -> Bulk<#ty> {
+                let call = Call::new(&self.0, #route, &[], #operation_id, &[#(#scopes),*]);
+                Bulk::create(call, items, |item| #read_id)
+            }
+            #update_docs
+            pub fn bulk_update(&self, items: impl IntoIterator<Item = (#id_ty, #ty)>) -> Bulk<#ty> {
+                let call = Call::new(&self.0, #route, &[], #operation_id, &[#(#scopes),*]);
+                Bulk::update(call, items, |item| #read_id, |item, id| item.#id = #set_id)
+            }
+        });
+        if op.idempotent_when.is_some() {
+            let sql_docs = doc_attrs(&[
+                "Runs one read-only SQL statement as a report (saving nothing) and decodes its rows as `R`: see"
+                    .to_owned(),
+                "[`SqlQuery`].".to_owned(),
+                String::new(),
+                format!("`{route}`"),
+            ]);
+            imports.push(quote!(SqlQuery));
+            methods.push(quote! {
+                #sql_docs
+                pub fn sql<R: serde::de::DeserializeOwned + Send + 'static>(&self, query: impl Into<String>) -> SqlQuery<R> {
+                    let call = Call::new(&self.0, #route, &[], #operation_id, &[#(#scopes),*]);
+                    SqlQuery::new(call, query)
+                }
+            });
+        }
+    }
+    let import = (!imports.is_empty()).then(|| quote!(use crate::runtime::{#(#imports),*};));
+    (quote!(#import), quote!(#(#methods)*))
 }
 
 /// `WhoAmI::agent()`, typed, on the resource with `GET /Agent/me`: the runtime's `Client::whoami` reads that path as

@@ -8,7 +8,9 @@ use super::Output;
 /// `(file name, contents)` of every runtime file. A test in `tests/` checks this list against the directory.
 pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("auth.rs", include_str!("../../runtime/auth.rs")),
+    ("bulk.rs", include_str!("../../runtime/bulk.rs")),
     ("call.rs", include_str!("../../runtime/call.rs")),
+    ("catalog.rs", include_str!("../../runtime/catalog.rs")),
     ("client.rs", include_str!("../../runtime/client.rs")),
     ("custom.rs", include_str!("../../runtime/custom.rs")),
     ("custom_fields.rs", include_str!("../../runtime/custom_fields.rs")),
@@ -20,6 +22,7 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("model.rs", include_str!("../../runtime/model.rs")),
     ("paging.rs", include_str!("../../runtime/paging.rs")),
     ("permissions.rs", include_str!("../../runtime/permissions.rs")),
+    ("report_sql.rs", include_str!("../../runtime/report_sql.rs")),
     ("request.rs", include_str!("../../runtime/request.rs")),
     ("response.rs", include_str!("../../runtime/response.rs")),
     ("retry.rs", include_str!("../../runtime/retry.rs")),

@@ -16,6 +16,9 @@ usage: fake-halo [options]
   --seed-users N        users to seed (default 0)
   --seed-clients N      clients to seed (default 0)
   --seed-assets N       assets to seed, spread over clients 1, 2 and 3 (default 0)
+  --seed-tickets N      open tickets (status 1, priority 1) to seed, spread over clients 1, 2 and 3 and, within
+                        each client, ticket types 1, 2 and 3 (default 0)
+  --seed-catalog        seed priorities (per SLA), outcomes and categories (FakeHalo::seed_catalog)
   --client-id ID        accepted client id (default fake-halo-client)
   --client-secret S     accepted client secret (default fake-halo-secret)
   --scopes S1,S2        scopes the API application allows (default all); tokens get the ones asked for among them
@@ -42,6 +45,8 @@ struct Options {
     seed_users: usize,
     seed_clients: usize,
     seed_assets: usize,
+    seed_tickets: usize,
+    seed_catalog: bool,
     client_id: String,
     client_secret: String,
     scopes: Option<String>,
@@ -61,6 +66,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seed_users: 0,
         seed_clients: 0,
         seed_assets: 0,
+        seed_tickets: 0,
+        seed_catalog: false,
         client_id: DEFAULT_CLIENT_ID.into(),
         client_secret: DEFAULT_CLIENT_SECRET.into(),
         scopes: None,
@@ -84,6 +91,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--seed-users" => options.seed_users = number(arg, value()?)?,
             "--seed-clients" => options.seed_clients = number(arg, value()?)?,
             "--seed-assets" => options.seed_assets = number(arg, value()?)?,
+            "--seed-tickets" => options.seed_tickets = number(arg, value()?)?,
+            "--seed-catalog" => options.seed_catalog = true,
             "--client-id" => options.client_id = value()?,
             "--client-secret" => options.client_secret = value()?,
             "--scopes" => options.scopes = Some(value()?),
@@ -156,6 +165,19 @@ async fn main() -> ExitCode {
         });
         fake.insert_ticketing(Ticketing::Assets, asset);
     }
+    for n in 0..options.seed_tickets {
+        let ticket = json!({
+            "summary": format!("Ticket {}", n + 1),
+            "client_id": n % 3 + 1,
+            "tickettype_id": (n / 3) % 3 + 1,
+            "status_id": 1,
+            "priority_id": 1,
+        });
+        fake.insert_ticketing(Ticketing::Tickets, ticket);
+    }
+    if options.seed_catalog {
+        fake.seed_catalog();
+    }
     fake.set_webhook_settings(options.webhooks.clone());
     println!("fake Halo listening");
     println!("  base URL       {}", fake.base_url());
@@ -165,12 +187,13 @@ async fn main() -> ExitCode {
     println!("  client secret  {}", fake.client_secret());
     println!("  scopes allowed {}", options.scopes.as_deref().unwrap_or("all"));
     println!(
-        "  seeded         {} agents, {} teams, {} users, {} clients, {} assets",
+        "  seeded         {} agents, {} teams, {} users, {} clients, {} assets, {} tickets",
         fake.agents().len(),
         fake.teams().len(),
         fake.users().len(),
         fake.clients().len(),
-        options.seed_assets
+        options.seed_assets,
+        options.seed_tickets
     );
     println!();
     // The agent the deactivation example is pointed at: the last seeded one, else the one provisioning creates.
@@ -197,6 +220,9 @@ async fn main() -> ExitCode {
         "  cargo run -p halopsa --example open_ticket -- 1 \"Printer on fire\" --note \"Called it in\" --hours 0.5 --close"
     );
     println!("  cargo run -p halopsa --example export_assets -- 1   # seed some with --seed-assets N");
+    println!(
+        "  cargo run -p halopsa --example triage -- 1 High   # with --seed-tickets N --seed-catalog; --dry-run first"
+    );
     println!();
     println!("Ctrl-C stops it; state lives in memory only.");
     if let Some(events) = options.churn {

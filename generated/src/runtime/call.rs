@@ -163,6 +163,22 @@ impl<A> Call<A> {
         self.body_items(items)
     }
 
+    /// The same request, its answer read another way (`bulk.rs` and `report_sql.rs` read Halo's records as JSON).
+    pub(crate) fn answer<B>(self) -> Call<B> {
+        let Call { client, request, template, body, error, .. } = self;
+        Call { client, request, template, body, error, answer: PhantomData }
+    }
+
+    /// The client the request goes through.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The request's method and path (`POST /Tickets`), for errors and `Debug`.
+    pub(crate) fn route(&self) -> (&Method, &str) {
+        (&self.request.method, &self.request.path)
+    }
+
     /// Keeps the first error: it is what `send` reports.
     fn fail(&mut self, error: Error) {
         self.error.get_or_insert(error);

@@ -16,11 +16,14 @@
 #![cfg_attr(not(feature = "default"), allow(dead_code, unused_imports))]
 
 mod auth;
+// Issue 20: bulk writes with a result per item, SQL reports as typed queries, a catalog of names and ids.
+mod bulk;
 // Which of the builders' setters, bodies and kinds of answer a crate uses depends on its spec (Halo's whole swagger,
 // which `cargo xtask full-api` generates, has no download, so no `answer::Bytes`; the curated spec no list-of-text
 // parameter, so no `Call::texts`); each is used by some spec.
 #[allow(dead_code)]
 mod call;
+mod catalog;
 mod client;
 mod custom;
 pub(crate) mod custom_fields;
@@ -34,6 +37,7 @@ pub(crate) mod lenient;
 pub(crate) mod model;
 mod paging;
 mod permissions;
+mod report_sql;
 mod request;
 mod response;
 mod retry;
@@ -46,7 +50,9 @@ pub mod webhook_receiver;
 #[cfg(test)]
 mod tests;
 
+pub use bulk::{Bulk, BulkItem, BulkOutcome, BulkReport, FieldChange, MAX_BULK_CHUNK, Planned};
 pub(crate) use call::{Call, answer};
+pub use catalog::{Catalog, CatalogError, DEFAULT_CATALOG_TTL, TicketTypeRef};
 pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
 pub use custom_fields::{CustomFieldKey, CustomFieldValue};
@@ -59,6 +65,7 @@ pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, Pages};
 #[allow(unused_imports)]
 pub use paging::ListPage;
 pub use permissions::WhoAmI;
+pub use report_sql::{MAX_SQL_LEN, SqlColumn, SqlQuery, SqlRows};
 pub(crate) use request::Request;
 pub use response::Response;
 pub use retry::{RateLimit, RetryPolicy};
