@@ -173,6 +173,7 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
     mark_custom_fields(&mut types);
     assign_owners(&mut types, &resources);
     resources.sort_by(|a, b| a.module.cmp(&b.module));
+    cli::name(&mut resources, &types);
     let feature_groups = feature_groups(model, &resources);
     Api {
         title: model.info.title.clone(),
@@ -522,6 +523,7 @@ impl<'s> Lowerer<'s> {
                 module,
                 type_name,
                 operations,
+                cli_command: String::new(),
             });
         }
         resources
@@ -595,6 +597,7 @@ impl<'s> Lowerer<'s> {
             idempotent,
             idempotent_when,
             scopes: syntax::accepted_scopes(self.model, operation),
+            cli: CliNames::default(),
         };
         let Some(id_wire) = upsert else { return vec![base] };
         let item = match &base.body {
@@ -1016,6 +1019,7 @@ fn walk(types: &BTreeMap<TypeId, TypeDef>, roots: &[TypeId], seen: &mut BTreeSet
     }
 }
 
+mod cli;
 #[cfg(test)]
 mod reserved_names;
 
