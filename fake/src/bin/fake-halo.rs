@@ -16,6 +16,7 @@ usage: fake-halo [options]
   --seed-users N        users to seed (default 0)
   --seed-clients N      clients to seed (default 0)
   --seed-assets N       assets to seed, spread over clients 1, 2 and 3 (default 0)
+  --seed-tickets N      tickets to seed, spread over clients 1, 2 and 3, every fourth closed (default 0)
   --client-id ID        accepted client id (default fake-halo-client)
   --client-secret S     accepted client secret (default fake-halo-secret)
   --scopes S1,S2        scopes the API application allows (default all); tokens get the ones asked for among them
@@ -42,6 +43,7 @@ struct Options {
     seed_users: usize,
     seed_clients: usize,
     seed_assets: usize,
+    seed_tickets: usize,
     client_id: String,
     client_secret: String,
     scopes: Option<String>,
@@ -61,6 +63,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seed_users: 0,
         seed_clients: 0,
         seed_assets: 0,
+        seed_tickets: 0,
         client_id: DEFAULT_CLIENT_ID.into(),
         client_secret: DEFAULT_CLIENT_SECRET.into(),
         scopes: None,
@@ -84,6 +87,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--seed-users" => options.seed_users = number(arg, value()?)?,
             "--seed-clients" => options.seed_clients = number(arg, value()?)?,
             "--seed-assets" => options.seed_assets = number(arg, value()?)?,
+            "--seed-tickets" => options.seed_tickets = number(arg, value()?)?,
             "--client-id" => options.client_id = value()?,
             "--client-secret" => options.client_secret = value()?,
             "--scopes" => options.scopes = Some(value()?),
@@ -156,6 +160,16 @@ async fn main() -> ExitCode {
         });
         fake.insert_ticketing(Ticketing::Assets, asset);
     }
+    for n in 0..options.seed_tickets {
+        let status = if n % 4 == 3 { halopsa_fake::CLOSED_STATUS } else { 1 };
+        let ticket = json!({
+            "summary": format!("Seeded ticket {}", n + 1),
+            "details": "Seeded by fake-halo --seed-tickets.",
+            "client_id": n % 3 + 1,
+            "status_id": status,
+        });
+        fake.insert_ticketing(Ticketing::Tickets, ticket);
+    }
     fake.set_webhook_settings(options.webhooks.clone());
     println!("fake Halo listening");
     println!("  base URL       {}", fake.base_url());
@@ -165,12 +179,13 @@ async fn main() -> ExitCode {
     println!("  client secret  {}", fake.client_secret());
     println!("  scopes allowed {}", options.scopes.as_deref().unwrap_or("all"));
     println!(
-        "  seeded         {} agents, {} teams, {} users, {} clients, {} assets",
+        "  seeded         {} agents, {} teams, {} users, {} clients, {} assets, {} tickets",
         fake.agents().len(),
         fake.teams().len(),
         fake.users().len(),
         fake.clients().len(),
-        options.seed_assets
+        options.seed_assets,
+        options.seed_tickets
     );
     println!();
     // The agent the deactivation example is pointed at: the last seeded one, else the one provisioning creates.
