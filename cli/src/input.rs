@@ -38,12 +38,15 @@ impl From<halopsa::Error> for Failure {
     }
 }
 
+/// The records of one page, and how many there are in all when Halo says.
+pub type Page = (Vec<Value>, Option<u64>);
+
 /// What an operation does once sent.
 pub enum Action {
     /// Prints a JSON value: a record, the records a create-many saved, ...
     Value(Pending<Result<Value, Failure>>),
     /// Prints the records of one page (and says how many there are in all, when Halo does).
-    Page(Pending<Result<(Vec<Value>, Option<u64>), Failure>>),
+    Page(Pending<Result<Page, Failure>>),
     /// Prints every record of a listing, page by page.
     Listing(Pending<Result<Vec<Value>, Failure>>),
     /// Prints nothing.

@@ -56,6 +56,7 @@ fn root() -> Command {
         .after_help(codes)
         .arg(
             Arg::new("profile")
+                .help_heading("Global options")
                 .long("profile")
                 .global(true)
                 .value_name("NAME")
@@ -63,6 +64,7 @@ fn root() -> Command {
         )
         .arg(
             Arg::new("output")
+                .help_heading("Global options")
                 .long("output")
                 .short('o')
                 .global(true)
@@ -72,6 +74,7 @@ fn root() -> Command {
         )
         .arg(
             Arg::new("columns")
+                .help_heading("Global options")
                 .long("columns")
                 .global(true)
                 .value_name("NAME,...")
@@ -81,6 +84,7 @@ fn root() -> Command {
         )
         .arg(
             Arg::new("dry-run")
+                .help_heading("Global options")
                 .long("dry-run")
                 .global(true)
                 .action(ArgAction::SetTrue)
@@ -301,9 +305,12 @@ fn perform(
 
 fn show(shown: &Shown, options: &Options) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    output::print(&mut out, shown, options.format, options.columns.as_deref())
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::Output(format!("cannot write the output: {e}")))
+    match output::print(&mut out, shown, options.format, options.columns.as_deref()).and_then(|()| out.flush()) {
+        // `halo ... | head`: the reader has what it wanted.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(Failure::Output(format!("cannot write the output: {error}"))),
+        Ok(()) => Ok(()),
+    }
 }
 
 fn write_file(bytes: &[u8], out: Option<&String>) -> Result<(), Failure> {
