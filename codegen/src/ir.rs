@@ -276,6 +276,8 @@ pub struct Resource {
     pub default_feature: bool,
     /// Operations sorted by method name.
     pub operations: Vec<Operation>,
+    /// The resource's subcommand of the `halo` command line (`agent-check-ins`), from `lower/cli.rs`.
+    pub cli_command: String,
 }
 
 /// One method on a resource accessor and its request builder.
@@ -319,6 +321,35 @@ pub struct Operation {
     /// as `edit:agents`), from its security requirements; empty when it needs no particular scope. The runtime
     /// names them when Halo answers 401 or 403.
     pub scopes: Vec<String>,
+    /// How the `halo` command line names the operation and its inputs.
+    pub cli: CliNames,
+}
+
+/// The names the `halo` command line gives an operation and its inputs (`lower/cli.rs`): kebab-case, unique within
+/// the operation's command (the command line's own flags, `--output`, `--json`, `--all`, ..., claimed first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CliNames {
+    /// The subcommand under the resource's (`list`, `create-many`), unique among the resource's.
+    pub command: String,
+    /// One per path parameter, in the same order: the positional argument (`id`).
+    pub path_args: Vec<String>,
+    /// The positional argument of an update's id (`update`, not `update-many`), after the path parameters' (`id`).
+    pub record_id: Option<String>,
+    /// One per query parameter, in the same order: the flag without its dashes (`client-id`).
+    pub query_flags: Vec<String>,
+    /// The flags that set a simple field (a boolean, number, string or date) of the record the operation sends:
+    /// `create`, `update` and a plain object body, never the batch methods (those take `--json` only) nor the id
+    /// an update takes as its argument. In the body struct's field order.
+    pub body_flags: Vec<BodyFlag>,
+}
+
+/// A flag that sets one field of the record an operation sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyFlag {
+    /// The flag without its dashes (`isdisabled`, `client-id`).
+    pub flag: String,
+    /// Index into the body struct's `fields`.
+    pub field: usize,
 }
 
 /// The boolean field of a body's items that makes a request idempotent when every item has it set.

@@ -41,7 +41,24 @@ pub struct Input<'a> {
 /// Generates every file of the crate, or every error in the spec.
 pub fn generate(input: &Input<'_>) -> Result<Vec<GeneratedFile>, Diagnostics> {
     let api = lower_spec(input.spec, input.spec_name)?;
-    let mut files: Vec<GeneratedFile> = emit::files(&api)
+    let mut files = format(emit::files(&api), input);
+    if let Some(changelog) = input.changelog {
+        files.push(GeneratedFile { path: "CHANGELOG.md".to_owned(), contents: changelog.replace("\r\n", "\n") });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Generates the generated part of the `halo` command line (`cli/src/generated/`, paths relative to it) from the
+/// same IR: a table of every operation's arguments and flags, and a function per operation calling the crate's
+/// request builder. The command line's core (`cli/src/*.rs`) is hand-written.
+pub fn generate_cli(input: &Input<'_>) -> Result<Vec<GeneratedFile>, Diagnostics> {
+    let api = lower_spec(input.spec, input.spec_name)?;
+    Ok(format(emit::cli_files(&api), input))
+}
+
+fn format(files: Vec<(String, emit::Output)>, input: &Input<'_>) -> Vec<GeneratedFile> {
+    files
         .into_iter()
         .map(|(path, output)| {
             let contents = match output {
@@ -51,12 +68,7 @@ pub fn generate(input: &Input<'_>) -> Result<Vec<GeneratedFile>, Diagnostics> {
             };
             GeneratedFile { path, contents }
         })
-        .collect();
-    if let Some(changelog) = input.changelog {
-        files.push(GeneratedFile { path: "CHANGELOG.md".to_owned(), contents: changelog.replace("\r\n", "\n") });
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+        .collect()
 }
 
 /// Parses, validates and lowers a spec: the IR the emitters would see (snapshot it to review naming decisions).

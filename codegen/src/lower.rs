@@ -183,6 +183,7 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
     mark_custom_fields(&mut types);
     assign_owners(&mut types, &resources);
     resources.sort_by(|a, b| a.module.cmp(&b.module));
+    cli::name(&mut resources, &types);
     let feature_groups = feature_groups(model, &resources);
     Api {
         title: model.info.title.clone(),
@@ -544,6 +545,7 @@ impl<'s> Lowerer<'s> {
                 module,
                 type_name,
                 operations,
+                cli_command: String::new(),
             });
         }
         resources
@@ -617,6 +619,7 @@ impl<'s> Lowerer<'s> {
             idempotent,
             idempotent_when,
             scopes: syntax::accepted_scopes(self.model, operation),
+            cli: CliNames::default(),
         };
         let Some(id_wire) = upsert else { return vec![base] };
         let item = match &base.body {
@@ -1038,6 +1041,7 @@ fn walk(types: &BTreeMap<TypeId, TypeDef>, roots: &[TypeId], seen: &mut BTreeSet
     }
 }
 
+mod cli;
 #[cfg(test)]
 mod reserved_names;
 

@@ -49,6 +49,13 @@ fn escape(name: &str) -> String {
     }
 }
 
+/// A command or flag of the `halo` command line from a snake_case name: `client_id` → `client-id`, `r#type` →
+/// `type`, `_2faemailallowed` → `2faemailallowed`, `self_` → `self`. One-to-one on the names `snake` makes, except
+/// for the `_` it adds, which no other snake name could also end or start with.
+pub fn kebab(snake: &str) -> String {
+    unraw(snake).trim_matches('_').replace('_', "-")
+}
+
 /// The name without a leading `r#`: what serde sees as the field's wire name.
 pub fn unraw(name: &str) -> &str {
     name.strip_prefix("r#").unwrap_or(name)
@@ -133,6 +140,11 @@ mod tests {
         assert_eq!(snake("excludeAgent"), "exclude_agent");
         assert_eq!(snake("odata.id"), "odata_id");
         assert_eq!(snake("_signature"), "signature");
+        assert_eq!(kebab("client_id"), "client-id");
+        assert_eq!(kebab("r#type"), "type");
+        assert_eq!(kebab("_2faemailallowed"), "2faemailallowed");
+        assert_eq!(kebab("self_"), "self");
+        assert_eq!(kebab("dry_run_2"), "dry-run-2");
         assert_eq!(camel("Uname_List"), "UnameList");
         assert_eq!(camel("self"), "Self_");
         assert_eq!(camel("2fa"), "_2fa");

@@ -480,7 +480,8 @@ fn broken_specs_leave_the_output_untouched() {
     for (name, text) in cases {
         let spec_path = dir.join("spec.json");
         std::fs::write(&spec_path, text).unwrap();
-        let paths = xtask::codegen::Paths { spec: spec_path, changelog: dir.join("none.md"), out: out.clone() };
+        let paths =
+            xtask::codegen::Paths { spec: spec_path, changelog: dir.join("none.md"), out: out.clone(), cli_out: None };
         let error = xtask::codegen::write(&paths).expect_err(name).to_string();
         assert!(error.contains("spec.json"), "{name}: {error}");
         assert_eq!(std::fs::read_to_string(out.join("src/lib.rs")).unwrap(), "// sentinel\n", "{name}");
@@ -489,7 +490,12 @@ fn broken_specs_leave_the_output_untouched() {
     }
     // The same spec, valid, writes the crate and removes what it does not produce.
     std::fs::write(dir.join("spec.json"), serde_json::to_string(&base()).unwrap()).unwrap();
-    let paths = xtask::codegen::Paths { spec: dir.join("spec.json"), changelog: dir.join("none.md"), out: out.clone() };
+    let paths = xtask::codegen::Paths {
+        spec: dir.join("spec.json"),
+        changelog: dir.join("none.md"),
+        out: out.clone(),
+        cli_out: None,
+    };
     xtask::codegen::write(&paths).unwrap();
     assert!(!out.join("stale.txt").exists());
     assert!(xtask::codegen::check(&paths).unwrap().is_empty());

@@ -21,6 +21,9 @@ pub struct Paths {
     pub changelog: PathBuf,
     /// The crate directory.
     pub out: PathBuf,
+    /// The directory of the `halo` command line's generated part (`cli/src/generated/`), if it is to be written or
+    /// checked too; the rest of the CLI package is hand-written.
+    pub cli_out: Option<PathBuf>,
 }
 
 impl Paths {
@@ -30,6 +33,7 @@ impl Paths {
             spec: root.join("spec/halopsa.json"),
             changelog: root.join("spec/CHANGELOG.md"),
             out: root.join("generated"),
+            cli_out: Some(root.join("cli/src/generated")),
         }
     }
 
@@ -104,19 +108,31 @@ pub fn main(args: &[String]) -> Result<()> {
         match arg.as_str() {
             "--check" => check_only = true,
             "--spec" => paths.spec = PathBuf::from(args.next().ok_or("--spec needs a path")?),
-            "--out" => paths.out = PathBuf::from(args.next().ok_or("--out needs a directory")?),
+            "--out" => {
+                paths.out = PathBuf::from(args.next().ok_or("--out needs a directory")?);
+                // Another crate directory is a scratch generation: the CLI is generated only with `--cli-out`.
+                paths.cli_out = None;
+            }
+            "--cli-out" => paths.cli_out = Some(PathBuf::from(args.next().ok_or("--cli-out needs a directory")?)),
             "--changelog" => paths.changelog = PathBuf::from(args.next().ok_or("--changelog needs a path")?),
             other => return Err(format!("unknown argument `{other}` for `cargo xtask codegen`").into()),
         }
     }
     if check_only {
-        let drift = check(&paths)?;
-        if drift.is_empty() {
-            println!("{} is up to date", display(&paths.out));
-            return Ok(());
+        let mut stale = Vec::new();
+        for (dir, drift) in check_all(&paths)? {
+            if drift.is_empty() {
+                println!("{} is up to date", display(&dir));
+            } else {
+                eprint!("{}", drift.report_with_fix(&dir, &fix_command(&paths)));
+                stale.push(display(&dir));
+            }
         }
-        eprint!("{}", drift.report_with_fix(&paths.out, &fix_command(&paths)));
-        return Err(format!("{} is stale", display(&paths.out)).into());
+        if !stale.is_empty() {
+            let verb = if stale.len() == 1 { "is" } else { "are" };
+            return Err(format!("{} {verb} stale", stale.join(" and ")).into());
+        }
+        return Ok(());
     }
     let summary = write(&paths)?;
     println!("{summary}");
@@ -137,6 +153,11 @@ pub fn fix_command(paths: &Paths) -> String {
             command.push_str(&format!(" {flag} {}", display(path)));
         }
     }
+    if let Some(cli_out) = &paths.cli_out
+        && defaults.as_ref().and_then(|d| d.cli_out.as_ref()) != Some(cli_out)
+    {
+        command.push_str(&format!(" --cli-out {}", display(cli_out)));
+    }
     command
 }
 
@@ -147,6 +168,14 @@ pub fn generate(paths: &Paths) -> Result<Vec<codegen::GeneratedFile>> {
     let spec_name = spec_name(&paths.spec);
     let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: changelog.as_deref() };
     codegen::generate(&input).map_err(|diagnostics| format!("{}: {diagnostics}", paths.spec.display()).into())
+}
+
+/// Generates the `halo` command line's generated part in memory from the spec at `paths.spec`.
+pub fn generate_cli(paths: &Paths) -> Result<Vec<codegen::GeneratedFile>> {
+    let spec = fs::read_to_string(&paths.spec).map_err(|e| format!("cannot read {}: {e}", paths.spec.display()))?;
+    let spec_name = spec_name(&paths.spec);
+    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: None };
+    codegen::generate_cli(&input).map_err(|diagnostics| format!("{}: {diagnostics}", paths.spec.display()).into())
 }
 
 /// How headers name the spec: relative to the repository when it is inside it.
@@ -162,11 +191,24 @@ fn spec_name(spec: &Path) -> String {
 
 /// Compares what the spec produces with the crate on disk. Writes nothing.
 pub fn check(paths: &Paths) -> Result<Drift> {
-    let files = generate(paths)?;
-    let on_disk = list_files(&paths.out)?;
+    compare(&generate(paths)?, &paths.out)
+}
+
+/// [`check`] for the crate and, with `paths.cli_out`, for the command line's generated part: each directory with
+/// its drift.
+pub fn check_all(paths: &Paths) -> Result<Vec<(PathBuf, Drift)>> {
+    let mut all = vec![(paths.out.clone(), check(paths)?)];
+    if let Some(cli_out) = &paths.cli_out {
+        all.push((cli_out.clone(), compare(&generate_cli(paths)?, cli_out)?));
+    }
+    Ok(all)
+}
+
+fn compare(files: &[codegen::GeneratedFile], out: &Path) -> Result<Drift> {
+    let on_disk = list_files(out)?;
     let mut drift = Drift::default();
-    for file in &files {
-        match fs::read(paths.out.join(&file.path)) {
+    for file in files {
+        match fs::read(out.join(&file.path)) {
             Err(_) => drift.missing.push(file.path.clone()),
             Ok(bytes) => {
                 let current = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
@@ -180,13 +222,24 @@ pub fn check(paths: &Paths) -> Result<Drift> {
     Ok(drift)
 }
 
-/// Writes the crate: only files whose bytes differ, and removes files no longer produced.
+/// Writes the crate (and, with `paths.cli_out`, the command line's generated part): only files whose bytes differ,
+/// and removes files no longer produced.
 pub fn write(paths: &Paths) -> Result<String> {
     // Everything is generated (and the spec fully validated) before anything is touched.
     let files = generate(paths)?;
-    let drift = check_with(&files, paths)?;
-    for file in &files {
-        let target = paths.out.join(&file.path);
+    let cli_files = paths.cli_out.as_ref().map(|_| generate_cli(paths)).transpose()?;
+    let mut summary = write_tree(&files, &paths.out)?;
+    if let (Some(cli_files), Some(cli_out)) = (&cli_files, &paths.cli_out) {
+        summary.push('\n');
+        summary.push_str(&write_tree(cli_files, cli_out)?);
+    }
+    Ok(summary)
+}
+
+fn write_tree(files: &[codegen::GeneratedFile], out: &Path) -> Result<String> {
+    let drift = check_with(files, out)?;
+    for file in files {
+        let target = out.join(&file.path);
         if fs::read(&target).is_ok_and(|bytes| bytes == file.contents.as_bytes()) {
             continue;
         }
@@ -199,23 +252,23 @@ pub fn write(paths: &Paths) -> Result<String> {
         fs::rename(&temp, &target)?;
     }
     for path in &drift.unexpected {
-        fs::remove_file(paths.out.join(path))?;
+        fs::remove_file(out.join(path))?;
     }
-    remove_empty_dirs(&paths.out)?;
+    remove_empty_dirs(out)?;
     Ok(format!(
         "{}: {} files, {} written, {} removed",
-        display(&paths.out),
+        display(out),
         files.len(),
         drift.missing.len() + drift.changed.len(),
         drift.unexpected.len()
     ))
 }
 
-fn check_with(files: &[codegen::GeneratedFile], paths: &Paths) -> Result<Drift> {
-    let on_disk = list_files(&paths.out)?;
+fn check_with(files: &[codegen::GeneratedFile], out: &Path) -> Result<Drift> {
+    let on_disk = list_files(out)?;
     let mut drift = Drift::default();
     for file in files {
-        match fs::read(paths.out.join(&file.path)) {
+        match fs::read(out.join(&file.path)) {
             Err(_) => drift.missing.push(file.path.clone()),
             Ok(bytes) if bytes != file.contents.as_bytes() => drift.changed.push((file.path.clone(), String::new())),
             Ok(_) => {}

@@ -6,8 +6,9 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  codegen [--check] [--spec PATH] [--out DIR]
-      regenerate generated/ from spec/halopsa.json (--check: write nothing, fail if stale)
+  codegen [--check] [--spec PATH] [--out DIR] [--cli-out DIR]
+      regenerate generated/ and cli/src/generated/ from spec/halopsa.json (--check: write nothing, fail if
+      stale; --out: a scratch crate only, unless --cli-out names where the command line's part goes)
   import --from SWAGGER [--resource NAME ...] [--spec PATH] [--all]
       update the curated spec from a Halo swagger document
   api-diff OLD NEW [--changelog]

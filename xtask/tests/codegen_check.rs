@@ -29,6 +29,7 @@ fn paths(scratch: &Path) -> Paths {
         spec: xtask::project_root().unwrap().join("tests/fixtures/create_update.json"),
         changelog: scratch.join("no-changelog.md"),
         out: scratch.join("crate"),
+        cli_out: None,
     }
 }
 

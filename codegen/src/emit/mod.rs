@@ -1,5 +1,6 @@
 //! Emit: IR → the files of the generated crate. One emitter per kind of file; they see only the IR.
 
+mod cli;
 mod examples;
 mod krate;
 mod models;
@@ -36,6 +37,13 @@ pub fn files(api: &Api) -> Vec<(String, Output)> {
     files.extend(resources::files(api));
     files.extend(runtime::files());
     files.extend(examples::files(api));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+/// Every file of the `halo` command line's generated part, keyed by its path relative to `cli/src/generated/`.
+pub fn cli_files(api: &Api) -> Vec<(String, Output)> {
+    let mut files = cli::files(api);
     files.sort_by(|a, b| a.0.cmp(&b.0));
     files
 }

@@ -16,8 +16,9 @@ usage: fake-halo [options]
   --seed-users N        users to seed (default 0)
   --seed-clients N      clients to seed (default 0)
   --seed-assets N       assets to seed, spread over clients 1, 2 and 3 (default 0)
-  --seed-tickets N      open tickets (status 1, priority 1) to seed, spread over clients 1, 2 and 3 and, within
-                        each client, ticket types 1, 2 and 3 (default 0)
+  --seed-tickets N      tickets to seed (`Seeded ticket N`, status 1, priority 1), spread over clients 1, 2 and 3
+                        and, within each client, ticket types 1, 2 and 3 (default 0)
+  --close-every K       close every K-th seeded ticket (status Closed; default 0: none)
   --seed-catalog        seed priorities (per SLA), outcomes and categories (FakeHalo::seed_catalog)
   --client-id ID        accepted client id (default fake-halo-client)
   --client-secret S     accepted client secret (default fake-halo-secret)
@@ -47,6 +48,7 @@ struct Options {
     seed_assets: usize,
     seed_tickets: usize,
     seed_catalog: bool,
+    close_every: usize,
     client_id: String,
     client_secret: String,
     scopes: Option<String>,
@@ -68,6 +70,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seed_assets: 0,
         seed_tickets: 0,
         seed_catalog: false,
+        close_every: 0,
         client_id: DEFAULT_CLIENT_ID.into(),
         client_secret: DEFAULT_CLIENT_SECRET.into(),
         scopes: None,
@@ -93,6 +96,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--seed-assets" => options.seed_assets = number(arg, value()?)?,
             "--seed-tickets" => options.seed_tickets = number(arg, value()?)?,
             "--seed-catalog" => options.seed_catalog = true,
+            "--close-every" => options.close_every = number(arg, value()?)?,
             "--client-id" => options.client_id = value()?,
             "--client-secret" => options.client_secret = value()?,
             "--scopes" => options.scopes = Some(value()?),
@@ -166,11 +170,13 @@ async fn main() -> ExitCode {
         fake.insert_ticketing(Ticketing::Assets, asset);
     }
     for n in 0..options.seed_tickets {
+        let closed = options.close_every > 0 && (n + 1) % options.close_every == 0;
         let ticket = json!({
-            "summary": format!("Ticket {}", n + 1),
+            "summary": format!("Seeded ticket {}", n + 1),
+            "details": "Seeded by fake-halo --seed-tickets.",
             "client_id": n % 3 + 1,
             "tickettype_id": (n / 3) % 3 + 1,
-            "status_id": 1,
+            "status_id": if closed { halopsa_fake::CLOSED_STATUS } else { 1 },
             "priority_id": 1,
         });
         fake.insert_ticketing(Ticketing::Tickets, ticket);
