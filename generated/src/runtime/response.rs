@@ -132,7 +132,7 @@ pub(crate) fn safe_headers(headers: &HeaderMap, scrub: impl Fn(&str) -> String) 
         if SECRET_HEADERS.contains(name) || value.is_sensitive() {
             continue;
         }
-        if super::error::is_credential_name(name.as_str()) {
+        if super::scrub::is_credential_name(name.as_str()) {
             safe.append(name.clone(), HeaderValue::from_static("***"));
             continue;
         }

@@ -14,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
+use super::request::Request;
 use super::*;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -209,6 +210,17 @@ async fn serve(
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
+
+/// What `answer::Saved` and `answer::List` send, unboxed.
+impl Client {
+    async fn send_saved<T: serde::de::DeserializeOwned>(&self, req: Request) -> Result<Response<Vec<T>>> {
+        self.execute(req, client::JSON, client::read_saved::<T>).await.map(|response| response.map(|value| *value))
+    }
+
+    async fn send_list<L: ListPage>(&self, req: Request) -> Result<Response<L>> {
+        self.execute(req, client::JSON, paging::read_list::<L>).await.map(|response| response.map(|value| *value))
+    }
+}
 
 fn fast() -> RetryPolicy {
     RetryPolicy::default()
@@ -806,7 +818,7 @@ async fn a_link_over_plain_http_elsewhere_is_refused_and_its_signature_never_sho
 async fn bad_paths_are_refused_before_sending() {
     let server = Server::halo(|_| Answer::json(200, json!({}))).await;
     let client = server.client().build().unwrap();
-    let path = format!("/Agent/{}", request::path_segment(&""));
+    let path = format!("/Agent/{}", encode::path_segment(&""));
     let error = client.send_empty(Request::new(Method::DELETE, path)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(server.seen().is_empty());
