@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::auth::{Auth, Secret, TokenSource};
@@ -17,7 +18,7 @@ use super::driver::{Authorize, Driver, Exchange};
 use super::error::{Error, Result};
 use super::error_body::first_byte;
 use super::hooks::{CallKind, Hook, Hooks};
-use super::limit::{Limiter, Pace, RateLimit};
+use super::limit::{Limiter, Pace, RateBudget, RateLimit};
 use super::permissions;
 use super::request::Request;
 use super::response::Response;
@@ -95,6 +96,7 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    rate_budget: Option<RateBudget>,
     allow_insecure_http: bool,
     refresh_margin: Duration,
     hooks: Hooks,
@@ -118,6 +120,7 @@ impl Client {
             http_client: None,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            rate_budget: None,
             allow_insecure_http: false,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             hooks: Hooks::default(),
@@ -226,7 +229,10 @@ impl Client {
                 let (status, headers) = (reply.status, std::mem::take(&mut reply.headers));
                 let error = if status.is_success() {
                     match decode_boxed(&decode, reply) {
-                        Ok(value) => return Ok(Response::new(status, headers, value)),
+                        Ok(value) => {
+                            let remaining = inner.transport.pace.as_ref().map(|pace| pace.remaining(Instant::now()));
+                            return Ok(Response::new(status, headers, value).with_rate_remaining(remaining));
+                        }
                         Err(error) => error,
                     }
                 } else {
@@ -453,6 +459,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Paces requests with a budget this client shares with others of the same tenant (a clone of one
+    /// [`RateBudget`], or its [`bulk`](RateBudget::bulk) handle for bulk work): together they stay within it, the
+    /// budget learns a lower limit from 429s, and interactive clients go first. Instead of
+    /// [`rate_limit`](Self::rate_limit), which is a budget of the client's own; `build` refuses both.
+    pub fn rate_budget(mut self, budget: RateBudget) -> Self {
+        self.rate_budget = Some(budget);
+        self
+    }
+
     /// How long before it expires a token is replaced (default 60 s; at most half the token's lifetime).
     pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
@@ -524,7 +539,10 @@ impl ClientBuilder {
             // reqwest would fail every request at once with a bare "timed out".
             return Err(Error::config("`timeout` and `connect_timeout` must be more than zero"));
         }
-        if let Some(limit) = self.rate_limit {
+        if self.rate_limit.is_some() && self.rate_budget.is_some() {
+            return Err(Error::config("`rate_limit` and `rate_budget` both set: a client is paced by one of them"));
+        }
+        if let Some(limit) = self.rate_limit.or_else(|| self.rate_budget.as_ref().map(RateBudget::configured)) {
             if limit.max == 0 || limit.window.is_zero() {
                 return Err(Error::config("a rate limit needs at least one request per non-empty window"));
             }
@@ -555,7 +573,11 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 transport: Transport {
                     http,
-                    pace: self.rate_limit.map(|limit| Arc::new(Limiter::new(limit)) as Arc<dyn Pace>),
+                    pace: match (self.rate_limit, self.rate_budget) {
+                        (Some(limit), _) => Some(Arc::new(Limiter::new(limit)) as Arc<dyn Pace>),
+                        (None, Some(budget)) => Some(Arc::new(budget) as Arc<dyn Pace>),
+                        (None, None) => None,
+                    },
                     hooks: self.hooks,
                     timeout: self.timeout,
                 },

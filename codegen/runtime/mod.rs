@@ -62,7 +62,7 @@ pub use decode::decode_json;
 pub use error::{ApiCode, Error, ErrorKind, Result, SETTLE_TIME};
 pub use error_body::FieldError;
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
-pub use limit::RateLimit;
+pub use limit::{RateBudget, RateLimit};
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, Pages};
 // Generated code uses it only if the spec has list wrappers.
 #[allow(unused_imports)]

@@ -124,7 +124,10 @@ fn a_fifteen_step_ticketing_job_runs_in_a_1_mib_stack_in_a_debug_build() {
     let done = job.join().expect("the job finished");
     assert_eq!(done.len(), 7, "{done:?}");
     assert_eq!(done[3], "66 tickets", "{done:?}");
-    assert_eq!(fake.ticketing_record(Ticketing::Tickets, 131).map(|t| t["status_id"].clone()), Some(json!(CLOSED_STATUS)));
+    assert_eq!(
+        fake.ticketing_record(Ticketing::Tickets, 131).map(|t| t["status_id"].clone()),
+        Some(json!(CLOSED_STATUS))
+    );
     drop(fake);
     server.shutdown_background();
 }
@@ -141,7 +144,10 @@ fn the_futures_of_a_call_and_of_a_listing_are_small() {
         ("tickets().update(..).send_with_response()", {
             std::mem::size_of_val(&client.tickets().update(1, Ticket::default()).send_with_response())
         }),
-        ("actions().create_many(..).send()", std::mem::size_of_val(&client.actions().create_many([Action::default()]).send())),
+        (
+            "actions().create_many(..).send()",
+            std::mem::size_of_val(&client.actions().create_many([Action::default()]).send()),
+        ),
         ("attachments().download(1).send()", std::mem::size_of_val(&client.attachments().download(1).send())),
         ("agents().me().send()", std::mem::size_of_val(&client.agents().me().send())),
     ];

@@ -28,7 +28,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         #(#modules)*
         pub use runtime::{
             ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind, FieldError,
-            Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateLimit, Response, Result,
+            Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateBudget, RateLimit, Response, Result,
             RetryPolicy, SETTLE_TIME, WhoAmI,
         };
         // Not part of the API (hidden from the docs, and so from cargo-semver-checks): how the client decodes a
