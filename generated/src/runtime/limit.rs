@@ -373,9 +373,12 @@ mod tests {
         let budget = RateBudget::new(RateLimit::per_window(100, Duration::from_secs(60)));
         let other = budget.bulk();
         budget.try_acquire(Instant::now()).unwrap();
-        budget.observe(Some(StatusCode::TOO_MANY_REQUESTS), Some(Duration::from_secs(30)));
-        assert_eq!(other.try_acquire(Instant::now()), Err(Duration::from_secs(30)));
-        tokio::time::advance(Duration::from_secs(30)).await;
+        // A Retry-After longer than the window: the log alone would let the next request go at once.
+        budget.observe(Some(StatusCode::TOO_MANY_REQUESTS), Some(Duration::from_secs(90)));
+        assert_eq!(other.try_acquire(Instant::now()), Err(Duration::from_secs(90)));
+        tokio::time::advance(Duration::from_secs(89)).await;
+        assert_eq!(other.try_acquire(Instant::now()), Err(Duration::from_secs(1)));
+        tokio::time::advance(Duration::from_secs(1)).await;
         assert!(other.try_acquire(Instant::now()).is_ok());
     }
 }
