@@ -342,8 +342,9 @@ impl ClientBuilder {
     /// | `HALO_TENANT` | the tenant of a Halo-hosted instance, when needed |
     /// | `HALO_SCOPES` | the scopes to ask for, separated by spaces or commas (default `all`) |
     ///
-    /// Empty values count as unset. A missing required variable is an [`ErrorKind::Config`] error that names it.
-    /// Everything else can still be set on the builder before `build()`.
+    /// Empty values count as unset. A missing required variable is an
+    /// [`ErrorKind::Config`](super::ErrorKind::Config) error that names it. Everything else can still be set on the
+    /// builder before `build()`.
     ///
     /// ```no_run
     /// # fn example() -> halopsa::Result<()> {
@@ -490,8 +491,8 @@ impl ClientBuilder {
 
     /// Checks the configuration and makes the client.
     ///
-    /// Fails with an [`ErrorKind::Config`] error on a malformed URL, plain `http://` to a host that is not
-    /// loopback (unless allowed), missing credentials, or options that cannot apply together.
+    /// Fails with an [`ErrorKind::Config`](super::ErrorKind::Config) error on a malformed URL, plain `http://` to a
+    /// host that is not loopback (unless allowed), missing credentials, or options that cannot apply together.
     pub fn build(self) -> Result<Client> {
         let base = parse_url("base url", &self.base_url)?;
         let api_url = resolve("api url", &base, self.api_url.as_deref(), "/api")?;

@@ -1,8 +1,9 @@
 //! Halo's outgoing webhooks: when a ticket is created, its status changes or an action is added, the fake posts an
-//! event to the URL of every active webhook configured through `/api/Webhook` (or [`FakeHalo::add_webhook`](crate::FakeHalo::add_webhook)), with
-//! the webhook's authentication, one event per request or batched into JSON arrays as the webhook says, and logs
-//! every call as a `WebhookEvent` (`/api/WebhookEvent`), as Halo's delivery log does. [`WebhookSettings`] makes the
-//! delivery misbehave the way networks and retries do: duplicates, reordering, retries after failures.
+//! event to the URL of every active webhook configured through `/api/Webhook` (or
+//! [`FakeHalo::add_webhook`](crate::FakeHalo::add_webhook)), with the webhook's authentication, one event per
+//! request or batched into JSON arrays as the webhook says, and logs every call as a `WebhookEvent`
+//! (`/api/WebhookEvent`), as Halo's delivery log does. [`WebhookSettings`] makes the delivery misbehave the way
+//! networks and retries do: duplicates, reordering, retries after failures.
 //!
 //! The payload is the one Halo's guide "Webhook Integration" and a live tenant show (`spec/README.md`,
 //! "Webhooks"): `id`, `webhook_id`, `notification_id`, `escmsg_id`, `event`, `message`, `object_id`, `agent_id`,
@@ -55,8 +56,8 @@ pub enum WebhookAuth {
     },
 }
 
-/// How the fake delivers webhooks: [`FakeHalo::set_webhook_settings`](crate::FakeHalo::set_webhook_settings). The default delivers each event once, in
-/// order, trying a failed delivery up to 5 times 50 ms apart.
+/// How the fake delivers webhooks: [`FakeHalo::set_webhook_settings`](crate::FakeHalo::set_webhook_settings). The
+/// default delivers each event once, in order, trying a failed delivery up to 5 times 50 ms apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookSettings {
     duplicate_every: u32,

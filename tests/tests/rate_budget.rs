@@ -57,7 +57,7 @@ async fn two_clients_sharing_a_budget_draw_no_more_429s_than_one_client_alone() 
     tokio::join!(job(interactive, 15), job(bulk, 15));
     let shared_429s = throttled(&shared);
     println!(
-        "429s: one client {alone_429s}, two with limits of their own {separate_429s}, two sharing a budget {shared_429s}"
+        "429s: one client {alone_429s}, two with limits of their own {separate_429s}, two sharing one {shared_429s}"
     );
     assert!(shared_429s <= alone_429s, "sharing a budget drew {shared_429s} 429s, one client alone {alone_429s}");
     assert_eq!(shared.requests().iter().filter(|request| request.status == Some(200)).count(), 30);
@@ -86,7 +86,10 @@ async fn a_budget_set_too_high_learns_the_tenants_limit_from_its_429s() {
 
 /// Every attempt's start, and every answer with its status and `Retry-After`, on the paused clock, in order.
 #[derive(Clone, Default)]
-struct Timeline(Arc<Mutex<Vec<(Instant, Option<(u16, Option<u64>)>)>>>);
+struct Timeline(Arc<Mutex<Vec<Event>>>);
+
+/// When, and for an answer its status and `Retry-After` in seconds (`None` for an attempt's start).
+type Event = (Instant, Option<(u16, Option<u64>)>);
 
 impl Hook for Timeline {
     fn on_request(&self, _: &mut HookRequest<'_>) {

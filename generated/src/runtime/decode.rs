@@ -10,9 +10,10 @@ use super::error_body::{excerpt, first_byte, success_error_message};
 
 /// Decodes a successful answer's body as `T`, the way the client does.
 ///
-/// A body that is one of Halo's error shapes becomes an [`ErrorKind::Api`] error (Halo reports some failures
-/// under status 200); an empty, malformed or truncated body, or one of another shape, becomes an
-/// [`ErrorKind::Decode`] error naming the field that failed and quoting a short excerpt of the body.
+/// A body that is one of Halo's error shapes becomes an [`ErrorKind::Api`](super::ErrorKind::Api) error (Halo
+/// reports some failures under status 200); an empty, malformed or truncated body, or one of another shape, becomes
+/// an [`ErrorKind::Decode`](super::ErrorKind::Decode) error naming the field that failed and quoting a short excerpt
+/// of the body.
 pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if let Some(message) = success_error_message(body) {
         return Err(Error::in_success(200, message, body));
