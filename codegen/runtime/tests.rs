@@ -360,6 +360,26 @@ async fn one_token_request_however_many_callers_wait() {
     assert!(server.api_requests().iter().all(|s| s.header("authorization") == Some("Bearer tok-1")));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_failing_token_endpoint_is_retried_within_the_token_budget_not_the_calls() {
+    // The call may retry for 6 minutes (the default policy); the token request it waits for, for 30 seconds: every
+    // other call needing a token waits on that one request.
+    let server = Server::start(|seen| {
+        if seen.is_token() { Answer::text(503, "Service Unavailable") } else { Answer::json(200, json!({"id": 1})) }
+    })
+    .await;
+    let client = server.client().retry_policy(RetryPolicy::default()).build().unwrap();
+    let started = Instant::now();
+    let error = client.send_json::<Agent>(get("/Agent/1")).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed <= retry::TOKEN_BUDGET, "{elapsed:?}");
+    assert!(elapsed >= Duration::from_secs(10), "gave up early: {elapsed:?}");
+    assert!(server.token_requests() > 2, "{}", server.token_requests());
+    assert!(server.api_requests().is_empty());
+    assert_eq!(error.status(), Some(503));
+    assert!(error.is_retryable());
+}
+
 #[tokio::test]
 async fn token_is_reused_then_refreshed_before_it_expires() {
     let minted = AtomicUsize::new(0);
