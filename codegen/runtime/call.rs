@@ -15,9 +15,15 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::Serialize;
 
+use super::client::Client;
+use super::datetime::DateTime;
+use super::driver::BoxFuture;
+use super::encode::path_segment;
+use super::error::{Error, Result};
 use super::paging::{ListPage, Pages};
-use super::request::{QueryValue, Request, path_segment};
-use super::{Client, DateTime, Error, Response, Result, RetryPolicy};
+use super::request::{QueryValue, Request};
+use super::response::Response;
+use super::retry::RetryPolicy;
 
 /// A request builder's state: the client, the request as the setters made it, the body's shape (for `Debug`), and
 /// an error found while building it, which `send` reports instead of sending (an update whose id is not positive,
@@ -163,7 +169,7 @@ impl<A> Call<A> {
     }
 
     /// The same request, its answer read another way (`bulk.rs` and `report_sql.rs` read Halo's records as JSON).
-    pub(crate) fn answer<B>(self) -> Call<B> {
+    pub(crate) fn read_as<B>(self) -> Call<B> {
         let Call { client, request, template, body, error, .. } = self;
         Call { client, request, template, body, error, answer: PhantomData }
     }
@@ -232,19 +238,29 @@ fn item_name(index: usize, len: usize) -> String {
 impl<A: answer::Answer> Call<A> {
     /// Sends the request (or reports the error found while building it) and reads the answer.
     pub(crate) fn send_with_response(self) -> impl Future<Output = Result<Response<A::Output>>> + Send + 'static {
-        let Call { client, request, error, .. } = self;
-        async move {
-            match error {
-                Some(error) => Err(error),
-                None => A::read(client, request).await,
-            }
-        }
+        let answer = self.answer();
+        async move { answer.await.map(|response| response.map(|value| *value)) }
     }
 
     /// [`send_with_response`](Self::send_with_response) without the status and headers.
     pub(crate) fn send(self) -> impl Future<Output = Result<A::Output>> + Send + 'static {
-        let response = self.send_with_response();
-        async move { response.await.map(Response::into_inner) }
+        let answer = self.answer();
+        async move { answer.await.map(|response| *response.into_inner()) }
+    }
+
+    /// The answer, boxed twice: the future (so that the one `send()` returns is a few words, however much the send
+    /// path keeps), and the value (unboxed last, in `send()`, so that a large model goes up by pointer). In a debug
+    /// build a future is copied by value into every frame that moves it (`block_on`, `tokio::spawn`, each caller's
+    /// `.await`), so this is what keeps a job of many calls within a small stack (BENCHMARKS.md, "Stack and future
+    /// sizes").
+    fn answer(self) -> BoxFuture<'static, Result<Response<Box<A::Output>>>> {
+        let Call { client, request, error, .. } = self;
+        Box::pin(async move {
+            match error {
+                Some(error) => Err(error),
+                None => A::read(client, request).await,
+            }
+        })
     }
 }
 
@@ -306,23 +322,27 @@ fn is_secret_name(name: &str) -> bool {
     ["token", "password", "secret", "apikey", "api_key"].iter().any(|word| lower.contains(word))
 }
 
-/// How a builder reads its answer: one marker type per kind of answer, each calling one `Client::send_*`.
+/// How a builder reads its answer: one marker type per kind of answer, each sending through `Client::execute` with
+/// the reader of its kind.
 pub(crate) mod answer {
     use std::future::Future;
     use std::marker::PhantomData;
 
     use serde::de::DeserializeOwned;
 
-    use super::super::paging::ListPage;
+    use super::super::client::{Client, JSON, read_json, read_saved};
+    use super::super::error::{Error, Result};
+    use super::super::paging::{ListPage, read_list};
     use super::super::request::Request;
-    use super::super::{Client, Error, Response, Result};
+    use super::super::response::Response;
+    use super::super::transport::Reply;
 
     /// A kind of answer: what `send()` returns, and how it is read.
     pub(crate) trait Answer: 'static {
         /// What `send()` returns.
         type Output: Send + 'static;
-        /// Sends `request` and reads the answer.
-        fn read(client: Client, request: Request) -> impl Future<Output = Result<Response<Self::Output>>> + Send;
+        /// Sends `request` and reads the answer, the value boxed (`send()` unboxes it).
+        fn read(client: Client, request: Request) -> impl Future<Output = Result<Response<Box<Self::Output>>>> + Send;
     }
 
     /// A JSON value of type `T`.
@@ -330,8 +350,8 @@ pub(crate) mod answer {
 
     impl<T: DeserializeOwned + Send + 'static> Answer for Json<T> {
         type Output = T;
-        async fn read(client: Client, request: Request) -> Result<Response<T>> {
-            client.send_json(request).await
+        async fn read(client: Client, request: Request) -> Result<Response<Box<T>>> {
+            client.execute(request, JSON, read_json::<T>).await
         }
     }
 
@@ -340,8 +360,8 @@ pub(crate) mod answer {
 
     impl<L: ListPage> Answer for List<L> {
         type Output = L;
-        async fn read(client: Client, request: Request) -> Result<Response<L>> {
-            client.send_list(request).await
+        async fn read(client: Client, request: Request) -> Result<Response<Box<L>>> {
+            client.execute(request, JSON, read_list::<L>).await
         }
     }
 
@@ -350,8 +370,8 @@ pub(crate) mod answer {
 
     impl<T: DeserializeOwned + Send + 'static> Answer for Saved<T> {
         type Output = Vec<T>;
-        async fn read(client: Client, request: Request) -> Result<Response<Vec<T>>> {
-            client.send_saved(request).await
+        async fn read(client: Client, request: Request) -> Result<Response<Box<Vec<T>>>> {
+            client.execute(request, JSON, read_saved::<T>).await
         }
     }
 
@@ -361,30 +381,27 @@ pub(crate) mod answer {
 
     impl<T: DeserializeOwned + Send + 'static> Answer for One<T> {
         type Output = T;
-        async fn read(client: Client, request: Request) -> Result<Response<T>> {
-            let (method, path) = (request.method.clone(), request.path.clone());
-            let (records, status, headers) = client.send_saved::<T>(request).await?.into_parts();
-            let count = records.len();
-            match <[T; 1]>::try_from(records) {
-                Ok([record]) => Ok(Response::new(status, headers, record)),
-                Err(_) => {
-                    let message = if count == 0 {
-                        "halo's answer holds no record (an empty body or an empty array), so the saved record \
-                         cannot be returned; the save may have happened: read the record back before sending \
-                         it again"
-                            .to_owned()
-                    } else {
-                        format!("halo's answer holds {count} records where one was sent and one was expected")
-                    };
-                    // As every error leaving the client: without a secret, even one echoed in a header.
-                    Err(Error::decode(message)
-                        .with_request(&method, &path)
-                        .with_status(status.as_u16())
-                        .with_response_headers(&headers)
-                        .scrub(&client.inner.auth.secrets()))
-                }
-            }
+        async fn read(client: Client, request: Request) -> Result<Response<Box<T>>> {
+            client.execute(request, JSON, read_one::<T>).await
         }
+    }
+
+    /// The one record of a create-or-update's answer.
+    fn read_one<T: DeserializeOwned>(reply: Reply) -> Result<T> {
+        let status = reply.status.as_u16();
+        let mut records = read_saved::<T>(reply)?;
+        if records.len() == 1
+            && let Some(record) = records.pop()
+        {
+            return Ok(record);
+        }
+        let message = match records.len() {
+            0 => "halo's answer holds no record (an empty body or an empty array), so the saved record cannot be \
+                  returned; the save may have happened: read the record back before sending it again"
+                .to_owned(),
+            count => format!("halo's answer holds {count} records where one was sent and one was expected"),
+        };
+        Err(Error::decode(message).with_status(status))
     }
 
     /// No content: `()` (Halo's error shapes are still errors).
@@ -392,18 +409,18 @@ pub(crate) mod answer {
 
     impl Answer for Empty {
         type Output = ();
-        async fn read(client: Client, request: Request) -> Result<Response<()>> {
-            client.send_empty(request).await
+        async fn read(client: Client, request: Request) -> Result<Response<Box<()>>> {
+            client.execute(request, JSON, |reply| reply.check_error_shape()).await
         }
     }
 
-    /// The body as bytes (an image, a file).
+    /// The body as bytes (an image, a file; a link Halo answers with is followed).
     pub(crate) struct Bytes;
 
     impl Answer for Bytes {
         type Output = Vec<u8>;
-        async fn read(client: Client, request: Request) -> Result<Response<Vec<u8>>> {
-            client.send_bytes(request).await
+        async fn read(client: Client, request: Request) -> Result<Response<Box<Vec<u8>>>> {
+            client.send_bytes(request).await.map(|response| response.map(Box::new))
         }
     }
 }

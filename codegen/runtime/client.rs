@@ -1,25 +1,30 @@
-//! The [`Client`] and its [`ClientBuilder`]: configuration, and the one send path every request takes (token,
-//! rate limit, attempt, 401 refresh, retries, status check, decoding).
+//! The [`Client`] and its [`ClientBuilder`]: configuration, and the one send path every API request takes: a span,
+//! the retry driver (`driver.rs`, with the transport of `transport.rs`) and the reading of the answer, every error
+//! leaving through [`finish_error`](Client::finish_error).
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use bytes::Bytes;
-use reqwest::header::{self, HeaderMap};
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::Result;
 use super::auth::{Auth, Secret, TokenSource};
-use super::error::{Error, ErrorKind, decode_unchecked, success_error_message};
-use super::hooks::{CallInfo, CallKind, Hook, Hooks};
-use super::paging::ListPage;
+use super::decode::decode_unchecked;
+use super::driver::{Authorize, Driver, Exchange};
+use super::error::{Error, Result};
+use super::error_body::first_byte;
+use super::hooks::{CallKind, Hook, Hooks};
+use super::limit::{Limiter, Pace, RateBudget, RateLimit};
+use super::permissions;
 use super::request::Request;
 use super::response::Response;
-use super::retry::{Failure, Limiter, RateLimit, Retrier, RetryPolicy, parse_retry_after};
+use super::retry::RetryPolicy;
+use super::tls;
+use super::transport::{Reply, Transport};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -43,13 +48,11 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    /// Every attempt goes through it: the HTTP client, the pacer, the hooks, the default timeout.
+    pub(crate) transport: Transport,
     api_url: String,
     pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
-    pub(crate) limiter: Option<Limiter>,
-    pub(crate) timeout: Duration,
-    pub(crate) hooks: Hooks,
     /// Plain http to hosts other than loopback: for the API, the token endpoint and the links Halo answers with.
     allow_insecure_http: bool,
     /// A value of the wrong type in an answer is a decode error (`ClientBuilder::strict_decoding`).
@@ -63,9 +66,9 @@ impl fmt::Debug for Client {
             .field("api_url", &inner.api_url)
             .field("auth", &inner.auth)
             .field("retry", &inner.retry)
-            .field("limiter", &inner.limiter)
-            .field("timeout", &inner.timeout)
-            .field("hooks", &inner.hooks)
+            .field("limiter", &inner.transport.pace)
+            .field("timeout", &inner.transport.timeout)
+            .field("hooks", &inner.transport.hooks)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +98,7 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    rate_budget: Option<RateBudget>,
     allow_insecure_http: bool,
     refresh_margin: Duration,
     hooks: Hooks,
@@ -119,6 +123,7 @@ impl Client {
             http_client: None,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            rate_budget: None,
             allow_insecure_http: false,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             hooks: Hooks::default(),
@@ -131,49 +136,14 @@ impl Client {
         &self.inner.api_url
     }
 
-    /// Sends `req` and decodes the JSON answer as `T`.
-    ///
-    /// An empty body is a [`Decode`](ErrorKind::Decode) error; an error shape under a 2xx status an
-    /// [`Api`](ErrorKind::Api) error.
-    #[allow(dead_code)] // generated code calls it only if the spec has an operation answering JSON
+    /// Sends `req` and decodes the JSON answer as `T` ([`read_json`]).
     pub(crate) async fn send_json<T: DeserializeOwned>(&self, req: Request) -> Result<Response<T>> {
-        self.call(req, JSON, |reply| {
-            reply.check_error_shape()?;
-            decode_unchecked(&reply.body)
-        })
-        .await
-    }
-
-    /// Sends a create-or-update and decodes the saved records: Halo answers with one object or an array.
-    /// An empty body (the save succeeded, but Halo sent nothing back) gives an empty `Vec`.
-    #[allow(dead_code)] // generated code calls it only if the spec has a create-or-update
-    pub(crate) async fn send_saved<T: DeserializeOwned>(&self, req: Request) -> Result<Response<Vec<T>>> {
-        self.call(req, JSON, |reply| {
-            reply.check_error_shape()?;
-            match first_byte(&reply.body) {
-                None => Ok(Vec::new()),
-                Some(b'[') => decode_unchecked::<Vec<T>>(&reply.body),
-                Some(_) => decode_unchecked::<T>(&reply.body).map(|item| vec![item]),
-            }
-        })
-        .await
-    }
-
-    /// Sends a list request and decodes one page: the wrapper `{"record_count": N, "<key>": [...]}` or a bare
-    /// array (which has no record count).
-    #[allow(dead_code)] // generated code calls it only if the spec has a list operation
-    pub(crate) async fn send_list<L: ListPage>(&self, req: Request) -> Result<Response<L>> {
-        self.call(req, JSON, |reply| match first_byte(&reply.body) {
-            Some(b'[') => decode_unchecked::<Vec<L::Item>>(&reply.body).map(L::from_items),
-            _ => reply.check_error_shape().and_then(|()| decode_unchecked::<L>(&reply.body)),
-        })
-        .await
+        self.execute(req, JSON, read_json::<T>).await.map(unbox)
     }
 
     /// Sends `req` and ignores the answer's body, unless it is one of Halo's error shapes.
-    #[allow(dead_code)] // generated code calls it only if the spec has an operation answering nothing
     pub(crate) async fn send_empty(&self, req: Request) -> Result<Response<()>> {
-        self.call(req, JSON, |reply| reply.check_error_shape()).await
+        self.execute(req, JSON, |reply| reply.check_error_shape()).await.map(unbox)
     }
 
     /// Sends `req` and returns the body as bytes (an image, a file): whatever a 2xx answer holds, even text that
@@ -183,25 +153,24 @@ impl Client {
     /// not marked `Content-Disposition: attachment`, whose `link` is an absolute http(s) URL) is followed: the link
     /// is requested without the Halo token (it carries its own signature, and may be another host), with the same
     /// timeout and retries, and its bytes are returned with its status and headers.
-    #[allow(dead_code)] // generated code calls it only if the spec has an operation answering bytes
     pub(crate) async fn send_bytes(&self, req: Request) -> Result<Response<Vec<u8>>> {
         let (options, operation) = (req.options.clone(), req.operation);
         let answer = self
-            .call(req, "*/*", |reply| match file_link(&reply) {
+            .execute(req, "*/*", |reply| match file_link(&reply) {
                 Some(link) => Ok(Download::Link(link)),
                 // Without a copy when reqwest's buffer is not shared, which is the usual case.
                 None => Ok(Download::File(Vec::from(reply.body))),
             })
             .await?;
         let (download, status, headers) = answer.into_parts();
-        match download {
+        match *download {
             Download::File(bytes) => Ok(Response::new(status, headers, bytes)),
             Download::Link(link) => {
                 let link = Request::for_link(link, options, operation);
                 if let Err(error) = self.check_link(&link) {
                     return Err(self.finish_error(error, &link));
                 }
-                self.call(link, "*/*", |reply| Ok(Vec::from(reply.body))).await
+                self.execute(link, "*/*", |reply| Ok(Vec::from(reply.body))).await.map(unbox)
             }
         }
     }
@@ -219,47 +188,64 @@ impl Client {
         Ok(())
     }
 
-    /// Sends `req` (with retries) and decodes the answer with `decode`. A 2xx answer whose body is truncated or
-    /// not JSON is retried like a transient failure when the request is idempotent, within the same budget.
+    /// Sends `req` through the retry driver, within a span around all its attempts, and decodes the answer with
+    /// `decode`; every error leaves through [`finish_error`](Self::finish_error). A 2xx answer whose body is truncated
+    /// or not JSON is retried like a transient failure when the request is idempotent, within the same budget.
     ///
-    /// Only this small part is generic; the send loop itself ([`execute`](Self::execute)) is compiled once.
-    async fn call<T>(
+    /// Only the loop below is generic: the attempts are the driver's (compiled once, and boxed, so this future
+    /// holds a pointer to them), and the decoded value is boxed as soon as it is decoded, so that a large model is
+    /// never kept across an await and goes up to `send()` by pointer (BENCHMARKS.md, "Stack and future sizes").
+    pub(crate) async fn execute<T>(
         &self,
         req: Request,
         accept: &'static str,
         decode: impl Fn(Reply) -> Result<T>,
-    ) -> Result<Response<T>> {
+    ) -> Result<Response<Box<T>>> {
         let span = request_span(&req);
-        let recorder = span.clone();
+        let inner = &*self.inner;
+        // A file's link goes out as it is, without the Halo token and outside Halo's rate limit; hooks see it without
+        // its query (its signature).
+        let (url, shown, kind) = match &req.link {
+            Some(link) => (link.to_string(), req.path.clone(), CallKind::Link),
+            None => {
+                let url = format!("{}{}", inner.api_url, req.path_and_query());
+                (url.clone(), url, CallKind::Api)
+            }
+        };
         let outcome = async {
             req.check_path()?;
-            let policy = req.options.retry.as_ref().unwrap_or(&self.inner.retry);
-            let mut retrier = Retrier::new(policy);
+            let exchange = Exchange {
+                kind,
+                operation: req.operation,
+                method: &req.method,
+                url: &url,
+                shown: &shown,
+                accept,
+                body: req.body.as_ref().map(|body| (JSON, body)),
+                timeout: req.options.timeout.unwrap_or(inner.transport.timeout),
+                idempotent: req.idempotent,
+                policy: req.options.retry.as_ref().unwrap_or(&inner.retry),
+            };
+            let auth = (kind == CallKind::Api).then_some(&inner.auth as &dyn Authorize);
+            let mut driver = Driver::new(&inner.transport, auth, exchange, &span);
             loop {
-                let mut reply = self.execute(&req, accept, &mut retrier, &recorder).await?;
+                let mut reply = driver.next().await?;
                 let (status, headers) = (reply.status, std::mem::take(&mut reply.headers));
-                let outcome = match reply.cut_short(&req.method) {
-                    Some(error) => Err(error),
-                    None => super::model::decoding(self.inner.strict_decoding, || decode(reply)),
-                };
-                match outcome {
-                    Err(error) if error.failure() == Some(Failure::Garbled) => {
-                        if Failure::Garbled.may_retry(req.idempotent) {
-                            if let Some(delay) = retrier.next_delay(Failure::Garbled, None) {
-                                wait(retrier.attempts(), delay, "a truncated or malformed answer".to_owned()).await;
-                                continue;
-                            }
+                let error = if status.is_success() {
+                    match super::model::decoding(inner.strict_decoding, || decode_boxed(&decode, reply)) {
+                        Ok(value) => {
+                            let remaining = inner.transport.pace.as_ref().map(|pace| pace.remaining(Instant::now()));
+                            return Ok(Response::new(status, headers, value).with_rate_remaining(remaining));
                         }
-                        return Err(error
-                            .with_failure(Failure::Garbled, req.idempotent)
-                            .with_response_headers(&headers));
+                        Err(error) => error,
                     }
-                    Err(error) => return Err(error.with_response_headers(&headers)),
-                    Ok(value) => return Ok(Response::new(status, headers, value)),
-                }
+                } else {
+                    reply.api_error()
+                };
+                driver.reject(error, &headers).await?;
             }
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await;
         outcome.map_err(|error| self.finish_error(error, &req))
     }
@@ -276,125 +262,16 @@ impl Client {
             }
             // An answer of the API itself (token errors already name the token endpoint): a 401 or 403 says why.
             None if error.method().is_none() => {
-                super::permissions::explain(error, req.scopes, &self.inner.auth).with_request(&req.method, &req.path)
+                permissions::explain(error, req.scopes, &self.inner.auth).with_request(&req.method, &req.path)
             }
             None => error,
         };
         error.scrub(&secrets)
     }
-
-    /// The send loop: token, rate limit, attempt, a fresh token on 401, retries of transient failures, status
-    /// check. Returns a 2xx answer read to the end.
-    async fn execute(
-        &self,
-        req: &Request,
-        accept: &'static str,
-        retrier: &mut Retrier<'_>,
-        span: &tracing::Span,
-    ) -> Result<Reply> {
-        let inner = &*self.inner;
-        // A file's link goes out as it is, without the Halo token and outside Halo's rate limit; hooks see it
-        // without its query (its signature).
-        let (url, shown, kind) = match &req.link {
-            Some(link) => (link.to_string(), req.path.clone(), CallKind::Link),
-            None => {
-                let url = format!("{}{}", inner.api_url, req.path_and_query());
-                (url.clone(), url, CallKind::Api)
-            }
-        };
-        let timeout = req.options.timeout.unwrap_or(inner.timeout);
-        let mut refreshes = 0;
-        loop {
-            let credential = match kind {
-                CallKind::Link => None,
-                _ => Some(inner.auth.credential(inner).await?),
-            };
-            if let (Some(limiter), Some(_)) = (&inner.limiter, &credential) {
-                limiter.acquire().await;
-            }
-            let attempt = retrier.start_attempt();
-            span.record("attempt", attempt);
-            let mut builder =
-                inner.http.request(req.method.clone(), &url).header(header::ACCEPT, accept).timeout(timeout);
-            if let Some(body) = &req.body {
-                builder = builder.header(header::CONTENT_TYPE, "application/json").body(body.clone());
-            }
-            let mut request = builder.build().map_err(|error| {
-                let error = error.without_url();
-                Error::invalid_request(format!("cannot build the request: {error}")).with_source(error)
-            })?;
-            let info = CallInfo { kind, operation: req.operation, attempt, method: &req.method, url: &shown };
-            inner.hooks.on_request(info, &mut request, timeout);
-            // After the hooks: they never see the token, and cannot replace it.
-            if let Some(credential) = &credential {
-                request.headers_mut().insert(header::AUTHORIZATION, credential.header.clone());
-            }
-            let sent_at = tokio::time::Instant::now();
-            let answer = match inner.http.execute(request).await {
-                Ok(response) => Reply::read(response).await,
-                Err(error) => Err(error),
-            };
-            let outcome = answer.as_ref().map(|reply| (reply.status, &reply.headers));
-            inner.hooks.on_response(info, outcome, sent_at.elapsed());
-            span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
-            let reply = match answer {
-                Ok(reply) => reply,
-                Err(error) => {
-                    // Only a connection that never opened proves that nothing was sent.
-                    let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
-                    let error = error.without_url();
-                    if failure.may_retry(req.idempotent) {
-                        if let Some(delay) = retrier.next_delay(failure, None) {
-                            wait(attempt, delay, error.to_string()).await;
-                            continue;
-                        }
-                    }
-                    return Err(Error::network(error).with_failure(failure, req.idempotent));
-                }
-            };
-            span.record("status", reply.status.as_u16());
-            if let (StatusCode::UNAUTHORIZED, Some(credential)) = (reply.status, &credential)
-                && refreshes < MAX_REFRESHES
-            {
-                // The token may have been revoked or expired early: a fresh token, one more try. A request
-                // answered 401 was not applied, so this is safe for a POST too. Bounded, for a server that
-                // rejects every token.
-                refreshes += 1;
-                if inner.auth.refresh_after_401(inner, credential).await? {
-                    tracing::info!(attempt, "halopsa: 401 from the API; retrying with a fresh token");
-                    retrier.forgive_attempt();
-                    continue;
-                }
-            }
-            let failure = Failure::from_status(reply.status);
-            if let Some(failure) = failure.filter(|failure| failure.may_retry(req.idempotent)) {
-                if let Some(delay) = retrier.next_delay(failure, reply.retry_after) {
-                    wait(attempt, delay, reply.status.to_string()).await;
-                    continue;
-                }
-            }
-            if !reply.status.is_success() {
-                let mut error = Error::from_response(reply.status, reply.content_type.as_deref(), &reply.body)
-                    .with_retry_after(reply.retry_after)
-                    .with_response_headers(&reply.headers);
-                if let Some(failure) = failure {
-                    error = error.with_failure(failure, req.idempotent);
-                }
-                if reply.status == StatusCode::UNAUTHORIZED && credential.is_some() {
-                    error = error.with_kind(ErrorKind::Auth);
-                }
-                return Err(error);
-            }
-            return Ok(reply);
-        }
-    }
 }
 
-/// How many fresh tokens one call may fetch after 401s: enough to outlast tokens revoked while it waited for a
-/// retry, few enough that a server rejecting every token ends the call quickly.
-const MAX_REFRESHES: u32 = 3;
-
-const JSON: &str = "application/json";
+/// What the API answers and is sent.
+pub(crate) const JSON: &str = "application/json";
 
 /// One span per call (all its attempts); its fields are recorded on the handle, which works with every
 /// subscriber, not only those that track the current span.
@@ -409,25 +286,34 @@ fn request_span(req: &Request) -> tracing::Span {
     )
 }
 
-/// Waits before a retry, with an INFO event so that a long pause (a `Retry-After` of minutes) is visible.
-pub(crate) async fn wait(attempt: u32, delay: Duration, reason: String) {
-    tracing::info!(attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "halopsa: transient failure; waiting before retrying");
-    tokio::time::sleep(delay).await;
+/// Decodes and boxes in a frame of its own: a decoded model (15 KB for a ticket) is never by value in the frame of
+/// the async function that polls the request, which in a debug build keeps every temporary for the whole poll.
+fn decode_boxed<T>(decode: &impl Fn(Reply) -> Result<T>, reply: Reply) -> Result<Box<T>> {
+    decode(reply).map(Box::new)
 }
 
-/// An answer, read to the end.
-pub(crate) struct Reply {
-    status: StatusCode,
-    /// Taken out of reqwest's response, not copied.
-    headers: HeaderMap,
-    content_type: Option<String>,
-    retry_after: Option<Duration>,
-    /// The `Content-Length` the answer announced.
-    content_length: Option<u64>,
-    /// `Content-Disposition: attachment` (or a file name): the body is a file, whatever it holds.
-    is_file: bool,
-    /// reqwest's buffer itself: decoding borrows it, and nothing copies it.
-    body: Bytes,
+/// A response's value out of its box, for the callers that keep it (the escape hatch, `whoami`).
+fn unbox<T>(response: Response<Box<T>>) -> Response<T> {
+    response.map(|value| *value)
+}
+
+/// Reads a JSON answer as `T`. An empty body is a [`Decode`](super::ErrorKind::Decode) error; an error shape under a
+/// 2xx status an [`Api`](super::ErrorKind::Api) error.
+pub(crate) fn read_json<T: DeserializeOwned>(reply: Reply) -> Result<T> {
+    reply.check_error_shape()?;
+    decode_unchecked(&reply.body)
+}
+
+/// Reads the records a create-or-update saved: Halo answers with one object or an array. An empty body (the save
+/// succeeded, but Halo sent nothing back) gives an empty `Vec`.
+#[allow(dead_code)] // generated code reads it only if the spec has a create-or-update
+pub(crate) fn read_saved<T: DeserializeOwned>(reply: Reply) -> Result<Vec<T>> {
+    reply.check_error_shape()?;
+    match first_byte(&reply.body) {
+        None => Ok(Vec::new()),
+        Some(b'[') => decode_unchecked::<Vec<T>>(&reply.body),
+        Some(_) => decode_unchecked::<T>(&reply.body).map(|item| vec![item]),
+    }
 }
 
 /// What a download answered: the file, or a link to it.
@@ -450,50 +336,6 @@ fn file_link(reply: &Reply) -> Option<Url> {
     (matches!(link.scheme(), "http" | "https") && link.host().is_some()).then_some(link)
 }
 
-impl Reply {
-    async fn read(mut response: reqwest::Response) -> std::result::Result<Reply, reqwest::Error> {
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let retry_after = headers
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let content_length = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let is_file = headers.get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-            let v = v.to_ascii_lowercase();
-            v.starts_with("attachment") || v.contains("filename")
-        });
-        let body = response.bytes().await?;
-        Ok(Reply { status, headers, content_type, retry_after, content_length, is_file, body })
-    }
-
-    /// A 2xx body shorter (or longer) than its `Content-Length`: cut short on the way, so not the whole answer.
-    /// HTTP/1.1 framing catches most of these already (a connection closed early); this also catches a body whose
-    /// framing was redone after it was cut (a proxy that re-chunks it and keeps the length). A HEAD has no body.
-    fn cut_short(&self, method: &reqwest::Method) -> Option<Error> {
-        let declared = self.content_length?;
-        let received = self.body.len() as u64;
-        (self.status.is_success() && *method != reqwest::Method::HEAD && received != declared)
-            .then(|| Error::truncated(received, declared))
-    }
-
-    /// A 2xx answer whose body is one of Halo's error shapes is an error.
-    fn check_error_shape(&self) -> Result<()> {
-        match success_error_message(&self.body) {
-            Some(message) => Err(Error::in_success(self.status.as_u16(), message, &self.body)),
-            None => Ok(()),
-        }
-    }
-}
-
-fn first_byte(body: &[u8]) -> Option<u8> {
-    body.iter().copied().find(|b| !b.is_ascii_whitespace())
-}
-
 impl ClientBuilder {
     /// A builder configured from the environment, as the examples and most scheduled jobs are:
     ///
@@ -504,8 +346,9 @@ impl ClientBuilder {
     /// | `HALO_TENANT` | the tenant of a Halo-hosted instance, when needed |
     /// | `HALO_SCOPES` | the scopes to ask for, separated by spaces or commas (default `all`) |
     ///
-    /// Empty values count as unset. A missing required variable is an [`ErrorKind::Config`] error that names it.
-    /// Everything else can still be set on the builder before `build()`.
+    /// Empty values count as unset. A missing required variable is an
+    /// [`ErrorKind::Config`](super::ErrorKind::Config) error that names it. Everything else can still be set on the
+    /// builder before `build()`.
     ///
     /// ```no_run
     /// # fn example() -> halopsa::Result<()> {
@@ -621,6 +464,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Paces requests with a budget this client shares with others of the same tenant (a clone of one
+    /// [`RateBudget`], or its [`bulk`](RateBudget::bulk) handle for bulk work): together they stay within it, the
+    /// budget learns a lower limit from 429s, and interactive clients go first. Instead of
+    /// [`rate_limit`](Self::rate_limit), which is a budget of the client's own; `build` refuses both.
+    pub fn rate_budget(mut self, budget: RateBudget) -> Self {
+        self.rate_budget = Some(budget);
+        self
+    }
+
     /// How long before it expires a token is replaced (default 60 s; at most half the token's lifetime).
     pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
@@ -652,8 +504,8 @@ impl ClientBuilder {
 
     /// Checks the configuration and makes the client.
     ///
-    /// Fails with an [`ErrorKind::Config`] error on a malformed URL, plain `http://` to a host that is not
-    /// loopback (unless allowed), missing credentials, or options that cannot apply together.
+    /// Fails with an [`ErrorKind::Config`](super::ErrorKind::Config) error on a malformed URL, plain `http://` to a
+    /// host that is not loopback (unless allowed), missing credentials, or options that cannot apply together.
     pub fn build(self) -> Result<Client> {
         let base = parse_url("base url", &self.base_url)?;
         let api_url = resolve("api url", &base, self.api_url.as_deref(), "/api")?;
@@ -693,6 +545,7 @@ impl ClientBuilder {
                     secret,
                     &scopes,
                     self.refresh_margin,
+                    &self.retry,
                 ))
             }
         };
@@ -700,7 +553,10 @@ impl ClientBuilder {
             // reqwest would fail every request at once with a bare "timed out".
             return Err(Error::config("`timeout` and `connect_timeout` must be more than zero"));
         }
-        if let Some(limit) = self.rate_limit {
+        if self.rate_limit.is_some() && self.rate_budget.is_some() {
+            return Err(Error::config("`rate_limit` and `rate_budget` both set: a client is paced by one of them"));
+        }
+        if let Some(limit) = self.rate_limit.or_else(|| self.rate_budget.as_ref().map(RateBudget::configured)) {
             if limit.max == 0 || limit.window.is_zero() {
                 return Err(Error::config("a rate limit needs at least one request per non-empty window"));
             }
@@ -714,7 +570,7 @@ impl ClientBuilder {
                 }
                 client
             }
-            None => super::tls::configure(
+            None => tls::configure(
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"))),
@@ -729,13 +585,19 @@ impl ClientBuilder {
         }
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport: Transport {
+                    http,
+                    pace: match (self.rate_limit, self.rate_budget) {
+                        (Some(limit), _) => Some(Arc::new(Limiter::new(limit)) as Arc<dyn Pace>),
+                        (None, Some(budget)) => Some(Arc::new(budget) as Arc<dyn Pace>),
+                        (None, None) => None,
+                    },
+                    hooks: self.hooks,
+                    timeout: self.timeout,
+                },
                 api_url,
                 auth,
                 retry: self.retry,
-                limiter: self.rate_limit.map(Limiter::new),
-                timeout: self.timeout,
-                hooks: self.hooks,
                 allow_insecure_http: self.allow_insecure_http,
                 strict_decoding: self.strict_decoding,
             }),
@@ -744,7 +606,7 @@ impl ClientBuilder {
 
     /// Plain http only to loopback, unless the caller opted in.
     fn check_transport(&self, what: &str, url: &Url) -> Result<()> {
-        if url.scheme() == "https" && !super::tls::HTTPS && self.http_client.is_none() {
+        if url.scheme() == "https" && !tls::HTTPS && self.http_client.is_none() {
             return Err(Error::config(format!(
                 "the {what} is https, but halopsa was built without a TLS backend; enable its `rustls-ring`, \
                  `rustls-aws-lc-rs` or `native-tls` feature"

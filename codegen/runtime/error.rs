@@ -2,11 +2,8 @@
 //!
 //! [`Error`] is an opaque struct; [`Error::kind`] says which of a few broad cases it is ([`ErrorKind`]), and the
 //! accessors give the request, the HTTP status and Halo's own message. It is cheap to move (one `Box`) and `Clone`.
-//!
-//! This module also reads Halo's error bodies. Halo is an ASP.NET application and answers failures in several shapes
-//! (`{ClassName, Message}`, `{resultCode, errorMessage}`, `{Message}`, OAuth's `{error, error_description}`,
-//! validation's `{message, errors}`, ASP.NET's problem details, plain text), and sometimes with status 200
-//! (a failed licence-seat check, for one), so a successful answer is checked for those shapes too.
+//! Reading Halo's error bodies is `error_body.rs`'s job, decoding answers `decode.rs`'s, and keeping secrets out of
+//! errors `scrub.rs`'s.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,11 +11,16 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Value};
 
+use super::error_body::{
+    ERROR_EXCERPT_CHARS, FieldError, body_trace_id, excerpt_of, field_errors_of, first_byte, halo_message,
+};
 use super::response::{safe_headers, trace_id_from_headers};
 use super::retry::Failure;
+use super::scrub::scrub_text;
+
+/// The result of every fallible operation of the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The broad cases of [`Error`]; see [`Error::kind`].
 ///
@@ -75,25 +77,13 @@ pub enum ApiCode {
     ErrorInSuccess,
 }
 
-/// One field of a request that Halo refused, with Halo's messages about it; see [`Error::field_errors`].
-///
-/// The field is Halo's path to it: `[0].outcome_id` is `outcome_id` of the first item of the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    field: String,
-    messages: Vec<String>,
-}
-
-impl FieldError {
-    /// Halo's path to the field (`[0].outcome_id`, `name`); empty for the body as a whole.
-    pub fn field(&self) -> &str {
-        &self.field
-    }
-
-    /// What Halo said about it, in its order (`Could not convert string to integer: x. Path '[0].outcome_id' ...`).
-    pub fn messages(&self) -> &[String] {
-        &self.messages
-    }
+/// Why a 401 or 403 happened, as far as the client can tell (`permissions.rs` works it out); part of the error's
+/// `Display`.
+#[derive(Clone, Debug)]
+pub(crate) struct Hint {
+    pub(crate) message: String,
+    /// The scopes the operation accepts, when the token was granted none of them.
+    pub(crate) missing_scopes: Option<Vec<String>>,
 }
 
 /// How long after an [`ErrorKind::OutcomeUnknown`] failure a request Halo may still be running can land; see
@@ -137,7 +127,7 @@ struct Inner {
     // caller that was waiting for it.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     /// Why a 401 or 403 happened, as far as the client can tell (`permissions.rs`).
-    hint: Option<Box<super::permissions::Hint>>,
+    hint: Option<Box<Hint>>,
 }
 
 impl Error {
@@ -181,11 +171,10 @@ impl Error {
     /// A 2xx answer whose body is not as long as its `Content-Length` said: cut short, retried like a truncated
     /// answer (an idempotent request) or an unknown outcome (any other).
     pub(crate) fn truncated(received: u64, declared: u64) -> Self {
-        let mut error = Error::decode(format!(
+        Error::decode(format!(
             "the answer was cut short: {received} of the {declared} bytes its Content-Length announced"
-        ));
-        error.inner.failure = Some(Failure::Garbled);
-        error
+        ))
+        .garbled()
     }
 
     /// A transport failure. The URL is dropped from reqwest's error: a token URL may carry the tenant in its query.
@@ -254,6 +243,13 @@ impl Error {
         self.inner.failure
     }
 
+    /// Marks a successful answer's body as garbled (cut short, or not JSON at all): retried like a transient failure
+    /// when the request is idempotent (the driver adds whether it was, with [`with_failure`](Self::with_failure)).
+    pub(crate) fn garbled(mut self) -> Self {
+        self.inner.failure = Some(Failure::Garbled);
+        self
+    }
+
     pub(crate) fn with_page(mut self, page_no: u64) -> Self {
         self.inner.page_no = Some(page_no);
         self
@@ -312,7 +308,7 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_hint(mut self, hint: super::permissions::Hint) -> Self {
+    pub(crate) fn with_hint(mut self, hint: Hint) -> Self {
         self.inner.hint = Some(Box::new(hint));
         self
     }
@@ -423,10 +419,10 @@ impl Error {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn find_once_settled<T, F, Fut>(&self, mut lookup: F) -> super::Result<Option<T>>
+    pub async fn find_once_settled<T, F, Fut>(&self, mut lookup: F) -> Result<Option<T>>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = super::Result<Option<T>>>,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
     {
         let deadline = match (self.inner.kind, self.inner.unknown_since) {
             (ErrorKind::OutcomeUnknown, since) => since.unwrap_or_else(tokio::time::Instant::now) + SETTLE_TIME,
@@ -624,837 +620,9 @@ fn api_code(status: u16, message: &str, body: &[u8]) -> Option<ApiCode> {
     }
 }
 
-/// `text` with each known secret (as given, and percent-encoded as in a form) replaced by `***` wherever it appears,
-/// and every value in a credential position ([`scrub_credentials`]) replaced by `***`.
-pub(crate) fn scrub_text<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().map(AsRef::as_ref).filter(|secret| secret.len() >= 4) {
-        // As sent in the token form, fully escaped, in lower-case hex, and with `+` for spaces: however a server
-        // echoes it.
-        let form: String = percent_encoding::utf8_percent_encode(secret, super::request::FORM).collect();
-        let full: String = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).collect();
-        let lower = full.to_ascii_lowercase();
-        let plus = form.replace("%20", "+");
-        for form in [secret.to_owned(), form, full, lower, plus] {
-            if out.contains(&form) {
-                out = out.replace(&form, "***");
-            }
-        }
-    }
-    scrub_credentials(&out)
-}
-
-/// The words that make a name a credential's: a form field, query parameter, JSON member or header so named holds
-/// one (`client_secret`, `access_token`, `new_password`, `x-api-key`, `X-Amz-Signature`, ...).
-const CREDENTIAL_WORDS: &[&str] =
-    &["password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "authorization", "cookie", "signature"];
-
-/// Whether a name (of a field, member, parameter or header) says that its value is a credential.
-pub(crate) fn is_credential_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    CREDENTIAL_WORDS.iter().any(|word| lower.contains(word))
-}
-
-/// `text` with the values in credential positions replaced by `***`: the value of a form field or query parameter
-/// (`password=...`), of a JSON member (`"client_secret": "..."`, strings of an array included, also inside an
-/// escaped JSON string) or of a header line (`Authorization: ...` at the start of a line) whose name is a
-/// credential's ([`is_credential_name`]), and the credentials of an `Authorization` scheme (`Bearer ...`,
-/// `Basic ...`). A credential word in prose ("Password is mandatory") is not a position, and stays.
-pub(crate) fn scrub_credentials(text: &str) -> String {
-    let bytes = text.as_bytes();
-    // Spans to replace, in order and not overlapping.
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        if !is_name_byte(bytes[at]) {
-            at += 1;
-            continue;
-        }
-        let start = at;
-        while at < bytes.len() && is_name_byte(bytes[at]) {
-            at += 1;
-        }
-        let name = &text[start..at];
-        let span = if is_credential_name(name) {
-            member_value(text, start, at)
-                .or_else(|| field_value(text, start, at))
-                .or_else(|| header_value(text, start, at))
-        } else if name.eq_ignore_ascii_case("bearer") || name.eq_ignore_ascii_case("basic") {
-            scheme_credentials(text, at)
-        } else {
-            None
-        };
-        if let Some(found) = span {
-            if spans.last().is_none_or(|last| found.0 >= last.1) {
-                spans.extend(found.2);
-                at = at.max(found.1);
-            }
-        }
-    }
-    if spans.is_empty() {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    for (from, to) in spans {
-        out.push_str(&text[copied..from]);
-        out.push_str("***");
-        copied = to;
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-/// Where a credential value was found: from, to (the end of what was looked at), and the spans to replace.
-type Found = (usize, usize, Vec<(usize, usize)>);
-
-/// A byte of a name: `client_secret`, `x-api-key`, `user.password`, and ASP.NET's model-state paths
-/// (`[0].password`).
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
-}
-
-/// A quote at `at`, plain (`"`) or escaped inside a JSON string (`\"`): its length.
-fn quote_at(bytes: &[u8], at: usize) -> Option<usize> {
-    match bytes.get(at..)? {
-        [b'"', ..] => Some(1),
-        [b'\\', b'"', ..] => Some(2),
-        _ => None,
-    }
-}
-
-fn skip_spaces(bytes: &[u8], mut at: usize) -> usize {
-    while bytes.get(at).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
-        at += 1;
-    }
-    at
-}
-
-/// `"name": value` (the name between quotes, plain or escaped): the string, the strings of an array, or a bare
-/// value (a number; `null`, `true` and `false` are left).
-fn member_value(text: &str, start: usize, end: usize) -> Option<Found> {
-    let bytes = text.as_bytes();
-    let opening = if start >= 2 && &bytes[start - 2..start] == b"\\\"" {
-        2
-    } else if start >= 1 && bytes[start - 1] == b'"' {
-        1
-    } else {
-        return None;
-    };
-    let closing = quote_at(bytes, end)?;
-    if closing != opening {
-        return None;
-    }
-    let colon = skip_spaces(bytes, end + closing);
-    if bytes.get(colon) != Some(&b':') {
-        return None;
-    }
-    let value = skip_spaces(bytes, colon + 1);
-    match bytes.get(value)? {
-        b'[' => {
-            let mut spans = Vec::new();
-            let mut at = value + 1;
-            loop {
-                at = skip_spaces(bytes, at);
-                match bytes.get(at) {
-                    None => return Some((start, at, spans)),
-                    Some(b']') => return Some((start, at + 1, spans)),
-                    Some(b',') => at += 1,
-                    Some(_) => match string_value(bytes, at) {
-                        Some((from, to, after)) => {
-                            spans.push((from, to));
-                            at = after;
-                        }
-                        None => {
-                            let to = bare_end(bytes, at);
-                            spans.push((at, to));
-                            at = to.max(at + 1);
-                        }
-                    },
-                }
-            }
-        }
-        _ => match string_value(bytes, value) {
-            Some((from, to, after)) => Some((start, after, vec![(from, to)])),
-            None => {
-                let to = bare_end(bytes, value);
-                let bare = &text[value..to];
-                let keep = bare.is_empty() || ["null", "true", "false"].contains(&bare);
-                Some((start, to, if keep { Vec::new() } else { vec![(value, to)] }))
-            }
-        },
-    }
-}
-
-/// A JSON string at `at` (plain or escaped quotes): the span of its content and the index after its closing quote.
-fn string_value(bytes: &[u8], at: usize) -> Option<(usize, usize, usize)> {
-    let quote = quote_at(bytes, at)?;
-    let from = at + quote;
-    let mut i = from;
-    while i < bytes.len() {
-        if quote == 1 {
-            match bytes[i] {
-                b'\\' => i += 2,
-                b'"' => return Some((from, i, i + 1)),
-                _ => i += 1,
-            }
-        } else if bytes[i..].starts_with(b"\\\\\\\"") {
-            // An escaped quote inside the escaped string.
-            i += 4;
-        } else if bytes[i..].starts_with(b"\\\"") {
-            return Some((from, i, i + 2));
-        } else if bytes[i..].starts_with(b"\\\\") {
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    Some((from, bytes.len(), bytes.len()))
-}
-
-/// The end of a bare (unquoted) value: up to a delimiter of JSON, a form, a query or prose.
-fn bare_end(bytes: &[u8], at: usize) -> usize {
-    let mut end = at;
-    while end < bytes.len()
-        && !matches!(
-            bytes[end],
-            b'&' | b',' | b';' | b'}' | b']' | b')' | b'"' | b'\'' | b'<' | b'>' | b'\\' | b' ' | b'\t' | b'\r' | b'\n'
-        )
-    {
-        end += 1;
-    }
-    end
-}
-
-/// `name=value` as a form field or query parameter: the name starts the text or follows a separator.
-fn field_value(text: &str, start: usize, end: usize) -> Option<Found> {
-    let bytes = text.as_bytes();
-    if bytes.get(end) != Some(&b'=') {
-        return None;
-    }
-    let separated = start == 0
-        || matches!(
-            bytes[start - 1],
-            b'&' | b'?' | b';' | b',' | b'(' | b'{' | b'[' | b'"' | b'\'' | b' ' | b'\t' | b'\r' | b'\n'
-        );
-    if !separated {
-        return None;
-    }
-    let to = bare_end(bytes, end + 1);
-    Some((start, to, if to > end + 1 { vec![(end + 1, to)] } else { Vec::new() }))
-}
-
-/// `Name: value` as a header line: the name starts a line; the value is the rest of it.
-fn header_value(text: &str, start: usize, end: usize) -> Option<Found> {
-    let bytes = text.as_bytes();
-    if bytes.get(end) != Some(&b':') {
-        return None;
-    }
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    if !text[line_start..start].trim().is_empty() {
-        return None;
-    }
-    let from = skip_spaces_in_line(bytes, end + 1);
-    let to = text[from..].find(['\r', '\n']).map_or(text.len(), |i| from + i);
-    Some((start, to, if to > from { vec![(from, to)] } else { Vec::new() }))
-}
-
-fn skip_spaces_in_line(bytes: &[u8], mut at: usize) -> usize {
-    while bytes.get(at).is_some_and(|b| matches!(b, b' ' | b'\t')) {
-        at += 1;
-    }
-    at
-}
-
-/// The credentials after an authorisation scheme's name (`Bearer`, `Basic`): a token68 of at least 8 characters
-/// (a word after the scheme in prose, "Bearer token missing", is not one).
-fn scheme_credentials(text: &str, end: usize) -> Option<Found> {
-    let bytes = text.as_bytes();
-    let from = skip_spaces_in_line(bytes, end);
-    if from == end {
-        return None;
-    }
-    let mut to = from;
-    while to < bytes.len()
-        && (bytes[to].is_ascii_alphanumeric() || matches!(bytes[to], b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
-    {
-        to += 1;
-    }
-    while to < bytes.len() && bytes[to] == b'=' {
-        to += 1;
-    }
-    let delimited = to == bytes.len() || !is_name_byte(bytes[to]) && bytes[to] != b'"';
-    (to - from >= 8 && delimited).then(|| (end, to, vec![(from, to)]))
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Halo's error bodies.
-
-/// Every key that occurs in one of Halo's error shapes. An object with any other key (an `id`, say) is a record.
-const ERROR_KEYS: &[&str] = &[
-    // .NET exceptions and ASP.NET's HttpError.
-    "ClassName",
-    "Message",
-    "MessageDetail",
-    "ExceptionMessage",
-    "ExceptionType",
-    "StackTrace",
-    "StackTraceString",
-    "RemoteStackTraceString",
-    "RemoteStackIndex",
-    "ExceptionMethod",
-    "Source",
-    "HResult",
-    "HelpURL",
-    "HelpLink",
-    "InnerException",
-    "Data",
-    "ModelState",
-    "WatsonBuckets",
-    // {resultCode, errorMessage}.
-    "resultCode",
-    "errorMessage",
-    // OAuth.
-    "error",
-    "error_description",
-    "error_uri",
-    // Validation, and ASP.NET Core problem details.
-    "message",
-    "errors",
-    "type",
-    "title",
-    "status",
-    "detail",
-    "instance",
-    "traceId",
-];
-
-/// Halo's message from an error answer's body, in any of its shapes; `None` for an empty body.
-pub(crate) fn halo_message(content_type: Option<&str>, body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(body);
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return None;
-    }
-    if trimmed.starts_with('{') {
-        if let Ok(map) = serde_json::from_str::<Map<String, Value>>(trimmed) {
-            if let Some(message) = object_message(&map) {
-                return Some(message);
-            }
-        }
-    } else if trimmed.starts_with('"') {
-        if let Ok(message) = serde_json::from_str::<String>(trimmed) {
-            return Some(one_line(&message, 200));
-        }
-    } else if content_type.is_some_and(|ct| ct.contains("html")) || trimmed.starts_with('<') {
-        if let Some(title) = html_title(trimmed) {
-            return Some(title);
-        }
-    }
-    Some(one_line(trimmed, 200))
-}
-
-/// Under a 2xx status: Halo's message if the body is an error shape, `None` for anything else.
-///
-/// Cheap on normal answers: the check reads the top-level keys only until the first one that no error shape has,
-/// which for a record or a list is usually the first key. Only objects count; an array never is an error.
-pub(crate) fn success_error_message(body: &[u8]) -> Option<String> {
-    if first_byte(body) != Some(b'{') {
-        return None;
-    }
-    let Probe(map) = serde_json::from_slice::<Probe>(body).ok()?;
-    is_error_shape(&map).then(|| object_message(&map)).flatten()
-}
-
-/// Whether an object (known to have error keys only) is one of Halo's error shapes rather than, say, `{}` or a
-/// harmless `{"message": "done"}`.
-fn is_error_shape(map: &Map<String, Value>) -> bool {
-    let text = |key: &str| map.get(key).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
-    let has_errors = map.get("errors").is_some_and(|errors| !error_list(errors).is_empty());
-    let problem_status = map.get("status").and_then(Value::as_u64).is_some_and(|status| status >= 400);
-    (map.contains_key("ClassName") && text("Message"))
-        || text("errorMessage")
-        || text("error")
-        || text("Message")
-        || (text("message") && has_errors)
-        || (text("title") && problem_status)
-}
-
-/// The message of an error object, trying the shapes from the most to the least specific.
-fn object_message(map: &Map<String, Value>) -> Option<String> {
-    let text = |key: &str| {
-        map.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(|s| one_line(s, 500))
-    };
-    // OAuth: `{"error": "invalid_client", "error_description": "..."}`; some servers nest an object in `error`.
-    match map.get("error") {
-        Some(Value::String(error)) if !error.trim().is_empty() => {
-            return Some(match text("error_description") {
-                Some(description) => format!("{}: {description}", error.trim()),
-                None => error.trim().to_owned(),
-            });
-        }
-        Some(Value::Object(nested)) => {
-            if let Some(message) = object_message(nested) {
-                return Some(message);
-            }
-        }
-        _ => {}
-    }
-    if let Some(message) = text("errorMessage") {
-        return Some(message);
-    }
-    if let Some(message) = text("Message") {
-        // ASP.NET Web API's invalid model: `{"Message": "The request is invalid.", "ModelState": {...}}`.
-        let fields = map.get("ModelState").map(error_list).unwrap_or_default();
-        if !fields.is_empty() {
-            return Some(format!("{message}: {}", fields.join("; ")));
-        }
-        // ASP.NET's HttpError puts the useful part in ExceptionMessage or MessageDetail.
-        return Some(match text("ExceptionMessage").or_else(|| text("MessageDetail")) {
-            Some(detail) if detail != message => format!("{message} ({detail})"),
-            _ => message,
-        });
-    }
-    if is_model_state(map) {
-        // ASP.NET Core's `BadRequest(ModelState)`: the dictionary itself.
-        let fields = error_list(&Value::Object(map.clone()));
-        return (!fields.is_empty()).then(|| fields.join("; "));
-    }
-    let errors = map.get("errors").map(error_list).unwrap_or_default();
-    let head = text("message").or_else(|| text("title")).or_else(|| text("detail"));
-    match (head, errors.is_empty()) {
-        (Some(head), true) => Some(head),
-        (Some(head), false) => Some(format!("{head}: {}", errors.join("; "))),
-        (None, false) => Some(errors.join("; ")),
-        (None, true) => None,
-    }
-}
-
-/// Validation messages from `errors`: an array (of strings or objects) or an object of field → message(s).
-fn error_list(errors: &Value) -> Vec<String> {
-    match errors {
-        Value::Object(fields) => fields_of(fields)
-            .into_iter()
-            .flat_map(|field| {
-                let FieldError { field, messages } = field;
-                messages.into_iter().map(
-                    move |message| {
-                        if field.is_empty() { message } else { format!("{field}: {message}") }
-                    },
-                )
-            })
-            .collect(),
-        other => messages_of(other),
-    }
-}
-
-/// The messages of one field's value: a string, an array of them, or objects with a message.
-fn messages_of(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => vec![one_line(s, 200)],
-        Value::Array(items) => items.iter().flat_map(messages_of).collect(),
-        Value::Object(map) => {
-            match ["message", "Message", "errorMessage", "error"].iter().find_map(|k| map.get(*k)?.as_str()) {
-                Some(message) => vec![one_line(message, 200)],
-                None => vec![one_line(&Value::Object(map.clone()).to_string(), 200)],
-            }
-        }
-        Value::Null | Value::String(_) => Vec::new(),
-        other => vec![other.to_string()],
-    }
-}
-
-/// A model-state dictionary (field path → messages) as [`FieldError`]s, in the body's order (serde_json's `Map` is
-/// sorted, which keeps the order deterministic). A credential's field keeps its messages' words but not the values
-/// they quote ("The value '***' is not valid for password.").
-fn fields_of(fields: &Map<String, Value>) -> Vec<FieldError> {
-    fields
-        .iter()
-        .filter_map(|(field, value)| {
-            let mut messages = messages_of(value);
-            if is_credential_name(field) {
-                messages = messages.iter().map(|message| without_quoted_values(message)).collect();
-            }
-            (!messages.is_empty()).then(|| FieldError { field: field.clone(), messages })
-        })
-        .collect()
-}
-
-/// `text` with what it quotes (`'...'`, `"..."`) replaced by `***`.
-fn without_quoted_values(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find(['\'', '"']) {
-        let quote = &rest[open..open + 1];
-        match rest[open + 1..].find(quote) {
-            Some(close) => {
-                out.push_str(&rest[..open + 1]);
-                out.push_str("***");
-                out.push_str(quote);
-                rest = &rest[open + 1 + close + 1..];
-            }
-            None => break,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Whether an error answer's object is an ASP.NET model-state dictionary (what `BadRequest(ModelState)` sends): no
-/// key of another error shape, and every value a message or an array of messages.
-fn is_model_state(map: &Map<String, Value>) -> bool {
-    !map.is_empty()
-        && !map.keys().any(|key| ERROR_KEYS.contains(&key.as_str()))
-        && map.values().all(|value| match value {
-            Value::String(_) => true,
-            Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_string),
-            _ => false,
-        })
-}
-
-/// The per-field messages of an error answer's body: ASP.NET's model-state dictionary at the top level (captured
-/// from Halo: `{"[0].outcome_id": ["Could not convert ..."]}`), the `errors` object of problem details or of a
-/// validation body, or the `ModelState` of ASP.NET Web API's `{"Message", "ModelState"}`.
-fn field_errors_of(body: &[u8]) -> Vec<FieldError> {
-    if first_byte(body) != Some(b'{') {
-        return Vec::new();
-    }
-    let Ok(map) = serde_json::from_slice::<Map<String, Value>>(body) else { return Vec::new() };
-    match (map.get("errors"), map.get("ModelState")) {
-        (Some(Value::Object(fields)), _) | (_, Some(Value::Object(fields))) => fields_of(fields),
-        _ if is_model_state(&map) => fields_of(&map),
-        _ => Vec::new(),
-    }
-}
-
-fn html_title(html: &str) -> Option<String> {
-    let lower = html.to_ascii_lowercase();
-    let start = lower.find("<title>")? + "<title>".len();
-    let end = start + lower[start..].find("</title>")?;
-    let title = one_line(html.get(start..end)?, 200);
-    (!title.is_empty()).then_some(title)
-}
-
-/// Whitespace runs (newlines included) become one space; at most `max` characters, with `…` when cut.
-fn one_line(text: &str, max: usize) -> String {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match collapsed.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
-        None => collapsed,
-    }
-}
-
-fn first_byte(body: &[u8]) -> Option<u8> {
-    body.iter().copied().find(|b| !b.is_ascii_whitespace())
-}
-
-/// The top-level keys and values of an object, or a (cheap) failure at the first key no error shape has.
-struct Probe(Map<String, Value>);
-
-impl<'de> serde::Deserialize<'de> for Probe {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ProbeVisitor)
-    }
-}
-
-struct ProbeVisitor;
-
-impl<'de> Visitor<'de> for ProbeVisitor {
-    type Value = Probe;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an error object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Probe, A::Error> {
-        let mut map = Map::new();
-        while let Some(ErrorKey(key)) = access.next_key::<ErrorKey>()? {
-            map.insert(key.to_owned(), access.next_value::<Value>()?);
-        }
-        Ok(Probe(map))
-    }
-}
-
-/// A key of [`ERROR_KEYS`]; any other key fails, which stops the parse right there.
-struct ErrorKey(&'static str);
-
-impl<'de> serde::Deserialize<'de> for ErrorKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = ErrorKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key of an error shape")
-            }
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<ErrorKey, E> {
-                ERROR_KEYS
-                    .iter()
-                    .find(|known| **known == key)
-                    .map(|known| ErrorKey(known))
-                    .ok_or_else(|| E::custom("a record"))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Decoding.
-
-/// Decodes a successful answer's body as `T`, the way the client does.
-///
-/// A body that is one of Halo's error shapes becomes an [`ErrorKind::Api`] error (Halo reports some failures
-/// under status 200); an empty, malformed or truncated body, or one of another shape, becomes an
-/// [`ErrorKind::Decode`] error naming the field that failed and quoting a short excerpt of the body.
-pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
-    if let Some(message) = success_error_message(body) {
-        return Err(Error::in_success(200, message, body));
-    }
-    decode_unchecked(body)
-}
-
-/// [`decode_json`] without the error-shape check, for callers that have done it already.
-pub(crate) fn decode_unchecked<T: DeserializeOwned>(body: &[u8]) -> super::Result<T> {
-    if first_byte(body).is_none() {
-        let mut error = Error::decode("the response body is empty; expected JSON");
-        error.inner.failure = Some(Failure::Garbled);
-        return Err(error);
-    }
-    // The fast path is plain serde_json; only a failure pays for a second, path-tracking pass.
-    serde_json::from_slice(body).map_err(|error| decode_error::<T>(body, error))
-}
-
-#[cold]
-fn decode_error<T: DeserializeOwned>(body: &[u8], first: serde_json::Error) -> Error {
-    // The second pass stops where the first did, unless the first failed on trailing characters after a value.
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let (path, error) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Err(error) => {
-            let path = error.path().to_string();
-            (path, error.into_inner())
-        }
-        Ok(_) => (String::new(), first),
-    };
-    let offset = byte_offset(body, error.line(), error.column());
-    let message = if path == "." || path.is_empty() { error.to_string() } else { format!("at `{path}`: {error}") };
-    let mut decoded = Error::decode(message).with_excerpt(excerpt(body, offset));
-    // A body cut short, or not JSON at all (an HTML page from a proxy), may come right on the next attempt; a
-    // body of the wrong shape will not.
-    // A body of the wrong type can fail before the point where it is cut, so ask the syntax alone.
-    let garbled = matches!(error.classify(), serde_json::error::Category::Eof | serde_json::error::Category::Syntax)
-        || serde_json::from_slice::<de::IgnoredAny>(body).is_err();
-    if garbled {
-        decoded.inner.failure = Some(Failure::Garbled);
-    }
-    decoded
-}
-
-/// The byte offset of serde_json's 1-based line and column (column 0 means "before the line").
-fn byte_offset(body: &[u8], line: usize, column: usize) -> Option<usize> {
-    if line == 0 {
-        return None;
-    }
-    let line_start = if line == 1 {
-        0
-    } else {
-        body.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(line - 2).map(|(i, _)| i + 1)?
-    };
-    Some((line_start + column.saturating_sub(1)).min(body.len()))
-}
-
-/// At most 200 characters of the body, around `offset` when given, cut on character boundaries, on one line.
-pub(crate) fn excerpt(body: &[u8], offset: Option<usize>) -> String {
-    excerpt_of(body, offset, 200)
-}
-
-/// The longest excerpt of an error answer's body an [`Error`] keeps, in characters.
-pub(crate) const ERROR_EXCERPT_CHARS: usize = 500;
-
-/// The `traceId` of an error body in ASP.NET's problem-details shape.
-fn body_trace_id(body: &[u8]) -> Option<String> {
-    if first_byte(body) != Some(b'{') {
-        return None;
-    }
-    let map = serde_json::from_slice::<Map<String, Value>>(body).ok()?;
-    let trace_id = map.get("traceId")?.as_str()?.trim();
-    (!trace_id.is_empty()).then(|| one_line(trace_id, 200))
-}
-
-/// At most `max` characters of the body, around `offset` when given, cut on character boundaries, on one line.
-fn excerpt_of(body: &[u8], offset: Option<usize>, max: usize) -> String {
-    let text = String::from_utf8_lossy(body);
-    let total = text.chars().count();
-    // Position of the failure, in characters (the lossy text may differ from the bytes in length).
-    let at = offset.map_or(0, |offset| {
-        let offset = offset.min(text.len());
-        let mut boundary = offset;
-        while !text.is_char_boundary(boundary) {
-            boundary -= 1;
-        }
-        text[..boundary].chars().count()
-    });
-    let start = if total <= max { 0 } else { at.saturating_sub(max / 2).min(total - max) };
-    let mut out: String = text.chars().skip(start).take(max).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if start > 0 {
-        out.insert(0, '…');
-    }
-    if start + max < total {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn message(body: &str) -> Option<String> {
-        halo_message(Some("application/json"), body.as_bytes())
-    }
-
-    #[test]
-    fn every_error_shape_gives_its_message() {
-        let cases = [
-            (r#"{"ClassName":"HaloException","Message":"No licence seats available"}"#, "No licence seats available"),
-            (r#"{"resultCode":2,"errorMessage":"Ticket type not found"}"#, "Ticket type not found"),
-            (r#"{"Message":"An error has occurred."}"#, "An error has occurred."),
-            (
-                r#"{"Message":"An error has occurred.","ExceptionMessage":"Object reference not set"}"#,
-                "An error has occurred. (Object reference not set)",
-            ),
-            (
-                r#"{"error":"invalid_client","error_description":"The client id is unknown"}"#,
-                "invalid_client: The client id is unknown",
-            ),
-            (r#"{"error":"invalid_scope"}"#, "invalid_scope"),
-            (
-                r#"{"message":"Validation failed","errors":["name is required","email is invalid"]}"#,
-                "Validation failed: name is required; email is invalid",
-            ),
-            (
-                r#"{"message":"Validation failed","errors":{"name":["is required"],"email":"is invalid"}}"#,
-                "Validation failed: email: is invalid; name: is required",
-            ),
-            (r#"{"message":"Bad","errors":[{"message":"x is wrong"}]}"#, "Bad: x is wrong"),
-            (r#"{"message":"Something broke"}"#, "Something broke"),
-            (
-                r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"id":["The value 'x' is not valid."]}}"#,
-                "One or more validation errors occurred.: id: The value 'x' is not valid.",
-            ),
-            (r#"{"error":{"message":"nested"}}"#, "nested"),
-            (r#""quoted text""#, "quoted text"),
-        ];
-        for (body, expected) in cases {
-            assert_eq!(message(body).as_deref(), Some(expected), "body: {body}");
-        }
-    }
-
-    #[test]
-    fn plain_text_html_and_empty_bodies() {
-        let text = "Rate Limit Reached - 300 Requests per rolling 5 minute window";
-        assert_eq!(halo_message(Some("text/plain"), text.as_bytes()).as_deref(), Some(text));
-        assert_eq!(halo_message(None, b"  line one\r\n  line two  ").as_deref(), Some("line one line two"));
-        let html = "<!DOCTYPE html><html><head><title>404 - File or directory not found.</title></head><body>...</body></html>";
-        assert_eq!(
-            halo_message(Some("text/html"), html.as_bytes()).as_deref(),
-            Some("404 - File or directory not found.")
-        );
-        assert_eq!(halo_message(None, b"   "), None);
-        let long = "x".repeat(1000);
-        let cut = halo_message(None, long.as_bytes()).unwrap();
-        assert_eq!(cut.chars().count(), 201);
-        assert!(cut.ends_with('…'));
-        // An object of another shape: its text.
-        assert_eq!(message(r#"{"foo":1}"#).as_deref(), Some(r#"{"foo":1}"#));
-    }
-
-    #[test]
-    fn error_bodies_under_2xx_are_recognised() {
-        for body in [
-            r#"{"ClassName":"HaloException","Message":"No licence seats available"}"#,
-            r#"{"resultCode":1,"errorMessage":"failed"}"#,
-            r#"{"Message":"An error has occurred."}"#,
-            r#"{"error":"invalid_client","error_description":"bad"}"#,
-            r#"{"message":"Validation failed","errors":["x"]}"#,
-            r#"{"message":"Validation failed","errors":{"x":"y"}}"#,
-            r#"  {"title":"Bad","status":400,"traceId":"00-ab"}"#,
-        ] {
-            assert!(success_error_message(body.as_bytes()).is_some(), "should be an error: {body}");
-        }
-    }
-
-    #[test]
-    fn records_and_lists_under_2xx_are_not_errors() {
-        for body in [
-            r#"{"id":12,"name":"Alice","Message":"hello"}"#,
-            r#"{"Message":"hello","id":12}"#,
-            r#"{"record_count":0,"agents":[]}"#,
-            r#"[{"ClassName":"HaloException","Message":"in an array"}]"#,
-            r#"{}"#,
-            r#"{"message":"done"}"#,
-            r#"{"message":"done","errors":[]}"#,
-            r#"{"resultCode":0,"errorMessage":""}"#,
-            r#"{"type":"agent","title":"Engineer","status":1}"#,
-            r#"{"ClassName":"HaloException","Mess"#,
-            "",
-            "not json",
-        ] {
-            assert_eq!(success_error_message(body.as_bytes()), None, "should not be an error: {body}");
-        }
-    }
-
-    #[test]
-    fn decode_json_reports_error_bodies_and_bad_json() {
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Agent {
-            id: i32,
-            name: Option<String>,
-        }
-        let agent: Agent = decode_json(br#"{"id":1,"name":"a"}"#).unwrap();
-        assert_eq!(agent.id, 1);
-
-        let error = decode_json::<Agent>(br#"{"ClassName":"HaloException","Message":"No licence seats available"}"#)
-            .unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Api);
-        assert_eq!(error.status(), Some(200));
-        assert_eq!(error.message(), "No licence seats available");
-        assert_eq!(error.to_string(), "halo answered 200 OK with an error: No licence seats available");
-
-        let error = decode_json::<Agent>(b"").unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Decode);
-        assert!(error.message().contains("empty"), "{error}");
-
-        let error = decode_json::<Vec<Agent>>(br#"[{"id":1},{"id":"x"}]"#).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Decode);
-        assert!(error.message().starts_with("at `[1].id`: invalid type"), "{}", error.message());
-        assert!(error.body_excerpt().unwrap().contains(r#"{"id":"x"}"#));
-
-        let error = decode_json::<Agent>(br#"{"id":1,"name":"trunc"#).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Decode);
-        assert!(error.message().contains("EOF"), "{}", error.message());
-
-        let error = decode_json::<Agent>(br#"{"id":1} trailing"#).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Decode);
-        assert!(error.message().contains("trailing"), "{}", error.message());
-    }
-
-    #[test]
-    fn excerpts_are_short_and_cut_on_char_boundaries() {
-        assert_eq!(excerpt(b"short", None), "short");
-        let body = "é".repeat(500);
-        let start = excerpt(body.as_bytes(), None);
-        assert_eq!(start.chars().count(), 201);
-        assert!(start.ends_with('…'));
-        // Around an offset in the middle of a two-byte character.
-        let middle = excerpt(body.as_bytes(), Some(501));
-        assert!(middle.starts_with('…') && middle.ends_with('…'));
-        assert_eq!(middle.chars().count(), 202);
-        let end = excerpt(body.as_bytes(), Some(body.len()));
-        assert!(end.starts_with('…') && !end.ends_with('…'));
-        assert_eq!(excerpt(b"a\nb\tc", None), "a b c");
-        assert_eq!(excerpt(&[0x66, 0xff, 0x6f], None), "f\u{fffd}o");
-    }
 
     #[test]
     fn display_and_accessors() {
@@ -1494,25 +662,13 @@ mod tests {
     }
 
     #[test]
-    fn codes_for_the_failures_applications_handle() {
-        let seats = r#"{"ClassName":"HaloException","Message":"No licence seats available"}"#;
-        let error = decode_json::<Value>(seats.as_bytes()).unwrap_err();
-        assert_eq!(
-            (error.kind(), error.status(), error.code()),
-            (ErrorKind::Api, Some(200), Some(ApiCode::NoLicenceSeats))
-        );
-        let error = decode_json::<Value>(br#"{"Message":"You have no available licenses"}"#).unwrap_err();
-        assert_eq!(error.code(), Some(ApiCode::NoLicenceSeats));
-        let error = decode_json::<Value>(br#"{"resultCode":3,"errorMessage":"Ticket is locked"}"#).unwrap_err();
-        assert_eq!(error.code(), Some(ApiCode::ErrorInSuccess));
+    fn codes_of_error_answers() {
         let validation = br#"{"message":"Validation failed","errors":["name is required"]}"#;
         let error = Error::from_response(StatusCode::BAD_REQUEST, None, validation);
         assert_eq!(error.code(), Some(ApiCode::Validation));
         assert_eq!(Error::from_response(StatusCode::FORBIDDEN, None, b"").code(), Some(ApiCode::Forbidden));
         assert_eq!(Error::from_response(StatusCode::NOT_FOUND, None, b"").code(), Some(ApiCode::NotFound));
         assert_eq!(Error::from_response(StatusCode::INTERNAL_SERVER_ERROR, None, b"boom").code(), None);
-        // A record that mentions a licence is not an error at all.
-        assert!(decode_json::<Value>(br#"{"id":1,"licence_type":2,"Message":"seat 4"}"#).is_ok());
     }
 
     #[test]
@@ -1600,22 +756,8 @@ mod tests {
     }
 
     #[test]
-    fn words_in_prose_are_not_credentials() {
-        // Halo's own messages (captured) and others like them: a credential word is not a credential position.
-        for prose in [
-            "Password is mandatory",
-            "The password must be at least 8 characters long.",
-            "Your token has expired; request a new token.",
-            "The client_secret is wrong or the client_id is unknown",
-            "Bearer token missing",
-            "API key not valid for this tenant",
-            "secret santa",
-            r#"{"Message":"Password is mandatory"}"#,
-            r#"{"Message":"Invalid token. Please log in again."}"#,
-            "Bearer error=\"invalid_token\", error_description=\"The token expired\"",
-        ] {
-            assert_eq!(scrub_text(prose, &[] as &[&str]), prose);
-        }
+    fn halos_prose_keeps_its_credential_words() {
+        // Captured from Halo: "Password is mandatory" is a message, not a password (scrub.rs has more of them).
         let error = Error::from_response(
             StatusCode::BAD_REQUEST,
             Some("application/json"),
@@ -1624,33 +766,5 @@ mod tests {
         assert_eq!(error.message(), "Password is mandatory");
         assert_eq!(error.body_excerpt(), Some(r#"{"Message":"Password is mandatory"}"#));
         assert_eq!(error.scrub(&["s3cret-value"]).to_string(), "halo answered 400 Bad Request: Password is mandatory");
-    }
-
-    #[test]
-    fn values_in_credential_positions_are_scrubbed() {
-        let cases = [
-            // Form fields and query parameters.
-            ("password=hunter2&name=Jane", "password=***&name=Jane"),
-            ("GET /api/Attachment?token=abc123&id=4 failed", "GET /api/Attachment?token=***&id=4 failed"),
-            ("new_password=x1y2 was refused", "new_password=*** was refused"),
-            // JSON members, also nested, also escaped inside a message, also arrays of strings.
-            (r#"{"password": "hunter2", "name": "Jane"}"#, r#"{"password": "***", "name": "Jane"}"#),
-            (r#"{"user":{"api_key":"k-123","id":4}}"#, r#"{"user":{"api_key":"***","id":4}}"#),
-            (r#"{"client_secret": ["v1", "v2"]}"#, r#"{"client_secret": ["***", "***"]}"#),
-            (r#"{"refresh_token":12345}"#, r#"{"refresh_token":***}"#),
-            (r#"{"[0].password":["hunter2 is too short"]}"#, r#"{"[0].password":["***"]}"#),
-            (r#"got {\"password\":\"hunter2\"}"#, r#"got {\"password\":\"***\"}"#),
-            (r#"{"password": "a \"quoted\" one", "x": 1}"#, r#"{"password": "***", "x": 1}"#),
-            (r#"got {\"password\":\"a\\\"b\", \"id\": 3}"#, r#"got {\"password\":\"***\", \"id\": 3}"#),
-            // Header lines and authorisation schemes.
-            ("Authorization: Bearer eyJhbGciOi.x.y", "Authorization: ***"),
-            ("Cookie: ARRAffinity=abc; session=def", "Cookie: ***"),
-            ("X-Api-Key: 0123456789\nHost: halo", "X-Api-Key: ***\nHost: halo"),
-            ("rejected Bearer eyJhbGciOi.x.y, try again", "rejected Bearer ***, try again"),
-            ("Basic dXNlcjpwYXNzd29yZA==", "Basic ***"),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(scrub_text(text, &[] as &[&str]), expected, "{text}");
-        }
     }
 }

@@ -14,6 +14,9 @@
 // is still an error in CI.
 #![cfg_attr(not(feature = "default"), allow(dead_code, unused_imports))]
 
+// The modules import each other as a tree (no cycles; ARCHITECTURE.md draws it, `tests/tests/module_graph.rs`
+// checks it): from the leaves (`encode`, `retry`, `limit`, `hooks`, `error_body`, ...) through the error type, the
+// transport (one attempt) and the retry driver (one exchange) to the client, and the request builders on top.
 mod auth;
 // Issue 20: bulk writes with a result per item, SQL reports as typed queries, a catalog of names and ids.
 mod bulk;
@@ -27,9 +30,14 @@ mod client;
 mod custom;
 pub(crate) mod custom_fields;
 mod datetime;
+mod decode;
+mod driver;
+mod encode;
 mod error;
+mod error_body;
 mod hooks;
 pub(crate) mod lenient;
+mod limit;
 // The models' generic code: which of it a crate uses depends on its models (fields of each type, required fields,
 // enums), and a spec without models uses none of it; `cargo xtask check-fixtures` builds such crates.
 #[allow(dead_code, unused_imports)]
@@ -40,11 +48,14 @@ mod report_sql;
 mod request;
 mod response;
 mod retry;
+mod scrub;
 mod tls;
+mod transport;
 // Receiving Halo's webhooks (feature `webhook-receiver`); public as `halopsa::webhook_receiver`. Its other files
 // (`webhook_event.rs`, `webhook_replay.rs`, `webhook_axum.rs`) are its submodules, by `#[path]`.
 #[cfg(feature = "webhook-receiver")]
 pub mod webhook_receiver;
+mod whoami;
 
 #[cfg(test)]
 mod tests;
@@ -56,18 +67,18 @@ pub use client::{Client, ClientBuilder};
 pub use custom::{CustomRequest, QueryArg};
 pub use custom_fields::{CustomFieldKey, CustomFieldValue};
 pub use datetime::{DateTime, ParseDateTimeError};
-pub use error::{ApiCode, Error, ErrorKind, FieldError, SETTLE_TIME, decode_json};
+pub use decode::decode_json;
+pub use error::{ApiCode, Error, ErrorKind, Result, SETTLE_TIME};
+pub use error_body::FieldError;
 pub use hooks::{CallKind, Hook, HookRequest, HookResponse};
+pub use limit::{RateBudget, RateLimit};
 pub use model::OtherValue;
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, Pages};
-// Generated code uses these only if the spec has list wrappers (`ListPage`) and path parameters (`path_segment`).
+// Generated code uses it only if the spec has list wrappers.
 #[allow(unused_imports)]
 pub use paging::ListPage;
-pub use permissions::WhoAmI;
 pub use report_sql::{MAX_SQL_LEN, SqlColumn, SqlQuery, SqlRows};
 pub(crate) use request::Request;
 pub use response::Response;
-pub use retry::{RateLimit, RetryPolicy};
-
-/// The result of every fallible operation of the crate.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use retry::RetryPolicy;
+pub use whoami::WhoAmI;

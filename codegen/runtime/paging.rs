@@ -17,8 +17,12 @@ use futures_core::Stream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::{Error, ErrorKind};
-use super::{Client, Request, Result};
+use super::client::{Client, JSON};
+use super::decode::decode_unchecked;
+use super::error::{Error, ErrorKind, Result};
+use super::error_body::first_byte;
+use super::request::Request;
+use super::transport::Reply;
 
 /// Halo's largest page.
 pub(crate) const MAX_PAGE_SIZE: u64 = 100;
@@ -70,6 +74,15 @@ impl<T: DeserializeOwned + Serialize + Send + 'static> ListPage for Vec<T> {
     fn item_id(_: &T) -> Option<i64> {
         // One page: nothing to recognise across pages.
         None
+    }
+}
+
+/// Reads one page of a list: the wrapper `{"record_count": N, "<key>": [...]}` or a bare array (which has no record
+/// count).
+pub(crate) fn read_list<L: ListPage>(reply: Reply) -> Result<L> {
+    match first_byte(&reply.body) {
+        Some(b'[') => decode_unchecked::<Vec<L::Item>>(&reply.body).map(L::from_items),
+        _ => reply.check_error_shape().and_then(|()| decode_unchecked::<L>(&reply.body)),
     }
 }
 
@@ -346,7 +359,9 @@ impl<L: ListPage> Pages<L> {
             }
             let client = self.client.clone();
             let future: PageFuture<L> =
-                Box::pin(async move { client.send_list::<L>(request).await.map(|page| page.into_inner()) });
+                Box::pin(
+                    async move { client.execute(request, JSON, read_list::<L>).await.map(|page| *page.into_inner()) },
+                );
             self.in_flight.push_back(InFlight { page_no: self.next_page_no, slot: Slot::Pending(future) });
             self.next_page_no += 1;
         }

@@ -8,20 +8,12 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use reqwest::Method;
 
-use super::{Error, Result, RetryPolicy};
-
-/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped in a path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// Query names and values: as path segments, but the comma stays literal, because it separates list items
-/// (`teams=1,2,3`) and the server decodes `%2C` to the same comma anyway.
-const QUERY: &AsciiSet = &SEGMENT.remove(b',');
-
-/// A form body (`application/x-www-form-urlencoded`) escapes like a query.
-pub(crate) const FORM: &AsciiSet = QUERY;
+use super::encode::QUERY;
+use super::error::{Error, Result};
+use super::retry::RetryPolicy;
 
 /// One API request: method, path relative to the API base (`/Agent/12`), query pairs and an optional JSON body.
 #[derive(Clone)]
@@ -200,12 +192,6 @@ pub(crate) fn link_without_query(link: &reqwest::Url) -> String {
     shown.to_string()
 }
 
-/// Percent-encodes one path segment: everything but `A-Z a-z 0-9 - . _ ~` is escaped, `/` included.
-#[allow(dead_code)] // generated code calls it only if the spec has path parameters
-pub fn path_segment(value: &dyn fmt::Display) -> String {
-    utf8_percent_encode(&value.to_string(), SEGMENT).to_string()
-}
-
 /// A value that can be sent as a query parameter.
 pub trait QueryValue {
     /// Appends the value as text, before percent-encoding.
@@ -270,6 +256,7 @@ impl<T: QueryValue + ?Sized> QueryValue for &T {
 
 #[cfg(test)]
 mod tests {
+    use super::super::encode::path_segment;
     use super::*;
 
     #[test]
@@ -315,15 +302,6 @@ mod tests {
         request.set_query("pageinate", "true".into());
         assert_eq!(request.path_and_query(), "/Agent?page_no=4&pageinate=true");
         assert_eq!(request.query_value("missing"), None);
-    }
-
-    #[test]
-    fn path_segments_escape_all_but_unreserved() {
-        assert_eq!(path_segment(&12), "12");
-        assert_eq!(path_segment(&-1i64), "-1");
-        assert_eq!(path_segment(&"a-b.c_d~e"), "a-b.c_d~e");
-        assert_eq!(path_segment(&"a/b c?d#e%f"), "a%2Fb%20c%3Fd%23e%25f");
-        assert_eq!(path_segment(&"é+&="), "%C3%A9%2B%26%3D");
     }
 
     #[test]

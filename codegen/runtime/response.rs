@@ -29,11 +29,18 @@ pub struct Response<T> {
     status: StatusCode,
     headers: HeaderMap,
     value: T,
+    rate_remaining: Option<u32>,
 }
 
 impl<T> Response<T> {
     pub(crate) fn new(status: StatusCode, headers: HeaderMap, value: T) -> Self {
-        Response { status, headers, value }
+        Response { status, headers, value, rate_remaining: None }
+    }
+
+    /// What the client's pacer had left when the answer arrived.
+    pub(crate) fn with_rate_remaining(mut self, remaining: Option<u32>) -> Self {
+        self.rate_remaining = remaining;
+        self
     }
 
     /// The HTTP status of the answer (`200 OK`, `201 Created`, ...). Compares with a number:
@@ -54,6 +61,13 @@ impl<T> Response<T> {
     /// [`Error::trace_id`](super::Error::trace_id) reports.
     pub fn trace_id(&self) -> Option<&str> {
         trace_id_from_headers(&self.headers)
+    }
+
+    /// How many more requests the client's [`RateLimit`](super::RateLimit) or
+    /// [`RateBudget`](super::RateBudget) let it send when this answer arrived (for a bulk handle of a budget,
+    /// without the share it leaves to interactive clients); `None` for a client without either.
+    pub fn rate_remaining(&self) -> Option<u32> {
+        self.rate_remaining
     }
 
     /// The decoded value.
@@ -78,7 +92,12 @@ impl<T> Response<T> {
 
     /// The same status and headers with the value changed by `f`.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
-        Response { status: self.status, headers: self.headers, value: f(self.value) }
+        Response {
+            status: self.status,
+            headers: self.headers,
+            value: f(self.value),
+            rate_remaining: self.rate_remaining,
+        }
     }
 }
 
@@ -131,7 +150,7 @@ pub(crate) fn safe_headers(headers: &HeaderMap, scrub: impl Fn(&str) -> String) 
         if SECRET_HEADERS.contains(name) || value.is_sensitive() {
             continue;
         }
-        if super::error::is_credential_name(name.as_str()) {
+        if super::scrub::is_credential_name(name.as_str()) {
             safe.append(name.clone(), HeaderValue::from_static("***"));
             continue;
         }

@@ -1,5 +1,6 @@
-//! When to try a request again and how long to wait ([`RetryPolicy`]), which failures are safe to repeat for which
-//! operations ([`Failure`]), and the optional client-side rate limiter ([`RateLimit`]).
+//! The rules of retrying: when to try a request again and how long to wait ([`RetryPolicy`], [`Retrier`]), which
+//! failures are safe to repeat for which operations ([`Failure::may_retry`], the one function that decides), how
+//! many fresh tokens a call may get after 401s, and the budget of a token request. `driver.rs` applies them.
 //!
 //! Halo-hosted instances allow a few hundred requests per rolling five minutes and answer 429 beyond that
 //! (HALO-NOTES §3, "Rate limits"). Whether a failed request may be sent again depends on two things: whether the
@@ -7,8 +8,6 @@
 //! idempotent (reads, updates of an id, deletes; the generator knows which from the spec). A create is repeated
 //! only in the first case; otherwise its outcome is unknown and the error says so.
 
-use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -36,6 +35,10 @@ use tokio::time::Instant;
 /// | any other status; a body of the wrong shape | not retried | not retried |
 ///
 /// [`Error::is_retryable`](super::Error::is_retryable) answers the same question for a returned error.
+///
+/// A token request is retried by the same rules (asking for a token twice is harmless, so as a read), with this
+/// policy's delays and attempts, but for at most 30 seconds: calls that need a token wait for the one request that
+/// fetches it, and share its error if it fails.
 ///
 /// [`ErrorKind::OutcomeUnknown`]: super::ErrorKind::OutcomeUnknown
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +155,21 @@ impl Failure {
 /// retry budget.
 pub(crate) const SERVER_ERROR_RETRIES: u32 = 2;
 
+/// How many fresh tokens one call may fetch after 401s: enough to outlast tokens revoked while it waited for a
+/// retry, few enough that a server rejecting every token ends the call quickly.
+pub(crate) const MAX_REFRESHES: u32 = 3;
+
+/// The longest a token request retries (within its client's policy, which may be shorter): every call that needs a
+/// token waits for it, so it must not take the 6 minutes a call may.
+pub(crate) const TOKEN_BUDGET: Duration = Duration::from_secs(30);
+
+impl RetryPolicy {
+    /// The policy of a token request: this one, within [`TOKEN_BUDGET`].
+    pub(crate) fn for_tokens(&self) -> RetryPolicy {
+        RetryPolicy { max_elapsed: self.max_elapsed.min(TOKEN_BUDGET), ..self.clone() }
+    }
+}
+
 /// Counts the attempts of one call against a [`RetryPolicy`].
 pub(crate) struct Retrier<'a> {
     policy: &'a RetryPolicy,
@@ -177,13 +195,9 @@ impl<'a> Retrier<'a> {
         self.attempts = self.attempts.saturating_sub(1);
     }
 
-    pub(crate) fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
-
-    /// Attempts started so far.
-    pub(crate) fn attempts(&self) -> u32 {
-        self.attempts
+    /// When the call started (its first attempt, or the wait for its first credential).
+    pub(crate) fn started(&self) -> Instant {
+        self.started
     }
 
     /// After an attempt that failed with `failure`, which may be retried ([`Failure::may_retry`] said so): how
@@ -217,70 +231,8 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// A client-side rate limit: at most `max` requests in any rolling `window`, such as Halo's "300 requests per
-/// rolling 5 minute window". A request that does not fit waits until it does.
-///
-/// Every attempt counts, retries and token requests included, because the server counts them too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub(crate) max: u32,
-    pub(crate) window: Duration,
-}
-
-impl RateLimit {
-    /// At most `max` requests in any rolling `window`: `RateLimit::per_window(600, Duration::from_secs(300))`.
-    pub fn per_window(max: u32, window: Duration) -> Self {
-        RateLimit { max, window }
-    }
-}
-
-/// The sliding-window log behind a [`RateLimit`]: the start times of the requests of the last window.
-#[derive(Debug)]
-pub(crate) struct Limiter {
-    limit: RateLimit,
-    log: Mutex<VecDeque<Instant>>,
-}
-
-impl Limiter {
-    pub(crate) fn new(limit: RateLimit) -> Self {
-        Limiter { limit, log: Mutex::new(VecDeque::with_capacity(limit.max.min(4096) as usize)) }
-    }
-
-    /// Waits until one more request fits in the window, and records it; returns the time recorded.
-    ///
-    /// The check and the record happen under one lock, so concurrent callers can never overfill the window.
-    pub(crate) async fn acquire(&self) -> Instant {
-        loop {
-            let wait = {
-                // The lock is never held across an await; a poisoned log is still a valid log.
-                let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-                let now = Instant::now();
-                while log.front().is_some_and(|started| now.duration_since(*started) >= self.limit.window) {
-                    log.pop_front();
-                }
-                if log.len() < self.limit.max as usize {
-                    log.push_back(now);
-                    return now;
-                }
-                match log.front() {
-                    // `checked_add`: a window of `Duration::MAX` would overflow the instant; then wait "forever".
-                    Some(oldest) => oldest
-                        .checked_add(self.limit.window)
-                        .map_or(Duration::MAX, |free| free.saturating_duration_since(now)),
-                    // Unreachable: a full log of a limit of at least 1 has a front; `build` refuses a limit of 0.
-                    None => return now,
-                }
-            };
-            tracing::debug!(wait_ms = wait.as_millis() as u64, "client-side rate limit reached; waiting");
-            tokio::time::sleep(wait).await;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use std::time::UNIX_EPOCH;
 
     use super::*;
@@ -336,7 +288,7 @@ mod tests {
         }
         // Far more than the old six attempts, and never a wait that ends past six minutes.
         assert!(attempts > 6, "{attempts}");
-        assert!(retrier.elapsed() <= Duration::from_secs(360), "{:?}", retrier.elapsed());
+        assert!(retrier.started().elapsed() <= Duration::from_secs(360), "{:?}", retrier.started().elapsed());
         // A Retry-After that fits is honoured as given, even beyond max_delay.
         let mut retrier = Retrier::new(&policy);
         assert_eq!(
@@ -430,42 +382,12 @@ mod tests {
         assert!(retrier.next_delay(Failure::Throttled, None).is_some());
     }
 
-    #[tokio::test]
-    async fn limiter_spaces_requests_over_the_window() {
-        let window = Duration::from_millis(150);
-        let limiter = Limiter::new(RateLimit::per_window(3, window));
-        let mut times = Vec::new();
-        for _ in 0..4 {
-            times.push(limiter.acquire().await);
-        }
-        assert!(times[3].duration_since(times[0]) >= window, "the fourth waits for the first to leave the window");
-    }
-
-    #[tokio::test]
-    async fn limiter_with_an_endless_window_waits_instead_of_panicking() {
-        let limiter = Limiter::new(RateLimit::per_window(1, Duration::MAX));
-        limiter.acquire().await;
-        assert!(tokio::time::timeout(Duration::from_millis(20), limiter.acquire()).await.is_err());
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn limiter_is_never_overfilled_by_concurrent_callers() {
-        let window = Duration::from_millis(100);
-        let limiter = Arc::new(Limiter::new(RateLimit::per_window(4, window)));
-        let tasks: Vec<_> = (0..12)
-            .map(|_| {
-                let limiter = limiter.clone();
-                tokio::spawn(async move { limiter.acquire().await })
-            })
-            .collect();
-        let mut times = Vec::new();
-        for task in tasks {
-            times.push(task.await.unwrap());
-        }
-        times.sort();
-        // Any five consecutive starts span at least a window: never more than four in one window.
-        for five in times.windows(5) {
-            assert!(five[4].duration_since(five[0]) >= window, "five requests within one window");
-        }
+    #[test]
+    fn a_token_request_retries_within_its_own_budget() {
+        assert_eq!(RetryPolicy::default().for_tokens().max_elapsed, TOKEN_BUDGET);
+        // A shorter or stricter client policy stays as it is.
+        let short = RetryPolicy::default().max_elapsed(Duration::from_secs(5)).max_attempts(2);
+        assert_eq!(short.for_tokens(), short);
+        assert_eq!(RetryPolicy::none().for_tokens().max_attempts, 1);
     }
 }

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
+use super::request::Request;
 use super::*;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -209,6 +210,17 @@ async fn serve(
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
 
+/// What `answer::Saved` and `answer::List` send, unboxed.
+impl Client {
+    async fn send_saved<T: serde::de::DeserializeOwned>(&self, req: Request) -> Result<Response<Vec<T>>> {
+        self.execute(req, client::JSON, client::read_saved::<T>).await.map(|response| response.map(|value| *value))
+    }
+
+    async fn send_list<L: ListPage>(&self, req: Request) -> Result<Response<L>> {
+        self.execute(req, client::JSON, paging::read_list::<L>).await.map(|response| response.map(|value| *value))
+    }
+}
+
 fn fast() -> RetryPolicy {
     RetryPolicy::default()
         .max_attempts(4)
@@ -346,6 +358,26 @@ async fn one_token_request_however_many_callers_wait() {
     }
     assert_eq!(server.token_requests(), 1);
     assert!(server.api_requests().iter().all(|s| s.header("authorization") == Some("Bearer tok-1")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_token_endpoint_is_retried_within_the_token_budget_not_the_calls() {
+    // The call may retry for 6 minutes (the default policy); the token request it waits for, for 30 seconds: every
+    // other call needing a token waits on that one request.
+    let server = Server::start(|seen| {
+        if seen.is_token() { Answer::text(503, "Service Unavailable") } else { Answer::json(200, json!({"id": 1})) }
+    })
+    .await;
+    let client = server.client().retry_policy(RetryPolicy::default()).build().unwrap();
+    let started = Instant::now();
+    let error = client.send_json::<Agent>(get("/Agent/1")).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed <= retry::TOKEN_BUDGET, "{elapsed:?}");
+    assert!(elapsed >= Duration::from_secs(10), "gave up early: {elapsed:?}");
+    assert!(server.token_requests() > 2, "{}", server.token_requests());
+    assert!(server.api_requests().is_empty());
+    assert_eq!(error.status(), Some(503));
+    assert!(error.is_retryable());
 }
 
 #[tokio::test]
@@ -805,7 +837,7 @@ async fn a_link_over_plain_http_elsewhere_is_refused_and_its_signature_never_sho
 async fn bad_paths_are_refused_before_sending() {
     let server = Server::halo(|_| Answer::json(200, json!({}))).await;
     let client = server.client().build().unwrap();
-    let path = format!("/Agent/{}", request::path_segment(&""));
+    let path = format!("/Agent/{}", encode::path_segment(&""));
     let error = client.send_empty(Request::new(Method::DELETE, path)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert!(server.seen().is_empty());

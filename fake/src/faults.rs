@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use serde_json::{Value, json};
 
 use super::reply::Reply;
-use super::state::lenient_id;
+use super::state::{ListQuirks, lenient_id};
 
 /// The plain-text body Halo answers a throttled request with.
 pub const RATE_LIMIT_BODY: &str = "Rate Limit Reached - 300 Requests per rolling 5 minute window";
@@ -466,17 +466,6 @@ pub(crate) struct Gate {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) list: ListQuirks,
     pub(crate) fired: Vec<&'static str>,
-}
-
-/// How a list answer departs from honest paging (faults [`Fault::IgnorePageNo`], [`Fault::LyingRecordCount`],
-/// [`Fault::OverlappingPages`], [`Fault::PageSize`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ListQuirks {
-    /// `Some(n)`: serve page 1, with `server_time: n`.
-    pub(crate) ignore_page_no: Option<u64>,
-    pub(crate) count_delta: i64,
-    pub(crate) overlap: usize,
-    pub(crate) page_size: Option<i64>,
 }
 
 struct Active {

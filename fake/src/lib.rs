@@ -76,9 +76,9 @@ pub use ticketing::{CLOSED_STATUS, Ticketing};
 pub use webhooks::{WebhookAuth, WebhookSettings, WebhookStats};
 
 use auth::Auth;
-use faults::RateLimiter;
+use faults::{RateLimiter, SplitMix64};
 use server::{Inner, Shared};
-use state::{Store, as_object};
+use state::{Store, as_object, lenient_id};
 
 /// The client id the fake accepts unless configured otherwise.
 pub const DEFAULT_CLIENT_ID: &str = "fake-halo-client";
@@ -606,5 +606,129 @@ impl FakeHalo {
         for (id, value) in [(1, "Hardware>Laptop"), (2, "Hardware>Printer"), (3, "Software")] {
             self.insert_plain(Plain::Categories, json!({ "id": id, "value": value, "type_id": 1 }));
         }
+    }
+}
+
+/// Webhooks (`webhooks.rs`): the events the fake fires at the webhooks configured through `/api/Webhook`, and the
+/// faults of their delivery.
+impl FakeHalo {
+    /// Configures a webhook as `POST /api/Webhook` would (active, outbound, POST, JSON, one event per request) with
+    /// this authentication, and returns its id (a uuid). Set `batch_method`/`batch_limit` through the API to batch.
+    pub fn add_webhook(&self, url: &str, auth: WebhookAuth) -> String {
+        let mut record = json!({
+            "name": "fake webhook", "type": 0, "url": url, "method": 0, "content_type": "application/json",
+            "active": true, "authentication_type": 0,
+        });
+        match &auth {
+            WebhookAuth::None => {}
+            WebhookAuth::Basic { username, password } => {
+                record["authentication_type"] = json!(1);
+                record["basic_username"] = json!(username);
+                record["basic_password"] = json!(password);
+            }
+            WebhookAuth::Bearer(_) => record["authentication_type"] = json!(2),
+            WebhookAuth::ApiKey { .. } => record["authentication_type"] = json!(3),
+        }
+        let id = self.insert_plain(Plain::Webhooks, record);
+        let id = id.as_str().unwrap_or_default().to_owned();
+        self.set_webhook_auth(&id, auth);
+        id
+    }
+
+    /// Authenticates the webhook's requests this way, whatever its record says (the only way to a Bearer token or
+    /// an API key: where Halo keeps them is not documented).
+    pub fn set_webhook_auth(&self, webhook_id: &str, auth: WebhookAuth) {
+        self.shared.lock().webhooks.auth.insert(webhook_id.to_ascii_lowercase(), auth);
+    }
+
+    /// Changes how webhooks are delivered from now on (and reseeds the random choices).
+    pub fn set_webhook_settings(&self, settings: WebhookSettings) {
+        let mut inner = self.shared.lock();
+        inner.webhooks.rng = SplitMix64::new(settings.seed);
+        inner.webhooks.settings = settings;
+    }
+
+    /// What webhook delivery did so far.
+    pub fn webhook_stats(&self) -> WebhookStats {
+        self.shared.lock().webhooks.stats
+    }
+
+    /// Waits until every event fired so far was delivered or given up on (nothing queued, nothing in flight).
+    pub async fn webhooks_settled(&self) {
+        let settled = self.shared.lock().webhooks.settled.clone();
+        loop {
+            let notified = settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let inner = self.shared.lock();
+                if inner.webhooks.is_settled() || inner.webhooks.stopped {
+                    return;
+                }
+                inner.webhooks.wake.notify_one();
+            }
+            notified.await;
+        }
+    }
+
+    /// Changes tickets the way a busy service desk does, until `events` webhook events were fired (per webhook):
+    /// new tickets, actions with and without a status change, closing and reopening, through the same code as
+    /// `POST /api/Tickets` and `POST /api/Actions`. Deterministic for a `seed`. Returns the events fired (0 without
+    /// an active webhook).
+    pub fn churn(&self, events: usize, seed: u64) -> usize {
+        let mut inner = self.shared.lock();
+        if inner.parts().active_webhooks().is_empty() {
+            return 0;
+        }
+        let mut rng = SplitMix64::new(seed);
+        let mut fired = 0;
+        let mut made = 0u64;
+        while fired < events {
+            let before = inner.webhooks.stats.events;
+            let open: Vec<i64> = inner
+                .ticketing
+                .records(Ticketing::Tickets)
+                .iter()
+                .filter(|t| t.get("status_id").and_then(lenient_id) != Some(CLOSED_STATUS))
+                .filter_map(|t| t.get("id").and_then(lenient_id))
+                .collect();
+            let all = inner.ticketing.records(Ticketing::Tickets);
+            let left = events - fired;
+            let roll = rng.next_f64();
+            let body = if all.is_empty() || open.len() < 5 || roll < 0.25 {
+                made += 1;
+                (Ticketing::Tickets, json!([{ "summary": format!("Churn ticket {made}"), "client_id": made % 3 + 1 }]))
+            } else {
+                let pick = |rng: &mut SplitMix64, ids: &[i64]| ids[(rng.next_u64() % ids.len() as u64) as usize];
+                let ids: Vec<i64> = all.iter().filter_map(|t| t.get("id").and_then(lenient_id)).collect();
+                let ticket = if roll < 0.9 { pick(&mut rng, &open) } else { pick(&mut rng, &ids) };
+                if left >= 2 && roll < 0.7 {
+                    let status = [2, 3, 8, CLOSED_STATUS, CLOSED_STATUS][(rng.next_u64() % 5) as usize];
+                    let current = inner.ticketing.get(Ticketing::Tickets, ticket).and_then(|t| t["status_id"].as_i64());
+                    let status = if current == Some(status) { 2 } else { status };
+                    let body = json!([{ "ticket_id": ticket, "outcome": "Status change", "new_status": status,
+                                        "note": format!("Status set to {status}") }]);
+                    (Ticketing::Actions, body)
+                } else {
+                    (Ticketing::Actions, json!([{ "ticket_id": ticket, "note": "Working on it" }]))
+                }
+            };
+            if inner.parts().upsert_ticketing(body.0, &body.1).is_err() {
+                break;
+            }
+            let per_hook = inner.parts().active_webhooks().len().max(1) as u64;
+            fired += usize::try_from((inner.webhooks.stats.events - before) / per_hook).unwrap_or(0);
+        }
+        fired
+    }
+
+    /// The ids of the tickets that are not closed, sorted.
+    pub fn open_ticket_ids(&self) -> Vec<i64> {
+        let tickets = self.shared.lock().ticketing.records(Ticketing::Tickets);
+        tickets
+            .iter()
+            .filter(|t| t.get("status_id").and_then(lenient_id) != Some(CLOSED_STATUS))
+            .filter_map(|t| t.get("id").and_then(lenient_id))
+            .collect()
     }
 }

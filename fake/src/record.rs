@@ -68,7 +68,7 @@ impl RecordedRequest {
     /// The trace id the fake answered this request with: its `Request-Id` header, and the `traceId` of a
     /// problem-details error body.
     pub fn trace_id(&self) -> String {
-        super::server::trace_id(self.seq)
+        trace_id(self.seq)
     }
 
     /// `method path` with the query string, e.g. `GET /api/Agent?search=x`, for readable assertions.
@@ -86,4 +86,10 @@ pub(crate) fn bearer(authorization: &str) -> Option<&str> {
     let (scheme, token) = authorization.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The trace id of request `seq`, in W3C form as ASP.NET writes it (`00-<trace id>-<span id>-00`): sent as
+/// `Request-Id` on every answer, and as `traceId` in problem-details error bodies.
+pub(crate) fn trace_id(seq: u64) -> String {
+    format!("00-fa4e{seq:028x}-{:016x}-00", seq + 1)
 }

@@ -10,12 +10,13 @@ use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use super::auth::{Auth, covers};
-use super::faults::{FaultEngine, Gate, ListQuirks, RateLimiter, restyle_ids};
+use super::faults::{FaultEngine, Gate, RateLimiter, restyle_ids};
 use super::plain::{Plain, PlainStore};
-use super::record::RecordedRequest;
+use super::record::{RecordedRequest, trace_id};
 use super::reply::{Cut, Reply, ReplyBody};
-use super::state::{Params, Resource, Store};
+use super::state::{ListQuirks, Params, Resource, Store};
 use super::ticketing::{Ticketing, TicketingStore};
+use super::webhooks::{Locked, Parts, WebhookState};
 
 /// Request bodies larger than this are refused with 400.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -43,7 +44,7 @@ pub(crate) struct Inner {
     /// Attachments of at least this many bytes are answered with `{"link": ...}` instead of their bytes.
     pub(crate) attachment_link_min: Option<usize>,
     /// Webhook delivery (`webhooks.rs`).
-    pub(crate) webhooks: super::webhooks::WebhookState,
+    pub(crate) webhooks: WebhookState,
     next_seq: u64,
 }
 
@@ -58,7 +59,19 @@ impl Shared {
     }
 }
 
+/// The delivery task of webhooks (`webhooks.rs`) reaches the state through this.
+impl Locked for Shared {
+    fn with_parts<R>(&self, f: impl FnOnce(Parts<'_>) -> R) -> R {
+        f(self.lock().parts())
+    }
+}
+
 impl Inner {
+    /// What webhooks read and change.
+    pub(crate) fn parts(&mut self) -> Parts<'_> {
+        Parts { ticketing: &mut self.ticketing, plain: &mut self.plain, webhooks: &mut self.webhooks }
+    }
+
     pub(crate) fn new(store: Store, auth: Auth, rate_limit: Option<RateLimiter>, bare_agent_list: bool) -> Self {
         Inner {
             store,
@@ -204,7 +217,7 @@ impl Inner {
             },
             ("POST", 1, _) => match self.json_body(call) {
                 // Through webhooks.rs, which fires Halo's webhooks for the changes.
-                Ok(body) => match self.upsert_ticketing(resource, body) {
+                Ok(body) => match self.parts().upsert_ticketing(resource, body) {
                     Ok(saved) => Reply::json(200, saved),
                     Err(reply) => reply,
                 },
@@ -539,12 +552,6 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
         _ => Cut::None,
     };
     reply.into_response(cut)
-}
-
-/// The trace id of request `seq`, in W3C form as ASP.NET writes it (`00-<trace id>-<span id>-00`): sent as
-/// `Request-Id` on every answer, and as `traceId` in problem-details error bodies.
-pub(crate) fn trace_id(seq: u64) -> String {
-    format!("00-fa4e{seq:028x}-{:016x}-00", seq + 1)
 }
 
 /// The signature of the link to attachment `id`: not a secret, only something a link must carry.

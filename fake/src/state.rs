@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::faults::ListQuirks;
 use super::reply::Reply;
 
 /// The largest page Halo serves, whatever `page_size` asks for.
@@ -67,6 +66,18 @@ impl Resource {
     fn index(self) -> usize {
         self as usize
     }
+}
+
+/// How a list answer departs from honest paging (the faults [`IgnorePageNo`](crate::Fault::IgnorePageNo),
+/// [`LyingRecordCount`](crate::Fault::LyingRecordCount), [`OverlappingPages`](crate::Fault::OverlappingPages) and
+/// [`PageSize`](crate::Fault::PageSize)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ListQuirks {
+    /// `Some(n)`: serve page 1, with `server_time: n`.
+    pub(crate) ignore_page_no: Option<u64>,
+    pub(crate) count_delta: i64,
+    pub(crate) overlap: usize,
+    pub(crate) page_size: Option<i64>,
 }
 
 /// An integer id from a JSON value, leniently: `21`, `21.0` or `"21"`.

@@ -13,9 +13,8 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
-use super::faults::ListQuirks;
 use super::reply::Reply;
-use super::state::{Params, lenient_id, paginate};
+use super::state::{ListQuirks, Params, lenient_id, paginate};
 
 /// Halo's built-in "Closed" status id.
 pub const CLOSED_STATUS: i64 = 9;

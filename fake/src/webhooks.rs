@@ -1,8 +1,9 @@
 //! Halo's outgoing webhooks: when a ticket is created, its status changes or an action is added, the fake posts an
-//! event to the URL of every active webhook configured through `/api/Webhook` (or [`FakeHalo::add_webhook`]), with
-//! the webhook's authentication, one event per request or batched into JSON arrays as the webhook says, and logs
-//! every call as a `WebhookEvent` (`/api/WebhookEvent`), as Halo's delivery log does. [`WebhookSettings`] makes the
-//! delivery misbehave the way networks and retries do: duplicates, reordering, retries after failures.
+//! event to the URL of every active webhook configured through `/api/Webhook` (or
+//! [`FakeHalo::add_webhook`](crate::FakeHalo::add_webhook)), with the webhook's authentication, one event per
+//! request or batched into JSON arrays as the webhook says, and logs every call as a `WebhookEvent`
+//! (`/api/WebhookEvent`), as Halo's delivery log does. [`WebhookSettings`] makes the delivery misbehave the way
+//! networks and retries do: duplicates, reordering, retries after failures.
 //!
 //! The payload is the one Halo's guide "Webhook Integration" and a live tenant show (`spec/README.md`,
 //! "Webhooks"): `id`, `webhook_id`, `notification_id`, `escmsg_id`, `event`, `message`, `object_id`, `agent_id`,
@@ -24,17 +25,15 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::FakeHalo;
 use super::faults::SplitMix64;
-use super::plain::Plain;
+use super::plain::{Plain, PlainStore};
 use super::reply::Reply;
-use super::server::{Inner, Shared};
 use super::state::lenient_id;
-use super::ticketing::{CLOSED_STATUS, Ticketing};
+use super::ticketing::{Ticketing, TicketingStore};
 
 /// How a webhook authenticates its requests. Halo's webhook records say Basic (`authentication_type` 1, with
 /// `basic_username` and `basic_password`) or none (0); where Halo keeps a Bearer token or an API key is not
-/// documented, so those are set on the fake with [`FakeHalo::set_webhook_auth`].
+/// documented, so those are set on the fake with [`FakeHalo::set_webhook_auth`](crate::FakeHalo::set_webhook_auth).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WebhookAuth {
     /// No `Authorization` header.
@@ -57,15 +56,15 @@ pub enum WebhookAuth {
     },
 }
 
-/// How the fake delivers webhooks: [`FakeHalo::set_webhook_settings`]. The default delivers each event once, in
-/// order, trying a failed delivery up to 5 times 50 ms apart.
+/// How the fake delivers webhooks: [`FakeHalo::set_webhook_settings`](crate::FakeHalo::set_webhook_settings). The
+/// default delivers each event once, in order, trying a failed delivery up to 5 times 50 ms apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookSettings {
     duplicate_every: u32,
     reorder_window: usize,
     max_attempts: u32,
     retry_delay: Duration,
-    seed: u64,
+    pub(crate) seed: u64,
 }
 
 impl Default for WebhookSettings {
@@ -112,7 +111,7 @@ impl WebhookSettings {
     }
 }
 
-/// What the fake's webhook delivery did so far: [`FakeHalo::webhook_stats`].
+/// What the fake's webhook delivery did so far: [`FakeHalo::webhook_stats`](crate::FakeHalo::webhook_stats).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WebhookStats {
     /// Events fired (one per change per webhook).
@@ -150,20 +149,20 @@ struct OpenBatch {
     events: Vec<Value>,
 }
 
-/// The fake's webhook delivery state, inside the server's [`Inner`].
+/// The fake's webhook delivery state, inside the server's state (`server::Inner`).
 pub(crate) struct WebhookState {
-    settings: WebhookSettings,
-    auth: BTreeMap<String, WebhookAuth>,
+    pub(crate) settings: WebhookSettings,
+    pub(crate) auth: BTreeMap<String, WebhookAuth>,
     open: BTreeMap<String, OpenBatch>,
     queue: VecDeque<Delivery>,
     in_flight: bool,
-    stats: WebhookStats,
-    rng: SplitMix64,
+    pub(crate) stats: WebhookStats,
+    pub(crate) rng: SplitMix64,
     /// The last event time given, in 100 ns units since 1970 (Halo's 7 fractional digits), so times only increase.
     last_time: u128,
-    stopped: bool,
-    wake: Arc<Notify>,
-    settled: Arc<Notify>,
+    pub(crate) stopped: bool,
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) settled: Arc<Notify>,
 }
 
 impl Default for WebhookState {
@@ -193,7 +192,7 @@ impl WebhookState {
         self.settled.notify_waiters();
     }
 
-    fn is_settled(&self) -> bool {
+    pub(crate) fn is_settled(&self) -> bool {
         self.queue.is_empty() && self.open.is_empty() && !self.in_flight
     }
 
@@ -357,7 +356,21 @@ const NEW_TICKET: &str = "New Ticket Logged";
 const STATUS_CHANGED: &str = "Ticket Status Changed";
 const ACTION_ADDED: &str = "Action Added";
 
-impl Inner {
+/// The parts of the fake's state that webhooks read and change: the server's state lends them
+/// (`server::Inner::parts`), so that this module does not depend on the server.
+pub(crate) struct Parts<'a> {
+    pub(crate) ticketing: &'a mut TicketingStore,
+    pub(crate) plain: &'a mut PlainStore,
+    pub(crate) webhooks: &'a mut WebhookState,
+}
+
+/// What the delivery task needs of the fake: the [`Parts`] under the state's lock (implemented by the server's
+/// `Shared`).
+pub(crate) trait Locked: Send + Sync + 'static {
+    fn with_parts<R>(&self, f: impl FnOnce(Parts<'_>) -> R) -> R;
+}
+
+impl Parts<'_> {
     /// Halo's create-or-update of a ticketing resource (`TicketingStore::upsert`), and the webhook events it fires.
     pub(crate) fn upsert_ticketing(&mut self, resource: Ticketing, body: &Value) -> Result<Value, Reply> {
         if self.active_webhooks().is_empty() || !matches!(resource, Ticketing::Tickets | Ticketing::Actions) {
@@ -373,8 +386,9 @@ impl Inner {
         };
         let touched: BTreeSet<i64> = items.iter().filter_map(|item| ticket_of(item)).collect();
         let status =
-            |inner: &Inner, id: i64| inner.ticketing.get(Ticketing::Tickets, id).map(|t| t["status_id"].clone());
-        let before: BTreeMap<i64, Option<Value>> = touched.iter().map(|id| (*id, status(self, *id))).collect();
+            |ticketing: &TicketingStore, id: i64| ticketing.get(Ticketing::Tickets, id).map(|t| t["status_id"].clone());
+        let before: BTreeMap<i64, Option<Value>> =
+            touched.iter().map(|id| (*id, status(self.ticketing, *id))).collect();
         let saved = self.ticketing.upsert(resource, body)?;
         let saved_items: Vec<&Value> = match &saved {
             Value::Array(items) => items.iter().collect(),
@@ -425,7 +439,7 @@ impl Inner {
 
     /// The webhooks that fire: active (not `active: false` or `disabled: true`), outbound (`type` 0 or unset), with
     /// a URL. `(id, batch limit)`: `batch_method` 1 or 2 batches up to `batch_limit` events (0: up to 100).
-    fn active_webhooks(&self) -> Vec<(String, Option<usize>)> {
+    pub(crate) fn active_webhooks(&self) -> Vec<(String, Option<usize>)> {
         self.plain
             .records(Plain::Webhooks)
             .iter()
@@ -506,8 +520,8 @@ impl Inner {
 }
 
 /// Starts the delivery task of a fake; it ends when the fake is dropped.
-pub(crate) fn spawn(shared: Arc<Shared>) {
-    let wake = shared.lock().webhooks.wake.clone();
+pub(crate) fn spawn(shared: Arc<impl Locked>) {
+    let wake = shared.with_parts(|parts| parts.webhooks.wake.clone());
     tokio::spawn(async move {
         let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
             Ok(client) => client,
@@ -517,7 +531,7 @@ pub(crate) fn spawn(shared: Arc<Shared>) {
             let woken = wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let next = shared.lock().webhooks.take(Instant::now());
+            let next = shared.with_parts(|parts| parts.webhooks.take(Instant::now()));
             let delivery = match next {
                 Next::Stop => return,
                 Next::Idle => {
@@ -533,21 +547,22 @@ pub(crate) fn spawn(shared: Arc<Shared>) {
                 }
                 Next::Send(delivery) => delivery,
             };
-            let target = shared.lock().target(&delivery.webhook_id);
+            let target = shared.with_parts(|parts| parts.target(&delivery.webhook_id));
             let started = Instant::now();
             let (headers, status, answer) = match &target {
                 Some(target) => send(&client, target, &delivery.body).await,
                 None => (String::new(), None, "the webhook was deleted".to_owned()),
             };
-            let mut inner = shared.lock();
-            inner.log_call(&delivery, &headers, status, &answer, started.elapsed());
-            if target.is_none() {
-                // Nowhere to send it any more: given up at once.
-                let attempts = inner.webhooks.settings.max_attempts;
-                inner.webhooks.settle(Delivery { attempts, ..delivery }, Some(410), Instant::now());
-            } else {
-                inner.webhooks.settle(delivery, status, Instant::now());
-            }
+            shared.with_parts(|mut parts| {
+                parts.log_call(&delivery, &headers, status, &answer, started.elapsed());
+                if target.is_none() {
+                    // Nowhere to send it any more: given up at once.
+                    let attempts = parts.webhooks.settings.max_attempts;
+                    parts.webhooks.settle(Delivery { attempts, ..delivery }, Some(410), Instant::now());
+                } else {
+                    parts.webhooks.settle(delivery, status, Instant::now());
+                }
+            });
         }
     });
 }
@@ -599,130 +614,6 @@ fn utc_text(ticks: u128) -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     let (hour, minute, second) = (second_of_day / 3_600, second_of_day % 3_600 / 60, second_of_day % 60);
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{fraction:07}Z")
-}
-
-/// Webhooks (`webhooks.rs`): the events the fake fires at the webhooks configured through `/api/Webhook`, and the
-/// faults of their delivery.
-impl FakeHalo {
-    /// Configures a webhook as `POST /api/Webhook` would (active, outbound, POST, JSON, one event per request) with
-    /// this authentication, and returns its id (a uuid). Set `batch_method`/`batch_limit` through the API to batch.
-    pub fn add_webhook(&self, url: &str, auth: WebhookAuth) -> String {
-        let mut record = json!({
-            "name": "fake webhook", "type": 0, "url": url, "method": 0, "content_type": "application/json",
-            "active": true, "authentication_type": 0,
-        });
-        match &auth {
-            WebhookAuth::None => {}
-            WebhookAuth::Basic { username, password } => {
-                record["authentication_type"] = json!(1);
-                record["basic_username"] = json!(username);
-                record["basic_password"] = json!(password);
-            }
-            WebhookAuth::Bearer(_) => record["authentication_type"] = json!(2),
-            WebhookAuth::ApiKey { .. } => record["authentication_type"] = json!(3),
-        }
-        let id = self.insert_plain(Plain::Webhooks, record);
-        let id = id.as_str().unwrap_or_default().to_owned();
-        self.set_webhook_auth(&id, auth);
-        id
-    }
-
-    /// Authenticates the webhook's requests this way, whatever its record says (the only way to a Bearer token or
-    /// an API key: where Halo keeps them is not documented).
-    pub fn set_webhook_auth(&self, webhook_id: &str, auth: WebhookAuth) {
-        self.shared.lock().webhooks.auth.insert(webhook_id.to_ascii_lowercase(), auth);
-    }
-
-    /// Changes how webhooks are delivered from now on (and reseeds the random choices).
-    pub fn set_webhook_settings(&self, settings: WebhookSettings) {
-        let mut inner = self.shared.lock();
-        inner.webhooks.rng = SplitMix64::new(settings.seed);
-        inner.webhooks.settings = settings;
-    }
-
-    /// What webhook delivery did so far.
-    pub fn webhook_stats(&self) -> WebhookStats {
-        self.shared.lock().webhooks.stats
-    }
-
-    /// Waits until every event fired so far was delivered or given up on (nothing queued, nothing in flight).
-    pub async fn webhooks_settled(&self) {
-        let settled = self.shared.lock().webhooks.settled.clone();
-        loop {
-            let notified = settled.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let inner = self.shared.lock();
-                if inner.webhooks.is_settled() || inner.webhooks.stopped {
-                    return;
-                }
-                inner.webhooks.wake.notify_one();
-            }
-            notified.await;
-        }
-    }
-
-    /// Changes tickets the way a busy service desk does, until `events` webhook events were fired (per webhook):
-    /// new tickets, actions with and without a status change, closing and reopening, through the same code as
-    /// `POST /api/Tickets` and `POST /api/Actions`. Deterministic for a `seed`. Returns the events fired (0 without
-    /// an active webhook).
-    pub fn churn(&self, events: usize, seed: u64) -> usize {
-        let mut inner = self.shared.lock();
-        if inner.active_webhooks().is_empty() {
-            return 0;
-        }
-        let mut rng = SplitMix64::new(seed);
-        let mut fired = 0;
-        let mut made = 0u64;
-        while fired < events {
-            let before = inner.webhooks.stats.events;
-            let open: Vec<i64> = inner
-                .ticketing
-                .records(Ticketing::Tickets)
-                .iter()
-                .filter(|t| t.get("status_id").and_then(lenient_id) != Some(CLOSED_STATUS))
-                .filter_map(|t| t.get("id").and_then(lenient_id))
-                .collect();
-            let all = inner.ticketing.records(Ticketing::Tickets);
-            let left = events - fired;
-            let roll = rng.next_f64();
-            let body = if all.is_empty() || open.len() < 5 || roll < 0.25 {
-                made += 1;
-                (Ticketing::Tickets, json!([{ "summary": format!("Churn ticket {made}"), "client_id": made % 3 + 1 }]))
-            } else {
-                let pick = |rng: &mut SplitMix64, ids: &[i64]| ids[(rng.next_u64() % ids.len() as u64) as usize];
-                let ids: Vec<i64> = all.iter().filter_map(|t| t.get("id").and_then(lenient_id)).collect();
-                let ticket = if roll < 0.9 { pick(&mut rng, &open) } else { pick(&mut rng, &ids) };
-                if left >= 2 && roll < 0.7 {
-                    let status = [2, 3, 8, CLOSED_STATUS, CLOSED_STATUS][(rng.next_u64() % 5) as usize];
-                    let current = inner.ticketing.get(Ticketing::Tickets, ticket).and_then(|t| t["status_id"].as_i64());
-                    let status = if current == Some(status) { 2 } else { status };
-                    let body = json!([{ "ticket_id": ticket, "outcome": "Status change", "new_status": status,
-                                        "note": format!("Status set to {status}") }]);
-                    (Ticketing::Actions, body)
-                } else {
-                    (Ticketing::Actions, json!([{ "ticket_id": ticket, "note": "Working on it" }]))
-                }
-            };
-            if inner.upsert_ticketing(body.0, &body.1).is_err() {
-                break;
-            }
-            let per_hook = inner.active_webhooks().len().max(1) as u64;
-            fired += usize::try_from((inner.webhooks.stats.events - before) / per_hook).unwrap_or(0);
-        }
-        fired
-    }
-
-    /// The ids of the tickets that are not closed, sorted.
-    pub fn open_ticket_ids(&self) -> Vec<i64> {
-        let tickets = self.shared.lock().ticketing.records(Ticketing::Tickets);
-        tickets
-            .iter()
-            .filter(|t| t.get("status_id").and_then(lenient_id) != Some(CLOSED_STATUS))
-            .filter_map(|t| t.get("id").and_then(lenient_id))
-            .collect()
-    }
 }
 
 #[cfg(test)]

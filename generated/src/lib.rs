@@ -143,7 +143,7 @@ pub mod webhooks;
 pub use runtime::{
     ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error,
     ErrorKind, FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages,
-    QueryArg, RateLimit, Response, Result, RetryPolicy, SETTLE_TIME, WhoAmI,
+    QueryArg, RateBudget, RateLimit, Response, Result, RetryPolicy, SETTLE_TIME, WhoAmI,
 };
 pub use runtime::{
     Bulk, BulkItem, BulkOutcome, BulkReport, Catalog, CatalogError, DEFAULT_CATALOG_TTL,

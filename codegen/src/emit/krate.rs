@@ -28,7 +28,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
         #(#modules)*
         pub use runtime::{
             ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error, ErrorKind, FieldError,
-            Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateLimit, Response, Result,
+            Hook, HookRequest, HookResponse, ItemStream, ListError, Pages, QueryArg, RateBudget, RateLimit, Response, Result,
             RetryPolicy, SETTLE_TIME, WhoAmI,
         };
         // Issue 20: bulk writes with a result per item, SQL reports as typed queries, a catalog of names and ids.

@@ -246,13 +246,20 @@ fn field_enum(def: &TypeDef, s: &Struct, cfg: &TokenStream) -> TokenStream {
             #variant,
         }
     });
+    // A variant's discriminant is its field's index, which a field added in the middle of a model changes. The hidden
+    // `#[non_exhaustive]` variant (last, never constructed) makes the enum impossible to cast with `as` outside the
+    // crate, so the discriminants are not part of the public API (a field added in a minor version is not a breaking
+    // change; `xtask/tests/semver_agreement.rs`). No `PartialOrd`/`Ord`: the order of fields means nothing.
     quote! {
         #docs
         #cfg
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum #name {
             #(#variants)*
+            #[doc(hidden)]
+            #[non_exhaustive]
+            __NotAField,
         }
     }
 }

@@ -963,7 +963,7 @@ pub struct Action {
 /// The fields of [`Action`], to name one in [`Action::clear`] (send it as `null`) and
 /// [`Action::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ActionField {
     /// `ticket_id`.
@@ -1912,6 +1912,9 @@ pub enum ActionField {
     ActionbyUserId,
     /// `hide_user_visibility_toggle`.
     HideUserVisibilityToggle,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Action {
@@ -3446,7 +3449,7 @@ pub struct ActionList {
 /// The fields of [`ActionList`], to name one in [`ActionList::clear`] (send it as `null`) and
 /// [`ActionList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ActionListField {
     /// `record_count`.
@@ -3457,6 +3460,9 @@ pub enum ActionListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ActionList {

@@ -23,7 +23,7 @@ pub struct AgentCheckIn {
 /// The fields of [`AgentCheckIn`], to name one in [`AgentCheckIn::clear`] (send it as `null`) and
 /// [`AgentCheckIn::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentCheckInField {
     /// `id`.
@@ -36,6 +36,9 @@ pub enum AgentCheckInField {
     Status,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentCheckIn {
@@ -93,7 +96,7 @@ pub struct AgentCheckInList {
 /// The fields of [`AgentCheckInList`], to name one in [`AgentCheckInList::clear`] (send it as `null`) and
 /// [`AgentCheckInList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentCheckInListField {
     /// `record_count`.
@@ -104,6 +107,9 @@ pub enum AgentCheckInListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentCheckInList {

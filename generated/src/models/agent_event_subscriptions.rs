@@ -37,7 +37,7 @@ pub struct AgentEventSubscription {
 /// The fields of [`AgentEventSubscription`], to name one in [`AgentEventSubscription::clear`] (send it as `null`) and
 /// [`AgentEventSubscription::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentEventSubscriptionField {
     /// `id`.
@@ -60,6 +60,9 @@ pub enum AgentEventSubscriptionField {
     Dosave,
     /// `agent_name`.
     AgentName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentEventSubscription {
@@ -134,7 +137,7 @@ pub struct AgentEventSubscriptionList {
 /// The fields of [`AgentEventSubscriptionList`], to name one in [`AgentEventSubscriptionList::clear`] (send it as `null`) and
 /// [`AgentEventSubscriptionList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentEventSubscriptionListField {
     /// `record_count`.
@@ -145,6 +148,9 @@ pub enum AgentEventSubscriptionListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentEventSubscriptionList {

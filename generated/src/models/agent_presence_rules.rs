@@ -27,7 +27,7 @@ pub struct AgentPresenceRule {
 /// The fields of [`AgentPresenceRule`], to name one in [`AgentPresenceRule::clear`] (send it as `null`) and
 /// [`AgentPresenceRule::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentPresenceRuleField {
     /// `id`.
@@ -42,6 +42,9 @@ pub enum AgentPresenceRuleField {
     Outcome,
     /// `must_be_online`.
     MustBeOnline,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentPresenceRule {
@@ -102,7 +105,7 @@ pub struct AgentPresenceRuleList {
 /// The fields of [`AgentPresenceRuleList`], to name one in [`AgentPresenceRuleList::clear`] (send it as `null`) and
 /// [`AgentPresenceRuleList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentPresenceRuleListField {
     /// `record_count`.
@@ -113,6 +116,9 @@ pub enum AgentPresenceRuleListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentPresenceRuleList {

@@ -641,7 +641,7 @@ pub struct Agent {
 /// The fields of [`Agent`], to name one in [`Agent::clear`] (send it as `null`) and
 /// [`Agent::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentField {
     /// `sites`.
@@ -1268,6 +1268,9 @@ pub enum AgentField {
     InQueriedTeam,
     /// `guid_string`.
     GuidString,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Agent {
@@ -2323,7 +2326,7 @@ pub struct AgentDepartment {
 /// The fields of [`AgentDepartment`], to name one in [`AgentDepartment::clear`] (send it as `null`) and
 /// [`AgentDepartment::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentDepartmentField {
     /// `id`.
@@ -2346,6 +2349,9 @@ pub enum AgentDepartmentField {
     Membershiplevel,
     /// `includeteamsintree`.
     Includeteamsintree,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentDepartment {
@@ -2418,7 +2424,7 @@ pub struct AgentList {
 /// The fields of [`AgentList`], to name one in [`AgentList::clear`] (send it as `null`) and
 /// [`AgentList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentListField {
     /// `record_count`.
@@ -2429,6 +2435,9 @@ pub enum AgentListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AgentList {
@@ -2560,7 +2569,7 @@ pub struct Restriction {
 /// The fields of [`Restriction`], to name one in [`Restriction::clear`] (send it as `null`) and
 /// [`Restriction::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RestrictionField {
     /// `id`.
@@ -2583,6 +2592,9 @@ pub enum RestrictionField {
     RoleName,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Restriction {
@@ -2759,7 +2771,7 @@ pub struct Role {
 /// The fields of [`Role`], to name one in [`Role::clear`] (send it as `null`) and
 /// [`Role::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RoleField {
     /// `intent`.
@@ -2872,6 +2884,9 @@ pub enum RoleField {
     NormalizedName,
     /// `concurrencyStamp`.
     ConcurrencyStamp,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Role {
@@ -3095,7 +3110,7 @@ pub struct UnameAppointment {
 /// The fields of [`UnameAppointment`], to name one in [`UnameAppointment::clear`] (send it as `null`) and
 /// [`UnameAppointment::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameAppointmentField {
     /// `id`.
@@ -3118,6 +3133,9 @@ pub enum UnameAppointmentField {
     Level,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameAppointment {
@@ -3196,7 +3214,7 @@ pub struct UnameAreaRestriction {
 /// The fields of [`UnameAreaRestriction`], to name one in [`UnameAreaRestriction::clear`] (send it as `null`) and
 /// [`UnameAreaRestriction::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameAreaRestrictionField {
     /// `id`.
@@ -3213,6 +3231,9 @@ pub enum UnameAreaRestrictionField {
     RoleId,
     /// `role_name`.
     RoleName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameAreaRestriction {
@@ -3288,7 +3309,7 @@ pub struct UnameButton {
 /// The fields of [`UnameButton`], to name one in [`UnameButton::clear`] (send it as `null`) and
 /// [`UnameButton::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameButtonField {
     /// `id`.
@@ -3309,6 +3330,9 @@ pub enum UnameButtonField {
     CanAccess,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameButton {
@@ -3398,7 +3422,7 @@ pub struct UnameCustom {
 /// The fields of [`UnameCustom`], to name one in [`UnameCustom::clear`] (send it as `null`) and
 /// [`UnameCustom::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameCustomField {
     /// `id`.
@@ -3429,6 +3453,9 @@ pub enum UnameCustomField {
     CustomfieldType,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameCustom {
@@ -3525,7 +3552,7 @@ pub struct UnameField {
 /// The fields of [`UnameField`], to name one in [`UnameField::clear`] (send it as `null`) and
 /// [`UnameField::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameFieldField {
     /// `id`.
@@ -3548,6 +3575,9 @@ pub enum UnameFieldField {
     Level,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameField {
@@ -3632,7 +3662,7 @@ pub struct UnameQualification {
 /// The fields of [`UnameQualification`], to name one in [`UnameQualification::clear`] (send it as `null`) and
 /// [`UnameQualification::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameQualificationField {
     /// `id`.
@@ -3655,6 +3685,9 @@ pub enum UnameQualificationField {
     Warning,
     /// `enddate`.
     Enddate,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameQualification {
@@ -3741,7 +3774,7 @@ pub struct UnameRequestType {
 /// The fields of [`UnameRequestType`], to name one in [`UnameRequestType::clear`] (send it as `null`) and
 /// [`UnameRequestType::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameRequestTypeField {
     /// `id`.
@@ -3766,6 +3799,9 @@ pub enum UnameRequestTypeField {
     Canedit,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameRequestType {
@@ -3851,7 +3887,7 @@ pub struct UnameSite {
 /// The fields of [`UnameSite`], to name one in [`UnameSite::clear`] (send it as `null`) and
 /// [`UnameSite::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameSiteField {
     /// `id`.
@@ -3872,6 +3908,9 @@ pub enum UnameSiteField {
     Level,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameSite {
@@ -3955,7 +3994,7 @@ pub struct UnameXtype {
 /// The fields of [`UnameXtype`], to name one in [`UnameXtype::clear`] (send it as `null`) and
 /// [`UnameXtype::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameXtypeField {
     /// `id`.
@@ -3980,6 +4019,9 @@ pub enum UnameXtypeField {
     Canedit,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UnameXtype {

@@ -365,7 +365,7 @@ pub struct Appointment {
 /// The fields of [`Appointment`], to name one in [`Appointment::clear`] (send it as `null`) and
 /// [`Appointment::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AppointmentField {
     /// `agents`.
@@ -718,6 +718,9 @@ pub enum AppointmentField {
     RecurringDesc,
     /// `crmnote_id`.
     CrmnoteId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Appointment {
@@ -1296,7 +1299,7 @@ pub struct AppointmentList {
 /// The fields of [`AppointmentList`], to name one in [`AppointmentList::clear`] (send it as `null`) and
 /// [`AppointmentList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AppointmentListField {
     /// `record_count`.
@@ -1307,6 +1310,9 @@ pub enum AppointmentListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AppointmentList {

@@ -653,7 +653,7 @@ pub struct Asset {
 /// The fields of [`Asset`], to name one in [`Asset::clear`] (send it as `null`) and
 /// [`Asset::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AssetField {
     /// `os_override`.
@@ -1292,6 +1292,9 @@ pub enum AssetField {
     ServiceName,
     /// `lansweeperid`.
     Lansweeperid,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Asset {
@@ -2418,7 +2421,7 @@ pub struct AssetList {
 /// The fields of [`AssetList`], to name one in [`AssetList::clear`] (send it as `null`) and
 /// [`AssetList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AssetListField {
     /// `record_count`.
@@ -2429,6 +2432,9 @@ pub enum AssetListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AssetList {

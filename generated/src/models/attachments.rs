@@ -35,7 +35,7 @@ pub struct AttachmentList {
 /// The fields of [`AttachmentList`], to name one in [`AttachmentList::clear`] (send it as `null`) and
 /// [`AttachmentList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttachmentListField {
     /// `type`.
@@ -56,6 +56,9 @@ pub enum AttachmentListField {
     PageSize,
     /// `folders`.
     Folders,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AttachmentList {
@@ -151,13 +154,16 @@ pub struct KeyPair4 {
 /// The fields of [`KeyPair4`], to name one in [`KeyPair4::clear`] (send it as `null`) and
 /// [`KeyPair4::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyPair4Field {
     /// `id`.
     Id,
     /// `name`.
     Name,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for KeyPair4 {

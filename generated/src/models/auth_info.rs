@@ -17,13 +17,16 @@ pub struct AuthInfo {
 /// The fields of [`AuthInfo`], to name one in [`AuthInfo::clear`] (send it as `null`) and
 /// [`AuthInfo::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthInfoField {
     /// `auth_url`.
     AuthUrl,
     /// `tenant_id`.
     TenantId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AuthInfo {

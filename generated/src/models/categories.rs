@@ -51,7 +51,7 @@ pub struct Category {
 /// The fields of [`Category`], to name one in [`Category::clear`] (send it as `null`) and
 /// [`Category::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CategoryField {
     /// `guid`.
@@ -90,6 +90,9 @@ pub enum CategoryField {
     IsIntegration,
     /// `translations`.
     Translations,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Category {
@@ -188,7 +191,7 @@ pub struct CategoryList {
 /// The fields of [`CategoryList`], to name one in [`CategoryList::clear`] (send it as `null`) and
 /// [`CategoryList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CategoryListField {
     /// `record_count`.
@@ -199,6 +202,9 @@ pub enum CategoryListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for CategoryList {

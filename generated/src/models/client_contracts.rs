@@ -345,7 +345,7 @@ pub struct ClientContract {
 /// The fields of [`ClientContract`], to name one in [`ClientContract::clear`] (send it as `null`) and
 /// [`ClientContract::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ClientContractField {
     /// `contract_contact_id`.
@@ -676,6 +676,9 @@ pub enum ClientContractField {
     Importtype,
     /// `new_external_link`.
     NewExternalLink,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ClientContract {
@@ -1263,7 +1266,7 @@ pub struct ClientContractList {
 /// The fields of [`ClientContractList`], to name one in [`ClientContractList::clear`] (send it as `null`) and
 /// [`ClientContractList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ClientContractListField {
     /// `record_count`.
@@ -1274,6 +1277,9 @@ pub enum ClientContractListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ClientContractList {

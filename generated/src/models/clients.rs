@@ -63,7 +63,7 @@ pub struct AreaItem {
 /// The fields of [`AreaItem`], to name one in [`AreaItem::clear`] (send it as `null`) and
 /// [`AreaItem::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AreaItemField {
     /// `id`.
@@ -114,6 +114,9 @@ pub enum AreaItemField {
     Enddate,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AreaItem {
@@ -279,7 +282,7 @@ pub struct AreaNote {
 /// The fields of [`AreaNote`], to name one in [`AreaNote::clear`] (send it as `null`) and
 /// [`AreaNote::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AreaNoteField {
     /// `id`.
@@ -338,6 +341,9 @@ pub enum AreaNoteField {
     Nextcallduration,
     /// `createdfromaction`.
     Createdfromaction,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AreaNote {
@@ -512,7 +518,7 @@ pub struct ChargeRateArea {
 /// The fields of [`ChargeRateArea`], to name one in [`ChargeRateArea::clear`] (send it as `null`) and
 /// [`ChargeRateArea::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ChargeRateAreaField {
     /// `id`.
@@ -525,6 +531,9 @@ pub enum ChargeRateAreaField {
     Name,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ChargeRateArea {
@@ -1512,7 +1521,7 @@ pub struct Client {
 /// The fields of [`Client`], to name one in [`Client::clear`] (send it as `null`) and
 /// [`Client::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ClientField {
     /// `id`.
@@ -2451,6 +2460,9 @@ pub enum ClientField {
     Importtypeid,
     /// `_importthirdpartyid`.
     Importthirdpartyid,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Client {
@@ -3969,7 +3981,7 @@ pub struct ClientList {
 /// The fields of [`ClientList`], to name one in [`ClientList::clear`] (send it as `null`) and
 /// [`ClientList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ClientListField {
     /// `record_count`.
@@ -3980,6 +3992,9 @@ pub enum ClientListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ClientList {
@@ -4062,7 +4077,7 @@ pub struct CspCustomer {
 /// The fields of [`CspCustomer`], to name one in [`CspCustomer::clear`] (send it as `null`) and
 /// [`CspCustomer::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CspCustomerField {
     /// `id`.
@@ -4071,6 +4086,9 @@ pub enum CspCustomerField {
     CompanyProfile,
     /// `relationshipToPartner`.
     RelationshipToPartner,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for CspCustomer {
@@ -4190,7 +4208,7 @@ pub struct Organisation {
 /// The fields of [`Organisation`], to name one in [`Organisation::clear`] (send it as `null`) and
 /// [`Organisation::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OrganisationField {
     /// `guid`.
@@ -4269,6 +4287,9 @@ pub enum OrganisationField {
     PortalChatProfileOverride,
     /// `portal_chat_profile_override_name`.
     PortalChatProfileOverrideName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Organisation {
@@ -4633,7 +4654,7 @@ pub struct QuickBooksDetails {
 /// The fields of [`QuickBooksDetails`], to name one in [`QuickBooksDetails::clear`] (send it as `null`) and
 /// [`QuickBooksDetails::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum QuickBooksDetailsField {
     /// `id`.
@@ -4806,6 +4827,9 @@ pub enum QuickBooksDetailsField {
     MarkAsVoid,
     /// `minor_version`.
     MinorVersion,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for QuickBooksDetails {
@@ -5173,7 +5197,7 @@ pub struct RequestTypeList {
 /// The fields of [`RequestTypeList`], to name one in [`RequestTypeList::clear`] (send it as `null`) and
 /// [`RequestTypeList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RequestTypeListField {
     /// `id`.
@@ -5248,6 +5272,9 @@ pub enum RequestTypeListField {
     DefaultPriority,
     /// `visible`.
     Visible,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for RequestTypeList {
@@ -5415,7 +5442,7 @@ pub struct ServiceRestriction {
 /// The fields of [`ServiceRestriction`], to name one in [`ServiceRestriction::clear`] (send it as `null`) and
 /// [`ServiceRestriction::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ServiceRestrictionField {
     /// `id`.
@@ -5440,6 +5467,9 @@ pub enum ServiceRestrictionField {
     DataString,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ServiceRestriction {
@@ -5523,7 +5553,7 @@ pub struct ServiceUser {
 /// The fields of [`ServiceUser`], to name one in [`ServiceUser::clear`] (send it as `null`) and
 /// [`ServiceUser::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ServiceUserField {
     /// `id`.
@@ -5542,6 +5572,9 @@ pub enum ServiceUserField {
     Emailupdates,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ServiceUser {
@@ -5622,7 +5655,7 @@ pub struct SnowLicenseAbstract {
 /// The fields of [`SnowLicenseAbstract`], to name one in [`SnowLicenseAbstract::clear`] (send it as `null`) and
 /// [`SnowLicenseAbstract::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SnowLicenseAbstractField {
     /// `id`.
@@ -5647,6 +5680,9 @@ pub enum SnowLicenseAbstractField {
     UpdatedBy,
     /// `snowDevices`.
     SnowDevices,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for SnowLicenseAbstract {
@@ -5722,7 +5758,7 @@ pub struct StripePaymentMethod {
 /// The fields of [`StripePaymentMethod`], to name one in [`StripePaymentMethod::clear`] (send it as `null`) and
 /// [`StripePaymentMethod::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StripePaymentMethodField {
     /// `id`.
@@ -5731,6 +5767,9 @@ pub enum StripePaymentMethodField {
     Name,
     /// `hint`.
     Hint,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for StripePaymentMethod {

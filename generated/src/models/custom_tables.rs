@@ -89,7 +89,7 @@ pub struct CustomTable {
 /// The fields of [`CustomTable`], to name one in [`CustomTable::clear`] (send it as `null`) and
 /// [`CustomTable::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CustomTableField {
     /// `intent`.
@@ -166,6 +166,9 @@ pub enum CustomTableField {
     ImportName,
     /// `columns`.
     Columns,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for CustomTable {
@@ -365,7 +368,7 @@ pub struct CustomTableList {
 /// The fields of [`CustomTableList`], to name one in [`CustomTableList::clear`] (send it as `null`) and
 /// [`CustomTableList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CustomTableListField {
     /// `record_count`.
@@ -376,6 +379,9 @@ pub enum CustomTableListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for CustomTableList {

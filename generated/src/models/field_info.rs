@@ -251,7 +251,7 @@ pub struct FieldInfo {
 /// The fields of [`FieldInfo`], to name one in [`FieldInfo::clear`] (send it as `null`) and
 /// [`FieldInfo::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FieldInfoField {
     /// `intent`.
@@ -490,6 +490,9 @@ pub enum FieldInfoField {
     AllowPoolOverride,
     /// `simplify_rich`.
     SimplifyRich,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for FieldInfo {
@@ -893,7 +896,7 @@ pub struct FieldInfoList {
 /// The fields of [`FieldInfoList`], to name one in [`FieldInfoList::clear`] (send it as `null`) and
 /// [`FieldInfoList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FieldInfoListField {
     /// `record_count`.
@@ -904,6 +907,9 @@ pub enum FieldInfoListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for FieldInfoList {

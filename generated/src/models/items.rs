@@ -373,7 +373,7 @@ pub struct Item {
 /// The fields of [`Item`], to name one in [`Item::clear`] (send it as `null`) and
 /// [`Item::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ItemField {
     /// `asset_type_matching_field_name`.
@@ -734,6 +734,9 @@ pub enum ItemField {
     RelatedcategoriesList,
     /// `item_listed_only_on_bundle_setup`.
     ItemListedOnlyOnBundleSetup,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Item {
@@ -1367,7 +1370,7 @@ pub struct ItemList {
 /// The fields of [`ItemList`], to name one in [`ItemList::clear`] (send it as `null`) and
 /// [`ItemList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ItemListField {
     /// `record_count`.
@@ -1378,6 +1381,9 @@ pub enum ItemListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ItemList {

@@ -205,7 +205,7 @@ pub struct KbArticle {
 /// The fields of [`KbArticle`], to name one in [`KbArticle::clear`] (send it as `null`) and
 /// [`KbArticle::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KbArticleField {
     /// `id`.
@@ -396,6 +396,9 @@ pub enum KbArticleField {
     Importthirdpartyid,
     /// `_importtype`.
     Importtype,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for KbArticle {
@@ -769,7 +772,7 @@ pub struct KbArticleList {
 /// The fields of [`KbArticleList`], to name one in [`KbArticleList::clear`] (send it as `null`) and
 /// [`KbArticleList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KbArticleListField {
     /// `record_count`.
@@ -780,6 +783,9 @@ pub enum KbArticleListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for KbArticleList {

@@ -35,7 +35,7 @@ pub struct LoginToken {
 /// The fields of [`LoginToken`], to name one in [`LoginToken::clear`] (send it as `null`) and
 /// [`LoginToken::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum LoginTokenField {
     /// `id`.
@@ -60,6 +60,9 @@ pub enum LoginTokenField {
     Jwt,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for LoginToken {

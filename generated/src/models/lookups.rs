@@ -109,7 +109,7 @@ pub struct Lookup {
 /// The fields of [`Lookup`], to name one in [`Lookup::clear`] (send it as `null`) and
 /// [`Lookup::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum LookupField {
     /// `intent`.
@@ -206,6 +206,9 @@ pub enum LookupField {
     ColumnProfileName,
     /// `jira_instance_name`.
     JiraInstanceName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Lookup {
@@ -393,7 +396,7 @@ pub struct LookupList {
 /// The fields of [`LookupList`], to name one in [`LookupList::clear`] (send it as `null`) and
 /// [`LookupList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum LookupListField {
     /// `record_count`.
@@ -404,6 +407,9 @@ pub enum LookupListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for LookupList {

@@ -35,7 +35,7 @@ pub struct OnlineStatus {
 /// The fields of [`OnlineStatus`], to name one in [`OnlineStatus::clear`] (send it as `null`) and
 /// [`OnlineStatus::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OnlineStatusField {
     /// `techID`.
@@ -60,6 +60,9 @@ pub enum OnlineStatusField {
     LastActive,
     /// `is_idle`.
     IsIdle,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for OnlineStatus {

@@ -505,7 +505,7 @@ pub struct Outcome {
 /// The fields of [`Outcome`], to name one in [`Outcome::clear`] (send it as `null`) and
 /// [`Outcome::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OutcomeField {
     /// `id`.
@@ -996,6 +996,9 @@ pub enum OutcomeField {
     DefaultDistributionList,
     /// `default_distribution_list_name`.
     DefaultDistributionListName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Outcome {
@@ -1785,7 +1788,7 @@ pub struct OutcomeList {
 /// The fields of [`OutcomeList`], to name one in [`OutcomeList::clear`] (send it as `null`) and
 /// [`OutcomeList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OutcomeListField {
     /// `record_count`.
@@ -1796,6 +1799,9 @@ pub enum OutcomeListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for OutcomeList {

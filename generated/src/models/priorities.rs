@@ -23,7 +23,7 @@ pub struct PriorityList {
 /// The fields of [`PriorityList`], to name one in [`PriorityList::clear`] (send it as `null`) and
 /// [`PriorityList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PriorityListField {
     /// `record_count`.
@@ -34,6 +34,9 @@ pub enum PriorityListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for PriorityList {

@@ -295,7 +295,7 @@ pub struct PurchaseOrder {
 /// The fields of [`PurchaseOrder`], to name one in [`PurchaseOrder::clear`] (send it as `null`) and
 /// [`PurchaseOrder::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PurchaseOrderField {
     /// `customfields`.
@@ -576,6 +576,9 @@ pub enum PurchaseOrderField {
     Importtype,
     /// `new_external_link`.
     NewExternalLink,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for PurchaseOrder {
@@ -1087,7 +1090,7 @@ pub struct PurchaseOrderList {
 /// The fields of [`PurchaseOrderList`], to name one in [`PurchaseOrderList::clear`] (send it as `null`) and
 /// [`PurchaseOrderList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PurchaseOrderListField {
     /// `record_count`.
@@ -1098,6 +1101,9 @@ pub enum PurchaseOrderListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for PurchaseOrderList {

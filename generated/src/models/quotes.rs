@@ -357,7 +357,7 @@ pub struct Quote {
 /// The fields of [`Quote`], to name one in [`Quote::clear`] (send it as `null`) and
 /// [`Quote::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum QuoteField {
     /// `customfields`.
@@ -700,6 +700,9 @@ pub enum QuoteField {
     Importtype,
     /// `new_external_link`.
     NewExternalLink,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Quote {
@@ -1306,7 +1309,7 @@ pub struct QuoteList {
 /// The fields of [`QuoteList`], to name one in [`QuoteList::clear`] (send it as `null`) and
 /// [`QuoteList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum QuoteListField {
     /// `record_count`.
@@ -1317,6 +1320,9 @@ pub enum QuoteListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for QuoteList {

@@ -269,7 +269,7 @@ pub struct Report {
 /// The fields of [`Report`], to name one in [`Report::clear`] (send it as `null`) and
 /// [`Report::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ReportField {
     /// `id`.
@@ -524,6 +524,9 @@ pub enum ReportField {
     Canupdate,
     /// `apiquery_id`.
     ApiqueryId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Report {
@@ -970,7 +973,7 @@ pub struct ReportContent {
 /// The fields of [`ReportContent`], to name one in [`ReportContent::clear`] (send it as `null`) and
 /// [`ReportContent::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ReportContentField {
     /// `loaded`.
@@ -999,6 +1002,9 @@ pub enum ReportContentField {
     TableHtml,
     /// `datasets`.
     Datasets,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ReportContent {
@@ -1080,7 +1086,7 @@ pub struct ReportList {
 /// The fields of [`ReportList`], to name one in [`ReportList::clear`] (send it as `null`) and
 /// [`ReportList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ReportListField {
     /// `record_count`.
@@ -1091,6 +1097,9 @@ pub enum ReportListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for ReportList {

@@ -75,7 +75,7 @@ pub struct AccessControl {
         feature = "ticket_types"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AccessControlField {
     /// `id`.
@@ -106,6 +106,9 @@ pub enum AccessControlField {
     EntityName,
     /// `entity_text_id`.
     EntityTextId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -292,7 +295,7 @@ pub struct AddressStore {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AddressStoreField {
     /// `id`.
@@ -341,6 +344,9 @@ pub enum AddressStoreField {
     Isimport,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -516,7 +522,7 @@ pub struct AgentPresenceSubscription {
 /// [`AgentPresenceSubscription::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "agent_presence_subscriptions", feature = "agents"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentPresenceSubscriptionField {
     /// `id`.
@@ -555,6 +561,9 @@ pub enum AgentPresenceSubscriptionField {
     AzureConnection,
     /// `_dosave`.
     Dosave,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "agent_presence_subscriptions", feature = "agents"))]
@@ -691,7 +700,7 @@ pub struct AgentTeam {
 /// [`AgentTeam::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "agents", feature = "teams"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AgentTeamField {
     /// `id`.
@@ -732,6 +741,9 @@ pub enum AgentTeamField {
     InSection,
     /// `namewithinactive`.
     Namewithinactive,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "agents", feature = "teams"))]
@@ -867,7 +879,7 @@ pub struct AreaAzureTenant {
         feature = "clients"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AreaAzureTenantField {
     /// `id`.
@@ -896,6 +908,9 @@ pub enum AreaAzureTenantField {
     RelationshipType,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -1031,7 +1046,7 @@ pub struct AreaPopup {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AreaPopupField {
     /// `id`.
@@ -1062,6 +1077,9 @@ pub enum AreaPopupField {
     Enddate,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -1298,7 +1316,7 @@ pub struct Attachment {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttachmentField {
     /// `third_party_id`.
@@ -1417,6 +1435,9 @@ pub enum AttachmentField {
     TickettypeGuid,
     /// `validate_guid`.
     ValidateGuid,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -1895,7 +1916,7 @@ pub struct AzureAdConnection {
 /// [`AzureAdConnection::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "agent_presence_subscriptions", feature = "agents"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AzureAdConnectionField {
     /// `guid`.
@@ -2138,6 +2159,9 @@ pub enum AzureAdConnectionField {
     IntuneRecoveredStatus,
     /// `intune_recovered_status_name`.
     IntuneRecoveredStatusName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "agent_presence_subscriptions", feature = "agents"))]
@@ -2572,7 +2596,7 @@ pub struct CategoryRestriction {
 /// [`CategoryRestriction::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "clients", feature = "teams", feature = "ticket_types"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CategoryRestrictionField {
     /// `id`.
@@ -2603,6 +2627,9 @@ pub enum CategoryRestrictionField {
     CategoryNamePartial,
     /// `is_integration`.
     IsIntegration,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "clients", feature = "teams", feature = "ticket_types"))]
@@ -2737,7 +2764,7 @@ pub struct ChargeRate {
 /// [`ChargeRate::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "client_contracts", feature = "clients", feature = "lookups"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ChargeRateField {
     /// `id`.
@@ -2792,6 +2819,9 @@ pub enum ChargeRateField {
     OverrideSurcharge,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "client_contracts", feature = "clients", feature = "lookups"))]
@@ -2983,7 +3013,7 @@ pub struct ContractDetail {
 /// [`ContractDetail::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "client_contracts", feature = "clients"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ContractDetailField {
     /// `client_id`.
@@ -3058,6 +3088,9 @@ pub enum ContractDetailField {
     NotIncludedInContract,
     /// `contract_header_end_date`.
     ContractHeaderEndDate,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "client_contracts", feature = "clients"))]
@@ -3267,7 +3300,7 @@ pub struct CustomButton {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CustomButtonField {
     /// `guid`.
@@ -3300,6 +3333,9 @@ pub enum CustomButtonField {
     RunbookName,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -3573,7 +3609,7 @@ pub struct CustomField {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CustomFieldField {
     /// `id`.
@@ -3692,6 +3728,9 @@ pub enum CustomFieldField {
     Showinpool,
     /// `allow_pool_override`.
     AllowPoolOverride,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -4329,7 +4368,7 @@ pub struct DeviceList {
 /// [`DeviceList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "teams", feature = "users"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DeviceListField {
     /// `id`.
@@ -4656,6 +4695,9 @@ pub enum DeviceListField {
     ServiceName,
     /// `lansweeperid`.
     Lansweeperid,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "teams", feature = "users"))]
@@ -5431,7 +5473,7 @@ pub struct ExternalLinkList {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExternalLinkListField {
     /// `id`.
@@ -5500,6 +5542,9 @@ pub enum ExternalLinkListField {
     ChatMessageCount,
     /// `third_party_additional_id`.
     ThirdPartyAdditionalId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -5746,7 +5791,7 @@ pub struct FaqListHead {
 /// [`FaqListHead::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "clients", feature = "kb_articles", feature = "sites"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FaqListHeadField {
     /// `guid`.
@@ -5819,6 +5864,9 @@ pub enum FaqListHeadField {
     Dontshowonportal,
     /// `geo_restrictions`.
     GeoRestrictions,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "clients", feature = "kb_articles", feature = "sites"))]
@@ -6025,7 +6073,7 @@ pub struct FieldHelper {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FieldHelperField {
     /// `id`.
@@ -6072,6 +6120,9 @@ pub enum FieldHelperField {
     Userdetail,
     /// `visibility_conditions`.
     VisibilityConditions,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -6289,7 +6340,7 @@ pub struct IntegrationFieldMapping {
         feature = "suppliers"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum IntegrationFieldMappingField {
     /// `id`.
@@ -6332,6 +6383,9 @@ pub enum IntegrationFieldMappingField {
     ValueSet,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -6950,7 +7004,7 @@ pub struct Invoice {
 /// [`Invoice::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "invoices", feature = "recurring_invoices"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum InvoiceField {
     /// `disabled`.
@@ -7451,6 +7505,9 @@ pub enum InvoiceField {
     Importtype,
     /// `new_external_link`.
     NewExternalLink,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "invoices", feature = "recurring_invoices"))]
@@ -8304,7 +8361,7 @@ pub struct InvoiceList {
 /// [`InvoiceList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "invoices", feature = "recurring_invoices"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum InvoiceListField {
     /// `record_count`.
@@ -8315,6 +8372,9 @@ pub enum InvoiceListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "invoices", feature = "recurring_invoices"))]
@@ -8499,7 +8559,7 @@ pub struct KbEntryList {
 /// [`KbEntryList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "clients", feature = "kb_articles"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KbEntryListField {
     /// `id`.
@@ -8562,6 +8622,9 @@ pub enum KbEntryListField {
     Importtype,
     /// `new_external_link`.
     NewExternalLink,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "clients", feature = "kb_articles"))]
@@ -8793,13 +8856,16 @@ pub struct KeyPair {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyPairField {
     /// `id`.
     Id,
     /// `name`.
     Name,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -8931,7 +8997,7 @@ pub struct KeyPair2 {
         feature = "ticket_types"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyPair2Field {
     /// `value`.
@@ -8940,6 +9006,9 @@ pub enum KeyPair2Field {
     Label,
     /// `isnew`.
     Isnew,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -9019,13 +9088,16 @@ pub struct NhdClaim {
 /// [`NhdClaim::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "agents", feature = "users"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NhdClaimField {
     /// `type`.
     Type,
     /// `value`.
     Value,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "agents", feature = "users"))]
@@ -9197,7 +9269,7 @@ pub struct Notification {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NotificationField {
     /// `guid`.
@@ -9308,6 +9380,9 @@ pub enum NotificationField {
     Customisecolour,
     /// `colour`.
     Colour,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -9584,7 +9659,7 @@ pub struct NotificationConditions {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NotificationConditionsField {
     /// `id`.
@@ -9619,6 +9694,9 @@ pub enum NotificationConditionsField {
     Warning,
     /// `fieldtype`.
     Fieldtype,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -9796,7 +9874,7 @@ pub struct PrepayHistory {
 /// [`PrepayHistory::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "client_contracts", feature = "clients"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PrepayHistoryField {
     /// `id`.
@@ -9827,6 +9905,9 @@ pub enum PrepayHistoryField {
     InvoiceNumber,
     /// `client_to_invoice_to_id`.
     ClientToInvoiceToId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "client_contracts", feature = "clients"))]
@@ -9939,7 +10020,7 @@ pub struct PrepayPeriod {
 /// [`PrepayPeriod::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "client_contracts", feature = "clients"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PrepayPeriodField {
     /// `id`.
@@ -9974,6 +10055,9 @@ pub enum PrepayPeriodField {
     AmountRemaining,
     /// `amount_used_this_period`.
     AmountUsedThisPeriod,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "client_contracts", feature = "clients"))]
@@ -10116,7 +10200,7 @@ pub struct Priority {
 /// [`Priority::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "priorities", feature = "slas"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PriorityField {
     /// `id`.
@@ -10171,6 +10255,9 @@ pub enum PriorityField {
     Enterslaresponseexcuse,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "priorities", feature = "slas"))]
@@ -10642,7 +10729,7 @@ pub struct Site {
 /// [`Site::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "clients", feature = "sites"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SiteField {
     /// `accountsid`.
@@ -10997,6 +11084,9 @@ pub enum SiteField {
     MaincontactId,
     /// `site_item_tax_code`.
     SiteItemTaxCode,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "clients", feature = "sites"))]
@@ -11905,7 +11995,7 @@ pub struct Tabname {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TabnameField {
     /// `intent`.
@@ -11938,6 +12028,9 @@ pub enum TabnameField {
     Warning,
     /// `module_id`.
     ModuleId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -13835,7 +13928,7 @@ pub struct Ticket {
 /// [`Ticket::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "opportunities", feature = "projects", feature = "tickets"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TicketField {
     /// `oppjobtitle`.
@@ -15620,6 +15713,9 @@ pub enum TicketField {
     NewExternalLink,
     /// `guid`.
     Guid,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "opportunities", feature = "projects", feature = "tickets"))]
@@ -18474,7 +18570,7 @@ pub struct TicketList {
 /// [`TicketList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "opportunities", feature = "projects", feature = "tickets"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TicketListField {
     /// `record_count`.
@@ -18485,6 +18581,9 @@ pub enum TicketListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "opportunities", feature = "projects", feature = "tickets"))]
@@ -18634,7 +18733,7 @@ pub struct TimesheetEvent {
 /// [`TimesheetEvent::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
 #[cfg(any(feature = "timesheet_events", feature = "timesheets"))]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimesheetEventField {
     /// `id`.
@@ -18705,6 +18804,9 @@ pub enum TimesheetEventField {
     Warning,
     /// `charge_type_name`.
     ChargeTypeName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(any(feature = "timesheet_events", feature = "timesheets"))]
@@ -18890,7 +18992,7 @@ pub struct UnameNotificationLink {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UnameNotificationLinkField {
     /// `id`.
@@ -18915,6 +19017,9 @@ pub enum UnameNotificationLinkField {
     UserRoleName,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -19042,7 +19147,7 @@ pub struct UserDepartment {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserDepartmentField {
     /// `id`.
@@ -19063,6 +19168,9 @@ pub enum UserDepartmentField {
     RoleId,
     /// `role_name`.
     RoleName,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(
@@ -19212,7 +19320,7 @@ pub struct UserRole {
         feature = "users"
     )
 )]
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserRoleField {
     /// `guid`.
@@ -19265,6 +19373,9 @@ pub enum UserRoleField {
     Notifications,
     /// `canuploaddocuments`.
     Canuploaddocuments,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 #[cfg(

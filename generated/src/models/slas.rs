@@ -65,7 +65,7 @@ pub struct Sla {
 /// The fields of [`Sla`], to name one in [`Sla::clear`] (send it as `null`) and
 /// [`Sla::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SlaField {
     /// `id`.
@@ -116,6 +116,9 @@ pub enum SlaField {
     AccessControl,
     /// `access_control_level`.
     AccessControlLevel,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Sla {
@@ -233,7 +236,7 @@ pub struct SlaList {
 /// The fields of [`SlaList`], to name one in [`SlaList::clear`] (send it as `null`) and
 /// [`SlaList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SlaListField {
     /// `record_count`.
@@ -244,6 +247,9 @@ pub enum SlaListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for SlaList {

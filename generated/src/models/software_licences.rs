@@ -133,7 +133,7 @@ pub struct SoftwareLicence {
 /// The fields of [`SoftwareLicence`], to name one in [`SoftwareLicence::clear`] (send it as `null`) and
 /// [`SoftwareLicence::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SoftwareLicenceField {
     /// `id`.
@@ -254,6 +254,9 @@ pub enum SoftwareLicenceField {
     DeviceCount,
     /// `new_software`.
     NewSoftware,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for SoftwareLicence {
@@ -477,7 +480,7 @@ pub struct SoftwareLicenceList {
 /// The fields of [`SoftwareLicenceList`], to name one in [`SoftwareLicenceList::clear`] (send it as `null`) and
 /// [`SoftwareLicenceList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SoftwareLicenceListField {
     /// `record_count`.
@@ -488,6 +491,9 @@ pub enum SoftwareLicenceListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for SoftwareLicenceList {

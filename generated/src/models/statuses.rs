@@ -97,7 +97,7 @@ pub struct Status {
 /// The fields of [`Status`], to name one in [`Status::clear`] (send it as `null`) and
 /// [`Status::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatusField {
     /// `id`.
@@ -180,6 +180,9 @@ pub enum StatusField {
     Outcomes,
     /// `translations`.
     Translations,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Status {
@@ -345,7 +348,7 @@ pub struct StatusList {
 /// The fields of [`StatusList`], to name one in [`StatusList::clear`] (send it as `null`) and
 /// [`StatusList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatusListField {
     /// `record_count`.
@@ -356,6 +359,9 @@ pub enum StatusListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for StatusList {

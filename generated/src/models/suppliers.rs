@@ -283,7 +283,7 @@ pub struct Supplier {
 /// The fields of [`Supplier`], to name one in [`Supplier::clear`] (send it as `null`) and
 /// [`Supplier::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SupplierField {
     /// `id`.
@@ -552,6 +552,9 @@ pub enum SupplierField {
     Website,
     /// `mobile`.
     Mobile,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Supplier {
@@ -1044,7 +1047,7 @@ pub struct SupplierList {
 /// The fields of [`SupplierList`], to name one in [`SupplierList::clear`] (send it as `null`) and
 /// [`SupplierList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SupplierListField {
     /// `record_count`.
@@ -1055,6 +1058,9 @@ pub enum SupplierListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for SupplierList {

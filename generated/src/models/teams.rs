@@ -121,7 +121,7 @@ pub struct AppointmentSummary {
 /// The fields of [`AppointmentSummary`], to name one in [`AppointmentSummary::clear`] (send it as `null`) and
 /// [`AppointmentSummary::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AppointmentSummaryField {
     /// `id`.
@@ -228,6 +228,9 @@ pub enum AppointmentSummaryField {
     RecurringDesc,
     /// `crmnote_id`.
     CrmnoteId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for AppointmentSummary {
@@ -468,7 +471,7 @@ pub struct CannedText {
 /// The fields of [`CannedText`], to name one in [`CannedText::clear`] (send it as `null`) and
 /// [`CannedText::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CannedTextField {
     /// `guid`.
@@ -517,6 +520,9 @@ pub enum CannedTextField {
     Tags,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for CannedText {
@@ -630,7 +636,7 @@ pub struct Manager {
 /// The fields of [`Manager`], to name one in [`Manager::clear`] (send it as `null`) and
 /// [`Manager::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ManagerField {
     /// `id`.
@@ -641,6 +647,9 @@ pub enum ManagerField {
     AgentId,
     /// `user_id`.
     UserId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Manager {
@@ -822,7 +831,7 @@ pub struct StdRequestList {
 /// The fields of [`StdRequestList`], to name one in [`StdRequestList::clear`] (send it as `null`) and
 /// [`StdRequestList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StdRequestListField {
     /// `id`.
@@ -965,6 +974,9 @@ pub enum StdRequestListField {
     Service,
     /// `optional_sla_id`.
     OptionalSlaId,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for StdRequestList {
@@ -1338,7 +1350,7 @@ pub struct Team {
 /// The fields of [`Team`], to name one in [`Team::clear`] (send it as `null`) and
 /// [`Team::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TeamField {
     /// `id`.
@@ -1463,6 +1475,9 @@ pub enum TeamField {
     Homescreendashboardid,
     /// `homescreendashboardname`.
     Homescreendashboardname,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Team {
@@ -1692,7 +1707,7 @@ pub struct TeamList {
 /// The fields of [`TeamList`], to name one in [`TeamList::clear`] (send it as `null`) and
 /// [`TeamList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TeamListField {
     /// `record_count`.
@@ -1703,6 +1718,9 @@ pub enum TeamListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for TeamList {

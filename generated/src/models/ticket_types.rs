@@ -683,7 +683,7 @@ pub struct TicketType {
 /// The fields of [`TicketType`], to name one in [`TicketType::clear`] (send it as `null`) and
 /// [`TicketType::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TicketTypeField {
     /// `id`.
@@ -1352,6 +1352,9 @@ pub enum TicketTypeField {
     DefaultPriority,
     /// `visible`.
     Visible,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for TicketType {
@@ -2416,7 +2419,7 @@ pub struct TicketTypeList {
 /// The fields of [`TicketTypeList`], to name one in [`TicketTypeList::clear`] (send it as `null`) and
 /// [`TicketTypeList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TicketTypeListField {
     /// `record_count`.
@@ -2427,6 +2430,9 @@ pub enum TicketTypeListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for TicketTypeList {

@@ -69,7 +69,7 @@ pub struct Timesheet {
 /// The fields of [`Timesheet`], to name one in [`Timesheet::clear`] (send it as `null`) and
 /// [`Timesheet::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimesheetField {
     /// `id`.
@@ -126,6 +126,9 @@ pub enum TimesheetField {
     ChargeableHours,
     /// `forecasting_hours`.
     ForecastingHours,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Timesheet {
@@ -252,7 +255,7 @@ pub struct TimesheetList {
 /// The fields of [`TimesheetList`], to name one in [`TimesheetList::clear`] (send it as `null`) and
 /// [`TimesheetList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimesheetListField {
     /// `record_count`.
@@ -263,6 +266,9 @@ pub enum TimesheetListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for TimesheetList {

@@ -15,11 +15,14 @@ pub struct UserChange {
 /// The fields of [`UserChange`], to name one in [`UserChange::clear`] (send it as `null`) and
 /// [`UserChange::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserChangeField {
     /// `id`.
     Id,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UserChange {
@@ -63,7 +66,7 @@ pub struct UserChangeList {
 /// The fields of [`UserChangeList`], to name one in [`UserChangeList::clear`] (send it as `null`) and
 /// [`UserChangeList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserChangeListField {
     /// `record_count`.
@@ -74,6 +77,9 @@ pub enum UserChangeListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UserChangeList {

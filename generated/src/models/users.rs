@@ -55,7 +55,7 @@ pub struct DeviceApplications {
 /// The fields of [`DeviceApplications`], to name one in [`DeviceApplications::clear`] (send it as `null`) and
 /// [`DeviceApplications::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DeviceApplicationsField {
     /// `id`.
@@ -98,6 +98,9 @@ pub enum DeviceApplicationsField {
     NewDevices,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for DeviceApplications {
@@ -218,7 +221,7 @@ pub struct MarketingUnsubscribe {
 /// The fields of [`MarketingUnsubscribe`], to name one in [`MarketingUnsubscribe::clear`] (send it as `null`) and
 /// [`MarketingUnsubscribe::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MarketingUnsubscribeField {
     /// `id`.
@@ -245,6 +248,9 @@ pub enum MarketingUnsubscribeField {
     ValidateToken,
     /// `unsub_all`.
     UnsubAll,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for MarketingUnsubscribe {
@@ -323,13 +329,16 @@ pub struct SupplierRef {
 /// The fields of [`SupplierRef`], to name one in [`SupplierRef::clear`] (send it as `null`) and
 /// [`SupplierRef::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SupplierRefField {
     /// `id`.
     Id,
     /// `name`.
     Name,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for SupplierRef {
@@ -1011,7 +1020,7 @@ pub struct User {
 /// The fields of [`User`], to name one in [`User::clear`] (send it as `null`) and
 /// [`User::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserField {
     /// `is_comms_user`.
@@ -1656,6 +1665,9 @@ pub enum UserField {
     Importtypeid,
     /// `_importthirdpartyid`.
     Importthirdpartyid,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for User {
@@ -2724,7 +2736,7 @@ pub struct UserCompany {
 /// The fields of [`UserCompany`], to name one in [`UserCompany::clear`] (send it as `null`) and
 /// [`UserCompany::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserCompanyField {
     /// `company_id`.
@@ -2735,6 +2747,9 @@ pub enum UserCompanyField {
     Name,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UserCompany {
@@ -2789,7 +2804,7 @@ pub struct UserList {
 /// The fields of [`UserList`], to name one in [`UserList::clear`] (send it as `null`) and
 /// [`UserList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserListField {
     /// `record_count`.
@@ -2800,6 +2815,9 @@ pub enum UserListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UserList {
@@ -2884,7 +2902,7 @@ pub struct UserPrefs {
 /// The fields of [`UserPrefs`], to name one in [`UserPrefs::clear`] (send it as `null`) and
 /// [`UserPrefs::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserPrefsField {
     /// `id`.
@@ -2895,6 +2913,9 @@ pub enum UserPrefsField {
     Theme,
     /// `userdetails`.
     Userdetails,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UserPrefs {
@@ -2944,7 +2965,7 @@ pub struct UserThirdPartyGroup {
 /// The fields of [`UserThirdPartyGroup`], to name one in [`UserThirdPartyGroup::clear`] (send it as `null`) and
 /// [`UserThirdPartyGroup::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserThirdPartyGroupField {
     /// `id`.
@@ -2955,6 +2976,9 @@ pub enum UserThirdPartyGroupField {
     Thirdpartyid,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for UserThirdPartyGroup {
@@ -3011,7 +3035,7 @@ pub struct XTypeRole {
 /// The fields of [`XTypeRole`], to name one in [`XTypeRole::clear`] (send it as `null`) and
 /// [`XTypeRole::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum XTypeRoleField {
     /// `id`.
@@ -3022,6 +3046,9 @@ pub enum XTypeRoleField {
     Name,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for XTypeRole {

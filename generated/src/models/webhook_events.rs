@@ -53,7 +53,7 @@ pub struct WebhookEvent {
 /// The fields of [`WebhookEvent`], to name one in [`WebhookEvent::clear`] (send it as `null`) and
 /// [`WebhookEvent::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WebhookEventField {
     /// `id`.
@@ -96,6 +96,9 @@ pub enum WebhookEventField {
     Warning,
     /// `log_retention_policy_deletion_date`.
     LogRetentionPolicyDeletionDate,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for WebhookEvent {
@@ -200,7 +203,7 @@ pub struct WebhookEventList {
 /// The fields of [`WebhookEventList`], to name one in [`WebhookEventList::clear`] (send it as `null`) and
 /// [`WebhookEventList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WebhookEventListField {
     /// `record_count`.
@@ -211,6 +214,9 @@ pub enum WebhookEventListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for WebhookEventList {

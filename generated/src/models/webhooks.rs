@@ -137,7 +137,7 @@ pub struct Webhook {
 /// The fields of [`Webhook`], to name one in [`Webhook::clear`] (send it as `null`) and
 /// [`Webhook::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WebhookField {
     /// `id`.
@@ -264,6 +264,9 @@ pub enum WebhookField {
     Test,
     /// `_warning`.
     Warning,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for Webhook {
@@ -496,7 +499,7 @@ pub struct WebhookList {
 /// The fields of [`WebhookList`], to name one in [`WebhookList::clear`] (send it as `null`) and
 /// [`WebhookList::raw`] (the value Halo sent when it was not of the field's type). `Debug` shows the
 /// wire name.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WebhookListField {
     /// `record_count`.
@@ -507,6 +510,9 @@ pub enum WebhookListField {
     PageNo,
     /// `page_size`.
     PageSize,
+    #[doc(hidden)]
+    #[non_exhaustive]
+    __NotAField,
 }
 
 impl crate::runtime::model::Model for WebhookList {

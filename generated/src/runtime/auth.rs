@@ -10,19 +10,20 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use bytes::Bytes;
 use percent_encoding::utf8_percent_encode;
-use reqwest::header::{self, HeaderValue};
+use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::Result;
-use super::client::Inner;
-use super::client::wait;
-use super::error::{Error, ErrorKind, halo_message};
-use super::hooks::{CallInfo, CallKind};
-use super::request::FORM;
-use super::retry::{Failure, Retrier, parse_retry_after};
+use super::driver::{Authorize, BoxFuture, Credential, Driver, Exchange};
+use super::encode::FORM;
+use super::error::{Error, ErrorKind, Result};
+use super::error_body::halo_message;
+use super::hooks::CallKind;
+use super::retry::{Failure, RetryPolicy};
+use super::transport::Transport;
 
 /// A string that must not be shown: `Debug` prints `"***"`, and there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -55,12 +56,6 @@ pub(crate) enum Auth {
     ClientCredentials(TokenSource),
 }
 
-/// The `Authorization` header value for one attempt, and which token it came from.
-pub(crate) struct Credential {
-    pub(crate) header: HeaderValue,
-    generation: u64,
-}
-
 impl Auth {
     /// A static bearer token as a header value, marked sensitive so that `http`'s `Debug` hides it too.
     pub(crate) fn bearer(token: &Secret) -> Result<Auth> {
@@ -71,10 +66,10 @@ impl Auth {
     }
 
     /// The credential for the next attempt, fetching a token first if there is none or it is about to expire.
-    pub(crate) async fn credential(&self, inner: &Inner) -> Result<Credential> {
+    pub(crate) async fn credential(&self, transport: &Transport) -> Result<Credential> {
         match self {
             Auth::Bearer(header) => Ok(Credential { header: header.clone(), generation: 0 }),
-            Auth::ClientCredentials(source) => source.credential(inner).await,
+            Auth::ClientCredentials(source) => source.credential(transport).await,
         }
     }
 
@@ -104,16 +99,31 @@ impl Auth {
             Auth::ClientCredentials(source) => source.granted_scopes(),
         }
     }
+}
 
-    /// The API answered 401 to `rejected`: fetch a fresh token, unless another caller already has. Returns `false`
-    /// when there is nothing to refresh (a static token).
-    pub(crate) async fn refresh_after_401(&self, inner: &Inner, rejected: &Credential) -> Result<bool> {
+/// How the driver gets the credentials of API calls.
+impl Authorize for Auth {
+    fn cached(&self) -> Option<Credential> {
         match self {
-            Auth::Bearer(_) => Ok(false),
-            Auth::ClientCredentials(source) => {
-                source.refresh_after_401(inner, rejected.generation).await.map(|()| true)
-            }
+            Auth::Bearer(header) => Some(Credential { header: header.clone(), generation: 0 }),
+            Auth::ClientCredentials(source) => source.fresh(Instant::now()),
         }
+    }
+
+    fn fetch<'a>(&'a self, transport: &'a Transport) -> BoxFuture<'a, Result<Credential>> {
+        Box::pin(self.credential(transport))
+    }
+
+    /// The API answered 401 to `rejected`: fetch a fresh token, unless another caller already has.
+    fn refresh<'a>(&'a self, transport: &'a Transport, rejected: &'a Credential) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            match self {
+                Auth::Bearer(_) => Ok(false),
+                Auth::ClientCredentials(source) => {
+                    source.refresh_after_401(transport, rejected.generation).await.map(|()| true)
+                }
+            }
+        })
     }
 }
 
@@ -132,6 +142,8 @@ pub(crate) struct TokenSource {
     /// The client secret alone, to scrub it from errors.
     secret: Secret,
     margin: Duration,
+    /// The client's retry policy, within the token budget (`RetryPolicy::for_tokens`).
+    policy: RetryPolicy,
     state: Mutex<TokenState>,
     /// Held while a token request is in flight, so that one request serves every waiting caller.
     refresh: tokio::sync::Mutex<()>,
@@ -167,6 +179,7 @@ impl TokenSource {
         client_secret: &Secret,
         scopes: &[String],
         margin: Duration,
+        policy: &RetryPolicy,
     ) -> Self {
         let path = url.path().to_owned();
         let endpoint = url.to_string();
@@ -193,6 +206,7 @@ impl TokenSource {
             form: Secret(form),
             secret: client_secret.clone(),
             margin,
+            policy: policy.for_tokens(),
             state: Mutex::new(TokenState::default()),
             refresh: tokio::sync::Mutex::new(()),
         }
@@ -210,7 +224,7 @@ impl TokenSource {
         Some(Credential { header: token.header.clone(), generation: token.generation })
     }
 
-    async fn credential(&self, inner: &Inner) -> Result<Credential> {
+    async fn credential(&self, transport: &Transport) -> Result<Credential> {
         if let Some(credential) = self.fresh(Instant::now()) {
             return Ok(credential);
         }
@@ -222,17 +236,17 @@ impl TokenSource {
         if let Some(credential) = self.fresh(Instant::now()) {
             return Ok(credential);
         }
-        self.fetch(inner).await
+        self.fetch(transport).await
     }
 
-    async fn refresh_after_401(&self, inner: &Inner, rejected: u64) -> Result<()> {
+    async fn refresh_after_401(&self, transport: &Transport, rejected: u64) -> Result<()> {
         let _refreshing = self.refresh.lock().await;
         let current = self.state().token.as_ref().map(|token| token.generation);
         if current.is_some_and(|generation| generation != rejected) {
             // Someone fetched a new token since the rejected one was handed out: use that.
             return Ok(());
         }
-        self.fetch(inner).await.map(drop)
+        self.fetch(transport).await.map(drop)
     }
 
     /// What a token request finished while we waited for the lock gave: its token (brand new, so used even if its
@@ -251,9 +265,9 @@ impl TokenSource {
     }
 
     /// Requests a token (with the lock held) and stores the outcome.
-    async fn fetch(&self, inner: &Inner) -> Result<Credential> {
+    async fn fetch(&self, transport: &Transport) -> Result<Credential> {
         let sent_at = Instant::now();
-        let outcome = self.request(inner).await;
+        let outcome = self.request(transport).await;
         let mut state = self.state();
         state.fetches += 1;
         match outcome {
@@ -273,9 +287,9 @@ impl TokenSource {
         }
     }
 
-    /// One token request, with retries: asking for a token twice is harmless, so network failures and 5xx are
-    /// retried whatever the method.
-    async fn request(&self, inner: &Inner) -> Result<(HeaderValue, Option<u64>, Option<Vec<String>>)> {
+    /// One token request, through the driver like every request: asking for a token twice is harmless, so it is
+    /// retried as a read is, within the token budget ([`RetryPolicy::for_tokens`]).
+    async fn request(&self, transport: &Transport) -> Result<Grant> {
         let span = tracing::debug_span!(
             "halopsa.token",
             path = %self.path,
@@ -283,92 +297,42 @@ impl TokenSource {
             attempt = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        // Fields are recorded on this handle rather than on `Span::current()`, which only works with subscribers
-        // that track the current span.
-        let recorder = span.clone();
-        async {
-            let mut retrier = Retrier::new(&inner.retry);
+        let form = Bytes::from(self.form.expose().to_owned());
+        let exchange = Exchange {
+            kind: CallKind::Token,
+            operation: None,
+            method: &Method::POST,
+            url: &self.url,
+            shown: &self.url,
+            accept: "application/json",
+            body: Some(("application/x-www-form-urlencoded", &form)),
+            timeout: transport.timeout,
+            idempotent: true,
+            policy: &self.policy,
+        };
+        // The driver records the fields on this handle rather than on `Span::current()`, which only works with
+        // subscribers that track the current span.
+        let outcome = async {
+            let mut driver = Driver::new(transport, None, exchange, &span);
             loop {
-                let attempt = retrier.start_attempt();
-                if let Some(limiter) = &inner.limiter {
-                    limiter.acquire().await;
-                }
-                let span = &recorder;
-                span.record("attempt", attempt);
-                let request = inner
-                    .http
-                    .post(&self.url)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ACCEPT, "application/json")
-                    .timeout(inner.timeout)
-                    .body(self.form.expose().to_owned())
-                    .build();
-                let info =
-                    CallInfo { kind: CallKind::Token, operation: None, attempt, method: &Method::POST, url: &self.url };
-                let sent_at = Instant::now();
-                let sent = match request {
-                    Ok(mut request) => {
-                        inner.hooks.on_request(info, &mut request, inner.timeout);
-                        inner.http.execute(request).await
-                    }
-                    Err(error) => Err(error),
+                let mut reply = driver.next().await?;
+                let headers = std::mem::take(&mut reply.headers);
+                let error = match self.token_from_answer(reply.status, reply.content_type.as_deref(), &reply.body) {
+                    Ok(grant) => return Ok(grant),
+                    Err(error) => error,
                 };
-                let answer = match sent {
-                    Ok(mut response) => {
-                        let status = response.status();
-                        let headers = std::mem::take(response.headers_mut());
-                        let retry_after = headers
-                            .get(header::RETRY_AFTER)
-                            .and_then(|value| value.to_str().ok())
-                            .and_then(|value| parse_retry_after(value, std::time::SystemTime::now()));
-                        let content_type =
-                            headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
-                        response.bytes().await.map(|body| (status, headers, retry_after, content_type, body))
-                    }
-                    Err(error) => Err(error),
-                };
-                let outcome = answer.as_ref().map(|(status, headers, ..)| (*status, headers));
-                inner.hooks.on_response(info, outcome, sent_at.elapsed());
-                span.record("elapsed_ms", retrier.elapsed().as_millis() as u64);
-                match answer {
-                    Ok((status, headers, retry_after, content_type, body)) => {
-                        span.record("status", status.as_u16());
-                        // Asking for a token twice is harmless: every transient failure is retried.
-                        if let Some(failure) = Failure::from_status(status) {
-                            if let Some(delay) = retrier.next_delay(failure, retry_after) {
-                                wait(attempt, delay, format!("the token endpoint answered {status}")).await;
-                                continue;
-                            }
-                        }
-                        return self
-                            .token_from_answer(status, content_type.as_deref(), &body, retry_after)
-                            .map_err(|error| error.with_response_headers(&headers).scrub(&[self.secret.expose()]));
-                    }
-                    Err(error) => {
-                        let error = error.without_url();
-                        let failure = if error.is_connect() { Failure::ConnectFailed } else { Failure::AfterSending };
-                        if let Some(delay) = retrier.next_delay(failure, None) {
-                            wait(attempt, delay, format!("the token request failed: {error}")).await;
-                            continue;
-                        }
-                        return Err(Error::network(error)
-                            .with_failure(failure, true)
-                            .with_request(&Method::POST, &self.path));
-                    }
-                }
+                driver.reject(error, &headers).await?;
             }
         }
-        .instrument(span)
-        .await
+        .instrument(span.clone())
+        .await;
+        let Err(error) = outcome else { return outcome };
+        // The token endpoint's error body, and the headers of its answer, may echo the posted form.
+        let error = if error.method().is_none() { error.with_request(&Method::POST, &self.path) } else { error };
+        Err(error.scrub(&[self.secret.expose()]))
     }
 
-    fn token_from_answer(
-        &self,
-        status: StatusCode,
-        content_type: Option<&str>,
-        body: &[u8],
-        retry_after: Option<Duration>,
-    ) -> Result<(HeaderValue, Option<u64>, Option<Vec<String>>)> {
+    fn token_from_answer(&self, status: StatusCode, content_type: Option<&str>, body: &[u8]) -> Result<Grant> {
         // The token endpoint's error body may echo the posted form, the client secret included.
         let secret = self.secret.expose();
         let fail = |message: String| {
@@ -385,7 +349,7 @@ impl TokenSource {
                 error = error.with_failure(failure, true);
             }
             return Err(if status == StatusCode::TOO_MANY_REQUESTS {
-                error.with_kind(ErrorKind::RateLimited).with_retry_after(retry_after)
+                error.with_kind(ErrorKind::RateLimited)
             } else {
                 error
             });
@@ -422,6 +386,10 @@ impl TokenSource {
         self.state().granted.clone()
     }
 }
+
+/// What a token response granted: the `Authorization` value, `expires_in`, the scopes. No `Debug`: it holds the
+/// token.
+type Grant = (HeaderValue, Option<u64>, Option<Vec<String>>);
 
 /// The token endpoint's answer. No `Debug`: it holds the token.
 #[derive(serde::Deserialize)]
@@ -503,6 +471,7 @@ mod tests {
             &secret,
             &["read:tickets".to_owned(), "edit:tickets".to_owned()],
             Duration::from_secs(60),
+            &RetryPolicy::default(),
         );
         assert_eq!(source.url, "https://acme.halopsa.com/auth/token?tenant=acme%20corp");
         assert_eq!(
@@ -525,8 +494,9 @@ mod tests {
             &Secret::new("s3cr3t-value"),
             &["all".to_owned()],
             Duration::from_secs(60),
+            &RetryPolicy::default(),
         );
-        let ok = |body: &str| source.token_from_answer(StatusCode::OK, Some("application/json"), body.as_bytes(), None);
+        let ok = |body: &str| source.token_from_answer(StatusCode::OK, Some("application/json"), body.as_bytes());
         let (header, expires_in, granted) =
             ok(r#"{"access_token":"abc","token_type":"Bearer","expires_in":1800,"scope":"read:agents  all"}"#).unwrap();
         assert_eq!(header.to_str().unwrap(), "Bearer abc");
@@ -559,7 +529,6 @@ mod tests {
                 StatusCode::UNAUTHORIZED,
                 Some("application/json"),
                 br#"{"error":"invalid_client","error_description":"The client id or secret is wrong"}"#,
-                None,
             )
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Auth);
@@ -569,7 +538,7 @@ mod tests {
             "POST /auth/token: authentication failed (401 Unauthorized): the token endpoint refused: invalid_client: \
              The client id or secret is wrong"
         );
-        let error = source.token_from_answer(StatusCode::OK, None, br#"{"error":"invalid_scope"}"#, None).unwrap_err();
+        let error = source.token_from_answer(StatusCode::OK, None, br#"{"error":"invalid_scope"}"#).unwrap_err();
         assert_eq!(error.message(), "the token endpoint refused: invalid_scope");
     }
 
@@ -582,6 +551,7 @@ mod tests {
             &Secret::new("hunter2 & co"),
             &["all".to_owned()],
             Duration::from_secs(60),
+            &RetryPolicy::default(),
         );
         let echoes = [
             format!("bad request: {}", source.form.expose()),
@@ -593,7 +563,7 @@ mod tests {
         for (status, body) in
             [StatusCode::BAD_REQUEST, StatusCode::OK].into_iter().flat_map(|s| echoes.iter().map(move |b| (s, b)))
         {
-            let error = source.token_from_answer(status, Some("text/plain"), body.as_bytes(), None).unwrap_err();
+            let error = source.token_from_answer(status, Some("text/plain"), body.as_bytes()).unwrap_err();
             let shown = format!("{error} {error:?} {}", error.message());
             for leak in ["hunter2", "hunter2%20%26%20co", "something-else"] {
                 assert!(!shown.contains(leak), "{leak} leaked from {body}: {shown}");

@@ -125,7 +125,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Bulk<T> {
                 Entry { index, id: None, item, refused }
             })
             .collect();
-        Bulk { call: call.answer(), update: false, entries, read_id, chunk_size: MAX_BULK_CHUNK, check_field: None }
+        Bulk { call: call.read_as(), update: false, entries, read_id, chunk_size: MAX_BULK_CHUNK, check_field: None }
     }
 
     /// `bulk_update(pairs)`: each item gets its id written in by `set_id`; ids must be positive (Halo would create
@@ -163,7 +163,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Bulk<T> {
                 Entry { index, id: Some(id), item, refused }
             })
             .collect();
-        Bulk { call: call.answer(), update: true, entries, read_id, chunk_size: MAX_BULK_CHUNK, check_field: None }
+        Bulk { call: call.read_as(), update: true, entries, read_id, chunk_size: MAX_BULK_CHUNK, check_field: None }
     }
 }
 

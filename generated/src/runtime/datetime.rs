@@ -55,6 +55,11 @@ const NEVER: &str = "1900-01-01T00:00:00";
 pub struct DateTime(String);
 
 impl DateTime {
+    /// Any text, kept as it came: what a model field or a webhook holds (`model.rs` decodes them).
+    pub(crate) fn from_wire(text: String) -> Self {
+        DateTime(text)
+    }
+
     /// Halo's "never" value, `1900-01-01T00:00:00`.
     pub fn never() -> Self {
         DateTime(NEVER.to_owned())
@@ -158,17 +163,6 @@ impl<'de> serde::Deserialize<'de> for DateTime {
             }
         }
         deserializer.deserialize_str(Text)
-    }
-}
-
-/// A model field: any JSON string, kept as it came; any other value is of another type (type drift).
-impl super::model::Scalar for DateTime {
-    const EXPECTING: &'static str = "a date-time string";
-    fn from_str(text: &str) -> super::model::Take<Self> {
-        super::model::Take::Value(DateTime(text.to_owned()))
-    }
-    fn from_string(text: String) -> Result<super::model::Take<Self>, String> {
-        Ok(super::model::Take::Value(DateTime(text)))
     }
 }
 
