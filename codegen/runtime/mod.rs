@@ -33,6 +33,7 @@ pub(crate) mod lenient;
 pub(crate) mod model;
 mod paging;
 mod permissions;
+mod pool;
 mod request;
 mod response;
 mod retry;
@@ -56,8 +57,9 @@ pub use model::OtherValue;
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, Pages};
 // Generated code uses these only if the spec has list wrappers (`ListPage`) and path parameters (`path_segment`).
 #[allow(unused_imports)]
-pub use paging::ListPage;
+pub use paging::{ListPage, RecordKey};
 pub use permissions::WhoAmI;
+pub use pool::{Pool, Tenant};
 pub(crate) use request::Request;
 pub use response::Response;
 pub use retry::{RateLimit, RetryPolicy};

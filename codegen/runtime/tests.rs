@@ -248,8 +248,9 @@ impl ListPage for AgentList {
     fn into_items(self) -> Vec<Agent> {
         self.agents
     }
-    fn item_id(item: &Agent) -> Option<i64> {
-        Some(i64::from(item.id))
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Agent) -> Option<super::RecordKey> {
+        super::RecordKey::of(&i64::from(item.id))
     }
 }
 
@@ -955,7 +956,7 @@ async fn a_listing_resumed_on_its_short_last_page_is_complete() {
     assert!(error.error().message().contains("pages from page 2 on held 30"), "{}", error.error());
 }
 
-/// Agents as a list without ids: `item_id` is always `None`.
+/// Agents as a list without ids: `item_key` is always `None`.
 #[derive(Deserialize, Debug, Default)]
 #[serde(default)]
 struct AnonymousList {
@@ -980,7 +981,8 @@ impl ListPage for AnonymousList {
     fn into_items(self) -> Vec<Agent> {
         self.agents
     }
-    fn item_id(_: &Agent) -> Option<i64> {
+    const KEY: &'static [&'static str] = &[];
+    fn item_key(_: &Agent) -> Option<super::RecordKey> {
         None
     }
 }

@@ -145,6 +145,7 @@ pub use runtime::{
     ErrorKind, FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages,
     QueryArg, RateLimit, Response, Result, RetryPolicy, SETTLE_TIME, WhoAmI,
 };
+pub use runtime::{Pool, Tenant};
 #[doc(hidden)]
 pub use runtime::decode_json;
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).
