@@ -35,9 +35,8 @@ async fn main() -> ExitCode {
     }
     let names: Vec<String> = urls.keys().cloned().collect();
     let pool: Pool<String> = Pool::new(move |name: &String| {
-        let var = |what: &str| {
-            std::env::var(format!("{what}_{}", name.to_uppercase())).or_else(|_| std::env::var(what)).ok()
-        };
+        let var =
+            |what: &str| std::env::var(format!("{what}_{}", name.to_uppercase())).or_else(|_| std::env::var(what)).ok();
         Some(Tenant::new(urls.get(name)?.clone(), var("HALO_CLIENT_ID")?, var("HALO_CLIENT_SECRET")?))
     });
     let reports = names.iter().map(|name| {

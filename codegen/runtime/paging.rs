@@ -671,8 +671,7 @@ impl<L: ListPage> Pages<L> {
         );
         Some(match self.incomplete.take() {
             Some(incomplete) => incomplete.with_message_suffix(&message),
-            None => Error::new(ErrorKind::KeyConflict, message)
-                .with_request(&self.request.method, &self.request.path),
+            None => Error::new(ErrorKind::KeyConflict, message).with_request(&self.request.method, &self.request.path),
         })
     }
 

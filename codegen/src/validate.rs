@@ -615,7 +615,10 @@ impl<'a> Validator<'a> {
                     SchemaKind::Type(Type::Integer(_)) => true,
                     SchemaKind::Type(Type::String(string)) => {
                         string.enumeration.is_empty()
-                            && !matches!(string.format, openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary))
+                            && !matches!(
+                                string.format,
+                                openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary)
+                            )
                     }
                     _ => false,
                 },

@@ -189,12 +189,8 @@ fn content_type_for(filename: &str) -> &'static str {
 impl Default for TicketingStore {
     fn default() -> Self {
         let clock = (SystemTime::now(), Instant::now());
-        let mut store = TicketingStore {
-            tables: Default::default(),
-            files: BTreeMap::new(),
-            clock,
-            action_ids_per_ticket: false,
-        };
+        let mut store =
+            TicketingStore { tables: Default::default(), files: BTreeMap::new(), clock, action_ids_per_ticket: false };
         for (id, name) in
             [(1, "New"), (2, "In Progress"), (3, "Action Required"), (8, "Pending Closure"), (9, "Closed")]
         {

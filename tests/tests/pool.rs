@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use halopsa::{Client, ErrorKind, Hook, HookRequest, HeaderValue, Pool, Tenant};
+use halopsa::{Client, ErrorKind, HeaderValue, Hook, HookRequest, Pool, Tenant};
 use halopsa_tests::fake_halo::{ErrorBody, FakeHalo, Fault, Target};
 
 /// Adds `X-Tenant` to each request of the tenant it is configured on, and counts them.
@@ -136,8 +136,7 @@ async fn without_authinfo_the_usual_token_url_and_unreachable_is_an_error() {
     // An instance of a version without it (the fake answers 404 once, as for an unknown path).
     let no_route = ErrorBody::Message("No HTTP resource was found that matches the request URI.".into());
     fake.inject(Fault::error(404, no_route).on(Target::get("/api/authinfo")).times(1));
-    let client =
-        Tenant::new(fake.base_url(), fake.client_id(), fake.client_secret()).connect().await.expect("default");
+    let client = Tenant::new(fake.base_url(), fake.client_id(), fake.client_secret()).connect().await.expect("default");
     assert_eq!(client.agents().list().all().await.expect("listed").len(), 1);
     assert_eq!(fake.token_calls()[0].path, "/auth/token");
 

@@ -46,7 +46,10 @@ async fn actions_of_several_tickets_share_ids_and_none_is_lost() {
     let ids: Vec<i32> = keys.iter().map(|(_, id)| *id).collect();
     assert_eq!(ids, [1, 2, 1, 2], "Halo's numbers within each ticket");
     let notes: Vec<&str> = actions.iter().filter_map(|a| a.note.as_deref()).collect();
-    assert_eq!(notes, ["Printer on fire: first", "Printer on fire: second", "Mouse missing: first", "Mouse missing: second"]);
+    assert_eq!(
+        notes,
+        ["Printer on fire: first", "Printer on fire: second", "Mouse missing: first", "Mouse missing: second"]
+    );
 }
 
 /// Halo lists an agent's days that have time entries but no saved timesheet with `id: 0`. Keyed by `(agent_id,
@@ -127,9 +130,8 @@ async fn a_key_repeated_with_different_content_is_reported_not_dropped() {
     let mut last_error = None;
     while let Some(page) = pages.next_page().await {
         match page {
-            Ok(page) => summaries.extend(
-                page.tickets.iter().map(|t| (t.id.unwrap_or_default(), t.summary.clone().unwrap_or_default())),
-            ),
+            Ok(page) => summaries
+                .extend(page.tickets.iter().map(|t| (t.id.unwrap_or_default(), t.summary.clone().unwrap_or_default()))),
             Err(error) => last_error = Some(error),
         }
     }
