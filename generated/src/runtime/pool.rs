@@ -98,6 +98,9 @@ impl Tenant {
     /// Builds the client: asks the instance where its auth server is (unless [`auth_url`](Self::auth_url) says),
     /// then builds it as [`ClientBuilder::build`] does. No token is fetched yet (the first request does).
     ///
+    /// The `/api/authinfo` request needs no token; it is sent once, with the client's timeout, and without its
+    /// hooks, retries or rate limit (none of them has started yet).
+    ///
     /// Fails with an [`ErrorKind::Config`] error for a configuration `build()` refuses, or with the error of the
     /// `/api/authinfo` request when the instance cannot be reached or answers a server error.
     pub async fn connect(&self) -> Result<Client> {
