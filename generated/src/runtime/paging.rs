@@ -691,7 +691,7 @@ impl<L: ListPage> Pages<L> {
 }
 
 /// A key as messages show it: `ticket_id 12, id 3` (the names from the spec, the values from the record).
-fn describe_key(names: &[&str], key: &RecordKey) -> String {
+pub(crate) fn describe_key(names: &[&str], key: &RecordKey) -> String {
     let parts = match key {
         RecordKey::Int(id) => vec![KeyPart::Int(*id)],
         RecordKey::Parts(parts) => parts.to_vec(),
