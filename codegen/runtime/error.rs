@@ -58,6 +58,10 @@ pub enum ErrorKind {
     /// `record_count` promised more records than the pages held, or pages were still full at the page bound).
     /// The records read are not lost: see [`ListError`](super::ListError) and [`Pages`](super::Pages).
     Incomplete,
+    /// A listing held two different records under one key (`id`, or the spec's `x-halo-key` for the record type):
+    /// the key does not identify them, or a record changed between two page requests and came twice. Every
+    /// record was yielded, none dropped; the message names the first key. See [`Pages`](super::Pages).
+    KeyConflict,
 }
 
 /// What Halo reported, for the failures an application may want to handle on their own; see [`Error::code`].
@@ -247,6 +251,12 @@ impl Error {
     /// when the request is idempotent (the driver adds whether it was, with [`with_failure`](Self::with_failure)).
     pub(crate) fn garbled(mut self) -> Self {
         self.inner.failure = Some(Failure::Garbled);
+        self
+    }
+
+    /// Adds a second finding to the message (`"...; also: ..."`).
+    pub(crate) fn with_message_suffix(mut self, also: &str) -> Self {
+        self.inner.message = format!("{}; also: {also}", self.inner.message);
         self
     }
 
@@ -473,7 +483,11 @@ impl Error {
     /// [`ErrorKind::OutcomeUnknown`].
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::OutcomeUnknown | ErrorKind::Incomplete | ErrorKind::Config | ErrorKind::InvalidRequest => false,
+            ErrorKind::OutcomeUnknown
+            | ErrorKind::Incomplete
+            | ErrorKind::KeyConflict
+            | ErrorKind::Config
+            | ErrorKind::InvalidRequest => false,
             _ => self.inner.failure.is_some_and(|failure| failure.may_retry(self.inner.idempotent)),
         }
     }
@@ -516,6 +530,7 @@ impl fmt::Display for Error {
                 inner.message
             )?,
             (ErrorKind::Incomplete, _) => write!(f, "incomplete listing: {}", inner.message)?,
+            (ErrorKind::KeyConflict, _) => write!(f, "records share a key in a listing: {}", inner.message)?,
         }
         if let Some(hint) = &inner.hint {
             write!(f, "; {}", hint.message)?;

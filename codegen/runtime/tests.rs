@@ -260,8 +260,9 @@ impl ListPage for AgentList {
     fn into_items(self) -> Vec<Agent> {
         self.agents
     }
-    fn item_id(item: &Agent) -> Option<i64> {
-        Some(i64::from(item.id))
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Agent) -> Option<super::RecordKey> {
+        super::RecordKey::of(&i64::from(item.id))
     }
 }
 
@@ -987,7 +988,7 @@ async fn a_listing_resumed_on_its_short_last_page_is_complete() {
     assert!(error.error().message().contains("pages from page 2 on held 30"), "{}", error.error());
 }
 
-/// Agents as a list without ids: `item_id` is always `None`.
+/// Agents as a list without ids: `item_key` is always `None`.
 #[derive(Deserialize, Debug, Default)]
 #[serde(default)]
 struct AnonymousList {
@@ -1012,7 +1013,8 @@ impl ListPage for AnonymousList {
     fn into_items(self) -> Vec<Agent> {
         self.agents
     }
-    fn item_id(_: &Agent) -> Option<i64> {
+    const KEY: &'static [&'static str] = &[];
+    fn item_key(_: &Agent) -> Option<super::RecordKey> {
         None
     }
 }
@@ -1364,4 +1366,24 @@ fn a_builder_from_the_environment() {
         assert_eq!(error.kind(), ErrorKind::Config);
         assert!(error.message().contains(&format!("{missing} is not set")), "{error}");
     }
+}
+
+/// A key field with no value (0 or less, empty, missing) leaves the record unkeyed; a key describes itself with the
+/// spec's names.
+#[test]
+fn record_keys_have_values_and_describe_themselves() {
+    assert_eq!(RecordKey::of(&0i64), None, "Halo's id 0 is no id");
+    assert_eq!(RecordKey::of(&-1i32), None);
+    assert_eq!(RecordKey::of(&Some(" ".to_owned())), None);
+    assert_eq!(RecordKey::of((&Some(12i32), &None::<i32>)), None, "every field needs a value");
+    assert_eq!(RecordKey::of(&7i32), Some(RecordKey::Int(7)));
+    let action = RecordKey::of((&Some(12i32), &3i64)).expect("a key");
+    assert_eq!(super::paging::describe_key(&["ticket_id", "id"], &action), "ticket_id 12, id 3");
+    let day: DateTime = "2026-03-02T00:00:00".parse().expect("a date");
+    let timesheet = RecordKey::of((&Some(7i32), &Some(day))).expect("a key");
+    assert_eq!(
+        super::paging::describe_key(&["agent_id", "date"], &timesheet),
+        "agent_id 7, date \"2026-03-02T00:00:00\""
+    );
+    assert_ne!(action, timesheet);
 }

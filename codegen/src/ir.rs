@@ -116,6 +116,9 @@ pub struct Struct {
     pub custom_fields: Option<CustomFields>,
     /// Set on the model of one custom-field entry (`CustomField`): the fields the custom-field methods use.
     pub custom_field_entry: Option<CustomFieldEntry>,
+    /// The fields that identify a record of this model in a listing (`x-halo-key`), as indices into `fields`, in the
+    /// spec's order; `None` without the extension (the pager then uses an integer or string `id`, if there is one).
+    pub key: Option<Vec<usize>>,
 }
 
 /// How a model holds its custom fields: a field `customfields`, an optional array of a custom-field entry model.

@@ -420,7 +420,14 @@ impl<'s> Lowerer<'s> {
         });
         // Named once every model has its name (`name_field_enums`).
         let field_enum = String::new();
-        Struct { fields, extra_field, kept_field, field_enum, list, custom_fields: None, custom_field_entry: None }
+        // Validated: each name is a scalar property of this schema.
+        let key = schema.schema_data.extensions.get(syntax::KEY).and_then(|names| names.as_array()).map(|names| {
+            names
+                .iter()
+                .filter_map(|name| fields.iter().position(|f| Some(f.wire_name.as_str()) == name.as_str()))
+                .collect()
+        });
+        Struct { fields, extra_field, kept_field, field_enum, list, custom_fields: None, custom_field_entry: None, key }
     }
 
     /// The type of a schema used in a field, an item or a body; inline enums and objects become named types.

@@ -13,6 +13,9 @@ pub const METHOD: &str = "x-halo-method";
 pub const UPSERT: &str = "x-halo-upsert";
 /// On a list wrapper schema: the property holding the items (`agents`).
 pub const LIST_KEY: &str = "x-halo-list-key";
+/// On a record's schema: the properties that together identify a record in a listing (`["ticket_id", "id"]`), when
+/// `id` alone does not (ids unique only within a parent, rows listed with `id: 0`). Absent: `id`.
+pub const KEY: &str = "x-halo-key";
 /// Halo's internal name of a schema or tag (`Uname`).
 pub const HALO_NAME: &str = "x-halo-name";
 /// On an operation: `true` when sending it twice has the effect of sending it once (a POST that only sets state),

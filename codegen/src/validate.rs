@@ -26,6 +26,11 @@ pub fn validate(spec: &Spec) -> Diagnostics {
             {
                 validator.list_wrapper(&at, schema, key);
             }
+            if let ReferenceOr::Item(schema) = schema
+                && let Some(key) = schema.schema_data.extensions.get(syntax::KEY)
+            {
+                validator.record_key(&at, schema, key);
+            }
         }
     }
     if let Some(requirements) = &spec.model.security {
@@ -576,6 +581,56 @@ impl<'a> Validator<'a> {
                 format!("list key `{key}` does not name an array property of a named schema"),
                 format!("add `\"{key}\": {{\"type\": \"array\", \"items\": {{\"$ref\": ...}}}}` to `properties`"),
             );
+        }
+    }
+
+    /// `x-halo-key`: one to four distinct names of integer or string properties of the schema itself, which the
+    /// pager reads from every record.
+    fn record_key(&mut self, at: &str, schema: &Schema, key: &serde_json::Value) {
+        let at_key = join(at, syntax::KEY);
+        let names: Option<Vec<&str>> = key.as_array().and_then(|names| names.iter().map(|n| n.as_str()).collect());
+        let Some(names) = names.filter(|names| (1..=4).contains(&names.len())) else {
+            return self.diagnostics.error_with_hint(
+                at_key,
+                format!("`{}` must be an array of one to four property names", syntax::KEY),
+                "name the properties that together identify a record, e.g. `[\"ticket_id\", \"id\"]`",
+            );
+        };
+        for (index, name) in names.iter().enumerate() {
+            let at_name = join(&at_key, &index.to_string());
+            if names[..index].contains(name) {
+                self.diagnostics.error(at_name, format!("`{name}` is named twice in `{}`", syntax::KEY));
+                continue;
+            }
+            let scalar = match syntax::property(schema, name) {
+                None => {
+                    self.diagnostics.error_with_hint(
+                        at_name,
+                        format!("key field `{name}` is not a property of this schema"),
+                        "name a property of the record's schema (its `properties`), as Halo spells it",
+                    );
+                    continue;
+                }
+                Some(ReferenceOr::Item(property)) => match &property.schema_kind {
+                    SchemaKind::Type(Type::Integer(_)) => true,
+                    SchemaKind::Type(Type::String(string)) => {
+                        string.enumeration.is_empty()
+                            && !matches!(
+                                string.format,
+                                openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary)
+                            )
+                    }
+                    _ => false,
+                },
+                Some(ReferenceOr::Reference { .. }) => false,
+            };
+            if !scalar {
+                self.diagnostics.error_with_hint(
+                    at_name,
+                    format!("key field `{name}` must be an integer or string property"),
+                    "a key is made of ids, numbers, names or dates; declare the property inline as `integer` or `string`",
+                );
+            }
         }
     }
 

@@ -304,7 +304,7 @@ impl FakeHalo {
 
     /// `http://127.0.0.1:PORT/auth/token`.
     pub fn token_url(&self) -> String {
-        format!("{}/auth/token", self.base_url())
+        format!("{}{}/token", self.base_url(), self.shared.lock().auth_path)
     }
 
     /// The bound address.
@@ -539,6 +539,20 @@ impl FakeHalo {
     pub fn insert_ticketing(&self, resource: Ticketing, record: Value) -> i64 {
         assert!(record.is_object(), "fake Halo records are JSON objects, got {record}");
         self.shared.lock().ticketing.insert(resource, record)
+    }
+
+    /// Moves the authorisation server to another path (default `/auth`), as on instances whose auth server is not
+    /// `<instance>/auth`: the token endpoint becomes `{path}/token` (the old one answers 404) and `GET /api/authinfo`
+    /// names `{base_url}{path}` as its `auth_url`.
+    pub fn set_auth_path(&self, path: &str) {
+        self.shared.lock().auth_path = format!("/{}", path.trim_matches('/'));
+    }
+
+    /// Lists actions as Halo numbers them (`true`): an action's `id` is its number within its ticket (1, 2, 3, ...),
+    /// so `GET /Actions` across tickets answers several actions with the same id; the action is stored, fetched and
+    /// updated by its fake-wide id all the same. Off by default (ids unique across tickets).
+    pub fn set_action_ids_per_ticket(&self, per_ticket: bool) {
+        self.shared.lock().ticketing.action_ids_per_ticket = per_ticket;
     }
 
     /// The bytes of a stored attachment.

@@ -7,7 +7,7 @@
 //! Kept apart from `state.rs` and `ticketing.rs`, like them it answers the way those do: all-or-nothing upserts,
 //! 404 for an unknown id, ASP.NET's binding errors for a bad query value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
@@ -346,6 +346,32 @@ impl PlainStore {
         record
     }
 
+    /// The days Halo lists a timesheet for that nobody saved: each agent's day with timesheet events but no stored
+    /// timesheet, as `{"id": 0, "agent_id": .., "date": "<day>T00:00:00"}` (Halo lists an unsaved timesheet with id
+    /// 0, so ids do not tell such days apart; issue 20).
+    fn unsaved_timesheets(&self) -> Vec<Value> {
+        let day_of = |text: Option<&Value>| -> Option<String> {
+            let text = text?.as_str()?;
+            (text.len() >= 10).then(|| text.chars().take(10).collect())
+        };
+        let saved: BTreeSet<(i64, String)> = self
+            .rows(Plain::Timesheets)
+            .rows
+            .values()
+            .filter_map(|sheet| Some((sheet.get("agent_id").and_then(lenient_id)?, day_of(sheet.get("date"))?)))
+            .collect();
+        let days: BTreeSet<(i64, String)> = self
+            .rows(Plain::TimesheetEvents)
+            .rows
+            .values()
+            .filter_map(|event| Some((event.get("agent_id").and_then(lenient_id)?, day_of(event.get("start_date"))?)))
+            .filter(|day| !saved.contains(day))
+            .collect();
+        days.into_iter()
+            .map(|(agent, day)| json!({ "id": 0, "agent_id": agent, "date": format!("{day}T00:00:00") }))
+            .collect()
+    }
+
     /// Stores a record as is (its own id, else the next one) and returns its id as JSON.
     pub(crate) fn insert(&mut self, resource: Plain, record: Value) -> Value {
         let mut record = match record {
@@ -474,10 +500,12 @@ impl PlainStore {
             }
         }
         let search = params.get("search").map(str::to_lowercase).filter(|s| !s.is_empty());
+        let unsaved = if resource == Plain::Timesheets { self.unsaved_timesheets() } else { Vec::new() };
         let rows: Vec<Value> = self
             .rows(resource)
             .rows
             .values()
+            .chain(unsaved.iter())
             .filter(|row| {
                 filters.iter().all(|(name, wanted)| match row.get(*name) {
                     Some(Value::String(s)) => s.eq_ignore_ascii_case(wanted),

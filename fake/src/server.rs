@@ -41,6 +41,9 @@ pub(crate) struct Inner {
     /// The largest page served ([`super::MAX_PAGE_SIZE`] unless lowered).
     pub(crate) page_cap: i64,
     pub(crate) base_url: String,
+    /// Where the authorisation server is, under the base URL (`/auth`): `GET /api/authinfo` names it, and the token
+    /// endpoint is `{auth_path}/token`.
+    pub(crate) auth_path: String,
     /// Attachments of at least this many bytes are answered with `{"link": ...}` instead of their bytes.
     pub(crate) attachment_link_min: Option<usize>,
     /// Webhook delivery (`webhooks.rs`).
@@ -85,6 +88,7 @@ impl Inner {
             bare_agent_list,
             page_cap: super::MAX_PAGE_SIZE,
             base_url: String::new(),
+            auth_path: "/auth".to_owned(),
             attachment_link_min: None,
             webhooks: Default::default(),
             next_seq: 0,
@@ -120,7 +124,8 @@ impl Inner {
             lower.strip_prefix("/api").unwrap_or("").split('/').filter(|s| !s.is_empty()).collect();
         let method = call.method.to_ascii_uppercase();
         if segments == ["authinfo"] && method == "GET" {
-            return Reply::json(200, json!({ "auth_url": format!("{}/auth", self.base_url), "tenant_id": "fake" }));
+            let auth_url = format!("{}{}", self.base_url, self.auth_path);
+            return Reply::json(200, json!({ "auth_url": auth_url, "tenant_id": "fake" }));
         }
         let Some(grant) = self.auth.check(call.authorization, now).cloned() else {
             return Reply::unauthorized();
@@ -391,9 +396,9 @@ enum Kind {
     Other,
 }
 
-fn classify(path: &str) -> Kind {
+fn classify(path: &str, auth_path: &str) -> Kind {
     let lower = path.to_ascii_lowercase();
-    if lower.trim_end_matches('/') == "/auth/token" {
+    if lower.trim_end_matches('/') == format!("{}/token", auth_path.to_ascii_lowercase()) {
         Kind::Token
     } else if lower == "/api" || lower.starts_with("/api/") {
         Kind::Api
@@ -444,7 +449,8 @@ async fn handle(shared: Arc<Shared>, request: Request) -> Response {
     let content_type = header("content-type");
     let authorization = header("authorization");
     let raw_body = String::from_utf8_lossy(&bytes).into_owned();
-    let kind = classify(&path);
+    let auth_path = shared.lock().auth_path.clone();
+    let kind = classify(&path, &auth_path);
     let parsed: Result<Option<Value>, String> = if raw_body.trim().is_empty() {
         Ok(None)
     } else {

@@ -122,6 +122,9 @@ pub(crate) struct TicketingStore {
     /// The wall clock when the fake started and tokio's clock then: the dates the fake sets follow tokio's clock
     /// (so a paused test clock moves them too), from a real date.
     clock: (SystemTime, Instant),
+    /// Lists actions with Halo's numbers: an action's `id` counts within its ticket (1, 2, 3, ...), so actions of
+    /// different tickets share ids (`FakeHalo::set_action_ids_per_ticket`).
+    pub(crate) action_ids_per_ticket: bool,
 }
 
 /// The custom fields of the fake's ticket type, as a new ticket has them: blank, with Halo's members.
@@ -185,7 +188,8 @@ fn content_type_for(filename: &str) -> &'static str {
 impl Default for TicketingStore {
     fn default() -> Self {
         let clock = (SystemTime::now(), Instant::now());
-        let mut store = TicketingStore { tables: Default::default(), files: BTreeMap::new(), clock };
+        let mut store =
+            TicketingStore { tables: Default::default(), files: BTreeMap::new(), clock, action_ids_per_ticket: false };
         for (id, name) in
             [(1, "New"), (2, "In Progress"), (3, "Action Required"), (8, "Pending Closure"), (9, "Closed")]
         {
@@ -597,6 +601,12 @@ impl TicketingStore {
                     })
             })
             .collect();
+        let rows: Vec<Value> = if resource == Ticketing::Actions && self.action_ids_per_ticket {
+            rows.into_iter().map(|row| self.numbered_within_ticket(row)).collect()
+        } else {
+            rows.into_iter().cloned().collect()
+        };
+        let rows: Vec<&Value> = rows.iter().collect();
         let Some(key) = resource.list_key() else {
             return Ok(Value::Array(rows.into_iter().cloned().collect()));
         };
@@ -604,6 +614,26 @@ impl TicketingStore {
         let page = paginate(rows, params, page_cap, quirks, &mut wrapper)?;
         wrapper.insert(key.into(), Value::Array(page));
         Ok(Value::Object(wrapper))
+    }
+}
+
+impl TicketingStore {
+    /// An action as Halo lists it: its `id` is its number within its ticket (the actions of one ticket in the
+    /// order they were added), not unique across tickets.
+    fn numbered_within_ticket(&self, action: &Value) -> Value {
+        let ticket = action.get("ticket_id").and_then(lenient_id);
+        let own = action.get("id").and_then(lenient_id).unwrap_or(0);
+        let number = self
+            .table(Ticketing::Actions)
+            .rows
+            .iter()
+            .filter(|(id, other)| **id <= own && other.get("ticket_id").and_then(lenient_id) == ticket)
+            .count();
+        let mut action = action.clone();
+        if let Some(fields) = action.as_object_mut() {
+            fields.insert("id".into(), json!(number));
+        }
+        action
     }
 }
 

@@ -150,6 +150,7 @@ pub use runtime::{
     FieldChange, MAX_BULK_CHUNK, MAX_SQL_LEN, Planned, SqlColumn, SqlQuery, SqlRows,
     TicketTypeRef,
 };
+pub use runtime::{Pool, Tenant};
 #[doc(hidden)]
 pub use runtime::decode_json;
 /// The HTTP method of a [`Client::request`] (reqwest's, re-exported).

@@ -405,6 +405,47 @@ fn list_key_not_an_array() {
 }
 
 #[test]
+fn record_key_names_a_missing_property() {
+    check(
+        |s| set(s, "/components/schemas/Agent/x-halo-key", Some(json!(["ticket_id", "id"]))),
+        "/components/schemas/Agent/x-halo-key/0",
+        "key field `ticket_id` is not a property of this schema",
+    );
+}
+
+#[test]
+fn record_key_is_not_a_list_of_names() {
+    check(
+        |s| set(s, "/components/schemas/Agent/x-halo-key", Some(json!("id"))),
+        "/components/schemas/Agent/x-halo-key",
+        "`x-halo-key` must be an array of one to four property names",
+    );
+    check(
+        |s| set(s, "/components/schemas/Agent/x-halo-key", Some(json!([]))),
+        "/components/schemas/Agent/x-halo-key",
+        "`x-halo-key` must be an array of one to four property names",
+    );
+}
+
+#[test]
+fn record_key_field_is_not_a_scalar() {
+    check(
+        |s| set(s, "/components/schemas/Agent/x-halo-key", Some(json!(["id", "teams"]))),
+        "/components/schemas/Agent/x-halo-key/1",
+        "key field `teams` must be an integer or string property",
+    );
+}
+
+#[test]
+fn record_key_names_a_field_twice() {
+    check(
+        |s| set(s, "/components/schemas/Agent/x-halo-key", Some(json!(["id", "id"]))),
+        "/components/schemas/Agent/x-halo-key/1",
+        "`id` is named twice in `x-halo-key`",
+    );
+}
+
+#[test]
 fn all_of_schema() {
     check(
         |s| set(s, "/components/schemas/Team", Some(json!({"allOf": [{"$ref": "#/components/schemas/Agent"}]}))),

@@ -1,7 +1,8 @@
 //! The example programs of the generated crate (`codegen/examples-src/`), copied verbatim into `generated/examples/`.
 //!
 //! They are real Rust against the curated API (the integration guide's three identity scenarios, opening a ticket,
-//! exporting a client's assets, and mirroring open tickets from webhooks), compiled by
+//! exporting a client's assets, mirroring open tickets from webhooks, and reporting on several tenants from one
+//! process), compiled by
 //! `cargo build -p halopsa --examples` and run against the fake Halo server. Embedding them with `include_str!`
 //! keeps the generator pure, like the runtime. An example is emitted, with its `[[example]]` manifest entry, only
 //! when the spec has every method it calls, so a spec without them (a fixture) still gives a crate that builds.
@@ -61,6 +62,12 @@ pub const EXAMPLE_FILES: &[Example] = &[
         uses: &[("agents", "create_many"), ("agents", "list"), ("agents", "update_many"), ("teams", "list")],
         features: &[],
         text: include_str!("../../examples-src/sync_teams.rs"),
+    },
+    Example {
+        file: "tenant_report.rs",
+        uses: &[("agents", "list"), ("tickets", "list")],
+        features: &[],
+        text: include_str!("../../examples-src/tenant_report.rs"),
     },
     Example {
         file: "ticket_mirror.rs",

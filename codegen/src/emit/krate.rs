@@ -36,6 +36,7 @@ pub(super) fn lib_rs(api: &Api) -> TokenStream {
             Bulk, BulkItem, BulkOutcome, BulkReport, Catalog, CatalogError, DEFAULT_CATALOG_TTL, FieldChange,
             MAX_BULK_CHUNK, MAX_SQL_LEN, Planned, SqlColumn, SqlQuery, SqlRows, TicketTypeRef,
         };
+        pub use runtime::{Pool, Tenant};
         // Not part of the API (hidden from the docs, and so from cargo-semver-checks): how the client decodes a
         // body, public only for the workspace's benchmark (tests/benches/client.rs), which compares it with plain
         // serde_json. A cargo feature would be on in every workspace build anyway (features unify), and shown as

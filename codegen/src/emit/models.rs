@@ -426,13 +426,19 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &Tok
         }
         _ => quote!(None),
     };
-    // Records are recognised by id, so that a listing yields each once.
-    let item_def = api.ty(list.item);
-    let id_field = match &item_def.kind {
-        TypeKind::Struct(item) => {
-            item.fields.iter().find(|f| f.wire_name == "id" && matches!(f.ty, Ty::I32 | Ty::I64) && !f.boxed)
-        }
-        _ => None,
+    // Records are recognised by their key (`x-halo-key`, else an integer or string `id`), so that a listing yields
+    // each once and reports two different records under one key.
+    let key_fields: Vec<&Field> = match &api.ty(list.item).kind {
+        TypeKind::Struct(item) => match &item.key {
+            Some(key) => key.iter().map(|index| &item.fields[*index]).collect(),
+            None => item
+                .fields
+                .iter()
+                .filter(|f| f.wire_name == "id" && matches!(f.ty, Ty::I32 | Ty::I64 | Ty::String) && !f.boxed)
+                .take(1)
+                .collect(),
+        },
+        _ => Vec::new(),
     };
     // A list key `items` (Halo's items) would make `items: items`, which clippy refuses: write the shorthand then.
     let from_items = if s.fields[list.items_field].rust_name == "items" {
@@ -440,14 +446,22 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &Tok
     } else {
         quote!(Self { #items: items, ..Self::default() })
     };
-    let item_id = match id_field {
-        Some(field) => {
-            let id = ident(&field.rust_name);
-            let value =
-                if field.optional { quote!(item.#id.map(i64::from)) } else { quote!(Some(i64::from(item.#id))) };
-            quote!(fn item_id(item: &#item) -> Option<i64> { #value })
-        }
-        None => quote!(fn item_id(_: &#item) -> Option<i64> { None }),
+    let key_names = key_fields.iter().map(|f| f.wire_name.as_str());
+    let key_values: Vec<TokenStream> = key_fields
+        .iter()
+        .map(|f| {
+            let field = ident(&f.rust_name);
+            quote!(&item.#field)
+        })
+        .collect();
+    let item_key = match key_values.as_slice() {
+        [] => quote!(fn item_key(_: &#item) -> Option<crate::runtime::RecordKey> { None }),
+        [one] => quote!(fn item_key(item: &#item) -> Option<crate::runtime::RecordKey> {
+            crate::runtime::RecordKey::of(#one)
+        }),
+        several => quote!(fn item_key(item: &#item) -> Option<crate::runtime::RecordKey> {
+            crate::runtime::RecordKey::of((#(#several),*))
+        }),
     };
     quote! {
         #cfg
@@ -465,7 +479,8 @@ fn list_page(api: &Api, def: &TypeDef, s: &Struct, list: &ListWrapper, cfg: &Tok
             fn items_mut(&mut self) -> &mut Vec<#item> {
                 &mut self.#items
             }
-            #item_id
+            const KEY: &'static [&'static str] = &[#(#key_names),*];
+            #item_key
             fn into_items(self) -> Vec<#item> {
                 self.#items
             }

@@ -27,6 +27,7 @@ pub const RUNTIME_FILES: &[(&str, &str)] = &[
     ("model.rs", include_str!("../../runtime/model.rs")),
     ("paging.rs", include_str!("../../runtime/paging.rs")),
     ("permissions.rs", include_str!("../../runtime/permissions.rs")),
+    ("pool.rs", include_str!("../../runtime/pool.rs")),
     ("report_sql.rs", include_str!("../../runtime/report_sql.rs")),
     ("request.rs", include_str!("../../runtime/request.rs")),
     ("response.rs", include_str!("../../runtime/response.rs")),

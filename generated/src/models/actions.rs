@@ -3518,8 +3518,9 @@ impl crate::runtime::ListPage for ActionList {
         &mut self.actions
     }
 
-    fn item_id(item: &Action) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["ticket_id", "id"];
+    fn item_key(item: &Action) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of((&item.ticket_id, &item.id))
     }
 
     fn into_items(self) -> Vec<Action> {

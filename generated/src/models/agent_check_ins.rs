@@ -165,8 +165,9 @@ impl crate::runtime::ListPage for AgentCheckInList {
         &mut self.checkins
     }
 
-    fn item_id(item: &AgentCheckIn) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &AgentCheckIn) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<AgentCheckIn> {

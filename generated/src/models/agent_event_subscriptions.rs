@@ -208,8 +208,9 @@ impl crate::runtime::ListPage for AgentEventSubscriptionList {
         &mut self.subscriptions
     }
 
-    fn item_id(item: &AgentEventSubscription) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &AgentEventSubscription) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<AgentEventSubscription> {

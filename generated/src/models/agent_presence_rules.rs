@@ -176,8 +176,9 @@ impl crate::runtime::ListPage for AgentPresenceRuleList {
         &mut self.rules
     }
 
-    fn item_id(item: &AgentPresenceRule) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &AgentPresenceRule) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<AgentPresenceRule> {

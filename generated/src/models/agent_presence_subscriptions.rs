@@ -94,8 +94,9 @@ impl crate::runtime::ListPage for AgentPresenceSubscriptionList {
         &mut self.subscriptions
     }
 
-    fn item_id(item: &AgentPresenceSubscription) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &AgentPresenceSubscription) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<AgentPresenceSubscription> {

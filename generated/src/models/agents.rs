@@ -2493,8 +2493,9 @@ impl crate::runtime::ListPage for AgentList {
         &mut self.agents
     }
 
-    fn item_id(item: &Agent) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Agent) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Agent> {

@@ -1368,8 +1368,9 @@ impl crate::runtime::ListPage for AppointmentList {
         &mut self.appointments
     }
 
-    fn item_id(item: &Appointment) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Appointment) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Appointment> {

@@ -2490,8 +2490,9 @@ impl crate::runtime::ListPage for AssetList {
         &mut self.assets
     }
 
-    fn item_id(item: &Asset) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Asset) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Asset> {

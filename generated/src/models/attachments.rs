@@ -129,8 +129,9 @@ impl crate::runtime::ListPage for AttachmentList {
         &mut self.attachments
     }
 
-    fn item_id(item: &Attachment) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Attachment) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Attachment> {

@@ -260,8 +260,9 @@ impl crate::runtime::ListPage for CategoryList {
         &mut self.categories
     }
 
-    fn item_id(item: &Category) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Category) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Category> {

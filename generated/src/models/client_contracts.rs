@@ -1335,8 +1335,9 @@ impl crate::runtime::ListPage for ClientContractList {
         &mut self.contracts
     }
 
-    fn item_id(item: &ClientContract) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &ClientContract) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<ClientContract> {

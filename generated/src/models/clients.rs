@@ -4050,8 +4050,9 @@ impl crate::runtime::ListPage for ClientList {
         &mut self.clients
     }
 
-    fn item_id(item: &Client) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Client) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Client> {

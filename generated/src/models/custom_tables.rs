@@ -437,8 +437,9 @@ impl crate::runtime::ListPage for CustomTableList {
         &mut self.customtables
     }
 
-    fn item_id(item: &CustomTable) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &CustomTable) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<CustomTable> {

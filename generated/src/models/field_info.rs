@@ -965,8 +965,9 @@ impl crate::runtime::ListPage for FieldInfoList {
         &mut self.fields
     }
 
-    fn item_id(item: &FieldInfo) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &FieldInfo) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<FieldInfo> {

@@ -1436,8 +1436,9 @@ impl crate::runtime::ListPage for ItemList {
         &mut self.items
     }
 
-    fn item_id(item: &Item) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Item) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Item> {

@@ -841,8 +841,9 @@ impl crate::runtime::ListPage for KbArticleList {
         &mut self.articles
     }
 
-    fn item_id(item: &KbArticle) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &KbArticle) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<KbArticle> {

@@ -465,8 +465,9 @@ impl crate::runtime::ListPage for LookupList {
         &mut self.lookup
     }
 
-    fn item_id(item: &Lookup) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Lookup) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Lookup> {

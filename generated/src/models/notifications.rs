@@ -92,8 +92,9 @@ impl crate::runtime::ListPage for NotificationList {
         &mut self.notifications
     }
 
-    fn item_id(item: &Notification) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Notification) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Notification> {

@@ -1857,8 +1857,9 @@ impl crate::runtime::ListPage for OutcomeList {
         &mut self.outcomes
     }
 
-    fn item_id(item: &Outcome) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Outcome) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Outcome> {

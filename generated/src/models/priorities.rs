@@ -92,8 +92,9 @@ impl crate::runtime::ListPage for PriorityList {
         &mut self.priorities
     }
 
-    fn item_id(_: &Priority) -> Option<i64> {
-        None
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Priority) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Priority> {

@@ -1159,8 +1159,9 @@ impl crate::runtime::ListPage for PurchaseOrderList {
         &mut self.purchaseorders
     }
 
-    fn item_id(item: &PurchaseOrder) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &PurchaseOrder) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<PurchaseOrder> {

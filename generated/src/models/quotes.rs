@@ -1378,8 +1378,9 @@ impl crate::runtime::ListPage for QuoteList {
         &mut self.quotes
     }
 
-    fn item_id(item: &Quote) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Quote) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Quote> {

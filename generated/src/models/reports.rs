@@ -1155,8 +1155,9 @@ impl crate::runtime::ListPage for ReportList {
         &mut self.reports
     }
 
-    fn item_id(item: &Report) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Report) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Report> {

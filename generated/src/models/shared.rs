@@ -8433,8 +8433,9 @@ impl crate::runtime::ListPage for InvoiceList {
         &mut self.invoices
     }
 
-    fn item_id(item: &Invoice) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Invoice) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Invoice> {
@@ -18642,8 +18643,9 @@ impl crate::runtime::ListPage for TicketList {
         &mut self.tickets
     }
 
-    fn item_id(item: &Ticket) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Ticket) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Ticket> {

@@ -305,8 +305,9 @@ impl crate::runtime::ListPage for SlaList {
         &mut self.slas
     }
 
-    fn item_id(item: &Sla) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Sla) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Sla> {

@@ -551,8 +551,9 @@ impl crate::runtime::ListPage for SoftwareLicenceList {
         &mut self.licences
     }
 
-    fn item_id(item: &SoftwareLicence) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &SoftwareLicence) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<SoftwareLicence> {

@@ -417,8 +417,9 @@ impl crate::runtime::ListPage for StatusList {
         &mut self.statuses
     }
 
-    fn item_id(item: &Status) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Status) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Status> {

@@ -1116,8 +1116,9 @@ impl crate::runtime::ListPage for SupplierList {
         &mut self.suppliers
     }
 
-    fn item_id(item: &Supplier) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Supplier) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Supplier> {

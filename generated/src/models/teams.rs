@@ -1776,8 +1776,9 @@ impl crate::runtime::ListPage for TeamList {
         &mut self.teams
     }
 
-    fn item_id(item: &Team) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Team) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Team> {

@@ -2488,8 +2488,9 @@ impl crate::runtime::ListPage for TicketTypeList {
         &mut self.tickettypes
     }
 
-    fn item_id(item: &TicketType) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &TicketType) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<TicketType> {

@@ -324,8 +324,9 @@ impl crate::runtime::ListPage for TimesheetList {
         &mut self.timesheets
     }
 
-    fn item_id(item: &Timesheet) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["agent_id", "date"];
+    fn item_key(item: &Timesheet) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of((&item.agent_id, &item.date))
     }
 
     fn into_items(self) -> Vec<Timesheet> {

@@ -135,8 +135,9 @@ impl crate::runtime::ListPage for UserChangeList {
         &mut self.userchanges
     }
 
-    fn item_id(item: &UserChange) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &UserChange) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<UserChange> {

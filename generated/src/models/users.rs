@@ -2873,8 +2873,9 @@ impl crate::runtime::ListPage for UserList {
         &mut self.users
     }
 
-    fn item_id(item: &User) -> Option<i64> {
-        item.id.map(i64::from)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &User) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<User> {

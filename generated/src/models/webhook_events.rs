@@ -272,8 +272,9 @@ impl crate::runtime::ListPage for WebhookEventList {
         &mut self.webhookevents
     }
 
-    fn item_id(_: &WebhookEvent) -> Option<i64> {
-        None
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &WebhookEvent) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<WebhookEvent> {

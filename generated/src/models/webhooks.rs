@@ -568,8 +568,9 @@ impl crate::runtime::ListPage for WebhookList {
         &mut self.webhooks
     }
 
-    fn item_id(_: &Webhook) -> Option<i64> {
-        None
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Webhook) -> Option<crate::runtime::RecordKey> {
+        crate::runtime::RecordKey::of(&item.id)
     }
 
     fn into_items(self) -> Vec<Webhook> {

@@ -19,7 +19,7 @@ use serde::de::{Deserialize, Deserializer};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::paging::{ListPage, Pages};
+use super::paging::{ListPage, Pages, RecordKey};
 use super::{Client, Error, ErrorKind, Request};
 
 /// How long a list is used before it is read again, unless said otherwise ([`Catalog::with_ttl`]).
@@ -519,8 +519,9 @@ impl ListPage for JsonList {
     fn into_items(self) -> Vec<Value> {
         self.items
     }
-    fn item_id(item: &Value) -> Option<i64> {
-        item.get("id").and_then(lenient_i64)
+    const KEY: &'static [&'static str] = &["id"];
+    fn item_key(item: &Value) -> Option<RecordKey> {
+        RecordKey::of(&item.get("id").and_then(lenient_i64))
     }
 }
 
@@ -568,8 +569,8 @@ mod tests {
         let wrapped: JsonList =
             serde_json::from_str(r#"{"record_count": 2, "statuses": [{"id": 1}, {"id": "2"}]}"#).unwrap();
         assert_eq!((wrapped.items.len(), wrapped.record_count), (2, Some(2)));
-        assert_eq!(JsonList::item_id(&wrapped.items[1]), Some(2));
+        assert_eq!(JsonList::item_key(&wrapped.items[1]), Some(RecordKey::Int(2)));
         let bare: JsonList = serde_json::from_str(r#"[{"id": 1.0}]"#).unwrap();
-        assert_eq!(JsonList::item_id(&bare.items[0]), Some(1));
+        assert_eq!(JsonList::item_key(&bare.items[0]), Some(RecordKey::Int(1)));
     }
 }

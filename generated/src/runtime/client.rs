@@ -90,7 +90,7 @@ enum Credentials {
 pub struct ClientBuilder {
     base_url: String,
     api_url: Option<String>,
-    token_url: Option<String>,
+    pub(crate) token_url: Option<String>,
     pub(crate) tenant: Option<String>,
     credentials: Credentials,
     pub(crate) scopes: Option<Vec<String>>,

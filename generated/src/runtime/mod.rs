@@ -45,6 +45,7 @@ mod limit;
 pub(crate) mod model;
 mod paging;
 mod permissions;
+mod pool;
 mod report_sql;
 mod request;
 mod response;
@@ -77,7 +78,8 @@ pub use model::OtherValue;
 pub use paging::{DEFAULT_MAX_PAGES, ItemStream, ListError, Pages};
 // Generated code uses it only if the spec has list wrappers.
 #[allow(unused_imports)]
-pub use paging::ListPage;
+pub use paging::{ListPage, RecordKey};
+pub use pool::{Pool, Tenant};
 pub use report_sql::{MAX_SQL_LEN, SqlColumn, SqlQuery, SqlRows};
 pub(crate) use request::Request;
 pub use response::Response;

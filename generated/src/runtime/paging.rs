@@ -5,12 +5,15 @@
 //! Halo pages with `pageinate=true&page_size=N&page_no=K` (1-based), caps `page_size` at 100 without saying so,
 //! and answers either `{"record_count": N, "<key>": [...]}` or a bare array (HALO-NOTES §3, "Pagination"). A
 //! server may also ignore `page_no`, overlap pages, or state a wrong `record_count`. So the pager trusts neither
-//! the size it asked for nor the server: it recognises records by id, yields each id once, stops when a page
-//! brings nothing new, and bounds the number of pages by what the server said and by a hard ceiling.
+//! the size it asked for nor the server: it recognises records by their key (`id`, or the spec's `x-halo-key`),
+//! yields each record once, reports two different records under one key instead of dropping one, stops when a
+//! page brings nothing new, and bounds the number of pages by what the server said and by a hard ceiling.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::{DefaultHasher, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -50,8 +53,139 @@ pub trait ListPage: DeserializeOwned + Send + 'static {
     fn items_mut(&mut self) -> &mut Vec<Self::Item>;
     /// The records of this page, by value.
     fn into_items(self) -> Vec<Self::Item>;
-    /// The record's id, when the record type has one and it is set.
-    fn item_id(item: &Self::Item) -> Option<i64>;
+    /// The wire names of the fields that make up a record's key (`["ticket_id", "id"]`, the spec's `x-halo-key`;
+    /// `["id"]` without it), for messages; empty when records have no key.
+    const KEY: &'static [&'static str];
+    /// The record's key, when every field of it is set ([`RecordKey::of`]).
+    fn item_key(item: &Self::Item) -> Option<RecordKey>;
+}
+
+/// What identifies a record in a listing: the values of its key fields (`id`, or the spec's `x-halo-key`).
+///
+/// Made by generated code only ([`RecordKey::of`]); public only because [`ListPage`] names it, hidden like it.
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RecordKey {
+    /// A key of one integer field: the common case, without an allocation.
+    Int(i64),
+    /// Any other key.
+    Parts(Box<[KeyPart]>),
+}
+
+/// One field's value in a [`RecordKey`].
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyPart {
+    /// An integer field.
+    Int(i64),
+    /// A string or date-time field.
+    Text(String),
+}
+
+impl RecordKey {
+    /// The key of a record from its key fields: `RecordKey::of(&item.id)`, `RecordKey::of((&item.ticket_id,
+    /// &item.id))`. `None` when a field has no value: missing, an integer of 0 or less (Halo writes 0 or -1 for
+    /// "none", and lists unsaved rows such as a day's timesheet with `id: 0`), an empty string; such a record is
+    /// not recognised by key.
+    #[allow(dead_code)] // generated code calls it only if the spec has list wrappers
+    pub fn of(fields: impl KeyFields) -> Option<RecordKey> {
+        fields.record_key()
+    }
+}
+
+impl fmt::Display for KeyPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyPart::Int(value) => write!(f, "{value}"),
+            KeyPart::Text(value) => write!(f, "{value:?}"),
+        }
+    }
+}
+
+/// A field type a key can be made of: integers, strings, date-times, and `Option`s of them.
+#[doc(hidden)]
+pub trait KeyField {
+    /// The field's value as a key part; `None` when it has none (see [`RecordKey::of`]).
+    fn key_part(&self) -> Option<KeyPart>;
+}
+
+impl KeyField for i64 {
+    fn key_part(&self) -> Option<KeyPart> {
+        (*self > 0).then_some(KeyPart::Int(*self))
+    }
+}
+
+impl KeyField for i32 {
+    fn key_part(&self) -> Option<KeyPart> {
+        i64::from(*self).key_part()
+    }
+}
+
+impl KeyField for String {
+    fn key_part(&self) -> Option<KeyPart> {
+        (!self.trim().is_empty()).then(|| KeyPart::Text(self.clone()))
+    }
+}
+
+impl KeyField for super::DateTime {
+    fn key_part(&self) -> Option<KeyPart> {
+        (!self.as_str().trim().is_empty()).then(|| KeyPart::Text(self.as_str().to_owned()))
+    }
+}
+
+impl<T: KeyField> KeyField for Option<T> {
+    fn key_part(&self) -> Option<KeyPart> {
+        self.as_ref().and_then(KeyField::key_part)
+    }
+}
+
+/// The key fields of a record: one field (`&item.id`) or a tuple of up to four (`(&item.ticket_id, &item.id)`).
+#[doc(hidden)]
+pub trait KeyFields {
+    /// The key, when every field has a value.
+    fn record_key(self) -> Option<RecordKey>;
+}
+
+impl<A: KeyField> KeyFields for &A {
+    fn record_key(self) -> Option<RecordKey> {
+        match self.key_part()? {
+            KeyPart::Int(id) => Some(RecordKey::Int(id)),
+            text => Some(RecordKey::Parts(Box::new([text]))),
+        }
+    }
+}
+
+macro_rules! key_tuples {
+    ($(($($field:ident),+)),+) => {$(
+        impl<$($field: KeyField),+> KeyFields for ($(&$field,)+) {
+            #[allow(non_snake_case)]
+            fn record_key(self) -> Option<RecordKey> {
+                let ($($field,)+) = self;
+                Some(RecordKey::Parts(Box::new([$($field.key_part()?),+])))
+            }
+        }
+    )+};
+}
+
+key_tuples!((A, B), (A, B, C), (A, B, C, D));
+
+/// A hash of a record's JSON: two versions of a record under one key are told apart by it. SipHash with fixed keys
+/// (`DefaultHasher::new`), so the same JSON always hashes alike; the JSON is streamed into it, never held.
+fn content_hash<T: Serialize>(item: &T) -> u64 {
+    struct Hashing(DefaultHasher);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(DefaultHasher::new());
+    // A record that cannot be serialised hashes what was written before the failure: deterministic all the same.
+    let _ = serde_json::to_writer(&mut hashing, item);
+    hashing.0.finish()
 }
 
 /// The page of a list operation that answers with a bare array (and does not page): one page, the whole answer.
@@ -72,8 +206,9 @@ impl<T: DeserializeOwned + Serialize + Send + 'static> ListPage for Vec<T> {
     fn into_items(self) -> Vec<T> {
         self
     }
-    fn item_id(_: &T) -> Option<i64> {
-        // One page: nothing to recognise across pages.
+    const KEY: &'static [&'static str] = &[];
+    fn item_key(_: &T) -> Option<RecordKey> {
+        // One page of records whose type names no key.
         None
     }
 }
@@ -106,11 +241,20 @@ struct InFlight<L> {
 /// Read it with [`next_page`](Self::next_page) or as a [`Stream`] of pages, or turn it into a stream of records
 /// ([`items`](Self::items)) or one `Vec` ([`all`](Self::all)).
 ///
-/// **Each record once.** Records are recognised by id: a record whose id was already yielded is dropped from
-/// later pages (pages overlap when records are added during a listing), and a page that brings no new record
-/// ends the listing (a server that ignores `page_no` answers the same records again, even if the rest of its
-/// body changes). Records without an id are always yielded, except that a page identical to the one before it
-/// (the same records, compared by id, or by their JSON when they have none) ends the listing and is not yielded.
+/// **Each record once.** Records are recognised by their key: `id`, or the fields the spec names for the record
+/// type (`x-halo-key`: an action by `ticket_id` and `id`, since an action's id is unique only within its ticket).
+/// A record already yielded that comes again with the same content is dropped (pages overlap when records are
+/// added during a listing), and a page that brings no new record ends the listing (a server that ignores
+/// `page_no` answers the same records again, even if the rest of its body changes). Records without a key (a key
+/// field missing, 0 or empty, as Halo lists unsaved rows with `id: 0`) are always yielded, except that a page
+/// identical to the one before it (the same records, compared by key, or by their JSON when they have none) ends
+/// the listing and is not yielded.
+///
+/// **Never drops a different record.** A record whose key was already yielded with other content is yielded too,
+/// and once the pages are done the listing ends with an error of kind [`ErrorKind::KeyConflict`] naming the key
+/// (a `tracing` warning is logged when it is found). Either the key does not identify these records (the spec's
+/// key is wrong for this list), or a record changed between two page requests and was listed twice; the records
+/// that came later are the newer versions.
 ///
 /// **Always ends.** Paging stops on an empty page, on a page shorter than the first one (Halo caps the size
 /// silently), on a short page once `record_count` records were seen, on a page with no new record, on a page
@@ -151,9 +295,14 @@ pub struct Pages<L: ListPage> {
     reference_len: Option<u64>,
     record_count: Option<u64>,
     pages_read: u64,
-    /// Distinct records yielded (with an id or without).
+    /// Distinct records yielded (with a key or without).
     yielded: u64,
-    seen_ids: BTreeSet<i64>,
+    /// The key of every record yielded, with the hash of its content.
+    seen: BTreeMap<RecordKey, u64>,
+    /// Further versions yielded under a key already seen (key conflicts), so that each is yielded once.
+    versions: BTreeSet<(RecordKey, u64)>,
+    /// The key conflicts found: how many, and the first one, described.
+    conflicts: Option<(u64, String)>,
     /// A page after the first brought new records: the first page was a full page, so its length is the server's
     /// page size even when the listing started past page 1.
     followed: bool,
@@ -230,7 +379,9 @@ impl<L: ListPage> Pages<L> {
             record_count: None,
             pages_read: 0,
             yielded: 0,
-            seen_ids: BTreeSet::new(),
+            seen: BTreeMap::new(),
+            versions: BTreeSet::new(),
+            conflicts: None,
             followed: false,
             repeated: false,
             previous: None,
@@ -295,7 +446,7 @@ impl<L: ListPage> Pages<L> {
     fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<L>>> {
         loop {
             if self.done {
-                return Poll::Ready(self.incomplete.take().map(Err));
+                return Poll::Ready(self.last_error().map(Err));
             }
             self.fill();
             let Some((page_no, outcome)) = ready!(poll_front(&mut self.in_flight, cx)) else {
@@ -397,8 +548,32 @@ impl<L: ListPage> Pages<L> {
             return None;
         }
         self.previous = Some(keys);
-        let seen_ids = &mut self.seen_ids;
-        page.items_mut().retain(|item| L::item_id(item).is_none_or(|id| seen_ids.insert(id)));
+        let (seen, versions, conflicts) = (&mut self.seen, &mut self.versions, &mut self.conflicts);
+        page.items_mut().retain(|item| {
+            let Some(key) = L::item_key(item) else { return true };
+            let content = content_hash(item);
+            let key = match seen.entry(key) {
+                Entry::Vacant(entry) => {
+                    entry.insert(content);
+                    return true;
+                }
+                // The same record again: pages shifted, or the server repeats them.
+                Entry::Occupied(entry) if *entry.get() == content => return false,
+                Entry::Occupied(entry) => entry.key().clone(),
+            };
+            let described = describe_key(L::KEY, &key);
+            if !versions.insert((key, content)) {
+                return false;
+            }
+            tracing::warn!(
+                page_no,
+                key = %described,
+                "halopsa: two different records have the same key; both are kept"
+            );
+            let (count, _) = conflicts.get_or_insert_with(|| (0, format!("{described} on page {page_no}")));
+            *count += 1;
+            true
+        });
         let fresh = page.items().len() as u64;
         self.yielded = self.yielded.saturating_add(fresh);
         if self.unpaged {
@@ -503,6 +678,20 @@ impl<L: ListPage> Pages<L> {
         (self.first_page_no - 1).saturating_mul(per_page)
     }
 
+    /// The error that ends a listing whose pages were all read: records may be missing ([`ErrorKind::Incomplete`]),
+    /// records share a key ([`ErrorKind::KeyConflict`]), or both (then the first, saying the second too).
+    fn last_error(&mut self) -> Option<Error> {
+        let Some((count, first)) = self.conflicts.take() else { return self.incomplete.take() };
+        let message = format!(
+            "{count} record(s) came with the key of another, different record (the first: {first}); all were \
+             yielded: the key does not identify these records, or a record changed between two page requests"
+        );
+        Some(match self.incomplete.take() {
+            Some(incomplete) => incomplete.with_message_suffix(&message),
+            None => Error::new(ErrorKind::KeyConflict, message).with_request(&self.request.method, &self.request.path),
+        })
+    }
+
     fn set_incomplete(&mut self, message: String) {
         tracing::warn!(path = %self.request.path, "halopsa: listing may be incomplete: {message}");
         self.incomplete =
@@ -516,17 +705,34 @@ impl<L: ListPage> Pages<L> {
     }
 }
 
-/// A record as the repeated-page check compares it: its id, or its JSON when it has none.
+/// A key as messages show it: `ticket_id 12, id 3` (the names from the spec, the values from the record).
+pub(crate) fn describe_key(names: &[&str], key: &RecordKey) -> String {
+    let parts = match key {
+        RecordKey::Int(id) => vec![KeyPart::Int(*id)],
+        RecordKey::Parts(parts) => parts.to_vec(),
+    };
+    let described: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| match names.get(index) {
+            Some(name) => format!("{name} {part}"),
+            None => part.to_string(),
+        })
+        .collect();
+    described.join(", ")
+}
+
+/// A record as the repeated-page check compares it: its key, or its JSON when it has none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PageKey {
-    Id(i64),
+    Key(RecordKey),
     Json(Vec<u8>),
 }
 
 impl PageKey {
     fn of<L: ListPage>(item: &L::Item) -> PageKey {
-        match L::item_id(item) {
-            Some(id) => PageKey::Id(id),
+        match L::item_key(item) {
+            Some(key) => PageKey::Key(key),
             // A record that cannot be serialised compares as empty: it can only make two pages look alike when
             // every other record already does.
             None => PageKey::Json(serde_json::to_vec(item).unwrap_or_default()),
@@ -564,7 +770,7 @@ impl<L: ListPage> Stream for Pages<L> {
     }
 }
 
-/// Every record of every page of a list operation, in order, each id once. It ends after the first error.
+/// Every record of every page of a list operation, in order, each record once. It ends after the first error.
 ///
 /// Read it with [`next`](Self::next) (no other crate needed), or as a [`futures_core::Stream`].
 #[must_use = "streams do nothing until polled"]
@@ -643,7 +849,7 @@ impl<T> ListError<T> {
         self.error.page_no()
     }
 
-    /// The records read before the failure, each id once, in order.
+    /// The records read before the failure, each once, in order.
     pub fn items(&self) -> &[T] {
         &self.items
     }
