@@ -46,7 +46,7 @@ fn example_file_list_matches_the_directory() {
 fn examples_need_the_methods_they_call() {
     let spec =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/enums.json")).unwrap();
-    let input = codegen::Input { spec: &spec, spec_name: "tests/fixtures/enums.json", changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: "tests/fixtures/enums.json", changelog: None, imported: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
     let examples: Vec<&str> =
         files.iter().filter(|f| f.path.starts_with("examples/")).map(|f| f.path.as_str()).collect();

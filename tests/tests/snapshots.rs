@@ -12,7 +12,7 @@ use codegen::ir::{Api, Owner, ParamTy, Response, Ty, TypeKind, UpsertRole};
 fn generated(path: &Path) -> String {
     let spec = std::fs::read_to_string(path).expect("fixture is readable");
     let name = format!("tests/fixtures/{}", path.file_name().unwrap().to_string_lossy());
-    let input = codegen::Input { spec: &spec, spec_name: &name, changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: &name, changelog: None, imported: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{name}: {errors}"));
     let mut out = String::new();
     for file in files.iter().filter(|f| {
@@ -91,6 +91,9 @@ fn outline(api: &Api) -> String {
         let (owner, features) = match &def.owner {
             Owner::Shared(features) => ("shared".to_owned(), format!(" (features {})", features.join(" | "))),
             Owner::Resource(module) => (module.clone(), String::new()),
+            Owner::Imported { file, features } => {
+                (format!("imported/shared/{file}"), format!(" (features {})", features.join(" | ")))
+            }
         };
         let shape = match &def.kind {
             TypeKind::Struct(s) => format!("struct, {} fields", s.fields.len()),
@@ -126,7 +129,7 @@ fn unused_models_have_a_default_feature() {
     let manifest = |fixture: &str| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture);
         let spec = std::fs::read_to_string(&path).unwrap();
-        let input = codegen::Input { spec: &spec, spec_name: fixture, changelog: None };
+        let input = codegen::Input { spec: &spec, spec_name: fixture, changelog: None, imported: None };
         let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
         files.into_iter().find(|f| f.path == "Cargo.toml").unwrap().contents
     };
@@ -144,7 +147,7 @@ fn unused_models_have_a_default_feature() {
 fn features_off_by_default_and_umbrella_features() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/features.json");
     let spec = std::fs::read_to_string(&path).unwrap();
-    let input = codegen::Input { spec: &spec, spec_name: "features.json", changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: "features.json", changelog: None, imported: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
     let file = |name: &str| files.iter().find(|f| f.path == name).unwrap().contents.clone();
     let manifest = file("Cargo.toml");

@@ -67,7 +67,7 @@ fn set(spec: &mut Value, pointer: &str, value: Option<Value>) {
 
 /// Generates from `text` and asserts exactly one error, at `pointer`, whose message contains `message`.
 fn check_text(text: &str, pointer: &str, message: &str) {
-    let input = codegen::Input { spec: text, spec_name: "spec.json", changelog: None };
+    let input = codegen::Input { spec: text, spec_name: "spec.json", changelog: None, imported: None };
     let errors = codegen::generate(&input).expect_err("the spec must be rejected");
     let found: Vec<String> = errors.errors().iter().map(|e| format!("{} | {}", e.pointer, e.message)).collect();
     assert!(
@@ -86,7 +86,8 @@ fn check(change: impl FnOnce(&mut Value), pointer: &str, message: &str) {
 #[test]
 fn base_spec_is_valid() {
     let text = serde_json::to_string(&base()).unwrap();
-    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None }).unwrap();
+    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None, imported: None })
+        .unwrap();
 }
 
 #[test]
@@ -148,7 +149,7 @@ fn dangling_ref_inside_a_list_response_one_of() {
             &format!("{schema}/{branch}"),
             &format!("dangling `$ref`: `#/components/schemas/{missing}` does not exist"),
         );
-        let input = codegen::Input { spec: &text, spec_name: "spec.json", changelog: None };
+        let input = codegen::Input { spec: &text, spec_name: "spec.json", changelog: None, imported: None };
         let errors = codegen::generate(&input).expect_err("rejected");
         assert!(
             errors.errors().iter().all(|e| !e.message.contains("only supported for list responses")),
@@ -235,7 +236,8 @@ fn query_parameter_of_type_bool_hint() {
     let mut spec = base();
     set(&mut spec, "/paths/~1Agent/get/parameters/1/schema/type", Some(json!("bool")));
     let text = serde_json::to_string(&spec).unwrap();
-    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None }).unwrap_err();
+    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None, imported: None })
+        .unwrap_err();
     assert_eq!(errors.errors()[0].hint.as_deref(), Some("use `\"type\": \"boolean\"`"));
 }
 
@@ -453,7 +455,8 @@ fn every_error_is_reported_at_once() {
     set(&mut spec, "/paths/~1Agent~1{id}/get/operationId", Some(json!("listAgents")));
     set(&mut spec, "/components/schemas/Agent/properties/teams/items/$ref", Some(json!("#/components/schemas/Teams")));
     let text = serde_json::to_string(&spec).unwrap();
-    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None }).unwrap_err();
+    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None, imported: None })
+        .unwrap_err();
     assert_eq!(errors.errors().len(), 3, "{errors}");
 }
 
@@ -480,7 +483,8 @@ fn broken_specs_leave_the_output_untouched() {
     for (name, text) in cases {
         let spec_path = dir.join("spec.json");
         std::fs::write(&spec_path, text).unwrap();
-        let paths = xtask::codegen::Paths { spec: spec_path, changelog: dir.join("none.md"), out: out.clone() };
+        let paths =
+            xtask::codegen::Paths { spec: spec_path, imported: None, changelog: dir.join("none.md"), out: out.clone() };
         let error = xtask::codegen::write(&paths).expect_err(name).to_string();
         assert!(error.contains("spec.json"), "{name}: {error}");
         assert_eq!(std::fs::read_to_string(out.join("src/lib.rs")).unwrap(), "// sentinel\n", "{name}");
@@ -489,7 +493,12 @@ fn broken_specs_leave_the_output_untouched() {
     }
     // The same spec, valid, writes the crate and removes what it does not produce.
     std::fs::write(dir.join("spec.json"), serde_json::to_string(&base()).unwrap()).unwrap();
-    let paths = xtask::codegen::Paths { spec: dir.join("spec.json"), changelog: dir.join("none.md"), out: out.clone() };
+    let paths = xtask::codegen::Paths {
+        spec: dir.join("spec.json"),
+        imported: None,
+        changelog: dir.join("none.md"),
+        out: out.clone(),
+    };
     xtask::codegen::write(&paths).unwrap();
     assert!(!out.join("stale.txt").exists());
     assert!(xtask::codegen::check(&paths).unwrap().is_empty());
@@ -652,7 +661,8 @@ fn feature_groups() {
     set(&mut valid, "/x-halo-feature-groups", Some(group("people", json!(["Agents"]))));
     set(&mut valid, "/tags/0/x-halo-default", Some(json!(false)));
     let text = serde_json::to_string(&valid).unwrap();
-    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None }).unwrap();
+    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None, imported: None })
+        .unwrap();
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn fixture_crate(path: &Path) -> Result<FixtureCrate> {
     let spec = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let spec_name = format!("tests/fixtures/{fixture}");
     let errors = |errors: codegen::Diagnostics| format!("{spec_name}: {errors}");
-    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: None, imported: None };
     let mut files = codegen::generate(&input).map_err(errors)?;
     let package = format!("fixture-{}", fixture.trim_end_matches(".json").replace('_', "-"));
     for file in files.iter_mut().filter(|file| file.path == "Cargo.toml") {

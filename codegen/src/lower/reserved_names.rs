@@ -83,7 +83,7 @@ fn generated() -> Vec<(String, Api, Vec<crate::GeneratedFile>)> {
             let name = path.display().to_string();
             let spec = std::fs::read_to_string(&path).expect("readable");
             let api = crate::lower_spec(&spec, &name).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let input = crate::Input { spec: &spec, spec_name: &name, changelog: None };
+            let input = crate::Input { spec: &spec, spec_name: &name, changelog: None, imported: None };
             let files = crate::generate(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
             let files = files
                 .into_iter()
