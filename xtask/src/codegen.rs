@@ -18,7 +18,8 @@ pub const FIX: &str = "cargo xtask codegen";
 pub struct Paths {
     /// The spec file.
     pub spec: PathBuf,
-    /// The imported tier merged into it (`spec/imported.json` by default; none with another `--spec`).
+    /// The imported tier merged into it (`spec/imported.json` by default, when it exists; none with another
+    /// `--spec`).
     pub imported: Option<PathBuf>,
     /// The changelog copied into the crate, if it exists.
     pub changelog: PathBuf,
@@ -31,7 +32,8 @@ impl Paths {
     pub fn in_root(root: &Path) -> Self {
         Paths {
             spec: root.join("spec/halopsa.json"),
-            imported: Some(root.join(crate::import::TIER_PATH)),
+            // A checkout without the tier (a scratch one) generates the curated spec alone.
+            imported: Some(root.join(crate::import::TIER_PATH)).filter(|path| path.exists()),
             changelog: root.join("spec/CHANGELOG.md"),
             out: root.join("generated"),
         }
