@@ -125,3 +125,25 @@ fn model_docs_cite_no_repository_file() {
     }
     assert!(cited.is_empty(), "{}", cited.join("\n"));
 }
+
+/// The imported tier changes nothing of the curated crate: generated without `spec/imported.json`, every file is
+/// byte for byte what it is with it, except the four that list resources and features (the tier's modules and
+/// features are behind `cfg(feature = "unstable-*")`, so a default build compiles what it compiled without them).
+#[test]
+fn the_imported_tier_leaves_the_curated_files_alone() {
+    let with = xtask::codegen::Paths::find().unwrap();
+    assert!(with.imported.is_some(), "the repository has spec/imported.json");
+    let without = xtask::codegen::Paths { imported: None, ..with.clone() };
+    let (with, without) = (xtask::codegen::generate(&with).unwrap(), xtask::codegen::generate(&without).unwrap());
+    let with: std::collections::BTreeMap<&str, &str> =
+        with.iter().map(|f| (f.path.as_str(), f.contents.as_str())).collect();
+    let mut differ = Vec::new();
+    for file in &without {
+        match with.get(file.path.as_str()) {
+            Some(contents) if *contents == file.contents => {}
+            _ => differ.push(file.path.as_str()),
+        }
+    }
+    assert_eq!(differ, ["Cargo.toml", "README.md", "src/lib.rs", "src/models/mod.rs"]);
+    assert!(with.len() > without.len() + 285, "{} files with the tier, {} without", with.len(), without.len());
+}
