@@ -5,6 +5,8 @@ use std::fmt;
 /// One problem found in the spec.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
+    /// The document it is in when it is not the spec itself: the imported tier (`spec/imported.json`).
+    pub file: Option<String>,
     /// RFC 6901 JSON pointer to the offending value, e.g. `/paths/~1Agent/get/parameters/3`.
     pub pointer: String,
     /// What is wrong, in lowercase, without a trailing period.
@@ -16,6 +18,9 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pointer = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        if let Some(file) = &self.file {
+            write!(f, "{file}#")?;
+        }
         write!(f, "{pointer}: {}", self.message)?;
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
@@ -43,7 +48,26 @@ impl Diagnostics {
     }
 
     fn push(&mut self, pointer: String, message: String, hint: Option<String>) {
-        self.errors.push(Diagnostic { pointer, message, hint });
+        self.errors.push(Diagnostic { file: None, pointer, message, hint });
+    }
+
+    /// Says which errors are in another document than the spec: `place` maps an error's pointer to that document's
+    /// name and the pointer there, or `None` when the error is in the spec itself.
+    pub fn locate(mut self, place: impl Fn(&str) -> Option<(String, String)>) -> Self {
+        for error in &mut self.errors {
+            if error.file.is_none()
+                && let Some((file, pointer)) = place(&error.pointer)
+            {
+                error.file = Some(file);
+                error.pointer = pointer;
+            }
+        }
+        self
+    }
+
+    /// All errors in one other document (`file`), with their pointers as they are.
+    pub fn in_file(self, file: &str) -> Self {
+        self.locate(|pointer| Some((file.to_owned(), pointer.to_owned())))
     }
 
     /// The errors, in the order the spec was walked.

@@ -27,23 +27,40 @@ pub struct Api {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TypeId(pub usize);
 
-/// Where a type is defined: with the one resource that uses it, or in the shared models module.
+/// Where a type is defined: with the one resource that uses it, or in a shared models module.
+///
+/// The two tiers are apart: a curated type's owner is decided by the curated resources alone (so adding the imported
+/// tier moves no curated type), an imported type's by the imported resources that use it. An imported resource that
+/// uses a curated type enables a curated feature that compiles it ([`Resource::requires`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Owner {
     /// Used by exactly one resource: defined in `models/<module>.rs`, compiled with that resource's feature.
     Resource(String),
-    /// Used by several resources, or by none: defined in `models/shared.rs`, compiled with any of these cargo
-    /// features (sorted): the resources that use it, and [`UNUSED_MODELS_FEATURE`] if a model no operation uses
-    /// refers to it.
+    /// A curated type used by several curated resources, or by none: defined in `models/shared.rs`, compiled with
+    /// any of these cargo features (sorted): the resources that use it, and [`UNUSED_MODELS_FEATURE`] if a model no
+    /// operation uses refers to it.
     Shared(Vec<String>),
+    /// An imported type used by several imported resources: defined in a file of its own under `models/imported/`
+    /// (`file`), compiled with any of these cargo features (sorted: the resources' `unstable-*` features). Never in
+    /// `models/shared.rs`, which every default build parses.
+    Imported {
+        /// The file's module name (`models/imported/<file>.rs`).
+        file: String,
+        /// The features of the imported resources that use it.
+        features: Vec<String>,
+    },
 }
 
 /// The cargo feature of the models no operation uses (and of what they use): on by default, so they stay part of
 /// the crate, but a consumer who picks resources does not compile them.
 pub const UNUSED_MODELS_FEATURE: &str = "unused-models";
 
-/// The cargo feature that enables every resource (always emitted).
+/// The cargo feature that enables every curated resource (always emitted). Not the imported tier: `full` stays
+/// within the crate's semver promise.
 pub const FULL_FEATURE: &str = "full";
+
+/// The cargo feature that enables every imported resource (emitted when the spec has any).
+pub const IMPORTED_FEATURE: &str = "unstable-imported";
 
 /// Cargo feature names the manifest defines besides the resources': `default`, [`FULL_FEATURE`],
 /// [`UNUSED_MODELS_FEATURE`], and the TLS backends and webhook receiver of the manifest template. A feature group
@@ -51,6 +68,7 @@ pub const FULL_FEATURE: &str = "full";
 pub const RESERVED_FEATURES: &[&str] = &[
     "default",
     FULL_FEATURE,
+    IMPORTED_FEATURE,
     UNUSED_MODELS_FEATURE,
     "rustls-ring",
     "rustls-aws-lc-rs",
@@ -81,6 +99,8 @@ pub struct TypeDef {
     pub halo_name: Option<String>,
     /// Doc lines.
     pub docs: Vec<String>,
+    /// Whether it belongs to the imported tier: reached only by imported resources (so outside the semver promise).
+    pub imported: bool,
     /// Where it is defined.
     pub owner: Owner,
     /// What it is.
@@ -275,8 +295,17 @@ pub struct Resource {
     pub type_name: String,
     /// Doc lines (from the tag's description).
     pub docs: Vec<String>,
-    /// Whether the resource's cargo feature is in `default` (the tag's `x-halo-default`, `true` when absent).
+    /// Whether the resource's cargo feature is in `default` (the tag's `x-halo-default`, `true` when absent; never
+    /// for an imported resource).
     pub default_feature: bool,
+    /// Whether it belongs to the imported tier (its tag says `x-halo-imported: true`): Halo's swagger as it is, not
+    /// curated, behind an `unstable-*` feature and outside the semver promise.
+    pub imported: bool,
+    /// Its cargo feature: `module` for a curated resource, `unstable-<module>` for an imported one.
+    pub feature: String,
+    /// The curated features an imported resource's feature enables, for the curated types its operations use (a
+    /// curated type is compiled with the curated features that use it); empty for a curated resource.
+    pub requires: Vec<String>,
     /// Operations sorted by method name.
     pub operations: Vec<Operation>,
     /// The resource's subcommand of the `halo` command line (`agent-check-ins`), from `lower/cli.rs`.

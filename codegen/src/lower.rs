@@ -75,7 +75,8 @@ const MODULE_RESERVED: &[&str] = &[
     "models",
 ];
 /// Names a resource module must not take: the crate root's modules and imports, the crates and tools generated code
-/// names as a path root (`serde_json::Value`, `#[rustfmt::skip]`), and the primitive types (the models modules, one
+/// names as a path root (`serde_json::Value`, `#[rustfmt::skip]`), the modules of `models` (`shared`, `imported`,
+/// whose resource would also have the umbrella feature's name, `unstable-imported`), and the primitive types (the models modules, one
 /// per resource, glob-import each other, so a module `i64` would shadow the type there).
 const CRATE_MODULES: &[&str] = &[
     "answer",
@@ -89,6 +90,7 @@ const CRATE_MODULES: &[&str] = &[
     "i32",
     "i64",
     "i8",
+    "imported",
     "isize",
     "model",
     "models",
@@ -170,18 +172,45 @@ const CLIENT_METHODS: &[&str] = &[
 ];
 
 /// Lowers a validated spec. `source` names the spec file in docs and headers.
+///
+/// The curated tier is lowered first and whole (its types, resources and field enums named), then the imported tier
+/// (tags with `x-halo-imported: true`, and the schemas only they reach): every name the curated tier takes is taken
+/// before any imported name is, so curated wins every collision and its output does not depend on the imported tier.
 pub fn lower(spec: &Spec, source: &str) -> Api {
     let model = &spec.model;
-    let mut lowerer =
-        Lowerer { model, types: BTreeMap::new(), ids: BTreeMap::new(), names: Namespace::new(MODEL_RESERVED) };
-    lowerer.declare_components();
-    lowerer.convert_components();
-    let mut resources = lowerer.resources();
+    let imported_tags: BTreeSet<String> = model
+        .tags
+        .iter()
+        .filter(|tag| tag.extensions.get(syntax::IMPORTED) == Some(&serde_json::Value::Bool(true)))
+        .map(|tag| tag.name.clone())
+        .collect();
+    let imported_schemas = imported_schemas(model, &imported_tags);
+    let mut lowerer = Lowerer {
+        model,
+        types: BTreeMap::new(),
+        ids: BTreeMap::new(),
+        names: Namespace::new(MODEL_RESERVED),
+        modules: Namespace::new(CRATE_MODULES),
+        accessors: Namespace::new(CLIENT_METHODS),
+    };
+    let curated_schemas = lowerer.declare_components(&|name| !imported_schemas.contains(name));
+    lowerer.convert_components(&curated_schemas);
+    let mut resources = lowerer.resources(&|tag| !imported_tags.contains(tag), false);
     lowerer.name_field_enums();
+    let first_imported = lowerer.types.len();
+    if !imported_tags.is_empty() {
+        let schemas = lowerer.declare_components(&|name| imported_schemas.contains(name));
+        lowerer.convert_components(&schemas);
+        resources.extend(lowerer.resources(&|tag| imported_tags.contains(tag), true));
+        lowerer.name_field_enums();
+    }
     let mut types = lowerer.types;
+    for (id, def) in types.iter_mut() {
+        def.imported = id.0 >= first_imported;
+    }
     box_cycles(&mut types);
     mark_custom_fields(&mut types);
-    assign_owners(&mut types, &resources);
+    assign_owners(&mut types, &mut resources);
     resources.sort_by(|a, b| a.module.cmp(&b.module));
     cli::name(&mut resources, &types);
     let feature_groups = feature_groups(model, &resources);
@@ -192,6 +221,91 @@ pub fn lower(spec: &Spec, source: &str) -> Api {
         resources,
         types,
         feature_groups,
+    }
+}
+
+/// The schemas of the imported tier: those the imported tags' operations reach and nothing curated does. The curated
+/// side is what the other operations reach, and every schema no imported operation reaches (so a model no operation
+/// uses is curated, `unused-models`, and never refers to an imported one).
+fn imported_schemas(model: &OpenAPI, imported_tags: &BTreeSet<String>) -> BTreeSet<String> {
+    if imported_tags.is_empty() {
+        return BTreeSet::new();
+    }
+    // Every `$ref` of a part of the spec; a reference to a parameter, request body or response component is
+    // followed into that component, so what is left are schema names.
+    let schema_refs = |part: serde_json::Value| {
+        let mut out = Vec::new();
+        let mut work = vec![part];
+        while let Some(value) = work.pop() {
+            let mut refs = Vec::new();
+            json_refs(&value, &mut refs);
+            for reference in refs {
+                if let Some(name) = syntax::schema_ref_name(&reference) {
+                    out.push(name.to_owned());
+                    continue;
+                }
+                let components = model.components.as_ref();
+                let component = |prefix: &str| reference.strip_prefix(prefix).map(str::to_owned);
+                let found = if let Some(name) = component("#/components/parameters/") {
+                    components.and_then(|c| c.parameters.get(&name)).map(serde_json::to_value)
+                } else if let Some(name) = component("#/components/requestBodies/") {
+                    components.and_then(|c| c.request_bodies.get(&name)).map(serde_json::to_value)
+                } else if let Some(name) = component("#/components/responses/") {
+                    components.and_then(|c| c.responses.get(&name)).map(serde_json::to_value)
+                } else {
+                    None
+                };
+                work.extend(found.and_then(Result::ok));
+            }
+        }
+        out
+    };
+    let schemas = model.components.as_ref().map(|c| &c.schemas);
+    let mut refs_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (name, schema) in schemas.into_iter().flatten() {
+        refs_of.insert(name, schema_refs(serde_json::to_value(schema).unwrap_or_default()));
+    }
+    let closure = |roots: Vec<String>| {
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut work = roots;
+        while let Some(name) = work.pop() {
+            if let Some(refs) = refs_of.get(name.as_str())
+                && seen.insert(name)
+            {
+                work.extend(refs.iter().cloned());
+            }
+        }
+        seen
+    };
+    let (mut curated_roots, mut imported_roots) = (Vec::new(), Vec::new());
+    for item in model.paths.paths.values() {
+        let ReferenceOr::Item(item) = item else { continue };
+        for (_, operation) in syntax::operations(item) {
+            let imported = operation.tags.first().is_some_and(|tag| imported_tags.contains(tag));
+            let mut refs = schema_refs(serde_json::to_value(operation).unwrap_or_default());
+            refs.extend(schema_refs(serde_json::to_value(&item.parameters).unwrap_or_default()));
+            if imported { imported_roots.extend(refs) } else { curated_roots.extend(refs) }
+        }
+    }
+    let imported = closure(imported_roots);
+    curated_roots.extend(refs_of.keys().filter(|name| !imported.contains(**name)).map(|name| (*name).to_owned()));
+    let curated = closure(curated_roots);
+    imported.into_iter().filter(|name| !curated.contains(name)).collect()
+}
+
+/// Every `$ref` string in a JSON value.
+fn json_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(object) => {
+            for (key, value) in object {
+                match (key.as_str(), value) {
+                    ("$ref", serde_json::Value::String(reference)) => out.push(reference.clone()),
+                    _ => json_refs(value, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| json_refs(item, out)),
+        _ => {}
     }
 }
 
@@ -272,6 +386,10 @@ struct Lowerer<'s> {
     ids: BTreeMap<String, TypeId>,
     /// The models namespace: every type name.
     names: Namespace,
+    /// The resource modules (and cargo features): one namespace for both tiers, curated first.
+    modules: Namespace,
+    /// The accessor methods of `Client`: one namespace for both tiers, curated first.
+    accessors: Namespace,
 }
 
 impl<'s> Lowerer<'s> {
@@ -279,17 +397,21 @@ impl<'s> Lowerer<'s> {
     /// collision: a model `Custom` next to a model `CustomField` gets `CustomField2`), in order of type ID.
     fn name_field_enums(&mut self) {
         for def in self.types.values_mut() {
-            if let TypeKind::Struct(s) = &mut def.kind {
+            if let TypeKind::Struct(s) = &mut def.kind
+                && s.field_enum.is_empty()
+            {
                 s.field_enum = self.names.claim(&format!("{}Field", def.rust_name));
             }
         }
     }
 
-    /// Gives every component schema an ID and a name before any is converted, in sorted order of schema name.
-    fn declare_components(&mut self) {
-        let Some(components) = &self.model.components else { return };
-        let mut schema_names: Vec<&String> = components.schemas.keys().collect();
+    /// Gives every component schema `wanted` picks an ID and a name before any is converted, in sorted order of
+    /// schema name; returns their names in that order.
+    fn declare_components(&mut self, wanted: &dyn Fn(&str) -> bool) -> Vec<String> {
+        let Some(components) = &self.model.components else { return Vec::new() };
+        let mut schema_names: Vec<&String> = components.schemas.keys().filter(|name| wanted(name)).collect();
         schema_names.sort();
+        let declared: Vec<String> = schema_names.iter().map(|name| (*name).clone()).collect();
         let wanted: Vec<(&str, String)> = schema_names.iter().map(|name| (name.as_str(), names::camel(name))).collect();
         let rust_names = self.names.assign(&wanted);
         for (name, rust_name) in schema_names.into_iter().zip(rust_names) {
@@ -300,16 +422,19 @@ impl<'s> Lowerer<'s> {
                 wire_name: name.clone(),
                 halo_name: None,
                 docs: Vec::new(),
+                imported: false,
                 owner: Owner::Shared(Vec::new()),
                 kind: TypeKind::Alias(Ty::Json),
             };
             self.types.insert(id, placeholder);
         }
+        declared
     }
 
-    fn convert_components(&mut self) {
+    /// Converts the declared component schemas `names` (in that order).
+    fn convert_components(&mut self, names: &[String]) {
         let Some(components) = &self.model.components else { return };
-        let declared: Vec<(String, TypeId)> = self.ids.iter().map(|(name, id)| (name.clone(), *id)).collect();
+        let declared: Vec<(String, TypeId)> = names.iter().map(|name| (name.clone(), self.ids[name])).collect();
         for (name, id) in declared {
             let schema = match &components.schemas[&name] {
                 ReferenceOr::Item(schema) => schema,
@@ -337,6 +462,7 @@ impl<'s> Lowerer<'s> {
             wire_name: name_hint.to_owned(),
             halo_name: None,
             docs: schema_docs(schema),
+            imported: false,
             owner: Owner::Shared(Vec::new()),
             kind: TypeKind::Alias(Ty::Json),
         };
@@ -487,7 +613,8 @@ impl<'s> Lowerer<'s> {
         Ty::Named(self.ids[name])
     }
 
-    fn resources(&mut self) -> Vec<Resource> {
+    /// The resources of the tags `wanted` picks, all `imported` or none.
+    fn resources(&mut self, wanted: &dyn Fn(&str) -> bool, imported: bool) -> Vec<Resource> {
         let model = self.model;
         let tag_info: BTreeMap<&str, &openapiv3::Tag> = model.tags.iter().map(|tag| (tag.name.as_str(), tag)).collect();
         let mut by_tag: BTreeMap<String, Vec<OperationSite<'_>>> = BTreeMap::new();
@@ -495,17 +622,17 @@ impl<'s> Lowerer<'s> {
             let ReferenceOr::Item(item) = item else { unreachable!("validated: no path item refs") };
             for (method, operation) in syntax::operations(item) {
                 let tag = operation.tags.first().expect("validated: every operation has a tag").clone();
-                by_tag.entry(tag).or_default().push((path.as_str(), method, operation, &item.parameters));
+                if wanted(&tag) {
+                    by_tag.entry(tag).or_default().push((path.as_str(), method, operation, &item.parameters));
+                }
             }
         }
-        let mut modules = Namespace::new(CRATE_MODULES);
-        let mut accessors = Namespace::new(CLIENT_METHODS);
         let tags: Vec<&String> = by_tag.keys().collect();
         let module_names =
-            modules.assign(&tags.iter().map(|tag| (tag.as_str(), names::snake(tag))).collect::<Vec<_>>());
+            self.modules.assign(&tags.iter().map(|tag| (tag.as_str(), names::snake(tag))).collect::<Vec<_>>());
         let mut resources = Vec::new();
         for (tag, module) in by_tag.keys().cloned().collect::<Vec<_>>().into_iter().zip(module_names) {
-            let module = accessors.claim(&module);
+            let module = self.accessors.claim(&module);
             let mut module_namespace = Namespace::new(MODULE_RESERVED);
             let type_name = module_namespace.claim(&names::camel(&tag));
             let info = tag_info.get(tag.as_str());
@@ -543,10 +670,14 @@ impl<'s> Lowerer<'s> {
             operations.sort_by(|a, b| a.method_name.cmp(&b.method_name));
             resources.push(Resource {
                 halo_name: info.and_then(|t| extension_str(&t.extensions, syntax::HALO_NAME)),
-                default_feature: info
-                    .and_then(|t| t.extensions.get(syntax::DEFAULT_FEATURE))
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(true),
+                default_feature: !imported
+                    && info
+                        .and_then(|t| t.extensions.get(syntax::DEFAULT_FEATURE))
+                        .and_then(serde_json::Value::as_bool)
+                        .unwrap_or(true),
+                imported,
+                feature: if imported { format!("{}{module}", syntax::IMPORTED_FEATURE_PREFIX) } else { module.clone() },
+                requires: Vec::new(),
                 docs: info.and_then(|t| t.description.as_deref()).map(docs::lines).unwrap_or_default(),
                 tag,
                 module,
@@ -981,35 +1112,40 @@ fn strongly_connected(edges: &BTreeMap<TypeId, Vec<TypeId>>) -> BTreeMap<TypeId,
 /// Decides where each type is defined: with the one resource that reaches it, or shared. Types no operation reaches
 /// count as reached by a pseudo-resource, so they and everything they use stay shared, compiled with the
 /// `unused-models` feature (and with the resources that use them).
-fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) {
-    let mut reached_by: BTreeMap<TypeId, BTreeSet<String>> = BTreeMap::new();
-    let mut roots: Vec<(String, Vec<TypeId>)> = resources
-        .iter()
-        .map(|resource| {
-            let mut ids = Vec::new();
-            for op in &resource.operations {
-                if let Some(body) = &op.body {
-                    body.ty.collect_named(&mut ids);
-                }
-                ids.extend(op.query_params.iter().filter_map(|param| match param.ty {
-                    ParamTy::Enum(id) => Some(id),
-                    _ => None,
-                }));
-                match &op.response {
-                    Response::Json(ty) | Response::Saved(ty) => ty.collect_named(&mut ids),
-                    Response::List { wrapper, item, .. } => ids.extend([*wrapper, *item]),
-                    Response::Empty | Response::Bytes => {}
-                }
+///
+/// Per tier: a curated type's owner is decided by the curated resources alone, an imported type's by the imported
+/// ones (shared imported types get a file each under `models/imported/shared/`). An imported resource that reaches
+/// curated types gets, in [`Resource::requires`], curated features that compile them.
+fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &mut [Resource]) {
+    let roots_of = |resource: &Resource| {
+        let mut ids = Vec::new();
+        for op in &resource.operations {
+            if let Some(body) = &op.body {
+                body.ty.collect_named(&mut ids);
             }
-            (resource.module.clone(), ids)
-        })
-        .collect();
+            ids.extend(op.query_params.iter().filter_map(|param| match param.ty {
+                ParamTy::Enum(id) => Some(id),
+                _ => None,
+            }));
+            match &op.response {
+                Response::Json(ty) | Response::Saved(ty) => ty.collect_named(&mut ids),
+                Response::List { wrapper, item, .. } => ids.extend([*wrapper, *item]),
+                Response::Empty | Response::Bytes => {}
+            }
+        }
+        ids
+    };
+    // The curated tier, exactly as without an imported one.
+    let mut roots: Vec<(String, Vec<TypeId>)> =
+        resources.iter().filter(|r| !r.imported).map(|r| (r.module.clone(), roots_of(r))).collect();
     let mut reached_any = BTreeSet::new();
     for (_, ids) in &roots {
         walk(types, ids, &mut reached_any);
     }
-    let unreached: Vec<TypeId> = types.keys().filter(|id| !reached_any.contains(id)).copied().collect();
+    let unreached: Vec<TypeId> =
+        types.iter().filter(|(id, def)| !def.imported && !reached_any.contains(id)).map(|(id, _)| *id).collect();
     roots.push((String::new(), unreached));
+    let mut reached_by: BTreeMap<TypeId, BTreeSet<String>> = BTreeMap::new();
     for (module, ids) in roots {
         let mut seen = BTreeSet::new();
         walk(types, &ids, &mut seen);
@@ -1017,7 +1153,7 @@ fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) 
             reached_by.entry(id).or_default().insert(module.clone());
         }
     }
-    for (id, def) in types.iter_mut() {
+    for (id, def) in types.iter_mut().filter(|(_, def)| !def.imported) {
         let modules = reached_by.remove(id).unwrap_or_default();
         def.owner = match modules.len() {
             1 if !modules.contains("") => Owner::Resource(modules.into_iter().next().expect("one")),
@@ -1029,6 +1165,59 @@ fn assign_owners(types: &mut BTreeMap<TypeId, TypeDef>, resources: &[Resource]) 
                 Owner::Shared(features.into_iter().collect())
             }
         };
+    }
+
+    // The imported tier: its types by the imported resources that reach them; the curated types they reach become
+    // required features.
+    let default_features: BTreeSet<String> =
+        resources.iter().filter(|r| r.default_feature).map(|r| r.feature.clone()).collect();
+    let mut imported_by: BTreeMap<TypeId, BTreeSet<(String, String)>> = BTreeMap::new();
+    for resource in resources.iter_mut().filter(|r| r.imported) {
+        let mut seen = BTreeSet::new();
+        walk(types, &roots_of(resource), &mut seen);
+        let mut requires: BTreeSet<String> = BTreeSet::new();
+        for id in seen {
+            let def = &types[&id];
+            if def.imported {
+                imported_by.entry(id).or_default().insert((resource.module.clone(), resource.feature.clone()));
+                continue;
+            }
+            // A feature that compiles this curated type: one already required, else one on by default (free for
+            // most consumers), else the first.
+            let candidates: &[String] = match &def.owner {
+                Owner::Resource(module) => std::slice::from_ref(module),
+                Owner::Shared(features) | Owner::Imported { features, .. } => features,
+            };
+            if candidates.iter().any(|feature| requires.contains(feature)) {
+                continue;
+            }
+            let pick = candidates.iter().find(|f| default_features.contains(*f)).or(candidates.first());
+            requires.extend(pick.cloned());
+        }
+        resource.requires = requires.into_iter().collect();
+    }
+    let mut files = Namespace::new(&[]);
+    let mut shared: Vec<(String, TypeId)> = Vec::new();
+    for (id, def) in types.iter_mut().filter(|(_, def)| def.imported) {
+        let users = imported_by.remove(id).unwrap_or_default();
+        if users.len() == 1 {
+            def.owner = Owner::Resource(users.into_iter().next().expect("one").0);
+        } else {
+            let mut features: Vec<String> = users.into_iter().map(|(_, feature)| feature).collect();
+            if features.is_empty() {
+                // Not reached (cannot happen: the tier is what imported operations reach); the tier's umbrella.
+                features.push(IMPORTED_FEATURE.to_owned());
+            }
+            def.owner = Owner::Imported { file: String::new(), features };
+            shared.push((def.rust_name.clone(), *id));
+        }
+    }
+    // One file per shared imported type, named after it, in the order of the names (stable as others come and go).
+    shared.sort();
+    for (rust_name, id) in shared {
+        if let Owner::Imported { file, .. } = &mut types.get_mut(&id).expect("an imported type").owner {
+            *file = files.claim(&names::snake(&rust_name));
+        }
     }
 }
 

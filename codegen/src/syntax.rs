@@ -23,6 +23,13 @@ pub const HALO_NAME: &str = "x-halo-name";
 pub const IDEMPOTENT: &str = "x-halo-idempotent";
 /// On a tag: `false` keeps the resource's cargo feature out of `default` (absent: in `default`).
 pub const DEFAULT_FEATURE: &str = "x-halo-default";
+/// On a tag: `true` puts the resource in the imported tier (Halo's swagger as it is, not curated): its cargo feature
+/// is `unstable-<module>`, off by default and outside the crate's semver promise, and its docs say so. The tags of
+/// `spec/imported.json` carry it.
+pub const IMPORTED: &str = "x-halo-imported";
+/// The prefix of an imported resource's cargo feature: `unstable-` is how Rust marks features outside a crate's
+/// semver promise (cargo-semver-checks ignores them, and does not report their removal).
+pub const IMPORTED_FEATURE_PREFIX: &str = "unstable-";
 /// At the top level: umbrella cargo features, `[{"name": "sales", "description": "...", "tags": ["Quotes", ...]}]`,
 /// each enabling the features of the resources it lists.
 pub const FEATURE_GROUPS: &str = "x-halo-feature-groups";

@@ -153,6 +153,7 @@ impl<'a> Validator<'a> {
     /// conventions").
     fn features(&mut self) {
         let model = &self.spec.model;
+        let mut imported_tags = Vec::new();
         for (index, tag) in model.tags.iter().enumerate() {
             if let Some(flag) = tag.extensions.get(syntax::DEFAULT_FEATURE)
                 && !flag.is_boolean()
@@ -162,6 +163,28 @@ impl<'a> Validator<'a> {
                     format!("`{}` must be true or false, found {flag}", syntax::DEFAULT_FEATURE),
                     "write `false` to keep the resource's cargo feature out of `default`",
                 );
+            }
+            match tag.extensions.get(syntax::IMPORTED) {
+                None => {}
+                Some(serde_json::Value::Bool(imported)) => {
+                    if *imported {
+                        imported_tags.push(tag.name.clone());
+                    }
+                    if *imported && tag.extensions.get(syntax::DEFAULT_FEATURE) == Some(&serde_json::Value::Bool(true))
+                    {
+                        self.diagnostics.error_with_hint(
+                            pointer(&["tags", &index.to_string(), syntax::DEFAULT_FEATURE]),
+                            format!("the imported resource `{}` cannot be in `default`", tag.name),
+                            "imported resources are off by default; promote it to the curated spec first \
+                             (`cargo xtask import --resource NAME`)",
+                        );
+                    }
+                }
+                Some(other) => self.diagnostics.error_with_hint(
+                    pointer(&["tags", &index.to_string(), syntax::IMPORTED]),
+                    format!("`{}` must be true or false, found {other}", syntax::IMPORTED),
+                    "write `true` on the tags of the imported tier",
+                ),
             }
         }
         let Some(groups) = model.extensions.get(syntax::FEATURE_GROUPS) else { return };
@@ -192,11 +215,15 @@ impl<'a> Validator<'a> {
                     format!("a feature group needs a lowercase `name` (letters, digits, `_`, `-`), found {:?}", name),
                     hint,
                 );
-            } else if crate::ir::RESERVED_FEATURES.contains(&name) || tags.values().any(|module| module == name) {
+            } else if crate::ir::RESERVED_FEATURES.contains(&name)
+                || tags.values().any(|module| module == name)
+                || name.starts_with(syntax::IMPORTED_FEATURE_PREFIX)
+            {
                 self.diagnostics.error_with_hint(
                     join(&at, "name"),
                     format!("feature group `{name}` has the name of another cargo feature"),
-                    "pick a name that is not a resource's feature, `default`, `full`, `unused-models` or a TLS backend",
+                    "pick a name that is not a resource's feature, `default`, `full`, `unused-models`, a TLS backend \
+                     or `unstable-*` (the imported tier's)",
                 );
             } else if let Some(first) = names.insert(name.to_owned(), index) {
                 self.diagnostics.error(join(&at, "name"), format!("feature group `{name}` is also group {first}"));
@@ -216,6 +243,13 @@ impl<'a> Validator<'a> {
                                 pointer_in(&at, &["tags", &member_index.to_string()]),
                                 format!("{member} is not the tag of any operation"),
                                 "list the tags (resources) the group enables, as operations name them",
+                            );
+                        } else if member.as_str().is_some_and(|tag| imported_tags.iter().any(|t| t == tag)) {
+                            self.diagnostics.error_with_hint(
+                                pointer_in(&at, &["tags", &member_index.to_string()]),
+                                format!("{member} is an imported resource"),
+                                "feature groups are curated: promote the resource first \
+                                 (`cargo xtask import --resource NAME`)",
                             );
                         }
                     }

@@ -8,6 +8,21 @@ mod runtime;
 #[cfg(feature = "actions")]
 #[rustfmt::skip]
 pub mod actions;
+#[cfg(feature = "unstable-address")]
+#[rustfmt::skip]
+pub mod address;
+#[cfg(feature = "unstable-addressbook")]
+#[rustfmt::skip]
+pub mod addressbook;
+#[cfg(feature = "unstable-adobe_acrobat_details")]
+#[rustfmt::skip]
+pub mod adobe_acrobat_details;
+#[cfg(feature = "unstable-adobe_commerce_details")]
+#[rustfmt::skip]
+pub mod adobe_commerce_details;
+#[cfg(feature = "unstable-adobe_commerce_integration")]
+#[rustfmt::skip]
+pub mod adobe_commerce_integration;
 #[cfg(feature = "agent_check_ins")]
 #[rustfmt::skip]
 pub mod agent_check_ins;
@@ -23,96 +38,855 @@ pub mod agent_presence_subscriptions;
 #[cfg(feature = "agents")]
 #[rustfmt::skip]
 pub mod agents;
+#[cfg(feature = "unstable-ai_suggestion")]
+#[rustfmt::skip]
+pub mod ai_suggestion;
+#[cfg(feature = "unstable-amazon_seller_details")]
+#[rustfmt::skip]
+pub mod amazon_seller_details;
+#[cfg(feature = "unstable-application")]
+#[rustfmt::skip]
+pub mod application;
 #[cfg(feature = "appointments")]
 #[rustfmt::skip]
 pub mod appointments;
+#[cfg(feature = "unstable-approval_process")]
+#[rustfmt::skip]
+pub mod approval_process;
+#[cfg(feature = "unstable-approval_process_rule")]
+#[rustfmt::skip]
+pub mod approval_process_rule;
+#[cfg(feature = "unstable-approval_store")]
+#[rustfmt::skip]
+pub mod approval_store;
+#[cfg(feature = "unstable-area_azure_tenant")]
+#[rustfmt::skip]
+pub mod area_azure_tenant;
+#[cfg(feature = "unstable-area_request_type")]
+#[rustfmt::skip]
+pub mod area_request_type;
+#[cfg(feature = "unstable-asset_change")]
+#[rustfmt::skip]
+pub mod asset_change;
+#[cfg(feature = "unstable-asset_group")]
+#[rustfmt::skip]
+pub mod asset_group;
+#[cfg(feature = "unstable-asset_software")]
+#[rustfmt::skip]
+pub mod asset_software;
+#[cfg(feature = "unstable-asset_type")]
+#[rustfmt::skip]
+pub mod asset_type;
+#[cfg(feature = "unstable-asset_type_info")]
+#[rustfmt::skip]
+pub mod asset_type_info;
+#[cfg(feature = "unstable-asset_type_mappings")]
+#[rustfmt::skip]
+pub mod asset_type_mappings;
 #[cfg(feature = "assets")]
 #[rustfmt::skip]
 pub mod assets;
+#[cfg(feature = "unstable-att")]
+#[rustfmt::skip]
+pub mod att;
 #[cfg(feature = "attachments")]
 #[rustfmt::skip]
 pub mod attachments;
+#[cfg(feature = "unstable-audit")]
+#[rustfmt::skip]
+pub mod audit;
 #[cfg(feature = "auth_info")]
 #[rustfmt::skip]
 pub mod auth_info;
+#[cfg(feature = "unstable-automation")]
+#[rustfmt::skip]
+pub mod automation;
+#[cfg(feature = "unstable-avalara_details")]
+#[rustfmt::skip]
+pub mod avalara_details;
+#[cfg(feature = "unstable-aws")]
+#[rustfmt::skip]
+pub mod aws;
+#[cfg(feature = "unstable-aws_details")]
+#[rustfmt::skip]
+pub mod aws_details;
+#[cfg(feature = "unstable-azure_delta")]
+#[rustfmt::skip]
+pub mod azure_delta;
+#[cfg(feature = "unstable-azure_dev_ops_details")]
+#[rustfmt::skip]
+pub mod azure_dev_ops_details;
+#[cfg(feature = "unstable-azure_translate")]
+#[rustfmt::skip]
+pub mod azure_translate;
+#[cfg(feature = "unstable-azureadconnection")]
+#[rustfmt::skip]
+pub mod azureadconnection;
+#[cfg(feature = "unstable-azureadmapping")]
+#[rustfmt::skip]
+pub mod azureadmapping;
+#[cfg(feature = "unstable-background_task")]
+#[rustfmt::skip]
+pub mod background_task;
+#[cfg(feature = "unstable-billing_template")]
+#[rustfmt::skip]
+pub mod billing_template;
+#[cfg(feature = "unstable-booking_type")]
+#[rustfmt::skip]
+pub mod booking_type;
+#[cfg(feature = "unstable-bookmark")]
+#[rustfmt::skip]
+pub mod bookmark;
+#[cfg(feature = "unstable-budget_type")]
+#[rustfmt::skip]
+pub mod budget_type;
+#[cfg(feature = "unstable-bulk_email")]
+#[rustfmt::skip]
+pub mod bulk_email;
+#[cfg(feature = "unstable-business_central_details")]
+#[rustfmt::skip]
+pub mod business_central_details;
+#[cfg(feature = "unstable-cab")]
+#[rustfmt::skip]
+pub mod cab;
+#[cfg(feature = "unstable-cab_member")]
+#[rustfmt::skip]
+pub mod cab_member;
+#[cfg(feature = "unstable-call_log")]
+#[rustfmt::skip]
+pub mod call_log;
+#[cfg(feature = "unstable-call_script")]
+#[rustfmt::skip]
+pub mod call_script;
+#[cfg(feature = "unstable-canned_text")]
+#[rustfmt::skip]
+pub mod canned_text;
 #[cfg(feature = "categories")]
 #[rustfmt::skip]
 pub mod categories;
+#[cfg(feature = "unstable-certificate")]
+#[rustfmt::skip]
+pub mod certificate;
+#[cfg(feature = "unstable-change_calendar")]
+#[rustfmt::skip]
+pub mod change_calendar;
+#[cfg(feature = "unstable-charge_rate")]
+#[rustfmt::skip]
+pub mod charge_rate;
+#[cfg(feature = "unstable-chat")]
+#[rustfmt::skip]
+pub mod chat;
+#[cfg(feature = "unstable-chat_flow")]
+#[rustfmt::skip]
+pub mod chat_flow;
+#[cfg(feature = "unstable-chat_message")]
+#[rustfmt::skip]
+pub mod chat_message;
+#[cfg(feature = "unstable-chat_profile")]
+#[rustfmt::skip]
+pub mod chat_profile;
+#[cfg(feature = "unstable-client_cache")]
+#[rustfmt::skip]
+pub mod client_cache;
 #[cfg(feature = "client_contracts")]
 #[rustfmt::skip]
 pub mod client_contracts;
+#[cfg(feature = "unstable-client_prepay")]
+#[rustfmt::skip]
+pub mod client_prepay;
 #[cfg(feature = "clients")]
 #[rustfmt::skip]
 pub mod clients;
+#[cfg(feature = "unstable-config_commit")]
+#[rustfmt::skip]
+pub mod config_commit;
+#[cfg(feature = "unstable-confirm_closure")]
+#[rustfmt::skip]
+pub mod confirm_closure;
+#[cfg(feature = "unstable-confluence_details")]
+#[rustfmt::skip]
+pub mod confluence_details;
+#[cfg(feature = "unstable-connected_instance")]
+#[rustfmt::skip]
+pub mod connected_instance;
+#[cfg(feature = "unstable-consignment")]
+#[rustfmt::skip]
+pub mod consignment;
+#[cfg(feature = "unstable-contactgroup")]
+#[rustfmt::skip]
+pub mod contactgroup;
+#[cfg(feature = "unstable-contactgroupcontact")]
+#[rustfmt::skip]
+pub mod contactgroupcontact;
+#[cfg(feature = "unstable-contract_rule")]
+#[rustfmt::skip]
+pub mod contract_rule;
+#[cfg(feature = "unstable-contract_schedule")]
+#[rustfmt::skip]
+pub mod contract_schedule;
+#[cfg(feature = "unstable-contract_schedule_plan")]
+#[rustfmt::skip]
+pub mod contract_schedule_plan;
+#[cfg(feature = "unstable-control")]
+#[rustfmt::skip]
+pub mod control;
+#[cfg(feature = "unstable-cost_centres")]
+#[rustfmt::skip]
+pub mod cost_centres;
+#[cfg(feature = "unstable-crm_note")]
+#[rustfmt::skip]
+pub mod crm_note;
+#[cfg(feature = "unstable-csv_template")]
+#[rustfmt::skip]
+pub mod csv_template;
+#[cfg(feature = "unstable-currency")]
+#[rustfmt::skip]
+pub mod currency;
+#[cfg(feature = "unstable-custom_button")]
+#[rustfmt::skip]
+pub mod custom_button;
+#[cfg(feature = "unstable-custom_integration")]
+#[rustfmt::skip]
+pub mod custom_integration;
+#[cfg(feature = "unstable-custom_integration_method")]
+#[rustfmt::skip]
+pub mod custom_integration_method;
+#[cfg(feature = "unstable-custom_integration_method_value")]
+#[rustfmt::skip]
+pub mod custom_integration_method_value;
+#[cfg(feature = "unstable-custom_integration_repository")]
+#[rustfmt::skip]
+pub mod custom_integration_repository;
+#[cfg(feature = "unstable-custom_query")]
+#[rustfmt::skip]
+pub mod custom_query;
 #[cfg(feature = "custom_tables")]
 #[rustfmt::skip]
 pub mod custom_tables;
+#[cfg(feature = "unstable-dashboard_links")]
+#[rustfmt::skip]
+pub mod dashboard_links;
+#[cfg(feature = "unstable-database_lookup")]
+#[rustfmt::skip]
+pub mod database_lookup;
+#[cfg(feature = "unstable-database_lookup_confirmation")]
+#[rustfmt::skip]
+pub mod database_lookup_confirmation;
+#[cfg(feature = "unstable-datto_commerce_details")]
+#[rustfmt::skip]
+pub mod datto_commerce_details;
+#[cfg(feature = "unstable-device_licence")]
+#[rustfmt::skip]
+pub mod device_licence;
+#[cfg(feature = "unstable-distribution_lists")]
+#[rustfmt::skip]
+pub mod distribution_lists;
+#[cfg(feature = "unstable-distribution_lists_log")]
+#[rustfmt::skip]
+pub mod distribution_lists_log;
+#[cfg(feature = "unstable-document_creation")]
+#[rustfmt::skip]
+pub mod document_creation;
+#[cfg(feature = "unstable-downtime")]
+#[rustfmt::skip]
+pub mod downtime;
+#[cfg(feature = "unstable-dynatrace_details")]
+#[rustfmt::skip]
+pub mod dynatrace_details;
+#[cfg(feature = "unstable-ecommerce_order")]
+#[rustfmt::skip]
+pub mod ecommerce_order;
+#[cfg(feature = "unstable-email_address_book")]
+#[rustfmt::skip]
+pub mod email_address_book;
+#[cfg(feature = "unstable-email_rule")]
+#[rustfmt::skip]
+pub mod email_rule;
+#[cfg(feature = "unstable-email_store")]
+#[rustfmt::skip]
+pub mod email_store;
+#[cfg(feature = "unstable-email_template")]
+#[rustfmt::skip]
+pub mod email_template;
+#[cfg(feature = "unstable-event")]
+#[rustfmt::skip]
+pub mod event;
+#[cfg(feature = "unstable-event_rule")]
+#[rustfmt::skip]
+pub mod event_rule;
+#[cfg(feature = "unstable-exact_details")]
+#[rustfmt::skip]
+pub mod exact_details;
+#[cfg(feature = "unstable-example")]
+#[rustfmt::skip]
+pub mod example;
+#[cfg(feature = "unstable-external_chat_message")]
+#[rustfmt::skip]
+pub mod external_chat_message;
+#[cfg(feature = "unstable-external_link")]
+#[rustfmt::skip]
+pub mod external_link;
+#[cfg(feature = "unstable-facebook_details")]
+#[rustfmt::skip]
+pub mod facebook_details;
+#[cfg(feature = "unstable-faq_lists")]
+#[rustfmt::skip]
+pub mod faq_lists;
+#[cfg(feature = "unstable-fault_view_log")]
+#[rustfmt::skip]
+pub mod fault_view_log;
+#[cfg(feature = "unstable-faults_forecasting")]
+#[rustfmt::skip]
+pub mod faults_forecasting;
+#[cfg(feature = "unstable-features")]
+#[rustfmt::skip]
+pub mod features;
+#[cfg(feature = "unstable-feed")]
+#[rustfmt::skip]
+pub mod feed;
+#[cfg(feature = "unstable-feedback")]
+#[rustfmt::skip]
+pub mod feedback;
+#[cfg(feature = "unstable-field")]
+#[rustfmt::skip]
+pub mod field;
+#[cfg(feature = "unstable-field_group")]
+#[rustfmt::skip]
+pub mod field_group;
 #[cfg(feature = "field_info")]
 #[rustfmt::skip]
 pub mod field_info;
+#[cfg(feature = "unstable-formattedemail")]
+#[rustfmt::skip]
+pub mod formattedemail;
+#[cfg(feature = "unstable-fortnox_details")]
+#[rustfmt::skip]
+pub mod fortnox_details;
+#[cfg(feature = "unstable-go_to_resolve")]
+#[rustfmt::skip]
+pub mod go_to_resolve;
+#[cfg(feature = "unstable-google_business_details")]
+#[rustfmt::skip]
+pub mod google_business_details;
+#[cfg(feature = "unstable-halo_device_info")]
+#[rustfmt::skip]
+pub mod halo_device_info;
+#[cfg(feature = "unstable-halo_field")]
+#[rustfmt::skip]
+pub mod halo_field;
+#[cfg(feature = "unstable-halo_news")]
+#[rustfmt::skip]
+pub mod halo_news;
+#[cfg(feature = "unstable-health")]
+#[rustfmt::skip]
+pub mod health;
+#[cfg(feature = "unstable-holiday")]
+#[rustfmt::skip]
+pub mod holiday;
+#[cfg(feature = "unstable-hopewiser")]
+#[rustfmt::skip]
+pub mod hopewiser;
+#[cfg(feature = "unstable-impersonation_request")]
+#[rustfmt::skip]
+pub mod impersonation_request;
+#[cfg(feature = "unstable-import_csv")]
+#[rustfmt::skip]
+pub mod import_csv;
+#[cfg(feature = "unstable-incoming_event")]
+#[rustfmt::skip]
+pub mod incoming_event;
+#[cfg(feature = "unstable-incomingemail")]
+#[rustfmt::skip]
+pub mod incomingemail;
+#[cfg(feature = "unstable-ingram_micro_details")]
+#[rustfmt::skip]
+pub mod ingram_micro_details;
+#[cfg(feature = "unstable-ingram_micro_reseller")]
+#[rustfmt::skip]
+pub mod ingram_micro_reseller;
+#[cfg(feature = "unstable-ingram_micro_reseller_details")]
+#[rustfmt::skip]
+pub mod ingram_micro_reseller_details;
+#[cfg(feature = "unstable-instance")]
+#[rustfmt::skip]
+pub mod instance;
+#[cfg(feature = "unstable-instance_info")]
+#[rustfmt::skip]
+pub mod instance_info;
+#[cfg(feature = "unstable-integration_configuration")]
+#[rustfmt::skip]
+pub mod integration_configuration;
+#[cfg(feature = "unstable-integration_data")]
+#[rustfmt::skip]
+pub mod integration_data;
+#[cfg(feature = "unstable-integration_error")]
+#[rustfmt::skip]
+pub mod integration_error;
+#[cfg(feature = "unstable-integration_export")]
+#[rustfmt::skip]
+pub mod integration_export;
+#[cfg(feature = "unstable-integration_field_data")]
+#[rustfmt::skip]
+pub mod integration_field_data;
+#[cfg(feature = "unstable-integration_field_mapping")]
+#[rustfmt::skip]
+pub mod integration_field_mapping;
+#[cfg(feature = "unstable-integration_look_up")]
+#[rustfmt::skip]
+pub mod integration_look_up;
+#[cfg(feature = "unstable-integration_request")]
+#[rustfmt::skip]
+pub mod integration_request;
+#[cfg(feature = "unstable-integration_runbook_variable_group")]
+#[rustfmt::skip]
+pub mod integration_runbook_variable_group;
+#[cfg(feature = "unstable-integration_site_mapping")]
+#[rustfmt::skip]
+pub mod integration_site_mapping;
+#[cfg(feature = "unstable-integrator_log")]
+#[rustfmt::skip]
+pub mod integrator_log;
+#[cfg(feature = "unstable-integrator_schedule")]
+#[rustfmt::skip]
+pub mod integrator_schedule;
+#[cfg(feature = "unstable-integrator_trace")]
+#[rustfmt::skip]
+pub mod integrator_trace;
+#[cfg(feature = "unstable-invoice_change")]
+#[rustfmt::skip]
+pub mod invoice_change;
+#[cfg(feature = "unstable-invoice_detail_pro_rata")]
+#[rustfmt::skip]
+pub mod invoice_detail_pro_rata;
+#[cfg(feature = "unstable-invoice_payment")]
+#[rustfmt::skip]
+pub mod invoice_payment;
 #[cfg(feature = "invoices")]
 #[rustfmt::skip]
 pub mod invoices;
+#[cfg(feature = "unstable-item_group")]
+#[rustfmt::skip]
+pub mod item_group;
+#[cfg(feature = "unstable-item_stock")]
+#[rustfmt::skip]
+pub mod item_stock;
+#[cfg(feature = "unstable-item_stock_history")]
+#[rustfmt::skip]
+pub mod item_stock_history;
 #[cfg(feature = "items")]
 #[rustfmt::skip]
 pub mod items;
+#[cfg(feature = "unstable-itemsupplier")]
+#[rustfmt::skip]
+pub mod itemsupplier;
+#[cfg(feature = "unstable-jamf_details")]
+#[rustfmt::skip]
+pub mod jamf_details;
+#[cfg(feature = "unstable-jira_details")]
+#[rustfmt::skip]
+pub mod jira_details;
+#[cfg(feature = "unstable-journey")]
+#[rustfmt::skip]
+pub mod journey;
+#[cfg(feature = "unstable-kandji")]
+#[rustfmt::skip]
+pub mod kandji;
+#[cfg(feature = "unstable-kandji_details")]
+#[rustfmt::skip]
+pub mod kandji_details;
+#[cfg(feature = "unstable-kashflow_details")]
+#[rustfmt::skip]
+pub mod kashflow_details;
+#[cfg(feature = "unstable-kb_article_anon")]
+#[rustfmt::skip]
+pub mod kb_article_anon;
 #[cfg(feature = "kb_articles")]
 #[rustfmt::skip]
 pub mod kb_articles;
+#[cfg(feature = "unstable-languages")]
+#[rustfmt::skip]
+pub mod languages;
+#[cfg(feature = "unstable-lap_safe")]
+#[rustfmt::skip]
+pub mod lap_safe;
+#[cfg(feature = "unstable-ldap_connection")]
+#[rustfmt::skip]
+pub mod ldap_connection;
+#[cfg(feature = "unstable-licence_change")]
+#[rustfmt::skip]
+pub mod licence_change;
+#[cfg(feature = "unstable-license_info")]
+#[rustfmt::skip]
+pub mod license_info;
 #[cfg(feature = "login_tokens")]
 #[rustfmt::skip]
 pub mod login_tokens;
 #[cfg(feature = "lookups")]
 #[rustfmt::skip]
 pub mod lookups;
+#[cfg(feature = "unstable-mail")]
+#[rustfmt::skip]
+pub mod mail;
+#[cfg(feature = "unstable-mail_campaign")]
+#[rustfmt::skip]
+pub mod mail_campaign;
+#[cfg(feature = "unstable-mail_campaign_email")]
+#[rustfmt::skip]
+pub mod mail_campaign_email;
+#[cfg(feature = "unstable-mail_campaign_log")]
+#[rustfmt::skip]
+pub mod mail_campaign_log;
+#[cfg(feature = "unstable-mailbox")]
+#[rustfmt::skip]
+pub mod mailbox;
+#[cfg(feature = "unstable-mailchimp")]
+#[rustfmt::skip]
+pub mod mailchimp;
+#[cfg(feature = "unstable-manage_engine")]
+#[rustfmt::skip]
+pub mod manage_engine;
+#[cfg(feature = "unstable-manage_engine_details")]
+#[rustfmt::skip]
+pub mod manage_engine_details;
+#[cfg(feature = "unstable-marketing_unsubscribe")]
+#[rustfmt::skip]
+pub mod marketing_unsubscribe;
+#[cfg(feature = "unstable-mattermost_channel_details")]
+#[rustfmt::skip]
+pub mod mattermost_channel_details;
+#[cfg(feature = "unstable-mattermost_details")]
+#[rustfmt::skip]
+pub mod mattermost_details;
+#[cfg(feature = "unstable-meter_reading")]
+#[rustfmt::skip]
+pub mod meter_reading;
+#[cfg(feature = "unstable-microsoft_subscription_mapping")]
+#[rustfmt::skip]
+pub mod microsoft_subscription_mapping;
+#[cfg(feature = "unstable-microsoft_teams")]
+#[rustfmt::skip]
+pub mod microsoft_teams;
+#[cfg(feature = "unstable-microsoft_teams_mapping")]
+#[rustfmt::skip]
+pub mod microsoft_teams_mapping;
+#[cfg(feature = "unstable-mo")]
+#[rustfmt::skip]
+pub mod mo;
+#[cfg(feature = "unstable-myo_bdetails")]
+#[rustfmt::skip]
+pub mod myo_bdetails;
+#[cfg(feature = "unstable-n_central_details")]
+#[rustfmt::skip]
+pub mod n_central_details;
+#[cfg(feature = "unstable-nhserverconfig")]
+#[rustfmt::skip]
+pub mod nhserverconfig;
+#[cfg(feature = "unstable-notification_message")]
+#[rustfmt::skip]
+pub mod notification_message;
 #[cfg(feature = "notifications")]
 #[rustfmt::skip]
 pub mod notifications;
+#[cfg(feature = "unstable-notifications2")]
+#[rustfmt::skip]
+pub mod notifications2;
+#[cfg(feature = "unstable-notify")]
+#[rustfmt::skip]
+pub mod notify;
 #[cfg(feature = "online_status")]
 #[rustfmt::skip]
 pub mod online_status;
 #[cfg(feature = "opportunities")]
 #[rustfmt::skip]
 pub mod opportunities;
+#[cfg(feature = "unstable-order_line")]
+#[rustfmt::skip]
+pub mod order_line;
+#[cfg(feature = "unstable-organisation")]
+#[rustfmt::skip]
+pub mod organisation;
 #[cfg(feature = "outcomes")]
 #[rustfmt::skip]
 pub mod outcomes;
+#[cfg(feature = "unstable-outgoing")]
+#[rustfmt::skip]
+pub mod outgoing;
+#[cfg(feature = "unstable-outgoing_attempt")]
+#[rustfmt::skip]
+pub mod outgoing_attempt;
+#[cfg(feature = "unstable-outgoingemail")]
+#[rustfmt::skip]
+pub mod outgoingemail;
+#[cfg(feature = "unstable-pagerdutymapping")]
+#[rustfmt::skip]
+pub mod pagerdutymapping;
+#[cfg(feature = "unstable-password_field")]
+#[rustfmt::skip]
+pub mod password_field;
+#[cfg(feature = "unstable-pdf_template")]
+#[rustfmt::skip]
+pub mod pdf_template;
+#[cfg(feature = "unstable-pdf_template_repository")]
+#[rustfmt::skip]
+pub mod pdf_template_repository;
+#[cfg(feature = "unstable-popup_note")]
+#[rustfmt::skip]
+pub mod popup_note;
+#[cfg(feature = "unstable-power_shell_script")]
+#[rustfmt::skip]
+pub mod power_shell_script;
+#[cfg(feature = "unstable-power_shell_script_criteria")]
+#[rustfmt::skip]
+pub mod power_shell_script_criteria;
+#[cfg(feature = "unstable-power_shell_script_processing")]
+#[rustfmt::skip]
+pub mod power_shell_script_processing;
 #[cfg(feature = "priorities")]
 #[rustfmt::skip]
 pub mod priorities;
+#[cfg(feature = "unstable-product")]
+#[rustfmt::skip]
+pub mod product;
+#[cfg(feature = "unstable-product_branch")]
+#[rustfmt::skip]
+pub mod product_branch;
+#[cfg(feature = "unstable-product_component")]
+#[rustfmt::skip]
+pub mod product_component;
 #[cfg(feature = "projects")]
 #[rustfmt::skip]
 pub mod projects;
+#[cfg(feature = "unstable-prtg_details")]
+#[rustfmt::skip]
+pub mod prtg_details;
+#[cfg(feature = "unstable-publish_profiles")]
+#[rustfmt::skip]
+pub mod publish_profiles;
 #[cfg(feature = "purchase_orders")]
 #[rustfmt::skip]
 pub mod purchase_orders;
+#[cfg(feature = "unstable-qualification")]
+#[rustfmt::skip]
+pub mod qualification;
+#[cfg(feature = "unstable-quick_books_details")]
+#[rustfmt::skip]
+pub mod quick_books_details;
 #[cfg(feature = "quotes")]
 #[rustfmt::skip]
 pub mod quotes;
 #[cfg(feature = "recurring_invoices")]
 #[rustfmt::skip]
 pub mod recurring_invoices;
+#[cfg(feature = "unstable-recurring_item")]
+#[rustfmt::skip]
+pub mod recurring_item;
+#[cfg(feature = "unstable-release")]
+#[rustfmt::skip]
+pub mod release;
+#[cfg(feature = "unstable-release_note_group")]
+#[rustfmt::skip]
+pub mod release_note_group;
+#[cfg(feature = "unstable-release_pipeline")]
+#[rustfmt::skip]
+pub mod release_pipeline;
+#[cfg(feature = "unstable-release_type")]
+#[rustfmt::skip]
+pub mod release_type;
+#[cfg(feature = "unstable-remote_session")]
+#[rustfmt::skip]
+pub mod remote_session;
+#[cfg(feature = "unstable-remote_session_teams")]
+#[rustfmt::skip]
+pub mod remote_session_teams;
+#[cfg(feature = "unstable-report_data")]
+#[rustfmt::skip]
+pub mod report_data;
+#[cfg(feature = "unstable-report_repository")]
+#[rustfmt::skip]
+pub mod report_repository;
 #[cfg(feature = "reports")]
 #[rustfmt::skip]
 pub mod reports;
+#[cfg(feature = "unstable-resource_type")]
+#[rustfmt::skip]
+pub mod resource_type;
+#[cfg(feature = "unstable-roadmap")]
+#[rustfmt::skip]
+pub mod roadmap;
+#[cfg(feature = "unstable-roles")]
+#[rustfmt::skip]
+pub mod roles;
+#[cfg(feature = "unstable-sage_business_cloud_details")]
+#[rustfmt::skip]
+pub mod sage_business_cloud_details;
+#[cfg(feature = "unstable-sales_mailbox")]
+#[rustfmt::skip]
+pub mod sales_mailbox;
+#[cfg(feature = "unstable-sales_mailbox_detail")]
+#[rustfmt::skip]
+pub mod sales_mailbox_detail;
+#[cfg(feature = "unstable-sales_order")]
+#[rustfmt::skip]
+pub mod sales_order;
+#[cfg(feature = "unstable-schedule")]
+#[rustfmt::skip]
+pub mod schedule;
+#[cfg(feature = "unstable-schedule_occurrence")]
+#[rustfmt::skip]
+pub mod schedule_occurrence;
+#[cfg(feature = "unstable-screen_layout")]
+#[rustfmt::skip]
+pub mod screen_layout;
+#[cfg(feature = "unstable-search")]
+#[rustfmt::skip]
+pub mod search;
+#[cfg(feature = "unstable-security_check")]
+#[rustfmt::skip]
+pub mod security_check;
+#[cfg(feature = "unstable-security_question")]
+#[rustfmt::skip]
+pub mod security_question;
+#[cfg(feature = "unstable-security_question_validate")]
+#[rustfmt::skip]
+pub mod security_question_validate;
+#[cfg(feature = "unstable-service")]
+#[rustfmt::skip]
+pub mod service;
+#[cfg(feature = "unstable-service_availability")]
+#[rustfmt::skip]
+pub mod service_availability;
+#[cfg(feature = "unstable-service_category")]
+#[rustfmt::skip]
+pub mod service_category;
+#[cfg(feature = "unstable-service_request_details")]
+#[rustfmt::skip]
+pub mod service_request_details;
+#[cfg(feature = "unstable-service_restriction")]
+#[rustfmt::skip]
+pub mod service_restriction;
+#[cfg(feature = "unstable-service_status")]
+#[rustfmt::skip]
+pub mod service_status;
+#[cfg(feature = "unstable-setup_tab")]
+#[rustfmt::skip]
+pub mod setup_tab;
+#[cfg(feature = "unstable-setup_tab_group")]
+#[rustfmt::skip]
+pub mod setup_tab_group;
+#[cfg(feature = "unstable-share_point")]
+#[rustfmt::skip]
+pub mod share_point;
+#[cfg(feature = "unstable-shopify_details")]
+#[rustfmt::skip]
+pub mod shopify_details;
 #[cfg(feature = "sites")]
 #[rustfmt::skip]
 pub mod sites;
+#[cfg(feature = "unstable-slack_details")]
+#[rustfmt::skip]
+pub mod slack_details;
 #[cfg(feature = "slas")]
 #[rustfmt::skip]
 pub mod slas;
+#[cfg(feature = "unstable-snipe_it_details")]
+#[rustfmt::skip]
+pub mod snipe_it_details;
+#[cfg(feature = "unstable-snow_details")]
+#[rustfmt::skip]
+pub mod snow_details;
+#[cfg(feature = "unstable-software_licence_role")]
+#[rustfmt::skip]
+pub mod software_licence_role;
 #[cfg(feature = "software_licences")]
 #[rustfmt::skip]
 pub mod software_licences;
+#[cfg(feature = "unstable-sql_import")]
+#[rustfmt::skip]
+pub mod sql_import;
 #[cfg(feature = "statuses")]
 #[rustfmt::skip]
 pub mod statuses;
+#[cfg(feature = "unstable-stream_one_ion_details")]
+#[rustfmt::skip]
+pub mod stream_one_ion_details;
+#[cfg(feature = "unstable-supplier_contract")]
+#[rustfmt::skip]
+pub mod supplier_contract;
 #[cfg(feature = "suppliers")]
 #[rustfmt::skip]
 pub mod suppliers;
+#[cfg(feature = "unstable-synnex_details")]
+#[rustfmt::skip]
+pub mod synnex_details;
+#[cfg(feature = "unstable-tabs")]
+#[rustfmt::skip]
+pub mod tabs;
+#[cfg(feature = "unstable-tags")]
+#[rustfmt::skip]
+pub mod tags;
+#[cfg(feature = "unstable-tanium_details")]
+#[rustfmt::skip]
+pub mod tanium_details;
+#[cfg(feature = "unstable-task_monitor_event")]
+#[rustfmt::skip]
+pub mod task_monitor_event;
+#[cfg(feature = "unstable-task_schedule")]
+#[rustfmt::skip]
+pub mod task_schedule;
+#[cfg(feature = "unstable-task_trace")]
+#[rustfmt::skip]
+pub mod task_trace;
+#[cfg(feature = "unstable-tax")]
+#[rustfmt::skip]
+pub mod tax;
+#[cfg(feature = "unstable-tax_rule")]
+#[rustfmt::skip]
+pub mod tax_rule;
 #[cfg(feature = "teams")]
 #[rustfmt::skip]
 pub mod teams;
+#[cfg(feature = "unstable-tech_data_reseller_details")]
+#[rustfmt::skip]
+pub mod tech_data_reseller_details;
+#[cfg(feature = "unstable-template")]
+#[rustfmt::skip]
+pub mod template;
+#[cfg(feature = "unstable-tenable")]
+#[rustfmt::skip]
+pub mod tenable;
+#[cfg(feature = "unstable-tenable_details")]
+#[rustfmt::skip]
+pub mod tenable_details;
+#[cfg(feature = "unstable-tenant")]
+#[rustfmt::skip]
+pub mod tenant;
+#[cfg(feature = "unstable-test1")]
+#[rustfmt::skip]
+pub mod test1;
+#[cfg(feature = "unstable-test3")]
+#[rustfmt::skip]
+pub mod test3;
+#[cfg(feature = "unstable-test4")]
+#[rustfmt::skip]
+pub mod test4;
+#[cfg(feature = "unstable-test_error")]
+#[rustfmt::skip]
+pub mod test_error;
+#[cfg(feature = "unstable-ticket_approval")]
+#[rustfmt::skip]
+pub mod ticket_approval;
+#[cfg(feature = "unstable-ticket_area")]
+#[rustfmt::skip]
+pub mod ticket_area;
+#[cfg(feature = "unstable-ticket_rules")]
+#[rustfmt::skip]
+pub mod ticket_rules;
+#[cfg(feature = "unstable-ticket_type_field")]
+#[rustfmt::skip]
+pub mod ticket_type_field;
+#[cfg(feature = "unstable-ticket_type_group")]
+#[rustfmt::skip]
+pub mod ticket_type_group;
 #[cfg(feature = "ticket_types")]
 #[rustfmt::skip]
 pub mod ticket_types;
@@ -125,6 +899,30 @@ pub mod timesheet_events;
 #[cfg(feature = "timesheets")]
 #[rustfmt::skip]
 pub mod timesheets;
+#[cfg(feature = "unstable-timeslot")]
+#[rustfmt::skip]
+pub mod timeslot;
+#[cfg(feature = "unstable-to_do")]
+#[rustfmt::skip]
+pub mod to_do;
+#[cfg(feature = "unstable-to_do_group")]
+#[rustfmt::skip]
+pub mod to_do_group;
+#[cfg(feature = "unstable-top_level")]
+#[rustfmt::skip]
+pub mod top_level;
+#[cfg(feature = "unstable-translation")]
+#[rustfmt::skip]
+pub mod translation;
+#[cfg(feature = "unstable-twilio_whats_app_details")]
+#[rustfmt::skip]
+pub mod twilio_whats_app_details;
+#[cfg(feature = "unstable-twitter_details")]
+#[rustfmt::skip]
+pub mod twitter_details;
+#[cfg(feature = "unstable-unsub_service_emails")]
+#[rustfmt::skip]
+pub mod unsub_service_emails;
 #[cfg(feature = "user_changes")]
 #[rustfmt::skip]
 pub mod user_changes;
@@ -134,12 +932,69 @@ pub mod user_roles;
 #[cfg(feature = "users")]
 #[rustfmt::skip]
 pub mod users;
+#[cfg(feature = "unstable-version_info")]
+#[rustfmt::skip]
+pub mod version_info;
+#[cfg(feature = "unstable-view_columns")]
+#[rustfmt::skip]
+pub mod view_columns;
+#[cfg(feature = "unstable-view_filter")]
+#[rustfmt::skip]
+pub mod view_filter;
+#[cfg(feature = "unstable-view_list_group")]
+#[rustfmt::skip]
+pub mod view_list_group;
+#[cfg(feature = "unstable-view_lists")]
+#[rustfmt::skip]
+pub mod view_lists;
+#[cfg(feature = "unstable-virima")]
+#[rustfmt::skip]
+pub mod virima;
+#[cfg(feature = "unstable-virima_details")]
+#[rustfmt::skip]
+pub mod virima_details;
+#[cfg(feature = "unstable-virtual_agent")]
+#[rustfmt::skip]
+pub mod virtual_agent;
+#[cfg(feature = "unstable-vm_workspace_details")]
+#[rustfmt::skip]
+pub mod vm_workspace_details;
 #[cfg(feature = "webhook_events")]
 #[rustfmt::skip]
 pub mod webhook_events;
+#[cfg(feature = "unstable-webhook_repository")]
+#[rustfmt::skip]
+pub mod webhook_repository;
 #[cfg(feature = "webhooks")]
 #[rustfmt::skip]
 pub mod webhooks;
+#[cfg(feature = "unstable-wordpress_details")]
+#[rustfmt::skip]
+pub mod wordpress_details;
+#[cfg(feature = "unstable-wordpress_org_details")]
+#[rustfmt::skip]
+pub mod wordpress_org_details;
+#[cfg(feature = "unstable-workday")]
+#[rustfmt::skip]
+pub mod workday;
+#[cfg(feature = "unstable-workflow")]
+#[rustfmt::skip]
+pub mod workflow;
+#[cfg(feature = "unstable-workflow_target")]
+#[rustfmt::skip]
+pub mod workflow_target;
+#[cfg(feature = "unstable-workflowstep")]
+#[rustfmt::skip]
+pub mod workflowstep;
+#[cfg(feature = "unstable-xero_details")]
+#[rustfmt::skip]
+pub mod xero_details;
+#[cfg(feature = "unstable-xtype_role")]
+#[rustfmt::skip]
+pub mod xtype_role;
+#[cfg(feature = "unstable-zendesk")]
+#[rustfmt::skip]
+pub mod zendesk;
 pub use runtime::{
     ApiCode, CallKind, Client, ClientBuilder, CustomRequest, DEFAULT_MAX_PAGES, Error,
     ErrorKind, FieldError, Hook, HookRequest, HookResponse, ItemStream, ListError, Pages,

@@ -50,7 +50,7 @@ fn example_file_list_matches_the_directory() {
 fn examples_need_the_methods_they_call() {
     let spec =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/enums.json")).unwrap();
-    let input = codegen::Input { spec: &spec, spec_name: "tests/fixtures/enums.json", changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: "tests/fixtures/enums.json", changelog: None, imported: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
     let examples: Vec<&str> =
         files.iter().filter(|f| f.path.starts_with("examples/")).map(|f| f.path.as_str()).collect();
@@ -113,8 +113,17 @@ fn headers_and_module_docs() {
 fn model_docs_cite_no_repository_file() {
     let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src/models");
     let mut cited = Vec::new();
-    for entry in std::fs::read_dir(&models).unwrap() {
-        let path = entry.unwrap().path();
+    // The imported tier's models are in `models/imported/` and `models/imported/shared/`.
+    let mut files = Vec::new();
+    let mut dirs = vec![models];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { dirs.push(path) } else { files.push(path) }
+        }
+    }
+    assert!(files.iter().any(|path| path.components().any(|c| c.as_os_str() == "imported")), "{files:?}");
+    for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         for (number, line) in text.lines().enumerate() {
             let doc = line.trim_start();
@@ -125,4 +134,26 @@ fn model_docs_cite_no_repository_file() {
         }
     }
     assert!(cited.is_empty(), "{}", cited.join("\n"));
+}
+
+/// The imported tier changes nothing of the curated crate: generated without `spec/imported.json`, every file is
+/// byte for byte what it is with it, except the four that list resources and features (the tier's modules and
+/// features are behind `cfg(feature = "unstable-*")`, so a default build compiles what it compiled without them).
+#[test]
+fn the_imported_tier_leaves_the_curated_files_alone() {
+    let with = xtask::codegen::Paths::find().unwrap();
+    assert!(with.imported.is_some(), "the repository has spec/imported.json");
+    let without = xtask::codegen::Paths { imported: None, ..with.clone() };
+    let (with, without) = (xtask::codegen::generate(&with).unwrap(), xtask::codegen::generate(&without).unwrap());
+    let with: std::collections::BTreeMap<&str, &str> =
+        with.iter().map(|f| (f.path.as_str(), f.contents.as_str())).collect();
+    let mut differ = Vec::new();
+    for file in &without {
+        match with.get(file.path.as_str()) {
+            Some(contents) if *contents == file.contents => {}
+            _ => differ.push(file.path.as_str()),
+        }
+    }
+    assert_eq!(differ, ["Cargo.toml", "README.md", "src/lib.rs", "src/models/mod.rs"]);
+    assert!(with.len() > without.len() + 285, "{} files with the tier, {} without", with.len(), without.len());
 }

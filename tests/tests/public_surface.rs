@@ -4,7 +4,7 @@
 //! out, so the snapshot changes only when the surface does, and such a change shows in review
 //! (`cargo insta review`). Resource modules and models are in the curated API outline (`snapshots.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use syn::{Attribute, Fields, ImplItem, Item, TraitItem, Type, UseTree, Visibility};
@@ -157,7 +157,21 @@ fn surface() -> String {
     let mut definitions: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let mut impls: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let runtime_files = rust_files(&generated().join("runtime")).into_iter().filter(|f| !f.ends_with("tests.rs"));
-    let resource_files = rust_files(&generated()).into_iter().filter(|f| !f.ends_with("lib.rs"));
+    // The imported tier's modules are outside the semver promise (each behind its `unstable-*` feature): counted, not
+    // listed (nor their `Client` accessors), so the tier's changes (a resource promoted, Halo's swagger updated) do
+    // not churn this snapshot.
+    let imported: BTreeSet<String> = lib
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Mod(module) if module.attrs.iter().any(imported_cfg) => Some(format!("{}.rs", module.ident)),
+            _ => None,
+        })
+        .collect();
+    let resource_files = rust_files(&generated()).into_iter().filter(|f| {
+        let name = f.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        name != "lib.rs" && !imported.contains(&name)
+    });
     for (path, in_runtime) in runtime_files.map(|f| (f, true)).chain(resource_files.map(|f| (f, false))) {
         for item in parse(&path).items {
             match item {
@@ -181,6 +195,7 @@ fn surface() -> String {
     let mut reexported = Vec::new();
     for item in lib.items {
         match item {
+            Item::Mod(module) if module.attrs.iter().any(imported_cfg) => {}
             Item::Mod(mut module) => {
                 surface_attrs(&mut module.attrs);
                 root.push(Item::Mod(module));
@@ -202,6 +217,10 @@ fn surface() -> String {
         }
     }
     let mut out = format!("// generated/src/lib.rs\n{}", prettyplease::unparse(&file(root)));
+    out.push_str(&format!(
+        "// and {} modules of the imported tier, each behind its own `unstable-*` feature\n",
+        imported.len()
+    ));
     for (source, exported) in reexported {
         // A re-exported runtime module (`webhook_receiver`): the public items of its file, each with its impls.
         let module = generated().join("runtime").join(format!("{source}.rs"));
@@ -238,6 +257,17 @@ fn surface() -> String {
         out.push_str(&format!("\n// halopsa::{exported}\n{}", prettyplease::unparse(&file(items))));
     }
     out
+}
+
+/// `#[cfg(feature = "unstable-...")]`: an imported resource's module.
+fn imported_cfg(attr: &Attribute) -> bool {
+    attr.path().is_ident("cfg")
+        && attr.parse_args::<syn::MetaNameValue>().is_ok_and(|meta| match &meta.value {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(feature), .. }) => {
+                meta.path.is_ident("feature") && feature.value().starts_with("unstable-")
+            }
+            _ => false,
+        })
 }
 
 fn file(items: Vec<Item>) -> syn::File {

@@ -12,7 +12,7 @@ use codegen::ir::{Api, Owner, ParamTy, Response, Ty, TypeKind, UpsertRole};
 fn generated(path: &Path) -> String {
     let spec = std::fs::read_to_string(path).expect("fixture is readable");
     let name = format!("tests/fixtures/{}", path.file_name().unwrap().to_string_lossy());
-    let input = codegen::Input { spec: &spec, spec_name: &name, changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: &name, changelog: None, imported: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{name}: {errors}"));
     let mut out = String::new();
     for file in files.iter().filter(|f| {
@@ -91,6 +91,9 @@ fn outline(api: &Api) -> String {
         let (owner, features) = match &def.owner {
             Owner::Shared(features) => ("shared".to_owned(), format!(" (features {})", features.join(" | "))),
             Owner::Resource(module) => (module.clone(), String::new()),
+            Owner::Imported { file, features } => {
+                (format!("imported/shared/{file}"), format!(" (features {})", features.join(" | ")))
+            }
         };
         let shape = match &def.kind {
             TypeKind::Struct(s) => format!("struct, {} fields", s.fields.len()),
@@ -126,7 +129,7 @@ fn unused_models_have_a_default_feature() {
     let manifest = |fixture: &str| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture);
         let spec = std::fs::read_to_string(&path).unwrap();
-        let input = codegen::Input { spec: &spec, spec_name: fixture, changelog: None };
+        let input = codegen::Input { spec: &spec, spec_name: fixture, changelog: None, imported: None };
         let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
         files.into_iter().find(|f| f.path == "Cargo.toml").unwrap().contents
     };
@@ -144,7 +147,7 @@ fn unused_models_have_a_default_feature() {
 fn features_off_by_default_and_umbrella_features() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/features.json");
     let spec = std::fs::read_to_string(&path).unwrap();
-    let input = codegen::Input { spec: &spec, spec_name: "features.json", changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: "features.json", changelog: None, imported: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
     let file = |name: &str| files.iter().find(|f| f.path == name).unwrap().contents.clone();
     let manifest = file("Cargo.toml");
@@ -160,4 +163,78 @@ fn features_off_by_default_and_umbrella_features() {
     assert!(readme.contains("client.agents().list()"), "the example uses a default resource: {readme}");
     assert!(readme.contains("| Quotes | `client.quotes()` | `quotes` | no | `sales`, `full` |"), "{readme}");
     assert!(readme.contains("| Agents | `client.agents()` | `agents` | yes | `full` |"), "{readme}");
+}
+
+/// The imported tier (tags with `x-halo-imported: true`): each resource behind an `unstable-<module>` feature that is
+/// off by default and not in `full`, turning on the curated feature that compiles a curated model it uses;
+/// `unstable-imported` turns on all of them; the README has the tier's section (its semver promise and its table)
+/// and lists only curated resources in the curated table; every imported item's docs say it is imported.
+#[test]
+fn imported_tier_features_docs_and_readme() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/imported_tier.json");
+    let spec = std::fs::read_to_string(&path).unwrap();
+    let input = codegen::Input { spec: &spec, spec_name: "imported_tier.json", changelog: None, imported: None };
+    let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
+    let file = |name: &str| files.iter().find(|f| f.path == name).unwrap().contents.clone();
+    let manifest = file("Cargo.toml");
+    let line = |start: &str| manifest.lines().find(|line| line.starts_with(start)).unwrap_or_default().to_owned();
+    assert_eq!(line("default = "), r#"default = ["rustls-ring", "agents"]"#, "{manifest}");
+    assert_eq!(line("full = "), r#"full = ["agents"]"#, "{manifest}");
+    assert_eq!(line("unstable-widgets = "), r#"unstable-widgets = ["agents"]"#, "{manifest}");
+    assert_eq!(line("unstable-gadgets = "), "unstable-gadgets = []", "{manifest}");
+    assert_eq!(
+        line("unstable-imported = "),
+        r#"unstable-imported = ["unstable-gadgets", "unstable-gizmos", "unstable-widgets"]"#
+    );
+    let readme = file("README.md");
+    assert!(readme.contains("## The imported tier (`unstable-*` features)"), "{readme}");
+    assert!(readme.contains("**Semver.** The imported tier is outside the crate's semver promise."), "{readme}");
+    assert!(readme.contains("| Widgets | `Widget` | `client.widgets()` | `unstable-widgets` | `agents` |"), "{readme}");
+    assert!(readme.contains("| Agents | `client.agents()` | `agents` | yes | `full` |"), "{readme}");
+    assert!(!readme.contains("| Widgets | `client.widgets()`"), "the curated table has no imported resource");
+    for module in ["widgets", "gadgets", "gizmos"] {
+        let text = file(&format!("src/{module}.rs"));
+        let label = format!("*Imported from Halo's swagger, not curated* (cargo feature `unstable-{module}`)");
+        // The module, the accessor and the resource type.
+        assert_eq!(text.matches(&label).count(), 3, "{text}");
+    }
+    for model in ["imported/widgets", "imported/gadgets", "imported/gizmos", "imported/shared/part"] {
+        let text = file(&format!("src/models/{model}.rs"));
+        assert!(text.contains("/// *Imported from Halo's swagger, not curated*: outside the crate's semver"), "{text}");
+    }
+    assert!(!file("src/agents.rs").contains("Imported") && !file("src/models/agents.rs").contains("Imported"));
+
+    // The same spec without the tier: the curated files are byte for byte what they are beside it.
+    let mut curated_only: serde_json::Value = serde_json::from_str(&spec).unwrap();
+    curated_only["tags"].as_array_mut().unwrap().retain(|tag| tag.get("x-halo-imported").is_none());
+    curated_only["paths"].as_object_mut().unwrap().retain(|path, _| path == "/Agent/{id}");
+    curated_only["components"]["schemas"].as_object_mut().unwrap().retain(|name, _| name == "Agent");
+    let curated_only = curated_only.to_string();
+    let input =
+        codegen::Input { spec: &curated_only, spec_name: "imported_tier.json", changelog: None, imported: None };
+    let without = codegen::generate(&input).unwrap_or_else(|errors| panic!("{errors}"));
+    for name in ["src/agents.rs", "src/models/agents.rs"] {
+        assert_eq!(without.iter().find(|f| f.path == name).unwrap().contents, file(name), "{name}");
+    }
+}
+
+/// The crate in the repository: no imported resource is on by default or in `full`, and every one is in
+/// `unstable-imported`.
+#[test]
+fn the_crate_keeps_the_imported_tier_off_by_default() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/Cargo.toml")).unwrap();
+    let list = |name: &str| {
+        let line = manifest.lines().find(|line| line.starts_with(&format!("{name} = "))).unwrap();
+        line.split('"').skip(1).step_by(2).map(str::to_owned).collect::<Vec<_>>()
+    };
+    let imported: Vec<String> = manifest
+        .lines()
+        .filter_map(|line| line.split_once(" = ").map(|(name, _)| name))
+        .filter(|name| name.starts_with("unstable-") && *name != "unstable-imported")
+        .map(str::to_owned)
+        .collect();
+    assert!(imported.len() > 200, "{imported:?}");
+    assert!(list("default").iter().chain(&list("full")).all(|f| !f.starts_with("unstable-")));
+    assert_eq!(list("unstable-imported"), imported);
 }

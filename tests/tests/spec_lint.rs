@@ -224,6 +224,10 @@ fn dates_are_date_times() {
     let models = root().join("generated/src/models");
     for entry in std::fs::read_dir(&models).expect("generated models") {
         let path = entry.expect("an entry").path();
+        // `models/imported/`: the imported tier is Halo's swagger as it is, not the curated spec this lint is about.
+        if path.is_dir() {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).expect("a model file");
         for line in text.lines() {
             let Some(field) = line.trim().strip_prefix("pub ").and_then(|rest| rest.strip_suffix(": Option<String>,"))

@@ -67,7 +67,7 @@ fn set(spec: &mut Value, pointer: &str, value: Option<Value>) {
 
 /// Generates from `text` and asserts exactly one error, at `pointer`, whose message contains `message`.
 fn check_text(text: &str, pointer: &str, message: &str) {
-    let input = codegen::Input { spec: text, spec_name: "spec.json", changelog: None };
+    let input = codegen::Input { spec: text, spec_name: "spec.json", changelog: None, imported: None };
     let errors = codegen::generate(&input).expect_err("the spec must be rejected");
     let found: Vec<String> = errors.errors().iter().map(|e| format!("{} | {}", e.pointer, e.message)).collect();
     assert!(
@@ -86,7 +86,8 @@ fn check(change: impl FnOnce(&mut Value), pointer: &str, message: &str) {
 #[test]
 fn base_spec_is_valid() {
     let text = serde_json::to_string(&base()).unwrap();
-    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None }).unwrap();
+    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None, imported: None })
+        .unwrap();
 }
 
 #[test]
@@ -148,7 +149,7 @@ fn dangling_ref_inside_a_list_response_one_of() {
             &format!("{schema}/{branch}"),
             &format!("dangling `$ref`: `#/components/schemas/{missing}` does not exist"),
         );
-        let input = codegen::Input { spec: &text, spec_name: "spec.json", changelog: None };
+        let input = codegen::Input { spec: &text, spec_name: "spec.json", changelog: None, imported: None };
         let errors = codegen::generate(&input).expect_err("rejected");
         assert!(
             errors.errors().iter().all(|e| !e.message.contains("only supported for list responses")),
@@ -235,7 +236,8 @@ fn query_parameter_of_type_bool_hint() {
     let mut spec = base();
     set(&mut spec, "/paths/~1Agent/get/parameters/1/schema/type", Some(json!("bool")));
     let text = serde_json::to_string(&spec).unwrap();
-    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None }).unwrap_err();
+    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None, imported: None })
+        .unwrap_err();
     assert_eq!(errors.errors()[0].hint.as_deref(), Some("use `\"type\": \"boolean\"`"));
 }
 
@@ -494,7 +496,8 @@ fn every_error_is_reported_at_once() {
     set(&mut spec, "/paths/~1Agent~1{id}/get/operationId", Some(json!("listAgents")));
     set(&mut spec, "/components/schemas/Agent/properties/teams/items/$ref", Some(json!("#/components/schemas/Teams")));
     let text = serde_json::to_string(&spec).unwrap();
-    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None }).unwrap_err();
+    let errors = codegen::generate(&codegen::Input { spec: &text, spec_name: "s", changelog: None, imported: None })
+        .unwrap_err();
     assert_eq!(errors.errors().len(), 3, "{errors}");
 }
 
@@ -521,8 +524,13 @@ fn broken_specs_leave_the_output_untouched() {
     for (name, text) in cases {
         let spec_path = dir.join("spec.json");
         std::fs::write(&spec_path, text).unwrap();
-        let paths =
-            xtask::codegen::Paths { spec: spec_path, changelog: dir.join("none.md"), out: out.clone(), cli_out: None };
+        let paths = xtask::codegen::Paths {
+            spec: spec_path,
+            imported: None,
+            changelog: dir.join("none.md"),
+            out: out.clone(),
+            cli_out: None,
+        };
         let error = xtask::codegen::write(&paths).expect_err(name).to_string();
         assert!(error.contains("spec.json"), "{name}: {error}");
         assert_eq!(std::fs::read_to_string(out.join("src/lib.rs")).unwrap(), "// sentinel\n", "{name}");
@@ -533,6 +541,7 @@ fn broken_specs_leave_the_output_untouched() {
     std::fs::write(dir.join("spec.json"), serde_json::to_string(&base()).unwrap()).unwrap();
     let paths = xtask::codegen::Paths {
         spec: dir.join("spec.json"),
+        imported: None,
         changelog: dir.join("none.md"),
         out: out.clone(),
         cli_out: None,
@@ -699,7 +708,8 @@ fn feature_groups() {
     set(&mut valid, "/x-halo-feature-groups", Some(group("people", json!(["Agents"]))));
     set(&mut valid, "/tags/0/x-halo-default", Some(json!(false)));
     let text = serde_json::to_string(&valid).unwrap();
-    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None }).unwrap();
+    codegen::generate(&codegen::Input { spec: &text, spec_name: "spec.json", changelog: None, imported: None })
+        .unwrap();
 }
 
 #[test]
@@ -719,4 +729,146 @@ fn idempotent_when_items_have_a_property_they_do_not_have() {
         "/paths/~1Agent/post/x-halo-idempotent",
         "must be true or false, or `{\"when_items_have\": \"<property>\"}`",
     );
+}
+
+/// `x-halo-imported` on a tag: a boolean, and an imported resource is never in `default`; feature groups are curated.
+#[test]
+fn imported_tags() {
+    check(
+        |s| set(s, "/tags/0/x-halo-imported", Some(json!("yes"))),
+        "/tags/0/x-halo-imported",
+        "must be true or false",
+    );
+    check(
+        |s| {
+            set(s, "/tags/0/x-halo-imported", Some(json!(true)));
+            set(s, "/tags/0/x-halo-default", Some(json!(true)))
+        },
+        "/tags/0/x-halo-default",
+        "the imported resource `Agents` cannot be in `default`",
+    );
+    let group = |name: &str| json!([{"name": name, "description": "d", "tags": ["Agents"]}]);
+    check(
+        |s| set(s, "/x-halo-feature-groups", Some(group("unstable-people"))),
+        "/x-halo-feature-groups/0/name",
+        "has the name of another cargo feature",
+    );
+    check(
+        |s| set(s, "/x-halo-feature-groups", Some(group("unstable-imported"))),
+        "/x-halo-feature-groups/0/name",
+        "has the name of another cargo feature",
+    );
+    check(
+        |s| {
+            set(s, "/tags/0/x-halo-imported", Some(json!(true)));
+            set(s, "/x-halo-feature-groups", Some(group("people")))
+        },
+        "/x-halo-feature-groups/0/tags/0",
+        "\"Agents\" is an imported resource",
+    );
+}
+
+/// A small valid imported tier for `base()`: one marked resource whose model refers to the curated `Agent`.
+fn tier() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "tier", "version": "1"},
+        "tags": [{"name": "Gadgets", "x-halo-imported": true}],
+        "paths": {
+            "/Gadget/{id}": {
+                "get": {
+                    "operationId": "getGadget", "tags": ["Gadgets"],
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                        {"name": "deep", "in": "query", "schema": {"type": "boolean"}}
+                    ],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Gadget"}}}}}
+                }
+            }
+        },
+        "components": {"schemas": {
+            "Gadget": {"type": "object", "properties": {"id": {"type": "integer"}, "owner": {"$ref": "#/components/schemas/Agent"}}}
+        }}
+    })
+}
+
+fn generate_with_tier(tier: &Value) -> Result<Vec<codegen::GeneratedFile>, codegen::Diagnostics> {
+    let (spec, tier) = (serde_json::to_string(&base()).unwrap(), serde_json::to_string_pretty(tier).unwrap());
+    let imported = Some(codegen::Imported { spec: &tier, name: "tier.json" });
+    codegen::generate(&codegen::Input { spec: &spec, spec_name: "spec.json", changelog: None, imported })
+}
+
+/// The imported tier is merged into the spec before validation: it must be disjoint from the spec, marked, and
+/// schemas-only in its components; its errors, its validation errors included, name it and point into it.
+#[test]
+fn imported_tier_document() {
+    let files = generate_with_tier(&tier()).unwrap_or_else(|errors| panic!("{errors}"));
+    let manifest = &files.iter().find(|f| f.path == "Cargo.toml").unwrap().contents;
+    assert!(manifest.contains("\nunstable-gadgets = [\"agents\"]\n"), "{manifest}");
+    let check_tier = |change: &dyn Fn(&mut Value), pointer: &str, message: &str| {
+        let mut tier = tier();
+        change(&mut tier);
+        let errors = generate_with_tier(&tier).expect_err("the tier must be rejected");
+        let found: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
+        assert!(
+            errors
+                .errors()
+                .iter()
+                .any(|e| e.file.as_deref() == Some("tier.json") && e.pointer == pointer && e.message.contains(message)),
+            "expected `{message}` at tier.json#{pointer}, got:\n{}",
+            found.join("\n")
+        );
+    };
+    check_tier(&|t| set(t, "/tags/0/x-halo-imported", None), "/tags/0/x-halo-imported", "does not say");
+    check_tier(
+        &|t| set(t, "/tags/0", Some(json!({"name": "Agents", "x-halo-imported": true}))),
+        "/tags/0/name",
+        "`Agents` is a tag of the curated spec too",
+    );
+    check_tier(
+        &|t| {
+            let op = t["paths"]["/Gadget/{id}"]["get"].clone();
+            set(t, "/paths/~1Agent~1{id}", Some(json!({"get": op})))
+        },
+        "/paths/~1Agent~1{id}/get",
+        "the curated spec has `GET /Agent/{id}` too",
+    );
+    check_tier(
+        &|t| set(t, "/components/schemas/Agent", Some(json!({"type": "object"}))),
+        "/components/schemas/Agent",
+        "the curated spec has a schema `Agent` too",
+    );
+    check_tier(
+        &|t| {
+            set(
+                t,
+                "/components/parameters",
+                Some(json!({"p": {"name": "p", "in": "query", "schema": {"type": "string"}}})),
+            )
+        },
+        "/components/parameters",
+        "the imported tier's components are schemas only",
+    );
+    check_tier(
+        &|t| set(t, "/x-halo-feature-groups", Some(json!([]))),
+        "/x-halo-feature-groups",
+        "the imported tier cannot have feature groups",
+    );
+    // A validation error of the merged spec in one of the tier's operations or schemas points into the tier.
+    check_tier(
+        &|t| set(t, "/paths/~1Gadget~1{id}/get/parameters/1/schema/type", Some(json!("int"))),
+        "/paths/~1Gadget~1{id}/get/parameters/1/schema/type",
+        "",
+    );
+    check_tier(
+        &|t| set(t, "/components/schemas/Gadget/properties/owner/$ref", Some(json!("#/components/schemas/Nobody"))),
+        "/components/schemas/Gadget/properties/owner/$ref",
+        "",
+    );
+    // Not JSON at all.
+    let spec = serde_json::to_string(&base()).unwrap();
+    let imported = Some(codegen::Imported { spec: "{", name: "tier.json" });
+    let errors = codegen::generate(&codegen::Input { spec: &spec, spec_name: "spec.json", changelog: None, imported })
+        .expect_err("a truncated tier");
+    assert!(errors.to_string().contains("error: tier.json#/: the spec ends too early"), "{errors}");
 }

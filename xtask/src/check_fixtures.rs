@@ -52,7 +52,7 @@ fn fixture_crate(path: &Path) -> Result<FixtureCrate> {
     let spec = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let spec_name = format!("tests/fixtures/{fixture}");
     let errors = |errors: codegen::Diagnostics| format!("{spec_name}: {errors}");
-    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: None, imported: None };
     let mut files = codegen::generate(&input).map_err(errors)?;
     let package = format!("fixture-{}", fixture.trim_end_matches(".json").replace('_', "-"));
     for file in files.iter_mut().filter(|file| file.path == "Cargo.toml") {
@@ -61,8 +61,9 @@ fn fixture_crate(path: &Path) -> Result<FixtureCrate> {
     let api = codegen::lower_spec(&spec, &spec_name).map_err(errors)?;
     let mut alone: BTreeSet<String> = BTreeSet::new();
     for def in api.types.values() {
-        if let Owner::Shared(features) = &def.owner {
-            alone.extend(features.iter().cloned());
+        match &def.owner {
+            Owner::Shared(features) | Owner::Imported { features, .. } => alone.extend(features.iter().cloned()),
+            Owner::Resource(_) => {}
         }
     }
     if alone.len() < 2 {
@@ -70,9 +71,14 @@ fn fixture_crate(path: &Path) -> Result<FixtureCrate> {
     }
     let manifest = &files.iter().find(|file| file.path == "Cargo.toml").expect("a manifest").contents;
     // Resources and the umbrella features that only turn resources on (`full`, the spec's groups) are not TLS backends.
-    let mut not_backends: BTreeSet<&str> = api.resources.iter().map(|r| r.module.as_str()).collect();
+    let mut not_backends: BTreeSet<&str> = api.resources.iter().map(|r| r.feature.as_str()).collect();
     not_backends.extend(api.feature_groups.iter().map(|g| g.name.as_str()));
-    not_backends.extend(["default", codegen::ir::FULL_FEATURE, codegen::ir::UNUSED_MODELS_FEATURE]);
+    not_backends.extend([
+        "default",
+        codegen::ir::FULL_FEATURE,
+        codegen::ir::IMPORTED_FEATURE,
+        codegen::ir::UNUSED_MODELS_FEATURE,
+    ]);
     // The webhook receiver's features are the manifest template's, whatever the spec; they are checked by
     // `--all-features`, and not needed to build a feature alone.
     not_backends.extend(["webhook-receiver", "webhook-axum"]);

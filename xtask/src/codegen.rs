@@ -2,7 +2,8 @@
 //!
 //! Writing is atomic in the sense that matters: the spec is fully validated and every file generated in memory
 //! before the first byte is written, so a spec with errors leaves `generated/` exactly as it was. Only files whose
-//! bytes differ are written, and files the generator no longer produces are removed.
+//! bytes differ are written, and files the generator no longer produces are removed. The curated spec is generated
+//! with its imported tier (`spec/imported.json`) merged in.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,9 @@ pub const FIX: &str = "cargo xtask codegen";
 pub struct Paths {
     /// The spec file.
     pub spec: PathBuf,
+    /// The imported tier merged into it (`spec/imported.json` by default, when it exists; none with another
+    /// `--spec`).
+    pub imported: Option<PathBuf>,
     /// The changelog copied into the crate, if it exists.
     pub changelog: PathBuf,
     /// The crate directory.
@@ -31,6 +35,8 @@ impl Paths {
     pub fn in_root(root: &Path) -> Self {
         Paths {
             spec: root.join("spec/halopsa.json"),
+            // A checkout without the tier (a scratch one) generates the curated spec alone.
+            imported: Some(root.join(crate::import::TIER_PATH)).filter(|path| path.exists()),
             changelog: root.join("spec/CHANGELOG.md"),
             out: root.join("generated"),
             cli_out: Some(root.join("cli/src/generated")),
@@ -99,15 +105,31 @@ impl Drift {
     }
 }
 
-/// `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`.
+/// `cargo xtask codegen [--check] [--spec PATH] [--imported PATH | --no-imported] [--out DIR]`: the imported tier is
+/// `spec/imported.json` with the default spec, none with another unless `--imported` names one.
 pub fn main(args: &[String]) -> Result<()> {
     let mut paths = Paths::find()?;
     let mut check_only = false;
+    let mut imported_given = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check_only = true,
-            "--spec" => paths.spec = PathBuf::from(args.next().ok_or("--spec needs a path")?),
+            "--spec" => {
+                paths.spec = PathBuf::from(args.next().ok_or("--spec needs a path")?);
+                // Another spec has no imported tier unless `--imported` names one.
+                if !imported_given {
+                    paths.imported = None;
+                }
+            }
+            "--imported" => {
+                paths.imported = Some(PathBuf::from(args.next().ok_or("--imported needs a path")?));
+                imported_given = true;
+            }
+            "--no-imported" => {
+                paths.imported = None;
+                imported_given = true;
+            }
             "--out" => {
                 paths.out = PathBuf::from(args.next().ok_or("--out needs a directory")?);
                 // Another crate directory is a scratch generation: the CLI is generated only with `--cli-out`.
@@ -153,6 +175,15 @@ pub fn fix_command(paths: &Paths) -> String {
             command.push_str(&format!(" {flag} {}", display(path)));
         }
     }
+    // `--spec` alone means no tier; say the tier wherever it is not what the command line would default to.
+    let spec_is_default = defaults.as_ref().is_some_and(|d| d.spec == paths.spec);
+    let implied = if spec_is_default { defaults.as_ref().and_then(|d| d.imported.clone()) } else { None };
+    if paths.imported != implied {
+        match &paths.imported {
+            Some(path) => command.push_str(&format!(" --imported {}", display(path))),
+            None => command.push_str(" --no-imported"),
+        }
+    }
     if let Some(cli_out) = &paths.cli_out
         && defaults.as_ref().and_then(|d| d.cli_out.as_ref()) != Some(cli_out)
     {
@@ -166,7 +197,15 @@ pub fn generate(paths: &Paths) -> Result<Vec<codegen::GeneratedFile>> {
     let spec = fs::read_to_string(&paths.spec).map_err(|e| format!("cannot read {}: {e}", paths.spec.display()))?;
     let changelog = fs::read_to_string(&paths.changelog).ok();
     let spec_name = spec_name(&paths.spec);
-    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: changelog.as_deref() };
+    let tier = match &paths.imported {
+        Some(path) => {
+            let text = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Some((text, self::spec_name(path)))
+        }
+        None => None,
+    };
+    let imported = tier.as_ref().map(|(spec, name)| codegen::Imported { spec, name });
+    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: changelog.as_deref(), imported };
     codegen::generate(&input).map_err(|diagnostics| format!("{}: {diagnostics}", paths.spec.display()).into())
 }
 
@@ -174,7 +213,7 @@ pub fn generate(paths: &Paths) -> Result<Vec<codegen::GeneratedFile>> {
 pub fn generate_cli(paths: &Paths) -> Result<Vec<codegen::GeneratedFile>> {
     let spec = fs::read_to_string(&paths.spec).map_err(|e| format!("cannot read {}: {e}", paths.spec.display()))?;
     let spec_name = spec_name(&paths.spec);
-    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: &spec_name, changelog: None, imported: None };
     codegen::generate_cli(&input).map_err(|diagnostics| format!("{}: {diagnostics}", paths.spec.display()).into())
 }
 

@@ -103,7 +103,7 @@ pub fn run(from: &Path, out: &Path, build: bool) -> Result<Figures> {
     let resources = document["tags"].as_array().map_or(0, |tags| tags.len());
 
     let started = Instant::now();
-    let input = codegen::Input { spec: &spec, spec_name: "target/full-api/spec.json", changelog: None };
+    let input = codegen::Input { spec: &spec, spec_name: "target/full-api/spec.json", changelog: None, imported: None };
     let files =
         codegen::generate(&input).map_err(|errors| format!("generating from the whole API failed: {errors}"))?;
     let generate_seconds = started.elapsed().as_secs_f64();

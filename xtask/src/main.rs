@@ -6,11 +6,15 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  codegen [--check] [--spec PATH] [--out DIR] [--cli-out DIR]
-      regenerate generated/ and cli/src/generated/ from spec/halopsa.json (--check: write nothing, fail if
-      stale; --out: a scratch crate only, unless --cli-out names where the command line's part goes)
-  import --from SWAGGER [--resource NAME ...] [--spec PATH] [--all]
-      update the curated spec from a Halo swagger document
+  codegen [--check] [--spec PATH] [--imported PATH | --no-imported] [--out DIR] [--cli-out DIR]
+      regenerate generated/ from spec/halopsa.json and its imported tier spec/imported.json, and
+      cli/src/generated/ from spec/halopsa.json (--check: write nothing, fail if stale; --out: a scratch crate
+      only, unless --cli-out names where the command line's part goes)
+  import [--from SWAGGER] [--resource NAME ...] [--spec PATH] [--all] [--dry-run]
+      update the curated spec from a Halo swagger document (default: spec/upstream/halo-swagger-2025-03.json),
+      then rewrite the imported tier; --resource NAME of the tier promotes it to the curated spec
+  import --tier [--check]
+      rewrite spec/imported.json (the resources the curated spec lacks) from the curated spec and the swagger
   api-diff OLD NEW [--changelog]
       report API changes between two specs (files, or git revisions as REV:spec/halopsa.json)
   full-api [--from SWAGGER] [--out DIR] [--no-build]

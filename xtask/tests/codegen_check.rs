@@ -27,6 +27,7 @@ impl Drop for Scratch {
 fn paths(scratch: &Path) -> Paths {
     Paths {
         spec: xtask::project_root().unwrap().join("tests/fixtures/create_update.json"),
+        imported: None,
         changelog: scratch.join("no-changelog.md"),
         out: scratch.join("crate"),
         cli_out: None,

@@ -252,7 +252,7 @@ fn workspace() -> PathBuf {
 /// Generates the crate of `spec` into `dir`, with the workspace's lock file so nothing is resolved anew.
 fn generate(spec: &str, dir: &Path) {
     let _ = fs::remove_dir_all(dir);
-    let input = codegen::Input { spec, spec_name: "spec.json", changelog: None };
+    let input = codegen::Input { spec, spec_name: "spec.json", changelog: None, imported: None };
     let files = codegen::generate(&input).unwrap_or_else(|errors| panic!("the fixture is valid: {errors}"));
     for file in files {
         let path = dir.join(&file.path);

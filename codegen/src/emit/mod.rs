@@ -48,6 +48,18 @@ pub fn cli_files(api: &Api) -> Vec<(String, Output)> {
     files
 }
 
+/// The doc line every imported model carries (resources say it with their feature: `imported_label`).
+pub(crate) const IMPORTED_LABEL: &str = "*Imported from Halo's swagger, not curated*: outside the crate's semver promise, it may be \
+     renamed, retyped or promoted in any release (the crate's README, \"The imported tier\").";
+
+/// The doc line of an imported resource (its module, accessor and accessor type).
+pub(crate) fn imported_label(feature: &str) -> String {
+    format!(
+        "*Imported from Halo's swagger, not curated* (cargo feature `{feature}`): outside the crate's semver promise, \
+         it may be renamed, retyped or promoted in any release (the crate's README, \"The imported tier\")."
+    )
+}
+
 /// `#[doc = " line"]` attributes, one per line, as prettyplease prints `/// line`.
 fn doc_attrs(lines: &[String]) -> TokenStream {
     let attrs = lines.iter().map(|line| {

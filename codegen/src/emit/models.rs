@@ -1,18 +1,22 @@
-//! Models: one file per owning resource (`models/agents.rs`) plus `models/shared.rs`, and `models/mod.rs`.
+//! Models: one file per owning resource (`models/agents.rs`) plus `models/shared.rs`, and `models/mod.rs`; the
+//! imported tier's under `models/imported/` (`imported_files`).
 
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Output, doc_attrs, ident, ty_tokens};
+use super::{IMPORTED_LABEL, Output, doc_attrs, ident, ty_tokens};
 use crate::ir::*;
 
 pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
-    // File → its types, sorted by Rust name so output order never depends on spec order.
+    // File → its types, sorted by Rust name so output order never depends on spec order. The curated tier's files
+    // are exactly what they would be without an imported tier; the imported tier's are under `models/imported/`.
     let mut by_file: BTreeMap<&str, Vec<&TypeDef>> = BTreeMap::new();
+    let mut imported_by_file: BTreeMap<&str, Vec<&TypeDef>> = BTreeMap::new();
     for def in api.types.values() {
-        by_file.entry(file(&def.owner)).or_default().push(def);
+        let files = if def.imported { &mut imported_by_file } else { &mut by_file };
+        files.entry(file(&def.owner)).or_default().push(def);
     }
     let mut files = Vec::new();
     let mut declarations = Vec::new();
@@ -60,6 +64,17 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
             mod #name;
             #cfg
             pub use #name::*;
+        });
+    }
+    if !imported_by_file.is_empty() {
+        let (imported_files, features) = imported_files(api, imported_by_file);
+        files.extend(imported_files);
+        let cfg = any_feature(&features);
+        declarations.push(quote! {
+            #cfg
+            mod imported;
+            #cfg
+            pub use imported::*;
         });
     }
     files.push((
@@ -117,23 +132,131 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
     files
 }
 
-/// The module (file) of `models/` a type is defined in.
+/// The imported tier's models: `models/imported/<module>.rs` with the models only that imported resource uses, and
+/// `models/imported/shared/<model>.rs` with one model several of them use, each module behind the features that
+/// need it, so that a consumer turning one imported resource on parses its own file and the few shared ones it uses
+/// (never `models/shared.rs`'s worth of imported models), and a default build parses none of them. Returns the files
+/// and every feature that compiles one of them.
+fn imported_files(api: &Api, by_file: BTreeMap<&str, Vec<&TypeDef>>) -> (Vec<(String, Output)>, Vec<String>) {
+    let feature_of: BTreeMap<&str, &str> =
+        api.resources.iter().map(|r| (r.module.as_str(), r.feature.as_str())).collect();
+    let mut files = Vec::new();
+    let (mut declarations, mut shared_declarations) = (Vec::new(), Vec::new());
+    let (mut all_features, mut shared_features) = (Vec::new(), Vec::new());
+    for (module, mut defs) in by_file {
+        defs.sort_by(|a, b| a.rust_name.cmp(&b.rust_name));
+        let (path, doc, features) = match &defs[0].owner {
+            Owner::Imported { file, features } => (
+                format!("src/models/imported/shared/{}.rs", unraw(file)),
+                format!(
+                    " The imported model `{}`, used by several imported resources (cargo features {}).",
+                    defs[0].rust_name,
+                    features.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                ),
+                features.clone(),
+            ),
+            _ => {
+                let feature = feature_of.get(module).copied().unwrap_or(module).to_owned();
+                (
+                    format!("src/models/imported/{module}.rs"),
+                    format!(" Models used only by the imported `{module}` resource (cargo feature `{feature}`)."),
+                    vec![feature],
+                )
+            }
+        };
+        let uses_others = defs.iter().any(|def| references(def).iter().any(|id| file(&api.ty(*id).owner) != module));
+        let import = uses_others.then(|| {
+            quote!(
+                use crate::models::*;
+            )
+        });
+        let items = defs.iter().map(|def| type_def(api, def, &quote!()));
+        files.push((
+            path,
+            Output::Rust(quote! {
+                #![doc = #doc]
+                #import
+                #(#items)*
+            }),
+        ));
+        let cfg = any_feature(&features);
+        let name = ident(module);
+        let declaration = quote! {
+            #cfg
+            mod #name;
+            #cfg
+            pub use #name::*;
+        };
+        all_features.extend(features.iter().cloned());
+        if matches!(defs[0].owner, Owner::Imported { .. }) {
+            shared_features.extend(features);
+            shared_declarations.push(declaration);
+        } else {
+            declarations.push(declaration);
+        }
+    }
+    shared_features.sort();
+    shared_features.dedup();
+    all_features.sort();
+    all_features.dedup();
+    if !shared_declarations.is_empty() {
+        files.push((
+            "src/models/imported/shared/mod.rs".to_owned(),
+            Output::Rust(quote! {
+                //! The imported models several imported resources use: one file each, compiled with the features of
+                //! the resources that use it.
+                #(#shared_declarations)*
+            }),
+        ));
+        let cfg = any_feature(&shared_features);
+        declarations.push(quote! {
+            #cfg
+            mod shared;
+            #cfg
+            pub use shared::*;
+        });
+    }
+    files.push((
+        "src/models/imported/mod.rs".to_owned(),
+        Output::Rust(quote! {
+            //! The models of the imported tier: Halo's swagger as it is, not curated, and outside the crate's semver
+            //! promise (the crate's README, "The imported tier"). Each is compiled only with the `unstable-*`
+            //! features of the resources that use it.
+            #(#declarations)*
+        }),
+    ));
+    (files, all_features)
+}
+
+/// `#[cfg(feature = "x")]`, or `#[cfg(any(feature = "x", ...))]` for several.
+fn any_feature(features: &[String]) -> TokenStream {
+    match features {
+        [feature] => quote!(#[cfg(feature = #feature)]),
+        features => quote!(#[cfg(any(#(feature = #features),*))]),
+    }
+}
+
+/// A name without a leading `r#` (the file of `mod r#type;` is `type.rs`).
+fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
+/// The module (file) of `models/` (or of `models/imported/` and `models/imported/shared/`, for the imported tier)
+/// a type is defined in.
 fn file(owner: &Owner) -> &str {
     match owner {
         Owner::Shared(_) => "shared",
         Owner::Resource(module) => module,
+        Owner::Imported { file, .. } => file,
     }
 }
 
-/// The `cfg` of one shared model: any of the features that need it. (A resource's own models are gated as a module.)
+/// The `cfg` of one shared model: any of the features that need it. (A resource's own models, and each shared
+/// imported model, are gated as a module.)
 fn item_cfg(owner: &Owner) -> TokenStream {
     match owner {
-        Owner::Shared(features) if features.len() == 1 => {
-            let feature = &features[0];
-            quote!(#[cfg(feature = #feature)])
-        }
-        Owner::Shared(features) => quote!(#[cfg(any(#(feature = #features),*))]),
-        Owner::Resource(_) => quote!(),
+        Owner::Shared(features) => any_feature(features),
+        Owner::Resource(_) | Owner::Imported { .. } => quote!(),
     }
 }
 
@@ -158,6 +281,10 @@ fn type_docs(def: &TypeDef) -> TokenStream {
     {
         lines.push(String::new());
         lines.push(format!("Halo's internal name for this schema is `{halo}`."));
+    }
+    if def.imported {
+        lines.push(String::new());
+        lines.push(IMPORTED_LABEL.to_owned());
     }
     doc_attrs(&lines)
 }

@@ -19,12 +19,22 @@ pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
 }
 
 fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
-    let module_doc = format!(" The {} resource: `client.{}()`.", resource.tag, resource.module);
+    // An imported resource says so first, in its module, its accessor and its type.
+    let label = resource.imported.then(|| super::imported_label(&resource.feature));
+    let with_label = |text: String| match &label {
+        Some(label) => format!("{text} {label}"),
+        None => text,
+    };
+    let module_doc = with_label(format!(" The {} resource: `client.{}()`.", resource.tag, resource.module));
     let accessor = ident(&resource.module);
     let type_name = ident(&resource.type_name);
     let mut docs = resource.docs.clone();
     if docs.is_empty() {
         docs.push(format!("The {} resource.", resource.tag));
+    }
+    if let Some(label) = &label {
+        docs.push(String::new());
+        docs.push(label.clone());
     }
     if let Some(halo) = &resource.halo_name {
         docs.push(String::new());
@@ -37,7 +47,7 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
     );
     docs.push("`'static`: a request can be spawned (`tokio::spawn(request.send())`).".to_owned());
     let type_docs = doc_attrs(&docs);
-    let accessor_doc = format!(" The {} resource.", resource.tag);
+    let accessor_doc = with_label(format!(" The {} resource.", resource.tag));
     let methods = resource.operations.iter().map(|op| accessor_method(api, resource, op));
     let builders = resource.operations.iter().map(|op| builder(api, resource, op));
     // Imported only where used: a resource whose bodies and answers are all scalars (some of Halo's are), or that

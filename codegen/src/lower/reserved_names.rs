@@ -83,7 +83,7 @@ fn generated() -> Vec<(String, Api, Vec<crate::GeneratedFile>)> {
             let name = path.display().to_string();
             let spec = std::fs::read_to_string(&path).expect("readable");
             let api = crate::lower_spec(&spec, &name).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let input = crate::Input { spec: &spec, spec_name: &name, changelog: None };
+            let input = crate::Input { spec: &spec, spec_name: &name, changelog: None, imported: None };
             let files = crate::generate(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
             let files = files
                 .into_iter()
@@ -179,7 +179,13 @@ fn the_tables_cover_every_name_the_generated_code_uses() {
     let (mut module_names, mut model_names, mut crate_names, mut builder_names) =
         (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for (spec, api, files) in generated() {
-        let resource_modules: BTreeSet<&str> = api.resources.iter().map(|r| r.module.as_str()).collect();
+        let mut resource_modules: BTreeSet<&str> = api.resources.iter().map(|r| r.module.as_str()).collect();
+        // The modules of the imported tier's shared models (`models/imported/shared/<file>.rs`) are named by the IR
+        // too, and private to `models::imported::shared`.
+        resource_modules.extend(api.types.values().filter_map(|def| match &def.owner {
+            crate::ir::Owner::Imported { file, .. } => Some(file.as_str()),
+            _ => None,
+        }));
         // Every name the IR gives a model or a variant: those are the names the tables keep free.
         let mut model_given: BTreeSet<String> = BTreeSet::new();
         for def in api.types.values() {

@@ -192,6 +192,8 @@ impl Surface {
                     features.extend(shared.iter().filter(|f| !tags.contains_key(f.as_str())).cloned());
                     SHARED.to_owned()
                 }
+                // api-diff reads the curated spec alone (`codegen::lower_spec`), which has no imported tier.
+                Owner::Imported { .. } => SHARED.to_owned(),
             };
             let schema = spec.get("components").and_then(|c| c.get("schemas")).and_then(|s| s.get(&def.wire_name));
             let model = Model {

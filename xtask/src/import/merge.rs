@@ -388,7 +388,11 @@ impl<'u> Importer<'u> {
         if scope.new {
             let halo = scope.halo.clone().unwrap_or_default();
             self.report.push(&scope.tag, Kind::AddedResource, format!("resource `{}` (Halo tag `{halo}`)", scope.tag));
-            let tag = Object::new().with("name", scope.tag.as_str()).with("x-halo-name", halo.as_str());
+            // Off by default: a resource the import adds does not change the default build; its curator decides.
+            let tag = Object::new()
+                .with("name", scope.tag.as_str())
+                .with("x-halo-name", halo.as_str())
+                .with("x-halo-default", false);
             match self.spec.get_mut("tags") {
                 Some(Json::Array(tags)) => tags.push(tag.into()),
                 _ => {
