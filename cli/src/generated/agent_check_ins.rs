@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "AgentCheckIn",
-                fields: FIELDS_CREATE,
+                fields: super::fields::AGENTCHECKIN,
                 array: true,
                 id: None,
             },
@@ -98,7 +98,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "AgentCheckIn",
-                fields: FIELDS_CREATE,
+                fields: super::fields::AGENTCHECKIN,
                 array: true,
                 id: Some("id"),
             },
@@ -120,12 +120,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("agent-id", "agent_id", Kind::I32, "The record's `agent_id`"),
-    Flag::new("timestamp", "timestamp", Kind::Date, "The record's `timestamp`"),
-    Flag::new("status", "status", Kind::I32, "The record's `status`"),
-    Flag::new("warning", "_warning", Kind::Text, "The record's `_warning`"),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::AgentCheckIn = input.record()?;
     let request = client.agent_check_ins().create(item);

@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "AgentEventSubscription",
-                fields: FIELDS_CREATE,
+                fields: super::fields::AGENTEVENTSUBSCRIPTION,
                 array: true,
                 id: None,
             },
@@ -98,7 +98,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "AgentEventSubscription",
-                fields: FIELDS_CREATE,
+                fields: super::fields::AGENTEVENTSUBSCRIPTION,
                 array: true,
                 id: Some("id"),
             },
@@ -120,36 +120,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("agent-id", "agent_id", Kind::I32, "The record's `agent_id`"),
-    Flag::new(
-        "azure-identifier",
-        "azure_identifier",
-        Kind::Text,
-        "The record's `azure_identifier`",
-    ),
-    Flag::new(
-        "subscription-id",
-        "subscription_id",
-        Kind::Text,
-        "The record's `subscription_id`",
-    ),
-    Flag::new(
-        "subscription-expiry",
-        "subscription_expiry",
-        Kind::Date,
-        "The record's `subscription_expiry`",
-    ),
-    Flag::new("subscribed", "subscribed", Kind::Bool, "The record's `subscribed`"),
-    Flag::new(
-        "new-subscription-key",
-        "new_subscription_key",
-        Kind::Text,
-        "The record's `new_subscription_key`",
-    ),
-    Flag::new("dosave", "_dosave", Kind::Bool, "The record's `_dosave`"),
-    Flag::new("agent-name", "agent_name", Kind::Text, "The record's `agent_name`"),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::AgentEventSubscription = input.record()?;
     let request = client.agent_event_subscriptions().create(item);

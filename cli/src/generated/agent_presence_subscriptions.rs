@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "AgentPresenceSubscription",
-                fields: FIELDS_CREATE,
+                fields: super::fields::AGENTPRESENCESUBSCRIPTION,
                 array: true,
                 id: None,
             },
@@ -98,7 +98,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "AgentPresenceSubscription",
-                fields: FIELDS_CREATE,
+                fields: super::fields::AGENTPRESENCESUBSCRIPTION,
                 array: true,
                 id: Some("id"),
             },
@@ -120,53 +120,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("agent-id", "agent_id", Kind::I32, "The record's `agent_id`"),
-    Flag::new(
-        "azure-connection-id",
-        "azure_connection_id",
-        Kind::I32,
-        "The record's `azure_connection_id`",
-    ),
-    Flag::new("azure-oid", "azure_oid", Kind::Text, "The record's `azure_oid`"),
-    Flag::new("azure-upn", "azure_upn", Kind::Text, "The record's `azure_upn`"),
-    Flag::new(
-        "new-access-token",
-        "new_access_token",
-        Kind::Text,
-        "The record's `new_access_token`",
-    ),
-    Flag::new(
-        "new-refresh-token",
-        "new_refresh_token",
-        Kind::Text,
-        "The record's `new_refresh_token`",
-    ),
-    Flag::new("token-expiry", "token_expiry", Kind::Date, "The record's `token_expiry`"),
-    Flag::new("redirect-uri", "redirect_uri", Kind::Text, "The record's `redirect_uri`"),
-    Flag::new(
-        "subscription-id",
-        "subscription_id",
-        Kind::Text,
-        "The record's `subscription_id`",
-    ),
-    Flag::new(
-        "subscription-expiry",
-        "subscription_expiry",
-        Kind::Date,
-        "The record's `subscription_expiry`",
-    ),
-    Flag::new("subscribed", "subscribed", Kind::Bool, "The record's `subscribed`"),
-    Flag::new(
-        "new-subscription-key",
-        "new_subscription_key",
-        Kind::Text,
-        "The record's `new_subscription_key`",
-    ),
-    Flag::new("oauth-code", "oauth_code", Kind::Text, "The record's `oauth_code`"),
-    Flag::new("graph-host", "graph_host", Kind::Text, "The record's `graph_host`"),
-    Flag::new("dosave", "_dosave", Kind::Bool, "The record's `_dosave`"),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::AgentPresenceSubscription = input.record()?;
     let request = client.agent_presence_subscriptions().create(item);

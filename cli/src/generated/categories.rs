@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "Category",
-                fields: FIELDS_CREATE,
+                fields: super::fields::CATEGORY,
                 array: true,
                 id: None,
             },
@@ -142,7 +142,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "Category",
-                fields: FIELDS_CREATE,
+                fields: super::fields::CATEGORY,
                 array: true,
                 id: Some("id"),
             },
@@ -164,49 +164,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("guid", "guid", Kind::Text, "The record's `guid`"),
-    Flag::new("intent", "intent", Kind::Text, "The record's `intent`"),
-    Flag::new("value", "value", Kind::Text, "The record's `value`"),
-    Flag::new(
-        "category-name",
-        "category_name",
-        Kind::Text,
-        "The record's `category_name`",
-    ),
-    Flag::new("type-id", "type_id", Kind::I32, "The record's `type_id`"),
-    Flag::new("sla-id", "sla_id", Kind::I32, "The record's `sla_id`"),
-    Flag::new("priority-id", "priority_id", Kind::I32, "The record's `priority_id`"),
-    Flag::new("chargerate", "chargerate", Kind::I32, "The record's `chargerate`"),
-    Flag::new(
-        "category-group-id",
-        "category_group_id",
-        Kind::I32,
-        "The record's `category_group_id`",
-    ),
-    Flag::new(
-        "isnew",
-        "_isnew",
-        Kind::Bool,
-        "Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.",
-    ),
-    Flag::new("include-note", "include_note", Kind::Bool, "The record's `include_note`"),
-    Flag::new("note", "note", Kind::Text, "The record's `note`"),
-    Flag::new("user-note", "user_note", Kind::Text, "The record's `user_note`"),
-    Flag::new(
-        "itilrequesttype",
-        "itilrequesttype",
-        Kind::I32,
-        "The record's `itilrequesttype`",
-    ),
-    Flag::new("warning", "_warning", Kind::Text, "The record's `_warning`"),
-    Flag::new(
-        "is-integration",
-        "is_integration",
-        Kind::Bool,
-        "The record's `is_integration`",
-    ),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::Category = input.record()?;
     let request = client.categories().create(item);

@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "CustomTable",
-                fields: FIELDS_CREATE,
+                fields: super::fields::CUSTOMTABLE,
                 array: true,
                 id: None,
             },
@@ -142,7 +142,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "CustomTable",
-                fields: FIELDS_CREATE,
+                fields: super::fields::CUSTOMTABLE,
                 array: true,
                 id: Some("id"),
             },
@@ -164,137 +164,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("intent", "intent", Kind::Text, "The record's `intent`"),
-    Flag::new("guid", "guid", Kind::Text, "The record's `guid`"),
-    Flag::new("name", "name", Kind::Text, "The record's `name`"),
-    Flag::new("db-name", "db_name", Kind::Text, "The record's `db_name`"),
-    Flag::new(
-        "linkto-table-id",
-        "linkto_table_id",
-        Kind::I32,
-        "The record's `linkto_table_id`",
-    ),
-    Flag::new(
-        "linkto-table-guid",
-        "linkto_table_guid",
-        Kind::Text,
-        "The record's `linkto_table_guid`",
-    ),
-    Flag::new(
-        "linkto-table-name",
-        "linkto_table_name",
-        Kind::Text,
-        "The record's `linkto_table_name`",
-    ),
-    Flag::new("note", "note", Kind::Text, "The record's `note`"),
-    Flag::new(
-        "import-folder",
-        "import_folder",
-        Kind::Text,
-        "The record's `import_folder`",
-    ),
-    Flag::new(
-        "data-entry-type",
-        "data_entry_type",
-        Kind::I32,
-        "The record's `data_entry_type`",
-    ),
-    Flag::new(
-        "clear-on-close",
-        "clear_on_close",
-        Kind::Bool,
-        "The record's `clear_on_close`",
-    ),
-    Flag::new(
-        "primary-field-1",
-        "primary_field_1",
-        Kind::I32,
-        "The record's `primary_field_1`",
-    ),
-    Flag::new(
-        "primary-field-1-guid",
-        "primary_field_1_guid",
-        Kind::Text,
-        "The record's `primary_field_1_guid`",
-    ),
-    Flag::new(
-        "primary-field-1-name",
-        "primary_field_1_name",
-        Kind::Text,
-        "The record's `primary_field_1_name`",
-    ),
-    Flag::new(
-        "primary-field-2",
-        "primary_field_2",
-        Kind::I32,
-        "The record's `primary_field_2`",
-    ),
-    Flag::new(
-        "primary-field-2-guid",
-        "primary_field_2_guid",
-        Kind::Text,
-        "The record's `primary_field_2_guid`",
-    ),
-    Flag::new(
-        "primary-field-2-name",
-        "primary_field_2_name",
-        Kind::Text,
-        "The record's `primary_field_2_name`",
-    ),
-    Flag::new(
-        "customextratableid",
-        "customextratableid",
-        Kind::I32,
-        "The record's `customextratableid`",
-    ),
-    Flag::new(
-        "can-load-data",
-        "can_load_data",
-        Kind::Bool,
-        "The record's `can_load_data`",
-    ),
-    Flag::new("warning", "_warning", Kind::Text, "The record's `_warning`"),
-    Flag::new(
-        "customtable-orderby",
-        "customtable_orderby",
-        Kind::I32,
-        "The record's `customtable_orderby`",
-    ),
-    Flag::new(
-        "customtable-orderby-guid",
-        "customtable_orderby_guid",
-        Kind::Text,
-        "The record's `customtable_orderby_guid`",
-    ),
-    Flag::new(
-        "customtable-orderby-name",
-        "customtable_orderby_name",
-        Kind::Text,
-        "The record's `customtable_orderby_name`",
-    ),
-    Flag::new(
-        "isimport",
-        "_isimport",
-        Kind::Bool,
-        "Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.",
-    ),
-    Flag::new(
-        "importtype",
-        "_importtype",
-        Kind::Text,
-        "Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.",
-    ),
-    Flag::new("key", "key", Kind::I32, "The record's `key`"),
-    Flag::new(
-        "access-control-level",
-        "access_control_level",
-        Kind::I32,
-        "The record's `access_control_level`",
-    ),
-    Flag::new("import-name", "import_name", Kind::Text, "The record's `import_name`"),
-    Flag::new("columns-2", "columns", Kind::I32, "The record's `columns`"),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::CustomTable = input.record()?;
     let request = client.custom_tables().create(item);

@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "LoginToken",
-                fields: FIELDS_CREATE,
+                fields: super::fields::LOGINTOKEN,
                 array: false,
                 id: None,
             },
@@ -27,24 +27,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("id", "id", Kind::I32, "The record's `id`"),
-    Flag::new("type", "type", Kind::Text, "The record's `type`"),
-    Flag::new("timestamp", "timestamp", Kind::Date, "The record's `timestamp`"),
-    Flag::new("verifier", "verifier", Kind::Text, "The record's `verifier`"),
-    Flag::new("token", "token", Kind::Text, "The record's `token`"),
-    Flag::new("enc-id", "enc_id", Kind::I32, "The record's `enc_id`"),
-    Flag::new("token-used", "token_used", Kind::Bool, "The record's `token_used`"),
-    Flag::new(
-        "used-timestamp",
-        "used_timestamp",
-        Kind::Date,
-        "The record's `used_timestamp`",
-    ),
-    Flag::new("used-userid", "used_userid", Kind::Text, "The record's `used_userid`"),
-    Flag::new("jwt", "jwt", Kind::Text, "The record's `jwt`"),
-    Flag::new("warning", "_warning", Kind::Text, "The record's `_warning`"),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::LoginToken = input.record()?;
     let request = client.login_tokens().create(item);

@@ -4,6 +4,8 @@
 //! request builder.
 
 #[rustfmt::skip]
+mod fields;
+#[rustfmt::skip]
 mod actions;
 #[rustfmt::skip]
 mod agent_check_ins;

@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "Sla",
-                fields: FIELDS_CREATE,
+                fields: super::fields::SLA,
                 array: true,
                 id: None,
             },
@@ -130,7 +130,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "Sla",
-                fields: FIELDS_CREATE,
+                fields: super::fields::SLA,
                 array: true,
                 id: Some("id"),
             },
@@ -152,93 +152,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("guid", "guid", Kind::Text, "The record's `guid`"),
-    Flag::new("intent", "intent", Kind::Text, "The record's `intent`"),
-    Flag::new("name", "name", Kind::Text, "The record's `name`"),
-    Flag::new(
-        "hoursaretechslocaltime",
-        "hoursaretechslocaltime",
-        Kind::Bool,
-        "The record's `hoursaretechslocaltime`",
-    ),
-    Flag::new("workday-id", "workday_id", Kind::I32, "The record's `workday_id`"),
-    Flag::new("workday-guid", "workday_guid", Kind::Text, "The record's `workday_guid`"),
-    Flag::new(
-        "responsereset",
-        "responsereset",
-        Kind::Bool,
-        "The record's `responsereset`",
-    ),
-    Flag::new(
-        "autoreleaseoption",
-        "autoreleaseoption",
-        Kind::Bool,
-        "The record's `autoreleaseoption`",
-    ),
-    Flag::new(
-        "response-reset-approval",
-        "response_reset_approval",
-        Kind::Bool,
-        "The record's `response_reset_approval`",
-    ),
-    Flag::new(
-        "autoreleaselimit",
-        "autoreleaselimit",
-        Kind::I32,
-        "The record's `autoreleaselimit`",
-    ),
-    Flag::new(
-        "trackslaresponsetime",
-        "trackslaresponsetime",
-        Kind::Bool,
-        "The record's `trackslaresponsetime`",
-    ),
-    Flag::new(
-        "trackslafixbytime",
-        "trackslafixbytime",
-        Kind::Bool,
-        "The record's `trackslafixbytime`",
-    ),
-    Flag::new(
-        "statusafterautorelease",
-        "statusafterautorelease",
-        Kind::I32,
-        "The record's `statusafterautorelease`",
-    ),
-    Flag::new(
-        "slstatusafterfirstwarning",
-        "slstatusafterfirstwarning",
-        Kind::I32,
-        "The record's `slstatusafterfirstwarning`",
-    ),
-    Flag::new(
-        "slstatusaftersecondwarning",
-        "slstatusaftersecondwarning",
-        Kind::I32,
-        "The record's `slstatusaftersecondwarning`",
-    ),
-    Flag::new("workday-name", "workday_name", Kind::Text, "The record's `workday_name`"),
-    Flag::new(
-        "dontsendholdreminders",
-        "dontsendholdreminders",
-        Kind::Bool,
-        "The record's `dontsendholdreminders`",
-    ),
-    Flag::new(
-        "statusafterautorelease-name",
-        "statusafterautorelease_name",
-        Kind::Text,
-        "The record's `statusafterautorelease_name`",
-    ),
-    Flag::new("warning", "_warning", Kind::Text, "The record's `_warning`"),
-    Flag::new(
-        "access-control-level",
-        "access_control_level",
-        Kind::I32,
-        "The record's `access_control_level`",
-    ),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::Sla = input.record()?;
     let request = client.slas().create(item);

@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "TimesheetEvent",
-                fields: FIELDS_CREATE,
+                fields: super::fields::TIMESHEETEVENT,
                 array: true,
                 id: None,
             },
@@ -136,7 +136,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "TimesheetEvent",
-                fields: FIELDS_CREATE,
+                fields: super::fields::TIMESHEETEVENT,
                 array: true,
                 id: Some("id"),
             },
@@ -158,80 +158,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("event-type", "event_type", Kind::I32, "The record's `event_type`"),
-    Flag::new("subject", "subject", Kind::Text, "The record's `subject`"),
-    Flag::new("start-date", "start_date", Kind::Date, "The record's `start_date`"),
-    Flag::new("end-date", "end_date", Kind::Date, "The record's `end_date`"),
-    Flag::new(
-        "timetaken",
-        "timetaken",
-        Kind::F64,
-        "The time spent, in hours (like `Action.timetaken`).",
-    ),
-    Flag::new("agent-id", "agent_id", Kind::I32, "The agent whose time the event is."),
-    Flag::new("break-type", "break_type", Kind::I32, "The record's `break_type`"),
-    Flag::new("break-note", "break_note", Kind::Text, "The record's `break_note`"),
-    Flag::new(
-        "ticket-id",
-        "ticket_id",
-        Kind::I32,
-        "The ticket (or project) the time was spent on, if any.",
-    ),
-    Flag::new(
-        "action-number",
-        "action_number",
-        Kind::I32,
-        "The record's `action_number`",
-    ),
-    Flag::new(
-        "action-invoice-number",
-        "action_invoice_number",
-        Kind::I32,
-        "The record's `action_invoice_number`",
-    ),
-    Flag::new("note", "note", Kind::Text, "The record's `note`"),
-    Flag::new("customer", "customer", Kind::Text, "The record's `customer`"),
-    Flag::new("holiday-id", "holiday_id", Kind::I32, "The record's `holiday_id`"),
-    Flag::new(
-        "charge-type-colour",
-        "charge_type_colour",
-        Kind::Text,
-        "The record's `charge_type_colour`",
-    ),
-    Flag::new("site-id", "site_id", Kind::I32, "The record's `site_id`"),
-    Flag::new("user-name", "user_name", Kind::Text, "The record's `user_name`"),
-    Flag::new("charge-rate", "charge_rate", Kind::I32, "The record's `charge_rate`"),
-    Flag::new("mileage", "mileage", Kind::I32, "The record's `mileage`"),
-    Flag::new(
-        "tickettype-id",
-        "tickettype_id",
-        Kind::I32,
-        "The record's `tickettype_id`",
-    ),
-    Flag::new("lognewticket", "lognewticket", Kind::Bool, "The record's `lognewticket`"),
-    Flag::new("client-id", "client_id", Kind::I32, "The record's `client_id`"),
-    Flag::new("category1", "category1", Kind::Text, "The record's `category1`"),
-    Flag::new("category2", "category2", Kind::Text, "The record's `category2`"),
-    Flag::new("category3", "category3", Kind::Text, "The record's `category3`"),
-    Flag::new("category4", "category4", Kind::Text, "The record's `category4`"),
-    Flag::new("contract-id", "contract_id", Kind::I32, "The record's `contract_id`"),
-    Flag::new("clear-end", "clear_end", Kind::Bool, "The record's `clear_end`"),
-    Flag::new("traveltime", "traveltime", Kind::F64, "The record's `traveltime`"),
-    Flag::new(
-        "originalstartdate",
-        "originalstartdate",
-        Kind::Date,
-        "The record's `originalstartdate`",
-    ),
-    Flag::new("warning", "_warning", Kind::Text, "The record's `_warning`"),
-    Flag::new(
-        "charge-type-name",
-        "charge_type_name",
-        Kind::Text,
-        "The record's `charge_type_name`",
-    ),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::TimesheetEvent = input.record()?;
     let request = client.timesheet_events().create(item);

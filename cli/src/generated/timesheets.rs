@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "Timesheet",
-                fields: FIELDS_CREATE,
+                fields: super::fields::TIMESHEET,
                 array: true,
                 id: None,
             },
@@ -95,7 +95,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "Timesheet",
-                fields: FIELDS_CREATE,
+                fields: super::fields::TIMESHEET,
                 array: true,
                 id: Some("id"),
             },
@@ -117,97 +117,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new(
-        "agent-id",
-        "agent_id",
-        Kind::I32,
-        "The agent whose day the timesheet is.",
-    ),
-    Flag::new("agent-name", "agent_name", Kind::Text, "The record's `agent_name`"),
-    Flag::new("colour", "colour", Kind::Text, "The record's `colour`"),
-    Flag::new("date", "date", Kind::Date, "The day of the timesheet."),
-    Flag::new("start-time", "start_time", Kind::Date, "The record's `start_time`"),
-    Flag::new("end-time", "end_time", Kind::Date, "The record's `end_time`"),
-    Flag::new(
-        "estimated-start-time",
-        "estimated_start_time",
-        Kind::Date,
-        "The record's `estimated_start_time`",
-    ),
-    Flag::new(
-        "estimated-end-time",
-        "estimated_end_time",
-        Kind::Date,
-        "The record's `estimated_end_time`",
-    ),
-    Flag::new("target-hours", "target_hours", Kind::F64, "The record's `target_hours`"),
-    Flag::new("actual-hours", "actual_hours", Kind::F64, "The record's `actual_hours`"),
-    Flag::new("break-hours", "break_hours", Kind::F64, "The record's `break_hours`"),
-    Flag::new(
-        "unlogged-hours",
-        "unlogged_hours",
-        Kind::F64,
-        "The record's `unlogged_hours`",
-    ),
-    Flag::new(
-        "allowed-break-hours",
-        "allowed_break_hours",
-        Kind::F64,
-        "The record's `allowed_break_hours`",
-    ),
-    Flag::new("work-hours", "work_hours", Kind::F64, "The record's `work_hours`"),
-    Flag::new("percentage", "percentage", Kind::F64, "The record's `percentage`"),
-    Flag::new("workdayid", "workdayid", Kind::I32, "The record's `workdayid`"),
-    Flag::new(
-        "timesheet-manager",
-        "timesheet_manager",
-        Kind::I32,
-        "The record's `timesheet_manager`",
-    ),
-    Flag::new(
-        "forecasting-id",
-        "forecasting_id",
-        Kind::I32,
-        "The record's `forecasting_id`",
-    ),
-    Flag::new(
-        "submitapproval",
-        "_submitapproval",
-        Kind::Bool,
-        "Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.",
-    ),
-    Flag::new(
-        "approve",
-        "_approve",
-        Kind::Bool,
-        "Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.",
-    ),
-    Flag::new(
-        "reject",
-        "_reject",
-        Kind::Bool,
-        "Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.",
-    ),
-    Flag::new(
-        "approval-message",
-        "_approval_message",
-        Kind::Text,
-        "Write-only command (Halo's `_`-prefixed fields are sent, not stored); what it does is not documented.",
-    ),
-    Flag::new(
-        "chargeable-hours",
-        "chargeable_hours",
-        Kind::F64,
-        "The record's `chargeable_hours`",
-    ),
-    Flag::new(
-        "forecasting-hours",
-        "forecasting_hours",
-        Kind::F64,
-        "The record's `forecasting_hours`",
-    ),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::Timesheet = input.record()?;
     let request = client.timesheets().create(item);

@@ -18,7 +18,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "UserRole",
-                fields: FIELDS_CREATE,
+                fields: super::fields::USERROLE,
                 array: true,
                 id: None,
             },
@@ -105,7 +105,7 @@ pub static RESOURCE: Resource = Resource {
             flags: &[],
             body: Body::Record {
                 model: "UserRole",
-                fields: FIELDS_CREATE,
+                fields: super::fields::USERROLE,
                 array: true,
                 id: Some("id"),
             },
@@ -127,90 +127,6 @@ pub static RESOURCE: Resource = Resource {
         },
     ],
 };
-static FIELDS_CREATE: &[Flag] = &[
-    Flag::new("guid", "guid", Kind::Text, "The record's `guid`"),
-    Flag::new("intent", "intent", Kind::Text, "The record's `intent`"),
-    Flag::new(
-        "isimportantcontact2",
-        "isimportantcontact2",
-        Kind::Bool,
-        "The record's `isimportantcontact2`",
-    ),
-    Flag::new("showmeonly", "showmeonly", Kind::I32, "The record's `showmeonly`"),
-    Flag::new(
-        "ischangeapprover2",
-        "ischangeapprover2",
-        Kind::Bool,
-        "The record's `ischangeapprover2`",
-    ),
-    Flag::new("ispoapprover", "ispoapprover", Kind::Bool, "The record's `ispoapprover`"),
-    Flag::new(
-        "web-access-level",
-        "web_access_level",
-        Kind::I32,
-        "The record's `web_access_level`",
-    ),
-    Flag::new("canadd", "canadd", Kind::Bool, "The record's `canadd`"),
-    Flag::new("canviewopps", "canviewopps", Kind::Bool, "The record's `canviewopps`"),
-    Flag::new(
-        "allowviewsitedocs",
-        "allowviewsitedocs",
-        Kind::Bool,
-        "The record's `allowviewsitedocs`",
-    ),
-    Flag::new(
-        "allowviewclientdocs",
-        "allowviewclientdocs",
-        Kind::Bool,
-        "The record's `allowviewclientdocs`",
-    ),
-    Flag::new(
-        "canviewcontracts",
-        "canviewcontracts",
-        Kind::Bool,
-        "The record's `canviewcontracts`",
-    ),
-    Flag::new(
-        "canaccesscatalog",
-        "canaccesscatalog",
-        Kind::Bool,
-        "The record's `canaccesscatalog`",
-    ),
-    Flag::new("cataloglevel", "cataloglevel", Kind::I32, "The record's `cataloglevel`"),
-    Flag::new(
-        "canaccessinvoices",
-        "canaccessinvoices",
-        Kind::Bool,
-        "The record's `canaccessinvoices`",
-    ),
-    Flag::new("name", "name", Kind::Text, "The record's `name`"),
-    Flag::new("notes", "notes", Kind::Text, "The record's `notes`"),
-    Flag::new(
-        "device-access-level",
-        "device_access_level",
-        Kind::I32,
-        "The record's `device_access_level`",
-    ),
-    Flag::new(
-        "is-integration",
-        "is_integration",
-        Kind::Bool,
-        "The record's `is_integration`",
-    ),
-    Flag::new("warning", "_warning", Kind::Text, "The record's `_warning`"),
-    Flag::new(
-        "dontackemails2",
-        "dontackemails2",
-        Kind::Bool,
-        "The record's `dontackemails2`",
-    ),
-    Flag::new(
-        "canuploaddocuments",
-        "canuploaddocuments",
-        Kind::Bool,
-        "The record's `canuploaddocuments`",
-    ),
-];
 fn create(client: &Client, input: &mut Input) -> Result<Action, Failure> {
     let item: halopsa::models::UserRole = input.record()?;
     let request = client.user_roles().create(item);

@@ -16,11 +16,63 @@ use crate::ir::*;
 
 /// The files, relative to `cli/src/generated/`.
 pub(super) fn files(api: &Api) -> Vec<(String, Output)> {
-    let mut files = vec![("mod.rs".to_owned(), Output::Rust(mod_rs(api)))];
+    let tables = FieldTables::new(api);
+    let mut files =
+        vec![("mod.rs".to_owned(), Output::Rust(mod_rs(api))), ("fields.rs".to_owned(), Output::Rust(tables.file()))];
     for resource in &api.resources {
-        files.push((format!("{}.rs", resource.module), Output::Rust(resource_file(api, resource))));
+        files.push((format!("{}.rs", resource.module), Output::Rust(resource_file(api, resource, &tables))));
     }
     files
+}
+
+/// The field flags of the records `create`/`update` send, one table per distinct list, shared by every operation
+/// and resource that sends it (Halo's tickets, projects and opportunities are all `Ticket`s: one table of its
+/// hundreds of fields, not one per resource). A table is named after its model (`TICKET`), with the collision
+/// rule's suffix when the same model's flags differ between commands (`TICKET_2`).
+struct FieldTables {
+    /// The table's name by its flags (flag, field index) and model.
+    names: BTreeMap<(String, Vec<(String, usize)>), String>,
+    /// The tables in the order they were first met, with the operation that defines each.
+    tables: Vec<TokenStream>,
+}
+
+impl FieldTables {
+    fn new(api: &Api) -> Self {
+        let mut names: BTreeMap<(String, Vec<(String, usize)>), String> = BTreeMap::new();
+        let mut tables = Vec::new();
+        let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+        for op in api.resources.iter().flat_map(|resource| &resource.operations) {
+            let (Some(model), false) = (body_model(api, op), op.cli.body_flags.is_empty()) else { continue };
+            let key = (model.to_owned(), op.cli.body_flags.iter().map(|f| (f.flag.clone(), f.field)).collect());
+            if names.contains_key(&key) {
+                continue;
+            }
+            let base = model.trim_start_matches("r#").to_ascii_uppercase();
+            let count = taken.entry(base.clone()).or_insert(0);
+            *count += 1;
+            let name = if *count == 1 { base } else { format!("{base}_{count}") };
+            tables.push(field_table(api, op, &name));
+            names.insert(key, name);
+        }
+        FieldTables { names, tables }
+    }
+
+    /// The table an operation's field flags are in, if it has any.
+    fn of(&self, api: &Api, op: &Operation) -> Option<&str> {
+        let model = body_model(api, op)?;
+        let key = (model.to_owned(), op.cli.body_flags.iter().map(|f| (f.flag.clone(), f.field)).collect());
+        self.names.get(&key).map(String::as_str)
+    }
+
+    fn file(&self) -> TokenStream {
+        let tables = &self.tables;
+        quote! {
+            //! The field flags of the records `create` and `update` send, one table per model (and per distinct
+            //! list of flags), shared by every resource that sends that model.
+            use crate::table::{Flag, Kind};
+            #(#tables)*
+        }
+    }
 }
 
 fn mod_rs(api: &Api) -> TokenStream {
@@ -39,6 +91,8 @@ fn mod_rs(api: &Api) -> TokenStream {
         //! The API as `halo` sees it, one module per resource of the spec: its operations' arguments and flags as data
         //! (`crate::table`), and per operation a function that builds the request with the `halopsa` crate's typed
         //! request builder.
+        #[rustfmt::skip]
+        mod fields;
         #(#modules)*
         use crate::table::Resource;
         /// Every resource, sorted by command.
@@ -46,31 +100,16 @@ fn mod_rs(api: &Api) -> TokenStream {
     }
 }
 
-fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
+fn resource_file(api: &Api, resource: &Resource, field_tables: &FieldTables) -> TokenStream {
     let module_doc =
         format!(" `halo {}`: the {} resource (`client.{}()`).", resource.cli_command, resource.tag, resource.module);
     let command = &resource.cli_command;
     let about = resource.docs.first().cloned().unwrap_or_else(|| format!("The {} resource", resource.tag));
     let about = about.trim_end_matches('.').to_owned();
-    // Create and update send the same fields: one table each distinct list of field flags, named after the first
-    // operation that has it.
-    let mut field_tables: BTreeMap<Vec<(String, usize)>, String> = BTreeMap::new();
-    let mut tables = Vec::new();
     let mut operations = Vec::new();
     let mut functions = Vec::new();
     for op in &resource.operations {
-        let key: Vec<(String, usize)> = op.cli.body_flags.iter().map(|f| (f.flag.clone(), f.field)).collect();
-        let fields_name = if key.is_empty() {
-            None
-        } else if let Some(name) = field_tables.get(&key) {
-            Some(name.clone())
-        } else {
-            let name = format!("FIELDS_{}", op.method_name.trim_start_matches("r#").to_ascii_uppercase());
-            tables.push(field_table(api, op, &name));
-            field_tables.insert(key, name.clone());
-            Some(name)
-        };
-        operations.push(operation_entry(api, resource, op, fields_name.as_deref()));
+        operations.push(operation_entry(api, resource, op, field_tables.of(api, op)));
         functions.push(run_function(api, resource, op));
     }
     quote! {
@@ -85,7 +124,6 @@ fn resource_file(api: &Api, resource: &Resource) -> TokenStream {
             about: #about,
             operations: &[#(#operations),*],
         };
-        #(#tables)*
         #(#functions)*
     }
 }
@@ -235,7 +273,7 @@ fn field_table(api: &Api, op: &Operation, name: &str) -> TokenStream {
         flag(&body_flag.flag, &field.wire_name, kind, &field.docs, format!("The record's `{}`", field.wire_name), false)
     });
     quote! {
-        static #name: &[Flag] = &[#(#flags),*];
+        pub static #name: &[Flag] = &[#(#flags),*];
     }
 }
 
@@ -296,7 +334,7 @@ fn operation_entry(api: &Api, resource: &Resource, op: &Operation, fields: Optio
             let fields = match fields {
                 Some(name) => {
                     let name = ident(name);
-                    quote!(#name)
+                    quote!(super::fields::#name)
                 }
                 None => quote!(&[]),
             };
